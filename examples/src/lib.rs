@@ -1,0 +1,1 @@
+//! Shared helpers for the example programs in `src/bin/`.

@@ -1,0 +1,1 @@
+//! `supabase-local`: a Supabase-shaped endpoint on one machine, without Docker.
