@@ -1,1 +1,35 @@
-//! supabase-core
+//! # supabase-core
+//!
+//! A Supabase client for Rust: the database (PostgREST), auth, storage, edge functions and
+//! realtime, with a typed layer where a wrong column or a wrong value type is a compile error.
+//!
+//! ```no_run
+//! # async fn run() -> supabase_core::Result<()> {
+//! let client = supabase_core::create_client("https://xyz.supabase.co", "anon-key")?;
+//! let countries = client.from("countries").select("*").await?.data;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Where to find things
+//!
+//! - [`create_client`], [`Client`], [`ClientOptions`]: the entry point.
+//! - [`postgrest`]: queries, filters, modifiers, RPC ([`postgrest::Builder`]).
+//! - [`Error`]: every failure, with typed server errors ([`PostgrestError`]).
+//! - [`HttpRequest`]: a built request, for debugging (`builder.build()`).
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// Lets the derives' `::supabase_core::…` paths resolve inside this crate's own tests and docs.
+#[allow(unused_extern_crates)]
+extern crate self as supabase_core;
+
+mod client;
+mod error;
+mod http;
+pub mod postgrest;
+mod secret;
+
+pub use client::{Client, ClientOptions, create_client};
+pub use error::{Error, HttpError, PostgrestError, Result};
+pub use http::{HttpRequest, RetryPolicy};
+pub use secret::Secret;

@@ -1,0 +1,287 @@
+//! [`Client`]: the entry point, holding the project URL, the API key, the options and the one
+//! HTTP client every service shares.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::http::{RedactedHeaders, RetryPolicy, Transport};
+use crate::postgrest::{Postgrest, TableQuery};
+use crate::secret::Secret;
+
+/// Creates a client for the project at `url` with an API key (anon / publishable for apps,
+/// service_role / secret on trusted servers).
+///
+/// ```
+/// # fn main() -> supabase_core::Result<()> {
+/// let client = supabase_core::create_client("http://127.0.0.1:54321", "anon-key")?;
+/// let req = client.from("countries").select("*").build()?;
+/// assert_eq!(req.path_and_query(), "/rest/v1/countries?select=*");
+/// # Ok(()) }
+/// ```
+pub fn create_client(url: impl AsRef<str>, key: impl Into<String>) -> Result<Client> {
+    Client::new(url, key, ClientOptions::default())
+}
+
+/// Options of a [`Client`], as `ClientOptions` in the reference.
+///
+/// ```
+/// use std::time::Duration;
+/// use supabase_core::ClientOptions;
+///
+/// let options = ClientOptions::default()
+///     .postgrest_client_timeout(Duration::from_secs(10))
+///     .storage_client_timeout(Duration::from_secs(10))
+///     .schema("public");
+/// # let _ = options;
+/// ```
+#[derive(Clone)]
+pub struct ClientOptions {
+    pub(crate) schema: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) auto_refresh_token: bool,
+    pub(crate) persist_session: bool,
+    pub(crate) postgrest_client_timeout: Option<Duration>,
+    pub(crate) storage_client_timeout: Option<Duration>,
+    pub(crate) function_client_timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) header_error: Option<String>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            schema: "public".to_owned(),
+            headers: HeaderMap::new(),
+            auto_refresh_token: true,
+            persist_session: true,
+            // supabase-py's defaults.
+            postgrest_client_timeout: Some(Duration::from_secs(120)),
+            storage_client_timeout: Some(Duration::from_secs(20)),
+            function_client_timeout: Some(Duration::from_secs(5)),
+            retry: RetryPolicy::default(),
+            header_error: None,
+        }
+    }
+}
+
+impl ClientOptions {
+    /// The database schema queries use unless [`Client::schema`] picks another (default `public`).
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = schema.into();
+        self
+    }
+
+    /// A header sent with every request of every service.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        match (
+            HeaderName::try_from(name.as_ref()),
+            HeaderValue::try_from(value.as_ref()),
+        ) {
+            (Ok(n), Ok(v)) => {
+                self.headers.insert(n, v);
+            }
+            _ => self.header_error = Some(format!("invalid header `{}`", name.as_ref())),
+        }
+        self
+    }
+
+    /// Whether the auth session is refreshed in the background before it expires (default true).
+    pub fn auto_refresh_token(mut self, yes: bool) -> Self {
+        self.auto_refresh_token = yes;
+        self
+    }
+
+    /// Whether the auth session is kept in the session store (default true).
+    pub fn persist_session(mut self, yes: bool) -> Self {
+        self.persist_session = yes;
+        self
+    }
+
+    /// Timeout of each database request (default 120 s, as supabase-py).
+    pub fn postgrest_client_timeout(mut self, timeout: Duration) -> Self {
+        self.postgrest_client_timeout = Some(timeout);
+        self
+    }
+
+    /// Timeout of each storage request (default 20 s, as supabase-py).
+    pub fn storage_client_timeout(mut self, timeout: Duration) -> Self {
+        self.storage_client_timeout = Some(timeout);
+        self
+    }
+
+    /// Timeout of each edge-function invocation (default 5 s, as supabase-py).
+    pub fn function_client_timeout(mut self, timeout: Duration) -> Self {
+        self.function_client_timeout = Some(timeout);
+        self
+    }
+
+    /// When idempotent requests are retried (see [`RetryPolicy`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("schema", &self.schema)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("auto_refresh_token", &self.auto_refresh_token)
+            .field("persist_session", &self.persist_session)
+            .field("postgrest_client_timeout", &self.postgrest_client_timeout)
+            .field("storage_client_timeout", &self.storage_client_timeout)
+            .field("function_client_timeout", &self.function_client_timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// A Supabase client. Cheap to clone (one `Arc`); clones share the HTTP connection pool.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+}
+
+pub(crate) struct ClientInner {
+    pub(crate) url: Url,
+    pub(crate) key: Secret,
+    pub(crate) options: ClientOptions,
+    pub(crate) transport: Transport,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.inner.url.as_str())
+            .field("key", &self.inner.key)
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Creates a client for the project at `url` with `key` and `options`.
+    ///
+    /// Fails when the URL is not an `http(s)` URL or the key is empty.
+    pub fn new(url: impl AsRef<str>, key: impl Into<String>, options: ClientOptions) -> Result<Self> {
+        let url = url.as_ref();
+        let mut parsed = Url::parse(url)
+            .map_err(|e| Error::config(format!("invalid Supabase URL `{url}`: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() {
+            return Err(Error::config(format!(
+                "invalid Supabase URL `{url}`: expected http:// or https://"
+            )));
+        }
+        if !parsed.path().ends_with('/') {
+            let path = format!("{}/", parsed.path());
+            parsed.set_path(&path);
+        }
+        let key = key.into();
+        if key.trim().is_empty() {
+            return Err(Error::config("the Supabase API key is empty"));
+        }
+        if let Some(e) = &options.header_error {
+            return Err(Error::config(e.clone()));
+        }
+        let transport = Transport::new(options.retry)?;
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                url: parsed,
+                key: Secret::new(key),
+                options,
+                transport,
+            }),
+        })
+    }
+
+    /// The project URL.
+    pub fn url(&self) -> &Url {
+        &self.inner.url
+    }
+
+    /// The options this client was created with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// The database API in the default schema.
+    pub fn postgrest(&self) -> Postgrest {
+        Postgrest::new(self.clone(), self.inner.options.schema.clone())
+    }
+
+    /// The database API in another schema (sent as `Accept-Profile` / `Content-Profile`).
+    /// The schema must be exposed by PostgREST.
+    pub fn schema(&self, schema: impl Into<String>) -> Postgrest {
+        Postgrest::new(self.clone(), schema.into())
+    }
+
+    /// Starts a query on a table or view, as `supabase.table(name)`.
+    pub fn table(&self, name: impl Into<String>) -> TableQuery {
+        self.postgrest().from(name)
+    }
+
+    /// Starts a query on a table or view, as `supabase.from_(name)` / `supabase.from(name)`.
+    pub fn from(&self, name: impl Into<String>) -> TableQuery {
+        self.postgrest().from(name)
+    }
+
+    /// Calls a Postgres function, as `supabase.rpc(name, params)`. Pass `()` for no arguments.
+    pub fn rpc<A: serde::Serialize>(
+        &self,
+        function: impl Into<String>,
+        args: A,
+    ) -> crate::postgrest::Builder {
+        self.postgrest().rpc(function, args)
+    }
+
+    /// URL of a service path under the project URL, e.g. `rest/v1/`.
+    pub(crate) fn service_url(&self, path: &str) -> Result<Url> {
+        self.inner
+            .url
+            .join(path)
+            .map_err(|e| Error::config(format!("invalid path `{path}`: {e}")))
+    }
+
+    /// Headers every request carries: the global ones, then `apikey` and `Authorization`.
+    pub(crate) fn base_headers(&self) -> Result<HeaderMap> {
+        let mut headers = self.inner.options.headers.clone();
+        headers.insert(
+            HeaderName::from_static("x-client-info"),
+            HeaderValue::from_static(concat!("supabase-rs/", env!("CARGO_PKG_VERSION"))),
+        );
+        crate::http::set_auth_headers(&mut headers, self.inner.key.expose(), None)?;
+        Ok(headers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_urls_and_empty_keys() {
+        assert!(matches!(create_client("not a url", "k"), Err(Error::Config(_))));
+        assert!(matches!(create_client("ftp://x", "k"), Err(Error::Config(_))));
+        assert!(matches!(create_client("http://x", " "), Err(Error::Config(_))));
+        assert!(create_client("https://abc.supabase.co", "k").is_ok());
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let c = create_client("http://localhost:1", "eyJ.top.secret").unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("top.secret"), "{dbg}");
+    }
+
+    #[test]
+    fn a_project_path_prefix_is_kept() {
+        let c = create_client("http://localhost:1/prefix", "k").unwrap();
+        assert_eq!(c.service_url("rest/v1/").unwrap().path(), "/prefix/rest/v1/");
+    }
+}

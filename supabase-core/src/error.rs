@@ -1,0 +1,138 @@
+//! Errors returned by every service of the client.
+
+use std::time::Duration;
+
+use http::StatusCode;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every failure the client reports.
+///
+/// Server-side errors are typed per service ([`PostgrestError`] for the database), transport
+/// failures are [`Error::Http`] or [`Error::Timeout`], and responses that do not have the expected
+/// shape are [`Error::Decode`] with the JSON path that failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// PostgREST answered with an error (`{code, message, details, hint}` and the HTTP status).
+    #[error(transparent)]
+    Postgrest(#[from] PostgrestError),
+
+    /// The request could not be sent or its response could not be read (connection refused,
+    /// reset, TLS failure, body cut off).
+    #[error("HTTP transport error: {0}")]
+    Http(#[source] HttpError),
+
+    /// The request did not complete within its timeout.
+    #[error("request timed out{}", .0.map(|d| format!(" after {d:?}")).unwrap_or_default())]
+    Timeout(Option<Duration>),
+
+    /// The response body did not have the expected shape.
+    #[error("could not decode the response (HTTP {status}) at `{path}`: {message}")]
+    Decode {
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// Path of the value that failed, e.g. `[3].moons` (`.` for the whole body).
+        path: String,
+        /// What the decoder expected and found.
+        message: String,
+    },
+
+    /// A request body or filter value could not be serialised.
+    #[error("could not encode the request: {0}")]
+    Encode(String),
+
+    /// The client was configured or called with something invalid (a bad URL, an empty key, a
+    /// builder argument that cannot be encoded).
+    #[error("invalid input: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The HTTP status of the response that caused this error, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Postgrest(e) => Some(e.status),
+            Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout(_))
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config(message.into())
+    }
+}
+
+/// A transport failure (opaque wrapper, so the HTTP library is not part of this crate's API).
+#[derive(Debug, Clone)]
+pub struct HttpError(pub(crate) std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl HttpError {
+    pub(crate) fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        HttpError(std::sync::Arc::new(e))
+    }
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // reqwest's Display omits the cause ("error sending request"); show the whole chain.
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+/// An error answered by PostgREST: its JSON error body plus the HTTP status.
+///
+/// `code` is a Postgres SQLSTATE (`23505`, `42501`, …) or a PostgREST code (`PGRST116`, …).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Deserialize)]
+#[error("{message} (HTTP {status}{})", self.code.as_deref().map(|c| format!(", code {c}")).unwrap_or_default())]
+pub struct PostgrestError {
+    /// HTTP status of the response.
+    #[serde(skip, default)]
+    pub status: StatusCode,
+    /// SQLSTATE or `PGRSTxxx` code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Human-readable message.
+    #[serde(default)]
+    pub message: String,
+    /// Extra detail, when PostgREST gives one.
+    #[serde(default)]
+    pub details: Option<String>,
+    /// A hint on how to fix the problem, when PostgREST gives one.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+impl PostgrestError {
+    /// Builds the error from a non-success response body. A body that is not PostgREST's JSON
+    /// error (a proxy's HTML page, say) keeps its text as the message.
+    pub(crate) fn from_body(status: StatusCode, body: &[u8]) -> Self {
+        match serde_json::from_slice::<PostgrestError>(body) {
+            Ok(mut e) => {
+                e.status = status;
+                e
+            }
+            Err(_) => PostgrestError {
+                status,
+                code: None,
+                message: String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned(),
+                details: None,
+                hint: None,
+            },
+        }
+    }
+}

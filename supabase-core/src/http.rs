@@ -1,0 +1,352 @@
+//! Sending requests: one shared `reqwest` client, timeouts, retries of idempotent requests, and
+//! `tracing` spans. Every service builds an [`HttpRequest`] and hands it to [`Transport::send`].
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, RETRY_AFTER};
+use http::{HeaderMap, HeaderName, Method, StatusCode};
+use tracing::Instrument;
+use url::Url;
+
+use crate::error::{Error, HttpError, Result};
+
+/// Header names whose values are secrets: redacted from every `Debug` output.
+const SECRET_HEADERS: [&str; 3] = ["apikey", "authorization", "cookie"];
+
+/// A fully built request: what would go over the wire.
+///
+/// Every query builder can produce one without sending it (`build()`), for debugging and for
+/// tests that assert on the request. `Debug` redacts the `apikey` and `Authorization` headers.
+#[derive(Clone)]
+pub struct HttpRequest {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl HttpRequest {
+    /// The HTTP method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The full URL, query string included.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Path and query string, percent-decoded, e.g. `/rest/v1/planets?select=*&name=eq.Earth`.
+    /// Handy for readable assertions.
+    pub fn path_and_query(&self) -> String {
+        let raw = match self.url.query() {
+            Some(q) => format!("{}?{q}", self.url.path()),
+            None => self.url.path().to_owned(),
+        };
+        percent_encoding::percent_decode_str(&raw)
+            .decode_utf8_lossy()
+            .into_owned()
+    }
+
+    /// The request headers (including the secret ones; `Debug` hides them).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The value of one header as text, if present and textual.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The request body.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_deref()
+    }
+
+    /// The per-request timeout, if one is set.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("body", &self.body.as_ref().map(|b| String::from_utf8_lossy(b)))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// `Debug` for a header map that hides secret values.
+pub(crate) struct RedactedHeaders<'a>(pub(crate) &'a HeaderMap);
+
+impl fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            if SECRET_HEADERS.contains(&name.as_str()) {
+                map.entry(&name.as_str(), &"[redacted]");
+            } else {
+                map.entry(&name.as_str(), &value);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// When idempotent requests are retried.
+///
+/// Only `GET` and `HEAD` are ever retried, on a connection failure or a `503`/`520` answer, with
+/// exponential backoff that honours `Retry-After`. A write is never sent twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0 disables retries).
+    pub max_retries: u32,
+    /// Delay before the first retry; doubled for each further one.
+    pub base_delay: Duration,
+    /// Upper bound of one delay, `Retry-After` included: a server asking for a longer wait gets
+    /// its error returned instead.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay)
+    }
+}
+
+/// A complete response: status, headers and the whole body.
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// The shared HTTP machinery of a [`Client`](crate::Client).
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    retry: RetryPolicy,
+}
+
+/// The outcome of one attempt: final, or worth retrying (with the server's `Retry-After`).
+enum Attempt {
+    Done(Result<RawResponse>),
+    Retry(Option<Duration>, Result<RawResponse>),
+}
+
+impl Transport {
+    pub(crate) fn new(retry: RetryPolicy) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .build()
+            .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?;
+        Ok(Transport { http, retry })
+    }
+
+    /// Sends the request and reads the whole body, retrying idempotent requests as the
+    /// [`RetryPolicy`] says. A `503` that is still there after the last retry is returned as a
+    /// response, for the caller to turn into its service's typed error.
+    pub(crate) async fn send(&self, req: HttpRequest) -> Result<RawResponse> {
+        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        let span = tracing::debug_span!(
+            "supabase.http",
+            method = %req.method,
+            path = %req.url.path(),
+            status = tracing::field::Empty,
+        );
+        async move {
+            let mut attempt = 0;
+            loop {
+                let outcome = match self.attempt(&req, idempotent).await {
+                    Attempt::Done(outcome) => outcome,
+                    Attempt::Retry(retry_after, outcome) => {
+                        let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
+                        if attempt < self.retry.max_retries && delay <= self.retry.max_delay {
+                            tracing::debug!(attempt, ?delay, "retrying idempotent request");
+                            tokio::time::sleep(delay).await;
+                            attempt += 1;
+                            continue;
+                        }
+                        outcome
+                    }
+                };
+                if let Ok(resp) = &outcome {
+                    tracing::Span::current().record("status", resp.status.as_u16());
+                }
+                return outcome;
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn attempt(&self, req: &HttpRequest, idempotent: bool) -> Attempt {
+        let mut builder = self
+            .http
+            .request(req.method.clone(), req.url.clone())
+            .headers(req.headers.clone());
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        if let Some(timeout) = req.timeout {
+            builder = builder.timeout(timeout);
+        }
+        let failed = |e: reqwest::Error| {
+            let retryable = idempotent && !e.is_timeout();
+            let err = if e.is_timeout() {
+                Error::Timeout(req.timeout)
+            } else {
+                Error::Http(HttpError::new(e))
+            };
+            if retryable {
+                Attempt::Retry(None, Err(err))
+            } else {
+                Attempt::Done(Err(err))
+            }
+        };
+        let resp = match builder.send().await {
+            Ok(resp) => resp,
+            Err(e) => return failed(e),
+        };
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = match resp.bytes().await {
+            Ok(body) => body,
+            Err(e) => return failed(e),
+        };
+        let raw = RawResponse {
+            status,
+            headers,
+            body,
+        };
+        if idempotent && (status == StatusCode::SERVICE_UNAVAILABLE || status.as_u16() == 520) {
+            return Attempt::Retry(retry_after(&raw.headers), Ok(raw));
+        }
+        Attempt::Done(Ok(raw))
+    }
+}
+
+/// `Retry-After` in its delay-seconds form. (The HTTP-date form falls back to backoff.)
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Sets `name: value` on `headers`, replacing any earlier value.
+pub(crate) fn set_header(headers: &mut HeaderMap, name: HeaderName, value: &str) -> Result<()> {
+    let value = http::HeaderValue::from_str(value)
+        .map_err(|_| Error::config(format!("invalid value for header `{name}`")))?;
+    headers.insert(name, value);
+    Ok(())
+}
+
+/// Sets the `apikey` and `Authorization` headers from a key and an optional access token.
+///
+/// New-style keys (`sb_publishable_…`, `sb_secret_…`) are not JWTs and are never sent as a
+/// Bearer token; a user's access token, when there is one, always is.
+pub(crate) fn set_auth_headers(
+    headers: &mut HeaderMap,
+    api_key: &str,
+    access_token: Option<&str>,
+) -> Result<()> {
+    set_header(headers, HeaderName::from_static("apikey"), api_key)?;
+    let bearer = match access_token {
+        Some(token) => Some(token),
+        None if is_opaque_key(api_key) => None,
+        None => Some(api_key),
+    };
+    if let Some(token) = bearer {
+        if !headers.contains_key(AUTHORIZATION) {
+            set_header(headers, AUTHORIZATION, &format!("Bearer {token}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `key` is one of Supabase's new opaque API keys rather than a JWT.
+pub(crate) fn is_opaque_key(key: &str) -> bool {
+    key.starts_with("sb_publishable_") || key.starts_with("sb_secret_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.backoff(0), Duration::from_millis(100));
+        assert_eq!(p.backoff(1), Duration::from_millis(200));
+        assert_eq!(p.backoff(30), p.max_delay);
+    }
+
+    #[test]
+    fn new_style_keys_are_not_bearer_tokens() {
+        let mut h = HeaderMap::new();
+        set_auth_headers(&mut h, "sb_publishable_abc", None).unwrap();
+        assert_eq!(h["apikey"], "sb_publishable_abc");
+        assert!(h.get(AUTHORIZATION).is_none());
+
+        let mut h = HeaderMap::new();
+        set_auth_headers(&mut h, "sb_secret_abc", Some("user.jwt")).unwrap();
+        assert_eq!(h[AUTHORIZATION], "Bearer user.jwt");
+
+        let mut h = HeaderMap::new();
+        set_auth_headers(&mut h, "eyJ.legacy.jwt", None).unwrap();
+        assert_eq!(h[AUTHORIZATION], "Bearer eyJ.legacy.jwt");
+    }
+
+    #[test]
+    fn debug_redacts_secret_headers() {
+        let mut headers = HeaderMap::new();
+        set_auth_headers(&mut headers, "eyJ.super.secret", None).unwrap();
+        headers.insert("x-other", "visible".parse().unwrap());
+        let req = HttpRequest {
+            method: Method::GET,
+            url: Url::parse("http://localhost/rest/v1/t").unwrap(),
+            headers,
+            body: None,
+            timeout: None,
+        };
+        let dbg = format!("{req:?}");
+        assert!(!dbg.contains("super"), "{dbg}");
+        assert!(dbg.contains("visible"));
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+}

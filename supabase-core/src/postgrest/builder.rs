@@ -1,0 +1,126 @@
+//! [`Builder`]: a database request being built; awaiting it sends it.
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::request::{QueryState, bulk_columns};
+use super::response::{Response, decode};
+use crate::Client;
+use crate::error::{Error, Result};
+use crate::http::HttpRequest;
+
+/// A database request being built: filters and modifiers are methods, and awaiting it (or
+/// calling [`Builder::execute`]) sends it and decodes the body into `T`.
+///
+/// `T` is `serde_json::Value` until [`Builder::returns`] names another type; any
+/// `T: DeserializeOwned` works (`Vec<Row>`, a single struct after [`Builder::single`], …).
+///
+/// ```no_run
+/// # async fn run(client: supabase_core::Client) -> supabase_core::Result<()> {
+/// #[derive(serde::Deserialize)]
+/// struct Planet { id: i64, name: String }
+///
+/// let planets = client
+///     .from("planets")
+///     .select("id, name")
+///     .eq("name", "Earth")
+///     .returns::<Vec<Planet>>()
+///     .await?
+///     .data;
+/// # Ok(()) }
+/// ```
+#[must_use = "a query does nothing until it is awaited"]
+pub struct Builder<T = serde_json::Value> {
+    pub(crate) client: Client,
+    pub(crate) state: QueryState,
+    _out: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for Builder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    pub(crate) fn new(client: Client, state: QueryState) -> Self {
+        Builder {
+            client,
+            state,
+            _out: PhantomData,
+        }
+    }
+
+    /// Serialises a write's body; a list of rows also gets `columns=`.
+    pub(crate) fn with_body<V: Serialize + ?Sized>(mut self, values: &V) -> Self {
+        match serde_json::to_vec(values) {
+            Ok(body) => {
+                if let Some(columns) = bulk_columns(&body) {
+                    let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+                    self.state.set_param("columns".into(), quoted.join(","));
+                }
+                self.state.body = Some(Bytes::from(body));
+            }
+            Err(e) => self.state.fail(Error::Encode(e.to_string())),
+        }
+        self
+    }
+
+    pub(crate) fn with_rpc_args(
+        mut self,
+        args: Result<serde_json::Map<String, serde_json::Value>>,
+    ) -> Self {
+        match args {
+            Ok(args) => self.state.rpc_args = Some(args),
+            Err(e) => self.state.fail(e),
+        }
+        self
+    }
+}
+
+impl<T> Builder<T> {
+    /// Changes the type the response body is decoded into.
+    pub fn returns<U>(self) -> Builder<U> {
+        Builder {
+            client: self.client,
+            state: self.state,
+            _out: PhantomData,
+        }
+    }
+
+    pub(crate) fn map_state(mut self, f: impl FnOnce(&mut QueryState)) -> Self {
+        f(&mut self.state);
+        self
+    }
+
+    /// The request this builder would send, without sending it: method, URL, headers and body.
+    /// For debugging and for tests. Fails if a value given to the builder could not be encoded.
+    pub fn build(&self) -> Result<HttpRequest> {
+        self.state.render(&self.client)
+    }
+}
+
+impl<T: DeserializeOwned> Builder<T> {
+    /// Sends the request and decodes the response (the same as awaiting the builder).
+    pub async fn execute(self) -> Result<Response<T>> {
+        let request = self.state.render(&self.client)?;
+        let raw = self.client.inner.transport.send(request).await?;
+        decode(raw, self.state.cardinality)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> IntoFuture for Builder<T> {
+    type Output = Result<Response<T>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}

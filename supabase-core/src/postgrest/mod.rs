@@ -1,0 +1,141 @@
+//! The database API: PostgREST queries, filters, modifiers and RPC.
+//!
+//! [`Client::from`](crate::Client::from) (or [`Client::table`](crate::Client::table)) starts a
+//! [`TableQuery`]; its verbs (`select`, `insert`, `upsert`, `update`, `delete`) return a
+//! [`Builder`] that takes filters and modifiers and runs when awaited.
+//!
+//! ```
+//! # fn main() -> supabase_core::Result<()> {
+//! let client = supabase_core::create_client("http://127.0.0.1:54321", "anon-key")?;
+//! let query = client
+//!     .from("instruments")
+//!     .select("name, section_id")
+//!     .gte("octave_range", 3)
+//!     .lt("octave_range", 7);
+//! assert_eq!(
+//!     query.build()?.path_and_query(),
+//!     "/rest/v1/instruments?select=name,section_id&octave_range=gte.3&octave_range=lt.7"
+//! );
+//! # Ok(()) }
+//! ```
+//!
+//! Every value goes through one encoder (`encode.rs`): strings are quoted wherever PostgREST's
+//! grammar would otherwise let them end a list or open a condition.
+
+mod builder;
+pub(crate) mod encode;
+mod filters;
+mod modifiers;
+mod request;
+mod response;
+
+use serde::Serialize;
+
+pub use builder::Builder;
+pub use filters::{Is, TextSearch};
+pub use modifiers::{Count, Explain, ExplainFormat, Order, Returning};
+pub use response::Response;
+
+use crate::Client;
+use request::{QueryState, Verb};
+
+/// The database API bound to one schema. Made by [`Client::postgrest`] and [`Client::schema`].
+#[derive(Debug, Clone)]
+pub struct Postgrest {
+    client: Client,
+    schema: String,
+}
+
+impl Postgrest {
+    pub(crate) fn new(client: Client, schema: String) -> Self {
+        Postgrest { client, schema }
+    }
+
+    /// Starts a query on a table or view.
+    pub fn from(&self, table: impl Into<String>) -> TableQuery {
+        TableQuery {
+            client: self.client.clone(),
+            schema: self.schema.clone(),
+            table: table.into(),
+        }
+    }
+
+    /// Same as [`Postgrest::from`], as `supabase.table(name)`.
+    pub fn table(&self, table: impl Into<String>) -> TableQuery {
+        self.from(table)
+    }
+
+    /// Calls a Postgres function with named arguments (a map or struct; `()` for none).
+    ///
+    /// Sent as `POST /rest/v1/rpc/<name>`; [`Builder::get`] sends it as a `GET` instead (for
+    /// functions that only read), [`Builder::head`] as a `HEAD`. Functions returning a set of
+    /// rows accept filters and modifiers.
+    ///
+    /// ```
+    /// # fn main() -> supabase_core::Result<()> {
+    /// # let client = supabase_core::create_client("http://localhost:54321", "key")?;
+    /// let req = client.rpc("echo", serde_json::json!({ "say": "👋" })).build()?;
+    /// assert_eq!(req.method(), "POST");
+    /// assert_eq!(req.path_and_query(), "/rest/v1/rpc/echo");
+    /// assert_eq!(req.body(), Some(r#"{"say":"👋"}"#.as_bytes()));
+    /// # Ok(()) }
+    /// ```
+    pub fn rpc<A: Serialize>(&self, function: impl Into<String>, args: A) -> Builder {
+        let state = QueryState::new(
+            self.schema.clone(),
+            format!("rpc/{}", encode::path_segment(&function.into())),
+            Verb::Rpc,
+        );
+        let args = encode::to_object(&args, "rpc arguments");
+        Builder::new(self.client.clone(), state).with_rpc_args(args)
+    }
+}
+
+/// A table or view, before the verb is chosen. Made by [`Client::from`].
+#[derive(Debug, Clone)]
+#[must_use = "a table query does nothing until a verb (select, insert, …) is chosen and awaited"]
+pub struct TableQuery {
+    client: Client,
+    schema: String,
+    table: String,
+}
+
+impl TableQuery {
+    fn builder(self, verb: Verb) -> Builder {
+        let state = QueryState::new(self.schema, encode::path_segment(&self.table), verb);
+        Builder::new(self.client, state)
+    }
+
+    /// Reads rows: `columns` is PostgREST's select syntax (`*`, `name, instruments(name)`,
+    /// `alias:column`, `column::cast`, `address->city`, `rel!inner(*)`, `rel(count)`).
+    /// Whitespace outside double quotes is removed, as supabase-js does.
+    pub fn select(self, columns: impl AsRef<str>) -> Builder {
+        self.builder(Verb::Select).select(columns)
+    }
+
+    /// Inserts one row (a map or struct) or many (a list of them).
+    ///
+    /// For a list, the union of the rows' keys is sent as `columns=` so PostgREST inserts exactly
+    /// those columns (missing keys become NULL, or the column default with
+    /// [`Builder::default_to_null`]`(false)`). Returns the inserted rows unless
+    /// [`Builder::returning`] asks for nothing.
+    pub fn insert<V: Serialize>(self, values: V) -> Builder {
+        self.builder(Verb::Insert).with_body(&values)
+    }
+
+    /// Inserts, or updates rows that conflict on the primary key (or on
+    /// [`Builder::on_conflict`] columns); [`Builder::ignore_duplicates`] leaves them alone.
+    pub fn upsert<V: Serialize>(self, values: V) -> Builder {
+        self.builder(Verb::Upsert).with_body(&values)
+    }
+
+    /// Updates the rows matched by the filters that follow with `values`.
+    pub fn update<V: Serialize>(self, values: V) -> Builder {
+        self.builder(Verb::Update).with_body(&values)
+    }
+
+    /// Deletes the rows matched by the filters that follow.
+    pub fn delete(self) -> Builder {
+        self.builder(Verb::Delete)
+    }
+}

@@ -1,0 +1,376 @@
+//! Modifiers: ordering, paging, the shape of the response (one row, CSV, GeoJSON, a query plan)
+//! and options of writes. They come after the filters.
+
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue};
+
+use super::builder::Builder;
+use super::request::{Cardinality, Format, Verb};
+use crate::error::Error;
+
+/// How rows are counted (`Prefer: count=…`); the total comes back in [`Response::count`].
+///
+/// [`Response::count`]: super::Response::count
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// `COUNT(*)`: exact, slow on big tables.
+    Exact,
+    /// The planner's estimate: fast, approximate.
+    Planned,
+    /// Exact below PostgREST's max-rows, the planner's estimate above.
+    Estimated,
+}
+
+impl Count {
+    pub(crate) fn prefer(self) -> &'static str {
+        match self {
+            Count::Exact => "count=exact",
+            Count::Planned => "count=planned",
+            Count::Estimated => "count=estimated",
+        }
+    }
+}
+
+/// What a write returns (`Prefer: return=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returning {
+    /// Nothing: the response body is empty.
+    Minimal,
+    /// The written rows (the default, as in supabase-py).
+    Representation,
+}
+
+impl Returning {
+    pub(crate) fn prefer(self) -> &'static str {
+        match self {
+            Returning::Minimal => "return=minimal",
+            Returning::Representation => "return=representation",
+        }
+    }
+}
+
+/// An ordering term for [`Builder::order`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Order {
+    desc: bool,
+    nulls_first: Option<bool>,
+    referenced_table: Option<String>,
+}
+
+impl Order {
+    /// Ascending (the default).
+    pub fn asc() -> Self {
+        Order::default()
+    }
+
+    /// Descending.
+    pub fn desc() -> Self {
+        Order {
+            desc: true,
+            ..Order::default()
+        }
+    }
+
+    /// NULLs before other values.
+    pub fn nulls_first(mut self) -> Self {
+        self.nulls_first = Some(true);
+        self
+    }
+
+    /// NULLs after other values.
+    pub fn nulls_last(mut self) -> Self {
+        self.nulls_first = Some(false);
+        self
+    }
+
+    /// Orders the rows of a referenced (embedded) table instead of the main table's.
+    pub fn referenced_table(mut self, table: impl Into<String>) -> Self {
+        self.referenced_table = Some(table.into());
+        self
+    }
+
+    pub(crate) fn term(&self, column: &str) -> String {
+        let mut term = format!("{column}.{}", if self.desc { "desc" } else { "asc" });
+        match self.nulls_first {
+            Some(true) => term.push_str(".nullsfirst"),
+            Some(false) => term.push_str(".nullslast"),
+            None => {}
+        }
+        term
+    }
+}
+
+/// Format of an [`Explain`] plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExplainFormat {
+    /// Postgres's text plan (decoded as a string).
+    #[default]
+    Text,
+    /// Postgres's JSON plan.
+    Json,
+}
+
+/// Options of [`Builder::explain`]: `EXPLAIN` flags and the plan's format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Explain {
+    analyze: bool,
+    verbose: bool,
+    settings: bool,
+    buffers: bool,
+    wal: bool,
+    format: ExplainFormat,
+}
+
+impl Explain {
+    /// A plain `EXPLAIN` in text format.
+    pub fn new() -> Self {
+        Explain::default()
+    }
+
+    /// Runs the query (`ANALYZE`) and reports real timings.
+    pub fn analyze(mut self) -> Self {
+        self.analyze = true;
+        self
+    }
+
+    /// `VERBOSE`: output columns and more.
+    pub fn verbose(mut self) -> Self {
+        self.verbose = true;
+        self
+    }
+
+    /// `SETTINGS`: non-default planner settings.
+    pub fn settings(mut self) -> Self {
+        self.settings = true;
+        self
+    }
+
+    /// `BUFFERS`: buffer usage (with `analyze`).
+    pub fn buffers(mut self) -> Self {
+        self.buffers = true;
+        self
+    }
+
+    /// `WAL`: WAL record generation (with `analyze`).
+    pub fn wal(mut self) -> Self {
+        self.wal = true;
+        self
+    }
+
+    /// Text (default) or JSON plan.
+    pub fn format(mut self, format: ExplainFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// `application/vnd.pgrst.plan+text; for="application/json"; options=analyze|verbose`.
+    pub(crate) fn accept(&self, for_media_type: &str) -> String {
+        let flags = [
+            (self.analyze, "analyze"),
+            (self.verbose, "verbose"),
+            (self.settings, "settings"),
+            (self.buffers, "buffers"),
+            (self.wal, "wal"),
+        ];
+        let options: Vec<&str> = flags.iter().filter(|f| f.0).map(|f| f.1).collect();
+        let format = match self.format {
+            ExplainFormat::Text => "text",
+            ExplainFormat::Json => "json",
+        };
+        format!(
+            "application/vnd.pgrst.plan+{format}; for=\"{for_media_type}\"; options={};",
+            options.join("|")
+        )
+    }
+}
+
+fn referenced_key(table: Option<&str>, key: &str) -> String {
+    match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_owned(),
+    }
+}
+
+impl<T> Builder<T> {
+    /// Sets the columns to return (select syntax). On a write this also asks for the written
+    /// rows back (`Prefer: return=representation`).
+    pub fn select(self, columns: impl AsRef<str>) -> Self {
+        let columns = strip_whitespace(columns.as_ref());
+        self.map_state(|s| {
+            s.set_param("select".into(), columns);
+            if s.verb != Verb::Select && s.verb != Verb::Rpc {
+                s.returning = Some(super::Returning::Representation);
+            }
+        })
+    }
+
+    /// Orders the result by `column` (a column, a JSON path, or a referenced table's column as
+    /// `section(name)`). Several calls order by several columns, in call order.
+    pub fn order(self, column: impl AsRef<str>, order: Order) -> Self {
+        let term = order.term(column.as_ref());
+        let key = referenced_key(order.referenced_table.as_deref(), "order");
+        self.map_state(|s| match s.params.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => {
+                v.push(',');
+                v.push_str(&term);
+            }
+            None => s.params.push((key, term)),
+        })
+    }
+
+    /// At most `count` rows.
+    pub fn limit(self, count: u64) -> Self {
+        self.map_state(|s| s.set_param("limit".into(), count.to_string()))
+    }
+
+    /// At most `count` rows of a referenced (embedded) table, per parent row.
+    pub fn limit_referenced(self, referenced_table: impl AsRef<str>, count: u64) -> Self {
+        let key = referenced_key(Some(referenced_table.as_ref()), "limit");
+        self.map_state(|s| s.set_param(key, count.to_string()))
+    }
+
+    /// Rows `from` to `to`, both inclusive and counted from 0.
+    pub fn range(self, from: u64, to: u64) -> Self {
+        self.range_of(None, from, to)
+    }
+
+    /// Rows `from` to `to` of a referenced (embedded) table.
+    pub fn range_referenced(self, referenced_table: impl AsRef<str>, from: u64, to: u64) -> Self {
+        self.range_of(Some(referenced_table.as_ref()), from, to)
+    }
+
+    fn range_of(self, table: Option<&str>, from: u64, to: u64) -> Self {
+        if to < from {
+            return self.fail(Error::config(format!(
+                "range({from}, {to}): `to` is before `from`"
+            )));
+        }
+        let offset = referenced_key(table, "offset");
+        let limit = referenced_key(table, "limit");
+        self.map_state(|s| {
+            s.set_param(offset, from.to_string());
+            s.set_param(limit, (to - from + 1).to_string());
+        })
+    }
+
+    /// Exactly one row, returned as an object; zero or several rows are an error (`PGRST116`).
+    pub fn single(self) -> Self {
+        self.map_state(|s| s.cardinality = Cardinality::One)
+    }
+
+    /// Zero or one row: `null` (or `None`) when nothing matches, an error for several rows.
+    /// Decode into an `Option<…>` to tell the cases apart.
+    pub fn maybe_single(self) -> Self {
+        self.map_state(|s| s.cardinality = Cardinality::MaybeOne)
+    }
+
+    /// The result as CSV text.
+    pub fn csv(self) -> Builder<String> {
+        self.map_state(|s| s.format = Format::Csv).returns()
+    }
+
+    /// The result as a GeoJSON `FeatureCollection` (PostGIS geometry columns).
+    pub fn geojson(self) -> Builder<serde_json::Value> {
+        self.map_state(|s| s.format = Format::GeoJson).returns()
+    }
+
+    /// The query plan instead of the rows: text (as a JSON string) or JSON, per
+    /// [`Explain::format`]. Needs `db-plan-enabled` on the server (off on Supabase by default).
+    pub fn explain(self, options: Explain) -> Builder<serde_json::Value> {
+        self.map_state(|s| s.explain = Some(options)).returns()
+    }
+
+    /// Counts the rows the query matches (see [`Count`]).
+    pub fn count(self, count: Count) -> Self {
+        self.map_state(|s| s.count = Some(count))
+    }
+
+    /// Sends `HEAD`: no body comes back, only the status and the count.
+    pub fn head(self) -> Builder<()> {
+        self.map_state(|s| s.head = true).returns()
+    }
+
+    /// Calls the function with `GET` and its arguments in the query string (for functions that
+    /// do not write; PostgREST runs them in a read-only transaction).
+    pub fn get(self) -> Self {
+        self.map_state(|s| s.rpc_get = true)
+    }
+
+    /// What a write returns (default [`Returning::Representation`]).
+    pub fn returning(self, returning: Returning) -> Self {
+        self.map_state(|s| s.returning = Some(returning))
+    }
+
+    /// Upsert: the unique columns that decide a conflict (comma-separated), instead of the
+    /// primary key.
+    pub fn on_conflict(self, columns: impl AsRef<str>) -> Self {
+        let columns = strip_whitespace(columns.as_ref());
+        self.map_state(|s| s.set_param("on_conflict".into(), columns))
+    }
+
+    /// Upsert: leave conflicting rows as they are instead of updating them.
+    pub fn ignore_duplicates(self) -> Self {
+        self.map_state(|s| s.ignore_duplicates = true)
+    }
+
+    /// Insert/upsert of several rows: with `false`, keys missing from a row take the column's
+    /// default instead of NULL (`Prefer: missing=default`).
+    pub fn default_to_null(self, yes: bool) -> Self {
+        self.map_state(|s| s.missing_default = !yes)
+    }
+
+    /// A timeout for this request only (instead of the client's).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.map_state(|s| s.timeout = Some(timeout))
+    }
+
+    /// A header for this request only (it wins over the client's headers).
+    pub fn header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        let name_str = name.as_ref();
+        match (
+            HeaderName::try_from(name_str),
+            HeaderValue::try_from(value.as_ref()),
+        ) {
+            (Ok(n), Ok(v)) => self.map_state(|s| {
+                s.headers.insert(n, v);
+            }),
+            _ => self.fail(Error::config(format!("invalid header `{name_str}`"))),
+        }
+    }
+}
+
+/// Removes whitespace outside double quotes, as supabase-js does for select and on_conflict.
+fn strip_whitespace(columns: &str) -> String {
+    let mut quoted = false;
+    let mut out = String::with_capacity(columns.len());
+    for c in columns.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        if quoted || !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_outside_quotes_is_removed() {
+        assert_eq!(strip_whitespace("name, instruments ( name )"), "name,instruments(name)");
+        assert_eq!(strip_whitespace(r#""my col", b"#), r#""my col",b"#);
+    }
+
+    #[test]
+    fn explain_accept_header() {
+        let e = Explain::new().analyze().verbose();
+        assert_eq!(
+            e.accept("application/json"),
+            "application/vnd.pgrst.plan+text; for=\"application/json\"; options=analyze|verbose;"
+        );
+    }
+}

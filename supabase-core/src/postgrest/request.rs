@@ -1,0 +1,297 @@
+//! The one request model of the database API. The untyped [`Builder`](super::Builder) and the
+//! typed layer both fill a [`QueryState`]; [`QueryState::render`] turns it into an
+//! [`HttpRequest`].
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, Method};
+
+use super::encode;
+use super::modifiers::{Count, Explain, Returning};
+use crate::Client;
+use crate::error::{Error, Result};
+use crate::http::{HttpRequest, set_header};
+
+/// What the request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Select,
+    Insert,
+    Upsert,
+    Update,
+    Delete,
+    Rpc,
+}
+
+/// How many rows the caller expects back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Cardinality {
+    #[default]
+    Many,
+    /// Exactly one row, as an object (`Accept: application/vnd.pgrst.object+json`).
+    One,
+    /// Zero or one row: the array is checked on our side, so zero rows is not an error.
+    MaybeOne,
+}
+
+/// The response format asked for in `Accept`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Format {
+    #[default]
+    Json,
+    Csv,
+    GeoJson,
+}
+
+/// Everything a database request is made of, before rendering.
+#[derive(Debug)]
+pub(crate) struct QueryState {
+    pub(crate) schema: String,
+    /// Path under `/rest/v1/`, already percent-encoded (`planets`, `rpc/echo`).
+    pub(crate) path: String,
+    pub(crate) verb: Verb,
+    /// `HEAD` instead of `GET` (or instead of the RPC's method).
+    pub(crate) head: bool,
+    /// RPC sent as `GET` with its arguments in the query string.
+    pub(crate) rpc_get: bool,
+    pub(crate) rpc_args: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Query parameters in order: select, filters, order, limit, … (unencoded).
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) returning: Option<Returning>,
+    pub(crate) count: Option<Count>,
+    pub(crate) missing_default: bool,
+    pub(crate) ignore_duplicates: bool,
+    pub(crate) cardinality: Cardinality,
+    pub(crate) format: Format,
+    pub(crate) explain: Option<Explain>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) timeout: Option<Duration>,
+    /// Set by `not_()`: the next filter is negated.
+    pub(crate) negate_next: bool,
+    /// The first error met while building; reported when the request is built or sent.
+    pub(crate) error: Option<Error>,
+}
+
+impl QueryState {
+    pub(crate) fn new(schema: String, path: String, verb: Verb) -> Self {
+        QueryState {
+            schema,
+            path,
+            verb,
+            head: false,
+            rpc_get: false,
+            rpc_args: None,
+            params: Vec::new(),
+            body: None,
+            // supabase-py returns the written rows unless asked not to.
+            returning: match verb {
+                Verb::Select | Verb::Rpc => None,
+                _ => Some(Returning::Representation),
+            },
+            count: None,
+            missing_default: false,
+            ignore_duplicates: false,
+            cardinality: Cardinality::Many,
+            format: Format::Json,
+            explain: None,
+            headers: HeaderMap::new(),
+            timeout: None,
+            negate_next: false,
+            error: None,
+        }
+    }
+
+    /// Records the first error; later ones are usually consequences of it.
+    pub(crate) fn fail(&mut self, e: Error) {
+        self.error.get_or_insert(e);
+    }
+
+    /// Sets a parameter, replacing an earlier one with the same key.
+    pub(crate) fn set_param(&mut self, key: String, value: String) {
+        match self.params.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.params.push((key, value)),
+        }
+    }
+
+    pub(crate) fn method(&self) -> Method {
+        match (self.verb, self.head) {
+            (_, true) => Method::HEAD,
+            (Verb::Select, false) => Method::GET,
+            (Verb::Rpc, false) if self.rpc_get => Method::GET,
+            (Verb::Insert | Verb::Upsert | Verb::Rpc, false) => Method::POST,
+            (Verb::Update, false) => Method::PATCH,
+            (Verb::Delete, false) => Method::DELETE,
+        }
+    }
+
+    fn prefer(&self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        if self.verb == Verb::Upsert {
+            parts.push(if self.ignore_duplicates {
+                "resolution=ignore-duplicates"
+            } else {
+                "resolution=merge-duplicates"
+            });
+        }
+        if let Some(r) = self.returning {
+            parts.push(r.prefer());
+        }
+        if let Some(c) = self.count {
+            parts.push(c.prefer());
+        }
+        if self.missing_default {
+            parts.push("missing=default");
+        }
+        parts.join(",")
+    }
+
+    fn accept(&self) -> String {
+        let base = match (&self.format, self.cardinality) {
+            (Format::Csv, _) => "text/csv",
+            (Format::GeoJson, _) => "application/geo+json",
+            (Format::Json, Cardinality::One) => "application/vnd.pgrst.object+json",
+            (Format::Json, _) => "application/json",
+        };
+        match &self.explain {
+            Some(explain) => explain.accept(base),
+            None => base.to_owned(),
+        }
+    }
+
+    /// Renders the request for `client`.
+    pub(crate) fn render(&self, client: &Client) -> Result<HttpRequest> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let method = self.method();
+        let mut url = client.service_url("rest/v1/")?;
+        let mut path = url.path().to_owned();
+        path.push_str(&self.path);
+        url.set_path(&path);
+
+        let mut query = String::new();
+        let with_args: Vec<(String, String)>;
+        let params_ref = if let (Some(args), true) = (&self.rpc_args, self.rpc_in_query()) {
+            // A read-only call carries its arguments in the query string.
+            let mut params = Vec::with_capacity(args.len() + self.params.len());
+            for (name, value) in args {
+                params.push((name.clone(), encode::operand(encode::Shape::Plain, value)?));
+            }
+            params.extend(self.params.iter().cloned());
+            with_args = params;
+            &with_args
+        } else {
+            &self.params
+        };
+        encode::write_query(&mut query, params_ref);
+        url.set_query((!query.is_empty()).then_some(query.as_str()));
+
+        let mut headers = client.base_headers()?;
+        let profile = if matches!(method, Method::GET | Method::HEAD) {
+            "accept-profile"
+        } else {
+            "content-profile"
+        };
+        set_header(&mut headers, HeaderName::from_static(profile), &self.schema)?;
+        set_header(&mut headers, ACCEPT, &self.accept())?;
+        let prefer = self.prefer();
+        if !prefer.is_empty() {
+            set_header(&mut headers, HeaderName::from_static("prefer"), &prefer)?;
+        }
+        let body = match (&self.body, &self.rpc_args) {
+            _ if matches!(method, Method::GET | Method::HEAD) => None,
+            (Some(body), _) => Some(body.clone()),
+            (None, Some(args)) => Some(Bytes::from(
+                serde_json::to_vec(args).map_err(|e| Error::Encode(e.to_string()))?,
+            )),
+            (None, None) => None,
+        };
+        if body.is_some() {
+            set_header(&mut headers, CONTENT_TYPE, "application/json")?;
+        }
+        // Per-request headers win over everything above.
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        Ok(HttpRequest {
+            method,
+            url,
+            headers,
+            body,
+            timeout: self.timeout.or(client.inner.options.postgrest_client_timeout),
+        })
+    }
+
+    fn rpc_in_query(&self) -> bool {
+        self.verb == Verb::Rpc && (self.rpc_get || self.head)
+    }
+}
+
+/// The union of the keys of a JSON array of objects, in first-seen order, for `columns=`.
+/// `None` when the body is not an array of objects.
+pub(crate) fn bulk_columns(body: &[u8]) -> Option<Vec<String>> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use std::borrow::Cow;
+
+    struct Rows<'a>(&'a mut Vec<String>);
+    struct Row<'a>(&'a mut Vec<String>);
+
+    impl<'de> Visitor<'de> for Rows<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of objects")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Row(self.0))?.is_some() {}
+            Ok(())
+        }
+    }
+
+    impl<'de> serde::de::DeserializeSeed<'de> for Row<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Row<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                if !self.0.iter().any(|k| *k == key) {
+                    self.0.push(key.into_owned());
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+
+    if body.first() != Some(&b'[') {
+        return None;
+    }
+    let mut columns = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    de.deserialize_seq(Rows(&mut columns)).ok()?;
+    Some(columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_columns_are_the_union_of_keys_in_order() {
+        let body = br#"[{"id":1,"name":"Frodo"},{"id":2,"nick":"Sam","name":"x"}]"#;
+        assert_eq!(bulk_columns(body).unwrap(), ["id", "name", "nick"]);
+        assert_eq!(bulk_columns(br#"{"id":1}"#), None);
+        assert_eq!(bulk_columns(br#"[1,2]"#), None);
+    }
+}

@@ -1,0 +1,217 @@
+//! Decoding PostgREST responses: data, count and status, or a typed error.
+
+use http::StatusCode;
+use http::header::{CONTENT_RANGE, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
+use serde::de::value::StrDeserializer;
+use serde_json::value::RawValue;
+
+use super::request::Cardinality;
+use crate::error::{Error, PostgrestError, Result};
+use crate::http::RawResponse;
+
+/// A successful database response.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Response<T> {
+    /// The body decoded into `T` (`null` for an empty body, e.g. after `HEAD` or
+    /// `returning(Minimal)`).
+    pub data: T,
+    /// The total row count from `Content-Range`, when a count was asked for.
+    pub count: Option<u64>,
+    /// The HTTP status.
+    pub status: StatusCode,
+}
+
+impl<T> Response<T> {
+    /// The data, dropping count and status.
+    pub fn into_data(self) -> T {
+        self.data
+    }
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(
+    raw: RawResponse,
+    cardinality: Cardinality,
+) -> Result<Response<T>> {
+    let status = raw.status;
+    if !status.is_success() {
+        return Err(PostgrestError::from_body(status, &raw.body).into());
+    }
+    let count = raw
+        .headers
+        .get(CONTENT_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(count_from_content_range);
+    let is_json = raw
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.contains("json"));
+    let body: &[u8] = if raw.body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        &raw.body
+    };
+    let data = if !is_json {
+        decode_text(status, body)?
+    } else if cardinality == Cardinality::MaybeOne {
+        decode_maybe_one(status, body)?
+    } else {
+        decode_json(status, body)?
+    };
+    Ok(Response {
+        data,
+        count,
+        status,
+    })
+}
+
+/// `0-24/3573` → 3573; `*/0` → 0; `0-24/*` → none.
+fn count_from_content_range(value: &str) -> Option<u64> {
+    value.rsplit_once('/')?.1.parse().ok()
+}
+
+/// Decodes JSON into `T`, naming the path of the value that failed.
+pub(crate) fn decode_json<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
+        status,
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })?;
+    de.end().map_err(|e| Error::Decode {
+        status,
+        path: ".".into(),
+        message: e.to_string(),
+    })?;
+    Ok(value)
+}
+
+/// A text body (CSV, a text plan) into `T` — a `String` or a `serde_json::Value::String`.
+fn decode_text<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
+    let text = std::str::from_utf8(body).map_err(|e| Error::Decode {
+        status,
+        path: ".".into(),
+        message: format!("the body is not UTF-8: {e}"),
+    })?;
+    T::deserialize(StrDeserializer::<serde::de::value::Error>::new(text)).map_err(|e| {
+        Error::Decode {
+            status,
+            path: ".".into(),
+            message: format!("a text response needs a text type: {e}"),
+        }
+    })
+}
+
+/// `maybe_single`: an array of zero rows is `null`, one row is that row, more is an error.
+fn decode_maybe_one<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
+    match serde_json::from_slice::<Vec<&RawValue>>(body) {
+        Ok(rows) => match rows.as_slice() {
+            [] => decode_json(status, b"null"),
+            [row] => decode_json(status, row.get().as_bytes()),
+            more => Err(PostgrestError {
+                status: StatusCode::NOT_ACCEPTABLE,
+                code: Some("PGRST116".into()),
+                message: "JSON object requested, multiple (or no) rows returned".into(),
+                details: Some(format!(
+                    "Results contain {} rows, application/vnd.pgrst.object+json requires 1 row",
+                    more.len()
+                )),
+                hint: None,
+            }
+            .into()),
+        },
+        // Not an array (a function returning a scalar or an object): decode as it is.
+        Err(_) => decode_json(status, body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use http::HeaderMap;
+
+    fn raw(status: u16, ct: &str, body: &str) -> RawResponse {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, ct.parse().unwrap());
+        headers.insert(CONTENT_RANGE, "0-1/42".parse().unwrap());
+        RawResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Planet {
+        #[allow(dead_code)]
+        name: String,
+    }
+
+    #[test]
+    fn decode_errors_name_the_path() {
+        let err = decode::<Vec<Planet>>(
+            raw(200, "application/json", r#"[{"name":"a"},{"name":3}]"#),
+            Cardinality::Many,
+        )
+        .unwrap_err();
+        match err {
+            Error::Decode { path, .. } => assert_eq!(path, "[1].name"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn truncated_and_non_json_bodies_are_decode_errors() {
+        for body in [r#"[{"name":"a"#, "<html>", "[] trailing"] {
+            let err =
+                decode::<serde_json::Value>(raw(200, "application/json", body), Cardinality::Many)
+                    .unwrap_err();
+            assert!(matches!(err, Error::Decode { .. }), "{body}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn errors_become_postgrest_errors() {
+        let err = decode::<serde_json::Value>(
+            raw(
+                404,
+                "application/json",
+                r#"{"code":"42P01","message":"relation \"public.nope\" does not exist","details":null,"hint":null}"#,
+            ),
+            Cardinality::Many,
+        )
+        .unwrap_err();
+        match err {
+            Error::Postgrest(e) => {
+                assert_eq!(e.status, StatusCode::NOT_FOUND);
+                assert_eq!(e.code.as_deref(), Some("42P01"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = decode::<serde_json::Value>(raw(502, "text/html", "<h1>Bad gateway</h1>"), Cardinality::Many)
+            .unwrap_err();
+        assert!(matches!(err, Error::Postgrest(PostgrestError { ref message, .. }) if message.contains("Bad gateway")));
+    }
+
+    #[test]
+    fn count_and_text() {
+        let r = decode::<String>(raw(200, "text/csv", "id,name\n1,a"), Cardinality::Many).unwrap();
+        assert_eq!(r.data, "id,name\n1,a");
+        assert_eq!(r.count, Some(42));
+        assert_eq!(count_from_content_range("*/0"), Some(0));
+        assert_eq!(count_from_content_range("0-24/*"), None);
+    }
+
+    #[test]
+    fn maybe_one() {
+        let none = decode::<Option<serde_json::Value>>(raw(200, "application/json", "[]"), Cardinality::MaybeOne).unwrap();
+        assert_eq!(none.data, None);
+        let one = decode::<Option<serde_json::Value>>(raw(200, "application/json", r#"[{"a":1}]"#), Cardinality::MaybeOne).unwrap();
+        assert_eq!(one.data, Some(serde_json::json!({"a":1})));
+        let err = decode::<Option<serde_json::Value>>(raw(200, "application/json", "[1,2]"), Cardinality::MaybeOne).unwrap_err();
+        assert!(matches!(err, Error::Postgrest(ref e) if e.code.as_deref() == Some("PGRST116")));
+    }
+}
