@@ -144,7 +144,6 @@ pub(crate) fn operand<V: Serialize + ?Sized>(shape: Shape, value: &V) -> Result<
 
 /// Quotes a rendered operand for use inside an `or=(…)` / `and(…)` tree, where an unquoted
 /// value would end at the first `,` or `)`.
-#[allow(dead_code)] // the typed `or_` (next issue) renders trees with it
 pub(crate) fn quote_for_tree(shape: Shape, rendered: &str) -> String {
     if shape == Shape::List {
         // A list is already a parenthesised run of quoted elements.

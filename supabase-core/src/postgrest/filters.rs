@@ -8,7 +8,8 @@
 use serde::Serialize;
 
 use super::builder::Builder;
-use super::encode::{self, Shape};
+use super::condition::{Condition, Op};
+use super::encode;
 use crate::error::Error;
 
 /// The right-hand side of [`Builder::is_`]: `null`, `true`, `false` or `unknown`.
@@ -25,7 +26,7 @@ pub enum Is {
 }
 
 impl Is {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Is::Null => "null",
             Is::True => "true",
@@ -110,121 +111,123 @@ impl TextSearch {
 }
 
 impl<T> Builder<T> {
-    /// Adds `column=[not.]operator.operand`, consuming a pending [`not_`](Builder::not_).
-    pub(crate) fn push_filter(
-        mut self,
-        column: &str,
-        operator: &str,
-        operand: crate::Result<String>,
-    ) -> Self {
-        let negate = std::mem::take(&mut self.state.negate_next);
-        match operand {
-            Ok(operand) => {
-                let not = if negate { "not." } else { "" };
-                self.state
-                    .params
-                    .push((column.to_owned(), format!("{not}{operator}.{operand}")));
-            }
+    /// Adds a filter (a leaf or an `and`/`or` tree), negated if [`not_`](Builder::not_) came
+    /// just before. Every filter method ends here.
+    pub fn where_(self, condition: Condition) -> Self {
+        self.where_in(None, condition)
+    }
+
+    /// Adds a filter on a referenced (embedded) table's rows (`instruments.or=(…)`).
+    pub fn where_referenced(self, referenced_table: impl AsRef<str>, condition: Condition) -> Self {
+        self.where_in(Some(referenced_table.as_ref()), condition)
+    }
+
+    fn where_in(mut self, table: Option<&str>, condition: Condition) -> Self {
+        let condition = if std::mem::take(&mut self.state.negate_next) {
+            condition.not()
+        } else {
+            condition
+        };
+        match condition.top_level(table) {
+            Ok(param) => self.state.params.push(param),
             Err(e) => self.state.fail(e),
         }
         self
     }
 
-    fn filter_value<V: Serialize + ?Sized>(
-        self,
-        column: impl AsRef<str>,
-        operator: &str,
-        shape: Shape,
-        value: &V,
-    ) -> Self {
-        let operand = encode::operand(shape, value);
-        self.push_filter(column.as_ref(), operator, operand)
+    /// Rows matching at least one of `conditions`, built with [`Condition`] so values are
+    /// quoted for you (the typed counterpart of [`or_`](Builder::or_)).
+    pub fn or_where(self, conditions: impl IntoIterator<Item = Condition>) -> Self {
+        self.where_(Condition::or(conditions))
+    }
+
+    fn op<V: Serialize + ?Sized>(self, column: impl AsRef<str>, op: Op, value: &V) -> Self {
+        self.where_(Condition::new(column.as_ref(), op, value))
     }
 
     /// Rows where `column` equals `value`.
     #[doc(alias = "=")]
     pub fn eq<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
-        self.filter_value(column, "eq", Shape::Plain, &value)
+        self.op(column, Op::Eq, &value)
     }
 
     /// Rows where `column` is not equal to `value`.
     #[doc(alias = "!=")]
     pub fn neq<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
-        self.filter_value(column, "neq", Shape::Plain, &value)
+        self.op(column, Op::Neq, &value)
     }
 
     /// Rows where `column` is greater than `value`.
     #[doc(alias = ">")]
     pub fn gt<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
-        self.filter_value(column, "gt", Shape::Plain, &value)
+        self.op(column, Op::Gt, &value)
     }
 
     /// Rows where `column` is greater than or equal to `value`.
     #[doc(alias = ">=")]
     pub fn gte<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
-        self.filter_value(column, "gte", Shape::Plain, &value)
+        self.op(column, Op::Gte, &value)
     }
 
     /// Rows where `column` is less than `value`.
     #[doc(alias = "<")]
     pub fn lt<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
-        self.filter_value(column, "lt", Shape::Plain, &value)
+        self.op(column, Op::Lt, &value)
     }
 
     /// Rows where `column` is less than or equal to `value`.
     #[doc(alias = "<=")]
     pub fn lte<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
-        self.filter_value(column, "lte", Shape::Plain, &value)
+        self.op(column, Op::Lte, &value)
     }
 
     /// Rows where `column` matches the SQL `LIKE` `pattern` (case-sensitive; `%` and `_` are
     /// wildcards, and PostgREST also reads `*` as `%`).
     pub fn like(self, column: impl AsRef<str>, pattern: impl AsRef<str>) -> Self {
-        self.filter_value(column, "like", Shape::Plain, pattern.as_ref())
+        self.op(column, Op::Like, pattern.as_ref())
     }
 
     /// Rows where `column` matches the `ILIKE` `pattern` (case-insensitive).
     pub fn ilike(self, column: impl AsRef<str>, pattern: impl AsRef<str>) -> Self {
-        self.filter_value(column, "ilike", Shape::Plain, pattern.as_ref())
+        self.op(column, Op::Ilike, pattern.as_ref())
     }
 
     /// Rows where `column` matches every pattern (a list, or the reference's comma-separated
     /// string).
     #[doc(alias = "like(all)")]
     pub fn like_all_of<V: Serialize>(self, column: impl AsRef<str>, patterns: V) -> Self {
-        self.filter_value(column, "like(all)", Shape::Patterns, &patterns)
+        self.op(column, Op::LikeAllOf, &patterns)
     }
 
     /// Rows where `column` matches any of the patterns.
     #[doc(alias = "like(any)")]
     pub fn like_any_of<V: Serialize>(self, column: impl AsRef<str>, patterns: V) -> Self {
-        self.filter_value(column, "like(any)", Shape::Patterns, &patterns)
+        self.op(column, Op::LikeAnyOf, &patterns)
     }
 
     /// Rows where `column` matches every pattern, case-insensitively.
     #[doc(alias = "ilike(all)")]
     pub fn ilike_all_of<V: Serialize>(self, column: impl AsRef<str>, patterns: V) -> Self {
-        self.filter_value(column, "ilike(all)", Shape::Patterns, &patterns)
+        self.op(column, Op::IlikeAllOf, &patterns)
     }
 
     /// Rows where `column` matches any of the patterns, case-insensitively.
     #[doc(alias = "ilike(any)")]
     pub fn ilike_any_of<V: Serialize>(self, column: impl AsRef<str>, patterns: V) -> Self {
-        self.filter_value(column, "ilike(any)", Shape::Patterns, &patterns)
+        self.op(column, Op::IlikeAnyOf, &patterns)
     }
 
     /// Rows where `column IS value`: [`Is::Null`], `true`/`false` (or `Option<bool>`), or the
     /// reference's strings via [`Is::parse`].
     #[doc(alias = "is")]
     pub fn is_(self, column: impl AsRef<str>, value: impl Into<Is>) -> Self {
-        let operand = Ok(value.into().as_str().to_owned());
-        self.push_filter(column.as_ref(), "is", operand)
+        self.where_(Condition::is(column.as_ref(), value))
     }
 
     /// Rows where `column` is one of `values` (a list).
     #[doc(alias = "in")]
     pub fn in_<V: Serialize>(self, column: impl AsRef<str>, values: V) -> Self {
-        self.filter_value(column, "in", Shape::List, &values)
+        self.op(column, Op::In, &values)
     }
 
     /// Rows where `column` (array, range or jsonb) contains `value`: a list (array elements), a
@@ -232,52 +235,52 @@ impl<T> Builder<T> {
     #[doc(alias = "cs")]
     #[doc(alias = "@>")]
     pub fn contains<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
-        self.filter_value(column, "cs", Shape::Containment, &value)
+        self.op(column, Op::Contains, &value)
     }
 
     /// Rows where every element of `column` (array, range or jsonb) is contained in `value`.
     #[doc(alias = "cd")]
     #[doc(alias = "<@")]
     pub fn contained_by<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
-        self.filter_value(column, "cd", Shape::Containment, &value)
+        self.op(column, Op::ContainedBy, &value)
     }
 
     /// Rows where the range `column` is strictly right of `range` (a range literal string or two
     /// bounds).
     #[doc(alias = "sr")]
     pub fn range_gt<V: Serialize>(self, column: impl AsRef<str>, range: V) -> Self {
-        self.filter_value(column, "sr", Shape::Range, &range)
+        self.op(column, Op::RangeGt, &range)
     }
 
     /// Rows where the range `column` does not extend left of `range`.
     #[doc(alias = "nxl")]
     pub fn range_gte<V: Serialize>(self, column: impl AsRef<str>, range: V) -> Self {
-        self.filter_value(column, "nxl", Shape::Range, &range)
+        self.op(column, Op::RangeGte, &range)
     }
 
     /// Rows where the range `column` is strictly left of `range`.
     #[doc(alias = "sl")]
     pub fn range_lt<V: Serialize>(self, column: impl AsRef<str>, range: V) -> Self {
-        self.filter_value(column, "sl", Shape::Range, &range)
+        self.op(column, Op::RangeLt, &range)
     }
 
     /// Rows where the range `column` does not extend right of `range`.
     #[doc(alias = "nxr")]
     pub fn range_lte<V: Serialize>(self, column: impl AsRef<str>, range: V) -> Self {
-        self.filter_value(column, "nxr", Shape::Range, &range)
+        self.op(column, Op::RangeLte, &range)
     }
 
     /// Rows where the range `column` is adjacent to `range`.
     #[doc(alias = "adj")]
     pub fn range_adjacent<V: Serialize>(self, column: impl AsRef<str>, range: V) -> Self {
-        self.filter_value(column, "adj", Shape::Range, &range)
+        self.op(column, Op::RangeAdjacent, &range)
     }
 
     /// Rows where `column` (array or range) and `value` have an element in common.
     #[doc(alias = "ov")]
     #[doc(alias = "&&")]
     pub fn overlaps<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
-        self.filter_value(column, "ov", Shape::Containment, &value)
+        self.op(column, Op::Overlaps, &value)
     }
 
     /// Rows where the text or tsvector `column` matches the full-text `query`.
@@ -304,8 +307,7 @@ impl<T> Builder<T> {
         query: impl AsRef<str>,
         options: TextSearch,
     ) -> Self {
-        let operator = options.operator();
-        self.filter_value(column, &operator, Shape::Plain, query.as_ref())
+        self.where_(Condition::text_search(column.as_ref(), query, &options))
     }
 
     /// Rows where each key of `query` (a map or struct) equals its value: several `eq`s.
@@ -314,11 +316,11 @@ impl<T> Builder<T> {
         match encode::to_object(&query, "match_") {
             Ok(map) => {
                 for (column, value) in &map {
-                    self = self.filter_value(column, "eq", Shape::Plain, value);
+                    self = self.op(column, Op::Eq, value);
                 }
                 self
             }
-            Err(e) => self.map_state(|s| s.fail(e)),
+            Err(e) => self.fail(e),
         }
     }
 
@@ -331,18 +333,19 @@ impl<T> Builder<T> {
 
     /// Rows matching at least one of `filters`, written in PostgREST syntax
     /// (`id.eq.2,name.eq.Mars`, with nested `and(…)`). The string is sent as written: quote
-    /// values containing `,` `.` `:` `(` `)` yourself, or use the typed `or_`.
+    /// values containing `,` `.` `:` `(` `)` yourself, or use [`or_where`](Builder::or_where).
     #[doc(alias = "or")]
     pub fn or_(self, filters: impl AsRef<str>) -> Self {
-        self.logic("or", None, filters.as_ref())
+        self.raw_logic(None, filters.as_ref())
     }
 
-    /// [`or_`](Builder::or_) on a referenced (embedded) table's rows.
+    /// [`or_`](Builder::or_) on a referenced (embedded) table's rows, as
+    /// `or_(filters, reference_table=…)` in the reference.
     pub fn or_referenced(self, referenced_table: impl AsRef<str>, filters: impl AsRef<str>) -> Self {
-        self.logic("or", Some(referenced_table.as_ref()), filters.as_ref())
+        self.raw_logic(Some(referenced_table.as_ref()), filters.as_ref())
     }
 
-    pub(crate) fn logic(mut self, op: &str, table: Option<&str>, filters: &str) -> Self {
+    fn raw_logic(mut self, table: Option<&str>, filters: &str) -> Self {
         let negate = std::mem::take(&mut self.state.negate_next);
         let mut key = String::new();
         if let Some(t) = table {
@@ -352,7 +355,7 @@ impl<T> Builder<T> {
         if negate {
             key.push_str("not.");
         }
-        key.push_str(op);
+        key.push_str("or");
         self.state.params.push((key, format!("({filters})")));
         self
     }
@@ -366,8 +369,11 @@ impl<T> Builder<T> {
         operator: impl AsRef<str>,
         value: impl AsRef<str>,
     ) -> Self {
-        let operand = Ok(value.as_ref().to_owned());
-        self.push_filter(column.as_ref(), operator.as_ref(), operand)
+        self.where_(Condition::raw(
+            column.as_ref(),
+            operator.as_ref(),
+            value.as_ref(),
+        ))
     }
 
     pub(crate) fn fail(self, e: Error) -> Self {

@@ -23,6 +23,7 @@
 //! grammar would otherwise let them end a list or open a condition.
 
 mod builder;
+mod condition;
 pub(crate) mod encode;
 mod filters;
 mod modifiers;
@@ -32,6 +33,7 @@ mod response;
 use serde::Serialize;
 
 pub use builder::Builder;
+pub use condition::{Condition, Op};
 pub use filters::{Is, TextSearch};
 pub use modifiers::{Count, Explain, ExplainFormat, Order, Returning};
 pub use response::Response;

@@ -1,0 +1,365 @@
+//! [`Condition`]: one filter, or an `and`/`or` tree of them. Every filter method builds one, so a
+//! condition renders the same way at top level (`column=op.value`) and inside a tree
+//! (`or=(column.op."value",…)`), where values must be quoted.
+
+use serde::Serialize;
+
+use super::encode::{self, Shape};
+use super::filters::{Is, TextSearch};
+use crate::error::{Error, Result};
+
+/// A filter operator with a method of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Op {
+    /// `eq`: equal.
+    Eq,
+    /// `neq`: not equal.
+    Neq,
+    /// `gt`: greater than.
+    Gt,
+    /// `gte`: greater than or equal.
+    Gte,
+    /// `lt`: less than.
+    Lt,
+    /// `lte`: less than or equal.
+    Lte,
+    /// `like`: SQL `LIKE`.
+    Like,
+    /// `ilike`: SQL `ILIKE`.
+    Ilike,
+    /// `like(all)`: matches every pattern.
+    LikeAllOf,
+    /// `like(any)`: matches any pattern.
+    LikeAnyOf,
+    /// `ilike(all)`.
+    IlikeAllOf,
+    /// `ilike(any)`.
+    IlikeAnyOf,
+    /// `in`: one of a list.
+    In,
+    /// `cs`: contains.
+    Contains,
+    /// `cd`: contained by.
+    ContainedBy,
+    /// `ov`: overlaps.
+    Overlaps,
+    /// `sr`: strictly right of a range.
+    RangeGt,
+    /// `nxl`: does not extend left of a range.
+    RangeGte,
+    /// `sl`: strictly left of a range.
+    RangeLt,
+    /// `nxr`: does not extend right of a range.
+    RangeLte,
+    /// `adj`: adjacent to a range.
+    RangeAdjacent,
+}
+
+impl Op {
+    /// PostgREST's name of the operator.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Eq => "eq",
+            Op::Neq => "neq",
+            Op::Gt => "gt",
+            Op::Gte => "gte",
+            Op::Lt => "lt",
+            Op::Lte => "lte",
+            Op::Like => "like",
+            Op::Ilike => "ilike",
+            Op::LikeAllOf => "like(all)",
+            Op::LikeAnyOf => "like(any)",
+            Op::IlikeAllOf => "ilike(all)",
+            Op::IlikeAnyOf => "ilike(any)",
+            Op::In => "in",
+            Op::Contains => "cs",
+            Op::ContainedBy => "cd",
+            Op::Overlaps => "ov",
+            Op::RangeGt => "sr",
+            Op::RangeGte => "nxl",
+            Op::RangeLt => "sl",
+            Op::RangeLte => "nxr",
+            Op::RangeAdjacent => "adj",
+        }
+    }
+
+    pub(crate) fn shape(self) -> Shape {
+        match self {
+            Op::LikeAllOf | Op::LikeAnyOf | Op::IlikeAllOf | Op::IlikeAnyOf => Shape::Patterns,
+            Op::In => Shape::List,
+            Op::Contains | Op::ContainedBy | Op::Overlaps => Shape::Containment,
+            Op::RangeGt | Op::RangeGte | Op::RangeLt | Op::RangeLte | Op::RangeAdjacent => {
+                Shape::Range
+            }
+            _ => Shape::Plain,
+        }
+    }
+}
+
+/// One filter, or a tree of them. Build leaves with [`Condition::new`] (or [`Condition::is`],
+/// [`Condition::text_search`], [`Condition::raw`]) and combine them with [`Condition::and`],
+/// [`Condition::or`] and [`Condition::not`]; pass them to
+/// [`Builder::where_`](super::Builder::where_) or [`Builder::or_where`](super::Builder::or_where).
+///
+/// Values are encoded and quoted for where they end up, so any string is safe:
+///
+/// ```
+/// # fn main() -> supabase_core::Result<()> {
+/// # let client = supabase_core::create_client("http://localhost:54321", "key")?;
+/// use supabase_core::postgrest::{Condition, Op};
+/// let req = client
+///     .from("planets")
+///     .select("name")
+///     .or_where([
+///         Condition::new("name", Op::Eq, "Mars, or (not)"),
+///         Condition::and([Condition::new("id", Op::Gt, 3), Condition::new("id", Op::Lt, 5)]),
+///     ])
+///     .build()?;
+/// assert_eq!(
+///     req.path_and_query(),
+///     r#"/rest/v1/planets?select=name&or=(name.eq."Mars, or (not)",and(id.gt."3",id.lt."5"))"#
+/// );
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Condition(Result<Node>);
+
+#[derive(Debug, Clone)]
+enum Node {
+    Leaf {
+        column: String,
+        negated: bool,
+        operator: String,
+        operand: String,
+        /// `None` for raw operands, which are sent as written even inside trees.
+        shape: Option<Shape>,
+    },
+    Tree {
+        or: bool,
+        negated: bool,
+        children: Vec<Condition>,
+    },
+}
+
+impl Condition {
+    /// `column` `op` `value`, with `value` encoded for the operator.
+    pub fn new<V: Serialize>(column: impl Into<String>, op: Op, value: V) -> Self {
+        let shape = op.shape();
+        Condition(encode::operand(shape, &value).map(|operand| Node::Leaf {
+            column: column.into(),
+            negated: false,
+            operator: op.as_str().to_owned(),
+            operand,
+            shape: Some(shape),
+        }))
+    }
+
+    /// `column IS value`.
+    pub fn is(column: impl Into<String>, value: impl Into<Is>) -> Self {
+        Condition(Ok(Node::Leaf {
+            column: column.into(),
+            negated: false,
+            operator: "is".to_owned(),
+            operand: value.into().as_str().to_owned(),
+            // A keyword, not a value: never quoted.
+            shape: None,
+        }))
+    }
+
+    /// Full-text search of `column` for `query`.
+    pub fn text_search(
+        column: impl Into<String>,
+        query: impl AsRef<str>,
+        options: &TextSearch,
+    ) -> Self {
+        Condition(Ok(Node::Leaf {
+            column: column.into(),
+            negated: false,
+            operator: options.operator(),
+            operand: query.as_ref().to_owned(),
+            shape: Some(Shape::Plain),
+        }))
+    }
+
+    /// A filter in PostgREST syntax, sent exactly as written (`operator` may be any PostgREST
+    /// operator, `value` is not quoted or escaped).
+    pub fn raw(
+        column: impl Into<String>,
+        operator: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        Condition(Ok(Node::Leaf {
+            column: column.into(),
+            negated: false,
+            operator: operator.into(),
+            operand: value.into(),
+            shape: None,
+        }))
+    }
+
+    /// All of `conditions`.
+    pub fn and(conditions: impl IntoIterator<Item = Condition>) -> Self {
+        Condition::tree(false, conditions)
+    }
+
+    /// At least one of `conditions`.
+    pub fn or(conditions: impl IntoIterator<Item = Condition>) -> Self {
+        Condition::tree(true, conditions)
+    }
+
+    fn tree(or: bool, conditions: impl IntoIterator<Item = Condition>) -> Self {
+        let children: Vec<Condition> = conditions.into_iter().collect();
+        if children.is_empty() {
+            return Condition(Err(Error::config(
+                "an `and`/`or` condition needs at least one condition",
+            )));
+        }
+        Condition(Ok(Node::Tree {
+            or,
+            negated: false,
+            children,
+        }))
+    }
+
+    /// The negation of this condition.
+    pub fn not(self) -> Self {
+        Condition(self.0.map(|mut node| {
+            match &mut node {
+                Node::Leaf { negated, .. } | Node::Tree { negated, .. } => *negated = !*negated,
+            }
+            node
+        }))
+    }
+
+    /// The query parameter this condition is at top level: `(column, "not.eq.value")` or
+    /// `("or", "(…)")`, with `prefix` (a referenced table) before the key.
+    pub(crate) fn top_level(&self, prefix: Option<&str>) -> Result<(String, String)> {
+        let mut key = String::new();
+        if let Some(p) = prefix {
+            key.push_str(p);
+            key.push('.');
+        }
+        let mut value = String::new();
+        match self.node()? {
+            Node::Leaf {
+                column,
+                negated,
+                operator,
+                operand,
+                ..
+            } => {
+                key.push_str(column);
+                if *negated {
+                    value.push_str("not.");
+                }
+                value.push_str(operator);
+                value.push('.');
+                value.push_str(operand);
+            }
+            Node::Tree {
+                or,
+                negated,
+                children,
+            } => {
+                if *negated {
+                    key.push_str("not.");
+                }
+                key.push_str(if *or { "or" } else { "and" });
+                write_children(&mut value, children)?;
+            }
+        }
+        Ok((key, value))
+    }
+
+    fn node(&self) -> Result<&Node> {
+        self.0.as_ref().map_err(Clone::clone)
+    }
+
+    /// Writes this condition as an element of a tree.
+    fn write_nested(&self, out: &mut String) -> Result<()> {
+        match self.node()? {
+            Node::Leaf {
+                column,
+                negated,
+                operator,
+                operand,
+                shape,
+            } => {
+                out.push_str(column);
+                out.push('.');
+                if *negated {
+                    out.push_str("not.");
+                }
+                out.push_str(operator);
+                out.push('.');
+                match shape {
+                    Some(shape) => out.push_str(&encode::quote_for_tree(*shape, operand)),
+                    None => out.push_str(operand),
+                }
+            }
+            Node::Tree {
+                or,
+                negated,
+                children,
+            } => {
+                if *negated {
+                    out.push_str("not.");
+                }
+                out.push_str(if *or { "or" } else { "and" });
+                write_children(out, children)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_children(out: &mut String, children: &[Condition]) -> Result<()> {
+    out.push('(');
+    for (i, child) in children.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        child.write_nested(out)?;
+    }
+    out.push(')');
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaves_at_top_level_are_not_quoted() {
+        let c = Condition::new("name", Op::Eq, "a,b").not();
+        assert_eq!(c.top_level(None).unwrap(), ("name".into(), "not.eq.a,b".into()));
+        let c = Condition::new("name", Op::In, &["a", "b"]);
+        assert_eq!(c.top_level(Some("instruments")).unwrap().0, "instruments.name");
+    }
+
+    #[test]
+    fn trees_quote_values_but_not_keywords_or_raw_text() {
+        let c = Condition::or([
+            Condition::is("name", Is::Null),
+            Condition::new("tags", Op::Contains, &["x}y"]),
+            Condition::raw("id", "eq", "1"),
+            Condition::new("name", Op::In, &["a)"]).not(),
+        ])
+        .not();
+        assert_eq!(
+            c.top_level(None).unwrap(),
+            (
+                "not.or".into(),
+                r#"(name.is.null,tags.cs."{\"x}y\"}",id.eq.1,name.not.in.("a)"))"#.into()
+            )
+        );
+    }
+
+    #[test]
+    fn empty_trees_and_bad_values_are_errors() {
+        assert!(Condition::or([]).top_level(None).is_err());
+        assert!(Condition::new("id", Op::In, "x").top_level(None).is_err());
+    }
+}
