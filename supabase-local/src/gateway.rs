@@ -1,0 +1,298 @@
+//! The API gateway: one port with Supabase's URL layout, doing what Supabase's Kong does for
+//! `/rest/v1` (key-auth on `apikey`, credential hiding, `Authorization` defaulting).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, HttpBody};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+
+/// Routers for the services behind the gateway. Each `Some` router is mounted at its prefix
+/// (`/auth/v1`, `/storage/v1`, `/functions/v1`, `/realtime/v1`); `None` answers a JSON 404.
+#[derive(Debug, Default, Clone)]
+#[non_exhaustive]
+pub struct Services {
+    /// Mounted at `/auth/v1`.
+    pub auth: Option<Router>,
+    /// Mounted at `/storage/v1`.
+    pub storage: Option<Router>,
+    /// Mounted at `/functions/v1`.
+    pub functions: Option<Router>,
+    /// Mounted at `/realtime/v1`.
+    pub realtime: Option<Router>,
+}
+
+/// The keys the gateway accepts.
+#[derive(Debug)]
+pub(crate) struct ApiKeys {
+    pub(crate) anon: String,
+    pub(crate) service_role: String,
+}
+
+#[derive(Debug)]
+struct Upstream {
+    client: reqwest::Client,
+    /// e.g. `http://127.0.0.1:12345`
+    base: String,
+}
+
+/// Builds the gateway router.
+pub(crate) fn router(
+    keys: ApiKeys,
+    postgrest_base: String,
+    client: reqwest::Client,
+    services: Services,
+) -> Router {
+    let keys = Arc::new(keys);
+    let upstream = Arc::new(Upstream {
+        client,
+        base: postgrest_base,
+    });
+    let rest = Router::new()
+        .route("/rest/v1", any(proxy_rest))
+        .route("/rest/v1/", any(proxy_rest))
+        .route("/rest/v1/{*path}", any(proxy_rest))
+        .with_state(upstream)
+        .route_layer(from_fn_with_state(keys, require_apikey));
+    let mut app = rest;
+    for (prefix, service) in [
+        ("/auth/v1", services.auth),
+        ("/storage/v1", services.storage),
+        ("/functions/v1", services.functions),
+        ("/realtime/v1", services.realtime),
+    ] {
+        app = match service {
+            Some(router) => app.nest(prefix, router),
+            None => app
+                .route(prefix, any(not_served))
+                .route(&format!("{prefix}/{{*rest}}"), any(not_served)),
+        };
+    }
+    app.fallback(no_route)
+}
+
+/// Supabase's gateway bodies for a missing and a wrong key (the hosted platform and
+/// `supabase start` answer exactly these; seen e.g. in nuxt-modules/supabase#195 for the wrong key
+/// on localhost and in s0ooo0k/TIL#22 for the missing one). The message is Kong key-auth's.
+const NO_API_KEY: &str = r#"{"message":"No API key found in request","hint":"No `apikey` request header or url param was found."}"#;
+const INVALID_API_KEY: &str = r#"{"message":"Invalid API key","hint":"Double check your Supabase `anon` or `service_role` API key."}"#;
+
+fn json(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// Kong key-auth: the `apikey` header, else the `apikey` query parameter; only the stack's keys pass.
+/// Passing requests get `Authorization: Bearer <apikey>` when they carry no `Authorization`.
+async fn require_apikey(
+    State(keys): State<Arc<ApiKeys>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let from_header = req
+        .headers()
+        .get("apikey")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let key = from_header
+        .or_else(|| query_param(req.uri().query().unwrap_or(""), "apikey"))
+        .filter(|k| !k.is_empty());
+    let Some(key) = key else {
+        let mut resp = json(StatusCode::UNAUTHORIZED, NO_API_KEY.into());
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Key realm="kong""#),
+        );
+        return resp;
+    };
+    if key != keys.anon && key != keys.service_role {
+        return json(StatusCode::UNAUTHORIZED, INVALID_API_KEY.into());
+    }
+    if !req.headers().contains_key(header::AUTHORIZATION)
+        && let Ok(value) = HeaderValue::from_str(&format!("Bearer {key}"))
+    {
+        req.headers_mut().insert(header::AUTHORIZATION, value);
+    }
+    next.run(req).await
+}
+
+/// Proxies `/rest/v1/<path>?<query>` to PostgREST's `/<path>?<query>`, streaming both bodies.
+async fn proxy_rest(State(up): State<Arc<Upstream>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().strip_prefix("/rest/v1").unwrap_or("");
+    let mut url = format!("{}/{}", up.base, path.trim_start_matches('/'));
+    let query = strip_param(parts.uri.query().unwrap_or(""), "apikey");
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query);
+    }
+    let mut headers = end_to_end(&parts.headers);
+    headers.remove("apikey"); // Kong's `hide_credentials`
+    let mut upstream = up.client.request(parts.method, &url).headers(headers);
+    if body.size_hint().exact() != Some(0) {
+        upstream = upstream.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+    }
+    match upstream.send().await {
+        Ok(resp) => {
+            let mut out = Response::builder().status(resp.status());
+            if let Some(h) = out.headers_mut() {
+                *h = end_to_end(resp.headers());
+            }
+            out.body(Body::from_stream(resp.bytes_stream()))
+                .unwrap_or_else(|_| bad_gateway("invalid response"))
+        }
+        Err(e) => bad_gateway(&e.to_string()),
+    }
+}
+
+fn bad_gateway(why: &str) -> Response {
+    let body = serde_json::json!({ "message": "An invalid response was received from the upstream server", "detail": why });
+    json(StatusCode::BAD_GATEWAY, body.to_string())
+}
+
+async fn not_served(req: Request) -> Response {
+    let body = serde_json::json!({
+        "message": format!("{} is not served by this supabase-local version", req.uri().path()),
+        "code": "not_implemented",
+    });
+    json(StatusCode::NOT_FOUND, body.to_string())
+}
+
+/// Kong's answer for a path no route matches.
+async fn no_route() -> Response {
+    json(
+        StatusCode::NOT_FOUND,
+        r#"{"message":"no Route matched with those values"}"#.into(),
+    )
+}
+
+/// Copies headers minus hop-by-hop ones (RFC 9110 §7.6.1) and `Host`.
+fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    let mut listed: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
+        .collect();
+    listed.extend([
+        header::CONNECTION,
+        header::HOST,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        header::PROXY_AUTHORIZATION,
+        header::PROXY_AUTHENTICATE,
+        HeaderName::from_static("keep-alive"),
+        HeaderName::from_static("proxy-connection"),
+    ]);
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if !listed.contains(name) {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// The decoded value of query parameter `name`.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(key) == name).then(|| percent_decode(value))
+    })
+}
+
+/// `query` without the parameter `name`; everything else byte-for-byte.
+fn strip_param(query: &str, name: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| {
+            !pair.is_empty()
+                && percent_decode(pair.split_once('=').map_or(*pair, |(k, _)| k)) != name
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_only_apikey() {
+        assert_eq!(
+            strip_param("select=*&apikey=abc&id=eq.1", "apikey"),
+            "select=*&id=eq.1"
+        );
+        assert_eq!(strip_param("apikey=abc", "apikey"), "");
+        assert_eq!(strip_param("api%6Bey=abc&x=a%2Cb", "apikey"), "x=a%2Cb");
+        assert_eq!(strip_param("apikeyx=1", "apikey"), "apikeyx=1");
+    }
+
+    #[test]
+    fn reads_query_param() {
+        assert_eq!(
+            query_param("a=1&apikey=k%2Bey", "apikey").as_deref(),
+            Some("k+ey")
+        );
+        assert_eq!(query_param("a=1", "apikey"), None);
+    }
+
+    #[test]
+    fn decodes_percent_sequences() {
+        assert_eq!(percent_decode("a%20b%"), "a b%");
+        assert_eq!(percent_decode("%4"), "%4");
+        assert_eq!(percent_decode("%41"), "A");
+    }
+
+    #[test]
+    fn drops_hop_by_hop_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, x-private"),
+        );
+        h.insert("x-private", HeaderValue::from_static("1"));
+        h.insert(header::HOST, HeaderValue::from_static("example"));
+        h.insert("prefer", HeaderValue::from_static("count=exact"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        let out = end_to_end(&h);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out["prefer"], "count=exact");
+    }
+}

@@ -1,0 +1,254 @@
+//! Child supervision: every server runs under a tiny `sh` watchdog, so no process outlives us.
+//!
+//! The watchdog's stdin is a pipe whose only writer is this process. When the pipe closes —
+//! because the [`Supervised`] handle is dropped, or because this process exited for *any* reason,
+//! SIGKILL included, or a `static` stack was never dropped — the watchdog signals the server,
+//! waits for it, and (optionally) removes the stack's temp dir. No `unsafe`, no `prctl`.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::StackError;
+use crate::sys;
+
+/// `$1` = signal name, `$2..` = the command. Prints the server's pid, then waits for either the
+/// server to exit or stdin to close (then sends the signal). fd 3 keeps the pipe for the reader.
+const WATCHDOG: &str = r#"sig=$1; shift
+exec 3<&0 0</dev/null
+"$@" 3<&- 1>&2 &
+pid=$!
+echo "$pid"
+exec 1>/dev/null
+{ read _ <&3; kill -s "$sig" "$pid" 2>/dev/null; } &
+reader=$!
+exec 3<&-
+wait "$pid"
+status=$?
+kill "$reader" 2>/dev/null
+if [ -n "$SUPABASE_LOCAL_CLEANUP" ]; then rm -rf "$SUPABASE_LOCAL_CLEANUP"; fi
+exit "$status""#;
+
+/// How long [`Supervised::stop`] waits for a graceful exit before `kill -9`.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What to run and how.
+#[derive(Debug)]
+pub(crate) struct Spec<'a> {
+    /// `postgres` or `postgrest` (for errors).
+    pub(crate) service: &'static str,
+    pub(crate) program: &'a Path,
+    pub(crate) args: Vec<OsString>,
+    pub(crate) envs: Vec<(String, String)>,
+    /// stdout and stderr of the server go here.
+    pub(crate) log: PathBuf,
+    /// Signal for a graceful stop (`INT` for Postgres's fast shutdown, `TERM` for PostgREST).
+    pub(crate) stop_signal: &'static str,
+    /// Run as this `(uid, gid)`.
+    pub(crate) user: Option<(u32, u32)>,
+    /// Working directory.
+    pub(crate) cwd: &'a Path,
+    /// Directory the watchdog removes after the server exited.
+    pub(crate) cleanup: Option<&'a Path>,
+}
+
+/// A running server under its watchdog. Dropping it stops the server.
+#[derive(Debug)]
+pub(crate) struct Supervised {
+    service: &'static str,
+    watchdog: Option<Child>,
+    stdin: Option<ChildStdin>,
+    pid: u32,
+    log: PathBuf,
+}
+
+impl Supervised {
+    pub(crate) fn spawn(spec: Spec<'_>) -> Result<Self, StackError> {
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&spec.log)
+            .map_err(|e| StackError::io("opening log file", &spec.log, e))?;
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(WATCHDOG)
+            .arg("supabase-local-watchdog")
+            .arg(spec.stop_signal)
+            .arg(spec.program)
+            .args(&spec.args)
+            .current_dir(spec.cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log_file);
+        // Never let the caller's PostgREST settings leak into ours.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("PGRST_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(spec.envs.iter().map(|(k, v)| (k, v)));
+        match spec.cleanup {
+            Some(dir) => cmd.env("SUPABASE_LOCAL_CLEANUP", dir),
+            None => cmd.env_remove("SUPABASE_LOCAL_CLEANUP"),
+        };
+        if let Some((uid, gid)) = spec.user {
+            cmd.uid(uid).gid(gid);
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| StackError::io("starting watchdog for", spec.program, e))?;
+        let stdin = child.stdin.take();
+        let pid_line = child.stdout.take().map(|out| {
+            let mut line = String::new();
+            let _ = BufReader::new(out).read_line(&mut line);
+            line
+        });
+        let mut this = Self {
+            service: spec.service,
+            watchdog: Some(child),
+            stdin,
+            pid: 0,
+            log: spec.log,
+        };
+        match pid_line
+            .as_deref()
+            .map(str::trim)
+            .and_then(|l| l.parse().ok())
+        {
+            Some(pid) => this.pid = pid,
+            None => {
+                this.stop();
+                return Err(this.exited_error("watchdog did not report a pid".into()));
+            }
+        }
+        Ok(this)
+    }
+
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The watchdog's process id.
+    pub(crate) fn watchdog_pid(&self) -> Option<u32> {
+        self.watchdog.as_ref().map(Child::id)
+    }
+
+    pub(crate) fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// `Some(status)` once the server has exited (its watchdog exits with it).
+    pub(crate) fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.watchdog
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// An [`StackError::Exited`] for this server, with its log tail.
+    pub(crate) fn exited_error(&self, status: String) -> StackError {
+        StackError::Exited {
+            service: self.service,
+            status,
+            log: self.log.clone(),
+            log_tail: sys::tail_file(&self.log, 30),
+        }
+    }
+
+    /// Stops the server: closes the watchdog's pipe, waits (bounded), then `kill -9`.
+    pub(crate) fn stop(&mut self) {
+        drop(self.stdin.take());
+        let Some(mut child) = self.watchdog.take() else {
+            return;
+        };
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => return,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                _ => break,
+            }
+        }
+        tracing::warn!(
+            service = self.service,
+            pid = self.pid,
+            "did not stop in time; sending SIGKILL"
+        );
+        if self.pid != 0 {
+            let _ = Command::new("kill")
+                .arg("-9")
+                .arg(self.pid.to_string())
+                .status();
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alive(pid: u32) -> bool {
+        Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn spec<'a>(dir: &'a Path, program: &'a Path, args: &[&str]) -> Spec<'a> {
+        Spec {
+            service: "test",
+            program,
+            args: args.iter().map(OsString::from).collect(),
+            envs: vec![],
+            log: dir.join("test.log"),
+            stop_signal: "TERM",
+            user: None,
+            cwd: dir,
+            cleanup: None,
+        }
+    }
+
+    #[test]
+    fn drop_stops_the_child() {
+        let dir = tempfile::tempdir().unwrap();
+        let sleep = sys::which("sleep").unwrap();
+        let mut s = Supervised::spawn(spec(dir.path(), &sleep, &["300"])).unwrap();
+        let pid = s.pid();
+        assert!(alive(pid));
+        assert!(s.exit_status().is_none());
+        drop(s);
+        assert!(!alive(pid), "child {pid} still alive after drop");
+    }
+
+    #[test]
+    fn reports_early_exit_with_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let sh = sys::which("sh").unwrap();
+        let mut s =
+            Supervised::spawn(spec(dir.path(), &sh, &["-c", "echo boom >&2; exit 3"])).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(st) = s.exit_status() {
+                break st;
+            }
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(3));
+        assert!(sys::tail_file(s.log(), 5).contains("boom"));
+    }
+}
