@@ -15,7 +15,7 @@ pub(crate) const BOOTSTRAP_SQL: &str = include_str!("bootstrap.sql");
 pub(crate) const SUPERUSER: &str = "postgres";
 pub(crate) const PASSWORD: &str = "postgres";
 /// Bump when the template layout changes (not the SQL: that is hashed).
-const TEMPLATE_FORMAT: u32 = 1;
+const TEMPLATE_FORMAT: u32 = 2;
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// PostgreSQL server binaries.
@@ -245,8 +245,8 @@ pub(crate) async fn ensure_template(
     // Build under /tmp (the `postgres` user may not be able to enter the cache dir), then copy.
     let staging = tempfile::Builder::new()
         .prefix("supabase-local-template-")
-        .tempdir()
-        .map_err(|e| StackError::io("creating temp dir", std::env::temp_dir(), e))?;
+        .tempdir_in(sys::scratch_dir())
+        .map_err(|e| StackError::io("creating temp dir", sys::scratch_dir(), e))?;
     sys::chown(staging.path(), user)?;
     let staged_data = staging.path().join("data");
     let pwfile = staging.path().join("pwfile");
@@ -264,6 +264,8 @@ pub(crate) async fn ensure_template(
             "UTF8",
             "--locale=C",
             "--no-sync",
+            // 1 MiB WAL segments instead of 16: a smaller cluster to copy per stack.
+            "--wal-segsize=1",
             "--no-instructions",
         ])
         .arg(format!("--pwfile={}", pwfile.display()))

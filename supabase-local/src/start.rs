@@ -68,8 +68,8 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
 
     let dir = tempfile::Builder::new()
         .prefix("supabase-local-")
-        .tempdir()
-        .map_err(|e| StackError::io("creating the stack directory", std::env::temp_dir(), e))?;
+        .tempdir_in(sys::scratch_dir())
+        .map_err(|e| StackError::io("creating the stack directory", sys::scratch_dir(), e))?;
     sys::chown(dir.path(), user)?;
     let data = dir.path().join("data");
     let (from, to) = (template.clone(), data.clone());

@@ -148,6 +148,34 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Where stack directories go: `$SUPABASE_LOCAL_TMPDIR`, else `/dev/shm` when it is writable and
+/// has at least 1 GiB free (copying and running a cluster on tmpfs is several times faster than on
+/// disk), else the system temp dir.
+pub(crate) fn scratch_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SUPABASE_LOCAL_TMPDIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let shm = Path::new("/dev/shm");
+    let roomy = || {
+        let out = Command::new("df").args(["-Pk"]).arg(shm).output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let free_kib: u64 = text
+            .lines()
+            .nth(1)?
+            .split_whitespace()
+            .nth(3)?
+            .parse()
+            .ok()?;
+        Some(free_kib >= 1024 * 1024)
+    };
+    let writable = std::fs::metadata(shm).is_ok_and(|m| m.is_dir() && m.mode() & 0o002 != 0);
+    if writable && roomy() == Some(true) {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
 /// Copies a directory tree preserving owners and modes (`cp -a`).
 pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<(), StackError> {
     run(Command::new("cp").arg("-a").arg(from).arg(to)).map(drop)
