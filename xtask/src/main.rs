@@ -1,2 +1,80 @@
 //! `cargo xtask`: project automation.
-fn main() {}
+//!
+//! - `setup`: check the Postgres binaries, provision PostgREST, warm the template cluster.
+//! - `test`: setup, then fmt, clippy, doc and the whole test suite; stops at the first failure.
+//! - `tour`: the main demo, against a local stack started from `examples/`.
+//! - `bench`: start-up benchmarks of the local stack (cold and warm).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+mod bench;
+mod test;
+mod tour;
+
+const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [stack]>";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let result = match args.next().as_deref() {
+        Some("setup") => runtime().and_then(|rt| rt.block_on(setup())),
+        Some("test") => test::run(),
+        Some("tour") => runtime().and_then(|rt| rt.block_on(tour::run())),
+        Some("bench") => runtime().and_then(|rt| rt.block_on(bench::run(args.next().as_deref()))),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The workspace root (xtask lives in `<root>/xtask`).
+pub(crate) fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map_or(manifest.clone(), PathBuf::from)
+}
+
+pub(crate) fn secs(d: Duration) -> String {
+    format!("{:.2}s", d.as_secs_f64())
+}
+
+/// Checks the Postgres binaries, provisions PostgREST, and starts (then stops) a stack once so the
+/// template cluster is cached before the tests need it.
+pub(crate) async fn setup() -> Result<(), String> {
+    let pg = supabase_local::find_pg_binaries().map_err(|e| e.to_string())?;
+    println!("postgres  {} ({})", pg.version, pg.postgres.display());
+    let cache = supabase_local::default_cache_dir();
+    let postgrest =
+        tokio::task::spawn_blocking(move || supabase_local::provision_postgrest(&cache))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    println!(
+        "postgrest {} ({})",
+        supabase_local::POSTGREST_VERSION,
+        postgrest.display()
+    );
+    let started = Instant::now();
+    let stack = supabase_local::Stack::start()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "stack     started in {} (cache {})",
+        secs(started.elapsed()),
+        supabase_local::default_cache_dir().display()
+    );
+    drop(stack);
+    Ok(())
+}
