@@ -169,7 +169,11 @@ impl Client {
     /// Creates a client for the project at `url` with `key` and `options`.
     ///
     /// Fails when the URL is not an `http(s)` URL or the key is empty.
-    pub fn new(url: impl AsRef<str>, key: impl Into<String>, options: ClientOptions) -> Result<Self> {
+    pub fn new(
+        url: impl AsRef<str>,
+        key: impl Into<String>,
+        options: ClientOptions,
+    ) -> Result<Self> {
         let url = url.as_ref();
         let mut parsed = Url::parse(url)
             .map_err(|e| Error::config(format!("invalid Supabase URL `{url}`: {e}")))?;
@@ -266,9 +270,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls_and_empty_keys() {
-        assert!(matches!(create_client("not a url", "k"), Err(Error::Config(_))));
-        assert!(matches!(create_client("ftp://x", "k"), Err(Error::Config(_))));
-        assert!(matches!(create_client("http://x", " "), Err(Error::Config(_))));
+        assert!(matches!(
+            create_client("not a url", "k"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            create_client("ftp://x", "k"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            create_client("http://x", " "),
+            Err(Error::Config(_))
+        ));
         assert!(create_client("https://abc.supabase.co", "k").is_ok());
     }
 
@@ -282,6 +295,9 @@ mod tests {
     #[test]
     fn a_project_path_prefix_is_kept() {
         let c = create_client("http://localhost:1/prefix", "k").unwrap();
-        assert_eq!(c.service_url("rest/v1/").unwrap().path(), "/prefix/rest/v1/");
+        assert_eq!(
+            c.service_url("rest/v1/").unwrap().path(),
+            "/prefix/rest/v1/"
+        );
     }
 }

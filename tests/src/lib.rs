@@ -1,1 +1,73 @@
 //! Shared fixtures for the integration tests in `tests/tests/`.
+//!
+//! Each test binary starts one local stack (real Postgres + real PostgREST) the first time a test
+//! asks for it and shares it between its tests; tests that write use [`unique_id`] keys so they
+//! never see each other's rows. The stack's processes stop when the binary exits.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use supabase_core::{Client, create_client};
+use supabase_local::Stack;
+use tokio::sync::OnceCell;
+
+/// Path of a fixture project under `tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// The stack with the reference schema (`tests/fixtures/reference`), started once per binary,
+/// with `myschema` exposed and `EXPLAIN` enabled.
+pub async fn reference_stack() -> &'static Stack {
+    static STACK: OnceCell<Stack> = OnceCell::const_new();
+    STACK
+        .get_or_init(|| async {
+            Stack::builder()
+                .project_dir(fixture("reference"))
+                .schema("myschema")
+                .explain(true)
+                .start()
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "could not start the local stack (run `cargo xtask setup` to provision it): {e}"
+                    )
+                })
+        })
+        .await
+}
+
+/// A client with the anon key, against the reference stack.
+pub async fn anon() -> Client {
+    let stack = reference_stack().await;
+    create_client(stack.url(), stack.anon_key()).expect("client")
+}
+
+/// A client with the service_role key, against the reference stack.
+pub async fn service() -> Client {
+    let stack = reference_stack().await;
+    create_client(stack.url(), stack.service_role_key()).expect("client")
+}
+
+/// A row key no other test in this process uses.
+pub fn unique_id() -> i64 {
+    static NEXT: AtomicI64 = AtomicI64::new(100_000);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The values of `key` in a JSON array of objects, as strings, sorted.
+pub fn sorted_strings(rows: &serde_json::Value, key: &str) -> Vec<String> {
+    let mut out: Vec<String> = rows
+        .as_array()
+        .unwrap_or_else(|| panic!("expected an array, got {rows}"))
+        .iter()
+        .map(|r| match &r[key] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -334,9 +334,15 @@ mod tests {
     #[test]
     fn leaves_at_top_level_are_not_quoted() {
         let c = Condition::new("name", Op::Eq, "a,b").not();
-        assert_eq!(c.top_level(None).unwrap(), ("name".into(), "not.eq.a,b".into()));
+        assert_eq!(
+            c.top_level(None).unwrap(),
+            ("name".into(), "not.eq.a,b".into())
+        );
         let c = Condition::new("name", Op::In, &["a", "b"]);
-        assert_eq!(c.top_level(Some("instruments")).unwrap().0, "instruments.name");
+        assert_eq!(
+            c.top_level(Some("instruments")).unwrap().0,
+            "instruments.name"
+        );
     }
 
     #[test]

@@ -96,7 +96,12 @@ pub(crate) fn operand<V: Serialize + ?Sized>(shape: Shape, value: &V) -> Result<
     let lit = to_literal(value)?;
     let mut out = String::new();
     match (shape, lit) {
-        (Shape::List, Literal::List(items)) => {
+        (Shape::List, Literal::List(mut items)) => {
+            // PostgREST reads `in.()` as the list `[""]` and treats that as the empty list, so a
+            // lone empty string would vanish; `("","")` is the same set and survives.
+            if items == [Literal::Text(String::new())] {
+                items.push(Literal::Text(String::new()));
+            }
             out.push('(');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -592,6 +597,8 @@ mod tests {
             r#"("Earth","a,b","q\"uote","back\\slash")"#
         );
         assert_eq!(operand(Shape::List, &[1, 2, 3]).unwrap(), "(1,2,3)");
+        assert_eq!(operand(Shape::List, &[""]).unwrap(), r#"("","")"#);
+        assert_eq!(operand(Shape::List, &Vec::<String>::new()).unwrap(), "()");
         assert!(operand(Shape::List, "Earth").is_err());
     }
 
@@ -620,7 +627,10 @@ mod tests {
     #[test]
     fn patterns() {
         assert_eq!(operand(Shape::Patterns, "%a%,%b%").unwrap(), "{%a%,%b%}");
-        assert_eq!(operand(Shape::Patterns, &["%a,%", "%b%"]).unwrap(), r#"{"%a,%","%b%"}"#);
+        assert_eq!(
+            operand(Shape::Patterns, &["%a,%", "%b%"]).unwrap(),
+            r#"{"%a,%","%b%"}"#
+        );
     }
 
     #[test]
@@ -648,7 +658,10 @@ mod tests {
         let mut out = String::new();
         write_query(
             &mut out,
-            &[("name".into(), "eq.a&b=c+d e%#\"".into()), ("select".into(), "*".into())],
+            &[
+                ("name".into(), "eq.a&b=c+d e%#\"".into()),
+                ("select".into(), "*".into()),
+            ],
         );
         assert_eq!(out, "name=eq.a%26b%3Dc%2Bd%20e%25%23%22&select=*");
     }

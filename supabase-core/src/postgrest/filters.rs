@@ -341,7 +341,11 @@ impl<T> Builder<T> {
 
     /// [`or_`](Builder::or_) on a referenced (embedded) table's rows, as
     /// `or_(filters, reference_table=…)` in the reference.
-    pub fn or_referenced(self, referenced_table: impl AsRef<str>, filters: impl AsRef<str>) -> Self {
+    pub fn or_referenced(
+        self,
+        referenced_table: impl AsRef<str>,
+        filters: impl AsRef<str>,
+    ) -> Self {
         self.raw_logic(Some(referenced_table.as_ref()), filters.as_ref())
     }
 

@@ -361,7 +361,10 @@ mod tests {
 
     #[test]
     fn whitespace_outside_quotes_is_removed() {
-        assert_eq!(strip_whitespace("name, instruments ( name )"), "name,instruments(name)");
+        assert_eq!(
+            strip_whitespace("name, instruments ( name )"),
+            "name,instruments(name)"
+        );
         assert_eq!(strip_whitespace(r#""my col", b"#), r#""my col",b"#);
     }
 

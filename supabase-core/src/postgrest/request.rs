@@ -222,7 +222,9 @@ impl QueryState {
             url,
             headers,
             body,
-            timeout: self.timeout.or(client.inner.options.postgrest_client_timeout),
+            timeout: self
+                .timeout
+                .or(client.inner.options.postgrest_client_timeout),
         })
     }
 

@@ -47,7 +47,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
         .headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_none_or(|ct| ct.contains("json"));
+        .is_none_or(is_json_media_type);
     let body: &[u8] = if raw.body.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
@@ -65,6 +65,13 @@ pub(crate) fn decode<T: DeserializeOwned>(
         count,
         status,
     })
+}
+
+/// `application/json`, `application/vnd.pgrst.object+json; charset=utf-8`, … — judged on the
+/// media type alone: a text plan's `for="application/json"` parameter does not make it JSON.
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.ends_with("/json") || essence.ends_with("+json")
 }
 
 /// `0-24/3573` → 3573; `*/0` → 0; `0-24/*` → none.
@@ -191,9 +198,26 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let err = decode::<serde_json::Value>(raw(502, "text/html", "<h1>Bad gateway</h1>"), Cardinality::Many)
-            .unwrap_err();
-        assert!(matches!(err, Error::Postgrest(PostgrestError { ref message, .. }) if message.contains("Bad gateway")));
+        let err = decode::<serde_json::Value>(
+            raw(502, "text/html", "<h1>Bad gateway</h1>"),
+            Cardinality::Many,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Postgrest(PostgrestError { ref message, .. }) if message.contains("Bad gateway"))
+        );
+    }
+
+    #[test]
+    fn json_is_judged_on_the_media_type() {
+        assert!(is_json_media_type("application/json; charset=utf-8"));
+        assert!(is_json_media_type(
+            "application/vnd.pgrst.plan+json; for=\"application/json\""
+        ));
+        assert!(!is_json_media_type(
+            "application/vnd.pgrst.plan+text; for=\"application/json\""
+        ));
+        assert!(!is_json_media_type("text/csv"));
     }
 
     #[test]
@@ -207,11 +231,23 @@ mod tests {
 
     #[test]
     fn maybe_one() {
-        let none = decode::<Option<serde_json::Value>>(raw(200, "application/json", "[]"), Cardinality::MaybeOne).unwrap();
+        let none = decode::<Option<serde_json::Value>>(
+            raw(200, "application/json", "[]"),
+            Cardinality::MaybeOne,
+        )
+        .unwrap();
         assert_eq!(none.data, None);
-        let one = decode::<Option<serde_json::Value>>(raw(200, "application/json", r#"[{"a":1}]"#), Cardinality::MaybeOne).unwrap();
+        let one = decode::<Option<serde_json::Value>>(
+            raw(200, "application/json", r#"[{"a":1}]"#),
+            Cardinality::MaybeOne,
+        )
+        .unwrap();
         assert_eq!(one.data, Some(serde_json::json!({"a":1})));
-        let err = decode::<Option<serde_json::Value>>(raw(200, "application/json", "[1,2]"), Cardinality::MaybeOne).unwrap_err();
+        let err = decode::<Option<serde_json::Value>>(
+            raw(200, "application/json", "[1,2]"),
+            Cardinality::MaybeOne,
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::Postgrest(ref e) if e.code.as_deref() == Some("PGRST116")));
     }
 }

@@ -1,0 +1,8 @@
+//! Read-only examples of the reference's database sections, against the real PostgREST.
+//! (Writes live in `postgrest_write`, with a stack of their own, so these see the seed only.)
+
+mod errors;
+mod filters;
+mod modifiers;
+mod rpc;
+mod select;

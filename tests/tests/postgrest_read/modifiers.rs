@@ -1,0 +1,317 @@
+//! "Using Modifiers": order, limit, range, single, maybe_single, csv, explain; count and head.
+
+use serde_json::Value;
+use supabase_core::Error;
+use supabase_core::postgrest::{Count, Explain, ExplainFormat, Order};
+use supabase_tests::{anon, sorted_strings};
+
+fn names(rows: &Value) -> Vec<&str> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn order_desc() {
+    let rows = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .order("name", Order::desc())
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        names(&rows),
+        ["Tatooine", "Mercury", "Mars", "Jupiter", "Earth"]
+    );
+}
+
+#[tokio::test]
+async fn order_by_several_columns_and_nulls() {
+    let rows = anon()
+        .await
+        .table("instruments")
+        .select("name")
+        .order("octave_range", Order::asc())
+        .order("name", Order::desc().nulls_last())
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        names(&rows),
+        ["oboe", "viola", "flute", "violin", "guqin", "cello"]
+    );
+}
+
+#[tokio::test]
+async fn order_on_a_referenced_table() {
+    let rows = anon()
+        .await
+        .table("orchestral_sections")
+        .select("name, instruments(name)")
+        .eq("name", "strings")
+        .order("name", Order::desc().referenced_table("instruments"))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        names(&rows[0]["instruments"]),
+        ["violin", "viola", "guqin", "cello"]
+    );
+}
+
+#[tokio::test]
+async fn order_parent_by_a_referenced_table() {
+    let rows = anon()
+        .await
+        .table("instruments")
+        .select("name, section:orchestral_sections(name)")
+        .order("section(name)", Order::asc())
+        .order("name", Order::asc())
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        names(&rows),
+        ["cello", "guqin", "viola", "violin", "flute", "oboe"]
+    );
+}
+
+#[tokio::test]
+async fn limit_and_limit_on_a_referenced_table() {
+    let rows = anon()
+        .await
+        .table("planets")
+        .select("name")
+        .limit(1)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+
+    let rows = anon()
+        .await
+        .table("orchestral_sections")
+        .select("name, instruments(name)")
+        .limit_referenced("instruments", 1)
+        .await
+        .unwrap()
+        .data;
+    let strings = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "strings")
+        .unwrap();
+    assert_eq!(strings["instruments"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn range_and_range_on_a_referenced_table() {
+    let rows = anon()
+        .await
+        .table("planets")
+        .select("name")
+        .order("id", Order::asc())
+        .range(0, 1)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(names(&rows), ["Mercury", "Earth"]);
+    let rows = anon()
+        .await
+        .table("planets")
+        .select("name")
+        .order("id", Order::asc())
+        .range(2, 3)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(names(&rows), ["Mars", "Jupiter"]);
+
+    let rows = anon()
+        .await
+        .table("orchestral_sections")
+        .select("name, instruments(name)")
+        .eq("name", "strings")
+        .order("name", Order::asc().referenced_table("instruments"))
+        .range_referenced("instruments", 0, 1)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(names(&rows[0]["instruments"]), ["cello", "guqin"]);
+}
+
+#[tokio::test]
+async fn single_row() {
+    let row = anon()
+        .await
+        .table("planets")
+        .select("name")
+        .limit(1)
+        .single()
+        .await
+        .unwrap()
+        .data;
+    assert!(row.is_object(), "{row}");
+
+    let err = anon()
+        .await
+        .table("planets")
+        .select("name")
+        .single()
+        .await
+        .unwrap_err();
+    match err {
+        Error::Postgrest(e) => {
+            assert_eq!(e.status.as_u16(), 406);
+            assert_eq!(e.code.as_deref(), Some("PGRST116"));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Name {
+        name: String,
+    }
+    let earth = anon()
+        .await
+        .table("planets")
+        .select("name")
+        .eq("id", 2)
+        .single()
+        .returns::<Name>()
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(earth.name, "Earth");
+}
+
+#[tokio::test]
+async fn maybe_single_row() {
+    let row = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .eq("name", "Earth")
+        .maybe_single()
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(row["id"], 2);
+    let none = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .eq("name", "Pluto")
+        .maybe_single()
+        .returns::<Option<Value>>()
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(none, None);
+    let err = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .maybe_single()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Postgrest(ref e) if e.code.as_deref() == Some("PGRST116")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn csv() {
+    let text = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .order("id", Order::asc())
+        .limit(2)
+        .csv()
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(text, "id,name,moons\n1,Mercury,0\n2,Earth,1");
+}
+
+#[tokio::test]
+async fn explain_the_plan() {
+    let plan = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .explain(Explain::new())
+        .await
+        .unwrap()
+        .data;
+    let plan = plan.as_str().expect("a text plan");
+    assert!(plan.contains("Scan"), "{plan}");
+    assert!(!plan.contains("actual time"), "{plan}");
+
+    let plan = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .explain(Explain::new().analyze().verbose())
+        .await
+        .unwrap()
+        .data;
+    let plan = plan.as_str().unwrap();
+    assert!(plan.contains("actual time"), "analyze: {plan}");
+    assert!(plan.contains("Output:"), "verbose: {plan}");
+
+    let plan = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .explain(Explain::new().format(ExplainFormat::Json))
+        .await
+        .unwrap()
+        .data;
+    assert!(plan[0]["Plan"]["Node Type"].is_string(), "{plan}");
+}
+
+#[tokio::test]
+async fn head_with_count() {
+    let resp = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .count(Count::Exact)
+        .head()
+        .await
+        .unwrap();
+    assert_eq!(resp.count, Some(5));
+    assert_eq!(resp.data, ());
+}
+
+#[tokio::test]
+async fn per_request_headers_and_timeouts_reach_the_server() {
+    // PostgREST reads `Prefer: count=exact` from our header even without `.count()`.
+    let resp = anon()
+        .await
+        .table("planets")
+        .select("id")
+        .header("Prefer", "count=exact")
+        .await
+        .unwrap();
+    assert_eq!(resp.count, Some(5));
+    let rows = anon()
+        .await
+        .table("countries")
+        .select("name")
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        sorted_strings(&rows, "name"),
+        ["Afghanistan", "Albania", "Algeria"]
+    );
+}

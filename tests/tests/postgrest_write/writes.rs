@@ -1,0 +1,317 @@
+//! "Create data", "Modify data", "Upsert data", "Delete data".
+
+use serde_json::{Value, json};
+use supabase_core::Error;
+use supabase_core::postgrest::{Count, Returning};
+use supabase_tests::{anon, reference_stack, sorted_strings, unique_id};
+
+async fn db(sql: &str) -> Value {
+    reference_stack().await.query_json(sql).await.unwrap()
+}
+
+#[tokio::test]
+async fn create_a_record() {
+    let id = unique_id();
+    let resp = anon()
+        .await
+        .table("planets")
+        .insert(json!({"id": id, "name": "Pluto"}))
+        .await
+        .unwrap();
+    assert_eq!(resp.status.as_u16(), 201);
+    assert_eq!(
+        resp.data,
+        json!([{"id": id, "name": "Pluto", "moons": null}])
+    );
+    assert_eq!(
+        db(&format!("select name from planets where id = {id}")).await,
+        json!([{"name": "Pluto"}])
+    );
+}
+
+#[tokio::test]
+async fn bulk_create() {
+    let (a, b) = (unique_id(), unique_id());
+    let builder = anon()
+        .await
+        .table("characters")
+        .insert(json!([{"id": a, "name": "Frodo"}, {"id": b, "name": "Sam"}]));
+    assert!(
+        builder
+            .build()
+            .unwrap()
+            .path_and_query()
+            .contains(r#"columns="id","name""#),
+        "bulk inserts name their columns"
+    );
+    let rows = builder.await.unwrap().data;
+    assert_eq!(sorted_strings(&rows, "name"), ["Frodo", "Sam"]);
+    let stored = db(&format!(
+        "select name from characters where id in ({a}, {b})"
+    ))
+    .await;
+    assert_eq!(sorted_strings(&stored, "name"), ["Frodo", "Sam"]);
+}
+
+#[tokio::test]
+async fn bulk_insert_with_missing_keys_uses_defaults_only_when_asked() {
+    let (a, b) = (unique_id(), unique_id());
+    let rows = json!([{"id": a, "label": "x"}, {"id": b, "label": "y", "status": "done"}]);
+    // By default a missing key is NULL, which `status not null` rejects: nothing is written.
+    let err = anon()
+        .await
+        .table("scratch")
+        .insert(&rows)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Postgrest(ref e) if e.code.as_deref() == Some("23502")),
+        "{err:?}"
+    );
+    assert_eq!(
+        db(&format!("select id from scratch where id in ({a}, {b})")).await,
+        json!([])
+    );
+
+    let written = anon()
+        .await
+        .table("scratch")
+        .insert(&rows)
+        .default_to_null(false)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(sorted_strings(&written, "status"), ["done", "new"]);
+}
+
+#[tokio::test]
+async fn insert_with_count_minimal_and_select() {
+    let (a, b) = (unique_id(), unique_id());
+    let resp = anon()
+        .await
+        .table("countries")
+        .insert(json!([{"id": a, "name": "A"}, {"id": b, "name": "B"}]))
+        .returning(Returning::Minimal)
+        .count(Count::Exact)
+        .await
+        .unwrap();
+    assert_eq!(resp.data, Value::Null);
+    assert_eq!(resp.count, Some(2));
+
+    let id = unique_id();
+    let rows = anon()
+        .await
+        .table("countries")
+        .insert(json!({"id": id, "name": "C"}))
+        .select("id")
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows, json!([{"id": id}]));
+}
+
+#[tokio::test]
+async fn updating_your_data() {
+    let id = unique_id();
+    let c = anon().await;
+    c.table("instruments")
+        .insert(json!({"id": id, "name": "harp", "section_id": 1}))
+        .await
+        .unwrap();
+    let rows = c
+        .table("instruments")
+        .update(json!({"name": "piano"}))
+        .eq("id", id)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows[0]["name"], "piano");
+    assert_eq!(
+        db(&format!("select name from instruments where id = {id}")).await,
+        json!([{"name": "piano"}])
+    );
+}
+
+#[tokio::test]
+async fn updating_json_data() {
+    let id = unique_id();
+    let c = anon().await;
+    c.table("users")
+        .insert(json!({"id": id, "name": "Json", "address": {"street": "Old", "postcode": 12345}}))
+        .await
+        .unwrap();
+    let rows = c
+        .table("users")
+        .update(json!({"address": {"street": "Melrose Place", "postcode": 90210}}))
+        .eq("address->postcode", 12345)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        rows[0]["address"],
+        json!({"street": "Melrose Place", "postcode": 90210})
+    );
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn upsert_your_data() {
+    let id = unique_id();
+    let c = anon().await;
+    let rows = c
+        .table("instruments")
+        .upsert(json!({"id": id, "name": "piano"}))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows[0]["name"], "piano");
+    let rows = c
+        .table("instruments")
+        .upsert(json!({"id": id, "name": "harpsichord"}))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows[0]["name"], "harpsichord");
+    assert_eq!(
+        db(&format!(
+            "select count(*) as n from instruments where id = {id}"
+        ))
+        .await,
+        json!([{"n": 1}])
+    );
+}
+
+#[tokio::test]
+async fn bulk_upsert_your_data() {
+    let (a, b) = (unique_id(), unique_id());
+    let c = anon().await;
+    c.table("instruments")
+        .insert(json!({"id": a, "name": "old"}))
+        .await
+        .unwrap();
+    let rows = c
+        .table("instruments")
+        .upsert(json!([{"id": a, "name": "piano"}, {"id": b, "name": "guitar"}]))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(sorted_strings(&rows, "name"), ["guitar", "piano"]);
+}
+
+#[tokio::test]
+async fn upserting_into_tables_with_constraints() {
+    let (a, b) = (unique_id(), unique_id());
+    let handle = format!("saoirse-{a}");
+    let c = anon().await;
+    c.table("users")
+        .insert(json!({"id": a, "handle": handle, "display_name": "old"}))
+        .await
+        .unwrap();
+    let rows = c
+        .table("users")
+        .upsert(json!({"id": b, "handle": handle, "display_name": "Saoirse"}))
+        .on_conflict("handle")
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows[0]["display_name"], "Saoirse");
+    let stored = db(&format!(
+        "select display_name from users where handle = '{handle}'"
+    ))
+    .await;
+    assert_eq!(
+        stored,
+        json!([{"display_name": "Saoirse"}]),
+        "one row per handle"
+    );
+}
+
+#[tokio::test]
+async fn upsert_ignoring_duplicates() {
+    let id = unique_id();
+    let c = anon().await;
+    c.table("countries")
+        .insert(json!({"id": id, "name": "first"}))
+        .await
+        .unwrap();
+    let rows = c
+        .table("countries")
+        .upsert(json!({"id": id, "name": "second"}))
+        .ignore_duplicates()
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows, json!([]), "the conflicting row is left alone");
+    assert_eq!(
+        db(&format!("select name from countries where id = {id}")).await,
+        json!([{"name": "first"}])
+    );
+}
+
+#[tokio::test]
+async fn delete_records() {
+    let id = unique_id();
+    let c = anon().await;
+    c.table("countries")
+        .insert(json!({"id": id, "name": "Gone"}))
+        .await
+        .unwrap();
+    let rows = c
+        .table("countries")
+        .delete()
+        .eq("id", id)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows, json!([{"id": id, "name": "Gone"}]));
+    assert_eq!(
+        db(&format!("select id from countries where id = {id}")).await,
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn delete_multiple_records() {
+    let ids = [unique_id(), unique_id(), unique_id()];
+    let c = anon().await;
+    let rows: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"id": id, "name": "x"}))
+        .collect();
+    c.table("countries").insert(&rows).await.unwrap();
+    let deleted = c
+        .table("countries")
+        .delete()
+        .in_("id", ids)
+        .count(Count::Exact)
+        .await
+        .unwrap();
+    assert_eq!(deleted.count, Some(3));
+    let left = db(&format!(
+        "select id from countries where id in ({}, {}, {})",
+        ids[0], ids[1], ids[2]
+    ))
+    .await;
+    assert_eq!(left, json!([]));
+}
+
+#[tokio::test]
+async fn a_constraint_violation_is_a_typed_error_and_writes_nothing() {
+    let id = unique_id();
+    let c = anon().await;
+    let err = c
+        .table("messages")
+        .insert(json!({"id": id, "content": "x", "sender_id": 999_999, "receiver_id": 1}))
+        .await
+        .unwrap_err();
+    let Error::Postgrest(e) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(e.status.as_u16(), 409);
+    assert_eq!(e.code.as_deref(), Some("23503"));
+    assert!(e.details.is_some(), "{e:?}");
+    assert_eq!(
+        db(&format!("select id from messages where id = {id}")).await,
+        json!([])
+    );
+}
