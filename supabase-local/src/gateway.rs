@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
 /// Routers for the services behind the gateway. Each `Some` router is mounted at its prefix
-/// (`/auth/v1`, `/storage/v1`, `/functions/v1`, `/realtime/v1`); `None` answers a JSON 404.
+/// (`/auth/v1`, `/storage/v1`, `/functions/v1`, `/realtime/v1`) as it is — it does its own
+/// `apikey` checks, since Supabase's gateway treats each service differently; `None` answers a
+/// JSON 404.
 #[derive(Debug, Default, Clone)]
 #[non_exhaustive]
 pub struct Services {

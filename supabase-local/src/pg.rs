@@ -43,10 +43,14 @@ pub fn find_pg_binaries() -> Result<PgBinaries, StackError> {
             let dir = PathBuf::from(dir);
             match in_dir(&dir) {
                 Some(found) => candidates.push(found),
-                None => searched.push(format!(
-                    "$SUPABASE_LOCAL_PG_BIN={}: no postgres + initdb there",
-                    dir.display()
-                )),
+                // An explicit setting that does not work is an error, not something to skip.
+                None => {
+                    searched.push(format!(
+                        "$SUPABASE_LOCAL_PG_BIN={}: no postgres + initdb there",
+                        dir.display()
+                    ));
+                    return Err(StackError::PostgresNotFound { searched });
+                }
             }
         }
         None => searched.push("$SUPABASE_LOCAL_PG_BIN: not set".into()),

@@ -72,7 +72,7 @@ impl Supervised {
             .append(true)
             .open(&spec.log)
             .map_err(|e| StackError::io("opening log file", &spec.log, e))?;
-        let mut cmd = Command::new("sh");
+        let mut cmd = Command::new("/bin/sh");
         cmd.arg("-c")
             .arg(WATCHDOG)
             .arg("supabase-local-watchdog")

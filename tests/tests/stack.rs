@@ -30,7 +30,13 @@ fn expect_started(result: Result<Stack, StackError>) -> Stack {
 async fn stack() -> &'static Stack {
     STACK
         .get_or_init(|| async {
-            expect_started(Stack::builder().project_dir(fixture("")).start().await)
+            expect_started(
+                Stack::builder()
+                    .project_dir(fixture(""))
+                    .schema("extra")
+                    .start()
+                    .await,
+            )
         })
         .await
 }
@@ -193,6 +199,28 @@ async fn apikey_query_param_is_accepted_and_stripped() {
     let resp = http().get(direct).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(body_json(resp).await["code"], "PGRST100");
+}
+
+#[tokio::test]
+async fn extra_schemas_are_exposed_through_profiles() {
+    let stack = stack().await;
+    assert_eq!(stack.schemas(), ["public", "extra"]);
+    let resp = http()
+        .get(format!(
+            "{}/rest/v1/planets?select=name&order=id",
+            stack.url()
+        ))
+        .header("apikey", stack.anon_key())
+        .header("Accept-Profile", "extra")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-profile"], "extra");
+    assert_eq!(
+        body_json(resp).await,
+        json!([{ "name": "Mercury" }, { "name": "Venus" }])
+    );
 }
 
 #[tokio::test]
