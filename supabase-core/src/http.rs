@@ -286,10 +286,10 @@ pub(crate) fn set_auth_headers(
         None if is_opaque_key(api_key) => None,
         None => Some(api_key),
     };
-    if let Some(token) = bearer {
-        if !headers.contains_key(AUTHORIZATION) {
-            set_header(headers, AUTHORIZATION, &format!("Bearer {token}"))?;
-        }
+    if let Some(token) = bearer
+        && !headers.contains_key(AUTHORIZATION)
+    {
+        set_header(headers, AUTHORIZATION, &format!("Bearer {token}"))?;
     }
     Ok(())
 }

@@ -99,7 +99,7 @@ impl Op {
 
 /// One filter, or a tree of them. Build leaves with [`Condition::new`] (or [`Condition::is`],
 /// [`Condition::text_search`], [`Condition::raw`]) and combine them with [`Condition::and`],
-/// [`Condition::or`] and [`Condition::not`]; pass them to
+/// [`Condition::or`] and `!` (negation); pass them to
 /// [`Builder::where_`](super::Builder::where_) or [`Builder::or_where`](super::Builder::or_where).
 ///
 /// Values are encoded and quoted for where they end up, so any string is safe:
@@ -223,16 +223,6 @@ impl Condition {
         }))
     }
 
-    /// The negation of this condition.
-    pub fn not(self) -> Self {
-        Condition(self.0.map(|mut node| {
-            match &mut node {
-                Node::Leaf { negated, .. } | Node::Tree { negated, .. } => *negated = !*negated,
-            }
-            node
-        }))
-    }
-
     /// The query parameter this condition is at top level: `(column, "not.eq.value")` or
     /// `("or", "(…)")`, with `prefix` (a referenced table) before the key.
     pub(crate) fn top_level(&self, prefix: Option<&str>) -> Result<(String, String)> {
@@ -315,6 +305,20 @@ impl Condition {
     }
 }
 
+/// `!condition`: the negation (`not.` before the operator or the tree).
+impl std::ops::Not for Condition {
+    type Output = Condition;
+
+    fn not(self) -> Condition {
+        Condition(self.0.map(|mut node| {
+            match &mut node {
+                Node::Leaf { negated, .. } | Node::Tree { negated, .. } => *negated = !*negated,
+            }
+            node
+        }))
+    }
+}
+
 fn write_children(out: &mut String, children: &[Condition]) -> Result<()> {
     out.push('(');
     for (i, child) in children.iter().enumerate() {
@@ -333,12 +337,12 @@ mod tests {
 
     #[test]
     fn leaves_at_top_level_are_not_quoted() {
-        let c = Condition::new("name", Op::Eq, "a,b").not();
+        let c = !Condition::new("name", Op::Eq, "a,b");
         assert_eq!(
             c.top_level(None).unwrap(),
             ("name".into(), "not.eq.a,b".into())
         );
-        let c = Condition::new("name", Op::In, &["a", "b"]);
+        let c = Condition::new("name", Op::In, ["a", "b"]);
         assert_eq!(
             c.top_level(Some("instruments")).unwrap().0,
             "instruments.name"
@@ -347,13 +351,12 @@ mod tests {
 
     #[test]
     fn trees_quote_values_but_not_keywords_or_raw_text() {
-        let c = Condition::or([
+        let c = !Condition::or([
             Condition::is("name", Is::Null),
-            Condition::new("tags", Op::Contains, &["x}y"]),
+            Condition::new("tags", Op::Contains, ["x}y"]),
             Condition::raw("id", "eq", "1"),
-            Condition::new("name", Op::In, &["a)"]).not(),
-        ])
-        .not();
+            !Condition::new("name", Op::In, ["a)"]),
+        ]);
         assert_eq!(
             c.top_level(None).unwrap(),
             (

@@ -276,6 +276,7 @@ fn float(f: f64) -> Literal {
 }
 
 fn json_error(e: serde_json::Error) -> EncodeError {
+    // By value: it is the `map_err` callback.
     EncodeError(e.to_string())
 }
 

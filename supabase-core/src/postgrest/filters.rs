@@ -124,7 +124,7 @@ impl<T> Builder<T> {
 
     fn where_in(mut self, table: Option<&str>, condition: Condition) -> Self {
         let condition = if std::mem::take(&mut self.state.negate_next) {
-            condition.not()
+            !condition
         } else {
             condition
         };

@@ -67,7 +67,7 @@ async fn check(client: &Client, value: &str) -> Result<(), TestCaseError> {
                 Condition::new("t", Op::Eq, value),
                 Condition::new("t", Op::In, [value])
             ]),
-            Condition::new("t", Op::Eq, "never-this").not().not(),
+            !!Condition::new("t", Op::Eq, "never-this"),
         ]))
         .await?,
         1,
