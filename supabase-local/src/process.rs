@@ -23,13 +23,14 @@ exec 3<&0 0</dev/null
 pid=$!
 echo "$pid"
 exec 1>/dev/null
-{ read _ <&3; kill -s "$sig" "$pid" 2>/dev/null; } &
+cleanup=$SUPABASE_LOCAL_CLEANUP
+{ read _ <&3; [ -n "$cleanup" ] && : > "$cleanup/.stopping"; kill -s "$sig" "$pid" 2>/dev/null; } &
 reader=$!
 exec 3<&-
 wait "$pid"
 status=$?
 kill "$reader" 2>/dev/null
-if [ -n "$SUPABASE_LOCAL_CLEANUP" ]; then rm -rf "$SUPABASE_LOCAL_CLEANUP"; fi
+if [ -n "$cleanup" ] && [ -e "$cleanup/.stopping" ]; then rm -rf "$cleanup"; fi
 exit "$status""#;
 
 /// How long [`Supervised::stop`] waits for a graceful exit before `kill -9`.
@@ -51,7 +52,8 @@ pub(crate) struct Spec<'a> {
     pub(crate) user: Option<(u32, u32)>,
     /// Working directory.
     pub(crate) cwd: &'a Path,
-    /// Directory the watchdog removes after the server exited.
+    /// Directory the watchdog removes after it stopped the server (not when the server exited by
+    /// itself, e.g. on a port clash that the caller retries).
     pub(crate) cleanup: Option<&'a Path>,
 }
 
@@ -232,6 +234,35 @@ mod tests {
         assert!(s.exit_status().is_none());
         drop(s);
         assert!(!alive(pid), "child {pid} still alive after drop");
+    }
+
+    #[test]
+    fn cleans_up_only_after_stopping_the_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let sh = sys::which("sh").unwrap();
+        let sleep = sys::which("sleep").unwrap();
+        let doomed = dir.path().join("doomed");
+        std::fs::create_dir(&doomed).unwrap();
+        let mut exits = spec(dir.path(), &sh, &["-c", "exit 0"]);
+        exits.cleanup = Some(&doomed);
+        let mut s = Supervised::spawn(exits).unwrap();
+        while s.exit_status().is_none() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            doomed.is_dir(),
+            "a server that exits by itself keeps its directory"
+        );
+        drop(s);
+        assert!(doomed.is_dir());
+
+        let mut stopped = spec(dir.path(), &sleep, &["300"]);
+        stopped.cleanup = Some(&doomed);
+        drop(Supervised::spawn(stopped).unwrap());
+        assert!(
+            !doomed.exists(),
+            "stopping the server removes its directory"
+        );
     }
 
     #[test]
