@@ -4,6 +4,8 @@
 //! asks for it and shares it between its tests; tests that write use [`unique_id`] keys so they
 //! never see each other's rows. The stack's processes stop when the binary exits.
 
+pub mod fault;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 

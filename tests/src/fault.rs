@@ -1,0 +1,211 @@
+//! A scripted HTTP/1.1 server that misbehaves on purpose: each request gets the next [`Fault`]
+//! of its script (the last one repeats). It records every request's method so tests can assert
+//! exactly how many times something was sent.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the server does with one request.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// A complete response.
+    Respond {
+        /// HTTP status.
+        status: u16,
+        /// Extra headers.
+        headers: Vec<(String, String)>,
+        /// JSON body.
+        body: String,
+    },
+    /// Closes the connection without answering.
+    Reset,
+    /// Sends headers announcing `body`'s length, then only half of it, then closes.
+    Truncate(String),
+    /// Waits, then answers `200 []`.
+    Delay(Duration),
+}
+
+impl Fault {
+    /// `200` with a JSON body.
+    pub fn ok(body: &str) -> Self {
+        Fault::Respond {
+            status: 200,
+            headers: vec![],
+            body: body.to_owned(),
+        }
+    }
+
+    /// An error status with PostgREST-shaped JSON.
+    pub fn status(status: u16) -> Self {
+        Fault::Respond {
+            status,
+            headers: vec![],
+            body: format!(
+                r#"{{"code":null,"message":"status {status}","details":null,"hint":null}}"#
+            ),
+        }
+    }
+
+    /// An error status with a `Retry-After` header (seconds).
+    pub fn retry_after(status: u16, seconds: u64) -> Self {
+        match Fault::status(status) {
+            Fault::Respond { status, body, .. } => Fault::Respond {
+                status,
+                headers: vec![("Retry-After".into(), seconds.to_string())],
+                body,
+            },
+            _ => unreachable!(),
+        }
+    }
+}
+
+/// The running server. Stops when dropped.
+#[derive(Debug)]
+pub struct FaultServer {
+    url: String,
+    seen: Arc<Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FaultServer {
+    /// Starts a server on 127.0.0.1 (a port below 32768) playing `script`.
+    pub async fn start(script: Vec<Fault>) -> FaultServer {
+        let listener = bind().await;
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(Mutex::new(VecDeque::from(script)));
+        let task = tokio::spawn({
+            let seen = Arc::clone(&seen);
+            async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let (seen, script) = (Arc::clone(&seen), Arc::clone(&script));
+                    tokio::spawn(serve(stream, seen, script));
+                }
+            }
+        });
+        FaultServer { url, seen, task }
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:23456`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Methods of the requests received so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn bind() -> TcpListener {
+    for attempt in 0u32..200 {
+        let port = 20_000 + (std::process::id() * 7 + attempt * 131) % 12_000;
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port as u16)).await {
+            return l;
+        }
+    }
+    panic!("no free port below 32768 for the fault server");
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    seen: Arc<Mutex<Vec<String>>>,
+    script: Arc<Mutex<VecDeque<Fault>>>,
+) {
+    loop {
+        let Some(method) = read_request(&mut stream).await else {
+            return;
+        };
+        seen.lock().unwrap().push(method);
+        let fault = {
+            let mut script = script.lock().unwrap();
+            if script.len() > 1 {
+                script.pop_front()
+            } else {
+                script.front().cloned()
+            }
+        };
+        let keep_alive = match fault.unwrap_or(Fault::status(500)) {
+            Fault::Respond {
+                status,
+                headers,
+                body,
+            } => {
+                let mut head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                    body.len()
+                );
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+                true
+            }
+            Fault::Reset => false,
+            Fault::Truncate(body) => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body.as_bytes()[..body.len() / 2]).await;
+                false
+            }
+            Fault::Delay(d) => {
+                tokio::time::sleep(d).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n[]")
+                    .await;
+                true
+            }
+        };
+        if !keep_alive {
+            return;
+        }
+    }
+}
+
+/// Reads one request (head and `content-length` body); returns its method.
+async fn read_request(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    head.split_whitespace().next().map(str::to_owned)
+}

@@ -1,0 +1,155 @@
+//! Retries, timeouts and transport failures against a server that misbehaves on purpose.
+//! GET/HEAD are retried on 503/520 and connection failures; writes are sent exactly once.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use supabase_core::{ClientOptions, Error, RetryPolicy, create_client};
+use supabase_tests::fault::{Fault, FaultServer};
+
+fn client(server: &FaultServer) -> supabase_core::Client {
+    let retry = RetryPolicy {
+        max_retries: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_secs(2),
+    };
+    supabase_core::Client::new(server.url(), "key", ClientOptions::default().retry(retry)).unwrap()
+}
+
+#[tokio::test]
+async fn get_is_retried_after_503_and_520_and_succeeds() {
+    let server = FaultServer::start(vec![
+        Fault::status(503),
+        Fault::status(520),
+        Fault::ok(r#"[{"id":1}]"#),
+    ])
+    .await;
+    let data = client(&server).from("t").select("*").await.unwrap().data;
+    assert_eq!(data, json!([{"id": 1}]));
+    assert_eq!(server.requests(), ["GET", "GET", "GET"]);
+}
+
+#[tokio::test]
+async fn get_is_retried_after_a_reset_and_a_truncated_body() {
+    let server = FaultServer::start(vec![
+        Fault::Reset,
+        Fault::Truncate(r#"[{"id":1},{"id":2}]"#.into()),
+        Fault::ok("[]"),
+    ])
+    .await;
+    let data = client(&server).from("t").select("*").await.unwrap().data;
+    assert_eq!(data, json!([]));
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn head_is_retried() {
+    let server = FaultServer::start(vec![Fault::status(503), Fault::ok("")]).await;
+    let resp = client(&server).from("t").select("*").head().await.unwrap();
+    assert_eq!(resp.status.as_u16(), 200);
+    assert_eq!(server.requests(), ["HEAD", "HEAD"]);
+}
+
+#[tokio::test]
+async fn retries_stop_after_the_policy_and_return_the_typed_error() {
+    let server = FaultServer::start(vec![Fault::status(503)]).await;
+    let err = client(&server).from("t").select("*").await.unwrap_err();
+    assert!(
+        matches!(err, Error::Postgrest(ref e) if e.status.as_u16() == 503),
+        "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 4, "one try and three retries");
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let server = FaultServer::start(vec![Fault::retry_after(503, 1), Fault::ok("[]")]).await;
+    let started = Instant::now();
+    client(&server).from("t").select("*").await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited as asked"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_policy_allows_is_not_waited_for() {
+    let server = FaultServer::start(vec![Fault::retry_after(503, 3600), Fault::ok("[]")]).await;
+    let err = client(&server).from("t").select("*").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn writes_are_never_retried() {
+    for fault in [
+        Fault::status(503),
+        Fault::status(520),
+        Fault::Reset,
+        Fault::Truncate("[{}]".into()),
+    ] {
+        let server = FaultServer::start(vec![fault.clone(), Fault::ok("[]")]).await;
+        let c = client(&server);
+        let results = [
+            c.from("t").insert(json!({"id": 1})).await.map(drop),
+            c.from("t")
+                .update(json!({"id": 1}))
+                .eq("id", 1)
+                .await
+                .map(drop),
+            c.from("t").delete().eq("id", 1).await.map(drop),
+            c.rpc("f", ()).await.map(drop),
+        ];
+        // The first write met the fault and was not sent again; the others got the 200.
+        assert!(results[0].is_err(), "{fault:?}: {:?}", results[0]);
+        assert_eq!(
+            server.requests(),
+            ["POST", "PATCH", "DELETE", "POST"],
+            "{fault:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn timeouts_are_typed() {
+    let server = FaultServer::start(vec![Fault::Delay(Duration::from_secs(5))]).await;
+    let err = client(&server)
+        .from("t")
+        .select("*")
+        .timeout(Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(Some(d)) if d == Duration::from_millis(100)),
+        "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 1, "a timeout is not retried");
+
+    let server = FaultServer::start(vec![Fault::Delay(Duration::from_secs(5))]).await;
+    let c = supabase_core::Client::new(
+        server.url(),
+        "key",
+        ClientOptions::default().postgrest_client_timeout(Duration::from_millis(100)),
+    )
+    .unwrap();
+    assert!(c.from("t").select("*").await.unwrap_err().is_timeout());
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_decode_errors() {
+    for body in ["[{", "not json", r#"{"a":1} trailing"#] {
+        let server = FaultServer::start(vec![Fault::ok(body)]).await;
+        let err = client(&server).from("t").select("*").await.unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{body}: {err:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_an_http_error_after_retries() {
+    let c = create_client("http://127.0.0.1:1", "key").unwrap();
+    let err = c.from("t").select("*").await.unwrap_err();
+    assert!(matches!(err, Error::Http(_)), "{err:?}");
+    let err = c.from("t").insert(json!({})).await.unwrap_err();
+    assert!(matches!(err, Error::Http(_)), "{err:?}");
+}
