@@ -153,6 +153,9 @@ pub(crate) struct ClientInner {
     pub(crate) key: Secret,
     pub(crate) options: ClientOptions,
     pub(crate) transport: Transport,
+    /// The runtime of the blocking facade, when this client belongs to one.
+    #[cfg(feature = "blocking")]
+    pub(crate) runtime: Option<std::sync::Arc<tokio::runtime::Runtime>>,
 }
 
 impl fmt::Debug for Client {
@@ -173,6 +176,17 @@ impl Client {
         url: impl AsRef<str>,
         key: impl Into<String>,
         options: ClientOptions,
+    ) -> Result<Self> {
+        Client::build(url, key, options, |inner| inner)
+    }
+
+    /// [`Client::new`], letting the caller finish the shared state (the blocking facade adds
+    /// its runtime).
+    pub(crate) fn build(
+        url: impl AsRef<str>,
+        key: impl Into<String>,
+        options: ClientOptions,
+        finish: impl FnOnce(ClientInner) -> ClientInner,
     ) -> Result<Self> {
         let url = url.as_ref();
         let mut parsed = Url::parse(url)
@@ -195,12 +209,14 @@ impl Client {
         }
         let transport = Transport::new(options.retry)?;
         Ok(Client {
-            inner: Arc::new(ClientInner {
+            inner: Arc::new(finish(ClientInner {
                 url: parsed,
                 key: Secret::new(key),
                 options,
                 transport,
-            }),
+                #[cfg(feature = "blocking")]
+                runtime: None,
+            })),
         })
     }
 

@@ -16,6 +16,7 @@
 //! - [`postgrest`]: queries, filters, modifiers, RPC ([`postgrest::Builder`]).
 //! - [`Error`]: every failure, with typed server errors ([`PostgrestError`]).
 //! - [`HttpRequest`]: a built request, for debugging (`builder.build()`).
+//! - `blocking` (feature `blocking`): the same API without async.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -23,6 +24,9 @@
 #[allow(unused_extern_crates)]
 extern crate self as supabase_core;
 
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 mod client;
 mod error;
 mod http;

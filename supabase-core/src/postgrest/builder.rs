@@ -34,14 +34,26 @@ use crate::http::HttpRequest;
 ///     .data;
 /// # Ok(()) }
 /// ```
+///
+/// `M` is [`Async`] (awaited) or [`Blocking`] (from [`crate::blocking`], run with
+/// `execute()`); filters and modifiers are the same for both.
 #[must_use = "a query does nothing until it is awaited"]
-pub struct Builder<T = serde_json::Value> {
+pub struct Builder<T = serde_json::Value, M = Async> {
     pub(crate) client: Client,
     pub(crate) state: QueryState,
-    _out: PhantomData<fn() -> T>,
+    _out: PhantomData<fn() -> (T, M)>,
 }
 
-impl<T> std::fmt::Debug for Builder<T> {
+/// Marks a [`Builder`] that runs when awaited.
+#[derive(Debug, Clone, Copy)]
+pub struct Async;
+
+/// Marks a [`Builder`] of the blocking facade (`supabase_core::blocking`, feature `blocking`):
+/// `execute()` blocks.
+#[derive(Debug, Clone, Copy)]
+pub struct Blocking;
+
+impl<T, M> std::fmt::Debug for Builder<T, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Builder")
             .field("state", &self.state)
@@ -49,7 +61,7 @@ impl<T> std::fmt::Debug for Builder<T> {
     }
 }
 
-impl Builder {
+impl<M> Builder<serde_json::Value, M> {
     pub(crate) fn new(client: Client, state: QueryState) -> Self {
         Builder {
             client,
@@ -85,9 +97,9 @@ impl Builder {
     }
 }
 
-impl<T> Builder<T> {
+impl<T, M> Builder<T, M> {
     /// Changes the type the response body is decoded into.
-    pub fn returns<U>(self) -> Builder<U> {
+    pub fn returns<U>(self) -> Builder<U, M> {
         Builder {
             client: self.client,
             state: self.state,
@@ -107,16 +119,34 @@ impl<T> Builder<T> {
     }
 }
 
-impl<T: DeserializeOwned> Builder<T> {
-    /// Sends the request and decodes the response (the same as awaiting the builder).
-    pub async fn execute(self) -> Result<Response<T>> {
+impl<T: DeserializeOwned, M> Builder<T, M> {
+    async fn send(self) -> Result<Response<T>> {
         let request = self.state.render(&self.client)?;
         let raw = self.client.inner.transport.send(request).await?;
         decode(raw, self.state.cardinality)
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> IntoFuture for Builder<T> {
+impl<T: DeserializeOwned> Builder<T, Async> {
+    /// Sends the request and decodes the response (the same as awaiting the builder).
+    pub async fn execute(self) -> Result<Response<T>> {
+        self.send().await
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl<T: DeserializeOwned> Builder<T, Blocking> {
+    /// Sends the request, blocking the current thread, and decodes the response.
+    ///
+    /// Fails with [`Error::Config`] when called inside an async runtime (await the async
+    /// client there instead).
+    pub fn execute(self) -> Result<Response<T>> {
+        let client = self.client.clone();
+        crate::blocking::runtime(&client)?.block_on(self.send())
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> IntoFuture for Builder<T, Async> {
     type Output = Result<Response<T>>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 

@@ -110,7 +110,7 @@ impl TextSearch {
     }
 }
 
-impl<T> Builder<T> {
+impl<T, M> Builder<T, M> {
     /// Adds a filter (a leaf or an `and`/`or` tree), negated if [`not_`](Builder::not_) came
     /// just before. Every filter method ends here.
     pub fn where_(self, condition: Condition) -> Self {

@@ -30,9 +30,11 @@ mod modifiers;
 mod request;
 mod response;
 
+use std::marker::PhantomData;
+
 use serde::Serialize;
 
-pub use builder::Builder;
+pub use builder::{Async, Blocking, Builder};
 pub use condition::{Condition, Op};
 pub use filters::{Is, TextSearch};
 pub use modifiers::{Count, Explain, ExplainFormat, Order, Returning};
@@ -42,28 +44,47 @@ use crate::Client;
 use request::{QueryState, Verb};
 
 /// The database API bound to one schema. Made by [`Client::postgrest`] and [`Client::schema`].
-#[derive(Debug, Clone)]
-pub struct Postgrest {
+pub struct Postgrest<M = Async> {
     client: Client,
     schema: String,
+    _mode: PhantomData<M>,
 }
 
-impl Postgrest {
+impl<M> Clone for Postgrest<M> {
+    fn clone(&self) -> Self {
+        Postgrest::new(self.client.clone(), self.schema.clone())
+    }
+}
+
+impl<M> std::fmt::Debug for Postgrest<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgrest")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M> Postgrest<M> {
     pub(crate) fn new(client: Client, schema: String) -> Self {
-        Postgrest { client, schema }
+        Postgrest {
+            client,
+            schema,
+            _mode: PhantomData,
+        }
     }
 
     /// Starts a query on a table or view.
-    pub fn from(&self, table: impl Into<String>) -> TableQuery {
+    pub fn from(&self, table: impl Into<String>) -> TableQuery<M> {
         TableQuery {
             client: self.client.clone(),
             schema: self.schema.clone(),
             table: table.into(),
+            _mode: PhantomData,
         }
     }
 
     /// Same as [`Postgrest::from`], as `supabase.table(name)`.
-    pub fn table(&self, table: impl Into<String>) -> TableQuery {
+    pub fn table(&self, table: impl Into<String>) -> TableQuery<M> {
         self.from(table)
     }
 
@@ -82,7 +103,11 @@ impl Postgrest {
     /// assert_eq!(req.body(), Some(r#"{"say":"👋"}"#.as_bytes()));
     /// # Ok(()) }
     /// ```
-    pub fn rpc<A: Serialize>(&self, function: impl Into<String>, args: A) -> Builder {
+    pub fn rpc<A: Serialize>(
+        &self,
+        function: impl Into<String>,
+        args: A,
+    ) -> Builder<serde_json::Value, M> {
         let state = QueryState::new(
             self.schema.clone(),
             format!("rpc/{}", encode::path_segment(&function.into())),
@@ -94,16 +119,25 @@ impl Postgrest {
 }
 
 /// A table or view, before the verb is chosen. Made by [`Client::from`].
-#[derive(Debug, Clone)]
 #[must_use = "a table query does nothing until a verb (select, insert, …) is chosen and awaited"]
-pub struct TableQuery {
+pub struct TableQuery<M = Async> {
     client: Client,
     schema: String,
     table: String,
+    _mode: PhantomData<M>,
 }
 
-impl TableQuery {
-    fn builder(self, verb: Verb) -> Builder {
+impl<M> std::fmt::Debug for TableQuery<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableQuery")
+            .field("schema", &self.schema)
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M> TableQuery<M> {
+    fn builder(self, verb: Verb) -> Builder<serde_json::Value, M> {
         let state = QueryState::new(self.schema, encode::path_segment(&self.table), verb);
         Builder::new(self.client, state)
     }
@@ -111,7 +145,7 @@ impl TableQuery {
     /// Reads rows: `columns` is PostgREST's select syntax (`*`, `name, instruments(name)`,
     /// `alias:column`, `column::cast`, `address->city`, `rel!inner(*)`, `rel(count)`).
     /// Whitespace outside double quotes is removed, as supabase-js does.
-    pub fn select(self, columns: impl AsRef<str>) -> Builder {
+    pub fn select(self, columns: impl AsRef<str>) -> Builder<serde_json::Value, M> {
         self.builder(Verb::Select).select(columns)
     }
 
@@ -121,23 +155,23 @@ impl TableQuery {
     /// those columns (missing keys become NULL, or the column default with
     /// [`Builder::default_to_null`]`(false)`). Returns the inserted rows unless
     /// [`Builder::returning`] asks for nothing.
-    pub fn insert<V: Serialize>(self, values: V) -> Builder {
+    pub fn insert<V: Serialize>(self, values: V) -> Builder<serde_json::Value, M> {
         self.builder(Verb::Insert).with_body(&values)
     }
 
     /// Inserts, or updates rows that conflict on the primary key (or on
     /// [`Builder::on_conflict`] columns); [`Builder::ignore_duplicates`] leaves them alone.
-    pub fn upsert<V: Serialize>(self, values: V) -> Builder {
+    pub fn upsert<V: Serialize>(self, values: V) -> Builder<serde_json::Value, M> {
         self.builder(Verb::Upsert).with_body(&values)
     }
 
     /// Updates the rows matched by the filters that follow with `values`.
-    pub fn update<V: Serialize>(self, values: V) -> Builder {
+    pub fn update<V: Serialize>(self, values: V) -> Builder<serde_json::Value, M> {
         self.builder(Verb::Update).with_body(&values)
     }
 
     /// Deletes the rows matched by the filters that follow.
-    pub fn delete(self) -> Builder {
+    pub fn delete(self) -> Builder<serde_json::Value, M> {
         self.builder(Verb::Delete)
     }
 }

@@ -192,7 +192,7 @@ fn referenced_key(table: Option<&str>, key: &str) -> String {
     }
 }
 
-impl<T> Builder<T> {
+impl<T, M> Builder<T, M> {
     /// Sets the columns to return (select syntax). On a write this also asks for the written
     /// rows back (`Prefer: return=representation`).
     pub fn select(self, columns: impl AsRef<str>) -> Self {
@@ -266,18 +266,18 @@ impl<T> Builder<T> {
     }
 
     /// The result as CSV text.
-    pub fn csv(self) -> Builder<String> {
+    pub fn csv(self) -> Builder<String, M> {
         self.map_state(|s| s.format = Format::Csv).returns()
     }
 
     /// The result as a GeoJSON `FeatureCollection` (PostGIS geometry columns).
-    pub fn geojson(self) -> Builder<serde_json::Value> {
+    pub fn geojson(self) -> Builder<serde_json::Value, M> {
         self.map_state(|s| s.format = Format::GeoJson).returns()
     }
 
     /// The query plan instead of the rows: text (as a JSON string) or JSON, per
     /// [`Explain::format`]. Needs `db-plan-enabled` on the server (off on Supabase by default).
-    pub fn explain(self, options: Explain) -> Builder<serde_json::Value> {
+    pub fn explain(self, options: Explain) -> Builder<serde_json::Value, M> {
         self.map_state(|s| s.explain = Some(options)).returns()
     }
 
@@ -287,7 +287,7 @@ impl<T> Builder<T> {
     }
 
     /// Sends `HEAD`: no body comes back, only the status and the count.
-    pub fn head(self) -> Builder<()> {
+    pub fn head(self) -> Builder<(), M> {
         self.map_state(|s| s.head = true).returns()
     }
 

@@ -1,0 +1,106 @@
+//! A blocking facade over the async client, for programs without an async runtime (like
+//! `reqwest::blocking`). Feature `blocking`.
+//!
+//! The same builders, filters and modifiers as the async client; `execute()` blocks instead of
+//! being awaited. The client owns a small tokio runtime (one worker thread) that drives its
+//! requests. Don't use it from inside an async runtime: `execute()` returns an error there.
+//!
+//! ```no_run
+//! # fn main() -> supabase_core::Result<()> {
+//! let client = supabase_core::blocking::create_client("http://127.0.0.1:54321", "anon-key")?;
+//! let planets = client.from("planets").select("*").eq("name", "Earth").execute()?.data;
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::postgrest::{Blocking, Builder, Postgrest, TableQuery};
+use crate::{ClientOptions, client};
+
+/// Creates a blocking client, as [`crate::create_client`].
+pub fn create_client(url: impl AsRef<str>, key: impl Into<String>) -> Result<Client> {
+    Client::new(url, key, ClientOptions::default())
+}
+
+/// A blocking Supabase client. Cheap to clone; clones share the runtime and connection pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: client::Client,
+}
+
+impl Client {
+    /// Creates a blocking client with options.
+    pub fn new(
+        url: impl AsRef<str>,
+        key: impl Into<String>,
+        options: ClientOptions,
+    ) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("supabase-blocking")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::config(format!(
+                    "could not start the blocking client's runtime: {e}"
+                ))
+            })?;
+        let runtime = Some(Arc::new(runtime));
+        let inner = client::Client::build(url, key, options, |mut inner| {
+            inner.runtime = runtime;
+            inner
+        })?;
+        Ok(Client { inner })
+    }
+
+    /// The async client underneath (same connection pool and options).
+    pub fn as_async(&self) -> &client::Client {
+        &self.inner
+    }
+
+    /// The database API in the default schema.
+    pub fn postgrest(&self) -> Postgrest<Blocking> {
+        Postgrest::new(self.inner.clone(), self.inner.options().schema.clone())
+    }
+
+    /// The database API in another schema.
+    pub fn schema(&self, schema: impl Into<String>) -> Postgrest<Blocking> {
+        Postgrest::new(self.inner.clone(), schema.into())
+    }
+
+    /// Starts a query on a table or view.
+    pub fn from(&self, table: impl Into<String>) -> TableQuery<Blocking> {
+        self.postgrest().from(table)
+    }
+
+    /// Same as [`Client::from`].
+    pub fn table(&self, table: impl Into<String>) -> TableQuery<Blocking> {
+        self.postgrest().from(table)
+    }
+
+    /// Calls a Postgres function.
+    pub fn rpc<A: Serialize>(
+        &self,
+        function: impl Into<String>,
+        args: A,
+    ) -> Builder<serde_json::Value, Blocking> {
+        self.postgrest().rpc(function, args)
+    }
+}
+
+/// The runtime that blocking builders run on.
+pub(crate) fn runtime(client: &client::Client) -> Result<&tokio::runtime::Runtime> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::config(
+            "the blocking client cannot run inside an async runtime; use the async client there",
+        ));
+    }
+    client
+        .inner
+        .runtime
+        .as_deref()
+        .ok_or_else(|| Error::config("this builder does not belong to a blocking client"))
+}
