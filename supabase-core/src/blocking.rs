@@ -8,7 +8,7 @@
 //! ```no_run
 //! # fn main() -> supabase_core::Result<()> {
 //! let client = supabase_core::blocking::create_client("http://127.0.0.1:54321", "anon-key")?;
-//! let planets = client.from("planets").select("*").eq("name", "Earth").execute()?.data;
+//! let planets = client.from_("planets").select("*").eq("name", "Earth").execute()?.data;
 //! # Ok(()) }
 //! ```
 
@@ -72,13 +72,13 @@ impl Client {
     }
 
     /// Starts a query on a table or view.
-    pub fn from(&self, table: impl Into<String>) -> TableQuery<Blocking> {
-        self.postgrest().from(table)
+    pub fn from_(&self, table: impl Into<String>) -> TableQuery<Blocking> {
+        self.postgrest().from_(table)
     }
 
-    /// Same as [`Client::from`].
+    /// Same as [`Client::from_`].
     pub fn table(&self, table: impl Into<String>) -> TableQuery<Blocking> {
-        self.postgrest().from(table)
+        self.postgrest().from_(table)
     }
 
     /// Calls a Postgres function.

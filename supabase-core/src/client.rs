@@ -19,7 +19,7 @@ use crate::secret::Secret;
 /// ```
 /// # fn main() -> supabase_core::Result<()> {
 /// let client = supabase_core::create_client("http://127.0.0.1:54321", "anon-key")?;
-/// let req = client.from("countries").select("*").build()?;
+/// let req = client.from_("countries").select("*").build()?;
 /// assert_eq!(req.path_and_query(), "/rest/v1/countries?select=*");
 /// # Ok(()) }
 /// ```
@@ -243,12 +243,14 @@ impl Client {
 
     /// Starts a query on a table or view, as `supabase.table(name)`.
     pub fn table(&self, name: impl Into<String>) -> TableQuery {
-        self.postgrest().from(name)
+        self.postgrest().from_(name)
     }
 
-    /// Starts a query on a table or view, as `supabase.from_(name)` / `supabase.from(name)`.
-    pub fn from(&self, name: impl Into<String>) -> TableQuery {
-        self.postgrest().from(name)
+    /// Starts a query on a table or view, as `supabase.from_(name)` in the reference
+    /// (`supabase.from(name)` in supabase-js). The typed form is `from::<T>()`.
+    #[doc(alias = "from")]
+    pub fn from_(&self, name: impl Into<String>) -> TableQuery {
+        self.postgrest().from_(name)
     }
 
     /// Calls a Postgres function, as `supabase.rpc(name, params)`. Pass `()` for no arguments.

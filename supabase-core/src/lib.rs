@@ -6,7 +6,7 @@
 //! ```no_run
 //! # async fn run() -> supabase_core::Result<()> {
 //! let client = supabase_core::create_client("https://xyz.supabase.co", "anon-key")?;
-//! let countries = client.from("countries").select("*").await?.data;
+//! let countries = client.from_("countries").select("*").await?.data;
 //! # Ok(()) }
 //! ```
 //!

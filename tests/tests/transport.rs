@@ -24,7 +24,7 @@ async fn get_is_retried_after_503_and_520_and_succeeds() {
         Fault::ok(r#"[{"id":1}]"#),
     ])
     .await;
-    let data = client(&server).from("t").select("*").await.unwrap().data;
+    let data = client(&server).from_("t").select("*").await.unwrap().data;
     assert_eq!(data, json!([{"id": 1}]));
     assert_eq!(server.requests(), ["GET", "GET", "GET"]);
 }
@@ -37,7 +37,7 @@ async fn get_is_retried_after_a_reset_and_a_truncated_body() {
         Fault::ok("[]"),
     ])
     .await;
-    let data = client(&server).from("t").select("*").await.unwrap().data;
+    let data = client(&server).from_("t").select("*").await.unwrap().data;
     assert_eq!(data, json!([]));
     assert_eq!(server.requests().len(), 3);
 }
@@ -45,7 +45,7 @@ async fn get_is_retried_after_a_reset_and_a_truncated_body() {
 #[tokio::test]
 async fn head_is_retried() {
     let server = FaultServer::start(vec![Fault::status(503), Fault::ok("")]).await;
-    let resp = client(&server).from("t").select("*").head().await.unwrap();
+    let resp = client(&server).from_("t").select("*").head().await.unwrap();
     assert_eq!(resp.status.as_u16(), 200);
     assert_eq!(server.requests(), ["HEAD", "HEAD"]);
 }
@@ -53,7 +53,7 @@ async fn head_is_retried() {
 #[tokio::test]
 async fn retries_stop_after_the_policy_and_return_the_typed_error() {
     let server = FaultServer::start(vec![Fault::status(503)]).await;
-    let err = client(&server).from("t").select("*").await.unwrap_err();
+    let err = client(&server).from_("t").select("*").await.unwrap_err();
     assert!(
         matches!(err, Error::Postgrest(ref e) if e.status.as_u16() == 503),
         "{err:?}"
@@ -65,7 +65,7 @@ async fn retries_stop_after_the_policy_and_return_the_typed_error() {
 async fn retry_after_is_honoured() {
     let server = FaultServer::start(vec![Fault::retry_after(503, 1), Fault::ok("[]")]).await;
     let started = Instant::now();
-    client(&server).from("t").select("*").await.unwrap();
+    client(&server).from_("t").select("*").await.unwrap();
     assert!(
         started.elapsed() >= Duration::from_millis(950),
         "waited as asked"
@@ -76,7 +76,7 @@ async fn retry_after_is_honoured() {
 #[tokio::test]
 async fn a_retry_after_longer_than_the_policy_allows_is_not_waited_for() {
     let server = FaultServer::start(vec![Fault::retry_after(503, 3600), Fault::ok("[]")]).await;
-    let err = client(&server).from("t").select("*").await.unwrap_err();
+    let err = client(&server).from_("t").select("*").await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.requests().len(), 1);
 }
@@ -92,13 +92,13 @@ async fn writes_are_never_retried() {
         let server = FaultServer::start(vec![fault.clone(), Fault::ok("[]")]).await;
         let c = client(&server);
         let results = [
-            c.from("t").insert(json!({"id": 1})).await.map(drop),
-            c.from("t")
+            c.from_("t").insert(json!({"id": 1})).await.map(drop),
+            c.from_("t")
                 .update(json!({"id": 1}))
                 .eq("id", 1)
                 .await
                 .map(drop),
-            c.from("t").delete().eq("id", 1).await.map(drop),
+            c.from_("t").delete().eq("id", 1).await.map(drop),
             c.rpc("f", ()).await.map(drop),
         ];
         // The first write met the fault and was not sent again; the others got the 200.
@@ -115,7 +115,7 @@ async fn writes_are_never_retried() {
 async fn timeouts_are_typed() {
     let server = FaultServer::start(vec![Fault::Delay(Duration::from_secs(5))]).await;
     let err = client(&server)
-        .from("t")
+        .from_("t")
         .select("*")
         .timeout(Duration::from_millis(100))
         .await
@@ -133,14 +133,14 @@ async fn timeouts_are_typed() {
         ClientOptions::default().postgrest_client_timeout(Duration::from_millis(100)),
     )
     .unwrap();
-    assert!(c.from("t").select("*").await.unwrap_err().is_timeout());
+    assert!(c.from_("t").select("*").await.unwrap_err().is_timeout());
 }
 
 #[tokio::test]
 async fn malformed_bodies_are_decode_errors() {
     for body in ["[{", "not json", r#"{"a":1} trailing"#] {
         let server = FaultServer::start(vec![Fault::ok(body)]).await;
-        let err = client(&server).from("t").select("*").await.unwrap_err();
+        let err = client(&server).from_("t").select("*").await.unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{body}: {err:?}");
     }
 }
@@ -148,8 +148,8 @@ async fn malformed_bodies_are_decode_errors() {
 #[tokio::test]
 async fn a_refused_connection_is_an_http_error_after_retries() {
     let c = create_client("http://127.0.0.1:1", "key").unwrap();
-    let err = c.from("t").select("*").await.unwrap_err();
+    let err = c.from_("t").select("*").await.unwrap_err();
     assert!(matches!(err, Error::Http(_)), "{err:?}");
-    let err = c.from("t").insert(json!({})).await.unwrap_err();
+    let err = c.from_("t").insert(json!({})).await.unwrap_err();
     assert!(matches!(err, Error::Http(_)), "{err:?}");
 }

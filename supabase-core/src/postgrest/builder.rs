@@ -26,7 +26,7 @@ use crate::http::HttpRequest;
 /// struct Planet { id: i64, name: String }
 ///
 /// let planets = client
-///     .from("planets")
+///     .from_("planets")
 ///     .select("id, name")
 ///     .eq("name", "Earth")
 ///     .returns::<Vec<Planet>>()

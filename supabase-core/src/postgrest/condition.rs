@@ -109,7 +109,7 @@ impl Op {
 /// # let client = supabase_core::create_client("http://localhost:54321", "key")?;
 /// use supabase_core::postgrest::{Condition, Op};
 /// let req = client
-///     .from("planets")
+///     .from_("planets")
 ///     .select("name")
 ///     .or_where([
 ///         Condition::new("name", Op::Eq, "Mars, or (not)"),

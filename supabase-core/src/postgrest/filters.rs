@@ -290,7 +290,7 @@ impl<T, M> Builder<T, M> {
     /// # let client = supabase_core::create_client("http://localhost:54321", "key")?;
     /// use supabase_core::postgrest::TextSearch;
     /// let req = client
-    ///     .from("quotes")
+    ///     .from_("quotes")
     ///     .select("catchphrase")
     ///     .text_search("catchphrase", "'fat' & 'cat'", TextSearch::plain().config("english"))
     ///     .build()?;

@@ -1,6 +1,6 @@
 //! The database API: PostgREST queries, filters, modifiers and RPC.
 //!
-//! [`Client::from`](crate::Client::from) (or [`Client::table`](crate::Client::table)) starts a
+//! [`Client::from_`](crate::Client::from_) (or [`Client::table`](crate::Client::table)) starts a
 //! [`TableQuery`]; its verbs (`select`, `insert`, `upsert`, `update`, `delete`) return a
 //! [`Builder`] that takes filters and modifiers and runs when awaited.
 //!
@@ -8,7 +8,7 @@
 //! # fn main() -> supabase_core::Result<()> {
 //! let client = supabase_core::create_client("http://127.0.0.1:54321", "anon-key")?;
 //! let query = client
-//!     .from("instruments")
+//!     .from_("instruments")
 //!     .select("name, section_id")
 //!     .gte("octave_range", 3)
 //!     .lt("octave_range", 7);
@@ -74,7 +74,7 @@ impl<M> Postgrest<M> {
     }
 
     /// Starts a query on a table or view.
-    pub fn from(&self, table: impl Into<String>) -> TableQuery<M> {
+    pub fn from_(&self, table: impl Into<String>) -> TableQuery<M> {
         TableQuery {
             client: self.client.clone(),
             schema: self.schema.clone(),
@@ -83,9 +83,9 @@ impl<M> Postgrest<M> {
         }
     }
 
-    /// Same as [`Postgrest::from`], as `supabase.table(name)`.
+    /// Same as [`Postgrest::from_`], as `supabase.table(name)`.
     pub fn table(&self, table: impl Into<String>) -> TableQuery<M> {
-        self.from(table)
+        self.from_(table)
     }
 
     /// Calls a Postgres function with named arguments (a map or struct; `()` for none).
@@ -118,7 +118,7 @@ impl<M> Postgrest<M> {
     }
 }
 
-/// A table or view, before the verb is chosen. Made by [`Client::from`].
+/// A table or view, before the verb is chosen. Made by [`Client::from_`](crate::Client::from_).
 #[must_use = "a table query does nothing until a verb (select, insert, …) is chosen and awaited"]
 pub struct TableQuery<M = Async> {
     client: Client,

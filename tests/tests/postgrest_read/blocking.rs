@@ -17,7 +17,7 @@ fn blocking_queries_filters_and_rpc() {
     let client = blocking::create_client(url, key).unwrap();
 
     let resp = client
-        .from("planets")
+        .from_("planets")
         .select("name")
         .lte("id", 2)
         .order("id", Order::asc())
@@ -32,14 +32,14 @@ fn blocking_queries_filters_and_rpc() {
 
     let mine = client
         .schema("myschema")
-        .from("mytable")
+        .from_("mytable")
         .select("name")
         .single()
         .execute();
     assert_eq!(mine.unwrap().data, json!({"name": "from myschema"}));
 
     let err = client
-        .from("no_such_table")
+        .from_("no_such_table")
         .select("*")
         .execute()
         .unwrap_err();
@@ -55,7 +55,7 @@ async fn blocking_inside_a_runtime_is_an_error_not_a_panic() {
     })
     .await
     .unwrap();
-    let err = client.from("planets").select("*").execute().unwrap_err();
+    let err = client.from_("planets").select("*").execute().unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     // Dropping a runtime inside another one panics: hand the client back to a blocking thread.
     tokio::task::spawn_blocking(move || drop(client))

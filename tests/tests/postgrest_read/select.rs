@@ -207,7 +207,7 @@ async fn typed_rows() {
     }
     let planets = anon()
         .await
-        .from("planets")
+        .from_("planets")
         .select("*")
         .lte("id", 2)
         .order("id", Order::asc())
