@@ -241,6 +241,11 @@ impl Client {
         Postgrest::new(self.clone(), schema.into())
     }
 
+    /// Starts a typed query on table `T` (a `#[derive(Table)]` struct), in `T`'s schema.
+    pub fn from<T: crate::Table>(&self) -> crate::typed::TypedTable<T> {
+        crate::typed::TypedTable::new(Postgrest::new(self.clone(), T::SCHEMA.to_owned()))
+    }
+
     /// Starts a query on a table or view, as `supabase.table(name)`.
     pub fn table(&self, name: impl Into<String>) -> TableQuery {
         self.postgrest().from_(name)

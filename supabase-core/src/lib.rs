@@ -32,8 +32,31 @@ mod error;
 mod http;
 pub mod postgrest;
 mod secret;
+pub mod table;
+pub mod typed;
 
 pub use client::{Client, ClientOptions, create_client};
 pub use error::{Error, HttpError, PostgrestError, Result};
 pub use http::{HttpRequest, RetryPolicy};
 pub use secret::Secret;
+pub use table::{Column, ColumnOf, Patch, Table, Writable};
+
+/// `#[derive(Table)]`: typed table metadata and column types for a struct.
+#[cfg(feature = "macros")]
+pub use supabase_macros::Table;
+
+/// What generated code names. Not public API: no stability guarantees.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
+
+/// Traits and types for everyday use: `use supabase_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::postgrest::{Count, Is, Order, TextSearch};
+    pub use crate::table::{Column, ColumnOf, Patch, Table, Writable};
+    pub use crate::typed::{ColumnExt, Filter};
+    pub use crate::{Client, create_client};
+    #[cfg(feature = "macros")]
+    pub use supabase_macros::Table;
+}

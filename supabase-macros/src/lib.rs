@@ -2,3 +2,16 @@
 //!
 //! Depend on `supabase-core` (its default `macros` feature re-exports these derives);
 //! this crate has no stable API of its own.
+
+mod errors;
+mod symbol;
+mod table;
+
+use proc_macro::TokenStream;
+
+/// Derives `supabase_core::Table` (and `Writable`) for a struct describing one table or view.
+/// See `supabase_core::Table` for the attributes.
+#[proc_macro_derive(Table, attributes(supabase))]
+pub fn derive_table(input: TokenStream) -> TokenStream {
+    table::derive(input.into()).into()
+}

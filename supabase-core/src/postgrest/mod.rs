@@ -41,7 +41,8 @@ pub use modifiers::{Count, Explain, ExplainFormat, Order, Returning};
 pub use response::Response;
 
 use crate::Client;
-use request::{QueryState, Verb};
+use request::QueryState;
+pub(crate) use request::Verb;
 
 /// The database API bound to one schema. Made by [`Client::postgrest`] and [`Client::schema`].
 pub struct Postgrest<M = Async> {

@@ -1,0 +1,154 @@
+//! The typed layer's vocabulary: [`Table`], [`Column`] and the value kinds that decide which
+//! filters a column accepts.
+//!
+//! `#[derive(Table)]` implements these traits (you can also implement them by hand): the struct
+//! becomes a [`Table`], and a module named after it (`Planet` → `planet`) gets one zero-sized type
+//! per column implementing [`Column`] and [`ColumnOf<Planet>`](ColumnOf). Filters bound on
+//! those traits, so a column of another table, a value of the wrong type or an operator the
+//! column's type does not support is a compile error.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A table or view whose rows decode into `Self`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a table",
+    label = "not a `#[derive(Table)]` struct",
+    note = "derive it with `#[derive(Table)]` and `#[supabase(table = \"...\")]`"
+)]
+pub trait Table: DeserializeOwned + Send + 'static {
+    /// Table (or view) name in the database.
+    const NAME: &'static str;
+    /// Schema of the table (`public` unless `#[supabase(schema = "...")]`).
+    const SCHEMA: &'static str;
+    /// The wire names of the columns, in field order.
+    const COLUMNS: &'static [&'static str];
+    /// The select list reading exactly the struct's columns: `id,name,moons`.
+    const SELECT: &'static str;
+    /// Wire names of the primary key columns.
+    const PRIMARY_KEY: &'static [&'static str];
+}
+
+/// A table that accepts inserts, updates and deletes: not a view nor a `read_only` table.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is read-only: it cannot be inserted into, updated or deleted from",
+    label = "a view or a `#[supabase(read_only)]` table",
+    note = "only tables without `read_only` get `Insert` and `Update` types"
+)]
+pub trait Writable: Table {
+    /// A row to insert: defaulted and nullable columns optional, generated columns absent.
+    type Insert: Serialize + Send;
+    /// Changes to apply: every column optional, "set NULL" distinct from "leave alone".
+    type Update: Serialize + Send;
+}
+
+/// A column: a zero-sized type naming one column of [`Column::Table`].
+pub trait Column: Copy + Send + Sync + 'static {
+    /// The table the column belongs to.
+    type Table: Table;
+    /// The column's type without nullability: `i32` for a nullable `Option<i32>` field.
+    type Value: Serialize;
+    /// Wire name of the column.
+    const NAME: &'static str;
+}
+
+/// `Self` is a column of table `T`. The derive implements it for each column of its table;
+/// filters require it, so a column of another table does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a column of `{T}`",
+    label = "this column belongs to another table",
+    note = "use a column from the module generated for `{T}`"
+)]
+pub trait ColumnOf<T: Table>: Column<Table = T> {}
+
+/// A column that can be NULL (its field is an `Option`): only these take `is_null`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is NOT NULL, so `is_null` / `is_not_null` would always be false / true",
+    label = "a column whose field is not an `Option`",
+    note = "only columns declared as `Option<_>` are nullable"
+)]
+pub trait NullableColumn: Column {}
+
+/// A value usable where the column type `T` is expected: `T` itself, `&T`, and `&str` for text.
+#[diagnostic::on_unimplemented(
+    message = "a `{Self}` is not a value of the column's type `{T}`",
+    label = "expected a value of type `{T}`"
+)]
+pub trait ValueOf<T: ?Sized>: Serialize {}
+
+impl<T: Serialize> ValueOf<T> for T {}
+impl<T: Serialize + ?Sized> ValueOf<T> for &T {}
+impl ValueOf<String> for &str {}
+impl ValueOf<String> for Box<str> {}
+impl ValueOf<String> for std::borrow::Cow<'_, str> {}
+/// Array columns take arrays and slices of their element type (`["a", "b"]` for `text[]`).
+impl<T, U: ValueOf<T>, const N: usize> ValueOf<Vec<T>> for [U; N] where [U; N]: Serialize {}
+impl<T, U: ValueOf<T>> ValueOf<Vec<T>> for &[U] {}
+
+/// Types with an order: `gt`, `gte`, `lt`, `lte` (numbers, text, dates and times, uuids).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no order: `gt`/`gte`/`lt`/`lte` need a numeric, text or temporal column",
+    label = "the column's type is `{Self}`"
+)]
+pub trait Ordered {}
+
+/// Text types: `like`, `ilike`, the `*_all_of`/`*_any_of` patterns and `text_search`.
+#[diagnostic::on_unimplemented(
+    message = "text operators (`like`, `ilike`, `text_search`) need a text column, not `{Self}`",
+    label = "the column's type is `{Self}`"
+)]
+pub trait Text {}
+
+/// Types with containment: `contains`, `contained_by`, `overlaps` (arrays, jsonb, ranges).
+/// `Operand` is what they are compared with.
+#[diagnostic::on_unimplemented(
+    message = "containment (`contains`, `contained_by`, `overlaps`) needs an array, jsonb or range column, not `{Self}`",
+    label = "the column's type is `{Self}`"
+)]
+pub trait Containable {}
+
+/// Range types: `range_gt`, `range_gte`, `range_lt`, `range_lte`, `range_adjacent`.
+#[diagnostic::on_unimplemented(
+    message = "range operators need a range column, not `{Self}`",
+    label = "the column's type is `{Self}`"
+)]
+pub trait RangeValue {}
+
+macro_rules! impl_marker {
+    ($trait:ident: $($t:ty),* $(,)?) => { $(impl $trait for $t {})* };
+}
+
+impl_marker!(Ordered: i8, i16, i32, i64, i128, u8, u16, u32, u64, u128, f32, f64, String, char);
+impl_marker!(Text: String);
+impl_marker!(Containable: serde_json::Value);
+impl<T> Containable for Vec<T> {}
+
+/// One column's new value in an update: [`Patch::Keep`] leaves it alone, [`Patch::Set`] writes
+/// it (`Set(None)` writes NULL to a nullable column).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    /// Leave the column as it is (not sent).
+    #[default]
+    Keep,
+    /// Write this value.
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// Whether the column is left alone (used by `skip_serializing_if`).
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Patch::Keep)
+    }
+}
+
+impl<T: Serialize> Serialize for Patch<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Patch::Set(v) => v.serialize(serializer),
+            // Only reached without `skip_serializing_if`: a kept column is absent, never null.
+            Patch::Keep => Err(serde::ser::Error::custom(
+                "Patch::Keep must be skipped, not serialised",
+            )),
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! [`Filter<T>`]: a condition on the rows of table `T`, built from its columns with the
+//! [`ColumnExt`] methods (`planet::moons.gte(2)`), combined with `&`, `|` and `!`.
+
+use std::marker::PhantomData;
+
+use crate::postgrest::{Condition, Op, Order, TextSearch};
+use crate::table::{Column, Containable, NullableColumn, Ordered, RangeValue, Text, ValueOf};
+
+/// A condition on rows of table `T`. Combine with [`Filter::and`], [`Filter::or`] (or `&`, `|`)
+/// and `!`.
+#[must_use]
+pub struct Filter<T> {
+    pub(crate) condition: Condition,
+    _table: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Filter<T> {
+    fn clone(&self) -> Self {
+        Filter::new(self.condition.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for Filter<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Filter").field(&self.condition).finish()
+    }
+}
+
+impl<T> Filter<T> {
+    pub(crate) fn new(condition: Condition) -> Self {
+        Filter {
+            condition,
+            _table: PhantomData,
+        }
+    }
+
+    /// Both conditions.
+    pub fn and(self, other: Filter<T>) -> Self {
+        Filter::all([self, other])
+    }
+
+    /// Either condition.
+    pub fn or(self, other: Filter<T>) -> Self {
+        Filter::any([self, other])
+    }
+
+    /// All of `filters`.
+    pub fn all(filters: impl IntoIterator<Item = Filter<T>>) -> Self {
+        Filter::new(Condition::and(filters.into_iter().map(|f| f.condition)))
+    }
+
+    /// At least one of `filters`.
+    pub fn any(filters: impl IntoIterator<Item = Filter<T>>) -> Self {
+        Filter::new(Condition::or(filters.into_iter().map(|f| f.condition)))
+    }
+
+    /// The untyped condition underneath.
+    pub fn into_condition(self) -> Condition {
+        self.condition
+    }
+}
+
+impl<T> std::ops::Not for Filter<T> {
+    type Output = Filter<T>;
+    fn not(self) -> Filter<T> {
+        Filter::new(!self.condition)
+    }
+}
+
+impl<T> std::ops::BitAnd for Filter<T> {
+    type Output = Filter<T>;
+    fn bitand(self, rhs: Filter<T>) -> Filter<T> {
+        self.and(rhs)
+    }
+}
+
+impl<T> std::ops::BitOr for Filter<T> {
+    type Output = Filter<T>;
+    fn bitor(self, rhs: Filter<T>) -> Filter<T> {
+        self.or(rhs)
+    }
+}
+
+/// An ordering of table `T`'s rows by one column: `planet::name.desc()`.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct OrderBy<T> {
+    pub(crate) column: &'static str,
+    pub(crate) order: Order,
+    _table: PhantomData<fn() -> T>,
+}
+
+impl<T> OrderBy<T> {
+    fn new(column: &'static str, order: Order) -> Self {
+        OrderBy {
+            column,
+            order,
+            _table: PhantomData,
+        }
+    }
+
+    /// NULLs first.
+    pub fn nulls_first(mut self) -> Self {
+        self.order = self.order.nulls_first();
+        self
+    }
+
+    /// NULLs last.
+    pub fn nulls_last(mut self) -> Self {
+        self.order = self.order.nulls_last();
+        self
+    }
+}
+
+fn leaf<C: Column, V: serde::Serialize>(op: Op, value: V) -> Filter<C::Table> {
+    Filter::new(Condition::new(C::NAME, op, value))
+}
+
+/// Filter and ordering methods on every column (in the prelude). Each operator exists only for
+/// the column types it makes sense for, and takes values of the column's type.
+pub trait ColumnExt: Column {
+    /// `= value`.
+    fn eq<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table> {
+        leaf::<Self, V>(Op::Eq, value)
+    }
+
+    /// `<> value`.
+    fn neq<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table> {
+        leaf::<Self, V>(Op::Neq, value)
+    }
+
+    /// One of `values`.
+    #[doc(alias = "in")]
+    fn in_<I>(self, values: I) -> Filter<Self::Table>
+    where
+        I: IntoIterator,
+        I::Item: ValueOf<Self::Value>,
+    {
+        leaf::<Self, _>(Op::In, values.into_iter().collect::<Vec<_>>())
+    }
+
+    /// `> value`.
+    fn gt<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
+    where
+        Self::Value: Ordered,
+    {
+        leaf::<Self, V>(Op::Gt, value)
+    }
+
+    /// `>= value`.
+    fn gte<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
+    where
+        Self::Value: Ordered,
+    {
+        leaf::<Self, V>(Op::Gte, value)
+    }
+
+    /// `< value`.
+    fn lt<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
+    where
+        Self::Value: Ordered,
+    {
+        leaf::<Self, V>(Op::Lt, value)
+    }
+
+    /// `<= value`.
+    fn lte<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
+    where
+        Self::Value: Ordered,
+    {
+        leaf::<Self, V>(Op::Lte, value)
+    }
+
+    /// `LIKE pattern`.
+    fn like(self, pattern: &str) -> Filter<Self::Table>
+    where
+        Self::Value: Text,
+    {
+        leaf::<Self, _>(Op::Like, pattern)
+    }
+
+    /// `ILIKE pattern`.
+    fn ilike(self, pattern: &str) -> Filter<Self::Table>
+    where
+        Self::Value: Text,
+    {
+        leaf::<Self, _>(Op::Ilike, pattern)
+    }
+
+    /// Matches every pattern.
+    fn like_all_of<'a>(self, patterns: impl IntoIterator<Item = &'a str>) -> Filter<Self::Table>
+    where
+        Self::Value: Text,
+    {
+        leaf::<Self, _>(Op::LikeAllOf, patterns.into_iter().collect::<Vec<_>>())
+    }
+
+    /// Matches any pattern.
+    fn like_any_of<'a>(self, patterns: impl IntoIterator<Item = &'a str>) -> Filter<Self::Table>
+    where
+        Self::Value: Text,
+    {
+        leaf::<Self, _>(Op::LikeAnyOf, patterns.into_iter().collect::<Vec<_>>())
+    }
+
+    /// Matches every pattern, case-insensitively.
+    fn ilike_all_of<'a>(self, patterns: impl IntoIterator<Item = &'a str>) -> Filter<Self::Table>
+    where
+        Self::Value: Text,
+    {
+        leaf::<Self, _>(Op::IlikeAllOf, patterns.into_iter().collect::<Vec<_>>())
+    }
+
+    /// Matches any pattern, case-insensitively.
+    fn ilike_any_of<'a>(self, patterns: impl IntoIterator<Item = &'a str>) -> Filter<Self::Table>
+    where
+        Self::Value: Text,
+    {
+        leaf::<Self, _>(Op::IlikeAnyOf, patterns.into_iter().collect::<Vec<_>>())
+    }
+
+    /// Full-text search.
+    fn text_search(self, query: &str, options: TextSearch) -> Filter<Self::Table>
+    where
+        Self::Value: Text,
+    {
+        Filter::new(Condition::text_search(Self::NAME, query, &options))
+    }
+
+    /// Contains every element of `value` (arrays), the value (jsonb) or the range.
+    fn contains<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
+    where
+        Self::Value: Containable,
+    {
+        leaf::<Self, V>(Op::Contains, value)
+    }
+
+    /// Contained in `value`.
+    fn contained_by<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
+    where
+        Self::Value: Containable,
+    {
+        leaf::<Self, V>(Op::ContainedBy, value)
+    }
+
+    /// Shares an element with `value`.
+    fn overlaps<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
+    where
+        Self::Value: Containable,
+    {
+        leaf::<Self, V>(Op::Overlaps, value)
+    }
+
+    /// Strictly right of the range.
+    fn range_gt<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
+    where
+        Self::Value: RangeValue,
+    {
+        leaf::<Self, V>(Op::RangeGt, range)
+    }
+
+    /// Does not extend left of the range.
+    fn range_gte<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
+    where
+        Self::Value: RangeValue,
+    {
+        leaf::<Self, V>(Op::RangeGte, range)
+    }
+
+    /// Strictly left of the range.
+    fn range_lt<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
+    where
+        Self::Value: RangeValue,
+    {
+        leaf::<Self, V>(Op::RangeLt, range)
+    }
+
+    /// Does not extend right of the range.
+    fn range_lte<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
+    where
+        Self::Value: RangeValue,
+    {
+        leaf::<Self, V>(Op::RangeLte, range)
+    }
+
+    /// Adjacent to the range.
+    fn range_adjacent<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
+    where
+        Self::Value: RangeValue,
+    {
+        leaf::<Self, V>(Op::RangeAdjacent, range)
+    }
+
+    /// `IS NULL` (nullable columns only).
+    fn is_null(self) -> Filter<Self::Table>
+    where
+        Self: NullableColumn,
+    {
+        Filter::new(Condition::is(Self::NAME, crate::postgrest::Is::Null))
+    }
+
+    /// `IS NOT NULL` (nullable columns only).
+    fn is_not_null(self) -> Filter<Self::Table>
+    where
+        Self: NullableColumn,
+    {
+        !self.is_null()
+    }
+
+    /// Ascending order by this column.
+    fn asc(self) -> OrderBy<Self::Table> {
+        OrderBy::new(Self::NAME, Order::asc())
+    }
+
+    /// Descending order by this column.
+    fn desc(self) -> OrderBy<Self::Table> {
+        OrderBy::new(Self::NAME, Order::desc())
+    }
+}
+
+impl<C: Column> ColumnExt for C {}

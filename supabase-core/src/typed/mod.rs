@@ -1,0 +1,9 @@
+//! The typed layer: queries on `#[derive(Table)]` structs where columns, value types and
+//! operators are checked at compile time. It builds the same requests as the untyped
+//! [`postgrest`](crate::postgrest) builder, through the same encoder.
+
+mod filter;
+mod query;
+
+pub use filter::{ColumnExt, Filter, OrderBy};
+pub use query::{Query, TypedTable};

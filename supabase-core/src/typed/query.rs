@@ -1,0 +1,332 @@
+//! [`TypedTable`] and [`Query`]: the typed builders, thin wrappers over the untyped
+//! [`Builder`] (one request model, one encoder, one response path).
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use serde::de::DeserializeOwned;
+
+use super::filter::{Filter, OrderBy};
+use crate::error::Result;
+use crate::http::HttpRequest;
+use crate::postgrest::{Async, Builder, Count, Postgrest, Response, Returning};
+use crate::table::{ColumnOf, NullableColumn, Ordered, Table, Text, ValueOf, Writable};
+
+use super::filter::ColumnExt;
+
+/// Table `T`, before the verb is chosen. Made by [`Client::from`](crate::Client::from).
+#[must_use = "a table query does nothing until a verb (select, insert, …) is chosen and awaited"]
+pub struct TypedTable<T, M = Async> {
+    postgrest: Postgrest<M>,
+    _table: PhantomData<fn() -> T>,
+}
+
+impl<T, M> std::fmt::Debug for TypedTable<T, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedTable")
+            .field("table", &std::any::type_name::<T>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Table, M> TypedTable<T, M> {
+    pub(crate) fn new(postgrest: Postgrest<M>) -> Self {
+        TypedTable {
+            postgrest,
+            _table: PhantomData,
+        }
+    }
+
+    fn untyped(&self) -> crate::postgrest::TableQuery<M> {
+        self.postgrest.from_(T::NAME)
+    }
+
+    /// Reads rows, selecting exactly `T`'s columns.
+    pub fn select(self) -> Query<T, Vec<T>, M> {
+        Query::new(self.untyped().select(T::SELECT))
+    }
+
+    /// Inserts one row and returns it as stored (defaults filled in).
+    pub fn insert(self, row: T::Insert) -> Query<T, Vec<T>, M>
+    where
+        T: Writable,
+    {
+        Query::write(self.untyped().insert(row))
+    }
+
+    /// Inserts several rows; a column a row leaves out takes its default.
+    pub fn insert_many(self, rows: impl IntoIterator<Item = T::Insert>) -> Query<T, Vec<T>, M>
+    where
+        T: Writable,
+    {
+        let rows: Vec<T::Insert> = rows.into_iter().collect();
+        Query::write(self.untyped().insert(rows))
+    }
+
+    /// Inserts a row or updates the row it conflicts with (on the primary key, or
+    /// [`Query::on_conflict`]).
+    pub fn upsert(self, row: T::Insert) -> Query<T, Vec<T>, M>
+    where
+        T: Writable,
+    {
+        Query::write(self.untyped().upsert(row))
+    }
+
+    /// Upserts several rows.
+    pub fn upsert_many(self, rows: impl IntoIterator<Item = T::Insert>) -> Query<T, Vec<T>, M>
+    where
+        T: Writable,
+    {
+        let rows: Vec<T::Insert> = rows.into_iter().collect();
+        Query::write(self.untyped().upsert(rows))
+    }
+
+    /// Applies `changes` to the rows the filters that follow match, returning them.
+    pub fn update(self, changes: T::Update) -> Query<T, Vec<T>, M>
+    where
+        T: Writable,
+    {
+        Query::new(self.untyped().update(changes).select(T::SELECT))
+    }
+
+    /// Deletes the rows the filters that follow match, returning them.
+    pub fn delete(self) -> Query<T, Vec<T>, M>
+    where
+        T: Writable,
+    {
+        Query::new(self.untyped().delete().select(T::SELECT))
+    }
+}
+
+/// A typed request on table `T` whose response decodes into `Out` (`Vec<T>`, `T` after
+/// [`single`](Query::single), `Option<T>` after [`maybe_single`](Query::maybe_single)).
+///
+/// Awaiting it gives the data; [`execute`](Query::execute) gives the whole [`Response`]
+/// (count and status too).
+#[must_use = "a query does nothing until it is awaited"]
+pub struct Query<T, Out = Vec<T>, M = Async> {
+    inner: Builder<Out, M>,
+    _table: PhantomData<fn() -> T>,
+}
+
+impl<T, Out, M> std::fmt::Debug for Query<T, Out, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Query").field(&self.inner).finish()
+    }
+}
+
+impl<T: Table, M> Query<T, Vec<T>, M> {
+    fn new(inner: Builder<serde_json::Value, M>) -> Self {
+        Query {
+            inner: inner.returns(),
+            _table: PhantomData,
+        }
+    }
+
+    /// Writes return the stored rows; keys a row leaves out take the column default.
+    fn write(inner: Builder<serde_json::Value, M>) -> Self {
+        Query::new(inner.select(T::SELECT).default_to_null(false))
+    }
+}
+
+impl<T: Table, Out, M> Query<T, Out, M> {
+    fn map(self, f: impl FnOnce(Builder<Out, M>) -> Builder<Out, M>) -> Self {
+        Query {
+            inner: f(self.inner),
+            _table: PhantomData,
+        }
+    }
+
+    fn map_out<U>(self, f: impl FnOnce(Builder<Out, M>) -> Builder<U, M>) -> Query<T, U, M> {
+        Query {
+            inner: f(self.inner),
+            _table: PhantomData,
+        }
+    }
+
+    /// Keeps the rows matching `filter` (built from `T`'s columns: `planet::moons.gte(2)`).
+    pub fn filter(self, filter: Filter<T>) -> Self {
+        self.map(|b| b.where_(filter.condition))
+    }
+
+    /// Keeps the rows matching at least one of `filters`.
+    #[doc(alias = "or")]
+    pub fn or_(self, filters: impl IntoIterator<Item = Filter<T>>) -> Self {
+        self.filter(Filter::any(filters))
+    }
+
+    /// Negates the filter that follows (the reference's `.not_`); `!filter` does the same.
+    #[doc(alias = "not")]
+    pub fn not_(self) -> Self {
+        self.map(Builder::not_)
+    }
+
+    /// `column = value`.
+    pub fn eq<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self {
+        self.filter(column.eq(value))
+    }
+
+    /// `column <> value`.
+    pub fn neq<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self {
+        self.filter(column.neq(value))
+    }
+
+    /// `column > value`.
+    pub fn gt<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
+    where
+        C::Value: Ordered,
+    {
+        self.filter(column.gt(value))
+    }
+
+    /// `column >= value`.
+    pub fn gte<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
+    where
+        C::Value: Ordered,
+    {
+        self.filter(column.gte(value))
+    }
+
+    /// `column < value`.
+    pub fn lt<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
+    where
+        C::Value: Ordered,
+    {
+        self.filter(column.lt(value))
+    }
+
+    /// `column <= value`.
+    pub fn lte<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
+    where
+        C::Value: Ordered,
+    {
+        self.filter(column.lte(value))
+    }
+
+    /// `column LIKE pattern`.
+    pub fn like<C: ColumnOf<T>>(self, column: C, pattern: &str) -> Self
+    where
+        C::Value: Text,
+    {
+        self.filter(column.like(pattern))
+    }
+
+    /// `column ILIKE pattern`.
+    pub fn ilike<C: ColumnOf<T>>(self, column: C, pattern: &str) -> Self
+    where
+        C::Value: Text,
+    {
+        self.filter(column.ilike(pattern))
+    }
+
+    /// `column` is one of `values`.
+    #[doc(alias = "in")]
+    pub fn in_<C: ColumnOf<T>, I>(self, column: C, values: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: ValueOf<C::Value>,
+    {
+        self.filter(column.in_(values))
+    }
+
+    /// `column IS NULL` (nullable columns only).
+    pub fn is_null<C: ColumnOf<T> + NullableColumn>(self, column: C) -> Self {
+        self.filter(column.is_null())
+    }
+
+    /// Orders by a column of `T`: `.order(planet::name.desc())`. Several calls order by several
+    /// columns.
+    pub fn order(self, order: OrderBy<T>) -> Self {
+        self.map(|b| b.order(order.column, order.order))
+    }
+
+    /// At most `count` rows.
+    pub fn limit(self, count: u64) -> Self {
+        self.map(|b| b.limit(count))
+    }
+
+    /// Rows `from` to `to`, inclusive, counted from 0.
+    pub fn range(self, from: u64, to: u64) -> Self {
+        self.map(|b| b.range(from, to))
+    }
+
+    /// Counts the matching rows; read the total from [`Response::count`] via
+    /// [`execute`](Query::execute).
+    pub fn count(self, count: Count) -> Self {
+        self.map(|b| b.count(count))
+    }
+
+    /// Upsert: decide conflicts on this unique column instead of the primary key.
+    pub fn on_conflict<C: ColumnOf<T>>(self, _column: C) -> Self {
+        self.map(|b| b.on_conflict(C::NAME))
+    }
+
+    /// Upsert: leave conflicting rows alone.
+    pub fn ignore_duplicates(self) -> Self {
+        self.map(Builder::ignore_duplicates)
+    }
+
+    /// A timeout for this request only.
+    pub fn timeout(self, timeout: std::time::Duration) -> Self {
+        self.map(|b| b.timeout(timeout))
+    }
+
+    /// Only the status and the count: no rows come back (`HEAD` for reads, `return=minimal` for
+    /// writes).
+    pub fn head(self) -> Query<T, (), M> {
+        self.map_out(|b| {
+            if matches!(b.state.verb, crate::postgrest::Verb::Select) {
+                b.head()
+            } else {
+                b.returning(Returning::Minimal).returns()
+            }
+        })
+    }
+
+    /// The request this query would send, without sending it.
+    pub fn build(&self) -> Result<HttpRequest> {
+        self.inner.build()
+    }
+
+    /// The untyped builder underneath, for what the typed layer does not express.
+    pub fn into_untyped(self) -> Builder<Out, M> {
+        self.inner
+    }
+}
+
+impl<T: Table, R, M> Query<T, Vec<R>, M> {
+    /// Exactly one row (an error for zero or several).
+    pub fn single(self) -> Query<T, R, M> {
+        self.map_out(|b| b.single().returns())
+    }
+
+    /// Zero or one row.
+    pub fn maybe_single(self) -> Query<T, Option<R>, M> {
+        self.map_out(|b| b.maybe_single().returns())
+    }
+}
+
+impl<T: Table, Out: DeserializeOwned> Query<T, Out, Async> {
+    /// Sends the request: data, count and status.
+    pub async fn execute(self) -> Result<Response<Out>> {
+        self.inner.execute().await
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl<T: Table, Out: DeserializeOwned> Query<T, Out, crate::postgrest::Blocking> {
+    /// Sends the request, blocking: data, count and status.
+    pub fn execute(self) -> Result<Response<Out>> {
+        self.inner.execute()
+    }
+}
+
+impl<T: Table, Out: DeserializeOwned + Send + 'static> IntoFuture for Query<T, Out, Async> {
+    type Output = Result<Out>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Out>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { Ok(self.inner.execute().await?.data) })
+    }
+}

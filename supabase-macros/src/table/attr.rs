@@ -1,0 +1,261 @@
+//! Parsing `#[supabase(...)]` (and the `#[serde(...)]` keys that change wire names) into plain
+//! values. Every problem is reported, with its span, through [`Errors`].
+
+use syn::spanned::Spanned;
+use syn::{Attribute, LitStr, Meta};
+
+use crate::errors::Errors;
+use crate::symbol::*;
+
+/// A value set at most once; the second occurrence is an error on its own span.
+pub(crate) struct Once<T> {
+    name: &'static str,
+    value: Option<(T, proc_macro2::Span)>,
+}
+
+impl<T> Once<T> {
+    pub(crate) fn new(name: &'static str) -> Self {
+        Once { name, value: None }
+    }
+
+    fn set(&mut self, span: proc_macro2::Span, value: T, errors: &mut Errors) {
+        if self.value.is_some() {
+            errors.push(syn::Error::new(
+                span,
+                format!("duplicate `{}` attribute", self.name),
+            ));
+        } else {
+            self.value = Some((value, span));
+        }
+    }
+
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.value.as_ref().map(|(v, _)| v)
+    }
+
+    pub(crate) fn span(&self) -> Option<proc_macro2::Span> {
+        self.value.as_ref().map(|(_, s)| *s)
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        self.value.is_some()
+    }
+}
+
+/// `#[supabase(...)]` on the struct.
+pub(crate) struct ContainerAttrs {
+    pub(crate) table: Once<LitStr>,
+    pub(crate) schema: Once<LitStr>,
+    pub(crate) read_only: Once<()>,
+    pub(crate) krate: Once<syn::Path>,
+    pub(crate) serde_rename_all: Option<proc_macro2::Span>,
+}
+
+/// `#[supabase(...)]` and relevant `#[serde(...)]` keys on a field.
+pub(crate) struct FieldAttrs {
+    pub(crate) rename: Once<LitStr>,
+    pub(crate) primary_key: Once<()>,
+    pub(crate) default: Once<()>,
+    pub(crate) generated: Once<()>,
+    pub(crate) skip: Once<()>,
+    pub(crate) serde_rename: Option<LitStr>,
+    /// `#[serde(skip)]`, `skip_deserializing` or `default`: the field may be absent from rows.
+    pub(crate) serde_may_be_absent: bool,
+    pub(crate) serde_flatten: Option<proc_macro2::Span>,
+}
+
+fn unknown(path: &syn::Path, valid: &[&str], errors: &mut Errors) {
+    let name = path
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| quote::quote!(#path).to_string());
+    errors.spanned(
+        path,
+        format!(
+            "unknown supabase attribute `{name}`; expected one of: {}",
+            valid.join(", ")
+        ),
+    );
+}
+
+fn string_value(
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    key: &str,
+    errors: &mut Errors,
+) -> Option<LitStr> {
+    match meta.value().and_then(|v| v.parse::<LitStr>()) {
+        Ok(lit) => Some(lit),
+        Err(e) => {
+            errors.push(syn::Error::new(
+                e.span(),
+                format!(
+                    "expected a string: help: the correct form is `#[supabase({key} = \"...\")]`"
+                ),
+            ));
+            None
+        }
+    }
+}
+
+fn flag(meta: &syn::meta::ParseNestedMeta<'_>, key: &str, errors: &mut Errors) -> bool {
+    if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+        errors.push(syn::Error::new(
+            meta.path.span(),
+            format!("`{key}` takes no value: help: write `#[supabase({key})]`"),
+        ));
+        // Consume the value so parsing goes on.
+        let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
+        return false;
+    }
+    true
+}
+
+fn for_each_supabase(
+    attrs: &[Attribute],
+    errors: &mut Errors,
+    mut f: impl FnMut(&syn::meta::ParseNestedMeta<'_>, &mut Errors),
+) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident(SUPABASE)) {
+        if let Meta::Path(_) = attr.meta {
+            errors.spanned(attr, "expected `#[supabase(...)]` with arguments");
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            f(&meta, errors);
+            Ok(())
+        });
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+}
+
+impl ContainerAttrs {
+    pub(crate) fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
+        let mut out = ContainerAttrs {
+            table: Once::new(TABLE),
+            schema: Once::new(SCHEMA),
+            read_only: Once::new(READ_ONLY),
+            krate: Once::new(CRATE),
+            serde_rename_all: None,
+        };
+        for_each_supabase(attrs, errors, |meta, errors| {
+            let span = meta.path.span();
+            if meta.path.is_ident(TABLE) {
+                if let Some(v) = string_value(meta, TABLE, errors) {
+                    out.table.set(span, v, errors);
+                }
+            } else if meta.path.is_ident(SCHEMA) {
+                if let Some(v) = string_value(meta, SCHEMA, errors) {
+                    out.schema.set(span, v, errors);
+                }
+            } else if meta.path.is_ident(READ_ONLY) {
+                if flag(meta, READ_ONLY, errors) {
+                    out.read_only.set(span, (), errors);
+                }
+            } else if meta.path.is_ident(CRATE) {
+                if let Some(v) = string_value(meta, CRATE, errors) {
+                    match v.parse::<syn::Path>() {
+                        Ok(path) => out.krate.set(span, path, errors),
+                        Err(e) => errors.push(e),
+                    }
+                }
+            } else {
+                unknown(&meta.path, CONTAINER_KEYS, errors);
+                let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
+            }
+        });
+        for attr in attrs.iter().filter(|a| a.path().is_ident(SERDE)) {
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename_all") || meta.path.is_ident("rename_all_fields") {
+                    out.serde_rename_all = Some(meta.path.span());
+                }
+                skip_value(&meta);
+                Ok(())
+            });
+        }
+        out
+    }
+}
+
+/// Skips whatever follows a serde key we do not read.
+fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) {
+    if meta.input.peek(syn::Token![=]) {
+        let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
+    } else if meta.input.peek(syn::token::Paren) {
+        let _ = meta.parse_nested_meta(|inner| {
+            skip_value(&inner);
+            Ok(())
+        });
+    }
+}
+
+impl FieldAttrs {
+    pub(crate) fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
+        let mut out = FieldAttrs {
+            rename: Once::new(RENAME),
+            primary_key: Once::new(PRIMARY_KEY),
+            default: Once::new(DEFAULT),
+            generated: Once::new(GENERATED),
+            skip: Once::new(SKIP),
+            serde_rename: None,
+            serde_may_be_absent: false,
+            serde_flatten: None,
+        };
+        for_each_supabase(attrs, errors, |meta, errors| {
+            let span = meta.path.span();
+            if meta.path.is_ident(RENAME) {
+                if let Some(v) = string_value(meta, RENAME, errors) {
+                    out.rename.set(span, v, errors);
+                }
+            } else {
+                let slot = if meta.path.is_ident(PRIMARY_KEY) {
+                    &mut out.primary_key
+                } else if meta.path.is_ident(DEFAULT) {
+                    &mut out.default
+                } else if meta.path.is_ident(GENERATED) {
+                    &mut out.generated
+                } else if meta.path.is_ident(SKIP) {
+                    &mut out.skip
+                } else {
+                    unknown(&meta.path, FIELD_KEYS, errors);
+                    let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
+                    return;
+                };
+                let name = slot.name;
+                if flag(meta, name, errors) {
+                    slot.set(span, (), errors);
+                }
+            }
+        });
+        for attr in attrs.iter().filter(|a| a.path().is_ident(SERDE)) {
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    if meta.input.peek(syn::Token![=]) {
+                        if let Ok(lit) = meta.value().and_then(|v| v.parse::<LitStr>()) {
+                            out.serde_rename = Some(lit);
+                        }
+                    } else {
+                        errors.spanned(
+                            &meta.path,
+                            "`#[serde(rename(serialize = .., deserialize = ..))]` gives a column two names; use one `#[serde(rename = \"...\")]`",
+                        );
+                        skip_value(&meta);
+                    }
+                } else if meta.path.is_ident("skip")
+                    || meta.path.is_ident("skip_deserializing")
+                    || meta.path.is_ident("default")
+                {
+                    out.serde_may_be_absent = true;
+                    skip_value(&meta);
+                } else if meta.path.is_ident("flatten") {
+                    out.serde_flatten = Some(meta.path.span());
+                } else {
+                    skip_value(&meta);
+                }
+                Ok(())
+            });
+        }
+        out
+    }
+}

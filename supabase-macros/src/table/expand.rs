@@ -1,0 +1,236 @@
+//! Code generation for `#[derive(Table)]`, reading only the [`TableModel`].
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::Visibility;
+
+use super::model::{ColumnModel, TableModel};
+
+/// Visibility of items inside the generated column module, so they are as visible as the struct.
+fn inner_vis(vis: &Visibility) -> TokenStream {
+    match vis {
+        Visibility::Public(_) => quote!(pub),
+        Visibility::Restricted(r) if r.path.is_ident("crate") => quote!(pub(crate)),
+        _ => quote!(pub(super)),
+    }
+}
+
+/// A column name as PostgREST's select syntax needs it (quoted unless a plain identifier).
+fn select_name(wire: &str) -> String {
+    if !wire.is_empty()
+        && wire
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    {
+        wire.to_owned()
+    } else {
+        format!("\"{}\"", wire.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+pub(crate) fn expand(model: &TableModel) -> TokenStream {
+    let krate = &model.krate;
+    let ident = &model.ident;
+    let vis = &model.vis;
+    let inner = inner_vis(vis);
+    let module = model.module_ident();
+    let (table, schema) = (&model.table, &model.schema);
+    let wires: Vec<&str> = model.columns.iter().map(|c| c.wire.as_str()).collect();
+    let select = model
+        .columns
+        .iter()
+        .map(|c| select_name(&c.wire))
+        .collect::<Vec<_>>()
+        .join(",");
+    let primary_key: Vec<&str> = model
+        .columns
+        .iter()
+        .filter(|c| c.primary_key)
+        .map(|c| c.wire.as_str())
+        .collect();
+
+    let column_items = model.columns.iter().map(|c| {
+        let col = &c.ident;
+        let value_ty = &c.value_ty;
+        let wire = &c.wire;
+        let doc = format!("The `{wire}` column of [`{ident}`](super::{ident}).");
+        let nullable = c.nullable.then(|| {
+            quote! {
+                #[automatically_derived]
+                impl #krate::table::NullableColumn for #col {}
+            }
+        });
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy, Default)]
+            #inner struct #col;
+
+            #[automatically_derived]
+            impl #krate::table::Column for #col {
+                type Table = super::#ident;
+                type Value = #value_ty;
+                const NAME: &'static str = #wire;
+            }
+
+            #[automatically_derived]
+            impl #krate::table::ColumnOf<super::#ident> for #col {}
+
+            #nullable
+        }
+    });
+    let module_doc = format!("Columns of [`{ident}`](super::{ident}) (`{schema}.{table}`).");
+
+    let writes = (!model.read_only).then(|| expand_writes(model));
+
+    quote! {
+        #[doc = #module_doc]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis mod #module {
+            #[allow(unused_imports)]
+            use super::*;
+            #(#column_items)*
+        }
+
+        #[automatically_derived]
+        impl #krate::table::Table for #ident {
+            const NAME: &'static str = #table;
+            const SCHEMA: &'static str = #schema;
+            const COLUMNS: &'static [&'static str] = &[#(#wires),*];
+            const SELECT: &'static str = #select;
+            const PRIMARY_KEY: &'static [&'static str] = &[#(#primary_key),*];
+        }
+
+        #writes
+    }
+}
+
+fn serde_attrs(krate: &syn::Path, c: &ColumnModel, skip_if: Option<TokenStream>) -> TokenStream {
+    let wire = &c.wire;
+    let skip = skip_if.map(|f| {
+        let f = quote!(#f).to_string().replace(' ', "");
+        quote!(, skip_serializing_if = #f)
+    });
+    let _ = krate;
+    quote!(#[serde(rename = #wire #skip)])
+}
+
+fn expand_writes(model: &TableModel) -> TokenStream {
+    let krate = &model.krate;
+    let ident = &model.ident;
+    let vis = &model.vis;
+    let insert = format_ident!("{}Insert", ident);
+    let update = format_ident!("{}Update", ident);
+    let serde_crate = quote!(#krate::__private::serde)
+        .to_string()
+        .replace(' ', "");
+    let writable: Vec<&ColumnModel> = model.columns.iter().filter(|c| !c.generated).collect();
+
+    let insert_fields = writable.iter().map(|c| {
+        let col = &c.ident;
+        let (ty, value_ty) = (&c.ty, &c.value_ty);
+        if c.optional_on_insert() {
+            let attrs = serde_attrs(krate, c, Some(quote!(::core::option::Option::is_none)));
+            let doc = format!("`{}`; `None` leaves it to the database.", c.wire);
+            quote!(#[doc = #doc] #attrs pub #col: ::core::option::Option<#value_ty>,)
+        } else {
+            let attrs = serde_attrs(krate, c, None);
+            let doc = format!("`{}`.", c.wire);
+            quote!(#[doc = #doc] #attrs pub #col: #ty,)
+        }
+    });
+    let required: Vec<&&ColumnModel> = writable
+        .iter()
+        .filter(|c| !c.optional_on_insert())
+        .collect();
+    let new_args = required.iter().map(|c| {
+        let (col, ty) = (&c.ident, &c.ty);
+        quote!(#col: impl ::core::convert::Into<#ty>)
+    });
+    let new_fields = writable.iter().map(|c| {
+        let col = &c.ident;
+        if c.optional_on_insert() {
+            quote!(#col: ::core::option::Option::None,)
+        } else {
+            quote!(#col: ::core::convert::Into::into(#col),)
+        }
+    });
+    let insert_setters = writable
+        .iter()
+        .filter(|c| c.optional_on_insert() && c.ident != "new")
+        .map(|c| {
+            let (col, value_ty) = (&c.ident, &c.value_ty);
+            let doc = format!("Sets `{}` (left out, the database fills it in).", c.wire);
+            quote! {
+                #[doc = #doc]
+                pub fn #col(mut self, value: impl ::core::convert::Into<#value_ty>) -> Self {
+                    self.#col = ::core::option::Option::Some(::core::convert::Into::into(value));
+                    self
+                }
+            }
+        });
+
+    let update_fields = writable.iter().map(|c| {
+        let (col, ty) = (&c.ident, &c.ty);
+        let attrs = serde_attrs(krate, c, Some(quote!(#krate::Patch::is_keep)));
+        let doc = format!("`{}`: `Patch::Keep` leaves it as it is.", c.wire);
+        quote!(#[doc = #doc] #attrs pub #col: #krate::Patch<#ty>,)
+    });
+    let update_setters = writable.iter().filter(|c| c.ident != "new").map(|c| {
+        let (col, ty) = (&c.ident, &c.ty);
+        let doc = if c.nullable {
+            format!("Sets `{}` (`None` writes NULL).", c.wire)
+        } else {
+            format!("Sets `{}`.", c.wire)
+        };
+        quote! {
+            #[doc = #doc]
+            pub fn #col(mut self, value: impl ::core::convert::Into<#ty>) -> Self {
+                self.#col = #krate::Patch::Set(::core::convert::Into::into(value));
+                self
+            }
+        }
+    });
+    let insert_doc = format!(
+        "A row to insert into [`{ident}`]: required columns in [`{insert}::new`], the others optional."
+    );
+    let update_doc = format!(
+        "Changes to rows of [`{ident}`]: start from `{update}::default()` and set what changes."
+    );
+
+    quote! {
+        #[doc = #insert_doc]
+        #[derive(Debug, Clone, #krate::__private::serde::Serialize)]
+        #[serde(crate = #serde_crate)]
+        #vis struct #insert {
+            #(#insert_fields)*
+        }
+
+        #[automatically_derived]
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        impl #insert {
+            /// A row with its required columns; set optional ones with the methods below.
+            pub fn new(#(#new_args),*) -> Self {
+                #insert { #(#new_fields)* }
+            }
+            #(#insert_setters)*
+        }
+
+        #[doc = #update_doc]
+        #[derive(Debug, Clone, Default, #krate::__private::serde::Serialize)]
+        #[serde(crate = #serde_crate)]
+        #vis struct #update {
+            #(#update_fields)*
+        }
+
+        #[automatically_derived]
+        impl #update {
+            #(#update_setters)*
+        }
+
+        #[automatically_derived]
+        impl #krate::table::Writable for #ident {
+            type Insert = #insert;
+            type Update = #update;
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The model of a `#[derive(Table)]` struct: what the expansion reads. Built from `syn` input and
+//! the parsed attributes, validated here (never in the expansion).
+
+use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
+
+use super::attr::{ContainerAttrs, FieldAttrs};
+use crate::errors::Errors;
+
+pub(crate) struct TableModel {
+    pub(crate) ident: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) table: String,
+    pub(crate) schema: String,
+    pub(crate) read_only: bool,
+    pub(crate) krate: syn::Path,
+    pub(crate) columns: Vec<ColumnModel>,
+}
+
+pub(crate) struct ColumnModel {
+    pub(crate) ident: Ident,
+    /// The field's type, as written.
+    pub(crate) ty: Type,
+    /// The type inside `Option<_>` for nullable columns, else the field's type.
+    pub(crate) value_ty: Type,
+    pub(crate) nullable: bool,
+    pub(crate) wire: String,
+    pub(crate) primary_key: bool,
+    pub(crate) default: bool,
+    pub(crate) generated: bool,
+}
+
+impl ColumnModel {
+    /// Optional when inserting: the database can fill it in.
+    pub(crate) fn optional_on_insert(&self) -> bool {
+        self.nullable || self.default
+    }
+}
+
+/// `Option<T>` → `Some(T)`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    let is_option = last.ident == "Option"
+        && (p.path.segments.len() == 1
+            || p.path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect::<Vec<_>>()
+                == ["std", "option", "Option"]
+            || p.path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect::<Vec<_>>()
+                == ["core", "option", "Option"]);
+    if !is_option {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
+        _ => None,
+    }
+}
+
+impl TableModel {
+    pub(crate) fn from_input(input: &DeriveInput) -> syn::Result<TableModel> {
+        let mut errors = Errors::default();
+        let attrs = ContainerAttrs::parse(&input.attrs, &mut errors);
+
+        let fields = match &input.data {
+            Data::Struct(s) => match &s.fields {
+                Fields::Named(named) => Some(&named.named),
+                _ => {
+                    errors.spanned(
+                        &input.ident,
+                        "`#[derive(Table)]` needs a struct with named fields, one per column",
+                    );
+                    None
+                }
+            },
+            _ => {
+                errors.spanned(&input.ident, "`#[derive(Table)]` works on structs only");
+                None
+            }
+        };
+        let generics_span = (!input.generics.params.is_empty())
+            .then(|| syn::spanned::Spanned::span(&input.generics));
+        if let Some(span) = generics_span {
+            errors.push(syn::Error::new(
+                span,
+                "a `#[derive(Table)]` struct cannot be generic: it describes one table",
+            ));
+        }
+        if let Some(span) = attrs.serde_rename_all {
+            errors.push(syn::Error::new(
+                span,
+                "`#[serde(rename_all)]` is not supported on a table: name columns one by one with `#[serde(rename = \"...\")]` so the wire names are visible",
+            ));
+        }
+        let table = match attrs.table.get() {
+            Some(lit) if lit.value().is_empty() => {
+                errors.spanned(lit, "the table name is empty");
+                String::new()
+            }
+            Some(lit) => lit.value(),
+            None => {
+                errors.spanned(
+                    &input.ident,
+                    "missing the table name: help: add `#[supabase(table = \"...\")]`",
+                );
+                String::new()
+            }
+        };
+        let schema = attrs
+            .schema
+            .get()
+            .map_or_else(|| "public".to_owned(), LitStr::value);
+
+        let mut columns = Vec::new();
+        for field in fields.into_iter().flatten() {
+            let ident = field.ident.clone().expect("named field");
+            let fa = FieldAttrs::parse(&field.attrs, &mut errors);
+            if let Some(span) = fa.serde_flatten {
+                errors.push(syn::Error::new(span, "`#[serde(flatten)]` fields are not columns; flatten is not supported on a table"));
+            }
+            if fa.skip.is_set() {
+                if !fa.serde_may_be_absent {
+                    errors.push(syn::Error::new(
+                        fa.skip.span().unwrap_or_else(|| ident.span()),
+                        "a skipped field is not read from the database, so rows would fail to decode: help: add `#[serde(skip)]` or `#[serde(default)]`",
+                    ));
+                }
+                for (set, name) in [
+                    (fa.rename.is_set(), "rename"),
+                    (fa.primary_key.is_set(), "primary_key"),
+                    (fa.default.is_set(), "default"),
+                    (fa.generated.is_set(), "generated"),
+                ] {
+                    if set {
+                        errors.push(syn::Error::new(
+                            fa.skip.span().unwrap_or_else(|| ident.span()),
+                            format!("`skip` and `{name}` contradict each other: a skipped field is no column"),
+                        ));
+                    }
+                }
+                continue;
+            }
+            let field_name = ident.to_string().trim_start_matches("r#").to_owned();
+            let serde_name = fa
+                .serde_rename
+                .as_ref()
+                .map_or(field_name.clone(), LitStr::value);
+            if let Some(rename) = fa.rename.get()
+                && rename.value() != serde_name
+            {
+                errors.spanned(
+                    rename,
+                    format!(
+                        "the column would be `{}` but serde reads it as `{serde_name}`: help: use `#[serde(rename = \"{}\")]` (the derive follows serde's name)",
+                        rename.value(),
+                        rename.value()
+                    ),
+                );
+            }
+            if fa.generated.is_set() && fa.default.is_set() {
+                errors.push(syn::Error::new(
+                    fa.default.span().unwrap_or_else(|| ident.span()),
+                    "`generated` columns are never written, so `default` means nothing here",
+                ));
+            }
+            let (nullable, value_ty) = match option_inner(&field.ty) {
+                Some(inner) => (true, inner.clone()),
+                None => (false, field.ty.clone()),
+            };
+            columns.push(ColumnModel {
+                ident,
+                ty: field.ty.clone(),
+                value_ty,
+                nullable,
+                wire: serde_name,
+                primary_key: fa.primary_key.is_set(),
+                default: fa.default.is_set(),
+                generated: fa.generated.is_set(),
+            });
+        }
+        if fields.is_some() && columns.is_empty() {
+            errors.spanned(&input.ident, "a table needs at least one column");
+        }
+        let krate = attrs
+            .krate
+            .get()
+            .cloned()
+            .unwrap_or_else(|| syn::parse_quote!(::supabase_core));
+        errors.finish(TableModel {
+            ident: input.ident.clone(),
+            vis: input.vis.clone(),
+            table,
+            schema,
+            read_only: attrs.read_only.is_set(),
+            krate,
+            columns,
+        })
+    }
+
+    /// The module holding the column types: `OrchestralSection` → `orchestral_section`.
+    pub(crate) fn module_ident(&self) -> Ident {
+        Ident::new(&snake_case(&self.ident.to_string()), self.ident.span())
+    }
+}
+
+use syn::LitStr;
+
+/// `OrchestralSection` → `orchestral_section`, `HTTPLog` → `http_log`.
+pub(crate) fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.trim_start_matches("r#").chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let boundary = match prev {
+                Some(p) if p.is_lowercase() || p.is_ascii_digit() => true,
+                Some(p) if p.is_uppercase() => next.is_some_and(|n| n.is_lowercase()),
+                _ => false,
+            };
+            if boundary && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn snake_case_of_type_names() {
+        assert_eq!(snake_case("Planet"), "planet");
+        assert_eq!(snake_case("OrchestralSection"), "orchestral_section");
+        assert_eq!(snake_case("HTTPLog"), "http_log");
+        assert_eq!(snake_case("Table2Row"), "table2_row");
+    }
+}

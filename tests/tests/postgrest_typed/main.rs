@@ -1,0 +1,354 @@
+//! The database examples of the reference in typed form: `#[derive(Table)]` structs, typed
+//! filters and writes, against the real PostgREST.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use supabase_core::prelude::*;
+use supabase_core::typed::Filter;
+use supabase_tests::{anon, reference_stack, unique_id};
+
+#[derive(Table, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[supabase(table = "planets")]
+struct Planet {
+    #[supabase(primary_key)]
+    id: i64,
+    name: Option<String>,
+    moons: Option<i32>,
+}
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "instruments")]
+struct Instrument {
+    #[supabase(primary_key)]
+    id: i64,
+    name: String,
+    section_id: Option<i64>,
+    octave_range: Option<i32>,
+    book_id: Option<i32>,
+}
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "issues")]
+struct Issue {
+    #[supabase(primary_key)]
+    id: i64,
+    title: String,
+    #[supabase(default)]
+    tags: Vec<String>,
+}
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "users")]
+struct User {
+    #[supabase(primary_key)]
+    id: i64,
+    name: Option<String>,
+    handle: Option<String>,
+    #[serde(rename = "display_name")]
+    display: Option<String>,
+    address: Option<serde_json::Value>,
+}
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "scratch")]
+struct Scratch {
+    #[supabase(primary_key)]
+    id: i64,
+    label: Option<String>,
+    #[supabase(default)]
+    status: String,
+    n: Option<i32>,
+}
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "mytable", schema = "myschema")]
+struct MyTable {
+    id: i64,
+    name: String,
+}
+
+fn names(planets: &[Planet]) -> Vec<&str> {
+    planets.iter().filter_map(|p| p.name.as_deref()).collect()
+}
+
+#[test]
+fn the_derive_describes_the_table() {
+    assert_eq!(Planet::NAME, "planets");
+    assert_eq!(Planet::SCHEMA, "public");
+    assert_eq!(Planet::SELECT, "id,name,moons");
+    assert_eq!(Planet::PRIMARY_KEY, ["id"]);
+    assert_eq!(
+        User::COLUMNS,
+        ["id", "name", "handle", "display_name", "address"]
+    );
+    assert_eq!(<user::display as Column>::NAME, "display_name");
+    assert_eq!(MyTable::SCHEMA, "myschema");
+}
+
+#[tokio::test]
+async fn select_exactly_the_struct_columns_with_typed_filters() {
+    let client = anon().await;
+    let query = client
+        .from::<Planet>()
+        .select()
+        .gte(planet::moons, 1)
+        .ilike(planet::name, "%ar%")
+        .order(planet::name.desc());
+    assert_eq!(
+        query.build().unwrap().path_and_query(),
+        "/rest/v1/planets?select=id,name,moons&moons=gte.1&name=ilike.%ar%&order=name.desc"
+    );
+    let planets: Vec<Planet> = query.await.unwrap();
+    assert_eq!(names(&planets), ["Mars", "Earth"]);
+}
+
+#[tokio::test]
+async fn every_reference_filter_in_typed_form() {
+    let c = anon().await;
+    let p = || c.from::<Planet>().select().order(planet::id.asc());
+    assert_eq!(
+        names(&p().eq(planet::name, "Earth").await.unwrap()),
+        ["Earth"]
+    );
+    assert_eq!(
+        names(&p().neq(planet::name, "Earth").await.unwrap()).len(),
+        4
+    );
+    assert_eq!(
+        names(&p().gt(planet::id, 3).await.unwrap()),
+        ["Jupiter", "Tatooine"]
+    );
+    assert_eq!(names(&p().lt(planet::id, 2).await.unwrap()), ["Mercury"]);
+    assert_eq!(
+        names(&p().lte(planet::id, 2).await.unwrap()),
+        ["Mercury", "Earth"]
+    );
+    assert_eq!(
+        names(&p().like(planet::name, "%Ea%").await.unwrap()),
+        ["Earth"]
+    );
+    assert_eq!(
+        names(&p().in_(planet::name, ["Earth", "Mars"]).await.unwrap()),
+        ["Earth", "Mars"]
+    );
+    assert_eq!(
+        names(&p().in_(planet::id, [1, 2]).await.unwrap()),
+        ["Mercury", "Earth"]
+    );
+    assert_eq!(p().is_null(planet::name).await.unwrap(), []);
+    assert_eq!(
+        names(
+            &p().filter(planet::name.like_all_of(["%a%", "%r%"]))
+                .await
+                .unwrap()
+        ),
+        ["Earth", "Mars"]
+    );
+    assert_eq!(
+        names(&p().not_().is_null(planet::moons).await.unwrap()).len(),
+        5
+    );
+    assert_eq!(
+        names(
+            &p().or_([planet::id.eq(2), planet::name.eq("Mars")])
+                .await
+                .unwrap()
+        ),
+        ["Earth", "Mars"]
+    );
+    let nested: Filter<Planet> = planet::id.gt(3) | (planet::id.eq(1) & planet::name.eq("Mercury"));
+    assert_eq!(
+        names(&p().filter(nested).await.unwrap()),
+        ["Mercury", "Jupiter", "Tatooine"]
+    );
+    assert_eq!(
+        names(
+            &p().filter(!planet::name.in_(["Earth"]))
+                .limit(1)
+                .await
+                .unwrap()
+        ),
+        ["Mercury"]
+    );
+
+    let issues = c
+        .from::<Issue>()
+        .select()
+        .filter(issue::tags.contains(["is:open", "priority:low"]))
+        .await
+        .unwrap();
+    assert_eq!(issues.iter().map(|i| i.id).collect::<Vec<_>>(), [1]);
+    let issues = c
+        .from::<Issue>()
+        .select()
+        .filter(issue::tags.overlaps(["is:closed", "severity:high"]))
+        .await
+        .unwrap();
+    assert_eq!(issues.len(), 2);
+    let users = c
+        .from::<User>()
+        .select()
+        .filter(user::address.contains(json!({"postcode": 90210})))
+        .await
+        .unwrap();
+    assert_eq!(users[0].display.as_deref(), Some("Jane D"));
+    let quotes = c
+        .from::<Instrument>()
+        .select()
+        .filter(instrument::name.text_search("flute", TextSearch::plain()))
+        .await
+        .unwrap();
+    assert_eq!(quotes[0].name, "flute");
+}
+
+#[tokio::test]
+async fn single_maybe_single_count_head_and_schema() {
+    let c = anon().await;
+    let earth: Planet = c
+        .from::<Planet>()
+        .select()
+        .eq(planet::id, 2)
+        .single()
+        .await
+        .unwrap();
+    assert_eq!(
+        earth,
+        Planet {
+            id: 2,
+            name: Some("Earth".into()),
+            moons: Some(1)
+        }
+    );
+    let pluto: Option<Planet> = c
+        .from::<Planet>()
+        .select()
+        .eq(planet::name, "Pluto")
+        .maybe_single()
+        .await
+        .unwrap();
+    assert_eq!(pluto, None);
+    let resp = c
+        .from::<Planet>()
+        .select()
+        .count(Count::Exact)
+        .head()
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(resp.count, Some(5));
+    let mine = c.from::<MyTable>().select().await.unwrap();
+    assert_eq!(
+        mine,
+        [MyTable {
+            id: 1,
+            name: "from myschema".into()
+        }]
+    );
+    let page = c
+        .from::<Planet>()
+        .select()
+        .order(planet::id.asc())
+        .range(1, 2)
+        .await
+        .unwrap();
+    assert_eq!(names(&page), ["Earth", "Mars"]);
+}
+
+#[tokio::test]
+async fn typed_writes_insert_update_upsert_delete() {
+    let c = anon().await;
+    let id = unique_id();
+    let inserted = c
+        .from::<Scratch>()
+        .insert(ScratchInsert::new(id).label("typed"))
+        .await
+        .unwrap();
+    assert_eq!(
+        inserted,
+        [Scratch {
+            id,
+            label: Some("typed".into()),
+            status: "new".into(),
+            n: None
+        }],
+        "the default filled in"
+    );
+
+    let (a, b) = (unique_id(), unique_id());
+    let many = c
+        .from::<Scratch>()
+        .insert_many([
+            ScratchInsert::new(a),
+            ScratchInsert::new(b).status("done").n(3),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        many.iter().map(|s| s.status.as_str()).collect::<Vec<_>>(),
+        ["new", "done"]
+    );
+
+    // Set NULL is distinct from leave alone.
+    let updated = c
+        .from::<Scratch>()
+        .update(ScratchUpdate::default().label(None).n(7))
+        .eq(scratch::id, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        updated,
+        [Scratch {
+            id,
+            label: None,
+            status: "new".into(),
+            n: Some(7)
+        }]
+    );
+    let untouched = c
+        .from::<Scratch>()
+        .update(ScratchUpdate::default().n(8))
+        .eq(scratch::id, b)
+        .single()
+        .await
+        .unwrap();
+    assert_eq!(untouched.status, "done");
+
+    let upserted = c
+        .from::<Scratch>()
+        .upsert(ScratchInsert::new(id).label("again"))
+        .await
+        .unwrap();
+    assert_eq!(upserted[0].label.as_deref(), Some("again"));
+
+    let deleted = c
+        .from::<Scratch>()
+        .delete()
+        .in_(scratch::id, [a, b])
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), 2);
+    let left = reference_stack()
+        .await
+        .query_json(&format!("select id from scratch where id in ({a}, {b})"))
+        .await
+        .unwrap();
+    assert_eq!(left, json!([]));
+}
+
+#[tokio::test]
+async fn upsert_on_a_typed_conflict_column() {
+    let c = anon().await;
+    let (a, b) = (unique_id(), unique_id());
+    let handle = format!("typed-{a}");
+    c.from::<User>()
+        .insert(UserInsert::new(a).handle(handle.as_str()).display("old"))
+        .await
+        .unwrap();
+    let rows = c
+        .from::<User>()
+        .upsert(UserInsert::new(b).handle(handle.as_str()).display("new"))
+        .on_conflict(user::handle)
+        .await
+        .unwrap();
+    assert_eq!(rows[0].display.as_deref(), Some("new"));
+}
