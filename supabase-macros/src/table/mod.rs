@@ -12,8 +12,10 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         Ok(input) => input,
         Err(e) => return e.to_compile_error(),
     };
-    match model::TableModel::from_input(&parsed) {
-        Ok(model) => expand::expand(&model),
-        Err(e) => e.to_compile_error(),
+    let (model, errors) = model::TableModel::from_input(&parsed);
+    let mut out = model.as_ref().map(expand::expand).unwrap_or_default();
+    if let Err(e) = errors.finish(()) {
+        out.extend(e.to_compile_error());
     }
+    out
 }

@@ -70,7 +70,11 @@ fn option_inner(ty: &Type) -> Option<&Type> {
 }
 
 impl TableModel {
-    pub(crate) fn from_input(input: &DeriveInput) -> syn::Result<TableModel> {
+    /// The model, as complete as the input allows, and every error found. The expansion runs
+    /// on a model even when there are errors, so one mistake gives one error rather than a
+    /// cascade of "cannot find `planet::name`" at every use; `None` only when the input is not a
+    /// struct with named fields.
+    pub(crate) fn from_input(input: &DeriveInput) -> (Option<TableModel>, Errors) {
         let mut errors = Errors::default();
         let attrs = ContainerAttrs::parse(&input.attrs, &mut errors);
 
@@ -198,7 +202,7 @@ impl TableModel {
             .get()
             .cloned()
             .unwrap_or_else(|| syn::parse_quote!(::supabase_core));
-        errors.finish(TableModel {
+        let model = fields.is_some().then(|| TableModel {
             ident: input.ident.clone(),
             vis: input.vis.clone(),
             table,
@@ -206,7 +210,8 @@ impl TableModel {
             read_only: attrs.read_only.is_set(),
             krate,
             columns,
-        })
+        });
+        (model, errors)
     }
 
     /// The module holding the column types: `OrchestralSection` → `orchestral_section`.
