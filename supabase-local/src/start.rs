@@ -136,6 +136,12 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
         http,
         plan.services,
     );
+    // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs add ~40 ms to small responses.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("could not set TCP_NODELAY: {e}");
+        }
+    });
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("gateway stopped: {e}");
