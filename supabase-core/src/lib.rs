@@ -4,16 +4,41 @@
 //! realtime, with a typed layer where a wrong column or a wrong value type is a compile error.
 //!
 //! ```no_run
-//! # async fn run() -> supabase_core::Result<()> {
-//! let client = supabase_core::create_client("https://xyz.supabase.co", "anon-key")?;
-//! let countries = client.from_("countries").select("*").await?.data;
-//! # Ok(()) }
+//! use supabase_core::prelude::*;
+//!
+//! #[derive(Table, Debug, serde::Deserialize)]
+//! #[supabase(table = "planets")]
+//! struct Planet {
+//!     #[supabase(primary_key, default)]
+//!     id: i64,
+//!     name: String,
+//!     moons: Option<i32>,
+//! }
+//!
+//! async fn run(url: &str, key: &str) -> supabase_core::Result<()> {
+//!     let client = create_client(url, key)?;
+//!     let planets: Vec<Planet> = client
+//!         .from::<Planet>()
+//!         .select() // select=id,name,moons
+//!         .gte(planet::moons, 2) // a value of the column's type
+//!         .ilike(planet::name, "%ar%") // text operators on text columns only
+//!         .order(planet::name.desc())
+//!         .await?;
+//!     client.from::<Planet>().insert(PlanetInsert::new("Pluto")).await?; // id: the DB default
+//!
+//!     // The untyped form of every reference method, with the reference's names:
+//!     let rows = client.table("planets").select("*").eq("name", "Earth").await?.data;
+//!     # let _ = (planets, rows);
+//!     Ok(())
+//! }
 //! ```
 //!
 //! ## Where to find things
 //!
 //! - [`create_client`], [`Client`], [`ClientOptions`]: the entry point.
-//! - [`postgrest`]: queries, filters, modifiers, RPC ([`postgrest::Builder`]).
+//! - [`postgrest`]: queries, filters, modifiers, RPC ([`postgrest::Builder`]), untyped.
+//! - [`table`] and [`typed`]: the typed layer (`#[derive(Table)]`, [`typed::Query`]).
+//! - [`prelude`]: what a typed program imports.
 //! - [`Error`]: every failure, with typed server errors ([`PostgrestError`]).
 //! - [`HttpRequest`]: a built request, for debugging (`builder.build()`).
 //! - `blocking` (feature `blocking`): the same API without async.

@@ -49,36 +49,43 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
         .map(|c| c.wire.as_str())
         .collect();
 
-    let column_items = model.columns.iter().map(|c| {
+    // The module only declares the column types; every impl is written next to the struct, so
+    // nothing inside the module has to name an outer item (`super::` cannot reach a struct
+    // declared inside a function body, as in tests and doctests).
+    let column_structs = model.columns.iter().map(|c| {
         let col = &c.ident;
-        let value_ty = &c.value_ty;
-        let wire = &c.wire;
-        let doc = format!("The `{wire}` column of [`{ident}`](super::{ident}).");
-        let nullable = c.nullable.then(|| {
-            quote! {
-                #[automatically_derived]
-                impl #krate::table::NullableColumn for #col {}
-            }
-        });
+        let doc = format!("The `{}` column of `{ident}`.", c.wire);
         quote! {
             #[doc = #doc]
             #[derive(Debug, Clone, Copy, Default)]
             #inner struct #col;
-
+        }
+    });
+    let column_impls = model.columns.iter().map(|c| {
+        let col = &c.ident;
+        let value_ty = &c.value_ty;
+        let wire = &c.wire;
+        let nullable = c.nullable.then(|| {
+            quote! {
+                #[automatically_derived]
+                impl #krate::table::NullableColumn for #module::#col {}
+            }
+        });
+        quote! {
             #[automatically_derived]
-            impl #krate::table::Column for #col {
-                type Table = super::#ident;
+            impl #krate::table::Column for #module::#col {
+                type Table = #ident;
                 type Value = #value_ty;
                 const NAME: &'static str = #wire;
             }
 
             #[automatically_derived]
-            impl #krate::table::ColumnOf<super::#ident> for #col {}
+            impl #krate::table::ColumnOf<#ident> for #module::#col {}
 
             #nullable
         }
     });
-    let module_doc = format!("Columns of [`{ident}`](super::{ident}) (`{schema}.{table}`).");
+    let module_doc = format!("Columns of `{ident}` (`{schema}.{table}`).");
 
     let writes = (!model.read_only).then(|| expand_writes(model));
 
@@ -86,10 +93,10 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
         #[doc = #module_doc]
         #[allow(non_camel_case_types, dead_code)]
         #vis mod #module {
-            #[allow(unused_imports)]
-            use super::*;
-            #(#column_items)*
+            #(#column_structs)*
         }
+
+        #(#column_impls)*
 
         #[automatically_derived]
         impl #krate::table::Table for #ident {
