@@ -6,6 +6,8 @@
 mod errors;
 mod symbol;
 mod table;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 

@@ -1,0 +1,115 @@
+//! Expansion snapshots of `#[derive(Table)]`: the derive's output for representative inputs,
+//! formatted with prettyplease and compared with `src/snapshots/*.snap` by insta. Review a
+//! change with `cargo insta review` (or `INSTA_UPDATE=always`, then read the diff).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::table;
+
+/// The derive's output for `input`, formatted; the snapshot's description is the input.
+fn assert_expansion(name: &str, input: TokenStream) {
+    let pretty = |tokens: TokenStream| {
+        let file: syn::File = syn::parse2(tokens).expect("the tokens parse as items");
+        prettyplease::unparse(&file)
+    };
+    let source = pretty(input.clone());
+    let expanded = pretty(table::derive(input));
+    insta::with_settings!({ description => source, omit_expression => true }, {
+        insta::assert_snapshot!(name, expanded);
+    });
+}
+
+#[test]
+fn plain_table() {
+    assert_expansion(
+        "plain_table",
+        quote! {
+            #[derive(Table, Deserialize)]
+            #[supabase(table = "planets")]
+            pub struct Planet {
+                #[supabase(primary_key)]
+                pub id: i64,
+                pub name: String,
+                pub moons: i32,
+            }
+        },
+    );
+}
+
+#[test]
+fn column_attributes() {
+    assert_expansion(
+        "column_attributes",
+        quote! {
+            #[derive(Table, Deserialize)]
+            #[supabase(table = "users")]
+            struct User {
+                #[supabase(primary_key, generated)]
+                id: i64,
+                handle: Option<String>,
+                #[supabase(default)]
+                status: String,
+                #[supabase(default)]
+                tags: Option<Vec<String>>,
+                #[serde(rename = "display_name")]
+                display: Option<String>,
+                #[serde(rename = "kind")]
+                #[supabase(rename = "kind")]
+                r#type: String,
+                #[serde(rename = "Moon Count")]
+                moon_count: std::option::Option<i32>,
+                #[serde(skip)]
+                #[supabase(skip)]
+                cache: Vec<u8>,
+            }
+        },
+    );
+}
+
+#[test]
+fn read_only_view() {
+    assert_expansion(
+        "read_only_view",
+        quote! {
+            #[derive(Table, Deserialize)]
+            #[supabase(table = "planet_stats", read_only)]
+            pub(crate) struct PlanetStat {
+                pub(crate) name: String,
+                pub(crate) moons: Option<i64>,
+            }
+        },
+    );
+}
+
+#[test]
+fn custom_schema_and_crate_path() {
+    assert_expansion(
+        "custom_schema_and_crate_path",
+        quote! {
+            #[derive(Table, Deserialize)]
+            #[supabase(table = "mytable", schema = "myschema", crate = "::my_sdk::supabase")]
+            pub struct MyTable {
+                #[supabase(primary_key)]
+                pub id: i64,
+                pub name: String,
+            }
+        },
+    );
+}
+
+#[test]
+fn attribute_error_expands_the_model_and_the_error() {
+    assert_expansion(
+        "attribute_error_expands_the_model_and_the_error",
+        quote! {
+            #[derive(Table, Deserialize)]
+            #[supabase(table = "planets", tabel = "planets")]
+            struct Planet {
+                id: i64,
+                #[supabase(primary)]
+                name: String,
+            }
+        },
+    );
+}
