@@ -153,6 +153,8 @@ pub(crate) struct ClientInner {
     pub(crate) key: Secret,
     pub(crate) options: ClientOptions,
     pub(crate) transport: Transport,
+    /// Global headers plus `apikey`/`Authorization`, validated once.
+    base_headers: HeaderMap,
     /// The runtime of the blocking facade, when this client belongs to one.
     #[cfg(feature = "blocking")]
     pub(crate) runtime: Option<std::sync::Arc<tokio::runtime::Runtime>>,
@@ -208,12 +210,19 @@ impl Client {
             return Err(Error::config(e.clone()));
         }
         let transport = Transport::new(options.retry)?;
+        let mut base_headers = options.headers.clone();
+        base_headers.insert(
+            HeaderName::from_static("x-client-info"),
+            HeaderValue::from_static(concat!("supabase-rs/", env!("CARGO_PKG_VERSION"))),
+        );
+        crate::http::set_auth_headers(&mut base_headers, &key, None)?;
         Ok(Client {
             inner: Arc::new(finish(ClientInner {
                 url: parsed,
                 key: Secret::new(key),
                 options,
                 transport,
+                base_headers,
                 #[cfg(feature = "blocking")]
                 runtime: None,
             })),
@@ -276,14 +285,8 @@ impl Client {
     }
 
     /// Headers every request carries: the global ones, then `apikey` and `Authorization`.
-    pub(crate) fn base_headers(&self) -> Result<HeaderMap> {
-        let mut headers = self.inner.options.headers.clone();
-        headers.insert(
-            HeaderName::from_static("x-client-info"),
-            HeaderValue::from_static(concat!("supabase-rs/", env!("CARGO_PKG_VERSION"))),
-        );
-        crate::http::set_auth_headers(&mut headers, self.inner.key.expose(), None)?;
-        Ok(headers)
+    pub(crate) fn base_headers(&self) -> HeaderMap {
+        self.inner.base_headers.clone()
     }
 }
 

@@ -190,7 +190,7 @@ impl QueryState {
         encode::write_query(&mut query, params_ref);
         url.set_query((!query.is_empty()).then_some(query.as_str()));
 
-        let mut headers = client.base_headers()?;
+        let mut headers = client.base_headers();
         let profile = if matches!(method, Method::GET | Method::HEAD) {
             "accept-profile"
         } else {

@@ -79,20 +79,34 @@ fn count_from_content_range(value: &str) -> Option<u64> {
     value.rsplit_once('/')?.1.parse().ok()
 }
 
-/// Decodes JSON into `T`, naming the path of the value that failed.
+/// Decodes JSON into `T`. The happy path is plain serde_json; only a failure is decoded a second
+/// time with path tracking, to name the value that failed (tracking costs on every value).
 pub(crate) fn decode_json<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(plain) => Err(locate_decode_error::<T>(status, body, &plain)),
+    }
+}
+
+fn locate_decode_error<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &[u8],
+    plain: &serde_json::Error,
+) -> Error {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
-        status,
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })?;
-    de.end().map_err(|e| Error::Decode {
-        status,
-        path: ".".into(),
-        message: e.to_string(),
-    })?;
-    Ok(value)
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => Error::Decode {
+            status,
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+        },
+        // The value decoded; what failed was the rest of the body (trailing characters).
+        Ok(_) => Error::Decode {
+            status,
+            path: ".".into(),
+            message: plain.to_string(),
+        },
+    }
 }
 
 /// A text body (CSV, a text plan) into `T` — a `String` or a `serde_json::Value::String`.

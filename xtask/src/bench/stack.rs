@@ -1,5 +1,3 @@
-//! `cargo xtask bench`: benchmarks (timings are printed, never asserted).
-//!
 //! Workload `stack`: time from `Stack::start()` to the first successful query through the gateway,
 //! cold (empty cache dir: PostgREST provisioning and the template initdb included) and warm.
 
@@ -12,14 +10,7 @@ use crate::{root, secs};
 
 const WARM_RUNS: usize = 3;
 
-pub(crate) async fn run(workload: Option<&str>) -> Result<(), String> {
-    match workload {
-        None | Some("stack") => stack().await,
-        Some(other) => Err(format!("unknown workload {other:?} (known: stack)")),
-    }
-}
-
-async fn stack() -> Result<(), String> {
+pub(crate) async fn run() -> Result<(), String> {
     let cache = tempfile::tempdir().map_err(|e| e.to_string())?;
     println!("stack: Stack::start() -> first successful gateway query (project examples/)");
     let cold = time_to_first_query(cache.path()).await?;
