@@ -85,9 +85,10 @@ impl ValueOf<String> for std::borrow::Cow<'_, str> {}
 impl<T, U: ValueOf<T>, const N: usize> ValueOf<Vec<T>> for [U; N] where [U; N]: Serialize {}
 impl<T, U: ValueOf<T>> ValueOf<Vec<T>> for &[U] {}
 
-/// Types with an order: `gt`, `gte`, `lt`, `lte` (numbers, text, dates and times, uuids).
+/// Types with an order: `gt`, `gte`, `lt`, `lte` (numbers and text; implement it for your own
+/// ordered types).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no order: `gt`/`gte`/`lt`/`lte` need a numeric, text or temporal column",
+    message = "`{Self}` has no order: `gt`/`gte`/`lt`/`lte` need a numeric or text column",
     label = "the column's type is `{Self}`"
 )]
 pub trait Ordered {}
@@ -102,7 +103,7 @@ pub trait Text {}
 /// Types with containment: `contains`, `contained_by`, `overlaps` (arrays, jsonb, ranges).
 /// `Operand` is what they are compared with.
 #[diagnostic::on_unimplemented(
-    message = "containment (`contains`, `contained_by`, `overlaps`) needs an array, jsonb or range column, not `{Self}`",
+    message = "containment (`contains`, `contained_by`, `overlaps`) needs an array or jsonb column, not `{Self}`",
     label = "the column's type is `{Self}`"
 )]
 pub trait Containable {}
@@ -114,13 +115,22 @@ pub trait Containable {}
 )]
 pub trait RangeValue {}
 
-macro_rules! impl_marker {
-    ($trait:ident: $($t:ty),* $(,)?) => { $(impl $trait for $t {})* };
-}
-
-impl_marker!(Ordered: i8, i16, i32, i64, i128, u8, u16, u32, u64, u128, f32, f64, String, char);
-impl_marker!(Text: String);
-impl_marker!(Containable: serde_json::Value);
+impl Ordered for i8 {}
+impl Ordered for i16 {}
+impl Ordered for i32 {}
+impl Ordered for i64 {}
+impl Ordered for i128 {}
+impl Ordered for u8 {}
+impl Ordered for u16 {}
+impl Ordered for u32 {}
+impl Ordered for u64 {}
+impl Ordered for u128 {}
+impl Ordered for f32 {}
+impl Ordered for f64 {}
+impl Ordered for char {}
+impl Ordered for String {}
+impl Text for String {}
+impl Containable for serde_json::Value {}
 impl<T> Containable for Vec<T> {}
 
 /// One column's new value in an update: [`Patch::Keep`] leaves it alone, [`Patch::Set`] writes

@@ -49,6 +49,8 @@ pub(crate) struct ContainerAttrs {
     pub(crate) read_only: Once<()>,
     pub(crate) krate: Once<syn::Path>,
     pub(crate) serde_rename_all: Option<proc_macro2::Span>,
+    /// `table` appeared, even if its value was malformed (then no "missing table" error).
+    pub(crate) table_mentioned: bool,
 }
 
 /// `#[supabase(...)]` and relevant `#[serde(...)]` keys on a field.
@@ -83,15 +85,25 @@ fn string_value(
     key: &str,
     errors: &mut Errors,
 ) -> Option<LitStr> {
-    match meta.value().and_then(|v| v.parse::<LitStr>()) {
-        Ok(lit) => Some(lit),
+    let help =
+        format!("expected a string: help: the correct form is `#[supabase({key} = \"...\")]`");
+    if !meta.input.peek(syn::Token![=]) {
+        // `key(...)` or a bare `key`: one error, and the rest of the attribute still parses.
+        skip_value(meta);
+        errors.push(syn::Error::new(meta.path.span(), help));
+        return None;
+    }
+    match meta.value().and_then(|v| v.parse::<syn::Expr>()) {
+        Ok(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        })) => Some(lit),
+        Ok(other) => {
+            errors.spanned(other, help);
+            None
+        }
         Err(e) => {
-            errors.push(syn::Error::new(
-                e.span(),
-                format!(
-                    "expected a string: help: the correct form is `#[supabase({key} = \"...\")]`"
-                ),
-            ));
+            errors.push(syn::Error::new(e.span(), help));
             None
         }
     }
@@ -104,7 +116,7 @@ fn flag(meta: &syn::meta::ParseNestedMeta<'_>, key: &str, errors: &mut Errors) -
             format!("`{key}` takes no value: help: write `#[supabase({key})]`"),
         ));
         // Consume the value so parsing goes on.
-        let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
+        skip_value(meta);
         return false;
     }
     true
@@ -138,10 +150,12 @@ impl ContainerAttrs {
             read_only: Once::new(READ_ONLY),
             krate: Once::new(CRATE),
             serde_rename_all: None,
+            table_mentioned: false,
         };
         for_each_supabase(attrs, errors, |meta, errors| {
             let span = meta.path.span();
             if meta.path.is_ident(TABLE) {
+                out.table_mentioned = true;
                 if let Some(v) = string_value(meta, TABLE, errors) {
                     out.table.set(span, v, errors);
                 }
@@ -157,7 +171,10 @@ impl ContainerAttrs {
                 if let Some(v) = string_value(meta, CRATE, errors) {
                     match v.parse::<syn::Path>() {
                         Ok(path) => out.krate.set(span, path, errors),
-                        Err(e) => errors.push(e),
+                        Err(_) => errors.spanned(
+                            &v,
+                            "expected a path to supabase-core: help: the correct form is `#[supabase(crate = \"::my_crate::supabase\")]`",
+                        ),
                     }
                 }
             } else {

@@ -6,13 +6,31 @@ use syn::Visibility;
 
 use super::model::{ColumnModel, TableModel};
 
-/// Visibility of items inside the generated column module, so they are as visible as the struct.
+/// Visibility of items inside the generated column module: exactly as visible as the struct,
+/// seen from one module deeper (`pub(super)` becomes `pub(in super::super)`).
 fn inner_vis(vis: &Visibility) -> TokenStream {
     match vis {
         Visibility::Public(_) => quote!(pub),
-        Visibility::Restricted(r) if r.path.is_ident("crate") => quote!(pub(crate)),
-        _ => quote!(pub(super)),
+        Visibility::Inherited => quote!(pub(super)),
+        Visibility::Restricted(r) => {
+            let path = &r.path;
+            let first = path.segments.first().map(|s| s.ident.to_string());
+            match first.as_deref() {
+                Some("crate") => quote!(pub(in #path)),
+                Some("self") if path.segments.len() == 1 => quote!(pub(super)),
+                // `super`, `super::super`, `self::…`: one level deeper, one more `super`.
+                _ => quote!(pub(in super::#path)),
+            }
+        }
     }
+}
+
+/// Setter names that would shadow a method of the generated types' derives (`Default::default`,
+/// `Clone::clone`, …) or the constructor: such columns are set through the public field.
+const RESERVED_SETTERS: &[&str] = &["new", "default", "clone", "clone_from", "fmt", "serialize"];
+
+fn has_setter(c: &ColumnModel) -> bool {
+    !RESERVED_SETTERS.contains(&c.ident.to_string().trim_start_matches("r#"))
 }
 
 /// A column name as PostgREST's select syntax needs it (quoted unless a plain identifier).
@@ -163,7 +181,7 @@ fn expand_writes(model: &TableModel) -> TokenStream {
     });
     let insert_setters = writable
         .iter()
-        .filter(|c| c.optional_on_insert() && c.ident != "new")
+        .filter(|c| c.optional_on_insert() && has_setter(c))
         .map(|c| {
             let (col, value_ty) = (&c.ident, &c.value_ty);
             let doc = format!("Sets `{}` (left out, the database fills it in).", c.wire);
@@ -182,7 +200,7 @@ fn expand_writes(model: &TableModel) -> TokenStream {
         let doc = format!("`{}`: `Patch::Keep` leaves it as it is.", c.wire);
         quote!(#[doc = #doc] #attrs pub #col: #krate::Patch<#ty>,)
     });
-    let update_setters = writable.iter().filter(|c| c.ident != "new").map(|c| {
+    let update_setters = writable.iter().filter(|c| has_setter(c)).map(|c| {
         let (col, ty) = (&c.ident, &c.ty);
         let doc = if c.nullable {
             format!("Sets `{}` (`None` writes NULL).", c.wire)

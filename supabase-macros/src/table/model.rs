@@ -73,7 +73,7 @@ impl TableModel {
     /// The model, as complete as the input allows, and every error found. The expansion runs
     /// on a model even when there are errors, so one mistake gives one error rather than a
     /// cascade of "cannot find `planet::name`" at every use; `None` only when the input is not a
-    /// struct with named fields.
+    /// non-generic struct with named fields.
     pub(crate) fn from_input(input: &DeriveInput) -> (Option<TableModel>, Errors) {
         let mut errors = Errors::default();
         let attrs = ContainerAttrs::parse(&input.attrs, &mut errors);
@@ -115,10 +115,12 @@ impl TableModel {
             }
             Some(lit) => lit.value(),
             None => {
-                errors.spanned(
-                    &input.ident,
-                    "missing the table name: help: add `#[supabase(table = \"...\")]`",
-                );
+                if !attrs.table_mentioned {
+                    errors.spanned(
+                        &input.ident,
+                        "missing the table name: help: add `#[supabase(table = \"...\")]`",
+                    );
+                }
                 String::new()
             }
         };
@@ -133,6 +135,8 @@ impl TableModel {
             let fa = FieldAttrs::parse(&field.attrs, &mut errors);
             if let Some(span) = fa.serde_flatten {
                 errors.push(syn::Error::new(span, "`#[serde(flatten)]` fields are not columns; flatten is not supported on a table"));
+                // Kept out of the model, so the expansion adds no errors of its own about it.
+                continue;
             }
             if fa.skip.is_set() {
                 if !fa.serde_may_be_absent {
@@ -202,7 +206,8 @@ impl TableModel {
             .get()
             .cloned()
             .unwrap_or_else(|| syn::parse_quote!(::supabase_core));
-        let model = fields.is_some().then(|| TableModel {
+        // A generic struct has no single table to describe: nothing sensible to expand.
+        let model = (fields.is_some() && input.generics.params.is_empty()).then(|| TableModel {
             ident: input.ident.clone(),
             vis: input.vis.clone(),
             table,
