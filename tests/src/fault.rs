@@ -44,23 +44,22 @@ impl Fault {
         Fault::Respond {
             status,
             headers: vec![],
-            body: format!(
-                r#"{{"code":null,"message":"status {status}","details":null,"hint":null}}"#
-            ),
+            body: error_body(status),
         }
     }
 
     /// An error status with a `Retry-After` header (seconds).
     pub fn retry_after(status: u16, seconds: u64) -> Self {
-        match Fault::status(status) {
-            Fault::Respond { status, body, .. } => Fault::Respond {
-                status,
-                headers: vec![("Retry-After".into(), seconds.to_string())],
-                body,
-            },
-            _ => unreachable!(),
+        Fault::Respond {
+            status,
+            headers: vec![("Retry-After".into(), seconds.to_string())],
+            body: error_body(status),
         }
     }
+}
+
+fn error_body(status: u16) -> String {
+    format!(r#"{{"code":null,"message":"status {status}","details":null,"hint":null}}"#)
 }
 
 /// The running server. Stops when dropped.

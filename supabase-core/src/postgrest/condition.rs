@@ -141,6 +141,8 @@ enum Node {
         negated: bool,
         children: Vec<Condition>,
     },
+    /// Text in PostgREST's tree syntax, written inside a tree as it is (the raw `or_`).
+    Verbatim(String),
 }
 
 impl Condition {
@@ -196,6 +198,16 @@ impl Condition {
             operator: operator.into(),
             operand: value.into(),
             shape: None,
+        }))
+    }
+
+    /// `or=(filters)` with `filters` in PostgREST syntax, sent as written (the reference's
+    /// `or_`).
+    pub(crate) fn raw_or(filters: &str) -> Self {
+        Condition(Ok(Node::Tree {
+            or: true,
+            negated: false,
+            children: vec![Condition(Ok(Node::Verbatim(filters.to_owned())))],
         }))
     }
 
@@ -259,6 +271,9 @@ impl Condition {
                 key.push_str(if *or { "or" } else { "and" });
                 write_children(&mut value, children)?;
             }
+            Node::Verbatim(_) => {
+                return Err(Error::config("raw filter text outside an `or` tree"));
+            }
         }
         Ok((key, value))
     }
@@ -300,6 +315,7 @@ impl Condition {
                 out.push_str(if *or { "or" } else { "and" });
                 write_children(out, children)?;
             }
+            Node::Verbatim(text) => out.push_str(text),
         }
         Ok(())
     }
@@ -313,6 +329,8 @@ impl std::ops::Not for Condition {
         Condition(self.0.map(|mut node| {
             match &mut node {
                 Node::Leaf { negated, .. } | Node::Tree { negated, .. } => *negated = !*negated,
+                // Only ever a tree's child; trees are what get negated.
+                Node::Verbatim(_) => {}
             }
             node
         }))

@@ -336,7 +336,7 @@ impl<T, M> Builder<T, M> {
     /// values containing `,` `.` `:` `(` `)` yourself, or use [`or_where`](Builder::or_where).
     #[doc(alias = "or")]
     pub fn or_(self, filters: impl AsRef<str>) -> Self {
-        self.raw_logic(None, filters.as_ref())
+        self.where_(Condition::raw_or(filters.as_ref()))
     }
 
     /// [`or_`](Builder::or_) on a referenced (embedded) table's rows, as
@@ -346,22 +346,7 @@ impl<T, M> Builder<T, M> {
         referenced_table: impl AsRef<str>,
         filters: impl AsRef<str>,
     ) -> Self {
-        self.raw_logic(Some(referenced_table.as_ref()), filters.as_ref())
-    }
-
-    fn raw_logic(mut self, table: Option<&str>, filters: &str) -> Self {
-        let negate = std::mem::take(&mut self.state.negate_next);
-        let mut key = String::new();
-        if let Some(t) = table {
-            key.push_str(t);
-            key.push('.');
-        }
-        if negate {
-            key.push_str("not.");
-        }
-        key.push_str("or");
-        self.state.params.push((key, format!("({filters})")));
-        self
+        self.where_referenced(referenced_table, Condition::raw_or(filters.as_ref()))
     }
 
     /// A filter in raw PostgREST syntax: `column=operator.value`, value sent as written (e.g.

@@ -129,13 +129,12 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     }
 }
 
-fn serde_attrs(krate: &syn::Path, c: &ColumnModel, skip_if: Option<TokenStream>) -> TokenStream {
+fn serde_attrs(c: &ColumnModel, skip_if: Option<TokenStream>) -> TokenStream {
     let wire = &c.wire;
     let skip = skip_if.map(|f| {
         let f = quote!(#f).to_string().replace(' ', "");
         quote!(, skip_serializing_if = #f)
     });
-    let _ = krate;
     quote!(#[serde(rename = #wire #skip)])
 }
 
@@ -154,11 +153,11 @@ fn expand_writes(model: &TableModel) -> TokenStream {
         let col = &c.ident;
         let (ty, value_ty) = (&c.ty, &c.value_ty);
         if c.optional_on_insert() {
-            let attrs = serde_attrs(krate, c, Some(quote!(::core::option::Option::is_none)));
+            let attrs = serde_attrs(c, Some(quote!(::core::option::Option::is_none)));
             let doc = format!("`{}`; `None` leaves it to the database.", c.wire);
             quote!(#[doc = #doc] #attrs pub #col: ::core::option::Option<#value_ty>,)
         } else {
-            let attrs = serde_attrs(krate, c, None);
+            let attrs = serde_attrs(c, None);
             let doc = format!("`{}`.", c.wire);
             quote!(#[doc = #doc] #attrs pub #col: #ty,)
         }
@@ -196,7 +195,7 @@ fn expand_writes(model: &TableModel) -> TokenStream {
 
     let update_fields = writable.iter().map(|c| {
         let (col, ty) = (&c.ident, &c.ty);
-        let attrs = serde_attrs(krate, c, Some(quote!(#krate::Patch::is_keep)));
+        let attrs = serde_attrs(c, Some(quote!(#krate::Patch::is_keep)));
         let doc = format!("`{}`: `Patch::Keep` leaves it as it is.", c.wire);
         quote!(#[doc = #doc] #attrs pub #col: #krate::Patch<#ty>,)
     });
