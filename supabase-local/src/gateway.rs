@@ -138,11 +138,18 @@ async fn proxy_rest(State(up): State<Arc<Upstream>>, req: Request) -> Response {
     }
     let mut headers = end_to_end(&parts.headers);
     headers.remove("apikey"); // Kong's `hide_credentials`
-    let mut upstream = up.client.request(parts.method, &url).headers(headers);
-    if body.size_hint().exact() != Some(0) {
-        upstream = upstream.body(reqwest::Body::wrap_stream(body.into_data_stream()));
-    }
-    match upstream.send().await {
+    let bodiless = body.size_hint().exact() == Some(0);
+    let sent = if bodiless {
+        send_bodiless(&up.client, &parts.method, &url, headers).await
+    } else {
+        up.client
+            .request(parts.method, &url)
+            .headers(headers)
+            .body(reqwest::Body::wrap_stream(body.into_data_stream()))
+            .send()
+            .await
+    };
+    match sent {
         Ok(resp) => {
             let mut out = Response::builder().status(resp.status());
             if let Some(h) = out.headers_mut() {
@@ -151,12 +158,55 @@ async fn proxy_rest(State(up): State<Arc<Upstream>>, req: Request) -> Response {
             out.body(Body::from_stream(resp.bytes_stream()))
                 .unwrap_or_else(|_| bad_gateway("invalid response"))
         }
-        Err(e) => bad_gateway(&e.to_string()),
+        Err(e) => {
+            tracing::warn!(url = %url, error = %e, "upstream request failed");
+            bad_gateway(&error_chain(&e))
+        }
     }
 }
 
+/// Sends a request without a body, trying again (like nginx's `proxy_next_upstream error`) when a
+/// pooled connection turns out to be dead: always when nothing reached the server (a connect
+/// error), and for safe methods on any transport error, since repeating them changes nothing.
+async fn send_bodiless(
+    client: &reqwest::Client,
+    method: &axum::http::Method,
+    url: &str,
+    headers: HeaderMap,
+) -> reqwest::Result<reqwest::Response> {
+    const ATTEMPTS: usize = 3;
+    let safe = matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
+    let mut attempt = 1;
+    loop {
+        let result = client
+            .request(method.clone(), url)
+            .headers(headers.clone())
+            .send()
+            .await;
+        match result {
+            Err(e) if attempt < ATTEMPTS && (e.is_connect() || (safe && e.is_request())) => {
+                tracing::debug!(url, error = %e, attempt, "retrying upstream request");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `e` and its sources, so a 502 says what actually failed.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        out.push_str(": ");
+        out.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    out
+}
+
 fn bad_gateway(why: &str) -> Response {
-    let body = serde_json::json!({ "message": "An invalid response was received from the upstream server", "detail": why });
+    let body = serde_json::json!({ "message": "An invalid response was received from the upstream server", "details": why });
     json(StatusCode::BAD_GATEWAY, body.to_string())
 }
 
@@ -251,6 +301,55 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An upstream that drops its first `drops` connections after reading the request, then
+    /// answers 200; returns its base URL and a counter of requests read.
+    async fn flaky_upstream(drops: usize) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                if counter.fetch_add(1, Ordering::SeqCst) >= drops {
+                    let _ = conn
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .await;
+                }
+            }
+        });
+        (base, seen)
+    }
+
+    #[tokio::test]
+    async fn safe_requests_are_retried_on_a_dead_connection() {
+        let (base, seen) = flaky_upstream(1).await;
+        let client = reqwest::Client::new();
+        let resp = send_bodiless(&client, &axum::http::Method::GET, &base, HeaderMap::new())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn unsafe_requests_that_reached_the_server_are_not_retried() {
+        let (base, seen) = flaky_upstream(1).await;
+        let client = reqwest::Client::new();
+        let err = send_bodiless(&client, &axum::http::Method::POST, &base, HeaderMap::new())
+            .await
+            .unwrap_err();
+        assert!(!err.is_connect(), "{err}");
+        assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(!error_chain(&err).is_empty());
+    }
 
     #[test]
     fn strips_only_apikey() {

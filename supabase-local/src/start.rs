@@ -93,6 +93,8 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
 
     let http = reqwest::Client::builder()
         .no_proxy()
+        // Warp (PostgREST's server) drops idle connections after 30 s; never reuse one near that.
+        .pool_idle_timeout(std::time::Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| StackError::Http {
