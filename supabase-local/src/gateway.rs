@@ -310,7 +310,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = seen.clone();
+        let counter = Arc::clone(&seen);
         tokio::spawn(async move {
             loop {
                 let Ok((mut conn, _)) = listener.accept().await else {
