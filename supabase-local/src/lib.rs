@@ -55,6 +55,7 @@ mod pg;
 mod postgrest;
 mod process;
 mod runtime;
+mod services;
 mod stack;
 mod start;
 mod sys;

@@ -124,6 +124,7 @@ impl StackBuilder {
             .unwrap_or_else(|| keys::DEFAULT_JWT_SECRET.to_owned());
         let plan = Plan {
             sql_files: self.sql_files()?,
+            project_dir: self.project_dir.clone(),
             jwt_secret: jwt_secret.clone(),
             gateway_port: self.gateway_port,
             db_port: self.db_port,

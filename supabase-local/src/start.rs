@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::error::StackError;
 use crate::gateway::{self, ApiKeys, Services};
 use crate::process::Supervised;
-use crate::{keys, migrate, pg, postgrest, sys};
+use crate::{keys, migrate, pg, postgrest, services, sys};
 
 /// Schemas exposed by default (Supabase's `api.schemas`), minus those that do not exist.
 const DEFAULT_SCHEMAS: [&str; 2] = ["public", "graphql_public"];
@@ -15,6 +15,7 @@ const DEFAULT_SCHEMAS: [&str; 2] = ["public", "graphql_public"];
 #[derive(Debug)]
 pub(crate) struct Plan {
     pub(crate) sql_files: Vec<PathBuf>,
+    pub(crate) project_dir: Option<PathBuf>,
     pub(crate) jwt_secret: String,
     pub(crate) gateway_port: Option<u16>,
     pub(crate) db_port: Option<u16>,
@@ -129,6 +130,18 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
             port: gateway_port,
             source,
         })?;
+    let services_dir = dir.path().join("services");
+    std::fs::create_dir_all(&services_dir)
+        .map_err(|e| StackError::io("creating the services directory", &services_dir, e))?;
+    let env = services::ServiceEnv {
+        jwt_secret: plan.jwt_secret.as_str().into(),
+        anon_key: anon_key.as_str().into(),
+        service_role_key: service_role_key.as_str().into(),
+        public_url: format!("http://127.0.0.1:{gateway_port}").into(),
+        data_dir: services_dir,
+        project_dir: plan.project_dir.clone(),
+        db: services::Db::new(&postgres.conn_str(pg::SUPERUSER, pg::PASSWORD))?,
+    };
     let app = gateway::router(
         ApiKeys {
             anon: anon_key.clone(),
@@ -136,7 +149,7 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
         },
         format!("http://127.0.0.1:{}", rest.port),
         http,
-        plan.services,
+        services::with_defaults(plan.services, &env),
     );
     // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs add ~40 ms to small responses.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {

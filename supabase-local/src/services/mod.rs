@@ -1,0 +1,263 @@
+//! What the stand-in services (auth, storage, functions, realtime) share: the stack's settings,
+//! a Postgres pool, and the caller of a request (its verified JWT claims and role).
+//!
+//! Each service lives in its own module and exposes `router(env: ServiceEnv) -> Router`;
+//! [`with_defaults`] mounts the built-in ones wherever the user did not pass a router.
+
+// Parts are used by the services as they land; remove this once all four use them.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use serde_json::Value;
+
+use crate::error::StackError;
+use crate::gateway::Services;
+
+/// Everything a built-in service needs from the stack. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct ServiceEnv {
+    pub(crate) jwt_secret: Arc<str>,
+    pub(crate) anon_key: Arc<str>,
+    pub(crate) service_role_key: Arc<str>,
+    /// `http://127.0.0.1:<gateway port>`: the stack's public URL.
+    pub(crate) public_url: Arc<str>,
+    /// A directory the stack owns (removed on stop), for files such as storage objects.
+    pub(crate) data_dir: PathBuf,
+    /// The project directory (`supabase/` lives under it), when the stack was given one.
+    pub(crate) project_dir: Option<PathBuf>,
+    /// Connections to the database as its superuser; use [`Db::as_caller`] to drop privileges.
+    pub(crate) db: Db,
+}
+
+impl std::fmt::Debug for ServiceEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceEnv")
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field("project_dir", &self.project_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fills every service the user left `None` with the built-in stand-in.
+pub(crate) fn with_defaults(services: Services, env: &ServiceEnv) -> Services {
+    let _ = env;
+    services
+}
+
+/// A pool of superuser connections to the stack's database.
+#[derive(Clone)]
+pub(crate) struct Db {
+    pool: deadpool_postgres::Pool,
+}
+
+impl Db {
+    pub(crate) fn new(conn_str: &str) -> Result<Self, StackError> {
+        let config: tokio_postgres::Config = conn_str
+            .parse()
+            .map_err(|e| StackError::db("parsing the service connection string", e))?;
+        let manager = deadpool_postgres::Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            deadpool_postgres::ManagerConfig {
+                recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+            },
+        );
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(|e| StackError::Config(format!("building the service pool: {e}")))?;
+        Ok(Db { pool })
+    }
+
+    /// A pooled superuser connection (for the service's own bookkeeping, like GoTrue's
+    /// `supabase_auth_admin` or storage-api's `supabase_storage_admin`).
+    pub(crate) async fn get(&self) -> Result<deadpool_postgres::Object, DbError> {
+        self.pool.get().await.map_err(|e| DbError(e.to_string()))
+    }
+
+    /// Runs `work` in a transaction as `caller`'s role with `request.jwt.claims` (and the
+    /// legacy `request.jwt.claim.sub` / `.role`) set, as PostgREST does, so RLS policies and
+    /// `auth.uid()` apply exactly as they do for the caller's PostgREST requests.
+    pub(crate) async fn as_caller<T, F>(&self, caller: &Caller, work: F) -> Result<T, DbError>
+    where
+        F: for<'t> AsyncFnOnce(&'t deadpool_postgres::Transaction<'t>) -> Result<T, DbError>,
+    {
+        let mut conn = self.get().await?;
+        let tx = conn.transaction().await.map_err(DbError::from)?;
+        let claims = caller.claims.to_string();
+        let sub = caller.claims["sub"].as_str().unwrap_or("");
+        tx.execute(
+            "select set_config('role', $1, true), \
+                    set_config('request.jwt.claims', $2, true), \
+                    set_config('request.jwt.claim.sub', $3, true), \
+                    set_config('request.jwt.claim.role', $1, true)",
+            &[&caller.role, &claims, &sub],
+        )
+        .await
+        .map_err(DbError::from)?;
+        let out = work(&tx).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(out)
+    }
+}
+
+/// A database failure inside a service, with Postgres's SQLSTATE when there is one.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct DbError(pub(crate) String);
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => DbError(format!("{} ({})", db.message(), db.code().code())),
+            None => DbError(e.to_string()),
+        }
+    }
+}
+
+impl DbError {
+    /// Whether the failure was an RLS / privilege rejection (SQLSTATE 42501).
+    pub(crate) fn is_permission_denied(&self) -> bool {
+        self.0.ends_with("(42501)")
+    }
+}
+
+/// Who made a request: the verified claims of its bearer token (or of its `apikey` when no
+/// `Authorization` was sent, as Supabase's gateway does) and the Postgres role they name.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) role: String,
+    pub(crate) claims: Value,
+    /// The raw bearer token, for services that pass it on.
+    pub(crate) token: String,
+}
+
+impl Caller {
+    /// The `sub` claim (the user id), when the token belongs to a user.
+    pub(crate) fn user_id(&self) -> Option<&str> {
+        self.claims["sub"].as_str()
+    }
+
+    /// Whether the caller bypasses RLS.
+    pub(crate) fn is_service_role(&self) -> bool {
+        self.role == "service_role"
+    }
+}
+
+/// Why a request has no valid caller. Each service maps these to its own error body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum CallerError {
+    /// Neither `apikey` nor `Authorization` was sent.
+    #[error("no API key or bearer token in the request")]
+    Missing,
+    /// The token is malformed, signed with another key, or expired.
+    #[error("invalid JWT: {0}")]
+    InvalidJwt(String),
+}
+
+/// Reads and verifies the caller of a request: the `Authorization: Bearer` token, else the
+/// `apikey` header. Tokens must be HS256-signed with the stack's secret and unexpired; a token
+/// without a `role` claim is `anon`, as in PostgREST.
+pub(crate) fn caller(headers: &HeaderMap, jwt_secret: &str) -> Result<Caller, CallerError> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let apikey = headers.get("apikey").and_then(|v| v.to_str().ok());
+    let token = bearer.or(apikey).ok_or(CallerError::Missing)?;
+    let claims = verify_jwt(token, jwt_secret)?;
+    let role = claims["role"].as_str().unwrap_or("anon").to_owned();
+    Ok(Caller {
+        role,
+        claims,
+        token: token.to_owned(),
+    })
+}
+
+/// Verifies an HS256 token with `secret` (and `exp` when present) and returns its claims.
+pub(crate) fn verify_jwt(token: &str, secret: &str) -> Result<Value, CallerError> {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    validation.validate_aud = false;
+    validation.leeway = 0;
+    let data = decode::<Value>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| CallerError::InvalidJwt(e.to_string()))?;
+    if !data.claims.is_object() {
+        return Err(CallerError::InvalidJwt("claims are not an object".into()));
+    }
+    Ok(data.claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{DEFAULT_JWT_SECRET, api_key, mint_jwt};
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn bearer_wins_over_apikey() {
+        let anon = api_key(DEFAULT_JWT_SECRET, "anon").unwrap();
+        let user = mint_jwt(
+            DEFAULT_JWT_SECRET,
+            &serde_json::json!({"role": "authenticated", "sub": "u1", "exp": 4_000_000_000u64}),
+        )
+        .unwrap();
+        let c = caller(
+            &headers(&[
+                ("apikey", &anon),
+                ("authorization", &format!("Bearer {user}")),
+            ]),
+            DEFAULT_JWT_SECRET,
+        )
+        .unwrap();
+        assert_eq!(c.role, "authenticated");
+        assert_eq!(c.user_id(), Some("u1"));
+        let c = caller(&headers(&[("apikey", &anon)]), DEFAULT_JWT_SECRET).unwrap();
+        assert_eq!(c.role, "anon");
+    }
+
+    #[test]
+    fn rejects_missing_forged_and_expired_tokens() {
+        assert_eq!(
+            caller(&HeaderMap::new(), DEFAULT_JWT_SECRET).unwrap_err(),
+            CallerError::Missing
+        );
+        let forged = api_key("another-secret-that-is-at-least-32-chars", "service_role").unwrap();
+        assert!(matches!(
+            caller(&headers(&[("apikey", &forged)]), DEFAULT_JWT_SECRET),
+            Err(CallerError::InvalidJwt(_))
+        ));
+        let expired = mint_jwt(
+            DEFAULT_JWT_SECRET,
+            &serde_json::json!({"role": "anon", "exp": 1}),
+        )
+        .unwrap();
+        assert!(matches!(
+            caller(&headers(&[("apikey", &expired)]), DEFAULT_JWT_SECRET),
+            Err(CallerError::InvalidJwt(_))
+        ));
+    }
+}
