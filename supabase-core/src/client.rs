@@ -276,6 +276,22 @@ impl Client {
         self.postgrest().rpc(function, args)
     }
 
+    /// Calls a Postgres function described by an [`Rpc`](crate::Rpc) type (codegen emits one
+    /// per function); the response decodes into its [`Output`](crate::Rpc::Output).
+    pub fn call<F: crate::Rpc>(&self, args: F) -> crate::postgrest::Builder<F::Output> {
+        Postgrest::new(self.clone(), F::SCHEMA.to_owned())
+            .rpc(F::NAME, args)
+            .returns()
+    }
+
+    /// Calls a set-returning function whose rows are a table's rows: the typed filters, order
+    /// and limit of [`RpcRows::Row`](crate::RpcRows::Row) apply.
+    pub fn call_rows<F: crate::RpcRows>(&self, args: F) -> crate::typed::Query<F::Row> {
+        crate::typed::Query::from_rpc(
+            Postgrest::new(self.clone(), F::SCHEMA.to_owned()).rpc(F::NAME, args),
+        )
+    }
+
     /// URL of a service path under the project URL, e.g. `rest/v1/`.
     pub(crate) fn service_url(&self, path: &str) -> Result<Url> {
         self.inner

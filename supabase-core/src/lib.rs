@@ -56,13 +56,16 @@ mod client;
 mod error;
 mod http;
 pub mod postgrest;
+mod rpc;
 mod secret;
 pub mod table;
 pub mod typed;
+pub mod types;
 
 pub use client::{Client, ClientOptions, create_client};
 pub use error::{Error, HttpError, PostgrestError, Result};
 pub use http::{HttpRequest, RetryPolicy};
+pub use rpc::{Rpc, RpcRows};
 pub use secret::Secret;
 pub use table::{Column, ColumnOf, Patch, Table, Writable};
 
@@ -81,7 +84,7 @@ pub mod prelude {
     pub use crate::postgrest::{Count, Is, Order, TextSearch};
     pub use crate::table::{Column, ColumnOf, Patch, Table, Writable};
     pub use crate::typed::{ColumnExt, Filter};
-    pub use crate::{Client, create_client};
+    pub use crate::{Client, Rpc, RpcRows, create_client};
     #[cfg(feature = "macros")]
     pub use supabase_macros::Table;
 }

@@ -11,7 +11,9 @@ use super::filter::{Filter, OrderBy};
 use crate::error::Result;
 use crate::http::HttpRequest;
 use crate::postgrest::{Async, Builder, Count, Postgrest, Response, Returning};
-use crate::table::{ColumnOf, NullableColumn, Ordered, Table, Text, ValueOf, Writable};
+use crate::table::{
+    ColumnOf, Containable, NullableColumn, Ordered, RangeValue, Table, Text, ValueOf, Writable,
+};
 
 use super::filter::ColumnExt;
 
@@ -99,6 +101,20 @@ impl<T: Table, M> TypedTable<T, M> {
     }
 }
 
+/// `Query` methods that are shorthand for `.filter(column.op(value))`, for operators that
+/// need the column's value kind to be `$kind`.
+macro_rules! compare_shortcuts {
+    ($($(#[$doc:meta])* $op:ident: $kind:ident,)*) => {$(
+        $(#[$doc])*
+        pub fn $op<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
+        where
+            C::Value: $kind,
+        {
+            self.filter(column.$op(value))
+        }
+    )*};
+}
+
 /// A typed request on table `T` whose response decodes into `Out` (`Vec<T>`, `T` after
 /// [`single`](Query::single), `Option<T>` after [`maybe_single`](Query::maybe_single)).
 ///
@@ -122,6 +138,11 @@ impl<T: Table, M> Query<T, Vec<T>, M> {
             inner: inner.returns(),
             _table: PhantomData,
         }
+    }
+
+    /// A set-returning function's rows, selecting exactly `T`'s columns.
+    pub(crate) fn from_rpc(inner: Builder<serde_json::Value, M>) -> Self {
+        Query::new(inner.select(T::SELECT))
     }
 
     /// Writes return the stored rows; keys a row leaves out take the column default.
@@ -172,36 +193,31 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.filter(column.neq(value))
     }
 
-    /// `column > value`.
-    pub fn gt<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
-    where
-        C::Value: Ordered,
-    {
-        self.filter(column.gt(value))
-    }
-
-    /// `column >= value`.
-    pub fn gte<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
-    where
-        C::Value: Ordered,
-    {
-        self.filter(column.gte(value))
-    }
-
-    /// `column < value`.
-    pub fn lt<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
-    where
-        C::Value: Ordered,
-    {
-        self.filter(column.lt(value))
-    }
-
-    /// `column <= value`.
-    pub fn lte<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
-    where
-        C::Value: Ordered,
-    {
-        self.filter(column.lte(value))
+    compare_shortcuts! {
+        /// `column > value`.
+        gt: Ordered,
+        /// `column >= value`.
+        gte: Ordered,
+        /// `column < value`.
+        lt: Ordered,
+        /// `column <= value`.
+        lte: Ordered,
+        /// Contains every element of `value` (arrays), the value (jsonb) or the range.
+        contains: Containable,
+        /// Contained in `value`.
+        contained_by: Containable,
+        /// Shares an element (arrays) or a point (ranges) with `value`.
+        overlaps: Containable,
+        /// Strictly right of the range.
+        range_gt: RangeValue,
+        /// Does not extend left of the range.
+        range_gte: RangeValue,
+        /// Strictly left of the range.
+        range_lt: RangeValue,
+        /// Does not extend right of the range.
+        range_lte: RangeValue,
+        /// Adjacent to the range.
+        range_adjacent: RangeValue,
     }
 
     /// `column LIKE pattern`.
