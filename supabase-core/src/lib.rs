@@ -58,6 +58,7 @@ mod http;
 pub mod postgrest;
 mod rpc;
 mod secret;
+pub mod select;
 pub mod table;
 pub mod typed;
 pub mod types;
@@ -67,11 +68,13 @@ pub use error::{Error, HttpError, PostgrestError, Result};
 pub use http::{HttpRequest, RetryPolicy};
 pub use rpc::{Rpc, RpcRows};
 pub use secret::Secret;
+pub use select::{Relation, Select};
 pub use table::{Column, ColumnOf, Patch, Table, Writable};
 
 /// `#[derive(Table)]`: typed table metadata and column types for a struct.
+/// `#[derive(Select)]`: a projection of a table, with embedded related rows.
 #[cfg(feature = "macros")]
-pub use supabase_macros::Table;
+pub use supabase_macros::{Select, Table};
 
 /// What generated code names. Not public API: no stability guarantees.
 #[doc(hidden)]
@@ -82,9 +85,10 @@ pub mod __private {
 /// Traits and types for everyday use: `use supabase_core::prelude::*;`.
 pub mod prelude {
     pub use crate::postgrest::{Count, Is, Order, TextSearch};
+    pub use crate::select::{Relation, Select};
     pub use crate::table::{Column, ColumnOf, Patch, Table, Writable};
     pub use crate::typed::{ColumnExt, Filter};
     pub use crate::{Client, Rpc, RpcRows, create_client};
     #[cfg(feature = "macros")]
-    pub use supabase_macros::Table;
+    pub use supabase_macros::{Select, Table};
 }

@@ -25,6 +25,9 @@ pub struct Ports {
     pub postgrest_admin: u16,
 }
 
+/// Supabase's default `max_rows` (API settings of a new project, `[api] max_rows` locally).
+const DEFAULT_MAX_ROWS: u64 = 1000;
+
 /// Configures and starts a [`Stack`]. Get one with [`Stack::builder`].
 #[derive(Debug, Clone, Default)]
 #[must_use = "a builder does nothing until `.start().await`"]
@@ -38,6 +41,8 @@ pub struct StackBuilder {
     schemas: Option<Vec<String>>,
     extra_schemas: Vec<String>,
     explain: bool,
+    /// `None`: not set, so Supabase's default of 1000.
+    max_rows: Option<Option<u64>>,
     cache_dir: Option<PathBuf>,
     services: Services,
 }
@@ -103,6 +108,13 @@ impl StackBuilder {
         self
     }
 
+    /// The most rows one PostgREST response returns (`db-max-rows`): 1000 by default, as in a
+    /// new Supabase project's API settings; `None` for no limit.
+    pub fn max_rows(mut self, max_rows: Option<u64>) -> Self {
+        self.max_rows = Some(max_rows);
+        self
+    }
+
     /// Cache directory for PostgREST and the template cluster. Default: [`default_cache_dir`](crate::default_cache_dir).
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
@@ -131,6 +143,7 @@ impl StackBuilder {
             schemas: self.schemas,
             extra_schemas: self.extra_schemas,
             explain: self.explain,
+            max_rows: self.max_rows.unwrap_or(Some(DEFAULT_MAX_ROWS)),
             cache_dir: self.cache_dir.unwrap_or_else(postgrest::default_cache_dir),
             services: self.services,
         };

@@ -22,6 +22,7 @@ pub(crate) struct Plan {
     pub(crate) schemas: Option<Vec<String>>,
     pub(crate) extra_schemas: Vec<String>,
     pub(crate) explain: bool,
+    pub(crate) max_rows: Option<u64>,
     pub(crate) cache_dir: PathBuf,
     pub(crate) services: Services,
 }
@@ -109,6 +110,7 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
             schemas: &schemas,
             jwt_secret: &plan.jwt_secret,
             explain: plan.explain,
+            max_rows: plan.max_rows,
             dir: dir.path(),
         },
         &http,

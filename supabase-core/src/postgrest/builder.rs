@@ -146,6 +146,19 @@ impl<T: DeserializeOwned> Builder<T, Blocking> {
     }
 }
 
+impl<R: DeserializeOwned + Send + 'static> Builder<Vec<R>, Async> {
+    /// Sends the request and yields the rows one by one as the response arrives, decoding each
+    /// on its own: memory stays bounded by one row whatever the number of rows.
+    ///
+    /// A failure (an error status, a broken connection, a malformed row) is yielded as an
+    /// `Err` and ends the stream. For an untyped builder, pick the row type first:
+    /// `.returns::<Vec<serde_json::Value>>().stream()`.
+    pub fn stream(self) -> impl futures_util::Stream<Item = Result<R>> + Send + 'static {
+        let request = self.state.render(&self.client);
+        super::stream::rows(self.client, request)
+    }
+}
+
 impl<T: DeserializeOwned + Send + 'static> IntoFuture for Builder<T, Async> {
     type Output = Result<Response<T>>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;

@@ -11,6 +11,7 @@ use super::filter::{Filter, OrderBy};
 use crate::error::Result;
 use crate::http::HttpRequest;
 use crate::postgrest::{Async, Builder, Count, Postgrest, Response, Returning};
+use crate::select::{Relation, Select};
 use crate::table::{
     ColumnOf, Containable, NullableColumn, Ordered, RangeValue, Table, Text, ValueOf, Writable,
 };
@@ -47,6 +48,15 @@ impl<T: Table, M> TypedTable<T, M> {
     /// Reads rows, selecting exactly `T`'s columns.
     pub fn select(self) -> Query<T, Vec<T>, M> {
         Query::new(self.untyped().select(T::SELECT))
+    }
+
+    /// Reads rows as the projection `S` (a `#[derive(Select)]` struct on `T`): its columns and
+    /// embedded related rows.
+    pub fn select_as<S: Select<From = T>>(self) -> Query<T, Vec<S>, M> {
+        Query {
+            inner: self.untyped().select(S::select()).returns(),
+            _table: PhantomData,
+        }
     }
 
     /// Inserts one row and returns it as stored (defaults filled in).
@@ -251,6 +261,31 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.filter(column.is_null())
     }
 
+    /// Keeps only the embedded `U` rows matching `filter` (PostgREST's `u_table.column=…`). With
+    /// an `inner` embedding, parents without a match are dropped too.
+    pub fn filter_embedded<U: Table>(self, filter: Filter<U>) -> Self
+    where
+        T: Relation<U>,
+    {
+        self.map(|b| b.where_referenced(U::NAME, filter.condition))
+    }
+
+    /// Orders the embedded `U` rows: `.order_embedded(instrument::name.desc())`.
+    pub fn order_embedded<U: Table>(self, order: OrderBy<U>) -> Self
+    where
+        T: Relation<U>,
+    {
+        self.map(|b| b.order(order.column, order.order.referenced_table(U::NAME)))
+    }
+
+    /// At most `count` embedded `U` rows per parent row.
+    pub fn limit_embedded<U: Table>(self, count: u64) -> Self
+    where
+        T: Relation<U>,
+    {
+        self.map(|b| b.limit_referenced(U::NAME, count))
+    }
+
     /// Orders by a column of `T`: `.order(planet::name.desc())`. Several calls order by several
     /// columns.
     pub fn order(self, order: OrderBy<T>) -> Self {
@@ -320,6 +355,14 @@ impl<T: Table, R, M> Query<T, Vec<R>, M> {
     /// Zero or one row.
     pub fn maybe_single(self) -> Query<T, Option<R>, M> {
         self.map_out(|b| b.maybe_single().returns())
+    }
+}
+
+impl<T: Table, R: DeserializeOwned + Send + 'static> Query<T, Vec<R>, Async> {
+    /// Yields the rows one by one as the response arrives (see [`Builder::stream`]): a
+    /// million-row read holds one row at a time.
+    pub fn stream(self) -> impl futures_util::Stream<Item = Result<R>> + Send + 'static {
+        self.inner.stream()
     }
 }
 

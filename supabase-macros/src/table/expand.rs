@@ -81,7 +81,7 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     });
     let column_impls = model.columns.iter().map(|c| {
         let col = &c.ident;
-        let value_ty = &c.value_ty;
+        let (ty, value_ty) = (&c.ty, &c.value_ty);
         let wire = &c.wire;
         let nullable = c.nullable.then(|| {
             quote! {
@@ -94,6 +94,7 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
             impl #krate::table::Column for #module::#col {
                 type Table = #ident;
                 type Value = #value_ty;
+                type Field = #ty;
                 const NAME: &'static str = #wire;
             }
 
@@ -106,6 +107,25 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     let module_doc = format!("Columns of `{ident}` (`{schema}.{table}`).");
 
     let writes = (!model.read_only).then(|| expand_writes(model));
+    let relations = model.relations.iter().map(|r| {
+        let target = &r.target;
+        let cardinality = if r.to_many {
+            quote!(#krate::select::Many)
+        } else {
+            quote!(#krate::select::One)
+        };
+        let hint = match &r.hint {
+            Some(h) => quote!(::core::option::Option::Some(#h)),
+            None => quote!(::core::option::Option::None),
+        };
+        quote! {
+            #[automatically_derived]
+            impl #krate::select::Relation<#target> for #ident {
+                type Cardinality = #cardinality;
+                const HINT: ::core::option::Option<&'static str> = #hint;
+            }
+        }
+    });
 
     quote! {
         #[doc = #module_doc]
@@ -126,6 +146,8 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
         }
 
         #writes
+
+        #(#relations)*
     }
 }
 

@@ -2,6 +2,8 @@
 //! filters and writes, against the real PostgREST.
 
 mod rpc;
+mod select;
+mod stream;
 mod values;
 
 use serde::{Deserialize, Serialize};
