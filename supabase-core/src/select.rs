@@ -85,14 +85,14 @@ pub trait Relation<Other: Table>: Table {
     const HINT: Option<&'static str>;
 }
 
-/// `Self` relates to many `B`s: required for a `Vec<_>` embedding.
+/// `Self` relates to many `B`s: required for a `Vec<_>` embedding. The derive implements it
+/// (rather than a blanket impl) so a mismatch reports this trait's message.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no to-many relation to `{B}`, so it cannot embed a `Vec` of it",
     label = "embedded here as a `Vec`",
     note = "a to-one relation embeds as `Option<_>`; a missing relation is declared with `#[supabase(has_many({B}))]` on `{Self}`"
 )]
-pub trait ToMany<B: Table> {}
-impl<A: Relation<B, Cardinality = Many>, B: Table> ToMany<B> for A {}
+pub trait ToMany<B: Table>: Relation<B, Cardinality = Many> {}
 
 /// `Self` relates to at most one `B`: required for an `Option<_>` (or plain) embedding.
 #[diagnostic::on_unimplemented(
@@ -100,18 +100,16 @@ impl<A: Relation<B, Cardinality = Many>, B: Table> ToMany<B> for A {}
     label = "embedded here as one row",
     note = "a to-many relation embeds as `Vec<_>`; a missing relation is declared with `#[supabase(belongs_to({B}))]` or `has_one` on `{Self}`"
 )]
-pub trait ToOne<B: Table> {}
-impl<A: Relation<B, Cardinality = One>, B: Table> ToOne<B> for A {}
+pub trait ToOne<B: Table>: Relation<B, Cardinality = One> {}
 
 /// A field type that holds column `C`: exactly the type of the column's field in its table
-/// struct (`Option<_>` for nullable columns).
+/// struct (`Option<_>` for nullable columns). `#[derive(Table)]` implements it for each column.
 #[diagnostic::on_unimplemented(
     message = "a field of type `{Self}` cannot hold the column `{C}`",
     label = "this field's type differs from the column's",
     note = "use the column's type as its `#[derive(Table)]` struct declares it (nullable columns are `Option<_>`), or add a `cast`"
 )]
 pub trait FieldOf<C: Column> {}
-impl<C: Column> FieldOf<C> for C::Field {}
 
 /// Writes one embedding of `E`'s rows into `A`'s select list: `key:table!hint!inner(columns)`.
 #[doc(hidden)]

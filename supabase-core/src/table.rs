@@ -48,8 +48,6 @@ pub trait Column: Copy + Send + Sync + 'static {
     type Table: Table;
     /// The column's type without nullability: `i32` for a nullable `Option<i32>` field.
     type Value: Serialize;
-    /// The type of the column's field as its struct declares it (`Option<i32>` when nullable).
-    type Field;
     /// Wire name of the column.
     const NAME: &'static str;
 }

@@ -94,12 +94,14 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
             impl #krate::table::Column for #module::#col {
                 type Table = #ident;
                 type Value = #value_ty;
-                type Field = #ty;
                 const NAME: &'static str = #wire;
             }
 
             #[automatically_derived]
             impl #krate::table::ColumnOf<#ident> for #module::#col {}
+
+            #[automatically_derived]
+            impl #krate::select::FieldOf<#module::#col> for #ty {}
 
             #nullable
         }
@@ -109,10 +111,10 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     let writes = (!model.read_only).then(|| expand_writes(model));
     let relations = model.relations.iter().map(|r| {
         let target = &r.target;
-        let cardinality = if r.to_many {
-            quote!(#krate::select::Many)
+        let (cardinality, marker) = if r.to_many {
+            (quote!(#krate::select::Many), quote!(#krate::select::ToMany))
         } else {
-            quote!(#krate::select::One)
+            (quote!(#krate::select::One), quote!(#krate::select::ToOne))
         };
         let hint = match &r.hint {
             Some(h) => quote!(::core::option::Option::Some(#h)),
@@ -124,6 +126,9 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
                 type Cardinality = #cardinality;
                 const HINT: ::core::option::Option<&'static str> = #hint;
             }
+
+            #[automatically_derived]
+            impl #marker<#target> for #ident {}
         }
     });
 
