@@ -444,6 +444,16 @@ async fn jwt_verification_is_on_by_default_and_off_per_function() {
         .await
         .unwrap();
     assert_eq!(seen["method"], "POST");
+    // `public-echo` has `verify_jwt = false` in the project's config.toml.
+    let seen: Value = client
+        .functions()
+        .invoke("public-echo", InvokeOptions::new())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["path"], "/public-echo");
 
     // A user's token is accepted.
     let user = stack

@@ -1,6 +1,6 @@
 //! [`FunctionsConfig`] (what a stack serves at `/functions/v1`) and [`FunctionsMode`] (how).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -27,7 +27,7 @@ use axum::handler::Handler;
 #[derive(Clone, Default)]
 #[must_use]
 pub struct FunctionsConfig {
-    pub(crate) no_verify_jwt: BTreeSet<String>,
+    pub(crate) verify_jwt: BTreeMap<String, bool>,
     pub(crate) handlers: BTreeMap<String, Router>,
     pub(crate) secrets: BTreeMap<String, String>,
     pub(crate) deno: DenoSetting,
@@ -49,15 +49,11 @@ impl FunctionsConfig {
         FunctionsConfig::default()
     }
 
-    /// Whether `/functions/v1/<name>` requires a valid JWT in `Authorization` (default true, as
-    /// `verify_jwt` in `[functions.<name>]` of Supabase's `config.toml`).
+    /// Whether `/functions/v1/<name>` requires a valid JWT in `Authorization`. Default: the
+    /// project's `supabase/config.toml` (`[functions.<name>] verify_jwt = false`), else true.
+    /// This setting wins over `config.toml`.
     pub fn verify_jwt(mut self, name: impl Into<String>, verify: bool) -> Self {
-        let name = name.into();
-        if verify {
-            self.no_verify_jwt.remove(&name);
-        } else {
-            self.no_verify_jwt.insert(name);
-        }
+        self.verify_jwt.insert(name.into(), verify);
         self
     }
 
@@ -93,7 +89,7 @@ impl FunctionsConfig {
 impl fmt::Debug for FunctionsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FunctionsConfig")
-            .field("no_verify_jwt", &self.no_verify_jwt)
+            .field("verify_jwt", &self.verify_jwt)
             .field("handlers", &self.handlers.keys().collect::<Vec<_>>())
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .field("deno", &self.deno)

@@ -69,6 +69,14 @@ impl Runtime {
         cache_dir: &Path,
         jwt_secret: &str,
     ) -> Result<Arc<Runtime>, StackError> {
+        let mut config = config;
+        if let Some(project) = project_dir {
+            for (name, verify) in
+                config_toml_verify_jwt(&project.join("supabase").join("config.toml"))?
+            {
+                config.verify_jwt.entry(name).or_insert(verify);
+            }
+        }
         let functions_dir = project_dir
             .map(|p| p.join("supabase").join("functions"))
             .filter(|d| d.is_dir());
@@ -197,6 +205,32 @@ impl Runtime {
     }
 }
 
+/// `verify_jwt` of each `[functions.<name>]` table of a project's `config.toml` (absent file:
+/// none). Other settings are ignored.
+fn config_toml_verify_jwt(path: &Path) -> Result<Vec<(String, bool)>, StackError> {
+    #[derive(serde::Deserialize)]
+    struct ConfigToml {
+        #[serde(default)]
+        functions: HashMap<String, FunctionToml>,
+    }
+    #[derive(serde::Deserialize)]
+    struct FunctionToml {
+        verify_jwt: Option<bool>,
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StackError::io("reading", path, e)),
+    };
+    let parsed: ConfigToml = toml::from_str(&text)
+        .map_err(|e| StackError::Config(format!("{}: {e}", path.display())))?;
+    Ok(parsed
+        .functions
+        .into_iter()
+        .filter_map(|(name, f)| f.verify_jwt.map(|v| (name, v)))
+        .collect())
+}
+
 /// The CLI's function slug rule (supabase/cli `pkg/config/config.go`, `ValidateFunctionSlug`).
 fn is_slug(name: &str) -> bool {
     let mut chars = name.chars();
@@ -288,7 +322,7 @@ async fn serve(State(rt): State<Arc<Runtime>>, mut req: Request) -> Response {
         None
     };
     if req.method() != Method::OPTIONS
-        && !rt.config.no_verify_jwt.contains(name)
+        && rt.config.verify_jwt.get(name).copied().unwrap_or(true)
         && let Err(msg) = verify_jwt(req.headers(), &rt.jwt_secret)
     {
         return json(StatusCode::UNAUTHORIZED, serde_json::json!({ "msg": msg }));
