@@ -34,6 +34,8 @@
 //! Invocations are never retried (a function is not assumed idempotent), and the session's
 //! access token is read for every call.
 
+#[cfg(feature = "blocking")]
+mod blocking;
 mod error;
 mod options;
 mod response;
@@ -42,6 +44,9 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderName, HeaderValue};
 use tracing::Instrument;
 
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub use blocking::{BlockingFunctionResponse, BlockingFunctions};
 pub use error::{ErrorResponse, FunctionsError};
 pub use options::{Form, FunctionRegion, HttpMethod, InvokeOptions};
 pub use response::{ByteStream, EventStream, FunctionData, FunctionResponse, SseEvent};
@@ -56,7 +61,7 @@ const RELAY_ERROR_HEADER: &str = "x-relay-error";
 /// The Edge Functions client of a [`Client`]: [`Client::functions`].
 #[derive(Debug, Clone)]
 pub struct Functions {
-    client: Client,
+    pub(crate) client: Client,
     region: FunctionRegion,
 }
 

@@ -165,3 +165,28 @@ async fn deno_workers_stop_with_the_stack() {
         "worker {pid} still running: {status}"
     );
 }
+
+#[test]
+fn the_blocking_client_invokes_functions() {
+    let stack = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(crate::deno_stack());
+    let client = supabase_core::blocking::create_client(stack.url(), stack.anon_key()).unwrap();
+    let resp = client
+        .functions()
+        .invoke(
+            "hello-world",
+            InvokeOptions::new().body(&json!({ "name": "Blocking" })),
+        )
+        .unwrap();
+    assert_eq!(resp.content_type(), "application/json");
+    assert_eq!(
+        resp.json::<Value>().unwrap(),
+        json!({ "message": "Hello Blocking!" })
+    );
+    let err = client
+        .functions()
+        .invoke("no-such-function", InvokeOptions::new())
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+}
