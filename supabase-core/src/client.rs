@@ -292,6 +292,11 @@ impl Client {
         )
     }
 
+    /// The Edge Functions client: `client.functions().invoke(name, options)`.
+    pub fn functions(&self) -> crate::functions::Functions {
+        crate::functions::Functions::new(self.clone())
+    }
+
     /// URL of a service path under the project URL, e.g. `rest/v1/`.
     pub(crate) fn service_url(&self, path: &str) -> Result<Url> {
         self.inner

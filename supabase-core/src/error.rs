@@ -19,6 +19,10 @@ pub enum Error {
     #[error(transparent)]
     Postgrest(#[from] PostgrestError),
 
+    /// An edge function failed: its non-2xx answer, a relay error, or a network failure.
+    #[error(transparent)]
+    Functions(#[from] crate::functions::FunctionsError),
+
     /// The request could not be sent or its response could not be read (connection refused,
     /// reset, TLS failure, body cut off).
     #[error("HTTP transport error: {0}")]
@@ -55,6 +59,7 @@ impl Error {
         match self {
             Error::Postgrest(e) => Some(e.status),
             Error::Decode { status, .. } => Some(*status),
+            Error::Functions(e) => e.status(),
             _ => None,
         }
     }

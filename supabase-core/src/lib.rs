@@ -39,6 +39,7 @@
 //! - [`postgrest`]: queries, filters, modifiers, RPC ([`postgrest::Builder`]), untyped.
 //! - [`table`] and [`typed`]: the typed layer (`#[derive(Table)]`, [`typed::Query`]).
 //! - [`prelude`]: what a typed program imports.
+//! - [`functions`]: Edge Functions (`client.functions().invoke(name, options)`).
 //! - [`Error`]: every failure, with typed server errors ([`PostgrestError`]).
 //! - [`HttpRequest`]: a built request, for debugging (`builder.build()`).
 //! - `blocking` (feature `blocking`): the same API without async.
@@ -54,6 +55,7 @@ extern crate self as supabase_core;
 pub mod blocking;
 mod client;
 mod error;
+pub mod functions;
 mod http;
 pub mod postgrest;
 mod rpc;

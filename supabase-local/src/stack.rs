@@ -1,6 +1,7 @@
 //! [`Stack`] and [`StackBuilder`]: the public face of the crate.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -8,6 +9,7 @@ use serde::Serialize;
 use crate::error::StackError;
 use crate::gateway::Services;
 use crate::runtime::Background;
+use crate::services::functions::{self, FunctionsConfig, FunctionsMode};
 use crate::start::{self, Plan, Started};
 use crate::{keys, migrate, pg, postgrest, sys};
 
@@ -45,6 +47,7 @@ pub struct StackBuilder {
     max_rows: Option<Option<u64>>,
     cache_dir: Option<PathBuf>,
     services: Services,
+    functions: FunctionsConfig,
 }
 
 impl StackBuilder {
@@ -127,6 +130,15 @@ impl StackBuilder {
         self
     }
 
+    /// Edge functions: JWT verification per function, in-process Rust handlers, secrets, and
+    /// whether Deno runs the project's `supabase/functions/<name>/index.ts` (see
+    /// [`FunctionsConfig`]). Ignored when [`services`](Self::services) brings its own
+    /// functions router.
+    pub fn functions(mut self, config: FunctionsConfig) -> Self {
+        self.functions = config;
+        self
+    }
+
     /// Starts Postgres, applies the project's SQL, starts PostgREST and the gateway.
     /// On failure nothing is left running.
     pub async fn start(self) -> Result<Stack, StackError> {
@@ -134,6 +146,27 @@ impl StackBuilder {
             .jwt_secret
             .clone()
             .unwrap_or_else(|| keys::DEFAULT_JWT_SECRET.to_owned());
+        let cache_dir = self
+            .cache_dir
+            .clone()
+            .unwrap_or_else(postgrest::default_cache_dir);
+        let functions = {
+            let (config, project, cache, secret) = (
+                self.functions.clone(),
+                self.project_dir.clone(),
+                cache_dir.clone(),
+                jwt_secret.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                functions::Runtime::prepare(config, project.as_deref(), &cache, &secret)
+            })
+            .await
+            .map_err(|_| StackError::Stopped)??
+        };
+        let mut services = self.services.clone();
+        if services.functions.is_none() {
+            services.functions = Some(functions.router());
+        }
         let plan = Plan {
             sql_files: self.sql_files()?,
             project_dir: self.project_dir.clone(),
@@ -144,16 +177,25 @@ impl StackBuilder {
             extra_schemas: self.extra_schemas,
             explain: self.explain,
             max_rows: self.max_rows.unwrap_or(Some(DEFAULT_MAX_ROWS)),
-            cache_dir: self.cache_dir.unwrap_or_else(postgrest::default_cache_dir),
-            services: self.services,
+            cache_dir,
+            services,
         };
         let background = Background::spawn()?;
         let started = background.run(start::start(plan)).await??;
-        Ok(Stack {
+        let stack = Stack {
             jwt_secret,
             started,
             background,
-        })
+            functions,
+        };
+        stack.functions.bind(functions::Bound {
+            public_url: stack.url(),
+            anon_key: stack.anon_key().to_owned(),
+            service_role_key: stack.service_role_key().to_owned(),
+            db_url: stack.db_url(),
+            dir: stack.dir().to_owned(),
+        })?;
+        Ok(stack)
     }
 
     fn sql_files(&self) -> Result<Vec<PathBuf>, StackError> {
@@ -198,6 +240,7 @@ pub struct Stack {
     // Drop order: the gateway's runtime first (in `Drop`), then the servers.
     started: Started,
     background: Background,
+    functions: Arc<functions::Runtime>,
 }
 
 impl Stack {
@@ -224,6 +267,12 @@ impl Stack {
     /// The `service_role` API key (a JWT with `role: service_role`; bypasses RLS).
     pub fn service_role_key(&self) -> &str {
         &self.started.service_role_key
+    }
+
+    /// How edge functions run: Deno workers for the project's functions, or only the registered
+    /// Rust handlers (and why).
+    pub fn functions_mode(&self) -> &FunctionsMode {
+        self.functions.mode()
     }
 
     /// The JWT secret PostgREST verifies tokens with.
@@ -360,6 +409,7 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         self.background.shutdown();
+        self.functions.shutdown();
         self.started.postgrest.stop();
         self.started.postgres.stop();
     }

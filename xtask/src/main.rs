@@ -1,6 +1,6 @@
 //! `cargo xtask`: project automation.
 //!
-//! - `setup`: check the Postgres binaries, provision PostgREST, warm the template cluster.
+//! - `setup`: check the Postgres binaries, provision PostgREST and Deno, warm the template cluster.
 //! - `test`: setup, then fmt, clippy, doc and the whole test suite; stops at the first failure.
 //! - `tour`: the main demo, against a local stack started from `examples/`.
 //! - `bench [stack|postgrest|stream]`: benchmarks (stack start-up; client CPU against plain reqwest).
@@ -68,6 +68,14 @@ pub(crate) async fn setup() -> Result<(), String> {
         supabase_local::POSTGREST_VERSION,
         postgrest.display()
     );
+    // Deno for the edge functions: provisioned now so no test downloads it midway.
+    let cache = supabase_local::default_cache_dir();
+    let (deno, version) =
+        tokio::task::spawn_blocking(move || supabase_local::provision_deno(&cache))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    println!("deno      {version} ({})", deno.display());
     let started = Instant::now();
     let stack = supabase_local::Stack::start()
         .await

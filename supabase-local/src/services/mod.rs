@@ -7,6 +7,8 @@
 // Parts are used by the services as they land; remove this once all four use them.
 #![allow(dead_code)]
 
+pub(crate) mod functions;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
