@@ -19,6 +19,11 @@ pub enum Error {
     #[error(transparent)]
     Postgrest(#[from] PostgrestError),
 
+    /// GoTrue (auth) answered with an error, or an auth call could not be made (no session, a
+    /// JWT that does not verify, …). See [`AuthError::code`](crate::auth::AuthError::code).
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+
     /// The request could not be sent or its response could not be read (connection refused,
     /// reset, TLS failure, body cut off).
     #[error("HTTP transport error: {0}")]
@@ -54,6 +59,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Postgrest(e) => Some(e.status),
+            Error::Auth(e) => e.status(),
             Error::Decode { status, .. } => Some(*status),
             _ => None,
         }
