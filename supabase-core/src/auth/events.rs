@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use futures_util::Stream;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use tokio::sync::broadcast;
 
 use super::types::Session;
@@ -132,7 +133,7 @@ impl Auth {
 
     /// Session changes as a stream, starting with `INITIAL_SESSION`. A subscriber that falls
     /// more than 64 events behind skips the oldest ones.
-    pub async fn auth_state_changes(&self) -> impl Stream<Item = AuthEvent> + Send + 'static {
+    pub async fn auth_state_changes(&self) -> BoxStream<'static, AuthEvent> {
         self.shared.initialize().await;
         let rx = self.shared.events.subscribe();
         let first = AuthEvent {
@@ -151,5 +152,6 @@ impl Auth {
                 }
             }
         })
+        .boxed()
     }
 }
