@@ -45,6 +45,7 @@
 //! - [`mint_jwt`], [`api_key`], [`DEFAULT_JWT_SECRET`]: tokens for any role and claims.
 //! - [`provision_postgrest`], [`find_pg_binaries`], [`default_cache_dir`]: what `cargo xtask setup` uses.
 //! - [`Services`]: routers for the other services behind the gateway.
+//! - [`AuthConfig`], [`Mailbox`]: the built-in auth server's settings and the mail it "sent".
 //! - The `supabase-local` binary: `supabase-local start | stop | status`, like `supabase start`.
 
 mod error;
@@ -65,4 +66,5 @@ pub use gateway::Services;
 pub use keys::{API_KEY_EXPIRY, DEFAULT_JWT_SECRET, api_key, mint_jwt};
 pub use pg::{PgBinaries, find_pg_binaries};
 pub use postgrest::{POSTGREST_VERSION, default_cache_dir, provision_postgrest};
+pub use services::auth::{AuthConfig, Mailbox, Message, MessageKind};
 pub use stack::{Ports, Stack, StackBuilder};

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::error::StackError;
 use crate::gateway::Services;
 use crate::runtime::Background;
+use crate::services::auth::{AuthConfig, Mailbox};
 use crate::start::{self, Plan, Started};
 use crate::{keys, migrate, pg, postgrest, sys};
 
@@ -40,6 +41,7 @@ pub struct StackBuilder {
     explain: bool,
     cache_dir: Option<PathBuf>,
     services: Services,
+    auth: AuthConfig,
 }
 
 impl StackBuilder {
@@ -115,6 +117,27 @@ impl StackBuilder {
         self
     }
 
+    /// Settings of the built-in auth server (`/auth/v1`): token lifetime, confirmations, ...
+    pub fn auth_config(mut self, config: AuthConfig) -> Self {
+        self.auth = config;
+        self
+    }
+
+    /// Lifetime of the access tokens the auth server mints (default: one hour). Short lifetimes
+    /// let tests exercise refreshing.
+    pub fn auth_jwt_expiry(mut self, expiry: Duration) -> Self {
+        self.auth.jwt_expiry = expiry;
+        self
+    }
+
+    /// Whether email and phone signups must be confirmed (with the code or link recorded in
+    /// [`Stack::mailbox`]) before signing in. Default: `false`, as `supabase start`.
+    pub fn auth_confirmations(mut self, required: bool) -> Self {
+        self.auth.email_confirmations = required;
+        self.auth.phone_confirmations = required;
+        self
+    }
+
     /// Starts Postgres, applies the project's SQL, starts PostgREST and the gateway.
     /// On failure nothing is left running.
     pub async fn start(self) -> Result<Stack, StackError> {
@@ -122,6 +145,7 @@ impl StackBuilder {
             .jwt_secret
             .clone()
             .unwrap_or_else(|| keys::DEFAULT_JWT_SECRET.to_owned());
+        let mailbox = Mailbox::default();
         let plan = Plan {
             sql_files: self.sql_files()?,
             project_dir: self.project_dir.clone(),
@@ -133,11 +157,14 @@ impl StackBuilder {
             explain: self.explain,
             cache_dir: self.cache_dir.unwrap_or_else(postgrest::default_cache_dir),
             services: self.services,
+            auth: self.auth,
+            mailbox: mailbox.clone(),
         };
         let background = Background::spawn()?;
         let started = background.run(start::start(plan)).await??;
         Ok(Stack {
             jwt_secret,
+            mailbox,
             started,
             background,
         })
@@ -182,6 +209,7 @@ impl StackBuilder {
 #[derive(Debug)]
 pub struct Stack {
     jwt_secret: String,
+    mailbox: Mailbox,
     // Drop order: the gateway's runtime first (in `Drop`), then the servers.
     started: Started,
     background: Background,
@@ -265,6 +293,12 @@ impl Stack {
     /// The directory holding the cluster and the servers' logs (`postgres.log`, `postgrest.log`).
     pub fn dir(&self) -> &Path {
         self.started.dir.path()
+    }
+
+    /// The emails and SMS the auth server has "sent" (OTP codes, magic links, confirmations,
+    /// invites, recoveries), for tests to read: `stack.mailbox().latest_otp("a@example.com")`.
+    pub fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
     }
 
     /// Signs `claims` with this stack's JWT secret (see [`mint_jwt`](crate::mint_jwt)).

@@ -7,6 +7,8 @@
 // Parts are used by the services as they land; remove this once all four use them.
 #![allow(dead_code)]
 
+pub(crate) mod auth;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -30,6 +32,10 @@ pub(crate) struct ServiceEnv {
     pub(crate) project_dir: Option<PathBuf>,
     /// Connections to the database as its superuser; use [`Db::as_caller`] to drop privileges.
     pub(crate) db: Db,
+    /// The auth stand-in's settings.
+    pub(crate) auth: auth::AuthConfig,
+    /// Where the auth stand-in records the emails and SMS it would send.
+    pub(crate) mailbox: auth::Mailbox,
 }
 
 impl std::fmt::Debug for ServiceEnv {
@@ -43,9 +49,15 @@ impl std::fmt::Debug for ServiceEnv {
 }
 
 /// Fills every service the user left `None` with the built-in stand-in.
-pub(crate) fn with_defaults(services: Services, env: &ServiceEnv) -> Services {
-    let _ = env;
+pub(crate) fn with_defaults(mut services: Services, env: &ServiceEnv) -> Services {
+    services.auth = services.auth.or_else(|| Some(auth::router(env.clone())));
     services
+}
+
+/// Tables the services keep in the database, created before the project's migrations so that
+/// those can reference them (e.g. `references auth.users`).
+pub(crate) async fn prepare_db(client: &tokio_postgres::Client) -> Result<(), StackError> {
+    auth::apply_schema(client).await
 }
 
 /// A pool of superuser connections to the stack's database.

@@ -1,0 +1,1 @@
+//! Confirmation, OTP, magic link, recovery and PKCE flows through the mailbox.

@@ -1,0 +1,1 @@
+//! MFA with real TOTP codes, and the admin API.
