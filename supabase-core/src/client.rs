@@ -318,6 +318,17 @@ impl Client {
             .map_err(|e| Error::config(format!("invalid path `{path}`: {e}")))
     }
 
+    /// Makes sure the session is loaded from its store and not about to expire (refreshing it
+    /// through the single-flight path if it is), so the next [`base_headers`](Self::base_headers)
+    /// carry a valid token. Services await this before building each request. A failed refresh
+    /// is left to the request itself (the server answers with its own error; auth listeners got
+    /// `SIGNED_OUT` if the refresh token was refused).
+    pub(crate) async fn ensure_fresh_session(&self) {
+        if let Err(e) = self.inner.auth.fresh_session().await {
+            tracing::debug!(error = %e, "could not refresh the session before a request");
+        }
+    }
+
     /// Headers every request carries: the global ones, then `apikey` and `Authorization` —
     /// the signed-in user's access token when there is a session, else the key (never an
     /// `sb_publishable_`/`sb_secret_` key). An `Authorization` given in the global headers wins,
