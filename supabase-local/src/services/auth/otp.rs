@@ -990,9 +990,9 @@ async fn verify(
         "phone_change_token" => apply_phone_change(tx, &user_id).await?,
         _ => {
             // Email change: with secure email change and a current address, both links are needed.
-            let status: i16 = tx
+            let status: i32 = tx
                 .query_one(
-                    "select coalesce(email_change_confirm_status, 0) from auth.users where id = $1::text::uuid",
+                    "select coalesce(email_change_confirm_status, 0)::int4 from auth.users where id = $1::text::uuid",
                     &[&user_id],
                 )
                 .await?
