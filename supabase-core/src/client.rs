@@ -50,6 +50,7 @@ pub struct ClientOptions {
     pub(crate) function_client_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) header_error: Option<String>,
+    pub(crate) auth: crate::auth::AuthConfig,
 }
 
 impl Default for ClientOptions {
@@ -65,6 +66,7 @@ impl Default for ClientOptions {
             function_client_timeout: Some(Duration::from_secs(5)),
             retry: RetryPolicy::default(),
             header_error: None,
+            auth: crate::auth::AuthConfig::default(),
         }
     }
 }
@@ -120,6 +122,26 @@ impl ClientOptions {
         self
     }
 
+    /// Where the auth session is kept (default: in memory). Ignored when `persist_session` is
+    /// off. See [`FileStore`](crate::auth::FileStore).
+    pub fn session_store(mut self, store: impl crate::auth::SessionStore + 'static) -> Self {
+        self.auth.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The key the session is stored under (default `sb-<project ref>-auth-token`, as
+    /// supabase-js).
+    pub fn storage_key(mut self, key: impl Into<String>) -> Self {
+        self.auth.storage_key = Some(key.into());
+        self
+    }
+
+    /// PKCE (default, as supabase-py) or implicit flow for redirect-based sign-ins.
+    pub fn flow_type(mut self, flow: crate::auth::FlowType) -> Self {
+        self.auth.flow_type = flow;
+        self
+    }
+
     /// When idempotent requests are retried (see [`RetryPolicy`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -138,6 +160,7 @@ impl fmt::Debug for ClientOptions {
             .field("storage_client_timeout", &self.storage_client_timeout)
             .field("function_client_timeout", &self.function_client_timeout)
             .field("retry", &self.retry)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -153,6 +176,8 @@ pub(crate) struct ClientInner {
     pub(crate) key: Secret,
     pub(crate) options: ClientOptions,
     pub(crate) transport: Transport,
+    /// The auth session and settings, shared with the background refresh task.
+    pub(crate) auth: Arc<crate::auth::AuthShared>,
     /// Global headers plus `apikey`/`Authorization`, validated once.
     base_headers: HeaderMap,
     /// The runtime of the blocking facade, when this client belongs to one.
@@ -216,12 +241,21 @@ impl Client {
             HeaderValue::from_static(concat!("supabase-rs/", env!("CARGO_PKG_VERSION"))),
         );
         crate::http::set_auth_headers(&mut base_headers, &key, None)?;
+        let auth = Arc::new(crate::auth::AuthShared::new(
+            &parsed,
+            &base_headers,
+            transport.clone(),
+            options.auth.clone(),
+            options.persist_session,
+            options.auto_refresh_token,
+        )?);
         Ok(Client {
             inner: Arc::new(finish(ClientInner {
                 url: parsed,
                 key: Secret::new(key),
                 options,
                 transport,
+                auth,
                 base_headers,
                 #[cfg(feature = "blocking")]
                 runtime: None,
@@ -305,9 +339,33 @@ impl Client {
             .map_err(|e| Error::config(format!("invalid path `{path}`: {e}")))
     }
 
-    /// Headers every request carries: the global ones, then `apikey` and `Authorization`.
+    /// Makes sure the session is loaded from its store and not about to expire (refreshing it
+    /// through the single-flight path if it is), so the next [`base_headers`](Self::base_headers)
+    /// carry a valid token. Services await this before building each request. A failed refresh
+    /// is left to the request itself (the server answers with its own error; auth listeners got
+    /// `SIGNED_OUT` if the refresh token was refused).
+    pub(crate) async fn ensure_fresh_session(&self) {
+        if let Err(e) = self.inner.auth.fresh_session().await {
+            tracing::debug!(error = %e, "could not refresh the session before a request");
+        }
+    }
+
+    /// Headers every request carries: the global ones, then `apikey` and `Authorization` —
+    /// the signed-in user's access token when there is a session, else the key (never an
+    /// `sb_publishable_`/`sb_secret_` key). An `Authorization` given in the global headers wins,
+    /// as in supabase-js.
     pub(crate) fn base_headers(&self) -> HeaderMap {
-        self.inner.base_headers.clone()
+        let mut headers = self.inner.base_headers.clone();
+        if let Some(bearer) = self.inner.auth.bearer()
+            && !self
+                .inner
+                .options
+                .headers
+                .contains_key(http::header::AUTHORIZATION)
+        {
+            headers.insert(http::header::AUTHORIZATION, bearer);
+        }
+        headers
     }
 }
 

@@ -22,6 +22,10 @@ pub enum Error {
     /// An edge function failed: its non-2xx answer, a relay error, or a network failure.
     #[error(transparent)]
     Functions(#[from] crate::functions::FunctionsError),
+    /// GoTrue (auth) answered with an error, or an auth call could not be made (no session, a
+    /// JWT that does not verify, …). See [`AuthError::code`](crate::auth::AuthError::code).
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
 
     /// The request could not be sent or its response could not be read (connection refused,
     /// reset, TLS failure, body cut off).
@@ -58,6 +62,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Postgrest(e) => Some(e.status),
+            Error::Auth(e) => e.status(),
             Error::Decode { status, .. } => Some(*status),
             Error::Functions(e) => e.status(),
             _ => None,

@@ -37,6 +37,8 @@
 //!
 //! - [`create_client`], [`Client`], [`ClientOptions`]: the entry point.
 //! - [`postgrest`]: queries, filters, modifiers, RPC ([`postgrest::Builder`]), untyped.
+//! - [`auth`]: sign-up, sign-in, the session shared by every service, MFA, admin
+//!   ([`Client::auth`]).
 //! - [`table`] and [`typed`]: the typed layer (`#[derive(Table)]`, [`typed::Query`]).
 //! - [`prelude`]: what a typed program imports.
 //! - [`functions`]: Edge Functions (`client.functions().invoke(name, options)`).
@@ -50,6 +52,7 @@
 #[allow(unused_extern_crates)]
 extern crate self as supabase_core;
 
+pub mod auth;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;

@@ -47,6 +47,7 @@
 //! - [`Services`]: routers for the other services behind the gateway.
 //! - [`FunctionsConfig`], [`FunctionsMode`], [`provision_deno`]: edge functions at `/functions/v1`
 //!   (Deno workers for `supabase/functions/<name>/index.ts`, or in-process axum handlers).
+//! - [`AuthConfig`], [`Mailbox`]: the built-in auth server's settings and the mail it "sent".
 //! - The `supabase-local` binary: `supabase-local start | stop | status`, like `supabase start`.
 
 mod error;
@@ -70,4 +71,5 @@ pub use postgrest::{POSTGREST_VERSION, default_cache_dir, provision_postgrest};
 pub use services::functions::{
     DENO_VERSION, DenoLookup, FunctionsConfig, FunctionsMode, provision_deno,
 };
+pub use services::auth::{AuthConfig, Mailbox, Message, MessageKind};
 pub use stack::{Ports, Stack, StackBuilder};

@@ -10,6 +10,7 @@ use crate::error::StackError;
 use crate::gateway::Services;
 use crate::runtime::Background;
 use crate::services::functions::{self, FunctionsConfig, FunctionsMode};
+use crate::services::auth::{AuthConfig, Mailbox};
 use crate::start::{self, Plan, Started};
 use crate::{keys, migrate, pg, postgrest, sys};
 
@@ -48,6 +49,7 @@ pub struct StackBuilder {
     cache_dir: Option<PathBuf>,
     services: Services,
     functions: FunctionsConfig,
+    auth: AuthConfig,
 }
 
 impl StackBuilder {
@@ -139,6 +141,27 @@ impl StackBuilder {
         self
     }
 
+    /// Settings of the built-in auth server (`/auth/v1`): token lifetime, confirmations, ...
+    pub fn auth_config(mut self, config: AuthConfig) -> Self {
+        self.auth = config;
+        self
+    }
+
+    /// Lifetime of the access tokens the auth server mints (default: one hour). Short lifetimes
+    /// let tests exercise refreshing.
+    pub fn auth_jwt_expiry(mut self, expiry: Duration) -> Self {
+        self.auth.jwt_expiry = expiry;
+        self
+    }
+
+    /// Whether email and phone signups must be confirmed (with the code or link recorded in
+    /// [`Stack::mailbox`]) before signing in. Default: `false`, as `supabase start`.
+    pub fn auth_confirmations(mut self, required: bool) -> Self {
+        self.auth.email_confirmations = required;
+        self.auth.phone_confirmations = required;
+        self
+    }
+
     /// Starts Postgres, applies the project's SQL, starts PostgREST and the gateway.
     /// On failure nothing is left running.
     pub async fn start(self) -> Result<Stack, StackError> {
@@ -167,6 +190,7 @@ impl StackBuilder {
         if services.functions.is_none() {
             services.functions = Some(functions.router());
         }
+        let mailbox = Mailbox::default();
         let plan = Plan {
             sql_files: self.sql_files()?,
             project_dir: self.project_dir.clone(),
@@ -179,11 +203,14 @@ impl StackBuilder {
             max_rows: self.max_rows.unwrap_or(Some(DEFAULT_MAX_ROWS)),
             cache_dir,
             services,
+            auth: self.auth,
+            mailbox: mailbox.clone(),
         };
         let background = Background::spawn()?;
         let started = background.run(start::start(plan)).await??;
         let stack = Stack {
             jwt_secret,
+            mailbox,
             started,
             background,
             functions,
@@ -237,6 +264,7 @@ impl StackBuilder {
 #[derive(Debug)]
 pub struct Stack {
     jwt_secret: String,
+    mailbox: Mailbox,
     // Drop order: the gateway's runtime first (in `Drop`), then the servers.
     started: Started,
     background: Background,
@@ -327,6 +355,12 @@ impl Stack {
     /// The directory holding the cluster and the servers' logs (`postgres.log`, `postgrest.log`).
     pub fn dir(&self) -> &Path {
         self.started.dir.path()
+    }
+
+    /// The emails and SMS the auth server has "sent" (OTP codes, magic links, confirmations,
+    /// invites, recoveries), for tests to read: `stack.mailbox().latest_otp("a@example.com")`.
+    pub fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
     }
 
     /// Signs `claims` with this stack's JWT secret (see [`mint_jwt`](crate::mint_jwt)).

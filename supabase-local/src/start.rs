@@ -25,6 +25,8 @@ pub(crate) struct Plan {
     pub(crate) max_rows: Option<u64>,
     pub(crate) cache_dir: PathBuf,
     pub(crate) services: Services,
+    pub(crate) auth: services::auth::AuthConfig,
+    pub(crate) mailbox: services::auth::Mailbox,
 }
 
 /// What a started stack is made of.
@@ -89,6 +91,7 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
     )
     .await?;
     let client = pg::connect(&postgres.conn_str(pg::SUPERUSER, pg::PASSWORD)).await?;
+    services::prepare_db(&client).await?;
     migrate::apply(&client, &plan.sql_files).await?;
     let schemas = resolve_schemas(&client, plan.schemas, plan.extra_schemas).await?;
     drop(client);
@@ -143,6 +146,8 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
         data_dir: services_dir,
         project_dir: plan.project_dir.clone(),
         db: services::Db::new(&postgres.conn_str(pg::SUPERUSER, pg::PASSWORD))?,
+        auth: plan.auth.clone(),
+        mailbox: plan.mailbox.clone(),
     };
     let app = gateway::router(
         ApiKeys {

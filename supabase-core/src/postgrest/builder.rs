@@ -121,6 +121,7 @@ impl<T, M> Builder<T, M> {
 
 impl<T: DeserializeOwned, M> Builder<T, M> {
     async fn send(self) -> Result<Response<T>> {
+        self.client.ensure_fresh_session().await;
         let request = self.state.render(&self.client)?;
         let raw = self.client.inner.transport.send(request).await?;
         decode(raw, self.state.cardinality)

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod functions;
+pub(crate) mod auth;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,6 +33,10 @@ pub(crate) struct ServiceEnv {
     pub(crate) project_dir: Option<PathBuf>,
     /// Connections to the database as its superuser; use [`Db::as_caller`] to drop privileges.
     pub(crate) db: Db,
+    /// The auth stand-in's settings.
+    pub(crate) auth: auth::AuthConfig,
+    /// Where the auth stand-in records the emails and SMS it would send.
+    pub(crate) mailbox: auth::Mailbox,
 }
 
 impl std::fmt::Debug for ServiceEnv {
@@ -45,9 +50,15 @@ impl std::fmt::Debug for ServiceEnv {
 }
 
 /// Fills every service the user left `None` with the built-in stand-in.
-pub(crate) fn with_defaults(services: Services, env: &ServiceEnv) -> Services {
-    let _ = env;
+pub(crate) fn with_defaults(mut services: Services, env: &ServiceEnv) -> Services {
+    services.auth = services.auth.or_else(|| Some(auth::router(env.clone())));
     services
+}
+
+/// Tables the services keep in the database, created before the project's migrations so that
+/// those can reference them (e.g. `references auth.users`).
+pub(crate) async fn prepare_db(client: &tokio_postgres::Client) -> Result<(), StackError> {
+    auth::apply_schema(client).await
 }
 
 /// A pool of superuser connections to the stack's database.
