@@ -19,6 +19,10 @@ pub enum Error {
     #[error(transparent)]
     Postgrest(#[from] PostgrestError),
 
+    /// Storage answered with an error (`{statusCode, error, message}`).
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+
     /// The request could not be sent or its response could not be read (connection refused,
     /// reset, TLS failure, body cut off).
     #[error("HTTP transport error: {0}")]
@@ -54,6 +58,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Postgrest(e) => Some(e.status),
+            Error::Storage(e) => Some(e.status),
             Error::Decode { status, .. } => Some(*status),
             _ => None,
         }

@@ -174,6 +174,12 @@ impl Transport {
         Ok(Transport { http, retry })
     }
 
+    /// The shared `reqwest` client, for streamed transfers that cannot go through
+    /// [`Transport::send`] (which reads whole bodies and may retry).
+    pub(crate) fn reqwest(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Sends the request and reads the whole body, retrying idempotent requests as the
     /// [`RetryPolicy`] says. A `503` that is still there after the last retry is returned as a
     /// response, for the caller to turn into its service's typed error.

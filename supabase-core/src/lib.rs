@@ -39,6 +39,7 @@
 //! - [`postgrest`]: queries, filters, modifiers, RPC ([`postgrest::Builder`]), untyped.
 //! - [`table`] and [`typed`]: the typed layer (`#[derive(Table)]`, [`typed::Query`]).
 //! - [`prelude`]: what a typed program imports.
+//! - [`storage`]: buckets and objects (`client.storage()`), streaming, signed URLs, TUS.
 //! - [`Error`]: every failure, with typed server errors ([`PostgrestError`]).
 //! - [`HttpRequest`]: a built request, for debugging (`builder.build()`).
 //! - `blocking` (feature `blocking`): the same API without async.
@@ -57,6 +58,7 @@ mod error;
 mod http;
 pub mod postgrest;
 mod secret;
+pub mod storage;
 pub mod table;
 pub mod typed;
 
