@@ -16,6 +16,8 @@ use serde_json::Value;
 use crate::error::StackError;
 use crate::gateway::Services;
 
+mod storage;
+
 /// Everything a built-in service needs from the stack. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct ServiceEnv {
@@ -43,8 +45,11 @@ impl std::fmt::Debug for ServiceEnv {
 }
 
 /// Fills every service the user left `None` with the built-in stand-in.
-pub(crate) fn with_defaults(services: Services, env: &ServiceEnv) -> Services {
+pub(crate) fn with_defaults(mut services: Services, env: &ServiceEnv) -> Services {
     let _ = env;
+    services.storage = services
+        .storage
+        .or_else(|| Some(storage::router(env.clone())));
     services
 }
 
