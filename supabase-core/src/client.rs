@@ -331,6 +331,11 @@ impl Client {
         crate::functions::Functions::new(self.clone())
     }
 
+    /// Supabase Storage: buckets, and `storage().from_(bucket)` for objects.
+    pub fn storage(&self) -> crate::storage::Storage {
+        crate::storage::Storage::new(self.clone())
+    }
+
     /// URL of a service path under the project URL, e.g. `rest/v1/`.
     pub(crate) fn service_url(&self, path: &str) -> Result<Url> {
         self.inner

@@ -26,6 +26,9 @@ pub enum Error {
     /// JWT that does not verify, …). See [`AuthError::code`](crate::auth::AuthError::code).
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
+    /// Storage answered with an error (`{statusCode, error, message}`).
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
 
     /// The request could not be sent or its response could not be read (connection refused,
     /// reset, TLS failure, body cut off).
@@ -63,6 +66,7 @@ impl Error {
         match self {
             Error::Postgrest(e) => Some(e.status),
             Error::Auth(e) => e.status(),
+            Error::Storage(e) => Some(e.status),
             Error::Decode { status, .. } => Some(*status),
             Error::Functions(e) => e.status(),
             _ => None,

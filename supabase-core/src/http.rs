@@ -174,7 +174,9 @@ impl Transport {
         Ok(Transport { http, retry })
     }
 
-    /// The shared `reqwest` client, for services that stream bodies (edge functions).
+    /// The shared `reqwest` client, for streamed transfers that cannot go through
+    /// [`Transport::send`] (which reads whole bodies and may retry): storage uploads and
+    /// downloads, edge functions.
     pub(crate) fn client(&self) -> &reqwest::Client {
         &self.http
     }

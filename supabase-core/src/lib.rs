@@ -42,6 +42,7 @@
 //! - [`table`] and [`typed`]: the typed layer (`#[derive(Table)]`, [`typed::Query`]).
 //! - [`prelude`]: what a typed program imports.
 //! - [`functions`]: Edge Functions (`client.functions().invoke(name, options)`).
+//! - [`storage`]: buckets and objects (`client.storage()`), streaming, signed URLs, TUS.
 //! - [`Error`]: every failure, with typed server errors ([`PostgrestError`]).
 //! - [`HttpRequest`]: a built request, for debugging (`builder.build()`).
 //! - `blocking` (feature `blocking`): the same API without async.
@@ -64,6 +65,7 @@ pub mod postgrest;
 mod rpc;
 mod secret;
 pub mod select;
+pub mod storage;
 pub mod table;
 pub mod typed;
 pub mod types;

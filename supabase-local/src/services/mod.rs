@@ -19,6 +19,8 @@ use serde_json::Value;
 use crate::error::StackError;
 use crate::gateway::Services;
 
+mod storage;
+
 /// Everything a built-in service needs from the stack. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct ServiceEnv {
@@ -52,6 +54,9 @@ impl std::fmt::Debug for ServiceEnv {
 /// Fills every service the user left `None` with the built-in stand-in.
 pub(crate) fn with_defaults(mut services: Services, env: &ServiceEnv) -> Services {
     services.auth = services.auth.or_else(|| Some(auth::router(env.clone())));
+    services.storage = services
+        .storage
+        .or_else(|| Some(storage::router(env.clone())));
     services
 }
 
