@@ -50,6 +50,7 @@ pub struct ClientOptions {
     pub(crate) function_client_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) header_error: Option<String>,
+    pub(crate) realtime: crate::realtime::RealtimeOptions,
 }
 
 impl Default for ClientOptions {
@@ -65,6 +66,7 @@ impl Default for ClientOptions {
             function_client_timeout: Some(Duration::from_secs(5)),
             retry: RetryPolicy::default(),
             header_error: None,
+            realtime: crate::realtime::RealtimeOptions::default(),
         }
     }
 }
@@ -120,6 +122,12 @@ impl ClientOptions {
         self
     }
 
+    /// Options of the realtime socket (timeouts, heartbeat, reconnection backoff).
+    pub fn realtime(mut self, options: crate::realtime::RealtimeOptions) -> Self {
+        self.realtime = options;
+        self
+    }
+
     /// When idempotent requests are retried (see [`RetryPolicy`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -138,6 +146,7 @@ impl fmt::Debug for ClientOptions {
             .field("storage_client_timeout", &self.storage_client_timeout)
             .field("function_client_timeout", &self.function_client_timeout)
             .field("retry", &self.retry)
+            .field("realtime", &self.realtime)
             .finish()
     }
 }
@@ -155,6 +164,8 @@ pub(crate) struct ClientInner {
     pub(crate) transport: Transport,
     /// Global headers plus `apikey`/`Authorization`, validated once.
     base_headers: HeaderMap,
+    /// The realtime client, created on first use.
+    realtime: std::sync::OnceLock<crate::realtime::RealtimeClient>,
     /// The runtime of the blocking facade, when this client belongs to one.
     #[cfg(feature = "blocking")]
     pub(crate) runtime: Option<std::sync::Arc<tokio::runtime::Runtime>>,
@@ -223,6 +234,7 @@ impl Client {
                 options,
                 transport,
                 base_headers,
+                realtime: std::sync::OnceLock::new(),
                 #[cfg(feature = "blocking")]
                 runtime: None,
             })),
@@ -274,6 +286,38 @@ impl Client {
         args: A,
     ) -> crate::postgrest::Builder {
         self.postgrest().rpc(function, args)
+    }
+
+    /// The realtime client (one socket shared by every channel of this client).
+    pub fn realtime(&self) -> crate::realtime::RealtimeClient {
+        self.inner
+            .realtime
+            .get_or_init(|| crate::realtime::RealtimeClient::new(&self.inner))
+            .clone()
+    }
+
+    /// A realtime channel on topic `realtime:<name>`, as `supabase.channel(name, opts)`.
+    pub fn channel(
+        &self,
+        name: impl Into<String>,
+        config: crate::realtime::ChannelConfig,
+    ) -> crate::realtime::RealtimeChannel {
+        self.realtime().channel(name, config)
+    }
+
+    /// Unsubscribes and forgets a channel, as `supabase.remove_channel(channel)`.
+    pub async fn remove_channel(&self, channel: &crate::realtime::RealtimeChannel) -> Result<()> {
+        self.realtime().remove_channel(channel).await
+    }
+
+    /// Unsubscribes and forgets every channel, as `supabase.remove_all_channels()`.
+    pub async fn remove_all_channels(&self) -> Result<()> {
+        self.realtime().remove_all_channels().await
+    }
+
+    /// Every realtime channel of this client, as `supabase.get_channels()`.
+    pub fn get_channels(&self) -> Vec<crate::realtime::RealtimeChannel> {
+        self.realtime().get_channels()
     }
 
     /// URL of a service path under the project URL, e.g. `rest/v1/`.

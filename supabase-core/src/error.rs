@@ -19,6 +19,10 @@ pub enum Error {
     #[error(transparent)]
     Postgrest(#[from] PostgrestError),
 
+    /// A realtime operation failed (a refused join, a timeout, a lost connection).
+    #[error(transparent)]
+    Realtime(#[from] crate::realtime::RealtimeError),
+
     /// The request could not be sent or its response could not be read (connection refused,
     /// reset, TLS failure, body cut off).
     #[error("HTTP transport error: {0}")]

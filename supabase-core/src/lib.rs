@@ -39,6 +39,7 @@
 //! - [`postgrest`]: queries, filters, modifiers, RPC ([`postgrest::Builder`]), untyped.
 //! - [`table`] and [`typed`]: the typed layer (`#[derive(Table)]`, [`typed::Query`]).
 //! - [`prelude`]: what a typed program imports.
+//! - [`realtime`]: broadcast, presence and postgres changes (`client.channel(..)`).
 //! - [`Error`]: every failure, with typed server errors ([`PostgrestError`]).
 //! - [`HttpRequest`]: a built request, for debugging (`builder.build()`).
 //! - `blocking` (feature `blocking`): the same API without async.
@@ -56,6 +57,7 @@ mod client;
 mod error;
 mod http;
 pub mod postgrest;
+pub mod realtime;
 mod secret;
 pub mod table;
 pub mod typed;
