@@ -6,7 +6,7 @@
 //! REST fallback of `send` for broadcasts when the channel is not joined, and the rejoin after
 //! `phx_error` or a timeout.
 
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Value, json};
 
@@ -134,12 +134,17 @@ struct State {
     postgres: Vec<PostgresBinding>,
     statuses: Vec<StatusCallback>,
     presence: PresenceTracker,
+    /// `system` messages that arrived before the join reply was applied (the server sends
+    /// them right after the reply): handled once the channel is joined.
+    deferred: Vec<Message>,
 }
 
 pub(crate) struct ChannelInner {
     pub(crate) topic: String,
     pub(crate) name: String,
-    socket: Weak<Shared>,
+    /// Strong, as realtime-js channels hold their socket: a channel keeps the socket alive
+    /// until it is removed (`remove_channel`, `remove_all_channels`).
+    socket: Arc<Shared>,
     state: Mutex<State>,
 }
 
@@ -184,7 +189,7 @@ impl RealtimeChannel {
             inner: Arc::new(ChannelInner {
                 topic,
                 name,
-                socket: Arc::downgrade(shared),
+                socket: Arc::clone(shared),
                 state: Mutex::new(State {
                     config,
                     phase: Phase::Closed,
@@ -197,6 +202,7 @@ impl RealtimeChannel {
                     postgres: Vec::new(),
                     statuses: Vec::new(),
                     presence: PresenceTracker::default(),
+                    deferred: Vec::new(),
                 }),
             }),
         };
@@ -575,9 +581,7 @@ impl RealtimeChannel {
 
 impl ChannelInner {
     fn socket(&self) -> Result<Arc<Shared>> {
-        self.socket
-            .upgrade()
-            .ok_or_else(|| Error::config("the realtime client was dropped"))
+        Ok(Arc::clone(&self.socket))
     }
 
     pub(crate) fn wants_join(&self) -> bool {
@@ -624,6 +628,7 @@ impl ChannelInner {
                 return;
             }
             state.phase = Phase::Joining;
+            state.deferred.clear();
             state.join_ref = Some(join_ref.clone());
             Self::join_payload(&state, &socket.access_token())
         };
@@ -661,7 +666,13 @@ impl ChannelInner {
                     }
                 };
                 match result {
-                    Ok(()) => self.emit(SubscribeStatus::Subscribed, None),
+                    Ok(()) => {
+                        self.emit(SubscribeStatus::Subscribed, None);
+                        let deferred = std::mem::take(&mut lock(&self.state).deferred);
+                        for message in deferred {
+                            Arc::clone(&self).handle(&socket, &message);
+                        }
+                    }
                     Err(e) => self.emit(SubscribeStatus::ChannelError, Some(&e)),
                 }
             }
@@ -772,9 +783,13 @@ impl ChannelInner {
     /// Handles a message for this topic (realtime-js `_trigger`).
     pub(crate) fn handle(self: Arc<Self>, socket: &Shared, message: &Message) {
         {
-            let state = lock(&self.state);
+            let mut state = lock(&self.state);
             // Phoenix `isMember`: messages of an earlier join are stale.
             if message.join_ref.is_some() && message.join_ref != state.join_ref {
+                return;
+            }
+            if message.event == "system" && state.phase == Phase::Joining {
+                state.deferred.push(message.clone());
                 return;
             }
         }
@@ -792,9 +807,8 @@ impl ChannelInner {
                     message: payload.to_string(),
                 };
                 self.emit(SubscribeStatus::ChannelError, Some(&e));
-                if let Some(socket) = self.socket.upgrade() {
-                    self.schedule_rejoin(&socket);
-                }
+                let socket = Arc::clone(&self.socket);
+                self.schedule_rejoin(&socket);
             }
             "system" if payload["status"] == "error" => {
                 let e = RealtimeError::Channel {

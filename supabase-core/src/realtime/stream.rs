@@ -21,6 +21,11 @@ impl<T> EventStream<T> {
         (tx, EventStream { rx })
     }
 
+    /// An event already received, without waiting.
+    pub fn try_recv(&mut self) -> Option<T> {
+        self.rx.try_recv().ok()
+    }
+
     /// The next event, or `None` once the channel is gone.
     pub async fn recv(&mut self) -> Option<T> {
         self.rx.recv().await

@@ -14,6 +14,8 @@ use axum::http::HeaderMap;
 use serde_json::Value;
 
 use crate::error::StackError;
+
+mod realtime;
 use crate::gateway::Services;
 
 /// Everything a built-in service needs from the stack. Cheap to clone.
@@ -43,8 +45,10 @@ impl std::fmt::Debug for ServiceEnv {
 }
 
 /// Fills every service the user left `None` with the built-in stand-in.
-pub(crate) fn with_defaults(services: Services, env: &ServiceEnv) -> Services {
-    let _ = env;
+pub(crate) fn with_defaults(mut services: Services, env: &ServiceEnv) -> Services {
+    services
+        .realtime
+        .get_or_insert_with(|| realtime::router(env.clone()));
     services
 }
 
