@@ -93,3 +93,59 @@ async fn rest_broadcast_with_a_bad_key_is_a_typed_error() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn callbacks_as_in_the_reference_and_the_1_0_0_serializer() {
+    use std::sync::mpsc;
+    use supabase_core::realtime::{RealtimeOptions, SubscribeStatus, Vsn};
+
+    let stack = crate::stack().await;
+    // A client speaking vsn 1.0.0 (JSON objects) next to one speaking 2.0.0 (arrays).
+    let v1 = supabase_core::Client::new(
+        stack.url(),
+        stack.anon_key(),
+        supabase_core::ClientOptions::default().realtime(RealtimeOptions::default().vsn(Vsn::V1)),
+    )
+    .unwrap();
+    let name = room();
+    let (tx, rx) = mpsc::channel();
+    let (status_tx, status_rx) = mpsc::channel();
+    let channel = v1
+        .channel(&name, ChannelConfig::default())
+        .on_broadcast("cursor-pos", move |m| tx.send(m.payload).unwrap())
+        .subscribe_with(move |status, err| status_tx.send((status, err.cloned())).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        status_rx.recv().unwrap(),
+        (SubscribeStatus::Subscribed, None)
+    );
+    let sender = anon()
+        .await
+        .channel(&name, ChannelConfig::default())
+        .subscribe()
+        .await
+        .unwrap();
+    sender
+        .send_broadcast("other-event", json!({"ignored": true}))
+        .await
+        .unwrap();
+    sender
+        .send_broadcast("cursor-pos", json!({"x": 0.5}))
+        .await
+        .unwrap();
+    let got =
+        tokio::task::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .expect("callback called");
+    assert_eq!(
+        got,
+        json!({"x": 0.5}),
+        "only `cursor-pos` reaches the callback"
+    );
+    assert_eq!(v1.get_channels(), vec![channel.clone()]);
+    v1.remove_channel(&channel).await.unwrap();
+    assert_eq!(status_rx.recv().unwrap(), (SubscribeStatus::Closed, None));
+    assert!(v1.get_channels().is_empty());
+}
