@@ -51,6 +51,7 @@ pub struct ClientOptions {
     pub(crate) retry: RetryPolicy,
     pub(crate) header_error: Option<String>,
     pub(crate) auth: crate::auth::AuthConfig,
+    pub(crate) realtime: crate::realtime::RealtimeOptions,
 }
 
 impl Default for ClientOptions {
@@ -67,6 +68,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             header_error: None,
             auth: crate::auth::AuthConfig::default(),
+            realtime: crate::realtime::RealtimeOptions::default(),
         }
     }
 }
@@ -142,6 +144,12 @@ impl ClientOptions {
         self
     }
 
+    /// Options of the realtime socket (timeouts, heartbeat, reconnection backoff).
+    pub fn realtime(mut self, options: crate::realtime::RealtimeOptions) -> Self {
+        self.realtime = options;
+        self
+    }
+
     /// When idempotent requests are retried (see [`RetryPolicy`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -161,6 +169,7 @@ impl fmt::Debug for ClientOptions {
             .field("function_client_timeout", &self.function_client_timeout)
             .field("retry", &self.retry)
             .field("auth", &self.auth)
+            .field("realtime", &self.realtime)
             .finish()
     }
 }
@@ -180,6 +189,8 @@ pub(crate) struct ClientInner {
     pub(crate) auth: Arc<crate::auth::AuthShared>,
     /// Global headers plus `apikey`/`Authorization`, validated once.
     base_headers: HeaderMap,
+    /// The realtime client, created on first use.
+    realtime: std::sync::OnceLock<crate::realtime::RealtimeClient>,
     /// The runtime of the blocking facade, when this client belongs to one.
     #[cfg(feature = "blocking")]
     pub(crate) runtime: Option<std::sync::Arc<tokio::runtime::Runtime>>,
@@ -257,6 +268,7 @@ impl Client {
                 transport,
                 auth,
                 base_headers,
+                realtime: std::sync::OnceLock::new(),
                 #[cfg(feature = "blocking")]
                 runtime: None,
             })),
@@ -334,6 +346,38 @@ impl Client {
     /// Supabase Storage: buckets, and `storage().from_(bucket)` for objects.
     pub fn storage(&self) -> crate::storage::Storage {
         crate::storage::Storage::new(self.clone())
+    }
+
+    /// The realtime client (one socket shared by every channel of this client).
+    pub fn realtime(&self) -> crate::realtime::RealtimeClient {
+        self.inner
+            .realtime
+            .get_or_init(|| crate::realtime::RealtimeClient::new(&self.inner))
+            .clone()
+    }
+
+    /// A realtime channel on topic `realtime:<name>`, as `supabase.channel(name, opts)`.
+    pub fn channel(
+        &self,
+        name: impl Into<String>,
+        config: crate::realtime::ChannelConfig,
+    ) -> crate::realtime::RealtimeChannel {
+        self.realtime().channel(name, config)
+    }
+
+    /// Unsubscribes and forgets a channel, as `supabase.remove_channel(channel)`.
+    pub async fn remove_channel(&self, channel: &crate::realtime::RealtimeChannel) -> Result<()> {
+        self.realtime().remove_channel(channel).await
+    }
+
+    /// Unsubscribes and forgets every channel, as `supabase.remove_all_channels()`.
+    pub async fn remove_all_channels(&self) -> Result<()> {
+        self.realtime().remove_all_channels().await
+    }
+
+    /// Every realtime channel of this client, as `supabase.get_channels()`.
+    pub fn get_channels(&self) -> Vec<crate::realtime::RealtimeChannel> {
+        self.realtime().get_channels()
     }
 
     /// URL of a service path under the project URL, e.g. `rest/v1/`.

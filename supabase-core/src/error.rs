@@ -29,6 +29,9 @@ pub enum Error {
     /// Storage answered with an error (`{statusCode, error, message}`).
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    /// A realtime operation failed (a refused join, a timeout, a lost connection).
+    #[error(transparent)]
+    Realtime(#[from] crate::realtime::RealtimeError),
 
     /// The request could not be sent or its response could not be read (connection refused,
     /// reset, TLS failure, body cut off).

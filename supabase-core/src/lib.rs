@@ -43,6 +43,7 @@
 //! - [`prelude`]: what a typed program imports.
 //! - [`functions`]: Edge Functions (`client.functions().invoke(name, options)`).
 //! - [`storage`]: buckets and objects (`client.storage()`), streaming, signed URLs, TUS.
+//! - [`realtime`]: broadcast, presence and postgres changes (`client.channel(..)`).
 //! - [`Error`]: every failure, with typed server errors ([`PostgrestError`]).
 //! - [`HttpRequest`]: a built request, for debugging (`builder.build()`).
 //! - `blocking` (feature `blocking`): the same API without async.
@@ -63,6 +64,7 @@ pub mod functions;
 mod http;
 pub mod postgrest;
 mod rpc;
+pub mod realtime;
 mod secret;
 pub mod select;
 pub mod storage;

@@ -17,6 +17,8 @@ use axum::http::HeaderMap;
 use serde_json::Value;
 
 use crate::error::StackError;
+
+mod realtime;
 use crate::gateway::Services;
 
 mod storage;
@@ -57,6 +59,9 @@ pub(crate) fn with_defaults(mut services: Services, env: &ServiceEnv) -> Service
     services.storage = services
         .storage
         .or_else(|| Some(storage::router(env.clone())));
+    services
+        .realtime
+        .get_or_insert_with(|| realtime::router(env.clone()));
     services
 }
 
