@@ -399,6 +399,16 @@ impl Client {
         }
     }
 
+    /// [`ensure_fresh_session`](Self::ensure_fresh_session), then sets the
+    /// `Authorization` to what [`base_headers`](Self::base_headers) now carry: for requests whose
+    /// headers were built before the first await.
+    pub(crate) async fn refresh_authorization(&self, headers: &mut HeaderMap) {
+        self.ensure_fresh_session().await;
+        if let Some(value) = self.base_headers().get(http::header::AUTHORIZATION) {
+            headers.insert(http::header::AUTHORIZATION, value.clone());
+        }
+    }
+
     /// Headers every request carries: the global ones, then `apikey` and `Authorization` —
     /// the signed-in user's access token when there is a session, else the key (never an
     /// `sb_publishable_`/`sb_secret_` key). An `Authorization` given in the global headers wins,

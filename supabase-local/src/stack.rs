@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::error::StackError;
 use crate::gateway::Services;
 use crate::runtime::Background;
-use crate::services::functions::{self, FunctionsConfig, FunctionsMode};
 use crate::services::auth::{AuthConfig, Mailbox};
+use crate::services::functions::{self, FunctionsConfig, FunctionsMode};
 use crate::start::{self, Plan, Started};
 use crate::{keys, migrate, pg, postgrest, sys};
 

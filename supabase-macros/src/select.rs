@@ -102,7 +102,7 @@ fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
             skip_value(meta);
         }
     });
-    let mut key = name.clone();
+    let mut key = name;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let _ = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("rename") && meta.input.peek(syn::Token![=]) {

@@ -91,11 +91,17 @@ impl Shared {
     }
 
     /// The token sent on join and in `access_token` messages: the one given to `set_auth`,
-    /// else the API key (as supabase-js does when no user is signed in).
+    /// else the signed-in user's access token, else the API key (as supabase-js does).
     pub(crate) fn access_token(&self) -> Secret {
-        lock(&self.token)
-            .clone()
-            .unwrap_or_else(|| self.api_key.clone())
+        if let Some(token) = lock(&self.token).clone() {
+            return token;
+        }
+        let session_token = self.client.upgrade().and_then(|inner| {
+            let bearer = inner.auth.bearer()?;
+            let token = bearer.to_str().ok()?.strip_prefix("Bearer ")?.to_owned();
+            Some(Secret::new(token))
+        });
+        session_token.unwrap_or_else(|| self.api_key.clone())
     }
 
     pub(crate) fn set_auth(&self, token: Option<Secret>) {

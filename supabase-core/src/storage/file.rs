@@ -117,7 +117,11 @@ impl FileApi {
         body: UploadBody,
         options: &FileOptions,
     ) -> Result<UploadResponse> {
-        let headers = self.upload_headers(path, &body, options)?;
+        let mut headers = self.upload_headers(path, &body, options)?;
+        self.storage
+            .client
+            .refresh_authorization(&mut headers)
+            .await;
         let timeout = self.storage.client.inner.options.storage_client_timeout;
         let progress = Progress::new();
         let (body, length) = body.into_reqwest(&progress).await?;
@@ -223,6 +227,7 @@ impl FileApi {
     pub async fn download_stream(&self, path: &str, options: UrlOptions) -> Result<ByteStream> {
         let url = self.download_url(path, &options)?;
         let timeout = self.storage.client.inner.options.storage_client_timeout;
+        self.storage.client.ensure_fresh_session().await;
         let send = self
             .storage
             .client

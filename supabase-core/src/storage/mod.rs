@@ -168,7 +168,8 @@ impl Storage {
 
     /// Sends a request, returning the response when it succeeded and a [`StorageError`]
     /// otherwise.
-    pub(crate) async fn send(&self, req: HttpRequest) -> Result<RawResponse> {
+    pub(crate) async fn send(&self, mut req: HttpRequest) -> Result<RawResponse> {
+        self.client.refresh_authorization(&mut req.headers).await;
         let resp = self.client.inner.transport.send(req).await?;
         if resp.status.is_success() {
             Ok(resp)

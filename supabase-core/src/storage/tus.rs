@@ -133,6 +133,10 @@ impl FileApi {
         let url = self.storage.url(&["upload", "resumable"])?;
         let mut req = self.storage.request(Method::POST, url, None);
         req.headers = headers;
+        self.storage
+            .client
+            .refresh_authorization(&mut req.headers)
+            .await;
         let resp = self.storage.client.inner.transport.send(req).await?;
         if resp.status != StatusCode::CREATED {
             return Err(Error::Storage(StorageError::from_tus(
@@ -209,6 +213,11 @@ impl ResumableUpload {
             .storage
             .request(Method::HEAD, self.url.clone(), None);
         req.headers = self.api.tus_headers()?;
+        self.api
+            .storage
+            .client
+            .refresh_authorization(&mut req.headers)
+            .await;
         let resp = self.api.storage.client.inner.transport.send(req).await?;
         if !resp.status.is_success() {
             return Err(Error::Storage(StorageError::from_tus(
@@ -227,6 +236,11 @@ impl ResumableUpload {
     /// server's new offset. Never retried: after a failure, ask [`offset`](Self::offset).
     pub async fn upload_chunk(&self, offset: u64, body: UploadBody, length: u64) -> Result<u64> {
         let mut headers = self.api.tus_headers()?;
+        self.api
+            .storage
+            .client
+            .refresh_authorization(&mut headers)
+            .await;
         set(&mut headers, "upload-offset", &offset.to_string())?;
         headers.insert(
             CONTENT_TYPE,

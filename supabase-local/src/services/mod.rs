@@ -4,11 +4,8 @@
 //! Each service lives in its own module and exposes `router(env: ServiceEnv) -> Router`;
 //! [`with_defaults`] mounts the built-in ones wherever the user did not pass a router.
 
-// Parts are used by the services as they land; remove this once all four use them.
-#![allow(dead_code)]
-
-pub(crate) mod functions;
 pub(crate) mod auth;
+pub(crate) mod functions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -101,31 +98,30 @@ impl Db {
     pub(crate) async fn get(&self) -> Result<deadpool_postgres::Object, DbError> {
         self.pool.get().await.map_err(|e| DbError(e.to_string()))
     }
+}
 
-    /// Runs `work` in a transaction as `caller`'s role with `request.jwt.claims` (and the
-    /// legacy `request.jwt.claim.sub` / `.role`) set, as PostgREST does, so RLS policies and
-    /// `auth.uid()` apply exactly as they do for the caller's PostgREST requests.
-    pub(crate) async fn as_caller<T, F>(&self, caller: &Caller, work: F) -> Result<T, DbError>
-    where
-        F: for<'t> AsyncFnOnce(&'t deadpool_postgres::Transaction<'t>) -> Result<T, DbError>,
-    {
-        let mut conn = self.get().await?;
-        let tx = conn.transaction().await.map_err(DbError::from)?;
-        let claims = caller.claims.to_string();
-        let sub = caller.claims["sub"].as_str().unwrap_or("");
-        tx.execute(
-            "select set_config('role', $1, true), \
-                    set_config('request.jwt.claims', $2, true), \
-                    set_config('request.jwt.claim.sub', $3, true), \
-                    set_config('request.jwt.claim.role', $1, true)",
-            &[&caller.role, &claims, &sub],
-        )
-        .await
-        .map_err(DbError::from)?;
-        let out = work(&tx).await?;
-        tx.commit().await.map_err(DbError::from)?;
-        Ok(out)
-    }
+/// Starts a transaction on `conn` as `caller`'s role with `request.jwt.claims` (and the legacy
+/// `request.jwt.claim.sub` / `.role`) set for the transaction, as PostgREST does, so RLS policies
+/// and `auth.uid()` apply exactly as for the caller's PostgREST requests. (A plain function, not a
+/// helper taking an async closure: those futures cannot be proven `Send`, which axum handlers and
+/// spawned tasks need.)
+pub(crate) async fn begin_as<'c>(
+    conn: &'c mut deadpool_postgres::Object,
+    caller: &Caller,
+) -> Result<deadpool_postgres::Transaction<'c>, DbError> {
+    let tx = conn.transaction().await.map_err(DbError::from)?;
+    let claims = caller.claims.to_string();
+    let sub = caller.claims["sub"].as_str().unwrap_or("");
+    tx.execute(
+        "select set_config('role', $1, true), \
+                set_config('request.jwt.claims', $2, true), \
+                set_config('request.jwt.claim.sub', $3, true), \
+                set_config('request.jwt.claim.role', $1, true)",
+        &[&caller.role, &claims, &sub],
+    )
+    .await
+    .map_err(DbError::from)?;
+    Ok(tx)
 }
 
 /// A database failure inside a service, with Postgres's SQLSTATE when there is one.
@@ -155,19 +151,12 @@ impl DbError {
 pub(crate) struct Caller {
     pub(crate) role: String,
     pub(crate) claims: Value,
-    /// The raw bearer token, for services that pass it on.
-    pub(crate) token: String,
 }
 
 impl Caller {
     /// The `sub` claim (the user id), when the token belongs to a user.
     pub(crate) fn user_id(&self) -> Option<&str> {
         self.claims["sub"].as_str()
-    }
-
-    /// Whether the caller bypasses RLS.
-    pub(crate) fn is_service_role(&self) -> bool {
-        self.role == "service_role"
     }
 }
 
@@ -198,11 +187,7 @@ pub(crate) fn caller(headers: &HeaderMap, jwt_secret: &str) -> Result<Caller, Ca
     let token = bearer.or(apikey).ok_or(CallerError::Missing)?;
     let claims = verify_jwt(token, jwt_secret)?;
     let role = claims["role"].as_str().unwrap_or("anon").to_owned();
-    Ok(Caller {
-        role,
-        claims,
-        token: token.to_owned(),
-    })
+    Ok(Caller { role, claims })
 }
 
 /// Verifies an HS256 token with `secret` (and `exp` when present) and returns its claims.

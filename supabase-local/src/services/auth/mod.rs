@@ -231,7 +231,6 @@ pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResu
 pub(crate) struct Authed {
     pub(crate) user_id: String,
     pub(crate) session_id: Option<String>,
-    pub(crate) claims: Value,
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -317,7 +316,6 @@ pub(crate) async fn require_user(state: &Auth, headers: &HeaderMap) -> ApiResult
     Ok(Authed {
         user_id: sub,
         session_id,
-        claims,
     })
 }
 

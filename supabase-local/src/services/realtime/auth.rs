@@ -47,7 +47,6 @@ pub(super) fn verify(token: &str, secret: &str) -> Result<Caller, String> {
     Ok(Caller {
         role: role.to_owned(),
         claims: claims.clone(),
-        token: token.to_owned(),
     })
 }
 

@@ -385,22 +385,12 @@ async fn visible(
              (select {rcols} from jsonb_populate_record(null::{relation}, $1::text::jsonb) r))"
         )
     };
-    // What `Db::as_caller` does, written out: its `AsyncFnOnce` bound makes the future of a
-    // spawned delivery task not `Send`.
     let record = record.to_string();
-    let caller = &member.caller;
     let check = async {
         let mut conn = db.get().await.ok()?;
-        let tx = conn.transaction().await.ok()?;
-        let claims = caller.claims.to_string();
-        let sub = caller.claims["sub"].as_str().unwrap_or("").to_owned();
-        tx.execute(
-            "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), \
-             set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true)",
-            &[&caller.role, &claims, &sub],
-        )
-        .await
-        .ok()?;
+        let tx = crate::services::begin_as(&mut conn, &member.caller)
+            .await
+            .ok()?;
         let seen = tx.query_opt(&sql, &[&record]).await.ok()?;
         let _ = tx.rollback().await;
         Some(seen.is_some_and(|r| r.get::<_, bool>(0)))

@@ -47,7 +47,6 @@ pub(super) struct Member {
     pub(super) topic: String,
     pub(super) join_ref: String,
     pub(super) self_broadcast: bool,
-    pub(super) presence_key: String,
     pub(super) caller: Caller,
     pub(super) bindings: Vec<Binding>,
 }

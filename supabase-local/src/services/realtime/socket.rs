@@ -347,7 +347,6 @@ impl Conn {
                 topic: message.topic.clone(),
                 join_ref: join_ref.clone(),
                 self_broadcast: config["broadcast"]["self"].as_bool().unwrap_or(false),
-                presence_key: presence_key.clone(),
                 caller,
                 bindings: if subscribed.is_ok() {
                     bindings.clone()

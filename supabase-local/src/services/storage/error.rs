@@ -33,10 +33,6 @@ impl ApiError {
         Self::new(404, "NoSuchKey", "Object not found")
     }
 
-    pub(crate) fn no_such_upload() -> Self {
-        Self::new(404, "NoSuchUpload", "Upload not found")
-    }
-
     pub(crate) fn invalid_jwt(message: impl Into<String>) -> Self {
         Self::new(400, "InvalidJWT", message)
     }

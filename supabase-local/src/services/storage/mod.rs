@@ -64,7 +64,6 @@ impl State {
         Caller {
             role: "service_role".into(),
             claims: serde_json::json!({ "role": "service_role" }),
-            token: String::new(),
         }
     }
 }
