@@ -66,6 +66,11 @@ pub(crate) async fn run() -> Result<(), String> {
             stack.anon_key()
         );
         tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    } else {
+        println!(
+            "(TOUR_KEEP=1 cargo xtask tour keeps the stack up for the per-area examples in \
+             examples/src/bin/)"
+        );
     }
     drop(stack);
     Ok(())

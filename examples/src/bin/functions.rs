@@ -1,0 +1,47 @@
+//! Edge functions: invoke `hello-world` (examples/supabase/functions/hello-world) with a JSON body.
+//!
+//! ```sh
+//! # Local: `TOUR_KEEP=1 cargo xtask tour` keeps a stack up and prints the two variables.
+//! SUPABASE_URL=http://127.0.0.1:54321 SUPABASE_KEY=<anon key> \
+//!     cargo run -p supabase-examples --bin functions
+//! ```
+//!
+//! On a hosted project: `supabase functions deploy hello-world` first.
+
+use serde::Deserialize;
+use serde_json::json;
+use supabase_core::Error;
+use supabase_core::functions::InvokeOptions;
+use supabase_examples::env_client;
+
+#[derive(Debug, Deserialize)]
+struct Greeting {
+    message: String,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let client = env_client()?;
+    let greeting: Greeting = client
+        .functions()
+        .invoke(
+            "hello-world",
+            InvokeOptions::new().body(&json!({ "name": "Functions" })),
+        )
+        .await?
+        .json()
+        .await?;
+    println!("hello-world: {}", greeting.message);
+
+    // Errors are typed: a missing function is an HTTP error with the status and body.
+    match client
+        .functions()
+        .invoke("no-such-function", InvokeOptions::new())
+        .await
+    {
+        Ok(_) => println!("no-such-function answered?"),
+        Err(Error::Functions(e)) => println!("no-such-function: {e}"),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
