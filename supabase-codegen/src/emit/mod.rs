@@ -213,7 +213,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Generated {
         let doc = format!(" Schema `{schema}`.");
         quote! {
             #[doc = #doc]
-            #[allow(missing_docs, clippy::all)]
+            #[allow(missing_docs, dead_code, clippy::all)]
             pub mod #module {
                 #[allow(unused_imports)]
                 use ::supabase_core::Table;
