@@ -8,15 +8,15 @@
 //! |---|---|
 //! | tables and views, columns, column types | yes (types by their SQL name: `bigint`, `character varying`, `public.mood`) |
 //! | nullability | yes (`required` lists the NOT NULL columns) |
-//! | defaults | yes (the default's value or expression) |
+//! | defaults | partly: literals and expressions like `now()`, but not serial columns' `nextval(...)` nor array literals (such columns are required in the generated `Insert` type) |
 //! | primary keys | yes (`<pk/>` in the column description) |
-//! | foreign keys | single-column FKs to the same schema only, without constraint names (so the disambiguating hint is the column name) |
+//! | foreign keys | single-column FKs to the same schema only, without constraint names (so the disambiguating hint is the column name), and not when the column is by itself the primary key (one-to-one); on views, the keys PostgREST infers through their base tables (which the catalog source does not report) |
 //! | comments | yes (table and column descriptions) |
 //! | writable or read-only | yes (POST, PATCH and DELETE listed or not); table vs view vs materialized view: no (writable → table, else view) |
 //! | identity and generated columns | no: an identity `ALWAYS` column looks like a NOT NULL column without default, a generated column like a plain one |
 //! | unique constraints | no: every reverse relation is `has_many`, none `has_one`; no many-to-many detection beyond primary keys |
-//! | enums | values yes, for columns of that enum; arrays of an enum only if a column uses the enum itself |
-//! | composite types, domains | no: their columns become `serde_json::Value` (unknown type) |
+//! | enums | values yes (not comments), for columns of that enum; arrays of an enum only if a column uses the enum itself |
+//! | composite types, domains | composites no (their columns become `serde_json::Value`, unknown type); domains over built-in types appear as the base type, others are unknown |
 //! | functions | names and argument names and types; not argument order (alphabetical), not which have defaults beyond `required`, not variadic, not the return type (`Output = serde_json::Value`), not the volatility (treated as volatile: `READ_ONLY = false`), not overloads (one entry per name); functions of extensions are listed too |
 
 use std::collections::BTreeMap;

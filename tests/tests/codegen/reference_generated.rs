@@ -87,11 +87,7 @@ pub mod public {
     }
     /// Table `public.orchestral_sections`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(
-        table = "orchestral_sections",
-        schema = "public",
-        crate = "crate::shim"
-    )]
+    #[supabase(table = "orchestral_sections", schema = "public", crate = "crate::shim")]
     pub struct OrchestralSections {
         #[supabase(primary_key)]
         pub id: i64,
