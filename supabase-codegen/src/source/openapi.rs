@@ -6,7 +6,7 @@
 //!
 //! | | from OpenAPI |
 //! |---|---|
-//! | tables and views, columns, column types | yes (types by their SQL name: `bigint`, `character varying`, `public.mood`) |
+//! | tables and views, columns, column types | yes (types by their SQL name: `bigint`, `character varying`, `public.mood`); columns in alphabetical order, not table order |
 //! | nullability | yes (`required` lists the NOT NULL columns) |
 //! | defaults | partly: literals and expressions like `now()`, but not serial columns' `nextval(...)` nor array literals (such columns are required in the generated `Insert` type) |
 //! | primary keys | yes (`<pk/>` in the column description) |
