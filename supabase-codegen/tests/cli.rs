@@ -30,7 +30,9 @@ fn write_snapshot(dir: &Path, column_type: &str) -> String {
         columns: vec![
             Column {
                 name: "id".to_owned(),
-                ty: PgType::Base { name: "int8".to_owned() },
+                ty: PgType::Base {
+                    name: "int8".to_owned(),
+                },
                 nullable: false,
                 default: None,
                 identity: Some(Identity::Always),
@@ -39,7 +41,9 @@ fn write_snapshot(dir: &Path, column_type: &str) -> String {
             },
             Column {
                 name: "moons".to_owned(),
-                ty: PgType::Base { name: column_type.to_owned() },
+                ty: PgType::Base {
+                    name: column_type.to_owned(),
+                },
                 nullable: true,
                 default: None,
                 identity: None,
@@ -111,7 +115,10 @@ fn failures_exit_3_with_a_clear_message() {
     let o = run(&["--db-url", "postgres://me:s3cret@127.0.0.1:1/db", "--quiet"]);
     assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
-    assert!(err.contains("cannot connect to `postgres://me:***@127.0.0.1:1/db`"), "{err}");
+    assert!(
+        err.contains("cannot connect to `postgres://me:***@127.0.0.1:1/db`"),
+        "{err}"
+    );
     assert!(!err.contains("s3cret"), "{err}");
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -124,13 +131,30 @@ fn failures_exit_3_with_a_clear_message() {
     let config = dir.path().join("codegen.toml");
     std::fs::write(&config, "colums = {}\n").expect("write");
     let snap = write_snapshot(dir.path(), "int4");
-    let o = run(&["--from-snapshot", &snap, "--config", &config.display().to_string()]);
+    let o = run(&[
+        "--from-snapshot",
+        &snap,
+        "--config",
+        &config.display().to_string(),
+    ]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(stderr(&o).contains("unknown field `colums`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown field `colums`"),
+        "{}",
+        stderr(&o)
+    );
 
-    std::fs::write(&config, "[columns]\n\"public.planets.moons\" = \"not a type!\"\n")
-        .expect("write");
-    let o = run(&["--from-snapshot", &snap, "--config", &config.display().to_string()]);
+    std::fs::write(
+        &config,
+        "[columns]\n\"public.planets.moons\" = \"not a type!\"\n",
+    )
+    .expect("write");
+    let o = run(&[
+        "--from-snapshot",
+        &snap,
+        "--config",
+        &config.display().to_string(),
+    ]);
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("is not a Rust type"), "{}", stderr(&o));
 }

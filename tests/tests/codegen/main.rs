@@ -4,6 +4,7 @@
 
 mod golden;
 mod reference;
+mod scale;
 mod shim;
 mod sources;
 
