@@ -81,6 +81,11 @@ impl Client {
         self.postgrest().from_(table)
     }
 
+    /// Edge Functions: `client.functions().invoke(name, options)`, blocking.
+    pub fn functions(&self) -> crate::functions::BlockingFunctions {
+        crate::functions::BlockingFunctions::new(self.inner.functions())
+    }
+
     /// Calls a Postgres function.
     pub fn rpc<A: Serialize>(
         &self,

@@ -50,6 +50,8 @@ pub struct ClientOptions {
     pub(crate) function_client_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) header_error: Option<String>,
+    pub(crate) auth: crate::auth::AuthConfig,
+    pub(crate) realtime: crate::realtime::RealtimeOptions,
 }
 
 impl Default for ClientOptions {
@@ -65,6 +67,8 @@ impl Default for ClientOptions {
             function_client_timeout: Some(Duration::from_secs(5)),
             retry: RetryPolicy::default(),
             header_error: None,
+            auth: crate::auth::AuthConfig::default(),
+            realtime: crate::realtime::RealtimeOptions::default(),
         }
     }
 }
@@ -120,6 +124,32 @@ impl ClientOptions {
         self
     }
 
+    /// Where the auth session is kept (default: in memory). Ignored when `persist_session` is
+    /// off. See [`FileStore`](crate::auth::FileStore).
+    pub fn session_store(mut self, store: impl crate::auth::SessionStore + 'static) -> Self {
+        self.auth.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The key the session is stored under (default `sb-<project ref>-auth-token`, as
+    /// supabase-js).
+    pub fn storage_key(mut self, key: impl Into<String>) -> Self {
+        self.auth.storage_key = Some(key.into());
+        self
+    }
+
+    /// PKCE (default, as supabase-py) or implicit flow for redirect-based sign-ins.
+    pub fn flow_type(mut self, flow: crate::auth::FlowType) -> Self {
+        self.auth.flow_type = flow;
+        self
+    }
+
+    /// Options of the realtime socket (timeouts, heartbeat, reconnection backoff).
+    pub fn realtime(mut self, options: crate::realtime::RealtimeOptions) -> Self {
+        self.realtime = options;
+        self
+    }
+
     /// When idempotent requests are retried (see [`RetryPolicy`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -138,6 +168,8 @@ impl fmt::Debug for ClientOptions {
             .field("storage_client_timeout", &self.storage_client_timeout)
             .field("function_client_timeout", &self.function_client_timeout)
             .field("retry", &self.retry)
+            .field("auth", &self.auth)
+            .field("realtime", &self.realtime)
             .finish()
     }
 }
@@ -153,8 +185,12 @@ pub(crate) struct ClientInner {
     pub(crate) key: Secret,
     pub(crate) options: ClientOptions,
     pub(crate) transport: Transport,
+    /// The auth session and settings, shared with the background refresh task.
+    pub(crate) auth: Arc<crate::auth::AuthShared>,
     /// Global headers plus `apikey`/`Authorization`, validated once.
     base_headers: HeaderMap,
+    /// The realtime client, created on first use.
+    realtime: std::sync::OnceLock<crate::realtime::RealtimeClient>,
     /// The runtime of the blocking facade, when this client belongs to one.
     #[cfg(feature = "blocking")]
     pub(crate) runtime: Option<std::sync::Arc<tokio::runtime::Runtime>>,
@@ -216,13 +252,23 @@ impl Client {
             HeaderValue::from_static(concat!("supabase-rs/", env!("CARGO_PKG_VERSION"))),
         );
         crate::http::set_auth_headers(&mut base_headers, &key, None)?;
+        let auth = Arc::new(crate::auth::AuthShared::new(
+            &parsed,
+            &base_headers,
+            transport.clone(),
+            options.auth.clone(),
+            options.persist_session,
+            options.auto_refresh_token,
+        )?);
         Ok(Client {
             inner: Arc::new(finish(ClientInner {
                 url: parsed,
                 key: Secret::new(key),
                 options,
                 transport,
+                auth,
                 base_headers,
+                realtime: std::sync::OnceLock::new(),
                 #[cfg(feature = "blocking")]
                 runtime: None,
             })),
@@ -276,6 +322,64 @@ impl Client {
         self.postgrest().rpc(function, args)
     }
 
+    /// Calls a Postgres function described by an [`Rpc`](crate::Rpc) type (codegen emits one
+    /// per function); the response decodes into its [`Output`](crate::Rpc::Output).
+    pub fn call<F: crate::Rpc>(&self, args: F) -> crate::postgrest::Builder<F::Output> {
+        Postgrest::new(self.clone(), F::SCHEMA.to_owned())
+            .rpc(F::NAME, args)
+            .returns()
+    }
+
+    /// Calls a set-returning function whose rows are a table's rows: the typed filters, order
+    /// and limit of [`RpcRows::Row`](crate::RpcRows::Row) apply.
+    pub fn call_rows<F: crate::RpcRows>(&self, args: F) -> crate::typed::Query<F::Row> {
+        crate::typed::Query::from_rpc(
+            Postgrest::new(self.clone(), F::SCHEMA.to_owned()).rpc(F::NAME, args),
+        )
+    }
+
+    /// The Edge Functions client: `client.functions().invoke(name, options)`.
+    pub fn functions(&self) -> crate::functions::Functions {
+        crate::functions::Functions::new(self.clone())
+    }
+
+    /// Supabase Storage: buckets, and `storage().from_(bucket)` for objects.
+    pub fn storage(&self) -> crate::storage::Storage {
+        crate::storage::Storage::new(self.clone())
+    }
+
+    /// The realtime client (one socket shared by every channel of this client).
+    pub fn realtime(&self) -> crate::realtime::RealtimeClient {
+        self.inner
+            .realtime
+            .get_or_init(|| crate::realtime::RealtimeClient::new(&self.inner))
+            .clone()
+    }
+
+    /// A realtime channel on topic `realtime:<name>`, as `supabase.channel(name, opts)`.
+    pub fn channel(
+        &self,
+        name: impl Into<String>,
+        config: crate::realtime::ChannelConfig,
+    ) -> crate::realtime::RealtimeChannel {
+        self.realtime().channel(name, config)
+    }
+
+    /// Unsubscribes and forgets a channel, as `supabase.remove_channel(channel)`.
+    pub async fn remove_channel(&self, channel: &crate::realtime::RealtimeChannel) -> Result<()> {
+        self.realtime().remove_channel(channel).await
+    }
+
+    /// Unsubscribes and forgets every channel, as `supabase.remove_all_channels()`.
+    pub async fn remove_all_channels(&self) -> Result<()> {
+        self.realtime().remove_all_channels().await
+    }
+
+    /// Every realtime channel of this client, as `supabase.get_channels()`.
+    pub fn get_channels(&self) -> Vec<crate::realtime::RealtimeChannel> {
+        self.realtime().get_channels()
+    }
+
     /// URL of a service path under the project URL, e.g. `rest/v1/`.
     pub(crate) fn service_url(&self, path: &str) -> Result<Url> {
         self.inner
@@ -284,9 +388,43 @@ impl Client {
             .map_err(|e| Error::config(format!("invalid path `{path}`: {e}")))
     }
 
-    /// Headers every request carries: the global ones, then `apikey` and `Authorization`.
+    /// Makes sure the session is loaded from its store and not about to expire (refreshing it
+    /// through the single-flight path if it is), so the next [`base_headers`](Self::base_headers)
+    /// carry a valid token. Services await this before building each request. A failed refresh
+    /// is left to the request itself (the server answers with its own error; auth listeners got
+    /// `SIGNED_OUT` if the refresh token was refused).
+    pub(crate) async fn ensure_fresh_session(&self) {
+        if let Err(e) = self.inner.auth.fresh_session().await {
+            tracing::debug!(error = %e, "could not refresh the session before a request");
+        }
+    }
+
+    /// [`ensure_fresh_session`](Self::ensure_fresh_session), then sets the
+    /// `Authorization` to what [`base_headers`](Self::base_headers) now carry: for requests whose
+    /// headers were built before the first await.
+    pub(crate) async fn refresh_authorization(&self, headers: &mut HeaderMap) {
+        self.ensure_fresh_session().await;
+        if let Some(value) = self.base_headers().get(http::header::AUTHORIZATION) {
+            headers.insert(http::header::AUTHORIZATION, value.clone());
+        }
+    }
+
+    /// Headers every request carries: the global ones, then `apikey` and `Authorization` —
+    /// the signed-in user's access token when there is a session, else the key (never an
+    /// `sb_publishable_`/`sb_secret_` key). An `Authorization` given in the global headers wins,
+    /// as in supabase-js.
     pub(crate) fn base_headers(&self) -> HeaderMap {
-        self.inner.base_headers.clone()
+        let mut headers = self.inner.base_headers.clone();
+        if let Some(bearer) = self.inner.auth.bearer()
+            && !self
+                .inner
+                .options
+                .headers
+                .contains_key(http::header::AUTHORIZATION)
+        {
+            headers.insert(http::header::AUTHORIZATION, bearer);
+        }
+        headers
     }
 }
 

@@ -19,6 +19,20 @@ pub enum Error {
     #[error(transparent)]
     Postgrest(#[from] PostgrestError),
 
+    /// An edge function failed: its non-2xx answer, a relay error, or a network failure.
+    #[error(transparent)]
+    Functions(#[from] crate::functions::FunctionsError),
+    /// GoTrue (auth) answered with an error, or an auth call could not be made (no session, a
+    /// JWT that does not verify, …). See [`AuthError::code`](crate::auth::AuthError::code).
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    /// Storage answered with an error (`{statusCode, error, message}`).
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    /// A realtime operation failed (a refused join, a timeout, a lost connection).
+    #[error(transparent)]
+    Realtime(#[from] crate::realtime::RealtimeError),
+
     /// The request could not be sent or its response could not be read (connection refused,
     /// reset, TLS failure, body cut off).
     #[error("HTTP transport error: {0}")]
@@ -54,7 +68,10 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Postgrest(e) => Some(e.status),
+            Error::Auth(e) => e.status(),
+            Error::Storage(e) => Some(e.status),
             Error::Decode { status, .. } => Some(*status),
+            Error::Functions(e) => e.status(),
             _ => None,
         }
     }

@@ -174,6 +174,13 @@ impl Transport {
         Ok(Transport { http, retry })
     }
 
+    /// The shared `reqwest` client, for streamed transfers that cannot go through
+    /// [`Transport::send`] (which reads whole bodies and may retry): storage uploads and
+    /// downloads, edge functions.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Sends the request and reads the whole body, retrying idempotent requests as the
     /// [`RetryPolicy`] says. A `503` that is still there after the last retry is returned as a
     /// response, for the caller to turn into its service's typed error.
@@ -209,6 +216,46 @@ impl Transport {
         }
         .instrument(span)
         .await
+    }
+
+    /// Sends the request and returns the response as soon as its head arrives, for the caller
+    /// to stream the body. Idempotent requests are retried as in [`Transport::send`], but only
+    /// before any of the body has been handed out.
+    pub(crate) async fn open(&self, req: HttpRequest) -> Result<reqwest::Response> {
+        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        let mut attempt = 0;
+        loop {
+            let mut builder = self
+                .http
+                .request(req.method.clone(), req.url.clone())
+                .headers(req.headers.clone());
+            if let Some(body) = &req.body {
+                builder = builder.body(body.clone());
+            }
+            if let Some(timeout) = req.timeout {
+                builder = builder.timeout(timeout);
+            }
+            let (retry_after, outcome) = match builder.send().await {
+                Ok(resp)
+                    if idempotent
+                        && (resp.status() == StatusCode::SERVICE_UNAVAILABLE
+                            || resp.status().as_u16() == 520) =>
+                {
+                    (retry_after(resp.headers()), Ok(resp))
+                }
+                Ok(resp) => return Ok(resp),
+                Err(e) if e.is_timeout() => return Err(Error::Timeout(req.timeout)),
+                Err(e) if !idempotent => return Err(Error::Http(HttpError::new(e))),
+                Err(e) => (None, Err(Error::Http(HttpError::new(e)))),
+            };
+            let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
+            if attempt >= self.retry.max_retries || delay > self.retry.max_delay {
+                return outcome;
+            }
+            tracing::debug!(attempt, ?delay, "retrying idempotent request");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
     }
 
     async fn attempt(&self, req: &HttpRequest, idempotent: bool) -> Attempt {

@@ -37,8 +37,13 @@
 //!
 //! - [`create_client`], [`Client`], [`ClientOptions`]: the entry point.
 //! - [`postgrest`]: queries, filters, modifiers, RPC ([`postgrest::Builder`]), untyped.
+//! - [`auth`]: sign-up, sign-in, the session shared by every service, MFA, admin
+//!   ([`Client::auth`]).
 //! - [`table`] and [`typed`]: the typed layer (`#[derive(Table)]`, [`typed::Query`]).
 //! - [`prelude`]: what a typed program imports.
+//! - [`functions`]: Edge Functions (`client.functions().invoke(name, options)`).
+//! - [`storage`]: buckets and objects (`client.storage()`), streaming, signed URLs, TUS.
+//! - [`realtime`]: broadcast, presence and postgres changes (`client.channel(..)`).
 //! - [`Error`]: every failure, with typed server errors ([`PostgrestError`]).
 //! - [`HttpRequest`]: a built request, for debugging (`builder.build()`).
 //! - `blocking` (feature `blocking`): the same API without async.
@@ -49,26 +54,36 @@
 #[allow(unused_extern_crates)]
 extern crate self as supabase_core;
 
+pub mod auth;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod client;
 mod error;
+pub mod functions;
 mod http;
 pub mod postgrest;
+pub mod realtime;
+mod rpc;
 mod secret;
+pub mod select;
+pub mod storage;
 pub mod table;
 pub mod typed;
+pub mod types;
 
 pub use client::{Client, ClientOptions, create_client};
 pub use error::{Error, HttpError, PostgrestError, Result};
 pub use http::{HttpRequest, RetryPolicy};
+pub use rpc::{Rpc, RpcRows};
 pub use secret::Secret;
+pub use select::{Relation, Select};
 pub use table::{Column, ColumnOf, Patch, Table, Writable};
 
 /// `#[derive(Table)]`: typed table metadata and column types for a struct.
+/// `#[derive(Select)]`: a projection of a table, with embedded related rows.
 #[cfg(feature = "macros")]
-pub use supabase_macros::Table;
+pub use supabase_macros::{Select, Table};
 
 /// What generated code names. Not public API: no stability guarantees.
 #[doc(hidden)]
@@ -79,9 +94,10 @@ pub mod __private {
 /// Traits and types for everyday use: `use supabase_core::prelude::*;`.
 pub mod prelude {
     pub use crate::postgrest::{Count, Is, Order, TextSearch};
+    pub use crate::select::{Relation, Select};
     pub use crate::table::{Column, ColumnOf, Patch, Table, Writable};
     pub use crate::typed::{ColumnExt, Filter};
-    pub use crate::{Client, create_client};
+    pub use crate::{Client, Rpc, RpcRows, create_client};
     #[cfg(feature = "macros")]
-    pub use supabase_macros::Table;
+    pub use supabase_macros::{Select, Table};
 }

@@ -132,6 +132,21 @@ impl Ordered for String {}
 impl Text for String {}
 impl Containable for serde_json::Value {}
 impl<T> Containable for Vec<T> {}
+impl<T> Containable for crate::types::Range<T> {}
+impl<T> RangeValue for crate::types::Range<T> {}
+
+#[cfg(feature = "chrono")]
+mod chrono_kinds {
+    use super::Ordered;
+    impl<Tz: chrono::TimeZone> Ordered for chrono::DateTime<Tz> {}
+    impl Ordered for chrono::NaiveDateTime {}
+    impl Ordered for chrono::NaiveDate {}
+    impl Ordered for chrono::NaiveTime {}
+}
+#[cfg(feature = "uuid")]
+impl Ordered for uuid::Uuid {}
+#[cfg(feature = "decimal")]
+impl Ordered for rust_decimal::Decimal {}
 
 /// One column's new value in an update: [`Patch::Keep`] leaves it alone, [`Patch::Set`] writes
 /// it (`Set(None)` writes NULL to a nullable column).

@@ -94,7 +94,7 @@ fn json(status: StatusCode, body: String) -> Response {
 
 /// Kong key-auth: the `apikey` header, else the `apikey` query parameter; only the stack's keys pass.
 /// Passing requests get `Authorization: Bearer <apikey>` when they carry no `Authorization`.
-async fn require_apikey(
+pub(crate) async fn require_apikey(
     State(keys): State<Arc<ApiKeys>>,
     mut req: Request,
     next: Next,

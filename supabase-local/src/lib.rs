@@ -45,6 +45,9 @@
 //! - [`mint_jwt`], [`api_key`], [`DEFAULT_JWT_SECRET`]: tokens for any role and claims.
 //! - [`provision_postgrest`], [`find_pg_binaries`], [`default_cache_dir`]: what `cargo xtask setup` uses.
 //! - [`Services`]: routers for the other services behind the gateway.
+//! - [`FunctionsConfig`], [`FunctionsMode`], [`provision_deno`]: edge functions at `/functions/v1`
+//!   (Deno workers for `supabase/functions/<name>/index.ts`, or in-process axum handlers).
+//! - [`AuthConfig`], [`Mailbox`]: the built-in auth server's settings and the mail it "sent".
 //! - The `supabase-local` binary: `supabase-local start | stop | status`, like `supabase start`.
 
 mod error;
@@ -65,4 +68,8 @@ pub use gateway::Services;
 pub use keys::{API_KEY_EXPIRY, DEFAULT_JWT_SECRET, api_key, mint_jwt};
 pub use pg::{PgBinaries, find_pg_binaries};
 pub use postgrest::{POSTGREST_VERSION, default_cache_dir, provision_postgrest};
+pub use services::auth::{AuthConfig, Mailbox, Message, MessageKind};
+pub use services::functions::{
+    DENO_VERSION, DenoLookup, FunctionsConfig, FunctionsMode, provision_deno,
+};
 pub use stack::{Ports, Stack, StackBuilder};

@@ -10,7 +10,10 @@ use crate::process::{Spec, Supervised};
 use crate::sys;
 
 /// The Supabase bootstrap applied to the template cluster.
-pub(crate) const BOOTSTRAP_SQL: &str = include_str!("bootstrap.sql");
+pub(crate) const BOOTSTRAP_SQL: &str = concat!(
+    include_str!("bootstrap.sql"),
+    include_str!("services/storage/schema.sql"), // the storage stand-in's tables
+);
 /// Superuser name and password (as in `supabase start`).
 pub(crate) const SUPERUSER: &str = "postgres";
 pub(crate) const PASSWORD: &str = "postgres";

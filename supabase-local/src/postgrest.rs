@@ -167,6 +167,7 @@ pub(crate) struct Config<'a> {
     pub(crate) schemas: &'a [String],
     pub(crate) jwt_secret: &'a str,
     pub(crate) explain: bool,
+    pub(crate) max_rows: Option<u64>,
     pub(crate) dir: &'a Path,
 }
 
@@ -198,7 +199,6 @@ pub(crate) async fn start(cfg: &Config<'_>, http: &reqwest::Client) -> Result<Se
             ("PGRST_DB_ANON_ROLE", "anon".into()),
             ("PGRST_JWT_SECRET", cfg.jwt_secret.into()),
             ("PGRST_DB_EXTRA_SEARCH_PATH", "public,extensions".into()),
-            ("PGRST_DB_MAX_ROWS", "1000".into()),
             ("PGRST_DB_PLAN_ENABLED", cfg.explain.to_string()),
             ("PGRST_DB_CHANNEL_ENABLED", "true".into()),
             ("PGRST_DB_CHANNEL", "pgrst".into()),
@@ -207,11 +207,18 @@ pub(crate) async fn start(cfg: &Config<'_>, http: &reqwest::Client) -> Result<Se
             ("PGRST_ADMIN_SERVER_PORT", admin_port.to_string()),
             ("PGRST_LOG_LEVEL", "warn".into()),
         ];
+        let max_rows = cfg
+            .max_rows
+            .map(|n| ("PGRST_DB_MAX_ROWS".to_owned(), n.to_string()));
         let mut process = Supervised::spawn(Spec {
             service: "postgrest",
             program: cfg.binary,
             args: vec![],
-            envs: envs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            envs: envs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .chain(max_rows)
+                .collect(),
             log: log.clone(),
             stop_signal: "TERM",
             user: None,

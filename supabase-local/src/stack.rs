@@ -1,6 +1,7 @@
 //! [`Stack`] and [`StackBuilder`]: the public face of the crate.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -8,6 +9,8 @@ use serde::Serialize;
 use crate::error::StackError;
 use crate::gateway::Services;
 use crate::runtime::Background;
+use crate::services::auth::{AuthConfig, Mailbox};
+use crate::services::functions::{self, FunctionsConfig, FunctionsMode};
 use crate::start::{self, Plan, Started};
 use crate::{keys, migrate, pg, postgrest, sys};
 
@@ -25,6 +28,9 @@ pub struct Ports {
     pub postgrest_admin: u16,
 }
 
+/// Supabase's default `max_rows` (API settings of a new project, `[api] max_rows` locally).
+const DEFAULT_MAX_ROWS: u64 = 1000;
+
 /// Configures and starts a [`Stack`]. Get one with [`Stack::builder`].
 #[derive(Debug, Clone, Default)]
 #[must_use = "a builder does nothing until `.start().await`"]
@@ -38,8 +44,12 @@ pub struct StackBuilder {
     schemas: Option<Vec<String>>,
     extra_schemas: Vec<String>,
     explain: bool,
+    /// `None`: not set, so Supabase's default of 1000.
+    max_rows: Option<Option<u64>>,
     cache_dir: Option<PathBuf>,
     services: Services,
+    functions: FunctionsConfig,
+    auth: AuthConfig,
 }
 
 impl StackBuilder {
@@ -103,6 +113,13 @@ impl StackBuilder {
         self
     }
 
+    /// The most rows one PostgREST response returns (`db-max-rows`): 1000 by default, as in a
+    /// new Supabase project's API settings; `None` for no limit.
+    pub fn max_rows(mut self, max_rows: Option<u64>) -> Self {
+        self.max_rows = Some(max_rows);
+        self
+    }
+
     /// Cache directory for PostgREST and the template cluster. Default: [`default_cache_dir`](crate::default_cache_dir).
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
@@ -115,6 +132,36 @@ impl StackBuilder {
         self
     }
 
+    /// Edge functions: JWT verification per function, in-process Rust handlers, secrets, and
+    /// whether Deno runs the project's `supabase/functions/<name>/index.ts` (see
+    /// [`FunctionsConfig`]). Ignored when [`services`](Self::services) brings its own
+    /// functions router.
+    pub fn functions(mut self, config: FunctionsConfig) -> Self {
+        self.functions = config;
+        self
+    }
+
+    /// Settings of the built-in auth server (`/auth/v1`): token lifetime, confirmations, ...
+    pub fn auth_config(mut self, config: AuthConfig) -> Self {
+        self.auth = config;
+        self
+    }
+
+    /// Lifetime of the access tokens the auth server mints (default: one hour). Short lifetimes
+    /// let tests exercise refreshing.
+    pub fn auth_jwt_expiry(mut self, expiry: Duration) -> Self {
+        self.auth.jwt_expiry = expiry;
+        self
+    }
+
+    /// Whether email and phone signups must be confirmed (with the code or link recorded in
+    /// [`Stack::mailbox`]) before signing in. Default: `false`, as `supabase start`.
+    pub fn auth_confirmations(mut self, required: bool) -> Self {
+        self.auth.email_confirmations = required;
+        self.auth.phone_confirmations = required;
+        self
+    }
+
     /// Starts Postgres, applies the project's SQL, starts PostgREST and the gateway.
     /// On failure nothing is left running.
     pub async fn start(self) -> Result<Stack, StackError> {
@@ -122,6 +169,28 @@ impl StackBuilder {
             .jwt_secret
             .clone()
             .unwrap_or_else(|| keys::DEFAULT_JWT_SECRET.to_owned());
+        let cache_dir = self
+            .cache_dir
+            .clone()
+            .unwrap_or_else(postgrest::default_cache_dir);
+        let functions = {
+            let (config, project, cache, secret) = (
+                self.functions.clone(),
+                self.project_dir.clone(),
+                cache_dir.clone(),
+                jwt_secret.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                functions::Runtime::prepare(config, project.as_deref(), &cache, &secret)
+            })
+            .await
+            .map_err(|_| StackError::Stopped)??
+        };
+        let mut services = self.services.clone();
+        if services.functions.is_none() {
+            services.functions = Some(functions.router());
+        }
+        let mailbox = Mailbox::default();
         let plan = Plan {
             sql_files: self.sql_files()?,
             project_dir: self.project_dir.clone(),
@@ -131,16 +200,29 @@ impl StackBuilder {
             schemas: self.schemas,
             extra_schemas: self.extra_schemas,
             explain: self.explain,
-            cache_dir: self.cache_dir.unwrap_or_else(postgrest::default_cache_dir),
-            services: self.services,
+            max_rows: self.max_rows.unwrap_or(Some(DEFAULT_MAX_ROWS)),
+            cache_dir,
+            services,
+            auth: self.auth,
+            mailbox: mailbox.clone(),
         };
         let background = Background::spawn()?;
         let started = background.run(start::start(plan)).await??;
-        Ok(Stack {
+        let stack = Stack {
             jwt_secret,
+            mailbox,
             started,
             background,
-        })
+            functions,
+        };
+        stack.functions.bind(functions::Bound {
+            public_url: stack.url(),
+            anon_key: stack.anon_key().to_owned(),
+            service_role_key: stack.service_role_key().to_owned(),
+            db_url: stack.db_url(),
+            dir: stack.dir().to_owned(),
+        })?;
+        Ok(stack)
     }
 
     fn sql_files(&self) -> Result<Vec<PathBuf>, StackError> {
@@ -182,9 +264,11 @@ impl StackBuilder {
 #[derive(Debug)]
 pub struct Stack {
     jwt_secret: String,
+    mailbox: Mailbox,
     // Drop order: the gateway's runtime first (in `Drop`), then the servers.
     started: Started,
     background: Background,
+    functions: Arc<functions::Runtime>,
 }
 
 impl Stack {
@@ -211,6 +295,12 @@ impl Stack {
     /// The `service_role` API key (a JWT with `role: service_role`; bypasses RLS).
     pub fn service_role_key(&self) -> &str {
         &self.started.service_role_key
+    }
+
+    /// How edge functions run: Deno workers for the project's functions, or only the registered
+    /// Rust handlers (and why).
+    pub fn functions_mode(&self) -> &FunctionsMode {
+        self.functions.mode()
     }
 
     /// The JWT secret PostgREST verifies tokens with.
@@ -265,6 +355,12 @@ impl Stack {
     /// The directory holding the cluster and the servers' logs (`postgres.log`, `postgrest.log`).
     pub fn dir(&self) -> &Path {
         self.started.dir.path()
+    }
+
+    /// The emails and SMS the auth server has "sent" (OTP codes, magic links, confirmations,
+    /// invites, recoveries), for tests to read: `stack.mailbox().latest_otp("a@example.com")`.
+    pub fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
     }
 
     /// Signs `claims` with this stack's JWT secret (see [`mint_jwt`](crate::mint_jwt)).
@@ -347,6 +443,7 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         self.background.shutdown();
+        self.functions.shutdown();
         self.started.postgrest.stop();
         self.started.postgres.stop();
     }

@@ -22,8 +22,11 @@ pub(crate) struct Plan {
     pub(crate) schemas: Option<Vec<String>>,
     pub(crate) extra_schemas: Vec<String>,
     pub(crate) explain: bool,
+    pub(crate) max_rows: Option<u64>,
     pub(crate) cache_dir: PathBuf,
     pub(crate) services: Services,
+    pub(crate) auth: services::auth::AuthConfig,
+    pub(crate) mailbox: services::auth::Mailbox,
 }
 
 /// What a started stack is made of.
@@ -88,6 +91,7 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
     )
     .await?;
     let client = pg::connect(&postgres.conn_str(pg::SUPERUSER, pg::PASSWORD)).await?;
+    services::prepare_db(&client).await?;
     migrate::apply(&client, &plan.sql_files).await?;
     let schemas = resolve_schemas(&client, plan.schemas, plan.extra_schemas).await?;
     drop(client);
@@ -109,6 +113,7 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
             schemas: &schemas,
             jwt_secret: &plan.jwt_secret,
             explain: plan.explain,
+            max_rows: plan.max_rows,
             dir: dir.path(),
         },
         &http,
@@ -141,6 +146,8 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
         data_dir: services_dir,
         project_dir: plan.project_dir.clone(),
         db: services::Db::new(&postgres.conn_str(pg::SUPERUSER, pg::PASSWORD))?,
+        auth: plan.auth.clone(),
+        mailbox: plan.mailbox.clone(),
     };
     let app = gateway::router(
         ApiKeys {

@@ -4,6 +4,7 @@
 //! this crate has no stable API of its own.
 
 mod errors;
+mod select;
 mod symbol;
 mod table;
 #[cfg(test)]
@@ -16,4 +17,11 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Table, attributes(supabase))]
 pub fn derive_table(input: TokenStream) -> TokenStream {
     table::derive(input.into()).into()
+}
+
+/// Derives `supabase_core::Select` for a projection of a table: some of its columns (renamed,
+/// cast, JSON paths) and embedded related rows. See `supabase_core::select`.
+#[proc_macro_derive(Select, attributes(supabase))]
+pub fn derive_select(input: TokenStream) -> TokenStream {
+    select::derive(input.into()).into()
 }

@@ -14,5 +14,21 @@ pub(crate) const DEFAULT: &str = "default";
 pub(crate) const GENERATED: &str = "generated";
 pub(crate) const SKIP: &str = "skip";
 
-pub(crate) const CONTAINER_KEYS: &[&str] = &[TABLE, SCHEMA, READ_ONLY, CRATE];
+pub(crate) const BELONGS_TO: &str = "belongs_to";
+pub(crate) const HAS_ONE: &str = "has_one";
+pub(crate) const HAS_MANY: &str = "has_many";
+pub(crate) const MANY_TO_MANY: &str = "many_to_many";
+pub(crate) const FOREIGN_KEY: &str = "foreign_key";
+pub(crate) const THROUGH: &str = "through";
+
+pub(crate) const CONTAINER_KEYS: &[&str] = &[
+    TABLE,
+    SCHEMA,
+    READ_ONLY,
+    CRATE,
+    BELONGS_TO,
+    HAS_ONE,
+    HAS_MANY,
+    MANY_TO_MANY,
+];
 pub(crate) const FIELD_KEYS: &[&str] = &[RENAME, PRIMARY_KEY, DEFAULT, GENERATED, SKIP];

@@ -9,12 +9,16 @@ use crate::table;
 
 /// The derive's output for `input`, formatted; the snapshot's description is the input.
 fn assert_expansion(name: &str, input: TokenStream) {
+    assert_derive(name, input, table::derive);
+}
+
+fn assert_derive(name: &str, input: TokenStream, derive: fn(TokenStream) -> TokenStream) {
     let pretty = |tokens: TokenStream| {
         let file: syn::File = syn::parse2(tokens).expect("the tokens parse as items");
         prettyplease::unparse(&file)
     };
     let source = pretty(input.clone());
-    let expanded = pretty(table::derive(input));
+    let expanded = pretty(derive(input));
     insta::with_settings!({ description => source, omit_expression => true }, {
         insta::assert_snapshot!(name, expanded);
     });
@@ -111,5 +115,51 @@ fn attribute_error_expands_the_model_and_the_error() {
                 name: String,
             }
         },
+    );
+}
+
+#[test]
+fn relations() {
+    assert_expansion(
+        "relations",
+        quote! {
+            #[derive(Table, Deserialize)]
+            #[supabase(
+                table = "instruments",
+                read_only,
+                belongs_to(Section, foreign_key = "section_id"),
+                many_to_many(Player, through = "instrument_players")
+            )]
+            pub struct Instrument {
+                pub id: i64,
+                pub section_id: Option<i64>,
+            }
+        },
+    );
+}
+
+#[test]
+fn select_every_field_kind() {
+    assert_derive(
+        "select_every_field_kind",
+        quote! {
+            #[derive(Select, Deserialize)]
+            #[supabase(from = models::Section)]
+            pub struct SectionView {
+                pub name: String,
+                #[supabase(column = name)]
+                pub title: String,
+                #[supabase(column = id, cast = "text")]
+                pub id_text: String,
+                #[supabase(json = "meta->>colour")]
+                pub colour: Option<String>,
+                #[supabase(embed, inner)]
+                #[serde(rename = "players")]
+                pub instruments: Vec<InstrumentName>,
+                #[supabase(embed)]
+                pub conductor: Option<Conductor>,
+            }
+        },
+        crate::select::derive,
     );
 }

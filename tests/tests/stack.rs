@@ -328,7 +328,7 @@ async fn rls_denies_anon_writes_while_service_role_writes() {
 async fn other_services_answer_json_404_for_now() {
     let stack = stack().await;
     let resp = http()
-        .get(format!("{}/auth/v1/health", stack.url()))
+        .get(format!("{}/realtime/v1/health", stack.url()))
         .send()
         .await
         .unwrap();
@@ -337,7 +337,7 @@ async fn other_services_answer_json_404_for_now() {
         body_json(resp).await["message"]
             .as_str()
             .unwrap()
-            .contains("/auth/v1/health")
+            .contains("/realtime/v1/health")
     );
 }
 

@@ -1,9 +1,9 @@
 //! `cargo xtask`: project automation.
 //!
-//! - `setup`: check the Postgres binaries, provision PostgREST, warm the template cluster.
+//! - `setup`: check the Postgres binaries, provision PostgREST and Deno, warm the template cluster.
 //! - `test`: setup, then fmt, clippy, doc and the whole test suite; stops at the first failure.
 //! - `tour`: the main demo, against a local stack started from `examples/`.
-//! - `bench [stack|postgrest]`: benchmarks (stack start-up; client CPU against plain reqwest).
+//! - `bench [stack|postgrest|stream]`: benchmarks (stack start-up; client CPU against plain reqwest).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +13,7 @@ mod bench;
 mod test;
 mod tour;
 
-const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [stack | postgrest]>";
+const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [stack | postgrest | stream]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Some("tour") => runtime().and_then(|rt| rt.block_on(tour::run())),
         Some("bench") => runtime().and_then(|rt| rt.block_on(bench::run(args.next().as_deref()))),
         Some("bench-clients") => bench::clients_main(),
+        Some("bench-stream") => bench::stream_main(args.next().as_deref()),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -67,6 +68,14 @@ pub(crate) async fn setup() -> Result<(), String> {
         supabase_local::POSTGREST_VERSION,
         postgrest.display()
     );
+    // Deno for the edge functions: provisioned now so no test downloads it midway.
+    let cache = supabase_local::default_cache_dir();
+    let (deno, version) =
+        tokio::task::spawn_blocking(move || supabase_local::provision_deno(&cache))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    println!("deno      {version} ({})", deno.display());
     let started = Instant::now();
     let stack = supabase_local::Stack::start()
         .await

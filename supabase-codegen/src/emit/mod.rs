@@ -195,11 +195,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Generated {
         items.entry(c.name.schema.clone()).or_default().push(item);
     }
     for t in &ctx.tables {
-        let rels = relations
-            .get(&t.name)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let item = emit_table(&ctx, t, rels);
+        let item = emit_table(&ctx, t, relations.get(&t.name));
         items.entry(t.name.schema.clone()).or_default().push(item);
     }
     if config.functions {
@@ -339,7 +335,24 @@ fn emit_composite(ctx: &Ctx<'_>, c: &Composite) -> TokenStream {
     }
 }
 
-fn emit_table(ctx: &Ctx<'_>, t: &Table, relations: &[TokenStream]) -> TokenStream {
+fn emit_table(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    relations: Option<&relations::TableRelations>,
+) -> TokenStream {
+    let empty = relations::TableRelations::default();
+    let relations = relations.unwrap_or(&empty);
+    let relation_attrs = &relations.attrs;
+    let untyped_doc = if relations.untyped.is_empty() {
+        TokenStream::new()
+    } else {
+        let lines = std::iter::once(
+            " Relations not typed (one per pair of tables; embed them with the untyped `select`):"
+                .to_owned(),
+        )
+        .chain(relations.untyped.iter().map(|r| format!(" - `{r}`")));
+        quote!(#[doc = ""] #(#[doc = #lines])*)
+    };
     let ident = format_ident!("{}", ctx.names[&t.name]);
     let module = &ctx.modules[&t.name.schema];
     let (table, schema) = (&t.name.name, &t.name.schema);
@@ -400,9 +413,10 @@ fn emit_table(ctx: &Ctx<'_>, t: &Table, relations: &[TokenStream]) -> TokenStrea
     quote! {
         #table_doc
         #fallback_doc
+        #untyped_doc
         #derives
         #[supabase(table = #table, schema = #schema #read_only #krate)]
-        #(#relations)*
+        #(#relation_attrs)*
         pub struct #ident { #(#fields),* }
     }
 }

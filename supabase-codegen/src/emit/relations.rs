@@ -9,8 +9,14 @@
 //! `foreign_key = "..."` (what PostgREST accepts after `!`) is added only when several foreign
 //! keys connect the same two tables, with the constraint name (the first FK column when the
 //! source does not know constraint names). Tables not generated get no relation.
+//!
+//! `#[derive(Table)]` types one relation per pair of tables, so when a table relates to another
+//! in several ways (two foreign keys, or a self reference) one is kept, in this order:
+//! `belongs_to`, `has_one`, `has_many`, `many_to_many`, then by constraint or join table name;
+//! the others are listed in the struct's docs (embed them through the untyped `select`) and
+//! reported as warnings.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -46,8 +52,25 @@ fn hint(fk: &ForeignKey) -> String {
     }
 }
 
-/// Relation attributes per table, sorted.
-pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, Vec<TokenStream>> {
+/// The relations of one table.
+#[derive(Default)]
+pub(crate) struct TableRelations {
+    /// Attributes, one per related table.
+    pub(crate) attrs: Vec<TokenStream>,
+    /// The relations that could not be typed, described for the docs.
+    pub(crate) untyped: Vec<String>,
+}
+
+struct Candidate {
+    target: QualifiedName,
+    priority: u8,
+    key: String,
+    tokens: TokenStream,
+    description: String,
+}
+
+/// Relations per table, sorted.
+pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations> {
     let generated: HashSet<&QualifiedName> = ctx.tables.iter().map(|t| &t.name).collect();
     let mut pairs: HashMap<Pair, usize> = HashMap::new();
     for t in &ctx.tables {
@@ -58,7 +81,8 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, Vec<TokenStream
         }
     }
     // (sort key, attribute) per table.
-    let mut out: HashMap<QualifiedName, Vec<(String, TokenStream)>> = HashMap::new();
+    // Sorted, so the warnings come in a stable order.
+    let mut out: BTreeMap<QualifiedName, Vec<Candidate>> = BTreeMap::new();
     let mut add =
         |on: &QualifiedName, kind: &str, other: &QualifiedName, extra: Option<(&str, String)>| {
             let module = &ctx.modules[&on.schema];
@@ -66,15 +90,27 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, Vec<TokenStream
                 return;
             };
             let kind_ident = syn::Ident::new(kind, proc_macro2::Span::call_site());
-            let extra_tokens = match &extra {
-                Some(("through", v)) => quote!(, through = #v),
-                Some((_, v)) => quote!(, foreign_key = #v),
-                None => quote!(),
+            let (extra_tokens, extra_text) = match &extra {
+                Some(("through", v)) => (quote!(, through = #v), format!(", through = \"{v}\"")),
+                Some((_, v)) => (
+                    quote!(, foreign_key = #v),
+                    format!(", foreign_key = \"{v}\""),
+                ),
+                None => (quote!(), String::new()),
             };
-            let key = format!("{kind} {other} {extra:?}");
-            out.entry(on.clone())
-                .or_default()
-                .push((key, quote!(#[supabase(#kind_ident(#path #extra_tokens))])));
+            let priority = match kind {
+                "belongs_to" => 0,
+                "has_one" => 1,
+                "has_many" => 2,
+                _ => 3,
+            };
+            out.entry(on.clone()).or_default().push(Candidate {
+                target: other.clone(),
+                priority,
+                key: format!("{extra:?}"),
+                tokens: quote!(#[supabase(#kind_ident(#path #extra_tokens))]),
+                description: format!("{kind}({}{extra_text})", ctx.names[other]),
+            });
         };
     for t in &ctx.tables {
         for fk in &t.foreign_keys {
@@ -124,10 +160,25 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, Vec<TokenStream
         }
     }
     out.into_iter()
-        .map(|(k, mut v)| {
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            v.dedup_by(|a, b| a.0 == b.0);
-            (k, v.into_iter().map(|(_, t)| t).collect())
+        .map(|(table, mut candidates)| {
+            candidates.sort_by(|a, b| {
+                (&a.target, a.priority, &a.key).cmp(&(&b.target, b.priority, &b.key))
+            });
+            let mut rels = TableRelations::default();
+            let mut last: Option<QualifiedName> = None;
+            for c in candidates {
+                if last.as_ref() == Some(&c.target) {
+                    ctx.warn(format!(
+                        "`{table}`: relation {} not typed (one relation per pair of tables); embed it through the untyped select",
+                        c.description
+                    ));
+                    rels.untyped.push(c.description);
+                } else {
+                    last = Some(c.target.clone());
+                    rels.attrs.push(c.tokens);
+                }
+            }
+            (table, rels)
         })
         .collect()
 }

@@ -121,6 +121,7 @@ impl<T, M> Builder<T, M> {
 
 impl<T: DeserializeOwned, M> Builder<T, M> {
     async fn send(self) -> Result<Response<T>> {
+        self.client.ensure_fresh_session().await;
         let request = self.state.render(&self.client)?;
         let raw = self.client.inner.transport.send(request).await?;
         decode(raw, self.state.cardinality)
@@ -143,6 +144,19 @@ impl<T: DeserializeOwned> Builder<T, Blocking> {
     pub fn execute(self) -> Result<Response<T>> {
         let client = self.client.clone();
         crate::blocking::runtime(&client)?.block_on(self.send())
+    }
+}
+
+impl<R: DeserializeOwned + Send + 'static> Builder<Vec<R>, Async> {
+    /// Sends the request and yields the rows one by one as the response arrives, decoding each
+    /// on its own: memory stays bounded by one row whatever the number of rows.
+    ///
+    /// A failure (an error status, a broken connection, a malformed row) is yielded as an
+    /// `Err` and ends the stream. For an untyped builder, pick the row type first:
+    /// `.returns::<Vec<serde_json::Value>>().stream()`.
+    pub fn stream(self) -> impl futures_util::Stream<Item = Result<R>> + Send + 'static {
+        let request = self.state.render(&self.client);
+        super::stream::rows(self.client, request)
     }
 }
 

@@ -29,6 +29,7 @@ mod filters;
 mod modifiers;
 mod request;
 mod response;
+mod stream;
 
 use std::marker::PhantomData;
 

@@ -11,7 +11,10 @@ use super::filter::{Filter, OrderBy};
 use crate::error::Result;
 use crate::http::HttpRequest;
 use crate::postgrest::{Async, Builder, Count, Postgrest, Response, Returning};
-use crate::table::{ColumnOf, NullableColumn, Ordered, Table, Text, ValueOf, Writable};
+use crate::select::{Relation, Select};
+use crate::table::{
+    ColumnOf, Containable, NullableColumn, Ordered, RangeValue, Table, Text, ValueOf, Writable,
+};
 
 use super::filter::ColumnExt;
 
@@ -45,6 +48,15 @@ impl<T: Table, M> TypedTable<T, M> {
     /// Reads rows, selecting exactly `T`'s columns.
     pub fn select(self) -> Query<T, Vec<T>, M> {
         Query::new(self.untyped().select(T::SELECT))
+    }
+
+    /// Reads rows as the projection `S` (a `#[derive(Select)]` struct on `T`): its columns and
+    /// embedded related rows.
+    pub fn select_as<S: Select<From = T>>(self) -> Query<T, Vec<S>, M> {
+        Query {
+            inner: self.untyped().select(S::select()).returns(),
+            _table: PhantomData,
+        }
     }
 
     /// Inserts one row and returns it as stored (defaults filled in).
@@ -99,6 +111,20 @@ impl<T: Table, M> TypedTable<T, M> {
     }
 }
 
+/// `Query` methods that are shorthand for `.filter(column.op(value))`, for operators that
+/// need the column's value kind to be `$kind`.
+macro_rules! compare_shortcuts {
+    ($($(#[$doc:meta])* $op:ident: $kind:ident,)*) => {$(
+        $(#[$doc])*
+        pub fn $op<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
+        where
+            C::Value: $kind,
+        {
+            self.filter(column.$op(value))
+        }
+    )*};
+}
+
 /// A typed request on table `T` whose response decodes into `Out` (`Vec<T>`, `T` after
 /// [`single`](Query::single), `Option<T>` after [`maybe_single`](Query::maybe_single)).
 ///
@@ -122,6 +148,11 @@ impl<T: Table, M> Query<T, Vec<T>, M> {
             inner: inner.returns(),
             _table: PhantomData,
         }
+    }
+
+    /// A set-returning function's rows, selecting exactly `T`'s columns.
+    pub(crate) fn from_rpc(inner: Builder<serde_json::Value, M>) -> Self {
+        Query::new(inner.select(T::SELECT))
     }
 
     /// Writes return the stored rows; keys a row leaves out take the column default.
@@ -172,36 +203,31 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.filter(column.neq(value))
     }
 
-    /// `column > value`.
-    pub fn gt<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
-    where
-        C::Value: Ordered,
-    {
-        self.filter(column.gt(value))
-    }
-
-    /// `column >= value`.
-    pub fn gte<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
-    where
-        C::Value: Ordered,
-    {
-        self.filter(column.gte(value))
-    }
-
-    /// `column < value`.
-    pub fn lt<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
-    where
-        C::Value: Ordered,
-    {
-        self.filter(column.lt(value))
-    }
-
-    /// `column <= value`.
-    pub fn lte<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
-    where
-        C::Value: Ordered,
-    {
-        self.filter(column.lte(value))
+    compare_shortcuts! {
+        /// `column > value`.
+        gt: Ordered,
+        /// `column >= value`.
+        gte: Ordered,
+        /// `column < value`.
+        lt: Ordered,
+        /// `column <= value`.
+        lte: Ordered,
+        /// Contains every element of `value` (arrays), the value (jsonb) or the range.
+        contains: Containable,
+        /// Contained in `value`.
+        contained_by: Containable,
+        /// Shares an element (arrays) or a point (ranges) with `value`.
+        overlaps: Containable,
+        /// Strictly right of the range.
+        range_gt: RangeValue,
+        /// Does not extend left of the range.
+        range_gte: RangeValue,
+        /// Strictly left of the range.
+        range_lt: RangeValue,
+        /// Does not extend right of the range.
+        range_lte: RangeValue,
+        /// Adjacent to the range.
+        range_adjacent: RangeValue,
     }
 
     /// `column LIKE pattern`.
@@ -233,6 +259,31 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// `column IS NULL` (nullable columns only).
     pub fn is_null<C: ColumnOf<T> + NullableColumn>(self, column: C) -> Self {
         self.filter(column.is_null())
+    }
+
+    /// Keeps only the embedded `U` rows matching `filter` (PostgREST's `u_table.column=…`). With
+    /// an `inner` embedding, parents without a match are dropped too.
+    pub fn filter_embedded<U: Table>(self, filter: Filter<U>) -> Self
+    where
+        T: Relation<U>,
+    {
+        self.map(|b| b.where_referenced(U::NAME, filter.condition))
+    }
+
+    /// Orders the embedded `U` rows: `.order_embedded(instrument::name.desc())`.
+    pub fn order_embedded<U: Table>(self, order: OrderBy<U>) -> Self
+    where
+        T: Relation<U>,
+    {
+        self.map(|b| b.order(order.column, order.order.referenced_table(U::NAME)))
+    }
+
+    /// At most `count` embedded `U` rows per parent row.
+    pub fn limit_embedded<U: Table>(self, count: u64) -> Self
+    where
+        T: Relation<U>,
+    {
+        self.map(|b| b.limit_referenced(U::NAME, count))
     }
 
     /// Orders by a column of `T`: `.order(planet::name.desc())`. Several calls order by several
@@ -304,6 +355,14 @@ impl<T: Table, R, M> Query<T, Vec<R>, M> {
     /// Zero or one row.
     pub fn maybe_single(self) -> Query<T, Option<R>, M> {
         self.map_out(|b| b.maybe_single().returns())
+    }
+}
+
+impl<T: Table, R: DeserializeOwned + Send + 'static> Query<T, Vec<R>, Async> {
+    /// Yields the rows one by one as the response arrives (see [`Builder::stream`]): a
+    /// million-row read holds one row at a time.
+    pub fn stream(self) -> impl futures_util::Stream<Item = Result<R>> + Send + 'static {
+        self.inner.stream()
     }
 }
 

@@ -4,8 +4,8 @@
 //! Each service lives in its own module and exposes `router(env: ServiceEnv) -> Router`;
 //! [`with_defaults`] mounts the built-in ones wherever the user did not pass a router.
 
-// Parts are used by the services as they land; remove this once all four use them.
-#![allow(dead_code)]
+pub(crate) mod auth;
+pub(crate) mod functions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +14,11 @@ use axum::http::HeaderMap;
 use serde_json::Value;
 
 use crate::error::StackError;
+
+mod realtime;
 use crate::gateway::Services;
+
+mod storage;
 
 /// Everything a built-in service needs from the stack. Cheap to clone.
 #[derive(Clone)]
@@ -30,6 +34,10 @@ pub(crate) struct ServiceEnv {
     pub(crate) project_dir: Option<PathBuf>,
     /// Connections to the database as its superuser; use [`Db::as_caller`] to drop privileges.
     pub(crate) db: Db,
+    /// The auth stand-in's settings.
+    pub(crate) auth: auth::AuthConfig,
+    /// Where the auth stand-in records the emails and SMS it would send.
+    pub(crate) mailbox: auth::Mailbox,
 }
 
 impl std::fmt::Debug for ServiceEnv {
@@ -43,9 +51,21 @@ impl std::fmt::Debug for ServiceEnv {
 }
 
 /// Fills every service the user left `None` with the built-in stand-in.
-pub(crate) fn with_defaults(services: Services, env: &ServiceEnv) -> Services {
-    let _ = env;
+pub(crate) fn with_defaults(mut services: Services, env: &ServiceEnv) -> Services {
+    services.auth = services.auth.or_else(|| Some(auth::router(env.clone())));
+    services.storage = services
+        .storage
+        .or_else(|| Some(storage::router(env.clone())));
     services
+        .realtime
+        .get_or_insert_with(|| realtime::router(env.clone()));
+    services
+}
+
+/// Tables the services keep in the database, created before the project's migrations so that
+/// those can reference them (e.g. `references auth.users`).
+pub(crate) async fn prepare_db(client: &tokio_postgres::Client) -> Result<(), StackError> {
+    auth::apply_schema(client).await
 }
 
 /// A pool of superuser connections to the stack's database.
@@ -78,31 +98,30 @@ impl Db {
     pub(crate) async fn get(&self) -> Result<deadpool_postgres::Object, DbError> {
         self.pool.get().await.map_err(|e| DbError(e.to_string()))
     }
+}
 
-    /// Runs `work` in a transaction as `caller`'s role with `request.jwt.claims` (and the
-    /// legacy `request.jwt.claim.sub` / `.role`) set, as PostgREST does, so RLS policies and
-    /// `auth.uid()` apply exactly as they do for the caller's PostgREST requests.
-    pub(crate) async fn as_caller<T, F>(&self, caller: &Caller, work: F) -> Result<T, DbError>
-    where
-        F: for<'t> AsyncFnOnce(&'t deadpool_postgres::Transaction<'t>) -> Result<T, DbError>,
-    {
-        let mut conn = self.get().await?;
-        let tx = conn.transaction().await.map_err(DbError::from)?;
-        let claims = caller.claims.to_string();
-        let sub = caller.claims["sub"].as_str().unwrap_or("");
-        tx.execute(
-            "select set_config('role', $1, true), \
-                    set_config('request.jwt.claims', $2, true), \
-                    set_config('request.jwt.claim.sub', $3, true), \
-                    set_config('request.jwt.claim.role', $1, true)",
-            &[&caller.role, &claims, &sub],
-        )
-        .await
-        .map_err(DbError::from)?;
-        let out = work(&tx).await?;
-        tx.commit().await.map_err(DbError::from)?;
-        Ok(out)
-    }
+/// Starts a transaction on `conn` as `caller`'s role with `request.jwt.claims` (and the legacy
+/// `request.jwt.claim.sub` / `.role`) set for the transaction, as PostgREST does, so RLS policies
+/// and `auth.uid()` apply exactly as for the caller's PostgREST requests. (A plain function, not a
+/// helper taking an async closure: those futures cannot be proven `Send`, which axum handlers and
+/// spawned tasks need.)
+pub(crate) async fn begin_as<'c>(
+    conn: &'c mut deadpool_postgres::Object,
+    caller: &Caller,
+) -> Result<deadpool_postgres::Transaction<'c>, DbError> {
+    let tx = conn.transaction().await.map_err(DbError::from)?;
+    let claims = caller.claims.to_string();
+    let sub = caller.claims["sub"].as_str().unwrap_or("");
+    tx.execute(
+        "select set_config('role', $1, true), \
+                set_config('request.jwt.claims', $2, true), \
+                set_config('request.jwt.claim.sub', $3, true), \
+                set_config('request.jwt.claim.role', $1, true)",
+        &[&caller.role, &claims, &sub],
+    )
+    .await
+    .map_err(DbError::from)?;
+    Ok(tx)
 }
 
 /// A database failure inside a service, with Postgres's SQLSTATE when there is one.
@@ -132,19 +151,12 @@ impl DbError {
 pub(crate) struct Caller {
     pub(crate) role: String,
     pub(crate) claims: Value,
-    /// The raw bearer token, for services that pass it on.
-    pub(crate) token: String,
 }
 
 impl Caller {
     /// The `sub` claim (the user id), when the token belongs to a user.
     pub(crate) fn user_id(&self) -> Option<&str> {
         self.claims["sub"].as_str()
-    }
-
-    /// Whether the caller bypasses RLS.
-    pub(crate) fn is_service_role(&self) -> bool {
-        self.role == "service_role"
     }
 }
 
@@ -175,11 +187,7 @@ pub(crate) fn caller(headers: &HeaderMap, jwt_secret: &str) -> Result<Caller, Ca
     let token = bearer.or(apikey).ok_or(CallerError::Missing)?;
     let claims = verify_jwt(token, jwt_secret)?;
     let role = claims["role"].as_str().unwrap_or("anon").to_owned();
-    Ok(Caller {
-        role,
-        claims,
-        token: token.to_owned(),
-    })
+    Ok(Caller { role, claims })
 }
 
 /// Verifies an HS256 token with `secret` (and `exp` when present) and returns its claims.

@@ -18,7 +18,7 @@ impl<T> Once<T> {
         Once { name, value: None }
     }
 
-    fn set(&mut self, span: proc_macro2::Span, value: T, errors: &mut Errors) {
+    pub(crate) fn set(&mut self, span: proc_macro2::Span, value: T, errors: &mut Errors) {
         if self.value.is_some() {
             errors.push(syn::Error::new(
                 span,
@@ -42,12 +42,78 @@ impl<T> Once<T> {
     }
 }
 
+/// One declared relation: `has_many(Target, foreign_key = "...")` and its kin.
+pub(crate) struct RelationAttr {
+    pub(crate) to_many: bool,
+    pub(crate) target: syn::Path,
+    pub(crate) hint: Option<LitStr>,
+}
+
+/// Parses `(Target)`, `(Target, foreign_key = "...")` or, for `many_to_many`,
+/// `(Target, through = "...")`.
+fn relation(
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    kind: &str,
+    errors: &mut Errors,
+) -> Option<RelationAttr> {
+    let key = if kind == MANY_TO_MANY {
+        THROUGH
+    } else {
+        FOREIGN_KEY
+    };
+    let help = if kind == MANY_TO_MANY {
+        format!("help: the correct form is `#[supabase({kind}(Other, {key} = \"join_table\"))]`")
+    } else {
+        format!(
+            "help: the correct form is `#[supabase({kind}(Other))]` or `#[supabase({kind}(Other, {key} = \"...\"))]`"
+        )
+    };
+    let parsed = (|| -> syn::Result<RelationAttr> {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        let target: syn::Path = content.parse()?;
+        let mut hint = None;
+        if content.parse::<Option<syn::Token![,]>>()?.is_some() && !content.is_empty() {
+            let name: syn::Ident = content.parse()?;
+            if name != key {
+                return Err(syn::Error::new(name.span(), format!("expected `{key}`")));
+            }
+            content.parse::<syn::Token![=]>()?;
+            hint = Some(content.parse::<LitStr>()?);
+            let _ = content.parse::<Option<syn::Token![,]>>()?;
+        }
+        if !content.is_empty() {
+            return Err(content.error("unexpected tokens"));
+        }
+        Ok(RelationAttr {
+            to_many: kind == HAS_MANY || kind == MANY_TO_MANY,
+            target,
+            hint,
+        })
+    })();
+    match parsed {
+        Ok(r) if kind == MANY_TO_MANY && r.hint.is_none() => {
+            errors.push(syn::Error::new(
+                meta.path.span(),
+                format!("`{kind}` needs the join table: {help}"),
+            ));
+            None
+        }
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.push(syn::Error::new(e.span(), format!("{e}: {help}")));
+            None
+        }
+    }
+}
+
 /// `#[supabase(...)]` on the struct.
 pub(crate) struct ContainerAttrs {
     pub(crate) table: Once<LitStr>,
     pub(crate) schema: Once<LitStr>,
     pub(crate) read_only: Once<()>,
     pub(crate) krate: Once<syn::Path>,
+    pub(crate) relations: Vec<RelationAttr>,
     pub(crate) serde_rename_all: Option<proc_macro2::Span>,
     /// `table` appeared, even if its value was malformed (then no "missing table" error).
     pub(crate) table_mentioned: bool,
@@ -66,7 +132,7 @@ pub(crate) struct FieldAttrs {
     pub(crate) serde_flatten: Option<proc_macro2::Span>,
 }
 
-fn unknown(path: &syn::Path, valid: &[&str], errors: &mut Errors) {
+pub(crate) fn unknown(path: &syn::Path, valid: &[&str], errors: &mut Errors) {
     let name = path
         .get_ident()
         .map(ToString::to_string)
@@ -80,7 +146,7 @@ fn unknown(path: &syn::Path, valid: &[&str], errors: &mut Errors) {
     );
 }
 
-fn string_value(
+pub(crate) fn string_value(
     meta: &syn::meta::ParseNestedMeta<'_>,
     key: &str,
     errors: &mut Errors,
@@ -109,7 +175,7 @@ fn string_value(
     }
 }
 
-fn flag(meta: &syn::meta::ParseNestedMeta<'_>, key: &str, errors: &mut Errors) -> bool {
+pub(crate) fn flag(meta: &syn::meta::ParseNestedMeta<'_>, key: &str, errors: &mut Errors) -> bool {
     if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
         errors.push(syn::Error::new(
             meta.path.span(),
@@ -122,7 +188,7 @@ fn flag(meta: &syn::meta::ParseNestedMeta<'_>, key: &str, errors: &mut Errors) -
     true
 }
 
-fn for_each_supabase(
+pub(crate) fn for_each_supabase(
     attrs: &[Attribute],
     errors: &mut Errors,
     mut f: impl FnMut(&syn::meta::ParseNestedMeta<'_>, &mut Errors),
@@ -149,6 +215,7 @@ impl ContainerAttrs {
             schema: Once::new(SCHEMA),
             read_only: Once::new(READ_ONLY),
             krate: Once::new(CRATE),
+            relations: Vec::new(),
             serde_rename_all: None,
             table_mentioned: false,
         };
@@ -177,6 +244,19 @@ impl ContainerAttrs {
                         ),
                     }
                 }
+            } else if let Some(kind) = [BELONGS_TO, HAS_ONE, HAS_MANY, MANY_TO_MANY]
+                .into_iter()
+                .find(|k| meta.path.is_ident(k))
+            {
+                if meta.input.peek(syn::token::Paren) {
+                    out.relations.extend(relation(meta, kind, errors));
+                } else {
+                    skip_value(meta);
+                    errors.push(syn::Error::new(
+                        span,
+                        format!("`{kind}` names the related table: help: write `#[supabase({kind}(Other))]`"),
+                    ));
+                }
             } else {
                 unknown(&meta.path, CONTAINER_KEYS, errors);
                 let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
@@ -196,7 +276,7 @@ impl ContainerAttrs {
 }
 
 /// Skips whatever follows a serde key we do not read.
-fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) {
+pub(crate) fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) {
     if meta.input.peek(syn::Token![=]) {
         let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
     } else if meta.input.peek(syn::token::Paren) {

@@ -81,7 +81,7 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     });
     let column_impls = model.columns.iter().map(|c| {
         let col = &c.ident;
-        let value_ty = &c.value_ty;
+        let (ty, value_ty) = (&c.ty, &c.value_ty);
         let wire = &c.wire;
         let nullable = c.nullable.then(|| {
             quote! {
@@ -100,12 +100,37 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
             #[automatically_derived]
             impl #krate::table::ColumnOf<#ident> for #module::#col {}
 
+            #[automatically_derived]
+            impl #krate::select::FieldOf<#module::#col> for #ty {}
+
             #nullable
         }
     });
     let module_doc = format!("Columns of `{ident}` (`{schema}.{table}`).");
 
     let writes = (!model.read_only).then(|| expand_writes(model));
+    let relations = model.relations.iter().map(|r| {
+        let target = &r.target;
+        let (cardinality, marker) = if r.to_many {
+            (quote!(#krate::select::Many), quote!(#krate::select::ToMany))
+        } else {
+            (quote!(#krate::select::One), quote!(#krate::select::ToOne))
+        };
+        let hint = match &r.hint {
+            Some(h) => quote!(::core::option::Option::Some(#h)),
+            None => quote!(::core::option::Option::None),
+        };
+        quote! {
+            #[automatically_derived]
+            impl #krate::select::Relation<#target> for #ident {
+                type Cardinality = #cardinality;
+                const HINT: ::core::option::Option<&'static str> = #hint;
+            }
+
+            #[automatically_derived]
+            impl #marker<#target> for #ident {}
+        }
+    });
 
     quote! {
         #[doc = #module_doc]
@@ -126,6 +151,8 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
         }
 
         #writes
+
+        #(#relations)*
     }
 }
 

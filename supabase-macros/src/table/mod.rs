@@ -1,6 +1,6 @@
 //! `#[derive(Table)]`: attribute parsing → model → validation → expansion.
 
-mod attr;
+pub(crate) mod attr;
 mod expand;
 pub(crate) mod model;
 

@@ -14,6 +14,7 @@ pub(crate) struct TableModel {
     pub(crate) read_only: bool,
     pub(crate) krate: syn::Path,
     pub(crate) columns: Vec<ColumnModel>,
+    pub(crate) relations: Vec<super::attr::RelationAttr>,
 }
 
 pub(crate) struct ColumnModel {
@@ -37,7 +38,7 @@ impl ColumnModel {
 }
 
 /// `Option<T>` → `Some(T)`.
-fn option_inner(ty: &Type) -> Option<&Type> {
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     let Type::Path(p) = ty else { return None };
     if p.qself.is_some() {
         return None;
@@ -201,6 +202,17 @@ impl TableModel {
         if fields.is_some() && columns.is_empty() {
             errors.spanned(&input.ident, "a table needs at least one column");
         }
+        let mut seen = Vec::new();
+        for r in &attrs.relations {
+            let target = quote::ToTokens::to_token_stream(&r.target).to_string();
+            if seen.contains(&target) {
+                errors.spanned(
+                    &r.target,
+                    format!("a second relation to `{target}`: one relation per pair of tables can be typed; embed the other through the untyped `select(\"..\")`"),
+                );
+            }
+            seen.push(target);
+        }
         let krate = attrs
             .krate
             .get()
@@ -215,6 +227,7 @@ impl TableModel {
             read_only: attrs.read_only.is_set(),
             krate,
             columns,
+            relations: attrs.relations,
         });
         (model, errors)
     }

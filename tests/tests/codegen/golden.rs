@@ -55,7 +55,7 @@ async fn rich_schema_with_config() {
     .expect("config");
     let generated = supabase_codegen::generate_with_warnings(&ir, &config);
     insta::assert_snapshot!("rich_config", generated.code);
-    assert!(generated.warnings.is_empty(), "{:?}", generated.warnings);
+    insta::assert_debug_snapshot!("rich_config_warnings", generated.warnings);
 }
 
 #[tokio::test]

@@ -14,19 +14,17 @@ use supabase_tests::reference_stack;
 
 use crate::generated::myschema::Mytable;
 use crate::generated::public::{
-    AddOneEach, Echo, Issues, ListStoredPlanets, Planets, Reservations, issues, planets,
+    AddOneEach, Echo, Instruments, Issues, ListStoredPlanets, OrchestralSections, Planets,
+    Reservations, Teams, Users, instruments, issues, orchestral_sections, planets, teams,
 };
-use crate::shim::{Rpc, RpcRows};
+use supabase_core::{Rpc, RpcRows};
 
 /// The configuration the checked-in file was generated with.
 pub(crate) fn reference_config() -> Config {
     Config::from_toml(
         r#"
         schemas = ["public", "myschema"]
-        # supabase-core does not have Rpc and types yet: see shim.rs.
-        core_path = "crate::shim"
-        # derive(Table) does not accept relation attributes yet.
-        relations = false
+        chrono = true
         "#,
     )
     .expect("config")
@@ -101,10 +99,12 @@ async fn generated_structs_run_typed_queries() {
         .select()
         .await
         .expect("ranges");
+    assert!(!reservations.is_empty());
     assert!(
         reservations
             .iter()
-            .all(|r| r.during.0.starts_with('[') || r.during.0.starts_with('('))
+            .all(|r| matches!(r.during, supabase_core::types::Range::Bounded(..))),
+        "{reservations:?}"
     );
     let _: Vec<Mytable> = client.from::<Mytable>().select().await.expect("myschema");
 }
@@ -114,36 +114,99 @@ async fn generated_rpc_types_call_functions() {
     let stack = reference_stack().await;
     let client = create_client(stack.url(), stack.anon_key()).expect("client");
 
-    async fn call<F: Rpc + Send + 'static>(client: &supabase_core::Client, args: F) -> F::Output
-    where
-        F::Output: Send + 'static,
-    {
-        client
-            .rpc(F::NAME, args)
-            .returns::<F::Output>()
-            .await
-            .expect("rpc")
-            .data
-    }
-    assert_eq!(
-        call(&client, AddOneEach { arr: vec![1, 2, 3] }).await,
-        vec![2, 3, 4]
-    );
-    assert_eq!(
-        call(
-            &client,
-            Echo {
-                say: "hi".to_owned()
-            }
-        )
-        .await,
-        "hi"
-    );
-    let planets = call(&client, ListStoredPlanets {}).await;
-    assert!(planets.iter().any(|p| p.name.as_deref() == Some("Mars")));
-    // SETOF planets: the typed rows are the table's.
+    let out = client
+        .call(AddOneEach { arr: vec![1, 2, 3] })
+        .await
+        .expect("rpc")
+        .data;
+    assert_eq!(out, vec![2, 3, 4]);
+    let out = client
+        .call(Echo {
+            say: "hi".to_owned(),
+        })
+        .await
+        .expect("rpc")
+        .data;
+    assert_eq!(out, "hi");
+    // SETOF planets: the rows are the table's, and its typed filters apply.
+    let rows: Vec<Planets> = client
+        .call_rows(ListStoredPlanets {})
+        .eq(planets::name, "Mars")
+        .await
+        .expect("rpc rows");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].moons, Some(2));
     fn rows_of<F: RpcRows<Row = Planets>>() {}
     rows_of::<ListStoredPlanets>();
     // The reference declares no volatility, so Postgres's default, VOLATILE: POST only.
     assert!(!AddOneEach::READ_ONLY && AddOneEach::SCHEMA == "public");
+}
+
+/// Projections over the generated relations: one-to-many, many-to-one, many-to-many.
+#[derive(supabase_core::Select, Debug, serde::Deserialize)]
+#[supabase(from = OrchestralSections)]
+struct SectionWithInstruments {
+    name: String,
+    #[supabase(embed)]
+    instruments: Vec<Instruments>,
+}
+
+#[derive(supabase_core::Select, Debug, serde::Deserialize)]
+#[supabase(from = Instruments)]
+struct InstrumentWithSection {
+    name: String,
+    #[supabase(embed)]
+    orchestral_sections: Option<OrchestralSections>,
+}
+
+#[derive(supabase_core::Select, Debug, serde::Deserialize)]
+#[supabase(from = Teams)]
+struct TeamWithUsers {
+    name: String,
+    #[supabase(embed)]
+    users: Vec<Users>,
+}
+
+#[tokio::test]
+async fn generated_relations_embed() {
+    let stack = reference_stack().await;
+    let client = create_client(stack.url(), stack.anon_key()).expect("client");
+    let sections: Vec<SectionWithInstruments> = client
+        .from::<OrchestralSections>()
+        .select_as::<SectionWithInstruments>()
+        .eq(orchestral_sections::name, "strings")
+        .await
+        .expect("one-to-many");
+    assert_eq!(sections[0].name, "strings");
+    let mut names: Vec<&str> = sections[0]
+        .instruments
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["cello", "guqin", "viola", "violin"]);
+
+    let flute: InstrumentWithSection = client
+        .from::<Instruments>()
+        .select_as::<InstrumentWithSection>()
+        .eq(instruments::name, "flute")
+        .single()
+        .await
+        .expect("many-to-one");
+    assert_eq!(flute.name, "flute");
+    assert_eq!(
+        flute.orchestral_sections.map(|s| s.name).as_deref(),
+        Some("woodwinds")
+    );
+
+    let rocket: TeamWithUsers = client
+        .from::<Teams>()
+        .select_as::<TeamWithUsers>()
+        .eq(teams::id, 1)
+        .single()
+        .await
+        .expect("many-to-many");
+    let mut members: Vec<i64> = rocket.users.iter().map(|u| u.id).collect();
+    members.sort_unstable();
+    assert_eq!((rocket.name.as_str(), members), ("Team Rocket", vec![1, 2]));
 }

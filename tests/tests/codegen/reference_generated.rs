@@ -8,7 +8,7 @@ pub mod myschema {
     use ::supabase_core::Table;
     /// Table `myschema.mytable`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "mytable", schema = "myschema", crate = "crate::shim")]
+    #[supabase(table = "mytable", schema = "myschema")]
     pub struct Mytable {
         #[supabase(primary_key)]
         pub id: i64,
@@ -22,7 +22,7 @@ pub mod public {
     use ::supabase_core::Table;
     /// Table `public.characters`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "characters", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "characters", schema = "public")]
     pub struct Characters {
         #[supabase(primary_key)]
         pub id: i64,
@@ -30,7 +30,7 @@ pub mod public {
     }
     /// Table `public.classes`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "classes", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "classes", schema = "public")]
     pub struct Classes {
         #[supabase(primary_key)]
         pub id: i64,
@@ -39,7 +39,7 @@ pub mod public {
     }
     /// Table `public.countries`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "countries", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "countries", schema = "public")]
     pub struct Countries {
         #[supabase(primary_key)]
         pub id: i64,
@@ -47,7 +47,8 @@ pub mod public {
     }
     /// Table `public.instruments`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "instruments", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "instruments", schema = "public")]
+    #[supabase(belongs_to(OrchestralSections))]
     pub struct Instruments {
         #[supabase(primary_key)]
         pub id: i64,
@@ -58,7 +59,7 @@ pub mod public {
     }
     /// Table `public.issues`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "issues", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "issues", schema = "public")]
     pub struct Issues {
         #[supabase(primary_key)]
         pub id: i64,
@@ -68,7 +69,9 @@ pub mod public {
     }
     /// Table `public.members`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "members", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "members", schema = "public")]
+    #[supabase(belongs_to(Teams))]
+    #[supabase(belongs_to(Users))]
     pub struct Members {
         #[supabase(primary_key)]
         pub user_id: i64,
@@ -76,8 +79,12 @@ pub mod public {
         pub team_id: i64,
     }
     /// Table `public.messages`.
+    ///
+    /// Relations not typed (one per pair of tables; embed them with the untyped `select`):
+    /// - `belongs_to(Users, foreign_key = "messages_sender_id_fkey")`
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "messages", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "messages", schema = "public")]
+    #[supabase(belongs_to(Users, foreign_key = "messages_receiver_id_fkey"))]
     pub struct Messages {
         #[supabase(primary_key)]
         pub id: i64,
@@ -87,7 +94,8 @@ pub mod public {
     }
     /// Table `public.orchestral_sections`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "orchestral_sections", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "orchestral_sections", schema = "public")]
+    #[supabase(has_many(Instruments))]
     pub struct OrchestralSections {
         #[supabase(primary_key)]
         pub id: i64,
@@ -95,7 +103,7 @@ pub mod public {
     }
     /// Table `public.planets`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "planets", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "planets", schema = "public")]
     pub struct Planets {
         #[supabase(primary_key)]
         pub id: i64,
@@ -104,7 +112,7 @@ pub mod public {
     }
     /// Table `public.probe`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "probe", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "probe", schema = "public")]
     pub struct Probe {
         #[supabase(primary_key, default)]
         pub id: i64,
@@ -114,7 +122,7 @@ pub mod public {
     }
     /// Table `public.quotes`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "quotes", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "quotes", schema = "public")]
     pub struct Quotes {
         #[supabase(primary_key)]
         pub id: i64,
@@ -122,16 +130,16 @@ pub mod public {
     }
     /// Table `public.reservations`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "reservations", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "reservations", schema = "public")]
     pub struct Reservations {
         #[supabase(primary_key)]
         pub id: i64,
         pub room_name: String,
-        pub during: crate::shim::types::Range<String>,
+        pub during: ::supabase_core::types::Range<chrono::DateTime<chrono::Utc>>,
     }
     /// Table `public.scratch`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "scratch", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "scratch", schema = "public")]
     pub struct Scratch {
         #[supabase(primary_key)]
         pub id: i64,
@@ -142,7 +150,9 @@ pub mod public {
     }
     /// Table `public.teams`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "teams", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "teams", schema = "public")]
+    #[supabase(has_many(Members))]
+    #[supabase(many_to_many(Users, through = "members"))]
     pub struct Teams {
         #[supabase(primary_key)]
         pub id: i64,
@@ -150,15 +160,21 @@ pub mod public {
     }
     /// Table `public.texts`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "texts", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "texts", schema = "public")]
     pub struct Texts {
         #[supabase(primary_key)]
         pub id: i64,
         pub content: String,
     }
     /// Table `public.users`.
+    ///
+    /// Relations not typed (one per pair of tables; embed them with the untyped `select`):
+    /// - `has_many(Messages, foreign_key = "messages_sender_id_fkey")`
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[supabase(table = "users", schema = "public", crate = "crate::shim")]
+    #[supabase(table = "users", schema = "public")]
+    #[supabase(has_many(Members))]
+    #[supabase(has_many(Messages, foreign_key = "messages_receiver_id_fkey"))]
+    #[supabase(many_to_many(Teams, through = "members"))]
     pub struct Users {
         #[supabase(primary_key)]
         pub id: i64,
@@ -172,7 +188,7 @@ pub mod public {
     pub struct AddOneEach {
         pub arr: Vec<i32>,
     }
-    impl crate::shim::Rpc for AddOneEach {
+    impl ::supabase_core::Rpc for AddOneEach {
         const NAME: &'static str = "add_one_each";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
@@ -183,7 +199,7 @@ pub mod public {
     pub struct Echo {
         pub say: String,
     }
-    impl crate::shim::Rpc for Echo {
+    impl ::supabase_core::Rpc for Echo {
         const NAME: &'static str = "echo";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
@@ -192,7 +208,7 @@ pub mod public {
     /// Arguments of `public.hello_world` (`rpc("hello_world")`), a volatile function: called with POST.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct HelloWorld {}
-    impl crate::shim::Rpc for HelloWorld {
+    impl ::supabase_core::Rpc for HelloWorld {
         const NAME: &'static str = "hello_world";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
@@ -201,21 +217,38 @@ pub mod public {
     /// Arguments of `public.list_stored_planets` (`rpc("list_stored_planets")`), a volatile function: called with POST.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct ListStoredPlanets {}
-    impl crate::shim::Rpc for ListStoredPlanets {
+    impl ::supabase_core::Rpc for ListStoredPlanets {
         const NAME: &'static str = "list_stored_planets";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
         type Output = Vec<Planets>;
     }
-    impl crate::shim::RpcRows for ListStoredPlanets {
+    impl ::supabase_core::RpcRows for ListStoredPlanets {
         type Row = Planets;
+    }
+    /// Arguments of `public.series` (`rpc("series")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct Series {
+        pub n: i32,
+    }
+    impl ::supabase_core::Rpc for Series {
+        const NAME: &'static str = "series";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = Vec<SeriesRow>;
+    }
+    /// A row returned by `public.series`.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SeriesRow {
+        pub id: Option<i32>,
+        pub label: Option<String>,
     }
     /// Arguments of `public.sleep_for` (`rpc("sleep_for")`), a volatile function: called with POST.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct SleepFor {
         pub seconds: f64,
     }
-    impl crate::shim::Rpc for SleepFor {
+    impl ::supabase_core::Rpc for SleepFor {
         const NAME: &'static str = "sleep_for";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;

@@ -1,6 +1,11 @@
 //! The database examples of the reference in typed form: `#[derive(Table)]` structs, typed
 //! filters and writes, against the real PostgREST.
 
+mod rpc;
+mod select;
+mod stream;
+mod values;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use supabase_core::prelude::*;

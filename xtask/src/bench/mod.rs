@@ -4,10 +4,14 @@
 //! - `stack`: time from `Stack::start()` to the first successful query, cold and warm.
 //! - `postgrest`: client CPU per request of this client (typed and untyped) against plain reqwest
 //!   + serde issuing the same requests (the floor), in interleaved rounds.
+//! - `stream`: peak RSS of streaming 1,000,000 rows versus collecting them.
 
 mod clients;
 mod measure;
 mod stack;
+mod stream;
+
+pub(crate) use stream::child as stream_main;
 
 use std::process::Command;
 
@@ -19,12 +23,14 @@ pub(crate) async fn run(workload: Option<&str>) -> Result<(), String> {
     match workload {
         None => {
             stack::run().await?;
-            postgrest().await
+            postgrest().await?;
+            stream::run().await
         }
         Some("stack") => stack::run().await,
         Some("postgrest") => postgrest().await,
+        Some("stream") => stream::run().await,
         Some(other) => Err(format!(
-            "unknown workload {other:?} (known: stack, postgrest)"
+            "unknown workload {other:?} (known: stack, postgrest, stream)"
         )),
     }
 }

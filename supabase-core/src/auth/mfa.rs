@@ -1,0 +1,334 @@
+//! Multi-factor authentication: `auth.mfa()` (auth-js `GoTrueClient.ts` `_enroll`,
+//! `_challenge`, `_verify`, `_challengeAndVerify`, `_unenroll`, `_listFactors`,
+//! `_getAuthenticatorAssuranceLevel`; GoTrue `internal/api/mfa.go`).
+
+use http::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::api::{Body, Call, segment};
+use super::errors::AuthError;
+use super::events::AuthChangeEvent;
+use super::params::Channel;
+use super::types::{AuthResponse, Factor, Session, secret_serde};
+use super::{Auth, claims};
+use crate::error::Result;
+use crate::secret::Secret;
+
+/// The MFA API: `client.auth().mfa()`.
+#[derive(Debug, Clone)]
+pub struct Mfa {
+    auth: Auth,
+}
+
+impl Auth {
+    /// The MFA API, as `supabase.auth.mfa`.
+    pub fn mfa(&self) -> Mfa {
+        Mfa { auth: self.clone() }
+    }
+}
+
+/// `mfa.enroll` parameters.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct EnrollParams {
+    factor_type: &'static str,
+    friendly_name: Option<String>,
+    issuer: Option<String>,
+    phone: Option<String>,
+}
+
+impl EnrollParams {
+    /// A TOTP (authenticator app) factor.
+    pub fn totp() -> Self {
+        EnrollParams {
+            factor_type: "totp",
+            friendly_name: None,
+            issuer: None,
+            phone: None,
+        }
+    }
+
+    /// A phone factor (codes by SMS or WhatsApp).
+    pub fn phone(phone: impl Into<String>) -> Self {
+        EnrollParams {
+            factor_type: "phone",
+            phone: Some(phone.into()),
+            ..EnrollParams::totp()
+        }
+    }
+
+    /// A name the user recognises the factor by.
+    pub fn friendly_name(mut self, name: impl Into<String>) -> Self {
+        self.friendly_name = Some(name.into());
+        self
+    }
+
+    /// The issuer shown in authenticator apps (TOTP).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+}
+
+/// A TOTP factor's enrollment details: show the QR code or the secret to the user.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct TotpDetails {
+    /// An SVG QR code as a `data:` URI.
+    pub qr_code: String,
+    /// The shared secret (base32).
+    #[serde(with = "secret_serde")]
+    pub secret: Secret,
+    /// The `otpauth://` URI (it contains the secret).
+    #[serde(with = "secret_serde")]
+    pub uri: Secret,
+}
+
+/// What `mfa.enroll` returns.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct EnrollResponse {
+    /// The new (unverified) factor's id.
+    pub id: String,
+    /// `totp` or `phone`.
+    #[serde(rename = "type")]
+    pub factor_type: String,
+    /// The friendly name.
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    /// For TOTP factors.
+    #[serde(default)]
+    pub totp: Option<TotpDetails>,
+    /// For phone factors.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// A challenge to answer with a code.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Challenge {
+    /// The challenge's id.
+    pub id: String,
+    /// `totp` or `phone`.
+    #[serde(rename = "type", default)]
+    pub factor_type: Option<String>,
+    /// When the challenge expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// `mfa.verify` parameters.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MfaVerifyParams {
+    /// The factor.
+    pub factor_id: String,
+    /// The challenge being answered.
+    pub challenge_id: String,
+    /// The code from the app or the SMS.
+    pub code: Secret,
+}
+
+impl MfaVerifyParams {
+    /// Answers `challenge_id` of `factor_id` with `code`.
+    pub fn new(
+        factor_id: impl Into<String>,
+        challenge_id: impl Into<String>,
+        code: impl Into<String>,
+    ) -> Self {
+        MfaVerifyParams {
+            factor_id: factor_id.into(),
+            challenge_id: challenge_id.into(),
+            code: Secret::new(code.into()),
+        }
+    }
+}
+
+/// What `mfa.unenroll` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct UnenrollResponse {
+    /// The removed factor's id.
+    pub id: String,
+}
+
+/// The user's factors: all of them, and the verified ones by type.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Factors {
+    /// Every factor, verified or not.
+    pub all: Vec<Factor>,
+    /// Verified TOTP factors.
+    pub totp: Vec<Factor>,
+    /// Verified phone factors.
+    pub phone: Vec<Factor>,
+}
+
+/// An authenticator assurance level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AuthenticatorAssuranceLevel {
+    /// One factor (password, OTP, OAuth, …).
+    Aal1,
+    /// Two factors (an MFA challenge was verified).
+    Aal2,
+}
+
+impl AuthenticatorAssuranceLevel {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "aal1" => Some(Self::Aal1),
+            "aal2" => Some(Self::Aal2),
+            _ => None,
+        }
+    }
+}
+
+/// What `get_authenticator_assurance_level` returns.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AuthenticatorAssuranceLevels {
+    /// The session's level (`None` when signed out).
+    pub current_level: Option<AuthenticatorAssuranceLevel>,
+    /// The level the user can reach (`Aal2` when a factor is verified).
+    pub next_level: Option<AuthenticatorAssuranceLevel>,
+    /// The `amr` claim: how and when the user authenticated (`[{method, timestamp}]`).
+    pub current_authentication_methods: Vec<Value>,
+}
+
+impl Mfa {
+    async fn jwt(&self) -> Result<Secret> {
+        self.auth.shared.access_token().await
+    }
+
+    /// Starts enrolling a factor; verify it with [`challenge_and_verify`](Self::challenge_and_verify).
+    pub async fn enroll(&self, params: EnrollParams) -> Result<EnrollResponse> {
+        let jwt = self.jwt().await?;
+        let body = Body::new()
+            .set("factor_type", params.factor_type)
+            .opt("friendly_name", params.friendly_name)
+            .opt("issuer", params.issuer)
+            .opt("phone", params.phone);
+        let mut response: EnrollResponse = self
+            .auth
+            .shared
+            .json(Call::post("factors", body.build()).jwt(&jwt))
+            .await?;
+        // auth-js turns the raw SVG into a data URI.
+        if let Some(totp) = &mut response.totp
+            && !totp.qr_code.starts_with("data:")
+        {
+            totp.qr_code = format!("data:image/svg+xml;utf-8,{}", totp.qr_code);
+        }
+        Ok(response)
+    }
+
+    /// Creates a challenge for a factor (for phone factors this sends the code; `channel`
+    /// picks SMS or WhatsApp).
+    pub async fn challenge(&self, factor_id: &str, channel: Option<Channel>) -> Result<Challenge> {
+        let jwt = self.jwt().await?;
+        let body = Body::new().opt("channel", channel.map(Channel::as_str));
+        let path = format!("factors/{}/challenge", segment(factor_id));
+        self.auth
+            .shared
+            .json(Call::post(path, body.build()).jwt(&jwt))
+            .await
+    }
+
+    /// Answers a challenge. On success the session is upgraded (`aal2`) and
+    /// `MFA_CHALLENGE_VERIFIED` is emitted.
+    pub async fn verify(&self, params: MfaVerifyParams) -> Result<AuthResponse> {
+        let jwt = self.jwt().await?;
+        let body = Body::new()
+            .set("challenge_id", params.challenge_id.as_str())
+            .set("code", params.code.expose());
+        let path = format!("factors/{}/verify", segment(&params.factor_id));
+        let session: Session = self
+            .auth
+            .shared
+            .json(Call::post(path, body.build()).jwt(&jwt))
+            .await?;
+        let response = AuthResponse {
+            user: Some(session.user.clone()),
+            session: Some(session),
+        };
+        self.auth
+            .shared
+            .signed_in(response, AuthChangeEvent::MfaChallengeVerified)
+            .await
+    }
+
+    /// [`challenge`](Self::challenge) then [`verify`](Self::verify) with `code`.
+    pub async fn challenge_and_verify(&self, factor_id: &str, code: &str) -> Result<AuthResponse> {
+        let challenge = self.challenge(factor_id, None).await?;
+        self.verify(MfaVerifyParams::new(factor_id, challenge.id, code))
+            .await
+    }
+
+    /// Removes a factor.
+    pub async fn unenroll(&self, factor_id: &str) -> Result<UnenrollResponse> {
+        let jwt = self.jwt().await?;
+        let path = format!("factors/{}", segment(factor_id));
+        self.auth
+            .shared
+            .json(Call::new(Method::DELETE, path).jwt(&jwt))
+            .await
+    }
+
+    /// The signed-in user's factors (from `GET /user`).
+    pub async fn list_factors(&self) -> Result<Factors> {
+        let all = self.auth.get_user().await?.factors.unwrap_or_default();
+        let verified = |kind: &str| -> Vec<Factor> {
+            all.iter()
+                .filter(|f| f.factor_type == kind && f.is_verified())
+                .cloned()
+                .collect()
+        };
+        Ok(Factors {
+            totp: verified("totp"),
+            phone: verified("phone"),
+            all,
+        })
+    }
+
+    /// The session's assurance level (from its JWT's `aal` claim) and the level the user can
+    /// reach (from the session user's verified factors). No request is sent.
+    pub async fn get_authenticator_assurance_level(&self) -> Result<AuthenticatorAssuranceLevels> {
+        let Some(session) = self.auth.shared.fresh_session().await? else {
+            return Ok(AuthenticatorAssuranceLevels {
+                current_level: None,
+                next_level: None,
+                current_authentication_methods: Vec::new(),
+            });
+        };
+        let payload = claims::decode_unverified(session.access_token.expose())?;
+        let current = payload
+            .get("aal")
+            .and_then(Value::as_str)
+            .and_then(AuthenticatorAssuranceLevel::parse);
+        let has_verified = session
+            .user
+            .factors
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(Factor::is_verified);
+        let next = if has_verified {
+            Some(AuthenticatorAssuranceLevel::Aal2)
+        } else {
+            current
+        };
+        let amr = match payload.get("amr") {
+            Some(Value::Array(a)) => a.clone(),
+            _ => Vec::new(),
+        };
+        if current.is_none() {
+            return Err(AuthError::InvalidJwt("the access token has no `aal` claim".into()).into());
+        }
+        Ok(AuthenticatorAssuranceLevels {
+            current_level: current,
+            next_level: next,
+            current_authentication_methods: amr,
+        })
+    }
+}

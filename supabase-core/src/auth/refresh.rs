@@ -1,0 +1,72 @@
+//! The background refresh task (auth-js `_startAutoRefresh` / `_autoRefreshTokenTick`): it
+//! sleeps until the session is about to expire, refreshes it through the single-flight path, and
+//! wakes early whenever the session changes. It holds only a weak reference to the client's auth
+//! state, so it ends when the last clone of the client is dropped.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use super::AuthShared;
+use super::session::margin;
+
+/// Wait after a failed refresh before the next try (doubled up to [`MAX_BACKOFF`]).
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+impl AuthShared {
+    /// Starts the refresh task if `auto_refresh_token` is on, none runs yet, and we are inside a
+    /// tokio runtime.
+    pub(crate) fn start_ticker(self: &Arc<Self>) {
+        if !self.auto_refresh {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let mut ticker = self.ticker.lock().unwrap_or_else(|e| e.into_inner());
+        if ticker.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        let task = runtime.spawn(run(Arc::downgrade(self)));
+        *ticker = Some(task.abort_handle());
+    }
+}
+
+async fn run(weak: Weak<AuthShared>) {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let Some(shared) = weak.upgrade() else { return };
+        let mut changed = shared.changed.subscribe();
+        let due = shared.current().map(|s| {
+            let wait = s.expires_in_secs() - margin(&s);
+            (s, u64::try_from(wait).unwrap_or(0))
+        });
+        drop(shared);
+        match due {
+            // Signed out: wait for a session (or for the client to go away).
+            None => {
+                if changed.changed().await.is_err() {
+                    return;
+                }
+            }
+            Some((_, wait)) if wait > 0 => {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(wait)) => {}
+                    res = changed.changed() => if res.is_err() { return },
+                }
+            }
+            Some((session, _)) => {
+                let Some(shared) = weak.upgrade() else { return };
+                match shared.refresh(&session.refresh_token, true).await {
+                    Ok(_) => backoff = FIRST_BACKOFF,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "background token refresh failed");
+                        drop(shared);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The signed-in user: `get_user`, `update_user`, identities, `sign_out` (auth-js `getUser`,
+//! `updateUser`, `getUserIdentities`, `linkIdentity`, `unlinkIdentity`, `signOut`).
+
+use http::{Method, StatusCode};
+use serde::Deserialize;
+
+use super::api::{Body, Call, segment};
+use super::errors::AuthError;
+use super::events::AuthChangeEvent;
+use super::params::{SignInWithOAuthCredentials, SignOutScope, UserAttributes};
+use super::types::{Identity, OAuthResponse, User};
+use super::{Auth, AuthShared};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// `GET /user` answers the user, some versions wrapped in `{user}` (auth-js `_userResponse`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum UserBody {
+    Wrapped { user: Box<User> },
+    Plain(Box<User>),
+}
+
+impl UserBody {
+    fn into_user(self) -> User {
+        match self {
+            UserBody::Wrapped { user } | UserBody::Plain(user) => *user,
+        }
+    }
+}
+
+impl AuthShared {
+    /// The user a JWT belongs to, checked by the server.
+    pub(crate) async fn user_for(&self, jwt: &Secret) -> Result<User> {
+        let body: UserBody = self.json(Call::get("user").jwt(jwt)).await?;
+        Ok(body.into_user())
+    }
+}
+
+impl Auth {
+    /// The signed-in user, fetched from the server (so a revoked session fails here).
+    pub async fn get_user(&self) -> Result<User> {
+        let jwt = self.shared.access_token().await?;
+        self.shared.user_for(&jwt).await
+    }
+
+    /// The user an access token belongs to (`get_user(jwt)`), without touching the session.
+    pub async fn get_user_by_jwt(&self, jwt: &str) -> Result<User> {
+        self.shared.user_for(&Secret::new(jwt)).await
+    }
+
+    /// Updates the signed-in user. Emits `USER_UPDATED`.
+    pub async fn update_user(&self, attributes: UserAttributes) -> Result<User> {
+        let session = self
+            .shared
+            .fresh_session()
+            .await?
+            .ok_or(AuthError::SessionMissing)?;
+        let mut body = Body::new()
+            .opt("email", attributes.email.clone())
+            .opt("phone", attributes.phone.clone())
+            .secret("password", attributes.password.as_ref())
+            .secret("nonce", attributes.nonce.as_ref())
+            .opt(
+                "data",
+                attributes.data.clone().map(serde_json::Value::Object),
+            );
+        if attributes.email.is_some() {
+            body = self.shared.pkce_fields(body, false).await?;
+        }
+        let call = Call::new(Method::PUT, "user")
+            .body(body.build())
+            .jwt(&session.access_token)
+            .redirect_to(attributes.email_redirect_to.as_ref());
+        let user: UserBody = self.shared.json(call).await?;
+        let user = user.into_user();
+        let mut updated = session;
+        updated.user = user.clone();
+        self.shared.save_session(updated).await?;
+        self.shared
+            .emit(AuthChangeEvent::UserUpdated, self.shared.current().as_ref());
+        Ok(user)
+    }
+
+    /// The identities linked to the signed-in user.
+    pub async fn get_user_identities(&self) -> Result<Vec<Identity>> {
+        Ok(self.get_user().await?.identities.unwrap_or_default())
+    }
+
+    /// The URL that links an OAuth identity to the signed-in user (the user visits it).
+    pub async fn link_identity(
+        &self,
+        credentials: SignInWithOAuthCredentials,
+    ) -> Result<OAuthResponse> {
+        let jwt = self.shared.access_token().await?;
+        let url = self
+            .shared
+            .provider_url("user/identities/authorize", &credentials, true)
+            .await?;
+        let path = url.path().trim_start_matches(self.shared.base.path());
+        let mut call = Call::get(path.to_owned()).jwt(&jwt);
+        call.query = url.query_pairs().into_owned().collect();
+        #[derive(Deserialize)]
+        struct UrlBody {
+            url: String,
+        }
+        let body: UrlBody = self.shared.json(call).await?;
+        Ok(OAuthResponse {
+            provider: credentials.provider,
+            url: body.url,
+        })
+    }
+
+    /// Unlinks an identity from the signed-in user (it must have another one).
+    pub async fn unlink_identity(&self, identity: &Identity) -> Result<()> {
+        let jwt = self.shared.access_token().await?;
+        let path = format!("user/identities/{}", segment(&identity.identity_id));
+        self.shared
+            .send(Call::new(Method::DELETE, path).jwt(&jwt))
+            .await
+            .map(drop)
+    }
+
+    /// Signs out everywhere (scope `global`): every refresh token of the user is revoked and
+    /// the local session removed. Emits `SIGNED_OUT`.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.sign_out_with(SignOutScope::Global).await
+    }
+
+    /// Signs out with a scope: `Local` ends only this session, `Others` ends every other session
+    /// and keeps this one. A session the server no longer knows is removed locally anyway.
+    pub async fn sign_out_with(&self, scope: SignOutScope) -> Result<()> {
+        self.shared.initialize().await;
+        if let Some(session) = self.shared.current() {
+            let call = Call::new(Method::POST, "logout")
+                .query("scope", scope.as_str())
+                .jwt(&session.access_token);
+            match self.shared.send(call).await {
+                Ok(_) => {}
+                // auth-js ignores these: the session is already gone on the server.
+                Err(Error::Auth(AuthError::Api {
+                    status: StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN,
+                    ..
+                })) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if scope != SignOutScope::Others {
+            self.shared.remove_session().await?;
+        }
+        Ok(())
+    }
+}

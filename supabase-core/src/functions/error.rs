@@ -1,0 +1,108 @@
+//! [`FunctionsError`]: the three failures of functions-js (`src/types.ts`): the function answered
+//! a non-2xx status (`FunctionsHttpError`), the relay could not reach it (`FunctionsRelayError`,
+//! flagged by the `x-relay-error: true` header), or the request never got an answer
+//! (`FunctionsFetchError`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, HttpError};
+use crate::http::RedactedHeaders;
+
+/// An edge-function invocation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum FunctionsError {
+    /// The function answered with a non-2xx status; the response (status, headers, body) is
+    /// kept. `FunctionsHttpError` in the reference.
+    #[doc(alias = "FunctionsHttpError")]
+    #[error("Edge Function returned a non-2xx status code (HTTP {})", .0.status())]
+    Http(ErrorResponse),
+
+    /// The relay in front of the functions could not invoke it (the response carries
+    /// `x-relay-error: true`). `FunctionsRelayError` in the reference.
+    #[doc(alias = "FunctionsRelayError")]
+    #[error("Relay Error invoking the Edge Function (HTTP {})", .0.status())]
+    Relay(ErrorResponse),
+
+    /// The request could not be sent or its response not read (connection refused, reset).
+    /// `FunctionsFetchError` in the reference. A timeout is [`Error::Timeout`] instead.
+    #[doc(alias = "FunctionsFetchError")]
+    #[error("Failed to send a request to the Edge Function: {0}")]
+    Fetch(#[source] HttpError),
+}
+
+impl FunctionsError {
+    /// The error response, for [`Http`](Self::Http) and [`Relay`](Self::Relay).
+    pub fn response(&self) -> Option<&ErrorResponse> {
+        match self {
+            FunctionsError::Http(r) | FunctionsError::Relay(r) => Some(r),
+            FunctionsError::Fetch(_) => None,
+        }
+    }
+
+    /// The HTTP status, for [`Http`](Self::Http) and [`Relay`](Self::Relay).
+    pub fn status(&self) -> Option<StatusCode> {
+        self.response().map(ErrorResponse::status)
+    }
+}
+
+/// A non-2xx response of a function or of the relay: status, headers and the whole body.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct ErrorResponse(Arc<Inner>);
+
+struct Inner {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl ErrorResponse {
+    pub(crate) fn new(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+        ErrorResponse(Arc::new(Inner {
+            status,
+            headers,
+            body,
+        }))
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.0.headers
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &Bytes {
+        &self.0.body
+    }
+
+    /// The body as text (invalid UTF-8 replaced by `�`).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.body).into_owned()
+    }
+
+    /// The body decoded as JSON, e.g. a function's `{"error": "..."}`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        super::response::decode_json(self.0.status, &self.0.body)
+    }
+}
+
+impl fmt::Debug for ErrorResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorResponse")
+            .field("status", &self.0.status)
+            .field("headers", &RedactedHeaders(&self.0.headers))
+            .field("body", &String::from_utf8_lossy(&self.0.body))
+            .finish()
+    }
+}

@@ -1,0 +1,240 @@
+//! Edge Functions: `client.functions().invoke(name, options)`, as `supabase.functions.invoke` in
+//! the reference (functions-py `supabase_functions/_async/functions_client.py`, functions-js
+//! `src/FunctionsClient.ts`).
+//!
+//! ```no_run
+//! use supabase_core::functions::{FunctionsError, InvokeOptions};
+//!
+//! # async fn run(client: supabase_core::Client) -> supabase_core::Result<()> {
+//! #[derive(serde::Deserialize)]
+//! struct Hello {
+//!     message: String,
+//! }
+//!
+//! let hello: Hello = client
+//!     .functions()
+//!     .invoke("hello-world", InvokeOptions::new().body(&serde_json::json!({ "name": "Functions" })))
+//!     .await?
+//!     .json()
+//!     .await?;
+//!
+//! match client.functions().invoke("hello-world", InvokeOptions::new()).await {
+//!     Err(supabase_core::Error::Functions(FunctionsError::Http(resp))) => {
+//!         println!("Function returned an error {}: {}", resp.status(), resp.text());
+//!     }
+//!     Err(supabase_core::Error::Functions(FunctionsError::Relay(resp))) => {
+//!         println!("Relay error: {}", resp.text());
+//!     }
+//!     other => { other?; }
+//! }
+//! # let _ = hello.message;
+//! # Ok(()) }
+//! ```
+//!
+//! Invocations are never retried (a function is not assumed idempotent), and the session's
+//! access token is read for every call.
+
+#[cfg(feature = "blocking")]
+mod blocking;
+mod error;
+mod options;
+mod response;
+
+use http::header::CONTENT_TYPE;
+use http::{HeaderName, HeaderValue};
+use tracing::Instrument;
+
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub use blocking::{BlockingFunctionResponse, BlockingFunctions};
+pub use error::{ErrorResponse, FunctionsError};
+pub use options::{Form, FunctionRegion, HttpMethod, InvokeOptions};
+pub use response::{ByteStream, EventStream, FunctionData, FunctionResponse, SseEvent};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use options::Body;
+
+/// The response header by which Supabase's relay flags its own failures.
+const RELAY_ERROR_HEADER: &str = "x-relay-error";
+
+/// The Edge Functions client of a [`Client`]: [`Client::functions`].
+#[derive(Debug, Clone)]
+pub struct Functions {
+    pub(crate) client: Client,
+    region: FunctionRegion,
+}
+
+impl Functions {
+    pub(crate) fn new(client: Client) -> Self {
+        Functions {
+            client,
+            region: FunctionRegion::Any,
+        }
+    }
+
+    /// A copy of this client that invokes functions in `region` unless an invocation says
+    /// otherwise (functions-js `new FunctionsClient(url, { region })`).
+    pub fn region(mut self, region: FunctionRegion) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// Invokes the function `name` (`/functions/v1/<name>`).
+    ///
+    /// A 2xx answer is a [`FunctionResponse`] to read as JSON, text, bytes or a stream; a
+    /// non-2xx answer is [`FunctionsError::Http`], a relay failure [`FunctionsError::Relay`],
+    /// a network failure [`FunctionsError::Fetch`], and running past the timeout
+    /// [`Error::Timeout`]. A name that is not a function slug (letters, digits, `_` and `-`,
+    /// starting with a letter, as the Supabase CLI requires) is [`Error::Config`] and nothing
+    /// is sent.
+    pub async fn invoke(&self, name: &str, options: InvokeOptions) -> Result<FunctionResponse> {
+        let InvokeOptions {
+            headers: call_headers,
+            method,
+            region,
+            body,
+            timeout,
+            error,
+        } = options;
+        if let Some(e) = error {
+            return Err(e);
+        }
+        validate_name(name)?;
+        if method == HttpMethod::Get && body.is_some() {
+            return Err(Error::config("a GET invocation cannot carry a body"));
+        }
+        let mut url = self.client.service_url(&format!("functions/v1/{name}"))?;
+
+        // Header precedence (functions-js): the body's Content-Type and x-region, then the
+        // client's headers (a fresh copy: the session token is read per call), then this call's.
+        let mut headers = http::HeaderMap::new();
+        if let Some(ct) = body.as_ref().and_then(Body::default_content_type) {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        let region = region.unwrap_or_else(|| self.region.clone());
+        if region != FunctionRegion::Any {
+            let value = HeaderValue::from_str(region.as_str())
+                .map_err(|_| Error::config(format!("invalid region `{region}`")))?;
+            headers.insert(HeaderName::from_static("x-region"), value);
+            url.query_pairs_mut()
+                .append_pair("forceFunctionRegion", region.as_str());
+        }
+        self.client.ensure_fresh_session().await;
+        for (name, value) in &self.client.base_headers() {
+            headers.insert(name, value.clone());
+        }
+        for (name, value) in &call_headers {
+            headers.insert(name, value.clone());
+        }
+
+        let method = method.as_http();
+        let timeout = timeout.or(self.client.inner.options.function_client_timeout);
+        let mut request = self
+            .client
+            .inner
+            .transport
+            .client()
+            .request(method.clone(), url.clone());
+        match body {
+            None => {}
+            Some(Body::Json(b) | Body::Bytes(b)) => request = request.body(b),
+            Some(Body::Text(t)) => request = request.body(t),
+            Some(Body::Form(form)) => request = request.multipart(form.into_reqwest()?),
+            Some(Body::Stream(s)) => request = request.body(reqwest::Body::wrap_stream(s)),
+        }
+        // After `multipart`, so that a caller's Content-Type replaces the form's.
+        let request = request.headers(headers);
+
+        let span = tracing::debug_span!(
+            "supabase.functions.invoke",
+            function = name,
+            method = %method,
+            status = tracing::field::Empty,
+        );
+        async move {
+            let deadline = timeout.map(|t| (tokio::time::Instant::now() + t, t));
+            let sent = request.send();
+            let response = match deadline {
+                Some((at, t)) => tokio::time::timeout_at(at, sent)
+                    .await
+                    .map_err(|_| Error::Timeout(Some(t)))?,
+                None => sent.await,
+            }
+            .map_err(response::fetch_error)?;
+            let status = response.status();
+            tracing::Span::current().record("status", status.as_u16());
+            let relay = response
+                .headers()
+                .get(RELAY_ERROR_HEADER)
+                .is_some_and(|v| v.as_bytes() == b"true");
+            let response = FunctionResponse { response, deadline };
+            if !relay && status.is_success() {
+                return Ok(response);
+            }
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            let resp = ErrorResponse::new(status, headers, body);
+            Err(Error::Functions(if relay {
+                FunctionsError::Relay(resp)
+            } else {
+                FunctionsError::Http(resp)
+            }))
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// The Supabase CLI's function slug rule, `^[A-Za-z][A-Za-z0-9_-]*$` (supabase/cli
+/// `pkg/config/config.go`, `ValidateFunctionSlug`): no `/`, `.`, `..` or encoded characters can
+/// change which URL is called.
+fn validate_name(name: &str) -> Result<()> {
+    let mut chars = name.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "invalid function name {name:?}: it must start with a letter and contain only \
+             letters, digits, `_` and `-`"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_cli_slug_rule() {
+        for ok in ["hello-world", "a", "fn_2", "Hello"] {
+            assert!(validate_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "../admin", "a/b", "..", "1abc", "-x", "a b", "a%2Fb", "é",
+        ] {
+            assert!(matches!(validate_name(bad), Err(Error::Config(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_of_options_hides_secrets_and_bodies() {
+        let opts = InvokeOptions::new()
+            .header("Authorization", "Bearer eyJ.very.secret")
+            .header("apikey", "eyJ.other.secret")
+            .text("password=hunter2");
+        let dbg = format!("{opts:?}");
+        assert!(!dbg.contains("secret"), "{dbg}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+    }
+
+    #[test]
+    fn unserialisable_bodies_fail_before_sending() {
+        let mut map = std::collections::HashMap::new();
+        map.insert((1, 2), "tuple keys are not JSON");
+        let opts = InvokeOptions::new().body(&map);
+        assert!(matches!(opts.error, Some(Error::Encode(_))));
+    }
+}

@@ -1,0 +1,898 @@
+//! [`RealtimeChannel`]: one topic on the socket, with its listeners, join state and presence.
+//!
+//! Follows realtime-js `src/RealtimeChannel.ts`: the join payload (`config.broadcast`,
+//! `config.presence`, `config.postgres_changes`, `config.private`, `access_token`), the matching
+//! of the server's postgres-changes ids with the client's bindings, the subscribe statuses, the
+//! REST fallback of `send` for broadcasts when the channel is not joined, and the rejoin after
+//! `phx_error` or a timeout.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Value, json};
+
+use super::changes::{self, ChangeParams, Changes, PostgresChangeEvent, RawChange};
+use super::error::RealtimeError;
+use super::presence::{Presence, PresenceEvent, PresenceState, PresenceTracker};
+use super::protocol::{self, Message};
+use super::socket::Shared;
+use super::stream::EventStream;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// A channel's subscription status, as `RealtimeSubscribeStates` in the reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SubscribeStatus {
+    /// Joined: events flow.
+    Subscribed,
+    /// The server refused the join or reported an error (see the accompanying error).
+    ChannelError,
+    /// The join got no reply in time (it is retried).
+    TimedOut,
+    /// The channel was left or closed by the server.
+    Closed,
+}
+
+impl SubscribeStatus {
+    /// The reference's name: `SUBSCRIBED`, `CHANNEL_ERROR`, `TIMED_OUT`, `CLOSED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscribeStatus::Subscribed => "SUBSCRIBED",
+            SubscribeStatus::ChannelError => "CHANNEL_ERROR",
+            SubscribeStatus::TimedOut => "TIMED_OUT",
+            SubscribeStatus::Closed => "CLOSED",
+        }
+    }
+}
+
+/// A channel's options (`RealtimeChannelOptions` in the reference: `config.broadcast`,
+/// `config.presence`, `config.private`).
+#[derive(Debug, Clone, Default)]
+pub struct ChannelConfig {
+    broadcast_self: bool,
+    broadcast_ack: bool,
+    presence_key: String,
+    presence_enabled: bool,
+    private: bool,
+}
+
+impl ChannelConfig {
+    /// Receive your own broadcasts (`broadcast.self`, default false).
+    pub fn broadcast_self(mut self, yes: bool) -> Self {
+        self.broadcast_self = yes;
+        self
+    }
+
+    /// Have the server acknowledge each broadcast (`broadcast.ack`, default false):
+    /// `send_broadcast` then waits for the acknowledgement.
+    pub fn broadcast_ack(mut self, yes: bool) -> Self {
+        self.broadcast_ack = yes;
+        self
+    }
+
+    /// This client's presence key (`presence.key`; default: the server picks one).
+    pub fn presence_key(mut self, key: impl Into<String>) -> Self {
+        self.presence_key = key.into();
+        self
+    }
+
+    /// Enable presence even without presence listeners (`presence.enabled`; listeners enable
+    /// it anyway).
+    pub fn presence_enabled(mut self, yes: bool) -> Self {
+        self.presence_enabled = yes;
+        self
+    }
+
+    /// A private channel (`config.private`): joins are authorised by RLS policies on
+    /// `realtime.messages`.
+    pub fn private(mut self, yes: bool) -> Self {
+        self.private = yes;
+        self
+    }
+}
+
+/// A broadcast message as listeners receive it: `{type: "broadcast", event, payload}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BroadcastMessage {
+    /// The event name given by the sender.
+    pub event: String,
+    /// The sender's payload.
+    pub payload: Value,
+}
+
+type StatusCallback = Arc<dyn Fn(SubscribeStatus, Option<&RealtimeError>) + Send + Sync>;
+type BroadcastCallback = Arc<dyn Fn(BroadcastMessage) + Send + Sync>;
+type PresenceCallback = Arc<dyn Fn(&PresenceEvent) + Send + Sync>;
+type ChangeCallback = Arc<dyn Fn(&RawChange) + Send + Sync>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Closed,
+    Joining,
+    Joined,
+    Errored,
+    Leaving,
+}
+
+struct PostgresBinding {
+    params: std::result::Result<ChangeParams, RealtimeError>,
+    event: PostgresChangeEvent,
+    id: Option<u64>,
+    callback: ChangeCallback,
+}
+
+struct State {
+    config: ChannelConfig,
+    phase: Phase,
+    /// Subscribed and not left: join (again) whenever the socket is open.
+    wants_join: bool,
+    join_ref: Option<String>,
+    joined_once: bool,
+    rejoin_attempt: u32,
+    broadcast: Vec<(String, BroadcastCallback)>,
+    presence_listeners: Vec<PresenceCallback>,
+    postgres: Vec<PostgresBinding>,
+    statuses: Vec<StatusCallback>,
+    presence: PresenceTracker,
+    /// `system` messages that arrived before the join reply was applied (the server sends
+    /// them right after the reply): handled once the channel is joined.
+    deferred: Vec<Message>,
+}
+
+pub(crate) struct ChannelInner {
+    pub(crate) topic: String,
+    pub(crate) name: String,
+    /// Strong, as realtime-js channels hold their socket: a channel keeps the socket alive
+    /// until it is removed (`remove_channel`, `remove_all_channels`).
+    socket: Arc<Shared>,
+    state: Mutex<State>,
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A channel: `client.channel("room1", config)`. Cheap to clone; clones are the same channel.
+///
+/// Register listeners (`on_broadcast`, `on_presence_*`, `on_postgres_changes`, or their
+/// `*_stream` forms), then [`subscribe`](Self::subscribe). Postgres-changes listeners must be
+/// registered before subscribing (they are part of the join); the others may come later.
+#[derive(Clone)]
+pub struct RealtimeChannel {
+    pub(crate) inner: Arc<ChannelInner>,
+}
+
+impl std::fmt::Debug for RealtimeChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = lock(&self.inner.state);
+        f.debug_struct("RealtimeChannel")
+            .field("topic", &self.inner.topic)
+            .field("state", &state.phase)
+            .field("config", &state.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for RealtimeChannel {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl RealtimeChannel {
+    pub(crate) fn new(shared: &Arc<Shared>, name: String, config: ChannelConfig) -> Self {
+        let topic = format!("realtime:{name}");
+        if let Some(existing) = shared.find(&topic) {
+            return existing;
+        }
+        let channel = RealtimeChannel {
+            inner: Arc::new(ChannelInner {
+                topic,
+                name,
+                socket: Arc::clone(shared),
+                state: Mutex::new(State {
+                    config,
+                    phase: Phase::Closed,
+                    wants_join: false,
+                    join_ref: None,
+                    joined_once: false,
+                    rejoin_attempt: 0,
+                    broadcast: Vec::new(),
+                    presence_listeners: Vec::new(),
+                    postgres: Vec::new(),
+                    statuses: Vec::new(),
+                    presence: PresenceTracker::default(),
+                    deferred: Vec::new(),
+                }),
+            }),
+        };
+        shared.add(channel.clone());
+        channel
+    }
+
+    /// The topic: `realtime:<name>`.
+    pub fn topic(&self) -> &str {
+        &self.inner.topic
+    }
+
+    /// The name given to `channel(name)`.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Whether the channel is joined.
+    pub fn is_joined(&self) -> bool {
+        lock(&self.inner.state).phase == Phase::Joined
+    }
+
+    /// Calls `callback` with each broadcast whose event is `event` (`"*"`: every event).
+    pub fn on_broadcast(
+        &self,
+        event: impl Into<String>,
+        callback: impl Fn(BroadcastMessage) + Send + Sync + 'static,
+    ) -> Self {
+        lock(&self.inner.state)
+            .broadcast
+            .push((event.into(), Arc::new(callback)));
+        self.clone()
+    }
+
+    /// The broadcasts of `event` (`"*"`: every event) as a stream.
+    pub fn broadcast_stream(&self, event: impl Into<String>) -> EventStream<BroadcastMessage> {
+        let (tx, stream) = EventStream::new();
+        self.on_broadcast(event, move |m| {
+            let _ = tx.send(m);
+        });
+        stream
+    }
+
+    /// Calls `callback` after each presence change, once the state is in sync
+    /// (`channel.presence.state` then holds everyone: [`presence_state`](Self::presence_state)).
+    pub fn on_presence_sync(&self, callback: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_presence(move |e| {
+            if matches!(e, PresenceEvent::Sync) {
+                callback();
+            }
+        })
+    }
+
+    /// Calls `callback(key, current_presences, new_presences)` when presences join.
+    pub fn on_presence_join(
+        &self,
+        callback: impl Fn(&str, &[Presence], &[Presence]) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_presence(move |e| {
+            if let PresenceEvent::Join {
+                key,
+                current,
+                joined,
+            } = e
+            {
+                callback(key, current, joined);
+            }
+        })
+    }
+
+    /// Calls `callback(key, current_presences, left_presences)` when presences leave.
+    pub fn on_presence_leave(
+        &self,
+        callback: impl Fn(&str, &[Presence], &[Presence]) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_presence(move |e| {
+            if let PresenceEvent::Leave { key, current, left } = e {
+                callback(key, current, left);
+            }
+        })
+    }
+
+    /// Every presence event (sync, join, leave) as a stream.
+    pub fn presence_stream(&self) -> EventStream<PresenceEvent> {
+        let (tx, stream) = EventStream::new();
+        self.on_presence(move |e| {
+            let _ = tx.send(e.clone());
+        });
+        stream
+    }
+
+    fn on_presence(&self, callback: impl Fn(&PresenceEvent) + Send + Sync + 'static) -> Self {
+        let mut state = lock(&self.inner.state);
+        state.presence_listeners.push(Arc::new(callback));
+        self.clone()
+    }
+
+    /// The presence state: every key with its presences (`channel.presence.state`).
+    pub fn presence_state(&self) -> PresenceState {
+        lock(&self.inner.state).presence.state.clone()
+    }
+
+    /// Calls `callback` with each change of `event` matching `changes`: an untyped
+    /// [`PostgresChanges`](super::PostgresChanges) (`schema`, `table`, `filter` strings, rows as
+    /// JSON), or a typed [`TableChanges<T>`](super::TableChanges) (rows decoded into `T`, filters
+    /// built from `T`'s columns). Register before [`subscribe`](Self::subscribe).
+    pub fn on_postgres_changes<C: Changes>(
+        &self,
+        event: PostgresChangeEvent,
+        changes: C,
+        callback: impl Fn(C::Event) + Send + Sync + 'static,
+    ) -> Self {
+        let params = changes.params(event);
+        let callback: ChangeCallback = Arc::new(move |raw: &RawChange| callback(C::decode(raw)));
+        lock(&self.inner.state).postgres.push(PostgresBinding {
+            params,
+            event,
+            id: None,
+            callback,
+        });
+        self.clone()
+    }
+
+    /// [`on_postgres_changes`](Self::on_postgres_changes) as a stream.
+    pub fn postgres_changes_stream<C: Changes>(
+        &self,
+        event: PostgresChangeEvent,
+        changes: C,
+    ) -> EventStream<C::Event> {
+        let (tx, stream) = EventStream::new();
+        self.on_postgres_changes(event, changes, move |e| {
+            let _ = tx.send(e);
+        });
+        stream
+    }
+
+    /// Every status change of this channel as a stream (also those after reconnections).
+    pub fn status_stream(&self) -> EventStream<(SubscribeStatus, Option<RealtimeError>)> {
+        let (tx, stream) = EventStream::new();
+        lock(&self.inner.state)
+            .statuses
+            .push(Arc::new(move |s, e: Option<&RealtimeError>| {
+                let _ = tx.send((s, e.cloned()));
+            }));
+        stream
+    }
+
+    /// Joins the channel and waits for the outcome: `Ok` once `SUBSCRIBED`; an error for
+    /// `CHANNEL_ERROR` (e.g. an invalid token) or when no reply came in time.
+    pub async fn subscribe(&self) -> Result<RealtimeChannel> {
+        let mut statuses = self.status_stream();
+        let socket = self.inner.socket()?;
+        {
+            let mut state = lock(&self.inner.state);
+            if let Some(e) = state.postgres.iter().find_map(|b| b.params.as_ref().err()) {
+                return Err(Error::Realtime(e.clone()));
+            }
+            if state.wants_join && state.phase == Phase::Joined {
+                return Ok(self.clone());
+            }
+            state.wants_join = true;
+            state.joined_once = true;
+        }
+        socket.ensure_connected();
+        if socket.is_connected() {
+            tokio::spawn(Arc::clone(&self.inner).join(Arc::clone(&socket)));
+        }
+        let deadline = socket.options.timeout;
+        let outcome = tokio::time::timeout(deadline, async {
+            match statuses.recv().await {
+                Some((SubscribeStatus::Subscribed, _)) => Ok(()),
+                Some((status, error)) => Err((status, error)),
+                None => Err((SubscribeStatus::Closed, None)),
+            }
+        })
+        .await;
+        match outcome {
+            Ok(Ok(())) => Ok(self.clone()),
+            Ok(Err((_, Some(e)))) => Err(Error::Realtime(e)),
+            Ok(Err((status, None))) => Err(Error::Realtime(RealtimeError::Channel {
+                topic: self.inner.topic.clone(),
+                extension: "subscribe".into(),
+                message: status.as_str().into(),
+            })),
+            Err(_) => Err(Error::Realtime(match socket.last_connect_error() {
+                Some(e) if !socket.is_connected() => RealtimeError::Connect(e),
+                _ => RealtimeError::Timeout {
+                    topic: self.inner.topic.clone(),
+                    event: protocol::JOIN.into(),
+                },
+            })),
+        }
+    }
+
+    /// [`subscribe`](Self::subscribe), calling `callback(status, error)` on this and every
+    /// later status change, as `subscribe(callback)` in the reference.
+    pub async fn subscribe_with(
+        &self,
+        callback: impl Fn(SubscribeStatus, Option<&RealtimeError>) + Send + Sync + 'static,
+    ) -> Result<RealtimeChannel> {
+        lock(&self.inner.state).statuses.push(Arc::new(callback));
+        self.subscribe().await
+    }
+
+    /// Leaves the channel (`phx_leave`); listeners stay, so it can be subscribed again.
+    pub async fn unsubscribe(&self) -> Result<()> {
+        let leave = {
+            let mut state = lock(&self.inner.state);
+            state.wants_join = false;
+            let joined = matches!(state.phase, Phase::Joined | Phase::Joining);
+            state.phase = if joined {
+                Phase::Leaving
+            } else {
+                Phase::Closed
+            };
+            joined.then(|| state.join_ref.clone())
+        };
+        let Some(join_ref) = leave else {
+            return Ok(());
+        };
+        let mut result = Ok(());
+        if let Ok(socket) = self.inner.socket()
+            && socket.is_connected()
+        {
+            let message = Message {
+                join_ref,
+                ref_: None,
+                topic: self.inner.topic.clone(),
+                event: protocol::LEAVE.into(),
+                payload: json!({}),
+            };
+            if let Err(e) = socket.request(message).await
+                && !matches!(e, RealtimeError::NotConnected(_))
+            {
+                result = Err(Error::Realtime(e));
+            }
+        }
+        self.inner.closed(None);
+        result
+    }
+
+    /// Sends a broadcast: over the socket when joined (waiting for the server's
+    /// acknowledgement when `broadcast_ack` is on), else over REST
+    /// (`POST /realtime/v1/api/broadcast`), as realtime-js `send` does.
+    pub async fn send_broadcast(
+        &self,
+        event: impl Into<String>,
+        payload: impl serde::Serialize,
+    ) -> Result<()> {
+        let event = event.into();
+        let payload = serde_json::to_value(payload).map_err(|e| Error::Encode(e.to_string()))?;
+        let socket = self.inner.socket()?;
+        let (joined, ack, join_ref, private) = {
+            let state = lock(&self.inner.state);
+            (
+                state.phase == Phase::Joined && socket.is_connected(),
+                state.config.broadcast_ack,
+                state.join_ref.clone(),
+                state.config.private,
+            )
+        };
+        if !joined {
+            return self.broadcast_rest(&socket, &event, payload, private).await;
+        }
+        let message = Message {
+            join_ref,
+            ref_: Some(socket.make_ref()),
+            topic: self.inner.topic.clone(),
+            event: "broadcast".into(),
+            payload: json!({"type": "broadcast", "event": event, "payload": payload}),
+        };
+        if ack {
+            let reply = socket.request(message).await.map_err(Error::Realtime)?;
+            self.check_ok("broadcast", &reply)
+        } else {
+            socket.push(message).map_err(Error::Realtime)
+        }
+    }
+
+    async fn broadcast_rest(
+        &self,
+        socket: &Shared,
+        event: &str,
+        payload: Value,
+        private: bool,
+    ) -> Result<()> {
+        // realtime-js `send` when `!_canPush()`: POST {messages: [{topic, event, payload,
+        // private}]} with the access token as bearer; 202 means accepted.
+        let client = socket
+            .client
+            .upgrade()
+            .ok_or_else(|| Error::config("the client was dropped"))?;
+        let mut headers = crate::Client {
+            inner: Arc::clone(&client),
+        }
+        .base_headers();
+        let token = socket.access_token();
+        headers.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| Error::config("the access token is not a valid header value"))?,
+        );
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        let body = json!({"messages": [{
+            "topic": self.inner.name, "event": event, "payload": payload, "private": private,
+        }]});
+        let request = crate::HttpRequest {
+            method: http::Method::POST,
+            url: socket.broadcast_url.clone(),
+            headers,
+            body: Some(body.to_string().into()),
+            timeout: Some(socket.options.timeout),
+        };
+        let response = client.transport.send(request).await?;
+        if response.status.is_success() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&response.body[..response.body.len().min(512)]);
+        Err(Error::Realtime(RealtimeError::Rest {
+            status: response.status.as_u16(),
+            body: text.into_owned(),
+        }))
+    }
+
+    /// Starts tracking this client's presence with `payload` (e.g. `{"online_at": …}`).
+    pub async fn track(&self, payload: impl serde::Serialize) -> Result<()> {
+        let payload = serde_json::to_value(payload).map_err(|e| Error::Encode(e.to_string()))?;
+        self.presence_push(json!({"type": "presence", "event": "track", "payload": payload}))
+            .await
+    }
+
+    /// Stops tracking this client's presence.
+    pub async fn untrack(&self) -> Result<()> {
+        self.presence_push(json!({"type": "presence", "event": "untrack"}))
+            .await
+    }
+
+    async fn presence_push(&self, payload: Value) -> Result<()> {
+        let socket = self.inner.socket()?;
+        let join_ref = {
+            let state = lock(&self.inner.state);
+            if state.phase != Phase::Joined {
+                return Err(Error::Realtime(RealtimeError::NotConnected(format!(
+                    "channel `{}` is not joined",
+                    self.inner.topic
+                ))));
+            }
+            state.join_ref.clone()
+        };
+        let message = Message {
+            join_ref,
+            ref_: None,
+            topic: self.inner.topic.clone(),
+            event: "presence".into(),
+            payload,
+        };
+        let reply = socket.request(message).await.map_err(Error::Realtime)?;
+        self.check_ok("presence", &reply)
+    }
+
+    fn check_ok(&self, event: &str, reply: &Value) -> Result<()> {
+        match reply["status"].as_str() {
+            Some("ok") => Ok(()),
+            status => Err(Error::Realtime(RealtimeError::PushRejected {
+                topic: self.inner.topic.clone(),
+                event: event.into(),
+                status: status.unwrap_or("missing").into(),
+                response: reply["response"].to_string(),
+            })),
+        }
+    }
+}
+
+impl ChannelInner {
+    fn socket(&self) -> Result<Arc<Shared>> {
+        Ok(Arc::clone(&self.socket))
+    }
+
+    pub(crate) fn wants_join(&self) -> bool {
+        lock(&self.state).wants_join
+    }
+
+    pub(crate) fn is_closed_and_unjoined(&self) -> bool {
+        let state = lock(&self.state);
+        state.phase == Phase::Closed && !state.joined_once
+    }
+
+    fn emit(&self, status: SubscribeStatus, error: Option<&RealtimeError>) {
+        let listeners = lock(&self.state).statuses.clone();
+        for listener in listeners {
+            listener(status, error);
+        }
+    }
+
+    fn join_payload(state: &State, token: &Secret) -> Value {
+        let postgres: Vec<Value> = state
+            .postgres
+            .iter()
+            .filter_map(|b| b.params.as_ref().ok().map(ChangeParams::to_json))
+            .collect();
+        let presence_enabled =
+            state.config.presence_enabled || !state.presence_listeners.is_empty();
+        json!({
+            "config": {
+                "broadcast": {"ack": state.config.broadcast_ack, "self": state.config.broadcast_self},
+                "presence": {"key": state.config.presence_key, "enabled": presence_enabled},
+                "postgres_changes": postgres,
+                "private": state.config.private,
+            },
+            "access_token": token.expose(),
+        })
+    }
+
+    /// Sends `phx_join` and applies the reply (realtime-js `subscribe` → `joinPush.receive`).
+    pub(crate) async fn join(self: Arc<Self>, socket: Arc<Shared>) {
+        let join_ref = socket.make_ref();
+        let payload = {
+            let mut state = lock(&self.state);
+            if !state.wants_join {
+                return;
+            }
+            state.phase = Phase::Joining;
+            state.deferred.clear();
+            state.join_ref = Some(join_ref.clone());
+            Self::join_payload(&state, &socket.access_token())
+        };
+        let message = Message {
+            join_ref: Some(join_ref.clone()),
+            ref_: Some(join_ref.clone()),
+            topic: self.topic.clone(),
+            event: protocol::JOIN.into(),
+            payload,
+        };
+        let outcome = socket.request(message).await;
+        let current =
+            |state: &State| state.wants_join && state.join_ref.as_deref() == Some(&join_ref);
+        match outcome {
+            Ok(reply) if reply["status"] == "ok" => {
+                let result = {
+                    let mut state = lock(&self.state);
+                    if !current(&state) {
+                        return;
+                    }
+                    match match_bindings(
+                        &mut state.postgres,
+                        &reply["response"]["postgres_changes"],
+                    ) {
+                        Ok(()) => {
+                            state.phase = Phase::Joined;
+                            state.rejoin_attempt = 0;
+                            Ok(())
+                        }
+                        Err(()) => {
+                            state.phase = Phase::Errored;
+                            state.wants_join = false;
+                            Err(RealtimeError::BindingsMismatch(self.topic.clone()))
+                        }
+                    }
+                };
+                match result {
+                    Ok(()) => {
+                        self.emit(SubscribeStatus::Subscribed, None);
+                        let deferred = std::mem::take(&mut lock(&self.state).deferred);
+                        for message in deferred {
+                            Arc::clone(&self).handle(&socket, &message);
+                        }
+                    }
+                    Err(e) => self.emit(SubscribeStatus::ChannelError, Some(&e)),
+                }
+            }
+            Ok(reply) => {
+                {
+                    let mut state = lock(&self.state);
+                    if !current(&state) {
+                        return;
+                    }
+                    state.phase = Phase::Errored;
+                }
+                let reason = match &reply["response"]["reason"] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => reply.to_string(),
+                    other => other.to_string(),
+                };
+                let e = RealtimeError::JoinRefused {
+                    topic: self.topic.clone(),
+                    reason,
+                };
+                self.emit(SubscribeStatus::ChannelError, Some(&e));
+            }
+            Err(e @ RealtimeError::Timeout { .. }) => {
+                {
+                    let mut state = lock(&self.state);
+                    if !current(&state) {
+                        return;
+                    }
+                    state.phase = Phase::Errored;
+                }
+                self.emit(SubscribeStatus::TimedOut, Some(&e));
+                self.schedule_rejoin(&socket);
+            }
+            Err(_) => {
+                // The socket closed: `socket_lost` reports it and the next connection rejoins.
+            }
+        }
+    }
+
+    /// Rejoins after a backoff while the socket stays open (realtime-js `rejoinTimer`).
+    fn schedule_rejoin(self: &Arc<Self>, socket: &Arc<Shared>) {
+        let attempt = {
+            let mut state = lock(&self.state);
+            state.rejoin_attempt = state.rejoin_attempt.saturating_add(1);
+            state.rejoin_attempt - 1
+        };
+        let delay = socket.options.backoff(attempt);
+        let this = Arc::clone(self);
+        let weak = Arc::downgrade(socket);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let Some(socket) = weak.upgrade() else { return };
+            let retry = {
+                let state = lock(&this.state);
+                state.wants_join && state.phase == Phase::Errored
+            };
+            if retry && socket.is_connected() {
+                this.join(socket).await;
+            }
+        });
+    }
+
+    pub(crate) fn socket_lost(&self, why: &str) {
+        let was_live = {
+            let mut state = lock(&self.state);
+            let live = matches!(state.phase, Phase::Joined | Phase::Joining);
+            if live {
+                state.phase = Phase::Errored;
+            }
+            live && state.wants_join
+        };
+        if was_live {
+            let e = RealtimeError::NotConnected(why.into());
+            self.emit(SubscribeStatus::ChannelError, Some(&e));
+        }
+    }
+
+    fn closed(&self, _why: Option<&str>) {
+        {
+            let mut state = lock(&self.state);
+            if state.phase == Phase::Closed && state.join_ref.is_none() {
+                return;
+            }
+            state.phase = Phase::Closed;
+            state.join_ref = None;
+            state.presence = PresenceTracker::default();
+        }
+        self.emit(SubscribeStatus::Closed, None);
+    }
+
+    pub(crate) fn push_access_token(&self, socket: &Shared, token: &Secret) {
+        let join_ref = {
+            let state = lock(&self.state);
+            if state.phase != Phase::Joined {
+                return;
+            }
+            state.join_ref.clone()
+        };
+        let _ = socket.push(Message {
+            join_ref,
+            ref_: Some(socket.make_ref()),
+            topic: self.topic.clone(),
+            event: protocol::ACCESS_TOKEN.into(),
+            payload: json!({"access_token": token.expose()}),
+        });
+    }
+
+    /// Handles a message for this topic (realtime-js `_trigger`).
+    pub(crate) fn handle(self: Arc<Self>, socket: &Shared, message: &Message) {
+        {
+            let mut state = lock(&self.state);
+            // Phoenix `isMember`: messages of an earlier join are stale.
+            if message.join_ref.is_some() && message.join_ref != state.join_ref {
+                return;
+            }
+            if message.event == "system" && state.phase == Phase::Joining {
+                state.deferred.push(message.clone());
+                return;
+            }
+        }
+        let payload = &message.payload;
+        match message.event.as_str() {
+            protocol::CLOSE => {
+                lock(&self.state).wants_join = false;
+                self.closed(Some("closed by the server"));
+            }
+            protocol::ERROR => {
+                lock(&self.state).phase = Phase::Errored;
+                let e = RealtimeError::Channel {
+                    topic: self.topic.clone(),
+                    extension: "phx_error".into(),
+                    message: payload.to_string(),
+                };
+                self.emit(SubscribeStatus::ChannelError, Some(&e));
+                let socket = Arc::clone(&self.socket);
+                self.schedule_rejoin(&socket);
+            }
+            "system" if payload["status"] == "error" => {
+                let e = RealtimeError::Channel {
+                    topic: self.topic.clone(),
+                    extension: payload["extension"].as_str().unwrap_or("system").into(),
+                    message: payload["message"].as_str().unwrap_or_default().into(),
+                };
+                self.emit(SubscribeStatus::ChannelError, Some(&e));
+            }
+            "broadcast" => {
+                let event = payload["event"].as_str().unwrap_or_default().to_owned();
+                let listeners: Vec<BroadcastCallback> = lock(&self.state)
+                    .broadcast
+                    .iter()
+                    .filter(|(e, _)| e == "*" || *e == event)
+                    .map(|(_, cb)| Arc::clone(cb))
+                    .collect();
+                let message = BroadcastMessage {
+                    event,
+                    payload: payload.get("payload").cloned().unwrap_or(Value::Null),
+                };
+                for cb in listeners {
+                    cb(message.clone());
+                }
+            }
+            "presence_state" | "presence_diff" => {
+                let (events, listeners) = {
+                    let mut state = lock(&self.state);
+                    let join_ref = state.join_ref.clone();
+                    let events = if message.event == "presence_state" {
+                        state.presence.sync_state(payload, join_ref)
+                    } else {
+                        state.presence.sync_diff_or_queue(payload, join_ref)
+                    };
+                    (events, state.presence_listeners.clone())
+                };
+                for event in &events {
+                    for cb in &listeners {
+                        cb(event);
+                    }
+                }
+            }
+            "postgres_changes" => {
+                let Some(raw) = changes::RawChange::parse(payload) else {
+                    tracing::warn!("realtime: malformed postgres_changes on {}", self.topic);
+                    return;
+                };
+                let listeners: Vec<ChangeCallback> = lock(&self.state)
+                    .postgres
+                    .iter()
+                    .filter(|b| b.id.is_some_and(|id| raw.ids.contains(&id)))
+                    .filter(|b| {
+                        b.event == PostgresChangeEvent::All || b.event == raw.payload.event_type
+                    })
+                    .map(|b| Arc::clone(&b.callback))
+                    .collect();
+                for cb in listeners {
+                    cb(&raw);
+                }
+            }
+            _ => {}
+        }
+        let _ = socket;
+    }
+}
+
+/// Gives each binding the server's id, in order; the server's list must match the client's
+/// (realtime-js `subscribe`: "mismatch between server and client bindings").
+fn match_bindings(bindings: &mut [PostgresBinding], server: &Value) -> std::result::Result<(), ()> {
+    let server = match server {
+        Value::Array(items) => items.as_slice(),
+        Value::Null => &[],
+        _ => return Err(()),
+    };
+    let mut valid = bindings.iter_mut().filter_map(|b| match &b.params {
+        Ok(p) => Some((p.clone(), &mut b.id)),
+        Err(_) => None,
+    });
+    for (index, (params, id)) in (&mut valid).enumerate() {
+        let s = server.get(index).ok_or(())?;
+        if !params.matches(s) {
+            return Err(());
+        }
+        *id = Some(s["id"].as_u64().ok_or(())?);
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Realtime: broadcast, presence and Postgres changes over one Phoenix-channels WebSocket.
+//!
+//! ```no_run
+//! use supabase_core::realtime::{ChannelConfig, PostgresChangeEvent, PostgresChanges, SubscribeStatus};
+//!
+//! # async fn run(client: supabase_core::Client) -> supabase_core::Result<()> {
+//! let channel = client
+//!     .channel("room1", ChannelConfig::default())
+//!     .on_broadcast("cursor-pos", |msg| println!("cursor: {}", msg.payload))
+//!     .on_postgres_changes(
+//!         PostgresChangeEvent::Insert,
+//!         PostgresChanges::schema("public").table("countries"),
+//!         |change| println!("new country: {}", change.new),
+//!     )
+//!     .subscribe_with(|status, err| println!("{status:?} {err:?}"))
+//!     .await?;
+//! channel.send_broadcast("cursor-pos", serde_json::json!({"x": 1, "y": 2})).await?;
+//! client.remove_channel(&channel).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The socket follows realtime-js (`src/RealtimeClient.ts`): one connection per client,
+//! heartbeats on the `phoenix` topic every [`RealtimeOptions::heartbeat_interval`] (a heartbeat
+//! still unanswered when the next is due closes the connection), reconnection with exponential
+//! backoff, and every subscribed channel joined again after a reconnection. Channels follow
+//! `src/RealtimeChannel.ts`; presence follows `src/RealtimePresence.ts`.
+//!
+//! Every event is available as a callback (`on_*`, as the reference) and as a
+//! [`futures_util::Stream`] (`*_stream`).
+
+mod changes;
+mod channel;
+mod error;
+mod presence;
+mod protocol;
+mod socket;
+mod stream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use changes::{
+    Changes, ColumnInfo, PostgresChange, PostgresChangeEvent, PostgresChanges,
+    PostgresChangesPayload, TableChanges,
+};
+pub use channel::{BroadcastMessage, ChannelConfig, RealtimeChannel, SubscribeStatus};
+pub use error::RealtimeError;
+pub use presence::{Presence, PresenceEvent, PresenceState};
+pub use protocol::Vsn;
+pub use stream::EventStream;
+
+use crate::client::ClientInner;
+use crate::error::Result;
+use crate::secret::Secret;
+
+/// Options of the realtime socket (`RealtimeClientOptions` in the reference).
+#[derive(Debug, Clone)]
+pub struct RealtimeOptions {
+    pub(crate) timeout: Duration,
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) reconnect_base: Duration,
+    pub(crate) reconnect_max: Duration,
+    pub(crate) vsn: Vsn,
+}
+
+impl Default for RealtimeOptions {
+    fn default() -> Self {
+        // realtime-js: DEFAULT_TIMEOUT 10 s, HEARTBEAT_INTERVAL 25 s, reconnect 1 s … 10 s.
+        RealtimeOptions {
+            timeout: Duration::from_secs(10),
+            heartbeat_interval: Duration::from_secs(25),
+            reconnect_base: Duration::from_secs(1),
+            reconnect_max: Duration::from_secs(10),
+            vsn: Vsn::default(),
+        }
+    }
+}
+
+impl RealtimeOptions {
+    /// How long a join, a leave or an acknowledged push waits for its reply (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time between heartbeats (default 25 s); an unanswered heartbeat closes the connection.
+    pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
+        self.heartbeat_interval = interval;
+        self
+    }
+
+    /// First reconnection delay (default 1 s); it doubles after each failed attempt up to
+    /// `max` (default 10 s).
+    pub fn reconnect_backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.reconnect_base = base;
+        self.reconnect_max = max.max(base);
+        self
+    }
+
+    /// The Phoenix serializer (default [`Vsn::V2`], as realtime-js).
+    pub fn vsn(mut self, vsn: Vsn) -> Self {
+        self.vsn = vsn;
+        self
+    }
+
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX);
+        self.reconnect_base
+            .saturating_mul(factor)
+            .min(self.reconnect_max)
+    }
+}
+
+/// The realtime client of a [`Client`](crate::Client): one socket, many channels. Cheap to
+/// clone. Get it with [`Client::realtime`](crate::Client::realtime).
+#[derive(Clone)]
+pub struct RealtimeClient {
+    pub(crate) shared: Arc<socket::Shared>,
+}
+
+impl std::fmt::Debug for RealtimeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealtimeClient")
+            .field("endpoint", &self.shared.endpoint.as_str())
+            .field("api_key", &self.shared.api_key)
+            .field("access_token", &self.shared.access_token())
+            .field("options", &self.shared.options)
+            .field("connected", &self.is_connected())
+            .finish()
+    }
+}
+
+impl RealtimeClient {
+    pub(crate) fn new(client: &Arc<ClientInner>) -> Self {
+        let options = client.options.realtime.clone();
+        let shared = socket::Shared::new(Arc::downgrade(client), client, options);
+        RealtimeClient {
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// A channel on topic `realtime:<name>`. Add listeners, then [`RealtimeChannel::subscribe`].
+    /// A channel with the same name and no join yet is returned as it is, as realtime-js does.
+    pub fn channel(&self, name: impl Into<String>, config: ChannelConfig) -> RealtimeChannel {
+        channel::RealtimeChannel::new(&self.shared, name.into(), config)
+    }
+
+    /// Every channel of this client (`get_channels()` in the reference).
+    pub fn get_channels(&self) -> Vec<RealtimeChannel> {
+        self.shared.channels()
+    }
+
+    /// Unsubscribes `channel` and forgets it; the socket closes when no channel is left.
+    pub async fn remove_channel(&self, channel: &RealtimeChannel) -> Result<()> {
+        let out = channel.unsubscribe().await;
+        self.shared.remove(channel);
+        if self.shared.channels().is_empty() {
+            self.shared.disconnect();
+        }
+        out
+    }
+
+    /// Unsubscribes and forgets every channel, then closes the socket.
+    pub async fn remove_all_channels(&self) -> Result<()> {
+        let mut first_error = None;
+        for channel in self.shared.channels() {
+            if let Err(e) = channel.unsubscribe().await {
+                first_error.get_or_insert(e);
+            }
+            self.shared.remove(&channel);
+        }
+        self.shared.disconnect();
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Uses `token` (a user's access token) for every channel: sent with later joins and pushed
+    /// at once to joined channels as an `access_token` message, as realtime-js `setAuth` does.
+    /// `None` goes back to the API key.
+    pub fn set_auth(&self, token: Option<&str>) {
+        self.shared.set_auth(token.map(Secret::from));
+    }
+
+    /// Opens the socket now (channels open it on subscribe anyway).
+    pub fn connect(&self) {
+        self.shared.ensure_connected();
+    }
+
+    /// Closes the socket; subscribed channels are left as they are and rejoin on the next
+    /// [`connect`](Self::connect).
+    pub fn disconnect(&self) {
+        self.shared.disconnect();
+    }
+
+    /// Whether the socket is open.
+    pub fn is_connected(&self) -> bool {
+        self.shared.is_connected()
+    }
+
+    /// How many times the socket has (re)connected since the client was created.
+    pub fn connection_count(&self) -> u64 {
+        self.shared.connection_count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let o = RealtimeOptions::default()
+            .reconnect_backoff(Duration::from_millis(100), Duration::from_millis(1000));
+        let delays: Vec<_> = (0..6).map(|i| o.backoff(i).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(o.backoff(u32::MAX).as_millis(), 1000);
+    }
+}

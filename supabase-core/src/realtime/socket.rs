@@ -1,0 +1,392 @@
+//! The socket: one WebSocket per client, its heartbeats, reconnection with backoff, and the
+//! routing of incoming messages to channels and to the pushes waiting for a reply.
+//!
+//! Follows realtime-js `src/RealtimeClient.ts` (`connect`, `_onConnOpen` → rejoin,
+//! `_onConnClose` → channel errors and reconnect timer, `sendHeartbeat`: a heartbeat still
+//! pending when the next one is due closes the connection) and `src/lib/timer.ts` (backoff).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use url::Url;
+
+use super::RealtimeOptions;
+use super::channel::{ChannelInner, RealtimeChannel};
+use super::error::RealtimeError;
+use super::protocol::{self, Message};
+use crate::client::ClientInner;
+use crate::secret::Secret;
+
+/// State shared by the client handle, its channels and the connection task.
+pub(crate) struct Shared {
+    pub(crate) client: Weak<ClientInner>,
+    /// `ws(s)://…/realtime/v1/websocket`, without query parameters.
+    pub(crate) endpoint: Url,
+    /// `http(s)://…/realtime/v1/api/broadcast`.
+    pub(crate) broadcast_url: Url,
+    pub(crate) api_key: Secret,
+    pub(crate) options: RealtimeOptions,
+    token: Mutex<Option<Secret>>,
+    channels: Mutex<Vec<RealtimeChannel>>,
+    conn: Mutex<Conn>,
+    pending: Mutex<HashMap<String, oneshot::Sender<Message>>>,
+    next_ref: AtomicU64,
+    connections: AtomicU64,
+    last_connect_error: Mutex<Option<String>>,
+}
+
+#[derive(Default)]
+struct Conn {
+    /// Frames to the open connection; `None` while disconnected.
+    tx: Option<mpsc::UnboundedSender<Outgoing>>,
+    /// The connection task and its stop flag.
+    task: Option<(tokio::task::JoinHandle<()>, Arc<AtomicBool>)>,
+}
+
+enum Outgoing {
+    Frame(Message),
+    Close,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking user callback never runs under our locks, so poisoning cannot hide a broken
+    // invariant; carry on with the data.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    pub(crate) fn new(
+        weak: Weak<ClientInner>,
+        client: &ClientInner,
+        options: RealtimeOptions,
+    ) -> Self {
+        // The project URL is a valid http(s) base URL ending in `/` (checked by `Client::new`),
+        // so joining a relative path and switching http → ws cannot fail.
+        let join = |path: &str| client.url.join(path).unwrap_or_else(|_| client.url.clone());
+        let mut endpoint = join("realtime/v1/websocket");
+        let scheme = if endpoint.scheme() == "https" {
+            "wss"
+        } else {
+            "ws"
+        };
+        let _ = endpoint.set_scheme(scheme);
+        Shared {
+            client: weak,
+            endpoint,
+            broadcast_url: join("realtime/v1/api/broadcast"),
+            api_key: client.key.clone(),
+            options,
+            token: Mutex::new(None),
+            channels: Mutex::new(Vec::new()),
+            conn: Mutex::new(Conn::default()),
+            pending: Mutex::new(HashMap::new()),
+            next_ref: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            last_connect_error: Mutex::new(None),
+        }
+    }
+
+    /// The token sent on join and in `access_token` messages: the one given to `set_auth`,
+    /// else the signed-in user's access token, else the API key (as supabase-js does).
+    pub(crate) fn access_token(&self) -> Secret {
+        if let Some(token) = lock(&self.token).clone() {
+            return token;
+        }
+        let session_token = self.client.upgrade().and_then(|inner| {
+            let bearer = inner.auth.bearer()?;
+            let token = bearer.to_str().ok()?.strip_prefix("Bearer ")?.to_owned();
+            Some(Secret::new(token))
+        });
+        session_token.unwrap_or_else(|| self.api_key.clone())
+    }
+
+    pub(crate) fn set_auth(&self, token: Option<Secret>) {
+        *lock(&self.token) = token;
+        let token = self.access_token();
+        for channel in self.channels() {
+            channel.inner.push_access_token(self, &token);
+        }
+    }
+
+    pub(crate) fn make_ref(&self) -> String {
+        (self.next_ref.fetch_add(1, Ordering::Relaxed) + 1).to_string()
+    }
+
+    pub(crate) fn channels(&self) -> Vec<RealtimeChannel> {
+        lock(&self.channels).clone()
+    }
+
+    pub(crate) fn add(&self, channel: RealtimeChannel) {
+        lock(&self.channels).push(channel);
+    }
+
+    pub(crate) fn find(&self, topic: &str) -> Option<RealtimeChannel> {
+        lock(&self.channels)
+            .iter()
+            .find(|c| c.inner.topic == topic && c.inner.is_closed_and_unjoined())
+            .cloned()
+    }
+
+    pub(crate) fn remove(&self, channel: &RealtimeChannel) {
+        lock(&self.channels).retain(|c| !Arc::ptr_eq(&c.inner, &channel.inner));
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        lock(&self.conn).tx.is_some()
+    }
+
+    pub(crate) fn connection_count(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn last_connect_error(&self) -> Option<String> {
+        lock(&self.last_connect_error).clone()
+    }
+
+    /// Starts the connection task unless it runs.
+    pub(crate) fn ensure_connected(self: &Arc<Self>) {
+        let mut conn = lock(&self.conn);
+        if let Some((task, _)) = &conn.task
+            && !task.is_finished()
+        {
+            return;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(run(Arc::downgrade(self), Arc::clone(&stop)));
+        conn.task = Some((task, stop));
+    }
+
+    /// Closes the connection (with a close frame when open) and stops reconnecting.
+    pub(crate) fn disconnect(&self) {
+        let mut conn = lock(&self.conn);
+        if let Some((task, stop)) = conn.task.take() {
+            stop.store(true, Ordering::Relaxed);
+            match conn.tx.take() {
+                // The task sends the close frame and ends.
+                Some(tx) if tx.send(Outgoing::Close).is_ok() => {}
+                _ => task.abort(),
+            }
+        }
+        conn.tx = None;
+    }
+
+    /// Sends a message on the open connection.
+    pub(crate) fn push(&self, message: Message) -> Result<(), RealtimeError> {
+        let conn = lock(&self.conn);
+        let tx = conn
+            .tx
+            .as_ref()
+            .ok_or_else(|| RealtimeError::NotConnected("no open connection".into()))?;
+        tx.send(Outgoing::Frame(message))
+            .map_err(|_| RealtimeError::NotConnected("the connection closed".into()))
+    }
+
+    /// Sends a message with a fresh `ref` and waits for its `phx_reply`.
+    pub(crate) async fn request(
+        &self,
+        mut message: Message,
+    ) -> Result<serde_json::Value, RealtimeError> {
+        let reference = message.ref_.clone().unwrap_or_else(|| self.make_ref());
+        message.ref_ = Some(reference.clone());
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(reference.clone(), tx);
+        let (topic, event) = (message.topic.clone(), message.event.clone());
+        if let Err(e) = self.push(message) {
+            lock(&self.pending).remove(&reference);
+            return Err(e);
+        }
+        match tokio::time::timeout(self.options.timeout, rx).await {
+            Ok(Ok(reply)) => Ok(reply.payload),
+            Ok(Err(_)) => Err(RealtimeError::NotConnected(
+                "the connection closed before the reply".into(),
+            )),
+            Err(_) => {
+                lock(&self.pending).remove(&reference);
+                Err(RealtimeError::Timeout { topic, event })
+            }
+        }
+    }
+
+    /// The URL with `apikey` and `vsn`, as realtime-js `endpointURL()`.
+    fn connect_url(&self) -> Url {
+        let mut url = self.endpoint.clone();
+        url.query_pairs_mut()
+            .append_pair("apikey", self.api_key.expose())
+            .append_pair("vsn", self.options.vsn.as_str());
+        url
+    }
+
+    /// Routes one incoming frame.
+    fn dispatch(&self, text: &str) {
+        let message = match Message::decode(text) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("realtime: ignoring a frame: {e}");
+                return;
+            }
+        };
+        if message.event == protocol::REPLY
+            && let Some(reference) = &message.ref_
+            && let Some(waiter) = lock(&self.pending).remove(reference)
+        {
+            let _ = waiter.send(message);
+            return;
+        }
+        let targets: Vec<Arc<ChannelInner>> = lock(&self.channels)
+            .iter()
+            .filter(|c| c.inner.topic == message.topic)
+            .map(|c| Arc::clone(&c.inner))
+            .collect();
+        for channel in targets {
+            channel.handle(self, &message);
+        }
+    }
+
+    fn opened(self: &Arc<Self>, tx: mpsc::UnboundedSender<Outgoing>) {
+        lock(&self.conn).tx = Some(tx);
+        *lock(&self.last_connect_error) = None;
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        for channel in self.channels() {
+            if channel.inner.wants_join() {
+                tokio::spawn(Arc::clone(&channel.inner).join(Arc::clone(self)));
+            }
+        }
+    }
+
+    fn closed(&self, why: &str) {
+        lock(&self.conn).tx = None;
+        lock(&self.pending).clear();
+        for channel in self.channels() {
+            channel.inner.socket_lost(why);
+        }
+    }
+}
+
+/// The connection task: connect, serve, and reconnect with backoff until stopped.
+async fn run(weak: Weak<Shared>, stop: Arc<AtomicBool>) {
+    let mut attempt = 0u32;
+    loop {
+        let Some(shared) = weak.upgrade() else { return };
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let url = shared.connect_url();
+        let options = shared.options.clone();
+        drop(shared);
+        let outcome = tokio::time::timeout(
+            options.timeout,
+            tokio_tungstenite::connect_async(url.as_str()),
+        )
+        .await;
+        match outcome {
+            Ok(Ok((ws, _response))) => {
+                attempt = 0;
+                session(&weak, ws, &stop).await;
+            }
+            Ok(Err(e)) => record_connect_error(&weak, connect_error(e)),
+            Err(_) => record_connect_error(&weak, "timed out".into()),
+        }
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let delay = options.backoff(attempt);
+        attempt = attempt.saturating_add(1);
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// A connection failure without the URL (it carries the API key).
+fn connect_error(e: tokio_tungstenite::tungstenite::Error) -> String {
+    use tokio_tungstenite::tungstenite::Error as E;
+    match e {
+        E::Http(resp) => format!("HTTP {}", resp.status()),
+        E::Io(e) => e.to_string(),
+        E::Tls(e) => format!("TLS: {e}"),
+        E::Url(_) => "invalid URL".into(),
+        other => other.to_string(),
+    }
+}
+
+fn record_connect_error(weak: &Weak<Shared>, error: String) {
+    tracing::debug!("realtime: connection failed: {error}");
+    if let Some(shared) = weak.upgrade() {
+        *lock(&shared.last_connect_error) = Some(error);
+    }
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Serves one open connection until it closes, a heartbeat goes unanswered, or we stop.
+async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
+    let (mut sink, mut frames) = ws.split();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (vsn, every) = {
+        let Some(shared) = weak.upgrade() else { return };
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        shared.opened(tx);
+        (shared.options.vsn, shared.options.heartbeat_interval)
+    };
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let mut pending_heartbeat: Option<String> = None;
+    let why = loop {
+        tokio::select! {
+            frame = frames.next() => match frame {
+                Some(Ok(WsMessage::Text(text))) => {
+                    let Some(shared) = weak.upgrade() else { break "client dropped" };
+                    if pending_heartbeat.is_some()
+                        && let Ok(m) = Message::decode(&text)
+                        && m.topic == protocol::PHOENIX_TOPIC
+                        && m.ref_ == pending_heartbeat
+                    {
+                        pending_heartbeat = None;
+                        continue;
+                    }
+                    shared.dispatch(&text);
+                }
+                Some(Ok(WsMessage::Close(_))) | None => break "the server closed the connection",
+                Some(Err(_)) => break "the connection failed",
+                Some(Ok(_)) => {} // pings are answered by tungstenite; binary frames unused
+            },
+            out = rx.recv() => match out {
+                Some(Outgoing::Frame(m)) => {
+                    if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {
+                        break "the connection failed";
+                    }
+                }
+                Some(Outgoing::Close) | None => {
+                    let _ = sink.send(WsMessage::Close(None)).await;
+                    break "disconnected";
+                }
+            },
+            _ = heartbeat.tick() => {
+                if pending_heartbeat.is_some() {
+                    break "heartbeat timeout";
+                }
+                let Some(shared) = weak.upgrade() else { break "client dropped" };
+                let reference = shared.make_ref();
+                let m = Message {
+                    join_ref: None,
+                    ref_: Some(reference.clone()),
+                    topic: protocol::PHOENIX_TOPIC.into(),
+                    event: protocol::HEARTBEAT.into(),
+                    payload: serde_json::json!({}),
+                };
+                pending_heartbeat = Some(reference);
+                if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {
+                    break "the connection failed";
+                }
+            }
+        }
+    };
+    tracing::debug!("realtime: connection closed: {why}");
+    if let Some(shared) = weak.upgrade() {
+        shared.closed(why);
+    }
+}

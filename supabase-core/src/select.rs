@@ -1,0 +1,175 @@
+//! Projections and embedding: [`Select`] (what `#[derive(Select)]` implements) and
+//! [`Relation`] (what `#[supabase(belongs_to / has_one / has_many / many_to_many)]` declares).
+//!
+//! A `#[derive(Select)]` struct reads some columns of its `from` table, possibly under other
+//! names, cast or through JSON paths, and embeds related rows. Every field is checked at compile
+//! time: a column must exist on the table and have the field's type, an embedded struct must
+//! read a table the `from` table declares a relation to, and `Vec<_>` / `Option<_>` must match
+//! the relation's cardinality.
+
+use serde::de::DeserializeOwned;
+
+use crate::table::{Column, Table};
+
+/// What a query reads and decodes into `Self`: the select list and the rows' type.
+///
+/// Every [`Table`] selects its own columns; `#[derive(Select)]` writes projections and
+/// embeddings (see the crate docs for the attributes).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither a table nor a projection",
+    label = "not `#[derive(Table)]` nor `#[derive(Select)]`",
+    note = "embedded fields need a type that derives `Table` or `Select`"
+)]
+pub trait Select: DeserializeOwned + Send + 'static {
+    /// The table the rows come from.
+    type From: Table;
+
+    /// Appends the select list (PostgREST's syntax) to `out`.
+    fn write_select(out: &mut String);
+
+    /// The select list, e.g. `name,instruments(id,name)`.
+    fn select() -> String {
+        let mut out = String::new();
+        Self::write_select(&mut out);
+        out
+    }
+}
+
+impl<T: Table> Select for T {
+    type From = T;
+
+    fn write_select(out: &mut String) {
+        out.push_str(T::SELECT);
+    }
+}
+
+/// Marks a to-one relation: embeds as `Option<Row>` (or `Row` when it always exists).
+#[derive(Debug)]
+pub enum One {}
+
+/// Marks a to-many relation: embeds as `Vec<Row>`.
+#[derive(Debug)]
+pub enum Many {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::One {}
+    impl Sealed for super::Many {}
+}
+
+/// [`One`] or [`Many`].
+pub trait Cardinality: sealed::Sealed {}
+impl Cardinality for One {}
+impl Cardinality for Many {}
+
+/// `Self` has a foreign-key relationship to `Other` that PostgREST can embed.
+///
+/// Declared on a `#[derive(Table)]` struct (codegen writes these from the schema's foreign keys):
+///
+/// - `#[supabase(belongs_to(Other, foreign_key = "..."))]`: this table holds the foreign key (to-one);
+/// - `#[supabase(has_one(Other, foreign_key = "..."))]`: `Other` holds a unique foreign key to this table;
+/// - `#[supabase(has_many(Other, foreign_key = "..."))]`: `Other` holds a foreign key to this table;
+/// - `#[supabase(many_to_many(Other, through = "join_table"))]`.
+///
+/// `foreign_key` (a column or constraint name) and `through` become PostgREST's `!hint`; leave
+/// `foreign_key` out when only one foreign key links the two tables.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` declares no relation to `{Other}`",
+    label = "cannot embed `{Other}` here",
+    note = "declare it on `{Self}`: `#[supabase(has_many({Other}))]`, `has_one`, `belongs_to` or `many_to_many(.., through = \"..\")`"
+)]
+pub trait Relation<Other: Table>: Table {
+    /// [`One`] or [`Many`].
+    type Cardinality: Cardinality;
+    /// What follows `!` in the embedding to pick the foreign key or join table, if needed.
+    const HINT: Option<&'static str>;
+}
+
+/// `Self` relates to many `B`s: required for a `Vec<_>` embedding. The derive implements it
+/// (rather than a blanket impl) so a mismatch reports this trait's message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no to-many relation to `{B}`, so it cannot embed a `Vec` of it",
+    label = "embedded here as a `Vec`",
+    note = "a to-one relation embeds as `Option<_>`; a missing relation is declared with `#[supabase(has_many({B}))]` on `{Self}`"
+)]
+pub trait ToMany<B: Table>: Relation<B, Cardinality = Many> {}
+
+/// `Self` relates to at most one `B`: required for an `Option<_>` (or plain) embedding.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no to-one relation to `{B}`, so it cannot embed a single one",
+    label = "embedded here as one row",
+    note = "a to-many relation embeds as `Vec<_>`; a missing relation is declared with `#[supabase(belongs_to({B}))]` or `has_one` on `{Self}`"
+)]
+pub trait ToOne<B: Table>: Relation<B, Cardinality = One> {}
+
+/// A field type that holds column `C`: exactly the type of the column's field in its table
+/// struct (`Option<_>` for nullable columns). `#[derive(Table)]` implements it for each column.
+#[diagnostic::on_unimplemented(
+    message = "a field of type `{Self}` cannot hold the column `{C}`",
+    label = "this field's type differs from the column's",
+    note = "use the column's type as its `#[derive(Table)]` struct declares it (nullable columns are `Option<_>`), or add a `cast`"
+)]
+pub trait FieldOf<C: Column> {}
+
+/// Writes one embedding of `E`'s rows into `A`'s select list: `key:table!hint!inner(columns)`.
+#[doc(hidden)]
+pub fn write_embed<A, E>(out: &mut String, key: &str, inner: bool)
+where
+    E: Select,
+    A: Relation<E::From>,
+{
+    let table = <E::From as Table>::NAME;
+    if key != table {
+        out.push_str(key);
+        out.push(':');
+    }
+    out.push_str(table);
+    if let Some(hint) = A::HINT {
+        out.push('!');
+        out.push_str(hint);
+    }
+    if inner {
+        out.push_str("!inner");
+    }
+    out.push('(');
+    E::write_select(out);
+    out.push(')');
+}
+
+/// Appends a column name as PostgREST's select syntax needs it (quoted unless plain).
+fn push_name(out: &mut String, name: &str) {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if plain {
+        out.push_str(name);
+    } else {
+        out.push('"');
+        out.push_str(&name.replace('\\', "\\\\").replace('"', "\\\""));
+        out.push('"');
+    }
+}
+
+/// Writes one column: `key:name::cast`, the alias only when `key` differs from `name`.
+#[doc(hidden)]
+pub fn write_column(out: &mut String, key: &str, name: &str, cast: Option<&str>) {
+    if key != name {
+        push_name(out, key);
+        out.push(':');
+    }
+    push_name(out, name);
+    if let Some(cast) = cast {
+        out.push_str("::");
+        out.push_str(cast);
+    }
+}
+
+/// Writes a JSON path into a column under its own key: `key:name->a->>b`.
+#[doc(hidden)]
+pub fn write_json(out: &mut String, key: &str, name: &str, path: &str) {
+    push_name(out, key);
+    out.push(':');
+    push_name(out, name);
+    out.push_str(path);
+}

@@ -1,0 +1,649 @@
+//! `/health`, `/settings`, `/.well-known/jwks.json`, `/signup`, `/token`, `/user`, `/logout`
+//! (supabase/auth `internal/api/`: `settings.go`, `api.go`, `jwks.go`, `signup.go`,
+//! `anonymous.go`, `token.go`, `pkce.go`, `user.go`, `logout.go`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::otp::{self, EmailPurpose};
+use super::users::{self, NewUser};
+use super::{Auth, St, parse_body, require_user, sessions};
+
+/// `GET /health` (`HealthCheck` in `api.go`).
+pub(super) async fn health() -> Json<Value> {
+    Json(json!({
+        "version": "v2.170.0-supabase-local",
+        "name": "GoTrue",
+        "description": "GoTrue is a user registration and authentication API"
+    }))
+}
+
+/// `GET /settings` (`settings.go`): every external provider disabled except email, phone and
+/// (when on) anonymous users.
+pub(super) async fn settings(State(state): St) -> Json<Value> {
+    let c = &state.config;
+    let mut external = serde_json::Map::new();
+    external.insert("anonymous_users".into(), json!(c.anonymous_sign_ins));
+    for p in [
+        "apple",
+        "azure",
+        "bitbucket",
+        "discord",
+        "facebook",
+        "figma",
+        "fly",
+        "github",
+        "gitlab",
+        "google",
+        "keycloak",
+        "kakao",
+        "linkedin",
+        "linkedin_oidc",
+        "notion",
+        "spotify",
+        "slack",
+        "slack_oidc",
+        "workos",
+        "twitch",
+        "twitter",
+        "zoom",
+    ] {
+        external.insert(p.into(), json!(false));
+    }
+    external.insert("email".into(), json!(true));
+    external.insert("phone".into(), json!(true));
+    Json(json!({
+        "external": external,
+        "disable_signup": !c.signup_enabled,
+        "mailer_autoconfirm": !c.email_confirmations,
+        "phone_autoconfirm": !c.phone_confirmations,
+        "sms_provider": "twilio",
+        "saml_enabled": false,
+    }))
+}
+
+/// `GET /.well-known/jwks.json` (`jwks.go`): a project signing with the HS256 secret publishes no
+/// keys.
+pub(super) async fn jwks() -> Json<Value> {
+    Json(json!({"keys": []}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SignupParams {
+    email: String,
+    phone: String,
+    password: String,
+    data: Option<Value>,
+    channel: String,
+    code_challenge: String,
+    code_challenge_method: String,
+}
+
+/// `"sms"` or `"whatsapp"` (default `sms`); anything else is GoTrue's `InvalidChannelError`.
+pub(super) fn check_channel(channel: &str) -> ApiResult<&'static str> {
+    match channel {
+        "" | "sms" => Ok("sms"),
+        "whatsapp" => Ok("whatsapp"),
+        _ => Err(ApiError::validation(
+            "Invalid channel, supported values are 'sms' or 'whatsapp'",
+        )),
+    }
+}
+
+/// `POST /signup`.
+pub(super) async fn signup(
+    State(state): St,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let p: SignupParams = parse_body(&body)?;
+    let c = &state.config;
+    if !c.signup_enabled {
+        return Err(ApiError::unprocessable(
+            "signup_disabled",
+            "Signups not allowed for this instance",
+        ));
+    }
+    if p.email.is_empty() && p.phone.is_empty() {
+        if !c.anonymous_sign_ins {
+            return Err(ApiError::unprocessable(
+                "anonymous_provider_disabled",
+                "Anonymous sign-ins are disabled",
+            ));
+        }
+        let session = in_tx!(&state, |tx| {
+            let id = users::create(
+                tx,
+                NewUser {
+                    provider: "anonymous",
+                    user_metadata: p.data.clone(),
+                    ..NewUser::default()
+                },
+            )
+            .await?;
+            sessions::sign_in(&state, tx, &id, "anonymous").await
+        })?;
+        return Ok(Json(session).into_response());
+    }
+    if p.password.is_empty() {
+        return Err(ApiError::unprocessable(
+            "validation_failed",
+            "Signup requires a valid password",
+        ));
+    }
+    users::check_password(&p.password, c.minimum_password_length)?;
+    if !p.email.is_empty() && !p.phone.is_empty() {
+        return Err(ApiError::unprocessable(
+            "validation_failed",
+            "Only an email address or phone number should be provided on signup.",
+        ));
+    }
+    let pkce = otp::pkce_params(&p.code_challenge, &p.code_challenge_method)?;
+    let redirect = otp::redirect_to(&state, query.get("redirect_to"));
+    if !p.email.is_empty() {
+        let email = users::validate_email(&p.email)?;
+        signup_email(&state, &email, &p, pkce, &redirect).await
+    } else {
+        let channel = check_channel(&p.channel)?;
+        if pkce.is_some() {
+            return Err(ApiError::validation("PKCE not supported for phone signups"));
+        }
+        let phone = users::validate_phone(&p.phone)?;
+        signup_phone(&state, &phone, &p, channel).await
+    }
+}
+
+async fn signup_email(
+    state: &Arc<Auth>,
+    email: &str,
+    p: &SignupParams,
+    pkce: Option<(String, String)>,
+    redirect: &str,
+) -> ApiResult<Response> {
+    let autoconfirm = !state.config.email_confirmations;
+    in_tx!(state, |tx| {
+        let id = match users::find_by_email(tx, email).await? {
+            Some(u) if u.email_confirmed => {
+                if autoconfirm {
+                    return Err(ApiError::unprocessable(
+                        "user_already_exists",
+                        "User already registered",
+                    ));
+                }
+                // `sanitizeUser`: answer as for a new user, revealing nothing.
+                return Ok(
+                    Json(obfuscated_user(tx, email, "", "email", p.data.as_ref()).await?)
+                        .into_response(),
+                );
+            }
+            Some(u) => u.id,
+            None => {
+                users::create(
+                    tx,
+                    NewUser {
+                        email: Some(email),
+                        password: Some(&p.password),
+                        provider: "email",
+                        user_metadata: p.data.clone(),
+                        ..NewUser::default()
+                    },
+                )
+                .await?
+            }
+        };
+        if autoconfirm {
+            users::confirm_email(tx, &id).await?;
+            let session = sessions::sign_in(state, tx, &id, "password").await?;
+            return Ok(Json(session).into_response());
+        }
+        otp::send_email(
+            state,
+            tx,
+            &id,
+            email,
+            EmailPurpose::Signup,
+            redirect,
+            pkce.as_ref(),
+        )
+        .await?;
+        Ok(Json(users::must_user_json(tx, &id).await?).into_response())
+    })
+}
+
+async fn signup_phone(
+    state: &Arc<Auth>,
+    phone: &str,
+    p: &SignupParams,
+    channel: &str,
+) -> ApiResult<Response> {
+    let autoconfirm = !state.config.phone_confirmations;
+    in_tx!(state, |tx| {
+        let id = match users::find_by_phone(tx, phone).await? {
+            Some(u) if u.phone_confirmed => {
+                if autoconfirm {
+                    return Err(ApiError::unprocessable(
+                        "user_already_exists",
+                        "User already registered",
+                    ));
+                }
+                return Ok(
+                    Json(obfuscated_user(tx, "", phone, "phone", p.data.as_ref()).await?)
+                        .into_response(),
+                );
+            }
+            Some(u) => u.id,
+            None => {
+                users::create(
+                    tx,
+                    NewUser {
+                        phone: Some(phone),
+                        password: Some(&p.password),
+                        provider: "phone",
+                        user_metadata: p.data.clone(),
+                        ..NewUser::default()
+                    },
+                )
+                .await?
+            }
+        };
+        if autoconfirm {
+            users::confirm_phone(tx, &id).await?;
+            let session = sessions::sign_in(state, tx, &id, "password").await?;
+            return Ok(Json(session).into_response());
+        }
+        otp::send_sms(
+            state,
+            tx,
+            &id,
+            phone,
+            otp::SmsPurpose::Confirmation,
+            channel,
+        )
+        .await?;
+        Ok(Json(users::must_user_json(tx, &id).await?).into_response())
+    })
+}
+
+/// GoTrue's `sanitizeUser`: a made-up unconfirmed user, for a repeated signup when confirmations
+/// are on (so signups do not reveal which addresses are registered).
+async fn obfuscated_user(
+    tx: &deadpool_postgres::Transaction<'_>,
+    email: &str,
+    phone: &str,
+    provider: &str,
+    data: Option<&Value>,
+) -> ApiResult<Value> {
+    let row = tx
+        .query_one(
+            "select gen_random_uuid()::text, \
+               to_char(now() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+            &[],
+        )
+        .await?;
+    let (id, now): (String, String) = (row.get(0), row.get(1));
+    Ok(json!({
+        "id": id, "aud": "authenticated", "role": "", "email": email, "phone": phone,
+        "confirmation_sent_at": now,
+        "app_metadata": {"provider": provider, "providers": [provider]},
+        "user_metadata": data.cloned().unwrap_or_else(|| json!({})),
+        "identities": [], "created_at": now, "updated_at": now, "is_anonymous": false,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PasswordGrant {
+    email: String,
+    phone: String,
+    password: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RefreshGrant {
+    refresh_token: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PkceGrant {
+    auth_code: String,
+    code_verifier: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct IdTokenGrant {
+    id_token: String,
+    provider: String,
+    issuer: String,
+}
+
+/// `POST /token?grant_type=...` (`token.go`).
+pub(super) async fn token(
+    State(state): St,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let grant = query.get("grant_type").map_or("", String::as_str);
+    match grant {
+        "password" => password_grant(&state, parse_body(&body)?).await.map(Json),
+        "refresh_token" => {
+            let p: RefreshGrant = parse_body(&body)?;
+            if p.refresh_token.is_empty() {
+                return Err(ApiError::oauth("invalid_request", "refresh_token required"));
+            }
+            in_tx!(&state, |tx| sessions::refresh(&state, tx, &p.refresh_token)
+                .await)
+            .map(Json)
+        }
+        "pkce" => pkce_grant(&state, parse_body(&body)?).await.map(Json),
+        "id_token" => {
+            let p: IdTokenGrant = parse_body(&body)?;
+            Err(id_token_unavailable(&p))
+        }
+        _ => Err(ApiError::bad_request(
+            "invalid_credentials",
+            "unsupported_grant_type",
+        )),
+    }
+}
+
+/// The id_token grant verifies the token against the provider's OIDC keys; no provider is
+/// enabled here, so this answers as GoTrue does for a disabled or unknown provider.
+fn id_token_unavailable(p: &IdTokenGrant) -> ApiError {
+    if p.id_token.is_empty() {
+        return ApiError::oauth("invalid request", "id_token required");
+    }
+    let issuer = match p.provider.as_str() {
+        "google" => "https://accounts.google.com",
+        "apple" => "https://appleid.apple.com",
+        "azure" => "https://login.microsoftonline.com/common/v2.0",
+        "facebook" => "https://www.facebook.com",
+        "kakao" => "https://kauth.kakao.com",
+        "keycloak" => "keycloak",
+        "" if !p.issuer.is_empty() => {
+            return ApiError::bad_request("validation_failed", "Custom OIDC provider not allowed");
+        }
+        "" => {
+            return ApiError::oauth(
+                "invalid request",
+                "provider or client_id and issuer required",
+            );
+        }
+        other => {
+            return ApiError::bad_request(
+                "validation_failed",
+                format!("Custom OIDC provider \"{other}\" not allowed"),
+            );
+        }
+    };
+    ApiError::bad_request(
+        "provider_disabled",
+        format!("Provider (issuer \"{issuer}\") is not enabled"),
+    )
+}
+
+async fn password_grant(state: &Arc<Auth>, p: PasswordGrant) -> ApiResult<Value> {
+    const INVALID: &str = "Invalid login credentials";
+    if !p.email.is_empty() && !p.phone.is_empty() {
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "Only an email address or phone number should be provided on login.",
+        ));
+    }
+    in_tx!(state, |tx| {
+        let user = if !p.email.is_empty() {
+            users::find_by_email(tx, &p.email.trim().to_lowercase()).await?
+        } else if !p.phone.is_empty() {
+            match users::validate_phone(&p.phone) {
+                Ok(phone) => users::find_by_phone(tx, &phone).await?,
+                Err(_) => None,
+            }
+        } else {
+            return Err(ApiError::bad_request(
+                "validation_failed",
+                "missing email or phone",
+            ));
+        };
+        let Some(user) = user else {
+            return Err(ApiError::bad_request("invalid_credentials", INVALID));
+        };
+        if user.banned {
+            return Err(ApiError::bad_request("user_banned", "User is banned"));
+        }
+        if !users::password_matches(tx, &user.id, &p.password).await? {
+            return Err(ApiError::bad_request("invalid_credentials", INVALID));
+        }
+        if !p.email.is_empty() && !user.email_confirmed {
+            return Err(ApiError::bad_request(
+                "email_not_confirmed",
+                "Email not confirmed",
+            ));
+        }
+        if !p.phone.is_empty() && !user.phone_confirmed {
+            return Err(ApiError::bad_request(
+                "phone_not_confirmed",
+                "Phone not confirmed",
+            ));
+        }
+        sessions::sign_in(state, tx, &user.id, "password").await
+    })
+}
+
+/// `grant_type=pkce` (`pkce.go`, `token.go` `PKCE`): exchanges an auth code and its verifier.
+async fn pkce_grant(state: &Arc<Auth>, p: PkceGrant) -> ApiResult<Value> {
+    if p.auth_code.is_empty() || p.code_verifier.is_empty() {
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "invalid request: both auth code and code verifier should be non-empty",
+        ));
+    }
+    in_tx!(state, |tx| {
+        let row = tx
+            .query_opt(
+                "select id::text, user_id::text, code_challenge_method::text, code_challenge, \
+                   authentication_method, created_at + interval '5 minutes' < now() \
+                 from auth.flow_state where auth_code = $1 for update",
+                &[&p.auth_code],
+            )
+            .await?;
+        let Some(row) = row else {
+            return Err(ApiError::not_found(
+                "flow_state_not_found",
+                "invalid flow state, no valid flow state found",
+            ));
+        };
+        let (flow_id, user_id, method, challenge, amr, expired): (
+            String,
+            Option<String>,
+            String,
+            String,
+            String,
+            bool,
+        ) = (
+            row.get(0),
+            row.get(1),
+            row.get(2),
+            row.get(3),
+            row.get(4),
+            row.get(5),
+        );
+        if expired {
+            return Err(ApiError::not_found(
+                "flow_state_expired",
+                "invalid flow state, flow state has expired",
+            ));
+        }
+        if !otp::pkce_matches(&method, &challenge, &p.code_verifier) {
+            return Err(ApiError::forbidden(
+                "bad_code_verifier",
+                "code challenge does not match previously saved code verifier",
+            ));
+        }
+        let Some(user_id) = user_id else {
+            return Err(ApiError::not_found(
+                "flow_state_not_found",
+                "invalid flow state, no valid flow state found",
+            ));
+        };
+        tx.execute(
+            "delete from auth.flow_state where id = $1::text::uuid",
+            &[&flow_id],
+        )
+        .await?;
+        sessions::sign_in(state, tx, &user_id, &amr).await
+    })
+}
+
+/// `GET /user`.
+pub(super) async fn get_user(State(state): St, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    let who = require_user(&state, &headers).await?;
+    in_tx!(&state, |tx| users::must_user_json(tx, &who.user_id).await).map(Json)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct UserUpdate {
+    email: Option<String>,
+    phone: Option<String>,
+    password: Option<String>,
+    nonce: Option<String>,
+    data: Option<Value>,
+    channel: String,
+    code_challenge: String,
+    code_challenge_method: String,
+}
+
+/// `PUT /user` (`user.go` `UserUpdate`).
+pub(super) async fn put_user(
+    State(state): St,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let who = require_user(&state, &headers).await?;
+    let p: UserUpdate = parse_body(&body)?;
+    let channel = check_channel(&p.channel)?;
+    let pkce = otp::pkce_params(&p.code_challenge, &p.code_challenge_method)?;
+    let redirect = otp::redirect_to(&state, query.get("redirect_to"));
+    let c = &state.config;
+    in_tx!(&state, |tx| {
+        let id = who.user_id.as_str();
+        let user = users::find_by_id(tx, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user_not_found", "User not found"))?;
+        if let Some(password) = p.password.as_deref() {
+            if user.is_anonymous
+                && user.email.is_empty()
+                && user.phone.is_empty()
+                && p.email.as_deref().is_none_or(str::is_empty)
+                && p.phone.as_deref().is_none_or(str::is_empty)
+            {
+                return Err(ApiError::unprocessable(
+                    "validation_failed",
+                    "Updating password of an anonymous user without an email or phone is not allowed",
+                ));
+            }
+            users::check_password(password, c.minimum_password_length)?;
+            if users::password_matches(tx, id, password).await? {
+                return Err(ApiError::unprocessable(
+                    "same_password",
+                    "New password should be different from the old password.",
+                ));
+            }
+            if c.secure_password_change {
+                let recent = match &who.session_id {
+                    Some(sid) => tx
+                        .query_one(
+                            "select coalesce(refreshed_at at time zone 'UTC', created_at) > now() - interval '24 hours' \
+                             from auth.sessions where id = $1::text::uuid",
+                            &[sid],
+                        )
+                        .await?
+                        .get::<_, bool>(0),
+                    None => false,
+                };
+                if !recent {
+                    match p.nonce.as_deref().filter(|n| !n.is_empty()) {
+                        None => {
+                            return Err(ApiError::bad_request(
+                                "reauthentication_needed",
+                                "Password update requires reauthentication",
+                            ));
+                        }
+                        Some(nonce) => otp::check_reauthentication(tx, &user, nonce).await?,
+                    }
+                }
+            }
+            users::set_password(tx, id, password).await?;
+        }
+        if let Some(data) = &p.data {
+            users::merge_user_metadata(tx, id, data).await?;
+        }
+        if let Some(email) = p.email.as_deref().filter(|e| !e.is_empty()) {
+            let email = users::validate_email(email)?;
+            if email != user.email {
+                if let Some(other) = users::find_by_email(tx, &email).await?
+                    && other.id != id
+                {
+                    return Err(ApiError::unprocessable(
+                        "email_exists",
+                        "A user with this email address has already been registered",
+                    ));
+                }
+                otp::change_email(&state, tx, &user, &email, &redirect, pkce.as_ref()).await?;
+            }
+        }
+        if let Some(phone) = p.phone.as_deref().filter(|e| !e.is_empty()) {
+            let phone = users::validate_phone(phone)?;
+            if phone != user.phone {
+                if let Some(other) = users::find_by_phone(tx, &phone).await?
+                    && other.id != id
+                {
+                    return Err(ApiError::unprocessable(
+                        "phone_exists",
+                        "A user with this phone number has already been registered",
+                    ));
+                }
+                otp::change_phone(&state, tx, &user, &phone, channel).await?;
+            }
+        }
+        users::must_user_json(tx, id).await
+    })
+    .map(Json)
+}
+
+/// `POST /logout?scope=global|local|others` (`logout.go`): 204.
+pub(super) async fn logout(
+    State(state): St,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<StatusCode> {
+    let scope = query.get("scope").map_or("global", String::as_str);
+    let scope = match scope {
+        "" | "global" => "global",
+        "local" => "local",
+        "others" => "others",
+        other => {
+            return Err(ApiError::validation(format!(
+                "Unsupported logout scope {other:?}"
+            )));
+        }
+    };
+    let who = require_user(&state, &headers).await?;
+    in_tx!(&state, |tx| {
+        sessions::logout(tx, &who.user_id, who.session_id.as_deref(), scope).await
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}

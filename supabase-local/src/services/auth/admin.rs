@@ -1,0 +1,681 @@
+//! Admin endpoints, for the `service_role` key only (supabase/auth `internal/api/admin.go`,
+//! `invite.go`, `mail.go` `adminGenerateLink`, `pagination.go`).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use deadpool_postgres::Transaction;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::otp::{self, EmailPurpose};
+use super::users::{self, NewUser};
+use super::{St, parse_body, require_admin};
+
+fn user_id_param(id: &str) -> ApiResult<()> {
+    if users::is_uuid(id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            "validation_failed",
+            "user_id must be an UUID",
+        ))
+    }
+}
+
+fn parse_page(q: &HashMap<String, String>, key: &str, default: i64) -> ApiResult<i64> {
+    match q.get(key) {
+        None => Ok(default),
+        Some(v) => {
+            v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ApiError::bad_request("validation_failed", "Bad Pagination Parameters")
+            })
+        }
+    }
+}
+
+/// `GET /admin/users?page=&per_page=`: `{"users": [...], "aud": ..}` with `X-Total-Count` and a
+/// `Link` header (`rel="next"`, `rel="last"`), newest first.
+pub(super) async fn list_users(
+    State(state): St,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    require_admin(&state, &headers)?;
+    let page = parse_page(&q, "page", 1)?;
+    let per_page = parse_page(&q, "per_page", 50)?;
+    let filter = q.get("filter").cloned().unwrap_or_default();
+    let (total, users) = in_tx!(&state, |tx| {
+        let pattern = format!("%{}%", filter.replace('%', "\\%").replace('_', "\\_"));
+        let total: i64 = tx
+            .query_one(
+                "select count(*) from auth.users where aud = 'authenticated' \
+                 and ($1 = '%%' or email ilike $1 or raw_user_meta_data->>'full_name' ilike $1)",
+                &[&pattern],
+            )
+            .await?
+            .get(0);
+        let sql = format!(
+            "select coalesce(jsonb_agg(j order by c desc, id desc), '[]'::jsonb)::text from ( \
+               select {} j, u.created_at c, u.id from auth.users u where aud = 'authenticated' \
+               and ($1 = '%%' or email ilike $1 or raw_user_meta_data->>'full_name' ilike $1) \
+               order by u.created_at desc, u.id desc limit $2 offset $3) s",
+            users::user_json_sql()
+        );
+        let text: String = tx
+            .query_one(&sql, &[&pattern, &per_page, &((page - 1) * per_page)])
+            .await?
+            .get(0);
+        Ok((total, users::parse_json(&text)?))
+    })?;
+    let users: Vec<Value> = match users {
+        Value::Array(items) => items.into_iter().map(users::tidy_user).collect(),
+        _ => Vec::new(),
+    };
+    let last = ((total + per_page - 1) / per_page).max(1);
+    let mut links = Vec::new();
+    if page < last {
+        links.push(format!(
+            "</admin/users?page={}&per_page={per_page}>; rel=\"next\"",
+            page + 1
+        ));
+    }
+    links.push(format!(
+        "</admin/users?page={last}&per_page={per_page}>; rel=\"last\""
+    ));
+    let mut resp = Json(json!({"users": users, "aud": "authenticated"})).into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
+        h.insert("link", v);
+    }
+    h.insert("x-total-count", HeaderValue::from(total));
+    Ok(resp)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AdminUserParams {
+    id: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    password: Option<String>,
+    email_confirm: bool,
+    phone_confirm: bool,
+    user_metadata: Option<Value>,
+    app_metadata: Option<Value>,
+    role: Option<String>,
+    ban_duration: Option<String>,
+}
+
+/// A Go duration (`24h`, `1h30m`, `90s`, `100ms`...) as seconds, or `none`.
+fn ban_seconds(s: &str) -> ApiResult<Option<f64>> {
+    if s == "none" {
+        return Ok(None);
+    }
+    let bad = || {
+        ApiError::bad_request(
+            "validation_failed",
+            "invalid format for ban duration: {s}".replace("{s}", s),
+        )
+    };
+    let mut total = 0.0;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let mut unit = c.to_string();
+        if c == 'm' && chars.peek() == Some(&'s') {
+            unit.push('s');
+            chars.next();
+        }
+        let n: f64 = num.parse().map_err(|_| bad())?;
+        num.clear();
+        total += n * match unit.as_str() {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return Err(bad()),
+        };
+        any = true;
+    }
+    if !num.is_empty() || !any {
+        return Err(bad());
+    }
+    Ok(Some(total))
+}
+
+async fn apply_ban(tx: &Transaction<'_>, id: &str, ban: Option<&str>) -> ApiResult<()> {
+    if let Some(b) = ban {
+        let secs = ban_seconds(b)?;
+        tx.execute(
+            "update auth.users set banned_until = case when $2::float8 is null then null \
+               else now() + make_interval(secs => $2::float8) end where id = $1::text::uuid",
+            &[&id, &secs],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `POST /admin/users`.
+pub(super) async fn create_user(
+    State(state): St,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    let p: AdminUserParams = parse_body(&body)?;
+    let email = p
+        .email
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .map(users::validate_email)
+        .transpose()?;
+    let phone = p
+        .phone
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .map(users::validate_phone)
+        .transpose()?;
+    if email.is_none() && phone.is_none() {
+        return Err(ApiError::validation(
+            "Cannot create a user without either an email or phone",
+        ));
+    }
+    if let Some(pw) = &p.password {
+        users::check_password(pw, state.config.minimum_password_length)?;
+    }
+    if let Some(id) = &p.id {
+        user_id_param(id)?;
+    }
+    in_tx!(&state, |tx| {
+        if let Some(e) = &email
+            && users::find_by_email(tx, e).await?.is_some()
+        {
+            return Err(ApiError::unprocessable(
+                "email_exists",
+                "A user with this email address has already been registered",
+            ));
+        }
+        if let Some(ph) = &phone
+            && users::find_by_phone(tx, ph).await?.is_some()
+        {
+            return Err(ApiError::unprocessable(
+                "phone_exists",
+                "A user with this phone number has already been registered",
+            ));
+        }
+        let id = users::create(
+            tx,
+            NewUser {
+                id: p.id.as_deref(),
+                email: email.as_deref(),
+                phone: phone.as_deref(),
+                password: p.password.as_deref(),
+                provider: if email.is_some() { "email" } else { "phone" },
+                user_metadata: p.user_metadata.clone(),
+                app_metadata: p.app_metadata.clone(),
+                email_confirmed: p.email_confirm,
+                phone_confirmed: p.phone_confirm,
+                role: p.role.as_deref(),
+            },
+        )
+        .await?;
+        if email.is_some() && phone.is_some() {
+            users::add_provider(tx, &id, "phone").await?;
+        }
+        apply_ban(tx, &id, p.ban_duration.as_deref()).await?;
+        users::must_user_json(tx, &id).await
+    })
+    .map(Json)
+}
+
+/// `GET /admin/users/{id}`.
+pub(super) async fn get_user(
+    State(state): St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    user_id_param(&id)?;
+    in_tx!(&state, |tx| users::must_user_json(tx, &id).await).map(Json)
+}
+
+/// `PUT /admin/users/{id}`.
+pub(super) async fn update_user(
+    State(state): St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    user_id_param(&id)?;
+    let p: AdminUserParams = parse_body(&body)?;
+    in_tx!(&state, |tx| {
+        let user = users::find_by_id(tx, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user_not_found", "User not found"))?;
+        if let Some(email) = p.email.as_deref().filter(|e| !e.is_empty()) {
+            let email = users::validate_email(email)?;
+            if email != user.email {
+                if users::find_by_email(tx, &email).await?.is_some() {
+                    return Err(ApiError::unprocessable(
+                        "email_exists",
+                        "A user with this email address has already been registered",
+                    ));
+                }
+                tx.execute(
+                    "update auth.users set email = $2, updated_at = now() where id = $1::text::uuid",
+                    &[&id, &email],
+                )
+                .await?;
+                tx.execute(
+                    "update auth.identities set identity_data = identity_data || jsonb_build_object('email', $2::text) \
+                     where user_id = $1::text::uuid and provider = 'email'",
+                    &[&id, &email],
+                )
+                .await?;
+            }
+        }
+        if let Some(phone) = p.phone.as_deref().filter(|e| !e.is_empty()) {
+            let phone = users::validate_phone(phone)?;
+            if phone != user.phone {
+                if users::find_by_phone(tx, &phone).await?.is_some() {
+                    return Err(ApiError::unprocessable(
+                        "phone_exists",
+                        "A user with this phone number has already been registered",
+                    ));
+                }
+                tx.execute(
+                    "update auth.users set phone = $2, updated_at = now() where id = $1::text::uuid",
+                    &[&id, &phone],
+                )
+                .await?;
+            }
+        }
+        if let Some(pw) = &p.password {
+            users::check_password(pw, state.config.minimum_password_length)?;
+            users::set_password(tx, &id, pw).await?;
+        }
+        if p.email_confirm {
+            users::confirm_email(tx, &id).await?;
+        }
+        if p.phone_confirm {
+            users::confirm_phone(tx, &id).await?;
+        }
+        if let Some(m) = &p.user_metadata {
+            users::merge_user_metadata(tx, &id, m).await?;
+        }
+        if let Some(m) = &p.app_metadata {
+            users::merge_app_metadata(tx, &id, m).await?;
+        }
+        if let Some(role) = &p.role {
+            tx.execute(
+                "update auth.users set role = $2 where id = $1::text::uuid",
+                &[&id, role],
+            )
+            .await?;
+        }
+        apply_ban(tx, &id, p.ban_duration.as_deref()).await?;
+        if p.ban_duration.as_deref().is_some_and(|b| b != "none") {
+            // A banned user's sessions end (`adminUserUpdate` → `models.Logout`).
+            tx.execute("delete from auth.sessions where user_id = $1::text::uuid", &[&id])
+                .await?;
+        }
+        users::must_user_json(tx, &id).await
+    })
+    .map(Json)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeleteParams {
+    should_soft_delete: bool,
+}
+
+/// `DELETE /admin/users/{id}`: `{}`. A soft delete keeps the row, obfuscated (`SoftDeleteUser`).
+pub(super) async fn delete_user(
+    State(state): St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    user_id_param(&id)?;
+    let p: DeleteParams = parse_body(&body)?;
+    in_tx!(&state, |tx| {
+        if users::find_by_id(tx, &id).await?.is_none() {
+            return Err(ApiError::not_found("user_not_found", "User not found"));
+        }
+        if p.should_soft_delete {
+            tx.execute("delete from auth.sessions where user_id = $1::text::uuid", &[&id])
+                .await?;
+            tx.execute("delete from auth.mfa_factors where user_id = $1::text::uuid", &[&id])
+                .await?;
+            tx.execute(
+                "update auth.identities set provider_id = encode(extensions.digest(provider_id || id::text, 'sha256'), 'hex'), \
+                   identity_data = '{}'::jsonb where user_id = $1::text::uuid",
+                &[&id],
+            )
+            .await?;
+            tx.execute(
+                "update auth.users set \
+                   email = case when email is null then null else encode(extensions.digest(email || id::text, 'sha256'), 'hex') end, \
+                   phone = case when phone is null then null else encode(extensions.digest(phone || id::text, 'sha256'), 'hex') end, \
+                   encrypted_password = '', confirmation_token = '', recovery_token = '', \
+                   email_change_token_new = '', email_change_token_current = '', phone_change_token = '', \
+                   raw_app_meta_data = '{}'::jsonb, raw_user_meta_data = '{}'::jsonb, \
+                   deleted_at = now(), updated_at = now() where id = $1::text::uuid",
+                &[&id],
+            )
+            .await?;
+        } else {
+            tx.execute("delete from auth.users where id = $1::text::uuid", &[&id])
+                .await?;
+        }
+        Ok(json!({}))
+    })
+    .map(Json)
+}
+
+/// `GET /admin/users/{id}/factors`.
+pub(super) async fn list_factors(
+    State(state): St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    user_id_param(&id)?;
+    in_tx!(&state, |tx| {
+        if users::find_by_id(tx, &id).await?.is_none() {
+            return Err(ApiError::not_found("user_not_found", "User not found"));
+        }
+        let sql = format!(
+            "select coalesce(jsonb_agg({} order by f.created_at), '[]'::jsonb)::text \
+             from auth.mfa_factors f where f.user_id = $1::text::uuid",
+            users::factor_json_sql("f")
+        );
+        let text: String = tx.query_one(&sql, &[&id]).await?.get(0);
+        let mut v = users::parse_json(&text)?;
+        if let Value::Array(items) = &mut v {
+            items.iter_mut().for_each(users::tidy_object);
+        }
+        Ok(v)
+    })
+    .map(Json)
+}
+
+async fn factor_json(tx: &Transaction<'_>, user_id: &str, factor_id: &str) -> ApiResult<Value> {
+    let not_found = || ApiError::not_found("mfa_factor_not_found", "Factor not found");
+    if !users::is_uuid(factor_id) {
+        return Err(not_found());
+    }
+    let sql = format!(
+        "select {}::text from auth.mfa_factors f where f.id = $1::text::uuid and f.user_id = $2::text::uuid",
+        users::factor_json_sql("f")
+    );
+    let row = tx
+        .query_opt(&sql, &[&factor_id, &user_id])
+        .await?
+        .ok_or_else(not_found)?;
+    let mut v = users::parse_json(&row.get::<_, String>(0))?;
+    users::tidy_object(&mut v);
+    Ok(v)
+}
+
+/// `DELETE /admin/users/{id}/factors/{factor_id}`: the deleted factor.
+pub(super) async fn delete_factor(
+    State(state): St,
+    headers: HeaderMap,
+    Path((id, factor_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    user_id_param(&id)?;
+    in_tx!(&state, |tx| {
+        let v = factor_json(tx, &id, &factor_id).await?;
+        tx.execute(
+            "delete from auth.mfa_factors where id = $1::text::uuid",
+            &[&factor_id],
+        )
+        .await?;
+        Ok(v)
+    })
+    .map(Json)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct FactorUpdate {
+    friendly_name: Option<String>,
+}
+
+/// `PUT /admin/users/{id}/factors/{factor_id}`: renames a factor.
+pub(super) async fn update_factor(
+    State(state): St,
+    headers: HeaderMap,
+    Path((id, factor_id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    user_id_param(&id)?;
+    let p: FactorUpdate = parse_body(&body)?;
+    in_tx!(&state, |tx| {
+        factor_json(tx, &id, &factor_id).await?;
+        if let Some(name) = &p.friendly_name {
+            tx.execute(
+                "update auth.mfa_factors set friendly_name = $2, updated_at = now() where id = $1::text::uuid",
+                &[&factor_id, name],
+            )
+            .await?;
+        }
+        factor_json(tx, &id, &factor_id).await
+    })
+    .map(Json)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct InviteParams {
+    email: String,
+    data: Option<Value>,
+}
+
+/// `POST /invite`: creates (or re-invites) an unconfirmed user and sends the invite.
+pub(super) async fn invite(
+    State(state): St,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    let p: InviteParams = parse_body(&body)?;
+    let email = users::validate_email(&p.email)?;
+    let redirect = otp::redirect_to(&state, q.get("redirect_to"));
+    in_tx!(&state, |tx| {
+        let id = match users::find_by_email(tx, &email).await? {
+            Some(u) if u.email_confirmed => {
+                return Err(ApiError::unprocessable(
+                    "email_exists",
+                    "A user with this email address has already been registered",
+                ));
+            }
+            Some(u) => u.id,
+            None => {
+                users::create(
+                    tx,
+                    NewUser {
+                        email: Some(&email),
+                        provider: "email",
+                        user_metadata: p.data.clone(),
+                        ..NewUser::default()
+                    },
+                )
+                .await?
+            }
+        };
+        otp::send_email(
+            &state,
+            tx,
+            &id,
+            &email,
+            EmailPurpose::Invite,
+            &redirect,
+            None,
+        )
+        .await?;
+        users::must_user_json(tx, &id).await
+    })
+    .map(Json)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct GenerateLinkParams {
+    #[serde(rename = "type")]
+    kind: String,
+    email: String,
+    new_email: String,
+    password: String,
+    data: Option<Value>,
+    redirect_to: String,
+}
+
+/// `POST /admin/generate_link`: the user object plus `action_link`, `email_otp`, `hashed_token`,
+/// `verification_type`, `redirect_to`. Nothing is sent.
+pub(super) async fn generate_link(
+    State(state): St,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    require_admin(&state, &headers)?;
+    let p: GenerateLinkParams = parse_body(&body)?;
+    let email = users::validate_email(&p.email)?;
+    let redirect = otp::redirect_to(&state, Some(&p.redirect_to));
+    let exists = || {
+        ApiError::unprocessable(
+            "email_exists",
+            "A user with this email address has already been registered",
+        )
+    };
+    let not_found = || ApiError::not_found("user_not_found", "User with this email not found");
+    in_tx!(&state, |tx| {
+        let existing = users::find_by_email(tx, &email).await?;
+        let (user_id, purpose, to) = match p.kind.as_str() {
+            "signup" => {
+                if p.password.is_empty() {
+                    return Err(ApiError::unprocessable(
+                        "validation_failed",
+                        "Signup requires a valid password",
+                    ));
+                }
+                users::check_password(&p.password, state.config.minimum_password_length)?;
+                let id = match existing {
+                    Some(u) if u.email_confirmed => return Err(exists()),
+                    Some(u) => u.id,
+                    None => {
+                        users::create(
+                            tx,
+                            NewUser {
+                                email: Some(&email),
+                                password: Some(&p.password),
+                                provider: "email",
+                                user_metadata: p.data.clone(),
+                                ..NewUser::default()
+                            },
+                        )
+                        .await?
+                    }
+                };
+                (id, EmailPurpose::Signup, email.clone())
+            }
+            "invite" => {
+                let id = match existing {
+                    Some(u) if u.email_confirmed => return Err(exists()),
+                    Some(u) => u.id,
+                    None => {
+                        users::create(
+                            tx,
+                            NewUser {
+                                email: Some(&email),
+                                provider: "email",
+                                user_metadata: p.data.clone(),
+                                ..NewUser::default()
+                            },
+                        )
+                        .await?
+                    }
+                };
+                (id, EmailPurpose::Invite, email.clone())
+            }
+            "magiclink" => {
+                let id = match existing {
+                    Some(u) => u.id,
+                    None => {
+                        users::create(
+                            tx,
+                            NewUser {
+                                email: Some(&email),
+                                provider: "email",
+                                user_metadata: p.data.clone(),
+                                ..NewUser::default()
+                            },
+                        )
+                        .await?
+                    }
+                };
+                (id, EmailPurpose::MagicLink, email.clone())
+            }
+            "recovery" => (
+                existing.ok_or_else(not_found)?.id,
+                EmailPurpose::Recovery,
+                email.clone(),
+            ),
+            "email_change_current" | "email_change_new" => {
+                let user = existing.ok_or_else(not_found)?;
+                let new_email = users::validate_email(&p.new_email)?;
+                if users::find_by_email(tx, &new_email).await?.is_some() {
+                    return Err(exists());
+                }
+                tx.execute(
+                    "update auth.users set email_change = $2, email_change_confirm_status = 0 where id = $1::text::uuid",
+                    &[&user.id, &new_email],
+                )
+                .await?;
+                if p.kind == "email_change_current" {
+                    (user.id, EmailPurpose::EmailChangeCurrent, email.clone())
+                } else {
+                    (user.id, EmailPurpose::EmailChangeNew, new_email)
+                }
+            }
+            _ => {
+                return Err(ApiError::validation(
+                    "Invalid email action link type requested",
+                ));
+            }
+        };
+        let sent = otp::issue_email_token(&state, tx, &user_id, &to, purpose, &redirect, None).await?;
+        let mut user = users::must_user_json(tx, &user_id).await?;
+        if let Some(o) = user.as_object_mut() {
+            o.insert("action_link".into(), json!(sent.link.unwrap_or_default()));
+            o.insert("email_otp".into(), json!(sent.otp));
+            o.insert("hashed_token".into(), json!(sent.hash));
+            o.insert(
+                "verification_type".into(),
+                json!(purpose.verification_type().map_or(p.kind.as_str(), |v| if p.kind.starts_with("email_change") { p.kind.as_str() } else { v })),
+            );
+            o.insert("redirect_to".into(), json!(redirect));
+        }
+        Ok(user)
+    })
+    .map(Json)
+}

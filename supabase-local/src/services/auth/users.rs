@@ -1,0 +1,494 @@
+//! The user object as GoTrue serialises it (supabase/auth `internal/models/user.go`,
+//! `identity.go`, `factor.go`), input validation (`internal/api/helpers.go`, `phone.go`,
+//! `password.go`), and creating users (`signup.go` `signupNewUser`, `ToUserModel`).
+
+use deadpool_postgres::Transaction;
+use serde_json::{Map, Value, json};
+
+use super::error::{ApiError, ApiResult};
+
+/// RFC 3339 in UTC with microseconds, as Go's `time.Time` marshals Postgres timestamps.
+fn ts(col: &str) -> String {
+    format!(r#"to_char({col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#)
+}
+
+/// One identity (`models.Identity` JSON).
+fn identity_json_sql(alias: &str) -> String {
+    format!(
+        "jsonb_build_object('identity_id', {a}.id, 'id', {a}.provider_id, 'user_id', {a}.user_id, \
+         'identity_data', {a}.identity_data, 'provider', {a}.provider, \
+         'last_sign_in_at', {lsi}, 'created_at', {ca}, 'updated_at', {ua}, 'email', {a}.email)",
+        a = alias,
+        lsi = ts(&format!("{alias}.last_sign_in_at")),
+        ca = ts(&format!("{alias}.created_at")),
+        ua = ts(&format!("{alias}.updated_at")),
+    )
+}
+
+/// One factor (`models.Factor` JSON).
+pub(super) fn factor_json_sql(alias: &str) -> String {
+    format!(
+        "jsonb_build_object('id', {a}.id, 'friendly_name', {a}.friendly_name, \
+         'factor_type', {a}.factor_type, 'status', {a}.status, 'created_at', {ca}, \
+         'updated_at', {ua}, 'last_challenged_at', {lc}, 'phone', {a}.phone)",
+        a = alias,
+        ca = ts(&format!("{alias}.created_at")),
+        ua = ts(&format!("{alias}.updated_at")),
+        lc = ts(&format!("{alias}.last_challenged_at")),
+    )
+}
+
+/// The user object of `u` (an `auth.users` alias) as a `jsonb` expression.
+pub(super) fn user_json_sql() -> String {
+    let t = |c: &str| ts(&format!("u.{c}"));
+    format!(
+        "jsonb_build_object(\
+           'id', u.id, 'aud', coalesce(u.aud, ''), 'role', coalesce(u.role, ''), \
+           'email', coalesce(u.email, ''), 'email_confirmed_at', {eca}, 'invited_at', {ia}, \
+           'phone', coalesce(u.phone, ''), 'phone_confirmed_at', {pca}, \
+           'confirmation_sent_at', {csa}, 'confirmed_at', {ca}, 'recovery_sent_at', {rsa}, \
+           'new_email', nullif(u.email_change, ''), 'email_change_sent_at', {ecsa}, \
+           'new_phone', nullif(u.phone_change, ''), 'phone_change_sent_at', {pcsa}, \
+           'reauthentication_sent_at', {rasa}, 'last_sign_in_at', {lsi}, \
+           'app_metadata', coalesce(u.raw_app_meta_data, '{{}}'::jsonb), \
+           'user_metadata', coalesce(u.raw_user_meta_data, '{{}}'::jsonb), \
+           'identities', coalesce((select jsonb_agg({ij} order by i.created_at) \
+                                   from auth.identities i where i.user_id = u.id), '[]'::jsonb), \
+           'factors', (select jsonb_agg({fj} order by f.created_at) \
+                       from auth.mfa_factors f where f.user_id = u.id), \
+           'banned_until', {bu}, 'created_at', {cra}, 'updated_at', {upa}, 'deleted_at', {da}, \
+           'is_anonymous', u.is_anonymous)",
+        eca = t("email_confirmed_at"),
+        ia = t("invited_at"),
+        pca = t("phone_confirmed_at"),
+        csa = t("confirmation_sent_at"),
+        ca = t("confirmed_at"),
+        rsa = t("recovery_sent_at"),
+        ecsa = t("email_change_sent_at"),
+        pcsa = t("phone_change_sent_at"),
+        rasa = t("reauthentication_sent_at"),
+        lsi = t("last_sign_in_at"),
+        ij = identity_json_sql("i"),
+        fj = factor_json_sql("f"),
+        bu = t("banned_until"),
+        cra = t("created_at"),
+        upa = t("updated_at"),
+        da = t("deleted_at"),
+    )
+}
+
+/// Fields of the user object that GoTrue omits when empty (`omitempty`).
+const OMIT_EMPTY: &[&str] = &[
+    "email_confirmed_at",
+    "invited_at",
+    "phone_confirmed_at",
+    "confirmation_sent_at",
+    "confirmed_at",
+    "recovery_sent_at",
+    "new_email",
+    "email_change_sent_at",
+    "new_phone",
+    "phone_change_sent_at",
+    "reauthentication_sent_at",
+    "last_sign_in_at",
+    "factors",
+    "banned_until",
+    "deleted_at",
+];
+
+/// Drops the `omitempty` fields that are null, in a user and in its identities and factors.
+pub(super) fn tidy_user(mut user: Value) -> Value {
+    if let Some(obj) = user.as_object_mut() {
+        for k in OMIT_EMPTY {
+            if obj.get(*k).is_some_and(Value::is_null) {
+                obj.remove(*k);
+            }
+        }
+        for list in ["identities", "factors"] {
+            if let Some(Value::Array(items)) = obj.get_mut(list) {
+                for item in items {
+                    tidy_object(item);
+                }
+            }
+        }
+    }
+    user
+}
+
+/// Drops null `omitempty` fields of an identity or factor object.
+pub(super) fn tidy_object(v: &mut Value) {
+    if let Some(o) = v.as_object_mut() {
+        for k in ["email", "last_challenged_at", "phone", "friendly_name"] {
+            if o.get(k).is_some_and(Value::is_null) {
+                o.remove(k);
+            }
+        }
+    }
+}
+
+/// The user object of `id`, or `None`.
+pub(super) async fn user_json(tx: &Transaction<'_>, id: &str) -> ApiResult<Option<Value>> {
+    let sql = format!(
+        "select {}::text from auth.users u where u.id = $1::text::uuid",
+        user_json_sql()
+    );
+    let row = tx.query_opt(&sql, &[&id]).await?;
+    row.map(|r| parse_json(&r.get::<_, String>(0)).map(tidy_user))
+        .transpose()
+}
+
+/// The user object of `id`, which must exist.
+pub(super) async fn must_user_json(tx: &Transaction<'_>, id: &str) -> ApiResult<Value> {
+    user_json(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user_not_found", "User not found"))
+}
+
+pub(super) fn parse_json(text: &str) -> ApiResult<Value> {
+    serde_json::from_str(text).map_err(|e| ApiError::internal(format!("decoding a row: {e}")))
+}
+
+/// What the handlers need to know about a user row.
+#[derive(Debug, Clone)]
+pub(super) struct UserRow {
+    pub(super) id: String,
+    pub(super) email: String,
+    pub(super) phone: String,
+    pub(super) email_confirmed: bool,
+    pub(super) phone_confirmed: bool,
+    pub(super) banned: bool,
+    pub(super) is_anonymous: bool,
+}
+
+const USER_ROW: &str = "select id::text, coalesce(email, ''), coalesce(phone, ''), \
+    email_confirmed_at is not null, phone_confirmed_at is not null, \
+    coalesce(banned_until > now(), false), is_anonymous from auth.users";
+
+fn user_row(r: &tokio_postgres::Row) -> UserRow {
+    UserRow {
+        id: r.get(0),
+        email: r.get(1),
+        phone: r.get(2),
+        email_confirmed: r.get(3),
+        phone_confirmed: r.get(4),
+        banned: r.get(5),
+        is_anonymous: r.get(6),
+    }
+}
+
+pub(super) async fn find_by_id(tx: &Transaction<'_>, id: &str) -> ApiResult<Option<UserRow>> {
+    if !is_uuid(id) {
+        return Ok(None);
+    }
+    let sql = format!("{USER_ROW} where id = $1::text::uuid");
+    Ok(tx.query_opt(&sql, &[&id]).await?.as_ref().map(user_row))
+}
+
+/// `FindUserByEmailAndAudience` (not SSO users, not soft-deleted).
+pub(super) async fn find_by_email(tx: &Transaction<'_>, email: &str) -> ApiResult<Option<UserRow>> {
+    let sql = format!(
+        "{USER_ROW} where lower(email) = lower($1) and aud = 'authenticated' \
+         and is_sso_user = false limit 1"
+    );
+    Ok(tx.query_opt(&sql, &[&email]).await?.as_ref().map(user_row))
+}
+
+/// `FindUserByPhoneAndAudience`.
+pub(super) async fn find_by_phone(tx: &Transaction<'_>, phone: &str) -> ApiResult<Option<UserRow>> {
+    let sql = format!("{USER_ROW} where phone = $1 and aud = 'authenticated' limit 1");
+    Ok(tx.query_opt(&sql, &[&phone]).await?.as_ref().map(user_row))
+}
+
+/// Whether `password` matches the user's bcrypt hash (pgcrypto's `crypt`).
+pub(super) async fn password_matches(
+    tx: &Transaction<'_>,
+    id: &str,
+    password: &str,
+) -> ApiResult<bool> {
+    let row = tx
+        .query_one(
+            "select coalesce(encrypted_password, '') <> '' \
+                    and encrypted_password = extensions.crypt($2, encrypted_password) \
+             from auth.users where id = $1::text::uuid",
+            &[&id, &password],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Sets the user's password (bcrypt, cost 10 like GoTrue's `bcrypt.DefaultCost`).
+pub(super) async fn set_password(tx: &Transaction<'_>, id: &str, password: &str) -> ApiResult<()> {
+    tx.execute(
+        "update auth.users set encrypted_password = extensions.crypt($2, extensions.gen_salt('bf', 10)), \
+         updated_at = now() where id = $1::text::uuid",
+        &[&id, &password],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// `validateEmail`: required, at most 255 characters, a plausible address. Lower-cased.
+pub(super) fn validate_email(email: &str) -> ApiResult<String> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err(ApiError::validation("An email address is required"));
+    }
+    if email.len() > 255 {
+        return Err(ApiError::validation("An email address is too long"));
+    }
+    let plausible = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+                && domain.split('.').all(|p| !p.is_empty())
+        }
+        None => false,
+    };
+    if !plausible {
+        return Err(ApiError::validation(
+            "Unable to validate email address: invalid format",
+        ));
+    }
+    Ok(email.to_lowercase())
+}
+
+/// `validatePhone` (`formatPhoneNumber` then E.164 digits): returns the digits without `+`.
+pub(super) fn validate_phone(phone: &str) -> ApiResult<String> {
+    let digits: String = phone
+        .trim()
+        .trim_start_matches('+')
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    let ok = (2..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0');
+    if !ok {
+        return Err(ApiError::validation(
+            "Invalid phone number format (E.164 required)",
+        ));
+    }
+    Ok(digits)
+}
+
+/// `checkPasswordStrength` with only the length requirement (the CLI's default).
+pub(super) fn check_password(password: &str, min_len: usize) -> ApiResult<()> {
+    if password.chars().count() < min_len {
+        return Err(ApiError::WeakPassword {
+            msg: format!("Password should be at least {min_len} characters."),
+            reasons: vec!["length".into()],
+        });
+    }
+    Ok(())
+}
+
+/// A user to create.
+#[derive(Debug, Default)]
+pub(super) struct NewUser<'a> {
+    pub(super) id: Option<&'a str>,
+    pub(super) email: Option<&'a str>,
+    pub(super) phone: Option<&'a str>,
+    pub(super) password: Option<&'a str>,
+    /// `email`, `phone` or `anonymous`.
+    pub(super) provider: &'a str,
+    pub(super) user_metadata: Option<Value>,
+    pub(super) app_metadata: Option<Value>,
+    pub(super) email_confirmed: bool,
+    pub(super) phone_confirmed: bool,
+    pub(super) role: Option<&'a str>,
+}
+
+/// Inserts a user and its email or phone identity; returns the id.
+pub(super) async fn create(tx: &Transaction<'_>, u: NewUser<'_>) -> ApiResult<String> {
+    let mut app = Map::new();
+    app.insert("provider".into(), json!(u.provider));
+    app.insert("providers".into(), json!([u.provider]));
+    if let Some(Value::Object(extra)) = u.app_metadata {
+        for (k, v) in extra {
+            app.insert(k, v);
+        }
+    }
+    let user_meta = match u.user_metadata {
+        Some(v @ Value::Object(_)) => v,
+        _ => json!({}),
+    };
+    let app = Value::Object(app).to_string();
+    let user_meta = user_meta.to_string();
+    let row = tx
+        .query_one(
+            "insert into auth.users (instance_id, id, aud, role, email, phone, encrypted_password, \
+               raw_app_meta_data, raw_user_meta_data, email_confirmed_at, phone_confirmed_at, \
+               is_anonymous, created_at, updated_at) \
+             values ('00000000-0000-0000-0000-000000000000', coalesce($1::text::uuid, gen_random_uuid()), \
+               'authenticated', coalesce($2, 'authenticated'), $3, $4, \
+               case when $5::text is null then '' else extensions.crypt($5, extensions.gen_salt('bf', 10)) end, \
+               $6::text::jsonb, $7::text::jsonb, case when $8 then now() end, case when $9 then now() end, \
+               $10, now(), now()) \
+             returning id::text",
+            &[
+                &u.id,
+                &u.role,
+                &u.email,
+                &u.phone,
+                &u.password,
+                &app,
+                &user_meta,
+                &u.email_confirmed,
+                &u.phone_confirmed,
+                &(u.provider == "anonymous"),
+            ],
+        )
+        .await
+        .map_err(|e| {
+            if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+                ApiError::unprocessable("user_already_exists", "User already registered")
+            } else {
+                e.into()
+            }
+        })?;
+    let id: String = row.get(0);
+    if u.provider == "email" || u.provider == "phone" {
+        let mut data = Map::new();
+        data.insert("sub".into(), json!(id));
+        if let Some(e) = u.email {
+            data.insert("email".into(), json!(e));
+        }
+        if let Some(p) = u.phone {
+            data.insert("phone".into(), json!(p));
+        }
+        data.insert("email_verified".into(), json!(u.email_confirmed));
+        data.insert("phone_verified".into(), json!(u.phone_confirmed));
+        tx.execute(
+            "insert into auth.identities (provider_id, user_id, identity_data, provider, \
+               last_sign_in_at, created_at, updated_at) \
+             values ($1, $1::text::uuid, $2::text::jsonb, $3, now(), now(), now())",
+            &[&id, &Value::Object(data).to_string(), &u.provider],
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Marks the email confirmed (`user.Confirm`): also in the email identity's data.
+pub(super) async fn confirm_email(tx: &Transaction<'_>, id: &str) -> ApiResult<()> {
+    tx.execute(
+        "update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()), \
+           confirmation_token = '', updated_at = now() where id = $1::text::uuid",
+        &[&id],
+    )
+    .await?;
+    tx.execute(
+        "update auth.identities set identity_data = identity_data || '{\"email_verified\": true}' \
+         where user_id = $1::text::uuid and provider = 'email'",
+        &[&id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks the phone confirmed (`user.ConfirmPhone`).
+pub(super) async fn confirm_phone(tx: &Transaction<'_>, id: &str) -> ApiResult<()> {
+    tx.execute(
+        "update auth.users set phone_confirmed_at = coalesce(phone_confirmed_at, now()), \
+           confirmation_token = '', updated_at = now() where id = $1::text::uuid",
+        &[&id],
+    )
+    .await?;
+    tx.execute(
+        "update auth.identities set identity_data = identity_data || '{\"phone_verified\": true}' \
+         where user_id = $1::text::uuid and provider = 'phone'",
+        &[&id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Merges `data` into `raw_user_meta_data` (`UpdateUserMetaData`: null values delete keys).
+pub(super) async fn merge_user_metadata(
+    tx: &Transaction<'_>,
+    id: &str,
+    data: &Value,
+) -> ApiResult<()> {
+    merge_metadata(tx, id, "raw_user_meta_data", data).await
+}
+
+/// Merges `data` into `raw_app_meta_data`.
+pub(super) async fn merge_app_metadata(
+    tx: &Transaction<'_>,
+    id: &str,
+    data: &Value,
+) -> ApiResult<()> {
+    merge_metadata(tx, id, "raw_app_meta_data", data).await
+}
+
+async fn merge_metadata(
+    tx: &Transaction<'_>,
+    id: &str,
+    column: &str,
+    data: &Value,
+) -> ApiResult<()> {
+    let Value::Object(map) = data else {
+        return Ok(());
+    };
+    let nulls: Vec<String> = map
+        .iter()
+        .filter(|(_, v)| v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let set: Map<String, Value> = map
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let sql = format!(
+        "update auth.users set {column} = (coalesce({column}, '{{}}'::jsonb) || $2::text::jsonb) - $3::text[], \
+         updated_at = now() where id = $1::text::uuid"
+    );
+    tx.execute(&sql, &[&id, &Value::Object(set).to_string(), &nulls])
+        .await?;
+    Ok(())
+}
+
+/// Adds `provider` to `app_metadata.providers` (as GoTrue does when an identity is added).
+pub(super) async fn add_provider(tx: &Transaction<'_>, id: &str, provider: &str) -> ApiResult<()> {
+    tx.execute(
+        "update auth.users set raw_app_meta_data = jsonb_set(coalesce(raw_app_meta_data, '{}'::jsonb), \
+           '{providers}', (select coalesce(jsonb_agg(distinct p), '[]'::jsonb) from ( \
+              select jsonb_array_elements_text(coalesce(raw_app_meta_data->'providers', '[]'::jsonb)) p \
+              union select $2) s)) \
+         where id = $1::text::uuid",
+        &[&id, &provider],
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation() {
+        assert_eq!(validate_email(" A@Example.com ").unwrap(), "a@example.com");
+        assert!(validate_email("nope").is_err());
+        assert!(validate_email("a@b@c").is_err());
+        assert_eq!(validate_phone("+1 (555) 010-2030").unwrap(), "15550102030");
+        assert!(validate_phone("+0123").is_err());
+        assert!(validate_phone("12ab").is_err());
+        assert!(check_password("12345", 6).is_err());
+        assert!(check_password("123456", 6).is_ok());
+        assert!(is_uuid("6a1c9a52-5c0d-4c52-9a64-0c8d2b3f4e71"));
+        assert!(!is_uuid("6a1c9a52"));
+    }
+}

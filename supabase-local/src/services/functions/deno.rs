@@ -1,0 +1,249 @@
+//! Deno: find or provision the binary (like PostgREST in `postgrest.rs`), and run one worker
+//! process per function.
+//!
+//! The npm package `deno` is a launcher whose binary comes in an optional per-platform package
+//! (`@deno/linux-x64-glibc`, …, see `npm view deno optionalDependencies`); that package holds
+//! just `package/deno`, so we `npm pack` it directly, as for PostgREST.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::process::{Spec, Supervised};
+use crate::sys;
+
+/// The Deno version provisioned into the cache.
+pub const DENO_VERSION: &str = "2.9.6";
+
+/// How long a worker may take to start listening (the first start of a function that imports
+/// `npm:` or `jsr:` modules downloads them into the shared `DENO_DIR`).
+const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The runner every worker starts with (see the file for what it does).
+pub(crate) const BOOTSTRAP: &str = include_str!("bootstrap.ts");
+
+fn npm_package() -> Option<String> {
+    let platform = match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => "linux-x64-glibc",
+        ("linux", "aarch64") => "linux-arm64-glibc",
+        ("macos", "x86_64") => "darwin-x64",
+        ("macos", "aarch64") => "darwin-arm64",
+        _ => return None,
+    };
+    Some(format!("@deno/{platform}@{DENO_VERSION}"))
+}
+
+/// Finds a runnable Deno, provisioning it into `cache_dir` when needed:
+/// `$SUPABASE_LOCAL_DENO` → `deno` on `PATH` → `<cache_dir>/deno-<version>/deno` →
+/// `npm pack @deno/<platform>@<version>` extracted into the cache. Each candidate is verified with
+/// `--version`. Returns the binary and its version line, or every place looked at.
+///
+/// A `$SUPABASE_LOCAL_DENO` that does not work is an error ([`DenoLookup::Broken`]), never
+/// skipped.
+pub fn provision_deno(cache_dir: &Path) -> Result<(PathBuf, String), DenoLookup> {
+    let mut searched = Vec::new();
+    if let Some(path) = std::env::var_os("SUPABASE_LOCAL_DENO") {
+        let path = PathBuf::from(path);
+        return match version_of(&path) {
+            Ok(v) => Ok((path, v)),
+            Err(e) => Err(DenoLookup::Broken(format!(
+                "$SUPABASE_LOCAL_DENO={}: {e}",
+                path.display()
+            ))),
+        };
+    }
+    searched.push("$SUPABASE_LOCAL_DENO: not set".into());
+    match sys::which("deno") {
+        Some(path) => match version_of(&path) {
+            Ok(v) => return Ok((path, v)),
+            Err(e) => searched.push(format!("PATH: {}: {e}", path.display())),
+        },
+        None => searched.push("PATH: no `deno`".into()),
+    }
+    let installed = cache_dir.join(format!("deno-{DENO_VERSION}"));
+    let binary = installed.join("deno");
+    if binary.exists() {
+        match version_of(&binary) {
+            Ok(v) => return Ok((binary, v)),
+            Err(e) => searched.push(format!("cache {}: {e}", binary.display())),
+        }
+    } else {
+        searched.push(format!("cache {}: not there", binary.display()));
+    }
+    let Some(package) = npm_package() else {
+        searched.push("npm: no Deno package for this platform".into());
+        return Err(DenoLookup::NotFound(searched));
+    };
+    match npm_install(cache_dir, &installed, &package) {
+        Ok(()) => match version_of(&binary) {
+            Ok(v) => Ok((binary, v)),
+            Err(e) => {
+                searched.push(format!("npm pack {package}: the binary does not run: {e}"));
+                Err(DenoLookup::NotFound(searched))
+            }
+        },
+        Err(why) => {
+            searched.push(format!("npm pack {package}: {why}"));
+            Err(DenoLookup::NotFound(searched))
+        }
+    }
+}
+
+/// Why [`provision_deno`] found no Deno.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DenoLookup {
+    /// Nowhere to be found, and it could not be downloaded; every place looked at.
+    #[error("Deno {DENO_VERSION} not found and could not be provisioned. Looked at: {}", .0.join("; "))]
+    NotFound(Vec<String>),
+    /// `$SUPABASE_LOCAL_DENO` names a binary that does not work.
+    #[error("{0}")]
+    Broken(String),
+}
+
+/// `deno --version` → `"deno 2.9.6 (stable, release, x86_64-unknown-linux-gnu)"`.
+fn version_of(path: &Path) -> Result<String, String> {
+    let out =
+        sys::run(Command::new(path).arg("--version")).map_err(|e| format!("does not run: {e}"))?;
+    let line = out.lines().next().unwrap_or_default().trim().to_owned();
+    if line.starts_with("deno ") {
+        Ok(line)
+    } else {
+        Err(format!("unexpected --version output {line:?}"))
+    }
+}
+
+/// `npm pack` into a staging dir in the cache, extract, move `package/` to `installed`
+/// (atomically; a concurrent installer may win).
+fn npm_install(cache_dir: &Path, installed: &Path, package: &str) -> Result<(), String> {
+    let npm = sys::which("npm").ok_or("`npm` not found on PATH")?;
+    std::fs::create_dir_all(cache_dir)
+        .map_err(|e| format!("cannot create {}: {e}", cache_dir.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".deno-download-")
+        .tempdir_in(cache_dir)
+        .map_err(|e| format!("cannot create a staging dir: {e}"))?;
+    tracing::info!(package, cache = %cache_dir.display(), "downloading Deno with npm pack");
+    let out = sys::run(
+        Command::new(&npm)
+            .args(["pack", "--silent", package])
+            .current_dir(staging.path()),
+    )
+    .map_err(|e| e.to_string())?;
+    let tarball = out
+        .lines()
+        .rev()
+        .find(|l| l.trim().ends_with(".tgz"))
+        .ok_or("npm pack printed no .tgz name")?;
+    sys::run(
+        Command::new("tar")
+            .arg("xzf")
+            .arg(tarball.trim())
+            .current_dir(staging.path()),
+    )
+    .map_err(|e| e.to_string())?;
+    let extracted = staging.path().join("package");
+    if !extracted.join("deno").is_file() {
+        return Err("the tarball has no package/deno".into());
+    }
+    if let Err(e) = std::fs::rename(&extracted, installed)
+        && !installed.join("deno").is_file()
+    {
+        return Err(format!(
+            "cannot move Deno into {}: {e}",
+            installed.display()
+        ));
+    }
+    Ok(())
+}
+
+/// What a worker needs to start.
+#[derive(Debug)]
+pub(crate) struct WorkerSpec<'a> {
+    pub(crate) deno: &'a Path,
+    pub(crate) bootstrap: &'a Path,
+    pub(crate) name: &'a str,
+    pub(crate) entrypoint: &'a Path,
+    pub(crate) deno_dir: &'a Path,
+    pub(crate) log: PathBuf,
+    pub(crate) env: Vec<(String, String)>,
+}
+
+/// One function's Deno process, listening on `127.0.0.1:port`. Dropping it stops it.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    pub(crate) process: Supervised,
+    pub(crate) port: u16,
+}
+
+/// Why a worker did not come up (answered as the edge runtime's `BOOT_ERROR`).
+#[derive(Debug)]
+pub(crate) struct BootError(pub(crate) String);
+
+impl Worker {
+    /// Starts the function and waits until it listens.
+    pub(crate) async fn start(spec: WorkerSpec<'_>) -> Result<Worker, BootError> {
+        let port = sys::free_port(None).map_err(|e| BootError(e.to_string()))?;
+        let mut env = spec.env;
+        env.push(("SUPABASE_LOCAL_WORKER_PORT".into(), port.to_string()));
+        env.push((
+            "SUPABASE_LOCAL_WORKER_ENTRY".into(),
+            file_url(spec.entrypoint),
+        ));
+        env.push(("DENO_DIR".into(), spec.deno_dir.display().to_string()));
+        env.push(("NO_COLOR".into(), "1".into()));
+        let cwd = spec.entrypoint.parent().unwrap_or(Path::new("/"));
+        let mut process = Supervised::spawn(Spec {
+            service: "deno",
+            program: spec.deno,
+            args: ["run", "--allow-all", "--no-prompt", "--no-lock", "--quiet"]
+                .into_iter()
+                .map(Into::into)
+                .chain([spec.bootstrap.as_os_str().to_owned()])
+                .collect(),
+            envs: env,
+            log: spec.log,
+            stop_signal: "TERM",
+            user: None,
+            cwd,
+            cleanup: None,
+        })
+        .map_err(|e| BootError(e.to_string()))?;
+        let started = Instant::now();
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                tracing::debug!(function = spec.name, port, elapsed = ?started.elapsed(), "worker up");
+                return Ok(Worker { process, port });
+            }
+            if let Some(status) = process.exit_status() {
+                return Err(BootError(format!(
+                    "the worker exited ({status}):\n{}",
+                    sys::tail_file(process.log(), 20)
+                )));
+            }
+            if started.elapsed() > BOOT_TIMEOUT {
+                return Err(BootError(format!(
+                    "the worker did not listen within {BOOT_TIMEOUT:?}:\n{}",
+                    sys::tail_file(process.log(), 20)
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Whether the process is still running.
+    pub(crate) fn is_alive(&mut self) -> bool {
+        self.process.exit_status().is_none()
+    }
+}
+
+/// `file:///…` URL of a path.
+fn file_url(path: &Path) -> String {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    url::Url::from_file_path(&path)
+        .map(String::from)
+        .unwrap_or_else(|()| path.display().to_string())
+}

@@ -1,0 +1,120 @@
+//! Tokens and private-channel policies.
+//!
+//! Token errors carry Realtime's reasons (`realtime_channel.ex` join/`access_token` clauses,
+//! `channels_authorization.ex`): `InvalidJWTToken: Token has expired N seconds ago`,
+//! `InvalidJWTToken: Fields \`role\` and \`exp\` are required in JWT`,
+//! `JwtSignatureError: Failed to validate JWT signature`. Policies follow
+//! `Realtime.Tenants.Authorization`: the caller's RLS on `realtime.messages`, with
+//! `realtime.topic()` set to the channel, decides read (join) and write (send) per extension.
+
+use serde_json::Value;
+
+use crate::services::{Caller, Db, DbError};
+
+/// Verifies an HS256 token as the Realtime channel does; the error is the join reason.
+pub(super) fn verify(token: &str, secret: &str) -> Result<Caller, String> {
+    use jsonwebtoken::errors::ErrorKind;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    let data = decode::<Value>(
+        token.trim(),
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| match e.kind() {
+        ErrorKind::InvalidSignature => {
+            "JwtSignatureError: Failed to validate JWT signature".to_owned()
+        }
+        _ => "MalformedJWT: The token provided is not a valid JWT".to_owned(),
+    })?;
+    let claims = data.claims;
+    let (Some(role), Some(exp)) = (claims["role"].as_str(), claims["exp"].as_i64()) else {
+        return Err("InvalidJWTToken: Fields `role` and `exp` are required in JWT".into());
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    if exp <= now {
+        return Err(format!(
+            "InvalidJWTToken: Token has expired {} seconds ago",
+            now - exp
+        ));
+    }
+    Ok(Caller {
+        role: role.to_owned(),
+        claims: claims.clone(),
+    })
+}
+
+/// What a caller may do on a private channel.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Policies {
+    pub(super) broadcast_read: bool,
+    pub(super) broadcast_write: bool,
+    pub(super) presence_read: bool,
+    pub(super) presence_write: bool,
+}
+
+/// Evaluates the caller's RLS policies on `realtime.messages` for `topic`, in transactions
+/// that are rolled back.
+pub(super) async fn policies(db: &Db, caller: &Caller, topic: &str) -> Result<Policies, DbError> {
+    let mut conn = db.get().await?;
+    let claims = caller.claims.to_string();
+    let sub = caller.claims["sub"].as_str().unwrap_or("");
+    let become_caller = "select set_config('role', $1, true), \
+        set_config('request.jwt.claims', $2, true), \
+        set_config('request.jwt.claim.sub', $3, true), \
+        set_config('realtime.topic', $4, true)";
+    let mut out = Policies::default();
+    // Read: rows inserted by the service, selected as the caller.
+    {
+        let tx = conn.transaction().await?;
+        tx.execute(
+            "insert into realtime.messages (topic, extension, private) \
+             values ($1, 'broadcast', true), ($1, 'presence', true)",
+            &[&topic],
+        )
+        .await?;
+        tx.execute(become_caller, &[&caller.role, &claims, &sub, &topic])
+            .await?;
+        let visible = tx
+            .query(
+                "select extension from realtime.messages where topic = $1 and private",
+                &[&topic],
+            )
+            .await;
+        if let Ok(visible) = visible {
+            for row in visible {
+                match row.get::<_, &str>(0) {
+                    "broadcast" => out.broadcast_read = true,
+                    "presence" => out.presence_read = true,
+                    _ => {}
+                }
+            }
+        }
+        tx.rollback().await?;
+    }
+    // Write: an insert as the caller, per extension.
+    for extension in ["broadcast", "presence"] {
+        let tx = conn.transaction().await?;
+        tx.execute(become_caller, &[&caller.role, &claims, &sub, &topic])
+            .await?;
+        let allowed = tx
+            .execute(
+                "insert into realtime.messages (topic, extension, private) values ($1, $2, true)",
+                &[&topic, &extension],
+            )
+            .await
+            .is_ok();
+        tx.rollback().await?;
+        match extension {
+            "broadcast" => out.broadcast_write = allowed,
+            _ => out.presence_write = allowed,
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,214 @@
+//! Who is joined to which topic, presence per topic, and fan-out.
+//!
+//! Public and private channels of the same name are different topics, as in Realtime
+//! (`Tenants.tenant_topic(tenant, sub_topic, public?)`). Presence follows Phoenix.Presence:
+//! `presence_state` is `{key: {metas: [{phx_ref, ...}]}}` and `presence_diff` is
+//! `{joins, leaves}` in that shape, sent to every member including the tracker.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+use super::changes::Binding;
+use crate::services::Caller;
+
+/// A message to one client connection.
+#[derive(Debug, Clone)]
+pub(super) struct Out {
+    pub(super) join_ref: Option<String>,
+    pub(super) ref_: Option<String>,
+    pub(super) topic: String,
+    pub(super) event: String,
+    pub(super) payload: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct TopicKey {
+    name: String,
+    private: bool,
+}
+
+impl TopicKey {
+    pub(super) fn new(name: &str, private: bool) -> Self {
+        TopicKey {
+            name: name.to_owned(),
+            private,
+        }
+    }
+}
+
+/// One joined channel of one connection.
+#[derive(Debug, Clone)]
+pub(super) struct Member {
+    pub(super) out: mpsc::UnboundedSender<Out>,
+    pub(super) topic: String,
+    pub(super) join_ref: String,
+    pub(super) self_broadcast: bool,
+    pub(super) caller: Caller,
+    pub(super) bindings: Vec<Binding>,
+}
+
+impl Member {
+    pub(super) fn send(&self, event: &str, payload: Value) {
+        let _ = self.out.send(Out {
+            join_ref: Some(self.join_ref.clone()),
+            ref_: None,
+            topic: self.topic.clone(),
+            event: event.to_owned(),
+            payload,
+        });
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    topics: HashMap<TopicKey, HashMap<u64, Member>>,
+    /// Per topic, per connection: (presence key, meta with `phx_ref`).
+    presence: HashMap<TopicKey, BTreeMap<u64, (String, Value)>>,
+}
+
+#[derive(Default)]
+pub(super) struct Hub {
+    inner: Mutex<Inner>,
+    next_ref: AtomicU64,
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(super) fn join(&self, key: &TopicKey, conn: u64, member: Member) {
+        self.lock()
+            .topics
+            .entry(key.clone())
+            .or_default()
+            .insert(conn, member);
+    }
+
+    /// Removes a member (leave, close, disconnect) and tells the others its presence left.
+    pub(super) fn leave(&self, key: &TopicKey, conn: u64) {
+        let removed = {
+            let mut inner = self.lock();
+            if let Some(members) = inner.topics.get_mut(key) {
+                members.remove(&conn);
+                if members.is_empty() {
+                    inner.topics.remove(key);
+                }
+            }
+            inner.presence.get_mut(key).and_then(|p| p.remove(&conn))
+        };
+        if let Some((presence_key, meta)) = removed {
+            self.presence_diff(key, json!({}), entry(&presence_key, &meta));
+        }
+    }
+
+    /// Sends a broadcast to every member but `from` (unless it asked for its own).
+    pub(super) fn broadcast(&self, key: &TopicKey, from: Option<u64>, payload: &Value) {
+        let members: Vec<Member> = self
+            .lock()
+            .topics
+            .get(key)
+            .map(|m| {
+                m.iter()
+                    .filter(|(conn, member)| Some(**conn) != from || member.self_broadcast)
+                    .map(|(_, member)| member.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for member in members {
+            member.send("broadcast", payload.clone());
+        }
+    }
+
+    pub(super) fn presence_state(&self, key: &TopicKey) -> Value {
+        let inner = self.lock();
+        let mut state: Map<String, Value> = Map::new();
+        for (presence_key, meta) in inner.presence.get(key).into_iter().flat_map(|p| p.values()) {
+            let entry = state
+                .entry(presence_key.clone())
+                .or_insert_with(|| json!({"metas": []}));
+            if let Some(metas) = entry["metas"].as_array_mut() {
+                metas.push(meta.clone());
+            }
+        }
+        Value::Object(state)
+    }
+
+    /// Tracks (or re-tracks) a connection's presence; everyone gets the diff.
+    pub(super) fn track(&self, key: &TopicKey, conn: u64, presence_key: &str, payload: &Value) {
+        let mut meta = match payload {
+            Value::Object(m) => m.clone(),
+            _ => Map::new(),
+        };
+        let phx_ref = format!("F{}", self.next_ref.fetch_add(1, Ordering::Relaxed));
+        meta.insert("phx_ref".into(), json!(phx_ref));
+        let meta = Value::Object(meta);
+        let previous = self
+            .lock()
+            .presence
+            .entry(key.clone())
+            .or_default()
+            .insert(conn, (presence_key.to_owned(), meta.clone()));
+        let leaves = previous.map_or(json!({}), |(k, m)| entry(&k, &m));
+        self.presence_diff(key, entry(presence_key, &meta), leaves);
+    }
+
+    pub(super) fn untrack(&self, key: &TopicKey, conn: u64) {
+        let removed = self
+            .lock()
+            .presence
+            .get_mut(key)
+            .and_then(|p| p.remove(&conn));
+        if let Some((presence_key, meta)) = removed {
+            self.presence_diff(key, json!({}), entry(&presence_key, &meta));
+        }
+    }
+
+    fn presence_diff(&self, key: &TopicKey, joins: Value, leaves: Value) {
+        let members: Vec<Member> = self
+            .lock()
+            .topics
+            .get(key)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        for member in members {
+            member.send(
+                "presence_diff",
+                json!({"joins": joins.clone(), "leaves": leaves.clone()}),
+            );
+        }
+    }
+
+    /// Replaces the caller of a member after an `access_token` message.
+    pub(super) fn set_caller(&self, key: &TopicKey, conn: u64, caller: Caller) {
+        if let Some(member) = self
+            .lock()
+            .topics
+            .get_mut(key)
+            .and_then(|m| m.get_mut(&conn))
+        {
+            member.caller = caller;
+        }
+    }
+
+    /// Every member with postgres-changes bindings.
+    pub(super) fn change_listeners(&self) -> Vec<Member> {
+        self.lock()
+            .topics
+            .values()
+            .flat_map(|m| m.values())
+            .filter(|m| !m.bindings.is_empty())
+            .cloned()
+            .collect()
+    }
+}
+
+fn entry(presence_key: &str, meta: &Value) -> Value {
+    json!({ presence_key: {"metas": [meta]} })
+}

@@ -1,0 +1,57 @@
+-- The realtime stand-in's database objects, applied once per stack when the service starts.
+--
+-- `realtime.messages` and `realtime.topic()` follow supabase/realtime's tenant migrations
+-- (`lib/realtime/tenants/repo/migrations/*_create_realtime_messages_table.ex`,
+-- `*_realtime_topic_function.ex`): private channels are authorised by RLS policies on this
+-- table, with `realtime.topic()` naming the channel being joined.
+--
+-- Postgres changes are captured by a trigger (installed on tables of the `supabase_realtime`
+-- publication when a client subscribes to them) that queues the row into `realtime._changes`
+-- and notifies the service, instead of Realtime's logical replication slot with wal2json.
+create schema if not exists realtime;
+grant usage on schema realtime to anon, authenticated, service_role;
+
+create table if not exists realtime.messages (
+    topic text not null,
+    extension text not null,
+    payload jsonb,
+    event text,
+    private boolean default false,
+    updated_at timestamp without time zone not null default now(),
+    inserted_at timestamp without time zone not null default now(),
+    id uuid not null default gen_random_uuid(),
+    primary key (id)
+);
+alter table realtime.messages enable row level security;
+grant select, insert, update on realtime.messages to anon, authenticated, service_role;
+
+create or replace function realtime.topic() returns text
+language sql stable as $$
+    select nullif(current_setting('realtime.topic', true), '')::text;
+$$;
+grant execute on function realtime.topic() to anon, authenticated, service_role;
+
+create table if not exists realtime._changes (
+    id bigserial primary key,
+    payload jsonb not null
+);
+
+create or replace function realtime._capture_change() returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+    change_id bigint;
+begin
+    insert into realtime._changes (payload)
+    values (jsonb_build_object(
+        'schema', tg_table_schema,
+        'table', tg_table_name,
+        'type', tg_op,
+        'record', case when tg_op <> 'DELETE' then to_jsonb(new) end,
+        'old_record', case when tg_op <> 'INSERT' then to_jsonb(old) end,
+        'commit_timestamp', to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+    ))
+    returning id into change_id;
+    perform pg_notify('supabase_realtime_changes', change_id::text);
+    return null;
+end;
+$$;

@@ -1,0 +1,394 @@
+//! One client connection: Phoenix frames in, channel operations, frames out.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::ws::{Message as WsMessage, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::Realtime;
+use super::auth::{self, Policies};
+use super::changes;
+use super::hub::{Member, Out, TopicKey};
+
+static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+
+/// A channel this connection has joined.
+struct Joined {
+    key: TopicKey,
+    name: String,
+    join_ref: String,
+    private: bool,
+    presence_key: String,
+    presence_enabled: bool,
+    ack: bool,
+    policies: Policies,
+}
+
+struct Conn {
+    rt: Arc<Realtime>,
+    id: u64,
+    apikey: String,
+    out: mpsc::UnboundedSender<Out>,
+    joined: HashMap<String, Joined>,
+}
+
+fn encode(out: &Out, v2: bool) -> String {
+    if v2 {
+        json!([out.join_ref, out.ref_, out.topic, out.event, out.payload]).to_string()
+    } else {
+        json!({"join_ref": out.join_ref, "ref": out.ref_, "topic": out.topic, "event": out.event, "payload": out.payload}).to_string()
+    }
+}
+
+/// Decodes a frame in either serializer's form.
+fn decode(text: &str) -> Option<Out> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    let text_of = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) if items.len() == 5 => Some(Out {
+            join_ref: text_of(&items[0]),
+            ref_: text_of(&items[1]),
+            topic: items[2].as_str()?.to_owned(),
+            event: items[3].as_str()?.to_owned(),
+            payload: items[4].clone(),
+        }),
+        Value::Object(ref m) => Some(Out {
+            join_ref: m.get("join_ref").and_then(text_of),
+            ref_: m.get("ref").and_then(text_of),
+            topic: m.get("topic")?.as_str()?.to_owned(),
+            event: m.get("event")?.as_str()?.to_owned(),
+            payload: m.get("payload").cloned().unwrap_or(Value::Null),
+        }),
+        _ => None,
+    }
+}
+
+pub(super) async fn serve(rt: Arc<Realtime>, ws: WebSocket, apikey: String, v2: bool) {
+    let (mut sink, mut frames) = ws.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
+    let writer = tokio::spawn(async move {
+        while let Some(out) = rx.recv().await {
+            if sink
+                .send(WsMessage::Text(encode(&out, v2).into()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let mut conn = Conn {
+        rt,
+        id: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
+        apikey,
+        out: tx,
+        joined: HashMap::new(),
+    };
+    while let Some(Ok(frame)) = frames.next().await {
+        match frame {
+            WsMessage::Text(text) => match decode(&text) {
+                Some(message) => conn.handle(message).await,
+                None => tracing::debug!("realtime stand-in: ignoring a malformed frame"),
+            },
+            WsMessage::Close(_) => break,
+            _ => {}
+        }
+    }
+    for joined in conn.joined.values() {
+        conn.rt.hub.leave(&joined.key, conn.id);
+    }
+    drop(conn);
+    let _ = writer.await;
+}
+
+impl Conn {
+    fn reply(&self, message: &Out, join_ref: Option<String>, status: &str, response: Value) {
+        let _ = self.out.send(Out {
+            join_ref,
+            ref_: message.ref_.clone(),
+            topic: message.topic.clone(),
+            event: "phx_reply".into(),
+            payload: json!({"status": status, "response": response}),
+        });
+    }
+
+    fn push(&self, topic: &str, join_ref: &str, event: &str, payload: Value) {
+        let _ = self.out.send(Out {
+            join_ref: Some(join_ref.to_owned()),
+            ref_: None,
+            topic: topic.to_owned(),
+            event: event.to_owned(),
+            payload,
+        });
+    }
+
+    async fn handle(&mut self, message: Out) {
+        if message.topic == "phoenix" && message.event == "heartbeat" {
+            self.reply(&message, None, "ok", json!({}));
+            return;
+        }
+        if message.event == "phx_join" {
+            self.join(message).await;
+            return;
+        }
+        let Some(joined) = self.joined.get(&message.topic) else {
+            // Phoenix's answer to a message for a topic this socket has not joined.
+            self.reply(
+                &message,
+                message.join_ref.clone(),
+                "error",
+                json!({"reason": "unmatched topic"}),
+            );
+            return;
+        };
+        let join_ref = Some(joined.join_ref.clone());
+        match message.event.as_str() {
+            "phx_leave" => {
+                let joined = self.joined.remove(&message.topic);
+                if let Some(j) = joined {
+                    self.rt.hub.leave(&j.key, self.id);
+                    self.reply(&message, join_ref, "ok", json!({}));
+                    self.push(&message.topic, &j.join_ref, "phx_close", json!({}));
+                }
+            }
+            "broadcast" => {
+                if !joined.private || joined.policies.broadcast_write {
+                    self.rt
+                        .hub
+                        .broadcast(&joined.key, Some(self.id), &message.payload);
+                }
+                if joined.ack {
+                    self.reply(&message, join_ref, "ok", json!({}));
+                }
+            }
+            "presence" => {
+                let allowed = !joined.private || joined.policies.presence_write;
+                match message.payload["event"].as_str() {
+                    Some("track") if allowed => {
+                        let (key, presence_key) = (joined.key.clone(), joined.presence_key.clone());
+                        let first = !joined.presence_enabled;
+                        if let Some(j) = self.joined.get_mut(&message.topic) {
+                            j.presence_enabled = true;
+                        }
+                        if first {
+                            let state = self.rt.hub.presence_state(&key);
+                            self.push(
+                                &message.topic,
+                                join_ref.as_deref().unwrap_or(""),
+                                "presence_state",
+                                state,
+                            );
+                        }
+                        self.rt.hub.track(
+                            &key,
+                            self.id,
+                            &presence_key,
+                            &message.payload["payload"],
+                        );
+                        self.reply(&message, join_ref, "ok", json!({}));
+                    }
+                    Some("untrack") => {
+                        self.rt.hub.untrack(&joined.key, self.id);
+                        self.reply(&message, join_ref, "ok", json!({}));
+                    }
+                    _ => self.reply(
+                        &message,
+                        join_ref,
+                        "error",
+                        json!({"reason": "presence not allowed"}),
+                    ),
+                }
+            }
+            "access_token" => self.access_token(&message).await,
+            _ => {} // realtime_channel.ex: unexpected messages are logged and ignored
+        }
+    }
+
+    /// `access_token` (realtime_channel.ex `handle_in("access_token", …)`): a valid token
+    /// replaces the channel's claims; an invalid one shuts the channel down with a system
+    /// message and `phx_close`.
+    async fn access_token(&mut self, message: &Out) {
+        let Some(token) = message.payload["access_token"].as_str() else {
+            return;
+        };
+        let Some(joined) = self.joined.get(&message.topic) else {
+            return;
+        };
+        let outcome = match auth::verify(token, &self.rt.env.jwt_secret) {
+            Ok(caller) if joined.private => {
+                match auth::policies(&self.rt.env.db, &caller, &joined.name).await {
+                    Ok(p) if p.broadcast_read => Ok((caller, p)),
+                    Ok(_) => Err(format!(
+                        "You do not have permissions to read from this Channel topic: {}",
+                        joined.name
+                    )),
+                    Err(_) => Err("Realtime was unable to connect to the project database".into()),
+                }
+            }
+            Ok(caller) => Ok((caller, joined.policies)),
+            Err(reason) => Err(reason),
+        };
+        match outcome {
+            Ok((caller, policies)) => {
+                self.rt.hub.set_caller(&joined.key, self.id, caller);
+                if let Some(j) = self.joined.get_mut(&message.topic) {
+                    j.policies = policies;
+                }
+            }
+            Err(reason) => {
+                let Some(j) = self.joined.remove(&message.topic) else {
+                    return;
+                };
+                self.push(
+                    &message.topic,
+                    &j.join_ref,
+                    "system",
+                    json!({"extension": "system", "status": "error", "message": reason, "channel": j.name}),
+                );
+                self.rt.hub.leave(&j.key, self.id);
+                self.push(&message.topic, &j.join_ref, "phx_close", json!({}));
+            }
+        }
+    }
+
+    async fn join(&mut self, message: Out) {
+        let join_ref = message
+            .join_ref
+            .clone()
+            .or_else(|| message.ref_.clone())
+            .unwrap_or_default();
+        let Some(name) = message.topic.strip_prefix("realtime:") else {
+            self.reply(
+                &message,
+                Some(join_ref),
+                "error",
+                json!({"reason": "unmatched topic"}),
+            );
+            return;
+        };
+        let name = name.to_owned();
+        if name.is_empty() {
+            self.reply(
+                &message,
+                Some(join_ref),
+                "error",
+                json!({"reason": "TopicNameRequired: You must provide a topic name"}),
+            );
+            return;
+        }
+        // Phoenix closes an earlier join of the same topic on this socket.
+        if let Some(old) = self.joined.remove(&message.topic) {
+            self.rt.hub.leave(&old.key, self.id);
+            self.push(&message.topic, &old.join_ref, "phx_close", json!({}));
+        }
+        let config = &message.payload["config"];
+        let token = message.payload["access_token"]
+            .as_str()
+            .or_else(|| message.payload["user_token"].as_str())
+            .unwrap_or(&self.apikey)
+            .to_owned();
+        let caller = match auth::verify(&token, &self.rt.env.jwt_secret) {
+            Ok(c) => c,
+            Err(reason) => {
+                self.reply(&message, Some(join_ref), "error", json!({"reason": reason}));
+                return;
+            }
+        };
+        let private = config["private"].as_bool().unwrap_or(false);
+        let mut policies = Policies::default();
+        if private {
+            match auth::policies(&self.rt.env.db, &caller, &name).await {
+                Ok(p) if p.broadcast_read => policies = p,
+                Ok(_) => {
+                    let reason = format!(
+                        "Unauthorized: You do not have permissions to read from this Channel topic: {name}"
+                    );
+                    self.reply(&message, Some(join_ref), "error", json!({"reason": reason}));
+                    return;
+                }
+                Err(e) => {
+                    self.reply(
+                        &message,
+                        Some(join_ref),
+                        "error",
+                        json!({"reason": format!("UnableToSetPolicies: {e}")}),
+                    );
+                    return;
+                }
+            }
+        }
+        let requested: Vec<Value> = config["postgres_changes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let (bindings, echoed) = changes::bindings(&requested);
+        let key = TopicKey::new(&name, private);
+        let presence_key = match config["presence"]["key"].as_str() {
+            Some(k) if !k.is_empty() => k.to_owned(),
+            _ => format!("{:x}-{}", self.id, join_ref),
+        };
+        let presence_enabled = config["presence"]["enabled"].as_bool().unwrap_or(false);
+        // Triggers first, so nothing committed after the reply is missed.
+        let subscribed = changes::prepare(&self.rt, &bindings).await;
+        self.rt.hub.join(
+            &key,
+            self.id,
+            Member {
+                out: self.out.clone(),
+                topic: message.topic.clone(),
+                join_ref: join_ref.clone(),
+                self_broadcast: config["broadcast"]["self"].as_bool().unwrap_or(false),
+                caller,
+                bindings: if subscribed.is_ok() {
+                    bindings.clone()
+                } else {
+                    Vec::new()
+                },
+            },
+        );
+        self.joined.insert(
+            message.topic.clone(),
+            Joined {
+                key: key.clone(),
+                name: name.clone(),
+                join_ref: join_ref.clone(),
+                private,
+                presence_key,
+                presence_enabled,
+                ack: config["broadcast"]["ack"].as_bool().unwrap_or(false),
+                policies,
+            },
+        );
+        self.reply(
+            &message,
+            Some(join_ref.clone()),
+            "ok",
+            json!({"postgres_changes": echoed}),
+        );
+        if !bindings.is_empty() {
+            let (status, text) = match &subscribed {
+                Ok(()) => ("ok", "Subscribed to PostgreSQL".to_owned()),
+                Err(e) => ("error", e.clone()),
+            };
+            self.push(
+                &message.topic,
+                &join_ref,
+                "system",
+                json!({"extension": "postgres_changes", "status": status, "message": text, "channel": name}),
+            );
+        }
+        if presence_enabled {
+            let state = self.rt.hub.presence_state(&key);
+            self.push(&message.topic, &join_ref, "presence_state", state);
+        }
+    }
+}

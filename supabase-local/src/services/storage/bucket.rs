@@ -1,0 +1,253 @@
+//! Bucket routes (storage-api `src/http/routes/bucket/`: createBucket, getAllBuckets,
+//! getBucket, updateBucket, deleteBucket, emptyBucket), run under the caller's role: buckets
+//! have RLS on, so without policies only the service role manages them.
+
+use axum::Json;
+use axum::extract::{Path, State as AxState};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::db::as_caller;
+use super::error::ApiError;
+use super::{ApiResult, State, disk, valid_bucket_name};
+use crate::services::DbError;
+
+const COLUMNS: &str =
+    "id, name, owner, public, file_size_limit, allowed_mime_types, created_at, updated_at";
+
+/// `POST /bucket` and `PUT /bucket/{id}` bodies.
+#[derive(Debug, Deserialize)]
+pub(crate) struct BucketBody {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    public: Option<bool>,
+    #[serde(default)]
+    file_size_limit: Option<Value>,
+    #[serde(default)]
+    allowed_mime_types: Option<Vec<String>>,
+}
+
+/// storage-api's `parseFileSizeToBytes` (`src/storage/limits.ts`): a number of bytes, or a
+/// string such as `20MB` in decimal units.
+fn file_size_limit(value: Option<&Value>) -> ApiResult<Option<i64>> {
+    let invalid =
+        || ApiError::invalid_request("Invalid file size format, hint: use 20GB / 20MB / 30KB / 3B");
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_i64().filter(|n| *n >= 0).map(Some).ok_or_else(invalid),
+        Some(Value::String(s)) => {
+            let lower = s.trim().to_ascii_lowercase();
+            let (digits, unit) = ["gb", "mb", "kb", "b"]
+                .iter()
+                .find_map(|u| lower.strip_suffix(u).map(|d| (d, *u)))
+                .ok_or_else(invalid)?;
+            let number: f64 = digits.parse().map_err(|_| invalid())?;
+            if !(number.is_finite() && number >= 0.0) || digits.starts_with('.') {
+                return Err(invalid());
+            }
+            let factor = match unit {
+                "gb" => 1e9,
+                "mb" => 1e6,
+                "kb" => 1e3,
+                _ => 1.0,
+            };
+            #[allow(clippy::cast_possible_truncation)]
+            Ok(Some((number * factor).round() as i64))
+        }
+        Some(_) => Err(invalid()),
+    }
+}
+
+fn json_text(text: &str) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        text.to_owned(),
+    )
+        .into_response()
+}
+
+pub(crate) async fn list(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let text: String = as_caller!(state, &caller, |tx| {
+        let row = tx
+            .query_one(
+                &format!(
+                    "select coalesce(json_agg(b), '[]')::text from \
+                         (select {COLUMNS} from storage.buckets order by name) b"
+                ),
+                &[],
+            )
+            .await?;
+        Ok(row.get(0))
+    })?;
+    Ok(json_text(&text))
+}
+
+pub(crate) async fn get(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let text: Option<String> = as_caller!(state, &caller, |tx| {
+        let row = tx
+            .query_opt(
+                &format!(
+                    "select row_to_json(b)::text from \
+                         (select {COLUMNS} from storage.buckets where id = $1) b"
+                ),
+                &[&id],
+            )
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    })?;
+    text.map(|t| json_text(&t))
+        .ok_or_else(ApiError::no_such_bucket)
+}
+
+pub(crate) async fn create(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Json(body): Json<BucketBody>,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let name = body
+        .name
+        .clone()
+        .or_else(|| body.id.clone())
+        .ok_or_else(|| ApiError::missing_parameter("name"))?;
+    let id = body.id.clone().unwrap_or_else(|| name.clone());
+    valid_bucket_name(&id)?;
+    valid_bucket_name(&name)?;
+    let limit = file_size_limit(body.file_size_limit.as_ref())?;
+    let owner = caller.user_id().map(str::to_owned);
+    let result = as_caller!(state, &caller, |tx| {
+        tx.execute(
+            "insert into storage.buckets \
+                   (id, name, owner, owner_id, public, file_size_limit, allowed_mime_types) \
+                 values ($1, $2, case when $3::text ~* '^[0-9a-f-]{36}$' then $3::text::uuid end, \
+                         $3, coalesce($4, false), $5, $6)",
+            &[
+                &id,
+                &name,
+                &owner,
+                &body.public,
+                &limit,
+                &body.allowed_mime_types,
+            ],
+        )
+        .await?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => Ok(Json(json!({ "name": name })).into_response()),
+        Err(e) if e.0.ends_with("(23505)") => Err(ApiError::bucket_already_exists()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn update(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<BucketBody>,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let limit = file_size_limit(body.file_size_limit.as_ref())?;
+    let set_limit = body.file_size_limit.is_some();
+    let set_types = body.allowed_mime_types.is_some();
+    let n = as_caller!(state, &caller, |tx| {
+        Ok(tx
+            .execute(
+                "update storage.buckets set \
+                       public = coalesce($2, false), \
+                       file_size_limit = case when $3 then $4 else file_size_limit end, \
+                       allowed_mime_types = case when $5 then $6 else allowed_mime_types end, \
+                       updated_at = now() \
+                     where id = $1",
+                &[
+                    &id,
+                    &body.public,
+                    &set_limit,
+                    &limit,
+                    &set_types,
+                    &body.allowed_mime_types,
+                ],
+            )
+            .await?)
+    })?;
+    if n == 0 {
+        return Err(ApiError::no_such_bucket());
+    }
+    Ok(Json(json!({ "message": "Successfully updated" })).into_response())
+}
+
+pub(crate) async fn remove(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let result = as_caller!(state, &caller, |tx| {
+        let visible = tx
+            .query_opt("select 1 from storage.buckets where id = $1", &[&id])
+            .await?;
+        if visible.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(
+            tx.execute("delete from storage.buckets where id = $1", &[&id])
+                .await?,
+        ))
+    });
+    match result {
+        Ok(Some(n)) if n > 0 => {
+            Ok(Json(json!({ "message": "Successfully deleted" })).into_response())
+        }
+        Ok(_) => Err(ApiError::no_such_bucket()),
+        // objects_bucketId_fkey: the bucket still has objects.
+        Err(e) if e.0.ends_with("(23503)") => Err(ApiError::bucket_not_empty()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn empty(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let versions: Option<Vec<String>> = as_caller!(state, &caller, |tx| {
+        if tx
+            .query_opt("select 1 from storage.buckets where id = $1", &[&id])
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let rows = tx
+            .query(
+                "delete from storage.objects where bucket_id = $1 returning version",
+                &[&id],
+            )
+            .await
+            .map_err(DbError::from)?;
+        Ok(Some(rows.iter().filter_map(|r| r.get(0)).collect()))
+    })?;
+    let versions = versions.ok_or_else(ApiError::no_such_bucket)?;
+    for v in versions {
+        disk::remove_version(&state.root, &v).await;
+    }
+    Ok(Json(json!({ "message": "Successfully emptied" })).into_response())
+}

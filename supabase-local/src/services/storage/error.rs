@@ -1,0 +1,163 @@
+//! storage-api's error bodies: `{"statusCode": "404", "code": "NoSuchKey", "error":
+//! "NoSuchKey", "message": "Object not found"}`, sent with HTTP 400 unless the status is 500
+//! (`src/internal/errors/storage-error.ts` `render()`, `src/http/error-handler.ts`). The
+//! constructors follow `src/internal/errors/codes.ts`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::services::{CallerError, DbError};
+
+/// An error storage-api would render.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError {
+    pub(crate) status: u16,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn no_such_bucket() -> Self {
+        Self::new(404, "NoSuchBucket", "Bucket not found")
+    }
+
+    pub(crate) fn no_such_key() -> Self {
+        Self::new(404, "NoSuchKey", "Object not found")
+    }
+
+    pub(crate) fn invalid_jwt(message: impl Into<String>) -> Self {
+        Self::new(400, "InvalidJWT", message)
+    }
+
+    pub(crate) fn invalid_signature(message: impl Into<String>) -> Self {
+        Self::new(400, "InvalidSignature", message)
+    }
+
+    pub(crate) fn invalid_key(key: &str) -> Self {
+        Self::new(400, "InvalidKey", format!("Invalid key: {key}"))
+    }
+
+    pub(crate) fn invalid_bucket_name() -> Self {
+        Self::new(400, "InvalidBucketName", "Bucket name invalid")
+    }
+
+    pub(crate) fn invalid_mime_type(mime: &str) -> Self {
+        Self::new(
+            415,
+            "InvalidMimeType",
+            format!("mime type {mime} is not supported"),
+        )
+    }
+
+    pub(crate) fn entity_too_large() -> Self {
+        Self::new(
+            413,
+            "EntityTooLarge",
+            "The object exceeded the maximum allowed size",
+        )
+    }
+
+    pub(crate) fn key_already_exists() -> Self {
+        Self::new(409, "KeyAlreadyExists", "The resource already exists")
+    }
+
+    pub(crate) fn bucket_already_exists() -> Self {
+        Self::new(409, "BucketAlreadyExists", "The resource already exists")
+    }
+
+    pub(crate) fn bucket_not_empty() -> Self {
+        Self::new(
+            409,
+            "ResourceNotEmpty",
+            "The bucket you tried to delete is not empty",
+        )
+    }
+
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(400, "InvalidRequest", message)
+    }
+
+    pub(crate) fn missing_parameter(name: &str) -> Self {
+        Self::new(
+            400,
+            "MissingParameter",
+            format!("Missing Required Parameter {name}"),
+        )
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "InternalError", message)
+    }
+
+    pub(crate) fn from_caller(e: CallerError) -> Self {
+        match e {
+            CallerError::Missing => Self::invalid_jwt("jwt must be provided"),
+            CallerError::InvalidJwt(m) => Self::invalid_jwt(jwt_message(&m)),
+        }
+    }
+
+    /// A database failure as storage-api reports it: an RLS rejection is a 403
+    /// `Unauthorized` with Postgres's message (`database-error.ts`), a duplicate name a 409.
+    pub(crate) fn from_db(e: DbError) -> Self {
+        if e.is_permission_denied() {
+            let message = e.0.trim_end_matches(" (42501)").to_owned();
+            return Self::new(403, "AccessDenied", message);
+        }
+        if e.0.ends_with("(23505)") {
+            return Self::key_already_exists();
+        }
+        Self::internal(e.0)
+    }
+
+    /// The `{statusCode, code, error, message}` body.
+    pub(crate) fn body(&self) -> serde_json::Value {
+        serde_json::json!({
+            "statusCode": self.status.to_string(),
+            "code": self.code,
+            "error": self.code,
+            "message": self.message,
+        })
+    }
+}
+
+/// jsonwebtoken's wording for the usual failures (what storage-api's `verifyJWT` reports).
+fn jwt_message(detail: &str) -> String {
+    let d = detail.to_ascii_lowercase();
+    if d.contains("expired") {
+        "jwt expired".into()
+    } else if d.contains("signature") {
+        "invalid signature".into()
+    } else {
+        "jwt malformed".into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let http = if self.status == 500 {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let mut resp = (http, axum::Json(self.body())).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        resp
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        ApiError::from_db(e)
+    }
+}

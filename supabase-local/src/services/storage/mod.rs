@@ -1,0 +1,199 @@
+//! A storage-api stand-in at `/storage/v1` (supabase/storage `src/http/routes/`): buckets,
+//! objects, signed URLs and TUS resumable uploads, with object bytes on disk under the stack's
+//! data directory and rows in the real `storage.buckets` / `storage.objects` (see
+//! `schema.sql`). Every bucket and object query a caller makes runs under the caller's role and
+//! JWT claims ([`Db::as_caller`]), so RLS policies on `storage.objects` apply exactly as on
+//! Supabase; storage-api's own lookups (bucket limits, public objects, signed URLs) run as the
+//! superuser, as its `asSuperUser()` calls do.
+//!
+//! Image transformation is disabled here (no imgproxy): `/render/image/...` answers as
+//! storage-api does when it is not enabled.
+
+mod bucket;
+mod db;
+mod disk;
+mod error;
+mod object;
+mod sign;
+mod tus;
+mod write;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::{any, delete, get, post};
+
+use super::{Caller, Db, ServiceEnv, caller};
+use error::ApiError;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Shared state of the storage routes.
+#[derive(Clone)]
+pub(crate) struct State {
+    env: ServiceEnv,
+    /// `<data_dir>/storage`: `objects/<version>` and `tus/<upload id>`.
+    root: PathBuf,
+    /// One lock per resumable upload being written.
+    tus_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    fn db(&self) -> &Db {
+        &self.env.db
+    }
+
+    /// The verified caller of a request (bearer token, else `apikey`).
+    fn caller(&self, headers: &HeaderMap) -> ApiResult<Caller> {
+        caller(headers, &self.env.jwt_secret).map_err(ApiError::from_caller)
+    }
+
+    /// The superuser, for storage-api's `asSuperUser()` paths (claims of the service role).
+    fn superuser(&self) -> Caller {
+        Caller {
+            role: "service_role".into(),
+            claims: serde_json::json!({ "role": "service_role" }),
+        }
+    }
+}
+
+/// The storage routes, mounted by the gateway at `/storage/v1`.
+pub(crate) fn router(env: ServiceEnv) -> Router {
+    let root = env.data_dir.join("storage");
+    let state = State {
+        env,
+        root,
+        tus_locks: Arc::default(),
+    };
+    Router::new()
+        .route("/bucket", get(bucket::list).post(bucket::create))
+        .route("/bucket/", get(bucket::list).post(bucket::create))
+        .route(
+            "/bucket/{id}",
+            get(bucket::get).put(bucket::update).delete(bucket::remove),
+        )
+        .route("/bucket/{id}/empty", post(bucket::empty))
+        .route("/object/list/{bucket}", post(object::list))
+        .route("/object/move", post(object::move_object))
+        .route("/object/copy", post(object::copy_object))
+        .route("/object/info/{bucket}/{*path}", get(object::info))
+        .route(
+            "/object/info/authenticated/{bucket}/{*path}",
+            get(object::info),
+        )
+        .route(
+            "/object/authenticated/{bucket}/{*path}",
+            get(object::download).head(object::head),
+        )
+        .route(
+            "/object/public/{bucket}/{*path}",
+            get(object::download_public).head(object::head_public),
+        )
+        .route(
+            "/object/sign/{bucket}/{*path}",
+            post(sign::create).get(sign::download),
+        )
+        .route("/object/sign/{bucket}", post(sign::create_many))
+        .route(
+            "/object/upload/sign/{bucket}/{*path}",
+            post(sign::create_upload).put(sign::upload),
+        )
+        .route("/object/{bucket}", delete(object::remove_many))
+        .route(
+            "/object/{bucket}/{*path}",
+            post(object::upload)
+                .put(object::update)
+                .get(object::download)
+                .head(object::head)
+                .delete(object::remove_one),
+        )
+        .route("/render/image/{*rest}", any(render_disabled))
+        .route("/upload/resumable", post(tus::create).options(tus::options))
+        .route(
+            "/upload/resumable/",
+            post(tus::create).options(tus::options),
+        )
+        .route(
+            "/upload/resumable/{id}",
+            axum::routing::head(tus::head)
+                .patch(tus::patch)
+                .delete(tus::terminate)
+                .options(tus::options),
+        )
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Fastify's answer for a route that is not registered (`{statusCode: 404, error: "Not
+/// Found", message: "Route GET:/x not found"}`, status as a number and as the HTTP status).
+fn route_not_found(method: &axum::http::Method, path: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({
+            "statusCode": 404,
+            "error": "Not Found",
+            "message": format!("Route {method}:{path} not found"),
+        })),
+    )
+        .into_response()
+}
+
+/// storage-api registers `/render/image/*` only when image transformation is enabled
+/// (`src/http/routes/render/index.ts`); here it is not, so the routes do not exist.
+async fn render_disabled(req: axum::extract::Request) -> axum::response::Response {
+    route_not_found(
+        req.method(),
+        &format!("/render/image{}", strip(req.uri().path())),
+    )
+}
+
+async fn not_found(req: axum::extract::Request) -> axum::response::Response {
+    route_not_found(req.method(), req.uri().path())
+}
+
+fn strip(path: &str) -> &str {
+    path.strip_prefix("/render/image").unwrap_or(path)
+}
+
+/// storage-api's `isValidKey` (`src/storage/limits.ts`) plus the rules it adds for object
+/// names: not empty, no `.`/`..` segments, no empty segments, printable characters only.
+fn valid_key(key: &str) -> ApiResult<()> {
+    let ok = !key.is_empty()
+        && key.len() <= 1024
+        && key
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
+        && key.chars().all(|c| !c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_key(key))
+    }
+}
+
+/// storage-api's `isValidBucketName`: word characters and a few symbols, no `/`, ≤ 100 chars.
+fn valid_bucket_name(name: &str) -> ApiResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name.trim() == name
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_!-.*'() &$@=;:+,?".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_bucket_name())
+    }
+}

@@ -1,0 +1,572 @@
+//! Object routes (storage-api `src/http/routes/object/`): createObject, updateObject,
+//! getObject (authenticated and public), getObjectInfo, listObjects, moveObject, copyObject,
+//! deleteObject(s). Object rows are read and written under the caller's role, so RLS on
+//! `storage.objects` applies; public routes read as the superuser once the bucket is public.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::db::as_caller;
+use super::error::ApiError;
+use super::write::{self, Write};
+use super::{ApiResult, State, disk, valid_key};
+use crate::services::{Caller, DbError};
+
+/// A stored object's row, as the download and info routes need it.
+#[derive(Debug)]
+pub(crate) struct Found {
+    pub(crate) id: String,
+    pub(crate) version: String,
+    pub(crate) metadata: Value,
+    pub(crate) user_metadata: Option<Value>,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+/// Finds `bucket/name` as `who` (RLS applies). `None`: missing or not visible.
+pub(crate) async fn find(
+    state: &State,
+    who: &Caller,
+    bucket: &str,
+    name: &str,
+) -> ApiResult<Option<Found>> {
+    let row: Option<String> = as_caller!(state, who, |tx| {
+        let row = tx
+            .query_opt(
+                "select json_build_object('id', id, 'version', version, 'metadata', metadata, \
+                       'user_metadata', user_metadata, 'created_at', created_at, \
+                       'updated_at', updated_at)::text \
+                     from storage.objects where bucket_id = $1 and name = $2",
+                &[&bucket, &name],
+            )
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    })?;
+    let Some(text) = row else { return Ok(None) };
+    let v: Value = serde_json::from_str(&text).map_err(|e| ApiError::internal(e.to_string()))?;
+    let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    Ok(Some(Found {
+        id: s("id"),
+        version: s("version"),
+        metadata: v["metadata"].clone(),
+        user_metadata: Some(v["user_metadata"].clone()).filter(|m| !m.is_null()),
+        created_at: s("created_at"),
+        updated_at: s("updated_at"),
+    }))
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The write described by an upload request's headers (`content-type`, `cache-control`,
+/// `x-upsert`, `x-metadata`: storage-api `src/storage/uploader.ts` `fileUploadFromRequest`).
+pub(crate) fn write_from_headers(
+    headers: &HeaderMap,
+    bucket: String,
+    name: String,
+    owner: Option<String>,
+    update_only: bool,
+) -> ApiResult<Write> {
+    let content_type = header_str(headers, "content-type")
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    if content_type.starts_with("multipart/form-data") {
+        return Err(ApiError::invalid_request(
+            "multipart/form-data uploads are not supported by the local stand-in; send the raw bytes",
+        ));
+    }
+    let cache_control = header_str(headers, "cache-control")
+        .unwrap_or("no-cache")
+        .to_owned();
+    let upsert = header_str(headers, "x-upsert") == Some("true");
+    let user_metadata = match header_str(headers, "x-metadata") {
+        None => None,
+        Some(b64) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| ApiError::invalid_request("Invalid x-metadata header"))?;
+            Some(
+                serde_json::from_slice::<Value>(&bytes)
+                    .map_err(|_| ApiError::invalid_request("Invalid x-metadata header"))?,
+            )
+        }
+    };
+    Ok(Write {
+        bucket,
+        name,
+        content_type,
+        cache_control,
+        upsert,
+        update_only,
+        user_metadata,
+        owner,
+    })
+}
+
+/// Receives the body and stores it as `who`.
+pub(crate) async fn receive_and_store(
+    state: &State,
+    who: &Caller,
+    w: &Write,
+    body: Body,
+) -> ApiResult<Response> {
+    let rules = write::precheck(state, w).await?;
+    let received = disk::receive(&state.root, body, Some(rules.limit())).await?;
+    let id = write::store(state, who, w, received).await?;
+    Ok(Json(json!({ "Id": id, "Key": format!("{}/{}", w.bucket, w.name) })).into_response())
+}
+
+pub(crate) async fn upload(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let owner = caller.user_id().map(str::to_owned);
+    let w = write_from_headers(&headers, bucket, name, owner, false)?;
+    receive_and_store(&state, &caller, &w, body).await
+}
+
+pub(crate) async fn update(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let owner = caller.user_id().map(str::to_owned);
+    let mut w = write_from_headers(&headers, bucket, name, owner, true)?;
+    w.upsert = false;
+    receive_and_store(&state, &caller, &w, body).await
+}
+
+/// `?download` / `?download=<name>`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DownloadQuery {
+    #[serde(default)]
+    download: Option<String>,
+}
+
+/// Streams a found object's bytes with its stored headers.
+pub(crate) async fn serve(
+    state: &State,
+    found: &Found,
+    name: &str,
+    download: Option<&str>,
+    head: bool,
+) -> ApiResult<Response> {
+    let path = disk::object_path(&state.root, &found.version);
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| ApiError::internal(format!("object bytes missing: {e}")))?;
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .len();
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
+    };
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    let md = &found.metadata;
+    let set = |h: &mut HeaderMap, name: header::HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    set(
+        h,
+        header::CONTENT_TYPE,
+        md["mimetype"]
+            .as_str()
+            .unwrap_or("application/octet-stream"),
+    );
+    set(h, header::CONTENT_LENGTH, &len.to_string());
+    set(
+        h,
+        header::CACHE_CONTROL,
+        md["cacheControl"].as_str().unwrap_or("no-cache"),
+    );
+    if let Some(etag) = md["eTag"].as_str() {
+        set(h, header::ETAG, etag);
+    }
+    if let Some(lm) = md["lastModified"].as_str() {
+        set(h, header::LAST_MODIFIED, lm);
+    }
+    if let Some(d) = download {
+        let file_name = if d.is_empty() {
+            name.rsplit('/').next().unwrap_or(name)
+        } else {
+            d
+        };
+        let encoded = percent_encode(file_name);
+        set(
+            h,
+            header::CONTENT_DISPOSITION,
+            &format!("attachment; filename={encoded}; filename*=UTF-8''{encoded}"),
+        );
+    }
+    Ok(resp)
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn get_authenticated(
+    state: &State,
+    headers: &HeaderMap,
+    bucket: &str,
+    name: &str,
+    download: Option<&str>,
+    head: bool,
+) -> ApiResult<Response> {
+    let caller = state.caller(headers)?;
+    valid_key(name)?;
+    let found = find(state, &caller, bucket, name)
+        .await?
+        .ok_or_else(ApiError::no_such_key)?;
+    serve(state, &found, name, download, head).await
+}
+
+async fn get_public(
+    state: &State,
+    bucket: &str,
+    name: &str,
+    download: Option<&str>,
+    head: bool,
+) -> ApiResult<Response> {
+    valid_key(name)?;
+    let rules = write::bucket_rules(state, bucket).await?;
+    if !rules.public {
+        return Err(ApiError::no_such_bucket());
+    }
+    let found = find(state, &state.superuser(), bucket, name)
+        .await?
+        .ok_or_else(ApiError::no_such_key)?;
+    serve(state, &found, name, download, head).await
+}
+
+pub(crate) async fn download(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    Query(q): Query<DownloadQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    get_authenticated(
+        &state,
+        &headers,
+        &bucket,
+        &name,
+        q.download.as_deref(),
+        false,
+    )
+    .await
+}
+
+pub(crate) async fn head(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    get_authenticated(&state, &headers, &bucket, &name, None, true).await
+}
+
+pub(crate) async fn download_public(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    Query(q): Query<DownloadQuery>,
+) -> ApiResult<Response> {
+    get_public(&state, &bucket, &name, q.download.as_deref(), false).await
+}
+
+pub(crate) async fn head_public(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    get_public(&state, &bucket, &name, None, true).await
+}
+
+pub(crate) async fn info(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    valid_key(&name)?;
+    let f = find(&state, &caller, &bucket, &name)
+        .await?
+        .ok_or_else(ApiError::no_such_key)?;
+    let md = &f.metadata;
+    Ok(Json(json!({
+        "id": f.id,
+        "name": name,
+        "version": f.version,
+        "bucket_id": bucket,
+        "size": md["size"],
+        "content_type": md["mimetype"],
+        "cache_control": md["cacheControl"],
+        "etag": md["eTag"],
+        "metadata": f.user_metadata,
+        "last_modified": md["lastModified"],
+        "created_at": f.created_at,
+        "updated_at": f.updated_at,
+    }))
+    .into_response())
+}
+
+/// `POST /object/list/{bucket}` body.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListBody {
+    prefix: String,
+    #[serde(default)]
+    limit: Option<i32>,
+    #[serde(default)]
+    offset: Option<i32>,
+    #[serde(default, rename = "sortBy")]
+    sort_by: Option<SortBy>,
+    #[serde(default)]
+    search: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SortBy {
+    #[serde(default)]
+    column: Option<String>,
+    #[serde(default)]
+    order: Option<String>,
+}
+
+pub(crate) async fn list(
+    AxState(state): AxState<State>,
+    Path(bucket): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<ListBody>,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let limit = body.limit.unwrap_or(100);
+    let offset = body.offset.unwrap_or(0);
+    if limit < 1 || offset < 0 {
+        return Err(ApiError::invalid_request(
+            "limit must be >= 1 and offset >= 0",
+        ));
+    }
+    let column = body
+        .sort_by
+        .as_ref()
+        .and_then(|s| s.column.clone())
+        .unwrap_or_else(|| "name".into());
+    if !["name", "updated_at", "created_at", "last_accessed_at"].contains(&column.as_str()) {
+        return Err(ApiError::invalid_request(format!(
+            "body/sortBy/column must be equal to one of the allowed values ({column})"
+        )));
+    }
+    let order = body
+        .sort_by
+        .as_ref()
+        .and_then(|s| s.order.clone())
+        .unwrap_or_else(|| "asc".into());
+    // storage-api `searchObjects`: the prefix as a folder, its depth as `levels`.
+    let mut prefix = body.prefix.trim_start_matches('/').to_owned();
+    if !prefix.is_empty() && !prefix.ends_with('/') {
+        prefix.push('/');
+    }
+    let levels = i32::try_from(prefix.split('/').count()).unwrap_or(i32::MAX);
+    let search = body.search.unwrap_or_default();
+    let text: String = as_caller!(state, &caller, |tx| {
+        let row = tx
+            .query_one(
+                "select coalesce(json_agg(s), '[]')::text from \
+                     storage.search($1, $2, $3, $4, $5, $6, $7, $8) s",
+                &[
+                    &prefix, &bucket, &limit, &levels, &offset, &search, &column, &order,
+                ],
+            )
+            .await?;
+        Ok(row.get(0))
+    })?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        text,
+    )
+        .into_response())
+}
+
+/// `POST /object/move` and `/object/copy` body.
+#[derive(Debug, Deserialize)]
+pub(crate) struct TransferBody {
+    #[serde(rename = "bucketId")]
+    bucket_id: String,
+    #[serde(rename = "sourceKey")]
+    source_key: String,
+    #[serde(rename = "destinationKey")]
+    destination_key: String,
+    #[serde(default, rename = "destinationBucket")]
+    destination_bucket: Option<String>,
+}
+
+pub(crate) async fn move_object(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Json(b): Json<TransferBody>,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    valid_key(&b.source_key)?;
+    valid_key(&b.destination_key)?;
+    let dest_bucket = b
+        .destination_bucket
+        .clone()
+        .unwrap_or_else(|| b.bucket_id.clone());
+    write::bucket_rules(&state, &b.bucket_id).await?;
+    write::bucket_rules(&state, &dest_bucket).await?;
+    let n = as_caller!(state, &caller, |tx| {
+        Ok(tx
+            .execute(
+                "update storage.objects set bucket_id = $3, name = $4 \
+                     where bucket_id = $1 and name = $2",
+                &[
+                    &b.bucket_id,
+                    &b.source_key,
+                    &dest_bucket,
+                    &b.destination_key,
+                ],
+            )
+            .await?)
+    })?;
+    if n == 0 {
+        return Err(ApiError::no_such_key());
+    }
+    Ok(Json(json!({ "message": "Successfully moved" })).into_response())
+}
+
+pub(crate) async fn copy_object(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Json(b): Json<TransferBody>,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    valid_key(&b.source_key)?;
+    valid_key(&b.destination_key)?;
+    let dest_bucket = b
+        .destination_bucket
+        .clone()
+        .unwrap_or_else(|| b.bucket_id.clone());
+    write::bucket_rules(&state, &b.bucket_id).await?;
+    let source = find(&state, &caller, &b.bucket_id, &b.source_key)
+        .await?
+        .ok_or_else(ApiError::no_such_key)?;
+    let w = Write {
+        bucket: dest_bucket.clone(),
+        name: b.destination_key.clone(),
+        content_type: source.metadata["mimetype"]
+            .as_str()
+            .unwrap_or("application/octet-stream")
+            .to_owned(),
+        cache_control: source.metadata["cacheControl"]
+            .as_str()
+            .unwrap_or("no-cache")
+            .to_owned(),
+        upsert: header_str(&headers, "x-upsert") == Some("true"),
+        update_only: false,
+        user_metadata: source.user_metadata.clone(),
+        owner: caller.user_id().map(str::to_owned),
+    };
+    let rules = write::precheck(&state, &w).await?;
+    let src = tokio::fs::File::open(disk::object_path(&state.root, &source.version))
+        .await
+        .map_err(|e| ApiError::internal(format!("object bytes missing: {e}")))?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(src));
+    let received = disk::receive(&state.root, body, Some(rules.limit())).await?;
+    let id = write::store(&state, &caller, &w, received).await?;
+    Ok(
+        Json(json!({ "Id": id, "Key": format!("{dest_bucket}/{}", b.destination_key) }))
+            .into_response(),
+    )
+}
+
+/// `DELETE /object/{bucket}` body.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RemoveBody {
+    prefixes: Vec<String>,
+}
+
+async fn delete_names(
+    state: &State,
+    who: &Caller,
+    bucket: &str,
+    names: &[String],
+) -> ApiResult<Vec<Value>> {
+    let text: String = as_caller!(state, who, |tx| {
+        let row = tx
+            .query_one(
+                "with d as (delete from storage.objects where bucket_id = $1 \
+                       and name = any($2) returning *) \
+                     select coalesce(json_agg(json_build_object('bucket_id', bucket_id, \
+                       'name', name, 'id', id, 'owner', owner, 'version', version, \
+                       'updated_at', updated_at, 'created_at', created_at, \
+                       'last_accessed_at', last_accessed_at, 'metadata', metadata)), '[]')::text \
+                     from d",
+                &[&bucket, &names],
+            )
+            .await
+            .map_err(DbError::from)?;
+        Ok(row.get(0))
+    })?;
+    let deleted: Vec<Value> =
+        serde_json::from_str(&text).map_err(|e| ApiError::internal(e.to_string()))?;
+    for d in &deleted {
+        if let Some(v) = d["version"].as_str() {
+            disk::remove_version(&state.root, v).await;
+        }
+    }
+    Ok(deleted)
+}
+
+pub(crate) async fn remove_many(
+    AxState(state): AxState<State>,
+    Path(bucket): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<RemoveBody>,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    write::bucket_rules(&state, &bucket).await?;
+    let deleted = delete_names(&state, &caller, &bucket, &body.prefixes).await?;
+    Ok(Json(Value::Array(deleted)).into_response())
+}
+
+pub(crate) async fn remove_one(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    valid_key(&name)?;
+    let deleted = delete_names(&state, &caller, &bucket, &[name]).await?;
+    if deleted.is_empty() {
+        return Err(ApiError::no_such_key());
+    }
+    Ok((
+        StatusCode::OK,
+        Json(json!({ "message": "Successfully deleted" })),
+    )
+        .into_response())
+}

@@ -1,0 +1,216 @@
+//! Signed URLs (storage-api `src/http/routes/object/getSignedURL.ts`, `getSignedURLs.ts`,
+//! `getSignedObject.ts`, `getSignedUploadURL.ts`, `uploadSignedObject.ts`, and
+//! `src/storage/object.ts` `signObjectUrl` / `signUploadObjectUrl` / `verifyObjectSignature`):
+//! HS256 JWTs signed with the project's secret carrying `url` = `bucket/path`, a scope, and
+//! `exp`. Upload tokens also carry the `owner` and `upsert` of whoever asked for them.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::db::as_caller;
+use super::error::ApiError;
+use super::object::{self, find, write_from_headers};
+use super::{ApiResult, State, valid_key, write};
+use crate::services::verify_jwt;
+
+const SCOPE_DOWNLOAD: &str = "download";
+const SCOPE_UPLOAD: &str = "upload";
+/// storage-api's `UPLOAD_SIGNED_URL_EXPIRATION_TIME` default: two hours.
+const UPLOAD_EXPIRY_SECS: u64 = 2 * 60 * 60;
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn sign(state: &State, mut claims: Value, expires_in: u64) -> ApiResult<String> {
+    let iat = now();
+    claims["iat"] = iat.into();
+    claims["exp"] = iat.saturating_add(expires_in).into();
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(state.env.jwt_secret.as_bytes()),
+    )
+    .map_err(|e| ApiError::internal(format!("signing a URL: {e}")))
+}
+
+/// `verifyObjectSignature`: a valid, unexpired token of the right scope for exactly this
+/// object.
+fn verify(state: &State, token: &str, bucket: &str, name: &str, scope: &str) -> ApiResult<Value> {
+    let claims = verify_jwt(token, &state.env.jwt_secret).map_err(ApiError::from_caller)?;
+    if claims["scope"].as_str() != Some(scope) {
+        return Err(ApiError::invalid_signature(format!(
+            "Token is not scoped for {scope}"
+        )));
+    }
+    if claims["url"].as_str() != Some(&format!("{bucket}/{name}")) {
+        return Err(ApiError::invalid_signature("Invalid signature"));
+    }
+    Ok(claims)
+}
+
+/// `POST /object/sign/{bucket}/{path}` body.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignBody {
+    #[serde(rename = "expiresIn")]
+    expires_in: Value,
+}
+
+fn expires_in(v: &Value) -> ApiResult<u64> {
+    let n = match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    n.filter(|n| *n >= 1)
+        .ok_or_else(|| ApiError::invalid_request("body/expiresIn must be >= 1"))
+}
+
+pub(crate) async fn create(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<SignBody>,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    valid_key(&name)?;
+    let expires = expires_in(&body.expires_in)?;
+    find(&state, &caller, &bucket, &name)
+        .await?
+        .ok_or_else(ApiError::no_such_key)?;
+    let url = format!("{bucket}/{name}");
+    // Image transformation is disabled here, so no `transformations` claim (as storage-api
+    // when `isImageTransformationEnabled` is false).
+    let token = sign(
+        &state,
+        json!({ "url": url, "scope": SCOPE_DOWNLOAD }),
+        expires,
+    )?;
+    Ok(Json(json!({ "signedURL": format!("/object/sign/{url}?token={token}") })).into_response())
+}
+
+/// `POST /object/sign/{bucket}` body.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignManyBody {
+    #[serde(rename = "expiresIn")]
+    expires_in: Value,
+    paths: Vec<String>,
+}
+
+pub(crate) async fn create_many(
+    AxState(state): AxState<State>,
+    Path(bucket): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<SignManyBody>,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    let expires = expires_in(&body.expires_in)?;
+    let visible: Vec<String> = as_caller!(state, &caller, |tx| {
+        let rows = tx
+            .query(
+                "select name from storage.objects where bucket_id = $1 and name = any($2)",
+                &[&bucket, &body.paths],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    })?;
+    let mut out = Vec::with_capacity(body.paths.len());
+    for path in &body.paths {
+        if visible.contains(path) {
+            let url = format!("{bucket}/{path}");
+            let token = sign(
+                &state,
+                json!({ "url": url, "scope": SCOPE_DOWNLOAD }),
+                expires,
+            )?;
+            out.push(json!({
+                "error": null,
+                "path": path,
+                "signedURL": format!("/object/sign/{url}?token={token}"),
+            }));
+        } else {
+            out.push(json!({
+                "error": "Either the object does not exist or you do not have access to it",
+                "path": path,
+                "signedURL": null,
+            }));
+        }
+    }
+    Ok(Json(Value::Array(out)).into_response())
+}
+
+/// `?token=…&download=…`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenQuery {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    download: Option<String>,
+}
+
+pub(crate) async fn download(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    Query(q): Query<TokenQuery>,
+) -> ApiResult<Response> {
+    let token = q
+        .token
+        .ok_or_else(|| ApiError::missing_parameter("token"))?;
+    verify(&state, &token, &bucket, &name, SCOPE_DOWNLOAD)?;
+    let found = find(&state, &state.superuser(), &bucket, &name)
+        .await?
+        .ok_or_else(ApiError::no_such_key)?;
+    object::serve(&state, &found, &name, q.download.as_deref(), false).await
+}
+
+pub(crate) async fn create_upload(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = state.caller(&headers)?;
+    valid_key(&name)?;
+    write::bucket_rules(&state, &bucket).await?;
+    let upsert = headers.get("x-upsert").and_then(|v| v.to_str().ok()) == Some("true");
+    write::can_upload(&state, &caller, &bucket, &name, upsert).await?;
+    let owner = caller.user_id().map(str::to_owned);
+    let url = format!("{bucket}/{name}");
+    let token = sign(
+        &state,
+        json!({ "owner": owner, "url": url, "upsert": upsert, "scope": SCOPE_UPLOAD }),
+        UPLOAD_EXPIRY_SECS,
+    )?;
+    Ok(Json(json!({
+        "url": format!("/object/upload/sign/{url}?token={token}"),
+        "token": token,
+    }))
+    .into_response())
+}
+
+pub(crate) async fn upload(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let token = q
+        .token
+        .ok_or_else(|| ApiError::missing_parameter("token"))?;
+    let claims = verify(&state, &token, &bucket, &name, SCOPE_UPLOAD)?;
+    let owner = claims["owner"].as_str().map(str::to_owned);
+    let mut w = write_from_headers(&headers, bucket, name, owner, false)?;
+    w.upsert = claims["upsert"].as_bool().unwrap_or(false);
+    // storage-api writes signed uploads as the superuser, with the token's owner.
+    object::receive_and_store(&state, &state.superuser(), &w, body).await
+}

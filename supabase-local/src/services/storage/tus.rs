@@ -1,0 +1,350 @@
+//! TUS 1.0.0 resumable uploads at `/upload/resumable` (storage-api `src/http/routes/tus/`:
+//! `index.ts`, `lifecycle.ts`): the upload id is `base64url(bucket/object/version)`, metadata
+//! comes base64-encoded in `Upload-Metadata` (`bucketName`, `objectName`, `contentType`,
+//! `cacheControl`, `metadata`), bytes are appended at `Upload-Offset`, and the object row is
+//! written when the last byte arrives. A `PATCH` cut off midway keeps what arrived, as
+//! tus-node-server's file store does, so the client resumes from `HEAD`'s offset. Errors are
+//! answered with their real status and the message as text (`onResponseError`).
+
+use axum::body::Body;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+
+use super::disk::{self, Received};
+use super::error::ApiError;
+use super::write::{self, GLOBAL_LIMIT, Write};
+use super::{ApiResult, State, valid_key};
+
+const TUS_VERSION: &str = "1.0.0";
+
+/// What the server remembers about an upload (`<id>.json` next to `<id>.bin`).
+#[derive(Debug, Serialize, Deserialize)]
+struct Info {
+    bucket: String,
+    name: String,
+    length: u64,
+    content_type: String,
+    cache_control: String,
+    upsert: bool,
+    user_metadata: Option<Value>,
+}
+
+fn tus_error(e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = (status, e.message.clone()).into_response();
+    resp.headers_mut()
+        .insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    resp
+}
+
+fn tus(status: u16, message: &str) -> ApiError {
+    ApiError {
+        status,
+        code: "TusError",
+        message: message.to_owned(),
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn require_version(headers: &HeaderMap) -> ApiResult<()> {
+    match header(headers, "tus-resumable") {
+        Some(TUS_VERSION) => Ok(()),
+        _ => Err(tus(412, "Unsupported version")),
+    }
+}
+
+/// `key base64,key base64,…`
+fn parse_metadata(raw: &str) -> ApiResult<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| tus(400, "Upload-Metadata is invalid. It MUST consist of one or more comma-separated key-value pairs. The key and value MUST be separated by a space. The key MUST NOT contain spaces and commas and MUST NOT be empty. The key SHOULD be ASCII encoded and the value MUST be Base64 encoded. All keys MUST be unique"))?;
+        out.insert(key.to_owned(), decoded);
+    }
+    Ok(out)
+}
+
+fn paths(state: &State, id: &str) -> ApiResult<(std::path::PathBuf, std::path::PathBuf)> {
+    // Ids are base64url: nothing that could escape the directory.
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(tus(404, "The file for this url was not found"));
+    }
+    let dir = disk::tus_dir(&state.root);
+    Ok((
+        dir.join(format!("{id}.bin")),
+        dir.join(format!("{id}.json")),
+    ))
+}
+
+async fn read_info(state: &State, id: &str) -> ApiResult<(Info, std::path::PathBuf, u64)> {
+    let (data, meta) = paths(state, id)?;
+    let text = tokio::fs::read_to_string(&meta)
+        .await
+        .map_err(|_| tus(404, "The file for this url was not found"))?;
+    let info: Info = serde_json::from_str(&text).map_err(|e| ApiError::internal(e.to_string()))?;
+    let size = tokio::fs::metadata(&data)
+        .await
+        .map_err(|_| tus(404, "The file for this url was not found"))?
+        .len();
+    Ok((info, data, size))
+}
+
+pub(crate) async fn options() -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let h = resp.headers_mut();
+    h.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    h.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    h.insert(
+        "tus-extension",
+        HeaderValue::from_static("creation,creation-with-upload,termination"),
+    );
+    h.insert("tus-max-size", HeaderValue::from(GLOBAL_LIMIT));
+    resp
+}
+
+pub(crate) async fn create(AxState(state): AxState<State>, headers: HeaderMap) -> Response {
+    match create_inner(&state, &headers).await {
+        Ok(resp) => resp,
+        Err(e) => tus_error(&e),
+    }
+}
+
+async fn create_inner(state: &State, headers: &HeaderMap) -> ApiResult<Response> {
+    let caller = state.caller(headers)?;
+    require_version(headers)?;
+    let length: u64 = header(headers, "upload-length")
+        .and_then(|l| l.trim().parse().ok())
+        .ok_or_else(|| tus(400, "Upload-Length or Upload-Defer-Length header required"))?;
+    let metadata = parse_metadata(header(headers, "upload-metadata").unwrap_or(""))?;
+    let (Some(bucket), Some(name)) = (metadata.get("bucketName"), metadata.get("objectName"))
+    else {
+        return Err(ApiError::invalid_request("Metadata header is required"));
+    };
+    valid_key(name)?;
+    let rules = write::bucket_rules(state, bucket).await?;
+    let content_type = metadata
+        .get("contentType")
+        .cloned()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    rules.check_mime(&content_type)?;
+    if length > rules.limit() {
+        return Err(ApiError::entity_too_large());
+    }
+    let upsert = header(headers, "x-upsert") == Some("true");
+    write::can_upload(state, &caller, bucket, name, upsert).await?;
+    // `onCreate`: a numeric cacheControl becomes `max-age=<n>`, anything else `no-cache`.
+    let cache_control = match metadata.get("cacheControl") {
+        Some(c) if c.trim().parse::<i64>().is_ok() => format!("max-age={}", c.trim()),
+        _ => "no-cache".to_owned(),
+    };
+    let user_metadata = metadata
+        .get("metadata")
+        .and_then(|m| serde_json::from_str::<Value>(m).ok());
+    let conn = state.db().get().await?;
+    let version: String = conn
+        .query_one("select gen_random_uuid()::text", &[])
+        .await
+        .map_err(crate::services::DbError::from)?
+        .get(0);
+    drop(conn);
+    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{bucket}/{name}/{version}"));
+    let dir = disk::tus_dir(&state.root);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let (data, meta) = paths(state, &id)?;
+    let info = Info {
+        bucket: bucket.clone(),
+        name: name.clone(),
+        length,
+        content_type,
+        cache_control,
+        upsert,
+        user_metadata,
+    };
+    tokio::fs::write(&data, b"")
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    tokio::fs::write(
+        &meta,
+        serde_json::to_vec(&info).map_err(|e| ApiError::internal(e.to_string()))?,
+    )
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    let location = format!("{}/storage/v1/upload/resumable/{id}", state.env.public_url);
+    let mut resp = StatusCode::CREATED.into_response();
+    let h = resp.headers_mut();
+    h.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    h.insert(
+        "location",
+        HeaderValue::from_str(&location).map_err(|e| ApiError::internal(e.to_string()))?,
+    );
+    Ok(resp)
+}
+
+pub(crate) async fn head(AxState(state): AxState<State>, Path(id): Path<String>) -> Response {
+    match read_info(&state, &id).await {
+        Ok((info, _, size)) => {
+            let mut resp = StatusCode::OK.into_response();
+            let h = resp.headers_mut();
+            h.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+            h.insert("upload-offset", HeaderValue::from(size));
+            h.insert("upload-length", HeaderValue::from(info.length));
+            h.insert("cache-control", HeaderValue::from_static("no-store"));
+            resp
+        }
+        Err(e) => tus_error(&e),
+    }
+}
+
+pub(crate) async fn patch(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match patch_inner(&state, &id, &headers, body).await {
+        Ok(resp) => resp,
+        Err(e) => tus_error(&e),
+    }
+}
+
+async fn patch_inner(
+    state: &State,
+    id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let caller = state.caller(headers)?;
+    require_version(headers)?;
+    if header(headers, "content-type") != Some("application/offset+octet-stream") {
+        return Err(tus(415, "Unsupported Media Type"));
+    }
+    let offset: u64 = header(headers, "upload-offset")
+        .and_then(|o| o.trim().parse().ok())
+        .ok_or_else(|| tus(403, "Upload-Offset header required"))?;
+    let lock = {
+        let mut locks = state
+            .tus_locks
+            .lock()
+            .map_err(|_| ApiError::internal("lock poisoned"))?;
+        std::sync::Arc::clone(locks.entry(id.to_owned()).or_default())
+    };
+    let _guard = lock
+        .try_lock()
+        .map_err(|_| tus(423, "The resource is locked"))?;
+    let (info, data, size) = read_info(state, id).await?;
+    if offset != size {
+        return Err(tus(409, "Offset conflict"));
+    }
+    let mut file = tokio::fs::OpenOptions::new()
+        .append(true)
+        .open(&data)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut written = size;
+    let mut stream = body.into_data_stream();
+    let mut cut_off = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => {
+                if written + chunk.len() as u64 > info.length {
+                    file.flush().await.ok();
+                    return Err(tus(413, "Maximum size exceeded"));
+                }
+                file.write_all(&chunk)
+                    .await
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                written += chunk.len() as u64;
+            }
+            Err(e) => {
+                cut_off = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    file.flush()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    drop(file);
+    if let Some(why) = cut_off {
+        // Keep what arrived: the client resumes from HEAD's offset.
+        return Err(tus(400, &format!("request body cut off: {why}")));
+    }
+    if written == info.length {
+        finish(state, &caller, id, &info, &data).await?;
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let h = resp.headers_mut();
+    h.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    h.insert("upload-offset", HeaderValue::from(written));
+    if written == info.length {
+        h.insert("tus-complete", HeaderValue::from_static("1"));
+    }
+    Ok(resp)
+}
+
+/// `onUploadFinish`: the object row, written as the caller of the last `PATCH`.
+async fn finish(
+    state: &State,
+    caller: &crate::services::Caller,
+    id: &str,
+    info: &Info,
+    data: &std::path::Path,
+) -> ApiResult<()> {
+    let (size, md5) = disk::digest(data).await?;
+    let w = Write {
+        bucket: info.bucket.clone(),
+        name: info.name.clone(),
+        content_type: info.content_type.clone(),
+        cache_control: info.cache_control.clone(),
+        upsert: info.upsert,
+        update_only: false,
+        user_metadata: info.user_metadata.clone(),
+        owner: caller.user_id().map(str::to_owned),
+    };
+    let (_, meta) = paths(state, id)?;
+    let received = Received {
+        file: tempfile::TempPath::try_from_path(data)
+            .map_err(|e| ApiError::internal(e.to_string()))?,
+        size,
+        md5,
+    };
+    let stored = write::store(state, caller, &w, received).await;
+    let _ = tokio::fs::remove_file(&meta).await;
+    stored.map(|_| ())
+}
+
+pub(crate) async fn terminate(AxState(state): AxState<State>, Path(id): Path<String>) -> Response {
+    match paths(&state, &id) {
+        Ok((data, meta)) => {
+            if tokio::fs::remove_file(&meta).await.is_err() {
+                return tus_error(&tus(404, "The file for this url was not found"));
+            }
+            let _ = tokio::fs::remove_file(&data).await;
+            let mut resp = StatusCode::NO_CONTENT.into_response();
+            resp.headers_mut()
+                .insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+            resp
+        }
+        Err(e) => tus_error(&e),
+    }
+}

@@ -1,0 +1,253 @@
+//! Storing an object: checks against the bucket (storage-api `src/storage/uploader.ts`:
+//! `canUpload`, `validateMimeType`, the file size limit), then the row written under the
+//! caller's role — so RLS decides — and the bytes moved into place before that row commits.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::db::as_caller;
+use super::disk::{self, Received};
+use super::error::ApiError;
+use super::{ApiResult, State, valid_bucket_name, valid_key};
+use crate::services::{Caller, DbError};
+
+/// storage-api's global upload limit when the bucket sets none (`FILE_SIZE_LIMIT`, 50 MiB on
+/// the CLI's stack is configurable; here 5 GiB so large-file tests fit).
+pub(crate) const GLOBAL_LIMIT: u64 = 5 * 1024 * 1024 * 1024;
+
+/// The bucket settings an upload is checked against.
+#[derive(Debug, Clone)]
+pub(crate) struct BucketRules {
+    pub(crate) public: bool,
+    pub(crate) file_size_limit: Option<u64>,
+    pub(crate) allowed_mime_types: Option<Vec<String>>,
+}
+
+impl BucketRules {
+    pub(crate) fn limit(&self) -> u64 {
+        self.file_size_limit
+            .unwrap_or(GLOBAL_LIMIT)
+            .min(GLOBAL_LIMIT)
+    }
+
+    /// `validateMimeType`: exact types or `type/*` wildcards.
+    pub(crate) fn check_mime(&self, mime: &str) -> ApiResult<()> {
+        let Some(allowed) = &self.allowed_mime_types else {
+            return Ok(());
+        };
+        if allowed.is_empty() {
+            return Ok(());
+        }
+        let base = mime
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let ok = allowed.iter().any(|a| {
+            let a = a.trim().to_ascii_lowercase();
+            match a.strip_suffix("/*") {
+                Some(kind) => base.split('/').next() == Some(kind),
+                None => a == base,
+            }
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::invalid_mime_type(mime))
+        }
+    }
+}
+
+/// The bucket's rules, read as the superuser (storage-api's `asSuperUser().findBucket`).
+pub(crate) async fn bucket_rules(state: &State, bucket: &str) -> ApiResult<BucketRules> {
+    valid_bucket_name(bucket).map_err(|_| ApiError::no_such_bucket())?;
+    let conn = state.db().get().await?;
+    let row = conn
+        .query_opt(
+            "select public, file_size_limit, allowed_mime_types from storage.buckets where id = $1",
+            &[&bucket],
+        )
+        .await
+        .map_err(DbError::from)?
+        .ok_or_else(ApiError::no_such_bucket)?;
+    Ok(BucketRules {
+        public: row.get::<_, Option<bool>>(0).unwrap_or(false),
+        file_size_limit: row
+            .get::<_, Option<i64>>(1)
+            .and_then(|l| u64::try_from(l).ok()),
+        allowed_mime_types: row.get(2),
+    })
+}
+
+/// What is being written.
+#[derive(Debug)]
+pub(crate) struct Write {
+    pub(crate) bucket: String,
+    pub(crate) name: String,
+    pub(crate) content_type: String,
+    pub(crate) cache_control: String,
+    pub(crate) upsert: bool,
+    /// `PUT /object`: the object must exist.
+    pub(crate) update_only: bool,
+    pub(crate) user_metadata: Option<Value>,
+    /// The owner to record (the caller's `sub`, or a signed upload token's `owner`).
+    pub(crate) owner: Option<String>,
+}
+
+/// Checks what can be checked before reading the body.
+pub(crate) async fn precheck(state: &State, w: &Write) -> ApiResult<BucketRules> {
+    valid_key(&w.name)?;
+    let rules = bucket_rules(state, &w.bucket).await?;
+    rules.check_mime(&w.content_type)?;
+    Ok(rules)
+}
+
+/// Records a received upload under `who`'s role and moves its bytes into place. Returns the
+/// object's id.
+pub(crate) async fn store(
+    state: &State,
+    who: &Caller,
+    w: &Write,
+    received: Received,
+) -> ApiResult<String> {
+    let metadata = serde_json::json!({
+        "eTag": format!("\"{}\"", received.md5),
+        "size": received.size,
+        "mimetype": w.content_type,
+        "cacheControl": w.cache_control,
+        "contentLength": received.size,
+        "httpStatusCode": 200,
+    })
+    .to_string();
+    let user_metadata: Option<String> = w.user_metadata.as_ref().map(Value::to_string);
+    let owner_uuid = w.owner.as_deref().filter(|o| is_uuid(o)).map(str::to_owned);
+    let root = state.root.clone();
+    let temp: PathBuf = received.file.to_path_buf();
+    let outcome = as_caller!(state, who, |tx| {
+        let previous: Option<String> = tx
+            .query_opt(
+                "select version from storage.objects where bucket_id = $1 and name = $2",
+                &[&w.bucket, &w.name],
+            )
+            .await?
+            .and_then(|r| r.get(0));
+        // Ids made up front: a plain insert needs only an INSERT policy (no RETURNING,
+        // which would also need SELECT), as Supabase documents for uploads.
+        let fresh = tx
+            .query_one(
+                "select gen_random_uuid()::text, gen_random_uuid()::text",
+                &[],
+            )
+            .await?;
+        let (fresh_id, version): (String, String) = (fresh.get(0), fresh.get(1));
+        const LAST_MODIFIED: &str = "jsonb_build_object('lastModified', \
+                to_char(now() at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))";
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+            &w.bucket,
+            &w.name,
+            &metadata,
+            &user_metadata,
+            &owner_uuid,
+            &w.owner,
+            &version,
+        ];
+        let id = if w.update_only {
+            let sql = format!(
+                "update storage.objects set metadata = $3::text::jsonb || {LAST_MODIFIED}, version = $7, \
+                       user_metadata = $4::text::jsonb, owner = $5::text::uuid, owner_id = $6, \
+                       last_accessed_at = now() \
+                     where bucket_id = $1 and name = $2 returning id::text"
+            );
+            tx.query_opt(&sql, &params)
+                .await?
+                .map(|r| r.get::<_, String>(0))
+        } else if w.upsert {
+            let sql = format!(
+                "insert into storage.objects \
+                       (bucket_id, name, metadata, user_metadata, owner, owner_id, version) \
+                     values ($1, $2, $3::text::jsonb || {LAST_MODIFIED}, $4::text::jsonb, $5::text::uuid, $6, $7) \
+                     on conflict (bucket_id, name) do update set metadata = excluded.metadata, \
+                       version = excluded.version, user_metadata = excluded.user_metadata, \
+                       owner = excluded.owner, owner_id = excluded.owner_id, \
+                       last_accessed_at = now() \
+                     returning id::text"
+            );
+            tx.query_opt(&sql, &params)
+                .await?
+                .map(|r| r.get::<_, String>(0))
+        } else {
+            let sql = format!(
+                "insert into storage.objects \
+                       (id, bucket_id, name, metadata, user_metadata, owner, owner_id, version) \
+                     values ($8::text::uuid, $1, $2, $3::text::jsonb || {LAST_MODIFIED}, $4::text::jsonb, $5::text::uuid, $6, $7)"
+            );
+            let mut all: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.to_vec();
+            all.push(&fresh_id);
+            tx.execute(&sql, &all).await?;
+            Some(fresh_id.clone())
+        };
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        // Into place before the row commits: a reader never sees a row without bytes.
+        tokio::fs::rename(&temp, disk::object_path(&root, &version))
+            .await
+            .map_err(|e| DbError(format!("storing the object: {e}")))?;
+        Ok(Some((id, version, previous)))
+    });
+    match outcome {
+        Ok(Some((id, _version, previous))) => {
+            if let Some(old) = previous {
+                disk::remove_version(&state.root, &old).await;
+            }
+            Ok(id)
+        }
+        Ok(None) => Err(ApiError::no_such_key()),
+        Err(e) => {
+            // The row did not commit; drop the bytes if they were already moved.
+            let _ = tokio::fs::remove_file(&temp).await;
+            Err(ApiError::from_db(e))
+        }
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.chars().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Marks a permission probe's transaction for rollback.
+const PROBE: &str = "__storage_permission_probe__";
+
+/// storage-api's `canUpload`: may `who` insert `bucket/name`? Tried in a transaction that is
+/// rolled back. Without `upsert`, an existing object is a `409 Duplicate`.
+pub(crate) async fn can_upload(
+    state: &State,
+    who: &Caller,
+    bucket: &str,
+    name: &str,
+    upsert: bool,
+) -> ApiResult<()> {
+    let owner = who.user_id().map(str::to_owned);
+    let probe = as_caller!(state, who, |tx| {
+        tx.execute(
+            "insert into storage.objects (bucket_id, name, owner_id, metadata) \
+                 values ($1, $2, $3, '{}')",
+            &[&bucket, &name, &owner],
+        )
+        .await?;
+        Err::<(), _>(DbError(PROBE.into()))
+    });
+    match probe {
+        Err(e) if e.0 == PROBE => Ok(()),
+        // An existing object under upsert: the insert collides, the upload may still replace it.
+        Err(e) if upsert && e.0.ends_with("(23505)") => Ok(()),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(()),
+    }
+}

@@ -1,0 +1,365 @@
+//! `#[derive(Select)]`: a projection of one table, with embedded related rows.
+//!
+//! The expansion writes the select list at run time from the columns' `Column::NAME`s (so wire
+//! names always match the table struct) and emits compile-time checks with the user's spans:
+//! each column exists on the `from` table and has the field's type, and each embedding follows a
+//! declared relation with the right cardinality.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, LitStr, Type};
+
+use crate::errors::Errors;
+use crate::table::attr::{Once, flag, for_each_supabase, skip_value, string_value, unknown};
+use crate::table::model::{option_inner, snake_case};
+
+const FROM: &str = "from";
+const CRATE: &str = "crate";
+const COLUMN: &str = "column";
+const EMBED: &str = "embed";
+const INNER: &str = "inner";
+const JSON: &str = "json";
+const CAST: &str = "cast";
+const CONTAINER_KEYS: &[&str] = &[FROM, CRATE];
+const FIELD_KEYS: &[&str] = &[COLUMN, EMBED, INNER, JSON, CAST];
+
+enum Kind {
+    /// A column, maybe renamed and cast.
+    Column {
+        column: syn::Ident,
+        cast: Option<LitStr>,
+    },
+    /// A JSON path into a column: `address->>city`.
+    Json { column: syn::Ident, rest: String },
+    /// Related rows: `Vec<E>` (to-many) or `Option<E>` / `E` (to-one).
+    Embed {
+        row: Type,
+        to_many: bool,
+        inner: bool,
+    },
+}
+
+struct FieldModel {
+    /// The JSON key the field reads (serde's name).
+    key: String,
+    ty: Type,
+    kind: Kind,
+}
+
+fn vec_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
+        _ => None,
+    }
+}
+
+fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
+    let ident = field.ident.clone()?;
+    let name = ident.to_string().trim_start_matches("r#").to_owned();
+    let mut column = Once::<syn::Ident>::new(COLUMN);
+    let mut embed = Once::<()>::new(EMBED);
+    let mut inner = Once::<()>::new(INNER);
+    let mut json = Once::<LitStr>::new(JSON);
+    let mut cast = Once::<LitStr>::new(CAST);
+    for_each_supabase(&field.attrs, errors, |meta, errors| {
+        let span = meta.path.span();
+        if meta.path.is_ident(COLUMN) {
+            let parsed = meta.value().and_then(|v| v.parse::<syn::Ident>());
+            match parsed {
+                Ok(col) => column.set(span, col, errors),
+                Err(e) => errors.push(syn::Error::new(
+                    e.span(),
+                    "expected a column of the `from` table: help: the correct form is `#[supabase(column = name)]`",
+                )),
+            }
+        } else if meta.path.is_ident(JSON) {
+            if let Some(v) = string_value(meta, JSON, errors) {
+                json.set(span, v, errors);
+            }
+        } else if meta.path.is_ident(CAST) {
+            if let Some(v) = string_value(meta, CAST, errors) {
+                cast.set(span, v, errors);
+            }
+        } else if meta.path.is_ident(EMBED) {
+            if flag(meta, EMBED, errors) {
+                embed.set(span, (), errors);
+            }
+        } else if meta.path.is_ident(INNER) {
+            if flag(meta, INNER, errors) {
+                inner.set(span, (), errors);
+            }
+        } else {
+            unknown(&meta.path, FIELD_KEYS, errors);
+            skip_value(meta);
+        }
+    });
+    let mut key = name;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") && meta.input.peek(syn::Token![=]) {
+                if let Ok(lit) = meta.value().and_then(|v| v.parse::<LitStr>()) {
+                    key = lit.value();
+                }
+            } else if meta.path.is_ident("flatten") {
+                errors.spanned(
+                    &meta.path,
+                    "`#[serde(flatten)]` is not supported in a `Select`",
+                );
+            } else {
+                skip_value(&meta);
+            }
+            Ok(())
+        });
+    }
+    let span = ident.span();
+    let kind = if embed.is_set() {
+        for (set, key) in [
+            (column.is_set(), COLUMN),
+            (json.is_set(), JSON),
+            (cast.is_set(), CAST),
+        ] {
+            if set {
+                errors.push(syn::Error::new(
+                    embed.span().unwrap_or(span),
+                    format!("`embed` reads related rows, so `{key}` does not apply"),
+                ));
+            }
+        }
+        let (row, to_many) = match (vec_inner(&field.ty), option_inner(&field.ty)) {
+            (Some(row), _) => (row.clone(), true),
+            (None, Some(row)) => (row.clone(), false),
+            (None, None) => (field.ty.clone(), false),
+        };
+        Kind::Embed {
+            row,
+            to_many,
+            inner: inner.is_set(),
+        }
+    } else {
+        if let Some(s) = inner.span() {
+            errors.push(syn::Error::new(
+                s,
+                "`inner` only applies to an `embed` field",
+            ));
+        }
+        if let Some(path) = json.get() {
+            if column.is_set() || cast.is_set() {
+                errors.spanned(
+                    path,
+                    "a `json` path names its column itself (`address->>city`); drop `column`/`cast`",
+                );
+            }
+            let value = path.value();
+            let Some(at) = value.find("->") else {
+                errors.spanned(
+                    path,
+                    "a JSON path looks like `column->key` or `column->>key`",
+                );
+                return None;
+            };
+            let base = &value[..at];
+            let Ok(column) = syn::parse_str::<syn::Ident>(base) else {
+                errors.spanned(path, format!("`{base}` is not a column name"));
+                return None;
+            };
+            let column = syn::Ident::new(&column.to_string(), path.span());
+            Kind::Json {
+                column,
+                rest: value[at..].to_owned(),
+            }
+        } else {
+            Kind::Column {
+                column: column.get().cloned().unwrap_or_else(|| ident.clone()),
+                cast: cast.get().cloned(),
+            }
+        }
+    };
+    Some(FieldModel {
+        key,
+        ty: field.ty.clone(),
+        kind,
+    })
+}
+
+/// `crate::models::OrchestralSection` → `crate::models::orchestral_section`.
+fn column_module(from: &syn::Path) -> syn::Path {
+    let mut module = from.clone();
+    if let Some(last) = module.segments.last_mut() {
+        last.ident = format_ident!(
+            "{}",
+            snake_case(&last.ident.to_string()),
+            span = last.ident.span()
+        );
+        last.arguments = syn::PathArguments::None;
+    }
+    module
+}
+
+pub(crate) fn derive(input: TokenStream) -> TokenStream {
+    let input = match syn::parse2::<DeriveInput>(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error(),
+    };
+    let mut errors = Errors::default();
+    let mut from = Once::<syn::Path>::new(FROM);
+    let mut krate = Once::<syn::Path>::new(CRATE);
+    for_each_supabase(&input.attrs, &mut errors, |meta, errors| {
+        let span = meta.path.span();
+        if meta.path.is_ident(FROM) {
+            match meta.value().and_then(|v| v.parse::<syn::Path>()) {
+                Ok(p) => from.set(span, p, errors),
+                Err(e) => errors.push(syn::Error::new(
+                    e.span(),
+                    "expected the table's type: help: the correct form is `#[supabase(from = MyTable)]`",
+                )),
+            }
+        } else if meta.path.is_ident(CRATE) {
+            if let Some(v) = string_value(meta, CRATE, errors) {
+                match v.parse::<syn::Path>() {
+                    Ok(p) => krate.set(span, p, errors),
+                    Err(_) => errors.spanned(&v, "expected a path to supabase-core"),
+                }
+            }
+        } else {
+            unknown(&meta.path, CONTAINER_KEYS, errors);
+            skip_value(meta);
+        }
+    });
+    let fields = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => Some(&named.named),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(fields) = fields else {
+        errors.spanned(
+            &input.ident,
+            "`#[derive(Select)]` needs a struct with named fields",
+        );
+        return errors
+            .finish(TokenStream::new())
+            .unwrap_or_else(|e| e.to_compile_error());
+    };
+    if !input.generics.params.is_empty() {
+        errors.spanned(
+            &input.generics,
+            "a `#[derive(Select)]` struct cannot be generic",
+        );
+    }
+    let Some(from) = from.get().cloned() else {
+        errors.spanned(
+            &input.ident,
+            "missing the table: help: add `#[supabase(from = MyTable)]`",
+        );
+        return errors
+            .finish(TokenStream::new())
+            .unwrap_or_else(|e| e.to_compile_error());
+    };
+    let krate = krate
+        .get()
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(::supabase_core));
+    let fields: Vec<FieldModel> = fields
+        .iter()
+        .filter_map(|f| field_model(f, &mut errors))
+        .collect();
+    if fields.is_empty() {
+        errors.spanned(&input.ident, "a `Select` needs at least one field");
+    }
+    let out = expand(&input.ident, &from, &krate, &fields);
+    match errors.finish(()) {
+        Ok(()) => out,
+        Err(e) => {
+            let mut out = out;
+            out.extend(e.to_compile_error());
+            out
+        }
+    }
+}
+
+fn expand(
+    ident: &syn::Ident,
+    from: &syn::Path,
+    krate: &syn::Path,
+    fields: &[FieldModel],
+) -> TokenStream {
+    let module = column_module(from);
+    let select = quote!(#krate::select);
+    let writes = fields.iter().enumerate().map(|(i, f)| {
+        let key = &f.key;
+        let comma = (i > 0).then(|| quote!(out.push(',');));
+        let write = match &f.kind {
+            Kind::Column { column, cast } => {
+                let cast = match cast {
+                    Some(c) => quote!(::core::option::Option::Some(#c)),
+                    None => quote!(::core::option::Option::None),
+                };
+                quote!(#select::write_column(out, #key, <#module::#column as #krate::Column>::NAME, #cast);)
+            }
+            Kind::Json { column, rest } => {
+                quote!(#select::write_json(out, #key, <#module::#column as #krate::Column>::NAME, #rest);)
+            }
+            Kind::Embed { row, inner, .. } => {
+                quote!(#select::write_embed::<#from, #row>(out, #key, #inner);)
+            }
+        };
+        quote!(#comma #write)
+    });
+    let checks = fields.iter().map(|f| {
+        let ty = &f.ty;
+        match &f.kind {
+            Kind::Column { column, cast: None } => quote_spanned! {ty.span()=>
+                field_of::<#module::#column, #ty>();
+            },
+            Kind::Column {
+                column,
+                cast: Some(_),
+            }
+            | Kind::Json { column, .. } => quote_spanned! {column.span()=>
+                let _ = #module::#column;
+            },
+            Kind::Embed {
+                row, to_many: true, ..
+            } => quote_spanned! {f.ty.span()=>
+                to_many::<#from, <#row as #select::Select>::From>();
+            },
+            Kind::Embed {
+                row,
+                to_many: false,
+                ..
+            } => quote_spanned! {f.ty.span()=>
+                to_one::<#from, <#row as #select::Select>::From>();
+            },
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #select::Select for #ident {
+            type From = #from;
+
+            fn write_select(out: &mut ::std::string::String) {
+                #(#writes)*
+            }
+        }
+
+        const _: () = {
+            #[allow(dead_code)]
+            fn check() {
+                fn field_of<C: #krate::Column, F: #select::FieldOf<C>>() {}
+                fn to_many<A: #select::ToMany<B>, B: #krate::Table>() {}
+                fn to_one<A: #select::ToOne<B>, B: #krate::Table>() {}
+                #(#checks)*
+            }
+        };
+    }
+}

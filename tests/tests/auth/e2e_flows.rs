@@ -1,0 +1,392 @@
+//! Sign-up, confirmation through the mailbox, RLS as the user, OTP, magic links, PKCE, anonymous
+//! users, updates and identities: end to end against the GoTrue stand-in.
+
+use serde_json::{Value, json};
+use supabase_core::auth::{
+    AuthChangeEvent, AuthError, ErrorCode, OtpType, ResendCredentials, ResetPasswordOptions,
+    SignInAnonymouslyCredentials, SignInWithOtpCredentials, SignInWithPasswordCredentials,
+    SignUpCredentials, UserAttributes, VerifyOtpParams,
+};
+use supabase_core::{Client, Error};
+
+use crate::{anon, email, phone, stack};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Signs up `address`, confirms it with the code from the mailbox, signs in.
+async fn signed_up_user(client: &Client, address: &str) {
+    let auth = client.auth();
+    let res = auth
+        .sign_up(
+            SignUpCredentials::email(address, PASSWORD)
+                .data(json!({"first_name": "Ada"}))
+                .email_redirect_to("http://localhost:3000/welcome"),
+        )
+        .await
+        .unwrap();
+    assert!(res.session.is_none(), "confirmation required: {res:?}");
+    let otp = stack()
+        .await
+        .mailbox()
+        .latest_otp(address)
+        .expect("confirmation mail");
+    let verified = auth
+        .verify_otp(VerifyOtpParams::email(address, otp, OtpType::Signup))
+        .await
+        .unwrap();
+    let session = verified.session.expect("verified and signed in");
+    assert_eq!(session.user.email.as_deref(), Some(address));
+    assert_eq!(session.user.user_metadata["first_name"], "Ada");
+}
+
+#[tokio::test]
+async fn sign_up_confirm_then_rls_refresh_and_sign_out_revokes() {
+    let (a, b) = (anon().await, anon().await);
+    let (ea, eb) = (email("rls-a"), email("rls-b"));
+
+    // Unconfirmed users cannot sign in.
+    a.auth()
+        .sign_up(SignUpCredentials::email(&ea, PASSWORD))
+        .await
+        .unwrap();
+    let err = a
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&ea, PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        auth_code(&err),
+        Some(ErrorCode::EmailNotConfirmed),
+        "{err:?}"
+    );
+    let hash = stack()
+        .await
+        .mailbox()
+        .latest(&ea)
+        .unwrap()
+        .token_hash
+        .unwrap();
+    a.auth()
+        .verify_otp(VerifyOtpParams::token_hash(hash, OtpType::Signup))
+        .await
+        .unwrap();
+    a.auth().sign_out().await.unwrap();
+    a.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&ea, PASSWORD))
+        .await
+        .unwrap();
+    signed_up_user(&b, &eb).await;
+
+    // Each user writes and reads only their own rows, through PostgREST under RLS.
+    a.table("todos")
+        .insert(json!({"task": "a's task"}))
+        .await
+        .unwrap();
+    b.table("todos")
+        .insert(json!({"task": "b's task"}))
+        .await
+        .unwrap();
+    let rows_a = a.table("todos").select("task").await.unwrap().data;
+    assert_eq!(rows_a, json!([{"task": "a's task"}]));
+    let changed = b
+        .table("todos")
+        .update(json!({"task": "hijacked"}))
+        .eq("task", "a's task")
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(changed, json!([]), "b cannot change a's row");
+    let forged = b
+        .table("todos")
+        .insert(json!({"task": "forged", "user_id": a.auth().get_user().await.unwrap().id}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(forged, Error::Postgrest(ref e) if e.code.as_deref() == Some("42501")),
+        "{forged:?}"
+    );
+    assert_eq!(
+        anon().await.table("todos").select("*").await.unwrap().data,
+        json!([])
+    );
+
+    // Refresh: new tokens, the old refresh token is rotated, requests keep working.
+    let before = a.auth().get_session().await.unwrap().unwrap();
+    let after = a.auth().refresh_session().await.unwrap().session.unwrap();
+    assert_ne!(before.refresh_token, after.refresh_token);
+    assert_eq!(a.table("todos").select("task").await.unwrap().data, rows_a);
+
+    // Sign out revokes: the old access token's session and the refresh token are dead.
+    a.auth().sign_out().await.unwrap();
+    let err = a
+        .auth()
+        .get_user_by_jwt(after.access_token.expose())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Auth(AuthError::Api { .. })), "{err:?}");
+    let err = a
+        .auth()
+        .refresh_session_with(after.refresh_token.expose())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Auth(AuthError::Api { .. })), "{err:?}");
+    assert_eq!(
+        a.table("todos").select("*").await.unwrap().data,
+        json!([]),
+        "anon again"
+    );
+}
+
+fn auth_code(err: &Error) -> Option<ErrorCode> {
+    match err {
+        Error::Auth(e) => e.code().cloned(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn email_otp_and_sms_otp_sign_in() {
+    let c = anon().await;
+    let address = email("otp");
+    signed_up_user(&c, &address).await;
+    c.auth().sign_out().await.unwrap();
+
+    c.auth()
+        .sign_in_with_otp(SignInWithOtpCredentials::email(&address))
+        .await
+        .unwrap();
+    let otp = stack().await.mailbox().latest_otp(&address).unwrap();
+    let res = c
+        .auth()
+        .verify_otp(VerifyOtpParams::email(&address, &otp, OtpType::Email))
+        .await
+        .unwrap();
+    assert!(res.session.is_some());
+    // A code is used once.
+    let err = c
+        .auth()
+        .verify_otp(VerifyOtpParams::email(&address, &otp, OtpType::Email))
+        .await
+        .unwrap_err();
+    assert_eq!(auth_code(&err), Some(ErrorCode::OtpExpired), "{err:?}");
+
+    // should_create_user(false) for an unknown address is refused.
+    let err = c
+        .auth()
+        .sign_in_with_otp(
+            SignInWithOtpCredentials::email(email("nobody")).should_create_user(false),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Auth(AuthError::Api { .. })), "{err:?}");
+
+    // SMS: a new phone user is created and signed in with the code.
+    let number = phone();
+    c.auth()
+        .sign_in_with_otp(SignInWithOtpCredentials::phone(&number))
+        .await
+        .unwrap();
+    let code = stack().await.mailbox().latest_otp(&number).expect("sms");
+    let res = c
+        .auth()
+        .verify_otp(VerifyOtpParams::phone(&number, code, OtpType::Sms))
+        .await
+        .unwrap();
+    assert_eq!(
+        res.user.unwrap().phone.as_deref(),
+        Some(number.trim_start_matches('+'))
+    );
+}
+
+#[tokio::test]
+async fn magic_link_and_recovery_through_pkce() {
+    let c = anon().await;
+    let address = email("pkce");
+    signed_up_user(&c, &address).await;
+    c.auth().sign_out().await.unwrap();
+    let mut events = c.auth().auth_state_changes().await;
+    assert_eq!(next(&mut events).await, AuthChangeEvent::InitialSession);
+
+    // Recovery: the link carries a PKCE code, exchanged with the stored verifier.
+    c.auth()
+        .reset_password_for_email(
+            &address,
+            ResetPasswordOptions::new().redirect_to("http://localhost:3000/reset"),
+        )
+        .await
+        .unwrap();
+    let code = follow_link(&address).await;
+    c.auth().exchange_code_for_session(&code).await.unwrap();
+    assert_eq!(next(&mut events).await, AuthChangeEvent::PasswordRecovery);
+    c.auth()
+        .update_user(UserAttributes::new().password("a brand new password"))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut events).await, AuthChangeEvent::UserUpdated);
+    c.auth().sign_out().await.unwrap();
+    assert_eq!(next(&mut events).await, AuthChangeEvent::SignedOut);
+    c.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "a brand new password",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut events).await, AuthChangeEvent::SignedIn);
+}
+
+async fn next(
+    events: &mut futures_util::stream::BoxStream<'static, supabase_core::auth::AuthEvent>,
+) -> AuthChangeEvent {
+    use futures_util::StreamExt;
+    tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+        .await
+        .expect("an auth event")
+        .expect("stream open")
+        .event
+}
+
+/// Opens the newest link sent to `address` without following the redirect; returns the `code`
+/// of the redirect URL.
+async fn follow_link(address: &str) -> String {
+    let link = stack()
+        .await
+        .mailbox()
+        .latest_link(address)
+        .expect("a link");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = http.get(&link).send().await.unwrap();
+    let location = resp
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no redirect from {link}: {}", resp.status()))
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let url = url::Url::parse(&location).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no code in {location}"))
+}
+
+#[tokio::test]
+async fn anonymous_users_and_metadata_updates() {
+    let c = anon().await;
+    let res = c
+        .auth()
+        .sign_in_anonymously(SignInAnonymouslyCredentials::new().data(json!({"theme": "dark"})))
+        .await
+        .unwrap();
+    let user = res.user.unwrap();
+    assert!(user.is_anonymous);
+    let claims = c
+        .auth()
+        .get_claims(
+            None,
+            supabase_core::auth::GetClaimsOptions::new().jwt_secret(stack().await.jwt_secret()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(claims.claims["is_anonymous"], Value::Bool(true));
+    assert_eq!(claims.claims["sub"], user.id.as_str());
+    // Anonymous users are `authenticated` for RLS.
+    c.table("todos")
+        .insert(json!({"task": "anon task"}))
+        .await
+        .unwrap();
+    let updated = c
+        .auth()
+        .update_user(UserAttributes::new().data(json!({"hello": "world"})))
+        .await
+        .unwrap();
+    assert_eq!(updated.user_metadata["hello"], "world");
+    assert_eq!(updated.user_metadata["theme"], "dark");
+    let session = c.auth().get_session().await.unwrap().unwrap();
+    assert_eq!(
+        session.user.user_metadata["hello"], "world",
+        "the session's user is updated"
+    );
+}
+
+#[tokio::test]
+async fn resend_and_reauthenticate_reach_the_mailbox() {
+    let c = anon().await;
+    let address = email("resend");
+    c.auth()
+        .sign_up(SignUpCredentials::email(&address, PASSWORD))
+        .await
+        .unwrap();
+    let mailbox = stack().await.mailbox();
+    let before = mailbox.messages(&address).len();
+    c.auth()
+        .resend(ResendCredentials::email(OtpType::Signup, &address))
+        .await
+        .unwrap();
+    assert_eq!(mailbox.messages(&address).len(), before + 1);
+    let otp = mailbox.latest_otp(&address).unwrap();
+    c.auth()
+        .verify_otp(VerifyOtpParams::email(&address, otp, OtpType::Signup))
+        .await
+        .unwrap();
+    c.auth().reauthenticate().await.unwrap();
+    assert_eq!(
+        mailbox.latest(&address).unwrap().kind,
+        supabase_local::MessageKind::Reauthentication
+    );
+    let identities = c.auth().get_user_identities().await.unwrap();
+    assert_eq!(identities.len(), 1);
+    assert_eq!(identities[0].provider, "email");
+    // The only identity cannot be unlinked (manual linking is off on the stand-in by default).
+    assert!(c.auth().unlink_identity(&identities[0]).await.is_err());
+}
+
+#[tokio::test]
+async fn wrong_password_and_tampered_tokens_are_typed_errors() {
+    let c = anon().await;
+    let address = email("bad");
+    signed_up_user(&c, &address).await;
+    let err = anon()
+        .await
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "wrong password",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        auth_code(&err),
+        Some(ErrorCode::InvalidCredentials),
+        "{err:?}"
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+
+    let token = c.auth().get_session().await.unwrap().unwrap().access_token;
+    let mut tampered = token.expose().to_owned();
+    tampered.pop();
+    tampered.push(if token.expose().ends_with('A') {
+        'B'
+    } else {
+        'A'
+    });
+    let err = c.auth().get_user_by_jwt(&tampered).await.unwrap_err();
+    assert_eq!(auth_code(&err), Some(ErrorCode::BadJwt), "{err:?}");
+    let err = c.auth().get_user_by_jwt("not-a-jwt").await.unwrap_err();
+    assert_eq!(auth_code(&err), Some(ErrorCode::BadJwt), "{err:?}");
+    let err = c
+        .auth()
+        .get_claims(
+            Some(&tampered),
+            supabase_core::auth::GetClaimsOptions::new().jwt_secret(stack().await.jwt_secret()),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(AuthError::InvalidJwt(_))),
+        "{err:?}"
+    );
+}

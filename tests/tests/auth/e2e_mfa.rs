@@ -1,0 +1,117 @@
+//! MFA with TOTP against the stand-in: enroll, verify with a computed code (RFC 6238), `aal2` in
+//! the JWT, assurance levels, errors, unenroll.
+
+use serde_json::json;
+use supabase_core::Error;
+use supabase_core::auth::{
+    AuthenticatorAssuranceLevel, EnrollParams, ErrorCode, GetClaimsOptions, MfaVerifyParams,
+    OtpType, SignUpCredentials, VerifyOtpParams,
+};
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use crate::{anon, email, stack};
+
+fn code(secret: &str) -> String {
+    let bytes = Secret::Encoded(secret.to_owned()).to_bytes().unwrap();
+    TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new())
+        .generate_current()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn totp_enroll_and_verify_gives_aal2() {
+    let c = anon().await;
+    let address = email("mfa");
+    c.auth()
+        .sign_up(SignUpCredentials::email(&address, "mfa password"))
+        .await
+        .unwrap();
+    let otp = stack().await.mailbox().latest_otp(&address).unwrap();
+    c.auth()
+        .verify_otp(VerifyOtpParams::email(&address, otp, OtpType::Signup))
+        .await
+        .unwrap();
+    let mfa = c.auth().mfa();
+
+    let aal = mfa.get_authenticator_assurance_level().await.unwrap();
+    assert_eq!(aal.current_level, Some(AuthenticatorAssuranceLevel::Aal1));
+    assert_eq!(aal.next_level, Some(AuthenticatorAssuranceLevel::Aal1));
+
+    let enrolled = mfa
+        .enroll(
+            EnrollParams::totp()
+                .friendly_name("phone app")
+                .issuer("tests"),
+        )
+        .await
+        .unwrap();
+    let totp = enrolled.totp.expect("totp details");
+    assert!(totp.qr_code.starts_with("data:image/svg+xml"));
+    assert!(totp.uri.expose().starts_with("otpauth://totp/"));
+    assert_eq!(
+        mfa.list_factors().await.unwrap().totp.len(),
+        0,
+        "not verified yet"
+    );
+
+    // Wrong code, unknown factor: typed errors with GoTrue's codes.
+    let challenge = mfa.challenge(&enrolled.id, None).await.unwrap();
+    let err = mfa
+        .verify(MfaVerifyParams::new(&enrolled.id, &challenge.id, "000000"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(ErrorCode::MfaVerificationFailed),
+        "{err:?}"
+    );
+    let err = mfa
+        .challenge("00000000-0000-0000-0000-000000000000", None)
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Some(ErrorCode::MfaFactorNotFound), "{err:?}");
+
+    let res = mfa
+        .challenge_and_verify(&enrolled.id, &code(totp.secret.expose()))
+        .await
+        .unwrap();
+    assert!(res.session.is_some());
+    let claims = c
+        .auth()
+        .get_claims(
+            None,
+            GetClaimsOptions::new().jwt_secret(stack().await.jwt_secret()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(claims.claims["aal"], "aal2");
+    assert!(
+        claims.claims["amr"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["method"] == "totp")
+    );
+    let factors = mfa.list_factors().await.unwrap();
+    assert_eq!(factors.totp.len(), 1);
+    assert_eq!(factors.all.len(), 1);
+    let aal = mfa.get_authenticator_assurance_level().await.unwrap();
+    assert_eq!(aal.current_level, Some(AuthenticatorAssuranceLevel::Aal2));
+
+    // Requests still run as the user (aal2 token through PostgREST).
+    c.table("todos")
+        .insert(json!({"task": "mfa"}))
+        .await
+        .unwrap();
+
+    let removed = mfa.unenroll(&enrolled.id).await.unwrap();
+    assert_eq!(removed.id, enrolled.id);
+    assert!(mfa.list_factors().await.unwrap().all.is_empty());
+}
+
+fn code_of(err: &Error) -> Option<ErrorCode> {
+    match err {
+        Error::Auth(e) => e.code().cloned(),
+        _ => None,
+    }
+}

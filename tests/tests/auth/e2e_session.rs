@@ -1,0 +1,119 @@
+//! Sessions against the stand-in with four-second tokens: the background task refreshes ahead
+//! of expiry, and 100 concurrent callers on a stale token cause exactly one refresh.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::json;
+use supabase_core::ClientOptions;
+use supabase_core::auth::{AdminUserAttributes, AuthChangeEvent, SignInWithPasswordCredentials};
+
+use crate::{anon_on, email, short_lived_stack};
+
+const PASSWORD: &str = "short lived pass";
+
+/// A confirmed user on the short-lived stack, created with the service key.
+async fn user() -> String {
+    let stack = short_lived_stack().await;
+    let admin = supabase_core::Client::new(
+        stack.url(),
+        stack.service_role_key(),
+        ClientOptions::default().auto_refresh_token(false),
+    )
+    .unwrap();
+    let address = email("short");
+    admin
+        .auth()
+        .admin()
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&address)
+                .password(PASSWORD)
+                .email_confirm(true),
+        )
+        .await
+        .unwrap();
+    address
+}
+
+#[tokio::test]
+async fn background_refresh_keeps_the_session_alive() {
+    let stack = short_lived_stack().await;
+    let address = user().await;
+    let c = anon_on(stack, ClientOptions::default());
+    let mut events = c.auth().auth_state_changes().await;
+    c.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, PASSWORD))
+        .await
+        .unwrap();
+    let first = c.auth().get_session().await.unwrap().unwrap();
+    let mut refreshed = 0;
+    while refreshed < 2 {
+        let e = tokio::time::timeout(Duration::from_secs(30), events.next())
+            .await
+            .expect("the background task refreshes within 30 s")
+            .unwrap();
+        if e.event == AuthChangeEvent::TokenRefreshed {
+            refreshed += 1;
+        }
+    }
+    let now = c.auth().get_session().await.unwrap().unwrap();
+    assert_ne!(now.refresh_token, first.refresh_token);
+    // Well past the first token's lifetime, requests still run as the user.
+    c.table("todos")
+        .insert(json!({"task": "still me"}))
+        .await
+        .unwrap();
+    let rows = c.table("todos").select("task").await.unwrap().data;
+    assert_eq!(rows, json!([{"task": "still me"}]));
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_callers_on_a_stale_token_cause_one_refresh() {
+    let stack = short_lived_stack().await;
+    let address = user().await;
+    let c = anon_on(stack, ClientOptions::default().auto_refresh_token(false));
+    c.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, PASSWORD))
+        .await
+        .unwrap();
+    let session = c.auth().get_session().await.unwrap().unwrap();
+    // Wait until the token is inside its refresh margin (half its 4 s lifetime).
+    while session.expires_in_secs() > 2 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let c = c.clone();
+            // Database requests refresh a stale session themselves.
+            tokio::spawn(async move { c.table("todos").select("*").await.map(drop) })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().expect("no request fails");
+    }
+    // The session id from the first token's payload (no call that could refresh again).
+    let payload = session
+        .access_token
+        .expose()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let payload: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    let session_id = payload["session_id"].as_str().unwrap().to_owned();
+    let tokens = stack
+        .query_json(&format!(
+            "select count(*) as n from auth.refresh_tokens where session_id = '{session_id}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        tokens[0]["n"], 2,
+        "the sign-in token and exactly one refresh: {tokens}"
+    );
+}

@@ -1,0 +1,420 @@
+//! Confirmation, OTP, magic link, recovery and PKCE flows through the mailbox.
+
+use base64::Engine;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use supabase_local::{AuthConfig, MessageKind};
+use supabase_tests::reference_stack;
+use tokio::sync::OnceCell;
+
+use super::*;
+
+/// A stack where email and phone signups must be confirmed.
+async fn confirming() -> &'static Stack {
+    static STACK: OnceCell<Stack> = OnceCell::const_new();
+    STACK
+        .get_or_init(|| async {
+            let mut c = AuthConfig::default();
+            c.email_confirmations = true;
+            c.phone_confirmations = true;
+            stack_with(c).await
+        })
+        .await
+}
+
+fn query_param(url: &str, key: &str) -> Option<String> {
+    let parsed = url::Url::parse(&url.replace('#', "?")).ok()?;
+    parsed
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn signup_confirmation_by_code() {
+    let stack = confirming().await;
+    let email = unique_email("confirm");
+    let r = post(
+        stack,
+        "/signup",
+        json!({"email": email, "password": "secret-pw"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // No session: the user object itself, unconfirmed.
+    assert!(r.body.get("access_token").is_none());
+    assert_eq!(r.body["email"], email);
+    assert!(r.body.get("email_confirmed_at").is_none());
+    assert!(r.body["confirmation_sent_at"].is_string());
+
+    let denied = post(
+        stack,
+        "/token?grant_type=password",
+        json!({"email": email, "password": "secret-pw"}),
+    )
+    .await;
+    assert_error(&denied, 400, "email_not_confirmed");
+
+    let msg = stack
+        .mailbox()
+        .latest(&email)
+        .expect("a confirmation email");
+    assert_eq!(msg.kind, MessageKind::Confirmation);
+    assert_eq!(msg.otp.len(), 6);
+    let wrong = post(
+        stack,
+        "/verify",
+        json!({"type": "signup", "email": email, "token": "000000"}),
+    )
+    .await;
+    if msg.otp != "000000" {
+        assert_error(&wrong, 403, "otp_expired");
+    }
+    let ok = post(
+        stack,
+        "/verify",
+        json!({"type": "email", "email": email, "token": msg.otp}),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    assert!(ok.body["user"]["email_confirmed_at"].is_string());
+    assert_eq!(
+        claims(ok.body["access_token"].as_str().unwrap())["amr"][0]["method"],
+        "otp"
+    );
+    // Used once.
+    let again = post(
+        stack,
+        "/verify",
+        json!({"type": "email", "email": email, "token": msg.otp}),
+    )
+    .await;
+    assert_error(&again, 403, "otp_expired");
+    let signin = post(
+        stack,
+        "/token?grant_type=password",
+        json!({"email": email, "password": "secret-pw"}),
+    )
+    .await;
+    assert_eq!(signin.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn signup_confirmation_link_redirects_with_the_session() {
+    let stack = confirming().await;
+    let email = unique_email("link");
+    post(
+        stack,
+        "/signup?redirect_to=http://127.0.0.1:3000/welcome",
+        json!({"email": email, "password": "secret-pw"}),
+    )
+    .await;
+    let link = stack.mailbox().latest_link(&email).expect("a link");
+    assert!(
+        link.starts_with(&format!("{}/auth/v1/verify?token=", stack.url())),
+        "{link}"
+    );
+    assert_eq!(query_param(&link, "type").as_deref(), Some("signup"));
+    // Links are opened in a browser: no apikey.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client.get(&link).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("http://127.0.0.1:3000/welcome#access_token="),
+        "{location}"
+    );
+    assert_eq!(query_param(&location, "type").as_deref(), Some("signup"));
+    assert_eq!(
+        query_param(&location, "token_type").as_deref(),
+        Some("bearer")
+    );
+    let access = query_param(&location, "access_token").unwrap();
+    assert_eq!(claims(&access)["email"], email);
+    // The second click: the error in the fragment.
+    let resp = client.get(&link).send().await.unwrap();
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        query_param(&location, "error_code").as_deref(),
+        Some("otp_expired")
+    );
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("access_denied")
+    );
+}
+
+#[tokio::test]
+async fn magic_link_and_email_otp_sign_in() {
+    let stack = reference_stack().await;
+    let email = unique_email("otp");
+    let r = post(stack, "/otp", json!({"email": email, "create_user": false})).await;
+    assert_error(&r, 422, "otp_disabled");
+    let r = post(
+        stack,
+        "/otp",
+        json!({"email": email, "data": {"via": "otp"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, json!({}));
+    let msg = stack.mailbox().latest(&email).expect("an email");
+    assert_eq!(msg.kind, MessageKind::MagicLink);
+    let s = post(
+        stack,
+        "/verify",
+        json!({"type": "email", "email": email, "token": msg.otp}),
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
+    assert_eq!(s.body["user"]["user_metadata"]["via"], "otp");
+
+    // Again, now with the token hash (as from the link) and type magiclink.
+    post(stack, "/otp", json!({"email": email})).await;
+    let msg = stack.mailbox().latest(&email).unwrap();
+    let s = post(
+        stack,
+        "/verify",
+        json!({"type": "magiclink", "token_hash": msg.token_hash}),
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
+    assert_eq!(
+        claims(s.body["access_token"].as_str().unwrap())["amr"][0]["method"],
+        "magiclink"
+    );
+}
+
+#[tokio::test]
+async fn sms_and_whatsapp_otp() {
+    let stack = reference_stack().await;
+    let phone = format!("+1555{:07}", supabase_tests::unique_id());
+    let r = post(
+        stack,
+        "/otp",
+        json!({"phone": phone, "channel": "whatsapp"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body["message_id"].is_string());
+    let msg = stack.mailbox().latest(&phone).expect("an SMS");
+    assert_eq!(msg.channel, "whatsapp");
+    let s = post(
+        stack,
+        "/verify",
+        json!({"type": "sms", "phone": phone, "token": msg.otp}),
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
+    assert_eq!(s.body["user"]["phone"], phone.trim_start_matches('+'));
+    assert!(s.body["user"]["phone_confirmed_at"].is_string());
+    let bad = post(stack, "/otp", json!({"phone": phone, "channel": "pigeon"})).await;
+    assert_error(&bad, 400, "validation_failed");
+}
+
+#[tokio::test]
+async fn recovery_then_password_change() {
+    let stack = reference_stack().await;
+    let email = unique_email("recover");
+    signup(stack, &email, "old-password").await;
+    let r = post(stack, "/recover", json!({"email": email})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Unknown addresses get the same answer and no mail.
+    let nobody = unique_email("nobody");
+    assert_eq!(
+        post(stack, "/recover", json!({"email": nobody}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert!(stack.mailbox().messages(&nobody).is_empty());
+    let msg = stack.mailbox().latest(&email).unwrap();
+    assert_eq!(msg.kind, MessageKind::Recovery);
+    let s = post(
+        stack,
+        "/verify",
+        json!({"type": "recovery", "email": email, "token": msg.otp}),
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
+    let token = s.body["access_token"].as_str().unwrap();
+    let u = call(
+        stack,
+        Method::PUT,
+        "/user",
+        Some(token),
+        Some(json!({"password": "new-password"})),
+    )
+    .await;
+    assert_eq!(u.status, StatusCode::OK);
+    let old = post(
+        stack,
+        "/token?grant_type=password",
+        json!({"email": email, "password": "old-password"}),
+    )
+    .await;
+    assert_error(&old, 400, "invalid_credentials");
+}
+
+#[tokio::test]
+async fn pkce_magic_link_gives_a_code_to_exchange() {
+    use sha2_shim::challenge;
+    let stack = reference_stack().await;
+    let email = unique_email("pkce");
+    signup(stack, &email, "secret-pw").await;
+    let verifier = "a-code-verifier-that-is-long-enough-0123456789-abcdefghijklmnop";
+    let r = post(
+        stack,
+        "/otp",
+        json!({"email": email, "code_challenge": challenge(verifier), "code_challenge_method": "s256"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let link = stack.mailbox().latest_link(&email).unwrap();
+    assert!(link.contains("token=pkce_"), "{link}");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client.get(&link).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let code = query_param(&location, "code").unwrap_or_else(|| panic!("{location}"));
+    let bad = post(
+        stack,
+        "/token?grant_type=pkce",
+        json!({"auth_code": code, "code_verifier": "wrong-verifier-wrong-verifier-wrong-verifier-00"}),
+    )
+    .await;
+    assert_error(&bad, 403, "bad_code_verifier");
+    let s = post(
+        stack,
+        "/token?grant_type=pkce",
+        json!({"auth_code": code, "code_verifier": verifier}),
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
+    assert_eq!(s.body["user"]["email"], email);
+    let reused = post(
+        stack,
+        "/token?grant_type=pkce",
+        json!({"auth_code": code, "code_verifier": verifier}),
+    )
+    .await;
+    assert_error(&reused, 404, "flow_state_not_found");
+}
+
+#[tokio::test]
+async fn email_change_needs_both_confirmations() {
+    let stack = confirming().await;
+    let email = unique_email("change-old");
+    let new_email = unique_email("change-new");
+    post(
+        stack,
+        "/signup",
+        json!({"email": email, "password": "secret-pw"}),
+    )
+    .await;
+    let otp = stack.mailbox().latest_otp(&email).unwrap();
+    let s = post(
+        stack,
+        "/verify",
+        json!({"type": "signup", "email": email, "token": otp}),
+    )
+    .await;
+    let token = s.body["access_token"].as_str().unwrap().to_owned();
+    let u = call(
+        stack,
+        Method::PUT,
+        "/user",
+        Some(&token),
+        Some(json!({"email": new_email})),
+    )
+    .await;
+    assert_eq!(u.status, StatusCode::OK, "{:?}", u.body);
+    assert_eq!(u.body["new_email"], new_email);
+    assert_eq!(u.body["email"], email);
+    let to_new = stack.mailbox().latest(&new_email).unwrap();
+    assert_eq!(to_new.kind, MessageKind::EmailChangeNew);
+    let to_old = stack.mailbox().latest(&email).unwrap();
+    assert_eq!(to_old.kind, MessageKind::EmailChangeCurrent);
+    let first = post(
+        stack,
+        "/verify",
+        json!({"type": "email_change", "token_hash": to_new.token_hash}),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body["code"], 200);
+    assert!(
+        first.body["msg"]
+            .as_str()
+            .unwrap()
+            .contains("confirm link sent to the other email")
+    );
+    let second = post(
+        stack,
+        "/verify",
+        json!({"type": "email_change", "token_hash": to_old.token_hash}),
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::OK, "{:?}", second.body);
+    assert_eq!(second.body["user"]["email"], new_email);
+}
+
+#[tokio::test]
+async fn reauthenticate_sends_a_nonce() {
+    let mut c = AuthConfig::default();
+    c.secure_password_change = true;
+    let stack = stack_with(c).await;
+    let email = unique_email("reauth");
+    let s = signup(&stack, &email, "secret-pw").await;
+    let token = s["access_token"].as_str().unwrap();
+    let r = call(&stack, Method::GET, "/reauthenticate", Some(token), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let msg = stack.mailbox().latest(&email).unwrap();
+    assert_eq!(msg.kind, MessageKind::Reauthentication);
+    // A recent session needs no nonce (GoTrue asks for one only after 24 hours).
+    let r = call(
+        &stack,
+        Method::PUT,
+        "/user",
+        Some(token),
+        Some(json!({"password": "next-pw", "nonce": msg.otp})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn oauth_sso_and_id_token_answer_as_disabled() {
+    let stack = reference_stack().await;
+    let r = call(stack, Method::GET, "/authorize?provider=github", None, None).await;
+    assert_error(&r, 400, "validation_failed");
+    assert_eq!(
+        r.body["msg"],
+        "Unsupported provider: provider is not enabled"
+    );
+    let r = post(stack, "/sso", json!({"domain": "example.com"})).await;
+    assert_error(&r, 404, "saml_provider_disabled");
+    let r = post(
+        stack,
+        "/token?grant_type=id_token",
+        json!({"provider": "google", "id_token": "x.y.z"}),
+    )
+    .await;
+    assert_error(&r, 400, "provider_disabled");
+}
+
+/// RFC 7636 S256: base64url(SHA-256(verifier)).
+mod sha2_shim {
+    use super::*;
+    pub(super) fn challenge(verifier: &str) -> String {
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()))
+    }
+}

@@ -1,0 +1,490 @@
+//! MFA with real TOTP codes, and the admin API.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use supabase_tests::reference_stack;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use super::*;
+
+async fn admin(stack: &Stack, method: Method, path: &str, body: Option<Value>) -> Resp {
+    call(stack, method, path, Some(stack.service_role_key()), body).await
+}
+
+/// The current code of a base32 TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s).
+fn totp_code(secret: &str) -> String {
+    let bytes = Secret::Encoded(secret.to_owned()).to_bytes().unwrap();
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, "test".into())
+        .unwrap()
+        .generate_current()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn totp_enroll_challenge_verify_gives_aal2() {
+    let stack = reference_stack().await;
+    let email = unique_email("mfa");
+    let s = signup(stack, &email, "secret-pw").await;
+    let token = s["access_token"].as_str().unwrap().to_owned();
+    let enrolled = call(
+        stack,
+        Method::POST,
+        "/factors",
+        Some(&token),
+        Some(json!({"factor_type": "totp", "friendly_name": "phone app", "issuer": "supabase-local"})),
+    )
+    .await;
+    assert_eq!(enrolled.status, StatusCode::OK, "{:?}", enrolled.body);
+    let factor_id = enrolled.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(enrolled.body["type"], "totp");
+    let secret = enrolled.body["totp"]["secret"].as_str().unwrap().to_owned();
+    let uri = enrolled.body["totp"]["uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/supabase-local:"), "{uri}");
+    assert!(uri.contains(&format!("secret={secret}")), "{uri}");
+    assert!(
+        enrolled.body["totp"]["qr_code"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/svg+xml;utf-8,<")
+    );
+
+    let dup = call(
+        stack,
+        Method::POST,
+        "/factors",
+        Some(&token),
+        Some(json!({"factor_type": "totp", "friendly_name": "phone app"})),
+    )
+    .await;
+    assert_error(&dup, 422, "mfa_factor_name_conflict");
+
+    let challenge = call(
+        stack,
+        Method::POST,
+        &format!("/factors/{factor_id}/challenge"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(challenge.status, StatusCode::OK, "{:?}", challenge.body);
+    assert_eq!(challenge.body["type"], "totp");
+    assert!(challenge.body["expires_at"].is_i64());
+    let challenge_id = challenge.body["id"].as_str().unwrap().to_owned();
+
+    let code = totp_code(&secret);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let bad = call(
+        stack,
+        Method::POST,
+        &format!("/factors/{factor_id}/verify"),
+        Some(&token),
+        Some(json!({"challenge_id": challenge_id, "code": wrong})),
+    )
+    .await;
+    assert_error(&bad, 422, "mfa_verification_failed");
+
+    let ok = call(
+        stack,
+        Method::POST,
+        &format!("/factors/{factor_id}/verify"),
+        Some(&token),
+        Some(json!({"challenge_id": challenge_id, "code": totp_code(&secret)})),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    let c = claims(ok.body["access_token"].as_str().unwrap());
+    assert_eq!(c["aal"], "aal2");
+    let methods: Vec<&str> = c["amr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["method"].as_str().unwrap())
+        .collect();
+    assert!(
+        methods.contains(&"totp") && methods.contains(&"password"),
+        "{methods:?}"
+    );
+    assert_eq!(ok.body["user"]["factors"][0]["status"], "verified");
+    assert_eq!(ok.body["user"]["factors"][0]["friendly_name"], "phone app");
+
+    // Unenrolling a verified factor needs an aal2 session: a new password session is refused.
+    let other = post(
+        stack,
+        "/token?grant_type=password",
+        json!({"email": email, "password": "secret-pw"}),
+    )
+    .await;
+    let aal1 = other.body["access_token"].as_str().unwrap();
+    assert_eq!(claims(aal1)["aal"], "aal1");
+    let refused = call(
+        stack,
+        Method::DELETE,
+        &format!("/factors/{factor_id}"),
+        Some(aal1),
+        None,
+    )
+    .await;
+    assert_error(&refused, 422, "insufficient_aal");
+    // ...and so is enrolling another factor from it.
+    let refused = call(
+        stack,
+        Method::POST,
+        "/factors",
+        Some(aal1),
+        Some(json!({"factor_type": "totp"})),
+    )
+    .await;
+    assert_error(&refused, 422, "insufficient_aal");
+    let aal2 = ok.body["access_token"].as_str().unwrap();
+    let gone = call(
+        stack,
+        Method::DELETE,
+        &format!("/factors/{factor_id}"),
+        Some(aal2),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::OK, "{:?}", gone.body);
+    assert_eq!(gone.body["id"], factor_id);
+    let unknown = call(
+        stack,
+        Method::POST,
+        &format!("/factors/{factor_id}/challenge"),
+        Some(aal2),
+        None,
+    )
+    .await;
+    assert_error(&unknown, 404, "mfa_factor_not_found");
+}
+
+#[tokio::test]
+async fn phone_factor_code_arrives_by_sms() {
+    let stack = reference_stack().await;
+    let s = signup(stack, &unique_email("mfa-phone"), "secret-pw").await;
+    let token = s["access_token"].as_str().unwrap().to_owned();
+    let phone = format!("+4479{:08}", supabase_tests::unique_id());
+    let f = call(
+        stack,
+        Method::POST,
+        "/factors",
+        Some(&token),
+        Some(json!({"factor_type": "phone", "phone": phone})),
+    )
+    .await;
+    assert_eq!(f.status, StatusCode::OK, "{:?}", f.body);
+    let fid = f.body["id"].as_str().unwrap().to_owned();
+    let ch = call(
+        stack,
+        Method::POST,
+        &format!("/factors/{fid}/challenge"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let code = stack.mailbox().latest_otp(&phone).expect("an SMS");
+    let ok = call(
+        stack,
+        Method::POST,
+        &format!("/factors/{fid}/verify"),
+        Some(&token),
+        Some(json!({"challenge_id": ch.body["id"], "code": code})),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    assert_eq!(
+        claims(ok.body["access_token"].as_str().unwrap())["aal"],
+        "aal2"
+    );
+}
+
+#[tokio::test]
+async fn admin_requires_the_service_role() {
+    let stack = reference_stack().await;
+    let r = call(
+        stack,
+        Method::GET,
+        "/admin/users",
+        Some(stack.anon_key()),
+        None,
+    )
+    .await;
+    assert_error(&r, 403, "not_admin");
+    let s = signup(stack, &unique_email("not-admin"), "secret-pw").await;
+    let r = call(
+        stack,
+        Method::GET,
+        "/admin/users",
+        s["access_token"].as_str(),
+        None,
+    )
+    .await;
+    assert_error(&r, 403, "not_admin");
+}
+
+#[tokio::test]
+async fn admin_users_crud_and_paging() {
+    let mut config = supabase_local::AuthConfig::default();
+    config.signup_enabled = true;
+    let stack = stack_with(config).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let r = admin(
+            &stack,
+            Method::POST,
+            "/admin/users",
+            Some(json!({"email": format!("user{i}@example.com"), "password": "secret-pw",
+                        "email_confirm": true, "user_metadata": {"n": i}, "app_metadata": {"plan": "pro"}})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert_eq!(r.body["app_metadata"]["plan"], "pro");
+        assert_eq!(r.body["app_metadata"]["provider"], "email");
+        ids.push(r.body["id"].as_str().unwrap().to_owned());
+    }
+    let dup = admin(
+        &stack,
+        Method::POST,
+        "/admin/users",
+        Some(json!({"email": "user0@example.com"})),
+    )
+    .await;
+    assert_error(&dup, 422, "email_exists");
+
+    let page = admin(&stack, Method::GET, "/admin/users?page=1&per_page=2", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers["x-total-count"], "5");
+    let link = page.headers["link"].to_str().unwrap();
+    assert_eq!(
+        link,
+        "</admin/users?page=2&per_page=2>; rel=\"next\", </admin/users?page=3&per_page=2>; rel=\"last\""
+    );
+    assert_eq!(page.body["aud"], "authenticated");
+    let users = page.body["users"].as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    // Newest first.
+    assert_eq!(users[0]["email"], "user4@example.com");
+    let last = admin(&stack, Method::GET, "/admin/users?page=3&per_page=2", None).await;
+    assert_eq!(last.body["users"].as_array().unwrap().len(), 1);
+    assert!(!last.headers["link"].to_str().unwrap().contains("next"));
+
+    let got = admin(
+        &stack,
+        Method::GET,
+        &format!("/admin/users/{}", ids[1]),
+        None,
+    )
+    .await;
+    assert_eq!(got.body["email"], "user1@example.com");
+    let missing = admin(
+        &stack,
+        Method::GET,
+        "/admin/users/00000000-0000-0000-0000-000000000000",
+        None,
+    )
+    .await;
+    assert_error(&missing, 404, "user_not_found");
+
+    let upd = admin(
+        &stack,
+        Method::PUT,
+        &format!("/admin/users/{}", ids[1]),
+        Some(json!({"user_metadata": {"n": null, "name": "B"}, "ban_duration": "24h"})),
+    )
+    .await;
+    assert_eq!(upd.status, StatusCode::OK, "{:?}", upd.body);
+    assert_eq!(upd.body["user_metadata"], json!({"name": "B"}));
+    assert!(upd.body["banned_until"].is_string());
+    let banned = post(
+        &stack,
+        "/token?grant_type=password",
+        json!({"email": "user1@example.com", "password": "secret-pw"}),
+    )
+    .await;
+    assert_error(&banned, 400, "user_banned");
+
+    let soft = admin(
+        &stack,
+        Method::DELETE,
+        &format!("/admin/users/{}", ids[2]),
+        Some(json!({"should_soft_delete": true})),
+    )
+    .await;
+    assert_eq!(soft.status, StatusCode::OK);
+    let row = stack
+        .query_json(&format!(
+            "select deleted_at is not null as deleted, email from auth.users where id = '{}'",
+            ids[2]
+        ))
+        .await
+        .unwrap();
+    assert_eq!(row[0]["deleted"], true);
+    assert_ne!(row[0]["email"], "user2@example.com");
+    let hard = admin(
+        &stack,
+        Method::DELETE,
+        &format!("/admin/users/{}", ids[3]),
+        None,
+    )
+    .await;
+    assert_eq!(hard.status, StatusCode::OK);
+    let gone = admin(
+        &stack,
+        Method::GET,
+        &format!("/admin/users/{}", ids[3]),
+        None,
+    )
+    .await;
+    assert_error(&gone, 404, "user_not_found");
+}
+
+#[tokio::test]
+async fn admin_generate_link_of_every_type_and_invite() {
+    let stack = reference_stack().await;
+    let email = unique_email("genlink");
+    let signup_link = admin(
+        stack,
+        Method::POST,
+        "/admin/generate_link",
+        Some(json!({"type": "signup", "email": email, "password": "secret-pw"})),
+    )
+    .await;
+    assert_eq!(signup_link.status, StatusCode::OK, "{:?}", signup_link.body);
+    let b = &signup_link.body;
+    assert_eq!(b["email"], email);
+    assert_eq!(b["verification_type"], "signup");
+    assert_eq!(b["email_otp"].as_str().unwrap().len(), 6);
+    assert!(
+        b["action_link"]
+            .as_str()
+            .unwrap()
+            .contains(b["hashed_token"].as_str().unwrap())
+    );
+    assert!(b["redirect_to"].is_string());
+    assert!(
+        stack.mailbox().messages(&email).is_empty(),
+        "generate_link sends nothing"
+    );
+    let v = post(
+        stack,
+        "/verify",
+        json!({"type": "signup", "token_hash": b["hashed_token"]}),
+    )
+    .await;
+    assert_eq!(v.status, StatusCode::OK, "{:?}", v.body);
+
+    for kind in ["magiclink", "recovery"] {
+        let r = admin(
+            stack,
+            Method::POST,
+            "/admin/generate_link",
+            Some(json!({"type": kind, "email": email})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{kind}: {:?}", r.body);
+        assert_eq!(r.body["verification_type"], kind);
+        let v = post(
+            stack,
+            "/verify",
+            json!({"type": kind, "token_hash": r.body["hashed_token"]}),
+        )
+        .await;
+        assert_eq!(v.status, StatusCode::OK, "{kind}: {:?}", v.body);
+    }
+    let new_email = unique_email("genlink-new");
+    for kind in ["email_change_current", "email_change_new"] {
+        let r = admin(
+            stack,
+            Method::POST,
+            "/admin/generate_link",
+            Some(json!({"type": kind, "email": email, "new_email": new_email})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{kind}: {:?}", r.body);
+        assert_eq!(r.body["verification_type"], kind);
+        assert_eq!(r.body["new_email"], new_email);
+    }
+    let invitee = unique_email("invitee");
+    let inv = admin(
+        stack,
+        Method::POST,
+        "/admin/generate_link",
+        Some(json!({"type": "invite", "email": invitee})),
+    )
+    .await;
+    assert_eq!(inv.body["verification_type"], "invite");
+    assert!(inv.body["invited_at"].is_string());
+    let bad = admin(
+        stack,
+        Method::POST,
+        "/admin/generate_link",
+        Some(json!({"type": "nope", "email": invitee})),
+    )
+    .await;
+    assert_error(&bad, 400, "validation_failed");
+
+    let invited = unique_email("invited");
+    let r = admin(
+        stack,
+        Method::POST,
+        "/invite",
+        Some(json!({"email": invited, "data": {"team": "x"}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body["invited_at"].is_string());
+    let msg = stack.mailbox().latest(&invited).unwrap();
+    assert_eq!(msg.kind, supabase_local::MessageKind::Invite);
+    let v = post(
+        stack,
+        "/verify",
+        json!({"type": "invite", "email": invited, "token": msg.otp}),
+    )
+    .await;
+    assert_eq!(v.status, StatusCode::OK, "{:?}", v.body);
+    assert_eq!(v.body["user"]["user_metadata"]["team"], "x");
+}
+
+#[tokio::test]
+async fn admin_lists_and_deletes_factors() {
+    let stack = reference_stack().await;
+    let s = signup(stack, &unique_email("admin-mfa"), "secret-pw").await;
+    let token = s["access_token"].as_str().unwrap();
+    let uid = s["user"]["id"].as_str().unwrap();
+    let f = call(
+        stack,
+        Method::POST,
+        "/factors",
+        Some(token),
+        Some(json!({"factor_type": "totp"})),
+    )
+    .await;
+    let fid = f.body["id"].as_str().unwrap();
+    let list = admin(
+        stack,
+        Method::GET,
+        &format!("/admin/users/{uid}/factors"),
+        None,
+    )
+    .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.body[0]["id"], fid);
+    assert_eq!(list.body[0]["status"], "unverified");
+    assert_eq!(list.body[0]["factor_type"], "totp");
+    let del = admin(
+        stack,
+        Method::DELETE,
+        &format!("/admin/users/{uid}/factors/{fid}"),
+        None,
+    )
+    .await;
+    assert_eq!(del.status, StatusCode::OK);
+    assert_eq!(del.body["id"], fid);
+    let list = admin(
+        stack,
+        Method::GET,
+        &format!("/admin/users/{uid}/factors"),
+        None,
+    )
+    .await;
+    assert_eq!(list.body, json!([]));
+}

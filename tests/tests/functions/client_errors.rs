@@ -1,0 +1,146 @@
+//! Relay and network failures, against a scripted server: typed errors, nothing sent twice.
+
+use std::time::Duration;
+
+use supabase_core::functions::{FunctionsError, InvokeOptions};
+use supabase_core::{Error, create_client};
+use supabase_tests::fault::{Fault, FaultServer};
+
+#[tokio::test]
+async fn the_relay_header_makes_a_relay_error() {
+    let server = FaultServer::start(vec![Fault::Respond {
+        status: 502,
+        headers: vec![("x-relay-error".into(), "true".into())],
+        body: r#"{"error":"relay could not reach the function"}"#.into(),
+    }])
+    .await;
+    let client = create_client(server.url(), "anon-key").unwrap();
+    let err = client
+        .functions()
+        .invoke("hello-world", InvokeOptions::new().text("x"))
+        .await
+        .unwrap_err();
+    let Error::Functions(FunctionsError::Relay(resp)) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(resp.status().as_u16(), 502);
+    assert!(resp.text().contains("relay could not reach"));
+    assert_eq!(server.requests(), vec!["POST".to_owned()], "sent once");
+
+    // Even a 2xx carrying the header is a relay error, as in functions-js.
+    let server = FaultServer::start(vec![Fault::Respond {
+        status: 200,
+        headers: vec![("x-relay-error".into(), "true".into())],
+        body: "{}".into(),
+    }])
+    .await;
+    let client = create_client(server.url(), "anon-key").unwrap();
+    let err = client
+        .functions()
+        .invoke("hello-world", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Functions(FunctionsError::Relay(_))),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_fetch_error() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = create_client(format!("http://127.0.0.1:{port}"), "anon-key").unwrap();
+    let err = client
+        .functions()
+        .invoke("hello-world", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Functions(FunctionsError::Fetch(_))),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("Failed to send a request to the Edge Function")
+    );
+}
+
+#[tokio::test]
+async fn failures_are_never_retried() {
+    // A reset connection: one request, a fetch error (even for GET).
+    let server = FaultServer::start(vec![Fault::Reset, Fault::ok("{}")]).await;
+    let client = create_client(server.url(), "anon-key").unwrap();
+    let err = client
+        .functions()
+        .invoke(
+            "hello-world",
+            InvokeOptions::new().method(supabase_core::functions::HttpMethod::Get),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Functions(FunctionsError::Fetch(_))),
+        "{err:?}"
+    );
+    assert_eq!(server.requests(), vec!["GET".to_owned()]);
+
+    // A 503 is returned as it is.
+    let server = FaultServer::start(vec![Fault::status(503), Fault::ok("{}")]).await;
+    let client = create_client(server.url(), "anon-key").unwrap();
+    let err = client
+        .functions()
+        .invoke("hello-world", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.requests().len(), 1);
+
+    // A timeout: one request.
+    let server = FaultServer::start(vec![Fault::Delay(Duration::from_secs(3))]).await;
+    let client = create_client(server.url(), "anon-key").unwrap();
+    let err = client
+        .functions()
+        .invoke(
+            "hello-world",
+            InvokeOptions::new().timeout(Duration::from_millis(100)),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_names_and_bodies_send_nothing() {
+    let server = FaultServer::start(vec![Fault::ok("{}")]).await;
+    let client = create_client(server.url(), "anon-key").unwrap();
+    for name in ["../admin", "a/b", "..", "", "hello world", "x?y=1"] {
+        let err = client
+            .functions()
+            .invoke(name, InvokeOptions::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{name}: {err:?}");
+    }
+    let mut bad = std::collections::BTreeMap::new();
+    bad.insert(vec![1u8], 1); // a map with non-string keys is not JSON
+    let err = client
+        .functions()
+        .invoke("hello-world", InvokeOptions::new().body(&bad))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Encode(_)), "{err:?}");
+    let err = client
+        .functions()
+        .invoke(
+            "hello-world",
+            InvokeOptions::new().header("bad header", "x"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+}

@@ -1,0 +1,617 @@
+//! Functions running in Deno: bodies, responses, headers, methods, regions, JWTs, errors.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use supabase_core::functions::{
+    FunctionData, FunctionRegion, FunctionsError, HttpMethod, InvokeOptions,
+};
+use supabase_core::{ClientOptions, Error, create_client};
+
+use crate::{anon, deno_stack, echo, hex};
+
+#[tokio::test]
+async fn reference_basic_invocation() {
+    let client = anon().await;
+    let data: Value = client
+        .functions()
+        .invoke(
+            "hello-world",
+            InvokeOptions::new().body(&json!({ "name": "Functions" })),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(data, json!({ "message": "Hello Functions!" }));
+}
+
+#[tokio::test]
+async fn reference_custom_headers() {
+    let client = anon().await;
+    let seen = echo(
+        &client,
+        InvokeOptions::new()
+            .header("my-custom-header", "my-custom-header-value")
+            .body(&json!({ "foo": "bar" })),
+    )
+    .await;
+    assert_eq!(
+        seen["headers"]["my-custom-header"],
+        "my-custom-header-value"
+    );
+    assert_eq!(seen["headers"]["content-type"], "application/json");
+    assert_eq!(seen["bodyHex"], hex(br#"{"foo":"bar"}"#));
+}
+
+#[tokio::test]
+async fn reference_error_handling_gives_status_and_body() {
+    let client = anon().await;
+    let err = client
+        .functions()
+        .invoke(
+            "kinds",
+            InvokeOptions::new()
+                .header("x-kind", "error")
+                .header("x-status", "418")
+                .header("x-detail", "short and stout"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(418));
+    let Error::Functions(FunctionsError::Http(resp)) = err else {
+        panic!("expected an HTTP error, got {err:?}");
+    };
+    let body: Value = resp.json().unwrap();
+    assert_eq!(
+        body,
+        json!({ "error": "teapot", "detail": "short and stout" })
+    );
+}
+
+#[tokio::test]
+async fn every_body_kind_sets_its_content_type() {
+    let client = anon().await;
+
+    let seen = echo(&client, InvokeOptions::new().text("plain words")).await;
+    assert_eq!(seen["headers"]["content-type"], "text/plain");
+    assert_eq!(seen["bodyHex"], hex(b"plain words"));
+
+    let raw = [0u8, 159, 146, 150, 255];
+    let seen = echo(&client, InvokeOptions::new().bytes(raw.to_vec())).await;
+    assert_eq!(seen["headers"]["content-type"], "application/octet-stream");
+    assert_eq!(seen["bodyHex"], hex(&raw));
+
+    let seen = echo(&client, InvokeOptions::new()).await;
+    assert!(seen["headers"].get("content-type").is_none(), "{seen}");
+    assert_eq!(seen["bodyHex"], "");
+}
+
+#[tokio::test]
+async fn a_callers_content_type_wins() {
+    let client = anon().await;
+    let seen = echo(
+        &client,
+        InvokeOptions::new()
+            .header("Content-Type", "application/vnd.planet+json")
+            .body(&json!({ "name": "Earth" })),
+    )
+    .await;
+    assert_eq!(
+        seen["headers"]["content-type"],
+        "application/vnd.planet+json"
+    );
+    assert_eq!(seen["bodyHex"], hex(br#"{"name":"Earth"}"#));
+}
+
+#[tokio::test]
+async fn multipart_forms_reach_the_function() {
+    let client = anon().await;
+    let fields: Value = client
+        .functions()
+        .invoke(
+            "form",
+            InvokeOptions::new().form(
+                supabase_core::functions::Form::new()
+                    .text("name", "Ada")
+                    .file("notes", "notes.txt", "text/plain", "first line\n"),
+            ),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields,
+        json!({
+            "name": "Ada",
+            "notes": { "fileName": "notes.txt", "type": "text/plain", "text": "first line\n" }
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_streamed_body_arrives_whole() {
+    let client = anon().await;
+    let chunks: Vec<Result<Bytes, std::io::Error>> = (0..5)
+        .map(|i| Ok(Bytes::from(format!("row {i}\n"))))
+        .collect();
+    let seen = echo(
+        &client,
+        InvokeOptions::new()
+            .header("content-type", "text/csv")
+            .stream(futures_util::stream::iter(chunks)),
+    )
+    .await;
+    assert_eq!(seen["headers"]["content-type"], "text/csv");
+    let expected: String = (0..5).map(|i| format!("row {i}\n")).collect();
+    assert_eq!(seen["bodyHex"], hex(expected.as_bytes()));
+}
+
+#[tokio::test]
+async fn headers_of_one_call_do_not_leak_into_the_next() {
+    let client = anon().await;
+    let first = echo(&client, InvokeOptions::new().header("x-only-once", "1")).await;
+    assert_eq!(first["headers"]["x-only-once"], "1");
+    let second = echo(&client, InvokeOptions::new()).await;
+    assert!(second["headers"].get("x-only-once").is_none(), "{second}");
+    // The client's own headers are on every call.
+    let stack = deno_stack().await;
+    assert_eq!(second["headers"]["apikey"], stack.anon_key());
+    assert_eq!(
+        second["headers"]["authorization"],
+        format!("Bearer {}", stack.anon_key())
+    );
+}
+
+#[tokio::test]
+async fn the_method_can_be_overridden() {
+    let client = anon().await;
+    for (method, name) in [
+        (HttpMethod::Get, "GET"),
+        (HttpMethod::Post, "POST"),
+        (HttpMethod::Put, "PUT"),
+        (HttpMethod::Patch, "PATCH"),
+        (HttpMethod::Delete, "DELETE"),
+    ] {
+        let seen = echo(&client, InvokeOptions::new().method(method)).await;
+        assert_eq!(seen["method"], name);
+    }
+    let seen = echo(&client, InvokeOptions::new()).await;
+    assert_eq!(seen["method"], "POST", "POST is the default");
+    let err = client
+        .functions()
+        .invoke(
+            "echo",
+            InvokeOptions::new().method(HttpMethod::Get).text("x"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn regions_send_the_header_and_the_query_parameter() {
+    let client = anon().await;
+    let seen = echo(
+        &client,
+        InvokeOptions::new().region(FunctionRegion::EuWest1),
+    )
+    .await;
+    assert_eq!(seen["headers"]["x-region"], "eu-west-1");
+    assert_eq!(seen["search"], "?forceFunctionRegion=eu-west-1");
+
+    // A client-wide region, overridden per call, and `Any` sending nothing.
+    let functions = client.functions().region(FunctionRegion::UsEast1);
+    let seen: Value = functions
+        .invoke("echo", InvokeOptions::new())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["headers"]["x-region"], "us-east-1");
+    let seen: Value = functions
+        .invoke("echo", InvokeOptions::new().region(FunctionRegion::Any))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(seen["headers"].get("x-region").is_none(), "{seen}");
+    assert_eq!(seen["search"], "");
+}
+
+#[tokio::test]
+async fn responses_are_read_by_kind() {
+    let client = anon().await;
+    let kind = |k: &str| InvokeOptions::new().header("x-kind", k);
+    let f = client.functions();
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Planets {
+        planets: Vec<String>,
+        count: u32,
+    }
+    let typed: Planets = f
+        .invoke("kinds", kind("json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        typed,
+        Planets {
+            planets: vec!["Mercury".into(), "Venus".into()],
+            count: 2
+        }
+    );
+
+    let resp = f.invoke("kinds", kind("text")).await.unwrap();
+    assert_eq!(resp.content_type(), "text/plain");
+    assert_eq!(resp.text().await.unwrap(), "plain text");
+
+    let bytes = f
+        .invoke("kinds", kind("bytes"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], &[0, 1, 2, 253, 254, 255]);
+
+    let chunks: Vec<Bytes> = f
+        .invoke("kinds", kind("bytes"))
+        .await
+        .unwrap()
+        .stream()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(chunks.concat(), vec![0, 1, 2, 253, 254, 255]);
+
+    // Decoded by Content-Type, as functions-js does.
+    match f
+        .invoke("kinds", kind("json"))
+        .await
+        .unwrap()
+        .data()
+        .await
+        .unwrap()
+    {
+        FunctionData::Json(v) => assert_eq!(v["count"], 2),
+        other => panic!("{other:?}"),
+    }
+    match f
+        .invoke("kinds", kind("bytes"))
+        .await
+        .unwrap()
+        .data()
+        .await
+        .unwrap()
+    {
+        FunctionData::Bytes(b) => assert_eq!(b.len(), 6),
+        other => panic!("{other:?}"),
+    }
+    match f
+        .invoke("kinds", kind("text"))
+        .await
+        .unwrap()
+        .data()
+        .await
+        .unwrap()
+    {
+        FunctionData::Text(t) => assert_eq!(t, "plain text"),
+        other => panic!("{other:?}"),
+    }
+    match f
+        .invoke("kinds", kind("none"))
+        .await
+        .unwrap()
+        .data()
+        .await
+        .unwrap()
+    {
+        FunctionData::Text(t) => assert_eq!(t, "", "204 without a body"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn non_utf8_text_is_a_decode_error() {
+    let client = anon().await;
+    let err = client
+        .functions()
+        .invoke("kinds", InvokeOptions::new().header("x-kind", "latin1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn server_sent_events_stream_as_parsed_events() {
+    let client = anon().await;
+    let resp = client
+        .functions()
+        .invoke(
+            "kinds",
+            InvokeOptions::new()
+                .header("x-kind", "sse")
+                .header("x-count", "4"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.content_type(), "text/event-stream");
+    let FunctionData::EventStream(mut events) = resp.data().await.unwrap() else {
+        panic!("expected an event stream");
+    };
+    let mut seen = Vec::new();
+    while let Some(event) = events.next().await {
+        let event = event.unwrap();
+        assert_eq!(event.event, "tick");
+        let data: Value = event.json().unwrap();
+        seen.push((event.id.clone(), data["n"].as_i64().unwrap()));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ("1".to_owned(), 1),
+            ("2".to_owned(), 2),
+            ("3".to_owned(), 3),
+            ("4".to_owned(), 4)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_function_past_its_timeout_is_a_timeout_error() {
+    let client = anon().await;
+    let err = client
+        .functions()
+        .invoke(
+            "slow",
+            InvokeOptions::new()
+                .header("x-ms", "5000")
+                .timeout(Duration::from_millis(200)),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+
+    // The default comes from ClientOptions::function_client_timeout.
+    let stack = deno_stack().await;
+    let client = create_client(stack.url(), stack.anon_key()).unwrap();
+    let short = supabase_core::Client::new(
+        stack.url(),
+        stack.anon_key(),
+        ClientOptions::default().function_client_timeout(Duration::from_millis(200)),
+    )
+    .unwrap();
+    let err = short
+        .functions()
+        .invoke("slow", InvokeOptions::new().header("x-ms", "5000"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(Some(d)) if d == Duration::from_millis(200)));
+    // Within the timeout, the same function answers.
+    let text = client
+        .functions()
+        .invoke("slow", InvokeOptions::new().header("x-ms", "10"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "Slow Response");
+}
+
+#[tokio::test]
+async fn jwt_verification_is_on_by_default_and_off_per_function() {
+    let stack = deno_stack().await;
+    let forged =
+        supabase_local::api_key("another-secret-that-is-at-least-32-chars!", "anon").unwrap();
+    let client = create_client(stack.url(), &forged).unwrap();
+
+    let err = client
+        .functions()
+        .invoke("echo", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    let Error::Functions(FunctionsError::Http(resp)) = err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(resp.status().as_u16(), 401);
+    assert_eq!(
+        resp.json::<Value>().unwrap(),
+        json!({ "msg": "Invalid JWT" })
+    );
+
+    // `open` has verify_jwt = false.
+    let seen: Value = client
+        .functions()
+        .invoke("open", InvokeOptions::new())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["method"], "POST");
+    // `public-echo` has `verify_jwt = false` in the project's config.toml.
+    let seen: Value = client
+        .functions()
+        .invoke("public-echo", InvokeOptions::new())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["path"], "/public-echo");
+
+    // A user's token is accepted.
+    let user = stack
+        .mint_jwt(&json!({ "role": "authenticated", "sub": "u-1", "exp": 4_000_000_000u64 }))
+        .unwrap();
+    let seen = crate::echo(
+        &create_client(stack.url(), stack.anon_key()).unwrap(),
+        InvokeOptions::new().header("Authorization", format!("Bearer {user}")),
+    )
+    .await;
+    assert_eq!(seen["headers"]["authorization"], format!("Bearer {user}"));
+
+    // Without any credentials, and with a non-Bearer scheme: main.ts's messages.
+    let http = reqwest::Client::new();
+    let url = format!("{}/functions/v1/echo", stack.url());
+    let resp = http.post(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        crate::read_json(resp).await,
+        json!({ "msg": "Error: Missing authorization header" })
+    );
+    let resp = http
+        .post(&url)
+        .header("Authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        crate::read_json(resp).await,
+        json!({ "msg": "Error: Auth header is not 'Bearer {token}'" })
+    );
+    // CORS preflights are not checked.
+    let resp = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn a_missing_function_answers_like_the_edge_runtime() {
+    let client = anon().await;
+    let err = client
+        .functions()
+        .invoke("no-such-function", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    let Error::Functions(FunctionsError::Http(resp)) = err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(resp.status().as_u16(), 404);
+    assert_eq!(resp.text(), "Function not found");
+}
+
+#[tokio::test]
+async fn crashing_and_unbootable_functions_give_the_runtime_errors() {
+    let client = anon().await;
+    let err = client
+        .functions()
+        .invoke("boom", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    let Error::Functions(FunctionsError::Http(resp)) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(resp.status().as_u16(), 500);
+    assert_eq!(resp.json::<Value>().unwrap()["code"], "WORKER_ERROR");
+
+    let err = client
+        .functions()
+        .invoke("broken", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    let Error::Functions(FunctionsError::Http(resp)) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(resp.status().as_u16(), 503);
+    assert_eq!(
+        resp.json::<Value>().unwrap(),
+        json!({ "code": "BOOT_ERROR", "message": "Worker failed to boot (please check logs)" })
+    );
+}
+
+#[tokio::test]
+async fn the_path_after_the_name_and_the_query_pass_through() {
+    let stack = deno_stack().await;
+    let resp = reqwest::Client::new()
+        .put(format!(
+            "{}/functions/v1/echo/planets/earth?moons=1",
+            stack.url()
+        ))
+        .header("apikey", stack.anon_key())
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let seen: Value = crate::read_json(resp).await;
+    assert_eq!(seen["method"], "PUT");
+    assert_eq!(seen["path"], "/echo/planets/earth");
+    assert_eq!(seen["search"], "?moons=1");
+    assert_eq!(seen["bodyHex"], hex(b"abc"));
+    // Kong's default: `Authorization` from the apikey.
+    assert_eq!(
+        seen["headers"]["authorization"],
+        format!("Bearer {}", stack.anon_key())
+    );
+}
+
+#[tokio::test]
+async fn functions_get_the_stack_environment_and_keep_their_worker() {
+    let stack = deno_stack().await;
+    let client = anon().await;
+    let env = |c: supabase_core::Client| async move {
+        c.functions()
+            .invoke("env", InvokeOptions::new())
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let first = env(client.clone()).await;
+    assert_eq!(first["supabaseUrl"], stack.url());
+    assert_eq!(first["anonKeySet"], true);
+    assert_eq!(first["secretLength"], "s3cr3t-value".len());
+    assert_eq!(first["internal"], Value::Null);
+    let second = env(client).await;
+    assert_eq!(first["pid"], second["pid"], "the worker is reused");
+}
+
+#[tokio::test]
+async fn secrets_stay_out_of_debug_output() {
+    let stack = deno_stack().await;
+    let dbg = format!("{stack:?}");
+    assert!(!dbg.contains("s3cr3t-value"), "{dbg}");
+    let config = supabase_local::FunctionsConfig::new().secret("API_TOKEN", "tok-123456");
+    let dbg = format!("{config:?}");
+    assert!(
+        dbg.contains("API_TOKEN") && !dbg.contains("tok-123456"),
+        "{dbg}"
+    );
+
+    let client = anon().await;
+    let resp = client
+        .functions()
+        .invoke("echo", InvokeOptions::new())
+        .await
+        .unwrap();
+    let dbg = format!("{resp:?} {client:?}");
+    assert!(!dbg.contains(stack.anon_key()), "{dbg}");
+    let err = create_client(stack.url(), stack.anon_key())
+        .unwrap()
+        .functions()
+        .invoke("no-such-function", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    assert!(!format!("{err:?}").contains(stack.anon_key()));
+}

@@ -1,0 +1,58 @@
+//! Typed Postgres functions: `Rpc` types (as codegen emits them) called with `client.call`.
+
+use serde::Serialize;
+use supabase_core::prelude::*;
+use supabase_tests::anon;
+
+use super::{Planet, planet};
+
+#[derive(Serialize)]
+struct AddOneEach {
+    arr: Vec<i32>,
+}
+
+impl Rpc for AddOneEach {
+    const NAME: &'static str = "add_one_each";
+    const SCHEMA: &'static str = "public";
+    const READ_ONLY: bool = false;
+    type Output = Vec<i32>;
+}
+
+#[derive(Serialize)]
+struct ListStoredPlanets {}
+
+impl Rpc for ListStoredPlanets {
+    const NAME: &'static str = "list_stored_planets";
+    const SCHEMA: &'static str = "public";
+    const READ_ONLY: bool = false;
+    type Output = Vec<Planet>;
+}
+
+impl RpcRows for ListStoredPlanets {
+    type Row = Planet;
+}
+
+#[tokio::test]
+async fn a_scalar_function_returns_its_output_type() {
+    let out: Vec<i32> = anon()
+        .await
+        .call(AddOneEach { arr: vec![1, 2, 3] })
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(out, [2, 3, 4]);
+}
+
+#[tokio::test]
+async fn a_set_returning_function_takes_typed_filters() {
+    let rows = anon()
+        .await
+        .call_rows(ListStoredPlanets {})
+        .gte(planet::moons, 2)
+        .lte(planet::id, 5)
+        .order(planet::name.asc())
+        .await
+        .unwrap();
+    let names: Vec<_> = rows.iter().filter_map(|p| p.name.as_deref()).collect();
+    assert_eq!(names, ["Jupiter", "Mars", "Tatooine"]);
+}

@@ -1,0 +1,151 @@
+use serde_json::json;
+use supabase_core::Error;
+use supabase_core::realtime::{ChannelConfig, RealtimeError};
+
+use crate::{anon, next, room};
+
+#[tokio::test]
+async fn broadcast_reaches_the_other_client_but_not_the_sender_unless_self() {
+    let (a, b) = (anon().await, anon().await);
+    let name = room();
+    let ch_a = a.channel(&name, ChannelConfig::default());
+    let mut from_a = ch_a.broadcast_stream("cursor-pos");
+    let ch_a = ch_a.subscribe().await.expect("a subscribed");
+    let ch_b = b.channel(&name, ChannelConfig::default().broadcast_self(true));
+    let mut at_b = ch_b.broadcast_stream("*");
+    let ch_b = ch_b.subscribe().await.expect("b subscribed");
+
+    ch_a.send_broadcast("cursor-pos", json!({"x": 1}))
+        .await
+        .unwrap();
+    let got = next(&mut at_b).await;
+    assert_eq!(
+        (got.event.as_str(), &got.payload),
+        ("cursor-pos", &json!({"x": 1}))
+    );
+
+    // b has self on: it hears its own message; a (self off) hears b's but never its own.
+    ch_b.send_broadcast("cursor-pos", json!({"x": 2}))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut at_b).await.payload, json!({"x": 2}));
+    assert_eq!(
+        next(&mut from_a).await.payload,
+        json!({"x": 2}),
+        "a's own message must not come back"
+    );
+}
+
+#[tokio::test]
+async fn acknowledged_broadcast_waits_for_the_server() {
+    let (a, b) = (anon().await, anon().await);
+    let name = room();
+    let receiver = b.channel(&name, ChannelConfig::default());
+    let mut heard = receiver.broadcast_stream("ping");
+    receiver.subscribe().await.unwrap();
+    let sender = a
+        .channel(&name, ChannelConfig::default().broadcast_ack(true))
+        .subscribe()
+        .await
+        .unwrap();
+    sender
+        .send_broadcast("ping", json!({"n": 1}))
+        .await
+        .expect("acknowledged");
+    assert_eq!(next(&mut heard).await.payload, json!({"n": 1}));
+}
+
+#[tokio::test]
+async fn a_channel_that_is_not_joined_broadcasts_over_rest() {
+    let (a, b) = (anon().await, anon().await);
+    let name = room();
+    let receiver = b.channel(&name, ChannelConfig::default());
+    let mut heard = receiver.broadcast_stream("news");
+    receiver.subscribe().await.unwrap();
+    let not_joined = a.channel(&name, ChannelConfig::default());
+    not_joined
+        .send_broadcast("news", json!({"via": "rest"}))
+        .await
+        .expect("202");
+    assert!(
+        !a.realtime().is_connected(),
+        "REST must not open the socket"
+    );
+    assert_eq!(next(&mut heard).await.payload, json!({"via": "rest"}));
+}
+
+#[tokio::test]
+async fn rest_broadcast_with_a_bad_key_is_a_typed_error() {
+    let stack = crate::stack().await;
+    let forged =
+        supabase_local::api_key("another-secret-that-is-at-least-32-chars-long", "anon").unwrap();
+    let client = supabase_core::Client::new(stack.url(), forged, crate::options()).unwrap();
+    let err = client
+        .channel(room(), ChannelConfig::default())
+        .send_broadcast("x", json!({}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Realtime(RealtimeError::Rest { status: 401, .. })
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn callbacks_as_in_the_reference_and_the_1_0_0_serializer() {
+    use std::sync::mpsc;
+    use supabase_core::realtime::{RealtimeOptions, SubscribeStatus, Vsn};
+
+    let stack = crate::stack().await;
+    // A client speaking vsn 1.0.0 (JSON objects) next to one speaking 2.0.0 (arrays).
+    let v1 = supabase_core::Client::new(
+        stack.url(),
+        stack.anon_key(),
+        supabase_core::ClientOptions::default().realtime(RealtimeOptions::default().vsn(Vsn::V1)),
+    )
+    .unwrap();
+    let name = room();
+    let (tx, rx) = mpsc::channel();
+    let (status_tx, status_rx) = mpsc::channel();
+    let channel = v1
+        .channel(&name, ChannelConfig::default())
+        .on_broadcast("cursor-pos", move |m| tx.send(m.payload).unwrap())
+        .subscribe_with(move |status, err| status_tx.send((status, err.cloned())).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        status_rx.recv().unwrap(),
+        (SubscribeStatus::Subscribed, None)
+    );
+    let sender = anon()
+        .await
+        .channel(&name, ChannelConfig::default())
+        .subscribe()
+        .await
+        .unwrap();
+    sender
+        .send_broadcast("other-event", json!({"ignored": true}))
+        .await
+        .unwrap();
+    sender
+        .send_broadcast("cursor-pos", json!({"x": 0.5}))
+        .await
+        .unwrap();
+    let got =
+        tokio::task::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .expect("callback called");
+    assert_eq!(
+        got,
+        json!({"x": 0.5}),
+        "only `cursor-pos` reaches the callback"
+    );
+    assert_eq!(v1.get_channels(), vec![channel.clone()]);
+    v1.remove_channel(&channel).await.unwrap();
+    assert_eq!(status_rx.recv().unwrap(), (SubscribeStatus::Closed, None));
+    assert!(v1.get_channels().is_empty());
+}

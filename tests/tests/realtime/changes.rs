@@ -1,0 +1,237 @@
+use serde::Deserialize;
+use serde_json::json;
+use supabase_core::prelude::*;
+use supabase_core::realtime::{
+    ChannelConfig, PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, SubscribeStatus,
+    TableChanges,
+};
+use supabase_tests::unique_id;
+
+use crate::{anon, next, room, service, user_token, uuid};
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "rt_open")]
+struct RtOpen {
+    #[supabase(primary_key)]
+    id: i64,
+    label: String,
+    qty: Option<i32>,
+}
+
+async fn insert_open(id: i64, label: &str, qty: i32) {
+    service()
+        .await
+        .table("rt_open")
+        .insert(json!({"id": id, "label": label, "qty": qty}))
+        .await
+        .expect("insert");
+}
+
+#[tokio::test]
+async fn inserts_updates_and_deletes_through_postgrest_arrive_with_filters() {
+    let client = anon().await;
+    let (id, id2, id3) = (unique_id(), unique_id(), unique_id());
+    let open = || PostgresChanges::schema("public").table("rt_open");
+    let channel = client.channel(room(), ChannelConfig::default());
+    let mut all = channel.postgres_changes_stream(Ev::All, open().filter(format!("id=eq.{id}")));
+    let mut inserts =
+        channel.postgres_changes_stream(Ev::Insert, open().filter(format!("id=in.({id},{id2})")));
+    let mut updates =
+        channel.postgres_changes_stream(Ev::Update, open().filter(format!("id=eq.{id}")));
+    let mut deletes =
+        channel.postgres_changes_stream(Ev::Delete, open().filter(format!("id=eq.{id}")));
+    channel.subscribe().await.expect("subscribed");
+
+    insert_open(id3, "not matched", 0).await; // no binding's filter matches
+    insert_open(id, "first", 1).await;
+    let c = next(&mut all).await;
+    assert_eq!(
+        (c.event_type, c.schema.as_str(), c.table.as_str()),
+        (Ev::Insert, "public", "rt_open")
+    );
+    assert_eq!(c.new, json!({"id": id, "label": "first", "qty": 1}));
+    assert_eq!(c.old, json!({}));
+    assert!(
+        c.columns
+            .iter()
+            .any(|col| col.name == "qty" && col.type_ == "int4")
+    );
+    assert!(!c.commit_timestamp.is_empty());
+    assert_eq!(
+        next(&mut inserts).await.new["id"],
+        json!(id),
+        "the filtered-out row must not come first"
+    );
+
+    let svc = service().await;
+    svc.table("rt_open")
+        .update(json!({"qty": 2}))
+        .eq("id", id)
+        .await
+        .unwrap();
+    let u = next(&mut updates).await;
+    assert_eq!((u.event_type, &u.new["qty"]), (Ev::Update, &json!(2)));
+    assert_eq!(
+        u.old,
+        json!({"id": id}),
+        "default replica identity: the old record is the key"
+    );
+    assert_eq!(next(&mut all).await.event_type, Ev::Update);
+
+    svc.table("rt_open").delete().eq("id", id).await.unwrap();
+    let d = next(&mut deletes).await;
+    assert_eq!(
+        (d.event_type, &d.old, &d.new),
+        (Ev::Delete, &json!({"id": id}), &json!({}))
+    );
+    assert_eq!(next(&mut all).await.event_type, Ev::Delete);
+
+    // Schema-wide listener (`schema="*"` in the reference) sees the table too.
+    let wide = client.channel(room(), ChannelConfig::default());
+    let mut everything = wide.postgres_changes_stream(Ev::All, PostgresChanges::schema("*"));
+    wide.subscribe().await.unwrap();
+    insert_open(id2, "second", 3).await;
+    assert_eq!(next(&mut inserts).await.new["id"], json!(id2));
+    loop {
+        let c = next(&mut everything).await;
+        if c.table == "rt_open" && c.new["id"] == json!(id2) {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
+    let client = anon().await;
+    let id = unique_id();
+    let channel = client.channel(room(), ChannelConfig::default());
+    let mut typed =
+        channel.postgres_changes_stream(Ev::All, TableChanges::<RtOpen>::new().eq(rt_open::id, id));
+    let mut big = channel.postgres_changes_stream(
+        Ev::Insert,
+        TableChanges::<RtOpen>::new().gte(rt_open::qty, 10),
+    );
+    channel.subscribe().await.unwrap();
+
+    insert_open(id, "typed", 7).await;
+    let change = next(&mut typed).await.expect("decodes");
+    assert_eq!(change.event_type, Ev::Insert);
+    assert_eq!(
+        change.new,
+        Some(RtOpen {
+            id,
+            label: "typed".into(),
+            qty: Some(7)
+        })
+    );
+    assert_eq!(change.old, None);
+
+    insert_open(unique_id(), "big", 12).await;
+    let change = next(&mut big).await.expect("decodes");
+    assert_eq!(
+        change.new.map(|r| r.qty),
+        Some(Some(12)),
+        "qty=7 must not pass gte.10"
+    );
+
+    service()
+        .await
+        .table("rt_open")
+        .delete()
+        .eq("id", id)
+        .await
+        .unwrap();
+    let change = next(&mut typed).await.expect("decodes");
+    assert_eq!((change.event_type, change.new), (Ev::Delete, None));
+    assert_eq!(change.old_record.get("id"), Some(&json!(id)));
+
+    // Two filters on one listener is not something Realtime can do.
+    let err = client
+        .channel(room(), ChannelConfig::default())
+        .on_postgres_changes(
+            Ev::All,
+            TableChanges::<RtOpen>::new()
+                .eq(rt_open::id, 1)
+                .lt(rt_open::qty, 2),
+            |_| {},
+        )
+        .subscribe()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            supabase_core::Error::Realtime(RealtimeError::Filter(_))
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn delivery_honours_rls_per_subscriber() {
+    let (alice, bob) = (uuid().await, uuid().await);
+    let alice_client = anon().await;
+    alice_client
+        .realtime()
+        .set_auth(Some(&user_token(&alice).await));
+    let anon_client = anon().await;
+    let items = || PostgresChanges::schema("public").table("rt_items");
+    let open = || PostgresChanges::schema("public").table("rt_open");
+
+    let a = alice_client.channel(room(), ChannelConfig::default());
+    let mut a_items = a.postgres_changes_stream(Ev::Insert, items());
+    a.subscribe().await.unwrap();
+    let n = anon_client.channel(room(), ChannelConfig::default());
+    let mut n_items = n.postgres_changes_stream(Ev::Insert, items());
+    let mut n_open = n.postgres_changes_stream(Ev::Insert, open());
+    n.subscribe().await.unwrap();
+
+    let (id, id2, marker) = (unique_id(), unique_id(), unique_id());
+    let svc = service().await;
+    svc.table("rt_items")
+        .insert(json!({"id": id, "owner": bob, "label": "bob's"}))
+        .await
+        .unwrap();
+    svc.table("rt_items")
+        .insert(json!({"id": id2, "owner": alice, "label": "alice's"}))
+        .await
+        .unwrap();
+    let first = next(&mut a_items).await;
+    assert_eq!(
+        first.new["label"], "alice's",
+        "alice must not see bob's row"
+    );
+
+    // Changes are delivered in order: once anon sees the later open row, it would have seen
+    // the protected rows.
+    insert_open(marker, "marker", 0).await;
+    loop {
+        if next(&mut n_open).await.new["id"] == json!(marker) {
+            break;
+        }
+    }
+    assert!(n_items.try_recv().is_none(), "anon sees no protected row");
+}
+
+#[tokio::test]
+async fn a_table_outside_the_publication_is_a_channel_error() {
+    let client = anon().await;
+    let channel = client
+        .channel(room(), ChannelConfig::default())
+        .on_postgres_changes(
+            Ev::All,
+            PostgresChanges::schema("public").table("no_such_table"),
+            |_| {},
+        );
+    let mut statuses = channel.status_stream();
+    // The join itself succeeds (as Realtime's does); the system message then reports the error.
+    channel.subscribe().await.expect("joined");
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    let (status, err) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    let message = err.expect("error").to_string();
+    assert!(
+        message.contains("Unable to subscribe to changes"),
+        "{message}"
+    );
+}

@@ -1,0 +1,231 @@
+use serde_json::json;
+use supabase_core::realtime::{
+    ChannelConfig, PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, SubscribeStatus,
+};
+use supabase_core::{Client, Error};
+use supabase_tests::unique_id;
+
+use crate::proxy::Proxy;
+use crate::{anon, next, options, room, service, stack, user_token, uuid};
+
+#[tokio::test]
+async fn clients_reconnect_and_rejoin_after_twenty_forced_drops() {
+    let stack = stack().await;
+    let proxy = Proxy::start(&stack.url()).await;
+    let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+    let name = room();
+    let channel = client.channel(&name, ChannelConfig::default());
+    let mut heard = channel.broadcast_stream("tick");
+    let mut statuses = channel.status_stream();
+    let mut changes = channel.postgres_changes_stream(
+        Ev::Insert,
+        PostgresChanges::schema("public").table("rt_open"),
+    );
+    channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+
+    let sender = anon()
+        .await
+        .channel(&name, ChannelConfig::default())
+        .subscribe()
+        .await
+        .unwrap();
+    for round in 0..20 {
+        proxy.drop_all();
+        // The drop is reported, then the channel is joined again on a new connection.
+        let (status, err) = next(&mut statuses).await;
+        assert_eq!(status, SubscribeStatus::ChannelError, "round {round}");
+        assert!(
+            matches!(err, Some(RealtimeError::NotConnected(_))),
+            "{err:?}"
+        );
+        assert_eq!(
+            next(&mut statuses).await.0,
+            SubscribeStatus::Subscribed,
+            "round {round}"
+        );
+        sender
+            .send_broadcast("tick", json!({"round": round}))
+            .await
+            .unwrap();
+        assert_eq!(next(&mut heard).await.payload, json!({"round": round}));
+    }
+    assert!(client.realtime().connection_count() >= 21);
+    // Postgres changes flow after the rejoins too.
+    let id = unique_id();
+    service()
+        .await
+        .table("rt_open")
+        .insert(json!({"id": id, "label": "after drops"}))
+        .await
+        .unwrap();
+    loop {
+        if next(&mut changes).await.new["id"] == json!(id) {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn set_auth_pushes_a_new_token_and_the_channel_stays_joined() {
+    let user = uuid().await;
+    let client = anon().await;
+    let channel = client.channel(room(), ChannelConfig::default());
+    let mut items = channel.postgres_changes_stream(
+        Ev::Insert,
+        PostgresChanges::schema("public").table("rt_items"),
+    );
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+
+    // As anon the row is invisible; after set_auth the same channel sees the user's rows.
+    client.realtime().set_auth(Some(&user_token(&user).await));
+    let token_refresh_done = client
+        .channel(room(), ChannelConfig::default())
+        .subscribe()
+        .await;
+    assert!(token_refresh_done.is_ok());
+    let id = unique_id();
+    service()
+        .await
+        .table("rt_items")
+        .insert(json!({"id": id, "owner": user, "label": "mine"}))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut items).await.new["id"], json!(id));
+    assert!(channel.is_joined());
+    assert!(
+        statuses.try_recv().is_none(),
+        "no status change: the channel stayed joined"
+    );
+
+    // An expired token pushed later shuts the channel down with a system error.
+    let expired = stack()
+        .await
+        .mint_jwt(&json!({"role": "authenticated", "sub": user, "exp": 1}))
+        .unwrap();
+    client.realtime().set_auth(Some(&expired));
+    let (status, err) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    assert!(err.unwrap().to_string().contains("Token has expired"));
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Closed);
+}
+
+#[tokio::test]
+async fn an_expired_or_forged_token_is_channel_error_and_a_bad_key_cannot_connect() {
+    let expired = stack()
+        .await
+        .mint_jwt(&json!({"role": "authenticated", "exp": 1}))
+        .unwrap();
+    let client = anon().await;
+    client.realtime().set_auth(Some(&expired));
+    let channel = client.channel(room(), ChannelConfig::default());
+    let mut statuses = channel.status_stream();
+    let err = channel.subscribe().await.unwrap_err();
+    match &err {
+        Error::Realtime(RealtimeError::JoinRefused { reason, .. }) => {
+            assert!(
+                reason.starts_with("InvalidJWTToken: Token has expired"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::ChannelError);
+
+    let forged =
+        supabase_local::api_key("another-secret-that-is-at-least-32-chars-long", "anon").unwrap();
+    client.realtime().set_auth(Some(&forged));
+    let err = client
+        .channel(room(), ChannelConfig::default())
+        .subscribe()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("JwtSignatureError"), "{err}");
+
+    // The socket itself refuses a bad API key (HTTP 403), reported as a connect error.
+    let bad = Client::new(stack().await.url(), forged, options()).unwrap();
+    let err = bad
+        .channel(room(), ChannelConfig::default())
+        .subscribe()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Realtime(RealtimeError::Connect(e)) if e.contains("403")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn private_channels_are_authorised_by_rls_on_realtime_messages() {
+    let user = uuid().await;
+    let client = anon().await;
+    client.realtime().set_auth(Some(&user_token(&user).await));
+    let mine = format!("private-{user}");
+    let ok = client
+        .channel(&mine, ChannelConfig::default().private(true))
+        .subscribe()
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+    let err = client
+        .channel(
+            format!("private-{}", uuid().await),
+            ChannelConfig::default().private(true),
+        )
+        .subscribe()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("You do not have permissions to read from this Channel topic"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_channels_share_one_socket() {
+    let client = anon().await;
+    let other = anon().await;
+    let mut streams = Vec::new();
+    let mut names = Vec::new();
+    for _ in 0..100 {
+        let name = room();
+        let channel = client.channel(&name, ChannelConfig::default());
+        streams.push(channel.broadcast_stream("hello"));
+        channel.subscribe().await.unwrap();
+        names.push(name);
+    }
+    assert_eq!(client.get_channels().len(), 100);
+    assert_eq!(client.realtime().connection_count(), 1);
+    for (i, name) in names.iter().enumerate() {
+        other
+            .channel(name, ChannelConfig::default())
+            .send_broadcast("hello", json!({"i": i}))
+            .await
+            .unwrap();
+    }
+    for (i, stream) in streams.iter_mut().enumerate() {
+        assert_eq!(next(stream).await.payload, json!({"i": i}));
+    }
+    client.remove_all_channels().await.unwrap();
+    assert!(client.get_channels().is_empty());
+    assert!(!client.realtime().is_connected());
+}
+
+#[tokio::test]
+async fn debug_output_never_shows_keys_or_tokens() {
+    let stack = stack().await;
+    let client = Client::new(stack.url(), stack.anon_key(), options()).unwrap();
+    let token = user_token("00000000-0000-0000-0000-000000000001").await;
+    client.realtime().set_auth(Some(&token));
+    let channel = client.channel(room(), ChannelConfig::default());
+    for text in [
+        format!("{client:?}"),
+        format!("{:?}", client.realtime()),
+        format!("{channel:?}"),
+    ] {
+        assert!(!text.contains(stack.anon_key()), "{text}");
+        assert!(!text.contains(&token), "{text}");
+    }
+}

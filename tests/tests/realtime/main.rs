@@ -1,0 +1,96 @@
+//! Realtime end to end: the client against the stack's Realtime stand-in, with postgres
+//! changes coming from the real Postgres.
+
+mod broadcast;
+mod changes;
+mod connection;
+mod presence;
+mod proxy;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use supabase_core::realtime::{EventStream, RealtimeOptions};
+use supabase_core::{Client, ClientOptions};
+use supabase_local::Stack;
+use tokio::sync::OnceCell;
+
+/// The stack, with the realtime test tables created once.
+pub(crate) async fn stack() -> &'static Stack {
+    static READY: OnceCell<()> = OnceCell::const_new();
+    let stack = supabase_tests::reference_stack().await;
+    READY
+        .get_or_init(|| async {
+            // The stand-in creates the `realtime` schema on first use (the schema file adds
+            // policies to `realtime.messages`): a REST broadcast to nobody wakes it.
+            let client = Client::new(stack.url(), stack.anon_key(), options()).expect("client");
+            client
+                .channel("warm-up", supabase_core::realtime::ChannelConfig::default())
+                .send_broadcast("warm-up", serde_json::json!({}))
+                .await
+                .expect("realtime stand-in answers");
+            stack
+                .execute_sql(include_str!("schema.sql"))
+                .await
+                .expect("realtime test schema");
+            stack.reload_schema().await.expect("reload");
+        })
+        .await;
+    stack
+}
+
+/// Short timings so reconnections happen quickly in tests.
+pub(crate) fn options() -> ClientOptions {
+    ClientOptions::default().realtime(
+        RealtimeOptions::default()
+            .timeout(Duration::from_secs(5))
+            .heartbeat_interval(Duration::from_secs(2))
+            .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200)),
+    )
+}
+
+pub(crate) async fn client_with(key: &str) -> Client {
+    let stack = stack().await;
+    Client::new(stack.url(), key, options()).expect("client")
+}
+
+pub(crate) async fn anon() -> Client {
+    client_with(stack().await.anon_key()).await
+}
+
+pub(crate) async fn service() -> Client {
+    client_with(stack().await.service_role_key()).await
+}
+
+/// A token for user `sub` (role `authenticated`).
+pub(crate) async fn user_token(sub: &str) -> String {
+    stack()
+        .await
+        .mint_jwt(
+            &serde_json::json!({"role": "authenticated", "sub": sub, "exp": 4_000_000_000u64}),
+        )
+        .expect("jwt")
+}
+
+/// A unique channel name.
+pub(crate) fn room() -> String {
+    format!("room-{}", supabase_tests::unique_id())
+}
+
+/// The next event, failing the test if none comes within 10 s (a stall, not a timing claim).
+pub(crate) async fn next<T>(stream: &mut EventStream<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("no event within 10 s")
+        .expect("stream ended")
+}
+
+/// A fresh uuid from Postgres.
+pub(crate) async fn uuid() -> String {
+    let v = stack()
+        .await
+        .query_json("select gen_random_uuid()::text as u")
+        .await
+        .expect("uuid");
+    v[0]["u"].as_str().expect("uuid").to_owned()
+}

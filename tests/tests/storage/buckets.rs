@@ -1,0 +1,127 @@
+//! Bucket methods of the reference.
+
+use supabase_core::Error;
+use supabase_core::storage::{BucketOptions, FileOptions};
+use supabase_tests::{anon, service, unique_id};
+
+#[tokio::test]
+async fn create_get_list_update_empty_delete() {
+    let storage = service().await.storage();
+    let id = format!("avatars{}", unique_id());
+    // The reference's example: private, png only, 1024 bytes.
+    let name = storage
+        .create_bucket(
+            &id,
+            BucketOptions::new()
+                .public(false)
+                .allowed_mime_types(["image/png"])
+                .file_size_limit(1024),
+        )
+        .await
+        .unwrap();
+    assert_eq!(name, id);
+
+    let b = storage.get_bucket(&id).await.unwrap();
+    assert_eq!(b.id, id);
+    assert!(!b.public);
+    assert_eq!(b.file_size_limit, Some(1024));
+    assert_eq!(
+        b.allowed_mime_types.as_deref(),
+        Some(&["image/png".to_owned()][..])
+    );
+    assert!(b.created_at.is_some());
+
+    let all = storage.list_buckets().await.unwrap();
+    assert!(all.iter().any(|b| b.id == id));
+
+    let msg = storage
+        .update_bucket(
+            &id,
+            BucketOptions::new()
+                .public(true)
+                .allowed_mime_types(["image/*"])
+                .file_size_limit("2KB"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(msg.message, "Successfully updated");
+    let b = storage.get_bucket(&id).await.unwrap();
+    assert!(b.public);
+    assert_eq!(b.file_size_limit, Some(2000));
+    assert_eq!(
+        b.allowed_mime_types.as_deref(),
+        Some(&["image/*".to_owned()][..])
+    );
+
+    let files = storage.from_(id.clone());
+    files
+        .upload("a/x.png", b"png".to_vec(), FileOptions::new())
+        .await
+        .unwrap();
+    // Not empty: 409-status error, as storage-api.
+    let Err(Error::Storage(e)) = storage.delete_bucket(&id).await else {
+        panic!("deleting a bucket with objects must fail")
+    };
+    assert_eq!(e.status.as_u16(), 409);
+    assert_eq!(e.http_status.as_u16(), 400);
+
+    assert_eq!(
+        storage.empty_bucket(&id).await.unwrap().message,
+        "Successfully emptied"
+    );
+    assert!(!files.exists("a/x.png").await.unwrap());
+    assert_eq!(
+        storage.delete_bucket(&id).await.unwrap().message,
+        "Successfully deleted"
+    );
+    let Err(Error::Storage(e)) = storage.get_bucket(&id).await else {
+        panic!("deleted bucket still there")
+    };
+    assert!(e.is_not_found(), "{e:?}");
+}
+
+#[tokio::test]
+async fn anon_cannot_create_or_see_buckets_without_policies() {
+    let storage = anon().await.storage();
+    let id = format!("nope{}", unique_id());
+    let Err(Error::Storage(e)) = storage.create_bucket(&id, BucketOptions::new()).await else {
+        panic!("anon created a bucket")
+    };
+    assert_eq!(e.status.as_u16(), 403, "{e:?}");
+    assert!(e.message.contains("row-level security"), "{e:?}");
+
+    let (name, _) = super::bucket(BucketOptions::new()).await;
+    assert!(
+        !storage
+            .list_buckets()
+            .await
+            .unwrap()
+            .iter()
+            .any(|b| b.id == name)
+    );
+}
+
+#[tokio::test]
+async fn duplicate_and_invalid_bucket_names() {
+    let storage = service().await.storage();
+    let (name, _) = super::bucket(BucketOptions::new()).await;
+    let Err(Error::Storage(e)) = storage.create_bucket(&name, BucketOptions::new()).await else {
+        panic!("duplicate bucket")
+    };
+    assert_eq!(e.status.as_u16(), 409);
+    let Err(Error::Storage(e)) = storage.create_bucket("a/b", BucketOptions::new()).await else {
+        panic!("bucket name with a slash")
+    };
+    assert_eq!(e.error, "InvalidBucketName");
+    let Err(Error::Storage(e)) = storage
+        .create_bucket(
+            &format!("z{}", unique_id()),
+            BucketOptions::new().file_size_limit("12 parsecs"),
+        )
+        .await
+    else {
+        panic!("bad size limit accepted")
+    };
+    assert_eq!(e.status.as_u16(), 400);
+    assert!(e.message.contains("Invalid file size format"), "{e:?}");
+}

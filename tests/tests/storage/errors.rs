@@ -1,0 +1,153 @@
+//! Bad input gets clear typed errors; storage-api's two error forms decode; no secret in
+//! `Debug`; uploads are never retried.
+
+use supabase_core::storage::{BucketOptions, FileOptions, UploadBody, UrlOptions};
+use supabase_core::{ClientOptions, Error, RetryPolicy, create_client};
+use supabase_tests::fault::{Fault, FaultServer};
+use supabase_tests::{reference_stack, service};
+
+use super::bucket;
+
+#[tokio::test]
+async fn missing_objects_and_buckets_decode_the_400_with_a_string_status() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let Err(Error::Storage(e)) = files.download("no/such.txt").await else {
+        panic!("downloaded a missing object")
+    };
+    // storage-api: HTTP 400, `"statusCode": "404"` in the body.
+    assert_eq!(e.http_status.as_u16(), 400);
+    assert_eq!(e.status.as_u16(), 404);
+    assert_eq!(e.error, "NoSuchKey");
+    assert_eq!(e.message, "Object not found");
+    assert_eq!(Error::Storage(e).status().map(|s| s.as_u16()), Some(404));
+
+    let storage = service().await.storage();
+    let Err(Error::Storage(e)) = storage
+        .from_("no-such-bucket")
+        .upload("a.txt", "a", FileOptions::new())
+        .await
+    else {
+        panic!("uploaded into a missing bucket")
+    };
+    assert_eq!((e.status.as_u16(), e.error.as_str()), (404, "NoSuchBucket"));
+    assert_eq!(e.message, "Bucket not found");
+}
+
+#[tokio::test]
+async fn limits_mime_types_and_bad_paths() {
+    let (name, files) = bucket(
+        BucketOptions::new()
+            .allowed_mime_types(["image/png", "text/*"])
+            .file_size_limit(1024),
+    )
+    .await;
+    // Oversized: 413-status EntityTooLarge, and no partial object.
+    let Err(Error::Storage(e)) = files
+        .upload("big.png", vec![0u8; 4096], FileOptions::new())
+        .await
+    else {
+        panic!("oversized upload accepted")
+    };
+    assert_eq!(e.status.as_u16(), 413, "{e:?}");
+    assert_eq!(e.error, "EntityTooLarge");
+    assert!(!files.exists("big.png").await.unwrap());
+
+    // Disallowed mime type: 415.
+    let Err(Error::Storage(e)) = files.upload("doc.pdf", "pdf", FileOptions::new()).await else {
+        panic!("pdf accepted")
+    };
+    assert_eq!(e.status.as_u16(), 415);
+    assert_eq!(e.message, "mime type application/pdf is not supported");
+    // Wildcards: text/* lets text/plain in.
+    files
+        .upload("ok.txt", "fine", FileOptions::new())
+        .await
+        .unwrap();
+
+    // Bad paths never leave the client.
+    for bad in ["", "/", "a/../b.png", "./x.png"] {
+        assert!(
+            matches!(
+                files.upload(bad, "x", FileOptions::new()).await,
+                Err(Error::Config(_))
+            ),
+            "{bad:?}"
+        );
+        assert!(
+            matches!(files.download(bad).await, Err(Error::Config(_))),
+            "{bad:?}"
+        );
+    }
+    // And the server refuses them too (a raw request with an empty segment; `..` segments
+    // are resolved away by any URL parser before they are sent).
+    let stack = reference_stack().await;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/storage/v1/object/{name}/a//b.txt", stack.url()))
+        .header("apikey", stack.service_role_key())
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"], "InvalidKey");
+}
+
+#[tokio::test]
+async fn invalid_jwt_is_a_typed_error() {
+    let stack = reference_stack().await;
+    let client = supabase_core::Client::new(
+        stack.url(),
+        stack.anon_key(),
+        ClientOptions::default().header("Authorization", "Bearer not.a.jwt"),
+    )
+    .unwrap();
+    let Err(Error::Storage(e)) = client.storage().list_buckets().await else {
+        panic!("bad token accepted")
+    };
+    assert_eq!((e.status.as_u16(), e.error.as_str()), (400, "InvalidJWT"));
+}
+
+#[tokio::test]
+async fn debug_output_hides_keys_and_tokens() {
+    let client = create_client("http://localhost:1", "eyJ.super-secret.key").unwrap();
+    let storage = client.storage();
+    let files = storage.from_("avatars");
+    for dbg in [
+        format!("{storage:?}"),
+        format!("{files:?}"),
+        format!(
+            "{:?}",
+            files
+                .resumable_upload_at("http://localhost:1/x", "a.bin", 3)
+                .unwrap()
+        ),
+        format!("{:?}", UploadBody::from("body")),
+        format!("{:?}", FileOptions::new()),
+    ] {
+        assert!(!dbg.contains("super-secret"), "{dbg}");
+    }
+}
+
+#[tokio::test]
+async fn uploads_are_sent_once_and_downloads_retried() {
+    let server = FaultServer::start(vec![Fault::status(503)]).await;
+    let client = supabase_core::Client::new(
+        server.url(),
+        "k",
+        ClientOptions::default().retry(RetryPolicy {
+            base_delay: std::time::Duration::from_millis(1),
+            ..RetryPolicy::default()
+        }),
+    )
+    .unwrap();
+    let files = client.storage().from_("b");
+    let r = files.upload("a.txt", "a", FileOptions::new()).await;
+    assert!(matches!(r, Err(Error::Storage(e)) if e.http_status.as_u16() == 503));
+    assert_eq!(server.requests().len(), 1, "{:?}", server.requests());
+    let r = files.download("a.txt").await;
+    assert!(r.is_err());
+    assert_eq!(server.requests().len(), 5, "{:?}", server.requests()); // 1 + 3 retries of the GET
+    let _ = files.create_signed_url("a.txt", 1, UrlOptions::new()).await;
+    assert_eq!(server.requests().len(), 6, "a POST is sent once");
+}

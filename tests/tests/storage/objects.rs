@@ -1,0 +1,445 @@
+//! Object methods of the reference, through the service role.
+
+use supabase_core::Error;
+use supabase_core::storage::{
+    BucketOptions, FileOptions, SearchOptions, SortOrder, TransformOptions, UploadBody, UrlOptions,
+};
+
+use super::bucket;
+
+#[tokio::test]
+async fn upload_download_update_upsert_info_exists() {
+    let (name, files) = bucket(BucketOptions::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("avatar1.png");
+    std::fs::write(&png, b"\x89PNG fake").unwrap();
+
+    // The reference's "upload file using filepath": cache-control 3600, no upsert.
+    let up = files
+        .upload(
+            "public/avatar1.png",
+            UploadBody::file(&png),
+            FileOptions::new().cache_control("3600").upsert(false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(up.path, "public/avatar1.png");
+    assert_eq!(up.full_path, format!("{name}/public/avatar1.png"));
+    assert!(up.id.is_some());
+    assert_eq!(
+        files.download("public/avatar1.png").await.unwrap().as_ref(),
+        b"\x89PNG fake"
+    );
+
+    let info = files.info("public/avatar1.png").await.unwrap();
+    assert_eq!(info.content_type.as_deref(), Some("image/png")); // guessed from the extension
+    assert_eq!(info.cache_control.as_deref(), Some("max-age=3600"));
+    assert_eq!(info.size, Some(9));
+    assert_eq!(Some(info.id), up.id);
+    assert!(info.etag.is_some());
+
+    // Same path again without upsert: 409 Duplicate.
+    let Err(Error::Storage(e)) = files
+        .upload("public/avatar1.png", "other", FileOptions::new())
+        .await
+    else {
+        panic!("duplicate upload accepted")
+    };
+    assert_eq!(e.status.as_u16(), 409);
+    // With upsert it replaces.
+    files
+        .upload(
+            "public/avatar1.png",
+            "replaced",
+            FileOptions::new()
+                .upsert(true)
+                .metadata(serde_json::json!({"k": 1})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        files.download("public/avatar1.png").await.unwrap().as_ref(),
+        b"replaced"
+    );
+    assert_eq!(
+        files.info("public/avatar1.png").await.unwrap().metadata,
+        Some(serde_json::json!({"k": 1}))
+    );
+
+    // The reference's update.
+    files
+        .update(
+            "public/avatar1.png",
+            b"updated".to_vec(),
+            FileOptions::new()
+                .cache_control("60")
+                .content_type("image/webp"),
+        )
+        .await
+        .unwrap();
+    let info = files.info("public/avatar1.png").await.unwrap();
+    assert_eq!(info.content_type.as_deref(), Some("image/webp"));
+    assert_eq!(
+        files.download("public/avatar1.png").await.unwrap().as_ref(),
+        b"updated"
+    );
+    // Updating what does not exist fails.
+    assert!(matches!(
+        files.update("public/none.png", "x", FileOptions::new()).await,
+        Err(Error::Storage(e)) if e.is_not_found()
+    ));
+
+    assert!(files.exists("public/avatar1.png").await.unwrap());
+    assert!(!files.exists("public/avatar2.png").await.unwrap());
+}
+
+#[tokio::test]
+async fn list_search_sort_and_folders() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    for p in [
+        "folder/jon.txt",
+        "folder/jonas.txt",
+        "folder/ann.txt",
+        "folder/sub/deep.txt",
+        "top.txt",
+    ] {
+        files
+            .upload(p, p.to_owned(), FileOptions::new())
+            .await
+            .unwrap();
+    }
+    let names = |v: &[supabase_core::storage::FileObject]| {
+        v.iter().map(|f| f.name.clone()).collect::<Vec<_>>()
+    };
+    // The reference's example: limit 100, offset 0, by name descending.
+    let listed = files
+        .list(
+            Some("folder"),
+            SearchOptions::new()
+                .limit(100)
+                .offset(0)
+                .sort_by("name", SortOrder::Desc),
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&listed), ["sub", "jonas.txt", "jon.txt", "ann.txt"]);
+    let sub = listed.iter().find(|f| f.name == "sub").unwrap();
+    assert!(sub.is_folder() && sub.metadata.is_none());
+    let jon = listed.iter().find(|f| f.name == "jon.txt").unwrap();
+    assert!(!jon.is_folder());
+    assert_eq!(jon.metadata.as_ref().unwrap()["size"], 14);
+
+    // Search "jon", as the reference.
+    let found = files
+        .list(Some("folder"), SearchOptions::new().search("jon"))
+        .await
+        .unwrap();
+    assert_eq!(names(&found), ["jon.txt", "jonas.txt"]);
+
+    let page = files
+        .list(Some("folder/"), SearchOptions::new().limit(2).offset(1))
+        .await
+        .unwrap();
+    assert_eq!(names(&page), ["jon.txt", "jonas.txt"]);
+    let root = files.list(None, SearchOptions::new()).await.unwrap();
+    assert_eq!(names(&root), ["folder", "top.txt"]);
+}
+
+#[tokio::test]
+async fn move_copy_across_buckets_and_remove() {
+    let (name, files) = bucket(BucketOptions::new()).await;
+    let (other, other_files) = bucket(BucketOptions::new()).await;
+    files
+        .upload("public/avatar1.png", "one", FileOptions::new())
+        .await
+        .unwrap();
+
+    // The reference's move and copy.
+    let moved = files
+        .move_("public/avatar1.png", "private/avatar2.png")
+        .await
+        .unwrap();
+    assert_eq!(moved.message, "Successfully moved");
+    assert!(!files.exists("public/avatar1.png").await.unwrap());
+    let key = files
+        .copy("private/avatar2.png", "public/avatar1.png")
+        .await
+        .unwrap();
+    assert_eq!(key, format!("{name}/public/avatar1.png"));
+    assert_eq!(
+        files.download("public/avatar1.png").await.unwrap().as_ref(),
+        b"one"
+    );
+
+    let key = files
+        .copy_to("private/avatar2.png", &other, "copied.png")
+        .await
+        .unwrap();
+    assert_eq!(key, format!("{other}/copied.png"));
+    assert_eq!(
+        other_files.download("copied.png").await.unwrap().as_ref(),
+        b"one"
+    );
+    files
+        .move_to("public/avatar1.png", &other, "moved.png")
+        .await
+        .unwrap();
+    assert_eq!(
+        other_files.download("moved.png").await.unwrap().as_ref(),
+        b"one"
+    );
+
+    // Moving onto an existing object fails; moving a missing one too.
+    files
+        .upload("a.txt", "a", FileOptions::new())
+        .await
+        .unwrap();
+    files
+        .upload("b.txt", "b", FileOptions::new())
+        .await
+        .unwrap();
+    assert!(
+        matches!(files.move_("a.txt", "b.txt").await, Err(Error::Storage(e)) if e.status.as_u16() == 409)
+    );
+    assert!(
+        matches!(files.move_("zzz.txt", "c.txt").await, Err(Error::Storage(e)) if e.is_not_found())
+    );
+
+    // The reference's remove (many at once; missing paths skipped).
+    let removed = files
+        .remove(["a.txt", "b.txt", "missing.txt"])
+        .await
+        .unwrap();
+    let mut removed: Vec<_> = removed.into_iter().map(|f| f.name).collect();
+    removed.sort();
+    assert_eq!(removed, ["a.txt", "b.txt"]);
+    assert!(!files.exists("a.txt").await.unwrap());
+}
+
+#[tokio::test]
+async fn signed_urls_work_and_expire() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    files
+        .upload("folder/avatar1.png", "secret bytes", FileOptions::new())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+
+    // The reference's create_signed_url(path, 60).
+    let url = files
+        .create_signed_url("folder/avatar1.png", 60, UrlOptions::new())
+        .await
+        .unwrap();
+    assert!(url.contains("/storage/v1/object/sign/"), "{url}");
+    let resp = http.get(&url).send().await.unwrap(); // no apikey, no token
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), b"secret bytes");
+
+    // download=true: served as an attachment.
+    let url = files
+        .create_signed_url("folder/avatar1.png", 60, UrlOptions::new().download(true))
+        .await
+        .unwrap();
+    assert!(url.ends_with("&download="), "{url}");
+    let resp = http.get(&url).send().await.unwrap();
+    let cd = resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cd.starts_with("attachment; filename=avatar1.png"), "{cd}");
+
+    // A URL signed for 1 s stops working once it expires (the token's `exp`, checked by the
+    // server; we wait past it rather than time anything).
+    let short = files
+        .create_signed_url("folder/avatar1.png", 1, UrlOptions::new())
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let resp = http.get(&short).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["statusCode"], "400");
+    assert_eq!(body["error"], "InvalidJWT");
+    assert_eq!(body["message"], "jwt expired");
+
+    // A token for another object is refused.
+    let tampered = url.replace("avatar1.png", "avatar2.png");
+    let resp = http.get(&tampered).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+
+    // create_signed_urls: one entry per path, an error for a missing one.
+    let entries = files
+        .create_signed_urls(
+            ["folder/avatar1.png", "folder/missing.png"],
+            60,
+            UrlOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(entries[0].error.is_none());
+    let got = http
+        .get(entries[0].signed_url.as_ref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"secret bytes");
+    assert!(entries[1].signed_url.is_none());
+    assert!(
+        entries[1]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("does not exist")
+    );
+
+    // Signing a missing object fails.
+    assert!(matches!(
+        files.create_signed_url("nope.png", 60, UrlOptions::new()).await,
+        Err(Error::Storage(e)) if e.is_not_found()
+    ));
+}
+
+#[tokio::test]
+async fn signed_upload_url_then_upload_without_credentials() {
+    let (name, files) = bucket(BucketOptions::new()).await;
+    let signed = files
+        .create_signed_upload_url("folder/cat.jpg")
+        .await
+        .unwrap();
+    assert_eq!(signed.path, "folder/cat.jpg");
+    assert!(signed.signed_url.expose().contains("/object/upload/sign/"));
+    // Its Debug hides the token.
+    let dbg = format!("{signed:?}");
+    assert!(!dbg.contains(signed.token.expose()), "{dbg}");
+
+    // Upload through a client with only the anon key (no policies: anon could not upload).
+    let anon_files = supabase_tests::anon().await.storage().from_(name.clone());
+    let up = anon_files
+        .upload_to_signed_url(
+            "folder/cat.jpg",
+            signed.token.expose(),
+            "meow",
+            FileOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(up.full_path, format!("{name}/folder/cat.jpg"));
+    assert_eq!(
+        files.download("folder/cat.jpg").await.unwrap().as_ref(),
+        b"meow"
+    );
+    assert_eq!(
+        files
+            .info("folder/cat.jpg")
+            .await
+            .unwrap()
+            .content_type
+            .as_deref(),
+        Some("image/jpeg")
+    );
+    // Used again without upsert: the object exists now.
+    assert!(matches!(
+        anon_files
+            .upload_to_signed_url("folder/cat.jpg", signed.token.expose(), "again", FileOptions::new())
+            .await,
+        Err(Error::Storage(e)) if e.status.as_u16() == 409
+    ));
+    // A token for one path does not upload another.
+    assert!(matches!(
+        anon_files
+            .upload_to_signed_url("folder/dog.jpg", signed.token.expose(), "woof", FileOptions::new())
+            .await,
+        Err(Error::Storage(e)) if e.error == "InvalidSignature"
+    ));
+    // Creating one for an existing path without upsert fails up front.
+    assert!(matches!(
+        files.create_signed_upload_url("folder/cat.jpg").await,
+        Err(Error::Storage(e)) if e.status.as_u16() == 409
+    ));
+    assert!(
+        files
+            .create_signed_upload_url_with("folder/cat.jpg", true)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn public_urls_and_transforms() {
+    let (name, files) = bucket(BucketOptions::new().public(true)).await;
+    files
+        .upload("folder/avatar1.jpg", "jpeg bytes", FileOptions::new())
+        .await
+        .unwrap();
+    let stack = supabase_tests::reference_stack().await;
+
+    // The reference's three get_public_url examples.
+    let url = files
+        .get_public_url("folder/avatar1.jpg", UrlOptions::new())
+        .unwrap();
+    assert_eq!(
+        url,
+        format!(
+            "{}/storage/v1/object/public/{name}/folder/avatar1.jpg",
+            stack.url()
+        )
+    );
+    let resp = reqwest::get(&url).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), b"jpeg bytes");
+
+    let url = files
+        .get_public_url(
+            "folder/avatar1.jpg",
+            UrlOptions::new().transform(TransformOptions::new().width(100).height(100)),
+        )
+        .unwrap();
+    assert_eq!(
+        url,
+        format!(
+            "{}/storage/v1/render/image/public/{name}/folder/avatar1.jpg?width=100&height=100",
+            stack.url()
+        )
+    );
+    // No image transformation here: storage-api without it has no render routes.
+    let resp = reqwest::get(&url).await.unwrap();
+    assert_eq!(resp.status(), 404);
+
+    let url = files
+        .get_public_url("folder/avatar1.jpg", UrlOptions::new().download(true))
+        .unwrap();
+    assert!(url.ends_with("/folder/avatar1.jpg?download="), "{url}");
+    let resp = reqwest::get(&url).await.unwrap();
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+
+    // A private bucket's public URL serves nothing.
+    let (_, private) = bucket(BucketOptions::new()).await;
+    private
+        .upload("x.txt", "x", FileOptions::new())
+        .await
+        .unwrap();
+    let resp = reqwest::get(private.get_public_url("x.txt", UrlOptions::new()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+
+    // download with transform goes to render/image/authenticated and reports the 404 typed.
+    let Err(Error::Storage(e)) = files
+        .download_with(
+            "folder/avatar1.jpg",
+            UrlOptions::new().transform(TransformOptions::new().width(100).height(100).quality(80)),
+        )
+        .await
+    else {
+        panic!("transform served without image transformation")
+    };
+    assert_eq!(e.status.as_u16(), 404);
+    assert_eq!(e.http_status.as_u16(), 404);
+    assert!(e.message.contains("/render/image/authenticated/"), "{e:?}");
+}

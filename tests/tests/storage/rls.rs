@@ -1,0 +1,165 @@
+//! RLS on `storage.objects` applies per user, exactly as on Supabase: a policy lets each user
+//! touch only the folder named after their id; anon gets nothing.
+
+use supabase_core::Error;
+use supabase_core::storage::{BucketOptions, FileOptions, SearchOptions, UrlOptions};
+use supabase_tests::{anon, reference_stack};
+
+use super::{bucket, user, uuid};
+
+#[tokio::test]
+async fn users_touch_only_their_own_folder() {
+    let (name, service_files) = bucket(BucketOptions::new()).await;
+    reference_stack()
+        .await
+        .execute_sql(&format!(
+            "create policy \"own folder insert {name}\" on storage.objects for insert \
+               to authenticated with check (bucket_id = '{name}' \
+               and (storage.foldername(name))[1] = auth.uid()::text); \
+             create policy \"own folder select {name}\" on storage.objects for select \
+               to authenticated using (bucket_id = '{name}' \
+               and (storage.foldername(name))[1] = auth.uid()::text); \
+             create policy \"own folder delete {name}\" on storage.objects for delete \
+               to authenticated using (bucket_id = '{name}' \
+               and (storage.foldername(name))[1] = auth.uid()::text);"
+        ))
+        .await
+        .unwrap();
+    let (a, b) = (uuid(), uuid());
+    let alice = user(&a).await.storage().from_(name.clone());
+    let bob = user(&b).await.storage().from_(name.clone());
+    let nobody = anon().await.storage().from_(name.clone());
+
+    let up = alice
+        .upload(&format!("{a}/avatar.png"), "alice's", FileOptions::new())
+        .await
+        .unwrap();
+    assert!(up.id.is_some());
+    bob.upload(&format!("{b}/avatar.png"), "bob's", FileOptions::new())
+        .await
+        .unwrap();
+
+    // Writing into someone else's folder: RLS refuses, 403 in storage-api's body.
+    let Err(Error::Storage(e)) = alice
+        .upload(&format!("{b}/evil.png"), "x", FileOptions::new())
+        .await
+    else {
+        panic!("alice wrote into bob's folder")
+    };
+    assert_eq!(e.status.as_u16(), 403, "{e:?}");
+    assert!(e.message.contains("row-level security"), "{e:?}");
+    // ...and nothing was left behind.
+    assert!(
+        !service_files
+            .exists(&format!("{b}/evil.png"))
+            .await
+            .unwrap()
+    );
+
+    // Reading: own files only.
+    assert_eq!(
+        alice
+            .download(&format!("{a}/avatar.png"))
+            .await
+            .unwrap()
+            .as_ref(),
+        b"alice's"
+    );
+    assert!(matches!(
+        alice.download(&format!("{b}/avatar.png")).await,
+        Err(Error::Storage(e)) if e.is_not_found()
+    ));
+    assert!(!alice.exists(&format!("{b}/avatar.png")).await.unwrap());
+    assert!(matches!(
+        alice.create_signed_url(&format!("{b}/avatar.png"), 60, UrlOptions::new()).await,
+        Err(Error::Storage(e)) if e.is_not_found()
+    ));
+    // Listing shows only what the policy lets through.
+    let root = alice.list(None, SearchOptions::new()).await.unwrap();
+    assert_eq!(
+        root.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        [a.as_str()]
+    );
+    assert!(
+        alice
+            .list(Some(&b), SearchOptions::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Removing: bob's file is invisible to alice, so nothing is removed.
+    assert!(
+        alice
+            .remove([format!("{b}/avatar.png")])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        service_files
+            .exists(&format!("{b}/avatar.png"))
+            .await
+            .unwrap()
+    );
+
+    // anon: no policy for anon at all.
+    assert!(matches!(
+        nobody.upload(&format!("{a}/anon.png"), "x", FileOptions::new()).await,
+        Err(Error::Storage(e)) if e.status.as_u16() == 403
+    ));
+    assert!(matches!(
+        nobody.download(&format!("{a}/avatar.png")).await,
+        Err(Error::Storage(e)) if e.is_not_found()
+    ));
+    assert!(
+        nobody
+            .list(None, SearchOptions::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The row records its owner.
+    let owners = reference_stack()
+        .await
+        .query_json(&format!(
+            "select owner::text, owner_id from storage.objects where bucket_id = '{name}' order by name"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(owners[0]["owner"], a.as_str());
+    assert_eq!(owners[0]["owner_id"], a.as_str());
+
+    // Own file removed by its owner.
+    assert_eq!(
+        alice
+            .remove([format!("{a}/avatar.png")])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn without_policies_only_the_service_role_gets_in() {
+    let (name, service_files) = bucket(BucketOptions::new()).await;
+    service_files
+        .upload("x.txt", "x", FileOptions::new())
+        .await
+        .unwrap();
+    let someone = user(&uuid()).await.storage().from_(name.clone());
+    assert!(matches!(
+        someone.upload("y.txt", "y", FileOptions::new()).await,
+        Err(Error::Storage(e)) if e.status.as_u16() == 403
+    ));
+    assert!(matches!(
+        someone.download("x.txt").await,
+        Err(Error::Storage(e)) if e.is_not_found()
+    ));
+    assert!(matches!(
+        someone.create_signed_upload_url("z.txt").await,
+        Err(Error::Storage(e)) if e.status.as_u16() == 403
+    ));
+}

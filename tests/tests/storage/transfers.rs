@@ -1,0 +1,223 @@
+//! Large streamed transfers and resumable (TUS) uploads that survive an interruption.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use supabase_core::storage::{
+    BucketOptions, FileApi, FileOptions, ResumableOptions, UploadBody, UrlOptions,
+};
+use tokio::io::{AsyncRead, ReadBuf};
+
+use super::bucket;
+
+const MIB: usize = 1024 * 1024;
+
+/// Deterministic, non-repeating-looking content.
+fn content(len: usize) -> Vec<u8> {
+    let mut x: u32 = 0x1234_5678;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+async fn streamed_hash(files: &FileApi, path: &str) -> (usize, Vec<u8>) {
+    let mut stream = files
+        .download_stream(path, UrlOptions::new())
+        .await
+        .unwrap();
+    let (mut len, mut hasher) = (0, Sha256::new());
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        len += chunk.len();
+        hasher.update(&chunk);
+    }
+    (len, hasher.finalize().to_vec())
+}
+
+#[tokio::test]
+async fn sixty_four_mib_streamed_from_a_file_and_back() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    let data = content(64 * MIB);
+    std::fs::write(&path, &data).unwrap();
+    let expected = Sha256::digest(&data).to_vec();
+    drop(data);
+
+    files
+        .upload("big/big.bin", UploadBody::file(&path), FileOptions::new())
+        .await
+        .unwrap();
+    let (len, hash) = streamed_hash(&files, "big/big.bin").await;
+    assert_eq!(len, 64 * MIB);
+    assert_eq!(hash, expected);
+    assert_eq!(
+        files.info("big/big.bin").await.unwrap().size,
+        Some(64 * MIB as u64)
+    );
+}
+
+#[tokio::test]
+async fn any_async_reader_streams_with_or_without_a_length() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let data = content(3 * MIB + 17);
+    files
+        .upload(
+            "r/known.bin",
+            UploadBody::reader(std::io::Cursor::new(data.clone()), Some(data.len() as u64)),
+            FileOptions::new(),
+        )
+        .await
+        .unwrap();
+    files
+        .upload(
+            "r/chunked.bin",
+            UploadBody::reader(std::io::Cursor::new(data.clone()), None),
+            FileOptions::new(),
+        )
+        .await
+        .unwrap();
+    for p in ["r/known.bin", "r/chunked.bin"] {
+        assert_eq!(files.download(p).await.unwrap().as_ref(), &data[..], "{p}");
+    }
+    assert_eq!(
+        files
+            .info("r/known.bin")
+            .await
+            .unwrap()
+            .content_type
+            .as_deref(),
+        Some("application/octet-stream")
+    );
+}
+
+/// Yields `data` but fails after `fail_after` bytes, like a connection dropping mid-transfer.
+struct Interrupted {
+    data: Vec<u8>,
+    pos: usize,
+    fail_after: usize,
+}
+
+impl AsyncRead for Interrupted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.pos >= self.fail_after {
+            return Poll::Ready(Err(std::io::Error::other("connection dropped")));
+        }
+        let end = (self.pos + buf.remaining()).min(self.fail_after);
+        let pos = self.pos;
+        buf.put_slice(&self.data[pos..end]);
+        self.pos = end;
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn resumable_upload_interrupted_midway_then_resumed() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("movie.bin");
+    let data = content(20 * MIB + 5);
+    std::fs::write(&path, &data).unwrap();
+    let len = data.len() as u64;
+
+    let upload = files
+        .create_resumable_upload("videos/movie.bin", len, FileOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(upload.offset().await.unwrap(), 0);
+
+    // First attempt: the body dies after 5 MiB + 123 bytes of an 8 MiB PATCH.
+    let cut = 5 * MIB + 123;
+    let attempt = upload
+        .upload_chunk(
+            0,
+            UploadBody::reader(
+                Interrupted {
+                    data: data.clone(),
+                    pos: 0,
+                    fail_after: cut,
+                },
+                Some(8 * MIB as u64),
+            ),
+            8 * MIB as u64,
+        )
+        .await;
+    assert!(attempt.is_err(), "the interrupted PATCH must fail");
+    // Nothing visible yet: an upload cut off leaves no object.
+    assert!(!files.exists("videos/movie.bin").await.unwrap());
+
+    // The server kept what arrived, no more than was sent.
+    let offset = upload.offset().await.unwrap();
+    assert!(offset <= cut as u64, "offset {offset} > {cut}");
+    // A PATCH at a stale offset is refused (no byte written twice).
+    if offset > 0 {
+        let stale = upload
+            .upload_chunk(0, UploadBody::from(data[..10].to_vec()), 10)
+            .await;
+        assert!(
+            matches!(&stale, Err(supabase_core::Error::Storage(e)) if e.status.as_u16() == 409),
+            "{stale:?}"
+        );
+    }
+
+    // Resume, as another process would: from the URL alone.
+    let resumed = files
+        .resumable_upload_at(upload.url(), "videos/movie.bin", len)
+        .unwrap();
+    let done = resumed
+        .upload_file(&path, &ResumableOptions::new().chunk_size(6 * MIB as u64))
+        .await
+        .unwrap();
+    assert_eq!(done.path, "videos/movie.bin");
+
+    let (got_len, hash) = streamed_hash(&files, "videos/movie.bin").await;
+    assert_eq!(got_len as u64, len);
+    assert_eq!(hash, Sha256::digest(&data).to_vec());
+}
+
+#[tokio::test]
+async fn upload_resumable_in_one_call_with_metadata() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("photo.png");
+    let data = content(MIB + 3);
+    std::fs::write(&path, &data).unwrap();
+    files
+        .upload_resumable(
+            "p/photo.png",
+            &path,
+            ResumableOptions::new()
+                .chunk_size(256 * 1024)
+                .file_options(FileOptions::new().metadata(serde_json::json!({"camera": "x"}))),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        files.download("p/photo.png").await.unwrap().as_ref(),
+        &data[..]
+    );
+    let info = files.info("p/photo.png").await.unwrap();
+    assert_eq!(info.content_type.as_deref(), Some("image/png"));
+    assert_eq!(info.cache_control.as_deref(), Some("max-age=3600"));
+    assert_eq!(info.metadata, Some(serde_json::json!({"camera": "x"})));
+
+    // Same path again without upsert: refused when the upload is created.
+    let again = files
+        .upload_resumable("p/photo.png", &path, ResumableOptions::new())
+        .await;
+    assert!(
+        matches!(&again, Err(supabase_core::Error::Storage(e)) if e.status.as_u16() == 409),
+        "{again:?}"
+    );
+}
