@@ -88,3 +88,25 @@ async fn awkward_names() {
         supabase_codegen::generate(&ir, &Config::default())
     );
 }
+
+/// The rich schema's output, with the default config, compiled into this binary
+/// (`rich_generated.rs`): every kind of item the generator emits type-checks against
+/// supabase-core. `SUPABASE_CODEGEN_BLESS=1` rewrites the file.
+#[tokio::test]
+async fn rich_generated_module_is_current() {
+    let stack = fixture_stack("rich").await;
+    let ir = source::postgres::introspect(&stack.db_url(), &schemas(&["public", "inventory"]))
+        .await
+        .expect("introspect");
+    let code = supabase_codegen::generate(&ir, &Config::default());
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/codegen/rich_generated.rs");
+    if std::env::var_os("SUPABASE_CODEGEN_BLESS").is_some() {
+        std::fs::write(&path, &code).expect("write");
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).expect("read rich_generated.rs");
+    if let Some(diff) = supabase_codegen::check::diff("rich_generated.rs", &on_disk, &code) {
+        panic!("rich_generated.rs is stale (SUPABASE_CODEGEN_BLESS=1 regenerates it):\n{diff}");
+    }
+}

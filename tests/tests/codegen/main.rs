@@ -13,6 +13,12 @@ mod sources;
 #[rustfmt::skip]
 mod generated;
 
+/// Generated from the rich fixture schema (see `golden.rs`): compiled, not used.
+#[path = "rich_generated.rs"]
+#[allow(unreachable_pub)]
+#[rustfmt::skip]
+mod rich_generated;
+
 use supabase_local::Stack;
 use tokio::sync::OnceCell;
 
