@@ -1,0 +1,152 @@
+//! Functions → an arguments struct implementing `Rpc` per function (plus a row struct for
+//! `RETURNS TABLE`, and `RpcRows` for `SETOF` a generated table).
+//!
+//! Arguments with defaults are `Option<T>` and left out when `None`; overloaded functions get
+//! `With<ArgNames>` suffixes (`NoArgs` for none), since PostgREST tells overloads apart by
+//! argument names; functions with unnamed arguments are skipped with a warning.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use super::names::{self, Fields};
+use super::{Ctx, doc, unknown_comment};
+use crate::ir::{Field, Function, PgType, QualifiedName, Returns, Volatility};
+
+/// `(schema, item)` for every function, in IR order.
+pub(crate) fn functions(ctx: &Ctx<'_>) -> Vec<(String, TokenStream)> {
+    let mut overloads: BTreeMap<&QualifiedName, usize> = BTreeMap::new();
+    for f in &ctx.ir.functions {
+        *overloads.entry(&f.name).or_default() += 1;
+    }
+    let mut out = Vec::new();
+    for f in &ctx.ir.functions {
+        if let Some(pos) = f.args.iter().position(|a| a.name.is_none()) {
+            ctx.warn(format!(
+                "function `{}` skipped: argument {} has no name, and PostgREST passes arguments by name",
+                f.name,
+                pos + 1
+            ));
+            continue;
+        }
+        let mut preferred = names::pascal(&f.name.name);
+        if overloads[&f.name] > 1 {
+            if f.args.is_empty() {
+                preferred.push_str("NoArgs");
+            } else {
+                preferred.push_str("With");
+                for a in &f.args {
+                    preferred.push_str(&names::pascal(a.name.as_deref().unwrap_or_default()));
+                }
+            }
+        }
+        out.push((f.name.schema.clone(), function(ctx, f, &preferred)));
+    }
+    out
+}
+
+fn function(ctx: &Ctx<'_>, f: &Function, preferred: &str) -> TokenStream {
+    let module = ctx.modules[&f.name.schema].clone();
+    let name = ctx.alloc(&module, preferred, false);
+    let ident = Ident::new(&name, Span::call_site());
+    let core = &ctx.core;
+    let mut fields_ns = Fields::default();
+    let args = f.args.iter().map(|a| {
+        let wire = a.name.as_deref().unwrap_or_default();
+        let (field, renamed) = fields_ns.alloc(wire);
+        let mapped = ctx.map_type(&a.ty, &module, &format!("argument `{wire}` of `{}`", f.name));
+        let ty = mapped.tokens;
+        let unknown = unknown_comment(mapped.unknown.as_ref());
+        let rename = renamed.then(|| quote!(#[serde(rename = #wire)]));
+        if a.has_default {
+            quote!(#unknown #rename #[serde(skip_serializing_if = "Option::is_none")] pub #field: Option<#ty>)
+        } else {
+            quote!(#unknown #rename pub #field: #ty)
+        }
+    });
+    let args: Vec<TokenStream> = args.collect();
+    let doc = doc(f.comment.as_deref());
+    let call_doc = format!(
+        " Arguments of `{}` (`rpc(\"{}\")`){}.",
+        f.name,
+        f.name.name,
+        if f.volatility == Volatility::Volatile {
+            ", a volatile function: called with POST"
+        } else {
+            ""
+        }
+    );
+    let (fname, schema) = (&f.name.name, &f.name.schema);
+    let read_only = f.volatility != Volatility::Volatile;
+    let mut extra = TokenStream::new();
+    let what = format!("result of `{}`", f.name);
+    let output = match &f.returns {
+        Returns::Scalar { ty } => ctx.map_type(ty, &module, &what).tokens,
+        Returns::SetOf { ty } => {
+            let row = ctx.map_type(ty, &module, &what).tokens;
+            if let PgType::Composite { name } = ty
+                && ctx.tables.iter().any(|t| &t.name == name)
+            {
+                extra = quote! {
+                    impl #core::RpcRows for #ident { type Row = #row; }
+                };
+            }
+            quote!(Vec<#row>)
+        }
+        Returns::Table { columns, set } => {
+            let row_name = ctx.alloc(&module, &format!("{name}Row"), false);
+            let row = Ident::new(&row_name, Span::call_site());
+            let row_struct = row_struct(ctx, &module, f, &row, columns);
+            extra = row_struct;
+            if *set {
+                quote!(Vec<#row>)
+            } else {
+                quote!(#row)
+            }
+        }
+        Returns::Unknown => quote!(serde_json::Value),
+    };
+    quote! {
+        #doc
+        #[doc = #call_doc]
+        #[derive(Debug, Clone, serde::Serialize)]
+        pub struct #ident { #(#args),* }
+        impl #core::Rpc for #ident {
+            const NAME: &'static str = #fname;
+            const SCHEMA: &'static str = #schema;
+            const READ_ONLY: bool = #read_only;
+            type Output = #output;
+        }
+        #extra
+    }
+}
+
+fn row_struct(
+    ctx: &Ctx<'_>,
+    module: &str,
+    f: &Function,
+    row: &Ident,
+    columns: &[Field],
+) -> TokenStream {
+    let mut fields_ns = Fields::default();
+    let fields = columns.iter().map(|c| {
+        let (field, renamed) = fields_ns.alloc(&c.name);
+        let mapped = ctx.map_type(
+            &c.ty,
+            module,
+            &format!("column `{}` of `{}`", c.name, f.name),
+        );
+        let ty = mapped.tokens;
+        let unknown = unknown_comment(mapped.unknown.as_ref());
+        let wire = &c.name;
+        let rename = renamed.then(|| quote!(#[serde(rename = #wire)]));
+        quote!(#unknown #rename pub #field: Option<#ty>)
+    });
+    let doc = format!(" A row returned by `{}`.", f.name);
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct #row { #(#fields),* }
+    }
+}

@@ -1,0 +1,151 @@
+//! Postgres types → Rust types (the table in the crate docs).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::Ctx;
+use crate::ir::PgType;
+
+/// A mapped type: its tokens, and the Postgres type name when it had no mapping.
+pub(crate) struct Mapped {
+    pub(crate) tokens: TokenStream,
+    pub(crate) unknown: Option<String>,
+}
+
+impl Mapped {
+    fn known(tokens: TokenStream) -> Self {
+        Mapped {
+            tokens,
+            unknown: None,
+        }
+    }
+}
+
+fn parse_type(s: &str) -> TokenStream {
+    // Validated in `Config::validate`.
+    syn::parse_str::<syn::Type>(s).map_or_else(|_| quote!(::serde_json::Value), |t| quote!(#t))
+}
+
+impl Ctx<'_> {
+    /// The Rust type of `ty` seen from module `from`; `what` names the place for warnings.
+    pub(crate) fn map_type(&self, ty: &PgType, from: &str, what: &str) -> Mapped {
+        if let Some(over) = self.type_override(ty) {
+            return Mapped::known(parse_type(over));
+        }
+        let core = &self.core;
+        match ty {
+            PgType::Base { name } => self.map_base(name, what),
+            PgType::Array { element } => {
+                let inner = self.map_type(element, from, what);
+                let t = inner.tokens;
+                Mapped {
+                    tokens: quote!(Vec<#t>),
+                    unknown: inner.unknown,
+                }
+            }
+            PgType::Range { element, .. } => {
+                let inner = self.map_type(element, from, what);
+                let t = inner.tokens;
+                Mapped {
+                    tokens: quote!(#core::types::Range<#t>),
+                    unknown: inner.unknown,
+                }
+            }
+            PgType::Domain { base, .. } => self.map_type(base, from, what),
+            PgType::Enum { name } | PgType::Composite { name } => match self.path_to(name, from) {
+                Some(path) => Mapped::known(path),
+                None => {
+                    let (fallback, why) = if matches!(ty, PgType::Enum { .. }) {
+                        (
+                            quote!(String),
+                            "an enum outside the generated schemas: String",
+                        )
+                    } else {
+                        (
+                            quote!(serde_json::Value),
+                            "a composite type outside the generated schemas: serde_json::Value",
+                        )
+                    };
+                    self.warn(format!("{what}: type `{name}` is {why}"));
+                    Mapped::known(fallback)
+                }
+            },
+            PgType::Void => Mapped::known(quote!(())),
+            PgType::Unknown { name } => {
+                self.warn(format!(
+                    "{what}: unknown type `{name}`, decoded as serde_json::Value"
+                ));
+                Mapped {
+                    tokens: quote!(serde_json::Value),
+                    unknown: Some(name.clone()),
+                }
+            }
+        }
+    }
+
+    fn type_override(&self, ty: &PgType) -> Option<&String> {
+        let types = &self.config.types;
+        match ty {
+            PgType::Base { name } | PgType::Range { name, .. } => types.get(name),
+            PgType::Enum { name } | PgType::Composite { name } | PgType::Domain { name, .. } => {
+                types
+                    .get(&name.to_string())
+                    .or_else(|| types.get(&name.name))
+            }
+            PgType::Unknown { name } => types.get(name),
+            PgType::Array { .. } | PgType::Void => None,
+        }
+    }
+
+    fn map_base(&self, name: &str, what: &str) -> Mapped {
+        let c = self.config;
+        let core = &self.core;
+        let time = |chrono: TokenStream, time: TokenStream| {
+            if c.chrono {
+                chrono
+            } else if c.time {
+                time
+            } else {
+                quote!(String)
+            }
+        };
+        let tokens = match name {
+            "bool" => quote!(bool),
+            "int2" => quote!(i16),
+            "int4" => quote!(i32),
+            "int8" => quote!(i64),
+            "float4" => quote!(f32),
+            "float8" => quote!(f64),
+            "oid" => quote!(u32),
+            "text" | "varchar" | "bpchar" | "char" | "citext" | "name" => quote!(String),
+            "json" | "jsonb" => quote!(serde_json::Value),
+            "numeric" if c.decimal => quote!(rust_decimal::Decimal),
+            "uuid" if c.uuid => quote!(uuid::Uuid),
+            "numeric" | "uuid" => quote!(String),
+            "timestamptz" => time(
+                quote!(chrono::DateTime<chrono::Utc>),
+                quote!(time::OffsetDateTime),
+            ),
+            "timestamp" => time(
+                quote!(chrono::NaiveDateTime),
+                quote!(time::PrimitiveDateTime),
+            ),
+            "date" => time(quote!(chrono::NaiveDate), quote!(time::Date)),
+            "time" => time(quote!(chrono::NaiveTime), quote!(time::Time)),
+            "bytea" => quote!(#core::types::Bytea),
+            // Sent and received as text by PostgREST; no lossless Rust type is standard.
+            "interval" | "timetz" | "inet" | "cidr" | "macaddr" | "macaddr8" | "money" | "xml"
+            | "tsvector" | "tsquery" | "bit" | "varbit" => quote!(String),
+            _ => {
+                return self.map_type(
+                    &PgType::Unknown {
+                        name: name.to_owned(),
+                    },
+                    "",
+                    what,
+                );
+            }
+        };
+        Mapped::known(tokens)
+    }
+}

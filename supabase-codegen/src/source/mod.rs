@@ -1,0 +1,5 @@
+//! Sources of an [`Ir`](crate::ir::Ir): the Postgres catalogs ([`postgres`]) and PostgREST's
+//! OpenAPI document ([`openapi`]).
+
+pub mod openapi;
+pub mod postgres;

@@ -1,0 +1,373 @@
+//! PostgREST's OpenAPI document (`GET /rest/v1/` with `Accept: application/openapi+json`, one
+//! request per schema with `Accept-Profile`) as a source, for hosted projects reached only
+//! through their API.
+//!
+//! It carries less than the catalogs. What the IR gets from it, and what it cannot know:
+//!
+//! | | from OpenAPI |
+//! |---|---|
+//! | tables and views, columns, column types | yes (types by their SQL name: `bigint`, `character varying`, `public.mood`); columns in alphabetical order, not table order |
+//! | nullability | yes (`required` lists the NOT NULL columns) |
+//! | defaults | partly: literals and expressions like `now()`, but not serial columns' `nextval(...)` nor array literals (such columns are required in the generated `Insert` type) |
+//! | primary keys | yes (`<pk/>` in the column description) |
+//! | foreign keys | single-column FKs to the same schema only, without constraint names (so the disambiguating hint is the column name), and not when the column is by itself the primary key (one-to-one); on views, the keys PostgREST infers through their base tables (which the catalog source does not report) |
+//! | comments | yes (table and column descriptions) |
+//! | writable or read-only | yes (POST, PATCH and DELETE listed or not); table vs view vs materialized view: no (writable → table, else view) |
+//! | identity and generated columns | no: an identity `ALWAYS` column looks like a NOT NULL column without default, a generated column like a plain one |
+//! | unique constraints | no: every reverse relation is `has_many`, none `has_one`; no many-to-many detection beyond primary keys |
+//! | enums | values yes (not comments), for columns of that enum; arrays of an enum only if a column uses the enum itself |
+//! | composite types, domains | composites no (their columns become `serde_json::Value`, unknown type); domains over built-in types appear as the base type, others are unknown |
+//! | functions | names and argument names and types; not argument order (alphabetical), not which have defaults beyond `required`, not variadic, not the return type (`Output = serde_json::Value`), not the volatility (treated as volatile: `READ_ONLY = false`), not overloads (one entry per name); functions of extensions are listed too |
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::ir::*;
+
+/// Fetches the OpenAPI document of each schema from `url` (the project URL, or its
+/// `/rest/v1` endpoint) with API key `key`, and converts it.
+pub async fn fetch(url: &str, key: &str, schemas: &[String]) -> Result<Ir> {
+    let base = url.trim_end_matches('/');
+    let endpoint = if base.ends_with("/rest/v1") {
+        format!("{base}/")
+    } else {
+        format!("{base}/rest/v1/")
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| Error::Http {
+            url: endpoint.clone(),
+            message: e.to_string(),
+        })?;
+    let mut documents = Vec::new();
+    for schema in schemas {
+        let mut request = client
+            .get(&endpoint)
+            .header("apikey", key)
+            .header("Accept", "application/openapi+json")
+            .header("Accept-Profile", schema);
+        // New-style keys are not JWTs and are never sent as a bearer token.
+        if !key.starts_with("sb_") {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        let response = request.send().await.map_err(|e| Error::Http {
+            url: endpoint.clone(),
+            message: e.without_url().to_string(),
+        })?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| Error::Http {
+            url: endpoint.clone(),
+            message: e.without_url().to_string(),
+        })?;
+        if !status.is_success() {
+            let snippet: String = body.chars().take(300).collect();
+            return Err(Error::Http {
+                url: endpoint.clone(),
+                message: format!("HTTP {status} for schema `{schema}`: {snippet}"),
+            });
+        }
+        let doc: Value = serde_json::from_str(&body).map_err(|e| Error::OpenApi {
+            url: endpoint.clone(),
+            message: format!("not JSON: {e}"),
+        })?;
+        documents.push((schema.clone(), doc));
+    }
+    from_documents(&documents).map_err(|message| Error::OpenApi {
+        url: endpoint,
+        message,
+    })
+}
+
+/// Converts OpenAPI documents, one per schema, into an IR.
+pub fn from_documents(documents: &[(String, Value)]) -> Result<Ir, String> {
+    let mut ir = Ir::new(SourceKind::Openapi);
+    // Pass 1: enums, from the columns that use them.
+    let mut enums: BTreeMap<QualifiedName, Vec<String>> = BTreeMap::new();
+    for (_, doc) in documents {
+        for (_, def) in definitions(doc)? {
+            for (_, prop) in properties(def) {
+                if let (Some(format), Some(values)) = (
+                    prop.get("format").and_then(Value::as_str),
+                    prop.get("enum").and_then(Value::as_array),
+                ) && let Some((schema, name)) = format.split_once('.')
+                {
+                    enums.insert(
+                        QualifiedName::new(schema, name),
+                        values
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect(),
+                    );
+                }
+            }
+        }
+    }
+    let types = TypeNames { enums: &enums };
+    for (schema, doc) in documents {
+        ir.schemas.push(schema.clone());
+        let paths = doc.get("paths").and_then(Value::as_object);
+        for (name, def) in definitions(doc)? {
+            let methods = paths
+                .and_then(|p| p.get(&format!("/{name}")))
+                .and_then(Value::as_object);
+            let writable = methods.is_some_and(|m| {
+                ["post", "patch", "delete"]
+                    .iter()
+                    .all(|k| m.contains_key(*k))
+            });
+            let required: Vec<&str> = def
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut table = Table {
+                name: QualifiedName::new(schema.clone(), name.clone()),
+                kind: if writable {
+                    TableKind::Table
+                } else {
+                    TableKind::View
+                },
+                writable,
+                comment: def
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                columns: Vec::new(),
+                primary_key: Vec::new(),
+                unique: Vec::new(),
+                foreign_keys: Vec::new(),
+            };
+            for (column, prop) in properties(def) {
+                let description = prop
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let (comment, notes) = match description.find("Note:\n") {
+                    Some(i) => (&description[..i], &description[i..]),
+                    None => (description, ""),
+                };
+                if notes.contains("<pk/>") {
+                    table.primary_key.push(column.clone());
+                }
+                if let Some(fk) = fk_note(notes) {
+                    table.foreign_keys.push(ForeignKey {
+                        name: String::new(),
+                        columns: vec![column.clone()],
+                        references: QualifiedName::new(schema.clone(), fk.0),
+                        referenced_columns: vec![fk.1],
+                    });
+                }
+                let comment = comment.trim();
+                table.columns.push(Column {
+                    name: column.clone(),
+                    ty: types.property_type(prop),
+                    nullable: !required.contains(&column.as_str()),
+                    default: prop.get("default").map(|d| match d {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    }),
+                    identity: None,
+                    generated: false,
+                    comment: (!comment.is_empty()).then(|| comment.to_owned()),
+                });
+            }
+            ir.tables.push(table);
+        }
+        if let Some(paths) = paths {
+            for (path, item) in paths {
+                let Some(fname) = path.strip_prefix("/rpc/") else {
+                    continue;
+                };
+                ir.functions.push(function(schema, fname, item, &types));
+            }
+        }
+    }
+    ir.enums = enums
+        .into_iter()
+        .filter(|(name, _)| ir.schemas.contains(&name.schema))
+        .map(|(name, values)| Enum {
+            name,
+            values,
+            comment: None,
+        })
+        .collect();
+    ir.normalize();
+    Ok(ir)
+}
+
+fn definitions(doc: &Value) -> Result<Vec<(&String, &Value)>, String> {
+    if doc.get("swagger").is_none() && doc.get("openapi").is_none() {
+        return Err("no `swagger` or `openapi` key: not an OpenAPI document".to_owned());
+    }
+    Ok(doc
+        .get("definitions")
+        .and_then(Value::as_object)
+        .map(|d| d.iter().collect())
+        .unwrap_or_default())
+}
+
+fn properties(def: &Value) -> Vec<(&String, &Value)> {
+    def.get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.iter().collect())
+        .unwrap_or_default()
+}
+
+/// `<fk table='authors' column='id'/>` → `("authors", "id")`.
+fn fk_note(notes: &str) -> Option<(String, String)> {
+    let start = notes.find("<fk ")?;
+    let tag = &notes[start..start + notes[start..].find("/>")?];
+    let attr = |name: &str| {
+        let key = format!("{name}='");
+        let i = tag.find(&key)? + key.len();
+        let end = tag[i..].find('\'')?;
+        Some(tag[i..i + end].to_owned())
+    };
+    Some((attr("table")?, attr("column")?))
+}
+
+fn function(schema: &str, name: &str, item: &Value, types: &TypeNames<'_>) -> Function {
+    let post = item.get("post");
+    let body_schema = post
+        .and_then(|p| p.get("parameters"))
+        .and_then(Value::as_array)
+        .and_then(|params| {
+            params
+                .iter()
+                .find(|p| p.get("in").and_then(Value::as_str) == Some("body"))
+        })
+        .and_then(|p| p.get("schema"));
+    let required: Vec<&str> = body_schema
+        .and_then(|s| s.get("required"))
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let args = body_schema
+        .map(|s| properties(s))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(arg, prop)| Argument {
+            name: Some(arg.clone()),
+            ty: types.property_type(prop),
+            has_default: !required.contains(&arg.as_str()),
+            variadic: false,
+        })
+        .collect();
+    let comment = post
+        .and_then(|p| p.get("summary").or_else(|| p.get("description")))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Function {
+        name: QualifiedName::new(schema, name),
+        args,
+        returns: Returns::Unknown,
+        volatility: Volatility::Volatile,
+        comment,
+    }
+}
+
+struct TypeNames<'a> {
+    enums: &'a BTreeMap<QualifiedName, Vec<String>>,
+}
+
+impl TypeNames<'_> {
+    fn property_type(&self, prop: &Value) -> PgType {
+        match prop.get("format").and_then(Value::as_str) {
+            Some(format) => self.parse(format),
+            None => PgType::Unknown {
+                name: prop
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("untyped")
+                    .to_owned(),
+            },
+        }
+    }
+
+    /// A type as PostgREST prints it (`format_type`): `bigint`, `character varying`,
+    /// `timestamp with time zone`, `integer[]`, `public.mood`.
+    fn parse(&self, format: &str) -> PgType {
+        if let Some(element) = format.strip_suffix("[]") {
+            return PgType::Array {
+                element: Box::new(self.parse(element)),
+            };
+        }
+        if let Some((schema, name)) = format.split_once('.') {
+            let qualified = QualifiedName::new(schema, name);
+            if self.enums.contains_key(&qualified) {
+                return PgType::Enum { name: qualified };
+            }
+            // An extension's base type (`extensions.citext`) maps by its name; anything else
+            // (a composite type, a domain) is unknown to this source.
+            return match base_name(name) {
+                Some(base) => base,
+                None => PgType::Unknown {
+                    name: format.to_owned(),
+                },
+            };
+        }
+        base_name(format).unwrap_or_else(|| PgType::Base {
+            name: format.to_owned(),
+        })
+    }
+}
+
+/// SQL-standard names → `pg_type` names, and range types with their element.
+fn base_name(sql: &str) -> Option<PgType> {
+    let base = |n: &str| PgType::Base { name: n.to_owned() };
+    let range = |n: &str, e: &str| PgType::Range {
+        name: n.to_owned(),
+        element: Box::new(base(e)),
+    };
+    Some(match sql {
+        "bigint" => base("int8"),
+        "integer" => base("int4"),
+        "smallint" => base("int2"),
+        "real" => base("float4"),
+        "double precision" => base("float8"),
+        "boolean" => base("bool"),
+        "character varying" => base("varchar"),
+        "character" => base("bpchar"),
+        "timestamp with time zone" => base("timestamptz"),
+        "timestamp without time zone" => base("timestamp"),
+        "time without time zone" => base("time"),
+        "time with time zone" => base("timetz"),
+        "bit varying" => base("varbit"),
+        "int4range" => range("int4range", "int4"),
+        "int8range" => range("int8range", "int8"),
+        "numrange" => range("numrange", "numeric"),
+        "tsrange" => range("tsrange", "timestamp"),
+        "tstzrange" => range("tstzrange", "timestamptz"),
+        "daterange" => range("daterange", "date"),
+        "text" | "citext" | "name" | "json" | "jsonb" | "numeric" | "uuid" | "date" | "bytea"
+        | "interval" | "inet" | "cidr" | "macaddr" | "macaddr8" | "money" | "xml" | "tsvector"
+        | "tsquery" | "bit" | "oid" | "int2" | "int4" | "int8" | "float4" | "float8" | "bool"
+        | "varchar" | "timestamptz" | "timestamp" | "time" => base(sql),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fk_notes() {
+        assert_eq!(
+            fk_note("Note:\nThis is a Foreign Key to `posts.id`.<fk table='posts' column='id'/>"),
+            Some(("posts".to_owned(), "id".to_owned()))
+        );
+        assert_eq!(fk_note("Note:\nThis is a Primary Key.<pk/>"), None);
+    }
+
+    #[test]
+    fn not_an_openapi_document_is_an_error() {
+        let err = from_documents(&[("public".to_owned(), serde_json::json!({"hello": 1}))])
+            .expect_err("not openapi");
+        assert!(err.contains("not an OpenAPI document"), "{err}");
+    }
+}

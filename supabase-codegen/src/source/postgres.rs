@@ -1,0 +1,477 @@
+//! Introspection of `pg_catalog` with tokio-postgres: the complete source.
+//!
+//! One query per kind of object (relations, columns, constraints, unique indexes, types,
+//! enums, composites, functions), whatever the number of tables, so a 1,000-table schema costs
+//! the same eight round trips as a small one.
+
+use std::collections::HashMap;
+
+use tokio_postgres::{Client, NoTls, Row};
+
+use crate::error::{Error, Result, redact_db_url};
+use crate::ir::*;
+
+/// Connects to `db_url` and introspects `schemas`.
+pub async fn introspect(db_url: &str, schemas: &[String]) -> Result<Ir> {
+    let mut config: tokio_postgres::Config =
+        db_url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| Error::DbUrl {
+                url: redact_db_url(db_url),
+                message: e.to_string(),
+            })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(10));
+    }
+    config.application_name("supabase-codegen");
+    let (client, connection) = config.connect(NoTls).await.map_err(|e| Error::Connect {
+        url: redact_db_url(db_url),
+        message: error_chain(&e),
+    })?;
+    let task = tokio::spawn(async move {
+        // Errors surface through the queries.
+        let _ = connection.await;
+    });
+    let result = introspect_client(&client, schemas).await;
+    drop(client);
+    let _ = task.await;
+    result
+}
+
+/// The driver's message with its causes (`db error: FATAL: password authentication failed ...`).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+async fn query(
+    client: &Client,
+    what: &'static str,
+    sql: &str,
+    schemas: &[String],
+) -> Result<Vec<Row>> {
+    client
+        .query(sql, &[&schemas])
+        .await
+        .map_err(|e| Error::Query {
+            what,
+            message: error_chain(&e),
+        })
+}
+
+/// Introspects `schemas` through an open connection.
+pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir> {
+    let existing: Vec<String> = query(
+        client,
+        "schemas",
+        "select nspname::text from pg_namespace where $1::text[] is not null order by 1",
+        schemas,
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    for s in schemas {
+        if !existing.contains(s) {
+            return Err(Error::MissingSchema {
+                schema: s.clone(),
+                existing: existing
+                    .iter()
+                    .filter(|s| !s.starts_with("pg_") && *s != "information_schema")
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+
+    let types = Types::load(client, schemas).await?;
+    let mut ir = Ir::new(SourceKind::Postgres);
+    ir.schemas = schemas.to_vec();
+
+    // Relations: tables, partitioned tables, views, materialized views, foreign tables.
+    // pg_relation_is_updatable's bits: 4 UPDATE, 8 INSERT, 16 DELETE.
+    let rows = query(
+        client,
+        "relations",
+        "select n.nspname::text, c.relname::text, c.relkind::text,
+                obj_description(c.oid, 'pg_class'),
+                pg_relation_is_updatable(c.oid::regclass, true)
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = any($1) and c.relkind in ('r', 'p', 'v', 'm', 'f')
+           and not c.relispartition
+           and not exists (select 1 from pg_depend d
+                           where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')",
+        schemas,
+    )
+    .await?;
+    let mut index: HashMap<QualifiedName, usize> = HashMap::new();
+    for r in &rows {
+        let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        let kind = match r.get::<_, String>(2).as_str() {
+            "r" => TableKind::Table,
+            "p" => TableKind::PartitionedTable,
+            "v" => TableKind::View,
+            "m" => TableKind::MaterializedView,
+            _ => TableKind::ForeignTable,
+        };
+        let bits: i32 = r.get(4);
+        let writable = match kind {
+            TableKind::Table | TableKind::PartitionedTable => true,
+            TableKind::MaterializedView => false,
+            TableKind::View | TableKind::ForeignTable => bits & 28 == 28,
+        };
+        index.insert(name.clone(), ir.tables.len());
+        ir.tables.push(Table {
+            name,
+            kind,
+            writable,
+            comment: r.get(3),
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            unique: Vec::new(),
+            foreign_keys: Vec::new(),
+        });
+    }
+
+    let rows = query(
+        client,
+        "columns",
+        "select n.nspname::text, c.relname::text, a.attname::text, a.atttypid, not a.attnotnull,
+                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text,
+                col_description(c.oid, a.attnum)
+         from pg_attribute a
+         join pg_class c on c.oid = a.attrelid
+         join pg_namespace n on n.oid = c.relnamespace
+         left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+         where n.nspname = any($1) and c.relkind in ('r', 'p', 'v', 'm', 'f')
+           and not c.relispartition and a.attnum > 0 and not a.attisdropped
+         order by n.nspname, c.relname, a.attnum",
+        schemas,
+    )
+    .await?;
+    for r in &rows {
+        let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        let Some(&i) = index.get(&name) else { continue };
+        let identity = match r.get::<_, String>(6).as_str() {
+            "a" => Some(Identity::Always),
+            "d" => Some(Identity::ByDefault),
+            _ => None,
+        };
+        let generated = r.get::<_, String>(7) == "s";
+        let default: Option<String> = r.get(5);
+        ir.tables[i].columns.push(Column {
+            name: r.get(2),
+            ty: types.resolve(r.get(3)),
+            nullable: r.get(4),
+            // A generated column's expression is not a default.
+            default: if generated { None } else { default },
+            identity,
+            generated,
+            comment: r.get(8),
+        });
+    }
+
+    let rows = query(
+        client,
+        "constraints",
+        "select n.nspname::text, c.relname::text, con.conname::text, con.contype::text,
+                array(select a.attname::text from unnest(con.conkey) with ordinality k(num, ord)
+                      join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num
+                      order by k.ord),
+                fn.nspname::text, fc.relname::text,
+                array(select a.attname::text from unnest(con.confkey) with ordinality k(num, ord)
+                      join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.num
+                      order by k.ord)
+         from pg_constraint con
+         join pg_class c on c.oid = con.conrelid
+         join pg_namespace n on n.oid = c.relnamespace
+         left join pg_class fc on fc.oid = con.confrelid
+         left join pg_namespace fn on fn.oid = fc.relnamespace
+         where n.nspname = any($1) and con.contype in ('p', 'u', 'f')
+         order by 1, 2, 3",
+        schemas,
+    )
+    .await?;
+    for r in &rows {
+        let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        let Some(&i) = index.get(&name) else { continue };
+        let columns: Vec<String> = r.get(4);
+        let t = &mut ir.tables[i];
+        match r.get::<_, String>(3).as_str() {
+            "p" => t.primary_key = columns,
+            "u" => t.unique.push(columns),
+            _ => {
+                let (Some(schema), Some(table)) =
+                    (r.get::<_, Option<String>>(5), r.get::<_, Option<String>>(6))
+                else {
+                    continue;
+                };
+                t.foreign_keys.push(ForeignKey {
+                    name: r.get(2),
+                    columns,
+                    references: QualifiedName::new(schema, table),
+                    referenced_columns: r.get(7),
+                });
+            }
+        }
+    }
+
+    // Unique indexes that are not constraints (plain columns, no predicate).
+    let rows = query(
+        client,
+        "unique indexes",
+        "select n.nspname::text, c.relname::text,
+                array(select a.attname::text from unnest(i.indkey::int2[]) with ordinality k(num, ord)
+                      join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.num
+                      order by k.ord)
+         from pg_index i
+         join pg_class c on c.oid = i.indrelid
+         join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = any($1) and i.indisunique and not i.indisprimary
+           and i.indpred is null and i.indexprs is null",
+        schemas,
+    )
+    .await?;
+    for r in &rows {
+        let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        if let Some(&i) = index.get(&name) {
+            ir.tables[i].unique.push(r.get(2));
+        }
+    }
+
+    let rows = query(
+        client,
+        "enums",
+        "select n.nspname::text, t.typname::text,
+                array(select e.enumlabel::text from pg_enum e where e.enumtypid = t.oid
+                      order by e.enumsortorder),
+                obj_description(t.oid, 'pg_type')
+         from pg_type t join pg_namespace n on n.oid = t.typnamespace
+         where n.nspname = any($1) and t.typtype = 'e'",
+        schemas,
+    )
+    .await?;
+    for r in &rows {
+        ir.enums.push(Enum {
+            name: QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1)),
+            values: r.get(2),
+            comment: r.get(3),
+        });
+    }
+
+    let rows = query(
+        client,
+        "composite types",
+        "select n.nspname::text, t.typname::text, obj_description(t.oid, 'pg_type'),
+                a.attname::text, a.atttypid
+         from pg_type t
+         join pg_namespace n on n.oid = t.typnamespace
+         join pg_class c on c.oid = t.typrelid and c.relkind = 'c'
+         join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+         where n.nspname = any($1) and t.typtype = 'c'
+         order by 1, 2, a.attnum",
+        schemas,
+    )
+    .await?;
+    for r in &rows {
+        let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        if ir.composites.last().is_none_or(|c| c.name != name) {
+            ir.composites.push(Composite {
+                name,
+                fields: Vec::new(),
+                comment: r.get(2),
+            });
+        }
+        if let Some(c) = ir.composites.last_mut() {
+            c.fields.push(Field {
+                name: r.get(3),
+                ty: types.resolve(r.get(4)),
+            });
+        }
+    }
+
+    functions(client, schemas, &types, &mut ir).await?;
+    ir.normalize();
+    Ok(ir)
+}
+
+async fn functions(client: &Client, schemas: &[String], types: &Types, ir: &mut Ir) -> Result<()> {
+    let rows = query(
+        client,
+        "functions",
+        "select n.nspname::text, p.proname::text, p.proargnames::text[], p.proargmodes::text[],
+                coalesce(p.proallargtypes, p.proargtypes::oid[]), p.pronargdefaults::int4,
+                p.proretset, p.prorettype, p.provolatile::text, obj_description(p.oid, 'pg_proc')
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+         where n.nspname = any($1) and p.prokind = 'f'
+           and p.prorettype not in ('trigger'::regtype, 'event_trigger'::regtype)
+           and not exists (select 1 from pg_depend d
+                           where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')",
+        schemas,
+    )
+    .await?;
+    for r in &rows {
+        let names: Vec<Option<String>> = r
+            .get::<_, Option<Vec<Option<String>>>>(2)
+            .unwrap_or_default();
+        let all_types: Vec<u32> = r.get(4);
+        let modes: Vec<String> = r
+            .get::<_, Option<Vec<String>>>(3)
+            .unwrap_or_else(|| vec!["i".to_owned(); all_types.len()]);
+        let n_defaults = usize::try_from(r.get::<_, i32>(5)).unwrap_or(0);
+        let mut args = Vec::new();
+        let mut outs = Vec::new();
+        let mut table_columns = false;
+        for (i, ty) in all_types.iter().enumerate() {
+            let name = names.get(i).cloned().flatten().filter(|n| !n.is_empty());
+            let mode = modes.get(i).map_or("i", String::as_str);
+            if matches!(mode, "i" | "b" | "v") {
+                args.push(Argument {
+                    name: name.clone(),
+                    ty: types.resolve(*ty),
+                    has_default: false,
+                    variadic: mode == "v",
+                });
+            }
+            if matches!(mode, "o" | "b" | "t") {
+                table_columns |= mode == "t";
+                outs.push(Field {
+                    name: name.unwrap_or_else(|| format!("column{}", outs.len() + 1)),
+                    ty: types.resolve(*ty),
+                });
+            }
+        }
+        let first_default = args.len().saturating_sub(n_defaults);
+        for a in &mut args[first_default..] {
+            a.has_default = true;
+        }
+        let set: bool = r.get(6);
+        let ret = types.resolve(r.get(7));
+        let returns = if table_columns || outs.len() > 1 {
+            Returns::Table { columns: outs, set }
+        } else if set {
+            Returns::SetOf { ty: ret }
+        } else {
+            Returns::Scalar { ty: ret }
+        };
+        ir.functions.push(Function {
+            name: QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1)),
+            args,
+            returns,
+            volatility: match r.get::<_, String>(8).as_str() {
+                "i" => Volatility::Immutable,
+                "s" => Volatility::Stable,
+                _ => Volatility::Volatile,
+            },
+            comment: r.get(9),
+        });
+    }
+    Ok(())
+}
+
+/// `pg_type`, by oid, resolved to [`PgType`] on demand.
+struct Types {
+    by_oid: HashMap<u32, TypeRow>,
+}
+
+struct TypeRow {
+    schema: String,
+    name: String,
+    typtype: String,
+    category: String,
+    elem: u32,
+    base: u32,
+    range_subtype: Option<u32>,
+}
+
+impl Types {
+    async fn load(client: &Client, schemas: &[String]) -> Result<Types> {
+        // Every type, except the row and array types of relations in other schemas' tables we
+        // never look at (they can be thousands).
+        let rows = query(
+            client,
+            "types",
+            "select t.oid, n.nspname::text, t.typname::text, t.typtype::text, t.typcategory::text,
+                    t.typelem, t.typbasetype, r.rngsubtype
+             from pg_type t
+             join pg_namespace n on n.oid = t.typnamespace
+             left join pg_range r on r.rngtypid = t.oid
+             where $1::text[] is not null",
+            schemas,
+        )
+        .await?;
+        let by_oid = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, u32>(0),
+                    TypeRow {
+                        schema: r.get(1),
+                        name: r.get(2),
+                        typtype: r.get(3),
+                        category: r.get(4),
+                        elem: r.get(5),
+                        base: r.get(6),
+                        range_subtype: r.get(7),
+                    },
+                )
+            })
+            .collect();
+        Ok(Types { by_oid })
+    }
+
+    fn resolve(&self, oid: u32) -> PgType {
+        self.resolve_depth(oid, 0)
+    }
+
+    fn resolve_depth(&self, oid: u32, depth: u32) -> PgType {
+        let Some(t) = self.by_oid.get(&oid) else {
+            return PgType::Unknown {
+                name: format!("oid {oid}"),
+            };
+        };
+        if depth > 16 {
+            return PgType::Unknown {
+                name: t.name.clone(),
+            };
+        }
+        let qualified = || QualifiedName::new(t.schema.clone(), t.name.clone());
+        match t.typtype.as_str() {
+            "b" if t.category == "A" && t.elem != 0 => PgType::Array {
+                element: Box::new(self.resolve_depth(t.elem, depth + 1)),
+            },
+            "b" => PgType::Base {
+                name: t.name.clone(),
+            },
+            "e" => PgType::Enum { name: qualified() },
+            "c" => PgType::Composite { name: qualified() },
+            "d" => PgType::Domain {
+                name: qualified(),
+                base: Box::new(self.resolve_depth(t.base, depth + 1)),
+            },
+            "r" => PgType::Range {
+                name: t.name.clone(),
+                element: Box::new(match t.range_subtype {
+                    Some(sub) => self.resolve_depth(sub, depth + 1),
+                    None => PgType::Unknown {
+                        name: t.name.clone(),
+                    },
+                }),
+            },
+            "p" if t.name == "void" => PgType::Void,
+            _ => PgType::Unknown {
+                name: t.name.clone(),
+            },
+        }
+    }
+}
