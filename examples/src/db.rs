@@ -6,6 +6,7 @@
 pub mod public {
     #[allow(unused_imports)]
     use ::supabase_core::Table;
+    /// Table `public.cities`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "cities", schema = "public")]
     #[supabase(belongs_to(Country))]
@@ -16,6 +17,7 @@ pub mod public {
         pub country_id: i64,
         pub population_thousands: Option<i32>,
     }
+    /// Table `public.countries`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "countries", schema = "public")]
     #[supabase(has_many(City))]
@@ -27,6 +29,7 @@ pub mod public {
         pub continent: String,
         pub population_millions: Option<f64>,
     }
+    /// Table `public.notes`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "notes", schema = "public")]
     pub struct Note {
@@ -38,6 +41,7 @@ pub mod public {
         #[supabase(default)]
         pub created_at: String,
     }
+    /// Arguments of `public.countries_in` (`rpc("countries_in")`).
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct CountriesIn {
         pub continent_name: String,

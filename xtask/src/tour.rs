@@ -80,30 +80,26 @@ fn header(title: &str) {
     println!("\n=== {title}");
 }
 
-/// Writes `examples/src/db.rs` from the live schema, configured by `examples/codegen.toml`.
-///
-/// TODO(codegen): `supabase-codegen` is not in main yet. Once it is (with
-/// `supabase_codegen::source::postgres::introspect(db_url, &schemas) -> Ir` and
-/// `supabase_codegen::generate(&ir, &Config) -> String`), add it to xtask/Cargo.toml and replace
-/// the body with:
-///
-/// ```ignore
-/// let config = supabase_codegen::Config::from_file(root().join("examples/codegen.toml"))
-///     .map_err(|e| e.to_string())?;
-/// let ir = supabase_codegen::source::postgres::introspect(stack.db_url(), &config.schemas)
-///     .await
-///     .map_err(|e| e.to_string())?;
-/// let code = supabase_codegen::generate(&ir, &config);
-/// write_if_changed(&root().join("examples/src/db.rs"), &code)?;
-/// ```
-///
-/// Until then `examples/src/db.rs` is checked in, written in exactly the form codegen emits.
+/// Writes `examples/src/db.rs` from the live schema, configured by `examples/codegen.toml`
+/// (left untouched when nothing changed, so the examples crate is not rebuilt).
 async fn codegen(stack: &Stack) -> Result<(), String> {
-    let _ = stack.db_url();
-    let path = root().join("examples/src/db.rs");
-    if !path.exists() {
-        return Err(format!("{} is missing", path.display()));
+    let config = supabase_codegen::Config::from_file(root().join("examples/codegen.toml"))
+        .map_err(|e| e.to_string())?;
+    let ir = supabase_codegen::source::postgres::introspect(&stack.db_url(), &config.schemas)
+        .await
+        .map_err(|e| e.to_string())?;
+    let generated = supabase_codegen::generate_with_warnings(&ir, &config);
+    for warning in &generated.warnings {
+        println!("   codegen warning: {warning}");
     }
-    println!("(codegen not in this build yet: using the checked-in examples/src/db.rs)");
+    let path = root().join("examples/src/db.rs");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if current == generated.code {
+        println!("   examples/src/db.rs is up to date with the live schema");
+    } else {
+        std::fs::write(&path, &generated.code)
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        println!("   wrote examples/src/db.rs from the live schema");
+    }
     Ok(())
 }

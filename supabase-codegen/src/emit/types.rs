@@ -120,8 +120,11 @@ impl Ctx<'_> {
             "text" | "varchar" | "bpchar" | "char" | "citext" | "name" => quote!(String),
             "json" | "jsonb" => quote!(serde_json::Value),
             "numeric" if c.decimal => quote!(rust_decimal::Decimal),
+            // PostgREST sends `numeric` as a JSON number (supabase-js types it `number`): a
+            // `String` would not decode. `--decimal` keeps every digit.
+            "numeric" => quote!(f64),
             "uuid" if c.uuid => quote!(uuid::Uuid),
-            "numeric" | "uuid" => quote!(String),
+            "uuid" => quote!(String),
             "timestamptz" => time(
                 quote!(chrono::DateTime<chrono::Utc>),
                 quote!(time::OffsetDateTime),
