@@ -112,7 +112,7 @@ pub mod public {
         pub born: Option<String>,
         pub wake_at: Option<String>,
         pub updated: Option<String>,
-        pub balance: Option<String>,
+        pub balance: Option<f64>,
         #[supabase(default)]
         pub r#ref: Option<String>,
         pub avatar: Option<::supabase_core::types::Bytea>,
@@ -138,7 +138,7 @@ pub mod public {
         pub during: Option<::supabase_core::types::Range<String>>,
         pub days: Option<::supabase_core::types::Range<String>>,
         pub nums: Option<::supabase_core::types::Range<i32>>,
-        pub amounts: Option<::supabase_core::types::Range<String>>,
+        pub amounts: Option<::supabase_core::types::Range<f64>>,
         pub ip: Option<String>,
         pub mac: Option<String>,
         pub dur: Option<String>,
