@@ -325,20 +325,25 @@ async fn rls_denies_anon_writes_while_service_role_writes() {
 }
 
 #[tokio::test]
-async fn other_services_answer_json_404_for_now() {
+async fn every_service_is_mounted_and_unknown_paths_answer_like_kong() {
     let stack = stack().await;
     let resp = http()
-        .get(format!("{}/realtime/v1/health", stack.url()))
+        .get(format!("{}/nowhere/v1/health", stack.url()))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    assert!(
-        body_json(resp).await["message"]
-            .as_str()
-            .unwrap()
-            .contains("/realtime/v1/health")
+    assert_eq!(
+        body_json(resp).await,
+        json!({ "message": "no Route matched with those values" })
     );
+    let health = http()
+        .get(format!("{}/auth/v1/health", stack.url()))
+        .header("apikey", stack.anon_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
 }
 
 #[tokio::test]
