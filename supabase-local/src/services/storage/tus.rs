@@ -201,6 +201,14 @@ async fn create_inner(state: &State, headers: &HeaderMap) -> ApiResult<Response>
 }
 
 pub(crate) async fn head(AxState(state): AxState<State>, Path(id): Path<String>) -> Response {
+    // The offset of an upload whose PATCH is still draining is not final yet: wait for it.
+    let lock = upload_lock(&state, &id);
+    let _guard = match lock {
+        Ok(lock) => tokio::time::timeout(std::time::Duration::from_secs(5), lock.lock_owned())
+            .await
+            .ok(),
+        Err(e) => return tus_error(&e),
+    };
     match read_info(&state, &id).await {
         Ok((info, _, size)) => {
             let mut resp = StatusCode::OK.into_response();
@@ -227,6 +235,17 @@ pub(crate) async fn patch(
     }
 }
 
+/// The lock serialising PATCHes (and offset reads) of one upload.
+fn upload_lock(state: &State, id: &str) -> ApiResult<std::sync::Arc<tokio::sync::Mutex<()>>> {
+    let mut locks = state
+        .tus_locks
+        .lock()
+        .map_err(|_| ApiError::internal("lock poisoned"))?;
+    Ok(std::sync::Arc::clone(
+        locks.entry(id.to_owned()).or_default(),
+    ))
+}
+
 async fn patch_inner(
     state: &State,
     id: &str,
@@ -241,15 +260,11 @@ async fn patch_inner(
     let offset: u64 = header(headers, "upload-offset")
         .and_then(|o| o.trim().parse().ok())
         .ok_or_else(|| tus(403, "Upload-Offset header required"))?;
-    let lock = {
-        let mut locks = state
-            .tus_locks
-            .lock()
-            .map_err(|_| ApiError::internal("lock poisoned"))?;
-        std::sync::Arc::clone(locks.entry(id.to_owned()).or_default())
-    };
-    let _guard = lock
-        .try_lock()
+    let lock = upload_lock(state, id)?;
+    // A PATCH whose client gave up may still be draining its body; wait for it (as tus-node-server
+    // asks the holder to release) before answering 423, so a prompt resume is not refused.
+    let _guard = tokio::time::timeout(std::time::Duration::from_secs(5), lock.lock())
+        .await
         .map_err(|_| tus(423, "The resource is locked"))?;
     let (info, data, size) = read_info(state, id).await?;
     if offset != size {
