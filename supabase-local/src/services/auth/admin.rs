@@ -571,23 +571,27 @@ pub(super) async fn generate_link(
     in_tx!(&state, |tx| {
         let existing = users::find_by_email(tx, &email).await?;
         let (user_id, purpose, to) = match p.kind.as_str() {
-            "signup" => {
-                if p.password.is_empty() {
-                    return Err(ApiError::unprocessable(
-                        "validation_failed",
-                        "Signup requires a valid password",
-                    ));
+            kind @ ("signup" | "invite" | "magiclink") => {
+                let signup = kind == "signup";
+                if signup {
+                    if p.password.is_empty() {
+                        return Err(ApiError::unprocessable(
+                            "validation_failed",
+                            "Signup requires a valid password",
+                        ));
+                    }
+                    users::check_password(&p.password, state.config.minimum_password_length)?;
                 }
-                users::check_password(&p.password, state.config.minimum_password_length)?;
                 let id = match existing {
-                    Some(u) if u.email_confirmed => return Err(exists()),
+                    // A magic link also signs in confirmed users; the others would re-invite.
+                    Some(u) if u.email_confirmed && kind != "magiclink" => return Err(exists()),
                     Some(u) => u.id,
                     None => {
                         users::create(
                             tx,
                             NewUser {
                                 email: Some(&email),
-                                password: Some(&p.password),
+                                password: signup.then_some(p.password.as_str()),
                                 provider: "email",
                                 user_metadata: p.data.clone(),
                                 ..NewUser::default()
@@ -596,44 +600,12 @@ pub(super) async fn generate_link(
                         .await?
                     }
                 };
-                (id, EmailPurpose::Signup, email.clone())
-            }
-            "invite" => {
-                let id = match existing {
-                    Some(u) if u.email_confirmed => return Err(exists()),
-                    Some(u) => u.id,
-                    None => {
-                        users::create(
-                            tx,
-                            NewUser {
-                                email: Some(&email),
-                                provider: "email",
-                                user_metadata: p.data.clone(),
-                                ..NewUser::default()
-                            },
-                        )
-                        .await?
-                    }
+                let purpose = match kind {
+                    "signup" => EmailPurpose::Signup,
+                    "invite" => EmailPurpose::Invite,
+                    _ => EmailPurpose::MagicLink,
                 };
-                (id, EmailPurpose::Invite, email.clone())
-            }
-            "magiclink" => {
-                let id = match existing {
-                    Some(u) => u.id,
-                    None => {
-                        users::create(
-                            tx,
-                            NewUser {
-                                email: Some(&email),
-                                provider: "email",
-                                user_metadata: p.data.clone(),
-                                ..NewUser::default()
-                            },
-                        )
-                        .await?
-                    }
-                };
-                (id, EmailPurpose::MagicLink, email.clone())
+                (id, purpose, email.clone())
             }
             "recovery" => (
                 existing.ok_or_else(not_found)?.id,
