@@ -86,6 +86,11 @@ impl Client {
         crate::functions::BlockingFunctions::new(self.inner.functions())
     }
 
+    /// Storage: buckets and (through `from_`) objects, blocking.
+    pub fn storage(&self) -> crate::storage::BlockingStorage {
+        crate::storage::BlockingStorage::new(self.inner.storage())
+    }
+
     /// Calls a Postgres function.
     pub fn rpc<A: Serialize>(
         &self,

@@ -31,6 +31,8 @@
 //! a large file is never cut off while it is making progress. Only `GET`/`HEAD` requests are
 //! retried; uploads are sent once.
 
+#[cfg(feature = "blocking")]
+mod blocking;
 mod body;
 mod error;
 mod file;
@@ -47,6 +49,8 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, RawResponse};
 
+#[cfg(feature = "blocking")]
+pub use blocking::{BlockingFileApi, BlockingStorage};
 pub use body::{ByteStream, UploadBody};
 pub use error::StorageError;
 pub use file::FileApi;
