@@ -129,6 +129,20 @@ impl BlockingFileApi {
         self.run(self.inner.upload_resumable(path, file, options))
     }
 
+    /// [`FileApi::upload_resumable_to_signed_url`], blocking.
+    pub fn upload_resumable_to_signed_url(
+        &self,
+        path: &str,
+        token: &str,
+        file: impl AsRef<Path>,
+        options: ResumableOptions,
+    ) -> Result<UploadResponse> {
+        self.run(
+            self.inner
+                .upload_resumable_to_signed_url(path, token, file, options),
+        )
+    }
+
     /// [`FileApi::download`], blocking.
     pub fn download(&self, path: &str) -> Result<Bytes> {
         self.run(self.inner.download(path))

@@ -2,7 +2,9 @@
 
 use supabase_core::Error;
 use supabase_core::blocking;
-use supabase_core::storage::{BucketOptions, FileOptions, SearchOptions, UrlOptions};
+use supabase_core::storage::{
+    BucketOptions, FileOptions, ResumableOptions, SearchOptions, UrlOptions,
+};
 use supabase_tests::{reference_stack, unique_id};
 
 #[test]
@@ -68,6 +70,18 @@ fn blocking_buckets_and_objects() {
         .unwrap();
     assert_eq!(files.download("dir/d.txt").unwrap().as_ref(), b"delta");
 
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("e.bin");
+    std::fs::write(&local, vec![5u8; 300_000]).unwrap();
+    files
+        .upload_resumable(
+            "dir/e.bin",
+            &local,
+            ResumableOptions::new().chunk_size(100_000),
+        )
+        .unwrap();
+    assert_eq!(files.download("dir/e.bin").unwrap().len(), 300_000);
+
     let Err(Error::Storage(e)) = files.download("dir/missing.txt") else {
         panic!("a missing object downloaded")
     };
@@ -75,10 +89,10 @@ fn blocking_buckets_and_objects() {
 
     assert_eq!(
         files
-            .remove(["dir/a.txt", "dir/c.txt", "dir/d.txt"])
+            .remove(["dir/a.txt", "dir/c.txt", "dir/d.txt", "dir/e.bin"])
             .unwrap()
             .len(),
-        3
+        4
     );
     storage.empty_bucket(&name).unwrap();
     storage.delete_bucket(&name).unwrap();

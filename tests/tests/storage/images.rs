@@ -259,6 +259,20 @@ async fn render_errors_are_typed() {
     assert_eq!(e.status.as_u16(), 422);
     assert_eq!(e.error, "ImageProcessingError");
 
+    // Larger than Supabase's 25 MB limit for transformations.
+    private
+        .upload("img/huge.png", vec![0u8; 26_000_000], FileOptions::new())
+        .await
+        .unwrap();
+    let Err(Error::Storage(e)) = private
+        .download_with("img/huge.png", transform(Some(10), None, None))
+        .await
+    else {
+        panic!("a 26 MB source was transformed")
+    };
+    assert_eq!(e.status.as_u16(), 422);
+    assert_eq!(e.message, "Source image file is too big");
+
     // Missing object.
     let Err(Error::Storage(e)) = private
         .download_with("img/none.png", transform(Some(10), None, None))

@@ -332,3 +332,32 @@ async fn resumable_upload_to_a_signed_url_interrupted_then_resumed() {
         "{again:?}"
     );
 }
+
+#[tokio::test]
+async fn a_form_upload_cut_off_midway_leaves_no_object() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let data = content(3 * MIB);
+    let result = files
+        .upload(
+            "cut/form.bin",
+            UploadBody::reader(
+                Interrupted {
+                    data,
+                    pos: 0,
+                    fail_after: MIB + 7,
+                },
+                Some(3 * MIB as u64),
+            ),
+            FileOptions::new().multipart(true),
+        )
+        .await;
+    assert!(result.is_err(), "{result:?}");
+    assert!(!files.exists("cut/form.bin").await.unwrap());
+    assert!(
+        files
+            .list(Some("cut"), supabase_core::storage::SearchOptions::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

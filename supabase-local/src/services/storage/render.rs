@@ -32,6 +32,10 @@ const MIN_SIZE: u32 = 1;
 const MAX_SIZE: u32 = 2000;
 /// imgproxy's default `IMGPROXY_QUALITY`.
 const DEFAULT_QUALITY: u8 = 80;
+/// Supabase's documented limits for transformed images: 25 MB files, 50 megapixels
+/// (imgproxy's `IMGPROXY_MAX_SRC_FILE_SIZE` / `IMGPROXY_MAX_SRC_RESOLUTION` on the platform).
+const MAX_SOURCE_BYTES: u64 = 25 * 1000 * 1000;
+const MAX_SOURCE_PIXELS: u64 = 50 * 1000 * 1000;
 
 /// How the image is fitted into the box (storage-api's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,6 +297,12 @@ fn processing_error(message: impl Into<String>) -> ApiError {
 fn render(source: &[u8], t: &Transform, accept: Option<&str>) -> ApiResult<Rendered> {
     let source_format = image::guess_format(source)
         .map_err(|_| processing_error("Source image type not supported"))?;
+    let (w, h) = image::ImageReader::with_format(Cursor::new(source), source_format)
+        .into_dimensions()
+        .map_err(|e| processing_error(format!("Can't decode the source image: {e}")))?;
+    if u64::from(w) * u64::from(h) > MAX_SOURCE_PIXELS {
+        return Err(processing_error("Source image resolution is too big"));
+    }
     let img = image::load_from_memory_with_format(source, source_format)
         .map_err(|e| processing_error(format!("Can't decode the source image: {e}")))?;
     let ((rw, rh), crop) = geometry(img.width(), img.height(), t);
@@ -367,7 +377,15 @@ async fn respond(
     download: Option<&str>,
     expires: Option<u64>,
 ) -> ApiResult<Response> {
-    let source = tokio::fs::read(disk::object_path(&state.root, &found.version))
+    let path = disk::object_path(&state.root, &found.version);
+    let size = tokio::fs::metadata(&path)
+        .await
+        .map_err(|e| ApiError::internal(format!("object bytes missing: {e}")))?
+        .len();
+    if size > MAX_SOURCE_BYTES {
+        return Err(processing_error("Source image file is too big"));
+    }
+    let source = tokio::fs::read(&path)
         .await
         .map_err(|e| ApiError::internal(format!("object bytes missing: {e}")))?;
     let segments = t.imgproxy_segments();
