@@ -259,6 +259,21 @@ async fn render_errors_are_typed() {
     assert_eq!(e.status.as_u16(), 422);
     assert_eq!(e.error, "ImageProcessingError");
 
+    // AVIF output is not produced by the stand-in: a typed error, not another format.
+    let Err(Error::Storage(e)) = private
+        .download_with(
+            "img/pic.png",
+            UrlOptions::new().transform(TransformOptions::new().width(10).format(Format::Avif)),
+        )
+        .await
+    else {
+        panic!("AVIF was served")
+    };
+    assert_eq!(
+        (e.status.as_u16(), e.error.as_str()),
+        (422, "ImageProcessingError")
+    );
+
     // Larger than Supabase's 25 MB limit for transformations.
     private
         .upload("img/huge.png", vec![0u8; 26_000_000], FileOptions::new())
