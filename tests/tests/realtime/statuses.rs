@@ -61,7 +61,14 @@ async fn a_join_without_reply_is_timed_out_then_retried_until_subscribed() {
     let client = Client::new(&proxy.url, stack.anon_key(), fast).unwrap();
     let channel = client.channel(room(), ChannelConfig::default());
     let mut statuses = channel.status_stream();
-    let err = channel.subscribe().await.unwrap_err();
+    // The reference's form: `subscribe(callback)` sees TIMED_OUT.
+    let (tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let err = channel
+        .subscribe_with(move |status, err| {
+            let _ = tx.send((status, err.cloned()));
+        })
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, Error::Realtime(RealtimeError::Timeout { event, .. }) if event == "phx_join"),
         "{err:?}"
@@ -72,6 +79,11 @@ async fn a_join_without_reply_is_timed_out_then_retried_until_subscribed() {
         matches!(err, Some(RealtimeError::Timeout { .. })),
         "{err:?}"
     );
+    let (status, _) = tokio::time::timeout(Duration::from_secs(10), seen.recv())
+        .await
+        .expect("callback called")
+        .expect("callback alive");
+    assert_eq!(status, SubscribeStatus::TimedOut);
     assert!(!channel.is_joined());
 
     // The server answers again: the rejoin timer's next join succeeds (joins already in flight
