@@ -24,11 +24,12 @@ fn pushed_tokens(proxy: &WsProxy, topic: &str) -> Vec<String> {
         .collect()
 }
 
-async fn insert(id: i64, team: &str) {
+/// Inserts a row of test `run` into `rt_team`.
+async fn insert(run: i64, id: i64, team: &str) {
     service()
         .await
         .table("rt_team")
-        .insert(json!({"id": id, "team": team}))
+        .insert(json!({"id": id, "run": run, "team": team}))
         .await
         .unwrap();
 }
@@ -37,6 +38,7 @@ async fn insert(id: i64, team: &str) {
 async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims() {
     let stack = stack().await;
     let proxy = WsProxy::start(&stack.url()).await;
+    let run = unique_id();
     let admin = service().await;
     let email = format!("rt-{}@example.com", unique_id());
     let user = admin
@@ -65,7 +67,9 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
     let channel = client.channel(room(), ChannelConfig::default());
     let mut rows = channel.postgres_changes_stream(
         Ev::Insert,
-        PostgresChanges::schema("public").table("rt_team"),
+        PostgresChanges::schema("public")
+            .table("rt_team")
+            .filter(format!("run=eq.{run}")),
     );
     let mut statuses = channel.status_stream();
     channel.subscribe().await.unwrap();
@@ -80,8 +84,8 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
     // Not on team blue yet: its row is hidden, the public one arrives (changes arrive in commit
     // order, so the blue row was skipped).
     let (blue1, public1) = (unique_id(), unique_id());
-    insert(blue1, "blue").await;
-    insert(public1, "public").await;
+    insert(run, blue1, "blue").await;
+    insert(run, public1, "public").await;
     assert_eq!(next(&mut rows).await.new["id"], json!(public1));
 
     // An admin puts the user on team blue; the next token says so.
@@ -111,7 +115,7 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
         "TOKEN_REFRESHED pushed the new token once"
     );
     let blue2 = unique_id();
-    insert(blue2, "blue").await;
+    insert(run, blue2, "blue").await;
     assert_eq!(next(&mut rows).await.new["id"], json!(blue2));
 
     // Signing out goes back to the API key: team rows are hidden again.
@@ -124,8 +128,8 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
         Some(stack.anon_key())
     );
     let (blue3, public2) = (unique_id(), unique_id());
-    insert(blue3, "blue").await;
-    insert(public2, "public").await;
+    insert(run, blue3, "blue").await;
+    insert(run, public2, "public").await;
     assert_eq!(next(&mut rows).await.new["id"], json!(public2));
 
     assert!(channel.is_joined());
@@ -133,4 +137,64 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
         statuses.try_recv().is_none(),
         "the channel stayed joined throughout"
     );
+}
+
+#[tokio::test]
+async fn signing_in_while_joined_pushes_the_session_token() {
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    let run = unique_id();
+    let email = format!("rt-{}@example.com", unique_id());
+    service()
+        .await
+        .auth()
+        .admin()
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&email)
+                .password("realtime password")
+                .email_confirm(true)
+                .app_metadata(json!({"team": "green"})),
+        )
+        .await
+        .unwrap();
+    // Joined with the API key first.
+    let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+    let channel = client.channel(room(), ChannelConfig::default());
+    let mut rows = channel.postgres_changes_stream(
+        Ev::Insert,
+        PostgresChanges::schema("public")
+            .table("rt_team")
+            .filter(format!("run=eq.{run}")),
+    );
+    channel.subscribe().await.unwrap();
+    assert_eq!(
+        proxy.sent_events("phx_join")[0].payload().unwrap()["access_token"],
+        stack.anon_key()
+    );
+    let (green1, public1) = (unique_id(), unique_id());
+    insert(run, green1, "green").await;
+    insert(run, public1, "public").await;
+    assert_eq!(next(&mut rows).await.new["id"], json!(public1));
+
+    let session = client
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &email,
+            "realtime password",
+        ))
+        .await
+        .unwrap()
+        .session
+        .expect("session");
+    channel.track(json!({})).await.unwrap();
+    assert_eq!(
+        pushed_tokens(&proxy, channel.topic()),
+        vec![session.access_token.expose().to_owned()],
+        "SIGNED_IN pushed the session's token"
+    );
+    let green2 = unique_id();
+    insert(run, green2, "green").await;
+    assert_eq!(next(&mut rows).await.new["id"], json!(green2));
+    assert!(channel.is_joined());
 }

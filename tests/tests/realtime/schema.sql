@@ -23,6 +23,7 @@ grant all on public.rt_open to anon, authenticated, service_role;
 -- by an admin, reaches the token at the next refresh) and, for team `public`, to everyone.
 create table if not exists public.rt_team (
     id bigint primary key,
+    run bigint not null, -- the test writing it, so concurrent tests filter their own rows
     team text not null
 );
 alter table public.rt_team enable row level security;
