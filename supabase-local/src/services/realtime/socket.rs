@@ -484,3 +484,65 @@ impl Conn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_broadcast_push_frames_decode_and_fan_out_per_serializer() {
+        let mut frame = vec![3, 1, 2, 3, 2, 0, 0];
+        frame.extend_from_slice(b"712top");
+        frame.extend_from_slice(b"ev");
+        frame.extend_from_slice(&[0, 0xff]);
+        let push = decode_binary(&frame).expect("kind 3");
+        assert_eq!(
+            (push.join_ref.as_deref(), push.ref_.as_deref()),
+            (Some("7"), Some("12"))
+        );
+        assert_eq!(
+            (push.topic.as_str(), push.event.as_str()),
+            ("top", "broadcast")
+        );
+        let b = push.user_broadcast.clone().expect("binary");
+        assert_eq!((b.user_event.as_str(), b.json), ("ev", false));
+
+        // 2.0.0: a kind-4 frame; 1.0.0: bytes have no JSON form, so nothing is sent.
+        let Some(WsMessage::Binary(out)) = encode(&push, true) else {
+            panic!("binary frame")
+        };
+        assert_eq!(
+            &out[..],
+            &[4, 3, 2, 0, 0, b't', b'o', b'p', b'e', b'v', 0, 0xff]
+        );
+        assert!(encode(&push, false).is_none());
+
+        // A JSON payload reaches 1.0.0 sockets as a JSON broadcast.
+        let json = Out {
+            user_broadcast: Some(Arc::new(UserBroadcast {
+                user_event: "ev".into(),
+                json: true,
+                payload: bytes::Bytes::from_static(br#"{"a":1}"#),
+            })),
+            ..push
+        };
+        let Some(WsMessage::Text(text)) = encode(&json, false) else {
+            panic!("text frame")
+        };
+        let v: Value = serde_json::from_str(text.as_str()).unwrap();
+        assert_eq!(
+            v["payload"],
+            json!({"type": "broadcast", "event": "ev", "payload": {"a": 1}})
+        );
+
+        for bad in [
+            &[][..],
+            &[0, 0, 0, 0, 0][..],
+            &[3, 1, 0, 0, 0, 0][..],
+            &[3, 5, 0, 0, 0, 0, 0, b'a'][..],
+            &[3, 0, 0, 0, 0, 2, 0, b'{', b'x'][..],
+        ] {
+            assert!(decode_binary(bad).is_none(), "{bad:?}");
+        }
+    }
+}
