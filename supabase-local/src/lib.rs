@@ -59,6 +59,7 @@ mod postgrest;
 mod process;
 mod runtime;
 mod services;
+mod signing;
 mod stack;
 mod start;
 mod sys;
@@ -72,4 +73,5 @@ pub use services::auth::{AuthConfig, Mailbox, Message, MessageKind};
 pub use services::functions::{
     DENO_VERSION, DenoLookup, FunctionsConfig, FunctionsMode, provision_deno,
 };
+pub use signing::JwtAlgorithm;
 pub use stack::{Ports, Stack, StackBuilder};

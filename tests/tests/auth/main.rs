@@ -6,6 +6,7 @@
 mod client;
 mod e2e_admin;
 mod e2e_flows;
+mod e2e_jwks;
 mod e2e_mfa;
 mod e2e_session;
 mod mock;
