@@ -3,6 +3,7 @@
 //! stand-in with real Postgres, PostgREST and RLS (`e2e_*`, fixture `tests/fixtures/auth`: a
 //! `todos` table only its owner can read or change).
 
+mod blocking;
 mod client;
 mod e2e_admin;
 mod e2e_flows;
