@@ -1,5 +1,6 @@
 //! The blocking auth facade against the stand-in: the same flows without async, and the session
-//! it holds used by blocking database requests (RLS sees the user).
+//! it holds used by blocking database requests (RLS sees the user). Runs on `e2e_account`'s
+//! stack (confirmations required), away from the admin paging test's users.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +11,8 @@ use supabase_core::auth::{
 };
 use supabase_core::{Error, blocking};
 
-use crate::{email, stack};
+use crate::e2e_account::stack;
+use crate::email;
 
 #[test]
 fn blocking_auth_sign_up_to_sign_out() {

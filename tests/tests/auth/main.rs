@@ -5,6 +5,7 @@
 
 mod blocking;
 mod client;
+mod e2e_account;
 mod e2e_admin;
 mod e2e_flows;
 mod e2e_jwks;
