@@ -91,6 +91,12 @@ impl Client {
         crate::storage::BlockingStorage::new(self.inner.storage())
     }
 
+    /// The auth API (GoTrue), blocking: `client.auth().sign_in_with_password(..)?`. The session
+    /// it holds is the one every blocking request sends.
+    pub fn auth(&self) -> crate::auth::BlockingAuth {
+        crate::auth::BlockingAuth::new(self.inner.clone())
+    }
+
     /// Calls a Postgres function.
     pub fn rpc<A: Serialize>(
         &self,

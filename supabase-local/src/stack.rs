@@ -9,8 +9,10 @@ use serde::Serialize;
 use crate::error::StackError;
 use crate::gateway::Services;
 use crate::runtime::Background;
+use crate::services::JwtKeys;
 use crate::services::auth::{AuthConfig, Mailbox};
 use crate::services::functions::{self, FunctionsConfig, FunctionsMode};
+use crate::signing::JwtAlgorithm;
 use crate::start::{self, Plan, Started};
 use crate::{keys, migrate, pg, postgrest, sys};
 
@@ -39,6 +41,7 @@ pub struct StackBuilder {
     migrations_dir: Option<PathBuf>,
     seed_file: Option<PathBuf>,
     jwt_secret: Option<String>,
+    jwt_algorithm: JwtAlgorithm,
     gateway_port: Option<u16>,
     db_port: Option<u16>,
     schemas: Option<Vec<String>>,
@@ -75,6 +78,16 @@ impl StackBuilder {
     /// JWT secret (at least 32 characters). Default: [`DEFAULT_JWT_SECRET`](crate::DEFAULT_JWT_SECRET).
     pub fn jwt_secret(mut self, secret: impl Into<String>) -> Self {
         self.jwt_secret = Some(secret.into());
+        self
+    }
+
+    /// How the auth server signs access tokens. Default: [`JwtAlgorithm::Hs256`] with the JWT
+    /// secret. With `Rs256` or `Es256` a key pair is generated at start (as GoTrue's
+    /// `GOTRUE_JWT_KEYS` signing key): tokens carry its `kid`, `/auth/v1/.well-known/jwks.json`
+    /// publishes its public half, and PostgREST and the other services accept both those tokens
+    /// and HS256 ones (the API keys stay HS256, as on Supabase).
+    pub fn jwt_algorithm(mut self, algorithm: JwtAlgorithm) -> Self {
+        self.jwt_algorithm = algorithm;
         self
     }
 
@@ -173,15 +186,20 @@ impl StackBuilder {
             .cache_dir
             .clone()
             .unwrap_or_else(postgrest::default_cache_dir);
+        let (secret, alg) = (jwt_secret.clone(), self.jwt_algorithm);
+        // Generating an RSA key takes a moment: off the async threads.
+        let keys = tokio::task::spawn_blocking(move || JwtKeys::generate(&secret, alg))
+            .await
+            .map_err(|_| StackError::Stopped)??;
         let functions = {
-            let (config, project, cache, secret) = (
+            let (config, project, cache, keys) = (
                 self.functions.clone(),
                 self.project_dir.clone(),
                 cache_dir.clone(),
-                jwt_secret.clone(),
+                keys.clone(),
             );
             tokio::task::spawn_blocking(move || {
-                functions::Runtime::prepare(config, project.as_deref(), &cache, &secret)
+                functions::Runtime::prepare(config, project.as_deref(), &cache, &keys)
             })
             .await
             .map_err(|_| StackError::Stopped)??
@@ -195,6 +213,7 @@ impl StackBuilder {
             sql_files: self.sql_files()?,
             project_dir: self.project_dir.clone(),
             jwt_secret: jwt_secret.clone(),
+            keys: keys.clone(),
             gateway_port: self.gateway_port,
             db_port: self.db_port,
             schemas: self.schemas,
@@ -210,6 +229,7 @@ impl StackBuilder {
         let started = background.run(start::start(plan)).await??;
         let stack = Stack {
             jwt_secret,
+            keys,
             mailbox,
             started,
             background,
@@ -264,6 +284,7 @@ impl StackBuilder {
 #[derive(Debug)]
 pub struct Stack {
     jwt_secret: String,
+    keys: JwtKeys,
     mailbox: Mailbox,
     // Drop order: the gateway's runtime first (in `Drop`), then the servers.
     started: Started,
@@ -361,6 +382,26 @@ impl Stack {
     /// invites, recoveries), for tests to read: `stack.mailbox().latest_otp("a@example.com")`.
     pub fn mailbox(&self) -> &Mailbox {
         &self.mailbox
+    }
+
+    /// How the auth server signs access tokens ([`StackBuilder::jwt_algorithm`]).
+    pub fn jwt_algorithm(&self) -> JwtAlgorithm {
+        self.keys.algorithm()
+    }
+
+    /// The project's JWKS as `/auth/v1/.well-known/jwks.json` serves it: the public signing key
+    /// for RS256/ES256, `{"keys": []}` for HS256.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keys.jwks()
+    }
+
+    /// Signs `claims` as the auth server signs access tokens: with the signing key (and its
+    /// `kid`) for RS256/ES256, else HS256 with the secret.
+    pub fn sign_access_token<T: Serialize + ?Sized>(
+        &self,
+        claims: &T,
+    ) -> Result<String, StackError> {
+        self.keys.sign(claims)
     }
 
     /// Signs `claims` with this stack's JWT secret (see [`mint_jwt`](crate::mint_jwt)).

@@ -17,6 +17,8 @@ pub(crate) struct Plan {
     pub(crate) sql_files: Vec<PathBuf>,
     pub(crate) project_dir: Option<PathBuf>,
     pub(crate) jwt_secret: String,
+    /// The secret plus the asymmetric signing key, when one was asked for.
+    pub(crate) keys: services::JwtKeys,
     pub(crate) gateway_port: Option<u16>,
     pub(crate) db_port: Option<u16>,
     pub(crate) schemas: Option<Vec<String>>,
@@ -111,7 +113,7 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
             binary: &postgrest_bin,
             db_port: postgres.port,
             schemas: &schemas,
-            jwt_secret: &plan.jwt_secret,
+            jwt_secret: &plan.keys.postgrest_secret(),
             explain: plan.explain,
             max_rows: plan.max_rows,
             dir: dir.path(),
@@ -139,7 +141,7 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
     std::fs::create_dir_all(&services_dir)
         .map_err(|e| StackError::io("creating the services directory", &services_dir, e))?;
     let env = services::ServiceEnv {
-        jwt_secret: plan.jwt_secret.as_str().into(),
+        jwt_secret: plan.keys.clone(),
         anon_key: anon_key.as_str().into(),
         service_role_key: service_role_key.as_str().into(),
         public_url: format!("http://127.0.0.1:{gateway_port}").into(),
