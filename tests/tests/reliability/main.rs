@@ -6,6 +6,7 @@
 //! users sign up through the stack's GoTrue stand-in, so every token is a real session's.
 
 mod rls;
+mod secrets;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
