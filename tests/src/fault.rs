@@ -27,6 +27,23 @@ pub enum Fault {
     Truncate(String),
     /// Waits, then answers `200 []`.
     Delay(Duration),
+    /// `200` with a JSON array of `rows` rows of 100 bytes each, generated while it is sent
+    /// (never held in memory). `announce_length`: with a `content-length` (else chunked);
+    /// `malformed`: it opens with `{` instead of `[` (the rest is the same 100-byte rows).
+    Huge {
+        /// Rows in the array: the body is `rows * 101 + 1` bytes.
+        rows: u64,
+        /// Send `content-length` up front.
+        announce_length: bool,
+        /// Start with `{` instead of `[`.
+        malformed: bool,
+    },
+}
+
+/// One row of [`Fault::Huge`]: exactly 100 bytes, `{"n":"<10 digits>","pad":"a…"}`.
+pub fn huge_row(n: u64) -> String {
+    let head = format!(r#"{{"n":"{n:010}","pad":""#);
+    format!("{head}{}\"}}", "a".repeat(100 - head.len() - 2))
 }
 
 impl Fault {
@@ -161,6 +178,53 @@ async fn serve(
                 let _ = stream.write_all(head.as_bytes()).await;
                 let _ = stream.write_all(&body.as_bytes()[..body.len() / 2]).await;
                 false
+            }
+            Fault::Huge {
+                rows,
+                announce_length,
+                malformed,
+            } => {
+                let length = rows * 101 + 1;
+                let head = if announce_length {
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_owned()
+                };
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut n = 0;
+                while n < rows {
+                    // About 64 KiB per write.
+                    let mut chunk = String::with_capacity(65 * 1024);
+                    while n < rows && chunk.len() < 64 * 1024 {
+                        chunk.push(match (n, malformed) {
+                            (0, false) => '[',
+                            (0, true) => '{',
+                            _ => ',',
+                        });
+                        chunk.push_str(&huge_row(n));
+                        n += 1;
+                    }
+                    if n == rows {
+                        chunk.push(']');
+                    }
+                    let sent = if announce_length {
+                        stream.write_all(chunk.as_bytes()).await
+                    } else {
+                        let framed = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+                        stream.write_all(framed.as_bytes()).await
+                    };
+                    if sent.is_err() {
+                        return; // the client stopped reading
+                    }
+                }
+                if !announce_length && stream.write_all(b"0\r\n\r\n").await.is_err() {
+                    return;
+                }
+                true
             }
             Fault::Delay(d) => {
                 tokio::time::sleep(d).await;
