@@ -163,10 +163,11 @@ impl ClientOptions {
     /// Largest response body read into memory, in bytes (default 64 MiB); `None` for no limit.
     ///
     /// Applies to every answer the client reads whole (rows, auth, storage metadata, realtime
-    /// REST broadcasts): a longer one stops being read and is [`Error::ResponseTooLarge`], so a
-    /// runaway query or a hostile server cannot exhaust memory. Not limited: what the caller asks
-    /// for explicitly as bytes (storage `download`, edge-function bodies) and streams
-    /// (`stream()` rows, `download_stream`), which are the way to read large results.
+    /// REST broadcasts) and to each row of a `stream()`: a longer one stops being read and is
+    /// [`Error::ResponseTooLarge`], so a runaway query or a hostile server cannot exhaust
+    /// memory. Streams are the way to read large results: only one row at a time counts. Not
+    /// limited: what the caller asks for explicitly as bytes (storage `download`,
+    /// `download_stream`, edge-function bodies).
     pub fn max_response_body(mut self, bytes: Option<u64>) -> Self {
         self.max_response_body = bytes;
         self

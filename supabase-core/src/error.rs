@@ -53,7 +53,7 @@ pub enum Error {
         message: String,
     },
 
-    /// The response body is longer than
+    /// The response body (or one row of a `stream()`) is longer than
     /// [`ClientOptions::max_response_body`](crate::ClientOptions::max_response_body) (default
     /// 64 MiB): reading stopped there, so a huge or endless answer cannot exhaust memory. Stream
     /// large results instead (`stream()` for rows, `download_stream` for files), or raise the

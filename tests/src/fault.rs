@@ -27,17 +27,48 @@ pub enum Fault {
     Truncate(String),
     /// Waits, then answers `200 []`.
     Delay(Duration),
-    /// `200` with a JSON array of `rows` rows of 100 bytes each, generated while it is sent
-    /// (never held in memory). `announce_length`: with a `content-length` (else chunked);
-    /// `malformed`: it opens with `{` instead of `[` (the rest is the same 100-byte rows).
+    /// `200` with a `rows * 101 + 1`-byte JSON body generated while it is sent (never held in
+    /// memory), shaped by `shape`. `announce_length`: with a `content-length` (else chunked).
     Huge {
-        /// Rows in the array: the body is `rows * 101 + 1` bytes.
+        /// Size in rows of 101 bytes.
         rows: u64,
         /// Send `content-length` up front.
         announce_length: bool,
-        /// Start with `{` instead of `[`.
-        malformed: bool,
+        /// What the body holds.
+        shape: HugeShape,
     },
+}
+
+/// The body of a [`Fault::Huge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HugeShape {
+    /// An array of `rows` rows of 100 bytes ([`huge_row`]).
+    Rows,
+    /// The same rows, opened with `{` instead of `[`.
+    Malformed,
+    /// An array of one row whose `pad` string fills the whole body.
+    OneRow,
+}
+
+/// The `n`th 101-byte piece of a [`Fault::Huge`] body of `rows` pieces (the closing `]` follows
+/// the last one).
+fn huge_piece(shape: HugeShape, n: u64, rows: u64) -> String {
+    match shape {
+        HugeShape::Rows | HugeShape::Malformed => {
+            let open = match (n, shape) {
+                (0, HugeShape::Rows) => '[',
+                (0, _) => '{',
+                _ => ',',
+            };
+            format!("{open}{}", huge_row(n))
+        }
+        HugeShape::OneRow if n == 0 => {
+            let head = r#"[{"n":"0000000000","pad":""#;
+            format!("{head}{}", "a".repeat(101 - head.len()))
+        }
+        HugeShape::OneRow if n + 1 == rows => format!("{}\"}}", "a".repeat(99)),
+        HugeShape::OneRow => "a".repeat(101),
+    }
 }
 
 /// One row of [`Fault::Huge`]: exactly 100 bytes, `{"n":"<10 digits>","pad":"a…"}`.
@@ -182,7 +213,7 @@ async fn serve(
             Fault::Huge {
                 rows,
                 announce_length,
-                malformed,
+                shape,
             } => {
                 let length = rows * 101 + 1;
                 let head = if announce_length {
@@ -200,12 +231,7 @@ async fn serve(
                     // About 64 KiB per write.
                     let mut chunk = String::with_capacity(65 * 1024);
                     while n < rows && chunk.len() < 64 * 1024 {
-                        chunk.push(match (n, malformed) {
-                            (0, false) => '[',
-                            (0, true) => '{',
-                            _ => ',',
-                        });
-                        chunk.push_str(&huge_row(n));
+                        chunk.push_str(&huge_piece(shape, n, rows));
                         n += 1;
                     }
                     if n == rows {

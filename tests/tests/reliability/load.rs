@@ -8,12 +8,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use supabase_core::{
     ClientOptions, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_RESPONSE_BODY, Error, RetryPolicy,
 };
-use supabase_tests::fault::{Fault, FaultServer, huge_row};
+use supabase_tests::fault::{Fault, FaultServer, HugeShape, huge_row};
 use supabase_tests::unique_id;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -201,11 +202,11 @@ fn fault_client(server: &FaultServer, limit: Option<u64>) -> supabase_core::Clie
     .unwrap()
 }
 
-fn huge(announce_length: bool, malformed: bool) -> Fault {
+fn huge(announce_length: bool, shape: HugeShape) -> Fault {
     Fault::Huge {
         rows: ROWS,
         announce_length,
-        malformed,
+        shape,
     }
 }
 
@@ -228,7 +229,7 @@ async fn child_hundred_megabyte_answers() {
     let mut report = Vec::new();
 
     // 1. The default limit (64 MiB), length announced: refused before a byte of the body.
-    let server = FaultServer::start(vec![huge(true, false)]).await;
+    let server = FaultServer::start(vec![huge(true, HugeShape::Rows)]).await;
     let err = fault_client(&server, Some(DEFAULT_MAX_RESPONSE_BODY))
         .from_("t")
         .select("*")
@@ -252,7 +253,7 @@ async fn child_hundred_megabyte_answers() {
 
     // 2. Chunked (no length known): reading stops at the limit. An 8 MiB limit makes the bound
     // visible: the peak grows with the limit, not with the 100 MB body.
-    let server = FaultServer::start(vec![huge(false, false)]).await;
+    let server = FaultServer::start(vec![huge(false, HugeShape::Rows)]).await;
     let err = fault_client(&server, Some(8 * MIB))
         .from_("t")
         .select("*")
@@ -269,9 +270,51 @@ async fn child_hundred_megabyte_answers() {
     ));
     assert!(chunked < 40 * MIB, "bounded by the limit: +{chunked} bytes");
 
-    // 3. Malformed (an object that opens like an array), limit lifted: the whole body is read,
+    // 3. Streamed with `stream()` under an 8 MiB limit: all 100 MB of rows arrive, one at a
+    // time; the limit applies to each row, so memory stays flat.
+    let server = FaultServer::start(vec![huge(false, HugeShape::Rows)]).await;
+    let client = fault_client(&server, Some(8 * MIB));
+    let mut stream = Box::pin(client.from_("t").select("*").returns::<Vec<Row>>().stream());
+    let mut count = 0u64;
+    while let Some(row) = stream.next().await {
+        let row = row.expect("row");
+        if count.is_multiple_of(99_991) {
+            assert_eq!(row.n, format!("{count:010}"));
+        }
+        count += 1;
+    }
+    assert_eq!(count, ROWS);
+    let streamed = peak_rss().saturating_sub(start);
+    report.push(format!(
+        "100 MB streamed row by row, 8 MiB limit: +{} MiB",
+        streamed / MIB
+    ));
+    assert!(streamed < 40 * MIB, "one row at a time: +{streamed} bytes");
+
+    // 4. One 100 MB row, streamed: refused at the limit instead of buffered whole.
+    let server = FaultServer::start(vec![huge(false, HugeShape::OneRow)]).await;
+    let client = fault_client(&server, Some(8 * MIB));
+    let mut stream = Box::pin(client.from_("t").select("*").returns::<Vec<Row>>().stream());
+    let first = stream.next().await.expect("an item");
+    assert!(
+        matches!(first, Err(Error::ResponseTooLarge { limit, .. }) if limit == 8 * MIB),
+        "{first:?}"
+    );
+    assert!(
+        stream.next().await.is_none(),
+        "the stream ends after its error"
+    );
+    let one_row = peak_rss().saturating_sub(start);
+    report.push(format!(
+        "one 100 MB row streamed, 8 MiB limit: +{} MiB",
+        one_row / MIB
+    ));
+    assert!(one_row < 40 * MIB, "bounded by the limit: +{one_row} bytes");
+
+    // The last two lift the limit: their peaks come last (VmHWM only grows).
+    // 5. Malformed (an object that opens like an array), limit lifted: the whole body is read,
     // then a typed decode error, never a panic.
-    let server = FaultServer::start(vec![huge(true, true)]).await;
+    let server = FaultServer::start(vec![huge(true, HugeShape::Malformed)]).await;
     let err = fault_client(&server, None)
         .from_("t")
         .select("*")
@@ -285,8 +328,8 @@ async fn child_hundred_megabyte_answers() {
         malformed / MIB
     ));
 
-    // 4. Valid, limit lifted: every row, in order.
-    let server = FaultServer::start(vec![huge(false, false)]).await;
+    // 6. Valid, limit lifted: every row, in order.
+    let server = FaultServer::start(vec![huge(false, HugeShape::Rows)]).await;
     let rows = fault_client(&server, None)
         .from_("t")
         .select("*")
