@@ -157,6 +157,9 @@ pub(crate) struct RawResponse {
 /// 64 MiB.
 pub const DEFAULT_MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
 
+/// Most bytes reserved up front from a `content-length` (the rest grows as it arrives).
+const PREALLOCATE_AT_MOST: u64 = 256 * 1024 * 1024;
+
 /// The default of
 /// [`ClientOptions::max_concurrent_requests`](crate::ClientOptions::max_concurrent_requests).
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 100;
@@ -350,30 +353,33 @@ impl Transport {
                 path: req.url.path().to_owned(),
             }))
         };
-        let body = match limit {
-            None => match resp.bytes().await {
-                Ok(body) => body,
-                Err(e) => return failed(e),
-            },
-            // Announced too long: not a byte read. Else read chunk by chunk, stopping (and
-            // dropping the connection) as soon as the limit is passed.
-            Some(limit) if resp.content_length().is_some_and(|n| n > limit) => {
-                return too_large(limit);
-            }
-            Some(limit) => {
-                let mut body = bytes::BytesMut::new();
-                loop {
-                    match resp.chunk().await {
-                        Ok(Some(chunk)) => {
-                            if (body.len() + chunk.len()) as u64 > limit {
-                                return too_large(limit);
-                            }
-                            body.extend_from_slice(&chunk);
-                        }
-                        Ok(None) => break body.freeze(),
-                        Err(e) => return failed(e),
+        // Announced too long: not a byte read.
+        if let (Some(limit), Some(length)) = (limit, resp.content_length())
+            && length > limit
+        {
+            return too_large(limit);
+        }
+        // Else read chunk by chunk into one buffer sized from the announced length (capped, as
+        // the length is the server's word), stopping and dropping the connection as soon as the
+        // limit is passed.
+        let capacity = resp
+            .content_length()
+            .unwrap_or(0)
+            .min(limit.unwrap_or(u64::MAX))
+            .min(PREALLOCATE_AT_MOST);
+        let mut body = bytes::BytesMut::with_capacity(capacity as usize);
+        let body = loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if let Some(limit) = limit
+                        && (body.len() + chunk.len()) as u64 > limit
+                    {
+                        return too_large(limit);
                     }
+                    body.extend_from_slice(&chunk);
                 }
+                Ok(None) => break body.freeze(),
+                Err(e) => return failed(e),
             }
         };
         let raw = RawResponse {

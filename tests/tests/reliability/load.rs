@@ -327,6 +327,8 @@ async fn child_hundred_megabyte_answers() {
         "malformed 100 MB, no limit: +{} MiB",
         malformed / MIB
     ));
+    // The body once (its announced length reserved up front), not grown by doubling.
+    assert!(malformed < 160 * MIB, "+{malformed} bytes");
 
     // 6. Valid, limit lifted: every row, in order.
     let server = FaultServer::start(vec![huge(false, HugeShape::Rows)]).await;
