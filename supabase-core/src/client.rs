@@ -491,6 +491,19 @@ mod tests {
     }
 
     #[test]
+    fn zero_request_slots_is_a_config_error() {
+        let options = ClientOptions::default().max_concurrent_requests(Some(0));
+        assert!(matches!(
+            Client::new("http://localhost:1", "k", options),
+            Err(Error::Config(_))
+        ));
+        let unlimited = ClientOptions::default()
+            .max_concurrent_requests(None)
+            .max_response_body(None);
+        assert!(Client::new("http://localhost:1", "k", unlimited).is_ok());
+    }
+
+    #[test]
     fn a_project_path_prefix_is_kept() {
         let c = create_client("http://localhost:1/prefix", "k").unwrap();
         assert_eq!(
