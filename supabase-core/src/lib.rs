@@ -74,7 +74,9 @@ pub mod types;
 
 pub use client::{Client, ClientOptions, create_client};
 pub use error::{Error, HttpError, PostgrestError, Result};
-pub use http::{HttpRequest, RetryPolicy};
+pub use http::{
+    DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_RESPONSE_BODY, HttpRequest, RetryPolicy,
+};
 pub use rpc::{Rpc, RpcRows};
 pub use secret::Secret;
 pub use select::{Relation, Select};

@@ -33,8 +33,9 @@ pub struct Ports {
 /// Supabase's default `max_rows` (API settings of a new project, `[api] max_rows` locally).
 const DEFAULT_MAX_ROWS: u64 = 1000;
 
-/// Configures and starts a [`Stack`]. Get one with [`Stack::builder`].
-#[derive(Debug, Clone, Default)]
+/// Configures and starts a [`Stack`]. Get one with [`Stack::builder`]. `Debug` hides the JWT
+/// secret.
+#[derive(Clone, Default)]
 #[must_use = "a builder does nothing until `.start().await`"]
 pub struct StackBuilder {
     project_dir: Option<PathBuf>,
@@ -53,6 +54,30 @@ pub struct StackBuilder {
     services: Services,
     functions: FunctionsConfig,
     auth: AuthConfig,
+}
+
+impl std::fmt::Debug for StackBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackBuilder")
+            .field("project_dir", &self.project_dir)
+            .field("migrations_dir", &self.migrations_dir)
+            .field("seed_file", &self.seed_file)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("gateway_port", &self.gateway_port)
+            .field("db_port", &self.db_port)
+            .field("schemas", &self.schemas)
+            .field("extra_schemas", &self.extra_schemas)
+            .field("explain", &self.explain)
+            .field("max_rows", &self.max_rows)
+            .field("cache_dir", &self.cache_dir)
+            .field("services", &self.services)
+            .field("functions", &self.functions)
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 impl StackBuilder {
@@ -280,8 +305,8 @@ impl StackBuilder {
 }
 
 /// A running local Supabase: Postgres, PostgREST and the gateway. Dropping it stops everything
-/// (and if the process dies without dropping it, the servers' watchdogs stop them).
-#[derive(Debug)]
+/// (and if the process dies without dropping it, the servers' watchdogs stop them). `Debug`
+/// shows neither the JWT secret nor the API keys.
 pub struct Stack {
     jwt_secret: String,
     keys: JwtKeys,
@@ -290,6 +315,23 @@ pub struct Stack {
     started: Started,
     background: Background,
     functions: Arc<functions::Runtime>,
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack")
+            .field("url", &self.url())
+            .field("jwt_secret", &"[redacted]")
+            // The mailbox holds one-time codes and links: only their number.
+            .field(
+                "mailbox",
+                &format_args!("{} message(s)", self.mailbox.all().len()),
+            )
+            .field("started", &self.started)
+            .field("background", &self.background)
+            .field("functions", &self.functions)
+            .finish()
+    }
 }
 
 impl Stack {

@@ -31,8 +31,7 @@ pub(crate) struct Plan {
     pub(crate) mailbox: services::auth::Mailbox,
 }
 
-/// What a started stack is made of.
-#[derive(Debug)]
+/// What a started stack is made of. `Debug` leaves the API keys out.
 pub(crate) struct Started {
     pub(crate) anon_key: String,
     pub(crate) service_role_key: String,
@@ -46,6 +45,24 @@ pub(crate) struct Started {
     pub(crate) postgrest: Supervised,
     pub(crate) postgres: Supervised,
     pub(crate) dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started")
+            .field("anon_key", &"[redacted]")
+            .field("service_role_key", &"[redacted]")
+            .field("gateway_port", &self.gateway_port)
+            .field("db_port", &self.db_port)
+            .field("postgrest_port", &self.postgrest_port)
+            .field("postgrest_admin_port", &self.postgrest_admin_port)
+            .field("schemas", &self.schemas)
+            .field("postgrest_log", &self.postgrest_log)
+            .field("postgrest", &self.postgrest)
+            .field("postgres", &self.postgres)
+            .field("dir", &self.dir)
+            .finish()
+    }
 }
 
 fn join_err(_: tokio::task::JoinError) -> StackError {

@@ -244,7 +244,7 @@ impl FileApi {
         let url = self.download_url(path, &options)?;
         let mut req = self.storage.request(Method::GET, url, None);
         req.headers.remove(CONTENT_TYPE);
-        Ok(self.storage.send(req).await?.body)
+        Ok(self.storage.send_unlimited(req).await?.body)
     }
 
     /// Downloads an object as a stream of chunks, never holding it whole in memory.
