@@ -185,17 +185,37 @@ impl Transport {
     /// [`RetryPolicy`] says. A `503` that is still there after the last retry is returned as a
     /// response, for the caller to turn into its service's typed error.
     pub(crate) async fn send(&self, req: HttpRequest) -> Result<RawResponse> {
-        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        let first = req.clone();
+        self.send_rendered(first, move || Ok(req.clone())).await
+    }
+
+    /// [`Transport::send`] for a request that can be rendered again: `first` is sent as it is
+    /// (not copied), and `render` makes the request anew only for a retry.
+    pub(crate) async fn send_rendered(
+        &self,
+        first: HttpRequest,
+        render: impl Fn() -> Result<HttpRequest>,
+    ) -> Result<RawResponse> {
+        let idempotent = first.method == Method::GET || first.method == Method::HEAD;
         let span = tracing::debug_span!(
             "supabase.http",
-            method = %req.method,
-            path = %req.url.path(),
+            method = %first.method,
+            path = %first.url.path(),
             status = tracing::field::Empty,
         );
         async move {
+            let mut next = Some(first);
             let mut attempt = 0;
             loop {
-                let outcome = match self.attempt(&req, idempotent).await {
+                let request = match next.take() {
+                    Some(request) => request,
+                    None => render()?,
+                };
+                let timeout = request.timeout;
+                let outcome = match self
+                    .attempt(into_reqwest(request), timeout, idempotent)
+                    .await
+                {
                     Attempt::Done(outcome) => outcome,
                     Attempt::Retry(retry_after, outcome) => {
                         let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
@@ -225,17 +245,7 @@ impl Transport {
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
         let mut attempt = 0;
         loop {
-            let mut builder = self
-                .http
-                .request(req.method.clone(), req.url.clone())
-                .headers(req.headers.clone());
-            if let Some(body) = &req.body {
-                builder = builder.body(body.clone());
-            }
-            if let Some(timeout) = req.timeout {
-                builder = builder.timeout(timeout);
-            }
-            let (retry_after, outcome) = match builder.send().await {
+            let (retry_after, outcome) = match self.http.execute(to_reqwest(&req)).await {
                 Ok(resp)
                     if idempotent
                         && (resp.status() == StatusCode::SERVICE_UNAVAILABLE
@@ -258,21 +268,16 @@ impl Transport {
         }
     }
 
-    async fn attempt(&self, req: &HttpRequest, idempotent: bool) -> Attempt {
-        let mut builder = self
-            .http
-            .request(req.method.clone(), req.url.clone())
-            .headers(req.headers.clone());
-        if let Some(body) = &req.body {
-            builder = builder.body(body.clone());
-        }
-        if let Some(timeout) = req.timeout {
-            builder = builder.timeout(timeout);
-        }
+    async fn attempt(
+        &self,
+        request: reqwest::Request,
+        timeout: Option<Duration>,
+        idempotent: bool,
+    ) -> Attempt {
         let failed = |e: reqwest::Error| {
             let retryable = idempotent && !e.is_timeout();
             let err = if e.is_timeout() {
-                Error::Timeout(req.timeout)
+                Error::Timeout(timeout)
             } else {
                 Error::Http(HttpError::new(e))
             };
@@ -282,12 +287,12 @@ impl Transport {
                 Attempt::Done(Err(err))
             }
         };
-        let resp = match builder.send().await {
+        let mut resp = match self.http.execute(request).await {
             Ok(resp) => resp,
             Err(e) => return failed(e),
         };
         let status = resp.status();
-        let headers = resp.headers().clone();
+        let headers = std::mem::take(resp.headers_mut());
         let body = match resp.bytes().await {
             Ok(body) => body,
             Err(e) => return failed(e),
@@ -302,6 +307,24 @@ impl Transport {
         }
         Attempt::Done(Ok(raw))
     }
+}
+
+/// The `reqwest` request for `req`, leaving `req` as it is (for a retry).
+fn to_reqwest(req: &HttpRequest) -> reqwest::Request {
+    let mut request = reqwest::Request::new(req.method.clone(), req.url.clone());
+    *request.headers_mut() = req.headers.clone();
+    *request.body_mut() = req.body.clone().map(reqwest::Body::from);
+    *request.timeout_mut() = req.timeout;
+    request
+}
+
+/// The `reqwest` request for `req`, consuming it (the last attempt).
+fn into_reqwest(req: HttpRequest) -> reqwest::Request {
+    let mut request = reqwest::Request::new(req.method, req.url);
+    *request.headers_mut() = req.headers;
+    *request.body_mut() = req.body.map(reqwest::Body::from);
+    *request.timeout_mut() = req.timeout;
+    request
 }
 
 /// `Retry-After` in its delay-seconds form. (The HTTP-date form falls back to backoff.)
