@@ -428,7 +428,7 @@ impl Client {
     /// is left to the request itself (the server answers with its own error; auth listeners got
     /// `SIGNED_OUT` if the refresh token was refused).
     pub(crate) async fn ensure_fresh_session(&self) {
-        if let Err(e) = self.inner.auth.fresh_session().await {
+        if let Err(e) = self.inner.auth.ensure_fresh().await {
             tracing::debug!(error = %e, "could not refresh the session before a request");
         }
     }

@@ -227,27 +227,50 @@ impl Transport {
     /// response, for the caller to turn into its service's typed error. A body longer than the
     /// client's `max_response_body` is not read: [`Error::ResponseTooLarge`].
     pub(crate) async fn send(&self, req: HttpRequest) -> Result<RawResponse> {
-        self.send_limited(req, self.max_body).await
+        let first = req.clone();
+        self.exchange(first, move || Ok(req.clone()), self.max_body)
+            .await
     }
 
     /// [`Transport::send`] without the body size limit, for bodies the caller asked for whole
     /// (a storage object downloaded into memory).
     pub(crate) async fn send_unlimited(&self, req: HttpRequest) -> Result<RawResponse> {
-        self.send_limited(req, None).await
+        let first = req.clone();
+        self.exchange(first, move || Ok(req.clone()), None).await
     }
 
-    async fn send_limited(&self, req: HttpRequest, limit: Option<u64>) -> Result<RawResponse> {
-        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+    /// [`Transport::send`] for a request that can be rendered again: `first` is sent as it is
+    /// (not copied), and `render` makes the request anew only for a retry.
+    pub(crate) async fn send_rendered(
+        &self,
+        first: HttpRequest,
+        render: impl Fn() -> Result<HttpRequest>,
+    ) -> Result<RawResponse> {
+        self.exchange(first, render, self.max_body).await
+    }
+
+    async fn exchange(
+        &self,
+        first: HttpRequest,
+        render: impl Fn() -> Result<HttpRequest>,
+        limit: Option<u64>,
+    ) -> Result<RawResponse> {
+        let idempotent = first.method == Method::GET || first.method == Method::HEAD;
         let span = tracing::debug_span!(
             "supabase.http",
-            method = %req.method,
-            path = %req.url.path(),
+            method = %first.method,
+            path = %first.url.path(),
             status = tracing::field::Empty,
         );
         async move {
+            let mut next = Some(first);
             let mut attempt = 0;
             loop {
-                let outcome = match self.attempt(&req, idempotent, limit).await {
+                let request = match next.take() {
+                    Some(request) => request,
+                    None => render()?,
+                };
+                let outcome = match self.attempt(request, idempotent, limit).await {
                     Attempt::Done(outcome) => outcome,
                     Attempt::Retry(retry_after, outcome) => {
                         let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
@@ -277,19 +300,9 @@ impl Transport {
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
         let mut attempt = 0;
         loop {
-            let mut builder = self
-                .http
-                .request(req.method.clone(), req.url.clone())
-                .headers(req.headers.clone());
-            if let Some(body) = &req.body {
-                builder = builder.body(body.clone());
-            }
-            if let Some(timeout) = req.timeout {
-                builder = builder.timeout(timeout);
-            }
             // A slot until the head arrives; the caller streams the body outside the limit.
             let slot = self.slot().await;
-            let sent = builder.send().await;
+            let sent = self.http.execute(to_reqwest(&req)).await;
             drop(slot);
             let (retry_after, outcome) = match sent {
                 Ok(resp)
@@ -314,23 +327,14 @@ impl Transport {
         }
     }
 
-    async fn attempt(&self, req: &HttpRequest, idempotent: bool, limit: Option<u64>) -> Attempt {
+    async fn attempt(&self, req: HttpRequest, idempotent: bool, limit: Option<u64>) -> Attempt {
         // One slot for the whole exchange, body included; released before any retry delay.
         let _slot = self.slot().await;
-        let mut builder = self
-            .http
-            .request(req.method.clone(), req.url.clone())
-            .headers(req.headers.clone());
-        if let Some(body) = &req.body {
-            builder = builder.body(body.clone());
-        }
-        if let Some(timeout) = req.timeout {
-            builder = builder.timeout(timeout);
-        }
+        let timeout = req.timeout;
         let failed = |e: reqwest::Error| {
             let retryable = idempotent && !e.is_timeout();
             let err = if e.is_timeout() {
-                Error::Timeout(req.timeout)
+                Error::Timeout(timeout)
             } else {
                 Error::Http(HttpError::new(e))
             };
@@ -340,24 +344,24 @@ impl Transport {
                 Attempt::Done(Err(err))
             }
         };
-        let mut resp = match builder.send().await {
+        let mut resp = match self.http.execute(into_reqwest(req)).await {
             Ok(resp) => resp,
             Err(e) => return failed(e),
         };
         let status = resp.status();
-        let headers = resp.headers().clone();
-        let too_large = |limit| {
+        let headers = std::mem::take(resp.headers_mut());
+        let too_large = |limit, path: &str| {
             Attempt::Done(Err(Error::ResponseTooLarge {
                 status,
                 limit,
-                path: req.url.path().to_owned(),
+                path: path.to_owned(),
             }))
         };
         // Announced too long: not a byte read.
         if let (Some(limit), Some(length)) = (limit, resp.content_length())
             && length > limit
         {
-            return too_large(limit);
+            return too_large(limit, resp.url().path());
         }
         // Else read chunk by chunk into one buffer sized from the announced length (capped, as
         // the length is the server's word), stopping and dropping the connection as soon as the
@@ -374,7 +378,7 @@ impl Transport {
                     if let Some(limit) = limit
                         && (body.len() + chunk.len()) as u64 > limit
                     {
-                        return too_large(limit);
+                        return too_large(limit, resp.url().path());
                     }
                     body.extend_from_slice(&chunk);
                 }
@@ -392,6 +396,24 @@ impl Transport {
         }
         Attempt::Done(Ok(raw))
     }
+}
+
+/// The `reqwest` request for `req`, leaving `req` as it is (for a retry).
+fn to_reqwest(req: &HttpRequest) -> reqwest::Request {
+    let mut request = reqwest::Request::new(req.method.clone(), req.url.clone());
+    *request.headers_mut() = req.headers.clone();
+    *request.body_mut() = req.body.clone().map(reqwest::Body::from);
+    *request.timeout_mut() = req.timeout;
+    request
+}
+
+/// The `reqwest` request for `req`, consuming it (the last attempt).
+fn into_reqwest(req: HttpRequest) -> reqwest::Request {
+    let mut request = reqwest::Request::new(req.method, req.url);
+    *request.headers_mut() = req.headers;
+    *request.body_mut() = req.body.map(reqwest::Body::from);
+    *request.timeout_mut() = req.timeout;
+    request
 }
 
 /// `Retry-After` in its delay-seconds form. (The HTTP-date form falls back to backoff.)

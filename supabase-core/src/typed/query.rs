@@ -47,7 +47,12 @@ impl<T: Table, M> TypedTable<T, M> {
 
     /// Reads rows, selecting exactly `T`'s columns.
     pub fn select(self) -> Query<T, Vec<T>, M> {
-        Query::new(self.untyped().select(T::SELECT))
+        // `T::SELECT` is generated without whitespace: no need to strip it.
+        Query::new(
+            self.untyped()
+                .builder(crate::postgrest::Verb::Select)
+                .map_state(|s| s.set_param("select", T::SELECT.to_owned())),
+        )
     }
 
     /// Reads rows as the projection `S` (a `#[derive(Select)]` struct on `T`): its columns and
