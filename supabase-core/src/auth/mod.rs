@@ -35,14 +35,14 @@
 
 mod admin;
 mod api;
-mod claims;
+pub(crate) mod claims;
 mod errors;
 mod events;
 mod mfa;
 mod params;
 mod pkce;
-mod refresh;
-mod session;
+pub(crate) mod refresh;
+pub(crate) mod session;
 mod signin;
 mod store;
 mod types;
