@@ -61,6 +61,8 @@ pub mod blocking;
 mod client;
 mod error;
 pub mod functions;
+#[doc(hidden)]
+pub mod fuzz;
 mod http;
 pub mod postgrest;
 pub mod realtime;

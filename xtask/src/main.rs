@@ -4,16 +4,18 @@
 //! - `test`: setup, then fmt, clippy, doc and the whole test suite; stops at the first failure.
 //! - `tour`: the main demo, against a local stack started from `examples/`.
 //! - `bench [stack|postgrest|stream]`: benchmarks (stack start-up; client CPU against plain reqwest).
+//! - `fuzz [--minutes N] [TARGET…]`: the `fuzz/` targets with libFuzzer (installs cargo-fuzz).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 mod bench;
+mod fuzz;
 mod test;
 mod tour;
 
-const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [stack | postgrest | stream]>";
+const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [stack | postgrest | stream] | fuzz [--minutes N] [TARGET…]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("tour") => runtime().and_then(|rt| rt.block_on(tour::run())),
         Some("bench") => runtime().and_then(|rt| rt.block_on(bench::run(args.next().as_deref()))),
+        Some("fuzz") => fuzz::run(args),
         Some("bench-clients") => bench::clients_main(),
         Some("bench-stream") => bench::stream_main(args.next().as_deref()),
         _ => Err(USAGE.to_owned()),

@@ -37,14 +37,14 @@ mod admin;
 mod api;
 #[cfg(feature = "blocking")]
 mod blocking;
-mod claims;
+pub(crate) mod claims;
 mod errors;
 mod events;
 mod mfa;
 mod params;
 mod pkce;
-mod refresh;
-mod session;
+pub(crate) mod refresh;
+pub(crate) mod session;
 mod signin;
 mod store;
 mod types;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::AuthShared;
 use super::session::margin;
+use super::types::Session;
 
 /// Wait after a failed refresh before the next try (doubled up to [`MAX_BACKOFF`]).
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -32,14 +33,21 @@ impl AuthShared {
     }
 }
 
+/// Seconds until `session` is due for a refresh (0: now).
+pub(crate) fn wait_secs(session: &Session) -> u64 {
+    // Saturating: the expiry comes from the server or a stored session.
+    let wait = session.expires_in_secs().saturating_sub(margin(session));
+    u64::try_from(wait).unwrap_or(0)
+}
+
 async fn run(weak: Weak<AuthShared>) {
     let mut backoff = FIRST_BACKOFF;
     loop {
         let Some(shared) = weak.upgrade() else { return };
         let mut changed = shared.changed.subscribe();
         let due = shared.current().map(|s| {
-            let wait = s.expires_in_secs() - margin(&s);
-            (s, u64::try_from(wait).unwrap_or(0))
+            let wait = wait_secs(&s);
+            (s, wait)
         });
         drop(shared);
         match due {

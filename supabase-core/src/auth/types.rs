@@ -88,14 +88,15 @@ impl Session {
     /// Fills `expires_at` from `expires_in` when the server left it out (auth-js `_sessionResponse`).
     pub(crate) fn with_expiry(mut self) -> Self {
         if self.expires_at.is_none() {
-            self.expires_at = Some(now() + self.expires_in);
+            // Saturating: `expires_in` comes from the server or a stored session (fuzz: i64::MAX).
+            self.expires_at = Some(now().saturating_add(self.expires_in));
         }
         self
     }
 
     /// Seconds until the access token expires (negative once expired).
     pub fn expires_in_secs(&self) -> i64 {
-        self.expires_at.unwrap_or(i64::MAX) - now()
+        self.expires_at.unwrap_or(i64::MAX).saturating_sub(now())
     }
 }
 
@@ -280,4 +281,33 @@ pub struct OAuthResponse {
 pub struct SsoResponse {
     /// Where to send the user.
     pub url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(expires_in: i64, expires_at: Option<i64>) -> Session {
+        let mut value = serde_json::json!({
+            "access_token": "a", "refresh_token": "r", "expires_in": expires_in,
+            "token_type": "bearer", "user": {"id": "u"},
+        });
+        if let Some(at) = expires_at {
+            value["expires_at"] = at.into();
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn extreme_expiries_saturate_instead_of_overflowing() {
+        // Found by the `jwt` fuzz target (a stored session with `expires_in: i64::MAX`).
+        let s = stored(i64::MAX, None).with_expiry();
+        assert_eq!(s.expires_at, Some(i64::MAX));
+        assert!(s.expires_in_secs() > 0);
+        let s = stored(i64::MIN, None).with_expiry();
+        assert!(s.expires_in_secs() < 0);
+        let s = stored(3600, Some(i64::MIN)).with_expiry();
+        assert_eq!(s.expires_in_secs(), i64::MIN);
+        assert_eq!(crate::auth::refresh::wait_secs(&s), 0);
+    }
 }

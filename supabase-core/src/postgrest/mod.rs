@@ -27,9 +27,9 @@ mod condition;
 pub(crate) mod encode;
 mod filters;
 mod modifiers;
-mod request;
-mod response;
-mod stream;
+pub(crate) mod request;
+pub(crate) mod response;
+pub(crate) mod stream;
 
 use std::marker::PhantomData;
 

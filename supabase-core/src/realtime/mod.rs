@@ -28,11 +28,11 @@
 //! Every event is available as a callback (`on_*`, as the reference) and as a
 //! [`futures_util::Stream`] (`*_stream`).
 
-mod changes;
+pub(crate) mod changes;
 mod channel;
 mod error;
-mod presence;
-mod protocol;
+pub(crate) mod presence;
+pub(crate) mod protocol;
 mod socket;
 mod stream;
 

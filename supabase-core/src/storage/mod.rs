@@ -42,6 +42,7 @@ mod types;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -51,6 +52,24 @@ use crate::http::{HttpRequest, RawResponse};
 
 #[cfg(feature = "blocking")]
 pub use blocking::{BlockingFileApi, BlockingStorage};
+/// What is percent-encoded in a storage path segment: what `Url` encodes in a segment of an
+/// `http` URL (its `SPECIAL_PATH_SEGMENT` set), controls included. Encoding ourselves, rather
+/// than through `PathSegmentsMut::push`, keeps tabs and newlines: the URL parser silently drops
+/// raw ones, so `a\tb` would have named the object `ab` (found by the `storage_path` fuzz target).
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'#')
+    .add(b'?')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%')
+    .add(b'\\');
+
 pub use body::{ByteStream, UploadBody};
 pub use error::StorageError;
 pub use file::FileApi;
@@ -132,18 +151,25 @@ impl Storage {
         .await
     }
 
-    /// `<project>/storage/v1/<segments…>`, each segment percent-encoded.
+    /// `<project>/storage/v1/<segments…>`, each segment percent-encoded. A `.` or `..` segment
+    /// (a bucket id: object paths are cleaned before) is refused: URL normalisation would drop
+    /// it or climb out of the route, sending the request to another endpoint or bucket.
     pub(crate) fn url(&self, segments: &[&str]) -> Result<Url> {
-        let mut url = self.client.service_url("storage/v1/")?;
-        {
-            let mut path = url
-                .path_segments_mut()
-                .map_err(|()| Error::config("the Supabase URL cannot have a path"))?;
-            path.pop_if_empty();
-            for s in segments {
-                path.push(s);
-            }
+        if let Some(bad) = segments.iter().find(|s| **s == "." || **s == "..") {
+            return Err(Error::config(format!(
+                "invalid storage name `{bad}`: `.` and `..` are not allowed"
+            )));
         }
+        let mut url = self.client.service_url("storage/v1/")?;
+        if url.cannot_be_a_base() {
+            return Err(Error::config("the Supabase URL cannot have a path"));
+        }
+        let mut path = url.path().trim_end_matches('/').to_owned();
+        for s in segments {
+            path.push('/');
+            path.extend(utf8_percent_encode(s, SEGMENT));
+        }
+        url.set_path(&path);
         Ok(url)
     }
 
@@ -255,6 +281,39 @@ mod tests {
         assert!(matches!(clean_path("a/../b"), Err(Error::Config(_))));
         assert!(matches!(clean_path("./b"), Err(Error::Config(_))));
         assert_eq!(clean_path("a/..b/c").unwrap(), "a/..b/c");
+    }
+
+    #[test]
+    fn dot_bucket_ids_are_refused_not_normalised_away() {
+        // Found by the `storage_path` fuzz target: `Url` drops a `.` segment and pops the one
+        // before for `..`, so bucket `..` addressed `/storage/v1/object/<path>`.
+        let c = crate::create_client("http://localhost:1", "k").unwrap();
+        for bucket in [".", ".."] {
+            let err = c
+                .storage()
+                .object_url(&["object"], bucket, "secret.txt")
+                .unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{bucket}: {err:?}");
+            assert!(c.storage().url(&["bucket", bucket]).is_err());
+        }
+        assert!(c.storage().object_url(&["object"], "..b", "a").is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_encoded_not_dropped() {
+        // Found by the `storage_path` fuzz target: `Url` strips raw tabs and newlines.
+        let c = crate::create_client("http://localhost:1", "k").unwrap();
+        let url = c
+            .storage()
+            .object_url(&["object"], "b", "tab\there/new\nline\r/%2e%2e/a\\b")
+            .unwrap();
+        assert_eq!(
+            url.path(),
+            "/storage/v1/object/b/tab%09here/new%0Aline%0D/%252e%252e/a%5Cb"
+        );
+        let base = c.storage().url(&["upload", "resumable", ""]).unwrap();
+        assert_eq!(base.path(), "/storage/v1/upload/resumable/");
+        assert_eq!(c.storage().url(&[]).unwrap().path(), "/storage/v1");
     }
 
     #[test]
