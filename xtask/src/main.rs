@@ -3,7 +3,7 @@
 //! - `setup`: check the Postgres binaries, provision PostgREST and Deno, warm the template cluster.
 //! - `test`: setup, then fmt, clippy, doc and the whole test suite; stops at the first failure.
 //! - `tour`: the main demo, against a local stack started from `examples/`.
-//! - `bench [stack|postgrest|stream]`: benchmarks (stack start-up; client CPU against plain reqwest).
+//! - `bench [--quick] [workload]`: benchmarks against the peers (see `bench/mod.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +13,7 @@ mod bench;
 mod test;
 mod tour;
 
-const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [stack | postgrest | stream]>";
+const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [--quick] [clients | stream | storage | realtime | codegen | stack]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -21,9 +21,8 @@ fn main() -> ExitCode {
         Some("setup") => runtime().and_then(|rt| rt.block_on(setup())),
         Some("test") => test::run(),
         Some("tour") => runtime().and_then(|rt| rt.block_on(tour::run())),
-        Some("bench") => runtime().and_then(|rt| rt.block_on(bench::run(args.next().as_deref()))),
-        Some("bench-clients") => bench::clients_main(),
-        Some("bench-stream") => bench::stream_main(args.next().as_deref()),
+        Some("bench") => runtime().and_then(|rt| rt.block_on(bench::run(args))),
+        Some("bench-child") => bench::child_main(&args.collect::<Vec<_>>()),
         _ => Err(USAGE.to_owned()),
     };
     match result {
