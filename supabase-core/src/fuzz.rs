@@ -97,6 +97,7 @@ pub fn realtime_encode(frame: Frame, v2: bool) -> String {
         topic,
         event,
         payload,
+        binary: None,
     };
     message.encode(if v2 {
         crate::realtime::Vsn::V2
