@@ -98,7 +98,7 @@ pub mod __private {
 /// Traits and types for everyday use: `use supabase_core::prelude::*;`.
 pub mod prelude {
     pub use crate::postgrest::{Count, Is, Order, TextSearch};
-    pub use crate::select::{Relation, Select};
+    pub use crate::select::{EmbeddedCount, Relation, Select};
     pub use crate::table::{Column, ColumnOf, Patch, Table, Writable};
     pub use crate::typed::{ColumnExt, Filter};
     pub use crate::{Client, Rpc, RpcRows, create_client};
