@@ -63,7 +63,8 @@ const worker = async () => {
   while (next < ops) {
     const i = next++;
     const t = process.hrtime.bigint();
-    rows += await op(i);
+    const n = await op(i); // not `rows += await …`: that reads `rows` before awaiting
+    rows += n;
     latencies.push(Number(process.hrtime.bigint() - t) / 1e3);
   }
 };

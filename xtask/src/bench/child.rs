@@ -393,7 +393,8 @@ async fn run_client(
     }
 }
 
-/// Reads `rows` rows of `bench_series` with `.stream()` or collected into a `Vec`.
+/// Reads `rows` rows of `bench_series` with `.stream()` or collected into a `Vec`, as role
+/// `bench_export` (`SUPABASE_EXPORT_TOKEN`: no statement timeout).
 async fn stream(url: &str, key: &str, mode: &str, rows: u64) -> Result<Value, String> {
     #[derive(Deserialize)]
     struct Row {
@@ -403,7 +404,11 @@ async fn stream(url: &str, key: &str, mode: &str, rows: u64) -> Result<Value, St
         #[allow(dead_code)]
         score: f64,
     }
-    let client = create_client(url, key).map_err(|e| e.to_string())?;
+    let options = supabase_core::ClientOptions::default().header(
+        "Authorization",
+        format!("Bearer {}", env("SUPABASE_EXPORT_TOKEN")?),
+    );
+    let client = Client::new(url, key, options).map_err(|e| e.to_string())?;
     let request = || {
         client
             .rpc("bench_series", json!({ "n": rows }))
