@@ -1,0 +1,70 @@
+//! One workload, N times after 20 warm-up requests, so that
+//! `callgrind(N) - callgrind(0)` over N is the instructions of one request. See README.md.
+
+use serde::Deserialize;
+use supabase_core::prelude::*;
+
+#[derive(Table, Debug, Deserialize)]
+#[supabase(table = "bench_rows")]
+#[allow(dead_code)]
+struct BenchRow {
+    #[supabase(primary_key)]
+    id: i64,
+    name: String,
+    score: f64,
+    active: bool,
+    tags: Vec<String>,
+    note: Option<String>,
+}
+
+const BENCH_TABLE: &str = "
+create table if not exists bench_rows (id bigint primary key, name text not null, score double precision not null, active boolean not null, tags text[] not null, note text);
+insert into bench_rows select i, 'row ' || i, i * 1.5, i % 2 = 0, array['a', 'b', 't' || (i % 7)], case when i % 3 = 0 then null else 'note ' || i end from generate_series(1, 5000) as i on conflict do nothing;
+grant select on bench_rows to anon;
+";
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args[1] == "serve" {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+            let stack = supabase_local::Stack::builder().project_dir(examples).start().await.unwrap();
+            stack.execute_sql(BENCH_TABLE).await.unwrap();
+            stack.reload_schema().await.unwrap();
+            println!("export SUPABASE_URL={} SUPABASE_KEY={}", stack.url(), stack.anon_key());
+            std::future::pending::<()>().await;
+        });
+        return;
+    }
+    let url = std::env::var("SUPABASE_URL").expect("SUPABASE_URL");
+    let key = std::env::var("SUPABASE_KEY").expect("SUPABASE_KEY");
+    let n: usize = args[2].parse().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let floor = reqwest::Client::new();
+        let client = create_client(&url, &key).unwrap();
+        let which = args[1].as_str();
+        for i in 0..(n + 20) {
+            let id = (i % 5000) as i64 + 1;
+            let offset = (i % 4) * 1000;
+            let rows = match which {
+                "floor" | "floor-page" => {
+                    let q = if which == "floor" { format!("select=*&id=eq.{id}") } else { format!("select=*&limit=1000&offset={offset}") };
+                    let resp = floor.get(format!("{url}/rest/v1/bench_rows?{q}")).header("apikey", &key).header("Authorization", format!("Bearer {key}")).send().await.unwrap();
+                    let body = resp.bytes().await.unwrap();
+                    let rows: Vec<BenchRow> = serde_json::from_slice(&body).unwrap();
+                    rows.len()
+                }
+                "untyped" => client.table("bench_rows").select("*").eq("id", id).returns::<Vec<BenchRow>>().await.unwrap().data.len(),
+                "typed" => client.from::<BenchRow>().select().eq(bench_row::id, id).await.unwrap().len(),
+                "untyped-page" => client.table("bench_rows").select("*").range(offset as u64, offset as u64 + 999).returns::<Vec<BenchRow>>().await.unwrap().data.len(),
+                "typed-page" => client.from::<BenchRow>().select().range(offset as u64, offset as u64 + 999).await.unwrap().len(),
+                "build-untyped" => { for _ in 0..100 { let _ = std::hint::black_box(client.table("bench_rows").select("id,name,score,active,tags,note").eq("id", 7).neq("name", "x, y").gt("score", 1.5).lt("score", 900.0).eq("active", true).like("name", "row%").in_("id", [1, 2, 3]).contains("tags", ["a"]).is_("note", Is::Null).gte("id", 1)); } 1 }
+                "build-typed" => { for _ in 0..100 { let _ = std::hint::black_box(client.from::<BenchRow>().select().eq(bench_row::id, 7).neq(bench_row::name, "x, y").gt(bench_row::score, 1.5).lt(bench_row::score, 900.0).eq(bench_row::active, true).like(bench_row::name, "row%").in_(bench_row::id, [1, 2, 3]).filter(bench_row::tags.contains(["a"])).is_null(bench_row::note).gte(bench_row::id, 1)); } 1 }
+                _ => panic!(),
+            };
+            assert!(rows > 0);
+        }
+    });
+}
