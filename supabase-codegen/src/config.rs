@@ -11,6 +11,7 @@
 //! chrono = true                       # timestamptz/timestamp/date/time -> chrono (else String)
 //! time = false                        # ... -> the time crate instead
 //! relations = true                    # belongs_to / has_one / has_many / many_to_many
+//! singular = true                     # table structs named in the singular: planets -> Planet
 //! functions = true                    # Rpc args structs and impls
 //! core_path = "::supabase_core"       # path of supabase-core in the generated code
 //!
@@ -57,6 +58,10 @@ pub struct Config {
     pub time: bool,
     /// Emit relation attributes.
     pub relations: bool,
+    /// Name table and view structs in the singular (`planets` → `Planet`, `countries` →
+    /// `Country`, `people` → `Person`) by a small English rule set (see the crate docs);
+    /// `[names]` wins. Off by default: a wrong guess in generated code is worse than a plural.
+    pub singular: bool,
     /// Emit RPC types for functions.
     pub functions: bool,
     /// Path of supabase-core in generated code (also given to the derive as `crate = ...`
@@ -83,6 +88,7 @@ impl Default for Config {
             chrono: false,
             time: false,
             relations: true,
+            singular: false,
             functions: true,
             core_path: "::supabase_core".to_owned(),
             types: BTreeMap::new(),

@@ -48,6 +48,9 @@ struct Cli {
     /// uuid -> uuid::Uuid.
     #[arg(long)]
     uuid: bool,
+    /// Singular struct names for tables and views (`planets` -> `Planet`); `[names]` wins.
+    #[arg(long)]
+    singular: bool,
     /// Dates and times -> chrono types.
     #[arg(long)]
     chrono: bool,
@@ -82,6 +85,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     config.decimal |= cli.decimal;
     config.uuid |= cli.uuid;
     config.chrono |= cli.chrono;
+    config.singular |= cli.singular;
     config.time |= cli.time;
     let progress = |msg: String| {
         if !cli.quiet {

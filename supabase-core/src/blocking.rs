@@ -86,6 +86,17 @@ impl Client {
         crate::functions::BlockingFunctions::new(self.inner.functions())
     }
 
+    /// Storage: buckets and (through `from_`) objects, blocking.
+    pub fn storage(&self) -> crate::storage::BlockingStorage {
+        crate::storage::BlockingStorage::new(self.inner.storage())
+    }
+
+    /// The auth API (GoTrue), blocking: `client.auth().sign_in_with_password(..)?`. The session
+    /// it holds is the one every blocking request sends.
+    pub fn auth(&self) -> crate::auth::BlockingAuth {
+        crate::auth::BlockingAuth::new(self.inner.clone())
+    }
+
     /// Calls a Postgres function.
     pub fn rpc<A: Serialize>(
         &self,

@@ -49,6 +49,8 @@ pub struct ClientOptions {
     pub(crate) storage_client_timeout: Option<Duration>,
     pub(crate) function_client_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
+    pub(crate) max_response_body: Option<u64>,
+    pub(crate) max_concurrent_requests: Option<usize>,
     pub(crate) header_error: Option<String>,
     pub(crate) auth: crate::auth::AuthConfig,
     pub(crate) realtime: crate::realtime::RealtimeOptions,
@@ -66,6 +68,8 @@ impl Default for ClientOptions {
             storage_client_timeout: Some(Duration::from_secs(20)),
             function_client_timeout: Some(Duration::from_secs(5)),
             retry: RetryPolicy::default(),
+            max_response_body: Some(crate::http::DEFAULT_MAX_RESPONSE_BODY),
+            max_concurrent_requests: Some(crate::http::DEFAULT_MAX_CONCURRENT_REQUESTS),
             header_error: None,
             auth: crate::auth::AuthConfig::default(),
             realtime: crate::realtime::RealtimeOptions::default(),
@@ -155,6 +159,30 @@ impl ClientOptions {
         self.retry = retry;
         self
     }
+
+    /// Largest response body read into memory, in bytes (default 64 MiB); `None` for no limit.
+    ///
+    /// Applies to every answer the client reads whole (rows, auth, storage metadata, realtime
+    /// REST broadcasts) and to each row of a `stream()`: a longer one stops being read and is
+    /// [`Error::ResponseTooLarge`], so a runaway query or a hostile server cannot exhaust
+    /// memory. Streams are the way to read large results: only one row at a time counts. Not
+    /// limited: what the caller asks for explicitly as bytes (storage `download`,
+    /// `download_stream`, edge-function bodies).
+    pub fn max_response_body(mut self, bytes: Option<u64>) -> Self {
+        self.max_response_body = bytes;
+        self
+    }
+
+    /// Most HTTP requests one client (and its clones) has in flight at once (default 100);
+    /// `None` for no limit. Over HTTP/1.1 each request in flight holds its own connection, so
+    /// without a limit 1,000 concurrent calls open 1,000 sockets to the project; with it the
+    /// others wait for a free slot and reuse the pooled connections. Streamed transfers
+    /// (`stream()` rows, `download_stream`, storage uploads, edge functions) hold a slot at most
+    /// until their response head arrives. Must be at least 1.
+    pub fn max_concurrent_requests(mut self, requests: Option<usize>) -> Self {
+        self.max_concurrent_requests = requests;
+        self
+    }
 }
 
 impl fmt::Debug for ClientOptions {
@@ -168,6 +196,8 @@ impl fmt::Debug for ClientOptions {
             .field("storage_client_timeout", &self.storage_client_timeout)
             .field("function_client_timeout", &self.function_client_timeout)
             .field("retry", &self.retry)
+            .field("max_response_body", &self.max_response_body)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("auth", &self.auth)
             .field("realtime", &self.realtime)
             .finish()
@@ -245,7 +275,11 @@ impl Client {
         if let Some(e) = &options.header_error {
             return Err(Error::config(e.clone()));
         }
-        let transport = Transport::new(options.retry)?;
+        let transport = Transport::new(
+            options.retry,
+            options.max_response_body,
+            options.max_concurrent_requests,
+        )?;
         let mut base_headers = options.headers.clone();
         base_headers.insert(
             HeaderName::from_static("x-client-info"),
@@ -394,7 +428,7 @@ impl Client {
     /// is left to the request itself (the server answers with its own error; auth listeners got
     /// `SIGNED_OUT` if the refresh token was refused).
     pub(crate) async fn ensure_fresh_session(&self) {
-        if let Err(e) = self.inner.auth.fresh_session().await {
+        if let Err(e) = self.inner.auth.ensure_fresh().await {
             tracing::debug!(error = %e, "could not refresh the session before a request");
         }
     }
@@ -454,6 +488,19 @@ mod tests {
         let c = create_client("http://localhost:1", "eyJ.top.secret").unwrap();
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("top.secret"), "{dbg}");
+    }
+
+    #[test]
+    fn zero_request_slots_is_a_config_error() {
+        let options = ClientOptions::default().max_concurrent_requests(Some(0));
+        assert!(matches!(
+            Client::new("http://localhost:1", "k", options),
+            Err(Error::Config(_))
+        ));
+        let unlimited = ClientOptions::default()
+            .max_concurrent_requests(None)
+            .max_response_body(None);
+        assert!(Client::new("http://localhost:1", "k", unlimited).is_ok());
     }
 
     #[test]

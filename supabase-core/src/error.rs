@@ -53,6 +53,24 @@ pub enum Error {
         message: String,
     },
 
+    /// The response body (or one row of a `stream()`) is longer than
+    /// [`ClientOptions::max_response_body`](crate::ClientOptions::max_response_body) (default
+    /// 64 MiB): reading stopped there, so a huge or endless answer cannot exhaust memory. Stream
+    /// large results instead (`stream()` for rows, `download_stream` for files), or raise the
+    /// limit.
+    #[error(
+        "the response to `{path}` (HTTP {status}) is larger than the {limit}-byte limit \
+         (ClientOptions::max_response_body); stream it or raise the limit"
+    )]
+    ResponseTooLarge {
+        /// HTTP status of the response.
+        status: StatusCode,
+        /// The limit, in bytes.
+        limit: u64,
+        /// URL path of the request.
+        path: String,
+    },
+
     /// A request body or filter value could not be serialised.
     #[error("could not encode the request: {0}")]
     Encode(String),
@@ -70,7 +88,7 @@ impl Error {
             Error::Postgrest(e) => Some(e.status),
             Error::Auth(e) => e.status(),
             Error::Storage(e) => Some(e.status),
-            Error::Decode { status, .. } => Some(*status),
+            Error::Decode { status, .. } | Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::Functions(e) => e.status(),
             _ => None,
         }

@@ -153,11 +153,26 @@ pub(crate) struct RawResponse {
     pub(crate) body: Bytes,
 }
 
+/// The default of [`ClientOptions::max_response_body`](crate::ClientOptions::max_response_body):
+/// 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
+
+/// Most bytes reserved up front from a `content-length` (the rest grows as it arrives).
+const PREALLOCATE_AT_MOST: u64 = 256 * 1024 * 1024;
+
+/// The default of
+/// [`ClientOptions::max_concurrent_requests`](crate::ClientOptions::max_concurrent_requests).
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 100;
+
 /// The shared HTTP machinery of a [`Client`](crate::Client).
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     http: reqwest::Client,
     retry: RetryPolicy,
+    /// Largest body [`Transport::send`] reads into memory (`None`: no limit).
+    max_body: Option<u64>,
+    /// Requests in flight at once (each on its own HTTP/1.1 connection); `None`: no limit.
+    in_flight: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 /// The outcome of one attempt: final, or worth retrying (with the server's `Retry-After`).
@@ -167,11 +182,37 @@ enum Attempt {
 }
 
 impl Transport {
-    pub(crate) fn new(retry: RetryPolicy) -> Result<Self> {
-        let http = reqwest::Client::builder()
+    pub(crate) fn new(
+        retry: RetryPolicy,
+        max_body: Option<u64>,
+        max_in_flight: Option<usize>,
+    ) -> Result<Self> {
+        if max_in_flight == Some(0) {
+            return Err(Error::config("max_concurrent_requests must be at least 1"));
+        }
+        let mut builder = reqwest::Client::builder();
+        if let Some(n) = max_in_flight {
+            // No more idle connections than requests that can use them.
+            builder = builder.pool_max_idle_per_host(n);
+        }
+        let http = builder
             .build()
             .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?;
-        Ok(Transport { http, retry })
+        Ok(Transport {
+            http,
+            retry,
+            max_body,
+            in_flight: max_in_flight.map(|n| std::sync::Arc::new(tokio::sync::Semaphore::new(n))),
+        })
+    }
+
+    /// Waits for a free request slot (held until the returned permit drops).
+    async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match &self.in_flight {
+            // The semaphore is never closed.
+            Some(semaphore) => semaphore.acquire().await.ok(),
+            None => None,
+        }
     }
 
     /// The shared `reqwest` client, for streamed transfers that cannot go through
@@ -183,19 +224,53 @@ impl Transport {
 
     /// Sends the request and reads the whole body, retrying idempotent requests as the
     /// [`RetryPolicy`] says. A `503` that is still there after the last retry is returned as a
-    /// response, for the caller to turn into its service's typed error.
+    /// response, for the caller to turn into its service's typed error. A body longer than the
+    /// client's `max_response_body` is not read: [`Error::ResponseTooLarge`].
     pub(crate) async fn send(&self, req: HttpRequest) -> Result<RawResponse> {
-        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        let first = req.clone();
+        self.exchange(first, move || Ok(req.clone()), self.max_body)
+            .await
+    }
+
+    /// [`Transport::send`] without the body size limit, for bodies the caller asked for whole
+    /// (a storage object downloaded into memory).
+    pub(crate) async fn send_unlimited(&self, req: HttpRequest) -> Result<RawResponse> {
+        let first = req.clone();
+        self.exchange(first, move || Ok(req.clone()), None).await
+    }
+
+    /// [`Transport::send`] for a request that can be rendered again: `first` is sent as it is
+    /// (not copied), and `render` makes the request anew only for a retry.
+    pub(crate) async fn send_rendered(
+        &self,
+        first: HttpRequest,
+        render: impl Fn() -> Result<HttpRequest>,
+    ) -> Result<RawResponse> {
+        self.exchange(first, render, self.max_body).await
+    }
+
+    async fn exchange(
+        &self,
+        first: HttpRequest,
+        render: impl Fn() -> Result<HttpRequest>,
+        limit: Option<u64>,
+    ) -> Result<RawResponse> {
+        let idempotent = first.method == Method::GET || first.method == Method::HEAD;
         let span = tracing::debug_span!(
             "supabase.http",
-            method = %req.method,
-            path = %req.url.path(),
+            method = %first.method,
+            path = %first.url.path(),
             status = tracing::field::Empty,
         );
         async move {
+            let mut next = Some(first);
             let mut attempt = 0;
             loop {
-                let outcome = match self.attempt(&req, idempotent).await {
+                let request = match next.take() {
+                    Some(request) => request,
+                    None => render()?,
+                };
+                let outcome = match self.attempt(request, idempotent, limit).await {
                     Attempt::Done(outcome) => outcome,
                     Attempt::Retry(retry_after, outcome) => {
                         let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
@@ -225,17 +300,11 @@ impl Transport {
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
         let mut attempt = 0;
         loop {
-            let mut builder = self
-                .http
-                .request(req.method.clone(), req.url.clone())
-                .headers(req.headers.clone());
-            if let Some(body) = &req.body {
-                builder = builder.body(body.clone());
-            }
-            if let Some(timeout) = req.timeout {
-                builder = builder.timeout(timeout);
-            }
-            let (retry_after, outcome) = match builder.send().await {
+            // A slot until the head arrives; the caller streams the body outside the limit.
+            let slot = self.slot().await;
+            let sent = self.http.execute(to_reqwest(&req)).await;
+            drop(slot);
+            let (retry_after, outcome) = match sent {
                 Ok(resp)
                     if idempotent
                         && (resp.status() == StatusCode::SERVICE_UNAVAILABLE
@@ -258,21 +327,14 @@ impl Transport {
         }
     }
 
-    async fn attempt(&self, req: &HttpRequest, idempotent: bool) -> Attempt {
-        let mut builder = self
-            .http
-            .request(req.method.clone(), req.url.clone())
-            .headers(req.headers.clone());
-        if let Some(body) = &req.body {
-            builder = builder.body(body.clone());
-        }
-        if let Some(timeout) = req.timeout {
-            builder = builder.timeout(timeout);
-        }
+    async fn attempt(&self, req: HttpRequest, idempotent: bool, limit: Option<u64>) -> Attempt {
+        // One slot for the whole exchange, body included; released before any retry delay.
+        let _slot = self.slot().await;
+        let timeout = req.timeout;
         let failed = |e: reqwest::Error| {
             let retryable = idempotent && !e.is_timeout();
             let err = if e.is_timeout() {
-                Error::Timeout(req.timeout)
+                Error::Timeout(timeout)
             } else {
                 Error::Http(HttpError::new(e))
             };
@@ -282,15 +344,47 @@ impl Transport {
                 Attempt::Done(Err(err))
             }
         };
-        let resp = match builder.send().await {
+        let mut resp = match self.http.execute(into_reqwest(req)).await {
             Ok(resp) => resp,
             Err(e) => return failed(e),
         };
         let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = match resp.bytes().await {
-            Ok(body) => body,
-            Err(e) => return failed(e),
+        let headers = std::mem::take(resp.headers_mut());
+        let too_large = |limit, path: &str| {
+            Attempt::Done(Err(Error::ResponseTooLarge {
+                status,
+                limit,
+                path: path.to_owned(),
+            }))
+        };
+        // Announced too long: not a byte read.
+        if let (Some(limit), Some(length)) = (limit, resp.content_length())
+            && length > limit
+        {
+            return too_large(limit, resp.url().path());
+        }
+        // Else read chunk by chunk into one buffer sized from the announced length (capped, as
+        // the length is the server's word), stopping and dropping the connection as soon as the
+        // limit is passed.
+        let capacity = resp
+            .content_length()
+            .unwrap_or(0)
+            .min(limit.unwrap_or(u64::MAX))
+            .min(PREALLOCATE_AT_MOST);
+        let mut body = bytes::BytesMut::with_capacity(capacity as usize);
+        let body = loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if let Some(limit) = limit
+                        && (body.len() + chunk.len()) as u64 > limit
+                    {
+                        return too_large(limit, resp.url().path());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break body.freeze(),
+                Err(e) => return failed(e),
+            }
         };
         let raw = RawResponse {
             status,
@@ -302,6 +396,24 @@ impl Transport {
         }
         Attempt::Done(Ok(raw))
     }
+}
+
+/// The `reqwest` request for `req`, leaving `req` as it is (for a retry).
+fn to_reqwest(req: &HttpRequest) -> reqwest::Request {
+    let mut request = reqwest::Request::new(req.method.clone(), req.url.clone());
+    *request.headers_mut() = req.headers.clone();
+    *request.body_mut() = req.body.clone().map(reqwest::Body::from);
+    *request.timeout_mut() = req.timeout;
+    request
+}
+
+/// The `reqwest` request for `req`, consuming it (the last attempt).
+fn into_reqwest(req: HttpRequest) -> reqwest::Request {
+    let mut request = reqwest::Request::new(req.method, req.url);
+    *request.headers_mut() = req.headers;
+    *request.body_mut() = req.body.map(reqwest::Body::from);
+    *request.timeout_mut() = req.timeout;
+    request
 }
 
 /// `Retry-After` in its delay-seconds form. (The HTTP-date form falls back to backoff.)

@@ -76,7 +76,9 @@ pub mod types;
 
 pub use client::{Client, ClientOptions, create_client};
 pub use error::{Error, HttpError, PostgrestError, Result};
-pub use http::{HttpRequest, RetryPolicy};
+pub use http::{
+    DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_RESPONSE_BODY, HttpRequest, RetryPolicy,
+};
 pub use rpc::{Rpc, RpcRows};
 pub use secret::Secret;
 pub use select::{Relation, Select};
@@ -96,7 +98,7 @@ pub mod __private {
 /// Traits and types for everyday use: `use supabase_core::prelude::*;`.
 pub mod prelude {
     pub use crate::postgrest::{Count, Is, Order, TextSearch};
-    pub use crate::select::{Relation, Select};
+    pub use crate::select::{EmbeddedCount, Relation, Select};
     pub use crate::table::{Column, ColumnOf, Patch, Table, Writable};
     pub use crate::typed::{ColumnExt, Filter};
     pub use crate::{Client, Rpc, RpcRows, create_client};

@@ -58,9 +58,16 @@ mod sealed {
 }
 
 /// [`One`] or [`Many`].
-pub trait Cardinality: sealed::Sealed {}
-impl Cardinality for One {}
-impl Cardinality for Many {}
+pub trait Cardinality: sealed::Sealed {
+    /// Whether this is [`Many`].
+    const MANY: bool;
+}
+impl Cardinality for One {
+    const MANY: bool = false;
+}
+impl Cardinality for Many {
+    const MANY: bool = true;
+}
 
 /// `Self` has a foreign-key relationship to `Other` that PostgREST can embed.
 ///
@@ -72,17 +79,31 @@ impl Cardinality for Many {}
 /// - `#[supabase(many_to_many(Other, through = "join_table"))]`.
 ///
 /// `foreign_key` (a column or constraint name) and `through` become PostgREST's `!hint`; leave
-/// `foreign_key` out when only one foreign key links the two tables.
+/// `foreign_key` out when only one foreign key links the two tables. A self reference names
+/// the foreign-key *column*: `belongs_to(Employee, foreign_key = "manager_id", name = manager)`
+/// embeds as `manager:manager_id(..)` and `has_many(Employee, foreign_key = "manager_id",
+/// name = reports)` as `reports:employees!manager_id(..)`, as PostgREST 12 expects.
+///
+/// **Several relations to one table** (`messages.sender_id` and `messages.receiver_id`, both to
+/// `users`) are told apart by a name: `belongs_to(User, foreign_key = "sender_id", name = sender)`
+/// declares a relation marker type `message::sender` next to the columns, and implements
+/// `Relation<User, message::sender>`. A relation without a name is `Relation<Other>` (its
+/// `Name` is `Other` itself); at most one per target table. Projections pick a named relation
+/// with `#[supabase(embed, via = sender)]`, typed embedded filters with
+/// [`Query::filter_embedded_via`](crate::typed::Query::filter_embedded_via).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` declares no relation to `{Other}`",
     label = "cannot embed `{Other}` here",
-    note = "declare it on `{Self}`: `#[supabase(has_many({Other}))]`, `has_one`, `belongs_to` or `many_to_many(.., through = \"..\")`"
+    note = "declare it on `{Self}`: `#[supabase(has_many({Other}))]`, `has_one`, `belongs_to` or `many_to_many(.., through = \"..\")`; a named relation is picked with `via = its_name`"
 )]
-pub trait Relation<Other: Table>: Table {
+pub trait Relation<Other: Table, Name = Other>: Table {
     /// [`One`] or [`Many`].
     type Cardinality: Cardinality;
     /// What follows `!` in the embedding to pick the foreign key or join table, if needed.
     const HINT: Option<&'static str>;
+    /// Where embedded filters, order and limit address the embedding: `Other`'s table name,
+    /// or the relation's name for a named relation (so the embedding's field has that name).
+    const KEY: &'static str;
 }
 
 /// `Self` relates to many `B`s: required for a `Vec<_>` embedding. The derive implements it
@@ -92,7 +113,7 @@ pub trait Relation<Other: Table>: Table {
     label = "embedded here as a `Vec`",
     note = "a to-one relation embeds as `Option<_>`; a missing relation is declared with `#[supabase(has_many({B}))]` on `{Self}`"
 )]
-pub trait ToMany<B: Table>: Relation<B, Cardinality = Many> {}
+pub trait ToMany<B: Table, Name = B>: Relation<B, Name, Cardinality = Many> {}
 
 /// `Self` relates to at most one `B`: required for an `Option<_>` (or plain) embedding.
 #[diagnostic::on_unimplemented(
@@ -100,7 +121,85 @@ pub trait ToMany<B: Table>: Relation<B, Cardinality = Many> {}
     label = "embedded here as one row",
     note = "a to-many relation embeds as `Vec<_>`; a missing relation is declared with `#[supabase(belongs_to({B}))]` or `has_one` on `{Self}`"
 )]
-pub trait ToOne<B: Table>: Relation<B, Cardinality = One> {}
+pub trait ToOne<B: Table, Name = B>: Relation<B, Name, Cardinality = One> {}
+
+/// `Self` can count its related `B` rows (`#[supabase(count = B)]`): a to-many relation
+/// (`has_many`, `many_to_many`). The derive implements it next to [`ToMany`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no to-many relation to `{B}`, so there is nothing to count",
+    label = "counted here",
+    note = "counts need a `has_many` or `many_to_many` relation on `{Self}` (a to-one relation has at most one row)"
+)]
+pub trait Countable<B: Table, Name = B>: ToMany<B, Name> {}
+
+/// The number of related rows, read by a `#[supabase(count = Other)]` field of a
+/// `#[derive(Select)]` struct (PostgREST's `other(count)`, which answers `[{"count": n}]`).
+///
+/// Compare it with an `i64` directly (`row.instruments == 3`) or take the number with
+/// [`EmbeddedCount::get`] / `i64::from`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct EmbeddedCount(pub i64);
+
+impl EmbeddedCount {
+    /// The count.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl From<EmbeddedCount> for i64 {
+    fn from(c: EmbeddedCount) -> i64 {
+        c.0
+    }
+}
+
+impl PartialEq<i64> for EmbeddedCount {
+    fn eq(&self, other: &i64) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Display for EmbeddedCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EmbeddedCount {
+    /// `[{"count": n}]` as PostgREST sends an embedded count; a bare `n` too.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            count: i64,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Rows(Vec<Row>),
+            Number(i64),
+        }
+        match Wire::deserialize(deserializer)? {
+            Wire::Number(n) => Ok(EmbeddedCount(n)),
+            Wire::Rows(rows) => match rows.as_slice() {
+                [row] => Ok(EmbeddedCount(row.count)),
+                _ => Err(serde::de::Error::invalid_length(
+                    rows.len(),
+                    &"one `{\"count\": n}` row",
+                )),
+            },
+        }
+    }
+}
+
+/// The type of a `#[supabase(count = ..)]` field: [`EmbeddedCount`].
+#[diagnostic::on_unimplemented(
+    message = "an embedded count reads into `EmbeddedCount`, not `{Self}`",
+    label = "declare this field as `EmbeddedCount`",
+    note = "PostgREST sends a count as a one-row array; `EmbeddedCount` decodes it and compares with `i64`"
+)]
+pub trait CountField {}
+impl CountField for EmbeddedCount {}
 
 /// A field type that holds column `C`: exactly the type of the column's field in its table
 /// struct (`Option<_>` for nullable columns). `#[derive(Table)]` implements it for each column.
@@ -111,29 +210,53 @@ pub trait ToOne<B: Table>: Relation<B, Cardinality = One> {}
 )]
 pub trait FieldOf<C: Column> {}
 
-/// Writes one embedding of `E`'s rows into `A`'s select list: `key:table!hint!inner(columns)`.
+/// Writes one embedding of `E`'s rows through relation `R` into `A`'s select list:
+/// `key:table!hint!inner(columns)`.
 #[doc(hidden)]
-pub fn write_embed<A, E>(out: &mut String, key: &str, inner: bool)
+pub fn write_embed<A, E, R>(out: &mut String, key: &str, inner: bool)
 where
     E: Select,
-    A: Relation<E::From>,
+    A: Relation<E::From, R>,
 {
-    let table = <E::From as Table>::NAME;
-    if key != table {
-        out.push_str(key);
+    write_target::<A, E::From, R>(out, key, inner);
+    out.push('(');
+    E::write_select(out);
+    out.push(')');
+}
+
+/// Writes a count of `B` rows through relation `R`: `key:table!hint(count)`.
+#[doc(hidden)]
+pub fn write_count<A, B, R>(out: &mut String, key: &str)
+where
+    B: Table,
+    A: Relation<B, R>,
+{
+    write_target::<A, B, R>(out, key, false);
+    out.push_str("(count)");
+}
+
+fn write_target<A: Relation<B, R>, B: Table, R>(out: &mut String, key: &str, inner: bool) {
+    let table = B::NAME;
+    // A to-one self reference (`employees.manager_id`) is embedded through its foreign-key
+    // column, `manager:manager_id(..)`: PostgREST reads `employees!manager_id` as the
+    // to-many direction.
+    let self_to_one = A::NAME == B::NAME && A::SCHEMA == B::SCHEMA && !A::Cardinality::MANY;
+    let target = match (self_to_one, A::HINT) {
+        (true, Some(column)) => column,
+        _ => table,
+    };
+    if key != target {
+        push_name(out, key);
         out.push(':');
     }
-    out.push_str(table);
-    if let Some(hint) = A::HINT {
+    out.push_str(target);
+    if let (false, Some(hint)) = (self_to_one, A::HINT) {
         out.push('!');
         out.push_str(hint);
     }
     if inner {
         out.push_str("!inner");
     }
-    out.push('(');
-    E::write_select(out);
-    out.push(')');
 }
 
 /// Appends a column name as PostgREST's select syntax needs it (quoted unless plain).

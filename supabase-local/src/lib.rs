@@ -59,6 +59,7 @@ mod postgrest;
 mod process;
 mod runtime;
 mod services;
+mod signing;
 mod stack;
 mod start;
 mod sys;
@@ -68,8 +69,9 @@ pub use gateway::Services;
 pub use keys::{API_KEY_EXPIRY, DEFAULT_JWT_SECRET, api_key, mint_jwt};
 pub use pg::{PgBinaries, find_pg_binaries};
 pub use postgrest::{POSTGREST_VERSION, default_cache_dir, provision_postgrest};
-pub use services::auth::{AuthConfig, Mailbox, Message, MessageKind};
+pub use services::auth::{AuthConfig, Mailbox, Message, MessageKind, OAuthProvider};
 pub use services::functions::{
     DENO_VERSION, DenoLookup, FunctionsConfig, FunctionsMode, provision_deno,
 };
+pub use signing::JwtAlgorithm;
 pub use stack::{Ports, Stack, StackBuilder};

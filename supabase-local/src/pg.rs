@@ -13,6 +13,7 @@ use crate::sys;
 pub(crate) const BOOTSTRAP_SQL: &str = concat!(
     include_str!("bootstrap.sql"),
     include_str!("services/storage/schema.sql"), // the storage stand-in's tables
+    include_str!("services/realtime/realtime.sql"), // `realtime.messages`, `realtime.topic()`, change capture
 );
 /// Superuser name and password (as in `supabase start`).
 pub(crate) const SUPERUSER: &str = "postgres";

@@ -9,8 +9,10 @@ use serde::Serialize;
 use crate::error::StackError;
 use crate::gateway::Services;
 use crate::runtime::Background;
+use crate::services::JwtKeys;
 use crate::services::auth::{AuthConfig, Mailbox};
 use crate::services::functions::{self, FunctionsConfig, FunctionsMode};
+use crate::signing::JwtAlgorithm;
 use crate::start::{self, Plan, Started};
 use crate::{keys, migrate, pg, postgrest, sys};
 
@@ -31,14 +33,16 @@ pub struct Ports {
 /// Supabase's default `max_rows` (API settings of a new project, `[api] max_rows` locally).
 const DEFAULT_MAX_ROWS: u64 = 1000;
 
-/// Configures and starts a [`Stack`]. Get one with [`Stack::builder`].
-#[derive(Debug, Clone, Default)]
+/// Configures and starts a [`Stack`]. Get one with [`Stack::builder`]. `Debug` hides the JWT
+/// secret.
+#[derive(Clone, Default)]
 #[must_use = "a builder does nothing until `.start().await`"]
 pub struct StackBuilder {
     project_dir: Option<PathBuf>,
     migrations_dir: Option<PathBuf>,
     seed_file: Option<PathBuf>,
     jwt_secret: Option<String>,
+    jwt_algorithm: JwtAlgorithm,
     gateway_port: Option<u16>,
     db_port: Option<u16>,
     schemas: Option<Vec<String>>,
@@ -50,6 +54,30 @@ pub struct StackBuilder {
     services: Services,
     functions: FunctionsConfig,
     auth: AuthConfig,
+}
+
+impl std::fmt::Debug for StackBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackBuilder")
+            .field("project_dir", &self.project_dir)
+            .field("migrations_dir", &self.migrations_dir)
+            .field("seed_file", &self.seed_file)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("gateway_port", &self.gateway_port)
+            .field("db_port", &self.db_port)
+            .field("schemas", &self.schemas)
+            .field("extra_schemas", &self.extra_schemas)
+            .field("explain", &self.explain)
+            .field("max_rows", &self.max_rows)
+            .field("cache_dir", &self.cache_dir)
+            .field("services", &self.services)
+            .field("functions", &self.functions)
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 impl StackBuilder {
@@ -75,6 +103,16 @@ impl StackBuilder {
     /// JWT secret (at least 32 characters). Default: [`DEFAULT_JWT_SECRET`](crate::DEFAULT_JWT_SECRET).
     pub fn jwt_secret(mut self, secret: impl Into<String>) -> Self {
         self.jwt_secret = Some(secret.into());
+        self
+    }
+
+    /// How the auth server signs access tokens. Default: [`JwtAlgorithm::Hs256`] with the JWT
+    /// secret. With `Rs256` or `Es256` a key pair is generated at start (as GoTrue's
+    /// `GOTRUE_JWT_KEYS` signing key): tokens carry its `kid`, `/auth/v1/.well-known/jwks.json`
+    /// publishes its public half, and PostgREST and the other services accept both those tokens
+    /// and HS256 ones (the API keys stay HS256, as on Supabase).
+    pub fn jwt_algorithm(mut self, algorithm: JwtAlgorithm) -> Self {
+        self.jwt_algorithm = algorithm;
         self
     }
 
@@ -173,15 +211,20 @@ impl StackBuilder {
             .cache_dir
             .clone()
             .unwrap_or_else(postgrest::default_cache_dir);
+        let (secret, alg) = (jwt_secret.clone(), self.jwt_algorithm);
+        // Generating an RSA key takes a moment: off the async threads.
+        let keys = tokio::task::spawn_blocking(move || JwtKeys::generate(&secret, alg))
+            .await
+            .map_err(|_| StackError::Stopped)??;
         let functions = {
-            let (config, project, cache, secret) = (
+            let (config, project, cache, keys) = (
                 self.functions.clone(),
                 self.project_dir.clone(),
                 cache_dir.clone(),
-                jwt_secret.clone(),
+                keys.clone(),
             );
             tokio::task::spawn_blocking(move || {
-                functions::Runtime::prepare(config, project.as_deref(), &cache, &secret)
+                functions::Runtime::prepare(config, project.as_deref(), &cache, &keys)
             })
             .await
             .map_err(|_| StackError::Stopped)??
@@ -195,6 +238,7 @@ impl StackBuilder {
             sql_files: self.sql_files()?,
             project_dir: self.project_dir.clone(),
             jwt_secret: jwt_secret.clone(),
+            keys: keys.clone(),
             gateway_port: self.gateway_port,
             db_port: self.db_port,
             schemas: self.schemas,
@@ -210,6 +254,7 @@ impl StackBuilder {
         let started = background.run(start::start(plan)).await??;
         let stack = Stack {
             jwt_secret,
+            keys,
             mailbox,
             started,
             background,
@@ -260,15 +305,33 @@ impl StackBuilder {
 }
 
 /// A running local Supabase: Postgres, PostgREST and the gateway. Dropping it stops everything
-/// (and if the process dies without dropping it, the servers' watchdogs stop them).
-#[derive(Debug)]
+/// (and if the process dies without dropping it, the servers' watchdogs stop them). `Debug`
+/// shows neither the JWT secret nor the API keys.
 pub struct Stack {
     jwt_secret: String,
+    keys: JwtKeys,
     mailbox: Mailbox,
     // Drop order: the gateway's runtime first (in `Drop`), then the servers.
     started: Started,
     background: Background,
     functions: Arc<functions::Runtime>,
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack")
+            .field("url", &self.url())
+            .field("jwt_secret", &"[redacted]")
+            // The mailbox holds one-time codes and links: only their number.
+            .field(
+                "mailbox",
+                &format_args!("{} message(s)", self.mailbox.all().len()),
+            )
+            .field("started", &self.started)
+            .field("background", &self.background)
+            .field("functions", &self.functions)
+            .finish()
+    }
 }
 
 impl Stack {
@@ -361,6 +424,26 @@ impl Stack {
     /// invites, recoveries), for tests to read: `stack.mailbox().latest_otp("a@example.com")`.
     pub fn mailbox(&self) -> &Mailbox {
         &self.mailbox
+    }
+
+    /// How the auth server signs access tokens ([`StackBuilder::jwt_algorithm`]).
+    pub fn jwt_algorithm(&self) -> JwtAlgorithm {
+        self.keys.algorithm()
+    }
+
+    /// The project's JWKS as `/auth/v1/.well-known/jwks.json` serves it: the public signing key
+    /// for RS256/ES256, `{"keys": []}` for HS256.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keys.jwks()
+    }
+
+    /// Signs `claims` as the auth server signs access tokens: with the signing key (and its
+    /// `kid`) for RS256/ES256, else HS256 with the secret.
+    pub fn sign_access_token<T: Serialize + ?Sized>(
+        &self,
+        claims: &T,
+    ) -> Result<String, StackError> {
+        self.keys.sign(claims)
     }
 
     /// Signs `claims` with this stack's JWT secret (see [`mint_jwt`](crate::mint_jwt)).

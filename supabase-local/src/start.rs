@@ -17,6 +17,8 @@ pub(crate) struct Plan {
     pub(crate) sql_files: Vec<PathBuf>,
     pub(crate) project_dir: Option<PathBuf>,
     pub(crate) jwt_secret: String,
+    /// The secret plus the asymmetric signing key, when one was asked for.
+    pub(crate) keys: services::JwtKeys,
     pub(crate) gateway_port: Option<u16>,
     pub(crate) db_port: Option<u16>,
     pub(crate) schemas: Option<Vec<String>>,
@@ -29,8 +31,7 @@ pub(crate) struct Plan {
     pub(crate) mailbox: services::auth::Mailbox,
 }
 
-/// What a started stack is made of.
-#[derive(Debug)]
+/// What a started stack is made of. `Debug` leaves the API keys out.
 pub(crate) struct Started {
     pub(crate) anon_key: String,
     pub(crate) service_role_key: String,
@@ -44,6 +45,24 @@ pub(crate) struct Started {
     pub(crate) postgrest: Supervised,
     pub(crate) postgres: Supervised,
     pub(crate) dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started")
+            .field("anon_key", &"[redacted]")
+            .field("service_role_key", &"[redacted]")
+            .field("gateway_port", &self.gateway_port)
+            .field("db_port", &self.db_port)
+            .field("postgrest_port", &self.postgrest_port)
+            .field("postgrest_admin_port", &self.postgrest_admin_port)
+            .field("schemas", &self.schemas)
+            .field("postgrest_log", &self.postgrest_log)
+            .field("postgrest", &self.postgrest)
+            .field("postgres", &self.postgres)
+            .field("dir", &self.dir)
+            .finish()
+    }
 }
 
 fn join_err(_: tokio::task::JoinError) -> StackError {
@@ -111,7 +130,7 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
             binary: &postgrest_bin,
             db_port: postgres.port,
             schemas: &schemas,
-            jwt_secret: &plan.jwt_secret,
+            jwt_secret: &plan.keys.postgrest_secret(),
             explain: plan.explain,
             max_rows: plan.max_rows,
             dir: dir.path(),
@@ -139,7 +158,7 @@ pub(crate) async fn start(plan: Plan) -> Result<Started, StackError> {
     std::fs::create_dir_all(&services_dir)
         .map_err(|e| StackError::io("creating the services directory", &services_dir, e))?;
     let env = services::ServiceEnv {
-        jwt_secret: plan.jwt_secret.as_str().into(),
+        jwt_secret: plan.keys.clone(),
         anon_key: anon_key.as_str().into(),
         service_role_key: service_role_key.as_str().into(),
         public_url: format!("http://127.0.0.1:{gateway_port}").into(),

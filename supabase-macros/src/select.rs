@@ -21,8 +21,10 @@ const EMBED: &str = "embed";
 const INNER: &str = "inner";
 const JSON: &str = "json";
 const CAST: &str = "cast";
+const COUNT: &str = "count";
+const VIA: &str = "via";
 const CONTAINER_KEYS: &[&str] = &[FROM, CRATE];
-const FIELD_KEYS: &[&str] = &[COLUMN, EMBED, INNER, JSON, CAST];
+const FIELD_KEYS: &[&str] = &[COLUMN, EMBED, INNER, JSON, CAST, COUNT, VIA];
 
 enum Kind {
     /// A column, maybe renamed and cast.
@@ -37,6 +39,12 @@ enum Kind {
         row: Type,
         to_many: bool,
         inner: bool,
+        via: Option<syn::Ident>,
+    },
+    /// The number of related rows: `instruments(count)`.
+    Count {
+        target: syn::Path,
+        via: Option<syn::Ident>,
     },
 }
 
@@ -70,6 +78,8 @@ fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
     let mut inner = Once::<()>::new(INNER);
     let mut json = Once::<LitStr>::new(JSON);
     let mut cast = Once::<LitStr>::new(CAST);
+    let mut count = Once::<syn::Path>::new(COUNT);
+    let mut via = Once::<syn::Ident>::new(VIA);
     for_each_supabase(&field.attrs, errors, |meta, errors| {
         let span = meta.path.span();
         if meta.path.is_ident(COLUMN) {
@@ -88,6 +98,22 @@ fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
         } else if meta.path.is_ident(CAST) {
             if let Some(v) = string_value(meta, CAST, errors) {
                 cast.set(span, v, errors);
+            }
+        } else if meta.path.is_ident(COUNT) {
+            match meta.value().and_then(|v| v.parse::<syn::Path>()) {
+                Ok(target) => count.set(span, target, errors),
+                Err(e) => errors.push(syn::Error::new(
+                    e.span(),
+                    "expected the counted table's type: help: the correct form is `#[supabase(count = Other)]`",
+                )),
+            }
+        } else if meta.path.is_ident(VIA) {
+            match meta.value().and_then(|v| v.parse::<syn::Ident>()) {
+                Ok(name) => via.set(span, name, errors),
+                Err(e) => errors.push(syn::Error::new(
+                    e.span(),
+                    "expected a relation's name: help: the correct form is `#[supabase(embed, via = relation_name)]`",
+                )),
             }
         } else if meta.path.is_ident(EMBED) {
             if flag(meta, EMBED, errors) {
@@ -121,7 +147,33 @@ fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
         });
     }
     let span = ident.span();
-    let kind = if embed.is_set() {
+    if let (Some(s), false, false) = (via.span(), embed.is_set(), count.is_set()) {
+        errors.push(syn::Error::new(
+            s,
+            "`via` names the relation of an `embed` or `count` field",
+        ));
+    }
+    let kind = if let Some(target) = count.get() {
+        let count_span = count.span().unwrap_or(span);
+        for (set, key) in [
+            (embed.is_set(), EMBED),
+            (inner.is_set(), INNER),
+            (column.is_set(), COLUMN),
+            (json.is_set(), JSON),
+            (cast.is_set(), CAST),
+        ] {
+            if set {
+                errors.push(syn::Error::new(
+                    count_span,
+                    format!("`count` reads the number of related rows, so `{key}` does not apply"),
+                ));
+            }
+        }
+        Kind::Count {
+            target: target.clone(),
+            via: via.get().cloned(),
+        }
+    } else if embed.is_set() {
         for (set, key) in [
             (column.is_set(), COLUMN),
             (json.is_set(), JSON),
@@ -143,6 +195,7 @@ fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
             row,
             to_many,
             inner: inner.is_set(),
+            via: via.get().cloned(),
         }
     } else {
         if let Some(s) = inner.span() {
@@ -309,8 +362,19 @@ fn expand(
             Kind::Json { column, rest } => {
                 quote!(#select::write_json(out, #key, <#module::#column as #krate::Column>::NAME, #rest);)
             }
-            Kind::Embed { row, inner, .. } => {
-                quote!(#select::write_embed::<#from, #row>(out, #key, #inner);)
+            Kind::Embed { row, inner, via, .. } => {
+                let tag = match via {
+                    Some(name) => quote!(#module::#name),
+                    None => quote!(<#row as #select::Select>::From),
+                };
+                quote!(#select::write_embed::<#from, #row, #tag>(out, #key, #inner);)
+            }
+            Kind::Count { target, via } => {
+                let tag = match via {
+                    Some(name) => quote!(#module::#name),
+                    None => quote!(#target),
+                };
+                quote!(#select::write_count::<#from, #target, #tag>(out, #key);)
             }
         };
         quote!(#comma #write)
@@ -329,17 +393,29 @@ fn expand(
                 let _ = #module::#column;
             },
             Kind::Embed {
-                row, to_many: true, ..
-            } => quote_spanned! {f.ty.span()=>
-                to_many::<#from, <#row as #select::Select>::From>();
-            },
-            Kind::Embed {
-                row,
-                to_many: false,
-                ..
-            } => quote_spanned! {f.ty.span()=>
-                to_one::<#from, <#row as #select::Select>::From>();
-            },
+                row, to_many, via, ..
+            } => {
+                let target = quote!(<#row as #select::Select>::From);
+                let tag = match via {
+                    Some(name) => quote_spanned!(name.span()=> #module::#name),
+                    None => target.clone(),
+                };
+                if *to_many {
+                    quote_spanned! {f.ty.span()=> to_many::<#from, #target, #tag>(); }
+                } else {
+                    quote_spanned! {f.ty.span()=> to_one::<#from, #target, #tag>(); }
+                }
+            }
+            Kind::Count { target, via } => {
+                let tag = match via {
+                    Some(name) => quote_spanned!(name.span()=> #module::#name),
+                    None => quote!(#target),
+                };
+                let counted =
+                    quote_spanned! {target.span()=> countable::<#from, #target, #tag>(); };
+                let field = quote_spanned! {ty.span()=> count_field::<#ty>(); };
+                quote!(#counted #field)
+            }
         }
     });
     quote! {
@@ -356,8 +432,10 @@ fn expand(
             #[allow(dead_code)]
             fn check() {
                 fn field_of<C: #krate::Column, F: #select::FieldOf<C>>() {}
-                fn to_many<A: #select::ToMany<B>, B: #krate::Table>() {}
-                fn to_one<A: #select::ToOne<B>, B: #krate::Table>() {}
+                fn to_many<A: #select::ToMany<B, R>, B: #krate::Table, R>() {}
+                fn to_one<A: #select::ToOne<B, R>, B: #krate::Table, R>() {}
+                fn countable<A: #select::Countable<B, R>, B: #krate::Table, R>() {}
+                fn count_field<F: #select::CountField>() {}
                 #(#checks)*
             }
         };

@@ -163,3 +163,49 @@ fn select_every_field_kind() {
         crate::select::derive,
     );
 }
+
+#[test]
+fn named_relations() {
+    assert_expansion(
+        "named_relations",
+        quote! {
+            #[derive(Table, Deserialize)]
+            #[supabase(
+                table = "messages",
+                belongs_to(User, foreign_key = "sender_id", name = sender),
+                belongs_to(User, name = receiver, foreign_key = "messages_receiver_id_fkey"),
+                has_many(Attachment)
+            )]
+            pub struct Message {
+                pub id: i64,
+                pub sender_id: i64,
+                pub receiver_id: i64,
+            }
+        },
+    );
+}
+
+#[test]
+fn select_counts_and_named_relations() {
+    assert_derive(
+        "select_counts_and_named_relations",
+        quote! {
+            #[derive(Select, Deserialize)]
+            #[supabase(from = Message)]
+            pub struct MessageView {
+                pub content: String,
+                #[supabase(embed, via = sender)]
+                pub sender: UserName,
+                #[supabase(embed, inner, via = receiver)]
+                #[serde(rename = "to")]
+                pub receiver: Option<UserName>,
+                #[supabase(count = Attachment)]
+                pub attachments: EmbeddedCount,
+                #[supabase(count = Reaction, via = reactions_on)]
+                #[serde(rename = "likes")]
+                pub like_count: EmbeddedCount,
+            }
+        },
+        crate::select::derive,
+    );
+}

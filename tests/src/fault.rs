@@ -27,6 +27,54 @@ pub enum Fault {
     Truncate(String),
     /// Waits, then answers `200 []`.
     Delay(Duration),
+    /// `200` with a `rows * 101 + 1`-byte JSON body generated while it is sent (never held in
+    /// memory), shaped by `shape`. `announce_length`: with a `content-length` (else chunked).
+    Huge {
+        /// Size in rows of 101 bytes.
+        rows: u64,
+        /// Send `content-length` up front.
+        announce_length: bool,
+        /// What the body holds.
+        shape: HugeShape,
+    },
+}
+
+/// The body of a [`Fault::Huge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HugeShape {
+    /// An array of `rows` rows of 100 bytes ([`huge_row`]).
+    Rows,
+    /// The same rows, opened with `{` instead of `[`.
+    Malformed,
+    /// An array of one row whose `pad` string fills the whole body.
+    OneRow,
+}
+
+/// The `n`th 101-byte piece of a [`Fault::Huge`] body of `rows` pieces (the closing `]` follows
+/// the last one).
+fn huge_piece(shape: HugeShape, n: u64, rows: u64) -> String {
+    match shape {
+        HugeShape::Rows | HugeShape::Malformed => {
+            let open = match (n, shape) {
+                (0, HugeShape::Rows) => '[',
+                (0, _) => '{',
+                _ => ',',
+            };
+            format!("{open}{}", huge_row(n))
+        }
+        HugeShape::OneRow if n == 0 => {
+            let head = r#"[{"n":"0000000000","pad":""#;
+            format!("{head}{}", "a".repeat(101 - head.len()))
+        }
+        HugeShape::OneRow if n + 1 == rows => format!("{}\"}}", "a".repeat(99)),
+        HugeShape::OneRow => "a".repeat(101),
+    }
+}
+
+/// One row of [`Fault::Huge`]: exactly 100 bytes, `{"n":"<10 digits>","pad":"a…"}`.
+pub fn huge_row(n: u64) -> String {
+    let head = format!(r#"{{"n":"{n:010}","pad":""#);
+    format!("{head}{}\"}}", "a".repeat(100 - head.len() - 2))
 }
 
 impl Fault {
@@ -161,6 +209,48 @@ async fn serve(
                 let _ = stream.write_all(head.as_bytes()).await;
                 let _ = stream.write_all(&body.as_bytes()[..body.len() / 2]).await;
                 false
+            }
+            Fault::Huge {
+                rows,
+                announce_length,
+                shape,
+            } => {
+                let length = rows * 101 + 1;
+                let head = if announce_length {
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_owned()
+                };
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut n = 0;
+                while n < rows {
+                    // About 64 KiB per write.
+                    let mut chunk = String::with_capacity(65 * 1024);
+                    while n < rows && chunk.len() < 64 * 1024 {
+                        chunk.push_str(&huge_piece(shape, n, rows));
+                        n += 1;
+                    }
+                    if n == rows {
+                        chunk.push(']');
+                    }
+                    let sent = if announce_length {
+                        stream.write_all(chunk.as_bytes()).await
+                    } else {
+                        let framed = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+                        stream.write_all(framed.as_bytes()).await
+                    };
+                    if sent.is_err() {
+                        return; // the client stopped reading
+                    }
+                }
+                if !announce_length && stream.write_all(b"0\r\n\r\n").await.is_err() {
+                    return;
+                }
+                true
             }
             Fault::Delay(d) => {
                 tokio::time::sleep(d).await;

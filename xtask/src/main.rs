@@ -3,7 +3,7 @@
 //! - `setup`: check the Postgres binaries, provision PostgREST and Deno, warm the template cluster.
 //! - `test`: setup, then fmt, clippy, doc and the whole test suite; stops at the first failure.
 //! - `tour`: the main demo, against a local stack started from `examples/`.
-//! - `bench [stack|postgrest|stream]`: benchmarks (stack start-up; client CPU against plain reqwest).
+//! - `bench [--quick] [workload]`: benchmarks against the peers (see `bench/mod.rs`).
 //! - `fuzz [--minutes N] [TARGET…]`: the `fuzz/` targets with libFuzzer (installs cargo-fuzz).
 
 use std::path::PathBuf;
@@ -15,7 +15,7 @@ mod fuzz;
 mod test;
 mod tour;
 
-const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [stack | postgrest | stream] | fuzz [--minutes N] [TARGET…]>";
+const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [--quick] [clients | stream | storage | realtime | codegen | stack] | fuzz [--minutes N] [TARGET…]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -23,10 +23,9 @@ fn main() -> ExitCode {
         Some("setup") => runtime().and_then(|rt| rt.block_on(setup())),
         Some("test") => test::run(),
         Some("tour") => runtime().and_then(|rt| rt.block_on(tour::run())),
-        Some("bench") => runtime().and_then(|rt| rt.block_on(bench::run(args.next().as_deref()))),
+        Some("bench") => runtime().and_then(|rt| rt.block_on(bench::run(args))),
+        Some("bench-child") => bench::child_main(&args.collect::<Vec<_>>()),
         Some("fuzz") => fuzz::run(args),
-        Some("bench-clients") => bench::clients_main(),
-        Some("bench-stream") => bench::stream_main(args.next().as_deref()),
         _ => Err(USAGE.to_owned()),
     };
     match result {

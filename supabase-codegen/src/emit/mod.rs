@@ -4,6 +4,7 @@
 mod names;
 mod relations;
 mod rpc;
+mod singular;
 mod types;
 
 use std::cell::RefCell;
@@ -136,13 +137,30 @@ pub fn generate(ir: &Ir, config: &Config) -> Generated {
     // Names first (tables, then enums, then composites, each sorted), so every reference
     // resolves whatever the order of emission.
     let mut names = HashMap::new();
+    // A singular that is another table's plain name (`user` and `users`) keeps the plural.
+    let plain: std::collections::HashSet<(String, String)> = ctx
+        .tables
+        .iter()
+        .map(|t| (t.name.schema.clone(), names::pascal(&t.name.name)))
+        .collect();
     for t in &ctx.tables {
         let module = &ctx.modules[&t.name.schema];
         let preferred = config
             .names
             .get(&t.name.to_string())
             .cloned()
-            .unwrap_or_else(|| names::pascal(&t.name.name));
+            .unwrap_or_else(|| {
+                let name = names::pascal(&t.name.name);
+                if !config.singular {
+                    return name;
+                }
+                let single = names::pascal(&singular::singular(&t.name.name));
+                if single != name && plain.contains(&(t.name.schema.clone(), single.clone())) {
+                    name
+                } else {
+                    single
+                }
+            });
         let got = ctx.alloc(module, &preferred, true);
         if got != preferred {
             ctx.warn(format!(
@@ -343,16 +361,6 @@ fn emit_table(
     let empty = relations::TableRelations::default();
     let relations = relations.unwrap_or(&empty);
     let relation_attrs = &relations.attrs;
-    let untyped_doc = if relations.untyped.is_empty() {
-        TokenStream::new()
-    } else {
-        let lines = std::iter::once(
-            " Relations not typed (one per pair of tables; embed them with the untyped `select`):"
-                .to_owned(),
-        )
-        .chain(relations.untyped.iter().map(|r| format!(" - `{r}`")));
-        quote!(#[doc = ""] #(#[doc = #lines])*)
-    };
     let ident = format_ident!("{}", ctx.names[&t.name]);
     let module = &ctx.modules[&t.name.schema];
     let (table, schema) = (&t.name.name, &t.name.schema);
@@ -413,7 +421,6 @@ fn emit_table(
     quote! {
         #table_doc
         #fallback_doc
-        #untyped_doc
         #derives
         #[supabase(table = #table, schema = #schema #read_only #krate)]
         #(#relation_attrs)*

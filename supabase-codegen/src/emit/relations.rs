@@ -6,15 +6,18 @@
 //! - `many_to_many(Other, through = "join")` on both ends of a join table whose primary key is
 //!   exactly the columns of two of its foreign keys.
 //!
-//! `foreign_key = "..."` (what PostgREST accepts after `!`) is added only when several foreign
-//! keys connect the same two tables, with the constraint name (the first FK column when the
-//! source does not know constraint names). Tables not generated get no relation.
+//! Every foreign key is typed. When a table relates to another in one way, the relation is
+//! unnamed (`Relation<Other>`, embedded with a plain `embed`). When it relates to the same
+//! table in several ways (two foreign keys, or a self reference), each of those relations gets a
+//! `name` and a `foreign_key` hint:
 //!
-//! `#[derive(Table)]` types one relation per pair of tables, so when a table relates to another
-//! in several ways (two foreign keys, or a self reference) one is kept, in this order:
-//! `belongs_to`, `has_one`, `has_many`, `many_to_many`, then by constraint or join table name;
-//! the others are listed in the struct's docs (embed them through the untyped `select`) and
-//! reported as warnings.
+//! - `belongs_to`: the FK column without its `_id` suffix (`sender_id` → `sender`);
+//! - `has_one` / `has_many`: `<other table>_by_<that name>` (`messages_by_sender`);
+//! - `many_to_many`: `<other table>_via_<join table>`;
+//!
+//! made unique against the table's columns and other relation names with `_2`, `_3`... The
+//! hint is the FK column for a one-column key (what PostgREST needs for a self reference), else
+//! the constraint name. Tables not generated get no relation.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -22,17 +25,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Ctx;
+use super::names::{self, Fields};
 use crate::ir::{ForeignKey, QualifiedName, Table};
-
-type Pair = (QualifiedName, QualifiedName);
-
-fn pair(a: &QualifiedName, b: &QualifiedName) -> Pair {
-    if a <= b {
-        (a.clone(), b.clone())
-    } else {
-        (b.clone(), a.clone())
-    }
-}
 
 fn set(cols: &[String]) -> BTreeSet<&str> {
     cols.iter().map(String::as_str).collect()
@@ -44,92 +38,88 @@ fn is_unique(t: &Table, cols: &[String]) -> bool {
         || t.unique.iter().any(|u| set(u) == cols)
 }
 
+/// PostgREST's hint for `fk`: its column for a one-column key (PostgREST 12 resolves a self
+/// reference only that way), else the constraint name.
 fn hint(fk: &ForeignKey) -> String {
-    if fk.name.is_empty() {
-        fk.columns.first().cloned().unwrap_or_default()
-    } else {
-        fk.name.clone()
+    match fk.columns.as_slice() {
+        [column] => column.clone(),
+        _ if !fk.name.is_empty() => fk.name.clone(),
+        columns => columns.first().cloned().unwrap_or_default(),
     }
+}
+
+/// The stem naming a relation through `fk`: `sender_id` → `sender`.
+fn stem(fk: &ForeignKey) -> String {
+    let joined = fk.columns.join("_");
+    let stem = joined
+        .strip_suffix("_id")
+        .or_else(|| joined.strip_suffix("_fk"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&joined);
+    names::snake(stem)
 }
 
 /// The relations of one table.
 #[derive(Default)]
 pub(crate) struct TableRelations {
-    /// Attributes, one per related table.
+    /// Attributes, one per relation.
     pub(crate) attrs: Vec<TokenStream>,
-    /// The relations that could not be typed, described for the docs.
-    pub(crate) untyped: Vec<String>,
 }
 
 struct Candidate {
     target: QualifiedName,
     priority: u8,
-    key: String,
-    tokens: TokenStream,
-    description: String,
+    kind: &'static str,
+    /// `foreign_key` or `through`, and its value.
+    extra: (&'static str, String),
+    /// The name if the relation must be named.
+    name: String,
 }
 
 /// Relations per table, sorted.
 pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations> {
     let generated: HashSet<&QualifiedName> = ctx.tables.iter().map(|t| &t.name).collect();
-    let mut pairs: HashMap<Pair, usize> = HashMap::new();
-    for t in &ctx.tables {
-        for fk in &t.foreign_keys {
-            if generated.contains(&fk.references) {
-                *pairs.entry(pair(&t.name, &fk.references)).or_default() += 1;
-            }
-        }
-    }
-    // (sort key, attribute) per table.
-    // Sorted, so the warnings come in a stable order.
     let mut out: BTreeMap<QualifiedName, Vec<Candidate>> = BTreeMap::new();
-    let mut add =
-        |on: &QualifiedName, kind: &str, other: &QualifiedName, extra: Option<(&str, String)>| {
-            let module = &ctx.modules[&on.schema];
-            let Some(path) = ctx.path_to(other, module) else {
-                return;
-            };
-            let kind_ident = syn::Ident::new(kind, proc_macro2::Span::call_site());
-            let (extra_tokens, extra_text) = match &extra {
-                Some(("through", v)) => (quote!(, through = #v), format!(", through = \"{v}\"")),
-                Some((_, v)) => (
-                    quote!(, foreign_key = #v),
-                    format!(", foreign_key = \"{v}\""),
-                ),
-                None => (quote!(), String::new()),
-            };
-            let priority = match kind {
-                "belongs_to" => 0,
-                "has_one" => 1,
-                "has_many" => 2,
-                _ => 3,
-            };
-            out.entry(on.clone()).or_default().push(Candidate {
-                target: other.clone(),
-                priority,
-                key: format!("{extra:?}"),
-                tokens: quote!(#[supabase(#kind_ident(#path #extra_tokens))]),
-                description: format!("{kind}({}{extra_text})", ctx.names[other]),
-            });
+    let mut add = |on: &QualifiedName, kind: &'static str, other: &QualifiedName, extra, name| {
+        let priority = match kind {
+            "belongs_to" => 0,
+            "has_one" => 1,
+            "has_many" => 2,
+            _ => 3,
         };
+        out.entry(on.clone()).or_default().push(Candidate {
+            target: other.clone(),
+            priority,
+            kind,
+            extra,
+            name,
+        });
+    };
     for t in &ctx.tables {
         for fk in &t.foreign_keys {
             let Some(target) = ctx.tables.iter().find(|x| x.name == fk.references) else {
                 continue;
             };
-            let ambiguous = pairs
-                .get(&pair(&t.name, &fk.references))
-                .copied()
-                .unwrap_or(0)
-                > 1;
-            let extra = ambiguous.then(|| ("foreign_key", hint(fk)));
-            add(&t.name, "belongs_to", &target.name, extra.clone());
+            let stem = stem(fk);
+            add(
+                &t.name,
+                "belongs_to",
+                &target.name,
+                ("foreign_key", hint(fk)),
+                stem.clone(),
+            );
             let kind = if is_unique(t, &fk.columns) {
                 "has_one"
             } else {
                 "has_many"
             };
-            add(&target.name, kind, &t.name, extra);
+            add(
+                &target.name,
+                kind,
+                &t.name,
+                ("foreign_key", hint(fk)),
+                format!("{}_by_{stem}", names::snake(&t.name.name)),
+            );
         }
         // A join table: its primary key is exactly the columns of two of its foreign keys.
         if t.primary_key.is_empty() {
@@ -145,15 +135,23 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
             for b in &fks[i + 1..] {
                 let (sa, sb) = (set(&a.columns), set(&b.columns));
                 if sa.is_disjoint(&sb) && sa.union(&sb).copied().collect::<BTreeSet<_>>() == pk {
-                    let through = Some(("through", t.name.name.clone()));
+                    let through = ("through", t.name.name.clone());
+                    let via = names::snake(&t.name.name);
                     add(
                         &a.references,
                         "many_to_many",
                         &b.references,
                         through.clone(),
+                        format!("{}_via_{via}", names::snake(&b.references.name)),
                     );
                     if a.references != b.references {
-                        add(&b.references, "many_to_many", &a.references, through);
+                        add(
+                            &b.references,
+                            "many_to_many",
+                            &a.references,
+                            through,
+                            format!("{}_via_{via}", names::snake(&a.references.name)),
+                        );
                     }
                 }
             }
@@ -162,21 +160,50 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
     out.into_iter()
         .map(|(table, mut candidates)| {
             candidates.sort_by(|a, b| {
-                (&a.target, a.priority, &a.key).cmp(&(&b.target, b.priority, &b.key))
+                (&a.target, a.priority, &a.extra, &a.name)
+                    .cmp(&(&b.target, b.priority, &b.extra, &b.name))
             });
-            let mut rels = TableRelations::default();
-            let mut last: Option<QualifiedName> = None;
-            for c in candidates {
-                if last.as_ref() == Some(&c.target) {
-                    ctx.warn(format!(
-                        "`{table}`: relation {} not typed (one relation per pair of tables); embed it through the untyped select",
-                        c.description
-                    ));
-                    rels.untyped.push(c.description);
-                } else {
-                    last = Some(c.target.clone());
-                    rels.attrs.push(c.tokens);
+            let module = &ctx.modules[&table.schema];
+            // Relation names share the column module with the columns' field names.
+            let mut taken = Fields::default();
+            if let Some(t) = ctx.tables.iter().find(|t| t.name == table) {
+                for c in &t.columns {
+                    taken.alloc(&c.name);
                 }
+            }
+            let mut per_target: HashMap<&QualifiedName, usize> = HashMap::new();
+            for c in &candidates {
+                *per_target.entry(&c.target).or_default() += 1;
+            }
+            let mut rels = TableRelations::default();
+            for c in &candidates {
+                let Some(path) = ctx.path_to(&c.target, module) else {
+                    continue;
+                };
+                let kind = syn::Ident::new(c.kind, proc_macro2::Span::call_site());
+                let several = per_target[&c.target] > 1;
+                let extra = match (c.extra.0, several) {
+                    ("through", _) => {
+                        let v = &c.extra.1;
+                        quote!(, through = #v)
+                    }
+                    (_, true) => {
+                        let v = &c.extra.1;
+                        quote!(, foreign_key = #v)
+                    }
+                    _ => quote!(),
+                };
+                let name = several.then(|| {
+                    let base = if names::is_keyword(&c.name) {
+                        format!("{}_rel", c.name)
+                    } else {
+                        c.name.clone()
+                    };
+                    let (ident, _) = taken.alloc(&base);
+                    quote!(, name = #ident)
+                });
+                rels.attrs
+                    .push(quote!(#[supabase(#kind(#path #extra #name))]));
             }
             (table, rels)
         })

@@ -3,3 +3,4 @@
 
 pub mod openapi;
 pub mod postgres;
+pub mod tls;

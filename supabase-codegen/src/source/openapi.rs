@@ -9,15 +9,23 @@
 //! | tables and views, columns, column types | yes (types by their SQL name: `bigint`, `character varying`, `public.mood`); columns in alphabetical order, not table order |
 //! | nullability | yes (`required` lists the NOT NULL columns) |
 //! | defaults | partly: literals and expressions like `now()`, but not serial columns' `nextval(...)` nor array literals (such columns are required in the generated `Insert` type) |
+//! | identity, serial | no: PostgREST 12 gives an identity (`ALWAYS` or `BY DEFAULT`) or serial column no `default` and lists it in `required`, exactly like a NOT NULL key the client must supply (`id bigint primary key`), so nothing tells them apart; such columns are required in `Insert` |
 //! | primary keys | yes (`<pk/>` in the column description) |
 //! | foreign keys | single-column FKs to the same schema only, without constraint names (so the disambiguating hint is the column name), and not when the column is by itself the primary key (one-to-one); on views, the keys PostgREST infers through their base tables (which the catalog source does not report) |
 //! | comments | yes (table and column descriptions) |
 //! | writable or read-only | yes (POST, PATCH and DELETE listed or not); table vs view vs materialized view: no (writable → table, else view) |
-//! | identity and generated columns | no: an identity `ALWAYS` column looks like a NOT NULL column without default, a generated column like a plain one |
-//! | unique constraints | no: every reverse relation is `has_many`, none `has_one`; no many-to-many detection beyond primary keys |
+//! | generated columns | no: a `GENERATED ALWAYS AS (..) STORED` column is a plain nullable column (not in `required`), so it is writable in the generated `Update`/`Insert` types and the database rejects the write |
+//! | unique constraints | no (a `UNIQUE` column carries no note): every reverse relation is `has_many`, none `has_one`; many-to-many join tables are still found, from primary keys |
 //! | enums | values yes (not comments), for columns of that enum; arrays of an enum only if a column uses the enum itself |
 //! | composite types, domains | composites no (their columns become `serde_json::Value`, unknown type); domains over built-in types appear as the base type, others are unknown |
-//! | functions | names and argument names and types; not argument order (alphabetical), not which have defaults beyond `required`, not variadic, not the return type (`Output = serde_json::Value`), not the volatility (treated as volatile: `READ_ONLY = false`), not overloads (one entry per name); functions of extensions are listed too |
+//! | functions | names and argument names and types; not argument order (alphabetical), not which have defaults beyond `required`, not variadic, not the return type (`Output = serde_json::Value`), not the volatility (PostgREST 12 lists both `get` and `post` for every function, volatile or not, so it is treated as volatile: `READ_ONLY = false`, calls use POST), not overloads (one entry per name); functions of extensions are listed too |
+//!
+//! These were checked against PostgREST 12.0.2's document (a table with identity, serial,
+//! generated and unique columns, and stable/immutable/volatile functions) and none can be
+//! inferred safely: guessing "NOT NULL integer primary key without default → identity" would
+//! make the client omit keys that tables like the reference's `id bigint primary key` need.
+//! Where these matter, generate from the catalogs (`--db-url`, or `--snapshot` from a machine
+//! that reaches the database and `--from-snapshot` elsewhere).
 
 use std::collections::BTreeMap;
 

@@ -6,15 +6,27 @@
 
 use std::collections::HashMap;
 
-use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres::{Client, Row};
 
 use crate::error::{Error, Result, redact_db_url};
 use crate::ir::*;
 
 /// Connects to `db_url` and introspects `schemas`.
+///
+/// TLS follows libpq's `sslmode` in the URL (see [`tls`](super::tls)): `prefer` (the default)
+/// encrypts when the server offers it, `require` always, `verify-ca` / `verify-full` also check
+/// the certificate against `sslrootcert` or the system's roots.
 pub async fn introspect(db_url: &str, schemas: &[String]) -> Result<Ir> {
+    let bad_url = |message: String| Error::DbUrl {
+        url: redact_db_url(db_url),
+        message,
+    };
+    let target = super::tls::parse(db_url).map_err(bad_url)?;
+    let tls = super::tls::client_config(&target).map_err(bad_url)?;
+    let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
     let mut config: tokio_postgres::Config =
-        db_url
+        target
+            .url
             .parse()
             .map_err(|e: tokio_postgres::Error| Error::DbUrl {
                 url: redact_db_url(db_url),
@@ -24,7 +36,7 @@ pub async fn introspect(db_url: &str, schemas: &[String]) -> Result<Ir> {
         config.connect_timeout(std::time::Duration::from_secs(10));
     }
     config.application_name("supabase-codegen");
-    let (client, connection) = config.connect(NoTls).await.map_err(|e| Error::Connect {
+    let (client, connection) = config.connect(tls).await.map_err(|e| Error::Connect {
         url: redact_db_url(db_url),
         message: error_chain(&e),
     })?;

@@ -93,6 +93,14 @@ impl AuthShared {
         self.callbacks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Registers a callback for later changes only (no `INITIAL_SESSION` call, no
+    /// initialisation): how other services of the client follow the session, e.g. realtime
+    /// pushing a refreshed token to its channels.
+    pub(crate) fn listen(&self, callback: Callback) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.callbacks().push((id, callback));
+    }
+
     /// Tells every callback and stream about `event`.
     pub(crate) fn emit(&self, event: AuthChangeEvent, session: Option<&Session>) {
         tracing::debug!(event = event.as_str(), "auth state change");

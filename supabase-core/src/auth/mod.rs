@@ -35,6 +35,8 @@
 
 mod admin;
 mod api;
+#[cfg(feature = "blocking")]
+mod blocking;
 pub(crate) mod claims;
 mod errors;
 mod events;
@@ -61,6 +63,8 @@ pub use admin::{
     Admin, AdminMfa, AdminUserAttributes, GenerateLinkParams, GenerateLinkProperties,
     GenerateLinkResponse, GenerateLinkType, InviteUserOptions, UserList,
 };
+#[cfg(feature = "blocking")]
+pub use blocking::{BlockingAdmin, BlockingAdminMfa, BlockingAuth, BlockingMfa};
 pub use claims::{Claims, GetClaimsOptions};
 pub use errors::{AuthError, ErrorCode};
 pub use events::{AuthChangeEvent, AuthEvent, Subscription};

@@ -102,6 +102,23 @@ impl AuthShared {
         })
     }
 
+    /// Refreshes the session when it is about to expire; the common case (no session, or one
+    /// still fresh) only looks at the expiry, without copying the session.
+    pub(crate) async fn ensure_fresh(self: &std::sync::Arc<Self>) -> Result<()> {
+        self.initialize().await;
+        let stale = {
+            let session = self.session.lock().unwrap_or_else(|e| e.into_inner());
+            match session.as_ref() {
+                Some(s) if s.expires_in_secs() <= margin(s) => Some(s.refresh_token.clone()),
+                _ => None,
+            }
+        };
+        if let Some(refresh_token) = stale {
+            self.refresh(&refresh_token, true).await?;
+        }
+        Ok(())
+    }
+
     /// The session, refreshed first when it is about to expire (auth-js `__loadSession`).
     pub(crate) async fn fresh_session(self: &std::sync::Arc<Self>) -> Result<Option<Session>> {
         self.initialize().await;

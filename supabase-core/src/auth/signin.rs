@@ -36,12 +36,16 @@ pub(crate) fn session_response(status: http::StatusCode, body: &[u8]) -> Result<
         user: User,
     }
     let user = if value.get("user").is_some_and(serde_json::Value::is_object) {
-        decode::<Wrapped>(status, body)?.user
+        Some(decode::<Wrapped>(status, body)?.user)
+    } else if has("id") {
+        Some(decode::<User>(status, body)?)
     } else {
-        decode::<User>(status, body)?
+        // Neither a session nor a user: e.g. the first of the two confirmations of a secure
+        // email change (`{"msg": "Confirmation link accepted. ...", "code": 200}`).
+        None
     };
     Ok(AuthResponse {
-        user: Some(user),
+        user,
         session: None,
     })
 }

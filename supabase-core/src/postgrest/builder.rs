@@ -76,7 +76,7 @@ impl<M> Builder<serde_json::Value, M> {
             Ok(body) => {
                 if let Some(columns) = bulk_columns(&body) {
                     let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-                    self.state.set_param("columns".into(), quoted.join(","));
+                    self.state.set_param("columns", quoted.join(","));
                 }
                 self.state.body = Some(Bytes::from(body));
             }
@@ -123,7 +123,12 @@ impl<T: DeserializeOwned, M> Builder<T, M> {
     async fn send(self) -> Result<Response<T>> {
         self.client.ensure_fresh_session().await;
         let request = self.state.render(&self.client)?;
-        let raw = self.client.inner.transport.send(request).await?;
+        let raw = self
+            .client
+            .inner
+            .transport
+            .send_rendered(request, || self.state.render(&self.client))
+            .await?;
         decode(raw, self.state.cardinality)
     }
 }

@@ -2,10 +2,13 @@
 //! condition renders the same way at top level (`column=op.value`) and inside a tree
 //! (`or=(column.op."value",…)`), where values must be quoted.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::encode::{self, Shape};
 use super::filters::{Is, TextSearch};
+use super::request::Param;
 use crate::error::{Error, Result};
 
 /// A filter operator with a method of its own.
@@ -129,9 +132,10 @@ pub struct Condition(Result<Node>);
 #[derive(Debug, Clone)]
 enum Node {
     Leaf {
-        column: String,
+        /// Borrowed for the typed layer's column names, owned for the untyped API's.
+        column: Cow<'static, str>,
         negated: bool,
-        operator: String,
+        operator: Cow<'static, str>,
         operand: String,
         /// `None` for raw operands, which are sent as written even inside trees.
         shape: Option<Shape>,
@@ -148,11 +152,21 @@ enum Node {
 impl Condition {
     /// `column` `op` `value`, with `value` encoded for the operator.
     pub fn new<V: Serialize>(column: impl Into<String>, op: Op, value: V) -> Self {
+        Condition::leaf(Cow::Owned(column.into()), op, &value)
+    }
+
+    /// [`Condition::new`] for a column name known at compile time (the typed layer's), which
+    /// is never copied.
+    pub(crate) fn leaf<V: Serialize + ?Sized>(
+        column: Cow<'static, str>,
+        op: Op,
+        value: &V,
+    ) -> Self {
         let shape = op.shape();
-        Condition(encode::operand(shape, &value).map(|operand| Node::Leaf {
-            column: column.into(),
+        Condition(encode::operand(shape, value).map(|operand| Node::Leaf {
+            column,
             negated: false,
-            operator: op.as_str().to_owned(),
+            operator: Cow::Borrowed(op.as_str()),
             operand,
             shape: Some(shape),
         }))
@@ -160,11 +174,15 @@ impl Condition {
 
     /// `column IS value`.
     pub fn is(column: impl Into<String>, value: impl Into<Is>) -> Self {
+        Condition::is_leaf(Cow::Owned(column.into()), value.into())
+    }
+
+    pub(crate) fn is_leaf(column: Cow<'static, str>, value: Is) -> Self {
         Condition(Ok(Node::Leaf {
-            column: column.into(),
+            column,
             negated: false,
-            operator: "is".to_owned(),
-            operand: value.into().as_str().to_owned(),
+            operator: Cow::Borrowed("is"),
+            operand: value.as_str().to_owned(),
             // A keyword, not a value: never quoted.
             shape: None,
         }))
@@ -177,9 +195,9 @@ impl Condition {
         options: &TextSearch,
     ) -> Self {
         Condition(Ok(Node::Leaf {
-            column: column.into(),
+            column: Cow::Owned(column.into()),
             negated: false,
-            operator: options.operator(),
+            operator: Cow::Owned(options.operator()),
             operand: query.as_ref().to_owned(),
             shape: Some(Shape::Plain),
         }))
@@ -193,9 +211,9 @@ impl Condition {
         value: impl Into<String>,
     ) -> Self {
         Condition(Ok(Node::Leaf {
-            column: column.into(),
+            column: Cow::Owned(column.into()),
             negated: false,
-            operator: operator.into(),
+            operator: Cow::Owned(operator.into()),
             operand: value.into(),
             shape: None,
         }))
@@ -237,14 +255,14 @@ impl Condition {
 
     /// The query parameter this condition is at top level: `(column, "not.eq.value")` or
     /// `("or", "(…)")`, with `prefix` (a referenced table) before the key.
-    pub(crate) fn top_level(&self, prefix: Option<&str>) -> Result<(String, String)> {
-        let mut key = String::new();
-        if let Some(p) = prefix {
-            key.push_str(p);
-            key.push('.');
-        }
-        let mut value = String::new();
-        match self.node()? {
+    pub(crate) fn into_param(self, prefix: Option<&str>) -> Result<Param> {
+        let with_prefix = |key: &str| -> Cow<'static, str> {
+            match prefix {
+                Some(p) => Cow::Owned(format!("{p}.{key}")),
+                None => Cow::Owned(key.to_owned()),
+            }
+        };
+        match self.0? {
             Node::Leaf {
                 column,
                 negated,
@@ -252,30 +270,40 @@ impl Condition {
                 operand,
                 ..
             } => {
-                key.push_str(column);
-                if *negated {
-                    value.push_str("not.");
-                }
-                value.push_str(operator);
+                let key = match prefix {
+                    Some(_) => with_prefix(&column),
+                    None => column,
+                };
+                let not = if negated { "not." } else { "" };
+                let mut value =
+                    String::with_capacity(not.len() + operator.len() + 1 + operand.len());
+                value.push_str(not);
+                value.push_str(&operator);
                 value.push('.');
-                value.push_str(operand);
+                value.push_str(&operand);
+                Ok((key, value))
             }
             Node::Tree {
                 or,
                 negated,
                 children,
             } => {
-                if *negated {
-                    key.push_str("not.");
-                }
-                key.push_str(if *or { "or" } else { "and" });
-                write_children(&mut value, children)?;
+                let name = match (negated, or) {
+                    (false, true) => "or",
+                    (false, false) => "and",
+                    (true, true) => "not.or",
+                    (true, false) => "not.and",
+                };
+                let key = match prefix {
+                    Some(_) => with_prefix(name),
+                    None => Cow::Borrowed(name),
+                };
+                let mut value = String::new();
+                write_children(&mut value, &children)?;
+                Ok((key, value))
             }
-            Node::Verbatim(_) => {
-                return Err(Error::config("raw filter text outside an `or` tree"));
-            }
+            Node::Verbatim(_) => Err(Error::config("raw filter text outside an `or` tree")),
         }
-        Ok((key, value))
     }
 
     fn node(&self) -> Result<&Node> {
@@ -357,12 +385,12 @@ mod tests {
     fn leaves_at_top_level_are_not_quoted() {
         let c = !Condition::new("name", Op::Eq, "a,b");
         assert_eq!(
-            c.top_level(None).unwrap(),
+            c.into_param(None).unwrap(),
             ("name".into(), "not.eq.a,b".into())
         );
         let c = Condition::new("name", Op::In, ["a", "b"]);
         assert_eq!(
-            c.top_level(Some("instruments")).unwrap().0,
+            c.into_param(Some("instruments")).unwrap().0,
             "instruments.name"
         );
     }
@@ -376,7 +404,7 @@ mod tests {
             !Condition::new("name", Op::In, ["a)"]),
         ]);
         assert_eq!(
-            c.top_level(None).unwrap(),
+            c.into_param(None).unwrap(),
             (
                 "not.or".into(),
                 r#"(name.is.null,tags.cs."{\"x}y\"}",id.eq.1,name.not.in.("a)"))"#.into()
@@ -386,7 +414,7 @@ mod tests {
 
     #[test]
     fn empty_trees_and_bad_values_are_errors() {
-        assert!(Condition::or([]).top_level(None).is_err());
-        assert!(Condition::new("id", Op::In, "x").top_level(None).is_err());
+        assert!(Condition::or([]).into_param(None).is_err());
+        assert!(Condition::new("id", Op::In, "x").into_param(None).is_err());
     }
 }

@@ -128,7 +128,7 @@ impl<T, M> Builder<T, M> {
         } else {
             condition
         };
-        match condition.top_level(table) {
+        match condition.into_param(table) {
             Ok(param) => self.state.params.push(param),
             Err(e) => self.state.fail(e),
         }
@@ -142,7 +142,8 @@ impl<T, M> Builder<T, M> {
     }
 
     fn op<V: Serialize + ?Sized>(self, column: impl AsRef<str>, op: Op, value: &V) -> Self {
-        self.where_(Condition::new(column.as_ref(), op, value))
+        let column = column.as_ref().to_owned();
+        self.where_(Condition::leaf(column.into(), op, value))
     }
 
     /// Rows where `column` equals `value`.

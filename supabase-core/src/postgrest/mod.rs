@@ -139,7 +139,7 @@ impl<M> std::fmt::Debug for TableQuery<M> {
 }
 
 impl<M> TableQuery<M> {
-    fn builder(self, verb: Verb) -> Builder<serde_json::Value, M> {
+    pub(crate) fn builder(self, verb: Verb) -> Builder<serde_json::Value, M> {
         let state = QueryState::new(self.schema, encode::path_segment(&self.table), verb);
         Builder::new(self.client, state)
     }

@@ -1,6 +1,7 @@
 //! Modifiers: ordering, paging, the shape of the response (one row, CSV, GeoJSON, a query plan)
 //! and options of writes. They come after the filters.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
@@ -185,10 +186,10 @@ impl Explain {
     }
 }
 
-fn referenced_key(table: Option<&str>, key: &str) -> String {
+fn referenced_key(table: Option<&str>, key: &'static str) -> Cow<'static, str> {
     match table {
-        Some(t) => format!("{t}.{key}"),
-        None => key.to_owned(),
+        Some(t) => Cow::Owned(format!("{t}.{key}")),
+        None => Cow::Borrowed(key),
     }
 }
 
@@ -198,7 +199,7 @@ impl<T, M> Builder<T, M> {
     pub fn select(self, columns: impl AsRef<str>) -> Self {
         let columns = strip_whitespace(columns.as_ref());
         self.map_state(|s| {
-            s.set_param("select".into(), columns);
+            s.set_param("select", columns);
             if s.verb != Verb::Select && s.verb != Verb::Rpc {
                 s.returning = Some(super::Returning::Representation);
             }
@@ -221,7 +222,7 @@ impl<T, M> Builder<T, M> {
 
     /// At most `count` rows.
     pub fn limit(self, count: u64) -> Self {
-        self.map_state(|s| s.set_param("limit".into(), count.to_string()))
+        self.map_state(|s| s.set_param("limit", count.to_string()))
     }
 
     /// At most `count` rows of a referenced (embedded) table, per parent row.
@@ -306,7 +307,7 @@ impl<T, M> Builder<T, M> {
     /// primary key.
     pub fn on_conflict(self, columns: impl AsRef<str>) -> Self {
         let columns = strip_whitespace(columns.as_ref());
-        self.map_state(|s| s.set_param("on_conflict".into(), columns))
+        self.map_state(|s| s.set_param("on_conflict", columns))
     }
 
     /// Upsert: leave conflicting rows as they are instead of updating them.
@@ -342,6 +343,10 @@ impl<T, M> Builder<T, M> {
 
 /// Removes whitespace outside double quotes, as supabase-js does for select and on_conflict.
 fn strip_whitespace(columns: &str) -> String {
+    if !columns.contains(char::is_whitespace) {
+        // The common case (and every typed select): nothing to strip, one copy.
+        return columns.to_owned();
+    }
     let mut quoted = false;
     let mut out = String::with_capacity(columns.len());
     for c in columns.chars() {

@@ -2,6 +2,7 @@
 //! typed layer both fill a [`QueryState`]; [`QueryState::render`] turns it into an
 //! [`HttpRequest`].
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -45,6 +46,10 @@ pub(crate) enum Format {
     GeoJson,
 }
 
+/// One query parameter, unencoded: the key is borrowed when it is a name known at compile time
+/// (`select`, `limit`, a typed column), so building a query copies as little as it can.
+pub(crate) type Param = (Cow<'static, str>, String);
+
 /// Everything a database request is made of, before rendering.
 #[derive(Debug)]
 pub(crate) struct QueryState {
@@ -58,7 +63,7 @@ pub(crate) struct QueryState {
     pub(crate) rpc_get: bool,
     pub(crate) rpc_args: Option<serde_json::Map<String, serde_json::Value>>,
     /// Query parameters in order: select, filters, order, limit, … (unencoded).
-    pub(crate) params: Vec<(String, String)>,
+    pub(crate) params: Vec<Param>,
     pub(crate) body: Option<Bytes>,
     pub(crate) returning: Option<Returning>,
     pub(crate) count: Option<Count>,
@@ -110,7 +115,8 @@ impl QueryState {
     }
 
     /// Sets a parameter, replacing an earlier one with the same key.
-    pub(crate) fn set_param(&mut self, key: String, value: String) {
+    pub(crate) fn set_param(&mut self, key: impl Into<Cow<'static, str>>, value: String) {
+        let key = key.into();
         match self.params.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.params.push((key, value)),
@@ -149,7 +155,7 @@ impl QueryState {
         parts.join(",")
     }
 
-    fn accept(&self) -> String {
+    fn accept(&self) -> Cow<'static, str> {
         let base = match (&self.format, self.cardinality) {
             (Format::Csv, _) => "text/csv",
             (Format::GeoJson, _) => "application/geo+json",
@@ -157,8 +163,8 @@ impl QueryState {
             (Format::Json, _) => "application/json",
         };
         match &self.explain {
-            Some(explain) => explain.accept(base),
-            None => base.to_owned(),
+            Some(explain) => Cow::Owned(explain.accept(base)),
+            None => Cow::Borrowed(base),
         }
     }
 
@@ -168,18 +174,19 @@ impl QueryState {
             return Err(e.clone());
         }
         let method = self.method();
-        let mut url = client.service_url("rest/v1/")?;
-        let mut path = url.path().to_owned();
-        path.push_str(&self.path);
-        url.set_path(&path);
-
-        let mut query = String::new();
-        let with_args: Vec<(String, String)>;
+        // One relative parse against the project URL: path and query are already encoded.
+        let mut target = String::with_capacity(64);
+        target.push_str("rest/v1/");
+        target.push_str(&self.path);
+        let with_args: Vec<Param>;
         let params_ref = if let (Some(args), true) = (&self.rpc_args, self.rpc_in_query()) {
             // A read-only call carries its arguments in the query string.
             let mut params = Vec::with_capacity(args.len() + self.params.len());
             for (name, value) in args {
-                params.push((name.clone(), encode::operand(encode::Shape::Plain, value)?));
+                params.push((
+                    Cow::Owned(name.clone()),
+                    encode::operand(encode::Shape::Plain, value)?,
+                ));
             }
             params.extend(self.params.iter().cloned());
             with_args = params;
@@ -187,8 +194,11 @@ impl QueryState {
         } else {
             &self.params
         };
-        encode::write_query(&mut query, params_ref);
-        url.set_query((!query.is_empty()).then_some(query.as_str()));
+        if !params_ref.is_empty() {
+            target.push('?');
+            encode::write_query(&mut target, params_ref);
+        }
+        let url = client.service_url(&target)?;
 
         let mut headers = client.base_headers();
         let profile = if matches!(method, Method::GET | Method::HEAD) {
@@ -197,7 +207,12 @@ impl QueryState {
             "content-profile"
         };
         set_header(&mut headers, HeaderName::from_static(profile), &self.schema)?;
-        set_header(&mut headers, ACCEPT, &self.accept())?;
+        match self.accept() {
+            Cow::Borrowed(accept) => {
+                headers.insert(ACCEPT, http::HeaderValue::from_static(accept));
+            }
+            Cow::Owned(accept) => set_header(&mut headers, ACCEPT, &accept)?,
+        }
         let prefer = self.prefer();
         if !prefer.is_empty() {
             set_header(&mut headers, HeaderName::from_static("prefer"), &prefer)?;

@@ -34,6 +34,11 @@ impl ArraySplitter {
         self.buf.extend_from_slice(chunk);
     }
 
+    /// Bytes held: the element being read plus what follows it.
+    pub(crate) fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The next complete element, if the bytes so far hold one.
     pub(crate) fn next_element(&mut self) -> std::result::Result<Option<BytesMut>, String> {
         while self.scanned < self.buf.len() {
@@ -131,6 +136,9 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
             body: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
             split: ArraySplitter,
             index: usize,
+            /// `max_response_body`, applied to each element.
+            limit: Option<u64>,
+            path: String,
         },
         Done,
     }
@@ -149,13 +157,22 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                         Ok(r) => r,
                         Err(e) => return Some((Err(e), State::Done)),
                     };
-                    let resp = match client.inner.transport.open(request).await {
+                    let path = request.url.path().to_owned();
+                    let limit = client.inner.options.max_response_body;
+                    let mut resp = match client.inner.transport.open(request).await {
                         Ok(resp) => resp,
                         Err(e) => return Some((Err(e), State::Done)),
                     };
                     let status = resp.status();
                     if !status.is_success() {
-                        let body = resp.bytes().await.unwrap_or_default();
+                        // The error body, up to the size limit (what is past it is dropped).
+                        let mut body = Vec::new();
+                        while let Ok(Some(chunk)) = resp.chunk().await {
+                            body.extend_from_slice(&chunk);
+                            if limit.is_some_and(|l| body.len() as u64 > l) {
+                                break;
+                            }
+                        }
                         let err = Error::Postgrest(PostgrestError::from_body(status, &body));
                         return Some((Err(err), State::Done));
                     }
@@ -164,6 +181,8 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                         body: resp.bytes_stream().boxed(),
                         split: ArraySplitter::default(),
                         index: 0,
+                        limit,
+                        path,
                     };
                 }
                 State::Reading {
@@ -171,6 +190,8 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                     mut body,
                     mut split,
                     index,
+                    limit,
+                    path,
                 } => {
                     match split.next_element() {
                         Ok(Some(element)) => {
@@ -181,6 +202,8 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                                 body,
                                 split,
                                 index: index + 1,
+                                limit,
+                                path,
                             };
                             return Some((item, next));
                         }
@@ -192,11 +215,24 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                     match body.next().await {
                         Some(Ok(chunk)) => {
                             split.push(&chunk);
+                            // One row bigger than the limit: stop reading (bounded memory).
+                            if let Some(limit) = limit
+                                && split.buffered() as u64 > limit
+                            {
+                                let err = Error::ResponseTooLarge {
+                                    status,
+                                    limit,
+                                    path,
+                                };
+                                return Some((Err(err), State::Done));
+                            }
                             state = State::Reading {
                                 status,
                                 body,
                                 split,
                                 index,
+                                limit,
+                                path,
                             };
                         }
                         Some(Err(e)) => {

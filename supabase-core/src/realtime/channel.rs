@@ -93,11 +93,16 @@ impl ChannelConfig {
 
 /// A broadcast message as listeners receive it: `{type: "broadcast", event, payload}`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BroadcastMessage {
     /// The event name given by the sender.
     pub event: String,
-    /// The sender's payload.
+    /// The sender's JSON payload (`Null` when the payload is binary).
     pub payload: Value,
+    /// The sender's bytes, for a binary broadcast
+    /// ([`send_broadcast_binary`](RealtimeChannel::send_broadcast_binary), or an `ArrayBuffer`
+    /// payload from realtime-js); `None` for a JSON one.
+    pub binary: Option<bytes::Bytes>,
 }
 
 type StatusCallback = Arc<dyn Fn(SubscribeStatus, Option<&RealtimeError>) + Send + Sync>;
@@ -433,6 +438,7 @@ impl RealtimeChannel {
                 topic: self.inner.topic.clone(),
                 event: protocol::LEAVE.into(),
                 payload: json!({}),
+                binary: None,
             };
             if let Err(e) = socket.request(message).await
                 && !matches!(e, RealtimeError::NotConnected(_))
@@ -473,7 +479,53 @@ impl RealtimeChannel {
             topic: self.inner.topic.clone(),
             event: "broadcast".into(),
             payload: json!({"type": "broadcast", "event": event, "payload": payload}),
+            binary: None,
         };
+        if ack {
+            let reply = socket.request(message).await.map_err(Error::Realtime)?;
+            self.check_ok("broadcast", &reply)
+        } else {
+            socket.push(message).map_err(Error::Realtime)
+        }
+    }
+
+    /// Sends a broadcast whose payload is `bytes`, as a binary frame of the 2.0.0 serializer
+    /// (realtime-js: a broadcast whose `payload` is an `ArrayBuffer`). Receivers speaking
+    /// 2.0.0 get [`BroadcastMessage::binary`]; the server drops it for 1.0.0 receivers (it
+    /// cannot turn bytes into JSON). Needs a joined channel on a 2.0.0 socket: the REST
+    /// endpoint takes JSON only. Waits for the acknowledgement when `broadcast_ack` is on.
+    pub async fn send_broadcast_binary(
+        &self,
+        event: impl Into<String>,
+        bytes: impl Into<bytes::Bytes>,
+    ) -> Result<()> {
+        let event = event.into();
+        let socket = self.inner.socket()?;
+        if socket.options.vsn != protocol::Vsn::V2 {
+            return Err(Error::Realtime(RealtimeError::Binary(
+                "binary broadcasts need the 2.0.0 serializer".into(),
+            )));
+        }
+        let (joined, ack, join_ref) = {
+            let state = lock(&self.inner.state);
+            (
+                state.phase == Phase::Joined && socket.is_connected(),
+                state.config.broadcast_ack,
+                state.join_ref.clone(),
+            )
+        };
+        if !joined {
+            return Err(Error::Realtime(RealtimeError::NotConnected(format!(
+                "channel `{}` is not joined (binary broadcasts cannot go over REST)",
+                self.inner.topic
+            ))));
+        }
+        let mut message =
+            Message::binary_broadcast(join_ref, self.inner.topic.clone(), &event, bytes.into());
+        message.ref_ = Some(socket.make_ref());
+        message
+            .encode_binary()
+            .map_err(|e| Error::Realtime(RealtimeError::Binary(e.0)))?;
         if ack {
             let reply = socket.request(message).await.map_err(Error::Realtime)?;
             self.check_ok("broadcast", &reply)
@@ -561,6 +613,7 @@ impl RealtimeChannel {
             topic: self.inner.topic.clone(),
             event: "presence".into(),
             payload,
+            binary: None,
         };
         let reply = socket.request(message).await.map_err(Error::Realtime)?;
         self.check_ok("presence", &reply)
@@ -638,6 +691,7 @@ impl ChannelInner {
             topic: self.topic.clone(),
             event: protocol::JOIN.into(),
             payload,
+            binary: None,
         };
         let outcome = socket.request(message).await;
         let current =
@@ -777,6 +831,7 @@ impl ChannelInner {
             topic: self.topic.clone(),
             event: protocol::ACCESS_TOKEN.into(),
             payload: json!({"access_token": token.expose()}),
+            binary: None,
         });
     }
 
@@ -829,6 +884,7 @@ impl ChannelInner {
                 let message = BroadcastMessage {
                     event,
                     payload: payload.get("payload").cloned().unwrap_or(Value::Null),
+                    binary: message.binary.clone(),
                 };
                 for cb in listeners {
                     cb(message.clone());

@@ -75,6 +75,10 @@ pub enum RealtimeError {
         /// What was wrong.
         message: String,
     },
+    /// A binary broadcast cannot be sent: a 1.0.0 socket, or a topic, event or ref longer
+    /// than the 255 bytes a binary frame can hold.
+    #[error("binary broadcast not possible: {0}")]
+    Binary(String),
     /// A typed filter value cannot be written in Realtime's filter syntax.
     #[error("invalid realtime filter: {0}")]
     Filter(String),

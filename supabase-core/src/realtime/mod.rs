@@ -133,10 +133,16 @@ impl std::fmt::Debug for RealtimeClient {
 impl RealtimeClient {
     pub(crate) fn new(client: &Arc<ClientInner>) -> Self {
         let options = client.options.realtime.clone();
-        let shared = socket::Shared::new(Arc::downgrade(client), client, options);
-        RealtimeClient {
-            shared: Arc::new(shared),
-        }
+        let shared = Arc::new(socket::Shared::new(Arc::downgrade(client), client, options));
+        // supabase-js `_listenForAuthEvents`: channels follow the session's token. The
+        // listener holds the socket weakly, so it never keeps it alive.
+        let weak = Arc::downgrade(&shared);
+        client.auth.listen(Arc::new(move |event, session| {
+            if let Some(shared) = weak.upgrade() {
+                shared.token_changed(event, session.map(|s| &s.access_token));
+            }
+        }));
+        RealtimeClient { shared }
     }
 
     /// A channel on topic `realtime:<name>`. Add listeners, then [`RealtimeChannel::subscribe`].
@@ -175,7 +181,11 @@ impl RealtimeClient {
 
     /// Uses `token` (a user's access token) for every channel: sent with later joins and pushed
     /// at once to joined channels as an `access_token` message, as realtime-js `setAuth` does.
-    /// `None` goes back to the API key.
+    /// `None` goes back to the signed-in user's token, else the API key.
+    ///
+    /// Not needed with this client's own auth: signing in, a token refresh and signing out
+    /// (`SIGNED_IN`, `TOKEN_REFRESHED`, `SIGNED_OUT`) push the new token to joined channels by
+    /// themselves, as supabase-js does.
     pub fn set_auth(&self, token: Option<&str>) {
         self.shared.set_auth(token.map(Secret::from));
     }

@@ -7,7 +7,18 @@
 //!   realtime-js (`src/lib/constants.ts`: `DEFAULT_VSN = VSN_2_0_0`).
 //!
 //! Event names follow realtime-js `src/lib/constants.ts` (`CHANNEL_EVENTS`).
+//!
+//! With 2.0.0, broadcasts may also travel as binary frames (realtime-js
+//! `src/lib/serializer.ts`, supabase/realtime `lib/realtime_web/socket/v2_serializer.ex`):
+//! - client → server, kind 3 "user broadcast push": `[3, join_ref_len, ref_len, topic_len,
+//!   event_len, meta_len, encoding]` then those five strings and the payload bytes,
+//! - server → client, kind 4 "user broadcast": `[4, topic_len, event_len, meta_len,
+//!   encoding]` then topic, user event, metadata and the payload bytes,
+//!
+//! where lengths are single bytes (so each string is at most 255 bytes), `encoding` is 0 for a
+//! binary payload and 1 for JSON, and the metadata (optional) is JSON.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -60,6 +71,9 @@ pub(crate) struct Message {
     pub(crate) event: String,
     #[serde(default)]
     pub(crate) payload: Value,
+    /// The raw payload of a binary broadcast: then `payload` is `{type, event, payload: null}`.
+    #[serde(skip)]
+    pub(crate) binary: Option<Bytes>,
 }
 
 /// Why a frame is not a Phoenix message.
@@ -97,6 +111,7 @@ impl Message {
                     topic: string(topic, "topic")?,
                     event: string(event, "event")?,
                     payload,
+                    binary: None,
                 })
             }
             Value::Object(_) => {
@@ -104,6 +119,115 @@ impl Message {
             }
             _ => Err(FrameError("expected a JSON array or object".into())),
         }
+    }
+}
+
+const USER_BROADCAST_PUSH: u8 = 3;
+const USER_BROADCAST: u8 = 4;
+const BINARY_ENCODING: u8 = 0;
+const JSON_ENCODING: u8 = 1;
+
+impl Message {
+    /// A `broadcast` push whose user payload is `bytes`.
+    pub(crate) fn binary_broadcast(
+        join_ref: Option<String>,
+        topic: String,
+        event: &str,
+        bytes: Bytes,
+    ) -> Message {
+        Message {
+            join_ref,
+            ref_: None,
+            topic,
+            event: "broadcast".into(),
+            payload: serde_json::json!({"type": "broadcast", "event": event, "payload": null}),
+            binary: Some(bytes),
+        }
+    }
+
+    /// Encodes a binary broadcast push as a kind-3 frame (the server's `decode_binary`).
+    pub(crate) fn encode_binary(&self) -> Result<Vec<u8>, FrameError> {
+        let bytes = self
+            .binary
+            .as_ref()
+            .ok_or_else(|| FrameError("not a binary broadcast".into()))?;
+        let join_ref = self.join_ref.as_deref().unwrap_or("");
+        let ref_ = self.ref_.as_deref().unwrap_or("");
+        let event = self.payload["event"].as_str().unwrap_or("");
+        let parts = [
+            ("join_ref", join_ref),
+            ("ref", ref_),
+            ("topic", self.topic.as_str()),
+            ("event", event),
+        ];
+        let mut out =
+            Vec::with_capacity(7 + parts.iter().map(|p| p.1.len()).sum::<usize>() + bytes.len());
+        out.push(USER_BROADCAST_PUSH);
+        for (what, part) in parts {
+            let len = u8::try_from(part.len()).map_err(|_| {
+                FrameError(format!(
+                    "`{what}` is {} bytes, at most 255 fit a binary frame",
+                    part.len()
+                ))
+            })?;
+            out.push(len);
+        }
+        out.push(0); // no metadata
+        out.push(BINARY_ENCODING);
+        for (_, part) in parts {
+            out.extend_from_slice(part.as_bytes());
+        }
+        out.extend_from_slice(bytes);
+        Ok(out)
+    }
+
+    /// Decodes a binary frame: a kind-4 user broadcast, with a binary or JSON payload.
+    pub(crate) fn decode_binary(frame: &[u8]) -> Result<Message, FrameError> {
+        let short = || FrameError("binary frame too short".into());
+        let (&kind, rest) = frame.split_first().ok_or_else(short)?;
+        if kind != USER_BROADCAST {
+            return Err(FrameError(format!("unsupported binary frame kind {kind}")));
+        }
+        let &[topic_len, event_len, meta_len, encoding] = rest.get(..4).ok_or_else(short)? else {
+            return Err(short());
+        };
+        let mut cursor = &rest[4..];
+        let mut take = |len: u8, what: &str| -> Result<String, FrameError> {
+            let len = usize::from(len);
+            let part = cursor.get(..len).ok_or_else(short)?;
+            cursor = &cursor[len..];
+            String::from_utf8(part.to_vec())
+                .map_err(|_| FrameError(format!("`{what}` is not UTF-8")))
+        };
+        let topic = take(topic_len, "topic")?;
+        let user_event = take(event_len, "event")?;
+        let meta = take(meta_len, "metadata")?;
+        let data = cursor;
+        let mut payload = serde_json::json!({"type": "broadcast", "event": user_event});
+        let mut binary = None;
+        match encoding {
+            JSON_ENCODING => {
+                payload["payload"] = serde_json::from_slice(data)
+                    .map_err(|e| FrameError(format!("JSON payload: {e}")))?;
+            }
+            BINARY_ENCODING => {
+                payload["payload"] = Value::Null;
+                binary = Some(Bytes::copy_from_slice(data));
+            }
+            other => return Err(FrameError(format!("unknown payload encoding {other}"))),
+        }
+        if !meta.is_empty() {
+            payload["meta"] =
+                serde_json::from_str(&meta).map_err(|e| FrameError(format!("metadata: {e}")))?;
+        }
+        Ok(Message {
+            join_ref: None,
+            ref_: None,
+            topic,
+            event: "broadcast".into(),
+            payload,
+            binary,
+        })
     }
 }
 
@@ -136,6 +260,7 @@ mod tests {
             topic: "realtime:room".into(),
             event: "broadcast".into(),
             payload: json!({"type": "broadcast", "event": "e", "payload": {"x": 1}}),
+            binary: None,
         }
     }
 
@@ -177,5 +302,54 @@ mod tests {
         }
         let m = Message::decode(r#"[null,7,"phoenix","phx_reply",{}]"#).unwrap();
         assert_eq!(m.ref_.as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn binary_push_layout_is_the_servers() {
+        let m = Message {
+            ref_: Some("12".into()),
+            ..Message::binary_broadcast(
+                Some("1".into()),
+                "realtime:r".into(),
+                "ev",
+                Bytes::from_static(&[0, 255, 7]),
+            )
+        };
+        let frame = m.encode_binary().unwrap();
+        let mut expected = vec![3, 1, 2, 10, 2, 0, 0];
+        expected.extend_from_slice(b"112realtime:rev");
+        expected.extend_from_slice(&[0, 255, 7]);
+        assert_eq!(frame, expected);
+        let long = Message::binary_broadcast(None, "t".repeat(256), "e", Bytes::new());
+        assert!(long.encode_binary().unwrap_err().0.contains("topic"));
+    }
+
+    #[test]
+    fn user_broadcasts_decode_with_either_encoding() {
+        let mut frame = vec![4, 10, 2, 0, 0];
+        frame.extend_from_slice(b"realtime:rev");
+        frame.extend_from_slice(&[9, 8]);
+        let m = Message::decode_binary(&frame).unwrap();
+        assert_eq!(m.topic, "realtime:r");
+        assert_eq!(m.payload["event"], "ev");
+        assert_eq!(m.binary.as_deref(), Some(&[9u8, 8][..]));
+
+        let mut frame = vec![4, 1, 1, 8, 1];
+        frame.extend_from_slice(b"te{\"id\":1}{\"a\":[1]}");
+        let m = Message::decode_binary(&frame).unwrap();
+        assert_eq!(m.payload["payload"], json!({"a": [1]}));
+        assert_eq!(m.payload["meta"], json!({"id": 1}));
+        assert!(m.binary.is_none());
+
+        for bad in [
+            &[][..],
+            &[4, 5, 0, 0, 0, b'a'][..],
+            &[4, 0, 0, 0, 7][..],
+            &[4, 0, 0, 0, 1, b'{'][..],
+            &[2, 0, 0][..],
+            &[4, 1, 0, 0, 0, 0xff][..],
+        ] {
+            assert!(Message::decode_binary(bad).is_err(), "{bad:?}");
+        }
     }
 }

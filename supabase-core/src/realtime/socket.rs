@@ -18,6 +18,7 @@ use super::RealtimeOptions;
 use super::channel::{ChannelInner, RealtimeChannel};
 use super::error::RealtimeError;
 use super::protocol::{self, Message};
+use crate::auth::AuthChangeEvent;
 use crate::client::ClientInner;
 use crate::secret::Secret;
 
@@ -31,6 +32,9 @@ pub(crate) struct Shared {
     pub(crate) api_key: Secret,
     pub(crate) options: RealtimeOptions,
     token: Mutex<Option<Secret>>,
+    /// The last session token pushed because of an auth event (supabase-js
+    /// `changedAccessToken`).
+    changed_token: Mutex<Option<Secret>>,
     channels: Mutex<Vec<RealtimeChannel>>,
     conn: Mutex<Conn>,
     pending: Mutex<HashMap<String, oneshot::Sender<Message>>>,
@@ -81,6 +85,7 @@ impl Shared {
             api_key: client.key.clone(),
             options,
             token: Mutex::new(None),
+            changed_token: Mutex::new(None),
             channels: Mutex::new(Vec::new()),
             conn: Mutex::new(Conn::default()),
             pending: Mutex::new(HashMap::new()),
@@ -109,6 +114,34 @@ impl Shared {
         let token = self.access_token();
         for channel in self.channels() {
             channel.inner.push_access_token(self, &token);
+        }
+    }
+
+    /// Follows the auth session, as supabase-js `SupabaseClient._handleTokenChanged`: a new
+    /// token after `SIGNED_IN` / `TOKEN_REFRESHED` (and `MFA_CHALLENGE_VERIFIED`, which also
+    /// issues one) is pushed to every joined channel; `SIGNED_OUT` goes back to the API key.
+    pub(crate) fn token_changed(&self, event: AuthChangeEvent, token: Option<&Secret>) {
+        match (event, token) {
+            (
+                AuthChangeEvent::SignedIn
+                | AuthChangeEvent::TokenRefreshed
+                | AuthChangeEvent::MfaChallengeVerified,
+                Some(token),
+            ) => {
+                {
+                    let mut last = lock(&self.changed_token);
+                    if last.as_ref().map(Secret::expose) == Some(token.expose()) {
+                        return;
+                    }
+                    *last = Some(token.clone());
+                }
+                self.set_auth(Some(token.clone()));
+            }
+            (AuthChangeEvent::SignedOut, _) => {
+                *lock(&self.changed_token) = None;
+                self.set_auth(None);
+            }
+            _ => {}
         }
     }
 
@@ -220,9 +253,9 @@ impl Shared {
         url
     }
 
-    /// Routes one incoming frame.
-    fn dispatch(&self, text: &str) {
-        let message = match Message::decode(text) {
+    /// Routes one incoming message.
+    fn dispatch(&self, decoded: Result<Message, protocol::FrameError>) {
+        let message = match decoded {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!("realtime: ignoring a frame: {e}");
@@ -348,15 +381,30 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                         pending_heartbeat = None;
                         continue;
                     }
-                    shared.dispatch(&text);
+                    shared.dispatch(Message::decode(&text));
+                }
+                Some(Ok(WsMessage::Binary(bytes))) => {
+                    let Some(shared) = weak.upgrade() else { break "client dropped" };
+                    shared.dispatch(Message::decode_binary(&bytes));
                 }
                 Some(Ok(WsMessage::Close(_))) | None => break "the server closed the connection",
                 Some(Err(_)) => break "the connection failed",
-                Some(Ok(_)) => {} // pings are answered by tungstenite; binary frames unused
+                Some(Ok(_)) => {} // pings are answered by tungstenite
             },
             out = rx.recv() => match out {
                 Some(Outgoing::Frame(m)) => {
-                    if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {
+                    let frame = match (&m.binary, vsn) {
+                        (Some(_), protocol::Vsn::V2) => match m.encode_binary() {
+                            Ok(bytes) => WsMessage::binary(bytes),
+                            Err(e) => {
+                                // Checked when the broadcast was made; never sent half-valid.
+                                tracing::warn!("realtime: dropping a binary broadcast: {e}");
+                                continue;
+                            }
+                        },
+                        _ => WsMessage::text(m.encode(vsn)),
+                    };
+                    if sink.send(frame).await.is_err() {
                         break "the connection failed";
                     }
                 }
@@ -377,6 +425,7 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                     topic: protocol::PHOENIX_TOPIC.into(),
                     event: protocol::HEARTBEAT.into(),
                     payload: serde_json::json!({}),
+                    binary: None,
                 };
                 pending_heartbeat = Some(reference);
                 if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {

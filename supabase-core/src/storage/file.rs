@@ -124,24 +124,48 @@ impl FileApi {
             .await;
         let timeout = self.storage.client.inner.options.storage_client_timeout;
         let progress = Progress::new();
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
         let (body, length) = body.into_reqwest(&progress).await?;
-        let mut headers = headers;
-        if let Some(length) = length {
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
-        }
         let http = self.storage.client.inner.transport.client().clone();
+        let request = if options.multipart {
+            // storage-js `uploadOrUpdate` with a Blob: the options travel as form fields.
+            for name in [CONTENT_TYPE, CACHE_CONTROL] {
+                headers.remove(name);
+            }
+            headers.remove("x-metadata");
+            let mut form =
+                reqwest::multipart::Form::new().text("cacheControl", options.cache_control.clone());
+            if let Some(metadata) = &options.metadata {
+                form = form.text("metadata", metadata.to_string());
+            }
+            let part = match length {
+                Some(length) => reqwest::multipart::Part::stream_with_length(body, length),
+                None => reqwest::multipart::Part::stream(body),
+            }
+            .file_name("blob")
+            .mime_str(&content_type)
+            .map_err(|e| Error::config(format!("invalid content type `{content_type}`: {e}")))?;
+            http.request(method.clone(), url.clone())
+                .headers(headers)
+                .multipart(form.part("", part))
+        } else {
+            if let Some(length) = length {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+            }
+            http.request(method.clone(), url.clone())
+                .headers(headers)
+                .body(body)
+        };
         let span = tracing::debug_span!("supabase.storage.upload", %method, path = %url.path());
         let (status, bytes) = progress
             .watch(
                 timeout,
                 async move {
-                    let resp = http
-                        .request(method, url)
-                        .headers(headers)
-                        .body(body)
-                        .send()
-                        .await
-                        .map_err(transport_error)?;
+                    let resp = request.send().await.map_err(transport_error)?;
                     let status = resp.status();
                     let bytes = resp.bytes().await.map_err(transport_error)?;
                     Ok((status, bytes))
@@ -220,7 +244,7 @@ impl FileApi {
         let url = self.download_url(path, &options)?;
         let mut req = self.storage.request(Method::GET, url, None);
         req.headers.remove(CONTENT_TYPE);
-        Ok(self.storage.send(req).await?.body)
+        Ok(self.storage.send_unlimited(req).await?.body)
     }
 
     /// Downloads an object as a stream of chunks, never holding it whole in memory.

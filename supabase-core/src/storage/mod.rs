@@ -31,6 +31,8 @@
 //! a large file is never cut off while it is making progress. Only `GET`/`HEAD` requests are
 //! retried; uploads are sent once.
 
+#[cfg(feature = "blocking")]
+mod blocking;
 mod body;
 mod error;
 mod file;
@@ -48,6 +50,8 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, RawResponse};
 
+#[cfg(feature = "blocking")]
+pub use blocking::{BlockingFileApi, BlockingStorage};
 /// What is percent-encoded in a storage path segment: what `Url` encodes in a segment of an
 /// `http` URL (its `SPECIAL_PATH_SEGMENT` set), controls included. Encoding ourselves, rather
 /// than through `PathSegmentsMut::push`, keeps tabs and newlines: the URL parser silently drops
@@ -194,9 +198,24 @@ impl Storage {
 
     /// Sends a request, returning the response when it succeeded and a [`StorageError`]
     /// otherwise.
-    pub(crate) async fn send(&self, mut req: HttpRequest) -> Result<RawResponse> {
+    pub(crate) async fn send(&self, req: HttpRequest) -> Result<RawResponse> {
+        self.send_with(req, true).await
+    }
+
+    /// [`Storage::send`] without the client's response size limit: for an object the caller
+    /// downloads into memory on purpose.
+    pub(crate) async fn send_unlimited(&self, req: HttpRequest) -> Result<RawResponse> {
+        self.send_with(req, false).await
+    }
+
+    async fn send_with(&self, mut req: HttpRequest, limited: bool) -> Result<RawResponse> {
         self.client.refresh_authorization(&mut req.headers).await;
-        let resp = self.client.inner.transport.send(req).await?;
+        let transport = &self.client.inner.transport;
+        let resp = if limited {
+            transport.send(req).await?
+        } else {
+            transport.send_unlimited(req).await?
+        };
         if resp.status.is_success() {
             Ok(resp)
         } else {

@@ -18,6 +18,7 @@ use super::file::{FileApi, transport_error};
 use super::types::{FileOptions, UploadResponse};
 use super::{StorageError, clean_path};
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 const TUS_VERSION: &str = "1.0.0";
 
@@ -73,6 +74,8 @@ pub struct ResumableUpload {
     url: Url,
     path: String,
     length: u64,
+    /// The signed upload token sent as `x-signature` (uploads to a signed upload URL).
+    signature: Option<Secret>,
 }
 
 impl FileApi {
@@ -99,12 +102,62 @@ impl FileApi {
         upload.upload_file(file, &options).await
     }
 
+    /// [`upload_resumable`](Self::upload_resumable) to a signed upload URL: `token` comes from
+    /// [`create_signed_upload_url`](Self::create_signed_upload_url), no other credentials are
+    /// needed, and its owner and upsert setting apply (storage-api's
+    /// `/upload/resumable/sign` with `x-signature`).
+    pub async fn upload_resumable_to_signed_url(
+        &self,
+        path: &str,
+        token: &str,
+        file: impl AsRef<Path>,
+        options: ResumableOptions,
+    ) -> Result<UploadResponse> {
+        let file = file.as_ref();
+        let length = tokio::fs::metadata(file)
+            .await
+            .map_err(|e| Error::config(format!("cannot stat `{}`: {e}", file.display())))?
+            .len();
+        let mut file_options = options.file.clone();
+        if file_options.content_type.is_none() {
+            file_options.content_type = mime_guess::from_path(file).first().map(|m| m.to_string());
+        }
+        let upload = self
+            .create_resumable_upload_to_signed_url(path, token, length, file_options)
+            .await?;
+        upload.upload_file(file, &options).await
+    }
+
     /// Creates a resumable upload of `length` bytes at `path` (`POST /upload/resumable`).
     pub async fn create_resumable_upload(
         &self,
         path: &str,
         length: u64,
         options: FileOptions,
+    ) -> Result<ResumableUpload> {
+        self.create_tus(path, length, options, None).await
+    }
+
+    /// Creates a resumable upload with a signed upload token
+    /// (`POST /upload/resumable/sign`, `x-signature: <token>`). The token's `upsert` applies,
+    /// not `options.upsert`.
+    pub async fn create_resumable_upload_to_signed_url(
+        &self,
+        path: &str,
+        token: &str,
+        length: u64,
+        options: FileOptions,
+    ) -> Result<ResumableUpload> {
+        self.create_tus(path, length, options, Some(Secret::new(token.to_owned())))
+            .await
+    }
+
+    async fn create_tus(
+        &self,
+        path: &str,
+        length: u64,
+        options: FileOptions,
+        signature: Option<Secret>,
     ) -> Result<ResumableUpload> {
         let path = clean_path(path)?;
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
@@ -122,7 +175,7 @@ impl FileApi {
         if let Some(md) = &options.metadata {
             metadata.push(format!("metadata {}", b64(&md.to_string())));
         }
-        let mut headers = self.tus_headers()?;
+        let mut headers = self.tus_headers(signature.as_ref())?;
         set(&mut headers, "upload-length", &length.to_string())?;
         set(&mut headers, "upload-metadata", &metadata.join(","))?;
         set(
@@ -130,7 +183,10 @@ impl FileApi {
             "x-upsert",
             if options.upsert { "true" } else { "false" },
         )?;
-        let url = self.storage.url(&["upload", "resumable"])?;
+        let url = match signature {
+            Some(_) => self.storage.url(&["upload", "resumable", "sign"])?,
+            None => self.storage.url(&["upload", "resumable"])?,
+        };
         let mut req = self.storage.request(Method::POST, url, None);
         req.headers = headers;
         self.storage
@@ -164,6 +220,7 @@ impl FileApi {
             url,
             path,
             length,
+            signature,
         })
     }
 
@@ -181,12 +238,35 @@ impl FileApi {
             url,
             path: clean_path(path)?,
             length,
+            signature: None,
         })
     }
 
-    fn tus_headers(&self) -> Result<HeaderMap> {
+    /// An upload created by
+    /// [`create_resumable_upload_to_signed_url`](Self::create_resumable_upload_to_signed_url),
+    /// to continue it with the same token.
+    pub fn signed_resumable_upload_at(
+        &self,
+        url: &str,
+        path: &str,
+        length: u64,
+        token: &str,
+    ) -> Result<ResumableUpload> {
+        let mut upload = self.resumable_upload_at(url, path, length)?;
+        upload.signature = Some(Secret::new(token.to_owned()));
+        Ok(upload)
+    }
+
+    fn tus_headers(&self, signature: Option<&Secret>) -> Result<HeaderMap> {
         let mut headers = self.storage.client.base_headers();
         set(&mut headers, "tus-resumable", TUS_VERSION)?;
+        if let Some(token) = signature {
+            let mut value = HeaderValue::from_str(token.expose()).map_err(|_| {
+                Error::config("the signed upload token is not a valid header value")
+            })?;
+            value.set_sensitive(true);
+            headers.insert(HeaderName::from_static("x-signature"), value);
+        }
         Ok(headers)
     }
 }
@@ -212,7 +292,7 @@ impl ResumableUpload {
             .api
             .storage
             .request(Method::HEAD, self.url.clone(), None);
-        req.headers = self.api.tus_headers()?;
+        req.headers = self.api.tus_headers(self.signature.as_ref())?;
         self.api
             .storage
             .client
@@ -235,7 +315,7 @@ impl ResumableUpload {
     /// Sends `body` (exactly `length` bytes) at `offset` (`PATCH`), streamed. Returns the
     /// server's new offset. Never retried: after a failure, ask [`offset`](Self::offset).
     pub async fn upload_chunk(&self, offset: u64, body: UploadBody, length: u64) -> Result<u64> {
-        let mut headers = self.api.tus_headers()?;
+        let mut headers = self.api.tus_headers(self.signature.as_ref())?;
         self.api
             .storage
             .client

@@ -120,6 +120,7 @@ pub struct FileOptions {
     pub(crate) content_type: Option<String>,
     pub(crate) upsert: bool,
     pub(crate) metadata: Option<Value>,
+    pub(crate) multipart: bool,
 }
 
 impl Default for FileOptions {
@@ -130,6 +131,7 @@ impl Default for FileOptions {
             content_type: None,
             upsert: false,
             metadata: None,
+            multipart: false,
         }
     }
 }
@@ -162,6 +164,16 @@ impl FileOptions {
     /// Custom metadata stored with the object (`user_metadata`).
     pub fn metadata(mut self, metadata: Value) -> Self {
         self.metadata = Some(metadata);
+        self
+    }
+
+    /// Send the upload as `multipart/form-data`, the way storage-js sends a `Blob` or `File`:
+    /// a `cacheControl` field, a `metadata` field (when set), then the bytes as a file part
+    /// whose `Content-Type` is the object's. The default is the raw body with `Cache-Control`,
+    /// `Content-Type` and `x-metadata` headers (what storage-js does for other bodies). Both
+    /// stream; storage-api accepts either on the same routes.
+    pub fn multipart(mut self, multipart: bool) -> Self {
+        self.multipart = multipart;
         self
     }
 }

@@ -113,7 +113,7 @@ impl<T> OrderBy<T> {
 }
 
 fn leaf<C: Column, V: serde::Serialize>(op: Op, value: V) -> Filter<C::Table> {
-    Filter::new(Condition::new(C::NAME, op, value))
+    Filter::new(Condition::leaf(C::NAME.into(), op, &value))
 }
 
 /// Filter and ordering methods on every column (in the prelude). Each operator exists only for
@@ -296,7 +296,10 @@ pub trait ColumnExt: Column {
     where
         Self: NullableColumn,
     {
-        Filter::new(Condition::is(Self::NAME, crate::postgrest::Is::Null))
+        Filter::new(Condition::is_leaf(
+            Self::NAME.into(),
+            crate::postgrest::Is::Null,
+        ))
     }
 
     /// `IS NOT NULL` (nullable columns only).

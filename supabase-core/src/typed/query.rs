@@ -47,7 +47,12 @@ impl<T: Table, M> TypedTable<T, M> {
 
     /// Reads rows, selecting exactly `T`'s columns.
     pub fn select(self) -> Query<T, Vec<T>, M> {
-        Query::new(self.untyped().select(T::SELECT))
+        // `T::SELECT` is generated without whitespace: no need to strip it.
+        Query::new(
+            self.untyped()
+                .builder(crate::postgrest::Verb::Select)
+                .map_state(|s| s.set_param("select", T::SELECT.to_owned())),
+        )
     }
 
     /// Reads rows as the projection `S` (a `#[derive(Select)]` struct on `T`): its columns and
@@ -262,12 +267,13 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     }
 
     /// Keeps only the embedded `U` rows matching `filter` (PostgREST's `u_table.column=…`). With
-    /// an `inner` embedding, parents without a match are dropped too.
+    /// an `inner` embedding, parents without a match are dropped; with an embedded count, only
+    /// matching rows are counted.
     pub fn filter_embedded<U: Table>(self, filter: Filter<U>) -> Self
     where
         T: Relation<U>,
     {
-        self.map(|b| b.where_referenced(U::NAME, filter.condition))
+        self.filter_rel::<U, U>(filter)
     }
 
     /// Orders the embedded `U` rows: `.order_embedded(instrument::name.desc())`.
@@ -275,7 +281,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     where
         T: Relation<U>,
     {
-        self.map(|b| b.order(order.column, order.order.referenced_table(U::NAME)))
+        self.order_rel::<U, U>(order)
     }
 
     /// At most `count` embedded `U` rows per parent row.
@@ -283,7 +289,55 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     where
         T: Relation<U>,
     {
-        self.map(|b| b.limit_referenced(U::NAME, count))
+        self.limit_rel::<U, U>(count)
+    }
+
+    /// [`filter_embedded`](Self::filter_embedded) through a named relation, for tables related
+    /// several ways: `.filter_embedded_via(message::sender, user::name.eq("Jane"))`. The
+    /// embedding is addressed by the relation's name (the embedding field's name).
+    pub fn filter_embedded_via<U: Table, R>(self, _relation: R, filter: Filter<U>) -> Self
+    where
+        T: Relation<U, R>,
+    {
+        self.filter_rel::<U, R>(filter)
+    }
+
+    /// [`order_embedded`](Self::order_embedded) through a named relation.
+    pub fn order_embedded_via<U: Table, R>(self, _relation: R, order: OrderBy<U>) -> Self
+    where
+        T: Relation<U, R>,
+    {
+        self.order_rel::<U, R>(order)
+    }
+
+    /// [`limit_embedded`](Self::limit_embedded) through a named relation.
+    pub fn limit_embedded_via<U: Table, R>(self, _relation: R, count: u64) -> Self
+    where
+        T: Relation<U, R>,
+    {
+        self.limit_rel::<U, R>(count)
+    }
+
+    fn filter_rel<U: Table, R>(self, filter: Filter<U>) -> Self
+    where
+        T: Relation<U, R>,
+    {
+        self.map(|b| b.where_referenced(<T as Relation<U, R>>::KEY, filter.condition))
+    }
+
+    fn order_rel<U: Table, R>(self, order: OrderBy<U>) -> Self
+    where
+        T: Relation<U, R>,
+    {
+        let key = <T as Relation<U, R>>::KEY;
+        self.map(|b| b.order(order.column, order.order.referenced_table(key)))
+    }
+
+    fn limit_rel<U: Table, R>(self, count: u64) -> Self
+    where
+        T: Relation<U, R>,
+    {
+        self.map(|b| b.limit_referenced(<T as Relation<U, R>>::KEY, count))
     }
 
     /// Orders by a column of `T`: `.order(planet::name.desc())`. Several calls order by several

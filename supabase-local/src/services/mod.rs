@@ -14,6 +14,7 @@ use axum::http::HeaderMap;
 use serde_json::Value;
 
 use crate::error::StackError;
+pub(crate) use crate::signing::JwtKeys;
 
 mod realtime;
 use crate::gateway::Services;
@@ -23,7 +24,8 @@ mod storage;
 /// Everything a built-in service needs from the stack. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct ServiceEnv {
-    pub(crate) jwt_secret: Arc<str>,
+    /// The JWT secret (it derefs to it) and the asymmetric signing key, when there is one.
+    pub(crate) jwt_secret: JwtKeys,
     pub(crate) anon_key: Arc<str>,
     pub(crate) service_role_key: Arc<str>,
     /// `http://127.0.0.1:<gateway port>`: the stack's public URL.
@@ -172,9 +174,9 @@ pub(crate) enum CallerError {
 }
 
 /// Reads and verifies the caller of a request: the `Authorization: Bearer` token, else the
-/// `apikey` header. Tokens must be HS256-signed with the stack's secret and unexpired; a token
-/// without a `role` claim is `anon`, as in PostgREST.
-pub(crate) fn caller(headers: &HeaderMap, jwt_secret: &str) -> Result<Caller, CallerError> {
+/// `apikey` header. Tokens must be signed with the stack's signing key or HS256 with its secret,
+/// and unexpired; a token without a `role` claim is `anon`, as in PostgREST.
+pub(crate) fn caller(headers: &HeaderMap, jwt_secret: &JwtKeys) -> Result<Caller, CallerError> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -190,29 +192,26 @@ pub(crate) fn caller(headers: &HeaderMap, jwt_secret: &str) -> Result<Caller, Ca
     Ok(Caller { role, claims })
 }
 
-/// Verifies an HS256 token with `secret` (and `exp` when present) and returns its claims.
-pub(crate) fn verify_jwt(token: &str, secret: &str) -> Result<Value, CallerError> {
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.required_spec_claims.clear();
-    validation.validate_aud = false;
-    validation.leeway = 0;
-    let data = decode::<Value>(
-        token,
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &validation,
-    )
-    .map_err(|e| CallerError::InvalidJwt(e.to_string()))?;
-    if !data.claims.is_object() {
+/// Verifies a token (the stack's RS256/ES256 signing key when its `kid` names it, else HS256 with
+/// the secret; `exp` when present) and returns its claims.
+pub(crate) fn verify_jwt(token: &str, keys: &JwtKeys) -> Result<Value, CallerError> {
+    let claims = keys
+        .decode(token, true)
+        .map_err(|e| CallerError::InvalidJwt(e.to_string()))?;
+    if !claims.is_object() {
         return Err(CallerError::InvalidJwt("claims are not an object".into()));
     }
-    Ok(data.claims)
+    Ok(claims)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::keys::{DEFAULT_JWT_SECRET, api_key, mint_jwt};
+
+    fn keys() -> JwtKeys {
+        JwtKeys::hs256(DEFAULT_JWT_SECRET)
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -238,24 +237,24 @@ mod tests {
                 ("apikey", &anon),
                 ("authorization", &format!("Bearer {user}")),
             ]),
-            DEFAULT_JWT_SECRET,
+            &keys(),
         )
         .unwrap();
         assert_eq!(c.role, "authenticated");
         assert_eq!(c.user_id(), Some("u1"));
-        let c = caller(&headers(&[("apikey", &anon)]), DEFAULT_JWT_SECRET).unwrap();
+        let c = caller(&headers(&[("apikey", &anon)]), &keys()).unwrap();
         assert_eq!(c.role, "anon");
     }
 
     #[test]
     fn rejects_missing_forged_and_expired_tokens() {
         assert_eq!(
-            caller(&HeaderMap::new(), DEFAULT_JWT_SECRET).unwrap_err(),
+            caller(&HeaderMap::new(), &keys()).unwrap_err(),
             CallerError::Missing
         );
         let forged = api_key("another-secret-that-is-at-least-32-chars", "service_role").unwrap();
         assert!(matches!(
-            caller(&headers(&[("apikey", &forged)]), DEFAULT_JWT_SECRET),
+            caller(&headers(&[("apikey", &forged)]), &keys()),
             Err(CallerError::InvalidJwt(_))
         ));
         let expired = mint_jwt(
@@ -264,7 +263,7 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            caller(&headers(&[("apikey", &expired)]), DEFAULT_JWT_SECRET),
+            caller(&headers(&[("apikey", &expired)]), &keys()),
             Err(CallerError::InvalidJwt(_))
         ));
     }

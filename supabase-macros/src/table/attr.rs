@@ -42,15 +42,19 @@ impl<T> Once<T> {
     }
 }
 
-/// One declared relation: `has_many(Target, foreign_key = "...")` and its kin.
+/// One declared relation: `has_many(Target, foreign_key = "...", name = rel)` and its kin.
 pub(crate) struct RelationAttr {
     pub(crate) to_many: bool,
     pub(crate) target: syn::Path,
     pub(crate) hint: Option<LitStr>,
+    /// `name = rel`: a named relation, with a marker type `rel` in the column module.
+    pub(crate) name: Option<syn::Ident>,
 }
 
 /// Parses `(Target)`, `(Target, foreign_key = "...")` or, for `many_to_many`,
-/// `(Target, through = "...")`.
+/// `(Target, through = "...")`, each optionally with `name = rel`. A malformed body is one
+/// error on the user's tokens: the rest of the parentheses is consumed, so syn reports no
+/// second "unexpected token".
 fn relation(
     meta: &syn::meta::ParseNestedMeta<'_>,
     kind: &str,
@@ -62,25 +66,49 @@ fn relation(
         FOREIGN_KEY
     };
     let help = if kind == MANY_TO_MANY {
-        format!("help: the correct form is `#[supabase({kind}(Other, {key} = \"join_table\"))]`")
+        format!(
+            "help: the correct form is `#[supabase({kind}(Other, {key} = \"join_table\"))]`, optionally with `name = relation_name`"
+        )
     } else {
         format!(
-            "help: the correct form is `#[supabase({kind}(Other))]` or `#[supabase({kind}(Other, {key} = \"...\"))]`"
+            "help: the correct form is `#[supabase({kind}(Other))]` or `#[supabase({kind}(Other, {key} = \"...\", name = relation_name))]`"
         )
     };
-    let parsed = (|| -> syn::Result<RelationAttr> {
+    let content = match (|| -> syn::Result<syn::parse::ParseBuffer<'_>> {
         let content;
         syn::parenthesized!(content in meta.input);
+        Ok(content)
+    })() {
+        Ok(content) => content,
+        Err(e) => {
+            errors.push(syn::Error::new(e.span(), format!("{e}: {help}")));
+            return None;
+        }
+    };
+    let parsed = (|| -> syn::Result<RelationAttr> {
         let target: syn::Path = content.parse()?;
-        let mut hint = None;
-        if content.parse::<Option<syn::Token![,]>>()?.is_some() && !content.is_empty() {
-            let name: syn::Ident = content.parse()?;
-            if name != key {
-                return Err(syn::Error::new(name.span(), format!("expected `{key}`")));
+        let mut hint: Option<LitStr> = None;
+        let mut name: Option<syn::Ident> = None;
+        while content.parse::<Option<syn::Token![,]>>()?.is_some() && !content.is_empty() {
+            let ident: syn::Ident = content.parse()?;
+            if ident == key {
+                content.parse::<syn::Token![=]>()?;
+                let value = content.parse::<LitStr>()?;
+                if hint.replace(value).is_some() {
+                    return Err(syn::Error::new(ident.span(), format!("duplicate `{key}`")));
+                }
+            } else if ident == NAME {
+                content.parse::<syn::Token![=]>()?;
+                let value = content.parse::<syn::Ident>()?;
+                if name.replace(value).is_some() {
+                    return Err(syn::Error::new(ident.span(), "duplicate `name`"));
+                }
+            } else {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!("expected `{key}` or `{NAME}`"),
+                ));
             }
-            content.parse::<syn::Token![=]>()?;
-            hint = Some(content.parse::<LitStr>()?);
-            let _ = content.parse::<Option<syn::Token![,]>>()?;
         }
         if !content.is_empty() {
             return Err(content.error("unexpected tokens"));
@@ -89,8 +117,11 @@ fn relation(
             to_many: kind == HAS_MANY || kind == MANY_TO_MANY,
             target,
             hint,
+            name,
         })
     })();
+    // Whatever went wrong, nothing is left in the parentheses for syn to complain about.
+    let _ = content.parse::<proc_macro2::TokenStream>();
     match parsed {
         Ok(r) if kind == MANY_TO_MANY && r.hint.is_none() => {
             errors.push(syn::Error::new(

@@ -109,6 +109,19 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     let module_doc = format!("Columns of `{ident}` (`{schema}.{table}`).");
 
     let writes = (!model.read_only).then(|| expand_writes(model));
+    let relation_structs = model.relations.iter().filter_map(|r| {
+        let name = r.name.as_ref()?;
+        let target = &r.target;
+        let doc = format!(
+            "The `{name}` relation of `{ident}` to `{}`: pick it with `via = {name}`.",
+            quote!(#target).to_string().replace(' ', "")
+        );
+        Some(quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy, Default)]
+            #inner struct #name;
+        })
+    });
     let relations = model.relations.iter().map(|r| {
         let target = &r.target;
         let (cardinality, marker) = if r.to_many {
@@ -120,15 +133,34 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
             Some(h) => quote!(::core::option::Option::Some(#h)),
             None => quote!(::core::option::Option::None),
         };
+        let (tag, key) = match &r.name {
+            Some(name) => {
+                let key = name.to_string().trim_start_matches("r#").to_owned();
+                (quote!(#module::#name), quote!(#key))
+            }
+            None => (
+                quote!(#target),
+                quote!(<#target as #krate::table::Table>::NAME),
+            ),
+        };
+        let countable = r.to_many.then(|| {
+            quote! {
+                #[automatically_derived]
+                impl #krate::select::Countable<#target, #tag> for #ident {}
+            }
+        });
         quote! {
             #[automatically_derived]
-            impl #krate::select::Relation<#target> for #ident {
+            impl #krate::select::Relation<#target, #tag> for #ident {
                 type Cardinality = #cardinality;
                 const HINT: ::core::option::Option<&'static str> = #hint;
+                const KEY: &'static str = #key;
             }
 
             #[automatically_derived]
-            impl #marker<#target> for #ident {}
+            impl #marker<#target, #tag> for #ident {}
+
+            #countable
         }
     });
 
@@ -137,6 +169,7 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
         #[allow(non_camel_case_types, dead_code)]
         #vis mod #module {
             #(#column_structs)*
+            #(#relation_structs)*
         }
 
         #(#column_impls)*

@@ -202,16 +202,37 @@ impl TableModel {
         if fields.is_some() && columns.is_empty() {
             errors.spanned(&input.ident, "a table needs at least one column");
         }
+        // Relations in error are left out of the model: one error, no E0119/E0428 cascade.
         let mut seen = Vec::new();
-        for r in &attrs.relations {
-            let target = quote::ToTokens::to_token_stream(&r.target).to_string();
-            if seen.contains(&target) {
-                errors.spanned(
-                    &r.target,
-                    format!("a second relation to `{target}`: one relation per pair of tables can be typed; embed the other through the untyped `select(\"..\")`"),
-                );
+        let mut names: Vec<String> = Vec::new();
+        let mut relations = Vec::new();
+        for r in attrs.relations {
+            if let Some(name) = &r.name {
+                let text = name.to_string();
+                if names.contains(&text) {
+                    errors.spanned(name, format!("a second relation named `{text}`"));
+                    continue;
+                }
+                if columns.iter().any(|c| c.ident == *name) {
+                    errors.spanned(
+                        name,
+                        format!("`{text}` is also a column: a relation's name must differ from the columns'"),
+                    );
+                    continue;
+                }
+                names.push(text);
+            } else {
+                let target = quote::ToTokens::to_token_stream(&r.target).to_string();
+                if seen.contains(&target) {
+                    errors.spanned(
+                        &r.target,
+                        format!("a second unnamed relation to `{target}`: help: name each relation to `{target}`, e.g. `belongs_to({target}, foreign_key = \"sender_id\", name = sender)`, and embed it with `via = sender`"),
+                    );
+                    continue;
+                }
+                seen.push(target);
             }
-            seen.push(target);
+            relations.push(r);
         }
         let krate = attrs
             .krate
@@ -227,7 +248,7 @@ impl TableModel {
             read_only: attrs.read_only.is_set(),
             krate,
             columns,
-            relations: attrs.relations,
+            relations,
         });
         (model, errors)
     }

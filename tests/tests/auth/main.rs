@@ -3,9 +3,12 @@
 //! stand-in with real Postgres, PostgREST and RLS (`e2e_*`, fixture `tests/fixtures/auth`: a
 //! `todos` table only its owner can read or change).
 
+mod blocking;
 mod client;
+mod e2e_account;
 mod e2e_admin;
 mod e2e_flows;
+mod e2e_jwks;
 mod e2e_mfa;
 mod e2e_session;
 mod mock;

@@ -110,3 +110,56 @@ async fn rich_generated_module_is_current() {
         panic!("rich_generated.rs is stale (SUPABASE_CODEGEN_BLESS=1 regenerates it):\n{diff}");
     }
 }
+
+/// `singular = true`: table structs in the singular, `[names]` still winning, and a plain
+/// TCP connection still working through the TLS-capable connector (`sslmode` absent: prefer).
+#[tokio::test]
+async fn singular_names_with_overrides() {
+    let stack = fixture_stack("rich").await;
+    let ir = source::postgres::introspect(&stack.db_url(), &schemas(&["public", "inventory"]))
+        .await
+        .expect("introspect");
+    let config = Config::from_toml(
+        r#"
+        schemas = ["public", "inventory"]
+        singular = true
+        [names]
+        "public.tags" = "Label"
+        "#,
+    )
+    .expect("config");
+    let generated = supabase_codegen::generate_with_warnings(&ir, &config);
+    let structs: Vec<&str> = generated
+        .code
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub struct "))
+        .map(|l| l.trim_end_matches(" {").trim_end_matches(';'))
+        .collect();
+    insta::assert_debug_snapshot!("rich_singular_structs", structs);
+    assert!(structs.contains(&"Author") && structs.contains(&"Category"));
+    assert!(structs.contains(&"Label") && !structs.contains(&"Tag"));
+}
+
+/// `sslmode=require` makes the connection TLS-only: the local Postgres has no TLS, so the
+/// connection fails, saying so, where `prefer` (the default) connects in plain TCP.
+#[tokio::test]
+async fn sslmode_require_insists_on_tls() {
+    let stack = fixture_stack("rich").await;
+    let url = format!("{}?sslmode=require", stack.db_url());
+    let err = source::postgres::introspect(&url, &schemas(&["public"]))
+        .await
+        .expect_err("the local server offers no TLS");
+    let message = err.to_string();
+    assert!(
+        message.contains("TLS") || message.contains("tls"),
+        "{message}"
+    );
+    assert!(
+        !message.contains(":postgres@"),
+        "password redacted: {message}"
+    );
+    let prefer = format!("{}?sslmode=prefer", stack.db_url());
+    source::postgres::introspect(&prefer, &schemas(&["public"]))
+        .await
+        .expect("prefer falls back to plain TCP");
+}

@@ -4,6 +4,7 @@
 
 mod golden;
 mod reference;
+mod relations;
 mod scale;
 mod sources;
 
@@ -13,7 +14,8 @@ mod sources;
 #[rustfmt::skip]
 mod generated;
 
-/// Generated from the rich fixture schema (see `golden.rs`): compiled, not used.
+/// Generated from the rich fixture schema (see `golden.rs`): compiled, and its self reference
+/// queried (`relations.rs`).
 #[path = "rich_generated.rs"]
 #[allow(unreachable_pub)]
 #[rustfmt::skip]

@@ -14,8 +14,9 @@ use supabase_tests::reference_stack;
 
 use crate::generated::myschema::Mytable;
 use crate::generated::public::{
-    AddOneEach, Echo, Instruments, Issues, ListStoredPlanets, OrchestralSections, Planets,
-    Reservations, Teams, Users, instruments, issues, orchestral_sections, planets, teams,
+    AddOneEach, Echo, Instruments, Issues, ListStoredPlanets, Messages, OrchestralSections,
+    Planets, Reservations, Teams, Users, instruments, issues, messages, orchestral_sections,
+    planets, teams, users,
 };
 use supabase_core::{Rpc, RpcRows};
 
@@ -209,4 +210,74 @@ async fn generated_relations_embed() {
     let mut members: Vec<i64> = rocket.users.iter().map(|u| u.id).collect();
     members.sort_unstable();
     assert_eq!((rocket.name.as_str(), members), ("Team Rocket", vec![1, 2]));
+}
+
+/// Two foreign keys from `messages` to `users`: codegen names both relations (`sender`,
+/// `receiver` on `Messages`; `messages_by_sender`, `messages_by_receiver` on `Users`).
+#[derive(supabase_core::Select, Debug, PartialEq, serde::Deserialize)]
+#[supabase(from = Messages)]
+struct MessageWithPeople {
+    content: String,
+    #[supabase(embed, via = sender)]
+    sender: UserName,
+    #[supabase(embed, via = receiver)]
+    receiver: UserName,
+}
+
+#[derive(supabase_core::Select, Debug, PartialEq, serde::Deserialize)]
+#[supabase(from = Users)]
+struct UserName {
+    name: Option<String>,
+}
+
+#[derive(supabase_core::Select, Debug, PartialEq, serde::Deserialize)]
+#[supabase(from = Users)]
+struct UserMessageCounts {
+    id: i64,
+    #[supabase(count = Messages, via = messages_by_sender)]
+    sent: EmbeddedCount,
+    #[supabase(count = Messages, via = messages_by_receiver)]
+    received: EmbeddedCount,
+    #[supabase(count = Teams)]
+    teams: EmbeddedCount,
+}
+
+#[tokio::test]
+async fn generated_named_relations_embed_and_count() {
+    let stack = reference_stack().await;
+    let client = create_client(stack.url(), stack.anon_key()).expect("client");
+    let rows = client
+        .from::<Messages>()
+        .select_as::<MessageWithPeople>()
+        .order(messages::id.asc())
+        .await
+        .expect("both foreign keys embed");
+    let people: Vec<(&str, Option<&str>, Option<&str>)> = rows
+        .iter()
+        .map(|m| {
+            (
+                m.content.as_str(),
+                m.sender.name.as_deref(),
+                m.receiver.name.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        people,
+        [
+            ("Hello, Michael", Some("Jane"), Some("Michael")),
+            ("Hi Jane", Some("Michael"), Some("Jane")),
+        ]
+    );
+    let counts = client
+        .from::<Users>()
+        .select_as::<UserMessageCounts>()
+        .order(users::id.asc())
+        .await
+        .expect("counts through named relations");
+    let counts: Vec<(i64, i64, i64, i64)> = counts
+        .iter()
+        .map(|u| (u.id, u.sent.get(), u.received.get(), u.teams.get()))
+        .collect();
+    assert_eq!(counts, [(1, 1, 1, 1), (2, 1, 1, 2), (3, 0, 0, 0)]);
 }

@@ -79,12 +79,10 @@ pub mod public {
         pub team_id: i64,
     }
     /// Table `public.messages`.
-    ///
-    /// Relations not typed (one per pair of tables; embed them with the untyped `select`):
-    /// - `belongs_to(Users, foreign_key = "messages_sender_id_fkey")`
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "messages", schema = "public")]
-    #[supabase(belongs_to(Users, foreign_key = "messages_receiver_id_fkey"))]
+    #[supabase(belongs_to(Users, foreign_key = "receiver_id", name = receiver))]
+    #[supabase(belongs_to(Users, foreign_key = "sender_id", name = sender))]
     pub struct Messages {
         #[supabase(primary_key)]
         pub id: i64,
@@ -167,13 +165,13 @@ pub mod public {
         pub content: String,
     }
     /// Table `public.users`.
-    ///
-    /// Relations not typed (one per pair of tables; embed them with the untyped `select`):
-    /// - `has_many(Messages, foreign_key = "messages_sender_id_fkey")`
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "users", schema = "public")]
     #[supabase(has_many(Members))]
-    #[supabase(has_many(Messages, foreign_key = "messages_receiver_id_fkey"))]
+    #[supabase(
+        has_many(Messages, foreign_key = "receiver_id", name = messages_by_receiver)
+    )]
+    #[supabase(has_many(Messages, foreign_key = "sender_id", name = messages_by_sender))]
     #[supabase(many_to_many(Teams, through = "members"))]
     pub struct Users {
         #[supabase(primary_key)]

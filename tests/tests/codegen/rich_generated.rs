@@ -90,13 +90,11 @@ pub mod public {
     }
     /// People who write.
     /// Second line of the comment.
-    ///
-    /// Relations not typed (one per pair of tables; embed them with the untyped `select`):
-    /// - `has_many(Posts, foreign_key = "posts_editor_id_fkey")`
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "authors", schema = "public")]
     #[supabase(has_many(super::inventory::Items))]
-    #[supabase(has_many(Posts, foreign_key = "posts_author_id_fkey"))]
+    #[supabase(has_many(Posts, foreign_key = "author_id", name = posts_by_author))]
+    #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
     #[supabase(has_one(Profiles))]
     pub struct Authors {
         #[supabase(primary_key, generated)]
@@ -154,12 +152,12 @@ pub mod public {
         pub spot: Option<serde_json::Value>,
     }
     /// Table `public.categories`.
-    ///
-    /// Relations not typed (one per pair of tables; embed them with the untyped `select`):
-    /// - `has_many(Categories)`
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "categories", schema = "public")]
-    #[supabase(belongs_to(Categories))]
+    #[supabase(belongs_to(Categories, foreign_key = "parent_id", name = parent))]
+    #[supabase(
+        has_many(Categories, foreign_key = "parent_id", name = categories_by_parent)
+    )]
     pub struct Categories {
         #[supabase(primary_key, default)]
         pub id: i32,
@@ -195,12 +193,10 @@ pub mod public {
         pub tag_id: i32,
     }
     /// Table `public.posts`.
-    ///
-    /// Relations not typed (one per pair of tables; embed them with the untyped `select`):
-    /// - `belongs_to(Authors, foreign_key = "posts_editor_id_fkey")`
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "posts", schema = "public")]
-    #[supabase(belongs_to(Authors, foreign_key = "posts_author_id_fkey"))]
+    #[supabase(belongs_to(Authors, foreign_key = "author_id", name = author))]
+    #[supabase(belongs_to(Authors, foreign_key = "editor_id", name = editor))]
     #[supabase(has_many(PostTags))]
     #[supabase(many_to_many(Tags, through = "post_tags"))]
     pub struct Posts {

@@ -28,7 +28,12 @@ struct Instrument {
 }
 
 #[derive(Table, Debug, Clone, PartialEq, Deserialize)]
-#[supabase(table = "users")]
+#[supabase(
+    table = "users",
+    has_many(Message, foreign_key = "messages_sender_id_fkey", name = sent),
+    has_many(Message, foreign_key = "messages_receiver_id_fkey", name = received),
+    many_to_many(Team, through = "members")
+)]
 struct User {
     #[supabase(primary_key)]
     id: i64,
@@ -37,6 +42,73 @@ struct User {
     #[serde(rename = "display_name")]
     display: Option<String>,
     address: Option<serde_json::Value>,
+}
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(
+    table = "messages",
+    belongs_to(User, foreign_key = "sender_id", name = sender),
+    belongs_to(User, foreign_key = "receiver_id", name = receiver)
+)]
+struct Message {
+    #[supabase(primary_key)]
+    id: i64,
+    content: String,
+    sender_id: i64,
+    receiver_id: i64,
+}
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "teams", many_to_many(User, through = "members"))]
+struct Team {
+    #[supabase(primary_key)]
+    id: i64,
+    name: String,
+}
+
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = OrchestralSection)]
+struct SectionSize {
+    name: String,
+    #[supabase(count = Instrument)]
+    instruments: EmbeddedCount,
+    #[supabase(count = Instrument)]
+    #[serde(rename = "n")]
+    instrument_count: EmbeddedCount,
+}
+
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = User)]
+struct UserName {
+    name: Option<String>,
+}
+
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = Message)]
+struct MessageWithPeople {
+    content: String,
+    #[supabase(embed, via = sender)]
+    sender: UserName,
+    #[supabase(embed, via = receiver)]
+    receiver: Option<UserName>,
+}
+
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = User)]
+struct UserActivity {
+    name: Option<String>,
+    #[supabase(count = Message, via = sent)]
+    sent: EmbeddedCount,
+    #[supabase(embed, via = received)]
+    received: Vec<MessageText>,
+    #[supabase(count = Team)]
+    teams: EmbeddedCount,
+}
+
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = Message)]
+struct MessageText {
+    content: String,
 }
 
 #[derive(Select, Debug, PartialEq, Deserialize)]
@@ -101,6 +173,145 @@ fn select_lists_follow_the_structs() {
         "name,instruments!inner(id,name,section_id,octave_range,book_id)"
     );
     assert_eq!(UserCity::select(), "who:display_name,city:address->>city");
+    assert_eq!(
+        SectionSize::select(),
+        "name,instruments(count),n:instruments(count)"
+    );
+    assert_eq!(
+        MessageWithPeople::select(),
+        "content,sender:users!sender_id(name),receiver:users!receiver_id(name)"
+    );
+    assert_eq!(
+        UserActivity::select(),
+        "name,sent:messages!messages_sender_id_fkey(count),\
+         received:messages!messages_receiver_id_fkey(content),teams!members(count)"
+    );
+}
+
+#[tokio::test]
+async fn embedded_counts_count_related_rows() {
+    let rows = anon()
+        .await
+        .from::<OrchestralSection>()
+        .select_as::<SectionSize>()
+        .order(orchestral_section::id.asc())
+        .await
+        .unwrap();
+    let counts: Vec<(&str, i64, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.name.as_str(),
+                r.instruments.get(),
+                i64::from(r.instrument_count),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [("strings", 4, 4), ("woodwinds", 2, 2), ("percussion", 0, 0)]
+    );
+}
+
+#[tokio::test]
+async fn embedded_filters_restrict_what_is_counted() {
+    let strings = anon()
+        .await
+        .from::<OrchestralSection>()
+        .select_as::<SectionSize>()
+        .eq(orchestral_section::name, "strings")
+        .filter_embedded(instrument::name.like("v%"))
+        .single()
+        .await
+        .unwrap();
+    // violin and viola: the filter addresses the embedding keyed `instruments`; the one
+    // aliased `n` still counts all four.
+    assert_eq!(strings.instruments, 2);
+    assert_eq!(strings.instrument_count, 4);
+}
+
+#[tokio::test]
+async fn named_relations_embed_the_same_table_twice() {
+    let rows = anon()
+        .await
+        .from::<Message>()
+        .select_as::<MessageWithPeople>()
+        .order(message::id.asc())
+        .await
+        .unwrap();
+    let jane = || UserName {
+        name: Some("Jane".into()),
+    };
+    let michael = || UserName {
+        name: Some("Michael".into()),
+    };
+    assert_eq!(
+        rows,
+        [
+            MessageWithPeople {
+                content: "Hello, Michael".into(),
+                sender: jane(),
+                receiver: Some(michael()),
+            },
+            MessageWithPeople {
+                content: "Hi Jane".into(),
+                sender: michael(),
+                receiver: Some(jane()),
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn named_relations_count_and_filter_through_their_name() {
+    let rows = anon()
+        .await
+        .from::<User>()
+        .select_as::<UserActivity>()
+        .filter_embedded_via(user::received, message::content.like("Hi%"))
+        .order(user::id.asc())
+        .await
+        .unwrap();
+    let summary: Vec<(Option<&str>, i64, Vec<&str>, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.name.as_deref(),
+                r.sent.get(),
+                r.received.iter().map(|m| m.content.as_str()).collect(),
+                r.teams.get(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (Some("Jane"), 1, vec!["Hi Jane"], 1),
+            (Some("Michael"), 1, vec![], 2),
+            (Some("Saoirse"), 0, vec![], 0),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_filter_through_a_named_to_one_relation_empties_non_matching_embeds() {
+    // `receiver.name=eq.Jane` keeps every message but embeds the receiver only where it matches.
+    let rows = anon()
+        .await
+        .from::<Message>()
+        .select_as::<MessageWithPeople>()
+        .filter_embedded_via(message::receiver, user::name.eq("Jane"))
+        .order(message::id.asc())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].receiver, None);
+    assert_eq!(
+        rows[1].receiver,
+        Some(UserName {
+            name: Some("Jane".into())
+        })
+    );
 }
 
 #[tokio::test]

@@ -1,11 +1,15 @@
 //! Realtime end to end: the client against the stack's Realtime stand-in, with postgres
 //! changes coming from the real Postgres.
 
+mod auth_events;
+mod binary;
 mod broadcast;
 mod changes;
 mod connection;
 mod presence;
 mod proxy;
+mod statuses;
+mod wsproxy;
 
 use std::time::Duration;
 
@@ -21,14 +25,6 @@ pub(crate) async fn stack() -> &'static Stack {
     let stack = supabase_tests::reference_stack().await;
     READY
         .get_or_init(|| async {
-            // The stand-in creates the `realtime` schema on first use (the schema file adds
-            // policies to `realtime.messages`): a REST broadcast to nobody wakes it.
-            let client = Client::new(stack.url(), stack.anon_key(), options()).expect("client");
-            client
-                .channel("warm-up", supabase_core::realtime::ChannelConfig::default())
-                .send_broadcast("warm-up", serde_json::json!({}))
-                .await
-                .expect("realtime stand-in answers");
             stack
                 .execute_sql(include_str!("schema.sql"))
                 .await

@@ -19,12 +19,17 @@ create table if not exists public.rt_open (
 );
 grant all on public.rt_open to anon, authenticated, service_role;
 
-alter publication supabase_realtime add table public.rt_items, public.rt_open;
+-- Rows of a team: visible to users whose token says they are on it (`app_metadata.team`, set
+-- by an admin, reaches the token at the next refresh) and, for team `public`, to everyone.
+create table if not exists public.rt_team (
+    id bigint primary key,
+    run bigint not null, -- the test writing it, so concurrent tests filter their own rows
+    team text not null
+);
+alter table public.rt_team enable row level security;
+create policy "team members and public rows" on public.rt_team for select to anon, authenticated
+    using (team = 'public' or team = auth.jwt() -> 'app_metadata' ->> 'team');
+grant select on public.rt_team to anon, authenticated;
+grant all on public.rt_team to service_role;
 
--- Private channels: members of `rt_members` may read and write topics named `private-<their id>`.
-create table if not exists public.rt_members (user_id uuid primary key);
-grant all on public.rt_members to service_role;
-create policy "members read their topic" on realtime.messages for select to authenticated
-    using (realtime.topic() = 'private-' || auth.uid()::text);
-create policy "members write their topic" on realtime.messages for insert to authenticated
-    with check (realtime.topic() = 'private-' || auth.uid()::text);
+alter publication supabase_realtime add table public.rt_items, public.rt_open, public.rt_team;

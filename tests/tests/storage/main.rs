@@ -1,8 +1,11 @@
 //! Storage end to end: the client against the storage-api stand-in of the local stack (real
 //! Postgres, RLS on `storage.objects`).
 
+mod blocking;
 mod buckets;
 mod errors;
+mod forms;
+mod images;
 mod objects;
 mod rls;
 mod transfers;

@@ -221,3 +221,143 @@ async fn upload_resumable_in_one_call_with_metadata() {
         "{again:?}"
     );
 }
+
+#[tokio::test]
+async fn resumable_upload_to_a_signed_url_interrupted_then_resumed() {
+    let (name, files) = bucket(BucketOptions::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.bin");
+    let data = content(9 * MIB + 11);
+    std::fs::write(&path, &data).unwrap();
+    let len = data.len() as u64;
+
+    // The service role signs; an anonymous client (no rights on the bucket) uploads.
+    let signed = files
+        .create_signed_upload_url("signed/clip.bin")
+        .await
+        .unwrap();
+    let token = signed.token.expose().to_owned();
+    let anon = supabase_tests::anon().await.storage().from_(name.clone());
+
+    // Without the signature the plain endpoint refuses the anonymous caller (RLS).
+    let refused = anon
+        .create_resumable_upload("signed/clip.bin", len, FileOptions::new())
+        .await;
+    assert!(
+        matches!(&refused, Err(supabase_core::Error::Storage(_))),
+        "{refused:?}"
+    );
+    // A token for another object is refused.
+    let other = files
+        .create_signed_upload_url("signed/other.bin")
+        .await
+        .unwrap();
+    let wrong = anon
+        .create_resumable_upload_to_signed_url(
+            "signed/clip.bin",
+            other.token.expose(),
+            len,
+            FileOptions::new(),
+        )
+        .await;
+    assert!(
+        matches!(&wrong, Err(supabase_core::Error::Storage(e)) if e.status.as_u16() == 400),
+        "{wrong:?}"
+    );
+
+    let upload = anon
+        .create_resumable_upload_to_signed_url("signed/clip.bin", &token, len, FileOptions::new())
+        .await
+        .unwrap();
+    assert!(
+        upload.url().contains("/upload/resumable/sign/"),
+        "{}",
+        upload.url()
+    );
+    assert!(
+        !format!("{upload:?}").contains(&token),
+        "the token leaks through Debug"
+    );
+
+    // Cut off after 2 MiB + 5 bytes of a 4 MiB PATCH.
+    let cut = 2 * MIB + 5;
+    let attempt = upload
+        .upload_chunk(
+            0,
+            UploadBody::reader(
+                Interrupted {
+                    data: data.clone(),
+                    pos: 0,
+                    fail_after: cut,
+                },
+                Some(4 * MIB as u64),
+            ),
+            4 * MIB as u64,
+        )
+        .await;
+    assert!(attempt.is_err());
+    assert!(!files.exists("signed/clip.bin").await.unwrap());
+    let offset = upload.offset().await.unwrap();
+    assert!(offset <= cut as u64, "offset {offset} > {cut}");
+
+    // Without x-signature the signed upload URL answers 400.
+    let stack = supabase_tests::reference_stack().await;
+    let resp = reqwest::Client::new()
+        .head(upload.url())
+        .header("tus-resumable", "1.0.0")
+        .header("apikey", stack.anon_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+
+    // Resume from the URL and the token alone.
+    let resumed = anon
+        .signed_resumable_upload_at(upload.url(), "signed/clip.bin", len, &token)
+        .unwrap();
+    resumed
+        .upload_file(&path, &ResumableOptions::new().chunk_size(3 * MIB as u64))
+        .await
+        .unwrap();
+    let (got_len, hash) = streamed_hash(&files, "signed/clip.bin").await;
+    assert_eq!(got_len as u64, len);
+    assert_eq!(hash, Sha256::digest(&data).to_vec());
+
+    // One call, with the token's upsert (none): the object exists now, so it is refused.
+    let again = anon
+        .upload_resumable_to_signed_url("signed/clip.bin", &token, &path, ResumableOptions::new())
+        .await;
+    assert!(
+        matches!(&again, Err(supabase_core::Error::Storage(e)) if e.status.as_u16() == 409),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_form_upload_cut_off_midway_leaves_no_object() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let data = content(3 * MIB);
+    let result = files
+        .upload(
+            "cut/form.bin",
+            UploadBody::reader(
+                Interrupted {
+                    data,
+                    pos: 0,
+                    fail_after: MIB + 7,
+                },
+                Some(3 * MIB as u64),
+            ),
+            FileOptions::new().multipart(true),
+        )
+        .await;
+    assert!(result.is_err(), "{result:?}");
+    assert!(!files.exists("cut/form.bin").await.unwrap());
+    assert!(
+        files
+            .list(Some("cut"), supabase_core::storage::SearchOptions::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -66,7 +66,82 @@ struct ActorFilms {
     films: Vec<Film>,
 }
 
+#[derive(Table, Deserialize)]
+#[supabase(
+    table = "users",
+    has_many(Message, foreign_key = "messages_sender_id_fkey", name = sent),
+    has_many(Message, foreign_key = "messages_receiver_id_fkey", name = received)
+)]
+pub struct User {
+    id: i64,
+    name: Option<String>,
+}
+
+#[derive(Table, Deserialize)]
+#[supabase(
+    table = "messages",
+    belongs_to(User, foreign_key = "sender_id", name = sender),
+    belongs_to(User, foreign_key = "receiver_id", name = receiver)
+)]
+pub struct Message {
+    id: i64,
+    sender_id: i64,
+    receiver_id: i64,
+}
+
+#[derive(Select, Deserialize)]
+#[supabase(from = User)]
+struct UserName {
+    name: Option<String>,
+}
+
+#[derive(Select, Deserialize)]
+#[supabase(from = Message)]
+struct MessagePeople {
+    #[supabase(embed, via = sender)]
+    sender: UserName,
+    #[supabase(embed, inner, via = receiver)]
+    #[serde(rename = "to")]
+    receiver: Option<UserName>,
+}
+
+#[derive(Select, Deserialize)]
+#[supabase(from = User)]
+struct UserCounts {
+    #[supabase(count = Message, via = sent)]
+    sent: EmbeddedCount,
+    #[supabase(count = Message, via = received)]
+    received: EmbeddedCount,
+}
+
+#[derive(Select, Deserialize)]
+#[supabase(from = Section)]
+struct SectionSize {
+    #[supabase(count = Instrument)]
+    #[serde(rename = "size")]
+    instruments: EmbeddedCount,
+}
+
+#[derive(Select, Deserialize)]
+#[supabase(from = Actor)]
+struct FilmCount {
+    #[supabase(count = Film)]
+    films: EmbeddedCount,
+}
+
 fn main() {
+    assert_eq!(
+        MessagePeople::select(),
+        "sender:users!sender_id(name),to:users!receiver_id!inner(name)"
+    );
+    assert_eq!(
+        UserCounts::select(),
+        "sent:messages!messages_sender_id_fkey(count),received:messages!messages_receiver_id_fkey(count)"
+    );
+    assert_eq!(SectionSize::select(), "size:instruments(count)");
+    assert_eq!(FilmCount::select(), "films!film_actors(count)");
+    let counted: SectionSize = serde_json::from_str(r#"{"size":[{"count":3}]}"#).unwrap();
+    assert_eq!(counted.instruments, 3);
     assert_eq!(
         Everything::select(),
         "name,title:name,id_text:id::text,colour:meta->>colour,instruments!inner(id,name,section_id)"
@@ -88,4 +163,15 @@ fn main() {
     assert!(req.path_and_query().contains("instruments.name=eq.flute"));
     assert!(req.path_and_query().contains("instruments.order=name.desc"));
     assert!(req.path_and_query().contains("instruments.limit=1"));
+    let req = client
+        .from::<User>()
+        .select_as::<UserCounts>()
+        .filter_embedded_via(user::sent, message::id.gt(1))
+        .order_embedded_via(user::received, message::id.desc())
+        .limit_embedded_via(user::received, 2)
+        .build()
+        .unwrap();
+    assert!(req.path_and_query().contains("sent.id=gt.1"));
+    assert!(req.path_and_query().contains("received.order=id.desc"));
+    assert!(req.path_and_query().contains("received.limit=2"));
 }

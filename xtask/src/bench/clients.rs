@@ -1,309 +1,296 @@
-//! The client workloads, run in a release build (`cargo xtask bench-clients`, started by
-//! `cargo xtask bench postgrest`). Each round runs every client once, in turn (A B C A B C …), so
-//! a noisy neighbour hurts all of them alike; the table shows medians over the rounds.
+//! Workload `clients`: every client × every workload, one process per measurement, in
+//! interleaved rounds (round 1: lookup A B C …, page A B C …, …; round 2: the same), so a noisy
+//! neighbour hurts all clients alike; the table shows medians over the rounds and each client's
+//! client-CPU ratio to the floor (plain reqwest + serde_json into the same structs).
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
-use serde::Deserialize;
-use serde_json::json;
-use supabase_core::prelude::*;
+use serde_json::{Value, json};
 
-use super::measure::{cpu_time, median, peak_rss, percentile};
-
-#[derive(Table, Debug, Deserialize)]
-#[supabase(table = "bench_rows")]
-#[allow(dead_code)] // decoded (that is the cost measured), never read
-struct BenchRow {
-    #[supabase(primary_key)]
-    id: i64,
-    name: String,
-    score: f64,
-    active: bool,
-    tags: Vec<String>,
-    note: Option<String>,
-}
+use super::measure::median;
+use super::peers::{self, Peer};
+use super::{Bench, mib, verdict, write_json};
 
 const ROUNDS: usize = 3;
-const LOOKUPS: usize = 2000;
-const PAGES: usize = 150;
-const BUILDS: usize = 100_000;
 
-/// One client's result in one round.
+/// Clients in the order they run within a round; the first is the floor.
+const CLIENTS: [&str; 6] = [
+    "floor",
+    "untyped",
+    "typed",
+    "postgrest-rs",
+    "supabase-py",
+    "supabase-js",
+];
+
+struct Workload {
+    name: &'static str,
+    label: &'static str,
+    /// Requests per measurement (full run, `--quick`).
+    ops: (usize, usize),
+    /// Rows each request reads or writes.
+    rows_per_op: usize,
+}
+
+const WORKLOADS: [Workload; 4] = [
+    Workload {
+        name: "lookup",
+        label: "point lookup by id",
+        ops: (1000, 300),
+        rows_per_op: 1,
+    },
+    Workload {
+        name: "page",
+        label: "page of 1000 rows",
+        ops: (40, 12),
+        rows_per_op: 1000,
+    },
+    Workload {
+        name: "insert",
+        label: "insert 10,000 rows (10 × 1,000)",
+        ops: (10, 10),
+        rows_per_op: 1000,
+    },
+    Workload {
+        name: "concurrent",
+        label: "8-way concurrent lookups",
+        ops: (1000, 400),
+        rows_per_op: 1,
+    },
+];
+
+/// Medians over the rounds of one client on one workload.
 #[derive(Clone, Copy)]
-struct Sample {
-    cpu_per_op: Duration,
-    ops_per_sec: f64,
-    p50: Duration,
-    p99: Duration,
+struct Stat {
+    cpu_us: f64,
+    per_s: f64,
+    p50_us: f64,
+    p99_us: f64,
+    rss: f64,
 }
 
-async fn measure<F, Fut>(ops: usize, mut op: F) -> Result<Sample, String>
-where
-    F: FnMut(usize) -> Fut,
-    Fut: Future<Output = Result<usize, String>>,
-{
-    let mut latencies = Vec::with_capacity(ops);
-    let (cpu0, wall0) = (cpu_time(), Instant::now());
-    let mut rows = 0;
-    for i in 0..ops {
-        let t = Instant::now();
-        rows += op(i).await?;
-        latencies.push(t.elapsed());
-    }
-    let (cpu, wall) = (cpu_time() - cpu0, wall0.elapsed());
-    if rows == 0 {
-        return Err("the workload read no rows".into());
-    }
-    Ok(Sample {
-        cpu_per_op: cpu / ops as u32,
-        ops_per_sec: ops as f64 / wall.as_secs_f64(),
-        p50: percentile(&mut latencies, 0.5),
-        p99: percentile(&mut latencies, 0.99),
-    })
-}
-
-struct Clients {
-    floor: reqwest::Client,
-    url: String,
-    key: String,
-    client: Client,
-}
-
-impl Clients {
-    async fn floor_get(&self, query: &str) -> Result<usize, String> {
-        let resp = self
-            .floor
-            .get(format!("{}/rest/v1/bench_rows?{query}", self.url))
-            .header("apikey", &self.key)
-            .header("Authorization", format!("Bearer {}", self.key))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let body = resp.bytes().await.map_err(|e| e.to_string())?;
-        let rows: Vec<BenchRow> = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-        Ok(rows.len())
+fn stat(samples: &[Value]) -> Stat {
+    let m = |f: &dyn Fn(&Value) -> f64| median(samples.iter().map(f).collect());
+    let num = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    Stat {
+        cpu_us: m(&|v| num(v, "cpu_s") / num(v, "ops") * 1e6),
+        per_s: m(&|v| num(v, "ops") / num(v, "wall_s")),
+        p50_us: m(&|v| num(v, "p50_us")),
+        p99_us: m(&|v| num(v, "p99_us")),
+        rss: m(&|v| num(v, "peak_rss")),
     }
 }
 
-fn id_of(i: usize) -> i64 {
-    (i % 5000) as i64 + 1
-}
-
-pub(crate) fn run(url: &str, key: &str) -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    rt.block_on(run_async(url, key))
-}
-
-async fn run_async(url: &str, key: &str) -> Result<(), String> {
-    let c = Clients {
-        floor: reqwest::Client::new(),
-        url: url.to_owned(),
-        key: key.to_owned(),
-        client: create_client(url, key).map_err(|e| e.to_string())?,
-    };
-    let names = ["floor (reqwest+serde)", "untyped", "typed"];
-    let mut lookups: Vec<Vec<Sample>> = vec![Vec::new(); 3];
-    let mut pages: Vec<Vec<Sample>> = vec![Vec::new(); 3];
-    for round in 1..=ROUNDS {
-        eprintln!("  round {round}/{ROUNDS}");
-        for (slot, which) in [0, 1, 2].into_iter().enumerate() {
-            let s = measure(LOOKUPS, |i| {
-                let c = &c;
-                async move {
-                    let id = id_of(i);
-                    match which {
-                        0 => c.floor_get(&format!("select=*&id=eq.{id}")).await,
-                        1 => c
-                            .client
-                            .table("bench_rows")
-                            .select("*")
-                            .eq("id", id)
-                            .returns::<Vec<BenchRow>>()
-                            .await
-                            .map(|r| r.data.len())
-                            .map_err(|e| e.to_string()),
-                        _ => c
-                            .client
-                            .from::<BenchRow>()
-                            .select()
-                            .eq(bench_row::id, id)
-                            .await
-                            .map(|rows| rows.len())
-                            .map_err(|e| e.to_string()),
-                    }
-                }
-            })
-            .await?;
-            lookups[slot].push(s);
-        }
-        for (slot, which) in [0, 1, 2].into_iter().enumerate() {
-            let s = measure(PAGES, |i| {
-                let c = &c;
-                async move {
-                    let offset = (i % 4) * 1000;
-                    match which {
-                        0 => {
-                            c.floor_get(&format!("select=*&limit=1000&offset={offset}"))
-                                .await
-                        }
-                        1 => c
-                            .client
-                            .table("bench_rows")
-                            .select("*")
-                            .range(offset as u64, offset as u64 + 999)
-                            .returns::<Vec<BenchRow>>()
-                            .await
-                            .map(|r| r.data.len())
-                            .map_err(|e| e.to_string()),
-                        _ => c
-                            .client
-                            .from::<BenchRow>()
-                            .select()
-                            .range(offset as u64, offset as u64 + 999)
-                            .await
-                            .map(|rows| rows.len())
-                            .map_err(|e| e.to_string()),
-                    }
-                }
-            })
-            .await?;
-            pages[slot].push(s);
-        }
-    }
-    let builds = build_ten_filters(&c.client)?;
-
-    let mut report = Vec::new();
-    println!(
-        "\n{:<26} {:<22} {:>11} {:>8} {:>9} {:>10} {:>10}",
-        "workload", "client", "cpu/op", "x floor", "ops/s", "p50", "p99"
-    );
-    for (workload, samples) in [
-        ("point lookup (1 row)", &lookups),
-        ("page (1000 rows)", &pages),
+pub(crate) async fn run(bench: &Bench) -> Result<(), String> {
+    println!("\nclients: preparing the peers ...");
+    let mut peers: BTreeMap<&str, Peer> = BTreeMap::new();
+    let mut missing: BTreeMap<&str, String> = BTreeMap::new();
+    for (name, peer) in [
+        ("supabase-py", peers::python()),
+        ("supabase-js", peers::node()),
     ] {
-        let cpu: Vec<f64> = samples
-            .iter()
-            .map(|s| median(s.iter().map(|x| x.cpu_per_op.as_secs_f64() * 1e6).collect()))
-            .collect();
-        for (i, name) in names.iter().enumerate() {
-            let ops = median(samples[i].iter().map(|x| x.ops_per_sec).collect());
-            let p50 = median(
-                samples[i]
-                    .iter()
-                    .map(|x| x.p50.as_secs_f64() * 1e6)
-                    .collect(),
+        match peer {
+            Ok(p) => {
+                peers.insert(name, p);
+            }
+            Err(e) => {
+                println!("  {name} unavailable: {e}");
+                missing.insert(name, e);
+            }
+        }
+    }
+    let ops = |w: &Workload| if bench.quick { w.ops.1 } else { w.ops.0 };
+    let mut samples: BTreeMap<(&str, &str), Vec<Value>> = BTreeMap::new();
+    // A client that fails a workload is not run on it again (and gets no figure for it).
+    let mut failed: BTreeMap<(&str, &str), String> = BTreeMap::new();
+    for round in 1..=ROUNDS {
+        for w in &WORKLOADS {
+            let mut line = format!("  round {round}/{ROUNDS} {:<10}", w.name);
+            for client in CLIENTS {
+                if missing.contains_key(client) || failed.contains_key(&(w.name, client)) {
+                    continue;
+                }
+                if w.name == "insert" {
+                    bench
+                        .stack
+                        .execute_sql("truncate bench_insert")
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                let n = ops(w);
+                let result = match peers.get(client) {
+                    Some(peer) => {
+                        bench.run_json(peer.command(w.name, n), &format!("{client} {}", w.name))
+                    }
+                    None => bench.child(&["client", client, w.name, &n.to_string()]),
+                };
+                let v = match result {
+                    Ok(v) => v,
+                    Err(e) => {
+                        println!("\n  {client} failed on {}: {e}", w.name);
+                        failed.insert((w.name, client), e);
+                        continue;
+                    }
+                };
+                let rows = v["rows"].as_u64().unwrap_or(0) as usize;
+                if rows != n * w.rows_per_op {
+                    let why = format!(
+                        "{} gave {rows} rows, expected {}",
+                        w.name,
+                        n * w.rows_per_op
+                    );
+                    println!("\n  {client}: {why}");
+                    failed.insert((w.name, client), why);
+                    continue;
+                }
+                let _ = write!(
+                    line,
+                    " {client} {:.0}µs",
+                    v["cpu_s"].as_f64().unwrap_or(0.0) / n as f64 * 1e6
+                );
+                samples.entry((w.name, client)).or_default().push(v);
+            }
+            println!("{line}");
+        }
+    }
+
+    for ((w, client), why) in failed {
+        samples.remove(&(w, client));
+        let note = missing.entry(client).or_default();
+        note.push_str(&format!("{w}: {why}; "));
+    }
+    let build = bench.child(&["build", "100000"]);
+    report(bench, &samples, &missing, build.ok())
+}
+
+fn report(
+    bench: &Bench,
+    samples: &BTreeMap<(&str, &str), Vec<Value>>,
+    missing: &BTreeMap<&str, String>,
+    build: Option<Value>,
+) -> Result<(), String> {
+    let stats: BTreeMap<(&str, &str), Stat> = samples.iter().map(|(k, v)| (*k, stat(v))).collect();
+    let mut md = String::from(
+        "| workload | client | CPU / request | × floor | requests/s | p50 | p99 | peak RSS |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut rows = Vec::new();
+    for w in &WORKLOADS {
+        let floor = stats.get(&(w.name, "floor")).map(|s| s.cpu_us);
+        for (i, client) in CLIENTS.iter().enumerate() {
+            let Some(s) = stats.get(&(w.name, *client)) else {
+                continue;
+            };
+            let ratio = floor.map_or(f64::NAN, |f| s.cpu_us / f);
+            let _ = writeln!(
+                md,
+                "| {} | {client} | {} | {ratio:.2} | {:.0} | {} | {} | {} |",
+                if i == 0 { w.label } else { "" },
+                us(s.cpu_us),
+                s.per_s,
+                us(s.p50_us),
+                us(s.p99_us),
+                mib(s.rss)
             );
-            let p99 = median(
-                samples[i]
-                    .iter()
-                    .map(|x| x.p99.as_secs_f64() * 1e6)
-                    .collect(),
-            );
-            let ratio = cpu[i] / cpu[0];
-            println!(
-                "{:<26} {:<22} {:>9.1}µs {:>8.2} {:>9.0} {:>8.0}µs {:>8.0}µs",
-                if i == 0 { workload } else { "" },
-                name,
-                cpu[i],
-                ratio,
-                ops,
-                p50,
-                p99
-            );
-            report.push(json!({
-                "workload": workload, "client": name, "cpu_us_per_op": cpu[i],
-                "cpu_ratio_to_floor": ratio, "ops_per_sec": ops, "p50_us": p50, "p99_us": p99,
+            rows.push(json!({
+                "workload": w.name, "client": client, "cpu_us_per_request": s.cpu_us,
+                "cpu_ratio_to_floor": ratio, "requests_per_s": s.per_s, "p50_us": s.p50_us,
+                "p99_us": s.p99_us, "peak_rss_bytes": s.rss,
+                "samples": samples.get(&(w.name, *client)),
             }));
         }
     }
-    for (name, untyped, typed) in [
-        ("build 10 filters", builds[0], builds[1]),
-        ("  + render request", builds[2], builds[3]),
-    ] {
-        println!(
-            "{name:<26} {:<22} {untyped:>9.2}µs\n{:<26} {:<22} {typed:>9.2}µs {:>8.2} (x untyped)",
-            "untyped",
-            "",
-            "typed",
-            typed / untyped
+    println!(
+        "\nclients: medians of {ROUNDS} interleaved rounds; CPU = the client process's CPU during the timed part\n"
+    );
+    print!("{md}");
+
+    // Targets, each against the floor (or the peer) measured in this same run.
+    let cpu = |w: &str, c: &str| stats.get(&(w, c)).map(|s| s.cpu_us);
+    let mut targets = Vec::new();
+    let mut target = |name: String, value: Option<f64>, aim: &str, ok: fn(f64) -> bool| {
+        let (shown, met) = match value {
+            Some(v) if v.is_finite() => (format!("{v:.2}"), ok(v)),
+            _ => ("not measured".to_owned(), false),
+        };
+        targets.push((name, shown, aim.to_owned(), met));
+    };
+    let ratio = |w: &str, c: &str| Some(cpu(w, c)? / cpu(w, "floor")?);
+    for c in ["untyped", "typed"] {
+        target(
+            format!("point lookup CPU, {c} / floor"),
+            ratio("lookup", c),
+            "≤ 1.10",
+            |v| v <= 1.10,
         );
-        report.push(json!({"workload": name, "untyped_us": untyped, "typed_us": typed}));
+        target(
+            format!("1000-row page CPU, {c} / floor"),
+            ratio("page", c),
+            "≤ 0.80",
+            |v| v <= 0.80,
+        );
+        target(
+            format!("bulk insert CPU, {c} / floor"),
+            ratio("insert", c),
+            "≤ 1.10",
+            |v| v <= 1.10,
+        );
+        for peer in ["supabase-py", "supabase-js"] {
+            target(
+                format!("point lookup CPU, {peer} / {c}"),
+                cpu("lookup", peer)
+                    .zip(cpu("lookup", c))
+                    .map(|(p, o)| p / o),
+                "≥ 10",
+                |v| v >= 10.0,
+            );
+        }
+        target(
+            format!("point lookup peak RSS, {c} (MB)"),
+            stats.get(&("lookup", c)).map(|s| s.rss / 1e6),
+            "≤ 8 MB",
+            |v| v <= 8.0,
+        );
     }
-    let rss = peak_rss();
-    println!(
-        "peak RSS of the client process: {:.1} MiB",
-        rss as f64 / 1048576.0
-    );
-    println!(
-        "(medians of {ROUNDS} interleaved rounds of {LOOKUPS} lookups / {PAGES} pages; CPU of the client thread from schedstat)"
-    );
-    report.push(json!({"peak_rss_bytes": rss}));
-    let dir = crate::root().join("target/bench");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let path = dir.join("postgrest.json");
-    std::fs::write(
-        &path,
-        serde_json::to_vec_pretty(&report).unwrap_or_default(),
+    let mut tmd = String::from("| target | measured | aim | |\n|---|---:|---|---|\n");
+    for (name, shown, aim, met) in &targets {
+        let _ = writeln!(tmd, "| {name} | {shown} | {aim} | {} |", verdict(*met));
+    }
+    println!("\ntargets:\n{tmd}");
+    if let Some(b) = &build {
+        println!(
+            "query with 10 filters: build {:.2} µs untyped, {:.2} µs typed; build + render {:.2} / {:.2} µs",
+            b["untyped_us"].as_f64().unwrap_or(f64::NAN),
+            b["typed_us"].as_f64().unwrap_or(f64::NAN),
+            b["untyped_build_us"].as_f64().unwrap_or(f64::NAN),
+            b["typed_build_us"].as_f64().unwrap_or(f64::NAN),
+        );
+    }
+    for (client, why) in missing {
+        println!("not measured: {client}: {why}");
+    }
+    std::fs::write(super::out_dir().join("clients.md"), format!("{md}\n{tmd}"))
+        .map_err(|e| e.to_string())?;
+    write_json(
+        "clients",
+        &json!({
+            "rounds": ROUNDS,
+            "quick": bench.quick,
+            "versions": { "supabase-py": peers::SUPABASE_PY, "supabase-js": peers::SUPABASE_JS,
+                          "postgrest-rs": "1.6.0" },
+            "results": rows,
+            "targets": targets.iter().map(|(n, s, a, m)| json!({"target": n, "measured": s, "aim": a, "met": m})).collect::<Vec<_>>(),
+            "build_ten_filters": build,
+            "not_measured": missing,
+        }),
     )
-    .map_err(|e| e.to_string())?;
-    println!("written to {}", path.display());
-    Ok(())
 }
 
-/// Microseconds to build a query with 10 filters, untyped and typed, then the same plus
-/// rendering the request (URL, headers): `[untyped, typed, untyped + render, typed + render]`.
-fn build_ten_filters(client: &Client) -> Result<[f64; 4], String> {
-    let untyped = || {
-        client
-            .table("bench_rows")
-            .select(BenchRow::SELECT)
-            .eq("id", 7)
-            .neq("name", "x, y")
-            .gt("score", 1.5)
-            .lt("score", 900.0)
-            .eq("active", true)
-            .like("name", "row%")
-            .in_("id", [1, 2, 3])
-            .contains("tags", ["a"])
-            .is_("note", Is::Null)
-            .gte("id", 1)
-    };
-    let typed = || {
-        client
-            .from::<BenchRow>()
-            .select()
-            .eq(bench_row::id, 7)
-            .neq(bench_row::name, "x, y")
-            .gt(bench_row::score, 1.5)
-            .lt(bench_row::score, 900.0)
-            .eq(bench_row::active, true)
-            .like(bench_row::name, "row%")
-            .in_(bench_row::id, [1, 2, 3])
-            .filter(bench_row::tags.contains(["a"]))
-            .is_null(bench_row::note)
-            .gte(bench_row::id, 1)
-    };
-    let (u, t) = (untyped().build(), typed().build());
-    if u.map_err(|e| e.to_string())?.url() != t.map_err(|e| e.to_string())?.url() {
-        return Err("the typed and untyped queries differ".into());
+fn us(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1} ms", v / 1000.0)
+    } else {
+        format!("{v:.0} µs")
     }
-    let time = |f: &dyn Fn()| {
-        let t = Instant::now();
-        for _ in 0..BUILDS {
-            f();
-        }
-        t.elapsed().as_secs_f64() * 1e6 / BUILDS as f64
-    };
-    let mut results: [Vec<f64>; 4] = Default::default();
-    for _ in 0..ROUNDS {
-        results[0].push(time(&|| drop(std::hint::black_box(untyped()))));
-        results[1].push(time(&|| drop(std::hint::black_box(typed()))));
-        results[2].push(time(&|| drop(std::hint::black_box(untyped().build()))));
-        results[3].push(time(&|| drop(std::hint::black_box(typed().build()))));
-    }
-    Ok(results.map(median))
 }

@@ -1,17 +1,19 @@
-//! Measuring: this process's CPU time and peak RSS, latency percentiles, medians of rounds.
+//! Measuring: process CPU time and peak RSS, latency percentiles, medians of rounds.
 
 use std::time::Duration;
 
-/// CPU time of the calling thread, in nanoseconds, from `/proc/thread-self/schedstat`. The
-/// client workloads run on a current-thread runtime, so this is the clients' CPU; process-wide
-/// `/proc/self/stat` only counts in 10 ms ticks.
-pub(crate) fn cpu_time() -> Duration {
-    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let ns = schedstat
-        .split_whitespace()
-        .next()
-        .and_then(|f| f.parse::<u64>().ok())
-        .unwrap_or(0);
+/// CPU time of this whole process (every live thread), in nanoseconds, summed from
+/// `/proc/self/task/*/schedstat` (nanosecond precision; `/proc/self/stat` only counts 10 ms
+/// ticks). The measured clients run on a current-thread runtime, so this is their CPU.
+pub(crate) fn process_cpu() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let ns: u64 = tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
     Duration::from_nanos(ns)
 }
 
@@ -35,7 +37,7 @@ pub(crate) fn percentile(samples: &mut [Duration], q: f64) -> Duration {
     samples[i]
 }
 
-/// Median of a few round results.
+/// Median of a few round results (the upper one of an even count).
 pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)

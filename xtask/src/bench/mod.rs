@@ -1,42 +1,42 @@
-//! `cargo xtask bench`: benchmarks. Figures are printed (and written as JSON under
-//! `target/bench/`), never asserted.
+//! `cargo xtask bench [--quick] [workload]`: benchmarks. Figures are printed (and written as JSON
+//! under `target/bench/`), never asserted; targets are printed as met or missed.
 //!
-//! - `stack`: time from `Stack::start()` to the first successful query, cold and warm.
-//! - `postgrest`: client CPU per request of this client (typed and untyped) against plain reqwest
-//!   + serde issuing the same requests (the floor), in interleaved rounds.
+//! - `clients` (alias `postgrest`): client CPU per request, throughput, p50/p99 latency and peak
+//!   RSS of this client (typed and untyped), plain reqwest + serde (the floor), postgrest-rs,
+//!   supabase-py and supabase-js, on point lookups, 1000-row pages, a 10,000-row bulk insert and
+//!   8-way concurrent point lookups, in interleaved rounds.
 //! - `stream`: peak RSS of streaming 1,000,000 rows versus collecting them.
+//! - `storage`: a 1 GiB upload and download, streamed, through the client.
+//! - `realtime`: postgres change delivery and broadcast round-trip latency.
+//! - `codegen`: introspecting and generating a 1,000-table schema.
+//! - `stack`: time from `Stack::start()` to the first successful query, cold and warm.
+//!
+//! Every measured client runs in its own process (the release-built `xtask bench-child`, or the
+//! peers' scripts under `xtask/bench-peers/`); the stack and its gateway run in this process.
 
+mod child;
 mod clients;
+mod codegen;
 mod measure;
+mod peers;
+mod services;
 mod stack;
 mod stream;
 
-pub(crate) use stream::child as stream_main;
+pub(crate) use child::main as child_main;
 
+use std::path::PathBuf;
 use std::process::Command;
 
+use serde_json::Value;
 use supabase_local::Stack;
 
 use crate::root;
 
-pub(crate) async fn run(workload: Option<&str>) -> Result<(), String> {
-    match workload {
-        None => {
-            stack::run().await?;
-            postgrest().await?;
-            stream::run().await
-        }
-        Some("stack") => stack::run().await,
-        Some("postgrest") => postgrest().await,
-        Some("stream") => stream::run().await,
-        Some(other) => Err(format!(
-            "unknown workload {other:?} (known: stack, postgrest, stream)"
-        )),
-    }
-}
+const WORKLOADS: &str = "clients, stream, storage, realtime, codegen, stack";
 
-/// Rows for the page workload.
-const BENCH_TABLE: &str = "
+/// Tables and functions every workload reads or writes.
+const SETUP_SQL: &str = "
 create table if not exists bench_rows (
   id bigint primary key,
   name text not null,
@@ -46,50 +46,228 @@ create table if not exists bench_rows (
   note text
 );
 insert into bench_rows
-select i, 'row ' || i, i * 1.5, i % 2 = 0, array['a', 'b', 't' || (i % 7)], case when i % 3 = 0 then null else 'note ' || i end
+select i, 'row ' || i, i * 1.5, i % 2 = 0, array['a', 'b', 't' || (i % 7)],
+       case when i % 3 = 0 then null else 'note ' || i end
 from generate_series(1, 5000) as i
 on conflict do nothing;
 grant select on bench_rows to anon;
+
+create table if not exists bench_insert (like bench_rows including all);
+grant select, insert on bench_insert to anon;
+
+create table if not exists bench_rt (id bigint primary key, label text not null);
+grant select, insert on bench_rt to anon;
+alter publication supabase_realtime add table bench_rt;
+
+create or replace function bench_series(n int) returns table (id int, label text, score float8)
+language sql stable as $$
+  select i, 'row number ' || i, i * 0.5 from generate_series(1, n) as i;
+$$;
+grant execute on function bench_series(int) to anon;
+
+-- The stream reads as a role without anon's 3 s statement timeout (a long export would use such
+-- a role, or the service role, in a real project; here even the authenticator's 8 s is too short
+-- for 1M rows on a loaded machine).
+do $$ begin
+  if not exists (select from pg_roles where rolname = 'bench_export') then
+    create role bench_export nologin noinherit;
+  end if;
+end $$;
+grant bench_export to authenticator;
+grant usage on schema public to bench_export;
+grant execute on function bench_series(int) to bench_export;
+alter role bench_export set statement_timeout = 0;
 ";
 
-/// Starts a stack here, then runs the clients in a separate release-built process so that only
-/// their CPU is counted (the gateway runs in this process).
-async fn postgrest() -> Result<(), String> {
-    let stack = Stack::builder()
-        .project_dir(root().join("examples"))
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
-    stack
-        .execute_sql(BENCH_TABLE)
-        .await
-        .map_err(|e| e.to_string())?;
-    stack.reload_schema().await.map_err(|e| e.to_string())?;
-    println!("postgrest: building the client benchmark (release) ...");
-    let status = Command::new(env!("CARGO"))
+/// What a run shares: one stack, the release-built child, the options.
+pub(crate) struct Bench {
+    quick: bool,
+    stack: Stack,
+    child: PathBuf,
+    /// A JWT for role `bench_export` (no statement timeout), for the stream workload.
+    export_token: String,
+}
+
+impl Bench {
+    async fn new(quick: bool) -> Result<Bench, String> {
+        let child = build_child()?;
+        println!("bench: starting a local stack (examples/, no row limit) ...");
+        let stack = Stack::builder()
+            .project_dir(root().join("examples"))
+            .max_rows(None)
+            .start()
+            .await
+            .map_err(|e| e.to_string())?;
+        stack
+            .execute_sql(SETUP_SQL)
+            .await
+            .map_err(|e| e.to_string())?;
+        stack.reload_schema().await.map_err(|e| e.to_string())?;
+        let exp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            + 24 * 3600;
+        let export_token = stack
+            .mint_jwt(&serde_json::json!({ "role": "bench_export", "exp": exp }))
+            .map_err(|e| e.to_string())?;
+        Ok(Bench {
+            quick,
+            stack,
+            child,
+            export_token,
+        })
+    }
+
+    /// Runs `bench-child <args>` against the stack and returns its JSON line.
+    fn child(&self, args: &[&str]) -> Result<Value, String> {
+        let mut cmd = Command::new(&self.child);
+        cmd.arg("bench-child").args(args);
+        self.run_json(cmd, &format!("bench-child {}", args.join(" ")))
+    }
+
+    /// Runs `cmd` with the stack's URL and keys in its environment; parses its last stdout line.
+    fn run_json(&self, mut cmd: Command, what: &str) -> Result<Value, String> {
+        let out = cmd
+            .env("SUPABASE_URL", self.stack.url())
+            .env("SUPABASE_KEY", self.stack.anon_key())
+            .env("SUPABASE_SERVICE_KEY", self.stack.service_role_key())
+            .env("SUPABASE_DB_URL", self.stack.db_url())
+            .env("SUPABASE_EXPORT_TOKEN", &self.export_token)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost")
+            .output()
+            .map_err(|e| format!("could not run {what}: {e}"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().last().unwrap_or_default();
+        if !out.status.success() {
+            return Err(format!(
+                "{what} failed ({}): {}{}",
+                out.status,
+                stdout.chars().take(2000).collect::<String>(),
+                String::from_utf8_lossy(&out.stderr)
+                    .chars()
+                    .take(4000)
+                    .collect::<String>()
+            ));
+        }
+        serde_json::from_str(line).map_err(|e| format!("{what}: bad output {line:?}: {e}"))
+    }
+}
+
+pub(crate) async fn run(args: impl Iterator<Item = String>) -> Result<(), String> {
+    let mut quick = false;
+    let mut workload = None;
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            w if workload.is_none() && !w.starts_with('-') => workload = Some(w.to_owned()),
+            other => return Err(format!("bench: unexpected argument {other:?}")),
+        }
+    }
+    let started = std::time::Instant::now();
+    let workload = workload.as_deref().map(|w| match w {
+        "postgrest" => "clients",
+        w => w,
+    });
+    match workload {
+        Some("stack") => return stack::run().await,
+        Some("clients" | "stream" | "storage" | "realtime" | "codegen") | None => {}
+        Some(other) => return Err(format!("unknown workload {other:?} (known: {WORKLOADS})")),
+    }
+    let bench = Bench::new(quick).await?;
+    let mut failures = Vec::new();
+    let mut step = |name: &str, result: Result<(), String>| {
+        if let Err(e) = result {
+            println!("{name}: FAILED: {e}");
+            failures.push(name.to_owned());
+        }
+    };
+    let all = workload.is_none();
+    if all || workload == Some("clients") {
+        step("clients", clients::run(&bench).await);
+    }
+    if all || workload == Some("stream") {
+        step("stream", stream::run(&bench));
+    }
+    if all || workload == Some("storage") {
+        step("storage", services::storage(&bench).await);
+    }
+    if all || workload == Some("realtime") {
+        step("realtime", services::realtime(&bench));
+    }
+    if all || workload == Some("codegen") {
+        step("codegen", codegen::run(&bench).await);
+    }
+    drop(bench);
+    if all {
+        step("stack", stack::run().await);
+    }
+    println!(
+        "\nbench: done in {} (JSON under {})",
+        crate::secs(started.elapsed()),
+        out_dir().display()
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failed: {}", failures.join(", ")))
+    }
+}
+
+/// `target/bench/` of the workspace.
+pub(crate) fn out_dir() -> PathBuf {
+    root().join("target/bench")
+}
+
+/// Writes `value` as `target/bench/<name>.json`.
+pub(crate) fn write_json(name: &str, value: &Value) -> Result<(), String> {
+    let dir = out_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let path = dir.join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+/// Builds the measured process (`xtask`, release, with the peers' crates) and returns its path.
+/// `XTASK_BENCH_CHILD=<path>` uses that binary instead (for debugging the bench itself; its
+/// figures are not comparable unless it is a release build).
+fn build_child() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("XTASK_BENCH_CHILD") {
+        return Ok(PathBuf::from(path));
+    }
+    println!("bench: building the measured client process (release, --features bench-peers) ...");
+    let out = Command::new(env!("CARGO"))
         .args([
-            "run",
+            "build",
             "--release",
             "--quiet",
             "-p",
             "xtask",
-            "--",
-            "bench-clients",
+            "--features",
+            "bench-peers",
+            "--message-format=json-render-diagnostics",
         ])
         .current_dir(root())
-        .env("SUPABASE_URL", stack.url())
-        .env("SUPABASE_KEY", stack.anon_key())
-        .status()
-        .map_err(|e| format!("could not run the client benchmark: {e}"))?;
-    if !status.success() {
-        return Err(format!("the client benchmark failed ({status})"));
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not run cargo build: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("building the bench child failed ({})", out.status));
     }
-    Ok(())
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "xtask")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| "cargo build did not report the xtask executable".to_owned())
 }
 
-/// The child process: `cargo xtask bench-clients` (internal).
-pub(crate) fn clients_main() -> Result<(), String> {
-    let url = std::env::var("SUPABASE_URL").map_err(|_| "SUPABASE_URL is not set")?;
-    let key = std::env::var("SUPABASE_KEY").map_err(|_| "SUPABASE_KEY is not set")?;
-    clients::run(&url, &key)
+/// Formats bytes as MiB.
+pub(crate) fn mib(bytes: f64) -> String {
+    format!("{:.1} MiB", bytes / 1048576.0)
+}
+
+/// "met" or "**missed**".
+pub(crate) fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
 }

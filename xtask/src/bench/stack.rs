@@ -12,7 +12,7 @@ const WARM_RUNS: usize = 3;
 
 pub(crate) async fn run() -> Result<(), String> {
     let cache = tempfile::tempdir().map_err(|e| e.to_string())?;
-    println!("stack: Stack::start() -> first successful gateway query (project examples/)");
+    println!("\nstack: Stack::start() -> first successful gateway query (project examples/)");
     let cold = time_to_first_query(cache.path()).await?;
     println!(
         "  cold (empty cache {}): {}",
@@ -30,7 +30,14 @@ pub(crate) async fn run() -> Result<(), String> {
         "  warm median of {WARM_RUNS}: {}",
         secs(warm[WARM_RUNS / 2])
     );
-    Ok(())
+    super::write_json(
+        "stack",
+        &serde_json::json!({
+            "cold_s": cold.as_secs_f64(),
+            "warm_s": warm.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
+            "warm_median_s": warm[WARM_RUNS / 2].as_secs_f64(),
+        }),
+    )
 }
 
 async fn time_to_first_query(cache: &Path) -> Result<Duration, String> {

@@ -71,10 +71,10 @@ pub(super) async fn settings(State(state): St) -> Json<Value> {
     }))
 }
 
-/// `GET /.well-known/jwks.json` (`jwks.go`): a project signing with the HS256 secret publishes no
-/// keys.
-pub(super) async fn jwks() -> Json<Value> {
-    Json(json!({"keys": []}))
+/// `GET /.well-known/jwks.json` (`jwks.go`): the public half of the signing key (RS256/ES256);
+/// never the HMAC secret, so a project signing with HS256 publishes `{"keys": []}`.
+pub(super) async fn jwks(State(state): St) -> Json<Value> {
+    Json(state.env.jwt_secret.jwks())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,6 +1,9 @@
 //! OAuth, SSO and identity linking (supabase/auth `internal/api/external.go`, `samlacs.go`,
-//! `sso.go`, `identity.go`). No external provider is reachable from a local stack, so every
-//! provider is disabled and the answers are GoTrue's for a disabled provider.
+//! `sso.go`, `identity.go`). No external provider is reachable from a local stack: providers are
+//! disabled (GoTrue's answers for a disabled provider) unless listed in
+//! `AuthConfig::oauth_providers`, for which `/authorize` and `/user/identities/authorize` build
+//! the provider's authorize URL as `GetExternalProviderRedirectURL` does (state JWT, PKCE flow
+//! state); their callback cannot complete.
 
 use std::collections::HashMap;
 
@@ -11,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::{St, require_user, users};
+use super::{Auth, St, otp, require_user, users};
 
 /// The providers GoTrue knows (`Provider(name)` in `external.go`).
 const PROVIDERS: &[&str] = &[
@@ -49,9 +52,121 @@ fn provider_error(provider: &str) -> ApiError {
     }
 }
 
-/// `GET /authorize?provider=..`.
-pub(super) async fn authorize(Query(q): Query<HashMap<String, String>>) -> ApiError {
-    provider_error(q.get("provider").map_or("", String::as_str))
+/// Authorize endpoint and default scopes of the providers whose URL the stand-in builds
+/// (supabase/auth `internal/api/provider/github.go`, `gitlab.go`, `google.go`, `discord.go`).
+fn endpoint(provider: &str) -> Option<(&'static str, &'static str)> {
+    match provider {
+        "github" => Some(("https://github.com/login/oauth/authorize", "user:email")),
+        "gitlab" => Some(("https://gitlab.com/oauth/authorize", "read_user")),
+        "google" => Some(("https://accounts.google.com/o/oauth2/auth", "email profile")),
+        "discord" => Some(("https://discord.com/api/oauth2/authorize", "email identify")),
+        _ => None,
+    }
+}
+
+/// `GetExternalProviderRedirectURL`: the enabled provider's authorize URL, with GoTrue's signed
+/// `state` (`ExternalProviderClaims`: provider, referrer, flow state, linking target) and, in
+/// the PKCE flow, a new `auth.flow_state` row.
+async fn provider_redirect_url(
+    state: &Auth,
+    q: &HashMap<String, String>,
+    linking_target: Option<&str>,
+) -> ApiResult<String> {
+    let name = q.get("provider").map_or("", String::as_str);
+    let provider = name.to_lowercase();
+    let (Some(enabled), Some((auth_url, default_scopes))) = (
+        state
+            .config
+            .oauth_providers
+            .iter()
+            .find(|p| p.provider.eq_ignore_ascii_case(&provider)),
+        endpoint(&provider),
+    ) else {
+        return Err(provider_error(name));
+    };
+    let get = |k: &str| q.get(k).map_or("", String::as_str);
+    let pkce = otp::pkce_params(get("code_challenge"), get("code_challenge_method"))?;
+    let referrer = otp::redirect_to(state, q.get("redirect_to"));
+    let flow_state_id = match pkce {
+        Some((challenge, method)) => {
+            let db = state.env.db.get().await?;
+            let row = db
+                .query_one(
+                    "insert into auth.flow_state (id, auth_code, code_challenge_method, code_challenge,                        provider_type, created_at, updated_at, authentication_method)                      values (gen_random_uuid(), gen_random_uuid()::text, $1::text::auth.code_challenge_method,                        $2, $3, now(), now(), 'oauth') returning id::text",
+                    &[&method, &challenge, &provider],
+                )
+                .await?;
+            row.get::<_, String>(0)
+        }
+        None => String::new(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut claims = json!({
+        "exp": now + 300,
+        "site_url": state.config.site_url,
+        "instance_id": "00000000-0000-0000-0000-000000000000",
+        "provider": provider,
+        "referrer": referrer,
+        "flow_state_id": flow_state_id,
+    });
+    if let Some(user_id) = linking_target {
+        claims["linking_target_id"] = json!(user_id);
+    }
+    // The state is always HS256 with the secret (`loadExternalState` parses it so).
+    let signed = crate::keys::mint_jwt(&state.env.jwt_secret, &claims)
+        .map_err(|e| ApiError::internal(format!("Error creating state: {e}")))?;
+    let mut scopes = default_scopes.to_owned();
+    if !get("scopes").is_empty() {
+        scopes = format!("{scopes} {}", get("scopes"));
+    }
+    // oauth2's `AuthCodeURL`: parameters sorted by key, plus the request's extra query params.
+    let mut params: std::collections::BTreeMap<String, String> = q
+        .iter()
+        .filter(|(k, _)| {
+            ![
+                "provider",
+                "scopes",
+                "code_challenge",
+                "code_challenge_method",
+                "redirect_to",
+                "skip_http_redirect",
+            ]
+            .contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    params.insert("client_id".into(), enabled.client_id.clone());
+    params.insert(
+        "redirect_uri".into(),
+        format!("{}/callback", state.base_url),
+    );
+    params.insert("response_type".into(), "code".into());
+    params.insert("scope".into(), scopes);
+    params.insert("state".into(), signed);
+    let mut url = url::Url::parse(auth_url)
+        .map_err(|e| ApiError::internal(format!("bad provider URL: {e}")))?;
+    url.query_pairs_mut().extend_pairs(&params);
+    Ok(url.into())
+}
+
+/// A 302 to `url`, or `{"url": url}` with `skip_http_redirect=true`.
+fn redirect_or_json(q: &HashMap<String, String>, url: String) -> Response {
+    if q.get("skip_http_redirect").map(String::as_str) == Some("true") {
+        Json(json!({ "url": url })).into_response()
+    } else {
+        (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
+    }
+}
+
+/// `GET /authorize?provider=..` (`ExternalProviderRedirect`).
+pub(super) async fn authorize(
+    State(state): St,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let url = provider_redirect_url(&state, &q, None).await?;
+    Ok(redirect_or_json(&q, url))
 }
 
 /// `GET|POST /callback`: no provider flow can have started here.
@@ -74,15 +189,16 @@ pub(super) async fn link_identity(
     State(state): St,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    require_user(&state, &headers).await?;
+) -> ApiResult<Response> {
+    let who = require_user(&state, &headers).await?;
     if !state.config.manual_linking {
         return Err(ApiError::not_found(
             "manual_linking_disabled",
             "Manual linking is disabled",
         ));
     }
-    Err(provider_error(q.get("provider").map_or("", String::as_str)))
+    let url = provider_redirect_url(&state, &q, Some(&who.user_id)).await?;
+    Ok(redirect_or_json(&q, url))
 }
 
 /// `DELETE /user/identities/{identity_id}` (`DeleteIdentity`): `{}`.

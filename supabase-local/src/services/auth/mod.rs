@@ -94,6 +94,31 @@ pub struct AuthConfig {
     /// Extra allowed redirect URLs (`additional_redirect_urls`); any URL on the site URL's host
     /// is allowed too. Default: none.
     pub additional_redirect_urls: Vec<String>,
+    /// Enabled OAuth providers (`external.<provider>`): `/authorize` and
+    /// `/user/identities/authorize` answer with the provider's real authorize URL for them. No
+    /// provider is reachable from a local stack, so their callback cannot complete. Default: none.
+    pub oauth_providers: Vec<OAuthProvider>,
+}
+
+/// An enabled OAuth provider of the auth stand-in: `github`, `gitlab`, `google` or `discord`
+/// (those whose authorize endpoint it knows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuthProvider {
+    /// The provider's name, e.g. `github`.
+    pub provider: String,
+    /// The OAuth client id registered with the provider.
+    pub client_id: String,
+}
+
+impl OAuthProvider {
+    /// Enables `provider` with `client_id`.
+    pub fn new(provider: impl Into<String>, client_id: impl Into<String>) -> Self {
+        OAuthProvider {
+            provider: provider.into(),
+            client_id: client_id.into(),
+        }
+    }
 }
 
 impl Default for AuthConfig {
@@ -113,6 +138,7 @@ impl Default for AuthConfig {
             secure_password_change: false,
             site_url: "http://127.0.0.1:3000".into(),
             additional_redirect_urls: Vec::new(),
+            oauth_providers: Vec::new(),
         }
     }
 }

@@ -14,7 +14,6 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::{Auth, random_token, users};
-use crate::keys::mint_jwt;
 
 fn now_secs() -> i64 {
     SystemTime::now()
@@ -140,7 +139,11 @@ async fn access_token(
         "session_id": session_id,
         "is_anonymous": user["is_anonymous"],
     });
-    let token = mint_jwt(&state.env.jwt_secret, &claims)
+    // `SignJWT`: the signing key (with its `kid`) when configured, else HS256 with the secret.
+    let token = state
+        .env
+        .jwt_secret
+        .sign(&claims)
         .map_err(|e| ApiError::internal(format!("error generating jwt token: {e}")))?;
     Ok((token, exp))
 }

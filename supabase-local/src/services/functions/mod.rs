@@ -43,7 +43,7 @@ pub(crate) struct Runtime {
     mode: FunctionsMode,
     /// `<project>/supabase/functions`.
     functions_dir: Option<PathBuf>,
-    jwt_secret: String,
+    jwt_secret: crate::services::JwtKeys,
     deno_dir: PathBuf,
     bound: OnceLock<(Bound, PathBuf)>,
     workers: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Worker>>>>>,
@@ -67,7 +67,7 @@ impl Runtime {
         config: FunctionsConfig,
         project_dir: Option<&Path>,
         cache_dir: &Path,
-        jwt_secret: &str,
+        jwt_secret: &crate::services::JwtKeys,
     ) -> Result<Arc<Runtime>, StackError> {
         let mut config = config;
         if let Some(project) = project_dir {
@@ -107,7 +107,7 @@ impl Runtime {
             config,
             mode,
             functions_dir,
-            jwt_secret: jwt_secret.to_owned(),
+            jwt_secret: jwt_secret.clone(),
             deno_dir: cache_dir.join("deno-dir"),
             bound: OnceLock::new(),
             workers: Mutex::new(HashMap::new()),
@@ -280,7 +280,7 @@ fn worker_error() -> Response {
 
 /// main.ts's JWT check: `Authorization: Bearer <jwt>` signed with the stack's secret. The error
 /// is main.ts's message (`e.toString()` of what it throws), answered as `401 {"msg": …}`.
-fn verify_jwt(headers: &HeaderMap, secret: &str) -> Result<(), &'static str> {
+fn verify_jwt(headers: &HeaderMap, secret: &crate::services::JwtKeys) -> Result<(), &'static str> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err("Error: Missing authorization header");
     };

@@ -7,30 +7,20 @@
 //! `Realtime.Tenants.Authorization`: the caller's RLS on `realtime.messages`, with
 //! `realtime.topic()` set to the channel, decides read (join) and write (send) per extension.
 
-use serde_json::Value;
+use crate::services::{Caller, Db, DbError, JwtKeys};
 
-use crate::services::{Caller, Db, DbError};
-
-/// Verifies an HS256 token as the Realtime channel does; the error is the join reason.
-pub(super) fn verify(token: &str, secret: &str) -> Result<Caller, String> {
+/// Verifies a token (the stack's signing key or its HS256 secret) as the Realtime channel does;
+/// the error is the join reason.
+pub(super) fn verify(token: &str, keys: &JwtKeys) -> Result<Caller, String> {
     use jsonwebtoken::errors::ErrorKind;
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    validation.validate_aud = false;
-    let data = decode::<Value>(
-        token.trim(),
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &validation,
-    )
-    .map_err(|e| match e.kind() {
-        ErrorKind::InvalidSignature => {
-            "JwtSignatureError: Failed to validate JWT signature".to_owned()
-        }
-        _ => "MalformedJWT: The token provided is not a valid JWT".to_owned(),
-    })?;
-    let claims = data.claims;
+    let claims = keys
+        .decode(token.trim(), false)
+        .map_err(|e| match e.kind() {
+            ErrorKind::InvalidSignature => {
+                "JwtSignatureError: Failed to validate JWT signature".to_owned()
+            }
+            _ => "MalformedJWT: The token provided is not a valid JWT".to_owned(),
+        })?;
     let (Some(role), Some(exp)) = (claims["role"].as_str(), claims["exp"].as_i64()) else {
         return Err("InvalidJWTToken: Fields `role` and `exp` are required in JWT".into());
     };

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use super::changes::Binding;
 use crate::services::Caller;
 
-/// A message to one client connection.
+/// A message to (or from) one client connection.
 #[derive(Debug, Clone)]
 pub(super) struct Out {
     pub(super) join_ref: Option<String>,
@@ -23,6 +23,20 @@ pub(super) struct Out {
     pub(super) topic: String,
     pub(super) event: String,
     pub(super) payload: Value,
+    /// A broadcast that came as a binary "user broadcast push" frame; `payload` is unused.
+    pub(super) user_broadcast: Option<Arc<UserBroadcast>>,
+}
+
+/// A broadcast sent as a binary frame (supabase/realtime `RealtimeWeb.Socket.UserBroadcast`):
+/// fanned out as binary "user broadcast" frames to 2.0.0 sockets, as JSON to 1.0.0 ones when
+/// the payload is JSON, and not at all to 1.0.0 ones when it is bytes
+/// (`MessageDispatcher`: `convert_to_json_broadcast`).
+#[derive(Debug)]
+pub(super) struct UserBroadcast {
+    pub(super) user_event: String,
+    /// Payload encoding: JSON (`true`) or bytes.
+    pub(super) json: bool,
+    pub(super) payload: bytes::Bytes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -59,6 +73,19 @@ impl Member {
             topic: self.topic.clone(),
             event: event.to_owned(),
             payload,
+            user_broadcast: None,
+        });
+    }
+
+    fn send_user_broadcast(&self, broadcast: &Arc<UserBroadcast>) {
+        // Phoenix fastlane: broadcasts carry no refs.
+        let _ = self.out.send(Out {
+            join_ref: None,
+            ref_: None,
+            topic: self.topic.clone(),
+            event: "broadcast".into(),
+            payload: Value::Null,
+            user_broadcast: Some(Arc::clone(broadcast)),
         });
     }
 }
@@ -108,10 +135,15 @@ impl Hub {
         }
     }
 
-    /// Sends a broadcast to every member but `from` (unless it asked for its own).
-    pub(super) fn broadcast(&self, key: &TopicKey, from: Option<u64>, payload: &Value) {
-        let members: Vec<Member> = self
-            .lock()
+    /// Sends a binary-frame broadcast to every member but `from` (unless it asked for its own).
+    pub(super) fn user_broadcast(&self, key: &TopicKey, from: u64, broadcast: &Arc<UserBroadcast>) {
+        for member in self.recipients(key, Some(from)) {
+            member.send_user_broadcast(broadcast);
+        }
+    }
+
+    fn recipients(&self, key: &TopicKey, from: Option<u64>) -> Vec<Member> {
+        self.lock()
             .topics
             .get(key)
             .map(|m| {
@@ -120,8 +152,12 @@ impl Hub {
                     .map(|(_, member)| member.clone())
                     .collect()
             })
-            .unwrap_or_default();
-        for member in members {
+            .unwrap_or_default()
+    }
+
+    /// Sends a broadcast to every member but `from` (unless it asked for its own).
+    pub(super) fn broadcast(&self, key: &TopicKey, from: Option<u64>, payload: &Value) {
+        for member in self.recipients(key, from) {
             member.send("broadcast", payload.clone());
         }
     }

@@ -27,13 +27,12 @@ use tokio::sync::OnceCell;
 
 use super::ServiceEnv;
 
-const SQL: &str = include_str!("realtime.sql");
-
 /// The service's state: the stack's settings, the channel hub and the change feed.
 pub(crate) struct Realtime {
     env: ServiceEnv,
     hub: hub::Hub,
-    /// Set up on first use: the SQL objects and the LISTEN connection.
+    /// Set up on first use: the LISTEN connection. The SQL objects (`realtime.sql`) are part
+    /// of the template cluster's bootstrap, so migrations can use them.
     ready: OnceCell<()>,
 }
 
@@ -44,16 +43,10 @@ impl std::fmt::Debug for Realtime {
 }
 
 impl Realtime {
-    /// Applies the SQL and starts the change listener, once.
+    /// Starts the change listener, once.
     async fn ready(self: &Arc<Self>) -> Result<(), String> {
         self.ready
-            .get_or_try_init(|| async {
-                let conn = self.env.db.get().await.map_err(|e| e.to_string())?;
-                conn.batch_execute(SQL)
-                    .await
-                    .map_err(|e| format!("realtime setup: {e}"))?;
-                changes::start_listener(Arc::clone(self)).await
-            })
+            .get_or_try_init(|| changes::start_listener(Arc::clone(self)))
             .await
             .map(|_| ())
     }

@@ -1,4 +1,7 @@
--- The realtime stand-in's database objects, applied once per stack when the service starts.
+-- The realtime stand-in's database objects, part of the bootstrap SQL of the template cluster
+-- (`pg.rs` `BOOTSTRAP_SQL`), so they exist before project migrations run: a migration can add
+-- RLS policies on `realtime.messages`, as on a Supabase project. The template cache key hashes
+-- the bootstrap SQL, so a change here builds a new template.
 --
 -- `realtime.messages` and `realtime.topic()` follow supabase/realtime's tenant migrations
 -- (`lib/realtime/tenants/repo/migrations/*_create_realtime_messages_table.ex`,

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::Realtime;
 use super::auth::{self, Policies};
 use super::changes;
-use super::hub::{Member, Out, TopicKey};
+use super::hub::{Member, Out, TopicKey, UserBroadcast};
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
@@ -36,12 +36,90 @@ struct Conn {
     joined: HashMap<String, Joined>,
 }
 
-fn encode(out: &Out, v2: bool) -> String {
-    if v2 {
-        json!([out.join_ref, out.ref_, out.topic, out.event, out.payload]).to_string()
+/// The frame for `out` in the socket's serializer; `None` when it has no form there (a binary
+/// payload for a 1.0.0 socket).
+fn encode(out: &Out, v2: bool) -> Option<WsMessage> {
+    let payload = match &out.user_broadcast {
+        Some(b) if v2 => return encode_user_broadcast(&out.topic, b).map(WsMessage::Binary),
+        // `UserBroadcast.convert_to_json_broadcast`: JSON payloads only.
+        Some(b) if b.json => {
+            let inner: Value = serde_json::from_slice(&b.payload).ok()?;
+            json!({"type": "broadcast", "event": b.user_event, "payload": inner})
+        }
+        Some(_) => return None,
+        None => out.payload.clone(),
+    };
+    let text = if v2 {
+        json!([out.join_ref, out.ref_, out.topic, out.event, payload]).to_string()
     } else {
-        json!({"join_ref": out.join_ref, "ref": out.ref_, "topic": out.topic, "event": out.event, "payload": out.payload}).to_string()
+        json!({"join_ref": out.join_ref, "ref": out.ref_, "topic": out.topic, "event": out.event, "payload": payload}).to_string()
+    };
+    Some(WsMessage::Text(text.into()))
+}
+
+// Binary frames of supabase/realtime `lib/realtime_web/socket/v2_serializer.ex` (the client's
+// side: realtime-js `src/lib/serializer.ts`).
+const USER_BROADCAST_PUSH: u8 = 3;
+const USER_BROADCAST: u8 = 4;
+
+/// `fastlane!(%UserBroadcast{})`: kind 4, topic, user event, no metadata, encoding, payload.
+fn encode_user_broadcast(topic: &str, b: &UserBroadcast) -> Option<bytes::Bytes> {
+    let topic_len = u8::try_from(topic.len()).ok()?;
+    let event_len = u8::try_from(b.user_event.len()).ok()?;
+    let mut frame = Vec::with_capacity(5 + topic.len() + b.user_event.len() + b.payload.len());
+    frame.extend_from_slice(&[USER_BROADCAST, topic_len, event_len, 0, u8::from(b.json)]);
+    frame.extend_from_slice(topic.as_bytes());
+    frame.extend_from_slice(b.user_event.as_bytes());
+    frame.extend_from_slice(&b.payload);
+    Some(frame.into())
+}
+
+/// `decode_binary` for a kind-3 "user broadcast push": the only binary frame Realtime's
+/// channels handle. Anything else is malformed.
+fn decode_binary(frame: &[u8]) -> Option<Out> {
+    let (&kind, rest) = frame.split_first()?;
+    if kind != USER_BROADCAST_PUSH {
+        return None;
     }
+    let &[
+        join_ref_len,
+        ref_len,
+        topic_len,
+        event_len,
+        meta_len,
+        encoding,
+    ] = rest.get(..6)?
+    else {
+        return None;
+    };
+    let mut cursor = &rest[6..];
+    let mut take = |len: u8| -> Option<String> {
+        let part = cursor.get(..usize::from(len))?;
+        cursor = &cursor[usize::from(len)..];
+        String::from_utf8(part.to_vec()).ok()
+    };
+    let join_ref = take(join_ref_len)?;
+    let ref_ = take(ref_len)?;
+    let topic = take(topic_len)?;
+    let user_event = take(event_len)?;
+    let metadata = take(meta_len)?;
+    if !metadata.is_empty() {
+        serde_json::from_str::<Value>(&metadata).ok()?;
+    }
+    let json = encoding != 0;
+    let payload = bytes::Bytes::copy_from_slice(cursor);
+    Some(Out {
+        join_ref: Some(join_ref).filter(|r| !r.is_empty()),
+        ref_: Some(ref_).filter(|r| !r.is_empty()),
+        topic,
+        event: "broadcast".into(),
+        payload: Value::Null,
+        user_broadcast: Some(Arc::new(UserBroadcast {
+            user_event,
+            json,
+            payload,
+        })),
+    })
 }
 
 /// Decodes a frame in either serializer's form.
@@ -59,6 +137,7 @@ fn decode(text: &str) -> Option<Out> {
             topic: items[2].as_str()?.to_owned(),
             event: items[3].as_str()?.to_owned(),
             payload: items[4].clone(),
+            user_broadcast: None,
         }),
         Value::Object(ref m) => Some(Out {
             join_ref: m.get("join_ref").and_then(text_of),
@@ -66,6 +145,7 @@ fn decode(text: &str) -> Option<Out> {
             topic: m.get("topic")?.as_str()?.to_owned(),
             event: m.get("event")?.as_str()?.to_owned(),
             payload: m.get("payload").cloned().unwrap_or(Value::Null),
+            user_broadcast: None,
         }),
         _ => None,
     }
@@ -76,11 +156,10 @@ pub(super) async fn serve(rt: Arc<Realtime>, ws: WebSocket, apikey: String, v2: 
     let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
     let writer = tokio::spawn(async move {
         while let Some(out) = rx.recv().await {
-            if sink
-                .send(WsMessage::Text(encode(&out, v2).into()))
-                .await
-                .is_err()
-            {
+            let Some(frame) = encode(&out, v2) else {
+                continue;
+            };
+            if sink.send(frame).await.is_err() {
                 break;
             }
         }
@@ -98,6 +177,11 @@ pub(super) async fn serve(rt: Arc<Realtime>, ws: WebSocket, apikey: String, v2: 
             WsMessage::Text(text) => match decode(&text) {
                 Some(message) => conn.handle(message).await,
                 None => tracing::debug!("realtime stand-in: ignoring a malformed frame"),
+            },
+            // Binary frames exist in 2.0.0 only (Phoenix's 1.0.0 serializer has none).
+            WsMessage::Binary(bytes) if v2 => match decode_binary(&bytes) {
+                Some(message) => conn.handle(message).await,
+                None => tracing::debug!("realtime stand-in: ignoring a malformed binary frame"),
             },
             WsMessage::Close(_) => break,
             _ => {}
@@ -118,6 +202,7 @@ impl Conn {
             topic: message.topic.clone(),
             event: "phx_reply".into(),
             payload: json!({"status": status, "response": response}),
+            user_broadcast: None,
         });
     }
 
@@ -128,6 +213,7 @@ impl Conn {
             topic: topic.to_owned(),
             event: event.to_owned(),
             payload,
+            user_broadcast: None,
         });
     }
 
@@ -162,9 +248,15 @@ impl Conn {
             }
             "broadcast" => {
                 if !joined.private || joined.policies.broadcast_write {
-                    self.rt
-                        .hub
-                        .broadcast(&joined.key, Some(self.id), &message.payload);
+                    match message.user_broadcast {
+                        // BroadcastHandler `build_broadcast`: a binary push stays a
+                        // `UserBroadcast` on its way to the other sockets.
+                        Some(ref b) => self.rt.hub.user_broadcast(&joined.key, self.id, b),
+                        None => self
+                            .rt
+                            .hub
+                            .broadcast(&joined.key, Some(self.id), &message.payload),
+                    }
                 }
                 if joined.ack {
                     self.reply(&message, join_ref, "ok", json!({}));
@@ -389,6 +481,68 @@ impl Conn {
         if presence_enabled {
             let state = self.rt.hub.presence_state(&key);
             self.push(&message.topic, &join_ref, "presence_state", state);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_broadcast_push_frames_decode_and_fan_out_per_serializer() {
+        let mut frame = vec![3, 1, 2, 3, 2, 0, 0];
+        frame.extend_from_slice(b"712top");
+        frame.extend_from_slice(b"ev");
+        frame.extend_from_slice(&[0, 0xff]);
+        let push = decode_binary(&frame).expect("kind 3");
+        assert_eq!(
+            (push.join_ref.as_deref(), push.ref_.as_deref()),
+            (Some("7"), Some("12"))
+        );
+        assert_eq!(
+            (push.topic.as_str(), push.event.as_str()),
+            ("top", "broadcast")
+        );
+        let b = push.user_broadcast.clone().expect("binary");
+        assert_eq!((b.user_event.as_str(), b.json), ("ev", false));
+
+        // 2.0.0: a kind-4 frame; 1.0.0: bytes have no JSON form, so nothing is sent.
+        let Some(WsMessage::Binary(out)) = encode(&push, true) else {
+            panic!("binary frame")
+        };
+        assert_eq!(
+            &out[..],
+            &[4, 3, 2, 0, 0, b't', b'o', b'p', b'e', b'v', 0, 0xff]
+        );
+        assert!(encode(&push, false).is_none());
+
+        // A JSON payload reaches 1.0.0 sockets as a JSON broadcast.
+        let json = Out {
+            user_broadcast: Some(Arc::new(UserBroadcast {
+                user_event: "ev".into(),
+                json: true,
+                payload: bytes::Bytes::from_static(br#"{"a":1}"#),
+            })),
+            ..push
+        };
+        let Some(WsMessage::Text(text)) = encode(&json, false) else {
+            panic!("text frame")
+        };
+        let v: Value = serde_json::from_str(text.as_str()).unwrap();
+        assert_eq!(
+            v["payload"],
+            json!({"type": "broadcast", "event": "ev", "payload": {"a": 1}})
+        );
+
+        for bad in [
+            &[][..],
+            &[0, 0, 0, 0, 0][..],
+            &[3, 1, 0, 0, 0, 0][..],
+            &[3, 5, 0, 0, 0, 0, 0, b'a'][..],
+            &[3, 0, 0, 0, 0, 2, 0, b'{', b'x'][..],
+        ] {
+            assert!(decode_binary(bad).is_none(), "{bad:?}");
         }
     }
 }

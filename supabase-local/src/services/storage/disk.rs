@@ -45,6 +45,19 @@ pub(crate) async fn receive(
     body: axum::body::Body,
     limit: Option<u64>,
 ) -> ApiResult<Received> {
+    receive_stream(root, body.into_data_stream(), limit).await
+}
+
+/// [`receive`] for any stream of chunks (a multipart form's file field).
+pub(crate) async fn receive_stream<S, E>(
+    root: &Path,
+    stream: S,
+    limit: Option<u64>,
+) -> ApiResult<Received>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>>,
+    E: std::fmt::Display,
+{
     let dir = root.join("incoming");
     ensure(&dir).await?;
     ensure(&objects_dir(root)).await?;
@@ -54,7 +67,7 @@ pub(crate) async fn receive(
     let mut file = tokio::fs::File::from_std(std_file);
     let mut hasher = md5::Md5::new();
     let mut size: u64 = 0;
-    let mut stream = body.into_data_stream();
+    let mut stream = std::pin::pin!(stream);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::invalid_request(format!("body cut off: {e}")))?;
         size += chunk.len() as u64;

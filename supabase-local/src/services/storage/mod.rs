@@ -6,14 +6,15 @@
 //! Supabase; storage-api's own lookups (bucket limits, public objects, signed URLs) run as the
 //! superuser, as its `asSuperUser()` calls do.
 //!
-//! Image transformation is disabled here (no imgproxy): `/render/image/...` answers as
-//! storage-api does when it is not enabled.
+//! Image transformation is enabled (`/render/image/...`, see `render.rs`): the `image` crate
+//! does what imgproxy does behind storage-api.
 
 mod bucket;
 mod db;
 mod disk;
 mod error;
 mod object;
+mod render;
 mod sign;
 mod tus;
 mod write;
@@ -24,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::routing::{any, delete, get, post};
+use axum::routing::{delete, get, post};
 
 use super::{Caller, Db, ServiceEnv, caller};
 use error::ApiError;
@@ -118,11 +119,31 @@ pub(crate) fn router(env: ServiceEnv) -> Router {
                 .head(object::head)
                 .delete(object::remove_one),
         )
-        .route("/render/image/{*rest}", any(render_disabled))
+        .route(
+            "/render/image/authenticated/{bucket}/{*path}",
+            get(render::authenticated),
+        )
+        .route("/render/image/public/{bucket}/{*path}", get(render::public))
+        .route("/render/image/sign/{bucket}/{*path}", get(render::signed))
         .route("/upload/resumable", post(tus::create).options(tus::options))
         .route(
             "/upload/resumable/",
             post(tus::create).options(tus::options),
+        )
+        .route(
+            "/upload/resumable/sign",
+            post(tus::create_signed).options(tus::options),
+        )
+        .route(
+            "/upload/resumable/sign/",
+            post(tus::create_signed).options(tus::options),
+        )
+        .route(
+            "/upload/resumable/sign/{id}",
+            axum::routing::head(tus::head_signed)
+                .patch(tus::patch_signed)
+                .delete(tus::terminate_signed)
+                .options(tus::options),
         )
         .route(
             "/upload/resumable/{id}",
@@ -150,21 +171,8 @@ fn route_not_found(method: &axum::http::Method, path: &str) -> axum::response::R
         .into_response()
 }
 
-/// storage-api registers `/render/image/*` only when image transformation is enabled
-/// (`src/http/routes/render/index.ts`); here it is not, so the routes do not exist.
-async fn render_disabled(req: axum::extract::Request) -> axum::response::Response {
-    route_not_found(
-        req.method(),
-        &format!("/render/image{}", strip(req.uri().path())),
-    )
-}
-
 async fn not_found(req: axum::extract::Request) -> axum::response::Response {
     route_not_found(req.method(), req.uri().path())
-}
-
-fn strip(path: &str) -> &str {
-    path.strip_prefix("/render/image").unwrap_or(path)
 }
 
 /// storage-api's `isValidKey` (`src/storage/limits.ts`) plus the rules it adds for object

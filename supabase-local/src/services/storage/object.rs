@@ -77,10 +77,18 @@ pub(crate) fn write_from_headers(
     let content_type = header_str(headers, "content-type")
         .unwrap_or("application/octet-stream")
         .to_owned();
-    if content_type.starts_with("multipart/form-data") {
-        return Err(ApiError::invalid_request(
-            "multipart/form-data uploads are not supported by the local stand-in; send the raw bytes",
-        ));
+    if is_multipart(headers) {
+        // The form's fields say it all (`receive_form`).
+        return Ok(Write {
+            bucket,
+            name,
+            content_type,
+            cache_control: "no-cache".to_owned(),
+            upsert: header_str(headers, "x-upsert") == Some("true"),
+            update_only,
+            user_metadata: None,
+            owner,
+        });
     }
     let cache_control = header_str(headers, "cache-control")
         .unwrap_or("no-cache")
@@ -110,17 +118,83 @@ pub(crate) fn write_from_headers(
     })
 }
 
-/// Receives the body and stores it as `who`.
+fn is_multipart(headers: &HeaderMap) -> bool {
+    header_str(headers, "content-type").is_some_and(|ct| {
+        ct.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/form-data")
+    })
+}
+
+/// Receives the body (raw bytes, or a `multipart/form-data` form) and stores it as `who`.
 pub(crate) async fn receive_and_store(
     state: &State,
     who: &Caller,
-    w: &Write,
+    mut w: Write,
+    headers: &HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let rules = write::precheck(state, w).await?;
-    let received = disk::receive(&state.root, body, Some(rules.limit())).await?;
-    let id = write::store(state, who, w, received).await?;
+    let received = if is_multipart(headers) {
+        receive_form(state, &mut w, headers, body).await?
+    } else {
+        let rules = write::precheck(state, &w).await?;
+        disk::receive(&state.root, body, Some(rules.limit())).await?
+    };
+    let id = write::store(state, who, &w, received).await?;
     Ok(Json(json!({ "Id": id, "Key": format!("{}/{}", w.bucket, w.name) })).into_response())
+}
+
+/// A `multipart/form-data` upload, read as storage-api's `fileUploadFromRequest` reads it with
+/// `@fastify/multipart`'s `request.file()`: the fields sent before the first file part
+/// (`cacheControl` → `max-age=<n>`, else `no-cache`; `metadata` or `userMetadata` as JSON;
+/// `contentType`, else the file part's own type), then the file part's bytes. No file part is
+/// `400 InvalidRequest` "No content provided".
+async fn receive_form(
+    state: &State,
+    w: &mut Write,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<disk::Received> {
+    let no_content = |detail: Option<String>| {
+        ApiError::invalid_request(detail.unwrap_or_else(|| "No content provided".to_owned()))
+    };
+    let boundary = header_str(headers, "content-type")
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+        .ok_or_else(|| no_content(Some("Boundary not found".to_owned())))?;
+    let mut form = multer::Multipart::new(body.into_data_stream(), boundary);
+    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    loop {
+        let field = form
+            .next_field()
+            .await
+            .map_err(|e| no_content(Some(e.to_string())))?
+            .ok_or_else(|| no_content(None))?;
+        if field.file_name().is_none() {
+            let name = field.name().unwrap_or_default().to_owned();
+            let value = field
+                .text()
+                .await
+                .map_err(|e| no_content(Some(e.to_string())))?;
+            fields.entry(name).or_insert(value);
+            continue;
+        }
+        w.content_type = fields
+            .get("contentType")
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .or_else(|| field.content_type().map(ToString::to_string))
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        w.cache_control = match fields.get("cacheControl").filter(|c| !c.is_empty()) {
+            Some(c) => format!("max-age={c}"),
+            None => "no-cache".to_owned(),
+        };
+        w.user_metadata = fields
+            .get("metadata")
+            .or_else(|| fields.get("userMetadata"))
+            .and_then(|m| serde_json::from_str::<Value>(m).ok());
+        let rules = write::precheck(state, w).await?;
+        return disk::receive_stream(&state.root, field, Some(rules.limit())).await;
+    }
 }
 
 pub(crate) async fn upload(
@@ -132,7 +206,7 @@ pub(crate) async fn upload(
     let caller = state.caller(&headers)?;
     let owner = caller.user_id().map(str::to_owned);
     let w = write_from_headers(&headers, bucket, name, owner, false)?;
-    receive_and_store(&state, &caller, &w, body).await
+    receive_and_store(&state, &caller, w, &headers, body).await
 }
 
 pub(crate) async fn update(
@@ -145,7 +219,7 @@ pub(crate) async fn update(
     let owner = caller.user_id().map(str::to_owned);
     let mut w = write_from_headers(&headers, bucket, name, owner, true)?;
     w.upsert = false;
-    receive_and_store(&state, &caller, &w, body).await
+    receive_and_store(&state, &caller, w, &headers, body).await
 }
 
 /// `?download` / `?download=<name>`.
@@ -220,7 +294,7 @@ pub(crate) async fn serve(
     Ok(resp)
 }
 
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::db::as_caller;
 use super::error::ApiError;
 use super::object::{self, find, write_from_headers};
+use super::render::Transform;
 use super::{ApiResult, State, valid_key, write};
 use crate::services::verify_jwt;
 
@@ -64,6 +65,64 @@ fn verify(state: &State, token: &str, bucket: &str, name: &str, scope: &str) -> 
 pub(crate) struct SignBody {
     #[serde(rename = "expiresIn")]
     expires_in: Value,
+    #[serde(default)]
+    transform: Option<TransformBody>,
+}
+
+/// `transform` of a signed URL request (`transformationOptionsSchema`).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TransformBody {
+    #[serde(default)]
+    width: Option<Value>,
+    #[serde(default)]
+    height: Option<Value>,
+    #[serde(default)]
+    resize: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    quality: Option<Value>,
+}
+
+impl TransformBody {
+    fn validate(&self) -> ApiResult<Transform> {
+        let int = |name: &str, v: &Option<Value>| -> ApiResult<Option<u64>> {
+            match v {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                    ApiError::invalid_request(format!("body/transform/{name} must be integer"))
+                }),
+            }
+        };
+        Transform::from_parts(
+            int("width", &self.width)?,
+            int("height", &self.height)?,
+            self.resize.as_deref(),
+            self.format.as_deref(),
+            int("quality", &self.quality)?,
+            "body/transform",
+        )
+    }
+}
+
+/// An upload token (`create_signed_upload_url`) for exactly `bucket/name` (TUS `/sign`).
+pub(crate) fn verify_upload(
+    state: &State,
+    token: &str,
+    bucket: &str,
+    name: &str,
+) -> ApiResult<Value> {
+    verify(state, token, bucket, name, SCOPE_UPLOAD)
+}
+
+/// A download token for exactly `bucket/name` (object and render routes).
+pub(crate) fn verify_download(
+    state: &State,
+    token: &str,
+    bucket: &str,
+    name: &str,
+) -> ApiResult<Value> {
+    verify(state, token, bucket, name, SCOPE_DOWNLOAD)
 }
 
 fn expires_in(v: &Value) -> ApiResult<u64> {
@@ -88,15 +147,27 @@ pub(crate) async fn create(
     find(&state, &caller, &bucket, &name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
+    let transform = body
+        .transform
+        .as_ref()
+        .map(TransformBody::validate)
+        .transpose()?;
     let url = format!("{bucket}/{name}");
-    // Image transformation is disabled here, so no `transformations` claim (as storage-api
-    // when `isImageTransformationEnabled` is false).
-    let token = sign(
-        &state,
-        json!({ "url": url, "scope": SCOPE_DOWNLOAD }),
-        expires,
-    )?;
-    Ok(Json(json!({ "signedURL": format!("/object/sign/{url}?token={token}") })).into_response())
+    // `signObjectUrl`: a non-empty `transformations` claim (and `format`) makes it a render URL.
+    let mut claims = json!({ "url": url, "scope": SCOPE_DOWNLOAD });
+    let mut route = "object";
+    if let Some(t) = &transform {
+        let transformations = t.claim();
+        if !transformations.is_empty() {
+            claims["transformations"] = transformations.into();
+            route = "render/image";
+        }
+        if let Some(f) = t.format.as_deref().filter(|f| !f.is_empty()) {
+            claims["format"] = f.into();
+        }
+    }
+    let token = sign(&state, claims, expires)?;
+    Ok(Json(json!({ "signedURL": format!("/{route}/sign/{url}?token={token}") })).into_response())
 }
 
 /// `POST /object/sign/{bucket}` body.
@@ -212,5 +283,5 @@ pub(crate) async fn upload(
     let mut w = write_from_headers(&headers, bucket, name, owner, false)?;
     w.upsert = claims["upsert"].as_bool().unwrap_or(false);
     // storage-api writes signed uploads as the superuser, with the token's owner.
-    object::receive_and_store(&state, &state.superuser(), &w, body).await
+    object::receive_and_store(&state, &state.superuser(), w, &headers, body).await
 }

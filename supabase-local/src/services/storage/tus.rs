@@ -5,6 +5,11 @@
 //! written when the last byte arrives. A `PATCH` cut off midway keeps what arrived, as
 //! tus-node-server's file store does, so the client resumes from `HEAD`'s offset. Errors are
 //! answered with their real status and the message as text (`onResponseError`).
+//!
+//! The same endpoints under `/upload/resumable/sign` take no JWT: every request carries the
+//! token of `create_signed_upload_url` in `x-signature`, checked against the upload's object
+//! (`lifecycle.ts` `onIncomingRequest`); the token's `owner` and `upsert` apply and the row is
+//! written as the superuser (`dbSuperUser`), as for a signed upload URL.
 
 use axum::body::Body;
 use axum::extract::{Path, State as AxState};
@@ -20,6 +25,7 @@ use super::disk::{self, Received};
 use super::error::ApiError;
 use super::write::{self, GLOBAL_LIMIT, Write};
 use super::{ApiResult, State, valid_key};
+use crate::services::Caller;
 
 const TUS_VERSION: &str = "1.0.0";
 
@@ -33,6 +39,44 @@ struct Info {
     cache_control: String,
     upsert: bool,
     user_metadata: Option<Value>,
+}
+
+/// Who a request acts as: the JWT's caller, or a signed upload token (`/sign` routes).
+#[derive(Debug)]
+enum Access {
+    Caller(Caller),
+    Signed { owner: Option<String>, upsert: bool },
+}
+
+impl Access {
+    /// The unsigned routes need a valid JWT; the signed ones an `x-signature` upload token
+    /// for exactly `bucket/name`.
+    fn of(
+        state: &State,
+        headers: &HeaderMap,
+        signed: bool,
+        bucket: &str,
+        name: &str,
+    ) -> ApiResult<Self> {
+        if !signed {
+            return Ok(Access::Caller(state.caller(headers)?));
+        }
+        let token = header(headers, "x-signature")
+            .ok_or_else(|| ApiError::invalid_signature("Missing x-signature header"))?;
+        let claims = super::sign::verify_upload(state, token, bucket, name)?;
+        Ok(Access::Signed {
+            owner: claims["owner"].as_str().map(str::to_owned),
+            upsert: claims["upsert"].as_bool().unwrap_or(false),
+        })
+    }
+
+    /// The role the object row is written as, and the owner recorded.
+    fn writer(&self, state: &State) -> (Caller, Option<String>) {
+        match self {
+            Access::Caller(c) => (c.clone(), c.user_id().map(str::to_owned)),
+            Access::Signed { owner, .. } => (state.superuser(), owner.clone()),
+        }
+    }
 }
 
 fn tus_error(e: &ApiError) -> Response {
@@ -120,14 +164,23 @@ pub(crate) async fn options() -> Response {
 }
 
 pub(crate) async fn create(AxState(state): AxState<State>, headers: HeaderMap) -> Response {
-    match create_inner(&state, &headers).await {
+    match create_inner(&state, &headers, false).await {
         Ok(resp) => resp,
         Err(e) => tus_error(&e),
     }
 }
 
-async fn create_inner(state: &State, headers: &HeaderMap) -> ApiResult<Response> {
-    let caller = state.caller(headers)?;
+pub(crate) async fn create_signed(AxState(state): AxState<State>, headers: HeaderMap) -> Response {
+    match create_inner(&state, &headers, true).await {
+        Ok(resp) => resp,
+        Err(e) => tus_error(&e),
+    }
+}
+
+async fn create_inner(state: &State, headers: &HeaderMap, signed: bool) -> ApiResult<Response> {
+    if !signed {
+        state.caller(headers)?;
+    }
     require_version(headers)?;
     let length: u64 = header(headers, "upload-length")
         .and_then(|l| l.trim().parse().ok())
@@ -147,8 +200,22 @@ async fn create_inner(state: &State, headers: &HeaderMap) -> ApiResult<Response>
     if length > rules.limit() {
         return Err(ApiError::entity_too_large());
     }
-    let upsert = header(headers, "x-upsert") == Some("true");
-    write::can_upload(state, &caller, bucket, name, upsert).await?;
+    let access = Access::of(state, headers, signed, bucket, name)?;
+    let upsert = match &access {
+        Access::Caller(caller) => {
+            let upsert = header(headers, "x-upsert") == Some("true");
+            write::can_upload(state, caller, bucket, name, upsert).await?;
+            upsert
+        }
+        // storage-api skips `canUpload` here (and `completeUpload` would then overwrite);
+        // refusing an existing object up front keeps the token's "no upsert" meaningful.
+        Access::Signed { upsert, .. } => {
+            if !*upsert {
+                write::can_upload(state, &state.superuser(), bucket, name, false).await?;
+            }
+            *upsert
+        }
+    };
     // `onCreate`: a numeric cacheControl becomes `max-age=<n>`, anything else `no-cache`.
     let cache_control = match metadata.get("cacheControl") {
         Some(c) if c.trim().parse::<i64>().is_ok() => format!("max-age={}", c.trim()),
@@ -189,7 +256,12 @@ async fn create_inner(state: &State, headers: &HeaderMap) -> ApiResult<Response>
     )
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?;
-    let location = format!("{}/storage/v1/upload/resumable/{id}", state.env.public_url);
+    let base = if signed {
+        "upload/resumable/sign"
+    } else {
+        "upload/resumable"
+    };
+    let location = format!("{}/storage/v1/{base}/{id}", state.env.public_url);
     let mut resp = StatusCode::CREATED.into_response();
     let h = resp.headers_mut();
     h.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
@@ -201,15 +273,34 @@ async fn create_inner(state: &State, headers: &HeaderMap) -> ApiResult<Response>
 }
 
 pub(crate) async fn head(AxState(state): AxState<State>, Path(id): Path<String>) -> Response {
+    head_inner(&state, &id, None).await
+}
+
+pub(crate) async fn head_signed(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    head_inner(&state, &id, Some(&headers)).await
+}
+
+/// `signed`: the headers of a `/sign` request, whose `x-signature` must match the upload.
+async fn head_inner(state: &State, id: &str, signed: Option<&HeaderMap>) -> Response {
     // The offset of an upload whose PATCH is still draining is not final yet: wait for it.
-    let lock = upload_lock(&state, &id);
+    let lock = upload_lock(state, id);
     let _guard = match lock {
         Ok(lock) => tokio::time::timeout(std::time::Duration::from_secs(5), lock.lock_owned())
             .await
             .ok(),
         Err(e) => return tus_error(&e),
     };
-    match read_info(&state, &id).await {
+    let found = read_info(state, id).await.and_then(|(info, data, size)| {
+        if let Some(headers) = signed {
+            Access::of(state, headers, true, &info.bucket, &info.name)?;
+        }
+        Ok((info, data, size))
+    });
+    match found {
         Ok((info, _, size)) => {
             let mut resp = StatusCode::OK.into_response();
             let h = resp.headers_mut();
@@ -229,7 +320,19 @@ pub(crate) async fn patch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match patch_inner(&state, &id, &headers, body).await {
+    match patch_inner(&state, &id, &headers, body, false).await {
+        Ok(resp) => resp,
+        Err(e) => tus_error(&e),
+    }
+}
+
+pub(crate) async fn patch_signed(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match patch_inner(&state, &id, &headers, body, true).await {
         Ok(resp) => resp,
         Err(e) => tus_error(&e),
     }
@@ -251,8 +354,11 @@ async fn patch_inner(
     id: &str,
     headers: &HeaderMap,
     body: Body,
+    signed: bool,
 ) -> ApiResult<Response> {
-    let caller = state.caller(headers)?;
+    if !signed {
+        state.caller(headers)?;
+    }
     require_version(headers)?;
     if header(headers, "content-type") != Some("application/offset+octet-stream") {
         return Err(tus(415, "Unsupported Media Type"));
@@ -267,6 +373,7 @@ async fn patch_inner(
         .await
         .map_err(|_| tus(423, "The resource is locked"))?;
     let (info, data, size) = read_info(state, id).await?;
+    let access = Access::of(state, headers, signed, &info.bucket, &info.name)?;
     if offset != size {
         return Err(tus(409, "Offset conflict"));
     }
@@ -305,7 +412,7 @@ async fn patch_inner(
         return Err(tus(400, &format!("request body cut off: {why}")));
     }
     if written == info.length {
-        finish(state, &caller, id, &info, &data).await?;
+        finish(state, &access, id, &info, &data).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();
@@ -320,12 +427,13 @@ async fn patch_inner(
 /// `onUploadFinish`: the object row, written as the caller of the last `PATCH`.
 async fn finish(
     state: &State,
-    caller: &crate::services::Caller,
+    access: &Access,
     id: &str,
     info: &Info,
     data: &std::path::Path,
 ) -> ApiResult<()> {
     let (size, md5) = disk::digest(data).await?;
+    let (writer, owner) = access.writer(state);
     let w = Write {
         bucket: info.bucket.clone(),
         name: info.name.clone(),
@@ -334,7 +442,7 @@ async fn finish(
         upsert: info.upsert,
         update_only: false,
         user_metadata: info.user_metadata.clone(),
-        owner: caller.user_id().map(str::to_owned),
+        owner,
     };
     let (_, meta) = paths(state, id)?;
     let received = Received {
@@ -343,13 +451,31 @@ async fn finish(
         size,
         md5,
     };
-    let stored = write::store(state, caller, &w, received).await;
+    let stored = write::store(state, &writer, &w, received).await;
     let _ = tokio::fs::remove_file(&meta).await;
     stored.map(|_| ())
 }
 
 pub(crate) async fn terminate(AxState(state): AxState<State>, Path(id): Path<String>) -> Response {
-    match paths(&state, &id) {
+    terminate_inner(&state, &id).await
+}
+
+pub(crate) async fn terminate_signed(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match read_info(&state, &id).await {
+        Ok((info, _, _)) => match Access::of(&state, &headers, true, &info.bucket, &info.name) {
+            Ok(_) => terminate_inner(&state, &id).await,
+            Err(e) => tus_error(&e),
+        },
+        Err(e) => tus_error(&e),
+    }
+}
+
+async fn terminate_inner(state: &State, id: &str) -> Response {
+    match paths(state, id) {
         Ok((data, meta)) => {
             if tokio::fs::remove_file(&meta).await.is_err() {
                 return tus_error(&tus(404, "The file for this url was not found"));

@@ -1,0 +1,345 @@
+//! Account changes against the stand-in: secure email change (both addresses confirm through
+//! the mailbox), phone change (SMS code), MFA with a phone factor (challenge SMS → `aal2`), and
+//! `link_identity` returning the provider's authorize URL for the signed-in user.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use supabase_core::auth::{
+    AuthError, EnrollParams, ErrorCode, GetClaimsOptions, MfaVerifyParams, OtpType,
+    SignInWithOAuthCredentials, SignUpCredentials, UserAttributes, VerifyOtpParams,
+};
+use supabase_core::{Client, ClientOptions, Error};
+use supabase_local::{AuthConfig, MessageKind, OAuthProvider, Stack};
+use tokio::sync::OnceCell;
+
+use crate::{email, phone};
+
+/// This file's stack (its own, so the users it creates do not shift the admin paging test's
+/// pages): confirmations required, manual linking on, GitHub enabled as an OAuth provider.
+pub(crate) async fn stack() -> &'static Stack {
+    static STACK: OnceCell<Stack> = OnceCell::const_new();
+    STACK
+        .get_or_init(|| async {
+            let mut config = AuthConfig::default();
+            config.email_confirmations = true;
+            config.phone_confirmations = true;
+            config.manual_linking = true;
+            config
+                .oauth_providers
+                .push(OAuthProvider::new("github", "local-client-id"));
+            Stack::builder()
+                .project_dir(supabase_tests::fixture("auth"))
+                .auth_config(config)
+                .start()
+                .await
+                .unwrap_or_else(|e| panic!("could not start the local stack: {e}"))
+        })
+        .await
+}
+
+/// Signs up on this file's stack (confirmation required) and confirms with the mailed code.
+pub(crate) async fn confirmed_user(tag: &str) -> (Client, String) {
+    let s = stack().await;
+    let c = Client::new(s.url(), s.anon_key(), ClientOptions::default()).unwrap();
+    let address = email(tag);
+    c.auth()
+        .sign_up(SignUpCredentials::email(&address, "account password"))
+        .await
+        .unwrap();
+    let otp = stack().await.mailbox().latest_otp(&address).unwrap();
+    c.auth()
+        .verify_otp(VerifyOtpParams::email(&address, otp, OtpType::Signup))
+        .await
+        .unwrap();
+    (c, address)
+}
+
+fn code_of(err: &Error) -> Option<&ErrorCode> {
+    match err {
+        Error::Auth(e) => e.code(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn secure_email_change_needs_both_addresses() {
+    let (c, old) = confirmed_user("email-change-old").await;
+    let new = email("email-change-new");
+    let mailbox = stack().await.mailbox();
+
+    let user = c
+        .auth()
+        .update_user(UserAttributes::new().email(&new))
+        .await
+        .unwrap();
+    assert_eq!(user.email.as_deref(), Some(old.as_str()), "not changed yet");
+    assert_eq!(user.new_email.as_deref(), Some(new.as_str()));
+    let to_new = mailbox.latest(&new).unwrap();
+    let to_old = mailbox.latest(&old).unwrap();
+    assert_eq!(to_new.kind, MessageKind::EmailChangeNew);
+    assert_eq!(to_old.kind, MessageKind::EmailChangeCurrent);
+    assert_ne!(to_new.otp, to_old.otp);
+
+    // A wrong code is refused; the first right one is accepted without a session.
+    let err = c
+        .auth()
+        .verify_otp(VerifyOtpParams::email(&new, "000000", OtpType::EmailChange))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Some(&ErrorCode::OtpExpired), "{err:?}");
+    let first = c
+        .auth()
+        .verify_otp(VerifyOtpParams::email(
+            &new,
+            &to_new.otp,
+            OtpType::EmailChange,
+        ))
+        .await
+        .unwrap();
+    assert!(first.session.is_none() && first.user.is_none());
+    assert_eq!(
+        c.auth().get_user().await.unwrap().email.as_deref(),
+        Some(old.as_str())
+    );
+
+    // The second confirmation (from the current address) applies the change.
+    let second = c
+        .auth()
+        .verify_otp(VerifyOtpParams::email(
+            &old,
+            &to_old.otp,
+            OtpType::EmailChange,
+        ))
+        .await
+        .unwrap();
+    let session = second
+        .session
+        .expect("a session after the second confirmation");
+    assert_eq!(session.user.email.as_deref(), Some(new.as_str()));
+    assert_eq!(
+        c.auth().get_user().await.unwrap().email.as_deref(),
+        Some(new.as_str())
+    );
+    let claims = c
+        .auth()
+        .get_claims(None, GetClaimsOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(claims.claims["email"], new.as_str());
+    let row = stack()
+        .await
+        .query_json(&format!(
+            "select email, email_change from auth.users where id = '{}'",
+            session.user.id
+        ))
+        .await
+        .unwrap();
+    assert_eq!(row, json!([{"email": new, "email_change": ""}]));
+}
+
+#[tokio::test]
+async fn phone_change_is_confirmed_with_the_sms_code() {
+    let (c, _) = confirmed_user("phone-change").await;
+    let number = phone();
+    let user = c
+        .auth()
+        .update_user(UserAttributes::new().phone(&number))
+        .await
+        .unwrap();
+    let digits = number.trim_start_matches('+');
+    assert_eq!(user.new_phone.as_deref(), Some(digits));
+    assert_eq!(user.phone.as_deref().unwrap_or(""), "");
+    let sms = stack().await.mailbox().latest(&number).unwrap();
+    assert_eq!(sms.kind, MessageKind::PhoneChange);
+
+    let verified = c
+        .auth()
+        .verify_otp(VerifyOtpParams::phone(
+            &number,
+            &sms.otp,
+            OtpType::PhoneChange,
+        ))
+        .await
+        .unwrap();
+    let session = verified.session.expect("session");
+    assert_eq!(session.user.phone.as_deref(), Some(digits));
+    assert!(session.user.phone_confirmed_at.is_some());
+    assert_eq!(
+        c.auth().get_user().await.unwrap().phone.as_deref(),
+        Some(digits)
+    );
+    // The code is single-use.
+    let err = c
+        .auth()
+        .verify_otp(VerifyOtpParams::phone(
+            &number,
+            &sms.otp,
+            OtpType::PhoneChange,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Some(&ErrorCode::OtpExpired), "{err:?}");
+}
+
+#[tokio::test]
+async fn phone_factor_challenge_sends_an_sms_and_verifies_to_aal2() {
+    let (c, _) = confirmed_user("mfa-phone").await;
+    let number = phone();
+    let mfa = c.auth().mfa();
+    let enrolled = mfa
+        .enroll(EnrollParams::phone(&number).friendly_name("my phone"))
+        .await
+        .unwrap();
+    assert!(enrolled.totp.is_none());
+
+    let challenge = mfa.challenge(&enrolled.id, None).await.unwrap();
+    let sms = stack().await.mailbox().latest(&number).unwrap();
+    assert_eq!(sms.kind, MessageKind::MfaPhone);
+
+    let err = mfa
+        .verify(MfaVerifyParams::new(&enrolled.id, &challenge.id, "000000"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(&ErrorCode::MfaVerificationFailed),
+        "{err:?}"
+    );
+    let challenge = mfa.challenge(&enrolled.id, None).await.unwrap();
+    let code = stack().await.mailbox().latest_otp(&number).unwrap();
+    let verified = mfa
+        .verify(MfaVerifyParams::new(&enrolled.id, &challenge.id, code))
+        .await
+        .unwrap();
+    assert!(verified.session.is_some());
+
+    let claims = c
+        .auth()
+        .get_claims(None, GetClaimsOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(claims.claims["aal"], "aal2");
+    let methods: Vec<&str> = claims.claims["amr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["method"].as_str())
+        .collect();
+    assert!(methods.contains(&"mfa/phone"), "{methods:?}");
+    let factors = mfa.list_factors().await.unwrap();
+    assert_eq!(factors.phone.len(), 1);
+    assert_eq!(factors.phone[0].id, enrolled.id);
+}
+
+#[tokio::test]
+async fn link_identity_returns_the_providers_authorize_url() {
+    let s = stack().await;
+    let signed_out = Client::new(s.url(), s.anon_key(), ClientOptions::default()).unwrap();
+    let err = signed_out
+        .auth()
+        .link_identity(SignInWithOAuthCredentials::new("github"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(AuthError::SessionMissing)),
+        "{err:?}"
+    );
+
+    let (c, _) = confirmed_user("link").await;
+    let session = c.auth().get_session().await.unwrap().unwrap();
+    let linked = c
+        .auth()
+        .link_identity(SignInWithOAuthCredentials::new("github").scopes("repo"))
+        .await
+        .unwrap();
+    assert_eq!(linked.provider, "github");
+    let url = url::Url::parse(&linked.url).unwrap();
+    assert_eq!(url.host_str(), Some("github.com"));
+    assert_eq!(url.path(), "/login/oauth/authorize");
+    let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], "local-client-id");
+    assert_eq!(q["redirect_uri"], format!("{}/auth/v1/callback", s.url()));
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["scope"], "user:email repo");
+
+    // The state is GoTrue's signed ExternalProviderClaims naming the user to link to, with a
+    // PKCE flow state (the client's default flow) in the database.
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_aud = false;
+    let state = jsonwebtoken::decode::<Value>(
+        &q["state"],
+        &jsonwebtoken::DecodingKey::from_secret(s.jwt_secret().as_bytes()),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(state["provider"], "github");
+    assert_eq!(state["linking_target_id"], session.user.id.as_str());
+    let flow_state_id = state["flow_state_id"].as_str().unwrap();
+    let rows = s
+        .query_json(&format!(
+            "select provider_type, code_challenge_method::text from auth.flow_state where id = '{flow_state_id}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        json!([{"provider_type": "github", "code_challenge_method": "s256"}])
+    );
+
+    // A provider that is not enabled: GoTrue's validation error.
+    let err = c
+        .auth()
+        .link_identity(SignInWithOAuthCredentials::new("gitlab"))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Some(&ErrorCode::ValidationFailed), "{err:?}");
+
+    // sign_in_with_oauth's URL is GoTrue's /authorize, which redirects to the provider.
+    let oauth = c
+        .auth()
+        .sign_in_with_oauth(SignInWithOAuthCredentials::new("github"))
+        .await
+        .unwrap();
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(&oauth.url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("https://github.com/login/oauth/authorize?"),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn link_identity_is_refused_when_manual_linking_is_off() {
+    // The binary's main stack has manual linking off (GoTrue's default).
+    let c = crate::anon().await;
+    let address = email("no-linking");
+    c.auth()
+        .sign_up(SignUpCredentials::email(&address, "account password"))
+        .await
+        .unwrap();
+    let otp = crate::stack().await.mailbox().latest_otp(&address).unwrap();
+    c.auth()
+        .verify_otp(VerifyOtpParams::email(&address, otp, OtpType::Signup))
+        .await
+        .unwrap();
+    let err = c
+        .auth()
+        .link_identity(SignInWithOAuthCredentials::new("github"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(&ErrorCode::ManualLinkingDisabled),
+        "{err:?}"
+    );
+}

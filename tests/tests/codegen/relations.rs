@@ -1,0 +1,86 @@
+//! Relations codegen names because a table relates to another in several ways: the rich
+//! fixture's self-referencing `categories.parent_id`, queried through the generated module.
+
+use supabase_core::create_client;
+use supabase_core::prelude::*;
+
+use crate::fixture_stack;
+use crate::rich_generated::public::{Categories, CategoriesInsert, categories};
+
+#[derive(Select, Debug, PartialEq, serde::Deserialize)]
+#[supabase(from = Categories)]
+struct CategoryName {
+    name: String,
+}
+
+/// Up the tree (to-one, through the FK column) and down (to-many), and a count of children.
+#[derive(Select, Debug, PartialEq, serde::Deserialize)]
+#[supabase(from = Categories)]
+struct CategoryTree {
+    name: String,
+    #[supabase(embed, via = parent)]
+    parent: Option<CategoryName>,
+    #[supabase(embed, via = categories_by_parent)]
+    categories_by_parent: Vec<CategoryName>,
+    #[supabase(count = Categories, via = categories_by_parent)]
+    children: EmbeddedCount,
+}
+
+#[tokio::test]
+async fn a_self_reference_embeds_both_ways() {
+    assert_eq!(
+        CategoryTree::select(),
+        "name,parent:parent_id(name),categories_by_parent:categories!parent_id(name),\
+         children:categories!parent_id(count)"
+    );
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let tag = supabase_tests::unique_id();
+    let root = client
+        .from::<Categories>()
+        .insert(CategoriesInsert::new(format!("root-{tag}")))
+        .single()
+        .await
+        .expect("insert the root");
+    client
+        .from::<Categories>()
+        .insert_many(
+            ["a", "b"].map(|n| CategoriesInsert::new(format!("{n}-{tag}")).parent_id(root.id)),
+        )
+        .await
+        .expect("insert the children");
+    let rows = client
+        .from::<Categories>()
+        .select_as::<CategoryTree>()
+        .like(categories::name, &format!("%-{tag}"))
+        .order(categories::name.asc())
+        .order_embedded_via(categories::categories_by_parent, categories::name.asc())
+        .await
+        .expect("select the tree");
+    let name = |n: &str| CategoryName {
+        name: format!("{n}-{tag}"),
+    };
+    assert_eq!(
+        rows,
+        [
+            CategoryTree {
+                name: format!("a-{tag}"),
+                parent: Some(name("root")),
+                categories_by_parent: vec![],
+                children: EmbeddedCount(0),
+            },
+            CategoryTree {
+                name: format!("b-{tag}"),
+                parent: Some(name("root")),
+                categories_by_parent: vec![],
+                children: EmbeddedCount(0),
+            },
+            CategoryTree {
+                name: format!("root-{tag}"),
+                parent: None,
+                categories_by_parent: vec![name("a"), name("b")],
+                children: EmbeddedCount(2),
+            },
+        ]
+    );
+}

@@ -1,0 +1,215 @@
+//! Binary broadcast frames of the 2.0.0 serializer (realtime-js `src/lib/serializer.ts`,
+//! supabase/realtime `v2_serializer.ex`): bytes in and out, JSON payloads pushed in binary
+//! frames as current realtime-js sends them, and what 1.0.0 sockets get instead.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use supabase_core::realtime::{ChannelConfig, RealtimeError, RealtimeOptions, Vsn};
+use supabase_core::{Client, ClientOptions, Error};
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+use crate::wsproxy::{Sent, WsProxy};
+use crate::{anon, next, options, room, stack};
+
+fn v1_client(url: &str, key: &str) -> Client {
+    Client::new(
+        url,
+        key,
+        ClientOptions::default().realtime(RealtimeOptions::default().vsn(Vsn::V1)),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn bytes_are_broadcast_in_binary_frames_and_received_as_bytes() {
+    let stack = stack().await;
+    let name = room();
+    let receiver = anon().await;
+    let channel = receiver.channel(&name, ChannelConfig::default());
+    let mut heard = channel.broadcast_stream("*");
+    channel.subscribe().await.unwrap();
+    // A 1.0.0 socket cannot carry bytes: the server leaves them out and sends the JSON ones.
+    let old = v1_client(&stack.url(), stack.anon_key());
+    let old_channel = old.channel(&name, ChannelConfig::default());
+    let mut old_heard = old_channel.broadcast_stream("*");
+    old_channel.subscribe().await.unwrap();
+
+    let proxy = WsProxy::start(&stack.url()).await;
+    let sender = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+    let sending = sender
+        .channel(
+            &name,
+            ChannelConfig::default()
+                .broadcast_ack(true)
+                .broadcast_self(true),
+        )
+        .subscribe()
+        .await
+        .unwrap();
+    let mut own = sending.broadcast_stream("blob");
+    // Every byte value, and not UTF-8.
+    let bytes: Vec<u8> = (0..=255u8).rev().chain(0..=255u8).collect();
+    sending
+        .send_broadcast_binary("blob", bytes.clone())
+        .await
+        .unwrap();
+    sending
+        .send_broadcast("after", json!({"n": 1}))
+        .await
+        .unwrap();
+
+    let got = next(&mut heard).await;
+    assert_eq!(got.event, "blob");
+    assert_eq!(got.binary.as_deref(), Some(&bytes[..]));
+    assert_eq!(got.payload, Value::Null);
+    let then = next(&mut heard).await;
+    assert_eq!(
+        (then.event.as_str(), &then.payload),
+        ("after", &json!({"n": 1}))
+    );
+    assert!(then.binary.is_none());
+    // `self: true`: the sender hears its own bytes.
+    assert_eq!(next(&mut own).await.binary.as_deref(), Some(&bytes[..]));
+    // Commit order: the 1.0.0 socket's first broadcast is the JSON one.
+    let first_old = next(&mut old_heard).await;
+    assert_eq!(first_old.event, "after");
+
+    // On the wire: a kind-3 frame with the join ref, ref, topic, event, binary encoding, bytes.
+    let frames: Vec<Vec<u8>> = proxy
+        .sent()
+        .into_iter()
+        .filter_map(|s| match s {
+            Sent::Binary(b) => Some(b),
+            Sent::Text(_) => None,
+        })
+        .collect();
+    assert_eq!(frames.len(), 1, "only the bytes went binary");
+    let frame = &frames[0];
+    let topic = format!("realtime:{name}");
+    assert_eq!(frame[0], 3);
+    assert_eq!(usize::from(frame[3]), topic.len());
+    assert_eq!(frame[4], 4, "`blob`");
+    assert_eq!(frame[5..7], [0, 0], "no metadata, binary encoding");
+    assert!(frame.ends_with(&bytes));
+}
+
+#[tokio::test]
+async fn binary_broadcasts_need_a_joined_2_0_0_channel() {
+    let stack = stack().await;
+    let client = anon().await;
+    let err = client
+        .channel(room(), ChannelConfig::default())
+        .send_broadcast_binary("blob", vec![1u8, 2])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Realtime(RealtimeError::NotConnected(m)) if m.contains("REST")),
+        "{err:?}"
+    );
+    let old = v1_client(&stack.url(), stack.anon_key());
+    let channel = old
+        .channel(room(), ChannelConfig::default())
+        .subscribe()
+        .await
+        .unwrap();
+    let err = channel
+        .send_broadcast_binary("blob", vec![1u8])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Realtime(RealtimeError::Binary(_))),
+        "{err:?}"
+    );
+    // A topic too long for a binary frame's one-byte length.
+    let long = anon()
+        .await
+        .channel("x".repeat(300), ChannelConfig::default())
+        .subscribe()
+        .await
+        .unwrap();
+    let err = long
+        .send_broadcast_binary("blob", vec![1u8])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Realtime(RealtimeError::Binary(m)) if m.contains("topic")),
+        "{err:?}"
+    );
+}
+
+/// What current realtime-js sends for every `send({type: 'broadcast', ...})`: a kind-3 frame
+/// with a JSON-encoded payload. Spoken here over a raw WebSocket.
+#[tokio::test]
+async fn a_json_payload_in_a_binary_push_reaches_both_serializers_as_json() {
+    let stack = stack().await;
+    let name = room();
+    let topic = format!("realtime:{name}");
+    let receiver = anon().await;
+    let channel = receiver.channel(&name, ChannelConfig::default());
+    let mut heard = channel.broadcast_stream("cursor");
+    channel.subscribe().await.unwrap();
+    let old = v1_client(&stack.url(), stack.anon_key());
+    let old_channel = old.channel(&name, ChannelConfig::default());
+    let mut old_heard = old_channel.broadcast_stream("cursor");
+    old_channel.subscribe().await.unwrap();
+
+    let url = format!(
+        "{}/realtime/v1/websocket?apikey={}&vsn=2.0.0",
+        stack.url().replace("http://", "ws://"),
+        stack.anon_key()
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let join = json!(["1", "1", topic, "phx_join", {
+        "config": {"broadcast": {"ack": true, "self": false}, "presence": {"key": "", "enabled": false},
+                   "postgres_changes": [], "private": false},
+        "access_token": stack.anon_key(),
+    }]);
+    ws.send(Ws::text(join.to_string())).await.unwrap();
+    let reply = next_text(&mut ws).await;
+    assert_eq!(reply[4]["status"], "ok", "{reply}");
+
+    let payload = br#"{"x":3,"y":[1,2]}"#;
+    let mut frame = vec![3, 1, 1, u8::try_from(topic.len()).unwrap(), 6, 0, 1];
+    frame.extend_from_slice(b"12");
+    frame.extend_from_slice(topic.as_bytes());
+    frame.extend_from_slice(b"cursor");
+    frame.extend_from_slice(payload);
+    ws.send(Ws::binary(frame)).await.unwrap();
+    let ack = next_text(&mut ws).await;
+    assert_eq!(
+        ack,
+        json!(["1", "2", topic, "phx_reply", {"status": "ok", "response": {}}])
+    );
+
+    let got = next(&mut heard).await;
+    assert_eq!(got.payload, json!({"x": 3, "y": [1, 2]}));
+    assert!(got.binary.is_none());
+    let got_old = next(&mut old_heard).await;
+    assert_eq!(got_old.payload, json!({"x": 3, "y": [1, 2]}));
+
+    // A binary frame of a kind channels do not take is ignored; the socket stays usable.
+    ws.send(Ws::binary(vec![7u8, 0, 0])).await.unwrap();
+    ws.send(Ws::text(
+        json!([null, "3", "phoenix", "heartbeat", {}]).to_string(),
+    ))
+    .await
+    .unwrap();
+    let beat = next_text(&mut ws).await;
+    assert_eq!(beat[1], "3");
+}
+
+async fn next_text<S>(ws: &mut S) -> Value
+where
+    S: futures_util::Stream<Item = Result<Ws, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("no frame within 10 s")
+            .expect("socket open")
+            .expect("frame");
+        if let Ws::Text(text) = frame {
+            return serde_json::from_str(text.as_str()).unwrap();
+        }
+    }
+}

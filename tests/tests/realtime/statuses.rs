@@ -1,0 +1,170 @@
+//! Every subscribe status end to end: SUBSCRIBED, TIMED_OUT (a join that gets no reply),
+//! CHANNEL_ERROR (a private channel RLS refuses; a server that stops answering heartbeats),
+//! CLOSED (unsubscribe). The silent server is played by [`WsProxy`] swallowing frames.
+
+use std::time::Duration;
+
+use serde_json::json;
+use supabase_core::realtime::{ChannelConfig, RealtimeError, RealtimeOptions, SubscribeStatus};
+use supabase_core::{Client, ClientOptions, Error};
+
+use crate::wsproxy::WsProxy;
+use crate::{anon, next, options, room, stack, user_token, uuid};
+
+#[tokio::test]
+async fn a_server_that_stops_answering_heartbeats_is_left_and_every_channel_rejoins() {
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    // Heartbeats every 2 s (`options()`): one unanswered when the next is due closes the socket.
+    let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+    let name = room();
+    let channel = client.channel(&name, ChannelConfig::default());
+    let mut heard = channel.broadcast_stream("after");
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    assert_eq!(client.realtime().connection_count(), 1);
+
+    proxy.swallow("heartbeat");
+    let (status, err) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    assert!(
+        matches!(&err, Some(RealtimeError::NotConnected(why)) if why == "heartbeat timeout"),
+        "{err:?}"
+    );
+    assert!(!proxy.sent_events("heartbeat").is_empty());
+    proxy.swallow_nothing();
+
+    // A new connection, the channel joined again on it, and events flow.
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    assert!(client.realtime().connection_count() >= 2);
+    assert!(channel.is_joined());
+    anon()
+        .await
+        .channel(&name, ChannelConfig::default())
+        .send_broadcast("after", json!({"reconnected": true}))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut heard).await.payload, json!({"reconnected": true}));
+}
+
+#[tokio::test]
+async fn a_join_without_reply_is_timed_out_then_retried_until_subscribed() {
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    proxy.swallow("phx_join");
+    let fast = ClientOptions::default().realtime(
+        RealtimeOptions::default()
+            .timeout(Duration::from_secs(1))
+            .reconnect_backoff(Duration::from_millis(50), Duration::from_millis(200)),
+    );
+    let client = Client::new(&proxy.url, stack.anon_key(), fast).unwrap();
+    let channel = client.channel(room(), ChannelConfig::default());
+    let mut statuses = channel.status_stream();
+    // The reference's form: `subscribe(callback)` sees TIMED_OUT.
+    let (tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let err = channel
+        .subscribe_with(move |status, err| {
+            let _ = tx.send((status, err.cloned()));
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Realtime(RealtimeError::Timeout { event, .. }) if event == "phx_join"),
+        "{err:?}"
+    );
+    let (status, err) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::TimedOut);
+    assert!(
+        matches!(err, Some(RealtimeError::Timeout { .. })),
+        "{err:?}"
+    );
+    let (status, _) = tokio::time::timeout(Duration::from_secs(10), seen.recv())
+        .await
+        .expect("callback called")
+        .expect("callback alive");
+    assert_eq!(status, SubscribeStatus::TimedOut);
+    assert!(!channel.is_joined());
+
+    // The server answers again: the rejoin timer's next join succeeds (joins already in flight
+    // may time out first).
+    proxy.swallow_nothing();
+    loop {
+        match next(&mut statuses).await {
+            (SubscribeStatus::Subscribed, None) => break,
+            (SubscribeStatus::TimedOut, Some(RealtimeError::Timeout { .. })) => {}
+            other => panic!("unexpected status {other:?}"),
+        }
+    }
+    assert!(channel.is_joined());
+    assert!(proxy.sent_events("phx_join").len() >= 2);
+    assert_eq!(client.realtime().connection_count(), 1, "same socket");
+}
+
+#[tokio::test]
+async fn a_private_channel_refused_by_rls_is_channel_error() {
+    let client = anon().await;
+    // The policies (a migration of the reference project) let a user read `private-<id>` only.
+    client
+        .realtime()
+        .set_auth(Some(&user_token(&uuid().await).await));
+    let channel = client.channel(
+        format!("private-{}", uuid().await),
+        ChannelConfig::default().private(true),
+    );
+    let mut statuses = channel.status_stream();
+    let err = channel.subscribe().await.unwrap_err();
+    let (status, reported) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    match reported {
+        Some(RealtimeError::JoinRefused { reason, topic }) => {
+            assert_eq!(topic, channel.topic());
+            assert!(
+                reason.starts_with(
+                    "Unauthorized: You do not have permissions to read from this Channel topic"
+                ),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        err,
+        Error::Realtime(RealtimeError::JoinRefused { .. })
+    ));
+    assert!(!channel.is_joined());
+}
+
+#[tokio::test]
+async fn unsubscribe_is_closed_and_the_channel_can_join_again() {
+    let client = anon().await;
+    let name = room();
+    let channel = client.channel(&name, ChannelConfig::default());
+    let mut heard = channel.broadcast_stream("ping");
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap();
+    assert_eq!(
+        next(&mut statuses).await,
+        (SubscribeStatus::Subscribed, None)
+    );
+
+    channel.unsubscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await, (SubscribeStatus::Closed, None));
+    assert!(!channel.is_joined());
+    // Still known to the client (unsubscribe is not remove_channel), and it can join again.
+    assert_eq!(client.get_channels(), vec![channel.clone()]);
+    channel.subscribe().await.unwrap();
+    assert_eq!(
+        next(&mut statuses).await,
+        (SubscribeStatus::Subscribed, None)
+    );
+    anon()
+        .await
+        .channel(&name, ChannelConfig::default())
+        .send_broadcast("ping", json!({"again": 1}))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut heard).await.payload, json!({"again": 1}));
+    client.remove_channel(&channel).await.unwrap();
+    assert_eq!(next(&mut statuses).await, (SubscribeStatus::Closed, None));
+}

@@ -1,0 +1,179 @@
+//! A WebSocket-aware proxy in front of the stack: it forwards plain HTTP as it is, and for
+//! WebSocket connections it forwards frame by frame, recording what the client sent and
+//! swallowing the client's frames of chosen events (a server that stops answering heartbeats,
+//! a join that never gets a reply). No test hook in the stand-in: the proxy plays the network.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+/// A frame the client sent, as the proxy saw it.
+#[derive(Debug, Clone)]
+pub(crate) enum Sent {
+    /// A text frame, decoded as JSON (`[join_ref, ref, topic, event, payload]` in vsn 2.0.0).
+    Text(Value),
+    /// A binary frame.
+    Binary(Vec<u8>),
+}
+
+impl Sent {
+    /// The Phoenix event of a text frame.
+    pub(crate) fn event(&self) -> Option<&str> {
+        match self {
+            Sent::Text(Value::Array(items)) => items.get(3)?.as_str(),
+            Sent::Text(v) => v["event"].as_str(),
+            Sent::Binary(_) => None,
+        }
+    }
+
+    /// The payload of a text frame.
+    pub(crate) fn payload(&self) -> Option<&Value> {
+        match self {
+            Sent::Text(Value::Array(items)) => items.get(4),
+            Sent::Text(v) => v.get("payload"),
+            Sent::Binary(_) => None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    swallowed: Mutex<HashSet<String>>,
+    sent: Mutex<Vec<Sent>>,
+}
+
+pub(crate) struct WsProxy {
+    pub(crate) url: String,
+    inner: Arc<Inner>,
+}
+
+impl WsProxy {
+    pub(crate) async fn start(upstream: &str) -> WsProxy {
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let inner = Arc::new(Inner::default());
+        let shared = Arc::clone(&inner);
+        tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                tokio::spawn(serve(inbound, upstream.clone(), Arc::clone(&shared)));
+            }
+        });
+        WsProxy { url, inner }
+    }
+
+    /// Drops (does not forward) the client's frames whose event is `event`.
+    pub(crate) fn swallow(&self, event: &str) {
+        self.inner
+            .swallowed
+            .lock()
+            .unwrap()
+            .insert(event.to_owned());
+    }
+
+    /// Forwards every frame again.
+    pub(crate) fn swallow_nothing(&self) {
+        self.inner.swallowed.lock().unwrap().clear();
+    }
+
+    /// Every frame the client sent so far (swallowed ones included).
+    pub(crate) fn sent(&self) -> Vec<Sent> {
+        self.inner.sent.lock().unwrap().clone()
+    }
+
+    /// The client's frames of `event`.
+    pub(crate) fn sent_events(&self, event: &str) -> Vec<Sent> {
+        self.sent()
+            .into_iter()
+            .filter(|s| s.event() == Some(event))
+            .collect()
+    }
+}
+
+/// Reads (without consuming) the request head, to tell a WebSocket upgrade from plain HTTP.
+async fn peek_head(stream: &TcpStream) -> Option<String> {
+    let mut buf = vec![0u8; 16 * 1024];
+    for _ in 0..200 {
+        let n = stream.peek(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if head.contains("\r\n\r\n") {
+            return Some(head);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    None
+}
+
+// The handshake callback's signature (an `ErrorResponse` error) is tungstenite's.
+#[allow(clippy::result_large_err)]
+async fn serve(mut inbound: TcpStream, upstream: String, inner: Arc<Inner>) {
+    let Some(head) = peek_head(&inbound).await else {
+        let _ = inbound.shutdown().await;
+        return;
+    };
+    if !head.to_ascii_lowercase().contains("upgrade: websocket") {
+        if let Ok(mut outbound) = TcpStream::connect(&upstream).await {
+            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+        }
+        return;
+    }
+    let mut path = String::new();
+    let accepted = tokio_tungstenite::accept_hdr_async(inbound, |req: &Request, resp: Response| {
+        path = req.uri().to_string();
+        Ok(resp)
+    })
+    .await;
+    let Ok(client) = accepted else { return };
+    let Ok((server, _)) = tokio_tungstenite::connect_async(format!("ws://{upstream}{path}")).await
+    else {
+        return;
+    };
+    let (mut to_client, mut from_client) = client.split();
+    let (mut to_server, mut from_server) = server.split();
+    let up = async {
+        while let Some(Ok(frame)) = from_client.next().await {
+            let seen = match &frame {
+                Message::Text(text) => Some(Sent::Text(
+                    serde_json::from_str(text.as_str()).unwrap_or(Value::Null),
+                )),
+                Message::Binary(bytes) => Some(Sent::Binary(bytes.to_vec())),
+                _ => None,
+            };
+            if let Some(seen) = seen {
+                let swallow = seen
+                    .event()
+                    .is_some_and(|e| inner.swallowed.lock().unwrap().contains(e));
+                inner.sent.lock().unwrap().push(seen);
+                if swallow {
+                    continue;
+                }
+            }
+            if to_server.send(frame).await.is_err() {
+                break;
+            }
+        }
+        let _ = to_server.close().await;
+    };
+    let down = async {
+        while let Some(Ok(frame)) = from_server.next().await {
+            if to_client.send(frame).await.is_err() {
+                break;
+            }
+        }
+        let _ = to_client.close().await;
+    };
+    // Either side ending ends the connection.
+    tokio::select! {
+        () = up => {}
+        () = down => {}
+    }
+}

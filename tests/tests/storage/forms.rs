@@ -1,0 +1,185 @@
+//! `multipart/form-data` uploads (what storage-js sends for a `Blob`/`File`) next to raw-body
+//! uploads, on the same routes.
+
+use supabase_core::Error;
+use supabase_core::storage::{BucketOptions, FileOptions, UploadBody};
+use supabase_tests::reference_stack;
+
+use super::bucket;
+
+#[tokio::test]
+async fn client_uploads_both_body_kinds() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, b"%PDF-1.4 streamed from a file").unwrap();
+
+    for (path, multipart) in [("raw/a.png", false), ("form/a.png", true)] {
+        files
+            .upload(
+                path,
+                b"\x89PNG bytes".to_vec(),
+                FileOptions::new()
+                    .cache_control("60")
+                    .metadata(serde_json::json!({"kind": path}))
+                    .multipart(multipart),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            files.download(path).await.unwrap().as_ref(),
+            b"\x89PNG bytes"
+        );
+        let info = files.info(path).await.unwrap();
+        assert_eq!(info.content_type.as_deref(), Some("image/png"), "{path}");
+        assert_eq!(info.cache_control.as_deref(), Some("max-age=60"), "{path}");
+        assert_eq!(info.metadata, Some(serde_json::json!({"kind": path})));
+        assert_eq!(info.size, Some(10));
+    }
+
+    // A file streamed as a form part, then replaced (update) as a form.
+    files
+        .upload(
+            "form/doc.pdf",
+            UploadBody::file(&file),
+            FileOptions::new().multipart(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        files
+            .info("form/doc.pdf")
+            .await
+            .unwrap()
+            .content_type
+            .as_deref(),
+        Some("application/pdf")
+    );
+    files
+        .update(
+            "form/doc.pdf",
+            "v2",
+            FileOptions::new()
+                .content_type("text/plain")
+                .multipart(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        files.download("form/doc.pdf").await.unwrap().as_ref(),
+        b"v2"
+    );
+    assert_eq!(
+        files
+            .info("form/doc.pdf")
+            .await
+            .unwrap()
+            .content_type
+            .as_deref(),
+        Some("text/plain")
+    );
+
+    // Signed upload URLs take forms too.
+    let signed = files
+        .create_signed_upload_url("form/signed.txt")
+        .await
+        .unwrap();
+    files
+        .upload_to_signed_url(
+            "form/signed.txt",
+            signed.token.expose(),
+            "via a signed URL",
+            FileOptions::new().multipart(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        files.download("form/signed.txt").await.unwrap().as_ref(),
+        b"via a signed URL"
+    );
+}
+
+#[tokio::test]
+async fn form_rules_and_limits_apply() {
+    let (_, files) = bucket(
+        BucketOptions::new()
+            .allowed_mime_types(["image/*"])
+            .file_size_limit(16),
+    )
+    .await;
+
+    // The part's type is checked against the bucket.
+    let Err(Error::Storage(e)) = files
+        .upload(
+            "t.txt",
+            "hello",
+            FileOptions::new()
+                .content_type("text/plain")
+                .multipart(true),
+        )
+        .await
+    else {
+        panic!("a disallowed mime type was accepted")
+    };
+    assert_eq!(e.status.as_u16(), 415, "{e:?}");
+
+    // Oversized: 413, and nothing is left behind.
+    let Err(Error::Storage(e)) = files
+        .upload("big.png", vec![7u8; 17], FileOptions::new().multipart(true))
+        .await
+    else {
+        panic!("an oversized upload was accepted")
+    };
+    assert_eq!(e.status.as_u16(), 413, "{e:?}");
+    assert!(!files.exists("big.png").await.unwrap());
+}
+
+#[tokio::test]
+async fn hand_made_forms_follow_storage_api() {
+    let (name, files) = bucket(BucketOptions::new()).await;
+    let stack = reference_stack().await;
+    let url = |path: &str| format!("{}/storage/v1/object/{name}/{path}", stack.url());
+    let http = reqwest::Client::new();
+    let key = stack.service_role_key();
+
+    // A `contentType` field wins over the part's type; `userMetadata` is read too.
+    let form = reqwest::multipart::Form::new()
+        .text("contentType", "text/csv")
+        .text("userMetadata", r#"{"a":1}"#)
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"x,y\n1,2\n".to_vec())
+                .file_name("data.bin")
+                .mime_str("application/octet-stream")
+                .unwrap(),
+        );
+    let resp = http
+        .post(url("hand/data.csv"))
+        .bearer_auth(key)
+        .header("apikey", key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+    let info = files.info("hand/data.csv").await.unwrap();
+    assert_eq!(info.content_type.as_deref(), Some("text/csv"));
+    assert_eq!(info.cache_control.as_deref(), Some("no-cache"));
+    assert_eq!(info.metadata, Some(serde_json::json!({"a": 1})));
+
+    // Fields only, no file: "No content provided".
+    let form = reqwest::multipart::Form::new().text("cacheControl", "60");
+    let resp = http
+        .post(url("hand/empty.bin"))
+        .bearer_auth(key)
+        .header("apikey", key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["statusCode"], "400");
+    assert_eq!(body["message"], "No content provided");
+    assert!(!files.exists("hand/empty.bin").await.unwrap());
+}
