@@ -342,25 +342,46 @@ fn parse_http(data: &[u8]) -> (StatusCode, HeaderMap, &[u8]) {
 // ---------------------------------------------------------------------------------------------
 // realtime_frame
 
-/// Realtime frame decoding: the input is one WebSocket text frame (binary frames are not read
-/// by the client).
+/// Realtime frame decoding: the input is one WebSocket frame, read both as a binary frame
+/// (vsn 2.0.0 user broadcast: kind, lengths, topic, event, metadata, payload) and, when UTF-8, as
+/// a text frame.
 ///
-/// Properties: a decoded frame re-encodes, in both `vsn` forms, to a frame that decodes to the
-/// same message (refs sent as numbers come back as their text); the payload goes through what a
-/// channel does with it (`postgres_changes` parsing, presence state and diffs in both orders)
-/// without panicking.
+/// Properties: a binary frame's topic and event are the lengths its header says and a binary
+/// payload is the frame's tail; a decoded frame re-encodes, in both text forms, to a frame that
+/// decodes to the same message (refs sent as numbers come back as their text); the payload goes
+/// through what a channel does with it (`postgres_changes` parsing, presence state and diffs in
+/// both orders) without panicking.
 pub fn realtime_frame(data: &[u8]) {
+    if let Ok((frame, binary)) = fuzz::realtime_decode_binary(data) {
+        assert_eq!(frame.2.len(), usize::from(data[1]), "topic length");
+        if let Some(bytes) = &binary {
+            assert!(
+                data.ends_with(bytes),
+                "the binary payload is the frame's tail"
+            );
+        }
+        round_trip(&frame);
+        handle(frame);
+    }
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(frame) = fuzz::realtime_decode(text) else {
-        return;
-    };
+    if let Ok(frame) = fuzz::realtime_decode(text) {
+        round_trip(&frame);
+        handle(frame);
+    }
+}
+
+fn round_trip(frame: &fuzz::Frame) {
     for v2 in [false, true] {
         let encoded = fuzz::realtime_encode(frame.clone(), v2);
         let again = fuzz::realtime_decode(&encoded).expect("an encoded frame decodes");
-        assert_eq!(again, frame, "vsn {}: {encoded}", if v2 { 2 } else { 1 });
+        assert_eq!(&again, frame, "vsn {}: {encoded}", if v2 { 2 } else { 1 });
     }
+}
+
+/// What a channel does with a frame's payload.
+fn handle(frame: fuzz::Frame) {
     let (join_ref, _, _, _, payload) = frame;
     if let Some((_, change)) = fuzz::realtime_change(&payload) {
         assert!(change.new.is_object() && change.old.is_object());

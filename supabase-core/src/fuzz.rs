@@ -88,6 +88,16 @@ pub fn realtime_decode(text: &str) -> std::result::Result<Frame, String> {
     Ok((m.join_ref, m.ref_, m.topic, m.event, m.payload))
 }
 
+/// Decodes one realtime binary frame (vsn 2.0.0 user broadcast): the message and, for a binary
+/// payload, its bytes.
+pub fn realtime_decode_binary(
+    frame: &[u8],
+) -> std::result::Result<(Frame, Option<Vec<u8>>), String> {
+    let m = crate::realtime::protocol::Message::decode_binary(frame).map_err(|e| e.to_string())?;
+    let binary = m.binary.map(|b| b.to_vec());
+    Ok(((m.join_ref, m.ref_, m.topic, m.event, m.payload), binary))
+}
+
 /// Encodes a Phoenix message as the socket sends it (`v2`: the array form).
 pub fn realtime_encode(frame: Frame, v2: bool) -> String {
     let (join_ref, ref_, topic, event, payload) = frame;

@@ -1,6 +1,6 @@
-//! Replays every committed fuzz corpus file (`fuzz/corpus/<target>/*`) through the fuzz target
-//! bodies (`fuzz/src/lib.rs`), on stable and without libFuzzer, so the targets keep compiling
-//! and every input that once crashed stays fixed. Fuzzing itself: `cargo xtask fuzz --minutes N`.
+//! Replays every committed fuzz input (`fuzz/seeds/<target>/*`, `fuzz/corpus/<target>/*`)
+//! through the fuzz target bodies (`fuzz/src/lib.rs`), on stable and without libFuzzer, so the
+//! targets keep compiling and every input that once crashed stays fixed. Fuzzing itself: `cargo xtask fuzz --minutes N`.
 
 use std::path::{Path, PathBuf};
 
@@ -8,12 +8,16 @@ use std::path::{Path, PathBuf};
 #[path = "../../fuzz/src/lib.rs"]
 mod targets;
 
-fn corpus(target: &str) -> Vec<PathBuf> {
+/// The files of `fuzz/<kind>/<target>/`, sorted; none when the directory does not exist.
+fn inputs(kind: &str, target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
+        .join("../fuzz")
+        .join(kind)
         .join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
         .map(|entry| entry.expect("a directory entry").path())
         .filter(|p| p.is_file())
         .collect();
@@ -21,11 +25,13 @@ fn corpus(target: &str) -> Vec<PathBuf> {
     files
 }
 
+/// Runs `body` on every seed (hand-written inputs and past crashes) and every corpus input.
 fn replay(target: &str, body: fn(&[u8])) {
-    let files = corpus(target);
-    assert!(!files.is_empty(), "the {target} corpus is empty");
-    for file in &files {
-        let data = std::fs::read(file).expect("a corpus file");
+    let seeds = inputs("seeds", target);
+    assert!(!seeds.is_empty(), "fuzz/seeds/{target} is empty");
+    let files = seeds.into_iter().chain(inputs("corpus", target));
+    for file in files {
+        let data = std::fs::read(&file).expect("a fuzz input");
         if let Err(panic) = std::panic::catch_unwind(|| body(&data)) {
             let message = panic
                 .downcast_ref::<String>()

@@ -8,8 +8,10 @@
 //!   code under test has no `unsafe`); debug assertions and overflow checks on (`-a`), so an
 //!   arithmetic overflow is a crash as in the test profile. cargo-fuzz's other flags (SanitizerCoverage
 //!   passes, `--cfg fuzzing`) are stable.
-//! - The corpus is `fuzz/corpus/<target>/` (committed; new inputs are added there and the
-//!   directory is minimised with `cargo fuzz cmin` afterwards); crashes and hangs land in
+//! - Inputs: `fuzz/seeds/<target>/` (hand-written and captured seeds, and every input that once
+//!   crashed, with readable names; never rewritten) and `fuzz/corpus/<target>/` (what libFuzzer
+//!   found; minimised with `cargo fuzz cmin` after each run). Both are committed and replayed by
+//!   `cargo test -p supabase-tests --test fuzz_corpus`. Crashes and hangs land in
 //!   `fuzz/artifacts/<target>/` and fail the command, naming the input and how to replay it.
 //! - Builds go to `$CARGO_TARGET_DIR/fuzz` (else `target/fuzz`): the instrumented flags would
 //!   otherwise invalidate the normal build's cache.
@@ -89,10 +91,16 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), String> {
     let mut failures = Vec::new();
     for target in &targets {
         let corpus = fuzz_dir.join("corpus").join(target);
+        let seeds = fuzz_dir.join("seeds").join(target);
+        std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
         let artifacts = fuzz_dir.join("artifacts").join(target);
         std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
         let before = count(&corpus);
-        println!("==> {target}: {} on {before} corpus inputs", secs(share));
+        println!(
+            "==> {target}: {} on {} seeds and {before} corpus inputs",
+            secs(share),
+            count(&seeds)
+        );
         let run_started = SystemTime::now();
         let max_total_time = format!("-max_total_time={}", share.as_secs().max(1));
         let timeout = format!("-timeout={HANG_SECS}");
@@ -103,6 +111,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), String> {
             "--debug-assertions",
             target,
             &corpus.display().to_string(),
+            &seeds.display().to_string(),
             "--",
             &max_total_time,
             &timeout,
@@ -124,14 +133,15 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), String> {
                         input.display()
                     );
                     println!(
-                        "    keep it: copy it to fuzz/corpus/{target}/ once fixed \
-                         (`cargo test -p supabase-tests --test fuzz_corpus` replays it)"
+                        "    keep it: copy it to fuzz/seeds/{target}/ with a telling name once \
+                         fixed (`cargo test -p supabase-tests --test fuzz_corpus` replays it)"
                     );
                 }
                 continue;
             }
         }
-        // Keep the corpus small: only inputs that add coverage.
+        // Keep the corpus small: only inputs that add an edge or a comparison feature (hit
+        // counters ignored). The merge renames files to their SHA-1, hence the separate seeds.
         status(command(&[
             "cmin",
             "--sanitizer",
@@ -139,6 +149,8 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), String> {
             "--debug-assertions",
             target,
             &corpus.display().to_string(),
+            "--",
+            "-use_counters=0",
         ]))
         .map_err(|e| format!("cargo fuzz cmin {target}: {e}"))?;
         println!("    ok: corpus {before} -> {} inputs", count(&corpus));

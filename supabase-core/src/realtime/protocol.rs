@@ -279,6 +279,15 @@ mod tests {
     }
 
     #[test]
+    fn floats_decode_exactly() {
+        // Found by the `realtime_frame` fuzz target: without serde_json's `float_roundtrip`,
+        // `302770e55` decoded one ULP off, so a float8 column's value changed on the way.
+        let m = Message::decode(r#"[null,null,"t","e",{"x":302770e55}]"#).unwrap();
+        assert_eq!(m.payload["x"].as_f64(), Some(3.0277e60));
+        assert_eq!(Message::decode(&m.encode(Vsn::V2)).unwrap(), m);
+    }
+
+    #[test]
     fn malformed_frames_are_errors() {
         for bad in [
             "",
