@@ -35,7 +35,7 @@ use crate::http::HttpRequest;
 /// # Ok(()) }
 /// ```
 ///
-/// `M` is [`Async`] (awaited) or [`Blocking`] (from [`crate::blocking`], run with
+/// `M` is [`Async`] (awaited) or [`Blocking`] (from `supabase_core::blocking`, feature `blocking`; run with
 /// `execute()`); filters and modifiers are the same for both.
 #[must_use = "a query does nothing until it is awaited"]
 pub struct Builder<T = serde_json::Value, M = Async> {
