@@ -333,9 +333,12 @@ async fn storage_cell(op: Op, client: &Client, a: &User) -> Observed {
 // ---- realtime ----
 
 /// Subscribes every actor to all changes in `public`, then (as superuser) inserts, updates and
-/// deletes one row of A, then inserts a row in `rls_open` that everyone may see. Each
-/// subscriber's events up to that sentinel are in commit order on its socket, so what has not
-/// arrived before the sentinel was not delivered: no waiting on a clock.
+/// deletes one row of A. After each write it inserts a row in `rls_open` that everyone may see
+/// (a sentinel) and reads every subscriber's events up to it: they arrive in commit order on its
+/// socket, so what has not arrived before the sentinel was not delivered (no waiting on a
+/// clock). The next write waits for the sentinel because the RLS check of a change reads the
+/// row as it is when the change is delivered (WALRUS does the same): a row already deleted
+/// would hide its own INSERT and UPDATE.
 async fn realtime_cells(actors: &Actors) -> Vec<[Observed; 4]> {
     let mut streams = Vec::new();
     for client in &actors.clients {
@@ -348,39 +351,43 @@ async fn realtime_cells(actors: &Actors) -> Vec<[Observed; 4]> {
         channel.subscribe().await.expect("subscribed");
         streams.push((channel, stream));
     }
-    let (id, sentinel) = (unique_id(), unique_id());
+    let id = unique_id();
     let a = &actors.a.id;
+    let mut per_subscriber: Vec<Vec<PostgresChangesPayload>> = vec![Vec::new(); streams.len()];
     for statement in [
         format!("insert into public.rls_items (id, owner, label) values ({id}, '{a}', 'rt')"),
         format!("update public.rls_items set label = 'rt2' where id = {id}"),
         format!("delete from public.rls_items where id = {id}"),
-        format!("insert into public.rls_open (id, label) values ({sentinel}, 'sentinel')"),
     ] {
-        stack().await.execute_sql(&statement).await.expect("write");
-    }
-
-    let mut per_subscriber = Vec::new();
-    for (channel, mut stream) in streams {
-        let mut seen: Vec<PostgresChangesPayload> = Vec::new();
-        loop {
-            let change = tokio::time::timeout(Duration::from_secs(15), stream.next())
-                .await
-                .expect("the sentinel reaches every subscriber (stalled 15 s)")
-                .expect("stream open");
-            if change.table == "rls_open" && change.new["id"] == json!(sentinel) {
-                break;
-            }
-            let key = if change.event_type == PostgresChangeEvent::Delete {
-                &change.old["id"]
-            } else {
-                &change.new["id"]
-            };
-            if change.table == "rls_items" && *key == json!(id) {
-                seen.push(change);
+        let sentinel = unique_id();
+        for sql in [
+            statement,
+            format!("insert into public.rls_open (id, label) values ({sentinel}, 'sentinel')"),
+        ] {
+            stack().await.execute_sql(&sql).await.expect("write");
+        }
+        for ((_, stream), seen) in streams.iter_mut().zip(&mut per_subscriber) {
+            loop {
+                let change = tokio::time::timeout(Duration::from_secs(15), stream.next())
+                    .await
+                    .expect("the sentinel reaches every subscriber (stalled 15 s)")
+                    .expect("stream open");
+                if change.table == "rls_open" && change.new["id"] == json!(sentinel) {
+                    break;
+                }
+                let key = if change.event_type == PostgresChangeEvent::Delete {
+                    &change.old["id"]
+                } else {
+                    &change.new["id"]
+                };
+                if change.table == "rls_items" && *key == json!(id) {
+                    seen.push(change);
+                }
             }
         }
+    }
+    for (channel, _) in streams {
         channel.unsubscribe().await.ok();
-        per_subscriber.push(seen);
     }
 
     let mut rows = Vec::new();
