@@ -8,7 +8,8 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::request::{QueryState, bulk_columns};
+use super::body::write_body;
+use super::request::QueryState;
 use super::response::{Response, decode};
 use crate::Client;
 use crate::error::{Error, Result};
@@ -72,9 +73,9 @@ impl<M> Builder<serde_json::Value, M> {
 
     /// Serialises a write's body; a list of rows also gets `columns=`.
     pub(crate) fn with_body<V: Serialize + ?Sized>(mut self, values: &V) -> Self {
-        match serde_json::to_vec(values) {
-            Ok(body) => {
-                if let Some(columns) = bulk_columns(&body) {
+        match write_body(values) {
+            Ok((body, columns)) => {
+                if let Some(columns) = columns {
                     let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
                     self.state.set_param("columns", quoted.join(","));
                 }

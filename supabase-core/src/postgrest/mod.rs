@@ -22,6 +22,7 @@
 //! Every value goes through one encoder (`encode.rs`): strings are quoted wherever PostgREST's
 //! grammar would otherwise let them end a list or open a condition.
 
+mod body;
 mod builder;
 mod condition;
 pub(crate) mod encode;

@@ -81,11 +81,16 @@ fn count_from_content_range(value: &str) -> Option<u64> {
 
 /// Decodes JSON into `T`. The happy path is plain serde_json; only a failure is decoded a second
 /// time with path tracking, to name the value that failed (tracking costs on every value).
+///
+/// The body is checked to be UTF-8 once, as a whole, and decoded as a `str`: serde_json then
+/// skips its check of each string it reads, which is a tenth of decoding a page of rows.
 pub(crate) fn decode_json<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
-    match serde_json::from_slice(body) {
-        Ok(value) => Ok(value),
-        Err(plain) => Err(locate_decode_error::<T>(status, body, &plain)),
-    }
+    let decoded = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        // Not UTF-8: serde_json names where, as part of its error.
+        Err(_) => serde_json::from_slice(body),
+    };
+    decoded.map_err(|plain| locate_decode_error::<T>(status, body, &plain))
 }
 
 fn locate_decode_error<T: DeserializeOwned>(
