@@ -138,7 +138,7 @@ impl Formatter for &mut KeyRecorder {
         if self.in_key {
             self.in_key = false;
             // Rows mostly share their keys: a lookup in a short list, no allocation.
-            if !self.columns.iter().any(|c| *c == self.key) {
+            if !self.columns.contains(&self.key) {
                 self.columns.push(self.key.clone());
             }
         }
@@ -185,7 +185,11 @@ mod tests {
 
     fn columns(value: &serde_json::Value) -> Option<Vec<String>> {
         let (body, columns) = write_body(value).unwrap();
-        assert_eq!(body, serde_json::to_vec(value).unwrap(), "the body is to_vec's");
+        assert_eq!(
+            body,
+            serde_json::to_vec(value).unwrap(),
+            "the body is to_vec's"
+        );
         columns
     }
 

@@ -85,12 +85,16 @@ fn count_from_content_range(value: &str) -> Option<u64> {
 /// The body is checked to be UTF-8 once, as a whole, and decoded as a `str`: serde_json then
 /// skips its check of each string it reads, which is a tenth of decoding a page of rows.
 pub(crate) fn decode_json<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
-    let decoded = match std::str::from_utf8(body) {
+    from_json(body).map_err(|plain| locate_decode_error::<T>(status, body, &plain))
+}
+
+/// `serde_json::from_slice`, with the UTF-8 check made once over the whole text.
+pub(crate) fn from_json<T: DeserializeOwned>(json: &[u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(json) {
         Ok(text) => serde_json::from_str(text),
         // Not UTF-8: serde_json names where, as part of its error.
-        Err(_) => serde_json::from_slice(body),
-    };
-    decoded.map_err(|plain| locate_decode_error::<T>(status, body, &plain))
+        Err(_) => serde_json::from_slice(json),
+    }
 }
 
 fn locate_decode_error<T: DeserializeOwned>(

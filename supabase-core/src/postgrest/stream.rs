@@ -7,6 +7,7 @@ use futures_util::{Stream, StreamExt};
 use http::StatusCode;
 use serde::de::DeserializeOwned;
 
+use super::response::from_json;
 use crate::Client;
 use crate::error::{Error, HttpError, PostgrestError, Result};
 use crate::http::HttpRequest;
@@ -195,7 +196,7 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                 } => {
                     match split.next_element() {
                         Ok(Some(element)) => {
-                            let item = serde_json::from_slice::<R>(&element)
+                            let item = from_json::<R>(&element)
                                 .map_err(|e| decode_error(status, index, e.to_string()));
                             let next = State::Reading {
                                 status,

@@ -1,10 +1,10 @@
 //! One workload, N times after 20 warm-up requests, so that
 //! `callgrind(N) - callgrind(0)` over N is the instructions of one request. See README.md.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use supabase_core::prelude::*;
 
-#[derive(Table, Debug, Deserialize)]
+#[derive(Table, Debug, Deserialize, Serialize, Clone)]
 #[supabase(table = "bench_rows")]
 #[allow(dead_code)]
 struct BenchRow {
@@ -17,7 +17,30 @@ struct BenchRow {
     note: Option<String>,
 }
 
+/// The same columns in `probe_insert` (no key: the insert workloads add rows run after run).
+#[derive(Table, Debug, Deserialize)]
+#[supabase(table = "probe_insert")]
+#[allow(dead_code)]
+struct ProbeInsert {
+    id: i64,
+    name: String,
+    score: f64,
+    active: bool,
+    tags: Vec<String>,
+    #[supabase(default)]
+    note: Option<String>,
+}
+
+fn row(i: i64) -> BenchRow {
+    BenchRow { id: i, name: format!("row {i}"), score: i as f64 * 1.5, active: i % 2 == 0, tags: vec!["a".into(), "b".into(), format!("t{}", i % 7)], note: (i % 3 != 0).then(|| format!("note {i}")) }
+}
+
+/// Insert batches (1000 rows each), built before any request whatever N is, so they cancel out.
+const BATCHES: usize = 120;
+
 const BENCH_TABLE: &str = "
+create table if not exists probe_insert (id bigint not null, name text not null, score double precision not null, active boolean not null, tags text[] not null, note text);
+grant select, insert on probe_insert to anon;
 create table if not exists bench_rows (id bigint primary key, name text not null, score double precision not null, active boolean not null, tags text[] not null, note text);
 insert into bench_rows select i, 'row ' || i, i * 1.5, i % 2 = 0, array['a', 'b', 't' || (i % 7)], case when i % 3 = 0 then null else 'note ' || i end from generate_series(1, 5000) as i on conflict do nothing;
 grant select on bench_rows to anon;
@@ -45,6 +68,9 @@ fn main() {
         let floor = reqwest::Client::new();
         let client = create_client(&url, &key).unwrap();
         let which = args[1].as_str();
+        let mut batches: Vec<Vec<BenchRow>> = (0..BATCHES as i64).map(|b| (b * 1000 + 1..=b * 1000 + 1000).map(row).collect()).collect();
+        let mut typed_batches: Vec<Vec<ProbeInsertInsert>> = batches.iter().map(|b| b.iter().cloned().map(|r| { let insert = ProbeInsertInsert::new(r.id, r.name, r.score, r.active, r.tags); match r.note { Some(note) => insert.note(note), None => insert } }).collect()).collect();
+        assert!(n + 20 <= BATCHES || !which.ends_with("insert"), "at most {} insert batches", BATCHES - 20);
         for i in 0..(n + 20) {
             let id = (i % 5000) as i64 + 1;
             let offset = (i % 4) * 1000;
@@ -56,6 +82,15 @@ fn main() {
                     let rows: Vec<BenchRow> = serde_json::from_slice(&body).unwrap();
                     rows.len()
                 }
+                "floor-insert" => {
+                    let body = serde_json::to_vec(&batches.pop().unwrap()).unwrap();
+                    let resp = floor.post(format!("{url}/rest/v1/probe_insert")).header("apikey", &key).header("Authorization", format!("Bearer {key}")).header("Content-Type", "application/json").header("Prefer", "return=representation").body(body).send().await.unwrap();
+                    let body = resp.bytes().await.unwrap();
+                    let rows: Vec<BenchRow> = serde_json::from_slice(&body).unwrap();
+                    rows.len()
+                }
+                "untyped-insert" => client.table("probe_insert").insert(&batches.pop().unwrap()).returning(Returning::Representation).returns::<Vec<BenchRow>>().await.unwrap().data.len(),
+                "typed-insert" => client.from::<ProbeInsert>().insert_many(typed_batches.pop().unwrap()).await.unwrap().len(),
                 "untyped" => client.table("bench_rows").select("*").eq("id", id).returns::<Vec<BenchRow>>().await.unwrap().data.len(),
                 "typed" => client.from::<BenchRow>().select().eq(bench_row::id, id).await.unwrap().len(),
                 "untyped-page" => client.table("bench_rows").select("*").range(offset as u64, offset as u64 + 999).returns::<Vec<BenchRow>>().await.unwrap().data.len(),
