@@ -88,6 +88,13 @@ async fn verify_full_with_the_ca_connects() {
     );
     introspects(&full, "verified").await;
     assert!(server_says_ssl(&full).await);
+    // The `key=value` form takes the same parameters.
+    let key_value = format!(
+        "host=localhost hostaddr=127.0.0.1 port={} user=postgres password={PASSWORD} \
+         dbname=postgres sslmode=verify-full sslrootcert={ca}",
+        server.port()
+    );
+    assert!(server_says_ssl(&key_value).await, "key=value verify-full");
     for mode in ["verify-ca", "require"] {
         let url = server.url("127.0.0.1", &[("sslmode", mode), ("sslrootcert", &ca)]);
         assert!(server_says_ssl(&url).await, "{mode}");

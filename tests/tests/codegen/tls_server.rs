@@ -177,7 +177,8 @@ impl PgServer {
         );
         let mut settings = vec![
             "listen_addresses=127.0.0.1".to_owned(),
-            format!("unix_socket_directories={}", dir.path().display()),
+            // No Unix socket (nothing uses it; a long $TMPDIR could exceed its path limit).
+            "unix_socket_directories=".to_owned(),
             "fsync=off".to_owned(),
             "shared_buffers=16MB".to_owned(),
             "max_connections=20".to_owned(),
@@ -232,6 +233,11 @@ impl PgServer {
             url.query_pairs_mut().extend_pairs(params);
         }
         url.to_string()
+    }
+
+    /// The TCP port.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
     }
 
     /// Writes `pem` into the server's directory; returns its path (for `sslrootcert`).
