@@ -15,7 +15,9 @@ use supabase_codegen::{Config, Error, Ir, check, snapshot, source};
 #[command(name = "supabase-codegen", version, about, long_about = None)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["db_url", "url", "from_snapshot"])))]
 struct Cli {
-    /// Postgres URL to introspect (postgres://user:password@host:port/db).
+    /// Postgres URL to introspect (postgres://user:password@host:port/db). TLS per libpq's
+    /// `?sslmode=` (disable, allow, prefer (default), require, verify-ca, verify-full) and
+    /// `&sslrootcert=<ca.pem>` (or `system`).
     #[arg(long)]
     db_url: Option<String>,
     /// Project URL whose PostgREST OpenAPI document to read (needs --key).

@@ -17,6 +17,23 @@ use crate::ir::*;
 /// encrypts when the server offers it, `require` always, `verify-ca` / `verify-full` also check
 /// the certificate against `sslrootcert` or the system's roots.
 pub async fn introspect(db_url: &str, schemas: &[String]) -> Result<Ir> {
+    let (client, task) = open(db_url).await?;
+    let result = introspect_client(&client, schemas).await;
+    drop(client);
+    let _ = task.await;
+    result
+}
+
+/// Connects to `db_url` exactly as [`introspect`] does (`sslmode` / `sslrootcert`, connect
+/// timeout, `application_name`), for callers that run their own queries before or instead of
+/// [`introspect_client`]. The connection runs on a task of the current runtime and closes when
+/// the client is dropped.
+pub async fn connect(db_url: &str) -> Result<Client> {
+    let (client, _task) = open(db_url).await?;
+    Ok(client)
+}
+
+async fn open(db_url: &str) -> Result<(Client, tokio::task::JoinHandle<()>)> {
     let bad_url = |message: String| Error::DbUrl {
         url: redact_db_url(db_url),
         message,
@@ -44,10 +61,7 @@ pub async fn introspect(db_url: &str, schemas: &[String]) -> Result<Ir> {
         // Errors surface through the queries.
         let _ = connection.await;
     });
-    let result = introspect_client(&client, schemas).await;
-    drop(client);
-    let _ = task.await;
-    result
+    Ok((client, task))
 }
 
 /// The driver's message with its causes (`db error: FATAL: password authentication failed ...`).

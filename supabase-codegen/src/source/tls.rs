@@ -4,13 +4,15 @@
 //! | `sslmode` | TLS | certificate checked |
 //! |---|---|---|
 //! | `disable` | never | — |
+//! | `allow` | as `prefer` (libpq tries plaintext first, then TLS; both connect wherever libpq does) | no |
 //! | `prefer` (default) | when the server offers it | no |
 //! | `require` | always | no (as libpq: encryption only), unless `sslrootcert` is given: then as `verify-ca` |
 //! | `verify-ca` | always | chain to a trusted root, any host name |
 //! | `verify-full` | always | chain and host name |
 //!
 //! Trusted roots: the PEM file of `sslrootcert`, or the system's roots (`rustls-native-certs`)
-//! when it is absent or `system`. Supabase's hosted databases use their own CA: download it
+//! when it is absent or `system`. As in libpq (16+), `sslrootcert=system` makes `verify-full`
+//! the default and refuses any weaker `sslmode`. Supabase's hosted databases use their own CA: download it
 //! from the dashboard and pass `sslrootcert=prod-ca-2021.crt` with `verify-full`, or use
 //! `require`.
 
@@ -67,15 +69,17 @@ pub fn parse(db_url: &str) -> Result<DbTarget, String> {
             })
             .collect(),
     };
-    let mut mode = SslMode::Prefer;
+    let mut mode = None;
     let mut root_cert = None;
     let mut kept = Vec::new();
     for (k, v) in pairs {
         match k.as_str() {
             "sslmode" => {
-                mode = match v.as_str() {
-                    "disable" | "allow" => SslMode::Disable,
-                    "prefer" => SslMode::Prefer,
+                mode = Some(match v.as_str() {
+                    "disable" => SslMode::Disable,
+                    // libpq's `allow` falls back to TLS when the server refuses plaintext;
+                    // `prefer` connects in every case `allow` does.
+                    "allow" | "prefer" => SslMode::Prefer,
                     "require" => SslMode::Require,
                     "verify-ca" => SslMode::VerifyCa,
                     "verify-full" => SslMode::VerifyFull,
@@ -84,14 +88,28 @@ pub fn parse(db_url: &str) -> Result<DbTarget, String> {
                             "unknown sslmode `{other}` (disable, prefer, require, verify-ca, verify-full)"
                         ));
                     }
-                }
+                });
             }
             "sslrootcert" => root_cert = Some(v),
             _ => kept.push((k, v)),
         }
     }
+    let system_roots = root_cert.as_deref() == Some("system");
+    let mut mode = mode.unwrap_or(if system_roots {
+        SslMode::VerifyFull
+    } else {
+        SslMode::Prefer
+    });
+    // libpq: `sslrootcert=system` only with `verify-full` (anything weaker would not check the
+    // certificate against the roots the user named).
+    if system_roots && mode != SslMode::VerifyFull {
+        return Err(
+            "sslrootcert=system needs sslmode=verify-full (as libpq; it is the default then)"
+                .to_owned(),
+        );
+    }
     // libpq: `require` with a root certificate behaves as `verify-ca`.
-    if mode == SslMode::Require && root_cert.as_deref().is_some_and(|r| r != "system") {
+    if mode == SslMode::Require && root_cert.is_some() {
         mode = SslMode::VerifyCa;
     }
     let wire = match mode {
@@ -328,6 +346,26 @@ mod tests {
         assert!(!target.url.contains("sslrootcert"));
         let err = client_config(&target).unwrap_err();
         assert!(err.contains("/ca.pem"), "{err}");
+    }
+
+    #[test]
+    fn system_roots_mean_verify_full_as_in_libpq() {
+        let target = parse("postgres://u@h/db?sslrootcert=system").unwrap();
+        assert_eq!(target.mode, SslMode::VerifyFull);
+        for weaker in ["disable", "allow", "prefer", "require", "verify-ca"] {
+            let err = parse(&format!(
+                "postgres://u@h/db?sslmode={weaker}&sslrootcert=system"
+            ))
+            .unwrap_err();
+            assert!(err.contains("verify-full"), "{weaker}: {err}");
+        }
+    }
+
+    #[test]
+    fn allow_connects_wherever_prefer_does() {
+        let target = parse("postgres://u@h/db?sslmode=allow").unwrap();
+        assert_eq!(target.mode, SslMode::Prefer);
+        assert!(target.url.ends_with("sslmode=prefer"), "{}", target.url);
     }
 
     #[test]
