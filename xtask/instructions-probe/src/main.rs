@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use supabase_core::prelude::*;
+use supabase_core::postgrest::Returning;
 
 #[derive(Table, Debug, Deserialize, Serialize, Clone)]
 #[supabase(table = "bench_rows")]
