@@ -5,8 +5,10 @@
 //! client / curl.
 //!
 //! Each side is timed by itself: the client from before its request to the last byte (in the
-//! child), curl by its own `time_total` (`-w`). Neither includes process start-up. The stand-in
-//! serving both runs in this process.
+//! child), curl by its own `time_total` (`-w`); neither includes process start-up. CPU: the
+//! client's during the transfer, curl's whole process (`times` of the `sh` that runs it, so with
+//! its few milliseconds of start-up). The stand-in serving both runs in this process (a debug
+//! build under `cargo xtask`: it is the ceiling of both sides' uploads).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -20,8 +22,9 @@ use super::measure::median;
 use super::{Bench, mib, out_dir, verdict, write_json};
 
 const GIB: u64 = 1 << 30;
-/// Rounds of each transfer per side.
-const ROUNDS: usize = 3;
+/// Rounds of each transfer per side (on the shared 2-core machine single transfers vary by ±20%;
+/// five keep the medians steady).
+const ROUNDS: usize = 5;
 /// The client's peak RSS target (issue 7).
 const RSS_TARGET: u64 = 64 << 20;
 /// The throughput target, client / curl (issue 7).
@@ -80,12 +83,14 @@ pub(crate) async fn run(bench: &Bench) -> Result<(), String> {
             .filter_map(|v| v["peak_rss"].as_u64())
             .max()
             .unwrap_or(0);
-        let cpu = median(
-            client_runs
-                .iter()
-                .map(|v| v["cpu_s"].as_f64().unwrap_or(f64::NAN))
-                .collect(),
-        );
+        let cpu_of = |runs: &[Value]| {
+            median(
+                runs.iter()
+                    .map(|v| v["cpu_s"].as_f64().unwrap_or(f64::NAN))
+                    .collect(),
+            )
+        };
+        let cpu = cpu_of(&client_runs);
         let name = direction.name();
         let mut line = format!(
             "  {name:<8}: client {client_rate:>7.1} MiB/s (CPU {cpu:.2}s, peak RSS {} <= {}: {})",
@@ -103,13 +108,15 @@ pub(crate) async fn run(bench: &Bench) -> Result<(), String> {
         });
         if curl.is_ok() {
             let curl_rate = rate(&curl_runs);
+            let curl_cpu = cpu_of(&curl_runs);
             let ratio = client_rate / curl_rate;
             line.push_str(&format!(
-                "\n  {:<8}  curl   {curl_rate:>7.1} MiB/s; client/curl {ratio:.2}x (>= {RATIO_TARGET}x: {})",
+                "\n  {:<8}  curl   {curl_rate:>7.1} MiB/s (CPU {curl_cpu:.2}s); client/curl \
+                 {ratio:.2}x (>= {RATIO_TARGET}x: {})",
                 "",
                 verdict(ratio >= RATIO_TARGET),
             ));
-            entry["curl"] = json!({ "mib_per_s": curl_rate, "runs": curl_runs });
+            entry["curl"] = json!({ "mib_per_s": curl_rate, "cpu_s": curl_cpu, "runs": curl_runs });
             entry["ratio"] = json!(ratio);
         }
         println!("{line}");
@@ -239,7 +246,10 @@ fn run_curl(
         ));
     }
     let started = Instant::now();
-    let mut child = Command::new(&curl.path)
+    // Through `sh`, whose `times` then reports curl's CPU (user, system) on stderr's last line.
+    let mut child = Command::new("sh")
+        .args(["-c", "\"$0\" \"$@\"; s=$?; times >&2; exit $s"])
+        .arg(&curl.path)
         .args([
             "--silent",
             "--show-error",
@@ -293,10 +303,28 @@ fn run_curl(
     let wall = num(fields[1]);
     Ok(json!({
         "bytes": bytes,
+        "cpu_s": children_cpu(&String::from_utf8_lossy(&out.stderr)),
         "wall_s": wall,
         "process_wall_s": process_wall,
         "mib_per_s": bytes as f64 / 1048576.0 / wall,
     }))
+}
+
+/// The children's user + system CPU from the last line of `times` (`0m1.230000s 0m0.450000s`),
+/// in seconds; NaN when missing.
+fn children_cpu(times: &str) -> f64 {
+    let seconds = |t: &str| -> Option<f64> {
+        let (m, s) = t.strip_suffix('s')?.split_once('m')?;
+        Some(m.parse::<f64>().ok()? * 60.0 + s.parse::<f64>().ok()?)
+    };
+    times
+        .lines()
+        .last()
+        .and_then(|l| {
+            let mut parts = l.split_whitespace().map(seconds);
+            Some(parts.next()?? + parts.next()??)
+        })
+        .unwrap_or(f64::NAN)
 }
 
 /// `/proc/loadavg`'s 1, 5 and 15 minute averages.
