@@ -15,8 +15,11 @@ use tokio::io::AsyncRead;
 
 use crate::error::{Error, HttpError, Result};
 
-/// Size of the chunks a streamed body is read in.
-pub(crate) const CHUNK: usize = 64 * 1024;
+/// Size of the chunks a streamed body is read in. Measured with `cargo xtask bench storage`
+/// (256 MiB from a file): through `tokio::fs::File` in 64 KiB chunks the client spent 0.31 s of
+/// CPU (curl: 0.09 s), in 256 KiB chunks 0.21 s, read ahead on one thread ([`file_body`])
+/// 0.13 s; 1 MiB chunks without read-ahead spent less CPU but sent slower.
+pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// What an upload sends: bytes in memory, a file read as it is sent, or any reader.
 ///
@@ -83,7 +86,7 @@ impl UploadBody {
                     .await
                     .map_err(|e| Error::config(format!("cannot stat `{}`: {e}", path.display())))?
                     .len();
-                Ok((stream_body(Box::pin(file), progress), Some(len)))
+                Ok((file_body(file.into_std().await, progress), Some(len)))
             }
             BodyKind::Reader { reader, length } => Ok((stream_body(reader, progress), length)),
         }
@@ -97,6 +100,40 @@ fn stream_body(
     let stream = tokio_util::io::ReaderStream::with_capacity(reader, CHUNK);
     reqwest::Body::wrap_stream(Ticking {
         inner: stream,
+        progress: progress.clone(),
+    })
+}
+
+/// A file read ahead on one blocking thread, [`CHUNK`] at a time with up to two chunks waiting,
+/// so reading overlaps sending. (Through `tokio::fs::File` every chunk is a separate hop to the
+/// blocking pool plus a copy out of its buffer.) The thread stops when the body is dropped.
+fn file_body(mut file: std::fs::File, progress: &Progress) -> reqwest::Body {
+    use std::io::Read as _;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let mut buf = vec![0u8; CHUNK];
+            let chunk = match file.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Ok(Bytes::from(buf))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(e),
+            };
+            let failed = chunk.is_err();
+            if tx.blocking_send(chunk).is_err() || failed {
+                return;
+            }
+        }
+    });
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        let chunk = rx.recv().await?;
+        Some((chunk, rx))
+    });
+    reqwest::Body::wrap_stream(Ticking {
+        inner: Box::pin(chunks),
         progress: progress.clone(),
     })
 }

@@ -7,7 +7,8 @@
 //!
 //! - `client <floor|untyped|typed|postgrest-rs> <lookup|page|insert|concurrent> <ops>`
 //! - `stream <stream|collect> <rows>`
-//! - `storage <upload|download> <bytes>` (service role key in `SUPABASE_SERVICE_KEY`)
+//! - `storage upload <file> <bytes>`, `storage download <bytes>`: `bench/big.bin` from a file on
+//!   disk, or into a sink (service role key in `SUPABASE_SERVICE_KEY`)
 //! - `realtime <changes|broadcast> <n>`
 //! - `codegen <schema> <runs>`: introspect and generate the schema (`SUPABASE_DB_URL`)
 //! - `build <iterations>`: microseconds to build (and render) a query with 10 filters
@@ -104,8 +105,11 @@ pub(crate) fn main(args: &[String]) -> Result<(), String> {
                 run_client(&url, &key, client, workload, n as usize).await
             }
             ["stream", mode, _] => stream(&url, &key, mode, n).await,
-            ["storage", direction, _] => {
-                storage(&url, &env("SUPABASE_SERVICE_KEY")?, direction, n).await
+            ["storage", "upload", file, _] => {
+                storage(&url, &env("SUPABASE_SERVICE_KEY")?, Some(file), n).await
+            }
+            ["storage", "download", _] => {
+                storage(&url, &env("SUPABASE_SERVICE_KEY")?, None, n).await
             }
             ["realtime", kind, _] => realtime(&url, &key, kind, n as usize).await,
             ["build", _] => build_ten_filters(&url, &key, n as u32),
@@ -438,22 +442,20 @@ async fn stream(url: &str, key: &str, mode: &str, rows: u64) -> Result<Value, St
     }))
 }
 
-/// Uploads `bytes` bytes (generated as they are sent, never held) to `bench/big.bin`, or
-/// downloads that object as a stream, counting its bytes.
-async fn storage(url: &str, key: &str, direction: &str, bytes: u64) -> Result<Value, String> {
+/// Uploads the file `upload` (of `bytes` bytes, streamed from disk) to `bench/big.bin`, or
+/// (`upload` is `None`) downloads that object as a stream into a sink, counting its bytes.
+async fn storage(url: &str, key: &str, upload: Option<&str>, bytes: u64) -> Result<Value, String> {
     use supabase_core::storage::{FileOptions, UploadBody, UrlOptions};
-    use tokio::io::AsyncReadExt;
 
     let client = create_client(url, key).map_err(|e| e.to_string())?;
     let bucket = client.storage().from_("bench");
     let (cpu0, wall0) = (process_cpu(), Instant::now());
-    let moved = match direction {
-        "upload" => {
-            let body = tokio::io::repeat(b'x').take(bytes);
+    let moved = match upload {
+        Some(file) => {
             bucket
                 .upload(
                     "big.bin",
-                    UploadBody::reader(body, Some(bytes)),
+                    UploadBody::file(file),
                     FileOptions::new()
                         .upsert(true)
                         .content_type("application/octet-stream"),
@@ -462,7 +464,7 @@ async fn storage(url: &str, key: &str, direction: &str, bytes: u64) -> Result<Va
                 .map_err(|e| e.to_string())?;
             bytes
         }
-        "download" => {
+        None => {
             let mut stream = bucket
                 .download_stream("big.bin", UrlOptions::default())
                 .await
@@ -476,7 +478,6 @@ async fn storage(url: &str, key: &str, direction: &str, bytes: u64) -> Result<Va
             }
             n
         }
-        other => return Err(format!("unknown direction {other:?}")),
     };
     let wall = wall0.elapsed().as_secs_f64();
     Ok(json!({

@@ -6,7 +6,8 @@
 //!   supabase-py and supabase-js, on point lookups, 1000-row pages, a 10,000-row bulk insert and
 //!   8-way concurrent point lookups, in interleaved rounds.
 //! - `stream`: peak RSS of streaming 1,000,000 rows versus collecting them.
-//! - `storage`: a 1 GiB upload and download, streamed, through the client.
+//! - `storage`: a 1 GiB upload (from a file) and download (into a sink) through the client and
+//!   through curl against the same endpoint, in interleaved rounds; client peak RSS.
 //! - `realtime`: postgres change delivery and broadcast round-trip latency.
 //! - `codegen`: introspecting and generating a 1,000-table schema.
 //! - `stack`: time from `Stack::start()` to the first successful query, cold and warm.
@@ -19,8 +20,9 @@ mod clients;
 mod codegen;
 mod measure;
 mod peers;
-mod services;
+mod realtime;
 mod stack;
+mod storage;
 mod stream;
 
 pub(crate) use child::main as child_main;
@@ -190,10 +192,10 @@ pub(crate) async fn run(args: impl Iterator<Item = String>) -> Result<(), String
         step("stream", stream::run(&bench));
     }
     if all || workload == Some("storage") {
-        step("storage", services::storage(&bench).await);
+        step("storage", storage::run(&bench).await);
     }
     if all || workload == Some("realtime") {
-        step("realtime", services::realtime(&bench));
+        step("realtime", realtime::run(&bench));
     }
     if all || workload == Some("codegen") {
         step("codegen", codegen::run(&bench).await);
