@@ -298,7 +298,7 @@ fn report(
 /// binaries report it: [`bench_client::measure::rss_breakdown`]), next to its peak.
 fn rss_breakdown(samples: &BTreeMap<(&str, &str), Vec<Value>>) -> String {
     let mut md = String::from(
-        "| client | peak RSS | RSS at end | binary | shared libs | heap | other anon (thread stacks, mmap) | main stack | threads | binary file |\n\
+        "| client | peak RSS | RSS at end | binary | shared libs | heap | other anon (thread stacks, mmap) | main stack | threads | executable file (with line tables) |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for client in CLIENTS {

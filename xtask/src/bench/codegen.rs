@@ -110,7 +110,7 @@ async fn cargo_check(bench: &Bench) -> Result<Value, String> {
     let started = Instant::now();
     cargo_check_once(&dir)?;
     println!(
-        "    dependencies checked once (not timed): {:.1}s",
+        "    warm-up check (dependencies; not timed): {:.1}s",
         started.elapsed().as_secs_f64()
     );
     let runs = if bench.quick {
