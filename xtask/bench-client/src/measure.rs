@@ -99,3 +99,35 @@ pub fn rss_breakdown() -> serde_json::Value {
         "exe_file_bytes": exe_bytes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The groups add up to the process's RSS, and the executable's own pages are found (the
+    /// path in `/proc/self/smaps` matches `current_exe`).
+    #[test]
+    fn rss_breakdown_accounts_for_the_resident_set() {
+        let r = rss_breakdown();
+        let n = |k: &str| r[k].as_u64().unwrap_or(0);
+        let groups: u64 = [
+            "binary",
+            "shared_libs",
+            "heap",
+            "main_stack",
+            "anon",
+            "other",
+        ]
+        .iter()
+        .map(|k| n(k))
+        .sum();
+        assert!(n("binary") > 0, "{r}");
+        assert!(n("threads") >= 1, "{r}");
+        let rss = n("vm_rss");
+        assert!(
+            groups.abs_diff(rss) <= rss / 10,
+            "groups {groups} vs VmRSS {rss}: {r}"
+        );
+        assert!(peak_rss() > 0, "VmHWM not read");
+    }
+}

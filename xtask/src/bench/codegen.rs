@@ -155,10 +155,9 @@ fn write_crate(dir: &Path, code: &str) -> Result<(), String> {
     );
     let path = dir.join("Cargo.toml");
     std::fs::write(&path, manifest).map_err(|e| io(&path, e))?;
+    // Copied every run, so the checked versions follow the workspace's.
     let lock = dir.join("Cargo.lock");
-    if !lock.exists() {
-        std::fs::copy(root().join("Cargo.lock"), &lock).map_err(|e| io(&lock, e))?;
-    }
+    std::fs::copy(root().join("Cargo.lock"), &lock).map_err(|e| io(&lock, e))?;
     let lib = dir.join("src/lib.rs");
     std::fs::write(&lib, code).map_err(|e| io(&lib, e))
 }
