@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::measure::median;
 use super::peers::{self, Peer};
 use super::{Bench, mib, verdict, write_json};
+use bench_client::measure::median;
 
 const ROUNDS: usize = 3;
 
@@ -123,7 +123,7 @@ pub(crate) async fn run(bench: &Bench) -> Result<(), String> {
                     Some(peer) => {
                         bench.run_json(peer.command(w.name, n), &format!("{client} {}", w.name))
                     }
-                    None => bench.child(&["client", client, w.name, &n.to_string()]),
+                    None => bench.client(client, &[client, w.name, &n.to_string()]),
                 };
                 let v = match result {
                     Ok(v) => v,
@@ -160,7 +160,7 @@ pub(crate) async fn run(bench: &Bench) -> Result<(), String> {
         let note = missing.entry(client).or_default();
         note.push_str(&format!("{w}: {why}; "));
     }
-    let build = bench.child(&["build", "100000"]);
+    let build = bench.client("untyped", &["build", "100000"]);
     report(bench, &samples, &missing, build.ok())
 }
 
@@ -267,11 +267,18 @@ fn report(
             b["typed_build_us"].as_f64().unwrap_or(f64::NAN),
         );
     }
+    let rss_md = rss_breakdown(samples);
+    println!(
+        "\npoint lookups, where the Rust clients' resident memory is at the end of the run (last round):\n{rss_md}"
+    );
     for (client, why) in missing {
         println!("not measured: {client}: {why}");
     }
-    std::fs::write(super::out_dir().join("clients.md"), format!("{md}\n{tmd}"))
-        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        super::out_dir().join("clients.md"),
+        format!("{md}\n{tmd}\n{rss_md}"),
+    )
+    .map_err(|e| e.to_string())?;
     write_json(
         "clients",
         &json!({
@@ -285,6 +292,39 @@ fn report(
             "not_measured": missing,
         }),
     )
+}
+
+/// A table of where each Rust client's memory is at the end of its point lookups (the lean
+/// binaries report it: [`bench_client::measure::rss_breakdown`]), next to its peak.
+fn rss_breakdown(samples: &BTreeMap<(&str, &str), Vec<Value>>) -> String {
+    let mut md = String::from(
+        "| client | peak RSS | RSS at end | binary | shared libs | heap | other anon (thread stacks, mmap) | main stack | threads | executable file (with line tables) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for client in CLIENTS {
+        let Some(v) = samples.get(&("lookup", client)).and_then(|s| s.last()) else {
+            continue;
+        };
+        let r = &v["rss"];
+        if !r.is_object() {
+            continue;
+        }
+        let b = |k: &str| mib(r[k].as_f64().unwrap_or(f64::NAN));
+        let _ = writeln!(
+            md,
+            "| {client} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            mib(v["peak_rss"].as_f64().unwrap_or(f64::NAN)),
+            b("vm_rss"),
+            b("binary"),
+            b("shared_libs"),
+            b("heap"),
+            b("anon"),
+            b("main_stack"),
+            r["threads"],
+            b("exe_file_bytes"),
+        );
+    }
+    md
 }
 
 fn us(v: f64) -> String {

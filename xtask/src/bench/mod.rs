@@ -8,17 +8,20 @@
 //! - `stream`: peak RSS of streaming 1,000,000 rows versus collecting them.
 //! - `storage`: a 1 GiB upload (from a file) and download (into a sink) through the client and
 //!   through curl against the same endpoint, in interleaved rounds; client peak RSS.
-//! - `realtime`: postgres change delivery and broadcast round-trip latency.
-//! - `codegen`: introspecting and generating a 1,000-table schema.
+//! - `realtime`: postgres change delivery and broadcast round-trip latency, broadcast messages
+//!   per second through one socket, joining 100 channels on one socket.
+//! - `codegen`: introspecting and generating a 1,000-table schema; `cargo check` of the code
+//!   generated for 200 tables.
 //! - `stack`: time from `Stack::start()` to the first successful query, cold and warm.
 //!
-//! Every measured client runs in its own process (the release-built `xtask bench-child`, or the
-//! peers' scripts under `xtask/bench-peers/`); the stack and its gateway run in this process.
+//! Every measured client runs in its own process: for the `clients` workload, the lean
+//! release-built binaries of `xtask/bench-client/` (one per Rust client, linking only that
+//! client) or the peers' scripts under `xtask/bench-peers/`; for the others, the release-built
+//! `xtask bench-child`. The stack and its gateway run in this process.
 
 mod child;
 mod clients;
 mod codegen;
-mod measure;
 mod peers;
 mod realtime;
 mod stack;
@@ -27,6 +30,7 @@ mod stream;
 
 pub(crate) use child::main as child_main;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -81,18 +85,18 @@ grant execute on function bench_series(int) to bench_export;
 alter role bench_export set statement_timeout = 0;
 ";
 
-/// What a run shares: one stack, the release-built child, the options.
+/// What a run shares: one stack, the release-built measured processes, the options.
 pub(crate) struct Bench {
     quick: bool,
     stack: Stack,
-    child: PathBuf,
+    bins: Binaries,
     /// A JWT for role `bench_export` (no statement timeout), for the stream workload.
     export_token: String,
 }
 
 impl Bench {
     async fn new(quick: bool) -> Result<Bench, String> {
-        let child = build_child()?;
+        let bins = build_binaries()?;
         println!("bench: starting a local stack (examples/, no row limit) ...");
         let stack = Stack::builder()
             .project_dir(root().join("examples"))
@@ -115,16 +119,32 @@ impl Bench {
         Ok(Bench {
             quick,
             stack,
-            child,
+            bins,
             export_token,
         })
     }
 
     /// Runs `bench-child <args>` against the stack and returns its JSON line.
     fn child(&self, args: &[&str]) -> Result<Value, String> {
-        let mut cmd = Command::new(&self.child);
+        let mut cmd = Command::new(&self.bins.child);
         cmd.arg("bench-child").args(args);
         self.run_json(cmd, &format!("bench-child {}", args.join(" ")))
+    }
+
+    /// Runs the lean binary of Rust client `client` with `args` (`<client> <workload> <ops>`
+    /// for the workloads) and returns its JSON line.
+    fn client(&self, client: &str, args: &[&str]) -> Result<Value, String> {
+        let bin = self
+            .bins
+            .clients
+            .get(client)
+            .ok_or_else(|| format!("no binary for client {client:?}"))?;
+        let name = bin
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let mut cmd = Command::new(bin);
+        cmd.args(args);
+        self.run_json(cmd, &format!("{name} {}", args.join(" ")))
     }
 
     /// Runs `cmd` with the stack's URL and keys in its environment; parses its last stdout line.
@@ -230,14 +250,21 @@ pub(crate) fn write_json(name: &str, value: &Value) -> Result<(), String> {
     std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))
 }
 
-/// Builds the measured process (`xtask`, release, with the peers' crates) and returns its path.
-/// `XTASK_BENCH_CHILD=<path>` uses that binary instead (for debugging the bench itself; its
-/// figures are not comparable unless it is a release build).
-fn build_child() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("XTASK_BENCH_CHILD") {
-        return Ok(PathBuf::from(path));
-    }
-    println!("bench: building the measured client process (release, --features bench-peers) ...");
+/// The release-built measured processes: `xtask` (its `bench-child` subcommand) and the lean
+/// client binaries of `xtask/bench-client/`.
+struct Binaries {
+    child: PathBuf,
+    /// `client name -> binary`: floor, untyped and typed (one binary), postgrest-rs.
+    clients: BTreeMap<&'static str, PathBuf>,
+}
+
+/// Builds the measured processes (release; the client binaries with postgrest-rs) and returns
+/// their paths. `XTASK_BENCH_CHILD=<path>` uses that `xtask` binary instead of building one (for
+/// debugging the bench itself; its figures are not comparable unless it is a release build).
+fn build_binaries() -> Result<Binaries, String> {
+    println!(
+        "bench: building the measured client processes (release: xtask, bench-client with postgrest-rs) ..."
+    );
     let out = Command::new(env!("CARGO"))
         .args([
             "build",
@@ -245,8 +272,10 @@ fn build_child() -> Result<PathBuf, String> {
             "--quiet",
             "-p",
             "xtask",
+            "-p",
+            "bench-client",
             "--features",
-            "bench-peers",
+            "bench-client/postgrest-rs",
             "--message-format=json-render-diagnostics",
         ])
         .current_dir(root())
@@ -254,14 +283,37 @@ fn build_child() -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("could not run cargo build: {e}"))?;
     if !out.status.success() {
-        return Err(format!("building the bench child failed ({})", out.status));
+        return Err(format!(
+            "building the bench binaries failed ({})",
+            out.status
+        ));
     }
-    String::from_utf8_lossy(&out.stdout)
+    let mut built: BTreeMap<String, PathBuf> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "xtask")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| "cargo build did not report the xtask executable".to_owned())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .filter_map(|m| {
+            let exe = m["executable"].as_str()?;
+            Some((m["target"]["name"].as_str()?.to_owned(), PathBuf::from(exe)))
+        })
+        .collect();
+    let mut take = |name: &str| {
+        built
+            .remove(name)
+            .ok_or_else(|| format!("cargo build did not report the {name} executable"))
+    };
+    let child = match std::env::var_os("XTASK_BENCH_CHILD") {
+        Some(path) => PathBuf::from(path),
+        None => take("xtask")?,
+    };
+    let supabase = take("bench-supabase")?;
+    let clients = BTreeMap::from([
+        ("floor", take("bench-floor")?),
+        ("untyped", supabase.clone()),
+        ("typed", supabase),
+        ("postgrest-rs", take("bench-postgrest-rs")?),
+    ]);
+    Ok(Binaries { child, clients })
 }
 
 /// Formats bytes as MiB.

@@ -18,8 +18,8 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use supabase_core::storage::BucketOptions;
 
-use super::measure::median;
 use super::{Bench, mib, out_dir, verdict, write_json};
+use bench_client::measure::median;
 
 const GIB: u64 = 1 << 30;
 /// Rounds of each transfer per side (on the shared 2-core machine single transfers vary by ±20%,
