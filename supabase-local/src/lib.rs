@@ -75,3 +75,4 @@ pub use services::functions::{
 };
 pub use signing::JwtAlgorithm;
 pub use stack::{Ports, Stack, StackBuilder};
+pub use sys::postgres_user;

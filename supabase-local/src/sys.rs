@@ -73,7 +73,7 @@ pub(crate) fn free_port(port: Option<u16>) -> Result<u16, StackError> {
 
 /// `(uid, gid)` to run Postgres as: the `postgres` system user when we are root (Postgres refuses to
 /// run as root), `None` otherwise.
-pub(crate) fn postgres_user() -> Result<Option<(u32, u32)>, StackError> {
+pub fn postgres_user() -> Result<Option<(u32, u32)>, StackError> {
     let euid = std::fs::metadata("/proc/self")
         .map(|m| m.uid())
         .unwrap_or(u32::MAX);

@@ -13,6 +13,20 @@ use supabase_core::{Client, create_client};
 use supabase_local::Stack;
 use tokio::sync::OnceCell;
 
+/// A port in 20000..32000 (below Linux's ephemeral range) that was free a moment ago, for a
+/// server the test starts itself; the caller retries on a clash.
+pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(u64::from(std::process::id()));
+        let port = 20_000 + (h.finish() % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// Path of a fixture project under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -348,7 +348,7 @@ async fn every_service_is_mounted_and_unknown_paths_answer_like_kong() {
 
 #[tokio::test]
 async fn broken_migration_names_file_line_and_message_and_leaves_nothing_running() {
-    let (db_port, gateway_port) = (free_port(), free_port());
+    let (db_port, gateway_port) = (supabase_tests::free_port(), supabase_tests::free_port());
     let err = Stack::builder()
         .migrations_dir(fixture("broken_migrations"))
         .db_port(db_port)
@@ -383,20 +383,6 @@ async fn broken_migration_names_file_line_and_message_and_leaves_nothing_running
         "postgres still runs: {:?}",
         postgres_processes_on(db_port)
     );
-}
-
-fn free_port() -> u16 {
-    // Random in 10000..32000, unlike the kernel's ephemeral ports.
-    loop {
-        let n = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let port = 10_000 + (n % 22_000) as u16;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
 }
 
 /// Pids of processes whose command line is a postgres started with `-p <port>`.

@@ -8,8 +8,7 @@
 //! dropped (fast shutdown, then `SIGKILL`), and its directory is removed.
 
 use std::io::Read;
-use std::net::TcpListener;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -92,22 +91,6 @@ pub(crate) struct PgServer {
     dir: tempfile::TempDir,
 }
 
-/// `(uid, gid)` of the `postgres` system user when we are root (Postgres refuses to run as root).
-fn postgres_user() -> Option<(u32, u32)> {
-    let euid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok()?;
-    if euid != 0 {
-        return None;
-    }
-    let passwd = std::fs::read_to_string("/etc/passwd").expect("read /etc/passwd");
-    let found = passwd.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(':').collect();
-        (fields.len() > 3 && fields[0] == "postgres")
-            .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
-            .flatten()
-    });
-    Some(found.expect("running as root needs a `postgres` system user to run PostgreSQL"))
-}
-
 fn write_owned(path: &Path, contents: &str, mode: u32, user: Option<(u32, u32)>) {
     std::fs::write(path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
@@ -124,25 +107,13 @@ fn run_as(cmd: &mut Command, user: Option<(u32, u32)>) -> &mut Command {
     cmd
 }
 
-/// A port below 32768 (outside Linux's ephemeral range) that was free a moment ago.
-fn free_port() -> u16 {
-    use std::hash::{BuildHasher, Hasher};
-    loop {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(u64::from(std::process::id()));
-        let port = 20_000 + (h.finish() % 12_000) as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
 impl PgServer {
     /// `initdb` and start. With `certs`: `ssl = on` and TLS-only TCP; without: `ssl = off`.
     pub(crate) fn start(certs: Option<&Certs>) -> Self {
         let bin = supabase_local::find_pg_binaries()
             .unwrap_or_else(|e| panic!("no PostgreSQL (run `cargo xtask setup`): {e}"));
-        let user = postgres_user();
+        let user =
+            supabase_local::postgres_user().unwrap_or_else(|e| panic!("who runs PostgreSQL: {e}"));
         let dir = tempfile::Builder::new()
             .prefix("supabase-tls-pg-")
             .tempdir()
@@ -198,7 +169,7 @@ impl PgServer {
         }
         let log = dir.path().join("postgres.log");
         for _attempt in 0..5 {
-            let port = free_port();
+            let port = supabase_tests::free_port();
             let log_file = std::fs::File::create(&log).expect("log file");
             let mut cmd = Command::new(&bin.postgres);
             run_as(&mut cmd, user)
