@@ -135,9 +135,12 @@ enum Node {
         /// Borrowed for the typed layer's column names, owned for the untyped API's.
         column: Cow<'static, str>,
         negated: bool,
-        operator: Cow<'static, str>,
-        operand: String,
-        /// `None` for raw operands, which are sent as written even inside trees.
+        /// `<operator>.<operand>`, the operand in top-level syntax: the parameter's value as
+        /// it is sent (unless negated), built once.
+        filter: String,
+        /// Where the operator ends in `filter`.
+        operator_len: usize,
+        /// `None` for raw operands and keywords, which are sent as written even inside trees.
         shape: Option<Shape>,
     },
     Tree {
@@ -163,12 +166,8 @@ impl Condition {
         value: &V,
     ) -> Self {
         let shape = op.shape();
-        Condition(encode::operand(shape, value).map(|operand| Node::Leaf {
-            column,
-            negated: false,
-            operator: Cow::Borrowed(op.as_str()),
-            operand,
-            shape: Some(shape),
+        Condition(Node::leaf(column, op.as_str(), Some(shape), |out| {
+            encode::write_operand(shape, value, out)
         }))
     }
 
@@ -178,13 +177,10 @@ impl Condition {
     }
 
     pub(crate) fn is_leaf(column: Cow<'static, str>, value: Is) -> Self {
-        Condition(Ok(Node::Leaf {
-            column,
-            negated: false,
-            operator: Cow::Borrowed("is"),
-            operand: value.as_str().to_owned(),
-            // A keyword, not a value: never quoted.
-            shape: None,
+        // A keyword, not a value: never quoted.
+        Condition(Node::leaf(column, "is", None, |out| {
+            out.push_str(value.as_str());
+            Ok(())
         }))
     }
 
@@ -194,13 +190,15 @@ impl Condition {
         query: impl AsRef<str>,
         options: &TextSearch,
     ) -> Self {
-        Condition(Ok(Node::Leaf {
-            column: Cow::Owned(column.into()),
-            negated: false,
-            operator: Cow::Owned(options.operator()),
-            operand: query.as_ref().to_owned(),
-            shape: Some(Shape::Plain),
-        }))
+        Condition(Node::leaf(
+            Cow::Owned(column.into()),
+            &options.operator(),
+            Some(Shape::Plain),
+            |out| {
+                out.push_str(query.as_ref());
+                Ok(())
+            },
+        ))
     }
 
     /// A filter in PostgREST syntax, sent exactly as written (`operator` may be any PostgREST
@@ -210,13 +208,15 @@ impl Condition {
         operator: impl Into<String>,
         value: impl Into<String>,
     ) -> Self {
-        Condition(Ok(Node::Leaf {
-            column: Cow::Owned(column.into()),
-            negated: false,
-            operator: Cow::Owned(operator.into()),
-            operand: value.into(),
-            shape: None,
-        }))
+        Condition(Node::leaf(
+            Cow::Owned(column.into()),
+            &operator.into(),
+            None,
+            |out| {
+                out.push_str(&value.into());
+                Ok(())
+            },
+        ))
     }
 
     /// `or=(filters)` with `filters` in PostgREST syntax, sent as written (the reference's
@@ -266,22 +266,17 @@ impl Condition {
             Node::Leaf {
                 column,
                 negated,
-                operator,
-                operand,
+                mut filter,
                 ..
             } => {
                 let key = match prefix {
                     Some(_) => with_prefix(&column),
                     None => column,
                 };
-                let not = if negated { "not." } else { "" };
-                let mut value =
-                    String::with_capacity(not.len() + operator.len() + 1 + operand.len());
-                value.push_str(not);
-                value.push_str(&operator);
-                value.push('.');
-                value.push_str(&operand);
-                Ok((key, value))
+                if negated {
+                    filter.insert_str(0, "not.");
+                }
+                Ok((key, filter))
             }
             Node::Tree {
                 or,
@@ -316,10 +311,11 @@ impl Condition {
             Node::Leaf {
                 column,
                 negated,
-                operator,
-                operand,
+                filter,
+                operator_len,
                 shape,
             } => {
+                let (operator, operand) = (&filter[..*operator_len], &filter[operator_len + 1..]);
                 out.push_str(column);
                 out.push('.');
                 if *negated {
@@ -350,6 +346,29 @@ impl Condition {
 }
 
 /// `!condition`: the negation (`not.` before the operator or the tree).
+impl Node {
+    /// A leaf filtering `column` with `operator`, its operand appended by `write_operand`.
+    fn leaf(
+        column: Cow<'static, str>,
+        operator: &str,
+        shape: Option<Shape>,
+        write_operand: impl FnOnce(&mut String) -> Result<()>,
+    ) -> Result<Node> {
+        // Most operands are short: one allocation holds operator, dot and operand.
+        let mut filter = String::with_capacity(operator.len() + 24);
+        filter.push_str(operator);
+        filter.push('.');
+        write_operand(&mut filter)?;
+        Ok(Node::Leaf {
+            column,
+            negated: false,
+            filter,
+            operator_len: operator.len(),
+            shape,
+        })
+    }
+}
+
 impl std::ops::Not for Condition {
     type Output = Condition;
 

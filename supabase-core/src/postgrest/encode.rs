@@ -120,8 +120,29 @@ pub(crate) enum Shape {
 
 /// Renders `value` as the operand of an operator of the given shape (top-level syntax).
 pub(crate) fn operand<V: Serialize + ?Sized>(shape: Shape, value: &V) -> Result<String> {
-    let lit = to_literal(value)?;
     let mut out = String::new();
+    write_operand(shape, value, &mut out)?;
+    Ok(out)
+}
+
+/// Appends `value`, rendered as by [`operand`], to `out`.
+///
+/// A scalar operand of a plain operator (`eq`, `gt`, `like`, …: most filters) is written
+/// straight into `out`; anything else goes through a [`Literal`] first.
+pub(crate) fn write_operand<V: Serialize + ?Sized>(
+    shape: Shape,
+    value: &V,
+    out: &mut String,
+) -> Result<()> {
+    if shape == Shape::Plain {
+        let start = out.len();
+        if value.serialize(ScalarWriter(out)).is_ok() {
+            return Ok(());
+        }
+        // Not a scalar (or its `Serialize` failed): the full path renders it or reports why.
+        out.truncate(start);
+    }
+    let lit = to_literal(value)?;
     match (shape, lit) {
         (Shape::List, Literal::List(mut items)) => {
             // PostgREST reads `in.()` as the list `[""]` and treats that as the empty list, so a
@@ -134,7 +155,7 @@ pub(crate) fn operand<V: Serialize + ?Sized>(shape: Shape, value: &V) -> Result<
                 if i > 0 {
                     out.push(',');
                 }
-                item.write_quoted(&mut out);
+                item.write_quoted(out);
             }
             out.push(')');
         }
@@ -157,9 +178,9 @@ pub(crate) fn operand<V: Serialize + ?Sized>(shape: Shape, value: &V) -> Result<
                 )));
             };
             out.push('(');
-            lower.write_quoted(&mut out);
+            lower.write_quoted(out);
             out.push(',');
-            upper.write_quoted(&mut out);
+            upper.write_quoted(out);
             out.push(')');
         }
         (Shape::Range, Literal::Text(s)) => out.push_str(&s),
@@ -169,9 +190,9 @@ pub(crate) fn operand<V: Serialize + ?Sized>(shape: Shape, value: &V) -> Result<
                 other.kind()
             )));
         }
-        (_, lit) => lit.write_plain(&mut out),
+        (_, lit) => lit.write_plain(out),
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Quotes a rendered operand for use inside an `or=(…)` / `and(…)` tree, where an unquoted
@@ -293,12 +314,29 @@ fn number(n: impl std::fmt::Display) -> Literal {
 }
 
 fn float(f: f64) -> Literal {
+    let mut s = String::new();
+    write_float(&mut s, f);
+    Literal::Number(s)
+}
+
+/// `f` as Postgres reads it back: `NaN` and `±Infinity` spelled out, finite values in Rust's
+/// shortest round-tripping form.
+fn write_float(out: &mut String, f: f64) {
     if f.is_nan() {
-        Literal::Number("NaN".into())
+        out.push_str("NaN");
     } else if f.is_infinite() {
-        Literal::Number(if f > 0.0 { "Infinity" } else { "-Infinity" }.into())
+        out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" });
     } else {
-        number(f)
+        let _ = write!(out, "{f}");
+    }
+}
+
+fn write_bytes(out: &mut String, v: &[u8]) {
+    // PostgREST reads and writes bytea in Postgres's hex form.
+    out.reserve(2 + v.len() * 2);
+    out.push_str("\\x");
+    for b in v {
+        let _ = write!(out, "{b:02x}");
     }
 }
 
@@ -369,12 +407,8 @@ impl ser::Serializer for LiteralSerializer {
         Ok(Literal::Text(v.to_owned()))
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<Literal, EncodeError> {
-        // PostgREST reads and writes bytea in Postgres's hex form.
-        let mut s = String::with_capacity(2 + v.len() * 2);
-        s.push_str("\\x");
-        for b in v {
-            let _ = write!(s, "{b:02x}");
-        }
+        let mut s = String::new();
+        write_bytes(&mut s, v);
         Ok(Literal::Text(s))
     }
     fn serialize_none(self) -> Result<Literal, EncodeError> {
@@ -486,6 +520,180 @@ impl ser::Serializer for LiteralSerializer {
 }
 
 /// Collects a sequence into [`Literal::List`].
+/// Writes a scalar the way [`Literal::write_plain`] would, without building the literal; any
+/// other value is refused ([`NotScalar`]) before anything is written.
+struct ScalarWriter<'a>(&'a mut String);
+
+#[derive(Debug)]
+struct NotScalar;
+
+impl std::fmt::Display for NotScalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a scalar")
+    }
+}
+
+impl std::error::Error for NotScalar {}
+
+impl ser::Error for NotScalar {
+    fn custom<T: std::fmt::Display>(_msg: T) -> Self {
+        NotScalar
+    }
+}
+
+impl ScalarWriter<'_> {
+    fn display(self, v: impl std::fmt::Display) -> Result<(), NotScalar> {
+        let _ = write!(self.0, "{v}");
+        Ok(())
+    }
+}
+
+type NoCompound = ser::Impossible<(), NotScalar>;
+
+impl ser::Serializer for ScalarWriter<'_> {
+    type Ok = ();
+    type Error = NotScalar;
+    type SerializeSeq = NoCompound;
+    type SerializeTuple = NoCompound;
+    type SerializeTupleStruct = NoCompound;
+    type SerializeTupleVariant = NoCompound;
+    type SerializeMap = NoCompound;
+    type SerializeStruct = NoCompound;
+    type SerializeStructVariant = NoCompound;
+
+    fn serialize_bool(self, v: bool) -> Result<(), NotScalar> {
+        self.0.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), NotScalar> {
+        self.display(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), NotScalar> {
+        if v.is_finite() {
+            self.display(v)
+        } else {
+            self.serialize_f64(f64::from(v))
+        }
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), NotScalar> {
+        write_float(self.0, v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), NotScalar> {
+        self.0.push(v);
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result<(), NotScalar> {
+        self.0.push_str(v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), NotScalar> {
+        write_bytes(self.0, v);
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<(), NotScalar> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), NotScalar> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), NotScalar> {
+        self.0.push_str("null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), NotScalar> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), NotScalar> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), NotScalar> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), NotScalar> {
+        Err(NotScalar)
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<NoCompound, NotScalar> {
+        Err(NotScalar)
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<NoCompound, NotScalar> {
+        Err(NotScalar)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<NoCompound, NotScalar> {
+        Err(NotScalar)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<NoCompound, NotScalar> {
+        Err(NotScalar)
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<NoCompound, NotScalar> {
+        Err(NotScalar)
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<NoCompound, NotScalar> {
+        Err(NotScalar)
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<NoCompound, NotScalar> {
+        Err(NotScalar)
+    }
+}
+
 struct SeqLiteral(Vec<Literal>);
 
 impl ser::SerializeSeq for SeqLiteral {
@@ -632,6 +840,63 @@ mod tests {
         assert_eq!(plain(&true), "true");
         assert_eq!(plain(&None::<i32>), "null");
         assert_eq!(plain(&json!({"postcode": 90210})), r#"{"postcode":90210}"#);
+    }
+
+    #[test]
+    fn the_scalar_writer_writes_what_the_literal_would() {
+        #[derive(Serialize)]
+        struct Id(i64);
+        #[derive(Serialize)]
+        enum Mood {
+            #[serde(rename = "very happy")]
+            VeryHappy,
+        }
+        fn both<V: Serialize>(v: V) {
+            let mut literal = String::new();
+            to_literal(&v).unwrap().write_plain(&mut literal);
+            let mut direct = "eq.".to_owned();
+            v.serialize(ScalarWriter(&mut direct)).unwrap();
+            assert_eq!(direct.strip_prefix("eq."), Some(literal.as_str()));
+            assert_eq!(plain(&v), literal);
+        }
+        both(true);
+        both(-7i8);
+        both(i64::MIN);
+        both(u128::MAX);
+        both(0.1f32);
+        both(f32::INFINITY);
+        both(f64::NAN);
+        both(1e300);
+        both(-0.0);
+        both('é');
+        both("a,b\"c");
+        both(serde_bytes_like(&[0, 255]));
+        both(Some(Some(3)));
+        both(None::<String>);
+        both(());
+        both(Id(5));
+        both(Mood::VeryHappy);
+    }
+
+    /// A value serialised with `serialize_bytes`.
+    fn serde_bytes_like(b: &[u8]) -> impl Serialize + '_ {
+        struct Bytes<'a>(&'a [u8]);
+        impl Serialize for Bytes<'_> {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_bytes(self.0)
+            }
+        }
+        Bytes(b)
+    }
+
+    #[test]
+    fn compound_values_leave_no_trace_of_the_scalar_attempt() {
+        let mut out = "cs.".to_owned();
+        write_operand(Shape::Plain, &json!({"a": [1, 2]}), &mut out).unwrap();
+        assert_eq!(out, r#"cs.{"a":[1,2]}"#);
+        let mut out = "eq.".to_owned();
+        write_operand(Shape::Plain, &Some(vec!["x"]), &mut out).unwrap();
+        assert_eq!(out, r#"eq.{"x"}"#);
     }
 
     #[test]
