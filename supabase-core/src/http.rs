@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::{AUTHORIZATION, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, Method, StatusCode};
 use tracing::Instrument;
@@ -156,9 +156,6 @@ pub(crate) struct RawResponse {
 /// The default of [`ClientOptions::max_response_body`](crate::ClientOptions::max_response_body):
 /// 64 MiB.
 pub const DEFAULT_MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
-
-/// Most bytes reserved up front from a `content-length` (the rest grows as it arrives).
-const PREALLOCATE_AT_MOST: u64 = 256 * 1024 * 1024;
 
 /// The default of
 /// [`ClientOptions::max_concurrent_requests`](crate::ClientOptions::max_concurrent_requests).
@@ -363,29 +360,24 @@ impl Transport {
         {
             return too_large(limit, resp.url().path());
         }
-        // Else read chunk by chunk into one buffer sized from the announced length (capped, as
-        // the length is the server's word), stopping and dropping the connection as soon as the
-        // limit is passed.
-        let capacity = resp
-            .content_length()
-            .unwrap_or(0)
-            .min(limit.unwrap_or(u64::MAX))
-            .min(PREALLOCATE_AT_MOST);
-        let mut body = bytes::BytesMut::with_capacity(capacity as usize);
-        let body = loop {
+        // Else read chunk by chunk, stopping and dropping the connection as soon as the limit is
+        // passed.
+        let mut body = Body::new(resp.content_length(), limit);
+        loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if let Some(limit) = limit
-                        && (body.len() + chunk.len()) as u64 > limit
+                        && body.len() + chunk.len() as u64 > limit
                     {
                         return too_large(limit, resp.url().path());
                     }
-                    body.extend_from_slice(&chunk);
+                    body.push(chunk);
                 }
-                Ok(None) => break body.freeze(),
+                Ok(None) => break,
                 Err(e) => return failed(e),
             }
-        };
+        }
+        let body = body.finish();
         let raw = RawResponse {
             status,
             headers,
@@ -395,6 +387,70 @@ impl Transport {
             return Attempt::Retry(retry_after(&raw.headers), Ok(raw));
         }
         Attempt::Done(Ok(raw))
+    }
+}
+
+/// A response body as it arrives.
+///
+/// With its length announced, it goes into one buffer of that size (capped, as the length is the
+/// server's word). Without (PostgREST's bodies are chunked), the chunks are kept as they came
+/// and joined once at the end, with one allocation of their total, or none for a body that came
+/// in one chunk; past [`JOIN_AT_END_UP_TO`] they move into one growing buffer instead, so a huge
+/// body never needs twice its size.
+enum Body {
+    Chunks(Vec<Bytes>, u64),
+    Buffer(BytesMut),
+}
+
+/// Most bytes reserved up front from a `content-length`.
+const PREALLOCATE_AT_MOST: u64 = 256 * 1024 * 1024;
+
+/// Most bytes of an unannounced body kept as separate chunks.
+const JOIN_AT_END_UP_TO: u64 = 4 * 1024 * 1024;
+
+impl Body {
+    fn new(content_length: Option<u64>, limit: Option<u64>) -> Body {
+        match content_length {
+            Some(length) => {
+                let capacity = length
+                    .min(limit.unwrap_or(u64::MAX))
+                    .min(PREALLOCATE_AT_MOST);
+                Body::Buffer(BytesMut::with_capacity(capacity as usize))
+            }
+            None => Body::Chunks(Vec::new(), 0),
+        }
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Body::Chunks(_, len) => *len,
+            Body::Buffer(buffer) => buffer.len() as u64,
+        }
+    }
+
+    fn push(&mut self, chunk: Bytes) {
+        match self {
+            Body::Chunks(chunks, len) => {
+                *len += chunk.len() as u64;
+                chunks.push(chunk);
+                if *len > JOIN_AT_END_UP_TO {
+                    let mut buffer = BytesMut::with_capacity(2 * *len as usize);
+                    chunks.iter().for_each(|c| buffer.extend_from_slice(c));
+                    *self = Body::Buffer(buffer);
+                }
+            }
+            Body::Buffer(buffer) => buffer.extend_from_slice(&chunk),
+        }
+    }
+
+    fn finish(self) -> Bytes {
+        match self {
+            Body::Chunks(chunks, _) => match <[Bytes; 1]>::try_from(chunks) {
+                Ok([one]) => one,
+                Err(chunks) => chunks.concat().into(),
+            },
+            Body::Buffer(buffer) => buffer.freeze(),
+        }
     }
 }
 

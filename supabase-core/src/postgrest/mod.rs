@@ -30,6 +30,7 @@ mod filters;
 mod modifiers;
 pub(crate) mod request;
 pub(crate) mod response;
+mod rows_hint;
 pub(crate) mod stream;
 
 use std::marker::PhantomData;

@@ -7,6 +7,7 @@ use serde::de::value::StrDeserializer;
 use serde_json::value::RawValue;
 
 use super::request::Cardinality;
+use super::rows_hint::{RowsHint, rows_in_range};
 use crate::error::{Error, PostgrestError, Result};
 use crate::http::RawResponse;
 
@@ -38,11 +39,8 @@ pub(crate) fn decode<T: DeserializeOwned>(
     if !status.is_success() {
         return Err(PostgrestError::from_body(status, &raw.body).into());
     }
-    let count = raw
-        .headers
-        .get(CONTENT_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(count_from_content_range);
+    let content_range = raw.headers.get(CONTENT_RANGE).and_then(|v| v.to_str().ok());
+    let count = content_range.and_then(count_from_content_range);
     let is_json = raw
         .headers
         .get(CONTENT_TYPE)
@@ -58,7 +56,8 @@ pub(crate) fn decode<T: DeserializeOwned>(
     } else if cardinality == Cardinality::MaybeOne {
         decode_maybe_one(status, body)?
     } else {
-        decode_json(status, body)?
+        let rows = content_range.and_then(rows_in_range);
+        decode_json(status, body, rows)?
     };
     Ok(Response {
         data,
@@ -79,22 +78,40 @@ fn count_from_content_range(value: &str) -> Option<u64> {
     value.rsplit_once('/')?.1.parse().ok()
 }
 
-/// Decodes JSON into `T`. The happy path is plain serde_json; only a failure is decoded a second
-/// time with path tracking, to name the value that failed (tracking costs on every value).
-///
-/// The body is checked to be UTF-8 once, as a whole, and decoded as a `str`: serde_json then
-/// skips its check of each string it reads, which is a tenth of decoding a page of rows.
-pub(crate) fn decode_json<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
-    from_json(body).map_err(|plain| locate_decode_error::<T>(status, body, &plain))
+/// Decodes JSON into `T`, `rows` being the size of a top-level array if known ([`from_json`]).
+fn decode_json<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &[u8],
+    rows: Option<usize>,
+) -> Result<T> {
+    from_json(body, rows).map_err(|plain| locate_decode_error::<T>(status, body, &plain))
 }
 
-/// `serde_json::from_slice`, with the UTF-8 check made once over the whole text.
-pub(crate) fn from_json<T: DeserializeOwned>(json: &[u8]) -> serde_json::Result<T> {
-    match std::str::from_utf8(json) {
-        Ok(text) => serde_json::from_str(text),
+/// `serde_json::from_slice`, with the UTF-8 check made once over the whole text, and `rows`
+/// (from `Content-Range`) as the size of a top-level array ([`RowsHint`]).
+///
+/// The happy path is plain serde_json; only a failure is decoded a second time with path
+/// tracking ([`locate_decode_error`]), to name the value that failed: tracking costs on every
+/// value. Decoding from a `str` lets serde_json skip its check of each string it reads, which
+/// is a tenth of decoding a page of rows.
+pub(crate) fn from_json<T: DeserializeOwned>(
+    json: &[u8],
+    rows: Option<usize>,
+) -> serde_json::Result<T> {
+    let Ok(text) = std::str::from_utf8(json) else {
         // Not UTF-8: serde_json names where, as part of its error.
-        Err(_) => serde_json::from_slice(json),
-    }
+        return serde_json::from_slice(json);
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = match rows {
+        Some(rows) => T::deserialize(RowsHint {
+            inner: &mut de,
+            rows,
+        })?,
+        None => T::deserialize(&mut de)?,
+    };
+    de.end()?;
+    Ok(value)
 }
 
 fn locate_decode_error<T: DeserializeOwned>(
@@ -138,8 +155,8 @@ fn decode_text<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T
 fn decode_maybe_one<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
     match serde_json::from_slice::<Vec<&RawValue>>(body) {
         Ok(rows) => match rows.as_slice() {
-            [] => decode_json(status, b"null"),
-            [row] => decode_json(status, row.get().as_bytes()),
+            [] => decode_json(status, b"null", None),
+            [row] => decode_json(status, row.get().as_bytes(), None),
             more => Err(PostgrestError {
                 status: StatusCode::NOT_ACCEPTABLE,
                 code: Some("PGRST116".into()),
@@ -153,7 +170,7 @@ fn decode_maybe_one<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Res
             .into()),
         },
         // Not an array (a function returning a scalar or an object): decode as it is.
-        Err(_) => decode_json(status, body),
+        Err(_) => decode_json(status, body, None),
     }
 }
 

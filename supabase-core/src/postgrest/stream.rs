@@ -196,7 +196,7 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                 } => {
                     match split.next_element() {
                         Ok(Some(element)) => {
-                            let item = from_json::<R>(&element)
+                            let item = from_json::<R>(&element, None)
                                 .map_err(|e| decode_error(status, index, e.to_string()));
                             let next = State::Reading {
                                 status,
