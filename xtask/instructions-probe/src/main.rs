@@ -18,6 +18,20 @@ struct BenchRow {
     note: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct BenchRowRef<'a> {
+    id: i64,
+    #[serde(borrow)]
+    name: std::borrow::Cow<'a, str>,
+    score: f64,
+    active: bool,
+    #[serde(borrow)]
+    tags: Vec<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    note: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// The same columns in `probe_insert` (no key: the insert workloads add rows run after run).
 #[derive(Table, Debug, Deserialize)]
 #[supabase(table = "probe_insert")]
@@ -81,6 +95,14 @@ fn main() {
                     let resp = floor.get(format!("{url}/rest/v1/bench_rows?{q}")).header("apikey", &key).header("Authorization", format!("Bearer {key}")).send().await.unwrap();
                     let body = resp.bytes().await.unwrap();
                     let rows: Vec<BenchRow> = serde_json::from_slice(&body).unwrap();
+                    rows.len()
+                }
+                "borrowed-page" => {
+                    let q = format!("select=*&limit=1000&offset={offset}");
+                    let resp = floor.get(format!("{url}/rest/v1/bench_rows?{q}")).header("apikey", &key).header("Authorization", format!("Bearer {key}")).send().await.unwrap();
+                    let body = resp.bytes().await.unwrap();
+                    let text = std::str::from_utf8(&body).unwrap();
+                    let rows: Vec<BenchRowRef> = serde_json::from_str(text).unwrap();
                     rows.len()
                 }
                 "floor-insert" => {
