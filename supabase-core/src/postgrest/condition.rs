@@ -345,7 +345,6 @@ impl Condition {
     }
 }
 
-/// `!condition`: the negation (`not.` before the operator or the tree).
 impl Node {
     /// A leaf filtering `column` with `operator`, its operand appended by `write_operand`.
     fn leaf(
@@ -369,6 +368,7 @@ impl Node {
     }
 }
 
+/// `!condition`: the negation (`not.` before the operator or the tree).
 impl std::ops::Not for Condition {
     type Output = Condition;
 

@@ -525,7 +525,6 @@ impl ser::Serializer for LiteralSerializer {
     }
 }
 
-/// Collects a sequence into [`Literal::List`].
 /// Writes a scalar the way [`Literal::write_plain`] would, without building the literal; any
 /// other value is refused ([`NotScalar`]) before anything is written.
 struct ScalarWriter<'a>(&'a mut String);
@@ -700,6 +699,7 @@ impl ser::Serializer for ScalarWriter<'_> {
     }
 }
 
+/// Collects a sequence into [`Literal::List`].
 struct SeqLiteral(Vec<Literal>);
 
 impl ser::SerializeSeq for SeqLiteral {

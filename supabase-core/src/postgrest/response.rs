@@ -79,6 +79,10 @@ fn count_from_content_range(value: &str) -> Option<u64> {
 }
 
 /// Decodes JSON into `T`, `rows` being the size of a top-level array if known ([`from_json`]).
+///
+/// The happy path is plain serde_json; only a failure is decoded a second time with path
+/// tracking ([`locate_decode_error`]), to name the value that failed: tracking costs on every
+/// value.
 fn decode_json<T: DeserializeOwned>(
     status: StatusCode,
     body: &[u8],
@@ -90,9 +94,7 @@ fn decode_json<T: DeserializeOwned>(
 /// `serde_json::from_slice`, with the UTF-8 check made once over the whole text, and `rows`
 /// (from `Content-Range`) as the size of a top-level array ([`RowsHint`]).
 ///
-/// The happy path is plain serde_json; only a failure is decoded a second time with path
-/// tracking ([`locate_decode_error`]), to name the value that failed: tracking costs on every
-/// value. Decoding from a `str` lets serde_json skip its check of each string it reads, which
+/// Decoding from a `str` lets serde_json skip its check of each string it reads, which
 /// is a tenth of decoding a page of rows.
 pub(crate) fn from_json<T: DeserializeOwned>(
     json: &[u8],
