@@ -68,7 +68,7 @@ impl Client {
 
     /// The database API in another schema.
     pub fn schema(&self, schema: impl Into<String>) -> Postgrest<Blocking> {
-        Postgrest::new(self.inner.clone(), schema.into())
+        Postgrest::new(self.inner.clone(), std::borrow::Cow::Owned(schema.into()))
     }
 
     /// Starts a query on a table or view.

@@ -1,6 +1,7 @@
 //! [`Client`]: the entry point, holding the project URL, the API key, the options and the one
 //! HTTP client every service shares.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +42,7 @@ pub fn create_client(url: impl AsRef<str>, key: impl Into<String>) -> Result<Cli
 /// ```
 #[derive(Clone)]
 pub struct ClientOptions {
-    pub(crate) schema: String,
+    pub(crate) schema: Cow<'static, str>,
     pub(crate) headers: HeaderMap,
     pub(crate) auto_refresh_token: bool,
     pub(crate) persist_session: bool,
@@ -59,7 +60,7 @@ pub struct ClientOptions {
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
-            schema: "public".to_owned(),
+            schema: Cow::Borrowed("public"),
             headers: HeaderMap::new(),
             auto_refresh_token: true,
             persist_session: true,
@@ -80,7 +81,7 @@ impl Default for ClientOptions {
 impl ClientOptions {
     /// The database schema queries use unless [`Client::schema`] picks another (default `public`).
     pub fn schema(mut self, schema: impl Into<String>) -> Self {
-        self.schema = schema.into();
+        self.schema = Cow::Owned(schema.into());
         self
     }
 
@@ -327,12 +328,12 @@ impl Client {
     /// The database API in another schema (sent as `Accept-Profile` / `Content-Profile`).
     /// The schema must be exposed by PostgREST.
     pub fn schema(&self, schema: impl Into<String>) -> Postgrest {
-        Postgrest::new(self.clone(), schema.into())
+        Postgrest::new(self.clone(), Cow::Owned(schema.into()))
     }
 
     /// Starts a typed query on table `T` (a `#[derive(Table)]` struct), in `T`'s schema.
     pub fn from<T: crate::Table>(&self) -> crate::typed::TypedTable<T> {
-        crate::typed::TypedTable::new(Postgrest::new(self.clone(), T::SCHEMA.to_owned()))
+        crate::typed::TypedTable::new(Postgrest::new(self.clone(), Cow::Borrowed(T::SCHEMA)))
     }
 
     /// Starts a query on a table or view, as `supabase.table(name)`.
@@ -359,7 +360,7 @@ impl Client {
     /// Calls a Postgres function described by an [`Rpc`](crate::Rpc) type (codegen emits one
     /// per function); the response decodes into its [`Output`](crate::Rpc::Output).
     pub fn call<F: crate::Rpc>(&self, args: F) -> crate::postgrest::Builder<F::Output> {
-        Postgrest::new(self.clone(), F::SCHEMA.to_owned())
+        Postgrest::new(self.clone(), Cow::Borrowed(F::SCHEMA))
             .rpc(F::NAME, args)
             .returns()
     }
@@ -368,7 +369,7 @@ impl Client {
     /// and limit of [`RpcRows::Row`](crate::RpcRows::Row) apply.
     pub fn call_rows<F: crate::RpcRows>(&self, args: F) -> crate::typed::Query<F::Row> {
         crate::typed::Query::from_rpc(
-            Postgrest::new(self.clone(), F::SCHEMA.to_owned()).rpc(F::NAME, args),
+            Postgrest::new(self.clone(), Cow::Borrowed(F::SCHEMA)).rpc(F::NAME, args),
         )
     }
 
@@ -448,7 +449,14 @@ impl Client {
     /// `sb_publishable_`/`sb_secret_` key). An `Authorization` given in the global headers wins,
     /// as in supabase-js.
     pub(crate) fn base_headers(&self) -> HeaderMap {
-        let mut headers = self.inner.base_headers.clone();
+        let base = &self.inner.base_headers;
+        // Room for `Authorization` and the headers each service adds (profile, `Accept`,
+        // `Prefer`, `Content-Type`), so none of them regrows the map; a clone would have none.
+        let mut headers = HeaderMap::with_capacity(base.len() + 5);
+        headers.extend(
+            base.iter()
+                .map(|(name, value)| (name.clone(), value.clone())),
+        );
         if let Some(bearer) = self.inner.auth.bearer()
             && !self
                 .inner

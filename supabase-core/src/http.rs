@@ -1,6 +1,7 @@
 //! Sending requests: one shared `reqwest` client, timeouts, retries of idempotent requests, and
 //! `tracing` spans. Every service builds an [`HttpRequest`] and hands it to [`Transport::send`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -327,15 +328,27 @@ impl Transport {
     async fn attempt(&self, req: HttpRequest, idempotent: bool, limit: Option<u64>) -> Attempt {
         // One slot for the whole exchange, body included; released before any retry delay.
         let _slot = self.slot().await;
-        let timeout = req.timeout;
+        // The timeout covers the head and the body. It is kept out of reqwest's request, where
+        // setting it costs an extensions map (three allocations) on every request.
+        let Some(timeout) = req.timeout else {
+            return self.exchange_once(req, idempotent, limit).await;
+        };
+        match tokio::time::timeout(timeout, self.exchange_once(req, idempotent, limit)).await {
+            Ok(attempt) => attempt,
+            Err(_) => Attempt::Done(Err(Error::Timeout(Some(timeout)))),
+        }
+    }
+
+    /// One request and its whole body, without a timeout ([`Transport::attempt`] sets it).
+    async fn exchange_once(
+        &self,
+        req: HttpRequest,
+        idempotent: bool,
+        limit: Option<u64>,
+    ) -> Attempt {
         let failed = |e: reqwest::Error| {
-            let retryable = idempotent && !e.is_timeout();
-            let err = if e.is_timeout() {
-                Error::Timeout(timeout)
-            } else {
-                Error::Http(HttpError::new(e))
-            };
-            if retryable {
+            let err = Error::Http(HttpError::new(e));
+            if idempotent {
                 Attempt::Retry(None, Err(err))
             } else {
                 Attempt::Done(Err(err))
@@ -398,6 +411,8 @@ impl Transport {
 /// in one chunk; past [`JOIN_AT_END_UP_TO`] they move into one growing buffer instead, so a huge
 /// body never needs twice its size.
 enum Body {
+    /// None yet, or one: most bodies, kept without a list.
+    One(Bytes),
     Chunks(Vec<Bytes>, u64),
     Buffer(BytesMut),
 }
@@ -417,12 +432,13 @@ impl Body {
                     .min(PREALLOCATE_AT_MOST);
                 Body::Buffer(BytesMut::with_capacity(capacity as usize))
             }
-            None => Body::Chunks(Vec::new(), 0),
+            None => Body::One(Bytes::new()),
         }
     }
 
     fn len(&self) -> u64 {
         match self {
+            Body::One(chunk) => chunk.len() as u64,
             Body::Chunks(_, len) => *len,
             Body::Buffer(buffer) => buffer.len() as u64,
         }
@@ -430,6 +446,12 @@ impl Body {
 
     fn push(&mut self, chunk: Bytes) {
         match self {
+            Body::One(first) if first.is_empty() => *first = chunk,
+            Body::One(first) => {
+                let len = first.len() as u64;
+                *self = Body::Chunks(vec![std::mem::take(first)], len);
+                self.push(chunk);
+            }
             Body::Chunks(chunks, len) => {
                 *len += chunk.len() as u64;
                 chunks.push(chunk);
@@ -445,10 +467,8 @@ impl Body {
 
     fn finish(self) -> Bytes {
         match self {
-            Body::Chunks(chunks, _) => match <[Bytes; 1]>::try_from(chunks) {
-                Ok([one]) => one,
-                Err(chunks) => chunks.concat().into(),
-            },
+            Body::One(chunk) => chunk,
+            Body::Chunks(chunks, _) => chunks.concat().into(),
             Body::Buffer(buffer) => buffer.freeze(),
         }
     }
@@ -463,12 +483,12 @@ fn to_reqwest(req: &HttpRequest) -> reqwest::Request {
     request
 }
 
-/// The `reqwest` request for `req`, consuming it (the last attempt).
+/// The `reqwest` request for `req`, consuming it, without its timeout: [`Transport::attempt`]
+/// times the exchange itself.
 fn into_reqwest(req: HttpRequest) -> reqwest::Request {
     let mut request = reqwest::Request::new(req.method, req.url);
     *request.headers_mut() = req.headers;
     *request.body_mut() = req.body.map(reqwest::Body::from);
-    *request.timeout_mut() = req.timeout;
     request
 }
 
@@ -480,10 +500,37 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// Sets `name: value` on `headers`, replacing any earlier value.
 pub(crate) fn set_header(headers: &mut HeaderMap, name: HeaderName, value: &str) -> Result<()> {
-    let value = http::HeaderValue::from_str(value)
-        .map_err(|_| Error::config(format!("invalid value for header `{name}`")))?;
+    let value = http::HeaderValue::from_str(value).map_err(|_| invalid_header(&name))?;
     headers.insert(name, value);
     Ok(())
+}
+
+/// [`set_header`], without copying a `'static` value.
+#[allow(
+    clippy::ptr_arg,
+    reason = "whether the value is borrowed for `'static` is the point"
+)]
+pub(crate) fn set_header_cow(
+    headers: &mut HeaderMap,
+    name: HeaderName,
+    value: &Cow<'static, str>,
+) -> Result<()> {
+    match value {
+        // `from_static` panics on what `from_str` rejects: checked first, with the same rule.
+        Cow::Borrowed(value)
+            if value
+                .bytes()
+                .all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) =>
+        {
+            headers.insert(name, http::HeaderValue::from_static(value));
+            Ok(())
+        }
+        _ => set_header(headers, name, value),
+    }
+}
+
+fn invalid_header(name: &HeaderName) -> Error {
+    Error::config(format!("invalid value for header `{name}`"))
 }
 
 /// Sets the `apikey` and `Authorization` headers from a key and an optional access token.
@@ -557,6 +604,40 @@ mod tests {
         let dbg = format!("{req:?}");
         assert!(!dbg.contains("super"), "{dbg}");
         assert!(dbg.contains("visible"));
+    }
+
+    #[test]
+    fn unannounced_bodies_are_joined_in_order_and_a_single_chunk_is_not_copied() {
+        let one = Bytes::from_static(b"[1,2,3]");
+        let mut body = Body::new(None, None);
+        assert_eq!(body.len(), 0);
+        body.push(one.clone());
+        assert!(matches!(body, Body::One(_)));
+        let joined = body.finish();
+        assert_eq!(
+            joined.as_ptr(),
+            one.as_ptr(),
+            "one chunk is handed on as it came"
+        );
+
+        let mut body = Body::new(None, None);
+        for part in ["[1,", "2,", "3]"] {
+            body.push(Bytes::from_static(part.as_bytes()));
+        }
+        assert_eq!(body.len(), 7);
+        assert_eq!(&body.finish()[..], b"[1,2,3]");
+        assert_eq!(&Body::new(None, None).finish()[..], b"");
+
+        // Past the threshold, one growing buffer, still in order.
+        let big = Bytes::from(vec![b'x'; JOIN_AT_END_UP_TO as usize]);
+        let mut body = Body::new(None, None);
+        body.push(Bytes::from_static(b"<"));
+        body.push(big);
+        assert!(matches!(body, Body::Buffer(_)));
+        body.push(Bytes::from_static(b">"));
+        let all = body.finish();
+        assert_eq!(all.len() as u64, JOIN_AT_END_UP_TO + 2);
+        assert_eq!((all[0], all[all.len() - 1]), (b'<', b'>'));
     }
 
     #[test]

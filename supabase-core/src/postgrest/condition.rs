@@ -276,7 +276,7 @@ impl Condition {
                 if negated {
                     filter.insert_str(0, "not.");
                 }
-                Ok((key, filter))
+                Ok((key, filter.into()))
             }
             Node::Tree {
                 or,
@@ -295,7 +295,7 @@ impl Condition {
                 };
                 let mut value = String::new();
                 write_children(&mut value, &children)?;
-                Ok((key, value))
+                Ok((key, value.into()))
             }
             Node::Verbatim(_) => Err(Error::config("raw filter text outside an `or` tree")),
         }

@@ -33,6 +33,7 @@ pub(crate) mod response;
 mod rows_hint;
 pub(crate) mod stream;
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use serde::Serialize;
@@ -50,7 +51,7 @@ pub(crate) use request::Verb;
 /// The database API bound to one schema. Made by [`Client::postgrest`] and [`Client::schema`].
 pub struct Postgrest<M = Async> {
     client: Client,
-    schema: String,
+    schema: Cow<'static, str>,
     _mode: PhantomData<M>,
 }
 
@@ -69,7 +70,7 @@ impl<M> std::fmt::Debug for Postgrest<M> {
 }
 
 impl<M> Postgrest<M> {
-    pub(crate) fn new(client: Client, schema: String) -> Self {
+    pub(crate) fn new(client: Client, schema: Cow<'static, str>) -> Self {
         Postgrest {
             client,
             schema,
@@ -79,10 +80,15 @@ impl<M> Postgrest<M> {
 
     /// Starts a query on a table or view.
     pub fn from_(&self, table: impl Into<String>) -> TableQuery<M> {
+        self.query(Cow::Owned(table.into()))
+    }
+
+    /// [`Postgrest::from_`] with a name that may be borrowed (a typed table's).
+    pub(crate) fn query(&self, table: Cow<'static, str>) -> TableQuery<M> {
         TableQuery {
             client: self.client.clone(),
             schema: self.schema.clone(),
-            table: table.into(),
+            table,
             _mode: PhantomData,
         }
     }
@@ -126,8 +132,8 @@ impl<M> Postgrest<M> {
 #[must_use = "a table query does nothing until a verb (select, insert, …) is chosen and awaited"]
 pub struct TableQuery<M = Async> {
     client: Client,
-    schema: String,
-    table: String,
+    schema: Cow<'static, str>,
+    table: Cow<'static, str>,
     _mode: PhantomData<M>,
 }
 

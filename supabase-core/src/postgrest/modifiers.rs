@@ -213,10 +213,11 @@ impl<T, M> Builder<T, M> {
         let key = referenced_key(order.referenced_table.as_deref(), "order");
         self.map_state(|s| match s.params.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => {
+                let v = v.to_mut();
                 v.push(',');
                 v.push_str(&term);
             }
-            None => s.params.push((key, term)),
+            None => s.params.push((key, term.into())),
         })
     }
 

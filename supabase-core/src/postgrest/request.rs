@@ -13,7 +13,7 @@ use super::encode;
 use super::modifiers::{Count, Explain, Returning};
 use crate::Client;
 use crate::error::{Error, Result};
-use crate::http::{HttpRequest, set_header};
+use crate::http::{HttpRequest, set_header, set_header_cow};
 
 /// What the request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,14 +46,16 @@ pub(crate) enum Format {
     GeoJson,
 }
 
-/// One query parameter, unencoded: the key is borrowed when it is a name known at compile time
-/// (`select`, `limit`, a typed column), so building a query copies as little as it can.
-pub(crate) type Param = (Cow<'static, str>, String);
+/// One query parameter, unencoded: key and value are borrowed when known at compile time
+/// (`select`, `limit`, a typed column, a typed select list), so building a query copies as
+/// little as it can.
+pub(crate) type Param = (Cow<'static, str>, Cow<'static, str>);
 
 /// Everything a database request is made of, before rendering.
 #[derive(Debug)]
 pub(crate) struct QueryState {
-    pub(crate) schema: String,
+    /// Sent as `Accept-Profile` / `Content-Profile`; borrowed for the default and typed schemas.
+    pub(crate) schema: Cow<'static, str>,
     /// Path under `/rest/v1/`, already percent-encoded (`planets`, `rpc/echo`).
     pub(crate) path: String,
     pub(crate) verb: Verb,
@@ -81,7 +83,7 @@ pub(crate) struct QueryState {
 }
 
 impl QueryState {
-    pub(crate) fn new(schema: String, path: String, verb: Verb) -> Self {
+    pub(crate) fn new(schema: Cow<'static, str>, path: String, verb: Verb) -> Self {
         QueryState {
             schema,
             path,
@@ -115,8 +117,12 @@ impl QueryState {
     }
 
     /// Sets a parameter, replacing an earlier one with the same key.
-    pub(crate) fn set_param(&mut self, key: impl Into<Cow<'static, str>>, value: String) {
-        let key = key.into();
+    pub(crate) fn set_param(
+        &mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) {
+        let (key, value) = (key.into(), value.into());
         match self.params.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.params.push((key, value)),
@@ -175,9 +181,7 @@ impl QueryState {
         }
         let method = self.method();
         // One relative parse against the project URL: path and query are already encoded.
-        let mut target = String::with_capacity(64);
-        target.push_str("rest/v1/");
-        target.push_str(&self.path);
+        let mut target = String::new();
         let with_args: Vec<Param>;
         let params_ref = if let (Some(args), true) = (&self.rpc_args, self.rpc_in_query()) {
             // A read-only call carries its arguments in the query string.
@@ -185,7 +189,7 @@ impl QueryState {
             for (name, value) in args {
                 params.push((
                     Cow::Owned(name.clone()),
-                    encode::operand(encode::Shape::Plain, value)?,
+                    Cow::Owned(encode::operand(encode::Shape::Plain, value)?),
                 ));
             }
             params.extend(self.params.iter().cloned());
@@ -194,6 +198,11 @@ impl QueryState {
         } else {
             &self.params
         };
+        // Sized for the query unencoded (a separator per parameter), plus a little for escapes.
+        let query_len: usize = params_ref.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        target.reserve("rest/v1/".len() + self.path.len() + query_len + 16);
+        target.push_str("rest/v1/");
+        target.push_str(&self.path);
         if !params_ref.is_empty() {
             target.push('?');
             encode::write_query(&mut target, params_ref);
@@ -206,7 +215,7 @@ impl QueryState {
         } else {
             "content-profile"
         };
-        set_header(&mut headers, HeaderName::from_static(profile), &self.schema)?;
+        set_header_cow(&mut headers, HeaderName::from_static(profile), &self.schema)?;
         match self.accept() {
             Cow::Borrowed(accept) => {
                 headers.insert(ACCEPT, http::HeaderValue::from_static(accept));

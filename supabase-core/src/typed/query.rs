@@ -42,7 +42,7 @@ impl<T: Table, M> TypedTable<T, M> {
     }
 
     fn untyped(&self) -> crate::postgrest::TableQuery<M> {
-        self.postgrest.from_(T::NAME)
+        self.postgrest.query(std::borrow::Cow::Borrowed(T::NAME))
     }
 
     /// Reads rows, selecting exactly `T`'s columns.
@@ -51,7 +51,7 @@ impl<T: Table, M> TypedTable<T, M> {
         Query::new(
             self.untyped()
                 .builder(crate::postgrest::Verb::Select)
-                .map_state(|s| s.set_param("select", T::SELECT.to_owned())),
+                .map_state(|s| s.set_param("select", T::SELECT)),
         )
     }
 
