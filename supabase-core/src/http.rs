@@ -505,7 +505,7 @@ pub(crate) fn set_header(headers: &mut HeaderMap, name: HeaderName, value: &str)
     Ok(())
 }
 
-/// [`set_header`], without copying a `'static` value.
+/// [`set_header`], without copying a `'static` value (checked as `from_str` checks it).
 #[allow(
     clippy::ptr_arg,
     reason = "whether the value is borrowed for `'static` is the point"
@@ -515,18 +515,15 @@ pub(crate) fn set_header_cow(
     name: HeaderName,
     value: &Cow<'static, str>,
 ) -> Result<()> {
-    match value {
-        // `from_static` panics on what `from_str` rejects: checked first, with the same rule.
-        Cow::Borrowed(value)
-            if value
-                .bytes()
-                .all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) =>
-        {
-            headers.insert(name, http::HeaderValue::from_static(value));
-            Ok(())
+    let value = match value {
+        Cow::Borrowed(value) => {
+            http::HeaderValue::from_maybe_shared(Bytes::from_static(value.as_bytes()))
         }
-        _ => set_header(headers, name, value),
+        Cow::Owned(value) => http::HeaderValue::from_str(value),
     }
+    .map_err(|_| invalid_header(&name))?;
+    headers.insert(name, value);
+    Ok(())
 }
 
 fn invalid_header(name: &HeaderName) -> Error {
@@ -638,6 +635,23 @@ mod tests {
         let all = body.finish();
         assert_eq!(all.len() as u64, JOIN_AT_END_UP_TO + 2);
         assert_eq!((all[0], all[all.len() - 1]), (b'<', b'>'));
+    }
+
+    #[test]
+    fn cow_header_values_are_checked_like_str_ones_and_static_ones_not_copied() {
+        let name = HeaderName::from_static("accept-profile");
+        let mut headers = HeaderMap::new();
+        let public: Cow<'static, str> = Cow::Borrowed("public");
+        set_header_cow(&mut headers, name.clone(), &public).unwrap();
+        assert_eq!(headers[&name].as_bytes().as_ptr(), public.as_ptr());
+        for bad in [Cow::Borrowed("a\nb"), Cow::Owned("a\nb".to_owned())] {
+            let err = set_header_cow(&mut headers, name.clone(), &bad).unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{err:?}");
+        }
+        for odd in [Cow::Borrowed("schéma"), Cow::Owned("schéma".to_owned())] {
+            set_header_cow(&mut headers, name.clone(), &odd).unwrap();
+            assert_eq!(headers[&name].as_bytes(), "schéma".as_bytes());
+        }
     }
 
     #[test]

@@ -553,6 +553,15 @@ impl ScalarWriter<'_> {
     }
 }
 
+/// Serializer methods that write their integer as `Display` does.
+macro_rules! display {
+    ($($method:ident: $int:ty,)*) => {$(
+        fn $method(self, v: $int) -> Result<(), NotScalar> {
+            self.display(v)
+        }
+    )*};
+}
+
 type NoCompound = ser::Impossible<(), NotScalar>;
 
 impl ser::Serializer for ScalarWriter<'_> {
@@ -570,35 +579,17 @@ impl ser::Serializer for ScalarWriter<'_> {
         self.0.push_str(if v { "true" } else { "false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), NotScalar> {
-        self.display(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), NotScalar> {
-        self.display(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), NotScalar> {
-        self.display(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), NotScalar> {
-        self.display(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), NotScalar> {
-        self.display(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), NotScalar> {
-        self.display(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), NotScalar> {
-        self.display(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), NotScalar> {
-        self.display(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), NotScalar> {
-        self.display(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), NotScalar> {
-        self.display(v)
+    display! {
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_i128: i128,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_u128: u128,
     }
     fn serialize_f32(self, v: f32) -> Result<(), NotScalar> {
         if v.is_finite() {

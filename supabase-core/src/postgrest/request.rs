@@ -181,7 +181,6 @@ impl QueryState {
         }
         let method = self.method();
         // One relative parse against the project URL: path and query are already encoded.
-        let mut target = String::new();
         let with_args: Vec<Param>;
         let params_ref = if let (Some(args), true) = (&self.rpc_args, self.rpc_in_query()) {
             // A read-only call carries its arguments in the query string.
@@ -200,7 +199,7 @@ impl QueryState {
         };
         // Sized for the query unencoded (a separator per parameter), plus a little for escapes.
         let query_len: usize = params_ref.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-        target.reserve("rest/v1/".len() + self.path.len() + query_len + 16);
+        let mut target = String::with_capacity("rest/v1/".len() + self.path.len() + query_len + 16);
         target.push_str("rest/v1/");
         target.push_str(&self.path);
         if !params_ref.is_empty() {
@@ -216,12 +215,7 @@ impl QueryState {
             "content-profile"
         };
         set_header_cow(&mut headers, HeaderName::from_static(profile), &self.schema)?;
-        match self.accept() {
-            Cow::Borrowed(accept) => {
-                headers.insert(ACCEPT, http::HeaderValue::from_static(accept));
-            }
-            Cow::Owned(accept) => set_header(&mut headers, ACCEPT, &accept)?,
-        }
+        set_header_cow(&mut headers, ACCEPT, &self.accept())?;
         let prefer = self.prefer();
         if !prefer.is_empty() {
             set_header(&mut headers, HeaderName::from_static("prefer"), &prefer)?;
