@@ -1,13 +1,15 @@
 //! Account changes against the stand-in: secure email change (both addresses confirm through
 //! the mailbox), phone change (SMS code), MFA with a phone factor (challenge SMS → `aal2`), and
-//! `link_identity` returning the provider's authorize URL for the signed-in user.
+//! `link_identity` returning the provider's authorize URL for the signed-in user, resending
+//! change codes, password changes with a reauthentication nonce, and unlinking an identity.
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
 use supabase_core::auth::{
     AuthError, EnrollParams, ErrorCode, GetClaimsOptions, MfaVerifyParams, OtpType,
-    SignInWithOAuthCredentials, SignUpCredentials, UserAttributes, VerifyOtpParams,
+    ResendCredentials, SignInWithOAuthCredentials, SignInWithPasswordCredentials,
+    SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
 use supabase_core::{Client, ClientOptions, Error};
 use supabase_local::{AuthConfig, MessageKind, OAuthProvider, Stack};
@@ -16,7 +18,8 @@ use tokio::sync::OnceCell;
 use crate::{email, phone};
 
 /// This file's stack (its own, so the users it creates do not shift the admin paging test's
-/// pages): confirmations required, manual linking on, GitHub enabled as an OAuth provider.
+/// pages): confirmations required, manual linking on, password changes of sessions older than
+/// a day need a reauthentication nonce, GitHub enabled as an OAuth provider.
 pub(crate) async fn stack() -> &'static Stack {
     static STACK: OnceCell<Stack> = OnceCell::const_new();
     STACK
@@ -25,6 +28,7 @@ pub(crate) async fn stack() -> &'static Stack {
             config.email_confirmations = true;
             config.phone_confirmations = true;
             config.manual_linking = true;
+            config.secure_password_change = true;
             config
                 .oauth_providers
                 .push(OAuthProvider::new("github", "local-client-id"));
@@ -341,5 +345,309 @@ async fn link_identity_is_refused_when_manual_linking_is_off() {
         code_of(&err),
         Some(&ErrorCode::ManualLinkingDisabled),
         "{err:?}"
+    );
+}
+
+/// Confirms `number` as the phone of the signed-in `c` (a phone change and its SMS code).
+async fn add_phone(c: &Client, number: &str) {
+    c.auth()
+        .update_user(UserAttributes::new().phone(number))
+        .await
+        .unwrap();
+    let otp = stack().await.mailbox().latest_otp(number).unwrap();
+    c.auth()
+        .verify_otp(VerifyOtpParams::phone(number, otp, OtpType::PhoneChange))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn resend_email_change_sends_both_codes_again() {
+    let (c, old) = confirmed_user("resend-email-change-old").await;
+    let new = email("resend-email-change-new");
+    let mailbox = stack().await.mailbox();
+    c.auth()
+        .update_user(UserAttributes::new().email(&new))
+        .await
+        .unwrap();
+    let (first_new, first_old) = (mailbox.latest(&new).unwrap(), mailbox.latest(&old).unwrap());
+
+    // Resent by the current address (`resend.go` finds the user by it): both addresses get
+    // new codes, and the first ones stop working.
+    c.auth()
+        .resend(ResendCredentials::email(OtpType::EmailChange, &old))
+        .await
+        .unwrap();
+    let (to_new, to_old) = (mailbox.latest(&new).unwrap(), mailbox.latest(&old).unwrap());
+    assert_eq!(to_new.kind, MessageKind::EmailChangeNew);
+    assert_eq!(to_old.kind, MessageKind::EmailChangeCurrent);
+    assert_eq!(mailbox.messages(&new).len(), 2);
+    assert_ne!(to_new.otp, first_new.otp);
+    assert_ne!(to_old.otp, first_old.otp);
+    let err = c
+        .auth()
+        .verify_otp(VerifyOtpParams::email(
+            &new,
+            &first_new.otp,
+            OtpType::EmailChange,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Some(&ErrorCode::OtpExpired), "{err:?}");
+    c.auth()
+        .verify_otp(VerifyOtpParams::email(
+            &new,
+            &to_new.otp,
+            OtpType::EmailChange,
+        ))
+        .await
+        .unwrap();
+    let session = c
+        .auth()
+        .verify_otp(VerifyOtpParams::email(
+            &old,
+            &to_old.otp,
+            OtpType::EmailChange,
+        ))
+        .await
+        .unwrap()
+        .session
+        .expect("the change applied");
+    assert_eq!(session.user.email.as_deref(), Some(new.as_str()));
+
+    // Nothing pending any more: resending sends nothing.
+    let before = mailbox.messages(&new).len();
+    c.auth()
+        .resend(ResendCredentials::email(OtpType::EmailChange, &new))
+        .await
+        .unwrap();
+    assert_eq!(mailbox.messages(&new).len(), before);
+}
+
+#[tokio::test]
+async fn resend_phone_change_sends_a_new_code_to_the_new_number() {
+    let (c, _) = confirmed_user("resend-phone-change").await;
+    let (current, next) = (phone(), phone());
+    add_phone(&c, &current).await;
+    let mailbox = stack().await.mailbox();
+    c.auth()
+        .update_user(UserAttributes::new().phone(&next))
+        .await
+        .unwrap();
+    let first = mailbox.latest(&next).unwrap();
+
+    // GoTrue's `Resend` finds the user by the phone given, which must be the current one
+    // (`FindUserByPhoneAndAudience`); the pending number gets nothing when named itself.
+    let sent = c
+        .auth()
+        .resend(ResendCredentials::phone(OtpType::PhoneChange, &next))
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id, None);
+    assert_eq!(mailbox.messages(&next).len(), 1);
+    let sent = c
+        .auth()
+        .resend(ResendCredentials::phone(OtpType::PhoneChange, &current))
+        .await
+        .unwrap();
+    assert!(sent.message_id.is_some(), "{sent:?}");
+    let messages = mailbox.messages(&next);
+    assert_eq!(messages.len(), 2);
+    let second = messages[1].clone();
+    assert_eq!(second.kind, MessageKind::PhoneChange);
+    assert_ne!(second.otp, first.otp);
+    assert!(
+        mailbox
+            .messages(&current)
+            .iter()
+            .all(|m| m.kind != MessageKind::PhoneChange || m.otp != second.otp)
+    );
+
+    let err = c
+        .auth()
+        .verify_otp(VerifyOtpParams::phone(
+            &next,
+            &first.otp,
+            OtpType::PhoneChange,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Some(&ErrorCode::OtpExpired), "{err:?}");
+    let session = c
+        .auth()
+        .verify_otp(VerifyOtpParams::phone(
+            &next,
+            &second.otp,
+            OtpType::PhoneChange,
+        ))
+        .await
+        .unwrap()
+        .session
+        .expect("session");
+    assert_eq!(
+        session.user.phone.as_deref(),
+        Some(next.trim_start_matches('+'))
+    );
+}
+
+/// The `session_id` claim of `c`'s access token.
+async fn session_id(c: &Client) -> String {
+    let claims = c
+        .auth()
+        .get_claims(None, GetClaimsOptions::new())
+        .await
+        .unwrap()
+        .claims;
+    claims["session_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn password_change_of_an_old_session_needs_the_reauthentication_nonce() {
+    let (c, address) = confirmed_user("nonce").await;
+    let mailbox = stack().await.mailbox();
+
+    // A session signed in within the last day changes the password without a nonce
+    // (`UserUpdate` in `internal/api/user.go`).
+    c.auth()
+        .update_user(UserAttributes::new().password("second password"))
+        .await
+        .unwrap();
+
+    // The same session a day later (its creation time moved back) needs one.
+    stack()
+        .await
+        .execute_sql(&format!(
+            "update auth.sessions set created_at = now() - interval '25 hours' where id = '{}'",
+            session_id(&c).await
+        ))
+        .await
+        .unwrap();
+    let err = c
+        .auth()
+        .update_user(UserAttributes::new().password("third password"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(&ErrorCode::ReauthenticationNeeded),
+        "{err:?}"
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+
+    c.auth().reauthenticate().await.unwrap();
+    let message = mailbox.latest(&address).unwrap();
+    assert_eq!(message.kind, MessageKind::Reauthentication);
+    let wrong = if message.otp == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let err = c
+        .auth()
+        .update_user(
+            UserAttributes::new()
+                .password("third password")
+                .nonce(wrong),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(&ErrorCode::ReauthenticationNotValid),
+        "{err:?}"
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422));
+    c.auth()
+        .update_user(
+            UserAttributes::new()
+                .password("third password")
+                .nonce(&message.otp),
+        )
+        .await
+        .unwrap();
+    // The nonce is used up.
+    let err = c
+        .auth()
+        .update_user(
+            UserAttributes::new()
+                .password("fourth password")
+                .nonce(&message.otp),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(&ErrorCode::ReauthenticationNotValid),
+        "{err:?}"
+    );
+
+    let s = stack().await;
+    let other = Client::new(s.url(), s.anon_key(), ClientOptions::default()).unwrap();
+    for old in ["account password", "second password"] {
+        let err = other
+            .auth()
+            .sign_in_with_password(SignInWithPasswordCredentials::email(&address, old))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            code_of(&err),
+            Some(&ErrorCode::InvalidCredentials),
+            "{err:?}"
+        );
+    }
+    other
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "third password",
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn unlinking_the_phone_identity_keeps_the_email_one() {
+    let (c, address) = confirmed_user("unlink").await;
+    let number = phone();
+    add_phone(&c, &number).await;
+    let identities = c.auth().get_user_identities().await.unwrap();
+    let mut providers: Vec<&str> = identities.iter().map(|i| i.provider.as_str()).collect();
+    providers.sort_unstable();
+    assert_eq!(providers, ["email", "phone"]);
+
+    let phone_identity = identities.iter().find(|i| i.provider == "phone").unwrap();
+    c.auth().unlink_identity(phone_identity).await.unwrap();
+
+    // GoTrue's `DeleteIdentity`: the phone goes with its identity.
+    let user = c.auth().get_user().await.unwrap();
+    assert_eq!(user.email.as_deref(), Some(address.as_str()));
+    assert_eq!(user.phone.as_deref().unwrap_or(""), "");
+    assert!(user.phone_confirmed_at.is_none());
+    assert_eq!(user.app_metadata["providers"], json!(["email"]));
+    let identities = c.auth().get_user_identities().await.unwrap();
+    assert_eq!(identities.len(), 1);
+    assert_eq!(identities[0].provider, "email");
+
+    // Unlinking it again, or the last identity, is refused.
+    let err = c.auth().unlink_identity(phone_identity).await.unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(&ErrorCode::SingleIdentityNotDeletable),
+        "{err:?}"
+    );
+    let err = c.auth().unlink_identity(&identities[0]).await.unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(&ErrorCode::SingleIdentityNotDeletable),
+        "{err:?}"
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422));
+
+    // The number is free again: another user can take it.
+    let (d, _) = confirmed_user("unlink-reuse").await;
+    add_phone(&d, &number).await;
+    assert_eq!(
+        d.auth().get_user().await.unwrap().phone.as_deref(),
+        Some(number.trim_start_matches('+'))
     );
 }

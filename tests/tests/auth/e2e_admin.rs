@@ -2,13 +2,13 @@
 //! sign out a user, factors, delete (soft and hard); refused with the anon key.
 
 use serde_json::json;
-use supabase_core::Error;
 use supabase_core::auth::{
     AdminUserAttributes, EnrollParams, ErrorCode, GenerateLinkParams, InviteUserOptions, OtpType,
     SignInWithPasswordCredentials, SignOutScope, VerifyOtpParams,
 };
+use supabase_core::{Client, ClientOptions, Error};
 
-use crate::{anon, email, service, stack};
+use crate::{anon, email, phone, service, stack};
 
 #[tokio::test]
 async fn create_page_update_and_delete_users() {
@@ -192,4 +192,207 @@ async fn invites_links_sign_out_and_factors() {
         .sign_in_with_password(SignInWithPasswordCredentials::email(&address, "pw 123456"))
         .await
         .unwrap();
+}
+
+/// The providers of `user`'s identities, sorted.
+fn providers(user: &supabase_core::auth::User) -> Vec<String> {
+    let mut p: Vec<String> = user
+        .identities
+        .iter()
+        .flatten()
+        .map(|i| i.provider.clone())
+        .collect();
+    p.sort();
+    p
+}
+
+fn code(err: &Error) -> Option<&ErrorCode> {
+    match err {
+        Error::Auth(e) => e.code(),
+        _ => None,
+    }
+}
+
+/// A client of `stack` (with its own session) and a service-role client of it.
+fn clients_of(stack: &supabase_local::Stack) -> (Client, Client) {
+    let anon = Client::new(stack.url(), stack.anon_key(), ClientOptions::default()).unwrap();
+    let service = Client::new(
+        stack.url(),
+        stack.service_role_key(),
+        ClientOptions::default()
+            .auto_refresh_token(false)
+            .persist_session(false),
+    )
+    .unwrap();
+    (anon, service)
+}
+
+#[tokio::test]
+async fn phone_users_confirmed_and_given_new_credentials() {
+    // On the account tests' stack, so these users do not shift the paging test's pages.
+    let s = crate::e2e_account::stack().await;
+    let anon = || clients_of(s).0;
+    let svc = clients_of(s).1;
+    let admin = svc.auth().admin();
+
+    // A phone user, confirmed at creation, signs in with phone and password.
+    let number = phone();
+    let digits = number.trim_start_matches('+');
+    let user = admin
+        .create_user(
+            AdminUserAttributes::new()
+                .phone(&number)
+                .password("phone password")
+                .phone_confirm(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(user.phone.as_deref(), Some(digits));
+    assert!(user.phone_confirmed_at.is_some());
+    assert_eq!(providers(&user), ["phone"]);
+    let c = anon();
+    let signed_in = c
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::phone(
+            &number,
+            "phone password",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(signed_in.user.unwrap().id, user.id);
+
+    // Without phone_confirm the phone cannot sign in until an update confirms it.
+    let other = phone();
+    let unconfirmed = admin
+        .create_user(
+            AdminUserAttributes::new()
+                .phone(&other)
+                .password("other password"),
+        )
+        .await
+        .unwrap();
+    assert!(unconfirmed.phone_confirmed_at.is_none());
+    let err = anon()
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::phone(
+            &other,
+            "other password",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(&ErrorCode::PhoneNotConfirmed), "{err:?}");
+    let confirmed = admin
+        .update_user_by_id(
+            &unconfirmed.id,
+            AdminUserAttributes::new().phone_confirm(true),
+        )
+        .await
+        .unwrap();
+    assert!(confirmed.phone_confirmed_at.is_some());
+    anon()
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::phone(
+            &other,
+            "other password",
+        ))
+        .await
+        .unwrap();
+
+    // An email (confirmed) and a new password for the phone user: it gains an email identity,
+    // both sign-ins take the new password only, and its sessions are signed out (GoTrue's
+    // `UpdatePassword` without a session).
+    let address = email("admin-phone");
+    let updated = admin
+        .update_user_by_id(
+            &user.id,
+            AdminUserAttributes::new()
+                .email(&address)
+                .password("a new password")
+                .email_confirm(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.email.as_deref(), Some(address.as_str()));
+    assert!(updated.email_confirmed_at.is_some());
+    assert_eq!(providers(&updated), ["email", "phone"]);
+    assert!(c.auth().refresh_session().await.is_err(), "signed out");
+    let by_email = anon()
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "a new password",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(by_email.user.unwrap().id, user.id);
+    let err = anon()
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::phone(
+            &number,
+            "phone password",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(&ErrorCode::InvalidCredentials), "{err:?}");
+    anon()
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::phone(
+            &number,
+            "a new password",
+        ))
+        .await
+        .unwrap();
+
+    // An email user confirmed by an update: `email_confirm` alone.
+    let later = email("admin-confirm-later");
+    let pending = admin
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&later)
+                .password("later password"),
+        )
+        .await
+        .unwrap();
+    assert!(pending.email_confirmed_at.is_none());
+    let err = anon()
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &later,
+            "later password",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(&ErrorCode::EmailNotConfirmed), "{err:?}");
+    let confirmed = admin
+        .update_user_by_id(&pending.id, AdminUserAttributes::new().email_confirm(true))
+        .await
+        .unwrap();
+    assert!(confirmed.email_confirmed_at.is_some());
+    anon()
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &later,
+            "later password",
+        ))
+        .await
+        .unwrap();
+
+    // Created with both an email and a phone: two identities (`adminUserCreate`).
+    let both = admin
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&email("admin-both"))
+                .phone(&phone())
+                .password("both password")
+                .email_confirm(true)
+                .phone_confirm(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(providers(&both), ["email", "phone"]);
+    assert_eq!(
+        both.app_metadata["providers"],
+        json!(["email", "phone"]),
+        "{both:?}"
+    );
 }

@@ -3,11 +3,13 @@
 
 use serde_json::{Value, json};
 use supabase_core::auth::{
-    AuthChangeEvent, AuthError, ErrorCode, OtpType, ResendCredentials, ResetPasswordOptions,
-    SignInAnonymouslyCredentials, SignInWithOtpCredentials, SignInWithPasswordCredentials,
+    AuthChangeEvent, AuthError, Channel, ErrorCode, OtpType, ResendCredentials,
+    ResetPasswordOptions, SignInAnonymouslyCredentials, SignInWithIdTokenCredentials,
+    SignInWithOtpCredentials, SignInWithPasswordCredentials, SignInWithSsoCredentials,
     SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
 use supabase_core::{Client, Error};
+use supabase_local::MessageKind;
 
 use crate::{anon, email, phone, stack};
 
@@ -335,7 +337,7 @@ async fn resend_and_reauthenticate_reach_the_mailbox() {
     c.auth().reauthenticate().await.unwrap();
     assert_eq!(
         mailbox.latest(&address).unwrap().kind,
-        supabase_local::MessageKind::Reauthentication
+        MessageKind::Reauthentication
     );
     let identities = c.auth().get_user_identities().await.unwrap();
     assert_eq!(identities.len(), 1);
@@ -389,4 +391,355 @@ async fn wrong_password_and_tampered_tokens_are_typed_errors() {
         matches!(err, Error::Auth(AuthError::InvalidJwt(_))),
         "{err:?}"
     );
+}
+
+/// Opens `link` as a browser would (without following the redirect); returns the `Location`.
+async fn open_link(link: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = http.get(link).send().await.unwrap();
+    resp.headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no redirect from {link}: {}", resp.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn phone_sign_up_resend_sms_then_password_sign_in() {
+    let c = anon().await;
+    let number = phone();
+    let digits = number.trim_start_matches('+');
+    let mailbox = stack().await.mailbox();
+    let res = c
+        .auth()
+        .sign_up(SignUpCredentials::phone(&number, PASSWORD))
+        .await
+        .unwrap();
+    assert!(
+        res.session.is_none(),
+        "phone confirmation required: {res:?}"
+    );
+    let first = mailbox.latest(&number).expect("a confirmation SMS");
+    assert_eq!(
+        (first.kind, first.channel.as_str()),
+        (MessageKind::PhoneOtp, "sms")
+    );
+    let err = c
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::phone(&number, PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        auth_code(&err),
+        Some(ErrorCode::PhoneNotConfirmed),
+        "{err:?}"
+    );
+
+    // Resending replaces the code: the first one stops working, the new one confirms.
+    let sent = c
+        .auth()
+        .resend(ResendCredentials::phone(OtpType::Sms, &number))
+        .await
+        .unwrap();
+    assert!(sent.message_id.is_some(), "{sent:?}");
+    let messages = mailbox.messages(&number);
+    assert_eq!(messages.len(), 2);
+    let second = messages[1].clone();
+    assert_eq!(second.kind, MessageKind::PhoneOtp);
+    assert_ne!(second.otp, first.otp, "a new code");
+    let err = c
+        .auth()
+        .verify_otp(VerifyOtpParams::phone(&number, &first.otp, OtpType::Sms))
+        .await
+        .unwrap_err();
+    assert_eq!(auth_code(&err), Some(ErrorCode::OtpExpired), "{err:?}");
+    let session = c
+        .auth()
+        .verify_otp(VerifyOtpParams::phone(&number, &second.otp, OtpType::Sms))
+        .await
+        .unwrap()
+        .session
+        .expect("confirmed and signed in");
+    assert_eq!(session.user.phone.as_deref(), Some(digits));
+    assert!(session.user.phone_confirmed_at.is_some());
+
+    // A confirmed phone gets nothing more (`resend.go`).
+    let sent = c
+        .auth()
+        .resend(ResendCredentials::phone(OtpType::Sms, &number))
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id, None);
+    assert_eq!(mailbox.messages(&number).len(), 2);
+
+    // Phone and password sign in on another client, which then is the user for RLS.
+    let d = anon().await;
+    let err = d
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::phone(
+            &number,
+            "wrong password",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        auth_code(&err),
+        Some(ErrorCode::InvalidCredentials),
+        "{err:?}"
+    );
+    let res = d
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::phone(&number, PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(res.user.unwrap().id, session.user.id);
+    d.table("todos")
+        .insert(json!({"task": "phone task"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        d.table("todos").select("task").await.unwrap().data,
+        json!([{"task": "phone task"}])
+    );
+}
+
+#[tokio::test]
+async fn resend_signup_email_with_a_redirect() {
+    let c = anon().await;
+    let address = email("resend-redirect");
+    let mailbox = stack().await.mailbox();
+    c.auth()
+        .sign_up(SignUpCredentials::email(&address, PASSWORD))
+        .await
+        .unwrap();
+    let first = mailbox.latest(&address).unwrap();
+    let welcome = "http://127.0.0.1:3000/welcome";
+    c.auth()
+        .resend(ResendCredentials::email(OtpType::Signup, &address).email_redirect_to(welcome))
+        .await
+        .unwrap();
+    let second = mailbox.latest(&address).unwrap();
+    assert_eq!(second.kind, MessageKind::Confirmation);
+    let link = second.link.clone().expect("a link");
+    let query: std::collections::HashMap<String, String> = url::Url::parse(&link)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(query["redirect_to"], welcome, "{link}");
+    assert_eq!(query["type"], "signup");
+
+    // The first link's token was replaced; the new link confirms and lands on the redirect.
+    let location = open_link(first.link.as_deref().unwrap()).await;
+    assert!(location.contains("error_code=otp_expired"), "{location}");
+    let location = open_link(&link).await;
+    let fragment = location
+        .strip_prefix(&format!("{welcome}#"))
+        .unwrap_or_else(|| panic!("not sent to {welcome}: {location}"));
+    let pairs: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(fragment.as_bytes())
+            .into_owned()
+            .collect();
+    let user = c
+        .auth()
+        .get_user_by_jwt(&pairs["access_token"])
+        .await
+        .unwrap();
+    assert_eq!(user.email.as_deref(), Some(address.as_str()));
+    assert!(user.email_confirmed_at.is_some());
+
+    // A redirect that is not allowed falls back to the site URL (`GetReferrer`).
+    let other = email("resend-elsewhere");
+    c.auth()
+        .sign_up(SignUpCredentials::email(&other, PASSWORD))
+        .await
+        .unwrap();
+    c.auth()
+        .resend(
+            ResendCredentials::email(OtpType::Signup, &other)
+                .email_redirect_to("https://evil.example/steal"),
+        )
+        .await
+        .unwrap();
+    let link = mailbox.latest_link(&other).unwrap();
+    let location = open_link(&link).await;
+    assert!(
+        location.starts_with("http://127.0.0.1:3000#access_token="),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn whatsapp_otp_sign_in() {
+    let c = anon().await;
+    let number = phone();
+    let mailbox = stack().await.mailbox();
+    let mut user_id = None;
+    // The first code signs the new user up, the second signs the now confirmed user in.
+    for _ in 0..2 {
+        let sent = c
+            .auth()
+            .sign_in_with_otp(SignInWithOtpCredentials::phone(&number).channel(Channel::Whatsapp))
+            .await
+            .unwrap();
+        assert!(sent.message_id.is_some(), "{sent:?}");
+        let message = mailbox.latest(&number).expect("a WhatsApp message");
+        assert_eq!(message.channel, "whatsapp");
+        assert_eq!(message.kind, MessageKind::PhoneOtp);
+        let session = c
+            .auth()
+            .verify_otp(VerifyOtpParams::phone(&number, &message.otp, OtpType::Sms))
+            .await
+            .unwrap()
+            .session
+            .expect("signed in");
+        assert_eq!(
+            session.user.phone.as_deref(),
+            Some(number.trim_start_matches('+'))
+        );
+        assert!(session.user.phone_confirmed_at.is_some());
+        assert_eq!(
+            *user_id.get_or_insert_with(|| session.user.id.clone()),
+            session.user.id
+        );
+        c.auth().sign_out().await.unwrap();
+    }
+    assert_eq!(mailbox.messages(&number).len(), 2);
+}
+
+#[tokio::test]
+async fn set_session_adopts_tokens_and_refreshes_expired_ones() {
+    let a = anon().await;
+    let address = email("set-session");
+    signed_up_user(&a, &address).await;
+    a.table("todos")
+        .insert(json!({"task": "handed over"}))
+        .await
+        .unwrap();
+    let handed = a.auth().get_session().await.unwrap().unwrap();
+
+    // A valid pair is checked with the server and adopted: the other client is the user.
+    let b = anon().await;
+    let mut events = b.auth().auth_state_changes().await;
+    assert_eq!(next(&mut events).await, AuthChangeEvent::InitialSession);
+    let res = b
+        .auth()
+        .set_session(handed.access_token.expose(), handed.refresh_token.expose())
+        .await
+        .unwrap();
+    assert_eq!(res.user.unwrap().id, handed.user.id);
+    assert_eq!(next(&mut events).await, AuthChangeEvent::SignedIn);
+    assert_eq!(
+        b.table("todos").select("task").await.unwrap().data,
+        json!([{"task": "handed over"}])
+    );
+
+    // An unexpired access token with a bad signature is refused by the server; nothing is kept.
+    let c = anon().await;
+    let mut tampered = handed.access_token.expose().to_owned();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let err = c
+        .auth()
+        .set_session(&tampered, handed.refresh_token.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(auth_code(&err), Some(ErrorCode::BadJwt), "{err:?}");
+    assert!(c.auth().get_session().await.unwrap().is_none());
+
+    // An expired access token: the refresh token is used, and rotated by the server.
+    let claims = a
+        .auth()
+        .get_claims(
+            None,
+            supabase_core::auth::GetClaimsOptions::new().jwt_secret(stack().await.jwt_secret()),
+        )
+        .await
+        .unwrap()
+        .claims;
+    let mut expired_claims = claims.clone();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    expired_claims["exp"] = json!(now - 60);
+    let expired = stack().await.mint_jwt(&expired_claims).unwrap();
+    let d = anon().await;
+    let res = d
+        .auth()
+        .set_session(&expired, handed.refresh_token.expose())
+        .await
+        .unwrap();
+    let session = res.session.unwrap();
+    assert_ne!(session.refresh_token, handed.refresh_token);
+    assert_ne!(session.access_token.expose(), expired);
+    assert_eq!(session.user.id, handed.user.id);
+    assert_eq!(
+        d.table("todos").select("task").await.unwrap().data,
+        json!([{"task": "handed over"}])
+    );
+    // The refreshed token belongs to the same server session.
+    let refreshed = d
+        .auth()
+        .get_claims(
+            None,
+            supabase_core::auth::GetClaimsOptions::new().jwt_secret(stack().await.jwt_secret()),
+        )
+        .await
+        .unwrap()
+        .claims;
+    assert_eq!(refreshed["session_id"], claims["session_id"]);
+}
+
+#[tokio::test]
+async fn sso_and_id_token_sign_ins_fail_as_gotrue_does_without_providers() {
+    // The stand-in has no SAML identity provider and cannot verify ID tokens of real OIDC
+    // providers, so it answers as GoTrue does when they are not configured.
+    let c = anon().await;
+    for credentials in [
+        SignInWithSsoCredentials::provider_id("21648a9d-8d5a-4555-a9d1-d6375dc14e92"),
+        SignInWithSsoCredentials::domain("company.com"),
+    ] {
+        let err = c.auth().sign_in_with_sso(credentials).await.unwrap_err();
+        assert_eq!(
+            auth_code(&err),
+            Some(ErrorCode::SamlProviderDisabled),
+            "{err:?}"
+        );
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    }
+    let err = c
+        .auth()
+        .sign_in_with_id_token(SignInWithIdTokenCredentials::new(
+            "google",
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        auth_code(&err),
+        Some(ErrorCode::ProviderDisabled),
+        "{err:?}"
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    assert!(
+        matches!(&err, Error::Auth(AuthError::Api { message, .. })
+            if message == "Provider (issuer \"https://accounts.google.com\") is not enabled"),
+        "{err:?}"
+    );
+    let err = c
+        .auth()
+        .sign_in_with_id_token(SignInWithIdTokenCredentials::new("myidp", "x.y.z"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        auth_code(&err),
+        Some(ErrorCode::ValidationFailed),
+        "{err:?}"
+    );
+    assert!(c.auth().get_session().await.unwrap().is_none());
 }

@@ -563,10 +563,12 @@ pub(super) async fn put_user(
                 ));
             }
             if c.secure_password_change {
+                // `UserUpdate` (`internal/api/user.go`): no nonce is needed when the current
+                // session was created (signed in, not refreshed) within the last 24 hours.
                 let recent = match &who.session_id {
                     Some(sid) => tx
                         .query_one(
-                            "select coalesce(refreshed_at at time zone 'UTC', created_at) > now() - interval '24 hours' \
+                            "select created_at > now() - interval '24 hours' \
                              from auth.sessions where id = $1::text::uuid",
                             &[sid],
                         )
@@ -582,11 +584,11 @@ pub(super) async fn put_user(
                                 "Password update requires reauthentication",
                             ));
                         }
-                        Some(nonce) => otp::check_reauthentication(tx, &user, nonce).await?,
+                        Some(nonce) => otp::check_reauthentication(&state, tx, &user, nonce).await?,
                     }
                 }
             }
-            users::set_password(tx, id, password).await?;
+            users::set_password(tx, id, password, who.session_id.as_deref()).await?;
         }
         if let Some(data) = &p.data {
             users::merge_user_metadata(tx, id, data).await?;

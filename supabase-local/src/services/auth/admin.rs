@@ -231,8 +231,9 @@ pub(super) async fn create_user(
             },
         )
         .await?;
-        if email.is_some() && phone.is_some() {
-            users::add_provider(tx, &id, "phone").await?;
+        // `adminUserCreate`: an email and a phone make two identities, `email` and `phone`.
+        if let (Some(_), Some(ph)) = (&email, &phone) {
+            users::upsert_contact_identity(tx, &id, "phone", ph, p.phone_confirm).await?;
         }
         apply_ban(tx, &id, p.ban_duration.as_deref()).await?;
         users::must_user_json(tx, &id).await
@@ -279,13 +280,10 @@ pub(super) async fn update_user(
                     &[&id, &email],
                 )
                 .await?;
-                tx.execute(
-                    "update auth.identities set identity_data = identity_data || jsonb_build_object('email', $2::text) \
-                     where user_id = $1::text::uuid and provider = 'email'",
-                    &[&id, &email],
-                )
-                .await?;
             }
+            // `adminUserUpdate`: the email identity is created (a phone-only user) or updated,
+            // its `email_verified` set to `email_confirm`.
+            users::upsert_contact_identity(tx, &id, "email", &email, p.email_confirm).await?;
         }
         if let Some(phone) = p.phone.as_deref().filter(|e| !e.is_empty()) {
             let phone = users::validate_phone(phone)?;
@@ -302,10 +300,12 @@ pub(super) async fn update_user(
                 )
                 .await?;
             }
+            // Likewise the phone identity, `phone_verified` set to `phone_confirm`.
+            users::upsert_contact_identity(tx, &id, "phone", &phone, p.phone_confirm).await?;
         }
         if let Some(pw) = &p.password {
             users::check_password(pw, state.config.minimum_password_length)?;
-            users::set_password(tx, &id, pw).await?;
+            users::set_password(tx, &id, pw, None).await?;
         }
         if p.email_confirm {
             users::confirm_email(tx, &id).await?;

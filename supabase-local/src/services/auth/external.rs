@@ -201,7 +201,10 @@ pub(super) async fn link_identity(
     Ok(redirect_or_json(&q, url))
 }
 
-/// `DELETE /user/identities/{identity_id}` (`DeleteIdentity`): `{}`.
+/// `DELETE /user/identities/{identity_id}` (`DeleteIdentity` in supabase/auth
+/// `internal/api/identity.go`): `{}`. The last identity cannot go; unlinking the `phone` identity
+/// also removes the user's phone (and its confirmation); unlinking another one moves the user's
+/// email to a remaining identity's when no remaining identity has it.
 pub(super) async fn unlink_identity(
     State(state): St,
     headers: HeaderMap,
@@ -214,6 +217,12 @@ pub(super) async fn unlink_identity(
             "Manual linking is disabled",
         ));
     }
+    if !users::is_uuid(&identity_id) {
+        return Err(ApiError::not_found(
+            "validation_failed",
+            "identity_id must be an UUID",
+        ));
+    }
     in_tx!(&state, |tx| {
         let count: i64 = tx
             .query_one(
@@ -222,30 +231,61 @@ pub(super) async fn unlink_identity(
             )
             .await?
             .get(0);
-        let provider: Option<String> = if users::is_uuid(&identity_id) {
-            tx.query_opt(
-                "select provider from auth.identities where id = $1::text::uuid and user_id = $2::text::uuid",
-                &[&identity_id, &who.user_id],
-            )
-            .await?
-            .map(|r| r.get(0))
-        } else {
-            None
-        };
-        let Some(provider) = provider else {
-            return Err(ApiError::not_found("identity_not_found", "Identity doesn't exist"));
-        };
         if count <= 1 {
             return Err(ApiError::unprocessable(
                 "single_identity_not_deletable",
                 "User must have at least 1 identity after unlinking",
             ));
         }
-        tx.execute(
-            "delete from auth.identities where id = $1::text::uuid",
-            &[&identity_id],
-        )
-        .await?;
+        let deleted = tx
+            .query_opt(
+                "delete from auth.identities where id = $1::text::uuid and user_id = $2::text::uuid \
+                 returning provider",
+                &[&identity_id, &who.user_id],
+            )
+            .await?;
+        let Some(deleted) = deleted else {
+            return Err(ApiError::unprocessable(
+                "identity_not_found",
+                "Identity doesn't exist",
+            ));
+        };
+        let provider: String = deleted.get(0);
+        if provider == "phone" {
+            tx.execute(
+                "update auth.users set phone = null, phone_confirmed_at = null, updated_at = now() \
+                 where id = $1::text::uuid",
+                &[&who.user_id],
+            )
+            .await?;
+        } else {
+            // `UpdateUserEmailFromIdentities` (`internal/models/user.go`): when no remaining
+            // identity has the user's email, the email of the best remaining one (verified,
+            // then unverified, then none) is promoted, pending tokens are dropped, and the
+            // email stays confirmed only if verified (or the project autoconfirms).
+            tx.execute(
+                "update auth.users u set email = p.email, \
+                   email_confirmed_at = case when p.verified or $2 then u.email_confirmed_at end, \
+                   confirmation_token = '', confirmation_sent_at = null, recovery_token = '', \
+                   recovery_sent_at = null, email_change = '', email_change_token_current = '', \
+                   email_change_token_new = '', email_change_sent_at = null, \
+                   email_change_confirm_status = 0, phone_change = '', phone_change_token = '', \
+                   phone_change_sent_at = null, reauthentication_token = '', \
+                   reauthentication_sent_at = null, updated_at = now() \
+                 from (select nullif(identity_data->>'email', '') as email, \
+                         coalesce((identity_data->>'email_verified')::boolean, false) as verified \
+                       from auth.identities where user_id = $1::text::uuid \
+                       order by case when coalesce(identity_data->>'email', '') = '' then 2 \
+                                     when not coalesce((identity_data->>'email_verified')::boolean, false) then 1 \
+                                     else 0 end, created_at \
+                       limit 1) p \
+                 where u.id = $1::text::uuid and not exists ( \
+                   select 1 from auth.identities i where i.user_id = u.id \
+                   and i.identity_data->>'email' = u.email)",
+                &[&who.user_id, &!state.config.email_confirmations],
+            )
+            .await?;
+        }
         tx.execute(
             "update auth.users set raw_app_meta_data = jsonb_set(raw_app_meta_data, '{providers}', \
                coalesce((select jsonb_agg(distinct provider) from auth.identities where user_id = $1::text::uuid), '[]'::jsonb)), \
@@ -253,7 +293,6 @@ pub(super) async fn unlink_identity(
             &[&who.user_id],
         )
         .await?;
-        let _ = provider;
         Ok(json!({}))
     })
     .map(Json)

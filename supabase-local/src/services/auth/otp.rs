@@ -477,29 +477,31 @@ async fn confirm_contact_identity(
     users::add_provider(tx, user_id, provider).await
 }
 
-/// `verifyReauthentication`: the nonce must match the last reauthentication code, unexpired.
+/// `verifyReauthentication` (`internal/api/reauthenticate.go`): the nonce must match the last
+/// reauthentication code sent to the email (else the phone), within that channel's OTP expiry.
 pub(super) async fn check_reauthentication(
+    state: &Auth,
     tx: &Transaction<'_>,
     user: &UserRow,
     nonce: &str,
 ) -> ApiResult<()> {
-    let to = if user.email.is_empty() {
-        &user.phone
+    let (to, expiry) = if user.email.is_empty() {
+        (&user.phone, state.config.sms_otp_expiry)
     } else {
-        &user.email
+        (&user.email, state.config.email_otp_expiry)
     };
     let row = tx
         .query_one(
             "select coalesce(reauthentication_token, '') = $2 and reauthentication_token <> '' \
-               and reauthentication_sent_at + interval '1 hour' > now() \
+               and reauthentication_sent_at + make_interval(secs => $3) > now() \
              from auth.users where id = $1::text::uuid",
-            &[&user.id, &token_hash(to, nonce)],
+            &[&user.id, &token_hash(to, nonce), &expiry.as_secs_f64()],
         )
         .await?;
     if !row.get::<_, bool>(0) {
         return Err(ApiError::unprocessable(
             "reauthentication_not_valid",
-            "Requires reauthentication",
+            "Nonce has expired or is invalid",
         ));
     }
     tx.execute(
@@ -786,18 +788,21 @@ pub(super) async fn resend(
                 Ok(out)
             }
             _ => {
+                // As `Resend` does: the user is found by their current phone
+                // (`FindUserByPhoneAndAudience`) and the code goes to the pending new one.
                 let phone = users::validate_phone(&p.phone)?;
                 let row = tx
                     .query_opt(
-                        "select id::text from auth.users where phone_change = $1",
+                        "select id::text, phone_change from auth.users \
+                         where phone = $1 and coalesce(phone_change, '') <> ''",
                         &[&phone],
                     )
                     .await?;
                 let mut out = json!({});
                 if let Some(row) = row {
-                    let id: String = row.get(0);
-                    let mid =
-                        send_sms(&state, tx, &id, &phone, SmsPurpose::PhoneChange, "sms").await?;
+                    let (id, new_phone): (String, String) = (row.get(0), row.get(1));
+                    let mid = send_sms(&state, tx, &id, &new_phone, SmsPurpose::PhoneChange, "sms")
+                        .await?;
                     out = json!({"message_id": mid});
                 }
                 Ok(out)

@@ -216,12 +216,35 @@ pub(super) async fn password_matches(
     Ok(row.get(0))
 }
 
-/// Sets the user's password (bcrypt, cost 10 like GoTrue's `bcrypt.DefaultCost`).
-pub(super) async fn set_password(tx: &Transaction<'_>, id: &str, password: &str) -> ApiResult<()> {
+/// Sets the user's password (bcrypt, cost 10 like GoTrue's `bcrypt.DefaultCost`) as
+/// `User.UpdatePassword` does (supabase/auth `internal/models/user.go`): pending confirmation,
+/// recovery, change and reauthentication tokens are dropped, and every session but `keep` (the
+/// caller's own, for `PUT /user`; none for the admin API) is signed out.
+pub(super) async fn set_password(
+    tx: &Transaction<'_>,
+    id: &str,
+    password: &str,
+    keep: Option<&str>,
+) -> ApiResult<()> {
     tx.execute(
         "update auth.users set encrypted_password = extensions.crypt($2, extensions.gen_salt('bf', 10)), \
-         updated_at = now() where id = $1::text::uuid",
+           confirmation_token = '', confirmation_sent_at = null, recovery_token = '', \
+           recovery_sent_at = null, email_change_token_current = '', email_change_token_new = '', \
+           email_change_sent_at = null, phone_change_token = '', phone_change_sent_at = null, \
+           reauthentication_token = '', reauthentication_sent_at = null, \
+           updated_at = now() where id = $1::text::uuid",
         &[&id, &password],
+    )
+    .await?;
+    tx.execute(
+        "delete from auth.one_time_tokens where user_id = $1::text::uuid",
+        &[&id],
+    )
+    .await?;
+    tx.execute(
+        "delete from auth.sessions where user_id = $1::text::uuid \
+         and ($2::text is null or id <> $2::text::uuid)",
+        &[&id, &keep],
     )
     .await?;
     Ok(())
@@ -361,10 +384,11 @@ pub(super) async fn create(tx: &Transaction<'_>, u: NewUser<'_>) -> ApiResult<St
     if u.provider == "email" || u.provider == "phone" {
         let mut data = Map::new();
         data.insert("sub".into(), json!(id));
-        if let Some(e) = u.email {
+        // Each identity carries its own address (a user with both has two identities).
+        if let Some(e) = u.email.filter(|_| u.provider == "email") {
             data.insert("email".into(), json!(e));
         }
-        if let Some(p) = u.phone {
+        if let Some(p) = u.phone.filter(|_| u.provider == "phone") {
             data.insert("phone".into(), json!(p));
         }
         data.insert("email_verified".into(), json!(u.email_confirmed));
@@ -378,6 +402,37 @@ pub(super) async fn create(tx: &Transaction<'_>, u: NewUser<'_>) -> ApiResult<St
         .await?;
     }
     Ok(id)
+}
+
+/// Creates the user's `email` or `phone` identity for `address`, or updates the existing one's
+/// address and verified flag, and lists the provider in `app_metadata.providers` (the identity
+/// branches of `adminUserCreate` / `adminUserUpdate` in supabase/auth `internal/api/admin.go`).
+pub(super) async fn upsert_contact_identity(
+    tx: &Transaction<'_>,
+    id: &str,
+    provider: &str,
+    address: &str,
+    verified: bool,
+) -> ApiResult<()> {
+    let verified_key = match provider {
+        "email" => "email_verified",
+        "phone" => "phone_verified",
+        _ => return Err(ApiError::internal("not a contact identity")),
+    };
+    let mut data = Map::new();
+    data.insert("sub".into(), json!(id));
+    data.insert(provider.into(), json!(address));
+    data.insert(verified_key.into(), json!(verified));
+    tx.execute(
+        "insert into auth.identities (provider_id, user_id, identity_data, provider, \
+           last_sign_in_at, created_at, updated_at) \
+         values ($1, $1::text::uuid, $2::text::jsonb, $3, now(), now(), now()) \
+         on conflict (provider_id, provider) do update \
+           set identity_data = auth.identities.identity_data || excluded.identity_data, updated_at = now()",
+        &[&id, &Value::Object(data).to_string(), &provider],
+    )
+    .await?;
+    add_provider(tx, id, provider).await
 }
 
 /// Marks the email confirmed (`user.Confirm`): also in the email identity's data.
