@@ -1,5 +1,6 @@
 //! The admin API against the stand-in (service_role key): create, page, update, invite, links,
-//! sign out a user, factors, delete (soft and hard); refused with the anon key.
+//! sign out a user, factors, delete (soft and hard); refused with the anon key; phone users and
+//! credential updates.
 
 use serde_json::json;
 use supabase_core::auth::{
@@ -10,9 +11,26 @@ use supabase_core::{Client, ClientOptions, Error};
 
 use crate::{anon, email, phone, service, stack};
 
+/// A stack only the paging test creates users on: users created meanwhile by other tests would
+/// shift its pages (newest first) and make a walk over them see a user twice.
+async fn paging_stack() -> &'static supabase_local::Stack {
+    static STACK: tokio::sync::OnceCell<supabase_local::Stack> = tokio::sync::OnceCell::const_new();
+    STACK
+        .get_or_init(|| async {
+            supabase_local::Stack::builder()
+                .project_dir(supabase_tests::fixture("auth"))
+                .auth_confirmations(true)
+                .start()
+                .await
+                .unwrap_or_else(|e| panic!("could not start the local stack: {e}"))
+        })
+        .await
+}
+
 #[tokio::test]
 async fn create_page_update_and_delete_users() {
-    let admin = service().await;
+    let s = paging_stack().await;
+    let (anon, admin) = clients_of(s);
     let admin = admin.auth().admin();
     let mut ids = Vec::new();
     for i in 0..3 {
@@ -71,8 +89,7 @@ async fn create_page_update_and_delete_users() {
         matches!(&err, Error::Auth(e) if e.code() == Some(&ErrorCode::UserNotFound)),
         "{err:?}"
     );
-    let soft = stack()
-        .await
+    let soft = s
         .query_json(&format!(
             "select deleted_at is not null as gone from auth.users where id = '{}'",
             ids[1]
@@ -82,8 +99,7 @@ async fn create_page_update_and_delete_users() {
     assert_eq!(soft[0]["gone"], true, "soft delete keeps the row: {soft}");
 
     // The anon key is not an admin.
-    let err = anon()
-        .await
+    let err = anon
         .auth()
         .admin()
         .list_users(None, None)
