@@ -69,7 +69,7 @@ pub use gateway::Services;
 pub use keys::{API_KEY_EXPIRY, DEFAULT_JWT_SECRET, api_key, mint_jwt};
 pub use pg::{PgBinaries, find_pg_binaries};
 pub use postgrest::{POSTGREST_VERSION, default_cache_dir, provision_postgrest};
-pub use services::auth::{AuthConfig, Mailbox, Message, MessageKind, OAuthProvider};
+pub use services::auth::{AuthConfig, Mailbox, Message, MessageKind, OAuthProvider, OidcProvider};
 pub use services::functions::{
     DENO_VERSION, DenoLookup, FunctionsConfig, FunctionsMode, provision_deno,
 };

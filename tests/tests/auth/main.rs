@@ -8,6 +8,7 @@ mod client;
 mod e2e_account;
 mod e2e_admin;
 mod e2e_flows;
+mod e2e_id_token;
 mod e2e_jwks;
 mod e2e_mfa;
 mod e2e_session;

@@ -27,8 +27,8 @@ pub(super) async fn health() -> Json<Value> {
     }))
 }
 
-/// `GET /settings` (`settings.go`): every external provider disabled except email, phone and
-/// (when on) anonymous users.
+/// `GET /settings` (`settings.go`): email, phone, (when on) anonymous users, and the configured
+/// OAuth providers and Keycloak are enabled.
 pub(super) async fn settings(State(state): St) -> Json<Value> {
     let c = &state.config;
     let mut external = serde_json::Map::new();
@@ -57,7 +57,9 @@ pub(super) async fn settings(State(state): St) -> Json<Value> {
         "twitter",
         "zoom",
     ] {
-        external.insert(p.into(), json!(false));
+        let enabled = c.oauth_providers.iter().any(|o| o.provider == p)
+            || (p == "keycloak" && c.keycloak.is_some());
+        external.insert(p.into(), json!(enabled));
     }
     external.insert("email".into(), json!(true));
     external.insert("phone".into(), json!(true));
@@ -321,14 +323,6 @@ struct PkceGrant {
     code_verifier: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct IdTokenGrant {
-    id_token: String,
-    provider: String,
-    issuer: String,
-}
-
 /// `POST /token?grant_type=...` (`token.go`).
 pub(super) async fn token(
     State(state): St,
@@ -348,50 +342,14 @@ pub(super) async fn token(
             .map(Json)
         }
         "pkce" => pkce_grant(&state, parse_body(&body)?).await.map(Json),
-        "id_token" => {
-            let p: IdTokenGrant = parse_body(&body)?;
-            Err(id_token_unavailable(&p))
-        }
+        "id_token" => super::id_token::grant(&state, parse_body(&body)?)
+            .await
+            .map(Json),
         _ => Err(ApiError::bad_request(
             "invalid_credentials",
             "unsupported_grant_type",
         )),
     }
-}
-
-/// The id_token grant verifies the token against the provider's OIDC keys; no provider is
-/// enabled here, so this answers as GoTrue does for a disabled or unknown provider.
-fn id_token_unavailable(p: &IdTokenGrant) -> ApiError {
-    if p.id_token.is_empty() {
-        return ApiError::oauth("invalid request", "id_token required");
-    }
-    let issuer = match p.provider.as_str() {
-        "google" => "https://accounts.google.com",
-        "apple" => "https://appleid.apple.com",
-        "azure" => "https://login.microsoftonline.com/common/v2.0",
-        "facebook" => "https://www.facebook.com",
-        "kakao" => "https://kauth.kakao.com",
-        "keycloak" => "keycloak",
-        "" if !p.issuer.is_empty() => {
-            return ApiError::bad_request("validation_failed", "Custom OIDC provider not allowed");
-        }
-        "" => {
-            return ApiError::oauth(
-                "invalid request",
-                "provider or client_id and issuer required",
-            );
-        }
-        other => {
-            return ApiError::bad_request(
-                "validation_failed",
-                format!("Custom OIDC provider \"{other}\" not allowed"),
-            );
-        }
-    };
-    ApiError::bad_request(
-        "provider_disabled",
-        format!("Provider (issuer \"{issuer}\") is not enabled"),
-    )
 }
 
 async fn password_grant(state: &Arc<Auth>, p: PasswordGrant) -> ApiResult<Value> {

@@ -7,7 +7,7 @@
 //! Module map: [`error`] (GoTrue's error bodies and API versions), [`mailbox`], `users` (the user
 //! object and its validation), `sessions` (access and refresh tokens), `account` (signup, token,
 //! user, logout, settings), `otp` (otp, verify, recover, resend, reauthenticate), `mfa`, `admin`,
-//! `external` (authorize, sso, identities).
+//! `external` (authorize, sso, identities), `id_token` (the ID-token grant).
 
 /// `in_tx!(state, |tx| body)`: runs `body` (an expression that may use `?` and `return`, with `tx`
 /// a `&Transaction`) in a transaction; see [`finish`]. A macro rather than a function taking an
@@ -32,6 +32,7 @@ mod account;
 mod admin;
 pub(crate) mod error;
 mod external;
+mod id_token;
 pub(crate) mod mailbox;
 mod mfa;
 mod otp;
@@ -98,6 +99,31 @@ pub struct AuthConfig {
     /// `/user/identities/authorize` answer with the provider's real authorize URL for them. No
     /// provider is reachable from a local stack, so their callback cannot complete. Default: none.
     pub oauth_providers: Vec<OAuthProvider>,
+    /// The Keycloak (or any OIDC) provider whose ID tokens `POST /token?grant_type=id_token`
+    /// accepts with `provider: "keycloak"` (`GOTRUE_EXTERNAL_KEYCLOAK_*`): tokens are verified
+    /// against the keys its discovery document publishes. Default: none (disabled).
+    pub keycloak: Option<OidcProvider>,
+}
+
+/// An OIDC provider trusted for ID-token sign-ins: its issuer URL (serving
+/// `/.well-known/openid-configuration`) and the client id ID tokens must be issued to (`aud`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OidcProvider {
+    /// The issuer, exactly as in the tokens' `iss` claim.
+    pub url: String,
+    /// The client id the tokens' `aud` must contain.
+    pub client_id: String,
+}
+
+impl OidcProvider {
+    /// Trusts the ID tokens `url` issues to `client_id`.
+    pub fn new(url: impl Into<String>, client_id: impl Into<String>) -> Self {
+        OidcProvider {
+            url: url.into(),
+            client_id: client_id.into(),
+        }
+    }
 }
 
 /// An enabled OAuth provider of the auth stand-in: `github`, `gitlab`, `google` or `discord`
@@ -139,6 +165,7 @@ impl Default for AuthConfig {
             site_url: "http://127.0.0.1:3000".into(),
             additional_redirect_urls: Vec::new(),
             oauth_providers: Vec::new(),
+            keycloak: None,
         }
     }
 }

@@ -1,0 +1,372 @@
+//! `sign_in_with_id_token` end to end: a stack trusting a local OIDC provider as GoTrue's
+//! `keycloak` provider (issuer URL and client id from the configuration). The provider is a small
+//! server here publishing a discovery document and the JWKS of an ES256 key; the stand-in
+//! verifies the ID tokens against them (signature, issuer, expiry, audience, nonce), then creates,
+//! finds or links the user by GoTrue's automatic linking rules.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use sha2::Digest as _;
+use supabase_core::auth::{
+    AdminUserAttributes, AuthError, ErrorCode, GetClaimsOptions, SignInWithIdTokenCredentials,
+    SignInWithPasswordCredentials,
+};
+use supabase_core::{Client, ClientOptions, Error};
+use supabase_local::{AuthConfig, MessageKind, OidcProvider, Stack};
+use tokio::sync::OnceCell;
+
+use crate::email;
+
+const CLIENT_ID: &str = "local-app";
+
+/// The OIDC provider: its issuer URL and signing key.
+struct Idp {
+    issuer: String,
+    key: rcgen::KeyPair,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Serves `/.well-known/openid-configuration` and `/jwks` for `key` on its own thread (so it
+/// outlives each test's runtime); returns the issuer URL.
+fn serve(key: &rcgen::KeyPair) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    // SEC1 uncompressed point: 0x04 || x || y.
+    let point = key.public_key_raw().to_vec();
+    let jwks = json!({"keys": [{
+        "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "idp-key",
+        "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+    }]});
+    let discovery = json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/jwks"),
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "id_token_signing_alg_values_supported": ["ES256"],
+    });
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || async move { axum::Json(discovery) }),
+        )
+        .route(
+            "/jwks",
+            axum::routing::get(move || async move { axum::Json(jwks) }),
+        );
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    issuer
+}
+
+async fn idp() -> &'static Idp {
+    static IDP: OnceCell<Idp> = OnceCell::const_new();
+    IDP.get_or_init(|| async {
+        let key = rcgen::KeyPair::generate().unwrap();
+        Idp {
+            issuer: serve(&key),
+            key,
+        }
+    })
+    .await
+}
+
+/// A stack (email confirmations on) trusting [`idp`] as its Keycloak provider.
+async fn stack() -> &'static Stack {
+    static STACK: OnceCell<Stack> = OnceCell::const_new();
+    STACK
+        .get_or_init(|| async {
+            let mut config = AuthConfig::default();
+            config.email_confirmations = true;
+            config.keycloak = Some(OidcProvider::new(&idp().await.issuer, CLIENT_ID));
+            Stack::builder()
+                .project_dir(supabase_tests::fixture("auth"))
+                .auth_config(config)
+                .start()
+                .await
+                .unwrap_or_else(|e| panic!("could not start the local stack: {e}"))
+        })
+        .await
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Signs `claims` with `key` (ES256, kid `idp-key`).
+fn sign_with(key: &rcgen::KeyPair, claims: &Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some("idp-key".into());
+    let key = jsonwebtoken::EncodingKey::from_ec_der(&key.serialize_der());
+    jsonwebtoken::encode(&header, claims, &key).unwrap()
+}
+
+/// An ID token from the provider for `sub`, with `extra` claims merged in.
+async fn id_token(sub: &str, extra: Value) -> String {
+    let idp = idp().await;
+    let mut claims = json!({
+        "iss": idp.issuer, "sub": sub, "aud": CLIENT_ID,
+        "iat": now(), "exp": now() + 300,
+    });
+    if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+        c.extend(extra);
+    }
+    sign_with(&idp.key, &claims)
+}
+
+/// A fresh anon client (its own session) of this file's stack.
+async fn client() -> Client {
+    let s = stack().await;
+    Client::new(s.url(), s.anon_key(), ClientOptions::default()).unwrap()
+}
+
+fn sha256_hex(s: &str) -> String {
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The status and message of a GoTrue error.
+fn api_error(err: &Error) -> (u16, &str) {
+    match err {
+        Error::Auth(AuthError::Api {
+            status, message, ..
+        }) => (status.as_u16(), message.as_str()),
+        other => panic!("not an API error: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_verified_id_token_signs_up_then_signs_in_the_same_user() {
+    let c = client().await;
+    let address = email("oidc-new");
+    let sub = format!("kc-{address}");
+    let token = id_token(
+        &sub,
+        json!({"email": address, "email_verified": true, "name": "Ada", "nonce": sha256_hex("n-123")}),
+    )
+    .await;
+    let res = c
+        .auth()
+        .sign_in_with_id_token(SignInWithIdTokenCredentials::new("keycloak", token).nonce("n-123"))
+        .await
+        .unwrap();
+    let session = res.session.expect("signed in");
+    let user = &session.user;
+    assert_eq!(user.email.as_deref(), Some(address.as_str()));
+    assert!(
+        user.email_confirmed_at.is_some(),
+        "verified by the provider"
+    );
+    assert_eq!(user.app_metadata["provider"], "keycloak");
+    assert_eq!(user.user_metadata["name"], "Ada");
+    let identities = user.identities.clone().unwrap_or_default();
+    assert_eq!(identities.len(), 1);
+    assert_eq!(identities[0].provider, "keycloak");
+    assert_eq!(identities[0].id, sub);
+    let claims = c
+        .auth()
+        .get_claims(None, GetClaimsOptions::new())
+        .await
+        .unwrap()
+        .claims;
+    assert_eq!(claims["amr"][0]["method"], "oauth");
+    c.table("todos")
+        .insert(json!({"task": "from keycloak"}))
+        .await
+        .unwrap();
+
+    // The same subject again (no nonce on either side): the same user.
+    let again = client()
+        .await
+        .auth()
+        .sign_in_with_id_token(SignInWithIdTokenCredentials::new(
+            "keycloak",
+            id_token(&sub, json!({"email": address, "email_verified": true})).await,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(again.user.unwrap().id, user.id);
+}
+
+#[tokio::test]
+async fn a_verified_email_links_to_the_existing_user() {
+    let s = stack().await;
+    let address = email("oidc-link");
+    let admin = Client::new(
+        s.url(),
+        s.service_role_key(),
+        ClientOptions::default()
+            .auto_refresh_token(false)
+            .persist_session(false),
+    )
+    .unwrap();
+    let existing = admin
+        .auth()
+        .admin()
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&address)
+                .password("link password")
+                .email_confirm(true),
+        )
+        .await
+        .unwrap();
+    let token = id_token(
+        &format!("kc-{address}"),
+        json!({"email": address.to_uppercase(), "email_verified": true}),
+    )
+    .await;
+    let c = client().await;
+    let res = c
+        .auth()
+        .sign_in_with_id_token(SignInWithIdTokenCredentials::new("keycloak", token))
+        .await
+        .unwrap();
+    let user = res.user.unwrap();
+    assert_eq!(user.id, existing.id);
+    let mut providers: Vec<String> = user
+        .identities
+        .iter()
+        .flatten()
+        .map(|i| i.provider.clone())
+        .collect();
+    providers.sort();
+    assert_eq!(providers, ["email", "keycloak"]);
+    // The password still works: the account was confirmed, nothing was removed.
+    client()
+        .await
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "link password",
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_unverified_email_needs_confirmation() {
+    let s = stack().await;
+    let address = email("oidc-unverified");
+    let token = id_token(
+        &format!("kc-{address}"),
+        json!({"email": address, "email_verified": false}),
+    )
+    .await;
+    let c = client().await;
+    let err = c
+        .auth()
+        .sign_in_with_id_token(SignInWithIdTokenCredentials::new("keycloak", token))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        api_error(&err),
+        (
+            422,
+            "Unverified email with keycloak. A confirmation email has been sent to your keycloak email"
+        )
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422), "{err:?}");
+    assert!(
+        matches!(&err, Error::Auth(e) if e.code() == Some(&ErrorCode::ProviderEmailNeedsVerification)),
+        "{err:?}"
+    );
+    let mail = s.mailbox().latest(&address).expect("a confirmation email");
+    assert_eq!(mail.kind, MessageKind::Confirmation);
+    assert!(c.auth().get_session().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn bad_id_tokens_are_refused() {
+    let idp = idp().await;
+    let c = client().await;
+    let sub = format!("kc-{}", email("oidc-bad"));
+    let base = json!({
+        "iss": idp.issuer, "sub": sub, "aud": CLIENT_ID, "iat": now(), "exp": now() + 300,
+        "email": email("oidc-bad"), "email_verified": true,
+    });
+    let with = |changes: Value| {
+        let mut claims = base.clone();
+        if let (Some(c), Value::Object(changes)) = (claims.as_object_mut(), changes) {
+            c.extend(changes);
+        }
+        claims
+    };
+    let other_key = rcgen::KeyPair::generate().unwrap();
+    let cases = [
+        (sign_with(&other_key, &base), None, "Bad ID token"),
+        (
+            sign_with(&idp.key, &with(json!({"exp": now() - 10}))),
+            None,
+            "Bad ID token",
+        ),
+        (
+            sign_with(&idp.key, &with(json!({"iss": "http://127.0.0.1:1"}))),
+            None,
+            "Bad ID token",
+        ),
+        (
+            sign_with(&idp.key, &with(json!({"aud": "another-app"}))),
+            None,
+            "Unacceptable audience in id_token",
+        ),
+        (
+            sign_with(&idp.key, &with(json!({"nonce": sha256_hex("right")}))),
+            Some("wrong"),
+            "Nonces mismatch",
+        ),
+        (
+            sign_with(&idp.key, &with(json!({"nonce": sha256_hex("right")}))),
+            None,
+            "Passed nonce and nonce in id_token should either both exist or not.",
+        ),
+        ("not.a.jwt".to_owned(), None, "Bad ID token"),
+    ];
+    for (token, nonce, message) in cases {
+        let mut credentials = SignInWithIdTokenCredentials::new("keycloak", token);
+        if let Some(n) = nonce {
+            credentials = credentials.nonce(n);
+        }
+        let err = c
+            .auth()
+            .sign_in_with_id_token(credentials)
+            .await
+            .unwrap_err();
+        assert_eq!(api_error(&err), (400, message), "{err:?}");
+    }
+    assert!(c.auth().get_session().await.unwrap().is_none());
+
+    // Other providers are not enabled on this stack.
+    let err = c
+        .auth()
+        .sign_in_with_id_token(SignInWithIdTokenCredentials::new(
+            "apple",
+            sign_with(&idp.key, &base),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        api_error(&err),
+        (
+            400,
+            "Provider (issuer \"https://appleid.apple.com\") is not enabled"
+        )
+    );
+}
