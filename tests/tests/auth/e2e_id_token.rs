@@ -83,13 +83,14 @@ async fn idp() -> &'static Idp {
     .await
 }
 
-/// A stack (email confirmations on) trusting [`idp`] as its Keycloak provider.
+/// A stack (email confirmations and manual linking on) trusting [`idp`] as its Keycloak provider.
 async fn stack() -> &'static Stack {
     static STACK: OnceCell<Stack> = OnceCell::const_new();
     STACK
         .get_or_init(|| async {
             let mut config = AuthConfig::default();
             config.email_confirmations = true;
+            config.manual_linking = true;
             config.keycloak = Some(OidcProvider::new(&idp().await.issuer, CLIENT_ID));
             Stack::builder()
                 .project_dir(supabase_tests::fixture("auth"))
@@ -259,6 +260,24 @@ async fn a_verified_email_links_to_the_existing_user() {
         ))
         .await
         .unwrap();
+
+    // Unlinking the email identity (`DeleteIdentity`): the Keycloak identity has the same
+    // email, so the user keeps it (`UpdateUserEmailFromIdentities`).
+    let email_identity = user
+        .identities
+        .iter()
+        .flatten()
+        .find(|i| i.provider == "email")
+        .unwrap()
+        .clone();
+    c.auth().unlink_identity(&email_identity).await.unwrap();
+    let after = c.auth().get_user().await.unwrap();
+    assert_eq!(after.email.as_deref(), Some(address.as_str()));
+    assert!(after.email_confirmed_at.is_some());
+    assert_eq!(after.app_metadata["providers"], json!(["keycloak"]));
+    let identities = c.auth().get_user_identities().await.unwrap();
+    assert_eq!(identities.len(), 1);
+    assert_eq!(identities[0].provider, "keycloak");
 }
 
 #[tokio::test]

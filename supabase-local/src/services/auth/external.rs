@@ -259,10 +259,11 @@ pub(super) async fn unlink_identity(
             )
             .await?;
         } else {
-            // `UpdateUserEmailFromIdentities` (`internal/models/user.go`): when no remaining
-            // identity has the user's email, the email of the best remaining one (verified,
-            // then unverified, then none) is promoted, pending tokens are dropped, and the
-            // email stays confirmed only if verified (or the project autoconfirms).
+            // `UpdateUserEmailFromIdentities` (`internal/models/user.go`; an identity's email is
+            // its lower-cased `email` column, none compares as ""): when no remaining identity
+            // has the user's email, the email of the best remaining one (verified, then
+            // unverified, then none) is promoted, pending tokens are dropped, and the email
+            // stays confirmed only if verified (or the project autoconfirms).
             tx.execute(
                 "update auth.users u set email = p.email, \
                    email_confirmed_at = case when p.verified or $2 then u.email_confirmed_at end, \
@@ -272,16 +273,16 @@ pub(super) async fn unlink_identity(
                    email_change_confirm_status = 0, phone_change = '', phone_change_token = '', \
                    phone_change_sent_at = null, reauthentication_token = '', \
                    reauthentication_sent_at = null, updated_at = now() \
-                 from (select nullif(identity_data->>'email', '') as email, \
+                 from (select nullif(email, '') as email, \
                          coalesce((identity_data->>'email_verified')::boolean, false) as verified \
                        from auth.identities where user_id = $1::text::uuid \
-                       order by case when coalesce(identity_data->>'email', '') = '' then 2 \
+                       order by case when coalesce(email, '') = '' then 2 \
                                      when not coalesce((identity_data->>'email_verified')::boolean, false) then 1 \
                                      else 0 end, created_at \
                        limit 1) p \
                  where u.id = $1::text::uuid and not exists ( \
                    select 1 from auth.identities i where i.user_id = u.id \
-                   and i.identity_data->>'email' = u.email)",
+                   and coalesce(i.email, '') = coalesce(lower(u.email), ''))",
                 &[&who.user_id, &!state.config.email_confirmations],
             )
             .await?;
