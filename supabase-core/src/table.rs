@@ -64,7 +64,7 @@ pub trait ColumnOf<T: Table>: Column<Table = T> {}
 /// A column that can be NULL (its field is an `Option`): only these take `is_null`, and
 /// `is_(None)`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is NOT NULL, so `is_null` / `is_not_null` would always be false / true",
+    message = "`{Self}` is NOT NULL, so a NULL test (`is_null`, `is_not_null`, `is_(None)`) would always be false / true",
     label = "a column whose field is not an `Option`",
     note = "only columns declared as `Option<_>` are nullable"
 )]
@@ -93,19 +93,15 @@ pub trait IsOperand<C: Column> {
     fn keyword(self) -> crate::postgrest::Is;
 }
 
-impl<C: Column> IsOperand<C> for bool
-where
-    C::Value: Boolean,
-{
+// No `C::Value: Boolean` bound here: `is_` requires it, and repeating it would report a
+// non-boolean column twice.
+impl<C: Column> IsOperand<C> for bool {
     fn keyword(self) -> crate::postgrest::Is {
         self.into()
     }
 }
 
-impl<C: NullableColumn> IsOperand<C> for Option<bool>
-where
-    C::Value: Boolean,
-{
+impl<C: NullableColumn> IsOperand<C> for Option<bool> {
     fn keyword(self) -> crate::postgrest::Is {
         self.into()
     }
