@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use supabase_core::realtime::{ChannelConfig, Presence, PresenceEvent};
+use supabase_core::realtime::{ChannelConfig, Presence, PresenceEvent, SubscribeStatus};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::{anon, next, room};
@@ -96,16 +96,23 @@ async fn listen_to_presence_sync() {
     let name = room();
     let (tx, mut synced) = unbounded_channel();
     let channel = a.channel(&name, ChannelConfig::default().presence_key("alice"));
-    let reader = channel.clone();
-    let channel = channel
+    let (reader, tracker) = (channel.clone(), channel.clone());
+    // As in the reference: track from the subscribe callback, in a task of its own.
+    channel
         .on_presence_sync(move || {
             let _ = tx.send(reader.presence_state());
         })
-        .subscribe()
-        .await
-        .unwrap();
-    channel
-        .track(json!({"online_at": "2024-01-01T00:00:00"}))
+        .subscribe_with(move |status, _err| {
+            if status == SubscribeStatus::Subscribed {
+                let tracker = tracker.clone();
+                tokio::spawn(async move {
+                    tracker
+                        .track(json!({"online_at": "2024-01-01T00:00:00"}))
+                        .await
+                        .expect("track");
+                });
+            }
+        })
         .await
         .unwrap();
     let state = loop {
