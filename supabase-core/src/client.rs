@@ -28,6 +28,26 @@ pub fn create_client(url: impl AsRef<str>, key: impl Into<String>) -> Result<Cli
     Client::new(url, key, ClientOptions::default())
 }
 
+/// [`create_client`] under the name of the reference's async constructor, so that
+/// `supabase = await acreate_client(url, key)` ports as `acreate_client(url, key).await?`.
+///
+/// Every Rust [`Client`] is async already (its requests are futures; the blocking facade is
+/// `blocking::Client`, feature `blocking`), so there is no separate async client type: this
+/// returns the same `Client` as `create_client`, and awaiting it does no I/O.
+///
+/// ```
+/// # async fn run() -> supabase_core::Result<()> {
+/// use supabase_core::{Client, acreate_client};
+///
+/// let client: Client = acreate_client("http://127.0.0.1:54321", "anon-key").await?;
+/// let req = client.from_("countries").select("*").build()?;
+/// assert_eq!(req.path_and_query(), "/rest/v1/countries?select=*");
+/// # Ok(()) }
+/// ```
+pub async fn acreate_client(url: impl AsRef<str>, key: impl Into<String>) -> Result<Client> {
+    create_client(url, key)
+}
+
 /// Options of a [`Client`], as `ClientOptions` in the reference.
 ///
 /// ```

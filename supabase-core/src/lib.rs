@@ -74,7 +74,7 @@ pub mod table;
 pub mod typed;
 pub mod types;
 
-pub use client::{Client, ClientOptions, create_client};
+pub use client::{Client, ClientOptions, acreate_client, create_client};
 pub use error::{Error, HttpError, PostgrestError, Result};
 pub use http::{
     DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_RESPONSE_BODY, HttpRequest, RetryPolicy,
@@ -101,7 +101,7 @@ pub mod prelude {
     pub use crate::select::{EmbeddedCount, Relation, Select};
     pub use crate::table::{Column, ColumnOf, Patch, Table, Writable};
     pub use crate::typed::{ColumnExt, Filter};
-    pub use crate::{Client, Rpc, RpcRows, create_client};
+    pub use crate::{Client, Rpc, RpcRows, acreate_client, create_client};
     #[cfg(feature = "macros")]
     pub use supabase_macros::{Select, Table};
 }

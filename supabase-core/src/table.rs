@@ -61,13 +61,51 @@ pub trait Column: Copy + Send + Sync + 'static {
 )]
 pub trait ColumnOf<T: Table>: Column<Table = T> {}
 
-/// A column that can be NULL (its field is an `Option`): only these take `is_null`.
+/// A column that can be NULL (its field is an `Option`): only these take `is_null`, and
+/// `is_(None)`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is NOT NULL, so `is_null` / `is_not_null` would always be false / true",
+    message = "`{Self}` is NOT NULL, so a NULL test (`is_null`, `is_not_null`, `is_(None)`) would always be false / true",
     label = "a column whose field is not an `Option`",
     note = "only columns declared as `Option<_>` are nullable"
 )]
 pub trait NullableColumn: Column {}
+
+/// Boolean types: `is_` (`IS TRUE`, `IS FALSE`, and `IS NULL` / `IS UNKNOWN` on nullable
+/// columns).
+#[diagnostic::on_unimplemented(
+    message = "`is_` (IS TRUE / IS FALSE / IS UNKNOWN) needs a boolean column, not `{Self}`",
+    label = "the column's type is `{Self}`",
+    note = "for IS NULL on other nullable columns use `is_null` / `is_not_null`"
+)]
+pub trait Boolean {}
+
+impl Boolean for bool {}
+
+/// A value the typed `is_` takes for the boolean column `C`: `true` / `false` on any boolean
+/// column, and `Option<bool>` (`None` is `IS NULL`, which for booleans is `IS UNKNOWN`) only on
+/// a nullable one, since a NOT NULL column is never NULL.
+#[diagnostic::on_unimplemented(
+    message = "`is_` on `{C}` takes `true` / `false` (or `Option<bool>` on a nullable column), not `{Self}`",
+    label = "expected `bool` or `Option<bool>`"
+)]
+pub trait IsOperand<C: Column> {
+    /// The keyword this value stands for.
+    fn keyword(self) -> crate::postgrest::Is;
+}
+
+// No `C::Value: Boolean` bound here: `is_` requires it, and repeating it would report a
+// non-boolean column twice.
+impl<C: Column> IsOperand<C> for bool {
+    fn keyword(self) -> crate::postgrest::Is {
+        self.into()
+    }
+}
+
+impl<C: NullableColumn> IsOperand<C> for Option<bool> {
+    fn keyword(self) -> crate::postgrest::Is {
+        self.into()
+    }
+}
 
 /// A value usable where the column type `T` is expected: `T` itself, `&T`, and `&str` for text.
 #[diagnostic::on_unimplemented(

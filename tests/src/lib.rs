@@ -55,6 +55,37 @@ pub async fn reference_stack() -> &'static Stack {
         .await
 }
 
+/// The reference stack plus `public.flags (id, done boolean not null, approved boolean)` with
+/// rows `(1, true, true)`, `(2, true, false)`, `(3, false, null)`, `(4, false, true)`, for
+/// `IS TRUE` / `IS FALSE` / `IS UNKNOWN` (the reference schema has no boolean column). Created
+/// once per test binary; tests only read it.
+pub async fn flags_stack() -> &'static Stack {
+    static FLAGS: OnceCell<()> = OnceCell::const_new();
+    let stack = reference_stack().await;
+    FLAGS
+        .get_or_init(|| async {
+            stack
+                .execute_sql(
+                    "create table public.flags (
+                       id bigint primary key,
+                       done boolean not null,
+                       approved boolean
+                     );
+                     insert into public.flags values
+                       (1, true, true), (2, true, false), (3, false, null), (4, false, true);
+                     grant select on public.flags to anon, authenticated, service_role;",
+                )
+                .await
+                .expect("create the flags table");
+            stack
+                .reload_schema()
+                .await
+                .expect("reload the schema cache");
+        })
+        .await;
+    stack
+}
+
 /// A client with the anon key, against the reference stack.
 pub async fn anon() -> Client {
     let stack = reference_stack().await;

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use supabase_core::storage::FileOptions;
 use supabase_core::{ClientOptions, Error, RetryPolicy, create_client};
 use supabase_tests::fault::{Fault, FaultServer};
 
@@ -134,6 +135,51 @@ async fn timeouts_are_typed() {
     )
     .unwrap();
     assert!(c.from_("t").select("*").await.unwrap_err().is_timeout());
+}
+
+/// `storage_client_timeout` bounds every storage request (reads and uploads) with its own
+/// duration, and a timed-out upload is not sent again. The server answers after 5 s, well
+/// within the 20 s default, so only the option can make these time out.
+#[tokio::test]
+async fn storage_client_timeout_is_a_typed_timeout() {
+    let limit = Duration::from_millis(100);
+    let server = FaultServer::start(vec![Fault::Delay(Duration::from_secs(5))]).await;
+    let c = supabase_core::Client::new(
+        server.url(),
+        "key",
+        ClientOptions::default().storage_client_timeout(limit),
+    )
+    .unwrap();
+    let err = c.storage().list_buckets().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(Some(d)) if d == limit),
+        "{err:?}"
+    );
+    let err = c
+        .storage()
+        .from_("avatars")
+        .upload("a.txt", "hello", FileOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(Some(d)) if d == limit),
+        "{err:?}"
+    );
+    let err = c
+        .storage()
+        .from_("avatars")
+        .download("a.txt")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(Some(d)) if d == limit),
+        "{err:?}"
+    );
+    assert_eq!(
+        server.requests(),
+        ["GET", "POST", "GET"],
+        "timeouts are not retried"
+    );
 }
 
 #[tokio::test]

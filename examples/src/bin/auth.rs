@@ -9,13 +9,18 @@
 //! On a hosted project with email confirmations on, sign-up returns no session: confirm the
 //! address from the mail, then sign in (or turn confirmations off for the example).
 
+use supabase_core::Client;
 use supabase_core::auth::{SignInWithPasswordCredentials, SignUpCredentials};
 use supabase_examples::db::public::{Note, NoteInsert};
 use supabase_examples::{env_client, unique_suffix};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = env_client()?;
+    run(env_client()?).await
+}
+
+/// The example, with any client (`tests/tests/reliability/examples.rs` runs it on a local stack).
+pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
     let auth = client.auth();
     let email = format!("example-{}@example.com", unique_suffix());
     let password = "example password 1234";

@@ -29,8 +29,11 @@ struct CityName {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = env_client()?;
+    run(env_client()?).await
+}
 
+/// The example, with any client (`tests/tests/reliability/examples.rs` runs it on a local stack).
+pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
     // Whole rows: `select=id,name,iso2,continent,population_millions`, typed filters and order.
     let big: Vec<Country> = client
         .from::<Country>()

@@ -10,8 +10,8 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use supabase_core::Error;
 use supabase_core::functions::InvokeOptions;
+use supabase_core::{Client, Error};
 use supabase_examples::env_client;
 
 #[derive(Debug, Deserialize)]
@@ -21,7 +21,11 @@ struct Greeting {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = env_client()?;
+    run(env_client()?).await
+}
+
+/// The example, with any client (`tests/tests/reliability/examples.rs` runs it on a local stack).
+pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
     let greeting: Greeting = client
         .functions()
         .invoke(

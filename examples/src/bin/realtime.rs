@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
+use supabase_core::Client;
 use supabase_core::auth::SignUpCredentials;
 use supabase_core::realtime::{ChannelConfig, PostgresChangeEvent, TableChanges};
 use supabase_examples::db::public::{Note, NoteInsert};
@@ -20,7 +21,11 @@ use supabase_examples::{env_client, unique_suffix};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = env_client()?;
+    run(env_client()?).await
+}
+
+/// The example, with any client (`tests/tests/reliability/examples.rs` runs it on a local stack).
+pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
     client
         .auth()
         .sign_up(SignUpCredentials::email(

@@ -9,13 +9,18 @@
 //! The bucket's policy lets a signed-in user manage `<user id>/...` only, so the example signs
 //! up a fresh user first (email confirmations off).
 
+use supabase_core::Client;
 use supabase_core::auth::SignUpCredentials;
 use supabase_core::storage::{FileOptions, SearchOptions, UrlOptions};
 use supabase_examples::{env_client, unique_suffix};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = env_client()?;
+    run(env_client()?).await
+}
+
+/// The example, with any client (`tests/tests/reliability/examples.rs` runs it on a local stack).
+pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
     let email = format!("storage-{}@example.com", unique_suffix());
     let user = client
         .auth()

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::encode::{self, Shape};
-use super::filters::{Is, TextSearch};
+use super::filters::{IntoIs, TextSearch};
 use super::request::Param;
 use crate::error::{Error, Result};
 
@@ -171,15 +171,17 @@ impl Condition {
         }))
     }
 
-    /// `column IS value`.
-    pub fn is(column: impl Into<String>, value: impl Into<Is>) -> Self {
-        Condition::is_leaf(Cow::Owned(column.into()), value.into())
+    /// `column IS value`: any [`IntoIs`] value (an [`Is`](super::Is), a `bool`, an
+    /// `Option<bool>`, or the reference's string form, `"null"`).
+    pub fn is(column: impl Into<String>, value: impl IntoIs) -> Self {
+        Condition::is_leaf(Cow::Owned(column.into()), value)
     }
 
-    pub(crate) fn is_leaf(column: Cow<'static, str>, value: Is) -> Self {
+    pub(crate) fn is_leaf(column: Cow<'static, str>, value: impl IntoIs) -> Self {
+        let value = value.into_is();
         // A keyword, not a value: never quoted.
         Condition(Node::leaf(column, "is", None, |out| {
-            out.push_str(value.as_str());
+            out.push_str(value?.as_str());
             Ok(())
         }))
     }
@@ -399,6 +401,7 @@ fn write_children(out: &mut String, children: &[Condition]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::postgrest::Is;
 
     #[test]
     fn leaves_at_top_level_are_not_quoted() {
@@ -435,5 +438,7 @@ mod tests {
     fn empty_trees_and_bad_values_are_errors() {
         assert!(Condition::or([]).into_param(None).is_err());
         assert!(Condition::new("id", Op::In, "x").into_param(None).is_err());
+        let bad_is = Condition::or([Condition::is("name", "nul"), Condition::is("id", "NULL")]);
+        assert!(matches!(bad_is.into_param(None), Err(Error::Config(m)) if m.contains("\"nul\"")));
     }
 }

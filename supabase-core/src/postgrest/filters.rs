@@ -47,6 +47,68 @@ impl Is {
     }
 }
 
+/// What [`Builder::is_`] and [`Condition::is`] accept: an [`Is`], a `bool` (`IS TRUE` /
+/// `IS FALSE`), an `Option<bool>` (`None` is `IS NULL`), or the reference's string form
+/// (`"null"`, `"true"`, `"false"`, `"unknown"`, in any case).
+///
+/// A string that is none of these is not a panic: the query fails with [`Error::Config`] when it
+/// is sent (or built).
+///
+/// ```
+/// # fn main() -> supabase_core::Result<()> {
+/// # let client = supabase_core::create_client("http://localhost:54321", "key")?;
+/// let req = client.from_("planets").select("name").is_("name", "null").build()?;
+/// assert_eq!(req.path_and_query(), "/rest/v1/planets?select=name&name=is.null");
+///
+/// let err = client.from_("planets").select("name").is_("name", "nil").build().unwrap_err();
+/// assert!(matches!(err, supabase_core::Error::Config(_)));
+/// # Ok(()) }
+/// ```
+pub trait IntoIs {
+    /// The keyword, or why this value is not one.
+    fn into_is(self) -> Result<Is, Error>;
+}
+
+impl IntoIs for Is {
+    fn into_is(self) -> Result<Is, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoIs for bool {
+    fn into_is(self) -> Result<Is, Error> {
+        Ok(Is::from(self))
+    }
+}
+
+impl IntoIs for Option<bool> {
+    fn into_is(self) -> Result<Is, Error> {
+        Ok(Is::from(self))
+    }
+}
+
+impl IntoIs for &str {
+    fn into_is(self) -> Result<Is, Error> {
+        Is::parse(self).ok_or_else(|| {
+            Error::config(format!(
+                "`is_` takes \"null\", \"true\", \"false\" or \"unknown\", not {self:?}"
+            ))
+        })
+    }
+}
+
+impl IntoIs for String {
+    fn into_is(self) -> Result<Is, Error> {
+        self.as_str().into_is()
+    }
+}
+
+impl IntoIs for &String {
+    fn into_is(self) -> Result<Is, Error> {
+        self.as_str().into_is()
+    }
+}
+
 impl From<bool> for Is {
     fn from(b: bool) -> Self {
         if b { Is::True } else { Is::False }
@@ -218,10 +280,11 @@ impl<T, M> Builder<T, M> {
         self.op(column, Op::IlikeAnyOf, &patterns)
     }
 
-    /// Rows where `column IS value`: [`Is::Null`], `true`/`false` (or `Option<bool>`), or the
-    /// reference's strings via [`Is::parse`].
+    /// Rows where `column IS value`: the reference's strings (`"null"`, `"true"`, `"false"`,
+    /// `"unknown"`), [`Is::Null`] and the other keywords, `true`/`false`, or `Option<bool>`
+    /// (see [`IntoIs`]). Any other string fails the query with [`Error::Config`] when it is sent.
     #[doc(alias = "is")]
-    pub fn is_(self, column: impl AsRef<str>, value: impl Into<Is>) -> Self {
+    pub fn is_(self, column: impl AsRef<str>, value: impl IntoIs) -> Self {
         self.where_(Condition::is(column.as_ref(), value))
     }
 
@@ -326,7 +389,7 @@ impl<T, M> Builder<T, M> {
     }
 
     /// Negates the filter that follows, as `.not_.is_("name", "null")` in the reference:
-    /// `.not_().is_("name", Is::Null)`.
+    /// `.not_().is_("name", "null")`.
     #[doc(alias = "not")]
     pub fn not_(self) -> Self {
         self.map_state(|s| s.negate_next = true)

@@ -40,7 +40,7 @@ use serde::Serialize;
 
 pub use builder::{Async, Blocking, Builder};
 pub use condition::{Condition, Op};
-pub use filters::{Is, TextSearch};
+pub use filters::{IntoIs, Is, TextSearch};
 pub use modifiers::{Count, Explain, ExplainFormat, Order, Returning};
 pub use response::Response;
 

@@ -4,7 +4,9 @@
 use std::marker::PhantomData;
 
 use crate::postgrest::{Condition, Op, Order, TextSearch};
-use crate::table::{Column, Containable, NullableColumn, Ordered, RangeValue, Text, ValueOf};
+use crate::table::{
+    Boolean, Column, Containable, IsOperand, NullableColumn, Ordered, RangeValue, Text, ValueOf,
+};
 
 /// A condition on rows of table `T`. Combine with [`Filter::and`], [`Filter::or`] (or `&`, `|`)
 /// and `!`.
@@ -300,6 +302,16 @@ pub trait ColumnExt: Column {
             Self::NAME.into(),
             crate::postgrest::Is::Null,
         ))
+    }
+
+    /// `IS TRUE` / `IS FALSE` (`true` / `false`), or `IS NULL` (`None`, nullable columns only)
+    /// on a boolean column: the reference's `is_`. Negate with `!` for `IS NOT TRUE` and so on.
+    #[doc(alias = "is")]
+    fn is_<V: IsOperand<Self>>(self, value: V) -> Filter<Self::Table>
+    where
+        Self::Value: Boolean,
+    {
+        Filter::new(Condition::is_leaf(Self::NAME.into(), value.keyword()))
     }
 
     /// `IS NOT NULL` (nullable columns only).

@@ -13,7 +13,8 @@ use crate::http::HttpRequest;
 use crate::postgrest::{Async, Builder, Count, Postgrest, Response, Returning};
 use crate::select::{Relation, Select};
 use crate::table::{
-    ColumnOf, Containable, NullableColumn, Ordered, RangeValue, Table, Text, ValueOf, Writable,
+    Boolean, ColumnOf, Containable, IsOperand, NullableColumn, Ordered, RangeValue, Table, Text,
+    ValueOf, Writable,
 };
 
 use super::filter::ColumnExt;
@@ -264,6 +265,16 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// `column IS NULL` (nullable columns only).
     pub fn is_null<C: ColumnOf<T> + NullableColumn>(self, column: C) -> Self {
         self.filter(column.is_null())
+    }
+
+    /// `column IS value` on a boolean column (see [`ColumnExt::is_`]): `true` / `false`, or
+    /// `Option<bool>` on a nullable column.
+    #[doc(alias = "is")]
+    pub fn is_<C: ColumnOf<T>, V: IsOperand<C>>(self, column: C, value: V) -> Self
+    where
+        C::Value: Boolean,
+    {
+        self.filter(column.is_(value))
     }
 
     /// Keeps only the embedded `U` rows matching `filter` (PostgREST's `u_table.column=…`). With

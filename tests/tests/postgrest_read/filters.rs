@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use supabase_core::postgrest::{Condition, Is, Op, TextSearch};
-use supabase_tests::{anon, reference_stack, sorted_strings};
+use supabase_tests::{anon, flags_stack, reference_stack, sorted_strings};
 
 async fn planet_names(q: supabase_core::postgrest::Builder) -> Vec<String> {
     sorted_strings(&q.await.unwrap().data, "name")
@@ -155,15 +155,71 @@ async fn like_and_ilike() {
 #[tokio::test]
 async fn is_null_true_false() {
     let c = anon().await;
-    let q = c.table("planets").select("*").is_("name", Is::Null);
+    // The reference's example, as written there.
+    let q = c.table("planets").select("*").is_("name", "null");
     assert_eq!(planet_names(q).await, Vec::<String>::new());
+    let q = c.table("users").select("*").is_("address", "null");
+    assert_eq!(planet_names(q).await, ["Saoirse"]);
     let q = c
         .table("users")
         .select("*")
-        .is_("address", Is::parse("null").unwrap());
+        .is_("address", "NULL".to_owned());
+    assert_eq!(planet_names(q).await, ["Saoirse"]);
+    let q = c.table("users").select("*").is_("address", Is::Null);
     assert_eq!(planet_names(q).await, ["Saoirse"]);
     let q = c.table("planets").select("name").is_("name", None::<bool>);
     assert_eq!(planet_names(q).await, Vec::<String>::new());
+}
+
+/// `IS TRUE` / `IS FALSE` / `IS UNKNOWN` on a boolean column, in each of the value forms.
+#[tokio::test]
+async fn is_true_false_unknown_on_a_boolean_column() {
+    flags_stack().await;
+    let c = anon().await;
+    let ids =
+        async |q: supabase_core::postgrest::Builder| sorted_strings(&q.await.unwrap().data, "id");
+    let t = || c.table("flags").select("id");
+    assert_eq!(ids(t().is_("done", "true")).await, ["1", "2"]);
+    assert_eq!(ids(t().is_("done", true)).await, ["1", "2"]);
+    assert_eq!(ids(t().is_("done", "False")).await, ["3", "4"]);
+    assert_eq!(ids(t().is_("approved", "unknown")).await, ["3"]);
+    assert_eq!(ids(t().is_("approved", Is::Unknown)).await, ["3"]);
+    assert_eq!(ids(t().is_("approved", None::<bool>)).await, ["3"]);
+    assert_eq!(ids(t().is_("approved", Some(false))).await, ["2"]);
+    assert_eq!(ids(t().not_().is_("approved", "true")).await, ["2", "3"]);
+    assert_eq!(
+        ids(t().or_("approved.is.null,done.is.false")).await,
+        ["3", "4"]
+    );
+    assert_eq!(
+        ids(t().or_where([
+            Condition::is("approved", "false"),
+            Condition::is("id", "null")
+        ]))
+        .await,
+        ["2"]
+    );
+}
+
+/// A string that is not an `is` keyword fails the query with a clear error when it is sent,
+/// without a request reaching the server and without a panic.
+#[tokio::test]
+async fn is_with_an_invalid_string_is_an_error_when_sent() {
+    let c = anon().await;
+    for q in [
+        c.table("planets").select("*").is_("name", "nil"),
+        c.table("planets").select("*").not_().is_("name", ""),
+        c.table("planets")
+            .select("*")
+            .or_where([Condition::is("name", "null"), Condition::is("id", "none")]),
+    ] {
+        match q.await {
+            Err(supabase_core::Error::Config(message)) => {
+                assert!(message.contains("`is_` takes"), "{message}");
+            }
+            other => panic!("expected a Config error, got {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]
@@ -377,7 +433,7 @@ async fn match_several_columns() {
 #[tokio::test]
 async fn not_negates_the_next_filter() {
     let c = anon().await;
-    let q = c.table("planets").select("*").not_().is_("name", Is::Null);
+    let q = c.table("planets").select("*").not_().is_("name", "null");
     assert_eq!(planet_names(q).await.len(), 5);
     let q = c
         .table("planets")

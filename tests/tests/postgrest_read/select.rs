@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 use supabase_core::postgrest::{Count, Order};
-use supabase_tests::{anon, sorted_strings};
+use supabase_core::{Client, ClientOptions, acreate_client};
+use supabase_tests::{anon, reference_stack, sorted_strings, unique_id};
 
 #[tokio::test]
 async fn getting_your_data() {
@@ -182,6 +183,70 @@ async fn switching_schemas_per_query() {
     // The default schema is untouched for the next query.
     let err = client.table("mytable").select("*").await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "{err}");
+}
+
+/// `ClientOptions::schema`: the client's queries read and write that schema (PostgREST's
+/// `Accept-Profile` / `Content-Profile`), and `Client::schema` still switches per query.
+#[tokio::test]
+async fn the_schema_option_sets_the_default_schema() {
+    let stack = reference_stack().await;
+    let client = Client::new(
+        stack.url(),
+        stack.anon_key(),
+        ClientOptions::default().schema("myschema"),
+    )
+    .unwrap();
+    let rows = client.table("mytable").select("*").await.unwrap().data;
+    assert_eq!(rows, json!([{"id": 1, "name": "from myschema"}]));
+
+    let id = unique_id();
+    let inserted = client
+        .table("mytable")
+        .insert(json!({"id": id, "name": "written to myschema"}))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(inserted, json!([{"id": id, "name": "written to myschema"}]));
+    let in_db = stack
+        .query_json(&format!(
+            "select name from myschema.mytable where id = {id}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(in_db, json!([{"name": "written to myschema"}]));
+    client.table("mytable").delete().eq("id", id).await.unwrap();
+
+    // `public` is not the default any more…
+    let err = client.table("planets").select("*").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "{err}");
+    // …but is one call away.
+    let rows = client
+        .schema("public")
+        .table("planets")
+        .select("name")
+        .eq("id", 1)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows, json!([{"name": "Mercury"}]));
+}
+
+/// The reference's realtime overview creates its client with `await acreate_client(url, key)`:
+/// the same `Client` as `create_client`, which answers queries.
+#[tokio::test]
+async fn acreate_client_returns_a_working_client() {
+    let stack = reference_stack().await;
+    let client: Client = acreate_client(stack.url(), stack.anon_key()).await.unwrap();
+    let rows = client
+        .table("planets")
+        .select("name")
+        .eq("id", 3)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows, json!([{"name": "Mars"}]));
+    let err = acreate_client("not a url", "key").await.unwrap_err();
+    assert!(matches!(err, supabase_core::Error::Config(_)), "{err:?}");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The database examples of the reference in typed form: `#[derive(Table)]` structs, typed
 //! filters and writes, against the real PostgREST.
 
+mod booleans;
 mod rpc;
 mod select;
 mod stream;

@@ -1,5 +1,8 @@
-use serde_json::json;
-use supabase_core::realtime::{ChannelConfig, PresenceEvent};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use supabase_core::realtime::{ChannelConfig, Presence, PresenceEvent, SubscribeStatus};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::{anon, next, room};
 
@@ -61,4 +64,170 @@ async fn presence_of_two_clients_joins_syncs_and_leaves() {
             matches!(next(&mut events).await, PresenceEvent::Leave { key, .. } if key == "bob");
     }
     assert!(!ch_a.presence_state().contains_key("bob"));
+}
+
+/// The next value a callback sent, failing the test if none comes within 10 s (a stall, not a
+/// timing claim).
+async fn recv<T>(rx: &mut UnboundedReceiver<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("no callback within 10 s")
+        .expect("callback channel closed")
+}
+
+/// What a join / leave callback saw: the key, the payloads of the key's presences before the
+/// change, and the payloads that joined / left.
+type Seen = (String, Vec<Value>, Vec<Value>);
+
+fn seen(key: &str, current: &[Presence], changed: &[Presence]) -> Seen {
+    let payloads = |ps: &[Presence]| {
+        ps.iter()
+            .map(|p| Value::Object(p.payload.clone()))
+            .collect()
+    };
+    (key.to_owned(), payloads(current), payloads(changed))
+}
+
+/// The reference's "Listen to presence sync": the callback fires once the state is in sync,
+/// and `presence_state()` read inside it holds every tracked client.
+#[tokio::test]
+async fn listen_to_presence_sync() {
+    let (a, b) = (anon().await, anon().await);
+    let name = room();
+    let (tx, mut synced) = unbounded_channel();
+    let channel = a.channel(&name, ChannelConfig::default().presence_key("alice"));
+    let (reader, tracker) = (channel.clone(), channel.clone());
+    // As in the reference: track from the subscribe callback, in a task of its own.
+    channel
+        .on_presence_sync(move || {
+            let _ = tx.send(reader.presence_state());
+        })
+        .subscribe_with(move |status, _err| {
+            if status == SubscribeStatus::Subscribed {
+                let tracker = tracker.clone();
+                tokio::spawn(async move {
+                    tracker
+                        .track(json!({"online_at": "2024-01-01T00:00:00"}))
+                        .await
+                        .expect("track");
+                });
+            }
+        })
+        .await
+        .unwrap();
+    let state = loop {
+        let state = recv(&mut synced).await;
+        if state.contains_key("alice") {
+            break state;
+        }
+    };
+    assert_eq!(state.keys().collect::<Vec<_>>(), ["alice"]);
+    assert_eq!(
+        state["alice"][0].payload["online_at"],
+        "2024-01-01T00:00:00"
+    );
+
+    let other = b
+        .channel(&name, ChannelConfig::default().presence_key("bob"))
+        .subscribe()
+        .await
+        .unwrap();
+    other.track(json!({"online_at": "later"})).await.unwrap();
+    let state = loop {
+        let state = recv(&mut synced).await;
+        if state.contains_key("bob") {
+            break state;
+        }
+    };
+    assert_eq!(state.keys().collect::<Vec<_>>(), ["alice", "bob"]);
+    assert_eq!(state["bob"][0].payload["online_at"], "later");
+}
+
+/// The reference's "Listen to presence join": `(key, current_presence, new_presence)` for this
+/// client's own track, another client's, and a second presence under a key already present.
+#[tokio::test]
+async fn listen_to_presence_join() {
+    let (a, b, c) = (anon().await, anon().await, anon().await);
+    let name = room();
+    let (tx, mut joins) = unbounded_channel();
+    let channel = a
+        .channel(&name, ChannelConfig::default().presence_key("alice"))
+        .on_presence_join(move |key, current, new| {
+            let _ = tx.send(seen(key, current, new));
+        })
+        .subscribe()
+        .await
+        .unwrap();
+    channel.track(json!({"online_at": "t1"})).await.unwrap();
+    assert_eq!(
+        recv(&mut joins).await,
+        ("alice".into(), vec![], vec![json!({"online_at": "t1"})])
+    );
+
+    let bob = b
+        .channel(&name, ChannelConfig::default().presence_key("bob"))
+        .subscribe()
+        .await
+        .unwrap();
+    bob.track(json!({"online_at": "t2"})).await.unwrap();
+    assert_eq!(
+        recv(&mut joins).await,
+        ("bob".into(), vec![], vec![json!({"online_at": "t2"})])
+    );
+
+    // The same key from a second place: the first presence is the key's current one.
+    let bob_elsewhere = c
+        .channel(&name, ChannelConfig::default().presence_key("bob"))
+        .subscribe()
+        .await
+        .unwrap();
+    bob_elsewhere
+        .track(json!({"online_at": "t3"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        recv(&mut joins).await,
+        (
+            "bob".into(),
+            vec![json!({"online_at": "t2"})],
+            vec![json!({"online_at": "t3"})]
+        )
+    );
+    assert_eq!(channel.presence_state()["bob"].len(), 2);
+}
+
+/// The reference's "Listen to presence leave": `(key, current_presence, left_presence)` when
+/// this client untracks right after tracking, and when another client does.
+#[tokio::test]
+async fn listen_to_presence_leave() {
+    let (a, b) = (anon().await, anon().await);
+    let name = room();
+    let (tx, mut leaves) = unbounded_channel();
+    let channel = a
+        .channel(&name, ChannelConfig::default().presence_key("alice"))
+        .on_presence_leave(move |key, current, left| {
+            let _ = tx.send(seen(key, current, left));
+        })
+        .subscribe()
+        .await
+        .unwrap();
+    channel.track(json!({"online_at": "t1"})).await.unwrap();
+    channel.untrack().await.unwrap();
+    assert_eq!(
+        recv(&mut leaves).await,
+        ("alice".into(), vec![], vec![json!({"online_at": "t1"})])
+    );
+
+    let bob = b
+        .channel(&name, ChannelConfig::default().presence_key("bob"))
+        .subscribe()
+        .await
+        .unwrap();
+    bob.track(json!({"status": "typing"})).await.unwrap();
+    bob.untrack().await.unwrap();
+    assert_eq!(
+        recv(&mut leaves).await,
+        ("bob".into(), vec![], vec![json!({"status": "typing"})])
+    );
+    assert!(channel.presence_state().is_empty());
 }

@@ -5,6 +5,7 @@
 //! The stack uses `tests/fixtures/reliability` (a table and a bucket with per-owner policies);
 //! users sign up through the stack's GoTrue stand-in, so every token is a real session's.
 
+mod examples;
 mod load;
 mod rls;
 mod secrets;
