@@ -37,6 +37,9 @@ struct KeyRecorder {
     /// Inside a row's key; the key so far, unescaped.
     in_key: bool,
     key: String,
+    /// Where in `columns` the row's next key is expected: rows mostly share their keys, in the
+    /// same order, so one comparison usually finds it.
+    next_column: usize,
     /// A key written as something else than a string fragment (not JSON text we follow).
     odd_key: bool,
     columns: Vec<String>,
@@ -52,8 +55,25 @@ impl KeyRecorder {
             self.top_array = array;
         } else if self.depth == 1 && self.top_array && !array {
             self.objects += 1;
+            self.next_column = 0;
         }
         self.depth += 1;
+    }
+
+    /// The end of the current key: its column is the expected one, another already noted, or
+    /// a new one.
+    fn end_key(&mut self) {
+        let at = match self.columns.get(self.next_column) {
+            Some(expected) if *expected == self.key => self.next_column,
+            _ => match self.columns.iter().position(|c| *c == self.key) {
+                Some(at) => at,
+                None => {
+                    self.columns.push(self.key.clone());
+                    self.columns.len() - 1
+                }
+            },
+        };
+        self.next_column = at + 1;
     }
 
     /// Any write that is not part of a string's text.
@@ -137,10 +157,7 @@ impl Formatter for &mut KeyRecorder {
     fn end_object_key<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
         if self.in_key {
             self.in_key = false;
-            // Rows mostly share their keys: a lookup in a short list, no allocation.
-            if !self.columns.contains(&self.key) {
-                self.columns.push(self.key.clone());
-            }
+            self.end_key();
         }
         CompactFormatter.end_object_key(w)
     }
@@ -198,6 +215,98 @@ mod tests {
         let rows = json!([{"id": 1, "name": "Frodo"}, {"id": 2, "nick": "Sam", "name": "x"}]);
         assert_eq!(columns(&rows).unwrap(), ["id", "name", "nick"]);
         assert_eq!(columns(&json!([])).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn rows_with_their_keys_in_other_orders() {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Row {
+            IdName {
+                id: i32,
+                name: &'static str,
+            },
+            NameNickId {
+                name: &'static str,
+                nick: &'static str,
+                id: i32,
+            },
+            Nick {
+                nick: &'static str,
+            },
+        }
+        let rows = [
+            Row::NameNickId {
+                name: "a",
+                nick: "b",
+                id: 1,
+            },
+            Row::IdName { id: 2, name: "c" },
+            Row::Nick { nick: "d" },
+            Row::IdName { id: 3, name: "e" },
+            Row::NameNickId {
+                name: "f",
+                nick: "g",
+                id: 4,
+            },
+        ];
+        let (body, columns) = write_body(&rows).unwrap();
+        assert_eq!(body, serde_json::to_vec(&rows).unwrap());
+        assert_eq!(columns.unwrap(), ["name", "nick", "id"]);
+    }
+
+    /// Rows as ordered key/value lists, written as JSON objects in that order.
+    struct OrderedRows(Vec<Vec<(String, i32)>>);
+
+    impl Serialize for OrderedRows {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{SerializeMap, SerializeSeq};
+            let mut rows = s.serialize_seq(Some(self.0.len()))?;
+            for row in &self.0 {
+                struct Row<'a>(&'a [(String, i32)]);
+                impl Serialize for Row<'_> {
+                    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                        let mut map = s.serialize_map(Some(self.0.len()))?;
+                        for (k, v) in self.0 {
+                            map.serialize_entry(k, v)?;
+                        }
+                        map.end()
+                    }
+                }
+                rows.serialize_element(&Row(row))?;
+            }
+            rows.end()
+        }
+    }
+
+    proptest::proptest! {
+        /// Keys drawn from a few that are prefixes of each other, need escapes, or are empty,
+        /// in any order and any mix per row: the columns are the plain union in first-seen order.
+        #[test]
+        fn any_rows_give_the_union_of_their_keys(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    (proptest::sample::select(vec!["", "n", "na", "name", "names", "a\"b", "é\n", "\u{1}"]), 0..3i32),
+                    0..5,
+                ),
+                0..6,
+            )
+        ) {
+            let rows: Vec<Vec<(String, i32)>> = rows
+                .into_iter()
+                .map(|row| row.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                .collect();
+            let mut union: Vec<String> = Vec::new();
+            for (key, _) in rows.iter().flatten() {
+                if !union.contains(key) {
+                    union.push(key.clone());
+                }
+            }
+            let rows = OrderedRows(rows);
+            let (body, columns) = write_body(&rows).unwrap();
+            proptest::prop_assert_eq!(body, serde_json::to_vec(&rows).unwrap());
+            proptest::prop_assert_eq!(columns.unwrap(), union);
+        }
     }
 
     #[test]
