@@ -14,7 +14,7 @@ use supabase_core::auth::{
 };
 use supabase_core::functions::InvokeOptions;
 use supabase_core::prelude::*;
-use supabase_core::realtime::{ChannelConfig, PostgresChangeEvent, RealtimeChannel, TableChanges};
+use supabase_core::realtime::{PostgresChangeEvent, RealtimeChannel, TableChanges};
 use supabase_core::storage::{FileOptions, UrlOptions};
 
 /// A country with its cities embedded (`countries?select=name,continent,cities(name,...)`).
@@ -324,10 +324,7 @@ async fn functions(client: &Client) -> Result<(), String> {
 
 async fn realtime(user: &Signed) -> Result<RealtimeChannel, String> {
     let client = &user.client;
-    let channel = client.channel(
-        format!("tour-notes-{}", unique_suffix()),
-        ChannelConfig::default(),
-    );
+    let channel = client.channel(format!("tour-notes-{}", unique_suffix()));
     let mut inserts =
         channel.postgres_changes_stream(PostgresChangeEvent::Insert, TableChanges::<Note>::new());
     let subscribed = Instant::now();

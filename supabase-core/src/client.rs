@@ -411,13 +411,20 @@ impl Client {
             .clone()
     }
 
-    /// A realtime channel on topic `realtime:<name>`, as `supabase.channel(name, opts)`.
-    pub fn channel(
+    /// A realtime channel on topic `realtime:<name>` with the default configuration, as
+    /// `supabase.channel(name)`.
+    pub fn channel(&self, name: impl Into<String>) -> crate::realtime::RealtimeChannel {
+        self.realtime().channel(name)
+    }
+
+    /// A realtime channel with its configuration (broadcast, presence key, private), as
+    /// `supabase.channel(name, opts)`.
+    pub fn channel_with(
         &self,
         name: impl Into<String>,
         config: crate::realtime::ChannelConfig,
     ) -> crate::realtime::RealtimeChannel {
-        self.realtime().channel(name, config)
+        self.realtime().channel_with(name, config)
     }
 
     /// Unsubscribes and forgets a channel, as `supabase.remove_channel(channel)`.

@@ -35,7 +35,7 @@ pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>
         .await?;
 
     // `self_broadcast` so this client hears its own message.
-    let channel = client.channel(
+    let channel = client.channel_with(
         format!("example-{}", unique_suffix()),
         ChannelConfig::default().broadcast_self(true),
     );

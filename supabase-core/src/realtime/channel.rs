@@ -157,7 +157,7 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// A channel: `client.channel("room1", config)`. Cheap to clone; clones are the same channel.
+/// A channel: `client.channel("room1")`, or `client.channel_with("room1", config)`. Cheap to clone; clones are the same channel.
 ///
 /// Register listeners (`on_broadcast`, `on_presence_*`, `on_postgres_changes`, or their
 /// `*_stream` forms), then [`subscribe`](Self::subscribe). Postgres-changes listeners must be

@@ -1,11 +1,11 @@
 //! Realtime: broadcast, presence and Postgres changes over one Phoenix-channels WebSocket.
 //!
 //! ```no_run
-//! use supabase_core::realtime::{ChannelConfig, PostgresChangeEvent, PostgresChanges, SubscribeStatus};
+//! use supabase_core::realtime::{PostgresChangeEvent, PostgresChanges, SubscribeStatus};
 //!
 //! # async fn run(client: supabase_core::Client) -> supabase_core::Result<()> {
 //! let channel = client
-//!     .channel("room1", ChannelConfig::default())
+//!     .channel("room1")
 //!     .on_broadcast("cursor-pos", |msg| println!("cursor: {}", msg.payload))
 //!     .on_postgres_changes(
 //!         PostgresChangeEvent::Insert,
@@ -145,9 +145,15 @@ impl RealtimeClient {
         RealtimeClient { shared }
     }
 
-    /// A channel on topic `realtime:<name>`. Add listeners, then [`RealtimeChannel::subscribe`].
-    /// A channel with the same name and no join yet is returned as it is, as realtime-js does.
-    pub fn channel(&self, name: impl Into<String>, config: ChannelConfig) -> RealtimeChannel {
+    /// A channel on topic `realtime:<name>` with the default [`ChannelConfig`]. Add listeners,
+    /// then [`RealtimeChannel::subscribe`]. A channel with the same name and no join yet is
+    /// returned as it is, as realtime-js does.
+    pub fn channel(&self, name: impl Into<String>) -> RealtimeChannel {
+        self.channel_with(name, ChannelConfig::default())
+    }
+
+    /// A channel with its configuration: broadcast `self`/`ack`, the presence key, private.
+    pub fn channel_with(&self, name: impl Into<String>, config: ChannelConfig) -> RealtimeChannel {
         channel::RealtimeChannel::new(&self.shared, name.into(), config)
     }
 

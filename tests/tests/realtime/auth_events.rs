@@ -5,7 +5,7 @@
 use serde_json::json;
 use supabase_core::Client;
 use supabase_core::auth::{AdminUserAttributes, SignInWithPasswordCredentials};
-use supabase_core::realtime::{ChannelConfig, PostgresChangeEvent as Ev, PostgresChanges};
+use supabase_core::realtime::{PostgresChangeEvent as Ev, PostgresChanges};
 use supabase_tests::unique_id;
 
 use crate::wsproxy::WsProxy;
@@ -64,7 +64,7 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
         .session
         .expect("session");
 
-    let channel = client.channel(room(), ChannelConfig::default());
+    let channel = client.channel(room());
     let mut rows = channel.postgres_changes_stream(
         Ev::Insert,
         PostgresChanges::schema("public")
@@ -160,7 +160,7 @@ async fn signing_in_while_joined_pushes_the_session_token() {
         .unwrap();
     // Joined with the API key first.
     let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
-    let channel = client.channel(room(), ChannelConfig::default());
+    let channel = client.channel(room());
     let mut rows = channel.postgres_changes_stream(
         Ev::Insert,
         PostgresChanges::schema("public")

@@ -25,19 +25,19 @@ async fn bytes_are_broadcast_in_binary_frames_and_received_as_bytes() {
     let stack = stack().await;
     let name = room();
     let receiver = anon().await;
-    let channel = receiver.channel(&name, ChannelConfig::default());
+    let channel = receiver.channel(&name);
     let mut heard = channel.broadcast_stream("*");
     channel.subscribe().await.unwrap();
     // A 1.0.0 socket cannot carry bytes: the server leaves them out and sends the JSON ones.
     let old = v1_client(&stack.url(), stack.anon_key());
-    let old_channel = old.channel(&name, ChannelConfig::default());
+    let old_channel = old.channel(&name);
     let mut old_heard = old_channel.broadcast_stream("*");
     old_channel.subscribe().await.unwrap();
 
     let proxy = WsProxy::start(&stack.url()).await;
     let sender = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
     let sending = sender
-        .channel(
+        .channel_with(
             &name,
             ChannelConfig::default()
                 .broadcast_ack(true)
@@ -98,7 +98,7 @@ async fn binary_broadcasts_need_a_joined_2_0_0_channel() {
     let stack = stack().await;
     let client = anon().await;
     let err = client
-        .channel(room(), ChannelConfig::default())
+        .channel(room())
         .send_broadcast_binary("blob", vec![1u8, 2])
         .await
         .unwrap_err();
@@ -107,11 +107,7 @@ async fn binary_broadcasts_need_a_joined_2_0_0_channel() {
         "{err:?}"
     );
     let old = v1_client(&stack.url(), stack.anon_key());
-    let channel = old
-        .channel(room(), ChannelConfig::default())
-        .subscribe()
-        .await
-        .unwrap();
+    let channel = old.channel(room()).subscribe().await.unwrap();
     let err = channel
         .send_broadcast_binary("blob", vec![1u8])
         .await
@@ -123,7 +119,7 @@ async fn binary_broadcasts_need_a_joined_2_0_0_channel() {
     // A topic too long for a binary frame's one-byte length.
     let long = anon()
         .await
-        .channel("x".repeat(300), ChannelConfig::default())
+        .channel("x".repeat(300))
         .subscribe()
         .await
         .unwrap();
@@ -145,11 +141,11 @@ async fn a_json_payload_in_a_binary_push_reaches_both_serializers_as_json() {
     let name = room();
     let topic = format!("realtime:{name}");
     let receiver = anon().await;
-    let channel = receiver.channel(&name, ChannelConfig::default());
+    let channel = receiver.channel(&name);
     let mut heard = channel.broadcast_stream("cursor");
     channel.subscribe().await.unwrap();
     let old = v1_client(&stack.url(), stack.anon_key());
-    let old_channel = old.channel(&name, ChannelConfig::default());
+    let old_channel = old.channel(&name);
     let mut old_heard = old_channel.broadcast_stream("cursor");
     old_channel.subscribe().await.unwrap();
 

@@ -8,10 +8,10 @@ use crate::{anon, next, room};
 async fn broadcast_reaches_the_other_client_but_not_the_sender_unless_self() {
     let (a, b) = (anon().await, anon().await);
     let name = room();
-    let ch_a = a.channel(&name, ChannelConfig::default());
+    let ch_a = a.channel(&name);
     let mut from_a = ch_a.broadcast_stream("cursor-pos");
     let ch_a = ch_a.subscribe().await.expect("a subscribed");
-    let ch_b = b.channel(&name, ChannelConfig::default().broadcast_self(true));
+    let ch_b = b.channel_with(&name, ChannelConfig::default().broadcast_self(true));
     let mut at_b = ch_b.broadcast_stream("*");
     let ch_b = ch_b.subscribe().await.expect("b subscribed");
 
@@ -40,11 +40,11 @@ async fn broadcast_reaches_the_other_client_but_not_the_sender_unless_self() {
 async fn acknowledged_broadcast_waits_for_the_server() {
     let (a, b) = (anon().await, anon().await);
     let name = room();
-    let receiver = b.channel(&name, ChannelConfig::default());
+    let receiver = b.channel(&name);
     let mut heard = receiver.broadcast_stream("ping");
     receiver.subscribe().await.unwrap();
     let sender = a
-        .channel(&name, ChannelConfig::default().broadcast_ack(true))
+        .channel_with(&name, ChannelConfig::default().broadcast_ack(true))
         .subscribe()
         .await
         .unwrap();
@@ -59,10 +59,10 @@ async fn acknowledged_broadcast_waits_for_the_server() {
 async fn a_channel_that_is_not_joined_broadcasts_over_rest() {
     let (a, b) = (anon().await, anon().await);
     let name = room();
-    let receiver = b.channel(&name, ChannelConfig::default());
+    let receiver = b.channel(&name);
     let mut heard = receiver.broadcast_stream("news");
     receiver.subscribe().await.unwrap();
-    let not_joined = a.channel(&name, ChannelConfig::default());
+    let not_joined = a.channel(&name);
     not_joined
         .send_broadcast("news", json!({"via": "rest"}))
         .await
@@ -81,7 +81,7 @@ async fn rest_broadcast_with_a_bad_key_is_a_typed_error() {
         supabase_local::api_key("another-secret-that-is-at-least-32-chars-long", "anon").unwrap();
     let client = supabase_core::Client::new(stack.url(), forged, crate::options()).unwrap();
     let err = client
-        .channel(room(), ChannelConfig::default())
+        .channel(room())
         .send_broadcast("x", json!({}))
         .await
         .unwrap_err();
@@ -111,7 +111,7 @@ async fn callbacks_as_in_the_reference_and_the_1_0_0_serializer() {
     let (tx, rx) = mpsc::channel();
     let (status_tx, status_rx) = mpsc::channel();
     let channel = v1
-        .channel(&name, ChannelConfig::default())
+        .channel(&name)
         .on_broadcast("cursor-pos", move |m| tx.send(m.payload).unwrap())
         .subscribe_with(move |status, err| status_tx.send((status, err.cloned())).unwrap())
         .await
@@ -120,12 +120,7 @@ async fn callbacks_as_in_the_reference_and_the_1_0_0_serializer() {
         status_rx.recv().unwrap(),
         (SubscribeStatus::Subscribed, None)
     );
-    let sender = anon()
-        .await
-        .channel(&name, ChannelConfig::default())
-        .subscribe()
-        .await
-        .unwrap();
+    let sender = anon().await.channel(&name).subscribe().await.unwrap();
     sender
         .send_broadcast("other-event", json!({"ignored": true}))
         .await

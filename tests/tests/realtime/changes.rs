@@ -2,8 +2,7 @@ use serde::Deserialize;
 use serde_json::json;
 use supabase_core::prelude::*;
 use supabase_core::realtime::{
-    ChannelConfig, PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, SubscribeStatus,
-    TableChanges,
+    PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, SubscribeStatus, TableChanges,
 };
 use supabase_tests::unique_id;
 
@@ -32,7 +31,7 @@ async fn inserts_updates_and_deletes_through_postgrest_arrive_with_filters() {
     let client = anon().await;
     let (id, id2, id3) = (unique_id(), unique_id(), unique_id());
     let open = || PostgresChanges::schema("public").table("rt_open");
-    let channel = client.channel(room(), ChannelConfig::default());
+    let channel = client.channel(room());
     let mut all = channel.postgres_changes_stream(Ev::All, open().filter(format!("id=eq.{id}")));
     let mut inserts =
         channel.postgres_changes_stream(Ev::Insert, open().filter(format!("id=in.({id},{id2})")));
@@ -87,7 +86,7 @@ async fn inserts_updates_and_deletes_through_postgrest_arrive_with_filters() {
     assert_eq!(next(&mut all).await.event_type, Ev::Delete);
 
     // Schema-wide listener (`schema="*"` in the reference) sees the table too.
-    let wide = client.channel(room(), ChannelConfig::default());
+    let wide = client.channel(room());
     let mut everything = wide.postgres_changes_stream(Ev::All, PostgresChanges::schema("*"));
     wide.subscribe().await.unwrap();
     insert_open(id2, "second", 3).await;
@@ -104,7 +103,7 @@ async fn inserts_updates_and_deletes_through_postgrest_arrive_with_filters() {
 async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
     let client = anon().await;
     let id = unique_id();
-    let channel = client.channel(room(), ChannelConfig::default());
+    let channel = client.channel(room());
     let mut typed =
         channel.postgres_changes_stream(Ev::All, TableChanges::<RtOpen>::new().eq(rt_open::id, id));
     let mut big = channel.postgres_changes_stream(
@@ -147,7 +146,7 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
 
     // Two filters on one listener is not something Realtime can do.
     let err = client
-        .channel(room(), ChannelConfig::default())
+        .channel(room())
         .on_postgres_changes(
             Ev::All,
             TableChanges::<RtOpen>::new()
@@ -178,10 +177,10 @@ async fn delivery_honours_rls_per_subscriber() {
     let items = || PostgresChanges::schema("public").table("rt_items");
     let open = || PostgresChanges::schema("public").table("rt_open");
 
-    let a = alice_client.channel(room(), ChannelConfig::default());
+    let a = alice_client.channel(room());
     let mut a_items = a.postgres_changes_stream(Ev::Insert, items());
     a.subscribe().await.unwrap();
-    let n = anon_client.channel(room(), ChannelConfig::default());
+    let n = anon_client.channel(room());
     let mut n_items = n.postgres_changes_stream(Ev::Insert, items());
     let mut n_open = n.postgres_changes_stream(Ev::Insert, open());
     n.subscribe().await.unwrap();
@@ -216,13 +215,11 @@ async fn delivery_honours_rls_per_subscriber() {
 #[tokio::test]
 async fn a_table_outside_the_publication_is_a_channel_error() {
     let client = anon().await;
-    let channel = client
-        .channel(room(), ChannelConfig::default())
-        .on_postgres_changes(
-            Ev::All,
-            PostgresChanges::schema("public").table("no_such_table"),
-            |_| {},
-        );
+    let channel = client.channel(room()).on_postgres_changes(
+        Ev::All,
+        PostgresChanges::schema("public").table("no_such_table"),
+        |_| {},
+    );
     let mut statuses = channel.status_stream();
     // The join itself succeeds (as Realtime's does); the system message then reports the error.
     channel.subscribe().await.expect("joined");

@@ -14,7 +14,7 @@ async fn clients_reconnect_and_rejoin_after_twenty_forced_drops() {
     let proxy = Proxy::start(&stack.url()).await;
     let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
     let name = room();
-    let channel = client.channel(&name, ChannelConfig::default());
+    let channel = client.channel(&name);
     let mut heard = channel.broadcast_stream("tick");
     let mut statuses = channel.status_stream();
     let mut changes = channel.postgres_changes_stream(
@@ -24,12 +24,7 @@ async fn clients_reconnect_and_rejoin_after_twenty_forced_drops() {
     channel.subscribe().await.unwrap();
     assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
 
-    let sender = anon()
-        .await
-        .channel(&name, ChannelConfig::default())
-        .subscribe()
-        .await
-        .unwrap();
+    let sender = anon().await.channel(&name).subscribe().await.unwrap();
     for round in 0..20 {
         proxy.drop_all();
         // The drop is reported, then the channel is joined again on a new connection.
@@ -70,7 +65,7 @@ async fn clients_reconnect_and_rejoin_after_twenty_forced_drops() {
 async fn set_auth_pushes_a_new_token_and_the_channel_stays_joined() {
     let user = uuid().await;
     let client = anon().await;
-    let channel = client.channel(room(), ChannelConfig::default());
+    let channel = client.channel(room());
     let mut items = channel.postgres_changes_stream(
         Ev::Insert,
         PostgresChanges::schema("public").table("rt_items"),
@@ -81,10 +76,7 @@ async fn set_auth_pushes_a_new_token_and_the_channel_stays_joined() {
 
     // As anon the row is invisible; after set_auth the same channel sees the user's rows.
     client.realtime().set_auth(Some(&user_token(&user).await));
-    let token_refresh_done = client
-        .channel(room(), ChannelConfig::default())
-        .subscribe()
-        .await;
+    let token_refresh_done = client.channel(room()).subscribe().await;
     assert!(token_refresh_done.is_ok());
     let id = unique_id();
     service()
@@ -120,7 +112,7 @@ async fn an_expired_or_forged_token_is_channel_error_and_a_bad_key_cannot_connec
         .unwrap();
     let client = anon().await;
     client.realtime().set_auth(Some(&expired));
-    let channel = client.channel(room(), ChannelConfig::default());
+    let channel = client.channel(room());
     let mut statuses = channel.status_stream();
     let err = channel.subscribe().await.unwrap_err();
     match &err {
@@ -137,20 +129,12 @@ async fn an_expired_or_forged_token_is_channel_error_and_a_bad_key_cannot_connec
     let forged =
         supabase_local::api_key("another-secret-that-is-at-least-32-chars-long", "anon").unwrap();
     client.realtime().set_auth(Some(&forged));
-    let err = client
-        .channel(room(), ChannelConfig::default())
-        .subscribe()
-        .await
-        .unwrap_err();
+    let err = client.channel(room()).subscribe().await.unwrap_err();
     assert!(err.to_string().contains("JwtSignatureError"), "{err}");
 
     // The socket itself refuses a bad API key (HTTP 403), reported as a connect error.
     let bad = Client::new(stack().await.url(), forged, options()).unwrap();
-    let err = bad
-        .channel(room(), ChannelConfig::default())
-        .subscribe()
-        .await
-        .unwrap_err();
+    let err = bad.channel(room()).subscribe().await.unwrap_err();
     assert!(
         matches!(&err, Error::Realtime(RealtimeError::Connect(e)) if e.contains("403")),
         "{err:?}"
@@ -164,12 +148,12 @@ async fn private_channels_are_authorised_by_rls_on_realtime_messages() {
     client.realtime().set_auth(Some(&user_token(&user).await));
     let mine = format!("private-{user}");
     let ok = client
-        .channel(&mine, ChannelConfig::default().private(true))
+        .channel_with(&mine, ChannelConfig::default().private(true))
         .subscribe()
         .await;
     assert!(ok.is_ok(), "{ok:?}");
     let err = client
-        .channel(
+        .channel_with(
             format!("private-{}", uuid().await),
             ChannelConfig::default().private(true),
         )
@@ -191,7 +175,7 @@ async fn a_hundred_channels_share_one_socket() {
     let mut names = Vec::new();
     for _ in 0..100 {
         let name = room();
-        let channel = client.channel(&name, ChannelConfig::default());
+        let channel = client.channel(&name);
         streams.push(channel.broadcast_stream("hello"));
         channel.subscribe().await.unwrap();
         names.push(name);
@@ -200,7 +184,7 @@ async fn a_hundred_channels_share_one_socket() {
     assert_eq!(client.realtime().connection_count(), 1);
     for (i, name) in names.iter().enumerate() {
         other
-            .channel(name, ChannelConfig::default())
+            .channel(name)
             .send_broadcast("hello", json!({"i": i}))
             .await
             .unwrap();
@@ -219,7 +203,7 @@ async fn debug_output_never_shows_keys_or_tokens() {
     let client = Client::new(stack.url(), stack.anon_key(), options()).unwrap();
     let token = user_token("00000000-0000-0000-0000-000000000001").await;
     client.realtime().set_auth(Some(&token));
-    let channel = client.channel(room(), ChannelConfig::default());
+    let channel = client.channel(room());
     for text in [
         format!("{client:?}"),
         format!("{:?}", client.realtime()),

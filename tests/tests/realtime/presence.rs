@@ -10,14 +10,14 @@ use crate::{anon, next, room};
 async fn presence_of_two_clients_joins_syncs_and_leaves() {
     let (a, b) = (anon().await, anon().await);
     let name = room();
-    let ch_a = a.channel(&name, ChannelConfig::default().presence_key("alice"));
+    let ch_a = a.channel_with(&name, ChannelConfig::default().presence_key("alice"));
     let mut events = ch_a.presence_stream();
     let ch_a = ch_a.subscribe().await.unwrap();
     // The initial (empty) state.
     assert_eq!(next(&mut events).await, PresenceEvent::Sync);
 
     let ch_b = b
-        .channel(&name, ChannelConfig::default().presence_key("bob"))
+        .channel_with(&name, ChannelConfig::default().presence_key("bob"))
         .on_presence_sync(|| {})
         .subscribe()
         .await
@@ -95,7 +95,7 @@ async fn listen_to_presence_sync() {
     let (a, b) = (anon().await, anon().await);
     let name = room();
     let (tx, mut synced) = unbounded_channel();
-    let channel = a.channel(&name, ChannelConfig::default().presence_key("alice"));
+    let channel = a.channel_with(&name, ChannelConfig::default().presence_key("alice"));
     let (reader, tracker) = (channel.clone(), channel.clone());
     // As in the reference: track from the subscribe callback, in a task of its own.
     channel
@@ -128,7 +128,7 @@ async fn listen_to_presence_sync() {
     );
 
     let other = b
-        .channel(&name, ChannelConfig::default().presence_key("bob"))
+        .channel_with(&name, ChannelConfig::default().presence_key("bob"))
         .subscribe()
         .await
         .unwrap();
@@ -151,7 +151,7 @@ async fn listen_to_presence_join() {
     let name = room();
     let (tx, mut joins) = unbounded_channel();
     let channel = a
-        .channel(&name, ChannelConfig::default().presence_key("alice"))
+        .channel_with(&name, ChannelConfig::default().presence_key("alice"))
         .on_presence_join(move |key, current, new| {
             let _ = tx.send(seen(key, current, new));
         })
@@ -165,7 +165,7 @@ async fn listen_to_presence_join() {
     );
 
     let bob = b
-        .channel(&name, ChannelConfig::default().presence_key("bob"))
+        .channel_with(&name, ChannelConfig::default().presence_key("bob"))
         .subscribe()
         .await
         .unwrap();
@@ -177,7 +177,7 @@ async fn listen_to_presence_join() {
 
     // The same key from a second place: the first presence is the key's current one.
     let bob_elsewhere = c
-        .channel(&name, ChannelConfig::default().presence_key("bob"))
+        .channel_with(&name, ChannelConfig::default().presence_key("bob"))
         .subscribe()
         .await
         .unwrap();
@@ -204,7 +204,7 @@ async fn listen_to_presence_leave() {
     let name = room();
     let (tx, mut leaves) = unbounded_channel();
     let channel = a
-        .channel(&name, ChannelConfig::default().presence_key("alice"))
+        .channel_with(&name, ChannelConfig::default().presence_key("alice"))
         .on_presence_leave(move |key, current, left| {
             let _ = tx.send(seen(key, current, left));
         })
@@ -219,7 +219,7 @@ async fn listen_to_presence_leave() {
     );
 
     let bob = b
-        .channel(&name, ChannelConfig::default().presence_key("bob"))
+        .channel_with(&name, ChannelConfig::default().presence_key("bob"))
         .subscribe()
         .await
         .unwrap();

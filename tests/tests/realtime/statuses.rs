@@ -18,7 +18,7 @@ async fn a_server_that_stops_answering_heartbeats_is_left_and_every_channel_rejo
     // Heartbeats every 2 s (`options()`): one unanswered when the next is due closes the socket.
     let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
     let name = room();
-    let channel = client.channel(&name, ChannelConfig::default());
+    let channel = client.channel(&name);
     let mut heard = channel.broadcast_stream("after");
     let mut statuses = channel.status_stream();
     channel.subscribe().await.unwrap();
@@ -41,7 +41,7 @@ async fn a_server_that_stops_answering_heartbeats_is_left_and_every_channel_rejo
     assert!(channel.is_joined());
     anon()
         .await
-        .channel(&name, ChannelConfig::default())
+        .channel(&name)
         .send_broadcast("after", json!({"reconnected": true}))
         .await
         .unwrap();
@@ -59,7 +59,7 @@ async fn a_join_without_reply_is_timed_out_then_retried_until_subscribed() {
             .reconnect_backoff(Duration::from_millis(50), Duration::from_millis(200)),
     );
     let client = Client::new(&proxy.url, stack.anon_key(), fast).unwrap();
-    let channel = client.channel(room(), ChannelConfig::default());
+    let channel = client.channel(room());
     let mut statuses = channel.status_stream();
     // The reference's form: `subscribe(callback)` sees TIMED_OUT.
     let (tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
@@ -108,7 +108,7 @@ async fn a_private_channel_refused_by_rls_is_channel_error() {
     client
         .realtime()
         .set_auth(Some(&user_token(&uuid().await).await));
-    let channel = client.channel(
+    let channel = client.channel_with(
         format!("private-{}", uuid().await),
         ChannelConfig::default().private(true),
     );
@@ -139,7 +139,7 @@ async fn a_private_channel_refused_by_rls_is_channel_error() {
 async fn unsubscribe_is_closed_and_the_channel_can_join_again() {
     let client = anon().await;
     let name = room();
-    let channel = client.channel(&name, ChannelConfig::default());
+    let channel = client.channel(&name);
     let mut heard = channel.broadcast_stream("ping");
     let mut statuses = channel.status_stream();
     channel.subscribe().await.unwrap();
@@ -160,7 +160,7 @@ async fn unsubscribe_is_closed_and_the_channel_can_join_again() {
     );
     anon()
         .await
-        .channel(&name, ChannelConfig::default())
+        .channel(&name)
         .send_broadcast("ping", json!({"again": 1}))
         .await
         .unwrap();

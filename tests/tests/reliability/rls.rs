@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use supabase_core::realtime::{
-    ChannelConfig, PostgresChangeEvent, PostgresChanges, PostgresChangesPayload,
-};
+use supabase_core::realtime::{PostgresChangeEvent, PostgresChanges, PostgresChangesPayload};
 use supabase_core::storage::FileOptions;
 use supabase_core::{Client, Error};
 use supabase_tests::unique_id;
@@ -342,10 +340,7 @@ async fn storage_cell(op: Op, client: &Client, a: &User) -> Observed {
 async fn realtime_cells(actors: &Actors) -> Vec<[Observed; 4]> {
     let mut streams = Vec::new();
     for client in &actors.clients {
-        let channel = client.channel(
-            format!("rls-matrix-{}", unique_id()),
-            ChannelConfig::default(),
-        );
+        let channel = client.channel(format!("rls-matrix-{}", unique_id()));
         let stream = channel
             .postgres_changes_stream(PostgresChangeEvent::All, PostgresChanges::schema("public"));
         channel.subscribe().await.expect("subscribed");

@@ -163,7 +163,7 @@ async fn realtime(url: &str, key: &str, kind: &str, n: usize) -> Result<Value, S
     let (mut cpu0, mut wall0) = (process_cpu(), Instant::now());
     match kind {
         "changes" => {
-            let channel = client.channel(&topic, ChannelConfig::default());
+            let channel = client.channel(&topic);
             let mut changes = channel.postgres_changes_stream(
                 PostgresChangeEvent::Insert,
                 PostgresChanges::schema("public").table("bench_rt"),
@@ -189,7 +189,8 @@ async fn realtime(url: &str, key: &str, kind: &str, n: usize) -> Result<Value, S
             }
         }
         "broadcast" => {
-            let channel = client.channel(&topic, ChannelConfig::default().broadcast_self(true));
+            let channel =
+                client.channel_with(&topic, ChannelConfig::default().broadcast_self(true));
             let mut heard = channel.broadcast_stream("ping");
             let channel = channel.subscribe().await.map_err(|e| e.to_string())?;
             for i in 0..n {
@@ -209,7 +210,8 @@ async fn realtime(url: &str, key: &str, kind: &str, n: usize) -> Result<Value, S
             }
         }
         "throughput" => {
-            let channel = client.channel(&topic, ChannelConfig::default().broadcast_self(true));
+            let channel =
+                client.channel_with(&topic, ChannelConfig::default().broadcast_self(true));
             let mut heard = channel.broadcast_stream("m");
             let channel = channel.subscribe().await.map_err(|e| e.to_string())?;
             // The clock starts at the first send (the join is not counted).
@@ -243,7 +245,7 @@ async fn realtime(url: &str, key: &str, kind: &str, n: usize) -> Result<Value, S
         }
         "channels" => {
             let channels: Vec<RealtimeChannel> = (0..n)
-                .map(|i| client.channel(format!("{topic}-{i}"), ChannelConfig::default()))
+                .map(|i| client.channel(format!("{topic}-{i}")))
                 .collect();
             let joins = channels.iter().map(|c| async move {
                 c.subscribe().await.map_err(|e| e.to_string())?;
