@@ -82,7 +82,7 @@ pub use http::{
 pub use rpc::{Rpc, RpcRows};
 pub use secret::Secret;
 pub use select::{Relation, Select};
-pub use table::{Column, ColumnOf, Patch, Table, Writable};
+pub use table::{Column, ColumnOf, ConflictTarget, Patch, Table, Writable};
 
 /// `#[derive(Table)]`: typed table metadata and column types for a struct.
 /// `#[derive(Select)]`: a projection of a table, with embedded related rows.

@@ -7,6 +7,8 @@
 //! those traits, so a column of another table, a value of the wrong type or an operator the
 //! column's type does not support is a compile error.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -60,6 +62,36 @@ pub trait Column: Copy + Send + Sync + 'static {
     note = "use a column from the module generated for `{T}`"
 )]
 pub trait ColumnOf<T: Table>: Column<Table = T> {}
+
+/// What a typed upsert's [`on_conflict`](crate::typed::Query::on_conflict) takes: one column
+/// of `T`, or a tuple of up to four of them for a unique constraint over several columns.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a column of `{T}` nor a tuple of its columns",
+    label = "not a conflict target of `{T}`",
+    note = "name the column(s) of `{T}`'s unique constraint: `on_conflict(col)` or `on_conflict((a, b))`"
+)]
+pub trait ConflictTarget<T: Table> {
+    /// The columns' wire names, comma-separated (PostgREST's `on_conflict`).
+    fn conflict_columns(&self) -> Cow<'static, str>;
+}
+
+impl<T: Table, C: ColumnOf<T>> ConflictTarget<T> for C {
+    fn conflict_columns(&self) -> Cow<'static, str> {
+        Cow::Borrowed(C::NAME)
+    }
+}
+
+macro_rules! conflict_tuples {
+    ($(($($c:ident),+)),*) => {$(
+        impl<T: Table, $($c: ColumnOf<T>),+> ConflictTarget<T> for ($($c,)+) {
+            fn conflict_columns(&self) -> Cow<'static, str> {
+                Cow::Owned([$($c::NAME),+].join(","))
+            }
+        }
+    )*};
+}
+
+conflict_tuples!((A, B), (A, B, C), (A, B, C, D));
 
 /// A column that can be NULL (its field is an `Option`): only these take `is_null`, and
 /// `is_(None)`.

@@ -13,8 +13,8 @@ use crate::http::HttpRequest;
 use crate::postgrest::{Async, Builder, Count, Postgrest, Response, Returning};
 use crate::select::{Relation, Select};
 use crate::table::{
-    Boolean, ColumnOf, Containable, IsOperand, NullableColumn, Ordered, RangeValue, Table, Text,
-    ValueOf, Writable,
+    Boolean, ColumnOf, ConflictTarget, Containable, IsOperand, NullableColumn, Ordered, RangeValue,
+    Table, Text, ValueOf, Writable,
 };
 
 use super::filter::ColumnExt;
@@ -373,9 +373,11 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.map(|b| b.count(count))
     }
 
-    /// Upsert: decide conflicts on this unique column instead of the primary key.
-    pub fn on_conflict<C: ColumnOf<T>>(self, _column: C) -> Self {
-        self.map(|b| b.on_conflict(C::NAME))
+    /// Upsert: decide conflicts on this unique column, or on these columns of one unique
+    /// constraint (`on_conflict((a, b))`), instead of the primary key.
+    pub fn on_conflict(self, columns: impl ConflictTarget<T>) -> Self {
+        let columns = columns.conflict_columns();
+        self.map(|b| b.on_conflict(columns))
     }
 
     /// Upsert: leave conflicting rows alone.

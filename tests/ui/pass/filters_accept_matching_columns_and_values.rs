@@ -78,6 +78,17 @@ fn main() {
         .from::<Issue>()
         .upsert(IssueInsert::new(3, "c"))
         .on_conflict(issue::id);
+    // A unique constraint over several columns: a tuple of them.
+    assert_eq!(
+        client
+            .from::<Issue>()
+            .upsert(IssueInsert::new(3, "c"))
+            .on_conflict((issue::title, issue::assignee))
+            .build()
+            .unwrap()
+            .path_and_query(),
+        "/rest/v1/issues?select=id,title,tags,assignee,votes,meta&on_conflict=title,assignee"
+    );
     let _ = client
         .from::<Issue>()
         .update(IssueUpdate::default().assignee(None).votes(Some(3)))
