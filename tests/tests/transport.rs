@@ -150,31 +150,28 @@ async fn storage_client_timeout_is_a_typed_timeout() {
         ClientOptions::default().storage_client_timeout(limit),
     )
     .unwrap();
+    let timed_out = |err: Error| {
+        assert!(
+            matches!(err, Error::Timeout(Some(d)) if d == limit),
+            "{err:?}"
+        );
+    };
     let err = c.storage().list_buckets().await.unwrap_err();
-    assert!(
-        matches!(err, Error::Timeout(Some(d)) if d == limit),
-        "{err:?}"
-    );
+    timed_out(err);
     let err = c
         .storage()
         .from_("avatars")
         .upload("a.txt", "hello", FileOptions::default())
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, Error::Timeout(Some(d)) if d == limit),
-        "{err:?}"
-    );
+    timed_out(err);
     let err = c
         .storage()
         .from_("avatars")
         .download("a.txt")
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, Error::Timeout(Some(d)) if d == limit),
-        "{err:?}"
-    );
+    timed_out(err);
     assert_eq!(
         server.requests(),
         ["GET", "POST", "GET"],

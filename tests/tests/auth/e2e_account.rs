@@ -32,12 +32,7 @@ pub(crate) async fn stack() -> &'static Stack {
             config
                 .oauth_providers
                 .push(OAuthProvider::new("github", "local-client-id"));
-            Stack::builder()
-                .project_dir(supabase_tests::fixture("auth"))
-                .auth_config(config)
-                .start()
-                .await
-                .unwrap_or_else(|e| panic!("could not start the local stack: {e}"))
+            crate::start_with(|builder| builder.auth_config(config)).await
         })
         .await
 }

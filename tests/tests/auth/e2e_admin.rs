@@ -15,16 +15,7 @@ use crate::{anon, email, phone, service, stack};
 /// shift its pages (newest first) and make a walk over them see a user twice.
 async fn paging_stack() -> &'static supabase_local::Stack {
     static STACK: tokio::sync::OnceCell<supabase_local::Stack> = tokio::sync::OnceCell::const_new();
-    STACK
-        .get_or_init(|| async {
-            supabase_local::Stack::builder()
-                .project_dir(supabase_tests::fixture("auth"))
-                .auth_confirmations(true)
-                .start()
-                .await
-                .unwrap_or_else(|e| panic!("could not start the local stack: {e}"))
-        })
-        .await
+    STACK.get_or_init(|| crate::start(None)).await
 }
 
 #[tokio::test]

@@ -92,12 +92,7 @@ async fn stack() -> &'static Stack {
             config.email_confirmations = true;
             config.manual_linking = true;
             config.keycloak = Some(OidcProvider::new(&idp().await.issuer, CLIENT_ID));
-            Stack::builder()
-                .project_dir(supabase_tests::fixture("auth"))
-                .auth_config(config)
-                .start()
-                .await
-                .unwrap_or_else(|e| panic!("could not start the local stack: {e}"))
+            crate::start_with(|builder| builder.auth_config(config)).await
         })
         .await
 }

@@ -16,12 +16,7 @@ use tokio::sync::OnceCell;
 use crate::email;
 
 async fn start(alg: JwtAlgorithm) -> Stack {
-    Stack::builder()
-        .project_dir(supabase_tests::fixture("auth"))
-        .jwt_algorithm(alg)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("could not start the local stack: {e}"))
+    crate::start_with(|builder| builder.jwt_algorithm(alg)).await
 }
 
 async fn rs256() -> &'static Stack {

@@ -19,19 +19,29 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use supabase_core::{Client, ClientOptions};
-use supabase_local::Stack;
+use supabase_local::{Stack, StackBuilder};
 use tokio::sync::OnceCell;
 
-async fn start(expiry: Option<Duration>) -> Stack {
-    let mut builder = Stack::builder()
-        .project_dir(supabase_tests::fixture("auth"))
-        .auth_confirmations(true);
-    if let Some(expiry) = expiry {
-        builder = builder.auth_jwt_expiry(expiry);
-    }
-    builder.start().await.unwrap_or_else(|e| {
-        panic!("could not start the local stack (run `cargo xtask setup` to provision it): {e}")
+/// A stack of the `auth` fixture, its builder adjusted by `configure`.
+pub(crate) async fn start_with(configure: impl FnOnce(StackBuilder) -> StackBuilder) -> Stack {
+    configure(Stack::builder().project_dir(supabase_tests::fixture("auth")))
+        .start()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("could not start the local stack (run `cargo xtask setup` to provision it): {e}")
+        })
+}
+
+/// Email and phone confirmations required; one-hour tokens unless `expiry` says otherwise.
+pub(crate) async fn start(expiry: Option<Duration>) -> Stack {
+    start_with(|builder| {
+        let builder = builder.auth_confirmations(true);
+        match expiry {
+            Some(expiry) => builder.auth_jwt_expiry(expiry),
+            None => builder,
+        }
     })
+    .await
 }
 
 /// The stack of this binary: email and phone confirmations required, one-hour tokens.

@@ -1,7 +1,10 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use supabase_core::realtime::{ChannelConfig, Presence, PresenceEvent, SubscribeStatus};
+use supabase_core::Client;
+use supabase_core::realtime::{
+    ChannelConfig, Presence, PresenceEvent, RealtimeChannel, SubscribeStatus,
+};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::{anon, next, room};
@@ -66,6 +69,15 @@ async fn presence_of_two_clients_joins_syncs_and_leaves() {
     assert!(!ch_a.presence_state().contains_key("bob"));
 }
 
+/// `client` on channel `name` with presence key `key`, subscribed.
+async fn joined_as(client: &Client, name: &str, key: &str) -> RealtimeChannel {
+    client
+        .channel_with(name, ChannelConfig::default().presence_key(key))
+        .subscribe()
+        .await
+        .unwrap()
+}
+
 /// The next value a callback sent, failing the test if none comes within 10 s (a stall, not a
 /// timing claim).
 async fn recv<T>(rx: &mut UnboundedReceiver<T>) -> T {
@@ -127,11 +139,7 @@ async fn listen_to_presence_sync() {
         "2024-01-01T00:00:00"
     );
 
-    let other = b
-        .channel_with(&name, ChannelConfig::default().presence_key("bob"))
-        .subscribe()
-        .await
-        .unwrap();
+    let other = joined_as(&b, &name, "bob").await;
     other.track(json!({"online_at": "later"})).await.unwrap();
     let state = loop {
         let state = recv(&mut synced).await;
@@ -164,11 +172,7 @@ async fn listen_to_presence_join() {
         ("alice".into(), vec![], vec![json!({"online_at": "t1"})])
     );
 
-    let bob = b
-        .channel_with(&name, ChannelConfig::default().presence_key("bob"))
-        .subscribe()
-        .await
-        .unwrap();
+    let bob = joined_as(&b, &name, "bob").await;
     bob.track(json!({"online_at": "t2"})).await.unwrap();
     assert_eq!(
         recv(&mut joins).await,
@@ -176,11 +180,7 @@ async fn listen_to_presence_join() {
     );
 
     // The same key from a second place: the first presence is the key's current one.
-    let bob_elsewhere = c
-        .channel_with(&name, ChannelConfig::default().presence_key("bob"))
-        .subscribe()
-        .await
-        .unwrap();
+    let bob_elsewhere = joined_as(&c, &name, "bob").await;
     bob_elsewhere
         .track(json!({"online_at": "t3"}))
         .await
@@ -218,11 +218,7 @@ async fn listen_to_presence_leave() {
         ("alice".into(), vec![], vec![json!({"online_at": "t1"})])
     );
 
-    let bob = b
-        .channel_with(&name, ChannelConfig::default().presence_key("bob"))
-        .subscribe()
-        .await
-        .unwrap();
+    let bob = joined_as(&b, &name, "bob").await;
     bob.track(json!({"status": "typing"})).await.unwrap();
     bob.untrack().await.unwrap();
     assert_eq!(

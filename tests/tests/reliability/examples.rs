@@ -5,8 +5,6 @@
 //! its test by returning an error (its `?`s), which is what it would print when run.
 
 use supabase_core::{Client, create_client};
-use supabase_local::Stack;
-use tokio::sync::OnceCell;
 
 #[allow(dead_code)] // its `main`, which reads the environment instead
 #[path = "../../../examples/src/bin/auth.rs"]
@@ -24,23 +22,9 @@ mod realtime;
 #[path = "../../../examples/src/bin/storage.rs"]
 mod storage;
 
-/// The examples' stack, shared by this module's tests.
-async fn examples_stack() -> &'static Stack {
-    static STACK: OnceCell<Stack> = OnceCell::const_new();
-    STACK
-        .get_or_init(|| async {
-            Stack::builder()
-                .project_dir(supabase_tests::fixture("../../examples"))
-                .start()
-                .await
-                .expect("the examples' stack (run `cargo xtask setup`)")
-        })
-        .await
-}
-
 /// A fresh anon client, as each program makes from its environment.
 async fn client() -> Client {
-    let stack = examples_stack().await;
+    let stack = crate::examples_stack().await;
     create_client(stack.url(), stack.anon_key()).expect("client")
 }
 

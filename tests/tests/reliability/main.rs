@@ -17,6 +17,21 @@ use supabase_core::{Client, ClientOptions};
 use supabase_local::Stack;
 use tokio::sync::OnceCell;
 
+/// The examples' stack, shared by the tour's secrets test and the
+/// per-area examples' tests.
+pub(crate) async fn examples_stack() -> &'static Stack {
+    static STACK: OnceCell<Stack> = OnceCell::const_new();
+    STACK
+        .get_or_init(|| async {
+            Stack::builder()
+                .project_dir(supabase_tests::fixture("../../examples"))
+                .start()
+                .await
+                .expect("the examples' stack (run `cargo xtask setup`)")
+        })
+        .await
+}
+
 /// The stack of this binary (fixture `tests/fixtures/reliability`).
 pub(crate) async fn stack() -> &'static Stack {
     static STACK: OnceCell<Stack> = OnceCell::const_new();

@@ -111,11 +111,7 @@ fn tokens_of(session: &supabase_core::auth::Session) -> [String; 2] {
 // client's and are not captured.
 #[tokio::test]
 async fn the_whole_tour_leaks_no_secret_to_logs_or_debug_output() {
-    let stack = Stack::builder()
-        .project_dir(supabase_tests::fixture("../../examples"))
-        .start()
-        .await
-        .expect("the examples' stack (run `cargo xtask setup`)");
+    let stack = crate::examples_stack().await;
 
     let captured = Capture::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
@@ -146,12 +142,12 @@ async fn the_whole_tour_leaks_no_secret_to_logs_or_debug_output() {
         .expect("signed in");
     let wrong_password = "not-the-password-42";
     let email = run.session.user.email.clone().expect("email");
-    let refused = create(&stack, stack.anon_key(), ClientOptions::default())
+    let refused = create(stack, stack.anon_key(), ClientOptions::default())
         .auth()
         .sign_in_with_password(SignInWithPasswordCredentials::email(&email, wrong_password))
         .await
         .expect_err("wrong password");
-    let service = create(&stack, stack.service_role_key(), ClientOptions::default());
+    let service = create(stack, stack.service_role_key(), ClientOptions::default());
     let users = service
         .auth()
         .admin()
@@ -165,7 +161,7 @@ async fn the_whole_tour_leaks_no_secret_to_logs_or_debug_output() {
         .await
         .expect("list as service");
     let with_header = create(
-        &stack,
+        stack,
         stack.anon_key(),
         ClientOptions::default().header(
             "Authorization",
