@@ -44,6 +44,11 @@ async fn secrets_never_reach_debug_output_or_logs() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let mock = MockGoTrue::start().await;
+    // Other tests on other threads, with no subscriber, may register a callsite (the
+    // `supabase.http` span) while this subscriber registers, and leave it cached as disabled
+    // (tracing-core computes a callsite's interest once, from the subscribers it saw): ask
+    // again now that this one is in place.
+    tracing::callsite::rebuild_interest_cache();
     mock.on("POST /auth/v1/token", |r| {
         match r.param("grant_type").as_deref() {
             Some("password") => Reply::ok(session_json(1, 3600, now() - 5)),

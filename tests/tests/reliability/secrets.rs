@@ -118,6 +118,11 @@ async fn the_whole_tour_leaks_no_secret_to_logs_or_debug_output() {
     // `log` records (reqwest, hyper-util, tungstenite) go to the current `tracing` subscriber.
     let _ = tracing_log::LogTracer::init();
     let guard = tracing::subscriber::set_default(subscriber);
+    // Other tests on other threads, with no subscriber, may register a callsite (the
+    // `supabase.http` span) while this subscriber registers, and leave it cached as disabled
+    // (tracing-core computes a callsite's interest once, from the subscribers it saw): ask
+    // again now that this one is in place.
+    tracing::callsite::rebuild_interest_cache();
 
     let run = Box::pin(supabase_examples::tour::run(&stack.url(), stack.anon_key()))
         .await
