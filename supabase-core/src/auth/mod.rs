@@ -73,10 +73,10 @@ pub use mfa::{
     EnrollResponse, Factors, Mfa, MfaVerifyParams, TotpDetails, UnenrollResponse,
 };
 pub use params::{
-    Channel, OtpType, ResendCredentials, ResetPasswordOptions, SignInAnonymouslyCredentials,
-    SignInWithIdTokenCredentials, SignInWithOAuthCredentials, SignInWithOtpCredentials,
-    SignInWithPasswordCredentials, SignInWithSsoCredentials, SignOutScope, SignUpCredentials,
-    UserAttributes, VerifyOtpParams,
+    Channel, CodeExchangeParams, OtpType, ResendCredentials, ResetPasswordOptions,
+    SignInAnonymouslyCredentials, SignInWithIdTokenCredentials, SignInWithOAuthCredentials,
+    SignInWithOtpCredentials, SignInWithPasswordCredentials, SignInWithSsoCredentials,
+    SignOutScope, SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
 pub use pkce::FlowType;
 pub use store::{FileStore, MemoryStore, SessionStore};

@@ -420,6 +420,42 @@ impl ResendCredentials {
 }
 common_options!(ResendCredentials; email_redirect_to, captcha_token);
 
+/// `exchange_code_for_session_with` parameters (auth-py `CodeExchangeParams`): the `code` of a
+/// PKCE redirect, and optionally the code verifier and a `redirect_to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct CodeExchangeParams {
+    pub(crate) auth_code: String,
+    pub(crate) code_verifier: Option<Secret>,
+    pub(crate) redirect_to: Option<String>,
+}
+
+impl CodeExchangeParams {
+    /// The `code` of the redirect; the verifier is read from this client's session store.
+    pub fn new(auth_code: impl Into<String>) -> Self {
+        CodeExchangeParams {
+            auth_code: auth_code.into(),
+            code_verifier: None,
+            redirect_to: None,
+        }
+    }
+
+    /// The code verifier of the flow, for when another client started it (a server that kept
+    /// the verifier in a cookie, say). It is the value the starting client stored under
+    /// `<storage_key>-code-verifier`; a recovery flow's value ends in `/PASSWORD_RECOVERY`, as
+    /// auth-js stores it, and then the exchange emits `PASSWORD_RECOVERY`.
+    pub fn code_verifier(mut self, verifier: impl Into<String>) -> Self {
+        self.code_verifier = Some(Secret::new(verifier.into()));
+        self
+    }
+
+    /// Sent as `redirect_to` in the query string, as auth-py does.
+    pub fn redirect_to(mut self, url: impl Into<String>) -> Self {
+        self.redirect_to = Some(url.into());
+        self
+    }
+}
+
 /// `reset_password_for_email` options.
 #[derive(Debug, Clone, Default)]
 #[must_use]

@@ -3,12 +3,12 @@
 
 use serde_json::{Value, json};
 use supabase_core::auth::{
-    AuthChangeEvent, AuthError, Channel, ErrorCode, OtpType, ResendCredentials,
-    ResetPasswordOptions, SignInAnonymouslyCredentials, SignInWithIdTokenCredentials,
-    SignInWithOtpCredentials, SignInWithPasswordCredentials, SignInWithSsoCredentials,
-    SignUpCredentials, UserAttributes, VerifyOtpParams,
+    AuthChangeEvent, AuthError, Channel, CodeExchangeParams, ErrorCode, FileStore, OtpType,
+    ResendCredentials, ResetPasswordOptions, SignInAnonymouslyCredentials,
+    SignInWithIdTokenCredentials, SignInWithOtpCredentials, SignInWithPasswordCredentials,
+    SignInWithSsoCredentials, SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
-use supabase_core::{Client, Error};
+use supabase_core::{Client, ClientOptions, Error};
 use supabase_local::MessageKind;
 
 use crate::{anon, email, phone, stack};
@@ -235,6 +235,87 @@ async fn magic_link_and_recovery_through_pkce() {
         .await
         .unwrap();
     assert_eq!(next(&mut events).await, AuthChangeEvent::SignedIn);
+}
+
+/// A server-side PKCE flow: the client that starts a magic-link sign-in keeps its verifier in a
+/// file store (standing in for a cookie); a second client with an empty store finishes it by
+/// passing that verifier explicitly (auth-py `CodeExchangeParams.code_verifier`).
+#[tokio::test]
+async fn another_client_exchanges_the_code_with_an_explicit_verifier() {
+    let address = email("pkce-explicit");
+    signed_up_user(&anon().await, &address).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cookie.json");
+    let starter = crate::anon_on(
+        stack().await,
+        ClientOptions::default()
+            .storage_key("sb-server")
+            .session_store(FileStore::new(&path)),
+    );
+    starter
+        .auth()
+        .sign_in_with_otp(
+            SignInWithOtpCredentials::email(&address)
+                .email_redirect_to("http://localhost:3000/callback"),
+        )
+        .await
+        .unwrap();
+    let jar: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let verifier = jar["sb-server-code-verifier"]
+        .as_str()
+        .expect("the starting client stored its verifier")
+        .to_owned();
+    let code = follow_link(&address).await;
+
+    let finisher = anon().await;
+    // Nothing stored on this client: without an explicit verifier there is nothing to send.
+    assert!(matches!(
+        finisher.auth().exchange_code_for_session(&code).await,
+        Err(Error::Auth(AuthError::PkceVerifierMissing))
+    ));
+    // A wrong verifier: GoTrue's own refusal, and the code stays usable.
+    let err = finisher
+        .auth()
+        .exchange_code_for_session_with(
+            CodeExchangeParams::new(&code).code_verifier("0".repeat(128)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(auth_code(&err), Some(ErrorCode::BadCodeVerifier), "{err:?}");
+    let Error::Auth(api) = &err else {
+        unreachable!()
+    };
+    assert_eq!(api.status().map(|s| s.as_u16()), Some(403));
+
+    let mut events = finisher.auth().auth_state_changes().await;
+    assert_eq!(next(&mut events).await, AuthChangeEvent::InitialSession);
+    let res = finisher
+        .auth()
+        .exchange_code_for_session_with(
+            CodeExchangeParams::new(&code)
+                .code_verifier(&verifier)
+                .redirect_to("http://localhost:3000/callback"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next(&mut events).await, AuthChangeEvent::SignedIn);
+    let session = res.session.expect("a session");
+    assert_eq!(session.user.email.as_deref(), Some(address.as_str()));
+    let me = finisher.auth().get_user().await.unwrap();
+    assert_eq!(me.email.as_deref(), Some(address.as_str()));
+    // The starter never got a session; the code is spent.
+    assert!(starter.auth().get_session().await.unwrap().is_none());
+    let again = finisher
+        .auth()
+        .exchange_code_for_session_with(CodeExchangeParams::new(&code).code_verifier(&verifier))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        auth_code(&again),
+        Some(ErrorCode::FlowStateNotFound),
+        "{again:?}"
+    );
 }
 
 async fn next(
