@@ -318,6 +318,52 @@ async fn another_client_exchanges_the_code_with_an_explicit_verifier() {
     );
 }
 
+/// The reference's dicts, deserialized into the params types, drive the real flows: sign-up with
+/// metadata and a redirect, confirmation, password sign-in, a metadata update.
+#[tokio::test]
+async fn reference_dicts_as_json_sign_up_verify_sign_in_and_update() {
+    let c = anon().await;
+    let address = email("json");
+    let creds: SignUpCredentials = serde_json::from_value(json!({
+        "email": address,
+        "password": PASSWORD,
+        "options": {
+            "data": {"first_name": "John", "age": 27},
+            "email_redirect_to": "http://127.0.0.1:3000/welcome",
+        },
+    }))
+    .unwrap();
+    let res = c.auth().sign_up(creds).await.unwrap();
+    assert!(res.session.is_none(), "confirmation required: {res:?}");
+    let link = stack()
+        .await
+        .mailbox()
+        .latest_link(&address)
+        .expect("a link");
+    // On the site URL's host, so GoTrue keeps it (anything else falls back to the site URL).
+    assert!(
+        link.contains("redirect_to=http%3A%2F%2F127.0.0.1%3A3000%2Fwelcome"),
+        "the redirect was sent: {link}"
+    );
+    let otp = stack().await.mailbox().latest_otp(&address).unwrap();
+    let verify: VerifyOtpParams =
+        serde_json::from_value(json!({"email": address, "token": otp, "type": "signup"})).unwrap();
+    let session = c.auth().verify_otp(verify).await.unwrap().session.unwrap();
+    assert_eq!(session.user.user_metadata["first_name"], "John");
+    assert_eq!(session.user.user_metadata["age"], 27);
+    c.auth().sign_out().await.unwrap();
+
+    let creds: SignInWithPasswordCredentials =
+        serde_json::from_value(json!({"email": address, "password": PASSWORD})).unwrap();
+    let res = c.auth().sign_in_with_password(creds).await.unwrap();
+    assert_eq!(res.user.unwrap().email.as_deref(), Some(address.as_str()));
+    let attrs: UserAttributes =
+        serde_json::from_value(json!({"data": {"hello": "world"}})).unwrap();
+    let user = c.auth().update_user(attrs).await.unwrap();
+    assert_eq!(user.user_metadata["hello"], "world");
+    assert_eq!(user.user_metadata["first_name"], "John");
+}
+
 async fn next(
     events: &mut futures_util::stream::BoxStream<'static, supabase_core::auth::AuthEvent>,
 ) -> AuthChangeEvent {
