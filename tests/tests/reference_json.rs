@@ -486,3 +486,128 @@ mod auth {
         }
     }
 }
+
+mod storage {
+    use supabase_core::storage::{
+        BucketOptions, FileOptions, ImageFormat, Resize, SearchOptions, SortOrder,
+        TransformOptions, UrlOptions,
+    };
+
+    use super::*;
+
+    #[test]
+    fn bucket_options_examples() {
+        // create_bucket and update_bucket pass the same dict.
+        assert_eq!(
+            from::<BucketOptions>(json!({
+                "public": false,
+                "allowed_mime_types": ["image/png"],
+                "file_size_limit": 1024,
+            })),
+            BucketOptions::new()
+                .public(false)
+                .allowed_mime_types(["image/png"])
+                .file_size_limit(1024)
+        );
+        assert_eq!(
+            from::<BucketOptions>(json!({"file_size_limit": "20MB"})),
+            BucketOptions::new().file_size_limit("20MB")
+        );
+        let err = refused::<BucketOptions>(json!({"public": true, "allowedMimeTypes": []}));
+        assert!(err.contains("unknown field `allowedMimeTypes`"), "{err}");
+    }
+
+    #[test]
+    fn file_options_examples() {
+        assert_eq!(
+            from::<FileOptions>(json!({"cache-control": "3600", "upsert": "false"})),
+            FileOptions::new().cache_control("3600").upsert(false)
+        );
+        assert_eq!(
+            from::<FileOptions>(json!({"cache-control": "3600", "upsert": "true"})),
+            FileOptions::new().cache_control("3600").upsert(true)
+        );
+        assert_eq!(
+            from::<FileOptions>(json!({
+                "content-type": "image/png", "x-upsert": "true", "cache-control": 60,
+                "metadata": {"owner": "ada"},
+            })),
+            FileOptions::new()
+                .content_type("image/png")
+                .upsert(true)
+                .cache_control("60")
+                .metadata(json!({"owner": "ada"}))
+        );
+        let err = refused::<FileOptions>(json!({"cache_control": "3600"}));
+        assert!(err.contains("unknown field `cache_control`"), "{err}");
+        assert!(
+            err.contains("`cache-control`"),
+            "lists the valid keys: {err}"
+        );
+        let err = refused::<FileOptions>(json!({"upsert": "yes"}));
+        assert!(
+            err.contains(r#"`upsert` must be "true" or "false""#),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn list_and_url_examples() {
+        assert_eq!(
+            from::<SearchOptions>(json!({
+                "limit": 100, "offset": 0, "sortBy": {"column": "name", "order": "desc"},
+            })),
+            SearchOptions::new()
+                .limit(100)
+                .offset(0)
+                .sort_by("name", SortOrder::Desc)
+        );
+        assert_eq!(
+            from::<SearchOptions>(json!({
+                "limit": 100, "offset": 0, "sortBy": {"column": "name", "order": "desc"},
+                "search": "jon",
+            })),
+            SearchOptions::new()
+                .limit(100)
+                .offset(0)
+                .sort_by("name", SortOrder::Desc)
+                .search("jon")
+        );
+        assert_eq!(
+            from::<SearchOptions>(json!({"sortBy": {"order": "desc"}})),
+            SearchOptions::new().sort_by("name", SortOrder::Desc)
+        );
+        // download(path, {"transform": ..}), create_signed_url(path, 60, {"transform": ..}),
+        // get_public_url(path, {"transform": ..}) and {"download": True}.
+        assert_eq!(
+            from::<UrlOptions>(json!({"transform": {"width": 100, "height": 100, "quality": 80}})),
+            UrlOptions::new().transform(TransformOptions::new().width(100).height(100).quality(80))
+        );
+        assert_eq!(
+            from::<UrlOptions>(json!({"transform": {"width": 100, "height": 100}})),
+            UrlOptions::new().transform(TransformOptions::new().width(100).height(100))
+        );
+        assert_eq!(
+            from::<UrlOptions>(json!({"download": true})),
+            UrlOptions::new().download(true)
+        );
+        assert_eq!(
+            from::<UrlOptions>(json!({"download": "report.pdf"})),
+            UrlOptions::new().download("report.pdf")
+        );
+        assert_eq!(
+            from::<UrlOptions>(json!({"download": false})),
+            UrlOptions::new()
+        );
+        assert_eq!(
+            from::<TransformOptions>(json!({"resize": "contain", "format": "origin"})),
+            TransformOptions::new()
+                .resize(Resize::Contain)
+                .format(ImageFormat::Origin)
+        );
+        let err = refused::<UrlOptions>(json!({"transform": {"widht": 100}}));
+        assert!(err.contains("unknown field `widht`"), "{err}");
+        let err = refused::<TransformOptions>(json!({"resize": "stretch"}));
+        assert!(err.contains("unknown variant `stretch`"), "{err}");
+    }
+}
