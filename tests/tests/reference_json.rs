@@ -611,3 +611,64 @@ mod storage {
         assert!(err.contains("unknown variant `stretch`"), "{err}");
     }
 }
+
+mod functions {
+    use supabase_core::functions::{FunctionRegion, HttpMethod, InvokeOptions};
+
+    use super::*;
+
+    /// `InvokeOptions` holds streams, so it has no `PartialEq`: its `Debug` (headers, method,
+    /// region, body kind and size, timeout) is compared, and the echo test in the functions
+    /// binary checks what is sent.
+    fn same(json: Value, typed: InvokeOptions) {
+        assert_eq!(
+            format!("{:?}", from::<InvokeOptions>(json)),
+            format!("{typed:?}")
+        );
+    }
+
+    #[test]
+    fn invoke_options_examples() {
+        same(
+            json!({"body": {"name": "Functions"}}),
+            InvokeOptions::new().body(&json!({"name": "Functions"})),
+        );
+        same(
+            json!({"body": {"foo": "bar"},
+                   "headers": {"my-custom-header": "my-custom-header-value"}}),
+            InvokeOptions::new()
+                .body(&json!({"foo": "bar"}))
+                .header("my-custom-header", "my-custom-header-value"),
+        );
+        same(
+            json!({"headers": {"my-custom-header": "my-custom-header-value"},
+                   "body": {"foo": "bar"}}),
+            InvokeOptions::new()
+                .header("my-custom-header", "my-custom-header-value")
+                .body(&json!({"foo": "bar"})),
+        );
+        same(
+            json!({"body": "plain", "method": "PUT", "region": "eu-west-1"}),
+            InvokeOptions::new()
+                .text("plain")
+                .method(HttpMethod::Put)
+                .region(FunctionRegion::EuWest1),
+        );
+        same(
+            json!({"body": [1, 2], "region": "mars-north-1"}),
+            InvokeOptions::new()
+                .body(&json!([1, 2]))
+                .region(FunctionRegion::Other("mars-north-1".into())),
+        );
+        same(json!({}), InvokeOptions::new());
+        assert_eq!(from::<HttpMethod>(json!("DELETE")), HttpMethod::Delete);
+        assert_eq!(from::<FunctionRegion>(json!("any")), FunctionRegion::Any);
+
+        let err = refused::<InvokeOptions>(json!({"body": {}, "responseType": "json"}));
+        assert!(err.contains("unknown field `responseType`"), "{err}");
+        let err = refused::<InvokeOptions>(json!({"method": "OPTIONS"}));
+        assert!(err.contains("unknown variant `OPTIONS`"), "{err}");
+        let err = refused::<InvokeOptions>(json!({"headers": {"bad header": "x"}}));
+        assert!(err.contains("invalid header `bad header`"), "{err}");
+    }
+}
