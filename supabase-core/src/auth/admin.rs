@@ -27,7 +27,8 @@ impl Auth {
 }
 
 /// Attributes for `create_user` and `update_user_by_id`; only those set are sent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "super::json::AdminUserJson")]
 #[must_use]
 pub struct AdminUserAttributes {
     body: Map<String, Value>,
@@ -122,7 +123,8 @@ pub struct UserList {
 }
 
 /// `invite_user_by_email` options.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "super::json::InviteJson")]
 #[must_use]
 pub struct InviteUserOptions {
     data: Option<Value>,
@@ -149,7 +151,8 @@ impl InviteUserOptions {
 }
 
 /// The kind of link `generate_link` makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum GenerateLinkType {
     /// Sign-up (needs a password).
     Signup,
@@ -166,7 +169,7 @@ pub enum GenerateLinkType {
 }
 
 impl GenerateLinkType {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             GenerateLinkType::Signup => "signup",
             GenerateLinkType::Invite => "invite",
@@ -179,7 +182,8 @@ impl GenerateLinkType {
 }
 
 /// `generate_link` parameters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "super::json::GenerateLinkJson")]
 #[must_use]
 pub struct GenerateLinkParams {
     kind: GenerateLinkType,

@@ -18,13 +18,13 @@ use std::fmt;
 
 use super::{
     Admin, AdminMfa, AdminUserAttributes, Auth, AuthChangeEvent, AuthResponse,
-    AuthenticatorAssuranceLevels, Challenge, Channel, Claims, EnrollParams, EnrollResponse, Factor,
-    Factors, GenerateLinkParams, GenerateLinkResponse, GetClaimsOptions, Identity,
-    InviteUserOptions, Mfa, MfaVerifyParams, OAuthResponse, OtpResponse, ResendCredentials,
-    ResetPasswordOptions, Session, SignInAnonymouslyCredentials, SignInWithIdTokenCredentials,
-    SignInWithOAuthCredentials, SignInWithOtpCredentials, SignInWithPasswordCredentials,
-    SignInWithSsoCredentials, SignOutScope, SignUpCredentials, SsoResponse, Subscription,
-    UnenrollResponse, User, UserAttributes, UserList, VerifyOtpParams,
+    AuthenticatorAssuranceLevels, Challenge, Channel, Claims, CodeExchangeParams, EnrollParams,
+    EnrollResponse, Factor, Factors, GenerateLinkParams, GenerateLinkResponse, GetClaimsOptions,
+    Identity, InviteUserOptions, Mfa, MfaVerifyParams, OAuthResponse, OtpResponse,
+    ResendCredentials, ResetPasswordOptions, Session, SignInAnonymouslyCredentials,
+    SignInWithIdTokenCredentials, SignInWithOAuthCredentials, SignInWithOtpCredentials,
+    SignInWithPasswordCredentials, SignInWithSsoCredentials, SignOutScope, SignUpCredentials,
+    SsoResponse, Subscription, UnenrollResponse, User, UserAttributes, UserList, VerifyOtpParams,
 };
 use crate::client::Client;
 use crate::error::Result;
@@ -115,6 +115,8 @@ impl BlockingAuth {
         fn sign_in_with_sso(&self, credentials: SignInWithSsoCredentials) -> SsoResponse;
         /// [`Auth::exchange_code_for_session`].
         fn exchange_code_for_session(&self, auth_code: &str) -> AuthResponse;
+        /// [`Auth::exchange_code_for_session_with`].
+        fn exchange_code_for_session_with(&self, params: CodeExchangeParams) -> AuthResponse;
         /// [`Auth::verify_otp`].
         fn verify_otp(&self, params: VerifyOtpParams) -> AuthResponse;
         /// [`Auth::reset_password_for_email`].

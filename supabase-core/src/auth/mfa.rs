@@ -29,7 +29,7 @@ impl Auth {
 }
 
 /// `mfa.enroll` parameters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 #[must_use]
 pub struct EnrollParams {
     factor_type: &'static str,
@@ -119,7 +119,8 @@ pub struct Challenge {
 }
 
 /// `mfa.verify` parameters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "super::json::MfaVerifyJson")]
 #[must_use]
 pub struct MfaVerifyParams {
     /// The factor.

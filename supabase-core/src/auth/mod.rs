@@ -24,6 +24,29 @@
 //! }
 //! ```
 //!
+//! ## Parameters as JSON
+//!
+//! Every parameters type (credentials, options, admin attributes, MFA params, and the
+//! `OtpType` / `Channel` / `GenerateLinkType` / `SignOutScope` enums from their strings)
+//! implements `serde::Deserialize` from the dict the Python reference passes, with its key
+//! names; unknown keys are refused with an error naming them.
+//!
+//! ```
+//! use supabase_core::auth::SignUpCredentials;
+//!
+//! let credentials: SignUpCredentials = serde_json::from_value(serde_json::json!({
+//!     "email": "email@example.com",
+//!     "password": "password",
+//!     "options": {"data": {"first_name": "John", "age": 27}},
+//! }))
+//! .unwrap();
+//! assert_eq!(
+//!     credentials,
+//!     SignUpCredentials::email("email@example.com", "password")
+//!         .data(serde_json::json!({"first_name": "John", "age": 27}))
+//! );
+//! ```
+//!
 //! ## Sessions
 //!
 //! The session lives in a [`SessionStore`] ([`MemoryStore`] by default, [`FileStore`] to keep
@@ -40,6 +63,7 @@ mod blocking;
 pub(crate) mod claims;
 mod errors;
 mod events;
+mod json;
 mod mfa;
 mod params;
 mod pkce;
@@ -73,10 +97,10 @@ pub use mfa::{
     EnrollResponse, Factors, Mfa, MfaVerifyParams, TotpDetails, UnenrollResponse,
 };
 pub use params::{
-    Channel, OtpType, ResendCredentials, ResetPasswordOptions, SignInAnonymouslyCredentials,
-    SignInWithIdTokenCredentials, SignInWithOAuthCredentials, SignInWithOtpCredentials,
-    SignInWithPasswordCredentials, SignInWithSsoCredentials, SignOutScope, SignUpCredentials,
-    UserAttributes, VerifyOtpParams,
+    Channel, CodeExchangeParams, OtpType, ResendCredentials, ResetPasswordOptions,
+    SignInAnonymouslyCredentials, SignInWithIdTokenCredentials, SignInWithOAuthCredentials,
+    SignInWithOtpCredentials, SignInWithPasswordCredentials, SignInWithSsoCredentials,
+    SignOutScope, SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
 pub use pkce::FlowType;
 pub use store::{FileStore, MemoryStore, SessionStore};

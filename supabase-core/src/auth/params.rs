@@ -2,12 +2,14 @@
 //! (supabase/auth-py `supabase_auth/types.py`). Each is a small builder: a constructor for the
 //! required fields, then one method per option.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 
 /// Where an SMS-style OTP is delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// A text message (default).
     #[default]
@@ -33,7 +35,7 @@ pub(crate) enum Contact {
 }
 
 /// Options every sign-in-like call shares.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Common {
     pub(crate) data: Option<Map<String, Value>>,
     pub(crate) redirect_to: Option<String>,
@@ -88,7 +90,8 @@ macro_rules! common_options {
 }
 
 /// `sign_up` credentials: an email or a phone, and a password.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "super::json::SignUpJson")]
 #[must_use]
 pub struct SignUpCredentials {
     pub(crate) contact: Contact,
@@ -119,7 +122,8 @@ impl SignUpCredentials {
 common_options!(SignUpCredentials; data, email_redirect_to, captcha_token, channel);
 
 /// `sign_in_with_password` credentials.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "super::json::PasswordJson")]
 #[must_use]
 pub struct SignInWithPasswordCredentials {
     pub(crate) contact: Contact,
@@ -149,7 +153,8 @@ impl SignInWithPasswordCredentials {
 common_options!(SignInWithPasswordCredentials; captcha_token);
 
 /// `sign_in_anonymously` options.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "super::json::AnonymousJson")]
 #[must_use]
 pub struct SignInAnonymouslyCredentials {
     pub(crate) common: Common,
@@ -164,7 +169,8 @@ impl SignInAnonymouslyCredentials {
 common_options!(SignInAnonymouslyCredentials; data, captcha_token);
 
 /// `sign_in_with_id_token` credentials: an OIDC ID token from a provider (Google, Apple, …).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "super::json::IdTokenJson")]
 #[must_use]
 pub struct SignInWithIdTokenCredentials {
     pub(crate) provider: String,
@@ -201,7 +207,8 @@ impl SignInWithIdTokenCredentials {
 common_options!(SignInWithIdTokenCredentials; captcha_token);
 
 /// `sign_in_with_otp` credentials: a magic link or code by email, or a code by SMS / WhatsApp.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "super::json::OtpJson")]
 #[must_use]
 pub struct SignInWithOtpCredentials {
     pub(crate) contact: Contact,
@@ -237,7 +244,8 @@ impl SignInWithOtpCredentials {
 common_options!(SignInWithOtpCredentials; data, email_redirect_to, captcha_token, channel);
 
 /// An OAuth sign-in (`sign_in_with_oauth`, `link_identity`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "super::json::OAuthJson")]
 #[must_use]
 pub struct SignInWithOAuthCredentials {
     pub(crate) provider: String,
@@ -276,7 +284,8 @@ impl SignInWithOAuthCredentials {
 common_options!(SignInWithOAuthCredentials; redirect_to);
 
 /// `sign_in_with_sso` credentials: the company's email domain or the SSO provider's id.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "super::json::SsoJson")]
 #[must_use]
 pub struct SignInWithSsoCredentials {
     pub(crate) domain: Option<String>,
@@ -306,7 +315,8 @@ impl SignInWithSsoCredentials {
 common_options!(SignInWithSsoCredentials; redirect_to, captcha_token);
 
 /// The type of an OTP being verified or resent (GoTrue `internal/api/verify.go`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OtpType {
     /// Sign-up confirmation by email.
     Signup,
@@ -343,7 +353,8 @@ impl OtpType {
 }
 
 /// `verify_otp` parameters: the code sent to an email or phone, or the token hash of a link.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "super::json::VerifyOtpJson")]
 #[must_use]
 pub struct VerifyOtpParams {
     pub(crate) contact: Option<Contact>,
@@ -391,7 +402,8 @@ impl VerifyOtpParams {
 common_options!(VerifyOtpParams; redirect_to, captcha_token);
 
 /// `resend` parameters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "super::json::ResendJson")]
 #[must_use]
 pub struct ResendCredentials {
     pub(crate) contact: Contact,
@@ -420,8 +432,46 @@ impl ResendCredentials {
 }
 common_options!(ResendCredentials; email_redirect_to, captcha_token);
 
+/// `exchange_code_for_session_with` parameters (auth-py `CodeExchangeParams`): the `code` of a
+/// PKCE redirect, and optionally the code verifier and a `redirect_to`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "super::json::CodeExchangeJson")]
+#[must_use]
+pub struct CodeExchangeParams {
+    pub(crate) auth_code: String,
+    pub(crate) code_verifier: Option<Secret>,
+    pub(crate) redirect_to: Option<String>,
+}
+
+impl CodeExchangeParams {
+    /// The `code` of the redirect; the verifier is read from this client's session store.
+    pub fn new(auth_code: impl Into<String>) -> Self {
+        CodeExchangeParams {
+            auth_code: auth_code.into(),
+            code_verifier: None,
+            redirect_to: None,
+        }
+    }
+
+    /// The code verifier of the flow, for when another client started it (a server that kept
+    /// the verifier in a cookie, say). It is the value the starting client stored under
+    /// `<storage_key>-code-verifier`; a recovery flow's value ends in `/PASSWORD_RECOVERY`, as
+    /// auth-js stores it, and then the exchange emits `PASSWORD_RECOVERY`.
+    pub fn code_verifier(mut self, verifier: impl Into<String>) -> Self {
+        self.code_verifier = Some(Secret::new(verifier.into()));
+        self
+    }
+
+    /// Sent as `redirect_to` in the query string, as auth-py does.
+    pub fn redirect_to(mut self, url: impl Into<String>) -> Self {
+        self.redirect_to = Some(url.into());
+        self
+    }
+}
+
 /// `reset_password_for_email` options.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "super::json::RedirectOptions")]
 #[must_use]
 pub struct ResetPasswordOptions {
     pub(crate) common: Common,
@@ -436,7 +486,8 @@ impl ResetPasswordOptions {
 common_options!(ResetPasswordOptions; redirect_to, captcha_token);
 
 /// `update_user` attributes: only the ones set are sent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "super::json::UserAttributesJson")]
 #[must_use]
 pub struct UserAttributes {
     pub(crate) email: Option<String>,
@@ -494,7 +545,8 @@ impl UserAttributes {
 }
 
 /// The scope of `sign_out`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SignOutScope {
     /// Every session of the user (default).
     #[default]

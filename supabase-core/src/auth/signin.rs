@@ -10,9 +10,10 @@ use super::api::{Body, Call, decode};
 use super::errors::AuthError;
 use super::events::AuthChangeEvent;
 use super::params::{
-    Contact, OtpType, ResendCredentials, ResetPasswordOptions, SignInAnonymouslyCredentials,
-    SignInWithIdTokenCredentials, SignInWithOAuthCredentials, SignInWithOtpCredentials,
-    SignInWithPasswordCredentials, SignInWithSsoCredentials, SignUpCredentials, VerifyOtpParams,
+    CodeExchangeParams, Contact, OtpType, ResendCredentials, ResetPasswordOptions,
+    SignInAnonymouslyCredentials, SignInWithIdTokenCredentials, SignInWithOAuthCredentials,
+    SignInWithOtpCredentials, SignInWithPasswordCredentials, SignInWithSsoCredentials,
+    SignUpCredentials, VerifyOtpParams,
 };
 use super::pkce::{self, FlowType, RECOVERY_MARK, VERIFIER_SUFFIX};
 use super::types::{AuthResponse, OAuthResponse, OtpResponse, Session, SsoResponse, User};
@@ -267,23 +268,45 @@ impl Auth {
     }
 
     /// Trades the `code` of a PKCE redirect for a session, with the verifier stored when the
-    /// flow started. Emits `SIGNED_IN` (or `PASSWORD_RECOVERY` for a recovery flow).
+    /// flow started. Emits `SIGNED_IN` (or `PASSWORD_RECOVERY` for a recovery flow). For a
+    /// verifier kept elsewhere, or a `redirect_to`, see
+    /// [`exchange_code_for_session_with`](Self::exchange_code_for_session_with).
     pub async fn exchange_code_for_session(&self, auth_code: &str) -> Result<AuthResponse> {
+        self.exchange_code_for_session_with(CodeExchangeParams::new(auth_code))
+            .await
+    }
+
+    /// [`exchange_code_for_session`](Self::exchange_code_for_session) with auth-py's
+    /// `CodeExchangeParams`: an explicit code verifier (none need be stored then, so a client
+    /// other than the one that started the flow can finish it) and a `redirect_to`.
+    ///
+    /// As auth-py's `exchange_code_for_session`, a verifier stored by this client is removed
+    /// afterwards even when an explicit one was used: a code is exchanged once, and the stored
+    /// verifier belonged to the flow just finished.
+    pub async fn exchange_code_for_session_with(
+        &self,
+        params: CodeExchangeParams,
+    ) -> Result<AuthResponse> {
         let key = format!("{}{VERIFIER_SUFFIX}", self.shared.storage_key);
-        let stored = self
-            .shared
-            .store
-            .get_item(&key)
-            .await?
-            .ok_or(AuthError::PkceVerifierMissing)?;
+        let stored = match params.code_verifier {
+            Some(v) => v.expose().to_owned(),
+            None => self
+                .shared
+                .store
+                .get_item(&key)
+                .await?
+                .ok_or(AuthError::PkceVerifierMissing)?,
+        };
         let (verifier, recovery) = match stored.strip_suffix(RECOVERY_MARK) {
             Some(v) => (v.to_owned(), true),
             None => (stored, false),
         };
         let body = Body::new()
-            .set("auth_code", auth_code)
+            .set("auth_code", params.auth_code.as_str())
             .set("code_verifier", verifier);
-        let call = Call::post("token", body.build()).query("grant_type", "pkce");
+        let call = Call::post("token", body.build())
+            .query("grant_type", "pkce")
+            .redirect_to(params.redirect_to.as_ref());
         let result = self.shared.auth_call(call).await;
         self.shared.store.remove_item(&key).await?;
         let response = result?;

@@ -37,6 +37,7 @@
 #[cfg(feature = "blocking")]
 mod blocking;
 mod error;
+mod json;
 mod options;
 mod response;
 

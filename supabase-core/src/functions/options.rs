@@ -13,7 +13,9 @@ use crate::error::Error;
 use crate::http::RedactedHeaders;
 
 /// The HTTP method of an invocation (default [`HttpMethod::Post`]), the five functions-js allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Deserializes from its name in capitals (`"PUT"`), as supabase-py's `method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 #[non_exhaustive]
 pub enum HttpMethod {
     /// `GET` (no body: setting one is an [`Error::Config`]).
@@ -83,6 +85,32 @@ pub enum FunctionRegion {
 }
 
 impl FunctionRegion {
+    const KNOWN: [FunctionRegion; 15] = [
+        FunctionRegion::Any,
+        FunctionRegion::ApNortheast1,
+        FunctionRegion::ApNortheast2,
+        FunctionRegion::ApSouth1,
+        FunctionRegion::ApSoutheast1,
+        FunctionRegion::ApSoutheast2,
+        FunctionRegion::CaCentral1,
+        FunctionRegion::EuCentral1,
+        FunctionRegion::EuWest1,
+        FunctionRegion::EuWest2,
+        FunctionRegion::EuWest3,
+        FunctionRegion::SaEast1,
+        FunctionRegion::UsEast1,
+        FunctionRegion::UsWest1,
+        FunctionRegion::UsWest2,
+    ];
+
+    /// The region with identifier `id` (`Other` for one not listed here).
+    pub(crate) fn from_id(id: String) -> Self {
+        Self::KNOWN
+            .into_iter()
+            .find(|r| r.as_str() == id)
+            .unwrap_or(FunctionRegion::Other(id))
+    }
+
     /// The region's identifier, e.g. `eu-west-1` (`any` for [`FunctionRegion::Any`]).
     pub fn as_str(&self) -> &str {
         match self {
@@ -251,6 +279,21 @@ impl fmt::Debug for Body {
 
 /// Options of one invocation, as `invoke_options` in the reference: body, headers, method,
 /// region and timeout. Nothing here leaks into later invocations.
+///
+/// It also deserializes from the reference's dict (supabase-py's keys `body`, `headers`,
+/// `method`, `region`; a string body is sent as text, any other value as JSON), refusing
+/// unknown keys:
+///
+/// ```
+/// use supabase_core::functions::InvokeOptions;
+///
+/// let options: InvokeOptions = serde_json::from_value(serde_json::json!({
+///     "body": {"foo": "bar"},
+///     "headers": {"my-custom-header": "my-custom-header-value"},
+/// }))
+/// .unwrap();
+/// # let _ = options;
+/// ```
 ///
 /// ```
 /// use std::time::Duration;

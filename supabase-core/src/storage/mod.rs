@@ -30,12 +30,27 @@
 //! streamed transfers (files, readers, download streams) use it as an idle timeout instead, so
 //! a large file is never cut off while it is making progress. Only `GET`/`HEAD` requests are
 //! retried; uploads are sent once.
+//!
+//! The options types ([`BucketOptions`], [`FileOptions`], [`SearchOptions`], [`UrlOptions`],
+//! [`TransformOptions`]) also deserialize from the reference's dicts, with storage-py's keys
+//! (`{"cache-control": "3600", "upsert": "false"}`, `{"sortBy": {"column": "name", "order":
+//! "desc"}}`, `{"download": true}`); unknown keys are refused with an error naming them.
+//!
+//! ```
+//! use supabase_core::storage::FileOptions;
+//!
+//! let options: FileOptions =
+//!     serde_json::from_value(serde_json::json!({"cache-control": "3600", "upsert": "true"}))
+//!         .unwrap();
+//! assert_eq!(options, FileOptions::new().cache_control("3600").upsert(true));
+//! ```
 
 #[cfg(feature = "blocking")]
 mod blocking;
 mod body;
 mod error;
 mod file;
+mod json;
 mod tus;
 mod types;
 

@@ -33,7 +33,7 @@ pub struct Bucket {
 }
 
 /// A file size limit: bytes, or a string storage-api parses (`"20MB"`, `"1GB"`, `"512KB"`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FileSizeLimit {
     /// A number of bytes.
@@ -64,7 +64,8 @@ impl From<&str> for FileSizeLimit {
 ///     .file_size_limit(1024);
 /// # let _ = options;
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BucketOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) public: Option<bool>,
@@ -114,7 +115,8 @@ pub struct MessageResponse {
 ///
 /// The content type is guessed from the path's extension when not given
 /// (`application/octet-stream` when unknown).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "super::json::FileOptionsJson")]
 pub struct FileOptions {
     pub(crate) cache_control: String,
     pub(crate) content_type: Option<String>,
@@ -191,7 +193,7 @@ pub struct UploadResponse {
 }
 
 /// Sort order of a listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
     /// Ascending (the default).
@@ -212,7 +214,8 @@ pub struct SortBy {
 }
 
 /// Options of `list`, as the reference's `{"limit", "offset", "sortBy", "search"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "super::json::SearchOptionsJson")]
 pub struct SearchOptions {
     pub(crate) limit: u32,
     pub(crate) offset: u32,
@@ -343,7 +346,7 @@ pub struct FileInfo {
 }
 
 /// How an image is fitted into `width` × `height`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Resize {
     /// Crop to fill the box (default).
@@ -355,7 +358,7 @@ pub enum Resize {
 }
 
 /// Output format of a transformed image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageFormat {
     /// Keep the original format (no automatic WebP/AVIF).
@@ -368,7 +371,8 @@ pub enum ImageFormat {
 
 /// Image transformation options (storage-js `TransformOptions`), served by
 /// `/render/image/...`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TransformOptions {
     /// Width in pixels.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -475,7 +479,8 @@ impl From<&str> for Download {
 }
 
 /// Options of `get_public_url`, `create_signed_url` and `download`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "super::json::UrlOptionsJson")]
 pub struct UrlOptions {
     pub(crate) download: Option<Download>,
     pub(crate) transform: Option<TransformOptions>,

@@ -11,9 +11,9 @@ use futures_util::StreamExt;
 use serde_json::json;
 use sha2::Digest;
 use supabase_core::auth::{
-    AuthChangeEvent, AuthError, ErrorCode, FileStore, FlowType, GetClaimsOptions,
-    SignInWithOAuthCredentials, SignInWithOtpCredentials, SignInWithPasswordCredentials,
-    SignInWithSsoCredentials, SignOutScope, SignUpCredentials,
+    AuthChangeEvent, AuthError, CodeExchangeParams, ErrorCode, FileStore, FlowType,
+    GetClaimsOptions, SignInWithOAuthCredentials, SignInWithOtpCredentials,
+    SignInWithPasswordCredentials, SignInWithSsoCredentials, SignOutScope, SignUpCredentials,
 };
 use supabase_core::{Client, ClientOptions, Error};
 
@@ -379,6 +379,57 @@ async fn oauth_url_carries_pkce_and_the_exchange_sends_the_stored_verifier() {
         c.auth().exchange_code_for_session("again").await,
         Err(Error::Auth(AuthError::PkceVerifierMissing))
     ));
+}
+
+/// auth-py `exchange_code_for_session(CodeExchangeParams)`: an explicit verifier goes in the
+/// body as is (a recovery mark is stripped and turns the event into `PASSWORD_RECOVERY`),
+/// `redirect_to` in the query string, and a verifier this client stored is removed all the same.
+#[tokio::test]
+async fn exchange_with_an_explicit_verifier_and_redirect() {
+    let mock = MockGoTrue::start().await;
+    mock.on("POST /auth/v1/token", |_| {
+        Reply::ok(session_json(8, 3600, now() + 3600))
+    });
+    let c = client(&mock, ClientOptions::default());
+    c.auth()
+        .sign_in_with_oauth(SignInWithOAuthCredentials::new("github"))
+        .await
+        .unwrap();
+    let mut events = c.auth().auth_state_changes().await;
+    assert_eq!(
+        events.next().await.unwrap().event,
+        AuthChangeEvent::InitialSession
+    );
+    c.auth()
+        .exchange_code_for_session_with(
+            CodeExchangeParams::new("the-code")
+                .code_verifier("explicit-verifier/PASSWORD_RECOVERY")
+                .redirect_to("https://example.com/done"),
+        )
+        .await
+        .unwrap();
+    let r = mock.last("POST /auth/v1/token");
+    assert_eq!(r.param("grant_type").as_deref(), Some("pkce"));
+    assert_eq!(
+        r.param("redirect_to").as_deref(),
+        Some("https://example.com/done")
+    );
+    assert_eq!(
+        r.body,
+        json!({"auth_code": "the-code", "code_verifier": "explicit-verifier"})
+    );
+    assert_eq!(
+        events.next().await.unwrap().event,
+        AuthChangeEvent::PasswordRecovery
+    );
+    // The verifier stored by the OAuth start is gone too.
+    assert!(matches!(
+        c.auth().exchange_code_for_session("again").await,
+        Err(Error::Auth(AuthError::PkceVerifierMissing))
+    ));
+    // Debug never shows the verifier.
+    let params = CodeExchangeParams::new("c").code_verifier("hunter2-verifier");
+    assert!(!format!("{params:?}").contains("hunter2"));
 }
 
 #[tokio::test]

@@ -3,12 +3,12 @@
 
 use serde_json::{Value, json};
 use supabase_core::auth::{
-    AuthChangeEvent, AuthError, Channel, ErrorCode, OtpType, ResendCredentials,
-    ResetPasswordOptions, SignInAnonymouslyCredentials, SignInWithIdTokenCredentials,
-    SignInWithOtpCredentials, SignInWithPasswordCredentials, SignInWithSsoCredentials,
-    SignUpCredentials, UserAttributes, VerifyOtpParams,
+    AuthChangeEvent, AuthError, Channel, CodeExchangeParams, ErrorCode, FileStore, OtpType,
+    ResendCredentials, ResetPasswordOptions, SignInAnonymouslyCredentials,
+    SignInWithIdTokenCredentials, SignInWithOtpCredentials, SignInWithPasswordCredentials,
+    SignInWithSsoCredentials, SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
-use supabase_core::{Client, Error};
+use supabase_core::{Client, ClientOptions, Error};
 use supabase_local::MessageKind;
 
 use crate::{anon, email, phone, stack};
@@ -235,6 +235,133 @@ async fn magic_link_and_recovery_through_pkce() {
         .await
         .unwrap();
     assert_eq!(next(&mut events).await, AuthChangeEvent::SignedIn);
+}
+
+/// A server-side PKCE flow: the client that starts a magic-link sign-in keeps its verifier in a
+/// file store (standing in for a cookie); a second client with an empty store finishes it by
+/// passing that verifier explicitly (auth-py `CodeExchangeParams.code_verifier`).
+#[tokio::test]
+async fn another_client_exchanges_the_code_with_an_explicit_verifier() {
+    let address = email("pkce-explicit");
+    signed_up_user(&anon().await, &address).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cookie.json");
+    let starter = crate::anon_on(
+        stack().await,
+        ClientOptions::default()
+            .storage_key("sb-server")
+            .session_store(FileStore::new(&path)),
+    );
+    starter
+        .auth()
+        .sign_in_with_otp(
+            SignInWithOtpCredentials::email(&address)
+                .email_redirect_to("http://localhost:3000/callback"),
+        )
+        .await
+        .unwrap();
+    let jar: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let verifier = jar["sb-server-code-verifier"]
+        .as_str()
+        .expect("the starting client stored its verifier")
+        .to_owned();
+    let code = follow_link(&address).await;
+
+    let finisher = anon().await;
+    // Nothing stored on this client: without an explicit verifier there is nothing to send.
+    assert!(matches!(
+        finisher.auth().exchange_code_for_session(&code).await,
+        Err(Error::Auth(AuthError::PkceVerifierMissing))
+    ));
+    // A wrong verifier: GoTrue's own refusal, and the code stays usable.
+    let err = finisher
+        .auth()
+        .exchange_code_for_session_with(
+            CodeExchangeParams::new(&code).code_verifier("0".repeat(128)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(auth_code(&err), Some(ErrorCode::BadCodeVerifier), "{err:?}");
+    let Error::Auth(api) = &err else {
+        unreachable!()
+    };
+    assert_eq!(api.status().map(|s| s.as_u16()), Some(403));
+
+    let mut events = finisher.auth().auth_state_changes().await;
+    assert_eq!(next(&mut events).await, AuthChangeEvent::InitialSession);
+    let res = finisher
+        .auth()
+        .exchange_code_for_session_with(
+            CodeExchangeParams::new(&code)
+                .code_verifier(&verifier)
+                .redirect_to("http://localhost:3000/callback"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next(&mut events).await, AuthChangeEvent::SignedIn);
+    let session = res.session.expect("a session");
+    assert_eq!(session.user.email.as_deref(), Some(address.as_str()));
+    let me = finisher.auth().get_user().await.unwrap();
+    assert_eq!(me.email.as_deref(), Some(address.as_str()));
+    // The starter never got a session; the code is spent.
+    assert!(starter.auth().get_session().await.unwrap().is_none());
+    let again = finisher
+        .auth()
+        .exchange_code_for_session_with(CodeExchangeParams::new(&code).code_verifier(&verifier))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        auth_code(&again),
+        Some(ErrorCode::FlowStateNotFound),
+        "{again:?}"
+    );
+}
+
+/// The reference's dicts, deserialized into the params types, drive the real flows: sign-up with
+/// metadata and a redirect, confirmation, password sign-in, a metadata update.
+#[tokio::test]
+async fn reference_dicts_as_json_sign_up_verify_sign_in_and_update() {
+    let c = anon().await;
+    let address = email("json");
+    let creds: SignUpCredentials = serde_json::from_value(json!({
+        "email": address,
+        "password": PASSWORD,
+        "options": {
+            "data": {"first_name": "John", "age": 27},
+            "email_redirect_to": "http://127.0.0.1:3000/welcome",
+        },
+    }))
+    .unwrap();
+    let res = c.auth().sign_up(creds).await.unwrap();
+    assert!(res.session.is_none(), "confirmation required: {res:?}");
+    let link = stack()
+        .await
+        .mailbox()
+        .latest_link(&address)
+        .expect("a link");
+    // On the site URL's host, so GoTrue keeps it (anything else falls back to the site URL).
+    assert!(
+        link.contains("redirect_to=http%3A%2F%2F127.0.0.1%3A3000%2Fwelcome"),
+        "the redirect was sent: {link}"
+    );
+    let otp = stack().await.mailbox().latest_otp(&address).unwrap();
+    let verify: VerifyOtpParams =
+        serde_json::from_value(json!({"email": address, "token": otp, "type": "signup"})).unwrap();
+    let session = c.auth().verify_otp(verify).await.unwrap().session.unwrap();
+    assert_eq!(session.user.user_metadata["first_name"], "John");
+    assert_eq!(session.user.user_metadata["age"], 27);
+    c.auth().sign_out().await.unwrap();
+
+    let creds: SignInWithPasswordCredentials =
+        serde_json::from_value(json!({"email": address, "password": PASSWORD})).unwrap();
+    let res = c.auth().sign_in_with_password(creds).await.unwrap();
+    assert_eq!(res.user.unwrap().email.as_deref(), Some(address.as_str()));
+    let attrs: UserAttributes =
+        serde_json::from_value(json!({"data": {"hello": "world"}})).unwrap();
+    let user = c.auth().update_user(attrs).await.unwrap();
+    assert_eq!(user.user_metadata["hello"], "world");
+    assert_eq!(user.user_metadata["first_name"], "John");
 }
 
 async fn next(

@@ -615,3 +615,33 @@ async fn secrets_stay_out_of_debug_output() {
         .unwrap_err();
     assert!(!format!("{err:?}").contains(stack.anon_key()));
 }
+
+/// The reference's `invoke_options` dicts, deserialized, reach the function as sent.
+#[tokio::test]
+async fn reference_invoke_options_as_json() {
+    let client = crate::anon().await;
+    let options: InvokeOptions = serde_json::from_value(serde_json::json!({
+        "body": {"foo": "bar"},
+        "headers": {"my-custom-header": "my-custom-header-value"},
+    }))
+    .unwrap();
+    let seen = crate::echo(&client, options).await;
+    assert_eq!(seen["method"], "POST");
+    assert_eq!(
+        seen["headers"]["my-custom-header"],
+        "my-custom-header-value"
+    );
+    assert_eq!(seen["headers"]["content-type"], "application/json");
+    assert_eq!(seen["bodyHex"], crate::hex(br#"{"foo":"bar"}"#));
+
+    let options: InvokeOptions = serde_json::from_value(
+        serde_json::json!({"body": "plain words", "method": "PUT", "region": "eu-west-1"}),
+    )
+    .unwrap();
+    let seen = crate::echo(&client, options).await;
+    assert_eq!(seen["method"], "PUT");
+    assert_eq!(seen["headers"]["content-type"], "text/plain");
+    assert_eq!(seen["headers"]["x-region"], "eu-west-1");
+    assert_eq!(seen["search"], "?forceFunctionRegion=eu-west-1");
+    assert_eq!(seen["bodyHex"], crate::hex(b"plain words"));
+}

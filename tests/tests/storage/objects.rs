@@ -446,3 +446,89 @@ async fn public_urls_and_transforms() {
     assert_eq!(e.http_status.as_u16(), 400);
     assert_eq!(e.error, "ImageProcessingError");
 }
+
+/// The reference's dicts as JSON: bucket options, `file_options` with its string `"upsert"`,
+/// list options with `sortBy`, and URL options, against the stand-in.
+#[tokio::test]
+async fn reference_dicts_as_json_options() {
+    use serde_json::json;
+    let options: BucketOptions = serde_json::from_value(json!({
+        "public": false, "allowed_mime_types": ["image/png", "text/plain"], "file_size_limit": 1024,
+    }))
+    .unwrap();
+    let (name, files) = bucket(options).await;
+    let bucket_row = super::service()
+        .await
+        .storage()
+        .get_bucket(&name)
+        .await
+        .unwrap();
+    assert!(!bucket_row.public);
+    assert_eq!(bucket_row.file_size_limit, Some(1024));
+
+    let first: FileOptions = serde_json::from_value(
+        json!({"cache-control": "120", "upsert": "false", "content-type": "text/plain"}),
+    )
+    .unwrap();
+    files.upload("folder/a.txt", "one", first).await.unwrap();
+    let info = files.info("folder/a.txt").await.unwrap();
+    assert_eq!(info.cache_control.as_deref(), Some("max-age=120"));
+    assert_eq!(info.content_type.as_deref(), Some("text/plain"));
+    // "upsert": "false" is honoured: a second upload is a 409.
+    let again: FileOptions =
+        serde_json::from_value(json!({"cache-control": "3600", "upsert": "false"})).unwrap();
+    let Err(Error::Storage(e)) = files.upload("folder/a.txt", "two", again).await else {
+        panic!("duplicate upload accepted")
+    };
+    assert_eq!(e.status.as_u16(), 409);
+    // "upsert": "true" replaces (the reference's update example).
+    let replace: FileOptions =
+        serde_json::from_value(json!({"cache-control": "3600", "upsert": "true"})).unwrap();
+    files.upload("folder/a.txt", "two", replace).await.unwrap();
+    assert_eq!(
+        files.download("folder/a.txt").await.unwrap().as_ref(),
+        b"two"
+    );
+    files
+        .upload("folder/b.txt", "b", FileOptions::new())
+        .await
+        .unwrap();
+
+    let list: SearchOptions = serde_json::from_value(json!({
+        "limit": 100, "offset": 0, "sortBy": {"column": "name", "order": "desc"},
+    }))
+    .unwrap();
+    let names: Vec<String> = files
+        .list(Some("folder"), list)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names, ["b.txt", "a.txt"]);
+    let search: SearchOptions =
+        serde_json::from_value(json!({"limit": 100, "offset": 0, "search": "a."})).unwrap();
+    let names: Vec<String> = files
+        .list(Some("folder"), search)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names, ["a.txt"]);
+
+    let url_options: UrlOptions = serde_json::from_value(json!({"download": true})).unwrap();
+    let url = files
+        .create_signed_url("folder/a.txt", 60, url_options)
+        .await
+        .unwrap();
+    let resp = reqwest::get(&url).await.unwrap();
+    assert!(
+        resp.headers()
+            .get("content-disposition")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("attachment")),
+        "{:?}",
+        resp.headers()
+    );
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), b"two");
+}
