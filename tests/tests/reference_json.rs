@@ -1,5 +1,5 @@
-//! The untyped (JSON) forms of the auth, storage and functions parameters: every dict the Python
-//! reference (`/work/shared/seeds/001_*.txt`) passes deserializes, with `serde_json::from_value`,
+//! The untyped (JSON) forms of the auth, storage, functions and realtime parameters: every dict
+//! the Python reference passes deserializes, with `serde_json::from_value`,
 //! into the Rust type, and equals the value the typed builders make. Misspelt keys and bad
 //! values are errors naming them. Pure deserialization: no stack (the end-to-end uses are in the
 //! auth and storage binaries).
@@ -670,5 +670,42 @@ mod functions {
         assert!(err.contains("unknown variant `OPTIONS`"), "{err}");
         let err = refused::<InvokeOptions>(json!({"headers": {"bad header": "x"}}));
         assert!(err.contains("invalid header `bad header`"), "{err}");
+    }
+}
+
+mod realtime {
+    use supabase_core::realtime::ChannelConfig;
+
+    use super::*;
+
+    /// realtime-py's `RealtimeChannelOptions` (the reference's examples pass none; these are
+    /// the shapes its `channel(name, params)` takes).
+    #[test]
+    fn channel_options() {
+        let cases: Vec<(Value, ChannelConfig)> = vec![
+            (json!({}), ChannelConfig::default()),
+            (json!({"config": {}}), ChannelConfig::default()),
+            (
+                json!({"config": {"broadcast": {"self": true, "ack": false}, "private": true}}),
+                ChannelConfig::default().broadcast_self(true).private(true),
+            ),
+            (
+                json!({"config": {"broadcast": null, "presence": {"key": "user-1", "enabled": true},
+                                  "private": false}}),
+                ChannelConfig::default()
+                    .presence_key("user-1")
+                    .presence_enabled(true),
+            ),
+        ];
+        for (json, typed) in cases {
+            assert_eq!(from::<ChannelConfig>(json), typed);
+        }
+        let err = refused::<ChannelConfig>(json!({"config": {"broadcast": {"slef": true}}}));
+        assert!(err.contains("unknown field `slef`"), "{err}");
+        let err =
+            refused::<ChannelConfig>(json!({"config": {"broadcast": {"replay": {"since": 1}}}}));
+        assert!(err.contains("unknown field `replay`"), "{err}");
+        let err = refused::<ChannelConfig>(json!({"broadcast": {"self": true}}));
+        assert!(err.contains("unknown field `broadcast`"), "{err}");
     }
 }

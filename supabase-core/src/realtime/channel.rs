@@ -47,7 +47,23 @@ impl SubscribeStatus {
 
 /// A channel's options (`RealtimeChannelOptions` in the reference: `config.broadcast`,
 /// `config.presence`, `config.private`).
-#[derive(Debug, Clone, Default)]
+///
+/// Also deserializes from that dict, as the Python client takes it:
+///
+/// ```
+/// use supabase_core::realtime::ChannelConfig;
+///
+/// let config: ChannelConfig = serde_json::from_value(serde_json::json!({
+///     "config": {"broadcast": {"self": true, "ack": true}, "private": true},
+/// }))
+/// .unwrap();
+/// assert_eq!(
+///     config,
+///     ChannelConfig::default().broadcast_self(true).broadcast_ack(true).private(true)
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(from = "super::json::ChannelOptionsJson")]
 pub struct ChannelConfig {
     broadcast_self: bool,
     broadcast_ack: bool,

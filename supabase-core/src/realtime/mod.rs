@@ -31,6 +31,7 @@
 pub(crate) mod changes;
 mod channel;
 mod error;
+mod json;
 pub(crate) mod presence;
 pub(crate) mod protocol;
 mod socket;

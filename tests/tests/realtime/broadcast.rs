@@ -55,6 +55,30 @@ async fn acknowledged_broadcast_waits_for_the_server() {
     assert_eq!(next(&mut heard).await.payload, json!({"n": 1}));
 }
 
+/// The options as the Python client's dict (`RealtimeChannelOptions`), end to end: `self` and
+/// `ack` from JSON take effect on the server.
+#[tokio::test]
+async fn channel_options_from_the_python_dict() {
+    let (a, b) = (anon().await, anon().await);
+    let name = room();
+    let receiver = a.channel(&name);
+    let mut at_a = receiver.broadcast_stream("ping");
+    receiver.subscribe().await.unwrap();
+    let config: ChannelConfig = serde_json::from_value(json!({
+        "config": {"broadcast": {"self": true, "ack": true}, "presence": {"key": "b"}}
+    }))
+    .expect("realtime-py's options");
+    let sender = b.channel_with(&name, config);
+    let mut at_b = sender.broadcast_stream("ping");
+    let sender = sender.subscribe().await.unwrap();
+    sender
+        .send_broadcast("ping", json!({"n": 1}))
+        .await
+        .expect("acknowledged");
+    assert_eq!(next(&mut at_b).await.payload, json!({"n": 1}), "self");
+    assert_eq!(next(&mut at_a).await.payload, json!({"n": 1}));
+}
+
 #[tokio::test]
 async fn a_channel_that_is_not_joined_broadcasts_over_rest() {
     let (a, b) = (anon().await, anon().await);

@@ -1,0 +1,68 @@
+//! The untyped route to a channel's options: [`ChannelConfig`] deserializes from the dict the
+//! Python client takes as `channel(name, params)`, realtime-py's `RealtimeChannelOptions`
+//! (`src/realtime/src/realtime/types.py` in supabase/supabase-py):
+//! `{"config": {"broadcast": {"self", "ack"}, "presence": {"key", "enabled"}, "private"}}`.
+//! Unknown keys are refused, naming the key (`broadcast.replay`, which this client does not
+//! implement, among them); the value is built through the builder methods, so the JSON and typed
+//! forms make equal values.
+
+use serde::Deserialize;
+
+use super::channel::ChannelConfig;
+
+/// `RealtimeChannelOptions`: everything sits under `config`, which may be absent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChannelOptionsJson {
+    #[serde(default)]
+    config: ConfigJson,
+}
+
+/// `RealtimeChannelConfig`. realtime-py allows `null` for `broadcast` and `presence`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigJson {
+    broadcast: Option<BroadcastJson>,
+    presence: Option<PresenceJson>,
+    private: Option<bool>,
+}
+
+/// `RealtimeChannelBroadcastConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BroadcastJson {
+    #[serde(rename = "self")]
+    self_: Option<bool>,
+    ack: Option<bool>,
+}
+
+/// `RealtimeChannelPresenceConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresenceJson {
+    key: Option<String>,
+    enabled: Option<bool>,
+}
+
+impl From<ChannelOptionsJson> for ChannelConfig {
+    fn from(json: ChannelOptionsJson) -> Self {
+        let ConfigJson {
+            broadcast,
+            presence,
+            private,
+        } = json.config;
+        let mut config = ChannelConfig::default();
+        if let Some(b) = broadcast {
+            config = config
+                .broadcast_self(b.self_.unwrap_or_default())
+                .broadcast_ack(b.ack.unwrap_or_default());
+        }
+        if let Some(p) = presence {
+            config = config.presence_enabled(p.enabled.unwrap_or_default());
+            if let Some(key) = p.key {
+                config = config.presence_key(key);
+            }
+        }
+        config.private(private.unwrap_or_default())
+    }
+}
