@@ -207,7 +207,8 @@ impl TryFrom<OtpJson> for SignInWithOtpCredentials {
     }
 }
 
-/// `query_params` is a dict in Python: read it as one, in its order.
+/// `query_params` is a dict in Python: read it as one (`serde_json::Map` keeps keys sorted;
+/// the order of query parameters carries no meaning).
 fn query_pairs<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Vec<(String, String)>>, D::Error> {
