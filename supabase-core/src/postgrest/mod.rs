@@ -31,6 +31,7 @@ mod modifiers;
 pub(crate) mod request;
 pub(crate) mod response;
 mod rows_hint;
+mod simd;
 pub(crate) mod stream;
 
 use std::borrow::Cow;
