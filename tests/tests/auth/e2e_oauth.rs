@@ -407,6 +407,40 @@ async fn bad_states_and_unknown_flow_states_are_refused() {
              #error=server_error&error_code=flow_state_not_found&error_description=Flow+state+not+found"
         )
     );
+    // The client reads the same error from the redirect, with GoTrue's code.
+    let err = client()
+        .await
+        .auth()
+        .initialize_from_url(&location)
+        .await
+        .unwrap_err();
+    match err {
+        Error::Auth(AuthError::ImplicitGrantRedirect {
+            message,
+            error,
+            code,
+        }) => {
+            assert_eq!(message, "Flow state not found");
+            assert_eq!(error.as_deref(), Some("server_error"));
+            assert_eq!(code, Some(ErrorCode::FlowStateNotFound));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A fragment missing part of the session is refused before any request.
+    let err = client()
+        .await
+        .auth()
+        .initialize_from_url(&format!(
+            "{REDIRECT_TO}#access_token=a.b.c&expires_in=3600&token_type=bearer"
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(AuthError::ImplicitGrantRedirect { message, .. })
+            if message == "No refresh_token detected."),
+        "{err:?}"
+    );
+
     // A state for a provider GoTrue does not know.
     let unknown_provider = supabase_local::mint_jwt(
         s.jwt_secret(),

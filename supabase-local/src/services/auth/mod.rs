@@ -474,3 +474,22 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         s
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keycloak_secret_is_redacted_in_debug() {
+        let provider =
+            OidcProvider::new("http://127.0.0.1:1/realms/x", "app").secret("s3cr3t-value");
+        let config = AuthConfig {
+            keycloak: Some(provider.clone()),
+            ..AuthConfig::default()
+        };
+        for text in [format!("{provider:?}"), format!("{config:?}")] {
+            assert!(!text.contains("s3cr3t-value"), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
+    }
+}
