@@ -50,7 +50,8 @@ struct OAuthState {
 
 type Shared = Arc<Mutex<OAuthState>>;
 
-/// The provider's user for `email`: subject `kc-<email>`, the email verified.
+/// The provider's user for `email`: subject `kc-<email>`, the email verified unless it starts
+/// with `unverified-`.
 pub(crate) fn provider_subject(email: &str) -> String {
     format!("kc-{email}")
 }
@@ -158,7 +159,7 @@ async fn userinfo(
         Some(email) => axum::Json(json!({
             "sub": provider_subject(&email),
             "email": email,
-            "email_verified": true,
+            "email_verified": !email.starts_with("unverified-"),
             "name": format!("Keycloak {email}"),
         }))
         .into_response(),

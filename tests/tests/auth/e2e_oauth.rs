@@ -557,3 +557,74 @@ async fn a_signed_in_user_links_keycloak_and_has_two_identities() {
     let res = other.auth().exchange_code_for_session(&code).await.unwrap();
     assert_eq!(res.user.unwrap().id, existing.id);
 }
+
+#[tokio::test]
+async fn the_callback_accepts_a_form_post() {
+    // `response_mode=form_post`: the provider posts `code` and `state` as a form.
+    let s = stack().await;
+    let address = email("oauth-form-post");
+    let c = client().await;
+    let url = c
+        .auth()
+        .sign_in_with_oauth(oauth(&address))
+        .await
+        .unwrap()
+        .url;
+    let callback = through_provider(&url).await;
+    let form = url::Url::parse(&callback)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_owned();
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/auth/v1/callback", s.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    let code = query(&back).remove("code").expect("a code");
+    let res = c.auth().exchange_code_for_session(&code).await.unwrap();
+    assert_eq!(res.user.unwrap().email.as_deref(), Some(address.as_str()));
+}
+
+#[tokio::test]
+async fn an_unverified_provider_email_needs_confirmation() {
+    // Email confirmations are on for this stack: `createAccountFromExternalIdentity` sends a
+    // confirmation and refuses the sign-in (`access_denied`, `provider_email_needs_verification`).
+    let s = stack().await;
+    let address = email("unverified-oauth");
+    let c = client().await;
+    let url = c
+        .auth()
+        .sign_in_with_oauth(oauth(&address))
+        .await
+        .unwrap()
+        .url;
+    let callback = through_provider(&url).await;
+    let (status, back) = hop(&callback).await;
+    assert_eq!(status, 302);
+    assert_eq!(base(&back), REDIRECT_TO);
+    let q = query(&back);
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["error_code"], "provider_email_needs_verification");
+    assert_eq!(
+        q["error_description"],
+        "Unverified email with keycloak. A confirmation email has been sent to your keycloak email"
+    );
+    // The user exists, unconfirmed, and the confirmation went out (the transaction committed).
+    let mail = s.mailbox().latest(&address).expect("a confirmation email");
+    assert_eq!(mail.kind, supabase_local::MessageKind::Confirmation);
+    let rows = s
+        .query_json(&format!(
+            "select email_confirmed_at is null as unconfirmed from auth.users where email = '{address}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows, json!([{"unconfirmed": true}]));
+}
