@@ -628,3 +628,28 @@ async fn an_unverified_provider_email_needs_confirmation() {
         .unwrap();
     assert_eq!(rows, json!([{"unconfirmed": true}]));
 }
+
+#[test]
+fn blocking_initialize_from_url_adopts_the_implicit_session() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(stack());
+    let address = email("oauth-blocking");
+    let client = supabase_core::blocking::Client::new(
+        s.url(),
+        s.anon_key(),
+        ClientOptions::default().flow_type(FlowType::Implicit),
+    )
+    .unwrap();
+    let auth = client.auth();
+    let url = auth.sign_in_with_oauth(oauth(&address)).unwrap().url;
+    let back = rt.block_on(async {
+        let callback = through_provider(&url).await;
+        hop(&callback).await.1
+    });
+    let session = auth
+        .initialize_from_url(&back)
+        .unwrap()
+        .expect("a session from the URL");
+    assert_eq!(session.user.email.as_deref(), Some(address.as_str()));
+    assert_eq!(auth.get_user().unwrap().id, session.user.id);
+}
