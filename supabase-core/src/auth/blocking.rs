@@ -117,6 +117,8 @@ impl BlockingAuth {
         fn exchange_code_for_session(&self, auth_code: &str) -> AuthResponse;
         /// [`Auth::exchange_code_for_session_with`].
         fn exchange_code_for_session_with(&self, params: CodeExchangeParams) -> AuthResponse;
+        /// [`Auth::initialize_from_url`].
+        fn initialize_from_url(&self, url: &str) -> Option<Session>;
         /// [`Auth::verify_otp`].
         fn verify_otp(&self, params: VerifyOtpParams) -> AuthResponse;
         /// [`Auth::reset_password_for_email`].

@@ -252,13 +252,28 @@ pub enum AuthError {
     /// The arguments cannot make a valid request.
     #[error("invalid auth parameters: {0}")]
     InvalidParams(String),
+    /// A redirect URL of the implicit flow given to
+    /// [`initialize_from_url`](crate::auth::Auth::initialize_from_url) carries an error (GoTrue's
+    /// `error_description`, `error` and `error_code`), or lacks part of the session (auth-js /
+    /// auth-py `AuthImplicitGrantRedirectError`).
+    #[error("{message}")]
+    ImplicitGrantRedirect {
+        /// `error_description`, or what is missing from the URL.
+        message: String,
+        /// The OAuth `error` (e.g. `access_denied`, `invalid_request`), when the URL had one.
+        error: Option<String>,
+        /// GoTrue's `error_code`, when the URL had one (a provider's own error has none).
+        code: Option<ErrorCode>,
+    },
 }
 
 impl AuthError {
     /// GoTrue's error code, if the server sent one.
     pub fn code(&self) -> Option<&ErrorCode> {
         match self {
-            AuthError::Api { code, .. } => code.as_ref(),
+            AuthError::Api { code, .. } | AuthError::ImplicitGrantRedirect { code, .. } => {
+                code.as_ref()
+            }
             _ => None,
         }
     }

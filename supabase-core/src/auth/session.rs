@@ -4,7 +4,7 @@
 use http::HeaderValue;
 
 use super::api::{Body, Call};
-use super::errors::AuthError;
+use super::errors::{AuthError, ErrorCode};
 use super::events::AuthChangeEvent;
 use super::pkce::VERIFIER_SUFFIX;
 use super::types::{AuthResponse, Session, now};
@@ -250,4 +250,104 @@ impl Auth {
             session: Some(session),
         })
     }
+
+    /// Adopts the session a redirect of the implicit flow carries (auth-py
+    /// `initialize_from_url`, auth-js `_getSessionFromURL`): after an OAuth sign-in, a magic link
+    /// or an email confirmation without PKCE, GoTrue redirects to `redirect_to` with
+    /// `#access_token=..&expires_at=..&expires_in=..&provider_token=..&refresh_token=..&token_type=bearer`
+    /// in the fragment. Parameters are read from the fragment, then the query (as auth-js
+    /// `parseParametersFromURL`).
+    ///
+    /// The access token is checked with the server (`GET /user`), the session saved, and
+    /// `SIGNED_IN` emitted (then `PASSWORD_RECOVERY` for `type=recovery`). Returns `None`, doing
+    /// nothing, when the URL carries neither `access_token` nor `error_description`. A redirect
+    /// with an error (`error_description`, `error`, `error_code`) is
+    /// [`AuthError::ImplicitGrantRedirect`], as is a URL missing part of the session; on any
+    /// error the current session is removed (as auth-py does).
+    pub async fn initialize_from_url(&self, url: &str) -> Result<Option<Session>> {
+        self.shared.initialize().await;
+        let params = url_params(url)?;
+        if !params.contains_key("access_token") && !params.contains_key("error_description") {
+            return Ok(None);
+        }
+        match self.session_from_params(&params).await {
+            Ok(session) => {
+                self.shared.save_session(session.clone()).await?;
+                self.shared.emit(AuthChangeEvent::SignedIn, Some(&session));
+                if params.get("type").map(String::as_str) == Some("recovery") {
+                    self.shared
+                        .emit(AuthChangeEvent::PasswordRecovery, Some(&session));
+                }
+                Ok(Some(session))
+            }
+            Err(e) => {
+                self.shared.remove_session().await?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn session_from_params(
+        &self,
+        params: &std::collections::HashMap<String, String>,
+    ) -> Result<Session> {
+        let redirect_error = |message: String| {
+            Error::Auth(AuthError::ImplicitGrantRedirect {
+                message,
+                error: params.get("error").cloned(),
+                code: params.get("error_code").map(|c| ErrorCode::parse(c)),
+            })
+        };
+        if let Some(description) = params.get("error_description") {
+            return Err(redirect_error(description.clone()));
+        }
+        let required = |key: &str| {
+            params
+                .get(key)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| redirect_error(format!("No {key} detected.")))
+        };
+        let access_token = Secret::new(required("access_token")?.as_str());
+        let expires_in: i64 = required("expires_in")?
+            .parse()
+            .map_err(|_| redirect_error("expires_in is not a number.".into()))?;
+        let refresh_token = Secret::new(required("refresh_token")?.as_str());
+        let token_type = required("token_type")?.clone();
+        let expires_at = params
+            .get("expires_at")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or_else(|| now().saturating_add(expires_in));
+        let user = self.shared.user_for(&access_token).await?;
+        let optional = |key: &str| {
+            params
+                .get(key)
+                .filter(|v| !v.is_empty())
+                .map(|v| Secret::new(v.as_str()))
+        };
+        Ok(Session {
+            access_token,
+            refresh_token,
+            expires_in,
+            expires_at: Some(expires_at),
+            token_type,
+            provider_token: optional("provider_token"),
+            provider_refresh_token: optional("provider_refresh_token"),
+            user,
+        })
+    }
+}
+
+/// The parameters of a redirect URL: its fragment's, then its query's (a query parameter wins).
+fn url_params(url: &str) -> Result<std::collections::HashMap<String, String>> {
+    let parsed = url::Url::parse(url).map_err(|e| {
+        Error::Auth(AuthError::InvalidParams(format!(
+            "not a valid redirect URL: {e}"
+        )))
+    })?;
+    let mut params = std::collections::HashMap::new();
+    if let Some(fragment) = parsed.fragment() {
+        params.extend(url::form_urlencoded::parse(fragment.as_bytes()).into_owned());
+    }
+    params.extend(parsed.query_pairs().into_owned());
+    Ok(params)
 }

@@ -294,6 +294,18 @@ async fn link_identity_returns_the_providers_authorize_url() {
         .await
         .unwrap_err();
     assert_eq!(code_of(&err), Some(&ErrorCode::ValidationFailed), "{err:?}");
+    // Keycloak without `AuthConfig::keycloak` on this stack: disabled too.
+    let err = c
+        .auth()
+        .link_identity(SignInWithOAuthCredentials::new("keycloak"))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Some(&ErrorCode::ValidationFailed), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("Unsupported provider: provider is not enabled"),
+        "{err}"
+    );
 
     // sign_in_with_oauth's URL is GoTrue's /authorize, which redirects to the provider.
     let oauth = c

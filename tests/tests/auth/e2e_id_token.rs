@@ -2,9 +2,14 @@
 //! `keycloak` provider (issuer URL and client id from the configuration). The provider is a small
 //! server here publishing a discovery document and the JWKS of an ES256 key; the stand-in
 //! verifies the ID tokens against them (signature, issuer, expiry, audience, nonce), then creates,
-//! finds or links the user by GoTrue's automatic linking rules.
+//! finds or links the user by GoTrue's automatic linking rules. The same provider serves
+//! Keycloak's OAuth endpoints for `e2e_oauth`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Query, State};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -19,11 +24,13 @@ use tokio::sync::OnceCell;
 
 use crate::email;
 
-const CLIENT_ID: &str = "local-app";
+pub(crate) const CLIENT_ID: &str = "local-app";
+/// The OAuth client secret the stack holds for the provider.
+pub(crate) const CLIENT_SECRET: &str = "local-app-secret";
 
 /// The OIDC provider: its issuer URL and signing key.
-struct Idp {
-    issuer: String,
+pub(crate) struct Idp {
+    pub(crate) issuer: String,
     key: rcgen::KeyPair,
 }
 
@@ -31,7 +38,137 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Serves `/.well-known/openid-configuration` and `/jwks` for `key` on its own thread (so it
+/// The provider's OAuth state: codes it handed out and the access tokens it issued.
+#[derive(Default)]
+struct OAuthState {
+    /// code → (email of the signed-in user, redirect_uri of the authorize request).
+    codes: HashMap<String, (String, String)>,
+    /// access token → email.
+    tokens: HashMap<String, String>,
+    issued: u64,
+}
+
+type Shared = Arc<Mutex<OAuthState>>;
+
+/// The provider's user for `email`: subject `kc-<email>`, the email verified unless it starts
+/// with `unverified-`.
+pub(crate) fn provider_subject(email: &str) -> String {
+    format!("kc-{email}")
+}
+
+/// `GET <realm>/protocol/openid-connect/auth`: approves at once, signing in the user named by
+/// `login_hint` (which GoTrue passes through from the client's `query_params`); the hint `deny`
+/// refuses, as a user cancelling the consent screen does.
+async fn authorize(
+    Query(q): Query<HashMap<String, String>>,
+    State(shared): State<Shared>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    if get("client_id") != CLIENT_ID || get("response_type") != "code" {
+        return (axum::http::StatusCode::BAD_REQUEST, "unknown client").into_response();
+    }
+    let redirect_uri = get("redirect_uri");
+    let mut to = url::Url::parse(&redirect_uri).unwrap();
+    if get("login_hint") == "deny" {
+        to.query_pairs_mut()
+            .append_pair("error", "access_denied")
+            .append_pair("error_description", "The user denied access")
+            .append_pair("state", &get("state"));
+    } else {
+        let code = {
+            let mut s = shared.lock().unwrap();
+            s.issued += 1;
+            let code = format!("code-{}-{}", std::process::id(), s.issued);
+            s.codes
+                .insert(code.clone(), (get("login_hint"), redirect_uri));
+            code
+        };
+        to.query_pairs_mut()
+            .append_pair("code", &code)
+            .append_pair("state", &get("state"));
+    }
+    // Keycloak answers 302 Found.
+    (
+        axum::http::StatusCode::FOUND,
+        [(axum::http::header::LOCATION, to.to_string())],
+    )
+        .into_response()
+}
+
+/// `POST <realm>/protocol/openid-connect/token`: the authorization-code grant, the client
+/// authenticated with HTTP Basic; a code is used once and only with its `redirect_uri`.
+async fn token(
+    State(shared): State<Shared>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let refuse = |error: &str| {
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": error})),
+        )
+            .into_response()
+    };
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    );
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+        return refuse("invalid_client");
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
+        return refuse("unsupported_grant_type");
+    }
+    let mut s = shared.lock().unwrap();
+    let Some((email, redirect_uri)) = form.get("code").and_then(|c| s.codes.remove(c)) else {
+        return refuse("invalid_grant");
+    };
+    if form.get("redirect_uri") != Some(&redirect_uri) {
+        return refuse("invalid_grant");
+    }
+    s.issued += 1;
+    let access = format!("kc-at-{}", s.issued);
+    s.tokens.insert(access.clone(), email);
+    axum::Json(json!({
+        "access_token": access,
+        "refresh_token": format!("kc-rt-{}", s.issued),
+        "token_type": "Bearer",
+        "expires_in": 300,
+    }))
+    .into_response()
+}
+
+/// `GET <realm>/protocol/openid-connect/userinfo` with the access token.
+async fn userinfo(
+    State(shared): State<Shared>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let email = shared.lock().unwrap().tokens.get(token).cloned();
+    match email {
+        Some(email) => axum::Json(json!({
+            "sub": provider_subject(&email),
+            "email": email,
+            "email_verified": !email.starts_with("unverified-"),
+            "name": format!("Keycloak {email}"),
+        }))
+        .into_response(),
+        None => axum::http::StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
+/// Serves `/.well-known/openid-configuration` and `/jwks` for `key`, and Keycloak's OAuth
+/// endpoints (`/protocol/openid-connect/{auth,token,userinfo}`) on its own thread (so it
 /// outlives each test's runtime); returns the issuer URL.
 fn serve(key: &rcgen::KeyPair) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -45,7 +182,9 @@ fn serve(key: &rcgen::KeyPair) -> String {
     let discovery = json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/jwks"),
-        "authorization_endpoint": format!("{issuer}/authorize"),
+        "authorization_endpoint": format!("{issuer}/protocol/openid-connect/auth"),
+        "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
+        "userinfo_endpoint": format!("{issuer}/protocol/openid-connect/userinfo"),
         "id_token_signing_alg_values_supported": ["ES256"],
     });
     let app = axum::Router::new()
@@ -56,7 +195,17 @@ fn serve(key: &rcgen::KeyPair) -> String {
         .route(
             "/jwks",
             axum::routing::get(move || async move { axum::Json(jwks) }),
-        );
+        )
+        .route(
+            "/protocol/openid-connect/auth",
+            axum::routing::get(authorize),
+        )
+        .route("/protocol/openid-connect/token", axum::routing::post(token))
+        .route(
+            "/protocol/openid-connect/userinfo",
+            axum::routing::get(userinfo),
+        )
+        .with_state(Shared::default());
     listener.set_nonblocking(true).unwrap();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -71,7 +220,7 @@ fn serve(key: &rcgen::KeyPair) -> String {
     issuer
 }
 
-async fn idp() -> &'static Idp {
+pub(crate) async fn idp() -> &'static Idp {
     static IDP: OnceCell<Idp> = OnceCell::const_new();
     IDP.get_or_init(|| async {
         let key = rcgen::KeyPair::generate().unwrap();
@@ -83,15 +232,17 @@ async fn idp() -> &'static Idp {
     .await
 }
 
-/// A stack (email confirmations and manual linking on) trusting [`idp`] as its Keycloak provider.
-async fn stack() -> &'static Stack {
+/// A stack (email confirmations and manual linking on) trusting [`idp`] as its Keycloak
+/// provider, for ID tokens and for the OAuth flow (with the client secret).
+pub(crate) async fn stack() -> &'static Stack {
     static STACK: OnceCell<Stack> = OnceCell::const_new();
     STACK
         .get_or_init(|| async {
             let mut config = AuthConfig::default();
             config.email_confirmations = true;
             config.manual_linking = true;
-            config.keycloak = Some(OidcProvider::new(&idp().await.issuer, CLIENT_ID));
+            config.keycloak =
+                Some(OidcProvider::new(&idp().await.issuer, CLIENT_ID).secret(CLIENT_SECRET));
             crate::start_with(|builder| builder.auth_config(config)).await
         })
         .await
@@ -126,7 +277,7 @@ async fn id_token(sub: &str, extra: Value) -> String {
 }
 
 /// A fresh anon client (its own session) of this file's stack.
-async fn client() -> Client {
+pub(crate) async fn client() -> Client {
     let s = stack().await;
     Client::new(s.url(), s.anon_key(), ClientOptions::default()).unwrap()
 }

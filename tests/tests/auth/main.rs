@@ -11,6 +11,7 @@ mod e2e_flows;
 mod e2e_id_token;
 mod e2e_jwks;
 mod e2e_mfa;
+mod e2e_oauth;
 mod e2e_session;
 mod mock;
 mod redaction;

@@ -411,7 +411,8 @@ async fn pkce_grant(state: &Arc<Auth>, p: PkceGrant) -> ApiResult<Value> {
         let row = tx
             .query_opt(
                 "select id::text, user_id::text, code_challenge_method::text, code_challenge, \
-                   authentication_method, created_at + interval '5 minutes' < now() \
+                   authentication_method, created_at + interval '5 minutes' < now(), \
+                   coalesce(provider_access_token, ''), coalesce(provider_refresh_token, '') \
                  from auth.flow_state where auth_code = $1 for update",
                 &[&p.auth_code],
             )
@@ -460,7 +461,17 @@ async fn pkce_grant(state: &Arc<Auth>, p: PkceGrant) -> ApiResult<Value> {
             &[&flow_id],
         )
         .await?;
-        sessions::sign_in(state, tx, &user_id, &amr).await
+        let mut session = sessions::sign_in(state, tx, &user_id, &amr).await?;
+        // `PKCE` in `token.go`: the provider's tokens of an OAuth flow come with the session
+        // (`provider_token`, `provider_refresh_token`, left out when empty).
+        let (provider_token, provider_refresh_token): (String, String) = (row.get(6), row.get(7));
+        if !provider_token.is_empty() {
+            session["provider_token"] = json!(provider_token);
+        }
+        if !provider_refresh_token.is_empty() {
+            session["provider_refresh_token"] = json!(provider_refresh_token);
+        }
+        Ok(session)
     })
 }
 

@@ -30,10 +30,7 @@ pub(crate) enum ApiError {
     /// `WeakPasswordError`: 422 `weak_password` with the reasons.
     WeakPassword { msg: String, reasons: Vec<String> },
     /// `OAuthError` (`{"error":..,"error_description":..}`, always 400).
-    OAuth {
-        error: &'static str,
-        description: String,
-    },
+    OAuth { error: String, description: String },
     /// `storage.NewCommitWithError`: the error is answered, but the transaction's writes are kept.
     Commit(Box<ApiError>),
 }
@@ -68,7 +65,7 @@ impl ApiError {
     }
     pub(crate) fn oauth(error: &'static str, description: impl Into<String>) -> Self {
         ApiError::OAuth {
-            error,
+            error: error.to_owned(),
             description: description.into(),
         }
     }

@@ -255,8 +255,9 @@ async fn verify(issuer: &str, token: &str) -> ApiResult<Value> {
 }
 
 /// `DetermineAccountLinking` + `createAccountFromExternalIdentity` for the `keycloak` provider
-/// (linking domain `default`); returns the user to sign in.
-async fn account(
+/// (linking domain `default`); returns the user to sign in. Shared with the OAuth callback
+/// (`external.rs`), which calls the same `createAccountFromExternalIdentity`.
+pub(super) async fn account(
     state: &Auth,
     tx: &Transaction<'_>,
     sub: &str,

@@ -96,24 +96,35 @@ pub struct AuthConfig {
     /// is allowed too. Default: none.
     pub additional_redirect_urls: Vec<String>,
     /// Enabled OAuth providers (`external.<provider>`): `/authorize` and
-    /// `/user/identities/authorize` answer with the provider's real authorize URL for them. No
-    /// provider is reachable from a local stack, so their callback cannot complete. Default: none.
+    /// `/user/identities/authorize` answer with the provider's real authorize URL for them. These
+    /// public providers are not reachable from a local stack, so their callback cannot complete
+    /// (see [`keycloak`](Self::keycloak) for a provider whose flow completes). Default: none.
     pub oauth_providers: Vec<OAuthProvider>,
     /// The Keycloak (or any OIDC) provider whose ID tokens `POST /token?grant_type=id_token`
     /// accepts with `provider: "keycloak"` (`GOTRUE_EXTERNAL_KEYCLOAK_*`): tokens are verified
-    /// against the keys its discovery document publishes. Default: none (disabled).
+    /// against the keys its discovery document publishes. With a client secret, the OAuth
+    /// sign-in (`/authorize?provider=keycloak`, `/callback`) and identity linking complete end
+    /// to end against it. Default: none (disabled).
     pub keycloak: Option<OidcProvider>,
 }
 
-/// An OIDC provider trusted for ID-token sign-ins: its issuer URL (serving
-/// `/.well-known/openid-configuration`) and the client id ID tokens must be issued to (`aud`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// GoTrue's Keycloak provider (`GOTRUE_EXTERNAL_KEYCLOAK_*`), pointing at any OIDC provider the
+/// stack can reach: its issuer URL (a Keycloak realm URL, serving
+/// `/.well-known/openid-configuration`), the client id ID tokens must be issued to (`aud`), and,
+/// for the OAuth sign-in, the client secret. With a secret, `/authorize?provider=keycloak`
+/// redirects to `<url>/protocol/openid-connect/auth` and `/callback` exchanges the code at
+/// `<url>/protocol/openid-connect/token` and reads `<url>/protocol/openid-connect/userinfo`
+/// (supabase/auth `internal/api/provider/keycloak.go`).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OidcProvider {
     /// The issuer, exactly as in the tokens' `iss` claim.
     pub url: String,
     /// The client id the tokens' `aud` must contain.
     pub client_id: String,
+    /// The OAuth client secret (GoTrue refuses the OAuth flow without one: "missing OAuth
+    /// secret"). Redacted in `Debug`.
+    pub secret: Option<String>,
 }
 
 impl OidcProvider {
@@ -122,7 +133,25 @@ impl OidcProvider {
         OidcProvider {
             url: url.into(),
             client_id: client_id.into(),
+            secret: None,
         }
+    }
+
+    /// Sets the OAuth client secret, enabling the OAuth sign-in and identity linking flows.
+    #[must_use]
+    pub fn secret(mut self, secret: impl Into<String>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 
@@ -444,4 +473,23 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keycloak_secret_is_redacted_in_debug() {
+        let provider =
+            OidcProvider::new("http://127.0.0.1:1/realms/x", "app").secret("s3cr3t-value");
+        let config = AuthConfig {
+            keycloak: Some(provider.clone()),
+            ..AuthConfig::default()
+        };
+        for text in [format!("{provider:?}"), format!("{config:?}")] {
+            assert!(!text.contains("s3cr3t-value"), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
+    }
 }
