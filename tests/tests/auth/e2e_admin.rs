@@ -9,7 +9,7 @@ use supabase_core::auth::{
 };
 use supabase_core::{Client, ClientOptions, Error};
 
-use crate::{anon, email, phone, service, stack};
+use crate::{anon, email, phone, service, service_on, stack};
 
 /// A stack only the paging test creates users on: users created meanwhile by other tests would
 /// shift its pages (newest first) and make a walk over them see a user twice.
@@ -223,15 +223,7 @@ fn code(err: &Error) -> Option<&ErrorCode> {
 /// A client of `stack` (with its own session) and a service-role client of it.
 fn clients_of(stack: &supabase_local::Stack) -> (Client, Client) {
     let anon = Client::new(stack.url(), stack.anon_key(), ClientOptions::default()).unwrap();
-    let service = Client::new(
-        stack.url(),
-        stack.service_role_key(),
-        ClientOptions::default()
-            .auto_refresh_token(false)
-            .persist_session(false),
-    )
-    .unwrap();
-    (anon, service)
+    (anon, service_on(stack))
 }
 
 #[tokio::test]

@@ -22,7 +22,7 @@ use supabase_core::{Client, ClientOptions, Error};
 use supabase_local::{AuthConfig, MessageKind, OidcProvider, Stack};
 use tokio::sync::OnceCell;
 
-use crate::email;
+use crate::{email, service_on};
 
 pub(crate) const CLIENT_ID: &str = "local-app";
 /// The OAuth client secret the stack holds for the provider.
@@ -356,14 +356,7 @@ async fn a_verified_id_token_signs_up_then_signs_in_the_same_user() {
 async fn a_verified_email_links_to_the_existing_user() {
     let s = stack().await;
     let address = email("oidc-link");
-    let admin = Client::new(
-        s.url(),
-        s.service_role_key(),
-        ClientOptions::default()
-            .auto_refresh_token(false)
-            .persist_session(false),
-    )
-    .unwrap();
+    let admin = service_on(s);
     let existing = admin
         .auth()
         .admin()

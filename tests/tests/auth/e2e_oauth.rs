@@ -16,7 +16,7 @@ use supabase_core::auth::{
 use supabase_core::{Client, ClientOptions, Error};
 
 use crate::e2e_id_token::{CLIENT_ID, client, idp, provider_subject, stack};
-use crate::email;
+use crate::{email, service_on};
 
 const REDIRECT_TO: &str = "http://127.0.0.1:3000/welcome";
 const SITE_URL: &str = "http://127.0.0.1:3000";
@@ -473,14 +473,7 @@ async fn bad_states_and_unknown_flow_states_are_refused() {
 async fn a_signed_in_user_links_keycloak_and_has_two_identities() {
     let s = stack().await;
     let address = email("oauth-link");
-    let admin = Client::new(
-        s.url(),
-        s.service_role_key(),
-        ClientOptions::default()
-            .auto_refresh_token(false)
-            .persist_session(false),
-    )
-    .unwrap();
+    let admin = service_on(s);
     let existing = admin
         .auth()
         .admin()

@@ -69,17 +69,18 @@ pub(crate) async fn anon() -> Client {
     anon_on(stack().await, ClientOptions::default())
 }
 
-/// A service-role client without session handling (as the reference's server-side example).
-pub(crate) async fn service() -> Client {
+/// A service-role client on `stack` without session handling (as the reference's server-side
+/// example).
+pub(crate) fn service_on(stack: &Stack) -> Client {
     let options = ClientOptions::default()
         .auto_refresh_token(false)
         .persist_session(false);
-    Client::new(
-        stack().await.url(),
-        stack().await.service_role_key(),
-        options,
-    )
-    .expect("client")
+    Client::new(stack.url(), stack.service_role_key(), options).expect("client")
+}
+
+/// A service-role client on the default stack.
+pub(crate) async fn service() -> Client {
+    service_on(stack().await)
 }
 
 /// An email address no other test uses.
