@@ -55,10 +55,6 @@ macro_rules! apply {
     };
 }
 
-fn object(data: Map<String, Value>) -> Value {
-    Value::Object(data)
-}
-
 /// `sign_up({"email" | "phone", "password", "options"})`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,11 +78,10 @@ impl TryFrom<SignUpJson> for SignUpCredentials {
             Either::Email(e) => SignUpCredentials::email(e, j.password),
             Either::Phone(p) => SignUpCredentials::phone(p, j.password),
         };
-        let data = o.data.map(object);
-        apply!(c, o; email_redirect_to, captcha_token, channel);
-        if let Some(d) = data {
-            c = c.data(d);
+        if let Some(d) = o.data {
+            c = c.data(Value::Object(d));
         }
+        apply!(c, o; email_redirect_to, captcha_token, channel);
         Ok(c)
     }
 }
@@ -144,7 +139,7 @@ impl From<AnonymousJson> for SignInAnonymouslyCredentials {
         let o = j.options;
         let mut c = SignInAnonymouslyCredentials::new();
         if let Some(d) = o.data {
-            c = c.data(object(d));
+            c = c.data(Value::Object(d));
         }
         apply!(c, o; captcha_token);
         c
@@ -200,7 +195,7 @@ impl TryFrom<OtpJson> for SignInWithOtpCredentials {
             Either::Phone(p) => SignInWithOtpCredentials::phone(p),
         };
         if let Some(d) = o.data {
-            c = c.data(object(d));
+            c = c.data(Value::Object(d));
         }
         apply!(c, o; email_redirect_to, captcha_token, channel, should_create_user);
         Ok(c)
@@ -409,7 +404,7 @@ impl From<UserAttributesJson> for UserAttributes {
     fn from(j: UserAttributesJson) -> Self {
         let mut c = UserAttributes::new();
         if let Some(d) = j.data {
-            c = c.data(object(d));
+            c = c.data(Value::Object(d));
         }
         apply!(c, j; email, phone, password, nonce);
         c
@@ -457,10 +452,10 @@ impl From<AdminUserJson> for AdminUserAttributes {
             c = c.phone_confirm(v);
         }
         if let Some(v) = j.user_metadata {
-            c = c.user_metadata(object(v));
+            c = c.user_metadata(Value::Object(v));
         }
         if let Some(v) = j.app_metadata {
-            c = c.app_metadata(object(v));
+            c = c.app_metadata(Value::Object(v));
         }
         apply!(c, j; password, id);
         c
@@ -479,7 +474,7 @@ impl From<InviteJson> for InviteUserOptions {
     fn from(j: InviteJson) -> Self {
         let mut c = InviteUserOptions::new();
         if let Some(d) = j.data {
-            c = c.data(object(d));
+            c = c.data(Value::Object(d));
         }
         apply!(c, j; redirect_to);
         c
@@ -526,7 +521,7 @@ impl TryFrom<GenerateLinkJson> for GenerateLinkParams {
         };
         let o = j.options;
         if let Some(d) = o.data {
-            c = c.data(object(d));
+            c = c.data(Value::Object(d));
         }
         apply!(c, o; redirect_to);
         Ok(c)
