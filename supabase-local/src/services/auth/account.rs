@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::change;
 use super::error::{ApiError, ApiResult};
 use super::otp::{self, EmailPurpose};
 use super::users::{self, NewUser};
@@ -553,7 +554,7 @@ pub(super) async fn put_user(
                                 "Password update requires reauthentication",
                             ));
                         }
-                        Some(nonce) => otp::check_reauthentication(&state, tx, &user, nonce).await?,
+                        Some(nonce) => change::check_reauthentication(&state, tx, &user, nonce).await?,
                     }
                 }
             }
@@ -573,7 +574,7 @@ pub(super) async fn put_user(
                         "A user with this email address has already been registered",
                     ));
                 }
-                otp::change_email(&state, tx, &user, &email, &redirect, pkce.as_ref()).await?;
+                change::change_email(&state, tx, &user, &email, &redirect, pkce.as_ref()).await?;
             }
         }
         if let Some(phone) = p.phone.as_deref().filter(|e| !e.is_empty()) {
@@ -587,7 +588,7 @@ pub(super) async fn put_user(
                         "A user with this phone number has already been registered",
                     ));
                 }
-                otp::change_phone(&state, tx, &user, &phone, channel).await?;
+                change::change_phone(&state, tx, &user, &phone, channel).await?;
             }
         }
         users::must_user_json(tx, id).await

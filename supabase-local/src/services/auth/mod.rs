@@ -30,6 +30,7 @@ macro_rules! in_tx {
 
 mod account;
 mod admin;
+mod change;
 pub(crate) mod error;
 mod external;
 mod id_token;
@@ -38,6 +39,7 @@ mod mfa;
 mod otp;
 mod sessions;
 mod users;
+mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -233,7 +235,7 @@ pub(crate) fn router(env: ServiceEnv) -> Router {
         env,
     });
     let open = Router::new()
-        .route("/verify", get(otp::verify_get))
+        .route("/verify", get(verify::verify_get))
         .route("/authorize", get(external::authorize))
         .route(
             "/callback",
@@ -249,7 +251,7 @@ pub(crate) fn router(env: ServiceEnv) -> Router {
         .route("/logout", post(account::logout))
         .route("/otp", post(otp::otp))
         .route("/magiclink", post(otp::magiclink))
-        .route("/verify", post(otp::verify_post))
+        .route("/verify", post(verify::verify_post))
         .route("/recover", post(otp::recover))
         .route("/resend", post(otp::resend))
         .route("/reauthenticate", get(otp::reauthenticate))

@@ -1,0 +1,312 @@
+//! `/verify`: a one-time code (POST) or the link in an email (GET) confirms a signup, a sign-in,
+//! a recovery, an invite or an email/phone change (supabase/auth `internal/api/verify.go`).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use deadpool_postgres::Transaction;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::change::{apply_email_change, apply_phone_change};
+use super::error::{ApiError, ApiResult};
+use super::otp::{PKCE_PREFIX, enc, redirect_to};
+use super::users;
+use super::{Auth, St, parse_body, sessions, token_hash};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct VerifyParams {
+    #[serde(rename = "type")]
+    kind: String,
+    token: String,
+    token_hash: String,
+    email: String,
+    phone: String,
+    redirect_to: String,
+}
+
+/// What a successful verification leads to.
+enum Verified {
+    /// A new session (the token response) for the user.
+    Session { user_id: String, session: Value },
+    /// The first of two email-change confirmations.
+    FirstEmailChangeConfirmation,
+}
+
+/// The columns a verification type's token may be in (`verify.go` `verifyTokenHash`,
+/// `verifyUserAndToken`).
+fn token_columns(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "signup" | "invite" => &["confirmation_token"],
+        "recovery" | "magiclink" => &["recovery_token"],
+        "email" | "sms" => &["confirmation_token", "recovery_token"],
+        "email_change" => &["email_change_token_new", "email_change_token_current"],
+        "phone_change" => &["phone_change_token"],
+        _ => &[],
+    }
+}
+
+/// Finds the user whose `kind` token matches, checks expiry, and applies the verification.
+async fn verify(
+    state: &Auth,
+    tx: &Transaction<'_>,
+    p: &VerifyParams,
+    hash_override: Option<&str>,
+    issue: bool,
+) -> ApiResult<Verified> {
+    let kind = p.kind.as_str();
+    let columns = token_columns(kind);
+    if columns.is_empty() {
+        return Err(ApiError::validation(format!(
+            "Verify requires a verification type {kind:?} to be one of signup, invite, recovery, magiclink, email_change, sms, phone_change, email"
+        )));
+    }
+    let is_phone = matches!(kind, "sms" | "phone_change");
+    // The hash to look for, and (for OTPs) which address it was computed from.
+    let (hash, address) = if let Some(h) = hash_override {
+        (h.to_owned(), None)
+    } else if !p.token_hash.is_empty() {
+        (p.token_hash.clone(), None)
+    } else if !p.token.is_empty() {
+        let address = if is_phone {
+            if p.phone.is_empty() {
+                return Err(ApiError::validation(
+                    "Only an email address or phone number should be provided on verify",
+                ));
+            }
+            users::validate_phone(&p.phone)?
+        } else {
+            if p.email.is_empty() {
+                return Err(ApiError::validation(
+                    "Only an email address or phone number should be provided on verify",
+                ));
+            }
+            users::validate_email(&p.email)?
+        };
+        (token_hash(&address, &p.token), Some(address))
+    } else {
+        return Err(ApiError::validation(
+            "Verify requires either a token or a token hash",
+        ));
+    };
+    let expiry = if is_phone {
+        state.config.sms_otp_expiry
+    } else {
+        state.config.email_otp_expiry
+    };
+    // Which column matched, for which user, and whether it is still fresh.
+    let mut found: Option<(String, &str, bool)> = None;
+    for col in columns {
+        let sent = match *col {
+            "confirmation_token" => "confirmation_sent_at",
+            "recovery_token" => "recovery_sent_at",
+            "phone_change_token" => "phone_change_sent_at",
+            _ => "email_change_sent_at",
+        };
+        let mut sql = format!(
+            "select id::text, coalesce({sent} + make_interval(secs => $2) > now(), false) \
+             from auth.users where {col} = $1 and {col} <> ''"
+        );
+        if let Some(addr) = &address {
+            let _ = addr;
+            sql.push_str(if is_phone {
+                if kind == "phone_change" {
+                    " and phone_change = $3"
+                } else {
+                    " and phone = $3"
+                }
+            } else if kind == "email_change" {
+                " and (lower(email) = $3 or lower(email_change) = $3)"
+            } else {
+                " and lower(email) = $3"
+            });
+        } else {
+            sql.push_str(" and $3::text is null");
+        }
+        let row = tx
+            .query_opt(&sql, &[&hash, &expiry.as_secs_f64(), &address])
+            .await?;
+        if let Some(row) = row {
+            found = Some((row.get(0), col, row.get(1)));
+            break;
+        }
+    }
+    let Some((user_id, column, fresh)) = found else {
+        return Err(ApiError::otp_expired());
+    };
+    if !fresh {
+        return Err(ApiError::otp_expired());
+    }
+    let method = match kind {
+        "signup" | "invite" | "email" | "sms" => "otp",
+        "magiclink" => "magiclink",
+        "recovery" => "recovery",
+        "email_change" => "email_change",
+        _ => "otp",
+    };
+    match column {
+        "confirmation_token" => {
+            if is_phone {
+                users::confirm_phone(tx, &user_id).await?;
+            } else {
+                users::confirm_email(tx, &user_id).await?;
+            }
+        }
+        "recovery_token" => {
+            tx.execute(
+                "update auth.users set recovery_token = '', updated_at = now() where id = $1::text::uuid",
+                &[&user_id],
+            )
+            .await?;
+            if is_phone {
+                users::confirm_phone(tx, &user_id).await?;
+            } else {
+                users::confirm_email(tx, &user_id).await?;
+            }
+        }
+        "phone_change_token" => apply_phone_change(tx, &user_id).await?,
+        _ => {
+            // Email change: with secure email change and a current address, both links are needed.
+            let status: i32 = tx
+                .query_one(
+                    "select coalesce(email_change_confirm_status, 0)::int4 from auth.users where id = $1::text::uuid",
+                    &[&user_id],
+                )
+                .await?
+                .get(0);
+            let needs_both = tx
+                .query_one(
+                    "select email_change_token_new <> '' and email_change_token_current <> '' \
+                     from auth.users where id = $1::text::uuid",
+                    &[&user_id],
+                )
+                .await?
+                .get::<_, bool>(0);
+            if state.config.secure_email_change && status == 0 && needs_both {
+                let sql = format!(
+                    "update auth.users set {column} = '', email_change_confirm_status = 1 \
+                     where id = $1::text::uuid"
+                );
+                tx.execute(&sql, &[&user_id]).await?;
+                return Ok(Verified::FirstEmailChangeConfirmation);
+            }
+            apply_email_change(tx, &user_id).await?;
+        }
+    }
+    if users::find_by_id(tx, &user_id)
+        .await?
+        .is_some_and(|u| u.banned)
+    {
+        return Err(ApiError::forbidden("user_banned", "User is banned"));
+    }
+    let session = if issue {
+        sessions::sign_in(state, tx, &user_id, method).await?
+    } else {
+        Value::Null
+    };
+    Ok(Verified::Session { user_id, session })
+}
+
+/// `POST /verify`: the session for an OTP or a token hash.
+pub(super) async fn verify_post(State(state): St, body: Bytes) -> ApiResult<Json<Value>> {
+    let p: VerifyParams = parse_body(&body)?;
+    match in_tx!(&state, |tx| verify(&state, tx, &p, None, true).await)? {
+        Verified::Session { session, .. } => Ok(Json(session)),
+        Verified::FirstEmailChangeConfirmation => Ok(Json(json!({
+            "msg": "Confirmation link accepted. Please proceed to confirm link sent to the other email",
+            "code": 200
+        }))),
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
+}
+
+/// `GET /verify?token=..&type=..&redirect_to=..`: the link in an email. Redirects to `redirect_to`
+/// with the session in the fragment (implicit flow), `?code=` (PKCE flow), or the error in the
+/// fragment.
+pub(super) async fn verify_get(
+    State(state): St,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let redirect = redirect_to(&state, query.get("redirect_to"));
+    let token = query.get("token").cloned().unwrap_or_default();
+    let kind = query.get("type").cloned().unwrap_or_default();
+    let (pkce, hash) = match token.strip_prefix(PKCE_PREFIX) {
+        Some(h) => (true, h.to_owned()),
+        None => (false, token.clone()),
+    };
+    let params = VerifyParams {
+        kind: kind.clone(),
+        ..VerifyParams::default()
+    };
+    let result = in_tx!(&state, |tx| {
+        let verified = verify(&state, tx, &params, Some(&hash), !pkce).await?;
+        match verified {
+            Verified::FirstEmailChangeConfirmation => Ok(None),
+            // No session here: the client exchanges the code for one (`grant_type=pkce`).
+            Verified::Session { user_id, .. } if pkce => {
+                let row = tx
+                    .query_opt(
+                        "update auth.flow_state set auth_code_issued_at = now(), updated_at = now() \
+                         where id = (select id from auth.flow_state where user_id = $1::text::uuid \
+                                     order by created_at desc limit 1) returning auth_code",
+                        &[&user_id],
+                    )
+                    .await?;
+                let code: String = row
+                    .ok_or_else(|| {
+                        ApiError::not_found(
+                            "flow_state_not_found",
+                            "invalid flow state, no valid flow state found",
+                        )
+                    })?
+                    .get(0);
+                Ok(Some(Err(code)))
+            }
+            Verified::Session { session, .. } => Ok(Some(Ok(session))),
+        }
+    });
+    let sep = |base: &str, c: char| if base.contains(c) { '&' } else { c };
+    match result {
+        Ok(Some(Ok(session))) => {
+            let fragment = format!(
+                "access_token={}&expires_at={}&expires_in={}&refresh_token={}&token_type=bearer&type={}",
+                enc(session["access_token"].as_str().unwrap_or_default()),
+                session["expires_at"],
+                session["expires_in"],
+                enc(session["refresh_token"].as_str().unwrap_or_default()),
+                enc(&kind)
+            );
+            see_other(&format!("{redirect}#{fragment}"))
+        }
+        Ok(Some(Err(code))) => see_other(&format!(
+            "{redirect}{}code={}",
+            sep(&redirect, '?'),
+            enc(&code)
+        )),
+        Ok(None) => {
+            let msg = "Confirmation link accepted. Please proceed to confirm link sent to the other email";
+            see_other(&format!("{redirect}#message={}", enc(msg)))
+        }
+        Err(e) => {
+            let (code, description) = match e.error_code() {
+                "otp_expired" => (
+                    "otp_expired",
+                    "Email link is invalid or has expired".to_owned(),
+                ),
+                other => (other, format!("{}", e.status())),
+            };
+            see_other(&format!(
+                "{redirect}#error=access_denied&error_code={code}&error_description={}",
+                enc(&description)
+            ))
+        }
+    }
+}
