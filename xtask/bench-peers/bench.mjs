@@ -3,8 +3,10 @@
 // usage: node bench.mjs <lookup|page|insert|concurrent> <ops>   (SUPABASE_URL, SUPABASE_KEY in the env)
 //
 // CPU is this process's (process.cpuUsage, user + system) during the timed part only; peak RSS is
-// process.resourceUsage().maxRSS (KiB) at the end. The workloads mirror the Rust ones in
-// xtask/src/bench/child.rs: same table, same rows, same requests. Inserts ask for the rows back
+// process.resourceUsage().maxRSS (KiB) at the end. Before the clock starts, one warm-up call per
+// worker (indices ops.., untimed) opens the connections, as in the Rust driver
+// (xtask/bench-client/src/lib.rs, `timed`). The workloads mirror the Rust ones in
+// xtask/bench-client/src/lib.rs: same table, same rows, same requests. Inserts ask for the rows back
 // (`.select()`), as supabase-py, postgrest-rs and this client do by default.
 import { createClient } from "@supabase/supabase-js";
 
@@ -48,7 +50,7 @@ if (workload === "lookup" || workload === "concurrent") {
     return check(await client.from("bench_rows").select("*").range(offset, offset + 999));
   };
 } else if (workload === "insert") {
-  const batches = Array.from({ length: ops }, (_, b) =>
+  const batches = Array.from({ length: ops + 1 }, (_, b) =>
     Array.from({ length: 1000 }, (_, j) => row(b * 1000 + j + 1)),
   );
   op = async (i) => check(await client.from("bench_insert").insert(batches[i]).select());
@@ -56,6 +58,7 @@ if (workload === "lookup" || workload === "concurrent") {
   throw new Error(`unknown workload ${workload}`);
 }
 
+await Promise.all(Array.from({ length: workers }, (_, k) => op(ops + k))); // the warm-up, untimed
 const latencies = [];
 let rows = 0;
 let next = 0;

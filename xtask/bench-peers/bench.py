@@ -3,8 +3,10 @@
 usage: bench.py <lookup|page|insert|concurrent> <ops>   (SUPABASE_URL, SUPABASE_KEY in the env)
 
 CPU is this process's (time.process_time) during the timed part only; peak RSS is
-resource.getrusage's ru_maxrss (KiB on Linux) at the end. The workloads mirror the Rust ones in
-xtask/src/bench/child.rs: same table, same rows, same requests.
+resource.getrusage's ru_maxrss (KiB on Linux) at the end. Before the clock starts, one warm-up
+call per worker (indices ops.., untimed) opens the connections, as in the Rust driver
+(xtask/bench-client/src/lib.rs, `timed`). The workloads mirror the Rust ones in
+xtask/bench-client/src/lib.rs: same table, same rows, same requests.
 """
 
 import asyncio
@@ -38,6 +40,7 @@ def percentile(samples, q):
 
 
 def timed_sync(ops, op):
+    op(ops)  # the warm-up call, untimed
     latencies, rows = [], 0
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for i in range(ops):
@@ -68,7 +71,7 @@ def main():
                 return len(client.table("bench_rows").select("*").range(offset, offset + 999).execute().data)
 
         elif workload == "insert":
-            batches = [[row(b * 1000 + j + 1) for j in range(1000)] for b in range(ops)]
+            batches = [[row(b * 1000 + j + 1) for j in range(1000)] for b in range(ops + 1)]
 
             def op(i):
                 return len(client.table("bench_insert").insert(batches[i]).execute().data)
@@ -98,14 +101,18 @@ async def concurrent(url, key, ops):
     latencies, rows = [], 0
     counter = iter(range(ops))
 
+    async def lookup(i):
+        return len((await client.table("bench_rows").select("*").eq("id", lookup_id(i)).execute()).data)
+
     async def worker():
         nonlocal rows
         for i in counter:
             t = time.perf_counter()
-            resp = await client.table("bench_rows").select("*").eq("id", lookup_id(i)).execute()
+            n = await lookup(i)
             latencies.append(time.perf_counter() - t)
-            rows += len(resp.data)
+            rows += n
 
+    await asyncio.gather(*(lookup(ops + k) for k in range(8)))  # the warm-up calls, untimed
     cpu0, wall0 = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(8)))
     return rows, time.process_time() - cpu0, time.perf_counter() - wall0, latencies

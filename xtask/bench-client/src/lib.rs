@@ -129,15 +129,16 @@ where
     })
 }
 
-/// Runs `workload` `ops` times with `c`.
+/// Runs `workload` `ops` times with `c` (after the warm-up calls of [`timed`]).
 pub async fn run<C: Workloads>(c: &C, workload: &str, ops: usize) -> Result<Value, String> {
     match workload {
         "lookup" => timed(ops, 1, |i| c.lookup(lookup_id(i))).await,
         "concurrent" => timed(ops, 8, |i| c.lookup(lookup_id(i))).await,
         "page" => timed(ops, 1, |i| c.page((i % 4) as u64 * 1000)).await,
         "insert" => {
-            // The rows are built before the clock starts, as native values of each client.
-            let batches: Vec<std::cell::Cell<Option<C::Batch>>> = (0..ops as i64)
+            // The rows are built before the clock starts, as native values of each client: one
+            // batch per call, the warm-up's included (ids past the timed batches').
+            let batches: Vec<std::cell::Cell<Option<C::Batch>>> = (0..(ops + 1) as i64)
                 .map(|b| std::cell::Cell::new(Some(c.batch((b * 1000 + 1)..=(b * 1000 + 1000)))))
                 .collect();
             timed(ops, 1, |i| {
@@ -150,13 +151,19 @@ pub async fn run<C: Workloads>(c: &C, workload: &str, ops: usize) -> Result<Valu
     }
 }
 
-/// Times `ops` sequential calls of `op` (each returning the rows it read), or `ops` calls spread
-/// over `workers` concurrent tasks on this one thread.
+/// Times `ops` calls of `op` (indices `0..ops`), sequential or spread over `workers`
+/// concurrent tasks on this one thread.
+///
+/// First, untimed, `workers` warm-up calls run at once (indices `ops..ops + workers`): they
+/// open the connections and grow the buffers a client's first requests need, so the figures
+/// are per request in the steady state. Every client of the bench, the peers included, warms up
+/// the same way.
 pub async fn timed<F, Fut>(ops: usize, workers: usize, op: F) -> Result<Value, String>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = Result<usize, String>>,
 {
+    futures_util::future::try_join_all((ops..ops + workers).map(&op)).await?;
     let next = std::cell::Cell::new(0);
     let latencies = std::cell::RefCell::new(Vec::with_capacity(ops));
     let rows = std::cell::Cell::new(0);

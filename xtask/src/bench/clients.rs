@@ -12,7 +12,7 @@ use super::peers::{self, Peer};
 use super::{Bench, mib, verdict, write_json};
 use bench_client::measure::median;
 
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 /// Clients in the order they run within a round; the first is the floor.
 const CLIENTS: [&str; 6] = [
