@@ -138,10 +138,11 @@ pub async fn run<C: Workloads>(c: &C, workload: &str, ops: usize) -> Result<Valu
         "insert" => {
             // The rows are built before the clock starts, as native values of each client: one
             // batch per call, the warm-up's included (ids past the timed batches').
-            let batches: Vec<std::cell::Cell<Option<C::Batch>>> = (0..(ops + 1) as i64)
+            let workers = 1;
+            let batches: Vec<std::cell::Cell<Option<C::Batch>>> = (0..(ops + workers) as i64)
                 .map(|b| std::cell::Cell::new(Some(c.batch((b * 1000 + 1)..=(b * 1000 + 1000)))))
                 .collect();
-            timed(ops, 1, |i| {
+            timed(ops, workers, |i| {
                 let batch = batches[i].take();
                 async move { c.insert(batch.ok_or("batch used twice")?).await }
             })
