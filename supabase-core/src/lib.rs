@@ -92,6 +92,7 @@ pub use supabase_macros::{Select, Table};
 /// What generated code names. Not public API: no stability guarantees.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::typed::rows;
     pub use serde;
 }
 

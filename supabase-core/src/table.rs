@@ -13,6 +13,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// A table or view whose rows decode into `Self`.
+///
+/// Pages of rows (`Vec<Self>` from a typed read or write) are decoded by
+/// [`decode_rows`](Table::decode_rows), which `#[derive(Table)]` generates: it reads each
+/// column into its field with the field type's `Deserialize` (or a direct reader giving the
+/// same value, for integers, `f64`, `bool`, `String`, `Option` and `Vec` of those), exactly as
+/// serde's derive would. It is not generated when serde would decode differently: a
+/// `#[serde(...)]` key such as `with`, `deserialize_with`, `skip`, `from` or `transparent`, or
+/// a `#[supabase(skip)]` field. A struct whose `Deserialize` is written by hand must say so
+/// with `#[supabase(custom_deserialize)]`, so that every row goes through it.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a table",
     label = "not a `#[derive(Table)]` struct",
@@ -29,6 +38,20 @@ pub trait Table: DeserializeOwned + Send + 'static {
     const SELECT: &'static str;
     /// Wire names of the primary key columns.
     const PRIMARY_KEY: &'static [&'static str];
+
+    /// Decodes a page of rows as PostgREST writes them for [`SELECT`](Self::SELECT): a JSON
+    /// array of objects with exactly the [`COLUMNS`](Self::COLUMNS) as keys, in that order.
+    /// `rows` is the number of rows if known, to size the vector once.
+    ///
+    /// `None` when the text is not in that shape or holds a value this decoder does not read
+    /// exactly as serde_json would; the caller then decodes the body with serde_json, so the
+    /// rows are the same either way. `#[derive(Table)]` generates a decoder that reads each
+    /// column straight into its field (no serde visitor walk over keys); the default always
+    /// gives `None`. Typed reads and writes returning `Vec<Self>` call it.
+    fn decode_rows(json: &str, rows: Option<usize>) -> Option<Vec<Self>> {
+        let _ = (json, rows);
+        None
+    }
 }
 
 /// A table that accepts inserts, updates and deletes: not a view nor a `read_only` table.

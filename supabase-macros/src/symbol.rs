@@ -7,6 +7,7 @@ pub(crate) const TABLE: &str = "table";
 pub(crate) const SCHEMA: &str = "schema";
 pub(crate) const READ_ONLY: &str = "read_only";
 pub(crate) const CRATE: &str = "crate";
+pub(crate) const CUSTOM_DESERIALIZE: &str = "custom_deserialize";
 
 pub(crate) const RENAME: &str = "rename";
 pub(crate) const PRIMARY_KEY: &str = "primary_key";
@@ -27,9 +28,31 @@ pub(crate) const CONTAINER_KEYS: &[&str] = &[
     SCHEMA,
     READ_ONLY,
     CRATE,
+    CUSTOM_DESERIALIZE,
     BELONGS_TO,
     HAS_ONE,
     HAS_MANY,
     MANY_TO_MANY,
 ];
 pub(crate) const FIELD_KEYS: &[&str] = &[RENAME, PRIMARY_KEY, DEFAULT, GENERATED, SKIP];
+
+/// The `#[serde(...)]` keys on a table struct that leave how serde's derive decodes a row's
+/// keys and values as it is: the derive's own row decoder gives the same rows with them.
+pub(crate) const SERDE_DECODING_CONTAINER_KEYS: &[&str] = &[
+    "rename",
+    "deny_unknown_fields",
+    "default",
+    "crate",
+    "expecting",
+    "into",
+];
+/// The same, for `#[serde(...)]` keys on a field (`default` only matters for an absent key,
+/// which the derive's decoder leaves to serde).
+pub(crate) const SERDE_DECODING_FIELD_KEYS: &[&str] = &[
+    "rename",
+    "alias",
+    "default",
+    "skip_serializing",
+    "skip_serializing_if",
+    "serialize_with",
+];

@@ -209,3 +209,58 @@ fn select_counts_and_named_relations() {
         crate::select::derive,
     );
 }
+
+/// Whether the derive generates `Table::decode_rows` for `input`.
+fn has_row_decoder(input: TokenStream) -> bool {
+    table::derive(input).to_string().contains("fn decode_rows")
+}
+
+#[test]
+fn the_row_decoder_is_generated_only_where_it_decodes_as_serde_does() {
+    // Keys that leave serde's decoding of a present key as it is.
+    assert!(has_row_decoder(quote! {
+        #[derive(Table, Deserialize)]
+        #[supabase(table = "t")]
+        #[serde(deny_unknown_fields, default)]
+        struct T {
+            #[serde(rename = "b", alias = "c", default, skip_serializing_if = "Option::is_none")]
+            a: Option<i64>,
+        }
+    }));
+    // Keys that change it, a skipped field, a hand-written `Deserialize`, and a column name
+    // JSON would escape: serde decodes every row.
+    for input in [
+        quote! {
+            #[supabase(table = "t")]
+            #[serde(from = "Other")]
+            struct T { a: i64 }
+        },
+        quote! {
+            #[supabase(table = "t")]
+            struct T { #[serde(deserialize_with = "f")] a: i64 }
+        },
+        quote! {
+            #[supabase(table = "t")]
+            struct T { #[serde(with = "m")] a: i64 }
+        },
+        quote! {
+            #[supabase(table = "t")]
+            struct T { #[serde(skip_deserializing)] a: i64 }
+        },
+        quote! {
+            #[supabase(table = "t")]
+            struct T { a: i64, #[serde(skip)] #[supabase(skip)] b: u8 }
+        },
+        quote! {
+            #[supabase(table = "t", custom_deserialize)]
+            struct T { a: i64 }
+        },
+        quote! {
+            #[supabase(table = "t")]
+            struct T { #[serde(rename = "say \"hi\"")] a: i64 }
+        },
+    ] {
+        let text = input.to_string();
+        assert!(!has_row_decoder(input), "{text}");
+    }
+}

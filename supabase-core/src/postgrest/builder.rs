@@ -42,8 +42,17 @@ use crate::http::HttpRequest;
 pub struct Builder<T = serde_json::Value, M = Async> {
     pub(crate) client: Client,
     pub(crate) state: QueryState,
+    /// A faster decoder of a JSON array into `T` than serde's, when one is known: set by the
+    /// typed layer for `Vec<Row>` of a `#[derive(Table)]` row ([`Table::decode_rows`]).
+    ///
+    /// [`Table::decode_rows`]: crate::table::Table::decode_rows
+    pub(crate) rows_decoder: Option<RowsDecoder<T>>,
     _out: PhantomData<fn() -> (T, M)>,
 }
+
+/// Decodes a JSON array (the text, and its number of rows if known) into `T`, or gives `None`
+/// for serde_json to decode it instead.
+pub(crate) type RowsDecoder<T> = fn(&str, Option<usize>) -> Option<T>;
 
 /// Marks a [`Builder`] that runs when awaited.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +76,7 @@ impl<M> Builder<serde_json::Value, M> {
         Builder {
             client,
             state,
+            rows_decoder: None,
             _out: PhantomData,
         }
     }
@@ -104,6 +114,7 @@ impl<T, M> Builder<T, M> {
         Builder {
             client: self.client,
             state: self.state,
+            rows_decoder: None,
             _out: PhantomData,
         }
     }
@@ -130,7 +141,7 @@ impl<T: DeserializeOwned, M> Builder<T, M> {
             .transport
             .send_rendered(request, || self.state.render(&self.client))
             .await?;
-        decode(raw, self.state.cardinality)
+        decode(raw, self.state.cardinality, self.rows_decoder)
     }
 }
 

@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::de::value::StrDeserializer;
 use serde_json::value::RawValue;
 
+use super::builder::RowsDecoder;
 use super::request::Cardinality;
 use super::rows_hint::{RowsHint, rows_in_range};
 use super::simd::{self, SIMD_SIZES};
@@ -32,9 +33,12 @@ impl<T> Response<T> {
     }
 }
 
+/// `rows_decoder` is tried first on a JSON array of rows (it gives `None` for serde_json to
+/// decode the body instead).
 pub(crate) fn decode<T: DeserializeOwned>(
     raw: RawResponse,
     cardinality: Cardinality,
+    rows_decoder: Option<RowsDecoder<T>>,
 ) -> Result<Response<T>> {
     let status = raw.status;
     if !status.is_success() {
@@ -58,7 +62,11 @@ pub(crate) fn decode<T: DeserializeOwned>(
         decode_maybe_one(status, body)?
     } else {
         let rows = content_range.and_then(rows_in_range);
-        decode_json(status, body, rows)?
+        let fast = rows_decoder.and_then(|decoder| decoder(std::str::from_utf8(body).ok()?, rows));
+        match fast {
+            Some(data) => data,
+            None => decode_json(status, body, rows)?,
+        }
     };
     Ok(Response {
         data,
@@ -213,6 +221,7 @@ mod tests {
         let err = decode::<Vec<Planet>>(
             raw(200, "application/json", r#"[{"name":"a"},{"name":3}]"#),
             Cardinality::Many,
+            None,
         )
         .unwrap_err();
         match err {
@@ -224,9 +233,12 @@ mod tests {
     #[test]
     fn truncated_and_non_json_bodies_are_decode_errors() {
         for body in [r#"[{"name":"a"#, "<html>", "[] trailing"] {
-            let err =
-                decode::<serde_json::Value>(raw(200, "application/json", body), Cardinality::Many)
-                    .unwrap_err();
+            let err = decode::<serde_json::Value>(
+                raw(200, "application/json", body),
+                Cardinality::Many,
+                None,
+            )
+            .unwrap_err();
             assert!(matches!(err, Error::Decode { .. }), "{body}: {err:?}");
         }
     }
@@ -239,7 +251,7 @@ mod tests {
                 "application/json",
                 r#"{"code":"42P01","message":"relation \"public.nope\" does not exist","details":null,"hint":null}"#,
             ),
-            Cardinality::Many,
+            Cardinality::Many, None,
         )
         .unwrap_err();
         match err {
@@ -252,6 +264,7 @@ mod tests {
         let err = decode::<serde_json::Value>(
             raw(502, "text/html", "<h1>Bad gateway</h1>"),
             Cardinality::Many,
+            None,
         )
         .unwrap_err();
         assert!(
@@ -273,7 +286,12 @@ mod tests {
 
     #[test]
     fn count_and_text() {
-        let r = decode::<String>(raw(200, "text/csv", "id,name\n1,a"), Cardinality::Many).unwrap();
+        let r = decode::<String>(
+            raw(200, "text/csv", "id,name\n1,a"),
+            Cardinality::Many,
+            None,
+        )
+        .unwrap();
         assert_eq!(r.data, "id,name\n1,a");
         assert_eq!(r.count, Some(42));
         assert_eq!(count_from_content_range("*/0"), Some(0));
@@ -285,18 +303,21 @@ mod tests {
         let none = decode::<Option<serde_json::Value>>(
             raw(200, "application/json", "[]"),
             Cardinality::MaybeOne,
+            None,
         )
         .unwrap();
         assert_eq!(none.data, None);
         let one = decode::<Option<serde_json::Value>>(
             raw(200, "application/json", r#"[{"a":1}]"#),
             Cardinality::MaybeOne,
+            None,
         )
         .unwrap();
         assert_eq!(one.data, Some(serde_json::json!({"a":1})));
         let err = decode::<Option<serde_json::Value>>(
             raw(200, "application/json", "[1,2]"),
             Cardinality::MaybeOne,
+            None,
         )
         .unwrap_err();
         assert!(matches!(err, Error::Postgrest(ref e) if e.code.as_deref() == Some("PGRST116")));

@@ -4,6 +4,9 @@
 
 mod filter;
 mod query;
+/// Used by the code `#[derive(Table)]` generates (through `__private`); not public API.
+#[doc(hidden)]
+pub mod rows;
 
 pub use filter::{ColumnExt, Filter, OrderBy};
 pub use query::{Query, TypedTable};

@@ -150,8 +150,10 @@ impl<T, Out, M> std::fmt::Debug for Query<T, Out, M> {
 
 impl<T: Table, M> Query<T, Vec<T>, M> {
     fn new(inner: Builder<serde_json::Value, M>) -> Self {
+        let mut inner: Builder<Vec<T>, M> = inner.returns();
+        inner.rows_decoder = Some(T::decode_rows);
         Query {
-            inner: inner.returns(),
+            inner,
             _table: PhantomData,
         }
     }

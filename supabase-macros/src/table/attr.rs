@@ -144,8 +144,11 @@ pub(crate) struct ContainerAttrs {
     pub(crate) schema: Once<LitStr>,
     pub(crate) read_only: Once<()>,
     pub(crate) krate: Once<syn::Path>,
+    pub(crate) custom_deserialize: Once<()>,
     pub(crate) relations: Vec<RelationAttr>,
     pub(crate) serde_rename_all: Option<proc_macro2::Span>,
+    /// A `#[serde(...)]` key that changes how serde decodes rows (`from`, `transparent`, …).
+    pub(crate) serde_custom_decoding: bool,
     /// `table` appeared, even if its value was malformed (then no "missing table" error).
     pub(crate) table_mentioned: bool,
 }
@@ -161,6 +164,8 @@ pub(crate) struct FieldAttrs {
     /// `#[serde(skip)]`, `skip_deserializing` or `default`: the field may be absent from rows.
     pub(crate) serde_may_be_absent: bool,
     pub(crate) serde_flatten: Option<proc_macro2::Span>,
+    /// A `#[serde(...)]` key that changes how serde decodes the field (`with`, `skip`, …).
+    pub(crate) serde_custom_decoding: bool,
 }
 
 pub(crate) fn unknown(path: &syn::Path, valid: &[&str], errors: &mut Errors) {
@@ -246,8 +251,10 @@ impl ContainerAttrs {
             schema: Once::new(SCHEMA),
             read_only: Once::new(READ_ONLY),
             krate: Once::new(CRATE),
+            custom_deserialize: Once::new(CUSTOM_DESERIALIZE),
             relations: Vec::new(),
             serde_rename_all: None,
+            serde_custom_decoding: false,
             table_mentioned: false,
         };
         for_each_supabase(attrs, errors, |meta, errors| {
@@ -264,6 +271,10 @@ impl ContainerAttrs {
             } else if meta.path.is_ident(READ_ONLY) {
                 if flag(meta, READ_ONLY, errors) {
                     out.read_only.set(span, (), errors);
+                }
+            } else if meta.path.is_ident(CUSTOM_DESERIALIZE) {
+                if flag(meta, CUSTOM_DESERIALIZE, errors) {
+                    out.custom_deserialize.set(span, (), errors);
                 }
             } else if meta.path.is_ident(CRATE) {
                 if let Some(v) = string_value(meta, CRATE, errors) {
@@ -297,6 +308,8 @@ impl ContainerAttrs {
             let _ = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("rename_all") || meta.path.is_ident("rename_all_fields") {
                     out.serde_rename_all = Some(meta.path.span());
+                } else if !is_one_of(&meta.path, SERDE_DECODING_CONTAINER_KEYS) {
+                    out.serde_custom_decoding = true;
                 }
                 skip_value(&meta);
                 Ok(())
@@ -304,6 +317,10 @@ impl ContainerAttrs {
         }
         out
     }
+}
+
+fn is_one_of(path: &syn::Path, keys: &[&str]) -> bool {
+    keys.iter().any(|key| path.is_ident(key))
 }
 
 /// Skips whatever follows a serde key we do not read.
@@ -329,6 +346,7 @@ impl FieldAttrs {
             serde_rename: None,
             serde_may_be_absent: false,
             serde_flatten: None,
+            serde_custom_decoding: false,
         };
         for_each_supabase(attrs, errors, |meta, errors| {
             let span = meta.path.span();
@@ -358,6 +376,9 @@ impl FieldAttrs {
         });
         for attr in attrs.iter().filter(|a| a.path().is_ident(SERDE)) {
             let _ = attr.parse_nested_meta(|meta| {
+                if !is_one_of(&meta.path, SERDE_DECODING_FIELD_KEYS) {
+                    out.serde_custom_decoding = true;
+                }
                 if meta.path.is_ident("rename") {
                     if meta.input.peek(syn::Token![=]) {
                         if let Ok(lit) = meta.value().and_then(|v| v.parse::<LitStr>()) {

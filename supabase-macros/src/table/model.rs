@@ -15,6 +15,10 @@ pub(crate) struct TableModel {
     pub(crate) krate: syn::Path,
     pub(crate) columns: Vec<ColumnModel>,
     pub(crate) relations: Vec<super::attr::RelationAttr>,
+    /// Whether to generate `Table::decode_rows`: only when it decodes rows exactly as the
+    /// struct's `Deserialize` does (serde's derive, with no key that changes decoding, and every
+    /// field a column whose name appears unescaped in JSON).
+    pub(crate) row_decoder: bool,
 }
 
 pub(crate) struct ColumnModel {
@@ -131,9 +135,11 @@ impl TableModel {
             .map_or_else(|| "public".to_owned(), LitStr::value);
 
         let mut columns = Vec::new();
+        let mut row_decoder = !attrs.custom_deserialize.is_set() && !attrs.serde_custom_decoding;
         for field in fields.into_iter().flatten() {
             let ident = field.ident.clone().expect("named field");
             let fa = FieldAttrs::parse(&field.attrs, &mut errors);
+            row_decoder &= !fa.serde_custom_decoding && !fa.skip.is_set();
             if let Some(span) = fa.serde_flatten {
                 errors.push(syn::Error::new(span, "`#[serde(flatten)]` fields are not columns; flatten is not supported on a table"));
                 // Kept out of the model, so the expansion adds no errors of its own about it.
@@ -240,6 +246,10 @@ impl TableModel {
             .cloned()
             .unwrap_or_else(|| syn::parse_quote!(::supabase_core));
         // A generic struct has no single table to describe: nothing sensible to expand.
+        row_decoder &= columns.iter().all(|c| {
+            !c.wire
+                .contains(|c: char| c == '"' || c == '\\' || c.is_control())
+        });
         let model = (fields.is_some() && input.generics.params.is_empty()).then(|| TableModel {
             ident: input.ident.clone(),
             vis: input.vis.clone(),
@@ -249,6 +259,7 @@ impl TableModel {
             krate,
             columns,
             relations,
+            row_decoder,
         });
         (model, errors)
     }

@@ -181,6 +181,21 @@ pub mod public {
         pub display_name: Option<String>,
         pub address: Option<serde_json::Value>,
     }
+    /// Table `public.wire_values`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "wire_values", schema = "public")]
+    pub struct WireValues {
+        #[supabase(primary_key)]
+        pub id: i64,
+        pub label: Option<String>,
+        pub ratio: Option<f64>,
+        pub small: Option<i16>,
+        pub amount: Option<f64>,
+        pub flags: Option<Vec<bool>>,
+        pub doc: Option<serde_json::Value>,
+        pub stamp: Option<chrono::DateTime<chrono::Utc>>,
+        pub key: Option<String>,
+    }
     /// Arguments of `public.add_one_each` (`rpc("add_one_each")`), a volatile function: called with POST.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct AddOneEach {

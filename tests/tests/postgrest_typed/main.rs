@@ -2,6 +2,7 @@
 //! filters and writes, against the real PostgREST.
 
 mod booleans;
+mod decode;
 mod rpc;
 mod select;
 mod stream;
