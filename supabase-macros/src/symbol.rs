@@ -47,10 +47,10 @@ pub(crate) const SERDE_DECODING_CONTAINER_KEYS: &[&str] = &[
     "into",
 ];
 /// The same, for `#[serde(...)]` keys on a field (`default` only matters for an absent key,
-/// which the derive's decoder leaves to serde).
+/// which the derive's decoder leaves to serde). Not `alias`: serde matches a key to the first
+/// field that has it as a name or an alias, so an alias can take another column's key.
 pub(crate) const SERDE_DECODING_FIELD_KEYS: &[&str] = &[
     "rename",
-    "alias",
     "default",
     "skip_serializing",
     "skip_serializing_if",

@@ -223,7 +223,7 @@ fn the_row_decoder_is_generated_only_where_it_decodes_as_serde_does() {
         #[supabase(table = "t")]
         #[serde(deny_unknown_fields, default)]
         struct T {
-            #[serde(rename = "b", alias = "c", default, skip_serializing_if = "Option::is_none")]
+            #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
             a: Option<i64>,
         }
     }));
@@ -255,6 +255,11 @@ fn the_row_decoder_is_generated_only_where_it_decodes_as_serde_does() {
             #[supabase(table = "t", custom_deserialize)]
             struct T { a: i64 }
         },
+        // serde gives a key to the first field naming it, alias or not.
+        quote! {
+            #[supabase(table = "t")]
+            struct T { #[serde(alias = "b")] a: i64, b: i64 }
+        },
         quote! {
             #[supabase(table = "t")]
             struct T { #[serde(rename = "say \"hi\"")] a: i64 }
@@ -263,4 +268,14 @@ fn the_row_decoder_is_generated_only_where_it_decodes_as_serde_does() {
         let text = input.to_string();
         assert!(!has_row_decoder(input), "{text}");
     }
+}
+
+#[test]
+fn two_fields_reading_one_column_are_an_error() {
+    let out = table::derive(quote! {
+        #[supabase(table = "t")]
+        struct T { #[serde(rename = "b")] a: i64, b: i64 }
+    })
+    .to_string();
+    assert!(out.contains("a second field reads the column `b`"), "{out}");
 }

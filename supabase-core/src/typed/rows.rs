@@ -43,8 +43,10 @@ pub fn rows<'a, T>(
 ) -> Option<Vec<T>> {
     let mut reader = Reader { text: json, pos: 0 };
     reader.eat(b'[')?;
-    // A row takes at least `{}`: a wrong count cannot make a large allocation.
-    let mut out = Vec::with_capacity(rows.unwrap_or(0).min(json.len() / 2));
+    // A row takes at least `{}`, and the count only sizes the first 1 MiB: a wrong count
+    // cannot make a large allocation (as `RowsHint` on the serde path).
+    let most = (1 << 20) / std::mem::size_of::<T>().max(1);
+    let mut out = Vec::with_capacity(rows.unwrap_or(0).min(json.len() / 2).min(most));
     reader.skip_whitespace();
     if reader.peek() == Some(b']') {
         reader.pos += 1;
@@ -153,12 +155,24 @@ impl<'a> Reader<'a> {
     }
 
     /// The next value, decoded by `T`'s `Deserialize` with serde_json.
+    ///
+    /// A fresh deserializer allows 128 levels of nesting, where serde_json decoding the whole
+    /// page allows a field's value 125 (the page's array and the row's object take two, and
+    /// the limit is reached at the 128th): a value with more opening brackets than that, in
+    /// strings or not, is left to serde_json.
     fn serde<T: DeserializeOwned>(&mut self) -> Option<T> {
+        const FIELD_DEPTH: usize = 125;
         self.skip_whitespace();
-        let mut values =
-            serde_json::Deserializer::from_str(&self.text[self.pos..]).into_iter::<T>();
+        let rest = &self.text[self.pos..];
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
         let value = values.next()?.ok()?;
-        self.pos += values.byte_offset();
+        let text = &rest.as_bytes()[..values.byte_offset()];
+        if text.len() > FIELD_DEPTH
+            && text.iter().filter(|&&b| b == b'[' || b == b'{').count() > FIELD_DEPTH
+        {
+            return None;
+        }
+        self.pos += text.len();
         Some(value)
     }
 
@@ -752,9 +766,42 @@ mod tests {
     }
 
     #[test]
+    fn a_value_nested_deeper_than_the_page_allows_is_left_to_serde_json() {
+        use crate::table::Table;
+
+        #[derive(crate::Table, serde::Deserialize, Debug, PartialEq)]
+        #[supabase(table = "nested")]
+        struct Nested {
+            id: i64,
+            extra: Value,
+        }
+        let page = |depth: usize| {
+            format!(
+                r#"[{{"id":1,"extra":{}{}}}]"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        for depth in [1, 100, 125, 126, 127, 200] {
+            let whole = serde_json::from_str::<Vec<Nested>>(&page(depth)).ok();
+            assert_eq!(
+                Nested::decode_rows(&page(depth), None),
+                whole,
+                "depth {depth}"
+            );
+        }
+        assert!(Nested::decode_rows(&page(125), None).is_some());
+    }
+
+    #[test]
     fn a_wrong_row_count_does_not_allocate_for_it() {
-        let rows = rows("[]", Some(usize::MAX), |_| Some(0u8)).expect("decoded");
-        assert!(rows.capacity() <= 1);
+        let empty = rows("[]", Some(usize::MAX), |_| Some(0u8)).expect("decoded");
+        assert!(empty.capacity() <= 1);
+        // Room for 2 million rows by the text's length, but rows of 512 bytes: 1 MiB's worth.
+        let spaced = format!("[0{}]", " ".repeat(4_000_000));
+        let big = rows(&spaced, Some(usize::MAX), |r| Some([u64::read(r)?; 64])).expect("decoded");
+        assert_eq!(big.len(), 1);
+        assert_eq!(big.capacity(), 2048);
     }
 
     proptest! {

@@ -205,6 +205,17 @@ impl TableModel {
                 generated: fa.generated.is_set(),
             });
         }
+        for (i, column) in columns.iter().enumerate() {
+            if columns[..i].iter().any(|c| c.wire == column.wire) {
+                errors.spanned(
+                    &column.ident,
+                    format!(
+                        "a second field reads the column `{}`: help: give each field its own column with `#[serde(rename = \"...\")]`",
+                        column.wire
+                    ),
+                );
+            }
+        }
         if fields.is_some() && columns.is_empty() {
             errors.spanned(&input.ident, "a table needs at least one column");
         }
