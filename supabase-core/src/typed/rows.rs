@@ -47,31 +47,40 @@ pub fn rows<'a, T>(
     // cannot make a large allocation (as `RowsHint` on the serde path).
     let most = (1 << 20) / std::mem::size_of::<T>().max(1);
     let mut out = Vec::with_capacity(rows.unwrap_or(0).min(json.len() / 2).min(most));
-    reader.skip_whitespace();
-    if reader.peek() == Some(b']') {
-        reader.pos += 1;
-    } else {
-        loop {
-            // Postgres's `json_agg` puts `\n ` between rows: skipped here, the row's keys are
-            // then matched in one comparison each.
-            reader.skip_whitespace();
-            out.push(row(&mut reader)?);
-            reader.skip_whitespace();
-            match reader.peek()? {
-                b',' => reader.pos += 1,
-                b']' => {
-                    reader.pos += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-    }
+    reader.array_items(&mut out, &mut row)?;
     reader.skip_whitespace();
     (reader.pos == json.len()).then_some(out)
 }
 
 impl<'a> Reader<'a> {
+    /// The items of an array whose `[` was read, each by `item`, into `out`; then its `]`.
+    fn array_items<T>(
+        &mut self,
+        out: &mut Vec<T>,
+        item: &mut impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<()> {
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            // Postgres's `json_agg` puts `\n ` between rows: skipped here, so a row's keys are
+            // then matched in one comparison each.
+            self.skip_whitespace();
+            out.push(item(self)?);
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
     #[inline]
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
@@ -476,23 +485,8 @@ impl<T: ReadValue> ReadValue for Vec<T> {
     fn read(reader: &mut Reader<'_>) -> Option<Self> {
         reader.eat(b'[')?;
         let mut out = Vec::new();
-        reader.skip_whitespace();
-        if reader.peek() == Some(b']') {
-            reader.pos += 1;
-            return Some(out);
-        }
-        loop {
-            out.push(T::read(reader)?);
-            reader.skip_whitespace();
-            match reader.peek()? {
-                b',' => reader.pos += 1,
-                b']' => {
-                    reader.pos += 1;
-                    return Some(out);
-                }
-                _ => return None,
-            }
-        }
+        reader.array_items(&mut out, &mut T::read)?;
+        Some(out)
     }
 }
 
