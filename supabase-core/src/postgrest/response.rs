@@ -251,7 +251,8 @@ mod tests {
                 "application/json",
                 r#"{"code":"42P01","message":"relation \"public.nope\" does not exist","details":null,"hint":null}"#,
             ),
-            Cardinality::Many, None,
+            Cardinality::Many,
+            None,
         )
         .unwrap_err();
         match err {

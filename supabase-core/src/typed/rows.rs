@@ -127,11 +127,10 @@ impl<'a> Reader<'a> {
         // PostgREST writes `,"name":` with no whitespace: one comparison.
         let rest = &self.bytes()[self.pos..];
         let n = name.len();
+        // One length check up front, so the ones below compile away.
         if rest.len() > n + 3
             && rest[0] == open
-            && rest[1] == b'"'
-            && &rest[2..n + 2] == name.as_bytes()
-            && rest[n + 2] == b'"'
+            && starts_with_quoted(&rest[1..], name)
             && rest[n + 3] == b':'
         {
             self.pos += n + 4;
@@ -144,16 +143,10 @@ impl<'a> Reader<'a> {
     fn spaced_key(&mut self, open: u8, name: &str) -> Option<()> {
         self.eat(open)?;
         self.skip_whitespace();
-        let rest = &self.bytes()[self.pos..];
-        let end = name.len() + 1;
-        let matches = rest.len() > end
-            && rest[0] == b'"'
-            && rest[end] == b'"'
-            && &rest[1..end] == name.as_bytes();
-        if !matches {
+        if !starts_with_quoted(&self.bytes()[self.pos..], name) {
             return None;
         }
-        self.pos += end + 1;
+        self.pos += name.len() + 2;
         self.eat(b':')
     }
 
@@ -381,6 +374,13 @@ fn exact_decimal(significand: u64, digits: usize, scale: i64) -> Option<f64> {
     } else {
         significand / power
     })
+}
+
+/// Whether `bytes` starts with `name` between quotes.
+#[inline]
+fn starts_with_quoted(bytes: &[u8], name: &str) -> bool {
+    let end = name.len() + 1;
+    bytes.len() > end && bytes[0] == b'"' && bytes[end] == b'"' && &bytes[1..end] == name.as_bytes()
 }
 
 /// The high bit of each byte of `word` that is `"`, `\` or below 0x20 is set, and no bit of a

@@ -256,11 +256,11 @@ impl TableModel {
             .get()
             .cloned()
             .unwrap_or_else(|| syn::parse_quote!(::supabase_core));
-        // A generic struct has no single table to describe: nothing sensible to expand.
         row_decoder &= columns.iter().all(|c| {
             !c.wire
                 .contains(|c: char| c == '"' || c == '\\' || c.is_control())
         });
+        // A generic struct has no single table to describe: nothing sensible to expand.
         let model = (fields.is_some() && input.generics.params.is_empty()).then(|| TableModel {
             ident: input.ident.clone(),
             vis: input.vis.clone(),
