@@ -1,7 +1,8 @@
 //! Workload `clients`: every client × every workload, one process per measurement, in
-//! interleaved rounds (round 1: lookup A B C …, page A B C …, …; round 2: the same), so a noisy
-//! neighbour hurts all clients alike; the table shows medians over the rounds and each client's
-//! client-CPU ratio to the floor (plain reqwest + serde_json into the same structs).
+//! interleaved rounds (round 1: lookup A B C …, page A B C …, …; round 2: B C … A, and so on), so
+//! a noisy neighbour hurts all clients alike and no client always runs first or last: over the
+//! rounds each takes every place in the order once. The table shows medians over the rounds and
+//! each client's client-CPU ratio to the floor (plain reqwest + serde_json into the same structs).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,9 +13,11 @@ use super::peers::{self, Peer};
 use super::{Bench, mib, verdict, write_json};
 use bench_client::measure::median;
 
-const ROUNDS: usize = 5;
+/// One round per client: with the order rotated each round, each client runs once in each place.
+const ROUNDS: usize = CLIENTS.len();
 
-/// Clients in the order they run within a round; the first is the floor.
+/// Clients in the order they run within the first round (later rounds rotate it); the first is
+/// the floor.
 const CLIENTS: [&str; 6] = [
     "floor",
     "untyped",
@@ -107,7 +110,8 @@ pub(crate) async fn run(bench: &Bench) -> Result<(), String> {
     for round in 1..=ROUNDS {
         for w in &WORKLOADS {
             let mut line = format!("  round {round}/{ROUNDS} {:<10}", w.name);
-            for client in CLIENTS {
+            for place in 0..CLIENTS.len() {
+                let client = CLIENTS[(place + round - 1) % CLIENTS.len()];
                 if missing.contains_key(client) || failed.contains_key(&(w.name, client)) {
                     continue;
                 }
