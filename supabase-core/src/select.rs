@@ -33,6 +33,24 @@ pub trait Select: DeserializeOwned + Send + 'static {
         Self::write_select(&mut out);
         out
     }
+
+    /// Decodes a page of rows as PostgREST writes them for [`select`](Self::select), as
+    /// [`Table::decode_rows`] does for a table (and is, through the impl for every table):
+    /// `None` when the text is not in the shape the decoder expects or
+    /// holds a value it does not read exactly as serde_json would, and the caller then decodes
+    /// the page with serde_json. The default always gives `None`.
+    ///
+    /// `#[derive(Select)]` generates one that expects each row's keys in the order PostgREST
+    /// writes them (the plain columns in select order, then the embedded resources and counts
+    /// in select order) and reads each plain column straight into its field. Embedded rows and
+    /// counts are decoded by their own `Deserialize`. Not generated with
+    /// `#[supabase(custom_deserialize)]` on the struct (for a hand-written `Deserialize`) or
+    /// with a `#[serde(...)]` key that changes how a field is decoded (`with`, `alias`, …), as
+    /// for `Table`.
+    fn decode_page(json: &str, rows: Option<usize>) -> Option<Vec<Self>> {
+        let _ = (json, rows);
+        None
+    }
 }
 
 impl<T: Table> Select for T {
@@ -40,6 +58,10 @@ impl<T: Table> Select for T {
 
     fn write_select(out: &mut String) {
         out.push_str(T::SELECT);
+    }
+
+    fn decode_page(json: &str, rows: Option<usize>) -> Option<Vec<Self>> {
+        T::decode_rows(json, rows)
     }
 }
 

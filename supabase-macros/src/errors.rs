@@ -20,6 +20,11 @@ impl Errors {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 
+    /// Whether an error was pushed.
+    pub(crate) fn any(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// `Ok(value)` when no error was pushed.
     pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
         match self.0 {

@@ -3,8 +3,10 @@
 //! Depend on `supabase-core` (its default `macros` feature re-exports these derives);
 //! this crate has no stable API of its own.
 
+mod decoder;
 mod errors;
 mod select;
+mod serde_attrs;
 mod symbol;
 mod table;
 #[cfg(test)]

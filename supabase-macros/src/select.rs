@@ -10,7 +10,10 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, LitStr, Type};
 
+use crate::decoder;
 use crate::errors::Errors;
+use crate::serde_attrs::{SerdeContainer, SerdeField};
+use crate::symbol::CUSTOM_DESERIALIZE;
 use crate::table::attr::{Once, flag, for_each_supabase, skip_value, string_value, unknown};
 use crate::table::model::{option_inner, snake_case};
 
@@ -23,7 +26,7 @@ const JSON: &str = "json";
 const CAST: &str = "cast";
 const COUNT: &str = "count";
 const VIA: &str = "via";
-const CONTAINER_KEYS: &[&str] = &[FROM, CRATE];
+const CONTAINER_KEYS: &[&str] = &[FROM, CRATE, CUSTOM_DESERIALIZE];
 const FIELD_KEYS: &[&str] = &[COLUMN, EMBED, INNER, JSON, CAST, COUNT, VIA];
 
 enum Kind {
@@ -49,10 +52,22 @@ enum Kind {
 }
 
 struct FieldModel {
+    ident: syn::Ident,
     /// The JSON key the field reads (serde's name).
     key: String,
     ty: Type,
     kind: Kind,
+    /// A `#[serde(...)]` key that changes how serde decodes the field: no generated decoder.
+    serde_custom_decoding: bool,
+}
+
+impl FieldModel {
+    /// Whether PostgREST writes the field among the related rows, after every plain column
+    /// (it lists a row's columns first, then its embedded resources, each group in select
+    /// order).
+    fn embedded(&self) -> bool {
+        matches!(self.kind, Kind::Embed { .. } | Kind::Count { .. })
+    }
 }
 
 fn vec_inner(ty: &Type) -> Option<&Type> {
@@ -72,7 +87,6 @@ fn vec_inner(ty: &Type) -> Option<&Type> {
 
 fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
     let ident = field.ident.clone()?;
-    let name = ident.to_string().trim_start_matches("r#").to_owned();
     let mut column = Once::<syn::Ident>::new(COLUMN);
     let mut embed = Once::<()>::new(EMBED);
     let mut inner = Once::<()>::new(INNER);
@@ -128,24 +142,14 @@ fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
             skip_value(meta);
         }
     });
-    let mut key = name;
-    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") && meta.input.peek(syn::Token![=]) {
-                if let Ok(lit) = meta.value().and_then(|v| v.parse::<LitStr>()) {
-                    key = lit.value();
-                }
-            } else if meta.path.is_ident("flatten") {
-                errors.spanned(
-                    &meta.path,
-                    "`#[serde(flatten)]` is not supported in a `Select`",
-                );
-            } else {
-                skip_value(&meta);
-            }
-            Ok(())
-        });
+    let serde = SerdeField::parse(&field.attrs, errors);
+    if let Some(span) = serde.flatten {
+        errors.push(syn::Error::new(
+            span,
+            "`#[serde(flatten)]` is not supported in a `Select`",
+        ));
     }
+    let key = serde.wire_name(&ident);
     let span = ident.span();
     if let (Some(s), false, false) = (via.span(), embed.is_set(), count.is_set()) {
         errors.push(syn::Error::new(
@@ -237,9 +241,11 @@ fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
         }
     };
     Some(FieldModel {
+        ident,
         key,
         ty: field.ty.clone(),
         kind,
+        serde_custom_decoding: serde.custom_decoding,
     })
 }
 
@@ -265,6 +271,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let mut from = Once::<syn::Path>::new(FROM);
     let mut krate = Once::<syn::Path>::new(CRATE);
+    let mut custom_deserialize = Once::<()>::new(CUSTOM_DESERIALIZE);
     for_each_supabase(&input.attrs, &mut errors, |meta, errors| {
         let span = meta.path.span();
         if meta.path.is_ident(FROM) {
@@ -282,11 +289,22 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
                     Err(_) => errors.spanned(&v, "expected a path to supabase-core"),
                 }
             }
+        } else if meta.path.is_ident(CUSTOM_DESERIALIZE) {
+            if flag(meta, CUSTOM_DESERIALIZE, errors) {
+                custom_deserialize.set(span, (), errors);
+            }
         } else {
             unknown(&meta.path, CONTAINER_KEYS, errors);
             skip_value(meta);
         }
     });
+    let serde = SerdeContainer::parse(&input.attrs);
+    if let Some(span) = serde.rename_all {
+        errors.push(syn::Error::new(
+            span,
+            "`#[serde(rename_all)]` is not supported on a `Select`: name fields one by one with `#[serde(rename = \"...\")]` so the keys are visible",
+        ));
+    }
     let fields = match &input.data {
         Data::Struct(s) => match &s.fields {
             Fields::Named(named) => Some(&named.named),
@@ -329,7 +347,25 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
     if fields.is_empty() {
         errors.spanned(&input.ident, "a `Select` needs at least one field");
     }
-    let out = expand(&input.ident, &from, &krate, &fields);
+    for (i, field) in fields.iter().enumerate() {
+        if fields[..i].iter().any(|f| f.key == field.key) {
+            errors.spanned(
+                &field.ident,
+                format!(
+                    "a second field reads the key `{}`: help: give each field its own key with `#[serde(rename = \"...\")]`",
+                    field.key
+                ),
+            );
+        }
+    }
+    // With an error, some field may be missing from `fields`: no decoder to fill them all.
+    let row_decoder = !errors.any()
+        && !custom_deserialize.is_set()
+        && !serde.custom_decoding
+        && fields
+            .iter()
+            .all(|f| !f.serde_custom_decoding && decoder::plain_key(&f.key));
+    let out = expand(&input.ident, &from, &krate, &fields, row_decoder);
     match errors.finish(()) {
         Ok(()) => out,
         Err(e) => {
@@ -345,6 +381,7 @@ fn expand(
     from: &syn::Path,
     krate: &syn::Path,
     fields: &[FieldModel],
+    row_decoder: bool,
 ) -> TokenStream {
     let module = column_module(from);
     let select = quote!(#krate::select);
@@ -418,6 +455,21 @@ fn expand(
             }
         }
     });
+    let row_decoder = row_decoder.then(|| {
+        // The keys in the order PostgREST writes them: the plain columns, then the embedded.
+        let (embedded, plain): (Vec<&FieldModel>, Vec<&FieldModel>) =
+            fields.iter().partition(|f| f.embedded());
+        let keys: Vec<decoder::Key<'_>> = plain
+            .into_iter()
+            .chain(embedded)
+            .map(|f| decoder::Key {
+                field: &f.ident,
+                ty: &f.ty,
+                wire: &f.key,
+            })
+            .collect();
+        decoder::expand(krate, "decode_page", &keys)
+    });
     quote! {
         #[automatically_derived]
         impl #select::Select for #ident {
@@ -426,6 +478,8 @@ fn expand(
             fn write_select(out: &mut ::std::string::String) {
                 #(#writes)*
             }
+
+            #row_decoder
         }
 
         const _: () = {

@@ -279,3 +279,102 @@ fn two_fields_reading_one_column_are_an_error() {
     .to_string();
     assert!(out.contains("a second field reads the column `b`"), "{out}");
 }
+
+#[test]
+fn a_select_decodes_its_plain_columns_first_then_what_it_embeds() {
+    let out = crate::select::derive(quote! {
+        #[supabase(from = Section)]
+        struct S {
+            #[supabase(embed)]
+            instruments: Vec<InstrumentName>,
+            name: String,
+            #[supabase(count = Instrument)]
+            n: EmbeddedCount,
+            #[supabase(json = "meta->>a")]
+            a: Option<String>,
+        }
+    })
+    .to_string();
+    let at = |key: &str| {
+        out.find(&format!("reader . key ({key}"))
+            .unwrap_or_else(|| panic!("no key {key}: {out}"))
+    };
+    let order = [
+        "true , \"name\"",
+        "false , \"a\"",
+        "false , \"instruments\"",
+        "false , \"n\"",
+    ];
+    assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "{out}");
+}
+
+#[test]
+fn a_select_has_a_row_decoder_only_where_it_decodes_as_serde_does() {
+    let has = |input: TokenStream| {
+        crate::select::derive(input)
+            .to_string()
+            .contains("fn decode_page")
+    };
+    assert!(has(quote! {
+        #[supabase(from = T)]
+        #[serde(deny_unknown_fields)]
+        struct S { #[serde(rename = "b", default)] a: Option<i64> }
+    }));
+    for input in [
+        quote! {
+            #[supabase(from = T, custom_deserialize)]
+            struct S { a: i64 }
+        },
+        quote! {
+            #[supabase(from = T)]
+            #[serde(from = "Other")]
+            struct S { a: i64 }
+        },
+        quote! {
+            #[supabase(from = T)]
+            struct S { #[serde(deserialize_with = "f")] a: i64 }
+        },
+        quote! {
+            #[supabase(from = T)]
+            struct S { #[serde(alias = "b")] a: i64, b: i64 }
+        },
+        quote! {
+            #[supabase(from = T)]
+            struct S { #[serde(rename = "a\\b")] a: i64 }
+        },
+    ] {
+        let text = input.to_string();
+        assert!(!has(input), "{text}");
+    }
+}
+
+#[test]
+fn select_keys_serde_would_read_differently_are_errors() {
+    for (input, message) in [
+        (
+            quote! {
+                #[supabase(from = T)]
+                #[serde(rename_all = "camelCase")]
+                struct S { first_name: String }
+            },
+            "`#[serde(rename_all)]` is not supported on a `Select`",
+        ),
+        (
+            quote! {
+                #[supabase(from = T)]
+                struct S { #[serde(rename(deserialize = "b"))] a: i64 }
+            },
+            "gives a column two names",
+        ),
+        (
+            quote! {
+                #[supabase(from = T)]
+                struct S { #[serde(rename = "b")] a: i64, b: i64 }
+            },
+            "a second field reads the key `b`",
+        ),
+    ] {
+        let out = crate::select::derive(input).to_string();
+        assert!(out.contains(message), "{out}");
+    }
+}

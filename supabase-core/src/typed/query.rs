@@ -59,8 +59,10 @@ impl<T: Table, M> TypedTable<T, M> {
     /// Reads rows as the projection `S` (a `#[derive(Select)]` struct on `T`): its columns and
     /// embedded related rows.
     pub fn select_as<S: Select<From = T>>(self) -> Query<T, Vec<S>, M> {
+        let mut inner: Builder<Vec<S>, M> = self.untyped().select(S::select()).returns();
+        inner.rows_decoder = Some(S::decode_page);
         Query {
-            inner: self.untyped().select(S::select()).returns(),
+            inner,
             _table: PhantomData,
         }
     }

@@ -5,6 +5,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, LitStr, Meta};
 
 use crate::errors::Errors;
+use crate::serde_attrs::{SerdeContainer, SerdeField};
 use crate::symbol::*;
 
 /// A value set at most once; the second occurrence is an error on its own span.
@@ -146,9 +147,7 @@ pub(crate) struct ContainerAttrs {
     pub(crate) krate: Once<syn::Path>,
     pub(crate) custom_deserialize: Once<()>,
     pub(crate) relations: Vec<RelationAttr>,
-    pub(crate) serde_rename_all: Option<proc_macro2::Span>,
-    /// A `#[serde(...)]` key that changes how serde decodes rows (`from`, `transparent`, …).
-    pub(crate) serde_custom_decoding: bool,
+    pub(crate) serde: SerdeContainer,
     /// `table` appeared, even if its value was malformed (then no "missing table" error).
     pub(crate) table_mentioned: bool,
 }
@@ -160,12 +159,7 @@ pub(crate) struct FieldAttrs {
     pub(crate) default: Once<()>,
     pub(crate) generated: Once<()>,
     pub(crate) skip: Once<()>,
-    pub(crate) serde_rename: Option<LitStr>,
-    /// `#[serde(skip)]`, `skip_deserializing` or `default`: the field may be absent from rows.
-    pub(crate) serde_may_be_absent: bool,
-    pub(crate) serde_flatten: Option<proc_macro2::Span>,
-    /// A `#[serde(...)]` key that changes how serde decodes the field (`with`, `skip`, …).
-    pub(crate) serde_custom_decoding: bool,
+    pub(crate) serde: SerdeField,
 }
 
 pub(crate) fn unknown(path: &syn::Path, valid: &[&str], errors: &mut Errors) {
@@ -253,8 +247,7 @@ impl ContainerAttrs {
             krate: Once::new(CRATE),
             custom_deserialize: Once::new(CUSTOM_DESERIALIZE),
             relations: Vec::new(),
-            serde_rename_all: None,
-            serde_custom_decoding: false,
+            serde: SerdeContainer::parse(attrs),
             table_mentioned: false,
         };
         for_each_supabase(attrs, errors, |meta, errors| {
@@ -304,23 +297,8 @@ impl ContainerAttrs {
                 let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
             }
         });
-        for attr in attrs.iter().filter(|a| a.path().is_ident(SERDE)) {
-            let _ = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("rename_all") || meta.path.is_ident("rename_all_fields") {
-                    out.serde_rename_all = Some(meta.path.span());
-                } else if !is_one_of(&meta.path, SERDE_DECODING_CONTAINER_KEYS) {
-                    out.serde_custom_decoding = true;
-                }
-                skip_value(&meta);
-                Ok(())
-            });
-        }
         out
     }
-}
-
-fn is_one_of(path: &syn::Path, keys: &[&str]) -> bool {
-    keys.iter().any(|key| path.is_ident(key))
 }
 
 /// Skips whatever follows a serde key we do not read.
@@ -343,10 +321,7 @@ impl FieldAttrs {
             default: Once::new(DEFAULT),
             generated: Once::new(GENERATED),
             skip: Once::new(SKIP),
-            serde_rename: None,
-            serde_may_be_absent: false,
-            serde_flatten: None,
-            serde_custom_decoding: false,
+            serde: SerdeField::default(),
         };
         for_each_supabase(attrs, errors, |meta, errors| {
             let span = meta.path.span();
@@ -374,37 +349,7 @@ impl FieldAttrs {
                 }
             }
         });
-        for attr in attrs.iter().filter(|a| a.path().is_ident(SERDE)) {
-            let _ = attr.parse_nested_meta(|meta| {
-                if !is_one_of(&meta.path, SERDE_DECODING_FIELD_KEYS) {
-                    out.serde_custom_decoding = true;
-                }
-                if meta.path.is_ident("rename") {
-                    if meta.input.peek(syn::Token![=]) {
-                        if let Ok(lit) = meta.value().and_then(|v| v.parse::<LitStr>()) {
-                            out.serde_rename = Some(lit);
-                        }
-                    } else {
-                        errors.spanned(
-                            &meta.path,
-                            "`#[serde(rename(serialize = .., deserialize = ..))]` gives a column two names; use one `#[serde(rename = \"...\")]`",
-                        );
-                        skip_value(&meta);
-                    }
-                } else if meta.path.is_ident("skip")
-                    || meta.path.is_ident("skip_deserializing")
-                    || meta.path.is_ident("default")
-                {
-                    out.serde_may_be_absent = true;
-                    skip_value(&meta);
-                } else if meta.path.is_ident("flatten") {
-                    out.serde_flatten = Some(meta.path.span());
-                } else {
-                    skip_value(&meta);
-                }
-                Ok(())
-            });
-        }
+        out.serde = SerdeField::parse(attrs, errors);
         out
     }
 }

@@ -5,6 +5,7 @@ use quote::{format_ident, quote};
 use syn::Visibility;
 
 use super::model::{ColumnModel, TableModel};
+use crate::decoder;
 
 /// Visibility of items inside the generated column module: exactly as visible as the struct,
 /// seen from one module deeper (`pub(super)` becomes `pub(in super::super)`).
@@ -109,7 +110,18 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     let module_doc = format!("Columns of `{ident}` (`{schema}.{table}`).");
 
     let writes = (!model.read_only).then(|| expand_writes(model));
-    let row_decoder = model.row_decoder.then(|| expand_row_decoder(model));
+    let row_decoder = model.row_decoder.then(|| {
+        let keys: Vec<decoder::Key<'_>> = model
+            .columns
+            .iter()
+            .map(|c| decoder::Key {
+                field: &c.ident,
+                ty: &c.ty,
+                wire: &c.wire,
+            })
+            .collect();
+        decoder::expand(&model.krate, "decode_rows", &keys)
+    });
     let relation_structs = model.relations.iter().filter_map(|r| {
         let name = r.name.as_ref()?;
         let target = &r.target;
@@ -188,43 +200,6 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
         #writes
 
         #(#relations)*
-    }
-}
-
-/// `Table::decode_rows`: each row's keys matched in column order, each value read by its
-/// field type's reader (`rows::Via` picks a direct one or the type's `Deserialize`).
-fn expand_row_decoder(model: &TableModel) -> TokenStream {
-    let krate = &model.krate;
-    let rows = quote!(#krate::__private::rows);
-    let locals: Vec<_> = (0..model.columns.len())
-        .map(|i| format_ident!("__column{}", i))
-        .collect();
-    let reads = model
-        .columns
-        .iter()
-        .zip(&locals)
-        .enumerate()
-        .map(|(i, (c, local))| {
-            let (ty, wire, first) = (&c.ty, &c.wire, i == 0);
-            quote! {
-                reader.key(#first, #wire)?;
-                let #local = (&&#rows::Via::<#ty>::NEW).read_value(reader)?;
-            }
-        });
-    let fields = model.columns.iter().map(|c| &c.ident);
-    quote! {
-        fn decode_rows(
-            json: &str,
-            rows: ::core::option::Option<usize>,
-        ) -> ::core::option::Option<::std::vec::Vec<Self>> {
-            #[allow(unused_imports)]
-            use #rows::{ReadDirect as _, ReadSerde as _};
-            #rows::rows(json, rows, |reader| {
-                #(#reads)*
-                reader.end_object()?;
-                ::core::option::Option::Some(Self { #(#fields: #locals),* })
-            })
-        }
     }
 }
 

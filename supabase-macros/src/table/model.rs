@@ -1,9 +1,10 @@
 //! The model of a `#[derive(Table)]` struct: what the expansion reads. Built from `syn` input and
 //! the parsed attributes, validated here (never in the expansion).
 
-use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type, Visibility};
 
 use super::attr::{ContainerAttrs, FieldAttrs};
+use crate::decoder;
 use crate::errors::Errors;
 
 pub(crate) struct TableModel {
@@ -107,7 +108,7 @@ impl TableModel {
                 "a `#[derive(Table)]` struct cannot be generic: it describes one table",
             ));
         }
-        if let Some(span) = attrs.serde_rename_all {
+        if let Some(span) = attrs.serde.rename_all {
             errors.push(syn::Error::new(
                 span,
                 "`#[serde(rename_all)]` is not supported on a table: name columns one by one with `#[serde(rename = \"...\")]` so the wire names are visible",
@@ -135,18 +136,18 @@ impl TableModel {
             .map_or_else(|| "public".to_owned(), LitStr::value);
 
         let mut columns = Vec::new();
-        let mut row_decoder = !attrs.custom_deserialize.is_set() && !attrs.serde_custom_decoding;
+        let mut row_decoder = !attrs.custom_deserialize.is_set() && !attrs.serde.custom_decoding;
         for field in fields.into_iter().flatten() {
             let ident = field.ident.clone().expect("named field");
             let fa = FieldAttrs::parse(&field.attrs, &mut errors);
-            row_decoder &= !fa.serde_custom_decoding && !fa.skip.is_set();
-            if let Some(span) = fa.serde_flatten {
+            row_decoder &= !fa.serde.custom_decoding && !fa.skip.is_set();
+            if let Some(span) = fa.serde.flatten {
                 errors.push(syn::Error::new(span, "`#[serde(flatten)]` fields are not columns; flatten is not supported on a table"));
                 // Kept out of the model, so the expansion adds no errors of its own about it.
                 continue;
             }
             if fa.skip.is_set() {
-                if !fa.serde_may_be_absent {
+                if !fa.serde.may_be_absent {
                     errors.push(syn::Error::new(
                         fa.skip.span().unwrap_or_else(|| ident.span()),
                         "a skipped field is not read from the database, so rows would fail to decode: help: add `#[serde(skip)]` or `#[serde(default)]`",
@@ -167,11 +168,7 @@ impl TableModel {
                 }
                 continue;
             }
-            let field_name = ident.to_string().trim_start_matches("r#").to_owned();
-            let serde_name = fa
-                .serde_rename
-                .as_ref()
-                .map_or(field_name.clone(), LitStr::value);
+            let serde_name = fa.serde.wire_name(&ident);
             if let Some(rename) = fa.rename.get()
                 && rename.value() != serde_name
             {
@@ -256,10 +253,7 @@ impl TableModel {
             .get()
             .cloned()
             .unwrap_or_else(|| syn::parse_quote!(::supabase_core));
-        row_decoder &= columns.iter().all(|c| {
-            !c.wire
-                .contains(|c: char| c == '"' || c == '\\' || c.is_control())
-        });
+        row_decoder &= columns.iter().all(|c| decoder::plain_key(&c.wire));
         // A generic struct has no single table to describe: nothing sensible to expand.
         let model = (fields.is_some() && input.generics.params.is_empty()).then(|| TableModel {
             ident: input.ident.clone(),
@@ -280,8 +274,6 @@ impl TableModel {
         Ident::new(&snake_case(&self.ident.to_string()), self.ident.span())
     }
 }
-
-use syn::LitStr;
 
 /// `OrchestralSection` → `orchestral_section`, `HTTPLog` → `http_log`.
 pub(crate) fn snake_case(name: &str) -> String {

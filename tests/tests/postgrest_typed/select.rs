@@ -150,6 +150,19 @@ struct SectionWithMatches {
     instruments: Vec<Instrument>,
 }
 
+/// Embedded before plain columns: PostgREST still writes `name` and `id` first.
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = OrchestralSection)]
+struct InstrumentsThenName {
+    #[supabase(embed)]
+    instruments: Vec<InstrumentName>,
+    #[supabase(count = Instrument)]
+    #[serde(rename = "n")]
+    count: EmbeddedCount,
+    name: String,
+    id: i64,
+}
+
 #[derive(Select, Debug, PartialEq, Deserialize)]
 #[supabase(from = User)]
 struct UserCity {
@@ -186,6 +199,43 @@ fn select_lists_follow_the_structs() {
         "name,sent:messages!messages_sender_id_fkey(count),\
          received:messages!messages_receiver_id_fkey(content),teams!members(count)"
     );
+}
+
+/// `S`'s page as the real PostgREST writes it, decoded by the decoder `#[derive(Select)]`
+/// generates: it must read the whole page, into the rows serde_json gives. Returns the rows.
+async fn decoded_as_serde_json_does<S: Select + std::fmt::Debug>() -> usize {
+    let page: Box<serde_json::value::RawValue> = anon()
+        .await
+        .table(<S::From as Table>::NAME)
+        .select(S::select())
+        .returns()
+        .await
+        .unwrap()
+        .data;
+    let text = page.get();
+    let decoded = S::decode_page(text, None)
+        .unwrap_or_else(|| panic!("the decoder of {} reads the page {text}", S::select()));
+    let by_serde: Vec<S> = serde_json::from_str(text).unwrap();
+    assert_eq!(format!("{decoded:?}"), format!("{by_serde:?}"));
+    decoded.len()
+}
+
+#[tokio::test]
+async fn the_derived_decoder_reads_projection_pages_as_serde_json_does() {
+    // Plain columns (renamed, cast, JSON paths) come first in each row, then embedded rows and
+    // counts, whatever the order of the fields.
+    for rows in [
+        decoded_as_serde_json_does::<InstrumentWithSection>().await,
+        decoded_as_serde_json_does::<SectionSize>().await,
+        decoded_as_serde_json_does::<SectionWithInstruments>().await,
+        decoded_as_serde_json_does::<SectionWithMatches>().await,
+        decoded_as_serde_json_does::<MessageWithPeople>().await,
+        decoded_as_serde_json_does::<UserActivity>().await,
+        decoded_as_serde_json_does::<UserCity>().await,
+        decoded_as_serde_json_does::<InstrumentsThenName>().await,
+    ] {
+        assert!(rows > 0);
+    }
 }
 
 #[tokio::test]

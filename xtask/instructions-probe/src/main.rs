@@ -32,6 +32,18 @@ struct BenchRowRef<'a> {
     note: Option<std::borrow::Cow<'a, str>>,
 }
 
+/// A projection of `bench_rows` (`select_as`): four of its columns, one under another key.
+#[derive(Select, Debug, Deserialize)]
+#[supabase(from = BenchRow)]
+#[allow(dead_code)]
+struct BenchProjection {
+    id: i64,
+    #[supabase(column = name)]
+    title: String,
+    score: f64,
+    tags: Vec<String>,
+}
+
 /// The same columns in `probe_insert` (no key: the insert workloads add rows run after run).
 #[derive(Table, Debug, Deserialize)]
 #[supabase(table = "probe_insert")]
@@ -118,6 +130,8 @@ fn main() {
                 "typed" => client.from::<BenchRow>().select().eq(bench_row::id, id).await.unwrap().len(),
                 "untyped-page" => client.table("bench_rows").select("*").range(offset as u64, offset as u64 + 999).returns::<Vec<BenchRow>>().await.unwrap().data.len(),
                 "typed-page" => client.from::<BenchRow>().select().range(offset as u64, offset as u64 + 999).await.unwrap().len(),
+                "untyped-projection-page" => client.table("bench_rows").select("id,title:name,score,tags").range(offset as u64, offset as u64 + 999).returns::<Vec<BenchProjection>>().await.unwrap().data.len(),
+                "projection-page" => client.from::<BenchRow>().select_as::<BenchProjection>().range(offset as u64, offset as u64 + 999).await.unwrap().len(),
                 "build-untyped" => { for _ in 0..100 { let _ = std::hint::black_box(client.table("bench_rows").select("id,name,score,active,tags,note").eq("id", 7).neq("name", "x, y").gt("score", 1.5).lt("score", 900.0).eq("active", true).like("name", "row%").in_("id", [1, 2, 3]).contains("tags", ["a"]).is_("note", Is::Null).gte("id", 1)); } 1 }
                 "build-typed" => { for _ in 0..100 { let _ = std::hint::black_box(client.from::<BenchRow>().select().eq(bench_row::id, 7).neq(bench_row::name, "x, y").gt(bench_row::score, 1.5).lt(bench_row::score, 900.0).eq(bench_row::active, true).like(bench_row::name, "row%").in_(bench_row::id, [1, 2, 3]).filter(bench_row::tags.contains(["a"])).is_null(bench_row::note).gte(bench_row::id, 1)); } 1 }
                 _ => panic!(),
