@@ -177,6 +177,10 @@ impl Bench {
 }
 
 pub(crate) async fn run(args: impl Iterator<Item = String>) -> Result<(), String> {
+    let args: Vec<String> = args.collect();
+    if cfg!(debug_assertions) {
+        return run_release(&args);
+    }
     let mut quick = false;
     let mut workload = None;
     for arg in args {
@@ -253,9 +257,34 @@ pub(crate) fn write_json(name: &str, value: &Value) -> Result<(), String> {
 /// The release-built measured processes: `xtask` (its `bench-child` subcommand) and the lean
 /// client binaries of `xtask/bench-client/`.
 struct Binaries {
+    /// The release build of xtask.
+    xtask: PathBuf,
+    /// What runs `bench-child`: `xtask`, unless `XTASK_BENCH_CHILD` names another binary.
     child: PathBuf,
     /// `client name -> binary`: floor, untyped and typed (one binary), postgrest-rs.
     clients: BTreeMap<&'static str, PathBuf>,
+}
+
+/// Runs the bench in a release build of xtask. The stack (gateway, auth, storage and realtime
+/// stand-ins) runs inside the bench's process, and `cargo xtask` is a debug build: built so, the
+/// gateway alone made each request slower and the clients' figures worse in a way that differed
+/// between clients (`docs/decisions.md`, "the bench runs a release build").
+fn run_release(args: &[String]) -> Result<(), String> {
+    let xtask = build_binaries()?.xtask;
+    println!(
+        "bench: running the release build of xtask ({})",
+        xtask.display()
+    );
+    let status = Command::new(&xtask)
+        .arg("bench")
+        .args(args)
+        .status()
+        .map_err(|e| format!("could not run {}: {e}", xtask.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the release build of the bench failed ({status})"))
+    }
 }
 
 /// Builds the measured processes (release; the client binaries with postgrest-rs) and returns
@@ -302,10 +331,8 @@ fn build_binaries() -> Result<Binaries, String> {
             .remove(name)
             .ok_or_else(|| format!("cargo build did not report the {name} executable"))
     };
-    let child = match std::env::var_os("XTASK_BENCH_CHILD") {
-        Some(path) => PathBuf::from(path),
-        None => take("xtask")?,
-    };
+    let xtask = take("xtask")?;
+    let child = std::env::var_os("XTASK_BENCH_CHILD").map_or_else(|| xtask.clone(), PathBuf::from);
     let supabase = take("bench-supabase")?;
     let clients = BTreeMap::from([
         ("floor", take("bench-floor")?),
@@ -313,7 +340,11 @@ fn build_binaries() -> Result<Binaries, String> {
         ("typed", supabase),
         ("postgrest-rs", take("bench-postgrest-rs")?),
     ]);
-    Ok(Binaries { child, clients })
+    Ok(Binaries {
+        xtask,
+        child,
+        clients,
+    })
 }
 
 /// Formats bytes as MiB.
