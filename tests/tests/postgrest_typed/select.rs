@@ -202,7 +202,8 @@ fn select_lists_follow_the_structs() {
 }
 
 /// `S`'s page as the real PostgREST writes it, decoded by the decoder `#[derive(Select)]`
-/// generates: it must read the whole page, into the rows serde_json gives. Returns the rows.
+/// generates: it must read the whole page, into the rows serde_json gives. Returns how many
+/// rows the page had.
 async fn decoded_as_serde_json_does<S: Select + std::fmt::Debug>() -> usize {
     let page: Box<serde_json::value::RawValue> = anon()
         .await
