@@ -224,35 +224,42 @@ impl Transport {
     /// [`RetryPolicy`] says. A `503` that is still there after the last retry is returned as a
     /// response, for the caller to turn into its service's typed error. A body longer than the
     /// client's `max_response_body` is not read: [`Error::ResponseTooLarge`].
-    pub(crate) async fn send(&self, req: HttpRequest) -> Result<RawResponse> {
-        let first = req.clone();
-        self.exchange(first, move || Ok(req.clone()), self.max_body)
-            .await
+    ///
+    /// These wrappers are plain functions returning [`Transport::exchange`]'s future, not
+    /// `async fn`s: each `async` layer would hold its own copy of the arguments and copy the
+    /// future below it into itself, on every request.
+    pub(crate) fn send(
+        &self,
+        req: HttpRequest,
+    ) -> impl Future<Output = Result<RawResponse>> + Send + '_ {
+        self.exchange(req.clone(), move || Ok(req.clone()), self.max_body)
     }
 
     /// [`Transport::send`] without the body size limit, for bodies the caller asked for whole
     /// (a storage object downloaded into memory).
-    pub(crate) async fn send_unlimited(&self, req: HttpRequest) -> Result<RawResponse> {
-        let first = req.clone();
-        self.exchange(first, move || Ok(req.clone()), None).await
+    pub(crate) fn send_unlimited(
+        &self,
+        req: HttpRequest,
+    ) -> impl Future<Output = Result<RawResponse>> + Send + '_ {
+        self.exchange(req.clone(), move || Ok(req.clone()), None)
     }
 
     /// [`Transport::send`] for a request that can be rendered again: `first` is sent as it is
     /// (not copied), and `render` makes the request anew only for a retry.
-    pub(crate) async fn send_rendered(
-        &self,
+    pub(crate) fn send_rendered<'a>(
+        &'a self,
         first: HttpRequest,
-        render: impl Fn() -> Result<HttpRequest>,
-    ) -> Result<RawResponse> {
-        self.exchange(first, render, self.max_body).await
+        render: impl Fn() -> Result<HttpRequest> + Send + 'a,
+    ) -> impl Future<Output = Result<RawResponse>> + Send + 'a {
+        self.exchange(first, render, self.max_body)
     }
 
-    async fn exchange(
-        &self,
+    fn exchange<'a>(
+        &'a self,
         first: HttpRequest,
-        render: impl Fn() -> Result<HttpRequest>,
+        render: impl Fn() -> Result<HttpRequest> + Send + 'a,
         limit: Option<u64>,
-    ) -> Result<RawResponse> {
+    ) -> impl Future<Output = Result<RawResponse>> + Send + 'a {
         let idempotent = first.method == Method::GET || first.method == Method::HEAD;
         let span = tracing::debug_span!(
             "supabase.http",
@@ -288,7 +295,6 @@ impl Transport {
             }
         }
         .instrument(span)
-        .await
     }
 
     /// Sends the request and returns the response as soon as its head arrives, for the caller

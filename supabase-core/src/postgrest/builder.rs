@@ -147,8 +147,10 @@ impl<T: DeserializeOwned, M> Builder<T, M> {
 
 impl<T: DeserializeOwned> Builder<T, Async> {
     /// Sends the request and decodes the response (the same as awaiting the builder).
-    pub async fn execute(self) -> Result<Response<T>> {
-        self.send().await
+    // A plain function returning `send`'s future, so no `async` layer of its own is built and
+    // copied on every request.
+    pub fn execute(self) -> impl Future<Output = Result<Response<T>>> {
+        self.send()
     }
 }
 
@@ -182,6 +184,6 @@ impl<T: DeserializeOwned + Send + 'static> IntoFuture for Builder<T, Async> {
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.execute())
+        Box::pin(self.send())
     }
 }

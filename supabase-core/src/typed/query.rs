@@ -5,6 +5,7 @@ use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
 
+use futures_util::FutureExt as _;
 use serde::de::DeserializeOwned;
 
 use super::filter::{Filter, OrderBy};
@@ -439,8 +440,8 @@ impl<T: Table, R: DeserializeOwned + Send + 'static> Query<T, Vec<R>, Async> {
 
 impl<T: Table, Out: DeserializeOwned> Query<T, Out, Async> {
     /// Sends the request: data, count and status.
-    pub async fn execute(self) -> Result<Response<Out>> {
-        self.inner.execute().await
+    pub fn execute(self) -> impl Future<Output = Result<Response<Out>>> {
+        self.inner.execute()
     }
 }
 
@@ -457,6 +458,7 @@ impl<T: Table, Out: DeserializeOwned + Send + 'static> IntoFuture for Query<T, O
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Out>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move { Ok(self.inner.execute().await?.data) })
+        // A combinator rather than an `async` block: no layer of its own to build and copy.
+        Box::pin(self.inner.execute().map(|response| Ok(response?.data)))
     }
 }
