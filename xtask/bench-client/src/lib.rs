@@ -7,8 +7,9 @@
 //! measurements ([`measure`], also used by xtask's other bench processes).
 //!
 //! Every binary takes `<client> <lookup|page|insert|concurrent> <ops>` and prints one JSON line:
-//! `{ops, rows, cpu_s, wall_s, p50_us, p99_us, peak_rss, rss}` (the same shape the Python and
-//! JS peers print, plus `rss`: where the resident memory is at the end, [`measure::rss_breakdown`]).
+//! `{ops, rows, cpu_s, wall_s, faults, p50_us, p99_us, peak_rss, rss}` (the same shape the Python and
+//! JS peers print, plus `faults`: the minor page faults of the timed part, and `rss`: where the
+//! resident memory is at the end, [`measure::rss_breakdown`]).
 //!
 //! All of them run on a current-thread tokio runtime, as a sequential client app would: one
 //! thread, no worker pool. The 8-way concurrent workload runs 8 tasks on that same thread
@@ -22,7 +23,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use measure::{peak_rss, percentile, process_cpu, rss_breakdown};
+use measure::{minor_faults, peak_rss, percentile, process_cpu, rss_breakdown};
 
 /// A row of `bench_rows` as plain serde (the floor and postgrest-rs decode into it; this client's
 /// binary derives `Table` on the same fields).
@@ -181,9 +182,10 @@ where
             rows.set(rows.get() + n);
         }
     };
-    let (cpu0, wall0) = (process_cpu(), Instant::now());
+    let (cpu0, faults0, wall0) = (process_cpu(), minor_faults(), Instant::now());
     let results = futures_util::future::join_all((0..workers).map(|_| worker())).await;
     let (cpu, wall) = (process_cpu() - cpu0, wall0.elapsed());
+    let faults = minor_faults().saturating_sub(faults0);
     results.into_iter().collect::<Result<Vec<()>, String>>()?;
     let mut latencies = latencies.into_inner();
     Ok(json!({
@@ -191,6 +193,7 @@ where
         "rows": rows.get(),
         "cpu_s": cpu.as_secs_f64(),
         "wall_s": wall.as_secs_f64(),
+        "faults": faults,
         "p50_us": percentile(&mut latencies, 0.5).as_secs_f64() * 1e6,
         "p99_us": percentile(&mut latencies, 0.99).as_secs_f64() * 1e6,
     }))

@@ -17,6 +17,17 @@ pub fn process_cpu() -> Duration {
     Duration::from_nanos(ns)
 }
 
+/// Minor page faults of this whole process so far (`minflt`, field 10 of `/proc/self/stat`):
+/// each is a page the kernel had to map in on first touch, such as memory that malloc took back
+/// from the kernel and then gave back again.
+pub fn minor_faults() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(7)?.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Peak resident set size of this process (`VmHWM`), in bytes.
 pub fn peak_rss() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -129,5 +140,9 @@ mod tests {
             "groups {groups} vs VmRSS {rss}: {r}"
         );
         assert!(peak_rss() > 0, "VmHWM not read");
+        // Touching fresh pages of a new mapping faults them in.
+        let before = minor_faults();
+        let pages = vec![1u8; 64 * 4096];
+        assert!(minor_faults() >= before + 32, "{before} {}", pages.len());
     }
 }

@@ -3,6 +3,9 @@
 //! a noisy neighbour hurts all clients alike and no client always runs first or last: over the
 //! rounds each takes every place in the order once. The table shows medians over the rounds and
 //! each client's client-CPU ratio to the floor (plain reqwest + serde_json into the same structs).
+//! There are two floors, one per request shape: `floor` reads with `select=*` as the untyped
+//! client and the peers do, `floor-typed` names the typed client's columns as it does; the typed
+//! client is compared with `floor-typed`, every other client with `floor` ([`floor_of`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,16 +19,25 @@ use bench_client::measure::median;
 /// One round per client: with the order rotated each round, each client runs once in each place.
 const ROUNDS: usize = CLIENTS.len();
 
-/// Clients in the order they run within the first round (later rounds rotate it); the first is
-/// the floor.
-const CLIENTS: [&str; 6] = [
+/// Clients in the order they run within the first round (later rounds rotate it).
+const CLIENTS: [&str; 7] = [
     "floor",
+    "floor-typed",
     "untyped",
     "typed",
     "postgrest-rs",
     "supabase-py",
     "supabase-js",
 ];
+
+/// The floor a client is compared with: the one that sends the same requests.
+fn floor_of(client: &str) -> &'static str {
+    if client == "typed" {
+        "floor-typed"
+    } else {
+        "floor"
+    }
+}
 
 struct Workload {
     name: &'static str,
@@ -181,11 +193,11 @@ fn report(
     );
     let mut rows = Vec::new();
     for w in &WORKLOADS {
-        let floor = stats.get(&(w.name, "floor")).map(|s| s.cpu_us);
         for (i, client) in CLIENTS.iter().enumerate() {
             let Some(s) = stats.get(&(w.name, *client)) else {
                 continue;
             };
+            let floor = stats.get(&(w.name, floor_of(client))).map(|s| s.cpu_us);
             let ratio = floor.map_or(f64::NAN, |f| s.cpu_us / f);
             let _ = writeln!(
                 md,
@@ -206,7 +218,8 @@ fn report(
         }
     }
     println!(
-        "\nclients: medians of {ROUNDS} interleaved rounds; CPU = the client process's CPU during the timed part\n"
+        "\nclients: medians of {ROUNDS} interleaved rounds; CPU = the client process's CPU during the timed part;\n\
+         × floor: typed against floor-typed (the floor sending typed's requests), every other client against floor\n"
     );
     print!("{md}");
 
@@ -220,22 +233,22 @@ fn report(
         };
         targets.push((name, shown, aim.to_owned(), met));
     };
-    let ratio = |w: &str, c: &str| Some(cpu(w, c)? / cpu(w, "floor")?);
+    let ratio = |w: &str, c: &str| Some(cpu(w, c)? / cpu(w, floor_of(c))?);
     for c in ["untyped", "typed"] {
         target(
-            format!("point lookup CPU, {c} / floor"),
+            format!("point lookup CPU, {c} / {}", floor_of(c)),
             ratio("lookup", c),
             "≤ 1.10",
             |v| v <= 1.10,
         );
         target(
-            format!("1000-row page CPU, {c} / floor"),
+            format!("1000-row page CPU, {c} / {}", floor_of(c)),
             ratio("page", c),
             "≤ 0.80",
             |v| v <= 0.80,
         );
         target(
-            format!("bulk insert CPU, {c} / floor"),
+            format!("bulk insert CPU, {c} / {}", floor_of(c)),
             ratio("insert", c),
             "≤ 1.10",
             |v| v <= 1.10,

@@ -334,8 +334,10 @@ fn build_binaries() -> Result<Binaries, String> {
     let xtask = take("xtask")?;
     let child = std::env::var_os("XTASK_BENCH_CHILD").map_or_else(|| xtask.clone(), PathBuf::from);
     let supabase = take("bench-supabase")?;
+    let floor = take("bench-floor")?;
     let clients = BTreeMap::from([
-        ("floor", take("bench-floor")?),
+        ("floor", floor.clone()),
+        ("floor-typed", floor),
         ("untyped", supabase.clone()),
         ("typed", supabase),
         ("postgrest-rs", take("bench-postgrest-rs")?),
