@@ -21,6 +21,10 @@ pub(crate) const PASSWORD: &str = "postgres";
 /// Bump when the template layout changes (not the SQL: that is hashed).
 const TEMPLATE_FORMAT: u32 = 2;
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one readiness probe may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long connecting (TCP, authentication, start-up) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// PostgreSQL server binaries.
 #[derive(Debug, Clone)]
@@ -192,16 +196,19 @@ async fn wait_ready(process: &mut Supervised, port: u16) -> Result<(), StackErro
     let started = Instant::now();
     let conn = conn_str(port, SUPERUSER, PASSWORD);
     loop {
-        if let Ok((client, connection)) =
-            tokio_postgres::connect(&conn, tokio_postgres::NoTls).await
-        {
+        let probe = async {
+            let (client, connection) = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
+                .await
+                .ok()?;
             let task = tokio::spawn(connection);
             let ok = client.simple_query("select 1").await.is_ok();
             drop(client);
             let _ = task.await;
-            if ok {
-                return Ok(());
-            }
+            Some(ok)
+        };
+        // A probe that hangs (a server that accepts and never answers) counts as not ready.
+        if let Ok(Some(true)) = tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+            return Ok(());
         }
         if let Some(status) = process.exit_status() {
             return Err(process.exited_error(status.to_string()));
@@ -221,9 +228,14 @@ async fn wait_ready(process: &mut Supervised, port: u16) -> Result<(), StackErro
 
 /// Connects as `user` and spawns the connection task on the current runtime.
 pub(crate) async fn connect(conn: &str) -> Result<tokio_postgres::Client, StackError> {
-    let (client, connection) = tokio_postgres::connect(conn, tokio_postgres::NoTls)
-        .await
-        .map_err(|e| StackError::db("connecting", e))?;
+    // `connect_timeout` bounds the TCP connect only; this bounds the start-up exchange too.
+    let (client, connection) = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio_postgres::connect(conn, tokio_postgres::NoTls),
+    )
+    .await
+    .map_err(|elapsed| StackError::db("connecting", elapsed))?
+    .map_err(|e| StackError::db("connecting", e))?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("postgres connection closed: {e}");

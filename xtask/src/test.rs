@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every check, in order, stopping at the first failure.
 
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::{root, runtime, secs, setup};
 
@@ -37,7 +37,23 @@ const STEPS: &[Step] = &[
     },
 ];
 
+/// How long one step may run before it counts as hung (`XTASK_STEP_TIMEOUT_MINS` overrides).
+/// From a fresh clone with nothing built, the whole run takes about 15 minutes here; CI stops
+/// at 90.
+const STEP_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+
+fn step_timeout() -> Result<Duration, String> {
+    match std::env::var("XTASK_STEP_TIMEOUT_MINS") {
+        Ok(mins) => mins
+            .parse::<u64>()
+            .map(|m| Duration::from_secs(m * 60))
+            .map_err(|e| format!("XTASK_STEP_TIMEOUT_MINS={mins:?}: {e}")),
+        Err(_) => Ok(STEP_TIMEOUT),
+    }
+}
+
 pub(crate) fn run() -> Result<(), String> {
+    let timeout = step_timeout()?;
     let total = Instant::now();
     let count = STEPS.len() + 1;
     println!("==> [1/{count}] setup");
@@ -57,12 +73,14 @@ pub(crate) fn run() -> Result<(), String> {
         let label = format!("{env}cargo {}", step.args.join(" "));
         println!("==> [{}/{count}] {label}", i + 2);
         let started = Instant::now();
-        let status = Command::new(&cargo)
+        let mut child = Command::new(&cargo)
             .args(step.args)
             .envs(step.env.iter().copied())
             .current_dir(root())
-            .status()
+            .spawn()
             .map_err(|e| format!("step `{label}` could not start: {e}"))?;
+        let status = crate::watch::wait(&mut child, timeout)
+            .map_err(|e| format!("step `{label}` FAILED: {e}"))?;
         if !status.success() {
             return Err(format!(
                 "step `{label}` FAILED ({status}) after {}",

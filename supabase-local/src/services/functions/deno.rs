@@ -148,6 +148,8 @@ impl Worker {
         ));
         env.push(("DENO_DIR".into(), spec.deno_dir.display().to_string()));
         env.push(("NO_COLOR".into(), "1".into()));
+        // A local stack sends nothing off the machine: no look-up of Deno's latest release.
+        env.push(("DENO_NO_UPDATE_CHECK".into(), "1".into()));
         let cwd = spec.entrypoint.parent().unwrap_or(Path::new("/"));
         let mut process = Supervised::spawn(Spec {
             service: "deno",
