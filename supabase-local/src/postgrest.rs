@@ -208,8 +208,13 @@ async fn wait_ready(
     let started = Instant::now();
     let ready = format!("http://127.0.0.1:{admin}/ready");
     loop {
+        // Both ports must be our process's: another server that took one first would answer
+        // the probe while ours exits (a port clash).
         if let Ok(resp) = http.get(&ready).timeout(PROBE_TIMEOUT).send().await
             && resp.status().is_success()
+            && [port, admin]
+                .iter()
+                .all(|p| sys::listens_on(process.pid(), *p) != Some(false))
         {
             return Ok(());
         }

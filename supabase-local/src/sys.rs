@@ -1,6 +1,7 @@
 //! Small operating-system helpers: PATH lookup, free ports, the `postgres` system user,
 //! running helper commands, log tails.
 
+use std::collections::VecDeque;
 use std::collections::hash_map::RandomState;
 use std::ffi::OsStr;
 use std::hash::{BuildHasher, Hasher};
@@ -8,6 +9,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 use crate::error::StackError;
 
@@ -38,6 +40,12 @@ pub(crate) fn random_u64() -> u64 {
     hasher.finish()
 }
 
+/// Ports this process handed out most recently: a random pick skips them, so two servers started
+/// at once by this process (stacks starting in parallel tests) are never given the same port
+/// between [`free_port`] and their own bind.
+static RECENT_PORTS: Mutex<VecDeque<u16>> = Mutex::new(VecDeque::new());
+const RECENT_PORTS_KEPT: usize = 256;
+
 /// Binds a listener on 127.0.0.1: the given port, or a random free one in [`PORT_RANGE`].
 pub(crate) fn bind_port(port: Option<u16>) -> Result<TcpListener, StackError> {
     if let Some(port) = port {
@@ -45,11 +53,21 @@ pub(crate) fn bind_port(port: Option<u16>) -> Result<TcpListener, StackError> {
             .map_err(|source| StackError::Port { port, source });
     }
     let span = u64::from(PORT_RANGE.end - PORT_RANGE.start);
+    let mut recent = RECENT_PORTS.lock().unwrap_or_else(|e| e.into_inner());
     let mut last = None;
     for _ in 0..64 {
         let candidate = PORT_RANGE.start + (random_u64() % span) as u16;
+        if recent.contains(&candidate) {
+            continue;
+        }
         match TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, candidate))) {
-            Ok(listener) => return Ok(listener),
+            Ok(listener) => {
+                if recent.len() == RECENT_PORTS_KEPT {
+                    recent.pop_front();
+                }
+                recent.push_back(candidate);
+                return Ok(listener);
+            }
             Err(e) => last = Some(e),
         }
     }
@@ -69,6 +87,33 @@ pub(crate) fn free_port(port: Option<u16>) -> Result<u16, StackError> {
             port: port.unwrap_or(0),
             source,
         })
+}
+
+/// Whether process `pid` holds the socket listening on TCP `port` (its inode in `/proc/net/tcp`
+/// among `/proc/<pid>/fd`); `None` where `/proc` does not tell.
+///
+/// A port from [`free_port`] may be taken by another program before our server binds it; our
+/// server then exits, but a readiness probe may first reach the other one and take it for ours.
+pub(crate) fn listens_on(pid: u32, port: u16) -> Option<bool> {
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        // `sl local_address rem_address st … inode`: `0100007F:4E20 … 0A` is 127.0.0.1:20000
+        // listening.
+        inodes.extend(text.lines().skip(1).filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = u16::from_str_radix(fields.get(1)?.rsplit_once(':')?.1, 16).ok()?;
+            let inode = fields.get(9)?;
+            (local_port == port && *fields.get(3)? == "0A").then(|| format!("socket:[{inode}]"))
+        }));
+    }
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path())
+            .is_ok_and(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
+    }))
 }
 
 /// `(uid, gid)` to run Postgres as: the `postgres` system user when we are root (Postgres refuses to
@@ -235,6 +280,28 @@ pub(crate) fn npm_pack_install(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_owner_of_a_listening_port_is_found() {
+        let listener = bind_port(None).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(listens_on(std::process::id(), port), Some(true));
+        let mut other = Command::new("sleep").arg("5").spawn().unwrap();
+        assert_eq!(listens_on(other.id(), port), Some(false));
+        other.kill().unwrap();
+        other.wait().unwrap();
+        drop(listener);
+        assert_eq!(listens_on(std::process::id(), port), Some(false));
+    }
+
+    #[test]
+    fn ports_handed_out_are_not_handed_out_again() {
+        let ports: Vec<u16> = (0..200).map(|_| free_port(None).unwrap()).collect();
+        let mut unique = ports.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ports.len());
+    }
 
     #[test]
     fn fnv1a_is_stable() {

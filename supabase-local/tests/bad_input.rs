@@ -85,3 +85,21 @@ async fn a_busy_gateway_port_fails_before_anything_starts() {
     );
     assert!(err.to_string().contains(&port.to_string()), "{err}");
 }
+
+#[tokio::test]
+async fn a_db_port_another_stack_holds_is_a_clear_error() {
+    let first = Stack::builder().start().await.unwrap();
+    let port = first.ports().db;
+    let err = Stack::builder().db_port(port).start().await.unwrap_err();
+    let shown = err.to_string();
+    assert!(
+        shown.contains("already in use") && shown.contains(&port.to_string()),
+        "{err:?}"
+    );
+    // The first stack still serves.
+    let status = reqwest::get(format!("{}/rest/v1/", first.url()))
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success() || status.as_u16() == 401, "{status}");
+}

@@ -136,11 +136,38 @@ pub(crate) struct Worker {
 #[derive(Debug)]
 pub(crate) struct BootError(pub(crate) String);
 
+/// How one attempt to start a worker failed.
+enum Boot {
+    /// Its port was taken: worth another port.
+    Clash(BootError),
+    Failed(BootError),
+}
+
 impl Worker {
-    /// Starts the function and waits until it listens.
+    /// Starts the function and waits until it listens; on a port clash (another program took
+    /// the port first), again on another port.
     pub(crate) async fn start(spec: WorkerSpec<'_>) -> Result<Worker, BootError> {
-        let port = sys::free_port(None).map_err(|e| BootError(e.to_string()))?;
-        let mut env = spec.env;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let port = sys::free_port(None).map_err(|e| BootError(e.to_string()))?;
+            match Self::start_on(&spec, port).await {
+                Err(Boot::Clash(e)) if attempt < 4 => {
+                    tracing::debug!(
+                        function = spec.name,
+                        port,
+                        "worker port clash, retrying: {}",
+                        e.0
+                    );
+                }
+                Err(Boot::Clash(e) | Boot::Failed(e)) => return Err(e),
+                Ok(worker) => return Ok(worker),
+            }
+        }
+    }
+
+    async fn start_on(spec: &WorkerSpec<'_>, port: u16) -> Result<Worker, Boot> {
+        let mut env = spec.env.clone();
         env.push(("SUPABASE_LOCAL_WORKER_PORT".into(), port.to_string()));
         env.push((
             "SUPABASE_LOCAL_WORKER_ENTRY".into(),
@@ -160,33 +187,39 @@ impl Worker {
                 .chain([spec.bootstrap.as_os_str().to_owned()])
                 .collect(),
             envs: env,
-            log: spec.log,
+            log: spec.log.clone(),
             stop_signal: "TERM",
             user: None,
             cwd,
             cleanup: None,
         })
-        .map_err(|e| BootError(e.to_string()))?;
+        .map_err(|e| Boot::Failed(BootError(e.to_string())))?;
         let started = Instant::now();
         loop {
+            // Listening, and on a socket of its own: another program on the port would answer
+            // while this worker fails to bind it.
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
+                && sys::listens_on(process.pid(), port) != Some(false)
             {
                 tracing::debug!(function = spec.name, port, elapsed = ?started.elapsed(), "worker up");
                 return Ok(Worker { process, port });
             }
             if let Some(status) = process.exit_status() {
-                return Err(BootError(format!(
-                    "the worker exited ({status}):\n{}",
-                    sys::tail_file(process.log(), 20)
-                )));
+                let log = sys::tail_file(process.log(), 20);
+                let error = BootError(format!("the worker exited ({status}):\n{log}"));
+                return Err(if log.contains("AddrInUse") {
+                    Boot::Clash(error)
+                } else {
+                    Boot::Failed(error)
+                });
             }
             if started.elapsed() > BOOT_TIMEOUT {
-                return Err(BootError(format!(
+                return Err(Boot::Failed(BootError(format!(
                     "the worker did not listen within {BOOT_TIMEOUT:?}:\n{}",
                     sys::tail_file(process.log(), 20)
-                )));
+                ))));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
