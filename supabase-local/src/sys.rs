@@ -96,10 +96,12 @@ pub(crate) fn free_port(port: Option<u16>) -> Result<u16, StackError> {
 /// server then exits, but a readiness probe may first reach the other one and take it for ours.
 pub(crate) fn listens_on(pid: u32, port: u16) -> Option<bool> {
     let mut inodes = Vec::new();
+    let mut read_any = false;
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
             continue;
         };
+        read_any = true;
         // `sl local_address rem_address st … inode`: `0100007F:4E20 … 0A` is 127.0.0.1:20000
         // listening.
         inodes.extend(text.lines().skip(1).filter_map(|line| {
@@ -108,6 +110,9 @@ pub(crate) fn listens_on(pid: u32, port: u16) -> Option<bool> {
             let inode = fields.get(9)?;
             (local_port == port && *fields.get(3)? == "0A").then(|| format!("socket:[{inode}]"))
         }));
+    }
+    if !read_any {
+        return None;
     }
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
     Some(fds.flatten().any(|fd| {
