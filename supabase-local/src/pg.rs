@@ -209,7 +209,7 @@ async fn wait_ready(process: &mut Supervised, port: u16) -> Result<(), StackErro
         // A probe that hangs (a server that accepts and never answers) counts as not ready, and
         // so does another server that took the port first (ours then exits: a port clash).
         if let Ok(Some(true)) = tokio::time::timeout(PROBE_TIMEOUT, probe).await
-            && sys::listens_on(process.pid(), port) != Some(false)
+            && process.holds_port(port)
         {
             return Ok(());
         }

@@ -212,9 +212,7 @@ async fn wait_ready(
         // the probe while ours exits (a port clash).
         if let Ok(resp) = http.get(&ready).timeout(PROBE_TIMEOUT).send().await
             && resp.status().is_success()
-            && [port, admin]
-                .iter()
-                .all(|p| sys::listens_on(process.pid(), *p) != Some(false))
+            && [port, admin].iter().all(|p| process.holds_port(*p))
         {
             return Ok(());
         }

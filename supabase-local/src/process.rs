@@ -82,7 +82,7 @@ pub(crate) struct Supervised {
 #[derive(Debug)]
 struct Janitor {
     process: Child,
-    stdin: Option<ChildStdin>,
+    stdin: ChildStdin,
 }
 
 impl Janitor {
@@ -97,18 +97,25 @@ impl Janitor {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
-        let stdin = process.stdin.take();
+        let Some(stdin) = process.stdin.take() else {
+            let _ = process.kill();
+            let _ = process.wait();
+            return Err(std::io::Error::other("the janitor has no stdin pipe"));
+        };
         Ok(Self { process, stdin })
     }
 
     /// Lets it remove the directory (`keep`: dismisses it instead), and waits until it did.
-    fn finish(mut self, keep: bool) {
-        if let Some(mut stdin) = self.stdin.take()
-            && keep
-        {
+    fn finish(self, keep: bool) {
+        let Self {
+            mut process,
+            mut stdin,
+        } = self;
+        if keep {
             let _ = stdin.write_all(b"keep\n");
         }
-        let _ = self.process.wait();
+        drop(stdin);
+        let _ = process.wait();
     }
 }
 
@@ -183,6 +190,12 @@ impl Supervised {
     /// The server's process id.
     pub(crate) fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// Whether the server holds the socket listening on `port` ([`sys::listens_on`]); where
+    /// `/proc` cannot tell, it is taken to.
+    pub(crate) fn holds_port(&self, port: u16) -> bool {
+        sys::listens_on(self.pid, port) != Some(false)
     }
 
     /// The watchdog's process id.

@@ -201,7 +201,7 @@ impl Worker {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
-                && sys::listens_on(process.pid(), port) != Some(false)
+                && process.holds_port(port)
             {
                 tracing::debug!(function = spec.name, port, elapsed = ?started.elapsed(), "worker up");
                 return Ok(Worker { process, port });
