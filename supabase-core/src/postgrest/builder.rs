@@ -132,16 +132,22 @@ impl<T, M> Builder<T, M> {
 }
 
 impl<T: DeserializeOwned, M> Builder<T, M> {
-    async fn send(self) -> Result<Response<T>> {
-        self.client.ensure_fresh_session().await;
-        let request = self.state.render(&self.client)?;
-        let raw = self
-            .client
-            .inner
-            .transport
-            .send_rendered(request, || self.state.render(&self.client))
-            .await?;
-        decode(raw, self.state.cardinality, self.rows_decoder)
+    // A plain function returning an `async` block: the arguments of an `async fn` are stored
+    // twice in its future (as given and as locals), and this future is copied into the box
+    // `IntoFuture` returns on every request.
+    #[allow(clippy::manual_async_fn)]
+    fn send(self) -> impl Future<Output = Result<Response<T>>> {
+        async move {
+            self.client.ensure_fresh_session().await;
+            let request = self.state.render(&self.client)?;
+            let raw = self
+                .client
+                .inner
+                .transport
+                .send_rendered(request, || self.state.render(&self.client))
+                .await?;
+            decode(raw, self.state.cardinality, self.rows_decoder)
+        }
     }
 }
 
