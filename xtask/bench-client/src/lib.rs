@@ -15,7 +15,9 @@
 //! thread, no worker pool. The 8-way concurrent workload runs 8 tasks on that same thread
 //! (concurrency without parallelism), so every client is measured with the same runtime.
 
+pub mod floor;
 pub mod measure;
+pub mod supabase;
 
 use std::future::Future;
 use std::time::Instant;

@@ -49,9 +49,17 @@ pub fn percentile(samples: &mut [Duration], q: f64) -> Duration {
 }
 
 /// Median of a few round results (the upper one of an even count).
-pub fn median(mut values: Vec<f64>) -> f64 {
+pub fn median(values: Vec<f64>) -> f64 {
+    quantile(values, 0.5)
+}
+
+/// The value at quantile `q` (0..=1) of `values`, as [`percentile`] picks it; NaN when empty.
+pub fn quantile(mut values: Vec<f64>, q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
     values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+    values[((values.len() - 1) as f64 * q).round() as usize]
 }
 
 /// Where this process's resident memory is, now (not at its peak), from `/proc/self/smaps`: pages

@@ -6,6 +6,9 @@
 //! There are two floors, one per request shape: `floor` reads with `select=*` as the untyped
 //! client and the peers do, `floor-typed` names the typed client's columns as it does; the typed
 //! client is compared with `floor-typed`, every other client with `floor` ([`floor_of`]).
+//!
+//! Then, for lookups, this client and its floor run once more in one process, in alternating
+//! blocks (`bench-paired`): a ratio with the host's noise paired out, shown next to the rounds'.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -74,6 +77,13 @@ const WORKLOADS: [Workload; 4] = [
         rows_per_op: 1,
     },
 ];
+
+/// Lookups measured in pairs (`bench-paired`): workload, (blocks, requests a block) for a full
+/// run and for `--quick`. Pages and inserts are not paired: in one process the two clients share
+/// malloc's state, and a page's CPU depends on it (glibc's trim threshold, raised by one
+/// client's buffers, spares the other its page faults); lookups allocate too little for that.
+const PAIRED: [(&str, (usize, usize), usize); 2] =
+    [("lookup", (60, 20), 25), ("concurrent", (30, 10), 48)];
 
 /// Medians over the rounds of one client on one workload.
 #[derive(Clone, Copy)]
@@ -176,13 +186,25 @@ pub(crate) async fn run(bench: &Bench) -> Result<(), String> {
         let note = missing.entry(client).or_default();
         note.push_str(&format!("{w}: {why}; "));
     }
+    let mut paired = Vec::new();
+    for (workload, (blocks, quick_blocks), ops) in PAIRED {
+        let blocks = if bench.quick { quick_blocks } else { blocks };
+        for client in ["untyped", "typed"] {
+            println!("  paired {workload:<10} {client} / {}", floor_of(client));
+            match bench.paired(&[client, workload, &blocks.to_string(), &ops.to_string()]) {
+                Ok(v) => paired.push(v),
+                Err(e) => println!("  paired {workload} {client} failed: {e}"),
+            }
+        }
+    }
     let build = bench.client("untyped", &["build", "100000"]);
-    report(bench, &samples, &missing, build.ok())
+    report(bench, &samples, &paired, &missing, build.ok())
 }
 
 fn report(
     bench: &Bench,
     samples: &BTreeMap<(&str, &str), Vec<Value>>,
+    paired: &[Value],
     missing: &BTreeMap<&str, String>,
     build: Option<Value>,
 ) -> Result<(), String> {
@@ -222,6 +244,10 @@ fn report(
          × floor: typed against floor-typed (the floor sending typed's requests), every other client against floor\n"
     );
     print!("{md}");
+    let paired_md = paired_table(paired);
+    println!(
+        "\nthis client and its floor in one process, alternating blocks (bench-paired); ratio = client CPU / floor CPU of each block pair:\n{paired_md}"
+    );
 
     // Targets, each against the floor (or the peer) measured in this same run.
     let cpu = |w: &str, c: &str| stats.get(&(w, c)).map(|s| s.cpu_us);
@@ -234,10 +260,25 @@ fn report(
         targets.push((name, shown, aim.to_owned(), met));
     };
     let ratio = |w: &str, c: &str| Some(cpu(w, c)? / cpu(w, floor_of(c))?);
+    let paired_ratio = |w: &str, c: &str| {
+        paired
+            .iter()
+            .find(|v| v["workload"] == w && v["client"] == c)
+            .and_then(|v| v["ratio_median"].as_f64())
+    };
     for c in ["untyped", "typed"] {
         target(
             format!("point lookup CPU, {c} / {}", floor_of(c)),
             ratio("lookup", c),
+            "≤ 1.10",
+            |v| v <= 1.10,
+        );
+        target(
+            format!(
+                "point lookup CPU, {c} / {}, paired in one process",
+                floor_of(c)
+            ),
+            paired_ratio("lookup", c),
             "≤ 1.10",
             |v| v <= 1.10,
         );
@@ -293,7 +334,7 @@ fn report(
     }
     std::fs::write(
         super::out_dir().join("clients.md"),
-        format!("{md}\n{tmd}\n{rss_md}"),
+        format!("{md}\n{paired_md}\n{tmd}\n{rss_md}"),
     )
     .map_err(|e| e.to_string())?;
     write_json(
@@ -304,11 +345,38 @@ fn report(
             "versions": { "supabase-py": peers::SUPABASE_PY, "supabase-js": peers::SUPABASE_JS,
                           "postgrest-rs": "1.6.0" },
             "results": rows,
+            "paired": paired,
             "targets": targets.iter().map(|(n, s, a, m)| json!({"target": n, "measured": s, "aim": a, "met": m})).collect::<Vec<_>>(),
             "build_ten_filters": build,
             "not_measured": missing,
         }),
     )
+}
+
+/// The `bench-paired` results as a table: per workload and client, the median and quartiles of
+/// the block pairs' CPU ratios and the ratio of the totals.
+fn paired_table(paired: &[Value]) -> String {
+    let mut md = String::from(
+        "| workload | client / floor | median ratio | quartiles | ratio of totals | blocks × requests |\n\
+         |---|---|---:|---:|---:|---:|\n",
+    );
+    for v in paired {
+        let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+        let _ = writeln!(
+            md,
+            "| {} | {} / {} | {:.2} | {:.2}–{:.2} | {:.2} | {} × {} |",
+            v["workload"].as_str().unwrap_or("?"),
+            v["client"].as_str().unwrap_or("?"),
+            v["floor"].as_str().unwrap_or("?"),
+            f("ratio_median"),
+            f("ratio_q1"),
+            f("ratio_q3"),
+            f("ratio_of_totals"),
+            v["blocks"],
+            v["ops"],
+        );
+    }
+    md
 }
 
 /// A table of where each Rust client's memory is at the end of its point lookups (the lean

@@ -147,6 +147,13 @@ impl Bench {
         self.run_json(cmd, &format!("{name} {}", args.join(" ")))
     }
 
+    /// Runs `bench-paired <args>` against the stack and returns its JSON line.
+    fn paired(&self, args: &[&str]) -> Result<Value, String> {
+        let mut cmd = Command::new(&self.bins.paired);
+        cmd.args(args);
+        self.run_json(cmd, &format!("bench-paired {}", args.join(" ")))
+    }
+
     /// Runs `cmd` with the stack's URL and keys in its environment; parses its last stdout line.
     fn run_json(&self, mut cmd: Command, what: &str) -> Result<Value, String> {
         let out = cmd
@@ -263,6 +270,8 @@ struct Binaries {
     child: PathBuf,
     /// `client name -> binary`: floor, untyped and typed (one binary), postgrest-rs.
     clients: BTreeMap<&'static str, PathBuf>,
+    /// `bench-paired`: this client and its floor in one process, alternating blocks.
+    paired: PathBuf,
 }
 
 /// Runs the bench in a release build of xtask. The stack (gateway, auth, storage and realtime
@@ -346,6 +355,7 @@ fn build_binaries() -> Result<Binaries, String> {
         xtask,
         child,
         clients,
+        paired: take("bench-paired")?,
     })
 }
 

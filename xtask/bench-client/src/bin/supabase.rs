@@ -5,139 +5,9 @@
 use std::time::Instant;
 
 use bench_client::measure::median;
-use bench_client::{Row, Workloads, row};
-use serde::{Deserialize, Serialize};
+use bench_client::supabase::{BenchRow, Supabase, bench_row};
 use serde_json::{Value, json};
-use supabase_core::postgrest::Returning;
 use supabase_core::prelude::*;
-
-/// A row of `bench_rows` (read workloads).
-#[derive(Table, Debug, Deserialize, Serialize)]
-#[supabase(table = "bench_rows")]
-#[allow(dead_code)] // decoded (that is the cost measured), never read
-struct BenchRow {
-    #[supabase(primary_key)]
-    id: i64,
-    name: String,
-    score: f64,
-    active: bool,
-    tags: Vec<String>,
-    note: Option<String>,
-}
-
-/// The same columns in `bench_insert` (the insert workload).
-#[derive(Table, Debug, Deserialize, Serialize)]
-#[supabase(table = "bench_insert")]
-#[allow(dead_code)]
-struct BenchInsert {
-    #[supabase(primary_key)]
-    id: i64,
-    name: String,
-    score: f64,
-    active: bool,
-    tags: Vec<String>,
-    note: Option<String>,
-}
-
-struct Supabase {
-    client: Client,
-    typed: bool,
-}
-
-enum Batch {
-    Rows(Vec<Row>),
-    Typed(Vec<BenchInsertInsert>),
-}
-
-impl Workloads for Supabase {
-    type Batch = Batch;
-
-    fn batch(&self, ids: std::ops::RangeInclusive<i64>) -> Batch {
-        if !self.typed {
-            return Batch::Rows(ids.map(row).collect());
-        }
-        Batch::Typed(
-            ids.map(|i| {
-                let r = row(i);
-                let insert = BenchInsertInsert::new(r.id, r.name, r.score, r.active, r.tags);
-                // Left out when null: the column default (null) fills it in.
-                match r.note {
-                    Some(note) => insert.note(note),
-                    None => insert,
-                }
-            })
-            .collect(),
-        )
-    }
-
-    async fn lookup(&self, id: i64) -> Result<usize, String> {
-        let c = &self.client;
-        let n = if self.typed {
-            c.from::<BenchRow>()
-                .select()
-                .eq(bench_row::id, id)
-                .await
-                .map_err(|e| e.to_string())?
-                .len()
-        } else {
-            c.table("bench_rows")
-                .select("*")
-                .eq("id", id)
-                .returns::<Vec<Row>>()
-                .await
-                .map_err(|e| e.to_string())?
-                .data
-                .len()
-        };
-        Ok(n)
-    }
-
-    async fn page(&self, offset: u64) -> Result<usize, String> {
-        let c = &self.client;
-        let n = if self.typed {
-            c.from::<BenchRow>()
-                .select()
-                .range(offset, offset + 999)
-                .await
-                .map_err(|e| e.to_string())?
-                .len()
-        } else {
-            c.table("bench_rows")
-                .select("*")
-                .range(offset, offset + 999)
-                .returns::<Vec<Row>>()
-                .await
-                .map_err(|e| e.to_string())?
-                .data
-                .len()
-        };
-        Ok(n)
-    }
-
-    async fn insert(&self, batch: Batch) -> Result<usize, String> {
-        let c = &self.client;
-        let n = match batch {
-            Batch::Rows(rows) => c
-                .table("bench_insert")
-                .insert(&rows)
-                .returning(Returning::Representation)
-                .returns::<Vec<Row>>()
-                .await
-                .map_err(|e| e.to_string())?
-                .data
-                .len(),
-            Batch::Typed(rows) => {
-                let stored: Vec<BenchInsert> = c
-                    .from::<BenchInsert>()
-                    .insert_many(rows)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                stored.len()
-            }
-        };
-        Ok(n)
-    }
-}
 
 /// Microseconds to build a query with 10 filters, untyped and typed, then the same plus
 /// rendering the request (URL, headers); the median of 3 runs of `iterations` each.
@@ -202,27 +72,12 @@ fn build_ten_filters(iterations: u32) -> Result<Value, String> {
 }
 
 fn main() {
-    bench_client::main(
-        |client, url, key| {
-            let typed = match client {
-                "untyped" => false,
-                "typed" => true,
-                other => {
-                    return Err(format!(
-                        "bench-supabase runs untyped or typed, not {other:?}"
-                    ));
-                }
-            };
-            let client = create_client(url, key).map_err(|e| e.to_string())?;
-            Ok(Supabase { client, typed })
-        },
-        |args| match args {
-            [build, n] if build == "build" => Some(
-                n.parse()
-                    .map_err(|_| format!("bad count {n:?}"))
-                    .and_then(build_ten_filters),
-            ),
-            _ => None,
-        },
-    );
+    bench_client::main(Supabase::new, |args| match args {
+        [build, n] if build == "build" => Some(
+            n.parse()
+                .map_err(|_| format!("bad count {n:?}"))
+                .and_then(build_ten_filters),
+        ),
+        _ => None,
+    });
 }
