@@ -83,7 +83,7 @@ const WORKLOADS: [Workload; 4] = [
 /// malloc's state, and a page's CPU depends on it (glibc's trim threshold, raised by one
 /// client's buffers, spares the other its page faults); lookups allocate too little for that.
 const PAIRED: [(&str, (usize, usize), usize); 2] =
-    [("lookup", (60, 20), 25), ("concurrent", (30, 10), 48)];
+    [("lookup", (120, 20), 25), ("concurrent", (40, 10), 48)];
 
 /// Medians over the rounds of one client on one workload.
 #[derive(Clone, Copy)]
@@ -354,21 +354,24 @@ fn report(
 }
 
 /// The `bench-paired` results as a table: per workload and client, the median and quartiles of
-/// the block pairs' CPU ratios and the ratio of the totals.
+/// the block pairs' CPU ratios, the median's 95% confidence interval, and the ratio of the
+/// totals.
 fn paired_table(paired: &[Value]) -> String {
     let mut md = String::from(
-        "| workload | client / floor | median ratio | quartiles | ratio of totals | blocks × requests |\n\
-         |---|---|---:|---:|---:|---:|\n",
+        "| workload | client / floor | median ratio | its 95% interval | quartiles | ratio of totals | blocks × requests |\n\
+         |---|---|---:|---:|---:|---:|---:|\n",
     );
     for v in paired {
         let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
         let _ = writeln!(
             md,
-            "| {} | {} / {} | {:.2} | {:.2}–{:.2} | {:.2} | {} × {} |",
+            "| {} | {} / {} | {:.2} | {:.2}–{:.2} | {:.2}–{:.2} | {:.2} | {} × {} |",
             v["workload"].as_str().unwrap_or("?"),
             v["client"].as_str().unwrap_or("?"),
             v["floor"].as_str().unwrap_or("?"),
             f("ratio_median"),
+            v["ratio_median_ci95"][0].as_f64().unwrap_or(f64::NAN),
+            v["ratio_median_ci95"][1].as_f64().unwrap_or(f64::NAN),
             f("ratio_q1"),
             f("ratio_q3"),
             f("ratio_of_totals"),

@@ -16,8 +16,8 @@
 //! spares the other client the page faults it makes in a process of its own (measured: the
 //! untyped page came out at 0.89× its floor here against 0.81× in instructions).
 //!
-//! Prints one JSON line: both sides' CPU per block, the median and quartiles of the per-pair
-//! ratios (client / floor) and the ratio of the totals.
+//! Prints one JSON line: both sides' CPU per block, the median of the per-pair ratios (client /
+//! floor) with its 95% confidence interval, their quartiles, and the ratio of the totals.
 
 use bench_client::floor::Floor;
 use bench_client::measure::quantile;
@@ -86,6 +86,7 @@ fn paired(args: &[String]) -> Result<Value, String> {
             "client_cpu_s": client_cpu,
             "floor_cpu_s": floor_cpu,
             "ratio_median": quantile(ratios.clone(), 0.5),
+            "ratio_median_ci95": median_ci95(ratios.clone()),
             "ratio_q1": quantile(ratios.clone(), 0.25),
             "ratio_q3": quantile(ratios, 0.75),
             "ratio_of_totals": total(&client_cpu) / total(&floor_cpu),
@@ -103,4 +104,31 @@ async fn block_cpu<C: Workloads>(c: &C, workload: &str, ops: usize) -> Result<f6
     v["cpu_s"]
         .as_f64()
         .ok_or_else(|| format!("no cpu_s in {v}"))
+}
+
+/// A 95% confidence interval of the median of `values`, from their order statistics (the
+/// distribution-free interval: the median lies between the k-th smallest and the k-th largest
+/// value with k = n/2 − 1.96·√n/2, from the binomial distribution of how many values fall below
+/// it). `[NaN, NaN]` for fewer than 6 values, where no such interval reaches 95%.
+fn median_ci95(mut values: Vec<f64>) -> [f64; 2] {
+    let n = values.len();
+    if n < 6 {
+        return [f64::NAN; 2];
+    }
+    values.sort_by(f64::total_cmp);
+    let k = ((n as f64 / 2.0 - 0.98 * (n as f64).sqrt()).floor() as usize).max(1);
+    [values[k - 1], values[n - k]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_ci95;
+
+    #[test]
+    fn the_median_interval_takes_the_order_statistics_around_the_middle() {
+        // n = 100: k = 50 - 9.8 = 40, so the 40th smallest and the 40th largest (61st).
+        let values: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        assert_eq!(median_ci95(values), [40.0, 61.0]);
+        assert!(median_ci95(vec![1.0; 5])[0].is_nan());
+    }
 }
