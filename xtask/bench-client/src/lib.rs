@@ -122,14 +122,18 @@ where
     };
     let ops: usize = ops.parse().map_err(|_| format!("bad count {ops:?}"))?;
     let (url, key) = (env("SUPABASE_URL")?, env("SUPABASE_KEY")?);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    rt.block_on(async {
+    runtime()?.block_on(async {
         let c = make(client, &url, &key)?;
         run(&c, workload, ops).await
     })
+}
+
+/// The runtime every measured Rust client runs on: current-thread, as a sequential app's.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// Runs `workload` `ops` times with `c` (after the warm-up calls of [`timed`]).

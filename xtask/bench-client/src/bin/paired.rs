@@ -22,7 +22,7 @@
 use bench_client::floor::Floor;
 use bench_client::measure::quantile;
 use bench_client::supabase::Supabase;
-use bench_client::{Workloads, env, run};
+use bench_client::{Workloads, env, run, runtime};
 use serde_json::{Value, json};
 
 fn main() {
@@ -53,11 +53,7 @@ fn paired(args: &[String]) -> Result<Value, String> {
         "floor"
     };
     let (url, key) = (env("SUPABASE_URL")?, env("SUPABASE_KEY")?);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    rt.block_on(async {
+    runtime()?.block_on(async {
         let ours = Supabase::new(client, &url, &key)?;
         let floor = Floor::new(floor_name, &url, &key)?;
         let (mut floor_cpu, mut client_cpu) = (Vec::new(), Vec::new());
