@@ -3,10 +3,15 @@
 //! Each Rust client is its own small binary, so its peak RSS counts only what a user of that
 //! client links: `bench-floor` (plain reqwest + serde_json, the floor), `bench-supabase` (this
 //! client, untyped `table()` and typed `from::<T>()`), `bench-postgrest-rs` (feature
-//! `postgrest-rs`). This library holds what they share: the rows, the workload driver and the
-//! measurements ([`measure`], also used by xtask's other bench processes).
+//! `postgrest-rs`). `bench-paired` runs this client and its floor in one process, in
+//! alternating blocks of lookups, for their CPU ratio with the host's noise paired out (see its
+//! docs). This library holds what they share: the rows, the workload driver, the measurements
+//! ([`measure`], also used by xtask's other bench processes) and the floor's and this client's
+//! requests ([`floor`], [`supabase`]; both in this crate since session 14, so each is called
+//! across a crate boundary from the driver alike, as an application calls a client library).
 //!
-//! Every binary takes `<client> <lookup|page|insert|concurrent> <ops>` and prints one JSON line:
+//! The per-client binaries take `<client> <lookup|page|insert|concurrent> <ops>` and print one
+//! JSON line:
 //! `{ops, rows, cpu_s, wall_s, faults, p50_us, p99_us, peak_rss, rss}` (the same shape the Python and
 //! JS peers print, plus `faults`: the minor page faults of the timed part, and `rss`: where the
 //! resident memory is at the end, [`measure::rss_breakdown`]).

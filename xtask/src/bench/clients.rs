@@ -78,8 +78,8 @@ const WORKLOADS: [Workload; 4] = [
     },
 ];
 
-/// Lookups measured in pairs (`bench-paired`): workload, (blocks, requests a block) for a full
-/// run and for `--quick`. Pages and inserts are not paired: in one process the two clients share
+/// Lookups measured in pairs (`bench-paired`): workload, blocks (full run, `--quick`), requests
+/// a block. Pages and inserts are not paired: in one process the two clients share
 /// malloc's state, and a page's CPU depends on it (glibc's trim threshold, raised by one
 /// client's buffers, spares the other its page faults); lookups allocate too little for that.
 const PAIRED: [(&str, (usize, usize), usize); 2] =
