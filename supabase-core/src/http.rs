@@ -256,8 +256,9 @@ impl Transport {
 
     /// The loop of attempts. The first request becomes reqwest's (boxed, pointer-sized) pending
     /// future before the `async` block, so neither this future nor the ones below it hold a
-    /// copy of the request: every layer of an `async` future is copied into the one above it on
-    /// every request, and an [`HttpRequest`] is 256 bytes. reqwest sends nothing before its
+    /// copy of it (only a `render` that keeps one to send again does, as [`Transport::send`]'s):
+    /// every layer of an `async` future is copied into the one above it on every request, and
+    /// an [`HttpRequest`] is 256 bytes. reqwest sends nothing before its
     /// future is first polled, so building it ahead of the request slot changes no order.
     fn exchange<'a>(
         &'a self,
