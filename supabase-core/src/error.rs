@@ -109,7 +109,17 @@ impl Error {
 pub struct HttpError(pub(crate) std::sync::Arc<dyn std::error::Error + Send + Sync>);
 
 impl HttpError {
-    pub(crate) fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+    /// Wraps a transport failure of reqwest, keeping the URL's scheme, host and path but not its
+    /// query, fragment or user info: reqwest's `Display` and `Debug` show the URL, and queries
+    /// carry secrets (a signed upload's `?token=`, an `apikey` parameter).
+    pub(crate) fn new(mut e: reqwest::Error) -> Self {
+        if let Some(url) = e.url_mut() {
+            url.set_query(None);
+            url.set_fragment(None);
+            // Both fail only for URLs that cannot have user info, which then have none.
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+        }
         HttpError(std::sync::Arc::new(e))
     }
 }

@@ -189,6 +189,35 @@ async fn malformed_bodies_are_decode_errors() {
 }
 
 #[tokio::test]
+async fn a_transport_error_shows_the_url_without_its_query() {
+    // A signed upload carries its token in the query, and reqwest's errors name the URL.
+    let server = FaultServer::start(vec![Fault::Reset, Fault::Reset]).await;
+    let c = client(&server);
+    let err = c
+        .storage()
+        .from_("avatars")
+        .upload_to_signed_url("a.txt", "s3cret-token", "hello", FileOptions::default())
+        .await
+        .unwrap_err();
+    let shown = format!("{err} / {err:?}");
+    assert!(matches!(err, Error::Http(_)), "{shown}");
+    assert!(!shown.contains("s3cret-token"), "{shown}");
+    assert!(
+        shown.contains("/object/upload/sign/avatars/a.txt"),
+        "{shown}"
+    );
+    // The same for every request: a filter's value in the query is not shown either.
+    let err = c
+        .from_("t")
+        .update(json!({"a": 1}))
+        .eq("name", "hidden-value")
+        .await
+        .unwrap_err();
+    let shown = format!("{err} / {err:?}");
+    assert!(!shown.contains("hidden-value"), "{shown}");
+}
+
+#[tokio::test]
 async fn a_refused_connection_is_an_http_error_after_retries() {
     let c = create_client("http://127.0.0.1:1", "key").unwrap();
     let err = c.from_("t").select("*").await.unwrap_err();

@@ -91,8 +91,8 @@ pub use file::FileApi;
 pub use tus::{ResumableOptions, ResumableUpload};
 pub use types::{
     Bucket, BucketOptions, Download, FileInfo, FileObject, FileOptions, FileSizeLimit, ImageFormat,
-    MessageResponse, Resize, SearchOptions, SignedUploadUrl, SignedUrlEntry, SortBy, SortOrder,
-    TransformOptions, UploadResponse, UrlOptions,
+    IntoDownload, MessageResponse, Resize, SearchOptions, SignedUploadUrl, SignedUrlEntry, SortBy,
+    SortOrder, TransformOptions, UploadResponse, UrlOptions,
 };
 
 /// The storage API of a [`Client`]: bucket management, and [`from_`](Self::from_) for the

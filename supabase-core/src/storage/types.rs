@@ -466,15 +466,33 @@ pub enum Download {
     As(String),
 }
 
-impl From<bool> for Download {
-    fn from(_: bool) -> Self {
-        Download::Yes
+/// What [`UrlOptions::download`] takes: `true` or `false`, a file name, or a [`Download`].
+pub trait IntoDownload {
+    /// The download this asks for, or `None` for none.
+    fn into_download(self) -> Option<Download>;
+}
+
+impl IntoDownload for bool {
+    fn into_download(self) -> Option<Download> {
+        self.then_some(Download::Yes)
     }
 }
 
-impl From<&str> for Download {
-    fn from(name: &str) -> Self {
-        Download::As(name.to_owned())
+impl IntoDownload for &str {
+    fn into_download(self) -> Option<Download> {
+        Some(Download::As(self.to_owned()))
+    }
+}
+
+impl IntoDownload for String {
+    fn into_download(self) -> Option<Download> {
+        Some(Download::As(self))
+    }
+}
+
+impl IntoDownload for Download {
+    fn into_download(self) -> Option<Download> {
+        Some(self)
     }
 }
 
@@ -492,9 +510,10 @@ impl UrlOptions {
         Self::default()
     }
 
-    /// Serve as a download (`download(true)` or `download("name.png")`).
-    pub fn download(mut self, download: impl Into<Download>) -> Self {
-        self.download = Some(download.into());
+    /// Serve as a download (`download(true)` or `download("name.png")`); `download(false)`
+    /// serves the object inline, as without this call.
+    pub fn download(mut self, download: impl IntoDownload) -> Self {
+        self.download = download.into_download();
         self
     }
 

@@ -248,6 +248,29 @@ async fn signed_urls_work_and_expire() {
         .to_owned();
     assert!(cd.starts_with("attachment; filename=avatar1.png"), "{cd}");
 
+    // download("name"): an attachment under that name; download(false): no attachment, as
+    // without the option.
+    let url = files
+        .create_signed_url(
+            "folder/avatar1.png",
+            60,
+            UrlOptions::new().download(String::from("mine.png")),
+        )
+        .await
+        .unwrap();
+    assert!(url.ends_with("&download=mine.png"), "{url}");
+    let resp = http.get(&url).send().await.unwrap();
+    let cd = resp.headers()["content-disposition"].to_str().unwrap();
+    assert!(cd.starts_with("attachment; filename=mine.png"), "{cd}");
+    let url = files
+        .create_signed_url("folder/avatar1.png", 60, UrlOptions::new().download(false))
+        .await
+        .unwrap();
+    assert!(!url.contains("download"), "{url}");
+    let resp = http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("content-disposition").is_none());
+
     // A URL signed for 1 s stops working once it expires (the token's `exp`, checked by the
     // server; we wait past it rather than time anything).
     let short = files
