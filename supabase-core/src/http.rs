@@ -14,7 +14,14 @@ use url::Url;
 use crate::error::{Error, HttpError, Result};
 
 /// Header names whose values are secrets: redacted from every `Debug` output.
-const SECRET_HEADERS: [&str; 3] = ["apikey", "authorization", "cookie"];
+const SECRET_HEADERS: [&str; 5] = [
+    "apikey",
+    "authorization",
+    "cookie",
+    "proxy-authorization",
+    // A response's session cookie (an edge function that signs a user in sets one).
+    "set-cookie",
+];
 
 /// A fully built request: what would go over the wire.
 ///
@@ -605,6 +612,8 @@ mod tests {
         let mut headers = HeaderMap::new();
         set_auth_headers(&mut headers, "eyJ.super.secret", None).unwrap();
         headers.insert("x-other", "visible".parse().unwrap());
+        headers.insert("set-cookie", "sb-auth-token=cookie-secret".parse().unwrap());
+        headers.insert("proxy-authorization", "Basic proxy-secret".parse().unwrap());
         let req = HttpRequest {
             method: Method::GET,
             url: Url::parse("http://localhost/rest/v1/t").unwrap(),
@@ -613,7 +622,9 @@ mod tests {
             timeout: None,
         };
         let dbg = format!("{req:?}");
-        assert!(!dbg.contains("super"), "{dbg}");
+        for secret in ["super", "cookie-secret", "proxy-secret"] {
+            assert!(!dbg.contains(secret), "{dbg}");
+        }
         assert!(dbg.contains("visible"));
     }
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use supabase_core::storage::FileOptions;
+use supabase_core::storage::{FileOptions, ResumableOptions, UploadBody};
 use supabase_core::{ClientOptions, Error, RetryPolicy, create_client};
 use supabase_tests::fault::{Fault, FaultServer};
 
@@ -215,6 +215,71 @@ async fn a_transport_error_shows_the_url_without_its_query() {
         .unwrap_err();
     let shown = format!("{err} / {err:?}");
     assert!(!shown.contains("hidden-value"), "{shown}");
+}
+
+/// A TUS answer: `status` with `Upload-Offset: offset`.
+fn tus(status: u16, offset: u64) -> Fault {
+    Fault::Respond {
+        status,
+        headers: vec![
+            ("Tus-Resumable".into(), "1.0.0".into()),
+            ("Upload-Offset".into(), offset.to_string()),
+        ],
+        body: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_resumable_upload_refuses_offsets_that_make_no_progress_or_pass_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ten.bin");
+    std::fs::write(&file, b"0123456789").unwrap();
+    let at = |server: &FaultServer| {
+        client(server)
+            .storage()
+            .from_("videos")
+            .resumable_upload_at(
+                &format!("{}/storage/v1/upload/resumable/x", server.url()),
+                "ten.bin",
+                10,
+            )
+            .unwrap()
+    };
+
+    // The server says it has more than the file: not "done".
+    let server = FaultServer::start(vec![tus(200, 20)]).await;
+    let err = at(&server)
+        .upload_file(&file, &ResumableOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert_eq!(server.requests(), ["HEAD"]);
+
+    // Every PATCH is "accepted" without progress: resumed up to `max_resumes`, then an error
+    // (it once sent the same chunk forever).
+    let server = FaultServer::start(vec![tus(200, 0), tus(204, 0), tus(200, 0), tus(204, 0)]).await;
+    let err = at(&server)
+        .upload_file(&file, &ResumableOptions::new().max_resumes(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert_eq!(server.requests(), ["HEAD", "PATCH", "HEAD", "PATCH"]);
+
+    // A PATCH claiming more bytes than were sent.
+    let server = FaultServer::start(vec![tus(204, 11)]).await;
+    let err = at(&server)
+        .upload_chunk(0, UploadBody::from(b"0123456789".to_vec()), 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+
+    // The honest answer completes the upload.
+    let server = FaultServer::start(vec![tus(200, 4), tus(204, 10)]).await;
+    at(&server)
+        .upload_file(&file, &ResumableOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(server.requests(), ["HEAD", "PATCH"]);
 }
 
 #[tokio::test]

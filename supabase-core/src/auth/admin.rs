@@ -33,6 +33,7 @@ impl Auth {
 pub struct AdminUserAttributes {
     body: Map<String, Value>,
     password: Option<Secret>,
+    nonce: Option<Secret>,
 }
 
 macro_rules! admin_attr {
@@ -62,8 +63,6 @@ admin_attr! {
     ban_duration: &str,
     /// The Postgres role in the user's JWTs.
     role: &str,
-    /// A reauthentication nonce.
-    nonce: &str,
 }
 
 impl AdminUserAttributes {
@@ -75,6 +74,12 @@ impl AdminUserAttributes {
     /// Password.
     pub fn password(mut self, password: impl Into<String>) -> Self {
         self.password = Some(Secret::new(password.into()));
+        self
+    }
+
+    /// A reauthentication nonce.
+    pub fn nonce(mut self, nonce: impl Into<String>) -> Self {
+        self.nonce = Some(Secret::new(nonce.into()));
         self
     }
 
@@ -98,8 +103,10 @@ impl AdminUserAttributes {
 
     fn build(self) -> Map<String, Value> {
         let mut body = self.body;
-        if let Some(p) = self.password {
-            body.insert("password".into(), Value::String(p.expose().to_owned()));
+        for (name, secret) in [("password", self.password), ("nonce", self.nonce)] {
+            if let Some(secret) = secret {
+                body.insert(name.into(), Value::String(secret.expose().to_owned()));
+            }
         }
         body
     }
@@ -259,8 +266,9 @@ impl GenerateLinkParams {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct GenerateLinkProperties {
-    /// The link to send to the user (it verifies a token).
-    pub action_link: String,
+    /// The link to send to the user: it carries the token it verifies, so it is a secret too.
+    #[serde(with = "super::types::secret_serde")]
+    pub action_link: Secret,
     /// The OTP for the same verification.
     #[serde(with = "super::types::secret_serde")]
     pub email_otp: Secret,

@@ -439,7 +439,6 @@ impl From<AdminUserJson> for AdminUserAttributes {
             (j.phone, AdminUserAttributes::phone),
             (j.ban_duration, AdminUserAttributes::ban_duration),
             (j.role, AdminUserAttributes::role),
-            (j.nonce, AdminUserAttributes::nonce),
         ] {
             if let Some(v) = value {
                 c = set(c, &v);
@@ -457,7 +456,7 @@ impl From<AdminUserJson> for AdminUserAttributes {
         if let Some(v) = j.app_metadata {
             c = c.app_metadata(Value::Object(v));
         }
-        apply!(c, j; password, id);
+        apply!(c, j; password, nonce, id);
         c
     }
 }

@@ -154,7 +154,9 @@ impl Functions {
             status = tracing::field::Empty,
         );
         async move {
-            let deadline = timeout.map(|t| (tokio::time::Instant::now() + t, t));
+            // A timeout too long to schedule (`Duration::MAX`) is no timeout.
+            let deadline =
+                timeout.and_then(|t| Some((tokio::time::Instant::now().checked_add(t)?, t)));
             let sent = request.send();
             let response = match deadline {
                 Some((at, t)) => tokio::time::timeout_at(at, sent)

@@ -85,6 +85,7 @@ impl RealtimeOptions {
     }
 
     /// Time between heartbeats (default 25 s); an unanswered heartbeat closes the connection.
+    /// `Duration::ZERO` (or an interval too long to schedule) sends none.
     pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
         self.heartbeat_interval = interval;
         self

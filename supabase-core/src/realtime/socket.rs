@@ -366,7 +366,12 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
         shared.opened(tx);
         (shared.options.vsn, shared.options.heartbeat_interval)
     };
-    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    // A zero interval, or one too long to schedule, sends no heartbeats (tokio's `interval`
+    // refuses both).
+    let mut heartbeat = tokio::time::Instant::now()
+        .checked_add(every)
+        .filter(|_| !every.is_zero())
+        .map(|first| tokio::time::interval_at(first, every));
     let mut pending_heartbeat: Option<String> = None;
     let why = loop {
         tokio::select! {
@@ -413,7 +418,12 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                     break "disconnected";
                 }
             },
-            _ = heartbeat.tick() => {
+            _ = async {
+                match heartbeat.as_mut() {
+                    Some(heartbeat) => drop(heartbeat.tick().await),
+                    None => std::future::pending().await,
+                }
+            } => {
                 if pending_heartbeat.is_some() {
                     break "heartbeat timeout";
                 }

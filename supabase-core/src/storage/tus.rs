@@ -305,11 +305,18 @@ impl ResumableUpload {
                 &resp.body,
             )));
         }
-        header_u64(&resp.headers, "upload-offset").ok_or_else(|| Error::Decode {
-            status: resp.status,
-            path: "Upload-Offset".into(),
-            message: "missing or invalid Upload-Offset header".into(),
-        })
+        let offset = upload_offset(resp.status, &resp.headers)?;
+        // An offset past the end would end `upload_file` as if the upload were complete.
+        if offset > self.length {
+            return Err(offset_error(
+                resp.status,
+                format!(
+                    "Upload-Offset {offset} is past the upload's length {}",
+                    self.length
+                ),
+            ));
+        }
+        Ok(offset)
     }
 
     /// Sends `body` (exactly `length` bytes) at `offset` (`PATCH`), streamed. Returns the
@@ -352,11 +359,17 @@ impl ResumableUpload {
         if !status.is_success() {
             return Err(Error::Storage(StorageError::from_tus(status, &bytes)));
         }
-        header_u64(&resp_headers, "upload-offset").ok_or_else(|| Error::Decode {
-            status,
-            path: "Upload-Offset".into(),
-            message: "missing or invalid Upload-Offset header".into(),
-        })
+        let new_offset = upload_offset(status, &resp_headers)?;
+        // The server has at least one more byte and none it was not sent; anything else would
+        // send the same chunk again forever, or skip bytes.
+        let received = new_offset.checked_sub(offset);
+        if !matches!(received, Some(n) if n <= length && (n > 0 || length == 0)) {
+            return Err(offset_error(
+                status,
+                format!("Upload-Offset {new_offset} after sending {length} bytes at {offset}"),
+            ));
+        }
+        Ok(new_offset)
     }
 
     /// Sends the rest of `file` from the server's current offset, chunk by chunk, resuming
@@ -405,6 +418,18 @@ impl ResumableUpload {
     }
 }
 
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+/// The `Upload-Offset` a TUS response reports.
+fn upload_offset(status: StatusCode, headers: &HeaderMap) -> Result<u64> {
+    headers
+        .get("upload-offset")
+        .and_then(|v| v.to_str().ok()?.trim().parse().ok())
+        .ok_or_else(|| offset_error(status, "missing or invalid Upload-Offset header".into()))
+}
+
+fn offset_error(status: StatusCode, message: String) -> Error {
+    Error::Decode {
+        status,
+        path: "Upload-Offset".into(),
+        message,
+    }
 }

@@ -525,7 +525,7 @@ impl UrlOptions {
 }
 
 /// One entry of `create_signed_urls`: the URL, or why there is none.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SignedUrlEntry {
     /// The path asked for.
@@ -534,6 +534,24 @@ pub struct SignedUrlEntry {
     pub signed_url: Option<String>,
     /// Why there is no URL.
     pub error: Option<String>,
+}
+
+impl std::fmt::Debug for SignedUrlEntry {
+    // The URL is the caller's to share, but not through logs: its query carries the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self
+            .signed_url
+            .as_deref()
+            .map(|url| match url.split_once('?') {
+                Some((before, _)) => format!("{before}?[redacted]"),
+                None => url.to_owned(),
+            });
+        f.debug_struct("SignedUrlEntry")
+            .field("path", &self.path)
+            .field("signed_url", &url)
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 /// A signed upload URL from `create_signed_upload_url`.

@@ -125,7 +125,10 @@ async fn invites_links_sign_out_and_factors() {
     ] {
         let res = admin.generate_link(params).await.unwrap();
         assert!(
-            res.properties.action_link.contains("/auth/v1/verify"),
+            res.properties
+                .action_link
+                .expose()
+                .contains("/auth/v1/verify"),
             "{res:?}"
         );
         assert!(!res.user.id.is_empty());

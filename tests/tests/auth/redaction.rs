@@ -105,6 +105,7 @@ async fn secrets_never_reach_debug_output_or_logs() {
         "captcha-secret".to_owned(),
         "nonce-secret".to_owned(),
         "id-token-secret".to_owned(),
+        "hashed-token-secret".to_owned(),
     ];
     let first = signed_in.session.as_ref().unwrap();
     secrets.push(first.access_token.expose().to_owned());
@@ -142,7 +143,9 @@ async fn secrets_never_reach_debug_output_or_logs() {
         ),
         format!(
             "{:?}",
-            AdminUserAttributes::new().password("hunter2-password")
+            AdminUserAttributes::new()
+                .password("hunter2-password")
+                .nonce("nonce-secret")
         ),
         format!(
             "{:?}",

@@ -111,6 +111,16 @@ async fn failures_are_never_retried() {
         .unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert_eq!(server.requests().len(), 1);
+
+    // `Duration::MAX`, a common way to say "no timeout", is none (it once overflowed the clock).
+    let server = FaultServer::start(vec![Fault::ok(r#"{"ok":true}"#)]).await;
+    let client = create_client(server.url(), "anon-key").unwrap();
+    let resp = client
+        .functions()
+        .invoke("hello-world", InvokeOptions::new().timeout(Duration::MAX))
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
 }
 
 #[tokio::test]

@@ -168,6 +168,34 @@ async fn private_channels_are_authorised_by_rls_on_realtime_messages() {
 }
 
 #[tokio::test]
+async fn a_zero_or_unschedulable_heartbeat_interval_sends_no_heartbeats_and_still_works() {
+    // tokio's interval refuses both; the connection task once panicked on them, silently.
+    for every in [std::time::Duration::ZERO, std::time::Duration::MAX] {
+        let stack = stack().await;
+        let options = options().realtime(
+            supabase_core::realtime::RealtimeOptions::default()
+                .timeout(std::time::Duration::from_secs(5))
+                .heartbeat_interval(every),
+        );
+        let client = Client::new(stack.url(), stack.anon_key(), options).unwrap();
+        let name = room();
+        let channel = client.channel_with(&name, ChannelConfig::default().broadcast_self(true));
+        let mut heard = channel.broadcast_stream("ping");
+        channel.subscribe().await.unwrap();
+        channel
+            .send_broadcast("ping", json!({"every": format!("{every:?}")}))
+            .await
+            .unwrap();
+        assert_eq!(
+            next(&mut heard).await.payload["every"],
+            format!("{every:?}")
+        );
+        assert!(client.realtime().is_connected(), "{every:?}");
+        client.remove_all_channels().await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn a_hundred_channels_share_one_socket() {
     let client = anon().await;
     let other = anon().await;

@@ -307,6 +307,11 @@ async fn signed_urls_work_and_expire() {
         .await
         .unwrap();
     assert_eq!(got.bytes().await.unwrap().as_ref(), b"secret bytes");
+    // Debug shows where the URL goes, not its token.
+    let url = entries[0].signed_url.as_deref().unwrap();
+    let (before, token) = url.split_once("?token=").unwrap();
+    let shown = format!("{:?}", entries[0]);
+    assert!(shown.contains(before) && !shown.contains(token), "{shown}");
     assert!(entries[1].signed_url.is_none());
     assert!(
         entries[1]
