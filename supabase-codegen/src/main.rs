@@ -11,7 +11,7 @@ use clap::Parser;
 use supabase_codegen::{Config, Error, Ir, check, snapshot, source};
 
 /// Generate typed supabase-core structs from a Postgres schema or PostgREST's OpenAPI document.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(name = "supabase-codegen", version, about, long_about = None)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["db_url", "url", "from_snapshot"])))]
 struct Cli {

@@ -41,7 +41,7 @@ pub enum SslMode {
 }
 
 /// A database URL split into what tokio-postgres parses and what TLS needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct DbTarget {
     /// The URL for tokio-postgres: `sslmode` mapped to `disable`/`prefer`/`require`,
     /// `sslrootcert` removed.
@@ -50,6 +50,17 @@ pub struct DbTarget {
     pub mode: SslMode,
     /// `sslrootcert`: a PEM file of trusted roots (`None` or `system`: the system's roots).
     pub root_cert: Option<String>,
+}
+
+impl std::fmt::Debug for DbTarget {
+    // The URL carries the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbTarget")
+            .field("url", &crate::error::redact_db_url(&self.url))
+            .field("mode", &self.mode)
+            .field("root_cert", &self.root_cert)
+            .finish()
+    }
 }
 
 /// Reads `sslmode` / `sslrootcert` from a `postgres://` URL or a `key=value` string.
@@ -295,6 +306,20 @@ impl ServerCertVerifier for AnyHostName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        for url in [
+            "postgres://me:s3cret@h/db?sslmode=require",
+            "host=h password=s3cret sslmode=require",
+        ] {
+            let shown = format!("{:?}", parse(url).unwrap());
+            assert!(
+                !shown.contains("s3cret") && shown.contains("Require"),
+                "{shown}"
+            );
+        }
+    }
 
     #[test]
     fn sslmode_selects_tls_and_the_url_stays_parsable() {

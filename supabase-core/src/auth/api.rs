@@ -16,7 +16,7 @@ use crate::http::{HttpRequest, RawResponse};
 use crate::secret::Secret;
 
 /// One GoTrue call before rendering.
-#[derive(Debug)]
+// No `Debug`: the body holds passwords and tokens.
 pub(crate) struct Call {
     pub(crate) method: Method,
     /// Path under `/auth/v1/`, e.g. `token`; segments from callers are already encoded.
@@ -158,7 +158,8 @@ pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Re
 }
 
 /// A JSON object under construction, skipping absent options.
-#[derive(Debug, Default)]
+// No `Debug`: it holds passwords and tokens.
+#[derive(Default)]
 pub(crate) struct Body(pub(crate) Map<String, Value>);
 
 impl Body {
