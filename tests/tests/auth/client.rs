@@ -85,6 +85,26 @@ async fn sign_up_with_email_sends_gotrue_body_and_pkce_challenge() {
 }
 
 #[tokio::test]
+async fn sign_in_anonymously_sends_the_captcha_token_and_metadata() {
+    let mock = MockGoTrue::start().await;
+    mock.on("POST /auth/v1/signup", |_| {
+        Reply::ok(session_json(1, 3600, now() + 3600))
+    });
+    let c = client(&mock, ClientOptions::default());
+    // The reference's dict.
+    let credentials: supabase_core::auth::SignInAnonymouslyCredentials =
+        serde_json::from_value(json!({"options": {"captcha_token": "cap", "data": {"a": 1}}}))
+            .unwrap();
+    let res = c.auth().sign_in_anonymously(credentials).await.unwrap();
+    assert!(res.session.is_some());
+    let r = mock.last("POST /auth/v1/signup");
+    assert_eq!(
+        r.body,
+        json!({"data": {"a": 1}, "gotrue_meta_security": {"captcha_token": "cap"}})
+    );
+}
+
+#[tokio::test]
 async fn sign_up_with_phone_uses_the_channel_and_no_pkce() {
     let mock = MockGoTrue::start().await;
     mock.on("POST /auth/v1/signup", |_| Reply::ok(user_json("u2")));

@@ -397,4 +397,28 @@ async fn phone_users_confirmed_and_given_new_credentials() {
         json!(["email", "phone"]),
         "{both:?}"
     );
+
+    // The reference's examples without a password, from its dicts: a confirmed email user and
+    // a confirmed phone user.
+    let address = email("admin-no-password");
+    let attributes: AdminUserAttributes =
+        serde_json::from_value(json!({"email": address, "email_confirm": true})).unwrap();
+    let by_email = admin.create_user(attributes).await.unwrap();
+    assert!(by_email.email_confirmed_at.is_some(), "{by_email:?}");
+    assert_eq!(providers(&by_email), ["email"]);
+    let number = phone();
+    let attributes: AdminUserAttributes =
+        serde_json::from_value(json!({"phone": number, "phone_confirm": true})).unwrap();
+    let by_phone = admin.create_user(attributes).await.unwrap();
+    assert!(by_phone.phone_confirmed_at.is_some(), "{by_phone:?}");
+    assert_eq!(providers(&by_phone), ["phone"]);
+    let err = anon()
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, ""))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(_)),
+        "no password, no password sign-in: {err:?}"
+    );
 }

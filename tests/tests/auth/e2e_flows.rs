@@ -739,6 +739,41 @@ async fn whatsapp_otp_sign_in() {
 }
 
 #[tokio::test]
+async fn phone_sign_up_over_whatsapp_then_verify() {
+    let c = anon().await;
+    let number = phone();
+    let mailbox = stack().await.mailbox();
+    // The reference's `sign_up({"phone", "password", "options": {"channel": "whatsapp"}})`.
+    let credentials: SignUpCredentials = serde_json::from_value(serde_json::json!({
+        "phone": number, "password": PASSWORD, "options": {"channel": "whatsapp"}
+    }))
+    .unwrap();
+    let res = c.auth().sign_up(credentials).await.unwrap();
+    assert!(
+        res.session.is_none(),
+        "phone confirmation required: {res:?}"
+    );
+    let message = mailbox.latest(&number).expect("a WhatsApp message");
+    assert_eq!(
+        (message.kind, message.channel.as_str()),
+        (MessageKind::PhoneOtp, "whatsapp")
+    );
+    let session = c
+        .auth()
+        .verify_otp(VerifyOtpParams::phone(&number, &message.otp, OtpType::Sms))
+        .await
+        .unwrap()
+        .session
+        .expect("signed in");
+    assert!(session.user.phone_confirmed_at.is_some());
+    c.auth().sign_out().await.unwrap();
+    c.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::phone(&number, PASSWORD))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn set_session_adopts_tokens_and_refreshes_expired_ones() {
     let a = anon().await;
     let address = email("set-session");

@@ -47,6 +47,33 @@ async fn order_by_several_columns_and_nulls() {
 }
 
 #[tokio::test]
+async fn nulls_first_and_last_place_the_null_row() {
+    // Saoirse's address is null; ascending order puts NULLs last unless asked otherwise.
+    let client = anon().await;
+    let ordered = |order: Order| {
+        let client = client.clone();
+        async move {
+            let query = client
+                .table("users")
+                .select("name")
+                .order("address->>city", order);
+            let url = query.build().unwrap().url().to_string();
+            let data = query.await.unwrap().data;
+            (url, names(&data).join(","))
+        }
+    };
+    let (url, first) = ordered(Order::asc().nulls_first()).await;
+    assert!(
+        url.contains("order=address-%3E%3Ecity.asc.nullsfirst"),
+        "{url}"
+    );
+    assert_eq!(first, "Saoirse,Jane,Michael");
+    let (url, last) = ordered(Order::asc().nulls_last()).await;
+    assert!(url.contains(".asc.nullslast"), "{url}");
+    assert_eq!(last, "Jane,Michael,Saoirse");
+}
+
+#[tokio::test]
 async fn order_on_a_referenced_table() {
     let rows = anon()
         .await
