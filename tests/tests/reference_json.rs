@@ -599,6 +599,23 @@ mod storage {
             from::<UrlOptions>(json!({"download": false})),
             UrlOptions::new()
         );
+        // Both routes agree: `false` and `""` ask for no download (storage-js reads `""` so).
+        for no in [
+            UrlOptions::new().download(false),
+            UrlOptions::new().download(""),
+            from::<UrlOptions>(json!({"download": ""})),
+        ] {
+            assert_eq!(no, UrlOptions::new());
+        }
+        let name = String::from("a.pdf");
+        assert_eq!(
+            UrlOptions::new().download(&name),
+            UrlOptions::new().download("a.pdf")
+        );
+        assert_eq!(
+            UrlOptions::new().download(name),
+            UrlOptions::new().download("a.pdf")
+        );
         assert_eq!(
             from::<TransformOptions>(json!({"resize": "contain", "format": "origin"})),
             TransformOptions::new()

@@ -273,6 +273,14 @@ async fn a_resumable_upload_refuses_offsets_that_make_no_progress_or_pass_the_en
         .unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
+    // An upload the server already has whole needs no PATCH.
+    let server = FaultServer::start(vec![tus(200, 10)]).await;
+    at(&server)
+        .upload_file(&file, &ResumableOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(server.requests(), ["HEAD"]);
+
     // The honest answer completes the upload.
     let server = FaultServer::start(vec![tus(200, 4), tus(204, 10)]).await;
     at(&server)

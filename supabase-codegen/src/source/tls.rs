@@ -25,6 +25,8 @@ use rustls::crypto::{CryptoProvider, aws_lc_rs};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
+use super::conninfo;
+
 /// libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {
@@ -63,22 +65,19 @@ impl std::fmt::Debug for DbTarget {
     }
 }
 
-/// Reads `sslmode` / `sslrootcert` from a `postgres://` URL or a `key=value` string.
+/// Reads `sslmode` / `sslrootcert` from a `postgres://` URL or a `key = value` string.
 pub fn parse(db_url: &str) -> Result<DbTarget, String> {
-    let url = if db_url.starts_with("postgres://") || db_url.starts_with("postgresql://") {
+    let url = if conninfo::is_url(db_url) {
         Some(url::Url::parse(db_url).map_err(|e| e.to_string())?)
     } else {
         None
     };
     let pairs: Vec<(String, String)> = match &url {
         Some(url) => url.query_pairs().into_owned().collect(),
-        None => db_url
-            .split_whitespace()
-            .map(|kv| match kv.split_once('=') {
-                Some((k, v)) => (k.to_owned(), v.to_owned()),
-                None => (kv.to_owned(), String::new()),
-            })
-            .collect(),
+        None => conninfo::key_values(db_url).ok_or(
+            "neither a postgres:// URL nor libpq's `key = value` form (an unterminated quote, \
+             a key without `=`?)",
+        )?,
     };
     let mut mode = None;
     let mut root_cert = None;
@@ -135,11 +134,7 @@ pub fn parse(db_url: &str) -> Result<DbTarget, String> {
             url.query_pairs_mut().extend_pairs(&kept);
             url.to_string()
         }
-        None => kept
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(" "),
+        None => conninfo::to_key_values(&kept),
     };
     Ok(DbTarget {
         url,
@@ -306,6 +301,15 @@ impl ServerCertVerifier for AnyHostName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn libpqs_spaced_and_quoted_form_reaches_tokio_postgres_unchanged() {
+        let target = parse(r"host = h password = 'a b\'c=d' sslmode=require").unwrap();
+        assert_eq!(target.mode, SslMode::Require);
+        let config: tokio_postgres::Config = target.url.parse().unwrap();
+        assert_eq!(config.get_password(), Some(&b"a b'c=d"[..]));
+        assert!(parse("host=h password='open").is_err());
+    }
 
     #[test]
     fn debug_hides_the_password() {

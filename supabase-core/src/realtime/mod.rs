@@ -85,7 +85,8 @@ impl RealtimeOptions {
     }
 
     /// Time between heartbeats (default 25 s); an unanswered heartbeat closes the connection.
-    /// `Duration::ZERO` (or an interval too long to schedule) sends none.
+    /// `Duration::ZERO` (or an interval too long to schedule) sends none; the server may then
+    /// close a connection it has not heard from.
     pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
         self.heartbeat_interval = interval;
         self

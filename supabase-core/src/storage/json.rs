@@ -8,7 +8,7 @@
 use serde::{Deserialize, Deserializer, de};
 use serde_json::{Map, Value};
 
-use super::types::{Download, FileOptions, SearchOptions, SortOrder, TransformOptions, UrlOptions};
+use super::types::{FileOptions, SearchOptions, SortOrder, TransformOptions, UrlOptions};
 
 /// A string (as storage-py sends) or a bare number/bool, as text.
 #[derive(Deserialize)]
@@ -139,9 +139,9 @@ impl From<UrlOptionsJson> for UrlOptions {
     fn from(j: UrlOptionsJson) -> Self {
         let mut o = UrlOptions::new();
         match j.download {
-            Some(DownloadJson::Flag(true)) => o = o.download(Download::Yes),
-            Some(DownloadJson::Name(name)) => o = o.download(Download::As(name)),
-            Some(DownloadJson::Flag(false)) | None => {}
+            Some(DownloadJson::Flag(flag)) => o = o.download(flag),
+            Some(DownloadJson::Name(name)) => o = o.download(name),
+            None => {}
         }
         if let Some(t) = j.transform {
             o = o.transform(t);

@@ -478,15 +478,22 @@ impl IntoDownload for bool {
     }
 }
 
+/// A file name; `""` asks for no download, as storage-js reads it.
 impl IntoDownload for &str {
     fn into_download(self) -> Option<Download> {
-        Some(Download::As(self.to_owned()))
+        (!self.is_empty()).then(|| Download::As(self.to_owned()))
+    }
+}
+
+impl IntoDownload for &String {
+    fn into_download(self) -> Option<Download> {
+        self.as_str().into_download()
     }
 }
 
 impl IntoDownload for String {
     fn into_download(self) -> Option<Download> {
-        Some(Download::As(self))
+        (!self.is_empty()).then_some(Download::As(self))
     }
 }
 

@@ -412,13 +412,4 @@ async fn phone_users_confirmed_and_given_new_credentials() {
     let by_phone = admin.create_user(attributes).await.unwrap();
     assert!(by_phone.phone_confirmed_at.is_some(), "{by_phone:?}");
     assert_eq!(providers(&by_phone), ["phone"]);
-    let err = anon()
-        .auth()
-        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, ""))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Auth(_)),
-        "no password, no password sign-in: {err:?}"
-    );
 }
