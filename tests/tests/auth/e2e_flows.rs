@@ -535,26 +535,44 @@ async fn open_link(link: &str) -> String {
         .to_owned()
 }
 
+/// Signs a phone user up with `credentials`, checks that no session came back and that the
+/// confirmation code went out over `channel`, and returns the code.
+async fn phone_signed_up(
+    c: &Client,
+    number: &str,
+    credentials: SignUpCredentials,
+    channel: &str,
+) -> String {
+    let res = c.auth().sign_up(credentials).await.unwrap();
+    assert!(
+        res.session.is_none(),
+        "phone confirmation required: {res:?}"
+    );
+    let message = stack()
+        .await
+        .mailbox()
+        .latest(number)
+        .expect("a confirmation message");
+    assert_eq!(
+        (message.kind, message.channel.as_str()),
+        (MessageKind::PhoneOtp, channel)
+    );
+    message.otp
+}
+
 #[tokio::test]
 async fn phone_sign_up_resend_sms_then_password_sign_in() {
     let c = anon().await;
     let number = phone();
     let digits = number.trim_start_matches('+');
     let mailbox = stack().await.mailbox();
-    let res = c
-        .auth()
-        .sign_up(SignUpCredentials::phone(&number, PASSWORD))
-        .await
-        .unwrap();
-    assert!(
-        res.session.is_none(),
-        "phone confirmation required: {res:?}"
-    );
-    let first = mailbox.latest(&number).expect("a confirmation SMS");
-    assert_eq!(
-        (first.kind, first.channel.as_str()),
-        (MessageKind::PhoneOtp, "sms")
-    );
+    let first = phone_signed_up(
+        &c,
+        &number,
+        SignUpCredentials::phone(&number, PASSWORD),
+        "sms",
+    )
+    .await;
     let err = c
         .auth()
         .sign_in_with_password(SignInWithPasswordCredentials::phone(&number, PASSWORD))
@@ -577,10 +595,10 @@ async fn phone_sign_up_resend_sms_then_password_sign_in() {
     assert_eq!(messages.len(), 2);
     let second = messages[1].clone();
     assert_eq!(second.kind, MessageKind::PhoneOtp);
-    assert_ne!(second.otp, first.otp, "a new code");
+    assert_ne!(second.otp, first, "a new code");
     let err = c
         .auth()
-        .verify_otp(VerifyOtpParams::phone(&number, &first.otp, OtpType::Sms))
+        .verify_otp(VerifyOtpParams::phone(&number, &first, OtpType::Sms))
         .await
         .unwrap_err();
     assert_eq!(auth_code(&err), Some(ErrorCode::OtpExpired), "{err:?}");
@@ -742,25 +760,15 @@ async fn whatsapp_otp_sign_in() {
 async fn phone_sign_up_over_whatsapp_then_verify() {
     let c = anon().await;
     let number = phone();
-    let mailbox = stack().await.mailbox();
     // The reference's `sign_up({"phone", "password", "options": {"channel": "whatsapp"}})`.
     let credentials: SignUpCredentials = serde_json::from_value(serde_json::json!({
         "phone": number, "password": PASSWORD, "options": {"channel": "whatsapp"}
     }))
     .unwrap();
-    let res = c.auth().sign_up(credentials).await.unwrap();
-    assert!(
-        res.session.is_none(),
-        "phone confirmation required: {res:?}"
-    );
-    let message = mailbox.latest(&number).expect("a WhatsApp message");
-    assert_eq!(
-        (message.kind, message.channel.as_str()),
-        (MessageKind::PhoneOtp, "whatsapp")
-    );
+    let otp = phone_signed_up(&c, &number, credentials, "whatsapp").await;
     let session = c
         .auth()
-        .verify_otp(VerifyOtpParams::phone(&number, &message.otp, OtpType::Sms))
+        .verify_otp(VerifyOtpParams::phone(&number, &otp, OtpType::Sms))
         .await
         .unwrap()
         .session
