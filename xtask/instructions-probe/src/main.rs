@@ -73,7 +73,8 @@ insert into bench_rows select i, 'row ' || i, i * 1.5, i % 2 = 0, array['a', 'b'
 grant select on bench_rows to anon;
 ";
 
-/// Overwrites `buf` (its cache misses are its own function's, apart from the request's).
+/// Writes to every 64-byte line of `buf` (its cache misses are counted in this function, apart
+/// from the request's).
 #[inline(never)]
 fn evict(buf: &mut [u8]) {
     for b in buf.iter_mut().step_by(64) {
@@ -107,7 +108,7 @@ fn main() {
         let mut batches: Vec<Vec<BenchRow>> = (0..BATCHES as i64).map(|b| (b * 1000 + 1..=b * 1000 + 1000).map(row).collect()).collect();
         let mut typed_batches: Vec<Vec<ProbeInsertInsert>> = batches.iter().map(|b| b.iter().cloned().map(|r| { let insert = ProbeInsertInsert::new(r.id, r.name, r.score, r.active, r.tags); match r.note { Some(note) => insert.note(note), None => insert } }).collect()).collect();
         assert!(n + 20 <= BATCHES || !which.ends_with("insert"), "at most {} insert batches", BATCHES - 20);
-        // PROBE_EVICT=<MiB>: overwrite that much memory after each request, as the server's
+        // PROBE_EVICT=<MiB>: write to every line of that much memory after each request, as the server's
         // processes do between two requests on a shared host, so that callgrind's cache
         // simulation counts the cache lines a request touches from cold (see the README).
         let mut evict_buf: Option<Vec<u8>> = std::env::var("PROBE_EVICT").ok().map(|m| vec![0u8; m.parse::<usize>().unwrap() << 20]);
