@@ -14,13 +14,15 @@ use url::Url;
 use crate::error::{Error, HttpError, Result};
 
 /// Header names whose values are secrets: redacted from every `Debug` output.
-const SECRET_HEADERS: [&str; 5] = [
+const SECRET_HEADERS: [&str; 6] = [
     "apikey",
     "authorization",
     "cookie",
     "proxy-authorization",
     // A response's session cookie (an edge function that signs a user in sets one).
     "set-cookie",
+    // Storage's signed upload token (TUS uploads to a signed upload URL).
+    "x-signature",
 ];
 
 /// A fully built request: what would go over the wire.
@@ -102,7 +104,7 @@ impl fmt::Debug for RedactedHeaders<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
         for (name, value) in self.0 {
-            if SECRET_HEADERS.contains(&name.as_str()) {
+            if value.is_sensitive() || SECRET_HEADERS.contains(&name.as_str()) {
                 map.entry(&name.as_str(), &"[redacted]");
             } else {
                 map.entry(&name.as_str(), &value);
@@ -195,7 +197,7 @@ impl Transport {
         if max_in_flight == Some(0) {
             return Err(Error::config("max_concurrent_requests must be at least 1"));
         }
-        let mut builder = reqwest::Client::builder();
+        let mut builder = reqwest::Client::builder().redirect(same_origin_redirects());
         if let Some(n) = max_in_flight {
             // No more idle connections than requests that can use them.
             builder = builder.pool_max_idle_per_host(n);
@@ -239,7 +241,18 @@ impl Transport {
         &self,
         req: HttpRequest,
     ) -> impl Future<Output = Result<RawResponse>> + Send + '_ {
-        self.exchange(req.clone(), move || Ok(req.clone()), self.max_body)
+        let retry = idempotent(&req.method);
+        self.exchange(req.clone(), move || Ok(req.clone()), self.max_body, retry)
+    }
+
+    /// [`Transport::send`] for a `GET` that is not idempotent on the server (it sends a message
+    /// or spends a code): never retried, like a write.
+    pub(crate) fn send_once(
+        &self,
+        req: HttpRequest,
+    ) -> impl Future<Output = Result<RawResponse>> + Send + '_ {
+        let never = || Err(Error::config("a request sent once is not rendered again"));
+        self.exchange(req, never, self.max_body, false)
     }
 
     /// [`Transport::send`] without the body size limit, for bodies the caller asked for whole
@@ -248,7 +261,8 @@ impl Transport {
         &self,
         req: HttpRequest,
     ) -> impl Future<Output = Result<RawResponse>> + Send + '_ {
-        self.exchange(req.clone(), move || Ok(req.clone()), None)
+        let retry = idempotent(&req.method);
+        self.exchange(req.clone(), move || Ok(req.clone()), None, retry)
     }
 
     /// [`Transport::send`] for a request that can be rendered again: `first` is sent as it is
@@ -258,7 +272,8 @@ impl Transport {
         first: HttpRequest,
         render: impl Fn() -> Result<HttpRequest> + Send + 'a,
     ) -> impl Future<Output = Result<RawResponse>> + Send + 'a {
-        self.exchange(first, render, self.max_body)
+        let retry = idempotent(&first.method);
+        self.exchange(first, render, self.max_body, retry)
     }
 
     /// The loop of attempts. The first request becomes reqwest's (boxed, pointer-sized) pending
@@ -272,8 +287,8 @@ impl Transport {
         first: HttpRequest,
         render: impl Fn() -> Result<HttpRequest> + Send + 'a,
         limit: Option<u64>,
+        idempotent: bool,
     ) -> impl Future<Output = Result<RawResponse>> + Send + 'a {
-        let idempotent = first.method == Method::GET || first.method == Method::HEAD;
         let span = tracing::debug_span!(
             "supabase.http",
             method = %first.method,
@@ -330,7 +345,7 @@ impl Transport {
     /// to stream the body. Idempotent requests are retried as in [`Transport::send`], but only
     /// before any of the body has been handed out.
     pub(crate) async fn open(&self, req: HttpRequest) -> Result<reqwest::Response> {
-        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        let idempotent = idempotent(&req.method);
         let mut attempt = 0;
         loop {
             // A slot until the head arrives; the caller streams the body outside the limit.
@@ -514,6 +529,33 @@ fn into_reqwest(req: HttpRequest) -> reqwest::Request {
 }
 
 /// `Retry-After` in its delay-seconds form. (The HTTP-date form falls back to backoff.)
+/// Redirects are followed only within the origin of the request (at most 10): every request
+/// carries the project's key (`apikey`, possibly the service role's), and reqwest strips only
+/// `Authorization` and cookies on a redirect to another host. A redirect elsewhere (an edge
+/// function answering `Response.redirect("https://…")`) comes back as the `3xx` response, for
+/// the caller to follow knowingly.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > 10 {
+            attempt.error("more than 10 redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// `GET` and `HEAD`: the methods retried after a failure (unless sent with
+/// [`Transport::send_once`]).
+fn idempotent(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
@@ -614,6 +656,10 @@ mod tests {
         headers.insert("x-other", "visible".parse().unwrap());
         headers.insert("set-cookie", "sb-auth-token=cookie-secret".parse().unwrap());
         headers.insert("proxy-authorization", "Basic proxy-secret".parse().unwrap());
+        headers.insert("x-signature", "upload-token-secret".parse().unwrap());
+        let mut marked = http::HeaderValue::from_static("marked-secret");
+        marked.set_sensitive(true);
+        headers.insert("x-custom-token", marked);
         let req = HttpRequest {
             method: Method::GET,
             url: Url::parse("http://localhost/rest/v1/t").unwrap(),
@@ -622,7 +668,13 @@ mod tests {
             timeout: None,
         };
         let dbg = format!("{req:?}");
-        for secret in ["super", "cookie-secret", "proxy-secret"] {
+        for secret in [
+            "super",
+            "cookie-secret",
+            "proxy-secret",
+            "upload-token-secret",
+            "marked-secret",
+        ] {
             assert!(!dbg.contains(secret), "{dbg}");
         }
         assert!(dbg.contains("visible"));

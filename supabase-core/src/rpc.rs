@@ -39,7 +39,10 @@ pub trait Rpc: Serialize {
     const NAME: &'static str;
     /// The function's schema.
     const SCHEMA: &'static str;
-    /// `false` for `VOLATILE` functions (they may write, so they are called with POST only).
+    /// `true` for `STABLE` and `IMMUTABLE` functions. Calls use `POST` either way (as
+    /// supabase-js does); `.get()` sends one as `GET`, which PostgREST runs in a read-only
+    /// transaction, so a function that writes fails there. Codegen from PostgREST's OpenAPI
+    /// document cannot see volatility and writes `false`.
     const READ_ONLY: bool;
     /// The result, decoded: a scalar `T`, `Option<T>`, or `Vec<T>` for set-returning functions.
     type Output: DeserializeOwned;

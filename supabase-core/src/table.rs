@@ -201,6 +201,14 @@ pub trait Text {}
 )]
 pub trait Containable {}
 
+/// JSON types (json and jsonb columns): JSON paths, `column.json("key")` and
+/// `column.json_text("key")`. Implement it for your own types stored as JSON.
+#[diagnostic::on_unimplemented(
+    message = "JSON paths (`json`, `json_text`) need a json or jsonb column, not `{Self}`",
+    label = "the column's type is `{Self}`"
+)]
+pub trait Json {}
+
 /// Range types: `range_gt`, `range_gte`, `range_lt`, `range_lte`, `range_adjacent`.
 #[diagnostic::on_unimplemented(
     message = "range operators need a range column, not `{Self}`",
@@ -227,6 +235,8 @@ impl Containable for serde_json::Value {}
 impl<T> Containable for Vec<T> {}
 impl<T> Containable for crate::types::Range<T> {}
 impl<T> RangeValue for crate::types::Range<T> {}
+
+impl Json for serde_json::Value {}
 
 #[cfg(feature = "chrono")]
 mod chrono_kinds {

@@ -217,6 +217,63 @@ async fn a_transport_error_shows_the_url_without_its_query() {
     assert!(!shown.contains("hidden-value"), "{shown}");
 }
 
+fn redirect(location: &str) -> Fault {
+    Fault::Respond {
+        status: 302,
+        headers: vec![("Location".into(), location.into())],
+        body: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn redirects_are_followed_within_the_origin_only() {
+    // Within the origin: followed, as any HTTP client would.
+    let server = FaultServer::start(vec![redirect("/rest/v1/moved"), Fault::ok("[1]")]).await;
+    let data = client(&server).from_("t").select("*").await.unwrap().data;
+    assert_eq!(data, json!([1]));
+    assert_eq!(server.requests(), ["GET", "GET"]);
+
+    // To another origin (another port is one): not followed, since every request carries the
+    // project's key. The 3xx comes back to the caller; the other server sees nothing.
+    let elsewhere = FaultServer::start(vec![Fault::ok("[]")]).await;
+    let server = FaultServer::start(vec![redirect(&format!("{}/steal", elsewhere.url()))]).await;
+    let c = client(&server);
+    let err = c.from_("t").select("*").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(302), "{err:?}");
+    let err = c
+        .functions()
+        .invoke("hello", Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(302), "{err:?}");
+    assert_eq!(server.requests(), ["GET", "POST"]);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
+}
+
+#[tokio::test]
+async fn reauthenticate_is_not_retried() {
+    // `GET /reauthenticate` sends a new code and voids the last one: a retry after a lost
+    // answer would void the code the user already has.
+    let server = FaultServer::start(vec![
+        Fault::ok(r#"{"id":"u1","aud":"authenticated"}"#),
+        Fault::status(503),
+        Fault::ok("{}"),
+    ])
+    .await;
+    let auth = client(&server).auth();
+    // A JWT expiring in 2100 (the signature is not checked client-side).
+    let access = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.\
+                  eyJzdWIiOiJ1MSIsImV4cCI6NDEwMjQ0NDgwMCwicm9sZSI6ImF1dGhlbnRpY2F0ZWQifQ.c2ln";
+    auth.set_session(access, "refresh").await.unwrap();
+    let err = auth.reauthenticate().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err:?}");
+    assert_eq!(server.requests(), ["GET", "GET"], "GET /user, then one try");
+}
+
 /// A TUS answer: `status` with `Upload-Offset: offset`.
 fn tus(status: u16, offset: u64) -> Fault {
     Fault::Respond {

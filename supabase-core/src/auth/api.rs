@@ -25,6 +25,8 @@ pub(crate) struct Call {
     pub(crate) body: Option<Value>,
     /// The user's access token, sent instead of the key.
     pub(crate) jwt: Option<Secret>,
+    /// A `GET` with an effect (it sends a code): never retried.
+    pub(crate) once: bool,
 }
 
 impl Call {
@@ -35,6 +37,7 @@ impl Call {
             query: Vec::new(),
             body: None,
             jwt: None,
+            once: false,
         }
     }
 
@@ -66,6 +69,12 @@ impl Call {
 
     pub(crate) fn jwt(mut self, jwt: &Secret) -> Self {
         self.jwt = Some(jwt.clone());
+        self
+    }
+
+    /// Sends it once, even as a `GET`.
+    pub(crate) fn once(mut self) -> Self {
+        self.once = true;
         self
     }
 }
@@ -126,7 +135,11 @@ impl AuthShared {
     /// Sends `call`; a non-success answer becomes [`Error::Auth`].
     pub(crate) async fn send(&self, call: Call) -> Result<RawResponse> {
         let request = self.render(&call)?;
-        let raw = self.transport.send(request).await?;
+        let raw = if call.once {
+            self.transport.send_once(request).await?
+        } else {
+            self.transport.send(request).await?
+        };
         if raw.status.is_success() || raw.status.is_redirection() {
             Ok(raw)
         } else {

@@ -75,8 +75,10 @@ impl EnrollParams {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct TotpDetails {
-    /// An SVG QR code as a `data:` URI.
-    pub qr_code: String,
+    /// An SVG QR code as a `data:` URI. It encodes the `otpauth://` URI, secret included, so
+    /// it is a [`Secret`] too.
+    #[serde(with = "secret_serde")]
+    pub qr_code: Secret,
     /// The shared secret (base32).
     #[serde(with = "secret_serde")]
     pub secret: Secret,
@@ -217,9 +219,10 @@ impl Mfa {
             .await?;
         // auth-js turns the raw SVG into a data URI.
         if let Some(totp) = &mut response.totp
-            && !totp.qr_code.starts_with("data:")
+            && !totp.qr_code.expose().starts_with("data:")
         {
-            totp.qr_code = format!("data:image/svg+xml;utf-8,{}", totp.qr_code);
+            let data_uri = format!("data:image/svg+xml;utf-8,{}", totp.qr_code.expose());
+            totp.qr_code = Secret::from(data_uri);
         }
         Ok(response)
     }

@@ -375,7 +375,8 @@ impl Auth {
     /// password when the project requires it).
     pub async fn reauthenticate(&self) -> Result<()> {
         let jwt = self.shared.access_token().await?;
-        let call = Call::new(Method::GET, "reauthenticate").jwt(&jwt);
+        // It sends a new code and voids the last one: a retry could void the one received.
+        let call = Call::new(Method::GET, "reauthenticate").jwt(&jwt).once();
         self.shared.send(call).await.map(drop)
     }
 }

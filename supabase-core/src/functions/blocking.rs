@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use super::response::{decode_json, media_type};
 use super::{FunctionRegion, Functions, InvokeOptions};
 use crate::error::{Error, Result};
+use crate::http::RedactedHeaders;
 
 /// Edge Functions of a [`blocking::Client`](crate::blocking::Client).
 #[derive(Debug, Clone)]
@@ -16,11 +17,22 @@ pub struct BlockingFunctions {
 }
 
 /// A 2xx answer of a function, read whole.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BlockingFunctionResponse {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+}
+
+impl std::fmt::Debug for BlockingFunctionResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // As the async `FunctionResponse`: a function may answer with a session cookie.
+        f.debug_struct("BlockingFunctionResponse")
+            .field("status", &self.status)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl BlockingFunctions {

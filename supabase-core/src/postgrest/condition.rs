@@ -171,6 +171,27 @@ impl Condition {
         }))
     }
 
+    /// `column op value` with `value` compared as JSON (`column` is a `->` path into a json
+    /// column): the operand is the value's JSON text, so `90210` stays a number and `"90210"` a
+    /// string; for `in`, each element's.
+    pub(crate) fn json_leaf<V: Serialize + ?Sized>(
+        column: Cow<'static, str>,
+        op: Op,
+        value: &V,
+    ) -> Self {
+        let shape = op.shape();
+        Condition(Node::leaf(column, op.as_str(), Some(shape), |out| {
+            let value = serde_json::to_value(value).map_err(|e| Error::Encode(e.to_string()))?;
+            match (shape, value) {
+                (Shape::List, serde_json::Value::Array(items)) => {
+                    let texts: Vec<String> = items.iter().map(ToString::to_string).collect();
+                    encode::write_operand(shape, &texts, out)
+                }
+                (_, value) => encode::write_operand(shape, &value.to_string(), out),
+            }
+        }))
+    }
+
     /// `column IS value`: any [`IntoIs`] value (an [`Is`](super::Is), a `bool`, an
     /// `Option<bool>`, or the reference's string form, `"null"`).
     pub fn is(column: impl Into<String>, value: impl IntoIs) -> Self {

@@ -52,7 +52,6 @@ pub(crate) enum Format {
 pub(crate) type Param = (Cow<'static, str>, Cow<'static, str>);
 
 /// Everything a database request is made of, before rendering.
-#[derive(Debug)]
 pub(crate) struct QueryState {
     /// Sent as `Accept-Profile` / `Content-Profile`; borrowed for the default and typed schemas.
     pub(crate) schema: Cow<'static, str>,
@@ -80,6 +79,33 @@ pub(crate) struct QueryState {
     pub(crate) negate_next: bool,
     /// The first error met while building; reported when the request is built or sent.
     pub(crate) error: Option<Error>,
+}
+
+impl std::fmt::Debug for QueryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field but `headers` as derived; per-request headers may carry a token.
+        f.debug_struct("QueryState")
+            .field("schema", &self.schema)
+            .field("path", &self.path)
+            .field("verb", &self.verb)
+            .field("head", &self.head)
+            .field("rpc_get", &self.rpc_get)
+            .field("rpc_args", &self.rpc_args)
+            .field("params", &self.params)
+            .field("body", &self.body)
+            .field("returning", &self.returning)
+            .field("count", &self.count)
+            .field("missing_default", &self.missing_default)
+            .field("ignore_duplicates", &self.ignore_duplicates)
+            .field("cardinality", &self.cardinality)
+            .field("format", &self.format)
+            .field("explain", &self.explain)
+            .field("headers", &crate::http::RedactedHeaders(&self.headers))
+            .field("timeout", &self.timeout)
+            .field("negate_next", &self.negate_next)
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 impl QueryState {

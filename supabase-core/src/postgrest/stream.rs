@@ -26,8 +26,22 @@ pub(crate) struct ArraySplitter {
     depth: u32,
     in_string: bool,
     escaped: bool,
+    /// What may come between elements.
+    next: Between,
     opened: bool,
     closed: bool,
+}
+
+/// Where the splitter is between two elements: a comma, and only one, separates them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Between {
+    /// After `[`: an element or `]`.
+    #[default]
+    First,
+    /// After `,`: an element.
+    Value,
+    /// After an element: `,` or `]`.
+    Separator,
 }
 
 impl ArraySplitter {
@@ -70,10 +84,16 @@ impl ArraySplitter {
                 continue;
             }
             let Some(start) = self.start else {
-                match b {
-                    b',' if self.depth == 0 => {}
-                    b']' => self.closed = true,
-                    b if b.is_ascii_whitespace() => {}
+                match (b, self.next) {
+                    (b, _) if b.is_ascii_whitespace() => {}
+                    (b']', Between::First | Between::Separator) => self.closed = true,
+                    (b',', Between::Separator) => self.next = Between::Value,
+                    (b',' | b']', _) => {
+                        return Err(format!("`{}` where an element should be", b as char));
+                    }
+                    (_, Between::Separator) => {
+                        return Err("a comma is missing between two elements".into());
+                    }
                     _ => {
                         self.start = Some(at);
                         self.scanned = at; // rescan this byte as part of the element
@@ -87,6 +107,7 @@ impl ArraySplitter {
                 b'}' | b']' if self.depth > 0 => {
                     self.depth -= 1;
                     if self.depth == 0 {
+                        self.next = Between::Separator;
                         return Ok(Some(self.take(start, at + 1)));
                     }
                 }
@@ -95,6 +116,8 @@ impl ArraySplitter {
                     let element = self.take(start, at);
                     if b == b']' {
                         self.closed = true;
+                    } else {
+                        self.next = Between::Value;
                     }
                     return Ok(Some(element));
                 }
@@ -294,5 +317,30 @@ mod tests {
         assert!(split_all(&["{\"a\":1}"]).is_err());
         assert!(split_all(&[""]).is_err());
         assert!(split_all(&["[1] x"]).is_err());
+    }
+
+    #[test]
+    fn commas_must_separate_elements_exactly_once() {
+        // What `serde_json` refuses in a whole body is refused when streamed too.
+        for body in [
+            "[,1]",
+            "[1,,2]",
+            "[1,]",
+            "[{},]",
+            "[{\"a\":1}{\"a\":2}]",
+            "[[1][2]]",
+            "[{} 1]",
+            "[,]",
+        ] {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(body).is_err(),
+                "{body}"
+            );
+            for cut in 0..body.len() {
+                let (l, r) = body.split_at(cut);
+                assert!(split_all(&[l, r]).is_err(), "{body} cut at {cut}");
+            }
+        }
+        assert_eq!(split_all(&["[{}, [1] ,2]"]).unwrap(), ["{}", "[1]", "2"]);
     }
 }

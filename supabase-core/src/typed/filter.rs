@@ -1,11 +1,14 @@
 //! [`Filter<T>`]: a condition on the rows of table `T`, built from its columns with the
 //! [`ColumnExt`] methods (`planet::moons.gte(2)`), combined with `&`, `|` and `!`.
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
+use super::json::{JsonKey, JsonPath, JsonText};
 use crate::postgrest::{Condition, Op, Order, TextSearch};
 use crate::table::{
-    Boolean, Column, Containable, IsOperand, NullableColumn, Ordered, RangeValue, Text, ValueOf,
+    Boolean, Column, Containable, IsOperand, Json, NullableColumn, Ordered, RangeValue, Text,
+    ValueOf,
 };
 
 /// A condition on rows of table `T`. Combine with [`Filter::and`], [`Filter::or`] (or `&`, `|`)
@@ -83,17 +86,18 @@ impl<T> std::ops::BitOr for Filter<T> {
     }
 }
 
-/// An ordering of table `T`'s rows by one column: `planet::name.desc()`.
+/// An ordering of table `T`'s rows by one column (`planet::name.desc()`) or a JSON path into one
+/// (`user::address.json_text("city").asc()`).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct OrderBy<T> {
-    pub(crate) column: &'static str,
+    pub(crate) column: Cow<'static, str>,
     pub(crate) order: Order,
     _table: PhantomData<fn() -> T>,
 }
 
 impl<T> OrderBy<T> {
-    fn new(column: &'static str, order: Order) -> Self {
+    pub(crate) fn new(column: Cow<'static, str>, order: Order) -> Self {
         OrderBy {
             column,
             order,
@@ -324,12 +328,31 @@ pub trait ColumnExt: Column {
 
     /// Ascending order by this column.
     fn asc(self) -> OrderBy<Self::Table> {
-        OrderBy::new(Self::NAME, Order::asc())
+        OrderBy::new(Cow::Borrowed(Self::NAME), Order::asc())
     }
 
     /// Descending order by this column.
     fn desc(self) -> OrderBy<Self::Table> {
-        OrderBy::new(Self::NAME, Order::desc())
+        OrderBy::new(Cow::Borrowed(Self::NAME), Order::desc())
+    }
+
+    /// The value at `key` (an object key, or an array index) of a json or jsonb column, compared
+    /// as JSON: `user::address.json("postcode").eq(90210)` is PostgREST's
+    /// `address->postcode=eq.90210`.
+    fn json(self, key: impl Into<JsonKey>) -> JsonPath<Self::Table>
+    where
+        Self::Value: Json,
+    {
+        JsonPath::new(Self::NAME, key.into())
+    }
+
+    /// The value at `key` of a json or jsonb column, as text: `user::address.json_text("city")`
+    /// is PostgREST's `address->>city`.
+    fn json_text(self, key: impl Into<JsonKey>) -> JsonText<Self::Table>
+    where
+        Self::Value: Json,
+    {
+        JsonText::new(Self::NAME, key.into())
     }
 }
 

@@ -3,10 +3,12 @@
 //! [`postgrest`](crate::postgrest) builder, through the same encoder.
 
 mod filter;
+mod json;
 mod query;
 /// Used by the code `#[derive(Table)]` generates (through `__private`); not public API.
 #[doc(hidden)]
 pub mod rows;
 
 pub use filter::{ColumnExt, Filter, OrderBy};
+pub use json::{JsonKey, JsonPath, JsonText};
 pub use query::{Query, TypedTable};

@@ -12,7 +12,7 @@ use super::filter::{Filter, OrderBy};
 use crate::error::Result;
 use crate::http::HttpRequest;
 use crate::postgrest::{Async, Builder, Count, Postgrest, Response, Returning};
-use crate::select::{Relation, Select};
+use crate::select::{Relation, Select, ToOne};
 use crate::table::{
     Boolean, ColumnOf, ConflictTarget, Containable, IsOperand, NullableColumn, Ordered, RangeValue,
     Table, Text, ValueOf, Writable,
@@ -308,6 +308,27 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.limit_rel::<U, U>(count)
     }
 
+    /// Embedded `U` rows `from` to `to` (inclusive, counted from 0) of each parent row: the
+    /// reference's `range(0, 1, foreign_table="instruments")`.
+    pub fn range_embedded<U: Table>(self, from: u64, to: u64) -> Self
+    where
+        T: Relation<U>,
+    {
+        self.range_rel::<U, U>(from, to)
+    }
+
+    /// Orders the parent rows by a column of the one `U` row each embeds (a to-one relation):
+    /// `.order_by_related(orchestral_section::name.asc())` is PostgREST's
+    /// `order=orchestral_sections(name).asc`. PostgREST orders by the embedding's output, so
+    /// the column must be in its select under its own name (not aliased); otherwise the server
+    /// answers `42703`.
+    pub fn order_by_related<U: Table>(self, order: OrderBy<U>) -> Self
+    where
+        T: ToOne<U>,
+    {
+        self.order_by_rel::<U, U>(order)
+    }
+
     /// [`filter_embedded`](Self::filter_embedded) through a named relation, for tables related
     /// several ways: `.filter_embedded_via(message::sender, user::name.eq("Jane"))`. The
     /// embedding is addressed by the relation's name (the embedding field's name).
@@ -334,6 +355,24 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.limit_rel::<U, R>(count)
     }
 
+    /// [`range_embedded`](Self::range_embedded) through a named relation.
+    pub fn range_embedded_via<U: Table, R>(self, _relation: R, from: u64, to: u64) -> Self
+    where
+        T: Relation<U, R>,
+    {
+        self.range_rel::<U, R>(from, to)
+    }
+
+    /// [`order_by_related`](Self::order_by_related) through a named relation:
+    /// `.order_by_related_via(instrument::section, orchestral_section::name.desc())` is
+    /// `order=section(name).desc`.
+    pub fn order_by_related_via<U: Table, R>(self, _relation: R, order: OrderBy<U>) -> Self
+    where
+        T: ToOne<U, R>,
+    {
+        self.order_by_rel::<U, R>(order)
+    }
+
     fn filter_rel<U: Table, R>(self, filter: Filter<U>) -> Self
     where
         T: Relation<U, R>,
@@ -354,6 +393,22 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         T: Relation<U, R>,
     {
         self.map(|b| b.limit_referenced(<T as Relation<U, R>>::KEY, count))
+    }
+
+    fn range_rel<U: Table, R>(self, from: u64, to: u64) -> Self
+    where
+        T: Relation<U, R>,
+    {
+        self.map(|b| b.range_referenced(<T as Relation<U, R>>::KEY, from, to))
+    }
+
+    fn order_by_rel<U: Table, R>(self, order: OrderBy<U>) -> Self
+    where
+        T: ToOne<U, R>,
+    {
+        let key = <T as Relation<U, R>>::KEY;
+        let column = format!("{key}({})", order.column);
+        self.map(|b| b.order(column, order.order))
     }
 
     /// Orders by a column of `T`: `.order(planet::name.desc())`. Several calls order by several
@@ -405,6 +460,14 @@ impl<T: Table, Out, M> Query<T, Out, M> {
                 b.returning(Returning::Minimal).returns()
             }
         })
+    }
+
+    /// A function call ([`Client::call_rows`](crate::Client::call_rows)) sent as `GET`, its
+    /// arguments in the query string: PostgREST runs it in a read-only transaction, so this
+    /// suits `STABLE` and `IMMUTABLE` functions ([`Rpc::READ_ONLY`](crate::Rpc::READ_ONLY)).
+    /// No effect on a table query, which reads with `GET` anyway.
+    pub fn get(self) -> Self {
+        self.map(Builder::get)
     }
 
     /// The request this query would send, without sending it.

@@ -45,8 +45,19 @@ async fn totp_enroll_and_verify_gives_aal2() {
         )
         .await
         .unwrap();
+    let shown = format!("{enrolled:?}");
     let totp = enrolled.totp.expect("totp details");
-    assert!(totp.qr_code.starts_with("data:image/svg+xml"));
+    for secret in [
+        totp.qr_code.expose(),
+        totp.secret.expose(),
+        totp.uri.expose(),
+    ] {
+        assert!(
+            !shown.contains(secret),
+            "Debug shows a TOTP secret: {shown}"
+        );
+    }
+    assert!(totp.qr_code.expose().starts_with("data:image/svg+xml"));
     assert!(totp.uri.expose().starts_with("otpauth://totp/"));
     assert_eq!(
         mfa.list_factors().await.unwrap().totp.len(),

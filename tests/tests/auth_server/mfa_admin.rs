@@ -266,6 +266,19 @@ async fn admin_users_crud_and_paging() {
     let last = admin(&stack, Method::GET, "/admin/users?page=3&per_page=2", None).await;
     assert_eq!(last.body["users"].as_array().unwrap().len(), 1);
     assert!(!last.headers["link"].to_str().unwrap().contains("next"));
+    // Pages far past the end, and pages as large as an i64 allows: empty or whole, no overflow.
+    let max = i64::MAX;
+    for (query, rows, last) in [
+        (format!("page={max}&per_page=2"), 0, "page=3&per_page=2"),
+        (format!("page=2&per_page={max}"), 0, "page=1&per_page="),
+        (format!("page=1&per_page={max}"), 5, "page=1&per_page="),
+    ] {
+        let r = admin(&stack, Method::GET, &format!("/admin/users?{query}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{query}");
+        assert_eq!(r.body["users"].as_array().unwrap().len(), rows, "{query}");
+        let link = r.headers["link"].to_str().unwrap();
+        assert!(link.contains(last), "{query}: {link}");
+    }
 
     let got = admin(
         &stack,

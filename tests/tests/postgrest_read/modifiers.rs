@@ -342,3 +342,18 @@ async fn per_request_headers_and_timeouts_reach_the_server() {
         ["Afghanistan", "Albania", "Algeria"]
     );
 }
+
+#[test]
+fn per_request_secret_headers_stay_out_of_debug() {
+    let client = supabase_core::create_client("http://127.0.0.1:1", "anon-key").unwrap();
+    let query = client
+        .table("planets")
+        .select("id")
+        .header("Authorization", "Bearer per-request-token")
+        .header("apikey", "per-request-key")
+        .header("x-trace", "visible-trace");
+    let shown = format!("{query:?}");
+    assert!(!shown.contains("per-request-token"), "{shown}");
+    assert!(!shown.contains("per-request-key"), "{shown}");
+    assert!(shown.contains("visible-trace"), "{shown}");
+}

@@ -327,6 +327,28 @@ async fn typed_writes_insert_update_upsert_delete() {
         .unwrap();
     assert_eq!(upserted[0].label.as_deref(), Some("again"));
 
+    // Bulk upsert: `a` exists and is updated, `c_id` is new.
+    let c_id = unique_id();
+    let upserted = c
+        .from::<Scratch>()
+        .upsert_many([
+            ScratchInsert::new(a).label("bulk"),
+            ScratchInsert::new(c_id).label("bulk"),
+        ])
+        .await
+        .unwrap();
+    let mut ids: Vec<i64> = upserted.iter().map(|s| s.id).collect();
+    ids.sort_unstable();
+    let mut expected = vec![a, c_id];
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+    assert!(upserted.iter().all(|s| s.label.as_deref() == Some("bulk")));
+    c.from::<Scratch>()
+        .delete()
+        .eq(scratch::id, c_id)
+        .await
+        .unwrap();
+
     let deleted = c
         .from::<Scratch>()
         .delete()
@@ -423,4 +445,95 @@ async fn upsert_on_a_typed_conflict_column() {
         .await
         .unwrap();
     assert_eq!(rows[0].display.as_deref(), Some("new"));
+}
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "texts")]
+struct TextRow {
+    #[supabase(primary_key)]
+    id: i64,
+    content: String,
+}
+
+#[tokio::test]
+async fn typed_text_search_in_each_form() {
+    // texts: 1 "green eggs and ham", 2 "ham sandwich", 3 "scrambled eggs".
+    let c = anon().await;
+    let search = |query: &'static str, options: TextSearch| {
+        let c = c.clone();
+        async move {
+            let rows = c
+                .from::<TextRow>()
+                .select()
+                .filter(text_row::content.text_search(query, options))
+                .order(text_row::id.asc())
+                .await
+                .unwrap();
+            rows.iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(search("eggs ham", TextSearch::plain()).await, [1]);
+    let english = TextSearch::phrase().config("english");
+    assert_eq!(search("ham sandwich", english).await, [2]);
+    assert_eq!(search("eggs -ham", TextSearch::websearch()).await, [3]);
+    assert_eq!(
+        search(
+            "eggs or sandwich",
+            TextSearch::websearch().config("english")
+        )
+        .await,
+        [1, 2, 3]
+    );
+}
+
+#[tokio::test]
+async fn json_paths_filter_and_order_as_json_or_text() {
+    // users: 1 Jane (Melrose Place, 90210, Beverly Hills), 2 Michael (Sunset Blvd, 90028, Los
+    // Angeles), 3 Saoirse (no address).
+    let c = anon().await;
+    let ids = |users: Vec<User>| users.iter().map(|u| u.id).collect::<Vec<_>>();
+    let query = || c.from::<User>().select().order(user::id.asc());
+
+    // The reference's `.eq("address->postcode", 90210)`: compared as JSON, a number.
+    let rows = query().filter(user::address.json("postcode").eq(90210));
+    assert_eq!(ids(rows.await.unwrap()), [1]);
+    // As JSON, the string "90210" is not the number 90210; as text it is.
+    let rows = query().filter(user::address.json("postcode").eq("90210"));
+    assert!(rows.await.unwrap().is_empty());
+    let rows = query().filter(user::address.json_text("postcode").eq("90210"));
+    assert_eq!(ids(rows.await.unwrap()), [1]);
+    // A JSON string operand, quoted inside a logic tree too.
+    let street = user::address.json("street");
+    let rows = query().filter(street.clone().eq("Melrose Place"));
+    assert_eq!(ids(rows.await.unwrap()), [1]);
+    let either = street.eq("Sunset Blvd") | user::address.json_text("city").like("%Hills");
+    assert_eq!(ids(query().filter(either).await.unwrap()), [1, 2]);
+    // jsonb order: numbers by value.
+    let rows = query().filter(user::address.json("postcode").gt(90100));
+    assert_eq!(ids(rows.await.unwrap()), [1]);
+    let rows = query().filter(user::address.json("postcode").in_([90028, 1]));
+    assert_eq!(ids(rows.await.unwrap()), [2]);
+    let rows = c
+        .from::<User>()
+        .select()
+        .filter(user::address.is_not_null())
+        .order(user::address.json("postcode").asc());
+    assert_eq!(ids(rows.await.unwrap()), [2, 1]);
+    // A key that needs quoting reaches PostgREST as one key (here, one nobody has).
+    let rows = query().filter(user::address.json_text("post code").is_null());
+    assert_eq!(ids(rows.await.unwrap()), [1, 2, 3]);
+    let rows = query().filter(user::address.json_text("post code").is_not_null());
+    assert!(rows.await.unwrap().is_empty());
+
+    // What the paths render to.
+    let built = c
+        .from::<User>()
+        .select()
+        .filter(user::address.json("tags").json(0).contains(["a"]))
+        .filter(!user::address.json("geo").json_text("lat").eq("1.5"))
+        .build()
+        .unwrap();
+    let url = built.path_and_query();
+    assert!(url.contains(r#"address->tags->0=cs.["a"]"#), "{url}");
+    assert!(url.contains("address->geo->>lat=not.eq.1.5"), "{url}");
 }

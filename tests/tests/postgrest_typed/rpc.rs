@@ -56,3 +56,40 @@ async fn a_set_returning_function_takes_typed_filters() {
     let names: Vec<_> = rows.iter().filter_map(|p| p.name.as_deref()).collect();
     assert_eq!(names, ["Jupiter", "Mars", "Tatooine"]);
 }
+
+#[derive(Serialize)]
+struct Echo {
+    say: String,
+}
+
+impl Rpc for Echo {
+    const NAME: &'static str = "echo";
+    const SCHEMA: &'static str = "public";
+    const READ_ONLY: bool = false;
+    type Output = String;
+}
+
+#[tokio::test]
+async fn typed_calls_go_as_get_when_asked() {
+    // The reference's `rpc(..., get=True)`, typed: arguments in the query string.
+    let c = anon().await;
+    let call = c
+        .call(Echo {
+            say: "hi there".into(),
+        })
+        .get();
+    let built = call.build().unwrap();
+    assert_eq!(built.method(), "GET");
+    assert_eq!(built.path_and_query(), "/rest/v1/rpc/echo?say=hi there");
+    assert_eq!(call.await.unwrap().data, "hi there");
+
+    let rows = c
+        .call_rows(ListStoredPlanets {})
+        .get()
+        .gte(planet::moons, 2)
+        .order(planet::name.asc());
+    assert_eq!(rows.build().unwrap().method(), "GET");
+    let rows = rows.await.unwrap();
+    let names: Vec<_> = rows.iter().filter_map(|p| p.name.as_deref()).collect();
+    assert_eq!(names, ["Jupiter", "Mars", "Tatooine"]);
+}

@@ -457,3 +457,62 @@ async fn json_paths_read_into_fields() {
         ]
     );
 }
+
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = OrchestralSection)]
+struct SectionPlainName {
+    name: String,
+}
+
+/// PostgREST orders by a column of the embedding as selected there: `name`, not aliased.
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = Instrument)]
+struct InstrumentAndSection {
+    name: String,
+    #[supabase(embed)]
+    orchestral_sections: Option<SectionPlainName>,
+}
+
+#[tokio::test]
+async fn embedded_ranges_and_parents_ordered_by_a_related_column() {
+    let c = anon().await;
+    // The reference's `range(1, 2, foreign_table="instruments")`, after ordering them.
+    let rows = c
+        .from::<OrchestralSection>()
+        .select_as::<SectionWithInstruments>()
+        .eq(orchestral_section::name, "strings")
+        .order_embedded(instrument::name.asc())
+        .range_embedded::<Instrument>(1, 2)
+        .await
+        .unwrap();
+    let names: Vec<&str> = rows[0]
+        .instruments
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(names, ["guqin", "viola"]);
+
+    // The reference's `.order("section(name)")`: woodwinds before strings, then by name.
+    let rows = c
+        .from::<Instrument>()
+        .select_as::<InstrumentAndSection>()
+        .order_by_related(orchestral_section::name.desc())
+        .order(instrument::name.asc())
+        .await
+        .unwrap();
+    let names: Vec<&str> = rows.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["flute", "oboe", "cello", "guqin", "viola", "violin"]
+    );
+
+    // Through a named relation: messages by their sender's name, Michael's first.
+    let rows = c
+        .from::<Message>()
+        .select_as::<MessageWithPeople>()
+        .order_by_related_via(message::sender, user::name.desc())
+        .await
+        .unwrap();
+    let contents: Vec<&str> = rows.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(contents, ["Hi Jane", "Hello, Michael"]);
+}

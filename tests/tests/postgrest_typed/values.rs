@@ -52,3 +52,37 @@ async fn tstzrange_columns_decode_and_filter_as_ranges() {
         .unwrap();
     assert_eq!(overlapping.iter().map(|r| r.id).collect::<Vec<_>>(), [2]);
 }
+
+#[tokio::test]
+async fn every_range_operator_compares_typed_ranges() {
+    // Row 1 is [01-01 13:00, 01-01 15:00), row 2 [01-02 09:00, 01-02 10:00).
+    let client = anon().await;
+    let ids = |rows: Vec<Reservation>| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+    let noon_to_one = Range::closed_open(at(1, 12), at(1, 13));
+    let day_two = Range::closed_open(at(2, 0), at(3, 0));
+    let query = || {
+        client
+            .from::<Reservation>()
+            .select()
+            .order(reservation::id.asc())
+    };
+
+    // Does not extend left of [01-01 12:00, …): both.
+    let rows = query().range_gte(reservation::during, noon_to_one.clone());
+    assert_eq!(ids(rows.await.unwrap()), [1, 2]);
+    // Strictly left of day two: row 1 only.
+    let rows = query().range_lt(reservation::during, day_two.clone());
+    assert_eq!(ids(rows.await.unwrap()), [1]);
+    // Does not extend right of day two's end: both.
+    let rows = query().range_lte(reservation::during, day_two.clone());
+    assert_eq!(ids(rows.await.unwrap()), [1, 2]);
+    // Adjacent to [12:00, 13:00): row 1 starts where it ends.
+    let rows = query().range_adjacent(reservation::during, noon_to_one);
+    assert_eq!(ids(rows.await.unwrap()), [1]);
+    // Contained in day two: row 2; containing 14:00–14:30 on day one: row 1.
+    let rows = query().contained_by(reservation::during, day_two);
+    assert_eq!(ids(rows.await.unwrap()), [2]);
+    let half_hour = Range::closed(at(1, 14), at(1, 14) + chrono::Duration::minutes(30));
+    let rows = query().contains(reservation::during, half_hour);
+    assert_eq!(ids(rows.await.unwrap()), [1]);
+}

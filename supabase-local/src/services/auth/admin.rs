@@ -68,7 +68,10 @@ pub(super) async fn list_users(
             users::user_json_sql()
         );
         let text: String = tx
-            .query_one(&sql, &[&pattern, &per_page, &((page - 1) * per_page)])
+            .query_one(
+                &sql,
+                &[&pattern, &per_page, &(page - 1).saturating_mul(per_page)],
+            )
             .await?
             .get(0);
         Ok((total, users::parse_json(&text)?))
@@ -77,7 +80,8 @@ pub(super) async fn list_users(
         Value::Array(items) => items.into_iter().map(users::tidy_user).collect(),
         _ => Vec::new(),
     };
-    let last = ((total + per_page - 1) / per_page).max(1);
+    // No `total + per_page - 1`: `per_page` may be as large as `i64::MAX`.
+    let last = (total / per_page + i64::from(total % per_page != 0)).max(1);
     let mut links = Vec::new();
     if page < last {
         links.push(format!(
