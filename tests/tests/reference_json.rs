@@ -22,8 +22,9 @@ fn refused<T: DeserializeOwned + std::fmt::Debug>(value: Value) -> String {
 
 mod auth {
     use supabase_core::auth::{
-        AdminUserAttributes, Channel, CodeExchangeParams, EnrollParams, GenerateLinkParams,
-        InviteUserOptions, MfaVerifyParams, OtpType, ResendCredentials, ResetPasswordOptions,
+        AdminDeleteFactorParams, AdminUserAttributes, Channel, CodeExchangeParams, EnrollParams,
+        GenerateLinkParams, InviteUserOptions, MfaChallengeAndVerifyParams, MfaChallengeParams,
+        MfaUnenrollParams, MfaVerifyParams, OtpType, ResendCredentials, ResetPasswordOptions,
         SignInAnonymouslyCredentials, SignInWithIdTokenCredentials, SignInWithOAuthCredentials,
         SignInWithOtpCredentials, SignInWithPasswordCredentials, SignInWithSsoCredentials,
         SignOutScope, SignUpCredentials, UserAttributes, VerifyOtpParams,
@@ -282,6 +283,35 @@ mod auth {
         );
         let err = refused::<EnrollParams>(json!({"factor_type": "webauthn"}));
         assert!(err.contains("`webauthn`"), "{err}");
+
+        let factor = "34e770dd-9ff9-416c-87fa-43b31d7ef225";
+        assert_eq!(
+            from::<MfaChallengeParams>(json!({"factor_id": factor})),
+            MfaChallengeParams::from(factor)
+        );
+        assert_eq!(
+            from::<MfaChallengeParams>(json!({"factor_id": factor, "channel": "whatsapp"})),
+            MfaChallengeParams::new(factor).channel(Channel::Whatsapp)
+        );
+        assert_eq!(
+            from::<MfaChallengeAndVerifyParams>(json!({"factor_id": factor, "code": "123456"})),
+            MfaChallengeAndVerifyParams::new(factor, "123456")
+        );
+        assert_eq!(
+            from::<MfaUnenrollParams>(json!({"factor_id": factor})),
+            MfaUnenrollParams::from(factor)
+        );
+        assert_eq!(
+            from::<AdminDeleteFactorParams>(json!({
+                "id": factor,
+                "user_id": "a89baba7-b1b7-440f-b4bb-91026967f66b"
+            })),
+            AdminDeleteFactorParams::new(factor, "a89baba7-b1b7-440f-b4bb-91026967f66b")
+        );
+        let err = refused::<MfaChallengeParams>(json!({"factorId": factor}));
+        assert!(err.contains("factorId"), "{err}");
+        let err = refused::<MfaChallengeAndVerifyParams>(json!({"factor_id": factor}));
+        assert!(err.contains("code"), "{err}");
     }
 
     #[test]

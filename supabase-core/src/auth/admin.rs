@@ -410,6 +410,27 @@ impl Admin {
     }
 }
 
+/// `admin.mfa.delete_factor` parameters. Deserializes from the reference's `{"id", "user_id"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "super::json::AdminDeleteFactorJson")]
+#[must_use]
+pub struct AdminDeleteFactorParams {
+    /// The factor.
+    pub id: String,
+    /// The user it belongs to.
+    pub user_id: String,
+}
+
+impl AdminDeleteFactorParams {
+    /// Factor `id` of user `user_id`.
+    pub fn new(id: impl Into<String>, user_id: impl Into<String>) -> Self {
+        AdminDeleteFactorParams {
+            id: id.into(),
+            user_id: user_id.into(),
+        }
+    }
+}
+
 impl AdminMfa {
     /// A user's factors.
     pub async fn list_factors(&self, user_id: &str) -> Result<Vec<Factor>> {
@@ -418,8 +439,9 @@ impl AdminMfa {
     }
 
     /// Deletes one factor of a user.
-    pub async fn delete_factor(&self, id: &str, user_id: &str) -> Result<UnenrollResponse> {
-        let path = format!("admin/users/{}/factors/{}", segment(user_id), segment(id));
+    pub async fn delete_factor(&self, params: AdminDeleteFactorParams) -> Result<UnenrollResponse> {
+        let (user_id, id) = (segment(&params.user_id), segment(&params.id));
+        let path = format!("admin/users/{user_id}/factors/{id}");
         self.auth.shared.json(Call::new(Method::DELETE, path)).await
     }
 }

@@ -17,10 +17,11 @@
 use std::fmt;
 
 use super::{
-    Admin, AdminMfa, AdminUserAttributes, Auth, AuthChangeEvent, AuthResponse,
-    AuthenticatorAssuranceLevels, Challenge, Channel, Claims, CodeExchangeParams, EnrollParams,
-    EnrollResponse, Factor, Factors, GenerateLinkParams, GenerateLinkResponse, GetClaimsOptions,
-    Identity, InviteUserOptions, Mfa, MfaVerifyParams, OAuthResponse, OtpResponse,
+    Admin, AdminDeleteFactorParams, AdminMfa, AdminUserAttributes, Auth, AuthChangeEvent,
+    AuthResponse, AuthenticatorAssuranceLevels, Challenge, Claims, CodeExchangeParams,
+    EnrollParams, EnrollResponse, Factor, Factors, GenerateLinkParams, GenerateLinkResponse,
+    GetClaimsOptions, Identity, InviteUserOptions, Mfa, MfaChallengeAndVerifyParams,
+    MfaChallengeParams, MfaUnenrollParams, MfaVerifyParams, OAuthResponse, OtpResponse,
     ResendCredentials, ResetPasswordOptions, Session, SignInAnonymouslyCredentials,
     SignInWithIdTokenCredentials, SignInWithOAuthCredentials, SignInWithOtpCredentials,
     SignInWithPasswordCredentials, SignInWithSsoCredentials, SignOutScope, SignUpCredentials,
@@ -174,13 +175,13 @@ impl BlockingMfa {
         /// [`Mfa::enroll`].
         fn enroll(&self, params: EnrollParams) -> EnrollResponse;
         /// [`Mfa::challenge`].
-        fn challenge(&self, factor_id: &str, channel: Option<Channel>) -> Challenge;
+        fn challenge(&self, params: impl Into<MfaChallengeParams>) -> Challenge;
         /// [`Mfa::verify`].
         fn verify(&self, params: MfaVerifyParams) -> AuthResponse;
         /// [`Mfa::challenge_and_verify`].
-        fn challenge_and_verify(&self, factor_id: &str, code: &str) -> AuthResponse;
+        fn challenge_and_verify(&self, params: MfaChallengeAndVerifyParams) -> AuthResponse;
         /// [`Mfa::unenroll`].
-        fn unenroll(&self, factor_id: &str) -> UnenrollResponse;
+        fn unenroll(&self, params: impl Into<MfaUnenrollParams>) -> UnenrollResponse;
         /// [`Mfa::list_factors`].
         fn list_factors(&self) -> Factors;
         /// [`Mfa::get_authenticator_assurance_level`].
@@ -248,6 +249,6 @@ impl BlockingAdminMfa {
         /// [`AdminMfa::list_factors`].
         fn list_factors(&self, user_id: &str) -> Vec<Factor>;
         /// [`AdminMfa::delete_factor`].
-        fn delete_factor(&self, id: &str, user_id: &str) -> UnenrollResponse;
+        fn delete_factor(&self, params: AdminDeleteFactorParams) -> UnenrollResponse;
     }
 }

@@ -148,6 +148,98 @@ impl MfaVerifyParams {
     }
 }
 
+/// `mfa.challenge` parameters: the factor, and for a phone factor the channel the code goes by.
+/// A factor id alone converts: `mfa.challenge(&factor.id)`. Deserializes from the reference's
+/// `{"factor_id", "channel"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[must_use]
+pub struct MfaChallengeParams {
+    /// The factor.
+    pub factor_id: String,
+    /// SMS or WhatsApp, for phone factors.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+}
+
+impl MfaChallengeParams {
+    /// A challenge for `factor_id`.
+    pub fn new(factor_id: impl Into<String>) -> Self {
+        MfaChallengeParams {
+            factor_id: factor_id.into(),
+            channel: None,
+        }
+    }
+
+    /// The channel a phone factor's code is sent by.
+    pub fn channel(mut self, channel: Channel) -> Self {
+        self.channel = Some(channel);
+        self
+    }
+}
+
+/// `mfa.challenge_and_verify` parameters. Deserializes from `{"factor_id", "code"}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "super::json::MfaChallengeAndVerifyJson")]
+#[must_use]
+pub struct MfaChallengeAndVerifyParams {
+    /// The factor.
+    pub factor_id: String,
+    /// The code from the app.
+    pub code: Secret,
+}
+
+impl MfaChallengeAndVerifyParams {
+    /// Challenges `factor_id` and answers with `code`.
+    pub fn new(factor_id: impl Into<String>, code: impl Into<String>) -> Self {
+        MfaChallengeAndVerifyParams {
+            factor_id: factor_id.into(),
+            code: Secret::new(code.into()),
+        }
+    }
+}
+
+/// `mfa.unenroll` parameters. A factor id alone converts: `mfa.unenroll(&factor.id)`.
+/// Deserializes from `{"factor_id"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[must_use]
+pub struct MfaUnenrollParams {
+    /// The factor to remove.
+    pub factor_id: String,
+}
+
+impl MfaUnenrollParams {
+    /// Removes `factor_id`.
+    pub fn new(factor_id: impl Into<String>) -> Self {
+        MfaUnenrollParams {
+            factor_id: factor_id.into(),
+        }
+    }
+}
+
+macro_rules! from_factor_id {
+    ($($t:ty),*) => {$(
+        impl From<&str> for $t {
+            fn from(factor_id: &str) -> Self {
+                <$t>::new(factor_id)
+            }
+        }
+        impl From<&String> for $t {
+            fn from(factor_id: &String) -> Self {
+                <$t>::new(factor_id.as_str())
+            }
+        }
+        impl From<String> for $t {
+            fn from(factor_id: String) -> Self {
+                <$t>::new(factor_id)
+            }
+        }
+    )*};
+}
+
+from_factor_id!(MfaChallengeParams, MfaUnenrollParams);
+
 /// What `mfa.unenroll` returns.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
@@ -227,12 +319,13 @@ impl Mfa {
         Ok(response)
     }
 
-    /// Creates a challenge for a factor (for phone factors this sends the code; `channel`
-    /// picks SMS or WhatsApp).
-    pub async fn challenge(&self, factor_id: &str, channel: Option<Channel>) -> Result<Challenge> {
+    /// Creates a challenge for a factor (for phone factors this sends the code; the params'
+    /// `channel` picks SMS or WhatsApp): `mfa.challenge(&factor.id)`.
+    pub async fn challenge(&self, params: impl Into<MfaChallengeParams>) -> Result<Challenge> {
+        let params = params.into();
         let jwt = self.jwt().await?;
-        let body = Body::new().opt("channel", channel.map(Channel::as_str));
-        let path = format!("factors/{}/challenge", segment(factor_id));
+        let body = Body::new().opt("channel", params.channel.map(Channel::as_str));
+        let path = format!("factors/{}/challenge", segment(&params.factor_id));
         self.auth
             .shared
             .json(Call::post(path, body.build()).jwt(&jwt))
@@ -262,17 +355,25 @@ impl Mfa {
             .await
     }
 
-    /// [`challenge`](Self::challenge) then [`verify`](Self::verify) with `code`.
-    pub async fn challenge_and_verify(&self, factor_id: &str, code: &str) -> Result<AuthResponse> {
-        let challenge = self.challenge(factor_id, None).await?;
-        self.verify(MfaVerifyParams::new(factor_id, challenge.id, code))
-            .await
+    /// [`challenge`](Self::challenge) then [`verify`](Self::verify) with the params' code.
+    pub async fn challenge_and_verify(
+        &self,
+        params: MfaChallengeAndVerifyParams,
+    ) -> Result<AuthResponse> {
+        let challenge = self.challenge(params.factor_id.as_str()).await?;
+        self.verify(MfaVerifyParams {
+            factor_id: params.factor_id,
+            challenge_id: challenge.id,
+            code: params.code,
+        })
+        .await
     }
 
-    /// Removes a factor.
-    pub async fn unenroll(&self, factor_id: &str) -> Result<UnenrollResponse> {
+    /// Removes a factor: `mfa.unenroll(&factor.id)`.
+    pub async fn unenroll(&self, params: impl Into<MfaUnenrollParams>) -> Result<UnenrollResponse> {
+        let params = params.into();
         let jwt = self.jwt().await?;
-        let path = format!("factors/{}", segment(factor_id));
+        let path = format!("factors/{}", segment(&params.factor_id));
         self.auth
             .shared
             .json(Call::new(Method::DELETE, path).jwt(&jwt))

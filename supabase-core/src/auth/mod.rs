@@ -84,8 +84,8 @@ use tokio::sync::{broadcast, watch};
 use url::Url;
 
 pub use admin::{
-    Admin, AdminMfa, AdminUserAttributes, GenerateLinkParams, GenerateLinkProperties,
-    GenerateLinkResponse, GenerateLinkType, InviteUserOptions, UserList,
+    Admin, AdminDeleteFactorParams, AdminMfa, AdminUserAttributes, GenerateLinkParams,
+    GenerateLinkProperties, GenerateLinkResponse, GenerateLinkType, InviteUserOptions, UserList,
 };
 #[cfg(feature = "blocking")]
 pub use blocking::{BlockingAdmin, BlockingAdminMfa, BlockingAuth, BlockingMfa};
@@ -94,7 +94,8 @@ pub use errors::{AuthError, ErrorCode};
 pub use events::{AuthChangeEvent, AuthEvent, Subscription};
 pub use mfa::{
     AuthenticatorAssuranceLevel, AuthenticatorAssuranceLevels, Challenge, EnrollParams,
-    EnrollResponse, Factors, Mfa, MfaVerifyParams, TotpDetails, UnenrollResponse,
+    EnrollResponse, Factors, Mfa, MfaChallengeAndVerifyParams, MfaChallengeParams,
+    MfaUnenrollParams, MfaVerifyParams, TotpDetails, UnenrollResponse,
 };
 pub use params::{
     Channel, CodeExchangeParams, OtpType, ResendCredentials, ResetPasswordOptions,

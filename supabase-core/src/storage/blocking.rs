@@ -179,10 +179,7 @@ impl BlockingFileApi {
     }
 
     /// [`FileApi::remove`], blocking.
-    pub fn remove<S: AsRef<str>>(
-        &self,
-        paths: impl IntoIterator<Item = S>,
-    ) -> Result<Vec<FileObject>> {
+    pub fn remove(&self, paths: impl super::ObjectPaths) -> Result<Vec<FileObject>> {
         self.run(self.inner.remove(paths))
     }
 

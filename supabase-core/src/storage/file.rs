@@ -347,13 +347,11 @@ impl FileApi {
         }))
     }
 
-    /// Deletes objects (`DELETE /object/{bucket}` with `{"prefixes": [...]}`). Returns the
-    /// objects that were deleted; paths that do not exist (or that RLS hides) are skipped.
-    pub async fn remove<S: AsRef<str>>(
-        &self,
-        paths: impl IntoIterator<Item = S>,
-    ) -> Result<Vec<FileObject>> {
-        let prefixes: Vec<String> = paths.into_iter().map(|p| p.as_ref().to_owned()).collect();
+    /// Deletes objects (`DELETE /object/{bucket}` with `{"prefixes": [...]}`): one path
+    /// (`remove("a.png")`) or several (`remove(["a.png", "b.png"])`, a `Vec`, a slice). Returns
+    /// the objects that were deleted; paths that do not exist (or that RLS hides) are skipped.
+    pub async fn remove(&self, paths: impl ObjectPaths) -> Result<Vec<FileObject>> {
+        let prefixes = paths.into_paths();
         let url = self.storage.url(&["object", &self.bucket])?;
         self.storage
             .json(Method::DELETE, url, Some(json!({ "prefixes": prefixes })))
@@ -574,5 +572,47 @@ pub(crate) fn transport_error(e: reqwest::Error) -> Error {
         Error::Timeout(None)
     } else {
         Error::Http(HttpError::new(e))
+    }
+}
+
+/// What [`FileApi::remove`] takes: one object path, or several.
+pub trait ObjectPaths {
+    /// The paths, owned.
+    fn into_paths(self) -> Vec<String>;
+}
+
+impl ObjectPaths for &str {
+    fn into_paths(self) -> Vec<String> {
+        vec![self.to_owned()]
+    }
+}
+
+impl ObjectPaths for String {
+    fn into_paths(self) -> Vec<String> {
+        vec![self]
+    }
+}
+
+impl ObjectPaths for &String {
+    fn into_paths(self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> ObjectPaths for [S; N] {
+    fn into_paths(self) -> Vec<String> {
+        self.iter().map(|p| p.as_ref().to_owned()).collect()
+    }
+}
+
+impl<S: AsRef<str>> ObjectPaths for Vec<S> {
+    fn into_paths(self) -> Vec<String> {
+        self.iter().map(|p| p.as_ref().to_owned()).collect()
+    }
+}
+
+impl<S: AsRef<str>> ObjectPaths for &[S] {
+    fn into_paths(self) -> Vec<String> {
+        self.iter().map(|p| p.as_ref().to_owned()).collect()
     }
 }

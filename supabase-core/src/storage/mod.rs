@@ -87,7 +87,7 @@ const SEGMENT: &AsciiSet = &CONTROLS
 
 pub use body::{ByteStream, UploadBody};
 pub use error::StorageError;
-pub use file::FileApi;
+pub use file::{FileApi, ObjectPaths};
 pub use tus::{ResumableOptions, ResumableUpload};
 pub use types::{
     Bucket, BucketOptions, Download, FileInfo, FileObject, FileOptions, FileSizeLimit, ImageFormat,

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 use supabase_core::auth::{
-    AuthError, EnrollParams, ErrorCode, GetClaimsOptions, MfaVerifyParams, OtpType,
-    ResendCredentials, SignInWithOAuthCredentials, SignInWithPasswordCredentials,
-    SignUpCredentials, UserAttributes, VerifyOtpParams,
+    AuthError, Channel, EnrollParams, ErrorCode, GetClaimsOptions, MfaChallengeParams,
+    MfaVerifyParams, OtpType, ResendCredentials, SignInWithOAuthCredentials,
+    SignInWithPasswordCredentials, SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
 use supabase_core::{Client, ClientOptions, Error};
 use supabase_local::{AuthConfig, MessageKind, OAuthProvider, Stack};
@@ -192,7 +192,8 @@ async fn phone_factor_challenge_sends_an_sms_and_verifies_to_aal2() {
         .unwrap();
     assert!(enrolled.totp.is_none());
 
-    let challenge = mfa.challenge(&enrolled.id, None).await.unwrap();
+    let by_sms = MfaChallengeParams::new(&enrolled.id).channel(Channel::Sms);
+    let challenge = mfa.challenge(by_sms).await.unwrap();
     let sms = stack().await.mailbox().latest(&number).unwrap();
     assert_eq!(sms.kind, MessageKind::MfaPhone);
 
@@ -205,7 +206,7 @@ async fn phone_factor_challenge_sends_an_sms_and_verifies_to_aal2() {
         Some(&ErrorCode::MfaVerificationFailed),
         "{err:?}"
     );
-    let challenge = mfa.challenge(&enrolled.id, None).await.unwrap();
+    let challenge = mfa.challenge(&enrolled.id).await.unwrap();
     let code = stack().await.mailbox().latest_otp(&number).unwrap();
     let verified = mfa
         .verify(MfaVerifyParams::new(&enrolled.id, &challenge.id, code))

@@ -4,8 +4,8 @@
 
 use serde_json::json;
 use supabase_core::auth::{
-    AdminUserAttributes, EnrollParams, ErrorCode, GenerateLinkParams, InviteUserOptions, OtpType,
-    SignInWithPasswordCredentials, SignOutScope, VerifyOtpParams,
+    AdminDeleteFactorParams, AdminUserAttributes, EnrollParams, ErrorCode, GenerateLinkParams,
+    InviteUserOptions, OtpType, SignInWithPasswordCredentials, SignOutScope, VerifyOtpParams,
 };
 use supabase_core::{Client, ClientOptions, Error};
 
@@ -182,7 +182,7 @@ async fn invites_links_sign_out_and_factors() {
     assert_eq!(
         admin
             .mfa()
-            .delete_factor(&factor.id, &uid)
+            .delete_factor(AdminDeleteFactorParams::new(&factor.id, &uid))
             .await
             .unwrap()
             .id,

@@ -4,8 +4,8 @@
 use serde_json::json;
 use supabase_core::Error;
 use supabase_core::auth::{
-    AuthenticatorAssuranceLevel, EnrollParams, ErrorCode, GetClaimsOptions, MfaVerifyParams,
-    OtpType, SignUpCredentials, VerifyOtpParams,
+    AuthenticatorAssuranceLevel, EnrollParams, ErrorCode, GetClaimsOptions,
+    MfaChallengeAndVerifyParams, MfaVerifyParams, OtpType, SignUpCredentials, VerifyOtpParams,
 };
 use totp_rs::{Algorithm, Secret, TOTP};
 
@@ -66,7 +66,7 @@ async fn totp_enroll_and_verify_gives_aal2() {
     );
 
     // Wrong code, unknown factor: typed errors with GoTrue's codes.
-    let challenge = mfa.challenge(&enrolled.id, None).await.unwrap();
+    let challenge = mfa.challenge(&enrolled.id).await.unwrap();
     let err = mfa
         .verify(MfaVerifyParams::new(&enrolled.id, &challenge.id, "000000"))
         .await
@@ -77,13 +77,16 @@ async fn totp_enroll_and_verify_gives_aal2() {
         "{err:?}"
     );
     let err = mfa
-        .challenge("00000000-0000-0000-0000-000000000000", None)
+        .challenge("00000000-0000-0000-0000-000000000000")
         .await
         .unwrap_err();
     assert_eq!(code_of(&err), Some(ErrorCode::MfaFactorNotFound), "{err:?}");
 
     let res = mfa
-        .challenge_and_verify(&enrolled.id, &code(totp.secret.expose()))
+        .challenge_and_verify(MfaChallengeAndVerifyParams::new(
+            &enrolled.id,
+            code(totp.secret.expose()),
+        ))
         .await
         .unwrap();
     assert!(res.session.is_some());

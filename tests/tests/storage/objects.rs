@@ -214,6 +214,16 @@ async fn move_copy_across_buckets_and_remove() {
     removed.sort();
     assert_eq!(removed, ["a.txt", "b.txt"]);
     assert!(!files.exists("a.txt").await.unwrap());
+
+    // The older reference's `remove('test.jpg')`: one path alone.
+    files
+        .upload("test.jpg", "x", FileOptions::new())
+        .await
+        .unwrap();
+    let removed = files.remove("test.jpg").await.unwrap();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].name, "test.jpg");
+    assert!(!files.exists("test.jpg").await.unwrap());
 }
 
 #[tokio::test]
