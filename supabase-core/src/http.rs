@@ -362,7 +362,9 @@ impl Transport {
                 }
                 Ok(resp) => return Ok(resp),
                 Err(e) if e.is_timeout() => return Err(Error::Timeout(req.timeout)),
-                Err(e) if !idempotent => return Err(Error::Http(HttpError::new(e))),
+                Err(e) if !idempotent || e.is_redirect() => {
+                    return Err(Error::Http(HttpError::new(e)));
+                }
                 Err(e) => (None, Err(Error::Http(HttpError::new(e)))),
             };
             let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
@@ -384,8 +386,10 @@ async fn receive(
     limit: Option<u64>,
 ) -> Attempt {
     let failed = |e: reqwest::Error| {
+        // A redirect loop would loop again: not worth a retry.
+        let retry = idempotent && !e.is_redirect();
         let err = Error::Http(HttpError::new(e));
-        if idempotent {
+        if retry {
             Attempt::Retry(None, Err(err))
         } else {
             Attempt::Done(Err(err))
@@ -528,10 +532,10 @@ fn into_reqwest(req: HttpRequest) -> reqwest::Request {
     request
 }
 
-/// `Retry-After` in its delay-seconds form. (The HTTP-date form falls back to backoff.)
-/// Redirects are followed only within the origin of the request (at most 10): every request
-/// carries the project's key (`apikey`, possibly the service role's), and reqwest strips only
-/// `Authorization` and cookies on a redirect to another host. A redirect elsewhere (an edge
+/// Redirects are followed only within the origin of the request (scheme, host and port; at most
+/// 10 hops): every request carries the project's key (`apikey`, possibly the service role's),
+/// and on a redirect to another host reqwest strips only `Authorization`, `Cookie`, `Cookie2`,
+/// `Proxy-Authorization` and `WWW-Authenticate`. A redirect elsewhere (an edge
 /// function answering `Response.redirect("https://…")`) comes back as the `3xx` response, for
 /// the caller to follow knowingly.
 fn same_origin_redirects() -> reqwest::redirect::Policy {
@@ -556,6 +560,7 @@ fn idempotent(method: &Method) -> bool {
     method == Method::GET || method == Method::HEAD
 }
 
+/// `Retry-After` in its delay-seconds form. (The HTTP-date form falls back to backoff.)
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)

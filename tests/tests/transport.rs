@@ -252,6 +252,12 @@ async fn redirects_are_followed_within_the_origin_only() {
         "{:?}",
         elsewhere.requests()
     );
+
+    // Within the origin, at most 10 hops: the 11th redirect is an error, not followed.
+    let server = FaultServer::start(vec![redirect("/rest/v1/again"); 11]).await;
+    let err = client(&server).from_("t").select("*").await.unwrap_err();
+    assert!(matches!(err, Error::Http(_)), "{err:?}");
+    assert_eq!(server.requests().len(), 11);
 }
 
 #[tokio::test]

@@ -412,7 +412,7 @@ impl Admin {
 
 /// `admin.mfa.delete_factor` parameters. Deserializes from the reference's `{"id", "user_id"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(from = "super::json::AdminDeleteFactorJson")]
+#[serde(deny_unknown_fields)]
 #[must_use]
 pub struct AdminDeleteFactorParams {
     /// The factor.

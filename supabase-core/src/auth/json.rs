@@ -589,31 +589,3 @@ impl From<MfaVerifyJson> for MfaVerifyParams {
         MfaVerifyParams::new(j.factor_id, j.challenge_id, j.code)
     }
 }
-
-/// `mfa.challenge_and_verify({"factor_id", "code"})`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct MfaChallengeAndVerifyJson {
-    factor_id: String,
-    code: String,
-}
-
-impl From<MfaChallengeAndVerifyJson> for super::mfa::MfaChallengeAndVerifyParams {
-    fn from(j: MfaChallengeAndVerifyJson) -> Self {
-        super::mfa::MfaChallengeAndVerifyParams::new(j.factor_id, j.code)
-    }
-}
-
-/// `auth.admin.mfa.delete_factor({"id", "user_id"})`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AdminDeleteFactorJson {
-    id: String,
-    user_id: String,
-}
-
-impl From<AdminDeleteFactorJson> for super::admin::AdminDeleteFactorParams {
-    fn from(j: AdminDeleteFactorJson) -> Self {
-        super::admin::AdminDeleteFactorParams::new(j.id, j.user_id)
-    }
-}

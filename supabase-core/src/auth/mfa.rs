@@ -180,12 +180,13 @@ impl MfaChallengeParams {
 
 /// `mfa.challenge_and_verify` parameters. Deserializes from `{"factor_id", "code"}`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(from = "super::json::MfaChallengeAndVerifyJson")]
+#[serde(deny_unknown_fields)]
 #[must_use]
 pub struct MfaChallengeAndVerifyParams {
     /// The factor.
     pub factor_id: String,
     /// The code from the app.
+    #[serde(with = "secret_serde")]
     pub code: Secret,
 }
 

@@ -99,3 +99,23 @@ impl BlockingFunctionResponse {
         &self.body
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_a_session_cookie() {
+        let mut headers = HeaderMap::new();
+        headers.insert("set-cookie", "sb-session=cookie-secret".parse().unwrap());
+        headers.insert("content-type", "text/plain".parse().unwrap());
+        let response = BlockingFunctionResponse {
+            status: StatusCode::OK,
+            headers,
+            body: Bytes::from_static(b"hello"),
+        };
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("cookie-secret"), "{shown}");
+        assert!(shown.contains("text/plain"), "{shown}");
+    }
+}

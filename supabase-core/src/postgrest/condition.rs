@@ -179,17 +179,26 @@ impl Condition {
         op: Op,
         value: &V,
     ) -> Self {
-        let shape = op.shape();
-        Condition(Node::leaf(column, op.as_str(), Some(shape), |out| {
-            let value = serde_json::to_value(value).map_err(|e| Error::Encode(e.to_string()))?;
-            match (shape, value) {
-                (Shape::List, serde_json::Value::Array(items)) => {
-                    let texts: Vec<String> = items.iter().map(ToString::to_string).collect();
-                    encode::write_operand(shape, &texts, out)
-                }
-                (_, value) => encode::write_operand(shape, &value.to_string(), out),
+        let json = match serde_json::to_value(value) {
+            // serde_json writes a NaN or an infinity as `null`: refused, not sent as `null`.
+            Ok(serde_json::Value::Null)
+                if encode::operand(Shape::Plain, value).is_ok_and(|s| s != "null") =>
+            {
+                Err(Error::Encode(
+                    "a JSON operand has no JSON form (NaN or an infinity?)".into(),
+                ))
             }
-        }))
+            Ok(json) => Ok(json),
+            Err(e) => Err(Error::Encode(e.to_string())),
+        };
+        match json {
+            Ok(serde_json::Value::Array(items)) if op.shape() == Shape::List => {
+                let texts: Vec<String> = items.iter().map(ToString::to_string).collect();
+                Condition::leaf(column, op, &texts)
+            }
+            Ok(json) => Condition::leaf(column, op, &json.to_string()),
+            Err(e) => Condition(Err(e)),
+        }
     }
 
     /// `column IS value`: any [`IntoIs`] value (an [`Is`](super::Is), a `bool`, an

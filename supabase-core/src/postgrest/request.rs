@@ -83,27 +83,49 @@ pub(crate) struct QueryState {
 
 impl std::fmt::Debug for QueryState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Every field but `headers` as derived; per-request headers may carry a token.
+        // Every field as derived, but `headers` redacted (a per-request header may carry a
+        // token). Destructured, so a new field cannot be left out silently.
+        let QueryState {
+            schema,
+            path,
+            verb,
+            head,
+            rpc_get,
+            rpc_args,
+            params,
+            body,
+            returning,
+            count,
+            missing_default,
+            ignore_duplicates,
+            cardinality,
+            format,
+            explain,
+            headers,
+            timeout,
+            negate_next,
+            error,
+        } = self;
         f.debug_struct("QueryState")
-            .field("schema", &self.schema)
-            .field("path", &self.path)
-            .field("verb", &self.verb)
-            .field("head", &self.head)
-            .field("rpc_get", &self.rpc_get)
-            .field("rpc_args", &self.rpc_args)
-            .field("params", &self.params)
-            .field("body", &self.body)
-            .field("returning", &self.returning)
-            .field("count", &self.count)
-            .field("missing_default", &self.missing_default)
-            .field("ignore_duplicates", &self.ignore_duplicates)
-            .field("cardinality", &self.cardinality)
-            .field("format", &self.format)
-            .field("explain", &self.explain)
-            .field("headers", &crate::http::RedactedHeaders(&self.headers))
-            .field("timeout", &self.timeout)
-            .field("negate_next", &self.negate_next)
-            .field("error", &self.error)
+            .field("schema", schema)
+            .field("path", path)
+            .field("verb", verb)
+            .field("head", head)
+            .field("rpc_get", rpc_get)
+            .field("rpc_args", rpc_args)
+            .field("params", params)
+            .field("body", body)
+            .field("returning", returning)
+            .field("count", count)
+            .field("missing_default", missing_default)
+            .field("ignore_duplicates", ignore_duplicates)
+            .field("cardinality", cardinality)
+            .field("format", format)
+            .field("explain", explain)
+            .field("headers", &crate::http::RedactedHeaders(headers))
+            .field("timeout", timeout)
+            .field("negate_next", negate_next)
+            .field("error", error)
             .finish()
     }
 }

@@ -575,7 +575,8 @@ pub(crate) fn transport_error(e: reqwest::Error) -> Error {
     }
 }
 
-/// What [`FileApi::remove`] takes: one object path, or several.
+/// What [`FileApi::remove`] takes: one object path, or several (an array, a `Vec`, a slice, or
+/// a reference to one). Collect an iterator into a `Vec` first.
 pub trait ObjectPaths {
     /// The paths, owned.
     fn into_paths(self) -> Vec<String>;
@@ -606,6 +607,18 @@ impl<S: AsRef<str>, const N: usize> ObjectPaths for [S; N] {
 }
 
 impl<S: AsRef<str>> ObjectPaths for Vec<S> {
+    fn into_paths(self) -> Vec<String> {
+        self.iter().map(|p| p.as_ref().to_owned()).collect()
+    }
+}
+
+impl<S: AsRef<str>> ObjectPaths for &Vec<S> {
+    fn into_paths(self) -> Vec<String> {
+        self.iter().map(|p| p.as_ref().to_owned()).collect()
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> ObjectPaths for &[S; N] {
     fn into_paths(self) -> Vec<String> {
         self.iter().map(|p| p.as_ref().to_owned()).collect()
     }

@@ -33,6 +33,19 @@ impl From<String> for JsonKey {
     }
 }
 
+impl From<&String> for JsonKey {
+    fn from(key: &String) -> Self {
+        JsonKey::Key(key.clone())
+    }
+}
+
+impl From<usize> for JsonKey {
+    fn from(index: usize) -> Self {
+        // No array has more than `i64::MAX` elements: past it, the index reaches nothing anyway.
+        JsonKey::Index(i64::try_from(index).unwrap_or(i64::MAX))
+    }
+}
+
 macro_rules! index_keys {
     ($($t:ty),*) => {$(
         impl From<$t> for JsonKey {
@@ -45,8 +58,9 @@ macro_rules! index_keys {
 
 index_keys!(i8, i16, i32, i64, u8, u16, u32);
 
-/// Appends `arrow` and `key` to `path`. A key of letters, digits, `_` and `$` goes as it is;
-/// any other is double-quoted, as PostgREST reads a quoted field name.
+/// Appends `arrow` and `key` to `path`. A key of ASCII letters, digits, `_` and `$` (not all
+/// digits, which would read as an index) goes as it is; any other is double-quoted, as
+/// PostgREST reads a quoted field name.
 fn push_step(path: &mut String, arrow: &str, key: JsonKey) {
     path.push_str(arrow);
     match key {
@@ -55,8 +69,8 @@ fn push_step(path: &mut String, arrow: &str, key: JsonKey) {
             if !key.is_empty()
                 && !key.bytes().all(|b| b.is_ascii_digit())
                 && key
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$') =>
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$') =>
         {
             path.push_str(&key);
         }
@@ -114,16 +128,6 @@ macro_rules! path_common {
                 &self.path
             }
 
-            /// `IS NULL`: the path leads nowhere (or, for `->`, to nothing stored).
-            pub fn is_null(self) -> Filter<T> {
-                Filter::new(Condition::is_leaf(Cow::Owned(self.path), Is::Null))
-            }
-
-            /// `IS NOT NULL`.
-            pub fn is_not_null(self) -> Filter<T> {
-                !self.is_null()
-            }
-
             /// Ascending order by the value the path reaches.
             pub fn asc(self) -> OrderBy<T> {
                 OrderBy::new(Cow::Owned(self.path), Order::asc())
@@ -141,6 +145,18 @@ path_common!(JsonPath);
 path_common!(JsonText);
 
 impl<T> JsonPath<T> {
+    /// `IS NULL`: the path leads nowhere (a missing key). A JSON `null` stored there is not SQL
+    /// NULL through `->`; match it with `eq(serde_json::Value::Null)`, or use
+    /// [`json_text`](Self::json_text), which turns it into NULL.
+    pub fn is_null(self) -> Filter<T> {
+        Filter::new(Condition::is_leaf(Cow::Owned(self.path), Is::Null))
+    }
+
+    /// `IS NOT NULL`: the path leads to a value (a JSON `null` included).
+    pub fn is_not_null(self) -> Filter<T> {
+        !self.is_null()
+    }
+
     pub(crate) fn new(column: &str, key: JsonKey) -> Self {
         let mut path = column.to_owned();
         push_step(&mut path, "->", key);
@@ -219,6 +235,16 @@ impl<T> JsonPath<T> {
 }
 
 impl<T> JsonText<T> {
+    /// `IS NULL`: the path leads nowhere, or to a JSON `null`.
+    pub fn is_null(self) -> Filter<T> {
+        Filter::new(Condition::is_leaf(Cow::Owned(self.path), Is::Null))
+    }
+
+    /// `IS NOT NULL`: the path leads to a value other than `null`.
+    pub fn is_not_null(self) -> Filter<T> {
+        !self.is_null()
+    }
+
     pub(crate) fn new(column: &str, key: JsonKey) -> Self {
         let mut path = column.to_owned();
         push_step(&mut path, "->>", key);
@@ -291,7 +317,8 @@ mod tests {
     fn keys_are_quoted_unless_plain() {
         assert_eq!(text("postcode"), "c->>postcode");
         assert_eq!(text("post_code$1"), "c->>post_code$1");
-        assert_eq!(text("straße"), "c->>straße");
+        assert_eq!(text("straße"), "c->>\"straße\"");
+        assert_eq!(text(3usize), "c->>3");
         assert_eq!(text(0), "c->>0");
         assert_eq!(text(-1), "c->>-1");
         // A key of digits is a key, not an index.

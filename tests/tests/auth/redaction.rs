@@ -76,6 +76,11 @@ async fn secrets_never_reach_debug_output_or_logs() {
         ClientOptions::default().auto_refresh_token(false),
     )
     .unwrap();
+    // That rebuild misses the callsite when another thread is registering it at that moment
+    // (it computed "nobody listens" before this subscriber existed; seen in CI). Once a request
+    // has gone through it, the callsite is registered for good: rebuild again.
+    let _ = c.from_("warm_up").select("*").await;
+    tracing::callsite::rebuild_interest_cache();
     let signed_in = c
         .auth()
         .sign_in_with_password(SignInWithPasswordCredentials::email(

@@ -489,7 +489,7 @@ async fn typed_text_search_in_each_form() {
 #[tokio::test]
 async fn json_paths_filter_and_order_as_json_or_text() {
     // users: 1 Jane (Melrose Place, 90210, Beverly Hills), 2 Michael (Sunset Blvd, 90028, Los
-    // Angeles), 3 Saoirse (no address).
+    // Angeles, and the keys `geo.zone` and `7`), 3 Saoirse (no address).
     let c = anon().await;
     let ids = |users: Vec<User>| users.iter().map(|u| u.id).collect::<Vec<_>>();
     let query = || c.from::<User>().select().order(user::id.asc());
@@ -508,7 +508,9 @@ async fn json_paths_filter_and_order_as_json_or_text() {
     assert_eq!(ids(rows.await.unwrap()), [1]);
     let either = street.eq("Sunset Blvd") | user::address.json_text("city").like("%Hills");
     assert_eq!(ids(query().filter(either).await.unwrap()), [1, 2]);
-    // jsonb order: numbers by value.
+    // jsonb order: numbers by value (as text, "90210" < "9999" and no row would match).
+    let rows = query().filter(user::address.json("postcode").gt(9999));
+    assert_eq!(ids(rows.await.unwrap()), [1, 2]);
     let rows = query().filter(user::address.json("postcode").gt(90100));
     assert_eq!(ids(rows.await.unwrap()), [1]);
     let rows = query().filter(user::address.json("postcode").in_([90028, 1]));
@@ -519,11 +521,20 @@ async fn json_paths_filter_and_order_as_json_or_text() {
         .filter(user::address.is_not_null())
         .order(user::address.json("postcode").asc());
     assert_eq!(ids(rows.await.unwrap()), [2, 1]);
-    // A key that needs quoting reaches PostgREST as one key (here, one nobody has).
-    let rows = query().filter(user::address.json_text("post code").is_null());
-    assert_eq!(ids(rows.await.unwrap()), [1, 2, 3]);
-    let rows = query().filter(user::address.json_text("post code").is_not_null());
-    assert!(rows.await.unwrap().is_empty());
+    // Keys that need quoting reach PostgREST as one key: `geo.zone` (a dot would end the
+    // column), `7` (a key, not the index 7).
+    let rows = query().filter(user::address.json_text("geo.zone").eq("west"));
+    assert_eq!(ids(rows.await.unwrap()), [2]);
+    let rows = query().filter(user::address.json("7").eq("seven"));
+    assert_eq!(ids(rows.await.unwrap()), [2]);
+    let rows = query().filter(user::address.json_text("geo.zone").is_null());
+    assert_eq!(ids(rows.await.unwrap()), [1, 3]);
+    // A NaN has no JSON form: an error before sending, not `gt.null`.
+    let err = query()
+        .filter(user::address.json("postcode").gt(f64::NAN))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, supabase_core::Error::Encode(_)), "{err:?}");
 
     // What the paths render to.
     let built = c
