@@ -600,32 +600,37 @@ impl ObjectPaths for &String {
     }
 }
 
+/// Each path of `paths`, owned.
+fn owned_paths<S: AsRef<str>>(paths: &[S]) -> Vec<String> {
+    paths.iter().map(|p| p.as_ref().to_owned()).collect()
+}
+
 impl<S: AsRef<str>, const N: usize> ObjectPaths for [S; N] {
     fn into_paths(self) -> Vec<String> {
-        self.iter().map(|p| p.as_ref().to_owned()).collect()
+        owned_paths(&self)
     }
 }
 
 impl<S: AsRef<str>> ObjectPaths for Vec<S> {
     fn into_paths(self) -> Vec<String> {
-        self.iter().map(|p| p.as_ref().to_owned()).collect()
+        owned_paths(&self)
     }
 }
 
 impl<S: AsRef<str>> ObjectPaths for &Vec<S> {
     fn into_paths(self) -> Vec<String> {
-        self.iter().map(|p| p.as_ref().to_owned()).collect()
+        owned_paths(self)
     }
 }
 
 impl<S: AsRef<str>, const N: usize> ObjectPaths for &[S; N] {
     fn into_paths(self) -> Vec<String> {
-        self.iter().map(|p| p.as_ref().to_owned()).collect()
+        owned_paths(self)
     }
 }
 
 impl<S: AsRef<str>> ObjectPaths for &[S] {
     fn into_paths(self) -> Vec<String> {
-        self.iter().map(|p| p.as_ref().to_owned()).collect()
+        owned_paths(self)
     }
 }

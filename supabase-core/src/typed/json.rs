@@ -106,7 +106,7 @@ pub struct JsonText<T> {
 }
 
 macro_rules! path_common {
-    ($ty:ident) => {
+    ($ty:ident, $arrow:literal) => {
         impl<T> Clone for $ty<T> {
             fn clone(&self) -> Self {
                 $ty {
@@ -123,6 +123,19 @@ macro_rules! path_common {
         }
 
         impl<T> $ty<T> {
+            pub(crate) fn new(column: &str, key: JsonKey) -> Self {
+                Self::extended(column.to_owned(), key)
+            }
+
+            /// `path`, then this type's arrow and `key`.
+            fn extended(mut path: String, key: JsonKey) -> Self {
+                push_step(&mut path, $arrow, key);
+                $ty {
+                    path,
+                    _table: PhantomData,
+                }
+            }
+
             /// The path in PostgREST's syntax, e.g. `address->postcode`.
             pub fn as_str(&self) -> &str {
                 &self.path
@@ -141,8 +154,8 @@ macro_rules! path_common {
     };
 }
 
-path_common!(JsonPath);
-path_common!(JsonText);
+path_common!(JsonPath, "->");
+path_common!(JsonText, "->>");
 
 impl<T> JsonPath<T> {
     /// `IS NULL`: the path leads nowhere (a missing key). A JSON `null` stored there is not SQL
@@ -157,30 +170,15 @@ impl<T> JsonPath<T> {
         !self.is_null()
     }
 
-    pub(crate) fn new(column: &str, key: JsonKey) -> Self {
-        let mut path = column.to_owned();
-        push_step(&mut path, "->", key);
-        JsonPath {
-            path,
-            _table: PhantomData,
-        }
-    }
-
     /// One step further, still as JSON: `address.json("geo").json("lat")` is `address->geo->lat`.
-    pub fn json(mut self, key: impl Into<JsonKey>) -> JsonPath<T> {
-        push_step(&mut self.path, "->", key.into());
-        self
+    pub fn json(self, key: impl Into<JsonKey>) -> JsonPath<T> {
+        JsonPath::extended(self.path, key.into())
     }
 
     /// One step further, as text: `address.json("geo").json_text("lat")` is
     /// `address->geo->>lat`.
     pub fn json_text(self, key: impl Into<JsonKey>) -> JsonText<T> {
-        let mut path = self.path;
-        push_step(&mut path, "->>", key.into());
-        JsonText {
-            path,
-            _table: PhantomData,
-        }
+        JsonText::extended(self.path, key.into())
     }
 
     fn leaf(self, op: Op, value: &(impl Serialize + ?Sized)) -> Filter<T> {
@@ -243,15 +241,6 @@ impl<T> JsonText<T> {
     /// `IS NOT NULL`: the path leads to a value other than `null`.
     pub fn is_not_null(self) -> Filter<T> {
         !self.is_null()
-    }
-
-    pub(crate) fn new(column: &str, key: JsonKey) -> Self {
-        let mut path = column.to_owned();
-        push_step(&mut path, "->>", key);
-        JsonText {
-            path,
-            _table: PhantomData,
-        }
     }
 
     fn leaf(self, op: Op, value: &(impl Serialize + ?Sized)) -> Filter<T> {
