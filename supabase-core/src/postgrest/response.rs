@@ -51,7 +51,9 @@ pub(crate) fn decode<T: DeserializeOwned>(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(is_json_media_type);
-    let body: &[u8] = if raw.body.iter().all(u8::is_ascii_whitespace) {
+    // A blank JSON body (e.g. `return=minimal`) is `null`; a text body is the data as it is
+    // (CSV of no rows is a bare line break).
+    let body: &[u8] = if is_json && raw.body.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
         &raw.body

@@ -14,6 +14,10 @@ use serde_json::{Map, Value, json};
 use super::error::RealtimeError;
 use crate::table::{Column, ColumnOf, Ordered, Table, ValueOf};
 
+/// The event of change messages, and the extension named in the server's `system` messages
+/// about the subscription.
+pub(crate) const POSTGRES_CHANGES: &str = "postgres_changes";
+
 /// Which changes: `*` (all), `INSERT`, `UPDATE` or `DELETE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PostgresChangeEvent {

@@ -9,6 +9,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Value, json};
+use tokio::sync::watch;
 
 use super::changes::{self, ChangeParams, Changes, PostgresChangeEvent, RawChange};
 use super::error::RealtimeError;
@@ -167,6 +168,16 @@ pub(crate) struct ChannelInner {
     /// until it is removed (`remove_channel`, `remove_all_channels`).
     socket: Arc<Shared>,
     state: Mutex<State>,
+    /// What the server said of this join's postgres-changes subscription (its `system` message
+    /// from extension `postgres_changes`), for [`RealtimeChannel::subscribe`] to wait on.
+    postgres_outcome: watch::Sender<PostgresOutcome>,
+}
+
+/// The server's word on one join's postgres changes: `None` until its `system` message came.
+#[derive(Clone, Default)]
+struct PostgresOutcome {
+    join_ref: Option<String>,
+    result: Option<std::result::Result<(), RealtimeError>>,
 }
 
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -225,6 +236,7 @@ impl RealtimeChannel {
                     presence: PresenceTracker::default(),
                     deferred: Vec::new(),
                 }),
+                postgres_outcome: watch::Sender::new(PostgresOutcome::default()),
             }),
         };
         shared.add(channel.clone());
@@ -373,6 +385,16 @@ impl RealtimeChannel {
 
     /// Joins the channel and waits for the outcome: `Ok` once `SUBSCRIBED`; an error for
     /// `CHANNEL_ERROR` (e.g. an invalid token) or when no reply came in time.
+    ///
+    /// With postgres-changes listeners, `Ok` also waits for the server to confirm their
+    /// subscription (its `system` message "Subscribed to PostgreSQL", which Realtime sends
+    /// after the join reply): from then on every committed change is delivered. A refused
+    /// subscription (most often a table missing from the `supabase_realtime` publication) is
+    /// an error, [`RealtimeError::Channel`] with extension `postgres_changes`. Realtime refuses
+    /// a join's listeners all together, so none of them gets events then; the channel stays
+    /// joined (broadcast and presence work, and the server retries the subscription) until it
+    /// is removed. The status callbacks see `SUBSCRIBED` at the join reply and
+    /// `CHANNEL_ERROR` at the refusal, as in realtime-js.
     pub async fn subscribe(&self) -> Result<RealtimeChannel> {
         let mut statuses = self.status_stream();
         let socket = self.inner.socket()?;
@@ -392,11 +414,33 @@ impl RealtimeChannel {
             tokio::spawn(Arc::clone(&self.inner).join(Arc::clone(&socket)));
         }
         let deadline = socket.options.timeout;
+        let mut joined = false;
         let outcome = tokio::time::timeout(deadline, async {
             match statuses.recv().await {
-                Some((SubscribeStatus::Subscribed, _)) => Ok(()),
-                Some((status, error)) => Err((status, error)),
-                None => Err((SubscribeStatus::Closed, None)),
+                Some((SubscribeStatus::Subscribed, _)) => joined = true,
+                Some((status, error)) => return Err((status, error)),
+                None => return Err((SubscribeStatus::Closed, None)),
+            }
+            let Some(join_ref) = self.inner.awaits_postgres_outcome() else {
+                return Ok(());
+            };
+            let mut outcomes = self.inner.postgres_outcome.subscribe();
+            let decided = |o: &PostgresOutcome| {
+                o.join_ref.as_deref() == Some(join_ref.as_str()) && o.result.is_some()
+            };
+            tokio::select! {
+                // (The sender lives as long as the channel, so the wait ends with a value.)
+                outcome = outcomes.wait_for(decided) => {
+                    match outcome.ok().and_then(|o| o.result.clone()) {
+                        Some(Err(e)) => Err((SubscribeStatus::ChannelError, Some(e))),
+                        _ => Ok(()),
+                    }
+                }
+                // The connection or the channel went away first.
+                status = statuses.recv() => match status {
+                    Some((status, error)) => Err((status, error)),
+                    None => Err((SubscribeStatus::Closed, None)),
+                },
             }
         })
         .await;
@@ -412,7 +456,11 @@ impl RealtimeChannel {
                 Some(e) if !socket.is_connected() => RealtimeError::Connect(e),
                 _ => RealtimeError::Timeout {
                     topic: self.inner.topic.clone(),
-                    event: protocol::JOIN.into(),
+                    event: if joined {
+                        changes::POSTGRES_CHANGES.into()
+                    } else {
+                        protocol::JOIN.into()
+                    },
                 },
             })),
         }
@@ -657,6 +705,32 @@ impl ChannelInner {
         lock(&self.state).wants_join
     }
 
+    /// The current join, when it has postgres-changes listeners whose subscription the server
+    /// has yet to confirm or refuse.
+    fn awaits_postgres_outcome(&self) -> Option<String> {
+        let state = lock(&self.state);
+        if state.postgres.is_empty() {
+            return None;
+        }
+        state.join_ref.clone()
+    }
+
+    /// Records the server's `system` message on this join's postgres changes (a message
+    /// without a join ref is taken as the current join's, as [`handle`](Self::handle) does).
+    fn record_postgres_outcome(
+        &self,
+        join_ref: Option<&str>,
+        result: std::result::Result<(), RealtimeError>,
+    ) {
+        self.postgres_outcome.send_if_modified(|o| {
+            if join_ref.is_some() && o.join_ref.as_deref() != join_ref {
+                return false;
+            }
+            o.result = Some(result);
+            true
+        });
+    }
+
     pub(crate) fn is_closed_and_unjoined(&self) -> bool {
         let state = lock(&self.state);
         state.phase == Phase::Closed && !state.joined_once
@@ -699,6 +773,10 @@ impl ChannelInner {
             state.phase = Phase::Joining;
             state.deferred.clear();
             state.join_ref = Some(join_ref.clone());
+            self.postgres_outcome.send_replace(PostgresOutcome {
+                join_ref: Some(join_ref.clone()),
+                result: None,
+            });
             Self::join_payload(&state, &socket.access_token())
         };
         let message = Message {
@@ -882,12 +960,22 @@ impl ChannelInner {
                 self.schedule_rejoin(&socket);
             }
             "system" if payload["status"] == "error" => {
+                let extension = payload["extension"].as_str().unwrap_or("system");
                 let e = RealtimeError::Channel {
                     topic: self.topic.clone(),
-                    extension: payload["extension"].as_str().unwrap_or("system").into(),
+                    extension: extension.into(),
                     message: payload["message"].as_str().unwrap_or_default().into(),
                 };
+                if extension == changes::POSTGRES_CHANGES {
+                    self.record_postgres_outcome(message.join_ref.as_deref(), Err(e.clone()));
+                }
                 self.emit(SubscribeStatus::ChannelError, Some(&e));
+            }
+            "system"
+                if payload["status"] == "ok"
+                    && payload["extension"] == changes::POSTGRES_CHANGES =>
+            {
+                self.record_postgres_outcome(message.join_ref.as_deref(), Ok(()));
             }
             "broadcast" => {
                 let event = payload["event"].as_str().unwrap_or_default().to_owned();
@@ -923,7 +1011,7 @@ impl ChannelInner {
                     }
                 }
             }
-            "postgres_changes" => {
+            changes::POSTGRES_CHANGES => {
                 let Some(raw) = changes::RawChange::parse(payload) else {
                     tracing::warn!("realtime: malformed postgres_changes on {}", self.topic);
                     return;

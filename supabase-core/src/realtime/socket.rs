@@ -47,6 +47,9 @@ pub(crate) struct Shared {
 struct Conn {
     /// Frames to the open connection; `None` while disconnected.
     tx: Option<mpsc::UnboundedSender<Outgoing>>,
+    /// Which connection `tx` belongs to (its number in [`Shared::connection_count`]): a
+    /// connection that ends after another has opened must not close the new one.
+    open: u64,
     /// The connection task and its stop flag.
     task: Option<(tokio::task::JoinHandle<()>, Arc<AtomicBool>)>,
 }
@@ -194,17 +197,27 @@ impl Shared {
     }
 
     /// Closes the connection (with a close frame when open) and stops reconnecting.
+    ///
+    /// The connection counts as lost at once (its pending pushes fail, its channels report
+    /// it): a channel subscribed right after this goes to a new connection, which the old one,
+    /// still closing, must not touch.
     pub(crate) fn disconnect(&self) {
-        let mut conn = lock(&self.conn);
-        if let Some((task, stop)) = conn.task.take() {
-            stop.store(true, Ordering::Relaxed);
-            match conn.tx.take() {
-                // The task sends the close frame and ends.
-                Some(tx) if tx.send(Outgoing::Close).is_ok() => {}
-                _ => task.abort(),
+        let was_open = {
+            let mut conn = lock(&self.conn);
+            let tx = conn.tx.take();
+            if let Some((task, stop)) = conn.task.take() {
+                stop.store(true, Ordering::Relaxed);
+                match &tx {
+                    // The task sends the close frame and ends.
+                    Some(tx) if tx.send(Outgoing::Close).is_ok() => {}
+                    _ => task.abort(),
+                }
             }
+            tx.is_some()
+        };
+        if was_open {
+            self.lost("disconnected");
         }
-        conn.tx = None;
     }
 
     /// Sends a message on the open connection.
@@ -279,19 +292,39 @@ impl Shared {
         }
     }
 
-    fn opened(self: &Arc<Self>, tx: mpsc::UnboundedSender<Outgoing>) {
-        lock(&self.conn).tx = Some(tx);
+    /// Makes `tx` the open connection; returns its number, for [`closed`](Self::closed).
+    fn opened(self: &Arc<Self>, tx: mpsc::UnboundedSender<Outgoing>) -> u64 {
+        let open = self.connections.fetch_add(1, Ordering::Relaxed) + 1;
+        {
+            let mut conn = lock(&self.conn);
+            conn.tx = Some(tx);
+            conn.open = open;
+        }
         *lock(&self.last_connect_error) = None;
-        self.connections.fetch_add(1, Ordering::Relaxed);
         for channel in self.channels() {
             if channel.inner.wants_join() {
                 tokio::spawn(Arc::clone(&channel.inner).join(Arc::clone(self)));
             }
         }
+        open
     }
 
-    fn closed(&self, why: &str) {
-        lock(&self.conn).tx = None;
+    /// Connection `open` ended. Nothing to do when it is no longer the open one: `disconnect`
+    /// already counted it lost, and a newer connection may be open.
+    fn closed(&self, open: u64, why: &str) {
+        {
+            let mut conn = lock(&self.conn);
+            if conn.tx.is_none() || conn.open != open {
+                return;
+            }
+            conn.tx = None;
+        }
+        self.lost(why);
+    }
+
+    /// The open connection is gone: pushes waiting for a reply fail, joined channels report
+    /// it (and rejoin on the next connection).
+    fn lost(&self, why: &str) {
         lock(&self.pending).clear();
         for channel in self.channels() {
             channel.inner.socket_lost(why);
@@ -358,13 +391,13 @@ type Ws =
 async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
     let (mut sink, mut frames) = ws.split();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let (vsn, every) = {
+    let (open, vsn, every) = {
         let Some(shared) = weak.upgrade() else { return };
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        shared.opened(tx);
-        (shared.options.vsn, shared.options.heartbeat_interval)
+        let open = shared.opened(tx);
+        (open, shared.options.vsn, shared.options.heartbeat_interval)
     };
     // A zero interval, or one too long to schedule, sends no heartbeats (tokio's `interval`
     // refuses both).
@@ -446,6 +479,6 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
     };
     tracing::debug!("realtime: connection closed: {why}");
     if let Some(shared) = weak.upgrade() {
-        shared.closed(why);
+        shared.closed(open, why);
     }
 }

@@ -266,6 +266,19 @@ async fn csv() {
         .unwrap()
         .data;
     assert_eq!(text, "id,name,moons\n1,Mercury,0\n2,Earth,1");
+
+    // No rows: PostgREST writes no header, only the line break, and that text is the data
+    // (the client once took a blank body for JSON's `null`).
+    let empty = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .eq("name", "Vulcan")
+        .csv()
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(empty, "\n");
 }
 
 #[tokio::test]

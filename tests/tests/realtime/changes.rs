@@ -1,12 +1,16 @@
 use serde::Deserialize;
 use serde_json::json;
+use std::time::Duration;
+
 use supabase_core::prelude::*;
 use supabase_core::realtime::{
-    PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, SubscribeStatus, TableChanges,
+    PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, RealtimeOptions, SubscribeStatus,
+    TableChanges, Vsn,
 };
+use supabase_core::{Client, ClientOptions, Error};
 use supabase_tests::unique_id;
 
-use crate::{anon, next, room, service, user_token, uuid};
+use crate::{anon, next, room, service, stack, user_token, uuid};
 
 #[derive(Table, Debug, Clone, PartialEq, Deserialize)]
 #[supabase(table = "rt_open")]
@@ -213,22 +217,82 @@ async fn delivery_honours_rls_per_subscriber() {
 }
 
 #[tokio::test]
-async fn a_table_outside_the_publication_is_a_channel_error() {
+async fn a_table_outside_the_publication_fails_subscribe_with_a_channel_error() {
+    // With both serializers (the server's word on the subscription is a JSON object in 1.0.0,
+    // an array in 2.0.0).
+    for vsn in [Vsn::V2, Vsn::V1] {
+        let stack = stack().await;
+        let realtime = RealtimeOptions::default()
+            .vsn(vsn)
+            .timeout(Duration::from_secs(5));
+        let options = ClientOptions::default().realtime(realtime);
+        let client = Client::new(stack.url(), stack.anon_key(), options).unwrap();
+        let published = PostgresChanges::schema("public").table("rt_open");
+        let fine =
+            client
+                .channel(room())
+                .on_postgres_changes(Ev::Insert, published.clone(), |_| {});
+        fine.subscribe().await.expect("subscribed");
+
+        // With a listener on a published table too: Realtime refuses a join's listeners
+        // together.
+        let channel = client
+            .channel(room())
+            .on_postgres_changes(Ev::Insert, published, |_| {})
+            .on_postgres_changes(
+                Ev::All,
+                PostgresChanges::schema("public").table("no_such_table"),
+                |_| {},
+            );
+        let mut statuses = channel.status_stream();
+        let err = channel.subscribe().await.expect_err("refused");
+        let Error::Realtime(err) = err else {
+            panic!("{err:?}")
+        };
+        let RealtimeError::Channel {
+            extension, message, ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(extension, "postgres_changes");
+        assert!(
+            message.contains("Unable to subscribe to changes"),
+            "{message}"
+        );
+        assert!(message.contains("no_such_table"), "{message}");
+        // The statuses are realtime-js's: the join itself succeeded, then the system message
+        // reported the refusal.
+        assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+        let (status, reported) = next(&mut statuses).await;
+        assert_eq!(status, SubscribeStatus::ChannelError);
+        assert_eq!(reported, Some(err));
+        client.realtime().remove_all_channels().await.unwrap();
+    }
+}
+
+// On two threads: the old connection's task then closes while the new one opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_subscribed_one_after_another_each_get_the_next_insert() {
+    // `subscribe()` returns once the server confirmed the changes subscription ("Subscribed to
+    // PostgreSQL"), so an insert made right after it is delivered. Removing the last channel
+    // closes the socket and the next `subscribe()` opens a new one, which the old one, still
+    // closing, must not take down (it did: `NotConnected("disconnected")`, or no events).
     let client = anon().await;
-    let channel = client.channel(room()).on_postgres_changes(
-        Ev::All,
-        PostgresChanges::schema("public").table("no_such_table"),
-        |_| {},
-    );
-    let mut statuses = channel.status_stream();
-    // The join itself succeeds (as Realtime's does); the system message then reports the error.
-    channel.subscribe().await.expect("joined");
-    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
-    let (status, err) = next(&mut statuses).await;
-    assert_eq!(status, SubscribeStatus::ChannelError);
-    let message = err.expect("error").to_string();
-    assert!(
-        message.contains("Unable to subscribe to changes"),
-        "{message}"
-    );
+    for round in 0..40 {
+        let channel = client.channel(room());
+        let mut changes = channel.postgres_changes_stream(
+            Ev::Insert,
+            PostgresChanges::schema("public").table("rt_open"),
+        );
+        channel
+            .subscribe()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e:?}"));
+        let id = unique_id();
+        // qty 5: not caught by the filters of tests running beside this one.
+        insert_open(id, "right after subscribe", 5).await;
+        while next(&mut changes).await.new["id"] != json!(id) {}
+        client.realtime().remove_channel(&channel).await.unwrap();
+    }
 }
