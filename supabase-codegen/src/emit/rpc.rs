@@ -72,7 +72,7 @@ fn function(ctx: &Ctx<'_>, f: &Function, preferred: &str) -> TokenStream {
         f.name,
         f.name.name,
         if f.volatility == Volatility::Volatile {
-            ", a volatile function: called with POST"
+            ", a volatile function"
         } else {
             ""
         }

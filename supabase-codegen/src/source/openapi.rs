@@ -18,7 +18,7 @@
 //! | unique constraints | no (a `UNIQUE` column carries no note): every reverse relation is `has_many`, none `has_one`; many-to-many join tables are still found, from primary keys |
 //! | enums | values yes (not comments), for columns of that enum; arrays of an enum only if a column uses the enum itself |
 //! | composite types, domains | composites no (their columns become `serde_json::Value`, unknown type); domains over built-in types appear as the base type, others are unknown |
-//! | functions | names and argument names and types; not argument order (alphabetical), not which have defaults beyond `required`, not variadic, not the return type (`Output = serde_json::Value`), not the volatility (PostgREST 12 lists both `get` and `post` for every function, volatile or not, so it is treated as volatile: `READ_ONLY = false`, calls use POST), not overloads (one entry per name); functions of extensions are listed too |
+//! | functions | names and argument names and types (an enum argument, which the document names unqualified, is that enum when a column uses it); not argument order (alphabetical), not which have defaults beyond `required`, not variadic, not the return type (`Output = serde_json::Value`), not the volatility (PostgREST 12 lists both `get` and `post` for every function, volatile or not, so it is treated as volatile: `READ_ONLY = false`, calls use POST), not overloads (one entry per name); functions of extensions are listed too |
 //!
 //! These were checked against PostgREST 12.0.2's document (a table with identity, serial,
 //! generated and unique columns, and stable/immutable/volatile functions) and none can be
@@ -114,7 +114,13 @@ pub fn from_documents(documents: &[(String, Value)]) -> Result<Ir, String> {
             }
         }
     }
-    let types = TypeNames { enums: &enums };
+    let types = TypeNames {
+        enums: &enums,
+        search_path: documents
+            .iter()
+            .map(|(schema, _)| schema.as_str())
+            .collect(),
+    };
     for (schema, doc) in documents {
         ir.schemas.push(schema.clone());
         let paths = doc.get("paths").and_then(Value::as_object);
@@ -280,6 +286,10 @@ fn function(schema: &str, name: &str, item: &Value, types: &TypeNames<'_>) -> Fu
 
 struct TypeNames<'a> {
     enums: &'a BTreeMap<QualifiedName, Vec<String>>,
+    /// The documents' schemas, in order: PostgREST's search path starts with them, so
+    /// `format_type` leaves a type of theirs unqualified (an enum argument is `mood`, where the
+    /// column of that type says `public.mood`).
+    search_path: Vec<&'a str>,
 }
 
 impl TypeNames<'_> {
@@ -318,9 +328,20 @@ impl TypeNames<'_> {
                 },
             };
         }
-        base_name(format).unwrap_or_else(|| PgType::Base {
-            name: format.to_owned(),
-        })
+        base_name(format)
+            .or_else(|| self.visible_enum(format))
+            .unwrap_or_else(|| PgType::Base {
+                name: format.to_owned(),
+            })
+    }
+
+    /// The enum an unqualified name means: the first schema of the search path that has one.
+    fn visible_enum(&self, name: &str) -> Option<PgType> {
+        self.search_path
+            .iter()
+            .map(|schema| QualifiedName::new(*schema, name))
+            .find(|qualified| self.enums.contains_key(qualified))
+            .map(|name| PgType::Enum { name })
     }
 }
 

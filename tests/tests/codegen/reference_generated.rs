@@ -196,7 +196,7 @@ pub mod public {
         pub stamp: Option<chrono::DateTime<chrono::Utc>>,
         pub key: Option<String>,
     }
-    /// Arguments of `public.add_one_each` (`rpc("add_one_each")`), a volatile function: called with POST.
+    /// Arguments of `public.add_one_each` (`rpc("add_one_each")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct AddOneEach {
         pub arr: Vec<i32>,
@@ -207,7 +207,7 @@ pub mod public {
         const READ_ONLY: bool = false;
         type Output = Vec<i32>;
     }
-    /// Arguments of `public.echo` (`rpc("echo")`), a volatile function: called with POST.
+    /// Arguments of `public.echo` (`rpc("echo")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct Echo {
         pub say: String,
@@ -218,7 +218,7 @@ pub mod public {
         const READ_ONLY: bool = false;
         type Output = String;
     }
-    /// Arguments of `public.hello_world` (`rpc("hello_world")`), a volatile function: called with POST.
+    /// Arguments of `public.hello_world` (`rpc("hello_world")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct HelloWorld {}
     impl ::supabase_core::Rpc for HelloWorld {
@@ -227,7 +227,7 @@ pub mod public {
         const READ_ONLY: bool = false;
         type Output = String;
     }
-    /// Arguments of `public.list_stored_planets` (`rpc("list_stored_planets")`), a volatile function: called with POST.
+    /// Arguments of `public.list_stored_planets` (`rpc("list_stored_planets")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct ListStoredPlanets {}
     impl ::supabase_core::Rpc for ListStoredPlanets {
@@ -256,7 +256,7 @@ pub mod public {
         pub id: Option<i32>,
         pub label: Option<String>,
     }
-    /// Arguments of `public.sleep_for` (`rpc("sleep_for")`), a volatile function: called with POST.
+    /// Arguments of `public.sleep_for` (`rpc("sleep_for")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct SleepFor {
         pub seconds: f64,

@@ -271,7 +271,23 @@ pub mod public {
         pub title: Option<String>,
         pub words: Option<i32>,
     }
-    /// Arguments of `public.bump` (`rpc("bump")`), a volatile function: called with POST.
+    /// Arguments of `public.authors_feeling` (`rpc("authors_feeling")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct AuthorsFeeling {
+        pub feeling: Mood,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub also: Option<Vec<Mood>>,
+    }
+    impl ::supabase_core::Rpc for AuthorsFeeling {
+        const NAME: &'static str = "authors_feeling";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = Vec<Authors>;
+    }
+    impl ::supabase_core::RpcRows for AuthorsFeeling {
+        type Row = Authors;
+    }
+    /// Arguments of `public.bump` (`rpc("bump")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct Bump {
         pub nums: Vec<i32>,
@@ -380,7 +396,7 @@ pub mod public {
     impl ::supabase_core::RpcRows for SearchPosts {
         type Row = Posts;
     }
-    /// Arguments of `public.touch` (`rpc("touch")`), a volatile function: called with POST.
+    /// Arguments of `public.touch` (`rpc("touch")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct Touch {}
     impl ::supabase_core::Rpc for Touch {
