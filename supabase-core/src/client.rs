@@ -378,11 +378,14 @@ impl Client {
     }
 
     /// Calls a Postgres function described by an [`Rpc`](crate::Rpc) type (codegen emits one
-    /// per function); the response decodes into its [`Output`](crate::Rpc::Output).
-    pub fn call<F: crate::Rpc>(&self, args: F) -> crate::postgrest::Builder<F::Output> {
-        Postgrest::new(self.clone(), Cow::Borrowed(F::SCHEMA))
-            .rpc(F::NAME, args)
-            .returns()
+    /// per function). Awaited, the call gives the function's [`Output`](crate::Rpc::Output), as
+    /// typed table queries give their rows; `.execute()` gives the whole response.
+    pub fn call<F: crate::Rpc>(&self, args: F) -> crate::rpc::Call<F> {
+        crate::rpc::Call::new(
+            Postgrest::new(self.clone(), Cow::Borrowed(F::SCHEMA))
+                .rpc(F::NAME, args)
+                .returns(),
+        )
     }
 
     /// Calls a set-returning function whose rows are a table's rows: the typed filters, order

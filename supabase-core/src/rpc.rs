@@ -20,12 +20,22 @@
 //! let req = client.call(AddOneEach { arr: vec![1, 2] }).build()?;
 //! assert_eq!(req.path_and_query(), "/rest/v1/rpc/add_one_each");
 //! assert_eq!(req.body(), Some(&br#"{"arr":[1,2]}"#[..]));
+//! // Awaited, a call gives its output, as typed table queries give their rows:
+//! // `let out: Vec<i32> = client.call(AddOneEach { arr: vec![1, 2] }).await?;`
 //! # Ok(()) }
 //! ```
 
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::error::Result;
+use crate::http::HttpRequest;
+use crate::postgrest::{Builder, Response};
 use crate::table::Table;
 
 /// A Postgres function callable through PostgREST: `Self` holds the named arguments.
@@ -53,4 +63,80 @@ pub trait Rpc: Serialize {
 pub trait RpcRows: Rpc<Output = Vec<Self::Row>> {
     /// The table whose rows the function returns.
     type Row: Table;
+}
+
+/// A typed function call, made by [`Client::call`](crate::Client::call). Awaited, it gives the
+/// function's [`Rpc::Output`] (as a typed table query gives its rows); [`execute`](Self::execute)
+/// gives the whole [`Response`] (status, count).
+#[must_use = "a call does nothing until awaited"]
+pub struct Call<F: Rpc> {
+    inner: Builder<F::Output>,
+}
+
+impl<F: Rpc> std::fmt::Debug for Call<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Call").field(&self.inner).finish()
+    }
+}
+
+impl<F: Rpc> Call<F> {
+    pub(crate) fn new(inner: Builder<F::Output>) -> Self {
+        Call { inner }
+    }
+
+    fn map(self, f: impl FnOnce(Builder<F::Output>) -> Builder<F::Output>) -> Self {
+        Call {
+            inner: f(self.inner),
+        }
+    }
+
+    /// Sends the call as `GET`, its arguments in the query string (the reference's
+    /// `rpc(..., get=True)`): PostgREST runs it in a read-only transaction, so this suits
+    /// `STABLE` and `IMMUTABLE` functions ([`Rpc::READ_ONLY`]).
+    pub fn get(self) -> Self {
+        self.map(Builder::get)
+    }
+
+    /// A timeout for this call only.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.map(|b| b.timeout(timeout))
+    }
+
+    /// A header for this call only.
+    pub fn header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        self.map(|b| b.header(name, value))
+    }
+
+    /// The request this call would send, without sending it.
+    pub fn build(&self) -> Result<HttpRequest> {
+        self.inner.build()
+    }
+
+    /// The untyped builder underneath, for what the typed call does not express.
+    pub fn into_untyped(self) -> Builder<F::Output> {
+        self.inner
+    }
+}
+
+impl<F: Rpc> Call<F>
+where
+    F::Output: Send + 'static,
+{
+    /// Sends the call: the output, with the status (and a count, if asked for through
+    /// [`into_untyped`](Self::into_untyped)).
+    pub fn execute(self) -> impl Future<Output = Result<Response<F::Output>>> {
+        self.inner.execute()
+    }
+}
+
+impl<F: Rpc> IntoFuture for Call<F>
+where
+    F::Output: Send + 'static,
+{
+    type Output = Result<F::Output>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<F::Output>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.inner.execute().map(|response| Ok(response?.data)))
+    }
 }

@@ -118,16 +118,14 @@ async fn generated_rpc_types_call_functions() {
     let out = client
         .call(AddOneEach { arr: vec![1, 2, 3] })
         .await
-        .expect("rpc")
-        .data;
+        .expect("rpc");
     assert_eq!(out, vec![2, 3, 4]);
     let out = client
         .call(Echo {
             say: "hi".to_owned(),
         })
         .await
-        .expect("rpc")
-        .data;
+        .expect("rpc");
     assert_eq!(out, "hi");
     // SETOF planets: the rows are the table's, and its typed filters apply.
     let rows: Vec<Planets> = client

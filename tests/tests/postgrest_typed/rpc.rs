@@ -34,13 +34,19 @@ impl RpcRows for ListStoredPlanets {
 
 #[tokio::test]
 async fn a_scalar_function_returns_its_output_type() {
-    let out: Vec<i32> = anon()
-        .await
+    let client = anon().await;
+    let out: Vec<i32> = client
         .call(AddOneEach { arr: vec![1, 2, 3] })
         .await
-        .unwrap()
-        .data;
+        .unwrap();
     assert_eq!(out, [2, 3, 4]);
+    // The whole response, as typed table queries give it.
+    let response = client
+        .call(AddOneEach { arr: vec![5] })
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!((response.status.as_u16(), response.data), (200, vec![6]));
 }
 
 #[tokio::test]
@@ -81,7 +87,7 @@ async fn typed_calls_go_as_get_when_asked() {
     let built = call.build().unwrap();
     assert_eq!(built.method(), "GET");
     assert_eq!(built.path_and_query(), "/rest/v1/rpc/echo?say=hi there");
-    assert_eq!(call.await.unwrap().data, "hi there");
+    assert_eq!(call.await.unwrap(), "hi there");
 
     let rows = c
         .call_rows(ListStoredPlanets {})
