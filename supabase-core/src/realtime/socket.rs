@@ -293,20 +293,30 @@ impl Shared {
     }
 
     /// Makes `tx` the open connection; returns its number, for [`closed`](Self::closed).
-    fn opened(self: &Arc<Self>, tx: mpsc::UnboundedSender<Outgoing>) -> u64 {
-        let open = self.connections.fetch_add(1, Ordering::Relaxed) + 1;
-        {
+    /// `None` when the task was stopped: checked under the lock `disconnect` stops it under,
+    /// so a connection never opens after a `disconnect` that did not see it.
+    fn opened(
+        self: &Arc<Self>,
+        tx: mpsc::UnboundedSender<Outgoing>,
+        stop: &AtomicBool,
+    ) -> Option<u64> {
+        let open = {
             let mut conn = lock(&self.conn);
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let open = self.connections.fetch_add(1, Ordering::Relaxed) + 1;
             conn.tx = Some(tx);
             conn.open = open;
-        }
+            open
+        };
         *lock(&self.last_connect_error) = None;
         for channel in self.channels() {
             if channel.inner.wants_join() {
                 tokio::spawn(Arc::clone(&channel.inner).join(Arc::clone(self)));
             }
         }
-        open
+        Some(open)
     }
 
     /// Connection `open` ended. Nothing to do when it is no longer the open one: `disconnect`
@@ -393,10 +403,9 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (open, vsn, every) = {
         let Some(shared) = weak.upgrade() else { return };
-        if stop.load(Ordering::Relaxed) {
+        let Some(open) = shared.opened(tx, stop) else {
             return;
-        }
-        let open = shared.opened(tx);
+        };
         (open, shared.options.vsn, shared.options.heartbeat_interval)
     };
     // A zero interval, or one too long to schedule, sends no heartbeats (tokio's `interval`
