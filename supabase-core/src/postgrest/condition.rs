@@ -201,6 +201,31 @@ impl Condition {
         }
     }
 
+    /// The condition in Realtime's postgres-changes filter syntax (`column=op.value`), which
+    /// takes one `eq`, `neq`, `lt`, `lte`, `gt` or `gte` comparison of a column (and `in`,
+    /// whose list Realtime splits on bare commas: not taken from here, where list elements are
+    /// quoted for PostgREST).
+    pub(crate) fn realtime_filter(&self) -> std::result::Result<String, String> {
+        const COMPARISONS: [&str; 6] = ["eq", "neq", "lt", "lte", "gt", "gte"];
+        match &self.0 {
+            Ok(Node::Leaf {
+                column,
+                negated: false,
+                filter,
+                operator_len,
+                shape: Some(Shape::Plain),
+            }) if COMPARISONS.contains(&&filter[..*operator_len]) && !column.contains("->") => {
+                Ok(format!("{column}={filter}"))
+            }
+            Ok(_) => Err(
+                "Realtime filters are one comparison of a column: eq, neq, lt, lte, gt or gte \
+                 (and `in`, with `TableChanges::in_`)"
+                    .into(),
+            ),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// `column IS value`: any [`IntoIs`] value (an [`Is`](super::Is), a `bool`, an
     /// `Option<bool>`, or the reference's string form, `"null"`).
     pub fn is(column: impl Into<String>, value: impl IntoIs) -> Self {

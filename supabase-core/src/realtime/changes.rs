@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::RealtimeError;
 use crate::table::{Column, ColumnOf, Ordered, Table, ValueOf};
+use crate::typed::Filter;
 
 /// The event of change messages, and the extension named in the server's `system` messages
 /// about the subscription.
@@ -248,7 +249,7 @@ impl RawChange {
 
 /// Typed postgres changes of table `T` (a `#[derive(Table)]` struct), with at most one
 /// filter on one of its columns, as Realtime allows: `TableChanges::<Planet>::new()
-/// .eq(planet::id, 3)`.
+/// .eq(planet::id, 3)`, or `.filter(planet::id.eq(3))`.
 #[must_use]
 pub struct TableChanges<T> {
     filter: Option<Result<String, RealtimeError>>,
@@ -278,8 +279,11 @@ impl<T: Table> TableChanges<T> {
         }
     }
 
-    fn with(mut self, column: &str, op: &str, value: Result<String, RealtimeError>) -> Self {
-        let rendered = value.map(|v| format!("{column}={op}.{v}"));
+    fn with(self, column: &str, op: &str, value: Result<String, RealtimeError>) -> Self {
+        self.with_filter(value.map(|v| format!("{column}={op}.{v}")))
+    }
+
+    fn with_filter(mut self, rendered: Result<String, RealtimeError>) -> Self {
         self.filter = Some(match self.filter {
             None => rendered,
             Some(_) => Err(RealtimeError::Filter(
@@ -287,6 +291,20 @@ impl<T: Table> TableChanges<T> {
             )),
         });
         self
+    }
+
+    /// A typed filter made on a column, as queries take it
+    /// (`TableChanges::<Todo>::new().filter(todo::priority.gt(5))`): one `eq`, `neq`, `lt`,
+    /// `lte`, `gt` or `gte` comparison, as Realtime allows; anything else (a JSON path, `or`,
+    /// `not`, `like`, ...) is an error at `subscribe`. The same as [`gt`](Self::gt) and its
+    /// siblings.
+    pub fn filter(self, filter: Filter<T>) -> Self {
+        self.with_filter(
+            filter
+                .into_condition()
+                .realtime_filter()
+                .map_err(RealtimeError::Filter),
+        )
     }
 
     /// Rows where `column = value`.

@@ -110,9 +110,10 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
     let channel = client.channel(room());
     let mut typed =
         channel.postgres_changes_stream(Ev::All, TableChanges::<RtOpen>::new().eq(rt_open::id, id));
+    // A typed filter as queries take it: the same as `.gte(rt_open::qty, 10)`.
     let mut big = channel.postgres_changes_stream(
         Ev::Insert,
-        TableChanges::<RtOpen>::new().gte(rt_open::qty, 10),
+        TableChanges::<RtOpen>::new().filter(rt_open::qty.gte(10)),
     );
     channel.subscribe().await.unwrap();
 
@@ -168,6 +169,30 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
         ),
         "{err:?}"
     );
+    // Nor can it take a pattern, a disjunction or a negation.
+    for filter in [
+        rt_open::label.like("x%"),
+        rt_open::id.eq(1).or(rt_open::id.eq(2)),
+        !rt_open::id.eq(1),
+    ] {
+        let err = client
+            .channel(room())
+            .on_postgres_changes(
+                Ev::All,
+                TableChanges::<RtOpen>::new().filter(filter),
+                |_| {},
+            )
+            .subscribe()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                supabase_core::Error::Realtime(RealtimeError::Filter(m)) if m.contains("one comparison")
+            ),
+            "{err:?}"
+        );
+    }
 }
 
 #[tokio::test]
