@@ -114,15 +114,15 @@ pub fn from_documents(documents: &[(String, Value)]) -> Result<Ir, String> {
             }
         }
     }
-    let types = TypeNames {
-        enums: &enums,
-        search_path: documents
-            .iter()
-            .map(|(schema, _)| schema.as_str())
-            .collect(),
-    };
     for (schema, doc) in documents {
         ir.schemas.push(schema.clone());
+        // PostgREST writes each document with the search path of its request: the document's
+        // schema, then `db-extra-search-path` (`public` by default; Supabase adds
+        // `extensions`).
+        let types = TypeNames {
+            enums: &enums,
+            search_path: [schema.as_str(), "public", "extensions"].into(),
+        };
         let paths = doc.get("paths").and_then(Value::as_object);
         for (name, def) in definitions(doc)? {
             let methods = paths
@@ -286,10 +286,10 @@ fn function(schema: &str, name: &str, item: &Value, types: &TypeNames<'_>) -> Fu
 
 struct TypeNames<'a> {
     enums: &'a BTreeMap<QualifiedName, Vec<String>>,
-    /// The documents' schemas, in order: PostgREST's search path starts with them, so
-    /// `format_type` leaves a type of theirs unqualified (an enum argument is `mood`, where the
-    /// column of that type says `public.mood`).
-    search_path: Vec<&'a str>,
+    /// The schemas PostgREST's search path had for the document: `format_type` leaves a type
+    /// visible there unqualified (an enum argument is `mood`, where the column of that type
+    /// says `public.mood`).
+    search_path: [&'a str; 3],
 }
 
 impl TypeNames<'_> {

@@ -201,11 +201,11 @@ impl Condition {
         }
     }
 
-    /// The condition in Realtime's postgres-changes filter syntax (`column=op.value`), which
-    /// takes one `eq`, `neq`, `lt`, `lte`, `gt` or `gte` comparison of a column (and `in`,
-    /// whose list Realtime splits on bare commas: not taken from here, where list elements are
-    /// quoted for PostgREST).
-    pub(crate) fn realtime_filter(&self) -> std::result::Result<String, String> {
+    /// The condition as one comparison, `(column, operator, operand)` with the operand as a
+    /// top-level PostgREST parameter carries it, for Realtime's postgres-changes filters
+    /// (`column=op.value`): `eq`, `neq`, `lt`, `lte`, `gt` or `gte` of a column, not negated.
+    /// (Realtime's `in` splits its list on bare commas, where PostgREST's quotes elements.)
+    pub(crate) fn comparison(&self) -> std::result::Result<(&str, &str, &str), String> {
         const COMPARISONS: [&str; 6] = ["eq", "neq", "lt", "lte", "gt", "gte"];
         match &self.0 {
             Ok(Node::Leaf {
@@ -215,7 +215,11 @@ impl Condition {
                 operator_len,
                 shape: Some(Shape::Plain),
             }) if COMPARISONS.contains(&&filter[..*operator_len]) && !column.contains("->") => {
-                Ok(format!("{column}={filter}"))
+                Ok((
+                    column,
+                    &filter[..*operator_len],
+                    &filter[*operator_len + 1..],
+                ))
             }
             Ok(_) => Err(
                 "Realtime filters are one comparison of a column: eq, neq, lt, lte, gt or gte \

@@ -299,12 +299,16 @@ impl<T: Table> TableChanges<T> {
     /// `not`, `like`, ...) is an error at `subscribe`. The same as [`gt`](Self::gt) and its
     /// siblings.
     pub fn filter(self, filter: Filter<T>) -> Self {
-        self.with_filter(
-            filter
-                .into_condition()
-                .realtime_filter()
-                .map_err(RealtimeError::Filter),
-        )
+        let condition = filter.into_condition();
+        // (The typed API has no NULL operand to compare with; an array or JSON value is sent
+        // in Postgres's text form, which Realtime casts to the column's type.)
+        let rendered = match condition.comparison() {
+            Ok((column, op, operand)) => {
+                filter_value(operand.to_owned()).map(|v| format!("{column}={op}.{v}"))
+            }
+            Err(e) => Err(RealtimeError::Filter(e)),
+        };
+        self.with_filter(rendered)
     }
 
     /// Rows where `column = value`.
@@ -388,7 +392,7 @@ impl<T: Table> TableChanges<T> {
 /// The text of a filter value: strings as they are, numbers and booleans as JSON writes them.
 fn scalar<V: serde::Serialize>(value: &V) -> Result<String, RealtimeError> {
     match serde_json::to_value(value) {
-        Ok(Value::String(s)) => Ok(s),
+        Ok(Value::String(s)) => filter_value(s),
         Ok(v @ (Value::Number(_) | Value::Bool(_))) => Ok(v.to_string()),
         Ok(Value::Null) => Err(RealtimeError::Filter(
             "Realtime filters cannot compare with NULL".into(),
@@ -398,6 +402,20 @@ fn scalar<V: serde::Serialize>(value: &V) -> Result<String, RealtimeError> {
         ))),
         Err(e) => Err(RealtimeError::Filter(e.to_string())),
     }
+}
+
+/// A value Realtime reads back as it was written. Current Realtime takes several filters
+/// separated by commas (outside quotes), trims them and unquotes a value wholly in double
+/// quotes, where older servers took the text after `op.` as it is: no one form carries a
+/// comma, edge spaces or surrounding quotes to both, so they are refused.
+fn filter_value(value: String) -> Result<String, RealtimeError> {
+    if value.contains(',') || value.starts_with('"') || value.trim() != value {
+        return Err(RealtimeError::Filter(format!(
+            "`{value}` cannot be a Realtime filter value (commas, edge spaces and leading quotes \
+             do not survive Realtime's filter parser)"
+        )));
+    }
+    Ok(value)
 }
 
 impl<T: Table> Changes for TableChanges<T> {

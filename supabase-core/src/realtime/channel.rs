@@ -388,82 +388,65 @@ impl RealtimeChannel {
     ///
     /// With postgres-changes listeners, `Ok` also waits for the server to confirm their
     /// subscription (its `system` message "Subscribed to PostgreSQL", which Realtime sends
-    /// after the join reply): from then on every committed change is delivered. A refused
-    /// subscription (most often a table missing from the `supabase_realtime` publication) is
-    /// an error, [`RealtimeError::Channel`] with extension `postgres_changes`. Realtime refuses
-    /// a join's listeners all together, so none of them gets events then; the channel stays
-    /// joined (broadcast and presence work, and the server retries the subscription) until it
-    /// is removed. The status callbacks see `SUBSCRIBED` at the join reply and
-    /// `CHANNEL_ERROR` at the refusal, as in realtime-js.
+    /// after the join reply), within a second timeout counted from the join: from then on
+    /// every committed change is delivered. A refused subscription (most often a table missing
+    /// from the `supabase_realtime` publication) is an error, [`RealtimeError::Channel`] with
+    /// extension `postgres_changes`; Realtime refuses a join's listeners all together, so none
+    /// of them gets events. No confirmation in time is [`RealtimeError::Timeout`] with event
+    /// `postgres_changes`. Either way the channel stays joined (broadcast and presence work)
+    /// until it is removed, and `subscribe()` again gives the server's word on that join. The
+    /// status callbacks see `SUBSCRIBED` at the join reply and `CHANNEL_ERROR` at a refusal.
     pub async fn subscribe(&self) -> Result<RealtimeChannel> {
         let mut statuses = self.status_stream();
         let socket = self.inner.socket()?;
-        {
+        let joined = {
             let mut state = lock(&self.inner.state);
             if let Some(e) = state.postgres.iter().find_map(|b| b.params.as_ref().err()) {
                 return Err(Error::Realtime(e.clone()));
             }
-            if state.wants_join && state.phase == Phase::Joined {
-                return Ok(self.clone());
-            }
+            let joined = state.wants_join && state.phase == Phase::Joined;
             state.wants_join = true;
             state.joined_once = true;
-        }
-        socket.ensure_connected();
-        if socket.is_connected() {
-            tokio::spawn(Arc::clone(&self.inner).join(Arc::clone(&socket)));
-        }
+            joined
+        };
         let deadline = socket.options.timeout;
-        let mut joined = false;
-        let outcome = tokio::time::timeout(deadline, async {
-            match statuses.recv().await {
-                Some((SubscribeStatus::Subscribed, _)) => joined = true,
-                Some((status, error)) => return Err((status, error)),
-                None => return Err((SubscribeStatus::Closed, None)),
+        if !joined {
+            socket.ensure_connected();
+            if socket.is_connected() {
+                tokio::spawn(Arc::clone(&self.inner).join(Arc::clone(&socket)));
             }
-            let Some(join_ref) = self.inner.awaits_postgres_outcome() else {
-                return Ok(());
-            };
-            let mut outcomes = self.inner.postgres_outcome.subscribe();
-            let decided = |o: &PostgresOutcome| {
-                o.join_ref.as_deref() == Some(join_ref.as_str()) && o.result.is_some()
-            };
-            tokio::select! {
-                // (The sender lives as long as the channel, so the wait ends with a value.)
-                outcome = outcomes.wait_for(decided) => {
-                    match outcome.ok().and_then(|o| o.result.clone()) {
-                        Some(Err(e)) => Err((SubscribeStatus::ChannelError, Some(e))),
-                        _ => Ok(()),
-                    }
+            match tokio::time::timeout(deadline, statuses.recv()).await {
+                Ok(Some((SubscribeStatus::Subscribed, _))) => {}
+                Ok(Some((status, error))) => return Err(self.failure(status, error)),
+                Ok(None) => return Err(self.failure(SubscribeStatus::Closed, None)),
+                Err(_) => {
+                    return Err(Error::Realtime(match socket.last_connect_error() {
+                        Some(e) if !socket.is_connected() => RealtimeError::Connect(e),
+                        _ => RealtimeError::Timeout {
+                            topic: self.inner.topic.clone(),
+                            event: protocol::JOIN.into(),
+                        },
+                    }));
                 }
-                // The connection or the channel went away first.
-                status = statuses.recv() => match status {
-                    Some((status, error)) => Err((status, error)),
-                    None => Err((SubscribeStatus::Closed, None)),
-                },
             }
-        })
-        .await;
-        match outcome {
+        }
+        match tokio::time::timeout(deadline, self.inner.postgres_subscribed(&mut statuses)).await {
             Ok(Ok(())) => Ok(self.clone()),
-            Ok(Err((_, Some(e)))) => Err(Error::Realtime(e)),
-            Ok(Err((status, None))) => Err(Error::Realtime(RealtimeError::Channel {
+            Ok(Err((status, error))) => Err(self.failure(status, error)),
+            Err(_) => Err(Error::Realtime(RealtimeError::Timeout {
                 topic: self.inner.topic.clone(),
-                extension: "subscribe".into(),
-                message: status.as_str().into(),
-            })),
-            Err(_) => Err(Error::Realtime(match socket.last_connect_error() {
-                Some(e) if !socket.is_connected() => RealtimeError::Connect(e),
-                _ => RealtimeError::Timeout {
-                    topic: self.inner.topic.clone(),
-                    event: if joined {
-                        changes::POSTGRES_CHANGES.into()
-                    } else {
-                        protocol::JOIN.into()
-                    },
-                },
+                event: changes::POSTGRES_CHANGES.into(),
             })),
         }
+    }
+
+    /// The error for a status other than `SUBSCRIBED`: its own, else one naming the status.
+    fn failure(&self, status: SubscribeStatus, error: Option<RealtimeError>) -> Error {
+        Error::Realtime(error.unwrap_or_else(|| RealtimeError::Channel {
+            topic: self.inner.topic.clone(),
+            extension: "subscribe".into(),
+            message: status.as_str().into(),
+        }))
     }
 
     /// [`subscribe`](Self::subscribe), calling `callback(status, error)` on this and every
@@ -705,14 +688,45 @@ impl ChannelInner {
         lock(&self.state).wants_join
     }
 
-    /// The current join, when it has postgres-changes listeners whose subscription the server
-    /// has yet to confirm or refuse.
-    fn awaits_postgres_outcome(&self) -> Option<String> {
-        let state = lock(&self.state);
-        if state.postgres.is_empty() {
-            return None;
+    /// Waits for the server's word on the current join's postgres-changes listeners (at once
+    /// `Ok` without any). A rejoin meanwhile (`SUBSCRIBED` again) is waited for in turn; any
+    /// other status ends the wait with it.
+    async fn postgres_subscribed(
+        &self,
+        statuses: &mut EventStream<(SubscribeStatus, Option<RealtimeError>)>,
+    ) -> std::result::Result<(), (SubscribeStatus, Option<RealtimeError>)> {
+        loop {
+            let join_ref = {
+                let state = lock(&self.state);
+                if state.postgres.is_empty() {
+                    return Ok(());
+                }
+                match (state.phase, &state.join_ref) {
+                    (Phase::Joined, Some(join_ref)) => Some(join_ref.clone()),
+                    (Phase::Closed | Phase::Leaving, _) => {
+                        return Err((SubscribeStatus::Closed, None));
+                    }
+                    // Joining again: its status comes.
+                    _ => None,
+                }
+            };
+            let mut outcomes = self.postgres_outcome.subscribe();
+            let decided = |o: &PostgresOutcome| o.join_ref == join_ref && o.result.is_some();
+            tokio::select! {
+                // (The sender lives as long as the channel, so the wait ends with a value.)
+                outcome = outcomes.wait_for(decided), if join_ref.is_some() => {
+                    return match outcome.ok().and_then(|o| o.result.clone()) {
+                        Some(Err(e)) => Err((SubscribeStatus::ChannelError, Some(e))),
+                        _ => Ok(()),
+                    };
+                }
+                status = statuses.recv() => match status {
+                    Some((SubscribeStatus::Subscribed, _)) => {}
+                    Some((status, error)) => return Err((status, error)),
+                    None => return Err((SubscribeStatus::Closed, None)),
+                },
+            }
         }
-        state.join_ref.clone()
     }
 
     /// Records the server's `system` message on this join's postgres changes (a message

@@ -33,7 +33,8 @@ pub enum RealtimeError {
     Timeout {
         /// The channel's topic.
         topic: String,
-        /// The message that got no reply.
+        /// The message that got no reply (`phx_join`), or `postgres_changes` when the server
+        /// did not confirm a joined channel's changes subscription in time.
         event: String,
     },
     /// The socket is not connected (or was closed while waiting).

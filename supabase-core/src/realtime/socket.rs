@@ -202,7 +202,7 @@ impl Shared {
     /// it): a channel subscribed right after this goes to a new connection, which the old one,
     /// still closing, must not touch.
     pub(crate) fn disconnect(&self) {
-        let was_open = {
+        let lost = {
             let mut conn = lock(&self.conn);
             let tx = conn.tx.take();
             if let Some((task, stop)) = conn.task.take() {
@@ -213,10 +213,10 @@ impl Shared {
                     _ => task.abort(),
                 }
             }
-            tx.is_some()
+            tx.map(|_| self.take_pending())
         };
-        if was_open {
-            self.lost("disconnected");
+        if let Some(pending) = lost {
+            self.lost(pending, "disconnected");
         }
     }
 
@@ -322,20 +322,27 @@ impl Shared {
     /// Connection `open` ended. Nothing to do when it is no longer the open one: `disconnect`
     /// already counted it lost, and a newer connection may be open.
     fn closed(&self, open: u64, why: &str) {
-        {
+        let pending = {
             let mut conn = lock(&self.conn);
             if conn.tx.is_none() || conn.open != open {
                 return;
             }
             conn.tx = None;
-        }
-        self.lost(why);
+            self.take_pending()
+        };
+        self.lost(pending, why);
     }
 
-    /// The open connection is gone: pushes waiting for a reply fail, joined channels report
-    /// it (and rejoin on the next connection).
-    fn lost(&self, why: &str) {
-        lock(&self.pending).clear();
+    /// The pushes waiting for a reply on the open connection, taken while it is being closed
+    /// (under the connection's lock: a newer connection's cannot be among them).
+    fn take_pending(&self) -> HashMap<String, oneshot::Sender<Message>> {
+        std::mem::take(&mut *lock(&self.pending))
+    }
+
+    /// The open connection is gone: the pushes that waited on it fail (`pending` dropped),
+    /// joined channels report it (and rejoin on the next connection).
+    fn lost(&self, pending: HashMap<String, oneshot::Sender<Message>>, why: &str) {
+        drop(pending);
         for channel in self.channels() {
             channel.inner.socket_lost(why);
         }

@@ -110,8 +110,12 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
     let channel = client.channel(room());
     let mut typed =
         channel.postgres_changes_stream(Ev::All, TableChanges::<RtOpen>::new().eq(rt_open::id, id));
-    // A typed filter as queries take it: the same as `.gte(rt_open::qty, 10)`.
     let mut big = channel.postgres_changes_stream(
+        Ev::Insert,
+        TableChanges::<RtOpen>::new().gte(rt_open::qty, 10),
+    );
+    // A typed filter as queries take it: the same.
+    let mut big_too = channel.postgres_changes_stream(
         Ev::Insert,
         TableChanges::<RtOpen>::new().filter(rt_open::qty.gte(10)),
     );
@@ -131,12 +135,14 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
     assert_eq!(change.old, None);
 
     insert_open(unique_id(), "big", 12).await;
-    let change = next(&mut big).await.expect("decodes");
-    assert_eq!(
-        change.new.map(|r| r.qty),
-        Some(Some(12)),
-        "qty=7 must not pass gte.10"
-    );
+    for big in [&mut big, &mut big_too] {
+        let change = next(big).await.expect("decodes");
+        assert_eq!(
+            change.new.map(|r| r.qty),
+            Some(Some(12)),
+            "qty=7 must not pass gte.10"
+        );
+    }
 
     service()
         .await
@@ -192,6 +198,40 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
             ),
             "{err:?}"
         );
+    }
+}
+
+#[test]
+fn a_typed_filter_is_sent_as_the_comparison_methods_send_it() {
+    use supabase_core::realtime::Changes;
+    let new = TableChanges::<RtOpen>::new;
+    let params = |c: TableChanges<RtOpen>| c.params(Ev::All);
+    for text in ["Mars", "a.b c:d", "x(y)", "it's", "\\", "null"] {
+        assert_eq!(
+            params(new().filter(rt_open::label.eq(text))),
+            params(new().eq(rt_open::label, text)),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        params(new().filter(rt_open::qty.lt(3))),
+        params(new().lt(rt_open::qty, 3))
+    );
+    assert_eq!(
+        params(new().filter(rt_open::label.neq("x"))),
+        params(new().neq(rt_open::label, "x"))
+    );
+    // What Realtime's parser would not read back as written is refused by both.
+    for text in ["a,b", "\"quoted\"", " padded", "padded "] {
+        let (typed, method) = (
+            params(new().filter(rt_open::label.eq(text))),
+            params(new().eq(rt_open::label, text)),
+        );
+        assert!(
+            matches!(typed, Err(RealtimeError::Filter(_))),
+            "{text}: {typed:?}"
+        );
+        assert_eq!(typed, method, "{text}");
     }
 }
 
@@ -291,7 +331,10 @@ async fn a_table_outside_the_publication_fails_subscribe_with_a_channel_error() 
         assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
         let (status, reported) = next(&mut statuses).await;
         assert_eq!(status, SubscribeStatus::ChannelError);
-        assert_eq!(reported, Some(err));
+        assert_eq!(reported.as_ref(), Some(&err));
+        // Asked again, the joined channel gives the server's word on that join again.
+        let again = channel.subscribe().await.expect_err("still refused");
+        assert!(matches!(again, Error::Realtime(e) if e == err));
         client.realtime().remove_all_channels().await.unwrap();
     }
 }
