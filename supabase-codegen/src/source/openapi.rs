@@ -121,7 +121,7 @@ pub fn from_documents(documents: &[(String, Value)]) -> Result<Ir, String> {
         // `extensions`).
         let types = TypeNames {
             enums: &enums,
-            search_path: [schema.as_str(), "public", "extensions"].into(),
+            search_path: [schema.as_str(), "public", "extensions"],
         };
         let paths = doc.get("paths").and_then(Value::as_object);
         for (name, def) in definitions(doc)? {
