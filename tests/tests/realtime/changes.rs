@@ -343,9 +343,12 @@ async fn a_table_outside_the_publication_fails_subscribe_with_a_channel_error() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn channels_subscribed_one_after_another_each_get_the_next_insert() {
     // `subscribe()` returns once the server confirmed the changes subscription ("Subscribed to
-    // PostgreSQL"), so an insert made right after it is delivered. Removing the last channel
-    // closes the socket and the next `subscribe()` opens a new one, which the old one, still
-    // closing, must not take down (it did: `NotConnected("disconnected")`, or no events).
+    // PostgreSQL"), so an insert made right after it is delivered. (The stand-in matches a
+    // change with the listeners bound when it processes the change, as Realtime's poller does,
+    // so this half would pass without the wait too.) Removing the last channel closes the
+    // socket and the next `subscribe()` opens a new one, which the old one, still closing,
+    // must not take down: that failed 2 runs in 4 before the fix (`NotConnected
+    // ("disconnected")`).
     let client = anon().await;
     for round in 0..40 {
         let channel = client.channel(room());

@@ -221,6 +221,26 @@ impl Hub {
         }
     }
 
+    /// Gives a member of join `join_ref` its postgres-changes bindings, once they are
+    /// subscribed (after the join reply, as Realtime does).
+    pub(super) fn set_bindings(
+        &self,
+        key: &TopicKey,
+        conn: u64,
+        join_ref: &str,
+        bindings: Vec<Binding>,
+    ) {
+        if let Some(member) = self
+            .lock()
+            .topics
+            .get_mut(key)
+            .and_then(|m| m.get_mut(&conn))
+            .filter(|m| m.join_ref == join_ref)
+        {
+            member.bindings = bindings;
+        }
+    }
+
     /// Replaces the caller of a member after an `access_token` message.
     pub(super) fn set_caller(&self, key: &TopicKey, conn: u64, caller: Caller) {
         if let Some(member) = self

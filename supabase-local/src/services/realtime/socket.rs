@@ -429,8 +429,6 @@ impl Conn {
             _ => format!("{:x}-{}", self.id, join_ref),
         };
         let presence_enabled = config["presence"]["enabled"].as_bool().unwrap_or(false);
-        // Triggers first, so nothing committed after the reply is missed.
-        let subscribed = changes::prepare(&self.rt, &bindings).await;
         self.rt.hub.join(
             &key,
             self.id,
@@ -440,11 +438,7 @@ impl Conn {
                 join_ref: join_ref.clone(),
                 self_broadcast: config["broadcast"]["self"].as_bool().unwrap_or(false),
                 caller,
-                bindings: if subscribed.is_ok() {
-                    bindings.clone()
-                } else {
-                    Vec::new()
-                },
+                bindings: Vec::new(),
             },
         );
         self.joined.insert(
@@ -466,7 +460,14 @@ impl Conn {
             "ok",
             json!({"postgres_changes": echoed}),
         );
+        // As Realtime (`realtime_channel.ex`: `send(self(), :postgres_subscribe)` in `join`):
+        // the listeners are subscribed after the reply, all or none, and a `system` message
+        // says which. Changes committed before it are not delivered; clients wait for it.
         if !bindings.is_empty() {
+            let subscribed = changes::prepare(&self.rt, &bindings).await;
+            if subscribed.is_ok() {
+                self.rt.hub.set_bindings(&key, self.id, &join_ref, bindings);
+            }
             let (status, text) = match &subscribed {
                 Ok(()) => ("ok", "Subscribed to PostgreSQL".to_owned()),
                 Err(e) => ("error", e.clone()),
