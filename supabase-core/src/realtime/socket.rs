@@ -202,9 +202,9 @@ impl Shared {
     /// it): a channel subscribed right after this goes to a new connection, which the old one,
     /// still closing, must not touch.
     pub(crate) fn disconnect(&self) {
-        let lost = {
+        let was_open = {
             let mut conn = lock(&self.conn);
-            let tx = conn.tx.take();
+            let tx = self.forget_open(&mut conn);
             if let Some((task, stop)) = conn.task.take() {
                 stop.store(true, Ordering::Relaxed);
                 match &tx {
@@ -213,10 +213,10 @@ impl Shared {
                     _ => task.abort(),
                 }
             }
-            tx.map(|_| self.take_pending())
+            tx.is_some()
         };
-        if let Some(pending) = lost {
-            self.lost(pending, "disconnected");
+        if was_open {
+            self.lost("disconnected");
         }
     }
 
@@ -322,27 +322,30 @@ impl Shared {
     /// Connection `open` ended. Nothing to do when it is no longer the open one: `disconnect`
     /// already counted it lost, and a newer connection may be open.
     fn closed(&self, open: u64, why: &str) {
-        let pending = {
+        {
             let mut conn = lock(&self.conn);
             if conn.tx.is_none() || conn.open != open {
                 return;
             }
-            conn.tx = None;
-            self.take_pending()
-        };
-        self.lost(pending, why);
+            self.forget_open(&mut conn);
+        }
+        self.lost(why);
     }
 
-    /// The pushes waiting for a reply on the open connection, taken while it is being closed
-    /// (under the connection's lock: a newer connection's cannot be among them).
-    fn take_pending(&self) -> HashMap<String, oneshot::Sender<Message>> {
-        std::mem::take(&mut *lock(&self.pending))
+    /// Forgets the open connection (its sender, returned) and fails the pushes waiting on it
+    /// for a reply: done under the connection's lock, so a newer connection's cannot be among
+    /// them.
+    fn forget_open(&self, conn: &mut Conn) -> Option<mpsc::UnboundedSender<Outgoing>> {
+        let tx = conn.tx.take();
+        if tx.is_some() {
+            lock(&self.pending).clear();
+        }
+        tx
     }
 
-    /// The open connection is gone: the pushes that waited on it fail (`pending` dropped),
-    /// joined channels report it (and rejoin on the next connection).
-    fn lost(&self, pending: HashMap<String, oneshot::Sender<Message>>, why: &str) {
-        drop(pending);
+    /// The open connection is gone: joined channels report it (and rejoin on the next
+    /// connection).
+    fn lost(&self, why: &str) {
         for channel in self.channels() {
             channel.inner.socket_lost(why);
         }

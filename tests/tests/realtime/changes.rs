@@ -156,18 +156,13 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
     assert_eq!(change.old_record.get("id"), Some(&json!(id)));
 
     // Two filters on one listener is not something Realtime can do.
-    let err = client
-        .channel(room())
-        .on_postgres_changes(
-            Ev::All,
-            TableChanges::<RtOpen>::new()
-                .eq(rt_open::id, 1)
-                .lt(rt_open::qty, 2),
-            |_| {},
-        )
-        .subscribe()
-        .await
-        .unwrap_err();
+    let err = refused(
+        &client,
+        TableChanges::<RtOpen>::new()
+            .eq(rt_open::id, 1)
+            .lt(rt_open::qty, 2),
+    )
+    .await;
     assert!(
         matches!(
             err,
@@ -181,16 +176,7 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
         rt_open::id.eq(1).or(rt_open::id.eq(2)),
         !rt_open::id.eq(1),
     ] {
-        let err = client
-            .channel(room())
-            .on_postgres_changes(
-                Ev::All,
-                TableChanges::<RtOpen>::new().filter(filter),
-                |_| {},
-            )
-            .subscribe()
-            .await
-            .unwrap_err();
+        let err = refused(&client, TableChanges::<RtOpen>::new().filter(filter)).await;
         assert!(
             matches!(
                 &err,
@@ -199,6 +185,16 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
             "{err:?}"
         );
     }
+}
+
+/// The error `subscribe` gives a channel listening to `changes`.
+async fn refused(client: &Client, changes: TableChanges<RtOpen>) -> Error {
+    client
+        .channel(room())
+        .on_postgres_changes(Ev::All, changes, |_| {})
+        .subscribe()
+        .await
+        .unwrap_err()
 }
 
 #[test]
