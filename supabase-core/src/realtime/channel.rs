@@ -239,7 +239,7 @@ impl RealtimeChannel {
                 postgres_outcome: watch::Sender::new(PostgresOutcome::default()),
             }),
         };
-        shared.add(channel.clone());
+        shared.add(&channel);
         channel
     }
 
@@ -399,6 +399,7 @@ impl RealtimeChannel {
     pub async fn subscribe(&self) -> Result<RealtimeChannel> {
         let mut statuses = self.status_stream();
         let socket = self.inner.socket()?;
+        socket.add(self);
         let joined = {
             let mut state = lock(&self.inner.state);
             if let Some(e) = state.postgres.iter().find_map(|b| b.params.as_ref().err()) {
@@ -947,8 +948,20 @@ impl ChannelInner {
     pub(crate) fn handle(self: Arc<Self>, socket: &Shared, message: &Message) {
         {
             let mut state = lock(&self.state);
-            // Phoenix `isMember`: messages of an earlier join are stale.
-            if message.join_ref.is_some() && message.join_ref != state.join_ref {
+            // Phoenix `isMember`: messages of an earlier join are stale. A 1.0.0 frame has no
+            // join ref, but a channel's own events (`phx_close`, `phx_error`) carry it as their
+            // `ref`, which realtime-js `_trigger` checks too: after a rejoin, the server closing
+            // the earlier join must not close this one.
+            let of_this_join = |r: &Option<String>| r.is_none() || *r == state.join_ref;
+            let lifecycle = [
+                protocol::CLOSE,
+                protocol::ERROR,
+                protocol::LEAVE,
+                protocol::JOIN,
+            ];
+            if !of_this_join(&message.join_ref)
+                || (lifecycle.contains(&message.event.as_str()) && !of_this_join(&message.ref_))
+            {
                 return;
             }
             if message.event == "system" && state.phase == Phase::Joining {

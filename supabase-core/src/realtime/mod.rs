@@ -166,16 +166,15 @@ impl RealtimeClient {
     }
 
     /// Unsubscribes `channel` and forgets it; the socket closes when no channel is left.
+    /// Subscribing the channel again later adds it back.
     pub async fn remove_channel(&self, channel: &RealtimeChannel) -> Result<()> {
         let out = channel.unsubscribe().await;
         self.shared.remove(channel);
-        if self.shared.channels().is_empty() {
-            self.shared.disconnect();
-        }
         out
     }
 
-    /// Unsubscribes and forgets every channel, then closes the socket.
+    /// Unsubscribes and forgets every channel, then closes the socket (unless a channel was
+    /// added meanwhile: it keeps the socket).
     pub async fn remove_all_channels(&self) -> Result<()> {
         let mut first_error = None;
         for channel in self.shared.channels() {
@@ -184,7 +183,7 @@ impl RealtimeClient {
             }
             self.shared.remove(&channel);
         }
-        self.shared.disconnect();
+        self.shared.close_if_unused();
         first_error.map_or(Ok(()), Err)
     }
 

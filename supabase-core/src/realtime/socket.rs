@@ -156,8 +156,15 @@ impl Shared {
         lock(&self.channels).clone()
     }
 
-    pub(crate) fn add(&self, channel: RealtimeChannel) {
-        lock(&self.channels).push(channel);
+    /// Adds `channel` unless it is there (a removed channel subscribed again comes back).
+    pub(crate) fn add(&self, channel: &RealtimeChannel) {
+        let mut channels = lock(&self.channels);
+        if !channels
+            .iter()
+            .any(|c| Arc::ptr_eq(&c.inner, &channel.inner))
+        {
+            channels.push(channel.clone());
+        }
     }
 
     pub(crate) fn find(&self, topic: &str) -> Option<RealtimeChannel> {
@@ -167,8 +174,25 @@ impl Shared {
             .cloned()
     }
 
+    /// Forgets `channel`, and closes the connection when no channel is left (realtime-js
+    /// `removeChannel`). Decided under the channels' lock: a channel added meanwhile either
+    /// keeps the connection open or comes after the close and opens a new one.
     pub(crate) fn remove(&self, channel: &RealtimeChannel) {
-        lock(&self.channels).retain(|c| !Arc::ptr_eq(&c.inner, &channel.inner));
+        let mut channels = lock(&self.channels);
+        channels.retain(|c| !Arc::ptr_eq(&c.inner, &channel.inner));
+        self.close_if_none(&channels);
+    }
+
+    /// Closes the connection if no channel is left, as [`remove`](Self::remove) does.
+    pub(crate) fn close_if_unused(&self) {
+        self.close_if_none(&lock(&self.channels));
+    }
+
+    fn close_if_none(&self, channels: &[RealtimeChannel]) {
+        if channels.is_empty() {
+            // No channel to tell of the lost connection.
+            self.stop_connection();
+        }
     }
 
     pub(crate) fn is_connected(&self) -> bool {
@@ -202,22 +226,24 @@ impl Shared {
     /// it): a channel subscribed right after this goes to a new connection, which the old one,
     /// still closing, must not touch.
     pub(crate) fn disconnect(&self) {
-        let was_open = {
-            let mut conn = lock(&self.conn);
-            let tx = self.forget_open(&mut conn);
-            if let Some((task, stop)) = conn.task.take() {
-                stop.store(true, Ordering::Relaxed);
-                match &tx {
-                    // The task sends the close frame and ends.
-                    Some(tx) if tx.send(Outgoing::Close).is_ok() => {}
-                    _ => task.abort(),
-                }
-            }
-            tx.is_some()
-        };
-        if was_open {
+        if self.stop_connection() {
             self.lost("disconnected");
         }
+    }
+
+    /// Stops the connection task and forgets the open connection; whether one was open.
+    fn stop_connection(&self) -> bool {
+        let mut conn = lock(&self.conn);
+        let tx = self.forget_open(&mut conn);
+        if let Some((task, stop)) = conn.task.take() {
+            stop.store(true, Ordering::Relaxed);
+            match &tx {
+                // The task sends the close frame and ends.
+                Some(tx) if tx.send(Outgoing::Close).is_ok() => {}
+                _ => task.abort(),
+            }
+        }
+        tx.is_some()
     }
 
     /// Sends a message on the open connection.

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use supabase_core::realtime::{ChannelConfig, RealtimeError, RealtimeOptions, SubscribeStatus};
+use supabase_core::realtime::{
+    ChannelConfig, RealtimeError, RealtimeOptions, SubscribeStatus, Vsn,
+};
 use supabase_core::{Client, ClientOptions, Error};
 
 use crate::wsproxy::WsProxy;
@@ -101,6 +103,58 @@ async fn a_join_without_reply_is_timed_out_then_retried_until_subscribed() {
     assert_eq!(client.realtime().connection_count(), 1, "same socket");
 }
 
+/// A join whose reply is lost is timed out and retried; the server, seeing the topic joined
+/// again, closes the earlier join (`phx_close` with that join's ref) before it answers the new
+/// one. That close must not close the rejoin, with either serializer (1.0.0 frames carry no
+/// join ref, only the ref).
+#[tokio::test]
+async fn the_server_closing_an_earlier_join_does_not_close_the_rejoin() {
+    let stack = stack().await;
+    for vsn in [Vsn::V2, Vsn::V1] {
+        let proxy = WsProxy::start(&stack.url()).await;
+        proxy.swallow_from_server("phx_reply");
+        let fast = ClientOptions::default().realtime(
+            RealtimeOptions::default()
+                .vsn(vsn)
+                .timeout(Duration::from_secs(1))
+                .heartbeat_interval(Duration::ZERO)
+                .reconnect_backoff(Duration::from_millis(50), Duration::from_millis(200)),
+        );
+        let client = Client::new(&proxy.url, stack.anon_key(), fast).unwrap();
+        let name = room();
+        let channel = client.channel(&name);
+        let mut heard = channel.broadcast_stream("after");
+        let mut statuses = channel.status_stream();
+        let err = channel.subscribe().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Realtime(RealtimeError::Timeout { event, .. }) if event == "phx_join"),
+            "{vsn:?}: {err:?}"
+        );
+        proxy.swallow_nothing();
+        loop {
+            match next(&mut statuses).await {
+                (SubscribeStatus::Subscribed, None) => break,
+                (SubscribeStatus::TimedOut, Some(RealtimeError::Timeout { .. })) => {}
+                other => panic!("{vsn:?}: unexpected status {other:?}"),
+            }
+        }
+        assert!(proxy.sent_events("phx_join").len() >= 2, "{vsn:?}");
+        assert!(channel.is_joined(), "{vsn:?}");
+        anon()
+            .await
+            .channel(&name)
+            .send_broadcast("after", json!({"vsn": vsn.as_str()}))
+            .await
+            .unwrap();
+        assert_eq!(
+            next(&mut heard).await.payload,
+            json!({"vsn": vsn.as_str()}),
+            "{vsn:?}"
+        );
+        client.remove_all_channels().await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_private_channel_refused_by_rls_is_channel_error() {
     let client = anon().await;
@@ -167,4 +221,23 @@ async fn unsubscribe_is_closed_and_the_channel_can_join_again() {
     assert_eq!(next(&mut heard).await.payload, json!({"again": 1}));
     client.remove_channel(&channel).await.unwrap();
     assert_eq!(next(&mut statuses).await, (SubscribeStatus::Closed, None));
+    assert!(client.get_channels().is_empty());
+    assert!(!client.realtime().is_connected(), "no channel left");
+
+    // A removed channel subscribed again is the client's again, on a new connection.
+    channel.subscribe().await.unwrap();
+    assert_eq!(
+        next(&mut statuses).await,
+        (SubscribeStatus::Subscribed, None)
+    );
+    assert_eq!(client.get_channels(), vec![channel.clone()]);
+    assert_eq!(client.realtime().connection_count(), 2);
+    anon()
+        .await
+        .channel(&name)
+        .send_broadcast("ping", json!({"after_removal": 1}))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut heard).await.payload, json!({"after_removal": 1}));
+    client.remove_channel(&channel).await.unwrap();
 }

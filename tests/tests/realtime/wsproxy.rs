@@ -1,7 +1,8 @@
 //! A WebSocket-aware proxy in front of the stack: it forwards plain HTTP as it is, and for
 //! WebSocket connections it forwards frame by frame, recording what the client sent and
-//! swallowing the client's frames of chosen events (a server that stops answering heartbeats,
-//! a join that never gets a reply). No test hook in the stand-in: the proxy plays the network.
+//! swallowing frames of chosen events: the client's (a server that stops answering heartbeats,
+//! a join the server never sees) or the server's (replies lost on the way back). No test hook
+//! in the stand-in: the proxy plays the network.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -45,6 +46,7 @@ impl Sent {
 #[derive(Default)]
 struct Inner {
     swallowed: Mutex<HashSet<String>>,
+    swallowed_down: Mutex<HashSet<String>>,
     sent: Mutex<Vec<Sent>>,
 }
 
@@ -77,9 +79,19 @@ impl WsProxy {
             .insert(event.to_owned());
     }
 
+    /// Drops the server's text frames whose event is `event` (e.g. `phx_reply`).
+    pub(crate) fn swallow_from_server(&self, event: &str) {
+        self.inner
+            .swallowed_down
+            .lock()
+            .unwrap()
+            .insert(event.to_owned());
+    }
+
     /// Forwards every frame again.
     pub(crate) fn swallow_nothing(&self) {
         self.inner.swallowed.lock().unwrap().clear();
+        self.inner.swallowed_down.lock().unwrap().clear();
     }
 
     /// Every frame the client sent so far (swallowed ones included).
@@ -165,6 +177,15 @@ async fn serve(mut inbound: TcpStream, upstream: String, inner: Arc<Inner>) {
     };
     let down = async {
         while let Some(Ok(frame)) = from_server.next().await {
+            if let Message::Text(text) = &frame {
+                let event = Sent::Text(serde_json::from_str(text.as_str()).unwrap_or(Value::Null));
+                if event
+                    .event()
+                    .is_some_and(|e| inner.swallowed_down.lock().unwrap().contains(e))
+                {
+                    continue;
+                }
+            }
             if to_client.send(frame).await.is_err() {
                 break;
             }

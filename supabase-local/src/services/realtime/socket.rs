@@ -52,7 +52,10 @@ fn encode(out: &Out, v2: bool) -> Option<WsMessage> {
     let text = if v2 {
         json!([out.join_ref, out.ref_, out.topic, out.event, payload]).to_string()
     } else {
-        json!({"join_ref": out.join_ref, "ref": out.ref_, "topic": out.topic, "event": out.event, "payload": payload}).to_string()
+        // Phoenix `lib/phoenix/socket/serializers/v1_json_serializer.ex`, which Realtime
+        // serves 1.0.0 with ("v1 responses must not contain join_ref", its test says).
+        json!({"ref": out.ref_, "topic": out.topic, "event": out.event, "payload": payload})
+            .to_string()
     };
     Some(WsMessage::Text(text.into()))
 }
@@ -209,7 +212,9 @@ impl Conn {
     fn push(&self, topic: &str, join_ref: &str, event: &str, payload: Value) {
         let _ = self.out.send(Out {
             join_ref: Some(join_ref.to_owned()),
-            ref_: None,
+            // Phoenix `Phoenix.Socket` `encode_close`: a channel's `phx_close` carries its join
+            // ref as its `ref` too, the only ref left in a 1.0.0 frame.
+            ref_: (event == "phx_close").then(|| join_ref.to_owned()),
             topic: topic.to_owned(),
             event: event.to_owned(),
             payload,
