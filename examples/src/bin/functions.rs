@@ -37,14 +37,19 @@ pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>
         .await?;
     println!("hello-world: {}", greeting.message);
 
-    // Errors are typed: a missing function is an HTTP error with the status and body.
+    // Errors are typed: a missing function is an HTTP error with the status and body
+    // (`FunctionsError::Http`; `Relay` when the relay failed), and `to_dict()` gives the
+    // reference's `{name, message, status}`.
     match client
         .functions()
         .invoke("no-such-function", InvokeOptions::new())
         .await
     {
         Ok(_) => println!("no-such-function answered?"),
-        Err(Error::Functions(e)) => println!("no-such-function: {e}"),
+        Err(Error::Functions(e)) => {
+            let err = e.to_dict();
+            println!("{} from no-such-function: {}", err.name, err.message);
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(())

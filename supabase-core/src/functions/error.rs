@@ -49,6 +49,54 @@ impl FunctionsError {
     pub fn status(&self) -> Option<StatusCode> {
         self.response().map(ErrorResponse::status)
     }
+
+    /// The reference's class name: `FunctionsHttpError`, `FunctionsRelayError` or
+    /// `FunctionsFetchError`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FunctionsError::Http(_) => "FunctionsHttpError",
+            FunctionsError::Relay(_) => "FunctionsRelayError",
+            FunctionsError::Fetch(_) => "FunctionsFetchError",
+        }
+    }
+
+    /// The error as the reference's `to_dict()` gives it: `name`, `message`, `status`.
+    ///
+    /// ```
+    /// # fn show(e: supabase_core::functions::FunctionsError) {
+    /// let err = e.to_dict();
+    /// println!("{} returned an error: {}", err.name, err.message);
+    /// # }
+    /// ```
+    pub fn to_dict(&self) -> FunctionsErrorDict {
+        // supafunc takes the body's `error`; edge runtimes write `message` (BOOT_ERROR, …).
+        let message = self.response().and_then(|r| {
+            let body = r.json::<serde_json::Value>().ok()?;
+            let text = body
+                .get("error")
+                .or_else(|| body.get("message"))?
+                .as_str()?;
+            Some(text.to_owned())
+        });
+        FunctionsErrorDict {
+            name: self.name(),
+            message: message.unwrap_or_else(|| self.to_string()),
+            status: self.status().map(|s| s.as_u16()),
+        }
+    }
+}
+
+/// [`FunctionsError::to_dict`]: the reference's `FunctionsApiErrorDict`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct FunctionsErrorDict {
+    /// [`FunctionsError::name`].
+    pub name: &'static str,
+    /// The function's own message (the string `error`, else `message`, of a JSON body), else
+    /// this error's text.
+    pub message: String,
+    /// The HTTP status; `None` for a fetch error (no response).
+    pub status: Option<u16>,
 }
 
 /// A non-2xx response of a function or of the relay: status, headers and the whole body.

@@ -48,7 +48,7 @@ use tracing::Instrument;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub use blocking::{BlockingFunctionResponse, BlockingFunctions};
-pub use error::{ErrorResponse, FunctionsError};
+pub use error::{ErrorResponse, FunctionsError, FunctionsErrorDict};
 pub use options::{Form, FunctionRegion, HttpMethod, InvokeOptions};
 pub use response::{ByteStream, EventStream, FunctionData, FunctionResponse, SseEvent};
 

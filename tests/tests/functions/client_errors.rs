@@ -25,6 +25,19 @@ async fn the_relay_header_makes_a_relay_error() {
     };
     assert_eq!(resp.status().as_u16(), 502);
     assert!(resp.text().contains("relay could not reach"));
+    // The reference's `exception.to_dict()`.
+    let Error::Functions(e) = &err else {
+        unreachable!()
+    };
+    let dict = e.to_dict();
+    assert_eq!(
+        (dict.name, dict.message.as_str(), dict.status),
+        (
+            "FunctionsRelayError",
+            "relay could not reach the function",
+            Some(502)
+        )
+    );
     assert_eq!(server.requests(), vec!["POST".to_owned()], "sent once");
 
     // Even a 2xx carrying the header is a relay error, as in functions-js.
@@ -66,6 +79,12 @@ async fn a_refused_connection_is_a_fetch_error() {
         err.to_string()
             .contains("Failed to send a request to the Edge Function")
     );
+    let Error::Functions(e) = &err else {
+        unreachable!()
+    };
+    let dict = e.to_dict();
+    assert_eq!((dict.name, dict.status), ("FunctionsFetchError", None));
+    assert_eq!(dict.message, e.to_string());
 }
 
 #[tokio::test]

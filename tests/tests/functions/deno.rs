@@ -62,13 +62,18 @@ async fn reference_error_handling_gives_status_and_body() {
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(418));
-    let Error::Functions(FunctionsError::Http(resp)) = err else {
+    let Error::Functions(e @ FunctionsError::Http(resp)) = &err else {
         panic!("expected an HTTP error, got {err:?}");
     };
     let body: Value = resp.json().unwrap();
     assert_eq!(
         body,
         json!({ "error": "teapot", "detail": "short and stout" })
+    );
+    // The reference's `exception.to_dict()`, as JSON too.
+    assert_eq!(
+        serde_json::to_value(e.to_dict()).unwrap(),
+        json!({"name": "FunctionsHttpError", "message": "teapot", "status": 418})
     );
 }
 
@@ -508,6 +513,12 @@ async fn a_missing_function_answers_like_the_edge_runtime() {
     };
     assert_eq!(resp.status().as_u16(), 404);
     assert_eq!(resp.text(), "Function not found");
+    // Not JSON: `to_dict()`'s message is the error's own text.
+    let dict = FunctionsError::Http(resp).to_dict();
+    assert_eq!(
+        dict.message,
+        "Edge Function returned a non-2xx status code (HTTP 404 Not Found)"
+    );
 }
 
 #[tokio::test]
@@ -536,6 +547,13 @@ async fn crashing_and_unbootable_functions_give_the_runtime_errors() {
     assert_eq!(
         resp.json::<Value>().unwrap(),
         json!({ "code": "BOOT_ERROR", "message": "Worker failed to boot (please check logs)" })
+    );
+    let Error::Functions(e) = &err else {
+        unreachable!()
+    };
+    assert_eq!(
+        e.to_dict().message,
+        "Worker failed to boot (please check logs)"
     );
 }
 
