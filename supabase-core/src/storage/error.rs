@@ -4,8 +4,9 @@ use http::StatusCode;
 
 /// An error answered by Supabase Storage (storage-api).
 ///
-/// storage-api renders its errors as `{"statusCode": "404", "error": "NoSuchKey", "message":
-/// "Object not found"}` and usually sends them with HTTP **400** whatever the real status is
+/// storage-api renders its errors as `{"statusCode": "404", "code": "NoSuchKey", "error":
+/// "not_found", "message": "Object not found"}` and usually sends them with HTTP **400** whatever
+/// the real status is
 /// (its `error-handler.ts` answers 400 for every rendered error except 500s); the real status is
 /// the string in the body. Framework errors (a route that does not exist) carry it as a number
 /// and as the HTTP status. Both forms decode here: [`status`](Self::status) is the body's
@@ -14,13 +15,19 @@ use http::StatusCode;
 /// The resumable (TUS) endpoint answers with real statuses and a plain-text message; those decode
 /// with `error` set to `"TusError"`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} ({error}, status {status})")]
+#[error("{message} ({}, status {status})", if code.is_empty() { error } else { code })]
 pub struct StorageError {
     /// The status the error stands for (the body's `statusCode`, else the HTTP status).
     pub status: StatusCode,
     /// The HTTP status of the response.
     pub http_status: StatusCode,
-    /// The error name or code, e.g. `NoSuchKey`, `Bucket not found`, `InvalidJWT`.
+    /// storage-api's error code (`src/internal/errors/codes.ts`), the one to match on:
+    /// `NoSuchKey`, `NoSuchBucket`, `KeyAlreadyExists`, `InvalidJWT`, `EntityTooLarge`, …;
+    /// empty when the body has none (a route that does not exist, a proxy's page).
+    pub code: String,
+    /// The body's `error`: the legacy name some errors keep (`not_found` for `NoSuchKey`,
+    /// `Duplicate`, `Bucket not found`, `Payload too large`), else the code; for framework
+    /// errors their name (`Not Found`).
     pub error: String,
     /// Human-readable message.
     pub message: String,
@@ -60,13 +67,15 @@ impl StorageError {
                 StorageError {
                     status,
                     http_status,
-                    error: b.error.or(b.code).unwrap_or_default(),
+                    error: b.error.or_else(|| b.code.clone()).unwrap_or_default(),
+                    code: b.code.unwrap_or_default(),
                     message: b.message.unwrap_or_default(),
                 }
             }
             _ => StorageError {
                 status: http_status,
                 http_status,
+                code: String::new(),
                 error: String::new(),
                 message: String::from_utf8_lossy(&body[..body.len().min(512)])
                     .trim()
@@ -78,6 +87,9 @@ impl StorageError {
     /// A TUS endpoint's error: real status, plain-text body.
     pub(crate) fn from_tus(http_status: StatusCode, body: &[u8]) -> Self {
         let mut e = StorageError::from_body(http_status, body);
+        if e.code.is_empty() {
+            e.code = "TusError".to_owned();
+        }
         if e.error.is_empty() {
             e.error = "TusError".to_owned();
         }
@@ -104,7 +116,12 @@ mod tests {
         assert_eq!(e.status, StatusCode::NOT_FOUND);
         assert_eq!(e.http_status, StatusCode::BAD_REQUEST);
         assert_eq!(e.error, "not_found");
+        assert_eq!(e.code, "NoSuchKey");
         assert_eq!(e.message, "Object not found");
+        assert_eq!(
+            e.to_string(),
+            "Object not found (NoSuchKey, status 404 Not Found)"
+        );
         assert!(e.is_not_found());
     }
 
@@ -129,7 +146,10 @@ mod tests {
         );
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         let e = StorageError::from_tus(StatusCode::CONFLICT, b"Upload-Offset conflict");
-        assert_eq!(e.error, "TusError");
+        assert_eq!(
+            (e.code.as_str(), e.error.as_str()),
+            ("TusError", "TusError")
+        );
         assert_eq!(e.message, "Upload-Offset conflict");
     }
 }

@@ -302,7 +302,9 @@ impl FileApi {
         options: SearchOptions,
     ) -> Result<Vec<FileObject>> {
         let mut body = serde_json::to_value(&options).map_err(|e| Error::Encode(e.to_string()))?;
-        body["prefix"] = prefix.unwrap_or("").into();
+        // Without a leading `/`, as every other path (storage-api would list nothing: no name
+        // starts with one).
+        body["prefix"] = prefix.unwrap_or("").trim_start_matches('/').into();
         let url = self.storage.url(&["object", "list", &self.bucket])?;
         self.storage.json(Method::POST, url, Some(body)).await
     }
@@ -368,6 +370,10 @@ impl FileApi {
     }
 
     /// Whether an object exists and the caller may read it (`HEAD /object/{bucket}/{path}`).
+    ///
+    /// `false` for any 400 or 404 answer, as storage-js: a HEAD response has no body, and
+    /// storage-api answers every refusal with 400, so a refused token also reads as `false`
+    /// (use [`info`](Self::info) to see why).
     pub async fn exists(&self, path: &str) -> Result<bool> {
         let path = clean_path(path)?;
         let url = self.storage.object_url(&["object"], &self.bucket, &path)?;

@@ -140,7 +140,7 @@ impl Storage {
     }
 
     /// Changes a bucket's settings (`PUT /bucket/{id}`). Settings left out of `options` keep
-    /// their value, except `public`, which storage-api resets to private when absent; set it.
+    /// their value.
     pub async fn update_bucket(&self, id: &str, options: BucketOptions) -> Result<MessageResponse> {
         let mut body = serde_json::to_value(&options).map_err(|e| Error::Encode(e.to_string()))?;
         body["id"] = id.into();

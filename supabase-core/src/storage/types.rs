@@ -267,7 +267,8 @@ impl SearchOptions {
         self
     }
 
-    /// Only entries whose name (below the prefix) contains this text, case-insensitively.
+    /// Only entries whose name (below the prefix) starts with this text, case-insensitively
+    /// (storage-api's `search` function: `ILIKE prefix || search || '%'`).
     pub fn search(mut self, text: impl Into<String>) -> Self {
         self.search = Some(text.into());
         self
@@ -317,8 +318,9 @@ pub struct FileInfo {
     pub id: String,
     /// Full path in the bucket.
     pub name: String,
-    /// The bucket.
-    pub bucket_id: String,
+    /// The bucket (storage-api versions that do not select it leave it out).
+    #[serde(default)]
+    pub bucket_id: Option<String>,
     /// Version id of the stored bytes.
     #[serde(default)]
     pub version: Option<String>,

@@ -112,7 +112,10 @@ async fn duplicate_and_invalid_bucket_names() {
     let Err(Error::Storage(e)) = storage.create_bucket("a/b", BucketOptions::new()).await else {
         panic!("bucket name with a slash")
     };
-    assert_eq!(e.error, "InvalidBucketName");
+    assert_eq!(
+        (e.code.as_str(), e.error.as_str()),
+        ("InvalidBucketName", "Invalid Input")
+    );
     let Err(Error::Storage(e)) = storage
         .create_bucket(
             &format!("z{}", unique_id()),

@@ -256,8 +256,9 @@ async fn render_errors_are_typed() {
     else {
         panic!("a text file was transformed")
     };
+    // `ERRORS.ImageProcessingError`: imgproxy's status, code `InvalidRequest` below 500.
     assert_eq!(e.status.as_u16(), 422);
-    assert_eq!(e.error, "ImageProcessingError");
+    assert_eq!(e.code, "InvalidRequest");
 
     // AVIF output is not produced by the stand-in: a typed error, not another format.
     let Err(Error::Storage(e)) = private
@@ -270,8 +271,8 @@ async fn render_errors_are_typed() {
         panic!("AVIF was served")
     };
     assert_eq!(
-        (e.status.as_u16(), e.error.as_str()),
-        (422, "ImageProcessingError")
+        (e.status.as_u16(), e.code.as_str()),
+        (422, "InvalidRequest")
     );
 
     // Larger than Supabase's 25 MB limit for transformations.

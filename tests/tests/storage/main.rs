@@ -8,6 +8,7 @@ mod forms;
 mod images;
 mod objects;
 mod rls;
+mod server_rules;
 mod transfers;
 
 use supabase_core::storage::{BucketOptions, FileApi};

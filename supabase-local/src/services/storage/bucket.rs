@@ -171,7 +171,7 @@ pub(crate) async fn update(
         Ok(tx
             .execute(
                 "update storage.buckets set \
-                       public = coalesce($2, false), \
+                       public = coalesce($2, public), \
                        file_size_limit = case when $3 then $4 else file_size_limit end, \
                        allowed_mime_types = case when $5 then $6 else allowed_mime_types end, \
                        updated_at = now() \

@@ -1,7 +1,8 @@
 //! storage-api's error bodies: `{"statusCode": "404", "code": "NoSuchKey", "error":
-//! "NoSuchKey", "message": "Object not found"}`, sent with HTTP 400 unless the status is 500
-//! (`src/internal/errors/storage-error.ts` `render()`, `src/http/error-handler.ts`). The
-//! constructors follow `src/internal/errors/codes.ts`.
+//! "not_found", "message": "Object not found"}`, sent with HTTP 400 unless the status is 500
+//! (`src/internal/errors/storage-error.ts` `render()`; `src/http/error-handler.ts` sends
+//! `error: error.error || code`, the legacy name some errors keep). The constructors follow
+//! `src/internal/errors/codes.ts`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,24 +14,32 @@ use crate::services::{CallerError, DbError};
 pub(crate) struct ApiError {
     pub(crate) status: u16,
     pub(crate) code: &'static str,
+    /// The legacy `error` of `codes.ts` (e.g. `not_found` for `NoSuchKey`); else the code.
+    legacy: Option<&'static str>,
     pub(crate) message: String,
 }
 
 impl ApiError {
-    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
+            legacy: None,
             message: message.into(),
         }
     }
 
+    fn legacy(mut self, error: &'static str) -> Self {
+        self.legacy = Some(error);
+        self
+    }
+
     pub(crate) fn no_such_bucket() -> Self {
-        Self::new(404, "NoSuchBucket", "Bucket not found")
+        Self::new(404, "NoSuchBucket", "Bucket not found").legacy("Bucket not found")
     }
 
     pub(crate) fn no_such_key() -> Self {
-        Self::new(404, "NoSuchKey", "Object not found")
+        Self::new(404, "NoSuchKey", "Object not found").legacy("not_found")
     }
 
     pub(crate) fn invalid_jwt(message: impl Into<String>) -> Self {
@@ -46,7 +55,7 @@ impl ApiError {
     }
 
     pub(crate) fn invalid_bucket_name() -> Self {
-        Self::new(400, "InvalidBucketName", "Bucket name invalid")
+        Self::new(400, "InvalidBucketName", "Bucket name invalid").legacy("Invalid Input")
     }
 
     pub(crate) fn invalid_mime_type(mime: &str) -> Self {
@@ -55,6 +64,7 @@ impl ApiError {
             "InvalidMimeType",
             format!("mime type {mime} is not supported"),
         )
+        .legacy("invalid_mime_type")
     }
 
     pub(crate) fn entity_too_large() -> Self {
@@ -63,14 +73,15 @@ impl ApiError {
             "EntityTooLarge",
             "The object exceeded the maximum allowed size",
         )
+        .legacy("Payload too large")
     }
 
     pub(crate) fn key_already_exists() -> Self {
-        Self::new(409, "KeyAlreadyExists", "The resource already exists")
+        Self::new(409, "KeyAlreadyExists", "The resource already exists").legacy("Duplicate")
     }
 
     pub(crate) fn bucket_already_exists() -> Self {
-        Self::new(409, "BucketAlreadyExists", "The resource already exists")
+        Self::new(409, "BucketAlreadyExists", "The resource already exists").legacy("Duplicate")
     }
 
     pub(crate) fn bucket_not_empty() -> Self {
@@ -79,6 +90,15 @@ impl ApiError {
             "ResourceNotEmpty",
             "The bucket you tried to delete is not empty",
         )
+    }
+
+    pub(crate) fn access_denied(message: impl Into<String>) -> Self {
+        Self::new(403, "AccessDenied", message).legacy("Unauthorized")
+    }
+
+    /// A body its route's JSON schema refuses (Fastify's validation error, e.g. `minItems`).
+    pub(crate) fn invalid_body(message: impl Into<String>) -> Self {
+        Self::new(400, "InvalidRequest", message).legacy("Bad Request")
     }
 
     pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
@@ -109,7 +129,7 @@ impl ApiError {
     pub(crate) fn from_db(e: DbError) -> Self {
         if e.is_permission_denied() {
             let message = e.0.trim_end_matches(" (42501)").to_owned();
-            return Self::new(403, "AccessDenied", message);
+            return Self::access_denied(message);
         }
         if e.0.ends_with("(23505)") {
             return Self::key_already_exists();
@@ -122,7 +142,7 @@ impl ApiError {
         serde_json::json!({
             "statusCode": self.status.to_string(),
             "code": self.code,
-            "error": self.code,
+            "error": self.legacy.unwrap_or(self.code),
             "message": self.message,
         })
     }

@@ -88,7 +88,7 @@ pub(crate) fn router(env: ServiceEnv) -> Router {
         .route("/object/list/{bucket}", post(object::list))
         .route("/object/move", post(object::move_object))
         .route("/object/copy", post(object::copy_object))
-        .route("/object/info/{bucket}/{*path}", get(object::info))
+        .route("/object/info/{bucket}/{*path}", get(object::info_any_token))
         .route(
             "/object/info/authenticated/{bucket}/{*path}",
             get(object::info),
@@ -115,8 +115,8 @@ pub(crate) fn router(env: ServiceEnv) -> Router {
             "/object/{bucket}/{*path}",
             post(object::upload)
                 .put(object::update)
-                .get(object::download)
-                .head(object::head)
+                .get(object::download_any_token)
+                .head(object::head_any_token)
                 .delete(object::remove_one),
         )
         .route(
@@ -175,15 +175,19 @@ async fn not_found(req: axum::extract::Request) -> axum::response::Response {
     route_not_found(req.method(), req.uri().path())
 }
 
-/// storage-api's `isValidKey` (`src/storage/limits.ts`) plus the rules it adds for object
-/// names: not empty, no `.`/`..` segments, no empty segments, printable characters only.
+/// storage-api's `isValidKey` (`src/storage/limits.ts`): ASCII letters, digits, `_` and
+/// `/ ! - . * ' ( ) space & $ @ = ; : + , ?` only (its regex's `\w` is ASCII: a name with
+/// `é`, `#`, `%` or `[` is `InvalidKey` on Supabase, supabase/storage#133), plus the stand-in's
+/// own care for its paths: at most 1024 bytes, no empty, `.` or `..` segments.
 fn valid_key(key: &str) -> ApiResult<()> {
     let ok = !key.is_empty()
         && key.len() <= 1024
         && key
             .split('/')
             .all(|s| !s.is_empty() && s != "." && s != "..")
-        && key.chars().all(|c| !c.is_control());
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_/!-.*'() &$@=;:+,?".contains(c));
     if ok {
         Ok(())
     } else {
@@ -191,11 +195,11 @@ fn valid_key(key: &str) -> ApiResult<()> {
     }
 }
 
-/// storage-api's `isValidBucketName`: word characters and a few symbols, no `/`, ≤ 100 chars.
+/// storage-api's `isValidBucketName`: ASCII word characters and the key's symbols but `/`,
+/// fewer than 64 characters.
 fn valid_bucket_name(name: &str) -> ApiResult<()> {
     let ok = !name.is_empty()
-        && name.len() <= 100
-        && name.trim() == name
+        && name.len() < 64
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_!-.*'() &$@=;:+,?".contains(c));

@@ -127,21 +127,35 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 }
 
 /// Receives the body (raw bytes, or a `multipart/form-data` form) and stores it as `who`.
+/// Receives and stores an upload; answers `{Id, Key}` as `uploadObject.ts` /
+/// `updateObject.ts` do.
 pub(crate) async fn receive_and_store(
+    state: &State,
+    who: &Caller,
+    w: Write,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let key = format!("{}/{}", w.bucket, w.name);
+    let id = receive_and_store_id(state, who, w, headers, body).await?;
+    Ok(Json(json!({ "Id": id, "Key": key })).into_response())
+}
+
+/// Receives and stores an upload; the object's id.
+pub(crate) async fn receive_and_store_id(
     state: &State,
     who: &Caller,
     mut w: Write,
     headers: &HeaderMap,
     body: Body,
-) -> ApiResult<Response> {
+) -> ApiResult<String> {
     let received = if is_multipart(headers) {
         receive_form(state, &mut w, headers, body).await?
     } else {
         let rules = write::precheck(state, &w).await?;
         disk::receive(&state.root, body, Some(rules.limit())).await?
     };
-    let id = write::store(state, who, &w, received).await?;
-    Ok(Json(json!({ "Id": id, "Key": format!("{}/{}", w.bucket, w.name) })).into_response())
+    write::store(state, who, &w, received).await
 }
 
 /// A `multipart/form-data` upload, read as storage-api's `fileUploadFromRequest` reads it with
@@ -233,7 +247,6 @@ pub(crate) struct DownloadQuery {
 pub(crate) async fn serve(
     state: &State,
     found: &Found,
-    name: &str,
     download: Option<&str>,
     head: bool,
 ) -> ApiResult<Response> {
@@ -259,12 +272,18 @@ pub(crate) async fn serve(
             h.insert(name, v);
         }
     };
+    // `renderer.ts` `normalizeContentType`: HTML is never served as HTML.
+    let mime = md["mimetype"]
+        .as_str()
+        .unwrap_or("application/octet-stream");
     set(
         h,
         header::CONTENT_TYPE,
-        md["mimetype"]
-            .as_str()
-            .unwrap_or("application/octet-stream"),
+        if mime.contains("text/html") {
+            "text/plain"
+        } else {
+            mime
+        },
     );
     set(h, header::CONTENT_LENGTH, &len.to_string());
     set(
@@ -278,26 +297,31 @@ pub(crate) async fn serve(
     if let Some(lm) = md["lastModified"].as_str() {
         set(h, header::LAST_MODIFIED, lm);
     }
-    if let Some(d) = download {
-        let file_name = if d.is_empty() {
-            name.rsplit('/').next().unwrap_or(name)
-        } else {
-            d
-        };
-        let encoded = percent_encode(file_name);
-        set(
-            h,
-            header::CONTENT_DISPOSITION,
-            &format!("attachment; filename={encoded}; filename*=UTF-8''{encoded}"),
-        );
-    }
+    content_disposition(h, download);
     Ok(resp)
 }
 
-pub(crate) fn percent_encode(s: &str) -> String {
+/// `renderer.ts` `handleDownload`: `?download` alone is a bare `attachment;`, a name is
+/// given in both forms (`encodeURIComponent`).
+pub(crate) fn content_disposition(h: &mut HeaderMap, download: Option<&str>) {
+    let value = match download {
+        None => return,
+        Some("") => "attachment;".to_owned(),
+        Some(name) => {
+            let encoded = encode_uri_component(name);
+            format!("attachment; filename={encoded}; filename*=UTF-8''{encoded};")
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+}
+
+/// JavaScript's `encodeURIComponent`: all but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` escaped.
+fn encode_uri_component(s: &str) -> String {
     s.bytes()
         .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
                 (b as char).to_string()
             } else {
                 format!("%{b:02X}")
@@ -306,20 +330,60 @@ pub(crate) fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-async fn get_authenticated(
+/// Who reads an object on the routes that take a token (`getObject.ts`, `getObjectInfo.ts`):
+/// the bucket is looked up as the superuser; a public bucket's objects are read as the
+/// superuser (RLS does not apply), a private one's as the caller. The older routes
+/// (`allowInvalidJwt`) also serve a request without a valid token, from a public bucket only;
+/// on a private one it gets `refused`.
+async fn reader(
     state: &State,
     headers: &HeaderMap,
     bucket: &str,
-    name: &str,
+    allow_invalid_jwt: bool,
+    refused: fn() -> ApiError,
+) -> ApiResult<Caller> {
+    let caller = match state.caller(headers) {
+        Ok(caller) => Some(caller),
+        Err(_) if allow_invalid_jwt => None,
+        Err(e) => return Err(e),
+    };
+    let public = match write::bucket_rules(state, bucket).await {
+        Ok(rules) => Some(rules.public),
+        Err(e) if e.code == "NoSuchBucket" => None,
+        Err(e) => return Err(e),
+    };
+    match (caller, public) {
+        (_, Some(true)) => Ok(state.superuser()),
+        (None, _) => Err(refused()),
+        (Some(_), None) => Err(ApiError::no_such_bucket()),
+        (Some(caller), Some(false)) => Ok(caller),
+    }
+}
+
+/// `getObject.ts`'s answer to a request without a valid token on a private bucket.
+fn access_denied() -> ApiError {
+    ApiError::access_denied("Access denied to this bucket")
+}
+
+async fn get_authenticated(
+    state: &State,
+    headers: &HeaderMap,
+    (bucket, name): (&str, &str),
+    allow_invalid_jwt: bool,
     download: Option<&str>,
     head: bool,
 ) -> ApiResult<Response> {
-    let caller = state.caller(headers)?;
+    let refused = if head {
+        ApiError::no_such_bucket
+    } else {
+        access_denied
+    };
+    let reader = reader(state, headers, bucket, allow_invalid_jwt, refused).await?;
     valid_key(name)?;
-    let found = find(state, &caller, bucket, name)
+    let found = find(state, &reader, bucket, name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
-    serve(state, &found, name, download, head).await
+    serve(state, &found, download, head).await
 }
 
 async fn get_public(
@@ -337,32 +401,57 @@ async fn get_public(
     let found = find(state, &state.superuser(), bucket, name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
-    serve(state, &found, name, download, head).await
+    serve(state, &found, download, head).await
 }
 
+/// `GET /object/authenticated/{bucket}/{path}`: a valid token is required.
 pub(crate) async fn download(
     AxState(state): AxState<State>,
     Path((bucket, name)): Path<(String, String)>,
     Query(q): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let object = (bucket.as_str(), name.as_str());
     get_authenticated(
         &state,
         &headers,
-        &bucket,
-        &name,
+        object,
+        false,
         q.download.as_deref(),
         false,
     )
     .await
 }
 
+/// `GET /object/{bucket}/{path}` (the older route, `allowInvalidJwt`).
+pub(crate) async fn download_any_token(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    Query(q): Query<DownloadQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let object = (bucket.as_str(), name.as_str());
+    get_authenticated(&state, &headers, object, true, q.download.as_deref(), false).await
+}
+
+/// `HEAD /object/authenticated/{bucket}/{path}`: a valid token is required.
 pub(crate) async fn head(
     AxState(state): AxState<State>,
     Path((bucket, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    get_authenticated(&state, &headers, &bucket, &name, None, true).await
+    let object = (bucket.as_str(), name.as_str());
+    get_authenticated(&state, &headers, object, false, None, true).await
+}
+
+/// `HEAD /object/{bucket}/{path}` (`allowInvalidJwt`).
+pub(crate) async fn head_any_token(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let object = (bucket.as_str(), name.as_str());
+    get_authenticated(&state, &headers, object, true, None, true).await
 }
 
 pub(crate) async fn download_public(
@@ -380,14 +469,41 @@ pub(crate) async fn head_public(
     get_public(&state, &bucket, &name, None, true).await
 }
 
+/// `GET /object/info/authenticated/{bucket}/{path}`: a valid token is required.
 pub(crate) async fn info(
     AxState(state): AxState<State>,
     Path((bucket, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let caller = state.caller(&headers)?;
-    valid_key(&name)?;
-    let f = find(&state, &caller, &bucket, &name)
+    info_of(&state, &headers, (&bucket, &name), false).await
+}
+
+/// `GET /object/info/{bucket}/{path}` (`allowInvalidJwt`).
+pub(crate) async fn info_any_token(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    info_of(&state, &headers, (&bucket, &name), true).await
+}
+
+/// The info renderer's body (`src/storage/renderer/info.ts`).
+async fn info_of(
+    state: &State,
+    headers: &HeaderMap,
+    (bucket, name): (&str, &str),
+    allow_invalid_jwt: bool,
+) -> ApiResult<Response> {
+    let reader = reader(
+        state,
+        headers,
+        bucket,
+        allow_invalid_jwt,
+        ApiError::no_such_bucket,
+    )
+    .await?;
+    valid_key(name)?;
+    let f = find(state, &reader, bucket, name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
     let md = &f.metadata;
@@ -459,8 +575,9 @@ pub(crate) async fn list(
         .as_ref()
         .and_then(|s| s.order.clone())
         .unwrap_or_else(|| "asc".into());
-    // storage-api `searchObjects`: the prefix as a folder, its depth as `levels`.
-    let mut prefix = body.prefix.trim_start_matches('/').to_owned();
+    // storage-api `searchObjects`: the prefix as a folder, its depth as `levels` (a leading
+    // `/` is kept: no name starts with one, so `/folder` lists nothing, as on Supabase).
+    let mut prefix = body.prefix.clone();
     if !prefix.is_empty() && !prefix.ends_with('/') {
         prefix.push('/');
     }
@@ -622,7 +739,13 @@ pub(crate) async fn remove_many(
     Json(body): Json<RemoveBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
-    write::bucket_rules(&state, &bucket).await?;
+    // `deleteObjects.ts`: `prefixes` has `minItems: 1`, and no bucket lookup (a missing bucket
+    // deletes nothing).
+    if body.prefixes.is_empty() {
+        return Err(ApiError::invalid_body(
+            "body/prefixes must NOT have fewer than 1 items",
+        ));
+    }
     let deleted = delete_names(&state, &caller, &bucket, &body.prefixes).await?;
     Ok(Json(Value::Array(deleted)).into_response())
 }

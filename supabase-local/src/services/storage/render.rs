@@ -285,12 +285,9 @@ struct Rendered {
     content_type: &'static str,
 }
 
+/// `ERRORS.ImageProcessingError` (`codes.ts`): imgproxy's status, code `InvalidRequest` below 500.
 fn processing_error(message: impl Into<String>) -> ApiError {
-    ApiError {
-        status: 422,
-        code: "ImageProcessingError",
-        message: message.into(),
-    }
+    ApiError::new(422, "InvalidRequest", message)
 }
 
 /// Decodes, resizes and encodes (CPU work: run on the blocking pool).
@@ -422,18 +419,7 @@ async fn respond(
             &segments.join(","),
         );
     }
-    match download {
-        Some("") => set(h, header::CONTENT_DISPOSITION, "attachment;"),
-        Some(name) => {
-            let encoded = super::object::percent_encode(name);
-            set(
-                h,
-                header::CONTENT_DISPOSITION,
-                &format!("attachment; filename={encoded}; filename*=UTF-8''{encoded};"),
-            );
-        }
-        None => {}
-    }
+    super::object::content_disposition(h, download);
     Ok(resp)
 }
 

@@ -74,7 +74,10 @@ $$;
 -- The entries directly below `prefix` (which ends with '/' or is empty) at depth `levels`:
 -- objects at that depth, and folders (common prefixes, with null id and metadata) below it.
 -- `search` keeps the entries whose name starts with it, case-insensitively. Runs with the
--- caller's privileges, so RLS on storage.objects decides what is listed.
+-- caller's privileges, so RLS on storage.objects decides what is listed. Order and limit as
+-- storage-api's migration 0063 (`0063-fix-search-name-relative-to-prefix.sql`): by name,
+-- folders and files together by lower(name); by another column, the folders first; at most
+-- 1500 entries.
 create function storage.search(
     prefix text,
     bucketname text,
@@ -116,10 +119,18 @@ begin
               where o.bucket_id = $2 and o.name ilike $1
                 and array_length(o.path_tokens, 1) = $4
          ) e
-         order by e.%I %s nulls last, e.name collate "C" %s
+         order by %s
          limit $3 offset $5',
-        v_column, v_order, v_order)
-    using v_pattern, bucketname, limits, levels, offsets;
+        case when v_column = 'name'
+            -- by name: folders and files together, as their objects' names sort, lower-cased
+            -- ("C"): a folder `b` as `b/`, after `b.txt`
+            then format('lower(e.name || case when e.id is null then ''/'' else '''' end) '
+                        'collate "C" %s, e.name collate "C" %s', v_order, v_order)
+            -- by another column: the folders first (by name), then the files
+            else format('e.id is not null, case when e.id is null then e.name end %s, e.%I %s, '
+                        'e.name collate "C"', v_order, v_column, v_order)
+        end)
+    using v_pattern, bucketname, least(coalesce(limits, 100), 1500), levels, offsets;
 end;
 $$;
 

@@ -186,6 +186,12 @@ pub(crate) async fn create_many(
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     let expires = expires_in(&body.expires_in)?;
+    // `getSignedURLs.ts`: `paths` has `minItems: 1`.
+    if body.paths.is_empty() {
+        return Err(ApiError::invalid_body(
+            "body/paths must NOT have fewer than 1 items",
+        ));
+    }
     let visible: Vec<String> = as_caller!(state, &caller, |tx| {
         let rows = tx
             .query(
@@ -241,7 +247,7 @@ pub(crate) async fn download(
     let found = find(&state, &state.superuser(), &bucket, &name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
-    object::serve(&state, &found, &name, q.download.as_deref(), false).await
+    object::serve(&state, &found, q.download.as_deref(), false).await
 }
 
 pub(crate) async fn create_upload(
@@ -282,6 +288,9 @@ pub(crate) async fn upload(
     let owner = claims["owner"].as_str().map(str::to_owned);
     let mut w = write_from_headers(&headers, bucket, name, owner, false)?;
     w.upsert = claims["upsert"].as_bool().unwrap_or(false);
-    // storage-api writes signed uploads as the superuser, with the token's owner.
-    object::receive_and_store(&state, &state.superuser(), w, &headers, body).await
+    // storage-api writes signed uploads as the superuser, with the token's owner, and answers
+    // `{Key}` alone (`uploadSignedObject.ts`).
+    let key = format!("{}/{}", w.bucket, w.name);
+    object::receive_and_store_id(&state, &state.superuser(), w, &headers, body).await?;
+    Ok(Json(json!({ "Key": key })).into_response())
 }

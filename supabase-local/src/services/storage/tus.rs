@@ -88,11 +88,7 @@ fn tus_error(e: &ApiError) -> Response {
 }
 
 fn tus(status: u16, message: &str) -> ApiError {
-    ApiError {
-        status,
-        code: "TusError",
-        message: message.to_owned(),
-    }
+    ApiError::new(status, "TusError", message)
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -272,8 +268,18 @@ async fn create_inner(state: &State, headers: &HeaderMap, signed: bool) -> ApiRe
     Ok(resp)
 }
 
-pub(crate) async fn head(AxState(state): AxState<State>, Path(id): Path<String>) -> Response {
-    head_inner(&state, &id, None).await
+// `src/http/routes/tus/index.ts` registers the unsigned routes, HEAD included, inside the
+// `jwt` plugin's scope: a HEAD needs a valid token too.
+pub(crate) async fn head(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    // The plugin checks the token before the route looks for the upload.
+    if let Err(e) = state.caller(&headers) {
+        return tus_error(&e);
+    }
+    head_inner(&state, &id, &headers, false).await
 }
 
 pub(crate) async fn head_signed(
@@ -281,11 +287,12 @@ pub(crate) async fn head_signed(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    head_inner(&state, &id, Some(&headers)).await
+    head_inner(&state, &id, &headers, true).await
 }
 
-/// `signed`: the headers of a `/sign` request, whose `x-signature` must match the upload.
-async fn head_inner(state: &State, id: &str, signed: Option<&HeaderMap>) -> Response {
+/// `signed`: a `/sign` request, whose `x-signature` must match the upload; else the caller's
+/// JWT must be valid.
+async fn head_inner(state: &State, id: &str, headers: &HeaderMap, signed: bool) -> Response {
     // The offset of an upload whose PATCH is still draining is not final yet: wait for it.
     let lock = upload_lock(state, id);
     let _guard = match lock {
@@ -295,9 +302,7 @@ async fn head_inner(state: &State, id: &str, signed: Option<&HeaderMap>) -> Resp
         Err(e) => return tus_error(&e),
     };
     let found = read_info(state, id).await.and_then(|(info, data, size)| {
-        if let Some(headers) = signed {
-            Access::of(state, headers, true, &info.bucket, &info.name)?;
-        }
+        Access::of(state, headers, signed, &info.bucket, &info.name)?;
         Ok((info, data, size))
     });
     match found {

@@ -1,0 +1,234 @@
+//! storage-api's rules as a client meets them, each checked against the storage-api source the
+//! stand-in follows (cited there): which object keys exist, who reads a public bucket, what a
+//! bucket update leaves alone, empty lists, signed-upload answers, download headers, listing
+//! order.
+
+use supabase_core::Error;
+use supabase_core::storage::{BucketOptions, FileOptions, SearchOptions, SortOrder, UrlOptions};
+use supabase_tests::{reference_stack, service, unique_id};
+
+use super::{bucket, user, uuid};
+
+#[tokio::test]
+async fn keys_outside_storage_apis_characters_are_invalid() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    // `isValidKey`'s `\w` is ASCII: accents, other scripts and emoji are refused on Supabase
+    // (supabase/storage#133), as are `#`, `%`, brackets and quotes.
+    for key in [
+        "café.txt",
+        "文件.txt",
+        "a😀.txt",
+        "a#b.txt",
+        "50%.txt",
+        "x[1].txt",
+        "q\"t.txt",
+    ] {
+        let Err(Error::Storage(e)) = files.upload(key, "x", FileOptions::new()).await else {
+            panic!("{key} was accepted")
+        };
+        assert_eq!(
+            (e.status.as_u16(), e.code.as_str()),
+            (400, "InvalidKey"),
+            "{key}"
+        );
+    }
+    // Every symbol it allows, in one key.
+    let key = "dir/a b!-.*'()&$@=;:+,?_Z9.txt";
+    files
+        .upload(key, "allowed", FileOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(&files.download(key).await.unwrap()[..], b"allowed");
+    let listed = files.list(Some("dir"), SearchOptions::new()).await.unwrap();
+    assert_eq!(listed[0].name, "a b!-.*'()&$@=;:+,?_Z9.txt");
+}
+
+#[tokio::test]
+async fn a_public_buckets_objects_are_read_without_rls() {
+    // No policy on storage.objects lets this user read anything: in a public bucket the reads
+    // run as storage-api's superuser, in a private one under RLS.
+    let reader = user(&uuid()).await;
+    let stack = reference_stack().await;
+    let expired = stack
+        .mint_jwt(&serde_json::json!({"sub": uuid(), "role": "authenticated", "exp": 1_000}))
+        .unwrap();
+    let expired = supabase_core::Client::new(
+        stack.url(),
+        stack.anon_key(),
+        supabase_core::ClientOptions::default()
+            .header("Authorization", format!("Bearer {expired}")),
+    )
+    .unwrap();
+    for public in [true, false] {
+        let (name, files) = bucket(BucketOptions::new().public(public)).await;
+        files
+            .upload("doc.txt", "words", FileOptions::new())
+            .await
+            .unwrap();
+        let theirs = reader.storage().from_(name.clone());
+        let download = theirs.download("doc.txt").await;
+        let info = theirs.info("doc.txt").await;
+        let exists = theirs.exists("doc.txt").await.unwrap();
+        // The older routes the reference uses take an invalid token too (`allowInvalidJwt`):
+        // public objects are served, private ones refused.
+        let stale = expired
+            .storage()
+            .from_(name.clone())
+            .download("doc.txt")
+            .await;
+        if public {
+            assert_eq!(&download.unwrap()[..], b"words");
+            assert_eq!(info.unwrap().name, "doc.txt");
+            assert!(exists);
+            assert_eq!(&stale.unwrap()[..], b"words");
+        } else {
+            let Err(Error::Storage(e)) = download else {
+                panic!("read a private object without a policy")
+            };
+            assert_eq!(e.code, "NoSuchKey");
+            assert!(matches!(info, Err(Error::Storage(e)) if e.code == "NoSuchKey"));
+            assert!(!exists);
+            let Err(Error::Storage(e)) = stale else {
+                panic!("an expired token read a private object")
+            };
+            assert_eq!((e.status.as_u16(), e.code.as_str()), (403, "AccessDenied"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn updating_a_bucket_leaves_out_what_is_not_given() {
+    let storage = service().await.storage();
+    let (name, _) = bucket(BucketOptions::new().public(true).file_size_limit(2048)).await;
+    storage
+        .update_bucket(
+            &name,
+            BucketOptions::new().allowed_mime_types(["text/plain"]),
+        )
+        .await
+        .unwrap();
+    let b = storage.get_bucket(&name).await.unwrap();
+    assert!(b.public, "public was not given: it stays");
+    assert_eq!(b.file_size_limit, Some(2048));
+    assert_eq!(b.allowed_mime_types, Some(vec!["text/plain".to_owned()]));
+}
+
+#[tokio::test]
+async fn empty_lists_are_refused_and_a_missing_bucket_removes_nothing() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let none: [&str; 0] = [];
+    let Err(Error::Storage(e)) = files.remove(none).await else {
+        panic!("remove([]) accepted")
+    };
+    assert_eq!(e.status.as_u16(), 400);
+    let Err(Error::Storage(e)) = files.create_signed_urls(none, 60, UrlOptions::new()).await else {
+        panic!("create_signed_urls([]) accepted")
+    };
+    assert_eq!(e.status.as_u16(), 400);
+    // `deleteObjects` does not look the bucket up.
+    let gone = service()
+        .await
+        .storage()
+        .from_(format!("nobucket{}", unique_id()))
+        .remove(["a.txt"])
+        .await
+        .unwrap();
+    assert!(gone.is_empty());
+}
+
+#[tokio::test]
+async fn a_signed_upload_answers_its_key_alone() {
+    let (name, files) = bucket(BucketOptions::new()).await;
+    let signed = files.create_signed_upload_url("up.txt").await.unwrap();
+    let done = files
+        .upload_to_signed_url("up.txt", signed.token.expose(), "x", FileOptions::new())
+        .await
+        .unwrap();
+    // `uploadSignedObject.ts` sends `{Key}`: no id.
+    assert_eq!(done.id, None);
+    assert_eq!(done.full_path, format!("{name}/up.txt"));
+}
+
+#[tokio::test]
+async fn html_is_served_as_text_and_a_bare_download_is_a_bare_attachment() {
+    let (_, files) = bucket(BucketOptions::new().public(true)).await;
+    files
+        .upload(
+            "page.html",
+            "<script>alert(1)</script>",
+            FileOptions::new().content_type("text/html"),
+        )
+        .await
+        .unwrap();
+    let url = files
+        .get_public_url("page.html", UrlOptions::new().download(true))
+        .unwrap();
+    let resp = reqwest::get(url).await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/plain");
+    assert_eq!(resp.headers()["content-disposition"], "attachment;");
+    let url = files
+        .get_public_url(
+            "page.html",
+            UrlOptions::new().download(String::from("a b.html")),
+        )
+        .unwrap();
+    let resp = reqwest::get(url).await.unwrap();
+    assert_eq!(
+        resp.headers()["content-disposition"],
+        "attachment; filename=a%20b.html; filename*=UTF-8''a%20b.html;"
+    );
+}
+
+#[tokio::test]
+async fn listings_order_as_storage_api_and_a_leading_slash_is_ignored() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    for key in ["d/b.txt", "d/A.txt", "d/c/x.txt", "d/B/y.txt"] {
+        files.upload(key, "x", FileOptions::new()).await.unwrap();
+    }
+    let names = |entries: Vec<supabase_core::storage::FileObject>| {
+        entries.into_iter().map(|e| e.name).collect::<Vec<_>>()
+    };
+    // By name: folders and files together, by their objects' lower-cased names (so `b.txt`
+    // before the folder `B`, whose objects are `b/...`: `.` sorts before `/`).
+    let by_name = files.list(Some("d"), SearchOptions::new()).await.unwrap();
+    assert_eq!(names(by_name), ["A.txt", "b.txt", "B", "c"]);
+    // By another column: the folders first.
+    let by_time = files
+        .list(
+            Some("d"),
+            SearchOptions::new().sort_by("created_at", SortOrder::Asc),
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(by_time), ["B", "c", "b.txt", "A.txt"]);
+    // The client strips a leading `/`, as it does from every path (storage-api would list
+    // nothing: no name starts with `/`).
+    let slashed = files.list(Some("/d"), SearchOptions::new()).await.unwrap();
+    assert_eq!(names(slashed), ["A.txt", "b.txt", "B", "c"]);
+    // At most 1500 entries a page, whatever the limit asked.
+    let many = files
+        .list(Some("d"), SearchOptions::new().limit(100_000))
+        .await
+        .unwrap();
+    assert_eq!(many.len(), 4);
+}
+
+#[tokio::test]
+async fn a_resumable_uploads_head_needs_a_valid_token() {
+    // `routes/tus/index.ts` registers HEAD inside the `jwt` plugin's scope.
+    let stack = reference_stack().await;
+    let url = format!(
+        "{}/storage/v1/upload/resumable/bm8tc3VjaC11cGxvYWQ",
+        stack.url()
+    );
+    let head = |token: &str| {
+        reqwest::Client::new()
+            .head(&url)
+            .header("tus-resumable", "1.0.0")
+            .header("apikey", stack.anon_key())
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+    };
+    assert_eq!(head("not.a.jwt").await.unwrap().status(), 400);
+    assert_eq!(head(stack.anon_key()).await.unwrap().status(), 404);
+}
