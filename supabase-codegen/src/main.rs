@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 `--check` found the file stale (a unified diff is printed on
 //! stderr); 2 bad usage; 3 any other failure (connection, config, I/O).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -70,7 +71,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            to_stderr(&format!("error: {e}"));
             ExitCode::from(3)
         }
     }
@@ -91,7 +92,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     config.time |= cli.time;
     let progress = |msg: String| {
         if !cli.quiet {
-            eprintln!("{msg}");
+            to_stderr(&msg);
         }
     };
 
@@ -136,10 +137,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(diff) => {
-                    eprintln!(
+                    to_stderr(&format!(
                         "{} is stale: regenerate it with the same command without --check\n{diff}",
                         path.display()
-                    );
+                    ));
                     Ok(ExitCode::from(1))
                 }
             }
@@ -157,8 +158,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         (None, _) => {
-            print!("{}", generated.code);
+            // A reader that stops early (`| head`) is not a failure of the generation.
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(generated.code.as_bytes());
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A line on stderr; a closed stderr (`2>&1 | head`) must not turn the exit code into a panic's.
+fn to_stderr(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }

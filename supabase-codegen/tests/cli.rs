@@ -158,3 +158,36 @@ fn failures_exit_3_with_a_clear_message() {
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("is not a Rust type"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_closed_stdout_or_stderr_keeps_the_exit_code() {
+    // `--check ... 2>&1 | head`: the reader may go before the diff is written. A pipe whose
+    // read end is already closed makes every write fail (EPIPE); it used to panic (exit 101).
+    let closed = || {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        std::process::Stdio::from(writer)
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snap_i32 = write_snapshot(dir.path(), "int4");
+    let snap_i64 = write_snapshot(dir.path(), "int8");
+    let out = dir.path().join("db.rs").display().to_string();
+    assert!(
+        run(&["--from-snapshot", &snap_i32, "--out", &out, "--quiet"])
+            .status
+            .success()
+    );
+    let stale = bin()
+        .args(["--from-snapshot", &snap_i64, "--out", &out, "--check"])
+        .stderr(closed())
+        .status()
+        .expect("run");
+    assert_eq!(stale.code(), Some(1));
+    let printed = bin()
+        .args(["--from-snapshot", &snap_i32])
+        .stdout(closed())
+        .stderr(closed())
+        .status()
+        .expect("run");
+    assert_eq!(printed.code(), Some(0));
+}

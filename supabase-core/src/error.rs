@@ -154,12 +154,23 @@ pub struct PostgrestError {
     /// Human-readable message.
     #[serde(default)]
     pub message: String,
-    /// Extra detail, when PostgREST gives one.
-    #[serde(default)]
+    /// Extra detail, when PostgREST gives one. Usually text; when PostgREST sends JSON (the
+    /// candidate relationships of an ambiguous embedding, `PGRST201`), that JSON as text.
+    #[serde(default, deserialize_with = "text_or_json")]
     pub details: Option<String>,
     /// A hint on how to fix the problem, when PostgREST gives one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_or_json")]
     pub hint: Option<String>,
+}
+
+/// A string as it is, any other JSON value (but `null`) as its JSON text.
+fn text_or_json<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize;
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
 }
 
 impl PostgrestError {

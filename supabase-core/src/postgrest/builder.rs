@@ -81,11 +81,12 @@ impl<M> Builder<serde_json::Value, M> {
         }
     }
 
-    /// Serialises a write's body; a list of rows also gets `columns=`.
+    /// Serialises a write's body; a list of rows also gets `columns=` (not an empty list's:
+    /// PostgREST refuses `columns=` with no column, and postgrest-js leaves it out).
     pub(crate) fn with_body<V: Serialize + ?Sized>(mut self, values: &V) -> Self {
         match write_body(values) {
             Ok((body, columns)) => {
-                if let Some(columns) = columns {
+                if let Some(columns) = columns.filter(|c| !c.is_empty()) {
                     let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
                     self.state.set_param("columns", quoted.join(","));
                 }

@@ -22,6 +22,28 @@ async fn unknown_table_is_a_typed_error() {
     assert!(e.message.contains("no_such_table"), "{e:?}");
 }
 
+/// PGRST201 (HTTP 300) sends its candidate relationships as a JSON array in `details`: still a
+/// decoded error, the array kept as JSON text (it was left undecoded, the raw body cut short).
+#[tokio::test]
+async fn an_ambiguous_embedding_is_decoded_with_its_candidates() {
+    let err = anon()
+        .await
+        .table("messages")
+        .select("content, users(name)")
+        .await
+        .unwrap_err();
+    let Error::Postgrest(e) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(e.status.as_u16(), 300);
+    assert_eq!(e.code.as_deref(), Some("PGRST201"), "{e:?}");
+    assert!(e.message.starts_with("Could not embed"), "{e:?}");
+    let candidates: serde_json::Value =
+        serde_json::from_str(e.details.as_deref().expect("details")).unwrap();
+    assert_eq!(candidates.as_array().map(Vec::len), Some(2), "{candidates}");
+    assert!(e.hint.is_some_and(|h| h.contains("sender_id")));
+}
+
 #[tokio::test]
 async fn unknown_column_is_a_typed_error() {
     let err = anon()

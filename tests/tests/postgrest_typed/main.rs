@@ -294,6 +294,16 @@ async fn typed_writes_insert_update_upsert_delete() {
         many.iter().map(|s| s.status.as_str()).collect::<Vec<_>>(),
         ["new", "done"]
     );
+    // No rows: nothing inserted, no error (an empty `columns=` was a PGRST100 400), typed
+    // and untyped.
+    let none = c.from::<Scratch>().insert_many([]).await.unwrap();
+    assert!(none.is_empty());
+    let none = c
+        .table("scratch")
+        .insert(serde_json::json!([]))
+        .await
+        .unwrap();
+    assert_eq!(none.data, serde_json::json!([]));
 
     // Set NULL is distinct from leave alone.
     let updated = c
