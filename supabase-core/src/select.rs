@@ -51,6 +51,17 @@ pub trait Select: DeserializeOwned + Send + 'static {
         let _ = (json, rows);
         None
     }
+
+    /// The key this projection embeds (or counts) the table of relation `(U, R)` under: its
+    /// field's name, which embedded filters, order and limits must address (PostgREST knows an
+    /// aliased embedding by its alias only). `relation` is `TypeId::of::<(U, R)>()` for table
+    /// `U` through relation tag `R` (`U` itself for an unnamed relation). `None`: not embedded
+    /// here, and the relation's own key is used. The derive generates it.
+    #[doc(hidden)]
+    fn embed_key(relation: std::any::TypeId) -> Option<&'static str> {
+        let _ = relation;
+        None
+    }
 }
 
 impl<T: Table> Select for T {
@@ -123,8 +134,9 @@ pub trait Relation<Other: Table, Name = Other>: Table {
     type Cardinality: Cardinality;
     /// What follows `!` in the embedding to pick the foreign key or join table, if needed.
     const HINT: Option<&'static str>;
-    /// Where embedded filters, order and limit address the embedding: `Other`'s table name,
-    /// or the relation's name for a named relation (so the embedding's field has that name).
+    /// Where embedded filters, order and limit address the embedding when the projection does
+    /// not say ([`Select::embed_key`]: a `#[derive(Select)]` struct gives its field's name):
+    /// `Other`'s table name, or the relation's name for a named relation.
     const KEY: &'static str;
 }
 

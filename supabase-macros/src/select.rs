@@ -470,6 +470,38 @@ fn expand(
             .collect();
         decoder::expand(krate, "decode_page", &keys)
     });
+    // The key each embedding (and count) is under, by its relation: embedded filters, order
+    // and limits must address that key, the field's name.
+    let embed_keys: Vec<TokenStream> = fields
+        .iter()
+        .filter_map(|f| {
+            let (target, via) = match &f.kind {
+                Kind::Embed { row, via, .. } => (quote!(<#row as #select::Select>::From), via),
+                Kind::Count { target, via } => (quote!(#target), via),
+                _ => return None,
+            };
+            let tag = match via {
+                Some(name) => quote!(#module::#name),
+                None => target.clone(),
+            };
+            let key = &f.key;
+            Some(quote! {
+                if relation == ::core::any::TypeId::of::<(#target, #tag)>() {
+                    return ::core::option::Option::Some(#key);
+                }
+            })
+        })
+        .collect();
+    let embed_key = (!embed_keys.is_empty()).then(|| {
+        quote! {
+            fn embed_key(
+                relation: ::core::any::TypeId,
+            ) -> ::core::option::Option<&'static str> {
+                #(#embed_keys)*
+                ::core::option::Option::None
+            }
+        }
+    });
     quote! {
         #[automatically_derived]
         impl #select::Select for #ident {
@@ -480,6 +512,8 @@ fn expand(
             }
 
             #row_decoder
+
+            #embed_key
         }
 
         const _: () = {

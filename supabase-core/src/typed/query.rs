@@ -1,6 +1,7 @@
 //! [`TypedTable`] and [`Query`]: the typed builders, thin wrappers over the untyped
 //! [`Builder`] (one request model, one encoder, one response path).
 
+use std::any::TypeId;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -64,6 +65,7 @@ impl<T: Table, M> TypedTable<T, M> {
         inner.rows_decoder = Some(S::decode_page);
         Query {
             inner,
+            embed_key: S::embed_key,
             _table: PhantomData,
         }
     }
@@ -142,7 +144,15 @@ macro_rules! compare_shortcuts {
 #[must_use = "a query does nothing until it is awaited"]
 pub struct Query<T, Out = Vec<T>, M = Async> {
     inner: Builder<Out, M>,
+    /// The key the projection embeds a relation under ([`Select::embed_key`]): embedded
+    /// filters, order and limits address that key.
+    embed_key: fn(TypeId) -> Option<&'static str>,
     _table: PhantomData<fn() -> T>,
+}
+
+/// A projection without embeddings.
+fn no_embeddings(_relation: TypeId) -> Option<&'static str> {
+    None
 }
 
 impl<T, Out, M> std::fmt::Debug for Query<T, Out, M> {
@@ -157,6 +167,7 @@ impl<T: Table, M> Query<T, Vec<T>, M> {
         inner.rows_decoder = Some(T::decode_rows);
         Query {
             inner,
+            embed_key: no_embeddings,
             _table: PhantomData,
         }
     }
@@ -176,15 +187,25 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     fn map(self, f: impl FnOnce(Builder<Out, M>) -> Builder<Out, M>) -> Self {
         Query {
             inner: f(self.inner),
-            _table: PhantomData,
+            ..self
         }
     }
 
     fn map_out<U>(self, f: impl FnOnce(Builder<Out, M>) -> Builder<U, M>) -> Query<T, U, M> {
         Query {
             inner: f(self.inner),
+            embed_key: self.embed_key,
             _table: PhantomData,
         }
+    }
+
+    /// Where embedded filters, order and limits address `U` through relation `R`: the key the
+    /// projection embeds it under (its field's name), else the relation's own key.
+    fn embedded_key<U: Table, R: 'static>(&self) -> &'static str
+    where
+        T: Relation<U, R>,
+    {
+        (self.embed_key)(TypeId::of::<(U, R)>()).unwrap_or(<T as Relation<U, R>>::KEY)
     }
 
     /// Keeps the rows matching `filter` (built from `T`'s columns: `planet::moons.gte(2)`).
@@ -332,7 +353,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// [`filter_embedded`](Self::filter_embedded) through a named relation, for tables related
     /// several ways: `.filter_embedded_via(message::sender, user::name.eq("Jane"))`. The
     /// embedding is addressed by the relation's name (the embedding field's name).
-    pub fn filter_embedded_via<U: Table, R>(self, _relation: R, filter: Filter<U>) -> Self
+    pub fn filter_embedded_via<U: Table, R: 'static>(self, _relation: R, filter: Filter<U>) -> Self
     where
         T: Relation<U, R>,
     {
@@ -340,7 +361,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     }
 
     /// [`order_embedded`](Self::order_embedded) through a named relation.
-    pub fn order_embedded_via<U: Table, R>(self, _relation: R, order: OrderBy<U>) -> Self
+    pub fn order_embedded_via<U: Table, R: 'static>(self, _relation: R, order: OrderBy<U>) -> Self
     where
         T: Relation<U, R>,
     {
@@ -348,7 +369,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     }
 
     /// [`limit_embedded`](Self::limit_embedded) through a named relation.
-    pub fn limit_embedded_via<U: Table, R>(self, _relation: R, count: u64) -> Self
+    pub fn limit_embedded_via<U: Table, R: 'static>(self, _relation: R, count: u64) -> Self
     where
         T: Relation<U, R>,
     {
@@ -356,7 +377,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     }
 
     /// [`range_embedded`](Self::range_embedded) through a named relation.
-    pub fn range_embedded_via<U: Table, R>(self, _relation: R, from: u64, to: u64) -> Self
+    pub fn range_embedded_via<U: Table, R: 'static>(self, _relation: R, from: u64, to: u64) -> Self
     where
         T: Relation<U, R>,
     {
@@ -366,47 +387,50 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// [`order_by_related`](Self::order_by_related) through a named relation:
     /// `.order_by_related_via(instrument::section, orchestral_section::name.desc())` is
     /// `order=section(name).desc`.
-    pub fn order_by_related_via<U: Table, R>(self, _relation: R, order: OrderBy<U>) -> Self
+    pub fn order_by_related_via<U: Table, R: 'static>(self, _relation: R, order: OrderBy<U>) -> Self
     where
         T: ToOne<U, R>,
     {
         self.order_by_rel::<U, R>(order)
     }
 
-    fn filter_rel<U: Table, R>(self, filter: Filter<U>) -> Self
+    fn filter_rel<U: Table, R: 'static>(self, filter: Filter<U>) -> Self
     where
         T: Relation<U, R>,
     {
-        self.map(|b| b.where_referenced(<T as Relation<U, R>>::KEY, filter.condition))
+        let key = self.embedded_key::<U, R>();
+        self.map(|b| b.where_referenced(key, filter.condition))
     }
 
-    fn order_rel<U: Table, R>(self, order: OrderBy<U>) -> Self
+    fn order_rel<U: Table, R: 'static>(self, order: OrderBy<U>) -> Self
     where
         T: Relation<U, R>,
     {
-        let key = <T as Relation<U, R>>::KEY;
+        let key = self.embedded_key::<U, R>();
         self.map(|b| b.order(order.column, order.order.referenced_table(key)))
     }
 
-    fn limit_rel<U: Table, R>(self, count: u64) -> Self
+    fn limit_rel<U: Table, R: 'static>(self, count: u64) -> Self
     where
         T: Relation<U, R>,
     {
-        self.map(|b| b.limit_referenced(<T as Relation<U, R>>::KEY, count))
+        let key = self.embedded_key::<U, R>();
+        self.map(|b| b.limit_referenced(key, count))
     }
 
-    fn range_rel<U: Table, R>(self, from: u64, to: u64) -> Self
+    fn range_rel<U: Table, R: 'static>(self, from: u64, to: u64) -> Self
     where
         T: Relation<U, R>,
     {
-        self.map(|b| b.range_referenced(<T as Relation<U, R>>::KEY, from, to))
+        let key = self.embedded_key::<U, R>();
+        self.map(|b| b.range_referenced(key, from, to))
     }
 
-    fn order_by_rel<U: Table, R>(self, order: OrderBy<U>) -> Self
+    fn order_by_rel<U: Table, R: 'static>(self, order: OrderBy<U>) -> Self
     where
         T: ToOne<U, R>,
     {
-        let key = <T as Relation<U, R>>::KEY;
+        let key = self.embedded_key::<U, R>();
         let column = format!("{key}({})", order.column);
         self.map(|b| b.order(column, order.order))
     }

@@ -516,3 +516,80 @@ async fn embedded_ranges_and_parents_ordered_by_a_related_column() {
     let contents: Vec<&str> = rows.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(contents, ["Hi Jane", "Hello, Michael"]);
 }
+
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = Message)]
+struct MessageFromTo {
+    content: String,
+    #[supabase(embed, via = sender)]
+    from: UserName,
+    #[supabase(embed, via = receiver)]
+    #[serde(rename = "to")]
+    recipient: Option<UserName>,
+}
+
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = OrchestralSection)]
+struct SectionMembers {
+    name: String,
+    #[supabase(embed)]
+    members: Vec<InstrumentName>,
+    #[supabase(count = Instrument)]
+    size: EmbeddedCount,
+}
+
+/// An embedding is aliased by its field's (wire) name, and PostgREST knows an aliased embedding
+/// by its alias only: embedded filters, order and limits address the field's name, whatever
+/// the relation or table is called (they used the relation's name: PGRST108 "not an embedded
+/// resource in this request", found by a user trial).
+#[tokio::test]
+async fn embedded_filters_and_order_address_the_fields_name() {
+    let c = anon().await;
+    let jane = || UserName {
+        name: Some("Jane".into()),
+    };
+    let michael = || UserName {
+        name: Some("Michael".into()),
+    };
+    let rows = c
+        .from::<Message>()
+        .select_as::<MessageFromTo>()
+        .filter_embedded_via(message::receiver, user::name.eq("Jane"))
+        .order_by_related_via(message::sender, user::name.desc())
+        .await
+        .unwrap();
+    // Sender Michael (desc), then Jane; only Jane kept as a recipient.
+    assert_eq!(
+        rows,
+        [
+            MessageFromTo {
+                content: "Hi Jane".into(),
+                from: michael(),
+                recipient: Some(jane()),
+            },
+            MessageFromTo {
+                content: "Hello, Michael".into(),
+                from: jane(),
+                recipient: None,
+            },
+        ]
+    );
+
+    let rows = c
+        .from::<OrchestralSection>()
+        .select_as::<SectionMembers>()
+        .eq(orchestral_section::name, "strings")
+        .filter_embedded(instrument::name.neq("violin"))
+        .order_embedded(instrument::name.desc())
+        .limit_embedded::<Instrument>(2)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let names: Vec<&str> = rows[0].members.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["viola", "guqin"]);
+    assert_eq!(
+        rows[0].size.get(),
+        4,
+        "the count is its own embedding, unfiltered"
+    );
+}
