@@ -11,7 +11,7 @@
 //! | defaults | partly: literals and expressions like `now()`, but not serial columns' `nextval(...)` nor array literals (such columns are required in the generated `Insert` type) |
 //! | identity, serial | no: PostgREST 12 gives an identity (`ALWAYS` or `BY DEFAULT`) or serial column no `default` and lists it in `required`, exactly like a NOT NULL key the client must supply (`id bigint primary key`), so nothing tells them apart; such columns are required in `Insert` |
 //! | primary keys | yes (`<pk/>` in the column description) |
-//! | foreign keys | single-column FKs to the same schema only, without constraint names (so the disambiguating hint is the column name), and not when the column is by itself the primary key (one-to-one); on views, the keys PostgREST infers through their base tables (which the catalog source does not report) |
+//! | foreign keys | single-column FKs to the same schema only, without constraint names (so the disambiguating hint is the column name), and not when the column is by itself the primary key or `UNIQUE` (PostgREST 12 counts those one-to-one and notes many-to-one keys only); on views, the keys PostgREST infers through their base tables (which the catalog source does not report) |
 //! | comments | yes (table and column descriptions) |
 //! | writable or read-only | yes (POST, PATCH and DELETE listed or not); table vs view vs materialized view: no (writable → table, else view) |
 //! | generated columns | no: a `GENERATED ALWAYS AS (..) STORED` column is a plain nullable column (not in `required`), so it is writable in the generated `Update`/`Insert` types and the database rejects the write |
