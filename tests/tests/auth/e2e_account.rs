@@ -659,3 +659,51 @@ async fn unlinking_the_phone_identity_keeps_the_email_one() {
         Some(number.trim_start_matches('+'))
     );
 }
+
+/// With confirmations off (the reference project's default) a permanent user's email change
+/// still waits for the addresses to confirm, as GoTrue (`user.go`: "permanent users always
+/// need to verify their email address when changing it"); only an anonymous user's email is
+/// set at once. The stand-in had applied every change at once with confirmations off.
+#[tokio::test]
+async fn without_confirmations_only_an_anonymous_users_email_changes_at_once() {
+    use supabase_core::auth::SignInAnonymouslyCredentials;
+    let s = supabase_tests::reference_stack().await;
+    let c = Client::new(s.url(), s.anon_key(), ClientOptions::default()).unwrap();
+    let old = email("no-confirm-old");
+    let signed_up = c
+        .auth()
+        .sign_up(SignUpCredentials::email(&old, "account password"))
+        .await
+        .unwrap();
+    assert!(signed_up.session.is_some(), "confirmations are off");
+    let new = email("no-confirm-new");
+    let user = c
+        .auth()
+        .update_user(UserAttributes::new().email(&new))
+        .await
+        .unwrap();
+    assert_eq!(user.email.as_deref(), Some(old.as_str()), "not changed yet");
+    assert_eq!(user.new_email.as_deref(), Some(new.as_str()));
+    assert_eq!(
+        s.mailbox().latest(&new).unwrap().kind,
+        MessageKind::EmailChangeNew
+    );
+    assert_eq!(
+        s.mailbox().latest(&old).unwrap().kind,
+        MessageKind::EmailChangeCurrent
+    );
+
+    let a = Client::new(s.url(), s.anon_key(), ClientOptions::default()).unwrap();
+    a.auth()
+        .sign_in_anonymously(SignInAnonymouslyCredentials::new())
+        .await
+        .unwrap();
+    let chosen = email("anonymous-adds");
+    let user = a
+        .auth()
+        .update_user(UserAttributes::new().email(&chosen))
+        .await
+        .unwrap();
+    assert_eq!(user.email.as_deref(), Some(chosen.as_str()), "set at once");
+    assert!(s.mailbox().latest(&chosen).is_none(), "no mail");
+}

@@ -129,3 +129,75 @@ fn code_of(err: &Error) -> Option<ErrorCode> {
         _ => None,
     }
 }
+
+/// `UserUpdate` (`user.go`): with a verified factor, the password, email and phone change from an
+/// `aal2` session only (401 `insufficient_aal`); other attributes from any. The stand-in had no
+/// such check, so an `aal1` password change passed locally and failed on Supabase.
+#[tokio::test]
+async fn credentials_change_only_from_an_aal2_session_once_mfa_is_on() {
+    use supabase_core::auth::{SignInWithPasswordCredentials, UserAttributes};
+    let first = anon().await;
+    let address = email("mfa-aal2-update");
+    first
+        .auth()
+        .sign_up(SignUpCredentials::email(&address, "mfa password"))
+        .await
+        .unwrap();
+    let otp = stack().await.mailbox().latest_otp(&address).unwrap();
+    first
+        .auth()
+        .verify_otp(VerifyOtpParams::email(&address, otp, OtpType::Signup))
+        .await
+        .unwrap();
+    let enrolled = first
+        .auth()
+        .mfa()
+        .enroll(EnrollParams::totp())
+        .await
+        .unwrap();
+    let secret = enrolled.totp.expect("totp").secret.expose().to_owned();
+    first
+        .auth()
+        .mfa()
+        .challenge_and_verify(MfaChallengeAndVerifyParams::new(
+            &enrolled.id,
+            code(&secret),
+        ))
+        .await
+        .unwrap();
+
+    // A new sign-in with the password alone is aal1.
+    let c = anon().await;
+    c.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "mfa password",
+        ))
+        .await
+        .unwrap();
+    for change in [
+        UserAttributes::new().password("a new password"),
+        UserAttributes::new().email(email("mfa-aal2-new")),
+    ] {
+        let err = c.auth().update_user(change).await.unwrap_err();
+        assert_eq!(code_of(&err), Some(ErrorCode::InsufficientAal), "{err:?}");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    }
+    c.auth()
+        .update_user(UserAttributes::new().data(json!({"plan": "pro"})))
+        .await
+        .expect("metadata changes at aal1");
+
+    c.auth()
+        .mfa()
+        .challenge_and_verify(MfaChallengeAndVerifyParams::new(
+            &enrolled.id,
+            code(&secret),
+        ))
+        .await
+        .unwrap();
+    c.auth()
+        .update_user(UserAttributes::new().password("a new password"))
+        .await
+        .expect("aal2 changes the password");
+}

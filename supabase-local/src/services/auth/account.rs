@@ -513,6 +513,21 @@ pub(super) async fn put_user(
         let user = users::find_by_id(tx, id)
             .await?
             .ok_or_else(|| ApiError::not_found("user_not_found", "User not found"))?;
+        // `UserUpdate` (`user.go`): with a verified factor, credentials change from an `aal2`
+        // session only.
+        let changes = |new: Option<&str>, old: &str| new.is_some_and(|n| !n.is_empty() && n != old);
+        if (p.password.is_some()
+            || changes(p.email.as_deref(), &user.email)
+            || changes(p.phone.as_deref(), &user.phone))
+            && users::has_verified_factor(tx, id).await?
+            && super::mfa::session_aal(tx, &who).await? != "aal2"
+        {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "insufficient_aal",
+                "AAL2 session is required to update email or password when MFA is enabled.",
+            ));
+        }
         if let Some(password) = p.password.as_deref() {
             if user.is_anonymous
                 && user.email.is_empty()

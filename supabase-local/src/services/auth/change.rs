@@ -9,7 +9,10 @@ use super::otp::{EmailPurpose, SmsPurpose, send_email, send_sms};
 use super::users::{self, UserRow};
 use super::{Auth, token_hash};
 
-/// Starts an email change (`sendEmailChange`, or at once when confirmations are off).
+/// Starts an email change (`sendEmailChange`). Applied at once only for an anonymous user with
+/// confirmations off (`user.go`: "anonymous users can add an email with automatic
+/// confirmation, which is similar to signing up // permanent users always need to verify their
+/// email address when changing it").
 pub(super) async fn change_email(
     state: &Auth,
     tx: &Transaction<'_>,
@@ -18,7 +21,7 @@ pub(super) async fn change_email(
     redirect: &str,
     pkce: Option<&(String, String)>,
 ) -> ApiResult<()> {
-    if !state.config.email_confirmations {
+    if user.is_anonymous && !state.config.email_confirmations {
         tx.execute(
             "update auth.users set email_change = $2 where id = $1::text::uuid",
             &[&user.id, &new_email],

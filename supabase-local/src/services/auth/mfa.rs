@@ -40,7 +40,7 @@ fn totp(secret: Vec<u8>, issuer: &str, account: &str) -> ApiResult<TOTP> {
     .map_err(|e| ApiError::internal(format!("building the TOTP: {e}")))
 }
 
-async fn session_aal(tx: &Transaction<'_>, who: &Authed) -> ApiResult<String> {
+pub(super) async fn session_aal(tx: &Transaction<'_>, who: &Authed) -> ApiResult<String> {
     let Some(sid) = &who.session_id else {
         return Ok("aal1".into());
     };

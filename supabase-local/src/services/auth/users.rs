@@ -529,6 +529,18 @@ pub(super) async fn add_provider(tx: &Transaction<'_>, id: &str, provider: &str)
     Ok(())
 }
 
+/// Whether the user has a verified MFA factor (`User.HasMFAEnabled`).
+pub(super) async fn has_verified_factor(tx: &Transaction<'_>, id: &str) -> ApiResult<bool> {
+    let row = tx
+        .query_one(
+            "select exists (select 1 from auth.mfa_factors \
+             where user_id = $1::text::uuid and status = 'verified')",
+            &[&id],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
