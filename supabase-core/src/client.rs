@@ -163,6 +163,12 @@ impl ClientOptions {
         self
     }
 
+    /// Timeout of each auth request (default 30 s).
+    pub fn auth_client_timeout(mut self, timeout: Duration) -> Self {
+        self.auth.timeout = Some(timeout);
+        self
+    }
+
     /// PKCE (default, as supabase-py) or implicit flow for redirect-based sign-ins.
     pub fn flow_type(mut self, flow: crate::auth::FlowType) -> Self {
         self.auth.flow_type = flow;

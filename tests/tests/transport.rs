@@ -361,3 +361,26 @@ async fn a_refused_connection_is_an_http_error_after_retries() {
     let err = c.from_("t").insert(json!({})).await.unwrap_err();
     assert!(matches!(err, Error::Http(_)), "{err:?}");
 }
+
+/// `auth_client_timeout` bounds every auth request (it was a fixed 30 s, found by a user
+/// trial); a timed-out sign-in is not sent again.
+#[tokio::test]
+async fn auth_client_timeout_is_a_typed_timeout() {
+    let server = FaultServer::start(vec![Fault::Delay(Duration::from_secs(5))]).await;
+    let c = supabase_core::Client::new(
+        server.url(),
+        "key",
+        ClientOptions::default().auth_client_timeout(Duration::from_millis(100)),
+    )
+    .unwrap();
+    let err = c
+        .auth()
+        .sign_in_with_password(supabase_core::auth::SignInWithPasswordCredentials::email(
+            "a@example.com",
+            "password",
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(server.requests().len(), 1, "not sent again");
+}

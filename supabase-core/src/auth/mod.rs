@@ -137,6 +137,8 @@ pub(crate) struct AuthConfig {
     pub(crate) store: Option<Arc<dyn SessionStore>>,
     pub(crate) storage_key: Option<String>,
     pub(crate) flow_type: FlowType,
+    /// Timeout of each auth request (default [`AUTH_TIMEOUT`]).
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -145,6 +147,7 @@ impl fmt::Debug for AuthConfig {
             .field("store", &self.store)
             .field("storage_key", &self.storage_key)
             .field("flow_type", &self.flow_type)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -202,7 +205,7 @@ impl AuthShared {
             base,
             headers: api::auth_headers(key_headers),
             transport,
-            timeout: Some(AUTH_TIMEOUT),
+            timeout: Some(config.timeout.unwrap_or(AUTH_TIMEOUT)),
             store,
             storage_key,
             flow_type: config.flow_type,

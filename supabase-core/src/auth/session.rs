@@ -278,11 +278,19 @@ impl Auth {
     /// with an error (`error_description`, `error`, `error_code`) is
     /// [`AuthError::ImplicitGrantRedirect`], as is a URL missing part of the session; on any
     /// error the current session is removed (as auth-py does).
+    ///
+    /// A redirect of the PKCE flow (the default of this client's OAuth, magic-link and
+    /// confirmation flows) carries `?code=` instead: the code is exchanged with the verifier
+    /// this client stored when it started the flow, as auth-js does
+    /// ([`exchange_code_for_session`](Self::exchange_code_for_session)).
     pub async fn initialize_from_url(&self, url: &str) -> Result<Option<Session>> {
         self.shared.initialize().await;
         let params = url_params(url)?;
         if !params.contains_key("access_token") && !params.contains_key("error_description") {
-            return Ok(None);
+            return match params.get("code").filter(|c| !c.is_empty()) {
+                Some(code) => Ok(self.exchange_code_for_session(code).await?.session),
+                None => Ok(None),
+            };
         }
         match self.session_from_params(&params).await {
             Ok(session) => {

@@ -88,7 +88,8 @@ impl Functions {
     /// a network failure [`FunctionsError::Fetch`], and running past the timeout
     /// [`Error::Timeout`]. A name that is not a function slug (letters, digits, `_` and `-`,
     /// starting with a letter, as the Supabase CLI requires) is [`Error::Config`] and nothing
-    /// is sent.
+    /// is sent. So a sub-path or a query string (`"echo/sub/path?x=1"`, which functions-js
+    /// appends to the URL as it is) cannot be invoked through this method.
     pub async fn invoke(&self, name: &str, options: InvokeOptions) -> Result<FunctionResponse> {
         let InvokeOptions {
             headers: call_headers,

@@ -913,3 +913,32 @@ async fn sso_and_id_token_sign_ins_fail_as_gotrue_does_without_providers() {
     );
     assert!(c.auth().get_session().await.unwrap().is_none());
 }
+
+/// A magic link of the PKCE flow (the default) lands on `redirect_to?code=..`:
+/// `initialize_from_url` exchanges the code with the verifier this client stored, as auth-js
+/// `_getSessionFromURL` does (it returned `None`, found by a user trial).
+#[tokio::test]
+async fn a_pkce_magic_link_redirect_is_adopted_by_initialize_from_url() {
+    let c = anon().await;
+    let address = email("pkce-url");
+    signed_up_user(&c, &address).await;
+    c.auth().sign_out().await.unwrap();
+
+    c.auth()
+        .sign_in_with_otp(SignInWithOtpCredentials::email(&address))
+        .await
+        .unwrap();
+    let link = stack().await.mailbox().latest_link(&address).unwrap();
+    let location = open_link(&link).await;
+    assert!(location.contains("?code="), "{location}");
+    let session = c
+        .auth()
+        .initialize_from_url(&location)
+        .await
+        .unwrap()
+        .expect("a session from the code");
+    assert_eq!(session.user.email.as_deref(), Some(address.as_str()));
+    assert!(c.auth().get_session().await.unwrap().is_some());
+    // The verifier is spent: the same URL again is an error, not a second session.
+    assert!(c.auth().initialize_from_url(&location).await.is_err());
+}
