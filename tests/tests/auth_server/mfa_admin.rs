@@ -41,12 +41,9 @@ async fn totp_enroll_challenge_verify_gives_aal2() {
     let uri = enrolled.body["totp"]["uri"].as_str().unwrap();
     assert!(uri.starts_with("otpauth://totp/supabase-local:"), "{uri}");
     assert!(uri.contains(&format!("secret={secret}")), "{uri}");
-    assert!(
-        enrolled.body["totp"]["qr_code"]
-            .as_str()
-            .unwrap()
-            .starts_with("data:image/svg+xml;utf-8,<")
-    );
+    // The SVG itself, as `mfa.go` sends it (clients make it a data URI).
+    let qr = enrolled.body["totp"]["qr_code"].as_str().unwrap();
+    assert!(qr.starts_with('<') && qr.contains("<svg"), "{qr}");
 
     let dup = call(
         stack,

@@ -153,7 +153,9 @@ pub(super) async fn enroll(
             "id": id,
             "type": "totp",
             "friendly_name": p.friendly_name,
-            "totp": {"qr_code": format!("data:image/svg+xml;utf-8,{svg}"), "secret": secret, "uri": uri},
+            // `mfa.go`: the SVG as it is (`QRCode: buf.String()`); auth-js, and this client,
+            // make it a data URI.
+            "totp": {"qr_code": svg, "secret": secret, "uri": uri},
         }))
     })
     .map(Json)
