@@ -400,17 +400,11 @@ fn expand(
                 quote!(#select::write_json(out, #key, <#module::#column as #krate::Column>::NAME, #rest);)
             }
             Kind::Embed { row, inner, via, .. } => {
-                let tag = match via {
-                    Some(name) => quote!(#module::#name),
-                    None => quote!(<#row as #select::Select>::From),
-                };
+                let tag = relation_tag(via, &module, quote!(<#row as #select::Select>::From));
                 quote!(#select::write_embed::<#from, #row, #tag>(out, #key, #inner);)
             }
             Kind::Count { target, via } => {
-                let tag = match via {
-                    Some(name) => quote!(#module::#name),
-                    None => quote!(#target),
-                };
+                let tag = relation_tag(via, &module, quote!(#target));
                 quote!(#select::write_count::<#from, #target, #tag>(out, #key);)
             }
         };
@@ -480,10 +474,7 @@ fn expand(
                 Kind::Count { target, via } => (quote!(#target), via),
                 _ => return None,
             };
-            let tag = match via {
-                Some(name) => quote!(#module::#name),
-                None => target.clone(),
-            };
+            let tag = relation_tag(via, &module, target.clone());
             let key = &f.key;
             Some(quote! {
                 if relation == ::core::any::TypeId::of::<(#target, #tag)>() {
@@ -527,5 +518,14 @@ fn expand(
                 #(#checks)*
             }
         };
+    }
+}
+
+/// The relation tag of an embedding or count: the named relation's marker (`via = name`, in
+/// the table's column module), else the target table itself (an unnamed relation).
+fn relation_tag(via: &Option<syn::Ident>, module: &syn::Path, target: TokenStream) -> TokenStream {
+    match via {
+        Some(name) => quote!(#module::#name),
+        None => target,
     }
 }

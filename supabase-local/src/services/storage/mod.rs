@@ -175,6 +175,10 @@ async fn not_found(req: axum::extract::Request) -> axum::response::Response {
     route_not_found(req.method(), req.uri().path())
 }
 
+/// What `limits.ts` allows in object keys and bucket names besides ASCII letters and digits
+/// (its regexes' `\w|!|-|\.|\*|'|\(|\)| |&|\$|@|=|;|:|\+|,|\?`; keys also take `/`).
+const NAME_SYMBOLS: &str = "_!-.*'() &$@=;:+,?";
+
 /// storage-api's `isValidKey` (`src/storage/limits.ts`): ASCII letters, digits, `_` and
 /// `/ ! - . * ' ( ) space & $ @ = ; : + , ?` only (its regex's `\w` is ASCII: a name with
 /// `é`, `#`, `%` or `[` is `InvalidKey` on Supabase, supabase/storage#133), plus the stand-in's
@@ -187,7 +191,7 @@ fn valid_key(key: &str) -> ApiResult<()> {
             .all(|s| !s.is_empty() && s != "." && s != "..")
         && key
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_/!-.*'() &$@=;:+,?".contains(c));
+            .all(|c| c.is_ascii_alphanumeric() || c == '/' || NAME_SYMBOLS.contains(c));
     if ok {
         Ok(())
     } else {
@@ -202,7 +206,7 @@ fn valid_bucket_name(name: &str) -> ApiResult<()> {
         && name.len() < 64
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_!-.*'() &$@=;:+,?".contains(c));
+            .all(|c| c.is_ascii_alphanumeric() || NAME_SYMBOLS.contains(c));
     if ok {
         Ok(())
     } else {
