@@ -4,6 +4,7 @@
 //! asks for it and shares it between its tests; tests that write use [`unique_id`] keys so they
 //! never see each other's rows. The stack's processes stop when the binary exits.
 
+pub mod capture;
 pub mod fault;
 
 use std::path::PathBuf;

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::Role;
 use url::Url;
 
 use super::RealtimeOptions;
@@ -380,6 +382,14 @@ impl Shared {
 
 /// The connection task: connect, serve, and reconnect with backoff until stopped.
 async fn run(weak: Weak<Shared>, stop: Arc<AtomicBool>) {
+    // HTTP/1.1 only: a WebSocket opens with an HTTP/1.1 upgrade, which an h2 connection (that
+    // ALPN may pick on https) cannot carry.
+    let http = match reqwest::Client::builder().http1_only().build() {
+        Ok(http) => http,
+        Err(e) => {
+            return record_connect_error(&weak, format!("could not build the HTTP client: {e}"));
+        }
+    };
     let mut attempt = 0u32;
     loop {
         let Some(shared) = weak.upgrade() else { return };
@@ -389,17 +399,12 @@ async fn run(weak: Weak<Shared>, stop: Arc<AtomicBool>) {
         let url = shared.connect_url();
         let options = shared.options.clone();
         drop(shared);
-        let outcome = tokio::time::timeout(
-            options.timeout,
-            tokio_tungstenite::connect_async(url.as_str()),
-        )
-        .await;
-        match outcome {
-            Ok(Ok((ws, _response))) => {
+        match tokio::time::timeout(options.timeout, open(&http, url)).await {
+            Ok(Ok(ws)) => {
                 attempt = 0;
                 session(&weak, ws, &stop).await;
             }
-            Ok(Err(e)) => record_connect_error(&weak, connect_error(e)),
+            Ok(Err(e)) => record_connect_error(&weak, e),
             Err(_) => record_connect_error(&weak, "timed out".into()),
         }
         if stop.load(Ordering::Relaxed) {
@@ -411,16 +416,56 @@ async fn run(weak: Weak<Shared>, stop: Arc<AtomicBool>) {
     }
 }
 
-/// A connection failure without the URL (it carries the API key).
-fn connect_error(e: tokio_tungstenite::tungstenite::Error) -> String {
-    use tokio_tungstenite::tungstenite::Error as E;
-    match e {
-        E::Http(resp) => format!("HTTP {}", resp.status()),
-        E::Io(e) => e.to_string(),
-        E::Tls(e) => format!("TLS: {e}"),
-        E::Url(_) => "invalid URL".into(),
-        other => other.to_string(),
+/// Opens the WebSocket at `url` (`ws(s)://…?apikey=…`): the opening handshake of RFC 6455
+/// §4.1 as an HTTP/1.1 upgrade sent with reqwest, then tungstenite on the upgraded connection.
+/// Not tungstenite's own handshake: that logs the request line, and with it the API key in the
+/// query, at `TRACE`. Errors never show the URL.
+async fn open(http: &reqwest::Client, mut url: Url) -> Result<Ws, String> {
+    use reqwest::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY};
+    use reqwest::header::{SEC_WEBSOCKET_VERSION, UPGRADE};
+    use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
+
+    let scheme = if url.scheme() == "wss" {
+        "https"
+    } else {
+        "http"
+    };
+    // ws, wss, http and https are all "special" schemes, between which `set_scheme` never fails.
+    let _ = url.set_scheme(scheme);
+    let key = generate_key();
+    let response = http
+        .get(url)
+        .version(reqwest::Version::HTTP_11)
+        .header(CONNECTION, "Upgrade")
+        .header(UPGRADE, "websocket")
+        .header(SEC_WEBSOCKET_VERSION, "13")
+        .header(SEC_WEBSOCKET_KEY, &key)
+        .send()
+        .await
+        .map_err(|e| crate::error::HttpError::new(e).to_string())?;
+    let status = response.status();
+    if status != reqwest::StatusCode::SWITCHING_PROTOCOLS {
+        return Err(format!("HTTP {status}"));
     }
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if !header(UPGRADE).eq_ignore_ascii_case("websocket") {
+        return Err("the server did not upgrade to a WebSocket".into());
+    }
+    if header(SEC_WEBSOCKET_ACCEPT) != derive_accept_key(key.as_bytes()) {
+        return Err("the server's Sec-WebSocket-Accept does not match the key sent".into());
+    }
+    let upgraded = response
+        .upgrade()
+        .await
+        .map_err(|e| crate::error::HttpError::new(e).to_string())?;
+    Ok(WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await)
 }
 
 fn record_connect_error(weak: &Weak<Shared>, error: String) {
@@ -430,8 +475,7 @@ fn record_connect_error(weak: &Weak<Shared>, error: String) {
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = WebSocketStream<reqwest::Upgraded>;
 
 /// Serves one open connection until it closes, a heartbeat goes unanswered, or we stop.
 async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {

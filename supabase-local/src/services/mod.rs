@@ -126,6 +126,34 @@ pub(crate) async fn begin_as<'c>(
     Ok(tx)
 }
 
+/// A query parameter that is a credential (a password, a refresh token, a one-time code's hash, an
+/// authorization code, a factor's secret, a provider's token): bound as its value, but shown as
+/// `<redacted>` where tokio-postgres logs each statement's parameters (at `DEBUG`, through
+/// `log`), so that no log line of the stack carries one. `tests/tests/logs.rs` checks this.
+pub(crate) struct Secret<T>(pub(crate) T);
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl<T: tokio_postgres::types::ToSql> tokio_postgres::types::ToSql for Secret<T> {
+    fn to_sql(
+        &self,
+        ty: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        self.0.to_sql(ty, out)
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        T::accepts(ty)
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
 /// A database failure inside a service, with Postgres's SQLSTATE when there is one.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]

@@ -278,3 +278,54 @@ async fn removing_the_last_channel_while_another_subscribes_leaves_the_new_one_w
         client.realtime().remove_channel(&new).await.unwrap();
     }
 }
+
+/// A server that answers every request with `response` (raw HTTP), then closes.
+async fn answering(response: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf).await;
+            let _ = conn.write_all(response.as_bytes()).await;
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn the_opening_handshake_is_checked() {
+    let cases = [
+        (
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+            "HTTP 200 OK",
+        ),
+        (
+            "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\
+             sec-websocket-accept: c2VlbiBiZWZvcmU=\r\n\r\n",
+            "Sec-WebSocket-Accept does not match",
+        ),
+        (
+            "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: h2c\r\n\r\n",
+            "did not upgrade to a WebSocket",
+        ),
+    ];
+    // The subscription gives up after its timeout, with the last connection error.
+    let options = options().realtime(
+        supabase_core::realtime::RealtimeOptions::default()
+            .timeout(std::time::Duration::from_secs(1))
+            .reconnect_backoff(
+                std::time::Duration::from_millis(20),
+                std::time::Duration::from_millis(200),
+            ),
+    );
+    for (response, expected) in cases {
+        let client = Client::new(answering(response).await, "key", options.clone()).unwrap();
+        let err = client.channel(room()).subscribe().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Realtime(RealtimeError::Connect(e)) if e.contains(expected)),
+            "{response:?}: {err:?}"
+        );
+    }
+}

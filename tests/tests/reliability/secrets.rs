@@ -5,98 +5,12 @@
 //! token, signed-URL token or password may appear anywhere in that text, verbatim or
 //! hex-encoded (tungstenite's TRACE lines show frame payloads in hex).
 
-use std::sync::{Arc, Mutex};
-
 use supabase_core::auth::SignInWithPasswordCredentials;
 use supabase_core::storage::SearchOptions;
 use supabase_core::{Client, ClientOptions, Secret};
 use supabase_local::Stack;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record as Record_};
-use tracing::{Event, Level, Metadata, Subscriber};
-use tracing_log::NormalizeEvent;
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
-
-/// One captured event or span, with its real target (`log` records normalised).
-#[derive(Debug)]
-struct Record {
-    level: Level,
-    target: String,
-    text: String,
-}
-
-impl Record {
-    /// tungstenite's TRACE lines print whole WebSocket frames and the handshake request: the
-    /// realtime protocol carries the access token in `phx_join` / `access_token` frames and the
-    /// API key in the socket URL (as realtime-js does), so those lines hold them by design. No
-    /// library can redact a dependency's log lines; see `docs/reliability.md`.
-    fn is_tungstenite_trace(&self) -> bool {
-        self.level == Level::TRACE
-            && (self.target.starts_with("tungstenite")
-                || self.target.starts_with("tokio_tungstenite"))
-    }
-}
-
-/// A `tracing` layer keeping every event and span (name and fields) as text.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Record>>>);
-
-struct Fields(String);
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.push_str(&format!(" {}={value:?}", field.name()));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.push_str(&format!(" {}={value}", field.name()));
-    }
-}
-
-impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
-    fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
-        let mut fields = Fields(format!("span {}", attrs.metadata().name()));
-        attrs.record(&mut fields);
-        self.push(attrs.metadata(), fields.0);
-    }
-
-    fn on_record(&self, id: &Id, values: &Record_<'_>, ctx: Context<'_, S>) {
-        let mut fields = Fields(String::from("span fields"));
-        values.record(&mut fields);
-        if let Some(meta) = ctx.metadata(id) {
-            self.push(meta, fields.0);
-        }
-    }
-
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        let normalized = event.normalized_metadata();
-        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-        let mut fields = Fields(String::new());
-        event.record(&mut fields);
-        self.push(meta, fields.0);
-    }
-}
-
-impl Capture {
-    fn push(&self, meta: &Metadata<'_>, text: String) {
-        self.0.lock().unwrap().push(Record {
-            level: *meta.level(),
-            target: meta.target().to_owned(),
-            text,
-        });
-    }
-}
-
-/// A secret and the forms it must not appear in.
-fn forms(secret: &str) -> Vec<String> {
-    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
-    let mut out = vec![secret.to_owned(), hex];
-    // A JWT's signature alone is as good as the token to whoever holds the header and claims.
-    if let Some(signature) = secret.split('.').nth(2).filter(|s| s.len() >= 16) {
-        out.push(signature.to_owned());
-    }
-    out
-}
+use supabase_tests::capture::{Capture, Record, leaks, log_text};
+use tracing_subscriber::layer::SubscriberExt;
 
 fn tokens_of(session: &supabase_core::auth::Session) -> [String; 2] {
     [
@@ -259,7 +173,7 @@ async fn the_whole_tour_leaks_no_secret_to_logs_or_debug_output() {
     }
     secrets.extend(issued.into_iter().map(|t| ("issued refresh token", t)));
 
-    let records = std::mem::take(&mut *captured.0.lock().unwrap());
+    let records = captured.take();
     // The capture really holds the client's spans and events and its dependencies' `log`
     // records, at every level.
     let has = |f: &dyn Fn(&Record) -> bool| records.iter().any(f);
@@ -280,37 +194,11 @@ async fn the_whole_tour_leaks_no_secret_to_logs_or_debug_output() {
         has(&|r| r.target.starts_with("supabase_core")),
         "the client's events"
     );
-    let logs: String = records
-        .iter()
-        .filter(|r| !r.is_tungstenite_trace())
-        .map(|r| format!("{} {}: {}\n", r.level, r.target, r.text))
+    let logs = log_text(&records);
+    let texts: Vec<(&str, &str)> = std::iter::once(("logs", logs.as_str()))
+        .chain(debug.iter().map(|d| ("a Debug dump", d.as_str())))
         .collect();
-
-    let mut leaks = Vec::new();
-    for (name, text) in std::iter::once(("logs", &logs)).chain(
-        debug
-            .iter()
-            .map(|d| ("a Debug dump", d))
-            .collect::<Vec<_>>(),
-    ) {
-        for (what, secret) in &secrets {
-            for form in forms(secret) {
-                if let Some(at) = text.find(&form) {
-                    let from = text[..at]
-                        .char_indices()
-                        .rev()
-                        .nth(200)
-                        .map_or(0, |(i, _)| i);
-                    let to = text[at..]
-                        .char_indices()
-                        .nth(form.len() + 200)
-                        .map_or(text.len(), |(i, _)| at + i);
-                    let context = &text[from..to];
-                    leaks.push(format!("{what} in {name}: ...{context}..."));
-                }
-            }
-        }
-    }
+    let leaks = leaks(&texts, &secrets);
     assert!(
         leaks.is_empty(),
         "{} leak(s):\n{}",

@@ -18,6 +18,7 @@ use super::error::{ApiError, ApiResult};
 use super::otp::{self, EmailPurpose};
 use super::users::{self, NewUser};
 use super::{Auth, St, parse_body, require_user, sessions};
+use crate::services::Secret;
 
 /// `GET /health` (`HealthCheck` in `api.go`).
 pub(super) async fn health() -> Json<Value> {
@@ -415,7 +416,7 @@ async fn pkce_grant(state: &Arc<Auth>, p: PkceGrant) -> ApiResult<Value> {
                    authentication_method, created_at + interval '5 minutes' < now(), \
                    coalesce(provider_access_token, ''), coalesce(provider_refresh_token, '') \
                  from auth.flow_state where auth_code = $1 for update",
-                &[&p.auth_code],
+                &[&Secret(&p.auth_code)],
             )
             .await?;
         let Some(row) = row else {

@@ -8,6 +8,7 @@ use super::error::{ApiError, ApiResult};
 use super::otp::{EmailPurpose, SmsPurpose, send_email, send_sms};
 use super::users::{self, UserRow};
 use super::{Auth, token_hash};
+use crate::services::Secret;
 
 /// Starts an email change (`sendEmailChange`). Applied at once only for an anonymous user with
 /// confirmations off (`user.go`: "anonymous users can add an email with automatic
@@ -160,7 +161,11 @@ pub(super) async fn check_reauthentication(
             "select coalesce(reauthentication_token, '') = $2 and reauthentication_token <> '' \
                and reauthentication_sent_at + make_interval(secs => $3) > now() \
              from auth.users where id = $1::text::uuid",
-            &[&user.id, &token_hash(to, nonce), &expiry.as_secs_f64()],
+            &[
+                &user.id,
+                &Secret(token_hash(to, nonce)),
+                &expiry.as_secs_f64(),
+            ],
         )
         .await?;
     if !row.get::<_, bool>(0) {

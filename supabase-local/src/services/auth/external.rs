@@ -23,6 +23,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::{Auth, St, id_token, otp, require_user, sessions, users};
+use crate::services::Secret;
 
 /// The providers GoTrue knows (`Provider(name)` in `external.go`).
 const PROVIDERS: &[&str] = &[
@@ -565,8 +566,8 @@ async fn complete(
                      where id = $1::text::uuid returning auth_code",
                     &[
                         &ext.flow_state_id,
-                        &data.token,
-                        &data.refresh_token,
+                        &Secret(&data.token),
+                        &Secret(&data.refresh_token),
                         &user_id,
                     ],
                 )

@@ -13,6 +13,7 @@ use totp_rs::{Algorithm, TOTP};
 
 use super::error::{ApiError, ApiResult};
 use super::{Authed, St, parse_body, require_user, sessions, token_hash, users};
+use crate::services::Secret;
 
 /// How long a challenge may be verified (`mfa.challenge_expiry_duration`).
 const CHALLENGE_EXPIRY_SECS: f64 = 300.0;
@@ -145,7 +146,7 @@ pub(super) async fn enroll(
             .query_one(
                 "insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, status, created_at, updated_at, secret) \
                  values (gen_random_uuid(), $1::text::uuid, $2, 'totp', 'unverified', now(), now(), $3) returning id::text",
-                &[&who.user_id, &friendly, &secret],
+                &[&who.user_id, &friendly, &Secret(&secret)],
             )
             .await?
             .get(0);
@@ -221,7 +222,7 @@ pub(super) async fn challenge(
                 "insert into auth.mfa_challenges (id, factor_id, created_at, ip_address, otp_code) \
                  values (gen_random_uuid(), $1::text::uuid, now(), '127.0.0.1', $2) \
                  returning id::text, extract(epoch from created_at + make_interval(secs => $3))::bigint",
-                &[&factor_id, &code_hash, &CHALLENGE_EXPIRY_SECS],
+                &[&factor_id, &Secret(&code_hash), &CHALLENGE_EXPIRY_SECS],
             )
             .await?;
         tx.execute(

@@ -25,6 +25,7 @@ use super::error::{ApiError, ApiResult};
 use super::mailbox::{Message, MessageKind};
 use super::users::{self, NewUser};
 use super::{Auth, St, generate_otp, parse_body, require_user, token_hash};
+use crate::services::Secret;
 
 const OTP_LENGTH: usize = 6;
 pub(super) const PKCE_PREFIX: &str = "pkce_";
@@ -212,21 +213,13 @@ pub(super) async fn issue_email_token(
     let otp = generate_otp(OTP_LENGTH);
     let hash = token_hash(to, &otp);
     let (token_col, sent_col, ott_type) = purpose.columns();
-    let mut sql =
-        format!("update auth.users set {token_col} = $2, {sent_col} = now(), updated_at = now()");
-    if purpose == EmailPurpose::Invite {
-        sql.push_str(", invited_at = coalesce(invited_at, now())");
-    }
-    sql.push_str(" where id = $1::text::uuid");
-    tx.execute(&sql, &[&user_id, &hash]).await?;
-    tx.execute(
-        "insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to) \
-         values (gen_random_uuid(), $1::text::uuid, $2::text::auth.one_time_token_type, $3, $4) \
-         on conflict (user_id, token_type) do update \
-           set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()",
-        &[&user_id, &ott_type, &hash, &to],
-    )
-    .await?;
+    let invited = if purpose == EmailPurpose::Invite {
+        ", invited_at = coalesce(invited_at, now())"
+    } else {
+        ""
+    };
+    let columns = (token_col, sent_col, ott_type);
+    store_token(tx, user_id, columns, &hash, to, invited).await?;
     if let Some(p) = pkce {
         create_flow_state(tx, user_id, p, purpose.amr()).await?;
     }
@@ -244,6 +237,33 @@ pub(super) async fn issue_email_token(
         )
     });
     Ok(Sent { otp, hash, link })
+}
+
+/// Stores a one-time token's `hash` for `user_id`: in its `auth.users` column (`token_col`, with
+/// `sent_col` set to now, plus any `extra_set` assignments) and in `auth.one_time_tokens` as
+/// `ott_type`, relating to the address it went to, as GoTrue's `CreateOneTimeToken` does.
+async fn store_token(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    (token_col, sent_col, ott_type): (&str, &str, &str),
+    hash: &str,
+    relates_to: &str,
+    extra_set: &str,
+) -> ApiResult<()> {
+    let sql = format!(
+        "update auth.users set {token_col} = $2, {sent_col} = now(), updated_at = now(){extra_set} \
+         where id = $1::text::uuid"
+    );
+    tx.execute(&sql, &[&user_id, &Secret(hash)]).await?;
+    tx.execute(
+        "insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to) \
+         values (gen_random_uuid(), $1::text::uuid, $2::text::auth.one_time_token_type, $3, $4) \
+         on conflict (user_id, token_type) do update \
+           set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()",
+        &[&user_id, &ott_type, &Secret(hash), &relates_to],
+    )
+    .await?;
+    Ok(())
 }
 
 /// "Sends" an email: stores the token hash for `purpose` and records the message.
@@ -321,19 +341,8 @@ pub(super) async fn send_sms(
             MessageKind::Reauthentication,
         ),
     };
-    let sql = format!(
-        "update auth.users set {token_col} = $2, {sent_col} = now(), updated_at = now() \
-         where id = $1::text::uuid"
-    );
-    tx.execute(&sql, &[&user_id, &hash]).await?;
-    tx.execute(
-        "insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to) \
-         values (gen_random_uuid(), $1::text::uuid, $2::text::auth.one_time_token_type, $3, $4) \
-         on conflict (user_id, token_type) do update \
-           set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()",
-        &[&user_id, &ott_type, &hash, &phone],
-    )
-    .await?;
+    let columns = (token_col, sent_col, ott_type);
+    store_token(tx, user_id, columns, &hash, phone, "").await?;
     state.mailbox.record(Message {
         to: phone.to_owned(),
         kind,

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::{Auth, random_token, users};
+use crate::services::Secret;
 
 fn now_secs() -> i64 {
     SystemTime::now()
@@ -76,7 +77,7 @@ pub(super) async fn new_refresh_token(
     tx.execute(
         "insert into auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id) \
          values ('00000000-0000-0000-0000-000000000000', $1, $2, false, now(), now(), $3, $4::text::uuid)",
-        &[&token, &user_id, &parent, &session_id],
+        &[&Secret(&token), &user_id, &Secret(parent), &session_id],
     )
     .await?;
     Ok(token)
@@ -161,7 +162,7 @@ pub(super) async fn refresh(state: &Auth, tx: &Transaction<'_>, token: &str) -> 
              join auth.users u on u.id = s.user_id \
              where rt.token = $1 for update of rt",
             &[
-                &token,
+                &Secret(token),
                 &state.config.refresh_token_reuse_interval.as_secs_f64(),
             ],
         )
@@ -209,7 +210,7 @@ pub(super) async fn refresh(state: &Auth, tx: &Transaction<'_>, token: &str) -> 
                 "select token from auth.refresh_tokens \
                  where session_id = $1::text::uuid and revoked = false and parent = $2 \
                  order by id desc limit 1",
-                &[&session_id, &token],
+                &[&session_id, &Secret(token)],
             )
             .await?;
         if let Some(active) = active {

@@ -6,6 +6,7 @@ use deadpool_postgres::Transaction;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
+use crate::services::Secret;
 
 /// RFC 3339 in UTC with microseconds, as Go's `time.Time` marshals Postgres timestamps.
 fn ts(col: &str) -> String {
@@ -210,7 +211,7 @@ pub(super) async fn password_matches(
             "select coalesce(encrypted_password, '') <> '' \
                     and encrypted_password = extensions.crypt($2, encrypted_password) \
              from auth.users where id = $1::text::uuid",
-            &[&id, &password],
+            &[&id, &Secret(password)],
         )
         .await?;
     Ok(row.get(0))
@@ -233,7 +234,7 @@ pub(super) async fn set_password(
            email_change_sent_at = null, phone_change_token = '', phone_change_sent_at = null, \
            reauthentication_token = '', reauthentication_sent_at = null, \
            updated_at = now() where id = $1::text::uuid",
-        &[&id, &password],
+        &[&id, &Secret(password)],
     )
     .await?;
     tx.execute(
@@ -364,7 +365,7 @@ pub(super) async fn create(tx: &Transaction<'_>, u: NewUser<'_>) -> ApiResult<St
                 &u.role,
                 &u.email,
                 &u.phone,
-                &u.password,
+                &Secret(u.password),
                 &app,
                 &user_meta,
                 &u.email_confirmed,

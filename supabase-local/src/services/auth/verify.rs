@@ -17,6 +17,7 @@ use super::error::{ApiError, ApiResult};
 use super::otp::{PKCE_PREFIX, enc, redirect_to};
 use super::users;
 use super::{Auth, St, parse_body, sessions, token_hash};
+use crate::services::Secret;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -112,8 +113,7 @@ async fn verify(
             "select id::text, coalesce({sent} + make_interval(secs => $2) > now(), false) \
              from auth.users where {col} = $1 and {col} <> ''"
         );
-        if let Some(addr) = &address {
-            let _ = addr;
+        if address.is_some() {
             sql.push_str(if is_phone {
                 if kind == "phone_change" {
                     " and phone_change = $3"
@@ -129,7 +129,7 @@ async fn verify(
             sql.push_str(" and $3::text is null");
         }
         let row = tx
-            .query_opt(&sql, &[&hash, &expiry.as_secs_f64(), &address])
+            .query_opt(&sql, &[&Secret(&hash), &expiry.as_secs_f64(), &address])
             .await?;
         if let Some(row) = row {
             found = Some((row.get(0), col, row.get(1)));
