@@ -346,10 +346,7 @@ impl Mfa {
             .shared
             .json(Call::post(path, body.build()).jwt(&jwt))
             .await?;
-        let response = AuthResponse {
-            user: Some(session.user.clone()),
-            session: Some(session),
-        };
+        let response = AuthResponse::from_session(session);
         self.auth
             .shared
             .signed_in(response, AuthChangeEvent::MfaChallengeVerified)

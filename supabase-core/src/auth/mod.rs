@@ -107,6 +107,7 @@ pub use pkce::FlowType;
 pub use store::{FileStore, MemoryStore, SessionStore};
 pub use types::{
     AuthResponse, Factor, Identity, OAuthResponse, OtpResponse, Session, SsoResponse, User,
+    WeakPassword,
 };
 
 use crate::error::Result;

@@ -210,10 +210,7 @@ impl Auth {
         self.shared.initialize().await;
         let current = self.shared.current().ok_or(AuthError::SessionMissing)?;
         let session = self.shared.refresh(&current.refresh_token, true).await?;
-        Ok(AuthResponse {
-            user: Some(session.user.clone()),
-            session: Some(session),
-        })
+        Ok(AuthResponse::from_session(session))
     }
 
     /// A new session from the given refresh token (`refresh_session(refresh_token)`).
@@ -223,10 +220,7 @@ impl Auth {
             .shared
             .refresh(&Secret::new(refresh_token), false)
             .await?;
-        Ok(AuthResponse {
-            user: Some(session.user.clone()),
-            session: Some(session),
-        })
+        Ok(AuthResponse::from_session(session))
     }
 
     /// Adopts a session from its tokens (e.g. handed over by another process). An expired access
@@ -255,14 +249,11 @@ impl Auth {
             token_type: "bearer".into(),
             provider_token: None,
             provider_refresh_token: None,
-            user: user.clone(),
+            user,
         };
         self.shared.save_session(session.clone()).await?;
         self.shared.emit(AuthChangeEvent::SignedIn, Some(&session));
-        Ok(AuthResponse {
-            user: Some(user),
-            session: Some(session),
-        })
+        Ok(AuthResponse::from_session(session))
     }
 
     /// Adopts the session a redirect of the implicit flow carries (auth-py

@@ -16,7 +16,9 @@ use super::params::{
     SignUpCredentials, VerifyOtpParams,
 };
 use super::pkce::{self, FlowType, RECOVERY_MARK, VERIFIER_SUFFIX};
-use super::types::{AuthResponse, OAuthResponse, OtpResponse, Session, SsoResponse, User};
+use super::types::{
+    AuthResponse, OAuthResponse, OtpResponse, Session, SsoResponse, User, WeakPassword,
+};
 use super::{Auth, AuthShared};
 use crate::error::Result;
 
@@ -27,9 +29,13 @@ pub(crate) fn session_response(status: http::StatusCode, body: &[u8]) -> Result<
     let has = |k: &str| value.get(k).is_some_and(|v| !v.is_null());
     if has("access_token") && has("refresh_token") && has("expires_in") {
         let session: Session = decode(status, body)?;
+        // A malformed warning must not fail a sign-in that succeeded: it is dropped.
+        let weak_password = value
+            .get("weak_password")
+            .and_then(|w| WeakPassword::deserialize(w).ok());
         return Ok(AuthResponse {
-            user: Some(session.user.clone()),
-            session: Some(session.with_expiry()),
+            weak_password,
+            ..AuthResponse::from_session(session.with_expiry())
         });
     }
     #[derive(Deserialize)]
@@ -47,7 +53,7 @@ pub(crate) fn session_response(status: http::StatusCode, body: &[u8]) -> Result<
     };
     Ok(AuthResponse {
         user,
-        session: None,
+        ..AuthResponse::default()
     })
 }
 

@@ -254,6 +254,33 @@ pub struct AuthResponse {
     pub user: Option<User>,
     /// The new session.
     pub session: Option<Session>,
+    /// On a password sign-in: the password is right but no longer meets the project's strength
+    /// rules (they changed since it was set). The sign-in succeeded; the app may ask the user
+    /// to choose a new password (auth-js `data.weakPassword`).
+    pub weak_password: Option<WeakPassword>,
+}
+
+impl AuthResponse {
+    /// The answer of a sign-in: the session and its user.
+    pub(crate) fn from_session(session: Session) -> Self {
+        AuthResponse {
+            user: Some(session.user.clone()),
+            session: Some(session),
+            weak_password: None,
+        }
+    }
+}
+
+/// Why a password is weak (GoTrue's `WeakPasswordError`: `{message, reasons}`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[non_exhaustive]
+pub struct WeakPassword {
+    /// GoTrue's message, e.g. "Password should be at least 12 characters.".
+    #[serde(default)]
+    pub message: String,
+    /// `length`, `characters` or `pwned`.
+    #[serde(default)]
+    pub reasons: Vec<String>,
 }
 
 /// What `sign_in_with_otp` returns: no user or session yet, maybe the SMS message id.

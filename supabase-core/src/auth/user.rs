@@ -5,7 +5,7 @@ use http::{Method, StatusCode};
 use serde::Deserialize;
 
 use super::api::{Body, Call, segment};
-use super::errors::AuthError;
+use super::errors::{AuthError, ErrorCode};
 use super::events::AuthChangeEvent;
 use super::params::{SignInWithOAuthCredentials, SignOutScope, UserAttributes};
 use super::types::{Identity, OAuthResponse, User};
@@ -39,9 +39,19 @@ impl AuthShared {
 
 impl Auth {
     /// The signed-in user, fetched from the server (so a revoked session fails here).
+    ///
+    /// When the server no longer knows the token's session (`session_not_found`: signed out
+    /// elsewhere, the user deleted), the local session is removed and `SIGNED_OUT` emitted, as
+    /// auth-js `getUser` does; the error is still returned.
     pub async fn get_user(&self) -> Result<User> {
         let jwt = self.shared.access_token().await?;
-        self.shared.user_for(&jwt).await
+        let result = self.shared.user_for(&jwt).await;
+        if let Err(Error::Auth(e)) = &result
+            && e.code() == Some(&ErrorCode::SessionNotFound)
+        {
+            self.shared.remove_session().await?;
+        }
+        result
     }
 
     /// The user an access token belongs to (`get_user(jwt)`), without touching the session.

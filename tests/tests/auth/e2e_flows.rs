@@ -942,3 +942,68 @@ async fn a_pkce_magic_link_redirect_is_adopted_by_initialize_from_url() {
     // The verifier is spent: the same URL again is an error, not a second session.
     assert!(c.auth().initialize_from_url(&location).await.is_err());
 }
+
+/// A session signed out elsewhere (here: a global sign-out on another device) is removed by
+/// `get_user`, which emits `SIGNED_OUT`, as auth-js does on `session_not_found`.
+#[tokio::test]
+async fn get_user_removes_a_session_the_server_no_longer_knows() {
+    let (a, b) = (anon().await, anon().await);
+    let address = email("signed-out-elsewhere");
+    signed_up_user(&a, &address).await;
+    b.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, PASSWORD))
+        .await
+        .unwrap();
+    let mut events = b.auth().auth_state_changes().await;
+    assert_eq!(next(&mut events).await, AuthChangeEvent::InitialSession);
+
+    a.auth()
+        .sign_out_with(supabase_core::auth::SignOutScope::Global)
+        .await
+        .unwrap();
+    let err = b.auth().get_user().await.unwrap_err();
+    assert_eq!(auth_code(&err), Some(ErrorCode::SessionNotFound), "{err:?}");
+    assert_eq!(next(&mut events).await, AuthChangeEvent::SignedOut);
+    assert!(b.auth().get_session().await.unwrap().is_none());
+}
+
+/// A right password that no longer meets the rules (here: set to three characters behind
+/// GoTrue's back, as if the minimum had been raised since) signs in, with a warning.
+#[tokio::test]
+async fn a_weak_but_right_password_signs_in_with_a_warning() {
+    let c = anon().await;
+    let address = email("weak-password");
+    signed_up_user(&c, &address).await;
+    stack()
+        .await
+        .execute_sql(&format!(
+            "update auth.users set encrypted_password = extensions.crypt('abc', extensions.gen_salt('bf')) \
+             where email = '{address}'"
+        ))
+        .await
+        .unwrap();
+    let signed_in = c
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, "abc"))
+        .await
+        .unwrap();
+    assert!(signed_in.session.is_some());
+    let weak = signed_in.weak_password.expect("a weak-password warning");
+    assert_eq!(weak.reasons, ["length"]);
+    assert_eq!(weak.message, "Password should be at least 6 characters.");
+
+    // A strong password carries none.
+    c.auth()
+        .update_user(UserAttributes::new().password("long enough now"))
+        .await
+        .unwrap();
+    let signed_in = c
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "long enough now",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(signed_in.weak_password, None);
+}
