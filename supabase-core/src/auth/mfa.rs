@@ -72,19 +72,38 @@ impl EnrollParams {
 }
 
 /// A TOTP factor's enrollment details: show the QR code or the secret to the user.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TotpDetails {
     /// An SVG QR code as a `data:` URI. It encodes the `otpauth://` URI, secret included, so
     /// it is a [`Secret`] too.
-    #[serde(with = "secret_serde")]
     pub qr_code: Secret,
     /// The shared secret (base32).
-    #[serde(with = "secret_serde")]
     pub secret: Secret,
     /// The `otpauth://` URI (it contains the secret).
-    #[serde(with = "secret_serde")]
     pub uri: Secret,
+}
+
+/// `EnrollResponse::totp`: GoTrue answers every enrollment with a `totp` object (`mfa.go`'s
+/// `TOTPObject` is a struct, not a pointer, so `omitempty` keeps it), which is `{}` for a phone
+/// factor. An object without a secret is no TOTP factor.
+fn totp_details<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<TotpDetails>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wire {
+        #[serde(default)]
+        qr_code: String,
+        #[serde(default)]
+        secret: String,
+        #[serde(default)]
+        uri: String,
+    }
+    Ok(Option::<Wire>::deserialize(de)?
+        .filter(|w| !w.secret.is_empty())
+        .map(|w| TotpDetails {
+            qr_code: Secret::from(w.qr_code),
+            secret: Secret::from(w.secret),
+            uri: Secret::from(w.uri),
+        }))
 }
 
 /// What `mfa.enroll` returns.
@@ -100,7 +119,7 @@ pub struct EnrollResponse {
     #[serde(default)]
     pub friendly_name: Option<String>,
     /// For TOTP factors.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "totp_details")]
     pub totp: Option<TotpDetails>,
     /// For phone factors.
     #[serde(default)]
@@ -433,5 +452,24 @@ impl Mfa {
             next_level: next,
             current_authentication_methods: amr,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phone_enrollment_with_gotrues_empty_totp_object_has_no_totp() {
+        let body = r#"{"id":"f1","type":"phone","friendly_name":"","totp":{},"phone":"15551234567"}"#;
+        let enrolled: EnrollResponse = serde_json::from_str(body).unwrap();
+        assert_eq!(enrolled.totp, None);
+        assert_eq!(enrolled.phone.as_deref(), Some("15551234567"));
+
+        let body = r#"{"id":"f2","type":"totp","totp":{"qr_code":"<svg/>","secret":"ABC","uri":"otpauth://x"}}"#;
+        let enrolled: EnrollResponse = serde_json::from_str(body).unwrap();
+        let totp = enrolled.totp.expect("totp");
+        assert_eq!(totp.secret.expose(), "ABC");
+        assert_eq!(totp.uri.expose(), "otpauth://x");
     }
 }

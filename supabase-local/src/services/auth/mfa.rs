@@ -117,8 +117,11 @@ pub(super) async fn enroll(
                 )
                 .await?
                 .get(0);
+            // `totp` is there, empty: `EnrollFactorResponse.TOTP` is a struct, which
+            // `omitempty` never drops.
             return Ok(json!({
-                "id": id, "type": "phone", "friendly_name": p.friendly_name, "phone": phone,
+                "id": id, "type": "phone", "friendly_name": p.friendly_name, "totp": {},
+                "phone": phone,
             }));
         }
         let issuer = if p.issuer.is_empty() {
