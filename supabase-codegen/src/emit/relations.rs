@@ -17,7 +17,8 @@
 //!
 //! made unique against the table's columns and other relation names with `_2`, `_3`... The
 //! hint is the FK column for a one-column key (what PostgREST needs for a self reference), else
-//! the constraint name. Tables not generated get no relation.
+//! the constraint name. Tables not generated get no relation, and neither do foreign keys to
+//! another schema (PostgREST cannot embed across schemas).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -46,6 +47,14 @@ fn hint(fk: &ForeignKey) -> String {
         _ if !fk.name.is_empty() => fk.name.clone(),
         columns => columns.first().cloned().unwrap_or_default(),
     }
+}
+
+/// PostgREST embeds only within the request's schema (its relationship cache is keyed by the
+/// table and the schema of the other end), so a foreign key to another schema is no relation:
+/// an embed through it compiles, then fails with PGRST200. Such keys (and join tables across
+/// schemas) are skipped.
+fn same_schema(a: &QualifiedName, b: &QualifiedName) -> bool {
+    a.schema == b.schema
 }
 
 /// The stem naming a relation through `fk`: `sender_id` → `sender`.
@@ -100,6 +109,9 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
             let Some(target) = ctx.tables.iter().find(|x| x.name == fk.references) else {
                 continue;
             };
+            if !same_schema(&t.name, &target.name) {
+                continue;
+            }
             let stem = stem(fk);
             add(
                 &t.name,
@@ -129,7 +141,7 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
         let fks: Vec<&ForeignKey> = t
             .foreign_keys
             .iter()
-            .filter(|fk| generated.contains(&fk.references))
+            .filter(|fk| generated.contains(&fk.references) && same_schema(&t.name, &fk.references))
             .collect();
         for (i, a) in fks.iter().enumerate() {
             for b in &fks[i + 1..] {

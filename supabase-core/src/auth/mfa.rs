@@ -461,7 +461,8 @@ mod tests {
 
     #[test]
     fn a_phone_enrollment_with_gotrues_empty_totp_object_has_no_totp() {
-        let body = r#"{"id":"f1","type":"phone","friendly_name":"","totp":{},"phone":"15551234567"}"#;
+        let body =
+            r#"{"id":"f1","type":"phone","friendly_name":"","totp":{},"phone":"15551234567"}"#;
         let enrolled: EnrollResponse = serde_json::from_str(body).unwrap();
         assert_eq!(enrolled.totp, None);
         assert_eq!(enrolled.phone.as_deref(), Some("15551234567"));

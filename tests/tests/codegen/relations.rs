@@ -84,3 +84,25 @@ async fn a_self_reference_embeds_both_ways() {
         ]
     );
 }
+
+/// Why codegen gives `inventory.items.owner_id → public.authors` no relation: PostgREST embeds
+/// only within the request's schema, from either end.
+#[tokio::test]
+async fn a_foreign_key_to_another_schema_cannot_be_embedded() {
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let from_items = client
+        .schema("inventory")
+        .from_("items")
+        .select("id,authors(id)")
+        .await;
+    let from_authors = client.from_("authors").select("id,items(id)").await;
+    for result in [from_items, from_authors] {
+        match result {
+            Err(supabase_core::Error::Postgrest(e)) => {
+                assert_eq!(e.code.as_deref(), Some("PGRST200"), "{e:?}")
+            }
+            other => panic!("expected PGRST200, got {other:?}"),
+        }
+    }
+}

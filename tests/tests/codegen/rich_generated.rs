@@ -28,7 +28,6 @@ pub mod inventory {
     /// Table `inventory.items`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "items", schema = "inventory")]
-    #[supabase(belongs_to(super::public::Authors))]
     pub struct Items {
         #[supabase(primary_key)]
         pub id: i64,
@@ -92,7 +91,6 @@ pub mod public {
     /// Second line of the comment.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "authors", schema = "public")]
-    #[supabase(has_many(super::inventory::Items))]
     #[supabase(has_many(Posts, foreign_key = "author_id", name = posts_by_author))]
     #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
     #[supabase(has_one(Profiles))]
