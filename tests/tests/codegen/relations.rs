@@ -100,7 +100,7 @@ async fn a_foreign_key_to_another_schema_cannot_be_embedded() {
     for result in [from_items, from_authors] {
         match result {
             Err(supabase_core::Error::Postgrest(e)) => {
-                assert_eq!(e.code.as_deref(), Some("PGRST200"), "{e:?}")
+                assert_eq!(e.code.as_deref(), Some("PGRST200"), "{e:?}");
             }
             other => panic!("expected PGRST200, got {other:?}"),
         }
