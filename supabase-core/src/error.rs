@@ -176,13 +176,16 @@ fn text_or_json<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
 impl PostgrestError {
     /// Builds the error from a non-success response body. A body that is not PostgREST's JSON
     /// error (a proxy's HTML page, say) keeps its text as the message.
+    ///
+    /// So does JSON without PostgREST's fields (a gateway's `{"error": ..}` or `{"msg": ..}`):
+    /// every field is optional, so it would otherwise decode into an error that says nothing.
     pub(crate) fn from_body(status: StatusCode, body: &[u8]) -> Self {
         match serde_json::from_slice::<PostgrestError>(body) {
-            Ok(mut e) => {
+            Ok(mut e) if !e.message.is_empty() || e.code.is_some() => {
                 e.status = status;
                 e
             }
-            Err(_) => PostgrestError {
+            _ => PostgrestError {
                 status,
                 code: None,
                 message: String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned(),
@@ -190,5 +193,64 @@ impl PostgrestError {
                 hint: None,
             },
         }
+    }
+
+    /// For `PGRST116` (a single object was asked for): how many rows there were, read from
+    /// `details` ("The result contains 0 rows"; before PostgREST 12, "Results contain 0 rows,
+    /// ..."), the first number in it.
+    pub(crate) fn singular_row_count(&self) -> Option<u64> {
+        if self.code.as_deref() != Some("PGRST116") {
+            return None;
+        }
+        let details = self.details.as_deref()?;
+        let start = details.find(|c: char| c.is_ascii_digit())?;
+        let digits = &details[start..];
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        digits[..end].parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_without_postgrests_fields_keeps_its_text() {
+        let e = PostgrestError::from_body(StatusCode::BAD_GATEWAY, br#"{"error":"upstream down"}"#);
+        assert_eq!(e.message, r#"{"error":"upstream down"}"#);
+        let e = PostgrestError::from_body(
+            StatusCode::BAD_REQUEST,
+            br#"{"code":"22P02","message":"invalid input","details":null,"hint":null}"#,
+        );
+        assert_eq!(
+            (e.code.as_deref(), e.message.as_str()),
+            (Some("22P02"), "invalid input")
+        );
+    }
+
+    #[test]
+    fn the_row_count_of_a_singularity_error_in_either_wording() {
+        let error = |details: &str| PostgrestError {
+            status: StatusCode::NOT_ACCEPTABLE,
+            code: Some("PGRST116".into()),
+            message: String::new(),
+            details: Some(details.into()),
+            hint: None,
+        };
+        assert_eq!(
+            error("The result contains 0 rows").singular_row_count(),
+            Some(0)
+        );
+        assert_eq!(
+            error("The result contains 10 rows").singular_row_count(),
+            Some(10)
+        );
+        assert_eq!(
+            error("Results contain 0 rows, application/vnd.pgrst.object+json requires 1 row")
+                .singular_row_count(),
+            Some(0)
+        );
     }
 }

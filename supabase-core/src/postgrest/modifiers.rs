@@ -288,9 +288,17 @@ impl<T, M> Builder<T, M> {
         self.map_state(|s| s.count = Some(count))
     }
 
-    /// Sends `HEAD`: no body comes back, only the status and the count.
+    /// No body back, only the status and the count. A read (`select`, a function call) is sent
+    /// as `HEAD`; a write (insert, upsert, update, delete) is still written, with
+    /// `Prefer: return=minimal` (a `HEAD` would turn it into a read that writes nothing).
     pub fn head(self) -> Builder<(), M> {
-        self.map_state(|s| s.head = true).returns()
+        self.map_state(|s| match s.verb {
+            Verb::Select | Verb::Rpc => s.head = true,
+            Verb::Insert | Verb::Upsert | Verb::Update | Verb::Delete => {
+                s.returning = Some(Returning::Minimal);
+            }
+        })
+        .returns()
     }
 
     /// Calls the function with `GET` and its arguments in the query string (for functions that

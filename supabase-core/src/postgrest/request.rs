@@ -209,12 +209,29 @@ impl QueryState {
         parts.join(",")
     }
 
+    /// Whether PostgREST is asked for a single object, so that it checks the row count itself
+    /// and rolls the transaction back when it is wrong: for `single()`, and for
+    /// `maybe_single()` on table writes, as postgrest-js does for every method but `GET`. Left
+    /// to the client (committed either way): `maybe_single()` reads, where nothing is undone,
+    /// and function calls, where a rollback would also undo the effects of a call that returns
+    /// no row, while reporting success.
+    pub(crate) fn singular_on_server(&self) -> bool {
+        match self.cardinality {
+            Cardinality::One => true,
+            Cardinality::MaybeOne => matches!(
+                self.verb,
+                Verb::Insert | Verb::Upsert | Verb::Update | Verb::Delete
+            ),
+            Cardinality::Many => false,
+        }
+    }
+
     fn accept(&self) -> Cow<'static, str> {
-        let base = match (&self.format, self.cardinality) {
-            (Format::Csv, _) => "text/csv",
-            (Format::GeoJson, _) => "application/geo+json",
-            (Format::Json, Cardinality::One) => "application/vnd.pgrst.object+json",
-            (Format::Json, _) => "application/json",
+        let base = match &self.format {
+            Format::Csv => "text/csv",
+            Format::GeoJson => "application/geo+json",
+            Format::Json if self.singular_on_server() => "application/vnd.pgrst.object+json",
+            Format::Json => "application/json",
         };
         match &self.explain {
             Some(explain) => Cow::Owned(explain.accept(base)),
@@ -231,9 +248,11 @@ impl QueryState {
         // One relative parse against the project URL: path and query are already encoded.
         let with_args: Vec<Param>;
         let params_ref = if let (Some(args), true) = (&self.rpc_args, self.rpc_in_query()) {
-            // A read-only call carries its arguments in the query string.
+            // A read-only call carries its arguments in the query string. A query string has
+            // no SQL NULL (`x=null` is the text 'null'): a null argument is left out, for the
+            // function's default, as postgrest-js leaves out `undefined` ones.
             let mut params = Vec::with_capacity(args.len() + self.params.len());
-            for (name, value) in args {
+            for (name, value) in args.iter().filter(|(_, v)| !v.is_null()) {
                 params.push((
                     Cow::Owned(name.clone()),
                     Cow::Owned(encode::operand(encode::Shape::Plain, value)?),
@@ -279,9 +298,16 @@ impl QueryState {
         if body.is_some() {
             set_header(&mut headers, CONTENT_TYPE, "application/json")?;
         }
-        // Per-request headers win over everything above.
+        // Per-request headers win over everything above, except `Prefer`: a preference given
+        // by hand (`tx=rollback`, `handling=strict`) joins the computed ones (`resolution=`,
+        // `return=`, `count=`), which it would otherwise silently drop.
         for (name, value) in &self.headers {
-            headers.insert(name.clone(), value.clone());
+            if name.as_str() == "prefer" && !prefer.is_empty() {
+                let joined = format!("{prefer},{}", value.to_str().unwrap_or_default());
+                set_header(&mut headers, name.clone(), &joined)?;
+            } else {
+                headers.insert(name.clone(), value.clone());
+            }
         }
         Ok(HttpRequest {
             method,

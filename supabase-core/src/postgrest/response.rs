@@ -42,7 +42,17 @@ pub(crate) fn decode<T: DeserializeOwned>(
 ) -> Result<Response<T>> {
     let status = raw.status;
     if !status.is_success() {
-        return Err(PostgrestError::from_body(status, &raw.body).into());
+        let error = PostgrestError::from_body(status, &raw.body);
+        // `maybe_single()` of a write is checked by the server (see `singular_on_server`):
+        // no row is `null`, as postgrest-js and postgrest-py read it.
+        if cardinality == Cardinality::MaybeOne && error.singular_row_count() == Some(0) {
+            return Ok(Response {
+                data: decode_json(StatusCode::OK, b"null", None)?,
+                count: None,
+                status: StatusCode::OK,
+            });
+        }
+        return Err(error.into());
     }
     let content_range = raw.headers.get(CONTENT_RANGE).and_then(|v| v.to_str().ok());
     let count = content_range.and_then(count_from_content_range);
@@ -178,14 +188,12 @@ fn decode_maybe_one<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Res
         Ok(rows) => match rows.as_slice() {
             [] => decode_json(status, b"null", None),
             [row] => decode_json(status, row.get().as_bytes(), None),
+            // PostgREST 12's own error for a singular request (`Error.hs`, `SingularityError`).
             more => Err(PostgrestError {
                 status: StatusCode::NOT_ACCEPTABLE,
                 code: Some("PGRST116".into()),
-                message: "JSON object requested, multiple (or no) rows returned".into(),
-                details: Some(format!(
-                    "Results contain {} rows, application/vnd.pgrst.object+json requires 1 row",
-                    more.len()
-                )),
+                message: "Cannot coerce the result to a single JSON object".into(),
+                details: Some(format!("The result contains {} rows", more.len())),
                 hint: None,
             }
             .into()),

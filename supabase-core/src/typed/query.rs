@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use super::filter::{Filter, OrderBy};
 use crate::error::Result;
 use crate::http::HttpRequest;
-use crate::postgrest::{Async, Builder, Count, Postgrest, Response, Returning};
+use crate::postgrest::{Async, Builder, Count, Postgrest, Response};
 use crate::select::{Relation, Select, ToOne};
 use crate::table::{
     Boolean, ColumnOf, ConflictTarget, Containable, IsOperand, NullableColumn, Ordered, RangeValue,
@@ -474,16 +474,11 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.map(|b| b.timeout(timeout))
     }
 
-    /// Only the status and the count: no rows come back (`HEAD` for reads, `return=minimal` for
-    /// writes).
+    /// Only the status and the count: no rows come back (see [`Builder::head`]: `HEAD` for
+    /// reads and function calls, which then carry their arguments in the query string and run
+    /// read-only, as postgrest-js's `rpc(.., {head: true})`; `return=minimal` for writes).
     pub fn head(self) -> Query<T, (), M> {
-        self.map_out(|b| {
-            if matches!(b.state.verb, crate::postgrest::Verb::Select) {
-                b.head()
-            } else {
-                b.returning(Returning::Minimal).returns()
-            }
-        })
+        self.map_out(Builder::head)
     }
 
     /// A function call ([`Client::call_rows`](crate::Client::call_rows)) sent as `GET`, its

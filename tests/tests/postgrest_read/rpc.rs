@@ -84,3 +84,21 @@ async fn head_and_count_on_a_set_returning_function() {
         .unwrap();
     assert_eq!(resp.count, Some(3));
 }
+
+/// A query string has no SQL NULL (`say=null` is the text 'null'), so a null argument of a
+/// `GET` call is left out: here `echo` has no default, and PostgREST says so, where it used to
+/// answer "null".
+#[tokio::test]
+async fn a_null_argument_of_a_get_call_is_left_out() {
+    let builder = anon().await.rpc("echo", json!({"say": null})).get();
+    assert!(
+        !builder.build().unwrap().path_and_query().contains("say"),
+        "{}",
+        builder.build().unwrap().path_and_query()
+    );
+    let err = builder.await.unwrap_err();
+    assert!(
+        matches!(&err, supabase_core::Error::Postgrest(e) if e.code.as_deref() == Some("PGRST202")),
+        "{err:?}"
+    );
+}

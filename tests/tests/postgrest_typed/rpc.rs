@@ -99,3 +99,19 @@ async fn typed_calls_go_as_get_when_asked() {
     let names: Vec<_> = rows.iter().filter_map(|p| p.name.as_deref()).collect();
     assert_eq!(names, ["Jupiter", "Mars", "Tatooine"]);
 }
+
+/// `head()` on a typed function call sends `HEAD` (as postgrest-js's `rpc(.., {head: true})`):
+/// PostgREST answers a function call's body whatever `return=` says, so a `POST` with
+/// `return=minimal` came back with rows that `()` cannot hold.
+#[tokio::test]
+async fn head_on_a_function_call_counts_without_rows() {
+    let query = anon()
+        .await
+        .call_rows(ListStoredPlanets {})
+        .gte(planet::moons, 2)
+        .count(Count::Exact)
+        .head();
+    assert_eq!(query.build().unwrap().method(), "HEAD");
+    let resp = query.execute().await.unwrap();
+    assert_eq!(resp.count, Some(3));
+}

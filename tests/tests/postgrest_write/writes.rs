@@ -315,3 +315,123 @@ async fn a_constraint_violation_is_a_typed_error_and_writes_nothing() {
         json!([])
     );
 }
+
+/// `maybe_single()` on a write is checked by PostgREST (postgrest-js asks for a single object on
+/// every method but GET): several matching rows are an error *and nothing is written*; none is
+/// `null`.
+#[tokio::test]
+async fn maybe_single_writes_roll_back_when_several_rows_match() {
+    let (a, b) = (unique_id(), unique_id());
+    let name = format!("twin-{a}");
+    let client = anon().await;
+    client
+        .table("planets")
+        .insert(json!([{"id": a, "name": name}, {"id": b, "name": name}]))
+        .await
+        .unwrap();
+    let moons = || async {
+        db(&format!(
+            "select count(*) as n from planets where name = '{name}' and moons = 7"
+        ))
+        .await[0]["n"]
+            .clone()
+    };
+
+    let err = client
+        .table("planets")
+        .update(json!({"moons": 7}))
+        .eq("name", &name)
+        .maybe_single()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Postgrest(e) => {
+            assert_eq!(e.code.as_deref(), Some("PGRST116"));
+            assert_eq!(e.details.as_deref(), Some("The result contains 2 rows"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(moons().await, 0, "the update was rolled back");
+    let err = client
+        .table("planets")
+        .delete()
+        .eq("name", &name)
+        .maybe_single()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Postgrest(_)), "{err:?}");
+    assert_eq!(
+        db(&format!(
+            "select count(*) as n from planets where name = '{name}'"
+        ))
+        .await[0]["n"],
+        2,
+        "the delete was rolled back"
+    );
+
+    let one = client
+        .table("planets")
+        .update(json!({"moons": 7}))
+        .eq("id", a)
+        .maybe_single()
+        .await
+        .unwrap();
+    assert_eq!(one.data["moons"], 7);
+    assert_eq!(moons().await, 1);
+    let none = client
+        .table("planets")
+        .update(json!({"moons": 7}))
+        .eq("id", -a)
+        .maybe_single()
+        .returns::<Option<Value>>()
+        .await
+        .unwrap();
+    assert_eq!((none.data, none.status.as_u16()), (None, 200));
+}
+
+/// `head()` on a write keeps it a write (`return=minimal`), where a `HEAD` request would have
+/// read instead, writing nothing.
+#[tokio::test]
+async fn head_on_a_write_still_writes() {
+    let id = unique_id();
+    let client = anon().await;
+    let inserted = client
+        .table("planets")
+        .insert(json!({"id": id, "name": "Headed"}))
+        .head();
+    assert_eq!(inserted.build().unwrap().method(), "POST");
+    inserted.await.unwrap();
+    assert_eq!(
+        db(&format!("select name from planets where id = {id}")).await,
+        json!([{"name": "Headed"}])
+    );
+    let deleted = client
+        .table("planets")
+        .delete()
+        .eq("id", id)
+        .count(Count::Exact)
+        .head()
+        .await
+        .unwrap();
+    assert_eq!(deleted.count, Some(1));
+    assert_eq!(
+        db(&format!("select name from planets where id = {id}")).await,
+        json!([])
+    );
+}
+
+/// A preference given by hand joins the computed ones instead of replacing them.
+#[tokio::test]
+async fn a_prefer_header_given_by_hand_keeps_the_computed_preferences() {
+    let request = anon()
+        .await
+        .table("planets")
+        .upsert(json!({"id": 1, "name": "Mercury"}))
+        .header("Prefer", "handling=lenient")
+        .build()
+        .unwrap();
+    assert_eq!(
+        request.headers()["prefer"],
+        "resolution=merge-duplicates,return=representation,handling=lenient"
+    );
+}
