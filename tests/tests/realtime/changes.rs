@@ -363,3 +363,67 @@ async fn channels_subscribed_one_after_another_each_get_the_next_insert() {
         client.realtime().remove_channel(&channel).await.unwrap();
     }
 }
+
+/// WALRUS's old record: the whole previous row under `REPLICA IDENTITY FULL` for an UPDATE even
+/// with RLS on; only a DELETE on an RLS table is cut to the primary key.
+#[tokio::test]
+async fn an_update_under_full_replica_identity_carries_the_old_row_even_with_rls() {
+    let client = anon().await;
+    let id = unique_id();
+    let full = || {
+        PostgresChanges::schema("public")
+            .table("rt_full")
+            .filter(format!("id=eq.{id}"))
+    };
+    let channel = client.channel(room());
+    let mut updates = channel.postgres_changes_stream(Ev::Update, full());
+    let mut deletes = channel.postgres_changes_stream(Ev::Delete, full());
+    channel.subscribe().await.expect("subscribed");
+    let svc = service().await;
+    svc.table("rt_full")
+        .insert(json!({"id": id, "label": "before", "qty": 1}))
+        .await
+        .unwrap();
+    svc.table("rt_full")
+        .update(json!({"label": "after"}))
+        .eq("id", id)
+        .await
+        .unwrap();
+    let u = next(&mut updates).await;
+    assert_eq!(u.old, json!({"id": id, "label": "before", "qty": 1}));
+    assert_eq!(u.new["label"], "after");
+    svc.table("rt_full").delete().eq("id", id).await.unwrap();
+    assert_eq!(next(&mut deletes).await.old, json!({"id": id}));
+}
+
+/// A table without RLS delivers every change, as WALRUS (it looks rows up only for RLS
+/// tables): an insert, update and delete in one transaction all arrive, although the row is
+/// gone before the first is delivered.
+#[tokio::test]
+async fn a_table_without_rls_delivers_changes_to_a_row_already_gone() {
+    let client = anon().await;
+    let id = unique_id();
+    let channel = client.channel(room());
+    let mut all = channel.postgres_changes_stream(
+        Ev::All,
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .filter(format!("id=eq.{id}")),
+    );
+    channel.subscribe().await.expect("subscribed");
+    stack()
+        .await
+        .execute_sql(&format!(
+            "begin; insert into public.rt_open (id, label, qty) values ({id}, 'brief', 1); \
+             update public.rt_open set qty = 2 where id = {id}; \
+             delete from public.rt_open where id = {id}; commit;"
+        ))
+        .await
+        .unwrap();
+    let kinds = [
+        next(&mut all).await.event_type,
+        next(&mut all).await.event_type,
+        next(&mut all).await.event_type,
+    ];
+    assert_eq!(kinds, [Ev::Insert, Ev::Update, Ev::Delete]);
+}

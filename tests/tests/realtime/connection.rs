@@ -167,6 +167,34 @@ async fn private_channels_are_authorised_by_rls_on_realtime_messages() {
     );
 }
 
+/// A broadcast to a private channel the user may read but not write is dropped without an
+/// acknowledgement, as Realtime's BroadcastHandler does: `send` times out rather than
+/// reporting a delivery that did not happen.
+#[tokio::test]
+async fn a_broadcast_the_policies_refuse_is_not_acknowledged() {
+    let user = uuid().await;
+    let options = options().realtime(
+        supabase_core::realtime::RealtimeOptions::default()
+            .timeout(std::time::Duration::from_secs(1)),
+    );
+    let client = Client::new(stack().await.url(), stack().await.anon_key(), options).unwrap();
+    client.realtime().set_auth(Some(&user_token(&user).await));
+    let config = ChannelConfig::default().private(true).broadcast_ack(true);
+    let channel = client
+        .channel_with(format!("readonly-{user}"), config)
+        .subscribe()
+        .await
+        .expect("reading is allowed");
+    let err = channel
+        .send_broadcast("note", json!({"n": 1}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Realtime(RealtimeError::Timeout { .. })),
+        "{err:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_zero_or_unschedulable_heartbeat_interval_sends_no_heartbeats_and_still_works() {
     // tokio's interval refuses both; the connection task once panicked on them, silently.

@@ -32,4 +32,21 @@ create policy "team members and public rows" on public.rt_team for select to ano
 grant select on public.rt_team to anon, authenticated;
 grant all on public.rt_team to service_role;
 
-alter publication supabase_realtime add table public.rt_items, public.rt_open, public.rt_team;
+-- RLS on, and the whole old row in the WAL.
+create table if not exists public.rt_full (
+    id bigint primary key,
+    label text not null,
+    qty int
+);
+alter table public.rt_full replica identity full;
+alter table public.rt_full enable row level security;
+create policy "anyone reads" on public.rt_full for select to anon, authenticated using (true);
+grant select on public.rt_full to anon, authenticated;
+grant all on public.rt_full to service_role;
+
+alter publication supabase_realtime add table public.rt_items, public.rt_open, public.rt_team,
+    public.rt_full;
+
+-- A private topic family anyone signed in may read but nobody may write to.
+create policy "signed-in users read readonly topics" on realtime.messages for select
+    to authenticated using (realtime.topic() like 'readonly-%');

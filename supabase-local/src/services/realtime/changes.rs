@@ -299,7 +299,10 @@ async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
     let info = table_info(&rt.env.db, schema.to_owned(), table.to_owned()).await?;
     let record = payload["record"].clone();
     let old_full = payload["old_record"].clone();
-    let old_record = if info.full_identity && !info.rls {
+    // WALRUS `apply_rls`: the old record holds the replica identity's columns (all of them
+    // under `REPLICA IDENTITY FULL`), cut to the primary key only for a DELETE on an RLS table
+    // ("we can't secure deletes").
+    let old_record = if info.full_identity && !(kind == "DELETE" && info.rls) {
         old_full
     } else {
         let mut pk_only = Map::new();
@@ -351,7 +354,10 @@ async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether the subscriber's role and claims can SELECT the row (WALRUS's RLS check).
+/// Whether the subscriber's role and claims can SELECT the row. As WALRUS (`apply_rls` runs
+/// its row query only `if is_rls_enabled`), a table without RLS needs only the privilege, so a
+/// row changed again (or deleted) before delivery is still delivered; an RLS table is checked
+/// against the row as it is now, looked up by its primary key.
 async fn visible(
     db: &Db,
     member: &Member,
@@ -359,14 +365,13 @@ async fn visible(
     info: &TableInfo,
     record: &Value,
 ) -> bool {
-    let sql = if info.pk.is_empty() {
-        // Without a primary key the row cannot be looked up: only tables without RLS qualify.
-        if info.rls {
-            return false;
-        }
+    let sql = if !info.rls {
         format!(
             "select has_table_privilege('{relation}', 'SELECT') and $1::text::jsonb is not null"
         )
+    } else if info.pk.is_empty() {
+        // Without a primary key the row cannot be looked up.
+        return false;
     } else {
         let cols = info
             .pk

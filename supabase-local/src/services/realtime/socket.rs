@@ -252,7 +252,10 @@ impl Conn {
                 }
             }
             "broadcast" => {
-                if !joined.private || joined.policies.broadcast_write {
+                // BroadcastHandler: without write permission on a private channel the message
+                // is dropped *and not acknowledged* (realtime-js then reports "timed out").
+                let allowed = !joined.private || joined.policies.broadcast_write;
+                if allowed {
                     match message.user_broadcast {
                         // BroadcastHandler `build_broadcast`: a binary push stays a
                         // `UserBroadcast` on its way to the other sockets.
@@ -263,7 +266,7 @@ impl Conn {
                             .broadcast(&joined.key, Some(self.id), &message.payload),
                     }
                 }
-                if joined.ack {
+                if joined.ack && allowed {
                     self.reply(&message, join_ref, "ok", json!({}));
                 }
             }
