@@ -100,7 +100,35 @@ async fn set_auth_pushes_a_new_token_and_the_channel_stays_joined() {
     client.realtime().set_auth(Some(&expired));
     let (status, err) = next(&mut statuses).await;
     assert_eq!(status, SubscribeStatus::ChannelError);
-    assert!(err.unwrap().to_string().contains("Token has expired"));
+    // Realtime's shutdown message is the bare text; the `InvalidJWTToken:` code is the join's.
+    let err = err.unwrap().to_string();
+    assert!(err.contains("Token has expired"), "{err}");
+    assert!(!err.contains("InvalidJWTToken"), "{err}");
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Closed);
+}
+
+/// A channel whose token expires is shut down at `exp`, as Realtime's `confirm_token` timer
+/// does: an app that forgets to refresh its session finds out locally too.
+#[tokio::test]
+async fn a_channel_is_shut_down_when_its_token_expires() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let soon = stack()
+        .await
+        .mint_jwt(&json!({"role": "authenticated", "sub": uuid().await, "exp": now + 2}))
+        .unwrap();
+    let client = anon().await;
+    client.realtime().set_auth(Some(&soon));
+    let channel = client.channel(room());
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    let (status, err) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    let err = err.unwrap().to_string();
+    assert!(err.contains("Token has expired"), "{err}");
     assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Closed);
 }
 

@@ -1,38 +1,74 @@
 //! Tokens and private-channel policies.
 //!
-//! Token errors carry Realtime's reasons (`realtime_channel.ex` join/`access_token` clauses,
-//! `channels_authorization.ex`): `InvalidJWTToken: Token has expired N seconds ago`,
-//! `InvalidJWTToken: Fields \`role\` and \`exp\` are required in JWT`,
-//! `JwtSignatureError: Failed to validate JWT signature`. Policies follow
+//! Token errors carry Realtime's texts (`realtime_channel.ex` join/`access_token` clauses,
+//! `channels_authorization.ex`): a refused join says `InvalidJWTToken: Token has expired N
+//! seconds ago` (code and message), a channel shut down later says only the message. Policies follow
 //! `Realtime.Tenants.Authorization`: the caller's RLS on `realtime.messages`, with
 //! `realtime.topic()` set to the channel, decides read (join) and write (send) per extension.
 
 use crate::services::{Caller, Db, DbError, JwtKeys};
 
-/// Verifies a token (the stack's signing key or its HS256 secret) as the Realtime channel does;
-/// the error is the join reason.
-pub(super) fn verify(token: &str, keys: &JwtKeys) -> Result<Caller, String> {
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum TokenError {
+    /// Signed with another key.
+    Signature,
+    /// Not a JWT.
+    Malformed,
+    /// Without `role` or `exp`.
+    MissingClaims,
+    /// Expired this many seconds ago.
+    Expired(i64),
+}
+
+impl TokenError {
+    /// The reason of a refused join: Realtime's `Code: message` (`logging.ex` `build_msg`).
+    pub(super) fn join_reason(&self) -> String {
+        match self {
+            TokenError::Signature => "JwtSignatureError: Failed to validate JWT signature".into(),
+            TokenError::Malformed => "MalformedJWT: The token provided is not a valid JWT".into(),
+            TokenError::MissingClaims => {
+                "InvalidJWTToken: Fields `role` and `exp` are required in JWT".into()
+            }
+            TokenError::Expired(_) => format!("InvalidJWTToken: {}", self.shutdown_message()),
+        }
+    }
+
+    /// The `system` message of a channel shut down by a refused `access_token` or an expiry:
+    /// the bare message (`shutdown_response`), and for a bad signature `inspect(error)`.
+    pub(super) fn shutdown_message(&self) -> String {
+        match self {
+            TokenError::Signature => ":signature_error".into(),
+            TokenError::Malformed => "The token provided is not a valid JWT".into(),
+            TokenError::MissingClaims => "Fields `role` and `exp` are required in JWT".into(),
+            TokenError::Expired(ago) => format!("Token has expired {ago} seconds ago"),
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub(super) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Verifies a token (the stack's signing key or its HS256 secret) as the Realtime channel does.
+pub(super) fn verify(token: &str, keys: &JwtKeys) -> Result<Caller, TokenError> {
     use jsonwebtoken::errors::ErrorKind;
     let claims = keys
         .decode(token.trim(), false)
         .map_err(|e| match e.kind() {
-            ErrorKind::InvalidSignature => {
-                "JwtSignatureError: Failed to validate JWT signature".to_owned()
-            }
-            _ => "MalformedJWT: The token provided is not a valid JWT".to_owned(),
+            ErrorKind::InvalidSignature => TokenError::Signature,
+            _ => TokenError::Malformed,
         })?;
     let (Some(role), Some(exp)) = (claims["role"].as_str(), claims["exp"].as_i64()) else {
-        return Err("InvalidJWTToken: Fields `role` and `exp` are required in JWT".into());
+        return Err(TokenError::MissingClaims);
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = now();
     if exp <= now {
-        return Err(format!(
-            "InvalidJWTToken: Token has expired {} seconds ago",
-            now - exp
-        ));
+        return Err(TokenError::Expired(now - exp));
     }
     Ok(Caller {
         role: role.to_owned(),

@@ -26,6 +26,9 @@ struct Joined {
     presence_enabled: bool,
     ack: bool,
     policies: Policies,
+    /// The token's `exp` (Unix seconds): the channel is shut down then, as Realtime's
+    /// `confirm_token` timer does, unless an `access_token` pushes it back.
+    expires_at: i64,
 }
 
 struct Conn {
@@ -175,7 +178,18 @@ pub(super) async fn serve(rt: Arc<Realtime>, ws: WebSocket, apikey: String, v2: 
         out: tx,
         joined: HashMap::new(),
     };
-    while let Some(Ok(frame)) = frames.next().await {
+    loop {
+        let frame = match conn.next_expiry() {
+            Some(at) => tokio::select! {
+                frame = frames.next() => frame,
+                () = tokio::time::sleep_until(at) => {
+                    conn.shut_down_expired();
+                    continue;
+                }
+            },
+            None => frames.next().await,
+        };
+        let Some(Ok(frame)) = frame else { break };
         match frame {
             WsMessage::Text(text) => match decode(&text) {
                 Some(message) => conn.handle(message).await,
@@ -327,36 +341,67 @@ impl Conn {
             Ok(caller) if joined.private => {
                 match auth::policies(&self.rt.env.db, &caller, &joined.name).await {
                     Ok(p) if p.broadcast_read => Ok((caller, p)),
+                    // `check_read_permissions_revoked`: read was granted at the join.
                     Ok(_) => Err(format!(
-                        "You do not have permissions to read from this Channel topic: {}",
+                        "You no longer have permission to read from this Channel topic: {}",
                         joined.name
                     )),
                     Err(_) => Err("Realtime was unable to connect to the project database".into()),
                 }
             }
             Ok(caller) => Ok((caller, joined.policies)),
-            Err(reason) => Err(reason),
+            Err(e) => Err(e.shutdown_message()),
         };
         match outcome {
             Ok((caller, policies)) => {
+                let expires_at = caller.claims["exp"].as_i64().unwrap_or(i64::MAX);
                 self.rt.hub.set_caller(&joined.key, self.id, caller);
                 if let Some(j) = self.joined.get_mut(&message.topic) {
                     j.policies = policies;
+                    j.expires_at = expires_at;
                 }
             }
-            Err(reason) => {
-                let Some(j) = self.joined.remove(&message.topic) else {
-                    return;
-                };
-                self.push(
-                    &message.topic,
-                    &j.join_ref,
-                    "system",
-                    json!({"extension": "system", "status": "error", "message": reason, "channel": j.name}),
-                );
-                self.rt.hub.leave(&j.key, self.id);
-                self.push(&message.topic, &j.join_ref, "phx_close", json!({}));
-            }
+            Err(reason) => self.shut_down(&message.topic, &reason),
+        }
+    }
+
+    /// Ends a joined channel as Realtime's `shutdown_response`: a `system` error with
+    /// `message`, then `phx_close`.
+    fn shut_down(&mut self, topic: &str, message: &str) {
+        let Some(j) = self.joined.remove(topic) else {
+            return;
+        };
+        self.push(
+            topic,
+            &j.join_ref,
+            "system",
+            json!({"extension": "system", "status": "error", "message": message, "channel": j.name}),
+        );
+        self.rt.hub.leave(&j.key, self.id);
+        self.push(topic, &j.join_ref, "phx_close", json!({}));
+    }
+
+    /// When the first of the joined channels' tokens expires.
+    fn next_expiry(&self) -> Option<tokio::time::Instant> {
+        let exp = self.joined.values().map(|j| j.expires_at).min()?;
+        let left = u64::try_from(exp.saturating_sub(auth::now())).unwrap_or(0);
+        // A far-off expiry (or none) is checked again in an hour, as `confirm_token` caps it.
+        let left = std::time::Duration::from_secs(left.min(3600));
+        Some(tokio::time::Instant::now() + left)
+    }
+
+    /// Shuts down the channels whose token has expired (`confirm_token` → `:expired_token`).
+    fn shut_down_expired(&mut self) {
+        let now = auth::now();
+        let expired: Vec<(String, i64)> = self
+            .joined
+            .iter()
+            .filter(|(_, j)| j.expires_at <= now)
+            .map(|(topic, j)| (topic.clone(), now - j.expires_at))
+            .collect();
+        for (topic, ago) in expired {
+            let message = auth::TokenError::Expired(ago).shutdown_message();
+            self.shut_down(&topic, &message);
         }
     }
 
@@ -398,11 +443,13 @@ impl Conn {
             .to_owned();
         let caller = match auth::verify(&token, &self.rt.env.jwt_secret) {
             Ok(c) => c,
-            Err(reason) => {
+            Err(e) => {
+                let reason = e.join_reason();
                 self.reply(&message, Some(join_ref), "error", json!({"reason": reason}));
                 return;
             }
         };
+        let expires_at = caller.claims["exp"].as_i64().unwrap_or(i64::MAX);
         let private = config["private"].as_bool().unwrap_or(false);
         let mut policies = Policies::default();
         if private {
@@ -460,6 +507,7 @@ impl Conn {
                 presence_enabled,
                 ack: config["broadcast"]["ack"].as_bool().unwrap_or(false),
                 policies,
+                expires_at,
             },
         );
         self.reply(
