@@ -215,7 +215,7 @@ impl QueryState {
     /// to the client (committed either way): `maybe_single()` reads, where nothing is undone,
     /// and function calls, where a rollback would also undo the effects of a call that returns
     /// no row, while reporting success.
-    pub(crate) fn singular_on_server(&self) -> bool {
+    fn singular_on_server(&self) -> bool {
         match self.cardinality {
             Cardinality::One => true,
             Cardinality::MaybeOne => matches!(

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
@@ -43,6 +43,9 @@ pub(crate) struct Shared {
     next_ref: AtomicU64,
     connections: AtomicU64,
     last_connect_error: Mutex<Option<String>>,
+    /// The HTTP/1.1 client the WebSocket handshakes go through, built on the first connection
+    /// and kept for every reconnection.
+    ws_http: OnceLock<Result<reqwest::Client, String>>,
 }
 
 #[derive(Default)]
@@ -97,7 +100,21 @@ impl Shared {
             next_ref: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             last_connect_error: Mutex::new(None),
+            ws_http: OnceLock::new(),
         }
+    }
+
+    /// [`Shared::ws_http`]: HTTP/1.1 only, since a WebSocket opens with an HTTP/1.1 upgrade,
+    /// which an h2 connection (that ALPN may pick on https) cannot carry.
+    fn ws_http(&self) -> Result<reqwest::Client, String> {
+        self.ws_http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .http1_only()
+                    .build()
+                    .map_err(|e| format!("could not build the HTTP client: {e}"))
+            })
+            .clone()
     }
 
     /// The token sent on join and in `access_token` messages: the one given to `set_auth`,
@@ -382,14 +399,6 @@ impl Shared {
 
 /// The connection task: connect, serve, and reconnect with backoff until stopped.
 async fn run(weak: Weak<Shared>, stop: Arc<AtomicBool>) {
-    // HTTP/1.1 only: a WebSocket opens with an HTTP/1.1 upgrade, which an h2 connection (that
-    // ALPN may pick on https) cannot carry.
-    let http = match reqwest::Client::builder().http1_only().build() {
-        Ok(http) => http,
-        Err(e) => {
-            return record_connect_error(&weak, format!("could not build the HTTP client: {e}"));
-        }
-    };
     let mut attempt = 0u32;
     loop {
         let Some(shared) = weak.upgrade() else { return };
@@ -398,7 +407,12 @@ async fn run(weak: Weak<Shared>, stop: Arc<AtomicBool>) {
         }
         let url = shared.connect_url();
         let options = shared.options.clone();
+        let http = shared.ws_http();
         drop(shared);
+        let http = match http {
+            Ok(http) => http,
+            Err(e) => return record_connect_error(&weak, e),
+        };
         match tokio::time::timeout(options.timeout, open(&http, url)).await {
             Ok(Ok(ws)) => {
                 attempt = 0;

@@ -212,14 +212,12 @@ pub(super) async fn issue_email_token(
 ) -> ApiResult<Sent> {
     let otp = generate_otp(OTP_LENGTH);
     let hash = token_hash(to, &otp);
-    let (token_col, sent_col, ott_type) = purpose.columns();
     let invited = if purpose == EmailPurpose::Invite {
         ", invited_at = coalesce(invited_at, now())"
     } else {
         ""
     };
-    let columns = (token_col, sent_col, ott_type);
-    store_token(tx, user_id, columns, &hash, to, invited).await?;
+    store_token(tx, user_id, purpose.columns(), &hash, to, invited).await?;
     if let Some(p) = pkce {
         create_flow_state(tx, user_id, p, purpose.amr()).await?;
     }
@@ -315,33 +313,36 @@ pub(super) async fn send_sms(
 ) -> ApiResult<String> {
     let otp = generate_otp(OTP_LENGTH);
     let hash = token_hash(phone, &otp);
-    let (token_col, sent_col, ott_type, kind) = match purpose {
+    let (columns, kind) = match purpose {
         SmsPurpose::Confirmation => (
-            "confirmation_token",
-            "confirmation_sent_at",
-            "confirmation_token",
+            (
+                "confirmation_token",
+                "confirmation_sent_at",
+                "confirmation_token",
+            ),
             MessageKind::PhoneOtp,
         ),
         SmsPurpose::SignIn => (
-            "recovery_token",
-            "recovery_sent_at",
-            "recovery_token",
+            ("recovery_token", "recovery_sent_at", "recovery_token"),
             MessageKind::PhoneOtp,
         ),
         SmsPurpose::PhoneChange => (
-            "phone_change_token",
-            "phone_change_sent_at",
-            "phone_change_token",
+            (
+                "phone_change_token",
+                "phone_change_sent_at",
+                "phone_change_token",
+            ),
             MessageKind::PhoneChange,
         ),
         SmsPurpose::Reauthentication => (
-            "reauthentication_token",
-            "reauthentication_sent_at",
-            "reauthentication_token",
+            (
+                "reauthentication_token",
+                "reauthentication_sent_at",
+                "reauthentication_token",
+            ),
             MessageKind::Reauthentication,
         ),
     };
-    let columns = (token_col, sent_col, ott_type);
     store_token(tx, user_id, columns, &hash, phone, "").await?;
     state.mailbox.record(Message {
         to: phone.to_owned(),
