@@ -127,7 +127,7 @@ impl Cardinality for Many {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` declares no relation to `{Other}`",
     label = "cannot embed `{Other}` here",
-    note = "declare it on `{Self}`: `#[supabase(has_many({Other}))]`, `has_one`, `belongs_to` or `many_to_many(.., through = \"..\")`; a named relation is picked with `via = its_name`"
+    note = "declare it on `{Self}`: `#[supabase(has_many({Other}))]`, `has_one`, `belongs_to` or `many_to_many(.., through = \"..\")`; a named relation is picked with `via = its_name` in a projection, or with a query's `_via` methods"
 )]
 pub trait Relation<Other: Table, Name = Other>: Table {
     /// [`One`] or [`Many`].

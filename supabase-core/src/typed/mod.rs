@@ -11,4 +11,4 @@ pub mod rows;
 
 pub use filter::{ColumnExt, Filter, OrderBy};
 pub use json::{JsonKey, JsonPath, JsonText};
-pub use query::{Query, TypedTable};
+pub use query::{EmbeddedFilter, EmbeddedOrder, Named, Query, RelatedOrder, TypedTable, Unnamed};

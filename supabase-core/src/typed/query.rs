@@ -21,6 +21,9 @@ use crate::table::{
 
 use super::filter::ColumnExt;
 
+mod embedded;
+pub use embedded::{EmbeddedFilter, EmbeddedOrder, Named, RelatedOrder, Unnamed};
+
 /// Table `T`, before the verb is chosen. Made by [`Client::from`](crate::Client::from).
 #[must_use = "a table query does nothing until a verb (select, insert, …) is chosen and awaited"]
 pub struct TypedTable<T, M = Async> {
@@ -306,19 +309,13 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// Keeps only the embedded `U` rows matching `filter` (PostgREST's `u_table.column=…`). With
     /// an `inner` embedding, parents without a match are dropped; with an embedded count, only
     /// matching rows are counted.
-    pub fn filter_embedded<U: Table>(self, filter: Filter<U>) -> Self
-    where
-        T: Relation<U>,
-    {
-        self.filter_rel::<U, U>(filter)
+    pub fn filter_embedded(self, filter: impl EmbeddedFilter<T>) -> Self {
+        filter.filter_embedded(self)
     }
 
     /// Orders the embedded `U` rows: `.order_embedded(instrument::name.desc())`.
-    pub fn order_embedded<U: Table>(self, order: OrderBy<U>) -> Self
-    where
-        T: Relation<U>,
-    {
-        self.order_rel::<U, U>(order)
+    pub fn order_embedded(self, order: impl EmbeddedOrder<T>) -> Self {
+        order.order_embedded(self)
     }
 
     /// At most `count` embedded `U` rows per parent row.
@@ -343,29 +340,28 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// `order=orchestral_sections(name).asc`. PostgREST orders by the embedding's output, so
     /// the column must be in its select under its own name (not aliased); otherwise the server
     /// answers `42703`.
-    pub fn order_by_related<U: Table>(self, order: OrderBy<U>) -> Self
-    where
-        T: ToOne<U>,
-    {
-        self.order_by_rel::<U, U>(order)
+    pub fn order_by_related(self, order: impl RelatedOrder<T>) -> Self {
+        order.order_by_related(self)
     }
 
     /// [`filter_embedded`](Self::filter_embedded) through a named relation, for tables related
     /// several ways: `.filter_embedded_via(message::sender, user::name.eq("Jane"))`. The
     /// embedding is addressed by the relation's name (the embedding field's name).
-    pub fn filter_embedded_via<U: Table, R: 'static>(self, _relation: R, filter: Filter<U>) -> Self
-    where
-        T: Relation<U, R>,
-    {
-        self.filter_rel::<U, R>(filter)
+    pub fn filter_embedded_via<R>(
+        self,
+        _relation: R,
+        filter: impl EmbeddedFilter<T, Named<R>>,
+    ) -> Self {
+        filter.filter_embedded(self)
     }
 
     /// [`order_embedded`](Self::order_embedded) through a named relation.
-    pub fn order_embedded_via<U: Table, R: 'static>(self, _relation: R, order: OrderBy<U>) -> Self
-    where
-        T: Relation<U, R>,
-    {
-        self.order_rel::<U, R>(order)
+    pub fn order_embedded_via<R>(
+        self,
+        _relation: R,
+        order: impl EmbeddedOrder<T, Named<R>>,
+    ) -> Self {
+        order.order_embedded(self)
     }
 
     /// [`limit_embedded`](Self::limit_embedded) through a named relation.
@@ -387,11 +383,12 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// [`order_by_related`](Self::order_by_related) through a named relation:
     /// `.order_by_related_via(instrument::section, orchestral_section::name.desc())` is
     /// `order=section(name).desc`.
-    pub fn order_by_related_via<U: Table, R: 'static>(self, _relation: R, order: OrderBy<U>) -> Self
-    where
-        T: ToOne<U, R>,
-    {
-        self.order_by_rel::<U, R>(order)
+    pub fn order_by_related_via<R>(
+        self,
+        _relation: R,
+        order: impl RelatedOrder<T, Named<R>>,
+    ) -> Self {
+        order.order_by_related(self)
     }
 
     fn filter_rel<U: Table, R: 'static>(self, filter: Filter<U>) -> Self
