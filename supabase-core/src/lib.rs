@@ -84,10 +84,14 @@ pub use secret::Secret;
 pub use select::{Relation, Select};
 pub use table::{Column, ColumnOf, ConflictTarget, Patch, Table, Writable};
 
-/// `#[derive(Table)]`: typed table metadata and column types for a struct.
 /// `#[derive(Select)]`: a projection of a table, with embedded related rows.
+/// [Its attributes](crate::select#deriveselect).
 #[cfg(feature = "macros")]
-pub use supabase_macros::{Select, Table};
+pub use supabase_macros::Select;
+/// `#[derive(Table)]`: typed table metadata and column types for a struct.
+/// [Its attributes](crate::table#derivetable).
+#[cfg(feature = "macros")]
+pub use supabase_macros::Table;
 
 /// What generated code names. Not public API: no stability guarantees.
 #[doc(hidden)]

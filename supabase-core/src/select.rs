@@ -6,6 +6,72 @@
 //! time: a column must exist on the table and have the field's type, an embedded struct must
 //! read a table the `from` table declares a relation to, and `Vec<_>` / `Option<_>` must match
 //! the relation's cardinality.
+//!
+//! # `#[derive(Select)]`
+//!
+//! On a struct with named fields that also derives `Deserialize`; read it with
+//! `client.from::<Table>().select_as::<Projection>()`. A field without attributes reads the
+//! `from` table's column of serde's name for it, and must have that column's type.
+//!
+//! | attribute | on | meaning |
+//! |---|---|---|
+//! | `from = Section` | struct | the table read (required) |
+//! | `crate = "::my::supabase"` | struct | the path to `supabase_core`, when re-exported |
+//! | `column = name` | field | reads column `name` under the field's name (`title:name`) |
+//! | `cast = "text"` | field | with a column: casts it on the server (`id_text:id::text`) |
+//! | `json = "meta->>colour"` | field | a JSON path into a column (`->` keeps JSON, `->>` gives text) |
+//! | `embed` | field | related rows: `Vec<R>` for a to-many relation, `Option<R>` or `R` for a to-one; `R` is the related [`Table`] or a `Select` from it |
+//! | `inner` | field | with `embed`: only parents that have a related row (`!inner`) |
+//! | `via = sender` | field | with `embed` or `count`: the relation named `sender` (`#[derive(Table)]`'s `name = sender`) |
+//! | `count = Instrument` | field | the number of related rows, as an [`EmbeddedCount`] (to-many relations) |
+//!
+//! Each embedding and count is sent under its field's name, which is the key that
+//! `filter_embedded`, `order_embedded`, `limit_embedded` and `range_embedded` then address.
+//!
+//! ```
+//! use supabase_core::prelude::*;
+//!
+//! #[derive(Table, serde::Deserialize)]
+//! #[supabase(table = "orchestral_sections", has_many(Instrument))]
+//! struct Section {
+//!     #[supabase(primary_key)]
+//!     id: i64,
+//!     name: String,
+//! }
+//!
+//! #[derive(Table, serde::Deserialize)]
+//! #[supabase(table = "instruments", belongs_to(Section))]
+//! struct Instrument {
+//!     #[supabase(primary_key)]
+//!     id: i64,
+//!     name: String,
+//!     section_id: Option<i64>,
+//! }
+//!
+//! #[derive(Select, serde::Deserialize)]
+//! #[supabase(from = Instrument)]
+//! struct InstrumentName {
+//!     name: String,
+//! }
+//!
+//! #[derive(Select, serde::Deserialize)]
+//! #[supabase(from = Section)]
+//! struct SectionSummary {
+//!     #[supabase(column = name)]
+//!     title: String,
+//!     #[supabase(column = id, cast = "text")]
+//!     code: String,
+//!     #[supabase(embed, inner)]
+//!     instruments: Vec<InstrumentName>,
+//!     #[supabase(count = Instrument)]
+//!     size: EmbeddedCount,
+//! }
+//!
+//! assert_eq!(
+//!     SectionSummary::select(),
+//!     "title:name,code:id::text,instruments!inner(name),size:instruments(count)"
+//! );
+//! ```
 
 use serde::de::DeserializeOwned;
 

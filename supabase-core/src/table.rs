@@ -6,6 +6,85 @@
 //! per column implementing [`Column`] and [`ColumnOf<Planet>`](ColumnOf). Filters bound on
 //! those traits, so a column of another table, a value of the wrong type or an operator the
 //! column's type does not support is a compile error.
+//!
+//! # `#[derive(Table)]`
+//!
+//! On a struct with named fields, one per column; `supabase-codegen` writes these structs from a
+//! live schema. The derive generates:
+//!
+//! - `impl Table` (name, schema, columns, primary key, a page decoder) and, unless
+//!   `read_only`, [`Writable`];
+//! - a module named after the struct in snake case (`Planet` → `planet`, exactly as visible as
+//!   the struct) with a zero-sized type per column (`planet::name`) and a marker per named
+//!   relation;
+//! - unless `read_only`: `PlanetInsert`, whose `new(..)` takes the required columns in field
+//!   order and whose setters add the optional ones (nullable or `default`), and `PlanetUpdate`,
+//!   `Default` with a setter per column (a nullable column's setter takes an `Option`, so
+//!   `None` writes NULL while an unset column is left alone; see [`Patch`]);
+//! - [`Relation`](crate::select::Relation) impls for the declared relations.
+//!
+//! ## Attributes on the struct
+//!
+//! | attribute | meaning |
+//! |---|---|
+//! | `table = "planets"` | the table or view's name (required) |
+//! | `schema = "stats"` | its schema (default `public`); its queries are sent to that schema (the profile headers) |
+//! | `read_only` | a view, or a table this program must not write: no insert, update, upsert or delete compiles |
+//! | `belongs_to(Other)` | this table holds a foreign key to `Other` (to-one: embeds as `Option<Other>`) |
+//! | `has_one(Other)` | `Other` holds a unique foreign key to this table (to-one) |
+//! | `has_many(Other)` | `Other` holds a foreign key to this table (to-many: embeds as `Vec<Other>`) |
+//! | `many_to_many(Other, through = "join_table")` | related through a join table (to-many) |
+//! | `…, foreign_key = "fk"` | which foreign key, when there are several: a column or a constraint name (PostgREST's `!hint`) |
+//! | `…, name = sender` | names the relation when two tables relate several ways; picked with `via = sender` and the `_via` query methods |
+//! | `custom_deserialize` | the struct's `Deserialize` is written by hand: pages decode through it, not the generated decoder |
+//! | `crate = "::my::supabase"` | the path to `supabase_core`, when it is re-exported under another name |
+//!
+//! ## Attributes on a field
+//!
+//! | attribute | meaning |
+//! |---|---|
+//! | `primary_key` | part of the primary key, listed in `Table::PRIMARY_KEY` (the server decides upsert conflicts by its own key) |
+//! | `default` | the database has a default: optional in `PlanetInsert::new` (a setter instead) |
+//! | `generated` | never written (identity `ALWAYS`, generated columns): left out of insert and update types |
+//! | `skip` | not a column (needs `#[serde(skip)]` or `#[serde(default)]`) |
+//! | `rename = "display_name"` | states the column's name; it must agree with `#[serde(rename)]`, which sets it |
+//!
+//! A column's name is serde's name for the field (`#[serde(rename = "kind")] r#type: String`
+//! is the column `kind`); `#[serde(rename_all)]` is refused so every wire name stays visible.
+//! `Option<T>` marks a nullable column, which alone allows `is_null` and NULL writes.
+//!
+//! ```
+//! use supabase_core::prelude::*;
+//!
+//! #[derive(Table, serde::Deserialize)]
+//! #[supabase(table = "planets", has_many(Moon))]
+//! struct Planet {
+//!     #[supabase(primary_key, generated)]
+//!     id: i64,
+//!     name: String,
+//!     #[supabase(default)]
+//!     status: String,
+//!     moons: Option<i32>,
+//! }
+//!
+//! #[derive(Table, serde::Deserialize)]
+//! #[supabase(table = "moons", belongs_to(Planet))]
+//! struct Moon {
+//!     #[supabase(primary_key)]
+//!     id: i64,
+//!     planet_id: i64,
+//! }
+//!
+//! assert_eq!(Planet::SELECT, "id,name,status,moons");
+//! assert_eq!(Planet::PRIMARY_KEY, ["id"]);
+//! // `name` is required; `status` (default) and `moons` (nullable) are optional; `id` is
+//! // generated, so it cannot be written at all.
+//! let new = PlanetInsert::new("Pluto").moons(5);
+//! assert_eq!(serde_json::to_string(&new).unwrap(), r#"{"name":"Pluto","moons":5}"#);
+//! // `None` writes NULL; columns without a setter call are left alone.
+//! let change = PlanetUpdate::default().moons(None);
+//! assert_eq!(serde_json::to_string(&change).unwrap(), r#"{"moons":null}"#);
+//! ```
 
 use std::borrow::Cow;
 
