@@ -108,7 +108,7 @@ impl ChannelConfig {
     }
 }
 
-/// A broadcast message as listeners receive it: `{type: "broadcast", event, payload}`.
+/// A broadcast message as listeners receive it: `{type: "broadcast", event, payload, meta}`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BroadcastMessage {
@@ -120,6 +120,10 @@ pub struct BroadcastMessage {
     /// ([`send_broadcast_binary`](RealtimeChannel::send_broadcast_binary), or an `ArrayBuffer`
     /// payload from realtime-js); `None` for a JSON one.
     pub binary: Option<bytes::Bytes>,
+    /// The server's metadata, when it sends any: `{"id": "<uuid>"}` for a message sent from
+    /// the database (`realtime.send`, `realtime.broadcast_changes`), the id of its row in
+    /// `realtime.messages`.
+    pub meta: Option<Value>,
 }
 
 type StatusCallback = Arc<dyn Fn(SubscribeStatus, Option<&RealtimeError>) + Send + Sync>;
@@ -1016,6 +1020,7 @@ impl ChannelInner {
                     event,
                     payload: payload.get("payload").cloned().unwrap_or(Value::Null),
                     binary: message.binary.clone(),
+                    meta: payload.get("meta").cloned(),
                 };
                 for cb in listeners {
                     cb(message.clone());

@@ -6,6 +6,7 @@ mod binary;
 mod broadcast;
 mod changes;
 mod connection;
+mod from_database;
 mod presence;
 mod proxy;
 mod statuses;

@@ -50,3 +50,32 @@ alter publication supabase_realtime add table public.rt_items, public.rt_open, p
 -- A private topic family anyone signed in may read but nobody may write to.
 create policy "signed-in users read readonly topics" on realtime.messages for select
     to authenticated using (realtime.topic() like 'readonly-%');
+
+-- Broadcast from Database: a trigger sends each note to its owner's private topic, and a
+-- function lets a caller send a message of their own (as themselves, so RLS on
+-- `realtime.messages` decides).
+create table if not exists public.rt_notes (
+    id bigint primary key,
+    owner uuid not null,
+    body text not null
+);
+grant all on public.rt_notes to service_role;
+
+create or replace function public.rt_notes_broadcast() returns trigger
+language plpgsql as $$
+begin
+    perform realtime.broadcast_changes(
+        'private-' || coalesce(new.owner, old.owner)::text, tg_op, tg_op,
+        tg_table_name, tg_table_schema, new, old
+    );
+    return null;
+end;
+$$;
+create trigger rt_notes_broadcast after insert or update or delete on public.rt_notes
+    for each row execute function public.rt_notes_broadcast();
+
+create or replace function public.rt_send(topic text, body text) returns void
+language sql as $$
+    select realtime.send(jsonb_build_object('body', body), 'note', topic);
+$$;
+grant execute on function public.rt_send(text, text) to authenticated;

@@ -11,7 +11,6 @@
 //! old_record, errors}}`.
 
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -162,47 +161,6 @@ pub(super) async fn prepare(rt: &Realtime, bindings: &[Binding]) -> Result<(), S
     Ok(())
 }
 
-/// Opens the LISTEN connection and starts delivering queued changes.
-pub(super) async fn start_listener(rt: Arc<Realtime>) -> Result<(), String> {
-    let port: String = {
-        let conn = rt.env.db.get().await.map_err(|e| e.to_string())?;
-        conn.query_one("select current_setting('port')", &[])
-            .await
-            .map_err(|e| e.to_string())?
-            .get(0)
-    };
-    let port: u16 = port.parse().map_err(|_| "bad port setting".to_owned())?;
-    let conn_str = crate::pg::conn_str(port, crate::pg::SUPERUSER, crate::pg::PASSWORD);
-    let (client, mut connection) = tokio_postgres::connect(&conn_str, tokio_postgres::NoTls)
-        .await
-        .map_err(|e| format!("realtime listener: {e}"))?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i64>();
-    tokio::spawn(async move {
-        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(Ok(message)) = futures_util::StreamExt::next(&mut messages).await {
-            if let tokio_postgres::AsyncMessage::Notification(n) = message
-                && let Ok(id) = n.payload().parse()
-                && tx.send(id).is_err()
-            {
-                break;
-            }
-        }
-    });
-    client
-        .batch_execute("listen supabase_realtime_changes")
-        .await
-        .map_err(|e| format!("realtime listener: {e}"))?;
-    tokio::spawn(async move {
-        let _client = client; // keeps the LISTEN connection open
-        while let Some(id) = rx.recv().await {
-            if let Err(e) = deliver(&rt, id).await {
-                tracing::warn!("realtime stand-in: change {id} not delivered: {e}");
-            }
-        }
-    });
-    Ok(())
-}
-
 struct TableInfo {
     rls: bool,
     full_identity: bool,
@@ -254,7 +212,7 @@ async fn table_info(db: &Db, schema: String, table: String) -> Result<TableInfo,
     })
 }
 
-async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
+pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
     let payload: Value = {
         let conn = rt.env.db.get().await.map_err(|e| e.to_string())?;
         match conn

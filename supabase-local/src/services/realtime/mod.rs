@@ -1,6 +1,7 @@
 //! A Realtime stand-in: Phoenix channels at `/realtime/v1/websocket` (broadcast, presence,
 //! postgres changes from the real database with RLS applied per subscriber, private channels
-//! authorised by RLS on `realtime.messages`) and `POST /realtime/v1/api/broadcast`.
+//! authorised by RLS on `realtime.messages`), `POST /realtime/v1/api/broadcast`, and
+//! Broadcast from Database (`realtime.send`, `realtime.broadcast_changes`: `feed.rs`).
 //!
 //! Followed sources (supabase/realtime): `lib/realtime_web/channels/user_socket.ex` (the
 //! `apikey` checked on connect, 403 otherwise), `lib/realtime_web/channels/realtime_channel.ex`
@@ -12,6 +13,7 @@
 
 mod auth;
 mod changes;
+mod feed;
 mod hub;
 mod socket;
 
@@ -46,7 +48,7 @@ impl Realtime {
     /// Starts the change listener, once.
     async fn ready(self: &Arc<Self>) -> Result<(), String> {
         self.ready
-            .get_or_try_init(|| changes::start_listener(Arc::clone(self)))
+            .get_or_try_init(|| feed::start_listener(Arc::clone(self)))
             .await
             .map(|_| ())
     }

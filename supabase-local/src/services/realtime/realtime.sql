@@ -58,3 +58,65 @@ begin
     return null;
 end;
 $$;
+
+-- Broadcast from Database: `realtime.send` queues a broadcast as a row of `realtime.messages`,
+-- and `realtime.broadcast_changes` (for row triggers) sends a row change through it. Their
+-- signatures and effects follow supabase/realtime's tenant migrations
+-- (`lib/realtime/tenants/repo/migrations/20260420000000_squash_migrations.ex`): `send` runs as
+-- the caller, so RLS insert policies on `realtime.messages` apply; its failures are warnings,
+-- never the caller's error; the payload gets the message's `id` unless it has one.
+-- Realtime streams committed rows of `realtime.messages` to the topic's subscribers
+-- (`Realtime.Tenants.ReplicationConnection`); here a trigger notifies the service of each
+-- committed row (a rolled-back insert, such as the authorisation checks' own, notifies no one).
+create or replace function realtime.send(payload jsonb, event text, topic text, private boolean default true)
+returns void language plpgsql as $$
+declare
+    message_id uuid := gen_random_uuid();
+begin
+    begin
+        perform set_config('realtime.topic', topic, true);
+        insert into realtime.messages (id, topic, extension, event, private, payload)
+        values (
+            message_id, topic, 'broadcast', event, private,
+            case when payload ? 'id' then payload
+                 else payload || jsonb_build_object('id', message_id) end
+        );
+    exception when others then
+        raise warning 'ErrorSendingBroadcastMessage: %', sqlerrm;
+    end;
+end;
+$$;
+
+create or replace function realtime.broadcast_changes(
+    topic_name text, event_name text, operation text, table_name text, table_schema text,
+    new record, old record, level text default 'ROW'
+) returns void language plpgsql as $$
+begin
+    if level = 'STATEMENT' then
+        raise exception 'Failed to process the row: function can only be triggered for each row, not for each statement';
+    end if;
+    if operation not in ('INSERT', 'UPDATE', 'DELETE') then
+        raise exception 'Failed to process the row: Unexpected operation type: %', operation;
+    end if;
+    perform realtime.send(
+        jsonb_build_object(
+            'old_record', old, 'record', new, 'operation', operation,
+            'table', table_name, 'schema', table_schema
+        ),
+        event_name,
+        topic_name
+    );
+end;
+$$;
+
+create or replace function realtime._notify_message() returns trigger
+language plpgsql as $$
+begin
+    perform pg_notify('supabase_realtime_messages', new.id::text);
+    return null;
+end;
+$$;
+
+drop trigger if exists notify_message on realtime.messages;
+create trigger notify_message after insert on realtime.messages
+    for each row execute function realtime._notify_message();
