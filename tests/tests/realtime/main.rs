@@ -8,6 +8,7 @@ mod changes;
 mod connection;
 mod from_database;
 mod presence;
+mod private_presence;
 mod proxy;
 mod statuses;
 mod wsproxy;

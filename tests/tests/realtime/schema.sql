@@ -79,3 +79,19 @@ language sql as $$
     select realtime.send(jsonb_build_object('body', body), 'note', topic);
 $$;
 grant execute on function public.rt_send(text, text) to authenticated;
+
+-- `lobby-*`: every signed-in user reads and sends broadcasts and may track presence; only
+-- users whose token says `"seer": true` read presence.
+create policy "lobby broadcasts" on realtime.messages for select to authenticated
+    using (realtime.topic() like 'lobby-%' and extension = 'broadcast');
+create policy "lobby broadcast writers" on realtime.messages for insert to authenticated
+    with check (realtime.topic() like 'lobby-%' and extension = 'broadcast');
+create policy "lobby presence readers" on realtime.messages for select to authenticated
+    using (realtime.topic() like 'lobby-%' and extension = 'presence'
+           and (auth.jwt() ->> 'seer') = 'true');
+create policy "lobby presence writers" on realtime.messages for insert to authenticated
+    with check (realtime.topic() like 'lobby-%' and extension = 'presence');
+
+-- `roster-*`: presence only, no broadcasts.
+create policy "roster presence" on realtime.messages for select to authenticated
+    using (realtime.topic() like 'roster-%' and extension = 'presence');

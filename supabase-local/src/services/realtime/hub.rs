@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
+use super::auth::Policies;
 use super::changes::Binding;
 use crate::services::Caller;
 
@@ -63,12 +64,28 @@ pub(super) struct Member {
     pub(super) self_broadcast: bool,
     pub(super) caller: Caller,
     pub(super) bindings: Vec<Binding>,
+    /// A private channel's policies, `None` on a public one. What reaches the member follows
+    /// their reads, as Realtime's fastlane metadata carries `broadcast.read` and
+    /// `presence.read` (realtime_channel.ex `fastlane_metadata/2`): broadcasts only with
+    /// broadcast read, `presence_diff` only with presence read.
+    pub(super) policies: Option<Policies>,
 }
 
 impl Member {
+    fn reads_broadcast(&self) -> bool {
+        self.policies.is_none_or(|p| p.broadcast_read)
+    }
+
+    fn reads_presence(&self) -> bool {
+        self.policies.is_none_or(|p| p.presence_read)
+    }
+
+    /// Sends a fanned-out event (broadcast, `presence_diff`, `postgres_changes`). These go
+    /// through Phoenix's fastlane in Realtime, whose frames carry no join ref (`[null, null,
+    /// topic, event, payload]`); only the channel's own pushes do.
     pub(super) fn send(&self, event: &str, payload: Value) {
         let _ = self.out.send(Out {
-            join_ref: Some(self.join_ref.clone()),
+            join_ref: None,
             ref_: None,
             topic: self.topic.clone(),
             event: event.to_owned(),
@@ -149,6 +166,7 @@ impl Hub {
             .map(|m| {
                 m.iter()
                     .filter(|(conn, member)| Some(**conn) != from || member.self_broadcast)
+                    .filter(|(_, member)| member.reads_broadcast())
                     .map(|(_, member)| member.clone())
                     .collect()
             })
@@ -211,7 +229,7 @@ impl Hub {
             .lock()
             .topics
             .get(key)
-            .map(|m| m.values().cloned().collect())
+            .map(|m| m.values().filter(|m| m.reads_presence()).cloned().collect())
             .unwrap_or_default();
         for member in members {
             member.send(
@@ -241,8 +259,14 @@ impl Hub {
         }
     }
 
-    /// Replaces the caller of a member after an `access_token` message.
-    pub(super) fn set_caller(&self, key: &TopicKey, conn: u64, caller: Caller) {
+    /// Replaces the caller of a member, and its policies, after an `access_token` message.
+    pub(super) fn set_caller(
+        &self,
+        key: &TopicKey,
+        conn: u64,
+        caller: Caller,
+        policies: Option<Policies>,
+    ) {
         if let Some(member) = self
             .lock()
             .topics
@@ -250,6 +274,7 @@ impl Hub {
             .and_then(|m| m.get_mut(&conn))
         {
             member.caller = caller;
+            member.policies = policies;
         }
     }
 

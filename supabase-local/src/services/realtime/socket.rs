@@ -289,7 +289,10 @@ impl Conn {
                 match message.payload["event"].as_str() {
                     Some("track") if allowed => {
                         let (key, presence_key) = (joined.key.clone(), joined.presence_key.clone());
-                        let first = !joined.presence_enabled;
+                        // PresenceHandler: the state is pushed only to a member that may
+                        // read presence.
+                        let first = !joined.presence_enabled
+                            && (!joined.private || joined.policies.presence_read);
                         if let Some(j) = self.joined.get_mut(&message.topic) {
                             j.presence_enabled = true;
                         }
@@ -339,9 +342,19 @@ impl Conn {
         };
         let outcome = match auth::verify(token, &self.rt.env.jwt_secret) {
             Ok(caller) if joined.private => {
+                // Presence read counts once presence is on (Realtime evaluates it then).
+                let (broadcast_before, presence_before) = (
+                    joined.policies.broadcast_read,
+                    joined.policies.presence_read && joined.presence_enabled,
+                );
                 match auth::policies(&self.rt.env.db, &caller, &joined.name).await {
-                    Ok(p) if p.broadcast_read => Ok((caller, p)),
-                    // `check_read_permissions_revoked`: read was granted at the join.
+                    // `check_read_permissions_revoked`: a read granted before and refused now.
+                    Ok(p)
+                        if !(broadcast_before && !p.broadcast_read)
+                            && !(presence_before && !p.presence_read) =>
+                    {
+                        Ok((caller, p))
+                    }
                     Ok(_) => Err(format!(
                         "You no longer have permission to read from this Channel topic: {}",
                         joined.name
@@ -355,7 +368,10 @@ impl Conn {
         match outcome {
             Ok((caller, policies)) => {
                 let expires_at = caller.claims["exp"].as_i64().unwrap_or(i64::MAX);
-                self.rt.hub.set_caller(&joined.key, self.id, caller);
+                let member_policies = joined.private.then_some(policies);
+                self.rt
+                    .hub
+                    .set_caller(&joined.key, self.id, caller, member_policies);
                 if let Some(j) = self.joined.get_mut(&message.topic) {
                     j.policies = policies;
                     j.expires_at = expires_at;
@@ -451,10 +467,13 @@ impl Conn {
         };
         let expires_at = caller.claims["exp"].as_i64().unwrap_or(i64::MAX);
         let private = config["private"].as_bool().unwrap_or(false);
+        let presence_enabled = config["presence"]["enabled"].as_bool().unwrap_or(false);
         let mut policies = Policies::default();
         if private {
+            // `maybe_assign_policies`: broadcast read or presence read admits the join; presence
+            // read is evaluated at the join only when presence is enabled there.
             match auth::policies(&self.rt.env.db, &caller, &name).await {
-                Ok(p) if p.broadcast_read => policies = p,
+                Ok(p) if p.broadcast_read || (presence_enabled && p.presence_read) => policies = p,
                 Ok(_) => {
                     let reason = format!(
                         "Unauthorized: You do not have permissions to read from this Channel topic: {name}"
@@ -483,7 +502,6 @@ impl Conn {
             Some(k) if !k.is_empty() => k.to_owned(),
             _ => format!("{:x}-{}", self.id, join_ref),
         };
-        let presence_enabled = config["presence"]["enabled"].as_bool().unwrap_or(false);
         self.rt.hub.join(
             &key,
             self.id,
@@ -494,6 +512,7 @@ impl Conn {
                 self_broadcast: config["broadcast"]["self"].as_bool().unwrap_or(false),
                 caller,
                 bindings: Vec::new(),
+                policies: private.then_some(policies),
             },
         );
         self.joined.insert(
@@ -535,7 +554,7 @@ impl Conn {
                 json!({"extension": "postgres_changes", "status": status, "message": text, "channel": name}),
             );
         }
-        if presence_enabled {
+        if presence_enabled && (!private || policies.presence_read) {
             let state = self.rt.hub.presence_state(&key);
             self.push(&message.topic, &join_ref, "presence_state", state);
         }
