@@ -342,19 +342,16 @@ impl Conn {
         };
         let outcome = match auth::verify(token, &self.rt.env.jwt_secret) {
             Ok(caller) if joined.private => {
+                // `check_read_permissions_revoked`: a read granted before and refused now.
                 // Presence read counts once presence is on (Realtime evaluates it then).
-                let (broadcast_before, presence_before) = (
-                    joined.policies.broadcast_read,
-                    joined.policies.presence_read && joined.presence_enabled,
-                );
+                let before = joined.policies;
+                let presence_before = before.presence_read && joined.presence_enabled;
+                let kept = |now: &Policies| {
+                    (now.broadcast_read || !before.broadcast_read)
+                        && (now.presence_read || !presence_before)
+                };
                 match auth::policies(&self.rt.env.db, &caller, &joined.name).await {
-                    // `check_read_permissions_revoked`: a read granted before and refused now.
-                    Ok(p)
-                        if !(broadcast_before && !p.broadcast_read)
-                            && !(presence_before && !p.presence_read) =>
-                    {
-                        Ok((caller, p))
-                    }
+                    Ok(p) if kept(&p) => Ok((caller, p)),
                     Ok(_) => Err(format!(
                         "You no longer have permission to read from this Channel topic: {}",
                         joined.name
