@@ -194,7 +194,7 @@ async fn a_json_payload_in_a_binary_push_reaches_both_serializers_as_json() {
     assert_eq!(beat[1], "3");
 }
 
-async fn next_text<S>(ws: &mut S) -> Value
+pub(crate) async fn next_text<S>(ws: &mut S) -> Value
 where
     S: futures_util::Stream<Item = Result<Ws, tokio_tungstenite::tungstenite::Error>> + Unpin,
 {

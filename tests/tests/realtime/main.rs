@@ -5,6 +5,7 @@ mod auth_events;
 mod binary;
 mod broadcast;
 mod changes;
+mod changes_by_role;
 mod connection;
 mod from_database;
 mod presence;

@@ -95,3 +95,32 @@ create policy "lobby presence writers" on realtime.messages for insert to authen
 -- `roster-*`: presence only, no broadcasts.
 create policy "roster presence" on realtime.messages for select to authenticated
     using (realtime.topic() like 'roster-%' and extension = 'presence');
+
+-- Column privileges in change payloads: anon reads `id` and `label` of `rt_columns`, not
+-- `secret`; anon may not read the key of `rt_hidden_key`; `rt_keyless` has no primary key.
+create table if not exists public.rt_columns (
+    id bigint primary key,
+    label text not null,
+    secret text
+);
+alter table public.rt_columns replica identity full;
+-- (The stack's default privileges grant anon everything, as on a Supabase project.)
+revoke all on public.rt_columns from anon;
+grant select (id, label) on public.rt_columns to anon;
+grant all on public.rt_columns to authenticated, service_role;
+
+create table if not exists public.rt_hidden_key (
+    id bigint primary key,
+    label text
+);
+revoke all on public.rt_hidden_key from anon;
+grant select (label) on public.rt_hidden_key to anon;
+grant all on public.rt_hidden_key to service_role;
+
+create table if not exists public.rt_keyless (
+    label text
+);
+grant all on public.rt_keyless to anon, authenticated, service_role;
+
+alter publication supabase_realtime add table public.rt_columns, public.rt_hidden_key,
+    public.rt_keyless;

@@ -507,7 +507,7 @@ impl Conn {
                 topic: message.topic.clone(),
                 join_ref: join_ref.clone(),
                 self_broadcast: config["broadcast"]["self"].as_bool().unwrap_or(false),
-                caller,
+                caller: caller.clone(),
                 bindings: Vec::new(),
                 policies: private.then_some(policies),
             },
@@ -536,7 +536,7 @@ impl Conn {
         // the listeners are subscribed after the reply, all or none, and a `system` message
         // says which. Changes committed before it are not delivered; clients wait for it.
         if !bindings.is_empty() {
-            let subscribed = changes::prepare(&self.rt, &bindings).await;
+            let subscribed = changes::prepare(&self.rt, &bindings, &caller).await;
             if subscribed.is_ok() {
                 self.rt.hub.set_bindings(&key, self.id, &join_ref, bindings);
             }
