@@ -171,12 +171,14 @@ pub struct PostgresChangesPayload {
     pub event_type: PostgresChangeEvent,
     /// The new row (`{}` for deletes).
     pub new: Value,
-    /// The old row: the primary key only, unless the table has `REPLICA IDENTITY FULL` and no
-    /// RLS (`{}` for inserts).
+    /// The old row's replica identity: the primary key, or the whole row under `REPLICA
+    /// IDENTITY FULL` (but only the key for a DELETE on an RLS table); `{}` for inserts.
     pub old: Value,
-    /// The table's columns.
+    /// The table's columns the subscriber's role may select (rows show only those).
     pub columns: Vec<ColumnInfo>,
-    /// Errors the server reported for this change (e.g. a payload too large), if any.
+    /// Errors the server reported instead of the change, if any: `["Error 401:
+    /// Unauthorized"]` when the role may not read the table's key, `["Error 400: Bad Request,
+    /// no primary key"]`, or a payload too large. The records are then empty.
     pub errors: Option<Value>,
 }
 
@@ -193,7 +195,8 @@ pub struct PostgresChange<T> {
     pub commit_timestamp: String,
     /// The new row, for inserts and updates.
     pub new: Option<T>,
-    /// The old row when the server sent all of it (`REPLICA IDENTITY FULL`, no RLS).
+    /// The old row when the server sent all of it (`REPLICA IDENTITY FULL`; for a DELETE,
+    /// only without RLS).
     pub old: Option<T>,
     /// The old record as sent: usually only the primary key.
     pub old_record: Map<String, Value>,
