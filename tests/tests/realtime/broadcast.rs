@@ -168,3 +168,63 @@ async fn callbacks_as_in_the_reference_and_the_1_0_0_serializer() {
     assert_eq!(status_rx.recv().unwrap(), (SubscribeStatus::Closed, None));
     assert!(v1.get_channels().is_empty());
 }
+
+/// `POST /api/broadcast` validates each message as Realtime's changeset does (422 with the
+/// failing fields per message, nothing sent), and a message's `id` reaches listeners as
+/// `meta.id`.
+#[tokio::test]
+async fn the_rest_endpoint_reports_each_bad_message_and_passes_ids_on() {
+    let stack = crate::stack().await;
+    let name = room();
+    let listener = anon().await;
+    let channel = listener.channel(&name);
+    let mut heard = channel.broadcast_stream("*");
+    let _channel = channel.subscribe().await.unwrap();
+    let http = reqwest::Client::new();
+    let post = |body: serde_json::Value| {
+        http.post(format!("{}/realtime/v1/api/broadcast", stack.url()))
+            .header("apikey", stack.anon_key())
+            .header("Authorization", format!("Bearer {}", stack.anon_key()))
+            .json(&body)
+            .send()
+    };
+
+    let bad = post(json!({"messages": [
+        {"topic": name, "event": "fine", "payload": {}},
+        {"topic": "", "payload": [1]},
+    ]}))
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(
+        bad.json::<serde_json::Value>().await.unwrap(),
+        json!({"errors": {"messages": [
+            {},
+            {"topic": ["can't be blank"], "event": ["can't be blank"], "payload": ["is invalid"]},
+        ]}})
+    );
+    for body in [json!({}), json!({"messages": []})] {
+        let r = post(body).await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap(),
+            json!({"errors": {"messages": ["can't be blank"]}})
+        );
+    }
+
+    let ok = post(json!({"messages": [
+        {"topic": name, "event": "with-id", "payload": {"n": 1}, "id": "m-1"},
+        {"topic": name, "event": "plain", "payload": {"n": 2}},
+    ]}))
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 202);
+    // The invalid batch sent nothing: the first message heard is this one.
+    let first = next(&mut heard).await;
+    assert_eq!(
+        (first.event.as_str(), first.meta),
+        ("with-id", Some(json!({"id": "m-1"})))
+    );
+    let second = next(&mut heard).await;
+    assert_eq!((second.event.as_str(), second.meta), ("plain", None));
+}

@@ -103,8 +103,10 @@ fn json_response(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// `POST /api/broadcast` (broadcast_controller.ex): `{messages: [{topic, event, payload,
-/// private?}]}` → 202; a bad body → 422; a bad key → 401.
+/// `POST /api/broadcast` (broadcast_controller.ex, `BatchBroadcast`): `{messages: [{topic,
+/// event, payload, private?, id?}]}` → 202; an invalid body → 422 with Ecto's errors; a bad key
+/// → 401. A private message needs the caller's broadcast write policy and is dropped silently
+/// without it; a message with an `id` carries it as `meta.id`.
 async fn broadcast(
     State(rt): State<Arc<Realtime>>,
     headers: HeaderMap,
@@ -116,44 +118,108 @@ async fn broadcast(
     if let Err(e) = rt.ready().await {
         return json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"message": e}));
     }
-    let parsed: Result<Value, _> = serde_json::from_slice(&body);
-    let messages = match parsed.as_ref().ok().and_then(|v| v["messages"].as_array()) {
-        Some(m) => m.clone(),
-        None => {
-            return json_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"errors": {"messages": ["can't be blank"]}}),
-            );
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let messages = match rest_messages(&body) {
+        Ok(messages) => messages,
+        Err(errors) => {
+            return json_response(StatusCode::UNPROCESSABLE_ENTITY, json!({"errors": errors}));
         }
     };
-    let mut valid = Vec::new();
-    for m in &messages {
-        match (m["topic"].as_str(), m["event"].as_str(), m.get("payload")) {
-            (Some(topic), Some(event), Some(payload @ Value::Object(_))) => valid.push((
-                topic.to_owned(),
-                event.to_owned(),
-                payload.clone(),
-                m["private"].as_bool().unwrap_or(false),
-            )),
-            _ => {
-                return json_response(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    json!({"errors": {"messages": [{"topic": ["can't be blank"], "event": ["can't be blank"], "payload": ["can't be blank"]}]}}),
-                );
-            }
-        }
-    }
-    for (name, event, payload, private) in valid {
-        if private
-            && !auth::policies(&rt.env.db, &caller, &name)
+    for m in messages {
+        if m.private
+            && !auth::policies(&rt.env.db, &caller, &m.topic)
                 .await
                 .is_ok_and(|p| p.broadcast_write)
         {
             continue;
         }
-        let message = json!({"type": "broadcast", "event": event, "payload": payload});
+        let mut message = json!({"type": "broadcast", "event": m.event, "payload": m.payload});
+        if let Some(id) = m.id {
+            message["meta"] = json!({"id": id});
+        }
         rt.hub
-            .broadcast(&hub::TopicKey::new(&name, private), None, &message);
+            .broadcast(&hub::TopicKey::new(&m.topic, m.private), None, &message);
     }
     StatusCode::ACCEPTED.into_response()
+}
+
+/// One message of a REST broadcast.
+struct RestMessage {
+    topic: String,
+    event: String,
+    payload: Value,
+    private: bool,
+    id: Option<String>,
+}
+
+/// `BatchBroadcast.changeset`: `messages` is a non-empty list; each message needs a `topic`,
+/// an `event` (strings) and a `payload` (an object), and may say `private` (a boolean). The
+/// error is Ecto's `traverse_errors`: per message an object of field errors, `{}` when valid.
+fn rest_messages(body: &Value) -> Result<Vec<RestMessage>, Value> {
+    const BLANK: &str = "can't be blank";
+    const INVALID: &str = "is invalid";
+    let list = match body.get("messages") {
+        None | Some(Value::Null) => return Err(json!({"messages": [BLANK]})),
+        Some(Value::Array(list)) if list.is_empty() => return Err(json!({"messages": [BLANK]})),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err(json!({"messages": [INVALID]})),
+    };
+    if list.iter().any(|m| !m.is_object()) {
+        return Err(json!({"messages": [INVALID]}));
+    }
+    let text = |v: &Value| match v {
+        Value::Null => Err(BLANK),
+        Value::String(s) if s.trim().is_empty() => Err(BLANK),
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(INVALID),
+    };
+    let mut messages = Vec::new();
+    let mut errors = Vec::new();
+    for m in list {
+        let topic = text(&m["topic"]);
+        let event = text(&m["event"]);
+        let payload = match &m["payload"] {
+            Value::Null => Err(BLANK),
+            p @ Value::Object(_) => Ok(p.clone()),
+            _ => Err(INVALID),
+        };
+        let private = match &m["private"] {
+            Value::Null => Ok(false),
+            Value::Bool(b) => Ok(*b),
+            Value::String(s) if s == "true" || s == "false" => Ok(s == "true"),
+            _ => Err(INVALID),
+        };
+        let id = match &m["id"] {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s.clone())),
+            _ => Err(INVALID),
+        };
+        let field_errors: serde_json::Map<String, Value> = [
+            ("topic", topic.as_ref().err()),
+            ("event", event.as_ref().err()),
+            ("payload", payload.as_ref().err()),
+            ("private", private.as_ref().err()),
+            ("id", id.as_ref().err()),
+        ]
+        .into_iter()
+        .filter_map(|(field, error)| Some((field.to_owned(), json!([error?]))))
+        .collect();
+        errors.push(Value::Object(field_errors));
+        if let (Ok(topic), Ok(event), Ok(payload), Ok(private), Ok(id)) =
+            (topic, event, payload, private, id)
+        {
+            messages.push(RestMessage {
+                topic,
+                event,
+                payload,
+                private,
+                id,
+            });
+        }
+    }
+    if messages.len() == list.len() {
+        Ok(messages)
+    } else {
+        Err(json!({"messages": errors}))
+    }
 }

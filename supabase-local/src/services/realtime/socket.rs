@@ -24,6 +24,8 @@ struct Joined {
     private: bool,
     presence_key: String,
     presence_enabled: bool,
+    /// The payload of this member's last track (`presence_track_payload`).
+    presence_payload: Option<Value>,
     ack: bool,
     policies: Policies,
     /// The token's `exp` (Unix seconds): the channel is shut down then, as Realtime's
@@ -284,49 +286,60 @@ impl Conn {
                     self.reply(&message, join_ref, "ok", json!({}));
                 }
             }
-            "presence" => {
-                let allowed = !joined.private || joined.policies.presence_write;
-                match message.payload["event"].as_str() {
-                    Some("track") if allowed => {
-                        let (key, presence_key) = (joined.key.clone(), joined.presence_key.clone());
-                        // PresenceHandler: the state is pushed only to a member that may
-                        // read presence.
-                        let first = !joined.presence_enabled
-                            && (!joined.private || joined.policies.presence_read);
-                        if let Some(j) = self.joined.get_mut(&message.topic) {
-                            j.presence_enabled = true;
-                        }
-                        if first {
-                            let state = self.rt.hub.presence_state(&key);
-                            self.push(
-                                &message.topic,
-                                join_ref.as_deref().unwrap_or(""),
-                                "presence_state",
-                                state,
-                            );
-                        }
-                        self.rt.hub.track(
-                            &key,
-                            self.id,
-                            &presence_key,
-                            &message.payload["payload"],
-                        );
-                        self.reply(&message, join_ref, "ok", json!({}));
-                    }
-                    Some("untrack") => {
-                        self.rt.hub.untrack(&joined.key, self.id);
-                        self.reply(&message, join_ref, "ok", json!({}));
-                    }
-                    _ => self.reply(
-                        &message,
-                        join_ref,
-                        "error",
-                        json!({"reason": "presence not allowed"}),
-                    ),
-                }
-            }
+            "presence" => self.presence(&message, join_ref),
             "access_token" => self.access_token(&message).await,
             _ => {} // realtime_channel.ex: unexpected messages are logged and ignored
+        }
+    }
+
+    /// A presence message, as Realtime's `PresenceHandler.handle`: the event is lower-cased; a
+    /// message without one is accepted and does nothing; a track needs presence write on a
+    /// private channel and an object payload, re-tracking the same payload changes nothing,
+    /// and the first track (which turns presence on) is followed by the state, for a member
+    /// that may read presence. A refusal is an error reply with an empty response.
+    fn presence(&mut self, message: &Out, join_ref: Option<String>) {
+        let Some(joined) = self.joined.get(&message.topic) else {
+            return;
+        };
+        let Some(event) = message.payload["event"].as_str() else {
+            self.reply(message, join_ref, "ok", json!({}));
+            return;
+        };
+        let (key, presence_key) = (joined.key.clone(), joined.presence_key.clone());
+        match event.to_ascii_lowercase().as_str() {
+            "track" => {
+                let payload = message.payload.get("payload").cloned().unwrap_or(json!({}));
+                let allowed = !joined.private || joined.policies.presence_write;
+                if !allowed || !payload.is_object() {
+                    self.reply(message, join_ref, "error", json!({}));
+                    return;
+                }
+                if joined.presence_payload.as_ref() == Some(&payload) {
+                    self.reply(message, join_ref, "ok", json!({}));
+                    return;
+                }
+                let sync =
+                    !joined.presence_enabled && (!joined.private || joined.policies.presence_read);
+                self.rt.hub.track(&key, self.id, &presence_key, &payload);
+                if let Some(j) = self.joined.get_mut(&message.topic) {
+                    j.presence_enabled = true;
+                    j.presence_payload = Some(payload);
+                }
+                self.reply(message, join_ref.clone(), "ok", json!({}));
+                if sync {
+                    let state = self.rt.hub.presence_state(&key);
+                    let join_ref = join_ref.unwrap_or_default();
+                    self.push(&message.topic, &join_ref, "presence_state", state);
+                }
+            }
+            "untrack" => {
+                self.rt.hub.untrack(&key, self.id);
+                if let Some(j) = self.joined.get_mut(&message.topic) {
+                    j.presence_payload = None;
+                }
+                self.reply(message, join_ref, "ok", json!({}));
+            }
+            _ => self.reply(message, join_ref, "error", json!({})),
         }
     }
 
@@ -479,11 +492,13 @@ impl Conn {
                     return;
                 }
                 Err(e) => {
+                    // Realtime logs `UnableToSetPolicies` and answers with this text.
+                    tracing::warn!("realtime stand-in: UnableToSetPolicies: {e}");
                     self.reply(
                         &message,
                         Some(join_ref),
                         "error",
-                        json!({"reason": format!("UnableToSetPolicies: {e}")}),
+                        json!({"reason": "Realtime was unable to connect to the project database"}),
                     );
                     return;
                 }
@@ -521,6 +536,7 @@ impl Conn {
                 private,
                 presence_key,
                 presence_enabled,
+                presence_payload: None,
                 ack: config["broadcast"]["ack"].as_bool().unwrap_or(false),
                 policies,
                 expires_at,
