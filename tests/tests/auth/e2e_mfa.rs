@@ -201,3 +201,75 @@ async fn credentials_change_only_from_an_aal2_session_once_mfa_is_on() {
         .await
         .expect("aal2 changes the password");
 }
+
+/// GoTrue's side effects on the user's other sessions (`internal/api/mfa.go`): verifying a
+/// factor signs out every session that has not passed MFA and drops pending enrollments;
+/// unenrolling a factor takes the sessions that passed with it back to `aal1`.
+#[tokio::test]
+async fn verifying_a_factor_ends_aal1_sessions_and_unenrolling_downgrades() {
+    use supabase_core::auth::SignInWithPasswordCredentials;
+
+    let address = email("mfa-sessions");
+    let first = anon().await;
+    first
+        .auth()
+        .sign_up(SignUpCredentials::email(&address, "mfa password"))
+        .await
+        .unwrap();
+    let otp = stack().await.mailbox().latest_otp(&address).unwrap();
+    first
+        .auth()
+        .verify_otp(VerifyOtpParams::email(&address, otp, OtpType::Signup))
+        .await
+        .unwrap();
+    let second = anon().await;
+    second
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "mfa password",
+        ))
+        .await
+        .unwrap();
+
+    let mfa = first.auth().mfa();
+    let factor = mfa
+        .enroll(EnrollParams::totp().friendly_name("kept"))
+        .await
+        .unwrap();
+    let pending = mfa
+        .enroll(EnrollParams::totp().friendly_name("pending"))
+        .await
+        .unwrap();
+    let secret = factor.totp.expect("totp").secret;
+    mfa.challenge_and_verify(MfaChallengeAndVerifyParams::new(
+        &factor.id,
+        code(secret.expose()),
+    ))
+    .await
+    .unwrap();
+
+    // The password-only session is gone: its refresh token no longer works.
+    let err = second.auth().refresh_session().await.unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(ErrorCode::RefreshTokenNotFound),
+        "{err:?}"
+    );
+    let all = mfa.list_factors().await.unwrap().all;
+    assert_eq!(all.len(), 1, "the pending enrollment is dropped");
+    assert_ne!(all[0].id, pending.id);
+
+    // Unenrolling takes this session back to aal1 at its next token.
+    mfa.unenroll(&factor.id).await.unwrap();
+    first.auth().refresh_session().await.unwrap();
+    let claims = first
+        .auth()
+        .get_claims(
+            None,
+            GetClaimsOptions::new().jwt_secret(stack().await.jwt_secret()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(claims.claims["aal"], "aal1");
+}

@@ -333,6 +333,20 @@ pub(super) async fn verify(
         )
         .await?;
         sessions::add_amr(tx, &session_id, amr).await?;
+        // GoTrue's verify (`internal/api/mfa.go`): `InvalidateSessionsWithAALLessThan(aal2)`
+        // signs the user out of every session that has not passed MFA (this one now has),
+        // and `DeleteUnverifiedFactors` drops the user's other pending enrollments.
+        tx.execute(
+            "delete from auth.sessions where user_id = $1::text::uuid \
+               and (aal is null or aal < 'aal2')",
+            &[&who.user_id],
+        )
+        .await?;
+        tx.execute(
+            "delete from auth.mfa_factors where user_id = $1::text::uuid and status = 'unverified'",
+            &[&who.user_id],
+        )
+        .await?;
         // `updateMFASessionAndClaims`: the session's refresh token is swapped for a new one.
         let parent: Option<String> = tx
             .query_opt(
@@ -367,6 +381,14 @@ pub(super) async fn unenroll(
         tx.execute(
             "delete from auth.mfa_factors where id = $1::text::uuid",
             &[&factor_id],
+        )
+        .await?;
+        // `DowngradeSessionsToAAL1`: the sessions that passed MFA with this factor are aal1
+        // again (their next token says so).
+        tx.execute(
+            "update auth.sessions set aal = 'aal1', factor_id = null, updated_at = now() \
+             where user_id = $1::text::uuid and factor_id = $2::text::uuid",
+            &[&who.user_id, &factor_id],
         )
         .await?;
         Ok(json!({"id": factor_id}))
