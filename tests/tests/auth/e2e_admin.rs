@@ -413,3 +413,75 @@ async fn phone_users_confirmed_and_given_new_credentials() {
     assert!(by_phone.phone_confirmed_at.is_some(), "{by_phone:?}");
     assert_eq!(providers(&by_phone), ["phone"]);
 }
+
+/// A ban keeps the user's sessions, as GoTrue's `User.Ban` only sets `banned_until`: while it
+/// lasts, a refresh is refused with `user_banned` ("Invalid Refresh Token: User Banned") and so
+/// is a new sign-in; lifted (`ban_duration: "none"`), the same session refreshes again.
+#[tokio::test]
+async fn a_ban_refuses_refreshes_and_sign_ins_but_keeps_the_session() {
+    let address = email("banned");
+    let admin = service().await;
+    let user = admin
+        .auth()
+        .admin()
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&address)
+                .password("ban password")
+                .email_confirm(true),
+        )
+        .await
+        .unwrap();
+    let client = anon().await;
+    let credentials = SignInWithPasswordCredentials::email(&address, "ban password");
+    client
+        .auth()
+        .sign_in_with_password(credentials.clone())
+        .await
+        .unwrap();
+
+    let ban = |duration: &'static str| {
+        let admin = admin.clone();
+        let id = user.id.clone();
+        async move {
+            admin
+                .auth()
+                .admin()
+                .update_user_by_id(&id, AdminUserAttributes::new().ban_duration(duration))
+                .await
+                .unwrap()
+        }
+    };
+    let session = client
+        .auth()
+        .get_session()
+        .await
+        .unwrap()
+        .expect("signed in");
+    let refresh_token = session.refresh_token.expose().to_owned();
+    assert!(ban("24h").await.banned_until.is_some());
+    let err = client.auth().refresh_session().await.unwrap_err();
+    assert_eq!(code(&err), Some(&ErrorCode::UserBanned), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("Invalid Refresh Token: User Banned"),
+        "{err}"
+    );
+    let err = anon()
+        .await
+        .auth()
+        .sign_in_with_password(credentials)
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(&ErrorCode::UserBanned), "{err:?}");
+
+    // The client dropped its session at the refused refresh (as auth-js does); the server
+    // kept it, so its refresh token works once the ban is lifted.
+    assert!(ban("none").await.banned_until.is_none());
+    anon()
+        .await
+        .auth()
+        .refresh_session_with(&refresh_token)
+        .await
+        .expect("the session outlived the ban");
+}

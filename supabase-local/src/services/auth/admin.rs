@@ -330,12 +330,9 @@ pub(super) async fn update_user(
             )
             .await?;
         }
+        // `User.Ban` sets `banned_until` only: the sessions stay, and their refreshes are
+        // refused while the ban lasts (`user_banned`).
         apply_ban(tx, &id, p.ban_duration.as_deref()).await?;
-        if p.ban_duration.as_deref().is_some_and(|b| b != "none") {
-            // A banned user's sessions end (`adminUserUpdate` → `models.Logout`).
-            tx.execute("delete from auth.sessions where user_id = $1::text::uuid", &[&id])
-                .await?;
-        }
         users::must_user_json(tx, &id).await
     })
     .map(Json)
