@@ -142,13 +142,6 @@ async fn verify(
     if !fresh {
         return Err(ApiError::otp_expired());
     }
-    let method = match kind {
-        "signup" | "invite" | "email" | "sms" => "otp",
-        "magiclink" => "magiclink",
-        "recovery" => "recovery",
-        "email_change" => "email_change",
-        _ => "otp",
-    };
     match column {
         "confirmation_token" => {
             if is_phone {
@@ -205,7 +198,10 @@ async fn verify(
         return Err(ApiError::forbidden("user_banned", "User is banned"));
     }
     let session = if issue {
-        sessions::sign_in(state, tx, &user_id, method).await?
+        // `issueRefreshToken(.., models.OTP, ..)` in both `verifyPost` and `verifyGet`'s
+        // implicit flow (`internal/api/verify.go`): the session's `amr` is `otp` whatever the
+        // link's type. (A PKCE code carries the type's method through its flow state.)
+        sessions::sign_in(state, tx, &user_id, "otp").await?
     } else {
         Value::Null
     };
