@@ -11,12 +11,14 @@
 //!
 //! On a struct with named fields that also derives `Deserialize`; read it with
 //! `client.from::<Table>().select_as::<Projection>()`. A field without attributes reads the
-//! `from` table's column of serde's name for it, and must have that column's type.
+//! column of the `from` table's field of the same name (and must have its type), under the
+//! key serde expects for the field.
 //!
 //! | attribute | on | meaning |
 //! |---|---|---|
 //! | `from = Section` | struct | the table read (required) |
 //! | `crate = "::my::supabase"` | struct | the path to `supabase_core`, when re-exported |
+//! | `custom_deserialize` | struct | the struct's `Deserialize` is written by hand: pages decode through it |
 //! | `column = name` | field | reads column `name` under the field's name (`title:name`) |
 //! | `cast = "text"` | field | with a column: casts it on the server (`id_text:id::text`) |
 //! | `json = "meta->>colour"` | field | a JSON path into a column (`->` keeps JSON, `->>` gives text) |

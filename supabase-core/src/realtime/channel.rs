@@ -120,9 +120,9 @@ pub struct BroadcastMessage {
     /// ([`send_broadcast_binary`](RealtimeChannel::send_broadcast_binary), or an `ArrayBuffer`
     /// payload from realtime-js); `None` for a JSON one.
     pub binary: Option<bytes::Bytes>,
-    /// The server's metadata, when it sends any: `{"id": "<uuid>"}` for a message sent from
-    /// the database (`realtime.send`, `realtime.broadcast_changes`), the id of its row in
-    /// `realtime.messages`.
+    /// The server's metadata, when it sends any: `{"id": ..}` for a message sent from the
+    /// database (`realtime.send`, `realtime.broadcast_changes`: the id of its row in
+    /// `realtime.messages`) or one given an `id` in a REST broadcast.
     pub meta: Option<Value>,
 }
 

@@ -166,3 +166,31 @@ async fn a_users_private_message_needs_their_write_policy() {
         "nothing stored for the other user's topic"
     );
 }
+
+/// A join is decided by the policies on its own probe rows, as Realtime reads back only those:
+/// messages the topic has stored (here one a policy would show) do not admit it.
+#[tokio::test]
+async fn stored_messages_do_not_admit_a_join() {
+    let topic = format!("news-{}", supabase_tests::unique_id());
+    stack()
+        .await
+        .execute_sql(&format!(
+            "select realtime.send('{{\"n\": 1}}', 'news', '{topic}')"
+        ))
+        .await
+        .unwrap();
+    let client = anon().await;
+    client
+        .realtime()
+        .set_auth(Some(&user_token(&uuid().await).await));
+    let err = client
+        .channel_with(&topic, ChannelConfig::default().private(true))
+        .subscribe()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("You do not have permissions to read from this Channel topic"),
+        "{err}"
+    );
+}

@@ -153,3 +153,72 @@ async fn losing_presence_read_on_a_new_token_shuts_the_channel_down() {
         "{err}"
     );
 }
+
+/// A private member that has not turned presence on gets no presence diffs even where it may
+/// read presence: Realtime evaluates presence read only once presence is on. Spoken over a
+/// raw socket, which shows every frame.
+#[tokio::test]
+async fn no_presence_diffs_before_presence_is_on() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+
+    let stack = stack().await;
+    let name = format!("lobby-{}", supabase_tests::unique_id());
+    let topic = format!("realtime:{name}");
+    let url = format!(
+        "{}/realtime/v1/websocket?apikey={}&vsn=2.0.0",
+        stack.url().replace("http://", "ws://"),
+        stack.anon_key()
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let join = json!(["1", "1", topic, "phx_join", {
+        "config": {"private": true, "presence": {"key": "", "enabled": false}},
+        "access_token": token(true).await,
+    }]);
+    ws.send(Ws::text(join.to_string())).await.unwrap();
+    let reply = crate::binary::next_text(&mut ws).await;
+    assert_eq!(reply[4]["status"], "ok", "{reply}");
+
+    let other = anon().await;
+    other.realtime().set_auth(Some(&token(true).await));
+    let tracker = other
+        .channel_with(&name, private_with_presence("other"))
+        .subscribe()
+        .await
+        .unwrap();
+    tracker.track(json!({"here": true})).await.unwrap();
+    tracker.send_broadcast("barrier", json!({})).await.unwrap();
+    loop {
+        let frame = crate::binary::next_text(&mut ws).await;
+        assert_ne!(frame[3], "presence_diff", "{frame}");
+        assert_ne!(frame[3], "presence_state", "{frame}");
+        if frame[3] == "broadcast" {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_token_without_any_read_shuts_the_channel_down_as_unauthorized() {
+    let user = uuid().await;
+    let client = anon().await;
+    client.realtime().set_auth(Some(&user_token(&user).await));
+    let channel = client.channel_with(
+        format!("private-{user}"),
+        ChannelConfig::default().private(true),
+    );
+    let mut statuses = channel.status_stream();
+    let _channel = channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+
+    client
+        .realtime()
+        .set_auth(Some(&user_token(&uuid().await).await));
+    let (status, err) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    let err = err.unwrap().to_string();
+    assert!(
+        err.contains("You do not have permissions to read from this Channel topic"),
+        "{err}"
+    );
+}

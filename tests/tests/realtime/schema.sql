@@ -98,6 +98,8 @@ create policy "roster presence" on realtime.messages for select to authenticated
 
 -- Column privileges in change payloads: anon reads `id` and `label` of `rt_columns`, not
 -- `secret`; anon may not read the key of `rt_hidden_key`; `rt_keyless` has no primary key.
+-- Each is written by one test only (`changes_by_role.rs`), which takes the next change as its
+-- own: an error payload carries no row to tell whose it is.
 create table if not exists public.rt_columns (
     id bigint primary key,
     label text not null,
@@ -124,3 +126,8 @@ grant all on public.rt_keyless to anon, authenticated, service_role;
 
 alter publication supabase_realtime add table public.rt_columns, public.rt_hidden_key,
     public.rt_keyless;
+
+-- `news-*`: a policy on the row's content. A join's probe rows carry no event, so no join is
+-- admitted, whatever messages the topic has stored.
+create policy "news rows" on realtime.messages for select to authenticated
+    using (realtime.topic() like 'news-%' and event = 'news');

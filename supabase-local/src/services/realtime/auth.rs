@@ -96,21 +96,27 @@ pub(super) async fn policies(db: &Db, caller: &Caller, topic: &str) -> Result<Po
         set_config('request.jwt.claim.sub', $3, true), \
         set_config('realtime.topic', $4, true)";
     let mut out = Policies::default();
-    // Read: rows inserted by the service, selected as the caller.
+    // Read: probe rows inserted by the service, selected back by id as the caller (as
+    // `Authorization.get_read_policy_for_connection_and_extension`): stored messages of the
+    // topic (Broadcast from Database) must not decide.
     {
         let tx = conn.transaction().await?;
-        tx.execute(
-            "insert into realtime.messages (topic, extension, private) \
-             values ($1, 'broadcast', true), ($1, 'presence', true)",
-            &[&topic],
-        )
-        .await?;
+        let probes: Vec<String> = tx
+            .query(
+                "insert into realtime.messages (topic, extension, private) \
+                 values ($1, 'broadcast', true), ($1, 'presence', true) returning id::text",
+                &[&topic],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         tx.execute(become_caller, &[&caller.role, &claims, &sub, &topic])
             .await?;
         let visible = tx
             .query(
-                "select extension from realtime.messages where topic = $1 and private",
-                &[&topic],
+                "select extension from realtime.messages where id = any($1::text[]::uuid[])",
+                &[&probes],
             )
             .await;
         if let Ok(visible) = visible {

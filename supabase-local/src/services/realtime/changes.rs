@@ -223,7 +223,7 @@ async fn check_filter(
 ) -> Result<(), String> {
     let column_type: Option<String> = conn
         .query_opt(
-            "select format_type(a.atttypid, a.atttypmod) from pg_attribute a \
+            "select a.atttypid::regtype::text from pg_attribute a \
              where a.attrelid = $1::text::regclass and a.attname = $2 \
                and a.attnum > 0 and not a.attisdropped \
                and has_column_privilege($3::text, a.attrelid, a.attnum, 'SELECT')",
@@ -283,7 +283,8 @@ fn postgrex_message(e: &tokio_postgres::Error) -> String {
 struct TableInfo {
     rls: bool,
     full_identity: bool,
-    /// (name, type name, SQL type)
+    /// (name, type name, the SQL type without modifiers: filters cast to it, as
+    /// `realtime.check_equality_op` does)
     columns: Vec<(String, String, String)>,
     pk: Vec<String>,
 }
@@ -293,7 +294,7 @@ async fn table_info(db: &Db, schema: String, table: String) -> Result<TableInfo,
     let row = conn
         .query_one(
             "select c.relrowsecurity, c.relreplident = 'f', \
-               (select coalesce(jsonb_agg(jsonb_build_array(a.attname, t.typname, format_type(a.atttypid, a.atttypmod)) order by a.attnum), '[]') \
+               (select coalesce(jsonb_agg(jsonb_build_array(a.attname, t.typname, a.atttypid::regtype::text) order by a.attnum), '[]') \
                   from pg_attribute a join pg_type t on t.oid = a.atttypid \
                   where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped)::text, \
                (select coalesce(jsonb_agg(a.attname), '[]') from pg_index i \
@@ -394,8 +395,13 @@ pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
     for (member, matching) in listeners {
         let role = &member.caller.role;
         if !selectable_by_role.contains_key(role) {
-            let columns = selectable(&rt.env.db, &relation, role).await;
-            selectable_by_role.insert(role.clone(), columns);
+            match selectable(&rt.env.db, &relation, role).await {
+                Ok(columns) => selectable_by_role.insert(role.clone(), columns),
+                Err(e) => {
+                    tracing::warn!("realtime stand-in: column privileges of {role}: {e}");
+                    continue;
+                }
+            };
         }
         let selectable = &selectable_by_role[role];
         // `apply_rls`: an INSERT or UPDATE the role cannot identify is an error payload for
@@ -492,22 +498,19 @@ fn error_data(schema: &str, table: &str, kind: &str, error: &str) -> Value {
 }
 
 /// The columns of `relation` that `role` may select (`apply_rls`'s `is_selectable`:
-/// `has_column_privilege(role, entity, column, 'SELECT')`). None for an unknown role.
-async fn selectable(db: &Db, relation: &str, role: &str) -> HashSet<String> {
-    let columns = async {
-        let conn = db.get().await.ok()?;
-        let rows = conn
-            .query(
-                "select a.attname::text from pg_attribute a \
-                 where a.attrelid = $1::text::regclass and a.attnum > 0 and not a.attisdropped \
-                   and has_column_privilege($2::text, a.attrelid, a.attnum, 'SELECT')",
-                &[&relation, &role],
-            )
-            .await
-            .ok()?;
-        Some(rows.iter().map(|r| r.get::<_, String>(0)).collect())
-    };
-    columns.await.unwrap_or_default()
+/// `has_column_privilege(role, entity, column, 'SELECT')`).
+async fn selectable(db: &Db, relation: &str, role: &str) -> Result<HashSet<String>, String> {
+    let conn = db.get().await.map_err(|e| e.to_string())?;
+    let rows = conn
+        .query(
+            "select a.attname::text from pg_attribute a \
+             where a.attrelid = $1::text::regclass and a.attnum > 0 and not a.attisdropped \
+               and has_column_privilege($2::text, a.attrelid, a.attnum, 'SELECT')",
+            &[&relation, &role],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
 }
 
 /// Whether the subscriber's role and claims can see the row of an RLS table as it is now,

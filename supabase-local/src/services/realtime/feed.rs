@@ -67,23 +67,23 @@ pub(super) async fn start_listener(rt: Arc<Realtime>) -> Result<(), String> {
 /// Broadcasts a committed `realtime.messages` row to its topic's subscribers, as
 /// `ReplicationConnection` hands it to `BatchBroadcast` as the super user: no policy check at
 /// send time (subscribers of a private topic were authorised at their join), and the message
-/// carries `meta.id`. A row without an event or payload is not sent (Realtime logs
-/// `UnableToBroadcastChanges`).
+/// carries `meta.id`. A row without an event, a payload or `private` is not sent (Realtime
+/// logs `UnableToBroadcastChanges`).
 async fn deliver_message(rt: &Realtime, id: &str) -> Result<(), String> {
     let conn = rt.env.db.get().await.map_err(|e| e.to_string())?;
     let row = conn
         .query_opt(
-            "select topic, event, payload::text, coalesce(private, false) \
+            "select topic, event, payload::text, private \
              from realtime.messages where id = $1::text::uuid",
             &[&id],
         )
         .await
         .map_err(|e| e.to_string())?
         .ok_or("the message is gone")?;
-    let (topic, event, payload, private): (String, Option<String>, Option<String>, bool) =
+    let (topic, event, payload, private): (String, Option<String>, Option<String>, Option<bool>) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
-    let (Some(event), Some(payload)) = (event, payload) else {
-        return Err("a message needs an event and a payload".to_owned());
+    let (Some(event), Some(payload), Some(private)) = (event, payload, private) else {
+        return Err("a message needs an event, a payload and `private`".to_owned());
     };
     let payload: Value = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
     let message =

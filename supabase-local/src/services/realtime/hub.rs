@@ -259,6 +259,18 @@ impl Hub {
         }
     }
 
+    /// Replaces a member's policies (presence turned on by a track).
+    pub(super) fn set_policies(&self, key: &TopicKey, conn: u64, policies: Option<Policies>) {
+        if let Some(member) = self
+            .lock()
+            .topics
+            .get_mut(key)
+            .and_then(|m| m.get_mut(&conn))
+        {
+            member.policies = policies;
+        }
+    }
+
     /// Replaces the caller of a member, and its policies, after an `access_token` message.
     pub(super) fn set_caller(
         &self,

@@ -190,7 +190,9 @@ fn rest_messages(body: &Value) -> Result<Vec<RestMessage>, Value> {
             _ => Err(INVALID),
         };
         let id = match &m["id"] {
+            // Ecto casts an empty string to nil.
             Value::Null => Ok(None),
+            Value::String(s) if s.is_empty() => Ok(None),
             Value::String(s) => Ok(Some(s.clone())),
             _ => Err(INVALID),
         };

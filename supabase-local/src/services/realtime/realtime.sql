@@ -79,7 +79,7 @@ begin
         values (
             message_id, topic, 'broadcast', event, private,
             case when payload ? 'id' then payload
-                 else payload || jsonb_build_object('id', message_id) end
+                 else jsonb_set(payload, '{id}', to_jsonb(message_id)) end
         );
     exception when others then
         raise warning 'ErrorSendingBroadcastMessage: %', sqlerrm;
@@ -95,7 +95,7 @@ begin
     if level = 'STATEMENT' then
         raise exception 'Failed to process the row: function can only be triggered for each row, not for each statement';
     end if;
-    if operation not in ('INSERT', 'UPDATE', 'DELETE') then
+    if operation is null or operation not in ('INSERT', 'UPDATE', 'DELETE') then
         raise exception 'Failed to process the row: Unexpected operation type: %', operation;
     end if;
     perform realtime.send(

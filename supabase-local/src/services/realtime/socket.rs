@@ -33,6 +33,24 @@ struct Joined {
     expires_at: i64,
 }
 
+impl Joined {
+    /// What the hub delivers to this member: everything on a public channel; on a private one
+    /// its reads, with presence read only once presence is on (Realtime evaluates it then, and
+    /// withholds `presence_diff` until it has).
+    fn member_policies(&self) -> Option<Policies> {
+        self.private.then_some(Policies {
+            presence_read: self.policies.presence_read && self.presence_enabled,
+            ..self.policies
+        })
+    }
+
+    /// Whether `policies` admit this channel: broadcast read, or presence read with presence
+    /// on (`maybe_assign_policies`).
+    fn admits(&self, policies: &Policies) -> bool {
+        policies.broadcast_read || (self.presence_enabled && policies.presence_read)
+    }
+}
+
 struct Conn {
     rt: Arc<Realtime>,
     id: u64,
@@ -294,9 +312,10 @@ impl Conn {
 
     /// A presence message, as Realtime's `PresenceHandler.handle`: the event is lower-cased; a
     /// message without one is accepted and does nothing; a track needs presence write on a
-    /// private channel and an object payload, re-tracking the same payload changes nothing,
+    /// private channel (else an error reply with an empty response) and an object payload
+    /// ("Presence track payload must be a map"), re-tracking the same payload changes nothing,
     /// and the first track (which turns presence on) is followed by the state, for a member
-    /// that may read presence. A refusal is an error reply with an empty response.
+    /// that may read presence. An unknown event is an empty error reply.
     fn presence(&mut self, message: &Out, join_ref: Option<String>) {
         let Some(joined) = self.joined.get(&message.topic) else {
             return;
@@ -310,8 +329,13 @@ impl Conn {
             "track" => {
                 let payload = message.payload.get("payload").cloned().unwrap_or(json!({}));
                 let allowed = !joined.private || joined.policies.presence_write;
-                if !allowed || !payload.is_object() {
+                if !allowed {
                     self.reply(message, join_ref, "error", json!({}));
+                    return;
+                }
+                if !payload.is_object() {
+                    let reason = json!({"reason": "Presence track payload must be a map"});
+                    self.reply(message, join_ref, "error", reason);
                     return;
                 }
                 if joined.presence_payload.as_ref() == Some(&payload) {
@@ -320,11 +344,13 @@ impl Conn {
                 }
                 let sync =
                     !joined.presence_enabled && (!joined.private || joined.policies.presence_read);
-                self.rt.hub.track(&key, self.id, &presence_key, &payload);
+                let id = self.id;
                 if let Some(j) = self.joined.get_mut(&message.topic) {
                     j.presence_enabled = true;
-                    j.presence_payload = Some(payload);
+                    j.presence_payload = Some(payload.clone());
+                    self.rt.hub.set_policies(&key, id, j.member_policies());
                 }
+                self.rt.hub.track(&key, self.id, &presence_key, &payload);
                 self.reply(message, join_ref.clone(), "ok", json!({}));
                 if sync {
                     let state = self.rt.hub.presence_state(&key);
@@ -357,6 +383,9 @@ impl Conn {
             Ok(caller) if joined.private => {
                 // `check_read_permissions_revoked`: a read granted before and refused now.
                 // Presence read counts once presence is on (Realtime evaluates it then).
+                // `apply_access_token`: the policies are evaluated again as at a join, then
+                // `check_read_permissions_revoked` refuses a read granted before and refused
+                // now. Presence read counts once presence is on.
                 let before = joined.policies;
                 let presence_before = before.presence_read && joined.presence_enabled;
                 let kept = |now: &Policies| {
@@ -364,6 +393,10 @@ impl Conn {
                         && (now.presence_read || !presence_before)
                 };
                 match auth::policies(&self.rt.env.db, &caller, &joined.name).await {
+                    Ok(p) if !joined.admits(&p) => Err(format!(
+                        "You do not have permissions to read from this Channel topic: {}",
+                        joined.name
+                    )),
                     Ok(p) if kept(&p) => Ok((caller, p)),
                     Ok(_) => Err(format!(
                         "You no longer have permission to read from this Channel topic: {}",
@@ -378,13 +411,13 @@ impl Conn {
         match outcome {
             Ok((caller, policies)) => {
                 let expires_at = caller.claims["exp"].as_i64().unwrap_or(i64::MAX);
-                let member_policies = joined.private.then_some(policies);
-                self.rt
-                    .hub
-                    .set_caller(&joined.key, self.id, caller, member_policies);
+                let (key, id) = (joined.key.clone(), self.id);
                 if let Some(j) = self.joined.get_mut(&message.topic) {
                     j.policies = policies;
                     j.expires_at = expires_at;
+                    self.rt
+                        .hub
+                        .set_caller(&key, id, caller, j.member_policies());
                 }
             }
             Err(reason) => self.shut_down(&message.topic, &reason),
@@ -514,6 +547,18 @@ impl Conn {
             Some(k) if !k.is_empty() => k.to_owned(),
             _ => format!("{:x}-{}", self.id, join_ref),
         };
+        let joined = Joined {
+            key: key.clone(),
+            name: name.clone(),
+            join_ref: join_ref.clone(),
+            private,
+            presence_key,
+            presence_enabled,
+            presence_payload: None,
+            ack: config["broadcast"]["ack"].as_bool().unwrap_or(false),
+            policies,
+            expires_at,
+        };
         self.rt.hub.join(
             &key,
             self.id,
@@ -524,24 +569,10 @@ impl Conn {
                 self_broadcast: config["broadcast"]["self"].as_bool().unwrap_or(false),
                 caller: caller.clone(),
                 bindings: Vec::new(),
-                policies: private.then_some(policies),
+                policies: joined.member_policies(),
             },
         );
-        self.joined.insert(
-            message.topic.clone(),
-            Joined {
-                key: key.clone(),
-                name: name.clone(),
-                join_ref: join_ref.clone(),
-                private,
-                presence_key,
-                presence_enabled,
-                presence_payload: None,
-                ack: config["broadcast"]["ack"].as_bool().unwrap_or(false),
-                policies,
-                expires_at,
-            },
-        );
+        self.joined.insert(message.topic.clone(), joined);
         self.reply(
             &message,
             Some(join_ref.clone()),

@@ -74,5 +74,6 @@ fn main() {
         .from::<Product>()
         .select()
         .filter_embedded_via(product::owner, tag::name.eq("red"))
+        .order_embedded_via(product::owner, tag::name.asc())
         .order_by_related_via(product::owner, tag::name.asc());
 }
