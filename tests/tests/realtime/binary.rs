@@ -2,14 +2,14 @@
 //! supabase/realtime `v2_serializer.ex`): bytes in and out, JSON payloads pushed in binary
 //! frames as current realtime-js sends them, and what 1.0.0 sockets get instead.
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use supabase_core::realtime::{ChannelConfig, RealtimeError, RealtimeOptions, Vsn};
 use supabase_core::{Client, ClientOptions, Error};
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 use crate::wsproxy::{Sent, WsProxy};
-use crate::{anon, next, options, room, stack};
+use crate::{anon, next, next_text, options, room, stack};
 
 fn v1_client(url: &str, key: &str) -> Client {
     Client::new(
@@ -149,12 +149,7 @@ async fn a_json_payload_in_a_binary_push_reaches_both_serializers_as_json() {
     let mut old_heard = old_channel.broadcast_stream("cursor");
     old_channel.subscribe().await.unwrap();
 
-    let url = format!(
-        "{}/realtime/v1/websocket?apikey={}&vsn=2.0.0",
-        stack.url().replace("http://", "ws://"),
-        stack.anon_key()
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut ws = crate::raw_socket().await;
     let join = json!(["1", "1", topic, "phx_join", {
         "config": {"broadcast": {"ack": true, "self": false}, "presence": {"key": "", "enabled": false},
                    "postgres_changes": [], "private": false},
@@ -192,20 +187,4 @@ async fn a_json_payload_in_a_binary_push_reaches_both_serializers_as_json() {
     .unwrap();
     let beat = next_text(&mut ws).await;
     assert_eq!(beat[1], "3");
-}
-
-pub(crate) async fn next_text<S>(ws: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Ws, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
-            .await
-            .expect("no frame within 10 s")
-            .expect("socket open")
-            .expect("frame");
-        if let Ws::Text(text) = frame {
-            return serde_json::from_str(text.as_str()).unwrap();
-        }
-    }
 }

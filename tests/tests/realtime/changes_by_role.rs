@@ -148,25 +148,17 @@ async fn filters_are_checked_at_subscribe_time_as_the_role() {
 /// join ref, as Phoenix fastlane frames do.
 #[tokio::test]
 async fn a_lower_case_event_still_listens() {
-    use futures_util::SinkExt;
-    use tokio_tungstenite::tungstenite::Message as Ws;
-
     let stack = stack().await;
     let topic = format!("realtime:{}", room());
-    let url = format!(
-        "{}/realtime/v1/websocket?apikey={}&vsn=2.0.0",
-        stack.url().replace("http://", "ws://"),
-        stack.anon_key()
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut ws = crate::raw_socket().await;
     let join = json!(["1", "1", topic, "phx_join", {
         "config": {"postgres_changes": [{"event": "insert", "schema": "public", "table": "rt_open"}]},
         "access_token": stack.anon_key(),
     }]);
-    ws.send(Ws::text(join.to_string())).await.unwrap();
-    let reply = crate::binary::next_text(&mut ws).await;
+    crate::send_frame(&mut ws, join).await;
+    let reply = crate::next_text(&mut ws).await;
     assert_eq!(reply[4]["status"], "ok", "{reply}");
-    let system = crate::binary::next_text(&mut ws).await;
+    let system = crate::next_text(&mut ws).await;
     assert_eq!(system[4]["status"], "ok", "{system}");
 
     let id = unique_id();
@@ -178,7 +170,7 @@ async fn a_lower_case_event_still_listens() {
         .unwrap();
     // Other tests insert into `rt_open` too.
     let change = loop {
-        let change = crate::binary::next_text(&mut ws).await;
+        let change = crate::next_text(&mut ws).await;
         if change[4]["data"]["record"]["id"] == id {
             break change;
         }

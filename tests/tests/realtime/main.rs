@@ -93,3 +93,53 @@ pub(crate) async fn uuid() -> String {
         .expect("uuid");
     v[0]["u"].as_str().expect("uuid").to_owned()
 }
+
+/// A raw WebSocket (serializer 2.0.0) to the stack's Realtime with the anon key, for frames
+/// the client does not show.
+pub(crate) type RawSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub(crate) async fn raw_socket() -> RawSocket {
+    let stack = stack().await;
+    let url = format!(
+        "{}/realtime/v1/websocket?apikey={}&vsn=2.0.0",
+        stack.url().replace("http://", "ws://"),
+        stack.anon_key()
+    );
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("websocket")
+        .0
+}
+
+/// Sends one JSON frame on a raw socket.
+pub(crate) async fn send_frame(ws: &mut RawSocket, frame: serde_json::Value) {
+    use futures_util::SinkExt;
+    ws.send(tokio_tungstenite::tungstenite::Message::text(
+        frame.to_string(),
+    ))
+    .await
+    .expect("sent");
+}
+
+/// The next text frame of a raw socket, as JSON (binary frames are skipped).
+pub(crate) async fn next_text<S>(ws: &mut S) -> serde_json::Value
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("no frame within 10 s")
+            .expect("socket open")
+            .expect("frame");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+            return serde_json::from_str(text.as_str()).expect("JSON frame");
+        }
+    }
+}

@@ -230,36 +230,44 @@ async fn listen_to_presence_leave() {
 
 /// Presence messages as Realtime's `PresenceHandler` takes them, over a raw socket: the event
 /// in any case, re-tracking the same payload changes nothing (no diff), a non-object payload
-/// or an unknown event is an error reply with an empty response, and the first track is
-/// followed by the state, which includes the tracker.
+/// is refused with its reason and an unknown event with an empty response, and the first track
+/// is followed by the state, which includes the tracker.
 #[tokio::test]
 async fn presence_messages_follow_realtimes_handler() {
-    use futures_util::SinkExt;
-    use tokio_tungstenite::tungstenite::Message as Ws;
-
     let stack = crate::stack().await;
     let topic = format!("realtime:{}", room());
-    let url = format!(
-        "{}/realtime/v1/websocket?apikey={}&vsn=2.0.0",
-        stack.url().replace("http://", "ws://"),
-        stack.anon_key()
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let mut send = async |frame: Value| ws.send(Ws::text(frame.to_string())).await.unwrap();
-    send(json!(["1", "1", topic, "phx_join", {
-        "config": {"presence": {"key": "me", "enabled": false}},
-        "access_token": stack.anon_key(),
-    }]))
+    let mut ws = crate::raw_socket().await;
+    crate::send_frame(
+        &mut ws,
+        json!(["1", "1", topic, "phx_join", {
+            "config": {"presence": {"key": "me", "enabled": false}},
+            "access_token": stack.anon_key(),
+        }]),
+    )
     .await;
-    send(json!(["1", "2", topic, "presence", {"type": "presence", "event": "TRACK", "payload": {"a": 1}}])).await;
-    send(json!(["1", "3", topic, "presence", {"type": "presence", "event": "track", "payload": {"a": 1}}])).await;
-    send(json!(["1", "4", topic, "presence", {"type": "presence", "event": "track", "payload": [1]}])).await;
-    send(json!(["1", "5", topic, "presence", {"type": "presence", "event": "wave"}])).await;
-    send(json!([null, "6", "phoenix", "heartbeat", {}])).await;
+    let pushes = [
+        (
+            "2",
+            json!({"type": "presence", "event": "TRACK", "payload": {"a": 1}}),
+        ),
+        (
+            "3",
+            json!({"type": "presence", "event": "track", "payload": {"a": 1}}),
+        ),
+        (
+            "4",
+            json!({"type": "presence", "event": "track", "payload": [1]}),
+        ),
+        ("5", json!({"type": "presence", "event": "wave"})),
+    ];
+    for (r, payload) in pushes {
+        crate::send_frame(&mut ws, json!(["1", r, topic, "presence", payload])).await;
+    }
+    crate::send_frame(&mut ws, json!([null, "6", "phoenix", "heartbeat", {}])).await;
 
     let mut frames = Vec::new();
     loop {
-        let frame = crate::binary::next_text(&mut ws).await;
+        let frame = crate::next_text(&mut ws).await;
         if frame[2] == "phoenix" {
             break;
         }

@@ -159,24 +159,15 @@ async fn losing_presence_read_on_a_new_token_shuts_the_channel_down() {
 /// raw socket, which shows every frame.
 #[tokio::test]
 async fn no_presence_diffs_before_presence_is_on() {
-    use futures_util::SinkExt;
-    use tokio_tungstenite::tungstenite::Message as Ws;
-
-    let stack = stack().await;
     let name = format!("lobby-{}", supabase_tests::unique_id());
     let topic = format!("realtime:{name}");
-    let url = format!(
-        "{}/realtime/v1/websocket?apikey={}&vsn=2.0.0",
-        stack.url().replace("http://", "ws://"),
-        stack.anon_key()
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut ws = crate::raw_socket().await;
     let join = json!(["1", "1", topic, "phx_join", {
         "config": {"private": true, "presence": {"key": "", "enabled": false}},
         "access_token": token(true).await,
     }]);
-    ws.send(Ws::text(join.to_string())).await.unwrap();
-    let reply = crate::binary::next_text(&mut ws).await;
+    crate::send_frame(&mut ws, join).await;
+    let reply = crate::next_text(&mut ws).await;
     assert_eq!(reply[4]["status"], "ok", "{reply}");
 
     let other = anon().await;
@@ -189,7 +180,7 @@ async fn no_presence_diffs_before_presence_is_on() {
     tracker.track(json!({"here": true})).await.unwrap();
     tracker.send_broadcast("barrier", json!({})).await.unwrap();
     loop {
-        let frame = crate::binary::next_text(&mut ws).await;
+        let frame = crate::next_text(&mut ws).await;
         assert_ne!(frame[3], "presence_diff", "{frame}");
         assert_ne!(frame[3], "presence_state", "{frame}");
         if frame[3] == "broadcast" {
