@@ -18,19 +18,27 @@ fn code(secret: &str) -> String {
         .unwrap()
 }
 
-#[tokio::test]
-async fn totp_enroll_and_verify_gives_aal2() {
-    let c = anon().await;
-    let address = email("mfa");
-    c.auth()
+/// A client signed in as a new, confirmed user (password `mfa password`), and the address.
+async fn confirmed_user(tag: &str) -> (supabase_core::Client, String) {
+    let client = anon().await;
+    let address = email(tag);
+    client
+        .auth()
         .sign_up(SignUpCredentials::email(&address, "mfa password"))
         .await
         .unwrap();
     let otp = stack().await.mailbox().latest_otp(&address).unwrap();
-    c.auth()
+    client
+        .auth()
         .verify_otp(VerifyOtpParams::email(&address, otp, OtpType::Signup))
         .await
         .unwrap();
+    (client, address)
+}
+
+#[tokio::test]
+async fn totp_enroll_and_verify_gives_aal2() {
+    let (c, _) = confirmed_user("mfa").await;
     let mfa = c.auth().mfa();
 
     let aal = mfa.get_authenticator_assurance_level().await.unwrap();
@@ -136,19 +144,7 @@ fn code_of(err: &Error) -> Option<ErrorCode> {
 #[tokio::test]
 async fn credentials_change_only_from_an_aal2_session_once_mfa_is_on() {
     use supabase_core::auth::{SignInWithPasswordCredentials, UserAttributes};
-    let first = anon().await;
-    let address = email("mfa-aal2-update");
-    first
-        .auth()
-        .sign_up(SignUpCredentials::email(&address, "mfa password"))
-        .await
-        .unwrap();
-    let otp = stack().await.mailbox().latest_otp(&address).unwrap();
-    first
-        .auth()
-        .verify_otp(VerifyOtpParams::email(&address, otp, OtpType::Signup))
-        .await
-        .unwrap();
+    let (first, address) = confirmed_user("mfa-aal2-update").await;
     let enrolled = first
         .auth()
         .mfa()
@@ -209,19 +205,7 @@ async fn credentials_change_only_from_an_aal2_session_once_mfa_is_on() {
 async fn verifying_a_factor_ends_aal1_sessions_and_unenrolling_downgrades() {
     use supabase_core::auth::SignInWithPasswordCredentials;
 
-    let address = email("mfa-sessions");
-    let first = anon().await;
-    first
-        .auth()
-        .sign_up(SignUpCredentials::email(&address, "mfa password"))
-        .await
-        .unwrap();
-    let otp = stack().await.mailbox().latest_otp(&address).unwrap();
-    first
-        .auth()
-        .verify_otp(VerifyOtpParams::email(&address, otp, OtpType::Signup))
-        .await
-        .unwrap();
+    let (first, address) = confirmed_user("mfa-sessions").await;
     let second = anon().await;
     second
         .auth()

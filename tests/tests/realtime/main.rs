@@ -143,3 +143,12 @@ where
         }
     }
 }
+
+/// Asserts that `err` is Realtime's refusal of a read on a private channel.
+pub(crate) fn assert_read_refused(err: impl std::fmt::Display) {
+    let err = err.to_string();
+    assert!(
+        err.contains("You do not have permissions to read from this Channel topic"),
+        "{err}"
+    );
+}

@@ -44,11 +44,16 @@ impl Joined {
         })
     }
 
-    /// Whether `policies` admit this channel: broadcast read, or presence read with presence
-    /// on (`maybe_assign_policies`).
-    fn admits(&self, policies: &Policies) -> bool {
-        policies.broadcast_read || (self.presence_enabled && policies.presence_read)
+    /// Whether presence state and diffs reach this member.
+    fn reads_presence(&self) -> bool {
+        self.member_policies().is_none_or(|p| p.presence_read)
     }
+}
+
+/// Whether `policies` admit a private channel: broadcast read, or presence read with presence
+/// on (`maybe_assign_policies`).
+fn admits(policies: &Policies, presence_enabled: bool) -> bool {
+    policies.broadcast_read || (presence_enabled && policies.presence_read)
 }
 
 struct Conn {
@@ -342,13 +347,14 @@ impl Conn {
                     self.reply(message, join_ref, "ok", json!({}));
                     return;
                 }
-                let sync =
-                    !joined.presence_enabled && (!joined.private || joined.policies.presence_read);
-                let id = self.id;
+                // The first track turns presence on; the state follows if the member may read it.
+                let first = !joined.presence_enabled;
+                let (id, mut sync) = (self.id, false);
                 if let Some(j) = self.joined.get_mut(&message.topic) {
                     j.presence_enabled = true;
                     j.presence_payload = Some(payload.clone());
                     self.rt.hub.set_policies(&key, id, j.member_policies());
+                    sync = first && j.reads_presence();
                 }
                 self.rt.hub.track(&key, self.id, &presence_key, &payload);
                 self.reply(message, join_ref.clone(), "ok", json!({}));
@@ -393,7 +399,7 @@ impl Conn {
                         && (now.presence_read || !presence_before)
                 };
                 match auth::policies(&self.rt.env.db, &caller, &joined.name).await {
-                    Ok(p) if !joined.admits(&p) => Err(format!(
+                    Ok(p) if !admits(&p, joined.presence_enabled) => Err(format!(
                         "You do not have permissions to read from this Channel topic: {}",
                         joined.name
                     )),
@@ -516,7 +522,7 @@ impl Conn {
             // `maybe_assign_policies`: broadcast read or presence read admits the join; presence
             // read is evaluated at the join only when presence is enabled there.
             match auth::policies(&self.rt.env.db, &caller, &name).await {
-                Ok(p) if p.broadcast_read || (presence_enabled && p.presence_read) => policies = p,
+                Ok(p) if admits(&p, presence_enabled) => policies = p,
                 Ok(_) => {
                     let reason = format!(
                         "Unauthorized: You do not have permissions to read from this Channel topic: {name}"
@@ -572,6 +578,7 @@ impl Conn {
                 policies: joined.member_policies(),
             },
         );
+        let sync_presence = presence_enabled && joined.reads_presence();
         self.joined.insert(message.topic.clone(), joined);
         self.reply(
             &message,
@@ -598,7 +605,7 @@ impl Conn {
                 json!({"extension": "postgres_changes", "status": status, "message": text, "channel": name}),
             );
         }
-        if presence_enabled && (!private || policies.presence_read) {
+        if sync_presence {
             let state = self.rt.hub.presence_state(&key);
             self.push(&message.topic, &join_ref, "presence_state", state);
         }
