@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use super::json::{JsonKey, JsonPath, JsonText};
 use crate::postgrest::{Condition, Op, Order, TextSearch};
 use crate::table::{
-    Boolean, Column, Containable, IsOperand, Json, NullableColumn, Ordered, RangeValue, Text,
-    ValueOf,
+    Boolean, Column, ColumnOf, Containable, IsOperand, Json, NullableColumn, Ordered, RangeValue,
+    Table, Text, ValueOf,
 };
 
 /// A condition on rows of table `T`. Combine with [`Filter::and`], [`Filter::or`] (or `&`, `|`)
@@ -85,6 +85,58 @@ impl<T> std::ops::BitOr for Filter<T> {
         self.or(rhs)
     }
 }
+
+/// One `(column, value)` pair of table `T` in the tuple the typed
+/// [`match_`](super::Query::match_) takes: the column must be `T`'s and the value of its type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `(column, value)` pair of `{T}`",
+    label = "expected a tuple of `(column, value)` pairs of `{T}`",
+    note = "`match_` takes a tuple of pairs, `((column, value), (column, value))`, or `((column, value),)` for one, each with a column of `{T}` and a value of that column's type"
+)]
+pub trait ColumnValue<T: Table> {
+    /// `column = value`.
+    fn into_filter(self) -> Filter<T>;
+}
+
+impl<T: Table, C: ColumnOf<T>, V: ValueOf<C::Value>> ColumnValue<T> for (C, V) {
+    fn into_filter(self) -> Filter<T> {
+        self.0.eq(self.1)
+    }
+}
+
+/// What the typed [`match_`](super::Query::match_) takes: a tuple of one to eight
+/// [`(column, value)`](ColumnValue) pairs of table `T`. The reference's
+/// `.match({"id": 2, "name": "Earth"})` is `.match_(((planet::id, 2), (planet::name, "Earth")))`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tuple of `(column, value)` pairs of `{T}`",
+    label = "expected `((column, value), (column, value), ..)`",
+    note = "`match_` takes a tuple of pairs, `((column, value), (column, value))`, or `((column, value),)` for one, each with a column of `{T}` and a value of that column's type"
+)]
+pub trait ColumnValues<T: Table> {
+    /// `column = value` for every pair, in order.
+    fn into_filters(self) -> Vec<Filter<T>>;
+}
+
+macro_rules! column_value_tuples {
+    ($(($($p:ident $i:tt),+)),*) => {$(
+        impl<T: Table, $($p: ColumnValue<T>),+> ColumnValues<T> for ($($p,)+) {
+            fn into_filters(self) -> Vec<Filter<T>> {
+                vec![$(self.$i.into_filter()),+]
+            }
+        }
+    )*};
+}
+
+column_value_tuples!(
+    (P0 0),
+    (P0 0, P1 1),
+    (P0 0, P1 1, P2 2),
+    (P0 0, P1 1, P2 2, P3 3),
+    (P0 0, P1 1, P2 2, P3 3, P4 4),
+    (P0 0, P1 1, P2 2, P3 3, P4 4, P5 5),
+    (P0 0, P1 1, P2 2, P3 3, P4 4, P5 5, P6 6),
+    (P0 0, P1 1, P2 2, P3 3, P4 4, P5 5, P6 6, P7 7)
+);
 
 /// An ordering of table `T`'s rows by one column (`planet::name.desc()`) or a JSON path into one
 /// (`user::address.json_text("city").asc()`).

@@ -9,6 +9,6 @@ mod query;
 #[doc(hidden)]
 pub mod rows;
 
-pub use filter::{ColumnExt, Filter, OrderBy};
+pub use filter::{ColumnExt, ColumnValue, ColumnValues, Filter, OrderBy};
 pub use json::{JsonKey, JsonPath, JsonText};
 pub use query::{EmbeddedFilter, EmbeddedOrder, Named, Query, RelatedOrder, TypedTable, Unnamed};

@@ -9,10 +9,10 @@ use std::pin::Pin;
 use futures_util::FutureExt as _;
 use serde::de::DeserializeOwned;
 
-use super::filter::{Filter, OrderBy};
+use super::filter::{ColumnValues, Filter, OrderBy};
 use crate::error::Result;
 use crate::http::HttpRequest;
-use crate::postgrest::{Async, Builder, Count, Postgrest, Response};
+use crate::postgrest::{Async, Builder, Count, Explain, Postgrest, Response, TextSearch};
 use crate::select::{Relation, Select, ToOne};
 use crate::table::{
     Boolean, ColumnOf, ConflictTarget, Containable, IsOperand, NullableColumn, Ordered, RangeValue,
@@ -281,6 +281,72 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.filter(column.ilike(pattern))
     }
 
+    /// Matches every pattern (`LIKE ALL`).
+    pub fn like_all_of<'a, C: ColumnOf<T>>(
+        self,
+        column: C,
+        patterns: impl IntoIterator<Item = &'a str>,
+    ) -> Self
+    where
+        C::Value: Text,
+    {
+        self.filter(column.like_all_of(patterns))
+    }
+
+    /// Matches any pattern (`LIKE ANY`).
+    pub fn like_any_of<'a, C: ColumnOf<T>>(
+        self,
+        column: C,
+        patterns: impl IntoIterator<Item = &'a str>,
+    ) -> Self
+    where
+        C::Value: Text,
+    {
+        self.filter(column.like_any_of(patterns))
+    }
+
+    /// Matches every pattern, case-insensitively (`ILIKE ALL`).
+    pub fn ilike_all_of<'a, C: ColumnOf<T>>(
+        self,
+        column: C,
+        patterns: impl IntoIterator<Item = &'a str>,
+    ) -> Self
+    where
+        C::Value: Text,
+    {
+        self.filter(column.ilike_all_of(patterns))
+    }
+
+    /// Matches any pattern, case-insensitively (`ILIKE ANY`).
+    pub fn ilike_any_of<'a, C: ColumnOf<T>>(
+        self,
+        column: C,
+        patterns: impl IntoIterator<Item = &'a str>,
+    ) -> Self
+    where
+        C::Value: Text,
+    {
+        self.filter(column.ilike_any_of(patterns))
+    }
+
+    /// Full-text search on a text or `tsvector` column (PostgREST's `fts`, `plfts`, `phfts`,
+    /// `wfts` per [`TextSearch`]).
+    #[doc(alias = "fts")]
+    pub fn text_search<C: ColumnOf<T>>(self, column: C, query: &str, options: TextSearch) -> Self
+    where
+        C::Value: Text,
+    {
+        self.filter(column.text_search(query, options))
+    }
+
+    /// Rows where every column equals its value: the reference's `match`, with a tuple of
+    /// `(column, value)` pairs, `.match_(((planet::id, 2), (planet::name, "Earth")))`
+    /// (`((planet::id, 2),)` for one pair).
+    #[doc(alias = "match")]
+    pub fn match_(self, pairs: impl ColumnValues<T>) -> Self {
+        pairs.into_filters().into_iter().fold(self, Self::filter)
+    }
+
     /// `column` is one of `values`.
     #[doc(alias = "in")]
     pub fn in_<C: ColumnOf<T>, I>(self, column: C, values: I) -> Self
@@ -469,6 +535,17 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// A timeout for this request only.
     pub fn timeout(self, timeout: std::time::Duration) -> Self {
         self.map(|b| b.timeout(timeout))
+    }
+
+    /// The result as CSV text instead of rows.
+    pub fn csv(self) -> Query<T, String, M> {
+        self.map_out(Builder::csv)
+    }
+
+    /// The query plan instead of the rows (see the untyped
+    /// [`explain`](crate::postgrest::Builder::explain)).
+    pub fn explain(self, options: Explain) -> Query<T, serde_json::Value, M> {
+        self.map_out(|b| b.explain(options))
     }
 
     /// Only the status and the count: no rows come back (see [`Builder::head`]: `HEAD` for

@@ -10,6 +10,7 @@ mod values;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use supabase_core::postgrest::{Explain, ExplainFormat};
 use supabase_core::prelude::*;
 use supabase_core::typed::Filter;
 use supabase_tests::{anon, reference_stack, unique_id};
@@ -206,6 +207,90 @@ async fn every_reference_filter_in_typed_form() {
         .await
         .unwrap();
     assert_eq!(quotes[0].name, "flute");
+}
+
+#[tokio::test]
+async fn match_pattern_lists_and_text_search_in_typed_form() {
+    let c = anon().await;
+    let p = || c.from::<Planet>().select().order(planet::id.asc());
+    let matched = p().match_(((planet::id, 2), (planet::name, "Earth")));
+    assert_eq!(
+        matched.build().unwrap().path_and_query(),
+        "/rest/v1/planets?select=id,name,moons&order=id.asc&id=eq.2&name=eq.Earth"
+    );
+    assert_eq!(names(&matched.await.unwrap()), ["Earth"]);
+    assert_eq!(
+        p().match_(((planet::id, 3), (planet::name, "Earth")))
+            .await
+            .unwrap(),
+        []
+    );
+    assert_eq!(
+        names(&p().match_(((planet::moons, 2),)).await.unwrap()),
+        ["Mars"]
+    );
+
+    assert_eq!(
+        names(
+            &p().like_any_of(planet::name, ["Ea%", "%upi%"])
+                .await
+                .unwrap()
+        ),
+        ["Earth", "Jupiter"]
+    );
+    assert_eq!(
+        names(&p().like_all_of(planet::name, ["%a%", "%r%"]).await.unwrap()),
+        ["Earth", "Mars"]
+    );
+    assert_eq!(
+        names(
+            &p().ilike_any_of(planet::name, ["ea%", "MER%"])
+                .await
+                .unwrap()
+        ),
+        ["Mercury", "Earth"]
+    );
+    assert_eq!(
+        names(&p().ilike_all_of(planet::name, ["M%", "%S"]).await.unwrap()),
+        ["Mars"]
+    );
+    let flutes = c
+        .from::<Instrument>()
+        .select()
+        .text_search(
+            instrument::name,
+            "flutes",
+            TextSearch::plain().config("english"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        flutes.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
+        ["flute"]
+    );
+}
+
+#[tokio::test]
+async fn csv_and_explain_in_typed_form() {
+    let c = anon().await;
+    let text = c
+        .from::<Planet>()
+        .select()
+        .order(planet::id.asc())
+        .limit(2)
+        .csv()
+        .await
+        .unwrap();
+    assert_eq!(text, "id,name,moons\n1,Mercury,0\n2,Earth,1");
+
+    let plan = c
+        .from::<Planet>()
+        .select()
+        .eq(planet::id, 2)
+        .explain(Explain::new().format(ExplainFormat::Json))
+        .await
+        .unwrap();
+    assert!(plan[0]["Plan"]["Node Type"].is_string(), "{plan}");
 }
 
 #[tokio::test]
