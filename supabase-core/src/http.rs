@@ -229,6 +229,17 @@ impl Transport {
         &self.http
     }
 
+    /// Sends a request built on [`Transport::client`] once, holding a request slot until its
+    /// response head arrives: for streamed transfers, which are never retried (a streamed body
+    /// cannot be sent again, and a function call is not assumed idempotent).
+    pub(crate) async fn send_streamed(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> reqwest::Result<reqwest::Response> {
+        let _slot = self.slot().await;
+        request.send().await
+    }
+
     /// Sends the request and reads the whole body, retrying idempotent requests as the
     /// [`RetryPolicy`] says. A `503` that is still there after the last retry is returned as a
     /// response, for the caller to turn into its service's typed error. A body longer than the

@@ -3,6 +3,7 @@
 //! exactly how many times something was sent.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -115,7 +116,32 @@ fn error_body(status: u16) -> String {
 pub struct FaultServer {
     url: String,
     seen: Arc<Mutex<Vec<String>>>,
+    in_flight: Arc<InFlight>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// Requests being answered now, and the most at once so far.
+#[derive(Debug, Default)]
+struct InFlight {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+/// One request being answered: counted in [`InFlight`] until dropped.
+struct Answering<'a>(&'a InFlight);
+
+impl<'a> Answering<'a> {
+    fn enter(in_flight: &'a InFlight) -> Self {
+        let now = in_flight.now.fetch_add(1, Ordering::SeqCst) + 1;
+        in_flight.most.fetch_max(now, Ordering::SeqCst);
+        Answering(in_flight)
+    }
+}
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl FaultServer {
@@ -124,17 +150,27 @@ impl FaultServer {
         let listener = bind().await;
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let in_flight = Arc::new(InFlight::default());
         let script = Arc::new(Mutex::new(VecDeque::from(script)));
         let task = tokio::spawn({
-            let seen = Arc::clone(&seen);
+            let (seen, in_flight) = (Arc::clone(&seen), Arc::clone(&in_flight));
             async move {
                 while let Ok((stream, _)) = listener.accept().await {
-                    let (seen, script) = (Arc::clone(&seen), Arc::clone(&script));
-                    tokio::spawn(serve(stream, seen, script));
+                    let (seen, in_flight, script) = (
+                        Arc::clone(&seen),
+                        Arc::clone(&in_flight),
+                        Arc::clone(&script),
+                    );
+                    tokio::spawn(serve(stream, seen, in_flight, script));
                 }
             }
         });
-        FaultServer { url, seen, task }
+        FaultServer {
+            url,
+            seen,
+            in_flight,
+            task,
+        }
     }
 
     /// Base URL, e.g. `http://127.0.0.1:23456`.
@@ -145,6 +181,12 @@ impl FaultServer {
     /// Methods of the requests received so far, in order.
     pub fn requests(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// The most requests the server was answering at once (from reading one to finishing its
+    /// answer).
+    pub fn most_in_flight(&self) -> usize {
+        self.in_flight.most.load(Ordering::SeqCst)
     }
 }
 
@@ -167,12 +209,14 @@ async fn bind() -> TcpListener {
 async fn serve(
     mut stream: TcpStream,
     seen: Arc<Mutex<Vec<String>>>,
+    in_flight: Arc<InFlight>,
     script: Arc<Mutex<VecDeque<Fault>>>,
 ) {
     loop {
         let Some(method) = read_request(&mut stream).await else {
             return;
         };
+        let _answering = Answering::enter(&in_flight);
         seen.lock().unwrap().push(method);
         let fault = {
             let mut script = script.lock().unwrap();

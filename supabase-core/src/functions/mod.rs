@@ -83,13 +83,18 @@ impl Functions {
 
     /// Invokes the function `name` (`/functions/v1/<name>`).
     ///
+    /// As in functions-js, the name may go on with a path and a query string for functions
+    /// that route requests themselves: `"api/items/42?limit=10"` calls `api` with the path
+    /// `/api/items/42` and the query `limit=10`, sent as written (the client only
+    /// percent-encodes characters a URL cannot hold).
+    ///
     /// A 2xx answer is a [`FunctionResponse`] to read as JSON, text, bytes or a stream; a
     /// non-2xx answer is [`FunctionsError::Http`], a relay failure [`FunctionsError::Relay`],
     /// a network failure [`FunctionsError::Fetch`], and running past the timeout
-    /// [`Error::Timeout`]. A name that is not a function slug (letters, digits, `_` and `-`,
-    /// starting with a letter, as the Supabase CLI requires) is [`Error::Config`] and nothing
-    /// is sent. So a sub-path or a query string (`"echo/sub/path?x=1"`, which functions-js
-    /// appends to the URL as it is) cannot be invoked through this method.
+    /// [`Error::Timeout`]. [`Error::Config`], with nothing sent, when the function's name is
+    /// not a slug (letters, digits, `_` and `-`, starting with a letter, as the Supabase CLI
+    /// requires) or the path could lead elsewhere (a `.` or `..` segment, an encoded `.`, `/`
+    /// or `\`, a `#`).
     pub async fn invoke(&self, name: &str, options: InvokeOptions) -> Result<FunctionResponse> {
         let InvokeOptions {
             headers: call_headers,
@@ -102,11 +107,13 @@ impl Functions {
         if let Some(e) = error {
             return Err(e);
         }
-        validate_name(name)?;
+        let (path, query) = split_target(name)?;
+        let name = path.split('/').next().unwrap_or(path);
         if method == HttpMethod::Get && body.is_some() {
             return Err(Error::config("a GET invocation cannot carry a body"));
         }
-        let mut url = self.client.service_url(&format!("functions/v1/{name}"))?;
+        let mut url = self.client.service_url(&format!("functions/v1/{path}"))?;
+        url.set_query(query);
 
         // Header precedence (functions-js): the body's Content-Type and x-region, then the
         // client's headers (a fresh copy: the session token is read per call), then this call's.
@@ -158,7 +165,7 @@ impl Functions {
             // A timeout too long to schedule (`Duration::MAX`) is no timeout.
             let deadline =
                 timeout.and_then(|t| Some((tokio::time::Instant::now().checked_add(t)?, t)));
-            let sent = request.send();
+            let sent = self.client.inner.transport.send_streamed(request);
             let response = match deadline {
                 Some((at, t)) => tokio::time::timeout_at(at, sent)
                     .await
@@ -190,9 +197,36 @@ impl Functions {
     }
 }
 
+/// Splits what [`Functions::invoke`] was given into the path (the function's name, then any
+/// sub-path) and the query string, refusing what could call another URL than the function's:
+/// a name that is not a slug, `.` and `..` segments, percent-encoded `.`, `/` and `\` (which a
+/// server may decode into one), `\`, and `#` (a fragment is never sent, so the rest would be
+/// dropped silently).
+fn split_target(target: &str) -> Result<(&str, Option<&str>)> {
+    let (path, query) = match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    };
+    let mut segments = path.split('/');
+    validate_name(segments.next().unwrap_or_default())?;
+    let escapes = |segment: &str| {
+        let lower = segment.to_ascii_lowercase();
+        segment == "."
+            || segment == ".."
+            || segment.contains('\\')
+            || ["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e))
+    };
+    if segments.any(escapes) || target.contains('#') {
+        return Err(Error::config(format!(
+            "invalid function path {target:?}: `.` and `..` segments, encoded `.`, `/` or `\\`, \
+             and `#` are refused"
+        )));
+    }
+    Ok((path, query))
+}
+
 /// The Supabase CLI's function slug rule, `^[A-Za-z][A-Za-z0-9_-]*$` (supabase/cli
-/// `pkg/config/config.go`, `ValidateFunctionSlug`): no `/`, `.`, `..` or encoded characters can
-/// change which URL is called.
+/// `pkg/config/config.go`, `ValidateFunctionSlug`).
 fn validate_name(name: &str) -> Result<()> {
     let mut chars = name.chars();
     let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -220,6 +254,33 @@ mod tests {
             "", "../admin", "a/b", "..", "1abc", "-x", "a b", "a%2Fb", "é",
         ] {
             assert!(matches!(validate_name(bad), Err(Error::Config(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn targets_split_into_path_and_query_and_cannot_leave_the_function() {
+        assert_eq!(split_target("echo").unwrap(), ("echo", None));
+        assert_eq!(
+            split_target("api/items/42?limit=10&q=a/b").unwrap(),
+            ("api/items/42", Some("limit=10&q=a/b"))
+        );
+        assert_eq!(split_target("api/").unwrap(), ("api/", None));
+        assert_eq!(split_target("api?").unwrap(), ("api", Some("")));
+        for bad in [
+            "../admin",
+            "/api",
+            "api/../other",
+            "api/./x",
+            "api/%2e%2E/other",
+            "api/a%2Fb",
+            "api/a%5cb",
+            "api/a\\b",
+            "api#x",
+            "api?x=1#y",
+            "1api/x",
+            "?x=1",
+        ] {
+            assert!(matches!(split_target(bad), Err(Error::Config(_))), "{bad}");
         }
     }
 

@@ -130,7 +130,8 @@ impl FileApi {
             .unwrap_or("application/octet-stream")
             .to_owned();
         let (body, length) = body.into_reqwest(&progress).await?;
-        let http = self.storage.client.inner.transport.client().clone();
+        let transport = &self.storage.client.inner.transport;
+        let http = transport.client();
         let request = if options.multipart {
             // storage-js `uploadOrUpdate` with a Blob: the options travel as form fields.
             for name in [CONTENT_TYPE, CACHE_CONTROL] {
@@ -165,7 +166,10 @@ impl FileApi {
             .watch(
                 timeout,
                 async move {
-                    let resp = request.send().await.map_err(transport_error)?;
+                    let resp = transport
+                        .send_streamed(request)
+                        .await
+                        .map_err(transport_error)?;
                     let status = resp.status();
                     let bytes = resp.bytes().await.map_err(transport_error)?;
                     Ok((status, bytes))
@@ -252,15 +256,13 @@ impl FileApi {
         let url = self.download_url(path, &options)?;
         let timeout = self.storage.client.inner.options.storage_client_timeout;
         self.storage.client.ensure_fresh_session().await;
-        let send = self
-            .storage
-            .client
-            .inner
-            .transport
-            .client()
-            .get(url)
-            .headers(self.storage.client.base_headers())
-            .send();
+        let transport = &self.storage.client.inner.transport;
+        let send = transport.send_streamed(
+            transport
+                .client()
+                .get(url)
+                .headers(self.storage.client.base_headers()),
+        );
         let resp = match timeout {
             Some(t) => tokio::time::timeout(t, send)
                 .await

@@ -339,15 +339,16 @@ impl ResumableUpload {
             self.api.storage.client.inner.options.storage_client_timeout;
         let progress = Progress::new();
         let (body, _) = body.into_reqwest(&progress).await?;
-        let http = self.api.storage.client.inner.transport.client().clone();
-        let url = self.url.clone();
+        let transport = &self.api.storage.client.inner.transport;
+        let request = transport
+            .client()
+            .patch(self.url.clone())
+            .headers(headers)
+            .body(body);
         let (status, resp_headers, bytes) = progress
             .watch(timeout, async move {
-                let resp = http
-                    .patch(url)
-                    .headers(headers)
-                    .body(body)
-                    .send()
+                let resp = transport
+                    .send_streamed(request)
                     .await
                     .map_err(transport_error)?;
                 let status = resp.status();

@@ -584,6 +584,40 @@ async fn the_path_after_the_name_and_the_query_pass_through() {
 }
 
 #[tokio::test]
+async fn invoke_reaches_a_sub_path_with_a_query_as_functions_js_does() {
+    let client = anon().await;
+    let seen: Value = client
+        .functions()
+        .invoke(
+            "echo/planets/earth?moons=1&name=a b",
+            InvokeOptions::new()
+                .method(HttpMethod::Put)
+                .text("abc")
+                .region(FunctionRegion::EuWest1),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["method"], "PUT");
+    assert_eq!(seen["path"], "/echo/planets/earth");
+    assert_eq!(
+        seen["search"],
+        "?moons=1&name=a%20b&forceFunctionRegion=eu-west-1"
+    );
+    assert_eq!(seen["bodyHex"], hex(b"abc"));
+
+    // A path that could reach another function is refused before anything is sent.
+    let err = client
+        .functions()
+        .invoke("echo/%2e%2e/env", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+}
+
+#[tokio::test]
 async fn functions_get_the_stack_environment_and_keep_their_worker() {
     let stack = deno_stack().await;
     let client = anon().await;

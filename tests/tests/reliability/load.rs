@@ -144,6 +144,44 @@ async fn a_thousand_concurrent_requests_share_one_pool_with_no_error() {
     );
 }
 
+
+
+#[tokio::test]
+async fn streamed_transfers_wait_for_a_request_slot() {
+    // Function calls, object downloads and uploads stream their bodies outside the client's
+    // response path; they must still wait for one of its `max_concurrent_requests` slots
+    // (they had gone straight to the connection pool: 12 at once here).
+    let server = FaultServer::start(vec![Fault::Delay(std::time::Duration::from_millis(150))]).await;
+    let client = supabase_core::Client::new(
+        server.url(),
+        "key",
+        ClientOptions::default()
+            .retry(RetryPolicy::none())
+            .max_concurrent_requests(Some(2)),
+    )
+    .unwrap();
+    let bucket = client.storage().from_("b");
+    let calls = (0..4).map(|i| {
+        let (client, bucket) = (client.clone(), bucket.clone());
+        async move {
+            let invoked = client
+                .functions()
+                .invoke("f", supabase_core::functions::InvokeOptions::new())
+                .await;
+            assert!(invoked.is_ok(), "call {i}: {invoked:?}");
+            let downloaded = bucket.download_stream("o", Default::default()).await;
+            assert!(downloaded.is_ok(), "download {i}: {:?}", downloaded.err());
+            // `200 []` is not an upload's answer; only the request counts here.
+            let _ = bucket
+                .upload(&format!("o{i}"), b"x".to_vec(), Default::default())
+                .await;
+        }
+    });
+    let all = futures_util::future::join_all((0..3).flat_map(|_| calls.clone()));
+    all.await;
+    assert_eq!(server.requests().len(), 36);
+    assert_eq!(server.most_in_flight(), 2);
+}
 /// Runs one `#[ignore]`d test of this binary in a child process (its memory is then its own)
 /// and returns its output; fails when the child fails.
 fn run_child(test: &str) -> String {
