@@ -167,6 +167,7 @@ pub(crate) async fn start(
             program: &bin.postgres,
             args,
             envs: vec![],
+            inherit_env: true,
             log: log.clone(),
             stop_signal: "INT",
             user,

@@ -177,6 +177,7 @@ pub(crate) async fn start(cfg: &Config<'_>, http: &reqwest::Client) -> Result<Se
                 .map(|(k, v)| (k.to_owned(), v))
                 .chain(max_rows)
                 .collect(),
+            inherit_env: true,
             log: log.clone(),
             stop_signal: "TERM",
             user: None,

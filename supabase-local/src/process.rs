@@ -54,6 +54,9 @@ pub(crate) struct Spec<'a> {
     pub(crate) program: &'a Path,
     pub(crate) args: Vec<OsString>,
     pub(crate) envs: Vec<(String, String)>,
+    /// Whether the server also gets this process's environment (less `PGRST_*`), or only
+    /// `envs`.
+    pub(crate) inherit_env: bool,
     /// stdout and stderr of the server go here.
     pub(crate) log: PathBuf,
     /// Signal for a graceful stop (`INT` for Postgres's fast shutdown, `TERM` for PostgREST).
@@ -137,11 +140,15 @@ impl Supervised {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(log_file);
-        // Never let the caller's PostgREST settings leak into ours.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("PGRST_") {
-                cmd.env_remove(key);
+        if spec.inherit_env {
+            // Never let the caller's PostgREST settings leak into ours.
+            for (key, _) in std::env::vars_os() {
+                if key.to_string_lossy().starts_with("PGRST_") {
+                    cmd.env_remove(key);
+                }
             }
+        } else {
+            cmd.env_clear();
         }
         cmd.envs(spec.envs.iter().map(|(k, v)| (k, v)));
         if let Some((uid, gid)) = spec.user {
@@ -289,6 +296,7 @@ mod tests {
             program,
             args: args.iter().map(OsString::from).collect(),
             envs: vec![],
+            inherit_env: true,
             log: dir.join("test.log"),
             stop_signal: "TERM",
             user: None,

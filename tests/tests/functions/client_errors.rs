@@ -146,7 +146,16 @@ async fn failures_are_never_retried() {
 async fn bad_names_and_bodies_send_nothing() {
     let server = FaultServer::start(vec![Fault::ok("{}")]).await;
     let client = create_client(server.url(), "anon-key").unwrap();
-    for name in ["../admin", "a/b", "..", "", "hello world", "x?y=1"] {
+    for name in [
+        "../admin",
+        "a/../b",
+        "a/%2E%2e/b",
+        "..",
+        "",
+        "hello world",
+        "1x?y=1",
+        "x#y",
+    ] {
         let err = client
             .functions()
             .invoke(name, InvokeOptions::new())

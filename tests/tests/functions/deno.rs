@@ -524,30 +524,50 @@ async fn a_missing_function_answers_like_the_edge_runtime() {
 #[tokio::test]
 async fn crashing_and_unbootable_functions_give_the_runtime_errors() {
     let client = anon().await;
-    let err = client
-        .functions()
-        .invoke("boom", InvokeOptions::new())
-        .await
-        .unwrap_err();
-    let Error::Functions(FunctionsError::Http(resp)) = &err else {
-        panic!("{err:?}");
+    let failure = |name: &'static str| {
+        let client = client.clone();
+        async move {
+            let err = client
+                .functions()
+                .invoke(name, InvokeOptions::new())
+                .await
+                .unwrap_err();
+            match err {
+                Error::Functions(FunctionsError::Http(resp)) => resp,
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     };
-    assert_eq!(resp.status().as_u16(), 500);
-    assert_eq!(resp.json::<Value>().unwrap()["code"], "WORKER_ERROR");
 
-    let err = client
-        .functions()
-        .invoke("broken", InvokeOptions::new())
-        .await
-        .unwrap_err();
-    let Error::Functions(FunctionsError::Http(resp)) = &err else {
-        panic!("{err:?}");
-    };
-    assert_eq!(resp.status().as_u16(), 503);
+    // A handler that throws: the edge runtime's `Deno.serve` logs it and answers a bare 500
+    // (edge-runtime `http.js`), unless the function has its own `onError`.
+    let resp = failure("boom").await;
+    assert_eq!(resp.status().as_u16(), 500);
+    assert_eq!(resp.text(), "Internal Server Error");
+    assert_eq!(resp.headers().get("content-type"), None);
+    let resp = failure("own-on-error").await;
+    assert_eq!(resp.status().as_u16(), 418);
+    assert_eq!(resp.text(), "handled: boom");
+
+    // A throw at the top level: main.ts's InvalidWorkerResponse.
+    let resp = failure("broken").await;
+    assert_eq!(resp.status().as_u16(), 500);
     assert_eq!(
         resp.json::<Value>().unwrap(),
-        json!({ "code": "BOOT_ERROR", "message": "Worker failed to boot (please check logs)" })
+        json!({ "code": "WORKER_ERROR", "message": "Function exited due to an error (please check logs)" })
     );
+
+    // Modules that cannot be loaded: InvalidWorkerCreation.
+    for name in ["unparsable", "missing-import"] {
+        let resp = failure(name).await;
+        assert_eq!(resp.status().as_u16(), 503, "{name}");
+        assert_eq!(
+            resp.json::<Value>().unwrap(),
+            json!({ "code": "BOOT_ERROR", "message": "Worker failed to boot (please check logs)" }),
+            "{name}"
+        );
+    }
+    let err = Error::Functions(FunctionsError::Http(failure("unparsable").await));
     let Error::Functions(e) = &err else {
         unreachable!()
     };
@@ -631,9 +651,26 @@ async fn functions_get_the_stack_environment_and_keep_their_worker() {
             .unwrap()
     };
     let first = env(client.clone()).await;
+    // `SUPABASE_URL=…` in `supabase/functions/.env` is skipped, as the CLI skips it.
     assert_eq!(first["supabaseUrl"], stack.url());
     assert_eq!(first["anonKeySet"], true);
+    assert_eq!(first["serviceRoleKeySet"], true);
+    assert_eq!(first["dbUrlIsPostgres"], true);
+    // The builder's secret wins over the env file's value of the same name.
     assert_eq!(first["secretLength"], "s3cr3t-value".len());
+    assert_eq!(first["fromEnvFile"], "from the file");
+    // Nothing of this process's environment: no `HOME`, and none of its `PATH` (Deno sets a
+    // `PATH` of its own, for its Node compatibility).
+    assert!(std::env::var_os("HOME").is_some());
+    assert_eq!(first["home"], Value::Null);
+    let path = first["path"].as_str().unwrap_or_default();
+    let host_path = std::env::var("PATH").unwrap();
+    assert!(
+        host_path
+            .split(':')
+            .all(|dir| dir.is_empty() || !path.split(':').any(|seen| seen == dir)),
+        "the function saw the host's PATH: {path}"
+    );
     assert_eq!(first["internal"], Value::Null);
     let second = env(client).await;
     assert_eq!(first["pid"], second["pid"], "the worker is reused");

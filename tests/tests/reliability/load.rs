@@ -144,14 +144,13 @@ async fn a_thousand_concurrent_requests_share_one_pool_with_no_error() {
     );
 }
 
-
-
 #[tokio::test]
 async fn streamed_transfers_wait_for_a_request_slot() {
     // Function calls, object downloads and uploads stream their bodies outside the client's
     // response path; they must still wait for one of its `max_concurrent_requests` slots
     // (they had gone straight to the connection pool: 12 at once here).
-    let server = FaultServer::start(vec![Fault::Delay(std::time::Duration::from_millis(150))]).await;
+    let server =
+        FaultServer::start(vec![Fault::Delay(std::time::Duration::from_millis(150))]).await;
     let client = supabase_core::Client::new(
         server.url(),
         "key",

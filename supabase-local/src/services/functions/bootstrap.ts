@@ -8,16 +8,14 @@ const entrypoint = Deno.env.get("SUPABASE_LOCAL_WORKER_ENTRY") ?? "";
 Deno.env.delete("SUPABASE_LOCAL_WORKER_PORT");
 Deno.env.delete("SUPABASE_LOCAL_WORKER_ENTRY");
 
-// The edge runtime's answer when a function throws (main.ts: InvalidWorkerResponse).
-function workerError(error: unknown): Response {
+// What the edge runtime's `Deno.serve` answers when the handler throws and the function gave no
+// `onError` (supabase/edge-runtime `ext/runtime/js/http.js`, `respond` and
+// `internalServerError`): the error goes to the log and the caller gets a bare 500.
+function internalServerError(error: unknown): Response {
   console.error(error);
-  return Response.json(
-    {
-      code: "WORKER_ERROR",
-      message: "Function exited due to an error (please check logs)",
-    },
-    { status: 500 },
-  );
+  return new Response(new TextEncoder().encode("Internal Server Error"), {
+    status: 500,
+  });
 }
 
 const originalServe = Deno.serve.bind(Deno);
@@ -34,7 +32,7 @@ let serving = false;
     ? first
     : (typeof second === "function" ? second : options.handler);
   return originalServe({
-    onError: workerError,
+    onError: internalServerError,
     ...options,
     handler,
     port,
@@ -43,9 +41,32 @@ let serving = false;
   });
 };
 
-await import(entrypoint);
+// The edge runtime tells two failures apart (supabase/cli `templates/main.ts`): a function
+// whose modules cannot be loaded (a syntax error, an import that does not resolve) fails to
+// boot, `InvalidWorkerCreation` (503 BOOT_ERROR), while one that throws as its top level runs is
+// an event-loop error, `InvalidWorkerResponse` (500 WORKER_ERROR; supabase/edge-runtime PR 350).
+// Every module of an import is loaded and linked before any of it runs, so a first module that
+// only sets a mark tells which of the two a failed import was.
+const EXIT_BOOT_FAILED = 1;
+const EXIT_THREW = 70;
+const mark = "data:text/javascript,globalThis.__supabaseLocalEvaluating=true;";
+const wrapper = await Deno.makeTempFile({ prefix: "supabase-local-", suffix: ".js" });
+await Deno.writeTextFile(
+  wrapper,
+  `import ${JSON.stringify(mark)};\nimport ${JSON.stringify(entrypoint)};\n`,
+);
+try {
+  await import(new URL(`file://${wrapper}`).href);
+} catch (error) {
+  console.error(error);
+  // deno-lint-ignore no-explicit-any
+  const evaluating = (globalThis as any).__supabaseLocalEvaluating === true;
+  Deno.exit(evaluating ? EXIT_THREW : EXIT_BOOT_FAILED);
+} finally {
+  await Deno.remove(wrapper).catch(() => {});
+}
 
 if (!serving) {
   console.error("supabase-local: the function's index.ts did not call Deno.serve");
-  Deno.exit(1);
+  Deno.exit(EXIT_BOOT_FAILED);
 }

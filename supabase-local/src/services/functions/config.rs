@@ -73,7 +73,9 @@ impl FunctionsConfig {
 
     /// An environment variable of the Deno functions, like `supabase secrets set NAME=value`
     /// (next to `SUPABASE_URL`, `SUPABASE_ANON_KEY`, `SUPABASE_SERVICE_ROLE_KEY` and
-    /// `SUPABASE_DB_URL`, which every function gets). Values never appear in `Debug`.
+    /// `SUPABASE_DB_URL`, which every function gets). It wins over the same name in the
+    /// project's `supabase/functions/.env`, which is read too. Names starting with `SUPABASE_`
+    /// are skipped with a warning, as the CLI does. Values never appear in `Debug`.
     pub fn secret(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.secrets.insert(name.into(), value.into());
         self

@@ -132,32 +132,42 @@ pub(crate) struct Worker {
     pub(crate) port: u16,
 }
 
-/// Why a worker did not come up (answered as the edge runtime's `BOOT_ERROR`).
+/// Why a worker did not come up, told apart as the edge runtime does (supabase/cli
+/// `templates/main.ts`'s `DENO_SB_ERROR_MAP`).
 #[derive(Debug)]
-pub(crate) struct BootError(pub(crate) String);
+pub(crate) enum StartError {
+    /// The function could not be loaded (a syntax error, an import that does not resolve, no
+    /// `Deno.serve`), or Deno could not run: `InvalidWorkerCreation`, answered `503 BOOT_ERROR`.
+    Boot(String),
+    /// The function threw while its top level ran: an event-loop error,
+    /// `InvalidWorkerResponse`, answered `500 WORKER_ERROR`.
+    Threw(String),
+}
+
+/// The runner's exit status when the function threw at its top level (`bootstrap.ts`).
+const EXIT_THREW: i32 = 70;
 
 /// How one attempt to start a worker failed.
 enum Boot {
     /// Its port was taken: worth another port.
-    Clash(BootError),
-    Failed(BootError),
+    Clash(StartError),
+    Failed(StartError),
 }
 
 impl Worker {
     /// Starts the function and waits until it listens; on a port clash (another program took
     /// the port first), again on another port.
-    pub(crate) async fn start(spec: WorkerSpec<'_>) -> Result<Worker, BootError> {
+    pub(crate) async fn start(spec: WorkerSpec<'_>) -> Result<Worker, StartError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let port = sys::free_port(None).map_err(|e| BootError(e.to_string()))?;
+            let port = sys::free_port(None).map_err(|e| StartError::Boot(e.to_string()))?;
             match Self::start_on(&spec, port).await {
                 Err(Boot::Clash(e)) if attempt < 4 => {
                     tracing::debug!(
                         function = spec.name,
                         port,
-                        "worker port clash, retrying: {}",
-                        e.0
+                        "worker port clash, retrying: {e:?}"
                     );
                 }
                 Err(Boot::Clash(e) | Boot::Failed(e)) => return Err(e),
@@ -167,7 +177,8 @@ impl Worker {
     }
 
     async fn start_on(spec: &WorkerSpec<'_>, port: u16) -> Result<Worker, Boot> {
-        let mut env = spec.env.clone();
+        let mut env = deno_settings();
+        env.extend(spec.env.iter().cloned());
         env.push(("SUPABASE_LOCAL_WORKER_PORT".into(), port.to_string()));
         env.push((
             "SUPABASE_LOCAL_WORKER_ENTRY".into(),
@@ -187,13 +198,15 @@ impl Worker {
                 .chain([spec.bootstrap.as_os_str().to_owned()])
                 .collect(),
             envs: env,
+            // A function sees what it would on Supabase, not the developer's or CI's shell.
+            inherit_env: false,
             log: spec.log.clone(),
             stop_signal: "TERM",
             user: None,
             cwd,
             cleanup: None,
         })
-        .map_err(|e| Boot::Failed(BootError(e.to_string())))?;
+        .map_err(|e| Boot::Failed(StartError::Boot(e.to_string())))?;
         let started = Instant::now();
         loop {
             // Listening, and on a socket of its own: another program on the port would answer
@@ -208,15 +221,17 @@ impl Worker {
             }
             if let Some(status) = process.exit_status() {
                 let log = sys::tail_file(process.log(), 20);
-                let error = BootError(format!("the worker exited ({status}):\n{log}"));
-                return Err(if log.contains("AddrInUse") {
-                    Boot::Clash(error)
+                let why = format!("the worker exited ({status}):\n{log}");
+                return Err(if status.code() == Some(EXIT_THREW) {
+                    Boot::Failed(StartError::Threw(why))
+                } else if log.contains("AddrInUse") {
+                    Boot::Clash(StartError::Boot(why))
                 } else {
-                    Boot::Failed(error)
+                    Boot::Failed(StartError::Boot(why))
                 });
             }
             if started.elapsed() > BOOT_TIMEOUT {
-                return Err(Boot::Failed(BootError(format!(
+                return Err(Boot::Failed(StartError::Boot(format!(
                     "the worker did not listen within {BOOT_TIMEOUT:?}:\n{}",
                     sys::tail_file(process.log(), 20)
                 ))));
@@ -229,6 +244,33 @@ impl Worker {
     pub(crate) fn is_alive(&mut self) -> bool {
         self.process.exit_status().is_none()
     }
+}
+
+/// The variables of this process that decide how Deno fetches `npm:`, `jsr:` and remote
+/// imports (its own `DENO_*` settings, the npm registry, proxies, CA certificates) and where
+/// temporary files go: the only part of the host's environment a worker gets, since Deno and the
+/// function share one environment. The edge runtime's workers get the container's environment
+/// less `HOME`, `HOSTNAME`, `PATH` and `PWD` (supabase/cli `templates/main.ts`, `EXCLUDED_ENVS`),
+/// so nothing of the developer's shell (`PATH`, `HOME`, an exported API key) reaches them.
+fn deno_settings() -> Vec<(String, String)> {
+    const NAMES: &[&str] = &[
+        "NPM_CONFIG_REGISTRY",
+        "npm_config_registry",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "TMPDIR",
+    ];
+    std::env::vars()
+        .filter(|(name, _)| {
+            (name.starts_with("DENO_") && name != "DENO_DIR") || NAMES.contains(&name.as_str())
+        })
+        .collect()
 }
 
 /// `file:///…` URL of a path.

@@ -24,7 +24,7 @@ pub use deno::{DENO_VERSION, DenoLookup, provision_deno};
 
 use crate::error::StackError;
 use config::DenoSetting;
-use deno::{BootError, Worker, WorkerSpec};
+use deno::{StartError, Worker, WorkerSpec};
 
 /// What the runtime learns once the stack is up.
 #[derive(Debug)]
@@ -80,6 +80,19 @@ impl Runtime {
         let functions_dir = project_dir
             .map(|p| p.join("supabase").join("functions"))
             .filter(|d| d.is_dir());
+        if let Some(dir) = &functions_dir {
+            for (name, value) in env_file(&dir.join(".env"))? {
+                config.secrets.entry(name).or_insert(value);
+            }
+        }
+        // supabase/cli `serve.go` (`parseEnvFile`): the stack's own variables cannot be replaced.
+        config.secrets.retain(|name, _| {
+            let reserved = name.starts_with("SUPABASE_");
+            if reserved {
+                tracing::warn!("Env name cannot start with SUPABASE_, skipping: {name}");
+            }
+            !reserved
+        });
         let mode = match (&config.deno, &functions_dir) {
             (DenoSetting::Disabled, _) => FunctionsMode::RustHandlers {
                 reason: "Deno is disabled (FunctionsConfig::disable_deno)".into(),
@@ -151,9 +164,9 @@ impl Runtime {
     }
 
     /// The worker of `name`, started (or restarted after it died) as needed.
-    async fn worker_port(&self, name: &str, entrypoint: &Path) -> Result<u16, BootError> {
+    async fn worker_port(&self, name: &str, entrypoint: &Path) -> Result<u16, StartError> {
         let FunctionsMode::Deno { binary, .. } = &self.mode else {
-            return Err(BootError(format!(
+            return Err(StartError::Boot(format!(
                 "cannot run {}: {}",
                 entrypoint.display(),
                 match &self.mode {
@@ -163,13 +176,13 @@ impl Runtime {
             )));
         };
         let Some((bound, script)) = self.bound.get() else {
-            return Err(BootError("the stack is still starting".into()));
+            return Err(StartError::Boot("the stack is still starting".into()));
         };
         let slot = {
             let mut map = self
                 .workers
                 .lock()
-                .map_err(|_| BootError("worker table poisoned".into()))?;
+                .map_err(|_| StartError::Boot("worker table poisoned".into()))?;
             Arc::clone(map.entry(name.to_owned()).or_default())
         };
         let mut slot = slot.lock().await;
@@ -202,6 +215,18 @@ impl Runtime {
         let port = worker.port;
         *slot = Some(worker);
         Ok(port)
+    }
+}
+
+/// The variables of the functions' env file, `supabase/functions/.env`, which `supabase
+/// functions serve` reads when given no `--env-file` (supabase/cli `serve.go`,
+/// `utils.FallbackEnvFilePath`); none when there is no such file.
+fn env_file(path: &Path) -> Result<Vec<(String, String)>, StackError> {
+    let parse_error = |e: dotenvy::Error| StackError::Config(format!("{}: {e}", path.display()));
+    match dotenvy::from_path_iter(path) {
+        Ok(vars) => vars.collect::<Result<_, _>>().map_err(parse_error),
+        Err(e) if e.not_found() => Ok(Vec::new()),
+        Err(e) => Err(parse_error(e)),
     }
 }
 
@@ -257,8 +282,7 @@ fn not_found() -> Response {
         .into_response()
 }
 
-fn boot_error(name: &str, e: &BootError) -> Response {
-    tracing::warn!(function = name, "edge function failed to boot: {}", e.0);
+fn boot_error() -> Response {
     json(
         StatusCode::SERVICE_UNAVAILABLE,
         serde_json::json!({
@@ -338,7 +362,14 @@ async fn serve(State(rt): State<Arc<Runtime>>, mut req: Request) -> Response {
     };
     let port = match rt.worker_port(name, &entrypoint).await {
         Ok(port) => port,
-        Err(e) => return boot_error(name, &e),
+        Err(StartError::Boot(why)) => {
+            tracing::warn!(function = name, "edge function failed to boot: {why}");
+            return boot_error();
+        }
+        Err(StartError::Threw(why)) => {
+            tracing::warn!(function = name, "edge function threw while loading: {why}");
+            return worker_error();
+        }
     };
     proxy(&rt.http, port, req).await
 }
