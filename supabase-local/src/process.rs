@@ -7,6 +7,7 @@
 //! of its own, that removes it once the server has exited. No `unsafe`, no `prctl`.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -46,8 +47,7 @@ rm -rf "$2""#;
 /// How long [`Supervised::stop`] waits for a graceful exit before `kill -9`.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What to run and how.
-#[derive(Debug)]
+/// What to run and how. `Debug` shows the environment's names only (it may hold keys).
 pub(crate) struct Spec<'a> {
     /// `postgres` or `postgrest` (for errors).
     pub(crate) service: &'static str,
@@ -68,6 +68,24 @@ pub(crate) struct Spec<'a> {
     /// Directory removed once the server was stopped — by dropping the handle or by this process
     /// exiting — but not when the server exited by itself (a port clash that the caller retries).
     pub(crate) cleanup: Option<&'a Path>,
+}
+
+impl fmt::Debug for Spec<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spec")
+            .field("service", &self.service)
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("envs", &names(&self.envs))
+            .field("inherit_env", &self.inherit_env)
+            .field("log", &self.log)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The names of an environment, for `Debug` output that must not show values.
+pub(crate) fn names(env: &[(String, String)]) -> Vec<&str> {
+    env.iter().map(|(name, _)| name.as_str()).collect()
 }
 
 /// A running server under its watchdog. Dropping it stops the server.
@@ -303,6 +321,18 @@ mod tests {
             cwd: dir,
             cleanup: None,
         }
+    }
+
+    #[test]
+    fn debug_shows_the_environment_by_name_only() {
+        let dir = Path::new("/tmp");
+        let mut spec = spec(dir, Path::new("/bin/true"), &[]);
+        spec.envs = vec![("PGRST_DB_URI".into(), "postgres://u:hunter2@h/db".into())];
+        let dbg = format!("{spec:?}");
+        assert!(
+            dbg.contains("PGRST_DB_URI") && !dbg.contains("hunter2"),
+            "{dbg}"
+        );
     }
 
     #[test]

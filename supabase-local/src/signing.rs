@@ -260,6 +260,57 @@ impl JwtKeys {
         validation.leeway = 0;
         Ok(jsonwebtoken::decode::<Value>(token, key, &validation)?.claims)
     }
+
+    /// Verifies a token as the edge runtime's main service does (supabase/cli
+    /// `internal/functions/serve/templates/main.ts`, `verifyHybridJWT`, with jose's
+    /// `jwtVerify`): the protected header's `alg` picks the check, HS256 with the secret
+    /// whatever the `kid`, RS256 or ES256 with the published key the `kid` names, any other
+    /// algorithm fails; `exp` and `nbf` are checked when present.
+    pub(crate) fn verify_as_edge_runtime(&self, token: &str) -> Result<(), EdgeJwtError> {
+        let header = token
+            .split('.')
+            .next()
+            .and_then(|h| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(h)
+                    .ok()
+            })
+            .and_then(|h| serde_json::from_slice::<Value>(&h).ok())
+            .filter(Value::is_object)
+            .ok_or(EdgeJwtError::Malformed)?;
+        let secret;
+        let (key, alg) = match (header["alg"].as_str(), &self.0.asymmetric) {
+            (Some("HS256"), _) => {
+                secret = DecodingKey::from_secret(self.0.secret.as_bytes());
+                (&secret, Algorithm::HS256)
+            }
+            (Some(alg), Some(a)) if alg == a.alg.as_str() && header["kid"] == a.kid.as_str() => {
+                let alg = match a.alg {
+                    JwtAlgorithm::Rs256 => Algorithm::RS256,
+                    _ => Algorithm::ES256,
+                };
+                (&a.decoding, alg)
+            }
+            _ => return Err(EdgeJwtError::Invalid),
+        };
+        let mut validation = Validation::new(alg);
+        validation.required_spec_claims.clear();
+        validation.validate_aud = false;
+        validation.validate_nbf = true;
+        validation.leeway = 0;
+        jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, key, &validation)
+            .map(drop)
+            .map_err(|_| EdgeJwtError::Invalid)
+    }
+}
+
+/// Why [`JwtKeys::verify_as_edge_runtime`] refused a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EdgeJwtError {
+    /// The protected header is not base64url JSON (jose's `decodeProtectedHeader` throws).
+    Malformed,
+    /// The signature, `alg`, `kid`, `exp` or `nbf` does not pass.
+    Invalid,
 }
 
 #[cfg(test)]

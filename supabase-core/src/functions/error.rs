@@ -145,12 +145,75 @@ impl ErrorResponse {
     }
 }
 
+/// How much of an error body `Debug` shows.
+const DEBUG_BODY_PREVIEW: usize = 256;
+
 impl fmt::Debug for ErrorResponse {
+    /// The status, the headers (credentials redacted) and the start of the body with anything
+    /// shaped like a JWT or a Supabase secret key redacted: functions often echo the request's
+    /// headers in their errors, and a body can be huge.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ErrorResponse")
+        let body = &self.0.body;
+        let preview = String::from_utf8_lossy(&body[..body.len().min(DEBUG_BODY_PREVIEW)]);
+        let mut debug = f.debug_struct("ErrorResponse");
+        debug
             .field("status", &self.0.status)
             .field("headers", &RedactedHeaders(&self.0.headers))
-            .field("body", &String::from_utf8_lossy(&self.0.body))
-            .finish()
+            .field("body", &redact_tokens(&preview));
+        if body.len() > DEBUG_BODY_PREVIEW {
+            debug.field("body_len", &body.len());
+        }
+        debug.finish()
+    }
+}
+
+/// `text` with every JWT (`eyJ…`, header.payload.signature) and Supabase secret key
+/// (`sb_secret_…`) replaced by `[redacted]`.
+fn redact_tokens(text: &str) -> String {
+    let token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = ["eyJ", "sb_secret_"]
+        .iter()
+        .filter_map(|prefix| rest.find(prefix))
+        .min()
+    {
+        out.push_str(&rest[..start]);
+        out.push_str("[redacted]");
+        let token = &rest[start..];
+        rest = &token[token.find(|c| !token_char(c)).unwrap_or(token.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_the_start_of_the_body_without_tokens() {
+        let body = format!(
+            r#"{{"error":"bad","seen":"Bearer eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2ln","key":"sb_secret_abc-123","pad":"{}"}}"#,
+            "x".repeat(1000)
+        );
+        let resp = ErrorResponse::new(StatusCode::BAD_REQUEST, HeaderMap::new(), body.into());
+        let dbg = format!("{resp:?}");
+        assert!(dbg.contains(r#"\"error\":\"bad\""#), "{dbg}");
+        assert!(dbg.contains(r#"Bearer [redacted]\""#), "{dbg}");
+        assert!(dbg.contains(r#"\"key\":\"[redacted]\""#), "{dbg}");
+        assert!(!dbg.contains("eyJ") && !dbg.contains("sb_secret"), "{dbg}");
+        assert!(dbg.contains("body_len: 1"), "{dbg}");
+        assert!(dbg.len() < 600, "{dbg}");
+    }
+
+    #[test]
+    fn redaction_keeps_everything_else() {
+        assert_eq!(redact_tokens("no tokens here"), "no tokens here");
+        assert_eq!(
+            redact_tokens("a eyJx.y.z b eyJ"),
+            "a [redacted] b [redacted]"
+        );
+        assert_eq!(redact_tokens("é sb_secret_k"), "é [redacted]");
     }
 }

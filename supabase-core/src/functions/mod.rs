@@ -122,7 +122,7 @@ impl Functions {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
         }
         let region = region.unwrap_or_else(|| self.region.clone());
-        if region != FunctionRegion::Any {
+        if region != FunctionRegion::Any && !region.as_str().is_empty() {
             let value = HeaderValue::from_str(region.as_str())
                 .map_err(|_| Error::config(format!("invalid region `{region}`")))?;
             headers.insert(HeaderName::from_static("x-region"), value);
@@ -184,7 +184,9 @@ impl Functions {
                 return Ok(response);
             }
             let headers = response.headers().clone();
-            let body = response.bytes().await?;
+            let body = response
+                .bytes_up_to(self.client.inner.options.max_response_body)
+                .await?;
             let resp = ErrorResponse::new(status, headers, body);
             Err(Error::Functions(if relay {
                 FunctionsError::Relay(resp)

@@ -41,11 +41,12 @@ impl fmt::Debug for FunctionResponse {
 pub enum FunctionData {
     /// `application/json`.
     Json(serde_json::Value),
-    /// `application/octet-stream` and `application/pdf`.
+    /// `application/octet-stream`, `application/pdf`, `multipart/form-data`, and any other
+    /// body that is not UTF-8.
     Bytes(Bytes),
     /// `text/event-stream`: the events, as they arrive.
     EventStream(EventStream),
-    /// Anything else (and no `Content-Type`): text.
+    /// Anything else (and no `Content-Type`), when it is UTF-8: text.
     Text(String),
 }
 
@@ -83,15 +84,39 @@ impl FunctionResponse {
 
     /// Reads the whole body.
     pub async fn bytes(self) -> Result<Bytes> {
-        let FunctionResponse { response, deadline } = self;
-        let read = response.bytes();
-        let result = match deadline {
+        self.bytes_up_to(None).await
+    }
+
+    /// Reads the whole body, or stops at `limit` bytes with [`Error::ResponseTooLarge`]: for
+    /// bodies the caller did not ask for (an error answer's).
+    pub(crate) async fn bytes_up_to(self, limit: Option<u64>) -> Result<Bytes> {
+        let FunctionResponse {
+            mut response,
+            deadline,
+        } = self;
+        let status = response.status();
+        let read = async move {
+            let mut body = bytes::BytesMut::new();
+            while let Some(chunk) = response.chunk().await.map_err(fetch_error)? {
+                if let Some(limit) = limit
+                    && (body.len() + chunk.len()) as u64 > limit
+                {
+                    return Err(Error::ResponseTooLarge {
+                        status,
+                        limit,
+                        path: response.url().path().to_owned(),
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body.freeze())
+        };
+        match deadline {
             Some((at, timeout)) => tokio::time::timeout_at(at, read)
                 .await
                 .map_err(|_| Error::Timeout(Some(timeout)))?,
             None => read.await,
-        };
-        result.map_err(fetch_error)
+        }
     }
 
     /// The body as a stream of chunks, as they arrive. The invocation's timeout no longer
@@ -131,15 +156,21 @@ impl FunctionResponse {
         )
     }
 
-    /// Decodes the body by its `Content-Type`, as functions-js does.
+    /// Decodes the body by its `Content-Type`, as functions-js does, except that a body it
+    /// would read as text is [`FunctionData::Bytes`] when it is not UTF-8 (an image, an
+    /// archive: functions-js's `text()` would replace its bytes), and a `multipart/form-data`
+    /// body is its raw bytes (functions-js parses it with `formData()`).
     pub async fn data(self) -> Result<FunctionData> {
         Ok(match self.content_type().as_str() {
             "application/json" => FunctionData::Json(self.json().await?),
-            "application/octet-stream" | "application/pdf" => {
+            "application/octet-stream" | "application/pdf" | "multipart/form-data" => {
                 FunctionData::Bytes(self.bytes().await?)
             }
             "text/event-stream" => FunctionData::EventStream(self.events()),
-            _ => FunctionData::Text(self.text().await?),
+            _ => match String::from_utf8(self.bytes().await?.into()) {
+                Ok(text) => FunctionData::Text(text),
+                Err(e) => FunctionData::Bytes(e.into_bytes().into()),
+            },
         })
     }
 }

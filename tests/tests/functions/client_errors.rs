@@ -182,3 +182,46 @@ async fn bad_names_and_bodies_send_nothing() {
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert!(server.requests().is_empty(), "nothing was sent");
 }
+
+#[tokio::test]
+async fn an_error_body_past_the_response_limit_is_not_read_whole() {
+    // The caller did not ask for an error's body: it counts against `max_response_body`.
+    let server = FaultServer::start(vec![Fault::Respond {
+        status: 500,
+        headers: vec![],
+        body: format!(r#"{{"error":"{}"}}"#, "x".repeat(4096)),
+    }])
+    .await;
+    let client = supabase_core::Client::new(
+        server.url(),
+        "anon-key",
+        supabase_core::ClientOptions::default().max_response_body(Some(1024)),
+    )
+    .unwrap();
+    let err = client
+        .functions()
+        .invoke("hello-world", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::ResponseTooLarge { status, limit: 1024, .. } if status == 500),
+        "{err:?}"
+    );
+
+    // Within the limit, the body is there.
+    let client = supabase_core::Client::new(
+        server.url(),
+        "anon-key",
+        supabase_core::ClientOptions::default().max_response_body(Some(8192)),
+    )
+    .unwrap();
+    let err = client
+        .functions()
+        .invoke("hello-world", InvokeOptions::new())
+        .await
+        .unwrap_err();
+    let Error::Functions(supabase_core::functions::FunctionsError::Http(resp)) = err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(resp.body().len(), 4096 + 12);
+}

@@ -229,6 +229,23 @@ async fn regions_send_the_header_and_the_query_parameter() {
         .unwrap();
     assert!(seen["headers"].get("x-region").is_none(), "{seen}");
     assert_eq!(seen["search"], "");
+    // An empty identifier is no region (functions-js and supabase-py skip a falsy one), given
+    // as a value or in the reference's dict.
+    let from_dict: InvokeOptions = serde_json::from_value(json!({ "region": "" })).unwrap();
+    for options in [
+        InvokeOptions::new().region(FunctionRegion::Other(String::new())),
+        from_dict,
+    ] {
+        let seen: Value = functions
+            .invoke("echo", options)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(seen["headers"].get("x-region").is_none(), "{seen}");
+        assert_eq!(seen["search"], "");
+    }
 }
 
 #[tokio::test]
@@ -328,17 +345,16 @@ async fn responses_are_read_by_kind() {
 }
 
 #[tokio::test]
-async fn non_utf8_text_is_a_decode_error() {
-    let client = anon().await;
-    let err = client
-        .functions()
-        .invoke("kinds", InvokeOptions::new().header("x-kind", "latin1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap_err();
+async fn non_utf8_text_is_a_decode_error_and_data_keeps_its_bytes() {
+    let functions = anon().await.functions();
+    let latin1 = || functions.invoke("kinds", InvokeOptions::new().header("x-kind", "latin1"));
+    let err = latin1().await.unwrap().text().await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    // `data()` does not fail on it (functions-js would replace the byte): the bytes as sent.
+    match latin1().await.unwrap().data().await.unwrap() {
+        FunctionData::Bytes(b) => assert_eq!(&b[..], [0x63, 0x61, 0x66, 0xe9]),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -498,6 +514,113 @@ async fn jwt_verification_is_on_by_default_and_off_per_function() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn tokens_are_checked_as_the_edge_runtime_checks_them() {
+    // main.ts's `verifyHybridJWT` with jose's `jwtVerify`.
+    let stack = deno_stack().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/functions/v1/echo", stack.url());
+    let call = |authorization: String| {
+        http.post(&url)
+            .header("Authorization", authorization)
+            .send()
+    };
+    let hs256 = |claims: Value, kid: Option<&str>| {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(
+            &header,
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(stack.jwt_secret().as_bytes()),
+        )
+        .unwrap()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // HS256 is checked with the secret whatever its `kid`.
+    let with_kid = hs256(
+        json!({ "role": "authenticated", "exp": now + 600 }),
+        Some("any"),
+    );
+    assert_eq!(
+        call(format!("Bearer {with_kid}")).await.unwrap().status(),
+        200
+    );
+    // `exp` and `nbf` are checked.
+    for claims in [
+        json!({ "role": "authenticated", "exp": now - 10 }),
+        json!({ "role": "authenticated", "nbf": now + 600 }),
+    ] {
+        let resp = call(format!("Bearer {}", hs256(claims.clone(), None)))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401, "{claims}");
+        assert_eq!(
+            crate::read_json(resp).await,
+            json!({ "msg": "Invalid JWT" })
+        );
+    }
+    // A header that is not a token's: jose's `decodeProtectedHeader` throws.
+    let resp = call("Bearer not-a-token".into()).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        crate::read_json(resp).await,
+        json!({ "msg": "TypeError: Invalid Token or Protected Header formatting" })
+    );
+    // An empty header is a missing one (`!authHeader`).
+    let resp = call(String::new()).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        crate::read_json(resp).await,
+        json!({ "msg": "Error: Missing authorization header" })
+    );
+}
+
+#[tokio::test]
+async fn functions_see_the_signed_in_users_token() {
+    let stack = deno_stack().await;
+    let client = anon().await;
+    let email = format!("fn-{}@example.com", supabase_tests::unique_id());
+    let session = client
+        .auth()
+        .sign_up(supabase_core::auth::SignUpCredentials::email(
+            &email,
+            "password-123",
+        ))
+        .await
+        .unwrap()
+        .session
+        .expect("the stack confirms sign-ups at once");
+    let seen = crate::echo(&client, InvokeOptions::new()).await;
+    assert_eq!(
+        seen["headers"]["authorization"],
+        format!("Bearer {}", session.access_token.expose())
+    );
+    assert_eq!(seen["headers"]["apikey"], stack.anon_key());
+
+    // After a refresh, the new token (a second later: `iat` is in seconds, so a refresh within
+    // the same second signs the same claims into the same token, on GoTrue too).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let refreshed = client
+        .auth()
+        .refresh_session()
+        .await
+        .unwrap()
+        .session
+        .unwrap();
+    assert_ne!(
+        refreshed.access_token.expose(),
+        session.access_token.expose()
+    );
+    let seen = crate::echo(&client, InvokeOptions::new()).await;
+    assert_eq!(
+        seen["headers"]["authorization"],
+        format!("Bearer {}", refreshed.access_token.expose())
+    );
 }
 
 #[tokio::test]

@@ -113,8 +113,8 @@ fn version_of(path: &Path) -> Result<String, String> {
     }
 }
 
-/// What a worker needs to start.
-#[derive(Debug)]
+/// What a worker needs to start. `Debug` shows the environment's names only: it holds the
+/// stack's keys and the function's secrets.
 pub(crate) struct WorkerSpec<'a> {
     pub(crate) deno: &'a Path,
     pub(crate) bootstrap: &'a Path,
@@ -123,6 +123,16 @@ pub(crate) struct WorkerSpec<'a> {
     pub(crate) deno_dir: &'a Path,
     pub(crate) log: PathBuf,
     pub(crate) env: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for WorkerSpec<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerSpec")
+            .field("name", &self.name)
+            .field("entrypoint", &self.entrypoint)
+            .field("env", &crate::process::names(&self.env))
+            .finish_non_exhaustive()
+    }
 }
 
 /// One function's Deno process, listening on `127.0.0.1:port`. Dropping it stops it.

@@ -23,11 +23,11 @@ pub use config::{FunctionsConfig, FunctionsMode};
 pub use deno::{DENO_VERSION, DenoLookup, provision_deno};
 
 use crate::error::StackError;
+use crate::signing::EdgeJwtError;
 use config::DenoSetting;
 use deno::{StartError, Worker, WorkerSpec};
 
-/// What the runtime learns once the stack is up.
-#[derive(Debug)]
+/// What the runtime learns once the stack is up. `Debug` shows no key.
 pub(crate) struct Bound {
     pub(crate) public_url: String,
     pub(crate) anon_key: String,
@@ -35,6 +35,15 @@ pub(crate) struct Bound {
     pub(crate) db_url: String,
     /// Worker logs and the runner script go here.
     pub(crate) dir: PathBuf,
+}
+
+impl std::fmt::Debug for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bound")
+            .field("public_url", &self.public_url)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The functions service of one stack. Workers live as long as it does.
@@ -302,20 +311,25 @@ fn worker_error() -> Response {
     )
 }
 
-/// main.ts's JWT check: `Authorization: Bearer <jwt>` signed with the stack's secret. The error
-/// is main.ts's message (`e.toString()` of what it throws), answered as `401 {"msg": …}`.
-fn verify_jwt(headers: &HeaderMap, secret: &crate::services::JwtKeys) -> Result<(), &'static str> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err("Error: Missing authorization header");
-    };
-    let value = value.to_str().unwrap_or_default();
+/// main.ts's JWT check (`getAuthToken`, then `verifyHybridJWT`): `Authorization: Bearer <jwt>`
+/// verified with the stack's keys. The error is main.ts's message (`e.toString()` of what it
+/// throws, or `Invalid JWT`), answered as `401 {"msg": …}`.
+fn verify_jwt(headers: &HeaderMap, keys: &crate::services::JwtKeys) -> Result<(), &'static str> {
+    // `!authHeader`: an empty header is missing too.
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default())
+        .filter(|v| !v.is_empty())
+        .ok_or("Error: Missing authorization header")?;
     let mut parts = value.split(' ');
     if parts.next() != Some("Bearer") {
         return Err("Error: Auth header is not 'Bearer {token}'");
     }
     let token = parts.next().unwrap_or_default();
-    crate::services::verify_jwt(token, secret).map_err(|_| "Invalid JWT")?;
-    Ok(())
+    keys.verify_as_edge_runtime(token).map_err(|e| match e {
+        EdgeJwtError::Malformed => "TypeError: Invalid Token or Protected Header formatting",
+        EdgeJwtError::Invalid => "Invalid JWT",
+    })
 }
 
 async fn serve(State(rt): State<Arc<Runtime>>, mut req: Request) -> Response {
