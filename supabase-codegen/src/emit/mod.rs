@@ -86,6 +86,8 @@ pub(crate) fn doc(comment: Option<&str>) -> TokenStream {
     let Some(comment) = comment.map(str::trim).filter(|c| !c.is_empty()) else {
         return TokenStream::new();
     };
+    // A lone `\r` is no line break for `lines()`, and rustc refuses one in a doc comment.
+    let comment = comment.replace("\r\n", "\n").replace('\r', "\n");
     let lines = comment.lines().map(|l| format!(" {}", l.trim_end()));
     quote!(#(#[doc = #lines])*)
 }
@@ -102,11 +104,12 @@ fn unknown_comment(unknown: Option<&String>) -> TokenStream {
 
 /// Generates the Rust file for `ir`.
 pub fn generate(ir: &Ir, config: &Config) -> Generated {
-    let tables: Vec<&Table> = ir
+    // A table without columns (`create table t ()`) has no struct the derive accepts.
+    let (tables, empty): (Vec<&Table>, Vec<&Table>) = ir
         .tables
         .iter()
         .filter(|t| config.wants_table(&t.name))
-        .collect();
+        .partition(|t| !t.columns.is_empty());
     let mut schemas: Vec<String> = ir.schemas.clone();
     schemas.extend(tables.iter().map(|t| t.name.schema.clone()));
     schemas.extend(ir.enums.iter().map(|e| e.name.schema.clone()));
@@ -133,6 +136,13 @@ pub fn generate(ir: &Ir, config: &Config) -> Generated {
         namespaces: RefCell::new(BTreeMap::new()),
         warnings: RefCell::new(Vec::new()),
     };
+    for t in empty {
+        ctx.warn(format!(
+            "{} `{}` has no columns: skipped",
+            kind_name(t),
+            t.name
+        ));
+    }
 
     // Names first (tables, then enums, then composites, each sorted), so every reference
     // resolves whatever the order of emission.
@@ -163,8 +173,13 @@ pub fn generate(ir: &Ir, config: &Config) -> Generated {
             });
         let got = ctx.alloc(module, &preferred, true);
         if got != preferred {
+            let why = if names::derive_module(&preferred) == preferred {
+                "would also be its columns module's name"
+            } else {
+                "was taken"
+            };
             ctx.warn(format!(
-                "{} `{}` is named `{got}`: `{preferred}` was taken",
+                "{} `{}` is named `{got}`: `{preferred}` {why}",
                 kind_name(t),
                 t.name
             ));
@@ -222,6 +237,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Generated {
         }
     }
 
+    let core = &ctx.core;
     let modules = items.into_iter().map(|(schema, items)| {
         let module = names::field_ident(&ctx.modules[&schema]);
         let doc = format!(" Schema `{schema}`.");
@@ -230,7 +246,7 @@ pub fn generate(ir: &Ir, config: &Config) -> Generated {
             #[allow(missing_docs, dead_code, clippy::all)]
             pub mod #module {
                 #[allow(unused_imports)]
-                use ::supabase_core::Table;
+                use #core::Table;
                 #(#items)*
             }
         }

@@ -59,11 +59,12 @@ pub(crate) fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)
 }
 
-/// Keeps the characters an identifier may hold.
+/// Keeps the characters an identifier may hold (Unicode `XID_Continue`, as rustc): `²`, `₂` or
+/// `½` are alphanumeric but not identifier characters.
 fn clean(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_alphanumeric() || c == '_' {
+            if unicode_ident::is_xid_continue(c) {
                 c
             } else {
                 ' '
@@ -72,12 +73,17 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
+/// Whether an identifier may start with `c` (`XID_Start` or `_`).
+fn starts_ident(c: char) -> bool {
+    c == '_' || unicode_ident::is_xid_start(c)
+}
+
 /// `planet_moons` → `PlanetMoons`; never empty, never starting with a digit.
 pub(crate) fn pascal(s: &str) -> String {
     let out = clean(s).to_upper_camel_case();
     match out.chars().next() {
         None => "T".to_owned(),
-        Some(c) if c.is_numeric() => format!("T{out}"),
+        Some(c) if !starts_ident(c) => format!("T{out}"),
         Some(_) => out,
     }
 }
@@ -87,7 +93,7 @@ pub(crate) fn snake(s: &str) -> String {
     let out = clean(s).to_snake_case();
     match out.chars().next() {
         None => "field".to_owned(),
-        Some(c) if c.is_numeric() => format!("_{out}"),
+        Some(c) if !starts_ident(c) => format!("_{out}"),
         Some(_) => out,
     }
 }
@@ -155,6 +161,15 @@ impl Namespace {
     /// Takes `preferred` or the first free `preferred2`, `preferred3`... together with the names
     /// the derive adds for a table (`XInsert`, `XUpdate`, module `x`) when `table` is set.
     pub(crate) fn alloc(&mut self, preferred: &str, table: bool) -> String {
+        // In a script without letter case (`用户`) the derive's module would be the struct's own
+        // name: such a table's struct takes a `T`, whose module (`t用户`) differs.
+        let owned;
+        let preferred = if table && derive_module(preferred) == preferred {
+            owned = format!("T{preferred}");
+            owned.as_str()
+        } else {
+            preferred
+        };
         for n in 1.. {
             let candidate = if n == 1 {
                 preferred.to_owned()

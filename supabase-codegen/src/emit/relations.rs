@@ -33,10 +33,20 @@ fn set(cols: &[String]) -> BTreeSet<&str> {
     cols.iter().map(String::as_str).collect()
 }
 
-fn is_unique(t: &Table, cols: &[String]) -> bool {
-    let cols = set(cols);
-    (!t.primary_key.is_empty() && set(&t.primary_key) == cols)
-        || t.unique.iter().any(|u| set(u) == cols)
+/// Whether the foreign key's `columns` make a one-to-one relation, as PostgREST decides
+/// (`SchemaCache.hs`, `allM2OandO2ORels`): they are, in the key's order, the columns of the
+/// primary key or of a unique *constraint* taken in table order. A unique index that is not a
+/// constraint does not count (postgres-meta's `is_one_to_one` agrees), so codegen keeps none.
+fn is_unique(t: &Table, columns: &[String]) -> bool {
+    let position = |c: &String| t.columns.iter().position(|col| &col.name == c);
+    std::iter::once(&t.primary_key)
+        .chain(&t.unique)
+        .filter(|key| !key.is_empty())
+        .any(|key| {
+            let mut key: Vec<&String> = key.iter().collect();
+            key.sort_by_key(|c| position(c));
+            key.iter().copied().eq(columns.iter())
+        })
 }
 
 /// PostgREST's hint for `fk`: its column for a one-column key (PostgREST 12 resolves a self

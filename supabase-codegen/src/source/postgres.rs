@@ -172,12 +172,18 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
     let rows = query(
         client,
         "columns",
-        "select n.nspname::text, c.relname::text, a.attname::text, a.atttypid, not a.attnotnull,
-                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text,
+        // A domain's NOT NULL and DEFAULT apply to its columns (as PostgREST and postgres-meta
+        // read them: `attnotnull or typtype = 'd' and typnotnull`, then the domain's default).
+        "select n.nspname::text, c.relname::text, a.attname::text, a.atttypid,
+                not (a.attnotnull or (ty.typtype = 'd' and ty.typnotnull)),
+                coalesce(pg_get_expr(d.adbin, d.adrelid),
+                         case when ty.typtype = 'd' then pg_get_expr(ty.typdefaultbin, 0) end),
+                a.attidentity::text, a.attgenerated::text,
                 col_description(c.oid, a.attnum)
          from pg_attribute a
          join pg_class c on c.oid = a.attrelid
          join pg_namespace n on n.oid = c.relnamespace
+         join pg_type ty on ty.oid = a.atttypid
          left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
          where n.nspname = any($1) and c.relkind in ('r', 'p', 'v', 'm', 'f')
            and not c.relispartition and a.attnum > 0 and not a.attisdropped
@@ -223,7 +229,9 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
          join pg_namespace n on n.oid = c.relnamespace
          left join pg_class fc on fc.oid = con.confrelid
          left join pg_namespace fn on fn.oid = fc.relnamespace
-         where n.nspname = any($1) and con.contype in ('p', 'u', 'f')
+         -- A key referencing a partitioned table is cloned for each partition (conparentid):
+         -- only the parent is a relation, as in PostgREST and postgres-meta.
+         where n.nspname = any($1) and con.contype in ('p', 'u', 'f') and con.conparentid = 0
          order by 1, 2, 3",
         schemas,
     )
@@ -252,29 +260,6 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
         }
     }
 
-    // Unique indexes that are not constraints (plain columns, no predicate).
-    let rows = query(
-        client,
-        "unique indexes",
-        "select n.nspname::text, c.relname::text,
-                array(select a.attname::text from unnest(i.indkey::int2[]) with ordinality k(num, ord)
-                      join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.num
-                      order by k.ord)
-         from pg_index i
-         join pg_class c on c.oid = i.indrelid
-         join pg_namespace n on n.oid = c.relnamespace
-         where n.nspname = any($1) and i.indisunique and not i.indisprimary
-           and i.indpred is null and i.indexprs is null",
-        schemas,
-    )
-    .await?;
-    for r in &rows {
-        let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
-        if let Some(&i) = index.get(&name) {
-            ir.tables[i].unique.push(r.get(2));
-        }
-    }
-
     let rows = query(
         client,
         "enums",
@@ -283,7 +268,10 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
                       order by e.enumsortorder),
                 obj_description(t.oid, 'pg_type')
          from pg_type t join pg_namespace n on n.oid = t.typnamespace
-         where n.nspname = any($1) and t.typtype = 'e'",
+         where n.nspname = any($1) and t.typtype = 'e'
+           and not exists (select 1 from pg_depend d
+                           where d.classid = 'pg_type'::regclass and d.objid = t.oid
+                             and d.deptype = 'e')",
         schemas,
     )
     .await?;
@@ -305,6 +293,10 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
          join pg_class c on c.oid = t.typrelid and c.relkind = 'c'
          join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
          where n.nspname = any($1) and t.typtype = 'c'
+           and not exists (select 1 from pg_depend d
+                           where d.deptype = 'e'
+                             and (d.classid = 'pg_type'::regclass and d.objid = t.oid
+                                  or d.classid = 'pg_class'::regclass and d.objid = c.oid))
          order by 1, 2, a.attnum",
         schemas,
     )
@@ -383,7 +375,10 @@ async fn functions(client: &Client, schemas: &[String], types: &Types, ir: &mut 
         }
         let set: bool = r.get(6);
         let ret = types.resolve(r.get(7));
-        let returns = if table_columns || outs.len() > 1 {
+        // Any OUT, INOUT or TABLE parameter makes the result a row, even a single one:
+        // PostgREST answers `{"next": 2}` for `f(seed int, out next int)` (its schema cache's
+        // `proargmodes && '{t,b,o}'`).
+        let returns = if table_columns || !outs.is_empty() {
             Returns::Table { columns: outs, set }
         } else if set {
             Returns::SetOf { ty: ret }

@@ -65,6 +65,13 @@ impl std::fmt::Debug for DbTarget {
     }
 }
 
+/// A query component decoded as tokio-postgres and libpq decode it: `%XX` only.
+fn percent_decoded(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 /// Reads `sslmode` / `sslrootcert` from a `postgres://` URL or a `key = value` string.
 pub fn parse(db_url: &str) -> Result<DbTarget, String> {
     let url = if conninfo::is_url(db_url) {
@@ -72,17 +79,34 @@ pub fn parse(db_url: &str) -> Result<DbTarget, String> {
     } else {
         None
     };
-    let pairs: Vec<(String, String)> = match &url {
-        Some(url) => url.query_pairs().into_owned().collect(),
-        None => conninfo::key_values(db_url).ok_or(
-            "neither a postgres:// URL nor libpq's `key = value` form (an unterminated quote, \
-             a key without `=`?)",
-        )?,
+    // Each pair with its text as written, for a URL: the pairs kept go back unchanged (a
+    // form-encoding round trip would turn `%20` into `+`, which tokio-postgres, decoding as
+    // libpq does, reads as a plus).
+    let pairs: Vec<(String, String, String)> = match &url {
+        Some(url) => url
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|segment| !segment.is_empty())
+            .map(|segment| {
+                let (k, v) = segment.split_once('=').unwrap_or((segment, ""));
+                (percent_decoded(k), percent_decoded(v), segment.to_owned())
+            })
+            .collect(),
+        None => conninfo::key_values(db_url)
+            .ok_or(
+                "neither a postgres:// URL nor libpq's `key = value` form (an unterminated quote, \
+                 a key without `=`?)",
+            )?
+            .into_iter()
+            .map(|(k, v)| (k, v, String::new()))
+            .collect(),
     };
     let mut mode = None;
     let mut root_cert = None;
     let mut kept = Vec::new();
-    for (k, v) in pairs {
+    let mut kept_as_written = Vec::new();
+    for (k, v, written) in pairs {
         match k.as_str() {
             "sslmode" => {
                 mode = Some(match v.as_str() {
@@ -101,7 +125,10 @@ pub fn parse(db_url: &str) -> Result<DbTarget, String> {
                 });
             }
             "sslrootcert" => root_cert = Some(v),
-            _ => kept.push((k, v)),
+            _ => {
+                kept.push((k, v));
+                kept_as_written.push(written);
+            }
         }
     }
     let system_roots = root_cert.as_deref() == Some("system");
@@ -127,14 +154,16 @@ pub fn parse(db_url: &str) -> Result<DbTarget, String> {
         SslMode::Prefer => "prefer",
         _ => "require",
     };
-    kept.push(("sslmode".to_owned(), wire.to_owned()));
     let url = match url {
         Some(mut url) => {
-            url.set_query(None);
-            url.query_pairs_mut().extend_pairs(&kept);
+            kept_as_written.push(format!("sslmode={wire}"));
+            url.set_query(Some(&kept_as_written.join("&")));
             url.to_string()
         }
-        None => conninfo::to_key_values(&kept),
+        None => {
+            kept.push(("sslmode".to_owned(), wire.to_owned()));
+            conninfo::to_key_values(&kept)
+        }
     };
     Ok(DbTarget {
         url,
@@ -365,6 +394,23 @@ mod tests {
             };
             assert_eq!(config.get_ssl_mode(), expected, "{url}");
         }
+    }
+
+    #[test]
+    fn other_query_parameters_reach_tokio_postgres_as_written() {
+        // `%20` stays `%20`: a form-encoding round trip had made it `+`, which tokio-postgres
+        // (decoding as libpq does) reads as a plus, so the server refused the options.
+        let target = parse(
+            "postgres://u@h/db?options=-c%20search_path%3Dapp&sslmode=require&application_name=a+b",
+        )
+        .unwrap();
+        let config: tokio_postgres::Config = target.url.parse().unwrap();
+        assert_eq!(config.get_options(), Some("-c search_path=app"));
+        assert_eq!(config.get_application_name(), Some("a+b"));
+        assert_eq!(
+            config.get_ssl_mode(),
+            tokio_postgres::config::SslMode::Require
+        );
     }
 
     #[test]

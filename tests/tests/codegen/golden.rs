@@ -98,16 +98,39 @@ async fn rich_generated_module_is_current() {
     let ir = source::postgres::introspect(&stack.db_url(), &schemas(&["public", "inventory"]))
         .await
         .expect("introspect");
-    let code = supabase_codegen::generate(&ir, &Config::default());
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/codegen/rich_generated.rs");
+    assert_compiled_file_is_current(
+        "rich_generated.rs",
+        &supabase_codegen::generate(&ir, &Config::default()),
+    );
+}
+
+/// The awkward names' output compiled into this binary too (`names_generated.rs`), through a
+/// `core_path` that is a re-export (`crate::core_alias`), as for a renamed dependency.
+#[tokio::test]
+async fn names_generated_module_is_current() {
+    let stack = fixture_stack("names").await;
+    let ir = source::postgres::introspect(&stack.db_url(), &schemas(&["public"]))
+        .await
+        .expect("introspect");
+    let config = Config::from_toml(r#"core_path = "crate::core_alias""#).expect("config");
+    let code = supabase_codegen::generate(&ir, &config);
+    assert!(code.contains("use crate::core_alias::Table;"), "{code}");
+    assert!(!code.contains("supabase_core"), "{code}");
+    assert_compiled_file_is_current("names_generated.rs", &code);
+}
+
+/// `tests/codegen/<file>` holds `code` (`SUPABASE_CODEGEN_BLESS=1` rewrites it).
+fn assert_compiled_file_is_current(file: &str, code: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/codegen")
+        .join(file);
     if std::env::var_os("SUPABASE_CODEGEN_BLESS").is_some() {
-        std::fs::write(&path, &code).expect("write");
+        std::fs::write(&path, code).expect("write");
         return;
     }
-    let on_disk = std::fs::read_to_string(&path).expect("read rich_generated.rs");
-    if let Some(diff) = supabase_codegen::check::diff("rich_generated.rs", &on_disk, &code) {
-        panic!("rich_generated.rs is stale (SUPABASE_CODEGEN_BLESS=1 regenerates it):\n{diff}");
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    if let Some(diff) = supabase_codegen::check::diff(file, &on_disk, code) {
+        panic!("{file} is stale (SUPABASE_CODEGEN_BLESS=1 regenerates it):\n{diff}");
     }
 }
 

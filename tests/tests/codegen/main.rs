@@ -23,6 +23,18 @@ mod generated;
 #[rustfmt::skip]
 mod rich_generated;
 
+/// Generated from the names fixture schema through `core_path = "crate::core_alias"` (see
+/// `golden.rs`): compiled.
+#[path = "names_generated.rs"]
+#[allow(unreachable_pub, non_camel_case_types, non_snake_case)]
+#[rustfmt::skip]
+mod names_generated;
+
+/// supabase-core under another path, as a renamed dependency or a re-export gives it.
+mod core_alias {
+    pub(crate) use supabase_core::*;
+}
+
 use supabase_local::Stack;
 use tokio::sync::OnceCell;
 

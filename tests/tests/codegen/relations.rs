@@ -106,3 +106,77 @@ async fn a_foreign_key_to_another_schema_cannot_be_embedded() {
         }
     }
 }
+
+/// A unique index that is not a constraint makes no one-to-one relation for PostgREST: the
+/// generated `has_many` decodes what it answers (codegen's `has_one` from the index had asked
+/// for one row where PostgREST sends an array).
+#[tokio::test]
+async fn a_unique_index_is_not_a_one_to_one_relation() {
+    use crate::rich_generated::public::{AccountProfiles, Accounts, account_profiles, accounts};
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = AccountProfiles)]
+    struct Bio {
+        bio: Option<String>,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Accounts)]
+    struct WithProfiles {
+        name: String,
+        #[supabase(embed)]
+        account_profiles: Vec<Bio>,
+    }
+
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let id = supabase_tests::unique_id() as i64;
+    client
+        .from_("accounts")
+        .insert(serde_json::json!({ "id": id, "name": "acme" }))
+        .await
+        .expect("insert the account");
+    client
+        .from_("account_profiles")
+        .insert(serde_json::json!({ "id": id, "account_id": id, "bio": "hi" }))
+        .await
+        .expect("insert the profile");
+    let rows = client
+        .from::<Accounts>()
+        .select_as::<WithProfiles>()
+        .eq(accounts::id, id)
+        .await
+        .expect("embed the profiles");
+    assert_eq!(
+        rows,
+        [WithProfiles {
+            name: "acme".into(),
+            account_profiles: vec![Bio {
+                bio: Some("hi".into())
+            }],
+        }]
+    );
+}
+
+/// Functions with one OUT or INOUT parameter answer a row, as their generated types say.
+#[tokio::test]
+async fn single_out_parameters_decode_as_rows() {
+    use crate::rich_generated::public::{
+        IdsOut, IdsOutRow, Increment, IncrementRow, NextId, NextIdRow,
+    };
+
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.anon_key()).expect("client");
+    assert_eq!(
+        client.call(NextId { seed: 1 }).await.expect("next_id"),
+        NextIdRow { next: Some(2) }
+    );
+    assert_eq!(
+        client.call(Increment { n: 41 }).await.expect("increment"),
+        IncrementRow { n: Some(42) }
+    );
+    assert_eq!(
+        client.call(IdsOut {}).await.expect("ids_out"),
+        [IdsOutRow { id: Some(1) }, IdsOutRow { id: Some(2) }]
+    );
+}

@@ -80,6 +80,25 @@ pub mod public {
         pub city: Option<String>,
         pub zip: Option<i32>,
     }
+    /// Table `public.account_profiles`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "account_profiles", schema = "public")]
+    #[supabase(belongs_to(Accounts))]
+    pub struct AccountProfiles {
+        #[supabase(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        pub bio: Option<String>,
+    }
+    /// Table `public.accounts`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "accounts", schema = "public")]
+    #[supabase(has_many(AccountProfiles))]
+    pub struct Accounts {
+        #[supabase(primary_key)]
+        pub id: i64,
+        pub name: String,
+    }
     /// View `public.author_names`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "author_names", schema = "public")]
@@ -161,6 +180,17 @@ pub mod public {
         pub id: i32,
         pub parent_id: Option<i32>,
         pub name: String,
+    }
+    /// line one
+    /// line two
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "contacts", schema = "public")]
+    pub struct Contacts {
+        #[supabase(primary_key)]
+        pub id: i32,
+        pub email: String,
+        #[supabase(default)]
+        pub score: i32,
     }
     /// Table `public.measurements`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -348,6 +378,52 @@ pub mod public {
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
         type Output = Address;
+    }
+    /// Arguments of `public.ids_out` (`rpc("ids_out")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct IdsOut {}
+    impl ::supabase_core::Rpc for IdsOut {
+        const NAME: &'static str = "ids_out";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = Vec<IdsOutRow>;
+    }
+    /// A row returned by `public.ids_out`.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct IdsOutRow {
+        pub id: Option<i32>,
+    }
+    /// Arguments of `public.increment` (`rpc("increment")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct Increment {
+        pub n: i32,
+    }
+    impl ::supabase_core::Rpc for Increment {
+        const NAME: &'static str = "increment";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = IncrementRow;
+    }
+    /// A row returned by `public.increment`.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct IncrementRow {
+        pub n: Option<i32>,
+    }
+    /// Arguments of `public.next_id` (`rpc("next_id")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct NextId {
+        pub seed: i32,
+    }
+    impl ::supabase_core::Rpc for NextId {
+        const NAME: &'static str = "next_id";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = NextIdRow;
+    }
+    /// A row returned by `public.next_id`.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct NextIdRow {
+        pub next: Option<i32>,
     }
     /// Arguments of `public.pair_of` (`rpc("pair_of")`).
     #[derive(Debug, Clone, serde::Serialize)]
