@@ -121,7 +121,8 @@ impl Ctx<'_> {
             "json" | "jsonb" => quote!(serde_json::Value),
             "numeric" if c.decimal => quote!(rust_decimal::Decimal),
             // PostgREST sends `numeric` as a JSON number (supabase-js types it `number`): a
-            // `String` would not decode. `--decimal` keeps every digit.
+            // `String` would not decode. `--decimal` gives `Decimal`, through an `f64` all the
+            // same (serde_json has no `arbitrary_precision` here).
             "numeric" => quote!(f64),
             "uuid" if c.uuid => quote!(uuid::Uuid),
             "uuid" => quote!(String),

@@ -170,16 +170,21 @@ fn parse_bound<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     let as_string = |s: &str| serde_json::from_value::<T>(Value::String(s.to_owned()));
     as_string(text)
         .or_else(|e| {
+            // Postgres writes timestamps with a space (`2024-01-01 10:00:00+00`); RFC 3339
+            // parsers (chrono's `NaiveDateTime`, `DateTime`) want a `T` and a `+00:00` offset.
             let bytes = text.as_bytes();
             let n = bytes.len();
+            let mut iso = text.to_owned();
+            if n > 10 && bytes[4] == b'-' && bytes[7] == b'-' && bytes[10] == b' ' {
+                iso.replace_range(10..11, "T");
+            }
             let short_offset = n > 3
                 && matches!(bytes[n - 3], b'+' | b'-')
                 && bytes[n - 2..].iter().all(u8::is_ascii_digit);
             if short_offset {
-                as_string(&format!("{text}:00"))
-            } else {
-                Err(e)
+                iso.push_str(":00");
             }
+            if iso == text { Err(e) } else { as_string(&iso) }
         })
         .or_else(|e| serde_json::from_str::<T>(text).map_err(|_| e))
         .map_err(|e| format!("range bound `{text}`: {e}"))
@@ -253,6 +258,25 @@ impl<T: fmt::Display> fmt::Display for Range<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "chrono")]
+    #[test]
+    fn timestamp_bounds_as_postgres_writes_them_decode_with_chrono() {
+        // tsrange and tstzrange: a space between date and time, a `+00` offset.
+        let naive: Range<chrono::NaiveDateTime> =
+            parse(r#"["2024-01-01 00:00:00","2024-01-02 12:30:00.5")"#).unwrap();
+        let Range::Bounded(Bound::Included(from), Bound::Excluded(to)) = naive else {
+            panic!("{naive:?}");
+        };
+        assert_eq!(from.to_string(), "2024-01-01 00:00:00");
+        assert_eq!(to.to_string(), "2024-01-02 12:30:00.500");
+        let aware: Range<chrono::DateTime<chrono::Utc>> =
+            parse(r#"["2024-01-01 00:00:00+00",)"#).unwrap();
+        let Range::Bounded(Bound::Included(from), Bound::Unbounded) = aware else {
+            panic!("{aware:?}");
+        };
+        assert_eq!(from.to_rfc3339(), "2024-01-01T00:00:00+00:00");
+    }
 
     fn parse<T: DeserializeOwned>(s: &str) -> Result<Range<T>, serde_json::Error> {
         serde_json::from_value(Value::String(s.to_owned()))
