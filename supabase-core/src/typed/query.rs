@@ -139,6 +139,23 @@ macro_rules! compare_shortcuts {
     )*};
 }
 
+/// `Query` methods that are shorthand for `.filter(column.op(patterns))` on text columns.
+macro_rules! pattern_shortcuts {
+    ($($(#[$doc:meta])* $op:ident,)*) => {$(
+        $(#[$doc])*
+        pub fn $op<'a, C: ColumnOf<T>>(
+            self,
+            column: C,
+            patterns: impl IntoIterator<Item = &'a str>,
+        ) -> Self
+        where
+            C::Value: Text,
+        {
+            self.filter(column.$op(patterns))
+        }
+    )*};
+}
+
 /// A typed request on table `T` whose response decodes into `Out` (`Vec<T>`, `T` after
 /// [`single`](Query::single), `Option<T>` after [`maybe_single`](Query::maybe_single)).
 ///
@@ -281,52 +298,15 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.filter(column.ilike(pattern))
     }
 
-    /// Matches every pattern (`LIKE ALL`).
-    pub fn like_all_of<'a, C: ColumnOf<T>>(
-        self,
-        column: C,
-        patterns: impl IntoIterator<Item = &'a str>,
-    ) -> Self
-    where
-        C::Value: Text,
-    {
-        self.filter(column.like_all_of(patterns))
-    }
-
-    /// Matches any pattern (`LIKE ANY`).
-    pub fn like_any_of<'a, C: ColumnOf<T>>(
-        self,
-        column: C,
-        patterns: impl IntoIterator<Item = &'a str>,
-    ) -> Self
-    where
-        C::Value: Text,
-    {
-        self.filter(column.like_any_of(patterns))
-    }
-
-    /// Matches every pattern, case-insensitively (`ILIKE ALL`).
-    pub fn ilike_all_of<'a, C: ColumnOf<T>>(
-        self,
-        column: C,
-        patterns: impl IntoIterator<Item = &'a str>,
-    ) -> Self
-    where
-        C::Value: Text,
-    {
-        self.filter(column.ilike_all_of(patterns))
-    }
-
-    /// Matches any pattern, case-insensitively (`ILIKE ANY`).
-    pub fn ilike_any_of<'a, C: ColumnOf<T>>(
-        self,
-        column: C,
-        patterns: impl IntoIterator<Item = &'a str>,
-    ) -> Self
-    where
-        C::Value: Text,
-    {
-        self.filter(column.ilike_any_of(patterns))
+    pattern_shortcuts! {
+        /// Matches every pattern (`LIKE ALL`).
+        like_all_of,
+        /// Matches any pattern (`LIKE ANY`).
+        like_any_of,
+        /// Matches every pattern, case-insensitively (`ILIKE ALL`).
+        ilike_all_of,
+        /// Matches any pattern, case-insensitively (`ILIKE ANY`).
+        ilike_any_of,
     }
 
     /// Full-text search on a text or `tsvector` column (PostgREST's `fts`, `plfts`, `phfts`,
