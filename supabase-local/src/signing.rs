@@ -253,11 +253,8 @@ impl JwtKeys {
                 (&secret, Algorithm::HS256)
             }
         };
-        let mut validation = Validation::new(alg);
-        validation.required_spec_claims.clear();
-        validation.validate_aud = false;
+        let mut validation = validation(alg);
         validation.validate_exp = validate_exp;
-        validation.leeway = 0;
         Ok(jsonwebtoken::decode::<Value>(token, key, &validation)?.claims)
     }
 
@@ -293,15 +290,22 @@ impl JwtKeys {
             }
             _ => return Err(EdgeJwtError::Invalid),
         };
-        let mut validation = Validation::new(alg);
-        validation.required_spec_claims.clear();
-        validation.validate_aud = false;
+        let mut validation = validation(alg);
         validation.validate_nbf = true;
-        validation.leeway = 0;
         jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, key, &validation)
             .map(drop)
             .map_err(|_| EdgeJwtError::Invalid)
     }
+}
+
+/// The checks every verification here shares: the signature with `alg`, `exp` when present
+/// (no claim is required), no audience, no leeway.
+fn validation(alg: Algorithm) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.required_spec_claims.clear();
+    validation.validate_aud = false;
+    validation.leeway = 0;
+    validation
 }
 
 /// Why [`JwtKeys::verify_as_edge_runtime`] refused a token.

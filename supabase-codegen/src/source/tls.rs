@@ -105,7 +105,6 @@ pub fn parse(db_url: &str) -> Result<DbTarget, String> {
     let mut mode = None;
     let mut root_cert = None;
     let mut kept = Vec::new();
-    let mut kept_as_written = Vec::new();
     for (k, v, written) in pairs {
         match k.as_str() {
             "sslmode" => {
@@ -125,10 +124,7 @@ pub fn parse(db_url: &str) -> Result<DbTarget, String> {
                 });
             }
             "sslrootcert" => root_cert = Some(v),
-            _ => {
-                kept.push((k, v));
-                kept_as_written.push(written);
-            }
+            _ => kept.push((k, v, written)),
         }
     }
     let system_roots = root_cert.as_deref() == Some("system");
@@ -156,13 +152,16 @@ pub fn parse(db_url: &str) -> Result<DbTarget, String> {
     };
     let url = match url {
         Some(mut url) => {
-            kept_as_written.push(format!("sslmode={wire}"));
-            url.set_query(Some(&kept_as_written.join("&")));
+            let mut query: Vec<String> = kept.into_iter().map(|(_, _, written)| written).collect();
+            query.push(format!("sslmode={wire}"));
+            url.set_query(Some(&query.join("&")));
             url.to_string()
         }
         None => {
-            kept.push(("sslmode".to_owned(), wire.to_owned()));
-            conninfo::to_key_values(&kept)
+            let mut pairs: Vec<(String, String)> =
+                kept.into_iter().map(|(k, v, _)| (k, v)).collect();
+            pairs.push(("sslmode".to_owned(), wire.to_owned()));
+            conninfo::to_key_values(&pairs)
         }
     };
     Ok(DbTarget {

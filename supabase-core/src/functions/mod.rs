@@ -121,6 +121,7 @@ impl Functions {
         if let Some(ct) = body.as_ref().and_then(Body::default_content_type) {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
         }
+        // An empty identifier is no region either: functions-js and supabase-py skip a falsy one.
         let region = region.unwrap_or_else(|| self.region.clone());
         if region != FunctionRegion::Any && !region.as_str().is_empty() {
             let value = HeaderValue::from_str(region.as_str())

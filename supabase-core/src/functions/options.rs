@@ -104,12 +104,7 @@ impl FunctionRegion {
     ];
 
     /// The region with identifier `id` (`Other` for one not listed here).
-    /// The region with this identifier; an empty one is [`FunctionRegion::Any`], as
-    /// functions-js and supabase-py send no region for an empty string.
     pub(crate) fn from_id(id: String) -> Self {
-        if id.is_empty() {
-            return FunctionRegion::Any;
-        }
         Self::KNOWN
             .into_iter()
             .find(|r| r.as_str() == id)

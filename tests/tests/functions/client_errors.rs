@@ -192,34 +192,28 @@ async fn an_error_body_past_the_response_limit_is_not_read_whole() {
         body: format!(r#"{{"error":"{}"}}"#, "x".repeat(4096)),
     }])
     .await;
-    let client = supabase_core::Client::new(
-        server.url(),
-        "anon-key",
-        supabase_core::ClientOptions::default().max_response_body(Some(1024)),
-    )
-    .unwrap();
-    let err = client
-        .functions()
-        .invoke("hello-world", InvokeOptions::new())
-        .await
-        .unwrap_err();
+    let url = server.url();
+    let invoke_with_limit = |limit| async move {
+        let client = supabase_core::Client::new(
+            url,
+            "anon-key",
+            supabase_core::ClientOptions::default().max_response_body(Some(limit)),
+        )
+        .unwrap();
+        client
+            .functions()
+            .invoke("hello-world", InvokeOptions::new())
+            .await
+            .unwrap_err()
+    };
+    let err = invoke_with_limit(1024).await;
     assert!(
         matches!(err, Error::ResponseTooLarge { status, limit: 1024, .. } if status == 500),
         "{err:?}"
     );
 
     // Within the limit, the body is there.
-    let client = supabase_core::Client::new(
-        server.url(),
-        "anon-key",
-        supabase_core::ClientOptions::default().max_response_body(Some(8192)),
-    )
-    .unwrap();
-    let err = client
-        .functions()
-        .invoke("hello-world", InvokeOptions::new())
-        .await
-        .unwrap_err();
+    let err = invoke_with_limit(8192).await;
     let Error::Functions(supabase_core::functions::FunctionsError::Http(resp)) = err else {
         panic!("{err:?}");
     };

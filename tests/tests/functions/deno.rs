@@ -212,21 +212,19 @@ async fn regions_send_the_header_and_the_query_parameter() {
 
     // A client-wide region, overridden per call, and `Any` sending nothing.
     let functions = client.functions().region(FunctionRegion::UsEast1);
-    let seen: Value = functions
-        .invoke("echo", InvokeOptions::new())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let echo_in_us_east = |options| async {
+        let seen: Value = functions
+            .invoke("echo", options)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen
+    };
+    let seen = echo_in_us_east(InvokeOptions::new()).await;
     assert_eq!(seen["headers"]["x-region"], "us-east-1");
-    let seen: Value = functions
-        .invoke("echo", InvokeOptions::new().region(FunctionRegion::Any))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo_in_us_east(InvokeOptions::new().region(FunctionRegion::Any)).await;
     assert!(seen["headers"].get("x-region").is_none(), "{seen}");
     assert_eq!(seen["search"], "");
     // An empty identifier is no region (functions-js and supabase-py skip a falsy one), given
@@ -236,13 +234,7 @@ async fn regions_send_the_header_and_the_query_parameter() {
         InvokeOptions::new().region(FunctionRegion::Other(String::new())),
         from_dict,
     ] {
-        let seen: Value = functions
-            .invoke("echo", options)
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let seen = echo_in_us_east(options).await;
         assert!(seen["headers"].get("x-region").is_none(), "{seen}");
         assert_eq!(seen["search"], "");
     }
