@@ -6,10 +6,10 @@
 //! exclude = ["public.secrets"]
 //! derives = ["Eq"]                    # extra derives on table and composite structs
 //! enum_derives = ["PartialOrd"]       # extra derives on enums
-//! decimal = true                      # numeric -> rust_decimal::Decimal (else String)
+//! decimal = true                      # numeric -> Pg<rust_decimal::Decimal> (else f64)
 //! uuid = true                         # uuid -> uuid::Uuid (else String)
 //! chrono = true                       # timestamptz/timestamp/date/time -> chrono (else String)
-//! time = false                        # ... -> the time crate instead
+//! time = false                        # ... -> Pg<time crate types> instead
 //! relations = true                    # belongs_to / has_one / has_many / many_to_many
 //! singular = true                     # table structs named in the singular: planets -> Planet
 //! functions = true                    # Rpc args structs and impls
@@ -48,13 +48,15 @@ pub struct Config {
     pub derives: Vec<String>,
     /// Extra derives on enums.
     pub enum_derives: Vec<String>,
-    /// `numeric` → `rust_decimal::Decimal` (else `String`, which is lossless).
+    /// `numeric` → `supabase_core::types::Pg<rust_decimal::Decimal>`, every digit (else `f64`:
+    /// PostgREST sends a JSON number).
     pub decimal: bool,
     /// `uuid` → `uuid::Uuid` (else `String`).
     pub uuid: bool,
     /// Dates and times → chrono types (else `String`).
     pub chrono: bool,
-    /// Dates and times → time crate types (else `String`); `chrono` wins if both are set.
+    /// Dates and times → time crate types in `supabase_core::types::Pg` (else `String`);
+    /// `chrono` wins if both are set.
     pub time: bool,
     /// Emit relation attributes.
     pub relations: bool,

@@ -45,7 +45,7 @@ struct Cli {
     /// Also save the IR as JSON, for --from-snapshot.
     #[arg(long, value_name = "FILE")]
     snapshot: Option<PathBuf>,
-    /// numeric -> rust_decimal::Decimal.
+    /// numeric -> Pg<rust_decimal::Decimal> (every digit).
     #[arg(long)]
     decimal: bool,
     /// uuid -> uuid::Uuid.
@@ -57,7 +57,7 @@ struct Cli {
     /// Dates and times -> chrono types.
     #[arg(long)]
     chrono: bool,
-    /// Dates and times -> time crate types.
+    /// Dates and times -> Pg<time crate types>.
     #[arg(long)]
     time: bool,
     /// No progress or warnings on stderr.

@@ -100,11 +100,12 @@ impl Ctx<'_> {
     fn map_base(&self, name: &str, what: &str) -> Mapped {
         let c = self.config;
         let core = &self.core;
+        // The time crate's serde forms are not Postgres's: its types go through `Pg`.
         let time = |chrono: TokenStream, time: TokenStream| {
             if c.chrono {
                 chrono
             } else if c.time {
-                time
+                quote!(#core::types::Pg<#time>)
             } else {
                 quote!(String)
             }
@@ -119,10 +120,11 @@ impl Ctx<'_> {
             "oid" => quote!(u32),
             "text" | "varchar" | "bpchar" | "char" | "citext" | "name" => quote!(String),
             "json" | "jsonb" => quote!(serde_json::Value),
-            "numeric" if c.decimal => quote!(rust_decimal::Decimal),
+            // Every digit: `Pg` reads the number's own text, which a plain `Decimal` would
+            // read through an `f64`.
+            "numeric" if c.decimal => quote!(#core::types::Pg<rust_decimal::Decimal>),
             // PostgREST sends `numeric` as a JSON number (supabase-js types it `number`): a
-            // `String` would not decode. `--decimal` gives `Decimal`, through an `f64` all the
-            // same (serde_json has no `arbitrary_precision` here).
+            // `String` would not decode.
             "numeric" => quote!(f64),
             "uuid" if c.uuid => quote!(uuid::Uuid),
             "uuid" => quote!(String),

@@ -1,8 +1,12 @@
 //! Rust types for Postgres values that have no obvious std counterpart: [`Range`] (every range
-//! type) and [`Bytea`]. Codegen maps `int4range`, `tstzrange`, … and `bytea` to these.
+//! type), [`Bytea`], and [`Pg`] (a crate's type in Postgres's text form). Codegen maps
+//! `int4range`, `tstzrange`, …, `bytea`, and under `time`/`decimal` the date, time and
+//! `numeric` types to these.
 
 mod bytea;
+mod pg;
 mod range;
 
 pub use bytea::Bytea;
+pub use pg::{Pg, PgText};
 pub use range::Range;

@@ -20,7 +20,9 @@ async fn rich_schema_default_mapping() {
 }
 
 /// The options and the config file: crate types, overrides per type and per column, table
-/// filters, extra derives, names, no relations, no functions.
+/// filters, extra derives, names, no relations, no functions. The output is compiled
+/// (`rich_config_generated.rs`), so the overrides must name real types and the extra derive
+/// must hold for every field.
 #[tokio::test]
 async fn rich_schema_with_config() {
     let stack = fixture_stack("rich").await;
@@ -41,11 +43,12 @@ async fn rich_schema_with_config() {
         functions = false
 
         [types]
-        point = "(f64, f64)"
-        "public.mood" = "crate::Mood"
+        point = "String"
+        "public.mood" = "crate::overrides::Mood"
+        "inventory.item_status" = "crate::overrides::ItemStatus"
 
         [columns]
-        "public.authors.meta" = "crate::Meta"
+        "public.authors.meta" = "crate::overrides::Meta"
 
         [names]
         "public.authors" = "Author"
@@ -54,10 +57,12 @@ async fn rich_schema_with_config() {
     )
     .expect("config");
     let generated = supabase_codegen::generate_with_warnings(&ir, &config);
-    insta::assert_snapshot!("rich_config", generated.code);
     insta::assert_debug_snapshot!("rich_config_warnings", generated.warnings);
+    assert_compiled_file_is_current("rich_config_generated.rs", &generated.code);
 }
 
+/// `time = true` and `decimal = true`: the time crate's types and `Decimal` in
+/// `supabase_core::types::Pg`, compiled (`rich_time_generated.rs`) and queried in `types.rs`.
 #[tokio::test]
 async fn rich_schema_time_crate() {
     let stack = fixture_stack("rich").await;
@@ -65,11 +70,12 @@ async fn rich_schema_time_crate() {
         .await
         .expect("introspect");
     let config = Config::from_toml(
-        "time = true\ninclude = [\"authors\"]\nfunctions = false\nrelations = false",
+        "time = true\ndecimal = true\ninclude = [\"authors\"]\nfunctions = false\nrelations = false",
     )
     .expect("config");
     let code = supabase_codegen::generate(&ir, &config);
-    insta::assert_snapshot!("rich_time", code);
+    assert!(code.contains("pub created_at: ::supabase_core::types::Pg<time::OffsetDateTime>"));
+    assert_compiled_file_is_current("rich_time_generated.rs", &code);
 }
 
 /// Names that are keywords, not identifiers, or collide once converted.

@@ -1,0 +1,164 @@
+//! The generated module for `time = true` and `decimal = true` (`rich_time_generated.rs`)
+//! against PostgREST: the time crate's types and every digit of a `numeric`, in fields, ranges
+//! and filters, through `supabase_core::types::Pg`.
+
+use std::ops::Bound;
+
+use rust_decimal::Decimal;
+use supabase_core::create_client;
+use supabase_core::types::{Pg, Range};
+use time::macros::{date, datetime, time};
+
+use crate::fixture_stack;
+use crate::rich_time_generated::public::{Authors, AuthorsInsert, AuthorsUpdate, authors};
+
+fn decimal(text: &str) -> Decimal {
+    Decimal::from_str_exact(text).expect("a decimal")
+}
+
+#[tokio::test]
+async fn time_and_decimal_columns_round_trip_through_postgrest() {
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let name = format!("time-{}", supabase_tests::unique_id());
+    let at = datetime!(2024-03-10 17:30:00.123456 +05:30);
+    // 22 significant digits: an f64 would round the bound to 1.
+    let fine = decimal("1.000000000000000000001");
+    let inserted = client
+        .from::<Authors>()
+        .insert(
+            AuthorsInsert::new(name.clone())
+                .created_at(at)
+                .born(date!(-0043 - 03 - 15))
+                .wake_at(time!(08:30:00.25))
+                .updated(datetime!(2024-02-29 23:59:59.5))
+                .balance(decimal("1234567890.12"))
+                .during(Range::closed_open(
+                    Pg(at),
+                    Pg(datetime!(2024-03-11 00:00 UTC)),
+                ))
+                .days(Range::closed(
+                    Pg(date!(2024 - 01 - 01)),
+                    Pg(date!(2024 - 01 - 02)),
+                ))
+                .amounts(Range::closed_open(Pg(fine), Pg(decimal("2")))),
+        )
+        .single()
+        .await
+        .expect("insert");
+
+    assert_eq!(*inserted.created_at, at);
+    assert_eq!(inserted.born.as_deref(), Some(&date!(-0043 - 03 - 15)));
+    assert_eq!(inserted.wake_at.as_deref(), Some(&time!(08:30:00.25)));
+    assert_eq!(
+        inserted.updated.as_deref(),
+        Some(&datetime!(2024-02-29 23:59:59.5))
+    );
+    assert_eq!(
+        inserted.balance.map(|b| b.to_string()).as_deref(),
+        Some("1234567890.12")
+    );
+    // Postgres canonicalises a daterange to `[2024-01-01,2024-01-03)`.
+    assert_eq!(
+        inserted.days,
+        Some(Range::closed_open(
+            Pg(date!(2024 - 01 - 01)),
+            Pg(date!(2024 - 01 - 03))
+        ))
+    );
+    let during = inserted.during.expect("during");
+    assert_eq!(during.lower(), Bound::Included(&Pg(at)));
+    let amounts = inserted.amounts.expect("amounts");
+    assert_eq!(
+        amounts.lower().map(|d| d.to_string()),
+        Bound::Included("1.000000000000000000001".to_owned())
+    );
+
+    // Ordered filters on the wrapped types: the one row inside [at, at + 1µs).
+    let found = client
+        .from::<Authors>()
+        .select()
+        .eq(authors::name, &name)
+        .gte(authors::created_at, Pg(at))
+        .lt(
+            authors::created_at,
+            Pg(at + time::Duration::microseconds(1)),
+        )
+        .eq(authors::balance, Pg(decimal("1234567890.12")))
+        .lt(authors::born, Pg(date!(0001 - 01 - 01)))
+        .await
+        .expect("filter");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let after = client
+        .from::<Authors>()
+        .select()
+        .eq(authors::name, &name)
+        .gt(authors::created_at, Pg(at))
+        .await
+        .expect("filter");
+    assert!(after.is_empty(), "{after:?}");
+
+    // An update writes the wrapped value; `None` writes NULL.
+    let updated = client
+        .from::<Authors>()
+        .update(
+            AuthorsUpdate::default()
+                .balance(Pg(decimal("-0.05")))
+                .wake_at(None),
+        )
+        .eq(authors::id, inserted.id)
+        .single()
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.balance.map(|b| b.to_string()).as_deref(),
+        Some("-0.05")
+    );
+    assert_eq!(updated.wake_at, None);
+}
+
+/// A value the Rust type cannot hold is an error naming it, not a wrong value: Postgres's
+/// `infinity` timestamp, and a numeric beyond rust_decimal's 28 digits.
+#[tokio::test]
+async fn values_the_types_cannot_hold_are_errors() {
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let name = format!("inf-{}", supabase_tests::unique_id());
+    client
+        .from_("authors")
+        .insert(serde_json::json!({ "name": name, "created_at": "infinity" }))
+        .await
+        .expect("insert infinity untyped");
+    let err = client
+        .from::<Authors>()
+        .select()
+        .eq(authors::name, &name)
+        .await
+        .expect_err("infinity has no OffsetDateTime");
+    assert!(
+        err.to_string()
+            .contains("`infinity` has no timestamptz value"),
+        "{err}"
+    );
+
+    let name = format!("wide-{}", supabase_tests::unique_id());
+    client
+        .from_("authors")
+        .insert(serde_json::json!({
+            "name": name,
+            "amounts": "[1.00000000000000000000000000000001,2)",
+        }))
+        .await
+        .expect("insert a wide numeric untyped");
+    let err = client
+        .from::<Authors>()
+        .select()
+        .eq(authors::name, &name)
+        .await
+        .expect_err("32 digits do not fit in a Decimal");
+    assert!(
+        err.to_string()
+            .contains("not a numeric rust_decimal holds exactly"),
+        "{err}"
+    );
+}
