@@ -96,7 +96,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Primary key columns, in key order (empty when there is none).
     pub primary_key: Vec<String>,
-    /// Column sets of the unique constraints and unique indexes (sorted).
+    /// Column sets of the unique constraints (sorted); unique indexes that are not
+    /// constraints are left out, as PostgREST leaves them out of one-to-one relations.
     pub unique: Vec<Vec<String>>,
     /// Foreign keys held by this table (sorted by constraint name).
     pub foreign_keys: Vec<ForeignKey>,

@@ -1,24 +1,31 @@
 //! Foreign keys → relation attributes on the table structs:
 //!
 //! - `belongs_to(Other)` on the table holding the foreign key;
-//! - `has_one(Other)` on the referenced table when the FK columns are unique in `Other`
-//!   (its primary key or a unique constraint/index), else `has_many(Other)`;
-//! - `many_to_many(Other, through = "join")` on both ends of a join table whose primary key is
-//!   exactly the columns of two of its foreign keys.
+//! - `has_one(Other)` on the referenced table when the key's columns are `Other`'s primary key
+//!   or a unique constraint, else `has_many(Other)`;
+//! - `many_to_many(Other, through = "join")` on both ends of a join table whose primary key
+//!   holds the columns of two of its (not one-to-one) foreign keys.
 //!
-//! Every foreign key is typed. When a table relates to another in one way, the relation is
-//! unnamed (`Relation<Other>`, embedded with a plain `embed`). When it relates to the same
-//! table in several ways (two foreign keys, or a self reference), each of those relations gets a
-//! `name` and a `foreign_key` hint:
+//! These are PostgREST's relationships (`SchemaCache.hs`: `allM2OandO2ORels`, `addM2MRels`,
+//! `addInverseRels`), computed over every introspected table, generated or not, so a join
+//! table left out by `include`/`exclude` still relates its two ends. A relation is emitted
+//! only when the embedding the derive will send resolves to exactly it in PostgREST's
+//! `findRel` (`Plan.hs`), which [`resolves`] follows: with no hint if that is unambiguous, else
+//! with the key's column, else the constraint's name (a join table's name for
+//! many-to-many). One that nothing resolves (a self one-to-one or many-to-many, which
+//! PostgREST 12 cannot embed, or keys no hint tells apart) is left out, with a warning.
+//!
+//! When a table has one relation to another, it is unnamed (`Relation<Other>`, embedded with a
+//! plain `embed`). When it has several (two foreign keys, or a self reference), each gets a
+//! `name`:
 //!
 //! - `belongs_to`: the FK column without its `_id` suffix (`sender_id` → `sender`);
 //! - `has_one` / `has_many`: `<other table>_by_<that name>` (`messages_by_sender`);
 //! - `many_to_many`: `<other table>_via_<join table>`;
 //!
-//! made unique against the table's columns and other relation names with `_2`, `_3`... The
-//! hint is the FK column for a one-column key (what PostgREST needs for a self reference), else
-//! the constraint name. Tables not generated get no relation, and neither do foreign keys to
-//! another schema (PostgREST cannot embed across schemas).
+//! made unique against the table's columns and other relation names with `_2`, `_3`... Tables
+//! not generated get no relation, and neither do foreign keys to another schema (PostgREST
+//! cannot embed across schemas).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -27,16 +34,18 @@ use quote::quote;
 
 use super::Ctx;
 use super::names::{self, Fields};
-use crate::ir::{ForeignKey, QualifiedName, Table};
+use crate::ir::{ForeignKey, Ir, QualifiedName, Table};
 
 fn set(cols: &[String]) -> BTreeSet<&str> {
     cols.iter().map(String::as_str).collect()
 }
 
-/// Whether the foreign key's `columns` make a one-to-one relation, as PostgREST decides
-/// (`SchemaCache.hs`, `allM2OandO2ORels`): they are, in the key's order, the columns of the
-/// primary key or of a unique *constraint* taken in table order. A unique index that is not a
-/// constraint does not count (postgres-meta's `is_one_to_one` agrees), so codegen keeps none.
+/// Whether the foreign key's `columns` make a one-to-one relation, as PostgREST 12 decides
+/// (`allM2OandO2ORels`): they are, in the key's order, the columns of the primary key or of a
+/// unique *constraint* taken in table order. So `foreign key (a, b)` against `unique (a, b)`
+/// on a table declaring `b` before `a` is one-to-many (`relations.rs` embeds one). A unique
+/// index that is not a constraint does not count (postgres-meta's `is_one_to_one` agrees),
+/// so the IR keeps none.
 fn is_unique(t: &Table, columns: &[String]) -> bool {
     let position = |c: &String| t.columns.iter().position(|col| &col.name == c);
     std::iter::once(&t.primary_key)
@@ -49,14 +58,159 @@ fn is_unique(t: &Table, columns: &[String]) -> bool {
         })
 }
 
-/// PostgREST's hint for `fk`: its column for a one-column key (PostgREST 12 resolves a self
-/// reference only that way), else the constraint name.
-fn hint(fk: &ForeignKey) -> String {
-    match fk.columns.as_slice() {
-        [column] => column.clone(),
-        _ if !fk.name.is_empty() => fk.name.clone(),
-        columns => columns.first().cloned().unwrap_or_default(),
+/// A relationship's kind, as PostgREST's `Cardinality`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Card {
+    /// Many-to-one, from the table holding the key.
+    M2O,
+    /// One-to-many, the reverse of a many-to-one.
+    O2M,
+    /// One-to-one; `holder` on the side holding the key.
+    O2O { holder: bool },
+    /// Many-to-many through a join table.
+    M2M,
+}
+
+/// One of PostgREST's relationships, from `origin` to `target`.
+struct Rel<'a> {
+    origin: &'a QualifiedName,
+    target: &'a QualifiedName,
+    card: Card,
+    /// The foreign key; for many-to-many, the join table's key to `origin`.
+    fk: &'a ForeignKey,
+    /// Many-to-many: the join table, and its key to `target`.
+    junction: Option<(&'a QualifiedName, &'a ForeignKey)>,
+}
+
+impl Rel<'_> {
+    fn is_self(&self) -> bool {
+        self.origin == self.target
     }
+
+    fn to_one(&self) -> bool {
+        matches!(self.card, Card::M2O | Card::O2O { .. })
+    }
+
+    /// The (origin, target) column pair of a one-column key (PostgREST's `relColumns`).
+    fn single(&self) -> Option<(&str, &str)> {
+        let (col, referenced) = match (&self.fk.columns[..], &self.fk.referenced_columns[..]) {
+            ([c], [r]) if self.card != Card::M2M => (c.as_str(), r.as_str()),
+            _ => return None,
+        };
+        Some(match self.card {
+            Card::M2O | Card::O2O { holder: true } => (col, referenced),
+            _ => (referenced, col),
+        })
+    }
+
+    /// Whether PostgREST's `findRel` picks this relationship for `origin?select=target!hint(..)`.
+    fn matches(&self, target: &str, hint: Option<&str>) -> bool {
+        let table = target == self.target.name;
+        let fk_col = |h: &str| self.single().is_some_and(|(c, _)| c == h);
+        let ref_col = |h: &str| self.single().is_some_and(|(_, c)| c == h);
+        let constraint = |h: &str| self.card != Card::M2M && self.fk.name == h;
+        let junction = |h: &str| self.junction.is_some_and(|(j, _)| j.name == h);
+        // PostgREST 12 embeds a table in itself only through a many-to-one key (the column as
+        // target) and its reverse (the table, hinted by the column).
+        match (self.is_self(), hint) {
+            (true, None) => {
+                table && self.card == Card::O2M || fk_col(target) && self.card == Card::M2O
+            }
+            (true, Some(h)) => table && self.card == Card::O2M && ref_col(h),
+            (false, None) => table || constraint(target) || fk_col(target),
+            (false, Some(h)) => table && (constraint(h) || fk_col(h) || ref_col(h) || junction(h)),
+        }
+    }
+}
+
+/// Every relationship PostgREST derives from the introspected tables' foreign keys.
+fn postgrest_relations(ir: &Ir) -> Vec<Rel<'_>> {
+    let mut rels = Vec::new();
+    for t in &ir.tables {
+        for fk in &t.foreign_keys {
+            let one = is_unique(t, &fk.columns);
+            let (forward, reverse) = if one {
+                (Card::O2O { holder: true }, Card::O2O { holder: false })
+            } else {
+                (Card::M2O, Card::O2M)
+            };
+            for (origin, target, card) in [
+                (&t.name, &fk.references, forward),
+                (&fk.references, &t.name, reverse),
+            ] {
+                rels.push(Rel {
+                    origin,
+                    target,
+                    card,
+                    fk,
+                    junction: None,
+                });
+            }
+        }
+        // A join table: two different many-to-one keys whose columns are all in its primary key.
+        let pk = set(&t.primary_key);
+        let m2o: Vec<&ForeignKey> = t
+            .foreign_keys
+            .iter()
+            .filter(|fk| !is_unique(t, &fk.columns))
+            .collect();
+        for a in &m2o {
+            for b in &m2o {
+                let in_pk = a
+                    .columns
+                    .iter()
+                    .chain(&b.columns)
+                    .all(|c| pk.contains(c.as_str()));
+                if !std::ptr::eq(*a, *b) && in_pk {
+                    rels.push(Rel {
+                        origin: &a.references,
+                        target: &b.references,
+                        card: Card::M2M,
+                        fk: a,
+                        junction: Some((&t.name, b)),
+                    });
+                }
+            }
+        }
+    }
+    rels
+}
+
+/// The hints under which the derive's embedding resolves to `rels[index]` alone among the
+/// relationships `from_origin` (the indices of those from its origin), as
+/// `write_target` sends it (a to-one self reference with its column as the target), in order
+/// of preference: `None` for no hint, then the key's column, then the constraint's name. Empty
+/// when nothing resolves to it.
+fn resolves(rels: &[Rel<'_>], from_origin: &[usize], index: usize) -> Vec<Option<String>> {
+    let rel = &rels[index];
+    let options: Vec<Option<&str>> = match (rel.card, rel.junction) {
+        (Card::M2M, Some((junction, _))) => vec![Some(junction.name.as_str())],
+        _ => {
+            let column = match &rel.fk.columns[..] {
+                [c] => Some(c.as_str()),
+                _ => None,
+            };
+            let constraint = Some(rel.fk.name.as_str()).filter(|n| !n.is_empty());
+            std::iter::once(None)
+                .chain([column, constraint].into_iter().flatten().map(Some))
+                .collect()
+        }
+    };
+    options
+        .into_iter()
+        .filter(|hint| {
+            let (target, hint) = match hint {
+                Some(column) if rel.is_self() && rel.to_one() => (*column, None),
+                _ => (rel.target.name.as_str(), *hint),
+            };
+            let mut found = from_origin.iter().filter(|&&i| {
+                let r = &rels[i];
+                same_schema(r.origin, r.target) && r.matches(target, hint)
+            });
+            matches!((found.next(), found.next()), (Some(&i), None) if i == index)
+        })
+        .map(|hint| hint.map(str::to_owned))
+        .collect()
 }
 
 /// PostgREST embeds only within the request's schema (its relationship cache is keyed by the
@@ -89,8 +243,10 @@ struct Candidate {
     target: QualifiedName,
     priority: u8,
     kind: &'static str,
-    /// `foreign_key` or `through`, and its value.
-    extra: (&'static str, String),
+    /// `foreign_key` or `through`.
+    key: &'static str,
+    /// The hints that resolve to the relation, preferred first (`None`: no hint).
+    hints: Vec<Option<String>>,
     /// The name if the relation must be named.
     name: String,
 }
@@ -98,92 +254,76 @@ struct Candidate {
 /// Relations per table, sorted.
 pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations> {
     let generated: HashSet<&QualifiedName> = ctx.tables.iter().map(|t| &t.name).collect();
+    let rels = postgrest_relations(ctx.ir);
+    let mut by_origin: HashMap<&QualifiedName, Vec<usize>> = HashMap::new();
+    for (index, rel) in rels.iter().enumerate() {
+        by_origin.entry(rel.origin).or_default().push(index);
+    }
     let mut out: BTreeMap<QualifiedName, Vec<Candidate>> = BTreeMap::new();
-    let mut add = |on: &QualifiedName, kind: &'static str, other: &QualifiedName, extra, name| {
-        let priority = match kind {
-            "belongs_to" => 0,
-            "has_one" => 1,
-            "has_many" => 2,
-            _ => 3,
-        };
-        out.entry(on.clone()).or_default().push(Candidate {
-            target: other.clone(),
-            priority,
-            kind,
-            extra,
-            name,
-        });
-    };
-    for t in &ctx.tables {
-        for fk in &t.foreign_keys {
-            let Some(target) = ctx.tables.iter().find(|x| x.name == fk.references) else {
-                continue;
-            };
-            if !same_schema(&t.name, &target.name) {
-                continue;
-            }
-            let stem = stem(fk);
-            add(
-                &t.name,
-                "belongs_to",
-                &target.name,
-                ("foreign_key", hint(fk)),
-                stem.clone(),
-            );
-            let kind = if is_unique(t, &fk.columns) {
-                "has_one"
-            } else {
-                "has_many"
-            };
-            add(
-                &target.name,
-                kind,
-                &t.name,
-                ("foreign_key", hint(fk)),
-                format!("{}_by_{stem}", names::snake(&t.name.name)),
-            );
-        }
-        // A join table: its primary key is exactly the columns of two of its foreign keys.
-        if t.primary_key.is_empty() {
+    // A join table between a table and itself gives two relationships, one per order.
+    let mut left_out = HashSet::new();
+    for (index, rel) in rels.iter().enumerate() {
+        if !generated.contains(rel.origin)
+            || !generated.contains(rel.target)
+            || !same_schema(rel.origin, rel.target)
+        {
             continue;
         }
-        let pk = set(&t.primary_key);
-        let fks: Vec<&ForeignKey> = t
-            .foreign_keys
-            .iter()
-            .filter(|fk| generated.contains(&fk.references) && same_schema(&t.name, &fk.references))
-            .collect();
-        for (i, a) in fks.iter().enumerate() {
-            for b in &fks[i + 1..] {
-                let (sa, sb) = (set(&a.columns), set(&b.columns));
-                if sa.is_disjoint(&sb) && sa.union(&sb).copied().collect::<BTreeSet<_>>() == pk {
-                    let through = ("through", t.name.name.clone());
-                    let via = names::snake(&t.name.name);
-                    add(
-                        &a.references,
-                        "many_to_many",
-                        &b.references,
-                        through.clone(),
-                        format!("{}_via_{via}", names::snake(&b.references.name)),
-                    );
-                    if a.references != b.references {
-                        add(
-                            &b.references,
-                            "many_to_many",
-                            &a.references,
-                            through,
-                            format!("{}_via_{via}", names::snake(&a.references.name)),
-                        );
-                    }
-                }
+        let (kind, priority) = match rel.card {
+            Card::M2O | Card::O2O { holder: true } => ("belongs_to", 0),
+            Card::O2O { holder: false } => ("has_one", 1),
+            Card::O2M => ("has_many", 2),
+            Card::M2M => ("many_to_many", 3),
+        };
+        let hints = resolves(&rels, &by_origin[rel.origin], index);
+        if hints.is_empty() {
+            let via = match rel.junction {
+                Some((junction, _)) => format!("through `{junction}`"),
+                None => format!("foreign key `{}`", rel.fk.name),
+            };
+            let why = if rel.is_self() && !matches!(rel.card, Card::M2O | Card::O2M) {
+                "PostgREST embeds a table in itself only through a many-to-one key"
+            } else {
+                "no hint tells it apart from another relation (PGRST201)"
+            };
+            let warning = format!(
+                "{}: {kind}({}) {via} left out: {why}",
+                rel.origin, rel.target.name
+            );
+            if left_out.insert(warning.clone()) {
+                ctx.warn(warning);
             }
+            continue;
         }
+        let stem = stem(rel.fk);
+        let name = match (rel.card, rel.junction) {
+            (Card::M2M, Some((junction, _))) => format!(
+                "{}_via_{}",
+                names::snake(&rel.target.name),
+                names::snake(&junction.name)
+            ),
+            (Card::M2O | Card::O2O { holder: true }, _) => stem,
+            _ => format!("{}_by_{stem}", names::snake(&rel.target.name)),
+        };
+        let key = if rel.card == Card::M2M {
+            "through"
+        } else {
+            "foreign_key"
+        };
+        out.entry(rel.origin.clone()).or_default().push(Candidate {
+            target: rel.target.clone(),
+            priority,
+            kind,
+            key,
+            hints,
+            name,
+        });
     }
     out.into_iter()
         .map(|(table, mut candidates)| {
             candidates.sort_by(|a, b| {
-                (&a.target, a.priority, &a.extra, &a.name)
-                    .cmp(&(&b.target, b.priority, &b.extra, &b.name))
+                (&a.target, a.priority, &a.hints, &a.name)
+                    .cmp(&(&b.target, b.priority, &b.hints, &b.name))
             });
             let module = &ctx.modules[&table.schema];
             // Relation names share the column module with the columns' field names.
@@ -203,18 +343,17 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
                     continue;
                 };
                 let kind = syn::Ident::new(c.kind, proc_macro2::Span::call_site());
+                // A named relation (one of several to its target) says which key it is, even
+                // when PostgREST would need no hint.
                 let several = per_target[&c.target] > 1;
-                let extra = match (c.extra.0, several) {
-                    ("through", _) => {
-                        let v = &c.extra.1;
-                        quote!(, through = #v)
-                    }
-                    (_, true) => {
-                        let v = &c.extra.1;
-                        quote!(, foreign_key = #v)
-                    }
-                    _ => quote!(),
+                let hint = match several {
+                    true => c.hints.iter().flatten().next(),
+                    false => c.hints[0].as_ref(),
                 };
+                let extra = hint.map(|value| {
+                    let key = syn::Ident::new(c.key, proc_macro2::Span::call_site());
+                    quote!(, #key = #value)
+                });
                 let name = several.then(|| {
                     let base = if names::is_keyword(&c.name) {
                         format!("{}_rel", c.name)

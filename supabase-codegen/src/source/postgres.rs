@@ -1,6 +1,6 @@
 //! Introspection of `pg_catalog` with tokio-postgres: the complete source.
 //!
-//! One query per kind of object (relations, columns, constraints, unique indexes, types,
+//! One query per kind of object (relations, columns, constraints, types,
 //! enums, composites, functions), whatever the number of tables, so a 1,000-table schema costs
 //! the same eight round trips as a small one.
 

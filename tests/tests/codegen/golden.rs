@@ -125,6 +125,20 @@ async fn names_generated_module_is_current() {
     assert_compiled_file_is_current("names_generated.rs", &code);
 }
 
+/// Relationships decided by PostgREST's rules (`relations.rs` embeds them), with the join
+/// table `co_writers` excluded: it still relates `articles` and `writers`.
+#[tokio::test]
+async fn relations_follow_postgrest() {
+    let stack = fixture_stack("relations").await;
+    let ir = source::postgres::introspect(&stack.db_url(), &schemas(&["public"]))
+        .await
+        .expect("introspect");
+    let config = Config::from_toml(r#"exclude = ["co_writers"]"#).expect("config");
+    let generated = supabase_codegen::generate_with_warnings(&ir, &config);
+    insta::assert_debug_snapshot!("relations_warnings", generated.warnings);
+    assert_compiled_file_is_current("relations_generated.rs", &generated.code);
+}
+
 /// `tests/codegen/<file>` holds `code` (`SUPABASE_CODEGEN_BLESS=1` rewrites it).
 fn assert_compiled_file_is_current(file: &str, code: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

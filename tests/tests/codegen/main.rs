@@ -74,6 +74,13 @@ mod overrides {
     }
 }
 
+/// Generated from the relations fixture schema (see `golden.rs`): compiled, and its relations
+/// embedded through PostgREST (`relations.rs`).
+#[path = "relations_generated.rs"]
+#[allow(unreachable_pub)]
+#[rustfmt::skip]
+mod relations_generated;
+
 /// supabase-core under another path, as a renamed dependency or a re-export gives it.
 mod core_alias {
     pub(crate) use supabase_core::*;
@@ -86,9 +93,11 @@ use tokio::sync::OnceCell;
 async fn fixture_stack(name: &'static str) -> &'static Stack {
     static RICH: OnceCell<Stack> = OnceCell::const_new();
     static NAMES: OnceCell<Stack> = OnceCell::const_new();
+    static RELATIONS: OnceCell<Stack> = OnceCell::const_new();
     let cell = match name {
         "rich" => &RICH,
         "names" => &NAMES,
+        "relations" => &RELATIONS,
         other => panic!("no fixture stack {other}"),
     };
     cell.get_or_init(|| async move {

@@ -180,3 +180,311 @@ async fn single_out_parameters_decode_as_rows() {
         [IdsOutRow { id: Some(1) }, IdsOutRow { id: Some(2) }]
     );
 }
+
+/// The relations fixture, generated with PostgREST's relationship rules: each relation embeds,
+/// none is ambiguous (PGRST201), and what PostgREST cannot embed is not generated.
+mod postgrest_rules {
+    use supabase_core::prelude::*;
+    use supabase_core::{Client, create_client};
+
+    use crate::fixture_stack;
+    use crate::relations_generated::public::*;
+
+    async fn client() -> Client {
+        let stack = fixture_stack("relations").await;
+        create_client(stack.url(), stack.service_role_key()).expect("client")
+    }
+
+    /// Inserts untyped rows into `table`.
+    async fn insert(client: &Client, table: &str, rows: serde_json::Value) {
+        client
+            .from_(table)
+            .insert(rows)
+            .await
+            .unwrap_or_else(|e| panic!("insert into {table}: {e}"));
+    }
+
+    fn id() -> i32 {
+        i32::try_from(supabase_tests::unique_id()).expect("small ids")
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Courses)]
+    struct Title {
+        title: String,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Students)]
+    struct StudentCourses {
+        name: String,
+        #[supabase(embed)]
+        courses: Vec<Title>,
+    }
+
+    /// `enrollments`' primary key has `term` besides its two keys: still a join table.
+    #[tokio::test]
+    async fn a_join_table_whose_key_has_another_column() {
+        let client = client().await;
+        let (student, course) = (id(), id());
+        insert(
+            &client,
+            "students",
+            serde_json::json!({"id": student, "name": "Ada"}),
+        )
+        .await;
+        insert(
+            &client,
+            "courses",
+            serde_json::json!({"id": course, "title": "Logic"}),
+        )
+        .await;
+        insert(
+            &client,
+            "enrollments",
+            serde_json::json!({"student_id": student, "course_id": course, "term": "fall"}),
+        )
+        .await;
+        let rows = client
+            .from::<Students>()
+            .select_as::<StudentCourses>()
+            .eq(students::id, student)
+            .await
+            .expect("embed through enrollments");
+        assert_eq!(
+            rows,
+            [StudentCourses {
+                name: "Ada".into(),
+                courses: vec![Title {
+                    title: "Logic".into()
+                }],
+            }]
+        );
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Writers)]
+    struct WriterName {
+        name: String,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Articles)]
+    struct ArticleWriters {
+        title: String,
+        #[supabase(embed, via = writer)]
+        writer: Option<WriterName>,
+        #[supabase(embed, via = writers_via_co_writers)]
+        co_writers: Vec<WriterName>,
+    }
+
+    /// `articles.writer_id` and the join table `co_writers` (not generated) both relate articles
+    /// to writers: each embedding carries its hint, so neither is ambiguous.
+    #[tokio::test]
+    async fn a_key_beside_a_join_table_that_is_not_generated() {
+        let client = client().await;
+        let (ada, bob, article) = (id(), id(), id());
+        insert(
+            &client,
+            "writers",
+            serde_json::json!([{"id": ada, "name": "Ada"}, {"id": bob, "name": "Bob"}]),
+        )
+        .await;
+        insert(
+            &client,
+            "articles",
+            serde_json::json!({"id": article, "title": "On relations", "writer_id": ada}),
+        )
+        .await;
+        insert(
+            &client,
+            "co_writers",
+            serde_json::json!({"article_id": article, "writer_id": bob, "role": "editor"}),
+        )
+        .await;
+        let rows = client
+            .from::<Articles>()
+            .select_as::<ArticleWriters>()
+            .eq(articles::id, article)
+            .await
+            .expect("embed both relations");
+        assert_eq!(
+            rows,
+            [ArticleWriters {
+                title: "On relations".into(),
+                writer: Some(WriterName { name: "Ada".into() }),
+                co_writers: vec![WriterName { name: "Bob".into() }],
+            }]
+        );
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Labels)]
+    struct LabelName {
+        name: String,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Docs)]
+    struct DocLabelNames {
+        title: String,
+        #[supabase(embed)]
+        labels: Vec<LabelName>,
+    }
+
+    /// Multi-tenant keys sharing `tenant_id`: PostgREST's join table needs the keys' columns in
+    /// its primary key, not disjoint.
+    #[tokio::test]
+    async fn a_join_table_whose_keys_share_a_column() {
+        let client = client().await;
+        let (tenant, doc, label) = (id(), id(), id());
+        insert(
+            &client,
+            "docs",
+            serde_json::json!({"tenant_id": tenant, "id": doc, "title": "Plan"}),
+        )
+        .await;
+        insert(
+            &client,
+            "labels",
+            serde_json::json!({"tenant_id": tenant, "id": label, "name": "urgent"}),
+        )
+        .await;
+        insert(
+            &client,
+            "doc_labels",
+            serde_json::json!({"tenant_id": tenant, "doc_id": doc, "label_id": label}),
+        )
+        .await;
+        let rows = client
+            .from::<Docs>()
+            .select_as::<DocLabelNames>()
+            .eq(docs::id, doc)
+            .await
+            .expect("embed through doc_labels");
+        assert_eq!(
+            rows,
+            [DocLabelNames {
+                title: "Plan".into(),
+                labels: vec![LabelName {
+                    name: "urgent".into()
+                }],
+            }]
+        );
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Reviewers)]
+    struct ReviewerName {
+        name: String,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Reviews)]
+    struct ReviewBy {
+        id: i32,
+        #[supabase(embed, via = reviewer)]
+        checked_by: Option<ReviewerName>,
+        #[supabase(embed, via = reviewer_2)]
+        written_by: Option<ReviewerName>,
+    }
+
+    /// Two constraints on `reviews.reviewer_id`: the column matches both (PGRST201), so the
+    /// hints are the constraints' names.
+    #[tokio::test]
+    async fn two_keys_on_one_column_are_told_apart_by_name() {
+        let client = client().await;
+        let (reviewer, review) = (id(), id());
+        insert(
+            &client,
+            "reviewers",
+            serde_json::json!({"id": reviewer, "name": "Cy"}),
+        )
+        .await;
+        insert(
+            &client,
+            "reviews",
+            serde_json::json!({"id": review, "reviewer_id": reviewer}),
+        )
+        .await;
+        let rows = client
+            .from::<Reviews>()
+            .select_as::<ReviewBy>()
+            .eq(reviews::id, review)
+            .await
+            .expect("embed through each constraint");
+        let cy = || Some(ReviewerName { name: "Cy".into() });
+        assert_eq!(
+            rows,
+            [ReviewBy {
+                id: review,
+                checked_by: cy(),
+                written_by: cy(),
+            }]
+        );
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = PairNotes)]
+    struct Note {
+        note: String,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Pairs)]
+    struct PairWithNotes {
+        a: i32,
+        #[supabase(embed)]
+        pair_notes: Vec<Note>,
+    }
+
+    /// `foreign key (a, b)` against `unique (a, b)` on columns declared `b, a`: PostgREST 12
+    /// compares the key's columns in key order with the constraint's in table order, so it is
+    /// one-to-many there, and answers an array.
+    #[tokio::test]
+    async fn a_unique_key_in_another_column_order_is_one_to_many() {
+        let client = client().await;
+        let (a, b) = (id(), id());
+        insert(&client, "pairs", serde_json::json!({"a": a, "b": b})).await;
+        insert(
+            &client,
+            "pair_notes",
+            serde_json::json!({"id": a, "a": a, "b": b, "note": "only one"}),
+        )
+        .await;
+        let rows = client
+            .from::<Pairs>()
+            .select_as::<PairWithNotes>()
+            .eq(pairs::a, a)
+            .await
+            .expect("embed the note");
+        assert_eq!(
+            rows,
+            [PairWithNotes {
+                a,
+                pair_notes: vec![Note {
+                    note: "only one".into()
+                }],
+            }]
+        );
+    }
+
+    /// What codegen leaves out (its warnings say so) is what PostgREST refuses: a self
+    /// one-to-one in either direction, and a self many-to-many.
+    #[tokio::test]
+    async fn self_one_to_one_and_many_to_many_are_not_embeddable() {
+        let client = client().await;
+        for select in [
+            "id,mentor:mentor_id(name)",
+            "id,mentees:people!mentor_id(name)",
+            "id,friends:people!friendships(name)",
+        ] {
+            match client.from_("people").select(select).await {
+                Err(supabase_core::Error::Postgrest(e)) => {
+                    assert_eq!(e.code.as_deref(), Some("PGRST200"), "{select}: {e:?}");
+                }
+                other => panic!("{select}: expected PGRST200, got {other:?}"),
+            }
+        }
+    }
+}
