@@ -116,7 +116,8 @@ pub struct Column {
     pub default: Option<String>,
     /// `GENERATED ... AS IDENTITY`.
     pub identity: Option<Identity>,
-    /// `GENERATED ALWAYS AS (...) STORED`.
+    /// Never written: `GENERATED ALWAYS AS (...) STORED`, or a view's column that is not
+    /// updatable (an expression).
     pub generated: bool,
     /// `COMMENT ON COLUMN`.
     pub comment: Option<String>,
@@ -190,6 +191,22 @@ pub enum PgType {
         /// The type name as Postgres prints it.
         name: String,
     },
+}
+
+impl std::fmt::Display for PgType {
+    /// The type as SQL names it: `int4`, `text[]`, `public.mood`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PgType::Base { name } | PgType::Range { name, .. } | PgType::Unknown { name } => {
+                f.write_str(name)
+            }
+            PgType::Array { element } => write!(f, "{element}[]"),
+            PgType::Enum { name } | PgType::Composite { name } | PgType::Domain { name, .. } => {
+                write!(f, "{name}")
+            }
+            PgType::Void => f.write_str("void"),
+        }
+    }
 }
 
 /// An enum type.
@@ -300,6 +317,24 @@ impl Ir {
             composites: Vec::new(),
             functions: Vec::new(),
         }
+    }
+
+    /// Keeps only the objects of `schemas`, as introspecting just those schemas would have
+    /// (a snapshot holds what it was taken with); returns the schemas dropped.
+    pub fn retain_schemas(&mut self, schemas: &[String]) -> Vec<String> {
+        let wanted = |schema: &String| schemas.contains(schema);
+        let dropped = self
+            .schemas
+            .iter()
+            .filter(|s| !wanted(s))
+            .cloned()
+            .collect();
+        self.schemas.retain(wanted);
+        self.tables.retain(|t| wanted(&t.name.schema));
+        self.enums.retain(|e| wanted(&e.name.schema));
+        self.composites.retain(|c| wanted(&c.name.schema));
+        self.functions.retain(|f| wanted(&f.name.schema));
+        dropped
     }
 
     /// Sorts every list, so equal schemas give equal IRs whatever order the source used.

@@ -104,7 +104,17 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         progress(format!("reading the OpenAPI document of {url} ..."));
         source::openapi::fetch(url, key, &config.schemas).await?
     } else if let Some(path) = &cli.from_snapshot {
-        snapshot::load(path)?
+        // The schemas to generate are chosen as for a live source (`--schema`, the config,
+        // else `public`), whatever else the snapshot holds.
+        let mut ir = snapshot::load(path)?;
+        let dropped = ir.retain_schemas(&config.schemas);
+        if !dropped.is_empty() {
+            progress(format!(
+                "the snapshot also holds schema(s) {}, not generated (add them with --schema)",
+                dropped.join(", ")
+            ));
+        }
+        ir
     } else {
         unreachable!("clap requires one source")
     };

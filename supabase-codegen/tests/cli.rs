@@ -191,3 +191,47 @@ fn a_closed_stdout_or_stderr_keeps_the_exit_code() {
         .expect("run");
     assert_eq!(printed.code(), Some(0));
 }
+
+/// `--schema` (else the config's `schemas`, else `public`) chooses what a snapshot generates, as
+/// it chooses what a live source introspects.
+#[test]
+fn a_snapshot_generates_only_the_chosen_schemas() {
+    const PLANETS: &str = "pub struct Planets";
+    const VISITS: &str = "pub struct Visits";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ir: Ir =
+        supabase_codegen::snapshot::load(Path::new(&write_snapshot(dir.path(), "int4")))
+            .expect("load");
+    let mut other = ir.tables[0].clone();
+    other.name = QualifiedName::new("stats", "visits");
+    ir.tables.push(other);
+    ir.schemas.push("stats".to_owned());
+    let snap = dir.path().join("two.json");
+    supabase_codegen::snapshot::save(&ir, &snap).expect("save");
+    let snap = snap.display().to_string();
+
+    let o = run(&["--from-snapshot", &snap]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let code = String::from_utf8_lossy(&o.stdout);
+    assert!(code.contains(PLANETS) && !code.contains(VISITS), "{code}");
+    assert!(
+        stderr(&o).contains("also holds schema(s) stats"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&["--from-snapshot", &snap, "--schema", "stats", "--quiet"]);
+    let code = String::from_utf8_lossy(&o.stdout);
+    assert!(code.contains(VISITS) && !code.contains(PLANETS), "{code}");
+
+    let o = run(&[
+        "--from-snapshot",
+        &snap,
+        "--schema",
+        "public",
+        "--schema",
+        "stats",
+    ]);
+    let code = String::from_utf8_lossy(&o.stdout);
+    assert!(code.contains(VISITS) && code.contains(PLANETS), "{code}");
+}

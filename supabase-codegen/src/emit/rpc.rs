@@ -5,7 +5,7 @@
 //! `With<ArgNames>` suffixes (`NoArgs` for none), since PostgREST tells overloads apart by
 //! argument names; functions with unnamed arguments are skipped with a warning.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -41,9 +41,66 @@ pub(crate) fn functions(ctx: &Ctx<'_>) -> Vec<(String, TokenStream)> {
                 }
             }
         }
+        if overloads[&f.name] > 1 {
+            warn_if_ambiguous(ctx, f);
+        }
         out.push((f.name.schema.clone(), function(ctx, f, &preferred)));
     }
     out
+}
+
+/// Whether PostgREST calls `f` for a request with the arguments `keys` (`findProc` in
+/// `Plan.hs`): every argument without a default is given, and nothing else than its arguments.
+fn accepts(f: &Function, keys: &BTreeSet<&str>) -> bool {
+    let names: BTreeSet<&str> = f.args.iter().filter_map(|a| a.name.as_deref()).collect();
+    let required = f.args.iter().filter(|a| !a.has_default);
+    keys.is_subset(&names)
+        && required
+            .filter_map(|a| a.name.as_deref())
+            .all(|n| keys.contains(n))
+}
+
+/// Warns when the call an overload's struct makes with only its required arguments is also a
+/// call of another overload: PostgREST then answers PGRST203 ("could not choose the best
+/// candidate function"). Setting some of its optional arguments may tell them apart.
+fn warn_if_ambiguous(ctx: &Ctx<'_>, f: &Function) {
+    let required: BTreeSet<&str> = f
+        .args
+        .iter()
+        .filter(|a| !a.has_default)
+        .filter_map(|a| a.name.as_deref())
+        .collect();
+    let others = ctx.ir.functions.iter().filter(|g| {
+        g.name == f.name && !std::ptr::eq(*g, f) && g.args.iter().all(|a| a.name.is_some())
+    });
+    for g in others.filter(|g| accepts(g, &required)) {
+        ctx.warn(format!(
+            "function `{}({})`: a call with {} also calls `{}({})`, so PostgREST refuses it \
+             (PGRST203); overloads are told apart by argument names, not types",
+            f.name,
+            signature(f),
+            if required.is_empty() {
+                "no arguments".to_owned()
+            } else {
+                format!(
+                    "only `{}`",
+                    required.iter().copied().collect::<Vec<_>>().join("`, `")
+                )
+            },
+            g.name,
+            signature(g),
+        ));
+    }
+}
+
+/// `a int4, b text = default` for the warnings.
+fn signature(f: &Function) -> String {
+    let args = f.args.iter().map(|a| {
+        let name = a.name.as_deref().unwrap_or("$");
+        let default = if a.has_default { " = default" } else { "" };
+        format!("{name} {}{default}", a.ty)
+    });
+    args.collect::<Vec<_>>().join(", ")
 }
 
 fn function(ctx: &Ctx<'_>, f: &Function, preferred: &str) -> TokenStream {

@@ -85,14 +85,24 @@ impl Ctx<'_> {
 
     fn type_override(&self, ty: &PgType) -> Option<&String> {
         let types = &self.config.types;
+        // The IR names base types without their schema (`citext`), so `extensions.citext`
+        // matches by its name part.
+        let by_name = |name: &str| {
+            types.get(name).or_else(|| {
+                types
+                    .iter()
+                    .find(|(key, _)| key.rsplit_once('.').is_some_and(|(_, n)| n == name))
+                    .map(|(_, rust)| rust)
+            })
+        };
         match ty {
-            PgType::Base { name } | PgType::Range { name, .. } => types.get(name),
+            PgType::Base { name } | PgType::Range { name, .. } => by_name(name),
             PgType::Enum { name } | PgType::Composite { name } | PgType::Domain { name, .. } => {
                 types
                     .get(&name.to_string())
                     .or_else(|| types.get(&name.name))
             }
-            PgType::Unknown { name } => types.get(name),
+            PgType::Unknown { name } => by_name(name),
             PgType::Array { .. } | PgType::Void => None,
         }
     }

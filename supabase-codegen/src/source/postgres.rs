@@ -179,7 +179,9 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
                 coalesce(pg_get_expr(d.adbin, d.adrelid),
                          case when ty.typtype = 'd' then pg_get_expr(ty.typdefaultbin, 0) end),
                 a.attidentity::text, a.attgenerated::text,
-                col_description(c.oid, a.attnum)
+                col_description(c.oid, a.attnum),
+                c.relkind in ('v', 'f') and not pg_column_is_updatable(c.oid, a.attnum, false),
+                a.attndims::int4
          from pg_attribute a
          join pg_class c on c.oid = a.attrelid
          join pg_namespace n on n.oid = c.relnamespace
@@ -199,11 +201,16 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
             "d" => Some(Identity::ByDefault),
             _ => None,
         };
-        let generated = r.get::<_, String>(7) == "s";
+        // Stored (and, from PostgreSQL 18, virtual) generated columns, and an updatable
+        // view's columns that cannot be written (`upper(name)`: PostgREST would reject a write
+        // setting them; postgres-meta types them `never` for the same reason). A read-only
+        // view's are left as they are: nothing writes them anyway.
+        let not_updatable = r.get::<_, bool>(9) && ir.tables[i].writable;
+        let generated = !r.get::<_, String>(7).is_empty() || not_updatable;
         let default: Option<String> = r.get(5);
         ir.tables[i].columns.push(Column {
             name: r.get(2),
-            ty: types.resolve(r.get(3)),
+            ty: nest_arrays(types.resolve(r.get(3)), r.get(10)),
             nullable: r.get(4),
             // A generated column's expression is not a default.
             default: if generated { None } else { default },
@@ -495,4 +502,19 @@ impl Types {
             },
         }
     }
+}
+
+/// A column declared with several dimensions (`int[][]`, `attndims` 2) holds arrays of arrays,
+/// which PostgREST sends nested (`[[1,2],[3,4]]`); Postgres has one array type for every
+/// dimension, so the catalog's type alone says `int4[]`.
+fn nest_arrays(ty: PgType, dimensions: i32) -> PgType {
+    let mut ty = ty;
+    if matches!(ty, PgType::Array { .. }) {
+        for _ in 1..dimensions {
+            ty = PgType::Array {
+                element: Box::new(ty),
+            };
+        }
+    }
+    ty
 }

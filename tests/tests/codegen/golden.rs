@@ -43,7 +43,7 @@ async fn rich_schema_with_config() {
         functions = false
 
         [types]
-        point = "String"
+        "pg_catalog.point" = "String"
         "public.mood" = "crate::overrides::Mood"
         "inventory.item_status" = "crate::overrides::ItemStatus"
 

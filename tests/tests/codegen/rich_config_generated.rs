@@ -118,6 +118,7 @@ pub mod public {
         #[supabase(default)]
         pub tags: Vec<String>,
         pub scores: Option<Vec<i32>>,
+        pub grid: Option<Vec<Vec<i32>>>,
         pub moods: Option<Vec<crate::overrides::Mood>>,
         pub meta: Option<crate::overrides::Meta>,
         pub settings: Option<serde_json::Value>,

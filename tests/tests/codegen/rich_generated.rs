@@ -134,6 +134,7 @@ pub mod public {
         #[supabase(default)]
         pub tags: Vec<String>,
         pub scores: Option<Vec<i32>>,
+        pub grid: Option<Vec<Vec<i32>>>,
         pub moods: Option<Vec<Mood>>,
         pub meta: Option<serde_json::Value>,
         pub settings: Option<serde_json::Value>,
@@ -191,6 +192,15 @@ pub mod public {
         pub email: String,
         #[supabase(default)]
         pub score: i32,
+    }
+    /// View `public.loud_authors`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "loud_authors", schema = "public")]
+    pub struct LoudAuthors {
+        pub id: Option<i64>,
+        pub name: Option<String>,
+        #[supabase(generated)]
+        pub loud: Option<String>,
     }
     /// Table `public.measurements`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -442,6 +452,28 @@ pub mod public {
         pub doubled: Option<i32>,
         pub tripled: Option<i32>,
     }
+    /// Arguments of `public.pick` (`rpc("pick")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct PickWithA {
+        pub a: i32,
+    }
+    impl ::supabase_core::Rpc for PickWithA {
+        const NAME: &'static str = "pick";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = i32;
+    }
+    /// Arguments of `public.pick` (`rpc("pick")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct PickWithA2 {
+        pub a: String,
+    }
+    impl ::supabase_core::Rpc for PickWithA2 {
+        const NAME: &'static str = "pick";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = String;
+    }
     /// Arguments of `public.same` (`rpc("same")`).
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct Same {
@@ -453,6 +485,30 @@ pub mod public {
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
         type Output = serde_json::Value;
+    }
+    /// Arguments of `public.scaled` (`rpc("scaled")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct ScaledWithX {
+        pub x: i32,
+    }
+    impl ::supabase_core::Rpc for ScaledWithX {
+        const NAME: &'static str = "scaled";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = i32;
+    }
+    /// Arguments of `public.scaled` (`rpc("scaled")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct ScaledWithXFactor {
+        pub x: i32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub factor: Option<i32>,
+    }
+    impl ::supabase_core::Rpc for ScaledWithXFactor {
+        const NAME: &'static str = "scaled";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = i32;
     }
     /// Arguments of `public.search_posts` (`rpc("search_posts")`).
     #[derive(Debug, Clone, serde::Serialize)]

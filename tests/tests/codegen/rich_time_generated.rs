@@ -61,6 +61,7 @@ pub mod public {
         #[supabase(default)]
         pub tags: Vec<String>,
         pub scores: Option<Vec<i32>>,
+        pub grid: Option<Vec<Vec<i32>>>,
         pub moods: Option<Vec<Mood>>,
         pub meta: Option<serde_json::Value>,
         pub settings: Option<serde_json::Value>,

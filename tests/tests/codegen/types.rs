@@ -33,6 +33,7 @@ async fn time_and_decimal_columns_round_trip_through_postgrest() {
                 .wake_at(time!(08:30:00.25))
                 .updated(datetime!(2024-02-29 23:59:59.5))
                 .balance(decimal("1234567890.12"))
+                .grid(vec![vec![1, 2], vec![3, 4]])
                 .during(Range::closed_open(
                     Pg(at),
                     Pg(datetime!(2024-03-11 00:00 UTC)),
@@ -58,6 +59,8 @@ async fn time_and_decimal_columns_round_trip_through_postgrest() {
         inserted.balance.map(|b| b.to_string()).as_deref(),
         Some("1234567890.12")
     );
+    // A two-dimensional array (`int4[][]`) nests.
+    assert_eq!(inserted.grid, Some(vec![vec![1, 2], vec![3, 4]]));
     // Postgres canonicalises a daterange to `[2024-01-01,2024-01-03)`.
     assert_eq!(
         inserted.days,
