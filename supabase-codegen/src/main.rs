@@ -104,15 +104,24 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         progress(format!("reading the OpenAPI document of {url} ..."));
         source::openapi::fetch(url, key, &config.schemas).await?
     } else if let Some(path) = &cli.from_snapshot {
-        // The schemas to generate are chosen as for a live source (`--schema`, the config,
-        // else `public`), whatever else the snapshot holds.
+        // Schemas named by `--schema` or the config are the ones generated, as for a live
+        // source; with neither (the config's default, `public`), every schema the snapshot
+        // was taken with.
         let mut ir = snapshot::load(path)?;
-        let dropped = ir.retain_schemas(&config.schemas);
-        if !dropped.is_empty() {
-            progress(format!(
-                "the snapshot also holds schema(s) {}, not generated (add them with --schema)",
-                dropped.join(", ")
-            ));
+        if !cli.schemas.is_empty() || config.schemas != Config::default().schemas {
+            if let Some(schema) = config.schemas.iter().find(|s| !ir.schemas.contains(s)) {
+                return Err(Error::MissingSchema {
+                    schema: format!("{schema}` in snapshot `{}", path.display()),
+                    existing: ir.schemas.join(", "),
+                });
+            }
+            let dropped = ir.retain_schemas(&config.schemas);
+            if !dropped.is_empty() {
+                progress(format!(
+                    "the snapshot also holds schema(s) {}, not generated",
+                    dropped.join(", ")
+                ));
+            }
         }
         ir
     } else {

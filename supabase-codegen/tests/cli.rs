@@ -192,10 +192,10 @@ fn a_closed_stdout_or_stderr_keeps_the_exit_code() {
     assert_eq!(printed.code(), Some(0));
 }
 
-/// `--schema` (else the config's `schemas`, else `public`) chooses what a snapshot generates, as
-/// it chooses what a live source introspects.
+/// `--schema` (or the config's `schemas`) chooses what a snapshot generates, as it chooses what
+/// a live source introspects; with neither, every schema the snapshot holds.
 #[test]
-fn a_snapshot_generates_only_the_chosen_schemas() {
+fn a_snapshot_generates_the_chosen_schemas() {
     const PLANETS: &str = "pub struct Planets";
     const VISITS: &str = "pub struct Visits";
     let dir = tempfile::tempdir().expect("tempdir");
@@ -209,29 +209,50 @@ fn a_snapshot_generates_only_the_chosen_schemas() {
     let snap = dir.path().join("two.json");
     supabase_codegen::snapshot::save(&ir, &snap).expect("save");
     let snap = snap.display().to_string();
+    let code = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
 
-    let o = run(&["--from-snapshot", &snap]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let code = String::from_utf8_lossy(&o.stdout);
-    assert!(code.contains(PLANETS) && !code.contains(VISITS), "{code}");
+    let o = run(&["--from-snapshot", &snap, "--quiet"]);
     assert!(
-        stderr(&o).contains("also holds schema(s) stats"),
+        code(&o).contains(VISITS) && code(&o).contains(PLANETS),
+        "{}",
+        code(&o)
+    );
+
+    let o = run(&["--from-snapshot", &snap, "--schema", "stats"]);
+    assert!(
+        code(&o).contains(VISITS) && !code(&o).contains(PLANETS),
+        "{}",
+        code(&o)
+    );
+    assert!(
+        stderr(&o).contains("also holds schema(s) public"),
         "{}",
         stderr(&o)
     );
 
-    let o = run(&["--from-snapshot", &snap, "--schema", "stats", "--quiet"]);
-    let code = String::from_utf8_lossy(&o.stdout);
-    assert!(code.contains(VISITS) && !code.contains(PLANETS), "{code}");
-
+    let config = dir.path().join("codegen.toml");
+    std::fs::write(&config, r#"schemas = ["public"]"#).expect("write config");
+    let config = config.display().to_string();
     let o = run(&[
         "--from-snapshot",
         &snap,
+        "--config",
+        &config,
         "--schema",
         "public",
-        "--schema",
-        "stats",
     ]);
-    let code = String::from_utf8_lossy(&o.stdout);
-    assert!(code.contains(VISITS) && code.contains(PLANETS), "{code}");
+    assert!(
+        code(&o).contains(PLANETS) && !code(&o).contains(VISITS),
+        "{}",
+        code(&o)
+    );
+
+    // A schema the snapshot was not taken with is an error naming what it holds.
+    let o = run(&["--from-snapshot", &snap, "--schema", "app"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`app` in snapshot") && stderr(&o).contains("public, stats"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -232,6 +232,18 @@ fn stem(fk: &ForeignKey) -> String {
     names::snake(stem)
 }
 
+/// The stem naming a relation by its constraint: the name without the key holder's table
+/// prefix and a `_fkey` suffix (`reviews_checked_by` → `checked_by`).
+fn constraint_stem(fk: &ForeignKey, holder: &QualifiedName) -> String {
+    let name = fk.name.strip_suffix("_fkey").unwrap_or(&fk.name);
+    let name = name
+        .strip_prefix(holder.name.as_str())
+        .and_then(|n| n.strip_prefix('_'))
+        .filter(|n| !n.is_empty())
+        .unwrap_or(name);
+    names::snake(name)
+}
+
 /// The relations of one table.
 #[derive(Default)]
 pub(crate) struct TableRelations {
@@ -279,10 +291,11 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
         if hints.is_empty() {
             let via = match rel.junction {
                 Some((junction, _)) => format!("through `{junction}`"),
-                None => format!("foreign key `{}`", rel.fk.name),
+                None => format!("foreign key ({})", rel.fk.columns.join(", ")),
             };
-            let why = if rel.is_self() && !matches!(rel.card, Card::M2O | Card::O2M) {
-                "PostgREST embeds a table in itself only through a many-to-one key"
+            let why = if rel.is_self() {
+                "PostgREST embeds a table in itself only through a one-column many-to-one key \
+                 and its reverse (PGRST200)"
             } else {
                 "no hint tells it apart from another relation (PGRST201)"
             };
@@ -295,7 +308,22 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
             }
             continue;
         }
-        let stem = stem(rel.fk);
+        // Two constraints on one column: the column resolves neither, so the relation is
+        // named after the constraint that does (`reviews_checked_by` → `checked_by`).
+        let by_constraint = match (rel.card, &rel.fk.columns[..]) {
+            (Card::M2M, _) => false,
+            (_, [column]) => !hints.iter().flatten().any(|h| h == column),
+            _ => false,
+        };
+        let stem = if by_constraint {
+            let holder = match rel.card {
+                Card::M2O | Card::O2O { holder: true } => rel.origin,
+                _ => rel.target,
+            };
+            constraint_stem(rel.fk, holder)
+        } else {
+            stem(rel.fk)
+        };
         let name = match (rel.card, rel.junction) {
             (Card::M2M, Some((junction, _))) => format!(
                 "{}_via_{}",

@@ -60,36 +60,43 @@ fn accepts(f: &Function, keys: &BTreeSet<&str>) -> bool {
             .all(|n| keys.contains(n))
 }
 
-/// Warns when the call an overload's struct makes with only its required arguments is also a
-/// call of another overload: PostgREST then answers PGRST203 ("could not choose the best
-/// candidate function"). Setting some of its optional arguments may tell them apart.
+/// Warns when a call an overload's struct makes is also a call of another overload: with only
+/// its required arguments, or with every argument set. PostgREST then answers PGRST203
+/// ("could not choose the best candidate function").
 fn warn_if_ambiguous(ctx: &Ctx<'_>, f: &Function) {
-    let required: BTreeSet<&str> = f
-        .args
-        .iter()
-        .filter(|a| !a.has_default)
-        .filter_map(|a| a.name.as_deref())
-        .collect();
+    let named = |required_only: bool| -> BTreeSet<&str> {
+        f.args
+            .iter()
+            .filter(|a| !(required_only && a.has_default))
+            .filter_map(|a| a.name.as_deref())
+            .collect()
+    };
+    let mut calls = vec![named(true)];
+    if named(false) != calls[0] {
+        calls.push(named(false));
+    }
     let others = ctx.ir.functions.iter().filter(|g| {
         g.name == f.name && !std::ptr::eq(*g, f) && g.args.iter().all(|a| a.name.is_some())
     });
-    for g in others.filter(|g| accepts(g, &required)) {
-        ctx.warn(format!(
-            "function `{}({})`: a call with {} also calls `{}({})`, so PostgREST refuses it \
-             (PGRST203); overloads are told apart by argument names, not types",
-            f.name,
-            signature(f),
-            if required.is_empty() {
+    for g in others {
+        for keys in calls.iter().filter(|keys| accepts(g, keys)) {
+            let call = if keys.is_empty() {
                 "no arguments".to_owned()
             } else {
                 format!(
-                    "only `{}`",
-                    required.iter().copied().collect::<Vec<_>>().join("`, `")
+                    "`{}`",
+                    keys.iter().copied().collect::<Vec<_>>().join("`, `")
                 )
-            },
-            g.name,
-            signature(g),
-        ));
+            };
+            ctx.warn(format!(
+                "function `{}({})`: a call with {call} also calls `{}({})`, so PostgREST \
+                 refuses it (PGRST203); overloads are told apart by argument names, not types",
+                f.name,
+                signature(f),
+                g.name,
+                signature(g),
+            ));
+        }
     }
 }
 

@@ -180,7 +180,7 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
                          case when ty.typtype = 'd' then pg_get_expr(ty.typdefaultbin, 0) end),
                 a.attidentity::text, a.attgenerated::text,
                 col_description(c.oid, a.attnum),
-                c.relkind in ('v', 'f') and not pg_column_is_updatable(c.oid, a.attnum, false),
+                c.relkind in ('v', 'f') and not pg_column_is_updatable(c.oid, a.attnum, true),
                 a.attndims::int4
          from pg_attribute a
          join pg_class c on c.oid = a.attrelid

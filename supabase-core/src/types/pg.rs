@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize, Serializer};
 pub trait PgText: Sized {
     /// PostgREST sends the type as a JSON number (`numeric`), rather than a string: `Pg` then
     /// reads the number's exact text from the body, which needs serde_json as the
-    /// deserializer (its `RawValue`).
+    /// deserializer (its `RawValue`). From a `serde_json::Value` (realtime records) the text
+    /// is the `f64`'s, already rounded; inside `#[serde(flatten)]` or an untagged enum serde
+    /// buffers the value and no `RawValue` can be read.
     const JSON_NUMBER: bool = false;
 
     /// The value from Postgres's text (without JSON quotes).
@@ -142,10 +144,16 @@ impl PgText for rust_decimal::Decimal {
     const JSON_NUMBER: bool = true;
 
     /// Every digit, or an error: a value rust_decimal cannot hold exactly (more than 28
-    /// significant digits, `NaN`, `Infinity`) is refused, never rounded.
+    /// significant digits, a scale above 28, `NaN`, `Infinity`) is refused, never rounded.
+    /// Postgres writes no exponent, so one means the number went through an `f64` on the way
+    /// (a realtime record, decoded from a `serde_json::Value`), its digits lost: refused too.
     fn parse_pg(text: &str) -> Result<Self, String> {
+        if text.contains(['e', 'E']) {
+            return Err(format!(
+                "`{text:.40}` went through an f64 (an exponent), so its exact digits are lost"
+            ));
+        }
         rust_decimal::Decimal::from_str_exact(text)
-            .or_else(|_| rust_decimal::Decimal::from_scientific(text))
             .map_err(|e| format!("`{text:.40}` is not a numeric rust_decimal holds exactly: {e}"))
     }
 
@@ -160,6 +168,8 @@ mod time_text {
     //! in JSON and `2024-01-01 12:00:00+00` in range literals and realtime records, a fraction
     //! only when there is one, an offset with seconds for old local times (`+00:19:32`), and
     //! years before 1 as `0044-03-15 BC` (Postgres's `EncodeDateOnly`, `EncodeDateTime`).
+
+    use std::borrow::Cow;
 
     use time::format_description::BorrowedFormatItem;
     use time::macros::format_description;
@@ -179,61 +189,62 @@ mod time_text {
     );
     const WRITE_TIME: &[BorrowedFormatItem<'_>] =
         format_description!("[hour]:[minute]:[second].[subsecond]");
-    const WRITE_DATE_TIME: &[BorrowedFormatItem<'_>] =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]");
 
-    /// The text without Postgres's ` BC` suffix, and whether it had one.
-    fn era(text: &str) -> (&str, bool) {
-        match text.strip_suffix(" BC") {
-            Some(rest) => (rest, true),
-            None => (text, false),
+    /// The text with a ` BC` year rewritten as the proleptic year the time crate counts
+    /// (`0044-03-15 BC` → `-0043-03-15`, `0001-02-29 BC` → `0000-02-29`, a leap day), so
+    /// the date is checked in its own year.
+    fn proleptic(text: &str) -> Cow<'_, str> {
+        let Some(rest) = text.strip_suffix(" BC") else {
+            return Cow::Borrowed(text);
+        };
+        let Some((year, tail)) = rest.split_once('-') else {
+            return Cow::Borrowed(text);
+        };
+        match year.parse::<i32>() {
+            Ok(bc @ 1..) => {
+                let year = 1 - bc;
+                let sign = if year < 0 { "-" } else { "" };
+                Cow::Owned(format!("{sign}{:04}-{tail}", year.unsigned_abs()))
+            }
+            _ => Cow::Borrowed(text),
         }
     }
 
-    /// Postgres's year `n BC` is the proleptic year `1 - n` (there is no year 0).
-    fn to_bc(date: Date, bc: bool) -> Result<Date, String> {
-        if !bc {
-            return Ok(date);
-        }
-        date.replace_year(1 - date.year())
-            .map_err(|e| e.to_string())
+    /// `date` as Postgres reads it: `2024-02-29`, or `0044-03-15` with a ` BC` suffix for
+    /// the proleptic year -43 (returned apart, since it follows the time and offset).
+    fn write_date(date: Date) -> (String, &'static str) {
+        let (year, suffix) = match date.year() {
+            y if y > 0 => (y, ""),
+            y => (1 - y, " BC"),
+        };
+        let text = format!("{year:04}-{:02}-{:02}", u8::from(date.month()), date.day());
+        (text, suffix)
     }
 
-    /// `date` written as Postgres reads it: `0044-03-15 BC` for the proleptic year -43.
-    fn write_date_parts(date: Date) -> Result<(Date, &'static str), String> {
-        if date.year() > 0 {
-            return Ok((date, ""));
-        }
-        let ad = date
-            .replace_year(1 - date.year())
-            .map_err(|e| e.to_string())?;
-        Ok((ad, " BC"))
+    fn write_time(time: Time) -> Result<String, String> {
+        time.format(WRITE_TIME).map_err(|e| e.to_string())
     }
 
     fn refused(text: &str, what: &str, e: impl std::fmt::Display) -> String {
-        let infinite = matches!(text, "infinity" | "-infinity");
-        let why = if infinite {
-            format!("Postgres's `{text}` has no {what} value")
-        } else {
-            e.to_string()
+        let why = match text {
+            "infinity" | "-infinity" => format!("Postgres's `{text}` has no {what} value"),
+            _ if text.starts_with("24:00:00") => {
+                format!(
+                    "Postgres's `24:00:00` has no {what} value (the time crate ends at 23:59:59.999999999)"
+                )
+            }
+            _ => e.to_string(),
         };
         format!("`{text:.60}` is not a Postgres {what}: {why}")
     }
 
-    fn unwritable(e: time::error::Format) -> String {
-        e.to_string()
-    }
-
     impl PgText for Date {
         fn parse_pg(text: &str) -> Result<Self, String> {
-            let (ad, bc) = era(text);
-            Date::parse(ad, DATE)
-                .map_err(|e| refused(text, "date", e))
-                .and_then(|d| to_bc(d, bc))
+            Date::parse(&proleptic(text), DATE).map_err(|e| refused(text, "date", e))
         }
         fn write_pg(&self) -> Result<String, String> {
-            let (date, suffix) = write_date_parts(*self)?;
-            Ok(date.format(DATE).map_err(unwritable)? + suffix)
+            let (date, suffix) = write_date(*self);
+            Ok(date + suffix)
         }
     }
 
@@ -242,37 +253,33 @@ mod time_text {
             Time::parse(text, TIME).map_err(|e| refused(text, "time", e))
         }
         fn write_pg(&self) -> Result<String, String> {
-            self.format(WRITE_TIME).map_err(unwritable)
+            write_time(*self)
         }
     }
 
     impl PgText for PrimitiveDateTime {
         fn parse_pg(text: &str) -> Result<Self, String> {
-            let (ad, bc) = era(text);
-            let value = PrimitiveDateTime::parse(ad, DATE_TIME)
-                .map_err(|e| refused(text, "timestamp", e))?;
-            Ok(value.replace_date(to_bc(value.date(), bc)?))
+            PrimitiveDateTime::parse(&proleptic(text), DATE_TIME)
+                .map_err(|e| refused(text, "timestamp", e))
         }
         fn write_pg(&self) -> Result<String, String> {
-            let (date, suffix) = write_date_parts(self.date())?;
-            let written = self.replace_date(date).format(WRITE_DATE_TIME);
-            Ok(written.map_err(unwritable)? + suffix)
+            let (date, suffix) = write_date(self.date());
+            Ok(format!("{date}T{}{suffix}", write_time(self.time())?))
         }
     }
 
     impl PgText for OffsetDateTime {
         fn parse_pg(text: &str) -> Result<Self, String> {
-            let (ad, bc) = era(text);
-            let value = OffsetDateTime::parse(ad, DATE_TIME_OFFSET)
-                .map_err(|e| refused(text, "timestamptz", e))?;
-            Ok(value.replace_date(to_bc(value.date(), bc)?))
+            OffsetDateTime::parse(&proleptic(text), DATE_TIME_OFFSET)
+                .map_err(|e| refused(text, "timestamptz", e))
         }
         /// In UTC (`+00:00`): a timestamptz is an instant, and UTC needs no offset seconds.
         fn write_pg(&self) -> Result<String, String> {
-            let utc = self.to_offset(UtcOffset::UTC);
-            let (date, suffix) = write_date_parts(utc.date())?;
-            let local = PrimitiveDateTime::new(date, utc.time());
-            Ok(local.format(WRITE_DATE_TIME).map_err(unwritable)? + "+00:00" + suffix)
+            let utc = self
+                .checked_to_offset(UtcOffset::UTC)
+                .ok_or_else(|| format!("{self} is outside the time crate's years in UTC"))?;
+            let (date, suffix) = write_date(utc.date());
+            Ok(format!("{date}T{}+00:00{suffix}", write_time(utc.time())?))
         }
     }
 
@@ -301,6 +308,10 @@ mod tests {
         // Postgres writes NaN as a string; more than 28 digits do not fit: errors, not rounding.
         assert!(read(r#""NaN""#).unwrap_err().to_string().contains("NaN"));
         assert!(read("1234567890123456789012345678901.5").is_err());
+        // A number that went through an f64 (a `Value`) has an exponent and lost its digits.
+        let through_value = serde_json::json!(12345678901234567.89);
+        let e = serde_json::from_value::<Pg<Decimal>>(through_value).unwrap_err();
+        assert!(e.to_string().contains("went through an f64"), "{e}");
         let value = serde_json::from_str::<Pg<Decimal>>("1.005").unwrap();
         assert_eq!(serde_json::to_string(&value).unwrap(), r#""1.005""#);
     }
@@ -366,7 +377,18 @@ mod tests {
             );
             assert_eq!(write(date!(-0043 - 03 - 15)), r#""0044-03-15 BC""#);
             assert_eq!(write(time!(08:30)), r#""08:30:00.0""#);
-            for text in ["2024-02-29", "0001-01-01 BC"] {
+            // Year 1 BC (proleptic 0) is a leap year; 5 BC too.
+            assert_eq!(write(date!(-0004 - 02 - 29)), r#""0005-02-29 BC""#);
+            assert_eq!(
+                write(datetime!(-0043-03-15 10:00 UTC)),
+                r#""0044-03-15T10:00:00.0+00:00 BC""#
+            );
+            for text in [
+                "2024-02-29",
+                "0001-01-01 BC",
+                "0001-02-29 BC",
+                "0005-02-29 BC",
+            ] {
                 let date: Date = read(&format!("\"{text}\"")).unwrap();
                 assert_eq!(write(date), format!("\"{text}\""));
             }
@@ -376,9 +398,14 @@ mod tests {
         fn refuses_what_it_cannot_hold_with_the_reason() {
             let e = read::<OffsetDateTime>(r#""infinity""#).unwrap_err();
             assert!(e.contains("`infinity` has no timestamptz value"), "{e}");
-            assert!(read::<Time>(r#""24:00:00""#).is_err());
             assert!(read::<Date>(r#""2024-02-30""#).is_err());
-            assert!(read::<Date>("20240101").is_err());
+            let e = read::<Date>(r#""20240101""#).unwrap_err();
+            assert!(e.contains("is not a Postgres date"), "{e}");
+            let e = read::<Time>(r#""24:00:00""#).unwrap_err();
+            assert!(e.contains("`24:00:00` has no time value"), "{e}");
+            // Years beyond the time crate's ±9999 in UTC: an error, not a panic.
+            let far = time::macros::datetime!(9999-12-31 23:00 -05:00);
+            assert!(serde_json::to_string(&Pg(far)).is_err());
         }
 
         #[test]

@@ -410,14 +410,16 @@ mod postgrest_rules {
     #[supabase(from = Reviews)]
     struct ReviewBy {
         id: i32,
-        #[supabase(embed, via = reviewer)]
+        #[supabase(embed, via = checked_by)]
         checked_by: Option<ReviewerName>,
-        #[supabase(embed, via = reviewer_2)]
+        #[supabase(embed, via = written_by)]
         written_by: Option<ReviewerName>,
     }
 
     /// Two constraints on `reviews.reviewer_id`: the column matches both (PGRST201), so the
-    /// hints are the constraints' names.
+    /// hints are the constraints' names, and so are the relations' (`reviews_checked_by` →
+    /// `checked_by`). Both keys are the same column, so the rows cannot tell the relations
+    /// apart: what this shows is that PostgREST resolves each embedding.
     #[tokio::test]
     async fn two_keys_on_one_column_are_told_apart_by_name() {
         let client = client().await;

@@ -130,13 +130,17 @@ pub mod public {
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "reviewers", schema = "public")]
     #[supabase(
-        has_many(Reviews, foreign_key = "reviews_checked_by", name = reviews_by_reviewer)
+        has_many(
+            Reviews,
+            foreign_key = "reviews_checked_by",
+            name = reviews_by_checked_by
+        )
     )]
     #[supabase(
         has_many(
             Reviews,
             foreign_key = "reviews_written_by",
-            name = reviews_by_reviewer_2
+            name = reviews_by_written_by
         )
     )]
     pub struct Reviewers {
@@ -148,10 +152,10 @@ pub mod public {
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "reviews", schema = "public")]
     #[supabase(
-        belongs_to(Reviewers, foreign_key = "reviews_checked_by", name = reviewer)
+        belongs_to(Reviewers, foreign_key = "reviews_checked_by", name = checked_by)
     )]
     #[supabase(
-        belongs_to(Reviewers, foreign_key = "reviews_written_by", name = reviewer_2)
+        belongs_to(Reviewers, foreign_key = "reviews_written_by", name = written_by)
     )]
     pub struct Reviews {
         #[supabase(primary_key)]
