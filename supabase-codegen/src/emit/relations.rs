@@ -91,15 +91,22 @@ impl Rel<'_> {
         matches!(self.card, Card::M2O | Card::O2O { .. })
     }
 
+    /// Whether `origin` is the table holding the key (a many-to-one, or that side of a
+    /// one-to-one).
+    fn holds_key(&self) -> bool {
+        matches!(self.card, Card::M2O | Card::O2O { holder: true })
+    }
+
     /// The (origin, target) column pair of a one-column key (PostgREST's `relColumns`).
     fn single(&self) -> Option<(&str, &str)> {
         let (col, referenced) = match (&self.fk.columns[..], &self.fk.referenced_columns[..]) {
             ([c], [r]) if self.card != Card::M2M => (c.as_str(), r.as_str()),
             _ => return None,
         };
-        Some(match self.card {
-            Card::M2O | Card::O2O { holder: true } => (col, referenced),
-            _ => (referenced, col),
+        Some(if self.holds_key() {
+            (col, referenced)
+        } else {
+            (referenced, col)
         })
     }
 
@@ -316,22 +323,23 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
             _ => false,
         };
         let stem = if by_constraint {
-            let holder = match rel.card {
-                Card::M2O | Card::O2O { holder: true } => rel.origin,
-                _ => rel.target,
+            let holder = if rel.holds_key() {
+                rel.origin
+            } else {
+                rel.target
             };
             constraint_stem(rel.fk, holder)
         } else {
             stem(rel.fk)
         };
-        let name = match (rel.card, rel.junction) {
-            (Card::M2M, Some((junction, _))) => format!(
+        let name = match rel.junction {
+            Some((junction, _)) => format!(
                 "{}_via_{}",
                 names::snake(&rel.target.name),
                 names::snake(&junction.name)
             ),
-            (Card::M2O | Card::O2O { holder: true }, _) => stem,
-            _ => format!("{}_by_{stem}", names::snake(&rel.target.name)),
+            None if rel.holds_key() => stem,
+            None => format!("{}_by_{stem}", names::snake(&rel.target.name)),
         };
         let key = if rel.card == Card::M2M {
             "through"

@@ -126,42 +126,31 @@ async fn time_and_decimal_columns_round_trip_through_postgrest() {
 async fn values_the_types_cannot_hold_are_errors() {
     let stack = fixture_stack("rich").await;
     let client = create_client(stack.url(), stack.service_role_key()).expect("client");
-    let name = format!("inf-{}", supabase_tests::unique_id());
-    client
-        .from_("authors")
-        .insert(serde_json::json!({ "name": name, "created_at": "infinity" }))
-        .await
-        .expect("insert infinity untyped");
-    let err = client
-        .from::<Authors>()
-        .select()
-        .eq(authors::name, &name)
-        .await
-        .expect_err("infinity has no OffsetDateTime");
+    // Inserts `column: value` untyped, then reads the row typed: the error it must give.
+    let read_error = |column: &'static str, value: &'static str| {
+        let client = client.clone();
+        async move {
+            let name = format!("{column}-{}", supabase_tests::unique_id());
+            client
+                .from_("authors")
+                .insert(serde_json::json!({ "name": name, column: value }))
+                .await
+                .expect("insert untyped");
+            let read = client
+                .from::<Authors>()
+                .select()
+                .eq(authors::name, &name)
+                .await;
+            read.expect_err("the typed read refuses the value")
+                .to_string()
+        }
+    };
+    let err = read_error("created_at", "infinity").await;
+    assert!(err.contains("`infinity` has no timestamptz value"), "{err}");
+    // 32 digits do not fit in a Decimal.
+    let err = read_error("amounts", "[1.00000000000000000000000000000001,2)").await;
     assert!(
-        err.to_string()
-            .contains("`infinity` has no timestamptz value"),
-        "{err}"
-    );
-
-    let name = format!("wide-{}", supabase_tests::unique_id());
-    client
-        .from_("authors")
-        .insert(serde_json::json!({
-            "name": name,
-            "amounts": "[1.00000000000000000000000000000001,2)",
-        }))
-        .await
-        .expect("insert a wide numeric untyped");
-    let err = client
-        .from::<Authors>()
-        .select()
-        .eq(authors::name, &name)
-        .await
-        .expect_err("32 digits do not fit in a Decimal");
-    assert!(
-        err.to_string()
-            .contains("not a numeric rust_decimal holds exactly"),
+        err.contains("not a numeric rust_decimal holds exactly"),
         "{err}"
     );
 }
