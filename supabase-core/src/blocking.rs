@@ -105,6 +105,15 @@ impl Client {
     ) -> Builder<serde_json::Value, Blocking> {
         self.postgrest().rpc(function, args)
     }
+
+    /// Calls a Postgres function with its one unnamed argument as the body.
+    pub fn rpc_body(
+        &self,
+        function: impl Into<String>,
+        body: crate::RpcBody,
+    ) -> Builder<serde_json::Value, Blocking> {
+        self.postgrest().rpc_body(function, body)
+    }
 }
 
 /// The runtime that blocking builders run on.

@@ -383,23 +383,37 @@ impl Client {
         self.postgrest().rpc(function, args)
     }
 
+    /// Calls a Postgres function whose one argument is unnamed and of type `text`, `xml` or
+    /// `bytea`, with that argument as the whole body (PostgREST's "single unnamed parameter";
+    /// a function of one unnamed `json` argument takes [`rpc`](Self::rpc)'s object).
+    pub fn rpc_body(
+        &self,
+        function: impl Into<String>,
+        body: crate::RpcBody,
+    ) -> crate::postgrest::Builder {
+        self.postgrest().rpc_body(function, body)
+    }
+
     /// Calls a Postgres function described by an [`Rpc`](crate::Rpc) type (codegen emits one
     /// per function). Awaited, the call gives the function's [`Output`](crate::Rpc::Output), as
     /// typed table queries give their rows; `.execute()` gives the whole response.
     pub fn call<F: crate::Rpc>(&self, args: F) -> crate::rpc::Call<F> {
-        crate::rpc::Call::new(
-            Postgrest::new(self.clone(), Cow::Borrowed(F::SCHEMA))
-                .rpc(F::NAME, args)
-                .returns(),
-        )
+        crate::rpc::Call::new(self.call_builder(args).returns())
+    }
+
+    /// The untyped call `args` makes: named arguments, or an unnamed one as the body.
+    fn call_builder<F: crate::Rpc>(&self, args: F) -> crate::postgrest::Builder {
+        let postgrest = Postgrest::new(self.clone(), Cow::Borrowed(F::SCHEMA));
+        match args.into_body() {
+            Ok(body) => postgrest.rpc_body(F::NAME, body),
+            Err(args) => postgrest.rpc(F::NAME, args),
+        }
     }
 
     /// Calls a set-returning function whose rows are a table's rows: the typed filters, order
     /// and limit of [`RpcRows::Row`](crate::RpcRows::Row) apply.
     pub fn call_rows<F: crate::RpcRows>(&self, args: F) -> crate::typed::Query<F::Row> {
-        crate::typed::Query::from_rpc(
-            Postgrest::new(self.clone(), Cow::Borrowed(F::SCHEMA)).rpc(F::NAME, args),
-        )
+        crate::typed::Query::from_rpc(self.call_builder(args))
     }
 
     /// The Edge Functions client: `client.functions().invoke(name, options)`.

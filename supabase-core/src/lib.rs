@@ -79,7 +79,7 @@ pub use error::{Error, HttpError, PostgrestError, Result};
 pub use http::{
     DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_RESPONSE_BODY, HttpRequest, RetryPolicy,
 };
-pub use rpc::{Call, Rpc, RpcRows};
+pub use rpc::{Call, Rpc, RpcBody, RpcRows};
 pub use secret::Secret;
 pub use select::{Relation, Select};
 pub use table::{Column, ColumnOf, ConflictTarget, Patch, Table, Writable};

@@ -29,6 +29,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::FutureExt as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -56,6 +57,74 @@ pub trait Rpc: Serialize {
     const READ_ONLY: bool;
     /// The result, decoded: a scalar `T`, `Option<T>`, or `Vec<T>` for set-returning functions.
     type Output: DeserializeOwned;
+
+    /// For a function whose one argument is unnamed and of type `text`, `xml` or `bytea`: that
+    /// argument, which PostgREST takes as the whole request body ([`RpcBody`]). The default,
+    /// `Err(self)`, sends the fields as named arguments, in a JSON object (which is also how a
+    /// function with one unnamed `json` or `jsonb` argument gets its object).
+    fn into_body(self) -> std::result::Result<RpcBody, Self>
+    where
+        Self: Sized,
+    {
+        Err(self)
+    }
+}
+
+/// The single unnamed argument of a function, sent as the whole body of the call: PostgREST
+/// picks the function by the body's `Content-Type`, among those whose one argument is unnamed
+/// and of exactly that type (not a domain over it, nor `varchar`). Such a call is always a
+/// `POST`: a query string only has named arguments.
+///
+/// ```
+/// use supabase_core::RpcBody;
+///
+/// # fn main() -> supabase_core::Result<()> {
+/// let client = supabase_core::create_client("http://127.0.0.1:54321", "anon-key")?;
+/// // create function shout(text) returns text ...
+/// let req = client.rpc_body("shout", RpcBody::Text("hello".into())).build()?;
+/// assert_eq!(req.path_and_query(), "/rest/v1/rpc/shout");
+/// assert_eq!(req.headers()["content-type"], "text/plain");
+/// assert_eq!(req.body(), Some(&b"hello"[..]));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub enum RpcBody {
+    /// For `f(text)`: sent as `text/plain`.
+    Text(String),
+    /// For `f(xml)`: sent as `text/xml`.
+    Xml(String),
+    /// For `f(bytea)`: sent as `application/octet-stream`.
+    Binary(Bytes),
+}
+
+impl RpcBody {
+    /// The `Content-Type` PostgREST picks the function by.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            RpcBody::Text(_) => "text/plain",
+            RpcBody::Xml(_) => "text/xml",
+            RpcBody::Binary(_) => "application/octet-stream",
+        }
+    }
+
+    pub(crate) fn into_bytes(self) -> Bytes {
+        match self {
+            RpcBody::Text(s) | RpcBody::Xml(s) => Bytes::from(s),
+            RpcBody::Binary(b) => b,
+        }
+    }
+}
+
+/// The kind and length only: an argument may be anything, a secret included.
+impl std::fmt::Debug for RpcBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, len) = match self {
+            RpcBody::Text(s) => ("Text", s.len()),
+            RpcBody::Xml(s) => ("Xml", s.len()),
+            RpcBody::Binary(b) => ("Binary", b.len()),
+        };
+        write!(f, "RpcBody::{kind}({len} bytes)")
+    }
 }
 
 /// A set-returning function whose rows are rows of a table (`RETURNS SETOF planets`): the typed
@@ -138,5 +207,22 @@ where
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.inner.execute().map(|response| Ok(response?.data)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RpcBody;
+
+    #[test]
+    fn a_body_debugs_as_its_kind_and_length_only() {
+        let body = RpcBody::Text("password=hunter2".into());
+        assert_eq!(format!("{body:?}"), "RpcBody::Text(16 bytes)");
+        let built = crate::create_client("http://127.0.0.1:1", "key")
+            .unwrap()
+            .rpc_body("f", body)
+            .build()
+            .unwrap();
+        assert_eq!(built.body(), Some(&b"password=hunter2"[..]));
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! Arguments with defaults are `Option<T>` and left out when `None`; overloaded functions get
 //! `With<ArgNames>` suffixes (`NoArgs` for none), since PostgREST tells overloads apart by
-//! argument names; functions with unnamed arguments are skipped with a warning.
+//! argument names. A function whose one argument is unnamed and `text`, `xml`, `bytea`, `json`
+//! or `jsonb` gets a newtype, sent as the whole body ([`BodyArg`]); other functions with
+//! unnamed arguments are skipped with a warning, as PostgREST cannot call them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,10 +24,19 @@ pub(crate) fn functions(ctx: &Ctx<'_>) -> Vec<(String, TokenStream)> {
     }
     let mut out = Vec::new();
     for f in &ctx.ir.functions {
-        if let Some(pos) = f.args.iter().position(|a| a.name.is_none()) {
+        let unnamed = match f.args.as_slice() {
+            [a] if a.name.is_none() => BodyArg::of(&a.ty),
+            _ => None,
+        };
+        if unnamed.is_none()
+            && let Some(pos) = f.args.iter().position(|a| a.name.is_none())
+        {
             ctx.warn(format!(
-                "function `{}` skipped: argument {} has no name, and PostgREST passes arguments by name",
+                "function `{}({})` skipped: argument {} has no name, and PostgREST passes \
+                 arguments by name (or one unnamed text, xml, bytea, json or jsonb argument as \
+                 the body)",
                 f.name,
+                signature(f),
                 pos + 1
             ));
             continue;
@@ -35,18 +46,50 @@ pub(crate) fn functions(ctx: &Ctx<'_>) -> Vec<(String, TokenStream)> {
             if f.args.is_empty() {
                 preferred.push_str("NoArgs");
             } else {
+                // An unnamed argument is told apart by its type (the body's `Content-Type`).
                 preferred.push_str("With");
                 for a in &f.args {
-                    preferred.push_str(&names::pascal(a.name.as_deref().unwrap_or_default()));
+                    let type_name = a.ty.to_string();
+                    preferred.push_str(&names::pascal(a.name.as_deref().unwrap_or(&type_name)));
                 }
             }
         }
         if overloads[&f.name] > 1 {
             warn_if_ambiguous(ctx, f);
         }
-        out.push((f.name.schema.clone(), function(ctx, f, &preferred)));
+        out.push((f.name.schema.clone(), function(ctx, f, unnamed, &preferred)));
     }
     out
+}
+
+/// A function's one unnamed argument, which PostgREST takes as the whole request body and
+/// picks the function by the body's `Content-Type` (`Plan.hs`, "single unnamed parameter"):
+/// only these exact types, not a domain over one nor `varchar` (checked against PostgREST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyArg {
+    /// `json` / `jsonb`: a JSON object body, as named arguments are sent.
+    Json,
+    /// `text`: `text/plain`.
+    Text,
+    /// `xml`: `text/xml`.
+    Xml,
+    /// `bytea`: `application/octet-stream`.
+    Binary,
+}
+
+impl BodyArg {
+    fn of(ty: &PgType) -> Option<BodyArg> {
+        match ty {
+            PgType::Base { name } => match name.as_str() {
+                "json" | "jsonb" => Some(BodyArg::Json),
+                "text" => Some(BodyArg::Text),
+                "xml" => Some(BodyArg::Xml),
+                "bytea" => Some(BodyArg::Binary),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 /// Whether PostgREST calls `f` for a request with the arguments `keys` (`findProc` in
@@ -110,7 +153,7 @@ fn signature(f: &Function) -> String {
     args.collect::<Vec<_>>().join(", ")
 }
 
-fn function(ctx: &Ctx<'_>, f: &Function, preferred: &str) -> TokenStream {
+fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &str) -> TokenStream {
     let module = ctx.modules[&f.name.schema].clone();
     let name = ctx.alloc(&module, preferred, false);
     let ident = Ident::new(&name, Span::call_site());
@@ -129,18 +172,45 @@ fn function(ctx: &Ctx<'_>, f: &Function, preferred: &str) -> TokenStream {
             quote!(#unknown #rename pub #field: #ty)
         }
     });
-    let args: Vec<TokenStream> = args.collect();
     let doc = doc(f.comment.as_deref());
     let call_doc = format!(
-        " Arguments of `{}` (`rpc(\"{}\")`){}.",
+        " Arguments of `{}` (`rpc(\"{}\")`){}{}.",
         f.name,
         f.name.name,
         if f.volatility == Volatility::Volatile {
             ", a volatile function"
         } else {
             ""
+        },
+        match unnamed {
+            None => "",
+            Some(BodyArg::Json) => ": its one unnamed argument, the JSON object sent",
+            Some(_) => ": its one unnamed argument, sent as the whole body of a `POST`",
         }
     );
+    let (fields, into_body) = match unnamed {
+        None => {
+            let args = args.collect::<Vec<_>>();
+            (quote!({ #(#args),* }), TokenStream::new())
+        }
+        Some(kind) => {
+            let (ty, body) = match kind {
+                BodyArg::Json => (quote!(serde_json::Map<String, serde_json::Value>), None),
+                BodyArg::Text => (quote!(String), Some(quote!(Text(self.0)))),
+                BodyArg::Xml => (quote!(String), Some(quote!(Xml(self.0)))),
+                BodyArg::Binary => (quote!(Vec<u8>), Some(quote!(Binary(self.0.into())))),
+            };
+            let into_body = body.map(|body| {
+                quote! {
+                    fn into_body(self) -> ::core::result::Result<#core::RpcBody, Self> {
+                        Ok(#core::RpcBody::#body)
+                    }
+                }
+            });
+            (quote!((pub #ty);), quote!(#into_body))
+        }
+    };
+    let transparent = unnamed.map(|_| quote!(#[serde(transparent)]));
     let (fname, schema) = (&f.name.name, &f.name.schema);
     let read_only = f.volatility != Volatility::Volatile;
     let mut extra = TokenStream::new();
@@ -175,12 +245,14 @@ fn function(ctx: &Ctx<'_>, f: &Function, preferred: &str) -> TokenStream {
         #doc
         #[doc = #call_doc]
         #[derive(Debug, Clone, serde::Serialize)]
-        pub struct #ident { #(#args),* }
+        #transparent
+        pub struct #ident #fields
         impl #core::Rpc for #ident {
             const NAME: &'static str = #fname;
             const SCHEMA: &'static str = #schema;
             const READ_ONLY: bool = #read_only;
             type Output = #output;
+            #into_body
         }
         #extra
     }

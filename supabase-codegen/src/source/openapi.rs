@@ -265,7 +265,8 @@ fn function(schema: &str, name: &str, item: &Value, types: &TypeNames<'_>) -> Fu
         .unwrap_or_default()
         .into_iter()
         .map(|(arg, prop)| Argument {
-            name: Some(arg.clone()),
+            // PostgREST documents an unnamed argument as the property "".
+            name: (!arg.is_empty()).then(|| arg.clone()),
             ty: types.property_type(prop),
             has_default: !required.contains(&arg.as_str()),
             variadic: false,

@@ -127,6 +127,24 @@ impl<M> Postgrest<M> {
         let args = encode::to_object(&args, "rpc arguments");
         Builder::new(self.client.clone(), state).with_rpc_args(args)
     }
+
+    /// Calls a Postgres function whose one argument is unnamed and of type `text`, `xml` or
+    /// `bytea`, sending that argument as the whole body ([`RpcBody`](crate::RpcBody)), with
+    /// the `Content-Type` PostgREST picks the function by. Always a `POST`.
+    pub fn rpc_body(
+        &self,
+        function: impl Into<String>,
+        body: crate::RpcBody,
+    ) -> Builder<serde_json::Value, M> {
+        let mut state = QueryState::new(
+            self.schema.clone(),
+            format!("rpc/{}", encode::path_segment(&function.into())),
+            Verb::Rpc,
+        );
+        state.body_type = body.content_type();
+        state.body = Some(body.into_bytes());
+        Builder::new(self.client.clone(), state)
+    }
 }
 
 /// A table or view, before the verb is chosen. Made by [`Client::from_`](crate::Client::from_).

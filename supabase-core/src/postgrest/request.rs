@@ -66,6 +66,10 @@ pub(crate) struct QueryState {
     /// Query parameters in order: select, filters, order, limit, … (unencoded).
     pub(crate) params: Vec<Param>,
     pub(crate) body: Option<Bytes>,
+    /// The body's `Content-Type`: JSON but for a function's unnamed argument ([`RpcBody`]).
+    ///
+    /// [`RpcBody`]: crate::RpcBody
+    pub(crate) body_type: &'static str,
     pub(crate) returning: Option<Returning>,
     pub(crate) count: Option<Count>,
     pub(crate) missing_default: bool,
@@ -94,6 +98,7 @@ impl std::fmt::Debug for QueryState {
             rpc_args,
             params,
             body,
+            body_type,
             returning,
             count,
             missing_default,
@@ -115,6 +120,7 @@ impl std::fmt::Debug for QueryState {
             .field("rpc_args", rpc_args)
             .field("params", params)
             .field("body", body)
+            .field("body_type", body_type)
             .field("returning", returning)
             .field("count", count)
             .field("missing_default", missing_default)
@@ -141,6 +147,7 @@ impl QueryState {
             rpc_args: None,
             params: Vec::new(),
             body: None,
+            body_type: "application/json",
             // supabase-py returns the written rows unless asked not to.
             returning: match verb {
                 Verb::Select | Verb::Rpc => None,
@@ -245,6 +252,16 @@ impl QueryState {
             return Err(e.clone());
         }
         let method = self.method();
+        if self.verb == Verb::Rpc
+            && self.rpc_args.is_none()
+            && self.body.is_some()
+            && matches!(method, Method::GET | Method::HEAD)
+        {
+            return Err(Error::config(
+                "a function's unnamed argument is sent as the body of a POST; \
+                 GET and HEAD only carry named arguments",
+            ));
+        }
         // One relative parse against the project URL: path and query are already encoded.
         let with_args: Vec<Param>;
         let params_ref = if let (Some(args), true) = (&self.rpc_args, self.rpc_in_query()) {
@@ -296,7 +313,7 @@ impl QueryState {
             (None, None) => None,
         };
         if body.is_some() {
-            set_header(&mut headers, CONTENT_TYPE, "application/json")?;
+            set_header(&mut headers, CONTENT_TYPE, self.body_type)?;
         }
         // Per-request headers win over everything above, except `Prefer`: a preference given
         // by hand (`tx=rollback`, `handling=strict`) joins the computed ones (`resolution=`,

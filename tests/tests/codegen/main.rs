@@ -2,6 +2,7 @@
 //! `tests/fixtures/codegen/`, determinism, snapshots, `--check`, the OpenAPI source, and the
 //! generated module for the reference schema compiled into this binary and queried.
 
+mod functions;
 mod golden;
 mod reference;
 mod relations;

@@ -158,56 +158,6 @@ async fn a_unique_index_is_not_a_one_to_one_relation() {
     );
 }
 
-/// Functions with one OUT or INOUT parameter answer a row, as their generated types say.
-#[tokio::test]
-async fn single_out_parameters_decode_as_rows() {
-    use crate::rich_generated::public::{
-        IdsOut, IdsOutRow, Increment, IncrementRow, NextId, NextIdRow,
-    };
-
-    let stack = fixture_stack("rich").await;
-    let client = create_client(stack.url(), stack.anon_key()).expect("client");
-    assert_eq!(
-        client.call(NextId { seed: 1 }).await.expect("next_id"),
-        NextIdRow { next: Some(2) }
-    );
-    assert_eq!(
-        client.call(Increment { n: 41 }).await.expect("increment"),
-        IncrementRow { n: Some(42) }
-    );
-    assert_eq!(
-        client.call(IdsOut {}).await.expect("ids_out"),
-        [IdsOutRow { id: Some(1) }, IdsOutRow { id: Some(2) }]
-    );
-}
-
-/// Overloads told apart only by types, or by an optional argument left out: PostgREST refuses
-/// the call (PGRST203), as codegen's warnings say; setting the optional argument picks one.
-#[tokio::test]
-async fn overloads_postgrest_cannot_tell_apart() {
-    use crate::rich_generated::public::{PickWithA, ScaledWithX, ScaledWithXFactor};
-
-    let stack = fixture_stack("rich").await;
-    let client = create_client(stack.url(), stack.anon_key()).expect("client");
-    let ambiguous = |result: Result<i32, supabase_core::Error>| match result {
-        Err(supabase_core::Error::Postgrest(e)) => {
-            assert_eq!(e.code.as_deref(), Some("PGRST203"), "{e:?}");
-        }
-        other => panic!("expected PGRST203, got {other:?}"),
-    };
-    ambiguous(client.call(PickWithA { a: 1 }).await);
-    ambiguous(client.call(ScaledWithX { x: 2 }).await);
-    ambiguous(client.call(ScaledWithXFactor { x: 2, factor: None }).await);
-    let six = client
-        .call(ScaledWithXFactor {
-            x: 2,
-            factor: Some(3),
-        })
-        .await
-        .expect("the factor picks the overload");
-    assert_eq!(six, 6);
-}
-
 /// The relations fixture, generated with PostgREST's relationship rules: each relation embeds,
 /// none is ambiguous (PGRST201), and what PostgREST cannot embed is not generated.
 mod postgrest_rules {

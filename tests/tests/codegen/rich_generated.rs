@@ -336,6 +336,19 @@ pub mod public {
         const READ_ONLY: bool = false;
         type Output = i32;
     }
+    /// Arguments of `public.byte_count` (`rpc("byte_count")`): its one unnamed argument, sent as the whole body of a `POST`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(transparent)]
+    pub struct ByteCount(pub Vec<u8>);
+    impl ::supabase_core::Rpc for ByteCount {
+        const NAME: &'static str = "byte_count";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = i32;
+        fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
+            Ok(::supabase_core::RpcBody::Binary(self.0.into()))
+        }
+    }
     /// Arguments of `public.first_author` (`rpc("first_author")`).
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct FirstAuthor {}
@@ -419,6 +432,32 @@ pub mod public {
     pub struct IncrementRow {
         pub n: Option<i32>,
     }
+    /// Arguments of `public.kind_of` (`rpc("kind_of")`): its one unnamed argument, sent as the whole body of a `POST`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(transparent)]
+    pub struct KindOfWithBytea(pub Vec<u8>);
+    impl ::supabase_core::Rpc for KindOfWithBytea {
+        const NAME: &'static str = "kind_of";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = String;
+        fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
+            Ok(::supabase_core::RpcBody::Binary(self.0.into()))
+        }
+    }
+    /// Arguments of `public.kind_of` (`rpc("kind_of")`): its one unnamed argument, sent as the whole body of a `POST`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(transparent)]
+    pub struct KindOfWithText(pub String);
+    impl ::supabase_core::Rpc for KindOfWithText {
+        const NAME: &'static str = "kind_of";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = String;
+        fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
+            Ok(::supabase_core::RpcBody::Text(self.0))
+        }
+    }
     /// Arguments of `public.next_id` (`rpc("next_id")`).
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct NextId {
@@ -474,6 +513,35 @@ pub mod public {
         const READ_ONLY: bool = true;
         type Output = String;
     }
+    /// Arguments of `public.posts_titled` (`rpc("posts_titled")`): its one unnamed argument, sent as the whole body of a `POST`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(transparent)]
+    pub struct PostsTitled(pub String);
+    impl ::supabase_core::Rpc for PostsTitled {
+        const NAME: &'static str = "posts_titled";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = Vec<Posts>;
+        fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
+            Ok(::supabase_core::RpcBody::Text(self.0))
+        }
+    }
+    impl ::supabase_core::RpcRows for PostsTitled {
+        type Row = Posts;
+    }
+    /// Arguments of `public.root_name` (`rpc("root_name")`): its one unnamed argument, sent as the whole body of a `POST`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(transparent)]
+    pub struct RootName(pub String);
+    impl ::supabase_core::Rpc for RootName {
+        const NAME: &'static str = "root_name";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = String;
+        fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
+            Ok(::supabase_core::RpcBody::Xml(self.0))
+        }
+    }
     /// Arguments of `public.same` (`rpc("same")`).
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct Same {
@@ -526,6 +594,19 @@ pub mod public {
     impl ::supabase_core::RpcRows for SearchPosts {
         type Row = Posts;
     }
+    /// Arguments of `public.shout` (`rpc("shout")`): its one unnamed argument, sent as the whole body of a `POST`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(transparent)]
+    pub struct Shout(pub String);
+    impl ::supabase_core::Rpc for Shout {
+        const NAME: &'static str = "shout";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = String;
+        fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
+            Ok(::supabase_core::RpcBody::Text(self.0))
+        }
+    }
     /// Arguments of `public.touch` (`rpc("touch")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct Touch {}
@@ -534,5 +615,15 @@ pub mod public {
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
         type Output = ();
+    }
+    /// Arguments of `public.webhook` (`rpc("webhook")`): its one unnamed argument, the JSON object sent.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(transparent)]
+    pub struct Webhook(pub serde_json::Map<String, serde_json::Value>);
+    impl ::supabase_core::Rpc for Webhook {
+        const NAME: &'static str = "webhook";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = String;
     }
 }
