@@ -27,6 +27,51 @@ pub struct Ir {
     pub composites: Vec<Composite>,
     /// Functions callable through PostgREST's `/rpc`.
     pub functions: Vec<Function>,
+    /// The table keys the views show, from which PostgREST infers the views' relationships
+    /// (the catalog source only; sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub view_keys: Vec<ViewKey>,
+}
+
+/// A key of a table whose every column a view shows, as a plain column reference (through
+/// other views too): PostgREST's `ViewKeyDependency`, from which it gives the view the table's
+/// relationships (`addViewM2OAndO2ORels`) and primary key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ViewKey {
+    /// The view.
+    pub view: QualifiedName,
+    /// Which side of which constraint the columns are.
+    pub side: KeySide,
+    /// The constraint's name.
+    pub constraint: String,
+    /// For each of the key's columns on that side, in key order: the view's columns that show
+    /// it (several when the view repeats it).
+    pub columns: Vec<Vec<String>>,
+    /// For a foreign key (either side): the key between its two tables.
+    pub foreign_key: Option<TableKey>,
+}
+
+/// Which side of a constraint a [`ViewKey`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySide {
+    /// A table's primary key.
+    PrimaryKey,
+    /// The columns of the table holding a foreign key.
+    Holder,
+    /// The columns a foreign key references.
+    Referenced,
+}
+
+/// A foreign key between two tables (which need not be introspected), as a view inherits it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TableKey {
+    /// The table holding the key.
+    pub holder: QualifiedName,
+    /// The key.
+    pub key: ForeignKey,
+    /// One-to-one: its columns are the holder's primary key or a unique constraint.
+    pub one_to_one: bool,
 }
 
 /// Which source built an [`Ir`].
@@ -134,7 +179,7 @@ pub enum Identity {
 }
 
 /// A foreign key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ForeignKey {
     /// Constraint name (empty when the source does not know it: OpenAPI).
     pub name: String,
@@ -316,6 +361,7 @@ impl Ir {
             enums: Vec::new(),
             composites: Vec::new(),
             functions: Vec::new(),
+            view_keys: Vec::new(),
         }
     }
 
@@ -334,6 +380,7 @@ impl Ir {
         self.enums.retain(|e| wanted(&e.name.schema));
         self.composites.retain(|c| wanted(&c.name.schema));
         self.functions.retain(|f| wanted(&f.name.schema));
+        self.view_keys.retain(|k| wanted(&k.view.schema));
         dropped
     }
 
@@ -353,6 +400,8 @@ impl Ir {
         self.composites.sort_by(|a, b| a.name.cmp(&b.name));
         self.functions
             .sort_by(|a, b| (&a.name, signature(a)).cmp(&(&b.name, signature(b))));
+        self.view_keys.sort();
+        self.view_keys.dedup();
     }
 
     /// The table or view with this name.

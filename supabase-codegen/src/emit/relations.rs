@@ -6,8 +6,10 @@
 //! - `many_to_many(Other, through = "join")` on both ends of a join table whose primary key
 //!   holds the columns of two of its (not one-to-one) foreign keys.
 //!
-//! These are PostgREST's relationships (`SchemaCache.hs`: `allM2OandO2ORels`, `addM2MRels`,
-//! `addInverseRels`), computed over every introspected table, generated or not, so a join
+//! These are PostgREST's relationships (`SchemaCache.hs`: `allM2OandO2ORels`,
+//! `addViewM2OAndO2ORels`, `addM2MRels`, `addInverseRels`), computed over every introspected
+//! table, and over the table keys views show ([`ViewKey`](crate::ir::ViewKey): a view relates
+//! through them as its tables do), generated or not, so a join
 //! table left out by `include`/`exclude` still relates its two ends. A relation is emitted
 //! only when the embedding the derive will send resolves to exactly it in PostgREST's
 //! `findRel` (`Plan.hs`), which [`resolves`] follows: with no hint if that is unambiguous, else
@@ -34,7 +36,7 @@ use quote::quote;
 
 use super::Ctx;
 use super::names::{self, Fields};
-use crate::ir::{ForeignKey, Ir, QualifiedName, Table};
+use crate::ir::{ForeignKey, Ir, KeySide, QualifiedName, Table, TableKey, TableKind};
 
 fn set(cols: &[String]) -> BTreeSet<&str> {
     cols.iter().map(String::as_str).collect()
@@ -80,6 +82,8 @@ struct Rel<'a> {
     fk: &'a ForeignKey,
     /// Many-to-many: the join table, and its key to `target`.
     junction: Option<(&'a QualifiedName, &'a ForeignKey)>,
+    /// `target` is a view (PostgREST's `relFTableIsView`).
+    target_view: bool,
 }
 
 impl Rel<'_> {
@@ -118,63 +122,170 @@ impl Rel<'_> {
         let constraint = |h: &str| self.card != Card::M2M && self.fk.name == h;
         let junction = |h: &str| self.junction.is_some_and(|(j, _)| j.name == h);
         // PostgREST 12 embeds a table in itself only through a many-to-one key (the column as
-        // target) and its reverse (the table, hinted by the column).
+        // target) and its reverse (the table, hinted by the column). A constraint or a column
+        // as the target never names a view.
         match (self.is_self(), hint) {
             (true, None) => {
                 table && self.card == Card::O2M || fk_col(target) && self.card == Card::M2O
             }
             (true, Some(h)) => table && self.card == Card::O2M && ref_col(h),
-            (false, None) => table || constraint(target) || fk_col(target),
+            (false, None) => table || !self.target_view && (constraint(target) || fk_col(target)),
             (false, Some(h)) => table && (constraint(h) || fk_col(h) || ref_col(h) || junction(h)),
         }
     }
 }
 
-/// Every relationship PostgREST derives from the introspected tables' foreign keys.
-fn postgrest_relations(ir: &Ir) -> Vec<Rel<'_>> {
-    let mut rels = Vec::new();
+/// A foreign key as PostgREST relates two relations by it: a table's own, or one a view
+/// inherits by showing the key's columns of either table (`addViewM2OAndO2ORels`).
+struct Key {
+    holder: QualifiedName,
+    /// Named after the table's constraint; its columns are the holder's and the target's.
+    fk: ForeignKey,
+    one_to_one: bool,
+    holder_view: bool,
+    target_view: bool,
+}
+
+/// Every foreign key PostgREST relates by: the introspected tables' own, and for each key a
+/// view shows, the key from the view (for each choice of its columns when it repeats one), to
+/// it, and between two views.
+fn keys(ir: &Ir) -> Vec<Key> {
+    let is_view = |name: &QualifiedName| {
+        ir.table(name)
+            .is_some_and(|t| matches!(t.kind, TableKind::View | TableKind::MaterializedView))
+    };
+    let mut keys = Vec::new();
     for t in &ir.tables {
         for fk in &t.foreign_keys {
-            let one = is_unique(t, &fk.columns);
-            let (forward, reverse) = if one {
-                (Card::O2O { holder: true }, Card::O2O { holder: false })
-            } else {
-                (Card::M2O, Card::O2M)
-            };
-            for (origin, target, card) in [
-                (&t.name, &fk.references, forward),
-                (&fk.references, &t.name, reverse),
-            ] {
-                rels.push(Rel {
-                    origin,
-                    target,
-                    card,
-                    fk,
-                    junction: None,
+            keys.push(Key {
+                holder: t.name.clone(),
+                fk: fk.clone(),
+                one_to_one: is_unique(t, &fk.columns),
+                holder_view: is_view(&t.name),
+                target_view: is_view(&fk.references),
+            });
+        }
+    }
+    type Ends<'a> = Vec<(&'a QualifiedName, Vec<String>)>;
+    let mut by_key: BTreeMap<&TableKey, (Ends<'_>, Ends<'_>)> = BTreeMap::new();
+    for vk in &ir.view_keys {
+        let Some(tk) = &vk.foreign_key else { continue };
+        let (holders, targets) = by_key.entry(tk).or_default();
+        let ends = match vk.side {
+            KeySide::Holder => holders,
+            KeySide::Referenced => targets,
+            KeySide::PrimaryKey => continue,
+        };
+        ends.extend(choices(&vk.columns).into_iter().map(|c| (&vk.view, c)));
+    }
+    for (tk, (holders, targets)) in by_key {
+        let table_holder = (&tk.holder, tk.key.columns.clone());
+        let table_target = (&tk.key.references, tk.key.referenced_columns.clone());
+        let holders =
+            std::iter::once((table_holder, false)).chain(holders.into_iter().map(|h| (h, true)));
+        for ((holder, columns), holder_view) in holders {
+            let targets = std::iter::once((table_target.clone(), false))
+                .chain(targets.iter().cloned().map(|t| (t, true)));
+            for ((target, referenced), target_view) in targets {
+                if !holder_view && !target_view {
+                    continue; // the tables' own key
+                }
+                keys.push(Key {
+                    holder: holder.clone(),
+                    fk: ForeignKey {
+                        name: tk.key.name.clone(),
+                        columns: columns.clone(),
+                        references: target.clone(),
+                        referenced_columns: referenced,
+                    },
+                    one_to_one: tk.one_to_one,
+                    holder_view,
+                    target_view,
                 });
             }
         }
-        // A join table: two different many-to-one keys whose columns are all in its primary key.
-        let pk = set(&t.primary_key);
-        let m2o: Vec<&ForeignKey> = t
-            .foreign_keys
-            .iter()
-            .filter(|fk| !is_unique(t, &fk.columns))
-            .collect();
+    }
+    keys
+}
+
+/// Every way to pick one view column per key column (`sequenceA` in PostgREST).
+fn choices(columns: &[Vec<String>]) -> Vec<Vec<String>> {
+    columns.iter().fold(vec![Vec::new()], |acc, options| {
+        acc.iter()
+            .flat_map(|picked| {
+                options.iter().map(move |o| {
+                    let mut next = picked.clone();
+                    next.push(o.clone());
+                    next
+                })
+            })
+            .collect()
+    })
+}
+
+/// A relation's primary key as PostgREST sees it: a table's, or for a view, the first of its
+/// columns showing each column of its tables' primary keys (`addViewPrimaryKeys`).
+fn primary_key(ir: &Ir, name: &QualifiedName) -> Vec<String> {
+    let own = ir
+        .table(name)
+        .map(|t| t.primary_key.clone())
+        .unwrap_or_default();
+    let shown = ir
+        .view_keys
+        .iter()
+        .filter(|k| &k.view == name && k.side == KeySide::PrimaryKey)
+        .flat_map(|k| k.columns.iter().filter_map(|c| c.first().cloned()));
+    own.into_iter().chain(shown).collect()
+}
+
+/// Every relationship PostgREST derives from `keys`.
+fn postgrest_relations<'a>(ir: &Ir, keys: &'a [Key]) -> Vec<Rel<'a>> {
+    let mut rels = Vec::new();
+    for k in keys {
+        let (forward, reverse) = if k.one_to_one {
+            (Card::O2O { holder: true }, Card::O2O { holder: false })
+        } else {
+            (Card::M2O, Card::O2M)
+        };
+        for (origin, target, card, target_view) in [
+            (&k.holder, &k.fk.references, forward, k.target_view),
+            (&k.fk.references, &k.holder, reverse, k.holder_view),
+        ] {
+            rels.push(Rel {
+                origin,
+                target,
+                card,
+                fk: &k.fk,
+                junction: None,
+                target_view,
+            });
+        }
+    }
+    // A join table: two different many-to-one keys whose columns are all in its primary key.
+    let mut by_holder: BTreeMap<&QualifiedName, Vec<&Key>> = BTreeMap::new();
+    for k in keys.iter().filter(|k| !k.one_to_one) {
+        by_holder.entry(&k.holder).or_default().push(k);
+    }
+    for (holder, m2o) in by_holder {
+        let pk = primary_key(ir, holder);
+        let pk = set(&pk);
         for a in &m2o {
             for b in &m2o {
-                let in_pk = a
-                    .columns
-                    .iter()
-                    .chain(&b.columns)
-                    .all(|c| pk.contains(c.as_str()));
-                if !std::ptr::eq(*a, *b) && in_pk {
+                let in_pk =
+                    a.fk.columns
+                        .iter()
+                        .chain(&b.fk.columns)
+                        .all(|c| pk.contains(c.as_str()));
+                let different =
+                    !std::ptr::eq(*a, *b) && (a.fk.name.is_empty() || a.fk.name != b.fk.name);
+                if different && in_pk {
                     rels.push(Rel {
-                        origin: &a.references,
-                        target: &b.references,
+                        origin: &a.fk.references,
+                        target: &b.fk.references,
                         card: Card::M2M,
-                        fk: a,
-                        junction: Some((&t.name, b)),
+                        fk: &a.fk,
+                        junction: Some((&a.holder, &b.fk)),
+                        target_view: b.target_view,
                     });
                 }
             }
@@ -273,7 +384,8 @@ struct Candidate {
 /// Relations per table, sorted.
 pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations> {
     let generated: HashSet<&QualifiedName> = ctx.tables.iter().map(|t| &t.name).collect();
-    let rels = postgrest_relations(ctx.ir);
+    let keys = keys(ctx.ir);
+    let rels = postgrest_relations(ctx.ir, &keys);
     let mut by_origin: HashMap<&QualifiedName, Vec<usize>> = HashMap::new();
     for (index, rel) in rels.iter().enumerate() {
         by_origin.entry(rel.origin).or_default().push(index);
@@ -338,7 +450,8 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
                 names::snake(&rel.target.name),
                 names::snake(&junction.name)
             ),
-            None if rel.holds_key() => stem,
+            // To a view, named as the reverse is: the stem is also that of the table's.
+            None if rel.holds_key() && !rel.target_view => stem,
             None => format!("{}_by_{stem}", names::snake(&rel.target.name)),
         };
         let key = if rel.card == Card::M2M {

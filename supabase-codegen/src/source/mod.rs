@@ -5,3 +5,4 @@ pub(crate) mod conninfo;
 pub mod openapi;
 pub mod postgres;
 pub mod tls;
+mod view_keys;

@@ -467,3 +467,317 @@ mod postgrest_rules {
         }
     }
 }
+
+/// Relationships PostgREST infers for views from the keys they show (`author_names` shows
+/// `authors.id`, `post_counts` shows `posts.author_id`): table to view, view to table, view to
+/// view, one-to-one through a view, a materialized view; each generated relation embeds and
+/// decodes what PostgREST answers.
+mod views {
+    use supabase_core::create_client;
+    use supabase_core::prelude::*;
+
+    use crate::fixture_stack;
+    use crate::rich_generated::public::{
+        AuthorNames, Authors, PostCounts, Posts, Profiles, TagUsage, Tags, author_names, authors,
+        post_counts, posts, profiles, tag_usage, tags,
+    };
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = AuthorNames)]
+    struct ShownName {
+        name: Option<String>,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Posts)]
+    struct PostWithViews {
+        title: String,
+        #[supabase(embed, via = author_names_by_author)]
+        writer: Option<ShownName>,
+        #[supabase(embed, via = author_names_by_editor)]
+        reviewer: Option<ShownName>,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Posts)]
+    struct Title {
+        title: String,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Profiles)]
+    struct Bio {
+        bio: Option<String>,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = PostCounts)]
+    struct Count {
+        n: Option<i64>,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = AuthorNames)]
+    struct NameWithEverything {
+        name: Option<String>,
+        #[supabase(embed, via = posts_by_editor)]
+        edited: Vec<Title>,
+        #[supabase(embed)]
+        profiles: Option<Bio>,
+        #[supabase(embed)]
+        post_counts: Vec<Count>,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Authors)]
+    struct AuthorName {
+        name: String,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = PostCounts)]
+    struct CountWithAuthor {
+        n: Option<i64>,
+        #[supabase(embed)]
+        authors: Option<AuthorName>,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = TagUsage)]
+    struct Usage {
+        n: Option<i64>,
+    }
+
+    #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+    #[supabase(from = Tags)]
+    struct TagWithUsage {
+        label: String,
+        #[supabase(embed)]
+        tag_usage: Vec<Usage>,
+    }
+
+    #[tokio::test]
+    async fn views_embed_through_the_keys_they_show() {
+        let stack = fixture_stack("rich").await;
+        let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+        let tag = supabase_tests::unique_id();
+        let name = |who: &str| format!("{who}-{tag}");
+        let insert = |table: &'static str, row: serde_json::Value| {
+            let client = client.clone();
+            async move {
+                let rows: Vec<serde_json::Value> = client
+                    .from_(table)
+                    .insert(row)
+                    .returns()
+                    .await
+                    .unwrap_or_else(|e| panic!("insert into {table}: {e}"))
+                    .data;
+                rows[0]["id"].as_i64().unwrap_or_default()
+            }
+        };
+        let writer = insert("authors", serde_json::json!({ "name": name("writer") })).await;
+        let editor = insert("authors", serde_json::json!({ "name": name("editor") })).await;
+        insert(
+            "profiles",
+            serde_json::json!({ "author_id": editor, "bio": "edits" }),
+        )
+        .await;
+        for title in ["one", "two"] {
+            let row = serde_json::json!({
+                "title": name(title), "author_id": writer, "editor_id": editor,
+            });
+            insert("posts", row).await;
+        }
+
+        // Table to view, through each of two keys.
+        let rows = client
+            .from::<Posts>()
+            .select_as::<PostWithViews>()
+            .eq(posts::author_id, writer)
+            .order(posts::title.asc())
+            .await
+            .expect("posts with their authors' view rows");
+        let shown = |who: &str| {
+            Some(ShownName {
+                name: Some(name(who)),
+            })
+        };
+        let expected = ["one", "two"].map(|t| PostWithViews {
+            title: name(t),
+            writer: shown("writer"),
+            reviewer: shown("editor"),
+        });
+        assert_eq!(rows, expected);
+
+        // View to table (one-to-many and one-to-one) and view to view.
+        let rows = client
+            .from::<AuthorNames>()
+            .select_as::<NameWithEverything>()
+            .eq(author_names::id, editor)
+            .await
+            .expect("a view row with its tables and views");
+        assert_eq!(
+            rows,
+            [NameWithEverything {
+                name: Some(name("editor")),
+                edited: vec![Title { title: name("one") }, Title { title: name("two") }],
+                profiles: Some(Bio {
+                    bio: Some("edits".into())
+                }),
+                post_counts: vec![],
+            }]
+        );
+        let rows = client
+            .from::<PostCounts>()
+            .select_as::<CountWithAuthor>()
+            .eq(post_counts::author_id, writer)
+            .await
+            .expect("an aggregate view with its author");
+        assert_eq!(
+            rows,
+            [CountWithAuthor {
+                n: Some(2),
+                authors: Some(AuthorName {
+                    name: name("writer")
+                }),
+            }]
+        );
+        let rows = client
+            .from::<AuthorNames>()
+            .select_as::<NameWithEverything>()
+            .eq(author_names::id, writer)
+            .await
+            .expect("view to view");
+        assert_eq!(rows[0].post_counts, [Count { n: Some(2) }]);
+
+        // A materialized view (not refreshed here: PostgREST resolves the relation, no rows).
+        let rows = client
+            .from::<Tags>()
+            .select_as::<TagWithUsage>()
+            .eq(tags::label, name("none"))
+            .await
+            .expect("a table with its materialized view");
+        assert_eq!(rows, []);
+    }
+
+    /// Views over tables of a schema that is not introspected (nor exposed) relate through those tables'
+    /// keys: one view to another, and through each of two columns showing one key.
+    #[tokio::test]
+    async fn views_over_private_tables_relate() {
+        use crate::relations_generated::public::{
+            PlayersTwice, PlayersV, TeamsV, players_twice, players_v, teams_v,
+        };
+
+        #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+        #[supabase(from = TeamsV)]
+        struct TeamName {
+            name: Option<String>,
+        }
+
+        #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+        #[supabase(from = PlayersV)]
+        struct Player {
+            name: Option<String>,
+            #[supabase(embed)]
+            teams_v: Option<TeamName>,
+        }
+
+        #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+        #[supabase(from = PlayersTwice)]
+        struct PlayerId {
+            id: Option<i32>,
+        }
+
+        #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+        #[supabase(from = PlayersV)]
+        struct PlayerName {
+            name: Option<String>,
+        }
+
+        #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+        #[supabase(from = TeamsV)]
+        struct Team {
+            name: Option<String>,
+            #[supabase(embed)]
+            players_v: Vec<PlayerName>,
+            #[supabase(embed, via = players_twice_by_home_team)]
+            at_home: Vec<PlayerId>,
+        }
+
+        #[derive(Select, Debug, PartialEq, serde::Deserialize)]
+        #[supabase(from = PlayersTwice)]
+        struct Twice {
+            #[supabase(embed, via = teams_v_by_team)]
+            team: Option<TeamName>,
+            #[supabase(embed, via = teams_v_by_home_team)]
+            home: Option<TeamName>,
+        }
+
+        let stack = fixture_stack("relations").await;
+        let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+        let id = supabase_tests::unique_id() as i32;
+        let team = format!("team-{id}");
+        // Simple views are updatable: the rows go through them into the private tables.
+        for (view, row) in [
+            ("teams_v", serde_json::json!({ "id": id, "name": team })),
+            (
+                "players_v",
+                serde_json::json!({ "id": id, "team_id": id, "name": "ada" }),
+            ),
+        ] {
+            client
+                .from_(view)
+                .insert(row)
+                .await
+                .unwrap_or_else(|e| panic!("insert into {view}: {e}"));
+        }
+
+        let players = client
+            .from::<PlayersV>()
+            .select_as::<Player>()
+            .eq(players_v::id, id)
+            .await
+            .expect("a view with the view of its key's table");
+        let team_name = || {
+            Some(TeamName {
+                name: Some(team.clone()),
+            })
+        };
+        assert_eq!(
+            players,
+            [Player {
+                name: Some("ada".into()),
+                teams_v: team_name(),
+            }]
+        );
+        let teams = client
+            .from::<TeamsV>()
+            .select_as::<Team>()
+            .eq(teams_v::id, id)
+            .await
+            .expect("a view with the views showing its key");
+        assert_eq!(
+            teams,
+            [Team {
+                name: Some(team.clone()),
+                players_v: vec![PlayerName {
+                    name: Some("ada".into())
+                }],
+                at_home: vec![PlayerId { id: Some(id) }],
+            }]
+        );
+        let twice = client
+            .from::<PlayersTwice>()
+            .select_as::<Twice>()
+            .eq(players_twice::id, id)
+            .await
+            .expect("one key shown by two columns");
+        assert_eq!(
+            twice,
+            [Twice {
+                team: team_name(),
+                home: team_name(),
+            }]
+        );
+    }
+}

@@ -126,6 +126,27 @@ pub mod public {
         pub name: String,
         pub mentor_id: Option<i32>,
     }
+    /// View `public.players_twice`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "players_twice", schema = "public")]
+    #[supabase(
+        belongs_to(TeamsV, foreign_key = "home_team_id", name = teams_v_by_home_team)
+    )]
+    #[supabase(belongs_to(TeamsV, foreign_key = "team_id", name = teams_v_by_team))]
+    pub struct PlayersTwice {
+        pub id: Option<i32>,
+        pub team_id: Option<i32>,
+        pub home_team_id: Option<i32>,
+    }
+    /// View `public.players_v`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "players_v", schema = "public")]
+    #[supabase(belongs_to(TeamsV))]
+    pub struct PlayersV {
+        pub id: Option<i32>,
+        pub team_id: Option<i32>,
+        pub name: Option<String>,
+    }
     /// Table `public.reviewers`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "reviewers", schema = "public")]
@@ -171,6 +192,24 @@ pub mod public {
         #[supabase(primary_key)]
         pub id: i32,
         pub name: String,
+    }
+    /// View `public.teams_v`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "teams_v", schema = "public")]
+    #[supabase(
+        has_many(
+            PlayersTwice,
+            foreign_key = "home_team_id",
+            name = players_twice_by_home_team
+        )
+    )]
+    #[supabase(
+        has_many(PlayersTwice, foreign_key = "team_id", name = players_twice_by_team)
+    )]
+    #[supabase(has_many(PlayersV))]
+    pub struct TeamsV {
+        pub id: Option<i32>,
+        pub name: Option<String>,
     }
     /// Table `public.writers`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

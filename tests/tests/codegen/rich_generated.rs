@@ -102,6 +102,10 @@ pub mod public {
     /// View `public.author_names`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "author_names", schema = "public")]
+    #[supabase(has_many(PostCounts))]
+    #[supabase(has_many(Posts, foreign_key = "author_id", name = posts_by_author))]
+    #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
+    #[supabase(has_one(Profiles))]
     pub struct AuthorNames {
         pub id: Option<i64>,
         pub name: Option<String>,
@@ -110,6 +114,7 @@ pub mod public {
     /// Second line of the comment.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "authors", schema = "public")]
+    #[supabase(has_many(PostCounts))]
     #[supabase(has_many(Posts, foreign_key = "author_id", name = posts_by_author))]
     #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
     #[supabase(has_one(Profiles))]
@@ -196,6 +201,10 @@ pub mod public {
     /// View `public.loud_authors`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "loud_authors", schema = "public")]
+    #[supabase(has_many(PostCounts))]
+    #[supabase(has_many(Posts, foreign_key = "author_id", name = posts_by_author))]
+    #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
+    #[supabase(has_one(Profiles))]
     pub struct LoudAuthors {
         pub id: Option<i64>,
         pub name: Option<String>,
@@ -215,6 +224,9 @@ pub mod public {
     /// Posts per author.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "post_counts", schema = "public", read_only)]
+    #[supabase(belongs_to(AuthorNames))]
+    #[supabase(belongs_to(Authors))]
+    #[supabase(belongs_to(LoudAuthors))]
     pub struct PostCounts {
         pub author_id: Option<i64>,
         pub n: Option<i64>,
@@ -233,8 +245,20 @@ pub mod public {
     /// Table `public.posts`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "posts", schema = "public")]
+    #[supabase(
+        belongs_to(AuthorNames, foreign_key = "author_id", name = author_names_by_author)
+    )]
+    #[supabase(
+        belongs_to(AuthorNames, foreign_key = "editor_id", name = author_names_by_editor)
+    )]
     #[supabase(belongs_to(Authors, foreign_key = "author_id", name = author))]
     #[supabase(belongs_to(Authors, foreign_key = "editor_id", name = editor))]
+    #[supabase(
+        belongs_to(LoudAuthors, foreign_key = "author_id", name = loud_authors_by_author)
+    )]
+    #[supabase(
+        belongs_to(LoudAuthors, foreign_key = "editor_id", name = loud_authors_by_editor)
+    )]
     #[supabase(has_many(PostTags))]
     #[supabase(many_to_many(Tags, through = "post_tags"))]
     pub struct Posts {
@@ -251,7 +275,9 @@ pub mod public {
     /// Table `public.profiles`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "profiles", schema = "public")]
+    #[supabase(belongs_to(AuthorNames))]
     #[supabase(belongs_to(Authors))]
+    #[supabase(belongs_to(LoudAuthors))]
     pub struct Profiles {
         #[supabase(primary_key)]
         pub author_id: i64,
@@ -267,6 +293,7 @@ pub mod public {
     /// Materialized view `public.tag_usage`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "tag_usage", schema = "public", read_only)]
+    #[supabase(belongs_to(Tags))]
     pub struct TagUsage {
         pub tag_id: Option<i32>,
         pub n: Option<i64>,
@@ -276,6 +303,7 @@ pub mod public {
     #[supabase(table = "tags", schema = "public")]
     #[supabase(has_many(PostTags))]
     #[supabase(many_to_many(Posts, through = "post_tags"))]
+    #[supabase(has_many(TagUsage))]
     pub struct Tags {
         #[supabase(primary_key, default)]
         pub id: i32,

@@ -1,0 +1,553 @@
+//! Which table keys a view shows ([`ViewKey`]), from which PostgREST gives views relationships.
+//!
+//! PostgREST (`SchemaCache.hs`, `allViewsKeyDependencies`) reads each view's stored rule
+//! (`pg_rewrite.ev_action`, a `pg_node_tree`): every entry of the top query's target list
+//! records the table column it is a plain reference to (`resorigtbl`, `resorigcol`; zero for an
+//! expression). It follows views over views, and keeps the primary and foreign keys whose
+//! columns the view shows. This module does the same in Rust: [`target_list`] reads the rule's
+//! text, [`view_keys`] follows the references and matches the keys.
+//!
+//! One deliberate difference: PostgREST also keeps a key of which the view shows only some
+//! columns, and then pairs the shown columns with the key's first ones, which can join the
+//! wrong columns; such partial keys are left out here.
+
+use std::collections::{BTreeSet, HashMap};
+
+use tokio_postgres::Client;
+
+use crate::error::Result;
+use crate::ir::{ForeignKey, KeySide, QualifiedName, TableKey, ViewKey};
+
+/// An entry of a view's target list: its column number and the table column it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Target {
+    /// `resno`: the view's column number.
+    pub(crate) column: i16,
+    /// `resorigtbl`, `resorigcol`: the table (or view) and column it is a plain reference to.
+    pub(crate) origin: Option<(u32, i16)>,
+}
+
+/// A token of the `pg_node_tree` text form: `{`, `}`, `(`, `)`, or an atom with its
+/// backslash escapes (`we\ ird`) removed.
+#[derive(Debug, PartialEq)]
+enum Token {
+    Open(char),
+    Close(char),
+    Atom(String),
+}
+
+fn tokens(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut chars = text.chars();
+    let mut atom: Option<String> = None;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => atom.get_or_insert_default().extend(chars.next()),
+            '{' | '(' | '}' | ')' | ' ' | '\n' | '\t' => {
+                out.extend(atom.take().map(Token::Atom));
+                match c {
+                    '{' | '(' => out.push(Token::Open(c)),
+                    '}' | ')' => out.push(Token::Close(c)),
+                    _ => {}
+                }
+            }
+            _ => atom.get_or_insert_default().push(c),
+        }
+    }
+    out.extend(atom.map(Token::Atom));
+    out
+}
+
+/// A parsed item: an atom, a list `( ... )`, or a node `{NAME :field value ...}`.
+#[derive(Debug)]
+enum Item {
+    Atom(String),
+    List(Vec<Item>),
+    Node {
+        name: String,
+        fields: Vec<(String, Item)>,
+    },
+}
+
+impl Item {
+    fn field(&self, key: &str) -> Option<&Item> {
+        match self {
+            Item::Node { fields, .. } => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn number<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
+        match self.field(key)? {
+            Item::Atom(a) => a.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+struct Parser {
+    tokens: std::vec::IntoIter<Token>,
+}
+
+impl Parser {
+    fn item(&mut self) -> std::result::Result<Item, String> {
+        match self.tokens.next() {
+            Some(Token::Atom(a)) => Ok(Item::Atom(a)),
+            Some(Token::Open('(')) => {
+                let mut items = Vec::new();
+                loop {
+                    match self.peek_close() {
+                        Some(')') => break Ok(Item::List(items)),
+                        Some(other) => break Err(format!("`{other}` closes a list")),
+                        None => items.push(self.item()?),
+                    }
+                }
+            }
+            Some(Token::Open(_)) => {
+                let Some(Token::Atom(name)) = self.tokens.next() else {
+                    return Err("a node without a name".into());
+                };
+                let mut fields = Vec::new();
+                loop {
+                    match self.peek_close() {
+                        Some('}') => break Ok(Item::Node { name, fields }),
+                        Some(other) => break Err(format!("`{other}` closes a node")),
+                        None => {}
+                    }
+                    let Some(Token::Atom(key)) = self.tokens.next() else {
+                        return Err(format!("a field of {name} without a name"));
+                    };
+                    let Some(key) = key.strip_prefix(':') else {
+                        return Err(format!("`{key}` in {name} where a field was expected"));
+                    };
+                    // Every field has one value, but a datum (`:constvalue 4 [ 1 0 0 0 ]`),
+                    // whose bytes follow in brackets.
+                    let value = self.item()?;
+                    if matches!(self.tokens.as_slice().first(), Some(Token::Atom(a)) if a == "[") {
+                        for t in self.tokens.by_ref() {
+                            if matches!(&t, Token::Atom(a) if a == "]") {
+                                break;
+                            }
+                        }
+                    }
+                    fields.push((key.to_owned(), value));
+                }
+            }
+            Some(Token::Close(c)) => Err(format!("unexpected `{c}`")),
+            None => Err("the text ends early".into()),
+        }
+    }
+
+    /// Consumes a closing bracket if one is next, and returns it.
+    fn peek_close(&mut self) -> Option<char> {
+        match self.tokens.as_slice().first() {
+            Some(Token::Close(c)) => {
+                let c = *c;
+                self.tokens.next();
+                Some(c)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The target list of a view's rule (`pg_rewrite.ev_action::text`): its top query's entries,
+/// junk entries left out.
+pub(crate) fn target_list(rule: &str) -> std::result::Result<Vec<Target>, String> {
+    let mut parser = Parser {
+        tokens: tokens(rule).into_iter(),
+    };
+    let top = parser.item()?;
+    let query = match &top {
+        Item::List(items) => items.first(),
+        _ => None,
+    };
+    let Some(query @ Item::Node { name, .. }) = query else {
+        return Err("the rule holds no query".into());
+    };
+    if name != "QUERY" {
+        return Err(format!("the rule holds a {name}, not a QUERY"));
+    }
+    let entries = match query.field("targetList") {
+        Some(Item::List(entries)) => entries.as_slice(),
+        // `<>`: no columns.
+        _ => &[],
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        if matches!(entry.field("resjunk"), Some(Item::Atom(a)) if a == "true") {
+            continue;
+        }
+        let column = entry
+            .number("resno")
+            .ok_or("a target entry without `resno`")?;
+        let table: u32 = entry.number("resorigtbl").unwrap_or(0);
+        let origin_column: i16 = entry.number("resorigcol").unwrap_or(0);
+        out.push(Target {
+            column,
+            origin: (table != 0 && origin_column > 0).then_some((table, origin_column)),
+        });
+    }
+    Ok(out)
+}
+
+/// A view as [`view_keys`] needs it.
+pub(crate) struct View {
+    pub(crate) oid: u32,
+    pub(crate) name: QualifiedName,
+    /// Column numbers and names.
+    pub(crate) columns: HashMap<i16, String>,
+    pub(crate) targets: Vec<Target>,
+}
+
+/// A primary or foreign key of any table.
+pub(crate) struct Constraint {
+    pub(crate) name: String,
+    /// `p` or `f`.
+    pub(crate) kind: char,
+    /// The table holding it, and its columns.
+    pub(crate) holder: KeyColumns,
+    /// For a foreign key: the referenced table and columns, and whether it is one-to-one.
+    pub(crate) referenced: Option<(KeyColumns, bool)>,
+}
+
+/// One side of a key: the table's oid and name, and the key's column numbers and names, in
+/// key order.
+pub(crate) struct KeyColumns {
+    pub(crate) oid: u32,
+    pub(crate) table: QualifiedName,
+    pub(crate) columns: Vec<(i16, String)>,
+}
+
+/// The keys each view shows: every column of the key, each through a plain reference (views
+/// over views followed; a cycle stops).
+pub(crate) fn view_keys(views: &[View], constraints: &[Constraint]) -> Vec<ViewKey> {
+    let by_oid: HashMap<u32, &View> = views.iter().map(|v| (v.oid, v)).collect();
+    let mut out = Vec::new();
+    for view in views {
+        // (table, column) → the view's columns showing it.
+        let mut shows: HashMap<(u32, i16), Vec<&str>> = HashMap::new();
+        for target in &view.targets {
+            let Some(name) = view.columns.get(&target.column) else {
+                continue;
+            };
+            let mut seen = BTreeSet::new();
+            let mut origin = target.origin;
+            while let Some(o) = origin {
+                if !seen.insert(o) {
+                    break;
+                }
+                shows.entry(o).or_default().push(name);
+                origin = by_oid.get(&o.0).and_then(|inner| {
+                    let t = inner.targets.iter().find(|t| t.column == o.1)?;
+                    t.origin
+                });
+            }
+        }
+        let shown = |table: u32, columns: &[(i16, String)]| -> Option<Vec<Vec<String>>> {
+            columns
+                .iter()
+                .map(|(num, _)| {
+                    let names = shows.get(&(table, *num))?;
+                    Some(names.iter().map(|n| (*n).to_owned()).collect())
+                })
+                .collect()
+        };
+        for c in constraints {
+            let names = |side: &KeyColumns| side.columns.iter().map(|(_, n)| n.clone()).collect();
+            let table_key = c.referenced.as_ref().map(|(referenced, one)| TableKey {
+                holder: c.holder.table.clone(),
+                key: ForeignKey {
+                    name: c.name.clone(),
+                    columns: names(&c.holder),
+                    references: referenced.table.clone(),
+                    referenced_columns: names(referenced),
+                },
+                one_to_one: *one,
+            });
+            let holder_side = if c.kind == 'p' {
+                KeySide::PrimaryKey
+            } else {
+                KeySide::Holder
+            };
+            let sides = std::iter::once((holder_side, &c.holder))
+                .chain(c.referenced.iter().map(|(r, _)| (KeySide::Referenced, r)));
+            for (side, key) in sides {
+                if let Some(columns) = shown(key.oid, &key.columns) {
+                    out.push(ViewKey {
+                        view: view.name.clone(),
+                        side,
+                        constraint: c.name.clone(),
+                        columns,
+                        foreign_key: table_key.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Introspects the views of `schemas` and the keys of every table, and returns the keys the
+/// views show.
+pub(crate) async fn introspect(client: &Client, schemas: &[String]) -> Result<Vec<ViewKey>> {
+    let rows = super::postgres::query(
+        client,
+        "view rules",
+        "select c.oid, n.nspname::text, c.relname::text, r.ev_action::text,
+                array(select a.attnum from pg_attribute a
+                      where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                      order by a.attnum),
+                array(select a.attname::text from pg_attribute a
+                      where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                      order by a.attnum)
+         from pg_class c
+         join pg_namespace n on n.oid = c.relnamespace
+         join pg_rewrite r on r.ev_class = c.oid and r.rulename = '_RETURN'
+         where c.relkind in ('v', 'm') and n.nspname = any($1)",
+        schemas,
+    )
+    .await?;
+    let mut views = Vec::new();
+    for r in &rows {
+        let name = QualifiedName::new(r.get::<_, String>(1), r.get::<_, String>(2));
+        let rule: String = r.get(3);
+        // A rule this parser cannot read gives the view no relationship, not an error.
+        let Ok(targets) = target_list(&rule) else {
+            continue;
+        };
+        let numbers: Vec<i16> = r.get(4);
+        let names: Vec<String> = r.get(5);
+        views.push(View {
+            oid: r.get(0),
+            name,
+            columns: numbers.into_iter().zip(names).collect(),
+            targets,
+        });
+    }
+    if views.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One-to-one as PostgREST 12 decides it (see `emit::relations::is_unique`): the key's
+    // columns in key order are a primary key's or unique constraint's in table order.
+    let rows = super::postgres::query(
+        client,
+        "table keys",
+        "select con.conname::text, con.contype::text,
+                con.conrelid, n.nspname::text, c.relname::text,
+                array(select k.num from unnest(con.conkey) with ordinality k(num, ord)
+                      order by k.ord),
+                array(select a.attname::text from unnest(con.conkey) with ordinality k(num, ord)
+                      join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num
+                      order by k.ord),
+                con.confrelid, fn.nspname::text, fc.relname::text,
+                array(select k.num from unnest(con.confkey) with ordinality k(num, ord)
+                      order by k.ord),
+                array(select a.attname::text from unnest(con.confkey) with ordinality k(num, ord)
+                      join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.num
+                      order by k.ord),
+                con.contype = 'f' and exists (
+                  select 1 from pg_constraint u
+                  where u.conrelid = con.conrelid and u.contype in ('p', 'u')
+                    and array(select x from unnest(u.conkey) x order by x)
+                        = array(select k.num from unnest(con.conkey) with ordinality k(num, ord)
+                                order by k.ord))
+         from pg_constraint con
+         join pg_class c on c.oid = con.conrelid
+         join pg_namespace n on n.oid = c.relnamespace
+         left join pg_class fc on fc.oid = con.confrelid
+         left join pg_namespace fn on fn.oid = fc.relnamespace
+         where con.contype in ('p', 'f') and con.conparentid = 0
+           and n.nspname not in ('pg_catalog', 'information_schema')
+           and $1::text[] is not null
+         order by con.conrelid, con.conname",
+        schemas,
+    )
+    .await?;
+    let constraints = rows
+        .iter()
+        .map(|r| {
+            let columns = |nums: usize, names: usize| -> Vec<(i16, String)> {
+                r.get::<_, Vec<i16>>(nums)
+                    .into_iter()
+                    .zip(r.get::<_, Vec<String>>(names))
+                    .collect()
+            };
+            let kind = if r.get::<_, String>(1) == "p" {
+                'p'
+            } else {
+                'f'
+            };
+            let side = |oid: usize, schema: usize, nums: usize| KeyColumns {
+                oid: r.get(oid),
+                table: QualifiedName::new(
+                    r.get::<_, String>(schema),
+                    r.get::<_, String>(schema + 1),
+                ),
+                columns: columns(nums, nums + 1),
+            };
+            Constraint {
+                name: r.get(0),
+                kind,
+                holder: side(2, 3, 5),
+                referenced: (kind == 'f').then(|| (side(7, 8, 10), r.get(12))),
+            }
+        })
+        .collect::<Vec<_>>();
+    Ok(view_keys(&views, &constraints))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rule as Postgres 15 prints it (shortened): a column, a column with an escaped name
+    /// shown twice, a constant (with its datum's bytes), a junk entry.
+    const RULE: &str = r#"({QUERY :commandType 1 :utilityStmt <> :rtable ({RANGETBLENTRY :eref {ALIAS :aliasname old :colnames ("id" "we\ ird")} :relid 16733} {RANGETBLENTRY :relid 16726}) :jointree {FROMEXPR :fromlist ({RANGETBLREF :rtindex 3}) :quals <>} :targetList ({TARGETENTRY :expr {VAR :varno 3 :varattno 1 :location 43} :resno 1 :resname id :ressortgroupref 0 :resorigtbl 16726 :resorigcol 1 :resjunk false} {TARGETENTRY :expr {VAR :varno 3 :varattno 2} :resno 2 :resname we\ ird :resorigtbl 16726 :resorigcol 2 :resjunk false} {TARGETENTRY :expr {CONST :consttype 25 :constisnull false :location 68 :constvalue 7 [ 28 0 0 0 120 32 121 ]} :resno 3 :resname c :resorigtbl 0 :resorigcol 0 :resjunk false} {TARGETENTRY :expr {SUBLINK :subselect {QUERY :targetList ({TARGETENTRY :resno 1 :resorigtbl 99 :resorigcol 1 :resjunk false})}} :resno 4 :resname sub :resorigtbl 0 :resorigcol 0 :resjunk false} {TARGETENTRY :expr <> :resno 5 :resname \:junk :resorigtbl 16726 :resorigcol 1 :resjunk true}) :override 0})"#;
+
+    #[test]
+    fn reads_the_top_target_list() {
+        let targets = target_list(RULE).expect("parses");
+        assert_eq!(
+            targets,
+            [
+                Target {
+                    column: 1,
+                    origin: Some((16726, 1))
+                },
+                Target {
+                    column: 2,
+                    origin: Some((16726, 2))
+                },
+                Target {
+                    column: 3,
+                    origin: None
+                },
+                Target {
+                    column: 4,
+                    origin: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_rules_are_errors() {
+        for bad in [
+            "",
+            "({QUERY :targetList (",
+            "({QUERY :x 1)",
+            "(1 2)",
+            "({INSERT})",
+            "}",
+        ] {
+            assert!(target_list(bad).is_err(), "{bad}");
+        }
+        assert_eq!(target_list("({QUERY :targetList <>})"), Ok(vec![]));
+    }
+
+    fn view(oid: u32, name: &str, columns: &[(&str, Option<(u32, i16)>)]) -> View {
+        View {
+            oid,
+            name: QualifiedName::new("public", name),
+            columns: (1..)
+                .zip(columns.iter().map(|(n, _)| (*n).to_owned()))
+                .collect(),
+            targets: (1..)
+                .zip(columns)
+                .map(|(column, (_, origin))| Target {
+                    column,
+                    origin: *origin,
+                })
+                .collect(),
+        }
+    }
+
+    /// posts(id, author_id, editor_id) → authors(id); a view over posts showing `author_id`
+    /// twice, a view over that view, and a view showing only part of a two-column key.
+    #[test]
+    fn keys_through_views_over_views() {
+        const POSTS: u32 = 1;
+        const AUTHORS: u32 = 2;
+        let q = |n: &str| QualifiedName::new("public", n);
+        let side = |oid: u32, table: &str, columns: &[(i16, &str)]| KeyColumns {
+            oid,
+            table: q(table),
+            columns: columns.iter().map(|(n, c)| (*n, (*c).to_owned())).collect(),
+        };
+        let constraints = vec![
+            Constraint {
+                name: "posts_pkey".into(),
+                kind: 'p',
+                holder: side(POSTS, "posts", &[(1, "id")]),
+                referenced: None,
+            },
+            Constraint {
+                name: "posts_author_id_fkey".into(),
+                kind: 'f',
+                holder: side(POSTS, "posts", &[(2, "author_id")]),
+                referenced: Some((side(AUTHORS, "authors", &[(1, "id")]), false)),
+            },
+            Constraint {
+                name: "posts_pair_fkey".into(),
+                kind: 'f',
+                holder: side(POSTS, "posts", &[(2, "author_id"), (3, "editor_id")]),
+                referenced: Some((side(AUTHORS, "authors", &[(1, "id"), (2, "id2")]), false)),
+            },
+        ];
+        let views = vec![
+            view(
+                10,
+                "post_view",
+                &[
+                    ("pid", Some((POSTS, 1))),
+                    ("writer", Some((POSTS, 2))),
+                    ("writer_again", Some((POSTS, 2))),
+                    ("shout", None),
+                ],
+            ),
+            view(11, "post_view_view", &[("w", Some((10, 2)))]),
+            view(12, "cyclic", &[("x", Some((12, 1)))]),
+        ];
+        let keys = view_keys(&views, &constraints);
+        let summary: Vec<(String, KeySide, String, Vec<Vec<String>>)> = keys
+            .iter()
+            .map(|k| {
+                (
+                    k.view.name.clone(),
+                    k.side,
+                    k.constraint.clone(),
+                    k.columns.clone(),
+                )
+            })
+            .collect();
+        let s = |v: &[&str]| v.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "post_view".to_owned(),
+                    KeySide::PrimaryKey,
+                    "posts_pkey".to_owned(),
+                    vec![s(&["pid"])]
+                ),
+                (
+                    "post_view".to_owned(),
+                    KeySide::Holder,
+                    "posts_author_id_fkey".to_owned(),
+                    vec![s(&["writer", "writer_again"])]
+                ),
+                (
+                    "post_view_view".to_owned(),
+                    KeySide::Holder,
+                    "posts_author_id_fkey".to_owned(),
+                    vec![s(&["w"])]
+                ),
+            ]
+        );
+        let fk = keys[1].foreign_key.as_ref().expect("the table key");
+        assert_eq!(fk.holder, q("posts"));
+        assert_eq!(fk.key.references, q("authors"));
+        assert_eq!(fk.key.referenced_columns, ["id"]);
+    }
+}
