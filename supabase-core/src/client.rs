@@ -383,9 +383,9 @@ impl Client {
         self.postgrest().rpc(function, args)
     }
 
-    /// Calls a Postgres function whose one argument is unnamed and of type `text`, `xml` or
-    /// `bytea`, with that argument as the whole body (PostgREST's "single unnamed parameter";
-    /// a function of one unnamed `json` argument takes [`rpc`](Self::rpc)'s object).
+    /// Calls a Postgres function whose one argument is unnamed (`text`, `xml`, `bytea`, `json`
+    /// or `jsonb`), with that argument as the whole body: PostgREST's "single unnamed
+    /// parameter".
     pub fn rpc_body(
         &self,
         function: impl Into<String>,

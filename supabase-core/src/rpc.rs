@@ -58,10 +58,9 @@ pub trait Rpc: Serialize {
     /// The result, decoded: a scalar `T`, `Option<T>`, or `Vec<T>` for set-returning functions.
     type Output: DeserializeOwned;
 
-    /// For a function whose one argument is unnamed and of type `text`, `xml` or `bytea`: that
-    /// argument, which PostgREST takes as the whole request body ([`RpcBody`]). The default,
-    /// `Err(self)`, sends the fields as named arguments, in a JSON object (which is also how a
-    /// function with one unnamed `json` or `jsonb` argument gets its object).
+    /// For a function whose one argument is unnamed (`text`, `xml`, `bytea`, `json` or
+    /// `jsonb`): that argument, which PostgREST takes as the whole request body ([`RpcBody`]).
+    /// The default, `Err(self)`, sends the fields as named arguments.
     fn into_body(self) -> std::result::Result<RpcBody, Self>
     where
         Self: Sized,
@@ -87,7 +86,7 @@ pub trait Rpc: Serialize {
 /// assert_eq!(req.body(), Some(&b"hello"[..]));
 /// # Ok(()) }
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RpcBody {
     /// For `f(text)`: sent as `text/plain`.
     Text(String),
@@ -95,6 +94,10 @@ pub enum RpcBody {
     Xml(String),
     /// For `f(bytea)`: sent as `application/octet-stream`.
     Binary(Bytes),
+    /// For `f(json)` or `f(jsonb)`: the object, as JSON. An object whose keys are all the
+    /// arguments of a named overload (an empty one: of an overload without arguments, or whose
+    /// arguments all have defaults) calls that overload instead.
+    Json(serde_json::Map<String, serde_json::Value>),
 }
 
 impl RpcBody {
@@ -104,26 +107,18 @@ impl RpcBody {
             RpcBody::Text(_) => "text/plain",
             RpcBody::Xml(_) => "text/xml",
             RpcBody::Binary(_) => "application/octet-stream",
+            RpcBody::Json(_) => "application/json",
         }
     }
 
-    pub(crate) fn into_bytes(self) -> Bytes {
-        match self {
+    pub(crate) fn into_bytes(self) -> crate::Result<Bytes> {
+        Ok(match self {
             RpcBody::Text(s) | RpcBody::Xml(s) => Bytes::from(s),
             RpcBody::Binary(b) => b,
-        }
-    }
-}
-
-/// The kind and length only: an argument may be anything, a secret included.
-impl std::fmt::Debug for RpcBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (kind, len) = match self {
-            RpcBody::Text(s) => ("Text", s.len()),
-            RpcBody::Xml(s) => ("Xml", s.len()),
-            RpcBody::Binary(b) => ("Binary", b.len()),
-        };
-        write!(f, "RpcBody::{kind}({len} bytes)")
+            RpcBody::Json(object) => Bytes::from(
+                serde_json::to_vec(&object).map_err(|e| crate::Error::Encode(e.to_string()))?,
+            ),
+        })
     }
 }
 
@@ -215,14 +210,34 @@ mod tests {
     use super::RpcBody;
 
     #[test]
-    fn a_body_debugs_as_its_kind_and_length_only() {
-        let body = RpcBody::Text("password=hunter2".into());
-        assert_eq!(format!("{body:?}"), "RpcBody::Text(16 bytes)");
-        let built = crate::create_client("http://127.0.0.1:1", "key")
-            .unwrap()
-            .rpc_body("f", body)
-            .build()
-            .unwrap();
-        assert_eq!(built.body(), Some(&b"password=hunter2"[..]));
+    fn each_body_is_sent_with_its_content_type() {
+        let client = crate::create_client("http://127.0.0.1:1", "key").unwrap();
+        let object = serde_json::json!({ "event": "signup" });
+        let object = object.as_object().cloned().unwrap();
+        for (body, content_type, bytes) in [
+            (RpcBody::Text("a b".into()), "text/plain", &b"a b"[..]),
+            (RpcBody::Xml("<a/>".into()), "text/xml", b"<a/>"),
+            (
+                RpcBody::Binary(vec![0, 255].into()),
+                "application/octet-stream",
+                b"\0\xff",
+            ),
+            (
+                RpcBody::Json(object),
+                "application/json",
+                br#"{"event":"signup"}"#,
+            ),
+        ] {
+            let built = client.rpc_body("f", body.clone()).build().unwrap();
+            assert_eq!(built.method(), "POST");
+            assert_eq!(built.headers()["content-type"], content_type);
+            assert_eq!(built.body(), Some(bytes));
+            // A query string has no unnamed argument.
+            let refused = client.rpc_body("f", body).get().build();
+            assert!(
+                matches!(refused, Err(crate::Error::Config(_))),
+                "{refused:?}"
+            );
+        }
     }
 }

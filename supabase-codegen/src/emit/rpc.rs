@@ -55,7 +55,10 @@ pub(crate) fn functions(ctx: &Ctx<'_>) -> Vec<(String, TokenStream)> {
             }
         }
         if overloads[&f.name] > 1 {
-            warn_if_ambiguous(ctx, f);
+            match unnamed {
+                Some(kind) => warn_if_overridden(ctx, f, kind),
+                None => warn_if_ambiguous(ctx, f),
+            }
         }
         out.push((f.name.schema.clone(), function(ctx, f, unnamed, &preferred)));
     }
@@ -67,7 +70,7 @@ pub(crate) fn functions(ctx: &Ctx<'_>) -> Vec<(String, TokenStream)> {
 /// only these exact types, not a domain over one nor `varchar` (checked against PostgREST).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BodyArg {
-    /// `json` / `jsonb`: a JSON object body, as named arguments are sent.
+    /// `json` / `jsonb`: a JSON object.
     Json,
     /// `text`: `text/plain`.
     Text,
@@ -143,6 +146,34 @@ fn warn_if_ambiguous(ctx: &Ctx<'_>, f: &Function) {
     }
 }
 
+/// Warns when a call of `f`, a function of one unnamed argument, can call another overload
+/// instead (checked against PostgREST 12.0.2, which gives no error then): a named overload
+/// whose arguments all have defaults takes a `text`, `xml` or `bytea` body (one without
+/// arguments does not), and a JSON object whose keys are a named overload's arguments (an
+/// empty one included) calls that overload.
+fn warn_if_overridden(ctx: &Ctx<'_>, f: &Function, kind: BodyArg) {
+    let others = ctx.ir.functions.iter().filter(|g| {
+        g.name == f.name && !std::ptr::eq(*g, f) && g.args.iter().all(|a| a.name.is_some())
+    });
+    for g in others {
+        let all_defaults = g.args.iter().all(|a| a.has_default);
+        let why = match kind {
+            BodyArg::Json => "an object whose keys are all arguments of it (`{}` included)",
+            _ if all_defaults && !g.args.is_empty() => {
+                "any body, as its arguments all have defaults"
+            }
+            _ => continue,
+        };
+        ctx.warn(format!(
+            "function `{}({})`: PostgREST calls `{}({})` instead for {why}",
+            f.name,
+            signature(f),
+            g.name,
+            signature(g),
+        ));
+    }
+}
+
 /// `a int4, b text = default` for the warnings.
 fn signature(f: &Function) -> String {
     let args = f.args.iter().map(|a| {
@@ -184,7 +215,6 @@ fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &s
         },
         match unnamed {
             None => "",
-            Some(BodyArg::Json) => ": its one unnamed argument, the JSON object sent",
             Some(_) => ": its one unnamed argument, sent as the whole body of a `POST`",
         }
     );
@@ -195,18 +225,19 @@ fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &s
         }
         Some(kind) => {
             let (ty, body) = match kind {
-                BodyArg::Json => (quote!(serde_json::Map<String, serde_json::Value>), None),
-                BodyArg::Text => (quote!(String), Some(quote!(Text(self.0)))),
-                BodyArg::Xml => (quote!(String), Some(quote!(Xml(self.0)))),
-                BodyArg::Binary => (quote!(Vec<u8>), Some(quote!(Binary(self.0.into())))),
+                BodyArg::Json => (
+                    quote!(serde_json::Map<String, serde_json::Value>),
+                    quote!(Json(self.0)),
+                ),
+                BodyArg::Text => (quote!(String), quote!(Text(self.0))),
+                BodyArg::Xml => (quote!(String), quote!(Xml(self.0))),
+                BodyArg::Binary => (quote!(Vec<u8>), quote!(Binary(self.0.into()))),
             };
-            let into_body = body.map(|body| {
-                quote! {
-                    fn into_body(self) -> ::core::result::Result<#core::RpcBody, Self> {
-                        Ok(#core::RpcBody::#body)
-                    }
+            let into_body = quote! {
+                fn into_body(self) -> ::core::result::Result<#core::RpcBody, Self> {
+                    Ok(#core::RpcBody::#body)
                 }
-            });
+            };
             (quote!((pub #ty);), quote!(#into_body))
         }
     };

@@ -7,9 +7,9 @@
 //! columns the view shows. This module does the same in Rust: [`target_list`] reads the rule's
 //! text, [`view_keys`] follows the references and matches the keys.
 //!
-//! One deliberate difference: PostgREST also keeps a key of which the view shows only some
-//! columns, and then pairs the shown columns with the key's first ones, which can join the
-//! wrong columns; such partial keys are left out here.
+//! A key of which the view shows only some columns is left out, as PostgREST 12 leaves it out.
+//! A rule this parser cannot read (it reads what Postgres 15 writes) gives its view no
+//! relationship rather than failing the whole introspection.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -85,6 +85,9 @@ impl Item {
     }
 }
 
+/// The fields [`target_list`] reads; every other value is skipped.
+const KEPT: [&str; 5] = ["targetList", "resno", "resorigtbl", "resorigcol", "resjunk"];
+
 struct Parser {
     tokens: std::vec::IntoIter<Token>,
 }
@@ -121,8 +124,15 @@ impl Parser {
                         return Err(format!("`{key}` in {name} where a field was expected"));
                     };
                     // Every field has one value, but a datum (`:constvalue 4 [ 1 0 0 0 ]`),
-                    // whose bytes follow in brackets.
-                    let value = self.item()?;
+                    // whose bytes follow in brackets. Only the fields read are built; the others
+                    // (expressions, range tables: as deep as the view's SQL) are skipped without
+                    // recursion, so the depth of this parser's recursion stays at four.
+                    let value = if KEPT.contains(&key) {
+                        Some(self.item()?)
+                    } else {
+                        self.skip()?;
+                        None
+                    };
                     if matches!(self.tokens.as_slice().first(), Some(Token::Atom(a)) if a == "[") {
                         for t in self.tokens.by_ref() {
                             if matches!(&t, Token::Atom(a) if a == "]") {
@@ -130,11 +140,28 @@ impl Parser {
                             }
                         }
                     }
-                    fields.push((key.to_owned(), value));
+                    fields.extend(value.map(|value| (key.to_owned(), value)));
                 }
             }
             Some(Token::Close(c)) => Err(format!("unexpected `{c}`")),
             None => Err("the text ends early".into()),
+        }
+    }
+
+    /// Skips one value, however deeply nested, counting brackets.
+    fn skip(&mut self) -> std::result::Result<(), String> {
+        let mut depth = 0usize;
+        loop {
+            match self.tokens.next() {
+                Some(Token::Open(_)) => depth += 1,
+                Some(Token::Close(c)) if depth == 0 => return Err(format!("unexpected `{c}`")),
+                Some(Token::Close(_)) => depth -= 1,
+                Some(Token::Atom(_)) => {}
+                None => return Err("the text ends early".into()),
+            }
+            if depth == 0 {
+                return Ok(());
+            }
         }
     }
 
@@ -211,6 +238,23 @@ pub(crate) struct Constraint {
     pub(crate) referenced: Option<(KeyColumns, bool)>,
 }
 
+impl Constraint {
+    /// A foreign key as [`TableKey`]; `None` for a primary key.
+    fn table_key(&self) -> Option<TableKey> {
+        let names = |side: &KeyColumns| side.columns.iter().map(|(_, n)| n.clone()).collect();
+        self.referenced.as_ref().map(|(referenced, one)| TableKey {
+            holder: self.holder.table.clone(),
+            key: ForeignKey {
+                name: self.name.clone(),
+                columns: names(&self.holder),
+                references: referenced.table.clone(),
+                referenced_columns: names(referenced),
+            },
+            one_to_one: *one,
+        })
+    }
+}
+
 /// One side of a key: the table's oid and name, and the key's column numbers and names, in
 /// key order.
 pub(crate) struct KeyColumns {
@@ -254,17 +298,6 @@ pub(crate) fn view_keys(views: &[View], constraints: &[Constraint]) -> Vec<ViewK
                 .collect()
         };
         for c in constraints {
-            let names = |side: &KeyColumns| side.columns.iter().map(|(_, n)| n.clone()).collect();
-            let table_key = c.referenced.as_ref().map(|(referenced, one)| TableKey {
-                holder: c.holder.table.clone(),
-                key: ForeignKey {
-                    name: c.name.clone(),
-                    columns: names(&c.holder),
-                    references: referenced.table.clone(),
-                    referenced_columns: names(referenced),
-                },
-                one_to_one: *one,
-            });
             let holder_side = if c.kind == 'p' {
                 KeySide::PrimaryKey
             } else {
@@ -279,7 +312,7 @@ pub(crate) fn view_keys(views: &[View], constraints: &[Constraint]) -> Vec<ViewK
                         side,
                         constraint: c.name.clone(),
                         columns,
-                        foreign_key: table_key.clone(),
+                        foreign_key: c.table_key(),
                     });
                 }
             }
@@ -428,6 +461,28 @@ mod tests {
                     origin: None
                 },
             ]
+        );
+    }
+
+    /// An expression nested far deeper than the parser could recurse (`a + (a + (...))`).
+    #[test]
+    fn deep_expressions_are_skipped_without_recursion() {
+        let depth = 200_000;
+        let expr = format!(
+            "{}{{CONST :constvalue <>}}{}",
+            "{OPEXPR :args (".repeat(depth),
+            ")}".repeat(depth)
+        );
+        let rule = format!(
+            "({{QUERY :targetList ({{TARGETENTRY :expr {expr} :resno 1 :resorigtbl 7 :resorigcol 2 :resjunk false}})}})"
+        );
+        let targets = target_list(&rule).expect("parses");
+        assert_eq!(
+            targets,
+            [Target {
+                column: 1,
+                origin: Some((7, 2))
+            }]
         );
     }
 

@@ -128,8 +128,8 @@ impl<M> Postgrest<M> {
         Builder::new(self.client.clone(), state).with_rpc_args(args)
     }
 
-    /// Calls a Postgres function whose one argument is unnamed and of type `text`, `xml` or
-    /// `bytea`, sending that argument as the whole body ([`RpcBody`](crate::RpcBody)), with
+    /// Calls a Postgres function whose one argument is unnamed (`text`, `xml`, `bytea`, `json`
+    /// or `jsonb`), sending that argument as the whole body ([`RpcBody`](crate::RpcBody)), with
     /// the `Content-Type` PostgREST picks the function by. Always a `POST`.
     pub fn rpc_body(
         &self,
@@ -142,7 +142,10 @@ impl<M> Postgrest<M> {
             Verb::Rpc,
         );
         state.body_type = body.content_type();
-        state.body = Some(body.into_bytes());
+        match body.into_bytes() {
+            Ok(bytes) => state.body = Some(bytes),
+            Err(e) => state.fail(e),
+        }
         Builder::new(self.client.clone(), state)
     }
 }

@@ -7,13 +7,14 @@ use crate::fixture_stack;
 
 /// A function whose one argument is unnamed takes it as the whole body, and PostgREST picks it
 /// by the body's `Content-Type`: `text`, `xml` and `bytea` (NUL and non-UTF-8 bytes included),
-/// overloads by type, a set of table rows with typed filters, and `jsonb`, which gets the JSON
+/// overloads by type (one without arguments does not take a body; one whose arguments all have
+/// defaults does), a set of table rows with typed filters, and `jsonb`, which gets the JSON
 /// object. A query string has no unnamed argument, so `get()` and `head()` are errors.
 #[tokio::test]
 async fn an_unnamed_argument_is_the_body() {
     use crate::rich_generated::public::{
-        Authors, AuthorsInsert, ByteCount, KindOfWithBytea, KindOfWithText, Posts, PostsInsert,
-        PostsTitled, RootName, Shout, Webhook, posts,
+        Authors, AuthorsInsert, ByteCount, EitherWithText, KindOfNoArgs, KindOfWithBytea,
+        KindOfWithText, Posts, PostsInsert, PostsTitled, RootName, Shout, Webhook, posts,
     };
 
     let stack = fixture_stack("rich").await;
@@ -36,6 +37,11 @@ async fn an_unnamed_argument_is_the_body() {
     assert_eq!(text.expect("the text overload"), "text");
     let bytea = client.call(KindOfWithBytea(b"x".to_vec())).await;
     assert_eq!(bytea.expect("the bytea overload"), "bytea");
+    let none = client.call(KindOfNoArgs {}).await;
+    assert_eq!(none.expect("the overload without arguments"), "none");
+    // As codegen's warning says: an overload whose arguments all have defaults takes the body.
+    let either = client.call(EitherWithText("x".into())).await;
+    assert_eq!(either.expect("a text body"), "defaults");
 
     let tag = format!("titled-{}", supabase_tests::unique_id());
     let author = client
@@ -60,6 +66,7 @@ async fn an_unnamed_argument_is_the_body() {
 
     for refused in [
         client.call(Shout("x".into())).get().build(),
+        client.call(Webhook(serde_json::Map::new())).get().build(),
         client.call_rows(PostsTitled(tag)).head().build(),
     ] {
         match refused {

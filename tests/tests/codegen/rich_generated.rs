@@ -377,6 +377,31 @@ pub mod public {
             Ok(::supabase_core::RpcBody::Binary(self.0.into()))
         }
     }
+    /// Arguments of `public.either` (`rpc("either")`): its one unnamed argument, sent as the whole body of a `POST`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(transparent)]
+    pub struct EitherWithText(pub String);
+    impl ::supabase_core::Rpc for EitherWithText {
+        const NAME: &'static str = "either";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = String;
+        fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
+            Ok(::supabase_core::RpcBody::Text(self.0))
+        }
+    }
+    /// Arguments of `public.either` (`rpc("either")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct EitherWithA {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub a: Option<i32>,
+    }
+    impl ::supabase_core::Rpc for EitherWithA {
+        const NAME: &'static str = "either";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = String;
+    }
     /// Arguments of `public.first_author` (`rpc("first_author")`).
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct FirstAuthor {}
@@ -459,6 +484,15 @@ pub mod public {
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct IncrementRow {
         pub n: Option<i32>,
+    }
+    /// Arguments of `public.kind_of` (`rpc("kind_of")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct KindOfNoArgs {}
+    impl ::supabase_core::Rpc for KindOfNoArgs {
+        const NAME: &'static str = "kind_of";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = String;
     }
     /// Arguments of `public.kind_of` (`rpc("kind_of")`): its one unnamed argument, sent as the whole body of a `POST`.
     #[derive(Debug, Clone, serde::Serialize)]
@@ -644,7 +678,7 @@ pub mod public {
         const READ_ONLY: bool = false;
         type Output = ();
     }
-    /// Arguments of `public.webhook` (`rpc("webhook")`): its one unnamed argument, the JSON object sent.
+    /// Arguments of `public.webhook` (`rpc("webhook")`): its one unnamed argument, sent as the whole body of a `POST`.
     #[derive(Debug, Clone, serde::Serialize)]
     #[serde(transparent)]
     pub struct Webhook(pub serde_json::Map<String, serde_json::Value>);
@@ -653,5 +687,8 @@ pub mod public {
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
         type Output = String;
+        fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
+            Ok(::supabase_core::RpcBody::Json(self.0))
+        }
     }
 }
