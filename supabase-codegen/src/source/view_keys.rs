@@ -368,23 +368,19 @@ pub(crate) async fn introspect(client: &Client, schemas: &[String]) -> Result<Ve
         "table keys",
         "select con.conname::text, con.contype::text,
                 con.conrelid, n.nspname::text, c.relname::text,
-                array(select k.num from unnest(con.conkey) with ordinality k(num, ord)
-                      order by k.ord),
+                con.conkey,
                 array(select a.attname::text from unnest(con.conkey) with ordinality k(num, ord)
                       join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num
                       order by k.ord),
                 con.confrelid, fn.nspname::text, fc.relname::text,
-                array(select k.num from unnest(con.confkey) with ordinality k(num, ord)
-                      order by k.ord),
+                coalesce(con.confkey, '{}'),
                 array(select a.attname::text from unnest(con.confkey) with ordinality k(num, ord)
                       join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.num
                       order by k.ord),
                 con.contype = 'f' and exists (
                   select 1 from pg_constraint u
                   where u.conrelid = con.conrelid and u.contype in ('p', 'u')
-                    and array(select x from unnest(u.conkey) x order by x)
-                        = array(select k.num from unnest(con.conkey) with ordinality k(num, ord)
-                                order by k.ord))
+                    and array(select x from unnest(u.conkey) x order by x) = con.conkey)
          from pg_constraint con
          join pg_class c on c.oid = con.conrelid
          join pg_namespace n on n.oid = c.relnamespace
