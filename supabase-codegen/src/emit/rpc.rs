@@ -238,7 +238,7 @@ fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &s
                     Ok(#core::RpcBody::#body)
                 }
             };
-            (quote!((pub #ty);), quote!(#into_body))
+            (quote!((pub #ty);), into_body)
         }
     };
     let transparent = unnamed.map(|_| quote!(#[serde(transparent)]));

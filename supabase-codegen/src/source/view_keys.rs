@@ -230,11 +230,10 @@ pub(crate) struct View {
 /// A primary or foreign key of any table.
 pub(crate) struct Constraint {
     pub(crate) name: String,
-    /// `p` or `f`.
-    pub(crate) kind: char,
     /// The table holding it, and its columns.
     pub(crate) holder: KeyColumns,
-    /// For a foreign key: the referenced table and columns, and whether it is one-to-one.
+    /// For a foreign key: the referenced table and columns, and whether it is one-to-one;
+    /// `None` for a primary key.
     pub(crate) referenced: Option<(KeyColumns, bool)>,
 }
 
@@ -298,7 +297,7 @@ pub(crate) fn view_keys(views: &[View], constraints: &[Constraint]) -> Vec<ViewK
                 .collect()
         };
         for c in constraints {
-            let holder_side = if c.kind == 'p' {
+            let holder_side = if c.referenced.is_none() {
                 KeySide::PrimaryKey
             } else {
                 KeySide::Holder
@@ -402,11 +401,7 @@ pub(crate) async fn introspect(client: &Client, schemas: &[String]) -> Result<Ve
                     .zip(r.get::<_, Vec<String>>(names))
                     .collect()
             };
-            let kind = if r.get::<_, String>(1) == "p" {
-                'p'
-            } else {
-                'f'
-            };
+            let foreign = r.get::<_, String>(1) == "f";
             let side = |oid: usize, schema: usize, nums: usize| KeyColumns {
                 oid: r.get(oid),
                 table: QualifiedName::new(
@@ -417,9 +412,8 @@ pub(crate) async fn introspect(client: &Client, schemas: &[String]) -> Result<Ve
             };
             Constraint {
                 name: r.get(0),
-                kind,
                 holder: side(2, 3, 5),
-                referenced: (kind == 'f').then(|| (side(7, 8, 10), r.get(12))),
+                referenced: foreign.then(|| (side(7, 8, 10), r.get(12))),
             }
         })
         .collect::<Vec<_>>();
@@ -529,19 +523,16 @@ mod tests {
         let constraints = vec![
             Constraint {
                 name: "posts_pkey".into(),
-                kind: 'p',
                 holder: side(POSTS, "posts", &[(1, "id")]),
                 referenced: None,
             },
             Constraint {
                 name: "posts_author_id_fkey".into(),
-                kind: 'f',
                 holder: side(POSTS, "posts", &[(2, "author_id")]),
                 referenced: Some((side(AUTHORS, "authors", &[(1, "id")]), false)),
             },
             Constraint {
                 name: "posts_pair_fkey".into(),
-                kind: 'f',
                 holder: side(POSTS, "posts", &[(2, "author_id"), (3, "editor_id")]),
                 referenced: Some((side(AUTHORS, "authors", &[(1, "id"), (2, "id2")]), false)),
             },

@@ -119,13 +119,14 @@ impl<M> Postgrest<M> {
         function: impl Into<String>,
         args: A,
     ) -> Builder<serde_json::Value, M> {
-        let state = QueryState::new(
-            self.schema.clone(),
-            format!("rpc/{}", encode::path_segment(&function.into())),
-            Verb::Rpc,
-        );
         let args = encode::to_object(&args, "rpc arguments");
-        Builder::new(self.client.clone(), state).with_rpc_args(args)
+        Builder::new(self.client.clone(), self.rpc_state(function.into())).with_rpc_args(args)
+    }
+
+    /// A call of `function`, before its arguments.
+    fn rpc_state(&self, function: String) -> QueryState {
+        let path = format!("rpc/{}", encode::path_segment(&function));
+        QueryState::new(self.schema.clone(), path, Verb::Rpc)
     }
 
     /// Calls a Postgres function whose one argument is unnamed (`text`, `xml`, `bytea`, `json`
@@ -136,11 +137,7 @@ impl<M> Postgrest<M> {
         function: impl Into<String>,
         body: crate::RpcBody,
     ) -> Builder<serde_json::Value, M> {
-        let mut state = QueryState::new(
-            self.schema.clone(),
-            format!("rpc/{}", encode::path_segment(&function.into())),
-            Verb::Rpc,
-        );
+        let mut state = self.rpc_state(function.into());
         state.body_type = body.content_type();
         match body.into_bytes() {
             Ok(bytes) => state.body = Some(bytes),
