@@ -71,6 +71,22 @@ pub enum Error {
         path: String,
     },
 
+    /// The request asked PostgREST to roll its transaction back (`Prefer: tx=rollback`, from
+    /// [`rollback()`](crate::postgrest::Builder::rollback) or by hand) and the server
+    /// **committed** it instead: PostgREST honours the preference only with `db-tx-end =
+    /// commit-allow-override`, which Supabase projects do not set, and says so in
+    /// `Preference-Applied`. The change is in the database.
+    #[error(
+        "`{path}` (HTTP {status}) was committed, not rolled back: the server ignored \
+         `Prefer: tx=rollback` (PostgREST honours it only with `db-tx-end = commit-allow-override`)"
+    )]
+    NotRolledBack {
+        /// HTTP status of the (successful) response.
+        status: StatusCode,
+        /// URL path of the request.
+        path: String,
+    },
+
     /// A request body or filter value could not be serialised.
     #[error("could not encode the request: {0}")]
     Encode(String),
@@ -88,7 +104,9 @@ impl Error {
             Error::Postgrest(e) => Some(e.status),
             Error::Auth(e) => e.status(),
             Error::Storage(e) => Some(e.status),
-            Error::Decode { status, .. } | Error::ResponseTooLarge { status, .. } => Some(*status),
+            Error::Decode { status, .. }
+            | Error::ResponseTooLarge { status, .. }
+            | Error::NotRolledBack { status, .. } => Some(*status),
             Error::Functions(e) => e.status(),
             _ => None,
         }

@@ -125,6 +125,7 @@ pub(crate) struct Config<'a> {
     pub(crate) schemas: &'a [String],
     pub(crate) jwt_secret: &'a str,
     pub(crate) explain: bool,
+    pub(crate) allow_rollback: bool,
     pub(crate) max_rows: Option<u64>,
     pub(crate) dir: &'a Path,
 }
@@ -158,6 +159,15 @@ pub(crate) async fn start(cfg: &Config<'_>, http: &reqwest::Client) -> Result<Se
             ("PGRST_JWT_SECRET", cfg.jwt_secret.into()),
             ("PGRST_DB_EXTRA_SEARCH_PATH", "public,extensions".into()),
             ("PGRST_DB_PLAN_ENABLED", cfg.explain.to_string()),
+            (
+                "PGRST_DB_TX_END",
+                if cfg.allow_rollback {
+                    "commit-allow-override"
+                } else {
+                    "commit"
+                }
+                .into(),
+            ),
             ("PGRST_DB_CHANNEL_ENABLED", "true".into()),
             ("PGRST_DB_CHANNEL", "pgrst".into()),
             ("PGRST_SERVER_HOST", "127.0.0.1".into()),

@@ -48,6 +48,7 @@ pub struct StackBuilder {
     schemas: Option<Vec<String>>,
     extra_schemas: Vec<String>,
     explain: bool,
+    allow_rollback: bool,
     /// `None`: not set, so Supabase's default of 1000.
     max_rows: Option<Option<u64>>,
     cache_dir: Option<PathBuf>,
@@ -71,6 +72,7 @@ impl std::fmt::Debug for StackBuilder {
             .field("schemas", &self.schemas)
             .field("extra_schemas", &self.extra_schemas)
             .field("explain", &self.explain)
+            .field("allow_rollback", &self.allow_rollback)
             .field("max_rows", &self.max_rows)
             .field("cache_dir", &self.cache_dir)
             .field("services", &self.services)
@@ -148,6 +150,14 @@ impl StackBuilder {
     /// Enables PostgREST's `EXPLAIN` output (`db-plan-enabled`); off by default, as on Supabase.
     pub fn explain(mut self, enabled: bool) -> Self {
         self.explain = enabled;
+        self
+    }
+
+    /// Lets a request ask PostgREST to roll its transaction back (`Prefer: tx=rollback`, the
+    /// client's `rollback()`): `db-tx-end = commit-allow-override`. Off by default, as on
+    /// Supabase, where PostgREST commits and ignores the preference.
+    pub fn allow_rollback(mut self, allowed: bool) -> Self {
+        self.allow_rollback = allowed;
         self
     }
 
@@ -244,6 +254,7 @@ impl StackBuilder {
             schemas: self.schemas,
             extra_schemas: self.extra_schemas,
             explain: self.explain,
+            allow_rollback: self.allow_rollback,
             max_rows: self.max_rows.unwrap_or(Some(DEFAULT_MAX_ROWS)),
             cache_dir,
             services,

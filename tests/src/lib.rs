@@ -36,7 +36,8 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// The stack with the reference schema (`tests/fixtures/reference`), started once per binary,
-/// with `myschema` exposed and `EXPLAIN` enabled.
+/// with `myschema` exposed, and `EXPLAIN` and `Prefer: tx=rollback` allowed (both off on
+/// Supabase).
 pub async fn reference_stack() -> &'static Stack {
     static STACK: OnceCell<Stack> = OnceCell::const_new();
     STACK
@@ -45,6 +46,7 @@ pub async fn reference_stack() -> &'static Stack {
                 .project_dir(fixture("reference"))
                 .schema("myschema")
                 .explain(true)
+                .allow_rollback(true)
                 .start()
                 .await
                 .unwrap_or_else(|e| {

@@ -324,6 +324,35 @@ async fn rls_denies_anon_writes_while_service_role_writes() {
     assert_eq!(rows, json!([{ "body": body }]));
 }
 
+/// As on Supabase, PostgREST commits a request that asks for `tx=rollback`, and the client's
+/// `rollback()` reports that instead of answering as if nothing had been kept.
+#[tokio::test]
+async fn a_rollback_is_committed_by_default_and_the_client_says_so() {
+    let stack = stack().await;
+    let client = supabase_core::create_client(stack.url(), stack.service_role_key()).unwrap();
+    let body = format!("note {}", uuid());
+    let err = client
+        .table("notes")
+        .insert(json!({ "body": body }))
+        .rollback()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, supabase_core::Error::NotRolledBack { status, path }
+            if status.as_u16() == 201 && path == "/rest/v1/notes"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("was committed, not rolled back"),
+        "{err}"
+    );
+    let rows = stack
+        .query_json(&format!("select body from notes where body = '{body}'"))
+        .await
+        .unwrap();
+    assert_eq!(rows, json!([{ "body": body }]), "the server committed it");
+}
+
 #[tokio::test]
 async fn every_service_is_mounted_and_unknown_paths_answer_like_kong() {
     let stack = stack().await;

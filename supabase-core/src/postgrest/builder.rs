@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::body::write_body;
 use super::request::QueryState;
-use super::response::{Response, decode};
+use super::response::{Response, asks_rollback, check_rolled_back, decode};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::http::HttpRequest;
@@ -141,12 +141,16 @@ impl<T: DeserializeOwned, M> Builder<T, M> {
         async move {
             self.client.ensure_fresh_session().await;
             let request = self.state.render(&self.client)?;
+            let rollback = asks_rollback(&request.headers).then(|| request.url.path().to_owned());
             let raw = self
                 .client
                 .inner
                 .transport
                 .send_rendered(request, || self.state.render(&self.client))
                 .await?;
+            if let Some(path) = rollback {
+                check_rolled_back(raw.status, &raw.headers, &path)?;
+            }
             decode(raw, self.state.cardinality, self.rows_decoder)
         }
     }

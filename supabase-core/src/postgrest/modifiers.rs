@@ -283,6 +283,28 @@ impl<T, M> Builder<T, M> {
         self.map_state(|s| s.explain = Some(options)).returns()
     }
 
+    /// Runs the request and rolls its transaction back (`Prefer: tx=rollback`, postgrest-js's
+    /// `rollback()`): the response is what a commit would have answered, with nothing kept.
+    ///
+    /// PostgREST honours this only with `db-tx-end = commit-allow-override`; Supabase projects
+    /// do not set it, and PostgREST then **commits** without an error. So the response's
+    /// `Preference-Applied` is checked: when it does not confirm the rollback, the result is
+    /// [`Error::NotRolledBack`] (the change was made).
+    pub fn rollback(self) -> Self {
+        self.map_state(|s| s.rollback = true)
+    }
+
+    /// Fails the request, writing nothing, when it would affect more than `rows` rows
+    /// (`Prefer: handling=strict,max-affected=<rows>`, postgrest-js's `maxAffected`), for
+    /// updates, deletes and function calls.
+    ///
+    /// PostgREST 13 enforces the limit. PostgREST 12 (the local stack's) does not know the
+    /// preference and, asked to be strict, refuses every such request (`PGRST122`): an
+    /// error either way, never an unchecked write.
+    pub fn max_affected(self, rows: u64) -> Self {
+        self.map_state(|s| s.max_affected = Some(rows))
+    }
+
     /// Counts the rows the query matches (see [`Count`]).
     pub fn count(self, count: Count) -> Self {
         self.map_state(|s| s.count = Some(count))

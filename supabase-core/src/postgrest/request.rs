@@ -77,6 +77,10 @@ pub(crate) struct QueryState {
     pub(crate) cardinality: Cardinality,
     pub(crate) format: Format,
     pub(crate) explain: Option<Explain>,
+    /// `Prefer: tx=rollback`: PostgREST runs the request, answers, and rolls back.
+    pub(crate) rollback: bool,
+    /// `Prefer: handling=strict,max-affected=n`.
+    pub(crate) max_affected: Option<u64>,
     pub(crate) headers: HeaderMap,
     pub(crate) timeout: Option<Duration>,
     /// Set by `not_()`: the next filter is negated.
@@ -106,6 +110,8 @@ impl std::fmt::Debug for QueryState {
             cardinality,
             format,
             explain,
+            rollback,
+            max_affected,
             headers,
             timeout,
             negate_next,
@@ -128,6 +134,8 @@ impl std::fmt::Debug for QueryState {
             .field("cardinality", cardinality)
             .field("format", format)
             .field("explain", explain)
+            .field("rollback", rollback)
+            .field("max_affected", max_affected)
             .field("headers", &crate::http::RedactedHeaders(headers))
             .field("timeout", timeout)
             .field("negate_next", negate_next)
@@ -159,6 +167,8 @@ impl QueryState {
             cardinality: Cardinality::Many,
             format: Format::Json,
             explain: None,
+            rollback: false,
+            max_affected: None,
             headers: HeaderMap::new(),
             timeout: None,
             negate_next: false,
@@ -196,22 +206,30 @@ impl QueryState {
     }
 
     fn prefer(&self) -> String {
-        let mut parts: Vec<&str> = Vec::new();
+        let mut parts: Vec<Cow<'static, str>> = Vec::new();
         if self.verb == Verb::Upsert {
-            parts.push(if self.ignore_duplicates {
+            parts.push(Cow::Borrowed(if self.ignore_duplicates {
                 "resolution=ignore-duplicates"
             } else {
                 "resolution=merge-duplicates"
-            });
+            }));
         }
         if let Some(r) = self.returning {
-            parts.push(r.prefer());
+            parts.push(Cow::Borrowed(r.prefer()));
         }
         if let Some(c) = self.count {
-            parts.push(c.prefer());
+            parts.push(Cow::Borrowed(c.prefer()));
         }
         if self.missing_default {
-            parts.push("missing=default");
+            parts.push(Cow::Borrowed("missing=default"));
+        }
+        if self.rollback {
+            parts.push(Cow::Borrowed("tx=rollback"));
+        }
+        if let Some(n) = self.max_affected {
+            // Without `handling=strict` PostgREST ignores the limit.
+            parts.push(Cow::Borrowed("handling=strict"));
+            parts.push(Cow::Owned(format!("max-affected={n}")));
         }
         parts.join(",")
     }

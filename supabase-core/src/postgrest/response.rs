@@ -1,7 +1,7 @@
 //! Decoding PostgREST responses: data, count and status, or a typed error.
 
-use http::StatusCode;
 use http::header::{CONTENT_RANGE, CONTENT_TYPE};
+use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::de::value::StrDeserializer;
 use serde_json::value::RawValue;
@@ -85,6 +85,34 @@ pub(crate) fn decode<T: DeserializeOwned>(
         count,
         status,
     })
+}
+
+/// Whether a request's `Prefer` asks for `tx=rollback` (by `rollback()` or by hand).
+pub(crate) fn asks_rollback(request: &HeaderMap) -> bool {
+    lists(request, "prefer", "tx=rollback")
+}
+
+/// After a request that asked for `tx=rollback`: PostgREST lists the preference in
+/// `Preference-Applied` when it rolled back, and commits silently when it may not
+/// (`db-tx-end = commit`, Supabase's setting). An error status was rolled back either way.
+pub(crate) fn check_rolled_back(status: StatusCode, headers: &HeaderMap, path: &str) -> Result<()> {
+    if !status.is_success() || lists(headers, "preference-applied", "tx=rollback") {
+        return Ok(());
+    }
+    Err(Error::NotRolledBack {
+        status,
+        path: path.to_owned(),
+    })
+}
+
+/// Whether a comma-separated header (every occurrence of it) has `token` as an element.
+fn lists(headers: &HeaderMap, name: &str, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| item.trim().eq_ignore_ascii_case(token))
 }
 
 /// `application/json`, `application/vnd.pgrst.object+json; charset=utf-8`, … — judged on the

@@ -7,7 +7,7 @@ use futures_util::{Stream, StreamExt};
 use http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use super::response::from_json;
+use super::response::{asks_rollback, check_rolled_back, from_json};
 use crate::Client;
 use crate::error::{Error, HttpError, PostgrestError, Result};
 use crate::http::HttpRequest;
@@ -182,6 +182,7 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                         Err(e) => return Some((Err(e), State::Done)),
                     };
                     let path = request.url.path().to_owned();
+                    let rollback = asks_rollback(&request.headers);
                     let limit = client.inner.options.max_response_body;
                     let mut resp = match client.inner.transport.open(request).await {
                         Ok(resp) => resp,
@@ -199,6 +200,9 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                         }
                         let err = Error::Postgrest(PostgrestError::from_body(status, &body));
                         return Some((Err(err), State::Done));
+                    }
+                    if rollback && let Err(e) = check_rolled_back(status, resp.headers(), &path) {
+                        return Some((Err(e), State::Done));
                     }
                     state = State::Reading {
                         status,

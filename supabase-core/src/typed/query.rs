@@ -512,6 +512,18 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.map(Builder::ignore_duplicates)
     }
 
+    /// Runs the request and rolls it back; an error if the server committed it instead (see
+    /// the untyped [`rollback`](crate::postgrest::Builder::rollback)).
+    pub fn rollback(self) -> Self {
+        self.map(Builder::rollback)
+    }
+
+    /// Fails the request, writing nothing, when it would affect more than `rows` rows (see the
+    /// untyped [`max_affected`](crate::postgrest::Builder::max_affected)).
+    pub fn max_affected(self, rows: u64) -> Self {
+        self.map(|b| b.max_affected(rows))
+    }
+
     /// A timeout for this request only.
     pub fn timeout(self, timeout: std::time::Duration) -> Self {
         self.map(|b| b.timeout(timeout))

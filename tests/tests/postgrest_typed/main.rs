@@ -459,6 +459,42 @@ async fn typed_writes_insert_update_upsert_delete() {
     assert_eq!(left, json!([]));
 }
 
+#[tokio::test]
+async fn typed_writes_roll_back() {
+    let c = anon().await;
+    let id = unique_id();
+    let inserted = c
+        .from::<Scratch>()
+        .insert(ScratchInsert::new(id).label("dry run"))
+        .rollback()
+        .single()
+        .await
+        .unwrap();
+    assert_eq!(
+        inserted.status, "new",
+        "the default filled in, as for a commit"
+    );
+    let left = reference_stack()
+        .await
+        .query_json(&format!("select id from scratch where id = {id}"))
+        .await
+        .unwrap();
+    assert_eq!(left, json!([]));
+    let prefer = c
+        .from::<Scratch>()
+        .delete()
+        .eq(scratch::id, id)
+        .max_affected(1)
+        .build()
+        .unwrap()
+        .headers()["prefer"]
+        .clone();
+    assert_eq!(
+        prefer,
+        "return=representation,handling=strict,max-affected=1"
+    );
+}
+
 /// A table with a unique constraint over two columns, made by the test (the reference schema
 /// has none).
 #[derive(Table, Debug, Clone, PartialEq, Deserialize)]

@@ -435,3 +435,98 @@ async fn a_prefer_header_given_by_hand_keeps_the_computed_preferences() {
         "resolution=merge-duplicates,return=representation,handling=lenient"
     );
 }
+
+/// `rollback()`: the answer is the write's, and nothing stays (`Prefer: tx=rollback`, which
+/// the reference stack allows).
+#[tokio::test]
+async fn a_rolled_back_write_answers_and_keeps_nothing() {
+    let c = anon().await;
+    let id = unique_id();
+    let inserted = c
+        .table("planets")
+        .insert(json!({"id": id, "name": "Vulcan"}))
+        .rollback()
+        .await
+        .unwrap();
+    assert_eq!(inserted.status.as_u16(), 201);
+    assert_eq!(
+        inserted.data,
+        json!([{"id": id, "name": "Vulcan", "moons": null}])
+    );
+    assert_eq!(
+        db(&format!("select id from planets where id = {id}")).await,
+        json!([])
+    );
+
+    c.table("planets")
+        .insert(json!({"id": id, "name": "Vulcan"}))
+        .await
+        .unwrap();
+    let updated = c
+        .table("planets")
+        .update(json!({"name": "Romulus"}))
+        .eq("id", id)
+        .single()
+        .rollback()
+        .await
+        .unwrap();
+    assert_eq!(updated.data["name"], "Romulus");
+    let deleted = c
+        .table("planets")
+        .delete()
+        .eq("id", id)
+        .rollback()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.data,
+        json!([{"id": id, "name": "Vulcan", "moons": null}])
+    );
+    assert_eq!(
+        db(&format!("select name from planets where id = {id}")).await,
+        json!([{"name": "Vulcan"}]),
+        "neither the update nor the delete stayed"
+    );
+
+    // Given by hand, the preference is checked the same way.
+    let by_hand = c
+        .table("planets")
+        .delete()
+        .eq("id", id)
+        .header("Prefer", "tx=rollback")
+        .await
+        .unwrap();
+    assert_eq!(by_hand.data.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        db(&format!("select name from planets where id = {id}")).await,
+        json!([{"name": "Vulcan"}])
+    );
+}
+
+/// `max_affected(n)` asks PostgREST to be strict about it: PostgREST 12 does not know the
+/// preference and refuses the request (`PGRST122`), so nothing is written unchecked.
+#[tokio::test]
+async fn max_affected_is_sent_strictly_and_never_writes_unchecked() {
+    let c = anon().await;
+    let (a, b) = (unique_id(), unique_id());
+    c.table("planets")
+        .insert(json!([{"id": a, "name": "A"}, {"id": b, "name": "B"}]))
+        .await
+        .unwrap();
+    let update = c
+        .table("planets")
+        .update(json!({"name": "C"}))
+        .in_("id", [a, b])
+        .max_affected(1);
+    assert_eq!(
+        update.build().unwrap().headers()["prefer"],
+        "return=representation,handling=strict,max-affected=1"
+    );
+    let Err(Error::Postgrest(e)) = update.await else {
+        panic!("PostgREST 12 refuses max-affected when strict")
+    };
+    assert_eq!(e.code.as_deref(), Some("PGRST122"), "{e}");
+    assert_eq!(e.status.as_u16(), 400);
+    let names = db(&format!("select name from planets where id in ({a}, {b})")).await;
+    assert_eq!(sorted_strings(&names, "name"), ["A", "B"]);
+}
