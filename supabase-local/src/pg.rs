@@ -146,6 +146,9 @@ pub(crate) async fn start(
             "max_connections=200",
             "shared_buffers=32MB",
             "jit=off",
+            // Supabase's databases run in UTC; `timestamp` columns filled by `now()`
+            // (`realtime.messages.inserted_at`) are then UTC, as Realtime reads them.
+            "timezone=UTC",
         ];
         let mut args: Vec<OsString> = vec![
             "-D".into(),

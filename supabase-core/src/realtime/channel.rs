@@ -71,6 +71,63 @@ pub struct ChannelConfig {
     presence_key: String,
     presence_enabled: bool,
     private: bool,
+    broadcast_replay: Option<Replay>,
+}
+
+/// Which earlier broadcasts a private channel replays when it joins
+/// (`config.broadcast.replay`): those sent from the database (`realtime.send`) to its topic
+/// since a time, the newest `limit` of them (at most 25, the server's default), oldest first.
+/// They arrive as broadcasts whose [`BroadcastMessage::replayed`] is true.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use supabase_core::realtime::{ChannelConfig, Replay};
+///
+/// let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+/// let config = ChannelConfig::default()
+///     .private(true)
+///     .broadcast_replay(Replay::since(hour_ago).limit(10));
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replay {
+    /// Unix time in milliseconds, as the server takes it.
+    since_ms: i64,
+    limit: Option<u32>,
+}
+
+impl Replay {
+    /// Messages sent at or after `time`.
+    pub fn since(time: std::time::SystemTime) -> Self {
+        let since_ms = time
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Replay {
+            since_ms,
+            limit: None,
+        }
+    }
+
+    /// Messages sent at or after this Unix time in milliseconds (realtime-js's `since`).
+    pub fn since_millis(since_ms: i64) -> Self {
+        Replay {
+            since_ms,
+            limit: None,
+        }
+    }
+
+    /// At most this many, the newest (the server allows 1 to 25 and clamps other values).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    fn to_json(self) -> Value {
+        match self.limit {
+            Some(limit) => json!({"since": self.since_ms, "limit": limit}),
+            None => json!({"since": self.since_ms}),
+        }
+    }
 }
 
 impl ChannelConfig {
@@ -106,6 +163,14 @@ impl ChannelConfig {
         self.private = yes;
         self
     }
+
+    /// Replays earlier broadcasts on joining (`broadcast.replay`; see [`Replay`]). Private
+    /// channels only: the server refuses the join of a public channel that asks for it
+    /// ("UnableToReplayMessages: Replay is not allowed for public channels").
+    pub fn broadcast_replay(mut self, replay: Replay) -> Self {
+        self.broadcast_replay = Some(replay);
+        self
+    }
 }
 
 /// A broadcast message as listeners receive it: `{type: "broadcast", event, payload, meta}`.
@@ -122,8 +187,20 @@ pub struct BroadcastMessage {
     pub binary: Option<bytes::Bytes>,
     /// The server's metadata, when it sends any: `{"id": ..}` for a message sent from the
     /// database (`realtime.send`, `realtime.broadcast_changes`: the id of its row in
-    /// `realtime.messages`) or one given an `id` in a REST broadcast.
+    /// `realtime.messages`) or one given an `id` in a REST broadcast; `{"replayed": true,
+    /// "id": ..}` for one replayed at the join ([`ChannelConfig::broadcast_replay`]).
     pub meta: Option<Value>,
+}
+
+impl BroadcastMessage {
+    /// Whether the message was replayed at the join (`meta.replayed`) rather than sent live.
+    pub fn replayed(&self) -> bool {
+        self.meta
+            .as_ref()
+            .and_then(|m| m.get("replayed"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
 }
 
 type StatusCallback = Arc<dyn Fn(SubscribeStatus, Option<&RealtimeError>) + Send + Sync>;
@@ -770,9 +847,14 @@ impl ChannelInner {
             .collect();
         let presence_enabled =
             state.config.presence_enabled || !state.presence_listeners.is_empty();
+        let mut broadcast =
+            json!({"ack": state.config.broadcast_ack, "self": state.config.broadcast_self});
+        if let Some(replay) = state.config.broadcast_replay {
+            broadcast["replay"] = replay.to_json();
+        }
         json!({
             "config": {
-                "broadcast": {"ack": state.config.broadcast_ack, "self": state.config.broadcast_self},
+                "broadcast": broadcast,
                 "presence": {"key": state.config.presence_key, "enabled": presence_enabled},
                 "postgres_changes": postgres,
                 "private": state.config.private,

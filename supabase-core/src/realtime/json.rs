@@ -1,14 +1,13 @@
 //! The untyped route to a channel's options: [`ChannelConfig`] deserializes from the dict the
 //! Python client takes as `channel(name, params)`, realtime-py's `RealtimeChannelOptions`
 //! (`src/realtime/src/realtime/types.py` in supabase/supabase-py):
-//! `{"config": {"broadcast": {"self", "ack"}, "presence": {"key", "enabled"}, "private"}}`.
-//! Unknown keys are refused, naming the key (`broadcast.replay`, which this client does not
-//! implement, among them); the value is built through the builder methods, so the JSON and typed
-//! forms make equal values.
+//! `{"config": {"broadcast": {"self", "ack", "replay": {"since", "limit"}}, "presence": {"key",
+//! "enabled"}, "private"}}`. Unknown keys are refused, naming the key; the value is built
+//! through the builder methods, so the JSON and typed forms make equal values.
 
 use serde::Deserialize;
 
-use super::channel::ChannelConfig;
+use super::channel::{ChannelConfig, Replay};
 
 /// `RealtimeChannelOptions`: everything sits under `config`, which may be absent.
 #[derive(Deserialize)]
@@ -34,6 +33,15 @@ struct BroadcastJson {
     #[serde(rename = "self")]
     self_: Option<bool>,
     ack: Option<bool>,
+    replay: Option<ReplayJson>,
+}
+
+/// `ReplayOption`: `since` in Unix milliseconds, `limit` optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplayJson {
+    since: i64,
+    limit: Option<u32>,
 }
 
 /// `RealtimeChannelPresenceConfig`.
@@ -56,6 +64,13 @@ impl From<ChannelOptionsJson> for ChannelConfig {
             config = config
                 .broadcast_self(b.self_.unwrap_or_default())
                 .broadcast_ack(b.ack.unwrap_or_default());
+            if let Some(r) = b.replay {
+                let replay = Replay::since_millis(r.since);
+                config = config.broadcast_replay(match r.limit {
+                    Some(limit) => replay.limit(limit),
+                    None => replay,
+                });
+            }
         }
         if let Some(p) = presence {
             config = config.presence_enabled(p.enabled.unwrap_or_default());

@@ -44,7 +44,7 @@ pub use changes::{
     Changes, ColumnInfo, PostgresChange, PostgresChangeEvent, PostgresChanges,
     PostgresChangesPayload, TableChanges,
 };
-pub use channel::{BroadcastMessage, ChannelConfig, RealtimeChannel, SubscribeStatus};
+pub use channel::{BroadcastMessage, ChannelConfig, RealtimeChannel, Replay, SubscribeStatus};
 pub use error::RealtimeError;
 pub use presence::{Presence, PresenceEvent, PresenceState};
 pub use protocol::Vsn;

@@ -192,6 +192,10 @@ async fn the_rest_endpoint_reports_each_bad_message_and_passes_ids_on() {
     let bad = post(json!({"messages": [
         {"topic": name, "event": "fine", "payload": {}},
         {"topic": "", "payload": [1]},
+        // `private` is cast as Ecto's `:boolean`: booleans, "true"/"false", "1"/"0".
+        {"topic": name, "event": "e", "payload": {}, "private": "yes"},
+        {"topic": name, "event": "e", "payload": {}, "private": 1},
+        {"topic": name, "event": "e", "payload": {}, "private": "0"},
     ]}))
     .await
     .unwrap();
@@ -201,6 +205,9 @@ async fn the_rest_endpoint_reports_each_bad_message_and_passes_ids_on() {
         json!({"errors": {"messages": [
             {},
             {"topic": ["can't be blank"], "event": ["can't be blank"], "payload": ["is invalid"]},
+            {"private": ["is invalid"]},
+            {"private": ["is invalid"]},
+            {},
         ]}})
     );
     for body in [json!({}), json!({"messages": []})] {
@@ -214,7 +221,7 @@ async fn the_rest_endpoint_reports_each_bad_message_and_passes_ids_on() {
 
     let ok = post(json!({"messages": [
         {"topic": name, "event": "with-id", "payload": {"n": 1}, "id": "m-1"},
-        {"topic": name, "event": "plain", "payload": {"n": 2}},
+        {"topic": name, "event": "plain", "payload": {"n": 2}, "private": "0"},
     ]}))
     .await
     .unwrap();

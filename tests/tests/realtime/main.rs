@@ -11,6 +11,7 @@ mod from_database;
 mod presence;
 mod private_presence;
 mod proxy;
+mod replay;
 mod statuses;
 mod wsproxy;
 

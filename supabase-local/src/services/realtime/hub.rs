@@ -5,7 +5,7 @@
 //! `presence_state` is `{key: {metas: [{phx_ref, ...}]}}` and `presence_diff` is
 //! `{joins, leaves}` in that shape, sent to every member including the tracker.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -69,6 +69,9 @@ pub(super) struct Member {
     /// `presence.read` (realtime_channel.ex `fastlane_metadata/2`): broadcasts only with
     /// broadcast read, `presence_diff` only with presence read.
     pub(super) policies: Option<Policies>,
+    /// Ids of the messages replayed at the join: not delivered again live (Realtime keeps
+    /// them in the fastlane metadata and `message_dispatcher.ex` skips them).
+    pub(super) replayed: Arc<HashSet<String>>,
 }
 
 impl Member {
@@ -175,7 +178,11 @@ impl Hub {
 
     /// Sends a broadcast to every member but `from` (unless it asked for its own).
     pub(super) fn broadcast(&self, key: &TopicKey, from: Option<u64>, payload: &Value) {
+        let id = payload["meta"]["id"].as_str();
         for member in self.recipients(key, from) {
+            if id.is_some_and(|id| member.replayed.contains(id)) {
+                continue;
+            }
             member.send("broadcast", payload.clone());
         }
     }
@@ -304,4 +311,39 @@ impl Hub {
 
 fn entry(presence_key: &str, meta: &Value) -> Value {
     json!({ presence_key: {"metas": [meta]} })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_replayed_at_the_join_is_not_delivered_again_live() {
+        let hub = Hub::default();
+        let key = TopicKey::new("room", true);
+        let (out, mut rx) = mpsc::unbounded_channel();
+        let member = Member {
+            out,
+            topic: "realtime:room".into(),
+            join_ref: "1".into(),
+            self_broadcast: false,
+            caller: Caller {
+                role: "authenticated".into(),
+                claims: Value::Null,
+            },
+            bindings: Vec::new(),
+            policies: Some(Policies {
+                broadcast_read: true,
+                ..Policies::default()
+            }),
+            replayed: Arc::new(HashSet::from(["old".to_owned()])),
+        };
+        hub.join(&key, 7, member);
+        for id in ["old", "new"] {
+            hub.broadcast(&key, None, &json!({"event": "e", "meta": {"id": id}}));
+        }
+        let got = rx.try_recv().expect("one delivery");
+        assert_eq!(got.payload["meta"]["id"], "new");
+        assert!(rx.try_recv().is_err(), "the replayed one was skipped");
+    }
 }

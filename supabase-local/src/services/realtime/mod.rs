@@ -186,7 +186,9 @@ fn rest_messages(body: &Value) -> Result<Vec<RestMessage>, Value> {
         let private = match &m["private"] {
             Value::Null => Ok(false),
             Value::Bool(b) => Ok(*b),
-            Value::String(s) if s == "true" || s == "false" => Ok(s == "true"),
+            // Ecto's `:boolean` cast: also "1" and "0", case-sensitive.
+            Value::String(s) if s == "true" || s == "1" => Ok(true),
+            Value::String(s) if s == "false" || s == "0" => Ok(false),
             _ => Err(INVALID),
         };
         let id = match &m["id"] {

@@ -515,8 +515,8 @@ impl Conn {
             }
         };
         let expires_at = caller.claims["exp"].as_i64().unwrap_or(i64::MAX);
-        let private = config["private"].as_bool().unwrap_or(false);
-        let presence_enabled = config["presence"]["enabled"].as_bool().unwrap_or(false);
+        let private = flag(&config["private"]);
+        let presence_enabled = flag(&config["presence"]["enabled"]);
         let mut policies = Policies::default();
         if private {
             // `maybe_assign_policies`: broadcast read or presence read admits the join; presence
@@ -543,6 +543,31 @@ impl Conn {
                 }
             }
         }
+        // `maybe_replay_messages` (realtime_channel.ex), after the policies: any `replay`
+        // (even `null`) on a public channel is refused; on a private one it needs broadcast
+        // read (a join admitted by presence read alone may not replay).
+        let mut replayed = Vec::new();
+        if let Some(replay) = config["broadcast"].get("replay") {
+            let refused = if !private {
+                Some("UnableToReplayMessages: Replay is not allowed for public channels".to_owned())
+            } else if !policies.broadcast_read {
+                Some(format!(
+                    "Unauthorized: You do not have permissions to read from this Channel topic: {name}"
+                ))
+            } else {
+                match replay_messages(&self.rt, &name, replay).await {
+                    Ok(messages) => {
+                        replayed = messages;
+                        None
+                    }
+                    Err(reason) => Some(reason.to_owned()),
+                }
+            };
+            if let Some(reason) = refused {
+                self.reply(&message, Some(join_ref), "error", json!({"reason": reason}));
+                return;
+            }
+        }
         let requested: Vec<Value> = config["postgres_changes"]
             .as_array()
             .cloned()
@@ -561,7 +586,7 @@ impl Conn {
             presence_key,
             presence_enabled,
             presence_payload: None,
-            ack: config["broadcast"]["ack"].as_bool().unwrap_or(false),
+            ack: flag(&config["broadcast"]["ack"]),
             policies,
             expires_at,
         };
@@ -572,10 +597,16 @@ impl Conn {
                 out: self.out.clone(),
                 topic: message.topic.clone(),
                 join_ref: join_ref.clone(),
-                self_broadcast: config["broadcast"]["self"].as_bool().unwrap_or(false),
+                self_broadcast: flag(&config["broadcast"]["self"]),
                 caller: caller.clone(),
                 bindings: Vec::new(),
                 policies: joined.member_policies(),
+                replayed: Arc::new(
+                    replayed
+                        .iter()
+                        .filter_map(|m| m["meta"]["id"].as_str().map(str::to_owned))
+                        .collect(),
+                ),
             },
         );
         let sync_presence = presence_enabled && joined.reads_presence();
@@ -586,6 +617,10 @@ impl Conn {
             "ok",
             json!({"postgres_changes": echoed}),
         );
+        // `handle_info({:replay, messages})`: pushed after the reply, oldest first.
+        for payload in replayed {
+            self.push(&message.topic, &join_ref, "broadcast", payload);
+        }
         // As Realtime (`realtime_channel.ex`: `send(self(), :postgres_subscribe)` in `join`):
         // the listeners are subscribed after the reply, all or none, and a `system` message
         // says which. Changes committed before it are not delivered; clients wait for it.
@@ -610,6 +645,76 @@ impl Conn {
             self.push(&message.topic, &join_ref, "presence_state", state);
         }
     }
+}
+
+/// A join option's flag, read as Realtime's `FlexibleBoolean` casts it
+/// (`lib/realtime_web/channels/payloads/flexible_boolean.ex`): a JSON boolean, or the text
+/// `true`/`false` in any case; anything else (absent included) is off.
+fn flag(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// The broadcasts a join's `config.broadcast.replay` asks for, as Realtime's
+/// `Realtime.Messages.replay` reads them (`lib/realtime/messages.ex`), each as the payload of a
+/// `broadcast` push with `meta: {replayed: true, id}`. `since` (Unix milliseconds) must be an
+/// integer, and `limit` one when given (else "Replay params are not valid"); `limit` defaults
+/// to 25 and is clamped to 1..=25 (`@hard_limit`; the default is the deployed server's, which
+/// replays 25 when none is given). Rows: the topic's private `broadcast` messages inserted
+/// from `since` up to a minute ahead, the newest `limit`, oldest first. Read as the service,
+/// not the caller: the join's broadcast read policy is the only check. A `replay` that is not
+/// an object replays nothing.
+async fn replay_messages(
+    rt: &Realtime,
+    topic: &str,
+    replay: &Value,
+) -> Result<Vec<Value>, &'static str> {
+    const INVALID: &str = "UnableToReplayMessages: Replay params are not valid";
+    const FAILED: &str = "UnableToReplayMessages: Realtime was unable to replay messages";
+    if !replay.is_object() {
+        return Ok(Vec::new());
+    }
+    let since = replay["since"].as_i64().ok_or(INVALID)?;
+    let limit = match &replay["limit"] {
+        Value::Null => 25,
+        v => v.as_i64().ok_or(INVALID)?.clamp(1, 25),
+    };
+    let conn = rt.env.db.get().await.map_err(|_| FAILED)?;
+    let rows = conn
+        .query(
+            "select id::text, event, payload::text from ( \
+               select id, event, payload, inserted_at from realtime.messages \
+               where topic = $1 and private is true and extension = 'broadcast' \
+                 and inserted_at >= to_timestamp($2::int8 / 1000.0) at time zone 'utc' \
+                 and inserted_at < now() at time zone 'utc' + interval '1 minute' \
+               order by inserted_at desc limit $3 \
+             ) newest order by inserted_at",
+            &[&topic, &since, &limit],
+        )
+        .await
+        .map_err(|e| {
+            tracing::warn!("realtime stand-in: replay of {topic}: {e}");
+            FAILED
+        })?;
+    rows.iter()
+        .map(|row| {
+            let (id, event, payload): (String, Option<String>, Option<String>) =
+                (row.get(0), row.get(1), row.get(2));
+            let payload = match payload {
+                Some(p) => serde_json::from_str(&p).map_err(|_| FAILED)?,
+                None => Value::Null,
+            };
+            Ok(json!({
+                "type": "broadcast",
+                "event": event,
+                "payload": payload,
+                "meta": {"replayed": true, "id": id},
+            }))
+        })
+        .collect()
 }
 
 #[cfg(test)]
