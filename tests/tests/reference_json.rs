@@ -721,7 +721,7 @@ mod functions {
 }
 
 mod realtime {
-    use supabase_core::realtime::ChannelConfig;
+    use supabase_core::realtime::{ChannelConfig, Replay};
 
     use super::*;
 
@@ -743,6 +743,13 @@ mod realtime {
                     .presence_key("user-1")
                     .presence_enabled(true),
             ),
+            (
+                json!({"config": {"broadcast": {"replay": {"since": 1, "limit": 5}},
+                                  "private": true}}),
+                ChannelConfig::default()
+                    .private(true)
+                    .broadcast_replay(Replay::since_millis(1).limit(5)),
+            ),
         ];
         for (json, typed) in cases {
             assert_eq!(from::<ChannelConfig>(json), typed);
@@ -750,8 +757,8 @@ mod realtime {
         let err = refused::<ChannelConfig>(json!({"config": {"broadcast": {"slef": true}}}));
         assert!(err.contains("unknown field `slef`"), "{err}");
         let err =
-            refused::<ChannelConfig>(json!({"config": {"broadcast": {"replay": {"since": 1}}}}));
-        assert!(err.contains("unknown field `replay`"), "{err}");
+            refused::<ChannelConfig>(json!({"config": {"broadcast": {"replay": {"limit": 1}}}}));
+        assert!(err.contains("missing field `since`"), "{err}");
         let err = refused::<ChannelConfig>(json!({"broadcast": {"self": true}}));
         assert!(err.contains("unknown field `broadcast`"), "{err}");
     }

@@ -382,6 +382,7 @@ async fn resend_email_change_sends_both_codes_again() {
 
     // Resent by the current address (`resend.go` finds the user by it): both addresses get
     // new codes, and the first ones stop working.
+    supabase_tests::allow_resend(stack().await, &old).await;
     c.auth()
         .resend(ResendCredentials::email(OtpType::EmailChange, &old))
         .await
@@ -438,6 +439,7 @@ async fn resend_phone_change_sends_a_new_code_to_the_new_number() {
     let (current, next) = (phone(), phone());
     add_phone(&c, &current).await;
     let mailbox = stack().await.mailbox();
+    supabase_tests::allow_resend(stack().await, &current).await;
     c.auth()
         .update_user(UserAttributes::new().phone(&next))
         .await
@@ -453,6 +455,7 @@ async fn resend_phone_change_sends_a_new_code_to_the_new_number() {
         .unwrap();
     assert_eq!(sent.message_id, None);
     assert_eq!(mailbox.messages(&next).len(), 1);
+    supabase_tests::allow_resend(stack().await, &current).await;
     let sent = c
         .auth()
         .resend(ResendCredentials::phone(OtpType::PhoneChange, &current))

@@ -172,8 +172,11 @@ async fn magic_link_and_email_otp_sign_in() {
     assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
     assert_eq!(s.body["user"]["user_metadata"]["via"], "otp");
 
-    // Again, now with the token hash (as from the link) and type magiclink.
-    post(stack, "/otp", json!({"email": email})).await;
+    // Again, now with the token hash (as from the link) and type magiclink (a second email
+    // within a second would be refused: see `limits.rs`).
+    supabase_tests::allow_resend(stack, &email).await;
+    let r = post(stack, "/otp", json!({"email": email})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let msg = stack.mailbox().latest(&email).unwrap();
     let s = post(
         stack,
@@ -290,7 +293,30 @@ async fn pkce_magic_link_gives_a_code_to_exchange() {
         json!({"auth_code": code, "code_verifier": "wrong-verifier-wrong-verifier-wrong-verifier-00"}),
     )
     .await;
-    assert_error(&bad, 403, "bad_code_verifier");
+    assert_error(&bad, 400, "bad_code_verifier");
+    // An expired flow state (moved back in the database) is 422, and stays usable once it is
+    // not.
+    let age = |interval: &'static str| {
+        let code = code.clone();
+        async move {
+            stack
+                .execute_sql(&format!(
+                    "update auth.flow_state set created_at = now() - interval '{interval}' \
+                     where auth_code = '{code}'"
+                ))
+                .await
+                .unwrap();
+        }
+    };
+    age("10 minutes").await;
+    let expired = post(
+        stack,
+        "/token?grant_type=pkce",
+        json!({"auth_code": code, "code_verifier": verifier}),
+    )
+    .await;
+    assert_error(&expired, 422, "flow_state_expired");
+    age("0 seconds").await;
     let s = post(
         stack,
         "/token?grant_type=pkce",
@@ -418,4 +444,35 @@ mod sha2_shim {
         base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(sha2::Sha256::digest(verifier.as_bytes()))
     }
+}
+
+/// `validateSignupParams`' statuses: parameter errors are 400, a weak password 422.
+#[tokio::test]
+async fn signup_parameter_errors_are_bad_requests() {
+    let stack = reference_stack().await;
+    let email = unique_email("params");
+    let no_password = post(stack, "/signup", json!({"email": email})).await;
+    assert_error(&no_password, 400, "validation_failed");
+    assert_eq!(no_password.body["msg"], "Signup requires a valid password");
+    let weak = post(stack, "/signup", json!({"email": email, "password": "abc"})).await;
+    assert_error(&weak, 422, "weak_password");
+    let both = post(
+        stack,
+        "/signup",
+        json!({"email": email, "phone": "+15550000000", "password": "secret-pw"}),
+    )
+    .await;
+    assert_error(&both, 400, "validation_failed");
+    let bad_challenge = post(
+        stack,
+        "/signup",
+        json!({"email": email, "password": "secret-pw", "code_challenge_method": "s256",
+               "code_challenge": format!("{}!", "a".repeat(50))}),
+    )
+    .await;
+    assert_error(&bad_challenge, 400, "validation_failed");
+    assert_eq!(
+        bad_challenge.body["msg"],
+        "code challenge can only contain alphanumeric characters, hyphens, periods, underscores and tildes"
+    );
 }

@@ -2,6 +2,7 @@
 //! JSON shapes, status codes and error codes, and that minted tokens work with PostgREST and RLS.
 
 mod flows;
+mod limits;
 mod mfa_admin;
 mod session;
 

@@ -431,6 +431,71 @@ async fn admin_generate_link_of_every_type_and_invite() {
     )
     .await;
     assert_error(&bad, 400, "validation_failed");
+    assert_eq!(
+        bad.body["msg"],
+        "Invalid email action link type requested: nope"
+    );
+
+    // A magic link for an unknown address signs the user up (`adminGenerateLink`): a signup
+    // link, verified as a signup, with a redirect escaped only because it holds `&` and `=`.
+    let newcomer = unique_email("newcomer");
+    let magic = admin(
+        stack,
+        Method::POST,
+        "/admin/generate_link",
+        Some(json!({"type": "magiclink", "email": newcomer,
+                    "redirect_to": "http://127.0.0.1:3000/cb?a=1&b=2"})),
+    )
+    .await;
+    assert_eq!(magic.status, StatusCode::OK, "{:?}", magic.body);
+    assert_eq!(magic.body["verification_type"], "signup");
+    assert!(magic.body["email_confirmed_at"].is_null());
+    let link = magic.body["action_link"].as_str().unwrap();
+    assert!(
+        link.contains(
+            "&type=signup&redirect_to=http%3A%2F%2F127.0.0.1%3A3000%2Fcb%3Fa%3D1%26b%3D2"
+        ),
+        "{link}"
+    );
+    let v = post(
+        stack,
+        "/verify",
+        json!({"type": "signup", "token_hash": magic.body["hashed_token"]}),
+    )
+    .await;
+    assert_eq!(v.status, StatusCode::OK, "{:?}", v.body);
+    assert_eq!(v.body["user"]["email"], newcomer);
+    // A redirect without `&`, `=` or `#` goes into the link as it is.
+    let plain = admin(
+        stack,
+        Method::POST,
+        "/admin/generate_link",
+        Some(json!({"type": "recovery", "email": newcomer,
+                    "redirect_to": "http://127.0.0.1:3000/reset"})),
+    )
+    .await;
+    let link = plain.body["action_link"].as_str().unwrap();
+    assert!(
+        link.ends_with("&type=recovery&redirect_to=http://127.0.0.1:3000/reset"),
+        "{link}"
+    );
+    // A signup link for a user who exists unconfirmed needs no password.
+    let pending = unique_email("pending");
+    for body in [
+        json!({"type": "signup", "email": pending, "password": "secret-pw"}),
+        json!({"type": "signup", "email": pending, "data": {"plan": "pro"}}),
+    ] {
+        let r = admin(stack, Method::POST, "/admin/generate_link", Some(body)).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+    let no_password = admin(
+        stack,
+        Method::POST,
+        "/admin/generate_link",
+        Some(json!({"type": "signup", "email": unique_email("nopw")})),
+    )
+    .await;
+    assert_error(&no_password, 400, "validation_failed");
 
     let invited = unique_email("invited");
     let r = admin(

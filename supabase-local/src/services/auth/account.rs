@@ -112,18 +112,19 @@ pub(super) async fn signup(
 ) -> ApiResult<Response> {
     let p: SignupParams = parse_body(&body)?;
     let c = &state.config;
-    if !c.signup_enabled {
-        return Err(ApiError::unprocessable(
-            "signup_disabled",
-            "Signups not allowed for this instance",
-        ));
-    }
+    let signup_disabled =
+        || ApiError::unprocessable("signup_disabled", "Signups not allowed for this instance");
+    // `api.go`'s `/signup` route sends a body without email and phone to
+    // `SignupAnonymously` when anonymous sign-ins are on, before either checks `DisableSignup`.
     if p.email.is_empty() && p.phone.is_empty() {
         if !c.anonymous_sign_ins {
             return Err(ApiError::unprocessable(
                 "anonymous_provider_disabled",
                 "Anonymous sign-ins are disabled",
             ));
+        }
+        if !c.signup_enabled {
+            return Err(signup_disabled());
         }
         let session = in_tx!(&state, |tx| {
             let id = users::create(
@@ -139,15 +140,19 @@ pub(super) async fn signup(
         })?;
         return Ok(Json(session).into_response());
     }
+    if !c.signup_enabled {
+        return Err(signup_disabled());
+    }
+    // `validateSignupParams`, in its order and with its statuses.
     if p.password.is_empty() {
-        return Err(ApiError::unprocessable(
+        return Err(ApiError::bad_request(
             "validation_failed",
             "Signup requires a valid password",
         ));
     }
     users::check_password(&p.password, c.minimum_password_length)?;
     if !p.email.is_empty() && !p.phone.is_empty() {
-        return Err(ApiError::unprocessable(
+        return Err(ApiError::bad_request(
             "validation_failed",
             "Only an email address or phone number should be provided on signup.",
         ));
@@ -450,13 +455,13 @@ async fn pkce_grant(state: &Arc<Auth>, p: PkceGrant) -> ApiResult<Value> {
             row.get(5),
         );
         if expired {
-            return Err(ApiError::not_found(
+            return Err(ApiError::unprocessable(
                 "flow_state_expired",
                 "invalid flow state, flow state has expired",
             ));
         }
         if !otp::pkce_matches(&method, &challenge, &p.code_verifier) {
-            return Err(ApiError::forbidden(
+            return Err(ApiError::bad_request(
                 "bad_code_verifier",
                 "code challenge does not match previously saved code verifier",
             ));

@@ -571,28 +571,51 @@ pub(super) async fn generate_link(
     let not_found = || ApiError::not_found("user_not_found", "User with this email not found");
     in_tx!(&state, |tx| {
         let existing = users::find_by_email(tx, &email).await?;
-        let (user_id, purpose, to) = match p.kind.as_str() {
-            kind @ ("signup" | "invite" | "magiclink") => {
-                let signup = kind == "signup";
-                if signup {
-                    if p.password.is_empty() {
-                        return Err(ApiError::unprocessable(
-                            "validation_failed",
-                            "Signup requires a valid password",
-                        ));
-                    }
-                    users::check_password(&p.password, state.config.minimum_password_length)?;
+        // `adminGenerateLink`: a magic link for an unknown address is a signup with a random
+        // password (the user confirms and signs in with the link); recovery and email changes
+        // need the user.
+        let mut kind = p.kind.as_str();
+        let mut password = p.password.clone();
+        if existing.is_none() {
+            match kind {
+                "magiclink" => {
+                    kind = "signup";
+                    // `password.Generate(64, ..)`: 64 characters nobody knows.
+                    password = super::random_token(48);
                 }
+                "recovery" | "email_change_current" | "email_change_new" => {
+                    return Err(not_found());
+                }
+                _ => {}
+            }
+        }
+        let (user_id, purpose, to) = match kind {
+            "signup" | "invite" => {
+                let signup = kind == "signup";
                 let id = match existing {
-                    // A magic link also signs in confirmed users; the others would re-invite.
-                    Some(u) if u.email_confirmed && kind != "magiclink" => return Err(exists()),
-                    Some(u) => u.id,
+                    Some(u) if u.email_confirmed => return Err(exists()),
+                    Some(u) => {
+                        if signup && let Some(data) = &p.data {
+                            users::merge_user_metadata(tx, &u.id, data).await?;
+                        }
+                        u.id
+                    }
                     None => {
+                        if signup {
+                            // `validateSignupParams`, for a new user only.
+                            if password.is_empty() {
+                                return Err(ApiError::bad_request(
+                                    "validation_failed",
+                                    "Signup requires a valid password",
+                                ));
+                            }
+                            users::check_password(&password, state.config.minimum_password_length)?;
+                        }
                         users::create(
                             tx,
                             NewUser {
                                 email: Some(&email),
-                                password: signup.then_some(p.password.as_str()),
+                                password: signup.then_some(password.as_str()),
                                 provider: "email",
                                 user_metadata: p.data.clone(),
                                 ..NewUser::default()
@@ -601,22 +624,34 @@ pub(super) async fn generate_link(
                         .await?
                     }
                 };
-                let purpose = match kind {
-                    "signup" => EmailPurpose::Signup,
-                    "invite" => EmailPurpose::Invite,
-                    _ => EmailPurpose::MagicLink,
+                let purpose = if signup {
+                    EmailPurpose::Signup
+                } else {
+                    EmailPurpose::Invite
                 };
                 (id, purpose, email.clone())
             }
-            "recovery" => (
-                existing.ok_or_else(not_found)?.id,
-                EmailPurpose::Recovery,
-                email.clone(),
-            ),
+            "magiclink" | "recovery" => {
+                let purpose = if kind == "magiclink" {
+                    EmailPurpose::MagicLink
+                } else {
+                    EmailPurpose::Recovery
+                };
+                (existing.ok_or_else(not_found)?.id, purpose, email.clone())
+            }
             "email_change_current" | "email_change_new" => {
+                if kind == "email_change_current" && !state.config.secure_email_change {
+                    return Err(ApiError::validation(
+                        "Enable secure email change to generate link for current email",
+                    ));
+                }
                 let user = existing.ok_or_else(not_found)?;
                 let new_email = users::validate_email(&p.new_email)?;
-                if users::find_by_email(tx, &new_email).await?.is_some() {
+                // `IsDuplicatedEmail(.., user)`: the user's own address is no duplicate.
+                if users::find_by_email(tx, &new_email)
+                    .await?
+                    .is_some_and(|other| other.id != user.id)
+                {
                     return Err(exists());
                 }
                 tx.execute(
@@ -624,16 +659,16 @@ pub(super) async fn generate_link(
                     &[&user.id, &new_email],
                 )
                 .await?;
-                if p.kind == "email_change_current" {
+                if kind == "email_change_current" {
                     (user.id, EmailPurpose::EmailChangeCurrent, email.clone())
                 } else {
                     (user.id, EmailPurpose::EmailChangeNew, new_email)
                 }
             }
-            _ => {
-                return Err(ApiError::validation(
-                    "Invalid email action link type requested",
-                ));
+            other => {
+                return Err(ApiError::validation(format!(
+                    "Invalid email action link type requested: {other}"
+                )));
             }
         };
         let sent = otp::issue_email_token(&state, tx, &user_id, &to, purpose, &redirect, None).await?;
@@ -642,10 +677,8 @@ pub(super) async fn generate_link(
             o.insert("action_link".into(), json!(sent.link.unwrap_or_default()));
             o.insert("email_otp".into(), json!(sent.otp));
             o.insert("hashed_token".into(), json!(sent.hash));
-            o.insert(
-                "verification_type".into(),
-                json!(purpose.verification_type().map_or(p.kind.as_str(), |v| if p.kind.starts_with("email_change") { p.kind.as_str() } else { v })),
-            );
+            // The type as requested, or `signup` for a magic link that signed up.
+            o.insert("verification_type".into(), json!(kind));
             o.insert("redirect_to".into(), json!(redirect));
         }
         Ok(user)

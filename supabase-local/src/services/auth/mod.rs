@@ -86,6 +86,12 @@ pub struct AuthConfig {
     pub email_otp_expiry: Duration,
     /// Lifetime of SMS OTPs. Default: 60 seconds.
     pub sms_otp_expiry: Duration,
+    /// How soon another email of one kind may go to one user (`[auth.email] max_frequency`):
+    /// sooner is 429 `over_email_send_rate_limit`. Default: 1 second, the CLI's.
+    pub email_max_frequency: Duration,
+    /// The same for SMS (`[auth.sms] max_frequency`, 429 `over_sms_send_rate_limit`).
+    /// Default: 5 seconds, the CLI's.
+    pub sms_max_frequency: Duration,
     /// Whether an email change must be confirmed from both addresses (`double_confirm_changes`).
     /// Default: `true`.
     pub secure_email_change: bool,
@@ -191,6 +197,8 @@ impl Default for AuthConfig {
             refresh_token_reuse_interval: Duration::from_secs(10),
             email_otp_expiry: Duration::from_secs(3600),
             sms_otp_expiry: Duration::from_secs(60),
+            email_max_frequency: Duration::from_secs(1),
+            sms_max_frequency: Duration::from_secs(5),
             secure_email_change: true,
             secure_password_change: false,
             site_url: "http://127.0.0.1:3000".into(),

@@ -8,6 +8,7 @@
 //! column GoTrue uses for the purpose, and links carry that hash (`token=<hash>`, prefixed with
 //! `pkce_` in the PKCE flow).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::SystemTime;
 
@@ -134,6 +135,15 @@ pub(super) fn pkce_params(challenge: &str, method: &str) -> ApiResult<Option<(St
                     "code challenge has to be between 43 and 128 characters",
                 ));
             }
+            // RFC 7636 §4.2's unreserved characters (`pkce.go` `codeChallengePattern`).
+            if !challenge
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+            {
+                return Err(ApiError::validation(
+                    "code challenge can only contain alphanumeric characters, hyphens, periods, underscores and tildes",
+                ));
+            }
             Ok(Some((challenge.to_owned(), method)))
         }
         _ => Err(ApiError::validation(
@@ -227,11 +237,17 @@ pub(super) async fn issue_email_token(
         } else {
             hash.clone()
         };
+        // `templatemailer` `encodeRedirectURL`: the redirect is escaped only when it holds
+        // `&`, `=` or `#` (taken as not yet encoded); otherwise it goes in as it is.
+        let redirect = if redirect.contains(['&', '=', '#']) {
+            Cow::Owned(enc(redirect))
+        } else {
+            Cow::Borrowed(redirect)
+        };
         format!(
-            "{}/verify?token={}&type={ty}&redirect_to={}",
+            "{}/verify?token={}&type={ty}&redirect_to={redirect}",
             state.base_url,
             enc(&token),
-            enc(redirect)
         )
     });
     Ok(Sent { otp, hash, link })
@@ -264,7 +280,44 @@ async fn store_token(
     Ok(())
 }
 
+/// GoTrue's per-user send limit (`mail.go` `validateSentWithinFrequencyLimit`,
+/// `phone.go` `sendPhoneConfirmation`): another message whose token lives in `sent_col` goes
+/// out only `frequency` after the last one, else 429 with `code` and the whole seconds left
+/// (`generateFrequencyLimitErrorMessage`, truncated, so it may say 0).
+async fn check_frequency(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    sent_col: &str,
+    frequency: std::time::Duration,
+    code: &'static str,
+) -> ApiResult<()> {
+    let sql = format!(
+        "select extract(epoch from {sent_col} + $2::float8 * interval '1 second' - clock_timestamp())::float8 \
+         from auth.users where id = $1::text::uuid"
+    );
+    let left: Option<f64> = tx
+        .query_opt(&sql, &[&user_id, &frequency.as_secs_f64()])
+        .await?
+        .and_then(|row| row.get(0));
+    match left {
+        Some(left) if left > 0.0 => Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            code,
+            format!(
+                "For security purposes, you can only request this after {} seconds.",
+                left.trunc()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// "Sends" an email: stores the token hash for `purpose` and records the message.
+///
+/// Within `email_max_frequency` of the last email of the same kind to this user, nothing is
+/// sent (429), except invitations, which GoTrue does not limit (`sendInvite`). The current
+/// address's email-change message is checked with the new address's, which goes first and
+/// sets the same `email_change_sent_at`.
 pub(super) async fn send_email(
     state: &Auth,
     tx: &Transaction<'_>,
@@ -274,6 +327,21 @@ pub(super) async fn send_email(
     redirect: &str,
     pkce: Option<&(String, String)>,
 ) -> ApiResult<Sent> {
+    if !matches!(
+        purpose,
+        EmailPurpose::Invite | EmailPurpose::EmailChangeCurrent
+    ) {
+        let frequency = state.config.email_max_frequency;
+        let sent_col = purpose.columns().1;
+        check_frequency(
+            tx,
+            user_id,
+            sent_col,
+            frequency,
+            "over_email_send_rate_limit",
+        )
+        .await?;
+    }
     let sent = issue_email_token(state, tx, user_id, to, purpose, redirect, pkce).await?;
     let (kind, subject) = purpose.kind_and_subject();
     state.mailbox.record(Message {
@@ -343,6 +411,15 @@ pub(super) async fn send_sms(
             MessageKind::Reauthentication,
         ),
     };
+    let frequency = state.config.sms_max_frequency;
+    check_frequency(
+        tx,
+        user_id,
+        columns.1,
+        frequency,
+        "over_sms_send_rate_limit",
+    )
+    .await?;
     store_token(tx, user_id, columns, &hash, phone, "").await?;
     state.mailbox.record(Message {
         to: phone.to_owned(),

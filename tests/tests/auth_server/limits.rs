@@ -1,0 +1,151 @@
+//! GoTrue's per-user send limits and request validation on a stack with signups and
+//! anonymous sign-ins off and a minute between sends (`max_frequency`), so the limits are
+//! reached deterministically; moving `*_sent_at` back in the database lifts them.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use supabase_local::{AuthConfig, Stack};
+use tokio::sync::OnceCell;
+
+use crate::{assert_error, post, stack_with, unique_email};
+
+async fn limited() -> &'static Stack {
+    static STACK: OnceCell<Stack> = OnceCell::const_new();
+    STACK
+        .get_or_init(|| async {
+            let mut config = AuthConfig::default();
+            config.signup_enabled = false;
+            config.anonymous_sign_ins = false;
+            config.email_max_frequency = Duration::from_secs(60);
+            config.sms_max_frequency = Duration::from_secs(60);
+            stack_with(config).await
+        })
+        .await
+}
+
+/// A confirmed user made through the admin API (signups are off here).
+async fn user(stack: &Stack, body: serde_json::Value) -> String {
+    let r = crate::call(
+        stack,
+        Method::POST,
+        "/admin/users",
+        Some(stack.service_role_key()),
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+fn assert_too_soon(r: &crate::Resp, code: &str) {
+    assert_error(r, 429, code);
+    assert_eq!(
+        r.body["msg"], "For security purposes, you can only request this after 59 seconds.",
+        "the whole seconds left of the minute"
+    );
+}
+
+#[tokio::test]
+async fn a_second_email_of_a_kind_within_max_frequency_is_refused() {
+    let stack = limited().await;
+    let email = unique_email("often");
+    let id = user(
+        stack,
+        json!({"email": email, "password": "secret-pw", "email_confirm": true}),
+    )
+    .await;
+    let recover = || post(stack, "/recover", json!({"email": email}));
+    assert_eq!(recover().await.status, StatusCode::OK);
+    assert_too_soon(&recover().await, "over_email_send_rate_limit");
+    // A magic link keeps its token where recovery does, so it waits too.
+    assert_too_soon(
+        &post(stack, "/otp", json!({"email": email})).await,
+        "over_email_send_rate_limit",
+    );
+    assert_eq!(
+        stack.mailbox().messages(&email).len(),
+        1,
+        "nothing more was sent"
+    );
+
+    // Through the client: a typed auth error with the status.
+    let client = supabase_core::create_client(stack.url(), stack.anon_key()).unwrap();
+    let err = client
+        .auth()
+        .reset_password_for_email(&email, Default::default())
+        .await
+        .unwrap_err();
+    let supabase_core::Error::Auth(auth) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (auth.status().map(|s| s.as_u16()), auth.code()),
+        (
+            Some(429),
+            Some(&supabase_core::auth::ErrorCode::OverEmailSendRateLimit)
+        ),
+        "{err}"
+    );
+
+    // Once the minute has passed (moved back in the database), it goes out.
+    stack
+        .execute_sql(&format!(
+            "update auth.users set recovery_sent_at = now() - interval '61 seconds' where id = '{id}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(recover().await.status, StatusCode::OK);
+    assert_eq!(stack.mailbox().messages(&email).len(), 2);
+}
+
+#[tokio::test]
+async fn a_second_sms_within_max_frequency_is_refused() {
+    let stack = limited().await;
+    let phone = format!("+1556{:07}", supabase_tests::unique_id());
+    user(
+        stack,
+        json!({"phone": phone, "password": "secret-pw", "phone_confirm": true}),
+    )
+    .await;
+    let otp = || post(stack, "/otp", json!({"phone": phone}));
+    assert_eq!(otp().await.status, StatusCode::OK);
+    assert_too_soon(&otp().await, "over_sms_send_rate_limit");
+    assert_eq!(stack.mailbox().messages(&phone).len(), 1);
+}
+
+/// Invitations are not limited (`sendInvite` has no frequency check).
+#[tokio::test]
+async fn invitations_are_not_limited() {
+    let stack = limited().await;
+    let email = unique_email("invited");
+    for _ in 0..2 {
+        let r = crate::call(
+            stack,
+            Method::POST,
+            "/invite",
+            Some(stack.service_role_key()),
+            Some(json!({"email": email})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+    assert_eq!(stack.mailbox().messages(&email).len(), 2);
+}
+
+/// `/signup` answers in GoTrue's order: without email and phone it is an anonymous sign-in
+/// (its own setting decides first), then `DisableSignup`.
+#[tokio::test]
+async fn signup_refusals_come_in_gotrues_order() {
+    let stack = limited().await;
+    let anonymous = post(stack, "/signup", json!({})).await;
+    assert_error(&anonymous, 422, "anonymous_provider_disabled");
+    let with_email = post(
+        stack,
+        "/signup",
+        json!({"email": unique_email("nope"), "password": "secret-pw"}),
+    )
+    .await;
+    assert_error(&with_email, 422, "signup_disabled");
+}
