@@ -75,10 +75,11 @@ pub enum Error {
     /// [`rollback()`](crate::postgrest::Builder::rollback) or by hand) and the server
     /// **committed** it instead: PostgREST honours the preference only with `db-tx-end =
     /// commit-allow-override`, which Supabase projects do not set, and says so in
-    /// `Preference-Applied`. The change is in the database.
+    /// `Preference-Applied`. A write's change is in the database.
     #[error(
         "`{path}` (HTTP {status}) was committed, not rolled back: the server ignored \
-         `Prefer: tx=rollback` (PostgREST honours it only with `db-tx-end = commit-allow-override`)"
+         `Prefer: tx=rollback` (PostgREST honours it only with `db-tx-end = commit-allow-override`), \
+         so any change the request made was kept"
     )]
     NotRolledBack {
         /// HTTP status of the (successful) response.

@@ -141,7 +141,9 @@ impl<T: DeserializeOwned, M> Builder<T, M> {
         async move {
             self.client.ensure_fresh_session().await;
             let request = self.state.render(&self.client)?;
-            let rollback = asks_rollback(&request.headers).then(|| request.url.path().to_owned());
+            // PostgREST answers a plan without `Preference-Applied`: nothing to check there.
+            let rollback = (asks_rollback(&request.headers) && self.state.explain.is_none())
+                .then(|| request.url.path().to_owned());
             let raw = self
                 .client
                 .inner

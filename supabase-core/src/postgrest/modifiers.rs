@@ -289,18 +289,20 @@ impl<T, M> Builder<T, M> {
     /// PostgREST honours this only with `db-tx-end = commit-allow-override`; Supabase projects
     /// do not set it, and PostgREST then **commits** without an error. So the response's
     /// `Preference-Applied` is checked: when it does not confirm the rollback, the result is
-    /// [`Error::NotRolledBack`] (the change was made).
+    /// [`Error::NotRolledBack`] (a write's change was made). Except for
+    /// [`explain`](Self::explain), whose answer PostgREST never marks: an `EXPLAIN ANALYZE`
+    /// of a write is rolled back only where the server allows it.
     pub fn rollback(self) -> Self {
         self.map_state(|s| s.rollback = true)
     }
 
     /// Fails the request, writing nothing, when it would affect more than `rows` rows
     /// (`Prefer: handling=strict,max-affected=<rows>`, postgrest-js's `maxAffected`), for
-    /// updates, deletes and function calls.
+    /// updates and deletes.
     ///
-    /// PostgREST 13 enforces the limit. PostgREST 12 (the local stack's) does not know the
-    /// preference and, asked to be strict, refuses every such request (`PGRST122`): an
-    /// error either way, never an unchecked write.
+    /// PostgREST enforces the limit from 12.2 (Supabase's). 12.0 and 12.1 (the local stack
+    /// runs 12.0.2) do not know the preference and, asked to be strict, refuse every such
+    /// request (`PGRST122`): an error either way, never an unchecked write.
     pub fn max_affected(self, rows: u64) -> Self {
         self.map_state(|s| s.max_affected = Some(rows))
     }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use supabase_core::Error;
-use supabase_core::postgrest::{Count, Returning};
+use supabase_core::postgrest::{Count, Explain, Returning};
 use supabase_tests::{anon, reference_stack, sorted_strings, unique_id};
 
 async fn db(sql: &str) -> Value {
@@ -488,6 +488,18 @@ async fn a_rolled_back_write_answers_and_keeps_nothing() {
         "neither the update nor the delete stayed"
     );
 
+    // EXPLAIN ANALYZE runs the write; with a rollback it keeps nothing. PostgREST answers a
+    // plan without `Preference-Applied`, so there is nothing to check there.
+    let plan = c
+        .table("planets")
+        .update(json!({"name": "Analyzed"}))
+        .eq("id", id)
+        .rollback()
+        .explain(Explain::new().analyze())
+        .await
+        .unwrap();
+    assert!(plan.data.to_string().contains("Update on"), "{}", plan.data);
+
     // Given by hand, the preference is checked the same way.
     let by_hand = c
         .table("planets")
@@ -503,8 +515,9 @@ async fn a_rolled_back_write_answers_and_keeps_nothing() {
     );
 }
 
-/// `max_affected(n)` asks PostgREST to be strict about it: PostgREST 12 does not know the
-/// preference and refuses the request (`PGRST122`), so nothing is written unchecked.
+/// `max_affected(n)` asks PostgREST to be strict about it: PostgREST 12.0 (the local stack's;
+/// 12.2 enforces the limit) does not know the preference and refuses the request
+/// (`PGRST122`), so nothing is written unchecked.
 #[tokio::test]
 async fn max_affected_is_sent_strictly_and_never_writes_unchecked() {
     let c = anon().await;
@@ -523,7 +536,7 @@ async fn max_affected_is_sent_strictly_and_never_writes_unchecked() {
         "return=representation,handling=strict,max-affected=1"
     );
     let Err(Error::Postgrest(e)) = update.await else {
-        panic!("PostgREST 12 refuses max-affected when strict")
+        panic!("PostgREST 12.0 refuses max-affected when strict")
     };
     assert_eq!(e.code.as_deref(), Some("PGRST122"), "{e}");
     assert_eq!(e.status.as_u16(), 400);

@@ -283,7 +283,8 @@ async fn store_token(
 /// GoTrue's per-user send limit (`mail.go` `validateSentWithinFrequencyLimit`,
 /// `phone.go` `sendPhoneConfirmation`): another message whose token lives in `sent_col` goes
 /// out only `frequency` after the last one, else 429 with `code` and the whole seconds left
-/// (`generateFrequencyLimitErrorMessage`, truncated, so it may say 0).
+/// (`generateFrequencyLimitErrorMessage`, truncated, so it may say 0). The user's row is locked,
+/// so concurrent requests cannot both pass.
 async fn check_frequency(
     tx: &Transaction<'_>,
     user_id: &str,
@@ -293,7 +294,7 @@ async fn check_frequency(
 ) -> ApiResult<()> {
     let sql = format!(
         "select extract(epoch from {sent_col} + $2::float8 * interval '1 second' - clock_timestamp())::float8 \
-         from auth.users where id = $1::text::uuid"
+         from auth.users where id = $1::text::uuid for update"
     );
     let left: Option<f64> = tx
         .query_opt(&sql, &[&user_id, &frequency.as_secs_f64()])
@@ -360,10 +361,8 @@ pub(super) async fn send_email(
 /// What an SMS is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum SmsPurpose {
-    /// Confirming the phone of a new user (`confirmation_token`).
+    /// A phone sign-in or confirmation code (`confirmation_token`, `phoneConfirmationOtp`).
     Confirmation,
-    /// Signing in a confirmed user (`recovery_token`).
-    SignIn,
     /// Confirming a new phone number (`phone_change_token`).
     PhoneChange,
     /// The reauthentication nonce of a phone-only user.
@@ -388,10 +387,6 @@ pub(super) async fn send_sms(
                 "confirmation_sent_at",
                 "confirmation_token",
             ),
-            MessageKind::PhoneOtp,
-        ),
-        SmsPurpose::SignIn => (
-            ("recovery_token", "recovery_sent_at", "recovery_token"),
             MessageKind::PhoneOtp,
         ),
         SmsPurpose::PhoneChange => (
@@ -498,12 +493,17 @@ pub(super) async fn otp(
                         .ok_or_else(|| ApiError::internal("user vanished"))?
                 }
             };
-            let purpose = if user.phone_confirmed {
-                SmsPurpose::SignIn
-            } else {
-                SmsPurpose::Confirmation
-            };
-            send_sms(&state, tx, &user.id, &phone, purpose, channel).await
+            // `sendPhoneConfirmation(.., phoneConfirmationOtp, ..)` for new and confirmed
+            // users alike: the code lives in `confirmation_token`.
+            send_sms(
+                &state,
+                tx,
+                &user.id,
+                &phone,
+                SmsPurpose::Confirmation,
+                channel,
+            )
+            .await
         })?;
         return Ok(Json(json!({"message_id": message_id})));
     }

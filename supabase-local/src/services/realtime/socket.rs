@@ -662,8 +662,9 @@ fn flag(value: &Value) -> bool {
 /// `Realtime.Messages.replay` reads them (`lib/realtime/messages.ex`), each as the payload of a
 /// `broadcast` push with `meta: {replayed: true, id}`. `since` (Unix milliseconds) must be an
 /// integer, and `limit` one when given (else "Replay params are not valid"); `limit` defaults
-/// to 25 and is clamped to 1..=25 (`@hard_limit`; the default is the deployed server's, which
-/// replays 25 when none is given). Rows: the topic's private `broadcast` messages inserted
+/// to 25 and is clamped to 1..=25 (`@hard_limit`). Both follow the deployed server, which
+/// replays 25 when no limit is given and wants `since`; the newest source defaults them to
+/// 10 and 0. Messages inserted together (one `now()`) come in id order. Rows: the topic's private `broadcast` messages inserted
 /// from `since` up to a minute ahead, the newest `limit`, oldest first. Read as the service,
 /// not the caller: the join's broadcast read policy is the only check. A `replay` that is not
 /// an object replays nothing.
@@ -677,7 +678,11 @@ async fn replay_messages(
     if !replay.is_object() {
         return Ok(Vec::new());
     }
-    let since = replay["since"].as_i64().ok_or(INVALID)?;
+    // `DateTime.from_unix(since, :millisecond)` refuses what is past year 9999.
+    let since = replay["since"]
+        .as_i64()
+        .filter(|ms| (-62_135_596_800_000..=253_402_300_799_999).contains(ms))
+        .ok_or(INVALID)?;
     let limit = match &replay["limit"] {
         Value::Null => 25,
         v => v.as_i64().ok_or(INVALID)?.clamp(1, 25),
@@ -690,8 +695,8 @@ async fn replay_messages(
                where topic = $1 and private is true and extension = 'broadcast' \
                  and inserted_at >= to_timestamp($2::int8 / 1000.0) at time zone 'utc' \
                  and inserted_at < now() at time zone 'utc' + interval '1 minute' \
-               order by inserted_at desc limit $3 \
-             ) newest order by inserted_at",
+               order by inserted_at desc, id desc limit $3 \
+             ) newest order by inserted_at, id",
             &[&topic, &since, &limit],
         )
         .await
