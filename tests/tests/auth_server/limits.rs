@@ -1,6 +1,7 @@
-//! GoTrue's per-user send limits and request validation on a stack with signups and
-//! anonymous sign-ins off and a minute between sends (`max_frequency`), so the limits are
-//! reached deterministically; moving `*_sent_at` back in the database lifts them.
+//! GoTrue's per-user send limits, request validation and redirect allow list on a stack with
+//! signups and anonymous sign-ins off, a minute between sends (`max_frequency`), so the limits
+//! are reached deterministically (moving `*_sent_at` back in the database lifts them), and two
+//! allow-list globs.
 
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ async fn limited() -> &'static Stack {
             config.anonymous_sign_ins = false;
             config.email_max_frequency = Duration::from_secs(60);
             config.sms_max_frequency = Duration::from_secs(60);
+            config.additional_redirect_urls =
+                vec!["myapp://callback".into(), "http://localhost:4000/*".into()];
             stack_with(config).await
         })
         .await
@@ -152,4 +155,43 @@ async fn signup_refusals_come_in_gotrues_order() {
     )
     .await;
     assert_error(&with_email, 422, "signup_disabled");
+}
+
+/// `redirect_to` is kept when it matches an allow-list entry as a glob (`*` stops at `/` and
+/// `.`), and replaced by the site URL otherwise.
+#[tokio::test]
+async fn redirects_are_matched_against_the_allow_list_globs() {
+    let stack = limited().await;
+    for (redirect, kept) in [
+        ("http://localhost:4000/cb", true),
+        ("myapp://callback", true),
+        ("http://localhost:4000/a/b", false),
+        ("http://localhost:4001/cb", false),
+    ] {
+        let email = unique_email("redirect");
+        user(
+            stack,
+            json!({"email": email, "password": "secret-pw", "email_confirm": true}),
+        )
+        .await;
+        let r = post(
+            stack,
+            &format!("/recover?redirect_to={}", urlencode(redirect)),
+            json!({"email": email}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let link = stack.mailbox().latest_link(&email).unwrap();
+        let sent = link.rsplit_once("redirect_to=").unwrap().1;
+        let expected = if kept {
+            redirect
+        } else {
+            "http://127.0.0.1:3000"
+        };
+        assert_eq!(sent, expected, "{redirect}");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

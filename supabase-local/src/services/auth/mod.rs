@@ -100,7 +100,9 @@ pub struct AuthConfig {
     pub secure_password_change: bool,
     /// The site URL: the default redirect after verification. Default: `http://127.0.0.1:3000`.
     pub site_url: String,
-    /// Extra allowed redirect URLs (`additional_redirect_urls`); any URL on the site URL's host
+    /// Extra allowed redirect URLs (`additional_redirect_urls`, GoTrue's `URI_ALLOW_LIST`), as
+    /// globs: `**` matches anything, `*` anything without `.` or `/`, `?` one such character
+    /// (`https://*.example.com/**`, `http://localhost:3000/*`). Any URL on the site URL's host
     /// is allowed too. Default: none.
     pub additional_redirect_urls: Vec<String>,
     /// Enabled OAuth providers (`external.<provider>`): `/authorize` and

@@ -167,7 +167,8 @@ pub(super) fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> boo
 }
 
 /// `utilities.GetReferrer`: the request's `redirect_to` when it is allowed (same host as the site
-/// URL, or listed), else the site URL.
+/// URL, or matching an entry of `additional_redirect_urls`, GoTrue's `URI_ALLOW_LIST`, as a
+/// glob: see [`allow_list_matches`]), else the site URL.
 pub(super) fn redirect_to(state: &Auth, requested: Option<&String>) -> String {
     let site = &state.config.site_url;
     let Some(req) = requested.filter(|r| !r.is_empty()) else {
@@ -183,8 +184,56 @@ pub(super) fn redirect_to(state: &Auth, requested: Option<&String>) -> String {
             .config
             .additional_redirect_urls
             .iter()
-            .any(|a| req.starts_with(a.trim_end_matches('*')));
+            .any(|pattern| allow_list_matches(pattern, req));
     if allowed { req.clone() } else { site.clone() }
+}
+
+/// Whether `url` matches an allow-list entry as GoTrue compiles them (`glob.Compile(uri, '.',
+/// '/')`, gobwas/glob): `**` matches any text, `*` any text without `.` or `/`, `?` one such
+/// character; the rest is literal (character classes and `{a,b}` are not supported here). So
+/// `http://localhost:3000/*` admits `/cb` but not `/a/b`, and `https://*.example.com/**` any
+/// path under any one-label subdomain. Matched by dynamic programming, so no pattern costs more
+/// than pattern × URL steps.
+pub(super) fn allow_list_matches(pattern: &str, url: &str) -> bool {
+    enum Token {
+        Byte(u8),
+        One,
+        Star,
+        Stars,
+    }
+    let separator = |b: u8| b == b'.' || b == b'/';
+    let bytes = pattern.as_bytes();
+    let mut tokens = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        tokens.push(match bytes[i] {
+            b'*' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 1;
+                Token::Stars
+            }
+            b'*' => Token::Star,
+            b'?' => Token::One,
+            b => Token::Byte(b),
+        });
+        i += 1;
+    }
+    let text = url.as_bytes();
+    // matched[j]: the tokens so far match the first `j` bytes of the URL.
+    let mut matched = vec![false; text.len() + 1];
+    matched[0] = true;
+    for token in &tokens {
+        let mut next = vec![false; text.len() + 1];
+        for j in 0..=text.len() {
+            next[j] = match token {
+                Token::Byte(b) => j > 0 && matched[j - 1] && text[j - 1] == *b,
+                Token::One => j > 0 && matched[j - 1] && !separator(text[j - 1]),
+                Token::Star => matched[j] || (j > 0 && next[j - 1] && !separator(text[j - 1])),
+                Token::Stars => matched[j] || (j > 0 && next[j - 1]),
+            };
+        }
+        matched = next;
+    }
+    matched[text.len()]
 }
 
 pub(super) fn enc(s: &str) -> String {
@@ -771,4 +820,53 @@ pub(super) async fn reauthenticate(State(state): St, headers: HeaderMap) -> ApiR
         Ok(())
     })?;
     Ok(Json(json!({})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allow_list_matches;
+
+    #[test]
+    fn allow_list_entries_are_gobwas_globs_with_dot_and_slash_separators() {
+        let cases = [
+            ("http://localhost:3000/*", "http://localhost:3000/cb", true),
+            (
+                "http://localhost:3000/*",
+                "http://localhost:3000/a/b",
+                false,
+            ),
+            (
+                "http://localhost:3000/**",
+                "http://localhost:3000/a/b?x=1",
+                true,
+            ),
+            (
+                "https://*.example.com/**",
+                "https://app.example.com/auth/cb",
+                true,
+            ),
+            (
+                "https://*.example.com/**",
+                "https://a.b.example.com/cb",
+                false,
+            ),
+            ("https://*.example.com/**", "https://example.com/cb", false),
+            ("myapp://callback", "myapp://callback", true),
+            ("myapp://callback", "myapp://callback/x", false),
+            ("http://127.0.0.1:300?", "http://127.0.0.1:3001", true),
+            ("http://127.0.0.1:300?", "http://127.0.0.1:300/", false),
+            ("", "", true),
+            ("**", "anything/at.all", true),
+        ];
+        for (pattern, url, expected) in cases {
+            assert_eq!(
+                allow_list_matches(pattern, url),
+                expected,
+                "{pattern} ~ {url}"
+            );
+        }
+        // Many stars against a long URL: pattern × URL steps, not exponential.
+        let long = format!("https://{}", "a".repeat(5000));
+        assert!(!allow_list_matches("https://*a*a*a*a*a*a*a*a*b", &long));
+    }
 }
