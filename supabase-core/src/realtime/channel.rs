@@ -99,13 +99,10 @@ pub struct Replay {
 impl Replay {
     /// Messages sent at or after `time`.
     pub fn since(time: std::time::SystemTime) -> Self {
-        let since_ms = time
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        Replay {
-            since_ms,
-            limit: None,
-        }
+        Replay::since_millis(
+            time.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
     }
 
     /// Messages sent at or after this Unix time in milliseconds (realtime-js's `since`).

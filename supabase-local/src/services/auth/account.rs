@@ -144,13 +144,7 @@ pub(super) async fn signup(
         return Err(signup_disabled());
     }
     // `validateSignupParams`, in its order and with its statuses.
-    if p.password.is_empty() {
-        return Err(ApiError::bad_request(
-            "validation_failed",
-            "Signup requires a valid password",
-        ));
-    }
-    users::check_password(&p.password, c.minimum_password_length)?;
+    users::check_signup_password(&p.password, c.minimum_password_length)?;
     if !p.email.is_empty() && !p.phone.is_empty() {
         return Err(ApiError::bad_request(
             "validation_failed",

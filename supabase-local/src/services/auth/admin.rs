@@ -603,13 +603,8 @@ pub(super) async fn generate_link(
                     None => {
                         if signup {
                             // `validateSignupParams`, for a new user only.
-                            if password.is_empty() {
-                                return Err(ApiError::bad_request(
-                                    "validation_failed",
-                                    "Signup requires a valid password",
-                                ));
-                            }
-                            users::check_password(&password, state.config.minimum_password_length)?;
+                            let min_len = state.config.minimum_password_length;
+                            users::check_signup_password(&password, min_len)?;
                         }
                         users::create(
                             tx,

@@ -317,6 +317,17 @@ pub(super) fn check_password(password: &str, min_len: usize) -> ApiResult<()> {
     Ok(())
 }
 
+/// `validateSignupParams`' password rules: required (400), then [`check_password`] (422).
+pub(super) fn check_signup_password(password: &str, min_len: usize) -> ApiResult<()> {
+    if password.is_empty() {
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "Signup requires a valid password",
+        ));
+    }
+    check_password(password, min_len)
+}
+
 /// A user to create.
 #[derive(Debug, Default)]
 pub(super) struct NewUser<'a> {

@@ -524,9 +524,7 @@ impl Conn {
             match auth::policies(&self.rt.env.db, &caller, &name).await {
                 Ok(p) if admits(&p, presence_enabled) => policies = p,
                 Ok(_) => {
-                    let reason = format!(
-                        "Unauthorized: You do not have permissions to read from this Channel topic: {name}"
-                    );
+                    let reason = unauthorized(&name);
                     self.reply(&message, Some(join_ref), "error", json!({"reason": reason}));
                     return;
                 }
@@ -546,28 +544,23 @@ impl Conn {
         // `maybe_replay_messages` (realtime_channel.ex), after the policies: any `replay`
         // (even `null`) on a public channel is refused; on a private one it needs broadcast
         // read (a join admitted by presence read alone may not replay).
-        let mut replayed = Vec::new();
-        if let Some(replay) = config["broadcast"].get("replay") {
-            let refused = if !private {
-                Some("UnableToReplayMessages: Replay is not allowed for public channels".to_owned())
-            } else if !policies.broadcast_read {
-                Some(format!(
-                    "Unauthorized: You do not have permissions to read from this Channel topic: {name}"
-                ))
-            } else {
-                match replay_messages(&self.rt, &name, replay).await {
-                    Ok(messages) => {
-                        replayed = messages;
-                        None
-                    }
-                    Err(reason) => Some(reason.to_owned()),
-                }
-            };
-            if let Some(reason) = refused {
+        let replayed = match config["broadcast"].get("replay") {
+            None => Ok(Vec::new()),
+            Some(_) if !private => {
+                Err("UnableToReplayMessages: Replay is not allowed for public channels".to_owned())
+            }
+            Some(_) if !policies.broadcast_read => Err(unauthorized(&name)),
+            Some(replay) => replay_messages(&self.rt, &name, replay)
+                .await
+                .map_err(str::to_owned),
+        };
+        let replayed = match replayed {
+            Ok(messages) => messages,
+            Err(reason) => {
                 self.reply(&message, Some(join_ref), "error", json!({"reason": reason}));
                 return;
             }
-        }
+        };
         let requested: Vec<Value> = config["postgres_changes"]
             .as_array()
             .cloned()
@@ -645,6 +638,11 @@ impl Conn {
             self.push(&message.topic, &join_ref, "presence_state", state);
         }
     }
+}
+
+/// Realtime's refusal of a join (or a replay) the caller's read policies do not allow.
+fn unauthorized(topic: &str) -> String {
+    format!("Unauthorized: You do not have permissions to read from this Channel topic: {topic}")
 }
 
 /// A join option's flag, read as Realtime's `FlexibleBoolean` casts it
