@@ -4,7 +4,8 @@
 //! `config.presence`, `config.postgres_changes`, `config.private`, `access_token`), the matching
 //! of the server's postgres-changes ids with the client's bindings, the subscribe statuses, the
 //! REST fallback of `send` for broadcasts when the channel is not joined, and the rejoin after
-//! `phx_error` or a timeout.
+//! `phx_error`, a timeout or a refused join (phoenix `assets/js/phoenix/channel.js`, the
+//! constructor's `joinPush.receive("error")`, which realtime-js's channel adapter wraps).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -463,6 +464,13 @@ impl RealtimeChannel {
 
     /// Joins the channel and waits for the outcome: `Ok` once `SUBSCRIBED`; an error for
     /// `CHANNEL_ERROR` (e.g. an invalid token) or when no reply came in time.
+    ///
+    /// As in realtime-js, a refused or timed-out join is tried again while the socket is open,
+    /// after the reconnect backoff ([`reconnect_backoff`]), until it is `SUBSCRIBED` or the
+    /// channel is removed: each refusal is another `CHANNEL_ERROR` to the status callbacks, and
+    /// the join after a [`set_auth`](super::RealtimeClient::set_auth) carries the new token.
+    ///
+    /// [`reconnect_backoff`]: super::RealtimeOptions::reconnect_backoff
     ///
     /// With postgres-changes listeners, `Ok` also waits for the server to confirm their
     /// subscription (its `system` message "Subscribed to PostgreSQL", which Realtime sends
@@ -940,6 +948,9 @@ impl ChannelInner {
                     reason,
                 };
                 self.emit(SubscribeStatus::ChannelError, Some(&e));
+                // Phoenix's `joinPush.receive("error")`, which realtime-js's channel is: the join
+                // is tried again, so a token that may read the topic later (`set_auth`) gets in.
+                self.schedule_rejoin(&socket);
             }
             Err(e @ RealtimeError::Timeout { .. }) => {
                 {

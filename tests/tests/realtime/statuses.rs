@@ -189,6 +189,44 @@ async fn a_private_channel_refused_by_rls_is_channel_error() {
     assert!(!channel.is_joined());
 }
 
+/// A refused join is tried again after the backoff, as realtime-js's (Phoenix's) channel does,
+/// each refusal another CHANNEL_ERROR; once `set_auth` gives a token that may read the topic,
+/// the next try gets in without another `subscribe()`.
+#[tokio::test]
+async fn a_refused_join_is_retried_and_gets_in_once_the_token_may_read() {
+    let client = anon().await;
+    let owner = uuid().await;
+    client
+        .realtime()
+        .set_auth(Some(&user_token(&uuid().await).await));
+    let channel = client.channel_with(
+        format!("private-{owner}"),
+        ChannelConfig::default().private(true),
+    );
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap_err();
+    for attempt in 0..2 {
+        let (status, err) = next(&mut statuses).await;
+        assert_eq!(status, SubscribeStatus::ChannelError, "attempt {attempt}");
+        assert!(
+            matches!(err, Some(RealtimeError::JoinRefused { .. })),
+            "attempt {attempt}: {err:?}"
+        );
+    }
+    assert!(!channel.is_joined());
+
+    client.realtime().set_auth(Some(&user_token(&owner).await));
+    loop {
+        match next(&mut statuses).await {
+            (SubscribeStatus::Subscribed, None) => break,
+            (SubscribeStatus::ChannelError, Some(RealtimeError::JoinRefused { .. })) => {}
+            other => panic!("unexpected status {other:?}"),
+        }
+    }
+    assert!(channel.is_joined());
+    client.remove_all_channels().await.unwrap();
+}
+
 #[tokio::test]
 async fn unsubscribe_is_closed_and_the_channel_can_join_again() {
     let client = anon().await;
