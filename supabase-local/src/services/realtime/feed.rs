@@ -67,8 +67,8 @@ pub(super) async fn start_listener(rt: Arc<Realtime>) -> Result<(), String> {
 /// Broadcasts a committed `realtime.messages` row to its topic's subscribers, as
 /// `ReplicationConnection` hands it to `BatchBroadcast` as the super user: no policy check at
 /// send time (subscribers of a private topic were authorised at their join), and the message
-/// carries `meta.id`. A row without an event, a payload or `private` is not sent (Realtime
-/// logs `UnableToBroadcastChanges`).
+/// carries `meta.id`. A row without an event, a payload or `private`, or with a payload over
+/// the size limit, is not sent (Realtime logs `UnableToBroadcastChanges`).
 async fn deliver_message(rt: &Realtime, id: &str) -> Result<(), String> {
     let conn = rt.env.db.get().await.map_err(|e| e.to_string())?;
     let row = conn
@@ -86,6 +86,9 @@ async fn deliver_message(rt: &Realtime, id: &str) -> Result<(), String> {
         return Err("a message needs an event, a payload and `private`".to_owned());
     };
     let payload: Value = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
+    if super::payload_size::too_large(super::payload_size::external_size(&payload)) {
+        return Err("UnableToBroadcastChanges: Payload size exceeds tenant limit".to_owned());
+    }
     let message =
         json!({"type": "broadcast", "event": event, "payload": payload, "meta": {"id": id}});
     rt.hub

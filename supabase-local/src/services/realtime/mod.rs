@@ -7,7 +7,8 @@
 //! `apikey` checked on connect, 403 otherwise), `lib/realtime_web/channels/realtime_channel.ex`
 //! (join, error reasons, `access_token`, system messages, `phx_close` on shutdown),
 //! `realtime_channel/broadcast_handler.ex`, `realtime_channel/presence_handler.ex`,
-//! `controllers/broadcast_controller.ex` (202, 422), `channels/auth/channels_authorization.ex`
+//! `controllers/broadcast_controller.ex` (202, 422), `lib/realtime_web/endpoint.ex` (size
+//! limits; the payload limit is `payload_size.rs`), `channels/auth/channels_authorization.ex`
 //! (token errors), and supabase/walrus `realtime.apply_rls` for postgres changes (see
 //! `changes.rs`).
 
@@ -15,12 +16,13 @@ mod auth;
 mod changes;
 mod feed;
 mod hub;
+mod payload_size;
 mod socket;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::extract::{DefaultBodyLimit, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -63,9 +65,16 @@ pub(crate) fn router(env: ServiceEnv) -> Router {
     });
     Router::new()
         .route("/websocket", get(websocket))
-        .route("/api/broadcast", post(broadcast))
+        // `Plug.Parsers`' default `:length` (endpoint.ex sets none): larger bodies are a 413.
+        .route(
+            "/api/broadcast",
+            post(broadcast).layer(DefaultBodyLimit::max(8_000_000)),
+        )
         .with_state(state)
 }
+
+/// The largest WebSocket message the server reads (`RealtimeWeb.Endpoint`'s socket options).
+const MAX_FRAME_SIZE: usize = 5_000_000;
 
 #[derive(serde::Deserialize)]
 struct ConnectParams {
@@ -96,7 +105,12 @@ async fn websocket(
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     let v2 = params.vsn.as_deref() == Some("2.0.0");
-    upgrade.on_upgrade(move |ws| socket::serve(rt, ws, key, v2))
+    // endpoint.ex `max_frame_size: 5_000_000`: Cowboy closes the connection on a larger
+    // message (the limit applies to a fragmented message as a whole).
+    upgrade
+        .max_message_size(MAX_FRAME_SIZE)
+        .max_frame_size(MAX_FRAME_SIZE)
+        .on_upgrade(move |ws| socket::serve(rt, ws, key, v2))
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {
@@ -153,11 +167,13 @@ struct RestMessage {
 }
 
 /// `BatchBroadcast.changeset`: `messages` is a non-empty list; each message needs a `topic`,
-/// an `event` (strings) and a `payload` (an object), and may say `private` (a boolean). The
-/// error is Ecto's `traverse_errors`: per message an object of field errors, `{}` when valid.
+/// an `event` (strings) and a `payload` (an object within the size limit, `payload_size.rs`),
+/// and may say `private` (a boolean). The error is Ecto's `traverse_errors`: per message an
+/// object of field errors, `{}` when valid; one invalid message refuses the whole batch.
 fn rest_messages(body: &Value) -> Result<Vec<RestMessage>, Value> {
     const BLANK: &str = "can't be blank";
     const INVALID: &str = "is invalid";
+    const TOO_LARGE: &str = "Payload size exceeds tenant limit";
     let list = match body.get("messages") {
         None | Some(Value::Null) => return Err(json!({"messages": [BLANK]})),
         Some(Value::Array(list)) if list.is_empty() => return Err(json!({"messages": [BLANK]})),
@@ -180,6 +196,9 @@ fn rest_messages(body: &Value) -> Result<Vec<RestMessage>, Value> {
         let event = text(&m["event"]);
         let payload = match &m["payload"] {
             Value::Null => Err(BLANK),
+            p @ Value::Object(_) if payload_size::too_large(payload_size::external_size(p)) => {
+                Err(TOO_LARGE)
+            }
             p @ Value::Object(_) => Ok(p.clone()),
             _ => Err(INVALID),
         };

@@ -13,6 +13,7 @@ use super::Realtime;
 use super::auth::{self, Policies};
 use super::changes;
 use super::hub::{Member, Out, TopicKey, UserBroadcast};
+use super::payload_size;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
@@ -292,9 +293,14 @@ impl Conn {
             }
             "broadcast" => {
                 // BroadcastHandler: without write permission on a private channel the message
-                // is dropped *and not acknowledged* (realtime-js then reports "timed out").
+                // is dropped *and not acknowledged* (realtime-js then reports "timed out"); one
+                // over the size limit is dropped, and acknowledged with an error.
                 let allowed = !joined.private || joined.policies.broadcast_write;
-                if allowed {
+                let too_large = payload_size::too_large(match &message.user_broadcast {
+                    Some(b) => payload_size::user_broadcast_size(b),
+                    None => payload_size::external_size(&message.payload),
+                });
+                if allowed && !too_large {
                     match message.user_broadcast {
                         // BroadcastHandler `build_broadcast`: a binary push stays a
                         // `UserBroadcast` on its way to the other sockets.
@@ -306,7 +312,12 @@ impl Conn {
                     }
                 }
                 if joined.ack && allowed {
-                    self.reply(&message, join_ref, "ok", json!({}));
+                    let (status, response) = if too_large {
+                        ("error", json!({"error": "payload_size_exceeded"}))
+                    } else {
+                        ("ok", json!({}))
+                    };
+                    self.reply(&message, join_ref, status, response);
                 }
             }
             "presence" => self.presence(&message, join_ref),
@@ -318,7 +329,8 @@ impl Conn {
     /// A presence message, as Realtime's `PresenceHandler.handle`: the event is lower-cased; a
     /// message without one is accepted and does nothing; a track needs presence write on a
     /// private channel (else an error reply with an empty response) and an object payload
-    /// ("Presence track payload must be a map"), re-tracking the same payload changes nothing,
+    /// ("Presence track payload must be a map") within the size limit (over it, the channel is
+    /// shut down: "Track message size exceeded"), re-tracking the same payload changes nothing,
     /// and the first track (which turns presence on) is followed by the state, for a member
     /// that may read presence. An unknown event is an empty error reply.
     fn presence(&mut self, message: &Out, join_ref: Option<String>) {
@@ -341,6 +353,13 @@ impl Conn {
                 if !payload.is_object() {
                     let reason = json!({"reason": "Presence track payload must be a map"});
                     self.reply(message, join_ref, "error", reason);
+                    return;
+                }
+                // realtime_channel.ex `handle_in("presence")`: `:payload_size_exceeded` →
+                // `shutdown_response(socket, "Track message size exceeded")`.
+                if payload_size::too_large(payload_size::external_size(&payload)) {
+                    let topic = message.topic.clone();
+                    self.shut_down(&topic, "Track message size exceeded");
                     return;
                 }
                 if joined.presence_payload.as_ref() == Some(&payload) {
