@@ -157,39 +157,76 @@ async fn signup_refusals_come_in_gotrues_order() {
     assert_error(&with_email, 422, "signup_disabled");
 }
 
-/// `redirect_to` is kept when it matches an allow-list entry as a glob (`*` stops at `/` and
-/// `.`), and replaced by the site URL otherwise.
+/// The `redirect_to` a recovery email links to, for a `/recover` with `query` and `headers`.
+async fn recovery_redirect(stack: &Stack, query: &str, headers: &[(&str, &str)]) -> String {
+    let email = unique_email("redirect");
+    user(
+        stack,
+        json!({"email": email, "password": "secret-pw", "email_confirm": true}),
+    )
+    .await;
+    let path = format!("/recover{query}");
+    let body = Some(json!({"email": email}));
+    let r = crate::call_with(stack, Method::POST, &path, None, body, headers).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let link = stack.mailbox().latest_link(&email).unwrap();
+    link.rsplit_once("redirect_to=").unwrap().1.to_owned()
+}
+
+/// `redirect_to` is kept when it is the site URL's origin (the site is
+/// `http://127.0.0.1:3000`, a localhost name, so any port), a loopback address, or matches an
+/// allow-list entry as a glob (`*` stops at `/` and `.`); it is replaced by the site URL
+/// otherwise, and always for a decimal-IP host, another scheme on the site's host is not the
+/// site (GoTrue's `IsRedirectURLValid`).
 #[tokio::test]
-async fn redirects_are_matched_against_the_allow_list_globs() {
+async fn redirects_are_matched_against_the_site_and_the_allow_list_globs() {
     let stack = limited().await;
+    const SITE: &str = "http://127.0.0.1:3000";
     for (redirect, kept) in [
         ("http://localhost:4000/cb", true),
         ("myapp://callback", true),
         ("http://localhost:4000/a/b", false),
         ("http://localhost:4001/cb", false),
+        ("http://127.0.0.1:3000/welcome", true),
+        ("http://127.0.0.1:8080/cb", true),
+        ("http://[::1]:9000/cb", true),
+        ("http://2130706433/", false),
+        ("http://example.com/cb", false),
+        ("http://localhost:4000/%zz", false),
     ] {
-        let email = unique_email("redirect");
-        user(
-            stack,
-            json!({"email": email, "password": "secret-pw", "email_confirm": true}),
-        )
-        .await;
-        let r = post(
-            stack,
-            &format!("/recover?redirect_to={}", urlencode(redirect)),
-            json!({"email": email}),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-        let link = stack.mailbox().latest_link(&email).unwrap();
-        let sent = link.rsplit_once("redirect_to=").unwrap().1;
-        let expected = if kept {
-            redirect
-        } else {
-            "http://127.0.0.1:3000"
-        };
+        let query = format!("?redirect_to={}", urlencode(redirect));
+        let sent = recovery_redirect(stack, &query, &[]).await;
+        let expected = if kept { redirect } else { SITE };
         assert_eq!(sent, expected, "{redirect}");
     }
+}
+
+/// `GetReferrer`'s sources in order: a `redirect_to` header, else the query's; the `Referer`
+/// when that is not allowed; the site URL last.
+#[tokio::test]
+async fn the_redirect_comes_from_the_header_the_query_or_the_referer() {
+    let stack = limited().await;
+    let query = format!("?redirect_to={}", urlencode("http://localhost:4000/query"));
+    let header = [("redirect_to", "http://localhost:4000/header")];
+    assert_eq!(
+        recovery_redirect(stack, &query, &header).await,
+        "http://localhost:4000/header"
+    );
+    let referer = [("referer", "http://localhost:4000/page")];
+    assert_eq!(
+        recovery_redirect(stack, "", &referer).await,
+        "http://localhost:4000/page"
+    );
+    let bad_query = format!("?redirect_to={}", urlencode("https://evil.example/"));
+    assert_eq!(
+        recovery_redirect(stack, &bad_query, &referer).await,
+        "http://localhost:4000/page"
+    );
+    let bad_referer = [("referer", "https://evil.example/page")];
+    assert_eq!(
+        recovery_redirect(stack, "", &bad_referer).await,
+        "http://127.0.0.1:3000"
+    );
 }
 
 fn urlencode(s: &str) -> String {

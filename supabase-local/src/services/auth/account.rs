@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::change;
 use super::error::{ApiError, ApiResult};
 use super::otp::{self, EmailPurpose};
+use super::redirect::Referrer;
 use super::users::{self, NewUser};
 use super::{Auth, St, parse_body, require_user, sessions};
 use crate::services::Secret;
@@ -107,7 +108,7 @@ pub(super) fn check_channel(channel: &str) -> ApiResult<&'static str> {
 /// `POST /signup`.
 pub(super) async fn signup(
     State(state): St,
-    Query(query): Query<HashMap<String, String>>,
+    Referrer(redirect): Referrer,
     body: Bytes,
 ) -> ApiResult<Response> {
     let p: SignupParams = parse_body(&body)?;
@@ -152,7 +153,6 @@ pub(super) async fn signup(
         ));
     }
     let pkce = otp::pkce_params(&p.code_challenge, &p.code_challenge_method)?;
-    let redirect = otp::redirect_to(&state, query.get("redirect_to"));
     if !p.email.is_empty() {
         let email = users::validate_email(&p.email)?;
         signup_email(&state, &email, &p, pkce, &redirect).await
@@ -327,6 +327,7 @@ struct PkceGrant {
 /// `POST /token?grant_type=...` (`token.go`).
 pub(super) async fn token(
     State(state): St,
+    Referrer(referrer): Referrer,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
@@ -343,7 +344,7 @@ pub(super) async fn token(
             .map(Json)
         }
         "pkce" => pkce_grant(&state, parse_body(&body)?).await.map(Json),
-        "id_token" => super::id_token::grant(&state, parse_body(&body)?)
+        "id_token" => super::id_token::grant(&state, parse_body(&body)?, &referrer)
             .await
             .map(Json),
         _ => Err(ApiError::bad_request(
@@ -508,14 +509,13 @@ struct UserUpdate {
 pub(super) async fn put_user(
     State(state): St,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    Referrer(redirect): Referrer,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let who = require_user(&state, &headers).await?;
     let p: UserUpdate = parse_body(&body)?;
     let channel = check_channel(&p.channel)?;
     let pkce = otp::pkce_params(&p.code_challenge, &p.code_challenge_method)?;
-    let redirect = otp::redirect_to(&state, query.get("redirect_to"));
     let c = &state.config;
     in_tx!(&state, |tx| {
         let id = who.user_id.as_str();

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::otp::{self, EmailPurpose};
+use super::redirect::{self, Referrer};
 use super::users::{self, NewUser};
 use super::{St, parse_body, require_admin};
 
@@ -495,13 +496,12 @@ struct InviteParams {
 pub(super) async fn invite(
     State(state): St,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Referrer(redirect): Referrer,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     require_admin(&state, &headers)?;
     let p: InviteParams = parse_body(&body)?;
     let email = users::validate_email(&p.email)?;
-    let redirect = otp::redirect_to(&state, q.get("redirect_to"));
     in_tx!(&state, |tx| {
         let id = match users::find_by_email(tx, &email).await? {
             Some(u) if u.email_confirmed => {
@@ -556,12 +556,18 @@ struct GenerateLinkParams {
 pub(super) async fn generate_link(
     State(state): St,
     headers: HeaderMap,
+    Referrer(referrer): Referrer,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     require_admin(&state, &headers)?;
     let p: GenerateLinkParams = parse_body(&body)?;
     let email = users::validate_email(&p.email)?;
-    let redirect = otp::redirect_to(&state, Some(&p.redirect_to));
+    // `adminGenerateLink`: the body's `redirect_to` when it is allowed, else `GetReferrer`.
+    let redirect = if redirect::is_valid(&state.config, &p.redirect_to) {
+        p.redirect_to.clone()
+    } else {
+        referrer
+    };
     let exists = || {
         ApiError::unprocessable(
             "email_exists",

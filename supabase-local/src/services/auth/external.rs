@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
+use super::redirect::Referrer;
 use super::{Auth, St, id_token, otp, require_user, sessions, users};
 use crate::services::Secret;
 
@@ -79,6 +80,7 @@ fn endpoint(provider: &str) -> Option<(&'static str, &'static str)> {
 async fn provider_redirect_url(
     state: &Auth,
     q: &HashMap<String, String>,
+    referrer: String,
     linking_target: Option<&str>,
 ) -> ApiResult<String> {
     let name = q.get("provider").map_or("", String::as_str);
@@ -113,7 +115,6 @@ async fn provider_redirect_url(
         (enabled.client_id.clone(), auth_url.to_owned(), scopes)
     };
     let pkce = otp::pkce_params(get("code_challenge"), get("code_challenge_method"))?;
-    let referrer = otp::redirect_to(state, q.get("redirect_to"));
     let flow_state_id = match pkce {
         Some((challenge, method)) => {
             let db = state.env.db.get().await?;
@@ -186,9 +187,10 @@ fn redirect_or_json(q: &HashMap<String, String>, url: String) -> Response {
 /// `GET /authorize?provider=..` (`ExternalProviderRedirect`).
 pub(super) async fn authorize(
     State(state): St,
+    Referrer(referrer): Referrer,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let url = provider_redirect_url(&state, &q, None).await?;
+    let url = provider_redirect_url(&state, &q, referrer, None).await?;
     Ok(redirect_or_json(&q, url))
 }
 
@@ -483,6 +485,7 @@ async fn complete(
     state: &Auth,
     ext: &ExternalState,
     params: &HashMap<String, String>,
+    referrer: &str,
 ) -> ApiResult<(Outcome, ProviderData)> {
     let get = |k: &str| params.get(k).map_or("", String::as_str);
     // `oAuthCallback`: the provider's own error first.
@@ -548,6 +551,7 @@ async fn complete(
                 &email,
                 data.verified,
                 &data.identity_data,
+                referrer,
             )
             .await?
         } else {
@@ -667,6 +671,7 @@ async fn link_to_user(
 /// error in the query and the fragment.
 pub(super) async fn callback(
     State(state): St,
+    Referrer(referrer): Referrer,
     Query(query): Query<HashMap<String, String>>,
     body: axum::body::Bytes,
 ) -> Response {
@@ -697,7 +702,7 @@ pub(super) async fn callback(
     } else {
         ext.referrer.clone()
     };
-    match complete(&state, &ext, &params).await {
+    match complete(&state, &ext, &params, &referrer).await {
         Ok((Outcome::Code(code), _)) => {
             // `prepPKCERedirectURL`.
             let url = with_query(&to, &[("code", &code)]);
@@ -733,6 +738,7 @@ pub(super) async fn sso() -> ApiError {
 pub(super) async fn link_identity(
     State(state): St,
     headers: HeaderMap,
+    Referrer(referrer): Referrer,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let who = require_user(&state, &headers).await?;
@@ -742,7 +748,7 @@ pub(super) async fn link_identity(
             "Manual linking is disabled",
         ));
     }
-    let url = provider_redirect_url(&state, &q, Some(&who.user_id)).await?;
+    let url = provider_redirect_url(&state, &q, referrer, Some(&who.user_id)).await?;
     Ok(redirect_or_json(&q, url))
 }
 

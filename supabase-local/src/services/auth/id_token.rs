@@ -49,7 +49,7 @@ fn fixed_issuer(provider: &str) -> Option<&'static str> {
 }
 
 /// `IdTokenGrant`.
-pub(super) async fn grant(state: &Auth, p: IdTokenGrant) -> ApiResult<Value> {
+pub(super) async fn grant(state: &Auth, p: IdTokenGrant, referrer: &str) -> ApiResult<Value> {
     if p.id_token.is_empty() {
         return Err(ApiError::oauth("invalid request", "id_token required"));
     }
@@ -128,7 +128,7 @@ pub(super) async fn grant(state: &Auth, p: IdTokenGrant) -> ApiResult<Value> {
         .unwrap_or_default();
     let verified = data.get("email_verified") == Some(&Value::Bool(true));
     in_tx!(state, |tx| {
-        let user_id = account(state, tx, &sub, &email, verified, &data).await?;
+        let user_id = account(state, tx, &sub, &email, verified, &data, referrer).await?;
         sessions::sign_in(state, tx, &user_id, "oauth").await
     })
 }
@@ -264,6 +264,7 @@ pub(super) async fn account(
     email: &str,
     verified: bool,
     data: &Map<String, Value>,
+    referrer: &str,
 ) -> ApiResult<String> {
     const PROVIDER: &str = "keycloak";
     let data_json = Value::Object(data.clone()).to_string();
@@ -384,14 +385,13 @@ pub(super) async fn account(
                 "Unverified email with {PROVIDER}. Verify the email with {PROVIDER} in order to sign in"
             );
             if !candidate_email.is_empty() {
-                let redirect = state.config.site_url.clone();
                 otp::send_email(
                     state,
                     tx,
                     &user_id,
                     &candidate_email,
                     EmailPurpose::Signup,
-                    &redirect,
+                    referrer,
                     None,
                 )
                 .await?;

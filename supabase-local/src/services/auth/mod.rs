@@ -37,6 +37,7 @@ mod id_token;
 pub(crate) mod mailbox;
 mod mfa;
 mod otp;
+mod redirect;
 mod sessions;
 mod users;
 mod verify;

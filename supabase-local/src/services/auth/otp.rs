@@ -9,12 +9,11 @@
 //! `pkce_` in the PKCE flow).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::time::SystemTime;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use deadpool_postgres::Transaction;
 use serde::Deserialize;
@@ -24,6 +23,7 @@ use super::account::check_channel;
 use super::change::change_email;
 use super::error::{ApiError, ApiResult};
 use super::mailbox::{Message, MessageKind};
+use super::redirect::Referrer;
 use super::users::{self, NewUser};
 use super::{Auth, St, generate_otp, parse_body, require_user, token_hash};
 use crate::services::Secret;
@@ -164,76 +164,6 @@ pub(super) fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> boo
         "plain" => verifier == challenge,
         _ => false,
     }
-}
-
-/// `utilities.GetReferrer`: the request's `redirect_to` when it is allowed (same host as the site
-/// URL, or matching an entry of `additional_redirect_urls`, GoTrue's `URI_ALLOW_LIST`, as a
-/// glob: see [`allow_list_matches`]), else the site URL.
-pub(super) fn redirect_to(state: &Auth, requested: Option<&String>) -> String {
-    let site = &state.config.site_url;
-    let Some(req) = requested.filter(|r| !r.is_empty()) else {
-        return site.clone();
-    };
-    let host = |u: &str| {
-        url::Url::parse(u)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-    };
-    let allowed = host(req).is_some() && host(req) == host(site)
-        || state
-            .config
-            .additional_redirect_urls
-            .iter()
-            .any(|pattern| allow_list_matches(pattern, req));
-    if allowed { req.clone() } else { site.clone() }
-}
-
-/// Whether `url` matches an allow-list entry as GoTrue compiles them (`glob.Compile(uri, '.',
-/// '/')`, gobwas/glob): `**` matches any text, `*` any text without `.` or `/`, `?` one such
-/// character; the rest is literal (character classes and `{a,b}` are not supported here). So
-/// `http://localhost:3000/*` admits `/cb` but not `/a/b`, and `https://*.example.com/**` any
-/// path under any one-label subdomain. Matched by dynamic programming, so no pattern costs more
-/// than pattern × URL steps.
-pub(super) fn allow_list_matches(pattern: &str, url: &str) -> bool {
-    enum Token {
-        Byte(u8),
-        One,
-        Star,
-        Stars,
-    }
-    let separator = |b: u8| b == b'.' || b == b'/';
-    let bytes = pattern.as_bytes();
-    let mut tokens = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        tokens.push(match bytes[i] {
-            b'*' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 1;
-                Token::Stars
-            }
-            b'*' => Token::Star,
-            b'?' => Token::One,
-            b => Token::Byte(b),
-        });
-        i += 1;
-    }
-    let text = url.as_bytes();
-    // matched[j]: the tokens so far match the first `j` bytes of the URL.
-    let mut matched = vec![false; text.len() + 1];
-    matched[0] = true;
-    for token in &tokens {
-        let mut next = vec![false; text.len() + 1];
-        for j in 0..=text.len() {
-            next[j] = match token {
-                Token::Byte(b) => j > 0 && matched[j - 1] && text[j - 1] == *b,
-                Token::One => j > 0 && matched[j - 1] && !separator(text[j - 1]),
-                Token::Star => matched[j] || (j > 0 && next[j - 1] && !separator(text[j - 1])),
-                Token::Stars => matched[j] || (j > 0 && next[j - 1]),
-            };
-        }
-        matched = next;
-    }
-    matched[text.len()]
 }
 
 pub(super) fn enc(s: &str) -> String {
@@ -494,7 +424,7 @@ struct OtpParams {
 /// `POST /otp` (`otp.go`): a magic link / email code, or an SMS / WhatsApp code.
 pub(super) async fn otp(
     State(state): St,
-    Query(query): Query<HashMap<String, String>>,
+    Referrer(redirect): Referrer,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let p: OtpParams = parse_body(&body)?;
@@ -504,7 +434,6 @@ pub(super) async fn otp(
         ));
     }
     let create = p.create_user.unwrap_or(true);
-    let redirect = redirect_to(&state, query.get("redirect_to"));
     let pkce = pkce_params(&p.code_challenge, &p.code_challenge_method)?;
     if !p.email.is_empty() {
         let email = users::validate_email(&p.email)?;
@@ -620,12 +549,11 @@ async fn magic_link(
 /// `POST /magiclink` (deprecated; the email half of `/otp`).
 pub(super) async fn magiclink(
     State(state): St,
-    Query(query): Query<HashMap<String, String>>,
+    Referrer(redirect): Referrer,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let p: OtpParams = parse_body(&body)?;
     let email = users::validate_email(&p.email)?;
-    let redirect = redirect_to(&state, query.get("redirect_to"));
     let pkce = pkce_params(&p.code_challenge, &p.code_challenge_method)?;
     magic_link(&state, &email, p.data, true, &redirect, pkce.as_ref()).await?;
     Ok(Json(json!({})))
@@ -642,13 +570,12 @@ struct RecoverParams {
 /// `POST /recover` (`recover.go`): always `{}`, whether or not the address is registered.
 pub(super) async fn recover(
     State(state): St,
-    Query(query): Query<HashMap<String, String>>,
+    Referrer(redirect): Referrer,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let p: RecoverParams = parse_body(&body)?;
     let email = users::validate_email(&p.email)?;
     let pkce = pkce_params(&p.code_challenge, &p.code_challenge_method)?;
-    let redirect = redirect_to(&state, query.get("redirect_to"));
     in_tx!(&state, |tx| {
         if let Some(user) = users::find_by_email(tx, &email).await? {
             send_email(
@@ -679,7 +606,7 @@ struct ResendParams {
 /// `POST /resend` (`resend.go`): `signup`, `email_change`, `sms`, `phone_change`.
 pub(super) async fn resend(
     State(state): St,
-    Query(query): Query<HashMap<String, String>>,
+    Referrer(redirect): Referrer,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let p: ResendParams = parse_body(&body)?;
@@ -702,7 +629,6 @@ pub(super) async fn resend(
             "Type provided requires a phone number",
         ));
     }
-    let redirect = redirect_to(&state, query.get("redirect_to"));
     let out = in_tx!(&state, |tx| {
         match p.kind.as_str() {
             "signup" => {
@@ -820,53 +746,4 @@ pub(super) async fn reauthenticate(State(state): St, headers: HeaderMap) -> ApiR
         Ok(())
     })?;
     Ok(Json(json!({})))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::allow_list_matches;
-
-    #[test]
-    fn allow_list_entries_are_gobwas_globs_with_dot_and_slash_separators() {
-        let cases = [
-            ("http://localhost:3000/*", "http://localhost:3000/cb", true),
-            (
-                "http://localhost:3000/*",
-                "http://localhost:3000/a/b",
-                false,
-            ),
-            (
-                "http://localhost:3000/**",
-                "http://localhost:3000/a/b?x=1",
-                true,
-            ),
-            (
-                "https://*.example.com/**",
-                "https://app.example.com/auth/cb",
-                true,
-            ),
-            (
-                "https://*.example.com/**",
-                "https://a.b.example.com/cb",
-                false,
-            ),
-            ("https://*.example.com/**", "https://example.com/cb", false),
-            ("myapp://callback", "myapp://callback", true),
-            ("myapp://callback", "myapp://callback/x", false),
-            ("http://127.0.0.1:300?", "http://127.0.0.1:3001", true),
-            ("http://127.0.0.1:300?", "http://127.0.0.1:300/", false),
-            ("", "", true),
-            ("**", "anything/at.all", true),
-        ];
-        for (pattern, url, expected) in cases {
-            assert_eq!(
-                allow_list_matches(pattern, url),
-                expected,
-                "{pattern} ~ {url}"
-            );
-        }
-        // Many stars against a long URL: pattern × URL steps, not exponential.
-        let long = format!("https://{}", "a".repeat(5000));
-        assert!(!allow_list_matches("https://*a*a*a*a*a*a*a*a*b", &long));
-    }
 }

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 
 use super::change::{apply_email_change, apply_phone_change};
 use super::error::{ApiError, ApiResult};
-use super::otp::{PKCE_PREFIX, enc, redirect_to};
+use super::otp::{PKCE_PREFIX, enc};
+use super::redirect::Referrer;
 use super::users;
 use super::{Auth, St, parse_body, sessions, token_hash};
 use crate::services::Secret;
@@ -229,9 +230,9 @@ fn see_other(to: &str) -> Response {
 /// fragment.
 pub(super) async fn verify_get(
     State(state): St,
+    Referrer(redirect): Referrer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let redirect = redirect_to(&state, query.get("redirect_to"));
     let token = query.get("token").cloned().unwrap_or_default();
     let kind = query.get("type").cloned().unwrap_or_default();
     let (pkce, hash) = match token.strip_prefix(PKCE_PREFIX) {
