@@ -328,6 +328,17 @@ async fn link_identity_returns_the_providers_authorize_url() {
         location.starts_with("https://github.com/login/oauth/authorize?"),
         "{location}"
     );
+    // A method other than s256 or plain is refused before the flow state is made.
+    let challenge = "a".repeat(43);
+    let resp = reqwest::get(format!(
+        "{}/auth/v1/authorize?provider=github&code_challenge={challenge}&code_challenge_method=s512",
+        stack().await.url()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["msg"], "Invalid code_challenge_method", "{body}");
 }
 
 #[tokio::test]

@@ -446,6 +446,42 @@ mod sha2_shim {
     }
 }
 
+/// GoTrue checks `code_challenge_method` only where it makes a flow state: an autoconfirmed
+/// signup and a recovery for an unknown address take any method; a recovery email in the
+/// PKCE flow with a method other than s256 or plain (in any case) fails with a 500 and sends
+/// nothing.
+#[tokio::test]
+async fn an_unknown_code_challenge_method_fails_only_where_a_flow_state_is_made() {
+    use sha2_shim::challenge;
+    let stack = reference_stack().await;
+    let email = unique_email("method");
+    let pkce = |method: &str| {
+        json!({"email": email, "code_challenge": challenge("a-verifier-long-enough-for-rfc-7636-0123456789"),
+               "code_challenge_method": method})
+    };
+    let mut signup = pkce("s512");
+    signup["password"] = json!("secret-pw");
+    let r = post(stack, "/signup", signup).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(
+        r.body["access_token"].is_string(),
+        "autoconfirmed: {:?}",
+        r.body
+    );
+    let mut unknown = pkce("s512");
+    unknown["email"] = json!(unique_email("nobody"));
+    let r = post(stack, "/recover", unknown).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    let r = post(stack, "/recover", pkce("s512")).await;
+    assert_error(&r, 500, "unexpected_failure");
+    assert_eq!(stack.mailbox().latest_link(&email), None, "nothing sent");
+    let r = post(stack, "/recover", pkce("S256")).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let link = stack.mailbox().latest_link(&email).unwrap();
+    assert!(link.contains("token=pkce_"), "{link}");
+}
+
 /// `validateSignupParams`' statuses: parameter errors are 400, a weak password 422.
 #[tokio::test]
 async fn signup_parameter_errors_are_bad_requests() {

@@ -116,6 +116,10 @@ async fn provider_redirect_url(
     };
     let pkce = otp::pkce_params(get("code_challenge"), get("code_challenge_method"))?;
     let flow_state_id = match pkce {
+        // `GetExternalProviderRedirectURL` checks the method before it makes the flow state.
+        Some((_, method)) if otp::code_challenge_method(&method).is_err() => {
+            return Err(ApiError::validation("Invalid code_challenge_method"));
+        }
         Some((challenge, method)) => {
             let db = state.env.db.get().await?;
             let row = db

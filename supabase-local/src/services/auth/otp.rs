@@ -119,17 +119,14 @@ pub(super) struct Sent {
     pub(super) link: Option<String>,
 }
 
-/// Validates `code_challenge` / `code_challenge_method` (`validatePKCEParams`); `Some` in the PKCE flow.
+/// Validates `code_challenge` / `code_challenge_method` (`validatePKCEParams`); `Some` in the
+/// PKCE flow, the method lower-cased. The method itself is not checked here, as GoTrue checks it
+/// only where a flow state is made ([`code_challenge_method`]).
 pub(super) fn pkce_params(challenge: &str, method: &str) -> ApiResult<Option<(String, String)>> {
     match (challenge.is_empty(), method.is_empty()) {
         (true, true) => Ok(None),
         (false, false) => {
             let method = method.to_lowercase();
-            if method != "s256" && method != "plain" {
-                return Err(ApiError::validation(format!(
-                    "code challenge method not supported: {method}"
-                )));
-            }
             if !(43..=128).contains(&challenge.len()) {
                 return Err(ApiError::validation(
                     "code challenge has to be between 43 and 128 characters",
@@ -170,6 +167,19 @@ pub(super) fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// `models.ParseCodeChallengeMethod`: `s256` or `plain` (lower-cased). Anything else fails where
+/// a flow state is made, as a plain Go error, which GoTrue answers with a 500; so a method is
+/// refused only when an email is sent in the PKCE flow (not under autoconfirm, nor for an
+/// unknown address at `/recover`).
+pub(super) fn code_challenge_method(method: &str) -> ApiResult<&str> {
+    match method {
+        "s256" | "plain" => Ok(method),
+        _ => Err(ApiError::internal(
+            "Unexpected failure, please check server logs for more information",
+        )),
+    }
+}
+
 /// Creates a PKCE flow state for `user_id`; returns its auth code.
 async fn create_flow_state(
     tx: &Transaction<'_>,
@@ -177,12 +187,13 @@ async fn create_flow_state(
     (challenge, method): &(String, String),
     amr: &str,
 ) -> ApiResult<()> {
+    let method = code_challenge_method(method)?;
     tx.execute(
         "insert into auth.flow_state (id, user_id, auth_code, code_challenge_method, code_challenge, \
            provider_type, created_at, updated_at, authentication_method) \
          values (gen_random_uuid(), $1::text::uuid, gen_random_uuid()::text, $2::text::auth.code_challenge_method, \
            $3, 'email', now(), now(), $4)",
-        &[&user_id, method, challenge, &amr],
+        &[&user_id, &method, challenge, &amr],
     )
     .await?;
     Ok(())
