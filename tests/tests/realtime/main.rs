@@ -146,6 +146,19 @@ where
     }
 }
 
+/// `POST /realtime/v1/api/broadcast` with `body`, as the anon key.
+pub(crate) async fn rest_broadcast(body: serde_json::Value) -> reqwest::Response {
+    let stack = stack().await;
+    reqwest::Client::new()
+        .post(format!("{}/realtime/v1/api/broadcast", stack.url()))
+        .header("apikey", stack.anon_key())
+        .header("Authorization", format!("Bearer {}", stack.anon_key()))
+        .json(&body)
+        .send()
+        .await
+        .expect("the REST endpoint answers")
+}
+
 /// Asserts that `err` is Realtime's refusal of a read on a private channel.
 pub(crate) fn assert_read_refused(err: impl std::fmt::Display) {
     let err = err.to_string();
