@@ -232,3 +232,146 @@ async fn a_resumable_uploads_head_needs_a_valid_token() {
     assert_eq!(head("not.a.jwt").await.unwrap().status(), 400);
     assert_eq!(head(stack.anon_key()).await.unwrap().status(), 404);
 }
+
+/// The code of a storage error, or a panic naming what was accepted.
+fn storage_code<T: std::fmt::Debug>(result: Result<T, Error>) -> (u16, String) {
+    match result {
+        Err(Error::Storage(e)) => (e.status.as_u16(), e.code),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// `normalizeAllowedMimeTypes`: a bucket stores bare, lower-cased media types, each once, and
+/// refuses what is not one; an upload's type must be a media type matching one exactly or by
+/// its `type/*`, parameters aside; an empty folder's placeholder is not checked, and takes
+/// 0 bytes.
+#[tokio::test]
+async fn allowed_mime_types_are_stored_and_compared_as_media_types() {
+    let storage = service().await.storage();
+    let (name, files) = bucket(BucketOptions::new().allowed_mime_types([
+        " Text/Plain; charset=\"UTF-8\" ",
+        "IMAGE/*",
+        "image/*",
+    ]))
+    .await;
+    let b = storage.get_bucket(&name).await.unwrap();
+    assert_eq!(
+        b.allowed_mime_types,
+        Some(vec!["text/plain".to_owned(), "image/*".to_owned()])
+    );
+    for (i, ok) in ["text/plain; charset=utf-8", "image/PNG", "Text/Plain"]
+        .iter()
+        .enumerate()
+    {
+        files
+            .upload(&format!("ok{i}"), "x", FileOptions::new().content_type(*ok))
+            .await
+            .unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+    for bad in ["text/html", "image", "image/*"] {
+        let refused = files
+            .upload("bad", "x", FileOptions::new().content_type(bad))
+            .await;
+        assert_eq!(
+            storage_code(refused),
+            (415, "InvalidMimeType".into()),
+            "{bad}"
+        );
+    }
+    let placeholder = "folder/.emptyFolderPlaceholder";
+    let typed = FileOptions::new().content_type("application/octet-stream");
+    files.upload(placeholder, "", typed.clone()).await.unwrap();
+    let refused = files
+        .upload("other/.emptyFolderPlaceholder", "x", typed)
+        .await;
+    assert_eq!(storage_code(refused), (413, "EntityTooLarge".into()));
+
+    for bad in ["*/*", "image/p*", "text/plain; charset"] {
+        let refused = storage
+            .create_bucket(
+                &format!("b{}", unique_id()),
+                BucketOptions::new().allowed_mime_types([bad]),
+            )
+            .await;
+        assert_eq!(
+            storage_code(refused),
+            (415, "InvalidMimeType".into()),
+            "{bad}"
+        );
+    }
+}
+
+/// A bucket limit above the global one is refused (`parseMaxSizeLimit`); `null` clears a
+/// bucket's limit and types on update, where leaving them out keeps them.
+#[tokio::test]
+async fn bucket_limits_are_checked_and_null_clears_them() {
+    let storage = service().await.storage();
+    let too_large = storage
+        .create_bucket(
+            &format!("b{}", unique_id()),
+            BucketOptions::new().file_size_limit("6GB"),
+        )
+        .await;
+    assert_eq!(storage_code(too_large), (413, "EntityTooLarge".into()));
+    for spaced in ["20 MB", " 20MB", "1e3MB", ".5MB", "-1MB"] {
+        let refused = storage
+            .create_bucket(
+                &format!("b{}", unique_id()),
+                BucketOptions::new().file_size_limit(spaced),
+            )
+            .await;
+        assert_eq!(storage_code(refused).0, 400, "{spaced}");
+    }
+
+    let (name, _) = bucket(
+        BucketOptions::new()
+            .file_size_limit("1.5kB")
+            .allowed_mime_types(["text/plain"]),
+    )
+    .await;
+    assert_eq!(
+        storage.get_bucket(&name).await.unwrap().file_size_limit,
+        Some(1500)
+    );
+    let stack = reference_stack().await;
+    let cleared = reqwest::Client::new()
+        .put(format!("{}/storage/v1/bucket/{name}", stack.url()))
+        .header("apikey", stack.service_role_key())
+        .bearer_auth(stack.service_role_key())
+        .json(&serde_json::json!({"id": name, "file_size_limit": null, "allowed_mime_types": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), 200);
+    let b = storage.get_bucket(&name).await.unwrap();
+    assert_eq!((b.file_size_limit, b.allowed_mime_types), (None, None));
+}
+
+/// A raw upload whose `Content-Length` is over the limit is refused before its body is read
+/// (`fileUploadFromRequest`): here the body never comes, and the answer does.
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_before_the_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (name, _) = bucket(BucketOptions::new().file_size_limit(1024)).await;
+    let stack = reference_stack().await;
+    let address = stack.url().trim_start_matches("http://").to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let key = stack.service_role_key();
+    let head = format!(
+        "POST /storage/v1/object/{name}/big.bin HTTP/1.1\r\nHost: {address}\r\napikey: {key}\r\n\
+         Authorization: Bearer {key}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: 5000\r\nConnection: close\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tcp.read_to_end(&mut answer),
+    )
+    .await
+    .expect("an answer without the body")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("EntityTooLarge"), "{answer}");
+}

@@ -17,7 +17,8 @@ use crate::services::DbError;
 const COLUMNS: &str =
     "id, name, owner, public, file_size_limit, allowed_mime_types, created_at, updated_at";
 
-/// `POST /bucket` and `PUT /bucket/{id}` bodies.
+/// `POST /bucket` and `PUT /bucket/{id}` bodies. The limits are `Some(None)` when sent as
+/// `null`, which clears them on update, and `None` when left out, which keeps them.
 #[derive(Debug, Deserialize)]
 pub(crate) struct BucketBody {
     #[serde(default)]
@@ -26,14 +27,43 @@ pub(crate) struct BucketBody {
     name: Option<String>,
     #[serde(default)]
     public: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     file_size_limit: Option<Value>,
-    #[serde(default)]
-    allowed_mime_types: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    allowed_mime_types: Option<Option<Vec<String>>>,
+}
+
+/// A field that is present, `null` included.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+impl BucketBody {
+    /// The allowed types as stored: `normalizeAllowedMimeTypes` (`mime.rs`); `null` stays.
+    fn allowed_mime_types(&self) -> ApiResult<Option<Vec<String>>> {
+        self.allowed_mime_types
+            .clone()
+            .flatten()
+            .map(|list| super::mime::normalize_allowed(&list))
+            .transpose()
+    }
+
+    /// The size limit in bytes (`parseMaxSizeLimit`): larger than the global limit is
+    /// `EntityTooLarge`.
+    fn file_size_limit(&self) -> ApiResult<Option<i64>> {
+        let limit = file_size_limit(self.file_size_limit.as_ref())?;
+        if limit.is_some_and(|l| u64::try_from(l).is_ok_and(|l| l > super::write::GLOBAL_LIMIT)) {
+            return Err(ApiError::entity_too_large());
+        }
+        Ok(limit)
+    }
 }
 
 /// storage-api's `parseFileSizeToBytes` (`src/storage/limits.ts`): a number of bytes, or a
-/// string such as `20MB` in decimal units.
+/// string of digits (a fraction allowed) and a unit, `GB`, `MB`, `KB` or `B` in any case, in
+/// decimal units (the schema `src/http/schemas/file-size-limit.ts`: no spaces).
 fn file_size_limit(value: Option<&Value>) -> ApiResult<Option<i64>> {
     let invalid =
         || ApiError::invalid_request("Invalid file size format, hint: use 20GB / 20MB / 30KB / 3B");
@@ -41,15 +71,23 @@ fn file_size_limit(value: Option<&Value>) -> ApiResult<Option<i64>> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n.as_i64().filter(|n| *n >= 0).map(Some).ok_or_else(invalid),
         Some(Value::String(s)) => {
-            let lower = s.trim().to_ascii_lowercase();
+            let lower = s.to_ascii_lowercase();
             let (digits, unit) = ["gb", "mb", "kb", "b"]
                 .iter()
                 .find_map(|u| lower.strip_suffix(u).map(|d| (d, *u)))
                 .ok_or_else(invalid)?;
-            let number: f64 = digits.parse().map_err(|_| invalid())?;
-            if !(number.is_finite() && number >= 0.0) || digits.starts_with('.') {
-                return Err(invalid());
-            }
+            // `^[0-9]+(?:\.[0-9]+)?`: no sign, exponent or bare point.
+            let all_digits =
+                |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+            let well_formed = match digits.split_once('.') {
+                Some((whole, fraction)) => all_digits(whole) && all_digits(fraction),
+                None => all_digits(digits),
+            };
+            let number: f64 = digits
+                .parse()
+                .ok()
+                .filter(|n: &f64| well_formed && n.is_finite())
+                .ok_or_else(invalid)?;
             let factor = match unit {
                 "gb" => 1e9,
                 "mb" => 1e6,
@@ -130,7 +168,8 @@ pub(crate) async fn create(
     let id = body.id.clone().unwrap_or_else(|| name.clone());
     valid_bucket_name(&id)?;
     valid_bucket_name(&name)?;
-    let limit = file_size_limit(body.file_size_limit.as_ref())?;
+    let limit = body.file_size_limit()?;
+    let types = body.allowed_mime_types()?;
     let owner = caller.user_id().map(str::to_owned);
     let result = as_caller!(state, &caller, |tx| {
         tx.execute(
@@ -138,14 +177,7 @@ pub(crate) async fn create(
                    (id, name, owner, owner_id, public, file_size_limit, allowed_mime_types) \
                  values ($1, $2, case when $3::text ~* '^[0-9a-f-]{36}$' then $3::text::uuid end, \
                          $3, coalesce($4, false), $5, $6)",
-            &[
-                &id,
-                &name,
-                &owner,
-                &body.public,
-                &limit,
-                &body.allowed_mime_types,
-            ],
+            &[&id, &name, &owner, &body.public, &limit, &types],
         )
         .await?;
         Ok(())
@@ -164,7 +196,8 @@ pub(crate) async fn update(
     Json(body): Json<BucketBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
-    let limit = file_size_limit(body.file_size_limit.as_ref())?;
+    let limit = body.file_size_limit()?;
+    let types = body.allowed_mime_types()?;
     let set_limit = body.file_size_limit.is_some();
     let set_types = body.allowed_mime_types.is_some();
     let n = as_caller!(state, &caller, |tx| {
@@ -176,14 +209,7 @@ pub(crate) async fn update(
                        allowed_mime_types = case when $5 then $6 else allowed_mime_types end, \
                        updated_at = now() \
                      where id = $1",
-                &[
-                    &id,
-                    &body.public,
-                    &set_limit,
-                    &limit,
-                    &set_types,
-                    &body.allowed_mime_types,
-                ],
+                &[&id, &body.public, &set_limit, &limit, &set_types, &types],
             )
             .await?)
     })?;

@@ -13,6 +13,7 @@ mod bucket;
 mod db;
 mod disk;
 mod error;
+mod mime;
 mod object;
 mod render;
 mod sign;

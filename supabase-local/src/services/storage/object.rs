@@ -152,8 +152,9 @@ pub(crate) async fn receive_and_store_id(
     let received = if is_multipart(headers) {
         receive_form(state, &mut w, headers, body).await?
     } else {
-        let rules = write::precheck(state, &w).await?;
-        disk::receive(&state.root, body, Some(rules.limit())).await?
+        let length = header_str(headers, "content-length").and_then(|l| l.parse().ok());
+        let limit = write::precheck(state, &w, length).await?;
+        disk::receive(&state.root, body, Some(limit)).await?
     };
     write::store(state, who, &w, received).await
 }
@@ -197,7 +198,8 @@ async fn receive_form(
             .filter(|c| !c.is_empty())
             .cloned()
             .or_else(|| field.content_type().map(ToString::to_string))
-            .unwrap_or_else(|| "application/octet-stream".to_owned());
+            // busboy's type for a part without one.
+            .unwrap_or_else(|| "text/plain".to_owned());
         w.cache_control = match fields.get("cacheControl").filter(|c| !c.is_empty()) {
             Some(c) => format!("max-age={c}"),
             None => "no-cache".to_owned(),
@@ -206,8 +208,9 @@ async fn receive_form(
             .get("metadata")
             .or_else(|| fields.get("userMetadata"))
             .and_then(|m| serde_json::from_str::<Value>(m).ok());
-        let rules = write::precheck(state, w).await?;
-        return disk::receive_stream(&state.root, field, Some(rules.limit())).await;
+        // The form's length includes the other parts, so only the file part's bytes count.
+        let limit = write::precheck(state, w, None).await?;
+        return disk::receive_stream(&state.root, field, Some(limit)).await;
     }
 }
 
@@ -681,12 +684,12 @@ pub(crate) async fn copy_object(
         user_metadata: source.user_metadata.clone(),
         owner: caller.user_id().map(str::to_owned),
     };
-    let rules = write::precheck(&state, &w).await?;
+    let limit = write::precheck(&state, &w, None).await?;
     let src = tokio::fs::File::open(disk::object_path(&state.root, &source.version))
         .await
         .map_err(|e| ApiError::internal(format!("object bytes missing: {e}")))?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(src));
-    let received = disk::receive(&state.root, body, Some(rules.limit())).await?;
+    let received = disk::receive(&state.root, body, Some(limit)).await?;
     let id = write::store(&state, &caller, &w, received).await?;
     Ok(
         Json(json!({ "Id": id, "Key": format!("{dest_bucket}/{}", b.destination_key) }))

@@ -192,8 +192,8 @@ async fn create_inner(state: &State, headers: &HeaderMap, signed: bool) -> ApiRe
         .get("contentType")
         .cloned()
         .unwrap_or_else(|| "application/octet-stream".into());
-    rules.check_mime(&content_type)?;
-    if length > rules.limit() {
+    rules.check_mime(name, &content_type)?;
+    if length > rules.limit_for(name) {
         return Err(ApiError::entity_too_large());
     }
     let access = Access::of(state, headers, signed, bucket, name)?;

@@ -31,33 +31,31 @@ impl BucketRules {
             .min(GLOBAL_LIMIT)
     }
 
-    /// `validateMimeType`: exact types or `type/*` wildcards.
-    pub(crate) fn check_mime(&self, mime: &str) -> ApiResult<()> {
-        let Some(allowed) = &self.allowed_mime_types else {
-            return Ok(());
-        };
-        if allowed.is_empty() {
-            return Ok(());
-        }
-        let base = mime
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let ok = allowed.iter().any(|a| {
-            let a = a.trim().to_ascii_lowercase();
-            match a.strip_suffix("/*") {
-                Some(kind) => base.split('/').next() == Some(kind),
-                None => a == base,
-            }
-        });
-        if ok {
-            Ok(())
+    /// The most an object may take: 0 bytes for an empty folder's placeholder (storage-api
+    /// `isEmptyFolder`), else the bucket's limit within the global one.
+    pub(crate) fn limit_for(&self, name: &str) -> u64 {
+        if is_empty_folder(name) {
+            0
         } else {
-            Err(ApiError::invalid_mime_type(mime))
+            self.limit()
         }
     }
+
+    /// `validateMimeType` (`mime.rs`), when the bucket restricts types and the object is not
+    /// an empty folder's placeholder.
+    pub(crate) fn check_mime(&self, name: &str, mime: &str) -> ApiResult<()> {
+        match &self.allowed_mime_types {
+            Some(allowed) if !allowed.is_empty() && !is_empty_folder(name) => {
+                super::mime::check(mime, allowed)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// storage-api's `isEmptyFolder`: the placeholder the dashboard writes into an empty folder.
+fn is_empty_folder(name: &str) -> bool {
+    name.ends_with(".emptyFolderPlaceholder")
 }
 
 /// The bucket's rules, read as the superuser (storage-api's `asSuperUser().findBucket`).
@@ -96,12 +94,23 @@ pub(crate) struct Write {
     pub(crate) owner: Option<String>,
 }
 
-/// Checks what can be checked before reading the body.
-pub(crate) async fn precheck(state: &State, w: &Write) -> ApiResult<BucketRules> {
+/// Checks what can be checked before reading the body: the key, the type, and a declared
+/// length (`content_length`, a raw body's `Content-Length`) against the limit, as
+/// `fileUploadFromRequest` refuses a known-size body before reading it. Returns the limit the
+/// body is read with.
+pub(crate) async fn precheck(
+    state: &State,
+    w: &Write,
+    content_length: Option<u64>,
+) -> ApiResult<u64> {
     valid_key(&w.name)?;
     let rules = bucket_rules(state, &w.bucket).await?;
-    rules.check_mime(&w.content_type)?;
-    Ok(rules)
+    rules.check_mime(&w.name, &w.content_type)?;
+    let limit = rules.limit_for(&w.name);
+    if content_length.is_some_and(|length| length > limit) {
+        return Err(ApiError::entity_too_large());
+    }
+    Ok(limit)
 }
 
 /// Records a received upload under `who`'s role and moves its bytes into place. Returns the
