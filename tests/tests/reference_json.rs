@@ -545,6 +545,23 @@ mod storage {
         );
         let err = refused::<BucketOptions>(json!({"public": true, "allowedMimeTypes": []}));
         assert!(err.contains("unknown field `allowedMimeTypes`"), "{err}");
+        // `None` in the dict is `null`, which clears the bucket's setting; sent as such.
+        let removed =
+            from::<BucketOptions>(json!({"file_size_limit": null, "allowed_mime_types": null}));
+        assert_eq!(
+            removed,
+            BucketOptions::new()
+                .remove_file_size_limit()
+                .remove_allowed_mime_types()
+        );
+        assert_eq!(
+            serde_json::to_value(&removed).unwrap(),
+            json!({"file_size_limit": null, "allowed_mime_types": null})
+        );
+        assert_eq!(
+            serde_json::to_value(BucketOptions::new()).unwrap(),
+            json!({})
+        );
     }
 
     #[test]

@@ -64,15 +64,34 @@ impl From<&str> for FileSizeLimit {
 ///     .file_size_limit(1024);
 /// # let _ = options;
 /// ```
+///
+/// A limit left out is not sent (an update keeps the bucket's); one removed
+/// ([`remove_file_size_limit`](Self::remove_file_size_limit), or `null` in the dict) is sent as
+/// `null`, which clears it, as supabase-js's `fileSizeLimit: null` does.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BucketOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) public: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) allowed_mime_types: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) file_size_limit: Option<FileSizeLimit>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub(crate) allowed_mime_types: Option<Option<Vec<String>>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub(crate) file_size_limit: Option<Option<FileSizeLimit>>,
+}
+
+/// A field that is there, `null` included (`Some(None)`); a missing one stays `None`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 impl BucketOptions {
@@ -92,13 +111,26 @@ impl BucketOptions {
         mut self,
         types: impl IntoIterator<Item = S>,
     ) -> Self {
-        self.allowed_mime_types = Some(types.into_iter().map(Into::into).collect());
+        self.allowed_mime_types = Some(Some(types.into_iter().map(Into::into).collect()));
+        self
+    }
+
+    /// Any mime type: sent as `null`, which clears the bucket's list on update.
+    pub fn remove_allowed_mime_types(mut self) -> Self {
+        self.allowed_mime_types = Some(None);
         self
     }
 
     /// Largest object size: bytes, or a string such as `"20MB"`.
     pub fn file_size_limit(mut self, limit: impl Into<FileSizeLimit>) -> Self {
-        self.file_size_limit = Some(limit.into());
+        self.file_size_limit = Some(Some(limit.into()));
+        self
+    }
+
+    /// No size limit of the bucket's own (the global one still applies): sent as `null`,
+    /// which clears the bucket's limit on update.
+    pub fn remove_file_size_limit(mut self) -> Self {
+        self.file_size_limit = Some(None);
         self
     }
 }

@@ -301,8 +301,9 @@ async fn allowed_mime_types_are_stored_and_compared_as_media_types() {
     }
 }
 
-/// A bucket limit above the global one is refused (`parseMaxSizeLimit`); `null` clears a
-/// bucket's limit and types on update, where leaving them out keeps them.
+/// A bucket limit above the global one is refused (`parseMaxSizeLimit`); `null` (the
+/// `remove_*` options) clears a bucket's limit and types on update, where leaving them out
+/// keeps them.
 #[tokio::test]
 async fn bucket_limits_are_checked_and_null_clears_them() {
     let storage = service().await.storage();
@@ -333,16 +334,11 @@ async fn bucket_limits_are_checked_and_null_clears_them() {
         storage.get_bucket(&name).await.unwrap().file_size_limit,
         Some(1500)
     );
-    let stack = reference_stack().await;
-    let cleared = reqwest::Client::new()
-        .put(format!("{}/storage/v1/bucket/{name}", stack.url()))
-        .header("apikey", stack.service_role_key())
-        .bearer_auth(stack.service_role_key())
-        .json(&serde_json::json!({"id": name, "file_size_limit": null, "allowed_mime_types": null}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cleared.status(), 200);
+    // Sent as `{"file_size_limit": null, "allowed_mime_types": null}`.
+    let cleared = BucketOptions::new()
+        .remove_file_size_limit()
+        .remove_allowed_mime_types();
+    storage.update_bucket(&name, cleared).await.unwrap();
     let b = storage.get_bucket(&name).await.unwrap();
     assert_eq!((b.file_size_limit, b.allowed_mime_types), (None, None));
 }
