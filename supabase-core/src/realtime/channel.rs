@@ -230,6 +230,10 @@ struct State {
     join_ref: Option<String>,
     joined_once: bool,
     rejoin_attempt: u32,
+    /// The pending rejoin timer's number: a timer whose number is no longer this one was
+    /// superseded (by a join, another timer or `unsubscribe`) and does nothing, as Phoenix's
+    /// `Timer.scheduleTimeout` clears the previous one.
+    rejoin_timer: u64,
     broadcast: Vec<(String, BroadcastCallback)>,
     presence_listeners: Vec<PresenceCallback>,
     postgres: Vec<PostgresBinding>,
@@ -308,6 +312,7 @@ impl RealtimeChannel {
                     join_ref: None,
                     joined_once: false,
                     rejoin_attempt: 0,
+                    rejoin_timer: 0,
                     broadcast: Vec::new(),
                     presence_listeners: Vec::new(),
                     postgres: Vec::new(),
@@ -551,6 +556,9 @@ impl RealtimeChannel {
         let leave = {
             let mut state = lock(&self.inner.state);
             state.wants_join = false;
+            // Phoenix's `rejoinTimer.reset()`: no pending rejoin, and the next backs off anew.
+            state.rejoin_attempt = 0;
+            state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
             let joined = matches!(state.phase, Phase::Joined | Phase::Joining);
             state.phase = if joined {
                 Phase::Leaving
@@ -876,6 +884,8 @@ impl ChannelInner {
             if !state.wants_join {
                 return;
             }
+            // This join supersedes a pending rejoin timer.
+            state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
             state.phase = Phase::Joining;
             state.deferred.clear();
             state.join_ref = Some(join_ref.clone());
@@ -971,10 +981,11 @@ impl ChannelInner {
 
     /// Rejoins after a backoff while the socket stays open (realtime-js `rejoinTimer`).
     fn schedule_rejoin(self: &Arc<Self>, socket: &Arc<Shared>) {
-        let attempt = {
+        let (attempt, timer) = {
             let mut state = lock(&self.state);
             state.rejoin_attempt = state.rejoin_attempt.saturating_add(1);
-            state.rejoin_attempt - 1
+            state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
+            (state.rejoin_attempt - 1, state.rejoin_timer)
         };
         let delay = socket.options.backoff(attempt);
         let this = Arc::clone(self);
@@ -984,7 +995,7 @@ impl ChannelInner {
             let Some(socket) = weak.upgrade() else { return };
             let retry = {
                 let state = lock(&this.state);
-                state.wants_join && state.phase == Phase::Errored
+                state.rejoin_timer == timer && state.wants_join && state.phase == Phase::Errored
             };
             if retry && socket.is_connected() {
                 this.join(socket).await;

@@ -168,9 +168,9 @@ pub(super) fn enc(s: &str) -> String {
 }
 
 /// `models.ParseCodeChallengeMethod`: `s256` or `plain` (lower-cased). Anything else fails where
-/// a flow state is made, as a plain Go error, which GoTrue answers with a 500; so a method is
-/// refused only when an email is sent in the PKCE flow (not under autoconfirm, nor for an
-/// unknown address at `/recover`).
+/// a flow state is made: for an email in the PKCE flow as a plain Go error, which GoTrue
+/// answers with a 500 (so not under autoconfirm, nor for an unknown address at `/recover`);
+/// `/authorize` and identity linking check it first and answer 400 (`external.rs`).
 pub(super) fn code_challenge_method(method: &str) -> ApiResult<&str> {
     match method {
         "s256" | "plain" => Ok(method),

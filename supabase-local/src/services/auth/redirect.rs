@@ -22,7 +22,7 @@ use super::{Auth, AuthConfig};
 /// `utilities.GetReferrer` as an extractor: the request's `redirect_to` (the header of that
 /// name, else the query parameter) when it is allowed, else its `Referer` when that is, else
 /// the site URL. (GoTrue's form-encoded bodies, which `ParseForm` also reads, do not reach
-/// these JSON endpoints.)
+/// these JSON endpoints; a header that is not visible ASCII counts as missing here.)
 pub(super) struct Referrer(pub(super) String);
 
 impl FromRequestParts<Arc<Auth>> for Referrer {
@@ -266,7 +266,8 @@ fn split_scheme(raw: &str) -> Option<(&str, &str)> {
     Some(("", raw))
 }
 
-/// `parseAuthority`: the host after the last `@`, and valid user information before it.
+/// `parseAuthority`: the host after the last `@`, and valid user information before it
+/// (`validUserinfo`: ASCII only).
 fn parse_authority(authority: &str) -> Option<String> {
     let (userinfo, host) = match authority.rfind('@') {
         Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
@@ -276,7 +277,7 @@ fn parse_authority(authority: &str) -> Option<String> {
     if let Some(userinfo) = userinfo {
         let valid = userinfo
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b) || b >= 0x80);
+            .all(|b| b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b));
         if !valid {
             return None;
         }
@@ -516,6 +517,7 @@ mod tests {
             "http://x/#%",
             "com.my_app://cb",
             "http://a b/",
+            "https://\u{fc}@app.example.com/",
         ] {
             assert_eq!(GoUrl::parse(bad), None, "{bad}");
         }

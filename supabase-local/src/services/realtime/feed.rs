@@ -86,7 +86,7 @@ async fn deliver_message(rt: &Realtime, id: &str) -> Result<(), String> {
         return Err("a message needs an event, a payload and `private`".to_owned());
     };
     let payload: Value = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
-    if super::payload_size::too_large(super::payload_size::external_size(&payload)) {
+    if super::payload_size::exceeds(&payload) {
         return Err("UnableToBroadcastChanges: Payload size exceeds tenant limit".to_owned());
     }
     let message =

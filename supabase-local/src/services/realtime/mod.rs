@@ -196,9 +196,7 @@ fn rest_messages(body: &Value) -> Result<Vec<RestMessage>, Value> {
         let event = text(&m["event"]);
         let payload = match &m["payload"] {
             Value::Null => Err(BLANK),
-            p @ Value::Object(_) if payload_size::too_large(payload_size::external_size(p)) => {
-                Err(TOO_LARGE)
-            }
+            p @ Value::Object(_) if payload_size::exceeds(p) => Err(TOO_LARGE),
             p @ Value::Object(_) => Ok(p.clone()),
             _ => Err(INVALID),
         };

@@ -21,6 +21,11 @@ pub(super) fn too_large(external_size: usize) -> bool {
     external_size > MAX_PAYLOAD_SIZE_IN_KB * 1000 + 500
 }
 
+/// Whether a JSON payload is over the limit.
+pub(super) fn exceeds(value: &Value) -> bool {
+    too_large(external_size(value))
+}
+
 /// `:erlang.external_size/1` of `value` as Jason decodes it: the version byte and the term.
 pub(super) fn external_size(value: &Value) -> usize {
     1 + term_size(value)

@@ -296,10 +296,10 @@ impl Conn {
                 // is dropped *and not acknowledged* (realtime-js then reports "timed out"); one
                 // over the size limit is dropped, and acknowledged with an error.
                 let allowed = !joined.private || joined.policies.broadcast_write;
-                let too_large = payload_size::too_large(match &message.user_broadcast {
-                    Some(b) => payload_size::user_broadcast_size(b),
-                    None => payload_size::external_size(&message.payload),
-                });
+                let too_large = match &message.user_broadcast {
+                    Some(b) => payload_size::too_large(payload_size::user_broadcast_size(b)),
+                    None => payload_size::exceeds(&message.payload),
+                };
                 if allowed && !too_large {
                     match message.user_broadcast {
                         // BroadcastHandler `build_broadcast`: a binary push stays a
@@ -357,7 +357,7 @@ impl Conn {
                 }
                 // realtime_channel.ex `handle_in("presence")`: `:payload_size_exceeded` →
                 // `shutdown_response(socket, "Track message size exceeded")`.
-                if payload_size::too_large(payload_size::external_size(&payload)) {
+                if payload_size::exceeds(&payload) {
                     let topic = message.topic.clone();
                     self.shut_down(&topic, "Track message size exceeded");
                     return;
