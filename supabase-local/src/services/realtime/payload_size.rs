@@ -17,7 +17,7 @@ use super::hub::UserBroadcast;
 const MAX_PAYLOAD_SIZE_IN_KB: usize = 3000;
 
 /// Whether a term of `external_size` bytes is over the limit.
-pub(super) fn too_large(external_size: usize) -> bool {
+fn too_large(external_size: usize) -> bool {
     external_size > MAX_PAYLOAD_SIZE_IN_KB * 1000 + 500
 }
 
@@ -26,16 +26,22 @@ pub(super) fn exceeds(value: &Value) -> bool {
     too_large(external_size(value))
 }
 
-/// `:erlang.external_size/1` of `value` as Jason decodes it: the version byte and the term.
-pub(super) fn external_size(value: &Value) -> usize {
-    1 + term_size(value)
+/// Whether a binary broadcast is over the limit: `:erlang.external_size/1` of `{event,
+/// :json | :binary, payload, metadata}`, its metadata an empty map.
+pub(super) fn user_broadcast_exceeds(b: &UserBroadcast) -> bool {
+    let encoding = if b.json { "json" } else { "binary" };
+    let size = 1
+        + 2
+        + binary_size(b.user_event.len())
+        + atom_size(encoding)
+        + binary_size(b.payload.len())
+        + 5;
+    too_large(size)
 }
 
-/// `:erlang.external_size/1` of a binary broadcast, `{event, :json | :binary, payload,
-/// metadata}`, its metadata an empty map.
-pub(super) fn user_broadcast_size(b: &UserBroadcast) -> usize {
-    let encoding = if b.json { "json" } else { "binary" };
-    1 + 2 + binary_size(b.user_event.len()) + atom_size(encoding) + binary_size(b.payload.len()) + 5
+/// `:erlang.external_size/1` of `value` as Jason decodes it: the version byte and the term.
+fn external_size(value: &Value) -> usize {
+    1 + term_size(value)
 }
 
 fn term_size(value: &Value) -> usize {

@@ -297,7 +297,7 @@ impl Conn {
                 // over the size limit is dropped, and acknowledged with an error.
                 let allowed = !joined.private || joined.policies.broadcast_write;
                 let too_large = match &message.user_broadcast {
-                    Some(b) => payload_size::too_large(payload_size::user_broadcast_size(b)),
+                    Some(b) => payload_size::user_broadcast_exceeds(b),
                     None => payload_size::exceeds(&message.payload),
                 };
                 if allowed && !too_large {

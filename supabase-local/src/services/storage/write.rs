@@ -25,19 +25,14 @@ pub(crate) struct BucketRules {
 }
 
 impl BucketRules {
-    pub(crate) fn limit(&self) -> u64 {
-        self.file_size_limit
-            .unwrap_or(GLOBAL_LIMIT)
-            .min(GLOBAL_LIMIT)
-    }
-
     /// The most an object may take: 0 bytes for an empty folder's placeholder (storage-api
     /// `isEmptyFolder`), else the bucket's limit within the global one.
     pub(crate) fn limit_for(&self, name: &str) -> u64 {
         if is_empty_folder(name) {
             0
         } else {
-            self.limit()
+            self.file_size_limit
+                .map_or(GLOBAL_LIMIT, |l| l.min(GLOBAL_LIMIT))
         }
     }
 
