@@ -1,5 +1,5 @@
 //! The typed `is_`: `IS TRUE` / `IS FALSE` on boolean columns, `IS NULL` (`None`) only on
-//! nullable ones (misuse is a compile error: `ui/fail/filter/is_requires_boolean_column.rs`).
+//! nullable ones (misuse is a compile error: `tests/ui/fail/filter/is_requires_boolean_column.rs`).
 
 use serde::Deserialize;
 use supabase_core::prelude::*;

@@ -1,10 +1,10 @@
 //! Compile-time guarantees of the typed layer and `#[derive(Table)]`, as trybuild ui tests.
 //!
-//! `ui/fail/<topic>/*.rs` must fail to compile with exactly the error in the `.stderr` next to
-//! it (each file is named after the invariant it proves); `ui/pass/*.rs` must compile and run.
+//! `fail/<topic>/*.rs` must fail to compile with exactly the error in the `.stderr` next to it
+//! (each file is named after the invariant it proves); `pass/*.rs` must compile and run.
 //! Compiler output drifts between releases, so the snapshots belong to the toolchain pinned in
 //! `rust-toolchain.toml` and the test skips itself on any other. Regenerate the snapshots
-//! deliberately with `TRYBUILD=overwrite cargo test -p supabase-tests --test ui`, then read them.
+//! deliberately with `TRYBUILD=overwrite cargo test -p supabase-ui-tests`, then read them.
 
 use std::process::Command;
 
@@ -24,6 +24,6 @@ fn ui() {
         return;
     }
     let t = trybuild::TestCases::new();
-    t.compile_fail("ui/fail/**/*.rs");
-    t.pass("ui/pass/*.rs");
+    t.compile_fail("fail/**/*.rs");
+    t.pass("pass/*.rs");
 }
