@@ -183,3 +183,89 @@ async fn hand_made_forms_follow_storage_api() {
     assert_eq!(body["message"], "No content provided");
     assert!(!files.exists("hand/empty.bin").await.unwrap());
 }
+
+/// What busboy hands storage-api (`fileUploadFromRequest`): a part's type is lower-cased
+/// without its parameters; a part typed `application/octet-stream` is the file even without a
+/// file name; a field is cut to its first MiB, so a longer `metadata` is no longer JSON and is
+/// dropped, and one whose cut splits a character grows past `MAX_CUSTOM_METADATA_SIZE` and is
+/// `EntityTooLarge`. On a raw upload, an `x-metadata` that is not base64 JSON is no metadata.
+#[tokio::test]
+async fn form_fields_are_read_as_busboy_hands_them() {
+    let (name, files) = bucket(BucketOptions::new()).await;
+    let stack = reference_stack().await;
+    let url = |path: &str| format!("{}/storage/v1/object/{name}/{path}", stack.url());
+    let http = reqwest::Client::new();
+    let key = stack.service_role_key();
+    let post = |path: &str, form: reqwest::multipart::Form| {
+        http.post(url(path))
+            .bearer_auth(key)
+            .header("apikey", key)
+            .multipart(form)
+            .send()
+    };
+    let part = |bytes: &[u8], mime: &str| {
+        reqwest::multipart::Part::bytes(bytes.to_vec())
+            .mime_str(mime)
+            .unwrap()
+    };
+
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        part(b"hi", "Text/Plain; charset=utf-8").file_name("a.txt"),
+    );
+    let resp = post("typed.txt", form).await.unwrap();
+    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+    let info = files.info("typed.txt").await.unwrap();
+    assert_eq!(info.content_type.as_deref(), Some("text/plain"));
+
+    // No file name: the octet-stream part is still the file.
+    let form =
+        reqwest::multipart::Form::new().part("file", part(b"raw", "application/octet-stream"));
+    let resp = post("nameless.bin", form).await.unwrap();
+    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+    assert_eq!(
+        files.download("nameless.bin").await.unwrap(),
+        b"raw".to_vec()
+    );
+
+    const MIB: usize = 1024 * 1024;
+    let long = format!(r#"{{"a":"{}"}}"#, "x".repeat(MIB));
+    let form = reqwest::multipart::Form::new()
+        .text("metadata", long)
+        .part("file", part(b"1", "text/plain").file_name("m"));
+    let resp = post("long-metadata", form).await.unwrap();
+    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+    assert_eq!(files.info("long-metadata").await.unwrap().metadata, None);
+
+    // The cut leaves the first two bytes of a three-byte '€', decoded as one U+FFFD (three
+    // bytes): one byte over the limit.
+    let split = format!("{}€", "x".repeat(MIB - 2));
+    let form = reqwest::multipart::Form::new()
+        .text("metadata", split)
+        .part("file", part(b"1", "text/plain").file_name("m"));
+    let resp = post("split-metadata", form).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["statusCode"], "413");
+    assert_eq!(body["code"], "EntityTooLarge");
+    assert_eq!(
+        body["message"],
+        "The user_metadata exceeded the maximum allowed size"
+    );
+    assert!(!files.exists("split-metadata").await.unwrap());
+
+    for bad in ["not base64!", "bm90IGpzb24="] {
+        let resp = http
+            .post(url("raw-metadata"))
+            .bearer_auth(key)
+            .header("apikey", key)
+            .header("x-upsert", "true")
+            .header("x-metadata", bad)
+            .body("raw")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{bad}: {:?}", resp.text().await);
+        assert_eq!(files.info("raw-metadata").await.unwrap().metadata, None);
+    }
+}

@@ -233,6 +233,53 @@ async fn a_resumable_uploads_head_needs_a_valid_token() {
     assert_eq!(head(stack.anon_key()).await.unwrap().status(), 404);
 }
 
+/// A resumable upload that names no type is not checked against the bucket's types
+/// (`lifecycle.ts` `onCreate`), and reads back as `application/octet-stream`.
+#[tokio::test]
+async fn a_resumable_upload_without_a_type_skips_the_type_check() {
+    use base64::Engine;
+    let (name, files) = bucket(BucketOptions::new().allowed_mime_types(["image/*"])).await;
+    let stack = reference_stack().await;
+    let http = reqwest::Client::new();
+    let key = stack.service_role_key();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let create = |metadata: String| {
+        http.post(format!("{}/storage/v1/upload/resumable", stack.url()))
+            .bearer_auth(key)
+            .header("apikey", key)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", "3")
+            .header("upload-metadata", metadata)
+            .send()
+    };
+    let named = |object: &str| format!("bucketName {},objectName {}", b64(&name), b64(object));
+
+    let typed = format!("{},contentType {}", named("typed"), b64("text/plain"));
+    // The tus server answers with the error's own status.
+    assert_eq!(create(typed).await.unwrap().status(), 415);
+
+    let created = create(named("untyped")).await.unwrap();
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let patched = http
+        .patch(location)
+        .bearer_auth(key)
+        .header("apikey", key)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-offset", "0")
+        .header("content-type", "application/offset+octet-stream")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 204, "{:?}", patched.text().await);
+    let info = files.info("untyped").await.unwrap();
+    assert_eq!(
+        info.content_type.as_deref(),
+        Some("application/octet-stream")
+    );
+}
+
 /// The code of a storage error, or a panic naming what was accepted.
 fn storage_code<T: std::fmt::Debug>(result: Result<T, Error>) -> (u16, String) {
     match result {

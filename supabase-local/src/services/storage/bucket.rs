@@ -55,7 +55,7 @@ impl BucketBody {
     fn file_size_limit(&self) -> ApiResult<Option<i64>> {
         let limit = file_size_limit(self.file_size_limit.as_ref())?;
         if limit.is_some_and(|l| u64::try_from(l).is_ok_and(|l| l > super::write::GLOBAL_LIMIT)) {
-            return Err(ApiError::entity_too_large());
+            return Err(ApiError::entity_too_large("object"));
         }
         Ok(limit)
     }

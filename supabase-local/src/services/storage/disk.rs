@@ -72,7 +72,7 @@ where
         let chunk = chunk.map_err(|e| ApiError::invalid_request(format!("body cut off: {e}")))?;
         size += chunk.len() as u64;
         if limit.is_some_and(|l| size > l) {
-            return Err(ApiError::entity_too_large());
+            return Err(ApiError::entity_too_large("object"));
         }
         hasher.update(&chunk);
         file.write_all(&chunk)

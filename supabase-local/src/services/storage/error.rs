@@ -67,11 +67,12 @@ impl ApiError {
         .legacy("invalid_mime_type")
     }
 
-    pub(crate) fn entity_too_large() -> Self {
+    /// `ERRORS.EntityTooLarge(e, entity)`: the object, or its `user_metadata`.
+    pub(crate) fn entity_too_large(entity: &str) -> Self {
         Self::new(
             413,
             "EntityTooLarge",
-            "The object exceeded the maximum allowed size",
+            format!("The {entity} exceeded the maximum allowed size"),
         )
         .legacy("Payload too large")
     }

@@ -94,18 +94,13 @@ pub(crate) fn write_from_headers(
         .unwrap_or("no-cache")
         .to_owned();
     let upsert = header_str(headers, "x-upsert") == Some("true");
-    let user_metadata = match header_str(headers, "x-metadata") {
-        None => None,
-        Some(b64) => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .map_err(|_| ApiError::invalid_request("Invalid x-metadata header"))?;
-            Some(
-                serde_json::from_slice::<Value>(&bytes)
-                    .map_err(|_| ApiError::invalid_request("Invalid x-metadata header"))?,
-            )
-        }
-    };
+    // `parseUserMetadata`: base64 of JSON; anything else is no metadata, not an error.
+    let user_metadata = header_str(headers, "x-metadata").and_then(|b64| {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()?;
+        serde_json::from_slice::<Value>(&bytes).ok()
+    });
     Ok(Write {
         bucket,
         name,
@@ -184,10 +179,11 @@ async fn receive_form(
             .await
             .map_err(|e| no_content(Some(e.to_string())))?
             .ok_or_else(|| no_content(None))?;
-        if field.file_name().is_none() {
+        let part_type = part_type(&field);
+        // busboy's rule for what is a file.
+        if field.file_name().is_none() && part_type != "application/octet-stream" {
             let name = field.name().unwrap_or_default().to_owned();
-            let value = field
-                .text()
+            let value = field_value(field)
                 .await
                 .map_err(|e| no_content(Some(e.to_string())))?;
             fields.entry(name).or_insert(value);
@@ -197,21 +193,63 @@ async fn receive_form(
             .get("contentType")
             .filter(|c| !c.is_empty())
             .cloned()
-            .or_else(|| field.content_type().map(ToString::to_string))
-            // busboy's type for a part without one.
-            .unwrap_or_else(|| "text/plain".to_owned());
+            .unwrap_or(part_type);
         w.cache_control = match fields.get("cacheControl").filter(|c| !c.is_empty()) {
             Some(c) => format!("max-age={c}"),
             None => "no-cache".to_owned(),
         };
-        w.user_metadata = fields
+        w.user_metadata = match fields
             .get("metadata")
             .or_else(|| fields.get("userMetadata"))
-            .and_then(|m| serde_json::from_str::<Value>(m).ok());
+        {
+            Some(m) if m.len() > MAX_USER_METADATA => {
+                return Err(ApiError::entity_too_large("user_metadata"));
+            }
+            // Metadata that is not JSON is no metadata, not an error.
+            Some(m) => serde_json::from_str::<Value>(m).ok(),
+            None => None,
+        };
         // The form's length includes the other parts, so only the file part's bytes count.
         let limit = write::precheck(state, w, None).await?;
         return disk::receive_stream(&state.root, field, Some(limit)).await;
     }
+}
+
+/// storage-api's `MAX_CUSTOM_METADATA_SIZE`, checked on a form's `metadata` field.
+const MAX_USER_METADATA: usize = 1024 * 1024;
+
+/// busboy's `fieldSize` default, which storage-api keeps: a longer field value is cut to this
+/// many bytes, and storage-api never looks at `valueTruncated`. (So a `metadata` field over
+/// `MAX_USER_METADATA` arrives cut, usually no longer JSON, and is dropped.)
+const FIELD_SIZE: usize = 1024 * 1024;
+
+/// A form field's value as busboy hands it over: its first `FIELD_SIZE` bytes, decoded as
+/// UTF-8 with a replacement for a character cut in two. The rest is read and dropped.
+async fn field_value(mut field: multer::Field<'_>) -> Result<String, multer::Error> {
+    let mut value = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        let room = FIELD_SIZE - value.len();
+        value.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(String::from_utf8_lossy(&value).into_owned())
+}
+
+/// A file part's type as busboy reads it: the header's text before any parameters, lower-cased
+/// (`Text/Plain; charset=utf-8` is `text/plain`); `text/plain` when the part has none.
+fn part_type(field: &multer::Field<'_>) -> String {
+    field
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .map(|v| {
+            let essence = v.split(';').next().unwrap_or_default();
+            essence
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '\t'))
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_else(|| "text/plain".to_owned())
 }
 
 pub(crate) async fn upload(

@@ -188,13 +188,17 @@ async fn create_inner(state: &State, headers: &HeaderMap, signed: bool) -> ApiRe
     };
     valid_key(name)?;
     let rules = write::bucket_rules(state, bucket).await?;
-    let content_type = metadata
-        .get("contentType")
-        .cloned()
-        .unwrap_or_else(|| "application/octet-stream".into());
-    rules.check_mime(name, &content_type)?;
+    // `onCreate` checks the type only when the upload names one; the object then reads back
+    // as `application/octet-stream`.
+    let content_type = match metadata.get("contentType").filter(|c| !c.is_empty()) {
+        Some(given) => {
+            rules.check_mime(name, given)?;
+            given.clone()
+        }
+        None => "application/octet-stream".to_owned(),
+    };
     if length > rules.limit_for(name) {
-        return Err(ApiError::entity_too_large());
+        return Err(ApiError::entity_too_large("object"));
     }
     let access = Access::of(state, headers, signed, bucket, name)?;
     let upsert = match &access {

@@ -103,7 +103,7 @@ pub(crate) async fn precheck(
     rules.check_mime(&w.name, &w.content_type)?;
     let limit = rules.limit_for(&w.name);
     if content_length.is_some_and(|length| length > limit) {
-        return Err(ApiError::entity_too_large());
+        return Err(ApiError::entity_too_large("object"));
     }
     Ok(limit)
 }
