@@ -12,23 +12,12 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::error::{Error, HttpError, Result};
-
-/// Header names whose values are secrets: redacted from every `Debug` output.
-const SECRET_HEADERS: [&str; 6] = [
-    "apikey",
-    "authorization",
-    "cookie",
-    "proxy-authorization",
-    // A response's session cookie (an edge function that signs a user in sets one).
-    "set-cookie",
-    // Storage's signed upload token (TUS uploads to a signed upload URL).
-    "x-signature",
-];
+use crate::secret::is_secret_name;
 
 /// A fully built request: what would go over the wire.
 ///
 /// Every query builder can produce one without sending it (`build()`), for debugging and for
-/// tests that assert on the request. `Debug` redacts the `apikey` and `Authorization` headers.
+/// tests that assert on the request. `Debug` redacts secret headers (`apikey`, `Authorization`, …).
 #[derive(Clone)]
 pub struct HttpRequest {
     pub(crate) method: Method,
@@ -101,11 +90,19 @@ impl fmt::Debug for HttpRequest {
 pub(crate) struct RedactedHeaders<'a>(pub(crate) &'a HeaderMap);
 
 impl fmt::Debug for RedactedHeaders<'_> {
+    /// Values of secret-named headers ([`is_secret_name`]) are `[redacted]`; a `Location` shows
+    /// only its origin and path, since a redirect may carry tokens in its query or fragment.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
         for (name, value) in self.0 {
-            if value.is_sensitive() || SECRET_HEADERS.contains(&name.as_str()) {
+            if value.is_sensitive() || is_secret_name(name.as_str()) {
                 map.entry(&name.as_str(), &"[redacted]");
+            } else if name == http::header::LOCATION {
+                let text = String::from_utf8_lossy(value.as_bytes());
+                match text.find(['?', '#']) {
+                    Some(at) => map.entry(&name.as_str(), &format!("{}[redacted]", &text[..at])),
+                    None => map.entry(&name.as_str(), &value),
+                };
             } else {
                 map.entry(&name.as_str(), &value);
             }

@@ -40,9 +40,54 @@ impl From<&str> for Secret {
     }
 }
 
+/// Whether a header or a JSON key of this name holds a secret: `apikey`, `Authorization`,
+/// `Cookie`, `x-signature`, and any name a caller might give one (`x-api-key`,
+/// `x-webhook-secret`, `refresh_token`, `password`), case aside. What `Debug` output redacts.
+pub(crate) fn is_secret_name(name: &str) -> bool {
+    const WORDS: [&str; 9] = [
+        "key",
+        "secret",
+        "token",
+        "password",
+        "auth",
+        "cookie",
+        "signature",
+        "session",
+        "credential",
+    ];
+    let name = name.to_ascii_lowercase();
+    WORDS.iter().any(|w| name.contains(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_names_are_told_by_their_words() {
+        for name in [
+            "apikey",
+            "Authorization",
+            "proxy-authorization",
+            "set-cookie",
+            "x-signature",
+            "X-Api-Key",
+            "x-webhook-secret",
+            "refresh_token",
+            "password",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "content-type",
+            "prefer",
+            "x-client-info",
+            "location",
+            "message",
+        ] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
 
     #[test]
     fn debug_never_shows_the_value() {

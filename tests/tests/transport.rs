@@ -384,3 +384,33 @@ async fn auth_client_timeout_is_a_typed_timeout() {
     assert!(err.is_timeout(), "{err:?}");
     assert_eq!(server.requests().len(), 1, "not sent again");
 }
+
+/// The upload URL a TUS server answers with gets the API key and the caller's token on every
+/// later request, so one on another origin is refused before anything is sent to it.
+#[tokio::test]
+async fn a_resumable_upload_on_another_origin_is_refused() {
+    let created = |location: &str| Fault::Respond {
+        status: 201,
+        headers: vec![("Location".into(), location.into())],
+        body: String::new(),
+    };
+    let server = FaultServer::start(vec![created("http://127.0.0.2:9/upload/resumable/x")]).await;
+    let err = client(&server)
+        .storage()
+        .from_("videos")
+        .create_resumable_upload("a.bin", 10, FileOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("http://127.0.0.2:9"), "{err}");
+    assert_eq!(server.requests(), ["POST"]);
+
+    // A path on the server's own origin is followed.
+    let server = FaultServer::start(vec![created("/storage/v1/upload/resumable/x")]).await;
+    client(&server)
+        .storage()
+        .from_("videos")
+        .create_resumable_upload("a.bin", 10, FileOptions::new())
+        .await
+        .unwrap();
+}

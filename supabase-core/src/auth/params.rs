@@ -438,7 +438,7 @@ common_options!(ResendCredentials; email_redirect_to, captcha_token);
 #[serde(from = "super::json::CodeExchangeJson")]
 #[must_use]
 pub struct CodeExchangeParams {
-    pub(crate) auth_code: String,
+    pub(crate) auth_code: Secret,
     pub(crate) code_verifier: Option<Secret>,
     pub(crate) redirect_to: Option<String>,
 }
@@ -447,7 +447,7 @@ impl CodeExchangeParams {
     /// The `code` of the redirect; the verifier is read from this client's session store.
     pub fn new(auth_code: impl Into<String>) -> Self {
         CodeExchangeParams {
-            auth_code: auth_code.into(),
+            auth_code: Secret::new(auth_code.into()),
             code_verifier: None,
             redirect_to: None,
         }

@@ -308,7 +308,7 @@ impl Auth {
             None => (stored, false),
         };
         let body = Body::new()
-            .set("auth_code", params.auth_code.as_str())
+            .set("auth_code", params.auth_code.expose())
             .set("code_verifier", verifier);
         let call = Call::post("token", body.build())
             .query("grant_type", "pkce")

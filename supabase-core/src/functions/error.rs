@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, HttpError};
 use crate::http::RedactedHeaders;
+use crate::secret::is_secret_name;
 
 /// An edge-function invocation failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -159,12 +160,60 @@ impl fmt::Debug for ErrorResponse {
         debug
             .field("status", &self.0.status)
             .field("headers", &RedactedHeaders(&self.0.headers))
-            .field("body", &redact_tokens(&preview));
+            .field("body", &redact_tokens(&redact_secret_values(&preview)));
         if body.len() > DEBUG_BODY_PREVIEW {
             debug.field("body_len", &body.len());
         }
         debug.finish()
     }
+}
+
+/// `text` (JSON, or the start of it) with the string value of every secret-named key
+/// ([`is_secret_name`]: `password`, `refresh_token`, `api_key`, …) replaced by `[redacted]`;
+/// everything else, order included, stays as it is.
+fn redact_secret_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        let (before, token) = rest.split_at(open);
+        out.push_str(before);
+        let Some(len) = json_string_len(token) else {
+            rest = token;
+            break;
+        };
+        let (key, after) = token.split_at(len);
+        out.push_str(key);
+        rest = after;
+        let value = after
+            .trim_start()
+            .strip_prefix(':')
+            .map(str::trim_start)
+            .filter(|v| v.starts_with('"'));
+        if let Some(value) = value
+            && is_secret_name(&key[1..key.len() - 1])
+        {
+            out.push_str(&after[..after.len() - value.len()]);
+            out.push_str("\"[redacted]\"");
+            rest = &value[json_string_len(value).unwrap_or(value.len())..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of the JSON string at the start of `s` (which starts with `"`), quotes
+/// included; `None` when it does not end.
+fn json_string_len(s: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `text` with every JWT (`eyJ…`, header.payload.signature) and Supabase secret key
@@ -208,7 +257,35 @@ mod tests {
     }
 
     #[test]
+    fn debug_hides_secret_named_json_values_and_a_locations_query() {
+        let body = r#"{"error":"bad","got":{"password":"hunter2","refresh_token":"v2l3y4"},"list":[{"apiKey":"k"}]}"#;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::LOCATION,
+            "https://app.example/cb?code=c0de#access_token=abc"
+                .parse()
+                .unwrap(),
+        );
+        headers.insert("x-webhook-secret", "s3cr3t".parse().unwrap());
+        let resp = ErrorResponse::new(StatusCode::BAD_REQUEST, headers, body.into());
+        let dbg = format!("{resp:?}");
+        for secret in ["hunter2", "v2l3y4", "\"k\"", "c0de", "abc", "s3cr3t"] {
+            assert!(!dbg.contains(secret), "{secret} in {dbg}");
+        }
+        assert!(dbg.contains(r#"\"error\":\"bad\""#), "{dbg}");
+        assert!(dbg.contains("https://app.example/cb[redacted]"), "{dbg}");
+    }
+
+    #[test]
     fn redaction_keeps_everything_else() {
+        assert_eq!(
+            redact_secret_values(r#"{"a": "x\"password\"", "token" : "t\"q", "n": 1, "key""#),
+            r#"{"a": "x\"password\"", "token" : "[redacted]", "n": 1, "key""#
+        );
+        assert_eq!(
+            redact_secret_values(r#"{"secret":"cut off"#),
+            r#"{"secret":"[redacted]""#
+        );
         assert_eq!(redact_tokens("no tokens here"), "no tokens here");
         assert_eq!(
             redact_tokens("a eyJx.y.z b eyJ"),

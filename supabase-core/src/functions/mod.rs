@@ -220,8 +220,9 @@ fn split_target(target: &str) -> Result<(&str, Option<&str>)> {
             || ["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e))
     };
     if segments.any(escapes) || target.contains('#') {
+        // The path alone: a query string may hold a token.
         return Err(Error::config(format!(
-            "invalid function path {target:?}: `.` and `..` segments, encoded `.`, `/` or `\\`, \
+            "invalid function path {path:?}: `.` and `..` segments, encoded `.`, `/` or `\\`, \
              and `#` are refused"
         )));
     }

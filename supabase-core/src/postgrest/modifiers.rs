@@ -252,7 +252,8 @@ impl<T, M> Builder<T, M> {
         let limit = referenced_key(table, "limit");
         self.map_state(|s| {
             s.set_param(offset, from.to_string());
-            s.set_param(limit, (to - from + 1).to_string());
+            // In u128: `range(0, u64::MAX)` is 2^64 rows.
+            s.set_param(limit, (u128::from(to) - u128::from(from) + 1).to_string());
         })
     }
 

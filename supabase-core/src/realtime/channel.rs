@@ -503,7 +503,7 @@ impl RealtimeChannel {
         };
         let deadline = socket.options.timeout;
         if !joined {
-            socket.ensure_connected();
+            socket.ensure_connected().map_err(Error::Realtime)?;
             if socket.is_connected() {
                 tokio::spawn(Arc::clone(&self.inner).join(Arc::clone(&socket)));
             }

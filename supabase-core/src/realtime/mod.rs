@@ -51,7 +51,7 @@ pub use protocol::Vsn;
 pub use stream::EventStream;
 
 use crate::client::ClientInner;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// Options of the realtime socket (`RealtimeClientOptions` in the reference).
@@ -198,9 +198,10 @@ impl RealtimeClient {
         self.shared.set_auth(token.map(Secret::from));
     }
 
-    /// Opens the socket now (channels open it on subscribe anyway).
-    pub fn connect(&self) {
-        self.shared.ensure_connected();
+    /// Opens the socket now (channels open it on subscribe anyway). An error outside a Tokio
+    /// runtime, which the connection runs on.
+    pub fn connect(&self) -> Result<()> {
+        self.shared.ensure_connected().map_err(Error::Realtime)
     }
 
     /// Closes the socket; subscribed channels are left as they are and rejoin on the next

@@ -226,17 +226,22 @@ impl Shared {
         lock(&self.last_connect_error).clone()
     }
 
-    /// Starts the connection task unless it runs.
-    pub(crate) fn ensure_connected(self: &Arc<Self>) {
+    /// Starts the connection task unless it runs; an error outside a Tokio runtime, which the
+    /// task needs.
+    pub(crate) fn ensure_connected(self: &Arc<Self>) -> Result<(), RealtimeError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            RealtimeError::NotConnected("the realtime socket needs a Tokio runtime".into())
+        })?;
         let mut conn = lock(&self.conn);
         if let Some((task, _)) = &conn.task
             && !task.is_finished()
         {
-            return;
+            return Ok(());
         }
         let stop = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(run(Arc::downgrade(self), Arc::clone(&stop)));
+        let task = runtime.spawn(run(Arc::downgrade(self), Arc::clone(&stop)));
         conn.task = Some((task, stop));
+        Ok(())
     }
 
     /// Closes the connection (with a close frame when open) and stops reconnecting.

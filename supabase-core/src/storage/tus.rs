@@ -215,6 +215,19 @@ impl FileApi {
             path: "Location".into(),
             message: format!("invalid upload URL `{location}`: {e}"),
         })?;
+        // Every later request carries the API key and the caller's token (and a signed
+        // upload's `x-signature`): never to a host the server names, as redirects never are.
+        if url.origin() != base.origin() {
+            return Err(Error::Decode {
+                status: resp.status,
+                path: "Location".into(),
+                message: format!(
+                    "the upload URL's origin `{}` is not the storage URL's `{}`",
+                    url.origin().ascii_serialization(),
+                    base.origin().ascii_serialization()
+                ),
+            });
+        }
         Ok(ResumableUpload {
             api: self.clone(),
             url,

@@ -158,6 +158,17 @@ async fn range_and_range_on_a_referenced_table() {
         .unwrap()
         .data;
     assert_eq!(names(&rows), ["Mars", "Jupiter"]);
+    // To the end: 2^64 rows (it once overflowed computing the limit).
+    let rows = anon()
+        .await
+        .table("planets")
+        .select("name")
+        .order("id", Order::asc())
+        .range(0, u64::MAX)
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(names(&rows)[..2], ["Mercury", "Earth"]);
 
     let rows = anon()
         .await

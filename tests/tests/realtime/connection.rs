@@ -381,3 +381,15 @@ async fn the_opening_handshake_is_checked() {
         );
     }
 }
+
+/// The connection runs on Tokio: `connect()` outside a runtime is an error, not a panic.
+#[test]
+fn connecting_outside_a_runtime_is_an_error() {
+    let client = Client::new("http://127.0.0.1:9", "key", options()).unwrap();
+    let err = client.realtime().connect().unwrap_err();
+    assert!(
+        matches!(err, Error::Realtime(RealtimeError::NotConnected(_))),
+        "{err:?}"
+    );
+    assert!(!client.realtime().is_connected());
+}
