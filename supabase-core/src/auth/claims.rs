@@ -80,6 +80,10 @@ fn part(jwt: &str, index: usize) -> Result<Map<String, Value>, AuthError> {
 }
 
 fn verify(jwt: &str, key: &DecodingKey, alg: Algorithm) -> Result<(), AuthError> {
+    // jsonwebtoken picks its crypto from its features, and with both `aws_lc_rs` and
+    // `rust_crypto` on (an application's own jsonwebtoken may add the second) its fallback
+    // panics. The provider this crate builds with is installed unless one already is.
+    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
     let mut validation = Validation::new(alg);
     validation.validate_aud = false;
     validation.leeway = 0;
