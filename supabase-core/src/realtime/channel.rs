@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Value, json};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use super::changes::{self, ChangeParams, Changes, PostgresChangeEvent, RawChange};
 use super::error::RealtimeError;
@@ -228,19 +228,22 @@ struct State {
     /// Subscribed and not left: join (again) whenever the socket is open.
     wants_join: bool,
     join_ref: Option<String>,
-    joined_once: bool,
     rejoin_attempt: u32,
     /// The pending rejoin timer's number: a timer whose number is no longer this one was
     /// superseded (by a join, another timer or `unsubscribe`) and does nothing, as Phoenix's
     /// `Timer.scheduleTimeout` clears the previous one.
     rejoin_timer: u64,
+    /// Broadcast listeners by lower-cased event.
     broadcast: Vec<(String, BroadcastCallback)>,
     presence_listeners: Vec<PresenceCallback>,
     postgres: Vec<PostgresBinding>,
     statuses: Vec<StatusCallback>,
+    /// [`RealtimeChannel::status_stream`]s, dropped from here once their stream is.
+    status_streams: Vec<mpsc::UnboundedSender<(SubscribeStatus, Option<RealtimeError>)>>,
     presence: PresenceTracker,
-    /// `system` messages that arrived before the join reply was applied (the server sends
-    /// them right after the reply): handled once the channel is joined.
+    /// Messages that arrived while joining, i.e. after the join reply but before it was
+    /// applied (the server sends `presence_state`, `system` and changes right after it):
+    /// handled in order once the channel is joined.
     deferred: Vec<Message>,
 }
 
@@ -270,8 +273,10 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 /// A channel: `client.channel("room1")`, or `client.channel_with("room1", config)`. Cheap to clone; clones are the same channel.
 ///
 /// Register listeners (`on_broadcast`, `on_presence_*`, `on_postgres_changes`, or their
-/// `*_stream` forms), then [`subscribe`](Self::subscribe). Postgres-changes listeners must be
-/// registered before subscribing (they are part of the join); the others may come later.
+/// `*_stream` forms), then [`subscribe`](Self::subscribe). Postgres-changes listeners are part
+/// of the join, and so is presence once it has a listener: adding either to a subscribed
+/// channel makes it join again (call `subscribe()` to wait for that join); the others may come
+/// at any time.
 #[derive(Clone)]
 pub struct RealtimeChannel {
     pub(crate) inner: Arc<ChannelInner>,
@@ -297,7 +302,7 @@ impl PartialEq for RealtimeChannel {
 impl RealtimeChannel {
     pub(crate) fn new(shared: &Arc<Shared>, name: String, config: ChannelConfig) -> Self {
         let topic = format!("realtime:{name}");
-        if let Some(existing) = shared.find(&topic) {
+        if let Some(existing) = shared.find(&topic, &config) {
             return existing;
         }
         let channel = RealtimeChannel {
@@ -310,13 +315,13 @@ impl RealtimeChannel {
                     phase: Phase::Closed,
                     wants_join: false,
                     join_ref: None,
-                    joined_once: false,
                     rejoin_attempt: 0,
                     rejoin_timer: 0,
                     broadcast: Vec::new(),
                     presence_listeners: Vec::new(),
                     postgres: Vec::new(),
                     statuses: Vec::new(),
+                    status_streams: Vec::new(),
                     presence: PresenceTracker::default(),
                     deferred: Vec::new(),
                 }),
@@ -343,6 +348,7 @@ impl RealtimeChannel {
     }
 
     /// Calls `callback` with each broadcast whose event is `event` (`"*"`: every event).
+    /// Events are matched case aside, as realtime-js does.
     pub fn on_broadcast(
         &self,
         event: impl Into<String>,
@@ -350,7 +356,7 @@ impl RealtimeChannel {
     ) -> Self {
         lock(&self.inner.state)
             .broadcast
-            .push((event.into(), Arc::new(callback)));
+            .push((event.into().to_lowercase(), Arc::new(callback)));
         self.clone()
     }
 
@@ -412,9 +418,32 @@ impl RealtimeChannel {
     }
 
     fn on_presence(&self, callback: impl Fn(&PresenceEvent) + Send + Sync + 'static) -> Self {
-        let mut state = lock(&self.inner.state);
-        state.presence_listeners.push(Arc::new(callback));
+        let enables_presence = {
+            let mut state = lock(&self.inner.state);
+            let enabled = state.config.presence_enabled || !state.presence_listeners.is_empty();
+            state.presence_listeners.push(Arc::new(callback));
+            !enabled
+        };
+        if enables_presence {
+            self.rejoin_with_new_listener();
+        }
         self.clone()
+    }
+
+    /// A listener the current join does not carry (a postgres-changes one, or the first
+    /// presence one while presence is off) takes effect by joining again, as realtime-py's
+    /// `_resubscribe` (realtime-js refuses it after `subscribe()`). The server closes the
+    /// earlier join; the new one reports `SUBSCRIBED` again, and
+    /// [`subscribe`](Self::subscribe) waits for it.
+    fn rejoin_with_new_listener(&self) {
+        let subscribed = {
+            let state = lock(&self.inner.state);
+            state.wants_join && matches!(state.phase, Phase::Joined | Phase::Joining)
+        };
+        let socket = &self.inner.socket;
+        if subscribed && socket.is_connected() {
+            self.inner.join(socket);
+        }
     }
 
     /// The presence state: every key with its presences (`channel.presence.state`).
@@ -440,6 +469,7 @@ impl RealtimeChannel {
             id: None,
             callback,
         });
+        self.rejoin_with_new_listener();
         self.clone()
     }
 
@@ -459,11 +489,7 @@ impl RealtimeChannel {
     /// Every status change of this channel as a stream (also those after reconnections).
     pub fn status_stream(&self) -> EventStream<(SubscribeStatus, Option<RealtimeError>)> {
         let (tx, stream) = EventStream::new();
-        lock(&self.inner.state)
-            .statuses
-            .push(Arc::new(move |s, e: Option<&RealtimeError>| {
-                let _ = tx.send((s, e.cloned()));
-            }));
+        lock(&self.inner.state).status_streams.push(tx);
         stream
     }
 
@@ -490,22 +516,38 @@ impl RealtimeChannel {
     pub async fn subscribe(&self) -> Result<RealtimeChannel> {
         let mut statuses = self.status_stream();
         let socket = self.inner.socket()?;
+        // The server keeps one join per topic and socket, closing the earlier at a new one:
+        // another channel of this topic (another configuration) is closed here instead of
+        // losing its join unseen, or refusing-and-retrying its way back in over this one.
+        for other in socket.channels() {
+            if other.inner.topic == self.inner.topic && other != *self {
+                other.inner.abandon();
+            }
+        }
         socket.add(self);
-        let joined = {
+        let (joined, joining) = {
             let mut state = lock(&self.inner.state);
             if let Some(e) = state.postgres.iter().find_map(|b| b.params.as_ref().err()) {
                 return Err(Error::Realtime(e.clone()));
             }
-            let joined = state.wants_join && state.phase == Phase::Joined;
+            if state.config.broadcast_replay.is_some() && !state.config.private {
+                // realtime-js refuses it when the channel is made; the server would refuse
+                // every join, retried forever.
+                return Err(Error::config(format!(
+                    "replay on public channel `{}`: it must be a private channel",
+                    self.inner.topic
+                )));
+            }
+            let (joined, joining) = (state.phase == Phase::Joined, state.phase == Phase::Joining);
+            let subscribed = state.wants_join;
             state.wants_join = true;
-            state.joined_once = true;
-            joined
+            (subscribed && joined, subscribed && joining)
         };
         let deadline = socket.options.timeout;
         if !joined {
             socket.ensure_connected().map_err(Error::Realtime)?;
-            if socket.is_connected() {
-                tokio::spawn(Arc::clone(&self.inner).join(Arc::clone(&socket)));
+            if socket.is_connected() && !joining {
+                self.inner.join(&socket);
             }
             match tokio::time::timeout(deadline, statuses.recv()).await {
                 Ok(Some((SubscribeStatus::Subscribed, _))) => {}
@@ -551,7 +593,8 @@ impl RealtimeChannel {
         self.subscribe().await
     }
 
-    /// Leaves the channel (`phx_leave`); listeners stay, so it can be subscribed again.
+    /// Leaves the channel (`phx_leave`). The client forgets it (`get_channels`, and
+    /// `channel(name)` makes a new one); its listeners stay, so it can be subscribed again.
     pub async fn unsubscribe(&self) -> Result<()> {
         let leave = {
             let mut state = lock(&self.inner.state);
@@ -737,17 +780,38 @@ impl RealtimeChannel {
             .await
     }
 
+    /// Pushes a presence message once the channel is joined: while it joins or rejoins the
+    /// push waits, up to the timeout, as Phoenix buffers pushes until the join's `ok`.
     async fn presence_push(&self, payload: Value) -> Result<()> {
         let socket = self.inner.socket()?;
-        let join_ref = {
-            let state = lock(&self.inner.state);
-            if state.phase != Phase::Joined {
-                return Err(Error::Realtime(RealtimeError::NotConnected(format!(
-                    "channel `{}` is not joined",
-                    self.inner.topic
-                ))));
+        let not_joined = || {
+            Error::Realtime(RealtimeError::NotConnected(format!(
+                "channel `{}` is not joined",
+                self.inner.topic
+            )))
+        };
+        let mut statuses = self.status_stream();
+        let deadline = tokio::time::Instant::now() + socket.options.timeout;
+        let join_ref = loop {
+            {
+                let state = lock(&self.inner.state);
+                if state.phase == Phase::Joined {
+                    break state.join_ref.clone();
+                }
+                if !state.wants_join {
+                    return Err(not_joined());
+                }
             }
-            state.join_ref.clone()
+            match tokio::time::timeout_at(deadline, statuses.recv()).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(not_joined()),
+                Err(_) => {
+                    return Err(Error::Realtime(RealtimeError::Timeout {
+                        topic: self.inner.topic.clone(),
+                        event: "presence".into(),
+                    }));
+                }
+            }
         };
         let message = Message {
             join_ref,
@@ -840,13 +904,18 @@ impl ChannelInner {
         });
     }
 
-    pub(crate) fn is_closed_and_unjoined(&self) -> bool {
-        let state = lock(&self.state);
-        state.phase == Phase::Closed && !state.joined_once
+    pub(crate) fn has_config(&self, config: &ChannelConfig) -> bool {
+        lock(&self.state).config == *config
     }
 
     fn emit(&self, status: SubscribeStatus, error: Option<&RealtimeError>) {
-        let listeners = lock(&self.state).statuses.clone();
+        let listeners = {
+            let mut state = lock(&self.state);
+            state
+                .status_streams
+                .retain(|tx| tx.send((status, error.cloned())).is_ok());
+            state.statuses.clone()
+        };
         for listener in listeners {
             listener(status, error);
         }
@@ -876,8 +945,13 @@ impl ChannelInner {
         })
     }
 
-    /// Sends `phx_join` and applies the reply (realtime-js `subscribe` → `joinPush.receive`).
-    pub(crate) async fn join(self: Arc<Self>, socket: Arc<Shared>) {
+    /// Joins (again) if the channel is subscribed: the join's ref and payload are taken now, so
+    /// from here a reply to an earlier join is stale and a listener added later is not in
+    /// this join; a task sends it and applies the reply. Nothing without a Tokio runtime.
+    pub(crate) fn join(self: &Arc<Self>, socket: &Arc<Shared>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let join_ref = socket.make_ref();
         let payload = {
             let mut state = lock(&self.state);
@@ -903,6 +977,11 @@ impl ChannelInner {
             payload,
             binary: None,
         };
+        runtime.spawn(Arc::clone(self).send_join(Arc::clone(socket), join_ref, message));
+    }
+
+    /// Sends `phx_join` and applies the reply (realtime-js `subscribe` → `joinPush.receive`).
+    async fn send_join(self: Arc<Self>, socket: Arc<Shared>, join_ref: String, message: Message) {
         let outcome = socket.request(message).await;
         let current =
             |state: &State| state.wants_join && state.join_ref.as_deref() == Some(&join_ref);
@@ -937,7 +1016,11 @@ impl ChannelInner {
                             Arc::clone(&self).handle(&socket, &message);
                         }
                     }
-                    Err(e) => self.emit(SubscribeStatus::ChannelError, Some(&e)),
+                    Err(e) => {
+                        // realtime-js unsubscribes: the server must not keep the join.
+                        self.leave(&socket, join_ref);
+                        self.emit(SubscribeStatus::ChannelError, Some(&e));
+                    }
                 }
             }
             Ok(reply) => {
@@ -969,7 +1052,12 @@ impl ChannelInner {
                         return;
                     }
                     state.phase = Phase::Errored;
+                    // Its `phx_close` (the leave's) is then stale, and so is all else of it.
+                    state.join_ref = None;
                 }
+                // Phoenix's `joinPush.receive("timeout")`: a join the server applied after all
+                // must not linger (an `unsubscribe` meanwhile would send no leave).
+                self.leave(&socket, join_ref);
                 self.emit(SubscribeStatus::TimedOut, Some(&e));
                 self.schedule_rejoin(&socket);
             }
@@ -977,6 +1065,18 @@ impl ChannelInner {
                 // The socket closed: `socket_lost` reports it and the next connection rejoins.
             }
         }
+    }
+
+    /// Pushes `phx_leave` for join `join_ref`, without waiting for the reply.
+    fn leave(&self, socket: &Shared, join_ref: String) {
+        let _ = socket.push(Message {
+            join_ref: Some(join_ref),
+            ref_: Some(socket.make_ref()),
+            topic: self.topic.clone(),
+            event: protocol::LEAVE.into(),
+            payload: json!({}),
+            binary: None,
+        });
     }
 
     /// Rejoins after a backoff while the socket stays open (realtime-js `rejoinTimer`).
@@ -998,7 +1098,7 @@ impl ChannelInner {
                 state.rejoin_timer == timer && state.wants_join && state.phase == Phase::Errored
             };
             if retry && socket.is_connected() {
-                this.join(socket).await;
+                this.join(&socket);
             }
         });
     }
@@ -1018,6 +1118,29 @@ impl ChannelInner {
         }
     }
 
+    /// Closes the channel at once, without waiting for the server: no more rejoins, a leave
+    /// pushed if it is joined, `CLOSED` to its listeners, forgotten by the socket.
+    fn abandon(&self) {
+        let leave = {
+            let mut state = lock(&self.state);
+            state.wants_join = false;
+            state.rejoin_attempt = 0;
+            state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
+            if matches!(state.phase, Phase::Joined | Phase::Joining) {
+                state.join_ref.clone()
+            } else {
+                None
+            }
+        };
+        if let Some(join_ref) = leave {
+            self.leave(&self.socket, join_ref);
+        }
+        self.closed(None);
+    }
+
+    /// Left or closed by the server: the socket forgets the channel (realtime-js `_onClose` →
+    /// `socket._remove`), so its listeners hear nothing more, even when a new channel joins the
+    /// same topic. Subscribing it again adds it back.
     fn closed(&self, _why: Option<&str>) {
         {
             let mut state = lock(&self.state);
@@ -1028,6 +1151,7 @@ impl ChannelInner {
             state.join_ref = None;
             state.presence = PresenceTracker::default();
         }
+        self.socket.forget(self);
         self.emit(SubscribeStatus::Closed, None);
     }
 
@@ -1069,9 +1193,14 @@ impl ChannelInner {
             {
                 return;
             }
-            if message.event == "system" && state.phase == Phase::Joining {
-                state.deferred.push(message.clone());
-                return;
+            match state.phase {
+                // Left, or closed: nothing more for this channel.
+                Phase::Closed => return,
+                Phase::Joining if !lifecycle.contains(&message.event.as_str()) => {
+                    state.deferred.push(message.clone());
+                    return;
+                }
+                _ => {}
             }
         }
         let payload = &message.payload;
@@ -1111,10 +1240,11 @@ impl ChannelInner {
             }
             "broadcast" => {
                 let event = payload["event"].as_str().unwrap_or_default().to_owned();
+                let lower = event.to_lowercase();
                 let listeners: Vec<BroadcastCallback> = lock(&self.state)
                     .broadcast
                     .iter()
-                    .filter(|(e, _)| e == "*" || *e == event)
+                    .filter(|(e, _)| e == "*" || *e == lower)
                     .map(|(_, cb)| Arc::clone(cb))
                     .collect();
                 let message = BroadcastMessage {

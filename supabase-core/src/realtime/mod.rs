@@ -149,8 +149,10 @@ impl RealtimeClient {
     }
 
     /// A channel on topic `realtime:<name>` with the default [`ChannelConfig`]. Add listeners,
-    /// then [`RealtimeChannel::subscribe`]. A channel with the same name and no join yet is
-    /// returned as it is, as realtime-js does.
+    /// then [`RealtimeChannel::subscribe`]. The client's channel of that name and
+    /// configuration, if it has one (joined or not, until it is left), is returned as it is,
+    /// as realtime-js does. One with another configuration is a new channel; subscribing it
+    /// closes the other (`CLOSED`), as the server keeps one join per topic.
     pub fn channel(&self, name: impl Into<String>) -> RealtimeChannel {
         self.channel_with(name, ChannelConfig::default())
     }

@@ -16,10 +16,10 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use url::Url;
 
-use super::RealtimeOptions;
 use super::channel::{ChannelInner, RealtimeChannel};
 use super::error::RealtimeError;
 use super::protocol::{self, Message};
+use super::{ChannelConfig, RealtimeOptions};
 use crate::auth::AuthChangeEvent;
 use crate::client::ClientInner;
 use crate::secret::Secret;
@@ -186,11 +186,19 @@ impl Shared {
         }
     }
 
-    pub(crate) fn find(&self, topic: &str) -> Option<RealtimeChannel> {
+    /// The registered channel of `topic` with `config`, whatever its state (realtime-js
+    /// `channel()` returns it; a left channel is no longer registered).
+    pub(crate) fn find(&self, topic: &str, config: &ChannelConfig) -> Option<RealtimeChannel> {
         lock(&self.channels)
             .iter()
-            .find(|c| c.inner.topic == topic && c.inner.is_closed_and_unjoined())
+            .find(|c| c.inner.topic == topic && c.inner.has_config(config))
             .cloned()
+    }
+
+    /// Forgets a channel that was left or closed, keeping the connection (realtime-js
+    /// `_remove`).
+    pub(crate) fn forget(&self, channel: &ChannelInner) {
+        lock(&self.channels).retain(|c| !std::ptr::eq(Arc::as_ptr(&c.inner), channel));
     }
 
     /// Forgets `channel`, and closes the connection when no channel is left (realtime-js
@@ -363,7 +371,7 @@ impl Shared {
         *lock(&self.last_connect_error) = None;
         for channel in self.channels() {
             if channel.inner.wants_join() {
-                tokio::spawn(Arc::clone(&channel.inner).join(Arc::clone(self)));
+                channel.inner.join(self);
             }
         }
         Some(open)

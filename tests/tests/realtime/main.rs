@@ -8,6 +8,7 @@ mod changes;
 mod changes_by_role;
 mod connection;
 mod from_database;
+mod lifecycle;
 mod limits;
 mod presence;
 mod private_presence;

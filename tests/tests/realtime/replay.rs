@@ -147,18 +147,17 @@ async fn a_private_join_replays_the_newest_messages_oldest_first() {
 #[tokio::test]
 async fn replay_needs_a_private_channel_and_broadcast_read() {
     let client = signed_in().await;
-    let err = client
-        .channel_with(
-            crate::room(),
-            ChannelConfig::default().broadcast_replay(Replay::since(hour_ago())),
-        )
-        .subscribe()
-        .await
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("UnableToReplayMessages: Replay is not allowed for public channels"),
-        "{err}"
+    // The client refuses it before joining (`lifecycle.rs`); the server, asked anyway:
+    let mut ws = crate::raw_socket().await;
+    let join = json!(["1", "1", format!("realtime:{}", crate::room()), "phx_join", {
+        "config": {"broadcast": {"replay": {"since": 0}}, "private": false},
+    }]);
+    crate::send_frame(&mut ws, join).await;
+    let reply = crate::next_text(&mut ws).await;
+    assert_eq!(reply[4]["status"], "error", "{reply}");
+    assert_eq!(
+        reply[4]["response"]["reason"],
+        "UnableToReplayMessages: Replay is not allowed for public channels"
     );
 
     // `roster-*` lets signed-in users read presence, not broadcasts: the join is admitted

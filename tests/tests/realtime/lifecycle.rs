@@ -1,0 +1,170 @@
+//! A channel's life as realtime-js gives it: one channel per topic until it is left, listeners
+//! added after `subscribe()`, pushes made while it joins, options refused before a join.
+
+use serde_json::json;
+use supabase_core::Error;
+use supabase_core::realtime::{
+    ChannelConfig, PostgresChangeEvent as Ev, PostgresChanges, PresenceEvent, Replay,
+    SubscribeStatus,
+};
+use supabase_tests::unique_id;
+
+use crate::{anon, next, room, service};
+
+/// `channel(name)` gives the client's channel of that name while it has one; once left, the
+/// client forgets it, so a new channel on the topic gets its broadcasts and the left one
+/// hears nothing more.
+#[tokio::test]
+async fn a_left_channel_is_forgotten_and_hears_nothing_of_a_new_join() {
+    let client = anon().await;
+    let name = room();
+    let old = client.channel(&name);
+    let mut old_heard = old.broadcast_stream("ping");
+    old.subscribe().await.unwrap();
+    assert_eq!(client.channel(&name), old, "the joined channel is returned");
+    assert_eq!(client.get_channels(), vec![old.clone()]);
+
+    old.unsubscribe().await.unwrap();
+    assert!(client.get_channels().is_empty());
+    let new = client.channel(&name);
+    assert_ne!(new, old);
+    let mut new_heard = new.broadcast_stream("ping");
+    new.subscribe().await.unwrap();
+    anon()
+        .await
+        .channel(&name)
+        .send_broadcast("ping", json!({"n": 1}))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut new_heard).await.payload, json!({"n": 1}));
+    // Both would have been handed the frame at once.
+    assert!(old_heard.try_recv().is_none());
+
+    // The left channel subscribed again is the client's again.
+    client.remove_channel(&new).await.unwrap();
+    old.subscribe().await.unwrap();
+    assert_eq!(client.get_channels(), vec![old.clone()]);
+    client.remove_channel(&old).await.unwrap();
+}
+
+/// A postgres-changes listener added to a subscribed channel joins it again with the new
+/// binding (realtime-py `_resubscribe`); `subscribe()` waits for that join.
+#[tokio::test]
+async fn a_postgres_listener_added_after_subscribe_gets_changes() {
+    let client = anon().await;
+    let channel = client.channel(room());
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+
+    let id = unique_id();
+    let mut changes = channel.postgres_changes_stream(
+        Ev::Insert,
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .filter(format!("id=eq.{id}")),
+    );
+    channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    service()
+        .await
+        .table("rt_open")
+        .insert(json!({"id": id, "label": "late", "qty": 1}))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut changes).await.new["label"], "late");
+    client.remove_channel(&channel).await.unwrap();
+}
+
+/// The first presence listener on a subscribed channel turns presence on by joining again,
+/// so the channel gets the presences already there.
+#[tokio::test]
+async fn a_late_presence_listener_turns_presence_on() {
+    let name = room();
+    let other = anon().await;
+    let other = other.channel_with(
+        &name,
+        ChannelConfig::default()
+            .presence_key("other")
+            .presence_enabled(true),
+    );
+    other.subscribe().await.unwrap();
+    other.track(json!({"status": "there"})).await.unwrap();
+
+    let client = anon().await;
+    let channel = client.channel(&name);
+    channel.subscribe().await.unwrap();
+    let mut presence = channel.presence_stream();
+    channel.subscribe().await.unwrap();
+    loop {
+        if let PresenceEvent::Join { key, joined, .. } = next(&mut presence).await {
+            assert_eq!(key, "other");
+            assert_eq!(joined[0].payload["status"], "there");
+            break;
+        }
+    }
+    client.remove_channel(&channel).await.unwrap();
+}
+
+/// A `track` made while the channel joins waits for the join instead of failing, as Phoenix
+/// buffers pushes until the join's `ok`.
+#[tokio::test]
+async fn track_while_joining_waits_for_the_join() {
+    let client = anon().await;
+    let channel = client.channel_with(room(), ChannelConfig::default().presence_key("me"));
+    let mut presence = channel.presence_stream();
+    let (subscribed, tracked) = tokio::join!(
+        channel.subscribe(),
+        channel.track(json!({"status": "here"}))
+    );
+    subscribed.unwrap();
+    tracked.unwrap();
+    loop {
+        if let PresenceEvent::Join { key, joined, .. } = next(&mut presence).await {
+            assert_eq!(key, "me");
+            assert_eq!(joined[0].payload["status"], "here");
+            break;
+        }
+    }
+    client.remove_channel(&channel).await.unwrap();
+}
+
+/// Replay is for private channels: realtime-js refuses it when the channel is made, and the
+/// server would refuse every join (retried forever); here `subscribe()` refuses it at once.
+#[tokio::test]
+async fn replay_on_a_public_channel_is_refused_before_joining() {
+    let client = anon().await;
+    let config = ChannelConfig::default().broadcast_replay(Replay::since_millis(0));
+    let channel = client.channel_with(room(), config);
+    let err = channel.subscribe().await.unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("private"), "{err}");
+    assert!(!client.realtime().is_connected(), "nothing was sent");
+}
+
+/// Broadcast events are matched case aside, as realtime-js matches them.
+#[tokio::test]
+async fn broadcast_events_match_case_aside() {
+    let client = anon().await;
+    let name = room();
+    let channel = client.channel(&name);
+    let mut heard = channel.broadcast_stream("Cursor-Pos");
+    channel.subscribe().await.unwrap();
+    let sender = anon().await;
+    let sender = sender.channel(&name);
+    sender
+        .send_broadcast("cursor-pos", json!({"n": 1}))
+        .await
+        .unwrap();
+    sender
+        .send_broadcast("CURSOR-POS", json!({"n": 2}))
+        .await
+        .unwrap();
+    let first = next(&mut heard).await;
+    assert_eq!(
+        (first.event.as_str(), first.payload),
+        ("cursor-pos", json!({"n": 1}))
+    );
+    assert_eq!(next(&mut heard).await.payload, json!({"n": 2}));
+    client.remove_channel(&channel).await.unwrap();
+}
