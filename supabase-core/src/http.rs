@@ -98,16 +98,37 @@ impl fmt::Debug for RedactedHeaders<'_> {
             if value.is_sensitive() || is_secret_name(name.as_str()) {
                 map.entry(&name.as_str(), &"[redacted]");
             } else if name == http::header::LOCATION {
-                let text = String::from_utf8_lossy(value.as_bytes());
-                match text.find(['?', '#']) {
-                    Some(at) => map.entry(&name.as_str(), &format!("{}[redacted]", &text[..at])),
-                    None => map.entry(&name.as_str(), &value),
-                };
+                map.entry(&name.as_str(), &redacted_location(value.as_bytes()));
             } else {
                 map.entry(&name.as_str(), &value);
             }
         }
         map.finish()
+    }
+}
+
+/// A `Location` without what may carry a secret: user info, query and fragment (a relative
+/// one is cut at its `?` or `#`).
+fn redacted_location(value: &[u8]) -> String {
+    let text = String::from_utf8_lossy(value);
+    if let Ok(mut url) = Url::parse(&text) {
+        let hidden = url.password().is_some()
+            || !url.username().is_empty()
+            || url.query().is_some()
+            || url.fragment().is_some();
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.set_query(None);
+        url.set_fragment(None);
+        return if hidden {
+            format!("{url}[redacted]")
+        } else {
+            url.into()
+        };
+    }
+    match text.find(['?', '#']) {
+        Some(at) => format!("{}[redacted]", &text[..at]),
+        None => text.into_owned(),
     }
 }
 

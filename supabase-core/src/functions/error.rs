@@ -269,7 +269,9 @@ mod tests {
         headers.insert("x-webhook-secret", "s3cr3t".parse().unwrap());
         let resp = ErrorResponse::new(StatusCode::BAD_REQUEST, headers, body.into());
         let dbg = format!("{resp:?}");
-        for secret in ["hunter2", "v2l3y4", "\"k\"", "c0de", "abc", "s3cr3t"] {
+        for secret in [
+            "hunter2", "v2l3y4", "\"k\"", "c0de", "abc", "s3cr3t", "pw", "user",
+        ] {
             assert!(!dbg.contains(secret), "{secret} in {dbg}");
         }
         assert!(dbg.contains(r#"\"error\":\"bad\""#), "{dbg}");

@@ -220,9 +220,10 @@ fn split_target(target: &str) -> Result<(&str, Option<&str>)> {
             || ["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e))
     };
     if segments.any(escapes) || target.contains('#') {
-        // The path alone: a query string may hold a token.
+        // The path alone: a query string or a fragment may hold a token.
+        let shown = path.split('#').next().unwrap_or_default();
         return Err(Error::config(format!(
-            "invalid function path {path:?}: `.` and `..` segments, encoded `.`, `/` or `\\`, \
+            "invalid function path {shown:?}: `.` and `..` segments, encoded `.`, `/` or `\\`, \
              and `#` are refused"
         )));
     }

@@ -245,6 +245,8 @@ struct State {
     /// applied (the server sends `presence_state`, `system` and changes right after it):
     /// handled in order once the channel is joined.
     deferred: Vec<Message>,
+    /// Joined, with `deferred` being delivered: newer messages queue behind it.
+    draining: bool,
 }
 
 pub(crate) struct ChannelInner {
@@ -324,6 +326,7 @@ impl RealtimeChannel {
                     status_streams: Vec::new(),
                     presence: PresenceTracker::default(),
                     deferred: Vec::new(),
+                    draining: false,
                 }),
                 postgres_outcome: watch::Sender::new(PostgresOutcome::default()),
             }),
@@ -454,7 +457,8 @@ impl RealtimeChannel {
     /// Calls `callback` with each change of `event` matching `changes`: an untyped
     /// [`PostgresChanges`](super::PostgresChanges) (`schema`, `table`, `filter` strings, rows as
     /// JSON), or a typed [`TableChanges<T>`](super::TableChanges) (rows decoded into `T`, filters
-    /// built from `T`'s columns). Register before [`subscribe`](Self::subscribe).
+    /// built from `T`'s columns). Best registered before [`subscribe`](Self::subscribe): on a
+    /// subscribed channel it makes the channel join again.
     pub fn on_postgres_changes<C: Changes>(
         &self,
         event: PostgresChangeEvent,
@@ -489,7 +493,9 @@ impl RealtimeChannel {
     /// Every status change of this channel as a stream (also those after reconnections).
     pub fn status_stream(&self) -> EventStream<(SubscribeStatus, Option<RealtimeError>)> {
         let (tx, stream) = EventStream::new();
-        lock(&self.inner.state).status_streams.push(tx);
+        let mut state = lock(&self.inner.state);
+        state.status_streams.retain(|tx| !tx.is_closed());
+        state.status_streams.push(tx);
         stream
     }
 
@@ -514,6 +520,20 @@ impl RealtimeChannel {
     /// until it is removed, and `subscribe()` again gives the server's word on that join. The
     /// status callbacks see `SUBSCRIBED` at the join reply and `CHANNEL_ERROR` at a refusal.
     pub async fn subscribe(&self) -> Result<RealtimeChannel> {
+        {
+            let state = lock(&self.inner.state);
+            if let Some(e) = state.postgres.iter().find_map(|b| b.params.as_ref().err()) {
+                return Err(Error::Realtime(e.clone()));
+            }
+            if state.config.broadcast_replay.is_some() && !state.config.private {
+                // realtime-js refuses it when the channel is made; the server would refuse
+                // every join, retried forever.
+                return Err(Error::config(format!(
+                    "replay on public channel `{}`: it must be a private channel",
+                    self.inner.topic
+                )));
+            }
+        }
         let mut statuses = self.status_stream();
         let socket = self.inner.socket()?;
         // The server keeps one join per topic and socket, closing the earlier at a new one:
@@ -527,21 +547,17 @@ impl RealtimeChannel {
         socket.add(self);
         let (joined, joining) = {
             let mut state = lock(&self.inner.state);
-            if let Some(e) = state.postgres.iter().find_map(|b| b.params.as_ref().err()) {
-                return Err(Error::Realtime(e.clone()));
-            }
-            if state.config.broadcast_replay.is_some() && !state.config.private {
-                // realtime-js refuses it when the channel is made; the server would refuse
-                // every join, retried forever.
-                return Err(Error::config(format!(
-                    "replay on public channel `{}`: it must be a private channel",
-                    self.inner.topic
-                )));
-            }
-            let (joined, joining) = (state.phase == Phase::Joined, state.phase == Phase::Joining);
             let subscribed = state.wants_join;
             state.wants_join = true;
-            (subscribed && joined, subscribed && joining)
+            // A listener added while no join could be sent has no id yet: join again.
+            let bound = state
+                .postgres
+                .iter()
+                .all(|b| b.params.is_err() || b.id.is_some());
+            (
+                subscribed && bound && state.phase == Phase::Joined,
+                subscribed && state.phase == Phase::Joining,
+            )
         };
         let deadline = socket.options.timeout;
         if !joined {
@@ -603,14 +619,13 @@ impl RealtimeChannel {
             state.rejoin_attempt = 0;
             state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
             let joined = matches!(state.phase, Phase::Joined | Phase::Joining);
-            state.phase = if joined {
-                Phase::Leaving
-            } else {
-                Phase::Closed
-            };
+            if joined {
+                state.phase = Phase::Leaving;
+            }
             joined.then(|| state.join_ref.clone())
         };
         let Some(join_ref) = leave else {
+            self.inner.closed();
             return Ok(());
         };
         let mut result = Ok(());
@@ -618,7 +633,7 @@ impl RealtimeChannel {
             && socket.is_connected()
         {
             let message = Message {
-                join_ref,
+                join_ref: join_ref.clone(),
                 ref_: None,
                 topic: self.inner.topic.clone(),
                 event: protocol::LEAVE.into(),
@@ -631,7 +646,14 @@ impl RealtimeChannel {
                 result = Err(Error::Realtime(e));
             }
         }
-        self.inner.closed(None);
+        // Unless subscribed again meanwhile (a new join) or closed by the server's answer.
+        let left = {
+            let state = lock(&self.inner.state);
+            !state.wants_join && state.join_ref == join_ref
+        };
+        if left {
+            self.inner.closed();
+        }
         result
     }
 
@@ -790,8 +812,8 @@ impl RealtimeChannel {
                 self.inner.topic
             )))
         };
-        let mut statuses = self.status_stream();
         let deadline = tokio::time::Instant::now() + socket.options.timeout;
+        let mut statuses = None;
         let join_ref = loop {
             {
                 let state = lock(&self.inner.state);
@@ -802,6 +824,11 @@ impl RealtimeChannel {
                     return Err(not_joined());
                 }
             }
+            // Listening from here, the state is read again before the first wait.
+            let Some(statuses) = statuses.as_mut() else {
+                statuses = Some(self.status_stream());
+                continue;
+            };
             match tokio::time::timeout_at(deadline, statuses.recv()).await {
                 Ok(Some(_)) => {}
                 Ok(None) => return Err(not_joined()),
@@ -950,39 +977,54 @@ impl ChannelInner {
     /// this join; a task sends it and applies the reply. Nothing without a Tokio runtime.
     pub(crate) fn join(self: &Arc<Self>, socket: &Arc<Shared>) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(
+                "realtime: {} cannot join outside a Tokio runtime; it joins at its next subscribe",
+                self.topic
+            );
             return;
         };
-        let join_ref = socket.make_ref();
-        let payload = {
+        // Ref, payload and frame under the lock: joins reach the server in the order of
+        // their refs, so the last one sent is the one the channel waits for.
+        let (join_ref, sent) = {
             let mut state = lock(&self.state);
             if !state.wants_join {
                 return;
             }
+            let join_ref = socket.make_ref();
             // This join supersedes a pending rejoin timer.
             state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
             state.phase = Phase::Joining;
             state.deferred.clear();
+            state.draining = false;
             state.join_ref = Some(join_ref.clone());
             self.postgres_outcome.send_replace(PostgresOutcome {
                 join_ref: Some(join_ref.clone()),
                 result: None,
             });
-            Self::join_payload(&state, &socket.access_token())
+            let message = Message {
+                join_ref: Some(join_ref.clone()),
+                ref_: Some(join_ref.clone()),
+                topic: self.topic.clone(),
+                event: protocol::JOIN.into(),
+                payload: Self::join_payload(&state, &socket.access_token()),
+                binary: None,
+            };
+            (join_ref, socket.send_request(message))
         };
-        let message = Message {
-            join_ref: Some(join_ref.clone()),
-            ref_: Some(join_ref.clone()),
-            topic: self.topic.clone(),
-            event: protocol::JOIN.into(),
-            payload,
-            binary: None,
-        };
-        runtime.spawn(Arc::clone(self).send_join(Arc::clone(socket), join_ref, message));
+        runtime.spawn(Arc::clone(self).joined(Arc::clone(socket), join_ref, sent));
     }
 
-    /// Sends `phx_join` and applies the reply (realtime-js `subscribe` → `joinPush.receive`).
-    async fn send_join(self: Arc<Self>, socket: Arc<Shared>, join_ref: String, message: Message) {
-        let outcome = socket.request(message).await;
+    /// Applies a join's reply (realtime-js `subscribe` → `joinPush.receive`).
+    async fn joined(
+        self: Arc<Self>,
+        socket: Arc<Shared>,
+        join_ref: String,
+        sent: std::result::Result<super::socket::Sent, RealtimeError>,
+    ) {
+        let outcome = match sent {
+            Ok(sent) => socket.reply(sent).await,
+            Err(e) => Err(e),
+        };
         let current =
             |state: &State| state.wants_join && state.join_ref.as_deref() == Some(&join_ref);
         match outcome {
@@ -998,6 +1040,7 @@ impl ChannelInner {
                     ) {
                         Ok(()) => {
                             state.phase = Phase::Joined;
+                            state.draining = true;
                             state.rejoin_attempt = 0;
                             Ok(())
                         }
@@ -1011,9 +1054,20 @@ impl ChannelInner {
                 match result {
                     Ok(()) => {
                         self.emit(SubscribeStatus::Subscribed, None);
-                        let deferred = std::mem::take(&mut lock(&self.state).deferred);
-                        for message in deferred {
-                            Arc::clone(&self).handle(&socket, &message);
+                        // What came after the reply, in order; what arrives meanwhile joins
+                        // the queue (`draining`) rather than overtaking it.
+                        loop {
+                            let batch = {
+                                let mut state = lock(&self.state);
+                                if state.deferred.is_empty() || !current(&state) {
+                                    state.draining = false;
+                                    break;
+                                }
+                                std::mem::take(&mut state.deferred)
+                            };
+                            for message in batch {
+                                self.deliver(&message);
+                            }
                         }
                     }
                     Err(e) => {
@@ -1135,24 +1189,25 @@ impl ChannelInner {
         if let Some(join_ref) = leave {
             self.leave(&self.socket, join_ref);
         }
-        self.closed(None);
+        self.closed();
     }
 
     /// Left or closed by the server: the socket forgets the channel (realtime-js `_onClose` →
     /// `socket._remove`), so its listeners hear nothing more, even when a new channel joins the
     /// same topic. Subscribing it again adds it back.
-    fn closed(&self, _why: Option<&str>) {
-        {
+    fn closed(&self) {
+        let was_open = {
             let mut state = lock(&self.state);
-            if state.phase == Phase::Closed && state.join_ref.is_none() {
-                return;
-            }
+            let was_open = state.phase != Phase::Closed || state.join_ref.is_some();
             state.phase = Phase::Closed;
             state.join_ref = None;
             state.presence = PresenceTracker::default();
-        }
+            was_open
+        };
         self.socket.forget(self);
-        self.emit(SubscribeStatus::Closed, None);
+        if was_open {
+            self.emit(SubscribeStatus::Closed, None);
+        }
     }
 
     pub(crate) fn push_access_token(&self, socket: &Shared, token: &Secret) {
@@ -1174,7 +1229,7 @@ impl ChannelInner {
     }
 
     /// Handles a message for this topic (realtime-js `_trigger`).
-    pub(crate) fn handle(self: Arc<Self>, socket: &Shared, message: &Message) {
+    pub(crate) fn handle(self: &Arc<Self>, message: &Message) {
         {
             let mut state = lock(&self.state);
             // Phoenix `isMember`: messages of an earlier join are stale. A 1.0.0 frame has no
@@ -1193,21 +1248,26 @@ impl ChannelInner {
             {
                 return;
             }
-            match state.phase {
+            let queued = state.phase == Phase::Joining || state.draining;
+            if state.phase == Phase::Closed {
                 // Left, or closed: nothing more for this channel.
-                Phase::Closed => return,
-                Phase::Joining if !lifecycle.contains(&message.event.as_str()) => {
-                    state.deferred.push(message.clone());
-                    return;
-                }
-                _ => {}
+                return;
+            }
+            if queued && !lifecycle.contains(&message.event.as_str()) {
+                state.deferred.push(message.clone());
+                return;
             }
         }
+        self.deliver(message);
+    }
+
+    /// Acts on a message of this join.
+    fn deliver(self: &Arc<Self>, message: &Message) {
         let payload = &message.payload;
         match message.event.as_str() {
             protocol::CLOSE => {
                 lock(&self.state).wants_join = false;
-                self.closed(Some("closed by the server"));
+                self.closed();
             }
             protocol::ERROR => {
                 lock(&self.state).phase = Phase::Errored;
@@ -1294,7 +1354,6 @@ impl ChannelInner {
             }
             _ => {}
         }
-        let _ = socket;
     }
 }
 

@@ -292,8 +292,16 @@ impl Shared {
     /// Sends a message with a fresh `ref` and waits for its `phx_reply`.
     pub(crate) async fn request(
         &self,
-        mut message: Message,
+        message: Message,
     ) -> Result<serde_json::Value, RealtimeError> {
+        let sent = self.send_request(message)?;
+        self.reply(sent).await
+    }
+
+    /// Sends a message with a fresh `ref` (unless it has one), its reply awaited: the first
+    /// half of [`request`](Self::request), synchronous, so a caller holding a lock decides the
+    /// order of frames on the wire.
+    pub(crate) fn send_request(&self, mut message: Message) -> Result<Sent, RealtimeError> {
         let reference = message.ref_.clone().unwrap_or_else(|| self.make_ref());
         message.ref_ = Some(reference.clone());
         let (tx, rx) = oneshot::channel();
@@ -303,14 +311,27 @@ impl Shared {
             lock(&self.pending).remove(&reference);
             return Err(e);
         }
-        match tokio::time::timeout(self.options.timeout, rx).await {
+        Ok(Sent {
+            reference,
+            topic,
+            event,
+            reply: rx,
+        })
+    }
+
+    /// Waits for the reply to a [`send_request`](Self::send_request), up to the timeout.
+    pub(crate) async fn reply(&self, sent: Sent) -> Result<serde_json::Value, RealtimeError> {
+        match tokio::time::timeout(self.options.timeout, sent.reply).await {
             Ok(Ok(reply)) => Ok(reply.payload),
             Ok(Err(_)) => Err(RealtimeError::NotConnected(
                 "the connection closed before the reply".into(),
             )),
             Err(_) => {
-                lock(&self.pending).remove(&reference);
-                Err(RealtimeError::Timeout { topic, event })
+                lock(&self.pending).remove(&sent.reference);
+                Err(RealtimeError::Timeout {
+                    topic: sent.topic,
+                    event: sent.event,
+                })
             }
         }
     }
@@ -346,7 +367,7 @@ impl Shared {
             .map(|c| Arc::clone(&c.inner))
             .collect();
         for channel in targets {
-            channel.handle(self, &message);
+            channel.handle(&message);
         }
     }
 
@@ -408,6 +429,14 @@ impl Shared {
             channel.inner.socket_lost(why);
         }
     }
+}
+
+/// A message sent, awaiting its `phx_reply` ([`Shared::send_request`]).
+pub(crate) struct Sent {
+    reference: String,
+    topic: String,
+    event: String,
+    reply: oneshot::Receiver<Message>,
 }
 
 /// The connection task: connect, serve, and reconnect with backoff until stopped.

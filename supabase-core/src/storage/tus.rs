@@ -217,6 +217,17 @@ impl FileApi {
         })?;
         // Every later request carries the API key and the caller's token (and a signed
         // upload's `x-signature`): never to a host the server names, as redirects never are.
+        // A server behind a TLS terminator may name its own host over http: that is taken as
+        // https, which is how the client reached it.
+        let mut url = url;
+        if url.scheme() == "http"
+            && base.scheme() == "https"
+            && url.host() == base.host()
+            && url.port_or_known_default() == Some(80)
+        {
+            let _ = url.set_scheme("https");
+            let _ = url.set_port(base.port());
+        }
         if url.origin() != base.origin() {
             return Err(Error::Decode {
                 status: resp.status,

@@ -48,8 +48,10 @@ async fn a_left_channel_is_forgotten_and_hears_nothing_of_a_new_join() {
 }
 
 /// A postgres-changes listener added to a subscribed channel joins it again with the new
-/// binding (realtime-py `_resubscribe`); `subscribe()` waits for that join.
-#[tokio::test]
+/// binding (realtime-py `_resubscribe`); `subscribe()` waits for that join. Two added at once,
+/// on a multi-thread runtime, reach the server in the order of their joins (the later join,
+/// with both, is the one kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_listener_added_after_subscribe_gets_changes() {
     let client = anon().await;
     let channel = client.channel(room());
@@ -58,21 +60,24 @@ async fn a_postgres_listener_added_after_subscribe_gets_changes() {
     assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
 
     let id = unique_id();
-    let mut changes = channel.postgres_changes_stream(
-        Ev::Insert,
+    let open = || {
         PostgresChanges::schema("public")
             .table("rt_open")
-            .filter(format!("id=eq.{id}")),
-    );
+            .filter(format!("id=eq.{id}"))
+    };
+    let mut inserts = channel.postgres_changes_stream(Ev::Insert, open());
+    let mut all = channel.postgres_changes_stream(Ev::All, open());
     channel.subscribe().await.unwrap();
-    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
     service()
         .await
         .table("rt_open")
         .insert(json!({"id": id, "label": "late", "qty": 1}))
         .await
         .unwrap();
-    assert_eq!(next(&mut changes).await.new["label"], "late");
+    assert_eq!(next(&mut inserts).await.new["label"], "late");
+    assert_eq!(next(&mut all).await.new["label"], "late");
+    assert!(channel.is_joined());
+    drop(statuses);
     client.remove_channel(&channel).await.unwrap();
 }
 
@@ -134,12 +139,44 @@ async fn track_while_joining_waits_for_the_join() {
 #[tokio::test]
 async fn replay_on_a_public_channel_is_refused_before_joining() {
     let client = anon().await;
+    let name = room();
     let config = ChannelConfig::default().broadcast_replay(Replay::since_millis(0));
-    let channel = client.channel_with(room(), config);
+    let channel = client.channel_with(&name, config.clone());
     let err = channel.subscribe().await.unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert!(err.to_string().contains("private"), "{err}");
     assert!(!client.realtime().is_connected(), "nothing was sent");
+
+    // Refused before it could close the topic's joined channel.
+    let joined = client.channel(&name);
+    joined.subscribe().await.unwrap();
+    let err = client.channel_with(&name, config).subscribe().await;
+    assert!(matches!(err, Err(Error::Config(_))), "{err:?}");
+    assert!(joined.is_joined());
+    assert!(client.get_channels().contains(&joined));
+    client.remove_channel(&joined).await.unwrap();
+}
+
+/// `unsubscribe()` of a channel whose join was refused (it is retrying) stops it, reports
+/// `CLOSED` and forgets it, as for a joined one.
+#[tokio::test]
+async fn unsubscribing_a_refused_channel_closes_and_forgets_it() {
+    let client = anon().await;
+    let private = ChannelConfig::default().private(true);
+    let channel = client.channel_with(format!("lobby-{}", unique_id()), private);
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap_err();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::ChannelError);
+    channel.unsubscribe().await.unwrap();
+    loop {
+        match next(&mut statuses).await.0 {
+            SubscribeStatus::Closed => break,
+            // A retry refused meanwhile.
+            SubscribeStatus::ChannelError => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(client.get_channels().is_empty());
 }
 
 /// Broadcast events are matched case aside, as realtime-js matches them.
