@@ -4,7 +4,7 @@
 use serde_json::json;
 use supabase_core::Error;
 use supabase_core::realtime::{
-    ChannelConfig, PostgresChangeEvent as Ev, PostgresChanges, PresenceEvent, Replay,
+    ChannelConfig, EventStream, PostgresChangeEvent as Ev, PostgresChanges, PresenceEvent, Replay,
     SubscribeStatus,
 };
 use supabase_tests::unique_id;
@@ -101,14 +101,20 @@ async fn a_late_presence_listener_turns_presence_on() {
     channel.subscribe().await.unwrap();
     let mut presence = channel.presence_stream();
     channel.subscribe().await.unwrap();
+    assert_eq!(
+        next_join(&mut presence).await,
+        ("other".into(), json!("there"))
+    );
+    client.remove_channel(&channel).await.unwrap();
+}
+
+/// The next presence join: its key and the `status` its first presence tracked.
+async fn next_join(presence: &mut EventStream<PresenceEvent>) -> (String, serde_json::Value) {
     loop {
-        if let PresenceEvent::Join { key, joined, .. } = next(&mut presence).await {
-            assert_eq!(key, "other");
-            assert_eq!(joined[0].payload["status"], "there");
-            break;
+        if let PresenceEvent::Join { key, joined, .. } = next(presence).await {
+            return (key, joined[0].payload["status"].clone());
         }
     }
-    client.remove_channel(&channel).await.unwrap();
 }
 
 /// A `track` made while the channel joins waits for the join instead of failing, as Phoenix
@@ -124,13 +130,7 @@ async fn track_while_joining_waits_for_the_join() {
     );
     subscribed.unwrap();
     tracked.unwrap();
-    loop {
-        if let PresenceEvent::Join { key, joined, .. } = next(&mut presence).await {
-            assert_eq!(key, "me");
-            assert_eq!(joined[0].payload["status"], "here");
-            break;
-        }
-    }
+    assert_eq!(next_join(&mut presence).await, ("me".into(), json!("here")));
     client.remove_channel(&channel).await.unwrap();
 }
 
