@@ -91,7 +91,7 @@ pub(crate) struct RedactedHeaders<'a>(pub(crate) &'a HeaderMap);
 
 impl fmt::Debug for RedactedHeaders<'_> {
     /// Values of secret-named headers ([`is_secret_name`]) are `[redacted]`; a `Location` shows
-    /// only its origin and path, since a redirect may carry tokens in its query or fragment.
+    /// no user info, query or fragment, where a redirect may carry tokens.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
         for (name, value) in self.0 {

@@ -249,6 +249,21 @@ struct State {
     draining: bool,
 }
 
+impl State {
+    /// Not to be joined (again): no pending rejoin, and the next backs off anew (Phoenix's
+    /// `rejoinTimer.reset()`). The ref of the join to leave, when one is live.
+    fn stop_joining(&mut self) -> Option<String> {
+        self.wants_join = false;
+        self.rejoin_attempt = 0;
+        self.rejoin_timer = self.rejoin_timer.wrapping_add(1);
+        if matches!(self.phase, Phase::Joined | Phase::Joining) {
+            self.join_ref.clone()
+        } else {
+            None
+        }
+    }
+}
+
 pub(crate) struct ChannelInner {
     pub(crate) topic: String,
     pub(crate) name: String,
@@ -614,15 +629,11 @@ impl RealtimeChannel {
     pub async fn unsubscribe(&self) -> Result<()> {
         let leave = {
             let mut state = lock(&self.inner.state);
-            state.wants_join = false;
-            // Phoenix's `rejoinTimer.reset()`: no pending rejoin, and the next backs off anew.
-            state.rejoin_attempt = 0;
-            state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
-            let joined = matches!(state.phase, Phase::Joined | Phase::Joining);
-            if joined {
+            let live = state.stop_joining();
+            if live.is_some() {
                 state.phase = Phase::Leaving;
             }
-            joined.then(|| state.join_ref.clone())
+            live
         };
         let Some(join_ref) = leave else {
             self.inner.closed();
@@ -632,14 +643,7 @@ impl RealtimeChannel {
         if let Ok(socket) = self.inner.socket()
             && socket.is_connected()
         {
-            let message = Message {
-                join_ref: join_ref.clone(),
-                ref_: None,
-                topic: self.inner.topic.clone(),
-                event: protocol::LEAVE.into(),
-                payload: json!({}),
-                binary: None,
-            };
+            let message = self.inner.leave_message(join_ref.clone());
             if let Err(e) = socket.request(message).await
                 && !matches!(e, RealtimeError::NotConnected(_))
             {
@@ -649,7 +653,7 @@ impl RealtimeChannel {
         // Unless subscribed again meanwhile (a new join) or closed by the server's answer.
         let left = {
             let state = lock(&self.inner.state);
-            !state.wants_join && state.join_ref == join_ref
+            !state.wants_join && state.join_ref.as_ref() == Some(&join_ref)
         };
         if left {
             self.inner.closed();
@@ -1121,16 +1125,23 @@ impl ChannelInner {
         }
     }
 
-    /// Pushes `phx_leave` for join `join_ref`, without waiting for the reply.
-    fn leave(&self, socket: &Shared, join_ref: String) {
-        let _ = socket.push(Message {
+    /// `phx_leave` for join `join_ref` (without a `ref`: sending gives it one).
+    fn leave_message(&self, join_ref: String) -> Message {
+        Message {
             join_ref: Some(join_ref),
-            ref_: Some(socket.make_ref()),
+            ref_: None,
             topic: self.topic.clone(),
             event: protocol::LEAVE.into(),
             payload: json!({}),
             binary: None,
-        });
+        }
+    }
+
+    /// Pushes `phx_leave` for join `join_ref`, without waiting for the reply.
+    fn leave(&self, socket: &Shared, join_ref: String) {
+        let mut message = self.leave_message(join_ref);
+        message.ref_ = Some(socket.make_ref());
+        let _ = socket.push(message);
     }
 
     /// Rejoins after a backoff while the socket stays open (realtime-js `rejoinTimer`).
@@ -1175,17 +1186,7 @@ impl ChannelInner {
     /// Closes the channel at once, without waiting for the server: no more rejoins, a leave
     /// pushed if it is joined, `CLOSED` to its listeners, forgotten by the socket.
     fn abandon(&self) {
-        let leave = {
-            let mut state = lock(&self.state);
-            state.wants_join = false;
-            state.rejoin_attempt = 0;
-            state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
-            if matches!(state.phase, Phase::Joined | Phase::Joining) {
-                state.join_ref.clone()
-            } else {
-                None
-            }
-        };
+        let leave = lock(&self.state).stop_joining();
         if let Some(join_ref) = leave {
             self.leave(&self.socket, join_ref);
         }

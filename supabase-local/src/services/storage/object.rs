@@ -240,9 +240,9 @@ fn part_type(field: &multer::Field<'_>) -> String {
     field
         .headers()
         .get(header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .map(|v| {
-            let essence = v.split(';').next().unwrap_or_default();
+            let text = String::from_utf8_lossy(v.as_bytes());
+            let essence = text.split(';').next().unwrap_or_default();
             essence
                 .chars()
                 .filter(|c| !matches!(c, ' ' | '\t'))
