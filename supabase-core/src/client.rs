@@ -175,6 +175,37 @@ impl ClientOptions {
         self
     }
 
+    /// Third-party auth (Clerk, Auth0, Firebase Auth, Cognito, WorkOS): every request asks
+    /// `provider` for the access token it sends, as supabase-js's `accessToken` option.
+    ///
+    /// - The database, storage and edge functions ask before each request (and each retry),
+    ///   so the provider should answer from its own cache while the token is fresh.
+    /// - Realtime asks when the socket connects and at every heartbeat, and sends a changed
+    ///   token to joined channels, unless [`RealtimeClient::set_auth`] gave one.
+    /// - `Ok(None)` sends the API key instead; an `Err` fails the request, which is not sent
+    ///   ([`Error::AccessToken`]).
+    /// - The client's own auth API is closed: every [`Auth`](crate::auth::Auth) method that
+    ///   needs a session or the auth server fails with [`Error::Config`], as supabase-js
+    ///   throws on `supabase.auth`. Use another client for Supabase Auth.
+    ///
+    /// ```no_run
+    /// # async fn clerk_token() -> Result<String, std::io::Error> { Ok(String::new()) }
+    /// let options = supabase_core::ClientOptions::default()
+    ///     .access_token(|| async { clerk_token().await.map(Some) });
+    /// # let _ = options;
+    /// ```
+    ///
+    /// [`RealtimeClient::set_auth`]: crate::realtime::RealtimeClient::set_auth
+    pub fn access_token<F, Fut, E>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = std::result::Result<Option<String>, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.auth.access_token = Some(crate::auth::third_party::AccessTokenProvider::new(provider));
+        self
+    }
+
     /// Options of the realtime socket (timeouts, heartbeat, reconnection backoff).
     pub fn realtime(mut self, options: crate::realtime::RealtimeOptions) -> Self {
         self.realtime = options;
@@ -478,20 +509,29 @@ impl Client {
     /// carry a valid token. Services await this before building each request. A failed refresh
     /// is left to the request itself (the server answers with its own error; auth listeners got
     /// `SIGNED_OUT` if the refresh token was refused).
-    pub(crate) async fn ensure_fresh_session(&self) {
-        if let Err(e) = self.inner.auth.ensure_fresh().await {
+    ///
+    /// With an access-token provider ([`ClientOptions::access_token`]) the provider is asked
+    /// instead, and its failure is the request's.
+    pub(crate) async fn ensure_fresh_session(&self) -> Result<()> {
+        let auth = &self.inner.auth;
+        if auth.access_token_provider.is_some() {
+            return auth.use_provider_token().await;
+        }
+        if let Err(e) = auth.ensure_fresh().await {
             tracing::debug!(error = %e, "could not refresh the session before a request");
         }
+        Ok(())
     }
 
     /// [`ensure_fresh_session`](Self::ensure_fresh_session), then sets the
     /// `Authorization` to what [`base_headers`](Self::base_headers) now carry: for requests whose
     /// headers were built before the first await.
-    pub(crate) async fn refresh_authorization(&self, headers: &mut HeaderMap) {
-        self.ensure_fresh_session().await;
+    pub(crate) async fn refresh_authorization(&self, headers: &mut HeaderMap) -> Result<()> {
+        self.ensure_fresh_session().await?;
         if let Some(value) = self.base_headers().get(http::header::AUTHORIZATION) {
             headers.insert(http::header::AUTHORIZATION, value.clone());
         }
+        Ok(())
     }
 
     /// Headers every request carries: the global ones, then `apikey` and `Authorization` —

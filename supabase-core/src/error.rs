@@ -92,6 +92,11 @@ pub enum Error {
     #[error("could not encode the request: {0}")]
     Encode(String),
 
+    /// The access-token provider given to
+    /// [`ClientOptions::access_token`](crate::ClientOptions::access_token) failed; the request
+    /// that asked for the token was not sent.
+    #[error("the access_token provider failed: {0}")]
+    AccessToken(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
     /// The client was configured or called with something invalid (a bad URL, an empty key, a
     /// builder argument that cannot be encoded).
     #[error("invalid input: {0}")]

@@ -134,6 +134,7 @@ impl AuthShared {
 
     /// Sends `call`; a non-success answer becomes [`Error::Auth`].
     pub(crate) async fn send(&self, call: Call) -> Result<RawResponse> {
+        self.own_auth()?;
         let request = self.render(&call)?;
         let raw = if call.once {
             self.transport.send_once(request).await?

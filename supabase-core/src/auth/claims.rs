@@ -126,6 +126,7 @@ impl Auth {
     /// verifying its signature and expiry. Fails with [`AuthError::SessionMissing`] when there
     /// is neither, and [`AuthError::InvalidJwt`] when the token does not verify.
     pub async fn get_claims(&self, jwt: Option<&str>, options: GetClaimsOptions) -> Result<Claims> {
+        self.shared.own_auth()?;
         let token = match jwt {
             Some(t) => Secret::new(t),
             None => self.shared.access_token().await?,

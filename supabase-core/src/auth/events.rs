@@ -127,7 +127,8 @@ impl Auth {
         &self,
         callback: impl Fn(AuthChangeEvent, Option<&Session>) + Send + Sync + 'static,
     ) -> Subscription {
-        self.shared.initialize().await;
+        // Nothing to report on third-party auth, which keeps no session.
+        let _ = self.shared.initialize().await;
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let callback: Callback = Arc::new(callback);
         let current = self.shared.current();
@@ -142,7 +143,8 @@ impl Auth {
     /// Session changes as a stream, starting with `INITIAL_SESSION`. A subscriber that falls
     /// more than 64 events behind skips the oldest ones.
     pub async fn auth_state_changes(&self) -> BoxStream<'static, AuthEvent> {
-        self.shared.initialize().await;
+        // Nothing to report on third-party auth, which keeps no session.
+        let _ = self.shared.initialize().await;
         let rx = self.shared.events.subscribe();
         let first = AuthEvent {
             event: AuthChangeEvent::InitialSession,

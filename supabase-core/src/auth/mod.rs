@@ -71,6 +71,7 @@ pub(crate) mod refresh;
 pub(crate) mod session;
 mod signin;
 mod store;
+pub(crate) mod third_party;
 mod types;
 mod user;
 
@@ -140,6 +141,8 @@ pub(crate) struct AuthConfig {
     pub(crate) flow_type: FlowType,
     /// Timeout of each auth request (default [`AUTH_TIMEOUT`]).
     pub(crate) timeout: Option<Duration>,
+    /// Where tokens come from instead of this client's session (third-party auth).
+    pub(crate) access_token: Option<third_party::AccessTokenProvider>,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -149,6 +152,7 @@ impl fmt::Debug for AuthConfig {
             .field("storage_key", &self.storage_key)
             .field("flow_type", &self.flow_type)
             .field("timeout", &self.timeout)
+            .field("access_token", &self.access_token)
             .finish()
     }
 }
@@ -179,6 +183,8 @@ pub(crate) struct AuthShared {
     pub(crate) changed: watch::Sender<u64>,
     pub(crate) ticker: Mutex<Option<tokio::task::AbortHandle>>,
     pub(crate) jwks: claims::JwksCache,
+    /// Third-party auth: tokens come from here, and the session API is closed.
+    pub(crate) access_token_provider: Option<third_party::AccessTokenProvider>,
 }
 
 impl AuthShared {
@@ -221,6 +227,7 @@ impl AuthShared {
             changed: watch::channel(0).0,
             ticker: Mutex::new(None),
             jwks: claims::JwksCache::default(),
+            access_token_provider: config.access_token,
         })
     }
 

@@ -43,7 +43,11 @@ impl AuthShared {
     }
 
     /// Loads the stored session once (auth-js `_initialize` / `_recoverAndRefresh`).
-    pub(crate) async fn initialize(self: &std::sync::Arc<Self>) {
+    ///
+    /// Every session method starts here, so this is where a client on third-party auth
+    /// (which keeps no session) refuses them.
+    pub(crate) async fn initialize(self: &std::sync::Arc<Self>) -> Result<()> {
+        self.own_auth()?;
         self.initialized
             .get_or_init(|| async {
                 match self.store.get_item(&self.storage_key).await {
@@ -62,11 +66,12 @@ impl AuthShared {
                 }
             })
             .await;
+        Ok(())
     }
 
     /// Keeps `session` (memory and store) and starts the refresh task.
     pub(crate) async fn save_session(self: &std::sync::Arc<Self>, session: Session) -> Result<()> {
-        self.initialize().await;
+        self.initialize().await?;
         let session = session.with_expiry();
         let text = serde_json::to_string(&session).map_err(|e| Error::Encode(e.to_string()))?;
         self.set_current(Some(session));
@@ -77,7 +82,7 @@ impl AuthShared {
 
     /// Forgets the session and any pending PKCE verifier, then emits `SIGNED_OUT`.
     pub(crate) async fn remove_session(self: &std::sync::Arc<Self>) -> Result<()> {
-        self.initialize().await;
+        self.initialize().await?;
         self.set_current(None);
         self.store.remove_item(&self.storage_key).await?;
         let verifier_key = format!("{}{VERIFIER_SUFFIX}", self.storage_key);
@@ -114,7 +119,7 @@ impl AuthShared {
             return Ok(());
         }
         Box::pin(async {
-            self.initialize().await;
+            self.initialize().await?;
             if let Some(refresh_token) = self.stale_refresh_token() {
                 self.refresh(&refresh_token, true).await?;
             }
@@ -135,7 +140,7 @@ impl AuthShared {
 
     /// The session, refreshed first when it is about to expire (auth-js `__loadSession`).
     pub(crate) async fn fresh_session(self: &std::sync::Arc<Self>) -> Result<Option<Session>> {
-        self.initialize().await;
+        self.initialize().await?;
         let Some(session) = self.current() else {
             return Ok(None);
         };
@@ -207,7 +212,7 @@ impl Auth {
     /// A new session, whatever the current one's expiry, from the current refresh token.
     /// Concurrent calls share one refresh request.
     pub async fn refresh_session(&self) -> Result<AuthResponse> {
-        self.shared.initialize().await;
+        self.shared.initialize().await?;
         let current = self.shared.current().ok_or(AuthError::SessionMissing)?;
         let session = self.shared.refresh(&current.refresh_token, true).await?;
         Ok(AuthResponse::from_session(session))
@@ -215,7 +220,7 @@ impl Auth {
 
     /// A new session from the given refresh token (`refresh_session(refresh_token)`).
     pub async fn refresh_session_with(&self, refresh_token: &str) -> Result<AuthResponse> {
-        self.shared.initialize().await;
+        self.shared.initialize().await?;
         let session = self
             .shared
             .refresh(&Secret::new(refresh_token), false)
@@ -231,7 +236,7 @@ impl Auth {
         access_token: &str,
         refresh_token: &str,
     ) -> Result<AuthResponse> {
-        self.shared.initialize().await;
+        self.shared.initialize().await?;
         let access = Secret::new(access_token);
         let claims = super::claims::decode_unverified(access_token)?;
         let exp = claims.get("exp").and_then(serde_json::Value::as_i64);
@@ -275,7 +280,7 @@ impl Auth {
     /// this client stored when it started the flow, as auth-js does
     /// ([`exchange_code_for_session`](Self::exchange_code_for_session)).
     pub async fn initialize_from_url(&self, url: &str) -> Result<Option<Session>> {
-        self.shared.initialize().await;
+        self.shared.initialize().await?;
         let params = url_params(url)?;
         if !params.contains_key("access_token") && !params.contains_key("error_description") {
             return match params.get("code").filter(|c| !c.is_empty()) {

@@ -92,6 +92,7 @@ impl AuthShared {
         creds: &SignInWithOAuthCredentials,
         skip_http_redirect: bool,
     ) -> Result<Url> {
+        self.own_auth()?;
         let mut url = self
             .base
             .join(path)

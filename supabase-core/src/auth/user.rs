@@ -140,7 +140,7 @@ impl Auth {
     /// Signs out with a scope: `Local` ends only this session, `Others` ends every other session
     /// and keeps this one. A session the server no longer knows is removed locally anyway.
     pub async fn sign_out_with(&self, scope: SignOutScope) -> Result<()> {
-        self.shared.initialize().await;
+        self.shared.initialize().await?;
         if let Some(session) = self.shared.current() {
             let call = Call::new(Method::POST, "logout")
                 .query("scope", scope.as_str())

@@ -130,7 +130,7 @@ impl Functions {
             url.query_pairs_mut()
                 .append_pair("forceFunctionRegion", region.as_str());
         }
-        self.client.ensure_fresh_session().await;
+        self.client.ensure_fresh_session().await?;
         for (name, value) in &self.client.base_headers() {
             headers.insert(name, value.clone());
         }

@@ -139,7 +139,7 @@ impl<T: DeserializeOwned, M> Builder<T, M> {
     #[allow(clippy::manual_async_fn)]
     fn send(self) -> impl Future<Output = Result<Response<T>>> {
         async move {
-            self.client.ensure_fresh_session().await;
+            self.client.ensure_fresh_session().await?;
             let request = self.state.render(&self.client)?;
             // PostgREST answers a plan without `Preference-Applied`: nothing to check there.
             let rollback = (asks_rollback(&request.headers) && self.state.explain.is_none())

@@ -177,10 +177,15 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
             match state {
                 State::Done => return None,
                 State::Start(client, request) => {
-                    let request = match request {
+                    let mut request = match request {
                         Ok(r) => r,
                         Err(e) => return Some((Err(e), State::Done)),
                     };
+                    // Rendered before the stream was polled: the session may have been
+                    // refreshed since, and a token provider is asked now.
+                    if let Err(e) = client.refresh_authorization(&mut request.headers).await {
+                        return Some((Err(e), State::Done));
+                    }
                     let path = request.url.path().to_owned();
                     let rollback = asks_rollback(&request.headers);
                     let limit = client.inner.options.max_response_body;

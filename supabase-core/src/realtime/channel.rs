@@ -758,10 +758,10 @@ impl RealtimeChannel {
             .client
             .upgrade()
             .ok_or_else(|| Error::config("the client was dropped"))?;
-        let mut headers = crate::Client {
-            inner: Arc::clone(&client),
-        }
-        .base_headers();
+        let client = crate::Client { inner: client };
+        // A session about to expire is refreshed, and a token provider asked, first.
+        client.ensure_fresh_session().await?;
+        let mut headers = client.base_headers();
         let token = socket.access_token();
         headers.insert(
             http::header::AUTHORIZATION,
@@ -782,7 +782,7 @@ impl RealtimeChannel {
             body: Some(body.to_string().into()),
             timeout: Some(socket.options.timeout),
         };
-        let response = client.transport.send(request).await?;
+        let response = client.inner.transport.send(request).await?;
         if response.status.is_success() {
             return Ok(());
         }

@@ -34,8 +34,9 @@ pub(crate) struct Shared {
     pub(crate) api_key: Secret,
     pub(crate) options: RealtimeOptions,
     token: Mutex<Option<Secret>>,
-    /// The last session token pushed because of an auth event (supabase-js
-    /// `changedAccessToken`).
+    /// The last token pushed because the session changed it (supabase-js
+    /// `changedAccessToken`) or the access-token provider gave a new one (realtime-js
+    /// `accessTokenValue`).
     changed_token: Mutex<Option<Secret>>,
     channels: Mutex<Vec<RealtimeChannel>>,
     conn: Mutex<Conn>,
@@ -164,6 +165,36 @@ impl Shared {
                 self.set_auth(None);
             }
             _ => {}
+        }
+    }
+
+    /// The client's auth state when its tokens come from a provider and no token was given
+    /// to `set_auth`: realtime-js asks the `accessToken` callback only then
+    /// (`_setAuthSafely` skips a manual token).
+    fn provider_auth(&self) -> Option<Arc<crate::auth::AuthShared>> {
+        if lock(&self.token).is_some() {
+            return None;
+        }
+        let client = self.client.upgrade()?;
+        client
+            .auth
+            .access_token_provider
+            .is_some()
+            .then(|| Arc::clone(&client.auth))
+    }
+
+    /// Pushes the token now in use to joined channels if it is not the last one pushed.
+    fn push_if_changed(&self) {
+        let token = self.access_token();
+        {
+            let mut last = lock(&self.changed_token);
+            if last.as_ref() == Some(&token) {
+                return;
+            }
+            *last = Some(token.clone());
+        }
+        for channel in self.channels() {
+            channel.inner.push_access_token(self, &token);
         }
     }
 
@@ -431,6 +462,27 @@ impl Shared {
     }
 }
 
+/// Third-party auth: asks the provider for a token, up to the timeout, and pushes it to joined
+/// channels when it changed (realtime-js `_setAuthSafely` at connect and at every heartbeat,
+/// `_performAuth`). A provider that fails or hangs leaves the token in use, as realtime-js
+/// does; nothing to do without a provider or with a token given to `set_auth`.
+async fn follow_provider(weak: &Weak<Shared>) {
+    let Some((auth, timeout)) = weak
+        .upgrade()
+        .and_then(|shared| Some((shared.provider_auth()?, shared.options.timeout)))
+    else {
+        return;
+    };
+    match tokio::time::timeout(timeout, auth.use_provider_token()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return tracing::warn!("realtime: the access_token provider failed: {e}"),
+        Err(_) => return tracing::warn!("realtime: the access_token provider timed out"),
+    }
+    if let Some(shared) = weak.upgrade() {
+        shared.push_if_changed();
+    }
+}
+
 /// A message sent, awaiting its `phx_reply` ([`Shared::send_request`]).
 pub(crate) struct Sent {
     reference: String,
@@ -537,6 +589,8 @@ type Ws = WebSocketStream<reqwest::Upgraded>;
 async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
     let (mut sink, mut frames) = ws.split();
     let (tx, mut rx) = mpsc::unbounded_channel();
+    // The joins that `opened` sends carry the provider's token of now.
+    follow_provider(weak).await;
     let (open, vsn, every) = {
         let Some(shared) = weak.upgrade() else { return };
         let Some(open) = shared.opened(tx, stop) else {
@@ -618,6 +672,10 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                 pending_heartbeat = Some(reference);
                 if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {
                     break "the connection failed";
+                }
+                if shared.provider_auth().is_some() {
+                    let weak = Weak::clone(weak);
+                    tokio::spawn(async move { follow_provider(&weak).await });
                 }
             }
         }

@@ -121,7 +121,7 @@ impl FileApi {
         self.storage
             .client
             .refresh_authorization(&mut headers)
-            .await;
+            .await?;
         let timeout = self.storage.client.inner.options.storage_client_timeout;
         let progress = Progress::new();
         let content_type = headers
@@ -255,7 +255,7 @@ impl FileApi {
     pub async fn download_stream(&self, path: &str, options: UrlOptions) -> Result<ByteStream> {
         let url = self.download_url(path, &options)?;
         let timeout = self.storage.client.inner.options.storage_client_timeout;
-        self.storage.client.ensure_fresh_session().await;
+        self.storage.client.ensure_fresh_session().await?;
         let transport = &self.storage.client.inner.transport;
         let send = transport.send_streamed(
             transport

@@ -224,7 +224,7 @@ impl Storage {
     }
 
     async fn send_with(&self, mut req: HttpRequest, limited: bool) -> Result<RawResponse> {
-        self.client.refresh_authorization(&mut req.headers).await;
+        self.client.refresh_authorization(&mut req.headers).await?;
         let transport = &self.client.inner.transport;
         let resp = if limited {
             transport.send(req).await?

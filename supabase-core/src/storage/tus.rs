@@ -192,7 +192,7 @@ impl FileApi {
         self.storage
             .client
             .refresh_authorization(&mut req.headers)
-            .await;
+            .await?;
         let resp = self.storage.client.inner.transport.send(req).await?;
         if resp.status != StatusCode::CREATED {
             return Err(Error::Storage(StorageError::from_tus(
@@ -321,7 +321,7 @@ impl ResumableUpload {
             .storage
             .client
             .refresh_authorization(&mut req.headers)
-            .await;
+            .await?;
         let resp = self.api.storage.client.inner.transport.send(req).await?;
         if !resp.status.is_success() {
             return Err(Error::Storage(StorageError::from_tus(
@@ -351,7 +351,7 @@ impl ResumableUpload {
             .storage
             .client
             .refresh_authorization(&mut headers)
-            .await;
+            .await?;
         set(&mut headers, "upload-offset", &offset.to_string())?;
         headers.insert(
             CONTENT_TYPE,

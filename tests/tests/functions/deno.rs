@@ -849,3 +849,42 @@ async fn reference_invoke_options_as_json() {
     assert_eq!(seen["search"], "?forceFunctionRegion=eu-west-1");
     assert_eq!(seen["bodyHex"], crate::hex(b"plain words"));
 }
+
+/// Third-party auth: each invocation carries the token the provider gives at that moment, and
+/// the runtime verifies it; a provider that fails stops the invocation.
+#[tokio::test]
+async fn invocations_carry_the_access_token_providers_token() {
+    let stack = crate::deno_stack().await;
+    let tokens: Vec<String> = ["u-1", "u-2"]
+        .iter()
+        .map(|sub| {
+            stack
+                .mint_jwt(&json!({ "role": "authenticated", "sub": sub, "exp": 4_000_000_000u64 }))
+                .unwrap()
+        })
+        .collect();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let given = tokens.clone();
+    let options = ClientOptions::default().access_token(move || {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let token = given.get(i).cloned();
+        async move {
+            token
+                .map(Some)
+                .ok_or_else(|| std::io::Error::other("no more tokens"))
+        }
+    });
+    let client = supabase_core::Client::new(stack.url(), stack.anon_key(), options).unwrap();
+    for token in &tokens {
+        let seen = crate::echo(&client, InvokeOptions::new()).await;
+        assert_eq!(seen["headers"]["authorization"], format!("Bearer {token}"));
+    }
+    let Err(Error::AccessToken(e)) = client
+        .functions()
+        .invoke("echo", InvokeOptions::new())
+        .await
+    else {
+        panic!("invoked without a token")
+    };
+    assert!(e.to_string().contains("no more tokens"), "{e}");
+}

@@ -15,6 +15,7 @@ mod private_presence;
 mod proxy;
 mod replay;
 mod statuses;
+mod third_party;
 mod wsproxy;
 
 use std::time::Duration;

@@ -1,0 +1,38 @@
+//! Third-party auth (`ClientOptions::access_token`) on realtime: joins carry the provider's
+//! token, and the provider is asked again at every heartbeat, a changed token going to joined
+//! channels (realtime-js `_setAuthSafely` on connect and on each heartbeat `sent`).
+
+use std::sync::{Arc, Mutex};
+
+use supabase_core::realtime::{ChannelConfig, SubscribeStatus};
+use supabase_core::{Client, ClientOptions};
+
+use crate::{next, stack, user_token, uuid};
+
+#[tokio::test]
+async fn joins_carry_the_providers_token_and_follow_it_at_each_heartbeat() {
+    let user = uuid().await;
+    let token = Arc::new(Mutex::new(Some(user_token(&user).await)));
+    let given = Arc::clone(&token);
+    let options: ClientOptions = crate::options().access_token(move || {
+        let token = given.lock().unwrap().clone();
+        async move { Ok::<_, std::convert::Infallible>(token) }
+    });
+    let client = Client::new(stack().await.url(), stack().await.anon_key(), options).unwrap();
+
+    // `private-<uid>` admits only that user: the API key's anon role would be refused.
+    let channel = client.channel_with(
+        format!("private-{user}"),
+        ChannelConfig::default().private(true),
+    );
+    let mut statuses = channel.status_stream();
+    let _channel = channel.subscribe().await.expect("the provider's user joins");
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+
+    // Another user from now on: the next heartbeat (every 2 s here) hands it to the channel,
+    // and the server, re-checking, shuts the channel down.
+    *token.lock().unwrap() = Some(user_token(&uuid().await).await);
+    let (status, err) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    crate::assert_read_refused(err.unwrap());
+}
