@@ -201,7 +201,48 @@ impl BroadcastMessage {
     }
 }
 
+/// A `system` message: what the server says of the channel's extensions (realtime-js
+/// `on('system')`). Realtime sends one per message it pushes with `push(socket, "system",
+/// %{extension, status, message, channel})` (`realtime_channel.ex`): "Subscribed to
+/// PostgreSQL" and postgres-changes errors (`extension` `postgres_changes`), "Replication
+/// connection established", and the reason a channel is shut down (`extension` `system`, status
+/// `error`: rate limits, an expired or refused token, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SystemMessage {
+    /// `ok` or `error`.
+    pub status: String,
+    /// `postgres_changes` or `system`.
+    pub extension: String,
+    /// The server's words.
+    pub message: String,
+    /// The channel's name (its topic without `realtime:`).
+    pub channel: String,
+}
+
+impl SystemMessage {
+    fn from_payload(payload: &Value) -> Self {
+        let text = |key: &str| match &payload[key] {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        SystemMessage {
+            status: text("status"),
+            extension: text("extension"),
+            message: text("message"),
+            channel: text("channel"),
+        }
+    }
+
+    /// Whether the server reports an error (`status` `error`).
+    pub fn is_error(&self) -> bool {
+        self.status == "error"
+    }
+}
+
 type StatusCallback = Arc<dyn Fn(SubscribeStatus, Option<&RealtimeError>) + Send + Sync>;
+type SystemCallback = Arc<dyn Fn(&SystemMessage) + Send + Sync>;
 type BroadcastCallback = Arc<dyn Fn(BroadcastMessage) + Send + Sync>;
 type PresenceCallback = Arc<dyn Fn(&PresenceEvent) + Send + Sync>;
 type ChangeCallback = Arc<dyn Fn(&RawChange) + Send + Sync>;
@@ -238,6 +279,7 @@ struct State {
     presence_listeners: Vec<PresenceCallback>,
     postgres: Vec<PostgresBinding>,
     statuses: Vec<StatusCallback>,
+    system: Vec<SystemCallback>,
     /// [`RealtimeChannel::status_stream`]s, dropped from here once their stream is.
     status_streams: Vec<mpsc::UnboundedSender<(SubscribeStatus, Option<RealtimeError>)>>,
     presence: PresenceTracker,
@@ -338,6 +380,7 @@ impl RealtimeChannel {
                     presence_listeners: Vec::new(),
                     postgres: Vec::new(),
                     statuses: Vec::new(),
+                    system: Vec::new(),
                     status_streams: Vec::new(),
                     presence: PresenceTracker::default(),
                     deferred: Vec::new(),
@@ -383,6 +426,23 @@ impl RealtimeChannel {
         let (tx, stream) = EventStream::new();
         self.on_broadcast(event, move |m| {
             let _ = tx.send(m);
+        });
+        stream
+    }
+
+    /// Calls `callback` with each `system` message of the server about this channel
+    /// (realtime-js `on('system', {}, callback)`), errors included: those also reach the status
+    /// listeners as `CHANNEL_ERROR`.
+    pub fn on_system(&self, callback: impl Fn(&SystemMessage) + Send + Sync + 'static) -> Self {
+        lock(&self.inner.state).system.push(Arc::new(callback));
+        self.clone()
+    }
+
+    /// The `system` messages as a stream.
+    pub fn system_stream(&self) -> EventStream<SystemMessage> {
+        let (tx, stream) = EventStream::new();
+        self.on_system(move |m| {
+            let _ = tx.send(m.clone());
         });
         stream
     }
@@ -1265,6 +1325,15 @@ impl ChannelInner {
     /// Acts on a message of this join.
     fn deliver(self: &Arc<Self>, message: &Message) {
         let payload = &message.payload;
+        if message.event == "system" {
+            let listeners = lock(&self.state).system.clone();
+            if !listeners.is_empty() {
+                let system = SystemMessage::from_payload(payload);
+                for listener in listeners {
+                    listener(&system);
+                }
+            }
+        }
         match message.event.as_str() {
             protocol::CLOSE => {
                 lock(&self.state).wants_join = false;

@@ -31,6 +31,7 @@
 pub(crate) mod changes;
 mod channel;
 mod error;
+mod heartbeat;
 mod json;
 pub(crate) mod presence;
 pub(crate) mod protocol;
@@ -44,8 +45,11 @@ pub use changes::{
     Changes, ColumnInfo, PostgresChange, PostgresChangeEvent, PostgresChanges,
     PostgresChangesPayload, TableChanges,
 };
-pub use channel::{BroadcastMessage, ChannelConfig, RealtimeChannel, Replay, SubscribeStatus};
+pub use channel::{
+    BroadcastMessage, ChannelConfig, RealtimeChannel, Replay, SubscribeStatus, SystemMessage,
+};
 pub use error::RealtimeError;
+pub use heartbeat::{ConnectionState, HeartbeatStatus};
 pub use presence::{Presence, PresenceEvent, PresenceState};
 pub use protocol::Vsn;
 pub use stream::EventStream;
@@ -215,6 +219,37 @@ impl RealtimeClient {
     /// Whether the socket is open.
     pub fn is_connected(&self) -> bool {
         self.shared.is_connected()
+    }
+
+    /// Whether the socket is open, opening (or waiting to reopen) or closed, as realtime-js
+    /// `connectionState()`.
+    pub fn connection_state(&self) -> ConnectionState {
+        self.shared.connection_state()
+    }
+
+    /// Calls `callback` with what becomes of each heartbeat, and the round trip of those the
+    /// server answered, as realtime-js `onHeartbeat`: `Sent`, then `Ok` (or `Error`) with the
+    /// latency; `Timeout` when one went unanswered until the next was due, which closes the
+    /// connection (it reopens after the backoff). For watching a connection's health. Unlike
+    /// `onHeartbeat`, which replaces its one callback, each call adds one.
+    pub fn on_heartbeat(
+        &self,
+        callback: impl Fn(HeartbeatStatus, Option<Duration>) + Send + Sync + 'static,
+    ) {
+        self.shared.heartbeats.add_callback(Arc::new(callback));
+    }
+
+    /// [`on_heartbeat`](Self::on_heartbeat) as a stream.
+    pub fn heartbeat_stream(&self) -> EventStream<(HeartbeatStatus, Option<Duration>)> {
+        self.shared.heartbeats.add_stream()
+    }
+
+    /// Sends a heartbeat now rather than at the next interval, as realtime-js
+    /// `sendHeartbeat()`: its answer (or its absence) reaches the heartbeat listeners.
+    /// `Disconnected` when the socket is not open. As the interval's own heartbeats, it counts
+    /// as a timeout if the one before is still unanswered.
+    pub fn send_heartbeat(&self) {
+        self.shared.send_heartbeat();
     }
 
     /// How many times the socket has (re)connected since the client was created.

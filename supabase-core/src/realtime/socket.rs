@@ -18,6 +18,7 @@ use url::Url;
 
 use super::channel::{ChannelInner, RealtimeChannel};
 use super::error::RealtimeError;
+use super::heartbeat::{ConnectionState, HeartbeatListeners, HeartbeatStatus};
 use super::protocol::{self, Message};
 use super::{ChannelConfig, RealtimeOptions};
 use crate::auth::AuthChangeEvent;
@@ -47,6 +48,7 @@ pub(crate) struct Shared {
     /// The HTTP/1.1 client the WebSocket handshakes go through, built on the first connection
     /// and kept for every reconnection.
     ws_http: OnceLock<Result<reqwest::Client, String>>,
+    pub(crate) heartbeats: HeartbeatListeners,
 }
 
 #[derive(Default)]
@@ -62,6 +64,8 @@ struct Conn {
 
 enum Outgoing {
     Frame(Message),
+    /// A heartbeat now (`send_heartbeat`).
+    Heartbeat,
     Close,
 }
 
@@ -102,6 +106,7 @@ impl Shared {
             connections: AtomicU64::new(0),
             last_connect_error: Mutex::new(None),
             ws_http: OnceLock::new(),
+            heartbeats: HeartbeatListeners::default(),
         }
     }
 
@@ -255,6 +260,27 @@ impl Shared {
 
     pub(crate) fn is_connected(&self) -> bool {
         lock(&self.conn).tx.is_some()
+    }
+
+    pub(crate) fn connection_state(&self) -> ConnectionState {
+        let conn = lock(&self.conn);
+        match (&conn.tx, &conn.task) {
+            (Some(_), _) => ConnectionState::Open,
+            (None, Some((task, _))) if !task.is_finished() => ConnectionState::Connecting,
+            _ => ConnectionState::Closed,
+        }
+    }
+
+    /// Sends a heartbeat now (Phoenix `sendHeartbeat`); `Disconnected` to the heartbeat
+    /// listeners without an open connection.
+    pub(crate) fn send_heartbeat(&self) {
+        let sent = lock(&self.conn)
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Outgoing::Heartbeat).is_ok());
+        if !sent {
+            self.heartbeats.emit(HeartbeatStatus::Disconnected, None);
+        }
     }
 
     pub(crate) fn connection_count(&self) -> u64 {
@@ -585,6 +611,41 @@ fn record_connect_error(weak: &Weak<Shared>, error: String) {
 
 type Ws = WebSocketStream<reqwest::Upgraded>;
 
+/// Sends a heartbeat, unless the last one is unanswered: then the connection is given up
+/// (Phoenix `sendHeartbeat`). Tells the heartbeat listeners, and with third-party auth asks
+/// the provider for a token (realtime-js `_wrapHeartbeatCallback`: on `sent`).
+async fn beat(
+    weak: &Weak<Shared>,
+    sink: &mut futures_util::stream::SplitSink<Ws, WsMessage>,
+    vsn: protocol::Vsn,
+    pending: &mut Option<(String, tokio::time::Instant)>,
+) -> Result<(), &'static str> {
+    let shared = weak.upgrade().ok_or("client dropped")?;
+    if pending.is_some() {
+        shared.heartbeats.emit(HeartbeatStatus::Timeout, None);
+        return Err("heartbeat timeout");
+    }
+    let reference = shared.make_ref();
+    let m = Message {
+        join_ref: None,
+        ref_: Some(reference.clone()),
+        topic: protocol::PHOENIX_TOPIC.into(),
+        event: protocol::HEARTBEAT.into(),
+        payload: serde_json::json!({}),
+        binary: None,
+    };
+    *pending = Some((reference, tokio::time::Instant::now()));
+    if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {
+        return Err("the connection failed");
+    }
+    shared.heartbeats.emit(HeartbeatStatus::Sent, None);
+    if shared.provider_auth().is_some() {
+        let weak = Weak::clone(weak);
+        tokio::spawn(async move { follow_provider(&weak).await });
+    }
+    Ok(())
+}
+
 /// Serves one open connection until it closes, a heartbeat goes unanswered, or we stop.
 async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
     let (mut sink, mut frames) = ws.split();
@@ -604,21 +665,27 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
         .checked_add(every)
         .filter(|_| !every.is_zero())
         .map(|first| tokio::time::interval_at(first, every));
-    let mut pending_heartbeat: Option<String> = None;
+    let mut pending_heartbeat: Option<(String, tokio::time::Instant)> = None;
     let why = loop {
         tokio::select! {
             frame = frames.next() => match frame {
                 Some(Ok(WsMessage::Text(text))) => {
                     let Some(shared) = weak.upgrade() else { break "client dropped" };
-                    if pending_heartbeat.is_some()
-                        && let Ok(m) = Message::decode(&text)
+                    let decoded = Message::decode(&text);
+                    if let Ok(m) = &decoded
                         && m.topic == protocol::PHOENIX_TOPIC
-                        && m.ref_ == pending_heartbeat
+                        && let Some((reference, sent)) = &pending_heartbeat
+                        && m.ref_.as_ref() == Some(reference)
                     {
+                        let status = match m.payload["status"].as_str() {
+                            Some("ok") => HeartbeatStatus::Ok,
+                            _ => HeartbeatStatus::Error,
+                        };
+                        shared.heartbeats.emit(status, Some(sent.elapsed()));
                         pending_heartbeat = None;
                         continue;
                     }
-                    shared.dispatch(Message::decode(&text));
+                    shared.dispatch(decoded);
                 }
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     let Some(shared) = weak.upgrade() else { break "client dropped" };
@@ -645,6 +712,11 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                         break "the connection failed";
                     }
                 }
+                Some(Outgoing::Heartbeat) => {
+                    if let Err(why) = beat(weak, &mut sink, vsn, &mut pending_heartbeat).await {
+                        break why;
+                    }
+                }
                 Some(Outgoing::Close) | None => {
                     let _ = sink.send(WsMessage::Close(None)).await;
                     break "disconnected";
@@ -656,26 +728,8 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                     None => std::future::pending().await,
                 }
             } => {
-                if pending_heartbeat.is_some() {
-                    break "heartbeat timeout";
-                }
-                let Some(shared) = weak.upgrade() else { break "client dropped" };
-                let reference = shared.make_ref();
-                let m = Message {
-                    join_ref: None,
-                    ref_: Some(reference.clone()),
-                    topic: protocol::PHOENIX_TOPIC.into(),
-                    event: protocol::HEARTBEAT.into(),
-                    payload: serde_json::json!({}),
-                    binary: None,
-                };
-                pending_heartbeat = Some(reference);
-                if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {
-                    break "the connection failed";
-                }
-                if shared.provider_auth().is_some() {
-                    let weak = Weak::clone(weak);
-                    tokio::spawn(async move { follow_provider(&weak).await });
+                if let Err(why) = beat(weak, &mut sink, vsn, &mut pending_heartbeat).await {
+                    break why;
                 }
             }
         }

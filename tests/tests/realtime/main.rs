@@ -8,6 +8,7 @@ mod changes;
 mod changes_by_role;
 mod connection;
 mod from_database;
+mod heartbeats;
 mod lifecycle;
 mod limits;
 mod presence;

@@ -26,7 +26,10 @@ async fn joins_carry_the_providers_token_and_follow_it_at_each_heartbeat() {
         ChannelConfig::default().private(true),
     );
     let mut statuses = channel.status_stream();
-    let _channel = channel.subscribe().await.expect("the provider's user joins");
+    let _channel = channel
+        .subscribe()
+        .await
+        .expect("the provider's user joins");
     assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
 
     // Another user from now on: the next heartbeat (every 2 s here) hands it to the channel,

@@ -1,0 +1,117 @@
+//! What the socket tells of its own health: heartbeat statuses with their round trip
+//! (realtime-js `onHeartbeat`), the connection's state (`connectionState()`), and the server's
+//! `system` messages on a channel (`on('system')`).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use supabase_core::realtime::{
+    ConnectionState, HeartbeatStatus, PostgresChangeEvent, PostgresChanges, RealtimeOptions,
+    SubscribeStatus,
+};
+use supabase_core::{Client, ClientOptions};
+
+use crate::wsproxy::WsProxy;
+use crate::{anon, next, room, stack};
+
+/// Heartbeats only when the test sends one, so none races the test's own.
+fn manual_heartbeats() -> ClientOptions {
+    ClientOptions::default().realtime(
+        RealtimeOptions::default()
+            .timeout(Duration::from_secs(5))
+            .heartbeat_interval(Duration::from_secs(3600))
+            .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200)),
+    )
+}
+
+#[tokio::test]
+async fn heartbeats_report_sent_then_their_answer_with_its_round_trip_or_their_timeout() {
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    let client = Client::new(&proxy.url, stack.anon_key(), manual_heartbeats()).unwrap();
+    let realtime = client.realtime();
+    let mut beats = realtime.heartbeat_stream();
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&heard);
+    realtime.on_heartbeat(move |status, _| log.lock().unwrap().push(status));
+
+    assert_eq!(realtime.connection_state(), ConnectionState::Closed);
+    realtime.send_heartbeat();
+    assert_eq!(
+        next(&mut beats).await,
+        (HeartbeatStatus::Disconnected, None)
+    );
+
+    let channel = client.channel(room());
+    let mut statuses = channel.status_stream();
+    let _channel = channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    assert_eq!(realtime.connection_state(), ConnectionState::Open);
+    realtime.send_heartbeat();
+    assert_eq!(next(&mut beats).await, (HeartbeatStatus::Sent, None));
+    let (status, latency) = next(&mut beats).await;
+    assert_eq!(status, HeartbeatStatus::Ok);
+    assert!(latency.is_some(), "an answer comes with its round trip");
+    assert_eq!(proxy.sent_events("heartbeat").len(), 1);
+
+    // The server stops answering: the next heartbeat finds this one pending.
+    proxy.swallow("heartbeat");
+    realtime.send_heartbeat();
+    assert_eq!(next(&mut beats).await, (HeartbeatStatus::Sent, None));
+    realtime.send_heartbeat();
+    assert_eq!(next(&mut beats).await, (HeartbeatStatus::Timeout, None));
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::ChannelError);
+    assert_ne!(
+        realtime.connection_state(),
+        ConnectionState::Closed,
+        "reconnecting"
+    );
+    proxy.swallow_nothing();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+
+    realtime.disconnect();
+    assert_eq!(realtime.connection_state(), ConnectionState::Closed);
+    use HeartbeatStatus::*;
+    assert_eq!(
+        *heard.lock().unwrap(),
+        [Disconnected, Sent, Ok, Sent, Timeout],
+        "callbacks hear what streams hear"
+    );
+}
+
+#[tokio::test]
+async fn a_socket_that_cannot_connect_is_connecting_until_disconnected() {
+    // Port 9 (discard) on loopback: nothing listens, every attempt is refused.
+    let client = Client::new(
+        "http://127.0.0.1:9",
+        stack().await.anon_key(),
+        manual_heartbeats(),
+    )
+    .unwrap();
+    let realtime = client.realtime();
+    realtime.connect().unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(realtime.connection_state(), ConnectionState::Connecting);
+    assert!(realtime.connection_count() == 0);
+    realtime.disconnect();
+    assert_eq!(realtime.connection_state(), ConnectionState::Closed);
+}
+
+#[tokio::test]
+async fn system_messages_reach_their_listeners() {
+    let client = anon().await;
+    let name = room();
+    let channel = client.channel(&name).on_postgres_changes(
+        PostgresChangeEvent::All,
+        PostgresChanges::schema("public").table("rt_full"),
+        |_| {},
+    );
+    let mut system = channel.system_stream();
+    let _channel = channel.subscribe().await.unwrap();
+    let message = next(&mut system).await;
+    assert_eq!(message.extension, "postgres_changes");
+    assert_eq!(message.status, "ok");
+    assert!(!message.is_error());
+    assert_eq!(message.message, "Subscribed to PostgreSQL");
+    assert_eq!(message.channel, name);
+}
