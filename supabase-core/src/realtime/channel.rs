@@ -9,6 +9,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
@@ -763,8 +764,11 @@ impl RealtimeChannel {
     /// Sends a broadcast whose payload is `bytes`, as a binary frame of the 2.0.0 serializer
     /// (realtime-js: a broadcast whose `payload` is an `ArrayBuffer`). Receivers speaking
     /// 2.0.0 get [`BroadcastMessage::binary`]; the server drops it for 1.0.0 receivers (it
-    /// cannot turn bytes into JSON). Needs a joined channel on a 2.0.0 socket: the REST
-    /// endpoint takes JSON only. Waits for the acknowledgement when `broadcast_ack` is on.
+    /// cannot turn bytes into JSON). Needs a 2.0.0 socket to go over it, and waits for the
+    /// acknowledgement when `broadcast_ack` is on. A channel that is not joined sends it over
+    /// REST instead, as
+    /// [`http_send_binary`](Self::http_send_binary) (the batch endpoint `send_broadcast` falls
+    /// back to takes JSON only).
     pub async fn send_broadcast_binary(
         &self,
         event: impl Into<String>,
@@ -772,11 +776,6 @@ impl RealtimeChannel {
     ) -> Result<()> {
         let event = event.into();
         let socket = self.inner.socket()?;
-        if socket.options.vsn != protocol::Vsn::V2 {
-            return Err(Error::Realtime(RealtimeError::Binary(
-                "binary broadcasts need the 2.0.0 serializer".into(),
-            )));
-        }
         let (joined, ack, join_ref) = {
             let state = lock(&self.inner.state);
             (
@@ -786,10 +785,14 @@ impl RealtimeChannel {
             )
         };
         if !joined {
-            return Err(Error::Realtime(RealtimeError::NotConnected(format!(
-                "channel `{}` is not joined (binary broadcasts cannot go over REST)",
-                self.inner.topic
-            ))));
+            return self
+                .post_single(&event, "application/octet-stream", bytes.into())
+                .await;
+        }
+        if socket.options.vsn != protocol::Vsn::V2 {
+            return Err(Error::Realtime(RealtimeError::Binary(
+                "binary broadcasts need the 2.0.0 serializer".into(),
+            )));
         }
         let mut message =
             Message::binary_broadcast(join_ref, self.inner.topic.clone(), &event, bytes.into());
@@ -813,7 +816,74 @@ impl RealtimeChannel {
         private: bool,
     ) -> Result<()> {
         // realtime-js `send` when `!_canPush()`: POST {messages: [{topic, event, payload,
-        // private}]} with the access token as bearer; 202 means accepted.
+        // private}]} to the batch endpoint; 202 means accepted.
+        let body = json!({"messages": [{
+            "topic": self.inner.name, "event": event, "payload": payload, "private": private,
+        }]});
+        let url = socket.broadcast_url.clone();
+        self.post_broadcast(socket, url, "application/json", body.to_string().into())
+            .await
+    }
+
+    /// Sends a broadcast over REST whatever the channel's state, as realtime-js `httpSend`:
+    /// `POST /realtime/v1/api/broadcast/<name>/events/<event>` with the payload as the body
+    /// (`?private=true` for a private channel), which Realtime accepts with 202. Needs Realtime
+    /// 2.97 or newer (an older one answers 404). For a sender that never joins, or that wants
+    /// delivery to go over HTTP rather than the socket.
+    pub async fn http_send(
+        &self,
+        event: impl Into<String>,
+        payload: impl serde::Serialize,
+    ) -> Result<()> {
+        let payload = serde_json::to_vec(&payload).map_err(|e| Error::Encode(e.to_string()))?;
+        if payload == b"null" {
+            // realtime-js: "Payload is required for httpSend()".
+            return Err(Error::config("http_send needs a payload"));
+        }
+        self.post_single(&event.into(), "application/json", payload.into())
+            .await
+    }
+
+    /// [`http_send`](Self::http_send) with bytes as the payload (`application/octet-stream`),
+    /// as realtime-js `httpSend` with an `ArrayBuffer`: receivers get
+    /// [`BroadcastMessage::binary`] over 2.0.0, and nothing over 1.0.0.
+    pub async fn http_send_binary(
+        &self,
+        event: impl Into<String>,
+        bytes: impl Into<bytes::Bytes>,
+    ) -> Result<()> {
+        self.post_single(&event.into(), "application/octet-stream", bytes.into())
+            .await
+    }
+
+    async fn post_single(
+        &self,
+        event: &str,
+        content_type: &'static str,
+        body: Bytes,
+    ) -> Result<()> {
+        let socket = self.inner.socket()?;
+        let private = lock(&self.inner.state).config.private;
+        let mut url = socket.broadcast_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::config("the broadcast URL cannot take a path"))?
+            .push(&self.inner.name)
+            .push("events")
+            .push(event);
+        if private {
+            url.query_pairs_mut().append_pair("private", "true");
+        }
+        self.post_broadcast(&socket, url, content_type, body).await
+    }
+
+    /// POSTs a broadcast to Realtime's REST API with the token channels use as the bearer.
+    async fn post_broadcast(
+        &self,
+        socket: &Shared,
+        url: url::Url,
+        content_type: &'static str,
+        body: Bytes,
+    ) -> Result<()> {
         let client = socket
             .client
             .upgrade()
@@ -830,16 +900,13 @@ impl RealtimeChannel {
         );
         headers.insert(
             http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
+            http::HeaderValue::from_static(content_type),
         );
-        let body = json!({"messages": [{
-            "topic": self.inner.name, "event": event, "payload": payload, "private": private,
-        }]});
         let request = crate::HttpRequest {
             method: http::Method::POST,
-            url: socket.broadcast_url.clone(),
+            url,
             headers,
-            body: Some(body.to_string().into()),
+            body: Some(body),
             timeout: Some(socket.options.timeout),
         };
         let response = client.inner.transport.send(request).await?;

@@ -9,6 +9,7 @@ mod changes_by_role;
 mod connection;
 mod from_database;
 mod heartbeats;
+mod http_send;
 mod lifecycle;
 mod limits;
 mod presence;

@@ -155,9 +155,15 @@ impl Hub {
         }
     }
 
-    /// Sends a binary-frame broadcast to every member but `from` (unless it asked for its own).
-    pub(super) fn user_broadcast(&self, key: &TopicKey, from: u64, broadcast: &Arc<UserBroadcast>) {
-        for member in self.recipients(key, Some(from)) {
+    /// Sends a `UserBroadcast` (a binary frame in 2.0.0) to every member but `from` (unless it
+    /// asked for its own).
+    pub(super) fn user_broadcast(
+        &self,
+        key: &TopicKey,
+        from: Option<u64>,
+        broadcast: &Arc<UserBroadcast>,
+    ) {
+        for member in self.recipients(key, from) {
             member.send_user_broadcast(broadcast);
         }
     }

@@ -1,13 +1,16 @@
 //! A Realtime stand-in: Phoenix channels at `/realtime/v1/websocket` (broadcast, presence,
 //! postgres changes from the real database with RLS applied per subscriber, private channels
-//! authorised by RLS on `realtime.messages`), `POST /realtime/v1/api/broadcast`, and
+//! authorised by RLS on `realtime.messages`), `POST /realtime/v1/api/broadcast` and
+//! `/api/broadcast/{topic}/events/{event}`, and
 //! Broadcast from Database (`realtime.send`, `realtime.broadcast_changes`: `feed.rs`).
 //!
 //! Followed sources (supabase/realtime): `lib/realtime_web/channels/user_socket.ex` (the
 //! `apikey` checked on connect, 403 otherwise), `lib/realtime_web/channels/realtime_channel.ex`
 //! (join, error reasons, `access_token`, system messages, `phx_close` on shutdown),
 //! `realtime_channel/broadcast_handler.ex`, `realtime_channel/presence_handler.ex`,
-//! `controllers/broadcast_controller.ex` (202, 422), `lib/realtime_web/endpoint.ex` (size
+//! `controllers/broadcast_controller.ex` (202, 422), `controllers/broadcast_single_controller.ex`
+//! with `lib/realtime/tenants/single_broadcast.ex` and `plugs/validate_broadcast_content_type.ex`
+//! (JSON or bytes, 202, 403, 415, 422), `lib/realtime_web/endpoint.ex` (size
 //! limits; the payload limit is `payload_size.rs`), `channels/auth/channels_authorization.ex`
 //! (token errors), and supabase/walrus `realtime.apply_rls` for postgres changes (see
 //! `changes.rs`).
@@ -69,6 +72,11 @@ pub(crate) fn router(env: ServiceEnv) -> Router {
         .route(
             "/api/broadcast",
             post(broadcast).layer(DefaultBodyLimit::max(8_000_000)),
+        )
+        // The octet-stream parser's default `:length` is 8 MB as well.
+        .route(
+            "/api/broadcast/{topic}/events/{event}",
+            post(broadcast_single).layer(DefaultBodyLimit::max(8_000_000)),
         )
         .with_state(state)
 }
@@ -155,6 +163,96 @@ async fn broadcast(
             .broadcast(&hub::TopicKey::new(&m.topic, m.private), None, &message);
     }
     StatusCode::ACCEPTED.into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct SingleParams {
+    private: Option<String>,
+}
+
+/// `POST /api/broadcast/{topic}/events/{event}[?private=true]` (broadcast_single_controller.ex,
+/// `SingleBroadcast`, Realtime ≥ 2.97): the body is the payload, JSON (a non-object one as
+/// Plug's `{"_json": …}`) or `application/octet-stream` bytes, sent on as a `UserBroadcast`
+/// (a binary frame to 2.0.0 sockets; JSON ones also reach 1.0.0 sockets). 202 with no body; 415
+/// for another content type; 422 for a payload over the limit; a private one without the
+/// caller's broadcast write policy is 403, not dropped as in the batch endpoint.
+async fn broadcast_single(
+    State(rt): State<Arc<Realtime>>,
+    axum::extract::Path((topic, event)): axum::extract::Path<(String, String)>,
+    Query(params): Query<SingleParams>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    // ValidateBroadcastContentType: JSON, bytes, or no type at all; parameters allowed.
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).map(|v| {
+        let v = v.to_str().unwrap_or_default();
+        v.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    });
+    let binary = match content_type.as_deref() {
+        Some("application/octet-stream") => true,
+        Some("application/json") | None => false,
+        Some(_) => {
+            return json_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json!({"error": "Unsupported Media Type. Use application/json or application/octet-stream"}),
+            );
+        }
+    };
+    let Ok(caller) = super::caller(&headers, &rt.env.jwt_secret) else {
+        return json_response(StatusCode::UNAUTHORIZED, json!({"message": "Unauthorized"}));
+    };
+    if let Err(e) = rt.ready().await {
+        return json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"message": e}));
+    }
+    let payload = if binary {
+        body
+    } else {
+        // Plug.Parsers.JSON: an empty body is `%{}`, a non-object is put under `_json`, and a
+        // body that is not JSON is a 400.
+        let value = match serde_json::from_slice::<Value>(&body) {
+            _ if body.iter().all(u8::is_ascii_whitespace) => json!({}),
+            Ok(v @ Value::Object(_)) => v,
+            Ok(v) => json!({"_json": v}),
+            Err(_) => {
+                return json_response(StatusCode::BAD_REQUEST, json!({"message": "Bad Request"}));
+            }
+        };
+        if payload_size::exceeds(&value) {
+            return payload_too_large();
+        }
+        value.to_string().into()
+    };
+    if binary && payload_size::bytes_exceed(payload.len()) {
+        return payload_too_large();
+    }
+    let private = params.private.as_deref() == Some("true");
+    if private
+        && !auth::policies(&rt.env.db, &caller, &topic)
+            .await
+            .is_ok_and(|p| p.broadcast_write)
+    {
+        return json_response(StatusCode::FORBIDDEN, json!({"message": "Unauthorized"}));
+    }
+    let broadcast = Arc::new(hub::UserBroadcast {
+        user_event: event,
+        json: !binary,
+        payload,
+    });
+    rt.hub
+        .user_broadcast(&hub::TopicKey::new(&topic, private), None, &broadcast);
+    StatusCode::ACCEPTED.into_response()
+}
+
+/// `SingleBroadcast`'s size error, through Realtime's changeset view.
+fn payload_too_large() -> Response {
+    json_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        json!({"errors": {"payload": ["Payload size exceeds tenant limit"]}}),
+    )
 }
 
 /// One message of a REST broadcast.

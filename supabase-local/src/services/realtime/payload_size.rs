@@ -7,7 +7,8 @@
 //! What is measured where: a WebSocket `broadcast`'s whole payload (`type`, `event`,
 //! `payload`), or a binary broadcast's `{event, encoding, payload, metadata}` tuple
 //! (`broadcast_handler.ex`); a presence track's `payload` (`presence_handler.ex`); each REST
-//! message's `payload` (`batch_broadcast.ex`), and a `realtime.messages` row's.
+//! message's `payload` (`batch_broadcast.ex`) or a single one's body
+//! (`single_broadcast.ex`), and a `realtime.messages` row's.
 
 use serde_json::Value;
 
@@ -24,6 +25,12 @@ fn too_large(external_size: usize) -> bool {
 /// Whether a JSON payload is over the limit.
 pub(super) fn exceeds(value: &Value) -> bool {
     too_large(external_size(value))
+}
+
+/// Whether the bytes of a single REST broadcast are over the limit: `SingleBroadcast`
+/// measures the binary alone (version byte and term).
+pub(super) fn bytes_exceed(len: usize) -> bool {
+    too_large(1 + binary_size(len))
 }
 
 /// Whether a binary broadcast is over the limit: `:erlang.external_size/1` of `{event,

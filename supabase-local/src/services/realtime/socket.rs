@@ -304,7 +304,7 @@ impl Conn {
                     match message.user_broadcast {
                         // BroadcastHandler `build_broadcast`: a binary push stays a
                         // `UserBroadcast` on its way to the other sockets.
-                        Some(ref b) => self.rt.hub.user_broadcast(&joined.key, self.id, b),
+                        Some(ref b) => self.rt.hub.user_broadcast(&joined.key, Some(self.id), b),
                         None => self
                             .rt
                             .hub
