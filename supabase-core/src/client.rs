@@ -178,8 +178,9 @@ impl ClientOptions {
     /// Third-party auth (Clerk, Auth0, Firebase Auth, Cognito, WorkOS): every request asks
     /// `provider` for the access token it sends, as supabase-js's `accessToken` option.
     ///
-    /// - The database, storage and edge functions ask before each request (and each retry),
-    ///   so the provider should answer from its own cache while the token is fresh.
+    /// - The database, storage and edge functions ask before each request, so the provider
+    ///   should answer from its own cache while the token is fresh. Requests in flight at
+    ///   once share the latest answer; a retry resends the token its request was given.
     /// - Realtime asks when the socket connects and at every heartbeat, and sends a changed
     ///   token to joined channels, unless [`RealtimeClient::set_auth`] gave one.
     /// - `Ok(None)` sends the API key instead; an `Err` fails the request, which is not sent
@@ -526,11 +527,14 @@ impl Client {
     /// [`ensure_fresh_session`](Self::ensure_fresh_session), then sets the
     /// `Authorization` to what [`base_headers`](Self::base_headers) now carry: for requests whose
     /// headers were built before the first await.
+    /// Without one there (a `sb_publishable_` key and no user token now), the one rendered
+    /// before goes too.
     pub(crate) async fn refresh_authorization(&self, headers: &mut HeaderMap) -> Result<()> {
         self.ensure_fresh_session().await?;
-        if let Some(value) = self.base_headers().get(http::header::AUTHORIZATION) {
-            headers.insert(http::header::AUTHORIZATION, value.clone());
-        }
+        match self.base_headers().remove(http::header::AUTHORIZATION) {
+            Some(value) => headers.insert(http::header::AUTHORIZATION, value),
+            None => headers.remove(http::header::AUTHORIZATION),
+        };
         Ok(())
     }
 
@@ -579,6 +583,29 @@ mod tests {
             Err(Error::Config(_))
         ));
         assert!(create_client("https://abc.supabase.co", "k").is_ok());
+    }
+
+    /// A request rendered with one provider token and refreshed when the provider has none:
+    /// with a `sb_publishable_` key there is no `Authorization` to fall back to, so the old
+    /// token must go rather than stay.
+    #[tokio::test]
+    async fn a_refreshed_request_drops_a_token_the_provider_no_longer_gives() {
+        let token = Arc::new(std::sync::Mutex::new(Some("first".to_owned())));
+        let given = Arc::clone(&token);
+        let options = ClientOptions::default().access_token(move || {
+            let token = given.lock().unwrap().clone();
+            async move { Ok::<_, std::convert::Infallible>(token) }
+        });
+        let client = Client::new("http://localhost:1", "sb_publishable_abc", options).unwrap();
+        client.ensure_fresh_session().await.unwrap();
+        let mut headers = client.base_headers();
+        assert_eq!(headers[http::header::AUTHORIZATION], "Bearer first");
+        *token.lock().unwrap() = None;
+        client.refresh_authorization(&mut headers).await.unwrap();
+        assert_eq!(headers.get(http::header::AUTHORIZATION), None);
+        *token.lock().unwrap() = Some("second".to_owned());
+        client.refresh_authorization(&mut headers).await.unwrap();
+        assert_eq!(headers[http::header::AUTHORIZATION], "Bearer second");
     }
 
     #[test]

@@ -127,6 +127,8 @@ impl<T, M> Builder<T, M> {
 
     /// The request this builder would send, without sending it: method, URL, headers and body.
     /// For debugging and for tests. Fails if a value given to the builder could not be encoded.
+    /// Its `Authorization` is the token in use now: sending refreshes a session about to
+    /// expire, or asks an access-token provider, first.
     pub fn build(&self) -> Result<HttpRequest> {
         self.state.render(&self.client)
     }

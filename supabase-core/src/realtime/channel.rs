@@ -889,8 +889,12 @@ impl RealtimeChannel {
             .upgrade()
             .ok_or_else(|| Error::config("the client was dropped"))?;
         let client = crate::Client { inner: client };
-        // A session about to expire is refreshed, and a token provider asked, first.
-        client.ensure_fresh_session().await?;
+        // A session about to expire is refreshed, and a token provider asked, first; not
+        // needed with a token given to `set_auth`, which is the one sent (realtime-js sends
+        // its `accessTokenValue`).
+        if !socket.has_manual_token() {
+            client.ensure_fresh_session().await?;
+        }
         let mut headers = client.base_headers();
         let token = socket.access_token();
         headers.insert(

@@ -40,12 +40,15 @@ impl HeartbeatStatus {
     }
 }
 
-/// The socket's state, as realtime-js `connectionState()` (without its `closing`: a
-/// [`disconnect`](super::RealtimeClient::disconnect) counts the connection closed at once).
+/// The socket's state, as realtime-js `connectionState()`, with two differences: no `closing`
+/// (a [`disconnect`](super::RealtimeClient::disconnect) counts the connection closed at once),
+/// and `Connecting` rather than `closed` while waiting to reconnect, so `Closed` means that no
+/// connection will come without a new [`connect`](super::RealtimeClient::connect) or
+/// subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConnectionState {
-    /// Opening, or waiting to open again after a connection was lost.
+    /// Opening, or waiting out the backoff to open again after a connection was lost.
     Connecting,
     /// Open.
     Open,

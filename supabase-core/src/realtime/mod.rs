@@ -66,6 +66,8 @@ pub struct RealtimeOptions {
     pub(crate) reconnect_base: Duration,
     pub(crate) reconnect_max: Duration,
     pub(crate) vsn: Vsn,
+    /// `None`: twice the heartbeat interval, as realtime-js.
+    pub(crate) empty_channels_grace: Option<Duration>,
 }
 
 impl Default for RealtimeOptions {
@@ -77,6 +79,7 @@ impl Default for RealtimeOptions {
             reconnect_base: Duration::from_secs(1),
             reconnect_max: Duration::from_secs(10),
             vsn: Vsn::default(),
+            empty_channels_grace: None,
         }
     }
 }
@@ -108,6 +111,20 @@ impl RealtimeOptions {
     pub fn vsn(mut self, vsn: Vsn) -> Self {
         self.vsn = vsn;
         self
+    }
+
+    /// How long the socket stays open once its last channel is removed or left (realtime-js
+    /// `disconnectOnEmptyChannelsAfterMs`; default twice the heartbeat interval, 50 s): a
+    /// channel made meanwhile reuses the connection. `Duration::ZERO` closes it at once.
+    /// [`RealtimeClient::remove_all_channels`] closes it at once whatever this says.
+    pub fn disconnect_on_empty_channels_after(mut self, grace: Duration) -> Self {
+        self.empty_channels_grace = Some(grace);
+        self
+    }
+
+    pub(crate) fn empty_channels_grace(&self) -> Duration {
+        self.empty_channels_grace
+            .unwrap_or_else(|| self.heartbeat_interval.saturating_mul(2))
     }
 
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
@@ -171,11 +188,12 @@ impl RealtimeClient {
         self.shared.channels()
     }
 
-    /// Unsubscribes `channel` and forgets it; the socket closes when no channel is left.
-    /// Subscribing the channel again later adds it back.
+    /// Unsubscribes `channel` and forgets it; once no channel is left, the socket closes
+    /// after [`RealtimeOptions::disconnect_on_empty_channels_after`] unless a channel is made
+    /// meanwhile. Subscribing the channel again later adds it back.
     pub async fn remove_channel(&self, channel: &RealtimeChannel) -> Result<()> {
         let out = channel.unsubscribe().await;
-        self.shared.remove(channel);
+        self.shared.forget(&channel.inner);
         out
     }
 
@@ -187,7 +205,7 @@ impl RealtimeClient {
             if let Err(e) = channel.unsubscribe().await {
                 first_error.get_or_insert(e);
             }
-            self.shared.remove(&channel);
+            self.shared.forget(&channel.inner);
         }
         self.shared.close_if_unused();
         first_error.map_or(Ok(()), Err)

@@ -35,10 +35,12 @@ pub(crate) struct Shared {
     pub(crate) api_key: Secret,
     pub(crate) options: RealtimeOptions,
     token: Mutex<Option<Secret>>,
-    /// The last token pushed because the session changed it (supabase-js
-    /// `changedAccessToken`) or the access-token provider gave a new one (realtime-js
-    /// `accessTokenValue`).
+    /// The last session token pushed because of an auth event (supabase-js
+    /// `changedAccessToken`).
     changed_token: Mutex<Option<Secret>>,
+    /// The last token pushed to the channels (realtime-js `accessTokenValue`), held while
+    /// pushing, so that pushes reach the channels in the order they took their token.
+    pushed_token: Mutex<Option<Secret>>,
     channels: Mutex<Vec<RealtimeChannel>>,
     conn: Mutex<Conn>,
     pending: Mutex<HashMap<String, oneshot::Sender<Message>>>,
@@ -49,6 +51,9 @@ pub(crate) struct Shared {
     /// and kept for every reconnection.
     ws_http: OnceLock<Result<reqwest::Client, String>>,
     pub(crate) heartbeats: HeartbeatListeners,
+    /// Bumped by each scheduled disconnect and by each channel made or added again, which
+    /// cancels the one pending (realtime-js `_cancelPendingDisconnect`).
+    disconnect_timer: AtomicU64,
 }
 
 #[derive(Default)]
@@ -99,6 +104,7 @@ impl Shared {
             options,
             token: Mutex::new(None),
             changed_token: Mutex::new(None),
+            pushed_token: Mutex::new(None),
             channels: Mutex::new(Vec::new()),
             conn: Mutex::new(Conn::default()),
             pending: Mutex::new(HashMap::new()),
@@ -107,6 +113,7 @@ impl Shared {
             last_connect_error: Mutex::new(None),
             ws_http: OnceLock::new(),
             heartbeats: HeartbeatListeners::default(),
+            disconnect_timer: AtomicU64::new(0),
         }
     }
 
@@ -137,9 +144,30 @@ impl Shared {
         session_token.unwrap_or_else(|| self.api_key.clone())
     }
 
-    pub(crate) fn set_auth(&self, token: Option<Secret>) {
+    pub(crate) fn set_auth(self: &Arc<Self>, token: Option<Secret>) {
+        let manual = token.is_some();
         *lock(&self.token) = token;
+        if !manual
+            && self.provider_auth().is_some()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            // realtime-js `_performAuth(null)`: back to the callback, asked at once.
+            let weak = Arc::downgrade(self);
+            runtime.spawn(async move { follow_provider(&weak).await });
+            return;
+        }
+        self.push_token(false);
+    }
+
+    /// Pushes the token now in use to the joined channels; with `only_if_changed`, not when it
+    /// is the last one pushed (realtime-js `_performAuth`).
+    fn push_token(&self, only_if_changed: bool) {
+        let mut pushed = lock(&self.pushed_token);
         let token = self.access_token();
+        if only_if_changed && pushed.as_ref() == Some(&token) {
+            return;
+        }
+        *pushed = Some(token.clone());
         for channel in self.channels() {
             channel.inner.push_access_token(self, &token);
         }
@@ -148,7 +176,7 @@ impl Shared {
     /// Follows the auth session, as supabase-js `SupabaseClient._handleTokenChanged`: a new
     /// token after `SIGNED_IN` / `TOKEN_REFRESHED` (and `MFA_CHALLENGE_VERIFIED`, which also
     /// issues one) is pushed to every joined channel; `SIGNED_OUT` goes back to the API key.
-    pub(crate) fn token_changed(&self, event: AuthChangeEvent, token: Option<&Secret>) {
+    pub(crate) fn token_changed(self: &Arc<Self>, event: AuthChangeEvent, token: Option<&Secret>) {
         match (event, token) {
             (
                 AuthChangeEvent::SignedIn
@@ -173,11 +201,16 @@ impl Shared {
         }
     }
 
+    /// Whether a token was given to `set_auth` (or came with an auth event).
+    pub(crate) fn has_manual_token(&self) -> bool {
+        lock(&self.token).is_some()
+    }
+
     /// The client's auth state when its tokens come from a provider and no token was given
     /// to `set_auth`: realtime-js asks the `accessToken` callback only then
     /// (`_setAuthSafely` skips a manual token).
     fn provider_auth(&self) -> Option<Arc<crate::auth::AuthShared>> {
-        if lock(&self.token).is_some() {
+        if self.has_manual_token() {
             return None;
         }
         let client = self.client.upgrade()?;
@@ -188,21 +221,6 @@ impl Shared {
             .then(|| Arc::clone(&client.auth))
     }
 
-    /// Pushes the token now in use to joined channels if it is not the last one pushed.
-    fn push_if_changed(&self) {
-        let token = self.access_token();
-        {
-            let mut last = lock(&self.changed_token);
-            if last.as_ref() == Some(&token) {
-                return;
-            }
-            *last = Some(token.clone());
-        }
-        for channel in self.channels() {
-            channel.inner.push_access_token(self, &token);
-        }
-    }
-
     pub(crate) fn make_ref(&self) -> String {
         (self.next_ref.fetch_add(1, Ordering::Relaxed) + 1).to_string()
     }
@@ -211,9 +229,11 @@ impl Shared {
         lock(&self.channels).clone()
     }
 
-    /// Adds `channel` unless it is there (a removed channel subscribed again comes back).
+    /// Adds `channel` unless it is there (a removed channel subscribed again comes back), and
+    /// cancels a pending disconnect.
     pub(crate) fn add(&self, channel: &RealtimeChannel) {
         let mut channels = lock(&self.channels);
+        self.disconnect_timer.fetch_add(1, Ordering::Relaxed);
         if !channels
             .iter()
             .any(|c| Arc::ptr_eq(&c.inner, &channel.inner))
@@ -231,30 +251,51 @@ impl Shared {
             .cloned()
     }
 
-    /// Forgets a channel that was left or closed, keeping the connection (realtime-js
-    /// `_remove`).
-    pub(crate) fn forget(&self, channel: &ChannelInner) {
-        lock(&self.channels).retain(|c| !std::ptr::eq(Arc::as_ptr(&c.inner), channel));
-    }
-
-    /// Forgets `channel`, and closes the connection when no channel is left (realtime-js
-    /// `removeChannel`). Decided under the channels' lock: a channel added meanwhile either
-    /// keeps the connection open or comes after the close and opens a new one.
-    pub(crate) fn remove(&self, channel: &RealtimeChannel) {
+    /// Forgets a channel that was left, closed or removed (realtime-js `_remove`); with none
+    /// left, the connection closes after the grace
+    /// ([`RealtimeOptions::disconnect_on_empty_channels_after`]).
+    pub(crate) fn forget(self: &Arc<Self>, channel: &ChannelInner) {
         let mut channels = lock(&self.channels);
-        channels.retain(|c| !Arc::ptr_eq(&c.inner, &channel.inner));
-        self.close_if_none(&channels);
+        channels.retain(|c| !std::ptr::eq(Arc::as_ptr(&c.inner), channel));
+        self.disconnect_when_empty(&channels);
     }
 
-    /// Closes the connection if no channel is left, as [`remove`](Self::remove) does.
+    /// Closes the connection now if no channel is left (realtime-js `removeAllChannels`).
     pub(crate) fn close_if_unused(&self) {
-        self.close_if_none(&lock(&self.channels));
-    }
-
-    fn close_if_none(&self, channels: &[RealtimeChannel]) {
-        if channels.is_empty() {
+        if lock(&self.channels).is_empty() {
             // No channel to tell of the lost connection.
             self.stop_connection();
+        }
+    }
+
+    /// realtime-js `_schedulePendingDisconnect`: with no channel left, the connection closes
+    /// after the grace, unless a channel is made or subscribed again meanwhile; at once for a
+    /// zero grace (or outside a runtime, where no timer can run). Decided under the channels'
+    /// lock: a channel added meanwhile either keeps the connection open or comes after the
+    /// close and opens a new one.
+    fn disconnect_when_empty(self: &Arc<Self>, channels: &[RealtimeChannel]) {
+        if !channels.is_empty() {
+            return;
+        }
+        let grace = self.options.empty_channels_grace();
+        let generation = self.disconnect_timer.fetch_add(1, Ordering::Relaxed) + 1;
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if !grace.is_zero() => {
+                let weak = Arc::downgrade(self);
+                runtime.spawn(async move {
+                    tokio::time::sleep(grace).await;
+                    let Some(shared) = weak.upgrade() else { return };
+                    let channels = lock(&shared.channels);
+                    if channels.is_empty()
+                        && shared.disconnect_timer.load(Ordering::Relaxed) == generation
+                    {
+                        shared.stop_connection();
+                    }
+                });
+            }
+            _ => {
+                self.stop_connection();
+            }
         }
     }
 
@@ -505,7 +546,7 @@ async fn follow_provider(weak: &Weak<Shared>) {
         Err(_) => return tracing::warn!("realtime: the access_token provider timed out"),
     }
     if let Some(shared) = weak.upgrade() {
-        shared.push_if_changed();
+        shared.push_token(true);
     }
 }
 

@@ -141,12 +141,22 @@ async fn every_request_carries_the_providers_token_of_the_moment() {
 
 #[tokio::test]
 async fn a_failing_provider_stops_the_request() {
-    let (_, token) = user().await;
+    // A server that records nothing but connections: had any request been sent, its
+    // connection would be waiting in the listener's backlog.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
     let provider = Provider::default();
     provider.set(Err("signed out of the identity provider"));
-    let client = provider.client().await;
-    let task = format!("never sent {}", supabase_tests::unique_id());
-    let Err(Error::AccessToken(e)) = client.table("todos").insert(json!({"task": task})).await
+    let options = ClientOptions::default().access_token({
+        let provider = provider.clone();
+        move || {
+            let answer = provider.answer.lock().unwrap().clone();
+            async move { answer.map_err(std::io::Error::other) }
+        }
+    });
+    let client = Client::new(&url, stack().await.anon_key(), options).unwrap();
+    let Err(Error::AccessToken(e)) = client.table("todos").insert(json!({"task": "x"})).await
     else {
         panic!("the insert went ahead without a token")
     };
@@ -158,21 +168,29 @@ async fn a_failing_provider_stops_the_request() {
     let Err(Error::AccessToken(_)) = client.storage().list_buckets().await else {
         panic!("storage went ahead without a token")
     };
+    let Err(Error::AccessToken(_)) = client
+        .functions()
+        .invoke("echo", supabase_core::functions::InvokeOptions::new())
+        .await
+    else {
+        panic!("the function was invoked without a token")
+    };
+    assert_eq!(
+        listener.accept().map_err(|e| e.kind()).err(),
+        Some(std::io::ErrorKind::WouldBlock),
+        "nothing reached the server"
+    );
+
+    // A token again, a request again.
+    let (_, token) = user().await;
     provider.set(Ok(Some(token)));
-    let sent = stack()
-        .await
-        .query_json(&format!(
-            "select count(*) as n from todos where task = '{task}'"
-        ))
-        .await
-        .unwrap();
-    assert_eq!(sent[0]["n"], 0, "nothing reached the database");
+    let client = provider.client().await;
     client
         .table("todos")
         .select("id")
         .limit(1)
         .await
-        .expect("a token again, a request again");
+        .expect("sent with the token");
 }
 
 #[tokio::test]

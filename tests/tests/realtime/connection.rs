@@ -393,3 +393,52 @@ fn connecting_outside_a_runtime_is_an_error() {
     );
     assert!(!client.realtime().is_connected());
 }
+
+/// realtime-js `disconnectOnEmptyChannelsAfterMs`: the socket outlives its last channel by a
+/// grace, which a channel made meanwhile cancels; a zero grace closes it at once.
+#[tokio::test]
+async fn the_socket_closes_a_grace_after_its_last_channel_unless_another_comes() {
+    use std::time::Duration;
+    use supabase_core::ClientOptions;
+    use supabase_core::realtime::{ConnectionState, RealtimeOptions};
+
+    let with_grace = |grace| {
+        let options = ClientOptions::default().realtime(
+            RealtimeOptions::default()
+                .timeout(Duration::from_secs(5))
+                .disconnect_on_empty_channels_after(grace),
+        );
+        async move { Client::new(stack().await.url(), stack().await.anon_key(), options).unwrap() }
+    };
+
+    let client = with_grace(Duration::from_secs(2)).await;
+    let first = client.channel(room()).subscribe().await.unwrap();
+    client.remove_channel(&first).await.unwrap();
+    assert!(client.realtime().is_connected(), "open for the grace");
+    let second = client.channel(room());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        client.realtime().is_connected(),
+        "a new channel cancels the close"
+    );
+    let second = second.subscribe().await.unwrap();
+    assert_eq!(client.realtime().connection_count(), 1);
+
+    // Left rather than removed: forgotten all the same, and the grace runs out.
+    second.unsubscribe().await.unwrap();
+    for _ in 0..100 {
+        if client.realtime().connection_state() == ConnectionState::Closed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        client.realtime().connection_state(),
+        ConnectionState::Closed
+    );
+
+    let client = with_grace(Duration::ZERO).await;
+    let only = client.channel(room()).subscribe().await.unwrap();
+    client.remove_channel(&only).await.unwrap();
+    assert!(!client.realtime().is_connected(), "no grace");
+}

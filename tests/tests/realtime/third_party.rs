@@ -39,3 +39,38 @@ async fn joins_carry_the_providers_token_and_follow_it_at_each_heartbeat() {
     assert_eq!(status, SubscribeStatus::ChannelError);
     crate::assert_read_refused(err.unwrap());
 }
+
+/// `set_auth(None)` goes back to the provider and asks it at once (realtime-js
+/// `_performAuth(null)`), not at the next heartbeat (an hour away here); a token given to
+/// `set_auth` is used without asking.
+#[tokio::test]
+async fn set_auth_none_asks_the_provider_at_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+    use supabase_core::realtime::RealtimeOptions;
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let token = user_token(&uuid().await).await;
+    let options = ClientOptions::default()
+        .realtime(RealtimeOptions::default().heartbeat_interval(Duration::from_secs(3600)))
+        .access_token(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let token = token.clone();
+            async move { Ok::<_, std::convert::Infallible>(Some(token)) }
+        });
+    let client = Client::new(stack().await.url(), stack().await.anon_key(), options).unwrap();
+    let _channel = client.channel(crate::room()).subscribe().await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "asked once, at connect");
+    client
+        .realtime()
+        .set_auth(Some(&user_token(&uuid().await).await));
+    client.realtime().set_auth(None);
+    for _ in 0..100 {
+        if calls.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}

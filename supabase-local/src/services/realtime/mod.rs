@@ -183,7 +183,6 @@ async fn broadcast_single(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    // ValidateBroadcastContentType: JSON, bytes, or no type at all; parameters allowed.
     let content_type = headers.get(axum::http::header::CONTENT_TYPE).map(|v| {
         let v = v.to_str().unwrap_or_default();
         v.split(';')
@@ -192,50 +191,55 @@ async fn broadcast_single(
             .trim()
             .to_ascii_lowercase()
     });
-    let binary = match content_type.as_deref() {
-        Some("application/octet-stream") => true,
-        Some("application/json") | None => false,
-        Some(_) => {
-            return json_response(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                json!({"error": "Unsupported Media Type. Use application/json or application/octet-stream"}),
-            );
-        }
-    };
-    let Ok(caller) = super::caller(&headers, &rt.env.jwt_secret) else {
-        return json_response(StatusCode::UNAUTHORIZED, json!({"message": "Unauthorized"}));
-    };
-    if let Err(e) = rt.ready().await {
-        return json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"message": e}));
-    }
-    let payload = if binary {
-        body
-    } else {
-        // Plug.Parsers.JSON: an empty body is `%{}`, a non-object is put under `_json`, and a
-        // body that is not JSON is a 400.
-        let value = match serde_json::from_slice::<Value>(&body) {
+    // The endpoint's Plug.Parsers first: a JSON body that is not JSON is a 400 before any
+    // check of the router; an empty one is `%{}`, a non-object goes under `_json`. Without a
+    // type, nothing is parsed and the payload is `%{}`.
+    let json = match content_type.as_deref() {
+        Some("application/json") => Some(match serde_json::from_slice::<Value>(&body) {
             _ if body.iter().all(u8::is_ascii_whitespace) => json!({}),
             Ok(v @ Value::Object(_)) => v,
             Ok(v) => json!({"_json": v}),
             Err(_) => {
                 return json_response(StatusCode::BAD_REQUEST, json!({"message": "Bad Request"}));
             }
-        };
-        if payload_size::exceeds(&value) {
-            return payload_too_large();
-        }
-        value.to_string().into()
+        }),
+        None => Some(json!({})),
+        _ => None,
     };
-    if binary && payload_size::bytes_exceed(payload.len()) {
-        return payload_too_large();
+    // ValidateBroadcastContentType: JSON, bytes, or no type at all; parameters allowed.
+    let binary = content_type.as_deref() == Some("application/octet-stream");
+    if json.is_none() && !binary {
+        return json_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            json!({"error": "Unsupported Media Type. Use application/json or application/octet-stream"}),
+        );
     }
+    let Ok(caller) = super::caller(&headers, &rt.env.jwt_secret) else {
+        return json_response(StatusCode::UNAUTHORIZED, json!({"message": "Unauthorized"}));
+    };
+    if let Err(e) = rt.ready().await {
+        return json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"message": e}));
+    }
+    let payload = match json {
+        Some(value) if payload_size::exceeds(&value) => return payload_too_large(),
+        Some(value) => value.to_string().into(),
+        None if payload_size::bytes_exceed(body.len()) => return payload_too_large(),
+        None => body,
+    };
     let private = params.private.as_deref() == Some("true");
-    if private
-        && !auth::policies(&rt.env.db, &caller, &topic)
-            .await
-            .is_ok_and(|p| p.broadcast_write)
-    {
-        return json_response(StatusCode::FORBIDDEN, json!({"message": "Unauthorized"}));
+    if private {
+        match auth::policies(&rt.env.db, &caller, &topic).await {
+            Ok(p) if p.broadcast_write => {}
+            Ok(_) => {
+                return json_response(StatusCode::FORBIDDEN, json!({"message": "Unauthorized"}));
+            }
+            Err(_) => {
+                return json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"message": "Unable to authorize broadcast"}),
+                );
+            }
+        }
     }
     let broadcast = Arc::new(hub::UserBroadcast {
         user_event: event,
