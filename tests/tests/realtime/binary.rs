@@ -4,30 +4,18 @@
 
 use futures_util::SinkExt;
 use serde_json::{Value, json};
-use supabase_core::realtime::{ChannelConfig, RealtimeError, RealtimeOptions, Vsn};
-use supabase_core::{Client, ClientOptions, Error};
+use supabase_core::realtime::{ChannelConfig, RealtimeError};
+use supabase_core::{Client, Error};
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 use crate::wsproxy::{Sent, WsProxy};
-use crate::{anon, next, next_text, options, room, stack};
-
-fn v1_client(url: &str, key: &str) -> Client {
-    Client::new(
-        url,
-        key,
-        ClientOptions::default().realtime(RealtimeOptions::default().vsn(Vsn::V1)),
-    )
-    .unwrap()
-}
+use crate::{anon, next, next_text, options, room, stack, v1_client};
 
 #[tokio::test]
 async fn bytes_are_broadcast_in_binary_frames_and_received_as_bytes() {
     let stack = stack().await;
     let name = room();
-    let receiver = anon().await;
-    let channel = receiver.channel(&name);
-    let mut heard = channel.broadcast_stream("*");
-    channel.subscribe().await.unwrap();
+    let (_receiver, mut heard) = crate::listener(&name).await;
     // A 1.0.0 socket cannot carry bytes: the server leaves them out and sends the JSON ones.
     let old = v1_client(&stack.url(), stack.anon_key());
     let old_channel = old.channel(&name);

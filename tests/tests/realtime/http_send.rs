@@ -3,8 +3,8 @@
 //! `single_broadcast.ex`): JSON or bytes as the body, whatever the channel's state.
 
 use serde_json::{Value, json};
-use supabase_core::realtime::{ChannelConfig, RealtimeError, RealtimeOptions, Vsn};
-use supabase_core::{Client, ClientOptions, Error};
+use supabase_core::realtime::{ChannelConfig, RealtimeError};
+use supabase_core::{Client, Error};
 
 use crate::wsproxy::WsProxy;
 use crate::{anon, next, options, room, stack, user_token, uuid};
@@ -20,16 +20,8 @@ fn rest_refused(err: &Error, status: u16, text: &str) {
 async fn json_and_bytes_reach_subscribers_whatever_the_senders_channel_state() {
     let stack = stack().await;
     let name = room();
-    let receiver = anon().await;
-    let channel = receiver.channel(&name);
-    let mut heard = channel.broadcast_stream("*");
-    let _channel = channel.subscribe().await.unwrap();
-    let old = Client::new(
-        stack.url(),
-        stack.anon_key(),
-        ClientOptions::default().realtime(RealtimeOptions::default().vsn(Vsn::V1)),
-    )
-    .unwrap();
+    let (_receiver, mut heard) = crate::listener(&name).await;
+    let old = crate::v1_client(&stack.url(), stack.anon_key());
     let old_channel = old.channel(&name);
     let mut old_heard = old_channel.broadcast_stream("*");
     let _old_channel = old_channel.subscribe().await.unwrap();
@@ -124,10 +116,7 @@ async fn a_private_channels_http_send_needs_broadcast_write() {
 async fn the_endpoint_takes_json_or_bytes_only() {
     let stack = stack().await;
     let name = room();
-    let receiver = anon().await;
-    let channel = receiver.channel(&name);
-    let mut heard = channel.broadcast_stream("*");
-    let _channel = channel.subscribe().await.unwrap();
+    let (_receiver, mut heard) = crate::listener(&name).await;
     let post = |content_type: &'static str, body: &'static str| {
         reqwest::Client::new()
             .post(format!(

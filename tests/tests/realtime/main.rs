@@ -90,6 +90,32 @@ pub(crate) async fn next<T>(stream: &mut EventStream<T>) -> T {
         .expect("stream ended")
 }
 
+/// A client speaking the 1.0.0 serializer.
+pub(crate) fn v1_client(url: &str, key: &str) -> Client {
+    Client::new(
+        url,
+        key,
+        ClientOptions::default()
+            .realtime(RealtimeOptions::default().vsn(supabase_core::realtime::Vsn::V1)),
+    )
+    .unwrap()
+}
+
+/// An anon client subscribed to `name`, hearing every broadcast (keep the client: its
+/// channel holds the socket, but REST and tokens go through the client).
+pub(crate) async fn listener(
+    name: &str,
+) -> (
+    Client,
+    EventStream<supabase_core::realtime::BroadcastMessage>,
+) {
+    let client = anon().await;
+    let channel = client.channel(name);
+    let heard = channel.broadcast_stream("*");
+    channel.subscribe().await.expect("the listener joins");
+    (client, heard)
+}
+
 /// A fresh uuid from Postgres.
 pub(crate) async fn uuid() -> String {
     let v = stack()
