@@ -175,10 +175,7 @@ async fn callbacks_as_in_the_reference_and_the_1_0_0_serializer() {
 #[tokio::test]
 async fn the_rest_endpoint_reports_each_bad_message_and_passes_ids_on() {
     let name = room();
-    let listener = anon().await;
-    let channel = listener.channel(&name);
-    let mut heard = channel.broadcast_stream("*");
-    let _channel = channel.subscribe().await.unwrap();
+    let (_listener, mut heard) = crate::listener(&name).await;
     let post = crate::rest_broadcast;
 
     let bad = post(json!({"messages": [

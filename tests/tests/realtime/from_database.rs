@@ -20,11 +20,8 @@ fn message_id(payload: &Value, meta: Option<&Value>) -> String {
 
 #[tokio::test]
 async fn realtime_send_reaches_the_topic_public_or_private() {
-    let client = anon().await;
     let name = room();
-    let channel = client.channel(&name);
-    let mut heard = channel.broadcast_stream("*");
-    let _channel = channel.subscribe().await.expect("subscribed");
+    let (_client, mut heard) = crate::listener(&name).await;
 
     // `private` defaults to true: that message goes to the private topic of the same name,
     // which this public channel does not hear. Notifications come in commit order, so the

@@ -31,10 +31,7 @@ fn assert_size_exceeded(err: &Error) {
 #[tokio::test]
 async fn a_broadcast_over_the_limit_is_dropped_and_its_ack_is_an_error() {
     let name = room();
-    let receiver = anon().await;
-    let listening = receiver.channel(&name);
-    let mut heard = listening.broadcast_stream("*");
-    let _listening = listening.subscribe().await.unwrap();
+    let (_receiver, mut heard) = crate::listener(&name).await;
     let client = anon().await;
     let acked = client
         .channel_with(&name, ChannelConfig::default().broadcast_ack(true))
@@ -94,10 +91,7 @@ async fn a_presence_track_over_the_limit_shuts_the_channel_down() {
 #[tokio::test]
 async fn a_rest_batch_with_a_message_over_the_limit_is_refused_whole() {
     let name = room();
-    let listener = anon().await;
-    let channel = listener.channel(&name);
-    let mut heard = channel.broadcast_stream("*");
-    let _channel = channel.subscribe().await.unwrap();
+    let (_listener, mut heard) = crate::listener(&name).await;
 
     // The client's REST fallback (a channel that is not joined) reports the 422.
     let err = anon()
@@ -139,10 +133,7 @@ async fn a_rest_batch_with_a_message_over_the_limit_is_refused_whole() {
 #[tokio::test]
 async fn a_database_message_over_the_limit_is_not_delivered() {
     let name = room();
-    let listener = anon().await;
-    let channel = listener.channel(&name);
-    let mut heard = channel.broadcast_stream("*");
-    let _channel = channel.subscribe().await.unwrap();
+    let (_listener, mut heard) = crate::listener(&name).await;
     crate::stack()
         .await
         .execute_sql(&format!(
