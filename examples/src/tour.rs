@@ -275,7 +275,7 @@ async fn storage(user: &Signed) -> Result<String, String> {
     files
         .upload(
             &path,
-            content.clone(),
+            content.clone().into_bytes(),
             FileOptions::new().content_type("text/plain"),
         )
         .await

@@ -99,7 +99,8 @@ impl Default for ClientOptions {
 }
 
 impl ClientOptions {
-    /// The database schema queries use unless [`Client::schema`] picks another (default `public`).
+    /// The database schema untyped queries use unless [`Client::schema`] picks another
+    /// (default `public`). Typed queries use their struct's schema ([`Client::from`]).
     pub fn schema(mut self, schema: impl Into<String>) -> Self {
         self.schema = Cow::Owned(schema.into());
         self
@@ -389,7 +390,10 @@ impl Client {
         Postgrest::new(self.clone(), Cow::Owned(schema.into()))
     }
 
-    /// Starts a typed query on table `T` (a `#[derive(Table)]` struct), in `T`'s schema.
+    /// Starts a typed query on table `T` (a `#[derive(Table)]` struct), in `T`'s schema
+    /// (`#[supabase(schema = …)]`, which codegen writes for each table), whatever
+    /// [`ClientOptions::schema`] says: a struct describes one table. `client.schema("s")
+    /// .from::<T>()` reads the same shape in another schema.
     pub fn from<T: crate::Table>(&self) -> crate::typed::TypedTable<T> {
         crate::typed::TypedTable::new(Postgrest::new(self.clone(), Cow::Borrowed(T::SCHEMA)))
     }
@@ -487,8 +491,10 @@ impl Client {
         self.realtime().remove_channel(channel).await
     }
 
-    /// Unsubscribes and forgets every channel, as `supabase.remove_all_channels()`.
-    pub async fn remove_all_channels(&self) -> Result<()> {
+    /// Unsubscribes and forgets every channel, as `supabase.remove_all_channels()`: each
+    /// channel with the outcome of its leave
+    /// ([`RealtimeClient::remove_all_channels`](crate::realtime::RealtimeClient::remove_all_channels)).
+    pub async fn remove_all_channels(&self) -> Vec<(crate::realtime::RealtimeChannel, Result<()>)> {
         self.realtime().remove_all_channels().await
     }
 

@@ -179,7 +179,7 @@ async fn no_secret_reaches_a_log_line_of_the_client_or_the_stack() {
         .unwrap();
     let files = service.storage().from_("logs");
     files
-        .upload("a.txt", "alpha", FileOptions::new())
+        .upload("a.txt", b"alpha", FileOptions::new())
         .await
         .unwrap();
     let signed = files

@@ -34,7 +34,7 @@ pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>
     files
         .upload(
             &path,
-            "hello, storage",
+            b"hello, storage",
             FileOptions::new().content_type("text/plain"),
         )
         .await?;

@@ -362,8 +362,15 @@ impl Admin {
             .await
     }
 
-    /// Deletes a user; with `should_soft_delete` the row is kept (anonymised, `deleted_at` set).
-    pub async fn delete_user(&self, uid: &str, should_soft_delete: bool) -> Result<()> {
+    /// Deletes a user for good, as `admin.delete_user(uid)` in the reference;
+    /// [`delete_user_with`](Self::delete_user_with) can keep the row instead.
+    pub async fn delete_user(&self, uid: &str) -> Result<()> {
+        self.delete_user_with(uid, false).await
+    }
+
+    /// Deletes a user; with `should_soft_delete` the row is kept (anonymised, `deleted_at`
+    /// set), as `delete_user(uid, should_soft_delete)` in the reference.
+    pub async fn delete_user_with(&self, uid: &str, should_soft_delete: bool) -> Result<()> {
         let path = format!("admin/users/{}", segment(uid));
         let body = Body::new().set("should_soft_delete", should_soft_delete);
         self.auth
@@ -373,8 +380,16 @@ impl Admin {
             .map(drop)
     }
 
-    /// Sends an invite email; the user is created unconfirmed.
-    pub async fn invite_user_by_email(
+    /// Sends an invite email; the user is created unconfirmed, as
+    /// `admin.invite_user_by_email(email)` in the reference.
+    pub async fn invite_user_by_email(&self, email: &str) -> Result<User> {
+        self.invite_user_by_email_with(email, InviteUserOptions::new())
+            .await
+    }
+
+    /// [`invite_user_by_email`](Self::invite_user_by_email) with user metadata (`data`) and
+    /// where the link leads (`redirect_to`).
+    pub async fn invite_user_by_email_with(
         &self,
         email: &str,
         options: InviteUserOptions,

@@ -221,9 +221,13 @@ impl BlockingAdmin {
         /// [`Admin::update_user_by_id`].
         fn update_user_by_id(&self, uid: &str, attributes: AdminUserAttributes) -> User;
         /// [`Admin::delete_user`].
-        fn delete_user(&self, uid: &str, should_soft_delete: bool) -> ();
+        fn delete_user(&self, uid: &str) -> ();
+        /// [`Admin::delete_user_with`].
+        fn delete_user_with(&self, uid: &str, should_soft_delete: bool) -> ();
         /// [`Admin::invite_user_by_email`].
-        fn invite_user_by_email(&self, email: &str, options: InviteUserOptions) -> User;
+        fn invite_user_by_email(&self, email: &str) -> User;
+        /// [`Admin::invite_user_by_email_with`].
+        fn invite_user_by_email_with(&self, email: &str, options: InviteUserOptions) -> User;
         /// [`Admin::generate_link`].
         fn generate_link(&self, params: GenerateLinkParams) -> GenerateLinkResponse;
         /// [`Admin::sign_out`].

@@ -164,11 +164,49 @@ impl TextSearch {
         self
     }
 
+    fn of_type(kind: Option<&str>) -> std::result::Result<Self, String> {
+        Ok(match kind {
+            None => TextSearch::tsquery(),
+            Some("plain") => TextSearch::plain(),
+            Some("phrase") => TextSearch::phrase(),
+            Some("websearch") => TextSearch::websearch(),
+            Some(other) => {
+                return Err(format!(
+                    "unknown text search type `{other}`: plain, phrase or websearch"
+                ));
+            }
+        })
+    }
+
     pub(crate) fn operator(&self) -> String {
         match &self.config {
             Some(c) => format!("{}fts({c})", self.kind),
             None => format!("{}fts", self.kind),
         }
+    }
+}
+
+/// The reference's options dict, `{"type": "plain" | "phrase" | "websearch", "config":
+/// "english"}`; without `type`, `to_tsquery`.
+impl<'de> serde::Deserialize<'de> for TextSearch {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Options {
+            #[serde(rename = "type", default)]
+            kind: Option<String>,
+            #[serde(default)]
+            config: Option<String>,
+        }
+        let options = Options::deserialize(deserializer)?;
+        let search =
+            TextSearch::of_type(options.kind.as_deref()).map_err(serde::de::Error::custom)?;
+        Ok(match options.config {
+            Some(config) => search.config(config),
+            None => search,
+        })
     }
 }
 
@@ -405,6 +443,7 @@ impl<T, M> Builder<T, M> {
 
     /// [`or_`](Builder::or_) on a referenced (embedded) table's rows, as
     /// `or_(filters, reference_table=…)` in the reference.
+    #[doc(alias = "reference_table")]
     pub fn or_referenced(
         self,
         referenced_table: impl AsRef<str>,

@@ -84,6 +84,13 @@ impl<M> Postgrest<M> {
         self.query(Cow::Owned(table.into()))
     }
 
+    /// Starts a typed query on table `T` in this schema rather than `T`'s own
+    /// (`#[supabase(schema = …)]`, `public` by default): one struct for a table whose shape
+    /// several schemas share, as `client.schema("tenant_a").from::<Todo>()`.
+    pub fn from<T: crate::Table>(&self) -> crate::typed::TypedTable<T, M> {
+        crate::typed::TypedTable::new(self.clone())
+    }
+
     /// [`Postgrest::from_`] with a name that may be borrowed (a typed table's).
     pub(crate) fn query(&self, table: Cow<'static, str>) -> TableQuery<M> {
         TableQuery {

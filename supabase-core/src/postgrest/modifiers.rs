@@ -23,6 +23,22 @@ pub enum Count {
     Estimated,
 }
 
+/// The reference's `count="exact"` spelling: `"exact"`, `"planned"` or `"estimated"`.
+impl std::str::FromStr for Count {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "exact" => Ok(Count::Exact),
+            "planned" => Ok(Count::Planned),
+            "estimated" => Ok(Count::Estimated),
+            other => Err(Error::config(format!(
+                "unknown count `{other}`: exact, planned or estimated"
+            ))),
+        }
+    }
+}
+
 impl Count {
     pub(crate) fn prefer(self) -> &'static str {
         match self {
@@ -85,7 +101,9 @@ impl Order {
         self
     }
 
-    /// Orders the rows of a referenced (embedded) table instead of the main table's.
+    /// Orders the rows of a referenced (embedded) table instead of the main table's
+    /// (`foreign_table=` in the reference).
+    #[doc(alias = "foreign_table")]
     pub fn referenced_table(mut self, table: impl Into<String>) -> Self {
         self.referenced_table = Some(table.into());
         self
@@ -226,7 +244,9 @@ impl<T, M> Builder<T, M> {
         self.map_state(|s| s.set_param("limit", count.to_string()))
     }
 
-    /// At most `count` rows of a referenced (embedded) table, per parent row.
+    /// At most `count` rows of a referenced (embedded) table, per parent row, as
+    /// `limit(count, foreign_table=…)` in the reference.
+    #[doc(alias = "foreign_table")]
     pub fn limit_referenced(self, referenced_table: impl AsRef<str>, count: u64) -> Self {
         let key = referenced_key(Some(referenced_table.as_ref()), "limit");
         self.map_state(|s| s.set_param(key, count.to_string()))
@@ -237,7 +257,9 @@ impl<T, M> Builder<T, M> {
         self.range_of(None, from, to)
     }
 
-    /// Rows `from` to `to` of a referenced (embedded) table.
+    /// Rows `from` to `to` of a referenced (embedded) table, as `range(from, to,
+    /// foreign_table=…)` in the reference.
+    #[doc(alias = "foreign_table")]
     pub fn range_referenced(self, referenced_table: impl AsRef<str>, from: u64, to: u64) -> Self {
         self.range_of(Some(referenced_table.as_ref()), from, to)
     }
@@ -405,6 +427,14 @@ mod tests {
             "name,instruments(name)"
         );
         assert_eq!(strip_whitespace(r#""my col", b"#), r#""my col",b"#);
+    }
+
+    #[test]
+    fn counts_parse_from_the_references_strings() {
+        assert_eq!("exact".parse::<Count>().unwrap(), Count::Exact);
+        assert_eq!("planned".parse::<Count>().unwrap(), Count::Planned);
+        assert_eq!("estimated".parse::<Count>().unwrap(), Count::Estimated);
+        assert!(matches!("Exact".parse::<Count>(), Err(Error::Config(_))));
     }
 
     #[test]

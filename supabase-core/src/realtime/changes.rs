@@ -54,6 +54,19 @@ impl PostgresChangeEvent {
     }
 }
 
+/// The reference's spelling: `"*"`, `"INSERT"`, `"UPDATE"` or `"DELETE"`.
+impl std::str::FromStr for PostgresChangeEvent {
+    type Err = RealtimeError;
+
+    fn from_str(s: &str) -> Result<Self, RealtimeError> {
+        PostgresChangeEvent::parse(s).ok_or_else(|| {
+            RealtimeError::Filter(format!(
+                "unknown postgres changes event `{s}`: *, INSERT, UPDATE or DELETE"
+            ))
+        })
+    }
+}
+
 /// One binding of the join's `config.postgres_changes`.
 #[derive(Debug, Clone, PartialEq)]
 #[doc(hidden)]
@@ -484,6 +497,19 @@ mod tests {
         ] {
             assert!(RawChange::parse(&bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn events_parse_from_the_references_strings() {
+        for event in [
+            PostgresChangeEvent::All,
+            PostgresChangeEvent::Insert,
+            PostgresChangeEvent::Update,
+            PostgresChangeEvent::Delete,
+        ] {
+            assert_eq!(event.as_str().parse::<PostgresChangeEvent>(), Ok(event));
+        }
+        assert!("insert".parse::<PostgresChangeEvent>().is_err());
     }
 
     #[test]

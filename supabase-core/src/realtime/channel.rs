@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// A channel's subscription status, as `RealtimeSubscribeStates` in the reference.
+#[doc(alias = "RealtimeSubscribeStates")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SubscribeStatus {

@@ -27,6 +27,13 @@
 //!
 //! Every event is available as a callback (`on_*`, as the reference) and as a
 //! [`futures_util::Stream`] (`*_stream`).
+//!
+//! Every wait (a join, a leave, an acknowledged broadcast, `track`, a REST broadcast) ends
+//! after [`RealtimeOptions::timeout`] with [`RealtimeError::Timeout`], realtime-js's
+//! `timed out`. For a shorter wait on one call, where realtime-js takes `{timeout}` in the
+//! call's options, wrap the call in [`tokio::time::timeout`]: the calls are cancel-safe (a
+//! dropped call forgets its pending reply; a dropped `subscribe` leaves the channel joining,
+//! as a timed-out join does in realtime-js).
 
 pub(crate) mod changes;
 mod channel;
@@ -197,18 +204,20 @@ impl RealtimeClient {
         out
     }
 
-    /// Unsubscribes and forgets every channel, then closes the socket (unless a channel was
-    /// added meanwhile: it keeps the socket).
-    pub async fn remove_all_channels(&self) -> Result<()> {
-        let mut first_error = None;
-        for channel in self.shared.channels() {
-            if let Err(e) = channel.unsubscribe().await {
-                first_error.get_or_insert(e);
-            }
+    /// Unsubscribes and forgets every channel, all at once, then closes the socket (unless a
+    /// channel was added meanwhile: it keeps the socket). Each channel comes back with the
+    /// outcome of its leave, as realtime-js `removeAllChannels` gives one status a channel
+    /// (`Ok` for `ok`; [`RealtimeError::Timeout`] for `timed out`). A channel is forgotten
+    /// whatever its outcome.
+    pub async fn remove_all_channels(&self) -> Vec<(RealtimeChannel, Result<()>)> {
+        let channels = self.shared.channels();
+        let outcomes =
+            futures_util::future::join_all(channels.iter().map(RealtimeChannel::unsubscribe)).await;
+        for channel in &channels {
             self.shared.forget(&channel.inner);
         }
         self.shared.close_if_unused();
-        first_error.map_or(Ok(()), Err)
+        channels.into_iter().zip(outcomes).collect()
     }
 
     /// Uses `token` (a user's access token) for every channel: sent with later joins and pushed

@@ -418,19 +418,27 @@ impl Shared {
     }
 
     /// Waits for the reply to a [`send_request`](Self::send_request), up to the timeout.
+    ///
+    /// Cancel-safe: dropped before its reply (a caller's own shorter
+    /// `tokio::time::timeout`), it forgets the request, whose late reply is then ignored.
     pub(crate) async fn reply(&self, sent: Sent) -> Result<serde_json::Value, RealtimeError> {
+        /// Forgets the request however the wait ends (after a reply it is already gone).
+        struct Forget<'a>(&'a Shared, &'a str);
+        impl Drop for Forget<'_> {
+            fn drop(&mut self) {
+                lock(&self.0.pending).remove(self.1);
+            }
+        }
+        let _forget = Forget(self, &sent.reference);
         match tokio::time::timeout(self.options.timeout, sent.reply).await {
             Ok(Ok(reply)) => Ok(reply.payload),
             Ok(Err(_)) => Err(RealtimeError::NotConnected(
                 "the connection closed before the reply".into(),
             )),
-            Err(_) => {
-                lock(&self.pending).remove(&sent.reference);
-                Err(RealtimeError::Timeout {
-                    topic: sent.topic,
-                    event: sent.event,
-                })
-            }
+            Err(_) => Err(RealtimeError::Timeout {
+                topic: sent.topic.clone(),
+                event: sent.event.clone(),
+            }),
         }
     }
 
@@ -778,5 +786,30 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
     tracing::debug!("realtime: connection closed: {why}");
     if let Some(shared) = weak.upgrade() {
         shared.closed(open, why);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_reply_wait_dropped_early_forgets_its_request() {
+        let options = crate::ClientOptions::default();
+        let client = crate::Client::new("http://localhost:9", "key", options).unwrap();
+        let shared = Arc::clone(&client.realtime().shared);
+        let (tx, rx) = oneshot::channel();
+        lock(&shared.pending).insert("7".into(), tx);
+        let sent = Sent {
+            reference: "7".into(),
+            topic: "realtime:room".into(),
+            event: "broadcast".into(),
+            reply: rx,
+        };
+        // A caller's own shorter timeout drops the wait before any reply.
+        let waited =
+            tokio::time::timeout(std::time::Duration::from_millis(5), shared.reply(sent)).await;
+        assert!(waited.is_err());
+        assert!(lock(&shared.pending).is_empty());
     }
 }

@@ -2,7 +2,7 @@
 //! streams, and the idle watchdog that bounds a streamed transfer's stalls.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,8 +23,10 @@ pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// What an upload sends: bytes in memory, a file read as it is sent, or any reader.
 ///
-/// `From` impls cover `Vec<u8>`, `&'static [u8]`, `&str`, `String` and [`Bytes`];
-/// [`UploadBody::file`] and [`UploadBody::reader`] stream (the body is never held in memory).
+/// `From` impls cover bytes (`Vec<u8>`, `&'static [u8]`, `b"…"`, [`Bytes`]) and file paths
+/// (`&Path`, `PathBuf`, streamed as [`UploadBody::file`]); [`UploadBody::file`] and
+/// [`UploadBody::reader`] stream (the body is never held in memory). There is no `From<&str>`:
+/// supabase-py reads a `str` as a path, and taking it as contents would upload a path's text.
 pub struct UploadBody {
     pub(crate) kind: BodyKind,
 }
@@ -174,15 +176,19 @@ impl<const N: usize> From<&'static [u8; N]> for UploadBody {
     }
 }
 
-impl From<String> for UploadBody {
-    fn from(value: String) -> Self {
-        Bytes::from(value).into()
+/// The file at this path, as [`UploadBody::file`] (supabase-py's `upload` opens a path it is
+/// given). A string is not a body: text goes as bytes (`b"…"`, `text.into_bytes()`), so that
+/// a path given as a `&str` cannot be uploaded as its own text.
+impl From<&Path> for UploadBody {
+    fn from(path: &Path) -> Self {
+        UploadBody::file(path)
     }
 }
 
-impl From<&str> for UploadBody {
-    fn from(value: &str) -> Self {
-        Bytes::copy_from_slice(value.as_bytes()).into()
+/// The file at this path, as [`UploadBody::file`].
+impl From<PathBuf> for UploadBody {
+    fn from(path: PathBuf) -> Self {
+        UploadBody::file(path)
     }
 }
 

@@ -311,7 +311,9 @@ impl FileApi {
         self.storage.json(Method::POST, url, Some(body)).await
     }
 
-    /// Moves (renames) an object inside the bucket (`POST /object/move`).
+    /// Moves (renames) an object inside the bucket (`POST /object/move`), as `move` in the
+    /// reference (a Rust keyword).
+    #[doc(alias = "move")]
     pub async fn move_(&self, from: &str, to: &str) -> Result<MessageResponse> {
         self.move_to(from, &self.bucket.clone(), to).await
     }
@@ -425,12 +427,22 @@ impl FileApi {
 
     /// Signed URLs for several objects at once (`POST /object/sign/{bucket}`). An entry has an
     /// `error` instead of a URL when its object does not exist or the caller cannot read it.
+    ///
+    /// `options` takes `download` only: Storage signs no transformation in a batch
+    /// (storage-js and storage-py send none), so a `transform` is an [`Error::Config`] rather
+    /// than URLs silently without it; sign one at a time with
+    /// [`create_signed_url`](Self::create_signed_url) for that.
     pub async fn create_signed_urls<S: AsRef<str>>(
         &self,
         paths: impl IntoIterator<Item = S>,
         expires_in: u64,
         options: UrlOptions,
     ) -> Result<Vec<SignedUrlEntry>> {
+        if options.transform.is_some() {
+            return Err(Error::config(
+                "create_signed_urls takes no transform: sign each with create_signed_url",
+            ));
+        }
         #[derive(serde::Deserialize)]
         struct Entry {
             #[serde(default)]

@@ -73,8 +73,8 @@ async fn create_page_update_and_delete_users() {
         "trial"
     );
 
-    admin.delete_user(&ids[1], true).await.unwrap();
-    admin.delete_user(&ids[2], false).await.unwrap();
+    admin.delete_user_with(&ids[1], true).await.unwrap();
+    admin.delete_user(&ids[2]).await.unwrap();
     let err = admin.get_user_by_id(&ids[2]).await.unwrap_err();
     assert!(
         matches!(&err, Error::Auth(e) if e.code() == Some(&ErrorCode::UserNotFound)),
@@ -108,14 +108,20 @@ async fn invites_links_sign_out_and_factors() {
     let admin = svc.auth().admin();
     let invited = email("invite");
     let user = admin
-        .invite_user_by_email(
+        .invite_user_by_email_with(
             &invited,
             InviteUserOptions::new().data(json!({"team": "blue"})),
         )
         .await
         .unwrap();
     assert!(user.invited_at.is_some());
+    assert_eq!(user.user_metadata["team"], "blue");
     assert!(stack().await.mailbox().latest_link(&invited).is_some());
+    // The reference's form: the address alone.
+    let plain = email("invite-plain");
+    let user = admin.invite_user_by_email(&plain).await.unwrap();
+    assert!(user.invited_at.is_some());
+    assert!(stack().await.mailbox().latest_link(&plain).is_some());
 
     for params in [
         GenerateLinkParams::signup(email("link"), "link password"),

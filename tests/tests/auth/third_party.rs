@@ -216,7 +216,7 @@ async fn storage_writes_as_the_providers_user() {
     provider.set(Ok(Some(token)));
     let files = provider.client().await.storage().from_(bucket.clone());
     files
-        .upload(&format!("{id}/note.txt"), "mine", FileOptions::new())
+        .upload(&format!("{id}/note.txt"), b"mine", FileOptions::new())
         .await
         .expect("the policy admits the provider's user");
     let owner = stack()
@@ -229,7 +229,7 @@ async fn storage_writes_as_the_providers_user() {
     assert_eq!(owner[0]["owner_id"], id.as_str());
     provider.set(Ok(None));
     let Err(Error::Storage(e)) = files
-        .upload(&format!("{id}/other.txt"), "anon's", FileOptions::new())
+        .upload(&format!("{id}/other.txt"), b"anon's", FileOptions::new())
         .await
     else {
         panic!("anon wrote into the user's folder")

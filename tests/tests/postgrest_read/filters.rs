@@ -388,19 +388,34 @@ async fn text_search_every_kind() {
         .data;
     assert_eq!(sorted_strings(&rows, "content"), ["green eggs and ham"]);
 
-    for (options, function, query) in [
-        (TextSearch::plain(), "plainto_tsquery", "'fat' & 'cat'"),
-        (TextSearch::phrase(), "phraseto_tsquery", "'fat' & 'cat'"),
+    for (options, kind, function, query) in [
+        (
+            TextSearch::plain(),
+            "plain",
+            "plainto_tsquery",
+            "'fat' & 'cat'",
+        ),
+        (
+            TextSearch::phrase(),
+            "phrase",
+            "phraseto_tsquery",
+            "'fat' & 'cat'",
+        ),
         (
             TextSearch::websearch(),
+            "websearch",
             "websearch_to_tsquery",
             "'fat or cat'",
         ),
     ] {
+        // The reference's options dict says the same.
+        let dict: TextSearch =
+            serde_json::from_value(serde_json::json!({"type": kind, "config": "english"})).unwrap();
+        assert_eq!(dict, options.clone().config("english"));
         let rows = c
             .table("quotes")
             .select("catchphrase")
-            .text_search("catchphrase", query, options.config("english"))
+            .text_search("catchphrase", query, dict)
             .await
             .unwrap()
             .data;
@@ -412,6 +427,13 @@ async fn text_search_every_kind() {
         assert!(!expected.is_empty(), "{function} matches something");
         assert_eq!(sorted_strings(&rows, "catchphrase"), expected, "{function}");
     }
+    let unknown = serde_json::from_value::<TextSearch>(serde_json::json!({"type": "fuzzy"}));
+    assert!(
+        unknown
+            .unwrap_err()
+            .to_string()
+            .contains("plain, phrase or websearch")
+    );
 }
 
 #[tokio::test]

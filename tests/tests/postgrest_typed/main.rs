@@ -336,6 +336,24 @@ async fn single_maybe_single_count_head_and_schema() {
             name: "from myschema".into()
         }]
     );
+    // A struct of the default schema, read from another: `client.schema(..).from::<T>()`.
+    #[derive(Table, Debug, PartialEq, Deserialize)]
+    #[supabase(table = "mytable")]
+    struct AnyTable {
+        id: i64,
+        name: String,
+    }
+    assert_eq!(AnyTable::SCHEMA, "public");
+    let err = c.from::<AnyTable>().select().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "{err}");
+    let elsewhere = c.schema("myschema").from::<AnyTable>().select().await;
+    assert_eq!(
+        elsewhere.unwrap(),
+        [AnyTable {
+            id: 1,
+            name: "from myschema".into()
+        }]
+    );
     let page = c
         .from::<Planet>()
         .select()

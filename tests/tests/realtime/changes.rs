@@ -331,7 +331,9 @@ async fn a_table_outside_the_publication_fails_subscribe_with_a_channel_error() 
         // Asked again, the joined channel gives the server's word on that join again.
         let again = channel.subscribe().await.expect_err("still refused");
         assert!(matches!(again, Error::Realtime(e) if e == err));
-        client.realtime().remove_all_channels().await.unwrap();
+        for (_, left) in client.realtime().remove_all_channels().await {
+            left.unwrap();
+        }
     }
 }
 

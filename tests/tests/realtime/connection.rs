@@ -243,7 +243,9 @@ async fn a_zero_or_unschedulable_heartbeat_interval_sends_no_heartbeats_and_stil
             format!("{every:?}")
         );
         assert!(client.realtime().is_connected(), "{every:?}");
-        client.remove_all_channels().await.unwrap();
+        for (_, left) in client.remove_all_channels().await {
+            left.unwrap();
+        }
     }
 }
 
@@ -272,7 +274,18 @@ async fn a_hundred_channels_share_one_socket() {
     for (i, stream) in streams.iter_mut().enumerate() {
         assert_eq!(next(stream).await.payload, json!({"i": i}));
     }
-    client.remove_all_channels().await.unwrap();
+    // Every channel leaves, all at once, each with its own outcome.
+    let removed = client.remove_all_channels().await;
+    let mut left: Vec<&str> = removed
+        .iter()
+        .map(|(channel, outcome)| {
+            outcome.as_ref().unwrap();
+            channel.name()
+        })
+        .collect();
+    left.sort_unstable();
+    names.sort_unstable();
+    assert_eq!(left, names);
     assert!(client.get_channels().is_empty());
     assert!(!client.realtime().is_connected());
 }

@@ -153,7 +153,9 @@ async fn the_server_closing_an_earlier_join_does_not_close_the_rejoin() {
             json!({"vsn": vsn.as_str()}),
             "{vsn:?}"
         );
-        client.remove_all_channels().await.unwrap();
+        for (_, left) in client.remove_all_channels().await {
+            left.unwrap();
+        }
     }
 }
 
@@ -226,7 +228,9 @@ async fn a_refused_join_is_retried_and_gets_in_once_the_token_may_read() {
         }
     }
     assert!(channel.is_joined());
-    client.remove_all_channels().await.unwrap();
+    for (_, left) in client.remove_all_channels().await {
+        left.unwrap();
+    }
 }
 
 #[tokio::test]

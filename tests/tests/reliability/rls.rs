@@ -244,7 +244,7 @@ async fn seed_object(a: &User) -> (String, String) {
         .await
         .storage()
         .from_(BUCKET)
-        .upload(&path, content.clone(), FileOptions::new())
+        .upload(&path, content.clone().into_bytes(), FileOptions::new())
         .await
         .expect("seed object");
     (path, content)
@@ -275,7 +275,7 @@ async fn storage_cell(op: Op, client: &Client, a: &User) -> Observed {
         }
         Op::StorageUpload => {
             let path = format!("{}/new-{}.txt", a.id, unique_id());
-            let r = files.upload(&path, "new", FileOptions::new()).await;
+            let r = files.upload(&path, b"new", FileOptions::new()).await;
             let n = objects_named(&path).await;
             agree(
                 r.is_ok(),
@@ -287,7 +287,7 @@ async fn storage_cell(op: Op, client: &Client, a: &User) -> Observed {
             let (path, content) = seed_object(a).await;
             let replacement = format!("{content} replaced, and longer");
             let r = files
-                .update(&path, replacement.clone(), FileOptions::new())
+                .update(&path, replacement.clone().into_bytes(), FileOptions::new())
                 .await;
             let size = sql(&format!(
                 "select (metadata->>'size')::int8 as size from storage.objects \

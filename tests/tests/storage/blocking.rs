@@ -33,12 +33,12 @@ fn blocking_buckets_and_objects() {
 
     let files = storage.from_(name.clone());
     let up = files
-        .upload("dir/a.txt", "alpha", FileOptions::new())
+        .upload("dir/a.txt", b"alpha", FileOptions::new())
         .unwrap();
     assert_eq!(up.full_path, format!("{name}/dir/a.txt"));
     assert_eq!(files.download("dir/a.txt").unwrap().as_ref(), b"alpha");
     files
-        .update("dir/a.txt", "beta", FileOptions::new())
+        .update("dir/a.txt", b"beta", FileOptions::new())
         .unwrap();
     assert!(files.exists("dir/a.txt").unwrap());
     assert_eq!(files.info("dir/a.txt").unwrap().size, Some(4));
@@ -64,7 +64,7 @@ fn blocking_buckets_and_objects() {
         .upload_to_signed_url(
             "dir/d.txt",
             upload.token.expose(),
-            "delta",
+            b"delta",
             FileOptions::new(),
         )
         .unwrap();

@@ -28,7 +28,7 @@ async fn missing_objects_and_buckets_decode_the_400_with_a_string_status() {
     let storage = service().await.storage();
     let Err(Error::Storage(e)) = storage
         .from_("no-such-bucket")
-        .upload("a.txt", "a", FileOptions::new())
+        .upload("a.txt", b"a", FileOptions::new())
         .await
     else {
         panic!("uploaded into a missing bucket")
@@ -61,14 +61,14 @@ async fn limits_mime_types_and_bad_paths() {
     assert!(!files.exists("big.png").await.unwrap());
 
     // Disallowed mime type: 415.
-    let Err(Error::Storage(e)) = files.upload("doc.pdf", "pdf", FileOptions::new()).await else {
+    let Err(Error::Storage(e)) = files.upload("doc.pdf", b"pdf", FileOptions::new()).await else {
         panic!("pdf accepted")
     };
     assert_eq!(e.status.as_u16(), 415);
     assert_eq!(e.message, "mime type application/pdf is not supported");
     // Wildcards: text/* lets text/plain in.
     files
-        .upload("ok.txt", "fine", FileOptions::new())
+        .upload("ok.txt", b"fine", FileOptions::new())
         .await
         .unwrap();
 
@@ -76,7 +76,7 @@ async fn limits_mime_types_and_bad_paths() {
     for bad in ["", "/", "a/../b.png", "./x.png"] {
         assert!(
             matches!(
-                files.upload(bad, "x", FileOptions::new()).await,
+                files.upload(bad, b"x", FileOptions::new()).await,
                 Err(Error::Config(_))
             ),
             "{bad:?}"
@@ -131,7 +131,7 @@ async fn debug_output_hides_keys_and_tokens() {
                 .resumable_upload_at("http://localhost:1/x", "a.bin", 3)
                 .unwrap()
         ),
-        format!("{:?}", UploadBody::from("body")),
+        format!("{:?}", UploadBody::from(b"body")),
         format!("{:?}", FileOptions::new()),
     ] {
         assert!(!dbg.contains("super-secret"), "{dbg}");
@@ -151,7 +151,7 @@ async fn uploads_are_sent_once_and_downloads_retried() {
     )
     .unwrap();
     let files = client.storage().from_("b");
-    let r = files.upload("a.txt", "a", FileOptions::new()).await;
+    let r = files.upload("a.txt", b"a", FileOptions::new()).await;
     assert!(matches!(r, Err(Error::Storage(e)) if e.http_status.as_u16() == 503));
     assert_eq!(server.requests().len(), 1, "{:?}", server.requests());
     let r = files.download("a.txt").await;

@@ -58,7 +58,7 @@ async fn client_uploads_both_body_kinds() {
     files
         .update(
             "form/doc.pdf",
-            "v2",
+            b"v2",
             FileOptions::new()
                 .content_type("text/plain")
                 .multipart(true),
@@ -88,7 +88,7 @@ async fn client_uploads_both_body_kinds() {
         .upload_to_signed_url(
             "form/signed.txt",
             signed.token.expose(),
-            "via a signed URL",
+            b"via a signed URL",
             FileOptions::new().multipart(true),
         )
         .await
@@ -112,7 +112,7 @@ async fn form_rules_and_limits_apply() {
     let Err(Error::Storage(e)) = files
         .upload(
             "t.txt",
-            "hello",
+            b"hello",
             FileOptions::new()
                 .content_type("text/plain")
                 .multipart(true),

@@ -245,7 +245,7 @@ async fn render_errors_are_typed() {
         .await
         .unwrap();
     private
-        .upload("notes.txt", "not an image", FileOptions::new())
+        .upload("notes.txt", b"not an image", FileOptions::new())
         .await
         .unwrap();
 

@@ -2,7 +2,7 @@
 
 use supabase_core::Error;
 use supabase_core::storage::{
-    BucketOptions, FileOptions, SearchOptions, SortOrder, TransformOptions, UploadBody, UrlOptions,
+    BucketOptions, FileOptions, SearchOptions, SortOrder, TransformOptions, UrlOptions,
 };
 
 use super::bucket;
@@ -14,11 +14,12 @@ async fn upload_download_update_upsert_info_exists() {
     let png = dir.path().join("avatar1.png");
     std::fs::write(&png, b"\x89PNG fake").unwrap();
 
-    // The reference's "upload file using filepath": cache-control 3600, no upsert.
+    // The reference's "upload file using filepath": cache-control 3600, no upsert. A path
+    // uploads the file's contents (as `UploadBody::file`), as supabase-py opens a path.
     let up = files
         .upload(
             "public/avatar1.png",
-            UploadBody::file(&png),
+            png.as_path(),
             FileOptions::new().cache_control("3600").upsert(false),
         )
         .await
@@ -40,7 +41,7 @@ async fn upload_download_update_upsert_info_exists() {
 
     // Same path again without upsert: 409 Duplicate.
     let Err(Error::Storage(e)) = files
-        .upload("public/avatar1.png", "other", FileOptions::new())
+        .upload("public/avatar1.png", b"other", FileOptions::new())
         .await
     else {
         panic!("duplicate upload accepted")
@@ -50,7 +51,7 @@ async fn upload_download_update_upsert_info_exists() {
     files
         .upload(
             "public/avatar1.png",
-            "replaced",
+            b"replaced",
             FileOptions::new()
                 .upsert(true)
                 .metadata(serde_json::json!({"k": 1})),
@@ -85,7 +86,7 @@ async fn upload_download_update_upsert_info_exists() {
     );
     // Updating what does not exist fails.
     assert!(matches!(
-        files.update("public/none.png", "x", FileOptions::new()).await,
+        files.update("public/none.png", b"x", FileOptions::new()).await,
         Err(Error::Storage(e)) if e.is_not_found()
     ));
 
@@ -104,7 +105,7 @@ async fn list_search_sort_and_folders() {
         "top.txt",
     ] {
         files
-            .upload(p, p.to_owned(), FileOptions::new())
+            .upload(p, p.to_owned().into_bytes(), FileOptions::new())
             .await
             .unwrap();
     }
@@ -150,7 +151,7 @@ async fn move_copy_across_buckets_and_remove() {
     let (name, files) = bucket(BucketOptions::new()).await;
     let (other, other_files) = bucket(BucketOptions::new()).await;
     files
-        .upload("public/avatar1.png", "one", FileOptions::new())
+        .upload("public/avatar1.png", b"one", FileOptions::new())
         .await
         .unwrap();
 
@@ -191,11 +192,11 @@ async fn move_copy_across_buckets_and_remove() {
 
     // Moving onto an existing object fails; moving a missing one too.
     files
-        .upload("a.txt", "a", FileOptions::new())
+        .upload("a.txt", b"a", FileOptions::new())
         .await
         .unwrap();
     files
-        .upload("b.txt", "b", FileOptions::new())
+        .upload("b.txt", b"b", FileOptions::new())
         .await
         .unwrap();
     assert!(
@@ -217,7 +218,7 @@ async fn move_copy_across_buckets_and_remove() {
 
     // The older reference's `remove('test.jpg')`: one path alone.
     files
-        .upload("test.jpg", "x", FileOptions::new())
+        .upload("test.jpg", b"x", FileOptions::new())
         .await
         .unwrap();
     let removed = files.remove("test.jpg").await.unwrap();
@@ -230,7 +231,7 @@ async fn move_copy_across_buckets_and_remove() {
 async fn signed_urls_work_and_expire() {
     let (_, files) = bucket(BucketOptions::new()).await;
     files
-        .upload("folder/avatar1.png", "secret bytes", FileOptions::new())
+        .upload("folder/avatar1.png", b"secret bytes", FileOptions::new())
         .await
         .unwrap();
     let http = reqwest::Client::new();
@@ -331,6 +332,12 @@ async fn signed_urls_work_and_expire() {
             .unwrap()
             .contains("does not exist")
     );
+    // A batch signs no transformation: refused, not silently left out.
+    let transform = UrlOptions::new().transform(TransformOptions::new().width(10));
+    let refused = files
+        .create_signed_urls(["folder/avatar1.png"], 60, transform)
+        .await;
+    assert!(matches!(refused, Err(Error::Config(_))), "{refused:?}");
 
     // Signing a missing object fails.
     assert!(matches!(
@@ -358,7 +365,7 @@ async fn signed_upload_url_then_upload_without_credentials() {
         .upload_to_signed_url(
             "folder/cat.jpg",
             signed.token.expose(),
-            "meow",
+            b"meow",
             FileOptions::new(),
         )
         .await
@@ -380,14 +387,14 @@ async fn signed_upload_url_then_upload_without_credentials() {
     // Used again without upsert: the object exists now.
     assert!(matches!(
         anon_files
-            .upload_to_signed_url("folder/cat.jpg", signed.token.expose(), "again", FileOptions::new())
+            .upload_to_signed_url("folder/cat.jpg", signed.token.expose(), b"again", FileOptions::new())
             .await,
         Err(Error::Storage(e)) if e.status.as_u16() == 409
     ));
     // A token for one path does not upload another.
     assert!(matches!(
         anon_files
-            .upload_to_signed_url("folder/dog.jpg", signed.token.expose(), "woof", FileOptions::new())
+            .upload_to_signed_url("folder/dog.jpg", signed.token.expose(), b"woof", FileOptions::new())
             .await,
         Err(Error::Storage(e)) if e.error == "InvalidSignature"
     ));
@@ -408,7 +415,7 @@ async fn signed_upload_url_then_upload_without_credentials() {
 async fn public_urls_and_transforms() {
     let (name, files) = bucket(BucketOptions::new().public(true)).await;
     files
-        .upload("folder/avatar1.jpg", "jpeg bytes", FileOptions::new())
+        .upload("folder/avatar1.jpg", b"jpeg bytes", FileOptions::new())
         .await
         .unwrap();
     let stack = supabase_tests::reference_stack().await;
@@ -463,7 +470,7 @@ async fn public_urls_and_transforms() {
     // A private bucket's public URL serves nothing.
     let (_, private) = bucket(BucketOptions::new()).await;
     private
-        .upload("x.txt", "x", FileOptions::new())
+        .upload("x.txt", b"x", FileOptions::new())
         .await
         .unwrap();
     let resp = reqwest::get(private.get_public_url("x.txt", UrlOptions::new()).unwrap())
@@ -509,27 +516,27 @@ async fn reference_dicts_as_json_options() {
         json!({"cache-control": "120", "upsert": "false", "content-type": "text/plain"}),
     )
     .unwrap();
-    files.upload("folder/a.txt", "one", first).await.unwrap();
+    files.upload("folder/a.txt", b"one", first).await.unwrap();
     let info = files.info("folder/a.txt").await.unwrap();
     assert_eq!(info.cache_control.as_deref(), Some("max-age=120"));
     assert_eq!(info.content_type.as_deref(), Some("text/plain"));
     // "upsert": "false" is honoured: a second upload is a 409.
     let again: FileOptions =
         serde_json::from_value(json!({"cache-control": "3600", "upsert": "false"})).unwrap();
-    let Err(Error::Storage(e)) = files.upload("folder/a.txt", "two", again).await else {
+    let Err(Error::Storage(e)) = files.upload("folder/a.txt", b"two", again).await else {
         panic!("duplicate upload accepted")
     };
     assert_eq!(e.status.as_u16(), 409);
     // "upsert": "true" replaces (the reference's update example).
     let replace: FileOptions =
         serde_json::from_value(json!({"cache-control": "3600", "upsert": "true"})).unwrap();
-    files.upload("folder/a.txt", "two", replace).await.unwrap();
+    files.upload("folder/a.txt", b"two", replace).await.unwrap();
     assert_eq!(
         files.download("folder/a.txt").await.unwrap().as_ref(),
         b"two"
     );
     files
-        .upload("folder/b.txt", "b", FileOptions::new())
+        .upload("folder/b.txt", b"b", FileOptions::new())
         .await
         .unwrap();
 

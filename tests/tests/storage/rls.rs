@@ -31,17 +31,17 @@ async fn users_touch_only_their_own_folder() {
     let nobody = anon().await.storage().from_(name.clone());
 
     let up = alice
-        .upload(&format!("{a}/avatar.png"), "alice's", FileOptions::new())
+        .upload(&format!("{a}/avatar.png"), b"alice's", FileOptions::new())
         .await
         .unwrap();
     assert!(up.id.is_some());
-    bob.upload(&format!("{b}/avatar.png"), "bob's", FileOptions::new())
+    bob.upload(&format!("{b}/avatar.png"), b"bob's", FileOptions::new())
         .await
         .unwrap();
 
     // Writing into someone else's folder: RLS refuses, 403 in storage-api's body.
     let Err(Error::Storage(e)) = alice
-        .upload(&format!("{b}/evil.png"), "x", FileOptions::new())
+        .upload(&format!("{b}/evil.png"), b"x", FileOptions::new())
         .await
     else {
         panic!("alice wrote into bob's folder")
@@ -105,7 +105,7 @@ async fn users_touch_only_their_own_folder() {
 
     // anon: no policy for anon at all.
     assert!(matches!(
-        nobody.upload(&format!("{a}/anon.png"), "x", FileOptions::new()).await,
+        nobody.upload(&format!("{a}/anon.png"), b"x", FileOptions::new()).await,
         Err(Error::Storage(e)) if e.status.as_u16() == 403
     ));
     assert!(matches!(
@@ -146,12 +146,12 @@ async fn users_touch_only_their_own_folder() {
 async fn without_policies_only_the_service_role_gets_in() {
     let (name, service_files) = bucket(BucketOptions::new()).await;
     service_files
-        .upload("x.txt", "x", FileOptions::new())
+        .upload("x.txt", b"x", FileOptions::new())
         .await
         .unwrap();
     let someone = user(&uuid()).await.storage().from_(name.clone());
     assert!(matches!(
-        someone.upload("y.txt", "y", FileOptions::new()).await,
+        someone.upload("y.txt", b"y", FileOptions::new()).await,
         Err(Error::Storage(e)) if e.status.as_u16() == 403
     ));
     assert!(matches!(

@@ -23,7 +23,7 @@ async fn keys_outside_storage_apis_characters_are_invalid() {
         "x[1].txt",
         "q\"t.txt",
     ] {
-        let Err(Error::Storage(e)) = files.upload(key, "x", FileOptions::new()).await else {
+        let Err(Error::Storage(e)) = files.upload(key, b"x", FileOptions::new()).await else {
             panic!("{key} was accepted")
         };
         assert_eq!(
@@ -35,7 +35,7 @@ async fn keys_outside_storage_apis_characters_are_invalid() {
     // Every symbol it allows, in one key.
     let key = "dir/a b!-.*'()&$@=;:+,?_Z9.txt";
     files
-        .upload(key, "allowed", FileOptions::new())
+        .upload(key, b"allowed", FileOptions::new())
         .await
         .unwrap();
     assert_eq!(&files.download(key).await.unwrap()[..], b"allowed");
@@ -62,7 +62,7 @@ async fn a_public_buckets_objects_are_read_without_rls() {
     for public in [true, false] {
         let (name, files) = bucket(BucketOptions::new().public(public)).await;
         files
-            .upload("doc.txt", "words", FileOptions::new())
+            .upload("doc.txt", b"words", FileOptions::new())
             .await
             .unwrap();
         let theirs = reader.storage().from_(name.clone());
@@ -141,7 +141,7 @@ async fn a_signed_upload_answers_its_key_alone() {
     let (name, files) = bucket(BucketOptions::new()).await;
     let signed = files.create_signed_upload_url("up.txt").await.unwrap();
     let done = files
-        .upload_to_signed_url("up.txt", signed.token.expose(), "x", FileOptions::new())
+        .upload_to_signed_url("up.txt", signed.token.expose(), b"x", FileOptions::new())
         .await
         .unwrap();
     // `uploadSignedObject.ts` sends `{Key}`: no id.
@@ -155,7 +155,7 @@ async fn html_is_served_as_text_and_a_bare_download_is_a_bare_attachment() {
     files
         .upload(
             "page.html",
-            "<script>alert(1)</script>",
+            b"<script>alert(1)</script>",
             FileOptions::new().content_type("text/html"),
         )
         .await
@@ -183,7 +183,7 @@ async fn html_is_served_as_text_and_a_bare_download_is_a_bare_attachment() {
 async fn listings_order_as_storage_api_and_a_leading_slash_is_ignored() {
     let (_, files) = bucket(BucketOptions::new()).await;
     for key in ["d/b.txt", "d/A.txt", "d/c/x.txt", "d/B/y.txt"] {
-        files.upload(key, "x", FileOptions::new()).await.unwrap();
+        files.upload(key, b"x", FileOptions::new()).await.unwrap();
     }
     let names = |entries: Vec<supabase_core::storage::FileObject>| {
         entries.into_iter().map(|e| e.name).collect::<Vec<_>>()
@@ -311,13 +311,17 @@ async fn allowed_mime_types_are_stored_and_compared_as_media_types() {
         .enumerate()
     {
         files
-            .upload(&format!("ok{i}"), "x", FileOptions::new().content_type(*ok))
+            .upload(
+                &format!("ok{i}"),
+                b"x",
+                FileOptions::new().content_type(*ok),
+            )
             .await
             .unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
     for bad in ["text/html", "image", "image/*"] {
         let refused = files
-            .upload("bad", "x", FileOptions::new().content_type(bad))
+            .upload("bad", b"x", FileOptions::new().content_type(bad))
             .await;
         assert_eq!(
             storage_code(refused),
@@ -327,9 +331,9 @@ async fn allowed_mime_types_are_stored_and_compared_as_media_types() {
     }
     let placeholder = "folder/.emptyFolderPlaceholder";
     let typed = FileOptions::new().content_type("application/octet-stream");
-    files.upload(placeholder, "", typed.clone()).await.unwrap();
+    files.upload(placeholder, b"", typed.clone()).await.unwrap();
     let refused = files
-        .upload("other/.emptyFolderPlaceholder", "x", typed)
+        .upload("other/.emptyFolderPlaceholder", b"x", typed)
         .await;
     assert_eq!(storage_code(refused), (413, "EntityTooLarge".into()));
 
