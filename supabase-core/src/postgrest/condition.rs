@@ -11,6 +11,38 @@ use super::filters::{IntoIs, TextSearch};
 use super::request::Param;
 use crate::error::{Error, Result};
 
+/// The operators of Realtime's postgres-changes filters (supabase/realtime
+/// `postgres_cdc_rls/subscriptions.ex`).
+pub(crate) const REALTIME_OPS: [&str; 13] = [
+    "eq",
+    "neq",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "like",
+    "ilike",
+    "is",
+    "match",
+    "imatch",
+    "isdistinct",
+];
+
+/// One clause of a Realtime filter ([`Condition::conjuncts`]).
+#[derive(Debug)]
+pub(crate) struct Conjunct<'a> {
+    pub(crate) column: &'a str,
+    pub(crate) negated: bool,
+    pub(crate) op: &'a str,
+    /// The operand in top-level syntax: the value as it is for a scalar (`plain`), a quoted
+    /// list for `in` (which reads as an array literal's inside), a keyword for `is`.
+    pub(crate) operand: &'a str,
+    /// A scalar value, which Realtime needs quoted when it has commas, parentheses, quotes,
+    /// backslashes or edge spaces.
+    pub(crate) plain: bool,
+}
+
 /// A filter operator with a method of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -57,6 +89,12 @@ pub enum Op {
     RangeLte,
     /// `adj`: adjacent to a range.
     RangeAdjacent,
+    /// `match`: matches a POSIX regular expression (`~`).
+    Match,
+    /// `imatch`: matches a POSIX regular expression, ignoring case (`~*`).
+    Imatch,
+    /// `isdistinct`: `IS DISTINCT FROM` (unequal, NULL counting as a value).
+    IsDistinct,
 }
 
 impl Op {
@@ -84,6 +122,9 @@ impl Op {
             Op::RangeLt => "sl",
             Op::RangeLte => "nxr",
             Op::RangeAdjacent => "adj",
+            Op::Match => "match",
+            Op::Imatch => "imatch",
+            Op::IsDistinct => "isdistinct",
         }
     }
 
@@ -201,31 +242,50 @@ impl Condition {
         }
     }
 
-    /// The condition as one comparison, `(column, operator, operand)` with the operand as a
-    /// top-level PostgREST parameter carries it, for Realtime's postgres-changes filters
-    /// (`column=op.value`): `eq`, `neq`, `lt`, `lte`, `gt` or `gte` of a column, not negated.
-    /// (Realtime's `in` splits its list on bare commas, where PostgREST's quotes elements.)
-    pub(crate) fn comparison(&self) -> std::result::Result<(&str, &str, &str), String> {
-        const COMPARISONS: [&str; 6] = ["eq", "neq", "lt", "lte", "gt", "gte"];
+    /// The condition as the clauses of a Realtime postgres-changes filter, all of which must
+    /// hold: each leaf of a top-level `and` (or the leaf itself) as a column, its negation, its
+    /// operator and its operand in top-level syntax. Realtime has no `or`, no negated `and`,
+    /// no JSON paths and only the operators in [`REALTIME_OPS`].
+    pub(crate) fn conjuncts(&self) -> std::result::Result<Vec<Conjunct<'_>>, String> {
+        let mut out = Vec::new();
+        self.push_conjuncts(&mut out)?;
+        Ok(out)
+    }
+
+    fn push_conjuncts<'a>(
+        &'a self,
+        out: &mut Vec<Conjunct<'a>>,
+    ) -> std::result::Result<(), String> {
         match &self.0 {
             Ok(Node::Leaf {
                 column,
-                negated: false,
+                negated,
                 filter,
                 operator_len,
-                shape: Some(Shape::Plain),
-            }) if COMPARISONS.contains(&&filter[..*operator_len]) && !column.contains("->") => {
-                Ok((
+                shape,
+            }) => {
+                let op = &filter[..*operator_len];
+                if !REALTIME_OPS.contains(&op) || column.contains("->") {
+                    return Err(format!(
+                        "Realtime filters take a column and one of {}; not `{op}` on `{column}`",
+                        REALTIME_OPS.join(", ")
+                    ));
+                }
+                out.push(Conjunct {
                     column,
-                    &filter[..*operator_len],
-                    &filter[*operator_len + 1..],
-                ))
+                    negated: *negated,
+                    op,
+                    operand: &filter[*operator_len + 1..],
+                    plain: *shape == Some(Shape::Plain),
+                });
+                Ok(())
             }
-            Ok(_) => Err(
-                "Realtime filters are one comparison of a column: eq, neq, lt, lte, gt or gte \
-                 (and `in`, with `TableChanges::in_`)"
-                    .into(),
-            ),
+            Ok(Node::Tree {
+                or: false,
+                negated: false,
+                children,
+            }) => children.iter().try_for_each(|c| c.push_conjuncts(out)),
+            Ok(_) => Err("Realtime filters are clauses that must all hold: no `or`, no negated group, no raw filter".into()),
             Err(e) => Err(e.to_string()),
         }
     }

@@ -6,14 +6,16 @@
 //! listeners get realtime-js's shape (`RealtimeChannel.ts` `_getPayloadRecords`): `eventType`,
 //! `new`, `old`.
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::error::RealtimeError;
-use crate::table::{Column, ColumnOf, Ordered, Table, ValueOf};
-use crate::typed::Filter;
+use crate::postgrest::Condition;
+use crate::table::{ColumnOf, Ordered, Table, ValueOf};
+use crate::typed::{ColumnExt as _, Filter};
 
 /// The event of change messages, and the extension named in the server's `system` messages
 /// about the subscription.
@@ -78,6 +80,11 @@ pub struct ChangeParams {
 }
 
 impl ChangeParams {
+    /// The filter as sent.
+    pub fn filter(&self) -> Option<&str> {
+        self.filter.as_deref()
+    }
+
     pub(crate) fn to_json(&self) -> Value {
         let mut v = json!({"event": self.event.as_str(), "schema": self.schema});
         if let Some(t) = &self.table {
@@ -117,7 +124,7 @@ pub trait Changes: Send + 'static {
 pub struct PostgresChanges {
     schema: String,
     table: Option<String>,
-    filter: Option<String>,
+    filter: Clauses,
 }
 
 impl PostgresChanges {
@@ -126,7 +133,7 @@ impl PostgresChanges {
         PostgresChanges {
             schema: schema.into(),
             table: None,
-            filter: None,
+            filter: Clauses::default(),
         }
     }
 
@@ -136,11 +143,63 @@ impl PostgresChanges {
         self
     }
 
-    /// Only rows matching `filter`: `column=op.value` with `eq`, `neq`, `lt`, `lte`, `gt`,
-    /// `gte` or `in` (`id=in.(1,2,3)`).
+    /// Only rows matching `filter`, written in Realtime's syntax and sent as it is:
+    /// `column=op.value` clauses separated by commas, all of which must hold, each
+    /// `column=not.op.value` when negated. The operators are `eq`, `neq`, `lt`, `lte`, `gt`,
+    /// `gte`, `in` (`id=in.(1,2,3)`), `like`, `ilike`, `match`, `imatch`, `is` (`null`,
+    /// `true`, `false`, `unknown`) and `isdistinct`; a value with commas, parentheses, quotes
+    /// or edge spaces goes in double quotes. Older Realtime servers take one clause of `eq` …
+    /// `gte` or `in`. [`where_`](Self::where_) writes the syntax from a [`Condition`].
     pub fn filter(mut self, filter: impl Into<String>) -> Self {
-        self.filter = Some(filter.into());
+        self.filter.0.push(Ok(filter.into()));
         self
+    }
+
+    /// Only rows matching `condition`, written in Realtime's syntax with every value quoted
+    /// where it needs to be (what supabase-js's `postgresChangesFilter()` builds):
+    /// `Condition::and([Condition::new("id", Op::Gt, 5), !Condition::is("note", "null")])` is
+    /// `id=gt.5,note=not.is.null`. Realtime has no `or` nor the operators beyond those of
+    /// [`filter`](Self::filter): those are an error at `subscribe`. Adds to any filter given.
+    pub fn where_(mut self, condition: Condition) -> Self {
+        self.filter.push_condition(&condition);
+        self
+    }
+}
+
+/// A filter's clauses, all of which must hold: each rendered in Realtime's syntax, or why it
+/// cannot be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Clauses(Vec<Result<String, RealtimeError>>);
+
+impl Clauses {
+    fn push_condition(&mut self, condition: &Condition) {
+        match condition.conjuncts() {
+            Ok(conjuncts) => {
+                for c in conjuncts {
+                    let operand = if c.plain {
+                        quote_scalar(c.operand)
+                    } else {
+                        // An `in` list, quoted as an array literal's inside, or an `is` keyword.
+                        Cow::Borrowed(c.operand)
+                    };
+                    self.0.push(Ok(clause(c.column, c.negated, c.op, &operand)));
+                }
+            }
+            Err(e) => self.0.push(Err(RealtimeError::Filter(e))),
+        }
+    }
+
+    /// The clauses joined with commas (`None` without any), or the first error.
+    fn text(&self) -> Result<Option<String>, RealtimeError> {
+        if self.0.is_empty() {
+            return Ok(None);
+        }
+        let clauses: Vec<&str> = self
+            .0
+            .iter()
+            .map(|c| c.as_deref().map_err(Clone::clone))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(clauses.join(",")))
     }
 }
 
@@ -152,7 +211,7 @@ impl Changes for PostgresChanges {
             event,
             schema: self.schema.clone(),
             table: self.table.clone(),
-            filter: self.filter.clone(),
+            filter: self.filter.text()?,
         })
     }
 
@@ -263,19 +322,20 @@ impl RawChange {
     }
 }
 
-/// Typed postgres changes of table `T` (a `#[derive(Table)]` struct), with at most one
-/// filter on one of its columns, as Realtime allows: `TableChanges::<Planet>::new()
-/// .eq(planet::id, 3)`, or `.filter(planet::id.eq(3))`.
+/// Typed postgres changes of table `T` (a `#[derive(Table)]` struct), filtered on its columns
+/// with the typed filters queries take: `TableChanges::<Todo>::new().eq(todo::id, 3)`, or
+/// `.filter(todo::priority.gt(5).and(todo::title.like("%urgent%")))`. Several filters must all
+/// hold, as Realtime ANDs a filter's clauses.
 #[must_use]
 pub struct TableChanges<T> {
-    filter: Option<Result<String, RealtimeError>>,
+    clauses: Clauses,
     _table: PhantomData<fn() -> T>,
 }
 
 impl<T> std::fmt::Debug for TableChanges<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TableChanges")
-            .field("filter", &self.filter)
+            .field("clauses", &self.clauses)
             .finish()
     }
 }
@@ -290,53 +350,31 @@ impl<T: Table> TableChanges<T> {
     /// Every change of `T`'s table.
     pub fn new() -> Self {
         TableChanges {
-            filter: None,
+            clauses: Clauses::default(),
             _table: PhantomData,
         }
     }
 
-    fn with(self, column: &str, op: &str, value: Result<String, RealtimeError>) -> Self {
-        self.with_filter(value.map(|v| format!("{column}={op}.{v}")))
-    }
-
-    fn with_filter(mut self, rendered: Result<String, RealtimeError>) -> Self {
-        self.filter = Some(match self.filter {
-            None => rendered,
-            Some(_) => Err(RealtimeError::Filter(
-                "Realtime takes one filter per listener".into(),
-            )),
-        });
+    /// Only changes whose row passes `filter`, a typed filter made on a column as queries take
+    /// it: `eq`, `neq`, `lt`, `lte`, `gt`, `gte`, `in_`, `like`, `ilike`, `match_`, `imatch`,
+    /// `is_distinct`, `is_null` / `is_not_null`, `is_`, each negated with `!`, and `and` of
+    /// them (Realtime's clauses, all of which must hold). Realtime has no `or`, no JSON paths
+    /// and none of the other operators: those are an error at `subscribe`. Needs a Realtime
+    /// that takes several clauses and `not.` (2026 and later, as supabase-js 2.109's
+    /// `postgresChangesFilter`); older servers take one `eq` … `gte` or `in` clause.
+    pub fn filter(mut self, filter: Filter<T>) -> Self {
+        self.clauses.push_condition(&filter.into_condition());
         self
     }
 
-    /// A typed filter made on a column, as queries take it
-    /// (`TableChanges::<Todo>::new().filter(todo::priority.gt(5))`): one `eq`, `neq`, `lt`,
-    /// `lte`, `gt` or `gte` comparison, as Realtime allows; anything else (a JSON path, `or`,
-    /// `not`, `like`, ...) is an error at `subscribe`. The same as [`gt`](Self::gt) and its
-    /// siblings.
-    pub fn filter(self, filter: Filter<T>) -> Self {
-        let condition = filter.into_condition();
-        // (The typed API has no NULL operand to compare with; an array or JSON value is sent
-        // in Postgres's text form, which Realtime casts to the column's type.)
-        let rendered = match condition.comparison() {
-            Ok((column, op, operand)) => {
-                filter_value(operand.to_owned()).map(|v| format!("{column}={op}.{v}"))
-            }
-            Err(e) => Err(RealtimeError::Filter(e)),
-        };
-        self.with_filter(rendered)
-    }
-
-    /// Rows where `column = value`.
+    /// Rows where `column = value`: the same as `.filter(column.eq(value))`.
     pub fn eq<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self {
-        let _ = column;
-        self.with(C::NAME, "eq", scalar(&value))
+        self.filter(column.eq(value))
     }
 
     /// Rows where `column <> value`.
     pub fn neq<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self {
-        let _ = column;
-        self.with(C::NAME, "neq", scalar(&value))
+        self.filter(column.neq(value))
     }
 
     /// Rows where `column < value`.
@@ -344,8 +382,7 @@ impl<T: Table> TableChanges<T> {
     where
         C::Value: Ordered,
     {
-        let _ = column;
-        self.with(C::NAME, "lt", scalar(&value))
+        self.filter(column.lt(value))
     }
 
     /// Rows where `column <= value`.
@@ -353,8 +390,7 @@ impl<T: Table> TableChanges<T> {
     where
         C::Value: Ordered,
     {
-        let _ = column;
-        self.with(C::NAME, "lte", scalar(&value))
+        self.filter(column.lte(value))
     }
 
     /// Rows where `column > value`.
@@ -362,8 +398,7 @@ impl<T: Table> TableChanges<T> {
     where
         C::Value: Ordered,
     {
-        let _ = column;
-        self.with(C::NAME, "gt", scalar(&value))
+        self.filter(column.gt(value))
     }
 
     /// Rows where `column >= value`.
@@ -371,12 +406,11 @@ impl<T: Table> TableChanges<T> {
     where
         C::Value: Ordered,
     {
-        let _ = column;
-        self.with(C::NAME, "gte", scalar(&value))
+        self.filter(column.gte(value))
     }
 
-    /// Rows where `column` is one of `values` (`in.(a,b)`). Realtime splits the list on commas,
-    /// so a text value containing `,`, `(`, `)`, `"` or a backslash is rejected.
+    /// Rows where `column` is one of `values` (`in.(a,b)`, at most 100 values). Any text
+    /// survives: the list is quoted as a Postgres array literal, which Realtime makes of it.
     #[doc(alias = "in")]
     pub fn in_<C, I>(self, column: C, values: I) -> Self
     where
@@ -384,54 +418,35 @@ impl<T: Table> TableChanges<T> {
         I: IntoIterator,
         I::Item: ValueOf<C::Value>,
     {
-        let _ = column;
-        let rendered: Result<Vec<String>, RealtimeError> = values
-            .into_iter()
-            .map(|v| {
-                let s = scalar(&v)?;
-                if s.contains([',', '(', ')', '"', '\\']) {
-                    return Err(RealtimeError::Filter(format!(
-                        "`{s}` cannot be written in a Realtime `in` list"
-                    )));
-                }
-                Ok(s)
-            })
-            .collect();
-        self.with(
-            <C as Column>::NAME,
-            "in",
-            rendered.map(|v| format!("({})", v.join(","))),
-        )
+        self.filter(column.in_(values))
     }
 }
 
-/// The text of a filter value: strings as they are, numbers and booleans as JSON writes them.
-fn scalar<V: serde::Serialize>(value: &V) -> Result<String, RealtimeError> {
-    match serde_json::to_value(value) {
-        Ok(Value::String(s)) => filter_value(s),
-        Ok(v @ (Value::Number(_) | Value::Bool(_))) => Ok(v.to_string()),
-        Ok(Value::Null) => Err(RealtimeError::Filter(
-            "Realtime filters cannot compare with NULL".into(),
-        )),
-        Ok(other) => Err(RealtimeError::Filter(format!(
-            "`{other}` is not a scalar value"
-        ))),
-        Err(e) => Err(RealtimeError::Filter(e.to_string())),
-    }
+/// `column=[not.]op.operand`, a clause of Realtime's filter syntax.
+fn clause(column: &str, negated: bool, op: &str, operand: &str) -> String {
+    let not = if negated { "not." } else { "" };
+    format!("{column}={not}{op}.{operand}")
 }
 
-/// A value Realtime reads back as it was written. Current Realtime takes several filters
-/// separated by commas (outside quotes), trims them and unquotes a value wholly in double
-/// quotes, where older servers took the text after `op.` as it is: no one form carries a
-/// comma, edge spaces or surrounding quotes to both, so they are refused.
-fn filter_value(value: String) -> Result<String, RealtimeError> {
-    if value.contains(',') || value.starts_with('"') || value.trim() != value {
-        return Err(RealtimeError::Filter(format!(
-            "`{value}` cannot be a Realtime filter value (commas, edge spaces and leading quotes \
-             do not survive Realtime's filter parser)"
-        )));
+/// A scalar value as Realtime reads it back: in double quotes (`"` and `\` escaped) when it
+/// has a comma, a parenthesis, a quote, a backslash or edge whitespace, which Realtime's
+/// parser would otherwise split or trim; as it is otherwise (supabase-js
+/// `RealtimePostgresFilterBuilder`, `subscriptions.ex` `unquote`).
+fn quote_scalar(value: &str) -> Cow<'_, str> {
+    if value.contains([',', '(', ')', '"', '\\']) || value.trim() != value {
+        let mut out = String::with_capacity(value.len() + 2);
+        out.push('"');
+        for c in value.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(value)
     }
-    Ok(value)
 }
 
 impl<T: Table> Changes for TableChanges<T> {
@@ -442,7 +457,7 @@ impl<T: Table> Changes for TableChanges<T> {
             event,
             schema: T::SCHEMA.into(),
             table: Some(T::NAME.into()),
-            filter: self.filter.clone().transpose()?,
+            filter: self.clauses.text()?,
         })
     }
 

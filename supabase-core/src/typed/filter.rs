@@ -349,6 +349,28 @@ pub trait ColumnExt: Column {
         leaf::<Self, V>(Op::RangeAdjacent, range)
     }
 
+    /// Matches the POSIX regular expression `pattern` (`~`, PostgREST's `match`).
+    #[doc(alias = "match")]
+    fn match_(self, pattern: &str) -> Filter<Self::Table>
+    where
+        Self::Value: Text,
+    {
+        leaf::<Self, &str>(Op::Match, pattern)
+    }
+
+    /// Matches the POSIX regular expression `pattern`, ignoring case (`~*`, `imatch`).
+    fn imatch(self, pattern: &str) -> Filter<Self::Table>
+    where
+        Self::Value: Text,
+    {
+        leaf::<Self, &str>(Op::Imatch, pattern)
+    }
+
+    /// `IS DISTINCT FROM value`: unequal, a NULL counting as a value (`isdistinct`).
+    fn is_distinct<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table> {
+        leaf::<Self, V>(Op::IsDistinct, value)
+    }
+
     /// `IS NULL` (nullable columns only).
     fn is_null(self) -> Filter<Self::Table>
     where

@@ -135,6 +135,19 @@ async fn every_reference_filter_in_typed_form() {
         names(&p().like(planet::name, "%Ea%").await.unwrap()),
         ["Earth"]
     );
+    // PostgREST's `match`, `imatch` and `isdistinct`, which Realtime filters take too.
+    assert_eq!(
+        names(&p().filter(planet::name.match_("^M")).await.unwrap()),
+        ["Mercury", "Mars"]
+    );
+    assert_eq!(
+        names(&p().filter(planet::name.imatch("^m")).await.unwrap()),
+        ["Mercury", "Mars"]
+    );
+    assert_eq!(
+        names(&p().filter(planet::id.is_distinct(1)).await.unwrap()).len(),
+        4
+    );
     assert_eq!(
         names(&p().in_(planet::name, ["Earth", "Mars"]).await.unwrap()),
         ["Earth", "Mars"]

@@ -2,6 +2,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
 
+use supabase_core::postgrest::{Condition, Op};
 use supabase_core::prelude::*;
 use supabase_core::realtime::{
     PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, RealtimeOptions, SubscribeStatus,
@@ -154,41 +155,107 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
     let change = next(&mut typed).await.expect("decodes");
     assert_eq!((change.event_type, change.new), (Ev::Delete, None));
     assert_eq!(change.old_record.get("id"), Some(&json!(id)));
+}
 
-    // Two filters on one listener is not something Realtime can do.
-    let err = refused(
-        &client,
+/// Several clauses on one listener all hold, whatever operators they use, and values with
+/// commas, quotes and parentheses survive: typed, through `where_`, and as raw text.
+#[tokio::test]
+async fn several_clauses_all_hold_and_any_value_survives() {
+    let client = anon().await;
+    let uid = unique_id();
+    let tag = format!("t{uid}, \"q\" (p)");
+    let other = format!("x{uid}");
+    let channel = client.channel(room());
+    let mut typed = channel.postgres_changes_stream(
+        Ev::Insert,
         TableChanges::<RtOpen>::new()
-            .eq(rt_open::id, 1)
-            .lt(rt_open::qty, 2),
-    )
-    .await;
-    assert!(
-        matches!(
-            err,
-            supabase_core::Error::Realtime(RealtimeError::Filter(_))
-        ),
-        "{err:?}"
+            .eq(rt_open::label, tag.as_str())
+            .filter(rt_open::qty.gt(5).and(!rt_open::qty.in_([7, 8]))),
     );
-    // Nor can it take a pattern, a disjunction or a negation.
+    let mut conditions = channel.postgres_changes_stream(
+        Ev::Insert,
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .where_(Condition::and([
+                Condition::new("label", Op::In, [tag.as_str(), "y"]),
+                Condition::new("qty", Op::Gte, 9),
+            ])),
+    );
+    let mut patterns = channel.postgres_changes_stream(
+        Ev::Insert,
+        TableChanges::<RtOpen>::new()
+            .filter(rt_open::label.like(&format!("t{uid},%")))
+            .filter(rt_open::label.match_(&format!("^t{uid}, ")))
+            .filter(rt_open::qty.is_distinct(3)),
+    );
+    let mut raw = channel.postgres_changes_stream(
+        Ev::Insert,
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .filter(format!("label=imatch.\"^T{uid}, \",qty=not.is.null")),
+    );
+    channel.subscribe().await.unwrap();
+
+    let ids = [unique_id(), unique_id(), unique_id(), unique_id()];
+    insert_open(ids[0], &tag, 3).await;
+    insert_open(ids[1], &tag, 7).await;
+    insert_open(ids[2], &other, 10).await;
+    insert_open(ids[3], &tag, 10).await;
+    let id = |change: Result<supabase_core::realtime::PostgresChange<RtOpen>, RealtimeError>| {
+        change.unwrap().new.unwrap().id
+    };
+    // Each stream's first change is the first row that passes: the rows before it did not.
+    assert_eq!(id(next(&mut typed).await), ids[3]);
+    assert_eq!(next(&mut conditions).await.new["id"], json!(ids[3]));
+    assert_eq!(id(next(&mut patterns).await), ids[1]);
+    assert_eq!(id(next(&mut patterns).await), ids[3]);
+    for expected in [ids[0], ids[1], ids[3]] {
+        assert_eq!(next(&mut raw).await.new["id"], json!(expected));
+    }
+
+    // What Realtime cannot express is refused before anything is sent…
     for filter in [
-        rt_open::label.like("x%"),
         rt_open::id.eq(1).or(rt_open::id.eq(2)),
-        !rt_open::id.eq(1),
+        !(rt_open::id.eq(1).and(rt_open::qty.eq(2))),
+        rt_open::label.text_search("x", Default::default()),
     ] {
         let err = refused(&client, TableChanges::<RtOpen>::new().filter(filter)).await;
         assert!(
-            matches!(
-                &err,
-                supabase_core::Error::Realtime(RealtimeError::Filter(m)) if m.contains("one comparison")
-            ),
+            matches!(&err, Error::Realtime(RealtimeError::Filter(m)) if m.contains("Realtime filters")),
             "{err:?}"
+        );
+    }
+    // …and what the server refuses comes back with its reason.
+    let open = || PostgresChanges::schema("public").table("rt_open");
+    for (filter, reason) in [
+        (
+            "qty=foo.1",
+            r#"Error parsing `filter` params: ["foo", "1"]"#,
+        ),
+        (
+            "qty=eq.1,,id=eq.2",
+            "filter must not contain empty segments",
+        ),
+        (
+            "qty=is.true",
+            "is true filter requires a boolean column, got integer",
+        ),
+        (
+            "label=match.(",
+            "invalid regular expression for match filter",
+        ),
+        ("nope=eq.1", "invalid column for filter nope"),
+    ] {
+        let err = refused(&client, open().filter(filter)).await;
+        assert!(
+            matches!(&err, Error::Realtime(RealtimeError::Channel { message, .. }) if message.contains(reason)),
+            "{filter}: {err:?}"
         );
     }
 }
 
 /// The error `subscribe` gives a channel listening to `changes`.
-async fn refused(client: &Client, changes: TableChanges<RtOpen>) -> Error {
+async fn refused<C: supabase_core::realtime::Changes>(client: &Client, changes: C) -> Error {
     client
         .channel(room())
         .on_postgres_changes(Ev::All, changes, |_| {})
@@ -198,37 +265,43 @@ async fn refused(client: &Client, changes: TableChanges<RtOpen>) -> Error {
 }
 
 #[test]
-fn a_typed_filter_is_sent_as_the_comparison_methods_send_it() {
+fn typed_filters_render_in_realtimes_syntax() {
     use supabase_core::realtime::Changes;
     let new = TableChanges::<RtOpen>::new;
-    let params = |c: TableChanges<RtOpen>| c.params(Ev::All);
-    for text in ["Mars", "a.b c:d", "x(y)", "it's", "\\", "null"] {
+    let filter = |c: TableChanges<RtOpen>| json!(c.params(Ev::All).unwrap().filter());
+    for text in ["Mars", "a.b c:d", "it's", "null", "100%"] {
         assert_eq!(
-            params(new().filter(rt_open::label.eq(text))),
-            params(new().eq(rt_open::label, text)),
-            "{text}"
+            filter(new().eq(rt_open::label, text)),
+            json!(format!("label=eq.{text}"))
+        );
+    }
+    // Quoted where Realtime's parser would split, trim or unquote, as supabase-js quotes.
+    for (text, quoted) in [
+        ("a,b", r#""a,b""#),
+        ("x(y)", r#""x(y)""#),
+        ("\"q\"", r#""\"q\"""#),
+        ("\\", r#""\\""#),
+        (" padded", r#"" padded""#),
+    ] {
+        assert_eq!(
+            filter(new().eq(rt_open::label, text)),
+            json!(format!("label=eq.{quoted}"))
         );
     }
     assert_eq!(
-        params(new().filter(rt_open::qty.lt(3))),
-        params(new().lt(rt_open::qty, 3))
+        filter(
+            new()
+                .filter(rt_open::qty.lt(3).and(!rt_open::label.like("x%")))
+                .in_(rt_open::label, ["a,b", "c"])
+                .filter(rt_open::qty.is_not_null())
+        ),
+        json!(r#"qty=lt.3,label=not.like.x%,label=in.("a,b","c"),qty=not.is.null"#)
     );
     assert_eq!(
-        params(new().filter(rt_open::label.neq("x"))),
-        params(new().neq(rt_open::label, "x"))
+        filter(new().filter(rt_open::qty.eq(3))),
+        filter(new().eq(rt_open::qty, 3))
     );
-    // What Realtime's parser would not read back as written is refused by both.
-    for text in ["a,b", "\"quoted\"", " padded", "padded "] {
-        let (typed, method) = (
-            params(new().filter(rt_open::label.eq(text))),
-            params(new().eq(rt_open::label, text)),
-        );
-        assert!(
-            matches!(typed, Err(RealtimeError::Filter(_))),
-            "{text}: {typed:?}"
-        );
-        assert_eq!(typed, method, "{text}");
-    }
+    assert_eq!(new().params(Ev::All).unwrap().filter(), None);
 }
 
 #[tokio::test]

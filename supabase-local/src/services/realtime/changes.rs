@@ -13,8 +13,12 @@
 //!   prepared statement); a DELETE reaches every subscriber, with `old_record` holding only
 //!   the primary key on an RLS table, and the replica identity otherwise (the whole row under
 //!   `REPLICA IDENTITY FULL`);
-//! - filters (`eq`, `neq`, `lt`, `lte`, `gt`, `gte`, `in`) are applied server-side with the
-//!   column's type, to the record (to the old row's identity for a DELETE).
+//! - filters are applied server-side with the column's type, to the record (to the old row's
+//!   identity for a DELETE): several per binding, all of which must hold, each `eq`, `neq`,
+//!   `lt`, `lte`, `gt`, `gte`, `in`, `like`, `ilike`, `is`, `match`, `imatch` or `isdistinct`,
+//!   negated by `not.` (supabase/realtime `postgres_cdc_rls/subscriptions.ex`, `parse_filter`
+//!   and `split_top_level`; `realtime.check_equality_op` and `subscription_check_filters` of
+//!   the tenant migration `20260626120000_readd_postgrest_filter_ops.ex`).
 //!
 //! The message is `{"ids": [binding ids], "data": {schema, table, commit_timestamp, type,
 //! columns, record, old_record, errors}}`.
@@ -35,31 +39,67 @@ pub(super) struct Binding {
     event: String,
     schema: String,
     table: Option<String>,
-    filter: Option<Filter>,
-    /// The filter as sent, for error messages.
-    filter_text: Option<String>,
+    /// The filter's clauses, all of which must hold; the parse error for a filter Realtime
+    /// cannot read.
+    filters: Result<Vec<Filter>, String>,
 }
 
+/// One clause, as Realtime stores it in `realtime.user_defined_filter`.
 #[derive(Debug, Clone)]
 struct Filter {
     column: String,
-    /// Realtime's name: `eq`, `neq`, `lt`, `lte`, `gt`, `gte` or `in`.
+    /// Realtime's `equality_op`: one of [`OPS`].
     op: &'static str,
-    /// As Realtime stores it: `in`'s `(a,b)` becomes the array literal `{a,b}`.
+    /// As Realtime stores it: `in`'s `(a,b)` becomes the array literal `{a,b}`; any other value
+    /// wholly in double quotes is unquoted.
     value: String,
+    /// `not.` before the operator.
+    negate: bool,
 }
 
+const OPS: [&str; 13] = [
+    "eq",
+    "neq",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "like",
+    "ilike",
+    "is",
+    "match",
+    "imatch",
+    "isdistinct",
+];
+
 impl Filter {
-    /// The SQL operator (`realtime.check_equality_op`).
-    fn sql_op(&self) -> &'static str {
-        match self.op {
-            "eq" => "=",
-            "neq" => "<>",
-            "lt" => "<",
-            "lte" => "<=",
-            "gt" => ">",
-            _ => ">=",
-        }
+    /// `realtime.check_equality_op`'s test of the column `c` against `$2`, cast to `ty`: true,
+    /// false or NULL (which fails the filter).
+    fn sql(&self, c: &str, ty: &str) -> String {
+        let not = if self.negate { "not " } else { "" };
+        let test = match self.op {
+            "isdistinct" => return format!("{c} is {not}distinct from $2::text::{ty}"),
+            // The keyword was checked at subscribe time (`null`, `true`, `false`, `unknown`).
+            "is" => return format!("{c} is {not}{}", self.value.to_uppercase()),
+            "in" => format!("{c} = any($2::text::{ty}[])"),
+            op => {
+                let sym = match op {
+                    "eq" => "=",
+                    "neq" => "!=",
+                    "lt" => "<",
+                    "lte" => "<=",
+                    "gt" => ">",
+                    "gte" => ">=",
+                    "like" => "like",
+                    "ilike" => "ilike",
+                    "match" => "~",
+                    _ => "~*",
+                };
+                format!("{c} {sym} ($2::text::{ty})")
+            }
+        };
+        format!("{not}({test})")
     }
 }
 
@@ -68,21 +108,23 @@ impl Binding {
     /// table: t, filters: [{"id", "eq", "1"}]`.
     fn log_params(&self) -> String {
         let filters = self
-            .filter
+            .filters
             .iter()
+            .flatten()
             .map(|f| {
                 let quoted = |v: &str| serde_json::to_string(v).unwrap_or_default();
                 format!(
-                    "{{{}, {}, {}}}",
+                    "{{{}, {}, {}, {}}}",
                     quoted(&f.column),
                     quoted(f.op),
-                    quoted(&f.value)
+                    quoted(&f.value),
+                    f.negate
                 )
             })
             .collect::<Vec<_>>()
             .join(", ");
         format!(
-            "event: {}, schema: {}, table: {}, filters: [{filters}]",
+            "event: {}, schema: {}, table: {}, filters: [{filters}], select: nil",
             self.event,
             self.schema,
             self.table.as_deref().unwrap_or("*")
@@ -90,29 +132,126 @@ impl Binding {
     }
 }
 
-/// Realtime's filter syntax: `column=op.value`.
-fn parse_filter(text: &str) -> Result<Filter, String> {
-    let (column, rest) = text.split_once('=').ok_or("missing `=`")?;
-    let (op, value) = rest.split_once('.').ok_or("missing operator")?;
-    let op = ["eq", "neq", "lt", "lte", "gt", "gte", "in"]
+/// Realtime's filter syntax (`subscriptions.ex` `parse_filter`): clauses `column=op.value`,
+/// `column=not.op.value`, separated by commas outside parentheses and quoted values; a blank
+/// filter is none. The error is Realtime's, after "Error parsing `filter` params: ".
+fn parse_filters(text: &str) -> Result<Vec<Filter>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    split_top_level(text)
         .into_iter()
-        .find(|o| *o == op)
-        .ok_or_else(|| format!("unknown operator `{op}`"))?;
+        .map(|clause| {
+            let clause = clause.trim();
+            if clause.is_empty() {
+                return Err(
+                    "filter must not contain empty segments (check for extra commas)".into(),
+                );
+            }
+            parse_clause(clause)
+        })
+        .collect()
+}
+
+/// One clause. What does not match `column=[not.]op.value` with a known `op` is reported as
+/// Elixir's `inspect` of the parts, as Realtime does (`["foo", "1"]`).
+fn parse_clause(clause: &str) -> Result<Filter, String> {
+    let inspect = |parts: &[&str]| {
+        let quoted: Vec<String> = parts
+            .iter()
+            .map(|p| serde_json::to_string(p).unwrap_or_default())
+            .collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let Some((column, rest)) = clause.split_once('=') else {
+        return Err(inspect(&[clause]));
+    };
+    let (negate, rest) = match rest.strip_prefix("not.") {
+        Some(rest) => (true, rest),
+        None => (false, rest),
+    };
+    let Some((op, value)) = rest.split_once('.') else {
+        return Err(inspect(&[rest]));
+    };
+    let Some(op) = OPS.into_iter().find(|o| *o == op) else {
+        return Err(inspect(&[op, value]));
+    };
     let value = if op == "in" {
-        // `format_filter_value`: the list must be parenthesised.
+        // The list goes into an array literal as it is: Postgres reads its quotes.
         let inner = value
             .strip_prefix('(')
             .and_then(|v| v.strip_suffix(')'))
             .ok_or("`in` filter value must be wrapped by parentheses")?;
         format!("{{{inner}}}")
     } else {
-        value.to_owned()
+        unquote(value)
     };
     Ok(Filter {
         column: column.to_owned(),
         op,
         value,
+        negate,
     })
+}
+
+/// `split_top_level`: commas split outside parentheses and quotes; a quote opens only after
+/// `.`, `(` or `,`, and inside one a backslash escapes the next character.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let (mut parts, mut start, mut depth) = (Vec::new(), 0, 0usize);
+    let (mut quoted, mut previous) = (false, None);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if quoted {
+            match b {
+                b'\\' => i += 1,
+                b'"' => quoted = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' if matches!(previous, Some(b'.' | b'(' | b',')) => quoted = true,
+                b'(' => depth += 1,
+                b')' => depth = depth.saturating_sub(1),
+                b',' if depth == 0 => {
+                    parts.push(&text[start..i]);
+                    start = i + 1;
+                    previous = None;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        previous = Some(b);
+        i += 1;
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// A value wholly in double quotes, unquoted (`\c` is `c`); anything else as it is.
+fn unquote(value: &str) -> String {
+    let Some(inner) = value.strip_prefix('"') else {
+        return value.to_owned();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next) => out.push(next),
+                None => return value.to_owned(),
+            },
+            // The closing quote must end the value.
+            '"' if chars.as_str().is_empty() => return out,
+            '"' => return value.to_owned(),
+            c => out.push(c),
+        }
+    }
+    value.to_owned()
 }
 
 /// Realtime's `action_filter`: the event upper-cased; anything but the three is every event.
@@ -137,7 +276,10 @@ pub(super) fn bindings(requested: &[Value]) -> (Vec<Binding>, Vec<Value>) {
             m.insert("id".into(), json!(id));
         }
         echoed.push(echo);
-        let filter_text = params["filter"].as_str().map(str::to_owned);
+        let filters = match params["filter"].as_str() {
+            Some(text) => parse_filters(text),
+            None => Ok(Vec::new()),
+        };
         bindings.push(Binding {
             id,
             event: action_filter(params["event"].as_str()),
@@ -146,8 +288,7 @@ pub(super) fn bindings(requested: &[Value]) -> (Vec<Binding>, Vec<Value>) {
                 .as_str()
                 .filter(|t| *t != "*")
                 .map(str::to_owned),
-            filter: filter_text.as_deref().and_then(|f| parse_filter(f).ok()),
-            filter_text,
+            filters,
         });
     }
     (bindings, echoed)
@@ -176,9 +317,10 @@ pub(super) async fn prepare(
                 "Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [{params}]"
             )
         };
-        if b.filter_text.is_some() && b.filter.is_none() {
-            return Err(disabled());
-        }
+        let filters = match &b.filters {
+            Ok(filters) => filters,
+            Err(e) => return Err(format!("Error parsing `filter` params: {e}")),
+        };
         let rows = conn
             .query(
                 "select schemaname::text, tablename::text from pg_publication_tables \
@@ -194,12 +336,12 @@ pub(super) async fn prepare(
         for row in rows {
             let (schema, table): (String, String) = (row.get(0), row.get(1));
             let relation = format!("{}.{}", ident(&schema), ident(&table));
-            if let Some(f) = &b.filter
-                && let Err(e) = check_filter(&conn, &relation, f, &caller.role).await
-            {
-                return Err(format!(
-                    "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: [{params}]. Exception: {e}"
-                ));
+            for f in filters {
+                if let Err(e) = check_filter(&conn, &relation, f, &caller.role).await {
+                    return Err(format!(
+                        "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: [{params}]. Exception: {e}"
+                    ));
+                }
             }
             let sql = format!(
                 "create or replace trigger supabase_realtime_capture \
@@ -212,9 +354,11 @@ pub(super) async fn prepare(
     Ok(())
 }
 
-/// `realtime.subscription_check_filters`: the column must be one the role may select, the
-/// value must cast to its type, and `in` takes at most 100 values. The error reads as
-/// Postgrex's `Exception.message`.
+/// `realtime.subscription_check_filters`: the column must be one the role may select; `in`
+/// takes at most 100 values of the column's type; `is` takes `null`, `true`, `false` or
+/// `unknown`, the last three on a boolean column; `match` / `imatch` take a valid regular
+/// expression; every other value must cast to the column's type. The error reads as Postgrex's
+/// `Exception.message`.
 async fn check_filter(
     conn: &deadpool_postgres::Object,
     relation: &str,
@@ -238,7 +382,46 @@ async fn check_filter(
             f.column
         ));
     };
-    if f.op == "in" {
+    let raise = |message: String| format!("ERROR P0001 (raise_exception) {message}");
+    if f.op == "is" {
+        if !["null", "true", "false", "unknown"].contains(&f.value.as_str()) {
+            return Err(raise(
+                "invalid value for is filter: must be null, true, false, or unknown".into(),
+            ));
+        }
+        if f.value != "null" && column_type != "boolean" {
+            return Err(raise(format!(
+                "is {} filter requires a boolean column, got {column_type}",
+                f.value
+            )));
+        }
+    } else if f.op == "match" || f.op == "imatch" {
+        if let Err(e) = conn.query_one("select '' ~ $1", &[&f.value]).await {
+            let reason = e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), |d| d.message().to_owned());
+            return Err(raise(format!(
+                "invalid regular expression for {} filter: {reason}",
+                f.op
+            )));
+        }
+    } else if f.op == "like" || f.op == "ilike" {
+        // The operator must exist for the column's type (`pg_operator`).
+        let exists: bool = conn
+            .query_one(
+                "select exists(select 1 from pg_operator where oprname = $1                  and oprleft = $2::text::regtype and oprright = $2::text::regtype)",
+                &[&if f.op == "like" { "~~" } else { "~~*" }, &column_type],
+            )
+            .await
+            .map_err(|e| postgrex_message(&e))?
+            .get(0);
+        if !exists {
+            return Err(raise(format!(
+                "operator {} requires a text-compatible column type, got {column_type}",
+                f.op
+            )));
+        }
+    } else if f.op == "in" {
         let count: Option<i32> = conn
             .query_one(
                 &format!("select cardinality($1::text::{column_type}[])"),
@@ -429,10 +612,14 @@ pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
         }
         let mut ids = Vec::new();
         for b in matching {
-            let passes = match &b.filter {
-                None => true,
-                Some(f) => passes_filter(&rt.env.db, &relation, &info, f, filtered_on).await,
-            };
+            // `is_visible_through_filters`: every clause holds (a NULL result fails).
+            let mut passes = true;
+            for f in b.filters.iter().flatten() {
+                if !passes_filter(&rt.env.db, &relation, &info, f, filtered_on).await {
+                    passes = false;
+                    break;
+                }
+            }
             if passes {
                 ids.push(b.id);
             }
@@ -563,39 +750,63 @@ async fn passes_filter(
     let Some((_, _, sql_type)) = info.columns.iter().find(|(n, _, _)| *n == f.column) else {
         return false;
     };
-    let column = ident(&f.column);
-    let test = if f.op == "in" {
-        format!("r.{column} = any($2::text::{sql_type}[])")
-    } else {
-        format!("r.{column} {} $2::text::{sql_type}", f.sql_op())
-    };
+    let test = f.sql(&format!("r.{}", ident(&f.column)), sql_type);
     let sql = format!(
         "select coalesce(({test}), false) from jsonb_populate_record(null::{relation}, $1::text::jsonb) r"
     );
     let Ok(conn) = db.get().await else {
         return false;
     };
-    match conn.query_one(&sql, &[&record.to_string(), &f.value]).await {
-        Ok(row) => row.get(0),
-        Err(_) => false,
-    }
+    let record = record.to_string();
+    // `is` compares with a keyword, not with the value as a parameter.
+    let outcome = if f.op == "is" {
+        conn.query_one(&sql, &[&record]).await
+    } else {
+        conn.query_one(&sql, &[&record, &f.value]).await
+    };
+    outcome.is_ok_and(|row| row.get(0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn clauses(text: &str) -> Vec<(String, &'static str, String, bool)> {
+        parse_filters(text)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.column, f.op, f.value, f.negate))
+            .collect()
+    }
+
     #[test]
     fn filters_parse_as_realtime_does() {
-        let f = parse_filter("id=eq.200").unwrap();
+        let c = |column: &str, op, value: &str, negate| {
+            (column.to_owned(), op, value.to_owned(), negate)
+        };
+        assert_eq!(clauses("id=eq.200"), [c("id", "eq", "200", false)]);
+        assert_eq!(clauses("name=in.(a,b)"), [c("name", "in", "{a,b}", false)]);
         assert_eq!(
-            (f.column.as_str(), f.op, f.value.as_str()),
-            ("id", "eq", "200")
+            clauses(r#" id=gt.1, name=not.in.("a,b",c) ,note=eq."x, \"y\"""#),
+            [
+                c("id", "gt", "1", false),
+                c("name", "in", r#"{"a,b",c}"#, true),
+                c("note", "eq", r#"x, "y""#, false),
+            ]
         );
-        let f = parse_filter("name=in.(a,b)").unwrap();
-        assert_eq!(f.value, "{a,b}");
-        assert!(parse_filter("id=like.x").is_err());
-        assert!(parse_filter("nonsense").is_err());
+        assert_eq!(clauses("x=like.a%"), [c("x", "like", "a%", false)]);
+        assert_eq!(
+            clauses(r#"x=eq."ab"cd"#),
+            [c("x", "eq", r#""ab"cd"#, false)]
+        );
+        assert!(clauses("  ").is_empty());
+        assert_eq!(
+            parse_filters("id=eq.1,,id=eq.2").unwrap_err(),
+            "filter must not contain empty segments (check for extra commas)"
+        );
+        assert_eq!(parse_filters("x=foo.1").unwrap_err(), r#"["foo", "1"]"#);
+        assert_eq!(parse_filters("nonsense").unwrap_err(), r#"["nonsense"]"#);
+        assert_eq!(parse_filters("x=eq").unwrap_err(), r#"["eq"]"#);
         let (b, echo) = bindings(&[json!({"event": "*", "schema": "public", "table": "t"})]);
         assert_eq!(echo[0]["id"], json!(b[0].id));
         assert_eq!(echo[0]["table"], "t");
