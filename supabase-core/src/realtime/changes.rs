@@ -149,7 +149,8 @@ impl PostgresChanges {
     /// `gte`, `in` (`id=in.(1,2,3)`), `like`, `ilike`, `match`, `imatch`, `is` (`null`,
     /// `true`, `false`, `unknown`) and `isdistinct`; a value with commas, parentheses, quotes
     /// or edge spaces goes in double quotes. Older Realtime servers take one clause of `eq` …
-    /// `gte` or `in`. [`where_`](Self::where_) writes the syntax from a [`Condition`].
+    /// `gte` or `in`. [`where_`](Self::where_) writes the syntax from a [`Condition`]. Called
+    /// again (or with `where_`), the filters add up: all must hold. A blank filter is none.
     pub fn filter(mut self, filter: impl Into<String>) -> Self {
         self.filter.0.push(Ok(filter.into()));
         self
@@ -189,17 +190,18 @@ impl Clauses {
         }
     }
 
-    /// The clauses joined with commas (`None` without any), or the first error.
+    /// The clauses joined with commas (`None` without any: Realtime reads a blank filter as
+    /// none, and a blank clause beside others as an error), or the first error.
     fn text(&self) -> Result<Option<String>, RealtimeError> {
-        if self.0.is_empty() {
-            return Ok(None);
+        let mut clauses = Vec::with_capacity(self.0.len());
+        for clause in &self.0 {
+            match clause {
+                Ok(text) if text.trim().is_empty() => {}
+                Ok(text) => clauses.push(text.as_str()),
+                Err(e) => return Err(e.clone()),
+            }
         }
-        let clauses: Vec<&str> = self
-            .0
-            .iter()
-            .map(|c| c.as_deref().map_err(Clone::clone))
-            .collect::<Result<_, _>>()?;
-        Ok(Some(clauses.join(",")))
+        Ok((!clauses.is_empty()).then(|| clauses.join(",")))
     }
 }
 

@@ -701,6 +701,18 @@ impl RealtimeChannel {
             self.inner.closed();
             return Ok(());
         };
+        // Unless subscribed again meanwhile (a new join) or closed by the server's answer, the
+        // channel is closed however the leave ends: answered, refused, timed out, or dropped
+        // by the caller (realtime-js closes a channel whose leave timed out too).
+        let _close = super::OnDrop::new(|| {
+            let left = {
+                let state = lock(&self.inner.state);
+                !state.wants_join && state.join_ref.as_ref() == Some(&join_ref)
+            };
+            if left {
+                self.inner.closed();
+            }
+        });
         let mut result = Ok(());
         if let Ok(socket) = self.inner.socket()
             && socket.is_connected()
@@ -711,14 +723,6 @@ impl RealtimeChannel {
             {
                 result = Err(Error::Realtime(e));
             }
-        }
-        // Unless subscribed again meanwhile (a new join) or closed by the server's answer.
-        let left = {
-            let state = lock(&self.inner.state);
-            !state.wants_join && state.join_ref.as_ref() == Some(&join_ref)
-        };
-        if left {
-            self.inner.closed();
         }
         result
     }

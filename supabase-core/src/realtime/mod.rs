@@ -32,8 +32,9 @@
 //! after [`RealtimeOptions::timeout`] with [`RealtimeError::Timeout`], realtime-js's
 //! `timed out`. For a shorter wait on one call, where realtime-js takes `{timeout}` in the
 //! call's options, wrap the call in [`tokio::time::timeout`]: the calls are cancel-safe (a
-//! dropped call forgets its pending reply; a dropped `subscribe` leaves the channel joining,
-//! as a timed-out join does in realtime-js).
+//! dropped call forgets its pending reply; a dropped `unsubscribe` or `remove_channel` still
+//! closes and forgets the channel; a dropped `subscribe` leaves the channel joining, as a
+//! timed-out join does in realtime-js).
 
 pub(crate) mod changes;
 mod channel;
@@ -199,9 +200,9 @@ impl RealtimeClient {
     /// after [`RealtimeOptions::disconnect_on_empty_channels_after`] unless a channel is made
     /// meanwhile. Subscribing the channel again later adds it back.
     pub async fn remove_channel(&self, channel: &RealtimeChannel) -> Result<()> {
-        let out = channel.unsubscribe().await;
-        self.shared.forget(&channel.inner);
-        out
+        // Also when this call is dropped before the leave ends.
+        let _forget = OnDrop::new(|| self.shared.forget(&channel.inner));
+        channel.unsubscribe().await
     }
 
     /// Unsubscribes and forgets every channel, all at once, then closes the socket (unless a
@@ -211,12 +212,16 @@ impl RealtimeClient {
     /// whatever its outcome.
     pub async fn remove_all_channels(&self) -> Vec<(RealtimeChannel, Result<()>)> {
         let channels = self.shared.channels();
+        // Also when this call is dropped before the leaves end.
+        let leaving = channels.clone();
+        let _forget = OnDrop::new(|| {
+            for channel in &leaving {
+                self.shared.forget(&channel.inner);
+            }
+            self.shared.close_if_unused();
+        });
         let outcomes =
             futures_util::future::join_all(channels.iter().map(RealtimeChannel::unsubscribe)).await;
-        for channel in &channels {
-            self.shared.forget(&channel.inner);
-        }
-        self.shared.close_if_unused();
         channels.into_iter().zip(outcomes).collect()
     }
 
@@ -282,6 +287,24 @@ impl RealtimeClient {
     /// How many times the socket has (re)connected since the client was created.
     pub fn connection_count(&self) -> u64 {
         self.shared.connection_count()
+    }
+}
+
+/// Runs a closure when dropped: the end of an async call, also when its future is dropped
+/// before it ends (a caller's `tokio::time::timeout`), which keeps the calls cancel-safe.
+pub(crate) struct OnDrop<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> OnDrop<F> {
+    pub(crate) fn new(f: F) -> Self {
+        OnDrop(Some(f))
+    }
+}
+
+impl<F: FnOnce()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
     }
 }
 

@@ -422,14 +422,10 @@ impl Shared {
     /// Cancel-safe: dropped before its reply (a caller's own shorter
     /// `tokio::time::timeout`), it forgets the request, whose late reply is then ignored.
     pub(crate) async fn reply(&self, sent: Sent) -> Result<serde_json::Value, RealtimeError> {
-        /// Forgets the request however the wait ends (after a reply it is already gone).
-        struct Forget<'a>(&'a Shared, &'a str);
-        impl Drop for Forget<'_> {
-            fn drop(&mut self) {
-                lock(&self.0.pending).remove(self.1);
-            }
-        }
-        let _forget = Forget(self, &sent.reference);
+        // Forgets the request however the wait ends (after a reply it is already gone).
+        let _forget = super::OnDrop::new(|| {
+            lock(&self.pending).remove(&sent.reference);
+        });
         match tokio::time::timeout(self.options.timeout, sent.reply).await {
             Ok(Ok(reply)) => Ok(reply.payload),
             Ok(Err(_)) => Err(RealtimeError::NotConnected(

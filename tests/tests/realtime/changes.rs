@@ -213,6 +213,33 @@ async fn several_clauses_all_hold_and_any_value_survives() {
         assert_eq!(next(&mut raw).await.new["id"], json!(expected));
     }
 
+    // A DELETE is filtered on the old row's identity (here the key alone): a clause on another
+    // column fails, even one a missing value would pass (`is.null`), as Realtime's
+    // `is_visible_through_filters` checks the column is there.
+    let (c, d) = (unique_id(), unique_id());
+    let mut nulls = channel_of(
+        &client,
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .filter(format!("id=in.({c},{d}),qty=is.null")),
+    )
+    .await;
+    let svc = service().await;
+    for id in [c, d] {
+        svc.table("rt_open")
+            .insert(json!({"id": id, "label": "nulls", "qty": null}))
+            .await
+            .unwrap();
+        svc.table("rt_open").delete().eq("id", id).await.unwrap();
+    }
+    for id in [c, d] {
+        let change = next(&mut nulls).await;
+        assert_eq!(
+            (change.event_type, &change.new["id"]),
+            (Ev::Insert, &json!(id))
+        );
+    }
+
     // What Realtime cannot express is refused before anything is sent…
     for filter in [
         rt_open::id.eq(1).or(rt_open::id.eq(2)),
@@ -252,6 +279,17 @@ async fn several_clauses_all_hold_and_any_value_survives() {
             "{filter}: {err:?}"
         );
     }
+}
+
+/// A subscribed channel's stream of every change `changes` lets through.
+async fn channel_of(
+    client: &Client,
+    changes: PostgresChanges,
+) -> supabase_core::realtime::EventStream<supabase_core::realtime::PostgresChangesPayload> {
+    let channel = client.channel(room());
+    let stream = channel.postgres_changes_stream(Ev::All, changes);
+    channel.subscribe().await.unwrap();
+    stream
 }
 
 /// The error `subscribe` gives a channel listening to `changes`.

@@ -124,7 +124,7 @@ async fn filters_are_checked_at_subscribe_time_as_the_role() {
     assert_eq!(
         hidden,
         format!(
-            "{prefix} [event: *, schema: public, table: rt_columns, filters: [{{\"secret\", \"eq\", \"x\"}}]]. Exception: ERROR P0001 (raise_exception) invalid column for filter secret"
+            "{prefix} [event: *, schema: public, table: rt_columns, filters: [{{\"secret\", \"eq\", \"x\", false}}], select: nil]. Exception: ERROR P0001 (raise_exception) invalid column for filter secret"
         )
     );
     let bad_value = refusal(table("rt_columns").filter("id=eq.abc")).await;

@@ -455,3 +455,28 @@ async fn the_socket_closes_a_grace_after_its_last_channel_unless_another_comes()
     client.remove_channel(&only).await.unwrap();
     assert!(!client.realtime().is_connected(), "no grace");
 }
+
+/// A caller's own timeout around `remove_channel` (realtime-js: `unsubscribe(timeout)`) still
+/// closes and forgets the channel when the server never answers the leave.
+#[tokio::test]
+async fn a_remove_cut_short_by_the_callers_timeout_still_closes_the_channel() {
+    let stack = stack().await;
+    let proxy = crate::wsproxy::WsProxy::start(&stack.url()).await;
+    let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+    let channel = client.channel(room());
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    // The leave never reaches the server, so no reply and no `phx_close` come back.
+    proxy.swallow("phx_leave");
+    let cut = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        client.remove_channel(&channel),
+    )
+    .await;
+    assert!(cut.is_err(), "the leave was answered: {cut:?}");
+    assert_eq!(proxy.sent_events("phx_leave").len(), 1);
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Closed);
+    assert!(!channel.is_joined());
+    assert!(client.get_channels().is_empty());
+}

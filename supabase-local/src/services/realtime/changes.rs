@@ -74,15 +74,24 @@ const OPS: [&str; 13] = [
 ];
 
 impl Filter {
-    /// `realtime.check_equality_op`'s test of the column `c` against `$2`, cast to `ty`: true,
-    /// false or NULL (which fails the filter).
-    fn sql(&self, c: &str, ty: &str) -> String {
+    /// `realtime.check_equality_op`'s test of the column `c` against the value in the
+    /// parameter `v`, cast to `ty`: true, false or NULL (which fails the filter).
+    fn sql(&self, c: &str, v: &str, ty: &str) -> String {
         let not = if self.negate { "not " } else { "" };
         let test = match self.op {
-            "isdistinct" => return format!("{c} is {not}distinct from $2::text::{ty}"),
-            // The keyword was checked at subscribe time (`null`, `true`, `false`, `unknown`).
-            "is" => return format!("{c} is {not}{}", self.value.to_uppercase()),
-            "in" => format!("{c} = any($2::text::{ty}[])"),
+            "isdistinct" => return format!("{c} is {not}distinct from {v}::text::{ty}"),
+            // A keyword, never the value's text (checked at subscribe time as well).
+            "is" => {
+                let keyword = match self.value.as_str() {
+                    "null" => "null",
+                    "true" => "true",
+                    "false" => "false",
+                    "unknown" => "unknown",
+                    _ => return "false".into(),
+                };
+                return format!("{c} is {not}{keyword}");
+            }
+            "in" => format!("{c} = any({v}::text::{ty}[])"),
             op => {
                 let sym = match op {
                     "eq" => "=",
@@ -96,7 +105,7 @@ impl Filter {
                     "match" => "~",
                     _ => "~*",
                 };
-                format!("{c} {sym} ($2::text::{ty})")
+                format!("{c} {sym} ({v}::text::{ty})")
             }
         };
         format!("{not}({test})")
@@ -405,22 +414,6 @@ async fn check_filter(
                 f.op
             )));
         }
-    } else if f.op == "like" || f.op == "ilike" {
-        // The operator must exist for the column's type (`pg_operator`).
-        let exists: bool = conn
-            .query_one(
-                "select exists(select 1 from pg_operator where oprname = $1                  and oprleft = $2::text::regtype and oprright = $2::text::regtype)",
-                &[&if f.op == "like" { "~~" } else { "~~*" }, &column_type],
-            )
-            .await
-            .map_err(|e| postgrex_message(&e))?
-            .get(0);
-        if !exists {
-            return Err(raise(format!(
-                "operator {} requires a text-compatible column type, got {column_type}",
-                f.op
-            )));
-        }
     } else if f.op == "in" {
         let count: Option<i32> = conn
             .query_one(
@@ -436,10 +429,31 @@ async fn check_filter(
                     .to_owned(),
             );
         }
-    } else {
+    } else if f.op != "like" && f.op != "ilike" {
         conn.query_one(&format!("select $1::text::{column_type}"), &[&f.value])
             .await
             .map_err(|e| postgrex_message(&e))?;
+    }
+    // The operator must apply to the column's type (`20260815140000`: the comparison itself
+    // is tried, so `like` on varchar passes and `match` on an integer does not).
+    let probe = format!(
+        "select {}",
+        f.sql(&format!("null::{column_type}"), "$1", &column_type)
+    );
+    // (`is` compares with a keyword: no parameter.)
+    let probed = if f.op == "is" {
+        conn.query_one(&probe, &[]).await
+    } else {
+        conn.query_one(&probe, &[&f.value]).await
+    };
+    if let Err(e) = probed {
+        let reason = e
+            .as_db_error()
+            .map_or_else(|| e.to_string(), |d| d.message().to_owned());
+        return Err(raise(format!(
+            "operator {} is not supported on column {} of type {column_type}: {reason}",
+            f.op, f.column
+        )));
     }
     Ok(())
 }
@@ -750,7 +764,12 @@ async fn passes_filter(
     let Some((_, _, sql_type)) = info.columns.iter().find(|(n, _, _)| *n == f.column) else {
         return false;
     };
-    let test = f.sql(&format!("r.{}", ident(&f.column)), sql_type);
+    // `is_visible_through_filters`: a column the record does not carry (a DELETE's old record
+    // holds the replica identity only) fails the filter, whatever the operator.
+    if record.get(&f.column).is_none() {
+        return false;
+    }
+    let test = f.sql(&format!("r.{}", ident(&f.column)), "$2", sql_type);
     let sql = format!(
         "select coalesce(({test}), false) from jsonb_populate_record(null::{relation}, $1::text::jsonb) r"
     );
