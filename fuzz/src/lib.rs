@@ -34,7 +34,7 @@ fn client() -> &'static Client {
 // encoder
 
 /// Every operator, so every operand shape is reached.
-const OPS: [Op; 21] = [
+const OPS: [Op; 24] = [
     Op::Eq,
     Op::Neq,
     Op::Gt,
@@ -56,6 +56,9 @@ const OPS: [Op; 21] = [
     Op::RangeLt,
     Op::RangeLte,
     Op::RangeAdjacent,
+    Op::Match,
+    Op::Imatch,
+    Op::IsDistinct,
 ];
 
 /// The value encoder, through the public builder: the input is a JSON value (or, when it is not
