@@ -261,7 +261,7 @@ fn write_array(out: &mut String, items: &[Literal]) {
 
 /// `"…"` with `"` and `\` backslash-escaped: the quoting of PostgREST lists and trees and of
 /// Postgres array and range literals alike.
-fn write_quoted_str(out: &mut String, s: &str) {
+pub(crate) fn write_quoted_str(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     for c in s.chars() {

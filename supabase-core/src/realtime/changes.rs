@@ -436,15 +436,8 @@ fn clause(column: &str, negated: bool, op: &str, operand: &str) -> String {
 /// `RealtimePostgresFilterBuilder`, `subscriptions.ex` `unquote`).
 fn quote_scalar(value: &str) -> Cow<'_, str> {
     if value.contains([',', '(', ')', '"', '\\']) || value.trim() != value {
-        let mut out = String::with_capacity(value.len() + 2);
-        out.push('"');
-        for c in value.chars() {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-        out.push('"');
+        let mut out = String::new();
+        crate::postgrest::encode::write_quoted_str(&mut out, value);
         Cow::Owned(out)
     } else {
         Cow::Borrowed(value)
