@@ -114,7 +114,7 @@ impl Filter {
 
 impl Binding {
     /// The parameters as Realtime's `params_to_log` prints them: `event: *, schema: public,
-    /// table: t, filters: [{"id", "eq", "1"}]`.
+    /// table: t, filters: [{"id", "eq", "1", false}], select: nil`.
     fn log_params(&self) -> String {
         let filters = self
             .filters
@@ -626,15 +626,8 @@ pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
         }
         let mut ids = Vec::new();
         for b in matching {
-            // `is_visible_through_filters`: every clause holds (a NULL result fails).
-            let mut passes = true;
-            for f in b.filters.iter().flatten() {
-                if !passes_filter(&rt.env.db, &relation, &info, f, filtered_on).await {
-                    passes = false;
-                    break;
-                }
-            }
-            if passes {
+            let filters = b.filters.as_deref().unwrap_or_default();
+            if passes_filters(&rt.env.db, &relation, &info, filters, filtered_on).await {
                 ids.push(b.id);
             }
         }
@@ -754,36 +747,47 @@ async fn visible(
     check.await.unwrap_or(false)
 }
 
-async fn passes_filter(
+/// `is_visible_through_filters`: every clause holds (a NULL result fails), tested in one query.
+async fn passes_filters(
     db: &Db,
     relation: &str,
     info: &TableInfo,
-    f: &Filter,
+    filters: &[Filter],
     record: &Value,
 ) -> bool {
-    let Some((_, _, sql_type)) = info.columns.iter().find(|(n, _, _)| *n == f.column) else {
-        return false;
-    };
-    // `is_visible_through_filters`: a column the record does not carry (a DELETE's old record
-    // holds the replica identity only) fails the filter, whatever the operator.
-    if record.get(&f.column).is_none() {
-        return false;
+    if filters.is_empty() {
+        return true;
     }
-    let test = f.sql(&format!("r.{}", ident(&f.column)), "$2", sql_type);
+    let record_text = record.to_string();
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&record_text];
+    let mut tests = Vec::with_capacity(filters.len());
+    for f in filters {
+        let Some((_, _, sql_type)) = info.columns.iter().find(|(n, _, _)| *n == f.column) else {
+            return false;
+        };
+        // A column the record does not carry (a DELETE's old record holds the replica
+        // identity only) fails the filter, whatever the operator.
+        if record.get(&f.column).is_none() {
+            return false;
+        }
+        // `is` compares with a keyword, not with the value as a parameter.
+        if f.op != "is" {
+            params.push(&f.value);
+        }
+        let value = format!("${}", params.len());
+        let test = f.sql(&format!("r.{}", ident(&f.column)), &value, sql_type);
+        tests.push(format!("coalesce(({test}), false)"));
+    }
     let sql = format!(
-        "select coalesce(({test}), false) from jsonb_populate_record(null::{relation}, $1::text::jsonb) r"
+        "select {} from jsonb_populate_record(null::{relation}, $1::text::jsonb) r",
+        tests.join(" and ")
     );
     let Ok(conn) = db.get().await else {
         return false;
     };
-    let record = record.to_string();
-    // `is` compares with a keyword, not with the value as a parameter.
-    let outcome = if f.op == "is" {
-        conn.query_one(&sql, &[&record]).await
-    } else {
-        conn.query_one(&sql, &[&record, &f.value]).await
-    };
-    outcome.is_ok_and(|row| row.get(0))
+    conn.query_one(&sql, &params)
+        .await
+        .is_ok_and(|row| row.get(0))
 }
 
 #[cfg(test)]
