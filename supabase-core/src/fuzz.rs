@@ -108,6 +108,7 @@ pub fn realtime_encode(frame: Frame, v2: bool) -> String {
         event,
         payload,
         binary: None,
+        raw_payload: None,
     };
     message.encode(if v2 {
         crate::realtime::Vsn::V2
@@ -118,7 +119,8 @@ pub fn realtime_encode(frame: Frame, v2: bool) -> String {
 
 /// A `postgres_changes` payload as a channel parses it before calling listeners.
 pub fn realtime_change(payload: &Value) -> Option<(Vec<u64>, PostgresChangesPayload)> {
-    crate::realtime::changes::RawChange::parse(payload).map(|raw| (raw.ids, raw.payload))
+    crate::realtime::changes::RawChange::parse(payload, Some(&payload.to_string()))
+        .map(|raw| (raw.ids, raw.payload))
 }
 
 /// Feeds presence payloads to a fresh tracker as a channel does: each `(event, payload, join_ref)`

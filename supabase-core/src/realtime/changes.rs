@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::error::RealtimeError;
@@ -284,10 +285,31 @@ pub struct PostgresChange<T> {
 pub struct RawChange {
     pub(crate) ids: Vec<u64>,
     pub(crate) payload: PostgresChangesPayload,
+    /// `record` and `old_record` as the server wrote them (`{}` where absent), which typed rows
+    /// are decoded from: every digit of a number survives, which `payload`'s `f64` would round.
+    new_text: Box<RawValue>,
+    old_text: Box<RawValue>,
+}
+
+/// The records of a `postgres_changes` payload, borrowed from its text.
+#[derive(Deserialize)]
+struct RecordsText<'a> {
+    #[serde(borrow)]
+    data: DataText<'a>,
+}
+
+#[derive(Deserialize)]
+struct DataText<'a> {
+    #[serde(borrow, default)]
+    record: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    old_record: Option<&'a RawValue>,
 }
 
 impl RawChange {
-    pub(crate) fn parse(message: &Value) -> Option<RawChange> {
+    /// Reads the message from its `payload`; `text`, the payload as it came (see
+    /// `Message::raw_payload`), gives the records' exact text.
+    pub(crate) fn parse(message: &Value, text: Option<&str>) -> Option<RawChange> {
         let ids = message["ids"]
             .as_array()?
             .iter()
@@ -302,8 +324,28 @@ impl RawChange {
             Some(v @ Value::Object(_)) => v.clone(),
             _ => Value::Object(Map::new()),
         };
+        let texts = text.and_then(|t| serde_json::from_str::<RecordsText<'_>>(t).ok());
+        // The text of a record that is an object; `{}` otherwise, as `record` makes it.
+        let record_text = |raw: Option<&RawValue>| -> Box<RawValue> {
+            match raw {
+                Some(raw) if raw.get().starts_with('{') => raw.to_owned(),
+                _ => RawValue::from_string("{}".into()).expect("`{}` is JSON"),
+            }
+        };
+        let new = record("record");
+        let old = record("old_record");
+        // Without the frame's text (never, from a socket), the records' `Value`s are the text.
+        let (new_text, old_text) = match texts {
+            Some(t) => (record_text(t.data.record), record_text(t.data.old_record)),
+            None => (
+                serde_json::value::to_raw_value(&new).ok()?,
+                serde_json::value::to_raw_value(&old).ok()?,
+            ),
+        };
         Some(RawChange {
             ids,
+            new_text,
+            old_text,
             payload: PostgresChangesPayload {
                 schema: data["schema"].as_str()?.to_owned(),
                 table: data["table"].as_str()?.to_owned(),
@@ -312,8 +354,8 @@ impl RawChange {
                     .unwrap_or_default()
                     .to_owned(),
                 event_type,
-                new: record("record"),
-                old: record("old_record"),
+                new,
+                old,
                 columns: serde_json::from_value(data["columns"].clone()).unwrap_or_default(),
                 errors: match &data["errors"] {
                     Value::Null => None,
@@ -458,8 +500,9 @@ impl<T: Table> Changes for TableChanges<T> {
 
     fn decode(raw: &RawChange) -> Self::Event {
         let p = &raw.payload;
-        let decode = |v: &Value| {
-            serde_path_to_error::deserialize::<_, T>(v).map_err(|e| RealtimeError::Decode {
+        let decode = |text: &RawValue| {
+            let mut de = serde_json::Deserializer::from_str(text.get());
+            serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| RealtimeError::Decode {
                 ty: std::any::type_name::<T>(),
                 path: e.path().to_string(),
                 message: e.into_inner().to_string(),
@@ -467,7 +510,7 @@ impl<T: Table> Changes for TableChanges<T> {
         };
         let new = match p.event_type {
             PostgresChangeEvent::Delete => None,
-            _ => Some(decode(&p.new)?),
+            _ => Some(decode(&raw.new_text)?),
         };
         Ok(PostgresChange {
             event_type: p.event_type,
@@ -475,7 +518,7 @@ impl<T: Table> Changes for TableChanges<T> {
             table: p.table.clone(),
             commit_timestamp: p.commit_timestamp.clone(),
             new,
-            old: decode(&p.old).ok(),
+            old: decode(&raw.old_text).ok(),
             old_record: p.old.as_object().cloned().unwrap_or_default(),
             errors: p.errors.clone(),
         })
@@ -488,12 +531,16 @@ mod tests {
 
     #[test]
     fn parses_the_server_payload() {
-        let raw = RawChange::parse(&json!({
-            "ids": [5, 9],
-            "data": {"schema": "public", "table": "t", "commit_timestamp": "2024-01-01T00:00:00Z",
-                     "type": "UPDATE", "record": {"id": 1}, "old_record": {"id": 1},
-                     "columns": [{"name": "id", "type": "int8"}], "errors": null}
-        }))
+        let raw = RawChange::parse(
+            &json!({
+                "ids": [5, 9],
+                "data": {"schema": "public", "table": "t",
+                         "commit_timestamp": "2024-01-01T00:00:00Z", "type": "UPDATE",
+                         "record": {"id": 1}, "old_record": {"id": 1},
+                         "columns": [{"name": "id", "type": "int8"}], "errors": null}
+            }),
+            None,
+        )
         .unwrap();
         assert_eq!(raw.ids, [5, 9]);
         assert_eq!(raw.payload.event_type, PostgresChangeEvent::Update);
@@ -505,8 +552,30 @@ mod tests {
             json!({"ids": [1]}),
             json!({"ids": [1], "data": {"type": "NOPE"}}),
         ] {
-            assert!(RawChange::parse(&bad).is_none(), "{bad}");
+            assert!(RawChange::parse(&bad, None).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn records_keep_the_text_the_server_wrote() {
+        // 20 significant digits: an `f64` keeps 17.
+        let text = r#"{"ids": [1], "data": {"schema": "public", "table": "t", "type": "UPDATE",
+            "record": {"id": 1, "n": 1234567890.1234567891}, "old_record": "nope"}}"#;
+        let payload: Value = serde_json::from_str(text).unwrap();
+        let raw = RawChange::parse(&payload, Some(text)).unwrap();
+        assert_eq!(
+            raw.new_text.get(),
+            r#"{"id": 1, "n": 1234567890.1234567891}"#
+        );
+        assert_eq!(
+            raw.old_text.get(),
+            "{}",
+            "a record that is not an object is empty"
+        );
+        assert_ne!(raw.payload.new["n"].to_string(), "1234567890.1234567891");
+        // Without the text, the records are the payload's.
+        let raw = RawChange::parse(&payload, None).unwrap();
+        assert_eq!(raw.new_text.get(), raw.payload.new.to_string());
     }
 
     #[test]

@@ -757,6 +757,7 @@ impl RealtimeChannel {
             event: "broadcast".into(),
             payload: json!({"type": "broadcast", "event": event, "payload": payload}),
             binary: None,
+            raw_payload: None,
         };
         if ack {
             let reply = socket.request(message).await.map_err(Error::Realtime)?;
@@ -987,6 +988,7 @@ impl RealtimeChannel {
             event: "presence".into(),
             payload,
             binary: None,
+            raw_payload: None,
         };
         let reply = socket.request(message).await.map_err(Error::Realtime)?;
         self.check_ok("presence", &reply)
@@ -1148,6 +1150,7 @@ impl ChannelInner {
                 event: protocol::JOIN.into(),
                 payload: Self::join_payload(&state, &socket.access_token()),
                 binary: None,
+                raw_payload: None,
             };
             (join_ref, socket.send_request(message))
         };
@@ -1270,6 +1273,7 @@ impl ChannelInner {
             event: protocol::LEAVE.into(),
             payload: json!({}),
             binary: None,
+            raw_payload: None,
         }
     }
 
@@ -1362,6 +1366,7 @@ impl ChannelInner {
             event: protocol::ACCESS_TOKEN.into(),
             payload: json!({"access_token": token.expose()}),
             binary: None,
+            raw_payload: None,
         });
     }
 
@@ -1481,7 +1486,8 @@ impl ChannelInner {
                 }
             }
             changes::POSTGRES_CHANGES => {
-                let Some(raw) = changes::RawChange::parse(payload) else {
+                let Some(raw) = changes::RawChange::parse(payload, message.raw_payload.as_deref())
+                else {
                     tracing::warn!("realtime: malformed postgres_changes on {}", self.topic);
                     return;
                 };

@@ -19,8 +19,12 @@
 //! binary payload and 1 for JSON, and the metadata (optional) is JSON.
 
 use bytes::Bytes;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::changes::POSTGRES_CHANGES;
 
 /// `phx_join`: join a topic.
 pub(crate) const JOIN: &str = "phx_join";
@@ -74,6 +78,12 @@ pub(crate) struct Message {
     /// The raw payload of a binary broadcast: then `payload` is `{type, event, payload: null}`.
     #[serde(skip)]
     pub(crate) binary: Option<Bytes>,
+    /// A `postgres_changes` payload's text as the server wrote it, which its records are
+    /// decoded from: Realtime relays each record as Postgres wrote it
+    /// (`replication_poller.ex`: `record: Jason.Fragment.new(record)`), so a `numeric` keeps
+    /// the digits that `payload`'s `f64` loses. `None` for every other event.
+    #[serde(skip)]
+    pub(crate) raw_payload: Option<Box<str>>,
 }
 
 /// Why a frame is not a Phoenix message.
@@ -99,6 +109,14 @@ impl Message {
     /// Decodes a text frame in either form (servers answer in the form the client asked for,
     /// but accepting both costs nothing).
     pub(crate) fn decode(text: &str) -> Result<Message, FrameError> {
+        let mut message = Message::decode_value(text)?;
+        if message.event == POSTGRES_CHANGES {
+            message.raw_payload = raw_payload(text).map(|raw| raw.get().into());
+        }
+        Ok(message)
+    }
+
+    fn decode_value(text: &str) -> Result<Message, FrameError> {
         let value: Value = serde_json::from_str(text).map_err(|e| FrameError(e.to_string()))?;
         match value {
             Value::Array(items) => {
@@ -112,6 +130,7 @@ impl Message {
                     event: string(event, "event")?,
                     payload,
                     binary: None,
+                    raw_payload: None,
                 })
             }
             Value::Object(_) => {
@@ -142,6 +161,7 @@ impl Message {
             event: "broadcast".into(),
             payload: serde_json::json!({"type": "broadcast", "event": event, "payload": null}),
             binary: Some(bytes),
+            raw_payload: None,
         }
     }
 
@@ -227,7 +247,24 @@ impl Message {
             event: "broadcast".into(),
             payload,
             binary,
+            raw_payload: None,
         })
+    }
+}
+
+/// The payload of a text frame already decoded as a message, borrowed from the frame's text.
+fn raw_payload(text: &str) -> Option<&RawValue> {
+    #[derive(Deserialize)]
+    struct Object<'a> {
+        #[serde(borrow)]
+        payload: Option<&'a RawValue>,
+    }
+    if text.trim_start().starts_with('[') {
+        let (_, _, _, _, payload): (IgnoredAny, IgnoredAny, IgnoredAny, IgnoredAny, &RawValue) =
+            serde_json::from_str(text).ok()?;
+        Some(payload)
+    } else {
+        serde_json::from_str::<Object<'_>>(text).ok()?.payload
     }
 }
 
@@ -261,6 +298,7 @@ mod tests {
             event: "broadcast".into(),
             payload: json!({"type": "broadcast", "event": "e", "payload": {"x": 1}}),
             binary: None,
+            raw_payload: None,
         }
     }
 
@@ -285,6 +323,20 @@ mod tests {
         let m = Message::decode(r#"[null,null,"t","e",{"x":302770e55}]"#).unwrap();
         assert_eq!(m.payload["x"].as_f64(), Some(3.0277e60));
         assert_eq!(Message::decode(&m.encode(Vsn::V2)).unwrap(), m);
+    }
+
+    #[test]
+    fn a_changes_payload_keeps_its_text() {
+        let payload = r#"{"ids":[1],"data":{"record":{"n":0.12345678901234567890}}}"#;
+        for frame in [
+            format!(r#"[null, null, "realtime:t", "postgres_changes", {payload}]"#),
+            format!(r#"{{"topic":"realtime:t","event":"postgres_changes","payload":{payload}}}"#),
+        ] {
+            let m = Message::decode(&frame).unwrap();
+            assert_eq!(m.raw_payload.as_deref(), Some(payload), "{frame}");
+        }
+        let other = format!(r#"[null, null, "realtime:t", "broadcast", {payload}]"#);
+        assert_eq!(Message::decode(&other).unwrap().raw_payload, None);
     }
 
     #[test]

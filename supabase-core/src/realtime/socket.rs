@@ -678,6 +678,7 @@ async fn beat(
         event: protocol::HEARTBEAT.into(),
         payload: serde_json::json!({}),
         binary: None,
+        raw_payload: None,
     };
     *pending = Some((reference, tokio::time::Instant::now()));
     if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {

@@ -23,9 +23,10 @@ use serde::{Deserialize, Serialize, Serializer};
 pub trait PgText: Sized {
     /// PostgREST sends the type as a JSON number (`numeric`), rather than a string: `Pg` then
     /// reads the number's exact text from the body, which needs serde_json as the
-    /// deserializer (its `RawValue`). From a `serde_json::Value` (realtime records) the text
-    /// is the `f64`'s, already rounded; inside `#[serde(flatten)]` or an untagged enum serde
-    /// buffers the value and no `RawValue` can be read.
+    /// deserializer (its `RawValue`; typed realtime records are read from their text too).
+    /// From a `serde_json::Value` the text is the `f64`'s, already rounded; inside
+    /// `#[serde(flatten)]` or an untagged enum serde buffers the value and no `RawValue` can
+    /// be read.
     const JSON_NUMBER: bool = false;
 
     /// The value from Postgres's text (without JSON quotes).
@@ -146,7 +147,7 @@ impl PgText for rust_decimal::Decimal {
     /// Every digit, or an error: a value rust_decimal cannot hold exactly (more than 28
     /// significant digits, a scale above 28, `NaN`, `Infinity`) is refused, never rounded.
     /// Postgres writes no exponent, so one means the number went through an `f64` on the way
-    /// (a realtime record, decoded from a `serde_json::Value`), its digits lost: refused too.
+    /// (a `serde_json::Value`, or a server that decoded it), its digits lost: refused too.
     fn parse_pg(text: &str) -> Result<Self, String> {
         if text.contains(['e', 'E']) {
             return Err(format!(

@@ -2,12 +2,14 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
 
+use rust_decimal::Decimal;
 use supabase_core::postgrest::{Condition, Op};
 use supabase_core::prelude::*;
 use supabase_core::realtime::{
     PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, RealtimeOptions, SubscribeStatus,
     TableChanges, Vsn,
 };
+use supabase_core::types::Pg;
 use supabase_core::{Client, ClientOptions, Error};
 use supabase_tests::unique_id;
 
@@ -155,6 +157,52 @@ async fn typed_changes_decode_into_the_table_struct_with_typed_filters() {
     let change = next(&mut typed).await.expect("decodes");
     assert_eq!((change.event_type, change.new), (Ev::Delete, None));
     assert_eq!(change.old_record.get("id"), Some(&json!(id)));
+}
+
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "rt_amounts")]
+struct RtAmount {
+    #[supabase(primary_key)]
+    id: i64,
+    amount: Pg<Decimal>,
+}
+
+/// A `numeric` wider than an `f64` reaches a typed listener with every digit, in the new and
+/// the old record, as Postgres wrote them (and as Realtime relays them).
+#[tokio::test]
+async fn typed_records_keep_every_digit_of_a_numeric() {
+    let id = unique_id();
+    let channel = anon().await.channel(room());
+    let mut changes = channel.postgres_changes_stream(
+        Ev::All,
+        TableChanges::<RtAmount>::new().eq(rt_amount::id, id),
+    );
+    channel.subscribe().await.unwrap();
+    // 28 significant digits, and a scale an f64 cannot show.
+    let wide: Decimal = "12345678901234567890.12345678".parse().unwrap();
+    let small: Decimal = "0.1000000000000000000000000001".parse().unwrap();
+    let table = || async { service().await.table("rt_amounts") };
+    table()
+        .await
+        .insert(json!({"id": id, "amount": wide.to_string()}))
+        .await
+        .unwrap();
+    let inserted = next(&mut changes).await.expect("decodes");
+    assert_eq!(inserted.new.map(|r| *r.amount), Some(wide));
+
+    table()
+        .await
+        .update(json!({"amount": small.to_string()}))
+        .eq("id", id)
+        .await
+        .unwrap();
+    let updated = next(&mut changes).await.expect("decodes");
+    assert_eq!(updated.new.map(|r| *r.amount), Some(small));
+    assert_eq!(
+        updated.old.map(|r| *r.amount),
+        Some(wide),
+        "the old row, in full"
+    );
 }
 
 /// Several clauses on one listener all hold, whatever operators they use, and values with

@@ -44,8 +44,16 @@ create policy "anyone reads" on public.rt_full for select to anon, authenticated
 grant select on public.rt_full to anon, authenticated;
 grant all on public.rt_full to service_role;
 
+-- Numbers wider than an f64: the old row too, so an update shows both records' digits.
+create table if not exists public.rt_amounts (
+    id bigint primary key,
+    amount numeric not null
+);
+alter table public.rt_amounts replica identity full;
+grant all on public.rt_amounts to anon, authenticated, service_role;
+
 alter publication supabase_realtime add table public.rt_items, public.rt_open, public.rt_team,
-    public.rt_full;
+    public.rt_full, public.rt_amounts;
 
 -- A private topic family anyone signed in may read but nobody may write to.
 create policy "signed-in users read readonly topics" on realtime.messages for select

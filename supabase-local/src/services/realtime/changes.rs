@@ -23,10 +23,12 @@
 //! The message is `{"ids": [binding ids], "data": {schema, table, commit_timestamp, type,
 //! columns, record, old_record, errors}}`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 use super::Realtime;
 use super::hub::Member;
@@ -529,8 +531,56 @@ async fn table_info(db: &Db, schema: String, table: String) -> Result<TableInfo,
     })
 }
 
+/// A record as Postgres wrote it (`to_jsonb(new)`), each column's JSON text kept as it is:
+/// Realtime relays the record's text (`replication_poller.ex` `generate_record`: `record:
+/// Jason.Fragment.new(record)`), so a `numeric` reaches the client with every digit.
+type Record = BTreeMap<String, Box<RawValue>>;
+
+/// A change as `realtime._capture_change` queues it.
+#[derive(Deserialize)]
+struct Queued {
+    schema: String,
+    table: String,
+    #[serde(rename = "type")]
+    kind: String,
+    commit_timestamp: Option<String>,
+    record: Option<Record>,
+    old_record: Option<Record>,
+}
+
+/// The `postgres_changes` message: `{"ids", "data"}`.
+#[derive(Serialize)]
+struct ChangeMessage<'a> {
+    ids: Vec<u32>,
+    data: ChangeData<'a>,
+}
+
+#[derive(Serialize)]
+struct ChangeData<'a> {
+    schema: &'a str,
+    table: &'a str,
+    commit_timestamp: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    columns: Vec<Value>,
+    errors: Option<[&'a str; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<Record>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_record: Option<Record>,
+}
+
+impl ChangeMessage<'_> {
+    fn send(&self, member: &Member) {
+        match serde_json::value::to_raw_value(self) {
+            Ok(text) => member.send_text("postgres_changes", text),
+            Err(e) => tracing::warn!("realtime stand-in: a change does not serialize: {e}"),
+        }
+    }
+}
+
 pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
-    let payload: Value = {
+    let queued: Queued = {
         let conn = rt.env.db.get().await.map_err(|e| e.to_string())?;
         match conn
             .query_opt(
@@ -544,15 +594,11 @@ pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
             None => return Ok(()),
         }
     };
-    let (Some(schema), Some(table), Some(kind)) = (
-        payload["schema"].as_str(),
-        payload["table"].as_str(),
-        payload["type"].as_str(),
-    ) else {
-        return Err("malformed queued change".into());
-    };
-    let (schema, table, kind) = (schema.to_owned(), table.to_owned(), kind.to_owned());
-    let (schema, table, kind) = (schema.as_str(), table.as_str(), kind.as_str());
+    let (schema, table, kind) = (
+        queued.schema.as_str(),
+        queued.table.as_str(),
+        queued.kind.as_str(),
+    );
     let members = rt.hub.change_listeners();
     let mut listeners: Vec<(Member, Vec<Binding>)> = Vec::new();
     for member in &members {
@@ -572,14 +618,15 @@ pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
         return Ok(());
     }
     let info = table_info(&rt.env.db, schema.to_owned(), table.to_owned()).await?;
-    let record = payload["record"].clone();
+    let record = queued.record.unwrap_or_default();
+    let queued_old = queued.old_record.unwrap_or_default();
     // WALRUS `apply_rls`: the old record holds the replica identity's columns (all of them
     // under `REPLICA IDENTITY FULL`), cut to the primary key only for a DELETE on an RLS table
     // ("we can't secure deletes"). A DELETE is filtered on the whole identity.
     let identity = if info.full_identity {
-        payload["old_record"].clone()
+        queued_old
     } else {
-        only(&payload["old_record"], |k| info.pk.iter().any(|c| c == k))
+        only(&queued_old, |k| info.pk.iter().any(|c| c == k))
     };
     let old_record = if kind == "DELETE" && info.rls {
         only(&identity, |k| info.pk.iter().any(|c| c == k))
@@ -615,7 +662,7 @@ pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
         if let Some(error) = error {
             let ids: Vec<u32> = matching.iter().map(|b| b.id).collect();
             let data = error_data(schema, table, kind, error);
-            member.send("postgres_changes", json!({"ids": ids, "data": data}));
+            ChangeMessage { ids, data }.send(&member);
             continue;
         }
         if kind != "DELETE"
@@ -641,54 +688,49 @@ pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
             .filter(|(n, _, _)| selectable.contains(n))
             .map(|(n, t, _)| json!({"name": n, "type": t}))
             .collect();
-        let mut data = json!({
-            "schema": schema,
-            "table": table,
-            "commit_timestamp": payload["commit_timestamp"],
-            "type": kind,
-            "columns": columns,
-            "errors": null,
-        });
-        if kind != "DELETE" {
-            data["record"] = only(&record, |k| selectable.contains(k));
-        }
-        if kind != "INSERT" {
-            data["old_record"] = only(&old_record, |k| selectable.contains(k));
-        }
-        member.send("postgres_changes", json!({"ids": ids, "data": data}));
+        let data = ChangeData {
+            schema,
+            table,
+            commit_timestamp: queued.commit_timestamp.as_deref(),
+            kind,
+            columns,
+            errors: None,
+            record: (kind != "DELETE").then(|| only(&record, |k| selectable.contains(k))),
+            old_record: (kind != "INSERT").then(|| only(&old_record, |k| selectable.contains(k))),
+        };
+        ChangeMessage { ids, data }.send(&member);
     }
     Ok(())
 }
 
 /// The keys of `record` that `keep` accepts.
-fn only(record: &Value, keep: impl Fn(&str) -> bool) -> Value {
-    let kept: Map<String, Value> = record
-        .as_object()
-        .into_iter()
-        .flatten()
+fn only(record: &Record, keep: impl Fn(&str) -> bool) -> Record {
+    record
+        .iter()
         .filter(|(k, _)| keep(k))
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    Value::Object(kept)
+        .collect()
 }
 
 /// What `apply_rls` sends for a change it refuses to show (`errors` set, no row data), as
 /// `ReplicationPoller.generate_record` turns it into a record: no columns, no timestamp,
 /// empty records.
-fn error_data(schema: &str, table: &str, kind: &str, error: &str) -> Value {
-    let mut data = json!({
-        "schema": schema,
-        "table": table,
-        "commit_timestamp": null,
-        "type": kind,
-        "columns": [],
-        "errors": [error],
-        "record": {},
-    });
-    if kind == "UPDATE" {
-        data["old_record"] = json!({});
+fn error_data<'a>(
+    schema: &'a str,
+    table: &'a str,
+    kind: &'a str,
+    error: &'a str,
+) -> ChangeData<'a> {
+    ChangeData {
+        schema,
+        table,
+        commit_timestamp: None,
+        kind,
+        columns: Vec::new(),
+        errors: Some([error]),
+        record: Some(Record::new()),
+        old_record: (kind == "UPDATE").then(Record::new),
     }
-    data
 }
 
 /// The columns of `relation` that `role` may select (`apply_rls`'s `is_selectable`:
@@ -716,7 +758,7 @@ async fn visible(
     member: &Member,
     relation: &str,
     info: &TableInfo,
-    record: &Value,
+    record: &Record,
 ) -> bool {
     let cols = info
         .pk
@@ -734,7 +776,9 @@ async fn visible(
         "select exists(select 1 from {relation} x where ({cols}) = \
          (select {rcols} from jsonb_populate_record(null::{relation}, $1::text::jsonb) r))"
     );
-    let record = record.to_string();
+    let Ok(record) = serde_json::to_string(record) else {
+        return false;
+    };
     let check = async {
         let mut conn = db.get().await.ok()?;
         let tx = crate::services::begin_as(&mut conn, &member.caller)
@@ -753,12 +797,14 @@ async fn passes_filters(
     relation: &str,
     info: &TableInfo,
     filters: &[Filter],
-    record: &Value,
+    record: &Record,
 ) -> bool {
     if filters.is_empty() {
         return true;
     }
-    let record_text = record.to_string();
+    let Ok(record_text) = serde_json::to_string(record) else {
+        return false;
+    };
     let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&record_text];
     let mut tests = Vec::with_capacity(filters.len());
     for f in filters {
@@ -767,7 +813,7 @@ async fn passes_filters(
         };
         // A column the record does not carry (a DELETE's old record holds the replica
         // identity only) fails the filter, whatever the operator.
-        if record.get(&f.column).is_none() {
+        if !record.contains_key(&f.column) {
             return false;
         }
         // `is` compares with a keyword, not with the value as a parameter.

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
@@ -26,6 +27,9 @@ pub(super) struct Out {
     pub(super) payload: Value,
     /// A broadcast that came as a binary "user broadcast push" frame; `payload` is unused.
     pub(super) user_broadcast: Option<Arc<UserBroadcast>>,
+    /// A payload sent as this text, verbatim (a change, whose records are Postgres's text);
+    /// `payload` is unused.
+    pub(super) payload_text: Option<Box<RawValue>>,
 }
 
 /// A broadcast sent as a binary frame (supabase/realtime `RealtimeWeb.Socket.UserBroadcast`):
@@ -87,6 +91,15 @@ impl Member {
     /// through Phoenix's fastlane in Realtime, whose frames carry no join ref (`[null, null,
     /// topic, event, payload]`); only the channel's own pushes do.
     pub(super) fn send(&self, event: &str, payload: Value) {
+        self.send_out(event, payload, None);
+    }
+
+    /// Sends a fanned-out event whose payload is already JSON text, sent as it is.
+    pub(super) fn send_text(&self, event: &str, payload: Box<RawValue>) {
+        self.send_out(event, Value::Null, Some(payload));
+    }
+
+    fn send_out(&self, event: &str, payload: Value, payload_text: Option<Box<RawValue>>) {
         let _ = self.out.send(Out {
             join_ref: None,
             ref_: None,
@@ -94,6 +107,7 @@ impl Member {
             event: event.to_owned(),
             payload,
             user_broadcast: None,
+            payload_text,
         });
     }
 
@@ -106,6 +120,7 @@ impl Member {
             event: "broadcast".into(),
             payload: Value::Null,
             user_broadcast: Some(Arc::clone(broadcast)),
+            payload_text: None,
         });
     }
 }

@@ -76,17 +76,38 @@ fn encode(out: &Out, v2: bool) -> Option<WsMessage> {
             json!({"type": "broadcast", "event": b.user_event, "payload": inner})
         }
         Some(_) => return None,
-        None => out.payload.clone(),
+        None => match &out.payload_text {
+            Some(text) => return frame(out, text, v2),
+            None => out.payload.clone(),
+        },
     };
+    frame(out, &payload, v2)
+}
+
+/// A text frame of `out` with `payload`.
+fn frame(out: &Out, payload: &impl serde::Serialize, v2: bool) -> Option<WsMessage> {
+    let (join_ref, ref_, topic, event) = (&out.join_ref, &out.ref_, &out.topic, &out.event);
     let text = if v2 {
-        json!([out.join_ref, out.ref_, out.topic, out.event, payload]).to_string()
+        serde_json::to_string(&(join_ref, ref_, topic, event, payload))
     } else {
         // Phoenix `lib/phoenix/socket/serializers/v1_json_serializer.ex`, which Realtime
         // serves 1.0.0 with ("v1 responses must not contain join_ref", its test says).
-        json!({"ref": out.ref_, "topic": out.topic, "event": out.event, "payload": payload})
-            .to_string()
+        #[derive(serde::Serialize)]
+        struct V1<'a, P> {
+            #[serde(rename = "ref")]
+            ref_: &'a Option<String>,
+            topic: &'a str,
+            event: &'a str,
+            payload: &'a P,
+        }
+        serde_json::to_string(&V1 {
+            ref_,
+            topic,
+            event,
+            payload,
+        })
     };
-    Some(WsMessage::Text(text.into()))
+    Some(WsMessage::Text(text.ok()?.into()))
 }
 
 // Binary frames of supabase/realtime `lib/realtime_web/socket/v2_serializer.ex` (the client's
@@ -151,6 +172,7 @@ fn decode_binary(frame: &[u8]) -> Option<Out> {
             json,
             payload,
         })),
+        payload_text: None,
     })
 }
 
@@ -170,6 +192,7 @@ fn decode(text: &str) -> Option<Out> {
             event: items[3].as_str()?.to_owned(),
             payload: items[4].clone(),
             user_broadcast: None,
+            payload_text: None,
         }),
         Value::Object(ref m) => Some(Out {
             join_ref: m.get("join_ref").and_then(text_of),
@@ -178,6 +201,7 @@ fn decode(text: &str) -> Option<Out> {
             event: m.get("event")?.as_str()?.to_owned(),
             payload: m.get("payload").cloned().unwrap_or(Value::Null),
             user_broadcast: None,
+            payload_text: None,
         }),
         _ => None,
     }
@@ -246,6 +270,7 @@ impl Conn {
             event: "phx_reply".into(),
             payload: json!({"status": status, "response": response}),
             user_broadcast: None,
+            payload_text: None,
         });
     }
 
@@ -259,6 +284,7 @@ impl Conn {
             event: event.to_owned(),
             payload,
             user_broadcast: None,
+            payload_text: None,
         });
     }
 
