@@ -8,7 +8,7 @@ use supabase_core::auth::{
     ResetPasswordOptions, SignInWithOtpCredentials, SignInWithPasswordCredentials,
     SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
-use supabase_core::storage::{BucketOptions, FileOptions, UrlOptions};
+use supabase_core::storage::{FileOptions, UrlOptions};
 use supabase_core::{Client, ClientOptions};
 use supabase_local::Stack;
 use supabase_tests::capture::{Capture, leaks, log_text};
@@ -172,11 +172,7 @@ async fn no_secret_reaches_a_log_line_of_the_client_or_the_stack() {
     secrets.push(("generated link's token hash", hashed.into()));
 
     // Storage: a signed URL's token, used once.
-    service
-        .storage()
-        .create_bucket("logs", BucketOptions::new())
-        .await
-        .unwrap();
+    service.storage().create_bucket("logs").await.unwrap();
     let files = service.storage().from_("logs");
     files
         .upload("a.txt", b"alpha", FileOptions::new())

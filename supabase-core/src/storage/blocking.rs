@@ -48,8 +48,13 @@ impl BlockingStorage {
     }
 
     /// [`Storage::create_bucket`], blocking.
-    pub fn create_bucket(&self, id: &str, options: BucketOptions) -> Result<String> {
-        self.run(self.inner.create_bucket(id, options))
+    pub fn create_bucket(&self, id: &str) -> Result<String> {
+        self.run(self.inner.create_bucket(id))
+    }
+
+    /// [`Storage::create_bucket_with`], blocking.
+    pub fn create_bucket_with(&self, id: &str, options: BucketOptions) -> Result<String> {
+        self.run(self.inner.create_bucket_with(id, options))
     }
 
     /// [`Storage::get_bucket`], blocking.

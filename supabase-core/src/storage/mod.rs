@@ -12,7 +12,7 @@
 //! # async fn run(client: supabase_core::Client) -> supabase_core::Result<()> {
 //! let storage = client.storage();
 //! storage
-//!     .create_bucket("avatars", BucketOptions::new().public(false).file_size_limit(1024))
+//!     .create_bucket_with("avatars", BucketOptions::new().public(false).file_size_limit(1024))
 //!     .await?;
 //! let avatars = storage.from_("avatars");
 //! avatars
@@ -113,8 +113,15 @@ impl Storage {
         FileApi::new(self.clone(), bucket.into())
     }
 
-    /// Creates a bucket (`POST /bucket`). Returns its name.
-    pub async fn create_bucket(&self, id: &str, options: BucketOptions) -> Result<String> {
+    /// Creates a private bucket with no limits (`POST /bucket`), as `create_bucket("avatars")`.
+    /// Returns its name, which is its id.
+    pub async fn create_bucket(&self, id: &str) -> Result<String> {
+        self.create_bucket_with(id, BucketOptions::new()).await
+    }
+
+    /// Creates a bucket with `options` (public, size limit, MIME types), as
+    /// `create_bucket("avatars", options={...})`. Returns its name, which is its id.
+    pub async fn create_bucket_with(&self, id: &str, options: BucketOptions) -> Result<String> {
         #[derive(serde::Deserialize)]
         struct Created {
             name: String,

@@ -529,9 +529,28 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.map(|b| b.timeout(timeout))
     }
 
+    /// A header for this request only (it wins over the client's headers); an invalid name or
+    /// value is an error when the query runs.
+    pub fn header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        self.map(|b| b.header(name, value))
+    }
+
+    /// Insert and upsert: with `true`, a column a row leaves out is written as NULL rather than
+    /// its default (`Prefer: missing=default` is then not sent). Typed writes default to
+    /// `false`, since a left-out column is one the row did not set.
+    pub fn default_to_null(self, yes: bool) -> Self {
+        self.map(|b| b.default_to_null(yes))
+    }
+
     /// The result as CSV text instead of rows.
     pub fn csv(self) -> Query<T, String, M> {
         self.map_out(Builder::csv)
+    }
+
+    /// The rows as a GeoJSON `FeatureCollection` (PostGIS geometry columns), as the untyped
+    /// [`geojson`](crate::postgrest::Builder::geojson).
+    pub fn geojson(self) -> Query<T, serde_json::Value, M> {
+        self.map_out(Builder::geojson)
     }
 
     /// The query plan instead of the rows (see the untyped
@@ -543,6 +562,10 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// Only the status and the count: no rows come back (see [`Builder::head`]: `HEAD` for
     /// reads and function calls, which then carry their arguments in the query string and run
     /// read-only, as postgrest-js's `rpc(.., {head: true})`; `return=minimal` for writes).
+    /// The typed form of `returning(Returning::Minimal)`: a write that returns nothing has no
+    /// rows to decode.
+    #[doc(alias = "returning")]
+    #[doc(alias = "minimal")]
     pub fn head(self) -> Query<T, (), M> {
         self.map_out(Builder::head)
     }

@@ -14,7 +14,7 @@ use supabase_core::auth::{
     GetClaimsOptions, SignInWithOAuthCredentials, SignInWithPasswordCredentials,
 };
 use supabase_core::postgrest::Order;
-use supabase_core::storage::{BucketOptions, FileOptions};
+use supabase_core::storage::FileOptions;
 use supabase_core::{Client, ClientOptions, Error};
 
 use crate::{service, stack};
@@ -200,7 +200,7 @@ async fn storage_writes_as_the_providers_user() {
     service()
         .await
         .storage()
-        .create_bucket(&bucket, BucketOptions::new())
+        .create_bucket(&bucket)
         .await
         .unwrap();
     stack()

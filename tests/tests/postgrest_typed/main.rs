@@ -710,3 +710,46 @@ async fn json_paths_filter_and_order_as_json_or_text() {
     assert!(url.contains(r#"address->tags->0=cs.["a"]"#), "{url}");
     assert!(url.contains("address->geo->>lat=not.eq.1.5"), "{url}");
 }
+
+/// The untyped modifiers with no type of their own, on typed queries: a header for one request,
+/// `default_to_null` and GeoJSON.
+#[tokio::test]
+async fn per_request_header_default_to_null_and_geojson() {
+    let c = anon().await;
+    // PostgREST reads `Range` as a limit: the header reaches the server.
+    let first = c
+        .from::<Planet>()
+        .select()
+        .order(planet::id.asc())
+        .header("Range", "0-1")
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(c.from::<Planet>().select().await.unwrap().len() > 2);
+    let bad = c.from::<Planet>().select().header("bad header", "x").await;
+    assert!(
+        matches!(bad, Err(supabase_core::Error::Config(_))),
+        "{bad:?}"
+    );
+
+    // A row that leaves `status` out takes its default; with `default_to_null(true)` it is
+    // NULL, which the NOT NULL column refuses, and neither row is written.
+    let (a, b) = (unique_id(), unique_id());
+    let rows = || [ScratchInsert::new(a), ScratchInsert::new(b).status("done")];
+    let refused = c
+        .from::<Scratch>()
+        .insert_many(rows())
+        .default_to_null(true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, supabase_core::Error::Postgrest(e) if e.code.as_deref() == Some("23502")),
+        "{refused:?}"
+    );
+    let written = c.from::<Scratch>().insert_many(rows()).await.unwrap();
+    assert_eq!(written[0].status, "new");
+
+    // GeoJSON is asked for as such (the stack has no PostGIS to answer it).
+    let request = c.from::<Planet>().select().geojson().build().unwrap();
+    assert_eq!(request.header("accept"), Some("application/geo+json"));
+}

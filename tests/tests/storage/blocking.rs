@@ -20,7 +20,7 @@ fn blocking_buckets_and_objects() {
 
     assert_eq!(
         storage
-            .create_bucket(&name, BucketOptions::new().public(true))
+            .create_bucket_with(&name, BucketOptions::new().public(true))
             .unwrap(),
         name
     );

@@ -10,7 +10,7 @@ async fn create_get_list_update_empty_delete() {
     let id = format!("avatars{}", unique_id());
     // The reference's example: private, png only, 1024 bytes.
     let name = storage
-        .create_bucket(
+        .create_bucket_with(
             &id,
             BucketOptions::new()
                 .public(false)
@@ -78,13 +78,20 @@ async fn create_get_list_update_empty_delete() {
         panic!("deleted bucket still there")
     };
     assert!(e.is_not_found(), "{e:?}");
+
+    // The older reference's `create_bucket(name)`: private, without limits.
+    assert_eq!(storage.create_bucket(&id).await.unwrap(), id);
+    let b = storage.get_bucket(&id).await.unwrap();
+    assert!(!b.public);
+    assert_eq!((b.file_size_limit, b.allowed_mime_types), (None, None));
+    storage.delete_bucket(&id).await.unwrap();
 }
 
 #[tokio::test]
 async fn anon_cannot_create_or_see_buckets_without_policies() {
     let storage = anon().await.storage();
     let id = format!("nope{}", unique_id());
-    let Err(Error::Storage(e)) = storage.create_bucket(&id, BucketOptions::new()).await else {
+    let Err(Error::Storage(e)) = storage.create_bucket(&id).await else {
         panic!("anon created a bucket")
     };
     assert_eq!(e.status.as_u16(), 403, "{e:?}");
@@ -105,11 +112,11 @@ async fn anon_cannot_create_or_see_buckets_without_policies() {
 async fn duplicate_and_invalid_bucket_names() {
     let storage = service().await.storage();
     let (name, _) = super::bucket(BucketOptions::new()).await;
-    let Err(Error::Storage(e)) = storage.create_bucket(&name, BucketOptions::new()).await else {
+    let Err(Error::Storage(e)) = storage.create_bucket(&name).await else {
         panic!("duplicate bucket")
     };
     assert_eq!(e.status.as_u16(), 409);
-    let Err(Error::Storage(e)) = storage.create_bucket("a/b", BucketOptions::new()).await else {
+    let Err(Error::Storage(e)) = storage.create_bucket("a/b").await else {
         panic!("bucket name with a slash")
     };
     assert_eq!(
@@ -117,7 +124,7 @@ async fn duplicate_and_invalid_bucket_names() {
         ("InvalidBucketName", "Invalid Input")
     );
     let Err(Error::Storage(e)) = storage
-        .create_bucket(
+        .create_bucket_with(
             &format!("z{}", unique_id()),
             BucketOptions::new().file_size_limit("12 parsecs"),
         )

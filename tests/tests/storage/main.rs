@@ -21,7 +21,7 @@ async fn bucket(options: BucketOptions) -> (String, FileApi) {
     let client = service().await;
     client
         .storage()
-        .create_bucket(&name, options)
+        .create_bucket_with(&name, options)
         .await
         .expect("create bucket");
     let api = client.storage().from_(name.clone());

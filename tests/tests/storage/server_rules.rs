@@ -339,7 +339,7 @@ async fn allowed_mime_types_are_stored_and_compared_as_media_types() {
 
     for bad in ["*/*", "image/p*", "text/plain; charset"] {
         let refused = storage
-            .create_bucket(
+            .create_bucket_with(
                 &format!("b{}", unique_id()),
                 BucketOptions::new().allowed_mime_types([bad]),
             )
@@ -359,7 +359,7 @@ async fn allowed_mime_types_are_stored_and_compared_as_media_types() {
 async fn bucket_limits_are_checked_and_null_clears_them() {
     let storage = service().await.storage();
     let too_large = storage
-        .create_bucket(
+        .create_bucket_with(
             &format!("b{}", unique_id()),
             BucketOptions::new().file_size_limit("6GB"),
         )
@@ -367,7 +367,7 @@ async fn bucket_limits_are_checked_and_null_clears_them() {
     assert_eq!(storage_code(too_large), (413, "EntityTooLarge".into()));
     for spaced in ["20 MB", " 20MB", "1e3MB", ".5MB", "-1MB"] {
         let refused = storage
-            .create_bucket(
+            .create_bucket_with(
                 &format!("b{}", unique_id()),
                 BucketOptions::new().file_size_limit(spaced),
             )

@@ -16,7 +16,6 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use supabase_core::storage::BucketOptions;
 
 use super::{Bench, mib, out_dir, verdict, write_json};
 use bench_client::measure::median;
@@ -43,7 +42,7 @@ pub(crate) async fn run(bench: &Bench) -> Result<(), String> {
     if service.storage().get_bucket("bench").await.is_err() {
         service
             .storage()
-            .create_bucket("bench", BucketOptions::new())
+            .create_bucket("bench")
             .await
             .map_err(|e| format!("creating the bucket: {e}"))?;
     }
