@@ -10,11 +10,13 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::error::RealtimeError;
 use crate::postgrest::Condition;
+use crate::select::Select;
 use crate::table::{ColumnOf, Ordered, Table, ValueOf};
 use crate::typed::{ColumnExt as _, Filter};
 
@@ -78,6 +80,7 @@ pub struct ChangeParams {
     schema: String,
     table: Option<String>,
     filter: Option<String>,
+    select: Option<Vec<String>>,
 }
 
 impl ChangeParams {
@@ -94,10 +97,14 @@ impl ChangeParams {
         if let Some(f) = &self.filter {
             v["filter"] = json!(f);
         }
+        if let Some(columns) = &self.select {
+            v["select"] = json!(columns);
+        }
         v
     }
 
-    /// Whether the server's echo of a binding is this binding.
+    /// Whether the server's echo of a binding is this binding (its `select` aside, as
+    /// realtime-js `_updatePostgresBindings` compares them).
     pub(crate) fn matches(&self, server: &Value) -> bool {
         server["event"].as_str() == Some(self.event.as_str())
             && server["schema"].as_str() == Some(self.schema.as_str())
@@ -126,6 +133,7 @@ pub struct PostgresChanges {
     schema: String,
     table: Option<String>,
     filter: Clauses,
+    select: Option<Vec<String>>,
 }
 
 impl PostgresChanges {
@@ -135,6 +143,7 @@ impl PostgresChanges {
             schema: schema.into(),
             table: None,
             filter: Clauses::default(),
+            select: None,
         }
     }
 
@@ -164,6 +173,20 @@ impl PostgresChanges {
     /// [`filter`](Self::filter): those are an error at `subscribe`. Adds to any filter given.
     pub fn where_(mut self, condition: Condition) -> Self {
         self.filter.push_condition(&condition);
+        self
+    }
+
+    /// Only these columns in the change's `new`, `old` and `columns`, with the primary key
+    /// always added (Realtime's `select`, supabase-js 2.109's `select: [..]`); filters may
+    /// still test any column. Needs a schema and a table, not `*`: the server refuses the
+    /// subscription otherwise, as it does a column the role may not read. Realtime servers
+    /// before mid-2026 ignore it and send every column. An empty list selects all.
+    pub fn select<I>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.select = Some(columns.into_iter().map(Into::into).collect());
         self
     }
 }
@@ -215,6 +238,7 @@ impl Changes for PostgresChanges {
             schema: self.schema.clone(),
             table: self.table.clone(),
             filter: self.filter.text()?,
+            select: self.select.clone(),
         })
     }
 
@@ -370,16 +394,22 @@ impl RawChange {
 /// with the typed filters queries take: `TableChanges::<Todo>::new().eq(todo::id, 3)`, or
 /// `.filter(todo::priority.gt(5).and(todo::title.like("%urgent%")))`. Several filters must all
 /// hold, as Realtime ANDs a filter's clauses.
+///
+/// Rows decode into `R`: `T` itself, or with [`select_as`](Self::select_as) a projection of
+/// some of `T`'s columns, which the server then sends alone.
 #[must_use]
-pub struct TableChanges<T> {
+pub struct TableChanges<T, R = T> {
     clauses: Clauses,
-    _table: PhantomData<fn() -> T>,
+    /// The columns of `R`, sent as `select` (`None`: every column, as for `T`).
+    select: Option<Result<Vec<String>, RealtimeError>>,
+    _table: PhantomData<fn() -> (T, R)>,
 }
 
-impl<T> std::fmt::Debug for TableChanges<T> {
+impl<T, R> std::fmt::Debug for TableChanges<T, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TableChanges")
             .field("clauses", &self.clauses)
+            .field("select", &self.select)
             .finish()
     }
 }
@@ -395,10 +425,27 @@ impl<T: Table> TableChanges<T> {
     pub fn new() -> Self {
         TableChanges {
             clauses: Clauses::default(),
+            select: None,
             _table: PhantomData,
         }
     }
 
+    /// Only the columns of `S` (a `#[derive(Select)]` projection of `T`) in each change, with
+    /// the primary key, which Realtime always adds: rows decode into `S`
+    /// (Realtime's `select`, supabase-js 2.109's `select: [..]`). Filters may still test any
+    /// column of `T`. `S` must list plain columns under their own names: an alias, a cast, a
+    /// JSON path or an embedding is an error at `subscribe`. Realtime servers before mid-2026
+    /// ignore `select` and send every column, which `S` decodes from as well.
+    pub fn select_as<S: Select<From = T>>(self) -> TableChanges<T, S> {
+        TableChanges {
+            clauses: self.clauses,
+            select: Some(plain_columns(&S::select())),
+            _table: PhantomData,
+        }
+    }
+}
+
+impl<T: Table, R> TableChanges<T, R> {
     /// Only changes whose row passes `filter`, a typed filter made on a column as queries take
     /// it: `eq`, `neq`, `lt`, `lte`, `gt`, `gte`, `in_`, `like`, `ilike`, `match_`, `imatch`,
     /// `is_distinct`, `is_null` / `is_not_null`, `is_`, each negated with `!`, and `and` of
@@ -486,8 +533,33 @@ fn quote_scalar(value: &str) -> Cow<'_, str> {
     }
 }
 
-impl<T: Table> Changes for TableChanges<T> {
-    type Event = Result<PostgresChange<T>, RealtimeError>;
+/// The plain columns of a select list, for Realtime's `select`: an alias, a cast, a JSON path,
+/// an embedding or a count has no counterpart there.
+fn plain_columns(select: &str) -> Result<Vec<String>, RealtimeError> {
+    select
+        .split(',')
+        .map(|item| {
+            let plain = !item.is_empty()
+                && (item
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+                    || (item.len() > 2
+                        && item.starts_with('"')
+                        && item.ends_with('"')
+                        && !item[1..item.len() - 1].contains('"')));
+            if plain {
+                Ok(item.trim_matches('"').to_owned())
+            } else {
+                Err(RealtimeError::Filter(format!(
+                    "Realtime's select takes plain columns, and `{item}` is not one (in `{select}`)"
+                )))
+            }
+        })
+        .collect()
+}
+
+impl<T: Table, R: DeserializeOwned + Send + 'static> Changes for TableChanges<T, R> {
+    type Event = Result<PostgresChange<R>, RealtimeError>;
 
     fn params(&self, event: PostgresChangeEvent) -> Result<ChangeParams, RealtimeError> {
         Ok(ChangeParams {
@@ -495,6 +567,7 @@ impl<T: Table> Changes for TableChanges<T> {
             schema: T::SCHEMA.into(),
             table: Some(T::NAME.into()),
             filter: self.clauses.text()?,
+            select: self.select.clone().transpose()?,
         })
     }
 
@@ -502,8 +575,8 @@ impl<T: Table> Changes for TableChanges<T> {
         let p = &raw.payload;
         let decode = |text: &RawValue| {
             let mut de = serde_json::Deserializer::from_str(text.get());
-            serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| RealtimeError::Decode {
-                ty: std::any::type_name::<T>(),
+            serde_path_to_error::deserialize::<_, R>(&mut de).map_err(|e| RealtimeError::Decode {
+                ty: std::any::type_name::<R>(),
                 path: e.path().to_string(),
                 message: e.into_inner().to_string(),
             })
@@ -576,6 +649,33 @@ mod tests {
         // Without the text, the records are the payload's.
         let raw = RawChange::parse(&payload, None).unwrap();
         assert_eq!(raw.new_text.get(), raw.payload.new.to_string());
+    }
+
+    #[test]
+    fn select_lists_are_plain_columns() {
+        assert_eq!(
+            plain_columns(r#"id,label,"odd name""#).unwrap(),
+            ["id", "label", "odd name"]
+        );
+        for bad in [
+            "title:label",
+            "a,b::text",
+            "a->b",
+            "rel(id)",
+            "a,",
+            "*",
+            r#""a"b""#,
+        ] {
+            assert!(plain_columns(bad).is_err(), "{bad}");
+        }
+        let p = PostgresChanges::schema("public")
+            .table("t")
+            .select(["a", "b"])
+            .params(PostgresChangeEvent::Insert)
+            .unwrap();
+        assert_eq!(p.to_json()["select"], json!(["a", "b"]));
+        // The server echoes `select` as it was sent; matching does not read it.
+        assert!(p.matches(&json!({"event": "INSERT", "schema": "public", "table": "t"})));
     }
 
     #[test]

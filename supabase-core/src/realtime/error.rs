@@ -80,7 +80,8 @@ pub enum RealtimeError {
     /// than the 255 bytes a binary frame can hold.
     #[error("binary broadcast not possible: {0}")]
     Binary(String),
-    /// A typed filter value cannot be written in Realtime's filter syntax.
+    /// A postgres-changes listener cannot be written as Realtime reads it: a filter's operator
+    /// or shape, or a select list that is not plain columns.
     #[error("invalid realtime filter: {0}")]
     Filter(String),
 }

@@ -329,6 +329,101 @@ async fn several_clauses_all_hold_and_any_value_survives() {
     }
 }
 
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = RtOpen)]
+struct OpenLabel {
+    id: i64,
+    label: String,
+}
+
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = RtOpen)]
+struct OpenRenamed {
+    #[supabase(column = label)]
+    title: String,
+}
+
+/// `select`: only the selected columns and the primary key reach the listener, in the records
+/// and the column list, while filters still test any column; listeners of one channel with
+/// different selections each get their own shape of the same change.
+#[tokio::test]
+async fn selected_columns_and_the_key_are_all_a_listener_gets() {
+    let client = anon().await;
+    let id = unique_id();
+    let channel = client.channel(room());
+    let mut labels = channel.postgres_changes_stream(
+        Ev::All,
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .filter(format!("id=eq.{id},qty=gt.5"))
+            .select(["label"]),
+    );
+    let mut typed = channel.postgres_changes_stream(
+        Ev::All,
+        TableChanges::<RtOpen>::new()
+            .eq(rt_open::id, id)
+            .select_as::<OpenLabel>(),
+    );
+    let mut everything = channel.postgres_changes_stream(
+        Ev::All,
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .filter(format!("id=eq.{id}")),
+    );
+    channel.subscribe().await.unwrap();
+
+    insert_open(id, "selected", 7).await;
+    let change = next(&mut labels).await;
+    assert_eq!(change.new, json!({"id": id, "label": "selected"}));
+    let names: Vec<&str> = change.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["id", "label"]);
+    let change = next(&mut typed).await.expect("decodes");
+    assert_eq!(
+        change.new,
+        Some(OpenLabel {
+            id,
+            label: "selected".into()
+        })
+    );
+    let change = next(&mut everything).await;
+    assert_eq!(
+        change.new["qty"],
+        json!(7),
+        "the unselected column, elsewhere"
+    );
+    assert_eq!(change.columns.len(), 3);
+
+    // Refused before sending: a projection that is not plain columns.
+    let err = refused(
+        &client,
+        TableChanges::<RtOpen>::new().select_as::<OpenRenamed>(),
+    )
+    .await;
+    assert!(
+        matches!(&err, Error::Realtime(RealtimeError::Filter(m)) if m.contains("title:label")),
+        "{err:?}"
+    );
+    // Refused by the server, with its reasons.
+    for (changes, reason) in [
+        (
+            PostgresChanges::schema("public").select(["id"]),
+            "Column selection is not supported for wildcard subscriptions",
+        ),
+        (
+            PostgresChanges::schema("public")
+                .table("rt_open")
+                .select(["label", "nope"]),
+            "invalid column for select nope",
+        ),
+    ] {
+        let err = refused(&client, changes).await;
+        assert!(
+            matches!(&err, Error::Realtime(RealtimeError::Channel { message, .. }) if message.contains(reason)),
+            "{reason}: {err:?}"
+        );
+    }
+}
+
 /// A subscribed channel's stream of every change `changes` lets through.
 async fn channel_of(
     client: &Client,

@@ -13,6 +13,9 @@
 //!   prepared statement); a DELETE reaches every subscriber, with `old_record` holding only
 //!   the primary key on an RLS table, and the replica identity otherwise (the whole row under
 //!   `REPLICA IDENTITY FULL`);
+//! - a binding's `select` limits the columns and records it gets to the selected columns and
+//!   the primary key, and its subscriptions are grouped by selection, one message each
+//!   (`20260527120000_add_select_columns_to_subscriptions`, `subscriptions.ex`);
 //! - filters are applied server-side with the column's type, to the record (to the old row's
 //!   identity for a DELETE): several per binding, all of which must hold, each `eq`, `neq`,
 //!   `lt`, `lte`, `gt`, `gte`, `in`, `like`, `ilike`, `is`, `match`, `imatch` or `isdistinct`,
@@ -44,6 +47,8 @@ pub(super) struct Binding {
     /// The filter's clauses, all of which must hold; the parse error for a filter Realtime
     /// cannot read.
     filters: Result<Vec<Filter>, String>,
+    /// The selected columns (`None`: all); the parse error for a `select` Realtime refuses.
+    select: Result<Option<Vec<String>>, String>,
 }
 
 /// One clause, as Realtime stores it in `realtime.user_defined_filter`.
@@ -134,13 +139,55 @@ impl Binding {
             })
             .collect::<Vec<_>>()
             .join(", ");
+        let select = match &self.select {
+            Ok(Some(columns)) => serde_json::to_string(columns)
+                .unwrap_or_default()
+                .replace("\",\"", "\", \""),
+            _ => "nil".to_owned(),
+        };
         format!(
-            "event: {}, schema: {}, table: {}, filters: [{filters}], select: nil",
+            "event: {}, schema: {}, table: {}, filters: [{filters}], select: {select}",
             self.event,
             self.schema,
             self.table.as_deref().unwrap_or("*")
         )
     }
+
+    /// Whether a change's column reaches this subscriber (given the role may read it): with a
+    /// `select`, only the selected columns and the primary key (`apply_rls`, `20260527120000`).
+    fn shows(&self, column: &str, pk: &[String]) -> bool {
+        match &self.select {
+            Ok(Some(columns)) => columns.iter().chain(pk).any(|c| c == column),
+            _ => true,
+        }
+    }
+}
+
+/// A binding's `select` as `subscriptions.ex` reads it: a list keeps its strings (none left:
+/// every column); a string is refused; anything else is ignored. A wildcard schema or table
+/// cannot select. The error follows "Error parsing `select` params: " or stands alone.
+fn parse_select(
+    select: Option<&Value>,
+    schema: &str,
+    table: Option<&str>,
+) -> Result<Option<Vec<String>>, String> {
+    let columns = match select {
+        Some(Value::String(_)) => {
+            return Err("Error parsing `select` params: expected a list of column name strings, e.g. select: [\"col1\", \"col2\"]".into());
+        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect::<Vec<_>>(),
+        _ => return Ok(None),
+    };
+    if columns.is_empty() {
+        return Ok(None);
+    }
+    if schema == "*" || table.is_none() {
+        return Err("Column selection is not supported for wildcard subscriptions. Provide an explicit schema and table name.".into());
+    }
+    Ok(Some(columns))
 }
 
 /// Realtime's filter syntax (`subscriptions.ex` `parse_filter`): clauses `column=op.value`,
@@ -291,15 +338,19 @@ pub(super) fn bindings(requested: &[Value]) -> (Vec<Binding>, Vec<Value>) {
             Some(text) => parse_filters(text),
             None => Ok(Vec::new()),
         };
+        let schema = params["schema"].as_str().unwrap_or("public").to_owned();
+        let table = params["table"]
+            .as_str()
+            .filter(|t| *t != "*")
+            .map(str::to_owned);
+        let select = parse_select(params.get("select"), &schema, table.as_deref());
         bindings.push(Binding {
             id,
             event: action_filter(params["event"].as_str()),
-            schema: params["schema"].as_str().unwrap_or("public").to_owned(),
-            table: params["table"]
-                .as_str()
-                .filter(|t| *t != "*")
-                .map(str::to_owned),
+            schema,
+            table,
             filters,
+            select,
         });
     }
     (bindings, echoed)
@@ -332,6 +383,7 @@ pub(super) async fn prepare(
             Ok(filters) => filters,
             Err(e) => return Err(format!("Error parsing `filter` params: {e}")),
         };
+        let selected = b.select.clone()?;
         let rows = conn
             .query(
                 "select schemaname::text, tablename::text from pg_publication_tables \
@@ -347,12 +399,17 @@ pub(super) async fn prepare(
         for row in rows {
             let (schema, table): (String, String) = (row.get(0), row.get(1));
             let relation = format!("{}.{}", ident(&schema), ident(&table));
+            let mut checked = Ok(());
             for f in filters {
-                if let Err(e) = check_filter(&conn, &relation, f, &caller.role).await {
-                    return Err(format!(
-                        "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: [{params}]. Exception: {e}"
-                    ));
-                }
+                checked = checked.and(check_filter(&conn, &relation, f, &caller.role).await);
+            }
+            for column in selected.iter().flatten() {
+                checked = checked.and(check_select(&conn, &relation, column, &caller.role).await);
+            }
+            if let Err(e) = checked {
+                return Err(format!(
+                    "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: [{params}]. Exception: {e}"
+                ));
             }
             let sql = format!(
                 "create or replace trigger supabase_realtime_capture \
@@ -458,6 +515,34 @@ async fn check_filter(
         )));
     }
     Ok(())
+}
+
+/// `realtime.subscription_check_filters` (`20260527120000`): a selected column must be one the
+/// role may select (a column the table lacks is refused the same way here).
+async fn check_select(
+    conn: &deadpool_postgres::Object,
+    relation: &str,
+    column: &str,
+    role: &str,
+) -> Result<(), String> {
+    let readable = conn
+        .query_one(
+            "select exists(select 1 from pg_attribute a \
+             where a.attrelid = $1::text::regclass and a.attname = $2 \
+               and a.attnum > 0 and not a.attisdropped \
+               and has_column_privilege($3::text, a.attrelid, a.attnum, 'SELECT'))",
+            &[&relation, &column, &role],
+        )
+        .await
+        .map_err(|e| postgrex_message(&e))?
+        .get::<_, bool>(0);
+    if readable {
+        Ok(())
+    } else {
+        Err(format!(
+            "ERROR P0001 (raise_exception) invalid column for select {column}"
+        ))
+    }
 }
 
 /// A database error as Postgrex prints it: `ERROR 22P02 (invalid_text_representation) …`.
@@ -660,9 +745,10 @@ pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
             None
         };
         if let Some(error) = error {
-            let ids: Vec<u32> = matching.iter().map(|b| b.id).collect();
-            let data = error_data(schema, table, kind, error);
-            ChangeMessage { ids, data }.send(&member);
+            for (ids, _) in by_selection(matching.iter()) {
+                let data = error_data(schema, table, kind, error);
+                ChangeMessage { ids, data }.send(&member);
+            }
             continue;
         }
         if kind != "DELETE"
@@ -671,36 +757,57 @@ pub(super) async fn deliver(rt: &Realtime, id: i64) -> Result<(), String> {
         {
             continue;
         }
-        let mut ids = Vec::new();
-        for b in matching {
+        let mut passing = Vec::new();
+        for b in &matching {
             let filters = b.filters.as_deref().unwrap_or_default();
             if passes_filters(&rt.env.db, &relation, &info, filters, filtered_on).await {
-                ids.push(b.id);
+                passing.push(b);
             }
         }
-        if ids.is_empty() {
-            continue;
+        for (ids, b) in by_selection(passing.into_iter()) {
+            // Only the columns the role may select (and the binding selects), in the column
+            // list and in the records.
+            let shown = |k: &str| selectable.contains(k) && b.shows(k, &info.pk);
+            let columns: Vec<Value> = info
+                .columns
+                .iter()
+                .filter(|(n, _, _)| shown(n))
+                .map(|(n, t, _)| json!({"name": n, "type": t}))
+                .collect();
+            let data = ChangeData {
+                schema,
+                table,
+                commit_timestamp: queued.commit_timestamp.as_deref(),
+                kind,
+                columns,
+                errors: None,
+                record: (kind != "DELETE").then(|| only(&record, shown)),
+                old_record: (kind != "INSERT").then(|| only(&old_record, shown)),
+            };
+            ChangeMessage { ids, data }.send(&member);
         }
-        // Only the columns the role may select, in the column list and in the records.
-        let columns: Vec<Value> = info
-            .columns
-            .iter()
-            .filter(|(n, _, _)| selectable.contains(n))
-            .map(|(n, t, _)| json!({"name": n, "type": t}))
-            .collect();
-        let data = ChangeData {
-            schema,
-            table,
-            commit_timestamp: queued.commit_timestamp.as_deref(),
-            kind,
-            columns,
-            errors: None,
-            record: (kind != "DELETE").then(|| only(&record, |k| selectable.contains(k))),
-            old_record: (kind != "INSERT").then(|| only(&old_record, |k| selectable.contains(k))),
-        };
-        ChangeMessage { ids, data }.send(&member);
     }
     Ok(())
+}
+
+/// Bindings grouped as `apply_rls` groups a role's subscriptions, by their selected columns (in
+/// any order): each group's ids, and one of its bindings.
+fn by_selection<'a>(bindings: impl Iterator<Item = &'a Binding>) -> Vec<(Vec<u32>, &'a Binding)> {
+    let key = |b: &Binding| {
+        let mut columns = b.select.clone().ok().flatten();
+        if let Some(columns) = &mut columns {
+            columns.sort();
+        }
+        columns
+    };
+    let mut groups: Vec<(Vec<u32>, &Binding)> = Vec::new();
+    for b in bindings {
+        match groups.iter_mut().find(|(_, first)| key(first) == key(b)) {
+            Some((ids, _)) => ids.push(b.id),
+            None => groups.push((vec![b.id], b)),
+        }
+    }
+    groups
 }
 
 /// The keys of `record` that `keep` accepts.
@@ -839,6 +946,29 @@ async fn passes_filters(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn select_is_read_as_realtime_reads_it() {
+        let read = |v: Value, table: Option<&str>| parse_select(Some(&v), "public", table);
+        assert_eq!(
+            read(json!(["a", 1, "b"]), Some("t")),
+            Ok(Some(vec!["a".to_owned(), "b".to_owned()]))
+        );
+        assert_eq!(read(json!([]), None), Ok(None), "no columns: all, anywhere");
+        assert_eq!(read(json!({"a": 1}), Some("t")), Ok(None), "ignored");
+        assert!(
+            read(json!("a,b"), Some("t"))
+                .unwrap_err()
+                .contains("list of column name")
+        );
+        assert!(read(json!(["a"]), None).unwrap_err().contains("wildcard"));
+        assert_eq!(parse_select(None, "public", Some("t")), Ok(None));
+        let (bindings, _) = bindings(&[json!({"event": "*", "schema": "public", "table": "t",
+                                              "select": ["a", "b"]})]);
+        assert!(bindings[0].log_params().ends_with(r#"select: ["a", "b"]"#));
+        assert!(bindings[0].shows("id", &["id".to_owned()]));
+        assert!(!bindings[0].shows("c", &["id".to_owned()]));
+    }
 
     fn clauses(text: &str) -> Vec<(String, &'static str, String, bool)> {
         parse_filters(text)
