@@ -373,6 +373,14 @@ pub fn realtime_frame(data: &[u8]) {
         round_trip(&frame);
         handle(frame);
     }
+    // A change's records as typed listeners read them: the frame's text of each record, which
+    // holds the same values as the untyped change.
+    if let Some((change, new, old)) = fuzz::realtime_change_text(text) {
+        for (text, value) in [(new, &change.new), (old, &change.old)] {
+            let parsed: Value = serde_json::from_str(&text).expect("a record's text is JSON");
+            assert_eq!(&parsed, value, "{text}");
+        }
+    }
 }
 
 fn round_trip(frame: &fuzz::Frame) {

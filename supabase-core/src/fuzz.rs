@@ -123,6 +123,16 @@ pub fn realtime_change(payload: &Value) -> Option<(Vec<u64>, PostgresChangesPayl
         .map(|raw| (raw.ids, raw.payload))
 }
 
+/// A text frame's `postgres_changes` change as a channel parses it, with the text of its new and
+/// old records that typed listeners decode (`None` for another frame or a malformed change).
+pub fn realtime_change_text(text: &str) -> Option<(PostgresChangesPayload, String, String)> {
+    let m = crate::realtime::protocol::Message::decode(text).ok()?;
+    let raw = crate::realtime::changes::RawChange::parse(&m.payload, m.raw_payload.as_deref())?;
+    let (new, old) = raw.record_texts();
+    let (new, old) = (new.to_owned(), old.to_owned());
+    Some((raw.payload, new, old))
+}
+
 /// Feeds presence payloads to a fresh tracker as a channel does: each `(event, payload, join_ref)`
 /// is a `presence_state` (when `event` is `true`) or a `presence_diff`. Returns every event
 /// emitted and the final state.

@@ -740,6 +740,8 @@ mod functions {
 mod realtime {
     use supabase_core::realtime::{ChannelConfig, Replay};
 
+    use std::time::Duration;
+
     use super::*;
 
     /// realtime-py's `RealtimeChannelOptions` (the reference's examples pass none; these are
@@ -766,6 +768,19 @@ mod realtime {
                 ChannelConfig::default()
                     .private(true)
                     .broadcast_replay(Replay::since_millis(1).limit(5)),
+            ),
+            // realtime-js's option (the timeout defaults to the server's 15 s).
+            (
+                json!({"config": {"postgres_changes_options": {"wait": true, "timeout": 3000}}}),
+                ChannelConfig::default().postgres_changes_wait(Duration::from_secs(3)),
+            ),
+            (
+                json!({"config": {"postgres_changes_options": {"wait": true}}}),
+                ChannelConfig::default().postgres_changes_wait(Duration::from_secs(15)),
+            ),
+            (
+                json!({"config": {"postgres_changes_options": {"wait": false, "timeout": 9}}}),
+                ChannelConfig::default(),
             ),
         ];
         for (json, typed) in cases {

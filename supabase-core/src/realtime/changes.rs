@@ -331,6 +331,11 @@ struct DataText<'a> {
 }
 
 impl RawChange {
+    /// The text of the new and the old record, as typed listeners decode them.
+    pub(crate) fn record_texts(&self) -> (&str, &str) {
+        (self.new_text.get(), self.old_text.get())
+    }
+
     /// Reads the message from its `payload`; `text`, the payload as it came (see
     /// `Message::raw_payload`), gives the records' exact text.
     pub(crate) fn parse(message: &Value, text: Option<&str>) -> Option<RawChange> {
@@ -434,8 +439,9 @@ impl<T: Table> TableChanges<T> {
     /// the primary key, which Realtime always adds: rows decode into `S`
     /// (Realtime's `select`, supabase-js 2.109's `select: [..]`). Filters may still test any
     /// column of `T`. `S` must list plain columns under their own names: an alias, a cast, a
-    /// JSON path or an embedding is an error at `subscribe`. Realtime servers before mid-2026
-    /// ignore `select` and send every column, which `S` decodes from as well.
+    /// JSON path or an embedding is an error at `subscribe`. The rows carry the primary key
+    /// whether `S` lists it or not, and Realtime servers before mid-2026 ignore `select` and
+    /// send every column: an `S` with `#[serde(deny_unknown_fields)]` fails to decode those.
     pub fn select_as<S: Select<From = T>>(self) -> TableChanges<T, S> {
         TableChanges {
             clauses: self.clauses,
@@ -533,29 +539,60 @@ fn quote_scalar(value: &str) -> Cow<'_, str> {
     }
 }
 
-/// The plain columns of a select list, for Realtime's `select`: an alias, a cast, a JSON path,
-/// an embedding or a count has no counterpart there.
+/// The plain columns of a select list (PostgREST's syntax, as `Select` writes it), for
+/// Realtime's `select`: a name bare or in double quotes (`\` escaping the next character); an
+/// alias, a cast, a JSON path, an embedding or a count has no counterpart there.
 fn plain_columns(select: &str) -> Result<Vec<String>, RealtimeError> {
-    select
-        .split(',')
-        .map(|item| {
-            let plain = !item.is_empty()
-                && (item
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
-                    || (item.len() > 2
-                        && item.starts_with('"')
-                        && item.ends_with('"')
-                        && !item[1..item.len() - 1].contains('"')));
-            if plain {
-                Ok(item.trim_matches('"').to_owned())
-            } else {
-                Err(RealtimeError::Filter(format!(
-                    "Realtime's select takes plain columns, and `{item}` is not one (in `{select}`)"
-                )))
+    let refuse = |item: &str| {
+        RealtimeError::Filter(format!(
+            "Realtime's select takes plain columns, and `{item}` is not one (in `{select}`)"
+        ))
+    };
+    let mut columns = Vec::new();
+    let mut rest = select;
+    loop {
+        let (column, after) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let mut name = String::new();
+                let mut chars = quoted.char_indices();
+                let mut end = None;
+                while let Some((i, c)) = chars.next() {
+                    match c {
+                        '\\' => match chars.next() {
+                            Some((_, escaped)) => name.push(escaped),
+                            None => break,
+                        },
+                        '"' => {
+                            end = Some(i + 1);
+                            break;
+                        }
+                        c => name.push(c),
+                    }
+                }
+                match end {
+                    Some(end) if !name.is_empty() => (name, &quoted[end..]),
+                    _ => return Err(refuse(rest)),
+                }
             }
-        })
-        .collect()
+            None => {
+                let item = &rest[..rest.find(',').unwrap_or(rest.len())];
+                let plain = !item.is_empty()
+                    && item
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+                if !plain {
+                    return Err(refuse(item));
+                }
+                (item.to_owned(), &rest[item.len()..])
+            }
+        };
+        columns.push(column);
+        match after.strip_prefix(',') {
+            Some(next) => rest = next,
+            None if after.is_empty() => return Ok(columns),
+            None => return Err(refuse(after)),
+        }
+    }
 }
 
 impl<T: Table, R: DeserializeOwned + Send + 'static> Changes for TableChanges<T, R> {
@@ -653,9 +690,17 @@ mod tests {
 
     #[test]
     fn select_lists_are_plain_columns() {
+        // Names as `Select` writes them: quoted when not plain, `\` and `"` escaped.
         assert_eq!(
-            plain_columns(r#"id,label,"odd name""#).unwrap(),
-            ["id", "label", "odd name"]
+            plain_columns(r#"id,label,"odd name","a,b","back\\slash","say \"hi\"""#).unwrap(),
+            [
+                "id",
+                "label",
+                "odd name",
+                "a,b",
+                r"back\slash",
+                r#"say "hi""#
+            ]
         );
         for bad in [
             "title:label",
@@ -664,10 +709,37 @@ mod tests {
             "rel(id)",
             "a,",
             "*",
-            r#""a"b""#,
+            r#""a"b"#,
+            r#""open"#,
+            r#""""#,
+            r#""a"::text"#,
         ] {
             assert!(plain_columns(bad).is_err(), "{bad}");
         }
+        // A typed projection sends its columns; a table, none.
+        #[derive(crate::Table, Deserialize)]
+        #[supabase(table = "t")]
+        #[allow(dead_code)] // only the columns are read
+        struct T {
+            #[supabase(primary_key)]
+            id: i64,
+            label: String,
+        }
+        #[derive(crate::Select, Deserialize)]
+        #[supabase(from = T)]
+        #[allow(dead_code)]
+        struct Label {
+            label: String,
+        }
+        let p = TableChanges::<T>::new()
+            .select_as::<Label>()
+            .params(PostgresChangeEvent::All)
+            .unwrap();
+        assert_eq!(p.to_json()["select"], json!(["label"]));
+        let p = TableChanges::<T>::new()
+            .params(PostgresChangeEvent::All)
+            .unwrap();
+        assert_eq!(p.to_json().get("select"), None);
         let p = PostgresChanges::schema("public")
             .table("t")
             .select(["a", "b"])

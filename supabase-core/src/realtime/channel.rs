@@ -8,6 +8,7 @@
 //! constructor's `joinPush.receive("error")`, which realtime-js's channel adapter wraps).
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -75,6 +76,9 @@ pub struct ChannelConfig {
     presence_enabled: bool,
     private: bool,
     broadcast_replay: Option<Replay>,
+    /// `postgres_changes_options: {wait: true, timeout}`: how long the server may hold the
+    /// join.
+    postgres_changes_wait: Option<Duration>,
 }
 
 /// Which earlier broadcasts a private channel replays when it joins
@@ -169,6 +173,21 @@ impl ChannelConfig {
     /// ("UnableToReplayMessages: Replay is not allowed for public channels").
     pub fn broadcast_replay(mut self, replay: Replay) -> Self {
         self.broadcast_replay = Some(replay);
+        self
+    }
+
+    /// Has the server answer the join only once the postgres-changes listeners are subscribed,
+    /// waiting up to `timeout` (`postgres_changes_options: {wait: true, timeout}`, realtime-js's
+    /// option of the same name; Realtime caps the wait at 20 s). A subscription the server
+    /// refuses, or cannot make in time, then refuses the join itself
+    /// ([`RealtimeError::JoinRefused`], `RealtimeDisabledForConfiguration: …` or
+    /// `PostgresChangesSubscribeTimeout: …`), and the join is retried as any refused join is;
+    /// without it the channel joins and the refusal comes as a `system` message. Either way
+    /// [`subscribe`](RealtimeChannel::subscribe) returns once the listeners are subscribed.
+    /// The client waits for the join's reply up to `timeout` plus 10 s (or its own timeout if
+    /// longer), as realtime-js does. Realtime servers before August 2026 ignore it.
+    pub fn postgres_changes_wait(mut self, timeout: Duration) -> Self {
+        self.postgres_changes_wait = Some(timeout);
         self
     }
 }
@@ -636,7 +655,7 @@ impl RealtimeChannel {
                 subscribed && state.phase == Phase::Joining,
             )
         };
-        let deadline = socket.options.timeout;
+        let deadline = self.inner.join_timeout(&socket);
         if !joined {
             socket.ensure_connected().map_err(Error::Realtime)?;
             if socket.is_connected() && !joining {
@@ -1103,7 +1122,7 @@ impl ChannelInner {
         if let Some(replay) = state.config.broadcast_replay {
             broadcast["replay"] = replay.to_json();
         }
-        json!({
+        let mut payload = json!({
             "config": {
                 "broadcast": broadcast,
                 "presence": {"key": state.config.presence_key, "enabled": presence_enabled},
@@ -1111,7 +1130,25 @@ impl ChannelInner {
                 "private": state.config.private,
             },
             "access_token": token.expose(),
-        })
+        });
+        if let Some(timeout) = state.config.postgres_changes_wait {
+            payload["config"]["postgres_changes_options"] =
+                json!({"wait": true, "timeout": wait_millis(timeout)});
+        }
+        payload
+    }
+
+    /// How long to wait for the join's reply: realtime-js's `joinPush` timeout, the client's
+    /// timeout or, when the server may hold the join for the listeners, that wait plus 10 s.
+    fn join_timeout(&self, socket: &Shared) -> Duration {
+        let state = lock(&self.state);
+        match state.config.postgres_changes_wait {
+            Some(wait) if !state.postgres.is_empty() => socket
+                .options
+                .timeout
+                .max(wait.saturating_add(Duration::from_secs(10))),
+            _ => socket.options.timeout,
+        }
     }
 
     /// Joins (again) if the channel is subscribed: the join's ref and payload are taken now, so
@@ -1154,7 +1191,8 @@ impl ChannelInner {
             };
             (join_ref, socket.send_request(message))
         };
-        runtime.spawn(Arc::clone(self).joined(Arc::clone(socket), join_ref, sent));
+        let timeout = self.join_timeout(socket);
+        runtime.spawn(Arc::clone(self).joined(Arc::clone(socket), join_ref, sent, timeout));
     }
 
     /// Applies a join's reply (realtime-js `subscribe` → `joinPush.receive`).
@@ -1163,9 +1201,10 @@ impl ChannelInner {
         socket: Arc<Shared>,
         join_ref: String,
         sent: std::result::Result<super::socket::Sent, RealtimeError>,
+        timeout: Duration,
     ) {
         let outcome = match sent {
-            Ok(sent) => socket.reply(sent).await,
+            Ok(sent) => socket.reply_within(sent, timeout).await,
             Err(e) => Err(e),
         };
         let current =
@@ -1507,6 +1546,13 @@ impl ChannelInner {
             _ => {}
         }
     }
+}
+
+/// A wait in whole milliseconds, as the server reads `timeout`: at least 1 (it must be positive).
+fn wait_millis(timeout: Duration) -> u64 {
+    u64::try_from(timeout.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// Gives each binding the server's id, in order; the server's list must match the client's

@@ -82,6 +82,6 @@ pub enum RealtimeError {
     Binary(String),
     /// A postgres-changes listener cannot be written as Realtime reads it: a filter's operator
     /// or shape, or a select list that is not plain columns.
-    #[error("invalid realtime filter: {0}")]
+    #[error("invalid postgres changes listener: {0}")]
     Filter(String),
 }

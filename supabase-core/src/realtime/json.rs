@@ -2,8 +2,11 @@
 //! Python client takes as `channel(name, params)`, realtime-py's `RealtimeChannelOptions`
 //! (`src/realtime/src/realtime/types.py` in supabase/supabase-py):
 //! `{"config": {"broadcast": {"self", "ack", "replay": {"since", "limit"}}, "presence": {"key",
-//! "enabled"}, "private"}}`. Unknown keys are refused, naming the key; the value is built
+//! "enabled"}, "private"}}`, and realtime-js's `postgres_changes_options: {"wait", "timeout"}`
+//! (milliseconds, 15000 by default, as the server's). Unknown keys are refused, naming the key; the value is built
 //! through the builder methods, so the JSON and typed forms make equal values.
+
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -24,6 +27,15 @@ struct ConfigJson {
     broadcast: Option<BroadcastJson>,
     presence: Option<PresenceJson>,
     private: Option<bool>,
+    postgres_changes_options: Option<PostgresChangesOptionsJson>,
+}
+
+/// realtime-js `postgres_changes_options`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostgresChangesOptionsJson {
+    wait: Option<bool>,
+    timeout: Option<u64>,
 }
 
 /// `RealtimeChannelBroadcastConfig`.
@@ -58,8 +70,16 @@ impl From<ChannelOptionsJson> for ChannelConfig {
             broadcast,
             presence,
             private,
+            postgres_changes_options,
         } = json.config;
         let mut config = ChannelConfig::default();
+        if let Some(PostgresChangesOptionsJson {
+            wait: Some(true),
+            timeout,
+        }) = postgres_changes_options
+        {
+            config = config.postgres_changes_wait(Duration::from_millis(timeout.unwrap_or(15_000)));
+        }
         if let Some(b) = broadcast {
             config = config
                 .broadcast_self(b.self_.unwrap_or_default())

@@ -422,11 +422,20 @@ impl Shared {
     /// Cancel-safe: dropped before its reply (a caller's own shorter
     /// `tokio::time::timeout`), it forgets the request, whose late reply is then ignored.
     pub(crate) async fn reply(&self, sent: Sent) -> Result<serde_json::Value, RealtimeError> {
+        self.reply_within(sent, self.options.timeout).await
+    }
+
+    /// [`reply`](Self::reply), waiting up to `timeout`.
+    pub(crate) async fn reply_within(
+        &self,
+        sent: Sent,
+        timeout: std::time::Duration,
+    ) -> Result<serde_json::Value, RealtimeError> {
         // Forgets the request however the wait ends (after a reply it is already gone).
         let _forget = super::OnDrop::new(|| {
             lock(&self.pending).remove(&sent.reference);
         });
-        match tokio::time::timeout(self.options.timeout, sent.reply).await {
+        match tokio::time::timeout(timeout, sent.reply).await {
             Ok(Ok(reply)) => Ok(reply.payload),
             Ok(Err(_)) => Err(RealtimeError::NotConnected(
                 "the connection closed before the reply".into(),

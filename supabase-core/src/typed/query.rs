@@ -81,7 +81,8 @@ impl<T: Table, M> TypedTable<T, M> {
         Query::write(self.untyped().insert(row))
     }
 
-    /// Inserts several rows; a column a row leaves out takes its default.
+    /// Inserts several rows; a column a row leaves out takes its default (unless
+    /// [`default_to_null(true)`](Query::default_to_null)).
     pub fn insert_many(self, rows: impl IntoIterator<Item = T::Insert>) -> Query<T, Vec<T>, M>
     where
         T: Writable,
@@ -529,15 +530,18 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.map(|b| b.timeout(timeout))
     }
 
-    /// A header for this request only (it wins over the client's headers); an invalid name or
-    /// value is an error when the query runs.
+    /// A header for this request only (it wins over the client's headers and over those the
+    /// query sets, so an `Accept` of another format makes the typed rows undecodable); an
+    /// invalid name or value is an error when the query runs.
     pub fn header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
         self.map(|b| b.header(name, value))
     }
 
-    /// Insert and upsert: with `true`, a column a row leaves out is written as NULL rather than
-    /// its default (`Prefer: missing=default` is then not sent). Typed writes default to
-    /// `false`, since a left-out column is one the row did not set.
+    /// [`insert_many`](TypedTable::insert_many) and [`upsert_many`](TypedTable::upsert_many):
+    /// with `true`, a column one row leaves out while another sets it is written as NULL rather
+    /// than its default (`Prefer: missing=default` is then not sent). Typed writes default to
+    /// `false`, since a left-out column is one the row did not set. A single row's left-out
+    /// columns always take their defaults (the row alone names the columns written).
     pub fn default_to_null(self, yes: bool) -> Self {
         self.map(|b| b.default_to_null(yes))
     }

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use supabase_core::postgrest::{Condition, Op};
 use supabase_core::prelude::*;
 use supabase_core::realtime::{
-    PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, RealtimeOptions, SubscribeStatus,
-    TableChanges, Vsn,
+    ChannelConfig, PostgresChangeEvent as Ev, PostgresChanges, RealtimeError, RealtimeOptions,
+    SubscribeStatus, TableChanges, Vsn,
 };
 use supabase_core::types::Pg;
 use supabase_core::{Client, ClientOptions, Error};
@@ -422,6 +422,39 @@ async fn selected_columns_and_the_key_are_all_a_listener_gets() {
             "{reason}: {err:?}"
         );
     }
+}
+
+/// `postgres_changes_wait`: the server subscribes the listeners before it answers the join, so
+/// a subscription it cannot make refuses the join itself, while one it makes works as ever.
+#[tokio::test]
+async fn waiting_for_the_listeners_makes_a_refused_subscription_a_refused_join() {
+    let client = anon().await;
+    let waiting = || ChannelConfig::default().postgres_changes_wait(Duration::from_secs(5));
+    let id = unique_id();
+    let channel = client.channel_with(room(), waiting());
+    let mut changes = channel.postgres_changes_stream(
+        Ev::Insert,
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .filter(format!("id=eq.{id}")),
+    );
+    channel.subscribe().await.unwrap();
+    insert_open(id, "waited", 1).await;
+    assert_eq!(next(&mut changes).await.new["id"], json!(id));
+
+    let channel = client.channel_with(room(), waiting()).on_postgres_changes(
+        Ev::All,
+        PostgresChanges::schema("public").table("no_such_table"),
+        |_| {},
+    );
+    let err = channel.subscribe().await.expect_err("refused");
+    assert!(
+        matches!(&err, Error::Realtime(RealtimeError::JoinRefused { reason, .. })
+            if reason.starts_with("RealtimeDisabledForConfiguration: Unable to subscribe to changes")),
+        "{err:?}"
+    );
+    // (A refused join is tried again: the channel is removed to stop that.)
+    client.remove_channel(&channel).await.unwrap();
 }
 
 /// A subscribed channel's stream of every change `changes` lets through.

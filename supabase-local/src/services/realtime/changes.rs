@@ -399,14 +399,16 @@ pub(super) async fn prepare(
         for row in rows {
             let (schema, table): (String, String) = (row.get(0), row.get(1));
             let relation = format!("{}.{}", ident(&schema), ident(&table));
-            let mut checked = Ok(());
-            for f in filters {
-                checked = checked.and(check_filter(&conn, &relation, f, &caller.role).await);
-            }
-            for column in selected.iter().flatten() {
-                checked = checked.and(check_select(&conn, &relation, column, &caller.role).await);
-            }
-            if let Err(e) = checked {
+            let checked = async {
+                for f in filters {
+                    check_filter(&conn, &relation, f, &caller.role).await?;
+                }
+                for column in selected.iter().flatten() {
+                    check_select(&conn, &relation, column, &caller.role).await?;
+                }
+                Ok::<(), String>(())
+            };
+            if let Err(e) = checked.await {
                 return Err(format!(
                     "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: [{params}]. Exception: {e}"
                 ));
@@ -968,6 +970,21 @@ mod tests {
         assert!(bindings[0].log_params().ends_with(r#"select: ["a", "b"]"#));
         assert!(bindings[0].shows("id", &["id".to_owned()]));
         assert!(!bindings[0].shows("c", &["id".to_owned()]));
+
+        // `apply_rls` groups by selection, in any order: one message per group.
+        let binding = |select: Value| json!({"schema": "public", "table": "t", "select": select});
+        let (bindings, _) = super::bindings(&[
+            binding(json!(["a", "b"])),
+            binding(json!(null)),
+            binding(json!(["b", "a"])),
+            binding(json!([])),
+        ]);
+        let groups: Vec<Vec<u32>> = by_selection(bindings.iter())
+            .into_iter()
+            .map(|(ids, _)| ids)
+            .collect();
+        let id = |i: usize| bindings[i].id;
+        assert_eq!(groups, [vec![id(0), id(2)], vec![id(1), id(3)]]);
     }
 
     fn clauses(text: &str) -> Vec<(String, &'static str, String, bool)> {

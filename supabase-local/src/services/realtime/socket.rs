@@ -611,6 +611,20 @@ impl Conn {
             .cloned()
             .unwrap_or_default();
         let (bindings, echoed) = changes::bindings(&requested);
+        // `postgres_changes_options.wait` (`realtime_channel.ex` `start_postgres_subscribe`):
+        // the listeners are subscribed before the reply, and a subscription that cannot be
+        // made refuses the join (`maybe_log_warning` with `RealtimeDisabledForConfiguration`).
+        // The stand-in subscribes at once or fails for good, so its `timeout` never runs out.
+        let waited = if flag(&config["postgres_changes_options"]["wait"]) && !bindings.is_empty() {
+            if let Err(e) = changes::prepare(&self.rt, &bindings, &caller).await {
+                let reason = format!("RealtimeDisabledForConfiguration: {e}");
+                self.reply(&message, Some(join_ref), "error", json!({"reason": reason}));
+                return;
+            }
+            true
+        } else {
+            false
+        };
         let key = TopicKey::new(&name, private);
         let presence_key = match config["presence"]["key"].as_str() {
             Some(k) if !k.is_empty() => k.to_owned(),
@@ -649,6 +663,13 @@ impl Conn {
         );
         let sync_presence = presence_enabled && joined.reads_presence();
         self.joined.insert(message.topic.clone(), joined);
+        // A join that waited has its listeners subscribed before the reply.
+        let bindings = if waited {
+            self.rt.hub.set_bindings(&key, self.id, &join_ref, bindings);
+            Vec::new()
+        } else {
+            bindings
+        };
         self.reply(
             &message,
             Some(join_ref.clone()),
@@ -662,9 +683,14 @@ impl Conn {
         // As Realtime (`realtime_channel.ex`: `send(self(), :postgres_subscribe)` in `join`):
         // the listeners are subscribed after the reply, all or none, and a `system` message
         // says which. Changes committed before it are not delivered; clients wait for it.
-        if !bindings.is_empty() {
-            let subscribed = changes::prepare(&self.rt, &bindings, &caller).await;
-            if subscribed.is_ok() {
+        // (After a join that waited, the message confirms what the reply already meant.)
+        if waited || !bindings.is_empty() {
+            let subscribed = if waited {
+                Ok(())
+            } else {
+                changes::prepare(&self.rt, &bindings, &caller).await
+            };
+            if subscribed.is_ok() && !bindings.is_empty() {
                 self.rt.hub.set_bindings(&key, self.id, &join_ref, bindings);
             }
             let (status, text) = match &subscribed {
@@ -768,6 +794,38 @@ async fn replay_messages(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::value::RawValue;
+
+    #[test]
+    fn a_payload_text_is_sent_as_it_is_in_both_serializers() {
+        let text = r#"{"data":{"record":{"n":0.10000000000000000000000000001}},"ids":[1]}"#;
+        let out = Out {
+            join_ref: None,
+            ref_: None,
+            topic: "realtime:t".into(),
+            event: "postgres_changes".into(),
+            payload: Value::Null,
+            user_broadcast: None,
+            payload_text: Some(RawValue::from_string(text.into()).unwrap()),
+        };
+        for (v2, expected) in [
+            (
+                true,
+                format!(r#"[null,null,"realtime:t","postgres_changes",{text}]"#),
+            ),
+            (
+                false,
+                format!(
+                    r#"{{"ref":null,"topic":"realtime:t","event":"postgres_changes","payload":{text}}}"#
+                ),
+            ),
+        ] {
+            let Some(WsMessage::Text(frame)) = encode(&out, v2) else {
+                panic!("a text frame")
+            };
+            assert_eq!(frame.as_str(), expected);
+        }
+    }
 
     #[test]
     fn user_broadcast_push_frames_decode_and_fan_out_per_serializer() {
