@@ -101,15 +101,7 @@ pub fn realtime_decode_binary(
 /// Encodes a Phoenix message as the socket sends it (`v2`: the array form).
 pub fn realtime_encode(frame: Frame, v2: bool) -> String {
     let (join_ref, ref_, topic, event, payload) = frame;
-    let message = crate::realtime::protocol::Message {
-        join_ref,
-        ref_,
-        topic,
-        event,
-        payload,
-        binary: None,
-        raw_payload: None,
-    };
+    let message = crate::realtime::protocol::Message::new(join_ref, ref_, topic, event, payload);
     message.encode(if v2 {
         crate::realtime::Vsn::V2
     } else {

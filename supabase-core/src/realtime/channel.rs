@@ -655,7 +655,7 @@ impl RealtimeChannel {
                 subscribed && state.phase == Phase::Joining,
             )
         };
-        let deadline = self.inner.join_timeout(&socket);
+        let deadline = ChannelInner::join_timeout(&lock(&self.inner.state), &socket);
         if !joined {
             socket.ensure_connected().map_err(Error::Realtime)?;
             if socket.is_connected() && !joining {
@@ -769,15 +769,13 @@ impl RealtimeChannel {
         if !joined {
             return self.broadcast_rest(&socket, &event, payload, private).await;
         }
-        let message = Message {
+        let message = Message::new(
             join_ref,
-            ref_: Some(socket.make_ref()),
-            topic: self.inner.topic.clone(),
-            event: "broadcast".into(),
-            payload: json!({"type": "broadcast", "event": event, "payload": payload}),
-            binary: None,
-            raw_payload: None,
-        };
+            Some(socket.make_ref()),
+            self.inner.topic.clone(),
+            "broadcast".into(),
+            json!({"type": "broadcast", "event": event, "payload": payload}),
+        );
         if ack {
             let reply = socket.request(message).await.map_err(Error::Realtime)?;
             self.check_ok("broadcast", &reply)
@@ -1000,15 +998,13 @@ impl RealtimeChannel {
                 }
             }
         };
-        let message = Message {
+        let message = Message::new(
             join_ref,
-            ref_: None,
-            topic: self.inner.topic.clone(),
-            event: "presence".into(),
+            None,
+            self.inner.topic.clone(),
+            "presence".into(),
             payload,
-            binary: None,
-            raw_payload: None,
-        };
+        );
         let reply = socket.request(message).await.map_err(Error::Realtime)?;
         self.check_ok("presence", &reply)
     }
@@ -1140,8 +1136,7 @@ impl ChannelInner {
 
     /// How long to wait for the join's reply: realtime-js's `joinPush` timeout, the client's
     /// timeout or, when the server may hold the join for the listeners, that wait plus 10 s.
-    fn join_timeout(&self, socket: &Shared) -> Duration {
-        let state = lock(&self.state);
+    fn join_timeout(state: &State, socket: &Shared) -> Duration {
         match state.config.postgres_changes_wait {
             Some(wait) if !state.postgres.is_empty() => socket
                 .options
@@ -1164,7 +1159,7 @@ impl ChannelInner {
         };
         // Ref, payload and frame under the lock: joins reach the server in the order of
         // their refs, so the last one sent is the one the channel waits for.
-        let (join_ref, sent) = {
+        let (join_ref, sent, timeout) = {
             let mut state = lock(&self.state);
             if !state.wants_join {
                 return;
@@ -1180,18 +1175,19 @@ impl ChannelInner {
                 join_ref: Some(join_ref.clone()),
                 result: None,
             });
-            let message = Message {
-                join_ref: Some(join_ref.clone()),
-                ref_: Some(join_ref.clone()),
-                topic: self.topic.clone(),
-                event: protocol::JOIN.into(),
-                payload: Self::join_payload(&state, &socket.access_token()),
-                binary: None,
-                raw_payload: None,
-            };
-            (join_ref, socket.send_request(message))
+            let message = Message::new(
+                Some(join_ref.clone()),
+                Some(join_ref.clone()),
+                self.topic.clone(),
+                protocol::JOIN.into(),
+                Self::join_payload(&state, &socket.access_token()),
+            );
+            (
+                join_ref,
+                socket.send_request(message),
+                Self::join_timeout(&state, socket),
+            )
         };
-        let timeout = self.join_timeout(socket);
         runtime.spawn(Arc::clone(self).joined(Arc::clone(socket), join_ref, sent, timeout));
     }
 
@@ -1305,15 +1301,13 @@ impl ChannelInner {
 
     /// `phx_leave` for join `join_ref` (without a `ref`: sending gives it one).
     fn leave_message(&self, join_ref: String) -> Message {
-        Message {
-            join_ref: Some(join_ref),
-            ref_: None,
-            topic: self.topic.clone(),
-            event: protocol::LEAVE.into(),
-            payload: json!({}),
-            binary: None,
-            raw_payload: None,
-        }
+        Message::new(
+            Some(join_ref),
+            None,
+            self.topic.clone(),
+            protocol::LEAVE.into(),
+            json!({}),
+        )
     }
 
     /// Pushes `phx_leave` for join `join_ref`, without waiting for the reply.
@@ -1398,15 +1392,13 @@ impl ChannelInner {
             }
             state.join_ref.clone()
         };
-        let _ = socket.push(Message {
+        let _ = socket.push(Message::new(
             join_ref,
-            ref_: Some(socket.make_ref()),
-            topic: self.topic.clone(),
-            event: protocol::ACCESS_TOKEN.into(),
-            payload: json!({"access_token": token.expose()}),
-            binary: None,
-            raw_payload: None,
-        });
+            Some(socket.make_ref()),
+            self.topic.clone(),
+            protocol::ACCESS_TOKEN.into(),
+            json!({"access_token": token.expose()}),
+        ));
     }
 
     /// Handles a message for this topic (realtime-js `_trigger`).

@@ -92,6 +92,25 @@ pub(crate) struct Message {
 pub(crate) struct FrameError(pub(crate) String);
 
 impl Message {
+    /// A message with a JSON payload, its parts in the 2.0.0 array's order.
+    pub(crate) fn new(
+        join_ref: Option<String>,
+        ref_: Option<String>,
+        topic: String,
+        event: String,
+        payload: Value,
+    ) -> Message {
+        Message {
+            join_ref,
+            ref_,
+            topic,
+            event,
+            payload,
+            binary: None,
+            raw_payload: None,
+        }
+    }
+
     pub(crate) fn encode(&self, vsn: Vsn) -> String {
         let value = match vsn {
             Vsn::V1 => serde_json::to_value(self).unwrap_or(Value::Null),
@@ -123,15 +142,13 @@ impl Message {
                 let [join_ref, ref_, topic, event, payload]: [Value; 5] = items
                     .try_into()
                     .map_err(|_| FrameError("expected an array of 5 elements".into()))?;
-                Ok(Message {
-                    join_ref: opt_ref(join_ref, "join_ref")?,
-                    ref_: opt_ref(ref_, "ref")?,
-                    topic: string(topic, "topic")?,
-                    event: string(event, "event")?,
+                Ok(Message::new(
+                    opt_ref(join_ref, "join_ref")?,
+                    opt_ref(ref_, "ref")?,
+                    string(topic, "topic")?,
+                    string(event, "event")?,
                     payload,
-                    binary: None,
-                    raw_payload: None,
-                })
+                ))
             }
             Value::Object(_) => {
                 serde_json::from_value(value).map_err(|e| FrameError(e.to_string()))
@@ -154,14 +171,10 @@ impl Message {
         event: &str,
         bytes: Bytes,
     ) -> Message {
+        let payload = serde_json::json!({"type": "broadcast", "event": event, "payload": null});
         Message {
-            join_ref,
-            ref_: None,
-            topic,
-            event: "broadcast".into(),
-            payload: serde_json::json!({"type": "broadcast", "event": event, "payload": null}),
             binary: Some(bytes),
-            raw_payload: None,
+            ..Message::new(join_ref, None, topic, "broadcast".into(), payload)
         }
     }
 
@@ -241,13 +254,8 @@ impl Message {
                 serde_json::from_str(&meta).map_err(|e| FrameError(format!("metadata: {e}")))?;
         }
         Ok(Message {
-            join_ref: None,
-            ref_: None,
-            topic,
-            event: "broadcast".into(),
-            payload,
             binary,
-            raw_payload: None,
+            ..Message::new(None, None, topic, "broadcast".into(), payload)
         })
     }
 }
@@ -291,15 +299,13 @@ mod tests {
     use serde_json::json;
 
     fn msg() -> Message {
-        Message {
-            join_ref: Some("1".into()),
-            ref_: Some("2".into()),
-            topic: "realtime:room".into(),
-            event: "broadcast".into(),
-            payload: json!({"type": "broadcast", "event": "e", "payload": {"x": 1}}),
-            binary: None,
-            raw_payload: None,
-        }
+        Message::new(
+            Some("1".into()),
+            Some("2".into()),
+            "realtime:room".into(),
+            "broadcast".into(),
+            json!({"type": "broadcast", "event": "e", "payload": {"x": 1}}),
+        )
     }
 
     #[test]

@@ -680,15 +680,13 @@ async fn beat(
         return Err("heartbeat timeout");
     }
     let reference = shared.make_ref();
-    let m = Message {
-        join_ref: None,
-        ref_: Some(reference.clone()),
-        topic: protocol::PHOENIX_TOPIC.into(),
-        event: protocol::HEARTBEAT.into(),
-        payload: serde_json::json!({}),
-        binary: None,
-        raw_payload: None,
-    };
+    let m = Message::new(
+        None,
+        Some(reference.clone()),
+        protocol::PHOENIX_TOPIC.into(),
+        protocol::HEARTBEAT.into(),
+        serde_json::json!({}),
+    );
     *pending = Some((reference, tokio::time::Instant::now()));
     if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {
         return Err("the connection failed");

@@ -123,12 +123,13 @@ impl Binding {
     /// The parameters as Realtime's `params_to_log` prints them: `event: *, schema: public,
     /// table: t, filters: [{"id", "eq", "1", false}], select: nil`.
     fn log_params(&self) -> String {
+        // Elixir's `inspect` of a string, which JSON's quoting matches for these.
+        let quoted = |v: &str| serde_json::to_string(v).unwrap_or_default();
         let filters = self
             .filters
             .iter()
             .flatten()
             .map(|f| {
-                let quoted = |v: &str| serde_json::to_string(v).unwrap_or_default();
                 format!(
                     "{{{}, {}, {}, {}}}",
                     quoted(&f.column),
@@ -140,9 +141,10 @@ impl Binding {
             .collect::<Vec<_>>()
             .join(", ");
         let select = match &self.select {
-            Ok(Some(columns)) => serde_json::to_string(columns)
-                .unwrap_or_default()
-                .replace("\",\"", "\", \""),
+            Ok(Some(columns)) => {
+                let columns: Vec<String> = columns.iter().map(|c| quoted(c)).collect();
+                format!("[{}]", columns.join(", "))
+            }
             _ => "nil".to_owned(),
         };
         format!(
@@ -165,7 +167,7 @@ impl Binding {
 
 /// A binding's `select` as `subscriptions.ex` reads it: a list keeps its strings (none left:
 /// every column); a string is refused; anything else is ignored. A wildcard schema or table
-/// cannot select. The error follows "Error parsing `select` params: " or stands alone.
+/// cannot select. The errors are Realtime's.
 fn parse_select(
     select: Option<&Value>,
     schema: &str,

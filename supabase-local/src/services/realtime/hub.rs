@@ -32,6 +32,27 @@ pub(super) struct Out {
     pub(super) payload_text: Option<Box<RawValue>>,
 }
 
+impl Out {
+    /// A message with a JSON payload, its parts in the 2.0.0 array's order.
+    pub(super) fn new(
+        join_ref: Option<String>,
+        ref_: Option<String>,
+        topic: String,
+        event: String,
+        payload: Value,
+    ) -> Out {
+        Out {
+            join_ref,
+            ref_,
+            topic,
+            event,
+            payload,
+            user_broadcast: None,
+            payload_text: None,
+        }
+    }
+}
+
 /// A broadcast sent as a binary frame (supabase/realtime `RealtimeWeb.Socket.UserBroadcast`):
 /// fanned out as binary "user broadcast" frames to 2.0.0 sockets, as JSON to 1.0.0 ones when
 /// the payload is JSON, and not at all to 1.0.0 ones when it is bytes
@@ -101,26 +122,22 @@ impl Member {
 
     fn send_out(&self, event: &str, payload: Value, payload_text: Option<Box<RawValue>>) {
         let _ = self.out.send(Out {
-            join_ref: None,
-            ref_: None,
-            topic: self.topic.clone(),
-            event: event.to_owned(),
-            payload,
-            user_broadcast: None,
             payload_text,
+            ..Out::new(None, None, self.topic.clone(), event.to_owned(), payload)
         });
     }
 
     fn send_user_broadcast(&self, broadcast: &Arc<UserBroadcast>) {
         // Phoenix fastlane: broadcasts carry no refs.
         let _ = self.out.send(Out {
-            join_ref: None,
-            ref_: None,
-            topic: self.topic.clone(),
-            event: "broadcast".into(),
-            payload: Value::Null,
             user_broadcast: Some(Arc::clone(broadcast)),
-            payload_text: None,
+            ..Out::new(
+                None,
+                None,
+                self.topic.clone(),
+                "broadcast".into(),
+                Value::Null,
+            )
         });
     }
 }

@@ -161,18 +161,15 @@ fn decode_binary(frame: &[u8]) -> Option<Out> {
     }
     let json = encoding != 0;
     let payload = bytes::Bytes::copy_from_slice(cursor);
+    let join_ref = Some(join_ref).filter(|r| !r.is_empty());
+    let ref_ = Some(ref_).filter(|r| !r.is_empty());
     Some(Out {
-        join_ref: Some(join_ref).filter(|r| !r.is_empty()),
-        ref_: Some(ref_).filter(|r| !r.is_empty()),
-        topic,
-        event: "broadcast".into(),
-        payload: Value::Null,
         user_broadcast: Some(Arc::new(UserBroadcast {
             user_event,
             json,
             payload,
         })),
-        payload_text: None,
+        ..Out::new(join_ref, ref_, topic, "broadcast".into(), Value::Null)
     })
 }
 
@@ -185,24 +182,20 @@ fn decode(text: &str) -> Option<Out> {
         _ => None,
     };
     match value {
-        Value::Array(items) if items.len() == 5 => Some(Out {
-            join_ref: text_of(&items[0]),
-            ref_: text_of(&items[1]),
-            topic: items[2].as_str()?.to_owned(),
-            event: items[3].as_str()?.to_owned(),
-            payload: items[4].clone(),
-            user_broadcast: None,
-            payload_text: None,
-        }),
-        Value::Object(ref m) => Some(Out {
-            join_ref: m.get("join_ref").and_then(text_of),
-            ref_: m.get("ref").and_then(text_of),
-            topic: m.get("topic")?.as_str()?.to_owned(),
-            event: m.get("event")?.as_str()?.to_owned(),
-            payload: m.get("payload").cloned().unwrap_or(Value::Null),
-            user_broadcast: None,
-            payload_text: None,
-        }),
+        Value::Array(items) if items.len() == 5 => Some(Out::new(
+            text_of(&items[0]),
+            text_of(&items[1]),
+            items[2].as_str()?.to_owned(),
+            items[3].as_str()?.to_owned(),
+            items[4].clone(),
+        )),
+        Value::Object(ref m) => Some(Out::new(
+            m.get("join_ref").and_then(text_of),
+            m.get("ref").and_then(text_of),
+            m.get("topic")?.as_str()?.to_owned(),
+            m.get("event")?.as_str()?.to_owned(),
+            m.get("payload").cloned().unwrap_or(Value::Null),
+        )),
         _ => None,
     }
 }
@@ -263,29 +256,26 @@ pub(super) async fn serve(rt: Arc<Realtime>, ws: WebSocket, apikey: String, v2: 
 
 impl Conn {
     fn reply(&self, message: &Out, join_ref: Option<String>, status: &str, response: Value) {
-        let _ = self.out.send(Out {
+        let _ = self.out.send(Out::new(
             join_ref,
-            ref_: message.ref_.clone(),
-            topic: message.topic.clone(),
-            event: "phx_reply".into(),
-            payload: json!({"status": status, "response": response}),
-            user_broadcast: None,
-            payload_text: None,
-        });
+            message.ref_.clone(),
+            message.topic.clone(),
+            "phx_reply".into(),
+            json!({"status": status, "response": response}),
+        ));
     }
 
     fn push(&self, topic: &str, join_ref: &str, event: &str, payload: Value) {
-        let _ = self.out.send(Out {
-            join_ref: Some(join_ref.to_owned()),
-            // Phoenix `Phoenix.Socket` `encode_close`: a channel's `phx_close` carries its join
-            // ref as its `ref` too, the only ref left in a 1.0.0 frame.
-            ref_: (event == "phx_close").then(|| join_ref.to_owned()),
-            topic: topic.to_owned(),
-            event: event.to_owned(),
+        // Phoenix `Phoenix.Socket` `encode_close`: a channel's `phx_close` carries its join
+        // ref as its `ref` too, the only ref left in a 1.0.0 frame.
+        let ref_ = (event == "phx_close").then(|| join_ref.to_owned());
+        let _ = self.out.send(Out::new(
+            Some(join_ref.to_owned()),
+            ref_,
+            topic.to_owned(),
+            event.to_owned(),
             payload,
-            user_broadcast: None,
-            payload_text: None,
-        });
+        ));
     }
 
     async fn handle(&mut self, message: Out) {
@@ -800,13 +790,14 @@ mod tests {
     fn a_payload_text_is_sent_as_it_is_in_both_serializers() {
         let text = r#"{"data":{"record":{"n":0.10000000000000000000000000001}},"ids":[1]}"#;
         let out = Out {
-            join_ref: None,
-            ref_: None,
-            topic: "realtime:t".into(),
-            event: "postgres_changes".into(),
-            payload: Value::Null,
-            user_broadcast: None,
             payload_text: Some(RawValue::from_string(text.into()).unwrap()),
+            ..Out::new(
+                None,
+                None,
+                "realtime:t".into(),
+                "postgres_changes".into(),
+                Value::Null,
+            )
         };
         for (v2, expected) in [
             (
