@@ -272,13 +272,20 @@ pub trait Ordered {}
 )]
 pub trait Text {}
 
-/// Types with containment: `contains`, `contained_by`, `overlaps` (arrays, jsonb, ranges).
-/// `Operand` is what they are compared with.
+/// Types with containment: `contains`, `contained_by` (arrays, jsonb, ranges).
 #[diagnostic::on_unimplemented(
-    message = "containment (`contains`, `contained_by`, `overlaps`) needs an array or jsonb column, not `{Self}`",
+    message = "containment (`contains`, `contained_by`) needs an array, jsonb or range column, not `{Self}`",
     label = "the column's type is `{Self}`"
 )]
 pub trait Containable {}
+
+/// Types that can share an element or a point: `overlaps` (arrays and ranges; Postgres has no
+/// `&&` for jsonb).
+#[diagnostic::on_unimplemented(
+    message = "`overlaps` needs an array or range column, not `{Self}`",
+    label = "the column's type is `{Self}`"
+)]
+pub trait Overlapping {}
 
 /// JSON types (json and jsonb columns): JSON paths, `column.json("key")` and
 /// `column.json_text("key")`. Implement it for your own types stored as JSON.
@@ -313,6 +320,8 @@ impl Text for String {}
 impl Containable for serde_json::Value {}
 impl<T> Containable for Vec<T> {}
 impl<T> Containable for crate::types::Range<T> {}
+impl<T> Overlapping for Vec<T> {}
+impl<T> Overlapping for crate::types::Range<T> {}
 impl<T> RangeValue for crate::types::Range<T> {}
 
 impl Json for serde_json::Value {}

@@ -224,6 +224,33 @@ mod auth {
                 .redirect_to("https://example.com")
         );
         assert_eq!(from::<SignOutScope>(json!("others")), SignOutScope::Others);
+        // auth-py's `sign_out(options)` dict.
+        assert_eq!(
+            from::<SignOutScope>(json!({"scope": "local"})),
+            SignOutScope::Local
+        );
+        assert_eq!(from::<SignOutScope>(json!({})), SignOutScope::Global);
+        let err = refused::<SignOutScope>(json!({"scope": "everywhere"}));
+        assert!(err.contains("a sign-out scope"), "{err}");
+        // auth-py's options that this client takes as they are: `data` on a password sign-in
+        // (GoTrue ignores it), `skip_http_redirect` on SSO (the URL is always returned).
+        assert_eq!(
+            from::<SignInWithPasswordCredentials>(json!({
+                "email": "a@b.c", "password": "x",
+                "options": {"data": {"k": 1}, "captcha_token": "t"},
+            })),
+            SignInWithPasswordCredentials::email("a@b.c", "x").captcha_token("t")
+        );
+        assert_eq!(
+            from::<SignInWithSsoCredentials>(json!({
+                "domain": "company.com", "options": {"skip_http_redirect": true},
+            })),
+            SignInWithSsoCredentials::domain("company.com")
+        );
+        let err = refused::<SignInWithSsoCredentials>(json!({
+            "domain": "company.com", "options": {"skip_http_redirect": false},
+        }));
+        assert!(err.contains("`skip_http_redirect` must be true"), "{err}");
     }
 
     #[test]
@@ -485,7 +512,9 @@ mod auth {
             ),
             format!(
                 "{:?}",
-                from::<AdminUserAttributes>(json!({"password": "hunter2-admin"}))
+                from::<AdminUserAttributes>(
+                    json!({"password": "hunter2-admin", "password_hash": "$2a$hunter2-hash"})
+                )
             ),
             format!(
                 "{:?}",
@@ -584,6 +613,21 @@ mod storage {
                 .upsert(true)
                 .cache_control("60")
                 .metadata(json!({"owner": "ada"}))
+        );
+        // storage-py's `headers`: sent with the upload; `Debug` names them only.
+        let with_headers = from::<FileOptions>(json!({
+            "headers": {"x-custom": "1", "authorization": "Bearer secret-token"},
+        }));
+        assert_eq!(
+            with_headers,
+            FileOptions::new()
+                .header("authorization", "Bearer secret-token")
+                .header("x-custom", "1")
+        );
+        let debug = format!("{with_headers:?}");
+        assert!(
+            debug.contains("x-custom") && !debug.contains("secret-token"),
+            "{debug}"
         );
         let err = refused::<FileOptions>(json!({"cache_control": "3600"}));
         assert!(err.contains("unknown field `cache_control`"), "{err}");

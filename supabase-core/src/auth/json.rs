@@ -14,7 +14,7 @@ use super::params::{
     Channel, CodeExchangeParams, OtpType, ResendCredentials, ResetPasswordOptions,
     SignInAnonymouslyCredentials, SignInWithIdTokenCredentials, SignInWithOAuthCredentials,
     SignInWithOtpCredentials, SignInWithPasswordCredentials, SignInWithSsoCredentials,
-    SignUpCredentials, UserAttributes, VerifyOtpParams,
+    SignOutScope, SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
 
 /// The one contact a call needs: `email` or `phone`, never both.
@@ -93,6 +93,17 @@ pub(crate) struct CaptchaOptions {
     captcha_token: Option<String>,
 }
 
+/// `options` of `sign_in_with_password`: auth-py's `SignInWithPasswordCredentialsOptions`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordOptions {
+    captcha_token: Option<String>,
+    /// Accepted as auth-py accepts it, and not sent: GoTrue's password grant has no `data`
+    /// (auth-py sends it and the server drops it).
+    #[allow(dead_code, reason = "read to accept the key, nothing to send")]
+    data: Option<Map<String, Value>>,
+}
+
 /// `sign_in_with_password({"email" | "phone", "password", "options"})`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,7 +112,7 @@ pub(crate) struct PasswordJson {
     phone: Option<String>,
     password: String,
     #[serde(default)]
-    options: CaptchaOptions,
+    options: PasswordOptions,
 }
 
 impl TryFrom<PasswordJson> for SignInWithPasswordCredentials {
@@ -257,6 +268,17 @@ pub(crate) struct RedirectOptions {
     captcha_token: Option<String>,
 }
 
+/// `options` of `sign_in_with_sso`: auth-py's `SignInWithSSOOptions`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SsoOptions {
+    redirect_to: Option<String>,
+    captcha_token: Option<String>,
+    /// auth-py's default, `true`, is the only way this client works: it returns the
+    /// provider's URL rather than following a redirect.
+    skip_http_redirect: Option<bool>,
+}
+
 /// `sign_in_with_sso({"domain" | "provider_id", "options"})`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,7 +286,7 @@ pub(crate) struct SsoJson {
     domain: Option<String>,
     provider_id: Option<String>,
     #[serde(default)]
-    options: RedirectOptions,
+    options: SsoOptions,
 }
 
 impl TryFrom<SsoJson> for SignInWithSsoCredentials {
@@ -280,6 +302,13 @@ impl TryFrom<SsoJson> for SignInWithSsoCredentials {
             }
             (None, None) => return Err("`domain` or `provider_id` is required".into()),
         };
+        if o.skip_http_redirect == Some(false) {
+            return Err(
+                "`skip_http_redirect` must be true: sign_in_with_sso returns the \
+                        provider's URL for you to open, it does not follow a redirect"
+                    .into(),
+            );
+        }
         apply!(c, o; redirect_to, captcha_token);
         Ok(c)
     }
@@ -418,6 +447,7 @@ pub(crate) struct AdminUserJson {
     email: Option<String>,
     phone: Option<String>,
     password: Option<String>,
+    password_hash: Option<String>,
     email_confirm: Option<bool>,
     phone_confirm: Option<bool>,
     user_metadata: Option<Map<String, Value>>,
@@ -456,7 +486,7 @@ impl From<AdminUserJson> for AdminUserAttributes {
         if let Some(v) = j.app_metadata {
             c = c.app_metadata(Value::Object(v));
         }
-        apply!(c, j; password, nonce, id);
+        apply!(c, j; password, password_hash, nonce, id);
         c
     }
 }
@@ -587,5 +617,43 @@ pub(crate) struct MfaVerifyJson {
 impl From<MfaVerifyJson> for MfaVerifyParams {
     fn from(j: MfaVerifyJson) -> Self {
         MfaVerifyParams::new(j.factor_id, j.challenge_id, j.code)
+    }
+}
+
+/// `sign_out`'s scope: its name, or auth-py's `SignOutOptions` (`{"scope": ..}`).
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a sign-out scope (`global`, `local` or `others`) or `{\"scope\": ..}`"
+)]
+pub(crate) enum SignOutJson {
+    Name(ScopeName),
+    Options(SignOutOptions),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ScopeName {
+    #[default]
+    Global,
+    Local,
+    Others,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SignOutOptions {
+    #[serde(default)]
+    scope: ScopeName,
+}
+
+impl From<SignOutJson> for SignOutScope {
+    fn from(j: SignOutJson) -> Self {
+        let (SignOutJson::Name(name) | SignOutJson::Options(SignOutOptions { scope: name })) = j;
+        match name {
+            ScopeName::Global => SignOutScope::Global,
+            ScopeName::Local => SignOutScope::Local,
+            ScopeName::Others => SignOutScope::Others,
+        }
     }
 }

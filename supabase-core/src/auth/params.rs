@@ -544,9 +544,10 @@ impl UserAttributes {
     }
 }
 
-/// The scope of `sign_out`.
+/// The scope of `sign_out`. Deserializes from the scope's name (`"local"`) or from auth-py's
+/// options dict (`{"scope": "local"}`; `{}` is `global`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(from = "super::json::SignOutJson")]
 pub enum SignOutScope {
     /// Every session of the user (default).
     #[default]

@@ -169,7 +169,8 @@ impl TextSearch {
             None => TextSearch::tsquery(),
             Some("plain") => TextSearch::plain(),
             Some("phrase") => TextSearch::phrase(),
-            Some("websearch") => TextSearch::websearch(),
+            // The reference's spelling, and postgrest-py's (`web_search`).
+            Some("websearch" | "web_search") => TextSearch::websearch(),
             Some(other) => {
                 return Err(format!(
                     "unknown text search type `{other}`: plain, phrase or websearch"
@@ -416,6 +417,11 @@ impl<T, M> Builder<T, M> {
     #[doc(alias = "match")]
     pub fn match_<V: Serialize>(mut self, query: V) -> Self {
         match encode::to_object(&query, "match_") {
+            // postgrest-py refuses an empty dict too: it would filter nothing, and a write would
+            // reach every row.
+            Ok(map) if map.is_empty() => self.fail(Error::config(
+                "match_ needs at least one column and value; an empty one filters nothing",
+            )),
             Ok(map) => {
                 for (column, value) in &map {
                     self = self.op(column, Op::Eq, value);

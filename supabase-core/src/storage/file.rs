@@ -233,6 +233,7 @@ impl FileApi {
                 &encoded,
             )?;
         }
+        options.headers.apply(&mut headers)?;
         Ok(headers)
     }
 
@@ -549,23 +550,25 @@ impl FileApi {
         Ok(url.to_string())
     }
 
-    /// `<storage url><path from the server>[&download=…]`, through `encodeURI` as storage-js.
+    /// `<storage url><path from the server>[&download=…]`: the URL through `encodeURI` as
+    /// storage-js, the file name encoded as a query value (as storage-py's `extend_query`), so
+    /// a name with `&`, `#` or `%` reaches the server whole.
     fn absolute(&self, server_path: &str, download: Option<&Download>) -> String {
         let base = self
             .storage
             .url(&[])
             .map(|u| u.as_str().trim_end_matches('/').to_owned())
             .unwrap_or_default();
-        let mut out = format!("{base}{server_path}");
+        let mut out = utf8_percent_encode(&format!("{base}{server_path}"), ENCODE_URI).to_string();
         match download {
             Some(Download::Yes) => out.push_str("&download="),
             Some(Download::As(name)) => {
                 out.push_str("&download=");
-                out.push_str(name);
+                out.extend(url::form_urlencoded::byte_serialize(name.as_bytes()));
             }
             None => {}
         }
-        utf8_percent_encode(&out, ENCODE_URI).to_string()
+        out
     }
 }
 

@@ -58,6 +58,8 @@ pub(crate) struct FileOptionsJson {
     #[serde(alias = "x-upsert", default, deserialize_with = "flag")]
     upsert: Option<bool>,
     metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
 }
 
 impl From<FileOptionsJson> for FileOptions {
@@ -74,6 +76,9 @@ impl From<FileOptionsJson> for FileOptions {
         }
         if let Some(v) = j.metadata {
             o = o.metadata(Value::Object(v));
+        }
+        for (name, value) in j.headers {
+            o = o.header(name, value);
         }
         o
     }

@@ -183,6 +183,7 @@ impl FileApi {
             "x-upsert",
             if options.upsert { "true" } else { "false" },
         )?;
+        options.headers.apply(&mut headers)?;
         let url = match signature {
             Some(_) => self.storage.url(&["upload", "resumable", "sign"])?,
             None => self.storage.url(&["upload", "resumable"])?,

@@ -155,6 +155,33 @@ pub struct FileOptions {
     pub(crate) upsert: bool,
     pub(crate) metadata: Option<Value>,
     pub(crate) multipart: bool,
+    pub(crate) headers: ExtraHeaders,
+}
+
+/// The headers of [`FileOptions::header`], in order; `Debug` shows their names only (a value
+/// may be a credential).
+#[derive(Clone, Default, PartialEq)]
+pub(crate) struct ExtraHeaders(Vec<(String, String)>);
+
+impl ExtraHeaders {
+    /// Sets each on `headers`, over what was there; an invalid name or value is
+    /// [`Error::Config`](crate::Error::Config).
+    pub(crate) fn apply(&self, headers: &mut http::HeaderMap) -> crate::Result<()> {
+        for (name, value) in &self.0 {
+            let name = http::HeaderName::try_from(name.as_str())
+                .map_err(|_| crate::Error::config(format!("invalid header name `{name}`")))?;
+            crate::http::set_header(headers, name, value)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for ExtraHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(n, _)| n))
+            .finish()
+    }
 }
 
 impl Default for FileOptions {
@@ -166,6 +193,7 @@ impl Default for FileOptions {
             upsert: false,
             metadata: None,
             multipart: false,
+            headers: ExtraHeaders::default(),
         }
     }
 }
@@ -198,6 +226,15 @@ impl FileOptions {
     /// Custom metadata stored with the object (`user_metadata`).
     pub fn metadata(mut self, metadata: Value) -> Self {
         self.metadata = Some(metadata);
+        self
+    }
+
+    /// A header sent with the upload (for a resumable upload, with the request that creates
+    /// it), over the ones these options compute: storage-py's `file_options["headers"]`. An
+    /// invalid name or value fails the upload with [`Error::Config`](crate::Error::Config)
+    /// before anything is sent. `Debug` shows the names only.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.0.push((name.into(), value.into()));
         self
     }
 

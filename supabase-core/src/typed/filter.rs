@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use super::json::{JsonKey, JsonPath, JsonText};
 use crate::postgrest::{Condition, Op, Order, TextSearch};
 use crate::table::{
-    Boolean, Column, ColumnOf, Containable, IsOperand, Json, NullableColumn, Ordered, RangeValue,
-    Table, Text, ValueOf,
+    Boolean, Column, ColumnOf, Containable, IsOperand, Json, NullableColumn, Ordered, Overlapping,
+    RangeValue, Table, Text, ValueOf,
 };
 
 /// A condition on rows of table `T`. Combine with [`Filter::and`], [`Filter::or`] (or `&`, `|`)
@@ -301,10 +301,10 @@ pub trait ColumnExt: Column {
         leaf::<Self, V>(Op::ContainedBy, value)
     }
 
-    /// Shares an element with `value`.
+    /// Shares an element (arrays) or a point (ranges) with `value`.
     fn overlaps<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
     where
-        Self::Value: Containable,
+        Self::Value: Overlapping,
     {
         leaf::<Self, V>(Op::Overlaps, value)
     }

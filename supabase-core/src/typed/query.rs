@@ -15,8 +15,8 @@ use crate::http::HttpRequest;
 use crate::postgrest::{Async, Builder, Count, Explain, Postgrest, Response, TextSearch};
 use crate::select::{Relation, Select, ToOne};
 use crate::table::{
-    Boolean, ColumnOf, ConflictTarget, Containable, IsOperand, NullableColumn, Ordered, RangeValue,
-    Table, Text, ValueOf, Writable,
+    Boolean, ColumnOf, ConflictTarget, Containable, IsOperand, NullableColumn, Ordered,
+    Overlapping, RangeValue, Table, Text, ValueOf, Writable,
 };
 
 use super::filter::ColumnExt;
@@ -270,7 +270,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         /// Contained in `value`.
         contained_by: Containable,
         /// Shares an element (arrays) or a point (ranges) with `value`.
-        overlaps: Containable,
+        overlaps: Overlapping,
         /// Strictly right of the range.
         range_gt: RangeValue,
         /// Does not extend left of the range.

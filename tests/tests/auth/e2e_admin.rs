@@ -222,6 +222,96 @@ fn providers(user: &supabase_core::auth::User) -> Vec<String> {
     p
 }
 
+#[tokio::test]
+async fn users_move_in_with_their_password_hash() {
+    let s = stack().await;
+    let (anon, admin) = clients_of(s);
+    let admin = admin.auth().admin();
+    let password = "moved-in password";
+    // A `$2b$` hash made elsewhere (libxcrypt, cost 4) and a `$2a$` one made by pgcrypto.
+    let made_elsewhere = "$2b$04$2mm6UA9JqRtbQphAVkGqP.djGrPCsEYY7eAMOdiKzJxziWBW39giG";
+    let by_pgcrypto = s
+        .query_json(&format!(
+            "select extensions.crypt('{password}', extensions.gen_salt('bf', 4)) as h"
+        ))
+        .await
+        .unwrap()[0]["h"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(by_pgcrypto.starts_with("$2a$04$"), "{by_pgcrypto}");
+    for hash in [made_elsewhere, &by_pgcrypto] {
+        let address = email("hash");
+        let user = admin
+            .create_user(
+                AdminUserAttributes::new()
+                    .email(&address)
+                    .password_hash(hash)
+                    .email_confirm(true),
+            )
+            .await
+            .unwrap();
+        // Stored as it is, and the password it hashes signs in; another does not.
+        let stored = s
+            .query_json(&format!(
+                "select encrypted_password as h from auth.users where id = '{}'",
+                user.id
+            ))
+            .await
+            .unwrap();
+        assert_eq!(stored[0]["h"], hash);
+        let session = anon
+            .auth()
+            .sign_in_with_password(SignInWithPasswordCredentials::email(&address, password))
+            .await
+            .unwrap();
+        assert_eq!(session.user.unwrap().id, user.id);
+        let err = anon
+            .auth()
+            .sign_in_with_password(SignInWithPasswordCredentials::email(&address, "not it"))
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), Some(&ErrorCode::InvalidCredentials), "{err:?}");
+    }
+
+    // A password as well is refused (400); a hash GoTrue cannot read is its 500.
+    let err = admin
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&email("hash"))
+                .password("")
+                .password_hash(made_elsewhere),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(&ErrorCode::ValidationFailed), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("Only a password or a password hash"),
+        "{err}"
+    );
+    let address = email("hash");
+    let err = admin
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&address)
+                .password_hash("md5-not-bcrypt"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(e) if e.status().map(|s| s.as_u16()) == Some(500)),
+        "{err:?}"
+    );
+    let none = s
+        .query_json(&format!(
+            "select count(*) as n from auth.users where email = '{address}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(none[0]["n"], 0, "no user made");
+}
+
 fn code(err: &Error) -> Option<&ErrorCode> {
     match err {
         Error::Auth(e) => e.code(),

@@ -427,6 +427,10 @@ async fn text_search_every_kind() {
         assert!(!expected.is_empty(), "{function} matches something");
         assert_eq!(sorted_strings(&rows, "catchphrase"), expected, "{function}");
     }
+    // postgrest-py's spelling of the web search type.
+    let web: TextSearch =
+        serde_json::from_value(serde_json::json!({"type": "web_search"})).unwrap();
+    assert_eq!(web, TextSearch::websearch());
     let unknown = serde_json::from_value::<TextSearch>(serde_json::json!({"type": "fuzzy"}));
     assert!(
         unknown

@@ -327,6 +327,27 @@ async fn explain_the_plan() {
         .unwrap()
         .data;
     assert!(plan[0]["Plan"]["Node Type"].is_string(), "{plan}");
+
+    // The other options reach Postgres: each adds its part of the plan.
+    let plan = anon()
+        .await
+        .table("planets")
+        .select("*")
+        .explain(
+            Explain::new()
+                .analyze()
+                .buffers()
+                .wal()
+                .settings()
+                .format(ExplainFormat::Json),
+        )
+        .await
+        .unwrap()
+        .data;
+    let node = &plan[0]["Plan"];
+    assert!(node["Shared Hit Blocks"].is_number(), "buffers: {plan}");
+    assert!(node["WAL Records"].is_number(), "wal: {plan}");
+    assert!(plan[0].get("Settings").is_some(), "settings: {plan}");
 }
 
 #[tokio::test]

@@ -271,6 +271,30 @@ async fn delete_records() {
 }
 
 #[tokio::test]
+async fn an_empty_match_is_refused_and_deletes_nothing() {
+    let id = unique_id();
+    let c = anon().await;
+    c.table("countries")
+        .insert(json!({"id": id, "name": "Kept"}))
+        .await
+        .unwrap();
+    // As postgrest-py refuses an empty dict: no filter at all would delete every row.
+    let empty: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for result in [
+        c.table("countries").delete().match_(json!({})).await,
+        c.table("countries").delete().match_(empty).await,
+    ] {
+        let err = result.unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        assert!(err.to_string().contains("at least one column"), "{err}");
+    }
+    assert_eq!(
+        db(&format!("select name from countries where id = {id}")).await,
+        json!([{"name": "Kept"}])
+    );
+}
+
+#[tokio::test]
 async fn delete_multiple_records() {
     let ids = [unique_id(), unique_id(), unique_id()];
     let c = anon().await;

@@ -80,6 +80,30 @@ async fn upload_download_update_upsert_info_exists() {
         .unwrap();
     let info = files.info("public/avatar1.png").await.unwrap();
     assert_eq!(info.content_type.as_deref(), Some("image/webp"));
+    // storage-py's `file_options["headers"]` go out over the computed ones, raw or multipart.
+    for multipart in [false, true] {
+        files
+            .update(
+                "public/avatar1.png",
+                b"updated".to_vec(),
+                FileOptions::new()
+                    .content_type("image/webp")
+                    .header("content-type", "text/x-from-header")
+                    .multipart(multipart),
+            )
+            .await
+            .unwrap();
+        let info = files.info("public/avatar1.png").await.unwrap();
+        assert_eq!(info.content_type.as_deref(), Some("text/x-from-header"));
+    }
+    let bad = files
+        .update(
+            "public/avatar1.png",
+            b"never sent".to_vec(),
+            FileOptions::new().header("bad header", "x"),
+        )
+        .await;
+    assert!(matches!(bad, Err(Error::Config(_))), "{bad:?}");
     assert_eq!(
         files.download("public/avatar1.png").await.unwrap().as_ref(),
         b"updated"
@@ -274,6 +298,42 @@ async fn signed_urls_work_and_expire() {
     let resp = http.get(&url).send().await.unwrap();
     let cd = resp.headers()["content-disposition"].to_str().unwrap();
     assert!(cd.starts_with("attachment; filename=mine.png"), "{cd}");
+    // A name with the characters a query gives meaning to arrives whole.
+    let odd = "a&b #1=100%+ é.png";
+    let url = files
+        .create_signed_url(
+            "folder/avatar1.png",
+            60,
+            UrlOptions::new().download(odd.to_owned()),
+        )
+        .await
+        .unwrap();
+    let resp = http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{url}");
+    let cd = resp.headers()["content-disposition"].to_str().unwrap();
+    let encoded = "a%26b%20%231%3D100%25%2B%20%C3%A9.png";
+    assert!(
+        cd.starts_with(&format!("attachment; filename={encoded};")),
+        "{cd}"
+    );
+    let urls = files
+        .create_signed_urls(
+            ["folder/avatar1.png"],
+            60,
+            UrlOptions::new().download(odd.to_owned()),
+        )
+        .await
+        .unwrap();
+    let resp = http
+        .get(urls[0].signed_url.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let cd = resp.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        cd.starts_with(&format!("attachment; filename={encoded};")),
+        "{cd}"
+    );
     let url = files
         .create_signed_url("folder/avatar1.png", 60, UrlOptions::new().download(false))
         .await

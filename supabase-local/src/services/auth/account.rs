@@ -82,7 +82,7 @@ pub(super) async fn jwks(State(state): St) -> Json<Value> {
     Json(state.env.jwt_secret.jwks())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 struct SignupParams {
     email: String,
@@ -303,7 +303,7 @@ async fn obfuscated_user(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 struct PasswordGrant {
     email: String,
@@ -311,13 +311,13 @@ struct PasswordGrant {
     password: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 struct RefreshGrant {
     refresh_token: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 struct PkceGrant {
     auth_code: String,
@@ -492,7 +492,7 @@ pub(super) async fn get_user(State(state): St, headers: HeaderMap) -> ApiResult<
     in_tx!(&state, |tx| users::must_user_json(tx, &who.user_id).await).map(Json)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 struct UserUpdate {
     email: Option<String>,

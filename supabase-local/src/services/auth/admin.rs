@@ -102,13 +102,14 @@ pub(super) async fn list_users(
     Ok(resp)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 struct AdminUserParams {
     id: Option<String>,
     email: Option<String>,
     phone: Option<String>,
     password: Option<String>,
+    password_hash: Option<String>,
     email_confirm: bool,
     phone_confirm: bool,
     user_metadata: Option<Value>,
@@ -197,6 +198,17 @@ pub(super) async fn create_user(
             "Cannot create a user without either an email or phone",
         ));
     }
+    // `adminUserCreate`: a password (even an empty one) or a hash, not both; the hash is stored
+    // as it is, its strength unknowable. Update ignores `password_hash`, as GoTrue does.
+    let password_hash = p.password_hash.as_deref().filter(|h| !h.is_empty());
+    if p.password.is_some() && password_hash.is_some() {
+        return Err(ApiError::validation(
+            "Only a password or a password hash should be provided",
+        ));
+    }
+    if let Some(hash) = password_hash {
+        users::check_password_hash(hash)?;
+    }
     if let Some(pw) = &p.password {
         users::check_password(pw, state.config.minimum_password_length)?;
     }
@@ -227,6 +239,7 @@ pub(super) async fn create_user(
                 email: email.as_deref(),
                 phone: phone.as_deref(),
                 password: p.password.as_deref(),
+                password_hash,
                 provider: if email.is_some() { "email" } else { "phone" },
                 user_metadata: p.user_metadata.clone(),
                 app_metadata: p.app_metadata.clone(),
@@ -539,7 +552,7 @@ pub(super) async fn invite(
     .map(Json)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 struct GenerateLinkParams {
     #[serde(rename = "type")]

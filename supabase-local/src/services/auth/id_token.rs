@@ -26,7 +26,7 @@ use super::users::{self, NewUser};
 use super::{Auth, sessions};
 
 /// `IdTokenGrantParams`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 pub(super) struct IdTokenGrant {
     id_token: String,

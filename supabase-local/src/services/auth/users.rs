@@ -200,7 +200,10 @@ pub(super) async fn find_by_phone(tx: &Transaction<'_>, phone: &str) -> ApiResul
     Ok(tx.query_opt(&sql, &[&phone]).await?.as_ref().map(user_row))
 }
 
-/// Whether `password` matches the user's bcrypt hash (pgcrypto's `crypt`).
+/// Whether `password` matches the user's bcrypt hash (pgcrypto's `crypt`). A `$2b$` or `$2y$`
+/// hash (from `admin.create_user`'s `password_hash`) is read as `$2a$`, the only bcrypt prefix
+/// pgcrypto knows: the three differ only for passwords of over 255 bytes (`$2b$`) or with a
+/// rare 8-bit sign bug (`$2x$`, which `$2a$` already avoids).
 pub(super) async fn password_matches(
     tx: &Transaction<'_>,
     id: &str,
@@ -208,9 +211,9 @@ pub(super) async fn password_matches(
 ) -> ApiResult<bool> {
     let row = tx
         .query_one(
-            "select coalesce(encrypted_password, '') <> '' \
-                    and encrypted_password = extensions.crypt($2, encrypted_password) \
-             from auth.users where id = $1::text::uuid",
+            "select coalesce(h, '') <> '' and h = extensions.crypt($2, h) \
+             from (select regexp_replace(encrypted_password, '^\\$2[by]\\$', '$2a$') as h \
+                   from auth.users where id = $1::text::uuid) u",
             &[&id, &Secret(password)],
         )
         .await?;
@@ -328,13 +331,43 @@ pub(super) fn check_signup_password(password: &str, min_len: usize) -> ApiResult
     check_password(password, min_len)
 }
 
+/// `models.NewUserWithPasswordHash` for a bcrypt hash (`bcrypt.Cost` must read it: `$2a$`, `$2b$`
+/// or `$2y$`, a cost of 4 to 31, 60 characters); anything else fails as GoTrue fails it, with
+/// its 500 "Error creating user". GoTrue also takes argon2 and Firebase scrypt hashes; the
+/// stand-in checks passwords with pgcrypto, which knows neither, so it refuses them by name.
+pub(super) fn check_password_hash(hash: &str) -> ApiResult<()> {
+    if hash.starts_with("$argon2") || hash.starts_with("$fbscrypt") {
+        return Err(ApiError::validation(
+            "the local auth stand-in takes bcrypt password hashes only (GoTrue also takes \
+             argon2 and Firebase scrypt)",
+        ));
+    }
+    let b = hash.as_bytes();
+    let cost = hash.get(4..6).and_then(|c| c.parse::<u8>().ok());
+    let bcrypt = b.len() == 60
+        && (hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$"))
+        && cost.is_some_and(|c| (4..=31).contains(&c))
+        && b[6] == b'$'
+        && b[7..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'/');
+    if bcrypt {
+        Ok(())
+    } else {
+        Err(ApiError::internal("Error creating user"))
+    }
+}
+
 /// A user to create.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct NewUser<'a> {
     pub(super) id: Option<&'a str>,
     pub(super) email: Option<&'a str>,
     pub(super) phone: Option<&'a str>,
     pub(super) password: Option<&'a str>,
+    /// A bcrypt hash to store as it is (`admin.create_user`'s `password_hash`), instead of
+    /// `password`.
+    pub(super) password_hash: Option<&'a str>,
     /// `email`, `phone` or `anonymous`.
     pub(super) provider: &'a str,
     pub(super) user_metadata: Option<Value>,
@@ -367,7 +400,8 @@ pub(super) async fn create(tx: &Transaction<'_>, u: NewUser<'_>) -> ApiResult<St
                is_anonymous, created_at, updated_at) \
              values ('00000000-0000-0000-0000-000000000000', coalesce($1::text::uuid, gen_random_uuid()), \
                'authenticated', coalesce($2, 'authenticated'), $3, $4, \
-               case when $5::text is null then '' else extensions.crypt($5, extensions.gen_salt('bf', 10)) end, \
+               case when $11::text is not null then $11 when $5::text is null then '' \
+                 else extensions.crypt($5, extensions.gen_salt('bf', 10)) end, \
                $6::text::jsonb, $7::text::jsonb, case when $8 then now() end, case when $9 then now() end, \
                $10, now(), now()) \
              returning id::text",
@@ -382,6 +416,7 @@ pub(super) async fn create(tx: &Transaction<'_>, u: NewUser<'_>) -> ApiResult<St
                 &u.email_confirmed,
                 &u.phone_confirmed,
                 &(u.provider == "anonymous"),
+                &Secret(u.password_hash),
             ],
         )
         .await

@@ -20,7 +20,7 @@ use super::users;
 use super::{Auth, St, parse_body, sessions, token_hash};
 use crate::services::Secret;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 struct VerifyParams {
     #[serde(rename = "type")]

@@ -16,5 +16,5 @@ struct Planet {
 
 fn main() {
     let _ = planet::name.contains("Earth");
-    let _ = planet::moons.overlaps(1);
+    let _ = planet::moons.contained_by(1);
 }
