@@ -28,7 +28,7 @@ async fn limited() -> &'static Stack {
         .await
 }
 
-/// A confirmed user made through the admin API (signups are off here).
+/// A user made through the admin API (signups are off here).
 async fn user(stack: &Stack, body: serde_json::Value) -> String {
     let r = crate::call(
         stack,
@@ -52,6 +52,18 @@ fn assert_too_soon(r: &crate::Resp, code: &str) {
         .unwrap_or_else(|| panic!("{msg}"));
     // The whole seconds left of the minute: 59 unless the test ran slowly.
     assert!((30..60).contains(&left), "{msg}");
+}
+
+/// `Signup` checks `DisableSignup` for an address that is registered but not confirmed, so the
+/// OTP that would sign it up is refused and sends nothing.
+#[tokio::test]
+async fn with_signups_off_an_unconfirmed_address_gets_no_otp() {
+    let stack = limited().await;
+    let email = unique_email("unconfirmed");
+    user(stack, json!({"email": email, "password": "secret-pw"})).await;
+    let r = post(stack, "/otp", json!({"email": email})).await;
+    assert_error(&r, 422, "signup_disabled");
+    assert!(stack.mailbox().messages(&email).is_empty());
 }
 
 #[tokio::test]

@@ -173,11 +173,10 @@ async fn signup_email(
     pkce: Option<(String, String)>,
     redirect: &str,
 ) -> ApiResult<Response> {
-    let autoconfirm = !state.config.email_confirmations;
     in_tx!(state, |tx| {
-        let id = match users::find_by_email(tx, email).await? {
+        let existing = match users::find_by_email(tx, email).await? {
             Some(u) if u.email_confirmed => {
-                if autoconfirm {
+                if !state.config.email_confirmations {
                     return Err(ApiError::unprocessable(
                         "user_already_exists",
                         "User already registered",
@@ -189,38 +188,56 @@ async fn signup_email(
                         .into_response(),
                 );
             }
-            Some(u) => u.id,
-            None => {
-                users::create(
-                    tx,
-                    NewUser {
-                        email: Some(email),
-                        password: Some(&p.password),
-                        provider: "email",
-                        user_metadata: p.data.clone(),
-                        ..NewUser::default()
-                    },
-                )
-                .await?
-            }
+            existing => existing.map(|u| u.id),
         };
-        if autoconfirm {
-            users::confirm_email(tx, &id).await?;
-            let session = sessions::sign_in(state, tx, &id, "password").await?;
-            return Ok(Json(session).into_response());
+        let new_user = NewUser {
+            email: Some(email),
+            password: Some(&p.password),
+            provider: "email",
+            user_metadata: p.data.clone(),
+            ..NewUser::default()
+        };
+        match sign_up_email(state, tx, existing, new_user, redirect, pkce.as_ref()).await? {
+            EmailSignup::SignedIn(session) => Ok(Json(session).into_response()),
+            EmailSignup::Confirming(id) => {
+                Ok(Json(users::must_user_json(tx, &id).await?).into_response())
+            }
         }
-        otp::send_email(
-            state,
-            tx,
-            &id,
-            email,
-            EmailPurpose::Signup,
-            redirect,
-            pkce.as_ref(),
-        )
-        .await?;
-        Ok(Json(users::must_user_json(tx, &id).await?).into_response())
     })
+}
+
+/// What `Signup` did for an email address that was not yet confirmed.
+pub(super) enum EmailSignup {
+    /// Confirmations are off: the user is confirmed and signed in (the session).
+    SignedIn(Value),
+    /// The confirmation email went out (the user's id).
+    Confirming(String),
+}
+
+/// `Signup`'s email half for an address that is new or not yet confirmed: `existing` (the
+/// unconfirmed user, whom GoTrue leaves as they are: "we can't be sure of their claimed
+/// identity") or `new_user`, created. Then either confirmed and signed in (autoconfirm) or
+/// sent the confirmation email. `/otp` and `/magiclink` come here too (`magic_link.go`).
+pub(super) async fn sign_up_email(
+    state: &Auth,
+    tx: &deadpool_postgres::Transaction<'_>,
+    existing: Option<String>,
+    new_user: NewUser<'_>,
+    redirect: &str,
+    pkce: Option<&(String, String)>,
+) -> ApiResult<EmailSignup> {
+    let email = new_user.email.unwrap_or_default();
+    let id = match existing {
+        Some(id) => id,
+        None => users::create(tx, new_user).await?,
+    };
+    if !state.config.email_confirmations {
+        users::confirm_email(tx, &id).await?;
+        let session = sessions::sign_in(state, tx, &id, "password").await?;
+        return Ok(EmailSignup::SignedIn(session));
+    }
+    otp::send_email(state, tx, &id, email, EmailPurpose::Signup, redirect, pkce).await?;
+    Ok(EmailSignup::Confirming(id))
 }
 
 async fn signup_phone(

@@ -19,7 +19,7 @@ use deadpool_postgres::Transaction;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::account::check_channel;
+use super::account::{self, check_channel};
 use super::change::change_email;
 use super::error::{ApiError, ApiResult};
 use super::mailbox::{Message, MessageKind};
@@ -515,9 +515,11 @@ fn check_may_create(state: &Auth, create: bool) -> ApiResult<()> {
     Ok(())
 }
 
-/// The email half of `/otp` and `/magiclink` (`magic_link.go`): a new or unconfirmed user is signed
-/// up (confirmed at once when confirmations are off) and gets the confirmation email when it still
-/// needs one; a confirmed user gets a magic link.
+/// The email half of `/otp` and `/magiclink` (`magic_link.go`). An address that is new or not
+/// yet confirmed first goes through `Signup`, in a transaction of its own that stays committed
+/// whatever follows: with confirmations on, the confirmation email is all that is sent; under
+/// autoconfirm the user is confirmed and signed in (a session nobody is given, as GoTrue's
+/// answer to that inner `Signup` is dropped), then gets the magic link like any confirmed user.
 async fn magic_link(
     state: &Auth,
     email: &str,
@@ -526,33 +528,41 @@ async fn magic_link(
     redirect: &str,
     pkce: Option<&(String, String)>,
 ) -> ApiResult<()> {
+    let confirmed = in_tx!(state, |tx| {
+        let user = users::find_by_email(tx, email).await?;
+        if user.as_ref().is_some_and(|u| u.email_confirmed) {
+            return Ok(true);
+        }
+        // `shouldCreateUser` only asks about an address nobody has; `Signup` checks
+        // `DisableSignup` for an unconfirmed one too.
+        check_may_create(state, create || user.is_some())?;
+        let new_user = NewUser {
+            email: Some(email),
+            provider: "email",
+            user_metadata: data,
+            ..NewUser::default()
+        };
+        let existing = user.map(|u| u.id);
+        let done = account::sign_up_email(state, tx, existing, new_user, redirect, pkce).await?;
+        Ok(matches!(done, account::EmailSignup::SignedIn(_)))
+    })?;
+    if !confirmed {
+        return Ok(());
+    }
     in_tx!(state, |tx| {
-        let user = match users::find_by_email(tx, email).await? {
-            Some(u) => u,
-            None => {
-                check_may_create(state, create)?;
-                let id = users::create(
-                    tx,
-                    NewUser {
-                        email: Some(email),
-                        provider: "email",
-                        user_metadata: data,
-                        email_confirmed: !state.config.email_confirmations,
-                        ..NewUser::default()
-                    },
-                )
-                .await?;
-                users::find_by_id(tx, &id)
-                    .await?
-                    .ok_or_else(|| ApiError::internal("user vanished"))?
-            }
-        };
-        let purpose = if user.email_confirmed {
-            EmailPurpose::MagicLink
-        } else {
-            EmailPurpose::Signup
-        };
-        send_email(state, tx, &user.id, email, purpose, redirect, pkce).await?;
+        let user = users::find_by_email(tx, email)
+            .await?
+            .ok_or_else(|| ApiError::internal("user vanished"))?;
+        send_email(
+            state,
+            tx,
+            &user.id,
+            email,
+            EmailPurpose::MagicLink,
+            redirect,
+            pkce,
+        )
+        .await?;
         Ok(())
     })
 }
