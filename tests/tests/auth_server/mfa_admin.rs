@@ -302,7 +302,11 @@ async fn admin_users_crud_and_paging() {
     )
     .await;
     assert_eq!(upd.status, StatusCode::OK, "{:?}", upd.body);
-    assert_eq!(upd.body["user_metadata"], json!({"name": "B"}));
+    // `email_confirm` went through `user.Confirm`, which marked the metadata.
+    assert_eq!(
+        upd.body["user_metadata"],
+        json!({"name": "B", "email_verified": true})
+    );
     assert!(upd.body["banned_until"].is_string());
     let banned = post(
         &stack,

@@ -61,12 +61,19 @@ async fn signup_returns_a_session_with_gotrue_claims() {
         user["app_metadata"],
         json!({"provider": "email", "providers": ["email"]})
     );
-    assert_eq!(user["user_metadata"], json!({"name": "Ann"}));
+    // `user.Confirm` (autoconfirm) marks the metadata; `Signup` copies the data into the
+    // identity's.
+    assert_eq!(
+        user["user_metadata"],
+        json!({"name": "Ann", "email_verified": true})
+    );
     let identities = user["identities"].as_array().unwrap();
     assert_eq!(identities.len(), 1);
     assert_eq!(identities[0]["provider"], "email");
     assert_eq!(identities[0]["id"], user["id"]);
     assert_eq!(identities[0]["identity_data"]["email"], email);
+    assert_eq!(identities[0]["identity_data"]["name"], "Ann");
+    assert_eq!(identities[0]["identity_data"]["sub"], user["id"]);
     assert!(user.get("factors").is_none(), "omitempty: {user}");
 
     let c = claims(s["access_token"].as_str().unwrap());

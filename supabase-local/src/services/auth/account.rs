@@ -195,6 +195,7 @@ async fn signup_email(
             password: Some(&p.password),
             provider: "email",
             user_metadata: p.data.clone(),
+            data_in_identity: true,
             ..NewUser::default()
         };
         match sign_up_email(state, tx, existing, new_user, redirect, pkce.as_ref()).await? {
@@ -270,6 +271,7 @@ async fn signup_phone(
                         password: Some(&p.password),
                         provider: "phone",
                         user_metadata: p.data.clone(),
+                        data_in_identity: true,
                         ..NewUser::default()
                     },
                 )

@@ -246,6 +246,7 @@ pub(super) async fn create_user(
                 email_confirmed: p.email_confirm,
                 phone_confirmed: p.phone_confirm,
                 role: p.role.as_deref(),
+                data_in_identity: false,
             },
         )
         .await?;

@@ -473,6 +473,7 @@ pub(super) async fn otp(
                             phone: Some(&phone),
                             provider: "phone",
                             user_metadata: p.data.clone(),
+                            data_in_identity: true,
                             ..NewUser::default()
                         },
                     )
@@ -540,6 +541,7 @@ async fn magic_link(
             email: Some(email),
             provider: "email",
             user_metadata: data,
+            data_in_identity: true,
             ..NewUser::default()
         };
         let existing = user.map(|u| u.id);

@@ -370,6 +370,9 @@ pub(super) struct NewUser<'a> {
     pub(super) password_hash: Option<&'a str>,
     /// `email`, `phone` or `anonymous`.
     pub(super) provider: &'a str,
+    /// `Signup`: the keys of `user_metadata` go into the identity's data too, where it has
+    /// no key of that name (`signup.go`, `identityData[k] = v`).
+    pub(super) data_in_identity: bool,
     pub(super) user_metadata: Option<Value>,
     pub(super) app_metadata: Option<Value>,
     pub(super) email_confirmed: bool,
@@ -387,10 +390,16 @@ pub(super) async fn create(tx: &Transaction<'_>, u: NewUser<'_>) -> ApiResult<St
             app.insert(k, v);
         }
     }
-    let user_meta = match u.user_metadata {
-        Some(v @ Value::Object(_)) => v,
-        _ => json!({}),
+    let mut user_meta = match u.user_metadata {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
     };
+    let signup_data = u.data_in_identity.then(|| user_meta.clone());
+    // `adminUserCreate` confirms with `user.Confirm`, which marks the metadata too.
+    if u.email_confirmed {
+        user_meta.insert("email_verified".into(), json!(true));
+    }
+    let user_meta = Value::Object(user_meta);
     let app = Value::Object(app).to_string();
     let user_meta = user_meta.to_string();
     let row = tx
@@ -440,6 +449,9 @@ pub(super) async fn create(tx: &Transaction<'_>, u: NewUser<'_>) -> ApiResult<St
         }
         data.insert("email_verified".into(), json!(u.email_confirmed));
         data.insert("phone_verified".into(), json!(u.phone_confirmed));
+        for (k, v) in signup_data.into_iter().flatten() {
+            data.entry(k).or_insert(v);
+        }
         tx.execute(
             "insert into auth.identities (provider_id, user_id, identity_data, provider, \
                last_sign_in_at, created_at, updated_at) \
@@ -482,11 +494,14 @@ pub(super) async fn upsert_contact_identity(
     add_provider(tx, id, provider).await
 }
 
-/// Marks the email confirmed (`user.Confirm`): also in the email identity's data.
+/// Marks the email confirmed (`user.Confirm`, which also sets `user_metadata.email_verified`):
+/// also in the email identity's data.
 pub(super) async fn confirm_email(tx: &Transaction<'_>, id: &str) -> ApiResult<()> {
     tx.execute(
         "update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()), \
-           confirmation_token = '', updated_at = now() where id = $1::text::uuid",
+           confirmation_token = '', updated_at = now(), \
+           raw_user_meta_data = coalesce(raw_user_meta_data, '{}') || '{\"email_verified\": true}' \
+         where id = $1::text::uuid",
         &[&id],
     )
     .await?;
