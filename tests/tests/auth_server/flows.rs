@@ -275,6 +275,46 @@ async fn sms_and_whatsapp_otp() {
     assert!(s.body["user"]["phone_confirmed_at"].is_string());
     let bad = post(stack, "/otp", json!({"phone": phone, "channel": "pigeon"})).await;
     assert_error(&bad, 400, "validation_failed");
+
+    // `SmsOtp`, as the magic link: under autoconfirm (this stack) a number that is new or not
+    // yet confirmed is signed up (confirmed, a session issued) before its code goes out.
+    let digits = format!("1555{:07}", supabase_tests::unique_id());
+    let r = call(
+        stack,
+        Method::POST,
+        "/admin/users",
+        Some(stack.service_role_key()),
+        Some(json!({"phone": digits, "password": "secret-pw"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body["phone_confirmed_at"].is_null());
+    for number in [
+        digits.clone(),
+        format!("1555{:07}", supabase_tests::unique_id()),
+    ] {
+        let r = post(
+            stack,
+            "/otp",
+            json!({"phone": number, "data": {"via": "sms"}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert!(r.body["message_id"].is_string(), "{:?}", r.body);
+        let row = stack
+            .query_json(&format!(
+                "select phone_confirmed_at is not null as confirmed, \
+                   (select count(*) from auth.sessions s where s.user_id = u.id) as sessions \
+                 from auth.users u where phone = '{number}'"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(row, json!([{"confirmed": true, "sessions": 1}]), "{number}");
+        assert!(
+            stack.mailbox().latest(&number).is_some(),
+            "a code to {number}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -199,19 +199,19 @@ async fn signup_email(
             ..NewUser::default()
         };
         match sign_up_email(state, tx, existing, new_user, redirect, pkce.as_ref()).await? {
-            EmailSignup::SignedIn(session) => Ok(Json(session).into_response()),
-            EmailSignup::Confirming(id) => {
+            Signup::SignedIn(session) => Ok(Json(session).into_response()),
+            Signup::Confirming(id) => {
                 Ok(Json(users::must_user_json(tx, &id).await?).into_response())
             }
         }
     })
 }
 
-/// What `Signup` did for an email address that was not yet confirmed.
-pub(super) enum EmailSignup {
+/// What `Signup` did for an address that was not yet confirmed.
+pub(super) enum Signup {
     /// Confirmations are off: the user is confirmed and signed in (the session).
     SignedIn(Value),
-    /// The confirmation email went out (the user's id).
+    /// The confirmation email or SMS went out (the user's id).
     Confirming(String),
 }
 
@@ -226,7 +226,7 @@ pub(super) async fn sign_up_email(
     new_user: NewUser<'_>,
     redirect: &str,
     pkce: Option<&(String, String)>,
-) -> ApiResult<EmailSignup> {
+) -> ApiResult<Signup> {
     let email = new_user.email.unwrap_or_default();
     let id = match existing {
         Some(id) => id,
@@ -235,10 +235,10 @@ pub(super) async fn sign_up_email(
     if !state.config.email_confirmations {
         users::confirm_email(tx, &id).await?;
         let session = sessions::sign_in(state, tx, &id, "password").await?;
-        return Ok(EmailSignup::SignedIn(session));
+        return Ok(Signup::SignedIn(session));
     }
     otp::send_email(state, tx, &id, email, EmailPurpose::Signup, redirect, pkce).await?;
-    Ok(EmailSignup::Confirming(id))
+    Ok(Signup::Confirming(id))
 }
 
 async fn signup_phone(
@@ -247,11 +247,10 @@ async fn signup_phone(
     p: &SignupParams,
     channel: &str,
 ) -> ApiResult<Response> {
-    let autoconfirm = !state.config.phone_confirmations;
     in_tx!(state, |tx| {
-        let id = match users::find_by_phone(tx, phone).await? {
+        let existing = match users::find_by_phone(tx, phone).await? {
             Some(u) if u.phone_confirmed => {
-                if autoconfirm {
+                if !state.config.phone_confirmations {
                     return Err(ApiError::unprocessable(
                         "user_already_exists",
                         "User already registered",
@@ -262,38 +261,56 @@ async fn signup_phone(
                         .into_response(),
                 );
             }
-            Some(u) => u.id,
-            None => {
-                users::create(
-                    tx,
-                    NewUser {
-                        phone: Some(phone),
-                        password: Some(&p.password),
-                        provider: "phone",
-                        user_metadata: p.data.clone(),
-                        data_in_identity: true,
-                        ..NewUser::default()
-                    },
-                )
-                .await?
-            }
+            existing => existing.map(|u| u.id),
         };
-        if autoconfirm {
-            users::confirm_phone(tx, &id).await?;
-            let session = sessions::sign_in(state, tx, &id, "password").await?;
-            return Ok(Json(session).into_response());
+        let new_user = NewUser {
+            phone: Some(phone),
+            password: Some(&p.password),
+            provider: "phone",
+            user_metadata: p.data.clone(),
+            data_in_identity: true,
+            ..NewUser::default()
+        };
+        match sign_up_phone(state, tx, existing, new_user, channel).await? {
+            Signup::SignedIn(session) => Ok(Json(session).into_response()),
+            Signup::Confirming(id) => {
+                Ok(Json(users::must_user_json(tx, &id).await?).into_response())
+            }
         }
-        otp::send_sms(
-            state,
-            tx,
-            &id,
-            phone,
-            otp::SmsPurpose::Confirmation,
-            channel,
-        )
-        .await?;
-        Ok(Json(users::must_user_json(tx, &id).await?).into_response())
     })
+}
+
+/// `Signup`'s phone half, as [`sign_up_email`]: the confirmation is an SMS code. `/otp` with a
+/// phone comes here too (`otp.go` `SmsOtp`).
+pub(super) async fn sign_up_phone(
+    state: &Auth,
+    tx: &deadpool_postgres::Transaction<'_>,
+    existing: Option<String>,
+    new_user: NewUser<'_>,
+    channel: &str,
+) -> ApiResult<Signup> {
+    let phone = new_user.phone.unwrap_or_default();
+    let id = match existing {
+        Some(id) => id,
+        None => users::create(tx, new_user).await?,
+    };
+    if !state.config.phone_confirmations {
+        users::confirm_phone(tx, &id).await?;
+        let session = sessions::sign_in(state, tx, &id, "password").await?;
+        return Ok(Signup::SignedIn(session));
+    }
+    // `sendPhoneConfirmation(.., phoneConfirmationOtp, ..)`: the code lives in
+    // `confirmation_token`.
+    otp::send_sms(
+        state,
+        tx,
+        &id,
+        phone,
+        otp::SmsPurpose::Confirmation,
+        channel,
+    )
+    .await?;
+    Ok(Signup::Confirming(id))
 }
 
 /// GoTrue's `sanitizeUser`: a made-up unconfirmed user, for a repeated signup when confirmations

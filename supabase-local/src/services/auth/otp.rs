@@ -462,29 +462,36 @@ pub(super) async fn otp(
     if !p.phone.is_empty() {
         let channel = check_channel(&p.channel)?;
         let phone = users::validate_phone(&p.phone)?;
-        let message_id = in_tx!(&state, |tx| {
-            let user = match users::find_by_phone(tx, &phone).await? {
-                Some(u) => u,
-                None => {
-                    check_may_create(&state, create)?;
-                    let id = users::create(
-                        tx,
-                        NewUser {
-                            phone: Some(&phone),
-                            provider: "phone",
-                            user_metadata: p.data.clone(),
-                            data_in_identity: true,
-                            ..NewUser::default()
-                        },
-                    )
-                    .await?;
-                    users::find_by_id(tx, &id)
-                        .await?
-                        .ok_or_else(|| ApiError::internal("user vanished"))?
-                }
+        // `SmsOtp`, as `magic_link`: a number that is new or not yet confirmed goes through
+        // `Signup` first, in its own transaction. With confirmations on, that sends the
+        // confirmation code and the answer is `{}`; under autoconfirm the user is confirmed and
+        // signed in, then gets the code below like any confirmed user.
+        let confirmed = in_tx!(&state, |tx| {
+            let user = users::find_by_phone(tx, &phone).await?;
+            if user.as_ref().is_some_and(|u| u.phone_confirmed) {
+                return Ok(true);
+            }
+            check_may_create(&state, create || user.is_some())?;
+            let new_user = NewUser {
+                phone: Some(&phone),
+                provider: "phone",
+                user_metadata: p.data.clone(),
+                data_in_identity: true,
+                ..NewUser::default()
             };
-            // `sendPhoneConfirmation(.., phoneConfirmationOtp, ..)` for new and confirmed
-            // users alike: the code lives in `confirmation_token`.
+            let existing = user.map(|u| u.id);
+            let done = account::sign_up_phone(&state, tx, existing, new_user, channel).await?;
+            Ok(matches!(done, account::Signup::SignedIn(_)))
+        })?;
+        if !confirmed {
+            return Ok(Json(json!({})));
+        }
+        let message_id = in_tx!(&state, |tx| {
+            let user = users::find_by_phone(tx, &phone)
+                .await?
+                .ok_or_else(|| ApiError::internal("user vanished"))?;
+            // `sendPhoneConfirmation(.., phoneConfirmationOtp, ..)`: the code lives in
+            // `confirmation_token`.
             send_sms(
                 &state,
                 tx,
@@ -546,7 +553,7 @@ async fn magic_link(
         };
         let existing = user.map(|u| u.id);
         let done = account::sign_up_email(state, tx, existing, new_user, redirect, pkce).await?;
-        Ok(matches!(done, account::EmailSignup::SignedIn(_)))
+        Ok(matches!(done, account::Signup::SignedIn(_)))
     })?;
     if !confirmed {
         return Ok(());
