@@ -198,7 +198,11 @@ async fn signup_email(
             data_in_identity: true,
             ..NewUser::default()
         };
-        match sign_up_email(state, tx, existing, new_user, redirect, pkce.as_ref()).await? {
+        let confirmation = Confirmation::Email {
+            redirect,
+            pkce: pkce.as_ref(),
+        };
+        match sign_up(state, tx, existing, new_user, confirmation).await? {
             Signup::SignedIn(session) => Ok(Json(session).into_response()),
             Signup::Confirming(id) => {
                 Ok(Json(users::must_user_json(tx, &id).await?).into_response())
@@ -215,29 +219,59 @@ pub(super) enum Signup {
     Confirming(String),
 }
 
-/// `Signup`'s email half for an address that is new or not yet confirmed: `existing` (the
-/// unconfirmed user, whom GoTrue leaves as they are: "we can't be sure of their claimed
-/// identity") or `new_user`, created. Then either confirmed and signed in (autoconfirm) or
-/// sent the confirmation email. `/otp` and `/magiclink` come here too (`magic_link.go`).
-pub(super) async fn sign_up_email(
+/// How `Signup` confirms an address: by email (with its redirect and any PKCE challenge) or by
+/// an SMS / WhatsApp code.
+pub(super) enum Confirmation<'a> {
+    Email {
+        redirect: &'a str,
+        pkce: Option<&'a (String, String)>,
+    },
+    Sms {
+        channel: &'a str,
+    },
+}
+
+/// `Signup` for an address that is new or not yet confirmed: `existing` (the unconfirmed user,
+/// whom GoTrue leaves as they are: "we can't be sure of their claimed identity") or `new_user`,
+/// created. Then either confirmed and signed in (autoconfirm for that kind of address) or sent
+/// the confirmation. `/otp` and `/magiclink` come here too (`magic_link.go`, `otp.go`
+/// `SmsOtp`).
+pub(super) async fn sign_up(
     state: &Auth,
     tx: &deadpool_postgres::Transaction<'_>,
     existing: Option<String>,
     new_user: NewUser<'_>,
-    redirect: &str,
-    pkce: Option<&(String, String)>,
+    confirmation: Confirmation<'_>,
 ) -> ApiResult<Signup> {
-    let email = new_user.email.unwrap_or_default();
+    let (email, phone) = (new_user.email, new_user.phone);
     let id = match existing {
         Some(id) => id,
         None => users::create(tx, new_user).await?,
     };
-    if !state.config.email_confirmations {
-        users::confirm_email(tx, &id).await?;
+    let autoconfirm = match confirmation {
+        Confirmation::Email { .. } => !state.config.email_confirmations,
+        Confirmation::Sms { .. } => !state.config.phone_confirmations,
+    };
+    if autoconfirm {
+        match confirmation {
+            Confirmation::Email { .. } => users::confirm_email(tx, &id).await?,
+            Confirmation::Sms { .. } => users::confirm_phone(tx, &id).await?,
+        }
         let session = sessions::sign_in(state, tx, &id, "password").await?;
         return Ok(Signup::SignedIn(session));
     }
-    otp::send_email(state, tx, &id, email, EmailPurpose::Signup, redirect, pkce).await?;
+    match confirmation {
+        Confirmation::Email { redirect, pkce } => {
+            let to = email.unwrap_or_default();
+            otp::send_email(state, tx, &id, to, EmailPurpose::Signup, redirect, pkce).await?;
+        }
+        // `sendPhoneConfirmation(.., phoneConfirmationOtp, ..)`: the code lives in
+        // `confirmation_token`.
+        Confirmation::Sms { channel } => {
+            let to = phone.unwrap_or_default();
+            otp::send_sms(state, tx, &id, to, otp::SmsPurpose::Confirmation, channel).await?;
+        }
+    }
     Ok(Signup::Confirming(id))
 }
 
@@ -271,46 +305,13 @@ async fn signup_phone(
             data_in_identity: true,
             ..NewUser::default()
         };
-        match sign_up_phone(state, tx, existing, new_user, channel).await? {
+        match sign_up(state, tx, existing, new_user, Confirmation::Sms { channel }).await? {
             Signup::SignedIn(session) => Ok(Json(session).into_response()),
             Signup::Confirming(id) => {
                 Ok(Json(users::must_user_json(tx, &id).await?).into_response())
             }
         }
     })
-}
-
-/// `Signup`'s phone half, as [`sign_up_email`]: the confirmation is an SMS code. `/otp` with a
-/// phone comes here too (`otp.go` `SmsOtp`).
-pub(super) async fn sign_up_phone(
-    state: &Auth,
-    tx: &deadpool_postgres::Transaction<'_>,
-    existing: Option<String>,
-    new_user: NewUser<'_>,
-    channel: &str,
-) -> ApiResult<Signup> {
-    let phone = new_user.phone.unwrap_or_default();
-    let id = match existing {
-        Some(id) => id,
-        None => users::create(tx, new_user).await?,
-    };
-    if !state.config.phone_confirmations {
-        users::confirm_phone(tx, &id).await?;
-        let session = sessions::sign_in(state, tx, &id, "password").await?;
-        return Ok(Signup::SignedIn(session));
-    }
-    // `sendPhoneConfirmation(.., phoneConfirmationOtp, ..)`: the code lives in
-    // `confirmation_token`.
-    otp::send_sms(
-        state,
-        tx,
-        &id,
-        phone,
-        otp::SmsPurpose::Confirmation,
-        channel,
-    )
-    .await?;
-    Ok(Signup::Confirming(id))
 }
 
 /// GoTrue's `sanitizeUser`: a made-up unconfirmed user, for a repeated signup when confirmations

@@ -480,7 +480,8 @@ pub(super) async fn otp(
                 ..NewUser::default()
             };
             let existing = user.map(|u| u.id);
-            let done = account::sign_up_phone(&state, tx, existing, new_user, channel).await?;
+            let confirmation = account::Confirmation::Sms { channel };
+            let done = account::sign_up(&state, tx, existing, new_user, confirmation).await?;
             Ok(matches!(done, account::Signup::SignedIn(_)))
         })?;
         if !confirmed {
@@ -552,7 +553,8 @@ async fn magic_link(
             ..NewUser::default()
         };
         let existing = user.map(|u| u.id);
-        let done = account::sign_up_email(state, tx, existing, new_user, redirect, pkce).await?;
+        let confirmation = account::Confirmation::Email { redirect, pkce };
+        let done = account::sign_up(state, tx, existing, new_user, confirmation).await?;
         Ok(matches!(done, account::Signup::SignedIn(_)))
     })?;
     if !confirmed {
