@@ -67,6 +67,9 @@ async fn a_change_the_role_cannot_identify_is_an_error_payload() {
     let channel = client.channel(room());
     let mut keyless = channel.postgres_changes_stream(Ev::Insert, table("rt_keyless"));
     let mut hidden = channel.postgres_changes_stream(Ev::All, table("rt_hidden_key"));
+    // Another selection is another group of the role's subscriptions: its own error payload.
+    let mut hidden_label =
+        channel.postgres_changes_stream(Ev::All, table("rt_hidden_key").select(["label"]));
     let _channel = channel.subscribe().await.unwrap();
 
     let id = unique_id();
@@ -100,6 +103,16 @@ async fn a_change_the_role_cannot_identify_is_an_error_payload() {
     assert_eq!(delete.errors, None);
     assert_eq!(delete.old, json!({}));
     assert_eq!(column_names(&delete), ["label"]);
+
+    // Each group once: its error, then the delete (not a second error).
+    let unauthorized = next(&mut hidden_label).await;
+    assert_eq!(
+        unauthorized.errors,
+        Some(json!(["Error 401: Unauthorized"]))
+    );
+    assert_eq!(unauthorized.new, json!({}));
+    let delete = next(&mut hidden_label).await;
+    assert_eq!((delete.errors, delete.old), (None, json!({})));
 }
 
 /// The system message `subscribe` reports for `changes`.
