@@ -268,4 +268,27 @@ async fn form_fields_are_read_as_busboy_hands_them() {
         assert_eq!(resp.status(), 200, "{bad}: {:?}", resp.text().await);
         assert_eq!(files.info("raw-metadata").await.unwrap().metadata, None);
     }
+    // Node's base64 decoder: the URL-safe alphabet, no padding, white space skipped.
+    for lenient in [
+        "eyJxIjoiPz8-Pn5-In0",
+        " eyJxIjoiPz8+Pn5+\tIn0=",
+        "eyJxIjoiPz8+Pn5+In0=e30=",
+    ] {
+        let resp = http
+            .post(url("raw-metadata"))
+            .bearer_auth(key)
+            .header("apikey", key)
+            .header("x-upsert", "true")
+            .header("x-metadata", lenient)
+            .body("raw")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{lenient}: {:?}", resp.text().await);
+        assert_eq!(
+            files.info("raw-metadata").await.unwrap().metadata,
+            Some(serde_json::json!({"q": "??>>~~"})),
+            "{lenient}"
+        );
+    }
 }

@@ -95,12 +95,8 @@ pub(crate) fn write_from_headers(
         .to_owned();
     let upsert = header_str(headers, "x-upsert") == Some("true");
     // `parseUserMetadata`: base64 of JSON; anything else is no metadata, not an error.
-    let user_metadata = header_str(headers, "x-metadata").and_then(|b64| {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .ok()?;
-        serde_json::from_slice::<Value>(&bytes).ok()
-    });
+    let user_metadata = header_str(headers, "x-metadata")
+        .and_then(|b64| serde_json::from_slice::<Value>(&node_base64(b64)).ok());
     Ok(Write {
         bucket,
         name,
@@ -111,6 +107,33 @@ pub(crate) fn write_from_headers(
         user_metadata,
         owner,
     })
+}
+
+/// What Node's `Buffer.from(text, "base64")` makes of `text`, as `parseUserMetadata` reads it:
+/// either alphabet (`-` and `_` are `+` and `/`), padding optional, the first `=` ends it,
+/// any other character is skipped, and a last lone character (six bits) is dropped.
+fn node_base64(text: &str) -> Vec<u8> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+    );
+    let mut sextets: Vec<u8> = text
+        .bytes()
+        .take_while(|&b| b != b'=')
+        .filter_map(|b| match b {
+            b'-' => Some(b'+'),
+            b'_' => Some(b'/'),
+            b if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' => Some(b),
+            _ => None,
+        })
+        .collect();
+    if sextets.len() % 4 == 1 {
+        sextets.pop();
+    }
+    LENIENT.decode(sextets).unwrap_or_default()
 }
 
 fn is_multipart(headers: &HeaderMap) -> bool {
@@ -807,4 +830,25 @@ pub(crate) async fn remove_one(
         Json(json!({ "message": "Successfully deleted" })),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::node_base64;
+
+    #[test]
+    fn base64_is_read_as_node_reads_it() {
+        // Each answer is what Node 20's `Buffer.from(text, "base64")` gives.
+        for (text, node) in [
+            ("eyJxIjoiPz8-Pn5-In0", r#"{"q":"??>>~~"}"#),
+            (" eyJxIjoiPz8+Pn5+\tIn0=", r#"{"q":"??>>~~"}"#),
+            ("eyJxIjoiPz8+Pn5+In0=e30=", r#"{"q":"??>>~~"}"#),
+            ("YQ==YQ==", "a"),
+            ("YW!Jj", "abc"),
+            ("YWJjZ", "abc"),
+            ("", ""),
+        ] {
+            assert_eq!(node_base64(text), node.as_bytes(), "{text:?}");
+        }
+    }
 }
