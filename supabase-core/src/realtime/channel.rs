@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::changes::{self, ChangeParams, Changes, PostgresChangeEvent, RawChange};
 use super::error::RealtimeError;
+use super::listener::{Listener, Listeners};
 use super::presence::{Presence, PresenceEvent, PresenceState, PresenceTracker};
 use super::protocol::{self, Message};
 use super::socket::Shared;
@@ -262,11 +263,8 @@ impl SystemMessage {
     }
 }
 
-type StatusCallback = Arc<dyn Fn(SubscribeStatus, Option<&RealtimeError>) + Send + Sync>;
-type SystemCallback = Arc<dyn Fn(&SystemMessage) + Send + Sync>;
-type BroadcastCallback = Arc<dyn Fn(BroadcastMessage) + Send + Sync>;
-type PresenceCallback = Arc<dyn Fn(&PresenceEvent) + Send + Sync>;
-type ChangeCallback = Arc<dyn Fn(&RawChange) + Send + Sync>;
+/// A status change, as the status listeners hear it.
+type Status = (SubscribeStatus, Option<RealtimeError>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -281,7 +279,7 @@ struct PostgresBinding {
     params: std::result::Result<ChangeParams, RealtimeError>,
     event: PostgresChangeEvent,
     id: Option<u64>,
-    callback: ChangeCallback,
+    listener: Listener<RawChange>,
 }
 
 struct State {
@@ -296,13 +294,13 @@ struct State {
     /// `Timer.scheduleTimeout` clears the previous one.
     rejoin_timer: u64,
     /// Broadcast listeners by lower-cased event.
-    broadcast: Vec<(String, BroadcastCallback)>,
-    presence_listeners: Vec<PresenceCallback>,
+    broadcast: Listeners<BroadcastMessage, String>,
+    presence_listeners: Listeners<PresenceEvent>,
+    /// Dropped from here when their stream is, at the next join (the server's ids are matched
+    /// to them by position).
     postgres: Vec<PostgresBinding>,
-    statuses: Vec<StatusCallback>,
-    system: Vec<SystemCallback>,
-    /// [`RealtimeChannel::status_stream`]s, dropped from here once their stream is.
-    status_streams: Vec<mpsc::UnboundedSender<(SubscribeStatus, Option<RealtimeError>)>>,
+    statuses: Listeners<Status>,
+    system: Listeners<SystemMessage>,
     presence: PresenceTracker,
     /// Messages that arrived while joining, i.e. after the join reply but before it was
     /// applied (the server sends `presence_state`, `system` and changes right after it):
@@ -397,12 +395,11 @@ impl RealtimeChannel {
                     join_ref: None,
                     rejoin_attempt: 0,
                     rejoin_timer: 0,
-                    broadcast: Vec::new(),
-                    presence_listeners: Vec::new(),
+                    broadcast: Listeners::default(),
+                    presence_listeners: Listeners::default(),
                     postgres: Vec::new(),
-                    statuses: Vec::new(),
-                    system: Vec::new(),
-                    status_streams: Vec::new(),
+                    statuses: Listeners::default(),
+                    system: Listeners::default(),
                     presence: PresenceTracker::default(),
                     deferred: Vec::new(),
                     draining: false,
@@ -436,35 +433,44 @@ impl RealtimeChannel {
         event: impl Into<String>,
         callback: impl Fn(BroadcastMessage) + Send + Sync + 'static,
     ) -> Self {
-        lock(&self.inner.state)
-            .broadcast
-            .push((event.into().to_lowercase(), Arc::new(callback)));
-        self.clone()
+        self.add_broadcast(
+            event,
+            Listener::callback(move |m: &BroadcastMessage| callback(m.clone())),
+        )
     }
 
     /// The broadcasts of `event` (`"*"`: every event) as a stream.
     pub fn broadcast_stream(&self, event: impl Into<String>) -> EventStream<BroadcastMessage> {
-        let (tx, stream) = EventStream::new();
-        self.on_broadcast(event, move |m| {
-            let _ = tx.send(m);
-        });
+        let (listener, stream) = Listener::stream(BroadcastMessage::clone);
+        self.add_broadcast(event, listener);
         stream
+    }
+
+    fn add_broadcast(
+        &self,
+        event: impl Into<String>,
+        listener: Listener<BroadcastMessage>,
+    ) -> Self {
+        lock(&self.inner.state)
+            .broadcast
+            .add(event.into().to_lowercase(), listener);
+        self.clone()
     }
 
     /// Calls `callback` with each `system` message of the server about this channel
     /// (realtime-js `on('system', {}, callback)`), errors included: those also reach the status
     /// listeners as `CHANNEL_ERROR`.
     pub fn on_system(&self, callback: impl Fn(&SystemMessage) + Send + Sync + 'static) -> Self {
-        lock(&self.inner.state).system.push(Arc::new(callback));
+        lock(&self.inner.state)
+            .system
+            .add((), Listener::callback(callback));
         self.clone()
     }
 
     /// The `system` messages as a stream.
     pub fn system_stream(&self) -> EventStream<SystemMessage> {
-        let (tx, stream) = EventStream::new();
-        self.on_system(move |m| {
-            let _ = tx.send(m.clone());
-        });
+        let (listener, stream) = Listener::stream(SystemMessage::clone);
+        lock(&self.inner.state).system.add((), listener);
         stream
     }
 
@@ -509,18 +515,20 @@ impl RealtimeChannel {
 
     /// Every presence event (sync, join, leave) as a stream.
     pub fn presence_stream(&self) -> EventStream<PresenceEvent> {
-        let (tx, stream) = EventStream::new();
-        self.on_presence(move |e| {
-            let _ = tx.send(e.clone());
-        });
+        let (listener, stream) = Listener::stream(PresenceEvent::clone);
+        self.add_presence(listener);
         stream
     }
 
     fn on_presence(&self, callback: impl Fn(&PresenceEvent) + Send + Sync + 'static) -> Self {
+        self.add_presence(Listener::callback(callback))
+    }
+
+    fn add_presence(&self, listener: Listener<PresenceEvent>) -> Self {
         let enables_presence = {
             let mut state = lock(&self.inner.state);
             let enabled = state.config.presence_enabled || !state.presence_listeners.is_empty();
-            state.presence_listeners.push(Arc::new(callback));
+            state.presence_listeners.add((), listener);
             !enabled
         };
         if enables_presence {
@@ -561,13 +569,21 @@ impl RealtimeChannel {
         changes: C,
         callback: impl Fn(C::Event) + Send + Sync + 'static,
     ) -> Self {
-        let params = changes.params(event);
-        let callback: ChangeCallback = Arc::new(move |raw: &RawChange| callback(C::decode(raw)));
+        let listener = Listener::callback(move |raw: &RawChange| callback(C::decode(raw)));
+        self.add_postgres_changes(event, changes, listener)
+    }
+
+    fn add_postgres_changes<C: Changes>(
+        &self,
+        event: PostgresChangeEvent,
+        changes: C,
+        listener: Listener<RawChange>,
+    ) -> Self {
         lock(&self.inner.state).postgres.push(PostgresBinding {
-            params,
+            params: changes.params(event),
             event,
             id: None,
-            callback,
+            listener,
         });
         self.rejoin_with_new_listener();
         self.clone()
@@ -579,19 +595,15 @@ impl RealtimeChannel {
         event: PostgresChangeEvent,
         changes: C,
     ) -> EventStream<C::Event> {
-        let (tx, stream) = EventStream::new();
-        self.on_postgres_changes(event, changes, move |e| {
-            let _ = tx.send(e);
-        });
+        let (listener, stream) = Listener::stream(C::decode);
+        self.add_postgres_changes(event, changes, listener);
         stream
     }
 
     /// Every status change of this channel as a stream (also those after reconnections).
-    pub fn status_stream(&self) -> EventStream<(SubscribeStatus, Option<RealtimeError>)> {
-        let (tx, stream) = EventStream::new();
-        let mut state = lock(&self.inner.state);
-        state.status_streams.retain(|tx| !tx.is_closed());
-        state.status_streams.push(tx);
+    pub fn status_stream(&self) -> EventStream<Status> {
+        let (listener, stream) = Listener::stream(Status::clone);
+        lock(&self.inner.state).statuses.add((), listener);
         stream
     }
 
@@ -701,7 +713,10 @@ impl RealtimeChannel {
         &self,
         callback: impl Fn(SubscribeStatus, Option<&RealtimeError>) + Send + Sync + 'static,
     ) -> Result<RealtimeChannel> {
-        lock(&self.inner.state).statuses.push(Arc::new(callback));
+        let listener = Listener::callback(move |(status, error): &Status| {
+            callback(*status, error.as_ref());
+        });
+        lock(&self.inner.state).statuses.add((), listener);
         self.subscribe().await
     }
 
@@ -737,11 +752,12 @@ impl RealtimeChannel {
             && socket.is_connected()
         {
             let message = self.inner.leave_message(join_ref.clone());
-            if let Err(e) = socket.request(message).await
-                && !matches!(e, RealtimeError::NotConnected(_))
-            {
-                result = Err(Error::Realtime(e));
-            }
+            result = match socket.request(message).await {
+                // Refused (realtime-js resolves `error`): the channel is closed all the same.
+                Ok(reply) => self.check_ok(protocol::LEAVE, &reply),
+                Err(RealtimeError::NotConnected(_)) => Ok(()),
+                Err(e) => Err(Error::Realtime(e)),
+            };
         }
         result
     }
@@ -1093,16 +1109,8 @@ impl ChannelInner {
     }
 
     fn emit(&self, status: SubscribeStatus, error: Option<&RealtimeError>) {
-        let listeners = {
-            let mut state = lock(&self.state);
-            state
-                .status_streams
-                .retain(|tx| tx.send((status, error.cloned())).is_ok());
-            state.statuses.clone()
-        };
-        for listener in listeners {
-            listener(status, error);
-        }
+        let listeners = lock(&self.state).statuses.all();
+        Listeners::hear_all(listeners, &(status, error.cloned()), &self.topic);
     }
 
     fn join_payload(state: &State, token: &Secret) -> Value {
@@ -1168,6 +1176,7 @@ impl ChannelInner {
             // This join supersedes a pending rejoin timer.
             state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
             state.phase = Phase::Joining;
+            state.postgres.retain(|b| !b.listener.is_gone());
             state.deferred.clear();
             state.draining = false;
             state.join_ref = Some(join_ref.clone());
@@ -1438,12 +1447,10 @@ impl ChannelInner {
     fn deliver(self: &Arc<Self>, message: &Message) {
         let payload = &message.payload;
         if message.event == "system" {
-            let listeners = lock(&self.state).system.clone();
+            let listeners = lock(&self.state).system.all();
             if !listeners.is_empty() {
                 let system = SystemMessage::from_payload(payload);
-                for listener in listeners {
-                    listener(&system);
-                }
+                Listeners::hear_all(listeners, &system, &self.topic);
             }
         }
         match message.event.as_str() {
@@ -1452,7 +1459,14 @@ impl ChannelInner {
                 self.closed();
             }
             protocol::ERROR => {
-                lock(&self.state).phase = Phase::Errored;
+                {
+                    let mut state = lock(&self.state);
+                    // Leaving or left: the leave decides (realtime-js `onError` returns early).
+                    if matches!(state.phase, Phase::Leaving | Phase::Closed) {
+                        return;
+                    }
+                    state.phase = Phase::Errored;
+                }
                 let e = RealtimeError::Channel {
                     topic: self.topic.clone(),
                     extension: "phx_error".into(),
@@ -1483,21 +1497,16 @@ impl ChannelInner {
             "broadcast" => {
                 let event = payload["event"].as_str().unwrap_or_default().to_owned();
                 let lower = event.to_lowercase();
-                let listeners: Vec<BroadcastCallback> = lock(&self.state)
+                let listeners = lock(&self.state)
                     .broadcast
-                    .iter()
-                    .filter(|(e, _)| e == "*" || *e == lower)
-                    .map(|(_, cb)| Arc::clone(cb))
-                    .collect();
+                    .selected(|e| e == "*" || *e == lower);
                 let message = BroadcastMessage {
                     event,
                     payload: payload.get("payload").cloned().unwrap_or(Value::Null),
                     binary: message.binary.clone(),
                     meta: payload.get("meta").cloned(),
                 };
-                for cb in listeners {
-                    cb(message.clone());
-                }
+                Listeners::hear_all(listeners, &message, &self.topic);
             }
             "presence_state" | "presence_diff" => {
                 let (events, listeners) = {
@@ -1508,12 +1517,10 @@ impl ChannelInner {
                     } else {
                         state.presence.sync_diff_or_queue(payload, join_ref)
                     };
-                    (events, state.presence_listeners.clone())
+                    (events, state.presence_listeners.all())
                 };
                 for event in &events {
-                    for cb in &listeners {
-                        cb(event);
-                    }
+                    Listeners::hear_all(listeners.clone(), event, &self.topic);
                 }
             }
             changes::POSTGRES_CHANGES => {
@@ -1522,18 +1529,16 @@ impl ChannelInner {
                     tracing::warn!("realtime: malformed postgres_changes on {}", self.topic);
                     return;
                 };
-                let listeners: Vec<ChangeCallback> = lock(&self.state)
+                let listeners: Vec<Listener<RawChange>> = lock(&self.state)
                     .postgres
                     .iter()
                     .filter(|b| b.id.is_some_and(|id| raw.ids.contains(&id)))
                     .filter(|b| {
                         b.event == PostgresChangeEvent::All || b.event == raw.payload.event_type
                     })
-                    .map(|b| Arc::clone(&b.callback))
+                    .map(|b| b.listener.clone())
                     .collect();
-                for cb in listeners {
-                    cb(&raw);
-                }
+                Listeners::hear_all(listeners, &raw, &self.topic);
             }
             _ => {}
         }

@@ -2,11 +2,10 @@
 //! `onHeartbeat` / `heartbeatCallback` (statuses and latency as Phoenix's `socket.js` reports
 //! them) and `connectionState()`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
+use super::listener::{Listener, Listeners};
 use super::stream::EventStream;
 
 /// What became of a heartbeat, as realtime-js reports it to `onHeartbeat`.
@@ -56,48 +55,38 @@ pub enum ConnectionState {
     Closed,
 }
 
-type Callback = Arc<dyn Fn(HeartbeatStatus, Option<Duration>) + Send + Sync>;
+/// A heartbeat's status, and its round trip when answered.
+type Beat = (HeartbeatStatus, Option<Duration>);
 
 /// Who hears of heartbeats: callbacks and streams.
 #[derive(Default)]
 pub(crate) struct HeartbeatListeners {
-    inner: Mutex<Listeners>,
-}
-
-#[derive(Default)]
-struct Listeners {
-    callbacks: Vec<Callback>,
-    streams: Vec<mpsc::UnboundedSender<(HeartbeatStatus, Option<Duration>)>>,
+    inner: Mutex<Listeners<Beat>>,
 }
 
 impl HeartbeatListeners {
-    pub(crate) fn add_callback(&self, callback: Callback) {
-        self.lock().callbacks.push(callback);
+    pub(crate) fn add_callback(
+        &self,
+        callback: impl Fn(HeartbeatStatus, Option<Duration>) + Send + Sync + 'static,
+    ) {
+        let listener =
+            Listener::callback(move |&(status, latency): &Beat| callback(status, latency));
+        self.lock().add((), listener);
     }
 
-    pub(crate) fn add_stream(&self) -> EventStream<(HeartbeatStatus, Option<Duration>)> {
-        let (tx, stream) = EventStream::new();
-        let mut listeners = self.lock();
-        listeners.streams.retain(|tx| !tx.is_closed());
-        listeners.streams.push(tx);
+    pub(crate) fn add_stream(&self) -> EventStream<Beat> {
+        let (listener, stream) = Listener::stream(|beat: &Beat| *beat);
+        self.lock().add((), listener);
         stream
     }
 
     /// Tells every listener; callbacks run outside the lock, so one may add another.
     pub(crate) fn emit(&self, status: HeartbeatStatus, latency: Option<Duration>) {
-        let callbacks = {
-            let mut listeners = self.lock();
-            listeners
-                .streams
-                .retain(|tx| tx.send((status, latency)).is_ok());
-            listeners.callbacks.clone()
-        };
-        for callback in callbacks {
-            callback(status, latency);
-        }
+        let listeners = self.lock().all();
+        Listeners::hear_all(listeners, &(status, latency), "the heartbeats");
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Listeners> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Listeners<Beat>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

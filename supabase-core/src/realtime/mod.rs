@@ -41,6 +41,7 @@ mod channel;
 mod error;
 mod heartbeat;
 mod json;
+mod listener;
 pub(crate) mod presence;
 pub(crate) mod protocol;
 mod socket;
@@ -268,7 +269,7 @@ impl RealtimeClient {
         &self,
         callback: impl Fn(HeartbeatStatus, Option<Duration>) + Send + Sync + 'static,
     ) {
-        self.shared.heartbeats.add_callback(Arc::new(callback));
+        self.shared.heartbeats.add_callback(callback);
     }
 
     /// [`on_heartbeat`](Self::on_heartbeat) as a stream.

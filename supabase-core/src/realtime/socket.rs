@@ -717,7 +717,14 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
     let mut heartbeat = tokio::time::Instant::now()
         .checked_add(every)
         .filter(|_| !every.is_zero())
-        .map(|first| tokio::time::interval_at(first, every));
+        .map(|first| {
+            // After a stall (a slow write, a blocking callback), the next heartbeat is a whole
+            // interval on: a burst of missed ticks would find the first still unanswered and
+            // close a healthy connection.
+            let mut interval = tokio::time::interval_at(first, every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        });
     let mut pending_heartbeat: Option<(String, tokio::time::Instant)> = None;
     let why = loop {
         tokio::select! {

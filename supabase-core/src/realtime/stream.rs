@@ -8,7 +8,10 @@ use tokio::sync::mpsc;
 /// A stream of channel events (broadcasts, presence changes, postgres changes, statuses).
 ///
 /// Unbounded: events are queued until read, so a slow reader never makes the socket drop
-/// messages. The stream ends when the channel is removed.
+/// messages. A channel's stream ends once the channel is gone: unsubscribed or removed, and
+/// every handle to it dropped. While a handle is kept, an unsubscribed channel keeps its
+/// listeners, streams included, so that it can be subscribed again. Dropping a stream drops
+/// its listener (at the channel's next listener; a postgres-changes one at the next join).
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream<T> {

@@ -222,3 +222,28 @@ async fn the_rest_endpoint_reports_each_bad_message_and_passes_ids_on() {
     let second = next(&mut heard).await;
     assert_eq!((second.event.as_str(), second.meta), ("plain", None));
 }
+
+/// A callback that panics is skipped for that event only: the connection, the channel and
+/// the other listeners go on, and the callback itself hears the next event.
+#[tokio::test]
+async fn a_panicking_callback_costs_only_its_own_event() {
+    let client = anon().await;
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&heard);
+    let channel = client
+        .channel_with(room(), ChannelConfig::default().broadcast_self(true))
+        .on_broadcast("n", move |m| {
+            let n = m.payload["n"].as_i64().unwrap();
+            assert_ne!(n, 1, "this listener panics at the first message");
+            log.lock().unwrap().push(n);
+        });
+    let mut stream = channel.broadcast_stream("n");
+    let channel = channel.subscribe().await.unwrap();
+    for n in 1..=2 {
+        channel.send_broadcast("n", json!({"n": n})).await.unwrap();
+    }
+    assert_eq!(next(&mut stream).await.payload, json!({"n": 1}));
+    assert_eq!(next(&mut stream).await.payload, json!({"n": 2}));
+    assert_eq!(*heard.lock().unwrap(), [2]);
+    assert!(client.realtime().is_connected() && channel.is_joined());
+}

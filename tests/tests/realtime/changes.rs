@@ -716,3 +716,36 @@ async fn a_table_without_rls_delivers_changes_to_a_row_already_gone() {
     ];
     assert_eq!(kinds, [Ev::Insert, Ev::Update, Ev::Delete]);
 }
+
+/// A dropped stream's binding is not joined again: the next join (here made by a new
+/// listener) subscribes only the listeners still heard, and they still get their changes.
+#[tokio::test]
+async fn a_dropped_stream_is_left_out_of_the_next_join() {
+    let stack = stack().await;
+    let proxy = crate::wsproxy::WsProxy::start(&stack.url()).await;
+    let client = Client::new(&proxy.url, stack.anon_key(), crate::options()).unwrap();
+    let id = unique_id();
+    let open = || {
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .filter(format!("id=eq.{id}"))
+    };
+    let channel = client.channel(room());
+    let mut kept = channel.postgres_changes_stream(Ev::Insert, open());
+    let dropped = channel.postgres_changes_stream(Ev::Insert, open());
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap();
+    drop(dropped);
+    let mut added = channel.postgres_changes_stream(Ev::Insert, open());
+    while next(&mut statuses).await.0 != SubscribeStatus::Subscribed {}
+    while next(&mut statuses).await.0 != SubscribeStatus::Subscribed {}
+
+    let joins = proxy.sent_events("phx_join");
+    let bindings = |i: usize| joins[i].payload().unwrap()["config"]["postgres_changes"].clone();
+    assert_eq!(joins.len(), 2, "{joins:?}");
+    assert_eq!(bindings(0).as_array().unwrap().len(), 2);
+    assert_eq!(bindings(1).as_array().unwrap().len(), 2, "{}", bindings(1));
+    insert_open(id, "heard", 1).await;
+    assert_eq!(next(&mut kept).await.new["label"], "heard");
+    assert_eq!(next(&mut added).await.new["label"], "heard");
+}

@@ -286,3 +286,31 @@ async fn unsubscribe_is_closed_and_the_channel_can_join_again() {
     assert_eq!(next(&mut heard).await.payload, json!({"after_removal": 1}));
     client.remove_channel(&channel).await.unwrap();
 }
+
+/// A leave the server refuses (it had already closed the join, its `phx_close` lost on the way)
+/// is reported, as realtime-js resolves `error`, and the channel is closed all the same.
+#[tokio::test]
+async fn a_refused_leave_is_an_error_and_the_channel_closes() {
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+    let channel = client.channel(room());
+    let mut statuses = channel.status_stream();
+    channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+
+    // An invalid token shuts the channel down on the server: a system error, then `phx_close`,
+    // which the client never gets.
+    proxy.swallow_from_server("phx_close");
+    client.realtime().set_auth(Some("not a jwt"));
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::ChannelError);
+
+    let err = channel.unsubscribe().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Realtime(RealtimeError::PushRejected { event, status, response, .. })
+            if event == "phx_leave" && status == "error" && response.contains("unmatched topic")),
+        "{err:?}"
+    );
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Closed);
+    assert!(!channel.is_joined());
+}
