@@ -12,7 +12,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::error::{Error, HttpError, Result};
-use crate::secret::is_secret_name;
+use crate::secret::{is_secret_name, redact_query, redact_text};
 
 /// A fully built request: what would go over the wire.
 ///
@@ -75,14 +75,29 @@ impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
-            .field("url", &self.url.as_str())
+            .field("url", &redacted_url(&self.url))
             .field("headers", &RedactedHeaders(&self.headers))
             .field(
                 "body",
-                &self.body.as_ref().map(|b| String::from_utf8_lossy(b)),
+                &self
+                    .body
+                    .as_ref()
+                    .map(|b| redact_text(&String::from_utf8_lossy(b))),
             )
             .field("timeout", &self.timeout)
             .finish()
+    }
+}
+
+/// `url` with its secret query values redacted ([`redact_query`]).
+fn redacted_url(url: &Url) -> String {
+    match url.query() {
+        Some(query) => {
+            let mut shown = url.clone();
+            shown.set_query(None);
+            format!("{shown}?{}", redact_query(query))
+        }
+        None => url.to_string(),
     }
 }
 
@@ -525,7 +540,9 @@ impl Body {
                 *len += chunk.len() as u64;
                 chunks.push(chunk);
                 if *len > JOIN_AT_END_UP_TO {
-                    let mut buffer = BytesMut::with_capacity(2 * *len as usize);
+                    // Room to grow; a length past the address space could not be held anyway.
+                    let room = usize::try_from(*len).map_or(0, |len| len.saturating_mul(2));
+                    let mut buffer = BytesMut::with_capacity(room);
                     chunks.iter().for_each(|c| buffer.extend_from_slice(c));
                     *self = Body::Buffer(buffer);
                 }
@@ -712,6 +729,29 @@ mod tests {
             assert!(!dbg.contains(secret), "{dbg}");
         }
         assert!(dbg.contains("visible"));
+    }
+
+    #[test]
+    fn debug_hides_secret_values_in_the_query_and_the_body() {
+        let options = crate::ClientOptions::default();
+        let client = crate::Client::new("http://localhost:9", "k3y", options).unwrap();
+        let users = || client.table("users");
+        let read = users()
+            .select("*")
+            .eq("password", "hunter2")
+            .eq("name", "ann");
+        let write = users().insert(serde_json::json!({"password": "hunter2", "t": "eyJa.b.c"}));
+        let dbgs = [
+            format!("{read:?}"),
+            format!("{:?}", read.build().unwrap()),
+            format!("{write:?}"),
+            format!("{:?}", write.build().unwrap()),
+        ];
+        for dbg in dbgs {
+            assert!(!dbg.contains("hunter2") && !dbg.contains("eyJ"), "{dbg}");
+            assert!(dbg.contains("[redacted]"), "{dbg}");
+        }
+        assert!(format!("{read:?}").contains("eq.ann"));
     }
 
     #[test]

@@ -59,6 +59,100 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
     WORDS.iter().any(|w| name.contains(w))
 }
 
+/// `text` (JSON, a body, or the start of one) with the values of secret-named JSON keys and
+/// anything shaped like a JWT or a Supabase secret key replaced by `[redacted]`.
+pub(crate) fn redact_text(text: &str) -> String {
+    redact_tokens(&redact_secret_values(text))
+}
+
+/// A URL query (`a=1&password=x`) with the values of secret-named parameters, and anything
+/// shaped like a token, replaced by `[redacted]`; everything else as it is.
+pub(crate) fn redact_query(query: &str) -> String {
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if is_secret_name(&percent_decoded(key)) => format!("{key}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    redact_tokens(&pairs.join("&"))
+}
+
+fn percent_decoded(text: &str) -> String {
+    url::form_urlencoded::parse(format!("{text}=").as_bytes())
+        .next()
+        .map(|(key, _)| key.into_owned())
+        .unwrap_or_default()
+}
+
+/// `text` (JSON, or the start of it) with the string value of every secret-named key
+/// ([`is_secret_name`]: `password`, `refresh_token`, `api_key`, …) replaced by `[redacted]`;
+/// everything else, order included, stays as it is.
+pub(crate) fn redact_secret_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        let (before, token) = rest.split_at(open);
+        out.push_str(before);
+        let Some(len) = json_string_len(token) else {
+            rest = token;
+            break;
+        };
+        let (key, after) = token.split_at(len);
+        out.push_str(key);
+        rest = after;
+        let value = after
+            .trim_start()
+            .strip_prefix(':')
+            .map(str::trim_start)
+            .filter(|v| v.starts_with('"'));
+        if let Some(value) = value
+            && is_secret_name(&key[1..key.len() - 1])
+        {
+            out.push_str(&after[..after.len() - value.len()]);
+            out.push_str("\"[redacted]\"");
+            rest = &value[json_string_len(value).unwrap_or(value.len())..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of the JSON string at the start of `s` (which starts with `"`), quotes
+/// included; `None` when it does not end.
+fn json_string_len(s: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `text` with every JWT (`eyJ…`, header.payload.signature) and Supabase secret key
+/// (`sb_secret_…`) replaced by `[redacted]`.
+pub(crate) fn redact_tokens(text: &str) -> String {
+    let token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = ["eyJ", "sb_secret_"]
+        .iter()
+        .filter_map(|prefix| rest.find(prefix))
+        .min()
+    {
+        out.push_str(&rest[..start]);
+        out.push_str("[redacted]");
+        let token = &rest[start..];
+        rest = &token[token.find(|c| !token_char(c)).unwrap_or(token.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +188,32 @@ mod tests {
         let s = Secret::new("eyJhbGciOiJIUzI1NiJ9.secret");
         assert_eq!(format!("{s:?}"), "Secret([redacted])");
         assert_eq!(s.expose(), "eyJhbGciOiJIUzI1NiJ9.secret");
+    }
+
+    #[test]
+    fn redaction_keeps_everything_else() {
+        assert_eq!(
+            redact_secret_values(r#"{"a": "x\"password\"", "token" : "t\"q", "n": 1, "key""#),
+            r#"{"a": "x\"password\"", "token" : "[redacted]", "n": 1, "key""#
+        );
+        assert_eq!(
+            redact_secret_values(r#"{"secret":"cut off"#),
+            r#"{"secret":"[redacted]""#
+        );
+        assert_eq!(redact_tokens("no tokens here"), "no tokens here");
+        assert_eq!(
+            redact_tokens("a eyJx.y.z b eyJ"),
+            "a [redacted] b [redacted]"
+        );
+        assert_eq!(redact_tokens("é sb_secret_k"), "é [redacted]");
+    }
+
+    #[test]
+    fn a_query_keeps_all_but_secret_values() {
+        assert_eq!(
+            redact_query("select=*&pass%77ord=eq.hunter2&name=eq.ann&x=eyJa.b.c"),
+            "select=*&pass%77ord=[redacted]&name=eq.ann&x=[redacted]"
+        );
+        assert_eq!(redact_query(""), "");
     }
 }

@@ -29,10 +29,16 @@ pub struct Services {
 }
 
 /// The keys the gateway accepts.
-#[derive(Debug)]
 pub(crate) struct ApiKeys {
     pub(crate) anon: String,
     pub(crate) service_role: String,
+}
+
+impl std::fmt::Debug for ApiKeys {
+    // Without the keys.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeys").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -159,7 +165,10 @@ async fn proxy_rest(State(up): State<Arc<Upstream>>, req: Request) -> Response {
                 .unwrap_or_else(|_| bad_gateway("invalid response"))
         }
         Err(e) => {
-            tracing::warn!(url = %url, error = %e, "upstream request failed");
+            // Neither the log nor the answer shows the query: filter values and GET RPC
+            // arguments may be secrets.
+            let e = e.without_url();
+            tracing::warn!(path, error = %e, "upstream request failed");
             bad_gateway(&error_chain(&e))
         }
     }
@@ -185,7 +194,8 @@ async fn send_bodiless(
             .await;
         match result {
             Err(e) if attempt < ATTEMPTS && (e.is_connect() || (safe && e.is_request())) => {
-                tracing::debug!(url, error = %e, attempt, "retrying upstream request");
+                let e = e.without_url();
+                tracing::debug!(error = %e, attempt, "retrying upstream request");
                 attempt += 1;
             }
             other => return other,

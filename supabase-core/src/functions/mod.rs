@@ -210,6 +210,17 @@ fn split_target(target: &str) -> Result<(&str, Option<&str>)> {
         Some((path, query)) => (path, Some(query)),
         None => (target, None),
     };
+    // The path alone, in any error: a query string or a fragment may hold a token.
+    let shown = path.split('#').next().unwrap_or_default();
+    let refused = || {
+        Error::config(format!(
+            "invalid function path {shown:?}: `.` and `..` segments, encoded `.`, `/` or `\\`, \
+             and `#` are refused"
+        ))
+    };
+    if target.contains('#') {
+        return Err(refused());
+    }
     let mut segments = path.split('/');
     validate_name(segments.next().unwrap_or_default())?;
     let escapes = |segment: &str| {
@@ -219,13 +230,8 @@ fn split_target(target: &str) -> Result<(&str, Option<&str>)> {
             || segment.contains('\\')
             || ["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e))
     };
-    if segments.any(escapes) || target.contains('#') {
-        // The path alone: a query string or a fragment may hold a token.
-        let shown = path.split('#').next().unwrap_or_default();
-        return Err(Error::config(format!(
-            "invalid function path {shown:?}: `.` and `..` segments, encoded `.`, `/` or `\\`, \
-             and `#` are refused"
-        )));
+    if segments.any(escapes) {
+        return Err(refused());
     }
     Ok((path, query))
 }
@@ -286,6 +292,16 @@ mod tests {
             "?x=1",
         ] {
             assert!(matches!(split_target(bad), Err(Error::Config(_))), "{bad}");
+        }
+        // No token in the message, whatever part of the target holds it.
+        for bad in [
+            "fn#access_token=t0k3n",
+            "fn?x=t0k3n#y",
+            "api/../x?t0k3n",
+            "fn x?t0k3n",
+        ] {
+            let message = split_target(bad).unwrap_err().to_string();
+            assert!(!message.contains("t0k3n"), "{bad}: {message}");
         }
     }
 

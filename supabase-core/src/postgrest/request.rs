@@ -14,6 +14,7 @@ use super::modifiers::{Count, Explain, Returning};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, set_header, set_header_cow};
+use crate::secret::{is_secret_name, redact_text, redact_tokens};
 
 /// What the request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,9 +124,19 @@ impl std::fmt::Debug for QueryState {
             .field("verb", verb)
             .field("head", head)
             .field("rpc_get", rpc_get)
-            .field("rpc_args", rpc_args)
-            .field("params", params)
-            .field("body", body)
+            .field(
+                "rpc_args",
+                &rpc_args
+                    .as_ref()
+                    .map(|args| redact_text(&serde_json::Value::Object(args.clone()).to_string())),
+            )
+            .field("params", &RedactedParams(params))
+            .field(
+                "body",
+                &body
+                    .as_ref()
+                    .map(|b| redact_text(&String::from_utf8_lossy(b))),
+            )
             .field("body_type", body_type)
             .field("returning", returning)
             .field("count", count)
@@ -140,6 +151,24 @@ impl std::fmt::Debug for QueryState {
             .field("timeout", timeout)
             .field("negate_next", negate_next)
             .field("error", error)
+            .finish()
+    }
+}
+
+/// `Debug` of query parameters: secret-named ones, and anything shaped like a token, redacted.
+struct RedactedParams<'a>(&'a [Param]);
+
+impl std::fmt::Debug for RedactedParams<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, value)| {
+                let value = if is_secret_name(name) {
+                    "[redacted]".to_owned()
+                } else {
+                    redact_tokens(value)
+                };
+                (name, value)
+            }))
             .finish()
     }
 }

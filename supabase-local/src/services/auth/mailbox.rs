@@ -31,8 +31,8 @@ pub enum MessageKind {
     MfaPhone,
 }
 
-/// One recorded email or SMS.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One recorded email or SMS. Its `Debug` leaves out the code, the token hash and the link.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Message {
     /// The recipient: an email address (lower case) or a phone number (digits, no `+`).
@@ -51,6 +51,18 @@ pub struct Message {
     pub link: Option<String>,
     /// When it was recorded.
     pub sent_at: SystemTime,
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("to", &self.to)
+            .field("kind", &self.kind)
+            .field("channel", &self.channel)
+            .field("subject", &self.subject)
+            .field("sent_at", &self.sent_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The stack's recorded emails and SMS, oldest first. Cheap to clone (shared).

@@ -239,7 +239,8 @@ pub(super) async fn challenge(
     .map(Json)
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it holds the code.
+#[derive(Default, Deserialize)]
 #[serde(default)]
 struct VerifyParams {
     challenge_id: String,

@@ -112,7 +112,8 @@ impl EmailPurpose {
 }
 
 /// A token that was "sent": the OTP, its hash and the link.
-#[derive(Debug, Clone)]
+/// No `Debug`: it holds the code and the link's token.
+#[derive(Clone)]
 pub(super) struct Sent {
     pub(super) otp: String,
     pub(super) hash: String,

@@ -424,7 +424,8 @@ async fn proxy(http: &reqwest::Client, port: u16, req: Request) -> Response {
     let upstream = match upstream {
         Ok(resp) => resp,
         Err(e) => {
-            tracing::warn!("edge function worker failed: {e}");
+            // Without the URL: its query may carry a token.
+            tracing::warn!("edge function worker failed: {}", e.without_url());
             return worker_error();
         }
     };

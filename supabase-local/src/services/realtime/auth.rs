@@ -68,7 +68,7 @@ pub(super) fn verify(token: &str, keys: &JwtKeys) -> Result<Caller, TokenError> 
     };
     let now = now();
     if exp <= now {
-        return Err(TokenError::Expired(now - exp));
+        return Err(TokenError::Expired(now.saturating_sub(exp)));
     }
     Ok(Caller {
         role: role.to_owned(),

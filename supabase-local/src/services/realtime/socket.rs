@@ -497,7 +497,7 @@ impl Conn {
             .joined
             .iter()
             .filter(|(_, j)| j.expires_at <= now)
-            .map(|(topic, j)| (topic.clone(), now - j.expires_at))
+            .map(|(topic, j)| (topic.clone(), now.saturating_sub(j.expires_at)))
             .collect();
         for (topic, ago) in expired {
             let message = auth::TokenError::Expired(ago).shutdown_message();

@@ -471,8 +471,8 @@ pub(crate) async fn public(
     respond(&state, &found, t, accept, q.download.as_deref(), None).await
 }
 
-/// `?token=…&download=…` of a signed render URL.
-#[derive(Debug, Deserialize)]
+/// `?token=…&download=…` of a signed render URL. No `Debug`: it holds the token.
+#[derive(Deserialize)]
 pub(crate) struct SignedQuery {
     #[serde(default)]
     token: Option<String>,

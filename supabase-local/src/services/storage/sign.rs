@@ -226,8 +226,8 @@ pub(crate) async fn create_many(
     Ok(Json(Value::Array(out)).into_response())
 }
 
-/// `?token=…&download=…`.
-#[derive(Debug, Deserialize)]
+/// `?token=…&download=…`. No `Debug`: it holds the token.
+#[derive(Deserialize)]
 pub(crate) struct TokenQuery {
     #[serde(default)]
     token: Option<String>,
