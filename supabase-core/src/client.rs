@@ -434,7 +434,8 @@ impl Client {
     /// per function). Awaited, the call gives the function's [`Output`](crate::Rpc::Output), as
     /// typed table queries give their rows; `.execute()` gives the whole response.
     pub fn call<F: crate::Rpc>(&self, args: F) -> crate::rpc::Call<F> {
-        crate::rpc::Call::new(self.call_builder(args).returns())
+        let builder = self.call_builder(args);
+        crate::rpc::Call::new(builder.map_state(|s| s.null_row = F::RETURNS_ROW).returns())
     }
 
     /// The untyped call `args` makes: named arguments, or an unnamed one as the body.

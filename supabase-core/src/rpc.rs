@@ -57,6 +57,11 @@ pub trait Rpc: Serialize {
     const READ_ONLY: bool;
     /// The result, decoded: a scalar `T`, `Option<T>`, or `Vec<T>` for set-returning functions.
     type Output: DeserializeOwned;
+    /// The function returns one composite value (a table's row or a composite type), which
+    /// PostgREST sends as an object of nulls when the function returns NULL: with `true`, the
+    /// call reads such an object as `null`, so an `Option` output is `None`. Codegen sets it
+    /// for such functions.
+    const RETURNS_ROW: bool = false;
 
     /// For a function whose one argument is unnamed (`text`, `xml`, `bytea`, `json` or
     /// `jsonb`): that argument, which PostgREST takes as the whole request body ([`RpcBody`]).

@@ -187,6 +187,12 @@ fn signature(f: &Function) -> String {
 fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &str) -> TokenStream {
     let module = ctx.modules[&f.name.schema].clone();
     let name = ctx.alloc(&module, preferred, false);
+    if name != preferred {
+        ctx.warn(format!(
+            "function `{}` is named `{name}`: `{preferred}` was taken",
+            f.name
+        ));
+    }
     let ident = Ident::new(&name, Span::call_site());
     let core = &ctx.core;
     let mut fields_ns = Fields::default();
@@ -246,8 +252,25 @@ fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &s
     let read_only = f.volatility != Volatility::Volatile;
     let mut extra = TokenStream::new();
     let what = format!("result of `{}`", f.name);
+    let mut returns_row = None;
     let output = match &f.returns {
-        Returns::Scalar { ty } => ctx.map_type(ty, &module, &what).tokens,
+        // Any function may return NULL, which PostgREST sends as `null` (a composite one as an
+        // object of nulls, read as `null` through `RETURNS_ROW`): an `Option`, except for
+        // `void` and for JSON, which holds a null itself.
+        Returns::Scalar { ty } => {
+            let t = ctx.map_type(ty, &module, &what).tokens;
+            if matches!(ty, PgType::Composite { .. }) {
+                returns_row = Some(quote!(
+                    const RETURNS_ROW: bool = true;
+                ));
+            }
+            if matches!(ty, PgType::Void) || t.to_string() == quote!(serde_json::Value).to_string()
+            {
+                t
+            } else {
+                quote!(Option<#t>)
+            }
+        }
         Returns::SetOf { ty } => {
             let row = ctx.map_type(ty, &module, &what).tokens;
             if let PgType::Composite { name } = ty
@@ -260,7 +283,14 @@ fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &s
             quote!(Vec<#row>)
         }
         Returns::Table { columns, set } => {
-            let row_name = ctx.alloc(&module, &format!("{name}Row"), false);
+            let preferred_row = format!("{name}Row");
+            let row_name = ctx.alloc(&module, &preferred_row, false);
+            if row_name != preferred_row {
+                ctx.warn(format!(
+                    "the rows of function `{}` are named `{row_name}`: `{preferred_row}` was taken",
+                    f.name
+                ));
+            }
             let row = Ident::new(&row_name, Span::call_site());
             let row_struct = row_struct(ctx, &module, f, &row, columns);
             extra = row_struct;
@@ -283,6 +313,7 @@ fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &s
             const SCHEMA: &'static str = #schema;
             const READ_ONLY: bool = #read_only;
             type Output = #output;
+            #returns_row
             #into_body
         }
         #extra

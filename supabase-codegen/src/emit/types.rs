@@ -127,7 +127,8 @@ impl Ctx<'_> {
             "int8" => quote!(i64),
             "float4" => quote!(f32),
             "float8" => quote!(f64),
-            "oid" => quote!(u32),
+            // A JSON string on the wire: only integers, floats and `numeric` are numbers.
+            "oid" => quote!(#core::types::Pg<u32>),
             "text" | "varchar" | "bpchar" | "char" | "citext" | "name" => quote!(String),
             "json" | "jsonb" => quote!(serde_json::Value),
             // Every digit: `Pg` reads the number's own text, which a plain `Decimal` would

@@ -174,8 +174,17 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
         "columns",
         // A domain's NOT NULL and DEFAULT apply to its columns (as PostgREST and postgres-meta
         // read them: `attnotnull or typtype = 'd' and typnotnull`, then the domain's default).
+        // NOT NULL also where a domain it is built on has it (Postgres checks the whole chain,
+        // but copies only the default into a domain over a domain).
         "select n.nspname::text, c.relname::text, a.attname::text, a.atttypid,
-                not (a.attnotnull or (ty.typtype = 'd' and ty.typnotnull)),
+                not (a.attnotnull or exists (
+                    with recursive chain(oid) as (
+                        select a.atttypid
+                        union all
+                        select t.typbasetype from pg_type t join chain on t.oid = chain.oid
+                        where t.typtype = 'd')
+                    select from chain join pg_type t on t.oid = chain.oid
+                    where t.typtype = 'd' and t.typnotnull)),
                 coalesce(pg_get_expr(d.adbin, d.adrelid),
                          case when ty.typtype = 'd' then pg_get_expr(ty.typdefaultbin, 0) end),
                 a.attidentity::text, a.attgenerated::text,

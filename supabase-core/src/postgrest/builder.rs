@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::body::write_body;
 use super::request::QueryState;
-use super::response::{Response, asks_rollback, check_rolled_back, decode};
+use super::response::{Response, asks_rollback, check_rolled_back, decode, null_row_as_null};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::http::HttpRequest;
@@ -155,6 +155,11 @@ impl<T: DeserializeOwned, M> Builder<T, M> {
             if let Some(path) = rollback {
                 check_rolled_back(raw.status, &raw.headers, &path)?;
             }
+            let raw = if self.state.null_row {
+                null_row_as_null(raw)
+            } else {
+                raw
+            };
             decode(raw, self.state.cardinality, self.rows_decoder)
         }
     }

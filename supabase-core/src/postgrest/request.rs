@@ -76,6 +76,9 @@ pub(crate) struct QueryState {
     pub(crate) missing_default: bool,
     pub(crate) ignore_duplicates: bool,
     pub(crate) cardinality: Cardinality,
+    /// The answer is one composite value of a function ([`Rpc::RETURNS_ROW`](crate::Rpc)): an
+    /// object whose every value is null is `null`, as SQL reads a row of nulls.
+    pub(crate) null_row: bool,
     pub(crate) format: Format,
     pub(crate) explain: Option<Explain>,
     /// `Prefer: tx=rollback`: PostgREST runs the request, answers, and rolls back.
@@ -109,6 +112,7 @@ impl std::fmt::Debug for QueryState {
             missing_default,
             ignore_duplicates,
             cardinality,
+            null_row,
             format,
             explain,
             rollback,
@@ -143,6 +147,7 @@ impl std::fmt::Debug for QueryState {
             .field("missing_default", missing_default)
             .field("ignore_duplicates", ignore_duplicates)
             .field("cardinality", cardinality)
+            .field("null_row", null_row)
             .field("format", format)
             .field("explain", explain)
             .field("rollback", rollback)
@@ -194,6 +199,7 @@ impl QueryState {
             missing_default: false,
             ignore_duplicates: false,
             cardinality: Cardinality::Many,
+            null_row: false,
             format: Format::Json,
             explain: None,
             rollback: false,

@@ -87,6 +87,18 @@ pub(crate) fn decode<T: DeserializeOwned>(
     })
 }
 
+/// A function's one composite result: PostgREST selects `pgrst_call.*` from the call, so a NULL
+/// row comes as an object of nulls, which is `null` here (SQL's `row IS NULL` holds for it).
+pub(crate) fn null_row_as_null(mut raw: RawResponse) -> RawResponse {
+    let all_null = raw.status.is_success()
+        && serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&raw.body)
+            .is_ok_and(|row| !row.is_empty() && row.values().all(serde_json::Value::is_null));
+    if all_null {
+        raw.body = bytes::Bytes::from_static(b"null");
+    }
+    raw
+}
+
 /// Whether a request's `Prefer` asks for `tx=rollback` (by `rollback()` or by hand).
 pub(crate) fn asks_rollback(request: &HeaderMap) -> bool {
     lists(request, "prefer", "tx=rollback")

@@ -140,6 +140,19 @@ impl<'de, T: PgText> Deserialize<'de> for Pg<T> {
 
 impl<T: crate::table::Ordered> crate::table::Ordered for Pg<T> {}
 
+/// `oid`, which PostgREST sends as a JSON string (`"16384"`): only Postgres's integer, float and
+/// `numeric` types become JSON numbers (`json_categorize_type`).
+impl PgText for u32 {
+    fn parse_pg(text: &str) -> Result<Self, String> {
+        text.parse()
+            .map_err(|e| format!("`{text:.40}` is not an oid: {e}"))
+    }
+
+    fn write_pg(&self) -> Result<String, String> {
+        Ok(self.to_string())
+    }
+}
+
 #[cfg(feature = "decimal")]
 impl PgText for rust_decimal::Decimal {
     const JSON_NUMBER: bool = true;

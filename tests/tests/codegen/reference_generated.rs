@@ -205,7 +205,7 @@ pub mod public {
         const NAME: &'static str = "add_one_each";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
-        type Output = Vec<i32>;
+        type Output = Option<Vec<i32>>;
     }
     /// Arguments of `public.echo` (`rpc("echo")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
@@ -216,7 +216,7 @@ pub mod public {
         const NAME: &'static str = "echo";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
-        type Output = String;
+        type Output = Option<String>;
     }
     /// Arguments of `public.hello_world` (`rpc("hello_world")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
@@ -225,7 +225,7 @@ pub mod public {
         const NAME: &'static str = "hello_world";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
-        type Output = String;
+        type Output = Option<String>;
     }
     /// Arguments of `public.list_stored_planets` (`rpc("list_stored_planets")`), a volatile function.
     #[derive(Debug, Clone, serde::Serialize)]
@@ -265,6 +265,6 @@ pub mod public {
         const NAME: &'static str = "sleep_for";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
-        type Output = i32;
+        type Output = Option<i32>;
     }
 }

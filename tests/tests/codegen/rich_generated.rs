@@ -42,7 +42,7 @@ pub mod inventory {
         const NAME: &'static str = "count_items";
         const SCHEMA: &'static str = "inventory";
         const READ_ONLY: bool = true;
-        type Output = i64;
+        type Output = Option<i64>;
     }
 }
 /// Schema `public`.
@@ -198,6 +198,15 @@ pub mod public {
         #[supabase(default)]
         pub score: i32,
     }
+    /// Table `public.handles`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "handles", schema = "public")]
+    pub struct Handles {
+        #[supabase(primary_key)]
+        pub id: i32,
+        pub email: String,
+        pub obj: Option<::supabase_core::types::Pg<u32>>,
+    }
     /// View `public.loud_authors`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "loud_authors", schema = "public")]
@@ -318,7 +327,19 @@ pub mod public {
         const NAME: &'static str = "add_one_each";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = Vec<i32>;
+        type Output = Option<Vec<i32>>;
+    }
+    /// Arguments of `public.author_by_id` (`rpc("author_by_id")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct AuthorById {
+        pub want: i64,
+    }
+    impl ::supabase_core::Rpc for AuthorById {
+        const NAME: &'static str = "author_by_id";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = Option<Authors>;
+        const RETURNS_ROW: bool = true;
     }
     /// Arguments of `public.author_stats` (`rpc("author_stats")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -362,7 +383,7 @@ pub mod public {
         const NAME: &'static str = "bump";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = false;
-        type Output = i32;
+        type Output = Option<i32>;
     }
     /// Arguments of `public.byte_count` (`rpc("byte_count")`): its one unnamed argument, sent as the whole body of a `POST`.
     #[derive(Debug, Clone, serde::Serialize)]
@@ -372,7 +393,7 @@ pub mod public {
         const NAME: &'static str = "byte_count";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = i32;
+        type Output = Option<i32>;
         fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
             Ok(::supabase_core::RpcBody::Binary(self.0.into()))
         }
@@ -385,7 +406,7 @@ pub mod public {
         const NAME: &'static str = "either";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
         fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
             Ok(::supabase_core::RpcBody::Text(self.0))
         }
@@ -400,7 +421,7 @@ pub mod public {
         const NAME: &'static str = "either";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
     }
     /// Arguments of `public.first_author` (`rpc("first_author")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -409,7 +430,8 @@ pub mod public {
         const NAME: &'static str = "first_author";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = Authors;
+        type Output = Option<Authors>;
+        const RETURNS_ROW: bool = true;
     }
     /// Arguments of `public.greet` (`rpc("greet")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -420,7 +442,7 @@ pub mod public {
         const NAME: &'static str = "greet";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
     }
     /// Arguments of `public.greet` (`rpc("greet")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -432,7 +454,7 @@ pub mod public {
         const NAME: &'static str = "greet";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
     }
     /// Says hello.
     /// Arguments of `public.hello_world` (`rpc("hello_world")`).
@@ -442,7 +464,7 @@ pub mod public {
         const NAME: &'static str = "hello_world";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
     }
     /// Arguments of `public.home_of` (`rpc("home_of")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -453,7 +475,8 @@ pub mod public {
         const NAME: &'static str = "home_of";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = Address;
+        type Output = Option<Address>;
+        const RETURNS_ROW: bool = true;
     }
     /// Arguments of `public.ids_out` (`rpc("ids_out")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -492,7 +515,7 @@ pub mod public {
         const NAME: &'static str = "kind_of";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
     }
     /// Arguments of `public.kind_of` (`rpc("kind_of")`): its one unnamed argument, sent as the whole body of a `POST`.
     #[derive(Debug, Clone, serde::Serialize)]
@@ -502,7 +525,7 @@ pub mod public {
         const NAME: &'static str = "kind_of";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
         fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
             Ok(::supabase_core::RpcBody::Binary(self.0.into()))
         }
@@ -515,10 +538,21 @@ pub mod public {
         const NAME: &'static str = "kind_of";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
         fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
             Ok(::supabase_core::RpcBody::Text(self.0))
         }
+    }
+    /// Arguments of `public.maybe_text` (`rpc("maybe_text")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct MaybeText {
+        pub give: bool,
+    }
+    impl ::supabase_core::Rpc for MaybeText {
+        const NAME: &'static str = "maybe_text";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = Option<String>;
     }
     /// Arguments of `public.next_id` (`rpc("next_id")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -562,7 +596,7 @@ pub mod public {
         const NAME: &'static str = "pick";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = i32;
+        type Output = Option<i32>;
     }
     /// Arguments of `public.pick` (`rpc("pick")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -573,7 +607,7 @@ pub mod public {
         const NAME: &'static str = "pick";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
     }
     /// Arguments of `public.posts_titled` (`rpc("posts_titled")`): its one unnamed argument, sent as the whole body of a `POST`.
     #[derive(Debug, Clone, serde::Serialize)]
@@ -599,7 +633,7 @@ pub mod public {
         const NAME: &'static str = "root_name";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
         fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
             Ok(::supabase_core::RpcBody::Xml(self.0))
         }
@@ -625,7 +659,7 @@ pub mod public {
         const NAME: &'static str = "scaled";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = i32;
+        type Output = Option<i32>;
     }
     /// Arguments of `public.scaled` (`rpc("scaled")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -638,7 +672,7 @@ pub mod public {
         const NAME: &'static str = "scaled";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = i32;
+        type Output = Option<i32>;
     }
     /// Arguments of `public.search_posts` (`rpc("search_posts")`).
     #[derive(Debug, Clone, serde::Serialize)]
@@ -664,7 +698,7 @@ pub mod public {
         const NAME: &'static str = "shout";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
         fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
             Ok(::supabase_core::RpcBody::Text(self.0))
         }
@@ -686,7 +720,7 @@ pub mod public {
         const NAME: &'static str = "webhook";
         const SCHEMA: &'static str = "public";
         const READ_ONLY: bool = true;
-        type Output = String;
+        type Output = Option<String>;
         fn into_body(self) -> ::core::result::Result<::supabase_core::RpcBody, Self> {
             Ok(::supabase_core::RpcBody::Json(self.0))
         }
