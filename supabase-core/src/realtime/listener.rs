@@ -103,7 +103,8 @@ impl<E> Listeners<E> {
         self.selected(|()| true)
     }
 
-    /// Hands `event` to every listener, outside `lock`'s guard (got by `listeners`).
+    /// Hands `event` to each of `listeners` (taken with `all` or `selected` under the lock, and
+    /// called after it is released).
     pub(crate) fn hear_all(listeners: Vec<Listener<E>>, event: &E, source: &str) {
         for listener in listeners {
             listener.hear(event, source);
