@@ -132,7 +132,7 @@ impl std::fmt::Debug for QueryState {
                 "rpc_args",
                 &rpc_args
                     .as_ref()
-                    .map(|args| redact_text(&serde_json::Value::Object(args.clone()).to_string())),
+                    .map(|args| redact_text(&serde_json::to_string(args).unwrap_or_default())),
             )
             .field("params", &RedactedParams(params))
             .field(

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use super::changes::{self, ChangeParams, Changes, PostgresChangeEvent, RawChange};
 use super::error::RealtimeError;
-use super::listener::{Listener, Listeners};
+use super::listener::{Listener, Listeners, hear_all};
 use super::presence::{Presence, PresenceEvent, PresenceState, PresenceTracker};
 use super::protocol::{self, Message};
 use super::socket::Shared;
@@ -1110,7 +1110,7 @@ impl ChannelInner {
 
     fn emit(&self, status: SubscribeStatus, error: Option<&RealtimeError>) {
         let listeners = lock(&self.state).statuses.all();
-        Listeners::hear_all(listeners, &(status, error.cloned()), &self.topic);
+        hear_all(&listeners, &(status, error.cloned()), &self.topic);
     }
 
     fn join_payload(state: &State, token: &Secret) -> Value {
@@ -1450,7 +1450,7 @@ impl ChannelInner {
             let listeners = lock(&self.state).system.all();
             if !listeners.is_empty() {
                 let system = SystemMessage::from_payload(payload);
-                Listeners::hear_all(listeners, &system, &self.topic);
+                hear_all(&listeners, &system, &self.topic);
             }
         }
         match message.event.as_str() {
@@ -1506,7 +1506,7 @@ impl ChannelInner {
                     binary: message.binary.clone(),
                     meta: payload.get("meta").cloned(),
                 };
-                Listeners::hear_all(listeners, &message, &self.topic);
+                hear_all(&listeners, &message, &self.topic);
             }
             "presence_state" | "presence_diff" => {
                 let (events, listeners) = {
@@ -1520,7 +1520,7 @@ impl ChannelInner {
                     (events, state.presence_listeners.all())
                 };
                 for event in &events {
-                    Listeners::hear_all(listeners.clone(), event, &self.topic);
+                    hear_all(&listeners, event, &self.topic);
                 }
             }
             changes::POSTGRES_CHANGES => {
@@ -1538,7 +1538,7 @@ impl ChannelInner {
                     })
                     .map(|b| b.listener.clone())
                     .collect();
-                Listeners::hear_all(listeners, &raw, &self.topic);
+                hear_all(&listeners, &raw, &self.topic);
             }
             _ => {}
         }

@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::listener::{Listener, Listeners};
+use super::listener::{Listener, Listeners, hear_all};
 use super::stream::EventStream;
 
 /// What became of a heartbeat, as realtime-js reports it to `onHeartbeat`.
@@ -83,7 +83,7 @@ impl HeartbeatListeners {
     /// Tells every listener; callbacks run outside the lock, so one may add another.
     pub(crate) fn emit(&self, status: HeartbeatStatus, latency: Option<Duration>) {
         let listeners = self.lock().all();
-        Listeners::hear_all(listeners, &(status, latency), "the heartbeats");
+        hear_all(&listeners, &(status, latency), "the heartbeats");
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Listeners<Beat>> {

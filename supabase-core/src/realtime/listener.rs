@@ -41,14 +41,12 @@ impl<E> Listener<E> {
         convert: impl Fn(&E) -> T + Send + Sync + 'static,
     ) -> (Self, EventStream<T>) {
         let (tx, stream) = EventStream::new();
-        let probe = tx.downgrade();
+        let probe = tx.clone();
         let listener = Listener {
             hear: Arc::new(move |event| {
                 let _ = tx.send(convert(event));
             }),
-            gone: Some(Arc::new(move || {
-                probe.upgrade().is_none_or(|tx| tx.is_closed())
-            })),
+            gone: Some(Arc::new(move || probe.is_closed())),
         };
         (listener, stream)
     }
@@ -102,13 +100,13 @@ impl<E> Listeners<E> {
     pub(crate) fn all(&self) -> Vec<Listener<E>> {
         self.selected(|()| true)
     }
+}
 
-    /// Hands `event` to each of `listeners` (taken with `all` or `selected` under the lock, and
-    /// called after it is released).
-    pub(crate) fn hear_all(listeners: Vec<Listener<E>>, event: &E, source: &str) {
-        for listener in listeners {
-            listener.hear(event, source);
-        }
+/// Hands `event` to each of `listeners` (taken with `all` or `selected` under the lock, and
+/// called after it is released).
+pub(crate) fn hear_all<E>(listeners: &[Listener<E>], event: &E, source: &str) {
+    for listener in listeners {
+        listener.hear(event, source);
     }
 }
 
@@ -137,7 +135,7 @@ mod tests {
         listeners.add((), Listener::callback(|_| {}));
         assert_eq!(listeners.0.len(), 3, "and is removed at the next addition");
         for n in 1..=3 {
-            Listeners::hear_all(listeners.all(), &n, "a test");
+            hear_all(&listeners.all(), &n, "a test");
         }
         assert_eq!(*heard.lock().unwrap(), [1, 3]);
         assert_eq!(
