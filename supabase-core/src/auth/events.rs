@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio::sync::broadcast;
 
+use super::session::Locked;
 use super::types::Session;
 use super::{Auth, AuthShared};
 
@@ -120,19 +121,33 @@ impl AuthShared {
 }
 
 impl Auth {
+    /// The `INITIAL_SESSION` event, under the session lock (auth-js `_emitInitialSession`): the
+    /// session loaded from the store, refreshed first if it is about to expire, or none (also
+    /// when that refresh fails). Every change emits its event under the lock, so a subscriber
+    /// registered before `locked` is released misses none after this one.
+    async fn initial_session(&self, locked: &mut Locked<'_>) -> Option<Session> {
+        // Third-party auth keeps no session: nothing to report.
+        self.shared.initialize().await.ok()?;
+        let ticket = self.shared.ticket();
+        self.shared
+            .fresh_session_locked(locked, ticket)
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Calls `callback` on every session change, starting with `INITIAL_SESSION` (the session
-    /// loaded from the store, or none). Callbacks run on the task that caused the change; keep
-    /// them short.
+    /// loaded from the store and refreshed if about to expire, or none). Callbacks run on the
+    /// task that caused the change; keep them short.
     pub async fn on_auth_state_change(
         &self,
         callback: impl Fn(AuthChangeEvent, Option<&Session>) + Send + Sync + 'static,
     ) -> Subscription {
-        // Nothing to report on third-party auth, which keeps no session.
-        let _ = self.shared.initialize().await;
+        let mut locked = self.shared.lock().await;
+        let session = self.initial_session(&mut locked).await;
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let callback: Callback = Arc::new(callback);
-        let current = self.shared.current();
-        callback(AuthChangeEvent::InitialSession, current.as_ref());
+        callback(AuthChangeEvent::InitialSession, session.as_ref());
         self.shared.callbacks().push((id, callback));
         Subscription {
             id,
@@ -140,15 +155,17 @@ impl Auth {
         }
     }
 
-    /// Session changes as a stream, starting with `INITIAL_SESSION`. A subscriber that falls
-    /// more than 64 events behind skips the oldest ones.
+    /// Session changes as a stream, starting with `INITIAL_SESSION` (as
+    /// [`on_auth_state_change`](Self::on_auth_state_change)). A subscriber that falls more than
+    /// 64 events behind skips the oldest ones.
     pub async fn auth_state_changes(&self) -> BoxStream<'static, AuthEvent> {
-        // Nothing to report on third-party auth, which keeps no session.
-        let _ = self.shared.initialize().await;
+        let mut locked = self.shared.lock().await;
+        let session = self.initial_session(&mut locked).await;
         let rx = self.shared.events.subscribe();
+        drop(locked);
         let first = AuthEvent {
             event: AuthChangeEvent::InitialSession,
-            session: self.shared.current(),
+            session,
         };
         futures_util::stream::unfold((Some(first), rx), |(first, mut rx)| async move {
             if let Some(first) = first {

@@ -174,8 +174,11 @@ pub(crate) struct AuthShared {
     /// `Bearer <access token>` for `Client::base_headers`, readable without awaiting.
     pub(crate) bearer: RwLock<Option<HeaderValue>>,
     pub(crate) initialized: tokio::sync::OnceCell<()>,
-    /// Held while a refresh request is in flight (single flight).
-    pub(crate) refresh_lock: tokio::sync::Mutex<()>,
+    /// Held by every change of the session ([`session::Locked`]); keeps the last failed
+    /// refresh for the callers that queued behind it.
+    pub(crate) session_lock: tokio::sync::Mutex<Option<session::RefreshFailure>>,
+    /// Refresh attempts finished so far (see [`session::Locked`]).
+    pub(crate) refreshes_finished: AtomicU64,
     pub(crate) events: broadcast::Sender<AuthEvent>,
     pub(crate) callbacks: Mutex<Vec<(u64, events::Callback)>>,
     pub(crate) next_id: AtomicU64,
@@ -220,7 +223,8 @@ impl AuthShared {
             session: Mutex::new(None),
             bearer: RwLock::new(None),
             initialized: tokio::sync::OnceCell::new(),
-            refresh_lock: tokio::sync::Mutex::new(()),
+            session_lock: tokio::sync::Mutex::new(None),
+            refreshes_finished: AtomicU64::new(0),
             events: broadcast::channel(64).0,
             callbacks: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),

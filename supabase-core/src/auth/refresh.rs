@@ -40,6 +40,16 @@ pub(crate) fn wait_secs(session: &Session) -> u64 {
     u64::try_from(wait).unwrap_or(0)
 }
 
+/// The pause after renewing a session that is due at once: half its lifetime, from 1 s up to
+/// auth-js's 30 s tick.
+fn skew_pause(session: &Session) -> Duration {
+    Duration::from_secs(
+        u64::try_from(session.expires_in / 2)
+            .unwrap_or(0)
+            .clamp(1, 30),
+    )
+}
+
 async fn run(weak: Weak<AuthShared>) {
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -65,8 +75,22 @@ async fn run(weak: Weak<AuthShared>) {
             }
             Some((session, _)) => {
                 let Some(shared) = weak.upgrade() else { return };
-                match shared.refresh(&session.refresh_token, true).await {
-                    Ok(_) => backoff = FIRST_BACKOFF,
+                match shared.refresh(&session.refresh_token).await {
+                    Ok(renewed) => {
+                        backoff = FIRST_BACKOFF;
+                        if wait_secs(&renewed) == 0 {
+                            // Due as soon as renewed: the local clock is ahead of the server's
+                            // (expiry is the server's time), or tokens live only seconds. Pause,
+                            // as auth-js refreshes at most once per 30 s tick, rather than
+                            // refresh back to back until the server rate-limits the client.
+                            tracing::warn!(
+                                "the refreshed session is already due: is the clock ahead of \
+                                 the auth server's?"
+                            );
+                            drop(shared);
+                            tokio::time::sleep(skew_pause(&renewed)).await;
+                        }
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "background token refresh failed");
                         drop(shared);

@@ -1,5 +1,9 @@
 //! The session: loading it from the store, saving it, refreshing it once however many callers
-//! need it (auth-js `__loadSession`, `_saveSession`, `_removeSession`, `_callRefreshToken`).
+//! need it (auth-js `__loadSession`, `_saveSession`, `_removeSession`, `_callRefreshToken`,
+//! `_acquireLock`).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use http::HeaderValue;
 
@@ -19,6 +23,23 @@ const EXPIRY_MARGIN_SECS: i64 = 90;
 /// Seconds before `session` expires at which it counts as stale.
 pub(crate) fn margin(session: &Session) -> i64 {
     EXPIRY_MARGIN_SECS.min(session.expires_in.max(0) / 2)
+}
+
+/// Proof that the session lock is held. Every change of the session (a sign-in's save, a
+/// refresh, a user update, a sign-out) happens under it, as auth-js runs them under
+/// `_acquireLock`: none can undo another (a refresh answered after a sign-out cannot bring the
+/// session back, a user update cannot reinstall a refresh token rotated meanwhile), and events
+/// are emitted in the order of the changes. Saving and removing the session take it as an
+/// argument, so a change outside the lock does not compile.
+pub(crate) struct Locked<'a>(tokio::sync::MutexGuard<'a, Option<RefreshFailure>>);
+
+/// The last refresh that failed: callers that queued behind it for the same refresh token take
+/// its error instead of sending the same request again (auth-js shares one `refreshingDeferred`).
+pub(crate) struct RefreshFailure {
+    /// Its number in [`AuthShared::refreshes_finished`].
+    finished: u64,
+    refresh_token: Secret,
+    error: Error,
 }
 
 impl AuthShared {
@@ -42,11 +63,22 @@ impl AuthShared {
         self.changed.send_modify(|n| *n += 1);
     }
 
+    /// Waits for the session lock.
+    pub(crate) async fn lock(&self) -> Locked<'_> {
+        Locked(self.session_lock.lock().await)
+    }
+
+    /// How many refreshes have finished: read before waiting for the lock, it tells which
+    /// refreshes ran while the caller waited.
+    pub(crate) fn ticket(&self) -> u64 {
+        self.refreshes_finished.load(Ordering::Acquire)
+    }
+
     /// Loads the stored session once (auth-js `_initialize` / `_recoverAndRefresh`).
     ///
     /// Every session method starts here, so this is where a client on third-party auth
     /// (which keeps no session) refuses them.
-    pub(crate) async fn initialize(self: &std::sync::Arc<Self>) -> Result<()> {
+    pub(crate) async fn initialize(self: &Arc<Self>) -> Result<()> {
         self.own_auth()?;
         self.initialized
             .get_or_init(|| async {
@@ -76,7 +108,11 @@ impl AuthShared {
     }
 
     /// Keeps `session` (memory and store) and starts the refresh task.
-    pub(crate) async fn save_session(self: &std::sync::Arc<Self>, session: Session) -> Result<()> {
+    pub(crate) async fn save_session(
+        self: &Arc<Self>,
+        _: &Locked<'_>,
+        session: Session,
+    ) -> Result<()> {
         self.initialize().await?;
         let session = session.with_expiry();
         let text = serde_json::to_string(&session).map_err(|e| Error::Encode(e.to_string()))?;
@@ -87,7 +123,7 @@ impl AuthShared {
     }
 
     /// Forgets the session and any pending PKCE verifier, then emits `SIGNED_OUT`.
-    pub(crate) async fn remove_session(self: &std::sync::Arc<Self>) -> Result<()> {
+    pub(crate) async fn remove_session(self: &Arc<Self>, _: &Locked<'_>) -> Result<()> {
         self.initialize().await?;
         self.set_current(None);
         self.store.remove_item(&self.storage_key).await?;
@@ -99,12 +135,13 @@ impl AuthShared {
 
     /// Saves the session of a sign-in-like answer and emits `event`.
     pub(crate) async fn signed_in(
-        self: &std::sync::Arc<Self>,
+        self: &Arc<Self>,
         response: AuthResponse,
         event: AuthChangeEvent,
     ) -> Result<AuthResponse> {
         if let Some(session) = &response.session {
-            self.save_session(session.clone()).await?;
+            let locked = self.lock().await;
+            self.save_session(&locked, session.clone()).await?;
             self.emit(event, self.current().as_ref());
         }
         Ok(AuthResponse {
@@ -120,18 +157,11 @@ impl AuthShared {
     /// answered without awaiting, and the rare one (the first request reads the session store,
     /// or the session is about to expire) is boxed. Unboxed, a refresh's future (5 KiB) made
     /// every request's future 6.4 KiB, copied each time it moved.
-    pub(crate) async fn ensure_fresh(self: &std::sync::Arc<Self>) -> Result<()> {
+    pub(crate) async fn ensure_fresh(self: &Arc<Self>) -> Result<()> {
         if self.initialized.initialized() && self.stale_refresh_token().is_none() {
             return Ok(());
         }
-        Box::pin(async {
-            self.initialize().await?;
-            if let Some(refresh_token) = self.stale_refresh_token() {
-                self.refresh(&refresh_token, true).await?;
-            }
-            Ok(())
-        })
-        .await
+        Box::pin(self.fresh_session()).await.map(drop)
     }
 
     /// The refresh token of a session about to expire; `None` without a session or with a
@@ -145,43 +175,80 @@ impl AuthShared {
     }
 
     /// The session, refreshed first when it is about to expire (auth-js `__loadSession`).
-    pub(crate) async fn fresh_session(self: &std::sync::Arc<Self>) -> Result<Option<Session>> {
+    pub(crate) async fn fresh_session(self: &Arc<Self>) -> Result<Option<Session>> {
         self.initialize().await?;
-        let Some(session) = self.current() else {
-            return Ok(None);
-        };
-        if session.expires_in_secs() > margin(&session) {
-            return Ok(Some(session));
+        if self.stale_refresh_token().is_none() {
+            return Ok(self.current());
         }
-        self.refresh(&session.refresh_token, true).await.map(Some)
+        let ticket = self.ticket();
+        let mut locked = self.lock().await;
+        self.fresh_session_locked(&mut locked, ticket).await
+    }
+
+    /// [`fresh_session`](Self::fresh_session) under the lock. `ticket`: see
+    /// [`refresh_locked`](Self::refresh_locked).
+    pub(crate) async fn fresh_session_locked(
+        self: &Arc<Self>,
+        locked: &mut Locked<'_>,
+        ticket: u64,
+    ) -> Result<Option<Session>> {
+        match self.stale_refresh_token() {
+            None => Ok(self.current()),
+            Some(token) => self
+                .refresh_locked(locked, &token, Some(ticket))
+                .await
+                .map(Some),
+        }
     }
 
     /// The access token of a fresh session, or [`AuthError::SessionMissing`].
-    pub(crate) async fn access_token(self: &std::sync::Arc<Self>) -> Result<Secret> {
+    pub(crate) async fn access_token(self: &Arc<Self>) -> Result<Secret> {
         match self.fresh_session().await? {
             Some(s) => Ok(s.access_token),
             None => Err(AuthError::SessionMissing.into()),
         }
     }
 
+    /// Renews the session that holds `refresh_token`, sharing the outcome with concurrent
+    /// callers (see [`refresh_locked`](Self::refresh_locked)).
+    pub(crate) async fn refresh(self: &Arc<Self>, refresh_token: &Secret) -> Result<Session> {
+        let ticket = self.ticket();
+        let mut locked = self.lock().await;
+        self.refresh_locked(&mut locked, refresh_token, Some(ticket))
+            .await
+    }
+
     /// Trades `refresh_token` for a new session, saves it and emits `TOKEN_REFRESHED`.
     ///
-    /// Single flight: callers queue on one lock; with `dedupe`, a caller that finds the session
-    /// already renewed by the one before it (another refresh token in memory) takes that session
-    /// instead of sending its own request. A refresh token the server refuses ends the session
-    /// (`SIGNED_OUT`), as auth-js does; a transient failure keeps it.
-    pub(crate) async fn refresh(
-        self: &std::sync::Arc<Self>,
+    /// Single flight: callers queue on the session lock. With `shared_since` (the
+    /// [`ticket`](Self::ticket) a caller read before it queued), a caller renewing the current
+    /// session takes the outcome of the one before it instead of sending its own request: the
+    /// renewed session, or the error of a refresh of the same token that finished while it
+    /// waited; and [`AuthError::SessionMissing`] when the session ended meanwhile. A refresh
+    /// token the server refuses ends the session (`SIGNED_OUT`), as auth-js does; a transient
+    /// failure keeps it.
+    pub(crate) async fn refresh_locked(
+        self: &Arc<Self>,
+        locked: &mut Locked<'_>,
         refresh_token: &Secret,
-        dedupe: bool,
+        shared_since: Option<u64>,
     ) -> Result<Session> {
-        let _flight = self.refresh_lock.lock().await;
         let current = self.current();
-        if dedupe
-            && let Some(current) = &current
-            && current.refresh_token != *refresh_token
-        {
-            return Ok(current.clone());
+        if let Some(ticket) = shared_since {
+            if let Some(current) = &current
+                && current.refresh_token != *refresh_token
+            {
+                return Ok(current.clone());
+            }
+            if let Some(failure) = locked.0.as_ref()
+                && failure.finished > ticket
+                && failure.refresh_token == *refresh_token
+            {
+                return Err(failure.error.clone());
+            }
+            if current.is_none() {
+                return Err(AuthError::SessionMissing.into());
+            }
         }
         let call = Call::post(
             "token",
@@ -190,21 +257,27 @@ impl AuthShared {
                 .build(),
         )
         .query("grant_type", "refresh_token");
-        match self.json::<Session>(call).await {
+        let result = self.json::<Session>(call).await;
+        let finished = self.refreshes_finished.fetch_add(1, Ordering::AcqRel) + 1;
+        match result {
             Ok(session) => {
-                self.save_session(session).await?;
+                self.save_session(locked, session).await?;
                 let session = self.current().ok_or(AuthError::SessionMissing)?;
                 self.emit(AuthChangeEvent::TokenRefreshed, Some(&session));
                 Ok(session)
             }
-            Err(Error::Auth(e)) if e.is_fatal_for_session() => {
+            Err(error) => {
+                *locked.0 = Some(RefreshFailure {
+                    finished,
+                    refresh_token: refresh_token.clone(),
+                    error: error.clone(),
+                });
                 let ours = current.is_some_and(|c| c.refresh_token == *refresh_token);
-                if ours {
-                    self.remove_session().await?;
+                if ours && matches!(&error, Error::Auth(e) if e.is_fatal_for_session()) {
+                    self.remove_session(locked).await?;
                 }
-                Err(Error::Auth(e))
+                Err(error)
             }
-            Err(e) => Err(e),
         }
     }
 }
@@ -220,16 +293,17 @@ impl Auth {
     pub async fn refresh_session(&self) -> Result<AuthResponse> {
         self.shared.initialize().await?;
         let current = self.shared.current().ok_or(AuthError::SessionMissing)?;
-        let session = self.shared.refresh(&current.refresh_token, true).await?;
+        let session = self.shared.refresh(&current.refresh_token).await?;
         Ok(AuthResponse::from_session(session))
     }
 
     /// A new session from the given refresh token (`refresh_session(refresh_token)`).
     pub async fn refresh_session_with(&self, refresh_token: &str) -> Result<AuthResponse> {
         self.shared.initialize().await?;
+        let mut locked = self.shared.lock().await;
         let session = self
             .shared
-            .refresh(&Secret::new(refresh_token), false)
+            .refresh_locked(&mut locked, &Secret::new(refresh_token), None)
             .await?;
         Ok(AuthResponse::from_session(session))
     }
@@ -262,7 +336,8 @@ impl Auth {
             provider_refresh_token: None,
             user,
         };
-        self.shared.save_session(session.clone()).await?;
+        let locked = self.shared.lock().await;
+        self.shared.save_session(&locked, session.clone()).await?;
         self.shared.emit(AuthChangeEvent::SignedIn, Some(&session));
         Ok(AuthResponse::from_session(session))
     }
@@ -296,7 +371,8 @@ impl Auth {
         }
         match self.session_from_params(&params).await {
             Ok(session) => {
-                self.shared.save_session(session.clone()).await?;
+                let locked = self.shared.lock().await;
+                self.shared.save_session(&locked, session.clone()).await?;
                 self.shared.emit(AuthChangeEvent::SignedIn, Some(&session));
                 if params.get("type").map(String::as_str) == Some("recovery") {
                     self.shared
@@ -305,7 +381,8 @@ impl Auth {
                 Ok(Some(session))
             }
             Err(e) => {
-                self.shared.remove_session().await?;
+                let locked = self.shared.lock().await;
+                self.shared.remove_session(&locked).await?;
                 Err(e)
             }
         }

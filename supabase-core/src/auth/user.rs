@@ -42,14 +42,18 @@ impl Auth {
     ///
     /// When the server no longer knows the token's session (`session_not_found`: signed out
     /// elsewhere, the user deleted), the local session is removed and `SIGNED_OUT` emitted, as
-    /// auth-js `getUser` does; the error is still returned.
+    /// auth-js `getUser` does (unless another session replaced it meanwhile); the error is
+    /// still returned.
     pub async fn get_user(&self) -> Result<User> {
         let jwt = self.shared.access_token().await?;
         let result = self.shared.user_for(&jwt).await;
         if let Err(Error::Auth(e)) = &result
             && e.code() == Some(&ErrorCode::SessionNotFound)
         {
-            self.shared.remove_session().await?;
+            let locked = self.shared.lock().await;
+            if self.shared.current().is_some_and(|s| s.access_token == jwt) {
+                self.shared.remove_session(&locked).await?;
+            }
         }
         result
     }
@@ -60,10 +64,16 @@ impl Auth {
     }
 
     /// Updates the signed-in user. Emits `USER_UPDATED`.
+    ///
+    /// Holds the session lock throughout, as auth-js does: a refresh or a sign-out waits for
+    /// it, so neither is undone when the updated user is saved into the session.
     pub async fn update_user(&self, attributes: UserAttributes) -> Result<User> {
+        self.shared.initialize().await?;
+        let mut locked = self.shared.lock().await;
+        let ticket = self.shared.ticket();
         let session = self
             .shared
-            .fresh_session()
+            .fresh_session_locked(&mut locked, ticket)
             .await?
             .ok_or(AuthError::SessionMissing)?;
         let mut body = Body::new()
@@ -86,7 +96,7 @@ impl Auth {
         let user = user.into_user();
         let mut updated = session;
         updated.user = user.clone();
-        self.shared.save_session(updated).await?;
+        self.shared.save_session(&locked, updated).await?;
         self.shared
             .emit(AuthChangeEvent::UserUpdated, self.shared.current().as_ref());
         Ok(user)
@@ -139,9 +149,25 @@ impl Auth {
 
     /// Signs out with a scope: `Local` ends only this session, `Others` ends every other session
     /// and keeps this one. A session the server no longer knows is removed locally anyway.
+    ///
+    /// An expired access token is refreshed first (the server refuses to sign out with it, and
+    /// nothing would be revoked), as auth-js does; when that refresh fails for a transient
+    /// reason, the error is returned and the session kept, so the call can be repeated. Holds
+    /// the session lock throughout: a refresh answered meanwhile cannot bring the session back.
     pub async fn sign_out_with(&self, scope: SignOutScope) -> Result<()> {
         self.shared.initialize().await?;
-        if let Some(session) = self.shared.current() {
+        let mut locked = self.shared.lock().await;
+        let ticket = self.shared.ticket();
+        let session = match self.shared.fresh_session_locked(&mut locked, ticket).await {
+            Ok(session) => session,
+            // The server refused the refresh token: the session is over there, and the refresh
+            // removed it here (`SIGNED_OUT`). Only "others" asked to keep it.
+            Err(Error::Auth(e)) if e.is_fatal_for_session() && scope != SignOutScope::Others => {
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(session) = session {
             let call = Call::new(Method::POST, "logout")
                 .query("scope", scope.as_str())
                 .jwt(&session.access_token);
@@ -156,7 +182,7 @@ impl Auth {
             }
         }
         if scope != SignOutScope::Others {
-            self.shared.remove_session().await?;
+            self.shared.remove_session(&locked).await?;
         }
         Ok(())
     }

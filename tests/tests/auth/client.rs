@@ -251,11 +251,16 @@ async fn a_refused_refresh_token_signs_out_with_the_gotrue_code() {
         ),
     });
     let c = client(&mock, ClientOptions::default().auto_refresh_token(false));
-    sign_in(&c).await;
+    // Subscribed first: a subscriber's initial event would refresh the expired session itself.
     let mut events = c.auth().auth_state_changes().await;
+    sign_in(&c).await;
     assert_eq!(
         events.next().await.unwrap().event,
         AuthChangeEvent::InitialSession
+    );
+    assert_eq!(
+        events.next().await.unwrap().event,
+        AuthChangeEvent::SignedIn
     );
     let err = c.auth().get_session().await.unwrap_err();
     let Error::Auth(auth) = &err else {

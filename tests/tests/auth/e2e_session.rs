@@ -117,3 +117,31 @@ async fn a_hundred_concurrent_callers_on_a_stale_token_cause_one_refresh() {
         "the sign-in token and exactly one refresh: {tokens}"
     );
 }
+
+/// Signing out after the access token expired still revokes the session on the server: the
+/// client refreshes first (GoTrue refuses `/logout` with an expired token, and the refusal would
+/// be taken for "already signed out").
+#[tokio::test]
+async fn signing_out_after_expiry_revokes_the_session() {
+    let stack = short_lived_stack().await;
+    let address = user().await;
+    let c = anon_on(stack, ClientOptions::default().auto_refresh_token(false));
+    c.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, PASSWORD))
+        .await
+        .unwrap();
+    let session = c.auth().get_session().await.unwrap().unwrap();
+    while session.expires_in_secs() >= 0 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.auth().sign_out().await.unwrap();
+    assert!(c.auth().get_session().await.unwrap().is_none());
+    // Every refresh token of the session is gone: the one signed in with is refused.
+    let other = anon_on(stack, ClientOptions::default().auto_refresh_token(false));
+    let err = other
+        .auth()
+        .refresh_session_with(session.refresh_token.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err:?}");
+}

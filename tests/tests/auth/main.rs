@@ -15,6 +15,7 @@ mod e2e_oauth;
 mod e2e_session;
 mod mock;
 mod redaction;
+mod session_lock;
 mod third_party;
 
 use std::sync::atomic::{AtomicU32, Ordering};

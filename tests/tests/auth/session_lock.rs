@@ -1,0 +1,303 @@
+//! Session changes that must not undo one another (auth-js runs them under one lock,
+//! `_acquireLock`): a sign-out with an expired token refreshes it first, a refresh answered after
+//! a sign-out or during a user update does not reinstate an old session, callers queued behind a
+//! failed refresh take its outcome, the initial event carries a refreshed session, and a session
+//! due as soon as it is renewed is not refreshed back to back.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use supabase_core::auth::{
+    AuthChangeEvent, FileStore, SignInWithPasswordCredentials, SignOutScope, UserAttributes,
+};
+use supabase_core::{Client, ClientOptions};
+
+use crate::mock::{MockGoTrue, Recorded, Reply, now, session_json, user_json};
+
+const KEY: &str = "eyJhbGciOiJIUzI1NiJ9.anon-key.sig";
+const TOKEN: &str = "POST /auth/v1/token";
+const LOGOUT: &str = "POST /auth/v1/logout";
+
+fn client(mock: &MockGoTrue, options: ClientOptions) -> Client {
+    Client::new(mock.url(), KEY, options).unwrap()
+}
+
+fn manual() -> ClientOptions {
+    ClientOptions::default().auto_refresh_token(false)
+}
+
+/// A password sign-in answers session 1, already expired when `expired` (valid for an hour
+/// otherwise); a refresh answers `refresh` after `delay`.
+fn serve(mock: &MockGoTrue, expired: bool, delay: Duration, refresh: Reply) {
+    let expires_at = if expired { now() - 10 } else { now() + 3600 };
+    mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
+        Some("password") => Reply::ok(session_json(1, 3600, expires_at)),
+        _ => refresh.clone().after(delay),
+    });
+}
+
+/// Session 2, valid for an hour.
+fn renewed() -> Reply {
+    Reply::ok(session_json(2, 3600, now() + 3600))
+}
+
+fn unavailable() -> Reply {
+    Reply::status(503, json!({"message": "upstream unavailable"}))
+}
+
+fn refused() -> Reply {
+    Reply::status(
+        400,
+        json!({"code": "refresh_token_not_found", "message": "Invalid Refresh Token: Refresh Token Not Found"}),
+    )
+}
+
+/// `/logout` as GoTrue answers it: 403 `bad_jwt` for an expired token, 204 otherwise.
+fn serve_logout(mock: &MockGoTrue) {
+    mock.on(LOGOUT, |r| {
+        if expiry(r) <= now() {
+            Reply::status(
+                403,
+                json!({"code": "bad_jwt", "message": "token is expired"}),
+            )
+        } else {
+            Reply::status(204, json!(null))
+        }
+    });
+}
+
+/// The `exp` claim of a request's bearer token.
+fn expiry(r: &Recorded) -> i64 {
+    let jwt = r
+        .authorization
+        .as_deref()
+        .unwrap()
+        .trim_start_matches("Bearer ");
+    let payload = jwt.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["exp"].as_i64().unwrap()
+}
+
+async fn sign_in(c: &Client) {
+    c.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            "a@example.com",
+            "pw-123456",
+        ))
+        .await
+        .unwrap();
+}
+
+async fn refresh_token(c: &Client) -> Option<String> {
+    let session = c.auth().get_session().await.unwrap()?;
+    Some(session.refresh_token.expose().to_owned())
+}
+
+/// Without the refresh, the expired token's logout is refused, the refusal ignored as "already
+/// signed out", and nothing revoked on the server.
+#[tokio::test]
+async fn sign_out_with_an_expired_token_refreshes_it_first() {
+    let mock = MockGoTrue::start().await;
+    serve(&mock, true, Duration::ZERO, renewed());
+    serve_logout(&mock);
+    let c = client(&mock, manual());
+    sign_in(&c).await;
+    c.auth().sign_out().await.unwrap();
+    let refresh = mock.last(TOKEN);
+    assert_eq!(
+        refresh.param("grant_type").as_deref(),
+        Some("refresh_token")
+    );
+    assert_eq!(refresh.body["refresh_token"], "refresh-1");
+    let logout = mock.last(LOGOUT);
+    assert!(expiry(&logout) > now(), "signed out with the renewed token");
+    assert_eq!(logout.param("scope").as_deref(), Some("global"));
+    assert_eq!(refresh_token(&c).await, None);
+}
+
+/// A transient failure of that refresh is the sign-out's error; the session stays, so the
+/// sign-out can be repeated.
+#[tokio::test]
+async fn a_sign_out_whose_refresh_fails_keeps_the_session() {
+    let mock = MockGoTrue::start().await;
+    serve(&mock, true, Duration::ZERO, unavailable());
+    serve_logout(&mock);
+    let c = client(&mock, manual());
+    sign_in(&c).await;
+    let err = c.auth().sign_out().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err:?}");
+    assert!(mock.requests_to(LOGOUT).is_empty());
+    serve(&mock, true, Duration::ZERO, renewed());
+    c.auth().sign_out().await.unwrap();
+    assert!(expiry(&mock.last(LOGOUT)) > now());
+    assert_eq!(refresh_token(&c).await, None);
+}
+
+/// The sign-out waits for the refresh in flight, then signs that session out: the refresh's
+/// answer cannot bring it back.
+#[tokio::test]
+async fn a_refresh_answered_after_a_sign_out_does_not_bring_the_session_back() {
+    let mock = MockGoTrue::start().await;
+    serve(&mock, false, Duration::from_millis(300), renewed());
+    serve_logout(&mock);
+    let c = client(&mock, manual());
+    sign_in(&c).await;
+    let mut events = c.auth().auth_state_changes().await;
+    let refreshing = tokio::spawn({
+        let auth = c.auth();
+        async move { auth.refresh_session().await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.auth().sign_out_with(SignOutScope::Local).await.unwrap();
+    let refreshed = refreshing.await.unwrap().unwrap().session.unwrap();
+    assert_eq!(refreshed.refresh_token.expose(), "refresh-2");
+    assert_eq!(refresh_token(&c).await, None);
+    assert_eq!(
+        mock.last(LOGOUT).authorization,
+        Some(format!("Bearer {}", refreshed.access_token.expose())),
+        "the renewed session is the one signed out"
+    );
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        seen.push(events.next().await.unwrap().event);
+    }
+    assert_eq!(
+        seen,
+        [
+            AuthChangeEvent::InitialSession,
+            AuthChangeEvent::TokenRefreshed,
+            AuthChangeEvent::SignedOut
+        ]
+    );
+}
+
+/// A refresh asked for during a user update waits for it, so the update's save cannot
+/// reinstate the refresh token the refresh rotated (whose reuse GoTrue answers by revoking the
+/// session).
+#[tokio::test]
+async fn a_user_update_does_not_undo_a_refresh() {
+    let mock = MockGoTrue::start().await;
+    serve(&mock, false, Duration::ZERO, renewed());
+    let mut updated = user_json("11111111-1111-1111-1111-111111111111");
+    updated["user_metadata"] = json!({"nickname": "ada"});
+    mock.on("PUT /auth/v1/user", move |_| {
+        Reply::ok(updated.clone()).after(Duration::from_millis(300))
+    });
+    let c = client(&mock, manual());
+    sign_in(&c).await;
+    let updating = tokio::spawn({
+        let auth = c.auth();
+        async move {
+            auth.update_user(UserAttributes::default().data(json!({"nickname": "ada"})))
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.auth().refresh_session().await.unwrap();
+    let user = updating.await.unwrap().unwrap();
+    assert_eq!(user.user_metadata["nickname"], "ada");
+    assert_eq!(refresh_token(&c).await.as_deref(), Some("refresh-2"));
+}
+
+/// Callers queued behind a refresh that fails take its outcome: one request, not one each.
+#[tokio::test]
+async fn callers_queued_behind_a_failed_refresh_share_its_outcome() {
+    for (reply, status) in [(unavailable(), 503), (refused(), 400)] {
+        let mock = MockGoTrue::start().await;
+        serve(&mock, true, Duration::from_millis(200), reply);
+        let c = client(&mock, manual());
+        sign_in(&c).await;
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let auth = c.auth();
+                tokio::spawn(async move { auth.get_session().await })
+            })
+            .collect();
+        let mut errors = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Err(e) => {
+                    assert_eq!(e.status().map(|s| s.as_u16()), Some(status), "{e:?}");
+                    errors += 1;
+                }
+                // After a refused refresh the session is gone: later callers find none.
+                Ok(session) => assert!(status == 400 && session.is_none()),
+            }
+        }
+        assert!(errors >= 1);
+        assert_eq!(
+            mock.requests_to(TOKEN).len(),
+            2,
+            "the sign-in and one refresh ({status})"
+        );
+    }
+}
+
+/// `INITIAL_SESSION` carries the stored session refreshed if it is due (auth-js
+/// `_emitInitialSession`), or none when that refresh is refused.
+#[tokio::test]
+async fn the_initial_session_is_refreshed_first() {
+    for (reply, expected) in [(renewed(), Some("refresh-2")), (refused(), None)] {
+        let mock = MockGoTrue::start().await;
+        serve(&mock, true, Duration::ZERO, reply);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.json");
+        sign_in(&client(
+            &mock,
+            manual().session_store(FileStore::new(&path)),
+        ))
+        .await;
+        let c = client(&mock, manual().session_store(FileStore::new(&path)));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let _subscription = c
+            .auth()
+            .on_auth_state_change({
+                let seen = Arc::clone(&seen);
+                move |event, session| {
+                    let token = session.map(|s| s.refresh_token.expose().to_owned());
+                    seen.lock().unwrap().push((event, token));
+                }
+            })
+            .await;
+        assert_eq!(
+            seen.lock().unwrap()[0],
+            (AuthChangeEvent::InitialSession, expected.map(str::to_owned))
+        );
+        let mut stream = c.auth().auth_state_changes().await;
+        let first = stream.next().await.unwrap();
+        assert_eq!(first.event, AuthChangeEvent::InitialSession);
+        assert_eq!(
+            first.session.map(|s| s.refresh_token.expose().to_owned()),
+            expected.map(str::to_owned)
+        );
+    }
+}
+
+/// A client clock ahead of the server's makes every renewed session due at once: the
+/// background task pauses instead of refreshing back to back.
+#[tokio::test]
+async fn a_session_due_as_soon_as_renewed_is_not_refreshed_back_to_back() {
+    let mock = MockGoTrue::start().await;
+    let n = Arc::new(Mutex::new(1));
+    mock.on(TOKEN, move |_| {
+        let mut n = n.lock().unwrap();
+        *n += 1;
+        Reply::ok(session_json(*n, 3600, now() - 1))
+    });
+    let c = client(&mock, ClientOptions::default());
+    sign_in(&c).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        mock.requests_to(TOKEN).len(),
+        2,
+        "the sign-in and one refresh, then a pause"
+    );
+}
