@@ -262,14 +262,21 @@ impl Transport {
         &self.http
     }
 
-    /// Sends a request built on [`Transport::client`] once, holding a request slot until its
-    /// response head arrives: for streamed transfers, which are never retried (a streamed body
-    /// cannot be sent again, and a function call is not assumed idempotent).
+    /// Waits for a request slot for a streamed transfer, held until the returned [`Slot`]
+    /// drops. Taken before the transfer's timeout starts: a transfer queued behind others (the
+    /// client's `max_concurrent_requests`) has not stalled.
+    pub(crate) async fn streamed_slot(&self) -> Slot<'_> {
+        Slot(self.slot().await)
+    }
+
+    /// Sends a request built on [`Transport::client`] once, in a slot the caller holds (for as
+    /// long as its transfer runs): for streamed transfers, which are never retried (a streamed
+    /// body cannot be sent again, and a function call is not assumed idempotent).
     pub(crate) async fn send_streamed(
         &self,
+        _: &Slot<'_>,
         request: reqwest::RequestBuilder,
     ) -> reqwest::Result<reqwest::Response> {
-        let _slot = self.slot().await;
         request.send().await
     }
 
@@ -420,6 +427,40 @@ impl Transport {
             attempt += 1;
         }
     }
+}
+
+/// A request slot of a streamed transfer ([`Transport::streamed_slot`]).
+pub(crate) struct Slot<'a>(#[allow(dead_code)] Option<tokio::sync::SemaphorePermit<'a>>);
+
+/// The whole body of a streamed transfer's answer, up to `limit` bytes (the client's
+/// `max_response_body`): an announced length over it is refused before reading, a longer body
+/// is cut off there, as [`Transport::send`] does. `failed` maps the service's read errors.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: Option<u64>,
+    failed: impl Fn(reqwest::Error) -> Error,
+) -> Result<Bytes> {
+    let status = response.status();
+    let too_large = |limit, response: &reqwest::Response| Error::ResponseTooLarge {
+        status,
+        limit,
+        path: response.url().path().to_owned(),
+    };
+    if let (Some(limit), Some(length)) = (limit, response.content_length())
+        && length > limit
+    {
+        return Err(too_large(limit, &response));
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(&failed)? {
+        if let Some(limit) = limit
+            && (body.len() + chunk.len()) as u64 > limit
+        {
+            return Err(too_large(limit, &response));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// One attempt: the response to `pending` and its whole body, without a timeout

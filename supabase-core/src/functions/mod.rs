@@ -163,10 +163,14 @@ impl Functions {
             status = tracing::field::Empty,
         );
         async move {
+            let transport = &self.client.inner.transport;
+            // Held until the answer's head: the body is read (or streamed) after. Waiting for
+            // it is not part of the timeout.
+            let slot = transport.streamed_slot().await;
             // A timeout too long to schedule (`Duration::MAX`) is no timeout.
             let deadline =
                 timeout.and_then(|t| Some((tokio::time::Instant::now().checked_add(t)?, t)));
-            let sent = self.client.inner.transport.send_streamed(request);
+            let sent = transport.send_streamed(&slot, request);
             let response = match deadline {
                 Some((at, t)) => tokio::time::timeout_at(at, sent)
                     .await
@@ -174,6 +178,7 @@ impl Functions {
                 None => sent.await,
             }
             .map_err(response::fetch_error)?;
+            drop(slot);
             let status = response.status();
             tracing::Span::current().record("status", status.as_u16());
             let relay = response

@@ -90,27 +90,8 @@ impl FunctionResponse {
     /// Reads the whole body, or stops at `limit` bytes with [`Error::ResponseTooLarge`]: for
     /// bodies the caller did not ask for (an error answer's).
     pub(crate) async fn bytes_up_to(self, limit: Option<u64>) -> Result<Bytes> {
-        let FunctionResponse {
-            mut response,
-            deadline,
-        } = self;
-        let status = response.status();
-        let read = async move {
-            let mut body = bytes::BytesMut::new();
-            while let Some(chunk) = response.chunk().await.map_err(fetch_error)? {
-                if let Some(limit) = limit
-                    && (body.len() + chunk.len()) as u64 > limit
-                {
-                    return Err(Error::ResponseTooLarge {
-                        status,
-                        limit,
-                        path: response.url().path().to_owned(),
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(body.freeze())
-        };
+        let FunctionResponse { response, deadline } = self;
+        let read = crate::http::read_capped(response, limit, fetch_error);
         match deadline {
             Some((at, timeout)) => tokio::time::timeout_at(at, read)
                 .await

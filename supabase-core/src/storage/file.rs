@@ -17,6 +17,7 @@ use super::types::{
 };
 use super::{Storage, StorageError, clean_path, decode};
 use crate::error::{Error, HttpError, Result};
+use crate::http::read_capped;
 use crate::secret::Secret;
 
 /// What JavaScript's `encodeURI` leaves alone: storage-js passes signed URLs through it.
@@ -122,6 +123,8 @@ impl FileApi {
             .client
             .refresh_authorization(&mut headers)
             .await?;
+        // Last, so that they win, an `Authorization` too (as storage-js merges them).
+        options.headers.apply(&mut headers)?;
         let timeout = self.storage.client.inner.options.storage_client_timeout;
         let progress = Progress::new();
         let content_type = headers
@@ -162,16 +165,19 @@ impl FileApi {
                 .body(body)
         };
         let span = tracing::debug_span!("supabase.storage.upload", %method, path = %url.path());
+        let limit = self.storage.client.inner.options.max_response_body;
+        // Queued for a slot before the stall timeout starts: a queued upload has not stalled.
+        let slot = transport.streamed_slot().await;
         let (status, bytes) = progress
             .watch(
                 timeout,
                 async move {
                     let resp = transport
-                        .send_streamed(request)
+                        .send_streamed(&slot, request)
                         .await
                         .map_err(transport_error)?;
                     let status = resp.status();
-                    let bytes = resp.bytes().await.map_err(transport_error)?;
+                    let bytes = read_capped(resp, limit, transport_error).await?;
                     Ok((status, bytes))
                 }
                 .instrument(span),
@@ -233,7 +239,6 @@ impl FileApi {
                 &encoded,
             )?;
         }
-        options.headers.apply(&mut headers)?;
         Ok(headers)
     }
 
@@ -258,7 +263,10 @@ impl FileApi {
         let timeout = self.storage.client.inner.options.storage_client_timeout;
         self.storage.client.ensure_fresh_session().await?;
         let transport = &self.storage.client.inner.transport;
+        // Queued for a slot (held until the answer's head) before the timeout starts.
+        let slot = transport.streamed_slot().await;
         let send = transport.send_streamed(
+            &slot,
             transport
                 .client()
                 .get(url)
@@ -271,9 +279,11 @@ impl FileApi {
             None => send.await,
         }
         .map_err(transport_error)?;
+        drop(slot);
         let status = resp.status();
         if !status.is_success() {
-            let body = resp.bytes().await.map_err(transport_error)?;
+            let limit = self.storage.client.inner.options.max_response_body;
+            let body = read_capped(resp, limit, transport_error).await?;
             return Err(Error::Storage(StorageError::from_body(status, &body)));
         }
         Ok(ByteStream::new(resp, timeout))
@@ -357,8 +367,10 @@ impl FileApi {
     /// Deletes objects (`DELETE /object/{bucket}` with `{"prefixes": [...]}`): one path
     /// (`remove("a.png")`) or several (`remove(["a.png", "b.png"])`, a `Vec`, a slice). Returns
     /// the objects that were deleted; paths that do not exist (or that RLS hides) are skipped.
+    /// Paths are cleaned as every other method's (`/docs//a.pdf` is `docs/a.pdf`): the server
+    /// matches names exactly.
     pub async fn remove(&self, paths: impl ObjectPaths) -> Result<Vec<FileObject>> {
-        let prefixes = paths.into_paths();
+        let prefixes = clean_paths(paths.into_paths())?;
         let url = self.storage.url(&["object", &self.bucket])?;
         self.storage
             .json(Method::DELETE, url, Some(json!({ "prefixes": prefixes })))
@@ -453,7 +465,7 @@ impl FileApi {
             #[serde(rename = "signedURL", default)]
             signed_url: Option<String>,
         }
-        let paths: Vec<String> = paths.into_iter().map(|p| p.as_ref().to_owned()).collect();
+        let paths = clean_paths(paths)?;
         let url = self.storage.url(&["object", "sign", &self.bucket])?;
         let entries: Vec<Entry> = self
             .storage
@@ -588,6 +600,11 @@ fn append_query(url: &mut Url, download: Option<&Download>, transform: Option<&T
             q.append_pair(k, &v);
         }
     }
+}
+
+/// [`clean_path`] for each of `paths`.
+fn clean_paths<S: AsRef<str>>(paths: impl IntoIterator<Item = S>) -> Result<Vec<String>> {
+    paths.into_iter().map(|p| clean_path(p.as_ref())).collect()
 }
 
 pub(crate) fn transport_error(e: reqwest::Error) -> Error {

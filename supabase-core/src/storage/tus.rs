@@ -18,6 +18,7 @@ use super::file::{FileApi, transport_error};
 use super::types::{FileOptions, UploadResponse};
 use super::{StorageError, clean_path};
 use crate::error::{Error, Result};
+use crate::http::read_capped;
 use crate::secret::Secret;
 
 const TUS_VERSION: &str = "1.0.0";
@@ -183,7 +184,6 @@ impl FileApi {
             "x-upsert",
             if options.upsert { "true" } else { "false" },
         )?;
-        options.headers.apply(&mut headers)?;
         let url = match signature {
             Some(_) => self.storage.url(&["upload", "resumable", "sign"])?,
             None => self.storage.url(&["upload", "resumable"])?,
@@ -194,6 +194,8 @@ impl FileApi {
             .client
             .refresh_authorization(&mut req.headers)
             .await?;
+        // Last, so that they win, an `Authorization` too (as storage-js merges them).
+        options.headers.apply(&mut req.headers)?;
         let resp = self.storage.client.inner.transport.send(req).await?;
         if resp.status != StatusCode::CREATED {
             return Err(Error::Storage(StorageError::from_tus(
@@ -370,15 +372,18 @@ impl ResumableUpload {
             .patch(self.url.clone())
             .headers(headers)
             .body(body);
+        let limit = self.api.storage.client.inner.options.max_response_body;
+        // Queued for a slot before the stall timeout starts.
+        let slot = transport.streamed_slot().await;
         let (status, resp_headers, bytes) = progress
             .watch(timeout, async move {
                 let resp = transport
-                    .send_streamed(request)
+                    .send_streamed(&slot, request)
                     .await
                     .map_err(transport_error)?;
                 let status = resp.status();
                 let headers = resp.headers().clone();
-                let bytes = resp.bytes().await.map_err(transport_error)?;
+                let bytes = read_capped(resp, limit, transport_error).await?;
                 Ok((status, headers, bytes))
             })
             .await?;

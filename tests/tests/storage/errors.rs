@@ -160,3 +160,51 @@ async fn uploads_are_sent_once_and_downloads_retried() {
     let _ = files.create_signed_url("a.txt", 1, UrlOptions::new()).await;
     assert_eq!(server.requests().len(), 6, "a POST is sent once");
 }
+
+/// What a streamed transfer reads whole (an upload's answer, a download's error body) is held
+/// to `max_response_body` like every other answer: a broken server cannot make the client
+/// buffer an endless body.
+#[tokio::test]
+async fn a_streamed_transfer_reads_no_answer_over_the_size_limit() {
+    use supabase_tests::fault::HugeShape;
+    let limited = |server: &FaultServer| {
+        supabase_core::Client::new(
+            server.url(),
+            "k",
+            ClientOptions::default().max_response_body(Some(1 << 20)),
+        )
+        .unwrap()
+    };
+    for announce_length in [true, false] {
+        let server = FaultServer::start(vec![Fault::Huge {
+            rows: 100_000,
+            announce_length,
+            shape: HugeShape::Rows,
+        }])
+        .await;
+        let client = limited(&server);
+        let files = client.storage().from_("b");
+        let r = files.upload("a.txt", b"a", FileOptions::new()).await;
+        assert!(
+            matches!(r, Err(Error::ResponseTooLarge { limit, .. }) if limit == 1 << 20),
+            "announced: {announce_length}: {r:?}"
+        );
+    }
+    let server = FaultServer::start(vec![Fault::Respond {
+        status: 500,
+        headers: Vec::new(),
+        body: "x".repeat(2 << 20),
+    }])
+    .await;
+    let client = limited(&server);
+    let r = client
+        .storage()
+        .from_("b")
+        .download_stream("a.txt", UrlOptions::new())
+        .await;
+    assert!(
+        matches!(r, Err(Error::ResponseTooLarge { .. })),
+        "{:?}",
+        r.map(drop)
+    );
+}

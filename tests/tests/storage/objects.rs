@@ -638,3 +638,29 @@ async fn reference_dicts_as_json_options() {
     );
     assert_eq!(resp.bytes().await.unwrap().as_ref(), b"two");
 }
+
+/// `remove` and `create_signed_urls` clean paths as every other method does: what `upload`
+/// stored under `/dir//a.txt` (as `dir/a.txt`) is found by the same string.
+#[tokio::test]
+async fn remove_and_signed_urls_clean_paths_as_upload_does() {
+    let (_, files) = bucket(BucketOptions::new()).await;
+    let messy = "/dir//a.txt";
+    files
+        .upload(messy, b"a".to_vec(), FileOptions::new())
+        .await
+        .unwrap();
+    assert!(files.exists("dir/a.txt").await.unwrap());
+    let signed = files
+        .create_signed_urls([messy], 60, UrlOptions::new())
+        .await
+        .unwrap();
+    assert!(signed[0].signed_url.is_some(), "{signed:?}");
+    assert!(signed[0].error.is_none(), "{signed:?}");
+    let removed = files.remove(messy).await.unwrap();
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert!(!files.exists("dir/a.txt").await.unwrap());
+    assert!(
+        files.remove("//").await.is_err(),
+        "an empty path is refused"
+    );
+}

@@ -361,3 +361,91 @@ async fn a_form_upload_cut_off_midway_leaves_no_object() {
             .is_empty()
     );
 }
+
+/// An `AsyncRead` giving one byte every 200 ms: a slow transfer that never stalls.
+struct Trickle {
+    left: usize,
+    pause: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Trickle {
+    fn new(bytes: usize) -> Self {
+        Trickle {
+            left: bytes,
+            pause: Box::pin(tokio::time::sleep(std::time::Duration::from_millis(200))),
+        }
+    }
+}
+
+impl AsyncRead for Trickle {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.left == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        std::task::ready!(self.pause.as_mut().poll(cx));
+        let next = tokio::time::Instant::now() + std::time::Duration::from_millis(200);
+        self.pause.as_mut().reset(next);
+        self.left -= 1;
+        buf.put_slice(b"t");
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The storage timeout is for a transfer that stops making progress: one queued for a request
+/// slot (`max_concurrent_requests`) behind a slow but steady transfer has not stalled, and is
+/// sent when the slot frees.
+#[tokio::test]
+async fn a_transfer_queued_for_a_request_slot_has_not_stalled() {
+    let (name, files) = bucket(BucketOptions::new()).await;
+    files
+        .upload("queue/there.txt", b"there".to_vec(), FileOptions::new())
+        .await
+        .unwrap();
+    let stack = supabase_tests::reference_stack().await;
+    let client = supabase_core::Client::new(
+        stack.url(),
+        stack.service_role_key(),
+        supabase_core::ClientOptions::default()
+            .max_concurrent_requests(Some(1))
+            .storage_client_timeout(std::time::Duration::from_secs(1)),
+    )
+    .unwrap();
+    let files = client.storage().from_(name);
+    // 12 bytes over 2.4 s, against a 1 s timeout.
+    let slow = |path: &'static str| {
+        files.upload(
+            path,
+            UploadBody::reader(Trickle::new(12), Some(12)),
+            FileOptions::new(),
+        )
+    };
+    let later = || tokio::time::sleep(std::time::Duration::from_millis(100));
+    let (slow_done, quick) = tokio::join!(slow("queue/slow-1.bin"), async {
+        later().await;
+        files
+            .upload("queue/quick.txt", b"quick".to_vec(), FileOptions::new())
+            .await
+    });
+    slow_done.unwrap();
+    quick.expect("the upload queued behind the slow one");
+    let (slow_done, download) = tokio::join!(slow("queue/slow-2.bin"), async {
+        later().await;
+        let mut stream = files
+            .download_stream("queue/there.txt", UrlOptions::new())
+            .await?;
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            body.extend_from_slice(&chunk?);
+        }
+        Ok::<_, supabase_core::Error>(body)
+    });
+    slow_done.unwrap();
+    assert_eq!(
+        download.expect("the download queued behind the slow upload"),
+        b"there"
+    );
+}
