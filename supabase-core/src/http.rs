@@ -780,19 +780,30 @@ mod tests {
         let read = users()
             .select("*")
             .eq("password", "hunter2")
-            .eq("name", "ann");
+            .eq("name", "ann")
+            .or_("api_key.eq.hunter2,name.eq.bob")
+            .or_where([crate::postgrest::Condition::new(
+                "secret",
+                crate::postgrest::Op::In,
+                ["hunter2", "x"],
+            )]);
+        let condition =
+            crate::postgrest::Condition::new("password", crate::postgrest::Op::Eq, "hunter2");
         let write = users().insert(serde_json::json!({"password": "hunter2", "t": "eyJa.b.c"}));
         let dbgs = [
             format!("{read:?}"),
             format!("{:?}", read.build().unwrap()),
             format!("{write:?}"),
             format!("{:?}", write.build().unwrap()),
+            format!("{condition:?}"),
+            format!("{:?}", crate::postgrest::Condition::or([condition])),
         ];
         for dbg in dbgs {
             assert!(!dbg.contains("hunter2") && !dbg.contains("eyJ"), "{dbg}");
             assert!(dbg.contains("[redacted]"), "{dbg}");
         }
         assert!(format!("{read:?}").contains("eq.ann"));
+        assert!(format!("{read:?}").contains("name.eq.bob"));
     }
 
     #[test]

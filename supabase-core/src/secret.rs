@@ -67,15 +67,26 @@ pub(crate) fn redact_text(text: &str) -> String {
 
 /// A URL query (`a=1&password=x`) with the values of secret-named parameters, and anything
 /// shaped like a token, replaced by `[redacted]`; everything else as it is.
+/// A PostgREST logic tree (`or`, `and`) shows its conditions decoded, those on secret-named
+/// columns redacted ([`redact_logic_tree`]).
 pub(crate) fn redact_query(query: &str) -> String {
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
             Some((key, _)) if is_secret_name(&percent_decoded(key)) => format!("{key}=[redacted]"),
+            Some((key, value)) if is_logic_tree(&percent_decoded(key)) => {
+                format!("{key}={}", redact_logic_tree(&percent_decoded(value)))
+            }
             _ => pair.to_owned(),
         })
         .collect();
     redact_tokens(&pairs.join("&"))
+}
+
+/// Whether a query parameter holds a PostgREST logic tree: `or`, `and`, `not.or`,
+/// `instruments.or`, ….
+pub(crate) fn is_logic_tree(key: &str) -> bool {
+    matches!(key.rsplit('.').next(), Some("or" | "and"))
 }
 
 fn percent_decoded(text: &str) -> String {
@@ -153,9 +164,77 @@ pub(crate) fn redact_tokens(text: &str) -> String {
     out
 }
 
+/// A PostgREST logic tree (`(id.gt.1,password.eq."a, b",and(...))`, the value of an `or` /
+/// `and` parameter) with the operand of every condition on a secret-named column replaced:
+/// `password.[redacted]`. Conditions end at a `,`, `(` or `)` outside double quotes, but for
+/// the parentheses of an `in` list (`(` after a `.`), which belong to the condition.
+pub(crate) fn redact_logic_tree(tree: &str) -> String {
+    let mut out = String::with_capacity(tree.len());
+    let mut condition = String::new();
+    let flush = |condition: &mut String, out: &mut String| {
+        match condition.split_once('.') {
+            Some((column, _)) if is_secret_name(column.trim_matches('"')) => {
+                out.push_str(column);
+                out.push_str(".[redacted]");
+            }
+            _ => out.push_str(condition),
+        }
+        condition.clear();
+    };
+    let (mut quoted, mut escaped, mut list) = (false, false, false);
+    for c in tree.chars() {
+        if quoted {
+            condition.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '(' if condition.ends_with('.') => {
+                list = true;
+                condition.push(c);
+            }
+            ')' if list => {
+                list = false;
+                condition.push(c);
+            }
+            ',' if list => condition.push(c),
+            ',' | '(' | ')' => {
+                flush(&mut condition, &mut out);
+                out.push(c);
+            }
+            '"' => {
+                quoted = true;
+                condition.push(c);
+            }
+            _ => condition.push(c),
+        }
+    }
+    flush(&mut condition, &mut out);
+    redact_tokens(&out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logic_tree_keeps_all_but_secret_operands() {
+        assert_eq!(
+            redact_logic_tree(
+                r#"(id.gt.1,password.eq."a, (b)\" c",and(api_key.in.("k",x),name.eq.ann))"#
+            ),
+            "(id.gt.1,password.[redacted],and(api_key.[redacted],name.eq.ann))"
+        );
+        assert_eq!(
+            redact_logic_tree("(name.eq.eyJa.b.c)"),
+            "(name.eq.[redacted])"
+        );
+    }
 
     #[test]
     fn secret_names_are_told_by_their_words() {

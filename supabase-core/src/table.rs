@@ -151,7 +151,7 @@ pub trait Column: Copy + Send + Sync + 'static {
     /// The table the column belongs to.
     type Table: Table;
     /// The column's type without nullability: `i32` for a nullable `Option<i32>` field.
-    type Value: Serialize;
+    type Value: Serialize + 'static;
     /// Wire name of the column.
     const NAME: &'static str;
 }

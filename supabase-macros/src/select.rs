@@ -419,9 +419,11 @@ fn expand(
             Kind::Column {
                 column,
                 cast: Some(_),
-            }
-            | Kind::Json { column, .. } => quote_spanned! {column.span()=>
+            } => quote_spanned! {column.span()=>
                 let _ = #module::#column;
+            },
+            Kind::Json { column, .. } => quote_spanned! {column.span()=>
+                json_column(#module::#column);
             },
             Kind::Embed {
                 row, to_many, via, ..
@@ -515,6 +517,7 @@ fn expand(
                 fn to_one<A: #select::ToOne<B, R>, B: #krate::Table, R>() {}
                 fn countable<A: #select::Countable<B, R>, B: #krate::Table, R>() {}
                 fn count_field<F: #select::CountField>() {}
+                fn json_column<C: #krate::Column>(_: C) where C::Value: #krate::table::Json {}
                 #(#checks)*
             }
         };

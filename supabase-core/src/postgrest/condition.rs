@@ -10,6 +10,7 @@ use super::encode::{self, Shape};
 use super::filters::{IntoIs, TextSearch};
 use super::request::Param;
 use crate::error::{Error, Result};
+use crate::secret::{is_secret_name, redact_logic_tree, redact_tokens};
 
 /// The operators of Realtime's postgres-changes filters (supabase/realtime
 /// `postgres_cdc_rls/subscriptions.ex`).
@@ -170,7 +171,7 @@ impl Op {
 #[must_use]
 pub struct Condition(Result<Node>);
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Node {
     Leaf {
         /// Borrowed for the typed layer's column names, owned for the untyped API's.
@@ -191,6 +192,46 @@ enum Node {
     },
     /// Text in PostgREST's tree syntax, written inside a tree as it is (the raw `or_`).
     Verbatim(String),
+}
+
+/// The operand of a condition on a secret-named column (`password`, `api_key`, …) is redacted,
+/// as in the query's `Debug`.
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Node::Leaf {
+                column,
+                negated,
+                filter,
+                ..
+            } => {
+                let filter = if is_secret_name(column) {
+                    "[redacted]".to_owned()
+                } else {
+                    redact_tokens(filter)
+                };
+                f.debug_struct("Leaf")
+                    .field("column", column)
+                    .field("negated", negated)
+                    .field("filter", &filter)
+                    .finish()
+            }
+            Node::Tree {
+                or,
+                negated,
+                children,
+            } => f
+                .debug_struct("Tree")
+                .field("or", or)
+                .field("negated", negated)
+                .field("children", children)
+                .finish(),
+            Node::Verbatim(text) => f
+                .debug_tuple("Verbatim")
+                .field(&redact_logic_tree(text))
+                .finish(),
+        }
+    }
 }
 
 impl Condition {

@@ -156,6 +156,15 @@ pub(crate) fn write_operand<V: Serialize + ?Sized>(
             if items == [Literal::Text(String::new())] {
                 items.push(Literal::Text(String::new()));
             }
+            // PostgREST quotes every element into a text array (`pgBuildArrayLiteral`), so a
+            // NULL would be the string "NULL", matching a row holding that text; in SQL, NULL
+            // in an `IN` list never matches anyway.
+            if items.contains(&Literal::Null) {
+                return Err(Error::config(
+                    "an `in` list cannot hold NULL (PostgREST would compare with the text \
+                     \"NULL\"): test NULL with `is_null`, in an `or` if needed",
+                ));
+            }
             out.push('(');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -183,10 +192,16 @@ pub(crate) fn write_operand<V: Serialize + ?Sized>(
                     items.len()
                 )));
             };
+            // A missing bound is an unbounded side, written empty (`(,5)`): range literals
+            // have no NULL.
             out.push('(');
-            lower.write_quoted(out);
+            if *lower != Literal::Null {
+                lower.write_quoted(out);
+            }
             out.push(',');
-            upper.write_quoted(out);
+            if *upper != Literal::Null {
+                upper.write_quoted(out);
+            }
             out.push(')');
         }
         (Shape::Range, Literal::Text(s)) => out.push_str(&s),
@@ -942,6 +957,19 @@ mod tests {
             r#"("2000-01-02 08:00","2000-01-02 09:00")"#
         );
         assert!(operand(Shape::Range, &[1]).is_err());
+        // A missing bound is an unbounded side.
+        assert_eq!(
+            operand(Shape::Range, &[None, Some("2000-01-02")]).unwrap(),
+            r#"(,"2000-01-02")"#
+        );
+        assert_eq!(operand(Shape::Range, &[Some(3), None]).unwrap(), "(3,)");
+    }
+
+    #[test]
+    fn an_in_list_refuses_null() {
+        let err = operand(Shape::List, &[Some("a"), None]).unwrap_err();
+        assert!(err.to_string().contains("is_null"), "{err}");
+        assert_eq!(operand(Shape::List, &["NULL"]).unwrap(), r#"("NULL")"#);
     }
 
     #[test]

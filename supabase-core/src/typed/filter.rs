@@ -1,6 +1,7 @@
 //! [`Filter<T>`]: a condition on the rows of table `T`, built from its columns with the
 //! [`ColumnExt`] methods (`planet::moons.gte(2)`), combined with `&`, `|` and `!`.
 
+use std::any::TypeId;
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
@@ -171,7 +172,16 @@ impl<T> OrderBy<T> {
 }
 
 fn leaf<C: Column, V: serde::Serialize>(op: Op, value: V) -> Filter<C::Table> {
-    Filter::new(Condition::leaf(C::NAME.into(), op, &value))
+    // A json or jsonb column (`serde_json::Value`, as codegen types them) takes its operand as
+    // JSON text: PostgREST casts the operand to the column's type, so a string must keep its
+    // quotes and an array is a JSON array, not a Postgres array literal (`{"a"}` is no jsonb).
+    // The comparison is of two constants: the branch not taken is compiled out.
+    let condition = if TypeId::of::<C::Value>() == TypeId::of::<serde_json::Value>() {
+        Condition::json_leaf(C::NAME.into(), op, &value)
+    } else {
+        Condition::leaf(C::NAME.into(), op, &value)
+    };
+    Filter::new(condition)
 }
 
 /// Filter and ordering methods on every column (in the prelude). Each operator exists only for

@@ -64,7 +64,13 @@ impl<T: Table, M> TypedTable<T, M> {
     /// Reads rows as the projection `S` (a `#[derive(Select)]` struct on `T`): its columns and
     /// embedded related rows.
     pub fn select_as<S: Select<From = T>>(self) -> Query<T, Vec<S>, M> {
-        let mut inner: Builder<Vec<S>, M> = self.untyped().select(S::select()).returns();
+        // Not through `Builder::select`, which strips whitespace as supabase-js does: a cast
+        // may hold a space (`double precision`), and the derive writes none elsewhere.
+        let mut inner: Builder<Vec<S>, M> = self
+            .untyped()
+            .builder(crate::postgrest::Verb::Select)
+            .map_state(|s| s.set_param("select", S::select()))
+            .returns();
         inner.rows_decoder = Some(S::decode_page);
         Query {
             inner,

@@ -346,6 +346,30 @@ async fn range_operators() {
         rooms(t().range_gt("during", "[2000-01-01 00:00, 2000-01-01 01:00]")).await,
         ["Emerald", "Topaz"]
     );
+    // A missing bound is an unbounded side (a range literal has no NULL).
+    assert_eq!(
+        rooms(t().range_gt("during", [None, Some("2000-01-02 08:00")])).await,
+        ["Topaz"]
+    );
+    assert_eq!(
+        rooms(t().range_lt("during", [Some("2000-01-02 08:00"), None])).await,
+        ["Emerald"]
+    );
+}
+
+/// PostgREST quotes every `in` element into a text array, so NULL would be the text "NULL"
+/// (matching a row that holds it); a NULL in the list is refused before anything is sent.
+#[tokio::test]
+async fn an_in_list_with_null_is_refused() {
+    let c = anon().await;
+    let err = c
+        .table("texts")
+        .select("*")
+        .in_("content", [Some("ham sandwich"), None])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, supabase_core::Error::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("is_null"), "{err}");
 }
 
 #[tokio::test]

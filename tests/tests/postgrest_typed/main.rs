@@ -711,6 +711,34 @@ async fn json_paths_filter_and_order_as_json_or_text() {
     assert!(url.contains("address->geo->>lat=not.eq.1.5"), "{url}");
 }
 
+/// A jsonb column's own operand is JSON text, as PostgREST casts it to jsonb: a string keeps its
+/// quotes and an array is a JSON array (as a Postgres literal, `x` and `{"a"}`, both were
+/// invalid jsonb: 22P02).
+#[tokio::test]
+async fn a_jsonb_columns_operand_is_json() {
+    let c = anon().await;
+    let ids = |users: Vec<User>| users.iter().map(|u| u.id).collect::<Vec<_>>();
+    let query = || c.from::<User>().select().order(user::id.asc());
+    let rows = query().filter(user::address.neq(json!("x")));
+    assert_eq!(ids(rows.await.unwrap()), [1, 2]);
+    let rows = query().filter(user::address.neq(json!(["a"])));
+    assert_eq!(ids(rows.await.unwrap()), [1, 2]);
+    let jane = json!({"street": "Melrose Place", "postcode": 90210, "city": "Beverly Hills"});
+    let rows = query().filter(user::address.in_([json!("x"), jane.clone()]));
+    assert_eq!(ids(rows.await.unwrap()), [1]);
+    let rows = query().filter(user::address.eq(jane) | user::address.eq(json!("x")));
+    assert_eq!(ids(rows.await.unwrap()), [1]);
+    let built = query()
+        .filter(user::address.contained_by(json!(["a"])))
+        .build()
+        .unwrap();
+    assert!(
+        built.path_and_query().contains(r#"address=cd.["a"]"#),
+        "{}",
+        built.path_and_query()
+    );
+}
+
 /// The untyped modifiers with no type of their own, on typed queries: a header for one request,
 /// `default_to_null` and GeoJSON.
 #[tokio::test]

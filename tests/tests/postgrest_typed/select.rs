@@ -142,6 +142,15 @@ struct InstrumentWithSection {
     orchestral_sections: Option<SectionName>,
 }
 
+/// A cast whose type name holds a space.
+#[derive(Select, Debug, PartialEq, Deserialize)]
+#[supabase(from = Instrument)]
+struct OctavesAsFloat {
+    name: String,
+    #[supabase(column = octave_range, cast = "double precision")]
+    octaves: f64,
+}
+
 #[derive(Select, Debug, PartialEq, Deserialize)]
 #[supabase(from = OrchestralSection)]
 struct SectionWithMatches {
@@ -410,6 +419,33 @@ async fn embeds_a_to_one_row_with_aliases_and_casts() {
             orchestral_sections: Some(SectionName {
                 title: "woodwinds".into()
             }),
+        }
+    );
+}
+
+/// A cast is sent as written: PostgREST takes `double precision` (whitespace is stripped only
+/// from hand-written select strings, as supabase-js does).
+#[tokio::test]
+async fn a_cast_keeps_the_space_in_its_type_name() {
+    let c = anon().await;
+    let query = || {
+        c.from::<Instrument>()
+            .select_as::<OctavesAsFloat>()
+            .eq(instrument::name, "violin")
+    };
+    let built = query().build().unwrap();
+    assert!(
+        built
+            .path_and_query()
+            .contains("octaves:octave_range::double precision"),
+        "{}",
+        built.path_and_query()
+    );
+    assert_eq!(
+        query().single().await.unwrap(),
+        OctavesAsFloat {
+            name: "violin".into(),
+            octaves: 4.0
         }
     );
 }
