@@ -7,7 +7,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::api::{Body, Call, segment};
-use super::errors::AuthError;
 use super::events::AuthChangeEvent;
 use super::params::Channel;
 use super::types::{AuthResponse, Factor, Session, secret_serde};
@@ -413,8 +412,9 @@ impl Mfa {
         })
     }
 
-    /// The session's assurance level (from its JWT's `aal` claim) and the level the user can
-    /// reach (from the session user's verified factors). No request is sent.
+    /// The session's assurance level (from its JWT's `aal` claim; `None` without one) and the
+    /// level the user can reach (from the session user's verified factors). No request is
+    /// sent.
     pub async fn get_authenticator_assurance_level(&self) -> Result<AuthenticatorAssuranceLevels> {
         let Some(session) = self.auth.shared.fresh_session().await? else {
             return Ok(AuthenticatorAssuranceLevels {
@@ -444,9 +444,8 @@ impl Mfa {
             Some(Value::Array(a)) => a.clone(),
             _ => Vec::new(),
         };
-        if current.is_none() {
-            return Err(AuthError::InvalidJwt("the access token has no `aal` claim".into()).into());
-        }
+        // A token without an `aal` claim (minted by hand, or by a custom access-token hook) has
+        // no current level, as in auth-js: not an error.
         Ok(AuthenticatorAssuranceLevels {
             current_level: current,
             next_level: next,

@@ -547,6 +547,24 @@ async fn set_session_checks_the_token_and_aal_reads_it() {
     );
     assert_eq!(aal.next_level, aal.current_level);
     assert_eq!(aal.current_authentication_methods[0]["method"], "password");
+
+    // A token without `aal` (a custom access-token hook may drop it) has no current level, as
+    // in auth-js; not an error.
+    let bare = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": "u9", "role": "authenticated", "exp": now() + 600}),
+        &jsonwebtoken::EncodingKey::from_secret(MOCK_SECRET.as_bytes()),
+    )
+    .unwrap();
+    c.auth().set_session(&bare, "refresh-y").await.unwrap();
+    let aal = c
+        .auth()
+        .mfa()
+        .get_authenticator_assurance_level()
+        .await
+        .unwrap();
+    assert_eq!((aal.current_level, aal.next_level), (None, None));
+    assert!(aal.current_authentication_methods.is_empty());
 }
 
 #[tokio::test]
