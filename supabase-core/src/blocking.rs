@@ -81,6 +81,30 @@ impl Client {
         self.postgrest().from_(table)
     }
 
+    /// Starts a typed query on table `T`, in `T`'s schema, as the async
+    /// [`Client::from`](client::Client::from); sent by `execute()`.
+    pub fn from<T: crate::Table>(&self) -> crate::typed::TypedTable<T, Blocking> {
+        crate::typed::TypedTable::new(Postgrest::new(
+            self.inner.clone(),
+            std::borrow::Cow::Borrowed(T::SCHEMA),
+        ))
+    }
+
+    /// Calls a Postgres function with typed arguments, as the async
+    /// [`Client::call`](client::Client::call); sent by `execute()`.
+    pub fn call<F: crate::Rpc>(&self, args: F) -> crate::rpc::Call<F, Blocking> {
+        crate::rpc::Call::new(&self.inner, args)
+    }
+
+    /// Calls a set-returning function whose rows are a table's rows, as the async
+    /// [`Client::call_rows`](client::Client::call_rows); sent by `execute()`.
+    pub fn call_rows<F: crate::RpcRows>(
+        &self,
+        args: F,
+    ) -> crate::typed::Query<F::Row, Vec<F::Row>, Blocking> {
+        crate::typed::Query::from_rpc(crate::rpc::call_builder(&self.inner, args))
+    }
+
     /// Edge Functions: `client.functions().invoke(name, options)`, blocking.
     pub fn functions(&self) -> crate::functions::BlockingFunctions {
         crate::functions::BlockingFunctions::new(self.inner.functions())

@@ -50,15 +50,20 @@ pub async fn acreate_client(url: impl AsRef<str>, key: impl Into<String>) -> Res
 
 /// Options of a [`Client`], as `ClientOptions` in the reference.
 ///
+/// The reference's `create_client(url, key, options=ClientOptions(...))` is
+/// [`Client::new`]:
+///
 /// ```
 /// use std::time::Duration;
-/// use supabase_core::ClientOptions;
+/// use supabase_core::{Client, ClientOptions};
 ///
 /// let options = ClientOptions::default()
 ///     .postgrest_client_timeout(Duration::from_secs(10))
 ///     .storage_client_timeout(Duration::from_secs(10))
 ///     .schema("public");
-/// # let _ = options;
+/// let client = Client::new("http://127.0.0.1:54321", "anon-key", options)?;
+/// # let _ = client;
+/// # Ok::<(), supabase_core::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct ClientOptions {
@@ -434,23 +439,13 @@ impl Client {
     /// per function). Awaited, the call gives the function's [`Output`](crate::Rpc::Output), as
     /// typed table queries give their rows; `.execute()` gives the whole response.
     pub fn call<F: crate::Rpc>(&self, args: F) -> crate::rpc::Call<F> {
-        let builder = self.call_builder(args);
-        crate::rpc::Call::new(builder.map_state(|s| s.null_row = F::RETURNS_ROW).returns())
-    }
-
-    /// The untyped call `args` makes: named arguments, or an unnamed one as the body.
-    fn call_builder<F: crate::Rpc>(&self, args: F) -> crate::postgrest::Builder {
-        let postgrest = Postgrest::new(self.clone(), Cow::Borrowed(F::SCHEMA));
-        match args.into_body() {
-            Ok(body) => postgrest.rpc_body(F::NAME, body),
-            Err(args) => postgrest.rpc(F::NAME, args),
-        }
+        crate::rpc::Call::new(self, args)
     }
 
     /// Calls a set-returning function whose rows are a table's rows: the typed filters, order
     /// and limit of [`RpcRows::Row`](crate::RpcRows::Row) apply.
     pub fn call_rows<F: crate::RpcRows>(&self, args: F) -> crate::typed::Query<F::Row> {
-        crate::typed::Query::from_rpc(self.call_builder(args))
+        crate::typed::Query::from_rpc(crate::rpc::call_builder(self, args))
     }
 
     /// The Edge Functions client: `client.functions().invoke(name, options)`.

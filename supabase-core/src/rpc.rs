@@ -36,7 +36,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Result;
 use crate::http::HttpRequest;
-use crate::postgrest::{Builder, Response};
+use crate::postgrest::{Async, Builder, Response};
 use crate::table::Table;
 
 /// A Postgres function callable through PostgREST: `Self` holds the named arguments.
@@ -136,24 +136,29 @@ pub trait RpcRows: Rpc<Output = Vec<Self::Row>> {
 
 /// A typed function call, made by [`Client::call`](crate::Client::call). Awaited, it gives the
 /// function's [`Rpc::Output`] (as a typed table query gives its rows); [`execute`](Self::execute)
-/// gives the whole [`Response`] (status, count).
+/// gives the whole [`Response`] (status, count). The blocking client's calls
+/// (`blocking::Client::call`) are sent by `execute`.
 #[must_use = "a call does nothing until awaited"]
-pub struct Call<F: Rpc> {
-    inner: Builder<F::Output>,
+pub struct Call<F: Rpc, M = Async> {
+    inner: Builder<F::Output, M>,
 }
 
-impl<F: Rpc> std::fmt::Debug for Call<F> {
+impl<F: Rpc, M> std::fmt::Debug for Call<F, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Call").field(&self.inner).finish()
     }
 }
 
-impl<F: Rpc> Call<F> {
-    pub(crate) fn new(inner: Builder<F::Output>) -> Self {
-        Call { inner }
+impl<F: Rpc, M> Call<F, M> {
+    /// The call of `args` in `F`'s schema, on `client`.
+    pub(crate) fn new(client: &crate::Client, args: F) -> Self {
+        let builder = call_builder::<F, M>(client, args);
+        Call {
+            inner: builder.map_state(|s| s.null_row = F::RETURNS_ROW).returns(),
+        }
     }
 
-    fn map(self, f: impl FnOnce(Builder<F::Output>) -> Builder<F::Output>) -> Self {
+    fn map(self, f: impl FnOnce(Builder<F::Output, M>) -> Builder<F::Output, M>) -> Self {
         Call {
             inner: f(self.inner),
         }
@@ -182,8 +187,24 @@ impl<F: Rpc> Call<F> {
     }
 
     /// The untyped builder underneath, for what the typed call does not express.
-    pub fn into_untyped(self) -> Builder<F::Output> {
+    pub fn into_untyped(self) -> Builder<F::Output, M> {
         self.inner
+    }
+}
+
+/// The untyped call `args` makes, in `F`'s schema: named arguments, or an unnamed one as the
+/// body.
+pub(crate) fn call_builder<F: Rpc, M>(
+    client: &crate::Client,
+    args: F,
+) -> Builder<serde_json::Value, M> {
+    let postgrest = crate::postgrest::Postgrest::<M>::new(
+        client.clone(),
+        std::borrow::Cow::Borrowed(F::SCHEMA),
+    );
+    match args.into_body() {
+        Ok(body) => postgrest.rpc_body(F::NAME, body),
+        Err(args) => postgrest.rpc(F::NAME, args),
     }
 }
 
@@ -194,6 +215,14 @@ where
     /// Sends the call: the output, with the status (and a count, if asked for through
     /// [`into_untyped`](Self::into_untyped)).
     pub fn execute(self) -> impl Future<Output = Result<Response<F::Output>>> {
+        self.inner.execute()
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl<F: Rpc> Call<F, crate::postgrest::Blocking> {
+    /// Sends the call, blocking: the output, with the status.
+    pub fn execute(self) -> Result<Response<F::Output>> {
         self.inner.execute()
     }
 }

@@ -115,7 +115,7 @@ impl BlockingAuth {
         /// [`Auth::sign_in_with_sso`].
         fn sign_in_with_sso(&self, credentials: SignInWithSsoCredentials) -> SsoResponse;
         /// [`Auth::exchange_code_for_session`].
-        fn exchange_code_for_session(&self, auth_code: &str) -> AuthResponse;
+        fn exchange_code_for_session(&self, params: impl Into<CodeExchangeParams>) -> AuthResponse;
         /// [`Auth::exchange_code_for_session_with`].
         fn exchange_code_for_session_with(&self, params: CodeExchangeParams) -> AuthResponse;
         /// [`Auth::initialize_from_url`].

@@ -237,27 +237,33 @@ impl MfaUnenrollParams {
     }
 }
 
-macro_rules! from_factor_id {
+/// Parameters made of one string by their `new` (a factor id, an auth code) also come from
+/// it, so the reference's one-string and dict forms share a method name.
+macro_rules! from_one_string {
     ($($t:ty),*) => {$(
         impl From<&str> for $t {
-            fn from(factor_id: &str) -> Self {
-                <$t>::new(factor_id)
+            fn from(value: &str) -> Self {
+                <$t>::new(value)
             }
         }
         impl From<&String> for $t {
-            fn from(factor_id: &String) -> Self {
-                <$t>::new(factor_id.as_str())
+            fn from(value: &String) -> Self {
+                <$t>::new(value.as_str())
             }
         }
         impl From<String> for $t {
-            fn from(factor_id: String) -> Self {
-                <$t>::new(factor_id)
+            fn from(value: String) -> Self {
+                <$t>::new(value)
             }
         }
     )*};
 }
 
-from_factor_id!(MfaChallengeParams, MfaUnenrollParams);
+from_one_string!(
+    MfaChallengeParams,
+    MfaUnenrollParams,
+    super::params::CodeExchangeParams
+);
 
 /// What `mfa.unenroll` returns.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -275,12 +275,15 @@ impl Auth {
     }
 
     /// Trades the `code` of a PKCE redirect for a session, with the verifier stored when the
-    /// flow started. Emits `SIGNED_IN` (or `PASSWORD_RECOVERY` for a recovery flow). For a
-    /// verifier kept elsewhere, or a `redirect_to`, see
-    /// [`exchange_code_for_session_with`](Self::exchange_code_for_session_with).
-    pub async fn exchange_code_for_session(&self, auth_code: &str) -> Result<AuthResponse> {
-        self.exchange_code_for_session_with(CodeExchangeParams::new(auth_code))
-            .await
+    /// flow started: the code alone, or [`CodeExchangeParams`] (the reference's dict, with an
+    /// explicit verifier or a `redirect_to`; see
+    /// [`exchange_code_for_session_with`](Self::exchange_code_for_session_with)). Emits
+    /// `SIGNED_IN` (or `PASSWORD_RECOVERY` for a recovery flow).
+    pub async fn exchange_code_for_session(
+        &self,
+        params: impl Into<CodeExchangeParams>,
+    ) -> Result<AuthResponse> {
+        self.exchange_code_for_session_with(params.into()).await
     }
 
     /// [`exchange_code_for_session`](Self::exchange_code_for_session) with auth-py's

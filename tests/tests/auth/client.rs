@@ -425,14 +425,14 @@ async fn exchange_with_an_explicit_verifier_and_redirect() {
         events.next().await.unwrap().event,
         AuthChangeEvent::InitialSession
     );
-    c.auth()
-        .exchange_code_for_session_with(
-            CodeExchangeParams::new("the-code")
-                .code_verifier("explicit-verifier/PASSWORD_RECOVERY")
-                .redirect_to("https://example.com/done"),
-        )
-        .await
-        .unwrap();
+    // The reference's dict, under the reference's name.
+    let params: CodeExchangeParams = serde_json::from_value(json!({
+        "auth_code": "the-code",
+        "code_verifier": "explicit-verifier/PASSWORD_RECOVERY",
+        "redirect_to": "https://example.com/done",
+    }))
+    .unwrap();
+    c.auth().exchange_code_for_session(params).await.unwrap();
     let r = mock.last("POST /auth/v1/token");
     assert_eq!(r.param("grant_type").as_deref(), Some("pkce"));
     assert_eq!(

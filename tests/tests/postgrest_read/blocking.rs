@@ -46,6 +46,87 @@ fn blocking_queries_filters_and_rpc() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
 }
 
+#[derive(supabase_core::Table, Debug, PartialEq, serde::Deserialize)]
+#[supabase(table = "planets")]
+struct Planet {
+    #[supabase(primary_key)]
+    id: i64,
+    name: Option<String>,
+    moons: Option<i32>,
+}
+
+/// A table outside `public`: the typed query goes to its own schema.
+#[derive(supabase_core::Table, Debug, PartialEq, serde::Deserialize)]
+#[supabase(table = "mytable", schema = "myschema")]
+struct MyTable {
+    #[supabase(primary_key)]
+    id: i64,
+    name: String,
+}
+
+#[derive(serde::Serialize)]
+struct HelloWorld {}
+
+impl supabase_core::Rpc for HelloWorld {
+    const NAME: &'static str = "hello_world";
+    const SCHEMA: &'static str = "public";
+    const READ_ONLY: bool = true;
+    type Output = Option<String>;
+}
+
+#[derive(serde::Serialize)]
+struct ListStoredPlanets {}
+
+impl supabase_core::Rpc for ListStoredPlanets {
+    const NAME: &'static str = "list_stored_planets";
+    const SCHEMA: &'static str = "public";
+    const READ_ONLY: bool = false;
+    type Output = Vec<Planet>;
+}
+
+impl supabase_core::RpcRows for ListStoredPlanets {
+    type Row = Planet;
+}
+
+/// The typed entry points of the async client, blocking: `from::<T>()` in `T`'s own schema,
+/// `call` and `call_rows`.
+#[test]
+fn blocking_typed_queries_and_calls() {
+    use supabase_core::prelude::*;
+    let (url, key) = stack_url_and_key();
+    let client = blocking::create_client(url, key).unwrap();
+    let rows = client
+        .from::<Planet>()
+        .select()
+        .filter(planet::id.lte(2))
+        .order(planet::id.asc())
+        .execute()
+        .unwrap()
+        .data;
+    assert_eq!(
+        rows.iter().map(|p| p.name.as_deref()).collect::<Vec<_>>(),
+        [Some("Mercury"), Some("Earth")]
+    );
+    let mine = client.from::<MyTable>().select().execute().unwrap().data;
+    assert_eq!(
+        mine,
+        [MyTable {
+            id: 1,
+            name: "from myschema".into()
+        }]
+    );
+    let hello = client.call(HelloWorld {}).execute().unwrap().data;
+    assert_eq!(hello.as_deref(), Some("Hello world"));
+    let moons = client
+        .call_rows(ListStoredPlanets {})
+        .filter(planet::moons.gte(3))
+        .order(planet::id.asc())
+        .execute()
+        .unwrap()
+        .data;
+    assert_eq!(moons.iter().map(|p| p.id).collect::<Vec<_>>(), [4, 5]);
+}
+
 #[tokio::test]
 async fn blocking_inside_a_runtime_is_an_error_not_a_panic() {
     let stack = reference_stack().await;
