@@ -28,6 +28,16 @@ pub enum Fault {
     Truncate(String),
     /// Waits, then answers `200 []`.
     Delay(Duration),
+    /// Answers `status` announcing a longer body than `start`, sends `start`, then either keeps
+    /// the connection open without sending more (`close: false`) or closes it.
+    Stall {
+        /// HTTP status.
+        status: u16,
+        /// The body's first bytes, all that is sent.
+        start: String,
+        /// Close the connection after `start` instead of holding it.
+        close: bool,
+    },
     /// `200` with a `rows * 101 + 1`-byte JSON body generated while it is sent (never held in
     /// memory), shaped by `shape`. `announce_length`: with a `content-length` (else chunked).
     Huge {
@@ -295,6 +305,24 @@ async fn serve(
                     return;
                 }
                 true
+            }
+            Fault::Stall {
+                status,
+                start,
+                close,
+            } => {
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    start.len() + 100
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(start.as_bytes()).await;
+                if !close {
+                    // Held until the client gives up.
+                    let mut sink = [0u8; 1024];
+                    while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+                }
+                false
             }
             Fault::Delay(d) => {
                 tokio::time::sleep(d).await;

@@ -47,6 +47,14 @@ impl BlockingFunctions {
         }
     }
 
+    /// Sends `token` as the bearer of every invocation; see
+    /// [`Functions::set_auth`](super::Functions::set_auth).
+    pub fn set_auth(self, token: impl AsRef<str>) -> Self {
+        BlockingFunctions {
+            inner: self.inner.set_auth(token),
+        }
+    }
+
     /// Invokes the function `name` and reads its whole answer; errors as
     /// [`Functions::invoke`](super::Functions::invoke).
     pub fn invoke(&self, name: &str, options: InvokeOptions) -> Result<BlockingFunctionResponse> {

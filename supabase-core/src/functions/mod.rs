@@ -64,6 +64,8 @@ const RELAY_ERROR_HEADER: &str = "x-relay-error";
 pub struct Functions {
     pub(crate) client: Client,
     region: FunctionRegion,
+    /// The token of [`set_auth`](Self::set_auth), sent over the session's.
+    token: Option<crate::Secret>,
 }
 
 impl Functions {
@@ -71,7 +73,17 @@ impl Functions {
         Functions {
             client,
             region: FunctionRegion::Any,
+            token: None,
         }
+    }
+
+    /// A copy of this client that sends `token` as `Authorization: Bearer <token>` on every
+    /// invocation (functions-js and supabase-py `set_auth`), over the session's token; a
+    /// call's own `Authorization` header still wins. [`Error::Config`] at the next
+    /// invocation when the token cannot be a header value.
+    pub fn set_auth(mut self, token: impl AsRef<str>) -> Self {
+        self.token = Some(crate::Secret::new(token.as_ref()));
+        self
     }
 
     /// A copy of this client that invokes functions in `region` unless an invocation says
@@ -121,18 +133,28 @@ impl Functions {
         if let Some(ct) = body.as_ref().and_then(Body::default_content_type) {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
         }
-        // An empty identifier is no region either: functions-js and supabase-py skip a falsy one.
-        let region = region.unwrap_or_else(|| self.region.clone());
+        // An empty identifier is no region either: functions-js and supabase-py skip a falsy
+        // one, and take the client's instead (`if (!region) region = this.region`).
+        let region = region
+            .filter(|r| !r.as_str().is_empty())
+            .unwrap_or_else(|| self.region.clone());
         if region != FunctionRegion::Any && !region.as_str().is_empty() {
             let value = HeaderValue::from_str(region.as_str())
                 .map_err(|_| Error::config(format!("invalid region `{region}`")))?;
             headers.insert(HeaderName::from_static("x-region"), value);
-            url.query_pairs_mut()
-                .append_pair("forceFunctionRegion", region.as_str());
+            set_query_param(&mut url, "forceFunctionRegion", region.as_str());
         }
         self.client.ensure_fresh_session().await?;
         for (name, value) in &self.client.base_headers() {
             headers.insert(name, value.clone());
+        }
+        if let Some(token) = &self.token {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    Error::config("the token given to set_auth is not a valid header value")
+                })?;
+            value.set_sensitive(true);
+            headers.insert(http::header::AUTHORIZATION, value);
         }
         for (name, value) in &call_headers {
             headers.insert(name, value.clone());
@@ -190,9 +212,21 @@ impl Functions {
                 return Ok(response);
             }
             let headers = response.headers().clone();
-            let body = response
+            // The status is the answer: a body that stalls or breaks off is left empty rather
+            // than turning the error into a timeout or a network failure (functions-js
+            // rejects with the response before reading it). One over the size limit is still
+            // refused.
+            let body = match response
                 .bytes_up_to(self.client.inner.options.max_response_body)
-                .await?;
+                .await
+            {
+                Ok(body) => body,
+                Err(e @ Error::ResponseTooLarge { .. }) => return Err(e),
+                Err(e) => {
+                    tracing::debug!(error = %e, "could not read the body of a failed invocation");
+                    bytes::Bytes::new()
+                }
+            };
             let resp = ErrorResponse::new(status, headers, body);
             Err(Error::Functions(if relay {
                 FunctionsError::Relay(resp)
@@ -203,6 +237,20 @@ impl Functions {
         .instrument(span)
         .await
     }
+}
+
+/// Sets `name` to `value` in `url`'s query, replacing any value the caller's target carried
+/// (functions-js `searchParams.set`); the caller's other parameters stay as written.
+fn set_query_param(url: &mut url::Url, name: &str, value: &str) {
+    let kept = url.query().map(|query| {
+        query
+            .split('&')
+            .filter(|pair| !pair.is_empty() && pair.split('=').next() != Some(name))
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    url.set_query(kept.as_deref().filter(|q| !q.is_empty()));
+    url.query_pairs_mut().append_pair(name, value);
 }
 
 /// Splits what [`Functions::invoke`] was given into the path (the function's name, then any

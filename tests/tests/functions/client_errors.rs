@@ -219,3 +219,32 @@ async fn an_error_body_past_the_response_limit_is_not_read_whole() {
     };
     assert_eq!(resp.body().len(), 4096 + 12);
 }
+
+/// The status is the answer: an error whose body stalls or breaks off is still the function's
+/// 429 (functions-js rejects with the response before reading it), not a timeout or a network
+/// failure; the body is left empty.
+#[tokio::test]
+async fn an_error_whose_body_stalls_or_breaks_keeps_its_status() {
+    for close in [false, true] {
+        let server = FaultServer::start(vec![Fault::Stall {
+            status: 429,
+            start: r#"{"error":"#.into(),
+            close,
+        }])
+        .await;
+        let client = create_client(server.url(), "anon-key").unwrap();
+        let err = client
+            .functions()
+            .invoke(
+                "hello-world",
+                InvokeOptions::new().timeout(Duration::from_millis(300)),
+            )
+            .await
+            .unwrap_err();
+        let Error::Functions(FunctionsError::Http(response)) = &err else {
+            panic!("closed: {close}: {err:?}")
+        };
+        assert_eq!(response.status().as_u16(), 429);
+        assert!(response.body().is_empty());
+    }
+}

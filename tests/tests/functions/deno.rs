@@ -227,17 +227,76 @@ async fn regions_send_the_header_and_the_query_parameter() {
     let seen = echo_in_us_east(InvokeOptions::new().region(FunctionRegion::Any)).await;
     assert!(seen["headers"].get("x-region").is_none(), "{seen}");
     assert_eq!(seen["search"], "");
-    // An empty identifier is no region (functions-js and supabase-py skip a falsy one), given
-    // as a value or in the reference's dict.
-    let from_dict: InvokeOptions = serde_json::from_value(json!({ "region": "" })).unwrap();
-    for options in [
-        InvokeOptions::new().region(FunctionRegion::Other(String::new())),
-        from_dict,
-    ] {
+    // An empty identifier is no region: the client's is used (functions-js and supabase-py
+    // skip a falsy one, `if (!region) region = this.region`), given as a value or in the
+    // reference's dict; with none on the client, nothing is sent.
+    let empty = || {
+        let from_dict: InvokeOptions = serde_json::from_value(json!({ "region": "" })).unwrap();
+        [
+            InvokeOptions::new().region(FunctionRegion::Other(String::new())),
+            from_dict,
+        ]
+    };
+    for options in empty() {
         let seen = echo_in_us_east(options).await;
+        assert_eq!(seen["headers"]["x-region"], "us-east-1", "{seen}");
+        assert_eq!(seen["search"], "?forceFunctionRegion=us-east-1");
+    }
+    for options in empty() {
+        let seen = echo(&client, options).await;
         assert!(seen["headers"].get("x-region").is_none(), "{seen}");
         assert_eq!(seen["search"], "");
     }
+    // The region replaces a `forceFunctionRegion` the target carried (`searchParams.set`);
+    // the target's other parameters stay as written.
+    let seen: Value = client
+        .functions()
+        .invoke(
+            "echo?forceFunctionRegion=us-east-1&a=b%20c",
+            InvokeOptions::new().region(FunctionRegion::EuWest1),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["search"], "?a=b%20c&forceFunctionRegion=eu-west-1");
+    assert_eq!(seen["headers"]["x-region"], "eu-west-1");
+}
+
+/// `set_auth` (functions-js, supabase-py) sends its token on every later invocation, over the
+/// client's; a call's own header still wins.
+#[tokio::test]
+async fn set_auth_sends_its_token_on_every_invocation() {
+    let client = anon().await;
+    let token = deno_stack()
+        .await
+        .mint_jwt(&json!({"sub": "u1", "role": "authenticated", "exp": 4_000_000_000u64}))
+        .unwrap();
+    let functions = client.functions().set_auth(&token);
+    for _ in 0..2 {
+        let seen: Value = functions
+            .invoke("echo", InvokeOptions::new())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(seen["headers"]["authorization"], format!("Bearer {token}"));
+    }
+    let key = deno_stack().await.anon_key().to_owned();
+    let seen: Value = functions
+        .invoke(
+            "echo",
+            InvokeOptions::new().header("Authorization", format!("Bearer {key}")),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["headers"]["authorization"], format!("Bearer {key}"));
+    assert!(!format!("{functions:?}").contains(&token));
 }
 
 #[tokio::test]
@@ -690,6 +749,44 @@ async fn crashing_and_unbootable_functions_give_the_runtime_errors() {
         e.to_dict().message,
         "Worker failed to boot (please check logs)"
     );
+}
+
+/// What the edge runtime gives a user worker beyond Deno: `EdgeRuntime.waitUntil` for work
+/// after the response, and a module whose default export is `{ fetch }` served without
+/// `Deno.serve` (edge-runtime `namespaces.js`, `bootstrap.js`).
+#[tokio::test]
+async fn edge_runtime_wait_until_and_a_default_fetch_export() {
+    let client = anon().await;
+    let f = client.functions();
+    let resp = f.invoke("background", InvokeOptions::new()).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let mut finished = Value::Null;
+    for _ in 0..40 {
+        finished = f
+            .invoke("background/count", InvokeOptions::new())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if finished["finished"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        finished["finished"], 1,
+        "the awaited work ran after the response"
+    );
+
+    let text = f
+        .invoke("declarative/a", InvokeOptions::new())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "declared /declarative/a");
 }
 
 #[tokio::test]

@@ -18,6 +18,23 @@ function internalServerError(error: unknown): Response {
   });
 }
 
+// A user worker's `EdgeRuntime` namespace (supabase/edge-runtime `ext/runtime/js/namespaces.js`,
+// `installEdgeRuntimeNamespace("user")`): `waitUntil(promise)` keeps the worker alive until the
+// promise settles, for work after the response. A local worker lives as long as the stack, so
+// here it only reports a rejection instead of letting it end the process.
+const edgeRuntime = {
+  waitUntil<T>(promise: Promise<T>): Promise<T> {
+    Promise.resolve(promise).catch((error) => console.error(error));
+    return promise;
+  },
+};
+Object.defineProperty(globalThis, "EdgeRuntime", {
+  get() {
+    return edgeRuntime;
+  },
+  configurable: true,
+});
+
 const originalServe = Deno.serve.bind(Deno);
 let serving = false;
 
@@ -66,7 +83,21 @@ try {
   await Deno.remove(wrapper).catch(() => {});
 }
 
+// A module that calls no `Deno.serve` may export its handler instead, `export default { fetch }`,
+// which the edge runtime serves as Deno's declarative server does (supabase/edge-runtime
+// `ext/runtime/js/bootstrap.js`, `registerDeclarativeServer(main.default)`). The module is
+// already loaded: importing it again only hands over its exports.
 if (!serving) {
-  console.error("supabase-local: the function's index.ts did not call Deno.serve");
+  const main = await import(entrypoint);
+  const fetchHandler = main?.default?.fetch;
+  if (typeof fetchHandler === "function") {
+    Deno.serve((request: Request) => fetchHandler.call(main.default, request));
+  }
+}
+
+if (!serving) {
+  console.error(
+    "supabase-local: the function's index.ts neither called Deno.serve nor exported default { fetch }",
+  );
   Deno.exit(EXIT_BOOT_FAILED);
 }
