@@ -21,7 +21,7 @@ use crate::mock::{MOCK_SECRET, MockGoTrue, Reply, access_token, now, session_jso
 
 const KEY: &str = "eyJhbGciOiJIUzI1NiJ9.anon-key.sig";
 
-fn client(mock: &MockGoTrue, options: ClientOptions) -> Client {
+pub(crate) fn client(mock: &MockGoTrue, options: ClientOptions) -> Client {
     Client::new(mock.url(), KEY, options).unwrap()
 }
 
@@ -38,7 +38,7 @@ fn serve_sign_in(mock: &MockGoTrue) {
     });
 }
 
-async fn sign_in(c: &Client) {
+pub(crate) async fn sign_in(c: &Client) {
     c.auth()
         .sign_in_with_password(SignInWithPasswordCredentials::email(
             "a@example.com",

@@ -10,20 +10,14 @@ use std::time::Duration;
 use base64::Engine;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use supabase_core::auth::{
-    AuthChangeEvent, FileStore, SignInWithPasswordCredentials, SignOutScope, UserAttributes,
-};
+use supabase_core::auth::{AuthChangeEvent, FileStore, SignOutScope, UserAttributes};
 use supabase_core::{Client, ClientOptions};
 
+use crate::client::{client, sign_in};
 use crate::mock::{MockGoTrue, Recorded, Reply, now, session_json, user_json};
 
-const KEY: &str = "eyJhbGciOiJIUzI1NiJ9.anon-key.sig";
 const TOKEN: &str = "POST /auth/v1/token";
 const LOGOUT: &str = "POST /auth/v1/logout";
-
-fn client(mock: &MockGoTrue, options: ClientOptions) -> Client {
-    Client::new(mock.url(), KEY, options).unwrap()
-}
 
 fn manual() -> ClientOptions {
     ClientOptions::default().auto_refresh_token(false)
@@ -84,16 +78,6 @@ fn expiry(r: &Recorded) -> i64 {
     )
     .unwrap();
     claims["exp"].as_i64().unwrap()
-}
-
-async fn sign_in(c: &Client) {
-    c.auth()
-        .sign_in_with_password(SignInWithPasswordCredentials::email(
-            "a@example.com",
-            "pw-123456",
-        ))
-        .await
-        .unwrap();
 }
 
 async fn refresh_token(c: &Client) -> Option<String> {
