@@ -266,7 +266,9 @@ impl Transport {
     /// drops. Taken before the transfer's timeout starts: a transfer queued behind others (the
     /// client's `max_concurrent_requests`) has not stalled.
     pub(crate) async fn streamed_slot(&self) -> Slot<'_> {
-        Slot(self.slot().await)
+        Slot {
+            _permit: self.slot().await,
+        }
     }
 
     /// Sends a request built on [`Transport::client`] once, in a slot the caller holds (for as
@@ -430,7 +432,10 @@ impl Transport {
 }
 
 /// A request slot of a streamed transfer ([`Transport::streamed_slot`]).
-pub(crate) struct Slot<'a>(#[allow(dead_code)] Option<tokio::sync::SemaphorePermit<'a>>);
+pub(crate) struct Slot<'a> {
+    /// Released when the slot drops.
+    _permit: Option<tokio::sync::SemaphorePermit<'a>>,
+}
 
 /// The whole body of a streamed transfer's answer, up to `limit` bytes (the client's
 /// `max_response_body`): an announced length over it is refused before reading, a longer body

@@ -65,27 +65,43 @@ pub(crate) fn redact_text(text: &str) -> String {
     redact_tokens(&redact_secret_values(text))
 }
 
-/// A URL query (`a=1&password=x`) with the values of secret-named parameters, and anything
-/// shaped like a token, replaced by `[redacted]`; everything else as it is.
-/// A PostgREST logic tree (`or`, `and`) shows its conditions decoded, those on secret-named
-/// columns redacted ([`redact_logic_tree`]).
+/// A URL query (`a=1&password=x`) with each parameter's value redacted as [`redact_param`]
+/// says; a logic tree is shown decoded.
 pub(crate) fn redact_query(query: &str) -> String {
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if is_secret_name(&percent_decoded(key)) => format!("{key}=[redacted]"),
-            Some((key, value)) if is_logic_tree(&percent_decoded(key)) => {
-                format!("{key}={}", redact_logic_tree(&percent_decoded(value)))
+            Some((key, value)) => {
+                let name = percent_decoded(key);
+                if is_secret_name(&name) || is_logic_tree(&name) {
+                    format!("{key}={}", redact_param(&name, &percent_decoded(value)))
+                } else {
+                    pair.to_owned()
+                }
             }
-            _ => pair.to_owned(),
+            None => pair.to_owned(),
         })
         .collect();
     redact_tokens(&pairs.join("&"))
 }
 
+/// The value of query parameter `name` as `Debug` shows it: all of it redacted for a
+/// secret-named parameter; for a PostgREST logic tree (`or`, `and`), the operands of
+/// conditions on secret-named columns ([`redact_logic_tree`]); else anything shaped like a
+/// token.
+pub(crate) fn redact_param(name: &str, value: &str) -> String {
+    if is_secret_name(name) {
+        "[redacted]".to_owned()
+    } else if is_logic_tree(name) {
+        redact_logic_tree(value)
+    } else {
+        redact_tokens(value)
+    }
+}
+
 /// Whether a query parameter holds a PostgREST logic tree: `or`, `and`, `not.or`,
 /// `instruments.or`, ….
-pub(crate) fn is_logic_tree(key: &str) -> bool {
+fn is_logic_tree(key: &str) -> bool {
     matches!(key.rsplit('.').next(), Some("or" | "and"))
 }
 

@@ -14,7 +14,7 @@ use super::modifiers::{Count, Explain, Returning};
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, set_header, set_header_cow};
-use crate::secret::{is_logic_tree, is_secret_name, redact_logic_tree, redact_text, redact_tokens};
+use crate::secret::{redact_param, redact_text};
 
 /// What the request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,16 +166,11 @@ struct RedactedParams<'a>(&'a [Param]);
 impl std::fmt::Debug for RedactedParams<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.0.iter().map(|(name, value)| {
-                let value = if is_secret_name(name) {
-                    "[redacted]".to_owned()
-                } else if is_logic_tree(name) {
-                    redact_logic_tree(value)
-                } else {
-                    redact_tokens(value)
-                };
-                (name, value)
-            }))
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(name, value)| (name, redact_param(name, value))),
+            )
             .finish()
     }
 }
