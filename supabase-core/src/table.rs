@@ -48,6 +48,7 @@
 //! | `generated` | never written (identity `ALWAYS`, generated columns): left out of insert and update types |
 //! | `skip` | not a column (needs `#[serde(skip)]` or `#[serde(default)]`) |
 //! | `rename = "display_name"` | states the column's name; it must agree with `#[serde(rename)]`, which sets it |
+//! | `sql_type = "uuid"` | the column's Postgres type, when the field's type (a `String`, a `serde_json::Value`) would allow operators that type lacks: the operators follow the marker in [`sql`] (codegen writes it) |
 //!
 //! A column's name is serde's name for the field (`#[serde(rename = "kind")] r#type: String`
 //! is the column `kind`); `#[serde(rename_all)]` is refused so every wire name stays visible.
@@ -152,6 +153,11 @@ pub trait Column: Copy + Send + Sync + 'static {
     type Table: Table;
     /// The column's type without nullability: `i32` for a nullable `Option<i32>` field.
     type Value: Serialize + 'static;
+    /// The type whose kinds ([`Ordered`], [`Text`], [`Containable`], …) decide which operators
+    /// the column takes: [`Value`](Column::Value) itself, or, for a field declared
+    /// `#[supabase(sql_type = "uuid")]`, the marker [`sql::uuid`]. A `uuid` column read into a
+    /// `String` is ordered but has no `LIKE`.
+    type Kind: 'static;
     /// Wire name of the column.
     const NAME: &'static str;
 }
@@ -265,12 +271,20 @@ impl<T, U: ValueOf<T>> ValueOf<Vec<T>> for &[U] {}
 )]
 pub trait Ordered {}
 
-/// Text types: `like`, `ilike`, the `*_all_of`/`*_any_of` patterns and `text_search`.
+/// Text types: `like`, `ilike`, the `*_all_of`/`*_any_of` patterns, `match_`/`imatch` and
+/// `text_search`.
 #[diagnostic::on_unimplemented(
-    message = "text operators (`like`, `ilike`, `text_search`) need a text column, not `{Self}`",
+    message = "text operators (`like`, `ilike`, `match_`) need a text column, not `{Self}`",
     label = "the column's type is `{Self}`"
 )]
 pub trait Text {}
+
+/// Types full-text search applies to: `text_search` (text, and [`sql::tsvector`]).
+#[diagnostic::on_unimplemented(
+    message = "`text_search` needs a text or tsvector column, not `{Self}`",
+    label = "the column's type is `{Self}`"
+)]
+pub trait Searchable {}
 
 /// Types with containment: `contains`, `contained_by` (arrays, jsonb, ranges).
 #[diagnostic::on_unimplemented(
@@ -317,6 +331,7 @@ impl Ordered for f64 {}
 impl Ordered for char {}
 impl Ordered for String {}
 impl Text for String {}
+impl Searchable for String {}
 impl Containable for serde_json::Value {}
 impl<T> Containable for Vec<T> {}
 impl<T> Containable for crate::types::Range<T> {}
@@ -325,6 +340,66 @@ impl<T> Overlapping for crate::types::Range<T> {}
 impl<T> RangeValue for crate::types::Range<T> {}
 
 impl Json for serde_json::Value {}
+
+/// Postgres types that codegen reads into a `String` or a `serde_json::Value` (no standard
+/// Rust type, or its feature is off) but whose operators differ from that type's: the markers
+/// `#[supabase(sql_type = "...")]` names, by Postgres's name for the type
+/// (`pg_type.typname`: `timestamptz`, not `timestamp with time zone`).
+///
+/// | marker | operators besides `eq`, `neq`, `in_`, `is_distinct` |
+/// |---|---|
+/// | `uuid`, `date`, `time`, `timetz`, `timestamp`, `timestamptz`, `interval`, `inet`, `cidr`, `macaddr`, `macaddr8`, `money`, `bit`, `varbit`, `tsquery` | ordering (`gt`, `gte`, `lt`, `lte`) |
+/// | `tsvector` | ordering and `text_search` |
+/// | `json` | JSON paths (`json`, `json_text`); unlike jsonb, no containment |
+/// | `xml` | none |
+///
+/// ```compile_fail
+/// use supabase_core::prelude::*;
+///
+/// #[derive(Table, serde::Deserialize)]
+/// #[supabase(table = "sessions")]
+/// struct Session {
+///     #[supabase(primary_key, sql_type = "uuid")]
+///     id: String,
+/// }
+///
+/// // Postgres has no `uuid ~~ text`: a compile error, not a 42883 at run time.
+/// let _ = session::id.like("abc%");
+/// ```
+#[allow(non_camel_case_types)]
+pub mod sql {
+    use super::{Json, Ordered, Searchable};
+
+    macro_rules! markers {
+        ($($name:ident: $($kind:ident),*;)*) => {$(
+            #[doc = concat!("Postgres's `", stringify!($name), "`.")]
+            #[derive(Debug, Clone, Copy)]
+            pub enum $name {}
+            $(impl $kind for $name {})*
+        )*};
+    }
+
+    markers! {
+        uuid: Ordered;
+        date: Ordered;
+        time: Ordered;
+        timetz: Ordered;
+        timestamp: Ordered;
+        timestamptz: Ordered;
+        interval: Ordered;
+        inet: Ordered;
+        cidr: Ordered;
+        macaddr: Ordered;
+        macaddr8: Ordered;
+        money: Ordered;
+        bit: Ordered;
+        varbit: Ordered;
+        tsquery: Ordered;
+        tsvector: Ordered, Searchable;
+        json: Json;
+        xml: ;
+    }
+}
 
 #[cfg(feature = "chrono")]
 mod chrono_kinds {

@@ -10,6 +10,7 @@ pub(crate) const CRATE: &str = "crate";
 pub(crate) const CUSTOM_DESERIALIZE: &str = "custom_deserialize";
 
 pub(crate) const RENAME: &str = "rename";
+pub(crate) const SQL_TYPE: &str = "sql_type";
 pub(crate) const PRIMARY_KEY: &str = "primary_key";
 pub(crate) const DEFAULT: &str = "default";
 pub(crate) const GENERATED: &str = "generated";
@@ -34,7 +35,7 @@ pub(crate) const CONTAINER_KEYS: &[&str] = &[
     HAS_MANY,
     MANY_TO_MANY,
 ];
-pub(crate) const FIELD_KEYS: &[&str] = &[RENAME, PRIMARY_KEY, DEFAULT, GENERATED, SKIP];
+pub(crate) const FIELD_KEYS: &[&str] = &[RENAME, PRIMARY_KEY, DEFAULT, GENERATED, SKIP, SQL_TYPE];
 
 /// The `#[serde(...)]` keys on a table struct that leave how serde's derive decodes a row's
 /// keys and values as it is: the derive's own row decoder gives the same rows with them.

@@ -63,6 +63,8 @@ fn column_attributes() {
                 r#type: String,
                 #[serde(rename = "Moon Count")]
                 moon_count: std::option::Option<i32>,
+                #[supabase(sql_type = "timestamptz")]
+                seen_at: Option<String>,
                 #[serde(skip)]
                 #[supabase(skip)]
                 cache: Vec<u8>,

@@ -400,7 +400,7 @@ fn emit_table(
             Some(over) => types::Mapped {
                 tokens: syn::parse_str::<syn::Type>(over)
                     .map_or_else(|_| quote!(serde_json::Value), |t| quote!(#t)),
-                unknown: None,
+                ..types::Mapped::default()
             },
             None => ctx.map_type(&c.ty, module, &format!("column `{key}`")),
         };
@@ -415,6 +415,9 @@ fn emit_table(
             flags.push(quote!(generated));
         } else if c.default.is_some() || c.identity == Some(Identity::ByDefault) {
             flags.push(quote!(default));
+        }
+        if let Some(sql_type) = mapped.sql_type {
+            flags.push(quote!(sql_type = #sql_type));
         }
         let wire = &c.name;
         let rename = renamed.then(|| quote!(#[supabase(rename = #wire)] #[serde(rename = #wire)]));

@@ -6,17 +6,22 @@ use quote::quote;
 use super::Ctx;
 use crate::ir::PgType;
 
-/// A mapped type: its tokens, and the Postgres type name when it had no mapping.
+/// A mapped type: its tokens, the Postgres type name when it had no mapping, and the
+/// Postgres type whose operators a column of it takes when its Rust type has others.
+#[derive(Default)]
 pub(crate) struct Mapped {
     pub(crate) tokens: TokenStream,
     pub(crate) unknown: Option<String>,
+    /// A table column's `#[supabase(sql_type = "...")]`: a `uuid` read into a `String` is
+    /// ordered but has no `LIKE` (a marker in `supabase_core::table::sql`).
+    pub(crate) sql_type: Option<&'static str>,
 }
 
 impl Mapped {
     fn known(tokens: TokenStream) -> Self {
         Mapped {
             tokens,
-            unknown: None,
+            ..Mapped::default()
         }
     }
 }
@@ -41,6 +46,7 @@ impl Ctx<'_> {
                 Mapped {
                     tokens: quote!(Vec<#t>),
                     unknown: inner.unknown,
+                    sql_type: None,
                 }
             }
             PgType::Range { element, .. } => {
@@ -49,6 +55,7 @@ impl Ctx<'_> {
                 Mapped {
                     tokens: quote!(#core::types::Range<#t>),
                     unknown: inner.unknown,
+                    sql_type: None,
                 }
             }
             PgType::Domain { base, .. } => self.map_type(base, from, what),
@@ -78,6 +85,7 @@ impl Ctx<'_> {
                 Mapped {
                     tokens: quote!(serde_json::Value),
                     unknown: Some(name.clone()),
+                    sql_type: None,
                 }
             }
         }
@@ -163,6 +171,35 @@ impl Ctx<'_> {
                 );
             }
         };
-        Mapped::known(tokens)
+        // Types read into a `String` (or, for json, a `Value`) whose operators are not that
+        // type's: `String` has `LIKE`, `Value` containment; these Postgres types do not.
+        const MARKED: &[&str] = &[
+            "uuid",
+            "date",
+            "time",
+            "timetz",
+            "timestamp",
+            "timestamptz",
+            "interval",
+            "inet",
+            "cidr",
+            "macaddr",
+            "macaddr8",
+            "money",
+            "bit",
+            "varbit",
+            "tsquery",
+            "tsvector",
+            "json",
+            "xml",
+        ];
+        let generic = [quote!(String), quote!(serde_json::Value)]
+            .iter()
+            .any(|t| t.to_string() == tokens.to_string());
+        let sql_type = MARKED.iter().find(|m| **m == name && generic).copied();
+        Mapped {
+            sql_type,
+            ..Mapped::known(tokens)
+        }
     }
 }

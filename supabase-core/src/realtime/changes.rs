@@ -477,7 +477,7 @@ impl<T: Table, R> TableChanges<T, R> {
     /// Rows where `column < value`.
     pub fn lt<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
     where
-        C::Value: Ordered,
+        C::Kind: Ordered,
     {
         self.filter(column.lt(value))
     }
@@ -485,7 +485,7 @@ impl<T: Table, R> TableChanges<T, R> {
     /// Rows where `column <= value`.
     pub fn lte<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
     where
-        C::Value: Ordered,
+        C::Kind: Ordered,
     {
         self.filter(column.lte(value))
     }
@@ -493,7 +493,7 @@ impl<T: Table, R> TableChanges<T, R> {
     /// Rows where `column > value`.
     pub fn gt<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
     where
-        C::Value: Ordered,
+        C::Kind: Ordered,
     {
         self.filter(column.gt(value))
     }
@@ -501,7 +501,7 @@ impl<T: Table, R> TableChanges<T, R> {
     /// Rows where `column >= value`.
     pub fn gte<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
     where
-        C::Value: Ordered,
+        C::Kind: Ordered,
     {
         self.filter(column.gte(value))
     }

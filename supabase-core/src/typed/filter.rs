@@ -9,7 +9,7 @@ use super::json::{JsonKey, JsonPath, JsonText};
 use crate::postgrest::{Condition, Op, Order, TextSearch};
 use crate::table::{
     Boolean, Column, ColumnOf, Containable, IsOperand, Json, NullableColumn, Ordered, Overlapping,
-    RangeValue, Table, Text, ValueOf,
+    RangeValue, Searchable, Table, Text, ValueOf,
 };
 
 /// A condition on rows of table `T`. Combine with [`Filter::and`], [`Filter::or`] (or `&`, `|`)
@@ -210,7 +210,7 @@ pub trait ColumnExt: Column {
     /// `> value`.
     fn gt<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
     where
-        Self::Value: Ordered,
+        Self::Kind: Ordered,
     {
         leaf::<Self, V>(Op::Gt, value)
     }
@@ -218,7 +218,7 @@ pub trait ColumnExt: Column {
     /// `>= value`.
     fn gte<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
     where
-        Self::Value: Ordered,
+        Self::Kind: Ordered,
     {
         leaf::<Self, V>(Op::Gte, value)
     }
@@ -226,7 +226,7 @@ pub trait ColumnExt: Column {
     /// `< value`.
     fn lt<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
     where
-        Self::Value: Ordered,
+        Self::Kind: Ordered,
     {
         leaf::<Self, V>(Op::Lt, value)
     }
@@ -234,7 +234,7 @@ pub trait ColumnExt: Column {
     /// `<= value`.
     fn lte<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
     where
-        Self::Value: Ordered,
+        Self::Kind: Ordered,
     {
         leaf::<Self, V>(Op::Lte, value)
     }
@@ -242,7 +242,7 @@ pub trait ColumnExt: Column {
     /// `LIKE pattern`.
     fn like(self, pattern: &str) -> Filter<Self::Table>
     where
-        Self::Value: Text,
+        Self::Kind: Text,
     {
         leaf::<Self, _>(Op::Like, pattern)
     }
@@ -250,7 +250,7 @@ pub trait ColumnExt: Column {
     /// `ILIKE pattern`.
     fn ilike(self, pattern: &str) -> Filter<Self::Table>
     where
-        Self::Value: Text,
+        Self::Kind: Text,
     {
         leaf::<Self, _>(Op::Ilike, pattern)
     }
@@ -258,7 +258,7 @@ pub trait ColumnExt: Column {
     /// Matches every pattern.
     fn like_all_of<'a>(self, patterns: impl IntoIterator<Item = &'a str>) -> Filter<Self::Table>
     where
-        Self::Value: Text,
+        Self::Kind: Text,
     {
         leaf::<Self, _>(Op::LikeAllOf, patterns.into_iter().collect::<Vec<_>>())
     }
@@ -266,7 +266,7 @@ pub trait ColumnExt: Column {
     /// Matches any pattern.
     fn like_any_of<'a>(self, patterns: impl IntoIterator<Item = &'a str>) -> Filter<Self::Table>
     where
-        Self::Value: Text,
+        Self::Kind: Text,
     {
         leaf::<Self, _>(Op::LikeAnyOf, patterns.into_iter().collect::<Vec<_>>())
     }
@@ -274,7 +274,7 @@ pub trait ColumnExt: Column {
     /// Matches every pattern, case-insensitively.
     fn ilike_all_of<'a>(self, patterns: impl IntoIterator<Item = &'a str>) -> Filter<Self::Table>
     where
-        Self::Value: Text,
+        Self::Kind: Text,
     {
         leaf::<Self, _>(Op::IlikeAllOf, patterns.into_iter().collect::<Vec<_>>())
     }
@@ -282,7 +282,7 @@ pub trait ColumnExt: Column {
     /// Matches any pattern, case-insensitively.
     fn ilike_any_of<'a>(self, patterns: impl IntoIterator<Item = &'a str>) -> Filter<Self::Table>
     where
-        Self::Value: Text,
+        Self::Kind: Text,
     {
         leaf::<Self, _>(Op::IlikeAnyOf, patterns.into_iter().collect::<Vec<_>>())
     }
@@ -290,7 +290,7 @@ pub trait ColumnExt: Column {
     /// Full-text search.
     fn text_search(self, query: &str, options: TextSearch) -> Filter<Self::Table>
     where
-        Self::Value: Text,
+        Self::Kind: Searchable,
     {
         Filter::new(Condition::text_search(Self::NAME, query, &options))
     }
@@ -298,7 +298,7 @@ pub trait ColumnExt: Column {
     /// Contains every element of `value` (arrays), the value (jsonb) or the range.
     fn contains<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
     where
-        Self::Value: Containable,
+        Self::Kind: Containable,
     {
         leaf::<Self, V>(Op::Contains, value)
     }
@@ -306,7 +306,7 @@ pub trait ColumnExt: Column {
     /// Contained in `value`.
     fn contained_by<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
     where
-        Self::Value: Containable,
+        Self::Kind: Containable,
     {
         leaf::<Self, V>(Op::ContainedBy, value)
     }
@@ -314,7 +314,7 @@ pub trait ColumnExt: Column {
     /// Shares an element (arrays) or a point (ranges) with `value`.
     fn overlaps<V: ValueOf<Self::Value>>(self, value: V) -> Filter<Self::Table>
     where
-        Self::Value: Overlapping,
+        Self::Kind: Overlapping,
     {
         leaf::<Self, V>(Op::Overlaps, value)
     }
@@ -322,7 +322,7 @@ pub trait ColumnExt: Column {
     /// Strictly right of the range.
     fn range_gt<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
     where
-        Self::Value: RangeValue,
+        Self::Kind: RangeValue,
     {
         leaf::<Self, V>(Op::RangeGt, range)
     }
@@ -330,7 +330,7 @@ pub trait ColumnExt: Column {
     /// Does not extend left of the range.
     fn range_gte<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
     where
-        Self::Value: RangeValue,
+        Self::Kind: RangeValue,
     {
         leaf::<Self, V>(Op::RangeGte, range)
     }
@@ -338,7 +338,7 @@ pub trait ColumnExt: Column {
     /// Strictly left of the range.
     fn range_lt<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
     where
-        Self::Value: RangeValue,
+        Self::Kind: RangeValue,
     {
         leaf::<Self, V>(Op::RangeLt, range)
     }
@@ -346,7 +346,7 @@ pub trait ColumnExt: Column {
     /// Does not extend right of the range.
     fn range_lte<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
     where
-        Self::Value: RangeValue,
+        Self::Kind: RangeValue,
     {
         leaf::<Self, V>(Op::RangeLte, range)
     }
@@ -354,7 +354,7 @@ pub trait ColumnExt: Column {
     /// Adjacent to the range.
     fn range_adjacent<V: ValueOf<Self::Value>>(self, range: V) -> Filter<Self::Table>
     where
-        Self::Value: RangeValue,
+        Self::Kind: RangeValue,
     {
         leaf::<Self, V>(Op::RangeAdjacent, range)
     }
@@ -363,7 +363,7 @@ pub trait ColumnExt: Column {
     #[doc(alias = "match")]
     fn match_(self, pattern: &str) -> Filter<Self::Table>
     where
-        Self::Value: Text,
+        Self::Kind: Text,
     {
         leaf::<Self, &str>(Op::Match, pattern)
     }
@@ -371,7 +371,7 @@ pub trait ColumnExt: Column {
     /// Matches the POSIX regular expression `pattern`, ignoring case (`~*`, `imatch`).
     fn imatch(self, pattern: &str) -> Filter<Self::Table>
     where
-        Self::Value: Text,
+        Self::Kind: Text,
     {
         leaf::<Self, &str>(Op::Imatch, pattern)
     }
@@ -397,7 +397,7 @@ pub trait ColumnExt: Column {
     #[doc(alias = "is")]
     fn is_<V: IsOperand<Self>>(self, value: V) -> Filter<Self::Table>
     where
-        Self::Value: Boolean,
+        Self::Kind: Boolean,
     {
         Filter::new(Condition::is_leaf(Self::NAME.into(), value.keyword()))
     }
@@ -425,7 +425,7 @@ pub trait ColumnExt: Column {
     /// `address->postcode=eq.90210`.
     fn json(self, key: impl Into<JsonKey>) -> JsonPath<Self::Table>
     where
-        Self::Value: Json,
+        Self::Kind: Json,
     {
         JsonPath::new(Self::NAME, key.into())
     }
@@ -434,7 +434,7 @@ pub trait ColumnExt: Column {
     /// is PostgREST's `address->>city`.
     fn json_text(self, key: impl Into<JsonKey>) -> JsonText<Self::Table>
     where
-        Self::Value: Json,
+        Self::Kind: Json,
     {
         JsonText::new(Self::NAME, key.into())
     }

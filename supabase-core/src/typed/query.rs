@@ -16,7 +16,7 @@ use crate::postgrest::{Async, Builder, Count, Explain, Postgrest, Response, Text
 use crate::select::{Relation, Select, ToOne};
 use crate::table::{
     Boolean, ColumnOf, ConflictTarget, Containable, IsOperand, NullableColumn, Ordered,
-    Overlapping, RangeValue, Table, Text, ValueOf, Writable,
+    Overlapping, RangeValue, Searchable, Table, Text, ValueOf, Writable,
 };
 
 use super::filter::ColumnExt;
@@ -139,7 +139,7 @@ macro_rules! compare_shortcuts {
         $(#[$doc])*
         pub fn $op<C: ColumnOf<T>, V: ValueOf<C::Value>>(self, column: C, value: V) -> Self
         where
-            C::Value: $kind,
+            C::Kind: $kind,
         {
             self.filter(column.$op(value))
         }
@@ -156,7 +156,7 @@ macro_rules! pattern_shortcuts {
             patterns: impl IntoIterator<Item = &'a str>,
         ) -> Self
         where
-            C::Value: Text,
+            C::Kind: Text,
         {
             self.filter(column.$op(patterns))
         }
@@ -292,7 +292,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// `column LIKE pattern`.
     pub fn like<C: ColumnOf<T>>(self, column: C, pattern: &str) -> Self
     where
-        C::Value: Text,
+        C::Kind: Text,
     {
         self.filter(column.like(pattern))
     }
@@ -300,7 +300,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// `column ILIKE pattern`.
     pub fn ilike<C: ColumnOf<T>>(self, column: C, pattern: &str) -> Self
     where
-        C::Value: Text,
+        C::Kind: Text,
     {
         self.filter(column.ilike(pattern))
     }
@@ -321,7 +321,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     #[doc(alias = "fts")]
     pub fn text_search<C: ColumnOf<T>>(self, column: C, query: &str, options: TextSearch) -> Self
     where
-        C::Value: Text,
+        C::Kind: Searchable,
     {
         self.filter(column.text_search(query, options))
     }
@@ -354,7 +354,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     #[doc(alias = "is")]
     pub fn is_<C: ColumnOf<T>, V: IsOperand<C>>(self, column: C, value: V) -> Self
     where
-        C::Value: Boolean,
+        C::Kind: Boolean,
     {
         self.filter(column.is_(value))
     }

@@ -155,6 +155,8 @@ pub(crate) struct ContainerAttrs {
 /// `#[supabase(...)]` and relevant `#[serde(...)]` keys on a field.
 pub(crate) struct FieldAttrs {
     pub(crate) rename: Once<LitStr>,
+    /// `sql_type = "uuid"`: the Postgres type whose operators the column takes.
+    pub(crate) sql_type: Once<syn::Ident>,
     pub(crate) primary_key: Once<()>,
     pub(crate) default: Once<()>,
     pub(crate) generated: Once<()>,
@@ -317,6 +319,7 @@ impl FieldAttrs {
     pub(crate) fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
         let mut out = FieldAttrs {
             rename: Once::new(RENAME),
+            sql_type: Once::new(SQL_TYPE),
             primary_key: Once::new(PRIMARY_KEY),
             default: Once::new(DEFAULT),
             generated: Once::new(GENERATED),
@@ -328,6 +331,21 @@ impl FieldAttrs {
             if meta.path.is_ident(RENAME) {
                 if let Some(v) = string_value(meta, RENAME, errors) {
                     out.rename.set(span, v, errors);
+                }
+            } else if meta.path.is_ident(SQL_TYPE) {
+                if let Some(v) = string_value(meta, SQL_TYPE, errors) {
+                    // A Postgres type name is an identifier: the marker `sql::<name>`, so an
+                    // unknown name is rustc's "cannot find type" on the string.
+                    match syn::parse_str::<syn::Ident>(&v.value()) {
+                        Ok(ident) => out.sql_type.set(span, syn::Ident::new(&ident.to_string(), v.span()), errors),
+                        Err(_) => errors.spanned(
+                            &v,
+                            format!(
+                                "`{}` is not a Postgres type name: help: use the name in `pg_type.typname`, such as \"uuid\" or \"timestamptz\"",
+                                v.value()
+                            ),
+                        ),
+                    }
                 }
             } else {
                 let slot = if meta.path.is_ident(PRIMARY_KEY) {

@@ -83,6 +83,10 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     let column_impls = model.columns.iter().map(|c| {
         let col = &c.ident;
         let (ty, value_ty) = (&c.ty, &c.value_ty);
+        let kind = match &c.sql_type {
+            Some(name) => quote!(#krate::table::sql::#name),
+            None => quote!(#value_ty),
+        };
         let wire = &c.wire;
         let nullable = c.nullable.then(|| {
             quote! {
@@ -95,6 +99,7 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
             impl #krate::table::Column for #module::#col {
                 type Table = #ident;
                 type Value = #value_ty;
+                type Kind = #kind;
                 const NAME: &'static str = #wire;
             }
 

@@ -29,6 +29,8 @@ pub(crate) struct ColumnModel {
     /// The type inside `Option<_>` for nullable columns, else the field's type.
     pub(crate) value_ty: Type,
     pub(crate) nullable: bool,
+    /// `sql_type = "uuid"`: the marker in `supabase_core::table::sql` deciding the operators.
+    pub(crate) sql_type: Option<Ident>,
     pub(crate) wire: String,
     pub(crate) primary_key: bool,
     pub(crate) default: bool,
@@ -155,6 +157,7 @@ impl TableModel {
                 }
                 for (set, name) in [
                     (fa.rename.is_set(), "rename"),
+                    (fa.sql_type.is_set(), "sql_type"),
                     (fa.primary_key.is_set(), "primary_key"),
                     (fa.default.is_set(), "default"),
                     (fa.generated.is_set(), "generated"),
@@ -196,6 +199,7 @@ impl TableModel {
                 ty: field.ty.clone(),
                 value_ty,
                 nullable,
+                sql_type: fa.sql_type.get().cloned(),
                 wire: serde_name,
                 primary_key: fa.primary_key.is_set(),
                 default: fa.default.is_set(),

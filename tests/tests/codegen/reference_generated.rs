@@ -194,6 +194,7 @@ pub mod public {
         pub flags: Option<Vec<bool>>,
         pub doc: Option<serde_json::Value>,
         pub stamp: Option<chrono::DateTime<chrono::Utc>>,
+        #[supabase(sql_type = "uuid")]
         pub key: Option<String>,
     }
     /// Arguments of `public.add_one_each` (`rpc("add_one_each")`), a volatile function.

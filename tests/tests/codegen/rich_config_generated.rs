@@ -121,6 +121,7 @@ pub mod public {
         pub grid: Option<Vec<Vec<i32>>>,
         pub moods: Option<Vec<crate::overrides::Mood>>,
         pub meta: Option<crate::overrides::Meta>,
+        #[supabase(sql_type = "json")]
         pub settings: Option<serde_json::Value>,
         pub nick: Option<String>,
         #[supabase(generated)]
@@ -143,8 +144,11 @@ pub mod public {
                 ::supabase_core::types::Pg<rust_decimal::Decimal>,
             >,
         >,
+        #[supabase(sql_type = "inet")]
         pub ip: Option<String>,
+        #[supabase(sql_type = "macaddr")]
         pub mac: Option<String>,
+        #[supabase(sql_type = "interval")]
         pub dur: Option<String>,
         pub small: Option<i16>,
         pub ratio: Option<f32>,
@@ -155,6 +159,8 @@ pub mod public {
         pub short: Option<String>,
         pub label: Option<String>,
         pub spot: Option<String>,
+        #[supabase(generated, sql_type = "tsvector")]
+        pub words: Option<String>,
     }
     /// Table `public.posts`.
     #[derive(

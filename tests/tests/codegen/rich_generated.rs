@@ -127,13 +127,16 @@ pub mod public {
         #[supabase(default)]
         pub mood: Mood,
         pub home: Option<Address>,
-        #[supabase(default)]
+        #[supabase(default, sql_type = "timestamptz")]
         pub created_at: String,
+        #[supabase(sql_type = "date")]
         pub born: Option<String>,
+        #[supabase(sql_type = "time")]
         pub wake_at: Option<String>,
+        #[supabase(sql_type = "timestamp")]
         pub updated: Option<String>,
         pub balance: Option<f64>,
-        #[supabase(default)]
+        #[supabase(default, sql_type = "uuid")]
         pub r#ref: Option<String>,
         pub avatar: Option<::supabase_core::types::Bytea>,
         #[supabase(default)]
@@ -142,6 +145,7 @@ pub mod public {
         pub grid: Option<Vec<Vec<i32>>>,
         pub moods: Option<Vec<Mood>>,
         pub meta: Option<serde_json::Value>,
+        #[supabase(sql_type = "json")]
         pub settings: Option<serde_json::Value>,
         pub nick: Option<String>,
         #[supabase(generated)]
@@ -160,8 +164,11 @@ pub mod public {
         pub days: Option<::supabase_core::types::Range<String>>,
         pub nums: Option<::supabase_core::types::Range<i32>>,
         pub amounts: Option<::supabase_core::types::Range<f64>>,
+        #[supabase(sql_type = "inet")]
         pub ip: Option<String>,
+        #[supabase(sql_type = "macaddr")]
         pub mac: Option<String>,
+        #[supabase(sql_type = "interval")]
         pub dur: Option<String>,
         pub small: Option<i16>,
         pub ratio: Option<f32>,
@@ -173,6 +180,8 @@ pub mod public {
         pub label: Option<String>,
         // unknown type: point
         pub spot: Option<serde_json::Value>,
+        #[supabase(generated, sql_type = "tsvector")]
+        pub words: Option<String>,
     }
     /// Table `public.categories`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -226,7 +235,7 @@ pub mod public {
     pub struct Measurements {
         #[supabase(primary_key)]
         pub id: i64,
-        #[supabase(primary_key)]
+        #[supabase(primary_key, sql_type = "date")]
         pub taken: String,
         pub value: Option<f64>,
     }

@@ -55,7 +55,7 @@ pub mod public {
         pub wake_at: Option<::supabase_core::types::Pg<time::Time>>,
         pub updated: Option<::supabase_core::types::Pg<time::PrimitiveDateTime>>,
         pub balance: Option<::supabase_core::types::Pg<rust_decimal::Decimal>>,
-        #[supabase(default)]
+        #[supabase(default, sql_type = "uuid")]
         pub r#ref: Option<String>,
         pub avatar: Option<::supabase_core::types::Bytea>,
         #[supabase(default)]
@@ -64,6 +64,7 @@ pub mod public {
         pub grid: Option<Vec<Vec<i32>>>,
         pub moods: Option<Vec<Mood>>,
         pub meta: Option<serde_json::Value>,
+        #[supabase(sql_type = "json")]
         pub settings: Option<serde_json::Value>,
         pub nick: Option<String>,
         #[supabase(generated)]
@@ -92,8 +93,11 @@ pub mod public {
                 ::supabase_core::types::Pg<rust_decimal::Decimal>,
             >,
         >,
+        #[supabase(sql_type = "inet")]
         pub ip: Option<String>,
+        #[supabase(sql_type = "macaddr")]
         pub mac: Option<String>,
+        #[supabase(sql_type = "interval")]
         pub dur: Option<String>,
         pub small: Option<i16>,
         pub ratio: Option<f32>,
@@ -105,5 +109,7 @@ pub mod public {
         pub label: Option<String>,
         // unknown type: point
         pub spot: Option<serde_json::Value>,
+        #[supabase(generated, sql_type = "tsvector")]
+        pub words: Option<String>,
     }
 }

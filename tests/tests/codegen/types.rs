@@ -154,3 +154,55 @@ async fn values_the_types_cannot_hold_are_errors() {
         "{err}"
     );
 }
+
+/// Columns the default mapping reads into a `String` or a `Value` take their Postgres type's
+/// operators (codegen writes `sql_type`): ordering on uuid, timestamptz, inet and interval,
+/// full-text search on a tsvector, JSON paths on a json column, all accepted by PostgREST.
+/// Their absent operators (`like` on a uuid, `contains` on json) are compile errors:
+/// `tests/ui/fail/filter/sql_type_decides_operators.rs`.
+#[tokio::test]
+async fn string_mapped_columns_take_their_postgres_types_operators() {
+    use crate::rich_generated::public::{
+        Authors as Plain, AuthorsInsert as PlainInsert, authors as plain,
+    };
+    use supabase_core::prelude::*;
+
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let name = format!("Ada Lovelace {}", supabase_tests::unique_id());
+    let row = client
+        .from::<Plain>()
+        .insert(
+            PlainInsert::new(name.clone())
+                .settings(serde_json::json!({ "lang": "en" }))
+                .ip("10.1.2.3".to_owned())
+                .dur("1 day".to_owned()),
+        )
+        .single()
+        .await
+        .expect("insert");
+    let uuid = row.r#ref.clone().expect("a default uuid");
+    let found = client
+        .from::<Plain>()
+        .select()
+        .eq(plain::name, &name)
+        .gte(plain::r#ref, &uuid)
+        .lte(plain::r#ref, &uuid)
+        .gt(plain::created_at, "2000-01-01T00:00:00Z")
+        .lt(plain::ip, "10.1.2.4")
+        .gt(plain::dur, "23 hours")
+        .text_search(plain::words, "lovelace", TextSearch::default())
+        .filter(plain::settings.json_text("lang").eq("en"))
+        .await
+        .expect("filters the server accepts");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].id, row.id);
+    assert!(
+        found[0]
+            .words
+            .as_deref()
+            .is_some_and(|w| w.contains("lovelac")),
+        "{:?}",
+        found[0].words
+    );
+}
