@@ -290,19 +290,19 @@ impl JwtKeys {
             }
             _ => return Err(EdgeJwtError::Invalid),
         };
-        let mut validation = validation(alg);
-        validation.validate_nbf = true;
-        jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, key, &validation)
+        jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, key, &validation(alg))
             .map(drop)
             .map_err(|_| EdgeJwtError::Invalid)
     }
 }
 
-/// The checks every verification here shares: the signature with `alg`, `exp` when present
-/// (no claim is required), no audience, no leeway.
+/// The checks every verification here shares: the signature with `alg`, `exp` and `nbf` when
+/// present (no claim is required; golang-jwt in GoTrue, jose in the edge runtime and PostgREST
+/// all refuse a token not yet valid), no audience, no leeway.
 fn validation(alg: Algorithm) -> Validation {
     let mut validation = Validation::new(alg);
     validation.required_spec_claims.clear();
+    validation.validate_nbf = true;
     validation.validate_aud = false;
     validation.leeway = 0;
     validation

@@ -120,6 +120,29 @@ async fn signup_validation_errors() {
     )
     .await;
     assert_error(&bad, 400, "validation_failed");
+    // GoTrue's `validateEmail` neither trims nor takes what checkmail's format refuses; its
+    // phone check drops only a leading `+` and spaces.
+    for email in [
+        " padded@example.com",
+        "a@exa_mple.com",
+        "ü@example.com",
+        "a@-example.com",
+    ] {
+        let r = post(
+            stack,
+            "/signup",
+            json!({"email": email, "password": "secret-pw"}),
+        )
+        .await;
+        assert_error(&r, 400, "validation_failed");
+    }
+    let phone = post(
+        stack,
+        "/signup",
+        json!({"phone": "+1 (555) 010-2030", "password": "secret-pw"}),
+    )
+    .await;
+    assert_error(&phone, 400, "validation_failed");
     let json_err = call_with(
         stack,
         Method::POST,
@@ -159,6 +182,7 @@ async fn password_grant_errors_and_api_versions() {
     assert_error(&wrong, 400, "invalid_credentials");
     assert_eq!(wrong.body["msg"], "Invalid login credentials");
     assert!(wrong.headers.get("x-supabase-api-version").is_none());
+    assert_eq!(wrong.headers["x-sb-error-code"], "invalid_credentials");
 
     let unknown = post(
         stack,
@@ -184,6 +208,21 @@ async fn password_grant_errors_and_api_versions() {
         json!({"code": "invalid_credentials", "message": "Invalid login credentials"})
     );
     assert_eq!(v2024.headers["x-supabase-api-version"], "2024-01-01");
+    assert_eq!(v2024.headers["x-sb-error-code"], "invalid_credentials");
+    // An OAuth-shaped error keeps its shape, but the version is echoed all the same.
+    let oauth = call_with(
+        stack,
+        Method::POST,
+        "/token?grant_type=refresh_token",
+        None,
+        Some(json!({"refresh_token": ""})),
+        &[("X-Supabase-Api-Version", "2024-01-01")],
+    )
+    .await;
+    assert_eq!(oauth.status, StatusCode::BAD_REQUEST);
+    assert_eq!(oauth.body["error"], "invalid_request", "{:?}", oauth.body);
+    assert_eq!(oauth.headers["x-supabase-api-version"], "2024-01-01");
+    assert!(oauth.headers.get("x-sb-error-code").is_none());
 
     let grant = post(stack, "/token?grant_type=magic", json!({})).await;
     assert_error(&grant, 400, "invalid_credentials");
@@ -316,6 +355,44 @@ async fn get_and_update_user() {
     let tampered = format!("{token}x");
     let bad = call(stack, Method::GET, "/user", Some(&tampered), None).await;
     assert_error(&bad, 403, "bad_jwt");
+
+    // The claims `maybeLoadUserOrSession` reads (supabase/auth `internal/api/auth.go`).
+    let sub = s["user"]["id"].as_str().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let get_user = |claims: Value| async move {
+        let token = stack.mint_jwt(&claims).unwrap();
+        call(stack, Method::GET, "/user", Some(&token), None).await
+    };
+    let base = json!({"role": "authenticated", "exp": now + 600});
+    let with = |extra: Value| {
+        let mut c = base.clone();
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        c
+    };
+    // Not valid yet (`nbf` ahead): refused as a bad token, as golang-jwt does.
+    let early = get_user(with(json!({"sub": sub, "nbf": now + 3600}))).await;
+    assert_error(&early, 403, "bad_jwt");
+    let not_uuid = get_user(with(json!({"sub": "abc"}))).await;
+    assert_error(&not_uuid, 400, "bad_jwt");
+    let bad_session = get_user(with(json!({"sub": sub, "session_id": "x"}))).await;
+    assert_error(&bad_session, 403, "bad_jwt");
+    let no_session = get_user(with(json!({
+        "sub": sub,
+        "session_id": "00000000-0000-0000-0000-000000000000"
+    })))
+    .await;
+    assert_eq!(no_session.status, StatusCode::OK, "{:?}", no_session.body);
+    let gone = get_user(with(json!({
+        "sub": sub,
+        "session_id": "6a1c9a52-5c0d-4c52-9a64-0c8d2b3f4e71"
+    })))
+    .await;
+    assert_error(&gone, 403, "session_not_found");
 }
 
 #[tokio::test]

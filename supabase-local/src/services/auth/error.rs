@@ -17,6 +17,8 @@ use crate::services::DbError;
 /// The request/response header naming the API version.
 pub(crate) const API_VERSION_HEADER: &str = "x-supabase-api-version";
 const API_VERSION_2024_01_01: &str = "2024-01-01";
+/// `x-sb-error-code`: the error's code, in either error shape.
+const ERROR_CODE_HEADER: &str = "x-sb-error-code";
 
 /// A GoTrue error response.
 #[derive(Debug, Clone)]
@@ -137,6 +139,13 @@ impl IntoResponse for ApiError {
             return e.into_response();
         }
         let mut resp = (self.status(), axum::Json(self.body(false))).into_response();
+        // `HandleResponseError` names an `HTTPError`'s code in a header too (not an OAuth one's).
+        if !self.error_code().is_empty() {
+            resp.headers_mut().insert(
+                ERROR_CODE_HEADER,
+                HeaderValue::from_static(self.error_code()),
+            );
+        }
         resp.extensions_mut().insert(self);
         resp
     }
@@ -170,11 +179,13 @@ pub(crate) async fn api_version(req: Request, next: Next) -> Response {
         return resp;
     };
     let mut out = (err.status(), axum::Json(err.body(true))).into_response();
-    if !matches!(err, ApiError::OAuth { .. }) {
-        out.headers_mut().insert(
-            API_VERSION_HEADER,
-            HeaderValue::from_static(API_VERSION_2024_01_01),
-        );
+    // `HandleResponseError` echoes the version before it looks at the error's kind.
+    out.headers_mut().insert(
+        API_VERSION_HEADER,
+        HeaderValue::from_static(API_VERSION_2024_01_01),
+    );
+    if let Some(code) = resp.headers().get(ERROR_CODE_HEADER) {
+        out.headers_mut().insert(ERROR_CODE_HEADER, code.clone());
     }
     out
 }

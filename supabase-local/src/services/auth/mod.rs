@@ -370,15 +370,24 @@ pub(crate) async fn require_user(state: &Auth, headers: &HeaderMap) -> ApiResult
         ));
     }
     if !users::is_uuid(&sub) {
-        return Err(ApiError::forbidden(
+        return Err(ApiError::bad_request(
             "bad_jwt",
             "invalid claim: sub claim must be a UUID",
         ));
     }
+    // An empty or nil `session_id` is no session (supabase/auth `internal/api/auth.go`).
     let session_id = claims["session_id"]
         .as_str()
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty() && *s != "00000000-0000-0000-0000-000000000000")
         .map(str::to_owned);
+    if let Some(sid) = &session_id
+        && !users::is_uuid(sid)
+    {
+        return Err(ApiError::forbidden(
+            "bad_jwt",
+            "invalid claim: session_id claim must be a UUID",
+        ));
+    }
     let db = state.env.db.get().await?;
     let user = db
         .query_opt(
@@ -393,14 +402,13 @@ pub(crate) async fn require_user(state: &Auth, headers: &HeaderMap) -> ApiResult
         ));
     }
     if let Some(sid) = &session_id {
-        let found = users::is_uuid(sid)
-            && db
-                .query_opt(
-                    "select 1 from auth.sessions where id = $1::text::uuid and user_id = $2::text::uuid",
-                    &[sid, &sub],
-                )
-                .await?
-                .is_some();
+        let found = db
+            .query_opt(
+                "select 1 from auth.sessions where id = $1::text::uuid",
+                &[sid],
+            )
+            .await?
+            .is_some();
         if !found {
             return Err(ApiError::forbidden(
                 "session_not_found",

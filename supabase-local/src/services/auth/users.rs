@@ -263,22 +263,31 @@ pub(super) fn is_uuid(s: &str) -> bool {
         })
 }
 
-/// `validateEmail`: required, at most 255 characters, a plausible address. Lower-cased.
+/// `validateEmail` (supabase/auth `internal/api/mail.go`): required, at most 255 characters,
+/// and checkmail's `ValidateFormat`: an ASCII local part of letters, digits and
+/// `.!#$%&'*+/=?^_`{|}~-`, and a domain of dot-separated labels of letters, digits and inner
+/// hyphens (at most 63 each). Not trimmed; lower-cased.
 pub(super) fn validate_email(email: &str) -> ApiResult<String> {
-    let email = email.trim();
     if email.is_empty() {
         return Err(ApiError::validation("An email address is required"));
     }
     if email.len() > 255 {
         return Err(ApiError::validation("An email address is too long"));
     }
+    let label = |l: &str| {
+        let b = l.as_bytes();
+        (1..=63).contains(&b.len())
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+            && b[0] != b'-'
+            && b[b.len() - 1] != b'-'
+    };
     let plausible = match email.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
-                && domain.split('.').all(|p| !p.is_empty())
+                && local
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&c))
+                && domain.split('.').all(label)
         }
         None => false,
     };
@@ -290,13 +299,14 @@ pub(super) fn validate_email(email: &str) -> ApiResult<String> {
     Ok(email.to_lowercase())
 }
 
-/// `validatePhone` (`formatPhoneNumber` then E.164 digits): returns the digits without `+`.
+/// `validatePhone` (supabase/auth `internal/api/phone.go`: `formatPhoneNumber` drops one
+/// leading `+` and every space, then `^[1-9][0-9]{1,14}$`): returns the digits without `+`.
 pub(super) fn validate_phone(phone: &str) -> ApiResult<String> {
     let digits: String = phone
-        .trim()
-        .trim_start_matches('+')
+        .strip_prefix('+')
+        .unwrap_or(phone)
         .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .filter(|c| *c != ' ')
         .collect();
     let ok = (2..=15).contains(&digits.len())
         && digits.chars().all(|c| c.is_ascii_digit())
@@ -609,10 +619,26 @@ mod tests {
 
     #[test]
     fn validation() {
-        assert_eq!(validate_email(" A@Example.com ").unwrap(), "a@example.com");
-        assert!(validate_email("nope").is_err());
-        assert!(validate_email("a@b@c").is_err());
-        assert_eq!(validate_phone("+1 (555) 010-2030").unwrap(), "15550102030");
+        assert_eq!(validate_email("A@Example.com").unwrap(), "a@example.com");
+        assert_eq!(
+            validate_email("o'neil+x@mail-1.example").unwrap(),
+            "o'neil+x@mail-1.example"
+        );
+        for bad in [
+            "nope",
+            "a@b@c",
+            " a@example.com",
+            "a@exa_mple.com",
+            "ü@example.com",
+            "a@-example.com",
+            "a@example-.com",
+            "a@example..com",
+            "a b@example.com",
+        ] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+        assert_eq!(validate_phone("+1 555 010 2030").unwrap(), "15550102030");
+        assert!(validate_phone("+1 (555) 010-2030").is_err());
         assert!(validate_phone("+0123").is_err());
         assert!(validate_phone("12ab").is_err());
         assert!(check_password("12345", 6).is_err());
