@@ -52,9 +52,15 @@ pub(crate) struct PresenceTracker {
     pub(crate) state: PresenceState,
     /// The join whose `presence_state` has been applied.
     synced_join: Option<String>,
-    /// Diffs (joins, leaves) waiting for the state of the current join.
-    pending: Vec<(PresenceState, PresenceState)>,
+    /// Diffs (join ref, joins, leaves) waiting for the state of their join.
+    pending: std::collections::VecDeque<(Option<String>, PresenceState, PresenceState)>,
 }
+
+/// How many diffs wait for a join's state, at most: the server sends the state right after
+/// the join, but sends diffs to every member of a topic, so a channel that never turns
+/// presence on (no state ever comes) would otherwise keep every diff of a busy topic. The
+/// oldest go first (realtime-js bounds its pre-join push buffer the same way, at 100).
+const MAX_PENDING_DIFFS: usize = 100;
 
 /// `{key: {metas: [{phx_ref, ...payload}]}}` → `{key: [Presence]}`; malformed entries skipped.
 fn parse(value: &Value) -> PresenceState {
@@ -134,8 +140,11 @@ impl PresenceTracker {
         }
         let mut events = self.apply(joins, leaves);
         self.synced_join = join_ref;
-        for (joins, leaves) in std::mem::take(&mut self.pending) {
-            events.extend(self.apply(joins, leaves));
+        // Diffs of an earlier join are stale: this state already says what they said.
+        for (diff_join, joins, leaves) in std::mem::take(&mut self.pending) {
+            if diff_join == self.synced_join {
+                events.extend(self.apply(joins, leaves));
+            }
         }
         events.push(PresenceEvent::Sync);
         events
@@ -150,7 +159,10 @@ impl PresenceTracker {
         let joins = parse(&payload["joins"]);
         let leaves = parse(&payload["leaves"]);
         if self.synced_join.is_none() || self.synced_join != join_ref {
-            self.pending.push((joins, leaves));
+            if self.pending.len() == MAX_PENDING_DIFFS {
+                self.pending.pop_front();
+            }
+            self.pending.push_back((join_ref, joins, leaves));
             return Vec::new();
         }
         let mut events = self.apply(joins, leaves);
@@ -208,6 +220,28 @@ mod tests {
 
     fn metas(refs: &[&str]) -> Value {
         json!({"metas": refs.iter().map(|r| json!({"phx_ref": r, "user": "u"})).collect::<Vec<_>>()})
+    }
+
+    #[test]
+    fn only_the_joins_own_diffs_wait_and_only_so_many() {
+        let mut t = PresenceTracker::default();
+        let (old, new) = (Some("1".to_owned()), Some("2".to_owned()));
+        let diff = |key: &str| json!({"joins": {key: metas(&[key])}, "leaves": {}});
+        // A diff heard under an earlier join (presence was off: no state came for it).
+        t.sync_diff_or_queue(&diff("stale"), old);
+        for i in 0..1000 {
+            t.sync_diff_or_queue(&diff(&format!("k{i}")), new.clone());
+        }
+        assert_eq!(t.pending.len(), MAX_PENDING_DIFFS);
+        let events = t.sync_state(&json!({}), new);
+        assert!(!t.state.contains_key("stale"), "a stale diff was replayed");
+        assert!(!t.state.contains_key("k0"), "the oldest diffs are dropped");
+        assert!(t.state.contains_key("k999"));
+        assert_eq!(
+            events.len(),
+            MAX_PENDING_DIFFS + 1,
+            "the kept joins and one sync"
+        );
     }
 
     #[test]

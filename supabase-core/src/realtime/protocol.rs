@@ -65,7 +65,7 @@ impl Vsn {
 }
 
 /// One Phoenix message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Message {
     #[serde(default)]
     pub(crate) join_ref: Option<String>,
@@ -84,6 +84,24 @@ pub(crate) struct Message {
     /// the digits that `payload`'s `f64` loses. `None` for every other event.
     #[serde(skip)]
     pub(crate) raw_payload: Option<Box<str>>,
+}
+
+/// The payload redacted: a join's and an `access_token` push's token, a broadcast's
+/// secret-named values.
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("join_ref", &self.join_ref)
+            .field("ref", &self.ref_)
+            .field("topic", &self.topic)
+            .field("event", &self.event)
+            .field(
+                "payload",
+                &format_args!("{}", crate::secret::redact_text(&self.payload.to_string())),
+            )
+            .field("binary", &self.binary.as_ref().map(Bytes::len))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a frame is not a Phoenix message.
@@ -320,6 +338,23 @@ mod tests {
                 .starts_with(r#"["1","2","realtime:room","broadcast""#)
         );
         assert!(msg().encode(Vsn::V1).contains(r#""ref":"2""#));
+    }
+
+    #[test]
+    fn debug_redacts_the_access_token() {
+        let join = Message::new(
+            Some("1".into()),
+            Some("1".into()),
+            "realtime:room".into(),
+            "phx_join".into(),
+            json!({"config": {"private": true}, "access_token": "my-opaque-session-token"}),
+        );
+        let shown = format!("{join:?}");
+        assert!(!shown.contains("my-opaque-session-token"), "{shown}");
+        assert!(
+            shown.contains("phx_join") && shown.contains("private"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -664,15 +664,44 @@ fn record_connect_error(weak: &Weak<Shared>, error: String) {
 }
 
 type Ws = WebSocketStream<reqwest::Upgraded>;
+type Sink = futures_util::stream::SplitSink<Ws, WsMessage>;
+
+/// Writes one frame. While a write waits nothing else is read or sent, heartbeats included,
+/// so a server that stops reading (a dead link: the kernel's buffers fill and nothing fails
+/// until TCP gives up, minutes later) would hold the connection forever. A write not taken
+/// within a heartbeat interval (`limit`) is a missed heartbeat (realtime-js's heartbeat timer
+/// fires whatever the socket is doing): the connection is given up, and channels join again.
+async fn write(
+    weak: &Weak<Shared>,
+    sink: &mut Sink,
+    frame: WsMessage,
+    limit: Option<std::time::Duration>,
+) -> Result<(), &'static str> {
+    let sent = match limit {
+        Some(limit) => tokio::time::timeout(limit, sink.send(frame)).await,
+        None => Ok(sink.send(frame).await),
+    };
+    match sent {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err("the connection failed"),
+        Err(_) => {
+            if let Some(shared) = weak.upgrade() {
+                shared.heartbeats.emit(HeartbeatStatus::Timeout, None);
+            }
+            Err("a write was not taken within a heartbeat interval")
+        }
+    }
+}
 
 /// Sends a heartbeat, unless the last one is unanswered: then the connection is given up
 /// (Phoenix `sendHeartbeat`). Tells the heartbeat listeners, and with third-party auth asks
 /// the provider for a token (realtime-js `_wrapHeartbeatCallback`: on `sent`).
 async fn beat(
     weak: &Weak<Shared>,
-    sink: &mut futures_util::stream::SplitSink<Ws, WsMessage>,
+    sink: &mut Sink,
     vsn: protocol::Vsn,
     pending: &mut Option<(String, tokio::time::Instant)>,
+    limit: Option<std::time::Duration>,
 ) -> Result<(), &'static str> {
     let shared = weak.upgrade().ok_or("client dropped")?;
     if pending.is_some() {
@@ -688,9 +717,9 @@ async fn beat(
         serde_json::json!({}),
     );
     *pending = Some((reference, tokio::time::Instant::now()));
-    if sink.send(WsMessage::text(m.encode(vsn))).await.is_err() {
-        return Err("the connection failed");
-    }
+    drop(shared);
+    write(weak, sink, WsMessage::text(m.encode(vsn)), limit).await?;
+    let shared = weak.upgrade().ok_or("client dropped")?;
     shared.heartbeats.emit(HeartbeatStatus::Sent, None);
     if shared.provider_auth().is_some() {
         let weak = Weak::clone(weak);
@@ -726,6 +755,7 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
             interval
         });
     let mut pending_heartbeat: Option<(String, tokio::time::Instant)> = None;
+    let limit = heartbeat.as_ref().map(|_| every);
     let why = loop {
         tokio::select! {
             frame = frames.next() => match frame {
@@ -768,17 +798,17 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                         },
                         _ => WsMessage::text(m.encode(vsn)),
                     };
-                    if sink.send(frame).await.is_err() {
-                        break "the connection failed";
+                    if let Err(why) = write(weak, &mut sink, frame, limit).await {
+                        break why;
                     }
                 }
                 Some(Outgoing::Heartbeat) => {
-                    if let Err(why) = beat(weak, &mut sink, vsn, &mut pending_heartbeat).await {
+                    if let Err(why) = beat(weak, &mut sink, vsn, &mut pending_heartbeat, limit).await {
                         break why;
                     }
                 }
                 Some(Outgoing::Close) | None => {
-                    let _ = sink.send(WsMessage::Close(None)).await;
+                    let _ = write(weak, &mut sink, WsMessage::Close(None), limit).await;
                     break "disconnected";
                 }
             },
@@ -788,7 +818,7 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                     None => std::future::pending().await,
                 }
             } => {
-                if let Err(why) = beat(weak, &mut sink, vsn, &mut pending_heartbeat).await {
+                if let Err(why) = beat(weak, &mut sink, vsn, &mut pending_heartbeat, limit).await {
                     break why;
                 }
             }

@@ -79,6 +79,55 @@ async fn heartbeats_report_sent_then_their_answer_with_its_round_trip_or_their_t
     );
 }
 
+/// A server that stops reading (a link that died silently: the socket buffers fill, nothing
+/// fails until TCP gives up minutes later) blocks the connection's writes, and with them its
+/// heartbeats and reads. A write not taken within a heartbeat interval is a missed heartbeat:
+/// the connection is given up and the channel joins again.
+#[tokio::test]
+async fn a_write_the_server_does_not_take_is_a_missed_heartbeat() {
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    let options = ClientOptions::default().realtime(
+        RealtimeOptions::default()
+            .timeout(Duration::from_secs(5))
+            .heartbeat_interval(Duration::from_secs(1))
+            .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200)),
+    );
+    let client = Client::new(&proxy.url, stack.anon_key(), options).unwrap();
+    let realtime = client.realtime();
+    let mut beats = realtime.heartbeat_stream();
+    let channel = client.channel(room());
+    let mut statuses = channel.status_stream();
+    let channel = channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+
+    proxy.stall(true);
+    // Far more than loopback's socket buffers hold.
+    let payload = "x".repeat(64 * 1024);
+    for _ in 0..400 {
+        channel
+            .send_broadcast("big", serde_json::json!({ "p": payload }))
+            .await
+            .unwrap();
+    }
+    let timed_out = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if next(&mut beats).await.0 == HeartbeatStatus::Timeout {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        timed_out.is_ok(),
+        "the stalled connection was never given up"
+    );
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::ChannelError);
+    proxy.stall(false);
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    realtime.disconnect();
+}
+
 #[tokio::test]
 async fn a_socket_that_cannot_connect_is_connecting_until_disconnected() {
     // Port 9 (discard) on loopback: nothing listens, every attempt is refused.

@@ -5,6 +5,7 @@
 //! in the stand-in: the proxy plays the network.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::{SinkExt, StreamExt};
@@ -48,6 +49,8 @@ struct Inner {
     swallowed: Mutex<HashSet<String>>,
     swallowed_down: Mutex<HashSet<String>>,
     sent: Mutex<Vec<Sent>>,
+    /// Reads nothing from the client: its writes fill the socket buffers and then wait.
+    stalled: AtomicBool,
 }
 
 pub(crate) struct WsProxy {
@@ -86,6 +89,11 @@ impl WsProxy {
             .lock()
             .unwrap()
             .insert(event.to_owned());
+    }
+
+    /// Stops reading the client's frames, without closing: a link that died silently.
+    pub(crate) fn stall(&self, stalled: bool) {
+        self.inner.stalled.store(stalled, Ordering::SeqCst);
     }
 
     /// Forwards every frame again.
@@ -152,7 +160,13 @@ async fn serve(mut inbound: TcpStream, upstream: String, inner: Arc<Inner>) {
     let (mut to_client, mut from_client) = client.split();
     let (mut to_server, mut from_server) = server.split();
     let up = async {
-        while let Some(Ok(frame)) = from_client.next().await {
+        loop {
+            while inner.stalled.load(Ordering::SeqCst) {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let Some(Ok(frame)) = from_client.next().await else {
+                break;
+            };
             let seen = match &frame {
                 Message::Text(text) => Some(Sent::Text(
                     serde_json::from_str(text.as_str()).unwrap_or(Value::Null),
