@@ -179,6 +179,68 @@ async fn html_is_served_as_text_and_a_bare_download_is_a_bare_attachment() {
     );
 }
 
+/// `renderer.ts` hands `Range`, `If-None-Match` and `If-Modified-Since` to the backend
+/// (`backend/file.ts` `getObject`): a part of the object (206), or nothing when the client's
+/// copy is current (304). `Last-Modified` is an HTTP date.
+#[tokio::test]
+async fn downloads_take_ranges_and_answer_conditional_requests() {
+    let (_, files) = bucket(BucketOptions::new().public(true)).await;
+    files
+        .upload("digits.txt", b"0123456789", FileOptions::new())
+        .await
+        .unwrap();
+    let url = files
+        .get_public_url("digits.txt", UrlOptions::new())
+        .unwrap();
+    let http = reqwest::Client::new();
+    let get = |headers: &[(&str, &str)]| {
+        let mut req = http.get(&url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send()
+    };
+    let whole = get(&[]).await.unwrap();
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    let etag = whole.headers()["etag"].to_str().unwrap().to_owned();
+    let modified = whole.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    httpdate::parse_http_date(&modified).expect("an HTTP date");
+    assert_eq!(&whole.bytes().await.unwrap()[..], b"0123456789");
+
+    for (range, part, content_range) in [
+        ("bytes=2-5", &b"2345"[..], "bytes 2-5/10"),
+        ("bytes=7-", b"789", "bytes 7-9/10"),
+        ("bytes=-3", b"789", "bytes 7-9/10"),
+        ("bytes=8-100", b"89", "bytes 8-9/10"),
+    ] {
+        let resp = get(&[("range", range)]).await.unwrap();
+        assert_eq!(resp.status(), 206, "{range}");
+        assert_eq!(resp.headers()["content-range"], content_range, "{range}");
+        assert_eq!(&resp.bytes().await.unwrap()[..], part, "{range}");
+    }
+    let beyond = get(&[("range", "bytes=10-")]).await.unwrap();
+    assert_eq!(beyond.status(), 400);
+    let body: serde_json::Value = beyond.json().await.unwrap();
+    assert_eq!(body["code"], "InvalidRange", "{body}");
+
+    let current = get(&[("if-none-match", &etag)]).await.unwrap();
+    assert_eq!(current.status(), 304);
+    let stale = get(&[("if-none-match", "\"other\"")]).await.unwrap();
+    assert_eq!(stale.status(), 200);
+    let unchanged = get(&[("if-modified-since", "Fri, 01 Jan 2100 00:00:00 GMT")])
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), 304);
+    let changed = get(&[("if-modified-since", "Mon, 01 Jan 2001 00:00:00 GMT")])
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+}
+
 #[tokio::test]
 async fn listings_order_as_storage_api_and_a_leading_slash_is_ignored() {
     let (_, files) = bucket(BucketOptions::new()).await;

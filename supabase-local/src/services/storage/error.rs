@@ -42,6 +42,11 @@ impl ApiError {
         Self::new(404, "NoSuchKey", "Object not found").legacy("not_found")
     }
 
+    /// `codes.ts` `InvalidRange`: a `Range` that selects none of the object's bytes.
+    pub(crate) fn invalid_range() -> Self {
+        Self::new(400, "InvalidRange", "invalid range provided").legacy("invalid_range")
+    }
+
     pub(crate) fn invalid_jwt(message: impl Into<String>) -> Self {
         Self::new(400, "InvalidJWT", message)
     }

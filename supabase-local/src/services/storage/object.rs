@@ -307,30 +307,122 @@ pub(crate) struct DownloadQuery {
     download: Option<String>,
 }
 
-/// Streams a found object's bytes with its stored headers.
+/// What a download asks beyond the object (`renderer.ts` passes them to the backend): a byte
+/// range, or the version the client already holds.
+#[derive(Debug, Default)]
+pub(crate) struct Conditions {
+    range: Option<String>,
+    if_none_match: Option<String>,
+    if_modified_since: Option<String>,
+}
+
+impl Conditions {
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        let get = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Conditions {
+            range: get(header::RANGE),
+            if_none_match: get(header::IF_NONE_MATCH),
+            if_modified_since: get(header::IF_MODIFIED_SINCE),
+        }
+    }
+}
+
+/// `Range: bytes=a-b`, `bytes=a-` or `bytes=-n` over `len` bytes: the inclusive span, or
+/// `Err` when it asks for none of them (S3's `InvalidRange`, 416). Anything else (another
+/// unit, several ranges) is ignored, as HTTP allows: the whole object is served.
+fn byte_range(range: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = range.trim().strip_prefix("bytes=")?;
+    let (first, last) = spec.split_once('-')?;
+    let (first, last) = (first.trim(), last.trim());
+    let span = match (first.parse::<u64>().ok(), last.parse::<u64>().ok()) {
+        (Some(a), Some(b)) if a <= b => (a, b.min(len.saturating_sub(1))),
+        (Some(a), None) if last.is_empty() => (a, len.saturating_sub(1)),
+        (None, Some(n)) if first.is_empty() && n > 0 => {
+            (len.saturating_sub(n), len.saturating_sub(1))
+        }
+        _ => return None,
+    };
+    Some(if span.0 < len { Ok(span) } else { Err(()) })
+}
+
+/// The stored `lastModified` (ISO 8601) as an HTTP date (`renderer.ts` sends
+/// `lastModified.toUTCString()`).
+fn last_modified(metadata: &Value) -> Option<std::time::SystemTime> {
+    let text = metadata["lastModified"].as_str()?;
+    let at =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(at.into())
+}
+
+/// Streams a found object's bytes with its stored headers (supabase/storage
+/// `src/storage/renderer/renderer.ts`; ranges and conditional requests as
+/// `src/storage/backend/file.ts` `getObject`: 206 with `Content-Range`, 304 when the client's
+/// ETag matches or nothing changed since its date).
 pub(crate) async fn serve(
     state: &State,
     found: &Found,
     download: Option<&str>,
     head: bool,
+    conditions: &Conditions,
 ) -> ApiResult<Response> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let path = disk::object_path(&state.root, &found.version);
-    let file = tokio::fs::File::open(&path)
+    let mut file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| ApiError::internal(format!("object bytes missing: {e}")))?;
-    let len = file
+    let size = file
         .metadata()
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .len();
-    let body = if head {
+    let md = &found.metadata;
+    let modified = last_modified(md);
+    let etag = md["eTag"].as_str();
+    let unchanged = match (&conditions.if_none_match, &conditions.if_modified_since) {
+        (Some(tag), _) => etag == Some(tag.as_str()),
+        (None, Some(since)) => httpdate::parse_http_date(since)
+            .ok()
+            .zip(modified)
+            .is_some_and(|(since, at)| at <= since),
+        (None, None) => false,
+    };
+    let range = match conditions
+        .range
+        .as_deref()
+        .and_then(|r| byte_range(r, size))
+    {
+        Some(Err(())) => {
+            return Err(ApiError::invalid_range());
+        }
+        Some(Ok(span)) if !unchanged => Some(span),
+        _ => None,
+    };
+    let len = range.map_or(size, |(a, b)| b - a + 1);
+    let body = if head || unchanged {
         Body::empty()
+    } else if let Some((first, _)) = range {
+        file.seek(std::io::SeekFrom::Start(first))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+            file.take(len),
+            64 * 1024,
+        ))
     } else {
         Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
     };
     let mut resp = Response::new(body);
+    if unchanged {
+        *resp.status_mut() = StatusCode::NOT_MODIFIED;
+    } else if range.is_some() {
+        *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+    }
     let h = resp.headers_mut();
-    let md = &found.metadata;
     let set = |h: &mut HeaderMap, name: header::HeaderName, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             h.insert(name, v);
@@ -349,17 +441,27 @@ pub(crate) async fn serve(
             mime
         },
     );
-    set(h, header::CONTENT_LENGTH, &len.to_string());
+    if !unchanged {
+        set(h, header::CONTENT_LENGTH, &len.to_string());
+    }
+    if let Some((first, last)) = range {
+        set(
+            h,
+            header::CONTENT_RANGE,
+            &format!("bytes {first}-{last}/{size}"),
+        );
+    }
+    set(h, header::ACCEPT_RANGES, "bytes");
     set(
         h,
         header::CACHE_CONTROL,
         md["cacheControl"].as_str().unwrap_or("no-cache"),
     );
-    if let Some(etag) = md["eTag"].as_str() {
+    if let Some(etag) = etag {
         set(h, header::ETAG, etag);
     }
-    if let Some(lm) = md["lastModified"].as_str() {
-        set(h, header::LAST_MODIFIED, lm);
+    if let Some(at) = modified {
+        set(h, header::LAST_MODIFIED, &httpdate::fmt_http_date(at));
     }
     content_disposition(h, download);
     Ok(resp)
@@ -447,15 +549,15 @@ async fn get_authenticated(
     let found = find(state, &reader, bucket, name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
-    serve(state, &found, download, head).await
+    serve(state, &found, download, head, &Conditions::of(headers)).await
 }
 
 async fn get_public(
     state: &State,
-    bucket: &str,
-    name: &str,
+    (bucket, name): (&str, &str),
     download: Option<&str>,
     head: bool,
+    conditions: &Conditions,
 ) -> ApiResult<Response> {
     valid_key(name)?;
     let rules = write::bucket_rules(state, bucket).await?;
@@ -465,7 +567,7 @@ async fn get_public(
     let found = find(state, &state.superuser(), bucket, name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
-    serve(state, &found, download, head).await
+    serve(state, &found, download, head, conditions).await
 }
 
 /// `GET /object/authenticated/{bucket}/{path}`: a valid token is required.
@@ -522,15 +624,20 @@ pub(crate) async fn download_public(
     AxState(state): AxState<State>,
     Path((bucket, name)): Path<(String, String)>,
     Query(q): Query<DownloadQuery>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    get_public(&state, &bucket, &name, q.download.as_deref(), false).await
+    let conditions = Conditions::of(&headers);
+    let object = (bucket.as_str(), name.as_str());
+    get_public(&state, object, q.download.as_deref(), false, &conditions).await
 }
 
 pub(crate) async fn head_public(
     AxState(state): AxState<State>,
     Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    get_public(&state, &bucket, &name, None, true).await
+    let conditions = Conditions::of(&headers);
+    get_public(&state, (&bucket, &name), None, true, &conditions).await
 }
 
 /// `GET /object/info/authenticated/{bucket}/{path}`: a valid token is required.

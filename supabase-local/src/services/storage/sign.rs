@@ -239,6 +239,7 @@ pub(crate) async fn download(
     AxState(state): AxState<State>,
     Path((bucket, name)): Path<(String, String)>,
     Query(q): Query<TokenQuery>,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
     let token = q
         .token
@@ -247,7 +248,8 @@ pub(crate) async fn download(
     let found = find(&state, &state.superuser(), &bucket, &name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
-    object::serve(&state, &found, q.download.as_deref(), false).await
+    let conditions = object::Conditions::of(&headers);
+    object::serve(&state, &found, q.download.as_deref(), false, &conditions).await
 }
 
 pub(crate) async fn create_upload(
