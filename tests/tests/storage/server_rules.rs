@@ -229,6 +229,14 @@ async fn downloads_take_ranges_and_answer_conditional_requests() {
 
     let current = get(&[("if-none-match", &etag)]).await.unwrap();
     assert_eq!(current.status(), 304);
+    let current_range = get(&[("if-none-match", &etag), ("range", "bytes=10-")])
+        .await
+        .unwrap();
+    assert_eq!(
+        current_range.status(),
+        304,
+        "a current copy before its range"
+    );
     let stale = get(&[("if-none-match", "\"other\"")]).await.unwrap();
     assert_eq!(stale.status(), 200);
     let unchanged = get(&[("if-modified-since", "Fri, 01 Jan 2100 00:00:00 GMT")])

@@ -391,16 +391,14 @@ pub(crate) async fn serve(
             .is_some_and(|(since, at)| at <= since),
         (None, None) => false,
     };
-    let range = match conditions
-        .range
-        .as_deref()
-        .and_then(|r| byte_range(r, size))
-    {
-        Some(Err(())) => {
-            return Err(ApiError::invalid_range());
-        }
-        Some(Ok(span)) if !unchanged => Some(span),
-        _ => None,
+    // A current copy is answered before its range is looked at.
+    let range = match conditions.range.as_deref().filter(|_| !unchanged) {
+        Some(range) => match byte_range(range, size) {
+            Some(Err(())) => return Err(ApiError::invalid_range()),
+            Some(Ok(span)) => Some(span),
+            None => None,
+        },
+        None => None,
     };
     let len = range.map_or(size, |(a, b)| b - a + 1);
     let body = if head || unchanged {
