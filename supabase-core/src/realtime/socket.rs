@@ -717,9 +717,7 @@ async fn beat(
         serde_json::json!({}),
     );
     *pending = Some((reference, tokio::time::Instant::now()));
-    drop(shared);
     write(weak, sink, WsMessage::text(m.encode(vsn)), limit).await?;
-    let shared = weak.upgrade().ok_or("client dropped")?;
     shared.heartbeats.emit(HeartbeatStatus::Sent, None);
     if shared.provider_auth().is_some() {
         let weak = Weak::clone(weak);

@@ -336,8 +336,8 @@ impl FieldAttrs {
                 if let Some(v) = string_value(meta, SQL_TYPE, errors) {
                     // A Postgres type name is an identifier: the marker `sql::<name>`, so an
                     // unknown name is rustc's "cannot find type" on the string.
-                    match syn::parse_str::<syn::Ident>(&v.value()) {
-                        Ok(ident) => out.sql_type.set(span, syn::Ident::new(&ident.to_string(), v.span()), errors),
+                    match v.parse::<syn::Ident>() {
+                        Ok(ident) => out.sql_type.set(span, ident, errors),
                         Err(_) => errors.spanned(
                             &v,
                             format!(

@@ -309,7 +309,7 @@ pub(crate) struct DownloadQuery {
 
 /// What a download asks beyond the object (`renderer.ts` passes them to the backend): a byte
 /// range, or the version the client already holds.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Conditions {
     range: Option<String>,
     if_none_match: Option<String>,
@@ -333,7 +333,7 @@ impl Conditions {
 }
 
 /// `Range: bytes=a-b`, `bytes=a-` or `bytes=-n` over `len` bytes: the inclusive span, or
-/// `Err` when it asks for none of them (S3's `InvalidRange`, 416). Anything else (another
+/// `Err` when it asks for none of them (`InvalidRange`). Anything else (another
 /// unit, several ranges) is ignored, as HTTP allows: the whole object is served.
 fn byte_range(range: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
     let spec = range.trim().strip_prefix("bytes=")?;
@@ -552,10 +552,10 @@ async fn get_authenticated(
 
 async fn get_public(
     state: &State,
+    headers: &HeaderMap,
     (bucket, name): (&str, &str),
     download: Option<&str>,
     head: bool,
-    conditions: &Conditions,
 ) -> ApiResult<Response> {
     valid_key(name)?;
     let rules = write::bucket_rules(state, bucket).await?;
@@ -565,7 +565,7 @@ async fn get_public(
     let found = find(state, &state.superuser(), bucket, name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
-    serve(state, &found, download, head, conditions).await
+    serve(state, &found, download, head, &Conditions::of(headers)).await
 }
 
 /// `GET /object/authenticated/{bucket}/{path}`: a valid token is required.
@@ -624,9 +624,8 @@ pub(crate) async fn download_public(
     Query(q): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let conditions = Conditions::of(&headers);
     let object = (bucket.as_str(), name.as_str());
-    get_public(&state, object, q.download.as_deref(), false, &conditions).await
+    get_public(&state, &headers, object, q.download.as_deref(), false).await
 }
 
 pub(crate) async fn head_public(
@@ -634,8 +633,7 @@ pub(crate) async fn head_public(
     Path((bucket, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let conditions = Conditions::of(&headers);
-    get_public(&state, (&bucket, &name), None, true, &conditions).await
+    get_public(&state, &headers, (&bucket, &name), None, true).await
 }
 
 /// `GET /object/info/authenticated/{bucket}/{path}`: a valid token is required.
