@@ -186,6 +186,25 @@ async fn resumable_upload_interrupted_midway_then_resumed() {
     assert_eq!(hash, Sha256::digest(&data).to_vec());
 }
 
+/// A stack whose first stored object comes from a resumable upload (no plain upload has made
+/// the objects directory yet).
+#[tokio::test]
+async fn a_fresh_stacks_first_object_may_be_a_resumable_upload() {
+    let stack = supabase_local::Stack::builder().start().await.unwrap();
+    let client = supabase_core::create_client(stack.url(), stack.service_role_key()).unwrap();
+    let name = format!("b{}", supabase_tests::unique_id());
+    client.storage().create_bucket(&name).await.unwrap();
+    let files = client.storage().from_(name);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("first.txt");
+    std::fs::write(&path, b"first").unwrap();
+    files
+        .upload_resumable("first.txt", &path, ResumableOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(&files.download("first.txt").await.unwrap()[..], b"first");
+}
+
 #[tokio::test]
 async fn upload_resumable_in_one_call_with_metadata() {
     let (_, files) = bucket(BucketOptions::new()).await;

@@ -60,7 +60,6 @@ where
 {
     let dir = root.join("incoming");
     ensure(&dir).await?;
-    ensure(&objects_dir(root)).await?;
     let temp = tempfile::NamedTempFile::new_in(&dir)
         .map_err(|e| ApiError::internal(format!("creating a temp file: {e}")))?;
     let (std_file, path) = temp.into_parts();
@@ -114,6 +113,14 @@ pub(crate) async fn digest(path: &Path) -> ApiResult<(u64, String)> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Moves a received file into place as `version`'s bytes. Every stored object comes through
+/// here (a plain upload's temp file or a finished resumable upload's), so the objects
+/// directory is made here.
+pub(crate) async fn place(root: &Path, file: &Path, version: &str) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(objects_dir(root)).await?;
+    tokio::fs::rename(file, object_path(root, version)).await
 }
 
 /// Removes a stored version's bytes (best effort: a leftover file is only wasted space).

@@ -196,7 +196,7 @@ pub(crate) async fn store(
             return Ok(None);
         };
         // Into place before the row commits: a reader never sees a row without bytes.
-        tokio::fs::rename(&temp, disk::object_path(&root, &version))
+        disk::place(&root, &temp, &version)
             .await
             .map_err(|e| DbError(format!("storing the object: {e}")))?;
         Ok(Some((id, version, previous)))
