@@ -7,7 +7,7 @@
 //! `phx_error`, a timeout or a refused join (phoenix `assets/js/phoenix/channel.js`, the
 //! constructor's `joinPush.receive("error")`, which realtime-js's channel adapter wraps).
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -355,9 +355,39 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 /// of the join, and so is presence once it has a listener: adding either to a subscribed
 /// channel makes it join again (call `subscribe()` to wait for that join); the others may come
 /// at any time.
+///
+/// A channel owns its listeners, so a callback that uses its own channel (to answer a
+/// broadcast, to track presence) should hold a [`WeakChannel`] from
+/// [`downgrade`](Self::downgrade): a clone would keep the channel alive through its own
+/// listener, never freed once removed.
 #[derive(Clone)]
 pub struct RealtimeChannel {
     pub(crate) inner: Arc<ChannelInner>,
+}
+
+/// A handle on a [`RealtimeChannel`] that does not keep it alive, as [`std::sync::Weak`]:
+/// [`upgrade`](Self::upgrade) gives the channel while anything else holds it (the client holds
+/// it until it is removed).
+#[derive(Clone)]
+pub struct WeakChannel {
+    inner: Weak<ChannelInner>,
+    topic: String,
+}
+
+impl WeakChannel {
+    /// The channel, unless it was removed and every handle on it dropped.
+    pub fn upgrade(&self) -> Option<RealtimeChannel> {
+        self.inner.upgrade().map(|inner| RealtimeChannel { inner })
+    }
+}
+
+impl std::fmt::Debug for WeakChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeakChannel")
+            .field("topic", &self.topic)
+            .field("alive", &(self.inner.strong_count() > 0))
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for RealtimeChannel {
@@ -409,6 +439,14 @@ impl RealtimeChannel {
         };
         shared.add(&channel);
         channel
+    }
+
+    /// A handle that does not keep the channel alive: for its own callbacks.
+    pub fn downgrade(&self) -> WeakChannel {
+        WeakChannel {
+            inner: Arc::downgrade(&self.inner),
+            topic: self.inner.topic.clone(),
+        }
     }
 
     /// The topic: `realtime:<name>`.
@@ -626,7 +664,9 @@ impl RealtimeChannel {
     /// of them gets events. No confirmation in time is [`RealtimeError::Timeout`] with event
     /// `postgres_changes`. Either way the channel stays joined (broadcast and presence work)
     /// until it is removed, and `subscribe()` again gives the server's word on that join. The
-    /// status callbacks see `SUBSCRIBED` at the join reply and `CHANNEL_ERROR` at a refusal.
+    /// status callbacks see `SUBSCRIBED` at the join reply and `CHANNEL_ERROR` at a refusal,
+    /// then `SUBSCRIBED` again if the server, retrying a refusal for a passing reason (a
+    /// database timeout), later confirms the subscription.
     pub async fn subscribe(&self) -> Result<RealtimeChannel> {
         {
             let state = lock(&self.inner.state);
@@ -1090,18 +1130,24 @@ impl ChannelInner {
 
     /// Records the server's `system` message on this join's postgres changes (a message
     /// without a join ref is taken as the current join's, as [`handle`](Self::handle) does).
+    /// Whether it follows a refusal of the same join: Realtime tries a subscription that
+    /// failed for a passing reason again (`realtime_channel.ex`, `handle_info(:postgres_subscribe)`:
+    /// `{:error, :retry, _}` pushes the error, then `postgres_subscribe(5, 10)`).
     fn record_postgres_outcome(
         &self,
         join_ref: Option<&str>,
         result: std::result::Result<(), RealtimeError>,
-    ) {
+    ) -> bool {
+        let mut after_refusal = false;
         self.postgres_outcome.send_if_modified(|o| {
             if join_ref.is_some() && o.join_ref.as_deref() != join_ref {
                 return false;
             }
+            after_refusal = matches!(o.result, Some(Err(_)));
             o.result = Some(result);
             true
         });
+        after_refusal
     }
 
     pub(crate) fn has_config(&self, config: &ChannelConfig) -> bool {
@@ -1492,7 +1538,11 @@ impl ChannelInner {
                 if payload["status"] == "ok"
                     && payload["extension"] == changes::POSTGRES_CHANGES =>
             {
-                self.record_postgres_outcome(message.join_ref.as_deref(), Ok(()));
+                // A refusal said CHANNEL_ERROR; the server's retry that succeeded says the
+                // channel is whole again.
+                if self.record_postgres_outcome(message.join_ref.as_deref(), Ok(())) {
+                    self.emit(SubscribeStatus::Subscribed, None);
+                }
             }
             "broadcast" => {
                 let event = payload["event"].as_str().unwrap_or_default().to_owned();

@@ -56,6 +56,7 @@ pub use changes::{
 };
 pub use channel::{
     BroadcastMessage, ChannelConfig, RealtimeChannel, Replay, SubscribeStatus, SystemMessage,
+    WeakChannel,
 };
 pub use error::RealtimeError;
 pub use heartbeat::{ConnectionState, HeartbeatStatus};

@@ -1,6 +1,6 @@
 use serde_json::json;
 use supabase_core::Error;
-use supabase_core::realtime::{ChannelConfig, RealtimeError};
+use supabase_core::realtime::{ChannelConfig, RealtimeError, WeakChannel};
 
 use crate::{anon, next, room};
 
@@ -34,6 +34,50 @@ async fn broadcast_reaches_the_other_client_but_not_the_sender_unless_self() {
         json!({"x": 2}),
         "a's own message must not come back"
     );
+}
+
+#[tokio::test]
+async fn a_callback_answers_through_a_weak_handle_that_does_not_keep_its_channel() {
+    // The answering channel's own callback uses it: through a `WeakChannel`, so once removed
+    // and dropped the channel is freed (a clone in its listener would keep it forever).
+    let (a, b) = (anon().await, anon().await);
+    let name = room();
+    let asker = a.channel(&name);
+    let mut answers = asker.broadcast_stream("pong");
+    let asker = asker.subscribe().await.unwrap();
+    let weak: WeakChannel = b.channel(&name).downgrade();
+    let answerer = b
+        .channel(&name)
+        .on_broadcast("ping", {
+            let weak = weak.clone();
+            move |m| {
+                if let Some(channel) = weak.upgrade() {
+                    tokio::spawn(async move {
+                        channel.send_broadcast("pong", m.payload).await.unwrap();
+                    });
+                }
+            }
+        })
+        .subscribe()
+        .await
+        .unwrap();
+    asker.send_broadcast("ping", json!({"n": 7})).await.unwrap();
+    assert_eq!(next(&mut answers).await.payload, json!({"n": 7}));
+
+    assert!(
+        weak.upgrade().is_some(),
+        "the client holds it until removed"
+    );
+    b.realtime().remove_channel(&answerer).await.unwrap();
+    drop(answerer);
+    // The answer's task may still hold its upgrade for a moment.
+    for _ in 0..100 {
+        if weak.upgrade().is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(weak.upgrade().is_none(), "the channel is freed: {weak:?}");
 }
 
 #[tokio::test]

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use supabase_core::realtime::{
-    ChannelConfig, RealtimeError, RealtimeOptions, SubscribeStatus, Vsn,
+    ChannelConfig, PostgresChangeEvent, PostgresChanges, RealtimeError, RealtimeOptions,
+    SubscribeStatus, Vsn,
 };
 use supabase_core::{Client, ClientOptions, Error};
 
@@ -313,4 +314,50 @@ async fn a_refused_leave_is_an_error_and_the_channel_closes() {
     );
     assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Closed);
     assert!(!channel.is_joined());
+}
+
+#[tokio::test]
+async fn a_postgres_changes_refusal_the_server_retries_ends_subscribed() {
+    // Realtime pushes a `system` error when subscribing the listeners fails for a passing
+    // reason, and tries again: its confirmation later makes the channel whole, so the last
+    // status is SUBSCRIBED again (it stayed CHANNEL_ERROR), and `subscribe()` says so.
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    proxy.refuse_postgres_subscribe_once();
+    let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+    let id = supabase_tests::unique_id();
+    let channel = client.channel(room());
+    let mut inserts = channel.postgres_changes_stream(
+        PostgresChangeEvent::Insert,
+        PostgresChanges::schema("public")
+            .table("rt_open")
+            .filter(format!("id=eq.{id}")),
+    );
+    let mut statuses = channel.status_stream();
+    let err = channel
+        .subscribe()
+        .await
+        .expect_err("the first attempt failed");
+    assert!(
+        matches!(&err, Error::Realtime(RealtimeError::Channel { extension, message, .. })
+            if extension == "postgres_changes" && message.contains("database timeout")),
+        "{err:?}"
+    );
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::ChannelError);
+    assert_eq!(
+        next(&mut statuses).await,
+        (SubscribeStatus::Subscribed, None)
+    );
+    channel.subscribe().await.expect("the retry succeeded");
+
+    client
+        .table("rt_open")
+        .insert(json!({"id": id, "label": "after the retry"}))
+        .await
+        .expect("insert");
+    assert_eq!(next(&mut inserts).await.new["id"], json!(id));
+    for (_, left) in client.realtime().remove_all_channels().await {
+        left.unwrap();
+    }
 }

@@ -51,6 +51,8 @@ struct Inner {
     sent: Mutex<Vec<Sent>>,
     /// Reads nothing from the client: its writes fill the socket buffers and then wait.
     stalled: AtomicBool,
+    /// Puts a refusal before the server's next postgres-changes confirmation.
+    refuse_postgres_once: AtomicBool,
 }
 
 pub(crate) struct WsProxy {
@@ -94,6 +96,18 @@ impl WsProxy {
     /// Stops reading the client's frames, without closing: a link that died silently.
     pub(crate) fn stall(&self, stalled: bool) {
         self.inner.stalled.store(stalled, Ordering::SeqCst);
+    }
+
+    /// Makes the server's next postgres-changes subscription look as if its first attempt
+    /// failed for a passing reason and its retry succeeded: a `system` error with the same
+    /// topic and join ref goes to the client first, then the server's confirmation, a moment
+    /// later. Realtime does exactly that on `{:error, :retry, _}` (`realtime_channel.ex`,
+    /// `handle_info(:postgres_subscribe)`), retrying after 5 to 10 s; a database timeout is
+    /// such a reason, which the stand-in has no way to be made to hit.
+    pub(crate) fn refuse_postgres_subscribe_once(&self) {
+        self.inner
+            .refuse_postgres_once
+            .store(true, Ordering::SeqCst);
     }
 
     /// Forwards every frame again.
@@ -199,6 +213,14 @@ async fn serve(mut inbound: TcpStream, upstream: String, inner: Arc<Inner>) {
                 {
                     continue;
                 }
+                if let Some(refusal) = refusal_of(&event)
+                    && inner.refuse_postgres_once.swap(false, Ordering::SeqCst)
+                {
+                    if to_client.send(Message::text(refusal)).await.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                }
             }
             if to_client.send(frame).await.is_err() {
                 break;
@@ -211,4 +233,23 @@ async fn serve(mut inbound: TcpStream, upstream: String, inner: Arc<Inner>) {
         () = up => {}
         () = down => {}
     }
+}
+
+/// For the server's confirmation of a postgres-changes subscription (a `system` message,
+/// extension `postgres_changes`, status `ok`), the refusal of a failed attempt in its place.
+fn refusal_of(frame: &Sent) -> Option<String> {
+    let Sent::Text(Value::Array(items)) = frame else {
+        return None;
+    };
+    let payload = frame.payload()?;
+    if frame.event() != Some("system")
+        || payload["extension"] != "postgres_changes"
+        || payload["status"] != "ok"
+    {
+        return None;
+    }
+    let mut refusal = items.clone();
+    refusal[4]["status"] = "error".into();
+    refusal[4]["message"] = "Subscribing to PostgreSQL failed: database timeout".into();
+    Some(Value::Array(refusal).to_string())
 }
