@@ -1213,6 +1213,7 @@ impl ChannelInner {
         };
         // Ref, payload and frame under the lock: joins reach the server in the order of
         // their refs, so the last one sent is the one the channel waits for.
+        let token = socket.access_token();
         let (join_ref, sent, timeout) = {
             let mut state = lock(&self.state);
             if !state.wants_join {
@@ -1235,7 +1236,7 @@ impl ChannelInner {
                 Some(join_ref.clone()),
                 self.topic.clone(),
                 protocol::JOIN.into(),
-                Self::join_payload(&state, &socket.access_token()),
+                Self::join_payload(&state, &token),
             );
             (
                 join_ref,
@@ -1243,14 +1244,18 @@ impl ChannelInner {
                 Self::join_timeout(&state, socket),
             )
         };
-        runtime.spawn(Arc::clone(self).joined(Arc::clone(socket), join_ref, sent, timeout));
+        let joined = Arc::clone(self).joined(Arc::clone(socket), join_ref, token, sent, timeout);
+        runtime.spawn(joined);
     }
 
-    /// Applies a join's reply (realtime-js `subscribe` → `joinPush.receive`).
+    /// Applies a join's reply (realtime-js `subscribe` → `joinPush.receive`). `token` is the
+    /// one the join carried: one that changed while it was in flight (a `set_auth`, a refresh)
+    /// was pushed only to joined channels, so it is pushed now.
     async fn joined(
         self: Arc<Self>,
         socket: Arc<Shared>,
         join_ref: String,
+        token: Secret,
         sent: std::result::Result<super::socket::Sent, RealtimeError>,
         timeout: Duration,
     ) {
@@ -1286,6 +1291,10 @@ impl ChannelInner {
                 };
                 match result {
                     Ok(()) => {
+                        let now = socket.access_token();
+                        if now != token {
+                            self.push_access_token(&socket, &now);
+                        }
                         self.emit(SubscribeStatus::Subscribed, None);
                         // What came after the reply, in order; what arrives meanwhile joins
                         // the queue (`draining`) rather than overtaking it.

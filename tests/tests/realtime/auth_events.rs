@@ -198,3 +198,56 @@ async fn signing_in_while_joined_pushes_the_session_token() {
     assert_eq!(next(&mut rows).await.new["id"], json!(green2));
     assert!(channel.is_joined());
 }
+
+#[tokio::test]
+async fn a_token_set_while_a_join_is_in_flight_is_pushed_after_its_reply() {
+    // realtime-js pushes a new token to joined channels only; a join already sent carried the
+    // old one, so the channel gets the new one as soon as its join is answered.
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+    // The socket is open first, so what the stall holds is the join.
+    let _open = client.channel(room()).subscribe().await.unwrap();
+    let channel = client.channel(room());
+    proxy.stall(true);
+    // The proxy stalls after the frame it is waiting for: a heartbeat is that frame.
+    client.realtime().send_heartbeat();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let subscribing = tokio::spawn({
+        let channel = channel.clone();
+        async move { channel.subscribe().await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!channel.is_joined());
+    let token = crate::user_token(&crate::uuid().await).await;
+    client.realtime().set_auth(Some(&token));
+    proxy.stall(false);
+    subscribing.await.unwrap().expect("joined");
+
+    let join = proxy.sent_events("phx_join");
+    let join = join
+        .iter()
+        .rfind(|j| match j {
+            crate::wsproxy::Sent::Text(serde_json::Value::Array(items)) => {
+                items[2] == channel.topic()
+            }
+            _ => false,
+        })
+        .unwrap();
+    assert_eq!(
+        join.payload().unwrap()["access_token"],
+        stack.anon_key(),
+        "the join was sent before set_auth"
+    );
+    // Pushed before `subscribe()` returns; the proxy records it a moment later.
+    for _ in 0..100 {
+        if !pushed_tokens(&proxy, channel.topic()).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(pushed_tokens(&proxy, channel.topic()), [token]);
+    for (_, left) in client.realtime().remove_all_channels().await {
+        left.unwrap();
+    }
+}
