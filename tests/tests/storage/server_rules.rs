@@ -492,3 +492,78 @@ async fn a_declared_length_over_the_limit_is_refused_before_the_body() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("EntityTooLarge"), "{answer}");
 }
+
+#[tokio::test]
+async fn bodies_of_the_wrong_shape_get_storage_apis_error_not_a_plain_text_rejection() {
+    // Fastify parses the JSON and validates it against the route's schema (AJV), and
+    // `error-handler.ts` renders the refusal as every other error: a JSON body with a code.
+    let (bucket, _) = bucket(BucketOptions::new()).await;
+    let stack = reference_stack().await;
+    let key = stack.service_role_key();
+    let http = reqwest::Client::new();
+    let post = |path: String, body: &'static str| {
+        http.post(format!("{}/storage/v1/{path}", stack.url()))
+            .header("apikey", key)
+            .header("Authorization", format!("Bearer {key}"))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    let list = format!("object/list/{bucket}");
+    for (path, body, message) in [
+        (
+            list.clone(),
+            "{}",
+            Some("body must have required property 'prefix'"),
+        ),
+        (list.clone(), "{\"prefix\": ", None),
+        (list.clone(), "{\"prefix\": 7}", None),
+        (
+            list.clone(),
+            r#"{"prefix": "", "sortBy": {"order": "desc"}}"#,
+            Some("body/sortBy must have required property 'column'"),
+        ),
+        (
+            list.clone(),
+            r#"{"prefix": "", "sortBy": {"column": "name", "order": "sideways"}}"#,
+            Some("body/sortBy/order must be equal to one of the allowed values"),
+        ),
+        (
+            list.clone(),
+            r#"{"prefix": "", "sortBy": {"column": "size"}}"#,
+            Some("body/sortBy/column must be equal to one of the allowed values"),
+        ),
+        (
+            list.clone(),
+            r#"{"prefix": "", "limit": 0}"#,
+            Some("body/limit must be >= 1"),
+        ),
+        (
+            list.clone(),
+            r#"{"prefix": "", "offset": -1}"#,
+            Some("body/offset must be >= 0"),
+        ),
+        (
+            "object/move".to_owned(),
+            r#"{"bucketId": "b"}"#,
+            Some("body must have required property 'sourceKey'"),
+        ),
+        (format!("object/sign/{bucket}"), "[]", None),
+    ] {
+        let resp = post(path.clone(), body).await.unwrap();
+        assert_eq!(resp.status(), 400, "{path} {body}");
+        let error: serde_json::Value = resp.json().await.expect("a JSON error body");
+        assert_eq!(
+            (&error["statusCode"], &error["code"], &error["error"]),
+            (
+                &"400".into(),
+                &"InvalidRequest".into(),
+                &"Bad Request".into()
+            ),
+            "{path} {body}: {error}"
+        );
+        if let Some(message) = message {
+            assert_eq!(error["message"], message, "{path} {body}");
+        }
+    }
+}

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::db::as_caller;
-use super::error::ApiError;
+use super::error::{ApiError, JsonBody};
 use super::{ApiResult, State, disk, valid_bucket_name};
 use crate::services::DbError;
 
@@ -157,7 +157,7 @@ pub(crate) async fn get(
 pub(crate) async fn create(
     AxState(state): AxState<State>,
     headers: HeaderMap,
-    Json(body): Json<BucketBody>,
+    JsonBody(body): JsonBody<BucketBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     let name = body
@@ -193,7 +193,7 @@ pub(crate) async fn update(
     AxState(state): AxState<State>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<BucketBody>,
+    JsonBody(body): JsonBody<BucketBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     let limit = body.file_size_limit()?;

@@ -4,8 +4,11 @@
 //! `error: error.error || code`, the legacy name some errors keep). The constructors follow
 //! `src/internal/errors/codes.ts`.
 
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 
 use crate::services::{CallerError, DbError};
 
@@ -179,6 +182,43 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/json; charset=utf-8"),
         );
         resp
+    }
+}
+
+/// A JSON request body, refused as storage-api refuses one: a body that is not JSON, or not
+/// of the route's shape, is a 400 `InvalidRequest` in the error shape above (Fastify's parser
+/// and its AJV validation, rendered by `error-handler.ts`), not axum's plain-text rejection.
+/// A missing field is worded as AJV words it: `body must have required property 'prefix'`.
+pub(crate) struct JsonBody<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(ApiError::from_json_rejection(&rejection)),
+        }
+    }
+}
+
+impl ApiError {
+    fn from_json_rejection(rejection: &JsonRejection) -> Self {
+        let text = rejection.body_text();
+        if let JsonRejection::MissingJsonContentType(_) = rejection {
+            return Self::invalid_body(text);
+        }
+        // serde: "missing field `prefix` at line 1 column 2".
+        let missing = text
+            .split_once("missing field `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(field, _)| field);
+        match missing {
+            Some(field) => {
+                Self::invalid_body(format!("body must have required property '{field}'"))
+            }
+            None => Self::invalid_body(text),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::db::as_caller;
-use super::error::ApiError;
+use super::error::{ApiError, JsonBody};
 use super::write::{self, Write};
 use super::{ApiResult, State, disk, valid_key};
 use crate::services::{Caller, DbError};
@@ -717,31 +717,40 @@ pub(crate) async fn list(
     AxState(state): AxState<State>,
     Path(bucket): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<ListBody>,
+    JsonBody(body): JsonBody<ListBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
+    // `searchRequestBodySchema` (`routes/object/listObjects.ts`), in AJV's words.
     let limit = body.limit.unwrap_or(100);
+    if limit < 1 {
+        return Err(ApiError::invalid_body("body/limit must be >= 1"));
+    }
     let offset = body.offset.unwrap_or(0);
-    if limit < 1 || offset < 0 {
-        return Err(ApiError::invalid_request(
-            "limit must be >= 1 and offset >= 0",
+    if offset < 0 {
+        return Err(ApiError::invalid_body("body/offset must be >= 0"));
+    }
+    let (column, order) = match &body.sort_by {
+        None => ("name", "asc"),
+        Some(SortBy { column: None, .. }) => {
+            return Err(ApiError::invalid_body(
+                "body/sortBy must have required property 'column'",
+            ));
+        }
+        Some(SortBy {
+            column: Some(column),
+            order,
+        }) => (column.as_str(), order.as_deref().unwrap_or("asc")),
+    };
+    if !["name", "updated_at", "created_at", "last_accessed_at"].contains(&column) {
+        return Err(ApiError::invalid_body(
+            "body/sortBy/column must be equal to one of the allowed values",
         ));
     }
-    let column = body
-        .sort_by
-        .as_ref()
-        .and_then(|s| s.column.clone())
-        .unwrap_or_else(|| "name".into());
-    if !["name", "updated_at", "created_at", "last_accessed_at"].contains(&column.as_str()) {
-        return Err(ApiError::invalid_request(format!(
-            "body/sortBy/column must be equal to one of the allowed values ({column})"
-        )));
+    if !["asc", "desc"].contains(&order) {
+        return Err(ApiError::invalid_body(
+            "body/sortBy/order must be equal to one of the allowed values",
+        ));
     }
-    let order = body
-        .sort_by
-        .as_ref()
-        .and_then(|s| s.order.clone())
-        .unwrap_or_else(|| "asc".into());
     // storage-api `searchObjects`: the prefix as a folder, its depth as `levels` (a leading
     // `/` is kept: no name starts with one, so `/folder` lists nothing, as on Supabase).
     let mut prefix = body.prefix.clone();
@@ -785,7 +794,7 @@ pub(crate) struct TransferBody {
 pub(crate) async fn move_object(
     AxState(state): AxState<State>,
     headers: HeaderMap,
-    Json(b): Json<TransferBody>,
+    JsonBody(b): JsonBody<TransferBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     valid_key(&b.source_key)?;
@@ -819,7 +828,7 @@ pub(crate) async fn move_object(
 pub(crate) async fn copy_object(
     AxState(state): AxState<State>,
     headers: HeaderMap,
-    Json(b): Json<TransferBody>,
+    JsonBody(b): JsonBody<TransferBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     valid_key(&b.source_key)?;
@@ -903,7 +912,7 @@ pub(crate) async fn remove_many(
     AxState(state): AxState<State>,
     Path(bucket): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<RemoveBody>,
+    JsonBody(body): JsonBody<RemoveBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     // `deleteObjects.ts`: `prefixes` has `minItems: 1`, and no bucket lookup (a missing bucket

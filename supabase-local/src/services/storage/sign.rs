@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::db::as_caller;
-use super::error::ApiError;
+use super::error::{ApiError, JsonBody};
 use super::object::{self, find, write_from_headers};
 use super::render::Transform;
 use super::{ApiResult, State, valid_key, write};
@@ -139,7 +139,7 @@ pub(crate) async fn create(
     AxState(state): AxState<State>,
     Path((bucket, name)): Path<(String, String)>,
     headers: HeaderMap,
-    Json(body): Json<SignBody>,
+    JsonBody(body): JsonBody<SignBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     valid_key(&name)?;
@@ -182,7 +182,7 @@ pub(crate) async fn create_many(
     AxState(state): AxState<State>,
     Path(bucket): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<SignManyBody>,
+    JsonBody(body): JsonBody<SignManyBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     let expires = expires_in(&body.expires_in)?;
