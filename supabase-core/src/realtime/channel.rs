@@ -1549,7 +1549,9 @@ impl ChannelInner {
             {
                 // A refusal said CHANNEL_ERROR; the server's retry that succeeded says the
                 // channel is whole again.
-                if self.record_postgres_outcome(message.join_ref.as_deref(), Ok(())) {
+                let after_refusal =
+                    self.record_postgres_outcome(message.join_ref.as_deref(), Ok(()));
+                if after_refusal {
                     self.emit(SubscribeStatus::Subscribed, None);
                 }
             }
