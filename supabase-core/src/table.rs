@@ -162,6 +162,24 @@ pub trait Column: Copy + Send + Sync + 'static {
     const NAME: &'static str;
 }
 
+/// A column's name as PostgREST's query grammar reads it in filters, `order` and
+/// `on_conflict`: as it is when made of ASCII letters, digits, `_` and `$` only, else in
+/// double quotes, since `.` (an embedded resource), `:` (an alias or cast), `,` (a list),
+/// `(` and `->` mean something there. The derive's select list quotes by the same rule.
+/// PostgREST's quoted names take no escapes (`pQuotedValue`), so a name holding `"` cannot
+/// be written at all; PostgREST refuses it.
+pub(crate) fn query_name(name: &'static str) -> Cow<'static, str> {
+    if !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+    {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(format!("\"{name}\""))
+    }
+}
+
 /// `Self` is a column of table `T`. The derive implements it for each column of its table;
 /// filters require it, so a column of another table does not compile.
 #[diagnostic::on_unimplemented(
@@ -185,7 +203,7 @@ pub trait ConflictTarget<T: Table> {
 
 impl<T: Table, C: ColumnOf<T>> ConflictTarget<T> for C {
     fn conflict_columns(&self) -> Cow<'static, str> {
-        Cow::Borrowed(C::NAME)
+        query_name(C::NAME)
     }
 }
 
@@ -193,7 +211,7 @@ macro_rules! conflict_tuples {
     ($(($($c:ident),+)),*) => {$(
         impl<T: Table, $($c: ColumnOf<T>),+> ConflictTarget<T> for ($($c,)+) {
             fn conflict_columns(&self) -> Cow<'static, str> {
-                Cow::Owned([$($c::NAME),+].join(","))
+                Cow::Owned([$(query_name($c::NAME)),+].join(","))
             }
         }
     )*};

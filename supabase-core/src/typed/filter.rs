@@ -9,7 +9,7 @@ use super::json::{JsonKey, JsonPath, JsonText};
 use crate::postgrest::{Condition, Op, Order, TextSearch};
 use crate::table::{
     Boolean, Column, ColumnOf, Containable, IsOperand, Json, NullableColumn, Ordered, Overlapping,
-    RangeValue, Searchable, Table, Text, ValueOf,
+    RangeValue, Searchable, Table, Text, ValueOf, query_name,
 };
 
 /// A condition on rows of table `T`. Combine with [`Filter::and`], [`Filter::or`] (or `&`, `|`)
@@ -177,9 +177,9 @@ fn leaf<C: Column, V: serde::Serialize>(op: Op, value: V) -> Filter<C::Table> {
     // quotes and an array is a JSON array, not a Postgres array literal (`{"a"}` is no jsonb).
     // The comparison is of two constants: the branch not taken is compiled out.
     let condition = if TypeId::of::<C::Value>() == TypeId::of::<serde_json::Value>() {
-        Condition::json_leaf(C::NAME.into(), op, &value)
+        Condition::json_leaf(query_name(C::NAME), op, &value)
     } else {
-        Condition::leaf(C::NAME.into(), op, &value)
+        Condition::leaf(query_name(C::NAME), op, &value)
     };
     Filter::new(condition)
 }
@@ -292,7 +292,11 @@ pub trait ColumnExt: Column {
     where
         Self::Kind: Searchable,
     {
-        Filter::new(Condition::text_search(Self::NAME, query, &options))
+        Filter::new(Condition::text_search(
+            query_name(Self::NAME),
+            query,
+            &options,
+        ))
     }
 
     /// Contains every element of `value` (arrays), the value (jsonb) or the range.
@@ -387,7 +391,7 @@ pub trait ColumnExt: Column {
         Self: NullableColumn,
     {
         Filter::new(Condition::is_leaf(
-            Self::NAME.into(),
+            query_name(Self::NAME),
             crate::postgrest::Is::Null,
         ))
     }
@@ -399,7 +403,7 @@ pub trait ColumnExt: Column {
     where
         Self::Kind: Boolean,
     {
-        Filter::new(Condition::is_leaf(Self::NAME.into(), value.keyword()))
+        Filter::new(Condition::is_leaf(query_name(Self::NAME), value.keyword()))
     }
 
     /// `IS NOT NULL` (nullable columns only).
@@ -412,12 +416,12 @@ pub trait ColumnExt: Column {
 
     /// Ascending order by this column.
     fn asc(self) -> OrderBy<Self::Table> {
-        OrderBy::new(Cow::Borrowed(Self::NAME), Order::asc())
+        OrderBy::new(query_name(Self::NAME), Order::asc())
     }
 
     /// Descending order by this column.
     fn desc(self) -> OrderBy<Self::Table> {
-        OrderBy::new(Cow::Borrowed(Self::NAME), Order::desc())
+        OrderBy::new(query_name(Self::NAME), Order::desc())
     }
 
     /// The value at `key` (an object key, or an array index) of a json or jsonb column, compared
@@ -427,7 +431,7 @@ pub trait ColumnExt: Column {
     where
         Self::Kind: Json,
     {
-        JsonPath::new(Self::NAME, key.into())
+        JsonPath::new(&query_name(Self::NAME), key.into())
     }
 
     /// The value at `key` of a json or jsonb column, as text: `user::address.json_text("city")`
@@ -436,7 +440,7 @@ pub trait ColumnExt: Column {
     where
         Self::Kind: Json,
     {
-        JsonText::new(Self::NAME, key.into())
+        JsonText::new(&query_name(Self::NAME), key.into())
     }
 }
 

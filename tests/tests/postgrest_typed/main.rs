@@ -781,3 +781,132 @@ async fn per_request_header_default_to_null_and_geojson() {
     let request = c.from::<Planet>().select().geojson().build().unwrap();
     assert_eq!(request.header("accept"), Some("application/geo+json"));
 }
+
+/// Columns whose names PostgREST's query grammar reads as something else unless quoted: a dot
+/// (an embedded resource's column), a colon (an alias or a cast), a comma (a list), a
+/// parenthesis.
+#[derive(Table, Debug, Clone, PartialEq, Deserialize)]
+#[supabase(table = "odd_columns")]
+struct OddColumns {
+    #[supabase(primary_key)]
+    id: i64,
+    #[supabase(rename = "Moon Count")]
+    #[serde(rename = "Moon Count")]
+    moon_count: Option<i32>,
+    #[supabase(rename = "a.b")]
+    #[serde(rename = "a.b")]
+    dotted: Option<String>,
+    #[supabase(rename = "x:y")]
+    #[serde(rename = "x:y")]
+    coloned: Option<String>,
+    #[supabase(rename = "c,d")]
+    #[serde(rename = "c,d")]
+    comma: Option<i64>,
+    #[supabase(rename = "f(x)")]
+    #[serde(rename = "f(x)")]
+    call: Option<i32>,
+}
+
+#[tokio::test]
+async fn typed_filters_order_and_conflict_targets_quote_column_names_that_need_it() {
+    let stack = reference_stack().await;
+    stack
+        .execute_sql(
+            r#"create table if not exists public.odd_columns (
+                 id bigint primary key,
+                 "Moon Count" int,
+                 "a.b" text,
+                 "x:y" text,
+                 "c,d" bigint unique,
+                 "f(x)" int
+               );
+               grant select, insert, update, delete on public.odd_columns to anon;"#,
+        )
+        .await
+        .unwrap();
+    stack.reload_schema().await.unwrap();
+    let c = anon().await;
+    let (a, b) = (unique_id(), unique_id());
+    let row = |id: i64, moons: i32, text: &str| {
+        OddColumnsInsert::new(id)
+            .moon_count(moons)
+            .dotted(text)
+            .coloned(text)
+            .comma(id)
+            .call(moons)
+    };
+    c.from::<OddColumns>()
+        .insert_many([row(a, 1, "first"), row(b, 2, "second")])
+        .await
+        .unwrap();
+    let ids = [a, b];
+
+    // Each column as a filter, alone and inside `or`.
+    for filter in [
+        odd_columns::moon_count.eq(1),
+        odd_columns::dotted.eq("first"),
+        odd_columns::coloned.eq("first"),
+        odd_columns::comma.eq(a),
+        odd_columns::call.eq(1),
+        odd_columns::dotted
+            .eq("first")
+            .or(odd_columns::coloned.eq("none")),
+    ] {
+        let rows = c
+            .from::<OddColumns>()
+            .select()
+            .in_(odd_columns::id, ids)
+            .filter(filter.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{filter:?}: {e}"));
+        assert_eq!(
+            rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+            [a],
+            "{filter:?}"
+        );
+    }
+    // Ordered by each.
+    for order in [
+        odd_columns::moon_count.desc(),
+        odd_columns::dotted.desc(),
+        odd_columns::coloned.desc(),
+        odd_columns::comma.desc(),
+        odd_columns::call.desc(),
+    ] {
+        let rows = c
+            .from::<OddColumns>()
+            .select()
+            .in_(odd_columns::id, ids)
+            .order(order)
+            .await
+            .unwrap();
+        assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [b, a]);
+    }
+    // An upsert on the unique `c,d`.
+    let upserted = c
+        .from::<OddColumns>()
+        .upsert(
+            OddColumnsInsert::new(unique_id())
+                .comma(a)
+                .dotted("upserted"),
+        )
+        .on_conflict(odd_columns::comma)
+        .await
+        .unwrap();
+    assert_eq!(upserted.len(), 1);
+    // An update and a delete through the filters.
+    let updated = c
+        .from::<OddColumns>()
+        .update(OddColumnsUpdate::default().coloned(Some("changed".to_owned())))
+        .eq(odd_columns::dotted, "second")
+        .await
+        .unwrap();
+    assert_eq!(updated.iter().map(|r| r.id).collect::<Vec<_>>(), [b]);
+    let deleted = c
+        .from::<OddColumns>()
+        .delete()
+        .eq(odd_columns::comma, a)
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), 1);
+}
