@@ -15,7 +15,7 @@ use url::Url;
 
 use super::body::{Progress, UploadBody};
 use super::file::{FileApi, transport_error};
-use super::types::{FileOptions, UploadResponse};
+use super::types::{ExtraHeaders, FileOptions, UploadResponse};
 use super::{StorageError, clean_path};
 use crate::error::{Error, Result};
 use crate::http::read_capped;
@@ -77,6 +77,9 @@ pub struct ResumableUpload {
     length: u64,
     /// The signed upload token sent as `x-signature` (uploads to a signed upload URL).
     signature: Option<Secret>,
+    /// The caller's own headers ([`FileOptions::header`]), sent with every request of the
+    /// upload, as tus-js-client sends its `headers`: a given `Authorization` wins on each.
+    headers: ExtraHeaders,
 }
 
 impl FileApi {
@@ -176,7 +179,9 @@ impl FileApi {
         if let Some(md) = &options.metadata {
             metadata.push(format!("metadata {}", b64(&md.to_string())));
         }
-        let mut headers = self.tus_headers(signature.as_ref())?;
+        let mut headers = self
+            .tus_headers(signature.as_ref(), &options.headers)
+            .await?;
         set(&mut headers, "upload-length", &length.to_string())?;
         set(&mut headers, "upload-metadata", &metadata.join(","))?;
         set(
@@ -190,12 +195,6 @@ impl FileApi {
         };
         let mut req = self.storage.request(Method::POST, url, None);
         req.headers = headers;
-        self.storage
-            .client
-            .refresh_authorization(&mut req.headers)
-            .await?;
-        // Last, so that they win, an `Authorization` too (as storage-js merges them).
-        options.headers.apply(&mut req.headers)?;
         let resp = self.storage.client.inner.transport.send(req).await?;
         if resp.status != StatusCode::CREATED {
             return Err(Error::Storage(StorageError::from_tus(
@@ -248,6 +247,7 @@ impl FileApi {
             path,
             length,
             signature,
+            headers: options.headers,
         })
     }
 
@@ -266,6 +266,7 @@ impl FileApi {
             path: clean_path(path)?,
             length,
             signature: None,
+            headers: ExtraHeaders::default(),
         })
     }
 
@@ -284,8 +285,19 @@ impl FileApi {
         Ok(upload)
     }
 
-    fn tus_headers(&self, signature: Option<&Secret>) -> Result<HeaderMap> {
+    /// The headers of every request of an upload: the client's, its current token (refreshed
+    /// when about to expire), the TUS version, a signed upload's `x-signature`, and last, so
+    /// that they win, the caller's own (an `Authorization` too, as storage-js merges them).
+    async fn tus_headers(
+        &self,
+        signature: Option<&Secret>,
+        own: &ExtraHeaders,
+    ) -> Result<HeaderMap> {
         let mut headers = self.storage.client.base_headers();
+        self.storage
+            .client
+            .refresh_authorization(&mut headers)
+            .await?;
         set(&mut headers, "tus-resumable", TUS_VERSION)?;
         if let Some(token) = signature {
             let mut value = HeaderValue::from_str(token.expose()).map_err(|_| {
@@ -294,6 +306,7 @@ impl FileApi {
             value.set_sensitive(true);
             headers.insert(HeaderName::from_static("x-signature"), value);
         }
+        own.apply(&mut headers)?;
         Ok(headers)
     }
 }
@@ -319,11 +332,9 @@ impl ResumableUpload {
             .api
             .storage
             .request(Method::HEAD, self.url.clone(), None);
-        req.headers = self.api.tus_headers(self.signature.as_ref())?;
-        self.api
-            .storage
-            .client
-            .refresh_authorization(&mut req.headers)
+        req.headers = self
+            .api
+            .tus_headers(self.signature.as_ref(), &self.headers)
             .await?;
         let resp = self.api.storage.client.inner.transport.send(req).await?;
         if !resp.status.is_success() {
@@ -349,11 +360,9 @@ impl ResumableUpload {
     /// Sends `body` (exactly `length` bytes) at `offset` (`PATCH`), streamed. Returns the
     /// server's new offset. Never retried: after a failure, ask [`offset`](Self::offset).
     pub async fn upload_chunk(&self, offset: u64, body: UploadBody, length: u64) -> Result<u64> {
-        let mut headers = self.api.tus_headers(self.signature.as_ref())?;
-        self.api
-            .storage
-            .client
-            .refresh_authorization(&mut headers)
+        let mut headers = self
+            .api
+            .tus_headers(self.signature.as_ref(), &self.headers)
             .await?;
         set(&mut headers, "upload-offset", &offset.to_string())?;
         headers.insert(

@@ -2,7 +2,9 @@
 //! touch only the folder named after their id; anon gets nothing.
 
 use supabase_core::Error;
-use supabase_core::storage::{BucketOptions, FileOptions, SearchOptions, UrlOptions};
+use supabase_core::storage::{
+    BucketOptions, FileOptions, ResumableOptions, SearchOptions, UrlOptions,
+};
 use supabase_tests::{anon, reference_stack};
 
 use super::{bucket, user, uuid};
@@ -197,4 +199,25 @@ async fn an_uploads_own_authorization_header_wins() {
         .await
         .unwrap();
     assert!(service_files.exists(&path).await.unwrap());
+
+    // A resumable upload: the given `Authorization` goes with every request of it (the
+    // chunks and the offset checks too, as tus-js-client sends its `headers`), not only with
+    // the one that creates it; storage-api authorizes each and stores the object as the
+    // caller of the last chunk.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("given.bin");
+    std::fs::write(&file, vec![7u8; 3 * 1024 * 1024 + 1]).unwrap();
+    let resumable = format!("{a}/resumable.bin");
+    nobody
+        .upload_resumable(
+            &resumable,
+            &file,
+            ResumableOptions::new()
+                .chunk_size(1024 * 1024)
+                .file_options(FileOptions::new().header("Authorization", &bearer)),
+        )
+        .await
+        .unwrap();
+    let stored = service_files.info(&resumable).await.unwrap();
+    assert_eq!(stored.size, Some(3 * 1024 * 1024 + 1));
 }
