@@ -351,10 +351,10 @@ fn write_target<A: Relation<B, R>, B: Table, R>(out: &mut String, key: &str, inn
         push_name(out, key);
         out.push(':');
     }
-    out.push_str(target);
+    push_name(out, target);
     if let (false, Some(hint)) = (self_to_one, A::HINT) {
         out.push('!');
-        out.push_str(hint);
+        push_name(out, hint);
     }
     if inner {
         out.push_str("!inner");
@@ -363,16 +363,10 @@ fn write_target<A: Relation<B, R>, B: Table, R>(out: &mut String, key: &str, inn
 
 /// Appends a column name as PostgREST's select syntax needs it (quoted unless plain).
 fn push_name(out: &mut String, name: &str) {
-    let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-    if plain {
+    if crate::table::is_plain_name(name) {
         out.push_str(name);
     } else {
-        out.push('"');
-        out.push_str(&name.replace('\\', "\\\\").replace('"', "\\\""));
-        out.push('"');
+        crate::postgrest::encode::write_quoted_str(out, name);
     }
 }
 

@@ -162,22 +162,27 @@ pub trait Column: Copy + Send + Sync + 'static {
     const NAME: &'static str;
 }
 
-/// A column's name as PostgREST's query grammar reads it in filters, `order` and
-/// `on_conflict`: as it is when made of ASCII letters, digits, `_` and `$` only, else in
-/// double quotes, since `.` (an embedded resource), `:` (an alias or cast), `,` (a list),
-/// `(` and `->` mean something there. The derive's select list quotes by the same rule.
-/// PostgREST's quoted names take no escapes (`pQuotedValue`), so a name holding `"` cannot
-/// be written at all; PostgREST refuses it.
+/// A column's name as PostgREST's query grammar reads it in selects, filters, `order` and
+/// `on_conflict`: as it is when [plain](is_plain_name), else in double quotes with `\` and
+/// `"` escaped by a backslash (`pQuotedValue`), since `.` (an embedded resource), `:` (an
+/// alias or cast), `,` (a list), `(` and `->` mean something there. The derive's select list
+/// quotes by the same rule.
 pub(crate) fn query_name(name: &'static str) -> Cow<'static, str> {
-    if !name.is_empty()
+    if is_plain_name(name) {
+        Cow::Borrowed(name)
+    } else {
+        let mut quoted = String::new();
+        crate::postgrest::encode::write_quoted_str(&mut quoted, name);
+        Cow::Owned(quoted)
+    }
+}
+
+/// A name made of ASCII letters, digits, `_` and `$` only, which PostgREST reads bare.
+pub(crate) fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
-    {
-        Cow::Borrowed(name)
-    } else {
-        Cow::Owned(format!("\"{name}\""))
-    }
 }
 
 /// `Self` is a column of table `T`. The derive implements it for each column of its table;
@@ -197,7 +202,8 @@ pub trait ColumnOf<T: Table>: Column<Table = T> {}
     note = "name the column(s) of `{T}`'s unique constraint: `on_conflict(col)` or `on_conflict((a, b))`"
 )]
 pub trait ConflictTarget<T: Table> {
-    /// The columns' wire names, comma-separated (PostgREST's `on_conflict`).
+    /// The columns' names, comma-separated and quoted as they need (PostgREST's
+    /// `on_conflict`).
     fn conflict_columns(&self) -> Cow<'static, str>;
 }
 
@@ -327,7 +333,8 @@ pub trait Overlapping {}
 )]
 pub trait Json {}
 
-/// Range types: `range_gt`, `range_gte`, `range_lt`, `range_lte`, `range_adjacent`.
+/// Range and multirange types: `range_gt`, `range_gte`, `range_lt`, `range_lte`,
+/// `range_adjacent`.
 #[diagnostic::on_unimplemented(
     message = "range operators need a range column, not `{Self}`",
     label = "the column's type is `{Self}`"
@@ -356,6 +363,9 @@ impl<T> Containable for crate::types::Range<T> {}
 impl<T> Overlapping for Vec<T> {}
 impl<T> Overlapping for crate::types::Range<T> {}
 impl<T> RangeValue for crate::types::Range<T> {}
+impl<T> Containable for crate::types::Multirange<T> {}
+impl<T> Overlapping for crate::types::Multirange<T> {}
+impl<T> RangeValue for crate::types::Multirange<T> {}
 
 impl Json for serde_json::Value {}
 

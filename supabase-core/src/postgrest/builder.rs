@@ -87,8 +87,15 @@ impl<M> Builder<serde_json::Value, M> {
         match write_body(values) {
             Ok((body, columns)) => {
                 if let Some(columns) = columns.filter(|c| !c.is_empty()) {
-                    let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-                    self.state.set_param("columns", quoted.join(","));
+                    // Each quoted, with `\` and `"` escaped (PostgREST's `pQuotedValue`).
+                    let mut list = String::new();
+                    for (i, column) in columns.iter().enumerate() {
+                        if i > 0 {
+                            list.push(',');
+                        }
+                        super::encode::write_quoted_str(&mut list, column);
+                    }
+                    self.state.set_param("columns", list);
                 }
                 self.state.body = Some(Bytes::from(body));
             }

@@ -30,10 +30,47 @@ pub(crate) const REALTIME_OPS: [&str; 13] = [
     "isdistinct",
 ];
 
+/// A filter's key as PostgREST keeps it a filter: one whose last `.` word is a parameter of
+/// its own (`order`, `limit`, `offset`, `and`, `or`, anywhere; `select`, `columns`,
+/// `on_conflict` at the root) has that word quoted (`QueryParams.hs`, `isFilter`). Sent bare,
+/// `limit=eq.5` was read as a limit it cannot parse and dropped, so a `delete` so filtered
+/// matched every row.
+fn filter_key(key: Cow<'static, str>) -> Cow<'static, str> {
+    let (head, last) = match key.rsplit_once('.') {
+        Some((head, last)) => (Some(head), last),
+        None => (None, &*key),
+    };
+    let reserved = ["order", "limit", "offset", "and", "or"].contains(&last)
+        || (head.is_none() && ["select", "columns", "on_conflict"].contains(&last));
+    if !reserved {
+        return key;
+    }
+    Cow::Owned(match head {
+        Some(head) => format!("{head}.\"{last}\""),
+        None => format!("\"{last}\""),
+    })
+}
+
+/// A column name as written in PostgREST's grammar, bare: a quoted one (`"a.b"`, with `\`
+/// escapes) unquoted, any other as it is.
+fn unquoted(column: &str) -> Cow<'_, str> {
+    let Some(inner) = column.strip_prefix('"').and_then(|c| c.strip_suffix('"')) else {
+        return Cow::Borrowed(column);
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        out.extend(if c == '\\' { chars.next() } else { Some(c) });
+    }
+    Cow::Owned(out)
+}
+
 /// One clause of a Realtime filter ([`Condition::conjuncts`]).
 #[derive(Debug)]
 pub(crate) struct Conjunct<'a> {
-    pub(crate) column: &'a str,
+    /// The column's bare name (a typed column's quoted name unquoted: Realtime reads the
+    /// name as it is).
+    pub(crate) column: Cow<'a, str>,
     pub(crate) negated: bool,
     pub(crate) op: &'a str,
     /// The operand in top-level syntax: the value as it is for a scalar (`plain`), a quoted
@@ -313,7 +350,7 @@ impl Condition {
                     ));
                 }
                 out.push(Conjunct {
-                    column,
+                    column: unquoted(column),
                     negated: *negated,
                     op,
                     operand: &filter[*operator_len + 1..],
@@ -438,7 +475,7 @@ impl Condition {
                 if negated {
                     filter.insert_str(0, "not.");
                 }
-                Ok((key, filter.into()))
+                Ok((filter_key(key), filter.into()))
             }
             Node::Tree {
                 or,
@@ -575,6 +612,55 @@ mod tests {
             c.into_param(Some("instruments")).unwrap().0,
             "instruments.name"
         );
+    }
+
+    #[test]
+    fn keys_postgrest_takes_for_its_own_parameters_are_quoted() {
+        let key = |column: &str, prefix: Option<&str>| {
+            Condition::new(column, Op::Eq, 1)
+                .into_param(prefix)
+                .unwrap()
+                .0
+                .into_owned()
+        };
+        for word in [
+            "order",
+            "limit",
+            "offset",
+            "and",
+            "or",
+            "select",
+            "columns",
+            "on_conflict",
+        ] {
+            assert_eq!(key(word, None), format!("\"{word}\""));
+        }
+        for word in ["order", "limit", "offset", "and", "or"] {
+            assert_eq!(key(word, Some("items")), format!("items.\"{word}\""));
+        }
+        // Only a whole word, and the root-only three only at the root.
+        for kept in [
+            "sort_order",
+            "author",
+            "limits",
+            "items.select",
+            "\"limit\"",
+        ] {
+            assert_eq!(key(kept, None), kept);
+        }
+        assert_eq!(key("select", Some("items")), "items.select");
+    }
+
+    #[test]
+    fn realtime_clauses_take_a_quoted_name_bare() {
+        let c = Condition::new(r#""a.b\"c""#, Op::Eq, 1);
+        let clauses = c.conjuncts().unwrap();
+        assert_eq!(clauses[0].column, r#"a.b"c"#);
+        let c = Condition::new("plain", Op::Eq, 1);
+        assert!(matches!(
+            c.conjuncts().unwrap()[0].column,
+            Cow::Borrowed("plain")
+        ));
     }
 
     #[test]

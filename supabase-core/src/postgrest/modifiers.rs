@@ -405,12 +405,17 @@ fn strip_whitespace(columns: &str) -> String {
     }
     let mut quoted = false;
     let mut out = String::with_capacity(columns.len());
-    for c in columns.chars() {
+    let mut chars = columns.chars();
+    while let Some(c) = chars.next() {
         if c == '"' {
             quoted = !quoted;
         }
         if quoted || !c.is_whitespace() {
             out.push(c);
+        }
+        // An escaped character of a quoted name (`"a\"b"`) neither ends it nor is stripped.
+        if quoted && c == '\\' {
+            out.extend(chars.next());
         }
     }
     out
@@ -427,6 +432,10 @@ mod tests {
             "name,instruments(name)"
         );
         assert_eq!(strip_whitespace(r#""my col", b"#), r#""my col",b"#);
+        assert_eq!(
+            strip_whitespace(r#""say \"hi there\"", b"#),
+            r#""say \"hi there\"",b"#
+        );
     }
 
     #[test]

@@ -207,7 +207,8 @@ impl Clauses {
                         // An `in` list, quoted as an array literal's inside, or an `is` keyword.
                         Cow::Borrowed(c.operand)
                     };
-                    self.0.push(Ok(clause(c.column, c.negated, c.op, &operand)));
+                    self.0
+                        .push(Ok(clause(&c.column, c.negated, c.op, &operand)));
                 }
             }
             Err(e) => self.0.push(Err(RealtimeError::Filter(e))),

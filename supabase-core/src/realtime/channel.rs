@@ -1551,7 +1551,12 @@ impl ChannelInner {
                 // channel is whole again.
                 let after_refusal =
                     self.record_postgres_outcome(message.join_ref.as_deref(), Ok(()));
-                if after_refusal {
+                let joined = {
+                    let state = lock(&self.state);
+                    state.wants_join && state.phase == Phase::Joined
+                };
+                // Not while leaving: the leave decides what comes next.
+                if after_refusal && joined {
                     self.emit(SubscribeStatus::Subscribed, None);
                 }
             }

@@ -285,19 +285,24 @@ impl FileApi {
         Ok(upload)
     }
 
-    /// The headers of every request of an upload: the client's, its current token (refreshed
-    /// when about to expire), the TUS version, a signed upload's `x-signature`, and last, so
-    /// that they win, the caller's own (an `Authorization` too, as storage-js merges them).
+    /// The headers of every request of an upload: the client's and its current token (refreshed
+    /// when about to expire), then the caller's own over them (an `Authorization` too, as
+    /// storage-js merges them), then the protocol's: the TUS version and a signed upload's
+    /// `x-signature`.
     async fn tus_headers(
         &self,
         signature: Option<&Secret>,
         own: &ExtraHeaders,
     ) -> Result<HeaderMap> {
         let mut headers = self.storage.client.base_headers();
-        self.storage
-            .client
-            .refresh_authorization(&mut headers)
-            .await?;
+        // A caller's own `Authorization` replaces the client's token: no refresh for it.
+        if !own.has(http::header::AUTHORIZATION.as_str()) {
+            self.storage
+                .client
+                .refresh_authorization(&mut headers)
+                .await?;
+        }
+        own.apply(&mut headers)?;
         set(&mut headers, "tus-resumable", TUS_VERSION)?;
         if let Some(token) = signature {
             let mut value = HeaderValue::from_str(token.expose()).map_err(|_| {
@@ -306,7 +311,6 @@ impl FileApi {
             value.set_sensitive(true);
             headers.insert(HeaderName::from_static("x-signature"), value);
         }
-        own.apply(&mut headers)?;
         Ok(headers)
     }
 }

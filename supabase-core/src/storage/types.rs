@@ -164,6 +164,11 @@ pub struct FileOptions {
 pub(crate) struct ExtraHeaders(Vec<(String, String)>);
 
 impl ExtraHeaders {
+    /// Whether one of them is `name` (any case).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+
     /// Sets each on `headers`, over what was there; an invalid name or value is
     /// [`Error::Config`](crate::Error::Config).
     pub(crate) fn apply(&self, headers: &mut http::HeaderMap) -> crate::Result<()> {

@@ -34,9 +34,9 @@ fn has_setter(c: &ColumnModel) -> bool {
     !RESERVED_SETTERS.contains(&c.ident.to_string().trim_start_matches("r#"))
 }
 
-/// A column name as PostgREST's select syntax needs it: quoted unless a plain identifier, by
-/// the rule of `supabase_core::table::query_name`, which filters and `order` use. PostgREST's
-/// quoted names take no escapes (`pQuotedValue`).
+/// A column name as PostgREST's select syntax needs it: quoted (with `\` and `"` escaped by a
+/// backslash, PostgREST's `pQuotedValue`) unless a plain identifier, by the rule of
+/// `supabase_core::table::query_name`, which filters and `order` use.
 fn select_name(wire: &str) -> String {
     if !wire.is_empty()
         && wire
@@ -45,7 +45,7 @@ fn select_name(wire: &str) -> String {
     {
         wire.to_owned()
     } else {
-        format!("\"{wire}\"")
+        format!("\"{}\"", wire.replace('\\', "\\\\").replace('"', "\\\""))
     }
 }
 

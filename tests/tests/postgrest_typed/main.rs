@@ -784,7 +784,8 @@ async fn per_request_header_default_to_null_and_geojson() {
 
 /// Columns whose names PostgREST's query grammar reads as something else unless quoted: a dot
 /// (an embedded resource's column), a colon (an alias or a cast), a comma (a list), a
-/// parenthesis.
+/// parenthesis, a backslash or a quote; and names PostgREST takes for its own parameters
+/// (`limit`, `order`) unless quoted.
 #[derive(Table, Debug, Clone, PartialEq, Deserialize)]
 #[supabase(table = "odd_columns")]
 struct OddColumns {
@@ -805,6 +806,11 @@ struct OddColumns {
     #[supabase(rename = "f(x)")]
     #[serde(rename = "f(x)")]
     call: Option<i32>,
+    #[supabase(rename = r#"b\s "q""#)]
+    #[serde(rename = r#"b\s "q""#)]
+    escaped: Option<String>,
+    limit: Option<i32>,
+    order: Option<i32>,
 }
 
 #[tokio::test]
@@ -818,7 +824,10 @@ async fn typed_filters_order_and_conflict_targets_quote_column_names_that_need_i
                  "a.b" text,
                  "x:y" text,
                  "c,d" bigint unique,
-                 "f(x)" int
+                 "f(x)" int,
+                 "b\s ""q""" text,
+                 "limit" int,
+                 "order" int
                );
                grant select, insert, update, delete on public.odd_columns to anon;"#,
         )
@@ -834,6 +843,9 @@ async fn typed_filters_order_and_conflict_targets_quote_column_names_that_need_i
             .coloned(text)
             .comma(id)
             .call(moons)
+            .escaped(text)
+            .limit(moons)
+            .order(moons)
     };
     c.from::<OddColumns>()
         .insert_many([row(a, 1, "first"), row(b, 2, "second")])
@@ -848,9 +860,13 @@ async fn typed_filters_order_and_conflict_targets_quote_column_names_that_need_i
         odd_columns::coloned.eq("first"),
         odd_columns::comma.eq(a),
         odd_columns::call.eq(1),
+        odd_columns::escaped.eq("first"),
+        odd_columns::limit.eq(1),
+        odd_columns::order.eq(1),
         odd_columns::dotted
             .eq("first")
             .or(odd_columns::coloned.eq("none")),
+        odd_columns::limit.eq(1).or(odd_columns::order.eq(-1)),
     ] {
         let rows = c
             .from::<OddColumns>()
@@ -872,6 +888,9 @@ async fn typed_filters_order_and_conflict_targets_quote_column_names_that_need_i
         odd_columns::coloned.desc(),
         odd_columns::comma.desc(),
         odd_columns::call.desc(),
+        odd_columns::escaped.desc(),
+        odd_columns::limit.desc(),
+        odd_columns::order.desc(),
     ] {
         let rows = c
             .from::<OddColumns>()
@@ -909,4 +928,32 @@ async fn typed_filters_order_and_conflict_targets_quote_column_names_that_need_i
         .await
         .unwrap();
     assert_eq!(deleted.len(), 1);
+    // Sent bare, `limit=eq.99` was read as a limit PostgREST could not parse and dropped:
+    // these deletes took every row.
+    let deleted = c
+        .from::<OddColumns>()
+        .delete()
+        .in_(odd_columns::id, ids)
+        .eq(odd_columns::limit, 99)
+        .await
+        .unwrap();
+    assert!(deleted.is_empty(), "{deleted:?}");
+    let untyped: Vec<serde_json::Value> = c
+        .table("odd_columns")
+        .delete()
+        .eq("limit", 99)
+        .returns()
+        .await
+        .unwrap()
+        .data;
+    assert!(untyped.is_empty(), "{untyped:?}");
+    assert_eq!(
+        c.from::<OddColumns>()
+            .select()
+            .in_(odd_columns::id, ids)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -205,8 +205,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 impl ApiError {
     fn from_json_rejection(rejection: &JsonRejection) -> Self {
         let text = rejection.body_text();
-        if let JsonRejection::MissingJsonContentType(_) = rejection {
-            return Self::invalid_body(text);
+        if let JsonRejection::BytesRejection(_) = rejection {
+            // The body could not be read (too large, cut off): its own status.
+            return Self::new(rejection.status().as_u16(), "InvalidRequest", text);
         }
         // serde: "missing field `prefix` at line 1 column 2".
         let missing = text
