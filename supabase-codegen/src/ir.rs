@@ -212,6 +212,13 @@ pub enum PgType {
         /// The element (subtype).
         element: Box<PgType>,
     },
+    /// A multirange type (`tstzmultirange`..., Postgres 14+) over `element`.
+    Multirange {
+        /// The multirange type's name.
+        name: String,
+        /// The element (its ranges' subtype).
+        element: Box<PgType>,
+    },
     /// An enum type.
     Enum {
         /// Its name.
@@ -242,9 +249,10 @@ impl std::fmt::Display for PgType {
     /// The type as SQL names it: `int4`, `text[]`, `public.mood`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PgType::Base { name } | PgType::Range { name, .. } | PgType::Unknown { name } => {
-                f.write_str(name)
-            }
+            PgType::Base { name }
+            | PgType::Range { name, .. }
+            | PgType::Multirange { name, .. }
+            | PgType::Unknown { name } => f.write_str(name),
             PgType::Array { element } => write!(f, "{element}[]"),
             PgType::Enum { name } | PgType::Composite { name } | PgType::Domain { name, .. } => {
                 write!(f, "{name}")

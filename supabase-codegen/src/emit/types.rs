@@ -58,6 +58,15 @@ impl Ctx<'_> {
                     sql_type: None,
                 }
             }
+            PgType::Multirange { element, .. } => {
+                let inner = self.map_type(element, from, what);
+                let t = inner.tokens;
+                Mapped {
+                    tokens: quote!(#core::types::Multirange<#t>),
+                    unknown: inner.unknown,
+                    sql_type: None,
+                }
+            }
             PgType::Domain { base, .. } => self.map_type(base, from, what),
             PgType::Enum { name } | PgType::Composite { name } => match self.path_to(name, from) {
                 Some(path) => Mapped::known(path),
@@ -104,7 +113,9 @@ impl Ctx<'_> {
             })
         };
         match ty {
-            PgType::Base { name } | PgType::Range { name, .. } => by_name(name),
+            PgType::Base { name }
+            | PgType::Range { name, .. }
+            | PgType::Multirange { name, .. } => by_name(name),
             PgType::Enum { name } | PgType::Composite { name } | PgType::Domain { name, .. } => {
                 types
                     .get(&name.to_string())

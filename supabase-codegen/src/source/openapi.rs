@@ -353,6 +353,10 @@ fn base_name(sql: &str) -> Option<PgType> {
         name: n.to_owned(),
         element: Box::new(base(e)),
     };
+    let multirange = |n: &str, e: &str| PgType::Multirange {
+        name: n.to_owned(),
+        element: Box::new(base(e)),
+    };
     Some(match sql {
         "bigint" => base("int8"),
         "integer" => base("int4"),
@@ -373,6 +377,12 @@ fn base_name(sql: &str) -> Option<PgType> {
         "tsrange" => range("tsrange", "timestamp"),
         "tstzrange" => range("tstzrange", "timestamptz"),
         "daterange" => range("daterange", "date"),
+        "int4multirange" => multirange("int4multirange", "int4"),
+        "int8multirange" => multirange("int8multirange", "int8"),
+        "nummultirange" => multirange("nummultirange", "numeric"),
+        "tsmultirange" => multirange("tsmultirange", "timestamp"),
+        "tstzmultirange" => multirange("tstzmultirange", "timestamptz"),
+        "datemultirange" => multirange("datemultirange", "date"),
         "text" | "citext" | "name" | "json" | "jsonb" | "numeric" | "uuid" | "date" | "bytea"
         | "interval" | "inet" | "cidr" | "macaddr" | "macaddr8" | "money" | "xml" | "tsvector"
         | "tsquery" | "bit" | "oid" | "int2" | "int4" | "int8" | "float4" | "float8" | "bool"

@@ -435,7 +435,8 @@ struct TypeRow {
 impl Types {
     async fn load(client: &Client, schemas: &[String]) -> Result<Types> {
         // Every type, except the row and array types of relations in other schemas' tables we
-        // never look at (they can be thousands).
+        // never look at (they can be thousands). A range's subtype is also its multirange's
+        // (`rngmultitypid`, read through `to_jsonb` since Postgres 13 has no such column).
         let rows = query(
             client,
             "types",
@@ -443,7 +444,8 @@ impl Types {
                     t.typelem, t.typbasetype, r.rngsubtype
              from pg_type t
              join pg_namespace n on n.oid = t.typnamespace
-             left join pg_range r on r.rngtypid = t.oid
+             left join pg_range r on t.oid = r.rngtypid
+                  or t.oid = (to_jsonb(r) ->> 'rngmultitypid')::oid
              where $1::text[] is not null",
             schemas,
         )
@@ -498,6 +500,15 @@ impl Types {
                 base: Box::new(self.resolve_depth(t.base, depth + 1)),
             },
             "r" => PgType::Range {
+                name: t.name.clone(),
+                element: Box::new(match t.range_subtype {
+                    Some(sub) => self.resolve_depth(sub, depth + 1),
+                    None => PgType::Unknown {
+                        name: t.name.clone(),
+                    },
+                }),
+            },
+            "m" => PgType::Multirange {
                 name: t.name.clone(),
                 element: Box::new(match t.range_subtype {
                     Some(sub) => self.resolve_depth(sub, depth + 1),

@@ -144,6 +144,10 @@ pub mod public {
                 ::supabase_core::types::Pg<rust_decimal::Decimal>,
             >,
         >,
+        pub spans: Option<::supabase_core::types::Multirange<i32>>,
+        pub periods: Option<
+            ::supabase_core::types::Multirange<chrono::DateTime<chrono::Utc>>,
+        >,
         #[supabase(sql_type = "inet")]
         pub ip: Option<String>,
         #[supabase(sql_type = "macaddr")]

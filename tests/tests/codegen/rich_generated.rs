@@ -164,6 +164,8 @@ pub mod public {
         pub days: Option<::supabase_core::types::Range<String>>,
         pub nums: Option<::supabase_core::types::Range<i32>>,
         pub amounts: Option<::supabase_core::types::Range<f64>>,
+        pub spans: Option<::supabase_core::types::Multirange<i32>>,
+        pub periods: Option<::supabase_core::types::Multirange<String>>,
         #[supabase(sql_type = "inet")]
         pub ip: Option<String>,
         #[supabase(sql_type = "macaddr")]

@@ -6,7 +6,8 @@ use std::ops::Bound;
 
 use rust_decimal::Decimal;
 use supabase_core::create_client;
-use supabase_core::types::{Pg, Range};
+use supabase_core::typed::ColumnExt;
+use supabase_core::types::{Multirange, Pg, Range};
 use time::macros::{date, datetime, time};
 
 use crate::fixture_stack;
@@ -205,4 +206,69 @@ async fn string_mapped_columns_take_their_postgres_types_operators() {
         "{:?}",
         found[0].words
     );
+}
+
+#[tokio::test]
+async fn multiranges_round_trip_and_filter_through_postgrest() {
+    // `int4multirange` and `tstzmultirange` as codegen maps them: `Multirange<i32>` and, with
+    // `time = true`, `Multirange<Pg<OffsetDateTime>>`.
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let name = format!("multi-{}", supabase_tests::unique_id());
+    let (from, to) = (
+        datetime!(2024-03-10 17:30:00 UTC),
+        datetime!(2024-03-10 18:30:00 UTC),
+    );
+    let inserted = client
+        .from::<Authors>()
+        .insert(
+            AuthorsInsert::new(name.clone())
+                .spans(Multirange(vec![
+                    (1..3).into(),
+                    (3..5).into(),
+                    (10..12).into(),
+                ]))
+                .periods(Multirange(vec![Range::closed_open(Pg(from), Pg(to))])),
+        )
+        .single()
+        .await
+        .expect("insert");
+    // Postgres merges adjacent ranges.
+    assert_eq!(
+        inserted.spans,
+        Some(Multirange(vec![(1..5).into(), (10..12).into()]))
+    );
+    assert_eq!(
+        inserted.periods,
+        Some(Multirange(vec![Range::closed_open(Pg(from), Pg(to))]))
+    );
+    let empty = client
+        .from::<Authors>()
+        .insert(AuthorsInsert::new(format!("{name}-empty")).spans(Multirange::default()))
+        .single()
+        .await
+        .expect("insert an empty multirange");
+    assert_eq!(empty.spans, Some(Multirange::default()));
+
+    let count = |filter: supabase_core::typed::Filter<Authors>| {
+        let client = client.clone();
+        let name = name.clone();
+        async move {
+            client
+                .from::<Authors>()
+                .select()
+                .eq(authors::name, name)
+                .filter(filter)
+                .await
+                .expect("select")
+                .len()
+        }
+    };
+    let of = |r: std::ops::Range<i32>| Multirange(vec![r.into()]);
+    assert_eq!(count(authors::spans.contains(of(2..4))).await, 1);
+    assert_eq!(count(authors::spans.contains(of(4..11))).await, 0);
+    assert_eq!(count(authors::spans.overlaps(of(11..20))).await, 1);
+    assert_eq!(count(authors::spans.overlaps(of(5..10))).await, 0);
+    assert_eq!(count(authors::spans.range_lt(of(20..30))).await, 1);
+    assert_eq!(count(authors::spans.range_adjacent(of(12..15))).await, 1);
 }
