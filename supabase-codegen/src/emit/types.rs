@@ -49,20 +49,15 @@ impl Ctx<'_> {
                     sql_type: None,
                 }
             }
-            PgType::Range { element, .. } => {
+            PgType::Range { element, .. } | PgType::Multirange { element, .. } => {
                 let inner = self.map_type(element, from, what);
                 let t = inner.tokens;
+                let tokens = match ty {
+                    PgType::Range { .. } => quote!(#core::types::Range<#t>),
+                    _ => quote!(#core::types::Multirange<#t>),
+                };
                 Mapped {
-                    tokens: quote!(#core::types::Range<#t>),
-                    unknown: inner.unknown,
-                    sql_type: None,
-                }
-            }
-            PgType::Multirange { element, .. } => {
-                let inner = self.map_type(element, from, what);
-                let t = inner.tokens;
-                Mapped {
-                    tokens: quote!(#core::types::Multirange<#t>),
+                    tokens,
                     unknown: inner.unknown,
                     sql_type: None,
                 }

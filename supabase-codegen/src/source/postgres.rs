@@ -499,24 +499,18 @@ impl Types {
                 name: qualified(),
                 base: Box::new(self.resolve_depth(t.base, depth + 1)),
             },
-            "r" => PgType::Range {
-                name: t.name.clone(),
-                element: Box::new(match t.range_subtype {
+            "r" | "m" => {
+                let name = t.name.clone();
+                let element = Box::new(match t.range_subtype {
                     Some(sub) => self.resolve_depth(sub, depth + 1),
-                    None => PgType::Unknown {
-                        name: t.name.clone(),
-                    },
-                }),
-            },
-            "m" => PgType::Multirange {
-                name: t.name.clone(),
-                element: Box::new(match t.range_subtype {
-                    Some(sub) => self.resolve_depth(sub, depth + 1),
-                    None => PgType::Unknown {
-                        name: t.name.clone(),
-                    },
-                }),
-            },
+                    None => PgType::Unknown { name: name.clone() },
+                });
+                if t.typtype == "r" {
+                    PgType::Range { name, element }
+                } else {
+                    PgType::Multirange { name, element }
+                }
+            }
             "p" if t.name == "void" => PgType::Void,
             _ => PgType::Unknown {
                 name: t.name.clone(),
