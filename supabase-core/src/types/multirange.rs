@@ -5,7 +5,6 @@ use std::fmt;
 
 use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::Value;
 
 use super::Range;
 
@@ -54,10 +53,7 @@ impl<T: Serialize> Serialize for Multirange<T> {
             if i > 0 {
                 out.push(',');
             }
-            match serde_json::to_value(range).map_err(serde::ser::Error::custom)? {
-                Value::String(literal) => out.push_str(&literal),
-                other => unreachable!("a range serialises as a string, not {other}"),
-            }
+            out.push_str(&range.literal().map_err(serde::ser::Error::custom)?);
         }
         out.push('}');
         serializer.serialize_str(&out)
@@ -117,9 +113,7 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Multirange<T> {
         range_literals(&text)
             .map_err(D::Error::custom)?
             .into_iter()
-            .map(|literal| {
-                serde_json::from_value(Value::String(literal.to_owned())).map_err(D::Error::custom)
-            })
+            .map(|literal| Range::parse_literal(literal).map_err(D::Error::custom))
             .collect()
     }
 }
@@ -140,6 +134,8 @@ impl<T: fmt::Display> fmt::Display for Multirange<T> {
 #[cfg(test)]
 mod tests {
     use std::ops::Bound;
+
+    use serde_json::Value;
 
     use super::*;
 

@@ -101,33 +101,36 @@ fn bound_text<T: Serialize>(value: &T) -> Result<String, String> {
     }
 }
 
-impl<T: Serialize> Serialize for Range<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl<T: Serialize> Range<T> {
+    /// The range literal: `[1,10)`, `(,"b"]`, `empty`.
+    pub(super) fn literal(&self) -> Result<String, String> {
         let (l, u) = match self {
-            Range::Empty => return serializer.serialize_str("empty"),
+            Range::Empty => return Ok("empty".to_owned()),
             Range::Bounded(l, u) => (l, u),
         };
-        let mut out = String::new();
-        let side = |b: &Bound<T>| -> Result<String, S::Error> {
+        let side = |b: &Bound<T>| -> Result<String, String> {
             match b {
-                Bound::Included(v) | Bound::Excluded(v) => bound_text(v).map_err(S::Error::custom),
+                Bound::Included(v) | Bound::Excluded(v) => bound_text(v),
                 Bound::Unbounded => Ok(String::new()),
             }
         };
-        out.push(if matches!(l, Bound::Included(_)) {
+        let open = if matches!(l, Bound::Included(_)) {
             '['
         } else {
             '('
-        });
-        out.push_str(&side(l)?);
-        out.push(',');
-        out.push_str(&side(u)?);
-        out.push(if matches!(u, Bound::Included(_)) {
+        };
+        let close = if matches!(u, Bound::Included(_)) {
             ']'
         } else {
             ')'
-        });
-        serializer.serialize_str(&out)
+        };
+        Ok(format!("{open}{},{}{close}", side(l)?, side(u)?))
+    }
+}
+
+impl<T: Serialize> Serialize for Range<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.literal().map_err(S::Error::custom)?)
     }
 }
 
@@ -190,14 +193,14 @@ fn parse_bound<T: DeserializeOwned>(text: &str) -> Result<T, String> {
         .map_err(|e| format!("range bound `{text}`: {e}"))
 }
 
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Range<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
+impl<T: DeserializeOwned> Range<T> {
+    /// A range read from its literal (`[1,10)`, `empty`).
+    pub(super) fn parse_literal(text: &str) -> Result<Self, String> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("empty") {
             return Ok(Range::Empty);
         }
-        let bad = || D::Error::custom(format!("`{text}` is not a range literal"));
+        let bad = || format!("`{text}` is not a range literal");
         let lower_inclusive = match text.chars().next() {
             Some('[') => true,
             Some('(') => false,
@@ -209,12 +212,12 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Range<T> {
             _ => return Err(bad()),
         };
         let inner = text.get(1..text.len() - 1).ok_or_else(bad)?;
-        let (l, u) = split_bounds(inner).map_err(D::Error::custom)?;
-        let bound = |text: Option<String>, inclusive: bool| -> Result<Bound<T>, D::Error> {
+        let (l, u) = split_bounds(inner)?;
+        let bound = |text: Option<String>, inclusive: bool| -> Result<Bound<T>, String> {
             Ok(match text {
                 None => Bound::Unbounded,
                 Some(t) => {
-                    let v = parse_bound(&t).map_err(D::Error::custom)?;
+                    let v = parse_bound(&t)?;
                     if inclusive {
                         Bound::Included(v)
                     } else {
@@ -227,6 +230,12 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Range<T> {
             bound(l, lower_inclusive)?,
             bound(u, upper_inclusive)?,
         ))
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Range<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Range::parse_literal(&String::deserialize(deserializer)?).map_err(D::Error::custom)
     }
 }
 

@@ -6,7 +6,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::json;
 use supabase_core::ClientOptions;
-use supabase_core::auth::{AdminUserAttributes, AuthChangeEvent, SignInWithPasswordCredentials};
+use supabase_core::auth::{
+    AdminUserAttributes, AuthChangeEvent, Session, SignInWithPasswordCredentials,
+};
 
 use crate::{anon_on, email, short_lived_stack};
 
@@ -34,6 +36,21 @@ async fn user() -> String {
         .await
         .unwrap();
     address
+}
+
+/// A new user's client, signed in, whose session is refreshed only when a call needs it.
+async fn signed_in_without_auto_refresh() -> (supabase_core::Client, Session) {
+    let address = user().await;
+    let c = anon_on(
+        short_lived_stack().await,
+        ClientOptions::default().auto_refresh_token(false),
+    );
+    c.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, PASSWORD))
+        .await
+        .unwrap();
+    let session = c.auth().get_session().await.unwrap().unwrap();
+    (c, session)
 }
 
 #[tokio::test]
@@ -71,13 +88,7 @@ async fn background_refresh_keeps_the_session_alive() {
 #[tokio::test]
 async fn a_hundred_concurrent_callers_on_a_stale_token_cause_one_refresh() {
     let stack = short_lived_stack().await;
-    let address = user().await;
-    let c = anon_on(stack, ClientOptions::default().auto_refresh_token(false));
-    c.auth()
-        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, PASSWORD))
-        .await
-        .unwrap();
-    let session = c.auth().get_session().await.unwrap().unwrap();
+    let (c, session) = signed_in_without_auto_refresh().await;
     // Wait until the token is inside its refresh margin (half its 4 s lifetime).
     while session.expires_in_secs() > 2 {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -124,13 +135,7 @@ async fn a_hundred_concurrent_callers_on_a_stale_token_cause_one_refresh() {
 #[tokio::test]
 async fn signing_out_after_expiry_revokes_the_session() {
     let stack = short_lived_stack().await;
-    let address = user().await;
-    let c = anon_on(stack, ClientOptions::default().auto_refresh_token(false));
-    c.auth()
-        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, PASSWORD))
-        .await
-        .unwrap();
-    let session = c.auth().get_session().await.unwrap().unwrap();
+    let (c, session) = signed_in_without_auto_refresh().await;
     while session.expires_in_secs() >= 0 {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
