@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the snapshot format; bumped on incompatible changes.
-pub const IR_VERSION: u32 = 1;
+pub const IR_VERSION: u32 = 2;
 
 /// Everything introspected from the selected schemas.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,9 +132,9 @@ pub struct Table {
     pub name: QualifiedName,
     /// Table, view, ...
     pub kind: TableKind,
-    /// Accepts INSERT, UPDATE and DELETE (always true for tables; for views and foreign tables,
-    /// what Postgres reports).
-    pub writable: bool,
+    /// The writes it takes: all three for tables, none for materialized views; for views
+    /// and foreign tables, what Postgres reports.
+    pub writes: Writes,
     /// `COMMENT ON TABLE`.
     pub comment: Option<String>,
     /// Columns in their table order.
@@ -146,6 +146,38 @@ pub struct Table {
     pub unique: Vec<Vec<String>>,
     /// Foreign keys held by this table (sorted by constraint name).
     pub foreign_keys: Vec<ForeignKey>,
+}
+
+/// The writes a relation takes: PostgREST's `tableInsertable`, `tableUpdatable` and
+/// `tableDeletable`, from `pg_relation_is_updatable` (INSTEAD OF triggers and rules count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Writes {
+    /// Takes INSERT.
+    pub insert: bool,
+    /// Takes UPDATE.
+    pub update: bool,
+    /// Takes DELETE.
+    pub delete: bool,
+}
+
+impl Writes {
+    /// A table's: INSERT, UPDATE and DELETE.
+    pub const ALL: Writes = Writes {
+        insert: true,
+        update: true,
+        delete: true,
+    };
+    /// A materialized view's: none.
+    pub const NONE: Writes = Writes {
+        insert: false,
+        update: false,
+        delete: false,
+    };
+
+    /// Takes at least one of the three.
+    pub fn any(self) -> bool {
+        self.insert || self.update || self.delete
+    }
 }
 
 /// A column.

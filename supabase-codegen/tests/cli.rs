@@ -25,7 +25,7 @@ fn write_snapshot(dir: &Path, column_type: &str) -> String {
     ir.tables.push(Table {
         name: QualifiedName::new("public", "planets"),
         kind: TableKind::Table,
-        writable: true,
+        writes: Writes::ALL,
         comment: Some("Planets.".to_owned()),
         columns: vec![
             Column {

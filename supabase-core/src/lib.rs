@@ -82,7 +82,7 @@ pub use http::{
 pub use rpc::{Call, Rpc, RpcBody, RpcRows};
 pub use secret::Secret;
 pub use select::{Relation, Select};
-pub use table::{Column, ColumnOf, ConflictTarget, Patch, Table, Writable};
+pub use table::{Column, ColumnOf, ConflictTarget, Deletable, Insertable, Patch, Table, Updatable};
 
 /// `#[derive(Select)]`: a projection of a table, with embedded related rows.
 /// [Its attributes](crate::select#deriveselect).
@@ -104,7 +104,7 @@ pub mod __private {
 pub mod prelude {
     pub use crate::postgrest::{Count, Is, Order, TextSearch};
     pub use crate::select::{EmbeddedCount, Relation, Select};
-    pub use crate::table::{Column, ColumnOf, Patch, Table, Writable};
+    pub use crate::table::{Column, ColumnOf, Deletable, Insertable, Patch, Table, Updatable};
     pub use crate::typed::{ColumnExt, Filter};
     pub use crate::{Client, Rpc, RpcRows, acreate_client, create_client};
     #[cfg(feature = "macros")]

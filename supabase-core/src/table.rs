@@ -12,15 +12,17 @@
 //! On a struct with named fields, one per column; `supabase-codegen` writes these structs from a
 //! live schema. The derive generates:
 //!
-//! - `impl Table` (name, schema, columns, primary key, a page decoder) and, unless
-//!   `read_only`, [`Writable`];
+//! - `impl Table` (name, schema, columns, primary key, a page decoder) and the writes it
+//!   takes: [`Insertable`], [`Updatable`] and [`Deletable`], unless `read_only` or
+//!   `writes(..)` leaves them out;
 //! - a module named after the struct in snake case (`Planet` → `planet`, exactly as visible as
 //!   the struct) with a zero-sized type per column (`planet::name`) and a marker per named
 //!   relation;
-//! - unless `read_only`: `PlanetInsert`, whose `new(..)` takes the required columns in field
-//!   order and whose setters add the optional ones (nullable or `default`), and `PlanetUpdate`,
-//!   `Default` with a setter per column (a nullable column's setter takes an `Option`, so
-//!   `None` writes NULL while an unset column is left alone; see [`Patch`]);
+//! - when it takes inserts, `PlanetInsert`, whose `new(..)` takes the required columns in
+//!   field order and whose setters add the optional ones (nullable or `default`); when it
+//!   takes updates, `PlanetUpdate`, `Default` with a setter per column (a nullable column's
+//!   setter takes an `Option`, so `None` writes NULL while an unset column is left alone; see
+//!   [`Patch`]);
 //! - [`Relation`](crate::select::Relation) impls for the declared relations.
 //!
 //! ## Attributes on the struct
@@ -30,6 +32,7 @@
 //! | `table = "planets"` | the table or view's name (required) |
 //! | `schema = "stats"` | its schema (default `public`); its queries are sent to that schema (the profile headers) |
 //! | `read_only` | a view, or a table this program must not write: no insert, update, upsert or delete compiles |
+//! | `writes(insert, update)` | the writes a view takes, when not all three: here no delete compiles (an upsert needs `insert` and `update`); `writes()` is `read_only` |
 //! | `belongs_to(Other)` | this table holds a foreign key to `Other` (to-one: embeds as `Option<Other>`) |
 //! | `has_one(Other)` | `Other` holds a unique foreign key to this table (to-one) |
 //! | `has_many(Other)` | `Other` holds a foreign key to this table (to-many: embeds as `Vec<Other>`) |
@@ -134,18 +137,38 @@ pub trait Table: DeserializeOwned + Send + 'static {
     }
 }
 
-/// A table that accepts inserts, updates and deletes: not a view nor a `read_only` table.
+/// A table that takes inserts (and, with [`Updatable`], upserts). The derive implements it
+/// unless the struct is `read_only` or lists `writes(..)` without `insert`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is read-only: it cannot be inserted into, updated or deleted from",
-    label = "a view or a `#[supabase(read_only)]` table",
-    note = "only tables without `read_only` get `Insert` and `Update` types"
+    message = "`{Self}` does not take inserts",
+    label = "a `read_only` table or view, or one whose `writes(..)` leaves out `insert`",
+    note = "only tables that take inserts get an `Insert` type; `supabase-codegen` reads which writes a view takes from Postgres"
 )]
-pub trait Writable: Table {
+pub trait Insertable: Table {
     /// A row to insert: defaulted and nullable columns optional, generated columns absent.
     type Insert: Serialize + Send;
+}
+
+/// A table that takes updates. The derive implements it unless the struct is `read_only` or
+/// lists `writes(..)` without `update`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not take updates",
+    label = "a `read_only` table or view, or one whose `writes(..)` leaves out `update`",
+    note = "only tables that take updates get an `Update` type; `supabase-codegen` reads which writes a view takes from Postgres"
+)]
+pub trait Updatable: Table {
     /// Changes to apply: every column optional, "set NULL" distinct from "leave alone".
     type Update: Serialize + Send;
 }
+
+/// A table that takes deletes. The derive implements it unless the struct is `read_only` or
+/// lists `writes(..)` without `delete`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not take deletes",
+    label = "a `read_only` table or view, or one whose `writes(..)` leaves out `delete`",
+    note = "`supabase-codegen` reads which writes a view takes from Postgres"
+)]
+pub trait Deletable: Table {}
 
 /// A column: a zero-sized type naming one column of [`Column::Table`].
 pub trait Column: Copy + Send + Sync + 'static {

@@ -6,6 +6,7 @@ pub(crate) const SERDE: &str = "serde";
 pub(crate) const TABLE: &str = "table";
 pub(crate) const SCHEMA: &str = "schema";
 pub(crate) const READ_ONLY: &str = "read_only";
+pub(crate) const WRITES: &str = "writes";
 pub(crate) const CRATE: &str = "crate";
 pub(crate) const CUSTOM_DESERIALIZE: &str = "custom_deserialize";
 
@@ -28,6 +29,7 @@ pub(crate) const CONTAINER_KEYS: &[&str] = &[
     TABLE,
     SCHEMA,
     READ_ONLY,
+    WRITES,
     CRATE,
     CUSTOM_DESERIALIZE,
     BELONGS_TO,

@@ -89,6 +89,22 @@ fn read_only_view() {
 }
 
 #[test]
+fn view_taking_some_writes() {
+    assert_expansion(
+        "view_taking_some_writes",
+        quote! {
+            #[derive(Table, Deserialize)]
+            #[supabase(table = "post_authors", writes(insert, update))]
+            pub struct PostAuthor {
+                pub id: i64,
+                pub title: String,
+                pub author: Option<String>,
+            }
+        },
+    );
+}
+
+#[test]
 fn custom_schema_and_crate_path() {
     assert_expansion(
         "custom_schema_and_crate_path",

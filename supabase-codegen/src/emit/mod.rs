@@ -14,7 +14,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::config::Config;
-use crate::ir::{Composite, Enum, Identity, Ir, QualifiedName, Table};
+use crate::ir::{Composite, Enum, Identity, Ir, QualifiedName, Table, Writes};
 use names::{Fields, Namespace};
 
 /// The first line of every generated file.
@@ -380,7 +380,20 @@ fn emit_table(
     let ident = format_ident!("{}", ctx.names[&t.name]);
     let module = &ctx.modules[&t.name.schema];
     let (table, schema) = (&t.name.name, &t.name.schema);
-    let read_only = (!t.writable).then(|| quote!(, read_only));
+    let writes = if t.writes == Writes::ALL {
+        TokenStream::new()
+    } else if !t.writes.any() {
+        quote!(, read_only)
+    } else {
+        let taken = [
+            (t.writes.insert, format_ident!("insert")),
+            (t.writes.update, format_ident!("update")),
+            (t.writes.delete, format_ident!("delete")),
+        ]
+        .into_iter()
+        .filter_map(|(taken, write)| taken.then_some(write));
+        quote!(, writes(#(#taken),*))
+    };
     let krate = (ctx.config.core_path != "::supabase_core").then(|| {
         let path = &ctx.config.core_path;
         quote!(, crate = #path)
@@ -441,7 +454,7 @@ fn emit_table(
         #table_doc
         #fallback_doc
         #derives
-        #[supabase(table = #table, schema = #schema #read_only #krate)]
+        #[supabase(table = #table, schema = #schema #writes #krate)]
         #(#relation_attrs)*
         pub struct #ident { #(#fields),* }
     }

@@ -13,7 +13,7 @@
 //! | primary keys | yes (`<pk/>` in the column description) |
 //! | foreign keys | single-column FKs to the same schema only, without constraint names (so the disambiguating hint is the column name), and not when the column is by itself the primary key or `UNIQUE` (PostgREST 12 counts those one-to-one and notes many-to-one keys only); on views, the keys PostgREST infers through their base tables (which the catalog source does not report) |
 //! | comments | yes (table and column descriptions) |
-//! | writable or read-only | yes (POST, PATCH and DELETE listed or not); table vs view vs materialized view: no (writable → table, else view) |
+//! | the writes it takes | partly: some or none (PostgREST lists POST, PATCH and DELETE together when it takes any of them), so a view taking inserts and updates but not deletes gets all three; table vs view vs materialized view: no (writable → table, else view) |
 //! | generated columns | no: a `GENERATED ALWAYS AS (..) STORED` column is a plain nullable column (not in `required`), so it is writable in the generated `Update`/`Insert` types and the database rejects the write |
 //! | unique constraints | no (a `UNIQUE` column carries no note): every reverse relation is `has_many`, none `has_one`; many-to-many join tables are still found, from primary keys |
 //! | enums | values yes (not comments), for columns of that enum; arrays of an enum only if a column uses the enum itself |
@@ -128,11 +128,13 @@ pub fn from_documents(documents: &[(String, Value)]) -> Result<Ir, String> {
             let methods = paths
                 .and_then(|p| p.get(&format!("/{name}")))
                 .and_then(Value::as_object);
-            let writable = methods.is_some_and(|m| {
-                ["post", "patch", "delete"]
-                    .iter()
-                    .all(|k| m.contains_key(*k))
-            });
+            // PostgREST lists POST, PATCH and DELETE together, for a relation that takes any
+            // write (`makePathItem` in its `OpenAPI.hs`): which ones it takes is not told.
+            let writes = if methods.is_some_and(|m| m.contains_key("post")) {
+                Writes::ALL
+            } else {
+                Writes::NONE
+            };
             let required: Vec<&str> = def
                 .get("required")
                 .and_then(Value::as_array)
@@ -140,12 +142,12 @@ pub fn from_documents(documents: &[(String, Value)]) -> Result<Ir, String> {
                 .unwrap_or_default();
             let mut table = Table {
                 name: QualifiedName::new(schema.clone(), name.clone()),
-                kind: if writable {
+                kind: if writes == Writes::ALL {
                     TableKind::Table
                 } else {
                     TableKind::View
                 },
-                writable,
+                writes,
                 comment: def
                     .get("description")
                     .and_then(Value::as_str)

@@ -151,16 +151,20 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
             _ => TableKind::ForeignTable,
         };
         let bits: i32 = r.get(4);
-        let writable = match kind {
-            TableKind::Table | TableKind::PartitionedTable => true,
-            TableKind::MaterializedView => false,
-            TableKind::View | TableKind::ForeignTable => bits & 28 == 28,
+        let writes = match kind {
+            TableKind::Table | TableKind::PartitionedTable => Writes::ALL,
+            TableKind::MaterializedView => Writes::NONE,
+            TableKind::View | TableKind::ForeignTable => Writes {
+                insert: bits & 8 != 0,
+                update: bits & 4 != 0,
+                delete: bits & 16 != 0,
+            },
         };
         index.insert(name.clone(), ir.tables.len());
         ir.tables.push(Table {
             name,
             kind,
-            writable,
+            writes,
             comment: r.get(3),
             columns: Vec::new(),
             primary_key: Vec::new(),
@@ -189,7 +193,11 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
                          case when ty.typtype = 'd' then pg_get_expr(ty.typdefaultbin, 0) end),
                 a.attidentity::text, a.attgenerated::text,
                 col_description(c.oid, a.attnum),
-                c.relkind in ('v', 'f') and not pg_column_is_updatable(c.oid, a.attnum, true),
+                c.relkind in ('v', 'f') and not pg_column_is_updatable(c.oid, a.attnum, true)
+                  and not exists (select from pg_trigger t where t.tgrelid = c.oid
+                                  and t.tgtype & 64 <> 0 and t.tgtype & 20 <> 0)
+                  and not exists (select from pg_rewrite w where w.ev_class = c.oid
+                                  and w.is_instead and w.ev_type in ('2', '3')),
                 a.attndims::int4
          from pg_attribute a
          join pg_class c on c.oid = a.attrelid
@@ -214,7 +222,12 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
         // view's columns that cannot be written (`upper(name)`: PostgREST would reject a write
         // setting them; postgres-meta types them `never` for the same reason). A read-only
         // view's are left as they are: nothing writes them anyway.
-        let not_updatable = r.get::<_, bool>(9) && ir.tables[i].writable;
+        //
+        // `pg_column_is_updatable` answers for UPDATE and DELETE together (the SQL standard's
+        // `is_updatable`), so a view written through INSTEAD OF INSERT and UPDATE triggers (or
+        // DO INSTEAD rules) but not DELETE would have no writable column: such a view hands
+        // every column to its trigger, so every column counts as written.
+        let not_updatable = r.get::<_, bool>(9) && ir.tables[i].writes.any();
         let generated = !r.get::<_, String>(7).is_empty() || not_updatable;
         let default: Option<String> = r.get(5);
         ir.tables[i].columns.push(Column {

@@ -15,8 +15,8 @@ use crate::http::HttpRequest;
 use crate::postgrest::{Async, Builder, Count, Explain, Postgrest, Response, TextSearch};
 use crate::select::{Relation, Select, ToOne};
 use crate::table::{
-    Boolean, ColumnOf, ConflictTarget, Containable, IsOperand, NullableColumn, Ordered,
-    Overlapping, RangeValue, Searchable, Table, Text, ValueOf, Writable,
+    Boolean, ColumnOf, ConflictTarget, Containable, Deletable, Insertable, IsOperand,
+    NullableColumn, Ordered, Overlapping, RangeValue, Searchable, Table, Text, Updatable, ValueOf,
 };
 
 use super::filter::ColumnExt;
@@ -82,7 +82,7 @@ impl<T: Table, M> TypedTable<T, M> {
     /// Inserts one row and returns it as stored (defaults filled in).
     pub fn insert(self, row: T::Insert) -> Query<T, Vec<T>, M>
     where
-        T: Writable,
+        T: Insertable,
     {
         Query::write(self.untyped().insert(row))
     }
@@ -91,7 +91,7 @@ impl<T: Table, M> TypedTable<T, M> {
     /// [`default_to_null(true)`](Query::default_to_null)).
     pub fn insert_many(self, rows: impl IntoIterator<Item = T::Insert>) -> Query<T, Vec<T>, M>
     where
-        T: Writable,
+        T: Insertable,
     {
         let rows: Vec<T::Insert> = rows.into_iter().collect();
         Query::write(self.untyped().insert(rows))
@@ -101,7 +101,7 @@ impl<T: Table, M> TypedTable<T, M> {
     /// [`Query::on_conflict`]).
     pub fn upsert(self, row: T::Insert) -> Query<T, Vec<T>, M>
     where
-        T: Writable,
+        T: Insertable + Updatable,
     {
         Query::write(self.untyped().upsert(row))
     }
@@ -109,7 +109,7 @@ impl<T: Table, M> TypedTable<T, M> {
     /// Upserts several rows.
     pub fn upsert_many(self, rows: impl IntoIterator<Item = T::Insert>) -> Query<T, Vec<T>, M>
     where
-        T: Writable,
+        T: Insertable + Updatable,
     {
         let rows: Vec<T::Insert> = rows.into_iter().collect();
         Query::write(self.untyped().upsert(rows))
@@ -118,7 +118,7 @@ impl<T: Table, M> TypedTable<T, M> {
     /// Applies `changes` to the rows the filters that follow match, returning them.
     pub fn update(self, changes: T::Update) -> Query<T, Vec<T>, M>
     where
-        T: Writable,
+        T: Updatable,
     {
         Query::new(self.untyped().update(changes).select(T::SELECT))
     }
@@ -126,7 +126,7 @@ impl<T: Table, M> TypedTable<T, M> {
     /// Deletes the rows the filters that follow match, returning them.
     pub fn delete(self) -> Query<T, Vec<T>, M>
     where
-        T: Writable,
+        T: Deletable,
     {
         Query::new(self.untyped().delete().select(T::SELECT))
     }

@@ -139,11 +139,86 @@ fn relation(
     }
 }
 
+/// The writes a table takes: all three unless `read_only` or `writes(..)` says otherwise.
+#[derive(Clone, Copy)]
+pub(crate) struct Writes {
+    pub(crate) insert: bool,
+    pub(crate) update: bool,
+    pub(crate) delete: bool,
+}
+
+impl Writes {
+    pub(crate) const ALL: Writes = Writes {
+        insert: true,
+        update: true,
+        delete: true,
+    };
+    pub(crate) const NONE: Writes = Writes {
+        insert: false,
+        update: false,
+        delete: false,
+    };
+}
+
+/// Parses `writes(insert, update, delete)`, any of the three in any order (`writes()` is
+/// `read_only`). Each mistake is one error; the rest of the parentheses is consumed.
+fn writes(meta: &syn::meta::ParseNestedMeta<'_>, errors: &mut Errors) -> Option<Writes> {
+    let help = format!(
+        "help: the correct form is `#[supabase({WRITES}(insert, update, delete))]`, listing the writes the table takes"
+    );
+    if !meta.input.peek(syn::token::Paren) {
+        skip_value(meta);
+        errors.push(syn::Error::new(
+            meta.path.span(),
+            format!("`{WRITES}` lists the writes the table takes: {help}"),
+        ));
+        return None;
+    }
+    let mut out = Writes::NONE;
+    let mut ok = true;
+    let parsed = meta.parse_nested_meta(|item| {
+        let name = item
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let slot = match name.as_str() {
+            "insert" => &mut out.insert,
+            "update" => &mut out.update,
+            "delete" => &mut out.delete,
+            _ => {
+                errors.spanned(
+                    &item.path,
+                    format!("expected `insert`, `update` or `delete`: {help}"),
+                );
+                ok = false;
+                skip_value(&item);
+                return Ok(());
+            }
+        };
+        if item.input.peek(syn::Token![=]) || item.input.peek(syn::token::Paren) {
+            skip_value(&item);
+            errors.spanned(&item.path, format!("`{name}` takes no value: {help}"));
+            ok = false;
+        } else if std::mem::replace(slot, true) {
+            errors.spanned(&item.path, format!("duplicate `{name}` in `{WRITES}`"));
+            ok = false;
+        }
+        Ok(())
+    });
+    if let Err(e) = parsed {
+        errors.push(syn::Error::new(e.span(), format!("{e}: {help}")));
+        return None;
+    }
+    ok.then_some(out)
+}
+
 /// `#[supabase(...)]` on the struct.
 pub(crate) struct ContainerAttrs {
     pub(crate) table: Once<LitStr>,
     pub(crate) schema: Once<LitStr>,
     pub(crate) read_only: Once<()>,
+    pub(crate) writes: Once<Writes>,
     pub(crate) krate: Once<syn::Path>,
     pub(crate) custom_deserialize: Once<()>,
     pub(crate) relations: Vec<RelationAttr>,
@@ -246,6 +321,7 @@ impl ContainerAttrs {
             table: Once::new(TABLE),
             schema: Once::new(SCHEMA),
             read_only: Once::new(READ_ONLY),
+            writes: Once::new(WRITES),
             krate: Once::new(CRATE),
             custom_deserialize: Once::new(CUSTOM_DESERIALIZE),
             relations: Vec::new(),
@@ -266,6 +342,10 @@ impl ContainerAttrs {
             } else if meta.path.is_ident(READ_ONLY) {
                 if flag(meta, READ_ONLY, errors) {
                     out.read_only.set(span, (), errors);
+                }
+            } else if meta.path.is_ident(WRITES) {
+                if let Some(w) = writes(meta, errors) {
+                    out.writes.set(span, w, errors);
                 }
             } else if meta.path.is_ident(CUSTOM_DESERIALIZE) {
                 if flag(meta, CUSTOM_DESERIALIZE, errors) {

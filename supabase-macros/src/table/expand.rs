@@ -116,7 +116,7 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     });
     let module_doc = format!("Columns of `{ident}` (`{schema}.{table}`).");
 
-    let writes = (!model.read_only).then(|| expand_writes(model));
+    let writes = expand_writes(model);
     let row_decoder = model.row_decoder.then(|| {
         let keys: Vec<decoder::Key<'_>> = model
             .columns
@@ -219,17 +219,36 @@ fn serde_attrs(c: &ColumnModel, skip_if: Option<TokenStream>) -> TokenStream {
     quote!(#[serde(rename = #wire #skip)])
 }
 
+/// The `Insert` and `Update` structs and the write traits, for the writes the table takes.
 fn expand_writes(model: &TableModel) -> TokenStream {
     let krate = &model.krate;
     let ident = &model.ident;
-    let vis = &model.vis;
-    let insert = format_ident!("{}Insert", ident);
-    let update = format_ident!("{}Update", ident);
     let serde_crate = quote!(#krate::__private::serde)
         .to_string()
         .replace(' ', "");
     let writable: Vec<&ColumnModel> = model.columns.iter().filter(|c| !c.generated).collect();
 
+    let insert = model
+        .writes
+        .insert
+        .then(|| expand_insert(model, &writable, &serde_crate));
+    let update = model
+        .writes
+        .update
+        .then(|| expand_update(model, &writable, &serde_crate));
+    let delete = model.writes.delete.then(|| {
+        quote! {
+            #[automatically_derived]
+            impl #krate::table::Deletable for #ident {}
+        }
+    });
+    quote!(#insert #update #delete)
+}
+
+/// `{Table}Insert`, its `new` and setters, and `Insertable`.
+fn expand_insert(model: &TableModel, writable: &[&ColumnModel], serde_crate: &str) -> TokenStream {
+    let (krate, ident, vis) = (&model.krate, &model.ident, &model.vis);
+    let insert = format_ident!("{}Insert", ident);
     let insert_fields = writable.iter().map(|c| {
         let col = &c.ident;
         let (ty, value_ty) = (&c.ty, &c.value_ty);
@@ -274,6 +293,39 @@ fn expand_writes(model: &TableModel) -> TokenStream {
             }
         });
 
+    let insert_doc = format!(
+        "A row to insert into [`{ident}`]: required columns in [`{insert}::new`], the others optional."
+    );
+
+    quote! {
+        #[doc = #insert_doc]
+        #[derive(Debug, Clone, #krate::__private::serde::Serialize)]
+        #[serde(crate = #serde_crate)]
+        #vis struct #insert {
+            #(#insert_fields)*
+        }
+
+        #[automatically_derived]
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        impl #insert {
+            /// A row with its required columns; set optional ones with the methods below.
+            pub fn new(#(#new_args),*) -> Self {
+                #insert { #(#new_fields)* }
+            }
+            #(#insert_setters)*
+        }
+
+        #[automatically_derived]
+        impl #krate::table::Insertable for #ident {
+            type Insert = #insert;
+        }
+    }
+}
+
+/// `{Table}Update`, its setters, and `Updatable`.
+fn expand_update(model: &TableModel, writable: &[&ColumnModel], serde_crate: &str) -> TokenStream {
+    let (krate, ident, vis) = (&model.krate, &model.ident, &model.vis);
+    let update = format_ident!("{}Update", ident);
     let update_fields = writable.iter().map(|c| {
         let (col, ty) = (&c.ident, &c.ty);
         let attrs = serde_attrs(c, Some(quote!(#krate::Patch::is_keep)));
@@ -295,31 +347,11 @@ fn expand_writes(model: &TableModel) -> TokenStream {
             }
         }
     });
-    let insert_doc = format!(
-        "A row to insert into [`{ident}`]: required columns in [`{insert}::new`], the others optional."
-    );
     let update_doc = format!(
         "Changes to rows of [`{ident}`]: start from `{update}::default()` and set what changes."
     );
 
     quote! {
-        #[doc = #insert_doc]
-        #[derive(Debug, Clone, #krate::__private::serde::Serialize)]
-        #[serde(crate = #serde_crate)]
-        #vis struct #insert {
-            #(#insert_fields)*
-        }
-
-        #[automatically_derived]
-        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
-        impl #insert {
-            /// A row with its required columns; set optional ones with the methods below.
-            pub fn new(#(#new_args),*) -> Self {
-                #insert { #(#new_fields)* }
-            }
-            #(#insert_setters)*
-        }
-
         #[doc = #update_doc]
         #[derive(Debug, Clone, Default, #krate::__private::serde::Serialize)]
         #[serde(crate = #serde_crate)]
@@ -333,8 +365,7 @@ fn expand_writes(model: &TableModel) -> TokenStream {
         }
 
         #[automatically_derived]
-        impl #krate::table::Writable for #ident {
-            type Insert = #insert;
+        impl #krate::table::Updatable for #ident {
             type Update = #update;
         }
     }

@@ -12,7 +12,9 @@ pub(crate) struct TableModel {
     pub(crate) vis: Visibility,
     pub(crate) table: String,
     pub(crate) schema: String,
-    pub(crate) read_only: bool,
+    /// The writes the table takes: which of `Insertable`, `Updatable` and `Deletable` (and
+    /// the `Insert` and `Update` structs) to generate.
+    pub(crate) writes: super::attr::Writes,
     pub(crate) krate: syn::Path,
     pub(crate) columns: Vec<ColumnModel>,
     pub(crate) relations: Vec<super::attr::RelationAttr>,
@@ -252,6 +254,21 @@ impl TableModel {
             }
             relations.push(r);
         }
+        if let (Some(_), Some(span)) = (attrs.read_only.span(), attrs.writes.span()) {
+            errors.push(syn::Error::new(
+                span,
+                "`read_only` and `writes(..)` together: help: keep one (`read_only` is `writes()`)",
+            ));
+        }
+        let writes = if attrs.read_only.is_set() {
+            super::attr::Writes::NONE
+        } else {
+            attrs
+                .writes
+                .get()
+                .copied()
+                .unwrap_or(super::attr::Writes::ALL)
+        };
         let krate = attrs
             .krate
             .get()
@@ -264,7 +281,7 @@ impl TableModel {
             vis: input.vis.clone(),
             table,
             schema,
-            read_only: attrs.read_only.is_set(),
+            writes,
             krate,
             columns,
             relations,

@@ -254,6 +254,7 @@ pub mod public {
     /// Table `public.post_tags`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "post_tags", schema = "public")]
+    #[supabase(belongs_to(PostTitles))]
     #[supabase(belongs_to(Posts))]
     #[supabase(belongs_to(Tags))]
     pub struct PostTags {
@@ -261,6 +262,16 @@ pub mod public {
         pub post_id: i64,
         #[supabase(primary_key)]
         pub tag_id: i32,
+    }
+    /// View `public.post_titles`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "post_titles", schema = "public", writes(insert, update))]
+    #[supabase(has_many(PostTags))]
+    #[supabase(many_to_many(Tags, through = "post_tags"))]
+    pub struct PostTitles {
+        pub id: Option<i64>,
+        pub title: Option<String>,
+        pub author: Option<String>,
     }
     /// Table `public.posts`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -322,6 +333,7 @@ pub mod public {
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "tags", schema = "public")]
     #[supabase(has_many(PostTags))]
+    #[supabase(many_to_many(PostTitles, through = "post_tags"))]
     #[supabase(many_to_many(Posts, through = "post_tags"))]
     #[supabase(has_many(TagUsage))]
     pub struct Tags {

@@ -1,0 +1,78 @@
+//! A view that takes some writes, not all: the rich fixture's `post_titles`, a join written
+//! through INSTEAD OF INSERT and UPDATE triggers, is generated with `writes(insert, update)`.
+//! Its `Insert` and `Update` types write through the triggers, and the delete it leaves out
+//! is one the database refuses. (That the typed delete does not compile is the ui test
+//! `fail/write/partial_writes_reject_what_the_table_does_not_take.rs`.)
+
+use supabase_core::create_client;
+
+use crate::fixture_stack;
+use crate::rich_generated::public::{
+    Authors, AuthorsInsert, PostTitles, PostTitlesInsert, PostTitlesUpdate, Posts, post_titles,
+    posts,
+};
+
+#[tokio::test]
+async fn a_view_written_through_triggers_takes_the_writes_it_was_generated_with() {
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let tag = supabase_tests::unique_id();
+    let author = client
+        .from::<Authors>()
+        .insert(AuthorsInsert::new(format!("titles-{tag}")))
+        .single()
+        .await
+        .expect("insert an author");
+
+    let inserted = client
+        .from::<PostTitles>()
+        .insert(
+            PostTitlesInsert::new()
+                .title(format!("first-{tag}"))
+                .author(author.name.clone()),
+        )
+        .single()
+        .await
+        .expect("insert through the view's trigger");
+    let id = inserted.id.expect("the trigger returns the new post's id");
+    assert_eq!(inserted.title.as_deref(), Some(&*format!("first-{tag}")));
+
+    let updated = client
+        .from::<PostTitles>()
+        .update(PostTitlesUpdate::default().title(Some(format!("second-{tag}"))))
+        .eq(post_titles::id, id)
+        .await
+        .expect("update through the view's trigger");
+    assert_eq!(updated.len(), 1);
+
+    let post = client
+        .from::<Posts>()
+        .select()
+        .eq(posts::id, id)
+        .single()
+        .await
+        .expect("the post the view wrote");
+    assert_eq!(
+        (post.author_id, post.title.as_str()),
+        (author.id, &*format!("second-{tag}"))
+    );
+
+    // Nothing takes a delete: Postgres refuses it, and the row stays.
+    let refused = client
+        .table("post_titles")
+        .delete()
+        .eq("id", id)
+        .await
+        .expect_err("the view takes no deletes");
+    assert!(
+        refused.to_string().contains("cannot delete from view"),
+        "{refused}"
+    );
+    let still_there = client
+        .from::<PostTitles>()
+        .select()
+        .eq(post_titles::id, id)
+        .await
+        .expect("read the view");
+    assert_eq!(still_there.len(), 1);
+}
