@@ -241,18 +241,27 @@ impl FileApi {
                 ),
             });
         }
+        // storage-api checks each PATCH with its own `x-upsert` (`onIncomingRequest`), as
+        // tus-js-client sends its `headers` with every request: without it, a chunk replacing
+        // an existing object is refused (409).
+        let mut headers = options.headers;
+        if options.upsert {
+            headers.push("x-upsert".to_owned(), "true".to_owned());
+        }
         Ok(ResumableUpload {
             api: self.clone(),
             url,
             path,
             length,
             signature,
-            headers: options.headers,
+            headers,
         })
     }
 
     /// An upload created earlier (by [`create_resumable_upload`](Self::create_resumable_upload),
-    /// possibly in another process), to continue it.
+    /// possibly in another process), to continue it. The headers it was created with are not
+    /// known here: give them again with [`ResumableUpload::header`] (the user's
+    /// `Authorization`, and `x-upsert: true` for an upload that replaces an object).
     pub fn resumable_upload_at(
         &self,
         url: &str,
@@ -320,6 +329,17 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) -> Result<()> {
 }
 
 impl ResumableUpload {
+    /// A header sent with each later request of this upload (its chunks and offset checks),
+    /// over the ones the client computes, as [`FileOptions::header`] is for an upload this
+    /// process created: for an upload continued with
+    /// [`resumable_upload_at`](FileApi::resumable_upload_at), the `Authorization` of
+    /// the user it belongs to. The TUS protocol's own headers are set after it. An invalid name
+    /// or value fails the next request with [`Error::Config`]. `Debug` shows the names only.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push(name.into(), value.into());
+        self
+    }
+
     /// The upload's URL on the server.
     pub fn url(&self) -> &str {
         self.url.as_str()

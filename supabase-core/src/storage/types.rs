@@ -164,6 +164,10 @@ pub struct FileOptions {
 pub(crate) struct ExtraHeaders(Vec<(String, String)>);
 
 impl ExtraHeaders {
+    pub(crate) fn push(&mut self, name: String, value: String) {
+        self.0.push((name, value));
+    }
+
     /// Whether one of them is `name` (any case).
     pub(crate) fn has(&self, name: &str) -> bool {
         self.0.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -234,12 +238,12 @@ impl FileOptions {
         self
     }
 
-    /// A header sent with the upload (for a resumable upload, with the request that creates
-    /// it), over the ones these options compute: storage-py's `file_options["headers"]`. An
+    /// A header sent with the upload (for a resumable upload, with each of its requests),
+    /// over the ones these options compute: storage-py's `file_options["headers"]`. An
     /// invalid name or value fails the upload with [`Error::Config`](crate::Error::Config)
     /// before anything is sent. `Debug` shows the names only.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.0.push((name.into(), value.into()));
+        self.headers.push(name.into(), value.into());
         self
     }
 

@@ -3,7 +3,7 @@
 
 use supabase_core::Error;
 use supabase_core::storage::{
-    BucketOptions, FileOptions, ResumableOptions, SearchOptions, UrlOptions,
+    BucketOptions, FileOptions, ResumableOptions, SearchOptions, UploadBody, UrlOptions,
 };
 use supabase_tests::{anon, reference_stack};
 
@@ -220,4 +220,40 @@ async fn an_uploads_own_authorization_header_wins() {
         .unwrap();
     let stored = service_files.info(&resumable).await.unwrap();
     assert_eq!(stored.size, Some(3 * 1024 * 1024 + 1));
+
+    // Continued from its URL alone, as another process would: the header given to the
+    // continued upload goes with its requests; without it, the upload is not the caller's.
+    let continued = format!("{a}/continued.bin");
+    let created = nobody
+        .create_resumable_upload(
+            &continued,
+            3,
+            FileOptions::new().header("Authorization", &bearer),
+        )
+        .await
+        .unwrap();
+    let bare = nobody
+        .resumable_upload_at(created.url(), &continued, 3)
+        .unwrap();
+    // storage-api answers a HEAD without RLS (`onIncomingRequest`), a PATCH with it.
+    assert_eq!(bare.offset().await.unwrap(), 0);
+    let refused = bare
+        .upload_chunk(0, UploadBody::from(b"abc".to_vec()), 3)
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::Storage(e)) if e.status.as_u16() == 403),
+        "{refused:?}"
+    );
+    let resumed = bare.header("Authorization", &bearer);
+    assert_eq!(
+        resumed
+            .upload_chunk(0, UploadBody::from(b"abc".to_vec()), 3)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        &service_files.download(&continued).await.unwrap()[..],
+        b"abc"
+    );
 }

@@ -239,6 +239,25 @@ async fn upload_resumable_in_one_call_with_metadata() {
         matches!(&again, Err(supabase_core::Error::Storage(e)) if e.status.as_u16() == 409),
         "{again:?}"
     );
+
+    // With upsert it replaces the object. storage-api checks each chunk with that chunk's
+    // own `x-upsert`, so the flag goes with every request of the upload, not only the first.
+    let newer = content(MIB / 2);
+    std::fs::write(&path, &newer).unwrap();
+    files
+        .upload_resumable(
+            "p/photo.png",
+            &path,
+            ResumableOptions::new()
+                .chunk_size(256 * 1024)
+                .file_options(FileOptions::new().upsert(true)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        files.download("p/photo.png").await.unwrap().as_ref(),
+        &newer[..]
+    );
 }
 
 #[tokio::test]

@@ -383,6 +383,13 @@ async fn patch_inner(
         .map_err(|_| tus(423, "The resource is locked"))?;
     let (info, data, size) = read_info(state, id).await?;
     let access = Access::of(state, headers, signed, &info.bucket, &info.name)?;
+    // `onIncomingRequest` (storage-api `src/http/routes/tus/lifecycle.ts`) asks `canUpload`
+    // on every PATCH, before a byte is taken, with this request's `x-upsert`: a caller the
+    // policies refuse gets 403 and the upload stays as it was.
+    if let Access::Caller(caller) = &access {
+        let upsert = header(headers, "x-upsert") == Some("true");
+        write::can_upload(state, caller, &info.bucket, &info.name, upsert).await?;
+    }
     if offset != size {
         return Err(tus(409, "Offset conflict"));
     }
