@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use tokio_postgres::{Client, Row};
 
+use super::view_keys::ColumnRef;
 use crate::error::{Error, Result, redact_db_url};
 use crate::ir::*;
 
@@ -173,6 +174,8 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
         });
     }
 
+    let views = super::view_keys::load_views(client, schemas).await?;
+    let origins = view_column_origins(client, &views).await?;
     let rows = query(
         client,
         "columns",
@@ -193,12 +196,13 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
                          case when ty.typtype = 'd' then pg_get_expr(ty.typdefaultbin, 0) end),
                 a.attidentity::text, a.attgenerated::text,
                 col_description(c.oid, a.attnum),
-                c.relkind in ('v', 'f') and not pg_column_is_updatable(c.oid, a.attnum, true)
-                  and not exists (select from pg_trigger t where t.tgrelid = c.oid
-                                  and t.tgtype & 64 <> 0 and t.tgtype & 20 <> 0)
-                  and not exists (select from pg_rewrite w where w.ev_class = c.oid
-                                  and w.is_instead and w.ev_type in ('2', '3')),
-                a.attndims::int4
+                c.relkind in ('v', 'f') and not pg_column_is_updatable(c.oid, a.attnum, true),
+                a.attndims::int4,
+                exists (select from pg_trigger t where t.tgrelid = c.oid
+                        and t.tgtype & 64 <> 0 and t.tgtype & 20 <> 0)
+                  or exists (select from pg_rewrite w where w.ev_class = c.oid
+                             and w.is_instead and w.ev_type in ('2', '3')),
+                c.oid, a.attnum
          from pg_attribute a
          join pg_class c on c.oid = a.attrelid
          join pg_namespace n on n.oid = c.relnamespace
@@ -227,12 +231,21 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
         // `is_updatable`), so a view written through INSTEAD OF INSERT and UPDATE triggers (or
         // DO INSTEAD rules) but not DELETE would have no writable column: such a view hands
         // every column to its trigger, so every column counts as written.
-        let not_updatable = r.get::<_, bool>(9) && ir.tables[i].writes.any();
-        let generated = !r.get::<_, String>(7).is_empty() || not_updatable;
+        //
+        // A view's column showing a table's generated or identity-always column cannot be
+        // written through the view either, unless a trigger does the writing; and it holds
+        // arrays of as many dimensions as that column (a view's own `attndims` is 0).
+        let written_by_trigger: bool = r.get(11);
+        let origin = origins.get(&(r.get::<_, u32>(12), r.get::<_, i16>(13)));
+        let writes = ir.tables[i].writes.any() && !written_by_trigger;
+        let not_updatable = r.get::<_, bool>(9) && writes;
+        let shows_generated = writes && origin.is_some_and(|o| o.generated);
+        let generated = !r.get::<_, String>(7).is_empty() || not_updatable || shows_generated;
+        let dimensions = origin.map_or(0, |o| o.dimensions).max(r.get(10));
         let default: Option<String> = r.get(5);
         ir.tables[i].columns.push(Column {
             name: r.get(2),
-            ty: nest_arrays(types.resolve(r.get(3)), r.get(10)),
+            ty: nest_arrays(types.resolve(r.get(3)), dimensions),
             nullable: r.get(4),
             // A generated column's expression is not a default.
             default: if generated { None } else { default },
@@ -348,7 +361,7 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
     }
 
     functions(client, schemas, &types, &mut ir).await?;
-    ir.view_keys = super::view_keys::introspect(client, schemas).await?;
+    ir.view_keys = super::view_keys::introspect(client, schemas, &views).await?;
     ir.normalize();
     Ok(ir)
 }
@@ -530,6 +543,52 @@ impl Types {
             },
         }
     }
+}
+
+/// What a view's column shows: the table column it is a plain reference to.
+struct Origin {
+    /// That column's `attndims`.
+    dimensions: i32,
+    /// That column is never written: generated, or an identity `ALWAYS`.
+    generated: bool,
+}
+
+/// The table column each view column shows ([`super::view_keys::column_origins`]), by the
+/// view's oid and column number.
+async fn view_column_origins(
+    client: &Client,
+    views: &[super::view_keys::View],
+) -> Result<HashMap<ColumnRef, Origin>> {
+    let origins = super::view_keys::column_origins(views);
+    if origins.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (keys, columns): (Vec<ColumnRef>, Vec<ColumnRef>) = origins.into_iter().unzip();
+    let (tables, numbers): (Vec<u32>, Vec<i16>) = columns.into_iter().unzip();
+    let rows = client
+        .query(
+            "select k.ord::int4, a.attndims::int4,
+                    a.attidentity = 'a' or a.attgenerated <> ''
+             from unnest($1::oid[], $2::int2[]) with ordinality k(rel, num, ord)
+             join pg_attribute a on a.attrelid = k.rel and a.attnum = k.num",
+            &[&tables, &numbers],
+        )
+        .await
+        .map_err(|e| Error::Query {
+            what: "view column origins",
+            message: error_chain(&e),
+        })?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let key = *keys.get(usize::try_from(r.get::<_, i32>(0)).ok()?.checked_sub(1)?)?;
+            let origin = Origin {
+                dimensions: r.get(1),
+                generated: r.get(2),
+            };
+            Some((key, origin))
+        })
+        .collect())
 }
 
 /// A column declared with several dimensions (`int[][]`, `attndims` 2) holds arrays of arrays,

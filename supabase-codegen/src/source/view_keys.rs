@@ -262,6 +262,40 @@ pub(crate) struct KeyColumns {
     pub(crate) columns: Vec<(i16, String)>,
 }
 
+/// The columns `target` is a plain reference to, nearest first: a column of a view over a
+/// view refers to the inner view's column, which may refer to a table's (a cycle stops).
+fn origins<'a>(
+    by_oid: &'a HashMap<u32, &'a View>,
+    target: &Target,
+) -> impl Iterator<Item = (u32, i16)> + 'a {
+    let mut seen = BTreeSet::new();
+    std::iter::successors(target.origin, move |o| {
+        by_oid
+            .get(&o.0)
+            .and_then(|inner| inner.targets.iter().find(|t| t.column == o.1)?.origin)
+    })
+    .take_while(move |o| seen.insert(*o))
+}
+
+/// A column by its relation's oid and its number.
+pub(crate) type ColumnRef = (u32, i16);
+
+/// The column each view column finally shows: (view oid, column number) → (table oid, column
+/// number), through views over views. Columns that are expressions are left out.
+pub(crate) fn column_origins(views: &[View]) -> HashMap<ColumnRef, ColumnRef> {
+    let by_oid: HashMap<u32, &View> = views.iter().map(|v| (v.oid, v)).collect();
+    views
+        .iter()
+        .flat_map(|view| {
+            let by_oid = &by_oid;
+            view.targets.iter().filter_map(move |target| {
+                let last = origins(by_oid, target).last()?;
+                Some(((view.oid, target.column), last))
+            })
+        })
+        .collect()
+}
+
 /// The keys each view shows: every column of the key, each through a plain reference (views
 /// over views followed; a cycle stops).
 pub(crate) fn view_keys(views: &[View], constraints: &[Constraint]) -> Vec<ViewKey> {
@@ -274,17 +308,8 @@ pub(crate) fn view_keys(views: &[View], constraints: &[Constraint]) -> Vec<ViewK
             let Some(name) = view.columns.get(&target.column) else {
                 continue;
             };
-            let mut seen = BTreeSet::new();
-            let mut origin = target.origin;
-            while let Some(o) = origin {
-                if !seen.insert(o) {
-                    break;
-                }
+            for o in origins(&by_oid, target) {
                 shows.entry(o).or_default().push(name);
-                origin = by_oid.get(&o.0).and_then(|inner| {
-                    let t = inner.targets.iter().find(|t| t.column == o.1)?;
-                    t.origin
-                });
             }
         }
         let shown = |table: u32, columns: &[(i16, String)]| -> Option<Vec<Vec<String>>> {
@@ -320,9 +345,8 @@ pub(crate) fn view_keys(views: &[View], constraints: &[Constraint]) -> Vec<ViewK
     out
 }
 
-/// Introspects the views of `schemas` and the keys of every table, and returns the keys the
-/// views show.
-pub(crate) async fn introspect(client: &Client, schemas: &[String]) -> Result<Vec<ViewKey>> {
+/// The views and materialized views of `schemas`, with their rules' target lists.
+pub(crate) async fn load_views(client: &Client, schemas: &[String]) -> Result<Vec<View>> {
     let rows = super::postgres::query(
         client,
         "view rules",
@@ -357,6 +381,15 @@ pub(crate) async fn introspect(client: &Client, schemas: &[String]) -> Result<Ve
             targets,
         });
     }
+    Ok(views)
+}
+
+/// Reads the keys of every table and returns the keys `views` show.
+pub(crate) async fn introspect(
+    client: &Client,
+    schemas: &[String],
+    views: &[View],
+) -> Result<Vec<ViewKey>> {
     if views.is_empty() {
         return Ok(Vec::new());
     }
@@ -417,7 +450,7 @@ pub(crate) async fn introspect(client: &Client, schemas: &[String]) -> Result<Ve
             }
         })
         .collect::<Vec<_>>();
-    Ok(view_keys(&views, &constraints))
+    Ok(view_keys(views, &constraints))
 }
 
 #[cfg(test)]
@@ -591,5 +624,20 @@ mod tests {
         assert_eq!(fk.holder, q("posts"));
         assert_eq!(fk.key.references, q("authors"));
         assert_eq!(fk.key.referenced_columns, ["id"]);
+
+        // The column each view column finally shows: through the inner view to the table;
+        // none for an expression; a cycle ends where it repeats.
+        let mut origins: Vec<_> = column_origins(&views).into_iter().collect();
+        origins.sort_unstable();
+        assert_eq!(
+            origins,
+            [
+                ((10, 1), (POSTS, 1)),
+                ((10, 2), (POSTS, 2)),
+                ((10, 3), (POSTS, 2)),
+                ((11, 1), (POSTS, 2)),
+                ((12, 1), (12, 1)),
+            ]
+        );
     }
 }

@@ -99,6 +99,18 @@ pub mod public {
         pub id: i64,
         pub name: String,
     }
+    /// View `public.author_grids`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "author_grids", schema = "public")]
+    #[supabase(has_many(PostCounts))]
+    #[supabase(has_many(Posts, foreign_key = "author_id", name = posts_by_author))]
+    #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
+    #[supabase(has_one(Profiles))]
+    pub struct AuthorGrids {
+        #[supabase(generated)]
+        pub id: Option<i64>,
+        pub grid: Option<Vec<Vec<i32>>>,
+    }
     /// View `public.author_names`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "author_names", schema = "public")]
@@ -107,8 +119,10 @@ pub mod public {
     #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
     #[supabase(has_one(Profiles))]
     pub struct AuthorNames {
+        #[supabase(generated)]
         pub id: Option<i64>,
         pub name: Option<String>,
+        pub grid: Option<Vec<Vec<i32>>>,
     }
     /// People who write.
     /// Second line of the comment.
@@ -226,6 +240,7 @@ pub mod public {
     #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
     #[supabase(has_one(Profiles))]
     pub struct LoudAuthors {
+        #[supabase(generated)]
         pub id: Option<i64>,
         pub name: Option<String>,
         #[supabase(generated)]
@@ -244,6 +259,7 @@ pub mod public {
     /// Posts per author.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "post_counts", schema = "public", read_only)]
+    #[supabase(belongs_to(AuthorGrids))]
     #[supabase(belongs_to(AuthorNames))]
     #[supabase(belongs_to(Authors))]
     #[supabase(belongs_to(LoudAuthors))]
@@ -277,6 +293,12 @@ pub mod public {
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "posts", schema = "public")]
     #[supabase(
+        belongs_to(AuthorGrids, foreign_key = "author_id", name = author_grids_by_author)
+    )]
+    #[supabase(
+        belongs_to(AuthorGrids, foreign_key = "editor_id", name = author_grids_by_editor)
+    )]
+    #[supabase(
         belongs_to(AuthorNames, foreign_key = "author_id", name = author_names_by_author)
     )]
     #[supabase(
@@ -306,6 +328,7 @@ pub mod public {
     /// Table `public.profiles`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "profiles", schema = "public")]
+    #[supabase(belongs_to(AuthorGrids))]
     #[supabase(belongs_to(AuthorNames))]
     #[supabase(belongs_to(Authors))]
     #[supabase(belongs_to(LoudAuthors))]

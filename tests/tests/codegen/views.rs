@@ -8,8 +8,8 @@ use supabase_core::create_client;
 
 use crate::fixture_stack;
 use crate::rich_generated::public::{
-    Authors, AuthorsInsert, PostTitles, PostTitlesInsert, PostTitlesUpdate, Posts, post_titles,
-    posts,
+    AuthorGrids, AuthorNames, AuthorNamesInsert, Authors, AuthorsInsert, PostTitles,
+    PostTitlesInsert, PostTitlesUpdate, Posts, author_grids, author_names, post_titles, posts,
 };
 
 #[tokio::test]
@@ -75,4 +75,48 @@ async fn a_view_written_through_triggers_takes_the_writes_it_was_generated_with(
         .await
         .expect("read the view");
     assert_eq!(still_there.len(), 1);
+}
+
+/// A view's columns are typed from the table columns they show, through views over views:
+/// `authors.grid` (`int4[][]`) is `Vec<Vec<i32>>` in `author_names` and in `author_grids`
+/// over it, though a view's own columns record no dimensions; and `authors.id`, an identity
+/// `ALWAYS`, is `generated` in them, so no `Insert` sets it.
+#[tokio::test]
+async fn views_show_their_tables_array_dimensions_and_generated_columns() {
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let name = format!("grid-{}", supabase_tests::unique_id());
+    let grid = vec![vec![1, 2], vec![3, 4]];
+    let inserted = client
+        .from::<AuthorNames>()
+        .insert(
+            AuthorNamesInsert::new()
+                .name(name.clone())
+                .grid(grid.clone()),
+        )
+        .single()
+        .await
+        .expect("insert through the updatable view");
+    assert_eq!(inserted.grid.as_ref(), Some(&grid));
+    let id = inserted.id.expect("the identity the table gave");
+
+    let through_names = client
+        .from::<AuthorNames>()
+        .select()
+        .eq(author_names::id, id)
+        .single()
+        .await
+        .expect("read through author_names");
+    assert_eq!(
+        (through_names.name.as_deref(), through_names.grid.as_ref()),
+        (Some(name.as_str()), Some(&grid))
+    );
+    let through_grids = client
+        .from::<AuthorGrids>()
+        .select()
+        .eq(author_grids::id, id)
+        .single()
+        .await
+        .expect("read through author_grids, a view over a view");
+    assert_eq!(through_grids.grid, Some(grid));
 }
