@@ -14,7 +14,8 @@ mod tests;
 
 use proc_macro::TokenStream;
 
-/// Derives `supabase_core::Table` (and `Writable`) for a struct describing one table or view.
+/// Derives `supabase_core::Table` (and the writes it takes: `Insertable`, `Updatable`,
+/// `Deletable`) for a struct describing one table or view.
 /// The attributes are listed in the docs of `supabase_core::table`
 /// (<https://docs.rs/supabase-core/latest/supabase_core/table/index.html#derivetable>).
 #[proc_macro_derive(Table, attributes(supabase))]

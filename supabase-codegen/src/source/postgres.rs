@@ -199,10 +199,14 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
                 c.relkind in ('v', 'f') and not pg_column_is_updatable(c.oid, a.attnum, true),
                 a.attndims::int4,
                 exists (select from pg_trigger t where t.tgrelid = c.oid
-                        and t.tgtype & 64 <> 0 and t.tgtype & 20 <> 0)
-                  or exists (select from pg_rewrite w where w.ev_class = c.oid
-                             and w.is_instead and w.ev_type in ('2', '3')),
-                c.oid, a.attnum
+                        and t.tgtype & 64 <> 0 and t.tgtype & 4 <> 0)
+                  or exists (select from pg_rewrite w where w.ev_class = c.oid and w.is_instead
+                             and w.ev_type = '3' and w.ev_qual::text = '<>'),
+                c.oid, a.attnum,
+                exists (select from pg_trigger t where t.tgrelid = c.oid
+                        and t.tgtype & 64 <> 0 and t.tgtype & 16 <> 0)
+                  or exists (select from pg_rewrite w where w.ev_class = c.oid and w.is_instead
+                             and w.ev_type = '2' and w.ev_qual::text = '<>')
          from pg_attribute a
          join pg_class c on c.oid = a.attrelid
          join pg_namespace n on n.oid = c.relnamespace
@@ -229,15 +233,22 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
         //
         // `pg_column_is_updatable` answers for UPDATE and DELETE together (the SQL standard's
         // `is_updatable`), so a view written through INSTEAD OF INSERT and UPDATE triggers (or
-        // DO INSTEAD rules) but not DELETE would have no writable column: such a view hands
-        // every column to its trigger, so every column counts as written.
+        // unconditional DO INSTEAD rules) but not DELETE would have no writable column: such a
+        // view hands every column to its trigger, so every column counts as written, when
+        // each of INSERT and UPDATE it takes goes through one. (A view that inserts through a
+        // trigger but updates as Postgres's own updatable views do keeps the per-column
+        // answer: a column that cannot be updated is left out of both types.)
         //
         // A view's column showing a table's generated or identity-always column cannot be
         // written through the view either, unless a trigger does the writing; and it holds
         // arrays of as many dimensions as that column (a view's own `attndims` is 0).
-        let written_by_trigger: bool = r.get(11);
+        let taken = ir.tables[i].writes;
+        let (insert_by_trigger, update_by_trigger): (bool, bool) = (r.get(11), r.get(14));
+        let written_by_trigger = (taken.insert || taken.update)
+            && (!taken.insert || insert_by_trigger)
+            && (!taken.update || update_by_trigger);
         let origin = origins.get(&(r.get::<_, u32>(12), r.get::<_, i16>(13)));
-        let writes = ir.tables[i].writes.any() && !written_by_trigger;
+        let writes = taken.any() && !written_by_trigger;
         let not_updatable = r.get::<_, bool>(9) && writes;
         let shows_generated = writes && origin.is_some_and(|o| o.generated);
         let generated = !r.get::<_, String>(7).is_empty() || not_updatable || shows_generated;
@@ -329,7 +340,7 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
         client,
         "composite types",
         "select n.nspname::text, t.typname::text, obj_description(t.oid, 'pg_type'),
-                a.attname::text, a.atttypid
+                a.attname::text, a.atttypid, a.attndims::int4
          from pg_type t
          join pg_namespace n on n.oid = t.typnamespace
          join pg_class c on c.oid = t.typrelid and c.relkind = 'c'
@@ -353,9 +364,10 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
             });
         }
         if let Some(c) = ir.composites.last_mut() {
+            // A composite's attributes keep their declared dimensions, as a table's columns.
             c.fields.push(Field {
                 name: r.get(3),
-                ty: types.resolve(r.get(4)),
+                ty: nest_arrays(types.resolve(r.get(4)), r.get(5)),
             });
         }
     }
@@ -456,6 +468,8 @@ struct TypeRow {
     elem: u32,
     base: u32,
     range_subtype: Option<u32>,
+    /// `typndims`: a domain over an array type's declared dimensions (`as int4[][]`: 2).
+    dimensions: i32,
 }
 
 impl Types {
@@ -467,7 +481,7 @@ impl Types {
             client,
             "types",
             "select t.oid, n.nspname::text, t.typname::text, t.typtype::text, t.typcategory::text,
-                    t.typelem, t.typbasetype, r.rngsubtype
+                    t.typelem, t.typbasetype, r.rngsubtype, t.typndims
              from pg_type t
              join pg_namespace n on n.oid = t.typnamespace
              left join pg_range r on t.oid = r.rngtypid
@@ -489,6 +503,7 @@ impl Types {
                         elem: r.get(5),
                         base: r.get(6),
                         range_subtype: r.get(7),
+                        dimensions: r.get(8),
                     },
                 )
             })
@@ -523,7 +538,10 @@ impl Types {
             "c" => PgType::Composite { name: qualified() },
             "d" => PgType::Domain {
                 name: qualified(),
-                base: Box::new(self.resolve_depth(t.base, depth + 1)),
+                base: Box::new(nest_arrays(
+                    self.resolve_depth(t.base, depth + 1),
+                    t.dimensions,
+                )),
             },
             "r" | "m" => {
                 let name = t.name.clone();

@@ -345,7 +345,9 @@ pub(crate) fn view_keys(views: &[View], constraints: &[Constraint]) -> Vec<ViewK
     out
 }
 
-/// The views and materialized views of `schemas`, with their rules' target lists.
+/// The views and materialized views of every schema but Postgres's own, with their rules'
+/// target lists: a view of `schemas` may be built on a view elsewhere (an `api` view over a
+/// `private` one), through which its columns are followed.
 pub(crate) async fn load_views(client: &Client, schemas: &[String]) -> Result<Vec<View>> {
     let rows = super::postgres::query(
         client,
@@ -360,7 +362,9 @@ pub(crate) async fn load_views(client: &Client, schemas: &[String]) -> Result<Ve
          from pg_class c
          join pg_namespace n on n.oid = c.relnamespace
          join pg_rewrite r on r.ev_class = c.oid and r.rulename = '_RETURN'
-         where c.relkind in ('v', 'm') and n.nspname = any($1)",
+         where c.relkind in ('v', 'm')
+           and n.nspname not in ('pg_catalog', 'information_schema')
+           and $1::text[] is not null",
         schemas,
     )
     .await?;
@@ -384,7 +388,7 @@ pub(crate) async fn load_views(client: &Client, schemas: &[String]) -> Result<Ve
     Ok(views)
 }
 
-/// Reads the keys of every table and returns the keys `views` show.
+/// Reads the keys of every table and returns the keys the views of `schemas` show.
 pub(crate) async fn introspect(
     client: &Client,
     schemas: &[String],
@@ -450,7 +454,9 @@ pub(crate) async fn introspect(
             }
         })
         .collect::<Vec<_>>();
-    Ok(view_keys(views, &constraints))
+    let mut keys = view_keys(views, &constraints);
+    keys.retain(|k| schemas.contains(&k.view.schema));
+    Ok(keys)
 }
 
 #[cfg(test)]

@@ -98,7 +98,9 @@ impl<T: Table, M> TypedTable<T, M> {
     }
 
     /// Inserts a row or updates the row it conflicts with (on the primary key, or
-    /// [`Query::on_conflict`]).
+    /// [`Query::on_conflict`]). Postgres needs a unique index for it: a table's, or the one
+    /// under a view Postgres updates by itself; a view written through INSTEAD OF triggers
+    /// has none (42P10).
     pub fn upsert(self, row: T::Insert) -> Query<T, Vec<T>, M>
     where
         T: Insertable + Updatable,

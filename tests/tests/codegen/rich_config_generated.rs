@@ -83,6 +83,12 @@ pub mod public {
         pub city: Option<String>,
         pub zip: Option<i32>,
     }
+    /// Composite type `public.tile`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+    pub struct Tile {
+        pub label: Option<String>,
+        pub cells: Option<Vec<Vec<i32>>>,
+    }
     /// People who write.
     /// Second line of the comment.
     #[derive(

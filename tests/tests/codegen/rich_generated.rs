@@ -80,6 +80,12 @@ pub mod public {
         pub city: Option<String>,
         pub zip: Option<i32>,
     }
+    /// Composite type `public.tile`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Tile {
+        pub label: Option<String>,
+        pub cells: Option<Vec<Vec<i32>>>,
+    }
     /// Table `public.account_profiles`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "account_profiles", schema = "public")]
@@ -98,6 +104,18 @@ pub mod public {
         #[supabase(primary_key)]
         pub id: i64,
         pub name: String,
+    }
+    /// View `public.author_cells`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "author_cells", schema = "public")]
+    #[supabase(has_many(PostCounts))]
+    #[supabase(has_many(Posts, foreign_key = "author_id", name = posts_by_author))]
+    #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
+    #[supabase(has_one(Profiles))]
+    pub struct AuthorCells {
+        #[supabase(generated)]
+        pub id: Option<i64>,
+        pub grid: Option<Vec<Vec<i32>>>,
     }
     /// View `public.author_grids`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -199,6 +217,15 @@ pub mod public {
         #[supabase(generated, sql_type = "tsvector")]
         pub words: Option<String>,
     }
+    /// Table `public.boards`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "boards", schema = "public")]
+    pub struct Boards {
+        #[supabase(primary_key)]
+        pub id: i32,
+        pub cells: Option<Vec<Vec<i32>>>,
+        pub tile: Option<Tile>,
+    }
     /// Table `public.categories`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "categories", schema = "public")]
@@ -246,6 +273,17 @@ pub mod public {
         #[supabase(generated)]
         pub loud: Option<String>,
     }
+    /// View `public.loud_titles`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "loud_titles", schema = "public")]
+    #[supabase(has_many(PostTags))]
+    #[supabase(many_to_many(Tags, through = "post_tags"))]
+    pub struct LoudTitles {
+        pub id: Option<i64>,
+        pub title: Option<String>,
+        #[supabase(generated)]
+        pub loud: Option<String>,
+    }
     /// Table `public.measurements`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "measurements", schema = "public")]
@@ -259,6 +297,7 @@ pub mod public {
     /// Posts per author.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "post_counts", schema = "public", read_only)]
+    #[supabase(belongs_to(AuthorCells))]
     #[supabase(belongs_to(AuthorGrids))]
     #[supabase(belongs_to(AuthorNames))]
     #[supabase(belongs_to(Authors))]
@@ -270,6 +309,7 @@ pub mod public {
     /// Table `public.post_tags`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "post_tags", schema = "public")]
+    #[supabase(belongs_to(LoudTitles))]
     #[supabase(belongs_to(PostTitles))]
     #[supabase(belongs_to(Posts))]
     #[supabase(belongs_to(Tags))]
@@ -292,6 +332,12 @@ pub mod public {
     /// Table `public.posts`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "posts", schema = "public")]
+    #[supabase(
+        belongs_to(AuthorCells, foreign_key = "author_id", name = author_cells_by_author)
+    )]
+    #[supabase(
+        belongs_to(AuthorCells, foreign_key = "editor_id", name = author_cells_by_editor)
+    )]
     #[supabase(
         belongs_to(AuthorGrids, foreign_key = "author_id", name = author_grids_by_author)
     )]
@@ -328,6 +374,7 @@ pub mod public {
     /// Table `public.profiles`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "profiles", schema = "public")]
+    #[supabase(belongs_to(AuthorCells))]
     #[supabase(belongs_to(AuthorGrids))]
     #[supabase(belongs_to(AuthorNames))]
     #[supabase(belongs_to(Authors))]
@@ -355,6 +402,7 @@ pub mod public {
     /// Table `public.tags`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "tags", schema = "public")]
+    #[supabase(many_to_many(LoudTitles, through = "post_tags"))]
     #[supabase(has_many(PostTags))]
     #[supabase(many_to_many(PostTitles, through = "post_tags"))]
     #[supabase(many_to_many(Posts, through = "post_tags"))]

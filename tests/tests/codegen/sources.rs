@@ -99,8 +99,11 @@ async fn openapi_source_agrees_with_the_catalogs() {
             match (&pc.ty, &ac.ty) {
                 // Composite types and domains are unknown to OpenAPI (documented).
                 (PgType::Composite { .. } | PgType::Domain { .. }, PgType::Unknown { .. }) => {}
-                // Domains over built-in types appear as their base type.
+                // Domains over built-in types appear as their base type (without the
+                // dimensions of a domain over `int4[][]`).
                 (PgType::Domain { base, .. }, at) if **base == *at => {}
+                (PgType::Domain { base, .. }, at) if matches!(&**base, PgType::Array { element } if **element == *at) =>
+                    {}
                 // OpenAPI knows no array dimensions: `int4[][]` is `int4[]` there.
                 (PgType::Array { element }, at)
                     if matches!(**element, PgType::Array { .. }) && **element == *at => {}

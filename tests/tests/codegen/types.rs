@@ -272,3 +272,30 @@ async fn multiranges_round_trip_and_filter_through_postgrest() {
     assert_eq!(count(authors::spans.range_lt(of(20..30))).await, 1);
     assert_eq!(count(authors::spans.range_adjacent(of(12..15))).await, 1);
 }
+
+/// Arrays declared with two dimensions through a domain (`create domain int_grid as
+/// int4[][]`, its `typndims`) and in a composite type's attribute (`attndims`) are
+/// `Vec<Vec<_>>`, as a table's declared columns are: PostgREST sends them nested.
+#[tokio::test]
+async fn declared_dimensions_of_domains_and_composite_fields_round_trip() {
+    use crate::rich_generated::public::{Boards, BoardsInsert, Tile};
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let id = i32::try_from(supabase_tests::unique_id()).expect("a small id");
+    let cells = vec![vec![1, 2], vec![3, 4]];
+    let tile = Tile {
+        label: Some("corner".to_owned()),
+        cells: Some(vec![vec![5], vec![6]]),
+    };
+    let row = client
+        .from::<Boards>()
+        .insert(
+            BoardsInsert::new(id)
+                .cells(cells.clone())
+                .tile(tile.clone()),
+        )
+        .single()
+        .await
+        .expect("insert and read back");
+    assert_eq!((row.cells, row.tile), (Some(cells), Some(tile)));
+}

@@ -8,8 +8,9 @@ use supabase_core::create_client;
 
 use crate::fixture_stack;
 use crate::rich_generated::public::{
-    AuthorGrids, AuthorNames, AuthorNamesInsert, Authors, AuthorsInsert, PostTitles,
-    PostTitlesInsert, PostTitlesUpdate, Posts, author_grids, author_names, post_titles, posts,
+    AuthorCells, AuthorGrids, AuthorNames, AuthorNamesInsert, Authors, AuthorsInsert, PostTitles,
+    PostTitlesInsert, PostTitlesUpdate, Posts, author_cells, author_grids, author_names,
+    post_titles, posts,
 };
 
 #[tokio::test]
@@ -56,6 +57,20 @@ async fn a_view_written_through_triggers_takes_the_writes_it_was_generated_with(
         (post.author_id, post.title.as_str()),
         (author.id, &*format!("second-{tag}"))
     );
+
+    // Nor an upsert, though `writes(insert, update)` lets one compile: a view has no unique
+    // index for Postgres's ON CONFLICT (42P10).
+    let upsert = client
+        .from::<PostTitles>()
+        .upsert(
+            PostTitlesInsert::new()
+                .id(id)
+                .title(format!("third-{tag}"))
+                .author(author.name.clone()),
+        )
+        .await
+        .expect_err("no upsert through triggers");
+    assert!(upsert.to_string().contains("code 42P10"), "{upsert}");
 
     // Nothing takes a delete: Postgres refuses it, and the row stays.
     let refused = client
@@ -118,5 +133,13 @@ async fn views_show_their_tables_array_dimensions_and_generated_columns() {
         .single()
         .await
         .expect("read through author_grids, a view over a view");
-    assert_eq!(through_grids.grid, Some(grid));
+    assert_eq!(through_grids.grid.as_ref(), Some(&grid));
+    let through_another_schema = client
+        .from::<AuthorCells>()
+        .select()
+        .eq(author_cells::id, id)
+        .single()
+        .await
+        .expect("read through author_cells, a view over a view in a schema not generated");
+    assert_eq!(through_another_schema.grid, Some(grid));
 }

@@ -37,7 +37,6 @@ struct Info {
     length: u64,
     content_type: String,
     cache_control: String,
-    upsert: bool,
     user_metadata: Option<Value>,
 }
 
@@ -201,11 +200,12 @@ async fn create_inner(state: &State, headers: &HeaderMap, signed: bool) -> ApiRe
         return Err(ApiError::entity_too_large("object"));
     }
     let access = Access::of(state, headers, signed, bucket, name)?;
-    let upsert = match &access {
+    // Whether the object may be replaced is asked again with each PATCH's own `x-upsert`
+    // (`patch_inner`), and a signed upload's comes from its token each time.
+    match &access {
         Access::Caller(caller) => {
             let upsert = header(headers, "x-upsert") == Some("true");
             write::can_upload(state, caller, bucket, name, upsert).await?;
-            upsert
         }
         // storage-api skips `canUpload` here (and `completeUpload` would then overwrite);
         // refusing an existing object up front keeps the token's "no upsert" meaningful.
@@ -213,9 +213,8 @@ async fn create_inner(state: &State, headers: &HeaderMap, signed: bool) -> ApiRe
             if !*upsert {
                 write::can_upload(state, &state.superuser(), bucket, name, false).await?;
             }
-            *upsert
         }
-    };
+    }
     // `onCreate`: a numeric cacheControl becomes `max-age=<n>`, anything else `no-cache`.
     let cache_control = match metadata.get("cacheControl") {
         Some(c) if c.trim().parse::<i64>().is_ok() => format!("max-age={}", c.trim()),
@@ -244,7 +243,6 @@ async fn create_inner(state: &State, headers: &HeaderMap, signed: bool) -> ApiRe
         length,
         content_type,
         cache_control,
-        upsert,
         user_metadata,
     };
     tokio::fs::write(&data, b"")
@@ -385,11 +383,17 @@ async fn patch_inner(
     let access = Access::of(state, headers, signed, &info.bucket, &info.name)?;
     // `onIncomingRequest` (storage-api `src/http/routes/tus/lifecycle.ts`) asks `canUpload`
     // on every PATCH, before a byte is taken, with this request's `x-upsert`: a caller the
-    // policies refuse gets 403 and the upload stays as it was.
-    if let Access::Caller(caller) = &access {
-        let upsert = header(headers, "x-upsert") == Some("true");
-        write::can_upload(state, caller, &info.bucket, &info.name, upsert).await?;
-    }
+    // policies refuse gets 403 and the upload stays as it was. The last PATCH's `x-upsert` is
+    // also the one the object is written with (`req.upload.isUpsert`); a signed upload's is
+    // its token's.
+    let upsert = match &access {
+        Access::Caller(caller) => {
+            let upsert = header(headers, "x-upsert") == Some("true");
+            write::can_upload(state, caller, &info.bucket, &info.name, upsert).await?;
+            upsert
+        }
+        Access::Signed { upsert, .. } => *upsert,
+    };
     if offset != size {
         return Err(tus(409, "Offset conflict"));
     }
@@ -428,7 +432,7 @@ async fn patch_inner(
         return Err(tus(400, &format!("request body cut off: {why}")));
     }
     if written == info.length {
-        finish(state, &access, id, &info, &data).await?;
+        finish(state, &access, upsert, id, &info, &data).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();
@@ -444,6 +448,7 @@ async fn patch_inner(
 async fn finish(
     state: &State,
     access: &Access,
+    upsert: bool,
     id: &str,
     info: &Info,
     data: &std::path::Path,
@@ -455,7 +460,7 @@ async fn finish(
         name: info.name.clone(),
         content_type: info.content_type.clone(),
         cache_control: info.cache_control.clone(),
-        upsert: info.upsert,
+        upsert,
         update_only: false,
         user_metadata: info.user_metadata.clone(),
         owner,
