@@ -101,6 +101,37 @@ async fn limits_mime_types_and_bad_paths() {
     assert_eq!(body["error"], "InvalidKey");
 }
 
+/// An upload far over the bucket's limit gets the server's 413, not a transport error: the
+/// server answers as soon as the limit is crossed, while the client is still sending, and the
+/// client reads that answer rather than failing on the write it was doing.
+#[tokio::test]
+async fn an_upload_far_over_the_limit_gets_the_413_while_still_sending() {
+    let (_, files) = bucket(BucketOptions::new().file_size_limit(1024 * 1024)).await;
+    for (path, body) in [
+        (
+            "far/bytes.bin",
+            UploadBody::from(vec![7u8; 48 * 1024 * 1024]),
+        ),
+        (
+            "far/stream.bin",
+            UploadBody::reader(
+                tokio::io::AsyncReadExt::take(tokio::io::repeat(7), 48 * 1024 * 1024),
+                None,
+            ),
+        ),
+    ] {
+        let result = files.upload(path, body, FileOptions::new()).await;
+        let Err(Error::Storage(e)) = &result else {
+            panic!("{path}: expected the server's 413, got {result:?}")
+        };
+        assert_eq!(
+            (e.status.as_u16(), e.code.as_str()),
+            (413, "EntityTooLarge")
+        );
+        assert!(!files.exists(path).await.unwrap());
+    }
+}
+
 #[tokio::test]
 async fn invalid_jwt_is_a_typed_error() {
     let stack = reference_stack().await;
