@@ -37,6 +37,20 @@ pub struct PlanetStat {
     pub moons: i64,
 }
 
+/// A view that takes updates only, and one that takes deletes only: each gets what it takes.
+#[derive(Table, Deserialize)]
+#[supabase(table = "planet_notes", writes(update))]
+struct PlanetNote {
+    id: i64,
+    note: Option<String>,
+}
+
+#[derive(Table, Deserialize)]
+#[supabase(table = "planet_log", writes(delete))]
+struct PlanetLog {
+    id: i64,
+}
+
 mod reexport {
     pub use supabase_core as sb;
 }
@@ -107,6 +121,24 @@ fn main() {
     assert_eq!(
         request.path_and_query(),
         "/rest/v1/planet_stats?select=name,moons&moons=gte.2"
+    );
+
+    let request = client
+        .from::<PlanetNote>()
+        .update(PlanetNoteUpdate::default().note(None))
+        .eq(planet_note::id, 1)
+        .build()
+        .unwrap();
+    assert_eq!(request.body(), Some(&br#"{"note":null}"#[..]));
+    let request = client
+        .from::<PlanetLog>()
+        .delete()
+        .eq(planet_log::id, 1)
+        .build()
+        .unwrap();
+    assert_eq!(
+        request.path_and_query(),
+        "/rest/v1/planet_log?select=id&id=eq.1"
     );
 
     let request = client
