@@ -343,10 +343,16 @@ impl AuthError {
     }
 
     /// Whether the session behind this error is gone for good (the refresh token is invalid),
-    /// as opposed to a transient failure worth retrying.
+    /// as opposed to a transient failure worth retrying. A 429 (GoTrue rate-limits `/token`)
+    /// and a 408 are transient: the server never looked at the token. auth-js signs out on
+    /// them too, an open bug (supabase/supabase-js#2145).
     pub(crate) fn is_fatal_for_session(&self) -> bool {
         match self {
-            AuthError::Api { status, .. } => status.is_client_error(),
+            AuthError::Api { status, .. } => {
+                status.is_client_error()
+                    && *status != StatusCode::TOO_MANY_REQUESTS
+                    && *status != StatusCode::REQUEST_TIMEOUT
+            }
             _ => false,
         }
     }
