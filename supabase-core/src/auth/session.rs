@@ -192,12 +192,37 @@ impl AuthShared {
         locked: &mut Locked<'_>,
         ticket: u64,
     ) -> Result<Option<Session>> {
-        match self.stale_refresh_token() {
-            None => Ok(self.current()),
-            Some(token) => self
-                .refresh_locked(locked, &token, Some(ticket))
-                .await
-                .map(Some),
+        let Some(token) = self.stale_refresh_token() else {
+            return Ok(self.current());
+        };
+        let session = self.refresh_locked(locked, &token, Some(ticket)).await?;
+        // A session another client sharing the store renewed may be due itself.
+        if session.refresh_token != token && session.expires_in_secs() <= margin(&session) {
+            let token = session.refresh_token.clone();
+            return self.refresh_locked(locked, &token, None).await.map(Some);
+        }
+        Ok(Some(session))
+    }
+
+    /// Adopts the session the store holds when it is not the one this client holds: another
+    /// client sharing the store (a daemon and a CLI on one `FileStore`) renewed it. Read before
+    /// every refresh, as auth-js's `__loadSession` reads storage on every call, so this client
+    /// never sends a refresh token that one has already used: after GoTrue's reuse interval
+    /// that is `refresh_token_already_used`, which ends the session for both. Emits
+    /// `TOKEN_REFRESHED`. Not when signed out here, nor for a store that cannot be read.
+    async fn adopt_stored(self: &Arc<Self>, _: &Locked<'_>) {
+        let Some(current) = self.current() else {
+            return;
+        };
+        let Ok(Some(text)) = self.store.get_item(&self.storage_key).await else {
+            return;
+        };
+        let Ok(stored) = serde_json::from_str::<Session>(&text) else {
+            return;
+        };
+        if stored.refresh_token != current.refresh_token {
+            self.set_current(Some(stored.with_expiry()));
+            self.emit(AuthChangeEvent::TokenRefreshed, self.current().as_ref());
         }
     }
 
@@ -224,15 +249,19 @@ impl AuthShared {
     /// [`ticket`](Self::ticket) a caller read before it queued), a caller renewing the current
     /// session takes the outcome of the one before it instead of sending its own request: the
     /// renewed session, or the error of a refresh of the same token that finished while it
-    /// waited; and [`AuthError::SessionMissing`] when the session ended meanwhile. A refresh
-    /// token the server refuses ends the session (`SIGNED_OUT`), as auth-js does; a transient
-    /// failure keeps it.
+    /// waited; and [`AuthError::SessionMissing`] when the session ended meanwhile. Such a
+    /// caller first adopts a session another client saved to the store (`adopt_stored`). A
+    /// refresh token the server refuses ends the session (`SIGNED_OUT`), as auth-js does; a
+    /// transient failure keeps it.
     pub(crate) async fn refresh_locked(
         self: &Arc<Self>,
         locked: &mut Locked<'_>,
         refresh_token: &Secret,
         shared_since: Option<u64>,
     ) -> Result<Session> {
+        if shared_since.is_some() {
+            self.adopt_stored(locked).await;
+        }
         let current = self.current();
         if let Some(ticket) = shared_since {
             if let Some(current) = &current

@@ -298,3 +298,49 @@ async fn a_session_due_as_soon_as_renewed_is_not_refreshed_back_to_back() {
         "the sign-in and one refresh, then a pause"
     );
 }
+
+/// Two clients sharing a session store (a daemon and a CLI on one `FileStore`): a refresh one
+/// of them made is adopted by the other, which never sends the refresh token already used.
+/// GoTrue answers a reused token with `refresh_token_already_used` once its reuse interval has
+/// passed, and ends the session for both (auth-js reads storage on every `__loadSession`).
+#[tokio::test]
+async fn clients_sharing_a_store_adopt_each_others_refreshes() {
+    let mock = MockGoTrue::start().await;
+    mock.on(TOKEN, |r| {
+        let renew = |n| Reply::ok(session_json(n, 3600, now() + 3600));
+        match (r.param("grant_type").as_deref(), r.body["refresh_token"].as_str()) {
+            (Some("password"), _) => renew(1),
+            (_, Some("refresh-1")) => renew(2),
+            (_, Some("refresh-2")) => renew(3),
+            _ => refused(),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.json");
+    let shared = || manual().session_store(FileStore::new(&path));
+    let (a, b) = (client(&mock, shared()), client(&mock, shared()));
+    sign_in(&a).await;
+    assert_eq!(refresh_token(&b).await.as_deref(), Some("refresh-1"));
+
+    a.auth().refresh_session().await.unwrap();
+    let adopted = b.auth().refresh_session().await.unwrap();
+    assert_eq!(
+        adopted.session.unwrap().refresh_token.expose(),
+        "refresh-2",
+        "B takes the session A saved"
+    );
+    let uses = |token: &str| {
+        mock.requests_to(TOKEN)
+            .iter()
+            .filter(|r| r.body["refresh_token"] == token)
+            .count()
+    };
+    assert_eq!(uses("refresh-1"), 1, "refresh-1 was sent once, by A");
+
+    // From there B renews the adopted session, and A in turn takes B's.
+    b.auth().refresh_session().await.unwrap();
+    assert_eq!(refresh_token(&b).await.as_deref(), Some("refresh-3"));
+    let taken = a.auth().refresh_session().await.unwrap();
+    assert_eq!(taken.session.unwrap().refresh_token.expose(), "refresh-3");
+    assert_eq!((uses("refresh-2"), uses("refresh-3")), (1, 0));
+}
