@@ -308,7 +308,10 @@ async fn clients_sharing_a_store_adopt_each_others_refreshes() {
     let mock = MockGoTrue::start().await;
     mock.on(TOKEN, |r| {
         let renew = |n| Reply::ok(session_json(n, 3600, now() + 3600));
-        match (r.param("grant_type").as_deref(), r.body["refresh_token"].as_str()) {
+        match (
+            r.param("grant_type").as_deref(),
+            r.body["refresh_token"].as_str(),
+        ) {
             (Some("password"), _) => renew(1),
             (_, Some("refresh-1")) => renew(2),
             (_, Some("refresh-2")) => renew(3),

@@ -392,21 +392,22 @@ async fn pkce_magic_link_gives_a_code_to_exchange() {
     )
     .await;
     assert_error(&bad, 400, "bad_code_verifier");
-    // An expired flow state (moved back in the database) is 422, and stays usable once it is
-    // not.
-    let age = |interval: &'static str| {
+    // A magic link's flow state expires 5 minutes after the link was opened, whenever it was
+    // asked for (GoTrue `FlowState.IsExpired`, `AuthCodeIssuedAt`): moved back in the database,
+    // the code is 422, and usable again once it is not, though asked for 10 minutes ago.
+    let age = |column: &'static str, interval: &'static str| {
         let code = code.clone();
         async move {
             stack
                 .execute_sql(&format!(
-                    "update auth.flow_state set created_at = now() - interval '{interval}' \
+                    "update auth.flow_state set {column} = now() - interval '{interval}' \
                      where auth_code = '{code}'"
                 ))
                 .await
                 .unwrap();
         }
     };
-    age("10 minutes").await;
+    age("auth_code_issued_at", "10 minutes").await;
     let expired = post(
         stack,
         "/token?grant_type=pkce",
@@ -414,7 +415,8 @@ async fn pkce_magic_link_gives_a_code_to_exchange() {
     )
     .await;
     assert_error(&expired, 422, "flow_state_expired");
-    age("0 seconds").await;
+    age("auth_code_issued_at", "0 seconds").await;
+    age("created_at", "10 minutes").await;
     let s = post(
         stack,
         "/token?grant_type=pkce",
@@ -430,6 +432,51 @@ async fn pkce_magic_link_gives_a_code_to_exchange() {
     )
     .await;
     assert_error(&reused, 404, "flow_state_not_found");
+
+    // The link opened again: the error goes in the query too, for a server-side callback
+    // that never sees the fragment (`prepErrorRedirectURL` for the PKCE flow), and the
+    // fragment carries `sb`, marking a Supabase Auth redirect.
+    let resp = client.get(&link).send().await.unwrap();
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let (before, fragment) = location.split_once('#').unwrap();
+    let expected = "error=access_denied&error_code=otp_expired\
+                    &error_description=Email+link+is+invalid+or+has+expired";
+    assert_eq!(
+        before.split_once('?').map(|(_, q)| q),
+        Some(expected),
+        "{location}"
+    );
+    assert_eq!(fragment, format!("{expected}&sb="), "{location}");
+}
+
+/// Under autoconfirm (the default stack, as `supabase start`'s), one link completes an email
+/// change: GoTrue's `emailChangeVerify` asks for both only when the project confirms emails.
+#[tokio::test]
+async fn email_change_under_autoconfirm_takes_one_link() {
+    let stack = reference_stack().await;
+    let email = unique_email("auto-old");
+    let new_email = unique_email("auto-new");
+    let s = signup(stack, &email, "secret-pw").await;
+    let token = s["access_token"].as_str().unwrap();
+    let u = call(
+        stack,
+        Method::PUT,
+        "/user",
+        Some(token),
+        Some(json!({"email": new_email})),
+    )
+    .await;
+    assert_eq!(u.status, StatusCode::OK, "{:?}", u.body);
+    let to_new = stack.mailbox().latest(&new_email).unwrap();
+    assert_eq!(to_new.kind, MessageKind::EmailChangeNew);
+    let done = post(
+        stack,
+        "/verify",
+        json!({"type": "email_change", "token_hash": to_new.token_hash}),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    assert_eq!(done.body["user"]["email"], new_email);
 }
 
 #[tokio::test]

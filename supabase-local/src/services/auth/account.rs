@@ -459,7 +459,9 @@ async fn pkce_grant(state: &Arc<Auth>, p: PkceGrant) -> ApiResult<Value> {
         let row = tx
             .query_opt(
                 "select id::text, user_id::text, code_challenge_method::text, code_challenge, \
-                   authentication_method, created_at + interval '5 minutes' < now(), \
+                   authentication_method, \
+                   case when auth_code_issued_at is not null and authentication_method = 'magiclink' \
+                        then auth_code_issued_at else created_at end + interval '5 minutes' < now(), \
                    coalesce(provider_access_token, ''), coalesce(provider_refresh_token, '') \
                  from auth.flow_state where auth_code = $1 for update",
                 &[&Secret(&p.auth_code)],

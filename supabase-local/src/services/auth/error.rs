@@ -90,6 +90,15 @@ impl ApiError {
         }
     }
 
+    /// What the body says (`msg` / `message` / `error_description`).
+    pub(crate) fn message(&self) -> String {
+        match self {
+            ApiError::Http { msg, .. } | ApiError::WeakPassword { msg, .. } => msg.clone(),
+            ApiError::OAuth { description, .. } => description.clone(),
+            ApiError::Commit(e) => e.message(),
+        }
+    }
+
     pub(crate) fn error_code(&self) -> &'static str {
         match self {
             ApiError::Http { code, .. } => code,

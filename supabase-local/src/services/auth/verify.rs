@@ -181,7 +181,10 @@ async fn verify(
                 )
                 .await?
                 .get::<_, bool>(0);
-            if state.config.secure_email_change && status == 0 && needs_both {
+            // `emailChangeVerify`: only when the project confirms emails; under autoconfirm
+            // one link completes the change.
+            let autoconfirm = !state.config.email_confirmations;
+            if !autoconfirm && state.config.secure_email_change && status == 0 && needs_both {
                 let sql = format!(
                     "update auth.users set {column} = '', email_change_confirm_status = 1 \
                      where id = $1::text::uuid"
@@ -248,13 +251,15 @@ pub(super) async fn verify_get(
         match verified {
             Verified::FirstEmailChangeConfirmation => Ok(None),
             // No session here: the client exchanges the code for one (`grant_type=pkce`).
+            // `issueAuthCode`: the user's newest flow state of this link's method.
             Verified::Session { user_id, .. } if pkce => {
                 let row = tx
                     .query_opt(
                         "update auth.flow_state set auth_code_issued_at = now(), updated_at = now() \
                          where id = (select id from auth.flow_state where user_id = $1::text::uuid \
+                                       and authentication_method = $2 \
                                      order by created_at desc limit 1) returning auth_code",
-                        &[&user_id],
+                        &[&user_id, &authentication_method(&kind)],
                     )
                     .await?;
                 let code: String = row
@@ -290,20 +295,79 @@ pub(super) async fn verify_get(
         )),
         Ok(None) => {
             let msg = "Confirmation link accepted. Please proceed to confirm link sent to the other email";
-            see_other(&format!("{redirect}#message={}", enc(msg)))
-        }
-        Err(e) => {
-            let (code, description) = match e.error_code() {
-                "otp_expired" => (
-                    "otp_expired",
-                    "Email link is invalid or has expired".to_owned(),
-                ),
-                other => (other, format!("{}", e.status())),
-            };
-            see_other(&format!(
-                "{redirect}#error=access_denied&error_code={code}&error_description={}",
-                enc(&description)
+            see_other(&redirect_with(
+                &redirect,
+                &[("message", msg.to_owned())],
+                pkce,
             ))
         }
+        Err(e) => {
+            // `oauthErrorMap`: the OAuth error for the statuses that have one.
+            let error = match e.status().as_u16() {
+                400 => Some("invalid_request"),
+                401 => Some("unauthorized_client"),
+                403 => Some("access_denied"),
+                500 => Some("server_error"),
+                503 => Some("temporarily_unavailable"),
+                _ => None,
+            };
+            // A link's token is looked up by its hash (`verifyTokenHash`), whose refusal
+            // says "Email link", not the code's "Token has expired or is invalid".
+            let description = match e.error_code() {
+                "otp_expired" => "Email link is invalid or has expired".to_owned(),
+                _ => e.message(),
+            };
+            let mut values = vec![
+                ("error_code", e.error_code().to_owned()),
+                ("error_description", description),
+            ];
+            values.extend(error.map(|error| ("error", error.to_owned())));
+            see_other(&redirect_with(&redirect, &values, pkce))
+        }
     }
+}
+
+/// `models.ParseAuthenticationMethod` for a link's verification type: the flow state a PKCE
+/// link's code comes from.
+fn authentication_method(kind: &str) -> &str {
+    match kind {
+        "signup" => "email/signup",
+        other => other,
+    }
+}
+
+/// `prepErrorRedirectURL` / `prepRedirectURL` (GoTrue `internal/api/verify.go`): `values` go
+/// in the fragment (in place of any), with an empty `sb` marking a Supabase Auth redirect,
+/// and for a PKCE link in the query too, over what `redirect_to`'s query had. Keys sorted, as
+/// Go's `url.Values.Encode` writes them.
+fn redirect_with(redirect: &str, values: &[(&str, String)], pkce: bool) -> String {
+    let base = redirect.split_once('#').map_or(redirect, |(base, _)| base);
+    let (path, query) = base.split_once('?').unwrap_or((base, ""));
+    let encode = |mut pairs: Vec<(String, String)>| {
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    };
+    let given = || values.iter().map(|(k, v)| ((*k).to_owned(), v.clone()));
+    let mut url = path.to_owned();
+    let query = if pkce {
+        let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .filter(|(k, _)| !values.iter().any(|(key, _)| key == k))
+            .collect();
+        pairs.extend(given());
+        encode(pairs)
+    } else {
+        query.to_owned()
+    };
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query);
+    }
+    url.push('#');
+    url.push_str(&encode(
+        given().chain([("sb".to_owned(), String::new())]).collect(),
+    ));
+    url
 }
