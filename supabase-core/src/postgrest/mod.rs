@@ -197,6 +197,11 @@ impl<M> TableQuery<M> {
 
     /// Inserts, or updates rows that conflict on the primary key (or on
     /// [`Builder::on_conflict`] columns); [`Builder::ignore_duplicates`] leaves them alone.
+    ///
+    /// A list goes as one statement over the union of the rows' keys, as for
+    /// [`insert`](Self::insert): a conflicting row that leaves out a key another row has
+    /// updates that column too, to NULL or its default. To keep stored values, upsert rows
+    /// with different keys in separate calls.
     pub fn upsert<V: Serialize>(self, values: V) -> Builder<serde_json::Value, M> {
         self.builder(Verb::Upsert).with_body(&values)
     }

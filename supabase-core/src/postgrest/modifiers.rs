@@ -337,15 +337,10 @@ impl<T, M> Builder<T, M> {
 
     /// No body back, only the status and the count. A read (`select`, a function call) is sent
     /// as `HEAD`; a write (insert, upsert, update, delete) is still written, with
-    /// `Prefer: return=minimal` (a `HEAD` would turn it into a read that writes nothing).
+    /// `Prefer: return=minimal` (a `HEAD` would turn it into a read that writes nothing), which
+    /// a later [`select`](Self::select) or [`returning`](Self::returning) does not undo.
     pub fn head(self) -> Builder<(), M> {
-        self.map_state(|s| match s.verb {
-            Verb::Select | Verb::Rpc => s.head = true,
-            Verb::Insert | Verb::Upsert | Verb::Update | Verb::Delete => {
-                s.returning = Some(Returning::Minimal);
-            }
-        })
-        .returns()
+        self.map_state(|s| s.head = true).returns()
     }
 
     /// Calls the function with `GET` and its arguments in the query string (for functions that
@@ -362,7 +357,7 @@ impl<T, M> Builder<T, M> {
     /// Upsert: the unique columns that decide a conflict (comma-separated), instead of the
     /// primary key.
     pub fn on_conflict(self, columns: impl AsRef<str>) -> Self {
-        let columns = strip_whitespace(columns.as_ref());
+        let columns = trim_column_names(columns.as_ref());
         self.map_state(|s| s.set_param("on_conflict", columns))
     }
 
@@ -397,7 +392,30 @@ impl<T, M> Builder<T, M> {
     }
 }
 
-/// Removes whitespace outside double quotes, as supabase-js does for select and on_conflict.
+/// A list of column names as PostgREST's `pColumns` reads `on_conflict`: each name's own
+/// spaces kept (`first name`; `pFieldName` takes them), the spaces around each name trimmed
+/// (PostgREST skips them only after a comma, and would read `id ,name`'s `id ` as a name).
+/// Commas inside double quotes are part of a name.
+fn trim_column_names(columns: &str) -> String {
+    let mut names = Vec::new();
+    let (mut quoted, mut escaped, mut start) = (false, false, 0);
+    for (i, c) in columns.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                names.push(columns[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    names.push(columns[start..].trim());
+    names.join(",")
+}
+
+/// Removes whitespace outside double quotes, as supabase-js does for select.
 fn strip_whitespace(columns: &str) -> String {
     if !columns.contains(char::is_whitespace) {
         // The common case (and every typed select): nothing to strip, one copy.
@@ -432,6 +450,9 @@ mod tests {
             "name,instruments(name)"
         );
         assert_eq!(strip_whitespace(r#""my col", b"#), r#""my col",b"#);
+        assert_eq!(trim_column_names(" first name , b"), "first name,b");
+        assert_eq!(trim_column_names(r#""c, d", e"#), r#""c, d",e"#);
+        assert_eq!(trim_column_names(r#""a\" ,b", c"#), r#""a\" ,b",c"#);
         assert_eq!(
             strip_whitespace(r#""say \"hi there\"", b"#),
             r#""say \"hi there\"",b"#

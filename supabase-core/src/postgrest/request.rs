@@ -59,7 +59,9 @@ pub(crate) struct QueryState {
     /// Path under `/rest/v1/`, already percent-encoded (`planets`, `rpc/echo`).
     pub(crate) path: String,
     pub(crate) verb: Verb,
-    /// `HEAD` instead of `GET` (or instead of the RPC's method).
+    /// No body wanted ([`head`](super::Builder::head)): `HEAD` instead of `GET` (or instead of
+    /// the RPC's method); a write keeps its method and is sent with `return=minimal`, whatever
+    /// a later `select` or `returning` asks.
     pub(crate) head: bool,
     /// RPC sent as `GET` with its arguments in the query string.
     pub(crate) rpc_get: bool,
@@ -228,12 +230,12 @@ impl QueryState {
 
     pub(crate) fn method(&self) -> Method {
         match (self.verb, self.head) {
-            (_, true) => Method::HEAD,
+            (Verb::Select | Verb::Rpc, true) => Method::HEAD,
             (Verb::Select, false) => Method::GET,
             (Verb::Rpc, false) if self.rpc_get => Method::GET,
-            (Verb::Insert | Verb::Upsert | Verb::Rpc, false) => Method::POST,
-            (Verb::Update, false) => Method::PATCH,
-            (Verb::Delete, false) => Method::DELETE,
+            (Verb::Insert | Verb::Upsert | Verb::Rpc, _) => Method::POST,
+            (Verb::Update, _) => Method::PATCH,
+            (Verb::Delete, _) => Method::DELETE,
         }
     }
 
@@ -246,7 +248,13 @@ impl QueryState {
                 "resolution=merge-duplicates"
             }));
         }
-        if let Some(r) = self.returning {
+        let returning = match self.verb {
+            Verb::Insert | Verb::Upsert | Verb::Update | Verb::Delete if self.head => {
+                Some(super::Returning::Minimal)
+            }
+            _ => self.returning,
+        };
+        if let Some(r) = returning {
             parts.push(Cow::Borrowed(r.prefer()));
         }
         if let Some(c) = self.count {
@@ -365,12 +373,14 @@ impl QueryState {
         if body.is_some() {
             set_header(&mut headers, CONTENT_TYPE, self.body_type)?;
         }
-        // Per-request headers win over everything above, except `Prefer`: a preference given
-        // by hand (`tx=rollback`, `handling=strict`) joins the computed ones (`resolution=`,
-        // `return=`, `count=`), which it would otherwise silently drop.
+        // Per-request headers win over everything above, `Prefer` too, but by joining: a
+        // preference given by hand (`tx=rollback`, `return=minimal`) goes before the computed
+        // ones (`resolution=`, `return=`, `count=`), which a plain replacement would drop.
+        // PostgREST takes the first of each preference (`Preferences.hs`), so where the two
+        // differ, the hand-given one wins.
         for (name, value) in &self.headers {
             if name.as_str() == "prefer" && !prefer.is_empty() {
-                let joined = format!("{prefer},{}", value.to_str().unwrap_or_default());
+                let joined = format!("{},{prefer}", value.to_str().unwrap_or_default());
                 set_header(&mut headers, name.clone(), &joined)?;
             } else {
                 headers.insert(name.clone(), value.clone());

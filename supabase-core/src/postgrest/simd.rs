@@ -20,6 +20,10 @@ use serde::de::DeserializeOwned;
 /// small (a larger body is parsed by serde_json, without a copy).
 pub(crate) const SIMD_SIZES: std::ops::RangeInclusive<usize> = 16 * 1024..=1024 * 1024;
 
+/// serde_json's nesting limit: its `recursion_limit` of 128 admits 127 levels (simd-json's own
+/// limit is 1024).
+const MAX_DEPTH: usize = 127;
+
 /// The body's copy and simd-json's working buffers, reused by the thread's next decode.
 #[derive(Default)]
 struct Scratch {
@@ -45,7 +49,9 @@ pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Option<T> {
             let Scratch { input, buffers } = &mut *scratch;
             input.clear();
             input.extend_from_slice(json);
-            let buffers = buffers.get_or_insert_with(|| simd_json::Buffers::new(json.len()));
+            // serde_json's nesting limit, so a body decodes or fails the same whatever its size.
+            let buffers = buffers
+                .get_or_insert_with(|| simd_json::Buffers::with_max_depth(json.len(), MAX_DEPTH));
             simd_json::serde::from_slice_with_buffers(input, buffers).ok()
         })
         .ok()
@@ -124,6 +130,25 @@ mod tests {
                 }
                 s
             })
+    }
+
+    /// Nesting around serde_json's limit, in a body large enough for simd-json: it decodes
+    /// exactly where serde_json does.
+    #[test]
+    fn nesting_is_limited_as_serde_json_limits_it() {
+        for depth in [126, 127, 128, 129, 130, 500] {
+            let padding = "x".repeat(20 * 1024);
+            let text = format!(
+                "[\"{padding}\",{}1{}]",
+                "[".repeat(depth - 1),
+                "]".repeat(depth - 1)
+            );
+            assert_eq!(
+                decode::<Value>(text.as_bytes()).is_some(),
+                serde(&text).is_some(),
+                "depth {depth}"
+            );
+        }
     }
 
     proptest! {

@@ -108,7 +108,11 @@ impl<T: Table, M> TypedTable<T, M> {
         Query::write(self.untyped().upsert(row))
     }
 
-    /// Upserts several rows.
+    /// Upserts several rows, in one statement over the columns any of them sets: a
+    /// conflicting row whose field is `None` where another row's is set has that column set
+    /// to its default, not kept (as the untyped [`upsert`](crate::postgrest::TableQuery::upsert)
+    /// of a list). Rows that leave different fields out keep stored values only when
+    /// upserted in separate calls.
     pub fn upsert_many(self, rows: impl IntoIterator<Item = T::Insert>) -> Query<T, Vec<T>, M>
     where
         T: Insertable + Updatable,

@@ -442,13 +442,27 @@ async fn head_on_a_write_still_writes() {
         db(&format!("select name from planets where id = {id}")).await,
         json!([])
     );
+
+    // A `select` after `head()` does not ask for the rows back again: the write is answered
+    // with no body, as `head()` promised (it was written, then its rows failed to decode).
+    let again = client
+        .table("planets")
+        .insert(json!({"id": id, "name": "Headed"}))
+        .head()
+        .select("id");
+    assert_eq!(again.build().unwrap().headers()["prefer"], "return=minimal");
+    again.await.unwrap();
+    assert_eq!(
+        db(&format!("select name from planets where id = {id}")).await,
+        json!([{"name": "Headed"}])
+    );
 }
 
 /// A preference given by hand joins the computed ones instead of replacing them.
 #[tokio::test]
 async fn a_prefer_header_given_by_hand_keeps_the_computed_preferences() {
-    let request = anon()
-        .await
+    let c = anon().await;
+    let request = c
         .table("planets")
         .upsert(json!({"id": 1, "name": "Mercury"}))
         .header("Prefer", "handling=lenient")
@@ -456,7 +470,23 @@ async fn a_prefer_header_given_by_hand_keeps_the_computed_preferences() {
         .unwrap();
     assert_eq!(
         request.headers()["prefer"],
-        "resolution=merge-duplicates,return=representation,handling=lenient"
+        "handling=lenient,resolution=merge-duplicates,return=representation"
+    );
+
+    // And wins where the two differ: PostgREST takes the first of each preference, so the
+    // hand-given one goes first. `return=minimal` by hand: the row is written, none comes back.
+    let id = unique_id();
+    let written = c
+        .table("planets")
+        .insert(json!({"id": id, "name": "Quiet"}))
+        .header("Prefer", "return=minimal")
+        .await
+        .unwrap();
+    assert_eq!(written.status.as_u16(), 201);
+    assert_eq!(written.data, Value::Null);
+    assert_eq!(
+        db(&format!("select name from planets where id = {id}")).await,
+        json!([{"name": "Quiet"}])
     );
 }
 
@@ -566,4 +596,66 @@ async fn max_affected_is_sent_strictly_and_never_writes_unchecked() {
     assert_eq!(e.status.as_u16(), 400);
     let names = db(&format!("select name from planets where id in ({a}, {b})")).await;
     assert_eq!(sorted_strings(&names, "name"), ["A", "B"]);
+}
+
+/// `on_conflict` names a column whose name has a space as PostgREST reads it: the spaces
+/// inside a name kept, those around each name dropped (it had stripped them all, sending
+/// `firstname`).
+#[tokio::test]
+async fn on_conflict_keeps_the_spaces_inside_a_column_name() {
+    let stack = reference_stack().await;
+    stack
+        .execute_sql(
+            r#"create table if not exists public.spaced_keys (
+                 id bigint primary key,
+                 "first name" text unique,
+                 note text
+               );
+               grant select, insert, update on public.spaced_keys to anon;"#,
+        )
+        .await
+        .unwrap();
+    stack.reload_schema().await.unwrap();
+    let c = anon().await;
+    let name = format!("n{}", unique_id());
+    for (id, note) in [(unique_id(), "first"), (unique_id(), "second")] {
+        c.table("spaced_keys")
+            .upsert(json!({"id": id, "first name": name, "note": note}))
+            .on_conflict(" first name ")
+            .await
+            .unwrap();
+    }
+    let rows = db(&format!(
+        "select note from spaced_keys where \"first name\" = '{name}'"
+    ))
+    .await;
+    assert_eq!(rows, json!([{"note": "second"}]));
+}
+
+/// An upsert of a list sends the union of the rows' keys: a conflicting row that leaves a key
+/// out has that column rewritten (to NULL here, `moons` having no default), not kept, as the
+/// `upsert` docs say; alone, the same row keeps it.
+#[tokio::test]
+async fn an_upserted_list_rewrites_the_keys_a_conflicting_row_leaves_out() {
+    let c = anon().await;
+    let (kept, other) = (unique_id(), unique_id());
+    c.table("planets")
+        .insert(json!({"id": kept, "name": "Stored", "moons": 5}))
+        .await
+        .unwrap();
+    c.table("planets")
+        .upsert(json!({"id": kept, "name": "Alone"}))
+        .await
+        .unwrap();
+    let moons =
+        |id: i64| async move { db(&format!("select moons from planets where id = {id}")).await };
+    assert_eq!(moons(kept).await, json!([{"moons": 5}]));
+    c.table("planets")
+        .upsert(json!([
+            {"id": kept, "name": "Listed"},
+            {"id": other, "name": "Other", "moons": 1}
+        ]))
+        .await
+        .unwrap();
+    assert_eq!(moons(kept).await, json!([{"moons": null}]));
 }
