@@ -86,13 +86,20 @@ pub(crate) async fn query(
     sql: &str,
     schemas: &[String],
 ) -> Result<Vec<Row>> {
-    client
-        .query(sql, &[&schemas])
-        .await
-        .map_err(|e| Error::Query {
-            what,
-            message: error_chain(&e),
-        })
+    query_with(client, what, sql, &[&schemas]).await
+}
+
+/// [`query`] with other parameters.
+async fn query_with(
+    client: &Client,
+    what: &'static str,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<Row>> {
+    client.query(sql, params).await.map_err(|e| Error::Query {
+        what,
+        message: error_chain(&e),
+    })
 }
 
 /// Introspects `schemas` through an open connection.
@@ -126,13 +133,22 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
     ir.schemas = schemas.to_vec();
 
     // Relations: tables, partitioned tables, views, materialized views, foreign tables.
-    // pg_relation_is_updatable's bits: 4 UPDATE, 8 INSERT, 16 DELETE.
+    // pg_relation_is_updatable's bits: 4 UPDATE, 8 INSERT, 16 DELETE. Then whether INSERT and
+    // UPDATE go through an INSTEAD OF trigger or an unconditional DO INSTEAD rule.
     let rows = query(
         client,
         "relations",
         "select n.nspname::text, c.relname::text, c.relkind::text,
                 obj_description(c.oid, 'pg_class'),
-                pg_relation_is_updatable(c.oid::regclass, true)
+                pg_relation_is_updatable(c.oid::regclass, true),
+                exists (select from pg_trigger t where t.tgrelid = c.oid
+                        and t.tgtype & 64 <> 0 and t.tgtype & 4 <> 0)
+                  or exists (select from pg_rewrite w where w.ev_class = c.oid and w.is_instead
+                             and w.ev_type = '3' and w.ev_qual::text = '<>'),
+                exists (select from pg_trigger t where t.tgrelid = c.oid
+                        and t.tgtype & 64 <> 0 and t.tgtype & 16 <> 0)
+                  or exists (select from pg_rewrite w where w.ev_class = c.oid and w.is_instead
+                             and w.ev_type = '2' and w.ev_qual::text = '<>')
          from pg_class c join pg_namespace n on n.oid = c.relnamespace
          where n.nspname = any($1) and c.relkind in ('r', 'p', 'v', 'm', 'f')
            and not c.relispartition
@@ -142,6 +158,8 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
     )
     .await?;
     let mut index: HashMap<QualifiedName, usize> = HashMap::new();
+    // By table index: every column is handed to a trigger (or rule) on each write it takes.
+    let mut written_by_trigger = Vec::new();
     for r in &rows {
         let name = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
         let kind = match r.get::<_, String>(2).as_str() {
@@ -161,6 +179,19 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
                 delete: bits & 16 != 0,
             },
         };
+        // `pg_column_is_updatable` answers for UPDATE and DELETE together (the SQL standard's
+        // `is_updatable`), so a view written through INSTEAD OF INSERT and UPDATE triggers (or
+        // unconditional DO INSTEAD rules) but not DELETE would have no writable column: such a
+        // view hands every column to its trigger, so every column counts as written, when
+        // each of INSERT and UPDATE it takes goes through one. (A view that inserts through a
+        // trigger but updates as Postgres's own updatable views do keeps the per-column
+        // answer: a column that cannot be updated is left out of both types.)
+        let (insert_by_trigger, update_by_trigger): (bool, bool) = (r.get(5), r.get(6));
+        written_by_trigger.push(
+            (writes.insert || writes.update)
+                && (!writes.insert || insert_by_trigger)
+                && (!writes.update || update_by_trigger),
+        );
         index.insert(name.clone(), ir.tables.len());
         ir.tables.push(Table {
             name,
@@ -197,16 +228,7 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
                 a.attidentity::text, a.attgenerated::text,
                 col_description(c.oid, a.attnum),
                 c.relkind in ('v', 'f') and not pg_column_is_updatable(c.oid, a.attnum, true),
-                a.attndims::int4,
-                exists (select from pg_trigger t where t.tgrelid = c.oid
-                        and t.tgtype & 64 <> 0 and t.tgtype & 4 <> 0)
-                  or exists (select from pg_rewrite w where w.ev_class = c.oid and w.is_instead
-                             and w.ev_type = '3' and w.ev_qual::text = '<>'),
-                c.oid, a.attnum,
-                exists (select from pg_trigger t where t.tgrelid = c.oid
-                        and t.tgtype & 64 <> 0 and t.tgtype & 16 <> 0)
-                  or exists (select from pg_rewrite w where w.ev_class = c.oid and w.is_instead
-                             and w.ev_type = '2' and w.ev_qual::text = '<>')
+                a.attndims::int4, c.oid, a.attnum
          from pg_attribute a
          join pg_class c on c.oid = a.attrelid
          join pg_namespace n on n.oid = c.relnamespace
@@ -230,25 +252,13 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
         // view's columns that cannot be written (`upper(name)`: PostgREST would reject a write
         // setting them; postgres-meta types them `never` for the same reason). A read-only
         // view's are left as they are: nothing writes them anyway.
-        //
-        // `pg_column_is_updatable` answers for UPDATE and DELETE together (the SQL standard's
-        // `is_updatable`), so a view written through INSTEAD OF INSERT and UPDATE triggers (or
-        // unconditional DO INSTEAD rules) but not DELETE would have no writable column: such a
-        // view hands every column to its trigger, so every column counts as written, when
-        // each of INSERT and UPDATE it takes goes through one. (A view that inserts through a
-        // trigger but updates as Postgres's own updatable views do keeps the per-column
-        // answer: a column that cannot be updated is left out of both types.)
+        // Every column of a view written through triggers counts as written (see above).
         //
         // A view's column showing a table's generated or identity-always column cannot be
         // written through the view either, unless a trigger does the writing; and it holds
         // arrays of as many dimensions as that column (a view's own `attndims` is 0).
-        let taken = ir.tables[i].writes;
-        let (insert_by_trigger, update_by_trigger): (bool, bool) = (r.get(11), r.get(14));
-        let written_by_trigger = (taken.insert || taken.update)
-            && (!taken.insert || insert_by_trigger)
-            && (!taken.update || update_by_trigger);
-        let origin = origins.get(&(r.get::<_, u32>(12), r.get::<_, i16>(13)));
-        let writes = taken.any() && !written_by_trigger;
+        let origin = origins.get(&(r.get::<_, u32>(11), r.get::<_, i16>(12)));
+        let writes = ir.tables[i].writes.any() && !written_by_trigger[i];
         let not_updatable = r.get::<_, bool>(9) && writes;
         let shows_generated = writes && origin.is_some_and(|o| o.generated);
         let generated = !r.get::<_, String>(7).is_empty() || not_updatable || shows_generated;
@@ -583,19 +593,16 @@ async fn view_column_origins(
     }
     let (keys, columns): (Vec<ColumnRef>, Vec<ColumnRef>) = origins.into_iter().unzip();
     let (tables, numbers): (Vec<u32>, Vec<i16>) = columns.into_iter().unzip();
-    let rows = client
-        .query(
-            "select k.ord::int4, a.attndims::int4,
-                    a.attidentity = 'a' or a.attgenerated <> ''
-             from unnest($1::oid[], $2::int2[]) with ordinality k(rel, num, ord)
-             join pg_attribute a on a.attrelid = k.rel and a.attnum = k.num",
-            &[&tables, &numbers],
-        )
-        .await
-        .map_err(|e| Error::Query {
-            what: "view column origins",
-            message: error_chain(&e),
-        })?;
+    let rows = query_with(
+        client,
+        "view column origins",
+        "select k.ord::int4, a.attndims::int4,
+                a.attidentity = 'a' or a.attgenerated <> ''
+         from unnest($1::oid[], $2::int2[]) with ordinality k(rel, num, ord)
+         join pg_attribute a on a.attrelid = k.rel and a.attnum = k.num",
+        &[&tables, &numbers],
+    )
+    .await?;
     Ok(rows
         .iter()
         .filter_map(|r| {
