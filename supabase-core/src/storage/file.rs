@@ -78,8 +78,9 @@ impl FileApi {
             .await
     }
 
-    /// Replaces the object at `path` (`PUT /object/{bucket}/{path}`); fails when it does not
-    /// exist.
+    /// Replaces the object at `path` (`PUT /object/{bucket}/{path}`). Storage writes it as an
+    /// upsert whatever `options.upsert` says: an object that does not exist yet is created.
+    /// Under RLS this takes INSERT, UPDATE and SELECT policies on `storage.objects`.
     pub async fn update(
         &self,
         path: &str,

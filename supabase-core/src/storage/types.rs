@@ -508,12 +508,13 @@ impl TransformOptions {
     }
 
     /// The query string storage-js sends (`width=100&height=100&quality=80`), in its order.
+    /// A zero width, height or quality is left out, as storage-js leaves out falsy values.
     pub(crate) fn query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
-        if let Some(w) = self.width {
+        if let Some(w) = self.width.filter(|&w| w > 0) {
             q.push(("width", w.to_string()));
         }
-        if let Some(h) = self.height {
+        if let Some(h) = self.height.filter(|&h| h > 0) {
             q.push(("height", h.to_string()));
         }
         if let Some(r) = self.resize {
@@ -522,7 +523,7 @@ impl TransformOptions {
         if let Some(f) = self.format {
             q.push(("format", enum_text(&f)));
         }
-        if let Some(quality) = self.quality {
+        if let Some(quality) = self.quality.filter(|&q| q > 0) {
             q.push(("quality", quality.to_string()));
         }
         q
@@ -604,9 +605,11 @@ impl UrlOptions {
         self
     }
 
-    /// Transform the image before serving it.
+    /// Transform the image before serving it. Options with nothing set ask for no
+    /// transformation: the object is served as it is, from `/object/…` (storage-js takes
+    /// the render route only for a transform with a key in it).
     pub fn transform(mut self, transform: TransformOptions) -> Self {
-        self.transform = Some(transform);
+        self.transform = (transform != TransformOptions::default()).then_some(transform);
         self
     }
 }

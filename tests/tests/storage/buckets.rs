@@ -116,13 +116,19 @@ async fn duplicate_and_invalid_bucket_names() {
         panic!("duplicate bucket")
     };
     assert_eq!(e.status.as_u16(), 409);
-    let Err(Error::Storage(e)) = storage.create_bucket("a/b").await else {
-        panic!("bucket name with a slash")
-    };
-    assert_eq!(
-        (e.code.as_str(), e.error.as_str()),
-        ("InvalidBucketName", "Invalid Input")
-    );
+    for bad in ["a/b".to_owned(), "é".to_owned(), "x".repeat(101)] {
+        let Err(Error::Storage(e)) = storage.create_bucket(&bad).await else {
+            panic!("bucket name {bad:?} accepted")
+        };
+        assert_eq!(
+            (e.code.as_str(), e.error.as_str()),
+            ("InvalidBucketName", "Invalid Input")
+        );
+    }
+    // Up to 100 characters.
+    let long = format!("{}{}", unique_id(), "l".repeat(80));
+    storage.create_bucket(&long).await.unwrap();
+    storage.delete_bucket(&long).await.unwrap();
     let Err(Error::Storage(e)) = storage
         .create_bucket_with(
             &format!("z{}", unique_id()),

@@ -108,11 +108,15 @@ async fn upload_download_update_upsert_info_exists() {
         files.download("public/avatar1.png").await.unwrap().as_ref(),
         b"updated"
     );
-    // Updating what does not exist fails.
-    assert!(matches!(
-        files.update("public/none.png", b"x", FileOptions::new()).await,
-        Err(Error::Storage(e)) if e.is_not_found()
-    ));
+    // Updating what does not exist creates it: storage-api's PUT is an upsert.
+    files
+        .update("public/new.png", b"new", FileOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        files.download("public/new.png").await.unwrap().as_ref(),
+        b"new"
+    );
 
     assert!(files.exists("public/avatar1.png").await.unwrap());
     assert!(!files.exists("public/avatar2.png").await.unwrap());
@@ -204,6 +208,30 @@ async fn move_copy_across_buckets_and_remove() {
     assert_eq!(
         other_files.download("copied.png").await.unwrap().as_ref(),
         b"one"
+    );
+    // A copy is not an upload: the destination bucket's types and size limit are not
+    // checked (`copyObject` checks the key and the policies only).
+    let (strict, strict_files) = bucket(
+        BucketOptions::new()
+            .allowed_mime_types(["image/*"])
+            .file_size_limit(1),
+    )
+    .await;
+    files
+        .upload(
+            "notes.txt",
+            b"plain text",
+            FileOptions::new().content_type("text/plain"),
+        )
+        .await
+        .unwrap();
+    files
+        .copy_to("notes.txt", &strict, "notes.txt")
+        .await
+        .unwrap();
+    assert_eq!(
+        strict_files.download("notes.txt").await.unwrap().as_ref(),
+        b"plain text"
     );
     files
         .move_to("public/avatar1.png", &other, "moved.png")
@@ -342,6 +370,13 @@ async fn signed_urls_work_and_expire() {
     let resp = http.get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().get("content-disposition").is_none());
+    // A signed URL's answer expires with its token instead of carrying the object's cache
+    // control (`renderer.ts`).
+    let expires = resp.headers()["expires"].to_str().unwrap();
+    let at = httpdate::parse_http_date(expires).unwrap();
+    let ahead = at.duration_since(std::time::SystemTime::now()).unwrap();
+    assert!(ahead.as_secs() <= 60, "{expires}");
+    assert!(resp.headers().get("cache-control").is_none());
 
     // A URL signed for 1 s stops working once it expires (the token's `exp`, checked by the
     // server; we wait past it rather than time anything).
@@ -514,6 +549,24 @@ async fn public_urls_and_transforms() {
     assert_eq!(resp.status(), 400);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["statusCode"], "422");
+
+    // A transform with nothing in it is no transformation (storage-js checks for keys); a
+    // zero is left out, as storage-js leaves out what is falsy.
+    let url = files
+        .get_public_url(
+            "folder/avatar1.jpg",
+            UrlOptions::new().transform(TransformOptions::new()),
+        )
+        .unwrap();
+    assert!(url.contains("/object/public/"), "{url}");
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    let url = files
+        .get_public_url(
+            "folder/avatar1.jpg",
+            UrlOptions::new().transform(TransformOptions::new().width(0).height(20)),
+        )
+        .unwrap();
+    assert!(url.ends_with("/folder/avatar1.jpg?height=20"), "{url}");
 
     let url = files
         .get_public_url("folder/avatar1.jpg", UrlOptions::new().download(true))

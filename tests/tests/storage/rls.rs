@@ -166,6 +166,90 @@ async fn without_policies_only_the_service_role_gets_in() {
     ));
 }
 
+/// Replacing an object takes an UPDATE policy, whichever way the replacement comes: an upsert
+/// upload, `update` (storage-api's PUT is an upsert), or a signed upload URL made with
+/// `upsert`, which is refused when it is made: the upload itself runs as the superuser.
+#[tokio::test]
+async fn replacing_an_object_takes_an_update_policy() {
+    let (name, service_files) = bucket(BucketOptions::new()).await;
+    service_files
+        .upload("shared.txt", b"original", FileOptions::new())
+        .await
+        .unwrap();
+    let stack = reference_stack().await;
+    stack
+        .execute_sql(&format!(
+            "create policy \"insert {name}\" on storage.objects for insert \
+               to authenticated with check (bucket_id = '{name}'); \
+             create policy \"select {name}\" on storage.objects for select \
+               to authenticated using (bucket_id = '{name}');"
+        ))
+        .await
+        .unwrap();
+    let someone = user(&uuid()).await.storage().from_(name.clone());
+    let forbidden = |r: Result<_, Error>| match r {
+        Err(Error::Storage(e)) => e.status.as_u16() == 403,
+        _ => false,
+    };
+    assert!(forbidden(
+        someone
+            .create_signed_upload_url_with("shared.txt", true)
+            .await
+            .map(|_| ())
+    ));
+    assert!(forbidden(
+        someone
+            .update("shared.txt", b"replaced", FileOptions::new())
+            .await
+            .map(|_| ())
+    ));
+    assert!(forbidden(
+        someone
+            .upload("shared.txt", b"replaced", FileOptions::new().upsert(true))
+            .await
+            .map(|_| ())
+    ));
+    assert_eq!(
+        service_files.download("shared.txt").await.unwrap().as_ref(),
+        b"original"
+    );
+    // What does not exist yet takes only INSERT (and SELECT, which the upsert returns).
+    someone
+        .update("fresh.txt", b"fresh", FileOptions::new())
+        .await
+        .unwrap();
+    someone
+        .create_signed_upload_url_with("fresh-signed.txt", true)
+        .await
+        .unwrap();
+
+    // With an UPDATE policy, a signed upsert URL replaces the object.
+    stack
+        .execute_sql(&format!(
+            "create policy \"update {name}\" on storage.objects for update \
+               to authenticated using (bucket_id = '{name}');"
+        ))
+        .await
+        .unwrap();
+    let signed = someone
+        .create_signed_upload_url_with("shared.txt", true)
+        .await
+        .unwrap();
+    someone
+        .upload_to_signed_url(
+            "shared.txt",
+            signed.token.expose(),
+            b"signed",
+            FileOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        service_files.download("shared.txt").await.unwrap().as_ref(),
+        b"signed"
+    );
+}
+
 /// An `Authorization` given in an upload's own headers is the one sent (storage-js merges the
 /// file options' headers last): here a user's token on an anon client, which RLS lets write
 /// into that user's folder.

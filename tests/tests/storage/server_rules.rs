@@ -12,16 +12,17 @@ use super::{bucket, user, uuid};
 #[tokio::test]
 async fn keys_outside_storage_apis_characters_are_invalid() {
     let (_, files) = bucket(BucketOptions::new()).await;
-    // `isValidKey`'s `\w` is ASCII: accents, other scripts and emoji are refused on Supabase
-    // (supabase/storage#133), as are `#`, `%`, brackets and quotes.
+    // `isValidKey` takes any UTF-8 but S3's "characters to avoid" (`#`, `%`, brackets,
+    // quotes, `~`, …), controls, and invisible characters that could hide a path.
     for key in [
-        "café.txt",
-        "文件.txt",
-        "a😀.txt",
         "a#b.txt",
         "50%.txt",
         "x[1].txt",
         "q\"t.txt",
+        "a~b.txt",
+        "zero\u{200b}width.txt",
+        "evil\u{202e}txt.exe",
+        "tab\t.txt",
     ] {
         let Err(Error::Storage(e)) = files.upload(key, b"x", FileOptions::new()).await else {
             panic!("{key} was accepted")
@@ -41,6 +42,37 @@ async fn keys_outside_storage_apis_characters_are_invalid() {
     assert_eq!(&files.download(key).await.unwrap()[..], b"allowed");
     let listed = files.list(Some("dir"), SearchOptions::new()).await.unwrap();
     assert_eq!(listed[0].name, "a b!-.*'()&$@=;:+,?_Z9.txt");
+
+    // Accents, other scripts and emoji (a ZWJ sequence too) round-trip, folders included.
+    let family = "\u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467}";
+    let keys = [
+        "unicode/café.txt".to_owned(),
+        "unicode/文件/報告.txt".to_owned(),
+        format!("unicode/{family}.txt"),
+    ];
+    for key in &keys {
+        files
+            .upload(key, key.clone().into_bytes(), FileOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(&files.download(key).await.unwrap()[..], key.as_bytes());
+        assert_eq!(files.info(key).await.unwrap().name, *key);
+    }
+    let mut names: Vec<String> = files
+        .list(Some("unicode"), SearchOptions::new())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    names.sort();
+    let mut expected = vec![
+        "café.txt".to_owned(),
+        format!("{family}.txt"),
+        "文件".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(names, expected);
 }
 
 #[tokio::test]
@@ -94,6 +126,46 @@ async fn a_public_buckets_objects_are_read_without_rls() {
             assert_eq!((e.status.as_u16(), e.code.as_str()), (403, "AccessDenied"));
         }
     }
+}
+
+#[tokio::test]
+async fn public_object_info_needs_no_token() {
+    let (name, files) = bucket(BucketOptions::new().public(true)).await;
+    files
+        .upload(
+            "doc.txt",
+            b"words",
+            FileOptions::new().content_type("text/plain"),
+        )
+        .await
+        .unwrap();
+    let stack = reference_stack().await;
+    let url = format!(
+        "{}/storage/v1/object/info/public/{name}/doc.txt",
+        stack.url()
+    );
+    let resp = reqwest::get(&url).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let info: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        (&info["name"], &info["bucket_id"], &info["size"]),
+        (
+            &serde_json::json!("doc.txt"),
+            &serde_json::json!(name),
+            &serde_json::json!(5)
+        )
+    );
+    // A private bucket's objects are not public.
+    let (private, files) = bucket(BucketOptions::new()).await;
+    files
+        .upload("doc.txt", b"words", FileOptions::new())
+        .await
+        .unwrap();
+    let url = format!(
+        "{}/storage/v1/object/info/public/{private}/doc.txt",
+        stack.url()
+    );
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 400);
 }
 
 #[tokio::test]

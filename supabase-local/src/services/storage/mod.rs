@@ -95,6 +95,10 @@ pub(crate) fn router(env: ServiceEnv) -> Router {
             get(object::info),
         )
         .route(
+            "/object/info/public/{bucket}/{*path}",
+            get(object::info_public),
+        )
+        .route(
             "/object/authenticated/{bucket}/{*path}",
             get(object::download).head(object::head),
         )
@@ -176,23 +180,33 @@ async fn not_found(req: axum::extract::Request) -> axum::response::Response {
     route_not_found(req.method(), req.uri().path())
 }
 
-/// What `limits.ts` allows in object keys and bucket names besides ASCII letters and digits
-/// (its regexes' `\w|!|-|\.|\*|'|\(|\)| |&|\$|@|=|;|:|\+|,|\?`; keys also take `/`).
-const NAME_SYMBOLS: &str = "_!-.*'() &$@=;:+,?";
+/// What `limits.ts` allows in bucket names besides ASCII letters and digits (its
+/// `VALID_BUCKET_NAME`, `[A-Za-z0-9_!.*'() &$=@;:+,?-]`).
+const BUCKET_NAME_SYMBOLS: &str = "_!-.*'() &$@=;:+,?";
 
-/// storage-api's `isValidKey` (`src/storage/limits.ts`): ASCII letters, digits, `_` and
-/// `/ ! - . * ' ( ) space & $ @ = ; : + , ?` only (its regex's `\w` is ASCII: a name with
-/// `é`, `#`, `%` or `[` is `InvalidKey` on Supabase, supabase/storage#133), plus the stand-in's
-/// own care for its paths: at most 1024 bytes, no empty, `.` or `..` segments.
+/// The most bytes an object key may take (`MAX_OBJECT_KEY_BYTES`, S3's limit).
+const MAX_OBJECT_KEY_BYTES: usize = 1024;
+
+/// Characters `VALID_OBJECT_KEY` refuses: C0 and C1 controls and DEL, S3's "characters to
+/// avoid", and the invisible ones that could hide or spoof a path (zero-width space, BiDi
+/// overrides, …). ZWJ and ZWNJ stay allowed: emoji sequences and scripts use them.
+fn refused_in_key(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '#' | '[' | ']' | '{' | '}' | '^' | '`' | '"' | '<' | '>' | '\\' | '|' | '%' | '~'
+        | '\u{34f}' | '\u{61c}' | '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}'
+        | '\u{202a}'..='\u{202e}' | '\u{ad}' | '\u{180e}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// storage-api's `isValidKey` (`src/storage/limits.ts`, the version that takes "the full
+/// UTF-8 range that S3 itself accepts"): any character but those `refused_in_key` names, at
+/// most 1024 bytes, and no `.` or `..` segment. (Older storage-api took ASCII only.)
 fn valid_key(key: &str) -> ApiResult<()> {
     let ok = !key.is_empty()
-        && key.len() <= 1024
-        && key
-            .split('/')
-            .all(|s| !s.is_empty() && s != "." && s != "..")
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '/' || NAME_SYMBOLS.contains(c));
+        && key.len() <= MAX_OBJECT_KEY_BYTES
+        && !key.chars().any(refused_in_key)
+        && !key.split('/').any(|s| s == "." || s == "..");
     if ok {
         Ok(())
     } else {
@@ -200,14 +214,14 @@ fn valid_key(key: &str) -> ApiResult<()> {
     }
 }
 
-/// storage-api's `isValidBucketName`: ASCII word characters and the key's symbols but `/`,
-/// fewer than 64 characters.
+/// storage-api's `isValidBucketName`: ASCII letters, digits and `BUCKET_NAME_SYMBOLS`,
+/// fewer than 101 characters.
 fn valid_bucket_name(name: &str) -> ApiResult<()> {
     let ok = !name.is_empty()
-        && name.len() < 64
+        && name.len() < 101
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || NAME_SYMBOLS.contains(c));
+            .all(|c| c.is_ascii_alphanumeric() || BUCKET_NAME_SYMBOLS.contains(c));
     if ok {
         Ok(())
     } else {

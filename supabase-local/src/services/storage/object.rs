@@ -72,7 +72,6 @@ pub(crate) fn write_from_headers(
     bucket: String,
     name: String,
     owner: Option<String>,
-    update_only: bool,
 ) -> ApiResult<Write> {
     let content_type = header_str(headers, "content-type")
         .unwrap_or("application/octet-stream")
@@ -85,7 +84,6 @@ pub(crate) fn write_from_headers(
             content_type,
             cache_control: "no-cache".to_owned(),
             upsert: header_str(headers, "x-upsert") == Some("true"),
-            update_only,
             user_metadata: None,
             owner,
         });
@@ -103,7 +101,6 @@ pub(crate) fn write_from_headers(
         content_type,
         cache_control,
         upsert,
-        update_only,
         user_metadata,
         owner,
     })
@@ -283,7 +280,7 @@ pub(crate) async fn upload(
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     let owner = caller.user_id().map(str::to_owned);
-    let w = write_from_headers(&headers, bucket, name, owner, false)?;
+    let w = write_from_headers(&headers, bucket, name, owner)?;
     receive_and_store(&state, &caller, w, &headers, body).await
 }
 
@@ -295,8 +292,10 @@ pub(crate) async fn update(
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
     let owner = caller.user_id().map(str::to_owned);
-    let mut w = write_from_headers(&headers, bucket, name, owner, true)?;
-    w.upsert = false;
+    // `updateObject.ts` uploads with `isUpsert: true` whatever `x-upsert` says: a missing
+    // object is created, an existing one replaced (an INSERT, UPDATE and SELECT policy).
+    let mut w = write_from_headers(&headers, bucket, name, owner)?;
+    w.upsert = true;
     receive_and_store(&state, &caller, w, &headers, body).await
 }
 
@@ -369,6 +368,7 @@ pub(crate) async fn serve(
     download: Option<&str>,
     head: bool,
     conditions: &Conditions,
+    expires: Option<u64>,
 ) -> ApiResult<Response> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let path = disk::object_path(&state.root, &found.version);
@@ -450,11 +450,16 @@ pub(crate) async fn serve(
         );
     }
     set(h, header::ACCEPT_RANGES, "bytes");
-    set(
-        h,
-        header::CACHE_CONTROL,
-        md["cacheControl"].as_str().unwrap_or("no-cache"),
-    );
+    // `renderer.ts`: a signed URL's answer expires with its token, instead of the object's
+    // own cache control.
+    match expires {
+        Some(exp) => set(h, header::EXPIRES, &http_date(exp)),
+        None => set(
+            h,
+            header::CACHE_CONTROL,
+            md["cacheControl"].as_str().unwrap_or("no-cache"),
+        ),
+    }
     if let Some(etag) = etag {
         set(h, header::ETAG, etag);
     }
@@ -463,6 +468,11 @@ pub(crate) async fn serve(
     }
     content_disposition(h, download);
     Ok(resp)
+}
+
+/// An HTTP date for a Unix time (a token's `exp`).
+pub(crate) fn http_date(unix: u64) -> String {
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix))
 }
 
 /// `renderer.ts` `handleDownload`: `?download` alone is a bare `attachment;`, a name is
@@ -547,25 +557,46 @@ async fn get_authenticated(
     let found = find(state, &reader, bucket, name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
-    serve(state, &found, download, head, &Conditions::of(headers)).await
+    serve(
+        state,
+        &found,
+        download,
+        head,
+        &Conditions::of(headers),
+        None,
+    )
+    .await
 }
 
-async fn get_public(
-    state: &State,
-    headers: &HeaderMap,
-    (bucket, name): (&str, &str),
-    download: Option<&str>,
-    head: bool,
-) -> ApiResult<Response> {
+/// An object of a public bucket, read without a token.
+async fn find_public(state: &State, (bucket, name): (&str, &str)) -> ApiResult<Found> {
     valid_key(name)?;
     let rules = write::bucket_rules(state, bucket).await?;
     if !rules.public {
         return Err(ApiError::no_such_bucket());
     }
-    let found = find(state, &state.superuser(), bucket, name)
+    find(state, &state.superuser(), bucket, name)
         .await?
-        .ok_or_else(ApiError::no_such_key)?;
-    serve(state, &found, download, head, &Conditions::of(headers)).await
+        .ok_or_else(ApiError::no_such_key)
+}
+
+async fn get_public(
+    state: &State,
+    headers: &HeaderMap,
+    object: (&str, &str),
+    download: Option<&str>,
+    head: bool,
+) -> ApiResult<Response> {
+    let found = find_public(state, object).await?;
+    serve(
+        state,
+        &found,
+        download,
+        head,
+        &Conditions::of(headers),
+        None,
+    )
+    .await
 }
 
 /// `GET /object/authenticated/{bucket}/{path}`: a valid token is required.
@@ -673,8 +704,22 @@ async fn info_of(
     let f = find(state, &reader, bucket, name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
+    Ok(info_body(&f, (bucket, name)))
+}
+
+/// `GET /object/info/public/{bucket}/{path}`: no token needed on a public bucket
+/// (`getObjectInfo.ts` `publicRoutes`).
+pub(crate) async fn info_public(
+    AxState(state): AxState<State>,
+    Path((bucket, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let f = find_public(&state, (&bucket, &name)).await?;
+    Ok(info_body(&f, (&bucket, &name)))
+}
+
+fn info_body(f: &Found, (bucket, name): (&str, &str)) -> Response {
     let md = &f.metadata;
-    Ok(Json(json!({
+    Json(json!({
         "id": f.id,
         "name": name,
         "version": f.version,
@@ -688,7 +733,7 @@ async fn info_of(
         "created_at": f.created_at,
         "updated_at": f.updated_at,
     }))
-    .into_response())
+    .into_response()
 }
 
 /// `POST /object/list/{bucket}` body.
@@ -853,16 +898,17 @@ pub(crate) async fn copy_object(
             .unwrap_or("no-cache")
             .to_owned(),
         upsert: header_str(&headers, "x-upsert") == Some("true"),
-        update_only: false,
         user_metadata: source.user_metadata.clone(),
         owner: caller.user_id().map(str::to_owned),
     };
-    let limit = write::precheck(&state, &w, None).await?;
+    // `copyObject` (`src/storage/object.ts`) checks the key and `canUpload`, never the
+    // destination bucket's types or size limit: a copy is not an upload.
+    write::bucket_rules(&state, &dest_bucket).await?;
     let src = tokio::fs::File::open(disk::object_path(&state.root, &source.version))
         .await
         .map_err(|e| ApiError::internal(format!("object bytes missing: {e}")))?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(src));
-    let received = disk::receive(&state.root, body, Some(limit)).await?;
+    let received = disk::receive(&state.root, body, None).await?;
     let id = write::store(&state, &caller, &w, received).await?;
     Ok(
         Json(json!({ "Id": id, "Key": format!("{dest_bucket}/{}", b.destination_key) }))

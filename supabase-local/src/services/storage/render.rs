@@ -24,7 +24,7 @@ use image::{DynamicImage, ImageFormat};
 use serde::Deserialize;
 
 use super::error::ApiError;
-use super::object::{Found, find};
+use super::object::{Found, find, http_date};
 use super::{ApiResult, State, disk, valid_key, write};
 
 /// storage-api's default `IMAGE_TRANSFORMATION_LIMIT_MIN_SIZE` / `_MAX_SIZE`.
@@ -424,10 +424,6 @@ async fn respond(
 }
 
 /// An RFC 7231 date (`new Date(exp * 1000).toUTCString()`).
-fn http_date(unix: u64) -> String {
-    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix))
-}
-
 fn accept(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::ACCEPT)

@@ -244,12 +244,14 @@ pub(crate) async fn download(
     let token = q
         .token
         .ok_or_else(|| ApiError::missing_parameter("token"))?;
-    verify(&state, &token, &bucket, &name, SCOPE_DOWNLOAD)?;
+    let claims = verify(&state, &token, &bucket, &name, SCOPE_DOWNLOAD)?;
     let found = find(&state, &state.superuser(), &bucket, &name)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
     let conditions = object::Conditions::of(&headers);
-    object::serve(&state, &found, q.download.as_deref(), false, &conditions).await
+    let expires = claims["exp"].as_u64();
+    let download = q.download.as_deref();
+    object::serve(&state, &found, download, false, &conditions, expires).await
 }
 
 pub(crate) async fn create_upload(
@@ -288,7 +290,7 @@ pub(crate) async fn upload(
         .ok_or_else(|| ApiError::missing_parameter("token"))?;
     let claims = verify(&state, &token, &bucket, &name, SCOPE_UPLOAD)?;
     let owner = claims["owner"].as_str().map(str::to_owned);
-    let mut w = write_from_headers(&headers, bucket, name, owner, false)?;
+    let mut w = write_from_headers(&headers, bucket, name, owner)?;
     w.upsert = claims["upsert"].as_bool().unwrap_or(false);
     // storage-api writes signed uploads as the superuser, with the token's owner, and answers
     // `{Key}` alone (`uploadSignedObject.ts`).

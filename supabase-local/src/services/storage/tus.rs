@@ -461,7 +461,6 @@ async fn finish(
         content_type: info.content_type.clone(),
         cache_control: info.cache_control.clone(),
         upsert,
-        update_only: false,
         user_metadata: info.user_metadata.clone(),
         owner,
     };

@@ -82,8 +82,6 @@ pub(crate) struct Write {
     pub(crate) content_type: String,
     pub(crate) cache_control: String,
     pub(crate) upsert: bool,
-    /// `PUT /object`: the object must exist.
-    pub(crate) update_only: bool,
     pub(crate) user_metadata: Option<Value>,
     /// The owner to record (the caller's `sub`, or a signed upload token's `owner`).
     pub(crate) owner: Option<String>,
@@ -157,17 +155,7 @@ pub(crate) async fn store(
             &w.owner,
             &version,
         ];
-        let id = if w.update_only {
-            let sql = format!(
-                "update storage.objects set metadata = $3::text::jsonb || {LAST_MODIFIED}, version = $7, \
-                       user_metadata = $4::text::jsonb, owner = $5::text::uuid, owner_id = $6, \
-                       last_accessed_at = now() \
-                     where bucket_id = $1 and name = $2 returning id::text"
-            );
-            tx.query_opt(&sql, &params)
-                .await?
-                .map(|r| r.get::<_, String>(0))
-        } else if w.upsert {
+        let id = if w.upsert {
             let sql = format!(
                 "insert into storage.objects \
                        (bucket_id, name, metadata, user_metadata, owner, owner_id, version) \
@@ -228,8 +216,11 @@ fn is_uuid(s: &str) -> bool {
 /// Marks a permission probe's transaction for rollback.
 const PROBE: &str = "__storage_permission_probe__";
 
-/// storage-api's `canUpload`: may `who` insert `bucket/name`? Tried in a transaction that is
-/// rolled back. Without `upsert`, an existing object is a `409 Duplicate`.
+/// storage-api's `canUpload` (`src/storage/uploader.ts`): may `who` write `bucket/name`?
+/// Tried in a transaction that is rolled back, as `testPermission` does. Without `upsert` it
+/// is `createObject`'s plain insert (an existing object is a `409 Duplicate`); with it,
+/// `upsertObject`'s `insert … on conflict do update … returning *`, so replacing an existing
+/// object takes an UPDATE policy that lets the caller at that row, and a SELECT policy.
 pub(crate) async fn can_upload(
     state: &State,
     who: &Caller,
@@ -239,18 +230,21 @@ pub(crate) async fn can_upload(
 ) -> ApiResult<()> {
     let owner = who.user_id().map(str::to_owned);
     let probe = as_caller!(state, who, |tx| {
-        tx.execute(
-            "insert into storage.objects (bucket_id, name, owner_id, metadata) \
-                 values ($1, $2, $3, '{}')",
-            &[&bucket, &name, &owner],
-        )
-        .await?;
+        let insert = "insert into storage.objects (bucket_id, name, owner_id, metadata) \
+                      values ($1, $2, $3, '{}')";
+        if upsert {
+            let sql = format!(
+                "{insert} on conflict (bucket_id, name) do update \
+                   set owner_id = excluded.owner_id, metadata = excluded.metadata returning *"
+            );
+            tx.query(&sql, &[&bucket, &name, &owner]).await?;
+        } else {
+            tx.execute(insert, &[&bucket, &name, &owner]).await?;
+        }
         Err::<(), _>(DbError(PROBE.into()))
     });
     match probe {
         Err(e) if e.0 == PROBE => Ok(()),
-        // An existing object under upsert: the insert collides, the upload may still replace it.
-        Err(e) if upsert && e.0.ends_with("(23505)") => Ok(()),
         Err(e) => Err(e.into()),
         Ok(()) => Ok(()),
     }
