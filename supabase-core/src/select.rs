@@ -144,7 +144,8 @@ impl<T: Table> Select for T {
     }
 }
 
-/// Marks a to-one relation: embeds as `Option<Row>` (or `Row` when it always exists).
+/// Marks a to-one relation: embeds as `Option<Row>`, or as `Row` when it always exists
+/// ([`AlwaysOne`]) or is embedded `inner`.
 #[derive(Debug)]
 pub enum One {}
 
@@ -224,6 +225,19 @@ pub trait ToMany<B: Table, Name = B>: Relation<B, Name, Cardinality = Many> {}
     note = "a to-many relation embeds as `Vec<_>`; a missing relation is declared with `#[supabase(belongs_to({B}))]` or `has_one` on `{Self}`"
 )]
 pub trait ToOne<B: Table, Name = B>: Relation<B, Name, Cardinality = One> {}
+
+/// `Self`'s to-one relation to `B` always has its row: required to embed a plain `B` (not
+/// `Option<B>`) without `inner`. The derive implements it for a `belongs_to` whose
+/// foreign-key columns are all NOT NULL (a `foreign_key` column declared as `Option<_>`, or
+/// the relation marked `optional`, says otherwise); a `has_one` may find no row. This is how
+/// postgrest-js types embeddings (`select-query-parser/result.ts`: a to-one is `| null`
+/// unless `!inner` or its foreign key's columns are non-nullable).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no to-one relation to `{B}` that always has its row, so it cannot embed a plain `{B}`",
+    label = "embedded here as a row that is always there",
+    note = "a `has_one`, or a `belongs_to` whose foreign key may be null, may have no row: embed it as `Option<_>`, or with `#[supabase(embed, inner)]` to leave out the rows that have none; a missing relation is declared with `#[supabase(belongs_to({B}))]` on `{Self}`"
+)]
+pub trait AlwaysOne<B: Table, Name = B>: ToOne<B, Name> {}
 
 /// `Self` can count its related `B` rows (`#[supabase(count = B)]`): a to-many relation
 /// (`has_many`, `many_to_many`). The derive implements it next to [`ToMany`].

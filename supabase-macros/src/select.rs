@@ -41,6 +41,8 @@ enum Kind {
     Embed {
         row: Type,
         to_many: bool,
+        /// Declared as the row itself, not `Option<_>` or `Vec<_>`.
+        plain: bool,
         inner: bool,
         via: Option<syn::Ident>,
     },
@@ -190,14 +192,15 @@ fn field_model(field: &syn::Field, errors: &mut Errors) -> Option<FieldModel> {
                 ));
             }
         }
-        let (row, to_many) = match (vec_inner(&field.ty), option_inner(&field.ty)) {
-            (Some(row), _) => (row.clone(), true),
-            (None, Some(row)) => (row.clone(), false),
-            (None, None) => (field.ty.clone(), false),
+        let (row, to_many, plain) = match (vec_inner(&field.ty), option_inner(&field.ty)) {
+            (Some(row), _) => (row.clone(), true, false),
+            (None, Some(row)) => (row.clone(), false, false),
+            (None, None) => (field.ty.clone(), false, true),
         };
         Kind::Embed {
             row,
             to_many,
+            plain,
             inner: inner.is_set(),
             via: via.get().cloned(),
         }
@@ -426,7 +429,11 @@ fn expand(
                 json_column(#module::#column);
             },
             Kind::Embed {
-                row, to_many, via, ..
+                row,
+                to_many,
+                plain,
+                inner,
+                via,
             } => {
                 let target = quote!(<#row as #select::Select>::From);
                 let tag = match via {
@@ -435,6 +442,10 @@ fn expand(
                 };
                 if *to_many {
                     quote_spanned! {f.ty.span()=> to_many::<#from, #target, #tag>(); }
+                } else if *plain && !*inner {
+                    // A plain row needs one that is always there; `inner` drops the parents
+                    // that have none.
+                    quote_spanned! {f.ty.span()=> always_one::<#from, #target, #tag>(); }
                 } else {
                     quote_spanned! {f.ty.span()=> to_one::<#from, #target, #tag>(); }
                 }
@@ -515,6 +526,7 @@ fn expand(
                 fn field_of<C: #krate::Column, F: #select::FieldOf<C>>() {}
                 fn to_many<A: #select::ToMany<B, R>, B: #krate::Table, R>() {}
                 fn to_one<A: #select::ToOne<B, R>, B: #krate::Table, R>() {}
+                fn always_one<A: #select::AlwaysOne<B, R>, B: #krate::Table, R>() {}
                 fn countable<A: #select::Countable<B, R>, B: #krate::Table, R>() {}
                 fn count_field<F: #select::CountField>() {}
                 fn json_column<C: #krate::Column>(_: C) where C::Value: #krate::table::Json {}

@@ -24,6 +24,7 @@ pub(crate) const MANY_TO_MANY: &str = "many_to_many";
 pub(crate) const FOREIGN_KEY: &str = "foreign_key";
 pub(crate) const THROUGH: &str = "through";
 pub(crate) const NAME: &str = "name";
+pub(crate) const OPTIONAL: &str = "optional";
 
 pub(crate) const CONTAINER_KEYS: &[&str] = &[
     TABLE,

@@ -1,6 +1,7 @@
 //! Foreign keys → relation attributes on the table structs:
 //!
-//! - `belongs_to(Other)` on the table holding the foreign key;
+//! - `belongs_to(Other)` on the table holding the foreign key, `optional` when a column of
+//!   the key is nullable (the embedded row may then be missing: `Option<Other>`);
 //! - `has_one(Other)` on the referenced table when the key's columns are `Other`'s primary key
 //!   or a unique constraint, else `has_many(Other)`;
 //! - `many_to_many(Other, through = "join")` on both ends of a join table whose primary key
@@ -379,6 +380,8 @@ struct Candidate {
     hints: Vec<Option<String>>,
     /// The name if the relation must be named.
     name: String,
+    /// A `belongs_to` whose foreign key has a nullable column: it may have no row.
+    optional: bool,
 }
 
 /// Relations per table, sorted.
@@ -459,6 +462,12 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
         } else {
             "foreign_key"
         };
+        let optional = kind == "belongs_to"
+            && ctx.ir.table(rel.origin).is_some_and(|t| {
+                t.columns
+                    .iter()
+                    .any(|c| c.nullable && rel.fk.columns.contains(&c.name))
+            });
         out.entry(rel.origin.clone()).or_default().push(Candidate {
             target: rel.target.clone(),
             priority,
@@ -466,6 +475,7 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
             key,
             hints,
             name,
+            optional,
         });
     }
     out.into_iter()
@@ -512,8 +522,9 @@ pub(crate) fn relations(ctx: &Ctx<'_>) -> HashMap<QualifiedName, TableRelations>
                     let (ident, _) = taken.alloc(&base);
                     quote!(, name = #ident)
                 });
+                let optional = c.optional.then(|| quote!(, optional));
                 rels.attrs
-                    .push(quote!(#[supabase(#kind(#path #extra #name))]));
+                    .push(quote!(#[supabase(#kind(#path #extra #optional #name))]));
             }
             (table, rels)
         })

@@ -45,7 +45,12 @@ impl<T> Once<T> {
 
 /// One declared relation: `has_many(Target, foreign_key = "...", name = rel)` and its kin.
 pub(crate) struct RelationAttr {
+    /// `belongs_to`, `has_one`, `has_many` or `many_to_many`.
+    pub(crate) kind: &'static str,
     pub(crate) to_many: bool,
+    /// Whether a to-one relation may have no row. Parsed as the `optional` flag; the model
+    /// adds what it knows (a `has_one`, a nullable `foreign_key` column).
+    pub(crate) optional: bool,
     pub(crate) target: syn::Path,
     pub(crate) hint: Option<LitStr>,
     /// `name = rel`: a named relation, with a marker type `rel` in the column module.
@@ -58,7 +63,7 @@ pub(crate) struct RelationAttr {
 /// second "unexpected token".
 fn relation(
     meta: &syn::meta::ParseNestedMeta<'_>,
-    kind: &str,
+    kind: &'static str,
     errors: &mut Errors,
 ) -> Option<RelationAttr> {
     let key = if kind == MANY_TO_MANY {
@@ -72,7 +77,12 @@ fn relation(
         )
     } else {
         format!(
-            "help: the correct form is `#[supabase({kind}(Other))]` or `#[supabase({kind}(Other, {key} = \"...\", name = relation_name))]`"
+            "help: the correct form is `#[supabase({kind}(Other))]` or `#[supabase({kind}(Other, {key} = \"...\", name = relation_name))]`{}",
+            if kind == BELONGS_TO {
+                ", with `optional` when the foreign key may be null"
+            } else {
+                ""
+            }
         )
     };
     let content = match (|| -> syn::Result<syn::parse::ParseBuffer<'_>> {
@@ -90,6 +100,7 @@ fn relation(
         let target: syn::Path = content.parse()?;
         let mut hint: Option<LitStr> = None;
         let mut name: Option<syn::Ident> = None;
+        let mut optional = false;
         while content.parse::<Option<syn::Token![,]>>()?.is_some() && !content.is_empty() {
             let ident: syn::Ident = content.parse()?;
             if ident == key {
@@ -98,6 +109,10 @@ fn relation(
                 if hint.replace(value).is_some() {
                     return Err(syn::Error::new(ident.span(), format!("duplicate `{key}`")));
                 }
+            } else if ident == OPTIONAL && kind == BELONGS_TO {
+                if std::mem::replace(&mut optional, true) {
+                    return Err(syn::Error::new(ident.span(), "duplicate `optional`"));
+                }
             } else if ident == NAME {
                 content.parse::<syn::Token![=]>()?;
                 let value = content.parse::<syn::Ident>()?;
@@ -105,9 +120,14 @@ fn relation(
                     return Err(syn::Error::new(ident.span(), "duplicate `name`"));
                 }
             } else {
+                let optional = if kind == BELONGS_TO {
+                    format!(", `{OPTIONAL}`")
+                } else {
+                    String::new()
+                };
                 return Err(syn::Error::new(
                     ident.span(),
-                    format!("expected `{key}` or `{NAME}`"),
+                    format!("expected `{key}`{optional} or `{NAME}`"),
                 ));
             }
         }
@@ -115,7 +135,9 @@ fn relation(
             return Err(content.error("unexpected tokens"));
         }
         Ok(RelationAttr {
+            kind,
             to_many: kind == HAS_MANY || kind == MANY_TO_MANY,
+            optional,
             target,
             hint,
             name,

@@ -169,6 +169,12 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
                 impl #krate::select::Countable<#target, #tag> for #ident {}
             }
         });
+        let always_one = (!r.to_many && !r.optional).then(|| {
+            quote! {
+                #[automatically_derived]
+                impl #krate::select::AlwaysOne<#target, #tag> for #ident {}
+            }
+        });
         quote! {
             #[automatically_derived]
             impl #krate::select::Relation<#target, #tag> for #ident {
@@ -181,6 +187,7 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
             impl #marker<#target, #tag> for #ident {}
 
             #countable
+            #always_one
         }
     });
 

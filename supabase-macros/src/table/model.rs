@@ -6,6 +6,7 @@ use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type, Visibility};
 use super::attr::{ContainerAttrs, FieldAttrs};
 use crate::decoder;
 use crate::errors::Errors;
+use crate::symbol::{BELONGS_TO, HAS_ONE};
 
 pub(crate) struct TableModel {
     pub(crate) ident: Ident,
@@ -226,7 +227,30 @@ impl TableModel {
         let mut seen = Vec::new();
         let mut names: Vec<String> = Vec::new();
         let mut relations = Vec::new();
-        for r in attrs.relations {
+        for mut r in attrs.relations {
+            let to_self = r.target.is_ident("Self") || r.target.is_ident(&input.ident);
+            // The foreign-key column the hint names, if it is one of this struct's.
+            let key_column = r
+                .hint
+                .as_ref()
+                .and_then(|h| columns.iter().find(|c| c.wire == h.value()));
+            if to_self && r.kind == HAS_ONE {
+                errors.spanned(
+                    &r.target,
+                    "PostgREST 12 cannot embed a table in itself one-to-one (PGRST200): help: leave this relation out",
+                );
+                continue;
+            }
+            if to_self && r.kind == BELONGS_TO && key_column.is_none() {
+                errors.spanned(
+                    &r.target,
+                    "a table embeds itself through its foreign-key column, so `foreign_key` names that column: help: `belongs_to(Self, foreign_key = \"manager_id\", name = manager)`",
+                );
+                continue;
+            }
+            // `has_one`: the other table may hold no row for this one. `belongs_to`: a null
+            // foreign key has no row.
+            r.optional |= r.kind == HAS_ONE || key_column.is_some_and(|c| c.nullable);
             if let Some(name) = &r.name {
                 let text = name.to_string();
                 if names.contains(&text) {

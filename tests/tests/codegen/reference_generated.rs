@@ -48,7 +48,7 @@ pub mod public {
     /// Table `public.instruments`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "instruments", schema = "public")]
-    #[supabase(belongs_to(OrchestralSections))]
+    #[supabase(belongs_to(OrchestralSections, optional))]
     pub struct Instruments {
         #[supabase(primary_key)]
         pub id: i64,

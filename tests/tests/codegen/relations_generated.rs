@@ -130,9 +130,16 @@ pub mod public {
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "players_twice", schema = "public")]
     #[supabase(
-        belongs_to(TeamsV, foreign_key = "home_team_id", name = teams_v_by_home_team)
+        belongs_to(
+            TeamsV,
+            foreign_key = "home_team_id",
+            optional,
+            name = teams_v_by_home_team
+        )
     )]
-    #[supabase(belongs_to(TeamsV, foreign_key = "team_id", name = teams_v_by_team))]
+    #[supabase(
+        belongs_to(TeamsV, foreign_key = "team_id", optional, name = teams_v_by_team)
+    )]
     pub struct PlayersTwice {
         pub id: Option<i32>,
         pub team_id: Option<i32>,
@@ -141,7 +148,7 @@ pub mod public {
     /// View `public.players_v`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "players_v", schema = "public")]
-    #[supabase(belongs_to(TeamsV))]
+    #[supabase(belongs_to(TeamsV, optional))]
     pub struct PlayersV {
         pub id: Option<i32>,
         pub team_id: Option<i32>,

@@ -184,7 +184,7 @@ pub mod public {
     )]
     #[supabase(table = "posts", schema = "public")]
     #[supabase(belongs_to(Author, foreign_key = "author_id", name = author))]
-    #[supabase(belongs_to(Author, foreign_key = "editor_id", name = editor))]
+    #[supabase(belongs_to(Author, foreign_key = "editor_id", optional, name = editor))]
     pub struct Post {
         #[supabase(primary_key, default)]
         pub id: i64,

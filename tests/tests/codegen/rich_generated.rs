@@ -229,7 +229,9 @@ pub mod public {
     /// Table `public.categories`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "categories", schema = "public")]
-    #[supabase(belongs_to(Categories, foreign_key = "parent_id", name = parent))]
+    #[supabase(
+        belongs_to(Categories, foreign_key = "parent_id", optional, name = parent)
+    )]
     #[supabase(
         has_many(Categories, foreign_key = "parent_id", name = categories_by_parent)
     )]
@@ -297,11 +299,11 @@ pub mod public {
     /// Posts per author.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "post_counts", schema = "public", read_only)]
-    #[supabase(belongs_to(AuthorCells))]
-    #[supabase(belongs_to(AuthorGrids))]
-    #[supabase(belongs_to(AuthorNames))]
-    #[supabase(belongs_to(Authors))]
-    #[supabase(belongs_to(LoudAuthors))]
+    #[supabase(belongs_to(AuthorCells, optional))]
+    #[supabase(belongs_to(AuthorGrids, optional))]
+    #[supabase(belongs_to(AuthorNames, optional))]
+    #[supabase(belongs_to(Authors, optional))]
+    #[supabase(belongs_to(LoudAuthors, optional))]
     pub struct PostCounts {
         pub author_id: Option<i64>,
         pub n: Option<i64>,
@@ -336,27 +338,47 @@ pub mod public {
         belongs_to(AuthorCells, foreign_key = "author_id", name = author_cells_by_author)
     )]
     #[supabase(
-        belongs_to(AuthorCells, foreign_key = "editor_id", name = author_cells_by_editor)
+        belongs_to(
+            AuthorCells,
+            foreign_key = "editor_id",
+            optional,
+            name = author_cells_by_editor
+        )
     )]
     #[supabase(
         belongs_to(AuthorGrids, foreign_key = "author_id", name = author_grids_by_author)
     )]
     #[supabase(
-        belongs_to(AuthorGrids, foreign_key = "editor_id", name = author_grids_by_editor)
+        belongs_to(
+            AuthorGrids,
+            foreign_key = "editor_id",
+            optional,
+            name = author_grids_by_editor
+        )
     )]
     #[supabase(
         belongs_to(AuthorNames, foreign_key = "author_id", name = author_names_by_author)
     )]
     #[supabase(
-        belongs_to(AuthorNames, foreign_key = "editor_id", name = author_names_by_editor)
+        belongs_to(
+            AuthorNames,
+            foreign_key = "editor_id",
+            optional,
+            name = author_names_by_editor
+        )
     )]
     #[supabase(belongs_to(Authors, foreign_key = "author_id", name = author))]
-    #[supabase(belongs_to(Authors, foreign_key = "editor_id", name = editor))]
+    #[supabase(belongs_to(Authors, foreign_key = "editor_id", optional, name = editor))]
     #[supabase(
         belongs_to(LoudAuthors, foreign_key = "author_id", name = loud_authors_by_author)
     )]
     #[supabase(
-        belongs_to(LoudAuthors, foreign_key = "editor_id", name = loud_authors_by_editor)
+        belongs_to(
+            LoudAuthors,
+            foreign_key = "editor_id",
+            optional,
+            name = loud_authors_by_editor
+        )
     )]
     #[supabase(has_many(PostTags))]
     #[supabase(many_to_many(Tags, through = "post_tags"))]
@@ -394,7 +416,7 @@ pub mod public {
     /// Materialized view `public.tag_usage`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "tag_usage", schema = "public", read_only)]
-    #[supabase(belongs_to(Tags))]
+    #[supabase(belongs_to(Tags, optional))]
     pub struct TagUsage {
         pub tag_id: Option<i32>,
         pub n: Option<i64>,

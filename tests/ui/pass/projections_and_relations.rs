@@ -54,7 +54,9 @@ struct Everything {
 struct WithSection {
     #[supabase(embed)]
     orchestral_sections: Option<Section>,
-    #[supabase(embed)]
+    // `section_id` may be null: a plain `Section` takes `inner` (instruments without one are
+    // left out).
+    #[supabase(embed, inner)]
     #[serde(rename = "section")]
     section: Section,
 }
@@ -148,7 +150,7 @@ fn main() {
     );
     assert_eq!(
         WithSection::select(),
-        "orchestral_sections!section_id(id,name,meta),section:orchestral_sections!section_id(id,name,meta)"
+        "orchestral_sections!section_id(id,name,meta),section:orchestral_sections!section_id!inner(id,name,meta)"
     );
     assert_eq!(ActorFilms::select(), "films!film_actors(id,title)");
     let client = create_client("http://localhost:54321", "anon").unwrap();
