@@ -293,7 +293,8 @@ pub struct PostgresChange<T> {
     pub table: String,
     /// When the transaction committed (ISO 8601).
     pub commit_timestamp: String,
-    /// The new row, for inserts and updates.
+    /// The new row, for inserts and updates; `None` when the server reported `errors` instead
+    /// of a row that decodes.
     pub new: Option<T>,
     /// The old row when the server sent all of it (`REPLICA IDENTITY FULL`; for a DELETE,
     /// only without RLS).
@@ -619,8 +620,12 @@ impl<T: Table, R: DeserializeOwned + Send + 'static> Changes for TableChanges<T,
                 message: e.into_inner().to_string(),
             })
         };
+        // With errors (`Error 401: Unauthorized`, `Error 400: Bad Request, no primary key`)
+        // Realtime sends no row, or not all of it (`Error 413`): the change is still delivered
+        // with its errors, and `new` is the row only if it decodes.
         let new = match p.event_type {
             PostgresChangeEvent::Delete => None,
+            _ if p.errors.as_ref().is_some_and(|e| !e.is_null()) => decode(&raw.new_text).ok(),
             _ => Some(decode(&raw.new_text)?),
         };
         Ok(PostgresChange {

@@ -793,7 +793,8 @@ impl RealtimeChannel {
         {
             let message = self.inner.leave_message(join_ref.clone());
             result = match socket.request(message).await {
-                // Refused (realtime-js resolves `error`): the channel is closed all the same.
+                // Refused (realtime-js resolves `error`; Phoenix answers even a leave of a topic
+                // no longer joined `ok`): the channel is closed all the same.
                 Ok(reply) => self.check_ok(protocol::LEAVE, &reply),
                 Err(RealtimeError::NotConnected(_)) => Ok(()),
                 Err(e) => Err(Error::Realtime(e)),
@@ -1214,6 +1215,7 @@ impl ChannelInner {
         // Ref, payload and frame under the lock: joins reach the server in the order of
         // their refs, so the last one sent is the one the channel waits for.
         let token = socket.access_token();
+        socket.joining_with(&token);
         let (join_ref, sent, timeout) = {
             let mut state = lock(&self.state);
             if !state.wants_join {

@@ -156,15 +156,21 @@ impl Shared {
             runtime.spawn(async move { follow_provider(&weak).await });
             return;
         }
-        self.push_token(false);
+        self.push_token();
     }
 
-    /// Pushes the token now in use to the joined channels; with `only_if_changed`, not when it
-    /// is the last one pushed (realtime-js `_performAuth`).
-    fn push_token(&self, only_if_changed: bool) {
+    /// A channel joins with `token`: it is the token the channels have, which realtime-js
+    /// keeps as `accessTokenValue`, so setting it again pushes nothing.
+    pub(crate) fn joining_with(&self, token: &Secret) {
+        *lock(&self.pushed_token) = Some(token.clone());
+    }
+
+    /// Pushes the token now in use to the joined channels, unless it is the last one pushed
+    /// (realtime-js `_performAuth`: `if (this.accessTokenValue != tokenToSend)`).
+    fn push_token(&self) {
         let mut pushed = lock(&self.pushed_token);
         let token = self.access_token();
-        if only_if_changed && pushed.as_ref() == Some(&token) {
+        if pushed.as_ref() == Some(&token) {
             return;
         }
         *pushed = Some(token.clone());
@@ -559,7 +565,7 @@ async fn follow_provider(weak: &Weak<Shared>) {
         Err(_) => return tracing::warn!("realtime: the access_token provider timed out"),
     }
     if let Some(shared) = weak.upgrade() {
-        shared.push_token(true);
+        shared.push_token();
     }
 }
 

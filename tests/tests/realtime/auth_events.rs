@@ -251,3 +251,93 @@ async fn a_token_set_while_a_join_is_in_flight_is_pushed_after_its_reply() {
         left.unwrap();
     }
 }
+
+/// Setting the token the channels already have pushes nothing (realtime-js `_performAuth`:
+/// `if (this.accessTokenValue != tokenToSend)`); a new one is pushed once.
+#[tokio::test]
+async fn setting_the_token_a_channel_has_pushes_nothing() {
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+    let token = crate::user_token(&crate::uuid().await).await;
+    client.realtime().set_auth(Some(&token));
+    let channel = client.channel(room());
+    channel.subscribe().await.unwrap();
+    client.realtime().set_auth(Some(&token));
+    client.realtime().set_auth(Some(&token));
+    let newer = crate::user_token(&crate::uuid().await).await;
+    client.realtime().set_auth(Some(&newer));
+    // The pushes go out in order: once the newer token is seen, the others would be too.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while pushed_tokens(&proxy, channel.topic()).is_empty() && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(pushed_tokens(&proxy, channel.topic()), [newer]);
+}
+
+/// Realtime ignores an `access_token` equal to the one the channel has: its policies are not
+/// asked again (`handle_in("access_token", …) when refresh_token == access_token`). A new
+/// token is checked against them. Spoken over a raw socket.
+#[tokio::test]
+async fn the_server_ignores_the_token_a_channel_already_has() {
+    let topic_name = format!("gate-{}", unique_id());
+    let stack = stack().await;
+    stack
+        .execute_sql(&format!(
+            "insert into public.rt_gates values ('{topic_name}')"
+        ))
+        .await
+        .unwrap();
+    let token = crate::user_token(&crate::uuid().await).await;
+    let mut ws = crate::raw_socket().await;
+    let topic = format!("realtime:{topic_name}");
+    crate::send_frame(
+        &mut ws,
+        json!(["1", "1", topic, "phx_join", {"config": {"private": true}, "access_token": token}]),
+    )
+    .await;
+    loop {
+        let frame = crate::next_text(&mut ws).await;
+        if frame[1] == "1" {
+            assert_eq!(frame[4]["status"], "ok", "{frame}");
+            break;
+        }
+    }
+    // The gate closes; the same token again changes nothing.
+    stack
+        .execute_sql(&format!(
+            "delete from public.rt_gates where topic = '{topic_name}'"
+        ))
+        .await
+        .unwrap();
+    crate::send_frame(
+        &mut ws,
+        json!(["1", "2", topic, "access_token", {"access_token": token}]),
+    )
+    .await;
+    crate::send_frame(&mut ws, json!([null, "3", "phoenix", "heartbeat", {}])).await;
+    let frame = crate::next_text(&mut ws).await;
+    assert_eq!(
+        (&frame[1], &frame[2]),
+        (&json!("3"), &json!("phoenix")),
+        "{frame}"
+    );
+    // Another token is checked: the channel may no longer be read.
+    let other = crate::user_token(&crate::uuid().await).await;
+    crate::send_frame(
+        &mut ws,
+        json!(["1", "4", topic, "access_token", {"access_token": other}]),
+    )
+    .await;
+    let system = crate::next_text(&mut ws).await;
+    assert_eq!(system[3], "system", "{system}");
+    assert!(
+        system[4]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("permission"),
+        "{system}"
+    );
+    assert_eq!(crate::next_text(&mut ws).await[3], "phx_close");
+}

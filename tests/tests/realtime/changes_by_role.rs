@@ -115,6 +115,37 @@ async fn a_change_the_role_cannot_identify_is_an_error_payload() {
     assert_eq!((delete.errors, delete.old), (None, json!({})));
 }
 
+#[derive(supabase_core::prelude::Table, Debug, serde::Deserialize)]
+#[supabase(table = "rt_hidden_key")]
+struct RtHiddenKey {
+    #[supabase(primary_key)]
+    id: i64,
+    label: Option<String>,
+}
+
+/// A typed listener gets the server's error payload as a change with `errors` and no row,
+/// not as a failure to decode the row that is not there.
+#[tokio::test]
+async fn a_typed_listener_gets_the_error_payload() {
+    use supabase_core::realtime::TableChanges;
+    let client = anon().await;
+    let channel = client.channel(room());
+    let mut hidden =
+        channel.postgres_changes_stream(Ev::Insert, TableChanges::<RtHiddenKey>::new());
+    let _channel = channel.subscribe().await.unwrap();
+    let id = unique_id();
+    stack()
+        .await
+        .execute_sql(&format!(
+            "insert into public.rt_hidden_key values ({id}, 'key hidden')"
+        ))
+        .await
+        .unwrap();
+    let change = next(&mut hidden).await.unwrap();
+    assert_eq!(change.errors, Some(json!(["Error 401: Unauthorized"])));
+    assert!(change.new.is_none(), "{change:?}");
+}
+
 /// The system message `subscribe` reports for `changes`.
 async fn refusal(changes: PostgresChanges) -> String {
     let client = anon().await;

@@ -480,3 +480,27 @@ async fn a_remove_cut_short_by_the_callers_timeout_still_closes_the_channel() {
     assert!(!channel.is_joined());
     assert!(client.get_channels().is_empty());
 }
+
+/// A connection that sends nothing for a minute is closed, as Phoenix's websocket `:timeout`
+/// (60 s) closes it on Realtime; clients keep theirs open with heartbeats. This test waits out
+/// that minute.
+#[tokio::test]
+async fn an_idle_connection_is_closed_after_a_minute() {
+    use futures_util::StreamExt;
+    let mut ws = crate::raw_socket().await;
+    crate::send_frame(&mut ws, json!([null, "1", "phoenix", "heartbeat", {}])).await;
+    assert_eq!(crate::next_text(&mut ws).await[1], "1");
+    let started = std::time::Instant::now();
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(90), ws.next())
+            .await
+            .expect("closed within 90 s");
+        match frame {
+            None | Some(Err(_)) => break,
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    // Not a timing claim: only that it was the silence, not the heartbeat, that ended it.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(55));
+}

@@ -139,3 +139,11 @@ alter publication supabase_realtime add table public.rt_columns, public.rt_hidde
 -- admitted, whatever messages the topic has stored.
 create policy "news rows" on realtime.messages for select to authenticated
     using (realtime.topic() like 'news-%' and event = 'news');
+
+-- A private topic family opened and closed by a row: `gate-<n>` may be read while `rt_gates`
+-- holds it.
+create table if not exists public.rt_gates (topic text primary key);
+grant select on public.rt_gates to authenticated;
+grant all on public.rt_gates to service_role;
+create policy "open gates are readable" on realtime.messages for select to authenticated
+    using (exists (select 1 from public.rt_gates g where g.topic = realtime.topic()));

@@ -17,6 +17,12 @@ use super::payload_size;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
+/// How long a connection stays open after the last frame it sent: Phoenix's websocket
+/// `:timeout` (`phoenix/lib/phoenix/endpoint.ex`: "defaults to 60_000ms"), which
+/// `RealtimeWeb.Endpoint` leaves as it is. Clients heartbeat well within it (realtime-js every
+/// 25 s).
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A channel this connection has joined.
 struct Joined {
     key: TopicKey,
@@ -32,6 +38,8 @@ struct Joined {
     /// The token's `exp` (Unix seconds): the channel is shut down then, as Realtime's
     /// `confirm_token` timer does, unless an `access_token` pushes it back.
     expires_at: i64,
+    /// The token the channel runs with (Realtime's `access_token` assign).
+    access_token: String,
 }
 
 impl Joined {
@@ -221,17 +229,21 @@ pub(super) async fn serve(rt: Arc<Realtime>, ws: WebSocket, apikey: String, v2: 
         out: tx,
         joined: HashMap::new(),
     };
+    let mut idle_until = tokio::time::Instant::now() + IDLE_TIMEOUT;
     loop {
-        let frame = match conn.next_expiry() {
-            Some(at) => tokio::select! {
-                frame = frames.next() => frame,
-                () = tokio::time::sleep_until(at) => {
-                    conn.shut_down_expired();
-                    continue;
-                }
-            },
-            None => frames.next().await,
+        let expiry = conn.next_expiry();
+        let frame = tokio::select! {
+            frame = frames.next() => frame,
+            () = tokio::time::sleep_until(expiry.unwrap_or(idle_until)), if expiry.is_some() => {
+                conn.shut_down_expired();
+                continue;
+            }
+            () = tokio::time::sleep_until(idle_until) => {
+                tracing::debug!("realtime stand-in: closing a connection idle for 60 s");
+                break;
+            }
         };
+        idle_until = tokio::time::Instant::now() + IDLE_TIMEOUT;
         let Some(Ok(frame)) = frame else { break };
         match frame {
             WsMessage::Text(text) => match decode(&text) {
@@ -288,7 +300,13 @@ impl Conn {
             return;
         }
         let Some(joined) = self.joined.get(&message.topic) else {
-            // Phoenix's answer to a message for a topic this socket has not joined.
+            // Phoenix `socket.ex` `handle_in(nil, …)`: a leave of a topic this socket has not
+            // joined (the server closed it first) is answered `ok`; anything else for it is
+            // an error.
+            if message.event == "phx_leave" {
+                self.reply(&message, message.join_ref.clone(), "ok", json!({}));
+                return;
+            }
             self.reply(
                 &message,
                 message.join_ref.clone(),
@@ -297,6 +315,16 @@ impl Conn {
             );
             return;
         };
+        // A leave of an earlier join of this topic: "the client has raced a server close. No
+        // need to reply since we already sent close" (`socket.ex`); the current join stays.
+        if message.event == "phx_leave"
+            && message
+                .join_ref
+                .as_ref()
+                .is_some_and(|r| *r != joined.join_ref)
+        {
+            return;
+        }
         let join_ref = Some(joined.join_ref.clone());
         match message.event.as_str() {
             "phx_leave" => {
@@ -420,6 +448,11 @@ impl Conn {
         let Some(joined) = self.joined.get(&message.topic) else {
             return;
         };
+        // `handle_in("access_token", …) when refresh_token == access_token`: the token the
+        // channel already has changes nothing, and its policies are not asked again.
+        if token == joined.access_token {
+            return;
+        }
         let outcome = match auth::verify(token, &self.rt.env.jwt_secret) {
             Ok(caller) if joined.private => {
                 // `check_read_permissions_revoked`: a read granted before and refused now.
@@ -456,6 +489,7 @@ impl Conn {
                 if let Some(j) = self.joined.get_mut(&message.topic) {
                     j.policies = policies;
                     j.expires_at = expires_at;
+                    j.access_token = token.to_owned();
                     self.rt
                         .hub
                         .set_caller(&key, id, caller, j.member_policies());
@@ -631,6 +665,7 @@ impl Conn {
             ack: flag(&config["broadcast"]["ack"]),
             policies,
             expires_at,
+            access_token: token,
         };
         self.rt.hub.join(
             &key,
