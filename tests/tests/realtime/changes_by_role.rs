@@ -117,6 +117,7 @@ async fn a_change_the_role_cannot_identify_is_an_error_payload() {
 
 #[derive(supabase_core::prelude::Table, Debug, serde::Deserialize)]
 #[supabase(table = "rt_hidden_key")]
+#[allow(dead_code)] // decoded, never read
 struct RtHiddenKey {
     #[supabase(primary_key)]
     id: i64,
