@@ -526,6 +526,16 @@ async fn jwt_verification_is_on_by_default_and_off_per_function() {
         .await
         .unwrap();
     assert_eq!(seen["path"], "/public-echo");
+    // `custom-entry` is served from the `entrypoint` its config.toml table names.
+    let text = client
+        .functions()
+        .invoke("custom-entry", InvokeOptions::new())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "from main.ts");
 
     // A user's token is accepted.
     let user = stack

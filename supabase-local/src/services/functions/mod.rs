@@ -52,6 +52,8 @@ pub(crate) struct Runtime {
     mode: FunctionsMode,
     /// `<project>/supabase/functions`.
     functions_dir: Option<PathBuf>,
+    /// `entrypoint` of `[functions.<name>]` in config.toml, resolved.
+    entrypoints: HashMap<String, PathBuf>,
     jwt_secret: crate::services::JwtKeys,
     deno_dir: PathBuf,
     bound: OnceLock<(Bound, PathBuf)>,
@@ -79,11 +81,18 @@ impl Runtime {
         jwt_secret: &crate::services::JwtKeys,
     ) -> Result<Arc<Runtime>, StackError> {
         let mut config = config;
+        let mut entrypoints = HashMap::new();
         if let Some(project) = project_dir {
-            for (name, verify) in
-                config_toml_verify_jwt(&project.join("supabase").join("config.toml"))?
-            {
-                config.verify_jwt.entry(name).or_insert(verify);
+            let supabase = project.join("supabase");
+            for (name, f) in config_toml_functions(&supabase.join("config.toml"))? {
+                if let Some(verify) = f.verify_jwt {
+                    config.verify_jwt.entry(name.clone()).or_insert(verify);
+                }
+                // supabase/cli `pkg/config`: a relative entrypoint is under the `supabase`
+                // directory.
+                if let Some(entrypoint) = f.entrypoint.filter(|e| !e.is_empty()) {
+                    entrypoints.insert(name, supabase.join(entrypoint));
+                }
             }
         }
         let functions_dir = project_dir
@@ -129,6 +138,7 @@ impl Runtime {
             config,
             mode,
             functions_dir,
+            entrypoints,
             jwt_secret: jwt_secret.clone(),
             deno_dir: cache_dir.join("deno-dir"),
             bound: OnceLock::new(),
@@ -167,8 +177,12 @@ impl Runtime {
         Router::new().fallback(serve).with_state(Arc::clone(self))
     }
 
+    /// The function's script: config.toml's `entrypoint`, else `functions/<name>/index.ts`.
     fn entrypoint(&self, name: &str) -> Option<PathBuf> {
-        let path = self.functions_dir.as_ref()?.join(name).join("index.ts");
+        let path = match self.entrypoints.get(name) {
+            Some(path) => path.clone(),
+            None => self.functions_dir.as_ref()?.join(name).join("index.ts"),
+        };
         path.is_file().then_some(path)
     }
 
@@ -239,17 +253,19 @@ fn env_file(path: &Path) -> Result<Vec<(String, String)>, StackError> {
     }
 }
 
-/// `verify_jwt` of each `[functions.<name>]` table of a project's `config.toml` (absent file:
-/// none). Other settings are ignored.
-fn config_toml_verify_jwt(path: &Path) -> Result<Vec<(String, bool)>, StackError> {
+/// What supabase-local reads of a `[functions.<name>]` table of `config.toml`.
+#[derive(serde::Deserialize)]
+struct FunctionToml {
+    verify_jwt: Option<bool>,
+    entrypoint: Option<String>,
+}
+
+/// The `[functions.<name>]` tables of a project's `config.toml` (absent file: none).
+fn config_toml_functions(path: &Path) -> Result<Vec<(String, FunctionToml)>, StackError> {
     #[derive(serde::Deserialize)]
     struct ConfigToml {
         #[serde(default)]
         functions: HashMap<String, FunctionToml>,
-    }
-    #[derive(serde::Deserialize)]
-    struct FunctionToml {
-        verify_jwt: Option<bool>,
     }
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -258,11 +274,7 @@ fn config_toml_verify_jwt(path: &Path) -> Result<Vec<(String, bool)>, StackError
     };
     let parsed: ConfigToml = toml::from_str(&text)
         .map_err(|e| StackError::Config(format!("{}: {e}", path.display())))?;
-    Ok(parsed
-        .functions
-        .into_iter()
-        .filter_map(|(name, f)| f.verify_jwt.map(|v| (name, v)))
-        .collect())
+    Ok(parsed.functions.into_iter().collect())
 }
 
 /// The CLI's function slug rule (supabase/cli `pkg/config/config.go`, `ValidateFunctionSlug`).
