@@ -22,7 +22,7 @@
 //! | `column = name` | field | reads column `name` under the field's name (`title:name`) |
 //! | `cast = "text"` | field | with a column: casts it on the server (`id_text:id::text`) |
 //! | `json = "meta->>colour"` | field | a JSON path into a column (`->` keeps JSON, `->>` gives text) |
-//! | `embed` | field | related rows: `Vec<R>` for a to-many relation, `Option<R>` or `R` for a to-one; `R` is the related [`Table`] or a `Select` from it |
+//! | `embed` | field | related rows: `Vec<R>` for a to-many relation, `Option<R>` for a to-one, or `R` for a to-one that always has its row ([`AlwaysOne`]: a `belongs_to` whose foreign key is NOT NULL) or with `inner`; `R` is the related [`Table`] or a `Select` from it |
 //! | `inner` | field | with `embed`: only parents that have a related row (`!inner`) |
 //! | `via = sender` | field | with `embed` or `count`: the relation named `sender` (`#[derive(Table)]`'s `name = sender`) |
 //! | `count = Instrument` | field | the number of related rows, as an [`EmbeddedCount`] (to-many relations) |
@@ -42,7 +42,9 @@
 //! }
 //!
 //! #[derive(Table, serde::Deserialize)]
-//! #[supabase(table = "instruments", belongs_to(Section))]
+//! // `foreign_key` names the column, so the derive sees it may be null: an instrument
+//! // embeds its section as `Option<Section>`.
+//! #[supabase(table = "instruments", belongs_to(Section, foreign_key = "section_id"))]
 //! struct Instrument {
 //!     #[supabase(primary_key)]
 //!     id: i64,
@@ -235,7 +237,7 @@ pub trait ToOne<B: Table, Name = B>: Relation<B, Name, Cardinality = One> {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no to-one relation to `{B}` that always has its row, so it cannot embed a plain `{B}`",
     label = "embedded here as a row that is always there",
-    note = "a `has_one`, or a `belongs_to` whose foreign key may be null, may have no row: embed it as `Option<_>`, or with `#[supabase(embed, inner)]` to leave out the rows that have none; a missing relation is declared with `#[supabase(belongs_to({B}))]` on `{Self}`"
+    note = "a `has_one`, or a `belongs_to` whose foreign key may be null, may have no row: embed it as `Option<_>`, or with `#[supabase(embed, inner)]` to leave out the rows that have none"
 )]
 pub trait AlwaysOne<B: Table, Name = B>: ToOne<B, Name> {}
 

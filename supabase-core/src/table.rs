@@ -33,7 +33,8 @@
 //! | `schema = "stats"` | its schema (default `public`); its queries are sent to that schema (the profile headers) |
 //! | `read_only` | a view, or a table this program must not write: no insert, update, upsert or delete compiles |
 //! | `writes(insert, update)` | the writes a view takes, when not all three: here no delete compiles (an upsert needs `insert` and `update`); `writes()` is `read_only` |
-//! | `belongs_to(Other)` | this table holds a foreign key to `Other` (to-one: embeds as `Option<Other>`) |
+//! | `belongs_to(Other)` | this table holds a foreign key to `Other` (to-one: embeds as `Option<Other>`, or as `Other` when the key is NOT NULL) |
+//! | `belongs_to(Other, optional)` | the foreign key may be null, so the row may be missing: embeds as `Option<Other>` (or `inner`). Implied when `foreign_key` names a column of this struct that is an `Option<_>`; without it, say so (codegen does) |
 //! | `has_one(Other)` | `Other` holds a unique foreign key to this table (to-one) |
 //! | `has_many(Other)` | `Other` holds a foreign key to this table (to-many: embeds as `Vec<Other>`) |
 //! | `many_to_many(Other, through = "join_table")` | related through a join table (to-many) |

@@ -1214,8 +1214,8 @@ impl ChannelInner {
         };
         // Ref, payload and frame under the lock: joins reach the server in the order of
         // their refs, so the last one sent is the one the channel waits for.
+        socket.push_token();
         let token = socket.access_token();
-        socket.joining_with(&token);
         let (join_ref, sent, timeout) = {
             let mut state = lock(&self.state);
             if !state.wants_join {

@@ -228,7 +228,8 @@ impl RealtimeClient {
     }
 
     /// Uses `token` (a user's access token) for every channel: sent with later joins and pushed
-    /// at once to joined channels as an `access_token` message, as realtime-js `setAuth` does.
+    /// at once to joined channels as an `access_token` message when it differs from the token
+    /// they have, as realtime-js `setAuth` does.
     /// `None` goes back to the signed-in user's token, else the API key.
     ///
     /// Not needed with this client's own auth: signing in, a token refresh and signing out

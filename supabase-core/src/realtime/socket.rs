@@ -159,15 +159,11 @@ impl Shared {
         self.push_token();
     }
 
-    /// A channel joins with `token`: it is the token the channels have, which realtime-js
-    /// keeps as `accessTokenValue`, so setting it again pushes nothing.
-    pub(crate) fn joining_with(&self, token: &Secret) {
-        *lock(&self.pushed_token) = Some(token.clone());
-    }
-
     /// Pushes the token now in use to the joined channels, unless it is the last one pushed
-    /// (realtime-js `_performAuth`: `if (this.accessTokenValue != tokenToSend)`).
-    fn push_token(&self) {
+    /// (realtime-js `_performAuth`: `if (this.accessTokenValue != tokenToSend)`). A join
+    /// calls it first, so that the token it joins with is the one the joined channels have
+    /// too, and setting that token again pushes nothing.
+    pub(crate) fn push_token(&self) {
         let mut pushed = lock(&self.pushed_token);
         let token = self.access_token();
         if pushed.as_ref() == Some(&token) {

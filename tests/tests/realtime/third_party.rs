@@ -74,3 +74,45 @@ async fn set_auth_none_asks_the_provider_at_once() {
     }
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
+
+/// A join sends the token now in use, and first pushes it to the channels already joined
+/// when it has changed: they never keep an older token than a newer channel's. Here the
+/// provider's new token reaches the client through a REST call (no heartbeat for an hour), and
+/// the next join hands it to the joined private channel, which the new user may not read.
+#[tokio::test]
+async fn a_join_hands_a_changed_token_to_the_joined_channels() {
+    use std::time::Duration;
+    use supabase_core::realtime::RealtimeOptions;
+
+    let user = uuid().await;
+    let token = Arc::new(Mutex::new(Some(user_token(&user).await)));
+    let given = Arc::clone(&token);
+    let options = ClientOptions::default()
+        .realtime(RealtimeOptions::default().heartbeat_interval(Duration::from_secs(3600)))
+        .access_token(move || {
+            let token = given.lock().unwrap().clone();
+            async move { Ok::<_, std::convert::Infallible>(token) }
+        });
+    let client = Client::new(stack().await.url(), stack().await.anon_key(), options).unwrap();
+    let first = client.channel_with(
+        format!("private-{user}"),
+        ChannelConfig::default().private(true),
+    );
+    let mut statuses = first.status_stream();
+    let _first = first.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+
+    *token.lock().unwrap() = Some(user_token(&uuid().await).await);
+    // A request asks the provider: the client now holds the new token.
+    client
+        .table("rt_open")
+        .select("id")
+        .limit(1)
+        .execute()
+        .await
+        .unwrap();
+    let _second = client.channel(crate::room()).subscribe().await.unwrap();
+    let (status, err) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    crate::assert_read_refused(err.unwrap());
+}

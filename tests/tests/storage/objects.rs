@@ -375,7 +375,7 @@ async fn signed_urls_work_and_expire() {
     let expires = resp.headers()["expires"].to_str().unwrap();
     let at = httpdate::parse_http_date(expires).unwrap();
     let ahead = at.duration_since(std::time::SystemTime::now()).unwrap();
-    assert!(ahead.as_secs() <= 60, "{expires}");
+    assert!((30..=60).contains(&ahead.as_secs()), "{expires}");
     assert!(resp.headers().get("cache-control").is_none());
 
     // A URL signed for 1 s stops working once it expires (the token's `exp`, checked by the

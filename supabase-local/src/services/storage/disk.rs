@@ -45,7 +45,27 @@ pub(crate) async fn receive(
     body: axum::body::Body,
     limit: Option<u64>,
 ) -> ApiResult<Received> {
-    receive_stream(root, body.into_data_stream(), limit).await
+    let mut stream = body.into_data_stream();
+    let received = receive_stream(root, &mut stream, limit).await;
+    if received.is_err() {
+        drain(stream);
+    }
+    received
+}
+
+/// Reads and drops what is left of a refused body, in the background, as Node's HTTP server
+/// does once a response has finished before its request was read (`_http_server.js`
+/// `resOnFinish`: `req._dump()`). The answer goes out at once, and a client still sending
+/// goes on to read it, where an unread body would end the connection under its write
+/// (`EPIPE`, not the 413). Given up after a minute.
+pub(crate) fn drain(body: axum::body::BodyDataStream) {
+    tokio::spawn(async move {
+        let mut body = body;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            while let Some(Ok(_)) = body.next().await {}
+        })
+        .await;
+    });
 }
 
 /// [`receive`] for any stream of chunks (a multipart form's file field).

@@ -168,7 +168,13 @@ pub(crate) async fn receive_and_store_id(
         receive_form(state, &mut w, headers, body).await?
     } else {
         let length = header_str(headers, "content-length").and_then(|l| l.parse().ok());
-        let limit = write::precheck(state, &w, length).await?;
+        let limit = match write::precheck(state, &w, length).await {
+            Ok(limit) => limit,
+            Err(e) => {
+                disk::drain(body.into_data_stream());
+                return Err(e);
+            }
+        };
         disk::receive(&state.root, body, Some(limit)).await?
     };
     write::store(state, who, &w, received).await
@@ -450,16 +456,7 @@ pub(crate) async fn serve(
         );
     }
     set(h, header::ACCEPT_RANGES, "bytes");
-    // `renderer.ts`: a signed URL's answer expires with its token, instead of the object's
-    // own cache control.
-    match expires {
-        Some(exp) => set(h, header::EXPIRES, &http_date(exp)),
-        None => set(
-            h,
-            header::CACHE_CONTROL,
-            md["cacheControl"].as_str().unwrap_or("no-cache"),
-        ),
-    }
+    caching(h, md, expires);
     if let Some(etag) = etag {
         set(h, header::ETAG, etag);
     }
@@ -470,9 +467,25 @@ pub(crate) async fn serve(
     Ok(resp)
 }
 
-/// An HTTP date for a Unix time (a token's `exp`).
-pub(crate) fn http_date(unix: u64) -> String {
-    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix))
+/// `renderer.ts`: an answer to a signed URL expires with its token (`Expires`, its `exp` as
+/// `toUTCString()`); any other carries the object's own `Cache-Control`.
+pub(crate) fn caching(h: &mut HeaderMap, metadata: &Value, expires: Option<u64>) {
+    let (name, value) = match expires {
+        Some(exp) => (
+            header::EXPIRES,
+            httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(exp)),
+        ),
+        None => (
+            header::CACHE_CONTROL,
+            metadata["cacheControl"]
+                .as_str()
+                .unwrap_or("no-cache")
+                .to_owned(),
+        ),
+    };
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        h.insert(name, v);
+    }
 }
 
 /// `renderer.ts` `handleDownload`: `?download` alone is a bare `attachment;`, a name is

@@ -24,7 +24,7 @@ use image::{DynamicImage, ImageFormat};
 use serde::Deserialize;
 
 use super::error::ApiError;
-use super::object::{Found, find, http_date};
+use super::object::{Found, find};
 use super::{ApiResult, State, disk, valid_key, write};
 
 /// storage-api's default `IMAGE_TRANSFORMATION_LIMIT_MIN_SIZE` / `_MAX_SIZE`.
@@ -404,14 +404,7 @@ async fn respond(
     if let Some(etag) = md["eTag"].as_str() {
         set(h, header::ETAG, etag);
     }
-    match expires {
-        Some(exp) => set(h, header::EXPIRES, &http_date(exp)),
-        None => set(
-            h,
-            header::CACHE_CONTROL,
-            md["cacheControl"].as_str().unwrap_or("no-cache"),
-        ),
-    }
+    super::object::caching(h, md, expires);
     if !segments.is_empty() {
         set(
             h,
@@ -423,7 +416,6 @@ async fn respond(
     Ok(resp)
 }
 
-/// An RFC 7231 date (`new Date(exp * 1000).toUTCString()`).
 fn accept(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::ACCEPT)

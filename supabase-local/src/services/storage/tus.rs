@@ -19,6 +19,7 @@ use base64::Engine as _;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::Digest as _;
 use tokio::io::AsyncWriteExt;
 
 use super::disk::{self, Received};
@@ -125,10 +126,13 @@ fn paths(state: &State, id: &str) -> ApiResult<(std::path::PathBuf, std::path::P
     {
         return Err(tus(404, "The file for this url was not found"));
     }
+    // Files are named by the id's hash: the id holds the bucket and key (up to 100 and 1024
+    // bytes), longer than a file name may be.
+    let stem = crate::services::auth::hex(&sha2::Sha256::digest(id.as_bytes()));
     let dir = disk::tus_dir(&state.root);
     Ok((
-        dir.join(format!("{id}.bin")),
-        dir.join(format!("{id}.json")),
+        dir.join(format!("{stem}.bin")),
+        dir.join(format!("{stem}.json")),
     ))
 }
 

@@ -166,9 +166,7 @@ pub(crate) async fn store(
                        last_accessed_at = now() \
                      returning id::text"
             );
-            tx.query_opt(&sql, &params)
-                .await?
-                .map(|r| r.get::<_, String>(0))
+            tx.query_one(&sql, &params).await?.get::<_, String>(0)
         } else {
             let sql = format!(
                 "insert into storage.objects \
@@ -178,25 +176,21 @@ pub(crate) async fn store(
             let mut all: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.to_vec();
             all.push(&fresh_id);
             tx.execute(&sql, &all).await?;
-            Some(fresh_id.clone())
-        };
-        let Some(id) = id else {
-            return Ok(None);
+            fresh_id.clone()
         };
         // Into place before the row commits: a reader never sees a row without bytes.
         disk::place(&root, &temp, &version)
             .await
             .map_err(|e| DbError(format!("storing the object: {e}")))?;
-        Ok(Some((id, version, previous)))
+        Ok((id, version, previous))
     });
     match outcome {
-        Ok(Some((id, _version, previous))) => {
+        Ok((id, _version, previous)) => {
             if let Some(old) = previous {
                 disk::remove_version(&state.root, &old).await;
             }
             Ok(id)
         }
-        Ok(None) => Err(ApiError::no_such_key()),
         Err(e) => {
             // The row did not commit; drop the bytes if they were already moved.
             let _ = tokio::fs::remove_file(&temp).await;
@@ -228,18 +222,23 @@ pub(crate) async fn can_upload(
     name: &str,
     upsert: bool,
 ) -> ApiResult<()> {
-    let owner = who.user_id().map(str::to_owned);
+    // The row as `store` writes it (`owner` when the caller's id is a uuid, `owner_id`), so
+    // the policies judge the probe as they would judge the write.
+    let owner_id = who.user_id().map(str::to_owned);
+    let owner = owner_id.clone().filter(|o| is_uuid(o));
     let probe = as_caller!(state, who, |tx| {
-        let insert = "insert into storage.objects (bucket_id, name, owner_id, metadata) \
-                      values ($1, $2, $3, '{}')";
+        let insert = "insert into storage.objects (bucket_id, name, owner, owner_id, metadata) \
+                      values ($1, $2, $3::text::uuid, $4, '{}')";
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+            [&bucket, &name, &owner, &owner_id];
         if upsert {
             let sql = format!(
                 "{insert} on conflict (bucket_id, name) do update \
-                   set owner_id = excluded.owner_id, metadata = excluded.metadata returning *"
+                   set owner = excluded.owner, owner_id = excluded.owner_id returning *"
             );
-            tx.query(&sql, &[&bucket, &name, &owner]).await?;
+            tx.query(&sql, &params).await?;
         } else {
-            tx.execute(insert, &[&bucket, &name, &owner]).await?;
+            tx.execute(insert, &params).await?;
         }
         Err::<(), _>(DbError(PROBE.into()))
     });
