@@ -154,6 +154,15 @@ impl<T: tokio_postgres::types::ToSql> tokio_postgres::types::ToSql for Secret<T>
     tokio_postgres::types::to_sql_checked!();
 }
 
+/// Lower-case hex of a digest (token hashes, ETags, file names).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 /// A database failure inside a service, with Postgres's SQLSTATE when there is one.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]

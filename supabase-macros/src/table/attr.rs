@@ -47,7 +47,6 @@ impl<T> Once<T> {
 pub(crate) struct RelationAttr {
     /// `belongs_to`, `has_one`, `has_many` or `many_to_many`.
     pub(crate) kind: &'static str,
-    pub(crate) to_many: bool,
     /// Whether a to-one relation may have no row. Parsed as the `optional` flag; the model
     /// adds what it knows (a `has_one`, a nullable `foreign_key` column).
     pub(crate) optional: bool,
@@ -55,6 +54,13 @@ pub(crate) struct RelationAttr {
     pub(crate) hint: Option<LitStr>,
     /// `name = rel`: a named relation, with a marker type `rel` in the column module.
     pub(crate) name: Option<syn::Ident>,
+}
+
+impl RelationAttr {
+    /// `has_many` or `many_to_many`.
+    pub(crate) fn to_many(&self) -> bool {
+        self.kind == HAS_MANY || self.kind == MANY_TO_MANY
+    }
 }
 
 /// Parses `(Target)`, `(Target, foreign_key = "...")` or, for `many_to_many`,
@@ -136,7 +142,6 @@ fn relation(
         }
         Ok(RelationAttr {
             kind,
-            to_many: kind == HAS_MANY || kind == MANY_TO_MANY,
             optional,
             target,
             hint,

@@ -144,7 +144,7 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
     });
     let relations = model.relations.iter().map(|r| {
         let target = &r.target;
-        let (cardinality, marker) = if r.to_many {
+        let (cardinality, marker) = if r.to_many() {
             (quote!(#krate::select::Many), quote!(#krate::select::ToMany))
         } else {
             (quote!(#krate::select::One), quote!(#krate::select::ToOne))
@@ -163,13 +163,13 @@ pub(crate) fn expand(model: &TableModel) -> TokenStream {
                 quote!(<#target as #krate::table::Table>::NAME),
             ),
         };
-        let countable = r.to_many.then(|| {
+        let countable = r.to_many().then(|| {
             quote! {
                 #[automatically_derived]
                 impl #krate::select::Countable<#target, #tag> for #ident {}
             }
         });
-        let always_one = (!r.to_many && !r.optional).then(|| {
+        let always_one = (!r.to_many() && !r.optional).then(|| {
             quote! {
                 #[automatically_derived]
                 impl #krate::select::AlwaysOne<#target, #tag> for #ident {}

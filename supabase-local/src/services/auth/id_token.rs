@@ -115,7 +115,7 @@ pub(super) async fn grant(state: &Auth, p: IdTokenGrant, referrer: &str) -> ApiR
     }
     if !token_nonce.is_empty() {
         use sha2::{Digest, Sha256};
-        if super::hex(&Sha256::digest(p.nonce.as_bytes())) != token_nonce {
+        if crate::services::hex(&Sha256::digest(p.nonce.as_bytes())) != token_nonce {
             return Err(ApiError::oauth("invalid nonce", "Nonces mismatch"));
         }
     }

@@ -485,15 +485,7 @@ pub(crate) fn generate_otp(len: usize) -> String {
 /// GoTrue's `crypto.GenerateTokenHash`: hex SHA-224 of the email or phone followed by the OTP.
 pub(crate) fn token_hash(email_or_phone: &str, otp: &str) -> String {
     use sha2::{Digest, Sha224};
-    hex(&Sha224::digest(format!("{email_or_phone}{otp}").as_bytes()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    crate::services::hex(&Sha224::digest(format!("{email_or_phone}{otp}").as_bytes()))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::ApiResult;
 use super::error::ApiError;
+use crate::services::hex;
 
 /// A fully received upload in a temporary file (removed on drop unless stored).
 #[derive(Debug)]
@@ -58,9 +59,8 @@ pub(crate) async fn receive(
 /// `resOnFinish`: `req._dump()`). The answer goes out at once, and a client still sending
 /// goes on to read it, where an unread body would end the connection under its write
 /// (`EPIPE`, not the 413). Given up after a minute.
-pub(crate) fn drain(body: axum::body::BodyDataStream) {
+pub(crate) fn drain(mut body: axum::body::BodyDataStream) {
     tokio::spawn(async move {
-        let mut body = body;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(60), async {
             while let Some(Ok(_)) = body.next().await {}
         })
@@ -129,10 +129,6 @@ pub(crate) async fn digest(path: &Path) -> ApiResult<(u64, String)> {
         hasher.update(&buf[..n]);
     }
     Ok((size, hex(&hasher.finalize())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Moves a received file into place as `version`'s bytes. Every stored object comes through

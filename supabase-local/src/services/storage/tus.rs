@@ -128,7 +128,7 @@ fn paths(state: &State, id: &str) -> ApiResult<(std::path::PathBuf, std::path::P
     }
     // Files are named by the id's hash: the id holds the bucket and key (up to 100 and 1024
     // bytes), longer than a file name may be.
-    let stem = crate::services::auth::hex(&sha2::Sha256::digest(id.as_bytes()));
+    let stem = crate::services::hex(&sha2::Sha256::digest(id.as_bytes()));
     let dir = disk::tus_dir(&state.root);
     Ok((
         dir.join(format!("{stem}.bin")),
