@@ -288,6 +288,8 @@ struct State {
     /// Subscribed and not left: join (again) whenever the socket is open.
     wants_join: bool,
     join_ref: Option<String>,
+    /// The connection (its number) `join_ref` was sent on.
+    joined_on: Option<u64>,
     rejoin_attempt: u32,
     /// The pending rejoin timer's number: a timer whose number is no longer this one was
     /// superseded (by a join, another timer or `unsubscribe`) and does nothing, as Phoenix's
@@ -323,6 +325,16 @@ impl State {
             None
         }
     }
+}
+
+/// Whether [`ChannelInner::join`] joins again on a connection it has joined on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Join {
+    /// Another join, e.g. to carry a new listener or after a refusal.
+    Again,
+    /// No second join on the open connection: its opening and `subscribe` both join a
+    /// channel subscribed as it opens, and one of them would close the other's join.
+    UnlessSent,
 }
 
 pub(crate) struct ChannelInner {
@@ -423,6 +435,7 @@ impl RealtimeChannel {
                     phase: Phase::Closed,
                     wants_join: false,
                     join_ref: None,
+                    joined_on: None,
                     rejoin_attempt: 0,
                     rejoin_timer: 0,
                     broadcast: Listeners::default(),
@@ -587,7 +600,7 @@ impl RealtimeChannel {
         };
         let socket = &self.inner.socket;
         if subscribed && socket.is_connected() {
-            self.inner.join(socket);
+            self.inner.join(socket, Join::Again);
         }
     }
 
@@ -649,11 +662,11 @@ impl RealtimeChannel {
     /// `CHANNEL_ERROR` (e.g. an invalid token) or when no reply came in time.
     ///
     /// As in realtime-js, a refused or timed-out join is tried again while the socket is open,
-    /// after the reconnect backoff ([`reconnect_backoff`]), until it is `SUBSCRIBED` or the
+    /// after the reconnect delays ([`reconnect_delays`]), until it is `SUBSCRIBED` or the
     /// channel is removed: each refusal is another `CHANNEL_ERROR` to the status callbacks, and
     /// the join after a [`set_auth`](super::RealtimeClient::set_auth) carries the new token.
     ///
-    /// [`reconnect_backoff`]: super::RealtimeOptions::reconnect_backoff
+    /// [`reconnect_delays`]: super::RealtimeOptions::reconnect_delays
     ///
     /// With postgres-changes listeners, `Ok` also waits for the server to confirm their
     /// subscription (its `system` message "Subscribed to PostgreSQL", which Realtime sends
@@ -711,7 +724,8 @@ impl RealtimeChannel {
         if !joined {
             socket.ensure_connected().map_err(Error::Realtime)?;
             if socket.is_connected() && !joining {
-                self.inner.join(&socket);
+                // The connection may have opened since `wants_join` was set, and joined.
+                self.inner.join(&socket, Join::UnlessSent);
             }
             match tokio::time::timeout(deadline, statuses.recv()).await {
                 Ok(Some((SubscribeStatus::Subscribed, _))) => {}
@@ -1204,7 +1218,7 @@ impl ChannelInner {
     /// Joins (again) if the channel is subscribed: the join's ref and payload are taken now, so
     /// from here a reply to an earlier join is stale and a listener added later is not in
     /// this join; a task sends it and applies the reply. Nothing without a Tokio runtime.
-    pub(crate) fn join(self: &Arc<Self>, socket: &Arc<Shared>) {
+    pub(crate) fn join(self: &Arc<Self>, socket: &Arc<Shared>, when: Join) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             tracing::warn!(
                 "realtime: {} cannot join outside a Tokio runtime; it joins at its next subscribe",
@@ -1221,6 +1235,15 @@ impl ChannelInner {
             if !state.wants_join {
                 return;
             }
+            let connection = socket.open_connection();
+            if when == Join::UnlessSent
+                && connection.is_some()
+                && state.joined_on == connection
+                && matches!(state.phase, Phase::Joining | Phase::Joined)
+            {
+                return;
+            }
+            state.joined_on = connection;
             let join_ref = socket.make_ref();
             // This join supersedes a pending rejoin timer.
             state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
@@ -1402,7 +1425,7 @@ impl ChannelInner {
                 state.rejoin_timer == timer && state.wants_join && state.phase == Phase::Errored
             };
             if retry && socket.is_connected() {
-                this.join(&socket);
+                this.join(&socket, Join::Again);
             }
         });
     }

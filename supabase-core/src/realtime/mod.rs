@@ -68,13 +68,21 @@ use crate::client::ClientInner;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+/// realtime-js's reconnection steps.
+const DEFAULT_RECONNECT_DELAYS: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(5),
+    Duration::from_secs(10),
+];
+
 /// Options of the realtime socket (`RealtimeClientOptions` in the reference).
 #[derive(Debug, Clone)]
 pub struct RealtimeOptions {
     pub(crate) timeout: Duration,
     pub(crate) heartbeat_interval: Duration,
-    pub(crate) reconnect_base: Duration,
-    pub(crate) reconnect_max: Duration,
+    /// The wait before each reconnection (and each rejoin) in turn; the last repeats.
+    pub(crate) reconnect_delays: Arc<[Duration]>,
     pub(crate) vsn: Vsn,
     /// `None`: twice the heartbeat interval, as realtime-js.
     pub(crate) empty_channels_grace: Option<Duration>,
@@ -82,12 +90,12 @@ pub struct RealtimeOptions {
 
 impl Default for RealtimeOptions {
     fn default() -> Self {
-        // realtime-js: DEFAULT_TIMEOUT 10 s, HEARTBEAT_INTERVAL 25 s, reconnect 1 s … 10 s.
+        // realtime-js: DEFAULT_TIMEOUT 10 s, HEARTBEAT_INTERVAL 25 s, and `reconnectAfterMs`
+        // stepping `[1000, 2000, 5000, 10000][tries - 1] || 10000` (src/RealtimeClient.ts).
         RealtimeOptions {
             timeout: Duration::from_secs(10),
             heartbeat_interval: Duration::from_secs(25),
-            reconnect_base: Duration::from_secs(1),
-            reconnect_max: Duration::from_secs(10),
+            reconnect_delays: DEFAULT_RECONNECT_DELAYS.into(),
             vsn: Vsn::default(),
             empty_channels_grace: None,
         }
@@ -109,11 +117,15 @@ impl RealtimeOptions {
         self
     }
 
-    /// First reconnection delay (default 1 s); it doubles after each failed attempt up to
-    /// `max` (default 10 s).
-    pub fn reconnect_backoff(mut self, base: Duration, max: Duration) -> Self {
-        self.reconnect_base = base;
-        self.reconnect_max = max.max(base);
+    /// The waits before successive attempts to reconnect a lost socket, or to rejoin a
+    /// channel the server refused (realtime-js `reconnectAfterMs`): the first attempt waits the
+    /// first delay, and so on, the last delay repeating (default 1, 2, 5, then 10 s). An empty
+    /// list changes nothing. Success starts the steps again.
+    pub fn reconnect_delays(mut self, delays: impl IntoIterator<Item = Duration>) -> Self {
+        let delays: Arc<[Duration]> = delays.into_iter().collect();
+        if !delays.is_empty() {
+            self.reconnect_delays = delays;
+        }
         self
     }
 
@@ -137,11 +149,15 @@ impl RealtimeOptions {
             .unwrap_or_else(|| self.heartbeat_interval.saturating_mul(2))
     }
 
+    /// The wait before attempt `attempt` (from 0).
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX);
-        self.reconnect_base
-            .saturating_mul(factor)
-            .min(self.reconnect_max)
+        let delays = &self.reconnect_delays;
+        let last = delays.len().saturating_sub(1);
+        let step = usize::try_from(attempt).map_or(last, |a| a.min(last));
+        delays
+            .get(step)
+            .copied()
+            .unwrap_or(DEFAULT_RECONNECT_DELAYS[0])
     }
 }
 
@@ -316,11 +332,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let o = RealtimeOptions::default()
-            .reconnect_backoff(Duration::from_millis(100), Duration::from_millis(1000));
-        let delays: Vec<_> = (0..6).map(|i| o.backoff(i).as_millis()).collect();
-        assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
-        assert_eq!(o.backoff(u32::MAX).as_millis(), 1000);
+    fn reconnect_delays_step_and_the_last_repeats() {
+        let millis =
+            |o: &RealtimeOptions| (0..6).map(|i| o.backoff(i).as_millis()).collect::<Vec<_>>();
+        let default = RealtimeOptions::default();
+        assert_eq!(millis(&default), [1000, 2000, 5000, 10000, 10000, 10000]);
+        assert_eq!(default.backoff(u32::MAX).as_millis(), 10000);
+        let fast =
+            RealtimeOptions::default().reconnect_delays([100, 300].map(Duration::from_millis));
+        assert_eq!(millis(&fast), [100, 300, 300, 300, 300, 300]);
+        let empty = fast.clone().reconnect_delays([]);
+        assert_eq!(millis(&empty), millis(&fast));
     }
 }

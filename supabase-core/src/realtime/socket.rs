@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use url::Url;
 
-use super::channel::{ChannelInner, RealtimeChannel};
+use super::channel::{ChannelInner, Join, RealtimeChannel};
 use super::error::RealtimeError;
 use super::heartbeat::{ConnectionState, HeartbeatListeners, HeartbeatStatus};
 use super::protocol::{self, Message};
@@ -305,6 +305,12 @@ impl Shared {
         lock(&self.conn).tx.is_some()
     }
 
+    /// The open connection's number, if one is open.
+    pub(crate) fn open_connection(&self) -> Option<u64> {
+        let conn = lock(&self.conn);
+        conn.tx.is_some().then_some(conn.open)
+    }
+
     pub(crate) fn connection_state(&self) -> ConnectionState {
         let conn = lock(&self.conn);
         match (&conn.tx, &conn.task) {
@@ -505,7 +511,7 @@ impl Shared {
         *lock(&self.last_connect_error) = None;
         for channel in self.channels() {
             if channel.inner.wants_join() {
-                channel.inner.join(self);
+                channel.inner.join(self, Join::UnlessSent);
             }
         }
         Some(open)

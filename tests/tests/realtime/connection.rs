@@ -380,10 +380,7 @@ async fn the_opening_handshake_is_checked() {
     let options = options().realtime(
         supabase_core::realtime::RealtimeOptions::default()
             .timeout(std::time::Duration::from_secs(1))
-            .reconnect_backoff(
-                std::time::Duration::from_millis(20),
-                std::time::Duration::from_millis(200),
-            ),
+            .reconnect_delays([20, 40, 80, 200].map(std::time::Duration::from_millis)),
     );
     for (response, expected) in cases {
         let client = Client::new(answering(response).await, "key", options.clone()).unwrap();
@@ -503,4 +500,46 @@ async fn an_idle_connection_is_closed_after_a_minute() {
     }
     // Not a timing claim: only that it was the silence, not the heartbeat, that ended it.
     assert!(started.elapsed() >= std::time::Duration::from_secs(55));
+}
+
+/// Channels subscribed from several threads while the socket opens each send one join: the
+/// join the opening connection sends and the one `subscribe` sends are the same join.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_subscribed_while_the_socket_opens_join_once() {
+    let stack = stack().await;
+    let proxy = crate::wsproxy::WsProxy::start(&stack.url()).await;
+    let mut topics = Vec::new();
+    for _ in 0..10 {
+        let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
+        // Subscriptions spread over the time the socket takes to open.
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let channel = client.channel(room());
+                topics.push(channel.topic().to_owned());
+                tokio::spawn(async move {
+                    for _ in 0..i * 20 {
+                        tokio::task::yield_now().await;
+                    }
+                    channel.subscribe().await.map(|_| ())
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        client.realtime().remove_all_channels().await;
+    }
+    let sent = proxy.sent_events("phx_join");
+    let joined = |topic: &str| {
+        sent.iter()
+            .filter(|s| matches!(s, crate::wsproxy::Sent::Text(serde_json::Value::Array(f)) if f[2] == topic))
+            .count()
+    };
+    let twice: Vec<_> = topics.iter().filter(|t| joined(t) != 1).collect();
+    assert!(
+        twice.is_empty(),
+        "{} of {} topics joined other than once: {twice:?}",
+        twice.len(),
+        topics.len()
+    );
 }

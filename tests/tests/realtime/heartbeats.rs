@@ -20,7 +20,7 @@ fn manual_heartbeats() -> ClientOptions {
         RealtimeOptions::default()
             .timeout(Duration::from_secs(5))
             .heartbeat_interval(Duration::from_secs(3600))
-            .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200)),
+            .reconnect_delays([20, 40, 80, 200].map(Duration::from_millis)),
     )
 }
 
@@ -91,7 +91,7 @@ async fn a_write_the_server_does_not_take_is_a_missed_heartbeat() {
         RealtimeOptions::default()
             .timeout(Duration::from_secs(5))
             .heartbeat_interval(Duration::from_secs(1))
-            .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200)),
+            .reconnect_delays([20, 40, 80, 200].map(Duration::from_millis)),
     );
     let client = Client::new(&proxy.url, stack.anon_key(), options).unwrap();
     let realtime = client.realtime();

@@ -50,7 +50,7 @@ pub(crate) fn options() -> ClientOptions {
         RealtimeOptions::default()
             .timeout(Duration::from_secs(5))
             .heartbeat_interval(Duration::from_secs(2))
-            .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200)),
+            .reconnect_delays([20, 40, 80, 200].map(Duration::from_millis)),
     )
 }
 

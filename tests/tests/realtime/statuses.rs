@@ -59,7 +59,7 @@ async fn a_join_without_reply_is_timed_out_then_retried_until_subscribed() {
     let fast = ClientOptions::default().realtime(
         RealtimeOptions::default()
             .timeout(Duration::from_secs(1))
-            .reconnect_backoff(Duration::from_millis(50), Duration::from_millis(200)),
+            .reconnect_delays([50, 100, 200].map(Duration::from_millis)),
     );
     let client = Client::new(&proxy.url, stack.anon_key(), fast).unwrap();
     let channel = client.channel(room());
@@ -119,7 +119,7 @@ async fn the_server_closing_an_earlier_join_does_not_close_the_rejoin() {
                 .vsn(vsn)
                 .timeout(Duration::from_secs(1))
                 .heartbeat_interval(Duration::ZERO)
-                .reconnect_backoff(Duration::from_millis(50), Duration::from_millis(200)),
+                .reconnect_delays([50, 100, 200].map(Duration::from_millis)),
         );
         let client = Client::new(&proxy.url, stack.anon_key(), fast).unwrap();
         let name = room();
