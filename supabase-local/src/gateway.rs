@@ -1,13 +1,14 @@
 //! The API gateway: one port with Supabase's URL layout, doing what Supabase's Kong does for
-//! `/rest/v1` (key-auth on `apikey`, credential hiding, `Authorization` defaulting).
+//! `/rest/v1` (key-auth on `apikey`, credential hiding, `Authorization` defaulting) and for
+//! every service (CORS).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
@@ -80,7 +81,40 @@ pub(crate) fn router(
                 .route(&format!("{prefix}/{{*rest}}"), any(not_served)),
         };
     }
-    app.fallback(no_route)
+    // Outside the key checks, as Kong runs `cors` (priority 2000) before `key-auth` (1250);
+    // the fallback, added after, has none: no route, no plugin.
+    app.layer(from_fn(cors)).fallback(no_route)
+}
+
+/// Kong's `cors` plugin with its default configuration, which supabase/cli's
+/// `internal/start/templates/kong.yml` puts on every service route (followed:
+/// Kong `kong/plugins/cors/handler.lua`). A preflight, an `OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`, is answered here (200, no body) and reaches no service
+/// and no key check; every other response gets `Access-Control-Allow-Origin: *`, whatever
+/// the service said.
+async fn cors(req: Request, next: Next) -> Response {
+    const ANY: HeaderValue = HeaderValue::from_static("*");
+    let headers = req.headers();
+    if req.method() == Method::OPTIONS
+        && headers.contains_key(header::ORIGIN)
+        && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        let mut resp = StatusCode::OK.into_response();
+        let out = resp.headers_mut();
+        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, ANY);
+        if let Some(asked) = headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+            out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
+        }
+        out.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT"),
+        );
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    resp.headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, ANY);
+    resp
 }
 
 /// Supabase's gateway bodies for a missing and a wrong key (the hosted platform and

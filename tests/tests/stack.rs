@@ -353,6 +353,100 @@ async fn a_rollback_is_committed_by_default_and_the_client_says_so() {
     assert_eq!(rows, json!([{ "body": body }]), "the server committed it");
 }
 
+/// Kong's `cors` plugin on every service: preflights are answered before the key check, and
+/// responses (refusals too) allow any origin; the fallback, no route, has no plugin.
+#[tokio::test]
+async fn every_service_answers_cors_preflights_and_allows_any_origin() {
+    let stack = stack().await;
+    for path in [
+        COUNTRIES,
+        "/auth/v1/user",
+        "/storage/v1/bucket",
+        "/functions/v1/hello",
+        "/realtime/v1/api/broadcast",
+    ] {
+        let preflight = http()
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", stack.url()))
+            .header("origin", "http://localhost:3000")
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "apikey,authorization,x-client-info,content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), StatusCode::OK, "{path}");
+        let h = preflight.headers();
+        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+        assert_eq!(
+            h["access-control-allow-headers"],
+            "apikey,authorization,x-client-info,content-type"
+        );
+        assert_eq!(
+            h["access-control-allow-methods"],
+            "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT"
+        );
+        assert!(preflight.bytes().await.unwrap().is_empty());
+        // Without a key: the refusal is readable by the page too.
+        let refused = http()
+            .get(format!("{}{path}", stack.url()))
+            .header("origin", "http://localhost:3000")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            refused.status().is_client_error(),
+            "{path}: {}",
+            refused.status()
+        );
+        assert_eq!(
+            refused.headers()["access-control-allow-origin"],
+            "*",
+            "{path}"
+        );
+    }
+    let served = http()
+        .get(format!("{}{COUNTRIES}", stack.url()))
+        .header("apikey", stack.anon_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["access-control-allow-origin"], "*");
+    // An OPTIONS that is no preflight goes to the service (PostgREST lists the methods).
+    let options = http()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}{COUNTRIES}", stack.url()),
+        )
+        .header("apikey", stack.anon_key())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        options.headers().contains_key("allow"),
+        "{:?}",
+        options.headers()
+    );
+    let nowhere = http()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/nowhere/v1/x", stack.url()),
+        )
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
+    assert!(
+        !nowhere
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+}
+
 #[tokio::test]
 async fn every_service_is_mounted_and_unknown_paths_answer_like_kong() {
     let stack = stack().await;
