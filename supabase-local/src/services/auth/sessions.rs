@@ -218,9 +218,11 @@ pub(super) async fn refresh(state: &Auth, tx: &Transaction<'_>, token: &str) -> 
             return token_response(state, tx, &user_id, &session_id, &active).await;
         }
         if !in_reuse_window {
+            // GoTrue `RevokeTokenFamily` (internal/models/refresh_token.go): the live tokens
+            // only, so the reused one keeps its time and stays outside the reuse window.
             tx.execute(
                 "update auth.refresh_tokens set revoked = true, updated_at = now() \
-                 where session_id = $1::text::uuid",
+                 where session_id = $1::text::uuid and revoked = false",
                 &[&session_id],
             )
             .await?;
