@@ -358,7 +358,17 @@ impl QueryState {
         };
         set_header_cow(&mut headers, HeaderName::from_static(profile), &self.schema)?;
         set_header_cow(&mut headers, ACCEPT, &self.accept())?;
-        let prefer = self.prefer();
+        // A client-wide `Prefer` (`ClientOptions::header`) goes before the computed
+        // preferences, as postgrest-js joins `this.headers['Prefer']` into a write's: a plain
+        // replacement would drop e.g. a global `tx=rollback` from every write.
+        let mut prefer = self.prefer();
+        if let Some(global) = headers.get("prefer").and_then(|v| v.to_str().ok()) {
+            prefer = if prefer.is_empty() {
+                global.to_owned()
+            } else {
+                format!("{global},{prefer}")
+            };
+        }
         if !prefer.is_empty() {
             set_header(&mut headers, HeaderName::from_static("prefer"), &prefer)?;
         }

@@ -490,6 +490,48 @@ async fn a_prefer_header_given_by_hand_keeps_the_computed_preferences() {
     );
 }
 
+/// A client-wide `Prefer` joins each request's computed preferences, before them, as
+/// postgrest-js joins it into writes: a global `tx=rollback` rolls writes back too.
+#[tokio::test]
+async fn a_client_wide_prefer_joins_the_computed_preferences() {
+    let stack = reference_stack().await;
+    let c = supabase_core::Client::new(
+        stack.url(),
+        stack.anon_key(),
+        supabase_core::ClientOptions::default().header("Prefer", "tx=rollback"),
+    )
+    .unwrap();
+    let id = unique_id();
+    let insert = c
+        .table("planets")
+        .insert(json!({"id": id, "name": "Nowhere"}));
+    assert_eq!(
+        insert.build().unwrap().headers()["prefer"],
+        "tx=rollback,return=representation"
+    );
+    let inserted = insert.await.unwrap();
+    assert_eq!(
+        inserted.data,
+        json!([{"id": id, "name": "Nowhere", "moons": null}])
+    );
+    assert_eq!(
+        db(&format!("select name from planets where id = {id}")).await,
+        json!([])
+    );
+    // A per-request one goes first of all.
+    let request = c
+        .table("planets")
+        .update(json!({"moons": 1}))
+        .eq("id", id)
+        .header("Prefer", "handling=strict")
+        .build()
+        .unwrap();
+    assert_eq!(
+        request.headers()["prefer"],
+        "handling=strict,tx=rollback,return=representation"
+    );
+}
+
 /// `rollback()`: the answer is the write's, and nothing stays (`Prefer: tx=rollback`, which
 /// the reference stack allows).
 #[tokio::test]
