@@ -7,7 +7,7 @@
 //! | | from OpenAPI |
 //! |---|---|
 //! | tables and views, columns, column types | yes (types by their SQL name: `bigint`, `character varying`, `public.mood`); columns in alphabetical order, not table order |
-//! | nullability | yes (`required` lists the NOT NULL columns) |
+//! | nullability | yes (`required` lists the NOT NULL columns), but a view's column of a NOT NULL domain is listed too, and read as a plain value, though the view does not check it (the catalogs source makes it an `Option`) |
 //! | defaults | partly: literals and expressions like `now()`, but not serial columns' `nextval(...)` nor array literals (such columns are required in the generated `Insert` type) |
 //! | identity, serial | no: PostgREST 12 gives an identity (`ALWAYS` or `BY DEFAULT`) or serial column no `default` and lists it in `required`, exactly like a NOT NULL key the client must supply (`id bigint primary key`), so nothing tells them apart; such columns are required in `Insert` |
 //! | primary keys | yes (`<pk/>` in the column description) |

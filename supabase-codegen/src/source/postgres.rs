@@ -213,9 +213,11 @@ pub async fn introspect_client(client: &Client, schemas: &[String]) -> Result<Ir
         // A domain's NOT NULL and DEFAULT apply to its columns (as PostgREST and postgres-meta
         // read them: `attnotnull or typtype = 'd' and typnotnull`, then the domain's default).
         // NOT NULL also where a domain it is built on has it (Postgres checks the whole chain,
-        // but copies only the default into a domain over a domain).
+        // but copies only the default into a domain over a domain). Not for a view's columns:
+        // a view reads them without the check, so an outer join gives a NOT NULL domain's
+        // column nulls (CREATE DOMAIN's notes), which would fail to decode into a plain value.
         "select n.nspname::text, c.relname::text, a.attname::text, a.atttypid,
-                not (a.attnotnull or exists (
+                not (a.attnotnull or c.relkind in ('r', 'p', 'f') and exists (
                     with recursive chain(oid) as (
                         select a.atttypid
                         union all

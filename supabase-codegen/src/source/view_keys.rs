@@ -219,6 +219,7 @@ pub(crate) fn target_list(rule: &str) -> std::result::Result<Vec<Target>, String
 }
 
 /// A view as [`view_keys`] needs it.
+#[derive(Clone)]
 pub(crate) struct View {
     pub(crate) oid: u32,
     pub(crate) name: QualifiedName,
@@ -454,10 +455,24 @@ pub(crate) async fn introspect(
             }
         })
         .collect::<Vec<_>>();
-    let mut keys = view_keys(views, &constraints);
+    // PostgREST follows keys through the views of its schemas and of `db-extra-search-path`
+    // only (`SchemaCache.hs`, `allViewsKeyDependencies`: `n.nspname = ANY($1 || $2)`): a
+    // view over a view elsewhere shows no key, though its columns are still followed for
+    // their types and nullability (`column_origins`).
+    let followed: Vec<View> = views
+        .iter()
+        .filter(|v| {
+            schemas.contains(&v.name.schema) || EXTRA_SEARCH_PATH.contains(&v.name.schema.as_str())
+        })
+        .cloned()
+        .collect();
+    let mut keys = view_keys(&followed, &constraints);
     keys.retain(|k| schemas.contains(&k.view.schema));
     Ok(keys)
 }
+
+/// Supabase's `db-extra-search-path` for PostgREST (also the local stack's).
+const EXTRA_SEARCH_PATH: [&str; 2] = ["public", "extensions"];
 
 #[cfg(test)]
 mod tests {

@@ -108,10 +108,6 @@ pub mod public {
     /// View `public.author_cells`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "author_cells", schema = "public")]
-    #[supabase(has_many(PostCounts))]
-    #[supabase(has_many(Posts, foreign_key = "author_id", name = posts_by_author))]
-    #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
-    #[supabase(has_one(Profiles))]
     pub struct AuthorCells {
         #[supabase(generated)]
         pub id: Option<i64>,
@@ -241,6 +237,13 @@ pub mod public {
         pub parent_id: Option<i32>,
         pub name: String,
     }
+    /// View `public.contact_handles`.
+    #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[supabase(table = "contact_handles", schema = "public", read_only)]
+    pub struct ContactHandles {
+        pub id: Option<i32>,
+        pub email: Option<String>,
+    }
     /// line one
     /// line two
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -299,7 +302,6 @@ pub mod public {
     /// Posts per author.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "post_counts", schema = "public", read_only)]
-    #[supabase(belongs_to(AuthorCells, optional))]
     #[supabase(belongs_to(AuthorGrids, optional))]
     #[supabase(belongs_to(AuthorNames, optional))]
     #[supabase(belongs_to(Authors, optional))]
@@ -334,17 +336,6 @@ pub mod public {
     /// Table `public.posts`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "posts", schema = "public")]
-    #[supabase(
-        belongs_to(AuthorCells, foreign_key = "author_id", name = author_cells_by_author)
-    )]
-    #[supabase(
-        belongs_to(
-            AuthorCells,
-            foreign_key = "editor_id",
-            optional,
-            name = author_cells_by_editor
-        )
-    )]
     #[supabase(
         belongs_to(AuthorGrids, foreign_key = "author_id", name = author_grids_by_author)
     )]
@@ -396,7 +387,6 @@ pub mod public {
     /// Table `public.profiles`.
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "profiles", schema = "public")]
-    #[supabase(belongs_to(AuthorCells))]
     #[supabase(belongs_to(AuthorGrids))]
     #[supabase(belongs_to(AuthorNames))]
     #[supabase(belongs_to(Authors))]

@@ -93,7 +93,13 @@ async fn openapi_source_agrees_with_the_catalogs() {
             // follows a domain over a domain down to the one that has it.
             let nested_domain = matches!(&pc.ty, PgType::Domain { base, .. }
                 if matches!(**base, PgType::Domain { .. }));
-            if !(nested_domain && ac.nullable && !pc.nullable) {
+            // Nor does it tell a view's column of a NOT NULL domain, which the view reads
+            // without the check, from a table's.
+            let view_domain = matches!(pg.kind, TableKind::View | TableKind::MaterializedView)
+                && matches!(pc.ty, PgType::Domain { .. });
+            if !(nested_domain && ac.nullable && !pc.nullable)
+                && !(view_domain && !ac.nullable && pc.nullable)
+            {
                 assert_eq!(ac.nullable, pc.nullable, "nullability of {what}");
             }
             match (&pc.ty, &ac.ty) {

@@ -143,3 +143,53 @@ async fn views_show_their_tables_array_dimensions_and_generated_columns() {
         .expect("read through author_cells, a view over a view in a schema not generated");
     assert_eq!(through_another_schema.grid, Some(grid));
 }
+
+/// PostgREST follows keys through views of its schemas and of `db-extra-search-path` only:
+/// `author_grids`, over a view in `public`, relates to `posts`; `author_cells`, over a view in
+/// `private_views`, does not (PGRST200), so it is generated without relations.
+#[tokio::test]
+async fn keys_are_followed_through_views_of_the_exposed_schemas_only() {
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    client
+        .from_("posts")
+        .select("id,author_grids!author_id(id)")
+        .limit(1)
+        .await
+        .expect("author_grids embeds");
+    match client
+        .from_("posts")
+        .select("id,author_cells!author_id(id)")
+        .limit(1)
+        .await
+    {
+        Err(supabase_core::Error::Postgrest(e)) => {
+            assert_eq!(e.code.as_deref(), Some("PGRST200"), "{e:?}");
+        }
+        other => panic!("expected PGRST200, got {other:?}"),
+    }
+}
+
+/// A view column of a NOT NULL domain is an `Option`: the view reads it without the domain's
+/// check, and `contact_handles`' outer join gives it a null.
+#[tokio::test]
+async fn a_view_column_of_a_not_null_domain_may_be_null() {
+    use crate::rich_generated::public::{ContactHandles, contact_handles};
+
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.service_role_key()).expect("client");
+    let id = i32::try_from(supabase_tests::unique_id()).expect("small ids");
+    client
+        .from_("handles")
+        .insert(serde_json::json!({"id": id, "email": "someone@example.com"}))
+        .await
+        .expect("insert a handle without a contact");
+    let row = client
+        .from::<ContactHandles>()
+        .select()
+        .eq(contact_handles::id, id)
+        .single()
+        .await
+        .expect("a null email decodes");
+    assert_eq!((row.id, row.email), (Some(id), None));
+}
