@@ -291,8 +291,9 @@ impl Auth {
     /// other than the one that started the flow can finish it) and a `redirect_to`.
     ///
     /// As auth-py's `exchange_code_for_session`, a verifier stored by this client is removed
-    /// afterwards even when an explicit one was used: a code is exchanged once, and the stored
-    /// verifier belonged to the flow just finished.
+    /// after an exchange the server accepted, even when an explicit one was used: a code is
+    /// exchanged once, and the stored verifier belonged to the flow just finished. After a
+    /// failure (a timeout, a 503) it stays, for another try, as in auth-js and auth-py.
     pub async fn exchange_code_for_session_with(
         &self,
         params: CodeExchangeParams,
@@ -317,9 +318,8 @@ impl Auth {
         let call = Call::post("token", body.build())
             .query("grant_type", "pkce")
             .redirect_to(params.redirect_to.as_ref());
-        let result = self.shared.auth_call(call).await;
+        let response = self.shared.auth_call(call).await?;
         self.shared.store.remove_item(&key).await?;
-        let response = result?;
         let event = if recovery {
             AuthChangeEvent::PasswordRecovery
         } else {

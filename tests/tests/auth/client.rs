@@ -406,6 +406,47 @@ async fn oauth_url_carries_pkce_and_the_exchange_sends_the_stored_verifier() {
     ));
 }
 
+/// A failed exchange keeps the stored verifier, as auth-js and auth-py remove it only after
+/// `_request` returned: a 503 on the way can be tried again with the same code.
+#[tokio::test]
+async fn a_failed_exchange_keeps_the_verifier_for_another_try() {
+    let mock = MockGoTrue::start().await;
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&calls);
+    mock.on("POST /auth/v1/token", move |_| {
+        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            Reply::status(503, json!({"message": "upstream unavailable"}))
+        } else {
+            Reply::ok(session_json(9, 3600, now() + 3600))
+        }
+    });
+    let c = client(&mock, ClientOptions::default());
+    c.auth()
+        .sign_in_with_oauth(SignInWithOAuthCredentials::new("github"))
+        .await
+        .unwrap();
+    c.auth()
+        .exchange_code_for_session("the-code")
+        .await
+        .unwrap_err();
+    let first = mock.last("POST /auth/v1/token").body["code_verifier"].clone();
+    let out = c
+        .auth()
+        .exchange_code_for_session("the-code")
+        .await
+        .unwrap();
+    assert!(out.session.is_some());
+    assert_eq!(
+        mock.last("POST /auth/v1/token").body["code_verifier"],
+        first
+    );
+    // Used now: gone.
+    assert!(matches!(
+        c.auth().exchange_code_for_session("again").await,
+        Err(Error::Auth(AuthError::PkceVerifierMissing))
+    ));
+}
+
 /// auth-py `exchange_code_for_session(CodeExchangeParams)`: an explicit verifier goes in the
 /// body as is (a recovery mark is stripped and turns the event into `PASSWORD_RECOVERY`),
 /// `redirect_to` in the query string, and a verifier this client stored is removed all the same.
