@@ -102,6 +102,60 @@ async fn signup_returns_a_session_with_gotrue_claims() {
     assert_error(&again, 422, "user_already_exists");
 }
 
+/// GoTrue's password rules count bytes (Go's `len`), stop at bcrypt's 72, and do not apply
+/// to a user the admin creates (`adminUserCreate` checks only bcrypt's limit; an empty
+/// password is none, so it signs nobody in).
+#[tokio::test]
+async fn password_lengths_are_bytes_up_to_bcrypts_72() {
+    let stack = reference_stack().await;
+    let too_long = post(
+        stack,
+        "/signup",
+        json!({"email": unique_email("long"), "password": "a".repeat(73)}),
+    )
+    .await;
+    assert_error(&too_long, 400, "validation_failed");
+    assert_eq!(
+        too_long.body["msg"],
+        "Password cannot be longer than 72 characters"
+    );
+    // Six bytes in three letters: long enough for the minimum of 6.
+    signup(stack, &unique_email("accents"), "ééé").await;
+
+    let admin = |body: serde_json::Value| {
+        call(
+            stack,
+            Method::POST,
+            "/admin/users",
+            Some(stack.service_role_key()),
+            Some(body),
+        )
+    };
+    let weak_email = unique_email("admin-weak");
+    let weak = admin(json!({"email": weak_email, "password": "123", "email_confirm": true})).await;
+    assert_eq!(weak.status, StatusCode::OK, "{:?}", weak.body);
+    let signed_in = post(
+        stack,
+        "/token?grant_type=password",
+        json!({"email": weak_email, "password": "123"}),
+    )
+    .await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{:?}", signed_in.body);
+    let empty_email = unique_email("admin-empty");
+    let empty = admin(json!({"email": empty_email, "password": "", "email_confirm": true})).await;
+    assert_eq!(empty.status, StatusCode::OK, "{:?}", empty.body);
+    let no_way_in = post(
+        stack,
+        "/token?grant_type=password",
+        json!({"email": empty_email, "password": ""}),
+    )
+    .await;
+    assert!(no_way_in.status.is_client_error(), "{:?}", no_way_in.body);
+    let long =
+        admin(json!({"email": unique_email("admin-long"), "password": "a".repeat(73)})).await;
+    assert_error(&long, 400, "validation_failed");
+}
+
 #[tokio::test]
 async fn signup_validation_errors() {
     let stack = reference_stack().await;

@@ -199,7 +199,9 @@ pub(super) async fn create_user(
         ));
     }
     // `adminUserCreate`: a password (even an empty one) or a hash, not both; the hash is stored
-    // as it is, its strength unknowable. Update ignores `password_hash`, as GoTrue does.
+    // as it is, its strength unknowable. Update ignores `password_hash`, as GoTrue does. No
+    // strength check (the admin decides), only bcrypt's limit; an empty password is none
+    // (GoTrue generates a random one nobody knows).
     let password_hash = p.password_hash.as_deref().filter(|h| !h.is_empty());
     if p.password.is_some() && password_hash.is_some() {
         return Err(ApiError::validation(
@@ -210,7 +212,7 @@ pub(super) async fn create_user(
         users::check_password_hash(hash)?;
     }
     if let Some(pw) = &p.password {
-        users::check_password(pw, state.config.minimum_password_length)?;
+        users::check_password_fits(pw)?;
     }
     if let Some(id) = &p.id {
         user_id_param(id)?;
@@ -238,7 +240,7 @@ pub(super) async fn create_user(
                 id: p.id.as_deref(),
                 email: email.as_deref(),
                 phone: phone.as_deref(),
-                password: p.password.as_deref(),
+                password: p.password.as_deref().filter(|pw| !pw.is_empty()),
                 password_hash,
                 provider: if email.is_some() { "email" } else { "phone" },
                 user_metadata: p.user_metadata.clone(),

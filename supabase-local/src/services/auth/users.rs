@@ -319,13 +319,34 @@ pub(super) fn validate_phone(phone: &str) -> ApiResult<String> {
     Ok(digits)
 }
 
-/// `checkPasswordStrength` with only the length requirement (the CLI's default).
+/// bcrypt reads 72 bytes of a password (GoTrue's `MaxPasswordLength`); pgcrypto's `crypt`
+/// would silently drop the rest.
+const MAX_PASSWORD_BYTES: usize = 72;
+
+/// `checkPasswordStrength` (internal/api/password.go) with only the length requirement (the
+/// CLI's default). Go's `len` counts bytes, both ways.
 pub(super) fn check_password(password: &str, min_len: usize) -> ApiResult<()> {
-    if password.chars().count() < min_len {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::validation(format!(
+            "Password cannot be longer than {MAX_PASSWORD_BYTES} characters"
+        )));
+    }
+    if password.len() < min_len {
         return Err(ApiError::WeakPassword {
             msg: format!("Password should be at least {min_len} characters."),
             reasons: vec!["length".into()],
         });
+    }
+    Ok(())
+}
+
+/// `adminUserCreate`'s only password rule: bcrypt's own limit (`bcrypt.ErrPasswordTooLong`,
+/// a 400); it checks no strength.
+pub(super) fn check_password_fits(password: &str) -> ApiResult<()> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::validation(
+            "bcrypt: password length exceeds 72 bytes",
+        ));
     }
     Ok(())
 }
@@ -643,6 +664,10 @@ mod tests {
         assert!(validate_phone("12ab").is_err());
         assert!(check_password("12345", 6).is_err());
         assert!(check_password("123456", 6).is_ok());
+        // Bytes, as Go's `len`: three two-byte letters are six.
+        assert!(check_password("ééé", 6).is_ok());
+        assert!(check_password(&"a".repeat(72), 6).is_ok());
+        assert!(check_password(&"a".repeat(73), 6).is_err());
         assert!(is_uuid("6a1c9a52-5c0d-4c52-9a64-0c8d2b3f4e71"));
         assert!(!is_uuid("6a1c9a52"));
     }
