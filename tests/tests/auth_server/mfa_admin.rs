@@ -131,7 +131,7 @@ async fn totp_enroll_challenge_verify_gives_aal2() {
         Some(json!({"factor_type": "totp"})),
     )
     .await;
-    assert_error(&refused, 422, "insufficient_aal");
+    assert_error(&refused, 403, "insufficient_aal");
     let aal2 = ok.body["access_token"].as_str().unwrap();
     let gone = call(
         stack,
@@ -192,6 +192,120 @@ async fn phone_factor_code_arrives_by_sms() {
         claims(ok.body["access_token"].as_str().unwrap())["aal"],
         "aal2"
     );
+}
+
+/// `enrollTOTPFactor` / `enrollPhoneFactor` / `VerifyFactor` (internal/api/mfa.go): at most
+/// ten factors (403 for TOTP, 422 for phone); a verified phone is not enrolled twice and an
+/// unverified one is replaced; a code is required; a used challenge is refused; verifying
+/// drops the pending factors of its own type only.
+#[tokio::test]
+async fn mfa_enrollment_limits_and_challenge_reuse_follow_gotrue() {
+    let stack = reference_stack().await;
+    let enroll = |token: String, body: Value| async move {
+        call(stack, Method::POST, "/factors", Some(&token), Some(body)).await
+    };
+    let factors = |email: String| async move {
+        stack
+            .query_json(&format!(
+                "select f.factor_type::text as kind, f.status::text as status \
+                 from auth.mfa_factors f join auth.users u on u.id = f.user_id \
+                 where u.email = '{email}' order by f.created_at"
+            ))
+            .await
+            .unwrap()
+    };
+
+    let s = signup(stack, &unique_email("mfa-many"), "secret-pw").await;
+    let token = s["access_token"].as_str().unwrap().to_owned();
+    for i in 0..10 {
+        let r = enroll(
+            token.clone(),
+            json!({"factor_type": "totp", "friendly_name": format!("app {i}")}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{i}: {:?}", r.body);
+    }
+    let eleventh = enroll(
+        token.clone(),
+        json!({"factor_type": "totp", "friendly_name": "app 10"}),
+    )
+    .await;
+    assert_error(&eleventh, 403, "too_many_enrolled_mfa_factors");
+    let phone = format!("+4479{:08}", supabase_tests::unique_id());
+    let by_phone = enroll(
+        token.clone(),
+        json!({"factor_type": "phone", "phone": phone}),
+    )
+    .await;
+    assert_error(&by_phone, 422, "too_many_enrolled_mfa_factors");
+
+    let email = unique_email("mfa-phone-twice");
+    let s = signup(stack, &email, "secret-pw").await;
+    let token = s["access_token"].as_str().unwrap().to_owned();
+    let phone = format!("+4479{:08}", supabase_tests::unique_id());
+    let first = enroll(
+        token.clone(),
+        json!({"factor_type": "phone", "phone": phone}),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    // The same phone, unverified: replaced.
+    let again = enroll(
+        token.clone(),
+        json!({"factor_type": "phone", "phone": phone}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    let totp = enroll(token.clone(), json!({"factor_type": "totp"})).await;
+    assert_eq!(totp.status, StatusCode::OK, "{:?}", totp.body);
+    assert_eq!(
+        factors(email.clone()).await,
+        json!([{"kind": "phone", "status": "unverified"}, {"kind": "totp", "status": "unverified"}])
+    );
+    let fid = again.body["id"].as_str().unwrap().to_owned();
+    let ch = call(
+        stack,
+        Method::POST,
+        &format!("/factors/{fid}/challenge"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let code = stack.mailbox().latest_otp(&phone).expect("an SMS");
+    let verify = |body: Value| {
+        let (token, fid) = (token.clone(), fid.clone());
+        async move {
+            call(
+                stack,
+                Method::POST,
+                &format!("/factors/{fid}/verify"),
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let empty = verify(json!({"challenge_id": ch.body["id"], "code": ""})).await;
+    assert_error(&empty, 400, "validation_failed");
+    let ok = verify(json!({"challenge_id": ch.body["id"], "code": code})).await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    // The pending TOTP factor stays: only pending phone factors go.
+    assert_eq!(
+        factors(email.clone()).await,
+        json!([{"kind": "phone", "status": "verified"}, {"kind": "totp", "status": "unverified"}])
+    );
+    let aal2 = ok.body["access_token"].as_str().unwrap().to_owned();
+    let reused = call(
+        stack,
+        Method::POST,
+        &format!("/factors/{fid}/verify"),
+        Some(&aal2),
+        Some(json!({"challenge_id": ch.body["id"], "code": code})),
+    )
+    .await;
+    assert_error(&reused, 422, "mfa_ip_address_mismatch");
+    let twice = enroll(aal2, json!({"factor_type": "phone", "phone": phone})).await;
+    assert_error(&twice, 422, "mfa_verified_factor_exists");
 }
 
 #[tokio::test]

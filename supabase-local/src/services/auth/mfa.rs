@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use deadpool_postgres::Transaction;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,6 +17,9 @@ use crate::services::Secret;
 
 /// How long a challenge may be verified (`mfa.challenge_expiry_duration`).
 const CHALLENGE_EXPIRY_SECS: f64 = 300.0;
+/// GoTrue's defaults for `MFA.MaxEnrolledFactors` and `MFA.MaxVerifiedFactors`.
+const MAX_ENROLLED_FACTORS: i64 = 10;
+const MAX_VERIFIED_FACTORS: i64 = 10;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -76,15 +79,43 @@ pub(super) async fn enroll(
         let user = users::find_by_id(tx, &who.user_id)
             .await?
             .ok_or_else(|| ApiError::not_found("user_not_found", "User not found"))?;
-        let verified: i64 = tx
+        // `enrollPhoneFactor` / `enrollTOTPFactor` (internal/api/mfa.go): the same phone,
+        // verified, is refused and, unverified, replaced; then the limits, counted before
+        // that replacement (403 for TOTP, 422 for phone); then the AAL.
+        let counts = tx
             .query_one(
-                "select count(*) from auth.mfa_factors where user_id = $1::text::uuid and status = 'verified'",
-                &[&who.user_id],
+                "select count(*), count(*) filter (where status = 'verified'),                         count(*) filter (where status = 'verified' and phone = $2)                  from auth.mfa_factors where user_id = $1::text::uuid",
+                &[&who.user_id, &phone],
             )
-            .await?
-            .get(0);
-        if verified > 0 && session_aal(tx, &who).await? != "aal2" {
+            .await?;
+        let (all, verified, same_phone): (i64, i64, i64) = (counts.get(0), counts.get(1), counts.get(2));
+        if same_phone > 0 {
             return Err(ApiError::unprocessable(
+                "mfa_verified_factor_exists",
+                "A verified phone factor already exists, unenroll the existing factor to continue",
+            ));
+        }
+        if phone.is_some() {
+            tx.execute(
+                "delete from auth.mfa_factors where user_id = $1::text::uuid                    and status = 'unverified' and phone = $2",
+                &[&who.user_id, &phone],
+            )
+            .await?;
+        }
+        if all >= MAX_ENROLLED_FACTORS || verified >= MAX_VERIFIED_FACTORS {
+            let status = if phone.is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            return Err(ApiError::new(
+                status,
+                "too_many_enrolled_mfa_factors",
+                "Maximum number of verified factors reached, unenroll to continue",
+            ));
+        }
+        if verified > 0 && session_aal(tx, &who).await? != "aal2" {
+            return Err(ApiError::forbidden(
                 "insufficient_aal",
                 "AAL2 required to enroll a new factor",
             ));
@@ -256,6 +287,9 @@ pub(super) async fn verify(
 ) -> ApiResult<Json<Value>> {
     let who = require_user(&state, &headers).await?;
     let p: VerifyParams = parse_body(&body)?;
+    if p.code.is_empty() {
+        return Err(ApiError::validation("Code needs to be non-empty"));
+    }
     let Some(session_id) = who.session_id.clone() else {
         return Err(ApiError::forbidden(
             "session_not_found",
@@ -266,7 +300,9 @@ pub(super) async fn verify(
         let (factor_type, _, secret, phone) = own_factor(tx, &who.user_id, &factor_id).await?;
         let row = if users::is_uuid(&p.challenge_id) {
             tx.query_opt(
-                "select created_at + make_interval(secs => $3) < now(), otp_code from auth.mfa_challenges \
+                "select created_at + make_interval(secs => $3) < now(), otp_code, \
+                        verified_at is not null \
+                 from auth.mfa_challenges \
                  where id = $1::text::uuid and factor_id = $2::text::uuid",
                 &[&p.challenge_id, &factor_id, &CHALLENGE_EXPIRY_SECS],
             )
@@ -280,7 +316,16 @@ pub(super) async fn verify(
                 "MFA factor with the provided challenge ID not found",
             ));
         };
-        let (expired, otp_hash): (bool, Option<String>) = (row.get(0), row.get(1));
+        let (expired, otp_hash, used): (bool, Option<String>, bool) =
+            (row.get(0), row.get(1), row.get(2));
+        if used {
+            // GoTrue's wording, "ambiguous so as not to leak whether there is a verified
+            // challenge".
+            return Err(ApiError::unprocessable(
+                "mfa_ip_address_mismatch",
+                "Challenge and verify IP addresses mismatch",
+            ));
+        }
         if expired {
             tx.execute(
                 "delete from auth.mfa_challenges where id = $1::text::uuid",
@@ -317,8 +362,9 @@ pub(super) async fn verify(
         if !valid {
             return Err(ApiError::unprocessable("mfa_verification_failed", failure));
         }
+        // `challenge.Verify`: kept, marked used.
         tx.execute(
-            "delete from auth.mfa_challenges where id = $1::text::uuid",
+            "update auth.mfa_challenges set verified_at = now() where id = $1::text::uuid",
             &[&p.challenge_id],
         )
         .await?;
@@ -336,7 +382,8 @@ pub(super) async fn verify(
         sessions::add_amr(tx, &session_id, amr).await?;
         // GoTrue's verify (`internal/api/mfa.go`): `InvalidateSessionsWithAALLessThan(aal2)`
         // signs the user out of every session that has not passed MFA (this one now has),
-        // and `DeleteUnverifiedFactors` drops the user's other pending enrollments.
+        // and `DeleteUnverifiedFactors` drops the user's other pending enrollments of this
+        // factor's type.
         tx.execute(
             "delete from auth.sessions where user_id = $1::text::uuid \
                and (aal is null or aal < 'aal2')",
@@ -344,8 +391,9 @@ pub(super) async fn verify(
         )
         .await?;
         tx.execute(
-            "delete from auth.mfa_factors where user_id = $1::text::uuid and status = 'unverified'",
-            &[&who.user_id],
+            "delete from auth.mfa_factors where user_id = $1::text::uuid \
+               and status = 'unverified' and factor_type::text = $2",
+            &[&who.user_id, &factor_type],
         )
         .await?;
         // `updateMFASessionAndClaims`: the session's refresh token is swapped for a new one.
