@@ -170,7 +170,16 @@ pub(crate) fn write_operand<V: Serialize + ?Sized>(
                 if i > 0 {
                     out.push(',');
                 }
-                item.write_quoted(out);
+                match item {
+                    // An array element (`in.("{a,b}",…)`, for an array column) is quoted
+                    // whole: PostgREST's `pListElement` ends an unquoted one at any comma.
+                    Literal::List(array) => {
+                        let mut literal = String::new();
+                        write_array(&mut literal, array);
+                        write_quoted_str(out, &literal);
+                    }
+                    _ => item.write_quoted(out),
+                }
             }
             out.push(')');
         }
@@ -934,6 +943,11 @@ mod tests {
         assert_eq!(operand(Shape::List, &[1, 2, 3]).unwrap(), "(1,2,3)");
         assert_eq!(operand(Shape::List, &[""]).unwrap(), r#"("","")"#);
         assert_eq!(operand(Shape::List, &Vec::<String>::new()).unwrap(), "()");
+        // An array element is quoted whole, or PostgREST would end it at its first comma.
+        assert_eq!(
+            operand(Shape::List, &[vec!["a", "b,c"], vec!["d"]]).unwrap(),
+            r#"("{\"a\",\"b,c\"}","{\"d\"}")"#
+        );
         assert!(operand(Shape::List, "Earth").is_err());
     }
 
