@@ -35,7 +35,7 @@ pub fn postgrest_response(
     } else {
         Cardinality::Many
     };
-    crate::postgrest::response::decode(raw, cardinality, None)
+    crate::postgrest::response::decode(raw, None, cardinality, None)
 }
 
 /// A PostgREST error body.

@@ -242,8 +242,17 @@ async fn serve(
                 headers,
                 body,
             } => {
+                // JSON unless the script names another type.
+                let typed = headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
                 let mut head = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                    "HTTP/1.1 {status} X\r\n{}content-length: {}\r\n",
+                    if typed {
+                        ""
+                    } else {
+                        "content-type: application/json\r\n"
+                    },
                     body.len()
                 );
                 for (k, v) in headers {

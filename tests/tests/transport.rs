@@ -414,3 +414,31 @@ async fn a_resumable_upload_on_another_origin_is_refused() {
         .await
         .unwrap();
 }
+
+/// A 200 whose body is neither JSON nor the text asked for (an HTML page from a proxy, a
+/// captive portal or a wrong project URL) is an error, not data; CSV asked for is data.
+#[tokio::test]
+async fn a_body_of_a_type_not_asked_for_is_an_error() {
+    let typed = |media: &str, body: &str| Fault::Respond {
+        status: 200,
+        headers: vec![("Content-Type".into(), media.into())],
+        body: body.into(),
+    };
+    let server = FaultServer::start(vec![
+        typed(
+            "text/html; charset=utf-8",
+            "<html>sign in to the wifi</html>",
+        ),
+        typed("text/csv; charset=utf-8", "id\n1\n"),
+    ])
+    .await;
+    let c = client(&server);
+    match c.from_("t").select("*").await {
+        Err(Error::Decode { message, .. }) => {
+            assert!(message.contains("text/html"), "{message}");
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    let csv = c.from_("t").select("*").csv().await.unwrap().data;
+    assert_eq!(csv, "id\n1\n");
+}

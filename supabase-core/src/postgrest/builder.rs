@@ -167,7 +167,15 @@ impl<T: DeserializeOwned, M> Builder<T, M> {
             } else {
                 raw
             };
-            decode(raw, self.state.cardinality, self.rows_decoder)
+            // Worked out again rather than kept across the request: the future stays small
+            // (`a_requests_future_holds_no_copy_of_the_request`).
+            let accept = self.state.accept_asked();
+            decode(
+                raw,
+                Some(&accept),
+                self.state.cardinality,
+                self.rows_decoder,
+            )
         }
     }
 }

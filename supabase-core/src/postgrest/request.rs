@@ -304,6 +304,14 @@ impl QueryState {
         }
     }
 
+    /// The `Accept` the request carries: one given by hand, else [`accept`](Self::accept).
+    pub(crate) fn accept_asked(&self) -> Cow<'_, str> {
+        match self.headers.get(ACCEPT) {
+            Some(value) => String::from_utf8_lossy(value.as_bytes()),
+            None => self.accept(),
+        }
+    }
+
     /// Renders the request for `client`.
     pub(crate) fn render(&self, client: &Client) -> Result<HttpRequest> {
         if let Some(e) = &self.error {

@@ -35,8 +35,12 @@ impl<T> Response<T> {
 
 /// `rows_decoder` is tried first on a JSON array of rows (it gives `None` for serde_json to
 /// decode the body instead).
+///
+/// `accept` is the request's `Accept` (`None`: anything): a body of a type it does not name
+/// and that is not JSON (an HTML page from a proxy or a wrong URL) is an error, not data.
 pub(crate) fn decode<T: DeserializeOwned>(
     raw: RawResponse,
+    accept: Option<&str>,
     cardinality: Cardinality,
     rows_decoder: Option<RowsDecoder<T>>,
 ) -> Result<Response<T>> {
@@ -56,11 +60,20 @@ pub(crate) fn decode<T: DeserializeOwned>(
     }
     let content_range = raw.headers.get(CONTENT_RANGE).and_then(|v| v.to_str().ok());
     let count = content_range.and_then(count_from_content_range);
-    let is_json = raw
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(is_json_media_type);
+    let content_type = raw.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let is_json = content_type.is_none_or(is_json_media_type);
+    if let (Some(media), Some(accept)) = (content_type.filter(|_| !is_json), accept)
+        && !accepts(accept, media)
+    {
+        return Err(Error::Decode {
+            status,
+            path: ".".into(),
+            message: format!(
+                "the server answered `{}`, which is not what was asked for (`{accept}`)",
+                essence(media)
+            ),
+        });
+    }
     // A blank JSON body (e.g. `return=minimal`) is `null`; a text body is the data as it is
     // (CSV of no rows is a bare line break).
     let body: &[u8] = if is_json && raw.body.iter().all(u8::is_ascii_whitespace) {
@@ -130,8 +143,26 @@ fn lists(headers: &HeaderMap, name: &str, token: &str) -> bool {
 /// `application/json`, `application/vnd.pgrst.object+json; charset=utf-8`, … — judged on the
 /// media type alone: a text plan's `for="application/json"` parameter does not make it JSON.
 fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let essence = essence(content_type);
     essence.ends_with("/json") || essence.ends_with("+json")
+}
+
+/// A media type without its parameters: `text/csv; charset=utf-8` → `text/csv`.
+fn essence(media_type: &str) -> &str {
+    media_type.split(';').next().unwrap_or_default().trim()
+}
+
+/// Whether an `Accept` header names `media_type` (its essence, or a wildcard covering it).
+fn accepts(accept: &str, media_type: &str) -> bool {
+    let media = essence(media_type);
+    let main = media.split('/').next().unwrap_or_default();
+    accept.split(',').map(essence).any(|asked| {
+        asked == "*/*"
+            || asked.eq_ignore_ascii_case(media)
+            || asked
+                .strip_suffix("/*")
+                .is_some_and(|t| t.eq_ignore_ascii_case(main))
+    })
 }
 
 /// `0-24/3573` → 3573; `*/0` → 0; `0-24/*` → none.
@@ -270,6 +301,7 @@ mod tests {
     fn decode_errors_name_the_path() {
         let err = decode::<Vec<Planet>>(
             raw(200, "application/json", r#"[{"name":"a"},{"name":3}]"#),
+            None,
             Cardinality::Many,
             None,
         )
@@ -285,6 +317,7 @@ mod tests {
         for body in [r#"[{"name":"a"#, "<html>", "[] trailing"] {
             let err = decode::<serde_json::Value>(
                 raw(200, "application/json", body),
+                None,
                 Cardinality::Many,
                 None,
             )
@@ -301,6 +334,7 @@ mod tests {
                 "application/json",
                 r#"{"code":"42P01","message":"relation \"public.nope\" does not exist","details":null,"hint":null}"#,
             ),
+            None,
             Cardinality::Many,
             None,
         )
@@ -314,6 +348,7 @@ mod tests {
         }
         let err = decode::<serde_json::Value>(
             raw(502, "text/html", "<h1>Bad gateway</h1>"),
+            None,
             Cardinality::Many,
             None,
         )
@@ -339,6 +374,7 @@ mod tests {
     fn count_and_text() {
         let r = decode::<String>(
             raw(200, "text/csv", "id,name\n1,a"),
+            None,
             Cardinality::Many,
             None,
         )
@@ -353,6 +389,7 @@ mod tests {
     fn maybe_one() {
         let none = decode::<Option<serde_json::Value>>(
             raw(200, "application/json", "[]"),
+            None,
             Cardinality::MaybeOne,
             None,
         )
@@ -360,6 +397,7 @@ mod tests {
         assert_eq!(none.data, None);
         let one = decode::<Option<serde_json::Value>>(
             raw(200, "application/json", r#"[{"a":1}]"#),
+            None,
             Cardinality::MaybeOne,
             None,
         )
@@ -367,6 +405,7 @@ mod tests {
         assert_eq!(one.data, Some(serde_json::json!({"a":1})));
         let err = decode::<Option<serde_json::Value>>(
             raw(200, "application/json", "[1,2]"),
+            None,
             Cardinality::MaybeOne,
             None,
         )
