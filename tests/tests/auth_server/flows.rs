@@ -559,6 +559,25 @@ async fn reauthenticate_sends_a_nonce() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // A day later, reauthentication is asked for before the password is compared with the
+    // old one (`UserUpdate`'s order): the same password without a nonce is told to
+    // reauthenticate, not that it is the same.
+    stack
+        .execute_sql(&format!(
+            "update auth.sessions set created_at = now() - interval '25 hours' \
+             where user_id = (select id from auth.users where email = '{email}')"
+        ))
+        .await
+        .unwrap();
+    let r = call(
+        &stack,
+        Method::PUT,
+        "/user",
+        Some(token),
+        Some(json!({"password": "next-pw"})),
+    )
+    .await;
+    assert_error(&r, 400, "reauthentication_needed");
 }
 
 #[tokio::test]

@@ -435,6 +435,19 @@ async fn get_and_update_user() {
     )
     .await;
     assert_error(&same, 422, "same_password");
+    // `app_metadata` is the admin's: a user sending it is refused, and nothing changes.
+    let app = call(
+        stack,
+        Method::PUT,
+        "/user",
+        Some(token),
+        Some(json!({"app_metadata": {"plan": "pro"}, "data": {"theme": "light"}})),
+    )
+    .await;
+    assert_error(&app, 403, "not_admin");
+    let me = call(stack, Method::GET, "/user", Some(token), None).await;
+    assert_eq!(me.body["user_metadata"]["theme"], "dark");
+    assert!(me.body["app_metadata"].get("plan").is_none());
     let signin = post(
         stack,
         "/token?grant_type=password",

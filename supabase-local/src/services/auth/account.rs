@@ -539,6 +539,7 @@ struct UserUpdate {
     password: Option<String>,
     nonce: Option<String>,
     data: Option<Value>,
+    app_metadata: Option<Value>,
     channel: String,
     code_challenge: String,
     code_challenge_method: String,
@@ -553,20 +554,51 @@ pub(super) async fn put_user(
 ) -> ApiResult<Json<Value>> {
     let who = require_user(&state, &headers).await?;
     let p: UserUpdate = parse_body(&body)?;
-    let channel = check_channel(&p.channel)?;
-    let pkce = otp::pkce_params(&p.code_challenge, &p.code_challenge_method)?;
     let c = &state.config;
+    // `UserUpdate` (internal/api/user.go) checks in this order: the parameters
+    // (`validateUserUpdateParams`: email, phone and channel, password strength), then
+    // `app_metadata` (admins only), then the AAL, then the password's reauthentication before
+    // its sameness.
+    let email = p
+        .email
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .map(users::validate_email)
+        .transpose()?;
+    let phone = p
+        .phone
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .map(users::validate_phone)
+        .transpose()?;
+    let channel = check_channel(&p.channel)?;
+    if let Some(password) = p.password.as_deref() {
+        users::check_password(password, c.minimum_password_length)?;
+    }
+    let pkce = otp::pkce_params(&p.code_challenge, &p.code_challenge_method)?;
     in_tx!(&state, |tx| {
         let id = who.user_id.as_str();
         let user = users::find_by_id(tx, id)
             .await?
             .ok_or_else(|| ApiError::not_found("user_not_found", "User not found"))?;
-        // `UserUpdate` (`user.go`): with a verified factor, credentials change from an `aal2`
-        // session only.
-        let changes = |new: Option<&str>, old: &str| new.is_some_and(|n| !n.is_empty() && n != old);
-        if (p.password.is_some()
-            || changes(p.email.as_deref(), &user.email)
-            || changes(p.phone.as_deref(), &user.phone))
+        if p.app_metadata.is_some() {
+            // `isAdmin`: the user's own role is one of `JWT.AdminRoles`.
+            let role: Option<String> = tx
+                .query_one("select role from auth.users where id = $1::text::uuid", &[&id])
+                .await?
+                .get(0);
+            if !matches!(role.as_deref(), Some("service_role" | "supabase_admin")) {
+                return Err(ApiError::forbidden(
+                    "not_admin",
+                    "Updating app_metadata requires admin privileges",
+                ));
+            }
+        }
+        // With a verified factor, credentials change from an `aal2` session only.
+        let changes = |new: Option<&str>, old: &str| new.is_some_and(|n| n != old);
+        if (p.password.as_deref().is_some_and(|pw| !pw.is_empty())
+            || changes(email.as_deref(), &user.email)
+            || changes(phone.as_deref(), &user.phone))
             && users::has_verified_factor(tx, id).await?
             && super::mfa::session_aal(tx, &who).await? != "aal2"
         {
@@ -586,13 +618,6 @@ pub(super) async fn put_user(
                 return Err(ApiError::unprocessable(
                     "validation_failed",
                     "Updating password of an anonymous user without an email or phone is not allowed",
-                ));
-            }
-            users::check_password(password, c.minimum_password_length)?;
-            if users::password_matches(tx, id, password).await? {
-                return Err(ApiError::unprocessable(
-                    "same_password",
-                    "New password should be different from the old password.",
                 ));
             }
             if c.secure_password_change {
@@ -621,13 +646,21 @@ pub(super) async fn put_user(
                     }
                 }
             }
+            if users::password_matches(tx, id, password).await? {
+                return Err(ApiError::unprocessable(
+                    "same_password",
+                    "New password should be different from the old password.",
+                ));
+            }
             users::set_password(tx, id, password, who.session_id.as_deref()).await?;
         }
         if let Some(data) = &p.data {
             users::merge_user_metadata(tx, id, data).await?;
         }
-        if let Some(email) = p.email.as_deref().filter(|e| !e.is_empty()) {
-            let email = users::validate_email(email)?;
+        if let Some(app) = &p.app_metadata {
+            users::merge_app_metadata(tx, id, app).await?;
+        }
+        if let Some(email) = email {
             if email != user.email {
                 if let Some(other) = users::find_by_email(tx, &email).await?
                     && other.id != id
@@ -640,8 +673,7 @@ pub(super) async fn put_user(
                 change::change_email(&state, tx, &user, &email, &redirect, pkce.as_ref()).await?;
             }
         }
-        if let Some(phone) = p.phone.as_deref().filter(|e| !e.is_empty()) {
-            let phone = users::validate_phone(phone)?;
+        if let Some(phone) = phone {
             if phone != user.phone {
                 if let Some(other) = users::find_by_phone(tx, &phone).await?
                     && other.id != id
