@@ -294,6 +294,24 @@ impl<T, M> Builder<T, M> {
         self.op(column, Op::Ilike, pattern.as_ref())
     }
 
+    /// Rows where `column` matches the POSIX regular expression `pattern` (`~`; postgrest-js
+    /// `regexMatch`).
+    pub fn regex_match(self, column: impl AsRef<str>, pattern: impl AsRef<str>) -> Self {
+        self.op(column, Op::Match, pattern.as_ref())
+    }
+
+    /// Rows where `column` matches the POSIX regular expression `pattern`, ignoring case
+    /// (`~*`; postgrest-js `regexIMatch`).
+    pub fn regex_imatch(self, column: impl AsRef<str>, pattern: impl AsRef<str>) -> Self {
+        self.op(column, Op::Imatch, pattern.as_ref())
+    }
+
+    /// Rows where `column IS DISTINCT FROM value`: unequal, counting NULL as a value
+    /// (postgrest-js `isDistinct`).
+    pub fn is_distinct<V: Serialize>(self, column: impl AsRef<str>, value: V) -> Self {
+        self.op(column, Op::IsDistinct, &value)
+    }
+
     /// Rows where `column` matches every pattern (a list, or the reference's comma-separated
     /// string).
     #[doc(alias = "like(all)")]

@@ -252,6 +252,12 @@ impl<T, M> Builder<T, M> {
         self.map_state(|s| s.set_param(key, count.to_string()))
     }
 
+    /// Skips the first `count` rows (postgrest-py `offset`); with [`limit`](Self::limit), a
+    /// page.
+    pub fn offset(self, count: u64) -> Self {
+        self.map_state(|s| s.set_param("offset", count.to_string()))
+    }
+
     /// Rows `from` to `to`, both inclusive and counted from 0.
     pub fn range(self, from: u64, to: u64) -> Self {
         self.range_of(None, from, to)

@@ -565,3 +565,32 @@ async fn raw_filter() {
         .data;
     assert_eq!(sorted_strings(&rows, "name"), ["woodwinds"]);
 }
+
+/// postgrest-js's `regexMatch`, `regexIMatch` and `isDistinct`, and postgrest-py's `offset`,
+/// in the untyped builder as in the typed one.
+#[tokio::test]
+async fn regex_distinct_and_offset() {
+    let c = anon().await;
+    let first_five = || c.table("planets").select("name").lte("id", 5);
+    assert_eq!(
+        planet_names(first_five().regex_match("name", "^M")).await,
+        ["Mars", "Mercury"]
+    );
+    assert_eq!(
+        planet_names(first_five().regex_imatch("name", "^m")).await,
+        ["Mars", "Mercury"]
+    );
+    assert_eq!(
+        planet_names(first_five().is_distinct("moons", 0)).await,
+        ["Earth", "Jupiter", "Mars", "Tatooine"]
+    );
+    let page = first_five()
+        .order("id", Default::default())
+        .offset(3)
+        .limit(10);
+    assert_eq!(
+        page.build().unwrap().url().query(),
+        Some("select=name&id=lte.5&order=id.asc&offset=3&limit=10")
+    );
+    assert_eq!(planet_names(page).await, ["Jupiter", "Tatooine"]);
+}
