@@ -559,18 +559,7 @@ pub(super) async fn put_user(
     // (`validateUserUpdateParams`: email, phone and channel, password strength), then
     // `app_metadata` (admins only), then the AAL, then the password's reauthentication before
     // its sameness.
-    let email = p
-        .email
-        .as_deref()
-        .filter(|e| !e.is_empty())
-        .map(users::validate_email)
-        .transpose()?;
-    let phone = p
-        .phone
-        .as_deref()
-        .filter(|e| !e.is_empty())
-        .map(users::validate_phone)
-        .transpose()?;
+    let (email, phone) = users::validated_contact(p.email.as_deref(), p.phone.as_deref())?;
     let channel = check_channel(&p.channel)?;
     if let Some(password) = p.password.as_deref() {
         users::check_password(password, c.minimum_password_length)?;
@@ -660,31 +649,31 @@ pub(super) async fn put_user(
         if let Some(app) = &p.app_metadata {
             users::merge_app_metadata(tx, id, app).await?;
         }
-        if let Some(email) = email {
-            if email != user.email {
-                if let Some(other) = users::find_by_email(tx, &email).await?
-                    && other.id != id
-                {
-                    return Err(ApiError::unprocessable(
-                        "email_exists",
-                        "A user with this email address has already been registered",
-                    ));
-                }
-                change::change_email(&state, tx, &user, &email, &redirect, pkce.as_ref()).await?;
+        if let Some(email) = email
+            && email != user.email
+        {
+            if let Some(other) = users::find_by_email(tx, &email).await?
+                && other.id != id
+            {
+                return Err(ApiError::unprocessable(
+                    "email_exists",
+                    "A user with this email address has already been registered",
+                ));
             }
+            change::change_email(&state, tx, &user, &email, &redirect, pkce.as_ref()).await?;
         }
-        if let Some(phone) = phone {
-            if phone != user.phone {
-                if let Some(other) = users::find_by_phone(tx, &phone).await?
-                    && other.id != id
-                {
-                    return Err(ApiError::unprocessable(
-                        "phone_exists",
-                        "A user with this phone number has already been registered",
-                    ));
-                }
-                change::change_phone(&state, tx, &user, &phone, channel).await?;
+        if let Some(phone) = phone
+            && phone != user.phone
+        {
+            if let Some(other) = users::find_by_phone(tx, &phone).await?
+                && other.id != id
+            {
+                return Err(ApiError::unprocessable(
+                    "phone_exists",
+                    "A user with this phone number has already been registered",
+                ));
             }
+            change::change_phone(&state, tx, &user, &phone, channel).await?;
         }
         users::must_user_json(tx, id).await
     })

@@ -181,18 +181,7 @@ pub(super) async fn create_user(
 ) -> ApiResult<Json<Value>> {
     require_admin(&state, &headers)?;
     let p: AdminUserParams = parse_body(&body)?;
-    let email = p
-        .email
-        .as_deref()
-        .filter(|e| !e.is_empty())
-        .map(users::validate_email)
-        .transpose()?;
-    let phone = p
-        .phone
-        .as_deref()
-        .filter(|e| !e.is_empty())
-        .map(users::validate_phone)
-        .transpose()?;
+    let (email, phone) = users::validated_contact(p.email.as_deref(), p.phone.as_deref())?;
     if email.is_none() && phone.is_none() {
         return Err(ApiError::validation(
             "Cannot create a user without either an email or phone",

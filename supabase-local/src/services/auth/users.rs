@@ -319,6 +319,22 @@ pub(super) fn validate_phone(phone: &str) -> ApiResult<String> {
     Ok(digits)
 }
 
+/// The email and phone a request gives (an empty one is none), validated.
+pub(super) fn validated_contact(
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let email = email
+        .filter(|e| !e.is_empty())
+        .map(validate_email)
+        .transpose()?;
+    let phone = phone
+        .filter(|p| !p.is_empty())
+        .map(validate_phone)
+        .transpose()?;
+    Ok((email, phone))
+}
+
 /// bcrypt reads 72 bytes of a password (GoTrue's `MaxPasswordLength`); pgcrypto's `crypt`
 /// would silently drop the rest.
 const MAX_PASSWORD_BYTES: usize = 72;
