@@ -457,8 +457,8 @@ pub(crate) async fn introspect(
         .collect::<Vec<_>>();
     // PostgREST follows keys through the views of its schemas and of `db-extra-search-path`
     // only (`SchemaCache.hs`, `allViewsKeyDependencies`: `n.nspname = ANY($1 || $2)`): a
-    // view over a view elsewhere shows no key, though its columns are still followed for
-    // their types and nullability (`column_origins`).
+    // view over a view elsewhere shows no key, though its columns are still followed to
+    // tell generated columns and array dimensions (`column_origins`).
     let followed: Vec<View> = views
         .iter()
         .filter(|v| {

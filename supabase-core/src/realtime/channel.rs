@@ -706,7 +706,7 @@ impl RealtimeChannel {
             }
         }
         socket.add(self);
-        let (joined, joining) = {
+        let (joined, joining, unbound) = {
             let mut state = lock(&self.inner.state);
             let subscribed = state.wants_join;
             state.wants_join = true;
@@ -718,14 +718,22 @@ impl RealtimeChannel {
             (
                 subscribed && bound && state.phase == Phase::Joined,
                 subscribed && state.phase == Phase::Joining,
+                subscribed && !bound && state.phase == Phase::Joined,
             )
         };
         let deadline = ChannelInner::join_timeout(&lock(&self.inner.state), &socket);
         if !joined {
             socket.ensure_connected().map_err(Error::Realtime)?;
             if socket.is_connected() && !joining {
-                // The connection may have opened since `wants_join` was set, and joined.
-                self.inner.join(&socket, Join::UnlessSent);
+                // Joined without a listener added since (outside a runtime, so no join was
+                // sent for it): join again. Otherwise the connection may have opened since
+                // `wants_join` was set, and joined.
+                let when = if unbound {
+                    Join::Again
+                } else {
+                    Join::UnlessSent
+                };
+                self.inner.join(&socket, when);
             }
             match tokio::time::timeout(deadline, statuses.recv()).await {
                 Ok(Some((SubscribeStatus::Subscribed, _))) => {}

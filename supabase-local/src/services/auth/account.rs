@@ -571,12 +571,16 @@ pub(super) async fn put_user(
             .await?
             .ok_or_else(|| ApiError::not_found("user_not_found", "User not found"))?;
         if p.app_metadata.is_some() {
-            // `isAdmin`: the user's own role is one of `JWT.AdminRoles`.
-            let role: Option<String> = tx
-                .query_one("select role from auth.users where id = $1::text::uuid", &[&id])
-                .await?
-                .get(0);
-            if !matches!(role.as_deref(), Some("service_role" | "supabase_admin")) {
+            // `isAdmin` (internal/api/helpers.go): the user's audience is the configured one
+            // and their own role is `JWT.AdminGroupName`, `admin` by default.
+            let row = tx
+                .query_one(
+                    "select role = 'admin' and aud = 'authenticated' from auth.users \
+                     where id = $1::text::uuid",
+                    &[&id],
+                )
+                .await?;
+            if !row.get::<_, Option<bool>>(0).unwrap_or(false) {
                 return Err(ApiError::forbidden(
                     "not_admin",
                     "Updating app_metadata requires admin privileges",

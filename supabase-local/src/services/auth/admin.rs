@@ -188,9 +188,9 @@ pub(super) async fn create_user(
         ));
     }
     // `adminUserCreate`: a password (even an empty one) or a hash, not both; the hash is stored
-    // as it is, its strength unknowable. Update ignores `password_hash`, as GoTrue does. No
-    // strength check (the admin decides), only bcrypt's limit; an empty password is none
-    // (GoTrue generates a random one nobody knows).
+    // as it is, its strength unknowable. Update ignores `password_hash`, as GoTrue does. A
+    // non-empty password meets the strength policy, as in update (the newest `adminUserCreate`);
+    // an empty one is none (GoTrue generates a random one nobody knows).
     let password_hash = p.password_hash.as_deref().filter(|h| !h.is_empty());
     if p.password.is_some() && password_hash.is_some() {
         return Err(ApiError::validation(
@@ -200,8 +200,8 @@ pub(super) async fn create_user(
     if let Some(hash) = password_hash {
         users::check_password_hash(hash)?;
     }
-    if let Some(pw) = &p.password {
-        users::check_password_fits(pw)?;
+    if let Some(pw) = p.password.as_deref().filter(|pw| !pw.is_empty()) {
+        users::check_password(pw, state.config.minimum_password_length)?;
     }
     if let Some(id) = &p.id {
         user_id_param(id)?;

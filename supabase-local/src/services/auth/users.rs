@@ -356,17 +356,6 @@ pub(super) fn check_password(password: &str, min_len: usize) -> ApiResult<()> {
     Ok(())
 }
 
-/// `adminUserCreate`'s only password rule: bcrypt's own limit (`bcrypt.ErrPasswordTooLong`,
-/// a 400); it checks no strength.
-pub(super) fn check_password_fits(password: &str) -> ApiResult<()> {
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(ApiError::validation(
-            "bcrypt: password length exceeds 72 bytes",
-        ));
-    }
-    Ok(())
-}
-
 /// `validateSignupParams`' password rules: required (400), then [`check_password`] (422).
 pub(super) fn check_signup_password(password: &str, min_len: usize) -> ApiResult<()> {
     if password.is_empty() {
