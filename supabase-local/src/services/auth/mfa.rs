@@ -84,7 +84,9 @@ pub(super) async fn enroll(
         // that replacement (403 for TOTP, 422 for phone); then the AAL.
         let counts = tx
             .query_one(
-                "select count(*), count(*) filter (where status = 'verified'),                         count(*) filter (where status = 'verified' and phone = $2)                  from auth.mfa_factors where user_id = $1::text::uuid",
+                "select count(*), count(*) filter (where status = 'verified'), \
+                        count(*) filter (where status = 'verified' and phone = $2) \
+                 from auth.mfa_factors where user_id = $1::text::uuid",
                 &[&who.user_id, &phone],
             )
             .await?;
@@ -97,7 +99,8 @@ pub(super) async fn enroll(
         }
         if phone.is_some() {
             tx.execute(
-                "delete from auth.mfa_factors where user_id = $1::text::uuid                    and status = 'unverified' and phone = $2",
+                "delete from auth.mfa_factors where user_id = $1::text::uuid \
+                   and status = 'unverified' and phone = $2",
                 &[&who.user_id, &phone],
             )
             .await?;
