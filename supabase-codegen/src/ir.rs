@@ -277,6 +277,16 @@ pub enum PgType {
     },
 }
 
+impl PgType {
+    /// The type under any domains (`known_address` over `address`: the composite).
+    pub fn without_domains(&self) -> &PgType {
+        match self {
+            PgType::Domain { base, .. } => base.without_domains(),
+            other => other,
+        }
+    }
+}
+
 impl std::fmt::Display for PgType {
     /// The type as SQL names it: `int4`, `text[]`, `public.mood`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -388,6 +398,10 @@ pub struct Function {
     pub volatility: Volatility,
     /// `COMMENT ON FUNCTION`.
     pub comment: Option<String>,
+    /// Why PostgREST cannot call the function, when it cannot: codegen skips it with this
+    /// as the warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncallable: Option<String>,
 }
 
 impl Ir {

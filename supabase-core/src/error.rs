@@ -172,8 +172,9 @@ pub struct PostgrestError {
     /// HTTP status of the response.
     #[serde(skip, default)]
     pub status: StatusCode,
-    /// SQLSTATE or `PGRSTxxx` code.
-    #[serde(default)]
+    /// SQLSTATE or `PGRSTxxx` code. A gateway in front of PostgREST may send a number
+    /// (`{"code": 502, ..}`); it is kept as its text.
+    #[serde(default, deserialize_with = "text_or_json")]
     pub code: Option<String>,
     /// Human-readable message.
     #[serde(default)]
@@ -188,7 +189,9 @@ pub struct PostgrestError {
 }
 
 /// A string as it is, any other JSON value (but `null`) as its JSON text.
-fn text_or_json<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn text_or_json<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     use serde::Deserialize;
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::Null => None,
@@ -251,6 +254,18 @@ mod tests {
         assert_eq!(
             (e.code.as_deref(), e.message.as_str()),
             (Some("22P02"), "invalid input")
+        );
+    }
+
+    #[test]
+    fn a_numeric_code_keeps_the_other_fields() {
+        let e = PostgrestError::from_body(
+            StatusCode::BAD_GATEWAY,
+            br#"{"code":502,"message":"upstream down","hint":"retry"}"#,
+        );
+        assert_eq!(
+            (e.code.as_deref(), e.message.as_str(), e.hint.as_deref()),
+            (Some("502"), "upstream down", Some("retry"))
         );
     }
 

@@ -24,6 +24,14 @@ pub(crate) fn functions(ctx: &Ctx<'_>) -> Vec<(String, TokenStream)> {
     }
     let mut out = Vec::new();
     for f in &ctx.ir.functions {
+        if let Some(why) = &f.uncallable {
+            ctx.warn(format!(
+                "function `{}({})` skipped: {why}",
+                f.name,
+                signature(f)
+            ));
+            continue;
+        }
         let unnamed = match f.args.as_slice() {
             [a] if a.name.is_none() => BodyArg::of(&a.ty),
             _ => None,
@@ -259,7 +267,9 @@ fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &s
         // `void` and for JSON, which holds a null itself.
         Returns::Scalar { ty } => {
             let t = ctx.map_type(ty, &module, &what).tokens;
-            if matches!(ty, PgType::Composite { .. }) {
+            // A domain over a composite type is read as that type (PostgREST's
+            // `rettype_is_composite` looks under domains).
+            if matches!(ty.without_domains(), PgType::Composite { .. }) {
                 returns_row = Some(quote!(
                     const RETURNS_ROW: bool = true;
                 ));
@@ -273,7 +283,7 @@ fn function(ctx: &Ctx<'_>, f: &Function, unnamed: Option<BodyArg>, preferred: &s
         }
         Returns::SetOf { ty } => {
             let row = ctx.map_type(ty, &module, &what).tokens;
-            if let PgType::Composite { name } = ty
+            if let PgType::Composite { name } = ty.without_domains()
                 && ctx.tables.iter().any(|t| &t.name == name)
             {
                 extra = quote! {

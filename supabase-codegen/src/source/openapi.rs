@@ -284,6 +284,7 @@ fn function(schema: &str, name: &str, item: &Value, types: &TypeNames<'_>) -> Fu
         returns: Returns::Unknown,
         volatility: Volatility::Volatile,
         comment,
+        uncallable: None,
     }
 }
 

@@ -417,10 +417,23 @@ async fn functions(client: &Client, schemas: &[String], types: &Types, ir: &mut 
         let mut args = Vec::new();
         let mut outs = Vec::new();
         let mut table_columns = false;
+        let mut uncallable = None;
         for (i, ty) in all_types.iter().enumerate() {
             let name = names.get(i).cloned().flatten().filter(|n| !n.is_empty());
             let mode = modes.get(i).map_or("i", String::as_str);
             if matches!(mode, "i" | "b" | "v") {
+                // PostgREST's schema cache pairs the k-th input's type with the k-th name of
+                // all parameters (`unnest(proargnames, proargtypes, proargmodes)`), so an
+                // OUT parameter before an input renames that input: no call finds it.
+                if args.len() != i && name.is_some() && uncallable.is_none() {
+                    let seen_as = names.get(args.len()).cloned().flatten().unwrap_or_default();
+                    uncallable = Some(format!(
+                        "an OUT parameter comes before the input `{}`, which PostgREST then \
+                         knows as `{seen_as}` (it names inputs by position among all \
+                         parameters); put the OUT parameters last",
+                        name.as_deref().unwrap_or("(unnamed)"),
+                    ));
+                }
                 args.push(Argument {
                     name: name.clone(),
                     ty: types.resolve(*ty),
@@ -462,6 +475,7 @@ async fn functions(client: &Client, schemas: &[String], types: &Types, ir: &mut 
                 _ => Volatility::Volatile,
             },
             comment: r.get(9),
+            uncallable,
         });
     }
     Ok(())

@@ -37,7 +37,7 @@ pub struct StorageError {
 struct Body {
     #[serde(default, rename = "statusCode")]
     status_code: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::error::text_or_json")]
     code: Option<String>,
     #[serde(default)]
     error: Option<String>,
@@ -133,6 +133,18 @@ mod tests {
         );
         assert_eq!(e.status, StatusCode::NOT_FOUND);
         assert_eq!(e.error, "Missing");
+    }
+
+    #[test]
+    fn a_numeric_code_keeps_the_message() {
+        let e = StorageError::from_body(
+            StatusCode::BAD_GATEWAY,
+            br#"{"code":502,"message":"upstream down"}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("502", "upstream down")
+        );
     }
 
     #[test]

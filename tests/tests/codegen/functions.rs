@@ -184,3 +184,45 @@ async fn an_oid_and_a_domain_over_a_not_null_domain() {
         .expect("filtered on the oid");
     assert_eq!(found.len(), 1);
 }
+
+/// A function returning a domain over a composite type answers a row, as one returning the
+/// composite does: an object, or an object of nulls for NULL.
+#[tokio::test]
+async fn a_domain_over_a_composite_is_a_row() {
+    use crate::rich_generated::public::{Address, AddressOf};
+
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.anon_key()).expect("client");
+    let home: Option<Address> = client.call(AddressOf { give: true }).await.expect("a row");
+    assert_eq!(home.and_then(|a| a.city).as_deref(), Some("Springfield"));
+    let none = client.call(AddressOf { give: false }).await;
+    assert_eq!(none.expect("an object of nulls"), None);
+}
+
+/// An OUT parameter before an input: PostgREST knows the input by the OUT's name, so a call
+/// by the real name finds no function (PGRST202) and one by the OUT's name fails in Postgres.
+/// Codegen skips it, saying why.
+#[tokio::test]
+async fn an_out_parameter_before_an_input_is_skipped() {
+    let stack = fixture_stack("rich").await;
+    let client = create_client(stack.url(), stack.anon_key()).expect("client");
+    let by_name = client.rpc("out_first", serde_json::json!({ "n": 2 })).await;
+    match by_name {
+        Err(supabase_core::Error::Postgrest(e)) => {
+            assert_eq!(e.code.as_deref(), Some("PGRST202"), "{e:?}");
+        }
+        other => panic!("expected PGRST202, got {other:?}"),
+    }
+    let by_position = client
+        .rpc("out_first", serde_json::json!({ "doubled": 2 }))
+        .await;
+    assert!(
+        matches!(&by_position, Err(supabase_core::Error::Postgrest(_))),
+        "{by_position:?}"
+    );
+    let generated = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/codegen/rich_generated.rs"),
+    )
+    .expect("the generated file");
+    assert!(!generated.contains("OutFirst"));
+}

@@ -435,6 +435,18 @@ pub mod public {
         const READ_ONLY: bool = true;
         type Output = Option<Vec<i32>>;
     }
+    /// Arguments of `public.address_of` (`rpc("address_of")`).
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct AddressOf {
+        pub give: bool,
+    }
+    impl ::supabase_core::Rpc for AddressOf {
+        const NAME: &'static str = "address_of";
+        const SCHEMA: &'static str = "public";
+        const READ_ONLY: bool = true;
+        type Output = Option<Address>;
+        const RETURNS_ROW: bool = true;
+    }
     /// Arguments of `public.author_by_id` (`rpc("author_by_id")`).
     #[derive(Debug, Clone, serde::Serialize)]
     pub struct AuthorById {
