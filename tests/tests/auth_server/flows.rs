@@ -676,3 +676,178 @@ async fn signup_parameter_errors_are_bad_requests() {
         "code challenge can only contain alphanumeric characters, hyphens, periods, underscores and tildes"
     );
 }
+
+/// `VerifyParams.Validate` and `verifyTokenHash` (`verify.go`): which parameters go together,
+/// checked before any lookup, and the wording of each refusal.
+#[tokio::test]
+async fn verify_parameter_combinations_follow_gotrue() {
+    let stack = reference_stack().await;
+    let cases = [
+        (
+            json!({}),
+            400,
+            "validation_failed",
+            "Verify requires a verification type",
+        ),
+        (
+            json!({"type": "email"}),
+            400,
+            "validation_failed",
+            "Verify requires either a token or a token hash",
+        ),
+        (
+            json!({"type": "email", "token": "123456", "token_hash": "abc"}),
+            400,
+            "validation_failed",
+            "Verify requires either a token or a token hash",
+        ),
+        (
+            json!({"type": "email", "token_hash": "abc", "email": "a@example.com"}),
+            400,
+            "validation_failed",
+            "Only the token_hash and type should be provided",
+        ),
+        (
+            json!({"type": "email", "token_hash": "abc", "redirect_to": "http://localhost:3000"}),
+            400,
+            "validation_failed",
+            "Only the token_hash and type should be provided",
+        ),
+        (
+            json!({"type": "email", "token": "123456"}),
+            400,
+            "validation_failed",
+            "Only an email address or phone number should be provided on verify",
+        ),
+        (
+            json!({"type": "sms", "token": "123456", "email": "a@example.com", "phone": "+15555550100"}),
+            400,
+            "validation_failed",
+            "Only an email address or phone number should be provided on verify",
+        ),
+        (
+            json!({"type": "email", "token": "123456", "email": "not-an-email"}),
+            422,
+            "validation_failed",
+            "Invalid email format",
+        ),
+        (
+            json!({"type": "sms", "token_hash": "abc"}),
+            400,
+            "validation_failed",
+            "Invalid email verification type",
+        ),
+        (
+            json!({"type": "magiclink", "token_hash": "abc"}),
+            403,
+            "otp_expired",
+            "Email link is invalid or has expired",
+        ),
+        (
+            json!({"type": "bogus", "token": "123456", "email": "a@example.com"}),
+            403,
+            "otp_expired",
+            "Token has expired or is invalid",
+        ),
+    ];
+    for (body, status, code, msg) in cases {
+        let r = post(stack, "/verify", body.clone()).await;
+        assert_error(&r, status, code);
+        assert_eq!(r.body["msg"], msg, "{body}");
+    }
+}
+
+/// `reauthenticate.go`: a contact is needed, and it must be confirmed (the email when there
+/// is one, else the phone), before anything is sent.
+#[tokio::test]
+async fn reauthenticate_needs_a_confirmed_contact() {
+    let stack = reference_stack().await;
+    let anonymous = post(stack, "/signup", json!({})).await;
+    assert_eq!(anonymous.status, StatusCode::OK, "{:?}", anonymous.body);
+    let token = anonymous.body["access_token"].as_str().unwrap();
+    let r = call(stack, Method::GET, "/reauthenticate", Some(token), None).await;
+    assert_error(&r, 400, "validation_failed");
+    assert_eq!(
+        r.body["msg"],
+        "Reauthentication requires the user to have an email or a phone number"
+    );
+
+    let email = unique_email("reauth-unconfirmed");
+    let s = signup(stack, &email, "secret-pw").await;
+    let token = s["access_token"].as_str().unwrap();
+    stack
+        .execute_sql(&format!(
+            "update auth.users set email_confirmed_at = null where email = '{email}'"
+        ))
+        .await
+        .unwrap();
+    let r = call(stack, Method::GET, "/reauthenticate", Some(token), None).await;
+    assert_error(&r, 422, "email_not_confirmed");
+    assert_eq!(r.body["msg"], "Please verify your email first.");
+
+    let phone = format!("+1555{:07}", supabase_tests::unique_id() % 10_000_000);
+    let s = post(
+        stack,
+        "/signup",
+        json!({"phone": phone, "password": "secret-pw"}),
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
+    let token = s.body["access_token"].as_str().unwrap();
+    let r = call(stack, Method::GET, "/reauthenticate", Some(token), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body["message_id"].is_string(), "{:?}", r.body);
+    stack
+        .execute_sql(&format!(
+            "update auth.users set phone_confirmed_at = null where phone = '{}'",
+            phone.trim_start_matches('+')
+        ))
+        .await
+        .unwrap();
+    let r = call(stack, Method::GET, "/reauthenticate", Some(token), None).await;
+    assert_error(&r, 422, "phone_not_confirmed");
+    assert_eq!(r.body["msg"], "Please verify your phone first.");
+}
+
+/// `ResendConfirmationParams.Validate` (`resend.go`), in its order, and the user looked up by
+/// the address given whatever the type.
+#[tokio::test]
+async fn resend_parameters_follow_gotrue() {
+    let stack = reference_stack().await;
+    let email = unique_email("resend-params");
+    let cases = [
+        (
+            json!({"type": "magiclink", "email": email}),
+            "Missing one of these types: signup, email_change, sms, phone_change",
+        ),
+        (
+            json!({"type": "signup", "phone": "+15555550100"}),
+            "Type provided requires an email address",
+        ),
+        (
+            json!({"type": "sms", "email": email}),
+            "Type provided requires a phone number",
+        ),
+        (
+            json!({"type": "email_change", "email": email, "phone": "+15555550100"}),
+            "Only an email address or phone number should be provided.",
+        ),
+        (
+            json!({"type": "phone_change"}),
+            "Missing email address or phone number",
+        ),
+    ];
+    for (body, msg) in cases {
+        let r = post(stack, "/resend", body.clone()).await;
+        assert_error(&r, 400, "validation_failed");
+        assert_eq!(r.body["msg"], msg, "{body}");
+    }
+    // Nothing pending for an unknown address: `{}`, for a phone type given an email too.
+    let r = post(
+        stack,
+        "/resend",
+        json!({"type": "phone_change", "email": email}),
+    )
+    .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!({})));
+}

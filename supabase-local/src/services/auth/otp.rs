@@ -643,32 +643,59 @@ pub(super) async fn resend(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let p: ResendParams = parse_body(&body)?;
-    let email_type = match p.kind.as_str() {
-        "signup" | "email_change" => true,
-        "sms" | "phone_change" => false,
-        _ => {
-            return Err(ApiError::validation(
-                "Missing one of these types: signup, email_change, sms, phone_change",
-            ));
-        }
-    };
-    if email_type && p.email.is_empty() {
+    // `ResendConfirmationParams.Validate`, in its order.
+    if !matches!(
+        p.kind.as_str(),
+        "signup" | "email_change" | "sms" | "phone_change"
+    ) {
+        return Err(ApiError::validation(
+            "Missing one of these types: signup, email_change, sms, phone_change",
+        ));
+    }
+    if p.email.is_empty() && p.kind == "signup" {
         return Err(ApiError::validation(
             "Type provided requires an email address",
         ));
     }
-    if !email_type && p.phone.is_empty() {
+    if p.phone.is_empty() && p.kind == "sms" {
         return Err(ApiError::validation(
             "Type provided requires a phone number",
         ));
     }
+    let contact = match (p.email.is_empty(), p.phone.is_empty()) {
+        (false, false) => {
+            return Err(ApiError::validation(
+                "Only an email address or phone number should be provided.",
+            ));
+        }
+        (false, true) => Ok(users::validate_email(&p.email)?),
+        (true, false) => Err(users::validate_phone(&p.phone)?),
+        (true, true) => {
+            return Err(ApiError::validation(
+                "Missing email address or phone number",
+            ));
+        }
+    };
     let out = in_tx!(&state, |tx| {
+        // `Resend`: the user by the address given, whatever the type; nothing to resend
+        // (no such user, already confirmed, no pending change) answers `{}` all the same.
+        let user = match &contact {
+            Ok(email) => users::find_by_email(tx, email).await?,
+            Err(phone) => users::find_by_phone(tx, phone).await?,
+        };
+        let Some(u) = user else {
+            return Ok(json!({}));
+        };
+        let id = &u.id;
+        let pending = |column: &'static str| async move {
+            let sql =
+                format!("select coalesce({column}, '') from auth.users where id = $1::text::uuid");
+            Ok::<String, ApiError>(tx.query_one(&sql, &[id]).await?.get(0))
+        };
         match p.kind.as_str() {
             "signup" => {
-                let email = users::validate_email(&p.email)?;
-                if let Some(u) = users::find_by_email(tx, &email).await?
-                    && !u.email_confirmed
-                {
+                if !u.email_confirmed && !u.email.is_empty() {
+                    let email = u.email.clone();
                     send_email(
                         &state,
                         tx,
@@ -683,59 +710,27 @@ pub(super) async fn resend(
                 Ok(json!({}))
             }
             "email_change" => {
-                let email = users::validate_email(&p.email)?;
-                let row = tx
-                    .query_opt(
-                        "select id::text from auth.users where lower(email) = $1 and email_change <> ''",
-                        &[&email],
-                    )
-                    .await?;
-                if let Some(row) = row {
-                    let id: String = row.get(0);
-                    if let Some(u) = users::find_by_id(tx, &id).await? {
-                        let new: String = tx
-                            .query_one(
-                                "select email_change from auth.users where id = $1::text::uuid",
-                                &[&id],
-                            )
-                            .await?
-                            .get(0);
-                        change_email(&state, tx, &u, &new, &redirect, None).await?;
-                    }
+                let new = pending("email_change").await?;
+                if !new.is_empty() {
+                    change_email(&state, tx, &u, &new, &redirect, None).await?;
                 }
                 Ok(json!({}))
             }
             "sms" => {
-                let phone = users::validate_phone(&p.phone)?;
-                let mut out = json!({});
-                if let Some(u) = users::find_by_phone(tx, &phone).await?
-                    && !u.phone_confirmed
-                {
-                    let id = send_sms(&state, tx, &u.id, &phone, SmsPurpose::Confirmation, "sms")
-                        .await?;
-                    out = json!({"message_id": id});
+                if u.phone_confirmed || u.phone.is_empty() {
+                    return Ok(json!({}));
                 }
-                Ok(out)
+                let id =
+                    send_sms(&state, tx, &u.id, &u.phone, SmsPurpose::Confirmation, "sms").await?;
+                Ok(json!({"message_id": id}))
             }
             _ => {
-                // As `Resend` does: the user is found by their current phone
-                // (`FindUserByPhoneAndAudience`) and the code goes to the pending new one.
-                let phone = users::validate_phone(&p.phone)?;
-                let row = tx
-                    .query_opt(
-                        "select id::text, phone_change from auth.users \
-                         where phone = $1 and coalesce(phone_change, '') <> ''",
-                        &[&phone],
-                    )
-                    .await?;
-                let mut out = json!({});
-                if let Some(row) = row {
-                    let (id, new_phone): (String, String) = (row.get(0), row.get(1));
-                    let mid = send_sms(&state, tx, &id, &new_phone, SmsPurpose::PhoneChange, "sms")
-                        .await?;
-                    out = json!({"message_id": mid});
+                let new = pending("phone_change").await?;
+                if new.is_empty() {
+                    return Ok(json!({}));
                 }
-                Ok(out)
+                let id = send_sms(&state, tx, &u.id, &new, SmsPurpose::PhoneChange, "sms").await?;
+                Ok(json!({"message_id": id}))
             }
         }
     })?;
@@ -745,11 +740,23 @@ pub(super) async fn resend(
 /// `GET /reauthenticate` (`reauthenticate.go`): sends a nonce to the user's email, else phone.
 pub(super) async fn reauthenticate(State(state): St, headers: HeaderMap) -> ApiResult<Json<Value>> {
     let who = require_user(&state, &headers).await?;
+    // `reauthenticate.go`: the email when there is one, else the phone; either confirmed.
     in_tx!(&state, |tx| {
         let user = users::find_by_id(tx, &who.user_id)
             .await?
             .ok_or_else(|| ApiError::not_found("user_not_found", "User not found"))?;
+        if user.email.is_empty() && user.phone.is_empty() {
+            return Err(ApiError::validation(
+                "Reauthentication requires the user to have an email or a phone number",
+            ));
+        }
         if !user.email.is_empty() {
+            if !user.email_confirmed {
+                return Err(ApiError::unprocessable(
+                    "email_not_confirmed",
+                    "Please verify your email first.",
+                ));
+            }
             send_email(
                 &state,
                 tx,
@@ -760,23 +767,24 @@ pub(super) async fn reauthenticate(State(state): St, headers: HeaderMap) -> ApiR
                 None,
             )
             .await?;
-        } else if !user.phone.is_empty() {
-            send_sms(
-                &state,
-                tx,
-                &user.id,
-                &user.phone,
-                SmsPurpose::Reauthentication,
-                "sms",
-            )
-            .await?;
-        } else {
+            return Ok(json!({}));
+        }
+        if !user.phone_confirmed {
             return Err(ApiError::unprocessable(
-                "validation_failed",
-                "Reauthentication requires the user to have an email or a phone number",
+                "phone_not_confirmed",
+                "Please verify your phone first.",
             ));
         }
-        Ok(())
-    })?;
-    Ok(Json(json!({})))
+        let id = send_sms(
+            &state,
+            tx,
+            &user.id,
+            &user.phone,
+            SmsPurpose::Reauthentication,
+            "sms",
+        )
+        .await?;
+        Ok(json!({"message_id": id}))
+    })
+    .map(Json)
 }

@@ -53,48 +53,75 @@ fn token_columns(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// What a verification looks for: a token hash (a link's, or `token_hash`), or a one-time code
+/// hashed with the address it was sent to.
+enum Lookup {
+    Hash(String),
+    Otp { hash: String, address: String },
+}
+
+/// `VerifyParams.Validate` (`verify.go`), before any lookup: a type; a token or a token hash,
+/// not both; a code with exactly one of email and phone (which one is the request's, not the
+/// type's); a token hash alone.
+fn validate(p: &VerifyParams) -> ApiResult<Lookup> {
+    if p.kind.is_empty() {
+        return Err(ApiError::validation("Verify requires a verification type"));
+    }
+    if p.token.is_empty() == p.token_hash.is_empty() {
+        return Err(ApiError::validation(
+            "Verify requires either a token or a token hash",
+        ));
+    }
+    if p.token.is_empty() {
+        if !(p.email.is_empty() && p.phone.is_empty() && p.redirect_to.is_empty()) {
+            return Err(ApiError::validation(
+                "Only the token_hash and type should be provided",
+            ));
+        }
+        return Ok(Lookup::Hash(p.token_hash.clone()));
+    }
+    let address = match (p.email.is_empty(), p.phone.is_empty()) {
+        (true, false) => users::validate_phone(&p.phone)?,
+        (false, true) => users::validate_email(&p.email)
+            .map_err(|_| ApiError::unprocessable("validation_failed", "Invalid email format"))?,
+        _ => {
+            return Err(ApiError::validation(
+                "Only an email address or phone number should be provided on verify",
+            ));
+        }
+    };
+    Ok(Lookup::Otp {
+        hash: token_hash(&address, &p.token),
+        address,
+    })
+}
+
 /// Finds the user whose `kind` token matches, checks expiry, and applies the verification.
 async fn verify(
     state: &Auth,
     tx: &Transaction<'_>,
-    p: &VerifyParams,
-    hash_override: Option<&str>,
+    kind: &str,
+    lookup: Lookup,
     issue: bool,
 ) -> ApiResult<Verified> {
-    let kind = p.kind.as_str();
-    let columns = token_columns(kind);
-    if columns.is_empty() {
-        return Err(ApiError::validation(format!(
-            "Verify requires a verification type {kind:?} to be one of signup, invite, recovery, magiclink, email_change, sms, phone_change, email"
-        )));
-    }
     let is_phone = matches!(kind, "sms" | "phone_change");
-    // The hash to look for, and (for OTPs) which address it was computed from.
-    let (hash, address) = if let Some(h) = hash_override {
-        (h.to_owned(), None)
-    } else if !p.token_hash.is_empty() {
-        (p.token_hash.clone(), None)
-    } else if !p.token.is_empty() {
-        let address = if is_phone {
-            if p.phone.is_empty() {
-                return Err(ApiError::validation(
-                    "Only an email address or phone number should be provided on verify",
-                ));
+    let columns = token_columns(kind);
+    let (hash, address) = match lookup {
+        // `verifyTokenHash`: the email types only, and its own wording for a miss.
+        Lookup::Hash(hash) => {
+            if is_phone || columns.is_empty() {
+                return Err(ApiError::validation("Invalid email verification type"));
             }
-            users::validate_phone(&p.phone)?
+            (hash, None)
+        }
+        Lookup::Otp { hash, address } => (hash, Some(address)),
+    };
+    let miss = || {
+        if address.is_some() {
+            ApiError::otp_expired()
         } else {
-            if p.email.is_empty() {
-                return Err(ApiError::validation(
-                    "Only an email address or phone number should be provided on verify",
-                ));
-            }
-            users::validate_email(&p.email)?
-        };
-        (token_hash(&address, &p.token), Some(address))
-    } else {
-        return Err(ApiError::validation(
-            "Verify requires either a token or a token hash",
-        ));
+            ApiError::forbidden("otp_expired", "Email link is invalid or has expired")
+        }
     };
     let expiry = if is_phone {
         state.config.sms_otp_expiry
@@ -138,10 +165,16 @@ async fn verify(
         }
     }
     let Some((user_id, column, fresh)) = found else {
-        return Err(ApiError::otp_expired());
+        return Err(miss());
     };
+    if users::find_by_id(tx, &user_id)
+        .await?
+        .is_some_and(|u| u.banned)
+    {
+        return Err(ApiError::forbidden("user_banned", "User is banned"));
+    }
     if !fresh {
-        return Err(ApiError::otp_expired());
+        return Err(miss());
     }
     match column {
         "confirmation_token" => {
@@ -195,12 +228,6 @@ async fn verify(
             apply_email_change(tx, &user_id).await?;
         }
     }
-    if users::find_by_id(tx, &user_id)
-        .await?
-        .is_some_and(|u| u.banned)
-    {
-        return Err(ApiError::forbidden("user_banned", "User is banned"));
-    }
     let session = if issue {
         // `issueRefreshToken(.., models.OTP, ..)` in both `verifyPost` and `verifyGet`'s
         // implicit flow (`internal/api/verify.go`): the session's `amr` is `otp` whatever the
@@ -215,7 +242,8 @@ async fn verify(
 /// `POST /verify`: the session for an OTP or a token hash.
 pub(super) async fn verify_post(State(state): St, body: Bytes) -> ApiResult<Json<Value>> {
     let p: VerifyParams = parse_body(&body)?;
-    match in_tx!(&state, |tx| verify(&state, tx, &p, None, true).await)? {
+    let lookup = validate(&p)?;
+    match in_tx!(&state, |tx| verify(&state, tx, &p.kind, lookup, true).await)? {
         Verified::Session { session, .. } => Ok(Json(session)),
         Verified::FirstEmailChangeConfirmation => Ok(Json(json!({
             "msg": "Confirmation link accepted. Please proceed to confirm link sent to the other email",
@@ -242,12 +270,8 @@ pub(super) async fn verify_get(
         Some(h) => (true, h.to_owned()),
         None => (false, token.clone()),
     };
-    let params = VerifyParams {
-        kind: kind.clone(),
-        ..VerifyParams::default()
-    };
     let result = in_tx!(&state, |tx| {
-        let verified = verify(&state, tx, &params, Some(&hash), !pkce).await?;
+        let verified = verify(&state, tx, &kind, Lookup::Hash(hash.clone()), !pkce).await?;
         match verified {
             Verified::FirstEmailChangeConfirmation => Ok(None),
             // No session here: the client exchanges the code for one (`grant_type=pkce`).
@@ -311,15 +335,9 @@ pub(super) async fn verify_get(
                 503 => Some("temporarily_unavailable"),
                 _ => None,
             };
-            // A link's token is looked up by its hash (`verifyTokenHash`), whose refusal
-            // says "Email link", not the code's "Token has expired or is invalid".
-            let description = match e.error_code() {
-                "otp_expired" => "Email link is invalid or has expired".to_owned(),
-                _ => e.message(),
-            };
             let mut values = vec![
                 ("error_code", e.error_code().to_owned()),
-                ("error_description", description),
+                ("error_description", e.message()),
             ];
             values.extend(error.map(|error| ("error", error.to_owned())));
             see_other(&redirect_with(&redirect, &values, pkce))
