@@ -390,6 +390,35 @@ async fn admin_users_crud_and_paging() {
         let link = r.headers["link"].to_str().unwrap();
         assert!(link.contains(last), "{query}: {link}");
     }
+    // `addPaginationHeaders`: the request's query kept (keys sorted), and page 0 as the last
+    // page of nothing.
+    let none = admin(&stack, Method::GET, "/admin/users?filter=nobody", None).await;
+    assert_eq!(none.headers["x-total-count"], "0");
+    assert_eq!(
+        none.headers["link"].to_str().unwrap(),
+        "</admin/users?filter=nobody&page=0>; rel=\"last\""
+    );
+    // `paginate`: Go's `strconv` wording; page 0 reads as page 1.
+    for (query, msg) in [
+        (
+            "per_page=0",
+            "Bad Pagination Parameters: per_page must be greater than 0",
+        ),
+        (
+            "page=x",
+            "Bad Pagination Parameters: strconv.ParseUint: parsing \"x\": invalid syntax",
+        ),
+        (
+            "page=-1",
+            "Bad Pagination Parameters: strconv.ParseUint: parsing \"-1\": invalid syntax",
+        ),
+    ] {
+        let r = admin(&stack, Method::GET, &format!("/admin/users?{query}"), None).await;
+        assert_error(&r, 400, "validation_failed");
+        assert_eq!(r.body["msg"], msg, "{query}");
+    }
+    let zero = admin(&stack, Method::GET, "/admin/users?page=0&per_page=2", None).await;
+    assert_eq!(zero.body["users"][0]["email"], "user4@example.com");
 
     let got = admin(
         &stack,

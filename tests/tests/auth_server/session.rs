@@ -427,6 +427,18 @@ async fn get_and_update_user() {
     )
     .await;
     assert_error(&same, 422, "same_password");
+    // An address taken by someone else is refused before the password is looked at.
+    let other = unique_email("user-taken");
+    signup(stack, &other, "secret-pw").await;
+    let taken = call(
+        stack,
+        Method::PUT,
+        "/user",
+        Some(token),
+        Some(json!({"email": other, "password": "new-secret"})),
+    )
+    .await;
+    assert_error(&taken, 422, "email_exists");
     // `app_metadata` is the admin's: a user sending it is refused, and nothing changes.
     let app = call(
         stack,

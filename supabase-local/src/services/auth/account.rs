@@ -557,8 +557,8 @@ pub(super) async fn put_user(
     let c = &state.config;
     // `UserUpdate` (internal/api/user.go) checks in this order: the parameters
     // (`validateUserUpdateParams`: email, phone and channel, password strength), then
-    // `app_metadata` (admins only), then the AAL, then the password's reauthentication before
-    // its sameness.
+    // `app_metadata` (admins only), then the AAL, an anonymous user's password, the email and
+    // phone already taken, and only then the password's reauthentication before its sameness.
     let (email, phone) = users::validated_contact(p.email.as_deref(), p.phone.as_deref())?;
     let channel = check_channel(&p.channel)?;
     if let Some(password) = p.password.as_deref() {
@@ -601,18 +601,39 @@ pub(super) async fn put_user(
                 "AAL2 session is required to update email or password when MFA is enabled.",
             ));
         }
+        if user.is_anonymous
+            && p.password.as_deref().is_some_and(|pw| !pw.is_empty())
+            && p.email.as_deref().is_none_or(str::is_empty)
+            && p.phone.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(ApiError::unprocessable(
+                "validation_failed",
+                "Updating password of an anonymous user without an email or phone is not allowed",
+            ));
+        }
+        let email = email.filter(|e| *e != user.email);
+        if let Some(email) = &email
+            && users::find_by_email(tx, email)
+                .await?
+                .is_some_and(|other| other.id != id)
+        {
+            return Err(ApiError::unprocessable(
+                "email_exists",
+                "A user with this email address has already been registered",
+            ));
+        }
+        let phone = phone.filter(|p| *p != user.phone);
+        if let Some(phone) = &phone
+            && users::find_by_phone(tx, phone)
+                .await?
+                .is_some_and(|other| other.id != id)
+        {
+            return Err(ApiError::unprocessable(
+                "phone_exists",
+                "A user with this phone number has already been registered",
+            ));
+        }
         if let Some(password) = p.password.as_deref() {
-            if user.is_anonymous
-                && user.email.is_empty()
-                && user.phone.is_empty()
-                && p.email.as_deref().is_none_or(str::is_empty)
-                && p.phone.as_deref().is_none_or(str::is_empty)
-            {
-                return Err(ApiError::unprocessable(
-                    "validation_failed",
-                    "Updating password of an anonymous user without an email or phone is not allowed",
-                ));
-            }
             if c.secure_password_change {
                 // `UserUpdate` (`internal/api/user.go`): no nonce is needed when the current
                 // session was created (signed in, not refreshed) within the last 24 hours.
@@ -635,7 +656,9 @@ pub(super) async fn put_user(
                                 "Password update requires reauthentication",
                             ));
                         }
-                        Some(nonce) => change::check_reauthentication(&state, tx, &user, nonce).await?,
+                        Some(nonce) => {
+                            change::check_reauthentication(&state, tx, &user, nonce).await?;
+                        }
                     }
                 }
             }
@@ -653,31 +676,11 @@ pub(super) async fn put_user(
         if let Some(app) = &p.app_metadata {
             users::merge_app_metadata(tx, id, app).await?;
         }
-        if let Some(email) = email
-            && email != user.email
-        {
-            if let Some(other) = users::find_by_email(tx, &email).await?
-                && other.id != id
-            {
-                return Err(ApiError::unprocessable(
-                    "email_exists",
-                    "A user with this email address has already been registered",
-                ));
-            }
-            change::change_email(&state, tx, &user, &email, &redirect, pkce.as_ref()).await?;
+        if let Some(email) = &email {
+            change::change_email(&state, tx, &user, email, &redirect, pkce.as_ref()).await?;
         }
-        if let Some(phone) = phone
-            && phone != user.phone
-        {
-            if let Some(other) = users::find_by_phone(tx, &phone).await?
-                && other.id != id
-            {
-                return Err(ApiError::unprocessable(
-                    "phone_exists",
-                    "A user with this phone number has already been registered",
-                ));
-            }
-            change::change_phone(&state, tx, &user, &phone, channel).await?;
+        if let Some(phone) = &phone {
+            change::change_phone(&state, tx, &user, phone, channel).await?;
         }
         users::must_user_json(tx, id).await
     })

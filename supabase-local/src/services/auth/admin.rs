@@ -29,15 +29,45 @@ fn user_id_param(id: &str) -> ApiResult<()> {
     }
 }
 
+/// `paginate` (`pagination.go`): an unsigned page and page size, refused as Go's `strconv`
+/// words it; `per_page` above 0.
 fn parse_page(q: &HashMap<String, String>, key: &str, default: i64) -> ApiResult<i64> {
-    match q.get(key) {
-        None => Ok(default),
-        Some(v) => {
-            v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                ApiError::bad_request("validation_failed", "Bad Pagination Parameters")
-            })
-        }
+    let Some(v) = q.get(key).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    let refuse = |why: String| {
+        ApiError::bad_request(
+            "validation_failed",
+            format!("Bad Pagination Parameters: {why}"),
+        )
+    };
+    let n = v.parse::<u64>().map_err(|e| {
+        let why = match e.kind() {
+            std::num::IntErrorKind::PosOverflow => "value out of range",
+            _ => "invalid syntax",
+        };
+        refuse(format!("strconv.ParseUint: parsing {v:?}: {why}"))
+    })?;
+    if key == "per_page" && n == 0 {
+        return Err(refuse("per_page must be greater than 0".into()));
     }
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// `addPaginationHeaders`: the request's own query with `page` set, keys sorted as Go's
+/// `url.Values.Encode` writes them.
+fn page_link(q: &HashMap<String, String>, page: i64, rel: &str) -> String {
+    let mut pairs: Vec<(&str, String)> = q
+        .iter()
+        .filter(|(k, _)| *k != "page")
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .chain([("page", page.to_string())])
+        .collect();
+    pairs.sort();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("</admin/users?{query}>; rel=\"{rel}\"")
 }
 
 /// `GET /admin/users?page=&per_page=`: `{"users": [...], "aud": ..}` with `X-Total-Count` and a
@@ -56,7 +86,7 @@ pub(super) async fn list_users(
         let total: i64 = tx
             .query_one(
                 "select count(*) from auth.users where aud = 'authenticated' \
-                 and ($1 = '%%' or email ilike $1 or raw_user_meta_data->>'full_name' ilike $1)",
+                 and ($1 = '%%' or email like $1 or raw_user_meta_data->>'full_name' ilike $1)",
                 &[&pattern],
             )
             .await?
@@ -64,14 +94,19 @@ pub(super) async fn list_users(
         let sql = format!(
             "select coalesce(jsonb_agg(j order by c desc, id desc), '[]'::jsonb)::text from ( \
                select {} j, u.created_at c, u.id from auth.users u where aud = 'authenticated' \
-               and ($1 = '%%' or email ilike $1 or raw_user_meta_data->>'full_name' ilike $1) \
+               and ($1 = '%%' or email like $1 or raw_user_meta_data->>'full_name' ilike $1) \
                order by u.created_at desc, u.id desc limit $2 offset $3) s",
             users::user_json_sql()
         );
         let text: String = tx
             .query_one(
                 &sql,
-                &[&pattern, &per_page, &(page - 1).saturating_mul(per_page)],
+                // Pop's paginator reads page 0 as page 1.
+                &[
+                    &pattern,
+                    &per_page,
+                    &(page.max(1) - 1).saturating_mul(per_page),
+                ],
             )
             .await?
             .get(0);
@@ -81,18 +116,14 @@ pub(super) async fn list_users(
         Value::Array(items) => items.into_iter().map(users::tidy_user).collect(),
         _ => Vec::new(),
     };
-    // No `total + per_page - 1`: `per_page` may be as large as `i64::MAX`.
-    let last = (total / per_page + i64::from(total % per_page != 0)).max(1);
+    // No `total + per_page - 1`: `per_page` may be as large as `i64::MAX`. No users: `last` is
+    // page 0, as `calculateTotalPages` counts.
+    let last = total / per_page + i64::from(total % per_page != 0);
     let mut links = Vec::new();
     if page < last {
-        links.push(format!(
-            "</admin/users?page={}&per_page={per_page}>; rel=\"next\"",
-            page + 1
-        ));
+        links.push(page_link(&q, page + 1, "next"));
     }
-    links.push(format!(
-        "</admin/users?page={last}&per_page={per_page}>; rel=\"last\""
-    ));
+    links.push(page_link(&q, last, "last"));
     let mut resp = Json(json!({"users": users, "aud": "authenticated"})).into_response();
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
