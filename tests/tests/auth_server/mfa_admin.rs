@@ -194,10 +194,11 @@ async fn phone_factor_code_arrives_by_sms() {
     );
 }
 
-/// `enrollTOTPFactor` / `enrollPhoneFactor` / `VerifyFactor` (internal/api/mfa.go): at most
-/// ten factors (403 for TOTP, 422 for phone); a verified phone is not enrolled twice and an
-/// unverified one is replaced; a code is required; a used challenge is refused; verifying
-/// drops the pending factors of its own type only.
+/// `enrollTOTPFactor` / `enrollPhoneFactor` / `validateFactors` / `VerifyFactor`
+/// (internal/api/mfa.go): the name first, then at most ten factors (422), counted after
+/// expired enrollments go; a verified phone is not enrolled twice and an unverified one is
+/// replaced; a code is required; unknown and used challenges are refused; verifying drops
+/// the pending factors of its own type only.
 #[tokio::test]
 async fn mfa_enrollment_limits_and_challenge_reuse_follow_gotrue() {
     let stack = reference_stack().await;
@@ -230,7 +231,7 @@ async fn mfa_enrollment_limits_and_challenge_reuse_follow_gotrue() {
         json!({"factor_type": "totp", "friendly_name": "app 10"}),
     )
     .await;
-    assert_error(&eleventh, 403, "too_many_enrolled_mfa_factors");
+    assert_error(&eleventh, 422, "too_many_enrolled_mfa_factors");
     let phone = format!("+4479{:08}", supabase_tests::unique_id());
     let by_phone = enroll(
         token.clone(),
@@ -238,6 +239,33 @@ async fn mfa_enrollment_limits_and_challenge_reuse_follow_gotrue() {
     )
     .await;
     assert_error(&by_phone, 422, "too_many_enrolled_mfa_factors");
+    // The name is checked before the limits.
+    let same_name = enroll(
+        token.clone(),
+        json!({"factor_type": "totp", "friendly_name": "app 0"}),
+    )
+    .await;
+    assert_error(&same_name, 422, "mfa_factor_name_conflict");
+    // An enrollment never challenged expires after five minutes, and goes before counting.
+    stack
+        .execute_sql(&format!(
+            "update auth.mfa_factors set created_at = now() - interval '6 minutes' \
+             where friendly_name = 'app 9' and user_id = '{}'",
+            s["user"]["id"].as_str().unwrap()
+        ))
+        .await
+        .unwrap();
+    let after_expiry = enroll(
+        token.clone(),
+        json!({"factor_type": "totp", "friendly_name": "app 10"}),
+    )
+    .await;
+    assert_eq!(
+        after_expiry.status,
+        StatusCode::OK,
+        "{:?}",
+        after_expiry.body
+    );
 
     let email = unique_email("mfa-phone-twice");
     let s = signup(stack, &email, "secret-pw").await;
@@ -256,7 +284,21 @@ async fn mfa_enrollment_limits_and_challenge_reuse_follow_gotrue() {
     )
     .await;
     assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
-    let totp = enroll(token.clone(), json!({"factor_type": "totp"})).await;
+    // No `totp` in a phone factor's answer, and the phone as it was sent.
+    assert_eq!(again.body.get("totp"), None, "{:?}", again.body);
+    assert_eq!(again.body["phone"], phone.as_str());
+    // Go compares names as strings: an unnamed factor's "" is taken by the unnamed phone.
+    let unnamed = enroll(token.clone(), json!({"factor_type": "totp"})).await;
+    assert_error(&unnamed, 422, "mfa_factor_name_conflict");
+    assert_eq!(
+        unnamed.body["msg"],
+        "A factor with the friendly name \"\" for this user already exists"
+    );
+    let totp = enroll(
+        token.clone(),
+        json!({"factor_type": "totp", "friendly_name": "authenticator"}),
+    )
+    .await;
     assert_eq!(totp.status, StatusCode::OK, "{:?}", totp.body);
     assert_eq!(
         factors(email.clone()).await,
@@ -287,6 +329,23 @@ async fn mfa_enrollment_limits_and_challenge_reuse_follow_gotrue() {
     };
     let empty = verify(json!({"challenge_id": ch.body["id"], "code": ""})).await;
     assert_error(&empty, 400, "validation_failed");
+    // `validateChallenge` and `loadFactor`: an unknown challenge is 422, a malformed one
+    // fails the body's decoding, a malformed factor id is 404.
+    let unknown =
+        verify(json!({"challenge_id": "00000000-0000-4000-8000-000000000000", "code": "1"})).await;
+    assert_error(&unknown, 422, "mfa_factor_not_found");
+    let malformed = verify(json!({"challenge_id": "nope", "code": "1"})).await;
+    assert_error(&malformed, 400, "bad_json");
+    let no_factor = call(
+        stack,
+        Method::POST,
+        "/factors/nope/verify",
+        Some(&token),
+        Some(json!({"challenge_id": ch.body["id"], "code": "1"})),
+    )
+    .await;
+    assert_error(&no_factor, 404, "validation_failed");
+    assert_eq!(no_factor.body["msg"], "factor_id must be an UUID");
     let ok = verify(json!({"challenge_id": ch.body["id"], "code": code})).await;
     assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
     // The pending TOTP factor stays: only pending phone factors go.
@@ -304,6 +363,10 @@ async fn mfa_enrollment_limits_and_challenge_reuse_follow_gotrue() {
     )
     .await;
     assert_error(&reused, 422, "mfa_ip_address_mismatch");
+    assert_eq!(
+        reused.body["msg"],
+        "Challenge and verify IP addresses mismatch."
+    );
     let twice = enroll(aal2, json!({"factor_type": "phone", "phone": phone})).await;
     assert_error(&twice, 422, "mfa_verified_factor_exists");
 }

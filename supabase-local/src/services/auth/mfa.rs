@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use deadpool_postgres::Transaction;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,6 +17,8 @@ use crate::services::Secret;
 
 /// How long a challenge may be verified (`mfa.challenge_expiry_duration`).
 const CHALLENGE_EXPIRY_SECS: f64 = 300.0;
+/// How long an unverified, never challenged factor lives (`mfa.factor_expiry_duration`).
+const FACTOR_EXPIRY_SECS: f64 = 300.0;
 /// GoTrue's defaults for `MFA.MaxEnrolledFactors` and `MFA.MaxVerifiedFactors`.
 const MAX_ENROLLED_FACTORS: i64 = 10;
 const MAX_VERIFIED_FACTORS: i64 = 10;
@@ -65,54 +67,85 @@ pub(super) async fn enroll(
 ) -> ApiResult<Json<Value>> {
     let who = require_user(&state, &headers).await?;
     let p: EnrollParams = parse_body(&body)?;
-    if p.factor_type != "totp" && p.factor_type != "phone" {
-        return Err(ApiError::validation(
-            "factor_type needs to be totp or phone",
-        ));
-    }
-    let phone = if p.factor_type == "phone" {
-        Some(users::validate_phone(&p.phone)?)
-    } else {
-        None
+    // `EnrollFactor`, then `enrollPhoneFactor` / `enrollTOTPFactor` and `validateFactors`
+    // (internal/api/mfa.go). WebAuthn enrollment is off, as in the CLI's default config.
+    let phone = match p.factor_type.as_str() {
+        "totp" => None,
+        "phone" if p.phone.is_empty() => {
+            return Err(ApiError::validation(
+                "Phone number required to enroll Phone factor",
+            ));
+        }
+        "phone" => Some(users::validate_phone(&p.phone)?),
+        "webauthn" => {
+            return Err(ApiError::unprocessable(
+                "mfa_webauthn_enroll_not_enabled",
+                "MFA enroll is disabled for WebAuthn",
+            ));
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "factor_type needs to be totp, phone, or webauthn",
+            ));
+        }
     };
     in_tx!(&state, |tx| {
         let user = users::find_by_id(tx, &who.user_id)
             .await?
             .ok_or_else(|| ApiError::not_found("user_not_found", "User not found"))?;
-        // `enrollPhoneFactor` / `enrollTOTPFactor` (internal/api/mfa.go): the same phone,
-        // verified, is refused and, unverified, replaced; then the limits, counted before
-        // that replacement (403 for TOTP, 422 for phone); then the AAL.
+        if phone.is_some() {
+            // The same phone, verified, is refused and, unverified, replaced.
+            let verified_same_phone = tx
+                .query_opt(
+                    "select 1 from auth.mfa_factors where user_id = $1::text::uuid \
+                       and factor_type = 'phone' and status = 'verified' and phone = $2",
+                    &[&who.user_id, &phone],
+                )
+                .await?
+                .is_some();
+            if verified_same_phone {
+                return Err(ApiError::unprocessable(
+                    "mfa_verified_factor_exists",
+                    "A verified phone factor already exists, unenroll the existing factor to continue",
+                ));
+            }
+            tx.execute(
+                "delete from auth.mfa_factors where user_id = $1::text::uuid \
+                   and factor_type = 'phone' and status = 'unverified' and phone = $2",
+                &[&who.user_id, &phone],
+            )
+            .await?;
+        }
+        // `validateFactors`: expired enrollments (anyone's) go first (`DeleteExpiredFactors`),
+        // then the name (an empty one too: Go compares the strings), the limits, the AAL.
+        tx.execute(
+            "delete from auth.mfa_factors f where f.status <> 'verified' \
+               and not exists (select 1 from auth.mfa_challenges c where c.factor_id = f.id) \
+               and f.created_at + make_interval(secs => $1) < now()",
+            &[&FACTOR_EXPIRY_SECS],
+        )
+        .await?;
         let counts = tx
             .query_one(
                 "select count(*), count(*) filter (where status = 'verified'), \
-                        count(*) filter (where status = 'verified' and phone = $2) \
+                        coalesce(bool_or(coalesce(friendly_name, '') = $2), false) \
                  from auth.mfa_factors where user_id = $1::text::uuid",
-                &[&who.user_id, &phone],
+                &[&who.user_id, &p.friendly_name],
             )
             .await?;
-        let (all, verified, same_phone): (i64, i64, i64) = (counts.get(0), counts.get(1), counts.get(2));
-        if same_phone > 0 {
+        let (all, verified, name_taken): (i64, i64, bool) =
+            (counts.get(0), counts.get(1), counts.get(2));
+        if name_taken {
             return Err(ApiError::unprocessable(
-                "mfa_verified_factor_exists",
-                "A verified phone factor already exists, unenroll the existing factor to continue",
+                "mfa_factor_name_conflict",
+                format!(
+                    "A factor with the friendly name {:?} for this user already exists",
+                    p.friendly_name
+                ),
             ));
         }
-        if phone.is_some() {
-            tx.execute(
-                "delete from auth.mfa_factors where user_id = $1::text::uuid \
-                   and status = 'unverified' and phone = $2",
-                &[&who.user_id, &phone],
-            )
-            .await?;
-        }
         if all >= MAX_ENROLLED_FACTORS || verified >= MAX_VERIFIED_FACTORS {
-            let status = if phone.is_some() {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::FORBIDDEN
-            };
-            return Err(ApiError::new(
-                status,
+            return Err(ApiError::unprocessable(
                 "too_many_enrolled_mfa_factors",
                 "Maximum number of verified factors reached, unenroll to continue",
             ));
@@ -122,24 +155,6 @@ pub(super) async fn enroll(
                 "insufficient_aal",
                 "AAL2 required to enroll a new factor",
             ));
-        }
-        if !p.friendly_name.is_empty() {
-            let taken = tx
-                .query_opt(
-                    "select 1 from auth.mfa_factors where user_id = $1::text::uuid and friendly_name = $2",
-                    &[&who.user_id, &p.friendly_name],
-                )
-                .await?
-                .is_some();
-            if taken {
-                return Err(ApiError::unprocessable(
-                    "mfa_factor_name_conflict",
-                    format!(
-                        "A factor with the friendly name \"{}\" for this user already exists",
-                        p.friendly_name
-                    ),
-                ));
-            }
         }
         let friendly = (!p.friendly_name.is_empty()).then_some(p.friendly_name.as_str());
         if let Some(phone) = phone {
@@ -151,11 +166,9 @@ pub(super) async fn enroll(
                 )
                 .await?
                 .get(0);
-            // `totp` is there, empty: `EnrollFactorResponse.TOTP` is a struct, which
-            // `omitempty` never drops.
+            // No `totp` (a nil pointer, `omitempty`), and the phone as it was sent.
             return Ok(json!({
-                "id": id, "type": "phone", "friendly_name": p.friendly_name, "totp": {},
-                "phone": phone,
+                "id": id, "type": "phone", "friendly_name": p.friendly_name, "phone": p.phone,
             }));
         }
         let issuer = if p.issuer.is_empty() {
@@ -205,10 +218,14 @@ async fn own_factor(
     user_id: &str,
     factor_id: &str,
 ) -> ApiResult<(String, String, Option<String>, Option<String>)> {
-    let not_found = || ApiError::not_found("mfa_factor_not_found", "Factor not found");
+    // `loadFactor` (internal/api/admin.go).
     if !users::is_uuid(factor_id) {
-        return Err(not_found());
+        return Err(ApiError::not_found(
+            "validation_failed",
+            "factor_id must be an UUID",
+        ));
     }
+    let not_found = || ApiError::not_found("mfa_factor_not_found", "Factor not found");
     let row = tx
         .query_opt(
             "select factor_type::text, status::text, secret, phone from auth.mfa_factors \
@@ -234,11 +251,12 @@ pub(super) async fn challenge(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let who = require_user(&state, &headers).await?;
-    let p: ChallengeParams = parse_body(&body)?;
     in_tx!(&state, |tx| {
+        // The factor first (`loadFactor`); only a phone challenge reads the body.
         let (factor_type, _, _, phone) = own_factor(tx, &who.user_id, &factor_id).await?;
         let mut code_hash: Option<String> = None;
         if factor_type == "phone" {
+            let p: ChallengeParams = parse_body(&body)?;
             let channel = super::account::check_channel(&p.channel)?;
             let phone = phone.unwrap_or_default();
             let otp = super::generate_otp(6);
@@ -289,10 +307,6 @@ pub(super) async fn verify(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let who = require_user(&state, &headers).await?;
-    let p: VerifyParams = parse_body(&body)?;
-    if p.code.is_empty() {
-        return Err(ApiError::validation("Code needs to be non-empty"));
-    }
     let Some(session_id) = who.session_id.clone() else {
         return Err(ApiError::forbidden(
             "session_not_found",
@@ -300,7 +314,26 @@ pub(super) async fn verify(
         ));
     };
     in_tx!(&state, |tx| {
+        // `loadFactor`, then `VerifyFactor`'s body, then `validateChallenge`.
         let (factor_type, _, secret, phone) = own_factor(tx, &who.user_id, &factor_id).await?;
+        let p: VerifyParams = parse_body(&body)?;
+        // `challenge_id` is a `uuid.UUID` in GoTrue's parameters: a malformed one fails the
+        // body's decoding.
+        let id = &p.challenge_id;
+        if !id.is_empty() && !users::is_uuid(id) {
+            let why = if id.len() == 36 {
+                format!("uuid: incorrect UUID format in string {id:?}")
+            } else {
+                format!("uuid: incorrect UUID length {} in string {id:?}", id.len())
+            };
+            return Err(ApiError::bad_request(
+                "bad_json",
+                format!("Could not parse request body as JSON: {why}"),
+            ));
+        }
+        if p.code.is_empty() {
+            return Err(ApiError::validation("Code needs to be non-empty"));
+        }
         let row = if users::is_uuid(&p.challenge_id) {
             tx.query_opt(
                 "select created_at + make_interval(secs => $3) < now(), otp_code, \
@@ -314,7 +347,7 @@ pub(super) async fn verify(
             None
         };
         let Some(row) = row else {
-            return Err(ApiError::not_found(
+            return Err(ApiError::unprocessable(
                 "mfa_factor_not_found",
                 "MFA factor with the provided challenge ID not found",
             ));
@@ -326,7 +359,7 @@ pub(super) async fn verify(
             // challenge".
             return Err(ApiError::unprocessable(
                 "mfa_ip_address_mismatch",
-                "Challenge and verify IP addresses mismatch",
+                "Challenge and verify IP addresses mismatch.",
             ));
         }
         if expired {
