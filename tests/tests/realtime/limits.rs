@@ -88,6 +88,29 @@ async fn a_presence_track_over_the_limit_shuts_the_channel_down() {
     track.abort();
 }
 
+/// Realtime's `limit_client_presence_event`: five presence messages per channel join in thirty
+/// seconds; the sixth shuts the channel down.
+#[tokio::test]
+async fn a_sixth_presence_message_in_thirty_seconds_shuts_the_channel_down() {
+    let client = anon().await;
+    let channel = client.channel(room());
+    let mut statuses = channel.status_stream();
+    let channel = channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    for n in 0..4 {
+        channel.track(json!({"n": n})).await.unwrap();
+    }
+    channel.untrack().await.unwrap();
+    let tracking = channel.clone();
+    let sixth = tokio::spawn(async move { tracking.track(json!({"n": 5})).await });
+    let (status, err) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    let err = err.expect("the server's reason").to_string();
+    assert!(err.contains("Client presence rate limit exceeded"), "{err}");
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Closed);
+    sixth.abort();
+}
+
 #[tokio::test]
 async fn a_rest_batch_with_a_message_over_the_limit_is_refused_whole() {
     let name = room();

@@ -22,6 +22,11 @@ static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 /// `RealtimeWeb.Endpoint` leaves as it is. Clients heartbeat well within it (realtime-js every
 /// 25 s).
 const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Realtime's per-client presence limit (`CLIENT_PRESENCE_MAX_CALLS`,
+/// `CLIENT_PRESENCE_WINDOW_MS`): five presence messages per channel join in a fixed window of
+/// thirty seconds.
+const PRESENCE_MAX_CALLS: u32 = 5;
+const PRESENCE_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A channel this connection has joined.
 struct Joined {
@@ -40,6 +45,8 @@ struct Joined {
     expires_at: i64,
     /// The token the channel runs with (Realtime's `access_token` assign).
     access_token: String,
+    /// The current presence rate window: when it ends, and the presence messages in it.
+    presence_window: Option<(std::time::Instant, u32)>,
 }
 
 impl Joined {
@@ -376,13 +383,39 @@ impl Conn {
     /// ("Presence track payload must be a map") within the size limit (over it, the channel is
     /// shut down: "Track message size exceeded"), re-tracking the same payload changes nothing,
     /// and the first track (which turns presence on) is followed by the state, for a member
-    /// that may read presence. An unknown event is an empty error reply.
+    /// that may read presence. An unknown event is an empty error reply. More than five
+    /// presence messages in thirty seconds shut the channel down ("Client presence rate limit
+    /// exceeded").
     fn presence(&mut self, message: &Out, join_ref: Option<String>) {
-        let Some(joined) = self.joined.get(&message.topic) else {
+        if !self.joined.contains_key(&message.topic) {
             return;
-        };
+        }
         let Some(event) = message.payload["event"].as_str() else {
             self.reply(message, join_ref, "ok", json!({}));
+            return;
+        };
+        // `limit_client_presence_event`, before the event is looked at: over the limit, the
+        // channel is shut down.
+        let now = std::time::Instant::now();
+        let over =
+            self.joined
+                .get_mut(&message.topic)
+                .is_some_and(|j| match &mut j.presence_window {
+                    Some((ends, calls)) if now <= *ends => {
+                        *calls += 1;
+                        *calls > PRESENCE_MAX_CALLS
+                    }
+                    window => {
+                        *window = Some((now + PRESENCE_WINDOW, 1));
+                        false
+                    }
+                });
+        if over {
+            let topic = message.topic.clone();
+            self.shut_down(&topic, "Client presence rate limit exceeded");
+            return;
+        }
+        let Some(joined) = self.joined.get(&message.topic) else {
             return;
         };
         let (key, presence_key) = (joined.key.clone(), joined.presence_key.clone());
@@ -666,6 +699,7 @@ impl Conn {
             policies,
             expires_at,
             access_token: token,
+            presence_window: None,
         };
         self.rt.hub.join(
             &key,
