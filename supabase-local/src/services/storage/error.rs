@@ -133,11 +133,17 @@ impl ApiError {
         }
     }
 
-    /// A database failure as storage-api reports it: an RLS rejection is a 403
-    /// `Unauthorized` with Postgres's message (`database-error.ts`), a duplicate name a 409.
+    /// A database failure as storage-api reports it (`DBError.fromDBError`,
+    /// src/storage/database/errors.ts): a permission failure is a 403, worded "new row
+    /// violates row-level security policy" whenever RLS refused (else Postgres's message);
+    /// a duplicate name a 409.
     pub(crate) fn from_db(e: DbError) -> Self {
         if e.is_permission_denied() {
-            let message = e.0.trim_end_matches(" (42501)").to_owned();
+            let message = if e.0.contains("row-level security") {
+                "new row violates row-level security policy".to_owned()
+            } else {
+                e.0.trim_end_matches(" (42501)").to_owned()
+            };
             return Self::access_denied(message);
         }
         if e.0.ends_with("(23505)") {

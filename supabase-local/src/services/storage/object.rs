@@ -863,16 +863,22 @@ pub(crate) async fn move_object(
         .unwrap_or_else(|| b.bucket_id.clone());
     write::bucket_rules(&state, &b.bucket_id).await?;
     write::bucket_rules(&state, &dest_bucket).await?;
+    // `moveObject`: the mover becomes the owner (`owner: request.owner`); a caller without a
+    // `sub` (the service role) leaves it, as storage-api skips undefined columns.
+    let owner = caller.user_id().map(str::to_owned);
     let n = as_caller!(state, &caller, |tx| {
         Ok(tx
             .execute(
-                "update storage.objects set bucket_id = $3, name = $4 \
-                     where bucket_id = $1 and name = $2",
+                "update storage.objects set bucket_id = $3, name = $4, \
+                   owner = coalesce($5::text::uuid, owner), owner_id = coalesce($6, owner_id) \
+                 where bucket_id = $1 and name = $2",
                 &[
                     &b.bucket_id,
                     &b.source_key,
                     &dest_bucket,
                     &b.destination_key,
+                    &owner.as_deref().filter(|o| write::is_uuid(o)),
+                    &owner,
                 ],
             )
             .await?)

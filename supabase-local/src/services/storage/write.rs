@@ -123,7 +123,11 @@ pub(crate) async fn store(
         "httpStatusCode": 200,
     })
     .to_string();
-    let user_metadata: Option<String> = w.user_metadata.as_ref().map(Value::to_string);
+    // `completeUpload`: `userMetadata: { ...request.userMetadata }`, so `{}` when none came.
+    let user_metadata: String = w
+        .user_metadata
+        .as_ref()
+        .map_or_else(|| "{}".to_owned(), Value::to_string);
     let owner_uuid = w.owner.as_deref().filter(|o| is_uuid(o)).map(str::to_owned);
     let root = state.root.clone();
     let temp: PathBuf = received.file.to_path_buf();
@@ -162,7 +166,8 @@ pub(crate) async fn store(
                      values ($1, $2, $3::text::jsonb || {LAST_MODIFIED}, $4::text::jsonb, $5::text::uuid, $6, $7) \
                      on conflict (bucket_id, name) do update set metadata = excluded.metadata, \
                        version = excluded.version, user_metadata = excluded.user_metadata, \
-                       owner = excluded.owner, owner_id = excluded.owner_id, \
+                       owner = coalesce(excluded.owner, storage.objects.owner), \
+                       owner_id = coalesce(excluded.owner_id, storage.objects.owner_id), \
                        last_accessed_at = now() \
                      returning id::text"
             );
@@ -199,7 +204,7 @@ pub(crate) async fn store(
     }
 }
 
-fn is_uuid(s: &str) -> bool {
+pub(crate) fn is_uuid(s: &str) -> bool {
     s.len() == 36
         && s.chars().enumerate().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',
