@@ -369,3 +369,35 @@ async fn an_uploads_own_authorization_header_wins() {
         b"abc"
     );
 }
+
+/// `moveObject` makes the mover the owner (`owner: request.owner`).
+#[tokio::test]
+async fn a_user_who_moves_a_file_becomes_its_owner() {
+    let (name, _service_files) = bucket(BucketOptions::new()).await;
+    reference_stack()
+        .await
+        .execute_sql(&format!(
+            "create policy \"shared all {name}\" on storage.objects for all \
+               to authenticated using (bucket_id = '{name}') with check (bucket_id = '{name}');"
+        ))
+        .await
+        .unwrap();
+    let (a, b) = (uuid(), uuid());
+    let alice = user(&a).await.storage().from_(name.clone());
+    let bob = user(&b).await.storage().from_(name.clone());
+    alice
+        .upload("shared.txt", b"alice's", FileOptions::new())
+        .await
+        .unwrap();
+    bob.move_("shared.txt", "moved.txt").await.unwrap();
+    let owner = reference_stack()
+        .await
+        .query_json(&format!(
+            "select owner::text, owner_id from storage.objects \
+             where bucket_id = '{name}' and name = 'moved.txt'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(owner[0]["owner"], b.as_str());
+    assert_eq!(owner[0]["owner_id"], b.as_str());
+}
