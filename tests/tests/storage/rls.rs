@@ -401,3 +401,48 @@ async fn a_user_who_moves_a_file_becomes_its_owner() {
     assert_eq!(owner[0]["owner"], b.as_str());
     assert_eq!(owner[0]["owner_id"], b.as_str());
 }
+
+/// `emptyBucket`: what the caller may delete goes, and the files RLS kept are named in a 403.
+#[tokio::test]
+async fn emptying_a_bucket_names_what_rls_kept() {
+    let (name, service_files) = bucket(BucketOptions::new()).await;
+    let a = uuid();
+    reference_stack()
+        .await
+        .execute_sql(&format!(
+            "create policy \"see bucket {name}\" on storage.buckets for select \
+               to authenticated using (id = '{name}'); \
+             create policy \"see all {name}\" on storage.objects for select \
+               to authenticated using (bucket_id = '{name}'); \
+             create policy \"delete own {name}\" on storage.objects for delete \
+               to authenticated using (bucket_id = '{name}' and owner_id = auth.uid()::text);"
+        ))
+        .await
+        .unwrap();
+    service_files
+        .upload("theirs.txt", b"x", FileOptions::new())
+        .await
+        .unwrap();
+    service_files
+        .upload(&format!("{a}.txt"), b"y", FileOptions::new())
+        .await
+        .unwrap();
+    reference_stack()
+        .await
+        .execute_sql(&format!(
+            "update storage.objects set owner_id = '{a}' where bucket_id = '{name}' and name = '{a}.txt'"
+        ))
+        .await
+        .unwrap();
+    let alice = user(&a).await;
+    let Err(Error::Storage(e)) = alice.storage().empty_bucket(&name).await else {
+        panic!("emptied though RLS kept a file")
+    };
+    assert_eq!(e.status.as_u16(), 403, "{e:?}");
+    assert_eq!(
+        e.message,
+        "Cannot delete: theirs.txt, you may have SELECT but not DELETE permissions"
+    );
+    assert!(service_files.exists("theirs.txt").await.unwrap());
+    assert!(!service_files.exists(&format!("{a}.txt")).await.unwrap());
+}

@@ -254,7 +254,10 @@ pub(crate) async fn empty(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
-    let versions: Option<Vec<String>> = as_caller!(state, &caller, |tx| {
+    // `emptyBucket` (src/storage/storage.ts): the objects the caller can see are deleted as
+    // the caller; the ones RLS kept are named in a 403, after the others are gone.
+    type Emptied = (Vec<String>, Vec<String>);
+    let emptied: Option<Emptied> = as_caller!(state, &caller, |tx| {
         if tx
             .query_opt("select 1 from storage.buckets where id = $1", &[&id])
             .await?
@@ -262,18 +265,42 @@ pub(crate) async fn empty(
         {
             return Ok(None);
         }
+        let visible: Vec<String> = tx
+            .query(
+                "select name from storage.objects where bucket_id = $1 order by name",
+                &[&id],
+            )
+            .await
+            .map_err(DbError::from)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         let rows = tx
             .query(
-                "delete from storage.objects where bucket_id = $1 returning version",
+                "delete from storage.objects where bucket_id = $1 returning name, version",
                 &[&id],
             )
             .await
             .map_err(DbError::from)?;
-        Ok(Some(rows.iter().filter_map(|r| r.get(0)).collect()))
+        let deleted: std::collections::HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
+        let remaining = visible
+            .into_iter()
+            .filter(|n| !deleted.contains(n))
+            .collect();
+        Ok(Some((
+            rows.iter().filter_map(|r| r.get(1)).collect(),
+            remaining,
+        )))
     })?;
-    let versions = versions.ok_or_else(ApiError::no_such_bucket)?;
+    let (versions, remaining) = emptied.ok_or_else(ApiError::no_such_bucket)?;
     for v in versions {
         disk::remove_version(&state.root, &v).await;
+    }
+    if !remaining.is_empty() {
+        return Err(ApiError::access_denied(format!(
+            "Cannot delete: {}, you may have SELECT but not DELETE permissions",
+            remaining.join(" ,")
+        )));
     }
     Ok(Json(json!({ "message": "Successfully emptied" })).into_response())
 }
