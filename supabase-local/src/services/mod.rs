@@ -154,6 +154,16 @@ impl<T: tokio_postgres::types::ToSql> tokio_postgres::types::ToSql for Secret<T>
     tokio_postgres::types::to_sql_checked!();
 }
 
+/// A UUID in its hyphenated form (the one the stand-ins issue and accept in ids).
+pub(crate) fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
 /// Lower-case hex of a digest (token hashes, ETags, file names).
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;

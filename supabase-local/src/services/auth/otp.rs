@@ -662,14 +662,14 @@ pub(super) async fn resend(
             "Type provided requires a phone number",
         ));
     }
-    let contact = match (p.email.is_empty(), p.phone.is_empty()) {
+    let (by_email, address) = match (p.email.is_empty(), p.phone.is_empty()) {
         (false, false) => {
             return Err(ApiError::validation(
                 "Only an email address or phone number should be provided.",
             ));
         }
-        (false, true) => Ok(users::validate_email(&p.email)?),
-        (true, false) => Err(users::validate_phone(&p.phone)?),
+        (false, true) => (true, users::validate_email(&p.email)?),
+        (true, false) => (false, users::validate_phone(&p.phone)?),
         (true, true) => {
             return Err(ApiError::validation(
                 "Missing email address or phone number",
@@ -679,9 +679,10 @@ pub(super) async fn resend(
     let out = in_tx!(&state, |tx| {
         // `Resend`: the user by the address given, whatever the type; nothing to resend
         // (no such user, already confirmed, no pending change) answers `{}` all the same.
-        let user = match &contact {
-            Ok(email) => users::find_by_email(tx, email).await?,
-            Err(phone) => users::find_by_phone(tx, phone).await?,
+        let user = if by_email {
+            users::find_by_email(tx, &address).await?
+        } else {
+            users::find_by_phone(tx, &address).await?
         };
         let Some(u) = user else {
             return Ok(json!({}));

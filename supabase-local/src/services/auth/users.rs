@@ -254,14 +254,7 @@ pub(super) async fn set_password(
     Ok(())
 }
 
-pub(super) fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
+pub(super) use crate::services::is_uuid;
 
 /// `validateEmail` (supabase/auth `internal/api/mail.go`): required, at most 255 characters,
 /// and checkmail's `ValidateFormat`: an ASCII local part of letters, digits and

@@ -877,7 +877,7 @@ pub(crate) async fn move_object(
                     &b.source_key,
                     &dest_bucket,
                     &b.destination_key,
-                    &owner.as_deref().filter(|o| write::is_uuid(o)),
+                    &owner.as_deref().filter(|o| crate::services::is_uuid(o)),
                     &owner,
                 ],
             )

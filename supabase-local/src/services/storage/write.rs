@@ -10,7 +10,7 @@ use super::db::as_caller;
 use super::disk::{self, Received};
 use super::error::ApiError;
 use super::{ApiResult, State, valid_bucket_name, valid_key};
-use crate::services::{Caller, DbError};
+use crate::services::{Caller, DbError, is_uuid};
 
 /// storage-api's global upload limit when the bucket sets none (`FILE_SIZE_LIMIT`, 50 MiB on
 /// the CLI's stack is configurable; here 5 GiB so large-file tests fit).
@@ -202,14 +202,6 @@ pub(crate) async fn store(
             Err(ApiError::from_db(e))
         }
     }
-}
-
-pub(crate) fn is_uuid(s: &str) -> bool {
-    s.len() == 36
-        && s.chars().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 /// Marks a permission probe's transaction for rollback.
