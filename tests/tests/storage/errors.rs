@@ -242,3 +242,117 @@ async fn a_streamed_transfer_reads_no_answer_over_the_size_limit() {
         r.map(drop)
     );
 }
+
+/// storage-api checks a bucket's name in `Storage.from(bucketId)`, before anything else on the
+/// routes that act on a bucket's objects (400 `InvalidBucketName`); the routes that look the
+/// bucket up first answer a bad name as a missing bucket.
+#[tokio::test]
+async fn an_invalid_bucket_name_is_refused_where_storage_api_refuses_it() {
+    let storage = service().await.storage();
+    let bad = storage.from_("café");
+    let invalid = |r: Result<(), Error>, what: &str| match r {
+        Err(Error::Storage(e)) => {
+            assert_eq!(
+                (e.status.as_u16(), e.code.as_str(), e.error.as_str()),
+                (400, "InvalidBucketName", "Invalid Input"),
+                "{what}"
+            );
+            assert_eq!(e.message, "Bucket name invalid", "{what}");
+        }
+        other => panic!("{what}: {other:?}"),
+    };
+    invalid(
+        bad.upload("a.txt", b"a", FileOptions::new())
+            .await
+            .map(drop),
+        "upload",
+    );
+    invalid(bad.list(None, Default::default()).await.map(drop), "list");
+    invalid(bad.remove("a.txt").await.map(drop), "remove");
+    invalid(bad.move_("a.txt", "b.txt").await.map(drop), "move");
+    invalid(bad.copy("a.txt", "b.txt").await.map(drop), "copy");
+    invalid(
+        bad.create_signed_url("a.txt", 60, UrlOptions::new())
+            .await
+            .map(drop),
+        "sign",
+    );
+    // Reads look the bucket up (as the superuser) first.
+    let Err(Error::Storage(e)) = bad.download("a.txt").await else {
+        panic!("downloaded from an invalid bucket")
+    };
+    assert_eq!((e.status.as_u16(), e.code.as_str()), (404, "NoSuchBucket"));
+}
+
+/// A duplicate is `KeyAlreadyExists` when a new object is inserted (`createObject`), and
+/// `ResourceAlreadyExists` otherwise (`fromDBError`): a move onto a taken name. A move or copy
+/// into a missing bucket is the foreign key's 404; a move from one is a missing object.
+#[tokio::test]
+async fn duplicates_and_missing_buckets_on_move_and_copy_are_reported_as_storage_api_does() {
+    let (_name, files) = bucket(BucketOptions::new()).await;
+    for path in ["a.txt", "b.txt"] {
+        files.upload(path, b"x", FileOptions::new()).await.unwrap();
+    }
+    let code = |r: Result<(), Error>| match r {
+        Err(Error::Storage(e)) => (e.status.as_u16(), e.code, e.message),
+        other => panic!("{other:?}"),
+    };
+    let taken = (
+        409,
+        "KeyAlreadyExists".to_owned(),
+        "The resource already exists".to_owned(),
+    );
+    assert_eq!(
+        code(
+            files
+                .upload("a.txt", b"y", FileOptions::new())
+                .await
+                .map(drop)
+        ),
+        taken
+    );
+    assert_eq!(code(files.copy("a.txt", "b.txt").await.map(drop)), taken);
+    assert_eq!(
+        code(files.move_("a.txt", "b.txt").await.map(drop)),
+        (
+            409,
+            "ResourceAlreadyExists".to_owned(),
+            "The resource already exists".to_owned()
+        )
+    );
+    let nowhere = (
+        404,
+        "InvalidRequest".to_owned(),
+        "The related resource does not exist".to_owned(),
+    );
+    assert_eq!(
+        code(
+            files
+                .move_to("a.txt", "no-such-bucket", "a.txt")
+                .await
+                .map(drop)
+        ),
+        nowhere
+    );
+    assert_eq!(
+        code(
+            files
+                .copy_to("a.txt", "no-such-bucket", "a.txt")
+                .await
+                .map(drop)
+        ),
+        nowhere
+    );
+    let storage = service().await.storage();
+    let Err(Error::Storage(e)) = storage
+        .from_("no-such-bucket")
+        .move_("a.txt", "b.txt")
+        .await
+    else {
+        panic!("moved out of a missing bucket")
+    };
+    assert_eq!((e.status.as_u16(), e.code.as_str()), (404, "NoSuchKey"));
+    // Nothing moved or was lost on the way.
+    assert_eq!(&files.download("a.txt").await.unwrap()[..], b"x");
+    assert_eq!(&files.download("b.txt").await.unwrap()[..], b"x");
+}

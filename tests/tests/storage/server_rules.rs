@@ -123,7 +123,9 @@ async fn a_public_buckets_objects_are_read_without_rls() {
             let Err(Error::Storage(e)) = stale else {
                 panic!("an expired token read a private object")
             };
-            assert_eq!((e.status.as_u16(), e.code.as_str()), (403, "AccessDenied"));
+            // As a missing bucket (`getObject.ts`: "The bucket must be public to access
+            // its content").
+            assert_eq!((e.status.as_u16(), e.code.as_str()), (404, "NoSuchBucket"));
         }
     }
 }
@@ -155,6 +157,37 @@ async fn public_object_info_needs_no_token() {
             &serde_json::json!(5)
         )
     );
+    // `InfoRenderer`'s keys, and no others: `last_modified` is the row's `updated_at`.
+    let mut keys: Vec<&str> = info
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "bucket_id",
+            "cache_control",
+            "content_type",
+            "created_at",
+            "etag",
+            "id",
+            "last_modified",
+            "metadata",
+            "name",
+            "size",
+            "version"
+        ]
+    );
+    let updated_at = stack
+        .query_json(&format!(
+            "select updated_at from storage.objects where bucket_id = '{name}' and name = 'doc.txt'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(info["last_modified"], updated_at[0]["updated_at"]);
     // A private bucket's objects are not public.
     let (private, files) = bucket(BucketOptions::new()).await;
     files

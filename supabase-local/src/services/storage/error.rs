@@ -89,6 +89,27 @@ impl ApiError {
         Self::new(409, "KeyAlreadyExists", "The resource already exists").legacy("Duplicate")
     }
 
+    /// Any other duplicate (`fromDBError`'s 23505), e.g. a move onto an existing name.
+    pub(crate) fn resource_already_exists() -> Self {
+        Self::new(409, "ResourceAlreadyExists", "The resource already exists").legacy("Duplicate")
+    }
+
+    /// `fromDBError`'s 23503: a row naming a bucket that does not exist (a move or copy into
+    /// one; storage-api does not look the destination up first).
+    pub(crate) fn related_resource_not_found() -> Self {
+        Self::new(404, "InvalidRequest", "The related resource does not exist")
+    }
+
+    /// A failed insert of a new object, as `createObject` (`src/storage/database/knex.ts`)
+    /// reports it: its duplicate is `KeyAlreadyExists`, not `ResourceAlreadyExists`.
+    pub(crate) fn of_insert(self) -> Self {
+        if self.code == "ResourceAlreadyExists" {
+            Self::key_already_exists()
+        } else {
+            self
+        }
+    }
+
     pub(crate) fn bucket_already_exists() -> Self {
         Self::new(409, "BucketAlreadyExists", "The resource already exists").legacy("Duplicate")
     }
@@ -136,7 +157,7 @@ impl ApiError {
     /// A database failure as storage-api reports it (`DBError.fromDBError`,
     /// src/storage/database/errors.ts): a permission failure is a 403, worded "new row
     /// violates row-level security policy" whenever RLS refused (else Postgres's message);
-    /// a duplicate name a 409.
+    /// a duplicate name a 409, a missing bucket a 404.
     pub(crate) fn from_db(e: DbError) -> Self {
         if e.is_permission_denied() {
             let message = if e.0.contains("row-level security") {
@@ -147,7 +168,10 @@ impl ApiError {
             return Self::access_denied(message);
         }
         if e.0.ends_with("(23505)") {
-            return Self::key_already_exists();
+            return Self::resource_already_exists();
+        }
+        if e.0.ends_with("(23503)") {
+            return Self::related_resource_not_found();
         }
         Self::internal(e.0)
     }

@@ -215,7 +215,10 @@ fn valid_key(key: &str) -> ApiResult<()> {
 }
 
 /// storage-api's `isValidBucketName`: ASCII letters, digits and `BUCKET_NAME_SYMBOLS`,
-/// fewer than 101 characters.
+/// fewer than 101 characters. Checked where storage-api checks it: on creating a bucket, and
+/// by `Storage.from(bucketId)` (`src/storage/storage.ts`), which the routes that act on a
+/// bucket's objects call first (upload, update, delete, list, move, copy, sign); the routes
+/// that look the bucket up first (reads, info) answer a bad name `NoSuchBucket`.
 fn valid_bucket_name(name: &str) -> ApiResult<()> {
     let ok = !name.is_empty()
         && name.len() < 101

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::db::as_caller;
 use super::error::{ApiError, JsonBody};
 use super::write::{self, Write};
-use super::{ApiResult, State, disk, valid_key};
+use super::{ApiResult, State, disk, valid_bucket_name, valid_key};
 use crate::services::{Caller, DbError};
 
 /// A stored object's row, as the download and info routes need it.
@@ -285,6 +285,7 @@ pub(crate) async fn upload(
     body: Body,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
+    valid_bucket_name(&bucket)?;
     let owner = caller.user_id().map(str::to_owned);
     let w = write_from_headers(&headers, bucket, name, owner)?;
     receive_and_store(&state, &caller, w, &headers, body).await
@@ -521,13 +522,13 @@ fn encode_uri_component(s: &str) -> String {
 /// the bucket is looked up as the superuser; a public bucket's objects are read as the
 /// superuser (RLS does not apply), a private one's as the caller. The older routes
 /// (`allowInvalidJwt`) also serve a request without a valid token, from a public bucket only;
-/// on a private one it gets `refused`.
+/// on a private one it is `NoSuchBucket`, as a missing bucket is (the newest `getObject.ts`:
+/// "The bucket must be public to access its content").
 async fn reader(
     state: &State,
     headers: &HeaderMap,
     bucket: &str,
     allow_invalid_jwt: bool,
-    refused: fn() -> ApiError,
 ) -> ApiResult<Caller> {
     let caller = match state.caller(headers) {
         Ok(caller) => Some(caller),
@@ -541,15 +542,9 @@ async fn reader(
     };
     match (caller, public) {
         (_, Some(true)) => Ok(state.superuser()),
-        (None, _) => Err(refused()),
-        (Some(_), None) => Err(ApiError::no_such_bucket()),
+        (None, _) | (Some(_), None) => Err(ApiError::no_such_bucket()),
         (Some(caller), Some(false)) => Ok(caller),
     }
-}
-
-/// `getObject.ts`'s answer to a request without a valid token on a private bucket.
-fn access_denied() -> ApiError {
-    ApiError::access_denied("Access denied to this bucket")
 }
 
 async fn get_authenticated(
@@ -560,12 +555,7 @@ async fn get_authenticated(
     download: Option<&str>,
     head: bool,
 ) -> ApiResult<Response> {
-    let refused = if head {
-        ApiError::no_such_bucket
-    } else {
-        access_denied
-    };
-    let reader = reader(state, headers, bucket, allow_invalid_jwt, refused).await?;
+    let reader = reader(state, headers, bucket, allow_invalid_jwt).await?;
     valid_key(name)?;
     let found = find(state, &reader, bucket, name)
         .await?
@@ -705,14 +695,7 @@ async fn info_of(
     (bucket, name): (&str, &str),
     allow_invalid_jwt: bool,
 ) -> ApiResult<Response> {
-    let reader = reader(
-        state,
-        headers,
-        bucket,
-        allow_invalid_jwt,
-        ApiError::no_such_bucket,
-    )
-    .await?;
+    let reader = reader(state, headers, bucket, allow_invalid_jwt).await?;
     valid_key(name)?;
     let f = find(state, &reader, bucket, name)
         .await?
@@ -730,6 +713,8 @@ pub(crate) async fn info_public(
     Ok(info_body(&f, (&bucket, &name)))
 }
 
+/// `InfoRenderer`'s body (`src/storage/renderer/info.ts`): `last_modified` is the row's
+/// `updated_at`, and there is no `updated_at` key.
 fn info_body(f: &Found, (bucket, name): (&str, &str)) -> Response {
     let md = &f.metadata;
     Json(json!({
@@ -742,9 +727,8 @@ fn info_body(f: &Found, (bucket, name): (&str, &str)) -> Response {
         "cache_control": md["cacheControl"],
         "etag": md["eTag"],
         "metadata": f.user_metadata,
-        "last_modified": md["lastModified"],
+        "last_modified": f.updated_at,
         "created_at": f.created_at,
-        "updated_at": f.updated_at,
     }))
     .into_response()
 }
@@ -778,6 +762,7 @@ pub(crate) async fn list(
     JsonBody(body): JsonBody<ListBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
+    valid_bucket_name(&bucket)?;
     // `searchRequestBodySchema` (`routes/object/listObjects.ts`), in AJV's words.
     let limit = body.limit.unwrap_or(100);
     if limit < 1 {
@@ -855,14 +840,16 @@ pub(crate) async fn move_object(
     JsonBody(b): JsonBody<TransferBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
-    valid_key(&b.source_key)?;
+    // `moveObject` (`src/storage/object.ts`): `from(bucketId)` checks the bucket's name, then
+    // only the destination key is checked and nothing is looked up first: a missing source
+    // (or source bucket) is `NoSuchKey`, a taken destination `ResourceAlreadyExists`, a
+    // missing destination bucket the foreign key's 404.
+    valid_bucket_name(&b.bucket_id)?;
     valid_key(&b.destination_key)?;
     let dest_bucket = b
         .destination_bucket
         .clone()
         .unwrap_or_else(|| b.bucket_id.clone());
-    write::bucket_rules(&state, &b.bucket_id).await?;
-    write::bucket_rules(&state, &dest_bucket).await?;
     // `moveObject`: the mover becomes the owner (`owner: request.owner`); a caller without a
     // `sub` (the service role) leaves it, as storage-api skips undefined columns.
     let owner = caller.user_id().map(str::to_owned);
@@ -895,13 +882,14 @@ pub(crate) async fn copy_object(
     JsonBody(b): JsonBody<TransferBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
-    valid_key(&b.source_key)?;
+    // `copyObject` (`src/storage/object.ts`): as `moveObject`, no bucket is looked up; the
+    // source is found as the caller, and the destination written as an upload would be.
+    valid_bucket_name(&b.bucket_id)?;
     valid_key(&b.destination_key)?;
     let dest_bucket = b
         .destination_bucket
         .clone()
         .unwrap_or_else(|| b.bucket_id.clone());
-    write::bucket_rules(&state, &b.bucket_id).await?;
     let source = find(&state, &caller, &b.bucket_id, &b.source_key)
         .await?
         .ok_or_else(ApiError::no_such_key)?;
@@ -920,9 +908,7 @@ pub(crate) async fn copy_object(
         user_metadata: source.user_metadata.clone(),
         owner: caller.user_id().map(str::to_owned),
     };
-    // `copyObject` (`src/storage/object.ts`) checks the key and `canUpload`, never the
-    // destination bucket's types or size limit: a copy is not an upload.
-    write::bucket_rules(&state, &dest_bucket).await?;
+    // Never the destination bucket's types or size limit: a copy is not an upload.
     let src = tokio::fs::File::open(disk::object_path(&state.root, &source.version))
         .await
         .map_err(|e| ApiError::internal(format!("object bytes missing: {e}")))?;
@@ -980,6 +966,7 @@ pub(crate) async fn remove_many(
     JsonBody(body): JsonBody<RemoveBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
+    valid_bucket_name(&bucket)?;
     // `deleteObjects.ts`: `prefixes` has `minItems: 1`, and no bucket lookup (a missing bucket
     // deletes nothing).
     if body.prefixes.is_empty() {
@@ -997,6 +984,7 @@ pub(crate) async fn remove_one(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
+    valid_bucket_name(&bucket)?;
     valid_key(&name)?;
     let deleted = delete_names(&state, &caller, &bucket, &[name]).await?;
     if deleted.is_empty() {

@@ -18,7 +18,7 @@ use super::db::as_caller;
 use super::error::{ApiError, JsonBody};
 use super::object::{self, find, write_from_headers};
 use super::render::Transform;
-use super::{ApiResult, State, valid_key, write};
+use super::{ApiResult, State, valid_bucket_name, valid_key, write};
 use crate::services::verify_jwt;
 
 const SCOPE_DOWNLOAD: &str = "download";
@@ -142,6 +142,7 @@ pub(crate) async fn create(
     JsonBody(body): JsonBody<SignBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
+    valid_bucket_name(&bucket)?;
     valid_key(&name)?;
     let expires = expires_in(&body.expires_in)?;
     find(&state, &caller, &bucket, &name)
@@ -185,6 +186,7 @@ pub(crate) async fn create_many(
     JsonBody(body): JsonBody<SignManyBody>,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
+    valid_bucket_name(&bucket)?;
     let expires = expires_in(&body.expires_in)?;
     // `getSignedURLs.ts`: `paths` has `minItems: 1`.
     if body.paths.is_empty() {
@@ -260,6 +262,7 @@ pub(crate) async fn create_upload(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
+    valid_bucket_name(&bucket)?;
     valid_key(&name)?;
     write::bucket_rules(&state, &bucket).await?;
     let upsert = headers.get("x-upsert").and_then(|v| v.to_str().ok()) == Some("true");

@@ -199,7 +199,7 @@ pub(crate) async fn store(
         Err(e) => {
             // The row did not commit; drop the bytes if they were already moved.
             let _ = tokio::fs::remove_file(&temp).await;
-            Err(ApiError::from_db(e))
+            Err(ApiError::from_db(e).of_insert())
         }
     }
 }
@@ -241,7 +241,7 @@ pub(crate) async fn can_upload(
     });
     match probe {
         Err(e) if e.0 == PROBE => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(ApiError::from_db(e).of_insert()),
         Ok(()) => Ok(()),
     }
 }
