@@ -163,6 +163,11 @@ impl BlockingFileApi {
         self.run(self.inner.list(prefix, options))
     }
 
+    /// [`FileApi::list_v2`], blocking.
+    pub fn list_v2(&self, options: super::SearchV2Options) -> Result<super::SearchV2Result> {
+        self.run(self.inner.list_v2(options))
+    }
+
     /// [`FileApi::move_`], blocking.
     pub fn move_(&self, from: &str, to: &str) -> Result<MessageResponse> {
         self.run(self.inner.move_(from, to))

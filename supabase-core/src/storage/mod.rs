@@ -51,6 +51,7 @@ mod body;
 mod error;
 mod file;
 mod json;
+mod list_v2;
 mod tus;
 mod types;
 
@@ -88,6 +89,9 @@ const SEGMENT: &AsciiSet = &CONTROLS
 pub use body::{ByteStream, UploadBody};
 pub use error::StorageError;
 pub use file::{FileApi, ObjectPaths};
+pub use list_v2::{
+    SearchV2Folder, SearchV2Object, SearchV2Options, SearchV2Result, SortByV2, SortColumn,
+};
 pub use tus::{ResumableOptions, ResumableUpload};
 pub use types::{
     Bucket, BucketOptions, Download, FileInfo, FileObject, FileOptions, FileSizeLimit, ImageFormat,

@@ -6,6 +6,7 @@ mod buckets;
 mod errors;
 mod forms;
 mod images;
+mod list_v2;
 mod objects;
 mod rls;
 mod server_rules;

@@ -13,6 +13,7 @@ mod bucket;
 mod db;
 mod disk;
 mod error;
+mod list_v2;
 mod mime;
 mod object;
 mod render;
@@ -87,6 +88,7 @@ pub(crate) fn router(env: ServiceEnv) -> Router {
         )
         .route("/bucket/{id}/empty", post(bucket::empty))
         .route("/object/list/{bucket}", post(object::list))
+        .route("/object/list-v2/{bucket}", post(list_v2::list))
         .route("/object/move", post(object::move_object))
         .route("/object/copy", post(object::copy_object))
         .route("/object/info/{bucket}/{*path}", get(object::info_any_token))

@@ -109,7 +109,7 @@ pub(crate) fn write_from_headers(
 /// What Node's `Buffer.from(text, "base64")` makes of `text`, as `parseUserMetadata` reads it:
 /// either alphabet (`-` and `_` are `+` and `/`), padding optional, the first `=` ends it,
 /// any other character is skipped, and a last lone character (six bits) is dropped.
-fn node_base64(text: &str) -> Vec<u8> {
+pub(crate) fn node_base64(text: &str) -> Vec<u8> {
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     const LENIENT: GeneralPurpose = GeneralPurpose::new(
         &base64::alphabet::STANDARD,
