@@ -201,3 +201,27 @@ async fn a_websocket_message_over_five_megabytes_closes_the_connection() {
         }
     }
 }
+
+/// Realtime's `limit_channels`: one socket holds at most the tenant's
+/// `max_channels_per_client` (100) channels; a channel that leaves frees its place.
+#[tokio::test]
+async fn a_socket_holds_at_most_a_hundred_channels() {
+    let client = anon().await;
+    let mut joined = Vec::new();
+    for _ in 0..100 {
+        joined.push(client.channel(room()).subscribe().await.unwrap());
+    }
+    let refused = client.channel(room());
+    let Err(err) = refused.subscribe().await else {
+        panic!("a 101st channel was joined")
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("ChannelRateLimitReached: Too many channels"),
+        "{err}"
+    );
+    client.remove_channel(&refused).await.unwrap();
+    let first = joined.remove(0);
+    client.remove_channel(&first).await.unwrap();
+    client.channel(room()).subscribe().await.unwrap();
+}

@@ -27,6 +27,9 @@ const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// thirty seconds.
 const PRESENCE_MAX_CALLS: u32 = 5;
 const PRESENCE_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
+/// A tenant's `max_channels_per_client` (the `_realtime.tenants` column's default), counted
+/// per socket by `limit_channels` (`realtime_channel.ex`).
+const MAX_CHANNELS_PER_CLIENT: usize = 100;
 
 /// A channel this connection has joined.
 struct Joined {
@@ -601,6 +604,17 @@ impl Conn {
         if let Some(old) = self.joined.remove(&message.topic) {
             self.rt.hub.leave(&old.key, self.id);
             self.push(&message.topic, &old.join_ref, "phx_close", json!({}));
+        }
+        // `limit_channels`, before the token is read: a socket holds at most the tenant's
+        // `max_channels_per_client` channels (a refused or left channel no longer counts).
+        if self.joined.len() >= MAX_CHANNELS_PER_CLIENT {
+            self.reply(
+                &message,
+                Some(join_ref),
+                "error",
+                json!({"reason": "ChannelRateLimitReached: Too many channels"}),
+            );
+            return;
         }
         let config = &message.payload["config"];
         let token = message.payload["access_token"]
