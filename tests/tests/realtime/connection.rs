@@ -511,13 +511,14 @@ async fn channels_subscribed_while_the_socket_opens_join_once() {
     let mut topics = Vec::new();
     for _ in 0..10 {
         let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
-        // Subscriptions spread over the time the socket takes to open.
-        let tasks: Vec<_> = (0..200)
+        // Subscriptions spread over the time the socket takes to open; at most the 100
+        // channels a socket may hold on Supabase (`limit_channels`).
+        let tasks: Vec<_> = (0..100)
             .map(|i| {
                 let channel = client.channel(room());
                 topics.push(channel.topic().to_owned());
                 tokio::spawn(async move {
-                    for _ in 0..i * 20 {
+                    for _ in 0..i * 40 {
                         tokio::task::yield_now().await;
                     }
                     channel.subscribe().await.map(|_| ())
