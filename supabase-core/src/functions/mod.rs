@@ -81,6 +81,10 @@ impl Functions {
     /// invocation (functions-js and supabase-py `set_auth`), over the session's token; a
     /// call's own `Authorization` header still wins. [`Error::Config`] at the next
     /// invocation when the token cannot be a header value.
+    ///
+    /// Unlike supabase-py's, it changes nothing in place: keep the copy
+    /// (`let functions = client.functions().set_auth(token);`).
+    #[must_use = "set_auth returns a copy that carries the token; the client is unchanged"]
     pub fn set_auth(mut self, token: impl AsRef<str>) -> Self {
         self.token = Some(crate::Secret::new(token.as_ref()));
         self
@@ -88,6 +92,7 @@ impl Functions {
 
     /// A copy of this client that invokes functions in `region` unless an invocation says
     /// otherwise (functions-js `new FunctionsClient(url, { region })`).
+    #[must_use = "region returns a copy; the client is unchanged"]
     pub fn region(mut self, region: FunctionRegion) -> Self {
         self.region = region;
         self
