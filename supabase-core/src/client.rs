@@ -65,6 +65,20 @@ pub async fn acreate_client(url: impl AsRef<str>, key: impl Into<String>) -> Res
 /// # let _ = client;
 /// # Ok::<(), supabase_core::Error>(())
 /// ```
+///
+/// It also deserializes from supabase-py's keyword arguments (`schema`, `headers`,
+/// `auto_refresh_token`, `persist_session`, the three `*_client_timeout`s in seconds,
+/// `flow_type`); an unknown key is an error that names it:
+///
+/// ```
+/// use supabase_core::ClientOptions;
+///
+/// let options: ClientOptions = serde_json::from_value(serde_json::json!({
+///     "postgrest_client_timeout": 10, "storage_client_timeout": 10, "schema": "public"
+/// }))?;
+/// # let _ = options;
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct ClientOptions {
     pub(crate) schema: Cow<'static, str>,

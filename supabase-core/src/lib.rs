@@ -64,6 +64,7 @@ pub mod functions;
 #[doc(hidden)]
 pub mod fuzz;
 mod http;
+mod options_json;
 pub mod postgrest;
 pub mod realtime;
 mod rpc;
