@@ -296,6 +296,16 @@ impl<T, M> Builder<T, M> {
         self.map_state(|s| s.cardinality = Cardinality::MaybeOne)
     }
 
+    /// Leaves out of each row the keys whose value is null (postgrest-js `stripNulls`:
+    /// `Accept: application/vnd.pgrst.array+json;nulls=stripped`, or the object type's with
+    /// [`single`](Self::single)); smaller answers for sparse rows. Decode into `Option` fields
+    /// (serde reads a missing `Option` as `None`). PostgREST strips with `json_strip_nulls`,
+    /// so a `json`/`jsonb` column loses its nested null keys too (`{"k": null}` comes back as
+    /// `{}`). Not with [`csv`](Self::csv): that is an error when the request is sent.
+    pub fn strip_nulls(self) -> Self {
+        self.map_state(|s| s.strip_nulls = true)
+    }
+
     /// The result as CSV text.
     pub fn csv(self) -> Builder<String, M> {
         self.map_state(|s| s.format = Format::Csv).returns()

@@ -87,6 +87,8 @@ pub(crate) struct QueryState {
     pub(crate) rollback: bool,
     /// `Prefer: handling=strict,max-affected=n`.
     pub(crate) max_affected: Option<u64>,
+    /// `Accept: …;nulls=stripped`: keys whose value is null are left out of the rows.
+    pub(crate) strip_nulls: bool,
     pub(crate) headers: HeaderMap,
     pub(crate) timeout: Option<Duration>,
     /// Set by `not_()`: the next filter is negated.
@@ -119,6 +121,7 @@ impl std::fmt::Debug for QueryState {
             explain,
             rollback,
             max_affected,
+            strip_nulls,
             headers,
             timeout,
             negate_next,
@@ -154,6 +157,7 @@ impl std::fmt::Debug for QueryState {
             .field("explain", explain)
             .field("rollback", rollback)
             .field("max_affected", max_affected)
+            .field("strip_nulls", strip_nulls)
             .field("headers", &crate::http::RedactedHeaders(headers))
             .field("timeout", timeout)
             .field("negate_next", negate_next)
@@ -203,6 +207,7 @@ impl QueryState {
             explain: None,
             rollback: false,
             max_affected: None,
+            strip_nulls: false,
             headers: HeaderMap::new(),
             timeout: None,
             negate_next: false,
@@ -292,10 +297,17 @@ impl QueryState {
     }
 
     fn accept(&self) -> Cow<'static, str> {
+        // postgrest-js `stripNulls`: the object type gets the parameter, and the array one
+        // replaces `application/json` (PostgREST strips nulls from its vendor types only).
+        let strip = self.strip_nulls && self.explain.is_none();
         let base = match &self.format {
             Format::Csv => "text/csv",
             Format::GeoJson => "application/geo+json",
+            Format::Json if self.singular_on_server() && strip => {
+                "application/vnd.pgrst.object+json;nulls=stripped"
+            }
             Format::Json if self.singular_on_server() => "application/vnd.pgrst.object+json",
+            Format::Json if strip => "application/vnd.pgrst.array+json;nulls=stripped",
             Format::Json => "application/json",
         };
         match &self.explain {
@@ -316,6 +328,9 @@ impl QueryState {
     pub(crate) fn render(&self, client: &Client) -> Result<HttpRequest> {
         if let Some(e) = &self.error {
             return Err(e.clone());
+        }
+        if self.strip_nulls && self.format == Format::Csv {
+            return Err(Error::config("strip_nulls() cannot be used with csv()"));
         }
         let method = self.method();
         if self.verb == Verb::Rpc

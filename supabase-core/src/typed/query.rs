@@ -558,6 +558,13 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.map(|b| b.default_to_null(yes))
     }
 
+    /// Leaves out of each row the keys whose value is null (see the untyped
+    /// [`strip_nulls`](crate::postgrest::Builder::strip_nulls)); the row type's `Option` fields
+    /// read a missing key as `None`.
+    pub fn strip_nulls(self) -> Self {
+        self.map(Builder::strip_nulls)
+    }
+
     /// The result as CSV text instead of rows.
     pub fn csv(self) -> Query<T, String, M> {
         self.map_out(Builder::csv)

@@ -111,3 +111,63 @@ async fn a_field_with_its_own_deserializer_is_decoded_by_serde() {
         .unwrap();
     assert_eq!(rows[0].label.as_deref(), Some("PLAIN"));
 }
+
+/// `strip_nulls` (postgrest-js `stripNulls`): PostgREST leaves null keys out of the rows; the
+/// derived decoder and serde read a missing `Option` as `None`, so the typed rows are the same.
+#[tokio::test]
+async fn stripped_nulls_read_as_none() {
+    let client = anon().await;
+    let rows: serde_json::Value = client
+        .table("wire_values")
+        .select("id,label,small")
+        .eq("id", 4)
+        .strip_nulls()
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(rows, serde_json::json!([{"id": 4}]));
+    let row: serde_json::Value = client
+        .table("wire_values")
+        .select("id,label,doc")
+        .eq("id", 3)
+        .single()
+        .strip_nulls()
+        .await
+        .unwrap()
+        .data;
+    // A JSON null inside jsonb is a null value too.
+    assert_eq!(row, serde_json::json!({"id": 3, "label": ""}));
+
+    let full = client
+        .from::<WireValue>()
+        .select()
+        .order(wire_value::id.asc())
+        .await
+        .unwrap();
+    let stripped = client
+        .from::<WireValue>()
+        .select()
+        .order(wire_value::id.asc())
+        .strip_nulls()
+        .await
+        .unwrap();
+    // PostgREST strips with `json_strip_nulls`, which goes into JSON values too: row 5's
+    // `[{}, [], {"k": null}]` comes back as `[{}, [], {}]`. Nothing else differs.
+    let mut expected = full.clone();
+    expected[4].doc = Some(serde_json::json!([{}, [], {}]));
+    assert_eq!(format!("{stripped:?}"), format!("{expected:?}"));
+
+    let Err(supabase_core::Error::Config(message)) = client
+        .table("wire_values")
+        .select("id")
+        .strip_nulls()
+        .csv()
+        .await
+    else {
+        panic!("csv with stripped nulls was sent")
+    };
+    assert!(
+        message.contains("strip_nulls() cannot be used with csv()"),
+        "{message}"
+    );
+}
