@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use super::db::as_caller;
 use super::error::{ApiError, JsonBody};
-use super::object::node_base64;
+use super::object::{SortBy, node_base64};
 use super::{ApiResult, State, valid_bucket_name};
 
 /// `searchRequestBodySchema`.
@@ -39,14 +39,6 @@ pub(crate) struct Body {
     with_delimiter: Option<bool>,
     #[serde(default, rename = "sortBy")]
     sort_by: Option<SortBy>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SortBy {
-    #[serde(default)]
-    column: Option<String>,
-    #[serde(default)]
-    order: Option<String>,
 }
 
 /// `listObjectsV2`'s page size: the default, and the most a page holds.
@@ -144,25 +136,7 @@ fn validate(body: &Body) -> ApiResult<()> {
         return Err(ApiError::invalid_body("body/limit must be >= 1"));
     }
     if let Some(sort) = &body.sort_by {
-        let Some(column) = &sort.column else {
-            return Err(ApiError::invalid_body(
-                "body/sortBy must have required property 'column'",
-            ));
-        };
-        if !["name", "updated_at", "created_at"].contains(&column.as_str()) {
-            return Err(ApiError::invalid_body(
-                "body/sortBy/column must be equal to one of the allowed values",
-            ));
-        }
-        if sort
-            .order
-            .as_deref()
-            .is_some_and(|o| !["asc", "desc"].contains(&o))
-        {
-            return Err(ApiError::invalid_body(
-                "body/sortBy/order must be equal to one of the allowed values",
-            ));
-        }
+        sort.checked(&["name", "updated_at", "created_at"])?;
     }
     Ok(())
 }

@@ -747,12 +747,37 @@ pub(crate) struct ListBody {
     search: Option<String>,
 }
 
+/// A listing's `sortBy` (`list` and `list-v2`).
 #[derive(Debug, Deserialize)]
-struct SortBy {
+pub(crate) struct SortBy {
     #[serde(default)]
-    column: Option<String>,
+    pub(crate) column: Option<String>,
     #[serde(default)]
-    order: Option<String>,
+    pub(crate) order: Option<String>,
+}
+
+impl SortBy {
+    /// As the route's schema checks it, in AJV's words: `column` is required and one of
+    /// `columns`, `order` (if given) `asc` or `desc`.
+    pub(crate) fn checked(&self, columns: &[&str]) -> ApiResult<(&str, Option<&str>)> {
+        let Some(column) = self.column.as_deref() else {
+            return Err(ApiError::invalid_body(
+                "body/sortBy must have required property 'column'",
+            ));
+        };
+        if !columns.contains(&column) {
+            return Err(ApiError::invalid_body(
+                "body/sortBy/column must be equal to one of the allowed values",
+            ));
+        }
+        let order = self.order.as_deref();
+        if order.is_some_and(|o| !["asc", "desc"].contains(&o)) {
+            return Err(ApiError::invalid_body(
+                "body/sortBy/order must be equal to one of the allowed values",
+            ));
+        }
+        Ok((column, order))
+    }
 }
 
 pub(crate) async fn list(
@@ -774,26 +799,12 @@ pub(crate) async fn list(
     }
     let (column, order) = match &body.sort_by {
         None => ("name", "asc"),
-        Some(SortBy { column: None, .. }) => {
-            return Err(ApiError::invalid_body(
-                "body/sortBy must have required property 'column'",
-            ));
+        Some(sort) => {
+            let columns = ["name", "updated_at", "created_at", "last_accessed_at"];
+            let (column, order) = sort.checked(&columns)?;
+            (column, order.unwrap_or("asc"))
         }
-        Some(SortBy {
-            column: Some(column),
-            order,
-        }) => (column.as_str(), order.as_deref().unwrap_or("asc")),
     };
-    if !["name", "updated_at", "created_at", "last_accessed_at"].contains(&column) {
-        return Err(ApiError::invalid_body(
-            "body/sortBy/column must be equal to one of the allowed values",
-        ));
-    }
-    if !["asc", "desc"].contains(&order) {
-        return Err(ApiError::invalid_body(
-            "body/sortBy/order must be equal to one of the allowed values",
-        ));
-    }
     // storage-api `searchObjects`: the prefix as a folder, its depth as `levels` (a leading
     // `/` is kept: no name starts with one, so `/folder` lists nothing, as on Supabase).
     let mut prefix = body.prefix.clone();
