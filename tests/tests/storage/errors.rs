@@ -1,7 +1,9 @@
 //! Bad input gets clear typed errors; storage-api's two error forms decode; no secret in
 //! `Debug`; uploads are never retried.
 
-use supabase_core::storage::{BucketOptions, FileOptions, UploadBody, UrlOptions};
+use supabase_core::storage::{
+    BucketOptions, FileOptions, ResumableOptions, UploadBody, UrlOptions,
+};
 use supabase_core::{ClientOptions, Error, RetryPolicy, create_client};
 use supabase_tests::fault::{Fault, FaultServer};
 use supabase_tests::{reference_stack, service};
@@ -276,6 +278,21 @@ async fn an_invalid_bucket_name_is_refused_where_storage_api_refuses_it() {
             .await
             .map(drop),
         "sign",
+    );
+    // A resumable upload checks it when the upload is created (`UploadId`); TUS answers
+    // carry the message alone.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.txt");
+    std::fs::write(&file, b"a").unwrap();
+    let Err(Error::Storage(e)) = bad
+        .upload_resumable("a.txt", &file, ResumableOptions::new())
+        .await
+    else {
+        panic!("a resumable upload into an invalid bucket")
+    };
+    assert_eq!(
+        (e.status.as_u16(), e.message.as_str()),
+        (400, "Bucket name invalid")
     );
     // Reads look the bucket up (as the superuser) first.
     let Err(Error::Storage(e)) = bad.download("a.txt").await else {

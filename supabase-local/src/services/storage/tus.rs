@@ -25,7 +25,7 @@ use tokio::io::AsyncWriteExt;
 use super::disk::{self, Received};
 use super::error::ApiError;
 use super::write::{self, GLOBAL_LIMIT, Write};
-use super::{ApiResult, State, valid_key};
+use super::{ApiResult, State, valid_bucket_name, valid_key};
 use crate::services::Caller;
 
 const TUS_VERSION: &str = "1.0.0";
@@ -189,6 +189,9 @@ async fn create_inner(state: &State, headers: &HeaderMap, signed: bool) -> ApiRe
     else {
         return Err(ApiError::invalid_request("Metadata header is required"));
     };
+    // `UploadId`'s constructor (`src/storage/protocols/tus/upload-id.ts`): the bucket's name,
+    // then the key.
+    valid_bucket_name(bucket)?;
     valid_key(name)?;
     let rules = write::bucket_rules(state, bucket).await?;
     // `onCreate` checks the type only when the upload names one; the object then reads back
