@@ -164,9 +164,8 @@ impl ClientOptions {
     }
 
     /// Timeout of each edge-function invocation (default 5 s, as supabase-py): one deadline
-    /// from sending the request (its upload included) to the response's headers, and again for
-    /// a buffered body read; a streamed response (`stream`, `events`) is not cut off once its
-    /// headers arrived. A function that runs longer before answering needs a longer timeout
+    /// from sending the request (its upload included) until a buffered body has been read; a
+    /// streamed response (`stream`, `events`) is not cut off once its headers arrived. A function that runs longer before answering needs a longer timeout
     /// (`Duration::MAX` for none): supabase-py's 5 s bound each read and write instead, and
     /// functions-js sets none.
     pub fn function_client_timeout(mut self, timeout: Duration) -> Self {

@@ -1,8 +1,9 @@
 //! The untyped route to [`ClientOptions`]: it deserializes from the keyword arguments of
 //! supabase-py's `ClientOptions(...)` (`supabase/lib/client_options.py`), as the storage and
 //! auth options deserialize from the reference's dicts. Timeouts are seconds (an integer or a
-//! float, as supabase-py takes them); `flow_type` is `"pkce"` or `"implicit"`. The keys that
-//! name Python objects (`storage`, `httpx_client`, `realtime`) have Rust builders instead
+//! float, as supabase-py takes them); `flow_type` is `"pkce"` or `"implicit"`. `storage` and
+//! `httpx_client` hold Python objects, and `realtime`'s settings are Rust's
+//! [`RealtimeOptions`](crate::realtime::RealtimeOptions): these have builders instead
 //! ([`ClientOptions::session_store`], [`ClientOptions::realtime`]) and are refused here, as is
 //! any unknown key.
 

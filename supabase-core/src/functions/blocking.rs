@@ -41,6 +41,7 @@ impl BlockingFunctions {
     }
 
     /// Invokes `name` in `region` unless an invocation says otherwise.
+    #[must_use = "region returns a copy; the client is unchanged"]
     pub fn region(self, region: FunctionRegion) -> Self {
         BlockingFunctions {
             inner: self.inner.region(region),
@@ -49,6 +50,7 @@ impl BlockingFunctions {
 
     /// Sends `token` as the bearer of every invocation; see
     /// [`Functions::set_auth`](super::Functions::set_auth).
+    #[must_use = "set_auth returns a copy that carries the token; the client is unchanged"]
     pub fn set_auth(self, token: impl AsRef<str>) -> Self {
         BlockingFunctions {
             inner: self.inner.set_auth(token),

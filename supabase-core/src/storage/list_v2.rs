@@ -4,8 +4,8 @@
 //! Unlike [`FileApi::list`], the prefix is a plain string prefix (`"photos/2024"` matches
 //! `photos/2024.txt` too), names are full paths from the bucket's root, the listing is flat
 //! and recursive unless [`with_delimiter`](SearchV2Options::with_delimiter) is set, and pages
-//! follow each other by [`SearchV2Result::next_cursor`] rather than by an offset, so a page is
-//! never skipped or repeated when files are added meanwhile.
+//! follow each other by [`SearchV2Result::next_cursor`] rather than by an offset, so files
+//! added meanwhile do not shift the pages after them.
 
 use http::Method;
 use serde::{Deserialize, Serialize};

@@ -269,6 +269,12 @@ async fn an_invalid_bucket_name_is_refused_where_storage_api_refuses_it() {
             .map(drop),
         "upload",
     );
+    invalid(
+        bad.update("a.txt", b"a".to_vec(), FileOptions::new())
+            .await
+            .map(drop),
+        "update",
+    );
     invalid(bad.list(None, Default::default()).await.map(drop), "list");
     invalid(bad.remove("a.txt").await.map(drop), "remove");
     invalid(bad.move_("a.txt", "b.txt").await.map(drop), "move");

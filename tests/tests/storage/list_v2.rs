@@ -256,3 +256,35 @@ async fn what_the_server_refuses_and_what_rls_hides() {
     let page = mine.list_v2(SearchV2Options::new()).await.unwrap();
     assert_eq!(names(&page), (vec![], vec![format!("{me}/mine.txt")]));
 }
+
+/// A file named as a folder (`a` beside `a/x`) and one between them (`a.txt`: `.` sorts
+/// before `/`): one at a time, in either order, flat or with the delimiter, every entry comes
+/// once and the listing ends.
+#[tokio::test]
+async fn a_file_named_as_a_folder_neither_hides_nor_repeats_entries() {
+    let (_name, files) = bucket(BucketOptions::new()).await;
+    for path in ["a", "a.txt", "a/x"] {
+        files.upload(path, b"x", FileOptions::new()).await.unwrap();
+    }
+    for (delimiter, expected) in [(false, ["a", "a.txt", "a/x"]), (true, ["a", "a.txt", "a/"])] {
+        for order in [SortOrder::Asc, SortOrder::Desc] {
+            let pages = all_pages(
+                &files,
+                SearchV2Options::new()
+                    .with_delimiter(delimiter)
+                    .limit(1)
+                    .sort_by(SortColumn::Name, order),
+            )
+            .await;
+            let seen: Vec<String> = pages
+                .into_iter()
+                .flat_map(|(f, o)| f.into_iter().chain(o))
+                .collect();
+            let mut want = strings(&expected);
+            if order == SortOrder::Desc {
+                want.reverse();
+            }
+            assert_eq!(seen, want, "delimiter {delimiter}, {order:?}");
+        }
+    }
+}

@@ -181,13 +181,16 @@ async fn public_object_info_needs_no_token() {
             "version"
         ]
     );
+    // Written as storage-api's JSON writes a `Date` (`toISOString`).
     let updated_at = stack
         .query_json(&format!(
-            "select updated_at from storage.objects where bucket_id = '{name}' and name = 'doc.txt'"
+            "select to_char(updated_at at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') \
+               as t from storage.objects where bucket_id = '{name}' and name = 'doc.txt'"
         ))
         .await
         .unwrap();
-    assert_eq!(info["last_modified"], updated_at[0]["updated_at"]);
+    assert_eq!(info["last_modified"], updated_at[0]["t"]);
+    assert!(info["created_at"].as_str().unwrap().ends_with('Z'));
     // A private bucket's objects are not public.
     let (private, files) = bucket(BucketOptions::new()).await;
     files

@@ -10,7 +10,8 @@
 //! - By name, folders sit where their objects would (`photos.txt` before `photos/`); by a
 //!   timestamp, a folder takes its objects' earliest `created_at`, in both columns.
 //! - At most 1000 entries a page (the default). One more is read to tell whether a next page
-//!   exists, and the page's cursor is base64 of `l:<last name>`, `o:<order>`, `c:<column>` and,
+//!   exists, and the page's cursor is base64 of `l:<last name>` (by name, a folder's with its
+//!   `/`, as storage-api's versioned listing writes it), `o:<order>`, `c:<column>` and,
 //!   by a timestamp, `a:<its ISO value>`. A cursor's order and column win over the body's.
 //! - Runs as the caller, under RLS. The bucket is never looked up: a missing one lists nothing.
 
@@ -141,11 +142,10 @@ fn validate(body: &Body) -> ApiResult<()> {
     Ok(())
 }
 
-/// An ISO timestamp as JavaScript's `Date.toISOString` writes it.
-const ISO: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'";
-
 /// The page's rows, as the caller may see them: `(name, is folder, sort value, entry)`.
 fn query(column: Column, desc: bool) -> String {
+    // Timestamps as storage-api writes them.
+    let iso = format!("'{}'", super::JS_ISO);
     let ord = if desc { "desc" } else { "asc" };
     let op = if desc { "<" } else { ">" };
     let folder_ts = match column {
@@ -153,10 +153,11 @@ fn query(column: Column, desc: bool) -> String {
         _ => "min(created_at)".to_owned(),
     };
     let (seek, order) = match column {
-        // By name, a folder sits where its objects do (`photos/` after `photos.txt`); a cursor
-        // that names a folder resumes after all of it.
+        // By name, a folder sits where its objects do (`photos/` after `photos.txt`), and its
+        // cursor names it with its `/`: the page after it resumes after all of it, and a file
+        // of the same name is never taken for it.
         Column::Name => (
-            format!("e.seek collate \"C\" {op} p.seek_after"),
+            format!("e.seek collate \"C\" {op} p.l"),
             format!("e.seek collate \"C\" {ord}"),
         ),
         // `search_by_timestamp`: the value to the millisecond, then the name.
@@ -175,7 +176,7 @@ fn query(column: Column, desc: bool) -> String {
     };
     let sort_value = match column {
         Column::Name => "null::text".to_owned(),
-        col => format!("to_char(e.{} at time zone 'utc', {ISO})", col.sql()),
+        col => format!("to_char(e.{} at time zone 'utc', {iso})", col.sql()),
     };
     format!(
         "with raw as ( \
@@ -193,12 +194,12 @@ fn query(column: Column, desc: bool) -> String {
            union all \
            select name, id, updated_at, created_at, last_accessed_at, metadata, name as seek \
            from raw where folder is null \
-         ), params as (select $5::text as l, $6::text as seek_after, $7::text as a) \
+         ), params as (select $5::text as l, $6::text as a) \
          select e.name, e.id is null, {sort_value}, \
-           json_build_object('key', split_part(e.name, '/', $8), 'name', e.name, 'id', e.id, \
-             'updated_at', to_char(e.updated_at at time zone 'utc', {ISO}), \
-             'created_at', to_char(e.created_at at time zone 'utc', {ISO}), \
-             'last_accessed_at', to_char(e.last_accessed_at at time zone 'utc', {ISO}), \
+           json_build_object('key', split_part(e.name, '/', $7), 'name', e.name, 'id', e.id, \
+             'updated_at', to_char(e.updated_at at time zone 'utc', {iso}), \
+             'created_at', to_char(e.created_at at time zone 'utc', {iso}), \
+             'last_accessed_at', to_char(e.last_accessed_at at time zone 'utc', {iso}), \
              'metadata', e.metadata)::text \
          from entries e, params p \
          where p.l = '' or {seek} \
@@ -253,24 +254,6 @@ pub(crate) async fn list(
     let sql = query(column, desc);
     let fetch = limit + 1;
     let rows: Vec<(String, bool, Option<String>, String)> = as_caller!(state, &caller, |tx| {
-        // By name, a cursor naming a folder (objects exist under it) resumes after all of it.
-        let seek_after: String = if column == Column::Name && !start_after.is_empty() {
-            let folder = tx
-                .query_one(
-                    "select exists(select 1 from storage.objects where bucket_id = $1 \
-                       and left(name, length($2) + 1) = $2 || '/')",
-                    &[&bucket, &start_after],
-                )
-                .await?
-                .get::<_, bool>(0);
-            if folder {
-                format!("{start_after}/")
-            } else {
-                start_after.clone()
-            }
-        } else {
-            start_after.clone()
-        };
         let rows = tx
             .query(
                 &sql,
@@ -280,7 +263,6 @@ pub(crate) async fn list(
                     &delimiter,
                     &fetch,
                     &start_after,
-                    &seek_after,
                     &after,
                     &levels,
                 ],
@@ -309,7 +291,13 @@ pub(crate) async fn list(
         }
     }
     let mut answer = json!({ "hasNext": has_next, "folders": folders, "objects": objects });
-    if let Some((last, _, sort_value, _)) = page.last().filter(|_| has_next) {
+    if let Some((last, is_folder, sort_value, _)) = page.last().filter(|_| has_next) {
+        // By a timestamp the name goes with the time; by name a folder's keeps its `/`.
+        let last = if *is_folder && column == Column::Name {
+            format!("{last}/")
+        } else {
+            last.clone()
+        };
         let next = Cursor {
             start_after: last.clone(),
             order,
@@ -317,7 +305,7 @@ pub(crate) async fn list(
             after: sort_value.clone(),
         };
         answer["nextCursor"] = next.encode().into();
-        answer["nextCursorKey"] = last.clone().into();
+        answer["nextCursorKey"] = last.into();
     }
     Ok(Json(answer).into_response())
 }

@@ -186,6 +186,10 @@ async fn not_found(req: axum::extract::Request) -> axum::response::Response {
 /// `VALID_BUCKET_NAME`, `[A-Za-z0-9_!.*'() &$=@;:+,?-]`).
 const BUCKET_NAME_SYMBOLS: &str = "_!-.*'() &$@=;:+,?";
 
+/// `to_char`'s pattern for a timestamp as storage-api answers it: node-pg hands it a `Date`,
+/// which JSON writes with JavaScript's `toISOString` (`2024-05-22T23:06:05.574Z`).
+const JS_ISO: &str = "YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"";
+
 /// The most bytes an object key may take (`MAX_OBJECT_KEY_BYTES`, S3's limit).
 const MAX_OBJECT_KEY_BYTES: usize = 1024;
 

@@ -25,7 +25,9 @@ pub(crate) struct Found {
     pub(crate) version: String,
     pub(crate) metadata: Value,
     pub(crate) user_metadata: Option<Value>,
+    /// As storage-api writes it ([`JS_ISO`](super::JS_ISO)).
     pub(crate) created_at: String,
+    /// As storage-api writes it ([`JS_ISO`](super::JS_ISO)).
     pub(crate) updated_at: String,
 }
 
@@ -40,10 +42,11 @@ pub(crate) async fn find(
         let row = tx
             .query_opt(
                 "select json_build_object('id', id, 'version', version, 'metadata', metadata, \
-                       'user_metadata', user_metadata, 'created_at', created_at, \
-                       'updated_at', updated_at)::text \
+                       'user_metadata', user_metadata, \
+                       'created_at', to_char(created_at at time zone 'utc', $3), \
+                       'updated_at', to_char(updated_at at time zone 'utc', $3))::text \
                      from storage.objects where bucket_id = $1 and name = $2",
-                &[&bucket, &name],
+                &[&bucket, &name, &super::JS_ISO],
             )
             .await?;
         Ok(row.map(|r| r.get(0)))
@@ -298,6 +301,7 @@ pub(crate) async fn update(
     body: Body,
 ) -> ApiResult<Response> {
     let caller = state.caller(&headers)?;
+    valid_bucket_name(&bucket)?;
     let owner = caller.user_id().map(str::to_owned);
     // `updateObject.ts` uploads with `isUpsert: true` whatever `x-upsert` says: a missing
     // object is created, an existing one replaced (an INSERT, UPDATE and SELECT policy).
