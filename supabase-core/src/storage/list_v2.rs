@@ -195,8 +195,7 @@ impl FileApi {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn list_v2(&self, options: SearchV2Options) -> Result<SearchV2Result> {
-        let mut options = options;
+    pub async fn list_v2(&self, mut options: SearchV2Options) -> Result<SearchV2Result> {
         if let Some(prefix) = options.prefix.as_mut() {
             *prefix = prefix.trim_start_matches('/').to_owned();
         }

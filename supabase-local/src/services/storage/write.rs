@@ -148,8 +148,10 @@ pub(crate) async fn store(
             )
             .await?;
         let (fresh_id, version): (String, String) = (fresh.get(0), fresh.get(1));
-        const LAST_MODIFIED: &str = "jsonb_build_object('lastModified', \
-                to_char(now() at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))";
+        let last_modified = format!(
+            "jsonb_build_object('lastModified', to_char(now() at time zone 'utc', '{}'))",
+            super::JS_ISO
+        );
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
             &w.bucket,
             &w.name,
@@ -163,7 +165,7 @@ pub(crate) async fn store(
             let sql = format!(
                 "insert into storage.objects \
                        (bucket_id, name, metadata, user_metadata, owner, owner_id, version) \
-                     values ($1, $2, $3::text::jsonb || {LAST_MODIFIED}, $4::text::jsonb, $5::text::uuid, $6, $7) \
+                     values ($1, $2, $3::text::jsonb || {last_modified}, $4::text::jsonb, $5::text::uuid, $6, $7) \
                      on conflict (bucket_id, name) do update set metadata = excluded.metadata, \
                        version = excluded.version, user_metadata = excluded.user_metadata, \
                        owner = coalesce(excluded.owner, storage.objects.owner), \
@@ -176,7 +178,7 @@ pub(crate) async fn store(
             let sql = format!(
                 "insert into storage.objects \
                        (id, bucket_id, name, metadata, user_metadata, owner, owner_id, version) \
-                     values ($8::text::uuid, $1, $2, $3::text::jsonb || {LAST_MODIFIED}, $4::text::jsonb, $5::text::uuid, $6, $7)"
+                     values ($8::text::uuid, $1, $2, $3::text::jsonb || {last_modified}, $4::text::jsonb, $5::text::uuid, $6, $7)"
             );
             let mut all: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.to_vec();
             all.push(&fresh_id);
