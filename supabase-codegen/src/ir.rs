@@ -462,6 +462,22 @@ impl Ir {
     pub fn table(&self, name: &QualifiedName) -> Option<&Table> {
         self.tables.iter().find(|t| &t.name == name)
     }
+
+    /// A table's or view's primary key as PostgREST sees it: a table's own, or for a view,
+    /// the first of its columns showing each column of its tables' primary keys
+    /// (`addViewPrimaryKeys`; PostgREST's OpenAPI document marks these `<pk/>`).
+    pub fn primary_key(&self, name: &QualifiedName) -> Vec<String> {
+        let own = self
+            .table(name)
+            .map(|t| t.primary_key.clone())
+            .unwrap_or_default();
+        let shown = self
+            .view_keys
+            .iter()
+            .filter(|k| &k.view == name && k.side == KeySide::PrimaryKey)
+            .flat_map(|k| k.columns.iter().filter_map(|c| c.first().cloned()));
+        own.into_iter().chain(shown).collect()
+    }
 }
 
 /// Argument names and types of a function, for a stable order of overloads.

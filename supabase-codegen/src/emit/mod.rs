@@ -405,6 +405,7 @@ fn emit_table(
     } else {
         TokenStream::new()
     };
+    let primary_key = ctx.ir.primary_key(&t.name);
     let mut fields_ns = Fields::default();
     let fields = t.columns.iter().map(|c| {
         let (field, renamed) = fields_ns.alloc(&c.name);
@@ -420,7 +421,7 @@ fn emit_table(
         let ty = mapped.tokens;
         let ty = if c.nullable { quote!(Option<#ty>) } else { ty };
         let mut flags = Vec::new();
-        if t.primary_key.contains(&c.name) {
+        if primary_key.contains(&c.name) {
             flags.push(quote!(primary_key));
         }
         let generated = c.generated || c.identity == Some(Identity::Always);

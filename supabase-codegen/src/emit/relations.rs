@@ -224,21 +224,6 @@ fn choices(columns: &[Vec<String>]) -> Vec<Vec<String>> {
     })
 }
 
-/// A relation's primary key as PostgREST sees it: a table's, or for a view, the first of its
-/// columns showing each column of its tables' primary keys (`addViewPrimaryKeys`).
-fn primary_key(ir: &Ir, name: &QualifiedName) -> Vec<String> {
-    let own = ir
-        .table(name)
-        .map(|t| t.primary_key.clone())
-        .unwrap_or_default();
-    let shown = ir
-        .view_keys
-        .iter()
-        .filter(|k| &k.view == name && k.side == KeySide::PrimaryKey)
-        .flat_map(|k| k.columns.iter().filter_map(|c| c.first().cloned()));
-    own.into_iter().chain(shown).collect()
-}
-
 /// Every relationship PostgREST derives from `keys`.
 fn postgrest_relations<'a>(ir: &Ir, keys: &'a [Key]) -> Vec<Rel<'a>> {
     let mut rels = Vec::new();
@@ -268,7 +253,7 @@ fn postgrest_relations<'a>(ir: &Ir, keys: &'a [Key]) -> Vec<Rel<'a>> {
         by_holder.entry(&k.holder).or_default().push(k);
     }
     for (holder, m2o) in by_holder {
-        let pk = primary_key(ir, holder);
+        let pk = ir.primary_key(holder);
         let pk = set(&pk);
         for a in &m2o {
             for b in &m2o {

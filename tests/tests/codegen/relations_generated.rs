@@ -141,6 +141,7 @@ pub mod public {
         belongs_to(TeamsV, foreign_key = "team_id", optional, name = teams_v_by_team)
     )]
     pub struct PlayersTwice {
+        #[supabase(primary_key)]
         pub id: Option<i32>,
         pub team_id: Option<i32>,
         pub home_team_id: Option<i32>,
@@ -150,6 +151,7 @@ pub mod public {
     #[supabase(table = "players_v", schema = "public")]
     #[supabase(belongs_to(TeamsV, optional))]
     pub struct PlayersV {
+        #[supabase(primary_key)]
         pub id: Option<i32>,
         pub team_id: Option<i32>,
         pub name: Option<String>,
@@ -215,6 +217,7 @@ pub mod public {
     )]
     #[supabase(has_many(PlayersV))]
     pub struct TeamsV {
+        #[supabase(primary_key)]
         pub id: Option<i32>,
         pub name: Option<String>,
     }

@@ -121,7 +121,7 @@ pub mod public {
     #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
     #[supabase(has_one(Profiles))]
     pub struct AuthorGrids {
-        #[supabase(generated)]
+        #[supabase(primary_key, generated)]
         pub id: Option<i64>,
         pub grid: Option<Vec<Vec<i32>>>,
     }
@@ -133,7 +133,7 @@ pub mod public {
     #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
     #[supabase(has_one(Profiles))]
     pub struct AuthorNames {
-        #[supabase(generated)]
+        #[supabase(primary_key, generated)]
         pub id: Option<i64>,
         pub name: Option<String>,
         pub grid: Option<Vec<Vec<i32>>>,
@@ -241,6 +241,7 @@ pub mod public {
     #[derive(Table, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[supabase(table = "contact_handles", schema = "public", read_only)]
     pub struct ContactHandles {
+        #[supabase(primary_key)]
         pub id: Option<i32>,
         pub email: Option<String>,
     }
@@ -272,7 +273,7 @@ pub mod public {
     #[supabase(has_many(Posts, foreign_key = "editor_id", name = posts_by_editor))]
     #[supabase(has_one(Profiles))]
     pub struct LoudAuthors {
-        #[supabase(generated)]
+        #[supabase(primary_key, generated)]
         pub id: Option<i64>,
         pub name: Option<String>,
         #[supabase(generated)]
@@ -284,6 +285,7 @@ pub mod public {
     #[supabase(has_many(PostTags))]
     #[supabase(many_to_many(Tags, through = "post_tags"))]
     pub struct LoudTitles {
+        #[supabase(primary_key)]
         pub id: Option<i64>,
         pub title: Option<String>,
         #[supabase(generated)]
@@ -329,6 +331,7 @@ pub mod public {
     #[supabase(has_many(PostTags))]
     #[supabase(many_to_many(Tags, through = "post_tags"))]
     pub struct PostTitles {
+        #[supabase(primary_key)]
         pub id: Option<i64>,
         pub title: Option<String>,
         pub author: Option<String>,

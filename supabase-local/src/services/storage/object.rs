@@ -888,6 +888,8 @@ pub(crate) async fn move_object(
     if n == 0 {
         return Err(ApiError::no_such_key());
     }
+    // The newest `moveObject.ts` also hands `Id` and `Key` to `send`, but its response schema
+    // declares only `message`, and Fastify's serializer writes only declared properties.
     Ok(Json(json!({ "message": "Successfully moved" })).into_response())
 }
 
