@@ -1328,6 +1328,8 @@ impl ChannelInner {
                         if now != token {
                             self.push_access_token(&socket, &now);
                         }
+                        // realtime-js asks its `accessToken` callback after each join.
+                        socket.follow_auth_soon();
                         self.emit(SubscribeStatus::Subscribed, None);
                         // What came after the reply, in order; what arrives meanwhile joins
                         // the queue (`draining`) rather than overtaking it.

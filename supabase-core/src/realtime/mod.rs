@@ -246,11 +246,16 @@ impl RealtimeClient {
     /// Uses `token` (a user's access token) for every channel: sent with later joins and pushed
     /// at once to joined channels as an `access_token` message when it differs from the token
     /// they have, as realtime-js `setAuth` does.
-    /// `None` goes back to the signed-in user's token, else the API key.
+    /// `None` goes back to the client's auth: the token provider's
+    /// ([`ClientOptions::access_token`](crate::ClientOptions::access_token)), else the
+    /// signed-in user's token, else the API key.
     ///
-    /// Not needed with this client's own auth: signing in, a token refresh and signing out
-    /// (`SIGNED_IN`, `TOKEN_REFRESHED`, `SIGNED_OUT`) push the new token to joined channels by
-    /// themselves, as supabase-js does.
+    /// Not needed with this client's own auth: channels follow it as supabase-js's do. A
+    /// stored session is loaded before the first join; at connect, after each join and at
+    /// every heartbeat a session about to expire is refreshed (even with
+    /// `auto_refresh_token(false)`) and a provider asked; signing in, a token refresh and
+    /// signing out (`SIGNED_IN`, `TOKEN_REFRESHED`, `SIGNED_OUT`) push the new token to joined
+    /// channels at once. A token given here is kept until an auth event replaces it.
     pub fn set_auth(&self, token: Option<&str>) {
         self.shared.set_auth(token.map(Secret::from));
     }

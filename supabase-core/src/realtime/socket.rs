@@ -34,6 +34,7 @@ pub(crate) struct Shared {
     pub(crate) broadcast_url: Url,
     pub(crate) api_key: Secret,
     pub(crate) options: RealtimeOptions,
+    /// The token given to `set_auth`; `None` follows the client's auth.
     token: Mutex<Option<Secret>>,
     /// The last session token pushed because of an auth event (supabase-js
     /// `changedAccessToken`).
@@ -131,7 +132,8 @@ impl Shared {
     }
 
     /// The token sent on join and in `access_token` messages: the one given to `set_auth`,
-    /// else the signed-in user's access token, else the API key (as supabase-js does).
+    /// else the client's (a token provider's, or the signed-in user's), else the API key (as
+    /// supabase-js does). What [`follow_auth`] loaded last: this never waits.
     pub(crate) fn access_token(&self) -> Secret {
         if let Some(token) = lock(&self.token).clone() {
             return token;
@@ -147,16 +149,23 @@ impl Shared {
     pub(crate) fn set_auth(self: &Arc<Self>, token: Option<Secret>) {
         let manual = token.is_some();
         *lock(&self.token) = token;
-        if !manual
-            && self.provider_auth().is_some()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
+        self.push_token();
+        if !manual {
             // realtime-js `_performAuth(null)`: back to the callback, asked at once.
-            let weak = Arc::downgrade(self);
-            runtime.spawn(async move { follow_provider(&weak).await });
+            self.follow_auth_soon();
+        }
+    }
+
+    /// Unless a token was given to `set_auth`, asks the client's auth for a valid token in
+    /// the background ([`follow_auth`]), as realtime-js `_setAuthSafely` does.
+    pub(crate) fn follow_auth_soon(self: &Arc<Self>) {
+        if self.has_manual_token() {
             return;
         }
-        self.push_token();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(self);
+            runtime.spawn(async move { follow_auth(&weak).await });
+        }
     }
 
     /// Pushes the token now in use to the joined channels, unless it is the last one pushed
@@ -178,6 +187,10 @@ impl Shared {
     /// Follows the auth session, as supabase-js `SupabaseClient._handleTokenChanged`: a new
     /// token after `SIGNED_IN` / `TOKEN_REFRESHED` (and `MFA_CHALLENGE_VERIFIED`, which also
     /// issues one) is pushed to every joined channel; `SIGNED_OUT` goes back to the API key.
+    /// Either replaces a token given to `set_auth`: supabase-js hands the session's token to
+    /// `realtime.setAuth(token)`, which, realtime-js having its `accessToken` callback, leaves
+    /// it following the callback (2.116 `_performAuth`: `this.accessToken ?
+    /// this._manuallySetToken = false : …`).
     pub(crate) fn token_changed(self: &Arc<Self>, event: AuthChangeEvent, token: Option<&Secret>) {
         match (event, token) {
             (
@@ -193,34 +206,22 @@ impl Shared {
                     }
                     *last = Some(token.clone());
                 }
-                self.set_auth(Some(token.clone()));
+                // The session holds this token already: `access_token` reads it.
+                *lock(&self.token) = None;
+                self.push_token();
             }
             (AuthChangeEvent::SignedOut, _) => {
                 *lock(&self.changed_token) = None;
-                self.set_auth(None);
+                *lock(&self.token) = None;
+                self.push_token();
             }
             _ => {}
         }
     }
 
-    /// Whether a token was given to `set_auth` (or came with an auth event).
+    /// Whether a token was given to `set_auth` (realtime-js `_isManualToken`).
     pub(crate) fn has_manual_token(&self) -> bool {
         lock(&self.token).is_some()
-    }
-
-    /// The client's auth state when its tokens come from a provider and no token was given
-    /// to `set_auth`: realtime-js asks the `accessToken` callback only then
-    /// (`_setAuthSafely` skips a manual token).
-    fn provider_auth(&self) -> Option<Arc<crate::auth::AuthShared>> {
-        if self.has_manual_token() {
-            return None;
-        }
-        let client = self.client.upgrade()?;
-        client
-            .auth
-            .access_token_provider
-            .is_some()
-            .then(|| Arc::clone(&client.auth))
     }
 
     pub(crate) fn make_ref(&self) -> String {
@@ -550,22 +551,27 @@ impl Shared {
     }
 }
 
-/// Third-party auth: asks the provider for a token, up to the timeout, and pushes it to joined
-/// channels when it changed (realtime-js `_setAuthSafely` at connect and at every heartbeat,
-/// `_performAuth`). A provider that fails or hangs leaves the token in use, as realtime-js
-/// does; nothing to do without a provider or with a token given to `set_auth`.
-async fn follow_provider(weak: &Weak<Shared>) {
-    let Some((auth, timeout)) = weak
-        .upgrade()
-        .and_then(|shared| Some((shared.provider_auth()?, shared.options.timeout)))
-    else {
+/// Asks the client's auth for a valid token, up to the timeout, and pushes it to joined
+/// channels when it changed: realtime-js `_setAuthSafely` at connect, after each join and at
+/// every heartbeat, whose `accessToken` callback supabase-js always sets, to the token
+/// provider's (third-party auth) or else `auth.getSession()`'s token. That loads a stored
+/// session and refreshes one about to expire, so channels join as the user after a restart
+/// and keep a valid token without the auto-refresh task. A provider or refresh that fails or
+/// hangs leaves the token in use, as realtime-js does; nothing to do with a token given to
+/// `set_auth`.
+async fn follow_auth(weak: &Weak<Shared>) {
+    let Some((client, timeout)) = weak.upgrade().and_then(|shared| {
+        let client = (!shared.has_manual_token()).then(|| shared.client.upgrade())??;
+        Some((crate::Client { inner: client }, shared.options.timeout))
+    }) else {
         return;
     };
-    match tokio::time::timeout(timeout, auth.use_provider_token()).await {
+    match tokio::time::timeout(timeout, client.ensure_fresh_session()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return tracing::warn!("realtime: the access_token provider failed: {e}"),
-        Err(_) => return tracing::warn!("realtime: the access_token provider timed out"),
+        Err(_) => return tracing::warn!("realtime: asking auth for a token timed out"),
     }
+    drop(client);
     if let Some(shared) = weak.upgrade() {
         shared.push_token();
     }
@@ -727,10 +733,7 @@ async fn beat(
     *pending = Some((reference, tokio::time::Instant::now()));
     write(weak, sink, WsMessage::text(m.encode(vsn)), limit).await?;
     shared.heartbeats.emit(HeartbeatStatus::Sent, None);
-    if shared.provider_auth().is_some() {
-        let weak = Weak::clone(weak);
-        tokio::spawn(async move { follow_provider(&weak).await });
-    }
+    shared.follow_auth_soon();
     Ok(())
 }
 
@@ -738,8 +741,9 @@ async fn beat(
 async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
     let (mut sink, mut frames) = ws.split();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    // The joins that `opened` sends carry the provider's token of now.
-    follow_provider(weak).await;
+    // The joins that `opened` sends carry the token of now: a stored session is loaded, one
+    // about to expire refreshed, a provider asked.
+    follow_auth(weak).await;
     let (open, vsn, every) = {
         let Some(shared) = weak.upgrade() else { return };
         let Some(open) = shared.opened(tx, stop) else {

@@ -4,7 +4,9 @@
 
 use serde_json::json;
 use supabase_core::Client;
-use supabase_core::auth::{AdminUserAttributes, SignInWithPasswordCredentials};
+use supabase_core::auth::{
+    AdminUserAttributes, MemoryStore, SessionStore, SignInWithPasswordCredentials,
+};
 use supabase_core::realtime::{PostgresChangeEvent as Ev, PostgresChanges};
 use supabase_tests::unique_id;
 
@@ -137,6 +139,121 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
         statuses.try_recv().is_none(),
         "the channel stayed joined throughout"
     );
+}
+
+/// A user of team `team` signed in on a throwaway client: the session a restarted app would
+/// find in its store, as the stored JSON with its `expires_at` moved to `expires_in` seconds
+/// from now.
+async fn stored_session(team: &str, expires_in: i64) -> (supabase_core::auth::Session, String) {
+    let stack = stack().await;
+    let email = format!("rt-{}@example.com", unique_id());
+    service()
+        .await
+        .auth()
+        .admin()
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&email)
+                .password("realtime password")
+                .email_confirm(true)
+                .app_metadata(json!({ "team": team })),
+        )
+        .await
+        .unwrap();
+    let session = Client::new(stack.url(), stack.anon_key(), options())
+        .unwrap()
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &email,
+            "realtime password",
+        ))
+        .await
+        .unwrap()
+        .session
+        .expect("session");
+    let mut stored = serde_json::to_value(&session).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    stored["expires_at"] = json!(now + expires_in);
+    (session, stored.to_string())
+}
+
+/// A client whose store holds `stored` under the key `session`, not refreshing by itself.
+async fn restarted_client(proxy: &WsProxy, stored: String) -> Client {
+    let store = MemoryStore::new();
+    store.set_item("session", stored).await.unwrap();
+    let options = options()
+        .session_store(store)
+        .storage_key("session")
+        .auto_refresh_token(false);
+    Client::new(&proxy.url, stack().await.anon_key(), options).unwrap()
+}
+
+#[tokio::test]
+async fn a_stored_session_is_loaded_before_the_first_join() {
+    // supabase-js hands realtime `getSession()`'s token, which loads the stored session: an app
+    // restarted with one joins as its user, without another auth call first.
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    let run = unique_id();
+    let (session, stored) = stored_session("violet", 3600).await;
+    let client = restarted_client(&proxy, stored).await;
+    let channel = client.channel(room());
+    let mut rows = channel.postgres_changes_stream(
+        Ev::Insert,
+        PostgresChanges::schema("public")
+            .table("rt_team")
+            .filter(format!("run=eq.{run}")),
+    );
+    channel.subscribe().await.unwrap();
+    assert_eq!(
+        proxy.sent_events("phx_join")[0].payload().unwrap()["access_token"],
+        session.access_token.expose(),
+        "the join carried the stored session's token, not the API key"
+    );
+    let violet = unique_id();
+    insert(run, violet, "violet").await;
+    assert_eq!(next(&mut rows).await.new["id"], json!(violet));
+}
+
+#[tokio::test]
+async fn heartbeats_refresh_a_session_about_to_expire_without_the_refresh_task() {
+    // realtime-js asks `getSession()` at every heartbeat, which refreshes a session within 90 s
+    // of its expiry: with `auto_refresh_token(false)` channels still get a valid token.
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    // Stale (90 s or less before expiry) one heartbeat interval or two from now.
+    let (session, stored) = stored_session("violet", 94).await;
+    let client = restarted_client(&proxy, stored).await;
+    let channel = client.channel(room());
+    channel.subscribe().await.unwrap();
+    // Nothing here asks auth (its `get_session` would refresh the session itself): only the
+    // socket may.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let in_use = loop {
+        let joined_with = proxy.sent_events("phx_join")[0].payload().unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Refreshed at a heartbeat and pushed, or at the connection on a slow host.
+        if let Some(pushed) = pushed_tokens(&proxy, channel.topic()).pop() {
+            break pushed;
+        }
+        if joined_with != session.access_token.expose() {
+            break joined_with;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no refreshed token reached the channel"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let refreshed = client.auth().get_session().await.unwrap().expect("session");
+    assert_eq!(in_use, refreshed.access_token.expose());
+    assert_ne!(refreshed.access_token, session.access_token);
+    assert!(channel.is_joined());
 }
 
 #[tokio::test]
