@@ -1443,6 +1443,10 @@ impl ChannelInner {
     pub(crate) fn socket_lost(&self, why: &str) {
         let was_live = {
             let mut state = lock(&self.state);
+            // Phoenix `socket.onError(() => this.rejoinTimer.reset())`: the next connection
+            // joins it at once, and refusals there back off from the first step again.
+            state.rejoin_attempt = 0;
+            state.rejoin_timer = state.rejoin_timer.wrapping_add(1);
             let live = matches!(state.phase, Phase::Joined | Phase::Joining);
             if live {
                 state.phase = Phase::Errored;
@@ -1554,6 +1558,12 @@ impl ChannelInner {
                     // Leaving or left: the leave decides (realtime-js `onError` returns early).
                     if matches!(state.phase, Phase::Leaving | Phase::Closed) {
                         return;
+                    }
+                    // Crashed as it joined (Phoenix `onError`: `if (this.isJoining())
+                    // this.joinPush.reset()`): the join's reply, if it comes, is from a process
+                    // that is gone, and the rejoin decides.
+                    if state.phase == Phase::Joining {
+                        state.join_ref = None;
                     }
                     state.phase = Phase::Errored;
                 }

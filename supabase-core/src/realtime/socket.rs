@@ -5,6 +5,7 @@
 //! `_onConnClose` → channel errors and reconnect timer, `sendHeartbeat`: a heartbeat still
 //! pending when the next one is due closes the connection) and `src/lib/timer.ts` (backoff).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
@@ -14,6 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use url::Url;
 
 use super::channel::{ChannelInner, Join, RealtimeChannel};
@@ -707,9 +710,13 @@ async fn write(
     }
 }
 
+/// Why a connection whose last heartbeat went unanswered is given up, and the reason of the
+/// close frame sent then (Phoenix: `teardown(…, WS_CLOSE_NORMAL, "heartbeat timeout")`).
+const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
+
 /// Sends a heartbeat, unless the last one is unanswered: then the connection is given up
-/// (Phoenix `sendHeartbeat`). Tells the heartbeat listeners, and with third-party auth asks
-/// the provider for a token (realtime-js `_wrapHeartbeatCallback`: on `sent`).
+/// (Phoenix `sendHeartbeat`). Tells the heartbeat listeners, and asks the client's auth for a
+/// token (realtime-js `_wrapHeartbeatCallback`: on `sent`).
 async fn beat(
     weak: &Weak<Shared>,
     sink: &mut Sink,
@@ -720,7 +727,7 @@ async fn beat(
     let shared = weak.upgrade().ok_or("client dropped")?;
     if pending.is_some() {
         shared.heartbeats.emit(HeartbeatStatus::Timeout, None);
-        return Err("heartbeat timeout");
+        return Err(HEARTBEAT_TIMEOUT);
     }
     let reference = shared.make_ref();
     let m = Message::new(
@@ -766,11 +773,11 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
         });
     let mut pending_heartbeat: Option<(String, tokio::time::Instant)> = None;
     let limit = heartbeat.as_ref().map(|_| every);
-    let why = loop {
+    let why: Cow<'static, str> = loop {
         tokio::select! {
             frame = frames.next() => match frame {
                 Some(Ok(WsMessage::Text(text))) => {
-                    let Some(shared) = weak.upgrade() else { break "client dropped" };
+                    let Some(shared) = weak.upgrade() else { break "client dropped".into() };
                     let decoded = Message::decode(&text);
                     if let Ok(m) = &decoded
                         && m.topic == protocol::PHOENIX_TOPIC
@@ -788,11 +795,12 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                     shared.dispatch(decoded);
                 }
                 Some(Ok(WsMessage::Binary(bytes))) => {
-                    let Some(shared) = weak.upgrade() else { break "client dropped" };
+                    let Some(shared) = weak.upgrade() else { break "client dropped".into() };
                     shared.dispatch(Message::decode_binary(&bytes));
                 }
-                Some(Ok(WsMessage::Close(_))) | None => break "the server closed the connection",
-                Some(Err(_)) => break "the connection failed",
+                Some(Ok(WsMessage::Close(frame))) => break closed_by_server(frame.as_ref()).into(),
+                None => break closed_by_server(None).into(),
+                Some(Err(_)) => break "the connection failed".into(),
                 Some(Ok(_)) => {} // pings are answered by tungstenite
             },
             out = rx.recv() => match out {
@@ -809,17 +817,17 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                         _ => WsMessage::text(m.encode(vsn)),
                     };
                     if let Err(why) = write(weak, &mut sink, frame, limit).await {
-                        break why;
+                        break why.into();
                     }
                 }
                 Some(Outgoing::Heartbeat) => {
                     if let Err(why) = beat(weak, &mut sink, vsn, &mut pending_heartbeat, limit).await {
-                        break why;
+                        break why.into();
                     }
                 }
                 Some(Outgoing::Close) | None => {
                     let _ = write(weak, &mut sink, WsMessage::Close(None), limit).await;
-                    break "disconnected";
+                    break "disconnected".into();
                 }
             },
             _ = async {
@@ -829,14 +837,34 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                 }
             } => {
                 if let Err(why) = beat(weak, &mut sink, vsn, &mut pending_heartbeat, limit).await {
-                    break why;
+                    break why.into();
                 }
             }
         }
     };
+    if why == HEARTBEAT_TIMEOUT {
+        let frame = CloseFrame {
+            code: CloseCode::Normal,
+            reason: HEARTBEAT_TIMEOUT.into(),
+        };
+        // Briefly: the link may be dead, and the next connection waits for this.
+        let close = sink.send(WsMessage::Close(Some(frame)));
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), close).await;
+    }
     tracing::debug!("realtime: connection closed: {why}");
     if let Some(shared) = weak.upgrade() {
-        shared.closed(open, why);
+        shared.closed(open, &why);
+    }
+}
+
+/// Why the server's side ended, with its close frame's code and reason when it sent one
+/// (realtime-js reports `socket closed: <code> (<reason>)`).
+fn closed_by_server(frame: Option<&CloseFrame>) -> String {
+    const CLOSED: &str = "the server closed the connection";
+    match frame {
+        None => CLOSED.to_owned(),
+        Some(f) if f.reason.is_empty() => format!("{CLOSED}: {}", u16::from(f.code)),
+        Some(f) => format!("{CLOSED}: {} ({})", u16::from(f.code), f.reason.as_str()),
     }
 }
 

@@ -68,7 +68,7 @@ async fn bytes_are_broadcast_in_binary_frames_and_received_as_bytes() {
         .into_iter()
         .filter_map(|s| match s {
             Sent::Binary(b) => Some(b),
-            Sent::Text(_) => None,
+            Sent::Text(_) | Sent::Close(_) => None,
         })
         .collect();
     assert_eq!(frames.len(), 1, "only the bytes went binary");

@@ -60,7 +60,23 @@ async fn heartbeats_report_sent_then_their_answer_with_its_round_trip_or_their_t
     assert_eq!(next(&mut beats).await, (HeartbeatStatus::Sent, None));
     realtime.send_heartbeat();
     assert_eq!(next(&mut beats).await, (HeartbeatStatus::Timeout, None));
-    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::ChannelError);
+    let (status, error) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    assert!(error.unwrap().to_string().contains("heartbeat timeout"));
+    // Closed as Phoenix closes it: `1000 "heartbeat timeout"`.
+    let closed = || {
+        proxy
+            .sent()
+            .into_iter()
+            .any(|s| s == crate::wsproxy::Sent::Close(Some((1000, "heartbeat timeout".into()))))
+    };
+    for _ in 0..100 {
+        if closed() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(closed(), "{:?}", proxy.sent().last());
     assert_ne!(
         realtime.connection_state(),
         ConnectionState::Closed,
@@ -163,4 +179,22 @@ async fn system_messages_reach_their_listeners() {
     assert!(!message.is_error());
     assert_eq!(message.message, "Subscribed to PostgreSQL");
     assert_eq!(message.channel, name);
+}
+
+/// The server's close code and reason reach the channels' errors (realtime-js: `socket
+/// closed: <code> (<reason>)`), so "why do I keep reconnecting?" has an answer.
+#[tokio::test]
+async fn the_servers_close_code_and_reason_reach_the_channels() {
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    let client = Client::new(&proxy.url, stack.anon_key(), crate::options()).unwrap();
+    let channel = client.channel(room());
+    let mut statuses = channel.status_stream();
+    let _channel = channel.subscribe().await.unwrap();
+    assert_eq!(next(&mut statuses).await.0, SubscribeStatus::Subscribed);
+    proxy.close_as_server(1008, "policy violation");
+    let (status, error) = next(&mut statuses).await;
+    assert_eq!(status, SubscribeStatus::ChannelError);
+    let error = error.unwrap().to_string();
+    assert!(error.contains("1008 (policy violation)"), "{error}");
 }

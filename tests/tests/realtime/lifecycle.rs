@@ -205,3 +205,83 @@ async fn broadcast_events_match_case_aside() {
     assert_eq!(next(&mut heard).await.payload, json!({"n": 2}));
     client.remove_channel(&channel).await.unwrap();
 }
+
+/// A channel that crashes as it joins is joined again: the `phx_error` arriving before its
+/// join's `ok` was applied ends that join (Phoenix `onError`: `if (this.isJoining())
+/// this.joinPush.reset()`), so the late `ok`, from a process that is gone, is ignored and the
+/// rejoin decides. Otherwise the channel said SUBSCRIBED to a dead process and heard nothing.
+#[tokio::test]
+async fn a_channel_that_errors_as_it_joins_joins_again() {
+    let stack = crate::stack().await;
+    let proxy = crate::wsproxy::WsProxy::start(&stack.url()).await;
+    let client =
+        supabase_core::Client::new(&proxy.url, stack.anon_key(), crate::options()).unwrap();
+    proxy.error_after_next_join_reply();
+    let name = room();
+    let channel = client.channel(&name);
+    let mut heard = channel.broadcast_stream("ping");
+    // Errors (the error came first) or succeeds (the reply did): either way, it rejoins.
+    let _ = channel.subscribe().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while proxy.sent_events("phx_join").len() < 2 || !channel.is_joined() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "joined {} time(s), joined now: {}",
+            proxy.sent_events("phx_join").len(),
+            channel.is_joined()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The channel hears its topic.
+    service()
+        .await
+        .channel(&name)
+        .http_send("ping", json!({"n": 1}))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut heard).await.payload["n"], json!(1));
+}
+
+/// A new connection starts a channel's rejoin backoff over (Phoenix `socket.onError` and
+/// `onOpen`: `this.rejoinTimer.reset()`): a channel refused a few times on one connection is
+/// not kept on its longest step on the next.
+#[tokio::test]
+async fn a_new_connection_starts_the_rejoin_backoff_over() {
+    use std::time::Duration;
+    use supabase_core::realtime::RealtimeOptions;
+
+    let stack = crate::stack().await;
+    let proxy = crate::wsproxy::WsProxy::start(&stack.url()).await;
+    // Three quick steps, then one far longer than this test.
+    let delays = [50, 50, 50, 60_000].map(Duration::from_millis);
+    let options = supabase_core::ClientOptions::default().realtime(
+        RealtimeOptions::default()
+            .timeout(Duration::from_secs(5))
+            .heartbeat_interval(Duration::from_secs(1))
+            .reconnect_delays(delays),
+    );
+    let client = supabase_core::Client::new(&proxy.url, stack.anon_key(), options).unwrap();
+    let joins = || proxy.sent_events("phx_join").len();
+    let wait_for = |n: usize, what: &'static str| async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while joins() < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: {} joins",
+                joins()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    // The API key may not join a private channel: refused, rejoined after 50, 50, 50 ms,
+    // then a minute.
+    let channel = client.channel_with(room(), ChannelConfig::default().private(true));
+    let _ = channel.subscribe().await;
+    wait_for(4, "refused and rejoined on the quick steps").await;
+    // The connection dies (its heartbeats go unanswered); the next one joins at once.
+    proxy.swallow("heartbeat");
+    wait_for(5, "joined on the new connection").await;
+    proxy.swallow_nothing();
+    // Refused there too: rejoined after the first step, not the minute.
+    wait_for(6, "rejoined on the first step").await;
+}

@@ -9,19 +9,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 
 /// A frame the client sent, as the proxy saw it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Sent {
     /// A text frame, decoded as JSON (`[join_ref, ref, topic, event, payload]` in vsn 2.0.0).
     Text(Value),
     /// A binary frame.
     Binary(Vec<u8>),
+    /// A close frame: its code and reason, if it has them.
+    Close(Option<(u16, String)>),
 }
 
 impl Sent {
@@ -30,7 +33,7 @@ impl Sent {
         match self {
             Sent::Text(Value::Array(items)) => items.get(3)?.as_str(),
             Sent::Text(v) => v["event"].as_str(),
-            Sent::Binary(_) => None,
+            Sent::Binary(_) | Sent::Close(_) => None,
         }
     }
 
@@ -39,7 +42,7 @@ impl Sent {
         match self {
             Sent::Text(Value::Array(items)) => items.get(4),
             Sent::Text(v) => v.get("payload"),
-            Sent::Binary(_) => None,
+            Sent::Binary(_) | Sent::Close(_) => None,
         }
     }
 }
@@ -53,6 +56,10 @@ struct Inner {
     stalled: AtomicBool,
     /// Puts a refusal before the server's next postgres-changes confirmation.
     refuse_postgres_once: AtomicBool,
+    /// Sends a `phx_error` of the join right behind the server's next join reply.
+    error_after_join_reply_once: AtomicBool,
+    /// A close frame to send the client in the server's place, on every connection.
+    close: tokio::sync::watch::Sender<Option<(u16, String)>>,
 }
 
 pub(crate) struct WsProxy {
@@ -108,6 +115,22 @@ impl WsProxy {
         self.inner
             .refuse_postgres_once
             .store(true, Ordering::SeqCst);
+    }
+
+    /// Makes the channel look as if it crashed as it joined: right behind the server's next
+    /// join reply, in the same write, a `phx_error` of that join (as Phoenix sends when a
+    /// channel process exits: `[join_ref, join_ref, topic, "phx_error", {}]`).
+    pub(crate) fn error_after_next_join_reply(&self) {
+        self.inner
+            .error_after_join_reply_once
+            .store(true, Ordering::SeqCst);
+    }
+
+    /// Closes the client's connections as the server would, with this code and reason.
+    pub(crate) fn close_as_server(&self, code: u16, reason: &str) {
+        self.inner
+            .close
+            .send_replace(Some((code, reason.to_owned())));
     }
 
     /// Forwards every frame again.
@@ -186,6 +209,11 @@ async fn serve(mut inbound: TcpStream, upstream: String, inner: Arc<Inner>) {
                     serde_json::from_str(text.as_str()).unwrap_or(Value::Null),
                 )),
                 Message::Binary(bytes) => Some(Sent::Binary(bytes.to_vec())),
+                Message::Close(frame) => Some(Sent::Close(
+                    frame
+                        .as_ref()
+                        .map(|f| (u16::from(f.code), f.reason.as_str().to_owned())),
+                )),
                 _ => None,
             };
             if let Some(seen) = seen {
@@ -203,8 +231,26 @@ async fn serve(mut inbound: TcpStream, upstream: String, inner: Arc<Inner>) {
         }
         let _ = to_server.close().await;
     };
+    let mut close = inner.close.subscribe();
     let down = async {
-        while let Some(Ok(frame)) = from_server.next().await {
+        loop {
+            let step = tokio::select! {
+                frame = from_server.next() => Ok(frame),
+                closing = close.wait_for(Option::is_some) => Err(closing.ok().and_then(|c| c.clone())),
+            };
+            let frame = match step {
+                Ok(frame) => frame,
+                Err(Some((code, reason))) => {
+                    let frame = CloseFrame {
+                        code: code.into(),
+                        reason: reason.into(),
+                    };
+                    let _ = to_client.send(Message::Close(Some(frame))).await;
+                    return;
+                }
+                Err(None) => break,
+            };
+            let Some(Ok(frame)) = frame else { break };
             if let Message::Text(text) = &frame {
                 let event = Sent::Text(serde_json::from_str(text.as_str()).unwrap_or(Value::Null));
                 if event
@@ -221,6 +267,21 @@ async fn serve(mut inbound: TcpStream, upstream: String, inner: Arc<Inner>) {
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 }
+                if let Some(error) = error_of_join(&event)
+                    && inner
+                        .error_after_join_reply_once
+                        .swap(false, Ordering::SeqCst)
+                {
+                    let sent = async {
+                        to_client.feed(frame).await?;
+                        to_client.feed(Message::text(error)).await?;
+                        to_client.flush().await
+                    };
+                    if sent.await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
             }
             if to_client.send(frame).await.is_err() {
                 break;
@@ -233,6 +294,22 @@ async fn serve(mut inbound: TcpStream, upstream: String, inner: Arc<Inner>) {
         () = up => {}
         () = down => {}
     }
+}
+
+/// For the server's reply to a channel's join (its ref is the join ref), that join's
+/// `phx_error`.
+fn error_of_join(frame: &Sent) -> Option<String> {
+    let Sent::Text(Value::Array(items)) = frame else {
+        return None;
+    };
+    if frame.event() != Some("phx_reply")
+        || items[0].is_null()
+        || items[0] != items[1]
+        || items[2] == "phoenix"
+    {
+        return None;
+    }
+    Some(json!([items[0], items[0], items[2], "phx_error", {}]).to_string())
 }
 
 /// For the server's confirmation of a postgres-changes subscription (a `system` message,
