@@ -179,6 +179,9 @@ pub(crate) struct AuthShared {
     pub(crate) session_lock: tokio::sync::Mutex<Option<session::RefreshFailure>>,
     /// Refresh attempts finished so far (see [`session::Locked`]).
     pub(crate) refreshes_finished: AtomicU64,
+    /// The refresh token of the last refresh that failed, and when: requests do not try it
+    /// again for [`session::REFRESH_FAILURE_COOLDOWN`].
+    pub(crate) failed_refresh: Mutex<Option<(crate::secret::Secret, tokio::time::Instant)>>,
     pub(crate) events: broadcast::Sender<AuthEvent>,
     pub(crate) callbacks: Mutex<Vec<(u64, events::Callback)>>,
     pub(crate) next_id: AtomicU64,
@@ -225,6 +228,7 @@ impl AuthShared {
             initialized: tokio::sync::OnceCell::new(),
             session_lock: tokio::sync::Mutex::new(None),
             refreshes_finished: AtomicU64::new(0),
+            failed_refresh: Mutex::new(None),
             events: broadcast::channel(64).0,
             callbacks: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),

@@ -20,6 +20,11 @@ use crate::secret::Secret;
 /// token's lifetime for short-lived tokens.
 const EXPIRY_MARGIN_SECS: i64 = 90;
 
+/// How long after a refresh failed requests leave its refresh token alone (auth-js 2.108
+/// `REFRESH_FAILURE_COOLDOWN_MS`, two 30 s ticks): they go out with the token in hand rather
+/// than each waiting on another `/token` request during an auth outage.
+pub(crate) const REFRESH_FAILURE_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Seconds before `session` expires at which it counts as stale.
 pub(crate) fn margin(session: &Session) -> i64 {
     EXPIRY_MARGIN_SECS.min(session.expires_in.max(0) / 2)
@@ -158,10 +163,26 @@ impl AuthShared {
     /// or the session is about to expire) is boxed. Unboxed, a refresh's future (5 KiB) made
     /// every request's future 6.4 KiB, copied each time it moved.
     pub(crate) async fn ensure_fresh(self: &Arc<Self>) -> Result<()> {
-        if self.initialized.initialized() && self.stale_refresh_token().is_none() {
-            return Ok(());
+        if self.initialized.initialized() {
+            let Some(token) = self.stale_refresh_token() else {
+                return Ok(());
+            };
+            if self.cooling_down(&token) {
+                return Ok(());
+            }
         }
         Box::pin(self.fresh_session()).await.map(drop)
+    }
+
+    /// Whether a refresh of `refresh_token` failed less than [`REFRESH_FAILURE_COOLDOWN`] ago.
+    fn cooling_down(&self, refresh_token: &Secret) -> bool {
+        let failed = self
+            .failed_refresh
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        failed
+            .as_ref()
+            .is_some_and(|(t, at)| t == refresh_token && at.elapsed() < REFRESH_FAILURE_COOLDOWN)
     }
 
     /// The refresh token of a session about to expire; `None` without a session or with a
@@ -174,7 +195,9 @@ impl AuthShared {
         }
     }
 
-    /// The session, refreshed first when it is about to expire (auth-js `__loadSession`).
+    /// The session, refreshed first when it is about to expire (auth-js `__loadSession`). A
+    /// failed refresh leaves a session whose access token has not expired yet in use, as
+    /// auth-js 2.108's `__loadSession` does: the refresh was early, and the token still works.
     pub(crate) async fn fresh_session(self: &Arc<Self>) -> Result<Option<Session>> {
         self.initialize().await?;
         if self.stale_refresh_token().is_none() {
@@ -195,7 +218,18 @@ impl AuthShared {
         let Some(token) = self.stale_refresh_token() else {
             return Ok(self.current());
         };
-        let session = self.refresh_locked(locked, &token, Some(ticket)).await?;
+        let session = match self.refresh_locked(locked, &token, Some(ticket)).await {
+            Ok(session) => session,
+            Err(e) => {
+                return match self.current() {
+                    Some(c) if c.refresh_token == token && c.expires_in_secs() > 0 => {
+                        tracing::debug!(error = %e, "early refresh failed; the token is still valid");
+                        Ok(Some(c))
+                    }
+                    _ => Err(e),
+                };
+            }
+        };
         // A session another client sharing the store renewed may be due itself.
         if session.refresh_token != token && session.expires_in_secs() <= margin(&session) {
             let token = session.refresh_token.clone();
@@ -251,8 +285,9 @@ impl AuthShared {
     /// renewed session, or the error of a refresh of the same token that finished while it
     /// waited; and [`AuthError::SessionMissing`] when the session ended meanwhile. Such a
     /// caller first adopts a session another client saved to the store (`adopt_stored`). A
-    /// refresh token the server refuses ends the session (`SIGNED_OUT`), as auth-js does; a
-    /// transient failure keeps it.
+    /// refresh token the server refuses ends the session (`SIGNED_OUT`) once its access token
+    /// has expired, as auth-js 2.108 does (before that, the refresh was early and the token
+    /// still works); a transient failure keeps it.
     pub(crate) async fn refresh_locked(
         self: &Arc<Self>,
         locked: &mut Locked<'_>,
@@ -290,6 +325,10 @@ impl AuthShared {
         let finished = self.refreshes_finished.fetch_add(1, Ordering::AcqRel) + 1;
         match result {
             Ok(session) => {
+                *self
+                    .failed_refresh
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = None;
                 self.save_session(locked, session).await?;
                 let session = self.current().ok_or(AuthError::SessionMissing)?;
                 self.emit(AuthChangeEvent::TokenRefreshed, Some(&session));
@@ -301,8 +340,14 @@ impl AuthShared {
                     refresh_token: refresh_token.clone(),
                     error: error.clone(),
                 });
-                let ours = current.is_some_and(|c| c.refresh_token == *refresh_token);
-                if ours && matches!(&error, Error::Auth(e) if e.is_fatal_for_session()) {
+                *self
+                    .failed_refresh
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) =
+                    Some((refresh_token.clone(), tokio::time::Instant::now()));
+                let expired = current
+                    .is_some_and(|c| c.refresh_token == *refresh_token && c.expires_in_secs() <= 0);
+                if expired && matches!(&error, Error::Auth(e) if e.is_fatal_for_session()) {
                     self.remove_session(locked).await?;
                 }
                 Err(error)

@@ -150,9 +150,11 @@ impl Auth {
     /// Signs out with a scope: `Local` ends only this session, `Others` ends every other session
     /// and keeps this one. A session the server no longer knows is removed locally anyway.
     ///
-    /// An expired access token is refreshed first (the server refuses to sign out with it, and
-    /// nothing would be revoked), as auth-js does; when that refresh fails for a transient
-    /// reason, the error is returned and the session kept, so the call can be repeated. Holds
+    /// An access token about to expire is refreshed first (the server refuses to sign out with
+    /// an expired one, and nothing would be revoked), as auth-js does. When that refresh fails
+    /// and the token still works, it signs out with it; when the token has expired and the
+    /// failure is transient, the error is returned and the session kept, so the call can be
+    /// repeated. Holds
     /// the session lock throughout: a refresh answered meanwhile cannot bring the session back.
     pub async fn sign_out_with(&self, scope: SignOutScope) -> Result<()> {
         self.shared.initialize().await?;

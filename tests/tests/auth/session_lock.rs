@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde_json::{Value, json};
 use supabase_core::auth::{AuthChangeEvent, FileStore, SignOutScope, UserAttributes};
 use supabase_core::{Client, ClientOptions};
@@ -346,4 +346,95 @@ async fn clients_sharing_a_store_adopt_each_others_refreshes() {
     let taken = a.auth().refresh_session().await.unwrap();
     assert_eq!(taken.session.unwrap().refresh_token.expose(), "refresh-3");
     assert_eq!((uses("refresh-2"), uses("refresh-3")), (1, 0));
+}
+
+/// A password sign-in answers session 1, valid for another minute: inside the refresh margin,
+/// but its access token still works. A refresh answers `refresh` after `delay`.
+fn serve_due(mock: &MockGoTrue, delay: Duration, refresh: Reply) {
+    let expires_at = now() + 60;
+    mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
+        Some("password") => Reply::ok(session_json(1, 3600, expires_at)),
+        _ => refresh.clone().after(delay),
+    });
+}
+
+/// An early refresh that fails, even refused, leaves the session in use while its access token
+/// works (auth-js 2.108 `__loadSession` and `_callRefreshToken`: "proactive refresh failed,
+/// access token still valid — preserving session"): the session is kept and reported, the
+/// user's calls go out with its token, and signing out reaches the server.
+#[tokio::test]
+async fn an_early_refresh_that_fails_leaves_the_still_valid_session_in_use() {
+    for (reply, status) in [
+        (unavailable(), 503),
+        (rate_limited(), 429),
+        (refused(), 400),
+    ] {
+        let mock = MockGoTrue::start().await;
+        serve_due(&mock, Duration::ZERO, reply);
+        serve_logout(&mock);
+        mock.on("GET /auth/v1/user", |_| {
+            Reply::ok(crate::mock::user_json(
+                "11111111-1111-1111-1111-111111111111",
+            ))
+        });
+        let c = client(&mock, manual());
+        sign_in(&c).await;
+        // The initial event tries the refresh, and carries the session all the same.
+        let mut events = c.auth().auth_state_changes().await;
+        let initial = events.next().await.unwrap();
+        assert_eq!(initial.event, AuthChangeEvent::InitialSession);
+        let initial = initial.session.expect("the session, still valid");
+        assert_eq!(initial.refresh_token.expose(), "refresh-1", "{status}");
+        assert_eq!(
+            mock.requests_to(TOKEN).len(),
+            2,
+            "a refresh tried ({status})"
+        );
+        assert_eq!(
+            refresh_token(&c).await.as_deref(),
+            Some("refresh-1"),
+            "{status}"
+        );
+        let user = c.auth().get_user().await.unwrap();
+        assert_eq!(user.id, "11111111-1111-1111-1111-111111111111");
+        assert!(expiry(&mock.last("GET /auth/v1/user")) > now());
+        c.auth().sign_out().await.unwrap();
+        let logout = mock.last(LOGOUT);
+        assert_eq!(logout.param("scope").as_deref(), Some("global"));
+        assert!(expiry(&logout) > now(), "signed out with the token in hand");
+        let seen: Vec<AuthChangeEvent> =
+            std::iter::from_fn(|| events.next().now_or_never().flatten().map(|e| e.event))
+                .collect();
+        assert_eq!(
+            seen,
+            [AuthChangeEvent::SignedOut],
+            "signed out by the sign-out only ({status})"
+        );
+    }
+}
+
+/// After a refresh failed, requests do not try it again for a minute (auth-js 2.108
+/// `REFRESH_FAILURE_COOLDOWN_MS`): during an auth outage each would otherwise wait on its own
+/// `/token` request before going out with the token in hand anyway.
+#[tokio::test]
+async fn requests_do_not_wait_on_a_refresh_that_just_failed() {
+    let mock = MockGoTrue::start().await;
+    serve_due(&mock, Duration::from_millis(300), unavailable());
+    let c = client(&mock, manual());
+    sign_in(&c).await;
+    for _ in 0..5 {
+        // The mock has no database: a 404, after the session was made fresh (or not).
+        let _ = c.table("t").select("*").await;
+    }
+    assert_eq!(
+        mock.requests_to(TOKEN).len(),
+        2,
+        "the sign-in and one refresh"
+    );
+    let rest = mock.requests_to("GET /rest/v1/t");
+    assert_eq!(rest.len(), 5);
+    assert!(
+        rest.iter().all(|r| expiry(r) > now()),
+        "with the token in hand"
+    );
 }
