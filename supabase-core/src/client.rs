@@ -376,6 +376,7 @@ impl Client {
             options.auth.clone(),
             options.persist_session,
             options.auto_refresh_token,
+            options.headers.contains_key(http::header::AUTHORIZATION),
         )?);
         Ok(Client {
             inner: Arc::new(finish(ClientInner {

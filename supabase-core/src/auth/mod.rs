@@ -181,6 +181,9 @@ pub(crate) struct AuthShared {
     pub(crate) refreshes_finished: AtomicU64,
     /// The refresh token of the last refresh that failed, and when: requests do not try it
     /// again for [`session::REFRESH_FAILURE_COOLDOWN`].
+    /// Whether the client's global headers set `Authorization` (supabase-js
+    /// `hasCustomAuthorizationHeader`).
+    pub(crate) custom_authorization: bool,
     pub(crate) failed_refresh: Mutex<Option<(crate::secret::Secret, tokio::time::Instant)>>,
     pub(crate) events: broadcast::Sender<AuthEvent>,
     pub(crate) callbacks: Mutex<Vec<(u64, events::Callback)>>,
@@ -201,6 +204,7 @@ impl AuthShared {
         config: AuthConfig,
         persist_session: bool,
         auto_refresh: bool,
+        custom_authorization: bool,
     ) -> Result<Self> {
         let base = project
             .join("auth/v1/")
@@ -229,6 +233,7 @@ impl AuthShared {
             session_lock: tokio::sync::Mutex::new(None),
             refreshes_finished: AtomicU64::new(0),
             failed_refresh: Mutex::new(None),
+            custom_authorization,
             events: broadcast::channel(64).0,
             callbacks: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),

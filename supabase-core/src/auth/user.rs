@@ -44,8 +44,20 @@ impl Auth {
     /// elsewhere, the user deleted), the local session is removed and `SIGNED_OUT` emitted, as
     /// auth-js `getUser` does (unless another session replaced it meanwhile); the error is
     /// still returned.
+    ///
+    /// Without a session, a global `Authorization` header
+    /// ([`ClientOptions::header`](crate::ClientOptions::header)) is the token asked about, as
+    /// supabase-js's `hasCustomAuthorizationHeader`: a server that forwards its caller's token
+    /// learns who the caller is. Otherwise [`AuthError::SessionMissing`].
     pub async fn get_user(&self) -> Result<User> {
-        let jwt = self.shared.access_token().await?;
+        let jwt = match self.shared.access_token().await {
+            Ok(jwt) => jwt,
+            Err(Error::Auth(AuthError::SessionMissing)) if self.shared.custom_authorization => {
+                let body: UserBody = self.shared.json(Call::get("user")).await?;
+                return Ok(body.into_user());
+            }
+            Err(e) => return Err(e),
+        };
         let result = self.shared.user_for(&jwt).await;
         if let Err(Error::Auth(e)) = &result
             && e.code() == Some(&ErrorCode::SessionNotFound)

@@ -1017,3 +1017,51 @@ async fn a_weak_but_right_password_signs_in_with_a_warning() {
         .unwrap();
     assert_eq!(signed_in.weak_password, None);
 }
+
+/// A server that forwards its caller's token as the client's global `Authorization` header
+/// (the Edge Function pattern) asks `get_user()` who the caller is, with no session of its own
+/// (supabase-js `hasCustomAuthorizationHeader`). Without the header, no session is an error.
+#[tokio::test]
+async fn get_user_without_a_session_asks_about_a_global_authorization_header() {
+    let stack = crate::stack().await;
+    let address = crate::email("forwarded");
+    let created = crate::service()
+        .await
+        .auth()
+        .admin()
+        .create_user(
+            supabase_core::auth::AdminUserAttributes::new()
+                .email(&address)
+                .password("forwarded pass")
+                .email_confirm(true),
+        )
+        .await
+        .unwrap();
+    let caller = crate::anon_on(stack, supabase_core::ClientOptions::default())
+        .auth()
+        .sign_in_with_password(supabase_core::auth::SignInWithPasswordCredentials::email(
+            &address,
+            "forwarded pass",
+        ))
+        .await
+        .unwrap()
+        .session
+        .unwrap();
+    let options = supabase_core::ClientOptions::default().header(
+        "Authorization",
+        format!("Bearer {}", caller.access_token.expose()),
+    );
+    let server = crate::anon_on(stack, options);
+    assert_eq!(server.auth().get_user().await.unwrap().id, created.id);
+    assert!(server.auth().get_session().await.unwrap().is_none());
+
+    let plain = crate::anon_on(stack, supabase_core::ClientOptions::default());
+    let err = plain.auth().get_user().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            supabase_core::Error::Auth(supabase_core::auth::AuthError::SessionMissing)
+        ),
+        "{err:?}"
+    );
+}
