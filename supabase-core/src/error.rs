@@ -188,6 +188,19 @@ pub struct PostgrestError {
     pub hint: Option<String>,
 }
 
+/// The `error` parameter of a `Proxy-Status` member (RFC 9209) named `PostgREST`.
+fn postgrest_proxy_status_error(member: &str) -> Option<String> {
+    let mut parts = member.split(';');
+    if parts.next()?.trim() != "PostgREST" {
+        return None;
+    }
+    parts.find_map(|p| {
+        let value = p.trim().strip_prefix("error=")?;
+        let value = value.trim_matches('"');
+        (!value.is_empty()).then(|| value.to_owned())
+    })
+}
+
 /// A string as it is, any other JSON value (but `null`) as its JSON text.
 pub(crate) fn text_or_json<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -220,6 +233,30 @@ impl PostgrestError {
                 hint: None,
             },
         }
+    }
+
+    /// [`from_body`](Self::from_body), with the code from the `Proxy-Status` header when the
+    /// body has none: PostgREST 13 names every error's code there (`PostgREST; error=57014`),
+    /// which is all a failed `HEAD` (a count) can carry, as postgrest-js reads it. Only the
+    /// `PostgREST` member counts; another proxy's is not PostgREST's code. An empty body says so.
+    pub(crate) fn from_response(
+        status: StatusCode,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Self {
+        let mut e = Self::from_body(status, body);
+        if e.code.is_none() {
+            e.code = headers
+                .get_all("proxy-status")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .find_map(postgrest_proxy_status_error);
+        }
+        if e.message.trim().is_empty() {
+            e.message = "no response body".to_owned();
+        }
+        e
     }
 
     /// For `PGRST116` (a single object was asked for): how many rows there were, read from

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{AUTHORIZATION, RETRY_AFTER};
-use http::{HeaderMap, HeaderName, Method, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tracing::Instrument;
 use url::Url;
 
@@ -355,7 +355,13 @@ impl Transport {
             loop {
                 let pending = match next.take() {
                     Some(pending) => pending,
-                    None => self.http.execute(into_reqwest(render()?)),
+                    None => {
+                        let mut again = render()?;
+                        again
+                            .headers
+                            .insert(RETRY_COUNT, HeaderValue::from(attempt));
+                        self.http.execute(into_reqwest(again))
+                    }
                 };
                 // One slot for the whole exchange, body included; released before any retry
                 // delay.
@@ -403,14 +409,16 @@ impl Transport {
         loop {
             // A slot until the head arrives; the caller streams the body outside the limit.
             let slot = self.slot().await;
-            let sent = self.http.execute(to_reqwest(&req)).await;
+            let mut request = to_reqwest(&req);
+            if attempt > 0 {
+                request
+                    .headers_mut()
+                    .insert(RETRY_COUNT, HeaderValue::from(attempt));
+            }
+            let sent = self.http.execute(request).await;
             drop(slot);
             let (retry_after, outcome) = match sent {
-                Ok(resp)
-                    if idempotent
-                        && (resp.status() == StatusCode::SERVICE_UNAVAILABLE
-                            || resp.status().as_u16() == 520) =>
-                {
+                Ok(resp) if idempotent && retried_status(resp.status()) => {
                     (retry_after(resp.headers()), Ok(resp))
                 }
                 Ok(resp) => return Ok(resp),
@@ -527,10 +535,23 @@ async fn receive(
         headers,
         body,
     };
-    if idempotent && (status == StatusCode::SERVICE_UNAVAILABLE || status.as_u16() == 520) {
+    if idempotent && retried_status(status) {
         return Attempt::Retry(retry_after(&raw.headers), Ok(raw));
     }
     Attempt::Done(Ok(raw))
+}
+
+/// The header telling the server which retry an attempt is (postgrest-js and postgrest-py
+/// `X-Retry-Count`: `1` on the first retry), for its logs.
+const RETRY_COUNT: HeaderName = HeaderName::from_static("x-retry-count");
+
+/// The answers after which an idempotent request is sent again: 503 (PostgREST's schema
+/// cache reloading, a gateway's overload), Cloudflare's 520 (an unknown origin answer) and
+/// 521–524 (origin down, connection timed out, unreachable, timed out), where the edge got no
+/// usable answer from the origin; not 525 and up (TLS), which a retry does not mend
+/// (postgrest-js `retry.test.ts`).
+fn retried_status(status: StatusCode) -> bool {
+    status == StatusCode::SERVICE_UNAVAILABLE || (520..=524).contains(&status.as_u16())
 }
 
 /// A response body as it arrives.

@@ -190,7 +190,32 @@ impl FaultServer {
 
     /// Methods of the requests received so far, in order.
     pub fn requests(&self) -> Vec<String> {
-        self.seen.lock().unwrap().clone()
+        let heads = self.seen.lock().unwrap();
+        heads
+            .iter()
+            .map(|head| {
+                head.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    /// The value of header `name` in each request received so far, in order.
+    pub fn header_of_each(&self, name: &str) -> Vec<Option<String>> {
+        let heads = self.seen.lock().unwrap();
+        heads
+            .iter()
+            .map(|head| {
+                head.lines().skip(1).find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.trim()
+                        .eq_ignore_ascii_case(name)
+                        .then(|| v.trim().to_owned())
+                })
+            })
+            .collect()
     }
 
     /// The most requests the server was answering at once (from reading one to finishing its
@@ -223,11 +248,11 @@ async fn serve(
     script: Arc<Mutex<VecDeque<Fault>>>,
 ) {
     loop {
-        let Some(method) = read_request(&mut stream).await else {
+        let Some(head) = read_request(&mut stream).await else {
             return;
         };
         let _answering = Answering::enter(&in_flight);
-        seen.lock().unwrap().push(method);
+        seen.lock().unwrap().push(head);
         let fault = {
             let mut script = script.lock().unwrap();
             if script.len() > 1 {
@@ -347,7 +372,7 @@ async fn serve(
     }
 }
 
-/// Reads one request (head and `content-length` body); returns its method.
+/// Reads one request (head and `content-length` body); returns its head.
 async fn read_request(stream: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -377,5 +402,5 @@ async fn read_request(stream: &mut TcpStream) -> Option<String> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    head.split_whitespace().next().map(str::to_owned)
+    Some(head)
 }

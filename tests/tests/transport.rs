@@ -1,5 +1,5 @@
 //! Retries, timeouts and transport failures against a server that misbehaves on purpose.
-//! GET/HEAD are retried on 503/520 and connection failures; writes are sent exactly once.
+//! GET/HEAD are retried on 503/520–524 and connection failures; writes are sent exactly once.
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,85 @@ async fn get_is_retried_after_503_and_520_and_succeeds() {
     let data = client(&server).from_("t").select("*").await.unwrap().data;
     assert_eq!(data, json!([{"id": 1}]));
     assert_eq!(server.requests(), ["GET", "GET", "GET"]);
+}
+
+/// Cloudflare's 521–524 mean the edge got no usable answer from the origin: a read is sent
+/// again (postgrest-js `retry.test.ts`); 525 (a TLS failure) is not. Each retry says which it
+/// is in `X-Retry-Count`, as postgrest-js and postgrest-py send it.
+#[tokio::test]
+async fn cloudflare_origin_errors_are_retried_and_retries_are_counted() {
+    for status in [521, 522, 523, 524] {
+        let server = FaultServer::start(vec![
+            Fault::status(status),
+            Fault::status(503),
+            Fault::ok("[]"),
+        ])
+        .await;
+        client(&server).from_("t").select("*").await.unwrap();
+        assert_eq!(server.requests(), ["GET", "GET", "GET"], "{status}");
+        assert_eq!(
+            server.header_of_each("x-retry-count"),
+            [None, Some("1".into()), Some("2".into())],
+            "{status}"
+        );
+    }
+    let server = FaultServer::start(vec![Fault::status(525), Fault::ok("[]")]).await;
+    let err = client(&server).from_("t").select("*").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(525));
+    assert_eq!(server.requests(), ["GET"]);
+}
+
+/// A streamed read is retried by the same rule, with the same count.
+#[tokio::test]
+async fn streamed_reads_count_their_retries() {
+    use futures_util::StreamExt;
+    let server = FaultServer::start(vec![Fault::status(522), Fault::ok(r#"[{"id":1}]"#)]).await;
+    let rows: Vec<_> = client(&server)
+        .from_("t")
+        .select("*")
+        .returns::<Vec<serde_json::Value>>()
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        server.header_of_each("x-retry-count"),
+        [None, Some("1".into())]
+    );
+}
+
+/// A failed `HEAD` (a count) has no body: its code comes from PostgREST 13's `Proxy-Status`
+/// header (`PostgREST; error=<code>`), as postgrest-js reads it; another proxy's member is
+/// not PostgREST's code.
+#[tokio::test]
+async fn a_bodiless_error_takes_its_code_from_proxy_status() {
+    for (header, code) in [
+        ("PostgREST; error=57014", Some("57014")),
+        (
+            "cdn; error=http_protocol, PostgREST; error=XX000",
+            Some("XX000"),
+        ),
+        ("cdn; error=http_protocol", None),
+    ] {
+        let server = FaultServer::start(vec![Fault::Respond {
+            status: 500,
+            headers: vec![("Proxy-Status".into(), header.into())],
+            body: String::new(),
+        }])
+        .await;
+        let err = client(&server)
+            .from_("t")
+            .select("*")
+            .count(supabase_core::postgrest::Count::Exact)
+            .head()
+            .await
+            .unwrap_err();
+        let supabase_core::Error::Postgrest(e) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(e.code.as_deref(), code, "{header}");
+        assert_eq!(e.message, "no response body");
+    }
 }
 
 #[tokio::test]

@@ -388,7 +388,8 @@ impl<T, M> Builder<T, M> {
         self.map_state(|s| s.missing_default = !yes)
     }
 
-    /// A timeout for this request only (instead of the client's).
+    /// A timeout for this request only (instead of the client's). Like the client's, it bounds
+    /// each attempt: a read retried after a 503 may take longer in all.
     pub fn timeout(self, timeout: Duration) -> Self {
         self.map_state(|s| s.timeout = Some(timeout))
     }

@@ -46,7 +46,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
 ) -> Result<Response<T>> {
     let status = raw.status;
     if !status.is_success() {
-        let error = PostgrestError::from_body(status, &raw.body);
+        let error = PostgrestError::from_response(status, &raw.headers, &raw.body);
         // `maybe_single()` of a write is checked by the server (see `singular_on_server`):
         // no row is `null`, as postgrest-js and postgrest-py read it.
         if cardinality == Cardinality::MaybeOne && error.singular_row_count() == Some(0) {

@@ -203,7 +203,8 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                                 break;
                             }
                         }
-                        let err = Error::Postgrest(PostgrestError::from_body(status, &body));
+                        let err = PostgrestError::from_response(status, resp.headers(), &body);
+                        let err = Error::Postgrest(err);
                         return Some((Err(err), State::Done));
                     }
                     if rollback && let Err(e) = check_rolled_back(status, resp.headers(), &path) {
