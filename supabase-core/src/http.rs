@@ -402,7 +402,9 @@ impl Transport {
 
     /// Sends the request and returns the response as soon as its head arrives, for the caller
     /// to stream the body. Idempotent requests are retried as in [`Transport::send`], but only
-    /// before any of the body has been handed out.
+    /// before any of the body has been handed out. The request's timeout bounds the wait for
+    /// the head only: a stream's body takes as long as it takes (its reader bounds each wait
+    /// for more).
     pub(crate) async fn open(&self, req: HttpRequest) -> Result<reqwest::Response> {
         let idempotent = idempotent(&req.method);
         let mut attempt = 0;
@@ -415,7 +417,15 @@ impl Transport {
                     .headers_mut()
                     .insert(RETRY_COUNT, HeaderValue::from(attempt));
             }
-            let sent = self.http.execute(request).await;
+            let sent = match req.timeout {
+                None => self.http.execute(request).await,
+                Some(timeout) => {
+                    match tokio::time::timeout(timeout, self.http.execute(request)).await {
+                        Ok(sent) => sent,
+                        Err(_) => return Err(Error::Timeout(Some(timeout))),
+                    }
+                }
+            };
             drop(slot);
             let (retry_after, outcome) = match sent {
                 Ok(resp) if idempotent && retried_status(resp.status()) => {
@@ -632,7 +642,6 @@ fn to_reqwest(req: &HttpRequest) -> reqwest::Request {
     let mut request = reqwest::Request::new(req.method.clone(), req.url.clone());
     *request.headers_mut() = req.headers.clone();
     *request.body_mut() = req.body.clone().map(reqwest::Body::from);
-    *request.timeout_mut() = req.timeout;
     request
 }
 

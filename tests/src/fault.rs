@@ -38,6 +38,14 @@ pub enum Fault {
         /// Close the connection after `start` instead of holding it.
         close: bool,
     },
+    /// `200` with a chunked JSON array of `rows` rows `{"id":n}`, one chunk every `every`: a
+    /// slow but live body.
+    Drip {
+        /// How many rows.
+        rows: u64,
+        /// The pause before each row.
+        every: Duration,
+    },
     /// `200` with a `rows * 101 + 1`-byte JSON body generated while it is sent (never held in
     /// memory), shaped by `shape`. `announce_length`: with a `content-length` (else chunked).
     Huge {
@@ -336,6 +344,26 @@ async fn serve(
                     }
                 }
                 if !announce_length && stream.write_all(b"0\r\n\r\n").await.is_err() {
+                    return;
+                }
+                true
+            }
+            Fault::Drip { rows, every } => {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for n in 0..rows {
+                    tokio::time::sleep(every).await;
+                    let piece = format!("{}{{\"id\":{n}}}", if n == 0 { "[" } else { "," });
+                    let framed = format!("{:x}\r\n{piece}\r\n", piece.len());
+                    if stream.write_all(framed.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                let end = if rows == 0 { "[]" } else { "]" };
+                let framed = format!("{:x}\r\n{end}\r\n0\r\n\r\n", end.len());
+                if stream.write_all(framed.as_bytes()).await.is_err() {
                     return;
                 }
                 true

@@ -75,6 +75,47 @@ async fn streamed_reads_count_their_retries() {
     );
 }
 
+/// A stream's timeout bounds the wait for its head and then each wait for more: rows that keep
+/// coming are read however long they take in all, and a body that stalls is a timeout.
+#[tokio::test]
+async fn a_stream_times_out_when_it_stalls_not_while_rows_keep_coming() {
+    use futures_util::StreamExt;
+    let server = FaultServer::start(vec![Fault::Drip {
+        rows: 10,
+        every: Duration::from_millis(100),
+    }])
+    .await;
+    let rows: Vec<_> = client(&server)
+        .from_("t")
+        .select("*")
+        .timeout(Duration::from_millis(400))
+        .returns::<Vec<serde_json::Value>>()
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(rows.len(), 10, "{:?}", rows.last());
+    assert!(rows.iter().all(Result::is_ok), "{:?}", rows.last());
+
+    let server = FaultServer::start(vec![Fault::Stall {
+        status: 200,
+        start: r#"[{"id":1},"#.into(),
+        close: false,
+    }])
+    .await;
+    let mut rows = Box::pin(
+        client(&server)
+            .from_("t")
+            .select("*")
+            .timeout(Duration::from_millis(300))
+            .returns::<Vec<serde_json::Value>>()
+            .stream(),
+    );
+    assert_eq!(rows.next().await.unwrap().unwrap(), json!({"id": 1}));
+    let err = rows.next().await.unwrap().unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(rows.next().await.is_none());
+}
+
 /// A failed `HEAD` (a count) has no body: its code comes from PostgREST 13's `Proxy-Status`
 /// header (`PostgREST; error=<code>`), as postgrest-js reads it; another proxy's member is
 /// not PostgREST's code.

@@ -163,6 +163,9 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
             /// `max_response_body`, applied to each element.
             limit: Option<u64>,
             path: String,
+            /// The request's timeout, bounding each wait for more of the body: rows that
+            /// keep coming are read however long they take, a body that stalls is an error.
+            idle: Option<std::time::Duration>,
         },
         Done,
     }
@@ -187,6 +190,7 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                         return Some((Err(e), State::Done));
                     }
                     let path = request.url.path().to_owned();
+                    let idle = request.timeout;
                     let rollback = asks_rollback(&request.headers);
                     let limit = client.inner.options.max_response_body;
                     let mut resp = match client.inner.transport.open(request).await {
@@ -217,6 +221,7 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                         index: 0,
                         limit,
                         path,
+                        idle,
                     };
                 }
                 State::Reading {
@@ -226,6 +231,7 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                     index,
                     limit,
                     path,
+                    idle,
                 } => {
                     match split.next_element() {
                         Ok(Some(element)) => {
@@ -238,6 +244,7 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                                 index: index + 1,
                                 limit,
                                 path,
+                                idle,
                             };
                             return Some((item, next));
                         }
@@ -246,7 +253,14 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                             return Some((Err(decode_error(status, index, message)), State::Done));
                         }
                     }
-                    match body.next().await {
+                    let next = match idle {
+                        None => body.next().await,
+                        Some(idle) => match tokio::time::timeout(idle, body.next()).await {
+                            Ok(next) => next,
+                            Err(_) => return Some((Err(Error::Timeout(Some(idle))), State::Done)),
+                        },
+                    };
+                    match next {
                         Some(Ok(chunk)) => {
                             split.push(&chunk);
                             // One row bigger than the limit: stop reading (bounded memory).
@@ -267,6 +281,7 @@ pub(crate) fn rows<R: DeserializeOwned + Send + 'static>(
                                 index,
                                 limit,
                                 path,
+                                idle,
                             };
                         }
                         Some(Err(e)) => {
