@@ -205,8 +205,8 @@ impl ClientOptions {
     /// - The database, storage and edge functions ask before each request, so the provider
     ///   should answer from its own cache while the token is fresh. Requests in flight at
     ///   once share the latest answer; a retry resends the token its request was given.
-    /// - Realtime asks when the socket connects and at every heartbeat, and sends a changed
-    ///   token to joined channels, unless [`RealtimeClient::set_auth`] gave one.
+    /// - Realtime asks when the socket connects, after each join and at every heartbeat, and
+    ///   sends a changed token to joined channels, unless [`RealtimeClient::set_auth`] gave one.
     /// - `Ok(None)` sends the API key instead; an `Err` fails the request, which is not sent
     ///   ([`Error::AccessToken`]).
     /// - The client's own auth API is closed: every [`Auth`](crate::auth::Auth) method that
@@ -529,8 +529,10 @@ impl Client {
     /// Makes sure the session is loaded from its store and not about to expire (refreshing it
     /// through the single-flight path if it is), so the next [`base_headers`](Self::base_headers)
     /// carry a valid token. Services await this before building each request. A failed refresh
-    /// is left to the request itself (the server answers with its own error; auth listeners got
-    /// `SIGNED_OUT` if the refresh token was refused).
+    /// is left to the request itself, which goes out with the token in hand (still valid after
+    /// an early refresh failed; else the server answers with its own error, and auth listeners
+    /// got `SIGNED_OUT` if the refresh token was refused); for a minute after, requests do not
+    /// try that refresh again.
     ///
     /// With an access-token provider ([`ClientOptions::access_token`]) the provider is asked
     /// instead, and its failure is the request's.

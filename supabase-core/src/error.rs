@@ -253,7 +253,7 @@ impl PostgrestError {
                 .flat_map(|v| v.split(','))
                 .find_map(postgrest_proxy_status_error);
         }
-        if e.message.trim().is_empty() {
+        if body.iter().all(u8::is_ascii_whitespace) {
             e.message = "no response body".to_owned();
         }
         e

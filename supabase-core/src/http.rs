@@ -149,8 +149,9 @@ fn redacted_location(value: &[u8]) -> String {
 
 /// When idempotent requests are retried.
 ///
-/// Only `GET` and `HEAD` are ever retried, on a connection failure or a `503`/`520` answer, with
-/// exponential backoff that honours `Retry-After`. A write is never sent twice.
+/// Only `GET` and `HEAD` are ever retried, on a connection failure or a `503` or `520`–`524`
+/// answer, with exponential backoff that honours `Retry-After`, each retry saying which it is in
+/// `X-Retry-Count`. A write is never sent twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt (0 disables retries).

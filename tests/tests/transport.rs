@@ -81,19 +81,19 @@ async fn streamed_reads_count_their_retries() {
 async fn a_stream_times_out_when_it_stalls_not_while_rows_keep_coming() {
     use futures_util::StreamExt;
     let server = FaultServer::start(vec![Fault::Drip {
-        rows: 10,
-        every: Duration::from_millis(100),
+        rows: 20,
+        every: Duration::from_millis(50),
     }])
     .await;
     let rows: Vec<_> = client(&server)
         .from_("t")
         .select("*")
-        .timeout(Duration::from_millis(400))
+        .timeout(Duration::from_millis(500))
         .returns::<Vec<serde_json::Value>>()
         .stream()
         .collect()
         .await;
-    assert_eq!(rows.len(), 10, "{:?}", rows.last());
+    assert_eq!(rows.len(), 20, "{:?}", rows.last());
     assert!(rows.iter().all(Result::is_ok), "{:?}", rows.last());
 
     let server = FaultServer::start(vec![Fault::Stall {

@@ -122,8 +122,8 @@ impl AuthShared {
 
 impl Auth {
     /// The `INITIAL_SESSION` event, under the session lock (auth-js `_emitInitialSession`): the
-    /// session loaded from the store, refreshed first if it is about to expire, or none (also
-    /// when that refresh fails). Every change emits its event under the lock, so a subscriber
+    /// session loaded from the store, refreshed first if it is about to expire (when that
+    /// refresh fails, the session while its access token still works, else none). Every change emits its event under the lock, so a subscriber
     /// registered before `locked` is released misses none after this one.
     async fn initial_session(&self, locked: &mut Locked<'_>) -> Option<Session> {
         // Third-party auth keeps no session: nothing to report.

@@ -179,11 +179,11 @@ pub(crate) struct AuthShared {
     pub(crate) session_lock: tokio::sync::Mutex<Option<session::RefreshFailure>>,
     /// Refresh attempts finished so far (see [`session::Locked`]).
     pub(crate) refreshes_finished: AtomicU64,
-    /// The refresh token of the last refresh that failed, and when: requests do not try it
-    /// again for [`session::REFRESH_FAILURE_COOLDOWN`].
     /// Whether the client's global headers set `Authorization` (supabase-js
     /// `hasCustomAuthorizationHeader`).
     pub(crate) custom_authorization: bool,
+    /// The refresh token of the last refresh that failed, and when: requests do not try it
+    /// again for [`session::REFRESH_FAILURE_COOLDOWN`].
     pub(crate) failed_refresh: Mutex<Option<(crate::secret::Secret, tokio::time::Instant)>>,
     pub(crate) events: broadcast::Sender<AuthEvent>,
     pub(crate) callbacks: Mutex<Vec<(u64, events::Callback)>>,

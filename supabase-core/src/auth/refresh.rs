@@ -94,7 +94,18 @@ async fn run(weak: Weak<AuthShared>) {
                     Err(e) => {
                         tracing::warn!(error = %e, "background token refresh failed");
                         drop(shared);
-                        tokio::time::sleep(backoff).await;
+                        // A refusal of a token that still works keeps the session (see
+                        // `refresh_locked`) and will be refused again: asked again once per
+                        // cooldown, as auth-js's next ticks take the cached failure, until
+                        // the token expires and a refusal ends the session.
+                        let refused =
+                            matches!(&e, crate::Error::Auth(a) if a.is_fatal_for_session());
+                        let pause = if refused {
+                            super::session::REFRESH_FAILURE_COOLDOWN
+                        } else {
+                            backoff
+                        };
+                        tokio::time::sleep(pause).await;
                         backoff = (backoff * 2).min(MAX_BACKOFF);
                     }
                 }

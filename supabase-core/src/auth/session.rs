@@ -220,22 +220,29 @@ impl AuthShared {
         };
         let session = match self.refresh_locked(locked, &token, Some(ticket)).await {
             Ok(session) => session,
-            Err(e) => {
-                return match self.current() {
-                    Some(c) if c.refresh_token == token && c.expires_in_secs() > 0 => {
-                        tracing::debug!(error = %e, "early refresh failed; the token is still valid");
-                        Ok(Some(c))
-                    }
-                    _ => Err(e),
-                };
-            }
+            Err(e) => return self.still_valid(&token, e),
         };
         // A session another client sharing the store renewed may be due itself.
         if session.refresh_token != token && session.expires_in_secs() <= margin(&session) {
             let token = session.refresh_token.clone();
-            return self.refresh_locked(locked, &token, None).await.map(Some);
+            return match self.refresh_locked(locked, &token, None).await {
+                Ok(session) => Ok(Some(session)),
+                Err(e) => self.still_valid(&token, e),
+            };
         }
         Ok(Some(session))
+    }
+
+    /// After a refresh of `token` failed with `error`: the session holding it while its access
+    /// token has not expired (the refresh was early, and the token still works), else `error`.
+    fn still_valid(&self, token: &Secret, error: Error) -> Result<Option<Session>> {
+        match self.current() {
+            Some(c) if c.refresh_token == *token && c.expires_in_secs() > 0 => {
+                tracing::debug!(error = %error, "early refresh failed; the token is still valid");
+                Ok(Some(c))
+            }
+            _ => Err(error),
+        }
     }
 
     /// Adopts the session the store holds when it is not the one this client holds: another
@@ -357,7 +364,9 @@ impl AuthShared {
 }
 
 impl Auth {
-    /// The current session, refreshed first if it expires soon; `None` when signed out.
+    /// The current session, refreshed first if it expires soon; `None` when signed out. When
+    /// that refresh fails while the access token still works, the session as it is (auth-js
+    /// 2.108); after expiry, the refresh's error.
     pub async fn get_session(&self) -> Result<Option<Session>> {
         self.shared.fresh_session().await
     }

@@ -206,7 +206,9 @@ impl<R: DeserializeOwned + Send + 'static> Builder<Vec<R>, Async> {
     /// on its own: memory stays bounded by one row whatever the number of rows.
     ///
     /// A failure (an error status, a broken connection, a malformed row) is yielded as an
-    /// `Err` and ends the stream. For an untyped builder, pick the row type first:
+    /// `Err` and ends the stream. The timeout bounds the wait for the response's head and then
+    /// each wait for more of the body, never the whole stream: a body that stalls that long is
+    /// [`Error::Timeout`](crate::Error::Timeout). For an untyped builder, pick the row type first:
     /// `.returns::<Vec<serde_json::Value>>().stream()`.
     pub fn stream(self) -> impl futures_util::Stream<Item = Result<R>> + Send + 'static {
         let request = self.state.render(&self.client);

@@ -562,6 +562,10 @@ impl Shared {
 /// and keep a valid token without the auto-refresh task. A provider or refresh that fails or
 /// hangs leaves the token in use, as realtime-js does; nothing to do with a token given to
 /// `set_auth`.
+///
+/// The auth call runs as its own task, and only the wait for it is timed: a refresh cut off
+/// mid-request (by this timeout, shorter than auth's, or by the connection ending) may have
+/// rotated the refresh token on the server while this client keeps the old one.
 async fn follow_auth(weak: &Weak<Shared>) {
     let Some((client, timeout)) = weak.upgrade().and_then(|shared| {
         let client = (!shared.has_manual_token()).then(|| shared.client.upgrade())??;
@@ -569,12 +573,13 @@ async fn follow_auth(weak: &Weak<Shared>) {
     }) else {
         return;
     };
-    match tokio::time::timeout(timeout, client.ensure_fresh_session()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return tracing::warn!("realtime: the access_token provider failed: {e}"),
+    let asked = tokio::spawn(async move { client.ensure_fresh_session().await });
+    match tokio::time::timeout(timeout, asked).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => return tracing::warn!("realtime: the access_token provider failed: {e}"),
+        Ok(Err(_)) => return, // the runtime is shutting down
         Err(_) => return tracing::warn!("realtime: asking auth for a token timed out"),
     }
-    drop(client);
     if let Some(shared) = weak.upgrade() {
         shared.push_token();
     }

@@ -141,11 +141,9 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
     );
 }
 
-/// A user of team `team` signed in on a throwaway client: the session a restarted app would
-/// find in its store, as the stored JSON with its `expires_at` moved to `expires_in` seconds
-/// from now.
-async fn stored_session(team: &str, expires_in: i64) -> (supabase_core::auth::Session, String) {
-    let stack = stack().await;
+/// A confirmed user of team `team` (in the token's `app_metadata`) with the password
+/// "realtime password": their email.
+async fn team_member(team: &str) -> String {
     let email = format!("rt-{}@example.com", unique_id());
     service()
         .await
@@ -160,6 +158,15 @@ async fn stored_session(team: &str, expires_in: i64) -> (supabase_core::auth::Se
         )
         .await
         .unwrap();
+    email
+}
+
+/// A user of team `team` signed in on a throwaway client: the session a restarted app would
+/// find in its store, as the stored JSON with its `expires_at` moved to `expires_in` seconds
+/// from now.
+async fn stored_session(team: &str, expires_in: i64) -> (supabase_core::auth::Session, String) {
+    let stack = stack().await;
+    let email = team_member(team).await;
     let session = Client::new(stack.url(), stack.anon_key(), options())
         .unwrap()
         .auth()
@@ -261,20 +268,7 @@ async fn signing_in_while_joined_pushes_the_session_token() {
     let stack = stack().await;
     let proxy = WsProxy::start(&stack.url()).await;
     let run = unique_id();
-    let email = format!("rt-{}@example.com", unique_id());
-    service()
-        .await
-        .auth()
-        .admin()
-        .create_user(
-            AdminUserAttributes::new()
-                .email(&email)
-                .password("realtime password")
-                .email_confirm(true)
-                .app_metadata(json!({"team": "green"})),
-        )
-        .await
-        .unwrap();
+    let email = team_member("green").await;
     // Joined with the API key first.
     let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
     let channel = client.channel(room());
