@@ -438,3 +438,21 @@ async fn requests_do_not_wait_on_a_refresh_that_just_failed() {
         "with the token in hand"
     );
 }
+
+/// The background task, refused a refresh while the access token still works, keeps the
+/// session and asks again only after the cooldown (a minute), not on its backoff of 0.5 s,
+/// 1 s, 2 s…: a refusal will be a refusal again.
+#[tokio::test]
+async fn the_background_refresh_waits_the_cooldown_after_a_refusal() {
+    let mock = MockGoTrue::start().await;
+    serve_due(&mock, Duration::ZERO, refused());
+    let c = client(&mock, ClientOptions::default());
+    sign_in(&c).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        mock.requests_to(TOKEN).len(),
+        2,
+        "the sign-in and one refresh"
+    );
+    assert_eq!(refresh_token(&c).await.as_deref(), Some("refresh-1"));
+}
