@@ -195,31 +195,26 @@ impl Shared {
     /// it following the callback (2.116 `_performAuth`: `this.accessToken ?
     /// this._manuallySetToken = false : …`).
     pub(crate) fn token_changed(self: &Arc<Self>, event: AuthChangeEvent, token: Option<&Secret>) {
-        match (event, token) {
+        let last = match (event, token) {
             (
                 AuthChangeEvent::SignedIn
                 | AuthChangeEvent::TokenRefreshed
                 | AuthChangeEvent::MfaChallengeVerified,
                 Some(token),
-            ) => {
-                {
-                    let mut last = lock(&self.changed_token);
-                    if last.as_ref().map(Secret::expose) == Some(token.expose()) {
-                        return;
-                    }
-                    *last = Some(token.clone());
-                }
-                // The session holds this token already: `access_token` reads it.
-                *lock(&self.token) = None;
-                self.push_token();
+            ) => Some(token),
+            (AuthChangeEvent::SignedOut, _) => None,
+            _ => return,
+        };
+        {
+            let mut changed = lock(&self.changed_token);
+            if last.is_some() && changed.as_ref().map(Secret::expose) == last.map(Secret::expose) {
+                return;
             }
-            (AuthChangeEvent::SignedOut, _) => {
-                *lock(&self.changed_token) = None;
-                *lock(&self.token) = None;
-                self.push_token();
-            }
-            _ => {}
+            *changed = last.cloned();
         }
+        // The session holds this token (or none) already: `access_token` reads it.
+        *lock(&self.token) = None;
+        self.push_token();
     }
 
     /// Whether a token was given to `set_auth` (realtime-js `_isManualToken`).

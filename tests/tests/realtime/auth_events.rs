@@ -26,6 +26,18 @@ fn pushed_tokens(proxy: &WsProxy, topic: &str) -> Vec<String> {
         .collect()
 }
 
+/// The changes of `rt_team` rows of test `run`.
+fn team_rows(run: i64) -> PostgresChanges {
+    PostgresChanges::schema("public")
+        .table("rt_team")
+        .filter(format!("run=eq.{run}"))
+}
+
+/// The token the client's first join carried.
+fn first_join_token(proxy: &WsProxy) -> serde_json::Value {
+    proxy.sent_events("phx_join")[0].payload().unwrap()["access_token"].clone()
+}
+
 /// Inserts a row of test `run` into `rt_team`.
 async fn insert(run: i64, id: i64, team: &str) {
     service()
@@ -67,12 +79,7 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
         .expect("session");
 
     let channel = client.channel(room());
-    let mut rows = channel.postgres_changes_stream(
-        Ev::Insert,
-        PostgresChanges::schema("public")
-            .table("rt_team")
-            .filter(format!("run=eq.{run}")),
-    );
+    let mut rows = channel.postgres_changes_stream(Ev::Insert, team_rows(run));
     let mut statuses = channel.status_stream();
     channel.subscribe().await.unwrap();
     next(&mut statuses).await;
@@ -208,15 +215,10 @@ async fn a_stored_session_is_loaded_before_the_first_join() {
     let (session, stored) = stored_session("violet", 3600).await;
     let client = restarted_client(&proxy, stored).await;
     let channel = client.channel(room());
-    let mut rows = channel.postgres_changes_stream(
-        Ev::Insert,
-        PostgresChanges::schema("public")
-            .table("rt_team")
-            .filter(format!("run=eq.{run}")),
-    );
+    let mut rows = channel.postgres_changes_stream(Ev::Insert, team_rows(run));
     channel.subscribe().await.unwrap();
     assert_eq!(
-        proxy.sent_events("phx_join")[0].payload().unwrap()["access_token"],
+        first_join_token(&proxy),
         session.access_token.expose(),
         "the join carried the stored session's token, not the API key"
     );
@@ -240,10 +242,7 @@ async fn heartbeats_refresh_a_session_about_to_expire_without_the_refresh_task()
     // socket may.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     let in_use = loop {
-        let joined_with = proxy.sent_events("phx_join")[0].payload().unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let joined_with = first_join_token(&proxy).as_str().unwrap().to_owned();
         // Refreshed at a heartbeat and pushed, or at the connection on a slow host.
         if let Some(pushed) = pushed_tokens(&proxy, channel.topic()).pop() {
             break pushed;
@@ -272,17 +271,9 @@ async fn signing_in_while_joined_pushes_the_session_token() {
     // Joined with the API key first.
     let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
     let channel = client.channel(room());
-    let mut rows = channel.postgres_changes_stream(
-        Ev::Insert,
-        PostgresChanges::schema("public")
-            .table("rt_team")
-            .filter(format!("run=eq.{run}")),
-    );
+    let mut rows = channel.postgres_changes_stream(Ev::Insert, team_rows(run));
     channel.subscribe().await.unwrap();
-    assert_eq!(
-        proxy.sent_events("phx_join")[0].payload().unwrap()["access_token"],
-        stack.anon_key()
-    );
+    assert_eq!(first_join_token(&proxy), stack.anon_key());
     let (green1, public1) = (unique_id(), unique_id());
     insert(run, green1, "green").await;
     insert(run, public1, "public").await;

@@ -70,13 +70,11 @@ async fn heartbeats_report_sent_then_their_answer_with_its_round_trip_or_their_t
             .into_iter()
             .any(|s| s == crate::wsproxy::Sent::Close(Some((1000, "heartbeat timeout".into()))))
     };
-    for _ in 0..100 {
-        if closed() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(closed(), "{:?}", proxy.sent().last());
+    assert!(
+        crate::eventually(Duration::from_secs(2), closed).await,
+        "{:?}",
+        proxy.sent().last()
+    );
     assert_ne!(
         realtime.connection_state(),
         ConnectionState::Closed,

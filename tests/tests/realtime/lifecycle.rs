@@ -222,16 +222,13 @@ async fn a_channel_that_errors_as_it_joins_joins_again() {
     let mut heard = channel.broadcast_stream("ping");
     // Errors (the error came first) or succeeds (the reply did): either way, it rejoins.
     let _ = channel.subscribe().await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while proxy.sent_events("phx_join").len() < 2 || !channel.is_joined() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "joined {} time(s), joined now: {}",
-            proxy.sent_events("phx_join").len(),
-            channel.is_joined()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let rejoined = || proxy.sent_events("phx_join").len() >= 2 && channel.is_joined();
+    assert!(
+        crate::eventually(std::time::Duration::from_secs(10), rejoined).await,
+        "joined {} time(s), joined now: {}",
+        proxy.sent_events("phx_join").len(),
+        channel.is_joined()
+    );
     // The channel hears its topic.
     service()
         .await
@@ -263,15 +260,8 @@ async fn a_new_connection_starts_the_rejoin_backoff_over() {
     let client = supabase_core::Client::new(&proxy.url, stack.anon_key(), options).unwrap();
     let joins = || proxy.sent_events("phx_join").len();
     let wait_for = |n: usize, what: &'static str| async move {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        while joins() < n {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{what}: {} joins",
-                joins()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let joined = crate::eventually(Duration::from_secs(15), || joins() >= n).await;
+        assert!(joined, "{what}: {} joins", joins());
     };
     // The API key may not join a private channel: refused, rejoined after 50, 50, 50 ms,
     // then a minute.

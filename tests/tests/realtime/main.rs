@@ -90,6 +90,18 @@ pub(crate) async fn next<T>(stream: &mut EventStream<T>) -> T {
         .expect("stream ended")
 }
 
+/// Waits until `done` holds, looking every 20 ms for at most `within`; whether it holds.
+pub(crate) async fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while !done() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
 /// A client speaking the 1.0.0 serializer.
 pub(crate) fn v1_client(url: &str, key: &str) -> Client {
     Client::new(

@@ -64,12 +64,7 @@ async fn set_auth_none_asks_the_provider_at_once() {
     let asked = |n: usize| {
         let calls = Arc::clone(&calls);
         async move {
-            for _ in 0..100 {
-                if calls.load(Ordering::SeqCst) >= n {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            crate::eventually(Duration::from_secs(5), || calls.load(Ordering::SeqCst) >= n).await;
             calls.load(Ordering::SeqCst)
         }
     };
