@@ -231,7 +231,10 @@ pub enum AuthError {
         /// `pwned`).
         reasons: Vec<String>,
     },
-    /// GoTrue (or a proxy in front of it) answered 502, 503 or 504: the request may be retried.
+    /// A gateway in front of GoTrue answered 502, 503 or 504, or Cloudflare one of its own
+    /// 520–530 (origin unreachable, timed out…): no answer from GoTrue, and the request may be
+    /// retried. auth-js 2.108 counts 500 and 501 here too, and so loses GoTrue's own message
+    /// and code for them; here they stay [`AuthError::Api`].
     #[error("the auth server is unavailable (HTTP {0})")]
     RetryableFetch(StatusCode),
     /// The call needs a signed-in user and there is no session.
@@ -296,7 +299,7 @@ impl AuthError {
 
     /// Builds the error from a non-success GoTrue answer.
     pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
-        if matches!(status.as_u16(), 502..=504) {
+        if matches!(status.as_u16(), 502..=504 | 520..=530) {
             return AuthError::RetryableFetch(status);
         }
         let Ok(data) = serde_json::from_slice::<serde_json::Value>(body) else {
@@ -410,5 +413,22 @@ mod tests {
         assert_eq!(e, AuthError::RetryableFetch(StatusCode::BAD_GATEWAY));
         let e = AuthError::from_response(StatusCode::BAD_REQUEST, &versioned(), b"<html>oops");
         assert!(matches!(e, AuthError::Api { code: None, .. }));
+    }
+
+    #[test]
+    fn cloudflare_origin_errors_are_retryable_and_gotrues_own_500_keeps_its_message() {
+        for status in [520, 522, 524, 530] {
+            let status = StatusCode::from_u16(status).unwrap();
+            let e = AuthError::from_response(status, &versioned(), b"error code: 522");
+            assert_eq!(e, AuthError::RetryableFetch(status));
+        }
+        let e = AuthError::from_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &versioned(),
+            br#"{"code":"unexpected_failure","msg":"Error sending email change email"}"#,
+        );
+        assert_eq!(e.code(), Some(&ErrorCode::UnexpectedFailure));
+        assert!(e.to_string().contains("Error sending email change email"));
+        assert!(!e.is_fatal_for_session());
     }
 }

@@ -23,9 +23,21 @@ pub enum FlowType {
 
 /// Suffix of the code verifier's key in the store (auth-js: `${storageKey}-code-verifier`).
 pub(crate) const VERIFIER_SUFFIX: &str = "-code-verifier";
-/// Appended to a stored verifier when the flow is a password recovery (auth-js does the same), so
-/// the exchange emits `PASSWORD_RECOVERY`.
-pub(crate) const RECOVERY_MARK: &str = "/PASSWORD_RECOVERY";
+/// Appended to a stored verifier when the flow is a password recovery, so the exchange emits
+/// `PASSWORD_RECOVERY`: auth-js 2.108's mark (`getCodeChallengeAndMethod`); older auth-js and
+/// auth-py wrote `/PASSWORD_RECOVERY`, which [`split_stored`] reads too.
+pub(crate) const RECOVERY_MARK: &str = "/recovery";
+
+/// A stored (or cookie-carried) verifier split into the verifier and whether the flow is a
+/// password recovery. A verifier has no `/` (RFC 7636's characters are unreserved), so what
+/// follows one is a mark, never sent to GoTrue (auth-js 2.108 `_exchangeCodeForSession`
+/// splits at `/` too).
+pub(crate) fn split_stored(stored: &str) -> (&str, bool) {
+    match stored.split_once('/') {
+        Some((verifier, mark)) => (verifier, matches!(mark, "recovery" | "PASSWORD_RECOVERY")),
+        None => (stored, false),
+    }
+}
 
 /// A fresh verifier: 64 random bytes as 128 hex characters (RFC 7636 allows 43–128 unreserved
 /// characters).
@@ -58,5 +70,14 @@ mod tests {
         let (a, b) = (verifier().unwrap(), verifier().unwrap());
         assert_eq!(a.len(), 128);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn stored_verifiers_split_at_their_mark() {
+        let stored = format!("abc{RECOVERY_MARK}");
+        assert_eq!(split_stored(&stored), ("abc", true));
+        assert_eq!(split_stored("abc/PASSWORD_RECOVERY"), ("abc", true));
+        assert_eq!(split_stored("abc/other"), ("abc", false));
+        assert_eq!(split_stored("abc"), ("abc", false));
     }
 }

@@ -1,6 +1,6 @@
 //! The background refresh task (auth-js `_startAutoRefresh` / `_autoRefreshTokenTick`): it
-//! sleeps until the session is about to expire, refreshes it through the single-flight path, and
-//! wakes early whenever the session changes. It holds only a weak reference to the client's auth
+//! sleeps until the session is about to expire, at most a 30 s tick at a time, refreshes it
+//! through the single-flight path, and wakes early whenever the session changes. It holds only a weak reference to the client's auth
 //! state, so it ends when the last clone of the client is dropped.
 
 use std::sync::{Arc, Weak};
@@ -13,6 +13,13 @@ use super::types::Session;
 /// Wait after a failed refresh before the next try (doubled up to [`MAX_BACKOFF`]).
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The longest sleep before the task reads the session's expiry again (auth-js
+/// `AUTO_REFRESH_TICK_DURATION_MS`). Expiry is wall-clock time, and tokio's timers run on a
+/// monotonic clock that stands still while the machine is suspended: one sleep until the
+/// margin would wake up to an hour late after a laptop's lid was closed, with realtime
+/// channels holding an expired token meanwhile.
+const TICK: Duration = Duration::from_secs(30);
 
 impl AuthShared {
     /// Starts the refresh task if `auto_refresh_token` is on, none runs yet, and we are inside a
@@ -40,6 +47,12 @@ pub(crate) fn wait_secs(session: &Session) -> u64 {
     u64::try_from(wait).unwrap_or(0)
 }
 
+/// How long to sleep before looking at `session` again: until it is due, and at most a
+/// [`TICK`].
+fn nap(session: &Session) -> Duration {
+    Duration::from_secs(wait_secs(session)).min(TICK)
+}
+
 /// The pause after renewing a session that is due at once: half its lifetime, from 1 s up to
 /// auth-js's 30 s tick.
 fn skew_pause(session: &Session) -> Duration {
@@ -56,8 +69,8 @@ async fn run(weak: Weak<AuthShared>) {
         let Some(shared) = weak.upgrade() else { return };
         let mut changed = shared.changed.subscribe();
         let due = shared.current().map(|s| {
-            let wait = wait_secs(&s);
-            (s, wait)
+            let nap = nap(&s);
+            (s, nap)
         });
         drop(shared);
         match due {
@@ -67,15 +80,15 @@ async fn run(weak: Weak<AuthShared>) {
                     return;
                 }
             }
-            Some((_, wait)) if wait > 0 => {
+            Some((_, nap)) if !nap.is_zero() => {
                 tokio::select! {
-                    () = tokio::time::sleep(Duration::from_secs(wait)) => {}
+                    () = tokio::time::sleep(nap) => {}
                     res = changed.changed() => if res.is_err() { return },
                 }
             }
             Some((session, _)) => {
                 let Some(shared) = weak.upgrade() else { return };
-                match shared.refresh(&session.refresh_token).await {
+                match shared.refresh(&session.refresh_token, false).await {
                     Ok(renewed) => {
                         backoff = FIRST_BACKOFF;
                         if wait_secs(&renewed) == 0 {
@@ -111,5 +124,30 @@ async fn run(weak: Weak<AuthShared>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::types::now;
+
+    /// An hour's session with `left` seconds to go.
+    fn session(left: i64) -> Session {
+        serde_json::from_value(serde_json::json!({
+            "access_token": "a", "refresh_token": "r", "token_type": "bearer",
+            "expires_in": 3600, "expires_at": now() + left,
+            "user": {"id": "u", "aud": "authenticated", "created_at": "2026-01-01T00:00:00Z"},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_task_reads_the_expiry_again_at_least_every_tick() {
+        assert_eq!(nap(&session(3600)), TICK, "an hour's session: one tick");
+        // Due in 10 s (100 s left, 90 s margin): the nap ends then.
+        let due_soon = nap(&session(100));
+        assert!(due_soon <= Duration::from_secs(10) && due_soon >= Duration::from_secs(9));
+        assert_eq!(nap(&session(60)), Duration::ZERO, "inside the margin: now");
     }
 }

@@ -25,6 +25,17 @@ const EXPIRY_MARGIN_SECS: i64 = 90;
 /// than each waiting on another `/token` request during an auth outage.
 pub(crate) const REFRESH_FAILURE_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// The first pause before a refresh is tried again within a call (doubled each time), as
+/// auth-js `_refreshAccessToken`.
+const REFRESH_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// How long after the first attempt a refresh may still be tried again: within GoTrue's
+/// refresh-token reuse interval (`refresh_token_reuse_interval`, 10 s by default in hosted
+/// projects and the CLI's config). An attempt whose answer was lost may have rotated the token
+/// on the server; a retry inside the interval gets the session's current token back, one after
+/// it is taken for a stolen token and revokes the whole session. auth-js retries for 30 s.
+const REFRESH_RETRY_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Seconds before `session` expires at which it counts as stale.
 pub(crate) fn margin(session: &Session) -> i64 {
     EXPIRY_MARGIN_SECS.min(session.expires_in.max(0) / 2)
@@ -218,19 +229,55 @@ impl AuthShared {
         let Some(token) = self.stale_refresh_token() else {
             return Ok(self.current());
         };
-        let session = match self.refresh_locked(locked, &token, Some(ticket)).await {
+        let session = match self
+            .refresh_locked(locked, &token, Some(ticket), false)
+            .await
+        {
             Ok(session) => session,
             Err(e) => return self.still_valid(&token, e),
         };
         // A session another client sharing the store renewed may be due itself.
         if session.refresh_token != token && session.expires_in_secs() <= margin(&session) {
             let token = session.refresh_token.clone();
-            return match self.refresh_locked(locked, &token, None).await {
+            return match self.refresh_locked(locked, &token, None, false).await {
                 Ok(session) => Ok(Some(session)),
                 Err(e) => self.still_valid(&token, e),
             };
         }
         Ok(Some(session))
+    }
+
+    /// `POST /token?grant_type=refresh_token`. With `retry`, an attempt that got no answer
+    /// from GoTrue (the network failed, it timed out, or a gateway answered 502–504 or
+    /// 520–530) or a 5xx from GoTrue itself is tried again after 200 ms, 400 ms, 800 ms… as
+    /// auth-js `_refreshAccessToken` does, while within [`REFRESH_RETRY_WINDOW`]. A refusal
+    /// (4xx) is final.
+    async fn trade(&self, refresh_token: &Secret, retry: bool) -> Result<Session> {
+        let started = tokio::time::Instant::now();
+        let mut pause = REFRESH_RETRY_FIRST;
+        loop {
+            let call = Call::post(
+                "token",
+                Body::new()
+                    .set("refresh_token", refresh_token.expose())
+                    .build(),
+            )
+            .query("grant_type", "refresh_token");
+            let result = self.json::<Session>(call).await;
+            let transient = match &result {
+                Err(Error::Http(_) | Error::Timeout(_)) => true,
+                Err(Error::Auth(e)) => e.status().is_some_and(|s| s.is_server_error()),
+                _ => false,
+            };
+            if !(retry && transient && started.elapsed() + pause < REFRESH_RETRY_WINDOW) {
+                return result;
+            }
+            if let Err(e) = &result {
+                tracing::debug!(error = %e, ?pause, "token refresh failed; trying again");
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
     }
 
     /// After a refresh of `token` failed with `error`: the session holding it while its access
@@ -277,10 +324,14 @@ impl AuthShared {
 
     /// Renews the session that holds `refresh_token`, sharing the outcome with concurrent
     /// callers (see [`refresh_locked`](Self::refresh_locked)).
-    pub(crate) async fn refresh(self: &Arc<Self>, refresh_token: &Secret) -> Result<Session> {
+    pub(crate) async fn refresh(
+        self: &Arc<Self>,
+        refresh_token: &Secret,
+        asked: bool,
+    ) -> Result<Session> {
         let ticket = self.ticket();
         let mut locked = self.lock().await;
-        self.refresh_locked(&mut locked, refresh_token, Some(ticket))
+        self.refresh_locked(&mut locked, refresh_token, Some(ticket), asked)
             .await
     }
 
@@ -295,11 +346,16 @@ impl AuthShared {
     /// refresh token the server refuses ends the session (`SIGNED_OUT`) once its access token
     /// has expired, as auth-js 2.108 does (before that, the refresh was early and the token
     /// still works); a transient failure keeps it.
+    ///
+    /// A caller that `asked` for this refresh, or whose access token has expired, waits out a
+    /// brief outage: see [`trade`](Self::trade). One whose token still works (an early refresh
+    /// before a request, the background task's first try) tries once and goes on with it.
     pub(crate) async fn refresh_locked(
         self: &Arc<Self>,
         locked: &mut Locked<'_>,
         refresh_token: &Secret,
         shared_since: Option<u64>,
+        asked: bool,
     ) -> Result<Session> {
         if shared_since.is_some() {
             self.adopt_stored(locked).await;
@@ -321,14 +377,10 @@ impl AuthShared {
                 return Err(AuthError::SessionMissing.into());
             }
         }
-        let call = Call::post(
-            "token",
-            Body::new()
-                .set("refresh_token", refresh_token.expose())
-                .build(),
-        )
-        .query("grant_type", "refresh_token");
-        let result = self.json::<Session>(call).await;
+        let usable = current
+            .as_ref()
+            .is_some_and(|c| c.refresh_token == *refresh_token && c.expires_in_secs() > 0);
+        let result = self.trade(refresh_token, asked || !usable).await;
         let finished = self.refreshes_finished.fetch_add(1, Ordering::AcqRel) + 1;
         match result {
             Ok(session) => {
@@ -376,7 +428,7 @@ impl Auth {
     pub async fn refresh_session(&self) -> Result<AuthResponse> {
         self.shared.initialize().await?;
         let current = self.shared.current().ok_or(AuthError::SessionMissing)?;
-        let session = self.shared.refresh(&current.refresh_token).await?;
+        let session = self.shared.refresh(&current.refresh_token, true).await?;
         Ok(AuthResponse::from_session(session))
     }
 
@@ -386,7 +438,7 @@ impl Auth {
         let mut locked = self.shared.lock().await;
         let session = self
             .shared
-            .refresh_locked(&mut locked, &Secret::new(refresh_token), None)
+            .refresh_locked(&mut locked, &Secret::new(refresh_token), None, true)
             .await?;
         Ok(AuthResponse::from_session(session))
     }
@@ -434,10 +486,13 @@ impl Auth {
     ///
     /// The access token is checked with the server (`GET /user`), the session saved, and
     /// `SIGNED_IN` emitted (then `PASSWORD_RECOVERY` for `type=recovery`). Returns `None`, doing
-    /// nothing, when the URL carries neither `access_token` nor `error_description`. A redirect
-    /// with an error (`error_description`, `error`, `error_code`) is
-    /// [`AuthError::ImplicitGrantRedirect`], as is a URL missing part of the session; on any
-    /// error the current session is removed (as auth-py does).
+    /// nothing, when the URL carries neither `access_token`, a `code`, nor an error. A redirect
+    /// with an error (any of `error`, `error_description`, `error_code`, as auth-js 2.108
+    /// `_getSessionFromURL`) is [`AuthError::ImplicitGrantRedirect`], as is a URL missing part
+    /// of the session. An error leaves the current session as it was, as auth-js 2.108
+    /// `_initialize` does: a failed attempt (a reused magic link, an identity already linked to
+    /// another user by [`link_identity`](Self::link_identity)) does not sign the user out.
+    /// auth-py removes it.
     ///
     /// A redirect of the PKCE flow (the default of this client's OAuth, magic-link and
     /// confirmation flows) carries `?code=` instead: the code is exchanged with the verifier
@@ -446,29 +501,24 @@ impl Auth {
     pub async fn initialize_from_url(&self, url: &str) -> Result<Option<Session>> {
         self.shared.initialize().await?;
         let params = url_params(url)?;
-        if !params.contains_key("access_token") && !params.contains_key("error_description") {
+        let error = ["error", "error_description", "error_code"]
+            .iter()
+            .any(|k| params.contains_key(*k));
+        if !params.contains_key("access_token") && !error {
             return match params.get("code").filter(|c| !c.is_empty()) {
                 Some(code) => Ok(self.exchange_code_for_session(code).await?.session),
                 None => Ok(None),
             };
         }
-        match self.session_from_params(&params).await {
-            Ok(session) => {
-                let locked = self.shared.lock().await;
-                self.shared.save_session(&locked, session.clone()).await?;
-                self.shared.emit(AuthChangeEvent::SignedIn, Some(&session));
-                if params.get("type").map(String::as_str) == Some("recovery") {
-                    self.shared
-                        .emit(AuthChangeEvent::PasswordRecovery, Some(&session));
-                }
-                Ok(Some(session))
-            }
-            Err(e) => {
-                let locked = self.shared.lock().await;
-                self.shared.remove_session(&locked).await?;
-                Err(e)
-            }
+        let session = self.session_from_params(&params).await?;
+        let locked = self.shared.lock().await;
+        self.shared.save_session(&locked, session.clone()).await?;
+        self.shared.emit(AuthChangeEvent::SignedIn, Some(&session));
+        if params.get("type").map(String::as_str) == Some("recovery") {
+            self.shared
+                .emit(AuthChangeEvent::PasswordRecovery, Some(&session));
         }
+        Ok(Some(session))
     }
 
     async fn session_from_params(
@@ -482,8 +532,15 @@ impl Auth {
                 code: params.get("error_code").map(|c| ErrorCode::parse(c)),
             })
         };
-        if let Some(description) = params.get("error_description") {
-            return Err(redirect_error(description.clone()));
+        if ["error", "error_description", "error_code"]
+            .iter()
+            .any(|k| params.contains_key(*k))
+        {
+            let message = params.get("error_description").map_or(
+                "Error in URL with unspecified error_description",
+                String::as_str,
+            );
+            return Err(redirect_error(message.to_owned()));
         }
         let required = |key: &str| {
             params

@@ -308,10 +308,7 @@ impl Auth {
                 .await?
                 .ok_or(AuthError::PkceVerifierMissing)?,
         };
-        let (verifier, recovery) = match stored.strip_suffix(RECOVERY_MARK) {
-            Some(v) => (v.to_owned(), true),
-            None => (stored, false),
-        };
+        let (verifier, recovery) = pkce::split_stored(&stored);
         let body = Body::new()
             .set("auth_code", params.auth_code.expose())
             .set("code_verifier", verifier);

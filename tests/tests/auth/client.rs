@@ -452,6 +452,13 @@ async fn a_failed_exchange_keeps_the_verifier_for_another_try() {
 /// `redirect_to` in the query string, and a verifier this client stored is removed all the same.
 #[tokio::test]
 async fn exchange_with_an_explicit_verifier_and_redirect() {
+    // auth-js 2.108's mark, and the one of older auth-js and auth-py.
+    for mark in ["/recovery", "/PASSWORD_RECOVERY"] {
+        exchange_with_an_explicit_verifier_marked(mark).await;
+    }
+}
+
+async fn exchange_with_an_explicit_verifier_marked(mark: &str) {
     let mock = MockGoTrue::start().await;
     mock.on("POST /auth/v1/token", |_| {
         Reply::ok(session_json(8, 3600, now() + 3600))
@@ -469,7 +476,7 @@ async fn exchange_with_an_explicit_verifier_and_redirect() {
     // The reference's dict, under the reference's name.
     let params: CodeExchangeParams = serde_json::from_value(json!({
         "auth_code": "the-code",
-        "code_verifier": "explicit-verifier/PASSWORD_RECOVERY",
+        "code_verifier": format!("explicit-verifier{mark}"),
         "redirect_to": "https://example.com/done",
     }))
     .unwrap();

@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 
+use futures_util::{FutureExt, StreamExt};
 use serde_json::json;
 use supabase_core::auth::{
-    AdminUserAttributes, AuthError, ErrorCode, FlowType, SignInWithOAuthCredentials,
-    SignInWithPasswordCredentials,
+    AdminUserAttributes, AuthChangeEvent, AuthError, ErrorCode, FlowType,
+    SignInWithOAuthCredentials, SignInWithPasswordCredentials,
 };
 use supabase_core::{Client, ClientOptions, Error};
 
@@ -543,6 +544,38 @@ async fn a_signed_in_user_links_keycloak_and_has_two_identities() {
     assert_eq!(q["error"], "server_error");
     assert_eq!(q["error_code"], "identity_already_exists");
     assert_eq!(q["error_description"], "Identity is already linked");
+    // Handing that redirect to the client reports the error and leaves the user signed in
+    // (auth-js 2.108 `_initialize`), with no event.
+    let mut events = c.auth().auth_state_changes().await;
+    assert_eq!(
+        events.next().await.unwrap().event,
+        AuthChangeEvent::InitialSession
+    );
+    let err = c.auth().initialize_from_url(&back).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Auth(AuthError::ImplicitGrantRedirect {
+                code: Some(ErrorCode::IdentityAlreadyExists),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(c.auth().get_user().await.unwrap().id, existing.id);
+    assert!(events.next().now_or_never().is_none(), "no SIGNED_OUT");
+    // An error without a description is an error all the same.
+    let err = c
+        .auth()
+        .initialize_from_url(&format!("{REDIRECT_TO}?error=access_denied"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(AuthError::ImplicitGrantRedirect { message, error: Some(e), .. })
+            if e == "access_denied" && message == "Error in URL with unspecified error_description"),
+        "{err:?}"
+    );
+    assert!(c.auth().get_session().await.unwrap().is_some());
 
     // A plain sign-in with that provider identity now finds the linked user.
     let other = client().await;

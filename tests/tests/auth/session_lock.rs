@@ -204,12 +204,18 @@ async fn a_user_update_does_not_undo_a_refresh() {
     assert_eq!(refresh_token(&c).await.as_deref(), Some("refresh-2"));
 }
 
-/// Callers queued behind a refresh that fails take its outcome: one request, not one each.
+/// Callers queued behind a refresh that fails take its outcome: one refresh, not one each. That
+/// one refresh, needed as the token has expired, rides out a 503 with its own retries (six
+/// attempts within GoTrue's 10 s reuse interval: 0, 0.2, 0.6, 1.4, 3.0 and 6.2 s); a refusal
+/// is final.
 #[tokio::test]
 async fn callers_queued_behind_a_failed_refresh_share_its_outcome() {
-    for (reply, status) in [(unavailable(), 503), (refused(), 400)] {
+    for (reply, status, attempts, delay) in [
+        (unavailable(), 503, 6, Duration::ZERO),
+        (refused(), 400, 1, Duration::from_millis(200)),
+    ] {
         let mock = MockGoTrue::start().await;
-        serve(&mock, true, Duration::from_millis(200), reply);
+        serve(&mock, true, delay, reply);
         let c = client(&mock, manual());
         sign_in(&c).await;
         let tasks: Vec<_> = (0..20)
@@ -232,8 +238,52 @@ async fn callers_queued_behind_a_failed_refresh_share_its_outcome() {
         assert!(errors >= 1);
         assert_eq!(
             mock.requests_to(TOKEN).len(),
-            2,
+            1 + attempts,
             "the sign-in and one refresh ({status})"
+        );
+    }
+}
+
+/// A refresh the caller cannot do without (the token has expired, or the caller asked for it)
+/// is tried again when GoTrue is briefly unreachable or failing, as auth-js
+/// `_refreshAccessToken` does: 200 ms later, then 400 ms… Cloudflare's 520–530 count as
+/// such, and so does GoTrue's own 500.
+#[tokio::test]
+async fn a_refresh_the_caller_waits_on_rides_out_a_brief_outage() {
+    for (failure, expired) in [
+        (unavailable(), true),
+        (Reply::status(522, json!(null)), true),
+        (
+            Reply::status(500, json!({"code": "unexpected_failure", "message": "db"})),
+            false,
+        ),
+    ] {
+        let mock = MockGoTrue::start().await;
+        let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let expires_at = if expired { now() - 10 } else { now() + 3600 };
+        let seen = Arc::clone(&refreshes);
+        mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
+            Some("password") => Reply::ok(session_json(1, 3600, expires_at)),
+            _ if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 => failure.clone(),
+            _ => renewed(),
+        });
+        let c = client(&mock, manual());
+        sign_in(&c).await;
+        if expired {
+            assert_eq!(refresh_token(&c).await.as_deref(), Some("refresh-2"));
+        } else {
+            let renewed = c.auth().refresh_session().await.unwrap();
+            assert_eq!(renewed.session.unwrap().refresh_token.expose(), "refresh-2");
+        }
+        let tokens: Vec<_> = mock
+            .requests_to(TOKEN)
+            .iter()
+            .filter_map(|r| r.body.get("refresh_token").cloned())
+            .collect();
+        assert_eq!(
+            tokens,
+            vec![json!("refresh-1"); 3],
+            "two failures, then renewed"
         );
     }
 }
