@@ -1,7 +1,10 @@
-//! `get_claims`: a JWT's claims, verified (auth-js `getClaims`). Asymmetric tokens (RS256,
+//! `get_claims`: a JWT's claims, verified (auth-js 2.108 `getClaims`). Asymmetric tokens (RS256,
 //! ES256) are checked against the project's JWKS (`/auth/v1/.well-known/jwks.json`, cached for
-//! ten minutes as auth-js `JWKS_TTL`, refetched once for an unknown `kid`); HS256 tokens with the
-//! JWT secret when the caller has it, else by asking the server (`GET /user`), as auth-js does.
+//! ten minutes as auth-js `JWKS_TTL`, refetched once for an unknown `kid`), or keys the caller
+//! gives; HS256 tokens with the JWT secret when the caller has it. Every other token is checked
+//! by asking the server (`GET /user`), as auth-js does: other `HS*` algorithms, a token without
+//! a `kid`, and one whose `kid` the JWKS does not hold (a key rotated in while a CDN still
+//! serves the old set).
 
 use std::time::{Duration, Instant};
 
@@ -23,11 +26,13 @@ const JWKS_TTL: Duration = Duration::from_secs(600);
 #[derive(Debug, Default)]
 pub(crate) struct JwksCache(tokio::sync::Mutex<Option<(Instant, JwkSet)>>);
 
-/// `get_claims` options.
+/// `get_claims` options (auth-js `allowExpired`, `jwks`).
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct GetClaimsOptions {
     secret: Option<Secret>,
+    allow_expired: bool,
+    jwks: Option<Value>,
 }
 
 impl GetClaimsOptions {
@@ -39,6 +44,21 @@ impl GetClaimsOptions {
     /// The project's JWT secret, to verify HS256 tokens locally.
     pub fn jwt_secret(mut self, secret: impl Into<String>) -> Self {
         self.secret = Some(Secret::new(secret.into()));
+        self
+    }
+
+    /// Skips the expiry check (auth-js `allowExpired`): the claims of a token verified by its
+    /// signature though it has expired. A token only the server can check is still refused
+    /// once expired, as the server refuses it.
+    pub fn allow_expired(mut self, allow: bool) -> Self {
+        self.allow_expired = allow;
+        self
+    }
+
+    /// Keys to look in before the project's JWKS (auth-js `jwks`): a JWKS document,
+    /// `{"keys": [...]}`, e.g. one a server fetched and keeps itself.
+    pub fn jwks(mut self, jwks: Value) -> Self {
+        self.jwks = Some(jwks);
         self
     }
 }
@@ -79,6 +99,7 @@ fn part(jwt: &str, index: usize) -> Result<Map<String, Value>, AuthError> {
     serde_json::from_slice(&bytes).map_err(|e| AuthError::InvalidJwt(format!("bad JSON: {e}")))
 }
 
+/// Checks `jwt`'s signature; its expiry is [`check_expiry`]'s.
 fn verify(jwt: &str, key: &DecodingKey, alg: Algorithm) -> Result<(), AuthError> {
     // jsonwebtoken picks its crypto from its features, and with both `aws_lc_rs` and
     // `rust_crypto` on (an application's own jsonwebtoken may add the second) its fallback
@@ -86,7 +107,8 @@ fn verify(jwt: &str, key: &DecodingKey, alg: Algorithm) -> Result<(), AuthError>
     let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
     let mut validation = Validation::new(alg);
     validation.validate_aud = false;
-    validation.leeway = 0;
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
     jsonwebtoken::decode::<Value>(jwt, key, &validation)
         .map(drop)
         .map_err(|e| AuthError::InvalidJwt(e.to_string()))
@@ -109,46 +131,69 @@ impl AuthShared {
         Ok(set)
     }
 
-    async fn key_for(&self, kid: &str) -> Result<DecodingKey> {
+    /// The key `kid` from `given`, else from the project's JWKS (refetched once when it lacks
+    /// the key); `None` when neither holds it. A JWKS that cannot be fetched is an error.
+    async fn key_for(&self, kid: &str, given: Option<&JwkSet>) -> Result<Option<DecodingKey>> {
+        let usable = |jwk: &jsonwebtoken::jwk::Jwk| {
+            DecodingKey::from_jwk(jwk)
+                .map(Some)
+                .map_err(|e| AuthError::Jwks(format!("unusable key `{kid}`: {e}")).into())
+        };
+        if let Some(jwk) = given.and_then(|set| set.find(kid)) {
+            return usable(jwk);
+        }
         for force in [false, true] {
             let set = self.jwks(force).await?;
             if let Some(jwk) = set.find(kid) {
-                return DecodingKey::from_jwk(jwk)
-                    .map_err(|e| AuthError::Jwks(format!("unusable key `{kid}`: {e}")).into());
+                return usable(jwk);
             }
         }
-        Err(AuthError::Jwks(format!("no key with kid `{kid}`")).into())
+        Ok(None)
     }
 }
 
 impl Auth {
     /// The claims of `jwt` (or of the current session's access token when `None`), after
-    /// verifying its signature and expiry. Fails with [`AuthError::SessionMissing`] when there
-    /// is neither, and [`AuthError::InvalidJwt`] when the token does not verify.
+    /// verifying its signature and expiry: locally where a key is at hand (the JWT secret for
+    /// HS256, the JWKS for RS256 and ES256), else by the server (`GET /user`), as auth-js
+    /// 2.108 does. Fails with [`AuthError::SessionMissing`] when there is no token,
+    /// [`AuthError::InvalidJwt`] when it is malformed, expired or its signature does not
+    /// verify, and with the server's error when the server refuses it.
     pub async fn get_claims(&self, jwt: Option<&str>, options: GetClaimsOptions) -> Result<Claims> {
         self.shared.own_auth()?;
+        let given = match &options.jwks {
+            Some(v) => Some(
+                serde_json::from_value::<JwkSet>(v.clone())
+                    .map_err(|e| AuthError::InvalidParams(format!("not a JWKS: {e}")))?,
+            ),
+            None => None,
+        };
         let token = match jwt {
             Some(t) => Secret::new(t),
             None => self.shared.access_token().await?,
         };
         let raw = token.expose();
         let (header, claims) = parts(raw)?;
-        match check(&header, &claims)? {
-            Check::Hs256 => match &options.secret {
-                Some(secret) => verify(
-                    raw,
-                    &DecodingKey::from_secret(secret.expose().as_bytes()),
+        if !options.allow_expired {
+            check_expiry(&claims)?;
+        }
+        let key = match local_key(&header) {
+            Local::Secret => options.secret.as_ref().map(|secret| {
+                (
+                    DecodingKey::from_secret(secret.expose().as_bytes()),
                     Algorithm::HS256,
-                )?,
-                None => {
-                    self.shared.user_for(&token).await?;
-                }
-            },
-            Check::Jwks(alg, kid) => {
-                let key = self.shared.key_for(kid).await?;
-                verify(raw, &key, alg)?;
-            }
-            Check::Server => {
+                )
+            }),
+            Local::Jwks(alg, kid) => self
+                .shared
+                .key_for(kid, given.as_ref())
+                .await?
+                .map(|key| (key, alg)),
+            Local::None => None,
+        };
+        match key {
+            Some((key, alg)) => verify(raw, &key, alg)?,
+            None => {
                 self.shared.user_for(&token).await?;
             }
         }
@@ -156,39 +201,33 @@ impl Auth {
     }
 }
 
-/// How a parsed, unexpired token is verified.
-enum Check<'a> {
-    /// With the JWT secret, else by the server.
-    Hs256,
-    /// With the project's JWKS key `kid`.
+/// Which key could verify a token here; the server checks the others.
+enum Local<'a> {
+    /// HS256: the JWT secret, when the caller has it.
+    Secret,
+    /// RS256 or ES256 with a `kid`: that key of the JWKS, when it holds it.
     Jwks(Algorithm, &'a str),
-    /// By the server (`GET /user`): an asymmetric token without a `kid`.
-    Server,
+    /// Another `HS*` algorithm, no `kid`, or an algorithm this crate does not verify.
+    None,
 }
 
-/// The expiry check and the choice of verification, before anything is sent.
-fn check<'a>(
-    header: &'a Map<String, Value>,
-    claims: &Map<String, Value>,
-) -> Result<Check<'a>, AuthError> {
-    match claims.get("exp").and_then(Value::as_i64) {
-        Some(exp) if exp > now() => {}
-        Some(_) => return Err(AuthError::InvalidJwt("the JWT has expired".into())),
-        None => return Err(AuthError::InvalidJwt("the JWT has no `exp` claim".into())),
-    }
-    let alg = header
-        .get("alg")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+fn local_key(header: &Map<String, Value>) -> Local<'_> {
+    let alg = header.get("alg").and_then(Value::as_str);
     let kid = header.get("kid").and_then(Value::as_str);
     match (alg, kid) {
-        ("HS256", _) => Ok(Check::Hs256),
-        ("RS256", Some(kid)) => Ok(Check::Jwks(Algorithm::RS256, kid)),
-        ("ES256", Some(kid)) => Ok(Check::Jwks(Algorithm::ES256, kid)),
-        ("RS256" | "ES256", None) => Ok(Check::Server),
-        (other, _) => Err(AuthError::InvalidJwt(format!(
-            "unsupported algorithm `{other}`"
-        ))),
+        (Some("HS256"), _) => Local::Secret,
+        (Some("RS256"), Some(kid)) => Local::Jwks(Algorithm::RS256, kid),
+        (Some("ES256"), Some(kid)) => Local::Jwks(Algorithm::ES256, kid),
+        _ => Local::None,
+    }
+}
+
+/// auth-js `validateExp`: an `exp` claim, in the future.
+fn check_expiry(claims: &Map<String, Value>) -> Result<(), AuthError> {
+    match claims.get("exp").and_then(Value::as_i64) {
+        Some(exp) if exp > now() => Ok(()),
+        Some(_) => Err(AuthError::InvalidJwt("the JWT has expired".into())),
+        None => Err(AuthError::InvalidJwt("the JWT has no `exp` claim".into())),
     }
 }
 
@@ -196,13 +235,14 @@ fn check<'a>(
 /// need the JWKS or the server are refused.
 pub(crate) fn verify_local(jwt: &str, secret: &str) -> Result<Claims> {
     let (header, claims) = parts(jwt)?;
-    match check(&header, &claims)? {
-        Check::Hs256 => verify(
+    check_expiry(&claims)?;
+    match local_key(&header) {
+        Local::Secret => verify(
             jwt,
             &DecodingKey::from_secret(secret.as_bytes()),
             Algorithm::HS256,
         )?,
-        Check::Jwks(..) | Check::Server => {
+        Local::Jwks(..) | Local::None => {
             return Err(AuthError::InvalidJwt("verifying this JWT needs the server".into()).into());
         }
     }

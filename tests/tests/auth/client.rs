@@ -656,6 +656,102 @@ async fn get_claims_verifies_hs256_with_the_secret() {
     ));
 }
 
+/// `allow_expired` (auth-js `allowExpired`): an expired token whose signature verifies gives
+/// its claims; one whose signature does not is refused all the same.
+#[tokio::test]
+async fn get_claims_of_an_expired_token_when_allowed() {
+    let mock = MockGoTrue::start().await;
+    let c = client(&mock, ClientOptions::default());
+    let expired = access_token("u1", now() - 600, "aal1");
+    let allowed = GetClaimsOptions::new()
+        .jwt_secret(MOCK_SECRET)
+        .allow_expired(true);
+    let claims = c
+        .auth()
+        .get_claims(Some(&expired), allowed.clone())
+        .await
+        .unwrap();
+    assert_eq!(claims.claims["sub"], "u1");
+    let forged = format!("{}x", &expired[..expired.len() - 1]);
+    let err = c
+        .auth()
+        .get_claims(Some(&forged), allowed)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(AuthError::InvalidJwt(_))),
+        "{err:?}"
+    );
+    assert!(mock.requests().is_empty(), "all checked here");
+}
+
+/// Tokens no key at hand can verify go to the server (`GET /user`), as auth-js 2.108's
+/// `getClaims` does: HS512, HS256 without the secret, an RS256 token whose `kid` the JWKS does
+/// not hold even when fetched again (a key rotated in while the old set is still served). The
+/// server's verdict decides.
+#[tokio::test]
+async fn get_claims_asks_the_server_about_tokens_no_key_here_verifies() {
+    let mock = MockGoTrue::start().await;
+    mock.on("GET /auth/v1/.well-known/jwks.json", |_| {
+        Reply::ok(json!({"keys": []}))
+    });
+    mock.on("GET /auth/v1/user", |r| {
+        if r.authorization
+            .as_deref()
+            .is_some_and(|a| a.ends_with("refused"))
+        {
+            Reply::status(403, json!({"code": "bad_jwt", "message": "invalid JWT"}))
+        } else {
+            Reply::ok(user_json("11111111-1111-1111-1111-111111111111"))
+        }
+    });
+    let c = client(&mock, ClientOptions::default());
+    let claims = json!({"sub": "u1", "role": "authenticated", "exp": now() + 600});
+    let sign = |header: jsonwebtoken::Header, key: &jsonwebtoken::EncodingKey| {
+        jsonwebtoken::encode(&header, &claims, key).unwrap()
+    };
+    let secret = jsonwebtoken::EncodingKey::from_secret(MOCK_SECRET.as_bytes());
+    let hs512 = sign(
+        jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+        &secret,
+    );
+    let hs256 = sign(
+        jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &secret,
+    );
+    // The signature is never checked here: the server is asked instead.
+    let mut rs256 = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    rs256.kid = Some("rotated-in".into());
+    let rs256 = format!(
+        "{}.{}.c2ln",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&rs256).unwrap()),
+        hs256.split('.').nth(1).unwrap()
+    );
+    for (token, jwks_fetches) in [(&hs512, 0), (&hs256, 0), (&rs256, 2)] {
+        let before = mock.requests_to("GET /auth/v1/.well-known/jwks.json").len();
+        let got = c
+            .auth()
+            .get_claims(Some(token), GetClaimsOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(got.claims["sub"], "u1");
+        assert_eq!(
+            mock.last("GET /auth/v1/user").authorization.as_deref(),
+            Some(format!("Bearer {token}").as_str())
+        );
+        let fetched = mock.requests_to("GET /auth/v1/.well-known/jwks.json").len() - before;
+        assert_eq!(fetched, jwks_fetches, "{:?}", got.header);
+    }
+    let refused = format!("{}refused", &hs512[..hs512.len() - 7]);
+    let err = c
+        .auth()
+        .get_claims(Some(&refused), GetClaimsOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err:?}");
+}
+
 #[tokio::test]
 async fn malformed_answers_are_decode_errors_not_panics() {
     let mock = MockGoTrue::start().await;

@@ -240,7 +240,8 @@ async fn the_jwks_is_fetched_once_and_unknown_keys_are_refused() {
     );
 
     // A token from another project's key (the ES256 stack): its `kid` is unknown here, so the
-    // JWKS is fetched once more (a key may have rotated in) and the token refused.
+    // JWKS is fetched once more (a key may have rotated in), then the server is asked (auth-js
+    // 2.108), and it refuses the token.
     let other = es256().await;
     let (_, foreign) = signed_in(&other.url(), other.anon_key()).await;
     let err = c
@@ -248,7 +249,10 @@ async fn the_jwks_is_fetched_once_and_unknown_keys_are_refused() {
         .get_claims(Some(&foreign), GetClaimsOptions::new())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Auth(AuthError::Jwks(_))), "{err:?}");
+    assert!(
+        matches!(&err, Error::Auth(AuthError::Api { status, .. }) if status.as_u16() == 403),
+        "{err:?}"
+    );
     assert_eq!(proxy.jwks_fetches.load(Ordering::SeqCst), 2);
     // And the other stacks refuse it too.
     let err = Client::new(
@@ -267,4 +271,46 @@ async fn the_jwks_is_fetched_once_and_unknown_keys_are_refused() {
     );
     let err = c.auth().get_user_by_jwt(&foreign).await.unwrap_err();
     assert!(matches!(err, Error::Auth(_)), "{err:?}");
+}
+
+/// Keys the caller gives (auth-js `getClaims(jwt, { jwks })`) are looked in first: the project's
+/// JWKS is not fetched. Keys that lack the token's `kid` leave it to the project's JWKS.
+#[tokio::test]
+async fn keys_the_caller_gives_are_used_before_the_projects() {
+    let stack = rs256().await;
+    let published: Value = reqwest::get(format!("{}/auth/v1/.well-known/jwks.json", stack.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let proxy = proxy(stack.url()).await;
+    let (c, token) = signed_in(&proxy.url, stack.anon_key()).await;
+    let claims = c
+        .auth()
+        .get_claims(Some(&token), GetClaimsOptions::new().jwks(published))
+        .await
+        .unwrap();
+    assert_eq!(claims.claims["role"], "authenticated");
+    assert_eq!(proxy.jwks_fetches.load(Ordering::SeqCst), 0);
+    c.auth()
+        .get_claims(
+            Some(&token),
+            GetClaimsOptions::new().jwks(serde_json::json!({"keys": []})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(proxy.jwks_fetches.load(Ordering::SeqCst), 1);
+    let err = c
+        .auth()
+        .get_claims(
+            Some(&token),
+            GetClaimsOptions::new().jwks(serde_json::json!([1])),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(AuthError::InvalidParams(_))),
+        "{err:?}"
+    );
 }
