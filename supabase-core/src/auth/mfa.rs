@@ -283,6 +283,9 @@ pub struct Factors {
     pub totp: Vec<Factor>,
     /// Verified phone factors.
     pub phone: Vec<Factor>,
+    /// Verified WebAuthn factors (auth-js 2.108 `listFactors`; enrolled by the browser's
+    /// credential API, so this client lists them but does not enroll them).
+    pub webauthn: Vec<Factor>,
 }
 
 /// An authenticator assurance level.
@@ -414,6 +417,7 @@ impl Mfa {
         Ok(Factors {
             totp: verified("totp"),
             phone: verified("phone"),
+            webauthn: verified("webauthn"),
             all,
         })
     }

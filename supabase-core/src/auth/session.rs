@@ -101,7 +101,7 @@ impl AuthShared {
                 match self.store.get_item(&self.storage_key).await {
                     Ok(Some(text)) => match serde_json::from_str::<Session>(&text) {
                         Ok(session) => {
-                            self.set_current(Some(session));
+                            self.set_current(Some(session.with_stored_expiry()));
                             self.start_ticker();
                         }
                         Err(e) => {
@@ -309,7 +309,7 @@ impl AuthShared {
             return;
         };
         if stored.refresh_token != current.refresh_token {
-            self.set_current(Some(stored.with_expiry()));
+            self.set_current(Some(stored.with_stored_expiry()));
             self.emit(AuthChangeEvent::TokenRefreshed, self.current().as_ref());
         }
     }

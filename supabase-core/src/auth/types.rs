@@ -94,6 +94,21 @@ impl Session {
         self
     }
 
+    /// A session read back from a store: its `expires_at`, else the access token's `exp`
+    /// claim, else expired (so it is refreshed before use). `expires_in` says nothing about a
+    /// stored session (it counts from when the token was issued), and a session with no
+    /// expiry at all was never refreshed. auth-js drops such a session (`_isValidSession`);
+    /// its token tells when it expires.
+    pub(crate) fn with_stored_expiry(mut self) -> Self {
+        if self.expires_at.is_none() {
+            let exp = super::claims::decode_unverified(self.access_token.expose())
+                .ok()
+                .and_then(|claims| claims.get("exp").and_then(serde_json::Value::as_i64));
+            self.expires_at = Some(exp.unwrap_or(0));
+        }
+        self
+    }
+
     /// Seconds until the access token expires (negative once expired).
     pub fn expires_in_secs(&self) -> i64 {
         self.expires_at.unwrap_or(i64::MAX).saturating_sub(now())

@@ -774,3 +774,34 @@ async fn malformed_answers_are_decode_errors_not_panics() {
         "{err:?}"
     );
 }
+
+/// `list_factors` sorts the verified factors by type, WebAuthn included (auth-js 2.108); an
+/// unverified one is only in `all`.
+#[tokio::test]
+async fn list_factors_sorts_verified_factors_by_type() {
+    let mock = MockGoTrue::start().await;
+    mock.on("POST /auth/v1/token", |_| {
+        Reply::ok(session_json(1, 3600, now() + 3600))
+    });
+    mock.on("GET /auth/v1/user", |_| {
+        let mut user = user_json("11111111-1111-1111-1111-111111111111");
+        let factor = |id: &str, kind: &str, status: &str| {
+            json!({"id": id, "factor_type": kind, "status": status})
+        };
+        user["factors"] = json!([
+            factor("w", "webauthn", "verified"),
+            factor("t", "totp", "verified"),
+            factor("p", "phone", "unverified"),
+        ]);
+        Reply::ok(user)
+    });
+    let c = client(&mock, ClientOptions::default());
+    sign_in(&c).await;
+    let factors = c.auth().mfa().list_factors().await.unwrap();
+    let ids =
+        |f: &[supabase_core::auth::Factor]| f.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&factors.webauthn), ["w"]);
+    assert_eq!(ids(&factors.totp), ["t"]);
+    assert!(factors.phone.is_empty());
+    assert_eq!(ids(&factors.all), ["w", "t", "p"]);
+}

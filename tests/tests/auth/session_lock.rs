@@ -288,6 +288,39 @@ async fn a_refresh_the_caller_waits_on_rides_out_a_brief_outage() {
     }
 }
 
+/// A stored session without `expires_at` (written by hand, or by another tool) expires when its
+/// access token does, and one whose token has no `exp` either is refreshed before use: it had
+/// counted as never expiring, and was never refreshed.
+#[tokio::test]
+async fn a_stored_session_without_expires_at_expires_with_its_token() {
+    for exp in [Some(now() + 30), None] {
+        let mock = MockGoTrue::start().await;
+        serve(&mock, false, Duration::ZERO, renewed());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.json");
+        let mut stored = session_json(1, 3600, now() + 3600);
+        stored.as_object_mut().unwrap().remove("expires_at");
+        if let Some(exp) = exp {
+            stored["access_token"] = json!(crate::mock::access_token("u", exp, "aal1"));
+        } else {
+            stored["access_token"] = json!("a.eyJzdWIiOiJ1In0.c2ln");
+        }
+        let file = json!({"stored": stored.to_string()});
+        std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+        let c = client(
+            &mock,
+            manual()
+                .storage_key("stored")
+                .session_store(FileStore::new(&path)),
+        );
+        assert_eq!(
+            refresh_token(&c).await.as_deref(),
+            Some("refresh-2"),
+            "refreshed ({exp:?})"
+        );
+    }
+}
+
 /// `INITIAL_SESSION` carries the stored session refreshed if it is due (auth-js
 /// `_emitInitialSession`), or none when that refresh is refused.
 #[tokio::test]
