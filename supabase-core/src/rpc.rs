@@ -176,6 +176,12 @@ impl<F: Rpc, M> Call<F, M> {
         self.map(|b| b.timeout(timeout))
     }
 
+    /// `false`: sent once, even as a `GET` the client's retry policy would send again (see
+    /// the untyped [`retry`](crate::postgrest::Builder::retry)).
+    pub fn retry(self, enabled: bool) -> Self {
+        self.map(|b| b.retry(enabled))
+    }
+
     /// A header for this call only.
     pub fn header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
         self.map(|b| b.header(name, value))

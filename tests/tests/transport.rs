@@ -30,6 +30,37 @@ async fn get_is_retried_after_503_and_520_and_succeeds() {
     assert_eq!(server.requests(), ["GET", "GET", "GET"]);
 }
 
+/// `retry(false)` sends one read once (postgrest-js and postgrest-py `retry(enabled)`), streamed
+/// or not; the next read on the same client is retried as before.
+#[tokio::test]
+async fn a_read_can_opt_out_of_retries() {
+    let server = FaultServer::start(vec![
+        Fault::status(503),
+        Fault::status(503),
+        Fault::status(503),
+        Fault::ok(r#"[{"id":1}]"#),
+    ])
+    .await;
+    let c = client(&server);
+    let err = c.from_("t").select("*").retry(false).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.requests(), ["GET"]);
+    let rows: Vec<_> = futures_util::StreamExt::collect(
+        c.from_("t")
+            .select("*")
+            .retry(false)
+            .returns::<Vec<serde_json::Value>>()
+            .stream(),
+    )
+    .await;
+    let err = rows.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.requests(), ["GET", "GET"]);
+    let data = c.from_("t").select("*").await.unwrap().data;
+    assert_eq!(data, json!([{"id": 1}]));
+    assert_eq!(server.requests(), ["GET", "GET", "GET", "GET"]);
+}
+
 /// Cloudflare's 521–524 mean the edge got no usable answer from the origin: a read is sent
 /// again (postgrest-js `retry.test.ts`); 525 (a TLS failure) is not. Each retry says which it
 /// is in `X-Retry-Count`, as postgrest-js and postgrest-py send it.

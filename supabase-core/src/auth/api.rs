@@ -129,6 +129,7 @@ impl AuthShared {
             headers,
             body,
             timeout: self.timeout,
+            retry: true,
         })
     }
 

@@ -133,7 +133,9 @@ impl<M> Postgrest<M> {
     /// A call of `function`, before its arguments.
     fn rpc_state(&self, function: String) -> QueryState {
         let path = format!("rpc/{}", encode::path_segment(&function));
-        QueryState::new(self.schema.clone(), path, Verb::Rpc)
+        let mut state = QueryState::new(self.schema.clone(), path, Verb::Rpc);
+        refuse_blank(&mut state, "function", &function);
+        state
     }
 
     /// Calls a Postgres function whose one argument is unnamed (`text`, `xml`, `bytea`, `json`
@@ -151,6 +153,15 @@ impl<M> Postgrest<M> {
             Err(e) => state.fail(e),
         }
         Builder::new(self.client.clone(), state)
+    }
+}
+
+/// A blank name would send the request to PostgREST's root (its OpenAPI description, answered
+/// as if it were rows) or to `rpc/`; refused as postgrest-js's `from` refuses it ("Invalid
+/// relation name").
+fn refuse_blank(state: &mut QueryState, what: &str, name: &str) {
+    if name.trim().is_empty() {
+        state.fail(crate::Error::config(format!("the {what} name is empty")));
     }
 }
 
@@ -174,7 +185,8 @@ impl<M> std::fmt::Debug for TableQuery<M> {
 
 impl<M> TableQuery<M> {
     pub(crate) fn builder(self, verb: Verb) -> Builder<serde_json::Value, M> {
-        let state = QueryState::new(self.schema, encode::path_segment(&self.table), verb);
+        let mut state = QueryState::new(self.schema, encode::path_segment(&self.table), verb);
+        refuse_blank(&mut state, "table", &self.table);
         Builder::new(self.client, state)
     }
 

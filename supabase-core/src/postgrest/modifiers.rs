@@ -337,13 +337,23 @@ impl<T, M> Builder<T, M> {
 
     /// Fails the request, writing nothing, when it would affect more than `rows` rows
     /// (`Prefer: handling=strict,max-affected=<rows>`, postgrest-js's `maxAffected`), for
-    /// updates and deletes.
+    /// updates, deletes and function calls; on another verb, where PostgREST would limit
+    /// nothing, the request is an [`Error::Config`] (postgrest-js refuses it by type).
     ///
     /// PostgREST enforces the limit from 12.2 (Supabase's). 12.0 and 12.1 (the local stack
     /// runs 12.0.2) do not know the preference and, asked to be strict, refuse every such
     /// request (`PGRST122`): an error either way, never an unchecked write.
     pub fn max_affected(self, rows: u64) -> Self {
-        self.map_state(|s| s.max_affected = Some(rows))
+        self.map_state(|s| {
+            if matches!(s.verb, Verb::Update | Verb::Delete | Verb::Rpc) {
+                s.max_affected = Some(rows);
+            } else {
+                s.fail(Error::config(format!(
+                    "max_affected limits an update, a delete or a function call, not {}",
+                    s.verb.described()
+                )));
+            }
+        })
     }
 
     /// Counts the rows the query matches (see [`Count`]).
@@ -371,15 +381,26 @@ impl<T, M> Builder<T, M> {
     }
 
     /// Upsert: the unique columns that decide a conflict (comma-separated), instead of the
-    /// primary key.
+    /// primary key. On another verb, where it would do nothing, the request is an
+    /// [`Error::Config`] (postgrest-js and postgrest-py offer it on `upsert` only).
     pub fn on_conflict(self, columns: impl AsRef<str>) -> Self {
         let columns = trim_column_names(columns.as_ref());
-        self.map_state(|s| s.set_param("on_conflict", columns))
+        self.map_state(|s| {
+            if s.upsert_only("on_conflict") {
+                s.set_param("on_conflict", columns);
+            }
+        })
     }
 
-    /// Upsert: leave conflicting rows as they are instead of updating them.
+    /// Upsert: leave conflicting rows as they are instead of updating them. On another verb
+    /// (an insert would still fail on the first duplicate) the request is an
+    /// [`Error::Config`].
     pub fn ignore_duplicates(self) -> Self {
-        self.map_state(|s| s.ignore_duplicates = true)
+        self.map_state(|s| {
+            if s.upsert_only("ignore_duplicates") {
+                s.ignore_duplicates = true;
+            }
+        })
     }
 
     /// Insert/upsert of several rows: with `false`, keys missing from a row take the column's
@@ -392,6 +413,14 @@ impl<T, M> Builder<T, M> {
     /// each attempt: a read retried after a 503 may take longer in all.
     pub fn timeout(self, timeout: Duration) -> Self {
         self.map_state(|s| s.timeout = Some(timeout))
+    }
+
+    /// `false`: this request is sent once, even a read the client's
+    /// [`RetryPolicy`](crate::RetryPolicy) would send again after a 503 or a dropped
+    /// connection (postgrest-js and postgrest-py `retry(enabled)`), e.g. a health check that
+    /// should fail fast. Writes are never retried anyway.
+    pub fn retry(self, enabled: bool) -> Self {
+        self.map_state(|s| s.retry = enabled)
     }
 
     /// A header for this request only (it wins over the client's headers).

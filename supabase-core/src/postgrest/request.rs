@@ -27,6 +27,20 @@ pub(crate) enum Verb {
     Rpc,
 }
 
+impl Verb {
+    /// The verb in an error message.
+    pub(crate) fn described(self) -> &'static str {
+        match self {
+            Verb::Select => "a select",
+            Verb::Insert => "an insert",
+            Verb::Upsert => "an upsert",
+            Verb::Update => "an update",
+            Verb::Delete => "a delete",
+            Verb::Rpc => "a function call",
+        }
+    }
+}
+
 /// How many rows the caller expects back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Cardinality {
@@ -91,6 +105,8 @@ pub(crate) struct QueryState {
     pub(crate) strip_nulls: bool,
     pub(crate) headers: HeaderMap,
     pub(crate) timeout: Option<Duration>,
+    /// `false`: sent once, whatever the client's retry policy (`retry(false)`).
+    pub(crate) retry: bool,
     /// Set by `not_()`: the next filter is negated.
     pub(crate) negate_next: bool,
     /// The first error met while building; reported when the request is built or sent.
@@ -124,6 +140,7 @@ impl std::fmt::Debug for QueryState {
             strip_nulls,
             headers,
             timeout,
+            retry,
             negate_next,
             error,
         } = self;
@@ -160,6 +177,7 @@ impl std::fmt::Debug for QueryState {
             .field("strip_nulls", strip_nulls)
             .field("headers", &crate::http::RedactedHeaders(headers))
             .field("timeout", timeout)
+            .field("retry", retry)
             .field("negate_next", negate_next)
             .field("error", error)
             .finish()
@@ -210,6 +228,7 @@ impl QueryState {
             strip_nulls: false,
             headers: HeaderMap::new(),
             timeout: None,
+            retry: true,
             negate_next: false,
             error: None,
         }
@@ -218,6 +237,20 @@ impl QueryState {
     /// Records the first error; later ones are usually consequences of it.
     pub(crate) fn fail(&mut self, e: Error) {
         self.error.get_or_insert(e);
+    }
+
+    /// Whether this is an upsert; otherwise fails the request for the `option` that only an
+    /// upsert has.
+    pub(crate) fn upsert_only(&mut self, option: &str) -> bool {
+        if self.verb == Verb::Upsert {
+            return true;
+        }
+        let e = Error::config(format!(
+            "{option} applies to an upsert, not {}",
+            self.verb.described()
+        ));
+        self.fail(e);
+        false
     }
 
     /// Sets a parameter, replacing an earlier one with the same key.
@@ -427,6 +460,7 @@ impl QueryState {
             timeout: self
                 .timeout
                 .or(client.inner.options.postgrest_client_timeout),
+            retry: self.retry,
         })
     }
 

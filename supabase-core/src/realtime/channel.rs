@@ -1014,6 +1014,7 @@ impl RealtimeChannel {
             headers,
             body: Some(body),
             timeout: Some(socket.options.timeout),
+            retry: true,
         };
         let response = client.inner.transport.send(request).await?;
         if response.status.is_success() {

@@ -219,6 +219,7 @@ impl Storage {
             headers,
             body,
             timeout: self.client.inner.options.storage_client_timeout,
+            retry: true,
         }
     }
 

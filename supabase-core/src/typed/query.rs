@@ -542,6 +542,12 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         self.map(|b| b.timeout(timeout))
     }
 
+    /// `false`: sent once, even a read the client's retry policy would send again (see the
+    /// untyped [`retry`](crate::postgrest::Builder::retry)).
+    pub fn retry(self, enabled: bool) -> Self {
+        self.map(|b| b.retry(enabled))
+    }
+
     /// A header for this request only (it wins over the client's headers and over those the
     /// query sets, so an `Accept` of another format makes the typed rows undecodable); an
     /// invalid name or value is an error when the query runs.

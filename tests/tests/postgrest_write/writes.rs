@@ -640,6 +640,88 @@ async fn max_affected_is_sent_strictly_and_never_writes_unchecked() {
     assert_eq!(sorted_strings(&names, "name"), ["A", "B"]);
 }
 
+/// Write options on a verb where PostgREST would do nothing with them are refused before
+/// anything is sent (postgrest-js and postgrest-py offer `onConflict` / `ignoreDuplicates` on
+/// `upsert` only, and `maxAffected` on update, delete and function calls): an
+/// `insert(..).ignore_duplicates()` had been a plain insert, failing on the first duplicate,
+/// and a `max_affected` on an upsert limited nothing. A blank table or function name is
+/// refused too (it had read PostgREST's root, its OpenAPI description, as rows).
+#[tokio::test]
+async fn options_of_another_verb_and_blank_names_are_refused_before_sending() {
+    let c = anon().await;
+    let row = json!({"id": unique_id(), "name": "X"});
+    let refused = [
+        (
+            "ignore_duplicates",
+            c.table("planets").insert(row.clone()).ignore_duplicates(),
+        ),
+        (
+            "on_conflict",
+            c.table("planets").insert(row.clone()).on_conflict("id"),
+        ),
+        (
+            "on_conflict",
+            c.table("planets").update(row.clone()).on_conflict("id"),
+        ),
+        (
+            "max_affected",
+            c.table("planets").upsert(row.clone()).max_affected(1),
+        ),
+        (
+            "max_affected",
+            c.table("planets").insert(row.clone()).max_affected(1),
+        ),
+        (
+            "max_affected",
+            c.table("planets").select("*").max_affected(1),
+        ),
+        ("table name", c.table("").select("*")),
+        ("table name", c.from_("  ").delete().eq("id", 1)),
+        ("function name", c.rpc("", json!({}))),
+    ];
+    for (option, builder) in refused {
+        let err = builder.build().unwrap_err();
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains(option)),
+            "{option}: {err}"
+        );
+        let err = builder.await.unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{option}: {err}");
+    }
+    let names = db(&format!(
+        "select name from planets where id = {}",
+        row["id"]
+    ))
+    .await;
+    assert!(names.as_array().unwrap().is_empty(), "nothing written");
+    // Where they apply they are sent.
+    let upsert = c
+        .table("planets")
+        .upsert(row.clone())
+        .on_conflict("id")
+        .ignore_duplicates()
+        .build()
+        .unwrap();
+    assert!(upsert.path_and_query().contains("on_conflict=id"));
+    assert!(
+        upsert.headers()["prefer"]
+            .to_str()
+            .unwrap()
+            .contains("resolution=ignore-duplicates")
+    );
+    let call = c
+        .rpc("add", json!({"a": 1}))
+        .max_affected(1)
+        .build()
+        .unwrap();
+    assert!(
+        call.headers()["prefer"]
+            .to_str()
+            .unwrap()
+            .contains("max-affected=1")
+    );
+}
+
 /// `on_conflict` names a column whose name has a space as PostgREST reads it: the spaces
 /// inside a name kept, those around each name dropped (it had stripped them all, sending
 /// `firstname`).
