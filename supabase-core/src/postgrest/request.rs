@@ -384,6 +384,17 @@ impl QueryState {
             // function's default, as postgrest-js leaves out `undefined` ones.
             let mut params = Vec::with_capacity(args.len() + self.params.len());
             for (name, value) in args.iter().filter(|(_, v)| !v.is_null()) {
+                // PostgREST hands query arguments to the function as text: a `json`/`jsonb`
+                // parameter gets the string `"{\"k\":1}"`, not the object (postgrest-js
+                // switches such calls to POST for the same reason).
+                let object = |v: &serde_json::Value| v.is_object();
+                if object(value) || value.as_array().is_some_and(|a| a.iter().any(object)) {
+                    return Err(Error::config(format!(
+                        "argument `{name}` holds a JSON object, which a GET or HEAD call can \
+                         only send as text in the query string; call the function without \
+                         get() or head() to send it as JSON"
+                    )));
+                }
                 params.push((
                     Cow::Owned(name.clone()),
                     Cow::Owned(encode::operand(encode::Shape::Plain, value)?),

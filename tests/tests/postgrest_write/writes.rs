@@ -783,3 +783,45 @@ async fn an_upserted_list_rewrites_the_keys_a_conflicting_row_leaves_out() {
         .unwrap();
     assert_eq!(moons(kept).await, json!([{"moons": null}]));
 }
+
+/// A `GET` call's arguments travel as text in the query string, and PostgREST hands them to
+/// the function as such: a `jsonb` parameter would receive the string `"{\"k\":1}"` instead of
+/// the object (it did; postgrest-js switches such calls to POST). So an argument holding an
+/// object is refused, with the way out in the message; sent as a POST it arrives as JSON.
+#[tokio::test]
+async fn a_get_call_refuses_an_object_argument_it_cannot_send_as_json() {
+    let stack = reference_stack().await;
+    stack
+        .execute_sql(
+            "create or replace function public.echo_json(data jsonb) returns jsonb \
+             language sql stable as $$ select data $$; \
+             grant execute on function public.echo_json(jsonb) to anon;",
+        )
+        .await
+        .unwrap();
+    stack.reload_schema().await.unwrap();
+    let c = anon().await;
+    for data in [json!({"k": 1}), json!([{"k": 1}, {"k": 2}])] {
+        let args = json!({ "data": data });
+        for call in [
+            c.rpc("echo_json", args.clone()).get(),
+            c.rpc("echo_json", args.clone()).head().returns(),
+        ] {
+            let err = call.await.unwrap_err();
+            assert!(
+                matches!(&err, Error::Config(m) if m.contains("`data`") && m.contains("without get()")),
+                "{err}"
+            );
+        }
+        let echoed = c.rpc("echo_json", args).await.unwrap().data;
+        assert_eq!(echoed, data);
+    }
+    // Text goes as it is.
+    let echoed = c
+        .rpc("echo", json!({"say": "[1, 2]"}))
+        .get()
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(echoed, json!("[1, 2]"));
+}
