@@ -101,7 +101,7 @@ impl Client {
     pub fn call_rows<F: crate::RpcRows>(
         &self,
         args: F,
-    ) -> crate::typed::Query<F::Row, Vec<F::Row>, Blocking> {
+    ) -> crate::typed::Query<F::Row, Vec<F::Row>, Blocking, crate::typed::verb::Call> {
         crate::typed::Query::from_rpc(crate::rpc::call_builder(&self.inner, args))
     }
 

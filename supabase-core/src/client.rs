@@ -463,7 +463,11 @@ impl Client {
 
     /// Calls a set-returning function whose rows are a table's rows: the typed filters, order
     /// and limit of [`RpcRows::Row`](crate::RpcRows::Row) apply.
-    pub fn call_rows<F: crate::RpcRows>(&self, args: F) -> crate::typed::Query<F::Row> {
+    pub fn call_rows<F: crate::RpcRows>(
+        &self,
+        args: F,
+    ) -> crate::typed::Query<F::Row, Vec<F::Row>, crate::postgrest::Async, crate::typed::verb::Call>
+    {
         crate::typed::Query::from_rpc(crate::rpc::call_builder(self, args))
     }
 

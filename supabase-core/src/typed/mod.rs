@@ -8,6 +8,7 @@ mod query;
 /// Used by the code `#[derive(Table)]` generates (through `__private`); not public API.
 #[doc(hidden)]
 pub mod rows;
+pub mod verb;
 
 pub use filter::{ColumnExt, ColumnValue, ColumnValues, Filter, OrderBy};
 pub use json::{JsonKey, JsonPath, JsonText};

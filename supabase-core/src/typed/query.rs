@@ -20,6 +20,7 @@ use crate::table::{
 };
 
 use super::filter::ColumnExt;
+use super::verb;
 
 mod embedded;
 pub use embedded::{EmbeddedFilter, EmbeddedOrder, Named, RelatedOrder, Unnamed};
@@ -52,7 +53,7 @@ impl<T: Table, M> TypedTable<T, M> {
     }
 
     /// Reads rows, selecting exactly `T`'s columns.
-    pub fn select(self) -> Query<T, Vec<T>, M> {
+    pub fn select(self) -> Query<T, Vec<T>, M, verb::Select> {
         // `T::SELECT` is generated without whitespace: no need to strip it.
         Query::new(
             self.untyped()
@@ -63,7 +64,7 @@ impl<T: Table, M> TypedTable<T, M> {
 
     /// Reads rows as the projection `S` (a `#[derive(Select)]` struct on `T`): its columns and
     /// embedded related rows.
-    pub fn select_as<S: Select<From = T>>(self) -> Query<T, Vec<S>, M> {
+    pub fn select_as<S: Select<From = T>>(self) -> Query<T, Vec<S>, M, verb::Select> {
         // Not through `Builder::select`, which strips whitespace as supabase-js does: a cast
         // may hold a space (`double precision`), and the derive writes none elsewhere.
         let mut inner: Builder<Vec<S>, M> = self
@@ -80,7 +81,7 @@ impl<T: Table, M> TypedTable<T, M> {
     }
 
     /// Inserts one row and returns it as stored (defaults filled in).
-    pub fn insert(self, row: T::Insert) -> Query<T, Vec<T>, M>
+    pub fn insert(self, row: T::Insert) -> Query<T, Vec<T>, M, verb::Insert>
     where
         T: Insertable,
     {
@@ -89,7 +90,10 @@ impl<T: Table, M> TypedTable<T, M> {
 
     /// Inserts several rows; a column a row leaves out takes its default (unless
     /// [`default_to_null(true)`](Query::default_to_null)).
-    pub fn insert_many(self, rows: impl IntoIterator<Item = T::Insert>) -> Query<T, Vec<T>, M>
+    pub fn insert_many(
+        self,
+        rows: impl IntoIterator<Item = T::Insert>,
+    ) -> Query<T, Vec<T>, M, verb::Insert>
     where
         T: Insertable,
     {
@@ -101,7 +105,7 @@ impl<T: Table, M> TypedTable<T, M> {
     /// [`Query::on_conflict`]). Postgres needs a unique index for it: a table's, or the one
     /// under a view Postgres updates by itself; a view written through INSTEAD OF triggers
     /// has none (42P10).
-    pub fn upsert(self, row: T::Insert) -> Query<T, Vec<T>, M>
+    pub fn upsert(self, row: T::Insert) -> Query<T, Vec<T>, M, verb::Upsert>
     where
         T: Insertable + Updatable,
     {
@@ -113,7 +117,10 @@ impl<T: Table, M> TypedTable<T, M> {
     /// to its default, not kept (as the untyped [`upsert`](crate::postgrest::TableQuery::upsert)
     /// of a list). Rows that leave different fields out keep stored values only when
     /// upserted in separate calls.
-    pub fn upsert_many(self, rows: impl IntoIterator<Item = T::Insert>) -> Query<T, Vec<T>, M>
+    pub fn upsert_many(
+        self,
+        rows: impl IntoIterator<Item = T::Insert>,
+    ) -> Query<T, Vec<T>, M, verb::Upsert>
     where
         T: Insertable + Updatable,
     {
@@ -122,7 +129,7 @@ impl<T: Table, M> TypedTable<T, M> {
     }
 
     /// Applies `changes` to the rows the filters that follow match, returning them.
-    pub fn update(self, changes: T::Update) -> Query<T, Vec<T>, M>
+    pub fn update(self, changes: T::Update) -> Query<T, Vec<T>, M, verb::Update>
     where
         T: Updatable,
     {
@@ -130,7 +137,7 @@ impl<T: Table, M> TypedTable<T, M> {
     }
 
     /// Deletes the rows the filters that follow match, returning them.
-    pub fn delete(self) -> Query<T, Vec<T>, M>
+    pub fn delete(self) -> Query<T, Vec<T>, M, verb::Delete>
     where
         T: Deletable,
     {
@@ -173,14 +180,16 @@ macro_rules! pattern_shortcuts {
 /// [`single`](Query::single), `Option<T>` after [`maybe_single`](Query::maybe_single)).
 ///
 /// Awaiting it gives the data; [`execute`](Query::execute) gives the whole [`Response`]
-/// (count and status too).
+/// (count and status too). `Verb` is its [verb](verb): options of one kind of request only
+/// (`on_conflict` for an upsert, `max_affected` for an update or a delete…) are methods of
+/// that kind only.
 #[must_use = "a query does nothing until it is awaited"]
-pub struct Query<T, Out = Vec<T>, M = Async> {
+pub struct Query<T, Out = Vec<T>, M = Async, Verb = verb::Select> {
     inner: Builder<Out, M>,
     /// The key the projection embeds a relation under ([`Select::embed_key`]): embedded
     /// filters, order and limits address that key.
     embed_key: fn(TypeId) -> Option<&'static str>,
-    _table: PhantomData<fn() -> T>,
+    _table: PhantomData<fn() -> (T, Verb)>,
 }
 
 /// A projection without embeddings.
@@ -188,13 +197,13 @@ fn no_embeddings(_relation: TypeId) -> Option<&'static str> {
     None
 }
 
-impl<T, Out, M> std::fmt::Debug for Query<T, Out, M> {
+impl<T, Out, M, Verb> std::fmt::Debug for Query<T, Out, M, Verb> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Query").field(&self.inner).finish()
     }
 }
 
-impl<T: Table, M> Query<T, Vec<T>, M> {
+impl<T: Table, M, Verb> Query<T, Vec<T>, M, Verb> {
     fn new(inner: Builder<serde_json::Value, M>) -> Self {
         let mut inner: Builder<Vec<T>, M> = inner.returns();
         inner.rows_decoder = Some(T::decode_rows);
@@ -206,7 +215,10 @@ impl<T: Table, M> Query<T, Vec<T>, M> {
     }
 
     /// A set-returning function's rows, selecting exactly `T`'s columns.
-    pub(crate) fn from_rpc(inner: Builder<serde_json::Value, M>) -> Self {
+    pub(crate) fn from_rpc(inner: Builder<serde_json::Value, M>) -> Self
+    where
+        Verb: verb::Calls,
+    {
         Query::new(inner.select(T::SELECT))
     }
 
@@ -216,7 +228,7 @@ impl<T: Table, M> Query<T, Vec<T>, M> {
     }
 }
 
-impl<T: Table, Out, M> Query<T, Out, M> {
+impl<T: Table, Out, M, Verb> Query<T, Out, M, Verb> {
     fn map(self, f: impl FnOnce(Builder<Out, M>) -> Builder<Out, M>) -> Self {
         Query {
             inner: f(self.inner),
@@ -224,7 +236,7 @@ impl<T: Table, Out, M> Query<T, Out, M> {
         }
     }
 
-    fn map_out<U>(self, f: impl FnOnce(Builder<Out, M>) -> Builder<U, M>) -> Query<T, U, M> {
+    fn map_out<U>(self, f: impl FnOnce(Builder<Out, M>) -> Builder<U, M>) -> Query<T, U, M, Verb> {
         Query {
             inner: f(self.inner),
             embed_key: self.embed_key,
@@ -515,13 +527,19 @@ impl<T: Table, Out, M> Query<T, Out, M> {
 
     /// Upsert: decide conflicts on this unique column, or on these columns of one unique
     /// constraint (`on_conflict((a, b))`), instead of the primary key.
-    pub fn on_conflict(self, columns: impl ConflictTarget<T>) -> Self {
+    pub fn on_conflict(self, columns: impl ConflictTarget<T>) -> Self
+    where
+        Verb: verb::Resolves,
+    {
         let columns = columns.conflict_columns();
         self.map(|b| b.on_conflict(columns))
     }
 
     /// Upsert: leave conflicting rows alone.
-    pub fn ignore_duplicates(self) -> Self {
+    pub fn ignore_duplicates(self) -> Self
+    where
+        Verb: verb::Resolves,
+    {
         self.map(Builder::ignore_duplicates)
     }
 
@@ -533,7 +551,10 @@ impl<T: Table, Out, M> Query<T, Out, M> {
 
     /// Fails the request, writing nothing, when it would affect more than `rows` rows (see the
     /// untyped [`max_affected`](crate::postgrest::Builder::max_affected)).
-    pub fn max_affected(self, rows: u64) -> Self {
+    pub fn max_affected(self, rows: u64) -> Self
+    where
+        Verb: verb::Affects,
+    {
         self.map(|b| b.max_affected(rows))
     }
 
@@ -560,7 +581,10 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// than its default (`Prefer: missing=default` is then not sent). Typed writes default to
     /// `false`, since a left-out column is one the row did not set. A single row's left-out
     /// columns always take their defaults (the row alone names the columns written).
-    pub fn default_to_null(self, yes: bool) -> Self {
+    pub fn default_to_null(self, yes: bool) -> Self
+    where
+        Verb: verb::WritesRows,
+    {
         self.map(|b| b.default_to_null(yes))
     }
 
@@ -572,19 +596,19 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     }
 
     /// The result as CSV text instead of rows.
-    pub fn csv(self) -> Query<T, String, M> {
+    pub fn csv(self) -> Query<T, String, M, Verb> {
         self.map_out(Builder::csv)
     }
 
     /// The rows as a GeoJSON `FeatureCollection` (PostGIS geometry columns), as the untyped
     /// [`geojson`](crate::postgrest::Builder::geojson).
-    pub fn geojson(self) -> Query<T, serde_json::Value, M> {
+    pub fn geojson(self) -> Query<T, serde_json::Value, M, Verb> {
         self.map_out(Builder::geojson)
     }
 
     /// The query plan instead of the rows (see the untyped
     /// [`explain`](crate::postgrest::Builder::explain)).
-    pub fn explain(self, options: Explain) -> Query<T, serde_json::Value, M> {
+    pub fn explain(self, options: Explain) -> Query<T, serde_json::Value, M, Verb> {
         self.map_out(|b| b.explain(options))
     }
 
@@ -595,15 +619,18 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     /// rows to decode.
     #[doc(alias = "returning")]
     #[doc(alias = "minimal")]
-    pub fn head(self) -> Query<T, (), M> {
+    pub fn head(self) -> Query<T, (), M, Verb> {
         self.map_out(Builder::head)
     }
 
     /// A function call ([`Client::call_rows`](crate::Client::call_rows)) sent as `GET`, its
     /// arguments in the query string: PostgREST runs it in a read-only transaction, so this
     /// suits `STABLE` and `IMMUTABLE` functions ([`Rpc::READ_ONLY`](crate::Rpc::READ_ONLY)).
-    /// No effect on a table query, which reads with `GET` anyway.
-    pub fn get(self) -> Self {
+    /// Function calls only: a table read is a `GET` already.
+    pub fn get(self) -> Self
+    where
+        Verb: verb::Calls,
+    {
         self.map(Builder::get)
     }
 
@@ -618,19 +645,19 @@ impl<T: Table, Out, M> Query<T, Out, M> {
     }
 }
 
-impl<T: Table, R, M> Query<T, Vec<R>, M> {
+impl<T: Table, R, M, Verb> Query<T, Vec<R>, M, Verb> {
     /// Exactly one row (an error for zero or several).
-    pub fn single(self) -> Query<T, R, M> {
+    pub fn single(self) -> Query<T, R, M, Verb> {
         self.map_out(|b| b.single().returns())
     }
 
     /// Zero or one row.
-    pub fn maybe_single(self) -> Query<T, Option<R>, M> {
+    pub fn maybe_single(self) -> Query<T, Option<R>, M, Verb> {
         self.map_out(|b| b.maybe_single().returns())
     }
 }
 
-impl<T: Table, R: DeserializeOwned + Send + 'static> Query<T, Vec<R>, Async> {
+impl<T: Table, R: DeserializeOwned + Send + 'static, Verb> Query<T, Vec<R>, Async, Verb> {
     /// Yields the rows one by one as the response arrives (see [`Builder::stream`]): a
     /// million-row read holds one row at a time.
     pub fn stream(self) -> impl futures_util::Stream<Item = Result<R>> + Send + 'static {
@@ -638,7 +665,7 @@ impl<T: Table, R: DeserializeOwned + Send + 'static> Query<T, Vec<R>, Async> {
     }
 }
 
-impl<T: Table, Out: DeserializeOwned> Query<T, Out, Async> {
+impl<T: Table, Out: DeserializeOwned, Verb> Query<T, Out, Async, Verb> {
     /// Sends the request: data, count and status.
     pub fn execute(self) -> impl Future<Output = Result<Response<Out>>> {
         self.inner.execute()
@@ -646,14 +673,16 @@ impl<T: Table, Out: DeserializeOwned> Query<T, Out, Async> {
 }
 
 #[cfg(feature = "blocking")]
-impl<T: Table, Out: DeserializeOwned> Query<T, Out, crate::postgrest::Blocking> {
+impl<T: Table, Out: DeserializeOwned, Verb> Query<T, Out, crate::postgrest::Blocking, Verb> {
     /// Sends the request, blocking: data, count and status.
     pub fn execute(self) -> Result<Response<Out>> {
         self.inner.execute()
     }
 }
 
-impl<T: Table, Out: DeserializeOwned + Send + 'static> IntoFuture for Query<T, Out, Async> {
+impl<T: Table, Out: DeserializeOwned + Send + 'static, Verb> IntoFuture
+    for Query<T, Out, Async, Verb>
+{
     type Output = Result<Out>;
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Out>> + Send>>;
 

@@ -29,17 +29,24 @@ pub struct Named<R>(PhantomData<fn() -> R>);
 pub trait EmbeddedFilter<T: Table, Pick = Unnamed> {
     /// Applies the filter to `query`.
     #[doc(hidden)]
-    fn filter_embedded<Out, M>(self, query: Query<T, Out, M>) -> Query<T, Out, M>;
+    fn filter_embedded<Out, M, Verb>(self, query: Query<T, Out, M, Verb>)
+    -> Query<T, Out, M, Verb>;
 }
 
 impl<T: Relation<U>, U: Table> EmbeddedFilter<T> for Filter<U> {
-    fn filter_embedded<Out, M>(self, query: Query<T, Out, M>) -> Query<T, Out, M> {
+    fn filter_embedded<Out, M, Verb>(
+        self,
+        query: Query<T, Out, M, Verb>,
+    ) -> Query<T, Out, M, Verb> {
         query.filter_rel::<U, U>(self)
     }
 }
 
 impl<T: Relation<U, R>, U: Table, R: 'static> EmbeddedFilter<T, Named<R>> for Filter<U> {
-    fn filter_embedded<Out, M>(self, query: Query<T, Out, M>) -> Query<T, Out, M> {
+    fn filter_embedded<Out, M, Verb>(
+        self,
+        query: Query<T, Out, M, Verb>,
+    ) -> Query<T, Out, M, Verb> {
         query.filter_rel::<U, R>(self)
     }
 }
@@ -50,17 +57,17 @@ impl<T: Relation<U, R>, U: Table, R: 'static> EmbeddedFilter<T, Named<R>> for Fi
 pub trait EmbeddedOrder<T: Table, Pick = Unnamed> {
     /// Applies the order to `query`.
     #[doc(hidden)]
-    fn order_embedded<Out, M>(self, query: Query<T, Out, M>) -> Query<T, Out, M>;
+    fn order_embedded<Out, M, Verb>(self, query: Query<T, Out, M, Verb>) -> Query<T, Out, M, Verb>;
 }
 
 impl<T: Relation<U>, U: Table> EmbeddedOrder<T> for OrderBy<U> {
-    fn order_embedded<Out, M>(self, query: Query<T, Out, M>) -> Query<T, Out, M> {
+    fn order_embedded<Out, M, Verb>(self, query: Query<T, Out, M, Verb>) -> Query<T, Out, M, Verb> {
         query.order_rel::<U, U>(self)
     }
 }
 
 impl<T: Relation<U, R>, U: Table, R: 'static> EmbeddedOrder<T, Named<R>> for OrderBy<U> {
-    fn order_embedded<Out, M>(self, query: Query<T, Out, M>) -> Query<T, Out, M> {
+    fn order_embedded<Out, M, Verb>(self, query: Query<T, Out, M, Verb>) -> Query<T, Out, M, Verb> {
         query.order_rel::<U, R>(self)
     }
 }
@@ -71,17 +78,26 @@ impl<T: Relation<U, R>, U: Table, R: 'static> EmbeddedOrder<T, Named<R>> for Ord
 pub trait RelatedOrder<T: Table, Pick = Unnamed> {
     /// Orders `query`'s rows.
     #[doc(hidden)]
-    fn order_by_related<Out, M>(self, query: Query<T, Out, M>) -> Query<T, Out, M>;
+    fn order_by_related<Out, M, Verb>(
+        self,
+        query: Query<T, Out, M, Verb>,
+    ) -> Query<T, Out, M, Verb>;
 }
 
 impl<T: ToOne<U>, U: Table> RelatedOrder<T> for OrderBy<U> {
-    fn order_by_related<Out, M>(self, query: Query<T, Out, M>) -> Query<T, Out, M> {
+    fn order_by_related<Out, M, Verb>(
+        self,
+        query: Query<T, Out, M, Verb>,
+    ) -> Query<T, Out, M, Verb> {
         query.order_by_rel::<U, U>(self)
     }
 }
 
 impl<T: ToOne<U, R>, U: Table, R: 'static> RelatedOrder<T, Named<R>> for OrderBy<U> {
-    fn order_by_related<Out, M>(self, query: Query<T, Out, M>) -> Query<T, Out, M> {
+    fn order_by_related<Out, M, Verb>(
+        self,
+        query: Query<T, Out, M, Verb>,
+    ) -> Query<T, Out, M, Verb> {
         query.order_by_rel::<U, R>(self)
     }
 }
