@@ -27,12 +27,28 @@ const JWKS_TTL: Duration = Duration::from_secs(600);
 pub(crate) struct JwksCache(tokio::sync::Mutex<Option<(Instant, JwkSet)>>);
 
 /// `get_claims` options (auth-js `allowExpired`, `jwks`).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[must_use]
 pub struct GetClaimsOptions {
     secret: Option<Secret>,
     allow_expired: bool,
     jwks: Option<Value>,
+}
+
+impl std::fmt::Debug for GetClaimsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The keys are not shown: a JWKS may hold a symmetric key (`"kty": "oct"`), the JWT
+        // secret itself.
+        let keys = self.jwks.as_ref().map(|j| {
+            let n = j.get("keys").and_then(Value::as_array).map_or(0, Vec::len);
+            format!("<{n} keys>")
+        });
+        f.debug_struct("GetClaimsOptions")
+            .field("secret", &self.secret)
+            .field("allow_expired", &self.allow_expired)
+            .field("jwks", &keys)
+            .finish()
+    }
 }
 
 impl GetClaimsOptions {
@@ -158,7 +174,9 @@ impl Auth {
     /// HS256, the JWKS for RS256 and ES256), else by the server (`GET /user`), as auth-js
     /// 2.108 does. Fails with [`AuthError::SessionMissing`] when there is no token,
     /// [`AuthError::InvalidJwt`] when it is malformed, expired or its signature does not
-    /// verify, and with the server's error when the server refuses it.
+    /// verify, [`AuthError::Jwks`] when the project's JWKS cannot be fetched or holds an
+    /// unusable key, [`AuthError::InvalidParams`] for a `jwks` option that is not a JWKS, and
+    /// with the server's error when the server refuses the token.
     pub async fn get_claims(&self, jwt: Option<&str>, options: GetClaimsOptions) -> Result<Claims> {
         self.shared.own_auth()?;
         let given = match &options.jwks {

@@ -246,7 +246,8 @@ pub enum AuthError {
     /// A JWT is malformed, expired, or its signature does not verify.
     #[error("invalid JWT: {0}")]
     InvalidJwt(String),
-    /// The project's JWKS could not be fetched or has no key for the token.
+    /// The project's JWKS could not be fetched, or its key for the token is unusable (a token
+    /// whose key it does not hold is checked by the server instead).
     #[error("JWKS: {0}")]
     Jwks(String),
     /// The session store failed.

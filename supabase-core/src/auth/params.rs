@@ -455,8 +455,9 @@ impl CodeExchangeParams {
 
     /// The code verifier of the flow, for when another client started it (a server that kept
     /// the verifier in a cookie, say). It is the value the starting client stored under
-    /// `<storage_key>-code-verifier`; a recovery flow's value ends in `/PASSWORD_RECOVERY`, as
-    /// auth-js stores it, and then the exchange emits `PASSWORD_RECOVERY`.
+    /// `<storage_key>-code-verifier`; a recovery flow's value ends in `/recovery` (auth-js
+    /// 2.108's mark; older auth-js and auth-py wrote `/PASSWORD_RECOVERY`, read too), which is
+    /// not sent, and then the exchange emits `PASSWORD_RECOVERY`.
     pub fn code_verifier(mut self, verifier: impl Into<String>) -> Self {
         self.code_verifier = Some(Secret::new(verifier.into()));
         self

@@ -56,6 +56,9 @@ pub(crate) struct RefreshFailure {
     finished: u64,
     refresh_token: Secret,
     error: Error,
+    /// Whether that refresh tried again after a transient failure: a caller that would have
+    /// does not take a single try's failure as its own.
+    retried: bool,
 }
 
 impl AuthShared {
@@ -250,8 +253,10 @@ impl AuthShared {
     /// `POST /token?grant_type=refresh_token`. With `retry`, an attempt that got no answer
     /// from GoTrue (the network failed, it timed out, or a gateway answered 502–504 or
     /// 520–530) or a 5xx from GoTrue itself is tried again after 200 ms, 400 ms, 800 ms… as
-    /// auth-js `_refreshAccessToken` does, while within [`REFRESH_RETRY_WINDOW`]. A refusal
-    /// (4xx) is final.
+    /// auth-js `_refreshAccessToken` does, while within [`REFRESH_RETRY_WINDOW`] of the first
+    /// attempt. A refusal (4xx) is final, and so is a timeout with the default 30 s auth
+    /// timeout (it ends outside the window); the session lock is held throughout, up to the
+    /// last attempt's start (6.2 s) plus its own time.
     async fn trade(&self, refresh_token: &Secret, retry: bool) -> Result<Session> {
         let started = tokio::time::Instant::now();
         let mut pause = REFRESH_RETRY_FIRST;
@@ -263,18 +268,14 @@ impl AuthShared {
                     .build(),
             )
             .query("grant_type", "refresh_token");
-            let result = self.json::<Session>(call).await;
-            let transient = match &result {
-                Err(Error::Http(_) | Error::Timeout(_)) => true,
-                Err(Error::Auth(e)) => e.status().is_some_and(|s| s.is_server_error()),
-                _ => false,
+            let error = match self.json::<Session>(call).await {
+                Ok(session) => return Ok(session),
+                Err(e) => e,
             };
-            if !(retry && transient && started.elapsed() + pause < REFRESH_RETRY_WINDOW) {
-                return result;
+            if !(retry && transient(&error) && started.elapsed() + pause < REFRESH_RETRY_WINDOW) {
+                return Err(error);
             }
-            if let Err(e) = &result {
-                tracing::debug!(error = %e, ?pause, "token refresh failed; trying again");
-            }
+            tracing::debug!(error = %error, ?pause, "token refresh failed; trying again");
             tokio::time::sleep(pause).await;
             pause *= 2;
         }
@@ -361,6 +362,10 @@ impl AuthShared {
             self.adopt_stored(locked).await;
         }
         let current = self.current();
+        let usable = current
+            .as_ref()
+            .is_some_and(|c| c.refresh_token == *refresh_token && c.expires_in_secs() > 0);
+        let retry = asked || !usable;
         if let Some(ticket) = shared_since {
             if let Some(current) = &current
                 && current.refresh_token != *refresh_token
@@ -370,6 +375,7 @@ impl AuthShared {
             if let Some(failure) = locked.0.as_ref()
                 && failure.finished > ticket
                 && failure.refresh_token == *refresh_token
+                && (failure.retried || !retry || !transient(&failure.error))
             {
                 return Err(failure.error.clone());
             }
@@ -377,10 +383,7 @@ impl AuthShared {
                 return Err(AuthError::SessionMissing.into());
             }
         }
-        let usable = current
-            .as_ref()
-            .is_some_and(|c| c.refresh_token == *refresh_token && c.expires_in_secs() > 0);
-        let result = self.trade(refresh_token, asked || !usable).await;
+        let result = self.trade(refresh_token, retry).await;
         let finished = self.refreshes_finished.fetch_add(1, Ordering::AcqRel) + 1;
         match result {
             Ok(session) => {
@@ -398,6 +401,7 @@ impl AuthShared {
                     finished,
                     refresh_token: refresh_token.clone(),
                     error: error.clone(),
+                    retried: retry,
                 });
                 *self
                     .failed_refresh
@@ -412,6 +416,16 @@ impl AuthShared {
                 Err(error)
             }
         }
+    }
+}
+
+/// A failure that says nothing about the refresh token: the network failed, the attempt timed
+/// out, a gateway answered 502–504 / 520–530, or GoTrue failed (5xx).
+fn transient(error: &Error) -> bool {
+    match error {
+        Error::Http(_) | Error::Timeout(_) => true,
+        Error::Auth(e) => e.status().is_some_and(|s| s.is_server_error()),
+        _ => false,
     }
 }
 
@@ -501,10 +515,7 @@ impl Auth {
     pub async fn initialize_from_url(&self, url: &str) -> Result<Option<Session>> {
         self.shared.initialize().await?;
         let params = url_params(url)?;
-        let error = ["error", "error_description", "error_code"]
-            .iter()
-            .any(|k| params.contains_key(*k));
-        if !params.contains_key("access_token") && !error {
+        if !params.contains_key("access_token") && !carries_error(&params) {
             return match params.get("code").filter(|c| !c.is_empty()) {
                 Some(code) => Ok(self.exchange_code_for_session(code).await?.session),
                 None => Ok(None),
@@ -532,10 +543,7 @@ impl Auth {
                 code: params.get("error_code").map(|c| ErrorCode::parse(c)),
             })
         };
-        if ["error", "error_description", "error_code"]
-            .iter()
-            .any(|k| params.contains_key(*k))
-        {
+        if carries_error(params) {
             let message = params.get("error_description").map_or(
                 "Error in URL with unspecified error_description",
                 String::as_str,
@@ -576,6 +584,14 @@ impl Auth {
             user,
         })
     }
+}
+
+/// Whether a redirect's parameters report an error (auth-js 2.108 `_getSessionFromURL`: any of
+/// `error`, `error_description`, `error_code`).
+fn carries_error(params: &std::collections::HashMap<String, String>) -> bool {
+    ["error", "error_description", "error_code"]
+        .iter()
+        .any(|k| params.contains_key(*k))
 }
 
 /// The parameters of a redirect URL: its fragment's, then its query's (a query parameter wins).

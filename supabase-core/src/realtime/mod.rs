@@ -269,7 +269,29 @@ impl RealtimeClient {
     /// Closes the socket; subscribed channels are left as they are and rejoin on the next
     /// [`connect`](Self::connect).
     pub fn disconnect(&self) {
-        self.shared.disconnect();
+        self.shared.disconnect(None);
+    }
+
+    /// [`disconnect`](Self::disconnect) with a close code and reason for the server (realtime-js
+    /// `disconnect(code, reason)`), e.g. `4000` and why the app leaves. As the browser's
+    /// `WebSocket.close` allows: `1000` or an application code `3000`–`4999`, and a reason of at
+    /// most 123 bytes; anything else is [`Error::Config`](crate::Error::Config) and leaves the
+    /// socket open.
+    pub fn disconnect_with(&self, code: u16, reason: &str) -> Result<()> {
+        if code != 1000 && !(3000..=4999).contains(&code) {
+            return Err(Error::Config(format!(
+                "close code {code}: use 1000 or an application code from 3000 to 4999"
+            )));
+        }
+        if reason.len() > 123 {
+            return Err(Error::Config(format!(
+                "a close reason has at most 123 bytes, not {}",
+                reason.len()
+            )));
+        }
+        self.shared
+            .disconnect(Some(socket::close_frame(code, reason)));
+        Ok(())
     }
 
     /// Whether the socket is open.

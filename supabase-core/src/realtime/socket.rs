@@ -75,7 +75,8 @@ enum Outgoing {
     Frame(Message),
     /// A heartbeat now (`send_heartbeat`).
     Heartbeat,
-    Close,
+    /// Close the connection, with this frame (`None`: a close frame without a code).
+    Close(Option<CloseFrame>),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -265,7 +266,7 @@ impl Shared {
     pub(crate) fn close_if_unused(&self) {
         if lock(&self.channels).is_empty() {
             // No channel to tell of the lost connection.
-            self.stop_connection();
+            self.stop_connection(None);
         }
     }
 
@@ -290,12 +291,12 @@ impl Shared {
                     if channels.is_empty()
                         && shared.disconnect_timer.load(Ordering::Relaxed) == generation
                     {
-                        shared.stop_connection();
+                        shared.stop_connection(None);
                     }
                 });
             }
             _ => {
-                self.stop_connection();
+                self.stop_connection(None);
             }
         }
     }
@@ -357,26 +358,28 @@ impl Shared {
         Ok(())
     }
 
-    /// Closes the connection (with a close frame when open) and stops reconnecting.
+    /// Closes the connection (with a close frame when open, `frame` if given) and stops
+    /// reconnecting.
     ///
     /// The connection counts as lost at once (its pending pushes fail, its channels report
     /// it): a channel subscribed right after this goes to a new connection, which the old one,
     /// still closing, must not touch.
-    pub(crate) fn disconnect(&self) {
-        if self.stop_connection() {
+    pub(crate) fn disconnect(&self, frame: Option<CloseFrame>) {
+        if self.stop_connection(frame) {
             self.lost("disconnected");
         }
     }
 
-    /// Stops the connection task and forgets the open connection; whether one was open.
-    fn stop_connection(&self) -> bool {
+    /// Stops the connection task and forgets the open connection, closing it with `frame`;
+    /// whether one was open.
+    fn stop_connection(&self, frame: Option<CloseFrame>) -> bool {
         let mut conn = lock(&self.conn);
         let tx = self.forget_open(&mut conn);
         if let Some((task, stop)) = conn.task.take() {
             stop.store(true, Ordering::Relaxed);
             match &tx {
                 // The task sends the close frame and ends.
-                Some(tx) if tx.send(Outgoing::Close).is_ok() => {}
+                Some(tx) if tx.send(Outgoing::Close(frame)).is_ok() => {}
                 _ => task.abort(),
             }
         }
@@ -825,7 +828,11 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
                         break why.into();
                     }
                 }
-                Some(Outgoing::Close) | None => {
+                Some(Outgoing::Close(frame)) => {
+                    let _ = write(weak, &mut sink, WsMessage::Close(frame), limit).await;
+                    break "disconnected".into();
+                }
+                None => {
                     let _ = write(weak, &mut sink, WsMessage::Close(None), limit).await;
                     break "disconnected".into();
                 }
@@ -854,6 +861,14 @@ async fn session(weak: &Weak<Shared>, ws: Ws, stop: &AtomicBool) {
     tracing::debug!("realtime: connection closed: {why}");
     if let Some(shared) = weak.upgrade() {
         shared.closed(open, &why);
+    }
+}
+
+/// A close frame with `code` and `reason` (checked by the caller).
+pub(crate) fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.to_owned().into(),
     }
 }
 

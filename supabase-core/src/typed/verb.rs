@@ -47,14 +47,17 @@ verbs!(Select, Call, Insert, Upsert, Update, Delete);
 pub trait Resolves: Verb {}
 impl Resolves for Upsert {}
 
-/// Verbs whose affected rows [`max_affected`](super::Query::max_affected) can limit.
+/// Verbs whose affected rows [`max_affected`](super::Query::max_affected) can limit: updates,
+/// deletes, and function calls (whatever the function writes, as postgrest-js allows it on
+/// `rpc`).
 #[diagnostic::on_unimplemented(
-    message = "`max_affected` limits an update or a delete, not a `{Self}` query",
+    message = "`max_affected` limits an update, a delete or a function call, not a `{Self}` query",
     label = "affects no existing rows"
 )]
 pub trait Affects: Verb {}
 impl Affects for Update {}
 impl Affects for Delete {}
+impl Affects for Call {}
 
 /// Verbs that write rows given in the request:
 /// [`default_to_null`](super::Query::default_to_null).

@@ -683,6 +683,14 @@ async fn get_claims_of_an_expired_token_when_allowed() {
         "{err:?}"
     );
     assert!(mock.requests().is_empty(), "all checked here");
+    // A JWKS may hold the JWT secret (an `oct` key): `Debug` shows none of it.
+    let options =
+        GetClaimsOptions::new().jwks(json!({"keys": [{"kty": "oct", "k": "c2VjcmV0LWtleQ"}]}));
+    let shown = format!("{options:?}");
+    assert!(
+        !shown.contains("c2VjcmV0LWtleQ") && shown.contains("<1 keys>"),
+        "{shown}"
+    );
 }
 
 /// Tokens no key at hand can verify go to the server (`GET /user`), as auth-js 2.108's

@@ -150,3 +150,97 @@ async fn signing_out_after_expiry_revokes_the_session() {
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err:?}");
 }
+
+/// A refresh whose answer is lost on the way back (GoTrue rotated the token, a gateway answered
+/// 502) is tried again within GoTrue's reuse interval, and the stand-in answers the retry with
+/// the session's current token: the client carries on signed in, and the session was not taken
+/// for a stolen one (a later refresh works).
+#[tokio::test]
+async fn a_refresh_whose_answer_is_lost_is_recovered_by_its_retry() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let stack = crate::stack().await;
+    let address = email("lost-refresh");
+    crate::service_on(stack)
+        .auth()
+        .admin()
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&address)
+                .password(PASSWORD)
+                .email_confirm(true),
+        )
+        .await
+        .unwrap();
+    // Forwards everything; the first refresh reaches GoTrue, but its answer is replaced by a
+    // gateway's 502.
+    let refreshes = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&refreshes);
+    let target = stack.url();
+    let http = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let (http, target, seen) = (http.clone(), target.clone(), Arc::clone(&seen));
+        async move {
+            let path = req
+                .uri()
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned();
+            let refresh = path.contains("grant_type=refresh_token");
+            let (parts, body) = req.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let mut out = http.request(parts.method, format!("{target}{path}"));
+            for (name, value) in &parts.headers {
+                if name != "host" {
+                    out = out.header(name, value);
+                }
+            }
+            let resp = out.body(body).send().await.unwrap();
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let bytes = resp.bytes().await.unwrap();
+            if refresh && seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                assert_eq!(status, 200, "GoTrue applied the refresh");
+                return axum::response::Response::builder()
+                    .status(502)
+                    .body(axum::body::Body::from("bad gateway"))
+                    .unwrap();
+            }
+            let mut builder = axum::response::Response::builder().status(status);
+            for (name, value) in &headers {
+                builder = builder.header(name, value);
+            }
+            builder.body(axum::body::Body::from(bytes)).unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let c = supabase_core::Client::new(
+        &url,
+        stack.anon_key(),
+        ClientOptions::default().auto_refresh_token(false),
+    )
+    .unwrap();
+    let first = c
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(&address, PASSWORD))
+        .await
+        .unwrap()
+        .session
+        .unwrap();
+    let renewed = c.auth().refresh_session().await.unwrap().session.unwrap();
+    assert_eq!(
+        refreshes.load(Ordering::SeqCst),
+        2,
+        "the lost one and its retry"
+    );
+    assert_ne!(renewed.refresh_token.expose(), first.refresh_token.expose());
+    assert_eq!(
+        c.auth().get_user().await.unwrap().email.as_deref(),
+        Some(address.as_str())
+    );
+    let again = c.auth().refresh_session().await.unwrap().session.unwrap();
+    assert_ne!(again.refresh_token.expose(), renewed.refresh_token.expose());
+}

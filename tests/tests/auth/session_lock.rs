@@ -290,10 +290,15 @@ async fn a_refresh_the_caller_waits_on_rides_out_a_brief_outage() {
 
 /// A stored session without `expires_at` (written by hand, or by another tool) expires when its
 /// access token does, and one whose token has no `exp` either is refreshed before use: it had
-/// counted as never expiring, and was never refreshed.
+/// counted as never expiring, and was never refreshed. One whose token has an hour to go is
+/// left alone.
 #[tokio::test]
 async fn a_stored_session_without_expires_at_expires_with_its_token() {
-    for exp in [Some(now() + 30), None] {
+    for (exp, refreshed) in [
+        (Some(now() + 30), "refresh-2"),
+        (None, "refresh-2"),
+        (Some(now() + 3600), "refresh-1"),
+    ] {
         let mock = MockGoTrue::start().await;
         serve(&mock, false, Duration::ZERO, renewed());
         let dir = tempfile::tempdir().unwrap();
@@ -315,8 +320,8 @@ async fn a_stored_session_without_expires_at_expires_with_its_token() {
         );
         assert_eq!(
             refresh_token(&c).await.as_deref(),
-            Some("refresh-2"),
-            "refreshed ({exp:?})"
+            Some(refreshed),
+            "{exp:?}"
         );
     }
 }
@@ -538,4 +543,34 @@ async fn the_background_refresh_waits_the_cooldown_after_a_refusal() {
         "the sign-in and one refresh"
     );
     assert_eq!(refresh_token(&c).await.as_deref(), Some("refresh-1"));
+}
+
+/// An explicit `refresh_session` queued behind a request's early refresh (one try, the token
+/// still works) does not take that single try's 503 as its own: it tries, and retries, itself.
+#[tokio::test]
+async fn an_asked_refresh_does_not_inherit_a_single_tries_failure() {
+    let mock = MockGoTrue::start().await;
+    let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = Arc::clone(&refreshes);
+    let expires_at = now() + 60;
+    mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
+        Some("password") => Reply::ok(session_json(1, 3600, expires_at)),
+        _ if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => {
+            unavailable().after(Duration::from_millis(300))
+        }
+        _ => renewed(),
+    });
+    let c = client(&mock, manual());
+    sign_in(&c).await;
+    let request = tokio::spawn({
+        let c = c.clone();
+        async move {
+            let _ = c.table("t").select("*").await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let renewed = c.auth().refresh_session().await.unwrap();
+    assert_eq!(renewed.session.unwrap().refresh_token.expose(), "refresh-2");
+    request.await.unwrap();
+    assert_eq!(refreshes.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

@@ -98,6 +98,15 @@ async fn typed_calls_go_as_get_when_asked() {
     let rows = rows.await.unwrap();
     let names: Vec<_> = rows.iter().filter_map(|p| p.name.as_deref()).collect();
     assert_eq!(names, ["Jupiter", "Mars", "Tatooine"]);
+
+    // A function call takes `max_affected`, as postgrest-js's `rpc` does.
+    let limited = c.call_rows(ListStoredPlanets {}).max_affected(10);
+    assert!(
+        limited.build().unwrap().headers()["prefer"]
+            .to_str()
+            .unwrap()
+            .contains("max-affected=10")
+    );
 }
 
 /// `head()` on a typed function call sends `HEAD` (as postgrest-js's `rpc(.., {head: true})`):

@@ -196,3 +196,53 @@ async fn the_servers_close_code_and_reason_reach_the_channels() {
     let error = error.unwrap().to_string();
     assert!(error.contains("1008 (policy violation)"), "{error}");
 }
+
+/// `disconnect_with(code, reason)` (realtime-js `disconnect(code, reason)`) closes with that
+/// frame; `disconnect()` with a frame without a code, as a browser's `close()`. A code or reason
+/// the WebSocket API refuses is an error, and the socket stays open.
+#[tokio::test]
+async fn disconnect_with_a_code_and_reason_tells_the_server_why() {
+    use crate::wsproxy::Sent;
+    let stack = stack().await;
+    let proxy = WsProxy::start(&stack.url()).await;
+    let client = Client::new(&proxy.url, stack.anon_key(), manual_heartbeats()).unwrap();
+    let realtime = client.realtime();
+    let channel = client.channel(room()).subscribe().await.unwrap();
+    for (code, reason) in [(1001, "going away"), (4000, &"x".repeat(124)[..])] {
+        let err = realtime.disconnect_with(code, reason).unwrap_err();
+        assert!(matches!(err, supabase_core::Error::Config(_)), "{err}");
+    }
+    assert_eq!(realtime.connection_state(), ConnectionState::Open);
+    realtime
+        .disconnect_with(4000, "the user signed out")
+        .unwrap();
+    assert_eq!(realtime.connection_state(), ConnectionState::Closed);
+    let closed_with = |frame: Option<(u16, String)>| {
+        let proxy = &proxy;
+        move || {
+            proxy
+                .sent()
+                .into_iter()
+                .any(|s| s == Sent::Close(frame.clone()))
+        }
+    };
+    assert!(
+        crate::eventually(
+            Duration::from_secs(2),
+            closed_with(Some((4000, "the user signed out".into())))
+        )
+        .await,
+        "{:?}",
+        proxy.sent().last()
+    );
+    realtime.connect().unwrap();
+    let open = || realtime.connection_state() == ConnectionState::Open;
+    assert!(crate::eventually(Duration::from_secs(5), open).await);
+    let _ = channel;
+    realtime.disconnect();
+    assert!(
+        crate::eventually(Duration::from_secs(2), closed_with(None)).await,
+        "{:?}",
+        proxy.sent().last()
+    );
+}
