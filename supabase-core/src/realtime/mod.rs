@@ -275,7 +275,7 @@ impl RealtimeClient {
     /// [`disconnect`](Self::disconnect) with a close code and reason for the server (realtime-js
     /// `disconnect(code, reason)`), e.g. `4000` and why the app leaves. As the browser's
     /// `WebSocket.close` allows: `1000` or an application code `3000`–`4999`, and a reason of at
-    /// most 123 bytes; anything else is [`Error::Config`](crate::Error::Config) and leaves the
+    /// most 123 bytes; anything else is [`Error::Config`] and leaves the
     /// socket open.
     pub fn disconnect_with(&self, code: u16, reason: &str) -> Result<()> {
         if code != 1000 && !(3000..=4999).contains(&code) {
