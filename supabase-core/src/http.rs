@@ -72,6 +72,12 @@ impl HttpRequest {
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
     }
+
+    /// Whether the client's [`RetryPolicy`] may send this request again (`false` after a
+    /// builder's `retry(false)`; writes are never sent twice either way).
+    pub fn retry(&self) -> bool {
+        self.retry
+    }
 }
 
 impl fmt::Debug for HttpRequest {
@@ -88,6 +94,7 @@ impl fmt::Debug for HttpRequest {
                     .map(|b| redact_text(&String::from_utf8_lossy(b))),
             )
             .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
             .finish()
     }
 }

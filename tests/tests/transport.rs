@@ -42,6 +42,14 @@ async fn a_read_can_opt_out_of_retries() {
     ])
     .await;
     let c = client(&server);
+    assert!(
+        !c.from_("t")
+            .select("*")
+            .retry(false)
+            .build()
+            .unwrap()
+            .retry()
+    );
     let err = c.from_("t").select("*").retry(false).await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.requests(), ["GET"]);
