@@ -36,44 +36,15 @@ struct CountingProxy {
 }
 
 async fn proxy(target: String) -> CountingProxy {
-    use axum::body::Body;
-    use axum::extract::Request;
-    use axum::response::Response;
     let jwks_fetches = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&jwks_fetches);
-    let http = reqwest::Client::new();
-    let app = axum::Router::new().fallback(move |req: Request| {
-        let (http, target, counter) = (http.clone(), target.clone(), Arc::clone(&counter));
-        async move {
-            let path = req
-                .uri()
-                .path_and_query()
-                .map_or("/", |p| p.as_str())
-                .to_owned();
-            if req.uri().path() == "/auth/v1/.well-known/jwks.json" {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-            let (parts, body) = req.into_parts();
-            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-            let mut out = http.request(parts.method, format!("{target}{path}"));
-            for (name, value) in &parts.headers {
-                if name != "host" {
-                    out = out.header(name, value);
-                }
-            }
-            let resp = out.body(body).send().await.unwrap();
-            let mut builder = Response::builder().status(resp.status());
-            for (name, value) in resp.headers() {
-                builder = builder.header(name, value);
-            }
-            builder
-                .body(Body::from(resp.bytes().await.unwrap()))
-                .unwrap()
+    let url = crate::forward::forward(target, move |path, _| {
+        if path == "/auth/v1/.well-known/jwks.json" {
+            counter.fetch_add(1, Ordering::SeqCst);
         }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        None
+    })
+    .await;
     CountingProxy { url, jwks_fetches }
 }
 

@@ -16,14 +16,18 @@ const PASSWORD: &str = "short lived pass";
 
 /// A confirmed user on the short-lived stack, created with the service key.
 async fn user() -> String {
-    let stack = short_lived_stack().await;
+    user_on(short_lived_stack().await, "short").await
+}
+
+/// A confirmed user on `stack`, created with the service key.
+async fn user_on(stack: &supabase_local::Stack, tag: &str) -> String {
     let admin = supabase_core::Client::new(
         stack.url(),
         stack.service_role_key(),
         ClientOptions::default().auto_refresh_token(false),
     )
     .unwrap();
-    let address = email("short");
+    let address = email(tag);
     admin
         .auth()
         .admin()
@@ -160,62 +164,25 @@ async fn a_refresh_whose_answer_is_lost_is_recovered_by_its_retry() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let stack = crate::stack().await;
-    let address = email("lost-refresh");
-    crate::service_on(stack)
-        .auth()
-        .admin()
-        .create_user(
-            AdminUserAttributes::new()
-                .email(&address)
-                .password(PASSWORD)
-                .email_confirm(true),
-        )
-        .await
-        .unwrap();
+    let address = user_on(stack, "lost-refresh").await;
     // Forwards everything; the first refresh reaches GoTrue, but its answer is replaced by a
     // gateway's 502.
     let refreshes = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&refreshes);
-    let target = stack.url();
-    let http = reqwest::Client::new();
-    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-        let (http, target, seen) = (http.clone(), target.clone(), Arc::clone(&seen));
-        async move {
-            let path = req
-                .uri()
-                .path_and_query()
-                .map_or("/", |p| p.as_str())
-                .to_owned();
-            let refresh = path.contains("grant_type=refresh_token");
-            let (parts, body) = req.into_parts();
-            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-            let mut out = http.request(parts.method, format!("{target}{path}"));
-            for (name, value) in &parts.headers {
-                if name != "host" {
-                    out = out.header(name, value);
-                }
-            }
-            let resp = out.body(body).send().await.unwrap();
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let bytes = resp.bytes().await.unwrap();
-            if refresh && seen.fetch_add(1, Ordering::SeqCst) == 0 {
-                assert_eq!(status, 200, "GoTrue applied the refresh");
-                return axum::response::Response::builder()
+    let url = crate::forward::forward(stack.url(), move |path, status| {
+        let refresh = path.contains("grant_type=refresh_token");
+        if refresh && seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            assert_eq!(status, 200, "GoTrue applied the refresh");
+            return Some(
+                axum::response::Response::builder()
                     .status(502)
                     .body(axum::body::Body::from("bad gateway"))
-                    .unwrap();
-            }
-            let mut builder = axum::response::Response::builder().status(status);
-            for (name, value) in &headers {
-                builder = builder.header(name, value);
-            }
-            builder.body(axum::body::Body::from(bytes)).unwrap()
+                    .unwrap(),
+            );
         }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        None
+    })
+    .await;
 
     let c = supabase_core::Client::new(
         &url,

@@ -13,6 +13,7 @@ mod e2e_jwks;
 mod e2e_mfa;
 mod e2e_oauth;
 mod e2e_session;
+mod forward;
 mod mock;
 mod redaction;
 mod session_lock;
