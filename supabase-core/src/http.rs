@@ -310,7 +310,7 @@ impl Transport {
         &self,
         req: HttpRequest,
     ) -> impl Future<Output = Result<RawResponse>> + Send + '_ {
-        let retry = idempotent(&req.method) && req.retry;
+        let retry = req.retried();
         self.exchange(req.clone(), move || Ok(req.clone()), self.max_body, retry)
     }
 
@@ -330,7 +330,7 @@ impl Transport {
         &self,
         req: HttpRequest,
     ) -> impl Future<Output = Result<RawResponse>> + Send + '_ {
-        let retry = idempotent(&req.method) && req.retry;
+        let retry = req.retried();
         self.exchange(req.clone(), move || Ok(req.clone()), None, retry)
     }
 
@@ -341,7 +341,7 @@ impl Transport {
         first: HttpRequest,
         render: impl Fn() -> Result<HttpRequest> + Send + 'a,
     ) -> impl Future<Output = Result<RawResponse>> + Send + 'a {
-        let retry = idempotent(&first.method) && first.retry;
+        let retry = first.retried();
         self.exchange(first, render, self.max_body, retry)
     }
 
@@ -422,7 +422,7 @@ impl Transport {
     /// the head only: a stream's body takes as long as it takes (its reader bounds each wait
     /// for more).
     pub(crate) async fn open(&self, req: HttpRequest) -> Result<reqwest::Response> {
-        let idempotent = idempotent(&req.method) && req.retry;
+        let idempotent = req.retried();
         let mut attempt = 0;
         loop {
             // A slot until the head arrives; the caller streams the body outside the limit.
@@ -692,10 +692,12 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
     })
 }
 
-/// `GET` and `HEAD`: the methods retried after a failure (unless sent with
-/// [`Transport::send_once`]).
-fn idempotent(method: &Method) -> bool {
-    method == Method::GET || method == Method::HEAD
+impl HttpRequest {
+    /// Whether a failure may send this request again: a `GET` or `HEAD` (unless sent with
+    /// [`Transport::send_once`]) that did not opt out with `retry(false)`.
+    fn retried(&self) -> bool {
+        self.retry && (self.method == Method::GET || self.method == Method::HEAD)
+    }
 }
 
 /// `Retry-After` in its delay-seconds form. (The HTTP-date form falls back to backoff.)

@@ -67,16 +67,7 @@ async fn a_token_refresh_reaches_joined_channels_and_rls_follows_the_new_claims(
         .await
         .unwrap();
     let client = Client::new(&proxy.url, stack.anon_key(), options()).unwrap();
-    let signed_in = client
-        .auth()
-        .sign_in_with_password(SignInWithPasswordCredentials::email(
-            &email,
-            "realtime password",
-        ))
-        .await
-        .unwrap()
-        .session
-        .expect("session");
+    let signed_in = sign_in(&client, &email).await;
 
     let channel = client.channel(room());
     let mut rows = channel.postgres_changes_stream(Ev::Insert, team_rows(run));
@@ -168,23 +159,31 @@ async fn team_member(team: &str) -> String {
     email
 }
 
+/// Signs in on `client` as the user `email` made here (password "realtime password").
+async fn sign_in(client: &Client, email: &str) -> supabase_core::auth::Session {
+    client
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            email,
+            "realtime password",
+        ))
+        .await
+        .unwrap()
+        .session
+        .expect("session")
+}
+
 /// A user of team `team` signed in on a throwaway client: the session a restarted app would
 /// find in its store, as the stored JSON with its `expires_at` moved to `expires_in` seconds
 /// from now.
 async fn stored_session(team: &str, expires_in: i64) -> (supabase_core::auth::Session, String) {
     let stack = stack().await;
     let email = team_member(team).await;
-    let session = Client::new(stack.url(), stack.anon_key(), options())
-        .unwrap()
-        .auth()
-        .sign_in_with_password(SignInWithPasswordCredentials::email(
-            &email,
-            "realtime password",
-        ))
-        .await
-        .unwrap()
-        .session
-        .expect("session");
+    let session = sign_in(
+        &Client::new(stack.url(), stack.anon_key(), options()).unwrap(),
+        &email,
+    )
+    .await;
     let mut stored = serde_json::to_value(&session).unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -279,16 +278,7 @@ async fn signing_in_while_joined_pushes_the_session_token() {
     insert(run, public1, "public").await;
     assert_eq!(next(&mut rows).await.new["id"], json!(public1));
 
-    let session = client
-        .auth()
-        .sign_in_with_password(SignInWithPasswordCredentials::email(
-            &email,
-            "realtime password",
-        ))
-        .await
-        .unwrap()
-        .session
-        .expect("session");
+    let session = sign_in(&client, &email).await;
     channel.track(json!({})).await.unwrap();
     assert_eq!(
         pushed_tokens(&proxy, channel.topic()),
