@@ -146,6 +146,8 @@ impl BlockingAuth {
         fn get_user_identities(&self) -> Vec<Identity>;
         /// [`Auth::link_identity`].
         fn link_identity(&self, credentials: SignInWithOAuthCredentials) -> OAuthResponse;
+        /// [`Auth::link_identity_with_id_token`].
+        fn link_identity_with_id_token(&self, credentials: SignInWithIdTokenCredentials) -> AuthResponse;
         /// [`Auth::unlink_identity`].
         fn unlink_identity(&self, identity: &Identity) -> ();
         /// [`Auth::sign_out`].

@@ -22,6 +22,17 @@ use super::types::{
 use super::{Auth, AuthShared};
 use crate::error::Result;
 
+/// The body of `POST /token?grant_type=id_token` (`IdTokenGrantParams`), for a sign-in and for
+/// a link.
+pub(crate) fn id_token_body(credentials: &SignInWithIdTokenCredentials) -> Body {
+    Body::new()
+        .set("provider", credentials.provider.as_str())
+        .set("id_token", credentials.token.expose())
+        .secret("access_token", credentials.access_token.as_ref())
+        .secret("nonce", credentials.nonce.as_ref())
+        .captcha(credentials.common.captcha_token.as_ref())
+}
+
 /// GoTrue answers a session (signed in) or a bare user (confirmation pending); auth-js
 /// `_sessionResponse` tells them apart by `access_token`, `refresh_token` and `expires_in`.
 pub(crate) fn session_response(status: http::StatusCode, body: &[u8]) -> Result<AuthResponse> {
@@ -203,13 +214,8 @@ impl Auth {
         &self,
         credentials: SignInWithIdTokenCredentials,
     ) -> Result<AuthResponse> {
-        let body = Body::new()
-            .set("provider", credentials.provider.as_str())
-            .set("id_token", credentials.token.expose())
-            .secret("access_token", credentials.access_token.as_ref())
-            .secret("nonce", credentials.nonce.as_ref())
-            .captcha(credentials.common.captcha_token.as_ref());
-        let call = Call::post("token", body.build()).query("grant_type", "id_token");
+        let call = Call::post("token", id_token_body(&credentials).build())
+            .query("grant_type", "id_token");
         let response = self.shared.auth_call(call).await?;
         self.shared
             .signed_in(response, AuthChangeEvent::SignedIn)

@@ -7,8 +7,11 @@ use serde::Deserialize;
 use super::api::{Body, Call, segment};
 use super::errors::{AuthError, ErrorCode};
 use super::events::AuthChangeEvent;
-use super::params::{SignInWithOAuthCredentials, SignOutScope, UserAttributes};
-use super::types::{Identity, OAuthResponse, User};
+use super::params::{
+    SignInWithIdTokenCredentials, SignInWithOAuthCredentials, SignOutScope, UserAttributes,
+};
+use super::signin::id_token_body;
+use super::types::{AuthResponse, Identity, OAuthResponse, User};
 use super::{Auth, AuthShared};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -141,6 +144,30 @@ impl Auth {
             provider: credentials.provider,
             url: body.url,
         })
+    }
+
+    /// Links the identity of a provider's OIDC ID token (as for
+    /// [`sign_in_with_id_token`](Self::sign_in_with_id_token)) to the signed-in user, without a
+    /// redirect: auth-js `linkIdentity({ provider, token })`, `POST /token?grant_type=id_token`
+    /// with `link_identity` and the user's token. The server answers with a new session for
+    /// the user, which replaces this one; emits `USER_UPDATED`. An identity already linked, to
+    /// this user or another, is refused (`identity_already_exists`).
+    pub async fn link_identity_with_id_token(
+        &self,
+        credentials: SignInWithIdTokenCredentials,
+    ) -> Result<AuthResponse> {
+        let jwt = self.shared.access_token().await?;
+        let body = id_token_body(&credentials).set("link_identity", true);
+        let call = Call::post("token", body.build())
+            .query("grant_type", "id_token")
+            .jwt(&jwt);
+        let response = self.shared.auth_call(call).await?;
+        if response.session.is_none() {
+            return Err(AuthError::SessionMissing.into());
+        }
+        self.shared
+            .signed_in(response, AuthChangeEvent::UserUpdated)
+            .await
     }
 
     /// Unlinks an identity from the signed-in user (it must have another one).

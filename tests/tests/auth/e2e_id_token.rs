@@ -15,8 +15,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 use supabase_core::auth::{
-    AdminUserAttributes, AuthError, ErrorCode, GetClaimsOptions, SignInWithIdTokenCredentials,
-    SignInWithPasswordCredentials,
+    AdminUserAttributes, AuthChangeEvent, AuthError, ErrorCode, GetClaimsOptions,
+    SignInWithIdTokenCredentials, SignInWithPasswordCredentials,
 };
 use supabase_core::{Client, ClientOptions, Error};
 use supabase_local::{AuthConfig, MessageKind, OidcProvider, Stack};
@@ -417,6 +417,141 @@ async fn a_verified_email_links_to_the_existing_user() {
     let identities = c.auth().get_user_identities().await.unwrap();
     assert_eq!(identities.len(), 1);
     assert_eq!(identities[0].provider, "keycloak");
+}
+
+/// A password user signed in, with `events` subscribed after `INITIAL_SESSION`.
+async fn password_user(tag: &str) -> (Client, String, EventStream) {
+    use futures_util::StreamExt;
+    let address = email(tag);
+    service_on(stack().await)
+        .auth()
+        .admin()
+        .create_user(
+            AdminUserAttributes::new()
+                .email(&address)
+                .password("manual link password")
+                .email_confirm(true),
+        )
+        .await
+        .unwrap();
+    let c = client().await;
+    c.auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "manual link password",
+        ))
+        .await
+        .unwrap();
+    let mut events = c.auth().auth_state_changes().await;
+    assert_eq!(
+        events.next().await.unwrap().event,
+        AuthChangeEvent::InitialSession
+    );
+    (c, address, events)
+}
+
+type EventStream = futures_util::stream::BoxStream<'static, supabase_core::auth::AuthEvent>;
+
+#[tokio::test]
+async fn an_id_token_links_its_identity_to_the_signed_in_user() {
+    use futures_util::StreamExt;
+    let (c, address, mut events) = password_user("oidc-manual-link").await;
+    let before = c.auth().get_session().await.unwrap().unwrap();
+    // The provider's account has another email: automatic linking would make a new user.
+    let elsewhere = email("oidc-manual-elsewhere");
+    let sub = provider_subject(&elsewhere);
+    let token = || id_token(&sub, json!({"email": elsewhere, "email_verified": true}));
+    let res = c
+        .auth()
+        .link_identity_with_id_token(SignInWithIdTokenCredentials::new("keycloak", token().await))
+        .await
+        .unwrap();
+    let user = res.user.unwrap();
+    assert_eq!(user.id, before.user.id);
+    assert_eq!(
+        user.email.as_deref(),
+        Some(address.as_str()),
+        "keeps its email"
+    );
+    let mut providers: Vec<&str> = user
+        .identities
+        .iter()
+        .flatten()
+        .map(|i| i.provider.as_str())
+        .collect();
+    providers.sort();
+    assert_eq!(providers, ["email", "keycloak"]);
+    // The server's new session replaced the stored one, and the change was announced.
+    let session = c.auth().get_session().await.unwrap().unwrap();
+    assert_ne!(session.access_token.expose(), before.access_token.expose());
+    assert_eq!(session.user.identities.as_ref().map(Vec::len), Some(2));
+    let event = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.event, AuthChangeEvent::UserUpdated);
+    assert_eq!(
+        c.auth().get_user_identities().await.unwrap().len(),
+        2,
+        "the server has both"
+    );
+
+    // The ID token now signs in that user.
+    let signed_in = client()
+        .await
+        .auth()
+        .sign_in_with_id_token(SignInWithIdTokenCredentials::new("keycloak", token().await))
+        .await
+        .unwrap();
+    assert_eq!(signed_in.user.unwrap().id, user.id);
+
+    // Linked already: to this user, then for another one.
+    let again = c
+        .auth()
+        .link_identity_with_id_token(SignInWithIdTokenCredentials::new("keycloak", token().await))
+        .await
+        .unwrap_err();
+    assert_eq!(api_error(&again), (422, "Identity is already linked"));
+    let (other, _, _) = password_user("oidc-manual-other").await;
+    let taken = other
+        .auth()
+        .link_identity_with_id_token(SignInWithIdTokenCredentials::new("keycloak", token().await))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        api_error(&taken),
+        (422, "Identity is already linked to another user")
+    );
+    assert!(
+        matches!(&taken, Error::Auth(e) if e.code() == Some(&ErrorCode::IdentityAlreadyExists)),
+        "{taken:?}"
+    );
+
+    // Signed out, nothing is sent; the server itself refuses a link without a user's token.
+    let nobody = client().await;
+    let missing = nobody
+        .auth()
+        .link_identity_with_id_token(SignInWithIdTokenCredentials::new("keycloak", token().await))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(missing, Error::Auth(AuthError::SessionMissing)),
+        "{missing:?}"
+    );
+    let s = stack().await;
+    let raw = reqwest::Client::new()
+        .post(format!("{}/auth/v1/token?grant_type=id_token", s.url()))
+        .header("apikey", s.anon_key())
+        .json(&json!({"provider": "keycloak", "id_token": token().await, "link_identity": true}))
+        .send()
+        .await
+        .unwrap();
+    // The key stands in for the missing `Authorization`, as supabase-js sends it; it has no
+    // user.
+    let status = raw.status();
+    let body: Value = raw.json().await.unwrap();
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["msg"], "invalid claim: missing sub claim");
 }
 
 #[tokio::test]

@@ -364,6 +364,7 @@ struct PkceGrant {
 /// `POST /token?grant_type=...` (`token.go`).
 pub(super) async fn token(
     State(state): St,
+    headers: HeaderMap,
     Referrer(referrer): Referrer,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
@@ -381,7 +382,7 @@ pub(super) async fn token(
             .map(Json)
         }
         "pkce" => pkce_grant(&state, parse_body(&body)?).await.map(Json),
-        "id_token" => super::id_token::grant(&state, parse_body(&body)?, &referrer)
+        "id_token" => super::id_token::grant(&state, parse_body(&body)?, &headers, &referrer)
             .await
             .map(Json),
         _ => Err(ApiError::bad_request(

@@ -371,14 +371,14 @@ async fn load_state(state: &Auth, raw: &str) -> ApiResult<ExternalState> {
 
 /// What the provider said about the user (`OAuthProviderData` with Keycloak's
 /// `UserProvidedData`).
-struct ProviderData {
-    token: String,
-    refresh_token: String,
-    sub: String,
-    email: String,
-    verified: bool,
+pub(super) struct ProviderData {
+    pub(super) token: String,
+    pub(super) refresh_token: String,
+    pub(super) sub: String,
+    pub(super) email: String,
+    pub(super) verified: bool,
     /// `structs.Map(userData.Metadata)`: the identity's data.
-    identity_data: Map<String, Value>,
+    pub(super) identity_data: Map<String, Value>,
 }
 
 /// `oAuthCallback` for Keycloak (`GetOAuthToken`: oauth2's `Exchange`, client credentials in
@@ -588,8 +588,9 @@ async fn complete(
 }
 
 /// `linkIdentityToUser` (supabase/auth `internal/api/identity.go`): adds the provider's
-/// identity to the user who started `/user/identities/authorize`.
-async fn link_to_user(
+/// identity to the user who started `/user/identities/authorize`, or who sent an ID token to
+/// link (`id_token::grant`).
+pub(super) async fn link_to_user(
     state: &Auth,
     tx: &deadpool_postgres::Transaction<'_>,
     target: &str,

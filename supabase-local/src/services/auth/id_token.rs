@@ -10,10 +10,13 @@
 //! audience against the client id and the nonce (`sha256` hex of the request's nonce). The user
 //! is then found or created by GoTrue's automatic account linking (`models.DetermineAccountLinking`
 //! in `internal/models/linking.go`, `createAccountFromExternalIdentity` in
-//! `internal/api/external.go`), and a session is issued (`amr` method `oauth`).
+//! `internal/api/external.go`), and a session is issued (`amr` method `oauth`). With
+//! `link_identity` (newer supabase/auth) the identity is linked instead to the user whose token
+//! is in `Authorization` (`linkIdentityToUser`, shared with the OAuth link).
 
 use std::time::Duration;
 
+use axum::http::{HeaderMap, header};
 use deadpool_postgres::Transaction;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -21,9 +24,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
+use super::external::{ProviderData, link_to_user};
 use super::otp::{self, EmailPurpose};
 use super::users::{self, NewUser};
-use super::{Auth, sessions};
+use super::{Auth, require_user, sessions};
 
 /// `IdTokenGrantParams`.
 #[derive(Default, Deserialize)]
@@ -34,6 +38,9 @@ pub(super) struct IdTokenGrant {
     provider: String,
     client_id: String,
     issuer: String,
+    /// Link the token's identity to the user of the `Authorization` token instead of signing
+    /// in (newer supabase/auth: `LinkIdentity`, `linkIdentityToUser`).
+    link_identity: bool,
 }
 
 /// The fixed issuers of GoTrue's ID-token providers (`internal/api/provider/*.go`).
@@ -49,7 +56,12 @@ fn fixed_issuer(provider: &str) -> Option<&'static str> {
 }
 
 /// `IdTokenGrant`.
-pub(super) async fn grant(state: &Auth, p: IdTokenGrant, referrer: &str) -> ApiResult<Value> {
+pub(super) async fn grant(
+    state: &Auth,
+    p: IdTokenGrant,
+    headers: &HeaderMap,
+    referrer: &str,
+) -> ApiResult<Value> {
     if p.id_token.is_empty() {
         return Err(ApiError::oauth("invalid request", "id_token required"));
     }
@@ -59,6 +71,18 @@ pub(super) async fn grant(state: &Auth, p: IdTokenGrant, referrer: &str) -> ApiR
             "provider or client_id and issuer required",
         ));
     }
+    // Linking: the user to link to is the caller, checked before the provider.
+    let target = if p.link_identity {
+        if !headers.contains_key(header::AUTHORIZATION) {
+            return Err(ApiError::oauth(
+                "invalid request",
+                "Linking requires a valid user access token in Authorization",
+            ));
+        }
+        Some(require_user(state, headers).await?.user_id)
+    } else {
+        None
+    };
     // `getProvider`.
     let keycloak = state.config.keycloak.as_ref();
     let is_keycloak = p.provider == "keycloak"
@@ -128,7 +152,20 @@ pub(super) async fn grant(state: &Auth, p: IdTokenGrant, referrer: &str) -> ApiR
         .unwrap_or_default();
     let verified = data.get("email_verified") == Some(&Value::Bool(true));
     in_tx!(state, |tx| {
-        let user_id = account(state, tx, &sub, &email, verified, &data, referrer).await?;
+        let user_id = match &target {
+            Some(target) => {
+                let linked = ProviderData {
+                    token: String::new(),
+                    refresh_token: String::new(),
+                    sub: sub.clone(),
+                    email: email.clone(),
+                    verified,
+                    identity_data: data.clone(),
+                };
+                link_to_user(state, tx, target, "keycloak", &linked).await?
+            }
+            None => account(state, tx, &sub, &email, verified, &data, referrer).await?,
+        };
         sessions::sign_in(state, tx, &user_id, "oauth").await
     })
 }
