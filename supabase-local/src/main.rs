@@ -27,8 +27,9 @@ macro_rules! say {
     }};
 }
 
-/// What `start` prints and `status` reads back.
-#[derive(Debug, Serialize, Deserialize)]
+/// What `start` prints and `status` reads back. No `Debug`: it holds the keys and the JWT
+/// secret, which only `print` shows (as `supabase status` does).
+#[derive(Serialize, Deserialize)]
 struct State {
     pid: u32,
     api_url: String,

@@ -2,10 +2,12 @@
 //! `src/lib/types.ts`, supabase/auth-py `supabase_auth/types.py`). Tokens are [`Secret`]s, so
 //! none of these types print one in `Debug` output.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::secret::Secret;
+use crate::secret::{Secret, redact_query};
 
 /// Serde for [`Secret`] fields (the value itself is written: sessions are stored and sent).
 pub(crate) mod secret_serde {
@@ -308,13 +310,29 @@ pub struct OtpResponse {
 }
 
 /// The URL to send the user to for an OAuth sign-in (`sign_in_with_oauth`, `link_identity`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OAuthResponse {
     /// The provider.
     pub provider: String,
-    /// GoTrue's authorize URL.
+    /// GoTrue's authorize URL (`sign_in_with_oauth`), or the provider's (`link_identity`).
     pub url: String,
+}
+
+impl fmt::Debug for OAuthResponse {
+    // A link's URL is the provider's, with GoTrue's signed `state` naming the user to link to:
+    // whoever has it can finish the link with their own account while it is valid. Tokens in
+    // the query are redacted, as in every request's `Debug`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = match self.url.split_once('?') {
+            Some((before, query)) => format!("{before}?{}", redact_query(query)),
+            None => self.url.clone(),
+        };
+        f.debug_struct("OAuthResponse")
+            .field("provider", &self.provider)
+            .field("url", &url)
+            .finish()
+    }
 }
 
 /// The URL of the identity provider for an SSO sign-in.

@@ -1050,7 +1050,8 @@ impl RealtimeChannel {
                 self.inner.topic
             )))
         };
-        let deadline = tokio::time::Instant::now() + socket.options.timeout;
+        // A timeout too long to add to now (`Duration::MAX`) is no deadline.
+        let deadline = tokio::time::Instant::now().checked_add(socket.options.timeout);
         let mut statuses = None;
         let join_ref = loop {
             {
@@ -1067,7 +1068,11 @@ impl RealtimeChannel {
                 statuses = Some(self.status_stream());
                 continue;
             };
-            match tokio::time::timeout_at(deadline, statuses.recv()).await {
+            let next = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, statuses.recv()).await,
+                None => Ok(statuses.recv().await),
+            };
+            match next {
                 Ok(Some(_)) => {}
                 Ok(None) => return Err(not_joined()),
                 Err(_) => {

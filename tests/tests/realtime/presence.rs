@@ -300,3 +300,26 @@ async fn presence_messages_follow_realtimes_handler() {
     );
     assert_eq!(replies[4][4], json!({"status": "error", "response": {}}));
 }
+
+/// A timeout of `Duration::MAX` ("never give up") is a valid option: presence pushes, which
+/// wait for the join up to the timeout, do not overflow the clock computing their deadline.
+#[tokio::test]
+async fn presence_works_with_an_unbounded_timeout() {
+    let stack = crate::stack().await;
+    let options = supabase_core::ClientOptions::default()
+        .realtime(supabase_core::realtime::RealtimeOptions::default().timeout(Duration::MAX));
+    let client = Client::new(stack.url(), stack.anon_key(), options).unwrap();
+    let channel = client
+        .channel_with(room(), ChannelConfig::default().presence_key("max"))
+        .subscribe()
+        .await
+        .unwrap();
+    channel.track(json!({"online": true})).await.unwrap();
+    assert!(
+        crate::eventually(Duration::from_secs(10), || {
+            channel.presence_state().contains_key("max")
+        })
+        .await
+    );
+    channel.untrack().await.unwrap();
+}
