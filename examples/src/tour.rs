@@ -15,7 +15,7 @@ use supabase_core::auth::{
 use supabase_core::functions::InvokeOptions;
 use supabase_core::prelude::*;
 use supabase_core::realtime::{PostgresChangeEvent, RealtimeChannel, TableChanges};
-use supabase_core::storage::{FileOptions, UrlOptions};
+use supabase_core::storage::FileOptions;
 
 /// A country with its cities embedded (`countries?select=name,continent,cities(name,...)`).
 #[derive(Select, Debug, Deserialize)]
@@ -273,7 +273,7 @@ async fn storage(user: &Signed) -> Result<String, String> {
     let path = format!("{}/hello.txt", user.user_id);
     let content = format!("hello from the tour, {}\n", unique_suffix());
     files
-        .upload(
+        .upload_with(
             &path,
             content.clone().into_bytes(),
             FileOptions::new().content_type("text/plain"),
@@ -282,10 +282,7 @@ async fn storage(user: &Signed) -> Result<String, String> {
         .map_err(err)?;
     println!("   uploaded notes/{path} ({} bytes)", content.len());
 
-    let url = files
-        .create_signed_url(&path, 60, UrlOptions::new())
-        .await
-        .map_err(err)?;
+    let url = files.create_signed_url(&path, 60).await.map_err(err)?;
     let shown = url.split_once("?token=").map_or(url.as_str(), |(u, _)| u);
     println!("   signed URL (60 s): {shown}?token=...");
     let resp = reqwest::get(&url).await.map_err(err)?;

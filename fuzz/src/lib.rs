@@ -453,7 +453,7 @@ pub fn storage_path(data: &[u8]) {
     let valid = !expected.is_empty() && !expected.iter().any(dots) && !dots(&bucket);
     let api = client().storage().from_(bucket);
     for options in [UrlOptions::new(), UrlOptions::new().download(path)] {
-        let url = api.get_public_url(path, options);
+        let url = api.get_public_url_with(path, options);
         let Ok(url) = url else {
             assert!(!valid, "{path:?} refused: {url:?}");
             continue;

@@ -5,6 +5,10 @@
 //! being awaited. The client owns a small tokio runtime (one worker thread) that drives its
 //! requests. Don't use it from inside an async runtime: `execute()` returns an error there.
 //!
+//! Database, auth, storage and edge functions have blocking forms; realtime has none, as in
+//! the reference ("Realtime in Python only works with the asynchronous client"): a
+//! subscription is a stream of events, which needs a runtime to arrive on.
+//!
 //! ```no_run
 //! # fn main() -> supabase_core::Result<()> {
 //! let client = supabase_core::blocking::create_client("http://127.0.0.1:54321", "anon-key")?;

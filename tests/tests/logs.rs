@@ -8,7 +8,6 @@ use supabase_core::auth::{
     ResetPasswordOptions, SignInWithOtpCredentials, SignInWithPasswordCredentials,
     SignUpCredentials, UserAttributes, VerifyOtpParams,
 };
-use supabase_core::storage::{FileOptions, UrlOptions};
 use supabase_core::{Client, ClientOptions};
 use supabase_local::Stack;
 use supabase_tests::capture::{Capture, leaks, log_text};
@@ -174,14 +173,8 @@ async fn no_secret_reaches_a_log_line_of_the_client_or_the_stack() {
     // Storage: a signed URL's token, used once.
     service.storage().create_bucket("logs").await.unwrap();
     let files = service.storage().from_("logs");
-    files
-        .upload("a.txt", b"alpha", FileOptions::new())
-        .await
-        .unwrap();
-    let signed = files
-        .create_signed_url("a.txt", 60, UrlOptions::new())
-        .await
-        .unwrap();
+    files.upload("a.txt", b"alpha").await.unwrap();
+    let signed = files.create_signed_url("a.txt", 60).await.unwrap();
     let token = url::Url::parse(&signed)
         .unwrap()
         .query_pairs()

@@ -320,7 +320,7 @@ async fn storage_client_timeout_is_a_typed_timeout() {
     let err = c
         .storage()
         .from_("avatars")
-        .upload("a.txt", b"hello", FileOptions::default())
+        .upload("a.txt", b"hello")
         .await
         .unwrap_err();
     timed_out(err);
@@ -355,7 +355,7 @@ async fn a_transport_error_shows_the_url_without_its_query() {
     let err = c
         .storage()
         .from_("avatars")
-        .upload_to_signed_url("a.txt", "s3cret-token", b"hello", FileOptions::default())
+        .upload_to_signed_url("a.txt", "s3cret-token", b"hello")
         .await
         .unwrap_err();
     let shown = format!("{err} / {err:?}");

@@ -11,7 +11,7 @@
 
 use supabase_core::Client;
 use supabase_core::auth::SignUpCredentials;
-use supabase_core::storage::{FileOptions, SearchOptions, UrlOptions};
+use supabase_core::storage::FileOptions;
 use supabase_examples::{env_client, unique_suffix};
 
 #[tokio::main]
@@ -32,7 +32,7 @@ pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>
     let files = client.storage().from_("notes");
     let path = format!("{}/hello.txt", user.id);
     files
-        .upload(
+        .upload_with(
             &path,
             b"hello, storage",
             FileOptions::new().content_type("text/plain"),
@@ -40,7 +40,7 @@ pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>
         .await?;
     println!("uploaded notes/{path}");
 
-    let listed = files.list(Some(&user.id), SearchOptions::new()).await?;
+    let listed = files.list(user.id.as_str()).await?;
     println!(
         "in {}/: {:?}",
         user.id,
@@ -51,9 +51,7 @@ pub(crate) async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>
     println!("downloaded: {:?}", String::from_utf8_lossy(&bytes));
 
     // A signed URL works without any key, until it expires.
-    let url = files
-        .create_signed_url(&path, 60, UrlOptions::new())
-        .await?;
+    let url = files.create_signed_url(&path, 60).await?;
     let body = reqwest::get(&url).await?.text().await?;
     println!("through the signed URL: {body:?}");
 

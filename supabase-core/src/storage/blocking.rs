@@ -94,23 +94,33 @@ impl BlockingFileApi {
     }
 
     /// [`FileApi::upload`], blocking (bytes or [`UploadBody::file`], streamed).
-    pub fn upload(
+    pub fn upload(&self, path: &str, body: impl Into<UploadBody>) -> Result<UploadResponse> {
+        self.run(self.inner.upload(path, body))
+    }
+
+    /// [`FileApi::upload_with`], blocking.
+    pub fn upload_with(
         &self,
         path: &str,
         body: impl Into<UploadBody>,
         options: FileOptions,
     ) -> Result<UploadResponse> {
-        self.run(self.inner.upload(path, body, options))
+        self.run(self.inner.upload_with(path, body, options))
     }
 
     /// [`FileApi::update`], blocking.
-    pub fn update(
+    pub fn update(&self, path: &str, body: impl Into<UploadBody>) -> Result<UploadResponse> {
+        self.run(self.inner.update(path, body))
+    }
+
+    /// [`FileApi::update_with`], blocking.
+    pub fn update_with(
         &self,
         path: &str,
         body: impl Into<UploadBody>,
         options: FileOptions,
     ) -> Result<UploadResponse> {
-        self.run(self.inner.update(path, body, options))
+        self.run(self.inner.update_with(path, body, options))
     }
 
     /// [`FileApi::upload_to_signed_url`], blocking.
@@ -119,9 +129,22 @@ impl BlockingFileApi {
         path: &str,
         token: &str,
         body: impl Into<UploadBody>,
+    ) -> Result<UploadResponse> {
+        self.run(self.inner.upload_to_signed_url(path, token, body))
+    }
+
+    /// [`FileApi::upload_to_signed_url_with`], blocking.
+    pub fn upload_to_signed_url_with(
+        &self,
+        path: &str,
+        token: &str,
+        body: impl Into<UploadBody>,
         options: FileOptions,
     ) -> Result<UploadResponse> {
-        self.run(self.inner.upload_to_signed_url(path, token, body, options))
+        self.run(
+            self.inner
+                .upload_to_signed_url_with(path, token, body, options),
+        )
     }
 
     /// [`FileApi::upload_resumable`], blocking.
@@ -159,8 +182,17 @@ impl BlockingFileApi {
     }
 
     /// [`FileApi::list`], blocking.
-    pub fn list(&self, prefix: Option<&str>, options: SearchOptions) -> Result<Vec<FileObject>> {
-        self.run(self.inner.list(prefix, options))
+    pub fn list<'a>(&self, prefix: impl Into<Option<&'a str>>) -> Result<Vec<FileObject>> {
+        self.run(self.inner.list(prefix))
+    }
+
+    /// [`FileApi::list_with`], blocking.
+    pub fn list_with<'a>(
+        &self,
+        prefix: impl Into<Option<&'a str>>,
+        options: SearchOptions,
+    ) -> Result<Vec<FileObject>> {
+        self.run(self.inner.list_with(prefix, options))
     }
 
     /// [`FileApi::list_v2`], blocking.
@@ -204,13 +236,18 @@ impl BlockingFileApi {
     }
 
     /// [`FileApi::create_signed_url`], blocking.
-    pub fn create_signed_url(
+    pub fn create_signed_url(&self, path: &str, expires_in: u64) -> Result<String> {
+        self.run(self.inner.create_signed_url(path, expires_in))
+    }
+
+    /// [`FileApi::create_signed_url_with`], blocking.
+    pub fn create_signed_url_with(
         &self,
         path: &str,
         expires_in: u64,
         options: UrlOptions,
     ) -> Result<String> {
-        self.run(self.inner.create_signed_url(path, expires_in, options))
+        self.run(self.inner.create_signed_url_with(path, expires_in, options))
     }
 
     /// [`FileApi::create_signed_urls`], blocking.
@@ -218,9 +255,21 @@ impl BlockingFileApi {
         &self,
         paths: impl IntoIterator<Item = S>,
         expires_in: u64,
+    ) -> Result<Vec<SignedUrlEntry>> {
+        self.run(self.inner.create_signed_urls(paths, expires_in))
+    }
+
+    /// [`FileApi::create_signed_urls_with`], blocking.
+    pub fn create_signed_urls_with<S: AsRef<str>>(
+        &self,
+        paths: impl IntoIterator<Item = S>,
+        expires_in: u64,
         options: UrlOptions,
     ) -> Result<Vec<SignedUrlEntry>> {
-        self.run(self.inner.create_signed_urls(paths, expires_in, options))
+        self.run(
+            self.inner
+                .create_signed_urls_with(paths, expires_in, options),
+        )
     }
 
     /// [`FileApi::create_signed_upload_url`], blocking.
@@ -238,7 +287,12 @@ impl BlockingFileApi {
     }
 
     /// [`FileApi::get_public_url`] (no request is made).
-    pub fn get_public_url(&self, path: &str, options: UrlOptions) -> Result<String> {
-        self.inner.get_public_url(path, options)
+    pub fn get_public_url(&self, path: &str) -> Result<String> {
+        self.inner.get_public_url(path)
+    }
+
+    /// [`FileApi::get_public_url_with`] (no request is made).
+    pub fn get_public_url_with(&self, path: &str, options: UrlOptions) -> Result<String> {
+        self.inner.get_public_url_with(path, options)
     }
 }

@@ -62,11 +62,18 @@ impl FileApi {
     }
 
     /// Uploads a new object at `path` (`POST /object/{bucket}/{path}`); fails with a
-    /// `409 Duplicate` [`StorageError`] when it exists, unless `options.upsert(true)`.
+    /// `409 Duplicate` [`StorageError`] when it exists (see [`upload_with`](Self::upload_with)
+    /// for `upsert`, the content type and the cache control).
     ///
     /// The body streams: bytes, [`UploadBody::file`] or [`UploadBody::reader`]. Sent once:
     /// uploads are never retried.
-    pub async fn upload(
+    pub async fn upload(&self, path: &str, body: impl Into<UploadBody>) -> Result<UploadResponse> {
+        self.upload_with(path, body, FileOptions::default()).await
+    }
+
+    /// [`upload`](Self::upload) with options; fails with a `409 Duplicate` [`StorageError`]
+    /// when the object exists, unless `options.upsert(true)`.
+    pub async fn upload_with(
         &self,
         path: &str,
         body: impl Into<UploadBody>,
@@ -81,7 +88,12 @@ impl FileApi {
     /// Replaces the object at `path` (`PUT /object/{bucket}/{path}`). Storage writes it as an
     /// upsert whatever `options.upsert` says: an object that does not exist yet is created.
     /// Under RLS this takes INSERT, UPDATE and SELECT policies on `storage.objects`.
-    pub async fn update(
+    pub async fn update(&self, path: &str, body: impl Into<UploadBody>) -> Result<UploadResponse> {
+        self.update_with(path, body, FileOptions::default()).await
+    }
+
+    /// [`update`](Self::update) with options (content type, cache control, metadata).
+    pub async fn update_with(
         &self,
         path: &str,
         body: impl Into<UploadBody>,
@@ -96,6 +108,17 @@ impl FileApi {
     /// Uploads with a token from [`create_signed_upload_url`](Self::create_signed_upload_url)
     /// (`PUT /object/upload/sign/{bucket}/{path}?token=…`); no other credentials needed.
     pub async fn upload_to_signed_url(
+        &self,
+        path: &str,
+        token: &str,
+        body: impl Into<UploadBody>,
+    ) -> Result<UploadResponse> {
+        self.upload_to_signed_url_with(path, token, body, FileOptions::default())
+            .await
+    }
+
+    /// [`upload_to_signed_url`](Self::upload_to_signed_url) with options.
+    pub async fn upload_to_signed_url_with(
         &self,
         path: &str,
         token: &str,
@@ -259,7 +282,16 @@ impl FileApi {
     }
 
     /// Downloads an object as a stream of chunks, never holding it whole in memory.
-    pub async fn download_stream(&self, path: &str, options: UrlOptions) -> Result<ByteStream> {
+    pub async fn download_stream(&self, path: &str) -> Result<ByteStream> {
+        self.download_stream_with(path, UrlOptions::new()).await
+    }
+
+    /// [`download_stream`](Self::download_stream) with options (e.g. a `transform`).
+    pub async fn download_stream_with(
+        &self,
+        path: &str,
+        options: UrlOptions,
+    ) -> Result<ByteStream> {
         let url = self.download_url(path, &options)?;
         let timeout = self.storage.client.inner.options.storage_client_timeout;
         self.storage.client.ensure_fresh_session().await?;
@@ -308,13 +340,20 @@ impl FileApi {
         Ok(url)
     }
 
-    /// Lists the files and folders directly under `prefix` (`POST /object/list/{bucket}`).
-    /// Folders come back with no `id` ([`FileObject::is_folder`]).
-    pub async fn list(
+    /// Lists the files and folders directly under `prefix` (`None` or `""` for the bucket's
+    /// top level; `POST /object/list/{bucket}`), the first 100 by name. Folders come back with
+    /// no `id` ([`FileObject::is_folder`]).
+    pub async fn list<'a>(&self, prefix: impl Into<Option<&'a str>>) -> Result<Vec<FileObject>> {
+        self.list_with(prefix, SearchOptions::default()).await
+    }
+
+    /// [`list`](Self::list) with options: `limit`, `offset`, `sort_by`, `search`.
+    pub async fn list_with<'a>(
         &self,
-        prefix: Option<&str>,
+        prefix: impl Into<Option<&'a str>>,
         options: SearchOptions,
     ) -> Result<Vec<FileObject>> {
+        let prefix: Option<&str> = prefix.into();
         let mut body = serde_json::to_value(&options).map_err(|e| Error::Encode(e.to_string()))?;
         // Without a leading `/`, as every other path (storage-api would list nothing: no name
         // starts with one).
@@ -414,8 +453,14 @@ impl FileApi {
     }
 
     /// A URL that serves the object without credentials for `expires_in` seconds
-    /// (`POST /object/sign/{bucket}/{path}`). Options: `download`, `transform`.
-    pub async fn create_signed_url(
+    /// (`POST /object/sign/{bucket}/{path}`).
+    pub async fn create_signed_url(&self, path: &str, expires_in: u64) -> Result<String> {
+        self.create_signed_url_with(path, expires_in, UrlOptions::new())
+            .await
+    }
+
+    /// [`create_signed_url`](Self::create_signed_url) with options: `download`, `transform`.
+    pub async fn create_signed_url_with(
         &self,
         path: &str,
         expires_in: u64,
@@ -441,12 +486,22 @@ impl FileApi {
 
     /// Signed URLs for several objects at once (`POST /object/sign/{bucket}`). An entry has an
     /// `error` instead of a URL when its object does not exist or the caller cannot read it.
+    pub async fn create_signed_urls<S: AsRef<str>>(
+        &self,
+        paths: impl IntoIterator<Item = S>,
+        expires_in: u64,
+    ) -> Result<Vec<SignedUrlEntry>> {
+        self.create_signed_urls_with(paths, expires_in, UrlOptions::new())
+            .await
+    }
+
+    /// [`create_signed_urls`](Self::create_signed_urls) with options.
     ///
     /// `options` takes `download` only: Storage signs no transformation in a batch
     /// (storage-js and storage-py send none), so a `transform` is an [`Error::Config`] rather
     /// than URLs silently without it; sign one at a time with
-    /// [`create_signed_url`](Self::create_signed_url) for that.
-    pub async fn create_signed_urls<S: AsRef<str>>(
+    /// [`create_signed_url_with`](Self::create_signed_url_with) for that.
+    pub async fn create_signed_urls_with<S: AsRef<str>>(
         &self,
         paths: impl IntoIterator<Item = S>,
         expires_in: u64,
@@ -542,9 +597,14 @@ impl FileApi {
     }
 
     /// The public URL of an object in a public bucket (no request is made, and whether the
-    /// bucket is public is not checked). Options: `download`, `transform` (served by
-    /// `/render/image/public/…`).
-    pub fn get_public_url(&self, path: &str, options: UrlOptions) -> Result<String> {
+    /// bucket is public is not checked).
+    pub fn get_public_url(&self, path: &str) -> Result<String> {
+        self.get_public_url_with(path, UrlOptions::new())
+    }
+
+    /// [`get_public_url`](Self::get_public_url) with options: `download`, `transform` (served
+    /// by `/render/image/public/…`).
+    pub fn get_public_url_with(&self, path: &str, options: UrlOptions) -> Result<String> {
         let path = clean_path(path)?;
         let mut url = match &options.transform {
             Some(_) => {

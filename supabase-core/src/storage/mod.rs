@@ -16,10 +16,19 @@
 //!     .await?;
 //! let avatars = storage.from_("avatars");
 //! avatars
-//!     .upload("public/avatar1.png", UploadBody::file("./avatar1.png"), FileOptions::new())
+//!     .upload("public/avatar1.png", UploadBody::file("./avatar1.png"))
+//!     .await?;
+//! // Options are the `_with` forms' last argument.
+//! avatars
+//!     .upload_with(
+//!         "public/avatar2.png",
+//!         UploadBody::file("./avatar2.png"),
+//!         FileOptions::new().cache_control("3600").upsert(true),
+//!     )
 //!     .await?;
 //! let bytes = avatars.download("public/avatar1.png").await?;
-//! # let _ = bytes;
+//! let url = avatars.create_signed_url("public/avatar1.png", 60).await?;
+//! # let _ = (bytes, url);
 //! # Ok(()) }
 //! ```
 //!

@@ -14,7 +14,7 @@ use supabase_core::auth::{
     GetClaimsOptions, SignInWithOAuthCredentials, SignInWithPasswordCredentials,
 };
 use supabase_core::postgrest::Order;
-use supabase_core::storage::FileOptions;
+
 use supabase_core::{Client, ClientOptions, Error};
 
 use crate::{service, stack};
@@ -216,7 +216,7 @@ async fn storage_writes_as_the_providers_user() {
     provider.set(Ok(Some(token)));
     let files = provider.client().await.storage().from_(bucket.clone());
     files
-        .upload(&format!("{id}/note.txt"), b"mine", FileOptions::new())
+        .upload(&format!("{id}/note.txt"), b"mine")
         .await
         .expect("the policy admits the provider's user");
     let owner = stack()
@@ -228,10 +228,7 @@ async fn storage_writes_as_the_providers_user() {
         .unwrap();
     assert_eq!(owner[0]["owner_id"], id.as_str());
     provider.set(Ok(None));
-    let Err(Error::Storage(e)) = files
-        .upload(&format!("{id}/other.txt"), b"anon's", FileOptions::new())
-        .await
-    else {
+    let Err(Error::Storage(e)) = files.upload(&format!("{id}/other.txt"), b"anon's").await else {
         panic!("anon wrote into the user's folder")
     };
     assert_eq!(e.status.as_u16(), 403, "{e:?}");

@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use supabase_core::realtime::{PostgresChangeEvent, PostgresChanges, PostgresChangesPayload};
-use supabase_core::storage::FileOptions;
+
 use supabase_core::{Client, Error};
 use supabase_tests::unique_id;
 
@@ -244,7 +244,7 @@ async fn seed_object(a: &User) -> (String, String) {
         .await
         .storage()
         .from_(BUCKET)
-        .upload(&path, content.clone().into_bytes(), FileOptions::new())
+        .upload(&path, content.clone().into_bytes())
         .await
         .expect("seed object");
     (path, content)
@@ -275,7 +275,7 @@ async fn storage_cell(op: Op, client: &Client, a: &User) -> Observed {
         }
         Op::StorageUpload => {
             let path = format!("{}/new-{}.txt", a.id, unique_id());
-            let r = files.upload(&path, b"new", FileOptions::new()).await;
+            let r = files.upload(&path, b"new").await;
             let n = objects_named(&path).await;
             agree(
                 r.is_ok(),
@@ -286,9 +286,7 @@ async fn storage_cell(op: Op, client: &Client, a: &User) -> Observed {
         Op::StorageUpdate => {
             let (path, content) = seed_object(a).await;
             let replacement = format!("{content} replaced, and longer");
-            let r = files
-                .update(&path, replacement.clone().into_bytes(), FileOptions::new())
-                .await;
+            let r = files.update(&path, replacement.clone().into_bytes()).await;
             let size = sql(&format!(
                 "select (metadata->>'size')::int8 as size from storage.objects \
                  where bucket_id = '{BUCKET}' and name = '{path}'"

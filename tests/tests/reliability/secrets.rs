@@ -6,7 +6,7 @@
 //! hex-encoded (tungstenite's TRACE lines show frame payloads in hex).
 
 use supabase_core::auth::SignInWithPasswordCredentials;
-use supabase_core::storage::SearchOptions;
+
 use supabase_core::{Client, ClientOptions, Secret};
 use supabase_local::Stack;
 use supabase_tests::capture::{Capture, Record, leaks, log_text};
@@ -81,7 +81,7 @@ async fn the_whole_tour_leaks_no_secret_to_logs_or_debug_output() {
     let listed = service
         .storage()
         .from_("notes")
-        .list(Some(&run.user_id), SearchOptions::new())
+        .list(run.user_id.as_str())
         .await
         .expect("list as service");
     let with_header = create(

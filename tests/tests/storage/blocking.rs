@@ -2,9 +2,7 @@
 
 use supabase_core::Error;
 use supabase_core::blocking;
-use supabase_core::storage::{
-    BucketOptions, FileOptions, ResumableOptions, SearchOptions, UrlOptions,
-};
+use supabase_core::storage::{BucketOptions, ResumableOptions};
 use supabase_tests::{reference_stack, unique_id};
 
 #[test]
@@ -32,14 +30,10 @@ fn blocking_buckets_and_objects() {
     assert!(!storage.get_bucket(&name).unwrap().public);
 
     let files = storage.from_(name.clone());
-    let up = files
-        .upload("dir/a.txt", b"alpha", FileOptions::new())
-        .unwrap();
+    let up = files.upload("dir/a.txt", b"alpha").unwrap();
     assert_eq!(up.full_path, format!("{name}/dir/a.txt"));
     assert_eq!(files.download("dir/a.txt").unwrap().as_ref(), b"alpha");
-    files
-        .update("dir/a.txt", b"beta", FileOptions::new())
-        .unwrap();
+    files.update("dir/a.txt", b"beta").unwrap();
     assert!(files.exists("dir/a.txt").unwrap());
     assert_eq!(files.info("dir/a.txt").unwrap().size, Some(4));
     assert_eq!(
@@ -48,25 +42,18 @@ fn blocking_buckets_and_objects() {
     );
     files.move_("dir/b.txt", "dir/c.txt").unwrap();
     let listed: Vec<String> = files
-        .list(Some("dir"), SearchOptions::new())
+        .list(Some("dir"))
         .unwrap()
         .into_iter()
         .map(|f| f.name)
         .collect();
     assert_eq!(listed, ["a.txt", "c.txt"]);
 
-    let signed = files
-        .create_signed_url("dir/a.txt", 60, UrlOptions::new())
-        .unwrap();
+    let signed = files.create_signed_url("dir/a.txt", 60).unwrap();
     assert!(signed.contains("/object/sign/"), "{signed}");
     let upload = files.create_signed_upload_url("dir/d.txt").unwrap();
     files
-        .upload_to_signed_url(
-            "dir/d.txt",
-            upload.token.expose(),
-            b"delta",
-            FileOptions::new(),
-        )
+        .upload_to_signed_url("dir/d.txt", upload.token.expose(), b"delta")
         .unwrap();
     assert_eq!(files.download("dir/d.txt").unwrap().as_ref(), b"delta");
 

@@ -1,7 +1,7 @@
 //! Bucket methods of the reference.
 
 use supabase_core::Error;
-use supabase_core::storage::{BucketOptions, FileOptions};
+use supabase_core::storage::BucketOptions;
 use supabase_tests::{anon, service, unique_id};
 
 #[tokio::test]
@@ -54,10 +54,7 @@ async fn create_get_list_update_empty_delete() {
     );
 
     let files = storage.from_(id.clone());
-    files
-        .upload("a/x.png", b"png".to_vec(), FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("a/x.png", b"png".to_vec()).await.unwrap();
     // Not empty: 409-status error, as storage-api.
     let Err(Error::Storage(e)) = storage.delete_bucket(&id).await else {
         panic!("deleting a bucket with objects must fail")

@@ -1,9 +1,7 @@
 //! Bad input gets clear typed errors; storage-api's two error forms decode; no secret in
 //! `Debug`; uploads are never retried.
 
-use supabase_core::storage::{
-    BucketOptions, FileOptions, ResumableOptions, UploadBody, UrlOptions,
-};
+use supabase_core::storage::{BucketOptions, FileOptions, ResumableOptions, UploadBody};
 use supabase_core::{ClientOptions, Error, RetryPolicy, create_client};
 use supabase_tests::fault::{Fault, FaultServer};
 use supabase_tests::{reference_stack, service};
@@ -28,11 +26,7 @@ async fn missing_objects_and_buckets_decode_the_400_with_a_string_status() {
     assert_eq!(Error::Storage(e).status().map(|s| s.as_u16()), Some(404));
 
     let storage = service().await.storage();
-    let Err(Error::Storage(e)) = storage
-        .from_("no-such-bucket")
-        .upload("a.txt", b"a", FileOptions::new())
-        .await
-    else {
+    let Err(Error::Storage(e)) = storage.from_("no-such-bucket").upload("a.txt", b"a").await else {
         panic!("uploaded into a missing bucket")
     };
     assert_eq!((e.status.as_u16(), e.code.as_str()), (404, "NoSuchBucket"));
@@ -49,10 +43,7 @@ async fn limits_mime_types_and_bad_paths() {
     )
     .await;
     // Oversized: 413-status EntityTooLarge, and no partial object.
-    let Err(Error::Storage(e)) = files
-        .upload("big.png", vec![0u8; 4096], FileOptions::new())
-        .await
-    else {
+    let Err(Error::Storage(e)) = files.upload("big.png", vec![0u8; 4096]).await else {
         panic!("oversized upload accepted")
     };
     assert_eq!(e.status.as_u16(), 413, "{e:?}");
@@ -63,24 +54,18 @@ async fn limits_mime_types_and_bad_paths() {
     assert!(!files.exists("big.png").await.unwrap());
 
     // Disallowed mime type: 415.
-    let Err(Error::Storage(e)) = files.upload("doc.pdf", b"pdf", FileOptions::new()).await else {
+    let Err(Error::Storage(e)) = files.upload("doc.pdf", b"pdf").await else {
         panic!("pdf accepted")
     };
     assert_eq!(e.status.as_u16(), 415);
     assert_eq!(e.message, "mime type application/pdf is not supported");
     // Wildcards: text/* lets text/plain in.
-    files
-        .upload("ok.txt", b"fine", FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("ok.txt", b"fine").await.unwrap();
 
     // Bad paths never leave the client.
     for bad in ["", "/", "a/../b.png", "./x.png"] {
         assert!(
-            matches!(
-                files.upload(bad, b"x", FileOptions::new()).await,
-                Err(Error::Config(_))
-            ),
+            matches!(files.upload(bad, b"x").await, Err(Error::Config(_))),
             "{bad:?}"
         );
         assert!(
@@ -125,7 +110,7 @@ async fn an_upload_far_over_the_limit_gets_the_413_while_still_sending() {
             ),
         ),
     ] {
-        let result = files.upload(path, body, FileOptions::new()).await;
+        let result = files.upload(path, body).await;
         let Err(Error::Storage(e)) = &result else {
             panic!("{path}: expected the server's 413, got {result:?}")
         };
@@ -187,7 +172,7 @@ async fn uploads_are_sent_once_and_downloads_retried() {
     )
     .unwrap();
     let files = client.storage().from_("b");
-    let r = files.upload("a.txt", b"a", FileOptions::new()).await;
+    let r = files.upload("a.txt", b"a").await;
     assert!(matches!(r, Err(Error::Storage(e)) if e.http_status.as_u16() == 503));
     assert_eq!(server.requests().len(), 1, "{:?}", server.requests());
     let r = files.download("a.txt").await;
@@ -200,7 +185,7 @@ async fn uploads_are_sent_once_and_downloads_retried() {
         "{:?}",
         server.requests()
     );
-    let _ = files.create_signed_url("a.txt", 1, UrlOptions::new()).await;
+    let _ = files.create_signed_url("a.txt", 1).await;
     assert_eq!(server.requests().len(), 3 + retries, "a POST is sent once");
 }
 
@@ -227,7 +212,7 @@ async fn a_streamed_transfer_reads_no_answer_over_the_size_limit() {
         .await;
         let client = limited(&server);
         let files = client.storage().from_("b");
-        let r = files.upload("a.txt", b"a", FileOptions::new()).await;
+        let r = files.upload("a.txt", b"a").await;
         assert!(
             matches!(r, Err(Error::ResponseTooLarge { limit, .. }) if limit == 1 << 20),
             "announced: {announce_length}: {r:?}"
@@ -240,11 +225,7 @@ async fn a_streamed_transfer_reads_no_answer_over_the_size_limit() {
     }])
     .await;
     let client = limited(&server);
-    let r = client
-        .storage()
-        .from_("b")
-        .download_stream("a.txt", UrlOptions::new())
-        .await;
+    let r = client.storage().from_("b").download_stream("a.txt").await;
     assert!(
         matches!(r, Err(Error::ResponseTooLarge { .. })),
         "{:?}",
@@ -270,28 +251,16 @@ async fn an_invalid_bucket_name_is_refused_where_storage_api_refuses_it() {
         }
         other => panic!("{what}: {other:?}"),
     };
+    invalid(bad.upload("a.txt", b"a").await.map(drop), "upload");
+    invalid(bad.update("a.txt", b"a".to_vec()).await.map(drop), "update");
     invalid(
-        bad.upload("a.txt", b"a", FileOptions::new())
-            .await
-            .map(drop),
-        "upload",
+        bad.list_with(None, Default::default()).await.map(drop),
+        "list",
     );
-    invalid(
-        bad.update("a.txt", b"a".to_vec(), FileOptions::new())
-            .await
-            .map(drop),
-        "update",
-    );
-    invalid(bad.list(None, Default::default()).await.map(drop), "list");
     invalid(bad.remove("a.txt").await.map(drop), "remove");
     invalid(bad.move_("a.txt", "b.txt").await.map(drop), "move");
     invalid(bad.copy("a.txt", "b.txt").await.map(drop), "copy");
-    invalid(
-        bad.create_signed_url("a.txt", 60, UrlOptions::new())
-            .await
-            .map(drop),
-        "sign",
-    );
+    invalid(bad.create_signed_url("a.txt", 60).await.map(drop), "sign");
     // A resumable upload checks it when the upload is created (`UploadId`); TUS answers
     // carry the message alone.
     let dir = tempfile::tempdir().unwrap();
@@ -321,7 +290,7 @@ async fn an_invalid_bucket_name_is_refused_where_storage_api_refuses_it() {
 async fn duplicates_and_missing_buckets_on_move_and_copy_are_reported_as_storage_api_does() {
     let (_name, files) = bucket(BucketOptions::new()).await;
     for path in ["a.txt", "b.txt"] {
-        files.upload(path, b"x", FileOptions::new()).await.unwrap();
+        files.upload(path, b"x").await.unwrap();
     }
     let code = |r: Result<(), Error>| match r {
         Err(Error::Storage(e)) => (e.status.as_u16(), e.code, e.message),
@@ -332,15 +301,7 @@ async fn duplicates_and_missing_buckets_on_move_and_copy_are_reported_as_storage
         "KeyAlreadyExists".to_owned(),
         "The resource already exists".to_owned(),
     );
-    assert_eq!(
-        code(
-            files
-                .upload("a.txt", b"y", FileOptions::new())
-                .await
-                .map(drop)
-        ),
-        taken
-    );
+    assert_eq!(code(files.upload("a.txt", b"y").await.map(drop)), taken);
     assert_eq!(code(files.copy("a.txt", "b.txt").await.map(drop)), taken);
     assert_eq!(
         code(files.move_("a.txt", "b.txt").await.map(drop)),

@@ -16,7 +16,7 @@ async fn client_uploads_both_body_kinds() {
 
     for (path, multipart) in [("raw/a.png", false), ("form/a.png", true)] {
         files
-            .upload(
+            .upload_with(
                 path,
                 b"\x89PNG bytes".to_vec(),
                 FileOptions::new()
@@ -39,7 +39,7 @@ async fn client_uploads_both_body_kinds() {
 
     // A file streamed as a form part, then replaced (update) as a form.
     files
-        .upload(
+        .upload_with(
             "form/doc.pdf",
             UploadBody::file(&file),
             FileOptions::new().multipart(true),
@@ -56,7 +56,7 @@ async fn client_uploads_both_body_kinds() {
         Some("application/pdf")
     );
     files
-        .update(
+        .update_with(
             "form/doc.pdf",
             b"v2",
             FileOptions::new()
@@ -85,7 +85,7 @@ async fn client_uploads_both_body_kinds() {
         .await
         .unwrap();
     files
-        .upload_to_signed_url(
+        .upload_to_signed_url_with(
             "form/signed.txt",
             signed.token.expose(),
             b"via a signed URL",
@@ -110,7 +110,7 @@ async fn form_rules_and_limits_apply() {
 
     // The part's type is checked against the bucket.
     let Err(Error::Storage(e)) = files
-        .upload(
+        .upload_with(
             "t.txt",
             b"hello",
             FileOptions::new()
@@ -125,7 +125,7 @@ async fn form_rules_and_limits_apply() {
 
     // Oversized: 413, and nothing is left behind.
     let Err(Error::Storage(e)) = files
-        .upload("big.png", vec![7u8; 17], FileOptions::new().multipart(true))
+        .upload_with("big.png", vec![7u8; 17], FileOptions::new().multipart(true))
         .await
     else {
         panic!("an oversized upload was accepted")

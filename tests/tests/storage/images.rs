@@ -6,7 +6,7 @@ use std::io::Cursor;
 use image::{ImageFormat, ImageReader, Rgba, RgbaImage};
 use supabase_core::Error;
 use supabase_core::storage::{
-    BucketOptions, FileOptions, ImageFormat as Format, Resize, TransformOptions, UrlOptions,
+    BucketOptions, ImageFormat as Format, Resize, TransformOptions, UrlOptions,
 };
 
 use super::bucket;
@@ -53,10 +53,7 @@ fn transform(w: Option<u32>, h: Option<u32>, resize: Option<Resize>) -> UrlOptio
 #[tokio::test]
 async fn authenticated_download_with_transforms_has_the_requested_size() {
     let (_, files) = bucket(BucketOptions::new()).await;
-    files
-        .upload("img/pic.png", png_400x300(), FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("img/pic.png", png_400x300()).await.unwrap();
 
     let cases = [
         // cover (the default): fills 200×100, cropped.
@@ -105,10 +102,7 @@ async fn authenticated_download_with_transforms_has_the_requested_size() {
 #[tokio::test]
 async fn format_conversion_and_quality() {
     let (_, files) = bucket(BucketOptions::new()).await;
-    files
-        .upload("img/pic.png", png_400x300(), FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("img/pic.png", png_400x300()).await.unwrap();
 
     let webp = files
         .download_with(
@@ -138,10 +132,7 @@ async fn format_conversion_and_quality() {
     let mut jpeg = Vec::new();
     img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
         .unwrap();
-    files
-        .upload("img/photo.jpg", jpeg, FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("img/photo.jpg", jpeg).await.unwrap();
     let at = |q: u8| {
         let files = files.clone();
         async move {
@@ -168,15 +159,12 @@ async fn format_conversion_and_quality() {
 #[tokio::test]
 async fn public_and_signed_render_urls_serve_transformed_images() {
     let (_, files) = bucket(BucketOptions::new().public(true)).await;
-    files
-        .upload("img/pic.png", png_400x300(), FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("img/pic.png", png_400x300()).await.unwrap();
     let http = reqwest::Client::new();
 
     // Public render URL: no credentials.
     let url = files
-        .get_public_url(
+        .get_public_url_with(
             "img/pic.png",
             transform(Some(120), Some(120), Some(Resize::Contain)),
         )
@@ -195,7 +183,7 @@ async fn public_and_signed_render_urls_serve_transformed_images() {
 
     // Without `format`, a browser's Accept header gets WebP (imgproxy's detection).
     let url = files
-        .get_public_url("img/pic.png", transform(Some(40), None, None))
+        .get_public_url_with("img/pic.png", transform(Some(40), None, None))
         .unwrap();
     let resp = http
         .get(&url)
@@ -211,7 +199,7 @@ async fn public_and_signed_render_urls_serve_transformed_images() {
 
     // Signed URL with a transform: the transformation travels in the token.
     let signed = files
-        .create_signed_url(
+        .create_signed_url_with(
             "img/pic.png",
             60,
             UrlOptions::new().transform(
@@ -240,14 +228,8 @@ async fn public_and_signed_render_urls_serve_transformed_images() {
 #[tokio::test]
 async fn render_errors_are_typed() {
     let (_, private) = bucket(BucketOptions::new()).await;
-    private
-        .upload("img/pic.png", png_400x300(), FileOptions::new())
-        .await
-        .unwrap();
-    private
-        .upload("notes.txt", b"not an image", FileOptions::new())
-        .await
-        .unwrap();
+    private.upload("img/pic.png", png_400x300()).await.unwrap();
+    private.upload("notes.txt", b"not an image").await.unwrap();
 
     // Not an image: imgproxy's failure, as storage-api reports it.
     let Err(Error::Storage(e)) = private
@@ -277,7 +259,7 @@ async fn render_errors_are_typed() {
 
     // Larger than Supabase's 25 MB limit for transformations.
     private
-        .upload("img/huge.png", vec![0u8; 26_000_000], FileOptions::new())
+        .upload("img/huge.png", vec![0u8; 26_000_000])
         .await
         .unwrap();
     let Err(Error::Storage(e)) = private
@@ -300,7 +282,7 @@ async fn render_errors_are_typed() {
 
     // A public render URL of a private bucket does not serve it.
     let url = private
-        .get_public_url("img/pic.png", transform(Some(10), None, None))
+        .get_public_url_with("img/pic.png", transform(Some(10), None, None))
         .unwrap();
     let resp = reqwest::get(&url).await.unwrap();
     assert_eq!(resp.status(), 400);

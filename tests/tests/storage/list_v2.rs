@@ -4,7 +4,7 @@
 
 use supabase_core::Error;
 use supabase_core::storage::{
-    BucketOptions, FileApi, FileOptions, SearchV2Options, SearchV2Result, SortColumn, SortOrder,
+    BucketOptions, FileApi, SearchV2Options, SearchV2Result, SortColumn, SortOrder,
 };
 use supabase_tests::reference_stack;
 
@@ -25,10 +25,7 @@ const FILES: [&str; 8] = [
 async fn filled() -> (String, FileApi) {
     let (name, files) = bucket(BucketOptions::new()).await;
     for path in FILES {
-        files
-            .upload(path, path.as_bytes(), FileOptions::new())
-            .await
-            .unwrap();
+        files.upload(path, path.as_bytes()).await.unwrap();
     }
     (name, files)
 }
@@ -235,7 +232,7 @@ async fn what_the_server_refuses_and_what_rls_hides() {
     // Under RLS a user lists only what the policies let them see, folders included.
     let me = uuid();
     files
-        .upload(&format!("{me}/mine.txt"), b"mine", FileOptions::new())
+        .upload(&format!("{me}/mine.txt"), b"mine")
         .await
         .unwrap();
     reference_stack()
@@ -264,7 +261,7 @@ async fn what_the_server_refuses_and_what_rls_hides() {
 async fn a_file_named_as_a_folder_neither_hides_nor_repeats_entries() {
     let (_name, files) = bucket(BucketOptions::new()).await;
     for path in ["a", "a.txt", "a/x"] {
-        files.upload(path, b"x", FileOptions::new()).await.unwrap();
+        files.upload(path, b"x").await.unwrap();
     }
     for (delimiter, expected) in [(false, ["a", "a.txt", "a/x"]), (true, ["a", "a.txt", "a/"])] {
         for order in [SortOrder::Asc, SortOrder::Desc] {

@@ -17,7 +17,7 @@ async fn upload_download_update_upsert_info_exists() {
     // The reference's "upload file using filepath": cache-control 3600, no upsert. A path
     // uploads the file's contents (as `UploadBody::file`), as supabase-py opens a path.
     let up = files
-        .upload(
+        .upload_with(
             "public/avatar1.png",
             png.as_path(),
             FileOptions::new().cache_control("3600").upsert(false),
@@ -40,16 +40,13 @@ async fn upload_download_update_upsert_info_exists() {
     assert!(info.etag.is_some());
 
     // Same path again without upsert: 409 Duplicate.
-    let Err(Error::Storage(e)) = files
-        .upload("public/avatar1.png", b"other", FileOptions::new())
-        .await
-    else {
+    let Err(Error::Storage(e)) = files.upload("public/avatar1.png", b"other").await else {
         panic!("duplicate upload accepted")
     };
     assert_eq!(e.status.as_u16(), 409);
     // With upsert it replaces.
     files
-        .upload(
+        .upload_with(
             "public/avatar1.png",
             b"replaced",
             FileOptions::new()
@@ -69,7 +66,7 @@ async fn upload_download_update_upsert_info_exists() {
 
     // The reference's update.
     files
-        .update(
+        .update_with(
             "public/avatar1.png",
             b"updated".to_vec(),
             FileOptions::new()
@@ -83,7 +80,7 @@ async fn upload_download_update_upsert_info_exists() {
     // storage-py's `file_options["headers"]` go out over the computed ones, raw or multipart.
     for multipart in [false, true] {
         files
-            .update(
+            .update_with(
                 "public/avatar1.png",
                 b"updated".to_vec(),
                 FileOptions::new()
@@ -97,7 +94,7 @@ async fn upload_download_update_upsert_info_exists() {
         assert_eq!(info.content_type.as_deref(), Some("text/x-from-header"));
     }
     let bad = files
-        .update(
+        .update_with(
             "public/avatar1.png",
             b"never sent".to_vec(),
             FileOptions::new().header("bad header", "x"),
@@ -109,10 +106,7 @@ async fn upload_download_update_upsert_info_exists() {
         b"updated"
     );
     // Updating what does not exist creates it: storage-api's PUT is an upsert.
-    files
-        .update("public/new.png", b"new", FileOptions::new())
-        .await
-        .unwrap();
+    files.update("public/new.png", b"new").await.unwrap();
     assert_eq!(
         files.download("public/new.png").await.unwrap().as_ref(),
         b"new"
@@ -132,17 +126,14 @@ async fn list_search_sort_and_folders() {
         "folder/sub/deep.txt",
         "top.txt",
     ] {
-        files
-            .upload(p, p.to_owned().into_bytes(), FileOptions::new())
-            .await
-            .unwrap();
+        files.upload(p, p.to_owned().into_bytes()).await.unwrap();
     }
     let names = |v: &[supabase_core::storage::FileObject]| {
         v.iter().map(|f| f.name.clone()).collect::<Vec<_>>()
     };
     // The reference's example: limit 100, offset 0, by name descending.
     let listed = files
-        .list(
+        .list_with(
             Some("folder"),
             SearchOptions::new()
                 .limit(100)
@@ -160,17 +151,17 @@ async fn list_search_sort_and_folders() {
 
     // Search "jon", as the reference.
     let found = files
-        .list(Some("folder"), SearchOptions::new().search("jon"))
+        .list_with(Some("folder"), SearchOptions::new().search("jon"))
         .await
         .unwrap();
     assert_eq!(names(&found), ["jon.txt", "jonas.txt"]);
 
     let page = files
-        .list(Some("folder/"), SearchOptions::new().limit(2).offset(1))
+        .list_with(Some("folder/"), SearchOptions::new().limit(2).offset(1))
         .await
         .unwrap();
     assert_eq!(names(&page), ["jon.txt", "jonas.txt"]);
-    let root = files.list(None, SearchOptions::new()).await.unwrap();
+    let root = files.list(None).await.unwrap();
     assert_eq!(names(&root), ["folder", "top.txt"]);
 }
 
@@ -178,10 +169,7 @@ async fn list_search_sort_and_folders() {
 async fn move_copy_across_buckets_and_remove() {
     let (name, files) = bucket(BucketOptions::new()).await;
     let (other, other_files) = bucket(BucketOptions::new()).await;
-    files
-        .upload("public/avatar1.png", b"one", FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("public/avatar1.png", b"one").await.unwrap();
 
     // The reference's move and copy.
     let moved = files
@@ -218,7 +206,7 @@ async fn move_copy_across_buckets_and_remove() {
     )
     .await;
     files
-        .upload(
+        .upload_with(
             "notes.txt",
             b"plain text",
             FileOptions::new().content_type("text/plain"),
@@ -243,14 +231,8 @@ async fn move_copy_across_buckets_and_remove() {
     );
 
     // Moving onto an existing object fails; moving a missing one too.
-    files
-        .upload("a.txt", b"a", FileOptions::new())
-        .await
-        .unwrap();
-    files
-        .upload("b.txt", b"b", FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("a.txt", b"a").await.unwrap();
+    files.upload("b.txt", b"b").await.unwrap();
     assert!(
         matches!(files.move_("a.txt", "b.txt").await, Err(Error::Storage(e)) if e.status.as_u16() == 409)
     );
@@ -269,10 +251,7 @@ async fn move_copy_across_buckets_and_remove() {
     assert!(!files.exists("a.txt").await.unwrap());
 
     // The older reference's `remove('test.jpg')`: one path alone.
-    files
-        .upload("test.jpg", b"x", FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("test.jpg", b"x").await.unwrap();
     let removed = files.remove("test.jpg").await.unwrap();
     assert_eq!(removed.len(), 1);
     assert_eq!(removed[0].name, "test.jpg");
@@ -283,14 +262,14 @@ async fn move_copy_across_buckets_and_remove() {
 async fn signed_urls_work_and_expire() {
     let (_, files) = bucket(BucketOptions::new()).await;
     files
-        .upload("folder/avatar1.png", b"secret bytes", FileOptions::new())
+        .upload("folder/avatar1.png", b"secret bytes")
         .await
         .unwrap();
     let http = reqwest::Client::new();
 
     // The reference's create_signed_url(path, 60).
     let url = files
-        .create_signed_url("folder/avatar1.png", 60, UrlOptions::new())
+        .create_signed_url("folder/avatar1.png", 60)
         .await
         .unwrap();
     assert!(url.contains("/storage/v1/object/sign/"), "{url}");
@@ -300,7 +279,7 @@ async fn signed_urls_work_and_expire() {
 
     // download=true: served as an attachment.
     let url = files
-        .create_signed_url("folder/avatar1.png", 60, UrlOptions::new().download(true))
+        .create_signed_url_with("folder/avatar1.png", 60, UrlOptions::new().download(true))
         .await
         .unwrap();
     assert!(url.ends_with("&download="), "{url}");
@@ -315,7 +294,7 @@ async fn signed_urls_work_and_expire() {
     // download("name"): an attachment under that name; download(false): no attachment, as
     // without the option.
     let url = files
-        .create_signed_url(
+        .create_signed_url_with(
             "folder/avatar1.png",
             60,
             UrlOptions::new().download(String::from("mine.png")),
@@ -329,7 +308,7 @@ async fn signed_urls_work_and_expire() {
     // A name with the characters a query gives meaning to arrives whole.
     let odd = "a&b #1=100%+ é.png";
     let url = files
-        .create_signed_url(
+        .create_signed_url_with(
             "folder/avatar1.png",
             60,
             UrlOptions::new().download(odd.to_owned()),
@@ -345,7 +324,7 @@ async fn signed_urls_work_and_expire() {
         "{cd}"
     );
     let urls = files
-        .create_signed_urls(
+        .create_signed_urls_with(
             ["folder/avatar1.png"],
             60,
             UrlOptions::new().download(odd.to_owned()),
@@ -363,7 +342,7 @@ async fn signed_urls_work_and_expire() {
         "{cd}"
     );
     let url = files
-        .create_signed_url("folder/avatar1.png", 60, UrlOptions::new().download(false))
+        .create_signed_url_with("folder/avatar1.png", 60, UrlOptions::new().download(false))
         .await
         .unwrap();
     assert!(!url.contains("download"), "{url}");
@@ -381,7 +360,7 @@ async fn signed_urls_work_and_expire() {
     // A URL signed for 1 s stops working once it expires (the token's `exp`, checked by the
     // server; we wait past it rather than time anything).
     let short = files
-        .create_signed_url("folder/avatar1.png", 1, UrlOptions::new())
+        .create_signed_url("folder/avatar1.png", 1)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
@@ -399,11 +378,7 @@ async fn signed_urls_work_and_expire() {
 
     // create_signed_urls: one entry per path, an error for a missing one.
     let entries = files
-        .create_signed_urls(
-            ["folder/avatar1.png", "folder/missing.png"],
-            60,
-            UrlOptions::new(),
-        )
+        .create_signed_urls(["folder/avatar1.png", "folder/missing.png"], 60)
         .await
         .unwrap();
     assert_eq!(entries.len(), 2);
@@ -430,13 +405,13 @@ async fn signed_urls_work_and_expire() {
     // A batch signs no transformation: refused, not silently left out.
     let transform = UrlOptions::new().transform(TransformOptions::new().width(10));
     let refused = files
-        .create_signed_urls(["folder/avatar1.png"], 60, transform)
+        .create_signed_urls_with(["folder/avatar1.png"], 60, transform)
         .await;
     assert!(matches!(refused, Err(Error::Config(_))), "{refused:?}");
 
     // Signing a missing object fails.
     assert!(matches!(
-        files.create_signed_url("nope.png", 60, UrlOptions::new()).await,
+        files.create_signed_url("nope.png", 60).await,
         Err(Error::Storage(e)) if e.is_not_found()
     ));
 }
@@ -457,12 +432,7 @@ async fn signed_upload_url_then_upload_without_credentials() {
     // Upload through a client with only the anon key (no policies: anon could not upload).
     let anon_files = supabase_tests::anon().await.storage().from_(name.clone());
     let up = anon_files
-        .upload_to_signed_url(
-            "folder/cat.jpg",
-            signed.token.expose(),
-            b"meow",
-            FileOptions::new(),
-        )
+        .upload_to_signed_url("folder/cat.jpg", signed.token.expose(), b"meow")
         .await
         .unwrap();
     assert_eq!(up.full_path, format!("{name}/folder/cat.jpg"));
@@ -482,14 +452,14 @@ async fn signed_upload_url_then_upload_without_credentials() {
     // Used again without upsert: the object exists now.
     assert!(matches!(
         anon_files
-            .upload_to_signed_url("folder/cat.jpg", signed.token.expose(), b"again", FileOptions::new())
+            .upload_to_signed_url("folder/cat.jpg", signed.token.expose(), b"again")
             .await,
         Err(Error::Storage(e)) if e.status.as_u16() == 409
     ));
     // A token for one path does not upload another.
     assert!(matches!(
         anon_files
-            .upload_to_signed_url("folder/dog.jpg", signed.token.expose(), b"woof", FileOptions::new())
+            .upload_to_signed_url("folder/dog.jpg", signed.token.expose(), b"woof")
             .await,
         Err(Error::Storage(e)) if e.error == "InvalidSignature"
     ));
@@ -510,15 +480,13 @@ async fn signed_upload_url_then_upload_without_credentials() {
 async fn public_urls_and_transforms() {
     let (name, files) = bucket(BucketOptions::new().public(true)).await;
     files
-        .upload("folder/avatar1.jpg", b"jpeg bytes", FileOptions::new())
+        .upload("folder/avatar1.jpg", b"jpeg bytes")
         .await
         .unwrap();
     let stack = supabase_tests::reference_stack().await;
 
     // The reference's three get_public_url examples.
-    let url = files
-        .get_public_url("folder/avatar1.jpg", UrlOptions::new())
-        .unwrap();
+    let url = files.get_public_url("folder/avatar1.jpg").unwrap();
     assert_eq!(
         url,
         format!(
@@ -531,7 +499,7 @@ async fn public_urls_and_transforms() {
     assert_eq!(resp.bytes().await.unwrap().as_ref(), b"jpeg bytes");
 
     let url = files
-        .get_public_url(
+        .get_public_url_with(
             "folder/avatar1.jpg",
             UrlOptions::new().transform(TransformOptions::new().width(100).height(100)),
         )
@@ -553,7 +521,7 @@ async fn public_urls_and_transforms() {
     // A transform with nothing in it is no transformation (storage-js checks for keys); a
     // zero is left out, as storage-js leaves out what is falsy.
     let url = files
-        .get_public_url(
+        .get_public_url_with(
             "folder/avatar1.jpg",
             UrlOptions::new().transform(TransformOptions::new()),
         )
@@ -561,7 +529,7 @@ async fn public_urls_and_transforms() {
     assert!(url.contains("/object/public/"), "{url}");
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
     let url = files
-        .get_public_url(
+        .get_public_url_with(
             "folder/avatar1.jpg",
             UrlOptions::new().transform(TransformOptions::new().width(0).height(20)),
         )
@@ -569,7 +537,7 @@ async fn public_urls_and_transforms() {
     assert!(url.ends_with("/folder/avatar1.jpg?height=20"), "{url}");
 
     let url = files
-        .get_public_url("folder/avatar1.jpg", UrlOptions::new().download(true))
+        .get_public_url_with("folder/avatar1.jpg", UrlOptions::new().download(true))
         .unwrap();
     assert!(url.ends_with("/folder/avatar1.jpg?download="), "{url}");
     let resp = reqwest::get(&url).await.unwrap();
@@ -582,11 +550,8 @@ async fn public_urls_and_transforms() {
 
     // A private bucket's public URL serves nothing.
     let (_, private) = bucket(BucketOptions::new()).await;
-    private
-        .upload("x.txt", b"x", FileOptions::new())
-        .await
-        .unwrap();
-    let resp = reqwest::get(private.get_public_url("x.txt", UrlOptions::new()).unwrap())
+    private.upload("x.txt", b"x").await.unwrap();
+    let resp = reqwest::get(private.get_public_url("x.txt").unwrap())
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
@@ -629,36 +594,39 @@ async fn reference_dicts_as_json_options() {
         json!({"cache-control": "120", "upsert": "false", "content-type": "text/plain"}),
     )
     .unwrap();
-    files.upload("folder/a.txt", b"one", first).await.unwrap();
+    files
+        .upload_with("folder/a.txt", b"one", first)
+        .await
+        .unwrap();
     let info = files.info("folder/a.txt").await.unwrap();
     assert_eq!(info.cache_control.as_deref(), Some("max-age=120"));
     assert_eq!(info.content_type.as_deref(), Some("text/plain"));
     // "upsert": "false" is honoured: a second upload is a 409.
     let again: FileOptions =
         serde_json::from_value(json!({"cache-control": "3600", "upsert": "false"})).unwrap();
-    let Err(Error::Storage(e)) = files.upload("folder/a.txt", b"two", again).await else {
+    let Err(Error::Storage(e)) = files.upload_with("folder/a.txt", b"two", again).await else {
         panic!("duplicate upload accepted")
     };
     assert_eq!(e.status.as_u16(), 409);
     // "upsert": "true" replaces (the reference's update example).
     let replace: FileOptions =
         serde_json::from_value(json!({"cache-control": "3600", "upsert": "true"})).unwrap();
-    files.upload("folder/a.txt", b"two", replace).await.unwrap();
+    files
+        .upload_with("folder/a.txt", b"two", replace)
+        .await
+        .unwrap();
     assert_eq!(
         files.download("folder/a.txt").await.unwrap().as_ref(),
         b"two"
     );
-    files
-        .upload("folder/b.txt", b"b", FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("folder/b.txt", b"b").await.unwrap();
 
     let list: SearchOptions = serde_json::from_value(json!({
         "limit": 100, "offset": 0, "sortBy": {"column": "name", "order": "desc"},
     }))
     .unwrap();
     let names: Vec<String> = files
-        .list(Some("folder"), list)
+        .list_with(Some("folder"), list)
         .await
         .unwrap()
         .into_iter()
@@ -668,7 +636,7 @@ async fn reference_dicts_as_json_options() {
     let search: SearchOptions =
         serde_json::from_value(json!({"limit": 100, "offset": 0, "search": "a."})).unwrap();
     let names: Vec<String> = files
-        .list(Some("folder"), search)
+        .list_with(Some("folder"), search)
         .await
         .unwrap()
         .into_iter()
@@ -678,7 +646,7 @@ async fn reference_dicts_as_json_options() {
 
     let url_options: UrlOptions = serde_json::from_value(json!({"download": true})).unwrap();
     let url = files
-        .create_signed_url("folder/a.txt", 60, url_options)
+        .create_signed_url_with("folder/a.txt", 60, url_options)
         .await
         .unwrap();
     let resp = reqwest::get(&url).await.unwrap();
@@ -698,15 +666,9 @@ async fn reference_dicts_as_json_options() {
 async fn remove_and_signed_urls_clean_paths_as_upload_does() {
     let (_, files) = bucket(BucketOptions::new()).await;
     let messy = "/dir//a.txt";
-    files
-        .upload(messy, b"a".to_vec(), FileOptions::new())
-        .await
-        .unwrap();
+    files.upload(messy, b"a".to_vec()).await.unwrap();
     assert!(files.exists("dir/a.txt").await.unwrap());
-    let signed = files
-        .create_signed_urls([messy], 60, UrlOptions::new())
-        .await
-        .unwrap();
+    let signed = files.create_signed_urls([messy], 60).await.unwrap();
     assert!(signed[0].signed_url.is_some(), "{signed:?}");
     assert!(signed[0].error.is_none(), "{signed:?}");
     let removed = files.remove(messy).await.unwrap();

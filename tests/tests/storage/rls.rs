@@ -2,9 +2,7 @@
 //! touch only the folder named after their id; anon gets nothing.
 
 use supabase_core::Error;
-use supabase_core::storage::{
-    BucketOptions, FileOptions, ResumableOptions, SearchOptions, UploadBody, UrlOptions,
-};
+use supabase_core::storage::{BucketOptions, FileOptions, ResumableOptions, UploadBody};
 use supabase_tests::{anon, reference_stack};
 
 use super::{bucket, user, uuid};
@@ -33,19 +31,16 @@ async fn users_touch_only_their_own_folder() {
     let nobody = anon().await.storage().from_(name.clone());
 
     let up = alice
-        .upload(&format!("{a}/avatar.png"), b"alice's", FileOptions::new())
+        .upload(&format!("{a}/avatar.png"), b"alice's")
         .await
         .unwrap();
     assert!(up.id.is_some());
-    bob.upload(&format!("{b}/avatar.png"), b"bob's", FileOptions::new())
+    bob.upload(&format!("{b}/avatar.png"), b"bob's")
         .await
         .unwrap();
 
     // Writing into someone else's folder: RLS refuses, 403 in storage-api's body.
-    let Err(Error::Storage(e)) = alice
-        .upload(&format!("{b}/evil.png"), b"x", FileOptions::new())
-        .await
-    else {
+    let Err(Error::Storage(e)) = alice.upload(&format!("{b}/evil.png"), b"x").await else {
         panic!("alice wrote into bob's folder")
     };
     assert_eq!(e.status.as_u16(), 403, "{e:?}");
@@ -73,22 +68,16 @@ async fn users_touch_only_their_own_folder() {
     ));
     assert!(!alice.exists(&format!("{b}/avatar.png")).await.unwrap());
     assert!(matches!(
-        alice.create_signed_url(&format!("{b}/avatar.png"), 60, UrlOptions::new()).await,
+        alice.create_signed_url(&format!("{b}/avatar.png"), 60).await,
         Err(Error::Storage(e)) if e.is_not_found()
     ));
     // Listing shows only what the policy lets through.
-    let root = alice.list(None, SearchOptions::new()).await.unwrap();
+    let root = alice.list(None).await.unwrap();
     assert_eq!(
         root.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
         [a.as_str()]
     );
-    assert!(
-        alice
-            .list(Some(&b), SearchOptions::new())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(alice.list(b.as_str()).await.unwrap().is_empty());
 
     // Removing: bob's file is invisible to alice, so nothing is removed.
     assert!(
@@ -107,20 +96,14 @@ async fn users_touch_only_their_own_folder() {
 
     // anon: no policy for anon at all.
     assert!(matches!(
-        nobody.upload(&format!("{a}/anon.png"), b"x", FileOptions::new()).await,
+        nobody.upload(&format!("{a}/anon.png"), b"x").await,
         Err(Error::Storage(e)) if e.status.as_u16() == 403
     ));
     assert!(matches!(
         nobody.download(&format!("{a}/avatar.png")).await,
         Err(Error::Storage(e)) if e.is_not_found()
     ));
-    assert!(
-        nobody
-            .list(None, SearchOptions::new())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(nobody.list(None).await.unwrap().is_empty());
 
     // The row records its owner.
     let owners = reference_stack()
@@ -135,11 +118,7 @@ async fn users_touch_only_their_own_folder() {
     // The service role (no `sub`) overwriting or moving a file leaves its owner, as
     // storage-api skips the undefined owner columns: alice still reads her file.
     service_files
-        .update(
-            &format!("{a}/avatar.png"),
-            b"alice's v2",
-            FileOptions::new(),
-        )
+        .update(&format!("{a}/avatar.png"), b"alice's v2")
         .await
         .unwrap();
     service_files
@@ -175,13 +154,10 @@ async fn users_touch_only_their_own_folder() {
 #[tokio::test]
 async fn without_policies_only_the_service_role_gets_in() {
     let (name, service_files) = bucket(BucketOptions::new()).await;
-    service_files
-        .upload("x.txt", b"x", FileOptions::new())
-        .await
-        .unwrap();
+    service_files.upload("x.txt", b"x").await.unwrap();
     let someone = user(&uuid()).await.storage().from_(name.clone());
     assert!(matches!(
-        someone.upload("y.txt", b"y", FileOptions::new()).await,
+        someone.upload("y.txt", b"y").await,
         Err(Error::Storage(e)) if e.status.as_u16() == 403
     ));
     assert!(matches!(
@@ -201,7 +177,7 @@ async fn without_policies_only_the_service_role_gets_in() {
 async fn replacing_an_object_takes_an_update_policy() {
     let (name, service_files) = bucket(BucketOptions::new()).await;
     service_files
-        .upload("shared.txt", b"original", FileOptions::new())
+        .upload("shared.txt", b"original")
         .await
         .unwrap();
     let stack = reference_stack().await;
@@ -226,14 +202,11 @@ async fn replacing_an_object_takes_an_update_policy() {
             .map(|_| ())
     ));
     assert!(forbidden(
-        someone
-            .update("shared.txt", b"replaced", FileOptions::new())
-            .await
-            .map(|_| ())
+        someone.update("shared.txt", b"replaced").await.map(|_| ())
     ));
     assert!(forbidden(
         someone
-            .upload("shared.txt", b"replaced", FileOptions::new().upsert(true))
+            .upload_with("shared.txt", b"replaced", FileOptions::new().upsert(true))
             .await
             .map(|_| ())
     ));
@@ -242,10 +215,7 @@ async fn replacing_an_object_takes_an_update_policy() {
         b"original"
     );
     // What does not exist yet takes only INSERT (and SELECT, which the upsert returns).
-    someone
-        .update("fresh.txt", b"fresh", FileOptions::new())
-        .await
-        .unwrap();
+    someone.update("fresh.txt", b"fresh").await.unwrap();
     someone
         .create_signed_upload_url_with("fresh-signed.txt", true)
         .await
@@ -264,12 +234,7 @@ async fn replacing_an_object_takes_an_update_policy() {
         .await
         .unwrap();
     someone
-        .upload_to_signed_url(
-            "shared.txt",
-            signed.token.expose(),
-            b"signed",
-            FileOptions::new(),
-        )
+        .upload_to_signed_url("shared.txt", signed.token.expose(), b"signed")
         .await
         .unwrap();
     assert_eq!(
@@ -303,7 +268,7 @@ async fn an_uploads_own_authorization_header_wins() {
     let path = format!("{a}/given.png");
     let bearer = format!("Bearer {token}");
     nobody
-        .upload(
+        .upload_with(
             &path,
             b"x",
             FileOptions::new().header("Authorization", &bearer),
@@ -385,10 +350,7 @@ async fn a_user_who_moves_a_file_becomes_its_owner() {
     let (a, b) = (uuid(), uuid());
     let alice = user(&a).await.storage().from_(name.clone());
     let bob = user(&b).await.storage().from_(name.clone());
-    alice
-        .upload("shared.txt", b"alice's", FileOptions::new())
-        .await
-        .unwrap();
+    alice.upload("shared.txt", b"alice's").await.unwrap();
     bob.move_("shared.txt", "moved.txt").await.unwrap();
     let owner = reference_stack()
         .await
@@ -419,12 +381,9 @@ async fn emptying_a_bucket_names_what_rls_kept() {
         ))
         .await
         .unwrap();
+    service_files.upload("theirs.txt", b"x").await.unwrap();
     service_files
-        .upload("theirs.txt", b"x", FileOptions::new())
-        .await
-        .unwrap();
-    service_files
-        .upload(&format!("{a}.txt"), b"y", FileOptions::new())
+        .upload(&format!("{a}.txt"), b"y")
         .await
         .unwrap();
     reference_stack()

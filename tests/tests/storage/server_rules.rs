@@ -24,7 +24,7 @@ async fn keys_outside_storage_apis_characters_are_invalid() {
         "evil\u{202e}txt.exe",
         "tab\t.txt",
     ] {
-        let Err(Error::Storage(e)) = files.upload(key, b"x", FileOptions::new()).await else {
+        let Err(Error::Storage(e)) = files.upload(key, b"x").await else {
             panic!("{key} was accepted")
         };
         assert_eq!(
@@ -35,12 +35,9 @@ async fn keys_outside_storage_apis_characters_are_invalid() {
     }
     // Every symbol it allows, in one key.
     let key = "dir/a b!-.*'()&$@=;:+,?_Z9.txt";
-    files
-        .upload(key, b"allowed", FileOptions::new())
-        .await
-        .unwrap();
+    files.upload(key, b"allowed").await.unwrap();
     assert_eq!(&files.download(key).await.unwrap()[..], b"allowed");
-    let listed = files.list(Some("dir"), SearchOptions::new()).await.unwrap();
+    let listed = files.list(Some("dir")).await.unwrap();
     assert_eq!(listed[0].name, "a b!-.*'()&$@=;:+,?_Z9.txt");
 
     // Accents, other scripts and emoji (a ZWJ sequence too) round-trip, folders included.
@@ -51,15 +48,12 @@ async fn keys_outside_storage_apis_characters_are_invalid() {
         format!("unicode/{family}.txt"),
     ];
     for key in &keys {
-        files
-            .upload(key, key.clone().into_bytes(), FileOptions::new())
-            .await
-            .unwrap();
+        files.upload(key, key.clone().into_bytes()).await.unwrap();
         assert_eq!(&files.download(key).await.unwrap()[..], key.as_bytes());
         assert_eq!(files.info(key).await.unwrap().name, *key);
     }
     let mut names: Vec<String> = files
-        .list(Some("unicode"), SearchOptions::new())
+        .list(Some("unicode"))
         .await
         .unwrap()
         .into_iter()
@@ -93,10 +87,7 @@ async fn a_public_buckets_objects_are_read_without_rls() {
     .unwrap();
     for public in [true, false] {
         let (name, files) = bucket(BucketOptions::new().public(public)).await;
-        files
-            .upload("doc.txt", b"words", FileOptions::new())
-            .await
-            .unwrap();
+        files.upload("doc.txt", b"words").await.unwrap();
         let theirs = reader.storage().from_(name.clone());
         let download = theirs.download("doc.txt").await;
         let info = theirs.info("doc.txt").await;
@@ -134,7 +125,7 @@ async fn a_public_buckets_objects_are_read_without_rls() {
 async fn public_object_info_needs_no_token() {
     let (name, files) = bucket(BucketOptions::new().public(true)).await;
     files
-        .upload(
+        .upload_with(
             "doc.txt",
             b"words",
             FileOptions::new().content_type("text/plain"),
@@ -193,10 +184,7 @@ async fn public_object_info_needs_no_token() {
     assert!(info["created_at"].as_str().unwrap().ends_with('Z'));
     // A private bucket's objects are not public.
     let (private, files) = bucket(BucketOptions::new()).await;
-    files
-        .upload("doc.txt", b"words", FileOptions::new())
-        .await
-        .unwrap();
+    files.upload("doc.txt", b"words").await.unwrap();
     let url = format!(
         "{}/storage/v1/object/info/public/{private}/doc.txt",
         stack.url()
@@ -229,7 +217,7 @@ async fn empty_lists_are_refused_and_a_missing_bucket_removes_nothing() {
         panic!("remove([]) accepted")
     };
     assert_eq!(e.status.as_u16(), 400);
-    let Err(Error::Storage(e)) = files.create_signed_urls(none, 60, UrlOptions::new()).await else {
+    let Err(Error::Storage(e)) = files.create_signed_urls(none, 60).await else {
         panic!("create_signed_urls([]) accepted")
     };
     assert_eq!(e.status.as_u16(), 400);
@@ -249,7 +237,7 @@ async fn a_signed_upload_answers_its_key_alone() {
     let (name, files) = bucket(BucketOptions::new()).await;
     let signed = files.create_signed_upload_url("up.txt").await.unwrap();
     let done = files
-        .upload_to_signed_url("up.txt", signed.token.expose(), b"x", FileOptions::new())
+        .upload_to_signed_url("up.txt", signed.token.expose(), b"x")
         .await
         .unwrap();
     // `uploadSignedObject.ts` sends `{Key}`: no id.
@@ -261,7 +249,7 @@ async fn a_signed_upload_answers_its_key_alone() {
 async fn html_is_served_as_text_and_a_bare_download_is_a_bare_attachment() {
     let (_, files) = bucket(BucketOptions::new().public(true)).await;
     files
-        .upload(
+        .upload_with(
             "page.html",
             b"<script>alert(1)</script>",
             FileOptions::new().content_type("text/html"),
@@ -269,13 +257,13 @@ async fn html_is_served_as_text_and_a_bare_download_is_a_bare_attachment() {
         .await
         .unwrap();
     let url = files
-        .get_public_url("page.html", UrlOptions::new().download(true))
+        .get_public_url_with("page.html", UrlOptions::new().download(true))
         .unwrap();
     let resp = reqwest::get(url).await.unwrap();
     assert_eq!(resp.headers()["content-type"], "text/plain");
     assert_eq!(resp.headers()["content-disposition"], "attachment;");
     let url = files
-        .get_public_url(
+        .get_public_url_with(
             "page.html",
             UrlOptions::new().download(String::from("a b.html")),
         )
@@ -293,13 +281,8 @@ async fn html_is_served_as_text_and_a_bare_download_is_a_bare_attachment() {
 #[tokio::test]
 async fn downloads_take_ranges_and_answer_conditional_requests() {
     let (_, files) = bucket(BucketOptions::new().public(true)).await;
-    files
-        .upload("digits.txt", b"0123456789", FileOptions::new())
-        .await
-        .unwrap();
-    let url = files
-        .get_public_url("digits.txt", UrlOptions::new())
-        .unwrap();
+    files.upload("digits.txt", b"0123456789").await.unwrap();
+    let url = files.get_public_url("digits.txt").unwrap();
     let http = reqwest::Client::new();
     let get = |headers: &[(&str, &str)]| {
         let mut req = http.get(&url);
@@ -361,18 +344,18 @@ async fn downloads_take_ranges_and_answer_conditional_requests() {
 async fn listings_order_as_storage_api_and_a_leading_slash_is_ignored() {
     let (_, files) = bucket(BucketOptions::new()).await;
     for key in ["d/b.txt", "d/A.txt", "d/c/x.txt", "d/B/y.txt"] {
-        files.upload(key, b"x", FileOptions::new()).await.unwrap();
+        files.upload(key, b"x").await.unwrap();
     }
     let names = |entries: Vec<supabase_core::storage::FileObject>| {
         entries.into_iter().map(|e| e.name).collect::<Vec<_>>()
     };
     // By name: folders and files together, by their objects' lower-cased names (so `b.txt`
     // before the folder `B`, whose objects are `b/...`: `.` sorts before `/`).
-    let by_name = files.list(Some("d"), SearchOptions::new()).await.unwrap();
+    let by_name = files.list(Some("d")).await.unwrap();
     assert_eq!(names(by_name), ["A.txt", "b.txt", "B", "c"]);
     // By another column: the folders first.
     let by_time = files
-        .list(
+        .list_with(
             Some("d"),
             SearchOptions::new().sort_by("created_at", SortOrder::Asc),
         )
@@ -381,11 +364,11 @@ async fn listings_order_as_storage_api_and_a_leading_slash_is_ignored() {
     assert_eq!(names(by_time), ["B", "c", "b.txt", "A.txt"]);
     // The client strips a leading `/`, as it does from every path (storage-api would list
     // nothing: no name starts with `/`).
-    let slashed = files.list(Some("/d"), SearchOptions::new()).await.unwrap();
+    let slashed = files.list(Some("/d")).await.unwrap();
     assert_eq!(names(slashed), ["A.txt", "b.txt", "B", "c"]);
     // At most 1500 entries a page, whatever the limit asked.
     let many = files
-        .list(Some("d"), SearchOptions::new().limit(100_000))
+        .list_with(Some("d"), SearchOptions::new().limit(100_000))
         .await
         .unwrap();
     assert_eq!(many.len(), 4);
@@ -489,7 +472,7 @@ async fn allowed_mime_types_are_stored_and_compared_as_media_types() {
         .enumerate()
     {
         files
-            .upload(
+            .upload_with(
                 &format!("ok{i}"),
                 b"x",
                 FileOptions::new().content_type(*ok),
@@ -499,7 +482,7 @@ async fn allowed_mime_types_are_stored_and_compared_as_media_types() {
     }
     for bad in ["text/html", "image", "image/*"] {
         let refused = files
-            .upload("bad", b"x", FileOptions::new().content_type(bad))
+            .upload_with("bad", b"x", FileOptions::new().content_type(bad))
             .await;
         assert_eq!(
             storage_code(refused),
@@ -509,9 +492,12 @@ async fn allowed_mime_types_are_stored_and_compared_as_media_types() {
     }
     let placeholder = "folder/.emptyFolderPlaceholder";
     let typed = FileOptions::new().content_type("application/octet-stream");
-    files.upload(placeholder, b"", typed.clone()).await.unwrap();
+    files
+        .upload_with(placeholder, b"", typed.clone())
+        .await
+        .unwrap();
     let refused = files
-        .upload("other/.emptyFolderPlaceholder", b"x", typed)
+        .upload_with("other/.emptyFolderPlaceholder", b"x", typed)
         .await;
     assert_eq!(storage_code(refused), (413, "EntityTooLarge".into()));
 

@@ -5,9 +5,7 @@ use std::task::{Context, Poll};
 
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
-use supabase_core::storage::{
-    BucketOptions, FileApi, FileOptions, ResumableOptions, UploadBody, UrlOptions,
-};
+use supabase_core::storage::{BucketOptions, FileApi, FileOptions, ResumableOptions, UploadBody};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use super::bucket;
@@ -28,10 +26,7 @@ fn content(len: usize) -> Vec<u8> {
 }
 
 async fn streamed_hash(files: &FileApi, path: &str) -> (usize, Vec<u8>) {
-    let mut stream = files
-        .download_stream(path, UrlOptions::new())
-        .await
-        .unwrap();
+    let mut stream = files.download_stream(path).await.unwrap();
     let (mut len, mut hasher) = (0, Sha256::new());
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.unwrap();
@@ -52,7 +47,7 @@ async fn sixty_four_mib_streamed_from_a_file_and_back() {
     drop(data);
 
     files
-        .upload("big/big.bin", UploadBody::file(&path), FileOptions::new())
+        .upload("big/big.bin", UploadBody::file(&path))
         .await
         .unwrap();
     let (len, hash) = streamed_hash(&files, "big/big.bin").await;
@@ -72,7 +67,6 @@ async fn any_async_reader_streams_with_or_without_a_length() {
         .upload(
             "r/known.bin",
             UploadBody::reader(std::io::Cursor::new(data.clone()), Some(data.len() as u64)),
-            FileOptions::new(),
         )
         .await
         .unwrap();
@@ -80,7 +74,6 @@ async fn any_async_reader_streams_with_or_without_a_length() {
         .upload(
             "r/chunked.bin",
             UploadBody::reader(std::io::Cursor::new(data.clone()), None),
-            FileOptions::new(),
         )
         .await
         .unwrap();
@@ -376,7 +369,7 @@ async fn a_form_upload_cut_off_midway_leaves_no_object() {
     let (_, files) = bucket(BucketOptions::new()).await;
     let data = content(3 * MIB);
     let result = files
-        .upload(
+        .upload_with(
             "cut/form.bin",
             UploadBody::reader(
                 Interrupted {
@@ -393,7 +386,7 @@ async fn a_form_upload_cut_off_midway_leaves_no_object() {
     assert!(!files.exists("cut/form.bin").await.unwrap());
     assert!(
         files
-            .list(Some("cut"), supabase_core::storage::SearchOptions::new())
+            .list_with(Some("cut"), supabase_core::storage::SearchOptions::new())
             .await
             .unwrap()
             .is_empty()
@@ -440,7 +433,7 @@ impl AsyncRead for Trickle {
 async fn a_transfer_queued_for_a_request_slot_has_not_stalled() {
     let (name, files) = bucket(BucketOptions::new()).await;
     files
-        .upload("queue/there.txt", b"there".to_vec(), FileOptions::new())
+        .upload("queue/there.txt", b"there".to_vec())
         .await
         .unwrap();
     let stack = supabase_tests::reference_stack().await;
@@ -454,27 +447,18 @@ async fn a_transfer_queued_for_a_request_slot_has_not_stalled() {
     .unwrap();
     let files = client.storage().from_(name);
     // 12 bytes over 2.4 s, against a 1 s timeout.
-    let slow = |path: &'static str| {
-        files.upload(
-            path,
-            UploadBody::reader(Trickle::new(12), Some(12)),
-            FileOptions::new(),
-        )
-    };
+    let slow =
+        |path: &'static str| files.upload(path, UploadBody::reader(Trickle::new(12), Some(12)));
     let later = || tokio::time::sleep(std::time::Duration::from_millis(100));
     let (slow_done, quick) = tokio::join!(slow("queue/slow-1.bin"), async {
         later().await;
-        files
-            .upload("queue/quick.txt", b"quick".to_vec(), FileOptions::new())
-            .await
+        files.upload("queue/quick.txt", b"quick".to_vec()).await
     });
     slow_done.unwrap();
     quick.expect("the upload queued behind the slow one");
     let (slow_done, download) = tokio::join!(slow("queue/slow-2.bin"), async {
         later().await;
-        let mut stream = files
-            .download_stream("queue/there.txt", UrlOptions::new())
-            .await?;
+        let mut stream = files.download_stream("queue/there.txt").await?;
         let mut body = Vec::new();
         while let Some(chunk) = stream.next().await {
             body.extend_from_slice(&chunk?);

@@ -104,7 +104,7 @@ async fn stream(url: &str, key: &str, mode: &str, rows: u64) -> Result<Value, St
 /// Uploads the file `upload` (of `bytes` bytes, streamed from disk) to `bench/big.bin`, or
 /// (`upload` is `None`) downloads that object as a stream into a sink, counting its bytes.
 async fn storage(url: &str, key: &str, upload: Option<&str>, bytes: u64) -> Result<Value, String> {
-    use supabase_core::storage::{FileOptions, UploadBody, UrlOptions};
+    use supabase_core::storage::{FileOptions, UploadBody};
 
     let client = create_client(url, key).map_err(|e| e.to_string())?;
     let bucket = client.storage().from_("bench");
@@ -112,7 +112,7 @@ async fn storage(url: &str, key: &str, upload: Option<&str>, bytes: u64) -> Resu
     let moved = match upload {
         Some(file) => {
             bucket
-                .upload(
+                .upload_with(
                     "big.bin",
                     UploadBody::file(file),
                     FileOptions::new()
@@ -125,7 +125,7 @@ async fn storage(url: &str, key: &str, upload: Option<&str>, bytes: u64) -> Resu
         }
         None => {
             let mut stream = bucket
-                .download_stream("big.bin", UrlOptions::default())
+                .download_stream("big.bin")
                 .await
                 .map_err(|e| e.to_string())?;
             let mut n = 0u64;
