@@ -58,6 +58,21 @@ pub enum Returning {
     Representation,
 }
 
+/// The reference's `returning="minimal"` / `"representation"`.
+impl std::str::FromStr for Returning {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "minimal" => Ok(Returning::Minimal),
+            "representation" => Ok(Returning::Representation),
+            other => Err(Error::config(format!(
+                "unknown returning `{other}`: minimal or representation"
+            ))),
+        }
+    }
+}
+
 impl Returning {
     pub(crate) fn prefer(self) -> &'static str {
         match self {
@@ -506,11 +521,17 @@ mod tests {
     }
 
     #[test]
-    fn counts_parse_from_the_references_strings() {
+    fn counts_and_returning_parse_from_the_references_strings() {
         assert_eq!("exact".parse::<Count>().unwrap(), Count::Exact);
         assert_eq!("planned".parse::<Count>().unwrap(), Count::Planned);
         assert_eq!("estimated".parse::<Count>().unwrap(), Count::Estimated);
         assert!(matches!("Exact".parse::<Count>(), Err(Error::Config(_))));
+        assert_eq!("minimal".parse::<Returning>().unwrap(), Returning::Minimal);
+        assert_eq!(
+            "representation".parse::<Returning>().unwrap(),
+            Returning::Representation
+        );
+        assert!(matches!("none".parse::<Returning>(), Err(Error::Config(_))));
     }
 
     #[test]
