@@ -188,6 +188,8 @@ impl BlockingMfa {
         fn list_factors(&self) -> Factors;
         /// [`Mfa::get_authenticator_assurance_level`].
         fn get_authenticator_assurance_level(&self) -> AuthenticatorAssuranceLevels;
+        /// [`Mfa::get_authenticator_assurance_level_by_jwt`].
+        fn get_authenticator_assurance_level_by_jwt(&self, jwt: &str) -> AuthenticatorAssuranceLevels;
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::api::{Body, Call, segment};
 use super::events::AuthChangeEvent;
 use super::params::Channel;
-use super::types::{AuthResponse, Factor, Session, secret_serde};
+use super::types::{AuthResponse, Factor, Session, User, secret_serde};
 use super::{Auth, claims};
 use crate::error::Result;
 use crate::secret::Secret;
@@ -433,35 +433,53 @@ impl Mfa {
                 current_authentication_methods: Vec::new(),
             });
         };
-        let payload = claims::decode_unverified(session.access_token.expose())?;
-        let current = payload
-            .get("aal")
-            .and_then(Value::as_str)
-            .and_then(AuthenticatorAssuranceLevel::parse);
-        let has_verified = session
-            .user
-            .factors
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .any(Factor::is_verified);
-        let next = if has_verified {
-            Some(AuthenticatorAssuranceLevel::Aal2)
-        } else {
-            current
-        };
-        let amr = match payload.get("amr") {
-            Some(Value::Array(a)) => a.clone(),
-            _ => Vec::new(),
-        };
-        // A token without an `aal` claim (minted by hand, or by a custom access-token hook) has
-        // no current level, as in auth-js: not an error.
-        Ok(AuthenticatorAssuranceLevels {
-            current_level: current,
-            next_level: next,
-            current_authentication_methods: amr,
-        })
+        levels(session.access_token.expose(), &session.user)
     }
+
+    /// The assurance levels of another access token (auth-js
+    /// `getAuthenticatorAssuranceLevel(jwt)`), e.g. one a server received from a browser:
+    /// its `aal` claim, and the level its user can reach from the user's verified factors
+    /// as the server has them (`GET /user` with that token, which also checks it).
+    pub async fn get_authenticator_assurance_level_by_jwt(
+        &self,
+        jwt: &str,
+    ) -> Result<AuthenticatorAssuranceLevels> {
+        // Malformed tokens fail here, before the request, as auth-js's `decodeJWT`.
+        claims::decode_unverified(jwt)?;
+        let user = self.auth.get_user_by_jwt(jwt).await?;
+        levels(jwt, &user)
+    }
+}
+
+/// The levels of `token` for `user`: the `aal` claim (a token without one, minted by hand or
+/// by a custom access-token hook, has no current level, as in auth-js: not an error), `aal2`
+/// next when the user has a verified factor, and the token's `amr`.
+fn levels(token: &str, user: &User) -> Result<AuthenticatorAssuranceLevels> {
+    let payload = claims::decode_unverified(token)?;
+    let current = payload
+        .get("aal")
+        .and_then(Value::as_str)
+        .and_then(AuthenticatorAssuranceLevel::parse);
+    let has_verified = user
+        .factors
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(Factor::is_verified);
+    let next = if has_verified {
+        Some(AuthenticatorAssuranceLevel::Aal2)
+    } else {
+        current
+    };
+    let amr = match payload.get("amr") {
+        Some(Value::Array(a)) => a.clone(),
+        _ => Vec::new(),
+    };
+    Ok(AuthenticatorAssuranceLevels {
+        current_level: current,
+        next_level: next,
+        current_authentication_methods: amr,
+    })
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 use serde_json::json;
 use supabase_core::Error;
 use supabase_core::auth::{
-    AuthenticatorAssuranceLevel, EnrollParams, ErrorCode, GetClaimsOptions,
-    MfaChallengeAndVerifyParams, MfaVerifyParams, OtpType, SignUpCredentials, VerifyOtpParams,
+    AuthError, AuthenticatorAssuranceLevel, EnrollParams, ErrorCode, GetClaimsOptions,
+    MfaChallengeAndVerifyParams, MfaVerifyParams, OtpType, SignInWithPasswordCredentials,
+    SignUpCredentials, VerifyOtpParams,
 };
 use totp_rs::{Algorithm, Secret, TOTP};
 
@@ -38,7 +39,7 @@ async fn confirmed_user(tag: &str) -> (supabase_core::Client, String) {
 
 #[tokio::test]
 async fn totp_enroll_and_verify_gives_aal2() {
-    let (c, _) = confirmed_user("mfa").await;
+    let (c, address) = confirmed_user("mfa").await;
     let mfa = c.auth().mfa();
 
     let aal = mfa.get_authenticator_assurance_level().await.unwrap();
@@ -119,6 +120,61 @@ async fn totp_enroll_and_verify_gives_aal2() {
     assert_eq!(factors.all.len(), 1);
     let aal = mfa.get_authenticator_assurance_level().await.unwrap();
     assert_eq!(aal.current_level, Some(AuthenticatorAssuranceLevel::Aal2));
+
+    // Another token's levels, asked by a client without a session (a server checking a
+    // browser's token): a fresh password sign-in is aal1, with aal2 reachable through the
+    // factor the server knows.
+    let fresh = anon().await;
+    let signed_in = fresh
+        .auth()
+        .sign_in_with_password(SignInWithPasswordCredentials::email(
+            &address,
+            "mfa password",
+        ))
+        .await
+        .unwrap();
+    let token = signed_in.session.unwrap().access_token;
+    let server = anon().await;
+    let other = server
+        .auth()
+        .mfa()
+        .get_authenticator_assurance_level_by_jwt(token.expose())
+        .await
+        .unwrap();
+    assert_eq!(other.current_level, Some(AuthenticatorAssuranceLevel::Aal1));
+    assert_eq!(other.next_level, Some(AuthenticatorAssuranceLevel::Aal2));
+    assert_eq!(
+        other.current_authentication_methods[0]["method"],
+        "password"
+    );
+    let this = c.auth().get_session().await.unwrap().unwrap().access_token;
+    let mine = server
+        .auth()
+        .mfa()
+        .get_authenticator_assurance_level_by_jwt(this.expose())
+        .await
+        .unwrap();
+    assert_eq!(mine.current_level, Some(AuthenticatorAssuranceLevel::Aal2));
+    assert!(server.auth().get_session().await.unwrap().is_none());
+    // Not a JWT: refused before any request. A JWT the server does not accept: its error.
+    let err = server
+        .auth()
+        .mfa()
+        .get_authenticator_assurance_level_by_jwt("not-a-jwt")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(AuthError::InvalidJwt(_))),
+        "{err:?}"
+    );
+    let forged = format!("{}x", token.expose());
+    let err = server
+        .auth()
+        .mfa()
+        .get_authenticator_assurance_level_by_jwt(&forged)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err:?}");
 
     // Requests still run as the user (aal2 token through PostgREST).
     c.table("todos")
