@@ -290,6 +290,15 @@ impl AuthError {
         }
     }
 
+    /// Whether the call failed for want of a session: none here ([`AuthError::SessionMissing`])
+    /// or one the server no longer knows (`session_not_found`: signed out elsewhere, or the
+    /// user deleted), which auth-js reports as the same `AuthSessionMissingError`. Here the
+    /// server's answer keeps its status and message, and this one test covers both.
+    pub fn is_session_missing(&self) -> bool {
+        matches!(self, AuthError::SessionMissing)
+            || self.code() == Some(&ErrorCode::SessionNotFound)
+    }
+
     /// For a weak password: the reasons GoTrue gave.
     pub fn weak_password_reasons(&self) -> &[String] {
         match self {

@@ -973,8 +973,18 @@ async fn get_user_removes_a_session_the_server_no_longer_knows() {
         .unwrap();
     let err = b.auth().get_user().await.unwrap_err();
     assert_eq!(auth_code(&err), Some(ErrorCode::SessionNotFound), "{err:?}");
+    assert!(
+        matches!(&err, Error::Auth(e) if e.is_session_missing()),
+        "{err:?}"
+    );
     assert_eq!(next(&mut events).await, AuthChangeEvent::SignedOut);
     assert!(b.auth().get_session().await.unwrap().is_none());
+    // Then no session here: the same question, the same answer.
+    let err = b.auth().get_user().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(e @ AuthError::SessionMissing) if e.is_session_missing()),
+        "{err:?}"
+    );
 }
 
 /// A right password that no longer meets the rules (here: set to three characters behind
