@@ -2,6 +2,8 @@
 //! project's `apikey` + `Authorization: Bearer <key>` (or the user's JWT when the call acts for a
 //! user), `X-Supabase-Api-Version`, a JSON body, and `redirect_to` in the query string.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -27,6 +29,8 @@ pub(crate) struct Call {
     pub(crate) jwt: Option<Secret>,
     /// A `GET` with an effect (it sends a code): never retried.
     pub(crate) once: bool,
+    /// At most this long, if shorter than the client's auth timeout.
+    pub(crate) within: Option<Duration>,
 }
 
 impl Call {
@@ -38,6 +42,7 @@ impl Call {
             body: None,
             jwt: None,
             once: false,
+            within: None,
         }
     }
 
@@ -69,6 +74,12 @@ impl Call {
 
     pub(crate) fn jwt(mut self, jwt: &Secret) -> Self {
         self.jwt = Some(jwt.clone());
+        self
+    }
+
+    /// Gives up after `limit` if the client's timeout is longer (or unset).
+    pub(crate) fn within(mut self, limit: Duration) -> Self {
+        self.within = Some(limit);
         self
     }
 
@@ -128,7 +139,10 @@ impl AuthShared {
             url,
             headers,
             body,
-            timeout: self.timeout,
+            timeout: match (self.timeout, call.within) {
+                (Some(timeout), Some(limit)) => Some(timeout.min(limit)),
+                (timeout, limit) => limit.or(timeout),
+            },
             retry: true,
         })
     }

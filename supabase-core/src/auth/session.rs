@@ -36,6 +36,9 @@ const REFRESH_RETRY_FIRST: std::time::Duration = std::time::Duration::from_milli
 /// it is taken for a stolen token and revokes the whole session. auth-js retries for 30 s.
 const REFRESH_RETRY_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The shortest time a retried refresh's attempt is given before it is cut for another.
+const REFRESH_ATTEMPT_MIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Seconds before `session` expires at which it counts as stale.
 pub(crate) fn margin(session: &Session) -> i64 {
     EXPIRY_MARGIN_SECS.min(session.expires_in.max(0) / 2)
@@ -254,9 +257,12 @@ impl AuthShared {
     /// from GoTrue (the network failed, it timed out, or a gateway answered 502–504 or
     /// 520–530) or a 5xx from GoTrue itself is tried again after 200 ms, 400 ms, 800 ms… as
     /// auth-js `_refreshAccessToken` does, while within [`REFRESH_RETRY_WINDOW`] of the first
-    /// attempt. A refusal (4xx) is final, and so is a timeout with the default 30 s auth
-    /// timeout (it ends outside the window); the session lock is held throughout, up to the
-    /// last attempt's start (6.2 s) plus its own time.
+    /// attempt. A refusal (4xx) is final. An attempt that hangs (a connection that died
+    /// silently, as after a suspend) is cut after half of what is left of the window, so a
+    /// retry on a new connection still fits in it; the last attempt (less than
+    /// [`REFRESH_ATTEMPT_MIN`] to go) gets the client's whole auth timeout, so a slow answer
+    /// that rotated the token is still received. The session lock is held throughout, up to
+    /// the last attempt's start (under 10 s) plus its own time.
     async fn trade(&self, refresh_token: &Secret, retry: bool) -> Result<Session> {
         let started = tokio::time::Instant::now();
         let mut pause = REFRESH_RETRY_FIRST;
@@ -268,6 +274,12 @@ impl AuthShared {
                     .build(),
             )
             .query("grant_type", "refresh_token");
+            let cut = REFRESH_RETRY_WINDOW.saturating_sub(started.elapsed()) / 2;
+            let call = if retry && cut >= REFRESH_ATTEMPT_MIN {
+                call.within(cut)
+            } else {
+                call
+            };
             let error = match self.json::<Session>(call).await {
                 Ok(session) => return Ok(session),
                 Err(e) => e,

@@ -288,6 +288,33 @@ async fn a_refresh_the_caller_waits_on_rides_out_a_brief_outage() {
     }
 }
 
+/// A refresh attempt that hangs (a pooled connection that died silently, as after a suspend)
+/// is cut while a retry still fits in GoTrue's reuse interval, and the retry renews the
+/// session. With the default 30 s auth timeout the one attempt had ended outside the window,
+/// so the asked refresh failed.
+#[tokio::test]
+async fn a_refresh_attempt_that_hangs_is_cut_for_a_retry() {
+    let mock = MockGoTrue::start().await;
+    let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = Arc::clone(&refreshes);
+    mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
+        Some("password") => Reply::ok(session_json(1, 3600, now() + 3600)),
+        _ if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => {
+            renewed().after(Duration::from_secs(120))
+        }
+        _ => renewed(),
+    });
+    let c = client(&mock, manual());
+    sign_in(&c).await;
+    let renewed = c.auth().refresh_session().await.unwrap();
+    assert_eq!(renewed.session.unwrap().refresh_token.expose(), "refresh-2");
+    assert_eq!(
+        mock.requests_to(TOKEN).len(),
+        3,
+        "sign-in, the hung attempt, the retry"
+    );
+}
+
 /// A stored session without `expires_at` (written by hand, or by another tool) expires when its
 /// access token does, and one whose token has no `exp` either is refreshed before use: it had
 /// counted as never expiring, and was never refreshed. One whose token has an hour to go is
