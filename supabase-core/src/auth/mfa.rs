@@ -433,7 +433,8 @@ impl Mfa {
                 current_authentication_methods: Vec::new(),
             });
         };
-        levels(session.access_token.expose(), &session.user)
+        let payload = claims::decode_unverified(session.access_token.expose())?;
+        Ok(levels(&payload, &session.user))
     }
 
     /// The assurance levels of another access token (auth-js
@@ -445,17 +446,16 @@ impl Mfa {
         jwt: &str,
     ) -> Result<AuthenticatorAssuranceLevels> {
         // Malformed tokens fail here, before the request, as auth-js's `decodeJWT`.
-        claims::decode_unverified(jwt)?;
+        let payload = claims::decode_unverified(jwt)?;
         let user = self.auth.get_user_by_jwt(jwt).await?;
-        levels(jwt, &user)
+        Ok(levels(&payload, &user))
     }
 }
 
-/// The levels of `token` for `user`: the `aal` claim (a token without one, minted by hand or
+/// The levels of a token (its `payload`) for `user`: the `aal` claim (a token without one, minted by hand or
 /// by a custom access-token hook, has no current level, as in auth-js: not an error), `aal2`
 /// next when the user has a verified factor, and the token's `amr`.
-fn levels(token: &str, user: &User) -> Result<AuthenticatorAssuranceLevels> {
-    let payload = claims::decode_unverified(token)?;
+fn levels(payload: &serde_json::Map<String, Value>, user: &User) -> AuthenticatorAssuranceLevels {
     let current = payload
         .get("aal")
         .and_then(Value::as_str)
@@ -475,11 +475,11 @@ fn levels(token: &str, user: &User) -> Result<AuthenticatorAssuranceLevels> {
         Some(Value::Array(a)) => a.clone(),
         _ => Vec::new(),
     };
-    Ok(AuthenticatorAssuranceLevels {
+    AuthenticatorAssuranceLevels {
         current_level: current,
         next_level: next,
         current_authentication_methods: amr,
-    })
+    }
 }
 
 #[cfg(test)]

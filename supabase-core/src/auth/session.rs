@@ -258,10 +258,11 @@ impl AuthShared {
     /// 520–530) or a 5xx from GoTrue itself is tried again after 200 ms, 400 ms, 800 ms… as
     /// auth-js `_refreshAccessToken` does, while within [`REFRESH_RETRY_WINDOW`] of the first
     /// attempt. A refusal (4xx) is final. An attempt that hangs (a connection that died
-    /// silently, as after a suspend) is cut after half of what is left of the window, so a
-    /// retry on a new connection still fits in it; the last attempt (less than
-    /// [`REFRESH_ATTEMPT_MIN`] to go) gets the client's whole auth timeout, so a slow answer
-    /// that rotated the token is still received. The session lock is held throughout, up to
+    /// silently, as after a suspend) is cut after half of what is left of the window once
+    /// the next pause is taken out, so a retry on a new connection still fits in it; an
+    /// attempt that would be cut shorter than [`REFRESH_ATTEMPT_MIN`] (no retry could follow
+    /// it) gets the client's whole auth timeout, so a slow answer that rotated the token is
+    /// still received. The session lock is held throughout, up to
     /// the last attempt's start (under 10 s) plus its own time.
     async fn trade(&self, refresh_token: &Secret, retry: bool) -> Result<Session> {
         let started = tokio::time::Instant::now();
@@ -274,7 +275,9 @@ impl AuthShared {
                     .build(),
             )
             .query("grant_type", "refresh_token");
-            let cut = REFRESH_RETRY_WINDOW.saturating_sub(started.elapsed()) / 2;
+            // Half of what is left of the window after the pause a retry would take: an attempt
+            // cut there still leaves room for that retry.
+            let cut = REFRESH_RETRY_WINDOW.saturating_sub(started.elapsed() + pause) / 2;
             let call = if retry && cut >= REFRESH_ATTEMPT_MIN {
                 call.within(cut)
             } else {

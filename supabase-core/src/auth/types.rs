@@ -325,7 +325,17 @@ impl fmt::Debug for OAuthResponse {
     // the query are redacted, as in every request's `Debug`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let url = match self.url.split_once('?') {
-            Some((before, query)) => format!("{before}?{}", redact_query(query)),
+            Some((before, query)) => {
+                // `state` by name, whatever its shape (GoTrue's is a JWT today).
+                let query: Vec<&str> = query
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some(("state", _)) => "state=[redacted]",
+                        _ => pair,
+                    })
+                    .collect();
+                format!("{before}?{}", redact_query(&query.join("&")))
+            }
             None => self.url.clone(),
         };
         f.debug_struct("OAuthResponse")

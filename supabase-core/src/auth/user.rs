@@ -156,18 +156,28 @@ impl Auth {
         &self,
         credentials: SignInWithIdTokenCredentials,
     ) -> Result<AuthResponse> {
-        let jwt = self.shared.access_token().await?;
+        // Under the session lock throughout, as `update_user`: a sign-out or another sign-in
+        // meanwhile must not be undone by saving the link's session.
+        self.shared.initialize().await?;
+        let mut locked = self.shared.lock().await;
+        let ticket = self.shared.ticket();
+        let session = self
+            .shared
+            .fresh_session_locked(&mut locked, ticket)
+            .await?
+            .ok_or(AuthError::SessionMissing)?;
         let body = id_token_body(&credentials).set("link_identity", true);
         let call = Call::post("token", body.build())
             .query("grant_type", "id_token")
-            .jwt(&jwt);
+            .jwt(&session.access_token);
         let response = self.shared.auth_call(call).await?;
-        if response.session.is_none() {
+        let Some(linked) = &response.session else {
             return Err(AuthError::SessionMissing.into());
-        }
+        };
+        self.shared.save_session(&locked, linked.clone()).await?;
         self.shared
-            .signed_in(response, AuthChangeEvent::UserUpdated)
-            .await
+            .emit(AuthChangeEvent::UserUpdated, self.shared.current().as_ref());
+        Ok(response)
     }
 
     /// Unlinks an identity from the signed-in user (it must have another one).

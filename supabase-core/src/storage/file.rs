@@ -86,7 +86,8 @@ impl FileApi {
     }
 
     /// Replaces the object at `path` (`PUT /object/{bucket}/{path}`). Storage writes it as an
-    /// upsert whatever `options.upsert` says: an object that does not exist yet is created.
+    /// upsert whatever [`FileOptions::upsert`] says: an object that does not exist yet is
+    /// created.
     /// Under RLS this takes INSERT, UPDATE and SELECT policies on `storage.objects`.
     pub async fn update(&self, path: &str, body: impl Into<UploadBody>) -> Result<UploadResponse> {
         self.update_with(path, body, FileOptions::default()).await
@@ -509,7 +510,7 @@ impl FileApi {
     ) -> Result<Vec<SignedUrlEntry>> {
         if options.transform.is_some() {
             return Err(Error::config(
-                "create_signed_urls takes no transform: sign each with create_signed_url",
+                "create_signed_urls takes no transform: sign each with create_signed_url_with",
             ));
         }
         #[derive(serde::Deserialize)]

@@ -527,7 +527,8 @@ async fn an_id_token_links_its_identity_to_the_signed_in_user() {
         "{taken:?}"
     );
 
-    // Signed out, nothing is sent; the server itself refuses a link without a user's token.
+    // Signed out: no session to link to. The server itself refuses a link without a user's
+    // token.
     let nobody = client().await;
     let missing = nobody
         .auth()

@@ -156,7 +156,7 @@ async fn totp_enroll_and_verify_gives_aal2() {
         .unwrap();
     assert_eq!(mine.current_level, Some(AuthenticatorAssuranceLevel::Aal2));
     assert!(server.auth().get_session().await.unwrap().is_none());
-    // Not a JWT: refused before any request. A JWT the server does not accept: its error.
+    // Not a JWT: refused as malformed. A JWT the server does not accept: its error.
     let err = server
         .auth()
         .mfa()

@@ -315,6 +315,63 @@ async fn a_refresh_attempt_that_hangs_is_cut_for_a_retry() {
     );
 }
 
+/// An attempt after which no retry could fit in the window is not cut: five quick 503s push
+/// the next pause to 6.4 s, so the sixth attempt (at 6.2 s) is the last, and its slow but good
+/// answer (3 s) is waited for. Cut at half of what was left of the window, it had failed with a
+/// timeout though the server had rotated the token.
+#[tokio::test]
+async fn the_last_refresh_attempt_is_not_cut() {
+    let mock = MockGoTrue::start().await;
+    let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = Arc::clone(&refreshes);
+    mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
+        Some("password") => Reply::ok(session_json(1, 3600, now() + 3600)),
+        _ if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 5 => unavailable(),
+        _ => renewed().after(Duration::from_secs(3)),
+    });
+    let c = client(&mock, manual());
+    sign_in(&c).await;
+    let renewed = c.auth().refresh_session().await.unwrap();
+    assert_eq!(renewed.session.unwrap().refresh_token.expose(), "refresh-2");
+    assert_eq!(refreshes.load(std::sync::atomic::Ordering::SeqCst), 6);
+}
+
+/// Linking an ID token holds the session lock, as `update_user`: a sign-out asked while the
+/// link is in flight waits for it, and is not undone by the link's session being saved.
+#[tokio::test]
+async fn a_sign_out_during_an_id_token_link_stays_signed_out() {
+    let mock = MockGoTrue::start().await;
+    mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
+        Some("password") => Reply::ok(session_json(1, 3600, now() + 3600)),
+        Some("id_token") => {
+            Reply::ok(session_json(2, 3600, now() + 3600)).after(Duration::from_millis(500))
+        }
+        _ => renewed(),
+    });
+    mock.on(LOGOUT, |_| Reply::status(204, Value::Null));
+    let c = client(&mock, manual());
+    sign_in(&c).await;
+    let link = tokio::spawn({
+        let c = c.clone();
+        async move {
+            c.auth()
+                .link_identity_with_id_token(
+                    supabase_core::auth::SignInWithIdTokenCredentials::new("keycloak", "id-token"),
+                )
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    c.auth().sign_out().await.unwrap();
+    let linked = link.await.unwrap().unwrap();
+    assert_eq!(linked.session.unwrap().refresh_token.expose(), "refresh-2");
+    assert!(
+        c.auth().get_session().await.unwrap().is_none(),
+        "signed out last"
+    );
+    assert_eq!(mock.requests_to(LOGOUT).len(), 1);
+}
+
 /// A stored session without `expires_at` (written by hand, or by another tool) expires when its
 /// access token does, and one whose token has no `exp` either is refreshed before use: it had
 /// counted as never expiring, and was never refreshed. One whose token has an hour to go is

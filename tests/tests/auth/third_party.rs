@@ -14,7 +14,6 @@ use supabase_core::auth::{
     GetClaimsOptions, SignInWithOAuthCredentials, SignInWithPasswordCredentials,
 };
 use supabase_core::postgrest::Order;
-
 use supabase_core::{Client, ClientOptions, Error};
 
 use crate::{service, stack};

@@ -168,12 +168,10 @@ async fn streamed_transfers_wait_for_a_request_slot() {
                 .invoke("f", supabase_core::functions::InvokeOptions::new())
                 .await;
             assert!(invoked.is_ok(), "call {i}: {invoked:?}");
-            let downloaded = bucket.download_stream_with("o", Default::default()).await;
+            let downloaded = bucket.download_stream("o").await;
             assert!(downloaded.is_ok(), "download {i}: {:?}", downloaded.err());
             // `200 []` is not an upload's answer; only the request counts here.
-            let _ = bucket
-                .upload_with(&format!("o{i}"), b"x".to_vec(), Default::default())
-                .await;
+            let _ = bucket.upload(&format!("o{i}"), b"x".to_vec()).await;
         }
     });
     let all = futures_util::future::join_all((0..3).flat_map(|_| calls.clone()));

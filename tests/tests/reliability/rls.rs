@@ -13,7 +13,6 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use supabase_core::realtime::{PostgresChangeEvent, PostgresChanges, PostgresChangesPayload};
-
 use supabase_core::{Client, Error};
 use supabase_tests::unique_id;
 

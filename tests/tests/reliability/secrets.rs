@@ -6,7 +6,6 @@
 //! hex-encoded (tungstenite's TRACE lines show frame payloads in hex).
 
 use supabase_core::auth::SignInWithPasswordCredentials;
-
 use supabase_core::{Client, ClientOptions, Secret};
 use supabase_local::Stack;
 use supabase_tests::capture::{Capture, Record, leaks, log_text};
