@@ -225,6 +225,20 @@ impl AuthShared {
         self.fresh_session_locked(&mut locked, ticket).await
     }
 
+    /// The session lock, held, and the signed-in session under it (refreshed first when about
+    /// to expire), for a call that changes the session with the user's token: `update_user`,
+    /// `link_identity_with_id_token`. [`AuthError::SessionMissing`] when signed out.
+    pub(crate) async fn locked_session(self: &Arc<Self>) -> Result<(Locked<'_>, Session)> {
+        self.initialize().await?;
+        let mut locked = self.lock().await;
+        let ticket = self.ticket();
+        let session = self
+            .fresh_session_locked(&mut locked, ticket)
+            .await?
+            .ok_or(AuthError::SessionMissing)?;
+        Ok((locked, session))
+    }
+
     /// [`fresh_session`](Self::fresh_session) under the lock. `ticket`: see
     /// [`refresh_locked`](Self::refresh_locked).
     pub(crate) async fn fresh_session_locked(

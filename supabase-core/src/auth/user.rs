@@ -83,14 +83,7 @@ impl Auth {
     /// Holds the session lock throughout, as auth-js does: a refresh or a sign-out waits for
     /// it, so neither is undone when the updated user is saved into the session.
     pub async fn update_user(&self, attributes: UserAttributes) -> Result<User> {
-        self.shared.initialize().await?;
-        let mut locked = self.shared.lock().await;
-        let ticket = self.shared.ticket();
-        let session = self
-            .shared
-            .fresh_session_locked(&mut locked, ticket)
-            .await?
-            .ok_or(AuthError::SessionMissing)?;
+        let (locked, session) = self.shared.locked_session().await?;
         let mut body = Body::new()
             .opt("email", attributes.email.clone())
             .opt("phone", attributes.phone.clone())
@@ -158,14 +151,7 @@ impl Auth {
     ) -> Result<AuthResponse> {
         // Under the session lock throughout, as `update_user`: a sign-out or another sign-in
         // meanwhile must not be undone by saving the link's session.
-        self.shared.initialize().await?;
-        let mut locked = self.shared.lock().await;
-        let ticket = self.shared.ticket();
-        let session = self
-            .shared
-            .fresh_session_locked(&mut locked, ticket)
-            .await?
-            .ok_or(AuthError::SessionMissing)?;
+        let (locked, session) = self.shared.locked_session().await?;
         let body = id_token_body(&credentials).set("link_identity", true);
         let call = Call::post("token", body.build())
             .query("grant_type", "id_token")

@@ -419,8 +419,9 @@ async fn a_verified_email_links_to_the_existing_user() {
     assert_eq!(identities[0].provider, "keycloak");
 }
 
-/// A password user signed in, with `events` subscribed after `INITIAL_SESSION`.
-async fn password_user(tag: &str) -> (Client, String, EventStream) {
+/// A confirmed password user (password `manual link password`) signed in on a client of this
+/// stack, the address, and its events subscribed after `INITIAL_SESSION`.
+pub(crate) async fn password_user(tag: &str) -> (Client, String, EventStream) {
     use futures_util::StreamExt;
     let address = email(tag);
     service_on(stack().await)
@@ -450,7 +451,8 @@ async fn password_user(tag: &str) -> (Client, String, EventStream) {
     (c, address, events)
 }
 
-type EventStream = futures_util::stream::BoxStream<'static, supabase_core::auth::AuthEvent>;
+pub(crate) type EventStream =
+    futures_util::stream::BoxStream<'static, supabase_core::auth::AuthEvent>;
 
 #[tokio::test]
 async fn an_id_token_links_its_identity_to_the_signed_in_user() {

@@ -11,13 +11,12 @@ use std::collections::HashMap;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::json;
 use supabase_core::auth::{
-    AdminUserAttributes, AuthChangeEvent, AuthError, ErrorCode, FlowType,
-    SignInWithOAuthCredentials, SignInWithPasswordCredentials,
+    AuthChangeEvent, AuthError, ErrorCode, FlowType, SignInWithOAuthCredentials,
 };
 use supabase_core::{Client, ClientOptions, Error};
 
-use crate::e2e_id_token::{CLIENT_ID, client, idp, provider_subject, stack};
-use crate::{email, service_on};
+use crate::e2e_id_token::{CLIENT_ID, client, idp, password_user, provider_subject, stack};
+use crate::email;
 
 const REDIRECT_TO: &str = "http://127.0.0.1:3000/welcome";
 const SITE_URL: &str = "http://127.0.0.1:3000";
@@ -472,28 +471,8 @@ async fn bad_states_and_unknown_flow_states_are_refused() {
 
 #[tokio::test]
 async fn a_signed_in_user_links_keycloak_and_has_two_identities() {
-    let s = stack().await;
-    let address = email("oauth-link");
-    let admin = service_on(s);
-    let existing = admin
-        .auth()
-        .admin()
-        .create_user(
-            AdminUserAttributes::new()
-                .email(&address)
-                .password("link password")
-                .email_confirm(true),
-        )
-        .await
-        .unwrap();
-    let c = client().await;
-    c.auth()
-        .sign_in_with_password(SignInWithPasswordCredentials::email(
-            &address,
-            "link password",
-        ))
-        .await
-        .unwrap();
+    let (c, address, _) = password_user("oauth-link").await;
+    let existing = c.auth().get_session().await.unwrap().unwrap().user;
     // Another email at the provider: linking is manual, not by email.
     let keycloak_login = email("oauth-link-kc");
     let link = c
