@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderName, Method};
 
 use super::encode;
 use super::modifiers::{Count, Explain, Returning};
+use super::response::PREFER;
 use crate::Client;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, set_header, set_header_cow};
@@ -429,7 +430,7 @@ impl QueryState {
         // preferences, as postgrest-js joins `this.headers['Prefer']` into a write's: a plain
         // replacement would drop e.g. a global `tx=rollback` from every write.
         let mut prefer = self.prefer();
-        if let Some(global) = headers.get("prefer").and_then(|v| v.to_str().ok()) {
+        if let Some(global) = headers.get(&PREFER).and_then(|v| v.to_str().ok()) {
             prefer = if prefer.is_empty() {
                 global.to_owned()
             } else {
@@ -437,7 +438,7 @@ impl QueryState {
             };
         }
         if !prefer.is_empty() {
-            set_header(&mut headers, HeaderName::from_static("prefer"), &prefer)?;
+            set_header(&mut headers, PREFER, &prefer)?;
         }
         let body = match (&self.body, &self.rpc_args) {
             _ if matches!(method, Method::GET | Method::HEAD) => None,
@@ -456,7 +457,7 @@ impl QueryState {
         // PostgREST takes the first of each preference (`Preferences.hs`), so where the two
         // differ, the hand-given one wins.
         for (name, value) in &self.headers {
-            if name.as_str() == "prefer" && !prefer.is_empty() {
+            if name == PREFER && !prefer.is_empty() {
                 let joined = format!("{},{prefer}", value.to_str().unwrap_or_default());
                 set_header(&mut headers, name.clone(), &joined)?;
             } else {

@@ -1,7 +1,7 @@
 //! Decoding PostgREST responses: data, count and status, or a typed error.
 
 use http::header::{CONTENT_RANGE, CONTENT_TYPE};
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderName, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::de::value::StrDeserializer;
 use serde_json::value::RawValue;
@@ -114,14 +114,14 @@ pub(crate) fn null_row_as_null(mut raw: RawResponse) -> RawResponse {
 
 /// Whether a request's `Prefer` asks for `tx=rollback` (by `rollback()` or by hand).
 pub(crate) fn asks_rollback(request: &HeaderMap) -> bool {
-    lists(request, "prefer", "tx=rollback")
+    lists(request, &PREFER, "tx=rollback")
 }
 
 /// After a request that asked for `tx=rollback`: PostgREST lists the preference in
 /// `Preference-Applied` when it rolled back, and commits silently when it may not
 /// (`db-tx-end = commit`, Supabase's setting). An error status was rolled back either way.
 pub(crate) fn check_rolled_back(status: StatusCode, headers: &HeaderMap, path: &str) -> Result<()> {
-    if !status.is_success() || lists(headers, "preference-applied", "tx=rollback") {
+    if !status.is_success() || lists(headers, &PREFERENCE_APPLIED, "tx=rollback") {
         return Ok(());
     }
     Err(Error::NotRolledBack {
@@ -130,8 +130,14 @@ pub(crate) fn check_rolled_back(status: StatusCode, headers: &HeaderMap, path: &
     })
 }
 
+/// `Prefer` (a constant: looking a header up by a `&str` parses the name first).
+pub(crate) const PREFER: HeaderName = HeaderName::from_static("prefer");
+
+/// `Preference-Applied`.
+const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-applied");
+
 /// Whether a comma-separated header (every occurrence of it) has `token` as an element.
-fn lists(headers: &HeaderMap, name: &str, token: &str) -> bool {
+fn lists(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
     headers
         .get_all(name)
         .iter()
