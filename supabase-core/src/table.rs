@@ -191,22 +191,29 @@ pub trait Column: Copy + Send + Sync + 'static {
 /// `"` escaped by a backslash (`pQuotedValue`), since `.` (an embedded resource), `:` (an
 /// alias or cast), `,` (a list), `(` and `->` mean something there. The derive's select list
 /// quotes by the same rule.
-pub(crate) fn query_name(name: &'static str) -> Cow<'static, str> {
-    if is_plain_name(name) {
-        Cow::Borrowed(name)
+pub(crate) fn query_name<C: Column>() -> Cow<'static, str> {
+    // Decided when the column's type is compiled, not on every filter.
+    if const { is_plain_name(C::NAME) } {
+        Cow::Borrowed(C::NAME)
     } else {
         let mut quoted = String::new();
-        crate::postgrest::encode::write_quoted_str(&mut quoted, name);
+        crate::postgrest::encode::write_quoted_str(&mut quoted, C::NAME);
         Cow::Owned(quoted)
     }
 }
 
 /// A name made of ASCII letters, digits, `_` and `$` only, which PostgREST reads bare.
-pub(crate) fn is_plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+pub(crate) const fn is_plain_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$') {
+            return false;
+        }
+        i += 1;
+    }
+    !bytes.is_empty()
 }
 
 /// `Self` is a column of table `T`. The derive implements it for each column of its table;
@@ -233,7 +240,7 @@ pub trait ConflictTarget<T: Table> {
 
 impl<T: Table, C: ColumnOf<T>> ConflictTarget<T> for C {
     fn conflict_columns(&self) -> Cow<'static, str> {
-        query_name(C::NAME)
+        query_name::<C>()
     }
 }
 
@@ -241,7 +248,7 @@ macro_rules! conflict_tuples {
     ($(($($c:ident),+)),*) => {$(
         impl<T: Table, $($c: ColumnOf<T>),+> ConflictTarget<T> for ($($c,)+) {
             fn conflict_columns(&self) -> Cow<'static, str> {
-                Cow::Owned([$(query_name($c::NAME)),+].join(","))
+                Cow::Owned([$(query_name::<$c>()),+].join(","))
             }
         }
     )*};

@@ -36,19 +36,19 @@ pub(crate) const REALTIME_OPS: [&str; 13] = [
 /// `limit=eq.5` was read as a limit it cannot parse and dropped, so a `delete` so filtered
 /// matched every row.
 fn filter_key(key: Cow<'static, str>) -> Cow<'static, str> {
-    let (head, last) = match key.rsplit_once('.') {
-        Some((head, last)) => (Some(head), last),
-        None => (None, &*key),
-    };
-    let reserved = ["order", "limit", "offset", "and", "or"].contains(&last)
-        || (head.is_none() && ["select", "columns", "on_conflict"].contains(&last));
+    // A byte loop from the end and a match on the word: names are short, and this runs for
+    // every filter.
+    let start = key
+        .bytes()
+        .rposition(|b| b == b'.')
+        .map_or(0, |dot| dot + 1);
+    let last = &key[start..];
+    let reserved = matches!(last, "order" | "limit" | "offset" | "and" | "or")
+        || (start == 0 && matches!(last, "select" | "columns" | "on_conflict"));
     if !reserved {
         return key;
     }
-    Cow::Owned(match head {
-        Some(head) => format!("{head}.\"{last}\""),
-        None => format!("\"{last}\""),
-    })
+    Cow::Owned(format!("{}\"{last}\"", &key[..start]))
 }
 
 /// A column name as written in PostgREST's grammar, bare: a quoted one (`"a.b"`, with `\`

@@ -177,9 +177,9 @@ fn leaf<C: Column, V: serde::Serialize>(op: Op, value: V) -> Filter<C::Table> {
     // quotes and an array is a JSON array, not a Postgres array literal (`{"a"}` is no jsonb).
     // The comparison is of two constants: the branch not taken is compiled out.
     let condition = if TypeId::of::<C::Value>() == TypeId::of::<serde_json::Value>() {
-        Condition::json_leaf(query_name(C::NAME), op, &value)
+        Condition::json_leaf(query_name::<C>(), op, &value)
     } else {
-        Condition::leaf(query_name(C::NAME), op, &value)
+        Condition::leaf(query_name::<C>(), op, &value)
     };
     Filter::new(condition)
 }
@@ -293,7 +293,7 @@ pub trait ColumnExt: Column {
         Self::Kind: Searchable,
     {
         Filter::new(Condition::text_search(
-            query_name(Self::NAME),
+            query_name::<Self>(),
             query,
             &options,
         ))
@@ -391,7 +391,7 @@ pub trait ColumnExt: Column {
         Self: NullableColumn,
     {
         Filter::new(Condition::is_leaf(
-            query_name(Self::NAME),
+            query_name::<Self>(),
             crate::postgrest::Is::Null,
         ))
     }
@@ -403,7 +403,7 @@ pub trait ColumnExt: Column {
     where
         Self::Kind: Boolean,
     {
-        Filter::new(Condition::is_leaf(query_name(Self::NAME), value.keyword()))
+        Filter::new(Condition::is_leaf(query_name::<Self>(), value.keyword()))
     }
 
     /// `IS NOT NULL` (nullable columns only).
@@ -416,12 +416,12 @@ pub trait ColumnExt: Column {
 
     /// Ascending order by this column.
     fn asc(self) -> OrderBy<Self::Table> {
-        OrderBy::new(query_name(Self::NAME), Order::asc())
+        OrderBy::new(query_name::<Self>(), Order::asc())
     }
 
     /// Descending order by this column.
     fn desc(self) -> OrderBy<Self::Table> {
-        OrderBy::new(query_name(Self::NAME), Order::desc())
+        OrderBy::new(query_name::<Self>(), Order::desc())
     }
 
     /// The value at `key` (an object key, or an array index) of a json or jsonb column, compared
@@ -431,7 +431,7 @@ pub trait ColumnExt: Column {
     where
         Self::Kind: Json,
     {
-        JsonPath::new(&query_name(Self::NAME), key.into())
+        JsonPath::new(&query_name::<Self>(), key.into())
     }
 
     /// The value at `key` of a json or jsonb column, as text: `user::address.json_text("city")`
@@ -440,7 +440,7 @@ pub trait ColumnExt: Column {
     where
         Self::Kind: Json,
     {
-        JsonText::new(&query_name(Self::NAME), key.into())
+        JsonText::new(&query_name::<Self>(), key.into())
     }
 }
 
