@@ -4,6 +4,8 @@
 //! failed refresh take its outcome, the initial event carries a refreshed session, and a session
 //! due as soon as it is renewed is not refreshed back to back.
 
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,10 +29,23 @@ fn manual() -> ClientOptions {
 /// otherwise); a refresh answers `refresh` after `delay`.
 fn serve(mock: &MockGoTrue, expired: bool, delay: Duration, refresh: Reply) {
     let expires_at = if expired { now() - 10 } else { now() + 3600 };
+    serve_refreshes(mock, expires_at, move |_| refresh.clone().after(delay));
+}
+
+/// A password sign-in answers session 1, expiring at `expires_at`; the refresh numbered `n`
+/// (from 0) answers `refresh(n)`. Returns the count of refreshes asked so far.
+fn serve_refreshes(
+    mock: &MockGoTrue,
+    expires_at: i64,
+    refresh: impl Fn(usize) -> Reply + Send + Sync + 'static,
+) -> Arc<AtomicUsize> {
+    let refreshes = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&refreshes);
     mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
         Some("password") => Reply::ok(session_json(1, 3600, expires_at)),
-        _ => refresh.clone().after(delay),
+        _ => refresh(seen.fetch_add(1, SeqCst)),
     });
+    refreshes
 }
 
 /// Session 2, valid for an hour.
@@ -259,13 +274,9 @@ async fn a_refresh_the_caller_waits_on_rides_out_a_brief_outage() {
         ),
     ] {
         let mock = MockGoTrue::start().await;
-        let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let expires_at = if expired { now() - 10 } else { now() + 3600 };
-        let seen = Arc::clone(&refreshes);
-        mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
-            Some("password") => Reply::ok(session_json(1, 3600, expires_at)),
-            _ if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 => failure.clone(),
-            _ => renewed(),
+        serve_refreshes(&mock, expires_at, move |n| {
+            if n < 2 { failure.clone() } else { renewed() }
         });
         let c = client(&mock, manual());
         sign_in(&c).await;
@@ -295,13 +306,8 @@ async fn a_refresh_the_caller_waits_on_rides_out_a_brief_outage() {
 #[tokio::test]
 async fn a_refresh_attempt_that_hangs_is_cut_for_a_retry() {
     let mock = MockGoTrue::start().await;
-    let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = Arc::clone(&refreshes);
-    mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
-        Some("password") => Reply::ok(session_json(1, 3600, now() + 3600)),
-        _ if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => {
-            renewed().after(Duration::from_secs(120))
-        }
+    serve_refreshes(&mock, now() + 3600, |n| match n {
+        0 => renewed().after(Duration::from_secs(120)),
         _ => renewed(),
     });
     let c = client(&mock, manual());
@@ -322,18 +328,15 @@ async fn a_refresh_attempt_that_hangs_is_cut_for_a_retry() {
 #[tokio::test]
 async fn the_last_refresh_attempt_is_not_cut() {
     let mock = MockGoTrue::start().await;
-    let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = Arc::clone(&refreshes);
-    mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
-        Some("password") => Reply::ok(session_json(1, 3600, now() + 3600)),
-        _ if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 5 => unavailable(),
+    let refreshes = serve_refreshes(&mock, now() + 3600, |n| match n {
+        0..5 => unavailable(),
         _ => renewed().after(Duration::from_secs(3)),
     });
     let c = client(&mock, manual());
     sign_in(&c).await;
     let renewed = c.auth().refresh_session().await.unwrap();
     assert_eq!(renewed.session.unwrap().refresh_token.expose(), "refresh-2");
-    assert_eq!(refreshes.load(std::sync::atomic::Ordering::SeqCst), 6);
+    assert_eq!(refreshes.load(SeqCst), 6);
 }
 
 /// Linking an ID token holds the session lock, as `update_user`: a sign-out asked while the
@@ -634,14 +637,8 @@ async fn the_background_refresh_waits_the_cooldown_after_a_refusal() {
 #[tokio::test]
 async fn an_asked_refresh_does_not_inherit_a_single_tries_failure() {
     let mock = MockGoTrue::start().await;
-    let refreshes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = Arc::clone(&refreshes);
-    let expires_at = now() + 60;
-    mock.on(TOKEN, move |r| match r.param("grant_type").as_deref() {
-        Some("password") => Reply::ok(session_json(1, 3600, expires_at)),
-        _ if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => {
-            unavailable().after(Duration::from_millis(300))
-        }
+    let refreshes = serve_refreshes(&mock, now() + 60, |n| match n {
+        0 => unavailable().after(Duration::from_millis(300)),
         _ => renewed(),
     });
     let c = client(&mock, manual());
@@ -656,5 +653,5 @@ async fn an_asked_refresh_does_not_inherit_a_single_tries_failure() {
     let renewed = c.auth().refresh_session().await.unwrap();
     assert_eq!(renewed.session.unwrap().refresh_token.expose(), "refresh-2");
     request.await.unwrap();
-    assert_eq!(refreshes.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(refreshes.load(SeqCst), 2);
 }
